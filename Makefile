@@ -1,0 +1,50 @@
+# skyscript-build: the two commands are `make demo` and `make test`.
+# Every target installs what is missing first (Debian packages only, as root).
+
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+JOBS      ?= $(shell nproc)
+DEMO_OUT  ?= demo-out
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PACKAGES := build-essential cmake pkg-config python3 \
+  libosmium2-dev libprotozero-dev libgdal-dev libproj-dev libcurl4-openssl-dev \
+  libsqlite3-dev libtbb-dev doctest-dev libssl-dev libturbojpeg0-dev \
+  nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
+  osmium-tool gdal-bin sqlite3
+
+.PHONY: all deps build test demo bench asan clean
+
+all: build
+
+# Install only what is not installed yet; apt-get update only when something is missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSKYSCRIPT_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	./scripts/demo.sh $(BUILD_DIR)/skyscript-build $(DEMO_OUT)
+
+bench: build
+	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(DEMO_OUT)

@@ -1,0 +1,16 @@
+# Turns a text file into a C++ source defining `std::string_view SYMBOL()`.
+# Split into 16 KB raw-string pieces to stay within compiler literal limits.
+file(READ "${IN}" content)
+string(LENGTH "${content}" len)
+set(body "")
+set(pos 0)
+while(pos LESS len)
+  string(SUBSTRING "${content}" ${pos} 16000 piece)
+  string(APPEND body "R\"__skyscript__(${piece})__skyscript__\"\n")
+  math(EXPR pos "${pos} + 16000")
+endwhile()
+if(body STREQUAL "")
+  set(body "\"\"")
+endif()
+file(WRITE "${OUT}.tmp" "// Generated from ${IN}; do not edit.\n#include <string_view>\nnamespace skyscript::embedded {\nstatic const char data_[] =\n${body};\nstd::string_view ${SYMBOL}() { return {data_, sizeof(data_) - 1}; }\n}\n")
+file(RENAME "${OUT}.tmp" "${OUT}")

@@ -1,0 +1,78 @@
+#pragma once
+// Assembles the catalog's areas: multipolygon/boundary relations and the closed
+// ways that area_rules calls areas, both only when they carry a groundable
+// feature tag. Same structure as libosmium's MultipolygonManager, whose filter
+// cannot express "closed highway is a line" and whose failures go uncounted.
+
+#include "area_rules.hpp"
+#include "tag_matcher.hpp"
+
+#include <osmium/area/assembler.hpp>
+#include <osmium/relations/relations_manager.hpp>
+#include <osmium/osm/way.hpp>
+
+#include <cstring>
+#include <vector>
+
+namespace skyscript::osm {
+
+bool has_feature_tag(const osmium::TagList& tags, const tags::TagMatcher& matcher) noexcept;
+
+// A way the catalog stores as an area (kind a), rather than as a line.
+inline bool is_area_way(const osmium::Way& way) noexcept {
+    return way.nodes().size() >= 4 && way.is_closed() && closed_way_is_area(way.tags());
+}
+
+class AreaManager : public osmium::relations::RelationsManager<AreaManager, false, true, false, false> {
+public:
+    AreaManager(const tags::TagMatcher& matcher) : matcher_(matcher) {
+        config_.create_empty_areas = false;
+        config_.ignore_invalid_locations = false;
+    }
+
+    bool new_relation(const osmium::Relation& relation) const {
+        const char* type = relation.tags().get_value_by_key("type");
+        if (!type || (std::strcmp(type, "multipolygon") && std::strcmp(type, "boundary"))) return false;
+        if (!has_feature_tag(relation.tags(), matcher_)) return false;
+        for (const auto& m : relation.members())
+            if (m.type() == osmium::item_type::way) return true;
+        return false;
+    }
+
+    void complete_relation(const osmium::Relation& relation) {
+        std::vector<const osmium::Way*> ways;
+        ways.reserve(relation.members().size());
+        for (const auto& member : relation.members())
+            if (member.ref() != 0) ways.push_back(this->get_member_way(member.ref()));
+        assemble([&](osmium::area::Assembler& a) { return a(relation, ways, this->buffer()); });
+    }
+
+    void after_way(const osmium::Way& way) {
+        if (!is_area_way(way) || !has_feature_tag(way.tags(), matcher_)) return;
+        assemble([&](osmium::area::Assembler& a) { return a(way, this->buffer()); });
+        this->possibly_flush();
+    }
+
+    std::uint64_t assembled() const noexcept { return assembled_; }
+    std::uint64_t failed() const noexcept { return failed_; }
+
+private:
+    template <typename F>
+    void assemble(F&& run) {
+        osmium::area::Assembler assembler{config_};
+        bool ok = false;
+        try {
+            ok = run(assembler);
+        } catch (const osmium::invalid_location&) {
+            ok = false; // a member node is missing from the extract
+        }
+        ++(ok ? assembled_ : failed_);
+    }
+
+    const tags::TagMatcher& matcher_;
+    osmium::area::AssemblerConfig config_;
+    std::uint64_t assembled_ = 0;
+    std::uint64_t failed_ = 0;
+};
+
+} // namespace skyscript::osm

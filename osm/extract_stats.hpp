@@ -1,0 +1,21 @@
+#pragma once
+// What one extract run saw and kept; printed as the closing summary and stored in the catalog.
+
+#include <cstdint>
+
+namespace skyscript::osm {
+
+struct ExtractStats {
+    std::uint64_t nodes_read = 0, ways_read = 0, relations_read = 0;
+    std::uint64_t points = 0, lines = 0, areas = 0;   // kept objects by kind
+    std::uint64_t invalid_lines = 0;      // fewer than 2 distinct points
+    std::uint64_t invalid_areas = 0;      // the assembler could not build a valid polygon
+    std::uint64_t missing_locations = 0;  // lines dropped: a node is not in the input
+    std::uint64_t incomplete_relations = 0; // multipolygons whose member ways are not in the input
+    std::uint64_t outside_region = 0;     // dropped by --bbox / --polygon
+
+    std::uint64_t kept() const noexcept { return points + lines + areas; }
+    std::uint64_t invalid() const noexcept { return invalid_lines + invalid_areas + missing_locations + incomplete_relations; }
+};
+
+} // namespace skyscript::osm

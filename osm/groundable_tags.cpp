@@ -1,0 +1,97 @@
+#include "groundable_tags.hpp"
+
+namespace skyscript::osm {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) n = 4, min = 0x10000;
+    else return 0;
+    if (i + n > s.size()) return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c < 0x20) {
+            out += "\\u00";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+            ++i;
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (auto n = utf8_sequence_length(s, i)) {
+            out.append(s.substr(i, n));
+            i += n;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    out.push_back('"');
+}
+
+bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher& matcher, CatalogRow& row) {
+    // Most tagged objects are not catalog objects: decide before building any string.
+    const tags::TagEntry* focus = nullptr;
+    for (const auto& tag : tags) {
+        const auto* e = matcher.find(tag.key(), tag.value());
+        if (!e || e->role != tags::Role::feature) continue;
+        if (!focus || e->max_gsd > focus->max_gsd || (e->max_gsd == focus->max_gsd && e->order < focus->order)) focus = e;
+    }
+    if (!focus) return false;
+
+    row.tags_json.clear();
+    row.tags_json.push_back('{');
+    for (const auto& tag : tags) {
+        if (!matcher.find(tag.key(), tag.value())) continue;
+        if (row.tags_json.size() > 1) row.tags_json.push_back(',');
+        append_json_string(row.tags_json, tag.key());
+        row.tags_json.push_back(':');
+        append_json_string(row.tags_json, tag.value());
+    }
+    row.tags_json.push_back('}');
+    row.focus_tag = focus->key;
+    row.focus_tag.push_back('=');
+    row.focus_tag += focus->value == "*" ? std::string_view{tags.get_value_by_key(focus->key.c_str())} : std::string_view{focus->value};
+    row.max_gsd = focus->max_gsd;
+    return true;
+}
+
+} // namespace skyscript::osm
+
+namespace skyscript::osm {
+
+bool has_feature_tag(const osmium::TagList& tags, const tags::TagMatcher& matcher) noexcept {
+    for (const auto& tag : tags) {
+        const auto* e = matcher.find(tag.key(), tag.value());
+        if (e && e->role == tags::Role::feature) return true;
+    }
+    return false;
+}
+
+} // namespace skyscript::osm

@@ -1,0 +1,189 @@
+#include "shape.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <numbers>
+
+static_assert(std::endian::native == std::endian::little, "WKB writer assumes a little-endian host");
+
+namespace skyscript::osm {
+
+namespace {
+
+constexpr double wgs84_a = 6378137.0;
+constexpr double wgs84_f = 1.0 / 298.257223563;
+constexpr double wgs84_e2 = wgs84_f * (2 - wgs84_f);
+const double wgs84_e = std::sqrt(wgs84_e2);
+constexpr double deg = std::numbers::pi / 180.0;
+
+// Northing of the ellipsoidal Lambert cylindrical equal-area projection, over a:
+// y = q(phi) / 2 (Snyder, Map Projections, eq. 3-12). Areas in (a*lambda, a*y) are exact.
+double authalic_y(double lat_deg) {
+    const double s = std::sin(lat_deg * deg);
+    const double es = wgs84_e * s;
+    const double q = (1 - wgs84_e2) * (s / (1 - es * s) - (1 / (2 * wgs84_e)) * std::log((1 - es) / (1 + es)));
+    return q / 2;
+}
+
+template <typename T>
+void put(std::string& out, T v) {
+    char buf[sizeof(T)];
+    std::memcpy(buf, &v, sizeof(T));
+    out.append(buf, sizeof(T));
+}
+
+void put_points(std::string& out, const Point* b, const Point* e) {
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(e - b));
+    for (auto p = b; p != e; ++p) {
+        put(out, p->lon);
+        put(out, p->lat);
+    }
+}
+
+double polygon_area(const Shape& s, std::size_t outer_idx, std::size_t* next) {
+    double a = std::abs(ring_area_m2(&s.pts[s.parts[outer_idx].begin], &s.pts[s.parts[outer_idx].end]));
+    std::size_t i = outer_idx + 1;
+    for (; i < s.parts.size() && !s.parts[i].outer; ++i)
+        a -= std::abs(ring_area_m2(&s.pts[s.parts[i].begin], &s.pts[s.parts[i].end]));
+    *next = i;
+    return a;
+}
+
+} // namespace
+
+double ring_area_m2(const Point* begin, const Point* end) {
+    if (end - begin < 3) return 0;
+    // Translate to the first vertex so that small rings keep their precision.
+    const double x0 = begin->lon * deg;
+    const double y0 = authalic_y(begin->lat);
+    double sum = 0, px = 0, py = 0;
+    for (auto p = begin + 1; p != end; ++p) {
+        const double x = p->lon * deg - x0;
+        const double y = authalic_y(p->lat) - y0;
+        sum += px * y - x * py;
+        px = x;
+        py = y;
+    }
+    return sum / 2 * wgs84_a * wgs84_a;
+}
+
+double line_length_m(const Point* begin, const Point* end) {
+    double len = 0;
+    for (auto p = begin; p + 1 < end; ++p) {
+        const auto& q = p[1];
+        const double phi = (p->lat + q.lat) / 2 * deg;
+        const double s = std::sin(phi);
+        const double w2 = 1 - wgs84_e2 * s * s;
+        const double n = wgs84_a / std::sqrt(w2);        // prime vertical radius
+        const double m = n * (1 - wgs84_e2) / w2;         // meridional radius
+        const double dx = n * std::cos(phi) * (q.lon - p->lon) * deg;
+        const double dy = m * (q.lat - p->lat) * deg;
+        len += std::sqrt(dx * dx + dy * dy);
+    }
+    return len;
+}
+
+Box Shape::bbox() const {
+    Box b{pts.front().lon, pts.front().lat, pts.front().lon, pts.front().lat};
+    for (const auto& p : pts) {
+        b.min_lon = std::min(b.min_lon, p.lon);
+        b.max_lon = std::max(b.max_lon, p.lon);
+        b.min_lat = std::min(b.min_lat, p.lat);
+        b.max_lat = std::max(b.max_lat, p.lat);
+    }
+    return b;
+}
+
+double Shape::area_m2() const {
+    if (type != Type::polygons) return 0;
+    double total = 0;
+    for (std::size_t i = 0; i < parts.size();) total += polygon_area(*this, i, &i);
+    return total;
+}
+
+double Shape::length_m() const {
+    if (type != Type::line) return 0;
+    return line_length_m(pts.data(), pts.data() + pts.size());
+}
+
+Point Shape::representative_point() const {
+    if (type == Type::point) return pts.front();
+    if (type == Type::line) {
+        const double half = length_m() / 2;
+        double walked = 0;
+        for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
+            const double seg = line_length_m(pts.data() + i, pts.data() + i + 2);
+            if (walked + seg >= half && seg > 0) {
+                const double t = (half - walked) / seg;
+                return {pts[i].lon + t * (pts[i + 1].lon - pts[i].lon), pts[i].lat + t * (pts[i + 1].lat - pts[i].lat)};
+            }
+            walked += seg;
+        }
+        return pts.front();
+    }
+    // Polygons: take the largest polygon and cut it with the horizontal line through
+    // the middle of its outer ring's bbox; the midpoint of the widest inside run is
+    // inside the polygon (the idea of GEOS's InteriorPointArea).
+    std::size_t best = 0, best_end = 0;
+    double best_area = -1;
+    for (std::size_t i = 0; i < parts.size();) {
+        std::size_t next;
+        const double a = polygon_area(*this, i, &next);
+        if (a > best_area) best_area = a, best = i, best_end = next;
+        i = next;
+    }
+    double lo = pts[parts[best].begin].lat, hi = lo;
+    for (std::size_t k = parts[best].begin; k < parts[best].end; ++k)
+        lo = std::min(lo, pts[k].lat), hi = std::max(hi, pts[k].lat);
+    const double y = (lo + hi) / 2;
+    std::vector<double> xs;
+    for (std::size_t r = best; r < best_end; ++r) {
+        for (std::size_t k = parts[r].begin; k + 1 < parts[r].end; ++k) {
+            const auto& p = pts[k];
+            const auto& q = pts[k + 1];
+            if ((p.lat > y) != (q.lat > y)) xs.push_back(p.lon + (y - p.lat) * (q.lon - p.lon) / (q.lat - p.lat));
+        }
+    }
+    std::sort(xs.begin(), xs.end());
+    double width = -1;
+    Point result = pts[parts[best].begin];
+    for (std::size_t k = 0; k + 1 < xs.size(); k += 2) {
+        if (xs[k + 1] - xs[k] > width) {
+            width = xs[k + 1] - xs[k];
+            result = {(xs[k] + xs[k + 1]) / 2, y};
+        }
+    }
+    return result;
+}
+
+void Shape::append_wkb(std::string& out) const {
+    out.push_back(1); // little endian
+    if (type == Type::point) {
+        put<std::uint32_t>(out, 1);
+        put(out, pts.front().lon);
+        put(out, pts.front().lat);
+        return;
+    }
+    if (type == Type::line) {
+        put<std::uint32_t>(out, 2);
+        put_points(out, pts.data(), pts.data() + pts.size());
+        return;
+    }
+    put<std::uint32_t>(out, 6);
+    const auto polygons = static_cast<std::uint32_t>(std::count_if(parts.begin(), parts.end(), [](const Part& p) { return p.outer; }));
+    put(out, polygons);
+    for (std::size_t i = 0; i < parts.size();) {
+        std::size_t j = i + 1;
+        while (j < parts.size() && !parts[j].outer) ++j;
+        out.push_back(1);
+        put<std::uint32_t>(out, 3);
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(j - i));
+        for (std::size_t r = i; r < j; ++r) put_points(out, &pts[parts[r].begin], &pts[parts[r].end]);
+        i = j;
+    }
+}
+
+} // namespace skyscript::osm

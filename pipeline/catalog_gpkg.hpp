@@ -1,0 +1,60 @@
+#pragma once
+// Writes the catalog as a GeoPackage (OUT/catalog.gpkg, layer `objects` with its
+// R*Tree spatial index) that GDAL, QGIS and geopandas open as they are.
+//
+// Rows go in on a writer thread through prepared statements in large
+// transactions; the R*Tree is filled once at the end. Everything is written to
+// `catalog.gpkg.partial` and renamed only by commit(): a failed or killed run
+// never leaves a half-written catalog under the final name.
+
+#include "catalog_row.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace skyscript::pipeline {
+
+class SqliteDb;
+
+class CatalogGpkgWriter : public osm::RowSink {
+public:
+    explicit CatalogGpkgWriter(std::string final_path);
+    ~CatalogGpkgWriter() override; // without commit(): the partial file is removed
+
+    void consume(std::vector<osm::CatalogRow>&& batch) override;
+    // Finishes rows, builds the spatial index, stores `meta` in table skyscript_meta, renames.
+    void commit(const std::map<std::string, std::string>& meta);
+
+    const std::string& partial_path() const noexcept { return partial_path_; }
+
+private:
+    void writer_loop();
+    void write_batch(const std::vector<osm::CatalogRow>& batch);
+    void build_spatial_index();
+    void write_metadata(const std::map<std::string, std::string>& meta);
+    void rethrow_writer_error();
+
+    std::string final_path_, partial_path_;
+    std::unique_ptr<SqliteDb> db_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::vector<osm::CatalogRow>> queue_;
+    bool closing_ = false;
+    std::exception_ptr error_;
+    std::thread writer_;
+    std::uint64_t rows_in_transaction_ = 0;
+    osm::Box extent_{1e9, 1e9, -1e9, -1e9};
+    std::string blob_;
+    bool committed_ = false;
+};
+
+// GeoPackage geometry blob: "GP" header, srs 4326, envelope (none for points), then WKB.
+void make_gpkg_blob(std::string& out, const osm::CatalogRow& row);
+
+} // namespace skyscript::pipeline

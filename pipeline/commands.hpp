@@ -1,0 +1,16 @@
+#pragma once
+// One function per subcommand (one file each, as osmium-tool does). Each takes the
+// arguments after the subcommand name, returns the exit code, and throws on errors
+// (main prints them as one line).
+
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+int command_extract(const std::vector<std::string>& args);
+int command_tags(const std::vector<std::string>& args);
+int command_caption(const std::vector<std::string>& args);
+int command_run_all(const std::vector<std::string>& args);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,35 @@
+#pragma once
+// The extract stage as a function, for the `extract` subcommand and the full run.
+
+#include "catalog_row.hpp"
+#include "cli_args.hpp"
+#include "extract_stats.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct ExtractRequest {
+    std::string input;
+    std::string out_dir = "out";
+    std::string tags;              // "", FILE or +FILE
+    std::optional<osm::Box> bbox;
+    std::string polygon;
+    std::string node_index = "auto";
+    bool quiet = false;
+};
+
+struct ExtractResult {
+    osm::ExtractStats stats;
+    std::string catalog_path;
+    double seconds = 0;
+};
+
+ExtractRequest parse_extract_args(const CliArgs& cli);
+const std::vector<OptionSpec>& extract_option_specs();
+ExtractResult run_extract(const ExtractRequest& req);
+void print_extract_summary(const ExtractResult& result);
+
+} // namespace skyscript::pipeline

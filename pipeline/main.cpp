@@ -1,0 +1,50 @@
+// skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
+
+#include "cli_args.hpp"
+#include "commands.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every built stage
+       skyscript-build COMMAND [options]                  run one stage or tool
+
+Stages (each works on an output folder):
+  extract     PBF → OUT/catalog.gpkg of visually groundable OSM objects
+
+Tools:
+  tags        the tag vocabulary (tags --list)
+
+Not built yet: plan, fetch, write, split, report, merge, caption, sources, fetch-one.
+`skyscript-build COMMAND --help` describes each command.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace skyscript::pipeline;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+        std::fputs(main_help, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::string command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        if (command == "extract") return command_extract(rest);
+        if (command == "tags") return command_tags(rest);
+        if (command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos)
+            return command_run_all(args);
+        throw UsageError("unknown command `" + command + "`");
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "skyscript-build: error: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,28 @@
+#pragma once
+// Progress of a long stage: a redrawn bar with rate and ETA when stderr is a
+// terminal, a plain log line every few seconds otherwise, nothing with --quiet.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace skyscript::pipeline {
+
+class Progress {
+public:
+    Progress(std::string label, bool quiet);
+    // done/total in `unit`s (bytes are shown as MB); `items` is shown with its rate.
+    void update(std::uint64_t done, std::uint64_t total, std::uint64_t items, const std::string& item_name);
+    void finish();
+
+private:
+    using clock = std::chrono::steady_clock;
+    std::string label_;
+    bool quiet_, tty_;
+    clock::time_point start_, last_;
+    bool drawn_ = false;
+};
+
+std::string format_duration(double seconds);
+
+} // namespace skyscript::pipeline

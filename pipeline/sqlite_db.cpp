@@ -1,0 +1,86 @@
+#include "sqlite_db.hpp"
+
+namespace skyscript::pipeline {
+
+void throw_sqlite(sqlite3* db, const std::string& path, int rc) {
+    std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_FULL) what = "disk full (" + what + ")";
+    throw SqliteError(path + ": " + what);
+}
+
+SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql, const std::string& path) : db_(db), path_(path) {
+    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    if (rc != SQLITE_OK) throw_sqlite(db, path, rc);
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+SqliteStatement& SqliteStatement::bind(int i, std::int64_t v) {
+    if (int rc = sqlite3_bind_int64(stmt_, i, v); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+    return *this;
+}
+SqliteStatement& SqliteStatement::bind(int i, double v) {
+    if (int rc = sqlite3_bind_double(stmt_, i, v); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+    return *this;
+}
+SqliteStatement& SqliteStatement::bind(int i, std::string_view text) {
+    if (int rc = sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC); rc != SQLITE_OK)
+        throw_sqlite(db_, path_, rc);
+    return *this;
+}
+SqliteStatement& SqliteStatement::bind_blob(int i, const void* data, std::size_t size) {
+    if (int rc = sqlite3_bind_blob(stmt_, i, data, static_cast<int>(size), SQLITE_STATIC); rc != SQLITE_OK)
+        throw_sqlite(db_, path_, rc);
+    return *this;
+}
+SqliteStatement& SqliteStatement::bind_null(int i) {
+    if (int rc = sqlite3_bind_null(stmt_, i); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+    return *this;
+}
+
+bool SqliteStatement::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw_sqlite(db_, path_, rc);
+}
+
+void SqliteStatement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+std::string SqliteStatement::column_text(int i) const {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string{};
+}
+
+std::string_view SqliteStatement::column_blob(int i) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+    return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))};
+}
+
+SqliteDb::SqliteDb(std::string path, int flags) : path_(std::move(path)) {
+    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string what = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw SqliteError(path_ + ": cannot open (" + what + ")");
+    }
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+void SqliteDb::exec(std::string_view sql) {
+    const std::string s(sql);
+    if (int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, nullptr); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+}
+
+void SqliteDb::close() {
+    if (!db_) return;
+    if (int rc = sqlite3_close(db_); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+    db_ = nullptr;
+}
+
+} // namespace skyscript::pipeline

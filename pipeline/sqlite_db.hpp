@@ -1,0 +1,63 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: errors become exceptions naming the file.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace skyscript::pipeline {
+
+class SqliteError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class SqliteStatement {
+public:
+    SqliteStatement(sqlite3* db, std::string_view sql, const std::string& path);
+    ~SqliteStatement();
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+    SqliteStatement& bind(int i, std::int64_t v);
+    SqliteStatement& bind(int i, double v);
+    SqliteStatement& bind(int i, std::string_view text);
+    SqliteStatement& bind_blob(int i, const void* data, std::size_t size);
+    SqliteStatement& bind_null(int i);
+    bool step(); // true while a row is available
+    void reset();
+    std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+    double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
+    std::string column_text(int i) const;
+    std::string_view column_blob(int i) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+    const std::string& path_;
+};
+
+class SqliteDb {
+public:
+    explicit SqliteDb(std::string path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ~SqliteDb();
+    SqliteDb(const SqliteDb&) = delete;
+    SqliteDb& operator=(const SqliteDb&) = delete;
+
+    void exec(std::string_view sql);
+    SqliteStatement prepare(std::string_view sql) { return SqliteStatement(db_, sql, path_); }
+    sqlite3* handle() const noexcept { return db_; }
+    const std::string& path() const noexcept { return path_; }
+    void close();
+
+private:
+    std::string path_;
+    sqlite3* db_ = nullptr;
+};
+
+[[noreturn]] void throw_sqlite(sqlite3* db, const std::string& path, int rc);
+
+} // namespace skyscript::pipeline

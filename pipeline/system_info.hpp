@@ -1,0 +1,14 @@
+#pragma once
+// Facts about this process and machine used in summaries and pre-flight checks.
+
+#include <cstdint>
+#include <string>
+
+namespace skyscript::pipeline {
+
+std::uint64_t peak_rss_bytes();
+std::uint64_t available_memory_bytes(); // MemAvailable, or 0 if unknown
+std::uint64_t free_disk_bytes(const std::string& dir);
+std::string human_bytes(std::uint64_t bytes);
+
+} // namespace skyscript::pipeline

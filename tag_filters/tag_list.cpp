@@ -1,0 +1,158 @@
+#include "tag_list.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace skyscript::embedded {
+std::string_view default_tags_tsv();
+}
+
+namespace skyscript::tags {
+
+std::string_view role_name(Role role) noexcept {
+    switch (role) {
+        case Role::feature: return "feature";
+        case Role::attribute: return "attribute";
+        case Role::deny: return "deny";
+    }
+    return "?";
+}
+
+namespace {
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        std::size_t j = i;
+        while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+        fields.push_back(line.substr(i, j - i));
+        i = j;
+    }
+    return fields;
+}
+
+// Identity of an entry: deny entries live beside same-key features (conflict resolved by the matcher).
+std::string entry_id(const TagEntry& e) {
+    return e.key + "=" + e.value + (e.role == Role::deny ? "!" : "");
+}
+
+[[noreturn]] void fail(const std::string& source, std::size_t line_no, const std::string& what) {
+    throw TagListError(source + ":" + std::to_string(line_no) + ": " + what);
+}
+
+std::string read_list_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw TagListError(path + ": cannot open tag list");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) throw TagListError(path + ": read error");
+    return ss.str();
+}
+
+} // namespace
+
+TagList TagList::parse(std::string_view text, const std::string& source) {
+    TagList list;
+    std::size_t line_no = 0;
+    std::unordered_map<std::string, std::size_t> seen;
+    while (!text.empty()) {
+        auto eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+        auto fields = split_fields(line);
+        if (fields.empty()) continue;
+        if (fields.size() < 2) fail(source, line_no, "expected `key=value<TAB>role<TAB>max_gsd`, got one field");
+
+        TagEntry entry;
+        const auto role = fields[1];
+        if (role == "feature") entry.role = Role::feature;
+        else if (role == "attribute") entry.role = Role::attribute;
+        else if (role == "deny") entry.role = Role::deny;
+        else fail(source, line_no, "role must be feature, attribute or deny, got `" + std::string(role) + "`");
+
+        const auto tag = fields[0];
+        const auto eq = tag.find('=');
+        if (entry.role == Role::deny) {
+            if (fields.size() != 2) fail(source, line_no, "a deny entry has two fields: key pattern and `deny`");
+            entry.key = std::string(tag.substr(0, eq));
+            entry.value = "*";
+        } else {
+            if (eq == std::string_view::npos || eq == 0 || eq + 1 == tag.size())
+                fail(source, line_no, "expected key=value or key=*, got `" + std::string(tag) + "`");
+            if (fields.size() != 3) fail(source, line_no, "expected 3 fields (key=value, role, max_gsd), got " + std::to_string(fields.size()));
+            entry.key = std::string(tag.substr(0, eq));
+            entry.value = std::string(tag.substr(eq + 1));
+            const auto g = fields[2];
+            double gsd = 0;
+            auto [ptr, ec] = std::from_chars(g.data(), g.data() + g.size(), gsd);
+            if (ec != std::errc{} || ptr != g.data() + g.size() || !(gsd > 0) || gsd > 1000)
+                fail(source, line_no, "max_gsd must be a number of metres in (0, 1000], got `" + std::string(g) + "`");
+            entry.max_gsd = gsd;
+        }
+        if (entry.key.empty()) fail(source, line_no, "empty key");
+        const std::string id = entry_id(entry);
+        if (auto it = seen.find(id); it != seen.end())
+            fail(source, line_no, "duplicate entry `" + std::string(tag) + "` (first on line " + std::to_string(it->second) + ")");
+        seen.emplace(id, line_no);
+        entry.order = static_cast<std::uint32_t>(list.entries_.size());
+        list.entries_.push_back(std::move(entry));
+    }
+    return list;
+}
+
+TagList TagList::load_file(const std::string& path) {
+    auto list = parse(read_list_file(path), path);
+    if (list.count(Role::feature) == 0) throw TagListError(path + ": no feature entries: nothing could be a focus object");
+    return list;
+}
+
+TagList TagList::builtin() {
+    return parse(skyscript::embedded::default_tags_tsv(), "default_tags.tsv");
+}
+
+void TagList::merge(const TagList& other) {
+    // An added feature/attribute entry lifts our deny of the same key.
+    std::unordered_set<std::string> lifted;
+    for (const auto& e : other.entries_)
+        if (e.role != Role::deny) lifted.insert(e.key);
+    std::erase_if(entries_, [&](const TagEntry& e) { return e.role == Role::deny && lifted.count(e.key); });
+
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < entries_.size(); ++i) index.emplace(entry_id(entries_[i]), i);
+    for (const auto& e : other.entries_) {
+        if (auto it = index.find(entry_id(e)); it != index.end()) {
+            entries_[it->second] = e; // keeps its position, takes the new role and GSD
+        } else {
+            index.emplace(entry_id(e), entries_.size());
+            entries_.push_back(e);
+        }
+    }
+    for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i].order = static_cast<std::uint32_t>(i);
+}
+
+std::size_t TagList::count(Role role) const noexcept {
+    std::size_t n = 0;
+    for (const auto& e : entries_) n += e.role == role;
+    return n;
+}
+
+TagList load_tag_option(const std::string& option) {
+    if (option.empty()) return TagList::builtin();
+    if (option.front() == '+') {
+        auto list = TagList::builtin();
+        list.merge(TagList::parse(read_list_file(option.substr(1)), option.substr(1)));
+        return list;
+    }
+    return TagList::load_file(option);
+}
+
+} // namespace skyscript::tags

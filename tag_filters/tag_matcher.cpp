@@ -1,0 +1,39 @@
+#include "tag_matcher.hpp"
+
+#include <algorithm>
+
+namespace skyscript::tags {
+
+TagMatcher::TagMatcher(const TagList& list) : entries_(list.entries()) {
+    for (const auto& e : entries_) {
+        if (e.role != Role::deny) continue;
+        if (!e.key.empty() && e.key.back() == '*') deny_prefix_.push_back(e.key.substr(0, e.key.size() - 1));
+        else deny_exact_.push_back(e.key);
+    }
+    // Denied keys never enter the lookup table, so find() needs no deny check.
+    for (const auto& e : entries_) {
+        if (e.role == Role::deny || denied(e.key)) continue;
+        auto& rule = keys_[e.key];
+        if (e.value == "*") rule.any = &e;
+        else rule.values.emplace(e.value, &e);
+    }
+}
+
+bool TagMatcher::denied(std::string_view key) const noexcept {
+    if (std::find(deny_exact_.begin(), deny_exact_.end(), key) != deny_exact_.end()) return true;
+    return std::any_of(deny_prefix_.begin(), deny_prefix_.end(),
+                       [&](const std::string& p) { return key.starts_with(p); });
+}
+
+const TagEntry* TagMatcher::find(std::string_view key, std::string_view value) const noexcept {
+    auto it = keys_.find(key);
+    if (it == keys_.end() || value.empty()) return nullptr;
+    const KeyRule& rule = it->second;
+    if (!rule.values.empty()) {
+        if (auto v = rule.values.find(value); v != rule.values.end()) return v->second;
+    }
+    if (rule.any && value != "no") return rule.any;
+    return nullptr;
+}
+
+} // namespace skyscript::tags

@@ -1,0 +1,43 @@
+#pragma once
+// Answers "is key=value visually groundable, as what, down to which GSD?"
+// One hash lookup per tag; keys not in the list (or denied) are ignored.
+
+#include "tag_list.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace skyscript::tags {
+
+class TagMatcher {
+public:
+    explicit TagMatcher(const TagList& list);
+
+    // The entry for this tag, or nullptr when it is not groundable: unknown key,
+    // denied key, unlisted value, or the value "no" against a `key=*` entry.
+    const TagEntry* find(std::string_view key, std::string_view value) const noexcept;
+
+    bool denied(std::string_view key) const noexcept;
+    const std::vector<TagEntry>& entries() const noexcept { return entries_; }
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    using ValueMap = std::unordered_map<std::string, const TagEntry*, Hash, std::equal_to<>>;
+    struct KeyRule {
+        const TagEntry* any = nullptr;
+        ValueMap values;
+    };
+
+    std::vector<TagEntry> entries_;
+    std::unordered_map<std::string, KeyRule, Hash, std::equal_to<>> keys_;
+    std::vector<std::string> deny_exact_;
+    std::vector<std::string> deny_prefix_;
+};
+
+} // namespace skyscript::tags
