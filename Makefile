@@ -40,8 +40,13 @@ asan: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# The pipeline as far as it is built, on the bundled Monaco extract (© OpenStreetMap contributors, ODbL).
 demo: build
-	./scripts/demo.sh $(BUILD_DIR)/skyscript-build $(DEMO_OUT)
+	$(BUILD_DIR)/skyscript-build tests/data/osm/monaco-latest.osm.pbf -o $(DEMO_OUT)
+	@echo; echo "== a few catalog rows (ogrinfo $(DEMO_OUT)/catalog.gpkg):"
+	@sqlite3 -header -column $(DEMO_OUT)/catalog.gpkg \
+	  "SELECT osm_type, osm_id, kind, focus_tag, max_gsd, round(area_m2) AS area_m2, round(length_m) AS length_m, substr(tags,1,60) AS tags FROM objects ORDER BY area_m2 DESC NULLS LAST LIMIT 8"
+	@echo; echo "Catalog: $(DEMO_OUT)/catalog.gpkg (open it in QGIS, or: ogrinfo -so $(DEMO_OUT)/catalog.gpkg objects)"
 
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build

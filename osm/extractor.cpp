@@ -112,10 +112,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         throw InputError(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const osmium::format_version_error& e) {
         throw InputError(options.input + ": unsupported OSM file version (" + e.what() + ")");
-    } catch (const osmium::io_error& e) {
-        throw InputError(options.input + ": not a readable OSM file (" + e.what() + ")");
     } catch (const osmium::gzip_error& e) {
         throw InputError(options.input + ": corrupt compressed data (" + e.what() + ")");
+    } catch (const osmium::io_error& e) {
+        throw InputError(options.input + ": not a readable OSM file (" + e.what() + ")");
     }
     return stats;
 }

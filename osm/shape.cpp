@@ -24,7 +24,7 @@ constexpr double deg = std::numbers::pi / 180.0;
 double authalic_y(double lat_deg) {
     const double s = std::sin(lat_deg * deg);
     const double es = wgs84_e * s;
-    const double q = (1 - wgs84_e2) * (s / (1 - es * s) - (1 / (2 * wgs84_e)) * std::log((1 - es) / (1 + es)));
+    const double q = (1 - wgs84_e2) * (s / (1 - es * es) - (1 / (2 * wgs84_e)) * std::log((1 - es) / (1 + es)));
     return q / 2;
 }
 
