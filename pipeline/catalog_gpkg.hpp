@@ -3,11 +3,12 @@
 // R*Tree spatial index) that GDAL, QGIS and geopandas open as they are.
 //
 // Rows go in on a writer thread through prepared statements in large
-// transactions; the R*Tree is filled once at the end. Everything is written to
+// transactions; the R*Tree is bulk-loaded once at the end (rtree_bulk_load.hpp). Everything is written to
 // `catalog.gpkg.partial` and renamed only by commit(): a failed or killed run
 // never leaves a half-written catalog under the final name.
 
 #include "catalog_row.hpp"
+#include "rtree_bulk_load.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -51,6 +52,7 @@ private:
     std::uint64_t rows_in_transaction_ = 0;
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
     std::string blob_;
+    std::vector<RtreeEntry> rtree_entries_; // 24 bytes per object, packed into the R*Tree at commit
     bool committed_ = false;
 };
 

@@ -1,0 +1,129 @@
+#include "rtree_bulk_load.hpp"
+
+#include "sqlite_db.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+constexpr std::size_t bytes_per_cell = 8 + 4 * 4; // rowid/child + 4 float coordinates
+
+void put_be64(unsigned char* p, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<unsigned char>(v);
+}
+void put_be32(unsigned char* p, std::uint32_t v) {
+    for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<unsigned char>(v);
+}
+void put_be16(unsigned char* p, unsigned v) {
+    p[0] = static_cast<unsigned char>(v >> 8);
+    p[1] = static_cast<unsigned char>(v);
+}
+
+float round_down(double d) {
+    float f = static_cast<float>(d);
+    return static_cast<double>(f) > d ? std::nextafter(f, -INFINITY) : f;
+}
+float round_up(double d) {
+    float f = static_cast<float>(d);
+    return static_cast<double>(f) < d ? std::nextafter(f, INFINITY) : f;
+}
+
+// Sort-Tile-Recursive grouping: entries sorted into vertical slices by x centre,
+// each slice sorted by y centre, then cut into runs of `fanout`.
+void str_order(std::vector<RtreeEntry>& e, std::size_t fanout) {
+    auto cx = [](const RtreeEntry& a) { return double(a.minx) + a.maxx; };
+    auto cy = [](const RtreeEntry& a) { return double(a.miny) + a.maxy; };
+    std::sort(e.begin(), e.end(), [&](const auto& a, const auto& b) { return cx(a) < cx(b); });
+    const std::size_t leaves = (e.size() + fanout - 1) / fanout;
+    const std::size_t slices = static_cast<std::size_t>(std::ceil(std::sqrt(double(leaves))));
+    const std::size_t per_slice = slices * fanout;
+    for (std::size_t s = 0; s < e.size(); s += per_slice) {
+        const auto end = e.begin() + static_cast<std::ptrdiff_t>(std::min(e.size(), s + per_slice));
+        std::sort(e.begin() + static_cast<std::ptrdiff_t>(s), end, [&](const auto& a, const auto& b) { return cy(a) < cy(b); });
+    }
+}
+
+} // namespace
+
+RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy) {
+    return {id, round_down(minx), round_up(maxx), round_down(miny), round_up(maxy)};
+}
+
+void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEntry> entries) {
+    // The node size rtree.c chose at CREATE time is the length of the empty root node.
+    std::size_t node_size = 0;
+    {
+        auto q = db.prepare("SELECT length(data) FROM \"" + table + "_node\" WHERE nodeno = 1");
+        if (q.step()) node_size = static_cast<std::size_t>(q.column_int(0));
+    }
+    if (node_size < 4 + 2 * bytes_per_cell) throw SqliteError(db.path() + ": " + table + " is not an empty 2-D rtree");
+    if (entries.empty()) return;
+    const std::size_t fanout = (node_size - 4) / bytes_per_cell;
+
+    db.exec("DELETE FROM \"" + table + "_node\"");
+    auto put_node = db.prepare("INSERT INTO \"" + table + "_node\"(nodeno, data) VALUES (?, ?)");
+    auto put_parent = db.prepare("INSERT INTO \"" + table + "_parent\"(nodeno, parentnode) VALUES (?, ?)");
+    auto put_rowid = db.prepare("INSERT INTO \"" + table + "_rowid\"(rowid, nodeno) VALUES (?, ?)");
+
+    // Build bottom-up; the root must be node 1, so numbering starts at 2 and the
+    // final single node is written as 1. `level` holds the entries of the current
+    // level: object boxes first, then child node boxes (id = child node number).
+    std::vector<RtreeEntry> level = std::move(entries);
+    std::vector<unsigned char> blob(node_size);
+    std::int64_t next_node = 2;
+    int depth = 0;
+    std::vector<std::pair<std::int64_t, std::int64_t>> pending_parents; // (child, parent) of the level below
+    for (;;) {
+        const bool is_root = level.size() <= fanout;
+        if (!is_root) str_order(level, fanout);
+        std::vector<RtreeEntry> parents;
+        for (std::size_t start = 0; start < level.size(); start += fanout) {
+            const std::size_t n = std::min(fanout, level.size() - start);
+            const std::int64_t node_no = is_root ? 1 : next_node++;
+            std::fill(blob.begin(), blob.end(), 0);
+            put_be16(blob.data(), is_root ? static_cast<unsigned>(depth) : 0);
+            put_be16(blob.data() + 2, static_cast<unsigned>(n));
+            RtreeEntry box{node_no, INFINITY, -INFINITY, INFINITY, -INFINITY};
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto& c = level[start + i];
+                unsigned char* cell = blob.data() + 4 + i * bytes_per_cell;
+                put_be64(cell, static_cast<std::uint64_t>(c.id));
+                put_be32(cell + 8, std::bit_cast<std::uint32_t>(c.minx));
+                put_be32(cell + 12, std::bit_cast<std::uint32_t>(c.maxx));
+                put_be32(cell + 16, std::bit_cast<std::uint32_t>(c.miny));
+                put_be32(cell + 20, std::bit_cast<std::uint32_t>(c.maxy));
+                box.minx = std::min(box.minx, c.minx);
+                box.maxx = std::max(box.maxx, c.maxx);
+                box.miny = std::min(box.miny, c.miny);
+                box.maxy = std::max(box.maxy, c.maxy);
+                if (depth == 0) {
+                    put_rowid.bind(1, c.id).bind(2, node_no);
+                    put_rowid.step();
+                    put_rowid.reset();
+                } else {
+                    pending_parents.emplace_back(c.id, node_no);
+                }
+            }
+            put_node.bind(1, node_no).bind_blob(2, blob.data(), blob.size());
+            put_node.step();
+            put_node.reset();
+            parents.push_back(box);
+        }
+        for (const auto& [child, parent] : pending_parents) {
+            put_parent.bind(1, child).bind(2, parent);
+            put_parent.step();
+            put_parent.reset();
+        }
+        pending_parents.clear();
+        if (is_root) break;
+        level = std::move(parents);
+        ++depth;
+    }
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,28 @@
+#pragma once
+// Fills an empty SQLite R*Tree virtual table (2-D, 32-bit float) in one pass by
+// writing a Sort-Tile-Recursive packed tree straight into its shadow tables
+// (%_node, %_parent, %_rowid), in the node format of SQLite's rtree.c. Inserting
+// row by row runs the R* split algorithm per row and costs more than reading the
+// whole PBF; packing costs a sort. The result passes SQLite's rtreecheck() and stays
+// an ordinary R*Tree: later inserts and deletes through the table work as usual.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+class SqliteDb;
+
+struct RtreeEntry {
+    std::int64_t id;
+    float minx, maxx, miny, maxy; // already rounded outwards to float
+};
+
+// Rounds a double box outwards to float, as rtree.c does for REAL columns.
+RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy);
+
+// `table` must exist (CREATE VIRTUAL TABLE ... USING rtree(id, minx, maxx, miny, maxy)) and be empty.
+void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEntry> entries);
+
+} // namespace skyscript::pipeline
