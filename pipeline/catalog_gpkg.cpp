@@ -14,7 +14,7 @@ namespace skyscript::pipeline {
 
 namespace {
 
-constexpr std::size_t max_queued_batches = 16; // bounds memory when the disk is slower than decoding
+constexpr std::size_t max_queued_batches = 4; // bounds memory when the disk is slower than decoding
 constexpr std::uint64_t rows_per_transaction = 200000;
 
 constexpr const char* wgs84_wkt =
@@ -112,7 +112,7 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     // One thread at a time uses the connection: SQLite's own per-call mutex is pure cost.
     db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
     // The partial file is thrown away on any failure, so durability during the build buys nothing.
-    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA page_size = 4096;");
+    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; PRAGMA page_size = 4096;");
     db_->exec(schema_sql);
     auto add_srs = [&](const char* name, int id, const char* org, int org_id, const char* def, const char* desc) {
         SqliteStatement s(db_->handle(), "INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", db_->path());
