@@ -18,8 +18,9 @@ Stages (each works on an output folder):
 
 Tools:
   tags        the tag vocabulary (tags --list)
+  caption     SkyScript captions for given tags
 
-Not built yet: plan, fetch, write, split, report, merge, caption, sources, fetch-one.
+Not built yet: plan, fetch, write, split, report, merge, sources, fetch-one.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "extract") return command_extract(rest);
         if (command == "tags") return command_tags(rest);
+        if (command == "caption") return command_caption(rest);
         if (command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos)
             return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");

@@ -1,0 +1,22 @@
+#pragma once
+// The data that shapes captions (key renames, class keys, tag priority), parsed from
+// the text files in captions/ that are compiled into the program.
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace skyscript::captions {
+
+struct CaptionTables {
+    std::unordered_map<std::string, std::string> key_renames; // highway -> road
+    std::unordered_set<std::string> class_keys;               // power, natural, man_made
+    std::unordered_map<std::string, int> priority;            // building -> 0, landuse -> 1, ...
+
+    // Text formats: see key_renames.tsv, class_keys.txt, feature_priority.txt.
+    static CaptionTables parse(std::string_view renames, std::string_view class_keys, std::string_view priority);
+    static const CaptionTables& builtin();
+};
+
+} // namespace skyscript::captions

@@ -1,0 +1,24 @@
+#pragma once
+// Making OSM keys and values safe caption text: one line, valid UTF-8, no control
+// characters, no runs of spaces, bounded length.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace skyscript::captions {
+
+enum class TextPart { key, value };
+
+// Appends `in` cleaned:
+// - `_` becomes a space; in keys `:` does too ("plant:source" -> "plant source");
+// - tabs, newlines, other control characters and Unicode line/paragraph separators
+//   become a space; runs of spaces collapse to one; leading/trailing spaces go;
+// - in values, `;` (OSM's multi-value separator) becomes `/` ("soccer;basketball" ->
+//   "soccer/basketball"), so it never reads as the caption's own object separator;
+// - invalid UTF-8 bytes become U+FFFD;
+// - text longer than `max_bytes` is cut at a character boundary and ends in "...".
+// Returns the number of bytes appended (0: nothing left, e.g. an empty value).
+std::size_t append_caption_text(std::string& out, std::string_view in, TextPart part, std::size_t max_bytes);
+
+} // namespace skyscript::captions
