@@ -50,6 +50,7 @@ demo: build
 
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
+	bench/captions/run.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(DEMO_OUT)
