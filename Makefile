@@ -13,7 +13,9 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
   nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
   osmium-tool gdal-bin sqlite3
 
-.PHONY: all deps build test demo bench asan clean
+ID_SCHEMA_VERSION ?= 7.2.0
+
+.PHONY: all deps build test demo bench asan vocabulary clean
 
 all: build
 
@@ -51,6 +53,15 @@ demo: build
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
 	bench/captions/run.sh $(BUILD_DIR)
+
+# Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
+# (npm registry; `npm pack` fetches the tarball only, no install scripts run).
+vocabulary:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	rm -rf $(BUILD_DIR)/id-tagging-schema && mkdir -p $(BUILD_DIR)/id-tagging-schema
+	cd $(BUILD_DIR)/id-tagging-schema && npm pack --silent @openstreetmap/id-tagging-schema@$(ID_SCHEMA_VERSION) >/dev/null && tar xzf *.tgz
+	python3 tag_filters/generate_vocabulary.py $(BUILD_DIR)/id-tagging-schema/package
+	@git diff --stat -- tag_filters/default_tags.tsv tag_filters/tag_names.tsv 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(DEMO_OUT)

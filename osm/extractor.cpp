@@ -19,7 +19,9 @@ namespace {
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
 constexpr std::uint64_t planet_sized_bytes = 8ULL << 30;
 
-osmium::io::File open_input(const std::string& path) {
+} // namespace
+
+osmium::io::File open_input_file(const std::string& path) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) throw InputError(path + ": no such file");
@@ -31,8 +33,6 @@ osmium::io::File open_input(const std::string& path) {
     return file;
 }
 
-} // namespace
-
 std::string choose_node_index(std::uint64_t input_bytes) {
     return input_bytes >= planet_sized_bytes ? "dense_file_array" : "flex_mem";
 }
@@ -43,7 +43,7 @@ bool is_known_node_index(const std::string& name) {
 }
 
 ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, RowSink& sink) {
-    const auto file = open_input(options.input);
+    const auto file = open_input_file(options.input);
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <osmium/io/file.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -40,6 +41,10 @@ struct ExtractOptions {
 // dense for planet-sized inputs (its memory is the page cache, not the heap).
 std::string choose_node_index(std::uint64_t input_bytes);
 bool is_known_node_index(const std::string& name);
+
+// Checks that `path` is a readable, non-empty file (InputError naming it otherwise)
+// and returns it as an osmium file; unknown suffixes are read as PBF.
+osmium::io::File open_input_file(const std::string& path);
 
 ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, RowSink& sink);
 
