@@ -7,6 +7,7 @@ namespace skyscript::embedded {
 std::string_view key_renames_tsv();
 std::string_view class_keys_txt();
 std::string_view feature_priority_txt();
+std::string_view natural_adjective_keys_txt();
 } // namespace skyscript::embedded
 
 namespace skyscript::captions {
@@ -30,7 +31,8 @@ std::vector<std::string_view> data_lines(std::string_view text) {
 
 } // namespace
 
-CaptionTables CaptionTables::parse(std::string_view renames, std::string_view class_keys, std::string_view priority) {
+CaptionTables CaptionTables::parse(std::string_view renames, std::string_view class_keys, std::string_view priority,
+                                   std::string_view adjective_keys) {
     CaptionTables t;
     for (auto line : data_lines(renames)) {
         const auto tab = line.find('\t');
@@ -40,12 +42,14 @@ CaptionTables CaptionTables::parse(std::string_view renames, std::string_view cl
     for (auto line : data_lines(class_keys)) t.class_keys.emplace(line);
     int rank = 0;
     for (auto line : data_lines(priority)) t.priority.emplace(std::string(line), rank++);
+    for (auto line : data_lines(adjective_keys)) t.adjective_keys.emplace(line);
     return t;
 }
 
 const CaptionTables& CaptionTables::builtin() {
     static const CaptionTables tables = parse(skyscript::embedded::key_renames_tsv(), skyscript::embedded::class_keys_txt(),
-                                              skyscript::embedded::feature_priority_txt());
+                                              skyscript::embedded::feature_priority_txt(),
+                                              skyscript::embedded::natural_adjective_keys_txt());
     return tables;
 }
 

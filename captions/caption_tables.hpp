@@ -13,9 +13,11 @@ struct CaptionTables {
     std::unordered_map<std::string, std::string> key_renames; // highway -> road
     std::unordered_set<std::string> class_keys;               // power, natural, man_made
     std::unordered_map<std::string, int> priority;            // building -> 0, landuse -> 1, ...
+    std::unordered_set<std::string> adjective_keys;           // natural style: sport, crop, ... read before the noun
 
     // Text formats: see key_renames.tsv, class_keys.txt, feature_priority.txt.
-    static CaptionTables parse(std::string_view renames, std::string_view class_keys, std::string_view priority);
+    static CaptionTables parse(std::string_view renames, std::string_view class_keys, std::string_view priority,
+                               std::string_view adjective_keys = {});
     static const CaptionTables& builtin();
 };
 

@@ -53,6 +53,12 @@ bool Captioner::append_phrases(std::string& out, TagSet object, std::string_view
     return written > 0;
 }
 
+std::vector<Tag> Captioner::ordered(TagSet object) const {
+    std::vector<Tag> tags(object.begin(), object.end());
+    std::stable_sort(tags.begin(), tags.end(), [&](const Tag& a, const Tag& b) { return rank(a.key) < rank(b.key); });
+    return tags;
+}
+
 bool Captioner::append_single_form(std::string& out, TagSet object) const {
     return append_phrases(out, object, ", ", ", ");
 }

@@ -51,6 +51,8 @@ public:
     bool append_multi_form(std::string& out, TagSet object) const;
 
     const CaptionOptions& options() const noexcept { return options_; }
+    // The object's tags in caption order: priority keys first (stable), then as given.
+    std::vector<Tag> ordered(TagSet object) const;
 
 private:
     // Appends the phrases of `object` in caption order, separated as the form wants.

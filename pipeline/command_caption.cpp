@@ -2,6 +2,8 @@
 // Line 1: title; line 2: title_multi_objects. For people trying tag sets and for scripts.
 
 #include "captioner.hpp"
+#include "natural_captioner.hpp"
+#include "tag_list.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
 
@@ -19,6 +21,9 @@ Prints the captions SkyScript's rules give an object: `title` on line 1 and
 
   --around TAGS          one surrounding object (repeatable)
   --max-surrounding N    surrounding objects named in line 2 (default 5)
+  --caption-style S      rule (default) or natural: natural also prints
+                         title_natural (line 3) and title_multi_objects_natural (line 4),
+                         e.g. "a satellite image of a parking lot with an asphalt surface"
   -h, --help             this text
 
 Example:
@@ -34,7 +39,7 @@ captions::Tag parse_tag(const std::string& text, const std::string& where) {
 } // namespace
 
 int command_caption(const std::vector<std::string>& args) {
-    const CliArgs cli{args, {{"around", true, 0}, {"max-surrounding", true, 0}, {"help", false, 'h'}}};
+    const CliArgs cli{args, {{"around", true, 0}, {"max-surrounding", true, 0}, {"caption-style", true, 0}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
         std::fputs(caption_help, stdout);
         return 0;
@@ -68,8 +73,15 @@ int command_caption(const std::vector<std::string>& args) {
     }
     std::vector<captions::TagSet> surrounding(objects.begin(), objects.end());
 
+    const auto style = cli.value("caption-style").value_or("rule");
+    if (style != "rule" && style != "natural") throw UsageError("--caption-style: expected rule or natural, got `" + style + "`");
     const captions::Captioner captioner{captions::CaptionTables::builtin(), options};
     std::printf("%s\n%s\n", captioner.title(focus).c_str(), captioner.title_multi_objects(focus, surrounding).c_str());
+    if (style == "natural") {
+        const auto names = captions::NameTable::parse(tags::builtin_tag_names());
+        const captions::NaturalCaptioner natural{names, captions::CaptionTables::builtin(), options};
+        std::printf("%s\n%s\n", natural.title(focus).c_str(), natural.title_multi_objects(focus, surrounding).c_str());
+    }
     return 0;
 }
 

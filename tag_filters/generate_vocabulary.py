@@ -218,8 +218,11 @@ def main():
             why["excluded by override"] += 1
             continue
         geometry = p.get("geometry", [])
-        if value == "*":
-            continue  # family wildcards come from rule 4
+        if value == "*":  # family wildcards come from rule 4; keep the generic name ("Building")
+            name = en.get("presets", {}).get(pid, {}).get("name")
+            if name and len(tags) == 1:
+                names.setdefault(tag, name.lower())
+            continue
         if key in POINT_POI_KEYS and not ({"area", "line"} & set(geometry)):
             why["point POI"] += 1
             continue

@@ -8,6 +8,7 @@
 
 namespace skyscript::embedded {
 std::string_view default_tags_tsv();
+std::string_view tag_names_tsv();
 }
 
 namespace skyscript::tags {
@@ -144,6 +145,8 @@ std::size_t TagList::count(Role role) const noexcept {
     for (const auto& e : entries_) n += e.role == role;
     return n;
 }
+
+std::string_view builtin_tag_names() { return skyscript::embedded::tag_names_tsv(); }
 
 TagList load_tag_option(const std::string& option) {
     if (option.empty()) return TagList::builtin();

@@ -40,6 +40,9 @@ private:
     std::vector<TagEntry> entries_;
 };
 
+// English names of tags (tag_names.tsv: key=value<TAB>name), generated with the vocabulary.
+std::string_view builtin_tag_names();
+
 // `--tags FILE` replaces the default list; `--tags +FILE` adds to and overrides it.
 TagList load_tag_option(const std::string& option);
 

@@ -3,6 +3,7 @@
 
 #include "caption_text.hpp"
 #include "captioner.hpp"
+#include "natural_captioner.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -189,4 +190,80 @@ TEST_CASE("`skyscript-build caption` prints title and title_multi_objects") {
     const auto bad = run(sh_quote(skyscript::test::binary()) + " caption nonsense");
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("KEY=VALUE") != std::string::npos);
+}
+
+// ---- natural style -------------------------------------------------------------
+
+namespace {
+
+const NameTable& names() {
+    static const NameTable t = NameTable::parse(
+        "amenity=parking\tparking lot\nhighway=residential\tresidential road\nbuilding=*\tbuilding\n"
+        "building=yes\tbuilding\nsurface=*\tsurface\nsurface=asphalt\tasphalt\nroof:shape=*\troof shape\n"
+        "natural=tree\ttree\nleisure=pitch\tpitch\npower=plant\tpower plant\namenity=place_of_worship\tplace of worship\n"
+        "amenity=bench\tbench\nlanes=*\tlanes\n");
+    return t;
+}
+
+std::string natural_title(const Object& o) { return NaturalCaptioner{names()}.title(o); }
+std::string natural_multi(const Object& focus, const std::vector<Object>& around, CaptionOptions opt = {}) {
+    std::vector<TagSet> sets(around.begin(), around.end());
+    return NaturalCaptioner{names(), CaptionTables::builtin(), opt}.title_multi_objects(focus, sets);
+}
+
+} // namespace
+
+TEST_CASE("natural style: the issue's example, with articles, counts and plurals") {
+    const Object parking{{"amenity", "parking"}, {"surface", "asphalt"}};
+    const Object road{{"highway", "residential"}}, building{{"building", "yes"}};
+    CHECK(natural_title(parking) == "a satellite image of a parking lot with an asphalt surface");
+    CHECK(natural_multi(parking, {road, building, building}) ==
+          "a satellite image of a parking lot with an asphalt surface, next to a residential road and two buildings");
+    CHECK(natural_multi(parking, {building, road, building, {{"natural", "tree"}}}) ==
+          "a satellite image of a parking lot with an asphalt surface, next to two buildings, a residential road and a tree");
+}
+
+TEST_CASE("natural style: adjectives before the noun, numbers, unnamed tags") {
+    CHECK(natural_title({{"power", "plant"}, {"plant:source", "solar"}}) == "a satellite image of a solar power plant");
+    CHECK(natural_title({{"leisure", "pitch"}, {"sport", "tennis"}}) == "a satellite image of a tennis pitch");
+    CHECK(natural_title({{"building", "yes"}, {"roof:shape", "gabled"}}) == "a satellite image of a building with a gabled roof shape");
+    CHECK(natural_title({{"highway", "residential"}, {"lanes", "2"}}) == "a satellite image of a residential road with 2 lanes");
+    CHECK(natural_title({{"landuse", "quarry"}}) == "a satellite image of a quarry"); // no name: the value
+    CHECK(natural_title({{"building", "yes"}, {"covered", "yes"}}) == "a satellite image of a building");
+}
+
+TEST_CASE("natural style: English helpers") {
+    CHECK(with_article("asphalt surface") == "an asphalt surface");
+    CHECK(with_article("tree") == "a tree");
+    CHECK(with_article("university") == "a university");
+    CHECK(plural("bench") == "benches");
+    CHECK(plural("place of worship") == "places of worship");
+    CHECK(plural("factory") == "factories");
+    CHECK(plural("highway") == "highways");
+    CHECK(plural("grass") == "grasses");
+    CHECK(count_phrase(1, "tree") == "a tree");
+    CHECK(count_phrase(3, "bench") == "three benches");
+    CHECK(count_phrase(40, "tree") == "40 trees");
+}
+
+TEST_CASE("natural style: the surrounding cap counts distinct kinds; hostile values stay one line") {
+    CaptionOptions one;
+    one.max_surrounding = 1;
+    CHECK(natural_multi({{"amenity", "parking"}}, {{{"natural", "tree"}}, {{"natural", "tree"}}, {{"amenity", "bench"}}}, one) ==
+          "a satellite image of a parking lot, next to two trees");
+    const auto t = natural_multi({{"amenity", "parking"}, {"surface", "as\nph\talt\xff"}}, {{{"landuse", "x;y\r\nz"}}});
+    check_one_line_safe(t);
+    CHECK(t == "a satellite image of a parking lot with an as ph alt\xEF\xBF\xBD surface, next to a x/y z");
+}
+
+TEST_CASE("`caption --caption-style natural` prints four lines from the generated names") {
+    const auto r = run(sh_quote(skyscript::test::binary()) +
+                       " caption amenity=parking surface=asphalt --around highway=residential --around building=yes"
+                       " --around building=yes --caption-style natural");
+    CHECK(r.exit_code == 0);
+    const auto l = skyscript::test::lines(r.out);
+    REQUIRE(l.size() == 4);
+    CHECK(l[2] == "a satellite image of a parking lot with an asphalt surface");
+    CHECK(l[3] == "a satellite image of a parking lot with an asphalt surface, next to a residential road and two buildings");
+    CHECK(run(sh_quote(skyscript::test::binary()) + " caption a=b --caption-style fancy").exit_code == 2);
 }
