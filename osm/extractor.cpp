@@ -47,11 +47,13 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;
-    progress.bytes_total = 2 * size;
+    // Pass 1 only decodes relations: about a fifth of pass 2's time. Weighting it so
+    // keeps the ETA honest from the start.
+    progress.bytes_total = size + size / 5;
     auto report = [&](int pass, std::uint64_t offset) {
         if (!options.on_progress) return;
         progress.pass = pass;
-        progress.bytes_done = (pass == 1 ? 0 : size) + offset;
+        progress.bytes_done = pass == 1 ? offset / 5 : size / 5 + offset;
         progress.objects = stats.kept();
         options.on_progress(progress);
     };

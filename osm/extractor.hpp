@@ -23,7 +23,7 @@ public:
 
 struct ExtractProgress {
     int pass = 1;                 // 1 relations, 2 nodes and ways
-    std::uint64_t bytes_done = 0; // of both passes together
+    std::uint64_t bytes_done = 0; // of both passes together, pass 1 weighted 1/5
     std::uint64_t bytes_total = 0;
     std::uint64_t objects = 0;    // catalog objects so far
 };
