@@ -11,6 +11,7 @@ namespace skyscript::pipeline {
 int command_extract(const std::vector<std::string>& args);
 int command_tags(const std::vector<std::string>& args);
 int command_caption(const std::vector<std::string>& args);
+int command_fetch_one(const std::vector<std::string>& args);
 int command_run_all(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

@@ -19,8 +19,9 @@ Stages (each works on an output folder):
 Tools:
   tags        the tag vocabulary (tags --list)
   caption     SkyScript captions for given tags
+  fetch-one   one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)
 
-Not built yet: plan, fetch, write, split, report, merge, sources, fetch-one.
+Not built yet: plan, fetch, write, split, report, merge, sources.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
         if (command == "extract") return command_extract(rest);
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
+        if (command == "fetch-one") return command_fetch_one(rest);
         if (command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos)
             return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");

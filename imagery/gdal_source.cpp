@@ -1,0 +1,206 @@
+#include "gdal_source.hpp"
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace skyscript::imagery {
+
+namespace {
+
+void register_gdal() {
+    static std::once_flag once;
+    std::call_once(once, [] { GDALAllRegister(); });
+}
+
+struct DatasetCloser {
+    void operator()(GDALDataset* ds) const { GDALClose(ds); }
+};
+using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
+
+// Open datasets are reused per thread: GDAL datasets are not safe to share between
+// threads, and reopening a COG or WMS description per tile is the expensive part.
+GDALDataset* open_raster(const std::string& path) {
+    register_gdal();
+    thread_local std::map<std::string, DatasetPtr> cache;
+    if (auto it = cache.find(path); it != cache.end()) return it->second.get();
+    CPLErrorReset();
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    if (!ds) {
+        std::string why = CPLGetLastErrorMsg();
+        throw RasterError(path + ": cannot open as a raster" + (why.empty() ? std::string() : " (GDAL: " + why + ")"));
+    }
+    if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");
+    if (!ds->GetSpatialRef() && ds->GetGCPCount() == 0) throw RasterError(path + ": has no georeferencing (no CRS)");
+    return cache.emplace(path, std::move(ds)).first->second.get();
+}
+
+// The 1-based source bands that give R, G, B.
+std::vector<int> rgb_bands(GDALDataset* ds, const RasterReadOptions& options, const std::string& path) {
+    const int n = ds->GetRasterCount();
+    if (!options.bands.empty()) {
+        if (options.bands.size() != 3 && options.bands.size() != 1)
+            throw RasterError(path + ": give 1 band (gray) or 3 bands (R,G,B), not " + std::to_string(options.bands.size()));
+        for (int b : options.bands)
+            if (b < 1 || b > n) throw RasterError(path + ": band " + std::to_string(b) + " does not exist (the raster has " + std::to_string(n) + ")");
+        return options.bands.size() == 1 ? std::vector<int>(3, options.bands[0]) : options.bands;
+    }
+    int r = 0, g = 0, b = 0;
+    std::vector<int> data;
+    for (int i = 1; i <= n; ++i) {
+        const auto ci = ds->GetRasterBand(i)->GetColorInterpretation();
+        if (ci == GCI_RedBand) r = i;
+        else if (ci == GCI_GreenBand) g = i;
+        else if (ci == GCI_BlueBand) b = i;
+        if (ci != GCI_AlphaBand) data.push_back(i);
+    }
+    if (r && g && b) return {r, g, b};
+    if (data.size() < 3) return std::vector<int>(3, data.empty() ? 1 : data[0]); // gray
+    return {data[0], data[1], data[2]};
+}
+
+int alpha_band(GDALDataset* ds) {
+    for (int i = 1; i <= ds->GetRasterCount(); ++i)
+        if (ds->GetRasterBand(i)->GetColorInterpretation() == GCI_AlphaBand) return i;
+    return 0;
+}
+
+double percentile(std::vector<float>& v, double pct) {
+    if (v.empty()) return 0;
+    const auto k = static_cast<std::size_t>(std::clamp(pct / 100.0, 0.0, 1.0) * double(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+} // namespace
+
+void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<std::uint8_t>& valid, std::size_t pixels,
+                     bool byte_source, const Stretch& stretch, std::vector<std::uint8_t>& rgb) {
+    double lo = 0, hi = 255;
+    if (stretch.mode == Stretch::Mode::fixed) {
+        lo = stretch.min;
+        hi = stretch.max;
+    } else if (!byte_source) {
+        // One range for the three bands keeps the colour balance.
+        std::vector<float> samples;
+        samples.reserve(pixels);
+        const std::size_t step = std::max<std::size_t>(1, pixels / 200000);
+        for (std::size_t i = 0; i < pixels; i += step)
+            if (valid[i])
+                for (const auto* p : planes) samples.push_back(p[i]);
+        lo = percentile(samples, stretch.low_percent);
+        hi = percentile(samples, stretch.high_percent);
+    }
+    const double scale = hi > lo ? 255.0 / (hi - lo) : 0;
+    rgb.assign(pixels * 3, 0);
+    for (std::size_t i = 0; i < pixels; ++i) {
+        if (!valid[i]) continue;
+        for (std::size_t c = 0; c < 3; ++c) {
+            const double v = (double(planes[c][i]) - lo) * scale;
+            rgb[i * 3 + c] = static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+        }
+    }
+}
+
+RasterInfo describe_raster(const std::string& path) {
+    GDALDataset* ds = open_raster(path);
+    RasterInfo info;
+    info.bands = ds->GetRasterCount();
+    info.data_type = GDALGetDataTypeName(ds->GetRasterBand(1)->GetRasterDataType());
+    double gt[6];
+    if (ds->GetGeoTransform(gt) == CE_None) {
+        info.gsd_m = std::hypot(gt[1], gt[4]);
+        if (const auto* srs = ds->GetSpatialRef(); srs && srs->IsGeographic()) info.gsd_m *= 111320.0;
+        OGRSpatialReference wgs84;
+        wgs84.SetWellKnownGeogCS("WGS84");
+        wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(ds->GetSpatialRef(), &wgs84));
+        const double w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+        double xs[4], ys[4];
+        const double px[4] = {0, w, w, 0}, py[4] = {0, 0, h, h};
+        for (int i = 0; i < 4; ++i) {
+            xs[i] = gt[0] + px[i] * gt[1] + py[i] * gt[2];
+            ys[i] = gt[3] + px[i] * gt[4] + py[i] * gt[5];
+        }
+        if (ct && ct->Transform(4, xs, ys)) info.coverage = {*std::min_element(xs, xs + 4), *std::min_element(ys, ys + 4),
+                                                             *std::max_element(xs, xs + 4), *std::max_element(ys, ys + 4)};
+    }
+    return info;
+}
+
+RgbImage read_raster_tile(const std::string& path, const TileGrid& grid, const RasterReadOptions& options) {
+    GDALDataset* src = open_raster(path);
+    const auto bands = rgb_bands(src, options, path);
+    const int src_alpha = alpha_band(src);
+    const bool byte_source = src->GetRasterBand(bands[0])->GetRasterDataType() == GDT_Byte;
+
+    const double x0 = grid.geotransform[0], y1 = grid.geotransform[3];
+    const double x1 = x0 + grid.width * grid.gsd, y0 = y1 - grid.height * grid.gsd;
+    std::vector<std::string> args{"-of", "MEM", "-t_srs", grid.crs(), "-te", std::to_string(x0), std::to_string(y0),
+                                  std::to_string(x1), std::to_string(y1), "-ts", std::to_string(grid.width),
+                                  std::to_string(grid.height), "-r", options.resampling, "-ot", "Float32", "-dstalpha",
+                                  "-wo", "NUM_THREADS=1", "-q"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::unique_ptr<GDALWarpAppOptions, decltype(&GDALWarpAppOptionsFree)> wopts(GDALWarpAppOptionsNew(argv.data(), nullptr),
+                                                                                 GDALWarpAppOptionsFree);
+    if (!wopts) throw RasterError(path + ": bad warp options (resampling `" + options.resampling + "`?)");
+    GDALDatasetH src_h = GDALDataset::ToHandle(src);
+    int usage_error = 0;
+    CPLErrorReset();
+    DatasetPtr out(GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &src_h, wopts.get(), &usage_error)));
+    if (!out) throw RasterError(path + ": warping failed (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
+
+    // Output bands: the source bands except its alpha, in order, then the destination alpha.
+    auto out_index = [&](int src_band) { return src_alpha && src_band > src_alpha ? src_band - 1 : src_band; };
+    const int alpha_out = out->GetRasterCount();
+    const std::size_t pixels = static_cast<std::size_t>(grid.width) * grid.height;
+    std::vector<std::vector<float>> data(3, std::vector<float>(pixels));
+    std::vector<float> alpha(pixels);
+    auto read = [&](int band, std::vector<float>& buf) {
+        if (out->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, grid.width, grid.height, buf.data(), grid.width, grid.height,
+                                               GDT_Float32, 0, 0) != CE_None)
+            throw RasterError(path + ": reading the warped tile failed");
+    };
+    for (int c = 0; c < 3; ++c) {
+        if (c > 0 && bands[c] == bands[c - 1]) data[c] = data[c - 1];
+        else read(out_index(bands[c]), data[c]);
+    }
+    read(alpha_out, alpha);
+
+    RgbImage img;
+    img.width = grid.width;
+    img.height = grid.height;
+    img.valid.resize(pixels);
+    for (std::size_t i = 0; i < pixels; ++i) img.valid[i] = alpha[i] > 0;
+    stretch_to_rgb8({data[0].data(), data[1].data(), data[2].data()}, img.valid, pixels, byte_source, options.stretch, img.rgb);
+    return img;
+}
+
+void write_geotiff(const std::string& path, const RgbImage& image, const TileGrid& grid) {
+    register_gdal();
+    auto* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    const char* create_opts[] = {"COMPRESS=DEFLATE", "PHOTOMETRIC=RGB", nullptr};
+    DatasetPtr ds(driver->Create(path.c_str(), image.width, image.height, 3, GDT_Byte, const_cast<char**>(create_opts)));
+    if (!ds) throw RasterError(path + ": cannot create (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
+    double gt[6];
+    std::copy(std::begin(grid.geotransform), std::end(grid.geotransform), gt);
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(grid.epsg);
+    ds->SetSpatialRef(&srs);
+    int band_map[3] = {1, 2, 3};
+    if (ds->RasterIO(GF_Write, 0, 0, image.width, image.height, const_cast<std::uint8_t*>(image.rgb.data()), image.width,
+                     image.height, GDT_Byte, 3, band_map, 3, 3L * image.width, 1) != CE_None)
+        throw RasterError(path + ": write failed");
+}
+
+} // namespace skyscript::imagery

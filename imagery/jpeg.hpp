@@ -1,0 +1,17 @@
+#pragma once
+// JPEG through libjpeg-turbo: encoding tiles, and checking fetched bodies.
+
+#include "rgb_image.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace skyscript::imagery {
+
+std::string encode_jpeg(const RgbImage& image, int quality);
+
+// Decodes a JPEG (or any image libjpeg-turbo reads) to RGB; throws std::runtime_error
+// with libjpeg-turbo's message on a truncated or non-JPEG body.
+RgbImage decode_jpeg(std::string_view data);
+
+} // namespace skyscript::imagery

@@ -1,0 +1,39 @@
+#pragma once
+// The pixel grid of one tile (SPEC section 5): a square of `side_m` metres centred on
+// a lon/lat point, in the UTM zone of the centre (UPS beyond 84°N / 80°S), with square
+// pixels of `gsd` metres: width = height = round(side_m / gsd).
+
+#include <string>
+
+namespace skyscript::imagery {
+
+// Tile bounds in degrees. When the tile crosses the antimeridian, west > east
+// (the RFC 7946 convention).
+struct LonLatBox {
+    double west, south, east, north;
+    bool crosses_antimeridian() const noexcept { return west > east; }
+};
+
+struct TileGrid {
+    int epsg = 0;            // 326zz / 327zz UTM, 32661 / 32761 UPS
+    int width = 0, height = 0;
+    double gsd = 0;          // metres per pixel
+    double geotransform[6]{}; // GDAL order: x0, gsd, 0, y0, 0, -gsd
+    LonLatBox box{};         // lon/lat bounds of the whole tile
+    double center_x = 0, center_y = 0; // projected centre
+
+    std::string crs() const { return "EPSG:" + std::to_string(epsg); }
+};
+
+// EPSG code of the UTM (or UPS) zone that contains lon/lat.
+int utm_epsg_for(double lon, double lat);
+
+// Throws std::invalid_argument for a centre out of range, a non-positive side or GSD,
+// or a tile over 32,768 px a side.
+TileGrid make_tile_grid(double lon, double lat, double side_m, double gsd);
+
+// lon/lat <-> grid CRS, through PROJ (one context and transformation cache per thread).
+void lonlat_to_grid(int epsg, double lon, double lat, double& x, double& y);
+void grid_to_lonlat(int epsg, double x, double y, double& lon, double& lat);
+
+} // namespace skyscript::imagery
