@@ -12,6 +12,7 @@ int command_extract(const std::vector<std::string>& args);
 int command_tags(const std::vector<std::string>& args);
 int command_caption(const std::vector<std::string>& args);
 int command_fetch_one(const std::vector<std::string>& args);
+int command_sources(const std::vector<std::string>& args);
 int command_run_all(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

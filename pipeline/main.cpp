@@ -20,8 +20,9 @@ Tools:
   tags        the tag vocabulary (tags --list)
   caption     SkyScript captions for given tags
   fetch-one   one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)
+  sources     the imagery sources and whether each is usable now
 
-Not built yet: plan, fetch, write, split, report, merge, sources.
+Not built yet: plan, fetch, write, split, report, merge.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);
+        if (command == "sources") return command_sources(rest);
         if (command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos)
             return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");

@@ -1,0 +1,77 @@
+// skyscript-build sources [--sources FILE] [--check]: the imagery sources and whether
+// each can be used now, and if not, why.
+
+#include "cli_args.hpp"
+#include "commands.hpp"
+#include "gdal_source.hpp"
+#include "source_config.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+constexpr const char* sources_help = R"(Usage: skyscript-build sources [--sources FILE] [--check]
+
+Lists the imagery sources (built-in: SkyScript's ten Earth Engine collections;
+--sources FILE replaces them) with kind, GSD, coverage and dates, and says which
+are usable now and why not.
+
+  --sources FILE   sources TOML (see README: [[source]] alias, kind, ...)
+  --check          also open each gdal raster (or remote dataset) to prove it reads
+  -h, --help       this text
+)";
+
+std::string usability(const imagery::SourceConfig& s, bool check) {
+    switch (s.kind) {
+        case imagery::SourceKind::earthengine: {
+            const char* key = std::getenv("GOOGLE_APPLICATION_CREDENTIALS");
+            if (!key || !*key) return "not usable: no credentials (set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file)";
+            if (!std::ifstream(key)) return std::string("not usable: credentials file ") + key + " is not readable";
+            return "not usable: the earthengine fetcher is not built yet";
+        }
+        case imagery::SourceKind::gdal:
+            if (!check && s.path.find("/vsi") != 0 && !std::ifstream(s.path)) return "not usable: " + s.path + " is not readable";
+            if (!check) return "usable (file readable; --check opens it)";
+            try {
+                const auto info = imagery::describe_raster(s.path);
+                char buf[128];
+                std::snprintf(buf, sizeof buf, "usable: %d band(s) %s, native GSD %.2f m", info.bands, info.data_type.c_str(), info.gsd_m);
+                return buf;
+            } catch (const std::exception& e) {
+                return std::string("not usable: ") + e.what();
+            }
+        case imagery::SourceKind::xyz:
+            return "not usable: the xyz fetcher is not built yet";
+    }
+    return "?";
+}
+
+} // namespace
+
+int command_sources(const std::vector<std::string>& args) {
+    const CliArgs cli{args, {{"sources", true, 0}, {"check", false, 0}, {"help", false, 'h'}}};
+    if (cli.flag("help")) {
+        std::fputs(sources_help, stdout);
+        return 0;
+    }
+    if (!cli.positional().empty()) throw UsageError("sources takes no positional argument");
+    const auto file = cli.value("sources");
+    const auto sources = file ? imagery::load_sources_file(*file) : imagery::builtin_sources();
+    std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", "alias", "kind", "gsd m", "coverage W,S,E,N", "dates", "status");
+    for (const auto& s : sources) {
+        char cov[64], gsd[16];
+        std::snprintf(cov, sizeof cov, "%g,%g,%g,%g", s.coverage.west, s.coverage.south, s.coverage.east, s.coverage.north);
+        if (s.gsd > 0) std::snprintf(gsd, sizeof gsd, "%g", s.gsd);
+        else std::snprintf(gsd, sizeof gsd, "native");
+        const std::string dates = (s.date_start.empty() ? "..." : s.date_start) + " " + (s.date_end.empty() ? "..." : s.date_end);
+        std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", s.alias.c_str(), std::string(imagery::kind_name(s.kind)).c_str(), gsd, cov,
+                    dates.c_str(), usability(s, cli.flag("check")).c_str());
+    }
+    return 0;
+}
+
+} // namespace skyscript::pipeline
