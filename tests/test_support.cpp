@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,49 @@ std::int64_t sql_int(const std::string& db_path, const std::string& sql) {
     const auto rows = sql_column(db_path, sql);
     if (rows.empty()) throw std::runtime_error(db_path + ": no row for " + sql);
     return std::stoll(rows[0]);
+}
+
+ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
+    int in_pipe[2], out_pipe[2];
+    if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::close(in_pipe[1]);
+        ::close(out_pipe[0]);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    stdin_fd_ = in_pipe[1];
+    std::string line;
+    char c;
+    while (::read(out_pipe[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out_pipe[0]);
+    if (line.empty()) throw std::runtime_error("server did not start: " + argv[0]);
+    port_ = std::stoi(line);
+}
+
+ServerProcess::~ServerProcess() {
+    if (stdin_fd_ >= 0) ::close(stdin_fd_);
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        int status;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+std::string source_dir() { return SKYSCRIPT_SOURCE_DIR; }
+
+std::string http_get(const std::string& url) {
+    const auto r = run("python3 -c " + sh_quote("import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1],timeout=10).read().decode())") + " " + sh_quote(url));
+    return r.out;
 }
 
 } // namespace skyscript::test

@@ -29,4 +29,23 @@ std::vector<std::string> lines(const std::string& text);
 std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql);
 std::int64_t sql_int(const std::string& db_path, const std::string& sql);
 
+// A server process the test starts (python3 tests/http_test_server.py ...): it prints
+// its port first; it ends when this object closes its stdin, or is killed.
+class ServerProcess {
+public:
+    explicit ServerProcess(const std::vector<std::string>& argv);
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+    int port() const noexcept { return port_; }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+private:
+    int pid_ = -1, stdin_fd_ = -1, port_ = 0;
+};
+
+std::string source_dir();
+// GET over loopback with the curl command line tool-free helper: body of url.
+std::string http_get(const std::string& url);
+
 } // namespace skyscript::test

@@ -1,0 +1,333 @@
+#include "http_engine.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+namespace skyscript::imagery {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void global_curl_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct TokenBucket {
+    double rate = 0, burst = 1, tokens = 1;
+    Clock::time_point last = Clock::now();
+    void refill(Clock::time_point now) {
+        tokens = std::min(burst, tokens + rate * std::chrono::duration<double>(now - last).count());
+        last = now;
+    }
+    // Seconds until one token is there (0 if now).
+    double wait(Clock::time_point now) {
+        refill(now);
+        return tokens >= 1 ? 0 : (1 - tokens) / rate;
+    }
+};
+
+struct Pending {
+    HttpRequest request;
+    int attempts = 0;
+    Clock::time_point not_before = Clock::now();
+    std::string last_error;
+    HttpResponse last_response;
+};
+
+struct Transfer {
+    Pending job;
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    std::string body;
+};
+
+size_t write_body(char* data, size_t size, size_t n, void* user) {
+    static_cast<Transfer*>(user)->body.append(data, size * n);
+    return size * n;
+}
+
+bool retryable_curl_error(CURLcode c) {
+    switch (c) {
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string cache_key(const HttpRequest& r) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    const std::string material = r.method + "\n" + r.url + "\n" + r.body;
+    EVP_Digest(material.data(), material.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
+    return out;
+}
+
+} // namespace
+
+std::string describe_http_status(long status) {
+    switch (status) {
+        case 400: return "HTTP 400 Bad Request";
+        case 401: return "HTTP 401 Unauthorized";
+        case 403: return "HTTP 403 Forbidden";
+        case 404: return "HTTP 404 Not Found";
+        case 408: return "HTTP 408 Request Timeout";
+        case 429: return "HTTP 429 Too Many Requests";
+        case 500: return "HTTP 500 Internal Server Error";
+        case 502: return "HTTP 502 Bad Gateway";
+        case 503: return "HTTP 503 Service Unavailable";
+        case 504: return "HTTP 504 Gateway Timeout";
+        default: return "HTTP " + std::to_string(status);
+    }
+}
+
+struct HttpEngine::Impl {
+    HttpEngineOptions options;
+    CURLM* multi = nullptr;
+    std::deque<Pending> queue;
+    std::map<CURL*, std::unique_ptr<Transfer>> in_flight;
+    std::map<std::string, TokenBucket> buckets;
+    std::mt19937_64 rng;
+
+    explicit Impl(HttpEngineOptions o) : options(std::move(o)), rng(options.seed) {
+        global_curl_init();
+        multi = curl_multi_init();
+        if (!multi) throw std::runtime_error("libcurl: cannot create a multi handle");
+        curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options.max_in_flight));
+    }
+    ~Impl() {
+        for (auto& [easy, t] : in_flight) {
+            curl_multi_remove_handle(multi, easy);
+            curl_easy_cleanup(easy);
+            curl_slist_free_all(t->headers);
+        }
+        curl_multi_cleanup(multi);
+    }
+
+    std::optional<std::string> cache_read(const HttpRequest& r) {
+        if (options.cache_dir.empty() || !r.cacheable) return std::nullopt;
+        const auto key = cache_key(r);
+        std::ifstream in(std::filesystem::path(options.cache_dir) / key.substr(0, 2) / key, std::ios::binary);
+        if (!in) return std::nullopt;
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    void cache_write(const HttpRequest& r, const HttpResponse& resp) {
+        if (options.cache_dir.empty() || !r.cacheable) return;
+        const auto key = cache_key(r);
+        const auto dir = std::filesystem::path(options.cache_dir) / key.substr(0, 2);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        // "content-type\n" then the body; written aside and renamed, so a reader never sees half.
+        const auto tmp = dir / (key + ".tmp" + std::to_string(::getpid()));
+        {
+            std::ofstream out(tmp, std::ios::binary);
+            out << resp.content_type << '\n' << resp.body;
+            if (!out) return;
+        }
+        std::filesystem::rename(tmp, dir / key, ec);
+    }
+
+    void start(Pending&& job) {
+        auto t = std::make_unique<Transfer>();
+        t->job = std::move(job);
+        ++t->job.attempts;
+        CURL* e = curl_easy_init();
+        if (!e) throw std::runtime_error("libcurl: cannot create an easy handle");
+        t->easy = e;
+        const auto& r = t->job.request;
+        curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_s * 1000));
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_s * 1000));
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+        if (r.method == "POST") {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        }
+        for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
+        if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+        curl_multi_add_handle(multi, e);
+        in_flight.emplace(e, std::move(t));
+    }
+
+    double backoff(int attempt, double retry_after) {
+        const double exp = std::min(options.backoff_max_s, options.backoff_base_s * std::pow(2.0, attempt - 1));
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        return std::max(retry_after, exp * jitter(rng));
+    }
+};
+
+HttpEngine::HttpEngine(HttpEngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+HttpEngine::~HttpEngine() = default;
+
+void HttpEngine::set_rate(const std::string& source, double per_second, double burst) {
+    if (!(per_second > 0)) {
+        impl_->buckets.erase(source);
+        return;
+    }
+    TokenBucket b;
+    b.rate = per_second;
+    b.burst = std::max(1.0, burst);
+    b.tokens = b.burst;
+    impl_->buckets[source] = b;
+}
+
+void HttpEngine::submit(HttpRequest request) {
+    Pending p;
+    p.request = std::move(request);
+    impl_->queue.push_back(std::move(p));
+}
+
+void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
+    auto& m = *impl_;
+    auto finish = [&](Pending& job, bool ok, HttpResponse&& resp, std::string error, bool from_cache) {
+        HttpResult r;
+        r.id = job.request.id;
+        r.ok = ok;
+        r.response = std::move(resp);
+        r.error = std::move(error);
+        r.attempts = job.attempts;
+        r.from_cache = from_cache;
+        ++(ok ? stats_.ok : stats_.failed);
+        on_done(std::move(r));
+    };
+
+    while (!m.queue.empty() || !m.in_flight.empty()) {
+        const auto now = Clock::now();
+        double sleep_s = 0.1;
+        // Start what may start: free slots, due (backoff), rate tokens available.
+        for (std::size_t i = 0; i < m.queue.size() && static_cast<int>(m.in_flight.size()) < m.options.max_in_flight;) {
+            Pending& job = m.queue[i];
+            if (job.attempts == 0) {
+                if (auto cached = m.cache_read(job.request)) {
+                    HttpResponse resp;
+                    const auto nl = cached->find('\n');
+                    resp.status = 200;
+                    resp.content_type = cached->substr(0, nl);
+                    resp.body = cached->substr(nl == std::string::npos ? cached->size() : nl + 1);
+                    if (!job.request.validate || !job.request.validate(resp)) {
+                        Pending done = std::move(job);
+                        m.queue.erase(m.queue.begin() + static_cast<std::ptrdiff_t>(i));
+                        ++stats_.cache_hits;
+                        finish(done, true, std::move(resp), {}, true);
+                        continue;
+                    }
+                }
+            }
+            if (job.not_before > now) {
+                sleep_s = std::min(sleep_s, std::chrono::duration<double>(job.not_before - now).count());
+                ++i;
+                continue;
+            }
+            if (!job.request.source.empty()) {
+                if (auto it = m.buckets.find(job.request.source); it != m.buckets.end()) {
+                    const double wait = it->second.wait(now);
+                    if (wait > 0) {
+                        sleep_s = std::min(sleep_s, wait);
+                        ++i;
+                        continue;
+                    }
+                    it->second.tokens -= 1;
+                }
+            }
+            Pending job_to_start = std::move(job);
+            m.queue.erase(m.queue.begin() + static_cast<std::ptrdiff_t>(i));
+            ++stats_.requests;
+            if (job_to_start.attempts > 0) ++stats_.retries;
+            m.start(std::move(job_to_start));
+        }
+
+        int running = 0;
+        curl_multi_perform(m.multi, &running);
+        int left = 0;
+        while (CURLMsg* msg = curl_multi_info_read(m.multi, &left)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL* e = msg->easy_handle;
+            auto node = m.in_flight.extract(e);
+            auto& t = *node.mapped();
+            const CURLcode code = msg->data.result;
+            HttpResponse resp;
+            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
+            char* ct = nullptr;
+            curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct);
+            if (ct) resp.content_type = ct;
+            curl_off_t retry_after = 0;
+            curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
+            curl_multi_remove_handle(m.multi, e);
+            curl_easy_cleanup(e);
+            curl_slist_free_all(t.headers);
+            resp.body = std::move(t.body);
+            Pending& job = t.job;
+
+            bool retry = false;
+            std::string error;
+            if (code != CURLE_OK) {
+                error = std::string(curl_easy_strerror(code));
+                retry = retryable_curl_error(code);
+            } else if (resp.status >= 200 && resp.status < 300) {
+                if (job.request.validate)
+                    if (auto why = job.request.validate(resp)) error = "invalid response: " + *why, retry = true;
+            } else {
+                error = describe_http_status(resp.status);
+                retry = resp.status == 429 || resp.status == 408 || resp.status >= 500;
+            }
+            if (error.empty()) {
+                m.cache_write(job.request, resp);
+                finish(job, true, std::move(resp), {}, false);
+            } else if (retry && job.attempts < m.options.max_attempts) {
+                job.not_before = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(m.backoff(job.attempts, double(retry_after))));
+                job.last_error = error;
+                m.queue.push_back(std::move(job));
+            } else {
+                resp.body.clear();
+                finish(job, false, std::move(resp),
+                       error + (job.attempts > 1 ? " (after " + std::to_string(job.attempts) + " attempts)" : ""), false);
+            }
+        }
+        if (!m.in_flight.empty()) {
+            curl_multi_poll(m.multi, nullptr, 0, static_cast<int>(std::max(1.0, sleep_s * 1000)), nullptr);
+        } else if (!m.queue.empty()) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.001, sleep_s)));
+        }
+    }
+}
+
+} // namespace skyscript::imagery

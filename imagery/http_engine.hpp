@@ -1,0 +1,88 @@
+#pragma once
+// The HTTP engine for every network source (SPEC section 4), on libcurl's multi
+// interface: up to N requests in flight, a token-bucket rate per source, retries
+// with exponential backoff and jitter on timeouts, resets, 5xx and 429 (honouring
+// Retry-After), a bounded number of attempts and then a failure with its reason,
+// validation of every body, HTTP/2 where offered, a User-Agent, an optional on-disk
+// cache. Every request ends exactly once: fetched-and-valid, or failed-with-reason.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyscript::imagery {
+
+struct HttpResponse {
+    long status = 0;
+    std::string content_type;
+    std::string body;
+};
+
+struct HttpRequest {
+    std::uint64_t id = 0;            // the caller's
+    std::string url;
+    std::string method = "GET";      // GET or POST
+    std::string body;                // POST body
+    std::vector<std::string> headers; // "Name: value"
+    std::string source;              // rate-limit bucket; "" = none
+    // Returns an error reason when a 2xx body is not what was asked for (wrong
+    // content type, not a decodable image of the expected size, ...); it is retried.
+    std::function<std::optional<std::string>(const HttpResponse&)> validate;
+    bool cacheable = true;
+};
+
+struct HttpResult {
+    std::uint64_t id = 0;
+    bool ok = false;
+    HttpResponse response;           // the last response (body only when ok)
+    std::string error;               // why it failed, after the last attempt
+    int attempts = 0;
+    bool from_cache = false;
+};
+
+struct HttpEngineOptions {
+    int max_in_flight = 32;
+    int max_attempts = 5;
+    double backoff_base_s = 0.5;     // first retry after ~0.5 s, then 1, 2, 4 ... with jitter
+    double backoff_max_s = 60;
+    double timeout_s = 60;           // whole transfer
+    double connect_timeout_s = 10;
+    std::string user_agent = "skyscript-build/0.1 (+https://github.com/skyscript-build)";
+    std::string cache_dir;           // "" = no cache
+    std::uint64_t seed = 1;          // jitter
+};
+
+class HttpEngine {
+public:
+    explicit HttpEngine(HttpEngineOptions options = {});
+    ~HttpEngine();
+    HttpEngine(const HttpEngine&) = delete;
+    HttpEngine& operator=(const HttpEngine&) = delete;
+
+    // At most `per_second` request starts per second for `source`, bursts of `burst`.
+    void set_rate(const std::string& source, double per_second, double burst = 1);
+    void submit(HttpRequest request);
+    // Runs until every submitted request has ended; `on_done` is called once for each,
+    // on this thread. It may submit more requests.
+    void run(const std::function<void(HttpResult&&)>& on_done);
+
+    struct Stats {
+        std::uint64_t requests = 0, retries = 0, ok = 0, failed = 0, cache_hits = 0;
+    };
+    const Stats& stats() const noexcept { return stats_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    Stats stats_;
+};
+
+// Reason phrase for the status codes the sources map to messages.
+std::string describe_http_status(long status);
+
+} // namespace skyscript::imagery
