@@ -136,7 +136,10 @@ RasterInfo describe_raster(const std::string& path) {
 }
 
 RgbImage read_raster_tile(const std::string& path, const TileGrid& grid, const RasterReadOptions& options) {
-    GDALDataset* src = open_raster(path);
+    return read_dataset_tile(open_raster(path), path, grid, options);
+}
+
+RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const TileGrid& grid, const RasterReadOptions& options) {
     const auto bands = rgb_bands(src, options, path);
     const int src_alpha = alpha_band(src);
     const bool byte_source = src->GetRasterBand(bands[0])->GetRasterDataType() == GDT_Byte;

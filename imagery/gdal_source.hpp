@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+class GDALDataset;
+
 namespace skyscript::imagery {
 
 class RasterError : public std::runtime_error {
@@ -44,6 +46,9 @@ RasterInfo describe_raster(const std::string& path);
 
 // Warps the raster onto `grid`. Throws RasterError naming the file when GDAL fails.
 RgbImage read_raster_tile(const std::string& path, const TileGrid& grid, const RasterReadOptions& options);
+
+// The same for an open dataset (e.g. a MEM mosaic of fetched tiles); `name` names it in errors.
+RgbImage read_dataset_tile(GDALDataset* dataset, const std::string& name, const TileGrid& grid, const RasterReadOptions& options);
 
 // Writes an RGB tile as a georeferenced 8-bit GeoTIFF (for inspection in QGIS).
 void write_geotiff(const std::string& path, const RgbImage& image, const TileGrid& grid);

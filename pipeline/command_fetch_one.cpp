@@ -5,8 +5,11 @@
 #include "commands.hpp"
 #include "gdal_source.hpp"
 #include "jpeg.hpp"
+#include "source_config.hpp"
+#include "xyz_source.hpp"
 #include "tile_grid.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,12 +21,15 @@ namespace skyscript::pipeline {
 namespace {
 
 constexpr const char* fetch_one_help = R"(Usage: skyscript-build fetch-one --raster FILE --center LON,LAT --side-m M --gsd G -o OUT.jpg
+       skyscript-build fetch-one --source ALIAS [--sources FILE] --center LON,LAT --side-m M --gsd G -o OUT.jpg
 
 Warps a square tile of M metres (width = height = round(M / G) px) centred on
 LON,LAT, in the UTM zone of the centre, from any raster GDAL reads, and writes
 it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
 
   --raster FILE          GeoTIFF, COG, VRT, /vsicurl/ URL, WMS/WMTS XML, ...
+  --source ALIAS         a configured source instead (gdal or xyz kind)
+  --sources FILE         sources TOML (default: the built-in list)
   --center LON,LAT       tile centre in degrees
   --side-m M             tile side in metres
   --gsd G                pixel size in metres
@@ -62,15 +68,16 @@ void write_atomically(const std::string& path, const std::string& bytes) {
 } // namespace
 
 int command_fetch_one(const std::vector<std::string>& args) {
-    const CliArgs cli{args, {{"raster", true, 0}, {"center", true, 0}, {"side-m", true, 0}, {"gsd", true, 0},
+    const CliArgs cli{args, {{"raster", true, 0}, {"source", true, 0}, {"sources", true, 0}, {"center", true, 0}, {"side-m", true, 0}, {"gsd", true, 0},
                              {"output", true, 'o'}, {"bands", true, 0}, {"stretch", true, 0}, {"resampling", true, 0},
                              {"quality", true, 0}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
         std::fputs(fetch_one_help, stdout);
         return 0;
     }
-    for (const char* required : {"raster", "center", "side-m", "gsd", "output"})
+    for (const char* required : {"center", "side-m", "gsd", "output"})
         if (!cli.value(required)) throw UsageError(std::string("fetch-one needs --") + required);
+    if (cli.flag("raster") == cli.flag("source")) throw UsageError("fetch-one needs one of --raster and --source");
     if (!cli.positional().empty()) throw UsageError("fetch-one takes no positional argument");
     const auto center = parse_numbers(*cli.value("center"), "--center", 2);
     const double side = parse_double(*cli.value("side-m"), "--side-m");
@@ -100,9 +107,41 @@ int command_fetch_one(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("--center/--side-m/--gsd: ") + e.what());
     }
-    const auto raster = *cli.value("raster");
-    const auto image = imagery::read_raster_tile(raster, grid, options);
+    std::string raster;
+    imagery::RgbImage image;
+    if (cli.value("raster")) {
+        raster = *cli.value("raster");
+        image = imagery::read_raster_tile(raster, grid, options);
+    } else {
+        const auto sources = cli.value("sources") ? imagery::load_sources_file(*cli.value("sources")) : imagery::builtin_sources();
+        const auto alias = *cli.value("source");
+        const auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& s) { return s.alias == alias; });
+        if (it == sources.end()) throw UsageError("--source: no source `" + alias + "` in " + cli.value("sources").value_or("the built-in list"));
+        if (it->kind == imagery::SourceKind::gdal) {
+            raster = it->path;
+            if (it->stretch && options.stretch.mode == imagery::Stretch::Mode::automatic) {
+                options.stretch.mode = imagery::Stretch::Mode::fixed;
+                options.stretch.min = it->stretch->first;
+                options.stretch.max = it->stretch->second;
+            }
+            if (options.bands.empty())
+                for (const auto& b : it->bands) options.bands.push_back(std::stoi(b));
+            image = imagery::read_raster_tile(raster, grid, options);
+        } else if (it->kind == imagery::SourceKind::xyz) {
+            raster = "source " + alias;
+            imagery::HttpEngine engine;
+            std::string error;
+            imagery::fetch_xyz_images(*it, {{0, grid}}, engine, 1, [&](imagery::XyzImage&& r) {
+                if (r.ok) image = std::move(r.image);
+                else error = std::move(r.error);
+            });
+            if (!error.empty()) throw std::runtime_error(raster + ": " + error);
+        } else {
+            throw std::runtime_error("source " + alias + ": the earthengine fetcher is not built yet");
+        }
+    }
     const double valid = image.valid_fraction();
+    if (valid == 0 && cli.value("source")) throw std::runtime_error(raster + ": no data in this tile");
     if (valid == 0) {
         const auto info = imagery::describe_raster(raster);
         char buf[160];

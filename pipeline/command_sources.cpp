@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "gdal_source.hpp"
 #include "source_config.hpp"
+#include "xyz_source.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -44,8 +45,28 @@ std::string usability(const imagery::SourceConfig& s, bool check) {
             } catch (const std::exception& e) {
                 return std::string("not usable: ") + e.what();
             }
-        case imagery::SourceKind::xyz:
-            return "not usable: the xyz fetcher is not built yet";
+        case imagery::SourceKind::xyz: {
+            if (!check) return "usable if reachable (--check fetches one tile)";
+            // One tile at the centre of the coverage, at the source's finest zoom.
+            const double lon = (s.coverage.west + s.coverage.east) / 2, lat = (s.coverage.south + s.coverage.north) / 2;
+            const auto t = imagery::xyz_covering_tiles({lon, lat, lon, lat}, s.max_zoom).front();
+            imagery::HttpEngineOptions o;
+            o.max_attempts = 2;
+            o.timeout_s = 10;
+            imagery::HttpEngine engine(o);
+            imagery::HttpRequest r;
+            r.url = imagery::xyz_url(s.url, t, s.tms);
+            const std::string url = r.url;
+            r.cacheable = false;
+            engine.submit(std::move(r));
+            std::string status;
+            engine.run([&](imagery::HttpResult&& res) {
+                if (res.ok) status = "usable: fetched " + url;
+                else if (res.response.status == 404) status = "usable: the server answers (no tile at the coverage centre: " + res.error + ")";
+                else status = "not usable: " + res.error;
+            });
+            return status;
+        }
     }
     return "?";
 }

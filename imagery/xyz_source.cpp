@@ -1,0 +1,246 @@
+#include "xyz_source.hpp"
+
+#include "gdal_source.hpp"
+#include "jpeg.hpp"
+
+#include <cpl_vsi.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <numbers>
+
+namespace skyscript::imagery {
+
+namespace {
+
+constexpr double earth_radius = 6378137.0;
+constexpr double max_lat = 85.0511287798066;
+const double world = 2 * std::numbers::pi * earth_radius;
+
+int tile_x(double lon, int z) {
+    const int n = 1 << z;
+    return std::clamp(static_cast<int>(std::floor((lon + 180.0) / 360.0 * n)), 0, n - 1);
+}
+int tile_y(double lat, int z) {
+    const int n = 1 << z;
+    const double r = std::clamp(lat, -max_lat, max_lat) * std::numbers::pi / 180;
+    return std::clamp(static_cast<int>(std::floor((1 - std::asinh(std::tan(r)) / std::numbers::pi) / 2 * n)), 0, n - 1);
+}
+
+// Decodes a tile body: JPEG through libjpeg-turbo, anything else (PNG, WebP) through GDAL.
+RgbImage decode_tile(const std::string& body) {
+    if (body.size() > 2 && static_cast<unsigned char>(body[0]) == 0xFF && static_cast<unsigned char>(body[1]) == 0xD8)
+        return decode_jpeg(body);
+    static std::atomic<int> counter{0};
+    const std::string name = "/vsimem/skyscript-tile-" + std::to_string(counter++);
+    VSILFILE* f = VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(body.data())), body.size(), FALSE);
+    if (!f) throw std::runtime_error("cannot read the tile body");
+    VSIFCloseL(f);
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER));
+    if (!ds) {
+        VSIUnlink(name.c_str());
+        throw std::runtime_error("not an image GDAL can read");
+    }
+    RgbImage img;
+    img.width = ds->GetRasterXSize();
+    img.height = ds->GetRasterYSize();
+    img.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
+    const int n = ds->GetRasterCount();
+    int map[3] = {1, n >= 3 ? 2 : 1, n >= 3 ? 3 : 1};
+    const bool ok = ds->RasterIO(GF_Read, 0, 0, img.width, img.height, img.rgb.data(), img.width, img.height, GDT_Byte, 3,
+                                 map, 3, 3L * img.width, 1) == CE_None;
+    img.valid.assign(static_cast<std::size_t>(img.width) * img.height, 1);
+    if (n == 4 || n == 2) { // alpha
+        std::vector<std::uint8_t> a(img.valid.size());
+        if (ds->GetRasterBand(n)->RasterIO(GF_Read, 0, 0, img.width, img.height, a.data(), img.width, img.height, GDT_Byte, 0, 0) == CE_None)
+            for (std::size_t i = 0; i < a.size(); ++i) img.valid[i] = a[i] > 0;
+    }
+    ds.reset();
+    VSIUnlink(name.c_str());
+    if (!ok) throw std::runtime_error("broken image");
+    return img;
+}
+
+struct Job {
+    std::uint64_t id;
+    TileGrid grid;
+    int z;
+    std::vector<XyzTile> tiles;
+    std::vector<std::string> bodies; // "" for a missing (404) tile
+    std::size_t remaining;
+    std::string error;
+};
+
+// Stitches a job's tiles (Web Mercator) into a MEM dataset and warps it to the grid.
+RgbImage stitch_and_warp(Job& job, const SourceConfig& source) {
+    int min_x = job.tiles.front().x, min_y = job.tiles.front().y, max_x = min_x, max_y = min_y;
+    const int n = 1 << job.z;
+    for (const auto& t : job.tiles) min_y = std::min(min_y, t.y), max_y = std::max(max_y, t.y);
+    // Columns in order of the request (west to east, wrapping at the antimeridian).
+    std::vector<int> columns;
+    for (const auto& t : job.tiles)
+        if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
+    min_x = columns.front();
+    (void)max_x;
+    const int px = source.tile_px;
+    const int w = static_cast<int>(columns.size()) * px, h = (max_y - min_y + 1) * px;
+    auto* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+    std::unique_ptr<GDALDataset> ds(mem->Create("", w, h, 4, GDT_Byte, nullptr));
+    if (!ds) throw std::runtime_error("cannot create the tile mosaic");
+    const double res = world / (double(n) * px);
+    double gt[6] = {-world / 2 + double(min_x) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(3857);
+    ds->SetSpatialRef(&srs);
+    const GDALColorInterp ci[4] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand, GCI_AlphaBand};
+    for (int b = 0; b < 4; ++b) ds->GetRasterBand(b + 1)->SetColorInterpretation(ci[b]);
+    for (std::size_t i = 0; i < job.tiles.size(); ++i) {
+        if (job.bodies[i].empty()) continue; // missing tile: alpha stays 0
+        const auto img = decode_tile(job.bodies[i]);
+        const int col = static_cast<int>(std::find(columns.begin(), columns.end(), job.tiles[i].x) - columns.begin());
+        const int xoff = col * px, yoff = (job.tiles[i].y - min_y) * px;
+        int map[3] = {1, 2, 3};
+        if (ds->RasterIO(GF_Write, xoff, yoff, px, px, const_cast<std::uint8_t*>(img.rgb.data()), img.width, img.height, GDT_Byte,
+                         3, map, 3, 3L * img.width, 1) != CE_None)
+            throw std::runtime_error("cannot write the tile mosaic");
+        std::vector<std::uint8_t> alpha(img.valid.size());
+        for (std::size_t k = 0; k < alpha.size(); ++k) alpha[k] = img.valid[k] ? 255 : 0;
+        if (ds->GetRasterBand(4)->RasterIO(GF_Write, xoff, yoff, px, px, alpha.data(), img.width, img.height, GDT_Byte, 0, 0) != CE_None)
+            throw std::runtime_error("cannot write the tile mosaic");
+    }
+    RasterReadOptions options;
+    return read_dataset_tile(ds.get(), "xyz source " + source.alias, job.grid, options);
+}
+
+} // namespace
+
+double xyz_resolution(int z, double lat, int tile_px) {
+    return world * std::cos(std::clamp(lat, -max_lat, max_lat) * std::numbers::pi / 180) / (double(1 << z) * tile_px);
+}
+
+int xyz_zoom_for(double gsd, double lat, int tile_px, int max_zoom) {
+    for (int z = 0; z <= max_zoom; ++z)
+        if (xyz_resolution(z, lat, tile_px) <= gsd) return z;
+    return max_zoom;
+}
+
+std::string xyz_quadkey(int z, int x, int y) {
+    std::string q;
+    for (int i = z; i > 0; --i) {
+        const int mask = 1 << (i - 1);
+        q += static_cast<char>('0' + ((x & mask) ? 1 : 0) + ((y & mask) ? 2 : 0));
+    }
+    return q;
+}
+
+std::string xyz_url(const std::string& tmpl, const XyzTile& t, bool tms) {
+    const int y = tms ? (1 << t.z) - 1 - t.y : t.y;
+    std::string out;
+    for (std::size_t i = 0; i < tmpl.size();) {
+        auto put = [&](std::string_view token, const std::string& value) {
+            if (tmpl.compare(i, token.size(), token) != 0) return false;
+            out += value;
+            i += token.size();
+            return true;
+        };
+        if (put("{z}", std::to_string(t.z)) || put("{x}", std::to_string(t.x)) || put("{y}", std::to_string(y)) ||
+            put("{-y}", std::to_string((1 << t.z) - 1 - t.y)) || put("{q}", xyz_quadkey(t.z, t.x, t.y)))
+            continue;
+        out += tmpl[i++];
+    }
+    return out;
+}
+
+std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z) {
+    std::vector<std::pair<double, double>> lon_ranges;
+    if (box.crosses_antimeridian()) lon_ranges = {{box.west, 180.0}, {-180.0, box.east}};
+    else lon_ranges = {{box.west, box.east}};
+    std::vector<XyzTile> tiles;
+    const int y0 = tile_y(box.north, z), y1 = tile_y(box.south, z);
+    for (const auto& [w, e] : lon_ranges)
+        for (int x = tile_x(w, z); x <= tile_x(e, z); ++x)
+            for (int y = y0; y <= y1; ++y) tiles.push_back({z, x, y});
+    return tiles;
+}
+
+void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
+                      HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image) {
+    GDALAllRegister();
+    std::vector<Job> jobs;
+    jobs.reserve(grids.size());
+    for (const auto& [id, grid] : grids) {
+        const double lat = (grid.box.north + grid.box.south) / 2;
+        Job job{id, grid, xyz_zoom_for(grid.gsd, lat, source.tile_px, source.max_zoom), {}, {}, 0, {}};
+        job.tiles = xyz_covering_tiles(grid.box, job.z);
+        job.bodies.resize(job.tiles.size());
+        job.remaining = job.tiles.size();
+        jobs.push_back(std::move(job));
+    }
+    if (source.requests_per_second > 0) engine.set_rate(source.alias, source.requests_per_second, source.requests_per_second);
+    const int px = source.tile_px;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        for (std::size_t t = 0; t < jobs[j].tiles.size(); ++t) {
+            HttpRequest r;
+            r.id = (static_cast<std::uint64_t>(j) << 20) | t;
+            r.url = xyz_url(source.url, jobs[j].tiles[t], source.tms);
+            r.source = source.alias;
+            r.validate = [px](const HttpResponse& resp) -> std::optional<std::string> {
+                if (resp.content_type.rfind("image/", 0) != 0 && resp.content_type != "application/octet-stream")
+                    return "content type " + (resp.content_type.empty() ? std::string("missing") : resp.content_type);
+                try {
+                    const auto img = decode_tile(resp.body);
+                    if (img.width != px || img.height != px)
+                        return "tile is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " px, expected " + std::to_string(px);
+                } catch (const std::exception& e) {
+                    return std::string(e.what());
+                }
+                return std::nullopt;
+            };
+            engine.submit(std::move(r));
+        }
+    }
+    tbb::task_arena arena(std::max(1, workers));
+    tbb::task_group group;
+    auto complete = [&](Job& job) {
+        arena.execute([&] {
+            group.run([&job, &source, &on_image] {
+                XyzImage out;
+                out.id = job.id;
+                if (!job.error.empty()) {
+                    out.error = job.error;
+                } else if (std::all_of(job.bodies.begin(), job.bodies.end(), [](const auto& b) { return b.empty(); })) {
+                    out.error = "no tile of source " + source.alias + " covers this place (HTTP 404)";
+                } else {
+                    try {
+                        out.image = stitch_and_warp(job, source);
+                        out.ok = true;
+                    } catch (const std::exception& e) {
+                        out.error = e.what();
+                    }
+                }
+                job.bodies.clear();
+                job.bodies.shrink_to_fit();
+                on_image(std::move(out));
+            });
+        });
+    };
+    for (auto& job : jobs)
+        if (job.remaining == 0) complete(job);
+    engine.run([&](HttpResult&& r) {
+        Job& job = jobs[r.id >> 20];
+        const std::size_t t = r.id & ((1u << 20) - 1);
+        if (r.ok) job.bodies[t] = std::move(r.response.body);
+        else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + xyz_url(source.url, job.tiles[t], source.tms) + ": " + r.error;
+        if (--job.remaining == 0) complete(job);
+    });
+    arena.execute([&] { group.wait(); });
+}
+
+} // namespace skyscript::imagery

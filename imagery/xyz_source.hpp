@@ -1,0 +1,47 @@
+#pragma once
+// The `xyz` source kind: a tile URL template ({z}/{x}/{y}, {-y} or tms = true for TMS
+// rows, {q} for a quadkey), 256 or 512 px tiles. For each tile grid: the zoom from the
+// GSD, the covering tiles fetched through the HTTP engine, stitched in Web Mercator,
+// and warped onto the grid. A 404 tile is "no imagery here" (masked), any other
+// failure fails the image with its reason.
+
+#include "http_engine.hpp"
+#include "rgb_image.hpp"
+#include "source_config.hpp"
+#include "tile_grid.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace skyscript::imagery {
+
+struct XyzTile {
+    int z, x, y;
+    bool operator<(const XyzTile& o) const { return std::tie(z, x, y) < std::tie(o.z, o.x, o.y); }
+    bool operator==(const XyzTile&) const = default;
+};
+
+// Ground resolution (m/px) of a zoom level at a latitude, for `tile_px` tiles.
+double xyz_resolution(int z, double lat, int tile_px);
+// The coarsest zoom whose pixels are at least as fine as `gsd` (capped at max_zoom).
+int xyz_zoom_for(double gsd, double lat, int tile_px, int max_zoom);
+std::string xyz_quadkey(int z, int x, int y);
+std::string xyz_url(const std::string& tmpl, const XyzTile& t, bool tms);
+// The tiles at zoom z covering a lon/lat box (split at the antimeridian).
+std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z);
+
+struct XyzImage {
+    std::uint64_t id = 0;
+    bool ok = false;
+    RgbImage image;
+    std::string error;
+};
+
+// Fetches images for many grids at once: tiles through `engine` (which bounds what is
+// in flight and retries), stitching and warping on `workers` threads as each grid's
+// tiles arrive. `on_image` is called once per grid, from a worker thread.
+void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
+                      HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image);
+
+} // namespace skyscript::imagery

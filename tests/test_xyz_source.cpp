@@ -1,0 +1,131 @@
+// The xyz source: tile maths, and real tiles served from loopback, stitched and warped,
+// compared with gdalwarp reading the same server through GDAL's WMS (TMS) driver.
+
+#include "test_support.hpp"
+#include "xyz_source.hpp"
+
+#include <doctest/doctest.h>
+#include <gdal_priv.h>
+
+#include <cmath>
+#include <memory>
+
+using namespace skyscript::imagery;
+using namespace skyscript::test;
+
+TEST_CASE("zoom from GSD, quadkeys, URL templates, covering tiles") {
+    CHECK(xyz_resolution(0, 0, 256) == doctest::Approx(156543.03392804097));
+    CHECK(xyz_resolution(17, 0, 256) == doctest::Approx(1.19432856685));
+    CHECK(xyz_zoom_for(1.0, 38.85, 256, 22) == 17); // 0.93 m at z17
+    CHECK(xyz_zoom_for(0.6, 38.85, 256, 22) == 18);
+    CHECK(xyz_zoom_for(0.6, 38.85, 256, 17) == 17); // capped
+    CHECK(xyz_zoom_for(0.6, 38.85, 512, 22) == 17); // 512 px tiles: one level less
+    CHECK(xyz_quadkey(3, 3, 5) == "213");
+    CHECK(xyz_quadkey(1, 0, 0) == "0");
+    CHECK(xyz_url("http://h/{z}/{x}/{y}.png", {17, 62093, 50163}, false) == "http://h/17/62093/50163.png");
+    CHECK(xyz_url("http://h/{z}/{x}/{y}.png", {3, 1, 2}, true) == "http://h/3/1/5.png");
+    CHECK(xyz_url("http://h/{z}/{x}/{-y}.png", {3, 1, 2}, false) == "http://h/3/1/5.png");
+    CHECK(xyz_url("http://h/a{q}b", {3, 3, 5}, false) == "http://h/a213b");
+    const auto tiles = xyz_covering_tiles({-9.4575, 38.8475, -9.4528, 38.8511}, 17);
+    REQUIRE(tiles.size() == 9); // x 62092..62094, y 50162..50164
+    CHECK(tiles.front() == XyzTile{17, 62092, 50162});
+    CHECK(tiles.back() == XyzTile{17, 62094, 50164});
+    const auto across = xyz_covering_tiles({179.99, -0.01, -179.99, 0.01}, 10);
+    REQUIRE(across.size() == 4);
+    CHECK(across[0].x == 1023);
+    CHECK(across[2].x == 0);
+}
+
+namespace {
+
+struct Raster {
+    int width = 0, height = 0;
+    double gt[6]{};
+    std::vector<std::vector<float>> bands;
+};
+
+Raster load(const std::string& path) {
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
+    REQUIRE(ds);
+    Raster r;
+    r.width = ds->GetRasterXSize();
+    r.height = ds->GetRasterYSize();
+    ds->GetGeoTransform(r.gt);
+    for (int b = 1; b <= ds->GetRasterCount(); ++b) {
+        auto& v = r.bands.emplace_back(static_cast<std::size_t>(r.width) * r.height);
+        REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width, r.height, GDT_Float32, 0, 0) == CE_None);
+    }
+    return r;
+}
+
+std::string sources_toml(const ServerProcess& server, const std::string& alias, int zoom, int px, const std::string& prefix = "") {
+    return "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"" + server.url(prefix + "/xyz/{z}/{x}/{y}.jpg") +
+           "\"\ngsd = 1\nmax_zoom = " + std::to_string(zoom) + "\ntile_px = " + std::to_string(px) + "\n";
+}
+
+} // namespace
+
+TEST_CASE("xyz tiles from loopback match gdalwarp through GDAL's TMS driver, within 3 levels") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_vs_gdalwarp");
+    write_file(dir + "/s.toml", sources_toml(server, "LM", 17, 256));
+    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                       " --source LM --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/ours.tif"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto ours = load(dir + "/ours.tif");
+    REQUIRE(ours.width == 300);
+
+    write_file(dir + "/tms.xml", "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>" + server.url("/xyz/${z}/${x}/${y}.jpg") +
+                                     "</ServerUrl></Service><DataWindow><UpperLeftX>-20037508.34</UpperLeftX>"
+                                     "<UpperLeftY>20037508.34</UpperLeftY><LowerRightX>20037508.34</LowerRightX>"
+                                     "<LowerRightY>-20037508.34</LowerRightY><TileLevel>17</TileLevel><TileCountX>1</TileCountX>"
+                                     "<TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
+                                     "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
+                                     "<ZeroBlockHttpCodes>404</ZeroBlockHttpCodes><Cache/></GDAL_WMS>");
+    char te[200];
+    std::snprintf(te, sizeof te, "-te %.6f %.6f %.6f %.6f -ts %d %d", ours.gt[0], ours.gt[3] + ours.height * ours.gt[5],
+                  ours.gt[0] + ours.width * ours.gt[1], ours.gt[3], ours.width, ours.height);
+    const auto w = run("GDAL_DEFAULT_WMS_CACHE_PATH=" + sh_quote(dir + "/wmscache") + " gdalwarp -q -overwrite -t_srs EPSG:32629 " + te +
+                       " -r bilinear " + sh_quote(dir + "/tms.xml") + " " + sh_quote(dir + "/gdalwarp.tif"));
+    INFO(w.err);
+    REQUIRE(w.exit_code == 0);
+    const auto ref = load(dir + "/gdalwarp.tif");
+    double diff = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < ref.bands[0].size(); ++i) {
+        // Compare where both have data (the missing 404 tile is black in both).
+        const bool ours_data = ours.bands[0][i] + ours.bands[1][i] + ours.bands[2][i] > 0;
+        const bool ref_data = ref.bands[0][i] + ref.bands[1][i] + ref.bands[2][i] > 0;
+        if (!ours_data || !ref_data) continue;
+        for (int c = 0; c < 3; ++c) diff += std::abs(ours.bands[c][i] - ref.bands[c][i]);
+        n += 3;
+    }
+    REQUIRE(n > 200000);
+    MESSAGE("xyz vs gdalwarp (TMS driver): mean absolute difference " << diff / double(n) << " over " << n << " samples");
+    CHECK(diff / double(n) < 3.0);
+}
+
+TEST_CASE("512 px tiles, missing places and failing servers") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_cases");
+    write_file(dir + "/s.toml", sources_toml(server, "RS", 18, 512) + "\n" + sources_toml(server, "BAD", 17, 256, "/f/503/999"));
+    // robosat: two 512 px tiles stacked at z18 (x 69108, y 105091-105092)
+    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                       " --source RS --center -85.09392,33.57344 --side-m 100 --gsd 0.4 -o " + sh_quote(dir + "/rs.jpg"));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("250x250 px, EPSG:32616") != std::string::npos);
+    CHECK(r.out.find("100.0% with data") != std::string::npos); // both 512 px tiles stitched
+    const auto nowhere = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                             " --source RS --center 10,50 --side-m 120 --gsd 0.4 -o " + sh_quote(dir + "/none.jpg"));
+    CHECK(nowhere.exit_code == 1);
+    CHECK(nowhere.err.find("no tile of source RS covers this place") != std::string::npos);
+    const auto bad = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                         " --source BAD --center -9.4551,38.8493 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/bad.jpg"));
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("HTTP 503 Service Unavailable (after 5 attempts)") != std::string::npos);
+    CHECK(lines(bad.err).size() == 1);
+    CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 2); // s.toml and rs.jpg
+}
