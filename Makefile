@@ -53,6 +53,7 @@ demo: build
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
 	bench/captions/run.sh $(BUILD_DIR)
+	$(BUILD_DIR)/bench-fetch
 
 # Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
 # (npm registry; `npm pack` fetches the tarball only, no install scripts run).

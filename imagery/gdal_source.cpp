@@ -144,12 +144,16 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
     const int src_alpha = alpha_band(src);
     const bool byte_source = src->GetRasterBand(bands[0])->GetRasterDataType() == GDT_Byte;
 
+    // Byte data that needs no stretch is warped as Byte: GDAL's specialised kernels
+    // apply and the result is read straight into interleaved RGB.
+    const bool byte_path = byte_source && (options.stretch.mode == Stretch::Mode::automatic ||
+                                           (options.stretch.min == 0 && options.stretch.max == 255));
     const double x0 = grid.geotransform[0], y1 = grid.geotransform[3];
     const double x1 = x0 + grid.width * grid.gsd, y0 = y1 - grid.height * grid.gsd;
     std::vector<std::string> args{"-of", "MEM", "-t_srs", grid.crs(), "-te", std::to_string(x0), std::to_string(y0),
                                   std::to_string(x1), std::to_string(y1), "-ts", std::to_string(grid.width),
-                                  std::to_string(grid.height), "-r", options.resampling, "-ot", "Float32", "-dstalpha",
-                                  "-wo", "NUM_THREADS=1", "-q"};
+                                  std::to_string(grid.height), "-r", options.resampling, "-ot", byte_path ? "Byte" : "Float32",
+                                  "-dstalpha", "-wo", "NUM_THREADS=1", "-q"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -166,24 +170,35 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
     auto out_index = [&](int src_band) { return src_alpha && src_band > src_alpha ? src_band - 1 : src_band; };
     const int alpha_out = out->GetRasterCount();
     const std::size_t pixels = static_cast<std::size_t>(grid.width) * grid.height;
-    std::vector<std::vector<float>> data(3, std::vector<float>(pixels));
-    std::vector<float> alpha(pixels);
-    auto read = [&](int band, std::vector<float>& buf) {
-        if (out->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, grid.width, grid.height, buf.data(), grid.width, grid.height,
-                                               GDT_Float32, 0, 0) != CE_None)
-            throw RasterError(path + ": reading the warped tile failed");
-    };
-    for (int c = 0; c < 3; ++c) {
-        if (c > 0 && bands[c] == bands[c - 1]) data[c] = data[c - 1];
-        else read(out_index(bands[c]), data[c]);
-    }
-    read(alpha_out, alpha);
-
     RgbImage img;
     img.width = grid.width;
     img.height = grid.height;
     img.valid.resize(pixels);
-    for (std::size_t i = 0; i < pixels; ++i) img.valid[i] = alpha[i] > 0;
+    if (out->GetRasterBand(alpha_out)->RasterIO(GF_Read, 0, 0, grid.width, grid.height, img.valid.data(), grid.width,
+                                                grid.height, GDT_Byte, 0, 0) != CE_None)
+        throw RasterError(path + ": reading the warped tile failed");
+    for (auto& v : img.valid) v = v > 0;
+
+    if (byte_path) {
+        int map[3] = {out_index(bands[0]), out_index(bands[1]), out_index(bands[2])};
+        img.rgb.resize(pixels * 3);
+        if (out->RasterIO(GF_Read, 0, 0, grid.width, grid.height, img.rgb.data(), grid.width, grid.height, GDT_Byte, 3, map, 3,
+                          3L * grid.width, 1) != CE_None)
+            throw RasterError(path + ": reading the warped tile failed");
+        for (std::size_t i = 0; i < pixels; ++i)
+            if (!img.valid[i]) img.rgb[3 * i] = img.rgb[3 * i + 1] = img.rgb[3 * i + 2] = 0;
+        return img;
+    }
+    std::vector<std::vector<float>> data(3, std::vector<float>(pixels));
+    for (int c = 0; c < 3; ++c) {
+        if (c > 0 && bands[c] == bands[c - 1]) {
+            data[c] = data[c - 1];
+            continue;
+        }
+        if (out->GetRasterBand(out_index(bands[c]))->RasterIO(GF_Read, 0, 0, grid.width, grid.height, data[c].data(), grid.width,
+                                                              grid.height, GDT_Float32, 0, 0) != CE_None)
+            throw RasterError(path + ": reading the warped tile failed");
+    }
     stretch_to_rgb8({data[0].data(), data[1].data(), data[2].data()}, img.valid, pixels, byte_source, options.stretch, img.rgb);
     return img;
 }

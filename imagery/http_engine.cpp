@@ -121,6 +121,7 @@ struct HttpEngine::Impl {
         if (!multi) throw std::runtime_error("libcurl: cannot create a multi handle");
         curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
         curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options.max_in_flight));
+        curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_in_flight) * 2);
     }
     ~Impl() {
         for (auto& [easy, t] : in_flight) {
@@ -277,8 +278,10 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
         int running = 0;
         curl_multi_perform(m.multi, &running);
         int left = 0;
+        bool completed = false;
         while (CURLMsg* msg = curl_multi_info_read(m.multi, &left)) {
             if (msg->msg != CURLMSG_DONE) continue;
+            completed = true;
             CURL* e = msg->easy_handle;
             auto node = m.in_flight.extract(e);
             auto& t = *node.mapped();
@@ -322,6 +325,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                        error + (job.attempts > 1 ? " (after " + std::to_string(job.attempts) + " attempts)" : ""), false);
             }
         }
+        // Freed slots are refilled at once; waiting is only for sockets, backoff or rate.
+        if (completed) continue;
         if (!m.in_flight.empty()) {
             curl_multi_poll(m.multi, nullptr, 0, static_cast<int>(std::max(1.0, sleep_s * 1000)), nullptr);
         } else if (!m.queue.empty()) {

@@ -2,10 +2,14 @@
 
 #include "gdal_source.hpp"
 #include "jpeg.hpp"
+#include "mercator_resampler.hpp"
+
+#include <turbojpeg.h>
 
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
@@ -14,6 +18,7 @@
 #include <cmath>
 #include <memory>
 #include <numbers>
+#include <ctime>
 
 namespace skyscript::imagery {
 
@@ -72,54 +77,66 @@ struct Job {
     TileGrid grid;
     int z;
     std::vector<XyzTile> tiles;
-    std::vector<std::string> bodies; // "" for a missing (404) tile
+    std::vector<std::string> bodies; // JPEG tiles, decoded on the worker
+    std::vector<RgbImage> images;    // other formats, decoded by the validation
+    std::vector<char> have;          // 0 for a missing (404) tile
     std::size_t remaining;
     std::string error;
 };
 
-// Stitches a job's tiles (Web Mercator) into a MEM dataset and warps it to the grid.
+// Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid.
 RgbImage stitch_and_warp(Job& job, const SourceConfig& source) {
-    int min_x = job.tiles.front().x, min_y = job.tiles.front().y, max_x = min_x, max_y = min_y;
+    int min_y = job.tiles.front().y, max_y = min_y;
     const int n = 1 << job.z;
     for (const auto& t : job.tiles) min_y = std::min(min_y, t.y), max_y = std::max(max_y, t.y);
     // Columns in order of the request (west to east, wrapping at the antimeridian).
     std::vector<int> columns;
     for (const auto& t : job.tiles)
         if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
-    min_x = columns.front();
-    (void)max_x;
     const int px = source.tile_px;
-    const int w = static_cast<int>(columns.size()) * px, h = (max_y - min_y + 1) * px;
-    auto* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-    std::unique_ptr<GDALDataset> ds(mem->Create("", w, h, 4, GDT_Byte, nullptr));
-    if (!ds) throw std::runtime_error("cannot create the tile mosaic");
-    const double res = world / (double(n) * px);
-    double gt[6] = {-world / 2 + double(min_x) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
-    ds->SetGeoTransform(gt);
-    OGRSpatialReference srs;
-    srs.importFromEPSG(3857);
-    ds->SetSpatialRef(&srs);
-    const GDALColorInterp ci[4] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand, GCI_AlphaBand};
-    for (int b = 0; b < 4; ++b) ds->GetRasterBand(b + 1)->SetColorInterpretation(ci[b]);
+    RgbImage mosaic;
+    mosaic.width = static_cast<int>(columns.size()) * px;
+    mosaic.height = (max_y - min_y + 1) * px;
+    mosaic.rgb.assign(static_cast<std::size_t>(mosaic.width) * mosaic.height * 3, 0);
+    mosaic.valid.assign(static_cast<std::size_t>(mosaic.width) * mosaic.height, 0);
     for (std::size_t i = 0; i < job.tiles.size(); ++i) {
-        if (job.bodies[i].empty()) continue; // missing tile: alpha stays 0
-        const auto img = decode_tile(job.bodies[i]);
+        if (!job.have[i]) continue; // missing tile: stays invalid
+        if (!job.bodies[i].empty()) job.images[i] = decode_tile(job.bodies[i]);
+        const auto& img = job.images[i];
         const int col = static_cast<int>(std::find(columns.begin(), columns.end(), job.tiles[i].x) - columns.begin());
         const int xoff = col * px, yoff = (job.tiles[i].y - min_y) * px;
-        int map[3] = {1, 2, 3};
-        if (ds->RasterIO(GF_Write, xoff, yoff, px, px, const_cast<std::uint8_t*>(img.rgb.data()), img.width, img.height, GDT_Byte,
-                         3, map, 3, 3L * img.width, 1) != CE_None)
-            throw std::runtime_error("cannot write the tile mosaic");
-        std::vector<std::uint8_t> alpha(img.valid.size());
-        for (std::size_t k = 0; k < alpha.size(); ++k) alpha[k] = img.valid[k] ? 255 : 0;
-        if (ds->GetRasterBand(4)->RasterIO(GF_Write, xoff, yoff, px, px, alpha.data(), img.width, img.height, GDT_Byte, 0, 0) != CE_None)
-            throw std::runtime_error("cannot write the tile mosaic");
+        for (int row = 0; row < px; ++row) {
+            const std::size_t dst = static_cast<std::size_t>(yoff + row) * mosaic.width + xoff;
+            std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, mosaic.rgb.begin() + static_cast<std::ptrdiff_t>(dst * 3));
+            std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, mosaic.valid.begin() + static_cast<std::ptrdiff_t>(dst));
+        }
     }
-    RasterReadOptions options;
-    return read_dataset_tile(ds.get(), "xyz source " + source.alias, job.grid, options);
+    const double res = world / (double(n) * px);
+    const double gt[6] = {-world / 2 + double(columns.front()) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
+    return resample_mercator_mosaic(mosaic, gt, job.grid);
+}
+
+// A JPEG body that is complete: SOI, a readable header of the expected size, EOI at the end.
+std::optional<std::string> check_jpeg(const std::string& body, int px) {
+    const auto n = body.size();
+    if (n < 4 || static_cast<unsigned char>(body[n - 2]) != 0xFF || static_cast<unsigned char>(body[n - 1]) != 0xD9)
+        return std::string("truncated JPEG (no end marker)");
+    tjhandle tj = tjInitDecompress();
+    int w = 0, h = 0, sub = 0, cs = 0;
+    const int rc = tjDecompressHeader3(tj, reinterpret_cast<const unsigned char*>(body.data()), n, &w, &h, &sub, &cs);
+    tjDestroy(tj);
+    if (rc != 0) return std::string("not a JPEG image");
+    if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
+    return std::nullopt;
 }
 
 } // namespace
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
 
 double xyz_resolution(int z, double lat, int tile_px) {
     return world * std::cos(std::clamp(lat, -max_lat, max_lat) * std::numbers::pi / 180) / (double(1 << z) * tile_px);
@@ -177,9 +194,11 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     jobs.reserve(grids.size());
     for (const auto& [id, grid] : grids) {
         const double lat = (grid.box.north + grid.box.south) / 2;
-        Job job{id, grid, xyz_zoom_for(grid.gsd, lat, source.tile_px, source.max_zoom), {}, {}, 0, {}};
+        Job job{id, grid, xyz_zoom_for(grid.gsd, lat, source.tile_px, source.max_zoom), {}, {}, {}, {}, 0, {}};
         job.tiles = xyz_covering_tiles(grid.box, job.z);
+        job.images.resize(job.tiles.size());
         job.bodies.resize(job.tiles.size());
+        job.have.assign(job.tiles.size(), 0);
         job.remaining = job.tiles.size();
         jobs.push_back(std::move(job));
     }
@@ -191,13 +210,19 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             r.id = (static_cast<std::uint64_t>(j) << 20) | t;
             r.url = xyz_url(source.url, jobs[j].tiles[t], source.tms);
             r.source = source.alias;
-            r.validate = [px](const HttpResponse& resp) -> std::optional<std::string> {
+            // Validation runs on the engine thread, so for JPEG it checks the header and the end
+            // marker only; the worker decodes. Other formats are decoded here and kept.
+            r.validate = [px, slot = &jobs[j].images[t]](const HttpResponse& resp) -> std::optional<std::string> {
                 if (resp.content_type.rfind("image/", 0) != 0 && resp.content_type != "application/octet-stream")
                     return "content type " + (resp.content_type.empty() ? std::string("missing") : resp.content_type);
+                if (resp.body.size() > 2 && static_cast<unsigned char>(resp.body[0]) == 0xFF &&
+                    static_cast<unsigned char>(resp.body[1]) == 0xD8)
+                    return check_jpeg(resp.body, px);
                 try {
-                    const auto img = decode_tile(resp.body);
+                    auto img = decode_tile(resp.body);
                     if (img.width != px || img.height != px)
                         return "tile is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " px, expected " + std::to_string(px);
+                    *slot = std::move(img);
                 } catch (const std::exception& e) {
                     return std::string(e.what());
                 }
@@ -206,7 +231,10 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             engine.submit(std::move(r));
         }
     }
-    tbb::task_arena arena(std::max(1, workers));
+    // No slot reserved for this thread: it runs the HTTP engine, the workers do the pixels.
+    // TBB's default cap is cores - 1 workers (it counts this thread); lift it to `workers`.
+    tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(std::max(1, workers)) + 1);
+    tbb::task_arena arena(std::max(1, workers), 0);
     tbb::task_group group;
     auto complete = [&](Job& job) {
         arena.execute([&] {
@@ -215,18 +243,20 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                 out.id = job.id;
                 if (!job.error.empty()) {
                     out.error = job.error;
-                } else if (std::all_of(job.bodies.begin(), job.bodies.end(), [](const auto& b) { return b.empty(); })) {
+                } else if (std::none_of(job.have.begin(), job.have.end(), [](char h) { return h; })) {
                     out.error = "no tile of source " + source.alias + " covers this place (HTTP 404)";
                 } else {
+                    const double cpu_start = thread_cpu_seconds();
                     try {
                         out.image = stitch_and_warp(job, source);
                         out.ok = true;
                     } catch (const std::exception& e) {
                         out.error = e.what();
                     }
+                    out.cpu_seconds = thread_cpu_seconds() - cpu_start;
                 }
-                job.bodies.clear();
-                job.bodies.shrink_to_fit();
+                job.images = {};
+                job.bodies = {};
                 on_image(std::move(out));
             });
         });
@@ -236,7 +266,10 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     engine.run([&](HttpResult&& r) {
         Job& job = jobs[r.id >> 20];
         const std::size_t t = r.id & ((1u << 20) - 1);
-        if (r.ok) job.bodies[t] = std::move(r.response.body);
+        if (r.ok) {
+            job.have[t] = 1;
+            if (job.images[t].rgb.empty()) job.bodies[t] = std::move(r.response.body);
+        }
         else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + xyz_url(source.url, job.tiles[t], source.tms) + ": " + r.error;
         if (--job.remaining == 0) complete(job);
     });

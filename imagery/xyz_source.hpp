@@ -36,7 +36,10 @@ struct XyzImage {
     bool ok = false;
     RgbImage image;
     std::string error;
+    double cpu_seconds = 0; // stitching and warping, on the worker thread
 };
+
+double thread_cpu_seconds();
 
 // Fetches images for many grids at once: tiles through `engine` (which bounds what is
 // in flight and retries), stitching and warping on `workers` threads as each grid's

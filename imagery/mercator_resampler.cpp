@@ -1,0 +1,92 @@
+#include "mercator_resampler.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+namespace skyscript::imagery {
+
+namespace {
+
+constexpr double earth_radius = 6378137.0;
+constexpr int lattice_step = 32; // output pixels between exactly projected points
+
+} // namespace
+
+RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid) {
+    const int w = grid.width, h = grid.height;
+    const int lw = (w + lattice_step - 1) / lattice_step + 1, lh = (h + lattice_step - 1) / lattice_step + 1;
+    // Source pixel coordinates (continuous, pixel centres at .5) of the lattice points.
+    std::vector<double> sx(static_cast<std::size_t>(lw) * lh), sy(sx.size());
+    for (int j = 0; j < lh; ++j) {
+        for (int i = 0; i < lw; ++i) {
+            // Lattice points every `lattice_step` pixel edges; the last ones may lie past the tile.
+            const double x = grid.geotransform[0] + double(i * lattice_step) * grid.gsd;
+            const double y = grid.geotransform[3] - double(j * lattice_step) * grid.gsd;
+            double lon, lat;
+            grid_to_lonlat(grid.epsg, x, y, lon, lat);
+            const double mx = earth_radius * lon * std::numbers::pi / 180;
+            const double my = earth_radius * std::log(std::tan(std::numbers::pi / 4 + lat * std::numbers::pi / 360));
+            sx[static_cast<std::size_t>(j) * lw + i] = (mx - gt[0]) / gt[1];
+            sy[static_cast<std::size_t>(j) * lw + i] = (my - gt[3]) / gt[5];
+        }
+    }
+    RgbImage out;
+    out.width = w;
+    out.height = h;
+    out.rgb.assign(static_cast<std::size_t>(w) * h * 3, 0);
+    out.valid.assign(static_cast<std::size_t>(w) * h, 0);
+    const int mw = mosaic.width, mh = mosaic.height;
+    const std::uint8_t* src = mosaic.rgb.data();
+    const std::uint8_t* ok = mosaic.valid.data();
+    for (int y = 0; y < h; ++y) {
+        const int cj = std::min(y / lattice_step, lh - 2);
+        const double fy = (y + 0.5 - cj * lattice_step) / lattice_step;
+        std::uint8_t* dst = out.rgb.data() + static_cast<std::size_t>(y) * w * 3;
+        std::uint8_t* dst_ok = out.valid.data() + static_cast<std::size_t>(y) * w;
+        for (int ci = 0; ci + 1 < lw && ci * lattice_step < w; ++ci) {
+            // Along a lattice cell the source position moves linearly: start and step.
+            const std::size_t a = static_cast<std::size_t>(cj) * lw + ci, b = a + 1, c = a + lw, d = c + 1;
+            const double left_x = (1 - fy) * sx[a] + fy * sx[c], right_x = (1 - fy) * sx[b] + fy * sx[d];
+            const double left_y = (1 - fy) * sy[a] + fy * sy[c], right_y = (1 - fy) * sy[b] + fy * sy[d];
+            const double step_x = (right_x - left_x) / lattice_step, step_y = (right_y - left_y) / lattice_step;
+            double px = left_x + 0.5 * step_x - 0.5, py = left_y + 0.5 * step_y - 0.5; // pixel centre, index space
+            const int x_end = std::min(w, (ci + 1) * lattice_step);
+            for (int x = ci * lattice_step; x < x_end; ++x, px += step_x, py += step_y) {
+                const int x0 = static_cast<int>(std::floor(px)), y0 = static_cast<int>(std::floor(py));
+                const std::size_t s00 = static_cast<std::size_t>(y0) * mw + x0;
+                if (x0 >= 0 && y0 >= 0 && x0 + 1 < mw && y0 + 1 < mh && ok[s00] && ok[s00 + 1] && ok[s00 + mw] && ok[s00 + mw + 1]) {
+                    // Fast path: 8-bit fixed-point weights.
+                    const int wx = static_cast<int>((px - x0) * 256), wy = static_cast<int>((py - y0) * 256);
+                    const std::uint8_t* p0 = src + s00 * 3;
+                    const std::uint8_t* p1 = p0 + static_cast<std::size_t>(mw) * 3;
+                    for (int ch = 0; ch < 3; ++ch) {
+                        const int top = p0[ch] * (256 - wx) + p0[ch + 3] * wx;
+                        const int bottom = p1[ch] * (256 - wx) + p1[ch + 3] * wx;
+                        dst[x * 3 + ch] = static_cast<std::uint8_t>((top * (256 - wy) + bottom * wy + 32768) >> 16);
+                    }
+                    dst_ok[x] = 1;
+                    continue;
+                }
+                // Edges of the data: weight the valid neighbours only.
+                const double tx = px - x0, ty = py - y0;
+                double acc[3] = {0, 0, 0}, weight = 0;
+                for (int k = 0; k < 4; ++k) {
+                    const int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+                    if (xx < 0 || yy < 0 || xx >= mw || yy >= mh) continue;
+                    const std::size_t si = static_cast<std::size_t>(yy) * mw + xx;
+                    if (!ok[si]) continue;
+                    const double wgt = ((k & 1) ? tx : 1 - tx) * ((k >> 1) ? ty : 1 - ty);
+                    for (int ch = 0; ch < 3; ++ch) acc[ch] += wgt * src[si * 3 + ch];
+                    weight += wgt;
+                }
+                if (weight <= 1e-9) continue;
+                dst_ok[x] = 1;
+                for (int ch = 0; ch < 3; ++ch) dst[x * 3 + ch] = static_cast<std::uint8_t>(acc[ch] / weight + 0.5);
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace skyscript::imagery

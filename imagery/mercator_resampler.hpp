@@ -1,0 +1,19 @@
+#pragma once
+// Resamples an RGB mosaic of Web Mercator (EPSG:3857) tiles onto a tile grid, bilinear.
+// The xyz source's hot path: GDALWarp spends ~4 ms per call on setup (transformer,
+// warp operation, output dataset) before its kernel runs, which made warping two
+// thirds of an image's CPU; this resampler maps a coarse lattice of output pixels
+// through PROJ, interpolates between lattice points (the tiles are small), and
+// samples the mosaic directly: under a millisecond for a 384 px tile. Sources of the
+// `gdal` kind, of any CRS and layout, keep GDALWarp.
+
+#include "rgb_image.hpp"
+#include "tile_grid.hpp"
+
+namespace skyscript::imagery {
+
+// `mosaic_gt`: GDAL geotransform of the mosaic in EPSG:3857 metres (north up).
+// Pixels whose four neighbours are all invalid (missing tiles) or outside are invalid.
+RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double mosaic_gt[6], const TileGrid& grid);
+
+} // namespace skyscript::imagery
