@@ -113,6 +113,7 @@ struct HttpEngine::Impl {
     std::deque<Pending> queue;
     std::map<CURL*, std::unique_ptr<Transfer>> in_flight;
     std::map<std::string, TokenBucket> buckets;
+    std::map<std::string, int> source_cap, source_in_flight;
     std::mt19937_64 rng;
 
     explicit Impl(HttpEngineOptions o) : options(std::move(o)), rng(options.seed) {
@@ -210,6 +211,11 @@ void HttpEngine::set_rate(const std::string& source, double per_second, double b
     impl_->buckets[source] = b;
 }
 
+void HttpEngine::set_max_in_flight(const std::string& source, int n) {
+    if (n > 0) impl_->source_cap[source] = n;
+    else impl_->source_cap.erase(source);
+}
+
 void HttpEngine::submit(HttpRequest request) {
     Pending p;
     p.request = std::move(request);
@@ -218,8 +224,10 @@ void HttpEngine::submit(HttpRequest request) {
 
 void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
     auto& m = *impl_;
-    auto finish = [&](Pending& job, bool ok, HttpResponse&& resp, std::string error, bool from_cache) {
+    auto finish = [&](Pending& job, bool ok, HttpResponse&& resp, std::string error, bool from_cache,
+                      std::string detail = {}) {
         HttpResult r;
+        r.error_detail = std::move(detail);
         r.id = job.request.id;
         r.ok = ok;
         r.response = std::move(resp);
@@ -257,6 +265,11 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                 ++i;
                 continue;
             }
+            if (auto cap = m.source_cap.find(job.request.source);
+                cap != m.source_cap.end() && m.source_in_flight[job.request.source] >= cap->second) {
+                ++i;
+                continue;
+            }
             if (!job.request.source.empty()) {
                 if (auto it = m.buckets.find(job.request.source); it != m.buckets.end()) {
                     const double wait = it->second.wait(now);
@@ -271,6 +284,7 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             Pending job_to_start = std::move(job);
             m.queue.erase(m.queue.begin() + static_cast<std::ptrdiff_t>(i));
             ++stats_.requests;
+            ++m.source_in_flight[job_to_start.request.source];
             if (job_to_start.attempts > 0) ++stats_.retries;
             m.start(std::move(job_to_start));
         }
@@ -298,6 +312,7 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             curl_slist_free_all(t.headers);
             resp.body = std::move(t.body);
             Pending& job = t.job;
+            --m.source_in_flight[job.request.source];
 
             bool retry = false;
             std::string error;
@@ -320,9 +335,11 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                 job.last_error = error;
                 m.queue.push_back(std::move(job));
             } else {
+                std::string detail = resp.status >= 400 ? resp.body.substr(0, 2000) : std::string();
                 resp.body.clear();
                 finish(job, false, std::move(resp),
-                       error + (job.attempts > 1 ? " (after " + std::to_string(job.attempts) + " attempts)" : ""), false);
+                       error + (job.attempts > 1 ? " (after " + std::to_string(job.attempts) + " attempts)" : ""), false,
+                       std::move(detail));
             }
         }
         // Freed slots are refilled at once; waiting is only for sockets, backoff or rate.

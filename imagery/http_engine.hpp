@@ -41,6 +41,7 @@ struct HttpResult {
     bool ok = false;
     HttpResponse response;           // the last response (body only when ok)
     std::string error;               // why it failed, after the last attempt
+    std::string error_detail;        // the start of a failed response's body (services explain there)
     int attempts = 0;
     bool from_cache = false;
 };
@@ -66,6 +67,8 @@ public:
 
     // At most `per_second` request starts per second for `source`, bursts of `burst`.
     void set_rate(const std::string& source, double per_second, double burst = 1);
+    // At most `n` requests of `source` in flight at once (below the engine's own cap).
+    void set_max_in_flight(const std::string& source, int n);
     void submit(HttpRequest request);
     // Runs until every submitted request has ended; `on_done` is called once for each,
     // on this thread. It may submit more requests.

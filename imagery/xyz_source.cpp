@@ -1,6 +1,7 @@
 #include "xyz_source.hpp"
 
 #include "gdal_source.hpp"
+#include "image_decode.hpp"
 #include "jpeg.hpp"
 #include "mercator_resampler.hpp"
 
@@ -38,40 +39,6 @@ int tile_y(double lat, int z) {
     return std::clamp(static_cast<int>(std::floor((1 - std::asinh(std::tan(r)) / std::numbers::pi) / 2 * n)), 0, n - 1);
 }
 
-// Decodes a tile body: JPEG through libjpeg-turbo, anything else (PNG, WebP) through GDAL.
-RgbImage decode_tile(const std::string& body) {
-    if (body.size() > 2 && static_cast<unsigned char>(body[0]) == 0xFF && static_cast<unsigned char>(body[1]) == 0xD8)
-        return decode_jpeg(body);
-    static std::atomic<int> counter{0};
-    const std::string name = "/vsimem/skyscript-tile-" + std::to_string(counter++);
-    VSILFILE* f = VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(body.data())), body.size(), FALSE);
-    if (!f) throw std::runtime_error("cannot read the tile body");
-    VSIFCloseL(f);
-    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER));
-    if (!ds) {
-        VSIUnlink(name.c_str());
-        throw std::runtime_error("not an image GDAL can read");
-    }
-    RgbImage img;
-    img.width = ds->GetRasterXSize();
-    img.height = ds->GetRasterYSize();
-    img.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
-    const int n = ds->GetRasterCount();
-    int map[3] = {1, n >= 3 ? 2 : 1, n >= 3 ? 3 : 1};
-    const bool ok = ds->RasterIO(GF_Read, 0, 0, img.width, img.height, img.rgb.data(), img.width, img.height, GDT_Byte, 3,
-                                 map, 3, 3L * img.width, 1) == CE_None;
-    img.valid.assign(static_cast<std::size_t>(img.width) * img.height, 1);
-    if (n == 4 || n == 2) { // alpha
-        std::vector<std::uint8_t> a(img.valid.size());
-        if (ds->GetRasterBand(n)->RasterIO(GF_Read, 0, 0, img.width, img.height, a.data(), img.width, img.height, GDT_Byte, 0, 0) == CE_None)
-            for (std::size_t i = 0; i < a.size(); ++i) img.valid[i] = a[i] > 0;
-    }
-    ds.reset();
-    VSIUnlink(name.c_str());
-    if (!ok) throw std::runtime_error("broken image");
-    return img;
-}
-
 struct Job {
     std::uint64_t id;
     TileGrid grid;
@@ -101,7 +68,7 @@ RgbImage stitch_and_warp(Job& job, const SourceConfig& source) {
     mosaic.valid.assign(static_cast<std::size_t>(mosaic.width) * mosaic.height, 0);
     for (std::size_t i = 0; i < job.tiles.size(); ++i) {
         if (!job.have[i]) continue; // missing tile: stays invalid
-        if (!job.bodies[i].empty()) job.images[i] = decode_tile(job.bodies[i]);
+        if (!job.bodies[i].empty()) job.images[i] = decode_image(job.bodies[i]);
         const auto& img = job.images[i];
         const int col = static_cast<int>(std::find(columns.begin(), columns.end(), job.tiles[i].x) - columns.begin());
         const int xoff = col * px, yoff = (job.tiles[i].y - min_y) * px;
@@ -219,7 +186,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     static_cast<unsigned char>(resp.body[1]) == 0xD8)
                     return check_jpeg(resp.body, px);
                 try {
-                    auto img = decode_tile(resp.body);
+                    auto img = decode_image(resp.body);
                     if (img.width != px || img.height != px)
                         return "tile is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " px, expected " + std::to_string(px);
                     *slot = std::move(img);

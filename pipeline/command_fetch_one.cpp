@@ -5,12 +5,15 @@
 #include "commands.hpp"
 #include "gdal_source.hpp"
 #include "jpeg.hpp"
+#include "earthengine_source.hpp"
+#include "service_account.hpp"
 #include "source_config.hpp"
 #include "xyz_source.hpp"
 #include "tile_grid.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,7 +31,8 @@ LON,LAT, in the UTM zone of the centre, from any raster GDAL reads, and writes
 it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
 
   --raster FILE          GeoTIFF, COG, VRT, /vsicurl/ URL, WMS/WMTS XML, ...
-  --source ALIAS         a configured source instead (gdal or xyz kind)
+  --source ALIAS         a configured source instead (gdal, xyz or earthengine kind;
+                         earthengine reads GOOGLE_APPLICATION_CREDENTIALS)
   --sources FILE         sources TOML (default: the built-in list)
   --center LON,LAT       tile centre in degrees
   --side-m M             tile side in metres
@@ -107,7 +111,7 @@ int command_fetch_one(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("--center/--side-m/--gsd: ") + e.what());
     }
-    std::string raster;
+    std::string raster, acquired;
     imagery::RgbImage image;
     if (cli.value("raster")) {
         raster = *cli.value("raster");
@@ -137,7 +141,27 @@ int command_fetch_one(const std::vector<std::string>& args) {
             });
             if (!error.empty()) throw std::runtime_error(raster + ": " + error);
         } else {
-            throw std::runtime_error("source " + alias + ": the earthengine fetcher is not built yet");
+            raster = "source " + alias;
+            auto account = imagery::service_account_from_environment();
+            const std::string project = it->project.empty() ? account.project_id : it->project;
+            if (project.empty()) throw std::runtime_error(raster + ": no Cloud project (set `project` in the source or use a key with project_id)");
+            imagery::TokenCache tokens(std::move(account));
+            imagery::HttpEngine engine;
+            std::string error;
+            imagery::fetch_earthengine_images(*it, project, {{0, grid}}, engine, tokens, [&](imagery::EarthEngineImage&& r) {
+                if (!r.ok) {
+                    error = std::move(r.error);
+                    return;
+                }
+                image = std::move(r.image);
+                if (r.time_ms > 0) {
+                    const std::time_t t = static_cast<std::time_t>(r.time_ms / 1000);
+                    char date[32];
+                    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
+                    acquired = date;
+                }
+            });
+            if (!error.empty()) throw std::runtime_error(error);
         }
     }
     const double valid = image.valid_fraction();
@@ -156,8 +180,9 @@ int command_fetch_one(const std::vector<std::string>& args) {
     } else {
         write_atomically(out, imagery::encode_jpeg(image, quality));
     }
-    std::printf("%s: %dx%d px, %s, lon %.6f..%.6f, lat %.6f..%.6f, %.1f%% with data\n", out.c_str(), grid.width, grid.height,
-                grid.crs().c_str(), grid.box.west, grid.box.east, grid.box.south, grid.box.north, valid * 100);
+    std::printf("%s: %dx%d px, %s, lon %.6f..%.6f, lat %.6f..%.6f, %.1f%% with data%s\n", out.c_str(), grid.width, grid.height,
+                grid.crs().c_str(), grid.box.west, grid.box.east, grid.box.south, grid.box.north, valid * 100,
+                acquired.empty() ? "" : (", acquired " + acquired).c_str());
     return 0;
 }
 

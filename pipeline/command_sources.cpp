@@ -4,6 +4,7 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "gdal_source.hpp"
+#include "service_account.hpp"
 #include "source_config.hpp"
 #include "xyz_source.hpp"
 
@@ -29,10 +30,18 @@ are usable now and why not.
 std::string usability(const imagery::SourceConfig& s, bool check) {
     switch (s.kind) {
         case imagery::SourceKind::earthengine: {
-            const char* key = std::getenv("GOOGLE_APPLICATION_CREDENTIALS");
-            if (!key || !*key) return "not usable: no credentials (set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file)";
-            if (!std::ifstream(key)) return std::string("not usable: credentials file ") + key + " is not readable";
-            return "not usable: the earthengine fetcher is not built yet";
+            try {
+                auto account = imagery::service_account_from_environment();
+                const std::string project = s.project.empty() ? account.project_id : s.project;
+                if (project.empty()) return "not usable: no Cloud project (set `project` or use a key with project_id)";
+                const std::string who = account.client_email + ", project " + project;
+                if (!check) return "usable if the key is accepted (" + who + "; --check asks for a token)";
+                imagery::TokenCache tokens(std::move(account));
+                (void)tokens.token();
+                return "usable: token granted (" + who + ")";
+            } catch (const std::exception& e) {
+                return std::string("not usable: ") + e.what();
+            }
         }
         case imagery::SourceKind::gdal:
             if (!check && s.path.find("/vsi") != 0 && !std::ifstream(s.path)) return "not usable: " + s.path + " is not readable";

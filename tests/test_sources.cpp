@@ -109,7 +109,7 @@ TEST_CASE("`sources` lists every source with its status and reason") {
     CHECK(l[2].find("not usable: " + dir + "/gone.tif") != std::string::npos);
     const auto ee = run("env -u GOOGLE_APPLICATION_CREDENTIALS " + sh_quote(binary()) + " sources");
     CHECK(lines(ee.out).size() == 11);
-    CHECK(ee.out.find("no credentials (set GOOGLE_APPLICATION_CREDENTIALS") != std::string::npos);
+    CHECK(ee.out.find("set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file") != std::string::npos);
     const auto bad = run(sh_quote(binary()) + " sources --sources " + sh_quote(dir + "/missing.toml"));
     CHECK(bad.exit_code == 1);
     CHECK(bad.err == "skyscript-build: error: " + dir + "/missing.toml: cannot open sources file\n");

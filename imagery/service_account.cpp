@@ -1,0 +1,142 @@
+#include "service_account.hpp"
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace skyscript::imagery {
+
+std::string base64url(std::string_view data) {
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                                  static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(n));
+    for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    return out;
+}
+
+ServiceAccount load_service_account(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CredentialsError(path + ": cannot read the service-account key file");
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception&) {
+        throw CredentialsError(path + ": not a JSON service-account key file");
+    }
+    ServiceAccount a;
+    a.path = path;
+    auto field = [&](const char* name) {
+        if (!j.is_object() || !j.contains(name) || !j[name].is_string() || j[name].get<std::string>().empty())
+            throw CredentialsError(path + ": the service-account key has no `" + name + "`");
+        return j[name].get<std::string>();
+    };
+    if (j.is_object() && j.value("type", "service_account") != "service_account")
+        throw CredentialsError(path + ": not a service-account key (type is `" + j.value("type", "") + "`)");
+    a.client_email = field("client_email");
+    a.private_key_pem = field("private_key");
+    a.token_uri = j.is_object() && j.contains("token_uri") ? field("token_uri") : "https://oauth2.googleapis.com/token";
+    a.project_id = j.is_object() ? j.value("project_id", "") : "";
+    // Parse the key once now, so a broken key is reported before any request.
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(a.private_key_pem.data(), static_cast<int>(a.private_key_pem.size())), BIO_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    if (!key) throw CredentialsError(path + ": the private_key is not a PEM private key");
+    return a;
+}
+
+ServiceAccount service_account_from_environment() {
+    const char* p = std::getenv("GOOGLE_APPLICATION_CREDENTIALS");
+    if (!p || !*p) throw CredentialsError("no Earth Engine credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file");
+    return load_service_account(p);
+}
+
+std::string make_jwt(const ServiceAccount& account, const std::string& scope, long long now, int lifetime_s) {
+    const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+    const nlohmann::json claims = {{"iss", account.client_email}, {"scope", scope}, {"aud", account.token_uri},
+                                   {"iat", now}, {"exp", now + lifetime_s}};
+    const std::string signing_input = base64url(header.dump()) + "." + base64url(claims.dump());
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(account.private_key_pem.data(), static_cast<int>(account.private_key_pem.size())), BIO_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    if (!key) throw CredentialsError(account.path + ": the private_key is not a PEM private key");
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    std::size_t sig_len = 0;
+    if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &sig_len, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1)
+        throw CredentialsError(account.path + ": signing the token request failed (is it an RSA key?)");
+    std::string sig(sig_len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1)
+        throw CredentialsError(account.path + ": signing the token request failed");
+    sig.resize(sig_len);
+    return signing_input + "." + base64url(sig);
+}
+
+TokenCache::TokenCache(ServiceAccount account, std::string scope) : account_(std::move(account)), scope_(std::move(scope)) {}
+
+namespace {
+size_t append(char* data, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+} // namespace
+
+std::string TokenCache::token() {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!token_.empty() && now + std::chrono::minutes(5) < expires_) return token_;
+    std::string last_error;
+    for (int attempt = 1; attempt <= 4; ++attempt) {
+        const std::string jwt = make_jwt(account_, scope_, static_cast<long long>(std::time(nullptr)));
+        CURL* c = curl_easy_init();
+        if (!c) throw CredentialsError("libcurl: cannot create a handle");
+        char* escaped = curl_easy_escape(c, jwt.c_str(), static_cast<int>(jwt.size()));
+        const std::string form = std::string("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=") + escaped;
+        curl_free(escaped);
+        std::string body;
+        curl_easy_setopt(c, CURLOPT_URL, account_.token_uri.c_str());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        const CURLcode rc = curl_easy_perform(c);
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+        ++fetches_;
+        if (rc == CURLE_OK && status == 200) {
+            try {
+                const auto j = nlohmann::json::parse(body);
+                token_ = j.at("access_token").get<std::string>();
+                expires_ = now + std::chrono::seconds(j.value("expires_in", 3600));
+                return token_;
+            } catch (const nlohmann::json::exception&) {
+                throw CredentialsError(account_.token_uri + ": the token answer has no access_token");
+            }
+        }
+        if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429) {
+            std::string why;
+            try {
+                const auto j = nlohmann::json::parse(body);
+                why = j.value("error_description", j.value("error", ""));
+            } catch (const nlohmann::json::exception&) {
+            }
+            throw CredentialsError(account_.path + ": " + account_.token_uri + " refused the service-account key for " +
+                                   account_.client_email + " (HTTP " + std::to_string(status) + (why.empty() ? "" : ": " + why) + ")");
+        }
+        last_error = rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+    }
+    throw CredentialsError(account_.token_uri + ": cannot get an access token (" + last_error + ")");
+}
+
+} // namespace skyscript::imagery
