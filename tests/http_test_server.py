@@ -4,7 +4,7 @@
     python3 http_test_server.py --root DIR [--latency-ms N]
 
 Prints its port on the first line of stdout, then serves on 127.0.0.1 only.
-  GET /xyz/{z}/{x}/{y}.jpg          the file DIR/{z}/{x}/{y}.jpg (image/jpeg), 404 if none
+  GET /xyz/{path}                    the file DIR/{path}, 404 if none; HEAD and Range requests too
   GET /f/{fault}/{n}/{rest}         the first n requests of this exact path get the fault,
                                     later ones are served as /{rest}. Faults:
         503            HTTP 503
@@ -53,8 +53,29 @@ class Handler(BaseHTTPRequestHandler):
             full = os.path.normpath(os.path.join(self.root, rel))
             if full.startswith(os.path.abspath(self.root)) and os.path.isfile(full):
                 with open(full, "rb") as f:
-                    return self.send_bytes(200, "image/jpeg", f.read())
+                    data = f.read()
+                ctype = "image/tiff" if full.endswith(".tif") else "image/jpeg"
+                rng = self.headers.get("Range", "")
+                if rng.startswith("bytes="):  # what GDAL's /vsicurl/ reads a COG with
+                    first, _, last = rng[6:].partition("-")
+                    first = int(first)
+                    last = min(int(last) if last else len(data) - 1, len(data) - 1)
+                    return self.send_bytes(206, ctype, data[first:last + 1],
+                                           {"Content-Range": "bytes %d-%d/%d" % (first, last, len(data)), "Accept-Ranges": "bytes"})
+                return self.send_bytes(200, ctype, data, {"Accept-Ranges": "bytes"})
         return self.send_bytes(404, "text/plain", b"not found\n")
+
+    def do_HEAD(self):
+        path = self.path.split("?", 1)[0]
+        full = os.path.normpath(os.path.join(self.root, path[len("/xyz/"):])) if path.startswith("/xyz/") else ""
+        if full.startswith(os.path.abspath(self.root)) and os.path.isfile(full):
+            self.send_response(200)
+            self.send_header("Content-Length", str(os.path.getsize(full)))
+            self.send_header("Accept-Ranges", "bytes")
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self):
         with LOCK:

@@ -144,3 +144,32 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
     }
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 1); // only the non-raster input
 }
+
+TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML description, from loopback") {
+    // The test server serves files under its root at /xyz/...; give it the whole data folder.
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data"});
+    const auto dir = fresh_dir("fetch_one_remote");
+    const auto cog = run("GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR " + sh_quote(binary()) + " fetch-one --raster " +
+                         sh_quote("/vsicurl/" + server.url("/xyz/imagery/dop-rgb.tif")) +
+                         " --center 9.505,53.513 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/remote.tif"));
+    INFO(cog.err);
+    REQUIRE(cog.exit_code == 0);
+    const auto local = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+                           " --center 9.505,53.513 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/local.tif"));
+    REQUIRE(local.exit_code == 0);
+    const auto a = load(dir + "/remote.tif"), b = load(dir + "/local.tif");
+    CHECK(a.data == b.data); // the same bytes, read over HTTP range requests
+
+    write_file(dir + "/tms.xml", "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>" + server.url("/xyz/tiles/${z}/${x}/${y}.jpg") +
+                                     "</ServerUrl></Service><DataWindow><UpperLeftX>-20037508.34</UpperLeftX>"
+                                     "<UpperLeftY>20037508.34</UpperLeftY><LowerRightX>20037508.34</LowerRightX>"
+                                     "<LowerRightY>-20037508.34</LowerRightY><TileLevel>17</TileLevel><TileCountX>1</TileCountX>"
+                                     "<TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
+                                     "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
+                                     "<ZeroBlockHttpCodes>404</ZeroBlockHttpCodes></GDAL_WMS>");
+    const auto tms = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") +
+                         " --center -9.4551,38.8493 --side-m 200 --gsd 1 -o " + sh_quote(dir + "/tms.jpg"));
+    INFO(tms.err);
+    CHECK(tms.exit_code == 0);
+    CHECK(tms.out.find("200x200 px, EPSG:32629") != std::string::npos);
+}
