@@ -48,7 +48,13 @@ demo: build
 	@echo; echo "== a few catalog rows (ogrinfo $(DEMO_OUT)/catalog.gpkg):"
 	@sqlite3 -header -column $(DEMO_OUT)/catalog.gpkg \
 	  "SELECT osm_type, osm_id, kind, focus_tag, max_gsd, round(area_m2) AS area_m2, round(length_m) AS length_m, substr(tags,1,60) AS tags FROM objects ORDER BY area_m2 DESC NULLS LAST LIMIT 8"
-	@echo; echo "Catalog: $(DEMO_OUT)/catalog.gpkg (open it in QGIS, or: ogrinfo -so $(DEMO_OUT)/catalog.gpkg objects)"
+	@echo; echo "== captions of two catalog objects (rule style, then natural style):"
+	$(BUILD_DIR)/skyscript-build caption leisure=stadium sport=soccer --around highway=primary --around building=yes --around building=yes --caption-style natural
+	$(BUILD_DIR)/skyscript-build caption power=plant plant:source=solar --around power=minor_line,cables=3,voltage=16000
+	@echo; echo "== an image tile from a bundled orthophoto (Lower Saxony):"
+	$(BUILD_DIR)/skyscript-build fetch-one --raster tests/data/imagery/dop-rgb.tif --center 9.505,53.513 --side-m 384 --gsd 1 -o $(DEMO_OUT)/tile-dop.jpg
+	@echo; echo "Catalog: $(DEMO_OUT)/catalog.gpkg (QGIS, or: ogrinfo -so $(DEMO_OUT)/catalog.gpkg objects); tile: $(DEMO_OUT)/tile-dop.jpg"
+	@echo "Not built yet: plan, fetch, write, split, report (so no dataset or report.html yet)."
 
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
