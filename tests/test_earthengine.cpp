@@ -64,22 +64,6 @@ struct Fixture {
     }
 };
 
-double mean_abs_diff(const std::string& a, const std::string& b) {
-    GDALAllRegister();
-    std::unique_ptr<GDALDataset> da(GDALDataset::Open(a.c_str(), GDAL_OF_RASTER)), db(GDALDataset::Open(b.c_str(), GDAL_OF_RASTER));
-    REQUIRE(da);
-    REQUIRE(db);
-    const int w = da->GetRasterXSize(), h = da->GetRasterYSize();
-    REQUIRE(db->GetRasterXSize() == w);
-    std::vector<std::uint8_t> pa(static_cast<std::size_t>(w) * h * 3), pb(pa.size());
-    int map[3] = {1, 2, 3};
-    REQUIRE(da->RasterIO(GF_Read, 0, 0, w, h, pa.data(), w, h, GDT_Byte, 3, map, 0, 0, 0) == CE_None);
-    REQUIRE(db->RasterIO(GF_Read, 0, 0, w, h, pb.data(), w, h, GDT_Byte, 3, map, 0, 0, 0) == CE_None);
-    double d = 0;
-    for (std::size_t i = 0; i < pa.size(); ++i) d += std::abs(int(pa[i]) - int(pb[i]));
-    return d / double(pa.size());
-}
-
 } // namespace
 
 TEST_CASE("the computePixels body: the expression graph and the grid") {

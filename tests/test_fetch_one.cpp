@@ -17,31 +17,6 @@ using namespace skyscript::test;
 
 namespace {
 
-struct Raster {
-    int width = 0, height = 0, bands = 0, epsg = 0;
-    double gt[6]{};
-    std::vector<std::vector<float>> data;
-};
-
-Raster load(const std::string& path) {
-    GDALAllRegister();
-    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
-    REQUIRE(ds);
-    Raster r;
-    r.width = ds->GetRasterXSize();
-    r.height = ds->GetRasterYSize();
-    r.bands = ds->GetRasterCount();
-    ds->GetGeoTransform(r.gt);
-    const auto* srs = ds->GetSpatialRef();
-    REQUIRE(srs);
-    r.epsg = std::atoi(srs->GetAuthorityCode(nullptr));
-    for (int b = 1; b <= r.bands; ++b) {
-        auto& v = r.data.emplace_back(static_cast<std::size_t>(r.width) * r.height);
-        REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width, r.height, GDT_Float32, 0, 0) == CE_None);
-    }
-    return r;
-}
-
 struct Case {
     std::string file;
     double lon, lat, side, gsd;
@@ -71,7 +46,7 @@ TEST_CASE("fetch-one matches gdalwarp on the same grid, within 3 levels") {
                            std::to_string(c.side) + " --gsd " + std::to_string(c.gsd) + " -o " + sh_quote(ours_path) + " " + c.extra);
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
-        const auto ours = load(ours_path);
+        const auto ours = load_raster(ours_path);
         CHECK(ours.width == std::lround(c.side / c.gsd));
         CHECK(ours.bands == 3);
 
@@ -83,7 +58,7 @@ TEST_CASE("fetch-one matches gdalwarp on the same grid, within 3 levels") {
                            " -r bilinear -ot Float32 -dstalpha " + sh_quote(src) + " " + sh_quote(ref_path));
         INFO(w.err);
         REQUIRE(w.exit_code == 0);
-        const auto ref = load(ref_path);
+        const auto ref = load_raster(ref_path);
         const auto& alpha = ref.data.back();
         double diff = 0;
         std::size_t n = 0, invalid_not_black = 0;
@@ -157,7 +132,7 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
     const auto local = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
                            " --center 9.505,53.513 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/local.tif"));
     REQUIRE(local.exit_code == 0);
-    const auto a = load(dir + "/remote.tif"), b = load(dir + "/local.tif");
+    const auto a = load_raster(dir + "/remote.tif"), b = load_raster(dir + "/local.tif");
     CHECK(a.data == b.data); // the same bytes, read over HTTP range requests
 
     write_file(dir + "/tms.xml", "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>" + server.url("/xyz/tiles/${z}/${x}/${y}.jpg") +

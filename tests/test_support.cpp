@@ -1,6 +1,11 @@
 #include "test_support.hpp"
 
 #include <sqlite3.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <cmath>
+#include <memory>
 
 #include <array>
 #include <cstdio>
@@ -133,6 +138,33 @@ ServerProcess::~ServerProcess() {
 }
 
 std::string source_dir() { return SKYSCRIPT_SOURCE_DIR; }
+
+RasterData load_raster(const std::string& path) {
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
+    if (!ds) throw std::runtime_error(path + ": cannot open");
+    RasterData r;
+    r.width = ds->GetRasterXSize();
+    r.height = ds->GetRasterYSize();
+    r.bands = ds->GetRasterCount();
+    ds->GetGeoTransform(r.gt);
+    if (const auto* srs = ds->GetSpatialRef(); srs && srs->GetAuthorityCode(nullptr)) r.epsg = std::atoi(srs->GetAuthorityCode(nullptr));
+    for (int b = 1; b <= r.bands; ++b) {
+        auto& v = r.data.emplace_back(static_cast<std::size_t>(r.width) * r.height);
+        if (ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width, r.height, GDT_Float32, 0, 0) != CE_None)
+            throw std::runtime_error(path + ": read failed");
+    }
+    return r;
+}
+
+double mean_abs_diff(const std::string& a, const std::string& b) {
+    const auto ra = load_raster(a), rb = load_raster(b);
+    if (ra.width != rb.width || ra.height != rb.height || ra.bands < 3 || rb.bands < 3) throw std::runtime_error("rasters differ in size");
+    double d = 0;
+    for (int c = 0; c < 3; ++c)
+        for (std::size_t i = 0; i < ra.data[c].size(); ++i) d += std::abs(ra.data[c][i] - rb.data[c][i]);
+    return d / (3.0 * double(ra.data[0].size()));
+}
 
 std::string http_get(const std::string& url) {
     const auto r = run("python3 -c " + sh_quote("import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1],timeout=10).read().decode())") + " " + sh_quote(url));

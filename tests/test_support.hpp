@@ -44,6 +44,16 @@ private:
     int pid_ = -1, stdin_fd_ = -1, port_ = 0;
 };
 
+// A raster read whole as float samples (GDAL): size, geotransform, EPSG code, bands.
+struct RasterData {
+    int width = 0, height = 0, bands = 0, epsg = 0;
+    double gt[6]{};
+    std::vector<std::vector<float>> data; // one vector per band
+};
+RasterData load_raster(const std::string& path);
+// Mean absolute difference of the first three bands of two rasters of the same size.
+double mean_abs_diff(const std::string& a, const std::string& b);
+
 std::string source_dir();
 // GET over loopback with the curl command line tool-free helper: body of url.
 std::string http_get(const std::string& url);

@@ -38,27 +38,6 @@ TEST_CASE("zoom from GSD, quadkeys, URL templates, covering tiles") {
 
 namespace {
 
-struct Raster {
-    int width = 0, height = 0;
-    double gt[6]{};
-    std::vector<std::vector<float>> bands;
-};
-
-Raster load(const std::string& path) {
-    GDALAllRegister();
-    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
-    REQUIRE(ds);
-    Raster r;
-    r.width = ds->GetRasterXSize();
-    r.height = ds->GetRasterYSize();
-    ds->GetGeoTransform(r.gt);
-    for (int b = 1; b <= ds->GetRasterCount(); ++b) {
-        auto& v = r.bands.emplace_back(static_cast<std::size_t>(r.width) * r.height);
-        REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width, r.height, GDT_Float32, 0, 0) == CE_None);
-    }
-    return r;
-}
-
 std::string sources_toml(const ServerProcess& server, const std::string& alias, int zoom, int px, const std::string& prefix = "") {
     return "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"" + server.url(prefix + "/xyz/{z}/{x}/{y}.jpg") +
            "\"\ngsd = 1\nmax_zoom = " + std::to_string(zoom) + "\ntile_px = " + std::to_string(px) + "\n";
@@ -74,7 +53,7 @@ TEST_CASE("xyz tiles from loopback match gdalwarp through GDAL's TMS driver, wit
                        " --source LM --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/ours.tif"));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    const auto ours = load(dir + "/ours.tif");
+    const auto ours = load_raster(dir + "/ours.tif");
     REQUIRE(ours.width == 300);
 
     write_file(dir + "/tms.xml", "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>" + server.url("/xyz/${z}/${x}/${y}.jpg") +
@@ -91,15 +70,15 @@ TEST_CASE("xyz tiles from loopback match gdalwarp through GDAL's TMS driver, wit
                        " -r bilinear " + sh_quote(dir + "/tms.xml") + " " + sh_quote(dir + "/gdalwarp.tif"));
     INFO(w.err);
     REQUIRE(w.exit_code == 0);
-    const auto ref = load(dir + "/gdalwarp.tif");
+    const auto ref = load_raster(dir + "/gdalwarp.tif");
     double diff = 0;
     std::size_t n = 0;
-    for (std::size_t i = 0; i < ref.bands[0].size(); ++i) {
+    for (std::size_t i = 0; i < ref.data[0].size(); ++i) {
         // Compare where both have data (the missing 404 tile is black in both).
-        const bool ours_data = ours.bands[0][i] + ours.bands[1][i] + ours.bands[2][i] > 0;
-        const bool ref_data = ref.bands[0][i] + ref.bands[1][i] + ref.bands[2][i] > 0;
+        const bool ours_data = ours.data[0][i] + ours.data[1][i] + ours.data[2][i] > 0;
+        const bool ref_data = ref.data[0][i] + ref.data[1][i] + ref.data[2][i] > 0;
         if (!ours_data || !ref_data) continue;
-        for (int c = 0; c < 3; ++c) diff += std::abs(ours.bands[c][i] - ref.bands[c][i]);
+        for (int c = 0; c < 3; ++c) diff += std::abs(ours.data[c][i] - ref.data[c][i]);
         n += 3;
     }
     REQUIRE(n > 200000);
