@@ -43,6 +43,7 @@ struct TokenBucket {
 struct Pending {
     HttpRequest request;
     int attempts = 0;
+    bool cache_checked = false; // looked up once, not on every pass while it waits
     Clock::time_point not_before = Clock::now();
     std::string last_error;
     HttpResponse last_response;
@@ -244,7 +245,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
         // Start what may start: free slots, due (backoff), rate tokens available.
         for (std::size_t i = 0; i < m.queue.size() && static_cast<int>(m.in_flight.size()) < m.options.max_in_flight;) {
             Pending& job = m.queue[i];
-            if (job.attempts == 0) {
+            if (!job.cache_checked) {
+                job.cache_checked = true;
                 if (auto cached = m.cache_read(job.request)) {
                     HttpResponse resp;
                     const auto nl = cached->find('\n');
