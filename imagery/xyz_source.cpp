@@ -7,9 +7,6 @@
 
 #include <turbojpeg.h>
 
-#include <cpl_vsi.h>
-#include <gdal_priv.h>
-#include <ogr_spatialref.h>
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -156,7 +153,6 @@ std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z) {
 
 void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
                       HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image) {
-    GDALAllRegister();
     std::vector<Job> jobs;
     jobs.reserve(grids.size());
     for (const auto& [id, grid] : grids) {

@@ -18,12 +18,13 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import send_body, serve
 
 LOCK = threading.Lock()
 STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "rejected": [], "tokens": [],
@@ -64,14 +65,8 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def reply(self, code, ctype, body, extra=None):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+    def reply(self, status, ctype, body, extra=None):
+        send_body(self, status, ctype, body, extra)
 
     def do_GET(self):
         if self.path == "/stats":
@@ -195,11 +190,7 @@ def main():
     ap.add_argument("--client-email", required=True)
     ap.add_argument("--raster", required=True)
     Handler.args = ap.parse_args()
-    ThreadingHTTPServer.daemon_threads = True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
-    server.serve_forever()
+    serve(Handler)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ import argparse
 import json
 import os
 import socket
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import send_body, serve
 
 LOCK = threading.Lock()
 STATE = {"hits": {}, "times": {}, "active": 0, "max_active": 0, "user_agents": []}
@@ -38,13 +39,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send_bytes(self, status, ctype, body, extra=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, status, ctype, body, extra)
 
     def serve_path(self, path):
         path = path.split("?", 1)[0]
@@ -143,12 +138,7 @@ def main():
     args = ap.parse_args()
     Handler.root = os.path.abspath(args.root)
     Handler.latency = args.latency_ms / 1000.0
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.request_queue_size = 256
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
-    server.serve_forever()
+    serve(Handler)
 
 
 if __name__ == "__main__":
