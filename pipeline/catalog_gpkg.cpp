@@ -123,6 +123,7 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     add_srs("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system");
     add_srs("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system");
     add_srs("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84_wkt, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid");
+    rtree_entries_ = std::make_unique<MappedArray<RtreeEntry>>(partial_path_ + ".boxes");
     db_->exec("BEGIN");
     writer_ = std::thread([this] { writer_loop(); });
 }
@@ -198,7 +199,7 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
         insert.step();
         insert.reset();
         const auto& b = row.bbox;
-        rtree_entries_.push_back(make_rtree_entry(sqlite3_last_insert_rowid(db_->handle()), b.min_lon, b.max_lon, b.min_lat, b.max_lat));
+        rtree_entries_->push_back(make_rtree_entry(sqlite3_last_insert_rowid(db_->handle()), b.min_lon, b.max_lon, b.min_lat, b.max_lat));
         extent_.min_lon = std::min(extent_.min_lon, row.bbox.min_lon);
         extent_.min_lat = std::min(extent_.min_lat, row.bbox.min_lat);
         extent_.max_lon = std::max(extent_.max_lon, row.bbox.max_lon);
@@ -212,8 +213,8 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
 
 void CatalogGpkgWriter::build_spatial_index() {
     db_->exec(rtree_sql);
-    bulk_load_rtree(*db_, "rtree_objects_geom", std::move(rtree_entries_));
-    rtree_entries_.clear();
+    bulk_load_rtree(*db_, "rtree_objects_geom", std::span(rtree_entries_->begin(), rtree_entries_->size()));
+    rtree_entries_.reset();
 }
 
 void CatalogGpkgWriter::write_metadata(const std::map<std::string, std::string>& meta) {

@@ -8,6 +8,7 @@
 // never leaves a half-written catalog under the final name.
 
 #include "catalog_row.hpp"
+#include "mapped_array.hpp"
 #include "rtree_bulk_load.hpp"
 
 #include <condition_variable>
@@ -52,7 +53,7 @@ private:
     std::uint64_t rows_in_transaction_ = 0;
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
     std::string blob_;
-    std::vector<RtreeEntry> rtree_entries_; // 24 bytes per object, packed into the R*Tree at commit
+    std::unique_ptr<MappedArray<RtreeEntry>> rtree_entries_; // 24 bytes an object, file-backed; packed at commit
     bool committed_ = false;
 };
 

@@ -35,7 +35,7 @@ float round_up(double d) {
 
 // Sort-Tile-Recursive grouping: entries sorted into vertical slices by x centre,
 // each slice sorted by y centre, then cut into runs of `fanout`.
-void str_order(std::vector<RtreeEntry>& e, std::size_t fanout) {
+void str_order(std::span<RtreeEntry> e, std::size_t fanout) {
     auto cx = [](const RtreeEntry& a) { return double(a.minx) + a.maxx; };
     auto cy = [](const RtreeEntry& a) { return double(a.miny) + a.maxy; };
     std::sort(e.begin(), e.end(), [&](const auto& a, const auto& b) { return cx(a) < cx(b); });
@@ -54,7 +54,7 @@ RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double mi
     return {id, round_down(minx), round_up(maxx), round_down(miny), round_up(maxy)};
 }
 
-void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEntry> entries) {
+void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries) {
     // The node size rtree.c chose at CREATE time is the length of the empty root node.
     std::size_t node_size = 0;
     {
@@ -72,8 +72,10 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEn
 
     // Build bottom-up; the root must be node 1, so numbering starts at 2 and the
     // final single node is written as 1. `level` holds the entries of the current
-    // level: object boxes first, then child node boxes (id = child node number).
-    std::vector<RtreeEntry> level = std::move(entries);
+    // level: object boxes first (in place), then child node boxes (id = child node
+    // number), 1/fanout as many, kept in memory.
+    std::vector<RtreeEntry> upper;
+    std::span<RtreeEntry> level = entries;
     std::vector<unsigned char> blob(node_size);
     std::int64_t next_node = 2;
     int depth = 0;
@@ -121,7 +123,8 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEn
         }
         pending_parents.clear();
         if (is_root) break;
-        level = std::move(parents);
+        upper = std::move(parents);
+        level = upper;
         ++depth;
     }
 }

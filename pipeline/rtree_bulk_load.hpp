@@ -7,6 +7,7 @@
 // an ordinary R*Tree: later inserts and deletes through the table work as usual.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct RtreeEntry {
 RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy);
 
 // `table` must exist (CREATE VIRTUAL TABLE ... USING rtree(id, minx, maxx, miny, maxy)) and be empty.
-void bulk_load_rtree(SqliteDb& db, const std::string& table, std::vector<RtreeEntry> entries);
+// The entries are reordered in place (they may live in a memory-mapped file).
+void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries);
 
 } // namespace skyscript::pipeline

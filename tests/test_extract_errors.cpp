@@ -35,6 +35,7 @@ void check_one_clear_line(const Outcome& o, const std::string& must_name) {
 void check_no_catalog(const std::string& out) {
     CHECK_FALSE(fs::exists(out + "/catalog.gpkg"));
     CHECK_FALSE(fs::exists(out + "/catalog.gpkg.partial"));
+    CHECK_FALSE(fs::exists(out + "/catalog.gpkg.partial.boxes")); // the writer's scratch file
 }
 
 } // namespace
