@@ -111,7 +111,6 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     struct Pending {
         EarthEngineImage result;
         int remaining = 2;
-        std::string body;
     };
     std::map<std::uint64_t, Pending> pending;
     std::vector<std::string> headers;
@@ -130,7 +129,8 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             headers = {"Authorization: Bearer " + tokens.token(), "Content-Type: application/json"};
             have_token = true;
         }
-        pending[i].result.id = id;
+        Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
+        slot.result.id = id;
         HttpRequest pixels;
         pixels.id = i * 2;
         pixels.url = base + "/image:computePixels";
@@ -140,11 +140,13 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         pixels.source = s.alias;
         pixels.cacheable = true;
         const int w = grid.width, h = grid.height;
-        pixels.validate = [w, h](const HttpResponse& resp) -> std::optional<std::string> {
+        // The validation decodes the image; the decoded pixels are kept, not decoded again.
+        pixels.validate = [w, h, image = &slot.result.image](const HttpResponse& resp) -> std::optional<std::string> {
             if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
             try {
-                const auto img = decode_image(resp.body);
+                auto img = decode_image(resp.body);
                 if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
+                *image = std::move(img);
             } catch (const std::exception& e) {
                 return std::string(e.what());
             }
@@ -174,21 +176,13 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         Pending& p = it->second;
         if (!r.ok) {
             if (p.result.error.empty()) p.result.error = describe_earthengine_failure(r, s);
-        } else if (r.id % 2 == 0) {
-            p.body = std::move(r.response.body);
-        } else {
+        } else if (r.id % 2 == 1) {
             const auto v = json::parse(r.response.body).at("result");
             if (v.is_number()) p.result.time_ms = v.get<long long>();
         }
         if (--p.remaining > 0) return;
-        if (p.result.error.empty()) {
-            try {
-                p.result.image = decode_image(p.body);
-                p.result.ok = true;
-            } catch (const std::exception& e) {
-                p.result.error = e.what();
-            }
-        }
+        p.result.ok = p.result.error.empty();
+        if (!p.result.ok) p.result.image = {};
         on_image(std::move(p.result));
         pending.erase(it);
     });

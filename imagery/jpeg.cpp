@@ -35,6 +35,18 @@ std::string encode_jpeg(const RgbImage& image, int quality) {
     return result;
 }
 
+std::optional<std::string> check_jpeg(std::string_view data, int px) {
+    const auto n = data.size();
+    if (n < 4 || static_cast<unsigned char>(data[n - 2]) != 0xFF || static_cast<unsigned char>(data[n - 1]) != 0xD9)
+        return std::string("truncated JPEG (no end marker)");
+    TjHandle tj(tjInitDecompress());
+    int w = 0, h = 0, subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(tj.h, reinterpret_cast<const unsigned char*>(data.data()), n, &w, &h, &subsamp, &colorspace) != 0)
+        return std::string("not a JPEG image");
+    if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
+    return std::nullopt;
+}
+
 RgbImage decode_jpeg(std::string_view data) {
     TjHandle tj(tjInitDecompress());
     int w = 0, h = 0, subsamp = 0, colorspace = 0;

@@ -1,20 +1,15 @@
 #include "xyz_source.hpp"
 
-#include "gdal_source.hpp"
 #include "image_decode.hpp"
 #include "jpeg.hpp"
 #include "mercator_resampler.hpp"
-
-#include <turbojpeg.h>
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <memory>
 #include <numbers>
 #include <ctime>
 
@@ -49,7 +44,7 @@ struct Job {
 };
 
 // Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid.
-RgbImage stitch_and_warp(Job& job, const SourceConfig& source) {
+RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     int min_y = job.tiles.front().y, max_y = min_y;
     const int n = 1 << job.z;
     for (const auto& t : job.tiles) min_y = std::min(min_y, t.y), max_y = std::max(max_y, t.y);
@@ -78,20 +73,6 @@ RgbImage stitch_and_warp(Job& job, const SourceConfig& source) {
     const double res = world / (double(n) * px);
     const double gt[6] = {-world / 2 + double(columns.front()) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
     return resample_mercator_mosaic(mosaic, gt, job.grid);
-}
-
-// A JPEG body that is complete: SOI, a readable header of the expected size, EOI at the end.
-std::optional<std::string> check_jpeg(const std::string& body, int px) {
-    const auto n = body.size();
-    if (n < 4 || static_cast<unsigned char>(body[n - 2]) != 0xFF || static_cast<unsigned char>(body[n - 1]) != 0xD9)
-        return std::string("truncated JPEG (no end marker)");
-    tjhandle tj = tjInitDecompress();
-    int w = 0, h = 0, sub = 0, cs = 0;
-    const int rc = tjDecompressHeader3(tj, reinterpret_cast<const unsigned char*>(body.data()), n, &w, &h, &sub, &cs);
-    tjDestroy(tj);
-    if (rc != 0) return std::string("not a JPEG image");
-    if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
-    return std::nullopt;
 }
 
 } // namespace
@@ -211,7 +192,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                 } else {
                     const double cpu_start = thread_cpu_seconds();
                     try {
-                        out.image = stitch_and_warp(job, source);
+                        out.image = stitch_and_resample(job, source);
                         out.ok = true;
                     } catch (const std::exception& e) {
                         out.error = e.what();
