@@ -1,7 +1,7 @@
 // skyscript-build INPUT.osm.pbf: every stage built so far, in order.
 
 #include "commands.hpp"
-#include "extract_command.hpp"
+#include "extract_stage.hpp"
 
 #include <cstdio>
 

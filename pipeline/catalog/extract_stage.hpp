@@ -1,5 +1,5 @@
 #pragma once
-// The extract stage as a function, for the `extract` subcommand and the full run.
+// The extract stage (PBF → OUT/catalog.gpkg) as a function, for the `extract` subcommand and the full run.
 
 #include "catalog_row.hpp"
 #include "cli_args.hpp"
