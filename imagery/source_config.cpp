@@ -1,5 +1,7 @@
 #include "source_config.hpp"
 
+#include "gdal_source.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -42,6 +44,50 @@ bool valid_date(const std::string& d) {
 
 } // namespace
 
+namespace {
+
+// The keys of a [[source]] table, by kind; anything else is a typo or a key of another kind.
+const std::vector<std::string_view> common_keys{"alias", "kind", "gsd", "year", "coverage", "dates", "bands", "stretch", "licence"};
+const std::vector<std::string_view> network_keys{"requests_per_second", "max_in_flight"};
+std::vector<std::string_view> keys_of(SourceKind kind) {
+    auto keys = common_keys;
+    auto add = [&](std::initializer_list<std::string_view> more) { keys.insert(keys.end(), more.begin(), more.end()); };
+    switch (kind) {
+        case SourceKind::earthengine: add({"collection", "project", "endpoint", "cloud_property"}), keys.insert(keys.end(), network_keys.begin(), network_keys.end()); break;
+        case SourceKind::gdal: add({"path"}); break;
+        case SourceKind::xyz: add({"url", "tms", "tile_px", "max_zoom"}), keys.insert(keys.end(), network_keys.begin(), network_keys.end()); break;
+    }
+    return keys;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// " (did you mean `stretch`?)" when one known key is close to the typo, else "".
+std::string suggestion(std::string_view key, const std::vector<std::string_view>& known) {
+    std::string_view best;
+    std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
+    for (auto k : known)
+        if (const auto d = edit_distance(key, k); d < best_distance) best = k, best_distance = d;
+    return best.empty() ? std::string() : " (did you mean `" + std::string(best) + "`?)";
+}
+
+std::string line_of(const toml::source_region& where) { return std::to_string(where.begin.line); }
+
+} // namespace
+
 std::vector<SourceConfig> parse_sources(std::string_view text, const std::string& origin) {
     toml::table root;
     try {
@@ -51,6 +97,10 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
     }
     const auto* array = root["source"].as_array();
     if (!array || array->empty()) throw SourceConfigError(origin + ": no [[source]] table");
+    for (const auto& [key, value] : root)
+        if (key.str() != "source")
+            throw SourceConfigError(origin + ":" + line_of(key.source()) + ": unknown top-level key `" + std::string(key.str()) +
+                                    "` (a sources file holds [[source]] tables only)" + suggestion(key.str(), {"source"}));
     std::vector<SourceConfig> sources;
     std::set<std::string> aliases;
     int index = 0;
@@ -58,18 +108,49 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
         ++index;
         const auto* t = node.as_table();
         const int line = static_cast<int>(node.source().begin.line);
-        std::string where = origin + ":" + std::to_string(line) + ": source " + std::to_string(index);
-        if (!t) throw SourceConfigError(where + ": not a table");
-        auto fail = [&](const std::string& what) -> void { throw SourceConfigError(where + ": " + what); };
+        std::string label = "source " + std::to_string(index);
+        if (!t) throw SourceConfigError(origin + ":" + std::to_string(line) + ": " + label + ": not a table");
+        auto fail = [&](const std::string& what) -> void {
+            throw SourceConfigError(origin + ":" + std::to_string(line) + ": " + label + ": " + what);
+        };
+        // Errors about one key name the line of that key.
+        auto fail_line = [&](const toml::source_region& region, const std::string& what) -> void {
+            throw SourceConfigError(origin + ":" + line_of(region) + ": " + label + ": " + what);
+        };
+        auto fail_at = [&](const toml::node& n, const std::string& what) -> void { fail_line(n.source(), what); };
         auto str = [&](const char* key, bool required) {
-            const auto v = (*t)[key].value<std::string>();
+            const auto* n = t->get(key);
+            if (n && !n->is_string()) fail_at(*n, std::string("`") + key + "` must be a string");
+            const auto v = n ? n->value<std::string>() : std::nullopt;
             if (required && (!v || v->empty())) fail(std::string("needs `") + key + "`");
-            if (!v && (*t)[key]) fail(std::string("`") + key + "` must be a string");
             return v.value_or("");
+        };
+        auto number = [&](const char* key) -> std::optional<double> {
+            const auto* n = t->get(key);
+            if (!n) return std::nullopt;
+            if (!n->is_number()) fail_at(*n, std::string("`") + key + "` must be a number");
+            return n->value<double>();
+        };
+        auto integer = [&](const char* key) -> std::optional<std::int64_t> {
+            const auto* n = t->get(key);
+            if (!n) return std::nullopt;
+            if (!n->is_integer()) fail_at(*n, std::string("`") + key + "` must be a whole number");
+            return n->value<std::int64_t>();
+        };
+        auto boolean = [&](const char* key) -> std::optional<bool> {
+            const auto* n = t->get(key);
+            if (!n) return std::nullopt;
+            if (!n->is_boolean()) fail_at(*n, std::string("`") + key + "` must be true or false");
+            return n->value<bool>();
+        };
+        auto array_of = [&](const char* key, const char* shape) -> const toml::array* {
+            const auto* n = t->get(key);
+            if (n && !n->is_array()) fail_at(*n, std::string("`") + key + "` must be an array " + shape);
+            return n ? n->as_array() : nullptr;
         };
         SourceConfig s;
         s.alias = str("alias", true);
-        where += " (" + s.alias + ")";
+        label += " (" + s.alias + ")";
         if (s.alias.size() > 8 || !std::all_of(s.alias.begin(), s.alias.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
             fail("alias must be 1-8 letters or digits (it is part of every image file name)");
         if (!aliases.insert(s.alias).second) fail("alias `" + s.alias + "` is used twice");
@@ -77,58 +158,77 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
         if (kind == "earthengine") s.kind = SourceKind::earthengine;
         else if (kind == "gdal") s.kind = SourceKind::gdal;
         else if (kind == "xyz") s.kind = SourceKind::xyz;
-        else fail("kind must be earthengine, gdal or xyz, got `" + kind + "`");
-        if (auto g = (*t)["gsd"].value<double>()) {
-            if (!(*g > 0) || *g > 10000) fail("gsd must be a positive number of metres");
+        else fail_at(*t->get("kind"), "kind must be earthengine, gdal or xyz, got `" + kind + "`");
+        // Every key is known for this kind, before any value is looked at.
+        const auto known = keys_of(s.kind);
+        for (const auto& [key, value] : *t) {
+            if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+            std::vector<std::string_view> all = keys_of(SourceKind::earthengine);
+            for (auto k : keys_of(SourceKind::xyz)) all.push_back(k);
+            for (auto k : keys_of(SourceKind::gdal)) all.push_back(k);
+            const std::string name(key.str());
+            if (std::find(all.begin(), all.end(), key.str()) != all.end())
+                fail_line(key.source(), "`" + name + "` is not a key of " + kind + " sources");
+            fail_line(key.source(), "unknown key `" + name + "`" + suggestion(name, known));
+        }
+        if (auto g = number("gsd")) {
+            if (!(*g > 0) || *g > 10000) fail_at(*t->get("gsd"), "gsd must be a positive number of metres");
             s.gsd = *g;
-        } else if ((*t)["gsd"]) {
-            fail("gsd must be a number");
         } else if (s.kind != SourceKind::gdal) {
             fail("needs `gsd` (metres per pixel)");
         }
-        if (auto y = (*t)["year"].value<int64_t>()) {
-            if (*y < 1900 || *y > 2100) fail("year out of range");
+        if (auto y = integer("year")) {
+            if (*y < 1900 || *y > 2100) fail_at(*t->get("year"), "year out of range");
             s.year = static_cast<int>(*y);
         }
-        if (const auto* c = (*t)["coverage"].as_array()) {
+        if (const auto* c = array_of("coverage", "[west, south, east, north]")) {
             std::vector<double> v;
             for (const auto& e : *c) {
-                if (auto d = e.value<double>()) v.push_back(*d);
-                else fail("coverage must be [west, south, east, north] numbers");
+                if (!e.is_number()) fail_at(e, "coverage must be [west, south, east, north] numbers");
+                v.push_back(*e.value<double>());
             }
             if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
-                fail("coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
+                fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
             s.coverage = {v[0], v[1], v[2], v[3]};
+            s.coverage_given = true;
         }
-        if (const auto* d = (*t)["dates"].as_array()) {
-            if (d->size() != 2) fail("dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)");
-            s.date_start = (*d)[0].value<std::string>().value_or("?");
-            s.date_end = (*d)[1].value<std::string>().value_or("?");
-            if (!valid_date(s.date_start) || !valid_date(s.date_end)) fail("dates must be YYYY-MM-DD or \"\"");
-            if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) fail("dates: start is after end");
+        if (const auto* d = array_of("dates", "[\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")) {
+            if (d->size() != 2 || !(*d)[0].is_string() || !(*d)[1].is_string())
+                fail_at(*d, "dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)");
+            s.date_start = *(*d)[0].value<std::string>();
+            s.date_end = *(*d)[1].value<std::string>();
+            if (!valid_date(s.date_start) || !valid_date(s.date_end)) fail_at(*d, "dates must be YYYY-MM-DD or \"\"");
+            if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) fail_at(*d, "dates: start is after end");
         }
-        if (const auto* b = (*t)["bands"].as_array()) {
+        if (const auto* b = array_of("bands", "of band names or numbers")) {
             for (const auto& e : *b) {
-                if (auto sv = e.value<std::string>()) s.bands.push_back(*sv);
-                else if (auto iv = e.value<int64_t>()) s.bands.push_back(std::to_string(*iv));
-                else fail("bands must be names or numbers");
+                if (auto sv = e.value_exact<std::string>()) s.bands.push_back(*sv);
+                else if (auto iv = e.value_exact<int64_t>()) s.bands.push_back(std::to_string(*iv));
+                else fail_at(e, "bands must be names or whole numbers");
             }
-            if (s.bands.size() != 3 && s.bands.size() != 1) fail("bands must list 3 bands (R, G, B) or 1 (gray)");
+            if (s.bands.size() != 3 && s.bands.size() != 1) fail_at(*b, "bands must list 3 bands (R, G, B) or 1 (gray)");
         }
-        if (const auto* st = (*t)["stretch"].as_array()) {
-            const auto lo = st->size() == 2 ? (*st)[0].value<double>() : std::nullopt;
-            const auto hi = st->size() == 2 ? (*st)[1].value<double>() : std::nullopt;
-            if (!lo || !hi || !(*hi > *lo)) fail("stretch must be [min, max] with max > min");
+        if (const auto* st = array_of("stretch", "[min, max]")) {
+            const bool numbers = st->size() == 2 && (*st)[0].is_number() && (*st)[1].is_number();
+            const auto lo = numbers ? (*st)[0].value<double>() : std::nullopt;
+            const auto hi = numbers ? (*st)[1].value<double>() : std::nullopt;
+            if (!lo || !hi || !(*hi > *lo)) fail_at(*st, "stretch must be [min, max] with max > min");
             s.stretch = {*lo, *hi};
         }
         s.licence = str("licence", false);
-        s.requests_per_second = (*t)["requests_per_second"].value<double>().value_or(0);
-        s.max_in_flight = static_cast<int>((*t)["max_in_flight"].value<int64_t>().value_or(0));
+        if (auto r = number("requests_per_second")) {
+            if (!(*r > 0)) fail_at(*t->get("requests_per_second"), "requests_per_second must be a positive number");
+            s.requests_per_second = *r;
+        }
+        if (auto m = integer("max_in_flight")) {
+            if (*m < 1 || *m > 10000) fail_at(*t->get("max_in_flight"), "max_in_flight must be 1..10000");
+            s.max_in_flight = static_cast<int>(*m);
+        }
         switch (s.kind) {
             case SourceKind::earthengine:
                 s.collection = str("collection", true);
                 s.project = str("project", false);
-                if (auto e = (*t)["endpoint"].value<std::string>()) s.endpoint = *e;
+                if (t->get("endpoint")) s.endpoint = str("endpoint", true);
                 s.cloud_property = str("cloud_property", false);
                 if (s.bands.empty()) fail("needs `bands` (the collection's R, G, B band names)");
                 break;
@@ -140,12 +240,12 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
                 if (s.url.find("{q}") == std::string::npos &&
                     (s.url.find("{z}") == std::string::npos || s.url.find("{x}") == std::string::npos ||
                      (s.url.find("{y}") == std::string::npos && s.url.find("{-y}") == std::string::npos)))
-                    fail("url needs {z}, {x} and {y} (or {-y}), or {q}");
-                s.tms = (*t)["tms"].value<bool>().value_or(false) || s.url.find("{-y}") != std::string::npos;
-                s.tile_px = static_cast<int>((*t)["tile_px"].value<int64_t>().value_or(256));
-                if (s.tile_px != 256 && s.tile_px != 512) fail("tile_px must be 256 or 512");
-                s.max_zoom = static_cast<int>((*t)["max_zoom"].value<int64_t>().value_or(22));
-                if (s.max_zoom < 0 || s.max_zoom > 24) fail("max_zoom must be 0..24");
+                    fail_at(*t->get("url"), "url needs {z}, {x} and {y} (or {-y}), or {q}");
+                s.tms = boolean("tms").value_or(false) || s.url.find("{-y}") != std::string::npos;
+                s.tile_px = static_cast<int>(integer("tile_px").value_or(256));
+                if (s.tile_px != 256 && s.tile_px != 512) fail_at(*t->get("tile_px"), "tile_px must be 256 or 512");
+                s.max_zoom = static_cast<int>(integer("max_zoom").value_or(22));
+                if (s.max_zoom < 0 || s.max_zoom > 24) fail_at(*t->get("max_zoom"), "max_zoom must be 0..24");
                 break;
         }
         sources.push_back(std::move(s));
@@ -163,6 +263,16 @@ std::vector<SourceConfig> load_sources_file(const std::string& path) {
 
 std::vector<SourceConfig> builtin_sources() {
     return parse_sources(skyscript::embedded::default_sources_toml(), "default_sources.toml");
+}
+
+void resolve_gdal_coverage(SourceConfig& source) {
+    if (source.kind != SourceKind::gdal || (source.coverage_given && source.gsd > 0)) return;
+    const auto info = describe_raster(source.path);
+    if (!source.coverage_given) {
+        source.coverage = info.coverage;
+        source.coverage_given = true;
+    }
+    if (!(source.gsd > 0)) source.gsd = info.gsd_m;
 }
 
 } // namespace skyscript::imagery

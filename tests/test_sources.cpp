@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 using namespace skyscript::imagery;
 using namespace skyscript::test;
 
@@ -84,7 +86,7 @@ coverage = [170, -20, -170, 10]
 TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]\n") .starts_with("s.toml:1: "));
     CHECK(error_of("x = 1\n") == "s.toml: no [[source]] table");
-    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"wms\"\n") == "s.toml:1: source 1 (A): kind must be earthengine, gdal or xyz, got `wms`");
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"wms\"\n") == "s.toml:3: source 1 (A): kind must be earthengine, gdal or xyz, got `wms`");
     CHECK(error_of("[[source]]\nkind = \"gdal\"\npath = \"x\"\n") == "s.toml:1: source 1: needs `alias`");
     CHECK(error_of("[[source]]\nalias = \"A_B\"\nkind = \"gdal\"\npath = \"x\"\n").find("alias must be 1-8 letters or digits") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\n[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"y\"\n") ==
@@ -95,6 +97,96 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [1, 2, 3]\n").find("coverage must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ndates = [\"2020-13-01\", \"\"]\n").find("dates must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [5, 1]\n").find("stretch must be") != std::string::npos);
+}
+
+TEST_CASE("sources files: every key of every kind is known and of the right type, or an error names file, line and key") {
+    const std::string gdal = "[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x.tif\"\n";   // lines 1-4
+    const std::string xyz = "[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}\"\ngsd = 1\n"; // lines 1-5
+    const std::string ee = "[[source]]\nalias = \"A\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\nbands = [\"B4\", \"B3\", \"B2\"]\n"; // 1-6
+    // Typos: the key, its line, and the nearest known key.
+    CHECK(error_of(gdal + "strech = [0, 3000]\n") == "s.toml:5: source 1 (A): unknown key `strech` (did you mean `stretch`?)");
+    CHECK(error_of(gdal + "coverge = [0, 0, 1, 1]\n") == "s.toml:5: source 1 (A): unknown key `coverge` (did you mean `coverage`?)");
+    CHECK(error_of(xyz + "max_zom = 18\n") == "s.toml:6: source 1 (A): unknown key `max_zom` (did you mean `max_zoom`?)");
+    CHECK(error_of(ee + "\ncloud_propery = \"CLOUDY\"\n") == "s.toml:8: source 1 (A): unknown key `cloud_propery` (did you mean `cloud_property`?)");
+    CHECK(error_of(gdal + "colour = \"red\"\n") == "s.toml:5: source 1 (A): unknown key `colour`");
+    // A key of another kind.
+    CHECK(error_of(gdal + "url = \"http://h/{z}/{x}/{y}\"\n") == "s.toml:5: source 1 (A): `url` is not a key of gdal sources");
+    CHECK(error_of(xyz + "collection = \"C\"\n") == "s.toml:6: source 1 (A): `collection` is not a key of xyz sources");
+    CHECK(error_of("sorce = 1\n" + gdal) == "s.toml:1: unknown top-level key `sorce` (a sources file holds [[source]] tables only) (did you mean `source`?)");
+    // Wrong types, each with its line.
+    struct Bad {
+        std::string toml, message;
+    };
+    for (const auto& b : {Bad{xyz + "requests_per_second = \"fast\"\n", "s.toml:6: source 1 (A): `requests_per_second` must be a number"},
+                          Bad{xyz + "max_in_flight = 2.5\n", "s.toml:6: source 1 (A): `max_in_flight` must be a whole number"},
+                          Bad{xyz + "tms = \"yes\"\n", "s.toml:6: source 1 (A): `tms` must be true or false"},
+                          Bad{xyz + "tile_px = \"512\"\n", "s.toml:6: source 1 (A): `tile_px` must be a whole number"},
+                          Bad{xyz + "max_zoom = 17.5\n", "s.toml:6: source 1 (A): `max_zoom` must be a whole number"},
+                          Bad{gdal + "gsd = \"1\"\n", "s.toml:5: source 1 (A): `gsd` must be a number"},
+                          Bad{gdal + "year = 2020.5\n", "s.toml:5: source 1 (A): `year` must be a whole number"},
+                          Bad{gdal + "year = \"2020\"\n", "s.toml:5: source 1 (A): `year` must be a whole number"},
+                          Bad{gdal + "licence = 5\n", "s.toml:5: source 1 (A): `licence` must be a string"},
+                          Bad{gdal + "coverage = \"world\"\n", "s.toml:5: source 1 (A): `coverage` must be an array [west, south, east, north]"},
+                          Bad{gdal + "coverage = [0, \"0\", 1, 1]\n", "s.toml:5: source 1 (A): coverage must be [west, south, east, north] numbers"},
+                          Bad{gdal + "stretch = [0, \"3000\"]\n", "s.toml:5: source 1 (A): stretch must be [min, max] with max > min"},
+                          Bad{gdal + "bands = [3, 2.5, 1]\n", "s.toml:5: source 1 (A): bands must be names or whole numbers"},
+                          Bad{gdal + "bands = \"3,2,1\"\n", "s.toml:5: source 1 (A): `bands` must be an array of band names or numbers"},
+                          Bad{gdal + "dates = [2020, 2021]\n", "s.toml:5: source 1 (A): dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)"},
+                          Bad{"[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = 7\n", "s.toml:4: source 1 (A): `path` must be a string"},
+                          Bad{"[[source]]\nalias = 1\nkind = \"gdal\"\npath = \"x\"\n", "s.toml:2: source 1: `alias` must be a string"},
+                          Bad{ee + "project = 12\n", "s.toml:7: source 1 (A): `project` must be a string"},
+                          Bad{ee + "endpoint = true\n", "s.toml:7: source 1 (A): `endpoint` must be a string"},
+                          Bad{ee + "requests_per_second = 0\n", "s.toml:7: source 1 (A): requests_per_second must be a positive number"},
+                          Bad{ee + "max_in_flight = 0\n", "s.toml:7: source 1 (A): max_in_flight must be 1..10000"}}) {
+        INFO(b.toml);
+        CHECK(error_of(b.toml) == b.message);
+    }
+    // Right types pass: integers where numbers are asked, every key of each kind.
+    const auto ok = parse_sources(xyz + "requests_per_second = 20\nmax_in_flight = 4\ntms = true\ntile_px = 512\nmax_zoom = 18\n"
+                                        "year = 2020\ncoverage = [1, 2, 3, 4]\ndates = [\"2020-01-01\", \"\"]\nbands = [1, 2, 3]\n"
+                                        "stretch = [0, 255]\nlicence = \"L\"\n",
+                                  "s.toml");
+    CHECK(ok[0].requests_per_second == 20);
+    CHECK(ok[0].max_in_flight == 4);
+    CHECK(ok[0].tms);
+    CHECK(ok[0].coverage_given);
+    CHECK(parse_sources(ee + "project = \"p\"\nendpoint = \"http://127.0.0.1:1\"\ncloud_property = \"C\"\nrequests_per_second = 2.5\n", "s.toml")[0].endpoint ==
+          "http://127.0.0.1:1");
+    CHECK_FALSE(parse_sources(gdal, "s.toml")[0].coverage_given);
+    // The built-in file passes the same checks.
+    CHECK(builtin_sources().size() == 10);
+}
+
+TEST_CASE("a gdal source without coverage takes the raster's own footprint, not the whole world") {
+    auto s = parse_sources("[[source]]\nalias = \"DOP\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") + "\"\n", "s.toml");
+    REQUIRE(s.size() == 1);
+    resolve_gdal_coverage(s[0]);
+    CHECK(s[0].coverage_given);
+    // gdalinfo's WGS84 extent of dop-rgb.tif (a ~1 km UTM 32N COG near Stade)
+    const auto info = run("gdalinfo -json " + sh_quote(data("imagery/dop-rgb.tif")) + " | /usr/bin/python3 -c "
+                          "'import json,sys; c=json.load(sys.stdin)[\"wgs84Extent\"][\"coordinates\"][0]; "
+                          "print(min(p[0] for p in c), min(p[1] for p in c), max(p[0] for p in c), max(p[1] for p in c))'");
+    REQUIRE(info.exit_code == 0);
+    double w = 0, south = 0, e = 0, n = 0;
+    REQUIRE(std::sscanf(info.out.c_str(), "%lf %lf %lf %lf", &w, &south, &e, &n) == 4);
+    CHECK(s[0].coverage.west == doctest::Approx(w).epsilon(1e-5));
+    CHECK(s[0].coverage.south == doctest::Approx(south).epsilon(1e-5));
+    CHECK(s[0].coverage.east == doctest::Approx(e).epsilon(1e-5));
+    CHECK(s[0].coverage.north == doctest::Approx(n).epsilon(1e-5));
+    CHECK(s[0].covers(9.505, 53.513));
+    CHECK_FALSE(s[0].covers(10, 50));
+    CHECK(s[0].gsd > 0); // the native GSD when `gsd` is not set
+    // A given coverage stays; a missing raster is an error naming it.
+    auto given = parse_sources("[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"/nonexistent.tif\"\ngsd = 1\ncoverage = [1, 2, 3, 4]\n", "s.toml");
+    resolve_gdal_coverage(given[0]);
+    CHECK(given[0].coverage.east == 3);
+    auto missing = parse_sources("[[source]]\nalias = \"M\"\nkind = \"gdal\"\npath = \"/nonexistent.tif\"\n", "s.toml");
+    try {
+        resolve_gdal_coverage(missing[0]);
+        FAIL("no error");
+    } catch (const std::exception& ex) {
+        CHECK(std::string(ex.what()).find("/nonexistent.tif") != std::string::npos);
+    }
 }
 
 TEST_CASE("`sources` lists every source with its status and reason") {
