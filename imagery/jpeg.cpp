@@ -35,13 +35,54 @@ std::string encode_jpeg(const RgbImage& image, int quality) {
     return result;
 }
 
+namespace {
+
+// Walks the JPEG's marker segments (skipping each by its length, so an EXIF thumbnail's
+// end marker inside APP1 is not taken for the image's) and its entropy-coded scans, up to
+// the end-of-image marker. nullopt when EOI is reached; bytes after it are ignored, as
+// decoders do.
+std::optional<std::string> walk_to_end_marker(std::string_view data) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(data[i]); };
+    const std::size_t n = data.size();
+    if (n < 2 || byte(0) != 0xFF || byte(1) != 0xD8) return std::string("not a JPEG image (no start marker)");
+    const std::string truncated = "truncated JPEG (the body ends before the end-of-image marker, after " + std::to_string(n) + " bytes)";
+    std::size_t i = 2;
+    while (true) {
+        if (i >= n) return truncated;
+        if (byte(i) != 0xFF) return "broken JPEG (no marker at byte " + std::to_string(i) + ")";
+        while (i < n && byte(i) == 0xFF) ++i; // fill bytes
+        if (i >= n) return truncated;
+        const unsigned char marker = byte(i++);
+        if (marker == 0xD9) return std::nullopt;                             // EOI
+        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue; // no length
+        if (i + 2 > n) return truncated;
+        const std::size_t length = (std::size_t(byte(i)) << 8) | byte(i + 1);
+        if (length < 2) return "broken JPEG (segment length " + std::to_string(length) + " at byte " + std::to_string(i) + ")";
+        if (i + length > n) return truncated;
+        i += length;
+        if (marker != 0xDA) continue;
+        // Entropy-coded data after SOS: FF 00 is a stuffed byte, FF D0-D7 a restart marker;
+        // any other FF xx is the next marker.
+        while (true) {
+            while (i < n && byte(i) != 0xFF) ++i;
+            if (i + 1 >= n) return truncated;
+            const unsigned char next = byte(i + 1);
+            if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) {
+                i += next == 0xFF ? 1 : 2;
+                continue;
+            }
+            break;
+        }
+    }
+}
+
+} // namespace
+
 std::optional<std::string> check_jpeg(std::string_view data, int px) {
-    const auto n = data.size();
-    if (n < 4 || static_cast<unsigned char>(data[n - 2]) != 0xFF || static_cast<unsigned char>(data[n - 1]) != 0xD9)
-        return std::string("truncated JPEG (no end marker)");
+    if (auto broken = walk_to_end_marker(data)) return broken;
     TjHandle tj(tjInitDecompress());
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    if (tjDecompressHeader3(tj.h, reinterpret_cast<const unsigned char*>(data.data()), n, &w, &h, &subsamp, &colorspace) != 0)
+    if (tjDecompressHeader3(tj.h, reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
         return std::string("not a JPEG image");
     if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
     return std::nullopt;

@@ -15,8 +15,9 @@ std::string encode_jpeg(const RgbImage& image, int quality);
 // with libjpeg-turbo's message on a truncated or non-JPEG body.
 RgbImage decode_jpeg(std::string_view data);
 
-// A cheap check of a JPEG body without decoding it: a readable header of `px` x `px`
-// and the end-of-image marker last (catches truncation). nullopt when it looks whole.
+// A cheap check of a JPEG body without decoding it: its marker segments and scans run
+// whole up to the end-of-image marker (catches truncation, also just after an embedded
+// thumbnail), and its header says `px` x `px`. nullopt when it is whole.
 std::optional<std::string> check_jpeg(std::string_view data, int px);
 
 } // namespace skyscript::imagery
