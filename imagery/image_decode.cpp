@@ -5,6 +5,7 @@
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -30,16 +31,51 @@ RgbImage decode_image(const std::string& body) {
     RgbImage img;
     img.width = ds->GetRasterXSize();
     img.height = ds->GetRasterYSize();
-    img.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
-    const int n = ds->GetRasterCount();
-    int map[3] = {1, n >= 3 ? 2 : 1, n >= 3 ? 3 : 1};
-    const bool ok = ds->RasterIO(GF_Read, 0, 0, img.width, img.height, img.rgb.data(), img.width, img.height, GDT_Byte, 3,
-                                 map, 3, 3L * img.width, 1) == CE_None;
-    img.valid.assign(static_cast<std::size_t>(img.width) * img.height, 1);
-    if (n == 4 || n == 2) { // alpha
-        std::vector<std::uint8_t> a(img.valid.size());
-        if (ds->GetRasterBand(n)->RasterIO(GF_Read, 0, 0, img.width, img.height, a.data(), img.width, img.height, GDT_Byte, 0, 0) == CE_None)
-            for (std::size_t i = 0; i < a.size(); ++i) img.valid[i] = a[i] > 0;
+    const std::size_t pixels = static_cast<std::size_t>(img.width) * img.height;
+    img.rgb.resize(pixels * 3);
+    img.valid.assign(pixels, 1);
+    GDALRasterBand* first = ds->GetRasterBand(1);
+    bool ok = first != nullptr;
+    if (ok && first->GetColorTable() && first->GetColorInterpretation() == GCI_PaletteIndex) {
+        // Paletted (PNG type 3, GIF): the samples are indices into the colour table, whose
+        // fourth component is the entry's alpha (tRNS); transparent entries are no data.
+        const GDALColorTable* table = first->GetColorTable();
+        std::uint8_t lut[256][4] = {};
+        for (int i = 0; i < std::min(256, table->GetColorEntryCount()); ++i) {
+            GDALColorEntry e;
+            table->GetColorEntryAsRGB(i, &e);
+            lut[i][0] = static_cast<std::uint8_t>(e.c1), lut[i][1] = static_cast<std::uint8_t>(e.c2);
+            lut[i][2] = static_cast<std::uint8_t>(e.c3), lut[i][3] = static_cast<std::uint8_t>(e.c4);
+        }
+        int has_nodata = 0;
+        const double nodata = first->GetNoDataValue(&has_nodata);
+        std::vector<std::uint8_t> index(pixels);
+        ok = first->RasterIO(GF_Read, 0, 0, img.width, img.height, index.data(), img.width, img.height, GDT_Byte, 0, 0) == CE_None;
+        for (std::size_t i = 0; ok && i < pixels; ++i) {
+            const auto* e = lut[index[i]];
+            if (e[3] == 0 || (has_nodata && index[i] == nodata)) {
+                img.valid[i] = 0;
+                continue;
+            }
+            std::copy_n(e, 3, img.rgb.begin() + static_cast<std::ptrdiff_t>(i * 3));
+        }
+    } else if (ok) {
+        // Gray, gray + alpha, RGB, RGBA: the colour bands, and GDAL's mask (alpha band or nodata).
+        const int n = ds->GetRasterCount();
+        int colour = 0;
+        for (int b = 1; b <= n; ++b)
+            if (ds->GetRasterBand(b)->GetColorInterpretation() != GCI_AlphaBand) ++colour;
+        int map[3] = {1, colour >= 3 ? 2 : 1, colour >= 3 ? 3 : 1};
+        ok = ds->RasterIO(GF_Read, 0, 0, img.width, img.height, img.rgb.data(), img.width, img.height, GDT_Byte, 3, map, 3,
+                          3L * img.width, 1) == CE_None;
+        if (ok && first->GetMaskFlags() != GMF_ALL_VALID) {
+            ok = first->GetMaskBand()->RasterIO(GF_Read, 0, 0, img.width, img.height, img.valid.data(), img.width, img.height,
+                                                GDT_Byte, 0, 0) == CE_None;
+            for (std::size_t i = 0; i < pixels; ++i) {
+                img.valid[i] = img.valid[i] > 0;
+                if (!img.valid[i]) img.rgb[3 * i] = img.rgb[3 * i + 1] = img.rgb[3 * i + 2] = 0;
+            }
+        }
     }
     ds.reset();
     VSIUnlink(name.c_str());

@@ -1,6 +1,7 @@
 #pragma once
 // Decoding a fetched image body: JPEG through libjpeg-turbo, anything else GDAL reads
-// (PNG, WebP, ...) through an in-memory file. An alpha band becomes the validity mask.
+// (PNG, WebP, ...) through an in-memory file. Palettes are expanded to RGB; an alpha band,
+// nodata or a transparent palette entry makes the pixel invalid (black).
 
 #include "rgb_image.hpp"
 
