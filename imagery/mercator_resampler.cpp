@@ -18,6 +18,11 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
     const int lw = (w + lattice_step - 1) / lattice_step + 1, lh = (h + lattice_step - 1) / lattice_step + 1;
     // Source pixel coordinates (continuous, pixel centres at .5) of the lattice points.
     std::vector<double> sx(static_cast<std::size_t>(lw) * lh), sy(sx.size());
+    // A mosaic across the antimeridian runs on east of +180° (its columns continue past
+    // the last tile column into the first ones): each point's x is taken in the world
+    // copy nearest the mosaic's centre, so -179.99° lands east of 179.99°, not 40,000 km west.
+    const double world = 2 * std::numbers::pi * earth_radius;
+    const double mosaic_center_x = gt[0] + gt[1] * mosaic.width / 2.0;
     for (int j = 0; j < lh; ++j) {
         for (int i = 0; i < lw; ++i) {
             // Lattice points every `lattice_step` pixel edges; the last ones may lie past the tile.
@@ -25,7 +30,8 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
             const double y = grid.geotransform[3] - double(j * lattice_step) * grid.gsd;
             double lon, lat;
             grid_to_lonlat(grid.epsg, x, y, lon, lat);
-            const double mx = earth_radius * lon * std::numbers::pi / 180;
+            double mx = earth_radius * lon * std::numbers::pi / 180;
+            mx += world * std::round((mosaic_center_x - mx) / world);
             const double my = earth_radius * std::log(std::tan(std::numbers::pi / 4 + lat * std::numbers::pi / 360));
             sx[static_cast<std::size_t>(j) * lw + i] = (mx - gt[0]) / gt[1];
             sy[static_cast<std::size_t>(j) * lw + i] = (my - gt[3]) / gt[5];

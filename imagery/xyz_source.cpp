@@ -48,7 +48,8 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     int min_y = job.tiles.front().y, max_y = min_y;
     const int n = 1 << job.z;
     for (const auto& t : job.tiles) min_y = std::min(min_y, t.y), max_y = std::max(max_y, t.y);
-    // Columns in order of the request (west to east, wrapping at the antimeridian).
+    // Columns in order of the request (west to east, wrapping at the antimeridian): across it
+    // the mosaic starts at the western tiles and continues east past +180° with tile column 0.
     std::vector<int> columns;
     for (const auto& t : job.tiles)
         if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
@@ -126,9 +127,14 @@ std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z) {
     else lon_ranges = {{box.west, box.east}};
     std::vector<XyzTile> tiles;
     const int y0 = tile_y(box.north, z), y1 = tile_y(box.south, z);
-    for (const auto& [w, e] : lon_ranges)
-        for (int x = tile_x(w, z); x <= tile_x(e, z); ++x)
-            for (int y = y0; y <= y1; ++y) tiles.push_back({z, x, y});
+    int first_x0 = 0, first_x1 = -1; // at zoom 0 or 1 both ranges can hold the same columns: take them once
+    for (const auto& [w, e] : lon_ranges) {
+        const int x0 = tile_x(w, z), x1 = tile_x(e, z);
+        for (int x = x0; x <= x1; ++x)
+            if (x < first_x0 || x > first_x1)
+                for (int y = y0; y <= y1; ++y) tiles.push_back({z, x, y});
+        if (first_x1 < first_x0) first_x0 = x0, first_x1 = x1;
+    }
     return tiles;
 }
 
@@ -147,6 +153,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
         jobs.push_back(std::move(job));
     }
     if (source.requests_per_second > 0) engine.set_rate(source.alias, source.requests_per_second, source.requests_per_second);
+    if (source.max_in_flight > 0) engine.set_max_in_flight(source.alias, source.max_in_flight);
     const int px = source.tile_px;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         for (std::size_t t = 0; t < jobs[j].tiles.size(); ++t) {
