@@ -1,7 +1,9 @@
 // Tile grid maths (PROJ), JPEG encoding/decoding, and the 8-bit stretch.
 
 #include "gdal_source.hpp"
+#include "image_decode.hpp"
 #include "jpeg.hpp"
+#include "test_support.hpp"
 #include "tile_grid.hpp"
 
 #include <doctest/doctest.h>
@@ -103,6 +105,79 @@ TEST_CASE("JPEG: encode, decode, and refuse truncated or non-JPEG bodies") {
     CHECK_THROWS_AS(decode_jpeg(jpg.substr(0, jpg.size() / 2)), std::runtime_error);
     CHECK_THROWS_AS(decode_jpeg("<html>not an image</html>"), std::runtime_error);
     CHECK_THROWS_AS(encode_jpeg(img, 0), std::invalid_argument);
+}
+
+TEST_CASE("check_jpeg: a cut real JPEG is truncated wherever it is cut, also just after an embedded thumbnail") {
+    const auto tile = skyscript::test::read_file(skyscript::test::data("tiles/17/62093/50163.jpg"));
+    REQUIRE(tile.size() > 1000);
+    CHECK_FALSE(check_jpeg(tile, 256).has_value());
+    for (std::size_t cut = 2; cut < tile.size(); cut += 97) {
+        INFO("cut at " << cut << " of " << tile.size());
+        const auto why = check_jpeg(std::string_view(tile).substr(0, cut), 256);
+        REQUIRE(why.has_value());
+        CHECK(why->find("truncated") != std::string::npos);
+    }
+    CHECK(check_jpeg(std::string_view(tile).substr(0, tile.size() - 1), 256)->find("truncated") != std::string::npos);
+    // Cameras and some servers put a thumbnail JPEG in an APP1 (EXIF) segment: its end
+    // marker is not the image's.
+    RgbImage small;
+    small.width = small.height = 16;
+    small.rgb.assign(16 * 16 * 3, 90);
+    const auto thumb = encode_jpeg(small, 80);
+    const std::string app1 = std::string("\xFF\xE1") + char((thumb.size() + 8) >> 8) + char((thumb.size() + 8) & 0xFF) + std::string("Exif\0\0", 6) + thumb;
+    const std::string with_thumb = tile.substr(0, 2) + app1 + tile.substr(2);
+    CHECK_FALSE(check_jpeg(with_thumb, 256).has_value());
+    CHECK(decode_jpeg(with_thumb).width == 256);
+    const auto cut_after_thumb = with_thumb.substr(0, 2 + app1.size());
+    REQUIRE(cut_after_thumb.ends_with("\xFF\xD9"));
+    const auto why = check_jpeg(cut_after_thumb, 256);
+    REQUIRE(why.has_value());
+    CHECK(why->find("truncated") != std::string::npos);
+    // Bytes after the end marker are not truncation (decoders ignore them).
+    CHECK_FALSE(check_jpeg(tile + std::string(16, '\0'), 256).has_value());
+    CHECK(check_jpeg("<html>busy</html>", 256)->find("not a JPEG") != std::string::npos);
+    CHECK(check_jpeg(tile, 512)->find("expected 512") != std::string::npos);
+}
+
+TEST_CASE("paletted PNG tiles decode to their palette's colours; transparent entries are invalid") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("palette_png");
+    // A real tile quantised to a 256-colour palette by GDAL's rgb2pct, then a 64 px square
+    // set to an index whose entry is made fully transparent (PNG tRNS).
+    const auto made = run("rgb2pct.py -of PNG " + sh_quote(data("tiles/17/62093/50163.jpg")) + " " + sh_quote(dir + "/pct.png") +
+                          " && /usr/bin/python3 -c " +
+                          sh_quote("import sys\nfrom osgeo import gdal\ngdal.UseExceptions()\n"
+                                   "src = gdal.Open(sys.argv[1]); b = src.GetRasterBand(1)\n"
+                                   "ct = b.GetColorTable().Clone(); ct.SetColorEntry(255, (0, 0, 0, 0))\n"
+                                   "a = b.ReadAsArray(); a[a == 255] = 254; a[0:64, 0:64] = 255\n"
+                                   "mem = gdal.GetDriverByName('MEM').Create('', 256, 256, 1, gdal.GDT_Byte)\n"
+                                   "mem.GetRasterBand(1).WriteArray(a); mem.GetRasterBand(1).SetColorTable(ct)\n"
+                                   "gdal.GetDriverByName('PNG').CreateCopy(sys.argv[2], mem)\n") +
+                          " " + sh_quote(dir + "/pct.png") + " " + sh_quote(dir + "/tile.png") +
+                          " && gdal_translate -q -expand rgba " + sh_quote(dir + "/tile.png") + " " + sh_quote(dir + "/expanded.tif"));
+    INFO(made.err);
+    REQUIRE(made.exit_code == 0);
+    const auto png = read_file(dir + "/tile.png");
+    REQUIRE(run("gdalinfo " + sh_quote(dir + "/tile.png")).out.find("Color Table") != std::string::npos);
+    const auto img = decode_image(png);
+    REQUIRE(img.width == 256);
+    REQUIRE(img.height == 256);
+    const auto ref = load_raster(dir + "/expanded.tif"); // GDAL's own palette expansion, RGBA
+    REQUIRE(ref.bands == 4);
+    std::size_t colour_pixels = 0, mismatched = 0, valid_mismatch = 0;
+    for (std::size_t i = 0; i < img.valid.size(); ++i) {
+        const bool ref_valid = ref.data[3][i] > 0;
+        valid_mismatch += (img.valid[i] != 0) != ref_valid;
+        if (!ref_valid) continue;
+        for (int c = 0; c < 3; ++c) mismatched += img.rgb[i * 3 + c] != static_cast<std::uint8_t>(ref.data[c][i]);
+        colour_pixels += !(img.rgb[i * 3] == img.rgb[i * 3 + 1] && img.rgb[i * 3 + 1] == img.rgb[i * 3 + 2]);
+    }
+    CHECK(mismatched == 0);
+    CHECK(valid_mismatch == 0);
+    CHECK(colour_pixels > 10000); // colours, not gray palette indices
+    CHECK(img.valid_fraction() == doctest::Approx(1.0 - 64.0 * 64 / (256.0 * 256)));
+    CHECK(img.valid[0] == 0);
+    CHECK(img.rgb[0] == 0);
 }
 
 TEST_CASE("stretch: Byte as is, fixed range, percentile for other types, invalid pixels black") {
