@@ -122,15 +122,29 @@ RasterInfo describe_raster(const std::string& path) {
         wgs84.SetWellKnownGeogCS("WGS84");
         wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(ds->GetSpatialRef(), &wgs84));
+        // Points along the four edges, not only the corners: a projected raster's edges
+        // are curves in lon/lat.
         const double w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
-        double xs[4], ys[4];
-        const double px[4] = {0, w, w, 0}, py[4] = {0, 0, h, h};
-        for (int i = 0; i < 4; ++i) {
-            xs[i] = gt[0] + px[i] * gt[1] + py[i] * gt[2];
-            ys[i] = gt[3] + px[i] * gt[4] + py[i] * gt[5];
+        constexpr int steps = 16;
+        std::vector<double> xs, ys;
+        for (int i = 0; i <= steps; ++i) {
+            const double f = double(i) / steps;
+            for (const auto& [px, py] : {std::pair{f * w, 0.0}, std::pair{f * w, h}, std::pair{0.0, f * h}, std::pair{w, f * h}}) {
+                xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
+                ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
+            }
         }
-        if (ct && ct->Transform(4, xs, ys)) info.coverage = {*std::min_element(xs, xs + 4), *std::min_element(ys, ys + 4),
-                                                             *std::max_element(xs, xs + 4), *std::max_element(ys, ys + 4)};
+        std::vector<int> ok(xs.size(), 0);
+        if (ct) {
+            ct->Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, ok.data()); // per point in `ok`
+            LonLatBox box{180, 90, -180, -90};
+            for (std::size_t i = 0; i < xs.size(); ++i) {
+                if (!ok[i] || !std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+                box = {std::min(box.west, xs[i]), std::min(box.south, ys[i]), std::max(box.east, xs[i]), std::max(box.north, ys[i])};
+            }
+            if (box.west < box.east && box.south < box.north)
+                info.coverage = {std::max(box.west, -180.0), std::max(box.south, -90.0), std::min(box.east, 180.0), std::min(box.north, 90.0)};
+        }
     }
     return info;
 }

@@ -38,7 +38,7 @@ struct RasterInfo {
     int bands = 0;
     std::string data_type;  // "Byte", "UInt16", ...
     double gsd_m = 0;       // native pixel size in metres (approximate for geographic CRSs)
-    LonLatBox coverage{};   // lon/lat bounds
+    LonLatBox coverage{-180, -90, 180, 90}; // lon/lat bounds (the whole world when they cannot be computed)
 };
 
 // Opens (once per thread, then reused) and describes a raster.
