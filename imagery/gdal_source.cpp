@@ -72,6 +72,22 @@ int alpha_band(GDALDataset* ds) {
     return 0;
 }
 
+// GDAL's WMS and WMTS drivers (WMS, TMS, WMTS, TiledWMS, VirtualEarth, ...) return a
+// block the server did not send (ZeroBlockHttpCodes such as 404, or a server exception)
+// as zeros, indistinguishable from imagery unless the description has an alpha band.
+// For such a raster with no alpha, nodata or mask of its own, pixels that are 0 in
+// every band are no data: the blocks that were not received.
+bool zero_blocks_are_missing(GDALDataset* ds) {
+    const auto* driver = ds->GetDriver();
+    const std::string name = driver ? driver->GetDescription() : "";
+    if (name != "WMS" && name != "WMTS") return false;
+    if (alpha_band(ds)) return false;
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    int has_nodata = 0;
+    band->GetNoDataValue(&has_nodata);
+    return !has_nodata && band->GetMaskFlags() == GMF_ALL_VALID;
+}
+
 double percentile(std::vector<float>& v, double pct) {
     if (v.empty()) return 0;
     const auto k = static_cast<std::size_t>(std::clamp(pct / 100.0, 0.0, 1.0) * double(v.size() - 1));
@@ -168,6 +184,8 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
                                   std::to_string(x1), std::to_string(y1), "-ts", std::to_string(grid.width),
                                   std::to_string(grid.height), "-r", options.resampling, "-ot", byte_path ? "Byte" : "Float32",
                                   "-dstalpha", "-wo", "NUM_THREADS=1", "-q"};
+    const bool zero_blocks = zero_blocks_are_missing(src);
+    if (zero_blocks) args.insert(args.end(), {"-srcnodata", "0", "-wo", "UNIFIED_SRC_NODATA=YES"});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -192,6 +210,9 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
                                                 grid.height, GDT_Byte, 0, 0) != CE_None)
         throw RasterError(path + ": reading the warped tile failed");
     for (auto& v : img.valid) v = v > 0;
+    if (zero_blocks && std::none_of(img.valid.begin(), img.valid.end(), [](std::uint8_t v) { return v; }))
+        throw RasterError(path + ": no data in this tile: the server sent no imagery for it (GDAL's " +
+                          std::string(src->GetDriver()->GetDescription()) + " driver gives blocks it did not receive, e.g. HTTP 404, as zeros)");
 
     if (byte_path) {
         int map[3] = {out_index(bands[0]), out_index(bands[1]), out_index(bands[2])};

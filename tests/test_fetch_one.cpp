@@ -142,9 +142,46 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
                                      "<TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
                                      "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
                                      "<ZeroBlockHttpCodes>404</ZeroBlockHttpCodes></GDAL_WMS>");
-    const auto tms = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") +
-                         " --center -9.4551,38.8493 --side-m 200 --gsd 1 -o " + sh_quote(dir + "/tms.jpg"));
-    INFO(tms.err);
-    CHECK(tms.exit_code == 0);
-    CHECK(tms.out.find("200x200 px, EPSG:32629") != std::string::npos);
+    write_file(dir + "/xyz.toml", "[[source]]\nalias = \"LM\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/tiles/{z}/{x}/{y}.jpg") +
+                                      "\"\ngsd = 1\nmax_zoom = 17\n");
+    // The TMS tile against the same tiles through the xyz source (our own HTTP, JPEG and
+    // Web Mercator code, itself checked against gdalwarp in test_xyz_source): the same
+    // pixels where both have data, the same share of pixels with data. The second place
+    // has its north-west quarter in the tile the server answers 404 for.
+    for (const std::string centre : {"-9.4551,38.8493", "-9.4565,38.8504"}) {
+        INFO(centre);
+        const std::string grid = " --center " + centre + " --side-m 200 --gsd 1 -o ";
+        const auto tms = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") + grid + sh_quote(dir + "/tms.tif"));
+        INFO(tms.err);
+        REQUIRE(tms.exit_code == 0);
+        CHECK(tms.out.find("200x200 px, EPSG:32629") != std::string::npos);
+        const auto xyz = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/xyz.toml") + " --source LM" + grid +
+                             sh_quote(dir + "/xyz.tif"));
+        INFO(xyz.err);
+        REQUIRE(xyz.exit_code == 0);
+        auto share = [](const std::string& out) { return std::stod(out.substr(out.rfind(", ") + 2)); };
+        const double tms_share = share(tms.out), xyz_share = share(xyz.out);
+        CHECK(tms_share == doctest::Approx(xyz_share).epsilon(0.01));
+        CHECK(tms_share <= (centre == "-9.4551,38.8493" ? 100.0 : 76.0));
+        CHECK(tms_share >= (centre == "-9.4551,38.8493" ? 100.0 : 74.0));
+        const auto a = load_raster(dir + "/tms.tif"), b = load_raster(dir + "/xyz.tif");
+        double diff = 0;
+        std::size_t n = 0, data_where_none = 0;
+        for (std::size_t i = 0; i < a.data[0].size(); ++i) {
+            const bool a_data = a.data[0][i] + a.data[1][i] + a.data[2][i] > 0, b_data = b.data[0][i] + b.data[1][i] + b.data[2][i] > 0;
+            data_where_none += a_data && !b_data;
+            if (!a_data || !b_data) continue;
+            for (int c = 0; c < 3; ++c) diff += std::abs(a.data[c][i] - b.data[c][i]);
+            n += 3;
+        }
+        REQUIRE(n > 50000);
+        CHECK(diff / double(n) < 3.0);
+        CHECK(data_where_none < 400); // a pixel's width of blending along the missing tile's edges
+    }
+    // A place the server has no tile for: no data, and the reason.
+    const auto none = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") + " --center 10,50 --side-m 200 --gsd 1 -o " +
+                          sh_quote(dir + "/none.jpg"));
+    CHECK(none.exit_code == 1);
+    CHECK(lines(none.err).size() == 1);
+    CHECK(none.err.find("tms.xml: no data in this tile: the server sent no imagery for it") != std::string::npos);
 }
