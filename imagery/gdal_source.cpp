@@ -25,11 +25,37 @@ struct DatasetCloser {
 };
 using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
 
+// A paletted raster's samples are indices into its colour table: it is read through a
+// VRT that expands the palette to RGB (RGBA when an entry is transparent), as
+// `gdal_translate -expand rgb[a]` does, so warping interpolates colours, not indices.
+DatasetPtr expand_palette(GDALDataset* ds, const std::string& path) {
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    const GDALColorTable* table = band->GetColorTable();
+    if (ds->GetRasterCount() != 1 || !table || band->GetColorInterpretation() != GCI_PaletteIndex) return nullptr;
+    bool transparent = false;
+    for (int i = 0; i < table->GetColorEntryCount(); ++i) transparent |= table->GetColorEntry(i)->c4 < 255;
+    std::string expand = transparent ? "rgba" : "rgb";
+    std::vector<std::string> args{"-of", "VRT", "-expand", expand, "-q"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::unique_ptr<GDALTranslateOptions, decltype(&GDALTranslateOptionsFree)> opts(GDALTranslateOptionsNew(argv.data(), nullptr),
+                                                                                    GDALTranslateOptionsFree);
+    int usage_error = 0;
+    DatasetPtr out(GDALDataset::FromHandle(GDALTranslate("", GDALDataset::ToHandle(ds), opts.get(), &usage_error)));
+    if (!out) throw RasterError(path + ": cannot expand its colour palette (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
+    return out;
+}
+
 // Open datasets are reused per thread: GDAL datasets are not safe to share between
 // threads, and reopening a COG or WMS description per tile is the expensive part.
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
-    thread_local std::map<std::string, DatasetPtr> cache;
+    struct Open {
+        DatasetPtr file, expanded; // `expanded`: the palette VRT over `file`, when paletted
+        GDALDataset* get() const { return expanded ? expanded.get() : file.get(); }
+    };
+    thread_local std::map<std::string, Open> cache;
     if (auto it = cache.find(path); it != cache.end()) return it->second.get();
     CPLErrorReset();
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
@@ -39,10 +65,14 @@ GDALDataset* open_raster(const std::string& path) {
     }
     if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");
     if (!ds->GetSpatialRef() && ds->GetGCPCount() == 0) throw RasterError(path + ": has no georeferencing (no CRS)");
-    return cache.emplace(path, std::move(ds)).first->second.get();
+    auto expanded = expand_palette(ds.get(), path);
+    return cache.emplace(path, Open{std::move(ds), std::move(expanded)}).first->second.get();
 }
 
-// The 1-based source bands that give R, G, B.
+// The 1-based source bands that give R, G, B: as given, else by the bands' colour
+// interpretation. One colour band is gray. Several bands without R, G and B labels
+// (a Landsat or Sentinel stack, a MINISBLACK TIFF) are not guessed: the first three
+// bands of such a raster are rarely red, green, blue.
 std::vector<int> rgb_bands(GDALDataset* ds, const RasterReadOptions& options, const std::string& path) {
     const int n = ds->GetRasterCount();
     if (!options.bands.empty()) {
@@ -54,16 +84,23 @@ std::vector<int> rgb_bands(GDALDataset* ds, const RasterReadOptions& options, co
     }
     int r = 0, g = 0, b = 0;
     std::vector<int> data;
+    std::string listed;
     for (int i = 1; i <= n; ++i) {
-        const auto ci = ds->GetRasterBand(i)->GetColorInterpretation();
+        GDALRasterBand* band = ds->GetRasterBand(i);
+        const auto ci = band->GetColorInterpretation();
         if (ci == GCI_RedBand) r = i;
         else if (ci == GCI_GreenBand) g = i;
         else if (ci == GCI_BlueBand) b = i;
         if (ci != GCI_AlphaBand) data.push_back(i);
+        const std::string description = band->GetDescription();
+        listed += (i > 1 ? ", " : "") + std::to_string(i) + " " + GDALGetColorInterpretationName(ci) +
+                  (description.empty() ? "" : " \"" + description + "\"");
     }
     if (r && g && b) return {r, g, b};
-    if (data.size() < 3) return std::vector<int>(3, data.empty() ? 1 : data[0]); // gray
-    return {data[0], data[1], data[2]};
+    if (data.size() == 1) return std::vector<int>(3, data[0]); // gray
+    if (data.empty()) throw RasterError(path + ": has no colour band (bands: " + listed + ")");
+    throw RasterError(path + ": its bands are not labelled red, green and blue (bands: " + listed +
+                      "); say which are R, G, B with --bands R,G,B or `bands = [R, G, B]` in the source (e.g. 3,2,1 when bands 1, 2, 3 are blue, green, red, as in Landsat)");
 }
 
 int alpha_band(GDALDataset* ds) {
@@ -95,6 +132,20 @@ double percentile(std::vector<float>& v, double pct) {
     return v[k];
 }
 
+// The 2nd-98th percentiles (or the asked ones) of valid samples pooled over the three
+// planes: one range for the three bands keeps the colour balance.
+std::pair<double, double> percentile_range(const std::vector<const float*>& planes, const std::vector<std::uint8_t>& valid,
+                                           std::size_t pixels, const Stretch& stretch) {
+    std::vector<float> samples;
+    samples.reserve(std::min<std::size_t>(pixels, 200000) * planes.size());
+    const std::size_t step = std::max<std::size_t>(1, pixels / 200000);
+    for (std::size_t i = 0; i < pixels; i += step)
+        if (valid[i])
+            for (const auto* p : planes) samples.push_back(p[i]);
+    const double lo = percentile(samples, stretch.low_percent);
+    return {lo, percentile(samples, stretch.high_percent)};
+}
+
 } // namespace
 
 void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<std::uint8_t>& valid, std::size_t pixels,
@@ -103,16 +154,8 @@ void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<
     if (stretch.mode == Stretch::Mode::fixed) {
         lo = stretch.min;
         hi = stretch.max;
-    } else if (!byte_source) {
-        // One range for the three bands keeps the colour balance.
-        std::vector<float> samples;
-        samples.reserve(pixels);
-        const std::size_t step = std::max<std::size_t>(1, pixels / 200000);
-        for (std::size_t i = 0; i < pixels; i += step)
-            if (valid[i])
-                for (const auto* p : planes) samples.push_back(p[i]);
-        lo = percentile(samples, stretch.low_percent);
-        hi = percentile(samples, stretch.high_percent);
+    } else if (stretch.mode == Stretch::Mode::tile || !byte_source) {
+        std::tie(lo, hi) = percentile_range(planes, valid, pixels, stretch);
     }
     const double scale = hi > lo ? 255.0 / (hi - lo) : 0;
     rgb.assign(pixels * 3, 0);
@@ -123,6 +166,59 @@ void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<
             rgb[i * 3 + c] = static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
         }
     }
+}
+
+namespace {
+
+// The raster-wide range of the automatic stretch: percentiles over the whole raster read
+// at most `side` px a side (GDAL takes the overview nearest that size when the raster
+// has overviews, else subsamples), valid pixels only (GDAL's mask: nodata, alpha).
+std::pair<double, double> compute_raster_range(GDALDataset* ds, const std::string& path, const std::vector<int>& bands,
+                                               const Stretch& stretch) {
+    constexpr int side = 1024;
+    const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+    const double shrink = std::max(1.0, double(std::max(w, h)) / side);
+    const int bw = std::max(1, static_cast<int>(w / shrink)), bh = std::max(1, static_cast<int>(h / shrink));
+    const std::size_t pixels = static_cast<std::size_t>(bw) * bh;
+    std::vector<std::vector<float>> data(3, std::vector<float>(pixels));
+    std::vector<std::uint8_t> valid(pixels, 1);
+    for (int c = 0; c < 3; ++c) {
+        GDALRasterBand* band = ds->GetRasterBand(bands[c]);
+        if (band->RasterIO(GF_Read, 0, 0, w, h, data[c].data(), bw, bh, GDT_Float32, 0, 0) != CE_None)
+            throw RasterError(path + ": reading the raster for its stretch failed (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
+        if (band->GetMaskFlags() == GMF_ALL_VALID) continue;
+        std::vector<std::uint8_t> mask(pixels);
+        if (band->GetMaskBand()->RasterIO(GF_Read, 0, 0, w, h, mask.data(), bw, bh, GDT_Byte, 0, 0) != CE_None)
+            throw RasterError(path + ": reading the raster's mask for its stretch failed");
+        for (std::size_t i = 0; i < pixels; ++i) valid[i] = valid[i] && mask[i] > 0;
+    }
+    return percentile_range({data[0].data(), data[1].data(), data[2].data()}, valid, pixels, stretch);
+}
+
+} // namespace
+
+std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::string& name, const std::vector<int>& bands,
+                                               const Stretch& stretch) {
+    // Process-wide, computed once per raster, bands and percentiles: every tile of a
+    // source shares its colours. The once_flag lets threads that ask at the same time
+    // wait for one computation.
+    struct Entry {
+        std::once_flag once;
+        std::pair<double, double> range;
+    };
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<Entry>> cache;
+    std::string key = name + "\n" + std::to_string(stretch.low_percent) + "," + std::to_string(stretch.high_percent);
+    for (int b : bands) key += "," + std::to_string(b);
+    std::shared_ptr<Entry> entry;
+    {
+        std::lock_guard lock(mutex);
+        auto& slot = cache[key];
+        if (!slot) slot = std::make_shared<Entry>();
+        entry = slot;
+    }
+    std::call_once(entry->once, [&] { entry->range = compute_raster_range(dataset, name, bands, stretch); });
+    return entry->range;
 }
 
 RasterInfo describe_raster(const std::string& path) {
@@ -234,7 +330,12 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
                                                               grid.height, GDT_Float32, 0, 0) != CE_None)
             throw RasterError(path + ": reading the warped tile failed");
     }
-    stretch_to_rgb8({data[0].data(), data[1].data(), data[2].data()}, img.valid, pixels, byte_source, options.stretch, img.rgb);
+    Stretch stretch = options.stretch;
+    if (stretch.mode == Stretch::Mode::automatic && !byte_source) {
+        std::tie(stretch.min, stretch.max) = raster_stretch_range(src, path, bands, stretch);
+        stretch.mode = Stretch::Mode::fixed;
+    }
+    stretch_to_rgb8({data[0].data(), data[1].data(), data[2].data()}, img.valid, pixels, byte_source, stretch, img.rgb);
     return img;
 }
 

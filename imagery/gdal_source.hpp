@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 class GDALDataset;
@@ -21,9 +22,12 @@ public:
 };
 
 struct Stretch {
-    // automatic: Byte data as is; other types from the tile's 2nd to 98th percentile.
+    // automatic: Byte data as is; other types from the whole raster's 2nd to 98th
+    //   percentile, computed once per raster and bands (raster_stretch_range), so every
+    //   tile of a source has the same colours.
     // fixed: [min, max] -> [0, 255] (e.g. 0..3000 for Sentinel-2 reflectance x 10,000).
-    enum class Mode { automatic, fixed } mode = Mode::automatic;
+    // tile: each tile from its own percentiles (colours change from tile to tile).
+    enum class Mode { automatic, fixed, tile } mode = Mode::automatic;
     double min = 0, max = 255;
     double low_percent = 2, high_percent = 98;
 };
@@ -53,7 +57,18 @@ RgbImage read_dataset_tile(GDALDataset* dataset, const std::string& name, const 
 // Writes an RGB tile as a georeferenced 8-bit GeoTIFF (for inspection in QGIS).
 void write_geotiff(const std::string& path, const RgbImage& image, const TileGrid& grid);
 
-// The stretch of SPEC/issue: applied to float samples of valid pixels (exposed for tests).
+// The range of the automatic stretch for `bands` (1-based R, G, B) of a raster: its
+// low..high percentiles over the whole raster (read at most 1024 px a side, from an
+// overview where there is one; valid pixels only). Computed once per process for each
+// name, bands and percentiles, then shared by every thread: `name` must identify the
+// raster (its path). Throws RasterError naming it when GDAL cannot read it.
+std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::string& name, const std::vector<int>& bands,
+                                               const Stretch& stretch);
+
+// The stretch applied to float samples of valid pixels (exposed for tests): fixed maps
+// min..max; tile takes the percentiles of these samples, also for Byte sources;
+// automatic keeps Byte as is and takes the percentiles of these samples for other types
+// (read_dataset_tile has already replaced it by the raster's range).
 void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<std::uint8_t>& valid, std::size_t pixels,
                      bool byte_source, const Stretch& stretch, std::vector<std::uint8_t>& rgb);
 

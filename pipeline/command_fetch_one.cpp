@@ -38,10 +38,13 @@ it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
   --side-m M             tile side in metres
   --gsd G                pixel size in metres
   -o, --output OUT       .jpg/.jpeg or .tif
-  --bands R,G,B          1-based source bands (default: by colour interpretation;
-                         one band is gray); e.g. 3,2,1 for Landsat 1-2-3
+  --bands R,G,B          1-based source bands (default: the bands labelled red,
+                         green, blue; one band is gray; unlabelled bands need
+                         --bands); e.g. 3,2,1 for Landsat 1-2-3
   --stretch MIN,MAX      map MIN..MAX to 0..255 (default: Byte as is, other types
-                         from the tile's 2nd-98th percentile)
+                         from the whole raster's 2nd-98th percentile, the same for
+                         every tile)
+  --stretch tile         from this tile's own 2nd-98th percentile instead
   --resampling R         gdalwarp method (default bilinear)
   --quality Q            JPEG quality 1-100 (default 90)
   -h, --help             this text
@@ -92,7 +95,9 @@ int command_fetch_one(const std::vector<std::string>& args) {
         std::stringstream ss(*b);
         for (std::string part; std::getline(ss, part, ',');) options.bands.push_back(static_cast<int>(parse_double(part, "--bands")));
     }
-    if (auto s = cli.value("stretch")) {
+    if (auto s = cli.value("stretch"); s && *s == "tile") {
+        options.stretch.mode = imagery::Stretch::Mode::tile;
+    } else if (s) {
         const auto mm = parse_numbers(*s, "--stretch", 2);
         if (!(mm[1] > mm[0])) throw UsageError("--stretch: MAX must be greater than MIN");
         options.stretch.mode = imagery::Stretch::Mode::fixed;

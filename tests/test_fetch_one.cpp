@@ -185,3 +185,120 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
     CHECK(lines(none.err).size() == 1);
     CHECK(none.err.find("tms.xml: no data in this tile: the server sent no imagery for it") != std::string::npos);
 }
+
+namespace {
+
+// The gdalwarp reference of a fetch-one tile (same grid, Float32, with its alpha).
+RasterData warp_reference(const std::string& src, const RasterData& ours, const std::string& out) {
+    char te[256];
+    std::snprintf(te, sizeof te, "-te %.6f %.6f %.6f %.6f -ts %d %d", ours.gt[0], ours.gt[3] + ours.height * ours.gt[5],
+                  ours.gt[0] + ours.width * ours.gt[1], ours.gt[3], ours.width, ours.height);
+    const auto w = run("gdalwarp -q -overwrite -t_srs EPSG:" + std::to_string(ours.epsg) + " " + te + " -r bilinear -ot Float32 -dstalpha " +
+                       sh_quote(src) + " " + sh_quote(out));
+    REQUIRE(w.exit_code == 0);
+    return load_raster(out);
+}
+
+// Mean absolute difference between our 8-bit band 1 and the reference band 1 mapped lo..hi -> 0..255.
+double stretched_diff(const RasterData& ours, const RasterData& ref, double lo, double hi) {
+    double diff = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < ref.data[0].size(); ++i) {
+        if (ref.data.back()[i] <= 0) continue;
+        diff += std::abs(ours.data[0][i] - std::clamp(std::round((ref.data[0][i] - lo) * 255.0 / (hi - lo)), 0.0, 255.0));
+        ++n;
+    }
+    REQUIRE(n > 1000);
+    return diff / double(n);
+}
+
+} // namespace
+
+TEST_CASE("the automatic stretch of non-Byte rasters is the whole raster's, the same in every tile; --stretch tile is per tile") {
+    const auto dir = fresh_dir("fetch_one_stretch");
+    const auto src = data("imagery/pan1.tif"); // UInt16, 600 x 600 px, no overviews
+    // The raster's own 2nd and 98th percentiles, by numpy.
+    const auto pct = run("/usr/bin/python3 -c " + sh_quote("import sys\nimport numpy as np\nfrom osgeo import gdal\n"
+                                                           "a = gdal.Open(sys.argv[1]).ReadAsArray()\n"
+                                                           "print(*np.percentile(a, [2, 98], method='lower'))") +
+                         " " + sh_quote(src));
+    REQUIRE(pct.exit_code == 0);
+    double lo = 0, hi = 0;
+    REQUIRE(std::sscanf(pct.out.c_str(), "%lf %lf", &lo, &hi) == 2);
+    // A dark tile and a bright one (60 m, 2nd-98th percentiles about 40..273 and 42..817).
+    for (const std::string centre : {"4.35574,51.86963", "4.35695,51.87124"}) {
+        INFO(centre);
+        const auto auto_tif = dir + "/auto.tif", tile_tif = dir + "/tile.tif";
+        const std::string args = " fetch-one --raster " + sh_quote(src) + " --center " + centre + " --side-m 60 --gsd 0.5 -o ";
+        const auto a = run(sh_quote(binary()) + args + sh_quote(auto_tif));
+        const auto t = run(sh_quote(binary()) + args + sh_quote(tile_tif) + " --stretch tile");
+        INFO(a.err << t.err);
+        REQUIRE(a.exit_code == 0);
+        REQUIRE(t.exit_code == 0);
+        const auto ours = load_raster(auto_tif), ours_tile = load_raster(tile_tif);
+        const auto ref = warp_reference(src, ours, dir + "/ref.tif");
+        CHECK(stretched_diff(ours, ref, lo, hi) < 3.0);
+        // --stretch tile: the percentiles of this tile's own (warped) pixels.
+        std::vector<float> v;
+        for (std::size_t i = 0; i < ref.data[0].size(); ++i)
+            if (ref.data.back()[i] > 0) v.push_back(ref.data[0][i]);
+        std::sort(v.begin(), v.end());
+        const double tile_lo = v[static_cast<std::size_t>(0.02 * double(v.size() - 1))], tile_hi = v[static_cast<std::size_t>(0.98 * double(v.size() - 1))];
+        INFO("raster range " << lo << ".." << hi << ", tile range " << tile_lo << ".." << tile_hi);
+        CHECK(std::abs(tile_hi - hi) > 150); // the tiles do differ from the raster: the test can tell the two apart
+        CHECK(stretched_diff(ours_tile, ref, tile_lo, tile_hi) < 3.0);
+    }
+}
+
+TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and palettes are read as they say") {
+    const auto dir = fresh_dir("fetch_one_bands");
+    const auto l7 = data("imagery/L7_ETMs.tif"); // 6 bands: Gray, then Undefined
+    const std::string grid = " --center -34.87,-7.99 --side-m 9000 --gsd 30 -o ";
+    const auto unlabelled = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(l7) + grid + sh_quote(dir + "/l7.tif"));
+    INFO(unlabelled.err);
+    CHECK(unlabelled.exit_code == 1);
+    CHECK(lines(unlabelled.err).size() == 1);
+    CHECK(unlabelled.err.find(l7 + ": its bands are not labelled red, green and blue") != std::string::npos);
+    CHECK(unlabelled.err.find("1 Gray, 2 Undefined, 3 Undefined, 4 Undefined, 5 Undefined, 6 Undefined") != std::string::npos);
+    CHECK(unlabelled.err.find("--bands R,G,B") != std::string::npos);
+    CHECK(unlabelled.err.find("bands = [R, G, B]") != std::string::npos);
+    CHECK(lines(run("ls " + sh_quote(dir)).out).empty());
+
+    const auto chosen = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(l7) + " --bands 3,2,1" + grid + sh_quote(dir + "/l7.tif"));
+    REQUIRE(chosen.exit_code == 0);
+    // The same bands written as a plain RGB GeoTIFF (PHOTOMETRIC=RGB labels them): read
+    // without --bands, the same pixels. As MINISBLACK (unlabelled): refused.
+    REQUIRE(run("gdal_translate -q -b 3 -b 2 -b 1 -co PHOTOMETRIC=RGB " + sh_quote(l7) + " " + sh_quote(dir + "/rgb.tif")).exit_code == 0);
+    REQUIRE(run("gdal_translate -q -b 3 -b 2 -b 1 -co PHOTOMETRIC=MINISBLACK -colorinterp undefined,undefined,undefined " + sh_quote(l7) + " " +
+                sh_quote(dir + "/gray3.tif")).exit_code == 0);
+    const auto rgb = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/rgb.tif") + grid + sh_quote(dir + "/rgb-out.tif"));
+    INFO(rgb.err);
+    REQUIRE(rgb.exit_code == 0);
+    CHECK(load_raster(dir + "/rgb-out.tif").data == load_raster(dir + "/l7.tif").data);
+    const auto gray3 = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/gray3.tif") + grid + sh_quote(dir + "/g3.tif"));
+    CHECK(gray3.exit_code == 1);
+    CHECK(gray3.err.find("not labelled red, green and blue") != std::string::npos);
+    // One band is gray.
+    REQUIRE(run("gdal_translate -q -b 4 " + sh_quote(l7) + " " + sh_quote(dir + "/nir.tif")).exit_code == 0);
+    const auto gray = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/nir.tif") + grid + sh_quote(dir + "/nir-out.tif"));
+    INFO(gray.err);
+    REQUIRE(gray.exit_code == 0);
+    const auto g = load_raster(dir + "/nir-out.tif");
+    CHECK(g.data[0] == g.data[1]);
+    CHECK(g.data[1] == g.data[2]);
+
+    // A paletted GeoTIFF (GDAL's rgb2pct of the RGB COG): colours from its palette, not gray indices.
+    const auto dop = data("imagery/dop-rgb.tif");
+    REQUIRE(run("rgb2pct.py " + sh_quote(dop) + " " + sh_quote(dir + "/pct.tif") + " >/dev/null").exit_code == 0);
+    const std::string dop_grid = " --center 9.505,53.513 --side-m 300 --gsd 1 -o ";
+    const auto pct = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/pct.tif") + dop_grid + sh_quote(dir + "/pct-out.tif"));
+    INFO(pct.err);
+    REQUIRE(pct.exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dop) + dop_grid + sh_quote(dir + "/dop-out.tif")).exit_code == 0);
+    const auto p = load_raster(dir + "/pct-out.tif"), d = load_raster(dir + "/dop-out.tif");
+    double diff = 0;
+    for (int c = 0; c < 3; ++c)
+        for (std::size_t i = 0; i < d.data[c].size(); ++i) diff += std::abs(p.data[c][i] - d.data[c][i]);
+    CHECK(diff / (3.0 * double(d.data[0].size())) < 12.0); // 256 colours against the full RGB
+    CHECK(p.data[0] != p.data[2]);
+}
