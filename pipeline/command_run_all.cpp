@@ -1,22 +1,30 @@
-// skyscript-build INPUT.osm.pbf: every stage built so far, in order.
+// skyscript-build INPUT.osm.pbf [-o OUT] [options]: every stage, in order, resumable.
 
+#include "build_stages.hpp"
 #include "commands.hpp"
-#include "extract_stage.hpp"
 
 #include <cstdio>
 
 namespace skyscript::pipeline {
 
 int command_run_all(const std::vector<std::string>& args) {
-    const CliArgs cli{args, extract_option_specs()};
-    if (cli.flag("help")) return command_extract({"--help"});
-    const auto req = parse_extract_args(cli);
-    const auto result = run_extract(req);
-    if (!req.quiet) {
-        print_extract_summary(result);
-        std::printf("later stages (plan, fetch, write, split, report) are not built yet: the catalog is the output\n");
+    const CliArgs cli{args, build_option_specs()};
+    if (cli.flag("help")) {
+        std::printf("Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]\n\n"
+                    "Runs every stage: extract (OUT/catalog.gpkg), plan (jobs in OUT/state.sqlite), fetch\n"
+                    "(OUT/imagesK/*.jpg), write (OUT/metaK/*.pickle, SkyScript_train_unfiltered.csv, meta.jsonl).\n"
+                    "A rerun with the same arguments continues where the last run stopped.\n%s",
+                    build_options_help().c_str());
+        return 0;
     }
-    return 0;
+    if (cli.positional().size() != 1) throw UsageError("expected one INPUT.osm.pbf");
+    auto session = open_build_session(cli, cli.value("output").value_or("out"), cli.positional()[0]);
+    stage_extract(session);
+    stage_plan(session);
+    const bool all_fetched = stage_fetch(session);
+    const auto rows = stage_write(session);
+    if (rows == 0) throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above)");
+    return all_fetched ? 0 : 1;
 }
 
 } // namespace skyscript::pipeline

@@ -14,5 +14,8 @@ int command_caption(const std::vector<std::string>& args);
 int command_fetch_one(const std::vector<std::string>& args);
 int command_sources(const std::vector<std::string>& args);
 int command_run_all(const std::vector<std::string>& args);
+int command_plan(const std::vector<std::string>& args);
+int command_fetch(const std::vector<std::string>& args);
+int command_write(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

@@ -1,0 +1,64 @@
+#pragma once
+// One interface for the three source kinds (SPEC section 4): give it a batch of tile
+// grids, it calls back once per grid with the 8-bit RGB image (and its validity mask)
+// or the reason there is none. `fetch-one` and the pipeline's fetch stage both use it,
+// so neither knows which kind it talks to:
+//   gdal        GDALWarp per tile on worker threads, datasets reused per thread;
+//   xyz         tiles through the HTTP engine, stitched and resampled on workers;
+//   earthengine computePixels (+ acquisition time) through the HTTP engine.
+// Callers bound memory by the batch size: a batch is fetched whole before the next.
+
+#include "http_engine.hpp"
+#include "rgb_image.hpp"
+#include "source_config.hpp"
+#include "tile_grid.hpp"
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace skyscript::imagery {
+
+struct TileJob {
+    std::uint64_t id = 0; // the caller's
+    TileGrid grid;
+};
+
+struct FetchedTile {
+    std::uint64_t id = 0;
+    bool ok = false;
+    RgbImage image;
+    std::string error;      // why not, when !ok
+    long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine), else 0
+    double cpu_seconds = 0; // warping / stitching on the worker
+};
+
+struct ImageSourceOptions {
+    HttpEngineOptions http;  // network kinds
+    int workers = 0;         // pixel threads; 0 = one per core
+    std::string resampling = "bilinear"; // gdal kind
+};
+
+class ImageSource {
+public:
+    virtual ~ImageSource() = default;
+    const SourceConfig& config() const noexcept { return config_; }
+
+    // Fetches every job of `jobs`; `on_tile` is called exactly once per job, possibly from
+    // several threads at once (it must be thread-safe). Returns when all have been called.
+    virtual void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) = 0;
+
+    // HTTP requests made so far (0 for local rasters).
+    virtual std::uint64_t requests() const noexcept { return 0; }
+
+protected:
+    explicit ImageSource(SourceConfig config) : config_(std::move(config)) {}
+    SourceConfig config_;
+};
+
+// Opens a source for use: checks what can be checked up front (credentials for Earth
+// Engine, the raster for gdal) and throws std::runtime_error naming the source otherwise.
+std::unique_ptr<ImageSource> open_image_source(const SourceConfig& config, const ImageSourceOptions& options = {});
+
+} // namespace skyscript::imagery

@@ -1,0 +1,81 @@
+#include "build_stages.hpp"
+
+#include "extract_stage.hpp"
+#include "fetch_stage.hpp"
+#include "plan_stage.hpp"
+#include "region.hpp"
+#include "write_stage.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+void stage_extract(BuildSession& s) {
+    if (s.state->stage_finished("extract") && fs::exists(s.catalog_path())) return;
+    ExtractRequest req;
+    req.input = s.options.text("input");
+    req.out_dir = s.out_dir;
+    req.tags = s.options.text("tags");
+    if (const auto b = s.options.text("bbox"); !b.empty()) req.bbox = parse_bbox(b);
+    req.polygon = s.options.text("polygon");
+    if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
+    req.node_index = s.options.text("node-index");
+    req.quiet = s.quiet;
+    s.state->reset_stages_from("extract");
+    const auto result = run_extract(req);
+    if (!s.quiet) print_extract_summary(result);
+    s.state->finish_stage("extract", result.seconds, nlohmann::json{{"objects", result.stats.kept()}}.dump());
+}
+
+void stage_plan(BuildSession& s) {
+    if (s.state->stage_finished("plan")) return;
+    if (!fs::exists(s.catalog_path()))
+        throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
+    const auto summary = run_plan(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_plan_summary(summary);
+    s.state->finish_stage("plan", summary.seconds,
+                          nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump());
+    if (summary.jobs == 0)
+        throw std::runtime_error(s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)");
+}
+
+bool stage_fetch(BuildSession& s) {
+    if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
+    const auto summary = run_fetch(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_fetch_summary(summary);
+    if (summary.remaining == 0)
+        s.state->finish_stage("fetch", summary.seconds,
+                              nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests}}.dump());
+    return summary.remaining == 0;
+}
+
+std::int64_t stage_write(BuildSession& s) {
+    const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_write_summary(summary, s.out_dir);
+    s.state->finish_stage("write", summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump());
+    return summary.rows;
+}
+
+int run_stage_command(const std::string& stage, const std::vector<std::string>& args) {
+    const CliArgs cli{args, build_option_specs()};
+    if (cli.flag("help")) {
+        std::printf("Usage: skyscript-build %s OUT [options]\n\nRuns the %s stage on the build in folder OUT, with the options OUT "
+                    "recorded (flags override them where that changes no finished work).\n%s",
+                    stage.c_str(), stage.c_str(), build_options_help().c_str());
+        return 0;
+    }
+    if (cli.positional().size() != 1) throw UsageError(stage + " takes one OUT folder");
+    if (cli.value("output")) throw UsageError(stage + " works on the OUT folder given as its argument; -o is for the bare command");
+    auto session = open_build_session(cli, cli.positional()[0], "");
+    if (stage == "plan") stage_plan(session);
+    else if (stage == "fetch") return stage_fetch(session) ? 0 : 1;
+    else if (stage == "write") return stage_write(session) > 0 ? 0 : 1;
+    return 0;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,113 @@
+#include "catalog_reader.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+constexpr const char* light_columns = "o.fid, o.osm_type, o.osm_id, o.kind, o.focus_tag, o.max_gsd, o.rep_lon, o.rep_lat, "
+                                      "coalesce(o.area_m2, 0), coalesce(o.length_m, 0), r.minx, r.miny, r.maxx, r.maxy";
+
+void read_light(const SqliteStatement& q, CatalogObject& o) {
+    o.fid = q.column_int(0);
+    o.osm_type = q.column_text(1)[0];
+    o.osm_id = q.column_int(2);
+    o.kind = q.column_text(3)[0];
+    o.focus_tag = q.column_text(4);
+    o.max_gsd = q.column_double(5);
+    o.rep_lon = q.column_double(6);
+    o.rep_lat = q.column_double(7);
+    o.area_m2 = q.column_double(8);
+    o.length_m = q.column_double(9);
+    o.bbox = {q.column_double(10), q.column_double(11), q.column_double(12), q.column_double(13)};
+}
+
+std::string select(const char* extra, const char* where) {
+    return std::string("SELECT ") + light_columns + extra + " FROM objects o JOIN rtree_objects_geom r ON r.id = o.fid " + where;
+}
+
+} // namespace
+
+CatalogReader::CatalogReader(const std::string& path)
+    : db_(path, SQLITE_OPEN_READONLY),
+      by_fid_(db_.handle(), select(", o.tags", "WHERE o.fid = ?"), db_.path()),
+      geom_(db_.handle(), "SELECT geom FROM objects WHERE fid = ?", db_.path()),
+      window_(db_.handle(), select(", o.tags", "WHERE r.minx <= ?3 AND r.maxx >= ?1 AND r.miny <= ?4 AND r.maxy >= ?2"), db_.path()) {}
+
+std::map<std::string, std::string> CatalogReader::meta() {
+    std::map<std::string, std::string> out;
+    auto q = db_.prepare("SELECT key, value FROM skyscript_meta");
+    while (q.step()) out[q.column_text(0)] = q.column_text(1);
+    return out;
+}
+
+std::int64_t CatalogReader::count() {
+    auto q = db_.prepare("SELECT count(*) FROM objects");
+    q.step();
+    return q.column_int(0);
+}
+
+void CatalogReader::for_each(const std::function<void(const CatalogObject&)>& fn) {
+    auto q = db_.prepare(select("", "ORDER BY o.fid"));
+    CatalogObject o;
+    while (q.step()) {
+        read_light(q, o);
+        fn(o);
+    }
+}
+
+CatalogObject CatalogReader::object(std::int64_t fid) {
+    by_fid_.bind(1, std::int64_t{fid});
+    if (!by_fid_.step()) {
+        by_fid_.reset();
+        throw std::runtime_error(db_.path() + ": no object with fid " + std::to_string(fid));
+    }
+    CatalogObject o;
+    read_light(by_fid_, o);
+    o.tags = by_fid_.column_text(14);
+    by_fid_.reset();
+    return o;
+}
+
+std::vector<osm::Point> CatalogReader::line_vertices(std::int64_t fid) {
+    geom_.bind(1, std::int64_t{fid});
+    std::vector<osm::Point> pts;
+    if (geom_.step()) {
+        const auto blob = geom_.column_blob(0);
+        // GeoPackage header: "GP", version, flags (bits 1-3: envelope kind), srs id, envelope; then ISO WKB.
+        if (blob.size() >= 8 && blob[0] == 'G' && blob[1] == 'P') {
+            static constexpr std::size_t envelope_bytes[] = {0, 32, 48, 48, 64};
+            const int envelope = (static_cast<unsigned char>(blob[3]) >> 1) & 7;
+            std::size_t at = 8 + (envelope < 5 ? envelope_bytes[envelope] : 0);
+            std::uint32_t type = 0, n = 0;
+            if (blob.size() >= at + 9 && blob[at] == 1) {
+                std::memcpy(&type, blob.data() + at + 1, 4);
+                std::memcpy(&n, blob.data() + at + 5, 4);
+                at += 9;
+                if (type == 2 && blob.size() >= at + std::size_t{n} * 16)
+                    for (std::uint32_t i = 0; i < n; ++i) {
+                        double xy[2];
+                        std::memcpy(xy, blob.data() + at + i * 16, 16);
+                        pts.push_back({xy[0], xy[1]});
+                    }
+            }
+        }
+    }
+    geom_.reset();
+    return pts;
+}
+
+void CatalogReader::intersecting(const osm::Box& box, const std::function<void(const CatalogObject&)>& fn) {
+    window_.bind(1, box.min_lon).bind(2, box.min_lat).bind(3, box.max_lon).bind(4, box.max_lat);
+    CatalogObject o;
+    while (window_.step()) {
+        read_light(window_, o);
+        o.tags = window_.column_text(14);
+        fn(o);
+    }
+    window_.reset();
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,72 @@
+#include "atomic_file.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace skyscript::pipeline {
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+    static std::atomic<unsigned> counter{0};
+    tmp_ = path_ + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(path_ + ": cannot write (" + std::strerror(errno) + ")");
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(tmp_.c_str());
+    }
+}
+
+void AtomicFileWriter::append(std::string_view bytes) {
+    buffer_.append(bytes);
+    if (buffer_.size() >= (1u << 20)) flush();
+}
+
+void AtomicFileWriter::flush() {
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        const auto n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error(path_ + ": cannot write (" + std::strerror(n < 0 ? errno : EIO) + ")");
+        done += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+}
+
+void AtomicFileWriter::commit() {
+    flush();
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp_.c_str());
+        throw std::runtime_error(path_ + ": cannot write (" + std::strerror(err) + ")");
+    }
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+    AtomicFileWriter w(path);
+    w.append(bytes);
+    w.commit();
+}
+
+std::size_t remove_partial_files(const std::string& dir) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        if (e.path().filename().string().find(".partial-") == std::string::npos) continue;
+        if (std::filesystem::remove(e.path(), ec)) ++n;
+    }
+    return n;
+}
+
+} // namespace skyscript::pipeline

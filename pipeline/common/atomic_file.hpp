@@ -1,0 +1,35 @@
+#pragma once
+// Nothing half-written is ever visible under its final name (SPEC section 3): a file is
+// written under `NAME.partial-PID-N` in the same folder, then renamed over NAME (atomic
+// on POSIX). A killed run leaves at most `.partial-` files, which remove_partial_files
+// clears before the next run writes there.
+
+#include <string>
+#include <string_view>
+
+namespace skyscript::pipeline {
+
+// Throws std::runtime_error naming `path` (disk full, permission, ...).
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// The same, streamed (a CSV of millions of rows): append, then commit(); destroyed
+// without commit(), the temporary file is removed and `path` is untouched.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(std::string path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+    void append(std::string_view bytes);
+    void commit();
+
+private:
+    void flush();
+    std::string path_, tmp_, buffer_;
+    int fd_ = -1;
+};
+
+// Removes `*.partial-*` files left in `dir` by a killed run; returns how many.
+std::size_t remove_partial_files(const std::string& dir);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,205 @@
+#include "build_options.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cctype>
+#include <cstdio>
+#include <sstream>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+using T = OptionDescriptor::Type;
+
+int stage_rank(const std::string& stage) {
+    static const std::vector<std::string> order{"extract", "plan", "fetch", "write"};
+    const auto it = std::find(order.begin(), order.end(), stage);
+    return it == order.end() ? -1 : static_cast<int>(it - order.begin());
+}
+
+std::string canonical_name(std::string name) {
+    std::replace(name.begin(), name.end(), '_', '-');
+    return name;
+}
+
+void check_value(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
+    auto bad = [&](const char* what) { throw UsageError(origin + ": --" + d.name + " expects " + what + ", got `" + value + "`"); };
+    if (d.type == T::integer) {
+        long long v = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) bad("a whole number");
+    } else if (d.type == T::number) {
+        double v = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) bad("a number");
+    } else if (d.type == T::flag && value != "true" && value != "false") {
+        bad("true or false");
+    }
+}
+
+} // namespace
+
+const std::vector<OptionDescriptor>& build_option_descriptors() {
+    static const std::vector<OptionDescriptor> d{
+        // run
+        {"output", T::text, "out", "", "output folder", 'o'},
+        {"config", T::text, "", "", "TOML file of options (keys = option names)"},
+        {"quiet", T::flag, "", "", "no progress and no summaries", 'q'},
+        // extract (input and input-bytes are set from the positional INPUT, not by flags)
+        {"input", T::text, "", "extract", ""},
+        {"input-bytes", T::text, "", "extract", ""},
+        {"tags", T::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
+        {"bbox", T::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
+        {"polygon", T::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
+        {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
+        // plan
+        {"sources", T::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
+        {"seed", T::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
+        {"limit", T::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)"},
+        {"all-below", T::integer, "200000", "plan", "inputs with at most N candidates take every candidate"},
+        {"cells", T::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells"},
+        {"rare-min", T::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N"},
+        {"max-per-tag", T::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)"},
+        {"source-policy", T::text, "finest", "plan", "finest | random | all eligible sources per object"},
+        {"point-tile-px", T::integer, "384", "plan", "tile side in pixels for points and lines"},
+        {"min-px", T::integer, "100", "plan", "areas: smallest tile side in pixels"},
+        {"max-px", T::integer, "1000", "plan", "areas: largest tile side in pixels"},
+        {"margin", T::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)"},
+        {"offset", T::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side"},
+        {"max-surrounding", T::integer, "5", "plan", "surrounding objects named in title_multi_objects"},
+        {"caption-style", T::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
+        // fetch
+        {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery"},
+        {"quality", T::integer, "90", "fetch", "JPEG quality 1-100"},
+        {"in-flight", T::integer, "32", "", "HTTP requests in flight"},
+        {"workers", T::integer, "0", "", "pixel threads (0: one per core)"},
+        {"batch", T::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory"},
+        {"timeout", T::number, "60", "", "seconds per HTTP transfer"},
+        {"attempts", T::integer, "5", "", "HTTP attempts per request before a job fails"},
+        {"retry-failed", T::flag, "", "", "retry the jobs that failed in an earlier run"},
+        // write
+        {"part-size", T::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder"},
+    };
+    return d;
+}
+
+const OptionDescriptor* find_option(const std::string& name) {
+    const auto n = canonical_name(name);
+    for (const auto& d : build_option_descriptors())
+        if (d.name == n) return &d;
+    return nullptr;
+}
+
+void BuildOptions::set(const std::string& name, const std::string& value, const std::string& origin) {
+    const auto* d = find_option(name);
+    if (!d) throw UsageError(origin + ": unknown option `" + name + "`");
+    check_value(*d, value, origin);
+    values_[d->name] = value;
+}
+
+void BuildOptions::merge_cli(const CliArgs& cli) {
+    for (const auto& d : build_option_descriptors()) {
+        if (d.type == T::flag) {
+            if (cli.flag(d.name)) values_[d.name] = "true";
+        } else if (auto v = cli.value(d.name)) {
+            set(d.name, *v, "command line");
+        }
+    }
+}
+
+void BuildOptions::merge_toml_file(const std::string& path) {
+    toml::table root;
+    try {
+        root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        throw UsageError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+    }
+    for (const auto& [key, node] : root) {
+        const std::string origin = path + ":" + std::to_string(node.source().begin.line);
+        const auto* d = find_option(std::string(key.str()));
+        if (!d || d->name == "config") throw UsageError(origin + ": unknown option `" + std::string(key.str()) + "`");
+        if (values_.count(d->name)) continue; // a flag given on the command line wins
+        std::string text;
+        if (auto s = node.value_exact<std::string>()) text = *s;
+        else if (auto i = node.value_exact<std::int64_t>()) text = std::to_string(*i);
+        else if (auto f = node.value_exact<double>()) {
+            std::ostringstream ss;
+            ss << *f;
+            text = ss.str();
+        } else if (auto b = node.value_exact<bool>()) text = *b ? "true" : "false";
+        else throw UsageError(origin + ": `" + std::string(key.str()) + "` must be a string, number or boolean");
+        set(d->name, text, origin);
+    }
+}
+
+void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored) {
+    for (const auto& [k, v] : stored)
+        if (!values_.count(k) && find_option(k)) values_[k] = v;
+}
+
+bool BuildOptions::has(const std::string& name) const { return values_.count(name) > 0; }
+
+std::string BuildOptions::text(const std::string& name) const {
+    if (auto it = values_.find(name); it != values_.end()) return it->second;
+    const auto* d = find_option(name);
+    return d ? d->default_value : std::string();
+}
+
+long long BuildOptions::integer(const std::string& name) const { return std::stoll(text(name)); }
+double BuildOptions::number(const std::string& name) const { return std::stod(text(name)); }
+bool BuildOptions::flag(const std::string& name) const { return text(name) == "true"; }
+
+std::map<std::string, std::string> BuildOptions::recorded() const {
+    std::map<std::string, std::string> out;
+    for (const auto& d : build_option_descriptors())
+        if (!d.stage.empty()) out[d.name] = text(d.name);
+    return out;
+}
+
+std::vector<OptionSpec> build_option_specs() {
+    std::vector<OptionSpec> specs;
+    for (const auto& d : build_option_descriptors())
+        if (!d.help.empty()) specs.push_back({d.name, d.type != T::flag, d.short_name});
+    specs.push_back({"help", false, 'h'});
+    return specs;
+}
+
+std::string build_options_help() {
+    std::string out, section;
+    for (const auto& d : build_option_descriptors()) {
+        if (d.help.empty()) continue;
+        // Run-only options are listed with the stage they steer (the one before them).
+        const std::string s = !d.stage.empty() ? d.stage : section.empty() ? "run" : section;
+        if (s != section) {
+            out += "\n" + std::string(1, static_cast<char>(std::toupper(s[0]))) + s.substr(1) + " options:\n";
+            section = s;
+        }
+        std::string flag = d.short_name ? std::string("-") + d.short_name + ", --" + d.name : "    --" + d.name;
+        if (d.type != T::flag) flag += d.type == T::text ? " S" : " N";
+        const std::string dflt = d.default_value.empty() || d.type == T::flag ? "" : " (default " + d.default_value + ")";
+        char line[320];
+        std::snprintf(line, sizeof line, "  %-24s %s%s\n", flag.c_str(), d.help.c_str(), dflt.c_str());
+        out += line;
+    }
+    return out;
+}
+
+std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,
+                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage) {
+    const int limit = stage_rank(up_to_stage);
+    for (const auto& d : build_option_descriptors()) {
+        if (d.stage.empty() || stage_rank(d.stage) > limit) continue;
+        const auto s = stored.find(d.name);
+        const auto a = asked.find(d.name);
+        if (s == stored.end() || a == asked.end()) continue;
+        if (s->second != a->second)
+            return "--" + d.name + " " + (a->second.empty() ? "\"\"" : a->second) + " (OUT was built with " +
+                   (s->second.empty() ? std::string("none") : s->second) + ")";
+    }
+    return std::nullopt;
+}
+
+} // namespace skyscript::pipeline

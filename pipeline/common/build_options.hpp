@@ -1,0 +1,64 @@
+#pragma once
+// The options of a dataset build, from three places in order of precedence:
+// command-line flags > `--config FILE.toml` > what OUT/state.sqlite recorded (for a later
+// stage or a rerun) > built-in defaults. Every option has one descriptor: its name (the
+// long flag, also the TOML key, `-` or `_`), its type, its default, and the stage whose
+// finished work it changes ("" for options that only steer a run: --quiet, --in-flight).
+// The values actually used are stored in the state DB, so `fetch OUT` uses what `plan`
+// used and a rerun that would change finished work is refused with one line.
+
+#include "cli_args.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct OptionDescriptor {
+    std::string name;
+    enum class Type { text, integer, number, flag } type = Type::text;
+    std::string default_value;   // "" = unset
+    std::string stage;           // extract | plan | fetch | write | "" (run only)
+    std::string help;            // one line for --help
+    char short_name = 0;
+};
+
+// Every option of the bare command and the stage subcommands.
+const std::vector<OptionDescriptor>& build_option_descriptors();
+const OptionDescriptor* find_option(const std::string& name);
+
+class BuildOptions {
+public:
+    // Values given by flags (cli), from a TOML file (`--config`), from the state DB (stored).
+    void set(const std::string& name, const std::string& value, const std::string& origin);
+    void merge_cli(const CliArgs& cli);
+    void merge_toml_file(const std::string& path);
+    // Stored values fill only what flags and the config did not set.
+    void merge_stored(const std::map<std::string, std::string>& stored);
+
+    bool has(const std::string& name) const;
+    std::string text(const std::string& name) const;        // value or default
+    long long integer(const std::string& name) const;
+    double number(const std::string& name) const;
+    bool flag(const std::string& name) const;
+
+    // Values that change finished work (every option with a stage), for storing and comparing.
+    std::map<std::string, std::string> recorded() const;
+
+private:
+    std::map<std::string, std::string> values_;
+};
+
+// CLI specs for CliArgs from the descriptors (+ the positional input, -h).
+std::vector<OptionSpec> build_option_specs();
+// The options part of --help, one line each, grouped by stage.
+std::string build_options_help();
+
+// The first recorded option of `stage` (or of an earlier stage) that differs between what
+// OUT used and what this run asks, as "--seed 2 (OUT was built with 1)"; nullopt if none.
+std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,
+                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,22 @@
+#pragma once
+// The imagery sources of a build (`--sources FILE`, or the built-in list), made ready for
+// planning and fetching: a gdal raster's own GSD and footprint where the config gives
+// none, and the acquisition year every file name needs (Earth Engine tells it per image;
+// gdal and xyz sources must say `year`).
+
+#include "source_config.hpp"
+
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct BuildSource {
+    imagery::SourceConfig config;
+    double gsd = 0; // metres per pixel of the tiles we cut
+};
+
+// `option`: "" for the built-in sources, else a TOML file. Throws naming the file and source.
+std::vector<BuildSource> load_build_sources(const std::string& option);
+
+} // namespace skyscript::pipeline

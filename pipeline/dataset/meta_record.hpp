@@ -1,0 +1,23 @@
+#pragma once
+// A job's metadata record (SPEC section 3), one source for both files that carry it:
+// the pickle (SkyScript's four keys `box`, `time`, `center_tags`, `surrounding_tags`
+// with their types, then our extra keys) and the meta.jsonl line (the same, plus the
+// file path and both captions).
+//
+// `time` is (year, month, day, hour, minute) of the acquisition when the source tells it
+// (Earth Engine); gdal and xyz sources know only the configured year, so `time` is
+// (year, 1, 1, 0, 0) and the extra key `time_known` says "year" ("minute" otherwise).
+
+#include "job.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+nlohmann::ordered_json meta_record(const Job& job);
+std::string meta_pickle(const Job& job);
+std::string meta_json_line(const Job& job); // meta_record + filepath + captions, one line
+
+} // namespace skyscript::pipeline

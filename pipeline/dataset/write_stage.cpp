@@ -1,0 +1,126 @@
+#include "write_stage.hpp"
+
+#include "atomic_file.hpp"
+#include "dataset_layout.hpp"
+#include "meta_record.hpp"
+#include "progress.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <unordered_set>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+void append_csv_field(std::string& out, const std::string& field) {
+    if (field.find_first_of(",\"\r\n") == std::string::npos) {
+        out += field;
+        return;
+    }
+    out.push_back('"');
+    for (char c : field) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+
+namespace {
+
+constexpr std::size_t batch_size = 2000;
+
+// Removes files in images*/ and meta*/ that no written job names, and scratch files.
+std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set<std::string>& expected) {
+    std::int64_t n = 0;
+    std::error_code ec;
+    for (const auto& dir : fs::directory_iterator(out_dir, ec)) {
+        const auto name = dir.path().filename().string();
+        if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
+        for (const auto& f : fs::directory_iterator(dir.path(), ec)) {
+            const auto rel = name + "/" + f.path().filename().string();
+            if (expected.count(rel)) continue;
+            if (fs::remove(f.path(), ec)) ++n;
+        }
+    }
+    return n;
+}
+
+} // namespace
+
+WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+    const auto start = std::chrono::steady_clock::now();
+    WriteSummary summary;
+    const auto total = static_cast<std::uint64_t>(state.count_by_status()["fetched"]);
+    Progress progress{"write", quiet};
+    std::set<int> parts_ready;
+    for (;;) {
+        const auto batch = state.jobs(JobStatus::fetched, "", -1, batch_size);
+        if (batch.empty()) break;
+        std::vector<std::int64_t> ids;
+        for (const auto& job : batch) {
+            if (parts_ready.insert(job.part).second) {
+                const auto dir = fs::path(out_dir) / meta_dir(job.part);
+                fs::create_directories(dir);
+                remove_partial_files(dir.string());
+            }
+            write_file_atomically((fs::path(out_dir) / meta_relative_path(job.part, job.stem)).string(), meta_pickle(job));
+            ids.push_back(job.job_id);
+        }
+        state.record_written(ids);
+        summary.written_now += static_cast<std::int64_t>(ids.size());
+        progress.update(static_cast<std::uint64_t>(summary.written_now), total, static_cast<std::uint64_t>(summary.written_now), "meta files");
+    }
+    progress.finish();
+
+    // The CSV and the JSON Lines mirror, from the state DB.
+    AtomicFileWriter csv_file((fs::path(out_dir) / "SkyScript_train_unfiltered.csv").string());
+    AtomicFileWriter jsonl_file((fs::path(out_dir) / "meta.jsonl").string());
+    const bool natural = options.text("caption-style") == "natural";
+    std::string csv = natural ? "filepath,title,title_multi_objects,title_natural,title_multi_objects_natural"
+                              : "filepath,title,title_multi_objects";
+    std::unordered_set<std::string> expected;
+    state.for_each_written([&](const Job& job) {
+        if (summary.rows == 0) {
+            csv_file.append(csv + "\n");
+            csv.clear();
+        }
+        const auto image = image_relative_path(job.part, job.stem);
+        append_csv_field(csv, image);
+        csv += ',';
+        append_csv_field(csv, job.title);
+        csv += ',';
+        append_csv_field(csv, job.title_multi_objects);
+        if (natural) {
+            csv += ',';
+            append_csv_field(csv, job.title_natural);
+            csv += ',';
+            append_csv_field(csv, job.title_multi_objects_natural);
+        }
+        csv += '\n';
+        csv_file.append(csv);
+        csv.clear();
+        jsonl_file.append(meta_json_line(job));
+        expected.insert(image);
+        expected.insert(meta_relative_path(job.part, job.stem));
+        ++summary.rows;
+    });
+    if (summary.rows == 0) csv_file.append(csv + "\n");
+    // Images of jobs fetched but not yet written stay (a later write names them).
+    for (const auto& job : state.jobs(JobStatus::fetched, "", -1, SIZE_MAX)) expected.insert(image_relative_path(job.part, job.stem));
+    summary.orphans_removed = remove_orphans(out_dir, expected);
+    csv_file.commit();
+    jsonl_file.commit();
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return summary;
+}
+
+void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
+    std::printf("write: %lld meta files written now; %lld rows in %s/SkyScript_train_unfiltered.csv and meta.jsonl (%.2f s)\n",
+                static_cast<long long>(s.written_now), static_cast<long long>(s.rows), out_dir.c_str(), s.seconds);
+    if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,142 @@
+#include "fetch_stage.hpp"
+
+#include "atomic_file.hpp"
+#include "build_sources.hpp"
+#include "dataset_layout.hpp"
+#include "image_source.hpp"
+#include "jpeg.hpp"
+#include "progress.hpp"
+#include "system_info.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+int year_of(long long time_ms) {
+    const std::time_t t = static_cast<std::time_t>(time_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return tm.tm_year + 1900;
+}
+
+std::string percent(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", v * 100);
+    return buf;
+}
+
+} // namespace
+
+FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+    const auto start = std::chrono::steady_clock::now();
+    FetchSummary summary;
+    if (options.flag("retry-failed")) summary.retried = state.retry_failed();
+    const double min_valid = options.number("min-valid");
+    const int quality = static_cast<int>(options.integer("quality"));
+    if (quality < 1 || quality > 100) throw UsageError("--quality: expected 1..100");
+    if (min_valid < 0 || min_valid > 1) throw UsageError("--min-valid: expected a share of the tile's pixels, 0..1");
+
+    const auto sources = load_build_sources(options.text("sources"));
+    imagery::ImageSourceOptions source_options;
+    source_options.http.max_in_flight = static_cast<int>(options.integer("in-flight"));
+    source_options.http.timeout_s = options.number("timeout");
+    source_options.http.max_attempts = static_cast<int>(options.integer("attempts"));
+    source_options.workers = static_cast<int>(options.integer("workers"));
+    const auto batch_option = options.integer("batch");
+    const std::size_t batch_size =
+        batch_option > 0 ? static_cast<std::size_t>(batch_option) : static_cast<std::size_t>(std::max(256, source_options.http.max_in_flight * 16));
+
+    const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
+    Progress progress{"fetch", quiet};
+    std::uint64_t done = 0;
+    std::set<int> parts_ready;
+    for (const auto& alias : state.job_sources(JobStatus::planned)) {
+        const auto it = std::find_if(sources.begin(), sources.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
+        if (it == sources.end())
+            throw std::runtime_error(state.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
+        const auto source = imagery::open_image_source(it->config, source_options);
+        std::int64_t after = -1;
+        for (;;) {
+            const auto batch = state.jobs(JobStatus::planned, alias, after, batch_size);
+            if (batch.empty()) break;
+            after = batch.back().job_id;
+            std::vector<imagery::TileJob> tiles;
+            std::map<std::int64_t, const Job*> by_id;
+            for (const auto& job : batch) {
+                tiles.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
+                by_id[job.job_id] = &job;
+                if (parts_ready.insert(job.part).second) {
+                    const auto dir = std::filesystem::path(out_dir) / images_dir(job.part);
+                    std::filesystem::create_directories(dir);
+                    remove_partial_files(dir.string()); // left by a killed run
+                }
+            }
+            std::mutex mutex;
+            std::vector<StateDb::FetchResult> results;
+            std::exception_ptr write_error;
+            source->fetch(tiles, [&](imagery::FetchedTile&& t) {
+                const Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
+                StateDb::FetchResult r;
+                r.job_id = job.job_id;
+                if (!t.ok) {
+                    r.reason = t.error;
+                } else if ((r.valid_fraction = t.image.valid_fraction()) < min_valid) {
+                    r.reason = "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(min_valid) + ")";
+                } else {
+                    r.time_ms = t.time_ms;
+                    r.year = t.time_ms > 0 ? year_of(t.time_ms) : it->config.year.value_or(0);
+                    r.stem = make_stem(job.id_part, alias, r.year);
+                    try {
+                        const auto jpeg = imagery::encode_jpeg(t.image, quality);
+                        write_file_atomically((std::filesystem::path(out_dir) / image_relative_path(job.part, r.stem)).string(), jpeg);
+                        r.ok = true;
+                    } catch (const std::exception&) {
+                        std::lock_guard lock(mutex);
+                        if (!write_error) write_error = std::current_exception();
+                        return;
+                    }
+                }
+                std::lock_guard lock(mutex);
+                summary.cpu_seconds += t.cpu_seconds;
+                results.push_back(std::move(r));
+            });
+            state.record_fetched(results); // what was written is recorded even if a write failed
+            if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
+            for (const auto& r : results) {
+                if (r.ok) ++summary.fetched;
+                else ++summary.failed, ++summary.failures[r.reason];
+            }
+            done += batch.size();
+            progress.update(done, total, static_cast<std::uint64_t>(summary.fetched), "images");
+        }
+        summary.requests += source->requests();
+    }
+    progress.finish();
+    summary.remaining = state.count_by_status()["planned"];
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return summary;
+}
+
+void print_fetch_summary(const FetchSummary& s) {
+    std::printf("fetch: %lld images, %lld failed in %.2f s (%.1f images/s, %.1f ms CPU each), %llu HTTP requests, peak RSS %s\n",
+                static_cast<long long>(s.fetched), static_cast<long long>(s.failed), s.seconds,
+                s.seconds > 0 ? double(s.fetched) / s.seconds : 0.0, s.fetched ? 1000 * s.cpu_seconds / double(s.fetched) : 0.0,
+                static_cast<unsigned long long>(s.requests), human_bytes(peak_rss_bytes()).c_str());
+    if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
+    // The most common reasons first, as people read them.
+    std::vector<std::pair<std::int64_t, std::string>> reasons;
+    for (const auto& [r, n] : s.failures) reasons.emplace_back(n, r);
+    std::sort(reasons.rbegin(), reasons.rend());
+    for (std::size_t i = 0; i < reasons.size() && i < 10; ++i)
+        std::printf("  failed, %s: %lld\n", reasons[i].second.c_str(), static_cast<long long>(reasons[i].first));
+    if (reasons.size() > 10) std::printf("  ... and %zu other reasons (see report.json)\n", reasons.size() - 10);
+}
+
+} // namespace skyscript::pipeline

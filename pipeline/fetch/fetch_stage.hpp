@@ -1,0 +1,28 @@
+#pragma once
+// The fetch stage: every planned job's image, from its source through the common
+// interface (imagery/image_source.hpp), in batches so memory and scheduling stay flat
+// however many jobs wait. A tile with less valid imagery than --min-valid fails with that
+// reason; a good one is encoded as JPEG and written atomically to OUT/imagesK/STEM.jpg,
+// then the batch's results go into the state DB in one transaction. A run killed at any
+// moment loses at most the batch in flight: those jobs are still `planned`, and their
+// files, if any were renamed, are rewritten with the same bytes.
+
+#include "build_options.hpp"
+#include "state_db.hpp"
+
+#include <map>
+#include <string>
+
+namespace skyscript::pipeline {
+
+struct FetchSummary {
+    std::int64_t fetched = 0, failed = 0, retried = 0, remaining = 0;
+    std::map<std::string, std::int64_t> failures; // reason -> jobs
+    std::uint64_t requests = 0;
+    double seconds = 0, cpu_seconds = 0;
+};
+
+FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
+void print_fetch_summary(const FetchSummary& s);
+
+} // namespace skyscript::pipeline

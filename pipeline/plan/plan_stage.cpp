@@ -1,0 +1,172 @@
+#include "plan_stage.hpp"
+
+#include "build_sources.hpp"
+#include "captioner.hpp"
+#include "catalog_reader.hpp"
+#include "natural_captioner.hpp"
+#include "progress.hpp"
+#include "sampler.hpp"
+#include "seeded_hash.hpp"
+#include "source_choice.hpp"
+#include "surroundings.hpp"
+#include "system_info.hpp"
+#include "tag_list_file.hpp"
+#include "tag_matcher.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+nlohmann::ordered_json tags_object(const TagPairs& tags) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : tags) j[k] = v;
+    return j;
+}
+
+std::vector<captions::Tag> tag_views(const TagPairs& tags) {
+    std::vector<captions::Tag> v;
+    v.reserve(tags.size());
+    for (const auto& [k, val] : tags) v.push_back({k, val});
+    return v;
+}
+
+} // namespace
+
+PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+    const auto start = std::chrono::steady_clock::now();
+    CatalogReader catalog((std::filesystem::path(out_dir) / "catalog.gpkg").string());
+    const tags::TagMatcher matcher{load_tag_option(options.text("tags"))};
+    const auto sources = load_build_sources(options.text("sources"));
+    const auto policy = parse_source_policy(options.text("source-policy"));
+
+    PlacementOptions placement;
+    placement.seed = static_cast<std::uint64_t>(options.integer("seed"));
+    placement.point_tile_px = static_cast<int>(options.integer("point-tile-px"));
+    placement.min_px = static_cast<int>(options.integer("min-px"));
+    placement.max_px = static_cast<int>(options.integer("max-px"));
+    placement.margin = options.number("margin");
+    placement.offset = options.number("offset");
+    if (placement.point_tile_px < 1 || placement.min_px < 1 || placement.max_px < placement.min_px)
+        throw UsageError("--point-tile-px, --min-px and --max-px must be positive, with --min-px <= --max-px");
+    if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
+    if (placement.margin < 0) throw UsageError("--margin must be >= 0");
+    const auto part_size = options.integer("part-size");
+    if (part_size < 1) throw UsageError("--part-size must be >= 1");
+
+    PlanSummary summary;
+    // Candidates: every catalog object (extract keeps only those with a visible feature tag).
+    std::vector<Candidate> candidates;
+    std::unordered_map<std::string, std::uint32_t> tag_ids;
+    catalog.for_each([&](const CatalogObject& o) {
+        const auto [it, added] = tag_ids.try_emplace(o.focus_tag, static_cast<std::uint32_t>(tag_ids.size()));
+        candidates.push_back({o.fid, object_key(o.osm_type, o.osm_id), it->second, cell_of(o.rep_lon, o.rep_lat)});
+    });
+    summary.candidates = static_cast<std::int64_t>(candidates.size());
+    SamplingOptions sampling;
+    sampling.seed = placement.seed;
+    sampling.all_below = options.integer("all-below");
+    sampling.cells = options.integer("cells");
+    sampling.rare_min = options.integer("rare-min");
+    sampling.max_per_tag = options.integer("max-per-tag");
+    sampling.limit = options.integer("limit");
+    auto sample = sample_candidates(std::move(candidates), tag_ids.size(), sampling);
+    summary.sampled = static_cast<std::int64_t>(sample.chosen.size());
+    summary.sampled_cells = sample.sampled_cells;
+    summary.cells_total = sample.cells_total;
+    summary.cells_chosen = sample.cells_chosen;
+    summary.rare_added = sample.rare_added;
+    summary.over_tag_cap = sample.over_tag_cap;
+    summary.over_limit = sample.over_limit;
+
+    // Stem rule: a way and a relation may share an id, and both can be areas ('a'). The
+    // relation's stem then reads a{id}r (only on such a clash among the sampled objects).
+    std::unordered_set<std::uint64_t> way_ids;
+    for (const auto& c : sample.chosen)
+        if ((c.key >> 56) == static_cast<unsigned char>('w')) way_ids.insert(c.key & ((1ULL << 56) - 1));
+
+    captions::CaptionOptions caption_options;
+    caption_options.max_surrounding = static_cast<std::size_t>(options.integer("max-surrounding"));
+    const captions::Captioner captioner{captions::CaptionTables::builtin(), caption_options};
+    const auto style = options.text("caption-style");
+    if (style != "rule" && style != "natural") throw UsageError("--caption-style: expected rule or natural, got `" + style + "`");
+    const auto names = captions::NameTable::parse(tags::builtin_tag_names());
+    const captions::NaturalCaptioner natural{names, captions::CaptionTables::builtin(), caption_options};
+
+    Progress progress{"plan", quiet};
+    state.begin_plan();
+    std::int64_t job_id = 0, done = 0;
+    for (const auto& c : sample.chosen) {
+        progress.update(static_cast<std::uint64_t>(done), sample.chosen.size(), static_cast<std::uint64_t>(done), "objects");
+        ++done;
+        const auto object = catalog.object(c.fid);
+        const auto focus = measure_focus(object, object.kind == 'w' ? catalog.line_vertices(c.fid) : std::vector<osm::Point>{},
+                                         placement.seed);
+        const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
+        if (choice.chosen.empty()) {
+            ++summary.skipped[choice.skip_reason];
+            continue;
+        }
+        std::string id_part = std::string(1, object.kind) + std::to_string(object.osm_id);
+        if (object.osm_type == 'r' && object.kind == 'a' && way_ids.count(static_cast<std::uint64_t>(object.osm_id))) id_part += "r";
+        for (const auto& [source, grid] : choice.chosen) {
+            Job job;
+            job.job_id = job_id;
+            job.part = static_cast<int>(1 + job_id / part_size);
+            ++job_id;
+            job.fid = object.fid;
+            job.osm_type = object.osm_type;
+            job.osm_id = object.osm_id;
+            job.kind = object.kind;
+            job.focus_tag = object.focus_tag;
+            job.source = source->config.alias;
+            job.id_part = id_part;
+            job.grid = grid;
+            const auto center = tags_visible_at(object.tags, matcher, grid.gsd);
+            const auto around = find_surroundings(catalog, matcher, grid, object.fid);
+            nlohmann::ordered_json around_json = nlohmann::ordered_json::array();
+            for (const auto& t : around.objects) around_json.push_back(tags_object(t));
+            job.center_tags = tags_object(center).dump();
+            job.surrounding_tags = around_json.dump();
+            const auto focus_views = tag_views(center);
+            std::vector<std::vector<captions::Tag>> around_views;
+            for (const auto& t : around.objects) around_views.push_back(tag_views(t));
+            const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
+            job.title = captioner.title(focus_views);
+            job.title_multi_objects = captioner.title_multi_objects(focus_views, around_sets);
+            if (style == "natural") {
+                job.title_natural = natural.title(focus_views);
+                job.title_multi_objects_natural = natural.title_multi_objects(focus_views, around_sets);
+            }
+            state.add_job(job);
+        }
+    }
+    state.end_plan(summary.skipped);
+    progress.finish();
+    summary.jobs = job_id;
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return summary;
+}
+
+void print_plan_summary(const PlanSummary& s) {
+    std::printf("plan: %lld jobs from %lld sampled of %lld candidates in %.2f s (%.0f objects/s), peak RSS %s\n",
+                static_cast<long long>(s.jobs), static_cast<long long>(s.sampled), static_cast<long long>(s.candidates), s.seconds,
+                s.seconds > 0 ? double(s.sampled) / s.seconds : 0.0, human_bytes(peak_rss_bytes()).c_str());
+    if (s.sampled_cells)
+        std::printf("  sampling: %lld of %lld non-empty cells, %lld objects of rare tags added\n",
+                    static_cast<long long>(s.cells_chosen), static_cast<long long>(s.cells_total), static_cast<long long>(s.rare_added));
+    else
+        std::printf("  sampling: every candidate (at most --all-below)\n");
+    if (s.over_tag_cap) std::printf("  over --max-per-tag: %lld\n", static_cast<long long>(s.over_tag_cap));
+    if (s.over_limit) std::printf("  over --limit: %lld\n", static_cast<long long>(s.over_limit));
+    for (const auto& [reason, n] : s.skipped) std::printf("  skipped, %s: %lld\n", reason.c_str(), static_cast<long long>(n));
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,25 @@
+#pragma once
+// The plan stage: catalog.gpkg -> the jobs in OUT/state.sqlite. Samples focus objects,
+// chooses each one's source and tile, finds its surroundings and writes both captions;
+// counts every object that gets no job by its reason.
+
+#include "build_options.hpp"
+#include "state_db.hpp"
+
+#include <map>
+#include <string>
+
+namespace skyscript::pipeline {
+
+struct PlanSummary {
+    std::int64_t candidates = 0, sampled = 0, jobs = 0;
+    std::int64_t cells_total = 0, cells_chosen = 0, rare_added = 0, over_tag_cap = 0, over_limit = 0;
+    bool sampled_cells = false;
+    std::map<std::string, std::int64_t> skipped;
+    double seconds = 0;
+};
+
+PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
+void print_plan_summary(const PlanSummary& s);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,42 @@
+#pragma once
+// Which catalog objects become focus objects (SPEC section 5). Small inputs (at most
+// `all_below` candidates): every candidate. Larger ones, the paper's scheme: `cells`
+// non-empty 0.01 x 0.01 degree cells drawn at random, every candidate in them; then for
+// each focus tag with fewer than `rare_min` objects in that sample, more objects of the
+// tag from anywhere, up to `rare_min`; then at most `max_per_tag` per focus tag; then
+// `limit` objects at most. Every draw is a seeded hash (seeded_hash.hpp), so the result
+// depends only on the candidates and the seed.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct SamplingOptions {
+    std::uint64_t seed = 1;
+    std::int64_t all_below = 200000;
+    std::int64_t cells = 400000;
+    std::int64_t rare_min = 50;
+    std::int64_t max_per_tag = 50000; // 0: no cap
+    std::int64_t limit = 0;           // 0: no limit
+};
+
+struct Candidate {
+    std::int64_t fid = 0;
+    std::uint64_t key = 0;   // object_key(osm_type, osm_id)
+    std::uint32_t tag = 0;   // index of the focus tag
+    std::int64_t cell = 0;   // 0.01 degree cell of the representative point
+};
+
+std::int64_t cell_of(double lon, double lat) noexcept;
+
+struct SampleResult {
+    std::vector<Candidate> chosen; // in a deterministic order: by cell, then by hash
+    bool sampled_cells = false;    // false: the input was small, every candidate taken
+    std::int64_t cells_total = 0, cells_chosen = 0, rare_added = 0, over_tag_cap = 0, over_limit = 0;
+};
+
+SampleResult sample_candidates(std::vector<Candidate> candidates, std::size_t tag_count, const SamplingOptions& options);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,60 @@
+#include "tile_placement.hpp"
+
+#include "seeded_hash.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace skyscript::pipeline {
+
+FocusGeometry measure_focus(const CatalogObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
+    FocusGeometry g;
+    g.kind = o.kind;
+    g.key = object_key(o.osm_type, o.osm_id);
+    g.lon = o.rep_lon;
+    g.lat = o.rep_lat;
+    if (o.kind == 'w' && !line_vertices.empty()) {
+        const auto i = seeded_hash(seed, label_hash("vertex"), g.key) % line_vertices.size();
+        g.lon = line_vertices[i].lon;
+        g.lat = line_vertices[i].lat;
+    } else if (o.kind == 'a') {
+        // The bbox in metres, in the UTM zone of its centre: its four corners projected.
+        const int epsg = imagery::utm_epsg_for((o.bbox.min_lon + o.bbox.max_lon) / 2, (o.bbox.min_lat + o.bbox.max_lat) / 2);
+        double xs[4], ys[4];
+        const double lons[4] = {o.bbox.min_lon, o.bbox.max_lon, o.bbox.max_lon, o.bbox.min_lon};
+        const double lats[4] = {o.bbox.min_lat, o.bbox.min_lat, o.bbox.max_lat, o.bbox.max_lat};
+        for (int i = 0; i < 4; ++i) imagery::lonlat_to_grid(epsg, lons[i], lats[i], xs[i], ys[i]);
+        const double x0 = *std::min_element(xs, xs + 4), x1 = *std::max_element(xs, xs + 4);
+        const double y0 = *std::min_element(ys, ys + 4), y1 = *std::max_element(ys, ys + 4);
+        g.extent_x_m = x1 - x0;
+        g.extent_y_m = y1 - y0;
+        imagery::grid_to_lonlat(epsg, (x0 + x1) / 2, (y0 + y1) / 2, g.lon, g.lat);
+    }
+    return g;
+}
+
+long tile_side_px(const FocusGeometry& g, double gsd, const PlacementOptions& o) {
+    if (g.kind != 'a') return o.point_tile_px;
+    return std::lround(std::max(g.extent_x_m, g.extent_y_m) * (1 + o.margin) / gsd);
+}
+
+imagery::TileGrid place_tile(const FocusGeometry& g, double gsd, long side_px, const PlacementOptions& o) {
+    const double side = static_cast<double>(side_px) * gsd;
+    // Seeded by the object alone: an unchanged object asks for the same tile in a rebuild.
+    const double ux = 2 * unit_interval(seeded_hash(o.seed, label_hash("offset-x"), g.key)) - 1;
+    const double uy = 2 * unit_interval(seeded_hash(o.seed, label_hash("offset-y"), g.key)) - 1;
+    double limit_x = o.offset * side, limit_y = o.offset * side;
+    if (g.kind == 'a') { // the whole bbox stays inside
+        limit_x = std::min(limit_x, std::max(0.0, (side - g.extent_x_m) / 2));
+        limit_y = std::min(limit_y, std::max(0.0, (side - g.extent_y_m) / 2));
+    } else { // the point (or vertex) stays inside, a pixel from the edge
+        limit_x = limit_y = std::min(limit_x, std::max(0.0, side / 2 - gsd));
+    }
+    const int epsg = imagery::utm_epsg_for(g.lon, g.lat);
+    double x = 0, y = 0, lon = 0, lat = 0;
+    imagery::lonlat_to_grid(epsg, g.lon, g.lat, x, y);
+    imagery::grid_to_lonlat(epsg, x + ux * limit_x, y + uy * limit_y, lon, lat);
+    return imagery::make_tile_grid(lon, lat, side, gsd);
+}
+
+} // namespace skyscript::pipeline

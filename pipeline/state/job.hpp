@@ -1,0 +1,39 @@
+#pragma once
+// One job of a build: a focus object, the source and pixel grid of its image, the tags
+// and captions its meta and CSV row will carry, and where it stands.
+
+#include "tile_grid.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace skyscript::pipeline {
+
+enum class JobStatus { planned, fetched, written, failed };
+std::string_view status_name(JobStatus s) noexcept;
+
+struct Job {
+    std::int64_t job_id = 0;      // plan order (0-based); decides the part folder
+    std::int64_t fid = 0;         // the focus object's row in catalog.gpkg
+    char osm_type = 'n';          // n, w, r
+    std::int64_t osm_id = 0;
+    char kind = 'n';              // n point, w line, a area
+    std::string focus_tag;        // key=value
+    std::string source;           // alias
+    std::string id_part;          // stem before _SRC: n123, w123, a123 (a123r: see stem rule)
+    int part = 1;                 // imagesK/ metaK/
+    imagery::TileGrid grid;
+    std::string center_tags;      // JSON object
+    std::string surrounding_tags; // JSON array of objects, most prominent first
+    std::string title, title_multi_objects, title_natural, title_multi_objects_natural;
+    // Set by fetch and write.
+    JobStatus status = JobStatus::planned;
+    std::string reason;           // why it failed
+    int attempts = 0;
+    std::string stem;             // {id_part}_{SRC}_{yy}, once the acquisition year is known
+    long long time_ms = 0;        // acquisition time (ms since 1970), 0 = only the year is known
+    int year = 0;
+    double valid_fraction = 0;
+};
+
+} // namespace skyscript::pipeline

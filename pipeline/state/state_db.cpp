@@ -1,0 +1,277 @@
+#include "state_db.hpp"
+
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+std::string_view status_name(JobStatus s) noexcept {
+    switch (s) {
+        case JobStatus::planned: return "planned";
+        case JobStatus::fetched: return "fetched";
+        case JobStatus::written: return "written";
+        case JobStatus::failed: return "failed";
+    }
+    return "?";
+}
+
+namespace {
+
+constexpr const char* schema_sql = R"SQL(
+CREATE TABLE IF NOT EXISTS options (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stages (stage TEXT PRIMARY KEY NOT NULL, finished_at TEXT NOT NULL, seconds REAL, summary TEXT);
+CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id INTEGER PRIMARY KEY, fid INTEGER NOT NULL, osm_type TEXT NOT NULL, osm_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  focus_tag TEXT NOT NULL, source TEXT NOT NULL, id_part TEXT NOT NULL, part INTEGER NOT NULL,
+  epsg INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, gsd REAL NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL,
+  west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL,
+  center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL,
+  title TEXT NOT NULL, title_multi_objects TEXT NOT NULL, title_natural TEXT, title_multi_objects_natural TEXT,
+  status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
+)SQL";
+
+constexpr const char* job_columns =
+    "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, west, south, east, "
+    "north, center_tags, surrounding_tags, title, title_multi_objects, title_natural, title_multi_objects_natural, status, reason, "
+    "attempts, stem, time_ms, year, valid_fraction";
+
+JobStatus parse_status(const std::string& s) {
+    if (s == "fetched") return JobStatus::fetched;
+    if (s == "written") return JobStatus::written;
+    if (s == "failed") return JobStatus::failed;
+    return JobStatus::planned;
+}
+
+Job read_job(const SqliteStatement& q) {
+    Job j;
+    int c = 0;
+    j.job_id = q.column_int(c++);
+    j.fid = q.column_int(c++);
+    j.osm_type = q.column_text(c++)[0];
+    j.osm_id = q.column_int(c++);
+    j.kind = q.column_text(c++)[0];
+    j.focus_tag = q.column_text(c++);
+    j.source = q.column_text(c++);
+    j.id_part = q.column_text(c++);
+    j.part = static_cast<int>(q.column_int(c++));
+    auto& g = j.grid;
+    g.epsg = static_cast<int>(q.column_int(c++));
+    g.width = static_cast<int>(q.column_int(c++));
+    g.height = static_cast<int>(q.column_int(c++));
+    g.gsd = q.column_double(c++);
+    g.geotransform[0] = q.column_double(c++);
+    g.geotransform[1] = g.gsd;
+    g.geotransform[3] = q.column_double(c++);
+    g.geotransform[5] = -g.gsd;
+    g.center_x = g.geotransform[0] + g.width * g.gsd / 2;
+    g.center_y = g.geotransform[3] - g.height * g.gsd / 2;
+    g.box.west = q.column_double(c++);
+    g.box.south = q.column_double(c++);
+    g.box.east = q.column_double(c++);
+    g.box.north = q.column_double(c++);
+    j.center_tags = q.column_text(c++);
+    j.surrounding_tags = q.column_text(c++);
+    j.title = q.column_text(c++);
+    j.title_multi_objects = q.column_text(c++);
+    j.title_natural = q.column_text(c++);
+    j.title_multi_objects_natural = q.column_text(c++);
+    j.status = parse_status(q.column_text(c++));
+    j.reason = q.column_text(c++);
+    j.attempts = static_cast<int>(q.column_int(c++));
+    j.stem = q.column_text(c++);
+    j.time_ms = q.column_int(c++);
+    j.year = static_cast<int>(q.column_int(c++));
+    j.valid_fraction = q.column_double(c++);
+    return j;
+}
+
+} // namespace
+
+StateDb::StateDb(const std::string& path, bool create)
+    : db_(path, create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) {
+    sqlite3_busy_timeout(db_.handle(), 10000);
+    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    db_.exec(schema_sql);
+}
+
+std::map<std::string, std::string> StateDb::options() {
+    std::map<std::string, std::string> out;
+    auto q = db_.prepare("SELECT key, value FROM options");
+    while (q.step()) out[q.column_text(0)] = q.column_text(1);
+    return out;
+}
+
+void StateDb::store_options(const std::map<std::string, std::string>& options) {
+    db_.exec("BEGIN IMMEDIATE");
+    auto put = db_.prepare("INSERT OR REPLACE INTO options VALUES (?, ?)");
+    for (const auto& [k, v] : options) {
+        put.bind(1, k).bind(2, v);
+        put.step();
+        put.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+bool StateDb::stage_finished(const std::string& stage) {
+    auto q = db_.prepare("SELECT 1 FROM stages WHERE stage = ?");
+    q.bind(1, stage);
+    return q.step();
+}
+
+void StateDb::finish_stage(const std::string& stage, double seconds, const std::string& summary_json) {
+    auto q = db_.prepare("INSERT OR REPLACE INTO stages VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?)");
+    q.bind(1, stage).bind(2, seconds).bind(3, summary_json);
+    q.step();
+}
+
+void StateDb::reset_stages_from(const std::string& stage) {
+    static const std::vector<std::string> order{"extract", "plan", "fetch", "write"};
+    bool from = false;
+    for (const auto& s : order) {
+        from = from || s == stage;
+        if (!from) continue;
+        auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
+        q.bind(1, s);
+        q.step();
+    }
+}
+
+void StateDb::begin_plan() {
+    db_.exec("BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
+    insert_job_ = std::make_unique<SqliteStatement>(
+        db_.handle(),
+        "INSERT INTO jobs (job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
+        "west, south, east, north, center_tags, surrounding_tags, title, title_multi_objects, title_natural, "
+        "title_multi_objects_natural) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        db_.path());
+}
+
+void StateDb::add_job(const Job& j) {
+    auto& q = *insert_job_;
+    const std::string type(1, j.osm_type), kind(1, j.kind);
+    const auto& g = j.grid;
+    q.bind(1, std::int64_t{j.job_id});
+    q.bind(2, std::int64_t{j.fid});
+    q.bind(3, type);
+    q.bind(4, std::int64_t{j.osm_id});
+    q.bind(5, kind);
+    q.bind(6, j.focus_tag);
+    q.bind(7, j.source);
+    q.bind(8, j.id_part);
+    q.bind(9, std::int64_t{j.part});
+    q.bind(10, std::int64_t{g.epsg});
+    q.bind(11, std::int64_t{g.width});
+    q.bind(12, std::int64_t{g.height});
+    q.bind(13, g.gsd);
+    q.bind(14, g.geotransform[0]);
+    q.bind(15, g.geotransform[3]);
+    q.bind(16, g.box.west);
+    q.bind(17, g.box.south);
+    q.bind(18, g.box.east);
+    q.bind(19, g.box.north);
+    q.bind(20, j.center_tags);
+    q.bind(21, j.surrounding_tags);
+    q.bind(22, j.title);
+    q.bind(23, j.title_multi_objects);
+    if (j.title_natural.empty()) q.bind_null(24); else q.bind(24, j.title_natural);
+    if (j.title_multi_objects_natural.empty()) q.bind_null(25); else q.bind(25, j.title_multi_objects_natural);
+    q.step();
+    q.reset();
+}
+
+void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
+    insert_job_.reset();
+    auto skip = db_.prepare("INSERT INTO skipped VALUES (?, ?)");
+    for (const auto& [reason, n] : skipped) {
+        skip.bind(1, reason).bind(2, std::int64_t{n});
+        skip.step();
+        skip.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+std::map<std::string, std::int64_t> StateDb::skipped() {
+    std::map<std::string, std::int64_t> out;
+    auto q = db_.prepare("SELECT reason, objects FROM skipped");
+    while (q.step()) out[q.column_text(0)] = q.column_int(1);
+    return out;
+}
+
+std::vector<Job> StateDb::jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit) {
+    const std::string sql = std::string("SELECT ") + job_columns + " FROM jobs WHERE status = ?1 AND (?2 = '' OR source = ?2) AND job_id > ?3 ORDER BY job_id LIMIT ?4";
+    auto q = db_.prepare(sql);
+    const std::string st(status_name(status));
+    q.bind(1, st).bind(2, source).bind(3, std::int64_t{after}).bind(4, static_cast<std::int64_t>(limit));
+    std::vector<Job> out;
+    while (q.step()) out.push_back(read_job(q));
+    return out;
+}
+
+std::vector<std::string> StateDb::job_sources(JobStatus status) {
+    auto q = db_.prepare("SELECT DISTINCT source FROM jobs WHERE status = ? ORDER BY source");
+    const std::string st(status_name(status));
+    q.bind(1, st);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.column_text(0));
+    return out;
+}
+
+std::map<std::string, std::int64_t> StateDb::count_by_status() {
+    std::map<std::string, std::int64_t> out{{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
+    auto q = db_.prepare("SELECT status, count(*) FROM jobs GROUP BY status");
+    while (q.step()) out[q.column_text(0)] = q.column_int(1);
+    return out;
+}
+
+std::map<std::string, std::int64_t> StateDb::failures_by_reason() {
+    std::map<std::string, std::int64_t> out;
+    auto q = db_.prepare("SELECT reason, count(*) FROM jobs WHERE status = 'failed' GROUP BY reason");
+    while (q.step()) out[q.column_text(0)] = q.column_int(1);
+    return out;
+}
+
+void StateDb::record_fetched(const std::vector<FetchResult>& results) {
+    db_.exec("BEGIN IMMEDIATE");
+    auto ok = db_.prepare(
+        "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = ?2, time_ms = ?3, year = ?4, "
+        "valid_fraction = ?5 WHERE job_id = ?1");
+    auto bad = db_.prepare("UPDATE jobs SET status = 'failed', reason = ?2, attempts = attempts + 1, valid_fraction = ?3 WHERE job_id = ?1");
+    for (const auto& r : results) {
+        if (r.ok) {
+            ok.bind(1, std::int64_t{r.job_id}).bind(2, r.stem).bind(3, static_cast<std::int64_t>(r.time_ms));
+            ok.bind(4, std::int64_t{r.year}).bind(5, r.valid_fraction);
+            ok.step();
+            ok.reset();
+        } else {
+            bad.bind(1, std::int64_t{r.job_id}).bind(2, r.reason).bind(3, r.valid_fraction);
+            bad.step();
+            bad.reset();
+        }
+    }
+    db_.exec("COMMIT");
+}
+
+void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
+    db_.exec("BEGIN IMMEDIATE");
+    auto q = db_.prepare("UPDATE jobs SET status = 'written' WHERE job_id = ?");
+    for (auto id : job_ids) {
+        q.bind(1, std::int64_t{id});
+        q.step();
+        q.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+std::int64_t StateDb::retry_failed() {
+    db_.exec("UPDATE jobs SET status = 'planned' WHERE status = 'failed'");
+    return sqlite3_changes(db_.handle());
+}
+
+void StateDb::for_each_written(const std::function<void(const Job&)>& fn) {
+    auto q = db_.prepare(std::string("SELECT ") + job_columns + " FROM jobs WHERE status = 'written' ORDER BY job_id");
+    while (q.step()) fn(read_job(q));
+}
+
+} // namespace skyscript::pipeline

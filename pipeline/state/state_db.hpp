@@ -1,0 +1,69 @@
+#pragma once
+// OUT/state.sqlite: the one record of what a build has done. Every job with its status
+// (planned -> fetched -> written, or failed with its reason and attempts), the options the
+// build used, the plan's skip counts by reason, and which stages have finished. Stages
+// read and update it in large transactions; nothing else decides what is done. WAL mode,
+// so `status` and the report can read it while a build runs.
+
+#include "job.hpp"
+#include "sqlite_db.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+class StateDb {
+public:
+    // Opens (creating when `create`) OUT/state.sqlite.
+    StateDb(const std::string& path, bool create);
+
+    const std::string& path() const noexcept { return db_.path(); }
+
+    std::map<std::string, std::string> options();
+    void store_options(const std::map<std::string, std::string>& options);
+
+    bool stage_finished(const std::string& stage);
+    void finish_stage(const std::string& stage, double seconds, const std::string& summary_json);
+    // Forgets a stage and every later one (a rerun of plan discards fetch and write marks).
+    void reset_stages_from(const std::string& stage);
+
+    // The plan stage's output replaces all jobs and skip counts in one transaction, streamed
+    // (memory stays flat however many jobs there are): begin_plan, add_job..., end_plan.
+    void begin_plan();
+    void add_job(const Job& job);
+    void end_plan(const std::map<std::string, std::int64_t>& skipped);
+    std::map<std::string, std::int64_t> skipped();
+
+    // Jobs with this status (all sources when `source` is ""), job_id > after, in job order.
+    std::vector<Job> jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit);
+    std::vector<std::string> job_sources(JobStatus status);
+    std::map<std::string, std::int64_t> count_by_status();
+    std::map<std::string, std::int64_t> failures_by_reason();
+
+    // Results, applied in one transaction.
+    struct FetchResult {
+        std::int64_t job_id = 0;
+        bool ok = false;
+        std::string stem, reason;
+        long long time_ms = 0;
+        int year = 0;
+        double valid_fraction = 0;
+    };
+    void record_fetched(const std::vector<FetchResult>& results);
+    void record_written(const std::vector<std::int64_t>& job_ids);
+    // Failed jobs back to planned (--retry-failed).
+    std::int64_t retry_failed();
+
+    // Streams written jobs in job order (CSV, meta.jsonl).
+    void for_each_written(const std::function<void(const Job&)>& fn);
+
+private:
+    SqliteDb db_;
+    std::unique_ptr<SqliteStatement> insert_job_;
+};
+
+} // namespace skyscript::pipeline
