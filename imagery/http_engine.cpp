@@ -5,14 +5,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <unistd.h>
 
 namespace skyscript::imagery {
@@ -43,14 +46,31 @@ struct TokenBucket {
 struct Pending {
     HttpRequest request;
     int attempts = 0;
-    bool cache_checked = false; // looked up once, not on every pass while it waits
-    Clock::time_point not_before = Clock::now();
-    std::string last_error;
-    HttpResponse last_response;
+    bool cache_checked = false; // looked up once, when it first reaches the front of its queue
+    bool renewed = false;       // credentials renewed after a 401, once
 };
+
+// The requests of one rate/in-flight bucket ("" = none): the ready ones in order.
+struct Source {
+    std::deque<Pending> ready;
+    std::optional<TokenBucket> bucket;
+    int cap = 0; // in flight at once; 0 = only the engine's cap
+    int in_flight = 0;
+};
+
+// A request waiting on its backoff (or Retry-After) until `due`.
+struct Waiting {
+    Clock::time_point due;
+    std::uint64_t seq = 0; // equal due times: in the order they began to wait
+    Source* source = nullptr;
+    Pending job;
+};
+// Min-heap order for std::push_heap / std::pop_heap.
+bool later(const Waiting& a, const Waiting& b) { return a.due != b.due ? a.due > b.due : a.seq > b.seq; }
 
 struct Transfer {
     Pending job;
+    Source* source = nullptr;
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
     std::string body;
@@ -108,13 +128,27 @@ std::string describe_http_status(long status) {
     }
 }
 
+std::string no_proxy_hosts() {
+    const char* env = std::getenv("no_proxy");
+    if (!env || !*env) env = std::getenv("NO_PROXY");
+    const std::string user = env ? env : "";
+    if (user == "*") return user; // curl takes "*" (every host) only on its own
+    return (user.empty() ? "" : user + ",") + "127.0.0.0/8,localhost,::1";
+}
+
 struct HttpEngine::Impl {
     HttpEngineOptions options;
+    std::string no_proxy = no_proxy_hosts();
     CURLM* multi = nullptr;
-    std::deque<Pending> queue;
     std::map<CURL*, std::unique_ptr<Transfer>> in_flight;
-    std::map<std::string, TokenBucket> buckets;
-    std::map<std::string, int> source_cap, source_in_flight;
+    // Node-based: a Source's address stays put while others are added (Transfer and
+    // Waiting point at it). `order` is the round-robin order of the sources.
+    std::unordered_map<std::string, Source> sources;
+    std::vector<Source*> order;
+    std::size_t next_source = 0;
+    std::vector<Waiting> backoff; // a min-heap by due time
+    std::uint64_t backoff_seq = 0;
+    std::size_t queued = 0;       // ready or in backoff
     std::mt19937_64 rng;
 
     explicit Impl(HttpEngineOptions o) : options(std::move(o)), rng(options.seed) {
@@ -132,6 +166,12 @@ struct HttpEngine::Impl {
             curl_slist_free_all(t->headers);
         }
         curl_multi_cleanup(multi);
+    }
+
+    Source& source(const std::string& name) {
+        auto [it, added] = sources.try_emplace(name);
+        if (added) order.push_back(&it->second);
+        return it->second;
     }
 
     std::optional<std::string> cache_read(const HttpRequest& r) {
@@ -159,10 +199,12 @@ struct HttpEngine::Impl {
         std::filesystem::rename(tmp, dir / key, ec);
     }
 
-    void start(Pending&& job) {
+    void start(Pending&& job, Source& src, const std::vector<std::string>& extra_headers) {
         auto t = std::make_unique<Transfer>();
         t->job = std::move(job);
+        t->source = &src;
         ++t->job.attempts;
+        ++src.in_flight;
         CURL* e = curl_easy_init();
         if (!e) throw std::runtime_error("libcurl: cannot create an easy handle");
         t->easy = e;
@@ -175,6 +217,7 @@ struct HttpEngine::Impl {
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_s * 1000));
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_s * 1000));
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -185,12 +228,19 @@ struct HttpEngine::Impl {
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
         }
         for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
+        for (const auto& h : extra_headers) t->headers = curl_slist_append(t->headers, h.c_str());
         if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
         curl_multi_add_handle(multi, e);
         in_flight.emplace(e, std::move(t));
     }
 
-    double backoff(int attempt, double retry_after) {
+    void wait_backoff(Pending&& job, Source& src, Clock::time_point due) {
+        backoff.push_back(Waiting{due, backoff_seq++, &src, std::move(job)});
+        std::push_heap(backoff.begin(), backoff.end(), later);
+        ++queued;
+    }
+
+    double backoff_s(int attempt, double retry_after) {
         const double exp = std::min(options.backoff_max_s, options.backoff_base_s * std::pow(2.0, attempt - 1));
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
         return std::max(retry_after, exp * jitter(rng));
@@ -201,26 +251,26 @@ HttpEngine::HttpEngine(HttpEngineOptions options) : impl_(std::make_unique<Impl>
 HttpEngine::~HttpEngine() = default;
 
 void HttpEngine::set_rate(const std::string& source, double per_second, double burst) {
+    auto& s = impl_->source(source);
     if (!(per_second > 0)) {
-        impl_->buckets.erase(source);
+        s.bucket.reset();
         return;
     }
     TokenBucket b;
     b.rate = per_second;
     b.burst = std::max(1.0, burst);
     b.tokens = b.burst;
-    impl_->buckets[source] = b;
+    s.bucket = b;
 }
 
-void HttpEngine::set_max_in_flight(const std::string& source, int n) {
-    if (n > 0) impl_->source_cap[source] = n;
-    else impl_->source_cap.erase(source);
-}
+void HttpEngine::set_max_in_flight(const std::string& source, int n) { impl_->source(source).cap = std::max(0, n); }
 
 void HttpEngine::submit(HttpRequest request) {
+    auto& s = impl_->source(request.source);
     Pending p;
     p.request = std::move(request);
-    impl_->queue.push_back(std::move(p));
+    s.ready.push_back(std::move(p));
+    ++impl_->queued;
 }
 
 void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
@@ -238,57 +288,77 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
         ++(ok ? stats_.ok : stats_.failed);
         on_done(std::move(r));
     };
+    auto engine_full = [&] { return static_cast<int>(m.in_flight.size()) >= m.options.max_in_flight; };
 
-    while (!m.queue.empty() || !m.in_flight.empty()) {
+    while (m.queued > 0 || !m.in_flight.empty()) {
         const auto now = Clock::now();
+        // Requests whose backoff is over go back to the front of their source's queue.
+        while (!m.backoff.empty() && m.backoff.front().due <= now) {
+            std::pop_heap(m.backoff.begin(), m.backoff.end(), later);
+            Waiting w = std::move(m.backoff.back());
+            m.backoff.pop_back();
+            ++stats_.scheduling_steps;
+            w.source->ready.push_front(std::move(w.job));
+        }
         double sleep_s = 0.1;
-        // Start what may start: free slots, due (backoff), rate tokens available.
-        for (std::size_t i = 0; i < m.queue.size() && static_cast<int>(m.in_flight.size()) < m.options.max_in_flight;) {
-            Pending& job = m.queue[i];
-            if (!job.cache_checked) {
-                job.cache_checked = true;
-                if (auto cached = m.cache_read(job.request)) {
-                    HttpResponse resp;
-                    const auto nl = cached->find('\n');
-                    resp.status = 200;
-                    resp.content_type = cached->substr(0, nl);
-                    resp.body = cached->substr(nl == std::string::npos ? cached->size() : nl + 1);
-                    if (!job.request.validate || !job.request.validate(resp)) {
-                        Pending done = std::move(job);
-                        m.queue.erase(m.queue.begin() + static_cast<std::ptrdiff_t>(i));
-                        ++stats_.cache_hits;
-                        finish(done, true, std::move(resp), {}, true);
-                        continue;
+        if (!m.backoff.empty()) sleep_s = std::min(sleep_s, std::chrono::duration<double>(m.backoff.front().due - now).count());
+
+        // Start what may start, one request per source in turn, until no source can:
+        // a source without ready requests, at its cap or out of tokens costs O(1).
+        for (bool started = true; started && !engine_full();) {
+            started = false;
+            const std::size_t n = m.order.size(); // on_done may add sources; they wait for the next round
+            for (std::size_t i = 0; i < n && !engine_full(); ++i) {
+                const std::size_t k = (m.next_source + i) % n;
+                Source& src = *m.order[k];
+                if (src.ready.empty() || (src.cap > 0 && src.in_flight >= src.cap)) continue;
+                if (!src.ready.front().cache_checked) {
+                    Pending& job = src.ready.front();
+                    job.cache_checked = true;
+                    ++stats_.scheduling_steps;
+                    if (auto cached = m.cache_read(job.request)) {
+                        HttpResponse resp;
+                        const auto nl = cached->find('\n');
+                        resp.status = 200;
+                        resp.content_type = cached->substr(0, nl);
+                        resp.body = cached->substr(nl == std::string::npos ? cached->size() : nl + 1);
+                        if (!job.request.validate || !job.request.validate(resp)) {
+                            Pending done = std::move(job);
+                            src.ready.pop_front();
+                            --m.queued;
+                            ++stats_.cache_hits;
+                            started = true;
+                            finish(done, true, std::move(resp), {}, true);
+                            continue;
+                        }
                     }
                 }
-            }
-            if (job.not_before > now) {
-                sleep_s = std::min(sleep_s, std::chrono::duration<double>(job.not_before - now).count());
-                ++i;
-                continue;
-            }
-            if (auto cap = m.source_cap.find(job.request.source);
-                cap != m.source_cap.end() && m.source_in_flight[job.request.source] >= cap->second) {
-                ++i;
-                continue;
-            }
-            if (!job.request.source.empty()) {
-                if (auto it = m.buckets.find(job.request.source); it != m.buckets.end()) {
-                    const double wait = it->second.wait(now);
-                    if (wait > 0) {
+                if (src.bucket) {
+                    if (const double wait = src.bucket->wait(now); wait > 0) {
                         sleep_s = std::min(sleep_s, wait);
-                        ++i;
                         continue;
                     }
-                    it->second.tokens -= 1;
                 }
+                Pending job = std::move(src.ready.front());
+                src.ready.pop_front();
+                --m.queued;
+                ++stats_.scheduling_steps;
+                started = true;
+                m.next_source = k + 1;
+                std::vector<std::string> extra;
+                if (job.request.start_headers) {
+                    try {
+                        extra = job.request.start_headers();
+                    } catch (const std::exception& e) {
+                        finish(job, false, {}, e.what(), false);
+                        continue;
+                    }
+                }
+                if (src.bucket) src.bucket->tokens -= 1;
+                ++stats_.requests;
+                if (job.attempts > 0) ++stats_.retries;
+                m.start(std::move(job), src, extra);
             }
-            Pending job_to_start = std::move(job);
-            m.queue.erase(m.queue.begin() + static_cast<std::ptrdiff_t>(i));
-            ++stats_.requests;
-            ++m.source_in_flight[job_to_start.request.source];
-            if (job_to_start.attempts > 0) ++stats_.retries;
-            m.start(std::move(job_to_start));
         }
 
         int running = 0;
@@ -314,7 +384,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             curl_slist_free_all(t.headers);
             resp.body = std::move(t.body);
             Pending& job = t.job;
-            --m.source_in_flight[job.request.source];
+            Source& src = *t.source;
+            --src.in_flight;
 
             bool retry = false;
             std::string error;
@@ -331,11 +402,21 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             if (error.empty()) {
                 m.cache_write(job.request, resp);
                 finish(job, true, std::move(resp), {}, false);
+            } else if (resp.status == 401 && job.request.renew_credentials && !job.renewed) {
+                // Credentials that expired in flight: renew them and send again at once.
+                job.renewed = true;
+                try {
+                    job.request.renew_credentials();
+                    src.ready.push_front(std::move(job));
+                    ++m.queued;
+                } catch (const std::exception& ex) {
+                    resp.body.clear();
+                    finish(job, false, std::move(resp), ex.what(), false);
+                }
             } else if (retry && job.attempts < m.options.max_attempts) {
-                job.not_before = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(m.backoff(job.attempts, double(retry_after))));
-                job.last_error = error;
-                m.queue.push_back(std::move(job));
+                const double wait = m.backoff_s(job.attempts, double(retry_after));
+                m.wait_backoff(std::move(job), src,
+                               Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait)));
             } else {
                 std::string detail = resp.status >= 400 ? resp.body.substr(0, 2000) : std::string();
                 resp.body.clear();
@@ -348,7 +429,7 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
         if (completed) continue;
         if (!m.in_flight.empty()) {
             curl_multi_poll(m.multi, nullptr, 0, static_cast<int>(std::max(1.0, sleep_s * 1000)), nullptr);
-        } else if (!m.queue.empty()) {
+        } else if (m.queued > 0) {
             std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.001, sleep_s)));
         }
     }

@@ -34,6 +34,14 @@ struct HttpRequest {
     // content type, not a decodable image of the expected size, ...); it is retried.
     std::function<std::optional<std::string>(const HttpResponse&)> validate;
     bool cacheable = true;
+    // Headers taken when the request is sent, on the engine thread, for every attempt:
+    // credentials that expire (a bearer token) are read fresh, not when it was queued.
+    // A std::exception thrown here fails the request with its message.
+    std::function<std::vector<std::string>()> start_headers;
+    // Called once, on the engine thread, when the server answers 401 Unauthorized: it
+    // renews the credentials, and the request is sent again at once (a second 401 fails).
+    // A std::exception thrown here fails the request with its message.
+    std::function<void()> renew_credentials;
 };
 
 struct HttpResult {
@@ -58,6 +66,10 @@ struct HttpEngineOptions {
     std::uint64_t seed = 1;          // jitter
 };
 
+// Scheduling costs a bounded amount per request, however many wait: each source keeps
+// a FIFO of ready requests, requests in backoff wait in one min-heap by due time, and a
+// source at its in-flight cap or out of rate tokens is skipped without looking at its
+// queue. A pass costs O(sources), not O(queued requests).
 class HttpEngine {
 public:
     explicit HttpEngine(HttpEngineOptions options = {});
@@ -76,6 +88,9 @@ public:
 
     struct Stats {
         std::uint64_t requests = 0, retries = 0, ok = 0, failed = 0, cache_hits = 0;
+        // Waiting requests the scheduler looked at: a bounded number per attempt, however
+        // many others wait (a scan of the whole queue per pass would grow as passes x queue).
+        std::uint64_t scheduling_steps = 0;
     };
     const Stats& stats() const noexcept { return stats_; }
 
@@ -87,5 +102,11 @@ private:
 
 // Reason phrase for the status codes the sources map to messages.
 std::string describe_http_status(long status);
+
+// The hosts no proxy is used for, as CURLOPT_NOPROXY wants them: the environment's
+// no_proxy (or NO_PROXY) list plus loopback (127.0.0.0/8, localhost, ::1), so a proxy
+// set for the outside world never intercepts a loopback server. Setting the option
+// replaces the variable, hence the merge.
+std::string no_proxy_hosts();
 
 } // namespace skyscript::imagery

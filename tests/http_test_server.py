@@ -72,10 +72,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def before_reply(self):
+        # A request is in progress from its arrival until its reply starts (see send_body).
+        if getattr(self, "counted", False):
+            self.counted = False
+            with LOCK:
+                STATE["active"] -= 1
+
     def do_GET(self):
+        if self.path == "/stats":  # the test's own question is not one of the requests it counts
+            return self.handle_path(self.path, 0)
         with LOCK:
             STATE["active"] += 1
             STATE["max_active"] = max(STATE["max_active"], STATE["active"])
+            self.counted = True
             n = STATE["hits"].get(self.path, 0) + 1
             STATE["hits"][self.path] = n
             STATE["times"].setdefault(self.path, []).append(time.monotonic())
@@ -87,8 +97,7 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(self.latency)
             self.handle_path(self.path, n)
         finally:
-            with LOCK:
-                STATE["active"] -= 1
+            self.before_reply()
 
     def handle_path(self, path, n):
         if path == "/stats":

@@ -6,6 +6,9 @@ from http.server import ThreadingHTTPServer
 
 
 def send_body(handler, status, ctype, body, extra=None):
+    # A server that counts requests in progress stops counting this one here: the client
+    # may send its next request as soon as it has the reply, before this thread moves on.
+    getattr(handler, "before_reply", lambda: None)()
     handler.send_response(status)
     handler.send_header("Content-Type", ctype)
     handler.send_header("Content-Length", str(len(body)))
