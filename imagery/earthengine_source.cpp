@@ -3,6 +3,7 @@
 #include "image_decode.hpp"
 
 #include <map>
+#include <memory>
 
 namespace skyscript::imagery {
 
@@ -113,8 +114,28 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         int remaining = 2;
     };
     std::map<std::uint64_t, Pending> pending;
-    std::vector<std::string> headers;
+    // Each request takes the token when it is sent (a batch may outlive many tokens; the
+    // cache renews them before they expire), and after a 401 the token it was sent with is
+    // dropped and the request sent again once. The first token is taken before anything is
+    // queued, so a key the token endpoint refuses fails the call at once; refused later (a
+    // key revoked mid-batch), the rest of the batch fails with that message, asking no more.
     bool have_token = false;
+    std::optional<std::string> key_refused;
+    auto authorize = [&tokens, &key_refused](HttpRequest& r) {
+        auto sent = std::make_shared<std::string>(); // the token this request went with
+        r.headers = {"Content-Type: application/json"};
+        r.start_headers = [&tokens, &key_refused, sent]() -> std::vector<std::string> {
+            if (key_refused) throw CredentialsError(*key_refused);
+            try {
+                *sent = tokens.token();
+            } catch (const CredentialsError& e) {
+                key_refused = e.what();
+                throw;
+            }
+            return {"Authorization: Bearer " + *sent};
+        };
+        r.renew_credentials = [&tokens, sent] { tokens.invalidate(*sent); };
+    };
     const std::string base = s.endpoint + "/v1/projects/" + project;
     for (std::size_t i = 0; i < grids.size(); ++i) {
         const auto& [id, grid] = grids[i];
@@ -126,7 +147,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             continue;
         }
         if (!have_token) {
-            headers = {"Authorization: Bearer " + tokens.token(), "Content-Type: application/json"};
+            (void)tokens.token();
             have_token = true;
         }
         Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
@@ -136,7 +157,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         pixels.url = base + "/image:computePixels";
         pixels.method = "POST";
         pixels.body = earthengine_compute_pixels_body(s, grid).dump();
-        pixels.headers = headers;
+        authorize(pixels);
         pixels.source = s.alias;
         pixels.cacheable = true;
         const int w = grid.width, h = grid.height;
@@ -157,7 +178,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         time.url = base + "/value:compute";
         time.method = "POST";
         time.body = earthengine_time_body(s, grid).dump();
-        time.headers = headers;
+        authorize(time);
         time.source = s.alias;
         time.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
             try {
@@ -175,7 +196,10 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         if (it == pending.end()) return;
         Pending& p = it->second;
         if (!r.ok) {
-            if (p.result.error.empty()) p.result.error = describe_earthengine_failure(r, s);
+            if (p.result.error.empty())
+                p.result.error = r.response.status == 0 && key_refused && r.error == *key_refused
+                                     ? *key_refused // the key's own message, as when it is refused at the start
+                                     : describe_earthengine_failure(r, s);
         } else if (r.id % 2 == 1) {
             const auto v = json::parse(r.response.body).at("result");
             if (v.is_number()) p.result.time_ms = v.get<long long>();

@@ -10,6 +10,8 @@
 // Limits enforced before sending: 48 MB (50,331,648 bytes) uncompressed and 32,768 px
 // a side per request; 40 requests in flight and 100 requests/s per source unless the
 // source asks for less. HTTP errors become messages that say what to do.
+// The access token is read when each request is sent, so a batch may outlive many
+// tokens (TokenCache renews them before they expire); a 401 renews it and resends once.
 
 #include "http_engine.hpp"
 #include "rgb_image.hpp"

@@ -1,10 +1,13 @@
 #include "service_account.hpp"
 
+#include "http_engine.hpp"
+
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -80,7 +83,23 @@ std::string make_jwt(const ServiceAccount& account, const std::string& scope, lo
     return signing_input + "." + base64url(sig);
 }
 
-TokenCache::TokenCache(ServiceAccount account, std::string scope) : account_(std::move(account)), scope_(std::move(scope)) {}
+TokenCache::TokenCache(ServiceAccount account, std::string scope, std::chrono::seconds max_refresh_margin)
+    : account_(std::move(account)), scope_(std::move(scope)), max_margin_(max_refresh_margin) {}
+
+std::chrono::steady_clock::duration TokenCache::refresh_margin(std::chrono::steady_clock::duration lifetime,
+                                                               std::chrono::seconds max_margin) {
+    return std::min<std::chrono::steady_clock::duration>(max_margin, lifetime / 5);
+}
+
+void TokenCache::invalidate(const std::string& token) {
+    std::lock_guard lock(mutex_);
+    if (token == token_) token_.clear();
+}
+
+int TokenCache::fetches() const {
+    std::lock_guard lock(mutex_);
+    return fetches_;
+}
 
 namespace {
 size_t append(char* data, size_t size, size_t n, void* out) {
@@ -92,7 +111,7 @@ size_t append(char* data, size_t size, size_t n, void* out) {
 std::string TokenCache::token() {
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
-    if (!token_.empty() && now + std::chrono::minutes(5) < expires_) return token_;
+    if (!token_.empty() && now < refresh_at_) return token_;
     std::string last_error;
     for (int attempt = 1; attempt <= 4; ++attempt) {
         const std::string jwt = make_jwt(account_, scope_, static_cast<long long>(std::time(nullptr)));
@@ -102,7 +121,9 @@ std::string TokenCache::token() {
         const std::string form = std::string("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=") + escaped;
         curl_free(escaped);
         std::string body;
+        const std::string no_proxy = no_proxy_hosts();
         curl_easy_setopt(c, CURLOPT_URL, account_.token_uri.c_str());
+        curl_easy_setopt(c, CURLOPT_NOPROXY, no_proxy.c_str());
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
@@ -117,7 +138,8 @@ std::string TokenCache::token() {
             try {
                 const auto j = nlohmann::json::parse(body);
                 token_ = j.at("access_token").get<std::string>();
-                expires_ = now + std::chrono::seconds(j.value("expires_in", 3600));
+                const auto lifetime = std::chrono::seconds(j.value("expires_in", 3600));
+                refresh_at_ = now + lifetime - refresh_margin(lifetime, max_margin_);
                 return token_;
             } catch (const nlohmann::json::exception&) {
                 throw CredentialsError(account_.token_uri + ": the token answer has no access_token");

@@ -1,7 +1,7 @@
 #pragma once
 // Google service-account credentials (the GOOGLE_APPLICATION_CREDENTIALS convention):
 // key JSON -> RS256-signed JWT (OpenSSL) -> OAuth2 access token from the key's
-// token_uri, cached and refreshed five minutes before it expires.
+// token_uri, cached and refreshed before it expires (see TokenCache).
 // The private key and the tokens never appear in an error message or log line.
 
 #include <chrono>
@@ -34,17 +34,28 @@ std::string base64url(std::string_view data);
 
 class TokenCache {
 public:
-    explicit TokenCache(ServiceAccount account, std::string scope = earthengine_scope);
-    // A valid access token; fetches or refreshes it when needed (thread-safe).
+    // A token is replaced `max_refresh_margin` before it expires, or a fifth of its life
+    // before when that is sooner (so a short-lived token is still used for most of its life).
+    explicit TokenCache(ServiceAccount account, std::string scope = earthengine_scope,
+                        std::chrono::seconds max_refresh_margin = std::chrono::minutes(5));
+    // A valid access token; fetches one when there is none, when the current one is within
+    // its refresh margin of expiry, or after invalidate() (thread-safe).
     std::string token();
-    int fetches() const noexcept { return fetches_; }
+    // The server refused `token` (HTTP 401): the next token() fetches a new one, unless
+    // the current one is already another (many requests refused with one old token ask once).
+    void invalidate(const std::string& token);
+    int fetches() const;
+
+    static std::chrono::steady_clock::duration refresh_margin(std::chrono::steady_clock::duration lifetime,
+                                                              std::chrono::seconds max_margin);
 
 private:
     ServiceAccount account_;
     std::string scope_;
-    std::mutex mutex_;
+    std::chrono::seconds max_margin_;
+    mutable std::mutex mutex_;
     std::string token_;
-    std::chrono::steady_clock::time_point expires_{};
+    std::chrono::steady_clock::time_point refresh_at_{};
     int fetches_ = 0;
 };
 

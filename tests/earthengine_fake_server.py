@@ -2,15 +2,23 @@
 """A loopback stand-in for Earth Engine's REST API and Google's OAuth2 token endpoint.
 
     python3 earthengine_fake_server.py --public-key PEM --client-email E --raster TIF
+        [--token-expires-in S] [--token-valid-s S] [--max-tokens N] [--latency-ms MS]
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes.
+  --token-expires-in S   the tokens' advertised life (expires_in; default 3600); a token used
+                         after its life is answered 401, as Google does
+  --token-valid-s S      tokens die S seconds after they are issued, earlier than advertised
+                         (default: when advertised), as a revoked or clock-skewed token does
+  --max-tokens N         the N+1th and later token requests are refused (a key revoked mid-run)
+  --latency-ms MS        Earth Engine requests wait MS before they are answered
   POST /token                                   JWT-bearer grant: the assertion's RS256 signature is
                                                 verified with PEM (openssl CLI), and iss/aud/scope/
                                                 iat/exp are checked; answers an access token.
   POST /v1/projects/{p}/image:computePixels     needs the bearer token; checks the expression graph
                                                 and the grid; answers a PNG of TIF warped to the grid.
   POST /v1/projects/{p}/value:compute           needs the bearer token; answers a fixed time_start.
-  GET  /stats                                   what it saw.
+  GET  /stats                                   what it saw; max_active counts Earth Engine
+                                                requests only, from arrival until the reply starts.
 Projects named "forbidden" answer 403; "busy" answers 429 (Retry-After: 1) to its first request.
 """
 import argparse
@@ -28,7 +36,9 @@ from loopback_server import send_body, serve
 
 LOCK = threading.Lock()
 STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "rejected": [], "tokens": [],
-         "collections": [], "busy_hits": 0, "active": 0, "max_active": 0}
+         "collections": [], "busy_hits": 0, "active": 0, "max_active": 0,
+         "expired": 0}
+DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
 
 
@@ -68,6 +78,13 @@ class Handler(BaseHTTPRequestHandler):
     def reply(self, status, ctype, body, extra=None):
         send_body(self, status, ctype, body, extra)
 
+    def before_reply(self):
+        # An Earth Engine request is in progress from its arrival until its reply starts (see send_body).
+        if getattr(self, "counted", False):
+            self.counted = False
+            with LOCK:
+                STATE["active"] -= 1
+
     def do_GET(self):
         if self.path == "/stats":
             with LOCK:
@@ -77,19 +94,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if self.path == "/token":
+            return self.token(body)
         with LOCK:
             STATE["active"] += 1
             STATE["max_active"] = max(STATE["max_active"], STATE["active"])
+            self.counted = True
         try:
-            if self.path == "/token":
-                return self.token(body)
+            if self.args.latency_ms:
+                time.sleep(self.args.latency_ms / 1000.0)
             parts = self.path.split("/")  # '', v1, projects, p, op
             if len(parts) != 5 or parts[1] != "v1" or parts[2] != "projects":
                 return self.reply(404, "application/json", ee_error(404, "NOT_FOUND", "no such path"))
             return self.earthengine(parts[3], parts[4], body)
         finally:
-            with LOCK:
-                STATE["active"] -= 1
+            self.before_reply()
 
     def token(self, body):
         with LOCK:
@@ -122,20 +141,31 @@ class Handler(BaseHTTPRequestHandler):
             problems.append("scope")
         if not (claims.get("iat", 0) - 300 <= now <= claims.get("exp", 0)) or claims.get("exp", 0) - claims.get("iat", 0) > 3600:
             problems.append("bad iat/exp")
+        if not problems and self.args.max_tokens is not None and len(STATE["tokens"]) >= self.args.max_tokens:
+            problems.append("Invalid JWT Signature.")  # what Google says for a deleted key
         if problems:
             with LOCK:
                 STATE["rejected"].append(problems)
             return self.reply(400, "application/json",
                               json.dumps({"error": "invalid_grant", "error_description": " ".join(problems)}).encode())
+        expires_in = self.args.token_expires_in
+        valid_s = self.args.token_valid_s if self.args.token_valid_s is not None else expires_in
         with LOCK:
             token = "ya29.fake-%d" % STATE["token_requests"]
             STATE["tokens"].append(token)
-        self.reply(200, "application/json", json.dumps({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}).encode())
+            DEADLINES[token] = time.monotonic() + valid_s
+        self.reply(200, "application/json", json.dumps({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"}).encode())
 
     def earthengine(self, project, op, body):
         auth = self.headers.get("Authorization", "")
         with LOCK:
             known = auth.startswith("Bearer ") and auth[7:] in STATE["tokens"]
+            expired = known and time.monotonic() > DEADLINES[auth[7:]]
+            if expired:
+                STATE["expired"] += 1
+        if expired:
+            return self.reply(401, "application/json", ee_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. "
+                                                                "Expected OAuth 2 access token."))
         if not known:
             return self.reply(401, "application/json", ee_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."))
         if project == "forbidden":
@@ -189,6 +219,10 @@ def main():
     ap.add_argument("--public-key", required=True)
     ap.add_argument("--client-email", required=True)
     ap.add_argument("--raster", required=True)
+    ap.add_argument("--token-expires-in", type=int, default=3600)
+    ap.add_argument("--token-valid-s", type=float)
+    ap.add_argument("--max-tokens", type=int)
+    ap.add_argument("--latency-ms", type=float, default=0)
     Handler.args = ap.parse_args()
     serve(Handler)
 

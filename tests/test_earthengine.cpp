@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <gdal_priv.h>
 #include <memory>
+#include <stdexcept>
 
 using namespace skyscript::imagery;
 using namespace skyscript::test;
@@ -24,24 +25,28 @@ struct Fixture {
     std::string dir, key_json, wrong_key_json, sources;
     std::unique_ptr<ServerProcess> server;
 
-    Fixture() {
+    // `fake_options`: more arguments of the fake (short-lived tokens, latency, ...).
+    explicit Fixture(const std::vector<std::string>& fake_options = {}) {
         dir = fresh_dir("earthengine");
         REQUIRE(run("openssl genrsa -out " + sh_quote(dir + "/key.pem") + " 2048").exit_code == 0);
         REQUIRE(run("openssl rsa -in " + sh_quote(dir + "/key.pem") + " -pubout -out " + sh_quote(dir + "/pub.pem")).exit_code == 0);
         REQUIRE(run("openssl genrsa -out " + sh_quote(dir + "/other.pem") + " 2048").exit_code == 0);
-        server = std::make_unique<ServerProcess>(std::vector<std::string>{
-            "python3", source_dir() + "/tests/earthengine_fake_server.py", "--public-key", dir + "/pub.pem", "--client-email",
-            "builder@sky-test.iam.gserviceaccount.com", "--raster", data("imagery/dop-rgb.tif")});
+        std::vector<std::string> argv{"python3", source_dir() + "/tests/earthengine_fake_server.py", "--public-key", dir + "/pub.pem",
+                                      "--client-email", "builder@sky-test.iam.gserviceaccount.com", "--raster", data("imagery/dop-rgb.tif")};
+        argv.insert(argv.end(), fake_options.begin(), fake_options.end());
+        server = std::make_unique<ServerProcess>(argv);
         key_json = write_key("key.json", "key.pem");
         wrong_key_json = write_key("wrong.json", "other.pem");
         sources = dir + "/sources.toml";
         std::string toml;
         for (const auto& [alias, project, collection] : std::vector<std::tuple<std::string, std::string, std::string>>{
                  {"S2T", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"FORB", "forbidden", "COPERNICUS/S2_SR_HARMONIZED"},
-                 {"BUSY", "busy", "COPERNICUS/S2_SR_HARMONIZED"}, {"EMPTY", "sky-test", "EMPTY/COLLECTION"}})
+                 {"BUSY", "busy", "COPERNICUS/S2_SR_HARMONIZED"}, {"EMPTY", "sky-test", "EMPTY/COLLECTION"},
+                 {"SLOW", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"CAP5", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}})
             toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"earthengine\"\ncollection = \"" + collection + "\"\nproject = \"" +
                     project + "\"\nendpoint = \"" + server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\nstretch = [0, 255]\n"
-                    "dates = [\"2019-01-01\", \"\"]\ncloud_property = \"CLOUDY_PIXEL_PERCENTAGE\"\n\n";
+                    "dates = [\"2019-01-01\", \"\"]\ncloud_property = \"CLOUDY_PIXEL_PERCENTAGE\"\n" +
+                    (alias == "SLOW" ? "requests_per_second = 8\n" : alias == "CAP5" ? "max_in_flight = 5\n" : "") + "\n";
         write_file(sources, toml);
     }
     std::string write_key(const std::string& name, const std::string& pem) {
@@ -52,8 +57,23 @@ struct Fixture {
         return dir + "/" + name;
     }
     json stats() const { return json::parse(http_get(server->url("/stats"))); }
-    CommandResult fetch(const std::string& alias, const std::string& key, const std::string& extra = "--side-m 400 --gsd 2") const {
-        const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " " + sh_quote(binary()) + " fetch-one --sources " +
+    SourceConfig source(const std::string& alias) const {
+        for (auto& s : load_sources_file(sources))
+            if (s.alias == alias) return s;
+        throw std::runtime_error("no source " + alias);
+    }
+    // `tiles` tiles of 100x100 px in a row, fetched in one batch from `alias`.
+    std::vector<EarthEngineImage> batch(const std::string& alias, int tiles, TokenCache& tokens, HttpEngine& engine) const {
+        std::vector<std::pair<std::uint64_t, TileGrid>> grids;
+        for (int i = 0; i < tiles; ++i) grids.emplace_back(100 + i, make_tile_grid(9.502 + 0.0002 * i, 53.513, 200, 2));
+        std::vector<EarthEngineImage> results;
+        fetch_earthengine_images(source(alias), "sky-test", grids, engine, tokens, [&](EarthEngineImage&& r) { results.push_back(std::move(r)); });
+        return results;
+    }
+    // `env`: more VAR=value words for the command's environment.
+    CommandResult fetch(const std::string& alias, const std::string& key, const std::string& extra = "--side-m 400 --gsd 2",
+                        const std::string& env = "") const {
+        const auto r = run(env + " GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " " + sh_quote(binary()) + " fetch-one --sources " +
                            sh_quote(sources) + " --source " + alias + " --center 9.505,53.513 " + extra + " -o " + sh_quote(dir + "/" + alias + ".tif"));
         // Keys and tokens never reach the output, whatever happened.
         CHECK(r.out.find("PRIVATE KEY") == std::string::npos);
@@ -128,17 +148,23 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
     CHECK(mean_abs_diff(f.dir + "/S2T.tif", f.dir + "/local.tif") < 3.0);
 }
 
-TEST_CASE("many tiles: one token, two requests each, all images with their time") {
-    Fixture f;
+TEST_CASE("many tiles: one token, two requests each, in-flight caps held exactly, all images with their time") {
+    // Requests wait 400 ms at the fake, so they pile up to whatever cap holds them.
+    Fixture f({"--latency-ms", "400"});
     ::setenv("GOOGLE_APPLICATION_CREDENTIALS", f.key_json.c_str(), 1);
-    const auto sources = load_sources_file(f.sources);
     TokenCache tokens(service_account_from_environment());
-    HttpEngine engine;
-    std::vector<std::pair<std::uint64_t, TileGrid>> grids;
-    for (int i = 0; i < 6; ++i) grids.emplace_back(100 + i, make_tile_grid(9.502 + 0.001 * i, 53.513, 200, 2));
-    std::vector<EarthEngineImage> results;
-    fetch_earthengine_images(sources[0], "sky-test", grids, engine, tokens, [&](EarthEngineImage&& r) { results.push_back(std::move(r)); });
-    REQUIRE(results.size() == 6);
+    HttpEngineOptions options;
+    options.max_in_flight = 64; // above Earth Engine's 40, so the source's cap is what holds
+    HttpEngine engine(options);
+
+    // A source asking for 5 in flight gets 5.
+    const auto few = f.batch("CAP5", 6, tokens, engine);
+    REQUIRE(few.size() == 6);
+    CHECK(f.stats()["max_active"] == 5);
+
+    // 30 tiles are 60 requests: at most 40 at once, and 40 reached.
+    const auto results = f.batch("S2T", 30, tokens, engine);
+    REQUIRE(results.size() == 30);
     for (const auto& r : results) {
         INFO(r.error);
         CHECK(r.ok);
@@ -147,10 +173,101 @@ TEST_CASE("many tiles: one token, two requests each, all images with their time"
     }
     const auto st = f.stats();
     CHECK(st["token_requests"] == 1);
-    CHECK(st["compute_pixels"] == 6);
-    CHECK(st["value_compute"] == 6);
-    CHECK(st["max_active"].get<int>() <= earthengine_max_in_flight);
+    CHECK(st["compute_pixels"] == 36);
+    CHECK(st["value_compute"] == 36);
+    CHECK(st["max_active"] == earthengine_max_in_flight);
     CHECK(tokens.fetches() == 1);
+}
+
+TEST_CASE("a batch that outlives several tokens: each request takes the token when it is sent") {
+    // Tokens live 3 s; 24 tiles at 8 requests/s take 6 s. The cache renews a token a fifth
+    // of its life before it expires (five minutes for real, hour-long tokens).
+    Fixture f({"--token-expires-in", "3"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto results = f.batch("SLOW", 24, tokens, engine);
+    REQUIRE(results.size() == 24);
+    for (const auto& r : results) {
+        INFO(r.error);
+        CHECK(r.ok);
+    }
+    const auto st = f.stats();
+    CHECK(st["token_requests"].get<int>() >= 3);
+    CHECK(st["token_requests"] == tokens.fetches());
+    CHECK(st["rejected"].empty());
+
+    // A key the token endpoint refuses still says so, before anything is sent.
+    TokenCache wrong(load_service_account(f.wrong_key_json));
+    std::string message;
+    try {
+        (void)f.batch("SLOW", 2, wrong, engine);
+    } catch (const CredentialsError& e) {
+        message = e.what();
+    }
+    CHECK(message.find("refused the service-account key for builder@sky-test.iam.gserviceaccount.com") != std::string::npos);
+    CHECK(message.find("Invalid JWT Signature") != std::string::npos);
+    CHECK(f.stats()["compute_pixels"] == 24);
+}
+
+TEST_CASE("tokens that die before their advertised life: a 401 renews the token and sends again, once") {
+    // The fake advertises an hour but refuses each token 2 s after issuing it, and
+    // answers 100 ms after a request arrives, so tokens also expire in flight.
+    Fixture f({"--token-valid-s", "2", "--latency-ms", "100"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto results = f.batch("SLOW", 24, tokens, engine);
+    REQUIRE(results.size() == 24);
+    for (const auto& r : results) {
+        INFO(r.error);
+        CHECK(r.ok);
+    }
+    const auto st = f.stats();
+    CHECK(st["expired"].get<int>() >= 2);
+    CHECK(st["token_requests"].get<int>() >= 3);
+    // Requests refused with the same old token ask for one new token between them.
+    CHECK(st["token_requests"].get<int>() <= st["expired"].get<int>() + 1);
+}
+
+TEST_CASE("a token refused twice: the request fails with the access-token message") {
+    Fixture f({"--token-valid-s", "0"});
+    const auto r = f.fetch("S2T", f.key_json);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("refused the access token (HTTP 401: Request had invalid authentication credentials") != std::string::npos);
+    CHECK(r.err.find("check the service-account key") != std::string::npos);
+    CHECK(f.stats()["expired"] == 4); // two requests, each sent twice
+}
+
+TEST_CASE("a key revoked in the middle of a batch: the images after it give the key's message") {
+    // Tokens live 2 s (renewed at 1.6 s); the fake grants one token and refuses the key after.
+    Fixture f({"--token-expires-in", "2", "--max-tokens", "1"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto results = f.batch("SLOW", 16, tokens, engine);
+    REQUIRE(results.size() == 16);
+    int ok = 0;
+    for (const auto& r : results) {
+        if (r.ok) {
+            ++ok;
+            continue;
+        }
+        INFO(r.error);
+        CHECK(r.error.find("refused the service-account key for builder@sky-test.iam.gserviceaccount.com") != std::string::npos);
+        CHECK(r.error.find("refused the access token") == std::string::npos);
+    }
+    CHECK(ok >= 2);
+    CHECK(ok < 16);
+    CHECK(f.stats()["token_requests"] == 2); // refused once, not asked again for every request
+}
+
+TEST_CASE("fetch-one reaches a loopback Earth Engine whatever proxy the environment sets") {
+    Fixture f;
+    const std::string dead = "http://127.0.0.1:1"; // nobody listens: a request through it fails
+    const auto r = f.fetch("S2T", f.key_json, "--side-m 400 --gsd 2",
+                           "env -u no_proxy -u NO_PROXY http_proxy=" + dead + " HTTP_PROXY=" + dead + " https_proxy=" + dead +
+                               " ALL_PROXY=" + dead + " all_proxy=" + dead);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(f.stats()["token_requests"] == 1);
 }
 
 TEST_CASE("Earth Engine failures become messages that say what to do") {
