@@ -47,15 +47,15 @@ bool valid_date(const std::string& d) {
 namespace {
 
 // The keys of a [[source]] table, by kind; anything else is a typo or a key of another kind.
-const std::vector<std::string_view> common_keys{"alias", "kind", "gsd", "year", "coverage", "dates", "bands", "stretch", "licence"};
-const std::vector<std::string_view> network_keys{"requests_per_second", "max_in_flight"};
 std::vector<std::string_view> keys_of(SourceKind kind) {
-    auto keys = common_keys;
+    std::vector<std::string_view> keys{"alias", "kind", "gsd", "year", "coverage", "dates", "licence"};
     auto add = [&](std::initializer_list<std::string_view> more) { keys.insert(keys.end(), more.begin(), more.end()); };
     switch (kind) {
-        case SourceKind::earthengine: add({"collection", "project", "endpoint", "cloud_property"}), keys.insert(keys.end(), network_keys.begin(), network_keys.end()); break;
-        case SourceKind::gdal: add({"path"}); break;
-        case SourceKind::xyz: add({"url", "tms", "tile_px", "max_zoom"}), keys.insert(keys.end(), network_keys.begin(), network_keys.end()); break;
+        case SourceKind::earthengine:
+            add({"collection", "project", "endpoint", "cloud_property", "bands", "stretch", "requests_per_second", "max_in_flight"});
+            break;
+        case SourceKind::gdal: add({"path", "bands", "stretch"}); break;
+        case SourceKind::xyz: add({"url", "tms", "tile_px", "max_zoom", "requests_per_second", "max_in_flight"}); break;
     }
     return keys;
 }
@@ -200,11 +200,13 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
             if (!valid_date(s.date_start) || !valid_date(s.date_end)) fail_at(*d, "dates must be YYYY-MM-DD or \"\"");
             if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) fail_at(*d, "dates: start is after end");
         }
-        if (const auto* b = array_of("bands", "of band names or numbers")) {
+        // Earth Engine bands are names ("B4"); gdal bands are 1-based band numbers.
+        const bool numbered = s.kind == SourceKind::gdal;
+        if (const auto* b = array_of("bands", numbered ? "of 1-based band numbers" : "of band names")) {
             for (const auto& e : *b) {
-                if (auto sv = e.value_exact<std::string>()) s.bands.push_back(*sv);
-                else if (auto iv = e.value_exact<int64_t>()) s.bands.push_back(std::to_string(*iv));
-                else fail_at(e, "bands must be names or whole numbers");
+                if (!numbered && e.is_string()) s.bands.push_back(*e.value<std::string>());
+                else if (numbered && e.is_integer() && *e.value<std::int64_t>() >= 1) s.bands.push_back(std::to_string(*e.value<std::int64_t>()));
+                else fail_at(e, numbered ? "bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]" : "bands of an earthengine source are band names, e.g. [\"B4\", \"B3\", \"B2\"]");
             }
             if (s.bands.size() != 3 && s.bands.size() != 1) fail_at(*b, "bands must list 3 bands (R, G, B) or 1 (gray)");
         }

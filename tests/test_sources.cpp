@@ -112,6 +112,8 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
     // A key of another kind.
     CHECK(error_of(gdal + "url = \"http://h/{z}/{x}/{y}\"\n") == "s.toml:5: source 1 (A): `url` is not a key of gdal sources");
     CHECK(error_of(xyz + "collection = \"C\"\n") == "s.toml:6: source 1 (A): `collection` is not a key of xyz sources");
+    CHECK(error_of(xyz + "stretch = [0, 3000]\n") == "s.toml:6: source 1 (A): `stretch` is not a key of xyz sources");
+    CHECK(error_of(gdal + "max_in_flight = 4\n") == "s.toml:5: source 1 (A): `max_in_flight` is not a key of gdal sources");
     CHECK(error_of("sorce = 1\n" + gdal) == "s.toml:1: unknown top-level key `sorce` (a sources file holds [[source]] tables only) (did you mean `source`?)");
     // Wrong types, each with its line.
     struct Bad {
@@ -129,8 +131,12 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
                           Bad{gdal + "coverage = \"world\"\n", "s.toml:5: source 1 (A): `coverage` must be an array [west, south, east, north]"},
                           Bad{gdal + "coverage = [0, \"0\", 1, 1]\n", "s.toml:5: source 1 (A): coverage must be [west, south, east, north] numbers"},
                           Bad{gdal + "stretch = [0, \"3000\"]\n", "s.toml:5: source 1 (A): stretch must be [min, max] with max > min"},
-                          Bad{gdal + "bands = [3, 2.5, 1]\n", "s.toml:5: source 1 (A): bands must be names or whole numbers"},
-                          Bad{gdal + "bands = \"3,2,1\"\n", "s.toml:5: source 1 (A): `bands` must be an array of band names or numbers"},
+                          Bad{gdal + "bands = [3, 2.5, 1]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
+                          Bad{gdal + "bands = [\"red\", \"green\", \"blue\"]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
+                          Bad{gdal + "bands = [0, 1, 2]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
+                          Bad{gdal + "bands = \"3,2,1\"\n", "s.toml:5: source 1 (A): `bands` must be an array of 1-based band numbers"},
+                          Bad{"[[source]]\nalias = \"A\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\nbands = [4, 3, 2]\n",
+                              "s.toml:6: source 1 (A): bands of an earthengine source are band names, e.g. [\"B4\", \"B3\", \"B2\"]"},
                           Bad{gdal + "dates = [2020, 2021]\n", "s.toml:5: source 1 (A): dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)"},
                           Bad{"[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = 7\n", "s.toml:4: source 1 (A): `path` must be a string"},
                           Bad{"[[source]]\nalias = 1\nkind = \"gdal\"\npath = \"x\"\n", "s.toml:2: source 1: `alias` must be a string"},
@@ -143,9 +149,10 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
     }
     // Right types pass: integers where numbers are asked, every key of each kind.
     const auto ok = parse_sources(xyz + "requests_per_second = 20\nmax_in_flight = 4\ntms = true\ntile_px = 512\nmax_zoom = 18\n"
-                                        "year = 2020\ncoverage = [1, 2, 3, 4]\ndates = [\"2020-01-01\", \"\"]\nbands = [1, 2, 3]\n"
-                                        "stretch = [0, 255]\nlicence = \"L\"\n",
+                                        "year = 2020\ncoverage = [1, 2, 3, 4]\ndates = [\"2020-01-01\", \"\"]\nlicence = \"L\"\n",
                                   "s.toml");
+    CHECK(parse_sources(gdal + "gsd = 1\nbands = [3, 2, 1]\nstretch = [0, 2047]\nyear = 2020\ncoverage = [1, 2, 3, 4]\n", "s.toml")[0].bands ==
+          std::vector<std::string>{"3", "2", "1"});
     CHECK(ok[0].requests_per_second == 20);
     CHECK(ok[0].max_in_flight == 4);
     CHECK(ok[0].tms);
