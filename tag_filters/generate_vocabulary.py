@@ -97,7 +97,7 @@ WILDCARDS = {"building": 1, "landuse": 10, "natural": 1, "leisure": 1, "waterway
 ATTRIBUTES = {
     # ways and surfaces
     "surface": 0.6, "smoothness": 0.6, "tracktype": 0.6, "lanes": 0.6, "width": 1, "oneway": 1,
-    "layer": 1, "covered": 1, "lit": 0.6, "bridge": 1, "tunnel": 1, "bridge:support": 0.6,
+    "covered": 1, "lit": 0.6, "bridge": 1, "tunnel": 1, "bridge:support": 0.6,
     "bridge:structure": 1, "segregated": 0.6, "sidewalk": 0.6, "sidewalk:both": 0.6, "cycleway": 0.6,
     "cycleway:both": 0.6, "parking:both": 0.6, "parking:both:orientation": 0.6, "lane_markings": 0.6,
     "junction": 1, "crossing": 0.2, "crossing:markings": 0.2, "crossing:island": 0.2, "kerb": 0.2,
@@ -106,7 +106,7 @@ ATTRIBUTES = {
     # buildings and roofs
     "building:levels": 1, "building:material": 0.6, "building:colour": 0.6, "roof:shape": 0.6,
     "roof:material": 0.6, "roof:colour": 0.6, "roof:levels": 1, "roof:orientation": 0.6,
-    "roof:direction": 0.6, "height": 1, "roof:height": 1, "building:levels:underground": 1,
+    "roof:direction": 0.6, "height": 1, "roof:height": 1,
     "building:architecture": 1, "building:prefabricated": 1, "house": 0.6,
     # land cover and water
     "crop": 10, "produce": 1, "trees": 1, "leaf_type": 1, "leaf_cycle": 10, "genus": 0.6,
@@ -137,10 +137,17 @@ DENY = [
     "network", "network:*", "admin_level", "created_by", "check_date", "check_date:*",
     "survey:date", "start_date", "end_date", "opening_date", "gnis:*", "tiger:*", "NHD:*", "is_in",
     "is_in:*", "postal_code", "population", "population:*", "ele", "payment:*", "currency:*", "fee",
-    "charge", "wheelchair", "level", "diet:*", "toilets:*", "internet_access", "internet_access:*",
+    "charge", "wheelchair", "diet:*", "toilets:*", "internet_access", "internet_access:*",
     "cuisine", "stars", "smoking", "delivery", "takeaway", "drive_through", "outdoor_seating",
     "reservation", "min_age", "max_age", "healthcare:*", "social_facility:*", "fhrs:*",
     "branch", "inscription", "artist_name", "architect", "mapillary", "import", "attribution",
+]
+# Rule 6b: keys that only order objects vertically or name a floor. From above a road at
+# layer=-1 looks like any road; "a primary road with -1 layer" describes nothing visible.
+# (Whether an object is hidden, e.g. in a tunnel, is a separate rule.)
+DENY += [
+    "layer", "level", "level:*", "min_level", "max_level", "repeat_on", "building:min_level",
+    "building:levels:underground",
 ]
 
 
@@ -301,6 +308,12 @@ def main():
     clash = sorted(k for k in attributes if k in WILDCARDS)
     if clash:
         raise SystemExit(f"generate_vocabulary: keys both wildcard feature and attribute: {clash}")
+    # The matcher lets a deny win silently; in the default list a key is one or the other.
+    def is_denied(key):
+        return any(key == d or (d.endswith("*") and key.startswith(d[:-1])) for d in DENY + extra_deny)
+    denied_entries = sorted(t for t in list(features) + [f"{k}=*" for k in attributes] if is_denied(t.split("=", 1)[0]))
+    if denied_entries:
+        raise SystemExit(f"generate_vocabulary: entries whose key is denied: {denied_entries}")
     for key in sorted(attributes):
         out.append(f"{key}=*\tattribute\t{gsd_class(attributes[key]):g}")
     for key in DENY + extra_deny:
