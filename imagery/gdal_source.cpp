@@ -170,29 +170,47 @@ void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<
 
 namespace {
 
-// The raster-wide range of the automatic stretch: percentiles over the whole raster read
-// at most `side` px a side (GDAL takes the overview nearest that size when the raster
-// has overviews, else subsamples), valid pixels only (GDAL's mask: nodata, alpha).
+// The raster-wide range of the automatic stretch: percentiles over valid pixels (GDAL's
+// mask: nodata, alpha) of the whole raster read at most 1024 px a side, which GDAL takes
+// from the nearest overview. A large raster without overviews is sampled instead in
+// 32 x 32 windows of 32 px at full resolution, so that at most ~1,000 blocks are read.
 std::pair<double, double> compute_raster_range(GDALDataset* ds, const std::string& path, const std::vector<int>& bands,
                                                const Stretch& stretch) {
-    constexpr int side = 1024;
+    constexpr int side = 1024, windows = 32, window_px = 32;
     const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
-    const double shrink = std::max(1.0, double(std::max(w, h)) / side);
-    const int bw = std::max(1, static_cast<int>(w / shrink)), bh = std::max(1, static_cast<int>(h / shrink));
-    const std::size_t pixels = static_cast<std::size_t>(bw) * bh;
-    std::vector<std::vector<float>> data(3, std::vector<float>(pixels));
-    std::vector<std::uint8_t> valid(pixels, 1);
-    for (int c = 0; c < 3; ++c) {
-        GDALRasterBand* band = ds->GetRasterBand(bands[c]);
-        if (band->RasterIO(GF_Read, 0, 0, w, h, data[c].data(), bw, bh, GDT_Float32, 0, 0) != CE_None)
-            throw RasterError(path + ": reading the raster for its stretch failed (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
-        if (band->GetMaskFlags() == GMF_ALL_VALID) continue;
-        std::vector<std::uint8_t> mask(pixels);
-        if (band->GetMaskBand()->RasterIO(GF_Read, 0, 0, w, h, mask.data(), bw, bh, GDT_Byte, 0, 0) != CE_None)
-            throw RasterError(path + ": reading the raster's mask for its stretch failed");
-        for (std::size_t i = 0; i < pixels; ++i) valid[i] = valid[i] && mask[i] > 0;
+    GDALRasterBand* first = ds->GetRasterBand(bands[0]);
+    const bool sample_windows = first->GetOverviewCount() == 0 && std::max(w, h) > 4 * side;
+    struct Window {
+        int x, y, w, h, bw, bh;
+    };
+    std::vector<Window> parts;
+    if (sample_windows) {
+        for (int j = 0; j < windows; ++j)
+            for (int i = 0; i < windows; ++i)
+                parts.push_back({static_cast<int>(double(w - window_px) * (i + 0.5) / windows),
+                                 static_cast<int>(double(h - window_px) * (j + 0.5) / windows), window_px, window_px, window_px, window_px});
+    } else {
+        const double shrink = std::max(1.0, double(std::max(w, h)) / side);
+        parts.push_back({0, 0, w, h, std::max(1, static_cast<int>(w / shrink)), std::max(1, static_cast<int>(h / shrink))});
     }
-    return percentile_range({data[0].data(), data[1].data(), data[2].data()}, valid, pixels, stretch);
+    std::vector<std::vector<float>> data(3);
+    std::vector<std::uint8_t> valid;
+    for (const auto& part : parts) {
+        const std::size_t pixels = static_cast<std::size_t>(part.bw) * part.bh, at = valid.size();
+        valid.resize(at + pixels, 1);
+        for (int c = 0; c < 3; ++c) {
+            GDALRasterBand* band = ds->GetRasterBand(bands[c]);
+            data[c].resize(at + pixels);
+            if (band->RasterIO(GF_Read, part.x, part.y, part.w, part.h, data[c].data() + at, part.bw, part.bh, GDT_Float32, 0, 0) != CE_None)
+                throw RasterError(path + ": reading the raster for its stretch failed (GDAL: " + std::string(CPLGetLastErrorMsg()) + ")");
+            if (band->GetMaskFlags() == GMF_ALL_VALID) continue;
+            std::vector<std::uint8_t> mask(pixels);
+            if (band->GetMaskBand()->RasterIO(GF_Read, part.x, part.y, part.w, part.h, mask.data(), part.bw, part.bh, GDT_Byte, 0, 0) != CE_None)
+                throw RasterError(path + ": reading the raster's mask for its stretch failed");
+            for (std::size_t i = 0; i < pixels; ++i) valid[at + i] = valid[at + i] && mask[i] > 0;
+        }
+    }
+    return percentile_range({data[0].data(), data[1].data(), data[2].data()}, valid, valid.size(), stretch);
 }
 
 } // namespace

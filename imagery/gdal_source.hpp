@@ -59,7 +59,8 @@ void write_geotiff(const std::string& path, const RgbImage& image, const TileGri
 
 // The range of the automatic stretch for `bands` (1-based R, G, B) of a raster: its
 // low..high percentiles over the whole raster (read at most 1024 px a side, from an
-// overview where there is one; valid pixels only). Computed once per process for each
+// overview where there is one; a raster over 4096 px without overviews is sampled in
+// 1,024 small windows instead; valid pixels only). Computed once per process for each
 // name, bands and percentiles, then shared by every thread: `name` must identify the
 // raster (its path). Throws RasterError naming it when GDAL cannot read it.
 std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::string& name, const std::vector<int>& bands,

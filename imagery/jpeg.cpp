@@ -2,6 +2,7 @@
 
 #include <turbojpeg.h>
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -64,7 +65,9 @@ std::optional<std::string> walk_to_end_marker(std::string_view data) {
         // Entropy-coded data after SOS: FF 00 is a stuffed byte, FF D0-D7 a restart marker;
         // any other FF xx is the next marker.
         while (true) {
-            while (i < n && byte(i) != 0xFF) ++i;
+            const void* ff = i < n ? std::memchr(data.data() + i, 0xFF, n - i) : nullptr;
+            if (!ff) return truncated;
+            i = static_cast<std::size_t>(static_cast<const char*>(ff) - data.data());
             if (i + 1 >= n) return truncated;
             const unsigned char next = byte(i + 1);
             if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) {

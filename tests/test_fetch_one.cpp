@@ -250,6 +250,16 @@ TEST_CASE("the automatic stretch of non-Byte rasters is the whole raster's, the 
         CHECK(std::abs(tile_hi - hi) > 150); // the tiles do differ from the raster: the test can tell the two apart
         CHECK(stretched_diff(ours_tile, ref, tile_lo, tile_hi) < 3.0);
     }
+    // A raster too large to read whole and without overviews (the same image, 4,200 px a
+    // side) is sampled in windows: about the same range.
+    const auto big = dir + "/big.tif";
+    REQUIRE(run("gdal_translate -q -outsize 4200 4200 -r nearest -co TILED=YES -co COMPRESS=DEFLATE " + sh_quote(src) + " " + sh_quote(big)).exit_code == 0);
+    const auto b = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(big) + " --center 4.35695,51.87124 --side-m 60 --gsd 0.5 -o " +
+                       sh_quote(dir + "/big-out.tif"));
+    INFO(b.err);
+    REQUIRE(b.exit_code == 0);
+    const auto ours_big = load_raster(dir + "/big-out.tif");
+    CHECK(stretched_diff(ours_big, warp_reference(big, ours_big, dir + "/big-ref.tif"), lo, hi) < 5.0);
 }
 
 TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and palettes are read as they say") {
