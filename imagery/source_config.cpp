@@ -42,10 +42,6 @@ bool valid_date(const std::string& d) {
     return m >= 1 && m <= 12 && day >= 1 && day <= 31;
 }
 
-} // namespace
-
-namespace {
-
 // The keys of a [[source]] table, by kind; anything else is a typo or a key of another kind.
 std::vector<std::string_view> keys_of(SourceKind kind) {
     std::vector<std::string_view> keys{"alias", "kind", "gsd", "year", "coverage", "dates", "licence"};

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 #include <gdal_priv.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -165,4 +166,21 @@ TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 d
     CHECK(west > 20000);
     CHECK(east > 20000);
     CHECK(wrong == 0);
+}
+
+TEST_CASE("an xyz source's max_in_flight bounds its requests in flight") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles",
+                                "--latency-ms", "150"});
+    const auto dir = fresh_dir("xyz_in_flight");
+    write_file(dir + "/s.toml", sources_toml(server, "LM", 17, 256) + "max_in_flight = 2\n");
+    // 9 tiles (3 x 3 at z17), which the engine would otherwise send at once.
+    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                       " --source LM --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
+    std::size_t tiles = 0;
+    for (const auto& [path, hits] : stats["hits"].items()) tiles += path.rfind("/xyz/", 0) == 0;
+    CHECK(tiles == 9);
+    CHECK(stats["max_active"] == 2);
 }
