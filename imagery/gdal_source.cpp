@@ -227,7 +227,7 @@ std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::
     static std::mutex mutex;
     static std::map<std::string, std::shared_ptr<Entry>> cache;
     std::string key = name + "\n" + std::to_string(stretch.low_percent) + "," + std::to_string(stretch.high_percent);
-    for (int b : bands) key += "," + std::to_string(b);
+    for (int b : bands) key.append(",").append(std::to_string(b));
     std::shared_ptr<Entry> entry;
     {
         std::lock_guard lock(mutex);
