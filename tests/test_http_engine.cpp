@@ -213,6 +213,33 @@ TEST_CASE("scheduling cost grows with the requests, not with requests x queue le
     CHECK(st.scheduling_steps <= 3 * st.requests);
 }
 
+TEST_CASE("on_done may submit more, to its source or to a new one; each request ends once") {
+    const auto server = start_server();
+    HttpEngine engine(fast_options());
+    engine.set_rate("first", 200, 5);
+    for (std::uint64_t i = 0; i < 10; ++i) {
+        HttpRequest r;
+        r.id = i;
+        r.url = server.url(tile + "?first=" + std::to_string(i));
+        r.source = "first";
+        engine.submit(std::move(r));
+    }
+    std::map<std::uint64_t, int> ended;
+    engine.run([&](HttpResult&& r) {
+        CHECK(r.ok);
+        ++ended[r.id];
+        if (r.id >= 10) return;
+        HttpRequest next; // every first-round result asks for one more, half on a source not seen before
+        next.id = 100 + r.id;
+        next.source = r.id % 2 ? "first" : "later-" + std::to_string(r.id);
+        next.url = server.url(tile + "?next=" + std::to_string(r.id));
+        engine.submit(std::move(next));
+    });
+    CHECK(ended.size() == 20);
+    for (const auto& [id, n] : ended) CHECK(n == 1);
+    CHECK(engine.stats().requests == 20);
+}
+
 TEST_CASE("loopback requests bypass any proxy from the environment") {
     const auto server = start_server();
     // A proxy nobody listens on: a request sent through it fails. The user's own no_proxy
