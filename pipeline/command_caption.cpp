@@ -1,45 +1,141 @@
 // skyscript-build caption KEY=VALUE... [--around KEY=VALUE,KEY=VALUE...]...
 // Line 1: title; line 2: title_multi_objects. For people trying tag sets and for scripts.
+// Tags go through the vocabulary exactly as the planner passes them (tags::visible_tags),
+// so what a user tries here is what the dataset gets.
 
 #include "captioner.hpp"
 #include "natural_captioner.hpp"
 #include "tag_list.hpp"
+#include "tag_matcher.hpp"
+#include "visible_tags.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
 namespace {
 
-constexpr const char* caption_help = R"(Usage: skyscript-build caption KEY=VALUE... [--around KEY=VALUE,KEY=VALUE...]... [options]
+constexpr const char* caption_help = R"(Usage: skyscript-build caption KEY=VALUE... [--around TAGS]... [options]
+       skyscript-build caption '{"KEY":"VALUE",...}' [--around TAGS]... [options]
 
 Prints the captions SkyScript's rules give an object: `title` on line 1 and
-`title_multi_objects` on line 2. Positional tags are the focus object; each
---around is one surrounding object (most prominent first), its tags joined by commas.
+`title_multi_objects` on line 2. Positional tags are the focus object (KEY=VALUE
+words, or one JSON object as the catalog's `tags` column holds them); each --around
+is one surrounding object, most prominent first.
 
-  --around TAGS          one surrounding object (repeatable)
+Tags pass through the vocabulary as the planner passes them: only tags it lists
+(feature or attribute) reach a caption; denied keys (name, addr:*, layer, ...) and
+unknown tags are dropped, with --gsd so are tags not visible at that GSD, and an
+object left without a feature tag is left out. One line on stderr says which tags
+were dropped and why.
+
+  --around TAGS          one surrounding object (repeatable): KEY=VALUE,KEY=VALUE...
+                         or a JSON object, whose values may hold commas:
+                         --around '{"power":"plant","plant:output:electricity":"19,9 MW"}'
+  --tags FILE            tag list replacing the default vocabulary; +FILE adds to it
+  --gsd G                image GSD in metres: drop tags whose max GSD is finer than G,
+                         as the planner does for an image of that GSD (default: none)
   --max-surrounding N    surrounding objects named in line 2 (default 5)
   --caption-style S      rule (default) or natural: natural also prints
                          title_natural (line 3) and title_multi_objects_natural (line 4),
                          e.g. "a satellite image of a parking lot with an asphalt surface"
+  -q, --quiet            print only the captions (errors still go to stderr)
   -h, --help             this text
 
 Example:
   skyscript-build caption power=pole --around power=minor_line,cables=3,voltage=16000
 )";
 
-captions::Tag parse_tag(const std::string& text, const std::string& where) {
+using OwnedTags = std::vector<std::pair<std::string, std::string>>;
+
+std::pair<std::string, std::string> parse_tag(const std::string& text, const std::string& where) {
     const auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, got `" + text + "`");
-    return {std::string_view(text).substr(0, eq), std::string_view(text).substr(eq + 1)};
+    return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// A JSON object of string values, in its own order (the caption orders tags by
+// priority, then as given).
+OwnedTags parse_json_tags(const std::string& text, const std::string& where) {
+    nlohmann::ordered_json j;
+    try {
+        j = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw UsageError(where + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object()) throw UsageError(where + ": expected a JSON object {\"KEY\":\"VALUE\",...}");
+    OwnedTags tags;
+    for (const auto& [key, value] : j.items()) {
+        if (!value.is_string()) throw UsageError(where + ": the value of `" + key + "` is not a string");
+        if (key.empty()) throw UsageError(where + ": empty key");
+        tags.emplace_back(key, value.get<std::string>());
+    }
+    return tags;
+}
+
+// KEY=VALUE,KEY=VALUE... (values cannot hold commas: use the JSON form).
+OwnedTags parse_around(const std::string& around) {
+    if (around.starts_with('{')) return parse_json_tags(around, "--around");
+    OwnedTags tags;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = around.find(',', start);
+        tags.push_back(parse_tag(around.substr(start, comma == std::string::npos ? std::string::npos : comma - start), "--around"));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return tags;
+}
+
+// Control characters would break the one-line report.
+std::string printable(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    return out;
+}
+
+// "name=Foo (denied key), surface=asphalt (max GSD 0.6 m, finer than 10 m)"
+std::string describe_dropped(const tags::TagMatcher& matcher, std::span<const tags::TagView> tags,
+                             const std::vector<tags::DroppedTag>& dropped, double gsd) {
+    std::string text;
+    for (const auto& d : dropped) {
+        const auto& [key, value] = tags[d.index];
+        if (!text.empty()) text += ", ";
+        text += printable(key) + "=" + printable(value) + " (";
+        if (d.reason == tags::DropReason::finer_than_gsd) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "max GSD %g m, finer than %g m", matcher.find(key, value)->max_gsd, gsd);
+            text += buf;
+        } else {
+            text += tags::drop_reason_text(d.reason);
+        }
+        text += ")";
+    }
+    return text;
+}
+
+std::vector<tags::TagView> views(const OwnedTags& tags) {
+    return {tags.begin(), tags.end()};
+}
+
+std::vector<captions::Tag> caption_tags(const std::vector<tags::TagView>& tags) {
+    std::vector<captions::Tag> out;
+    out.reserve(tags.size());
+    for (const auto& [k, v] : tags) out.push_back({k, v});
+    return out;
 }
 
 } // namespace
 
 int command_caption(const std::vector<std::string>& args) {
-    const CliArgs cli{args, {{"around", true, 0}, {"max-surrounding", true, 0}, {"caption-style", true, 0}, {"help", false, 'h'}}};
+    const CliArgs cli{args, {{"around", true, 0}, {"max-surrounding", true, 0}, {"caption-style", true, 0}, {"tags", true, 0},
+                             {"gsd", true, 0}, {"quiet", false, 'q'}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
         std::fputs(caption_help, stdout);
         return 0;
@@ -51,30 +147,48 @@ int command_caption(const std::vector<std::string>& args) {
         if (v < 0 || v != static_cast<double>(static_cast<std::size_t>(v))) throw UsageError("--max-surrounding: expected a whole number >= 0");
         options.max_surrounding = static_cast<std::size_t>(v);
     }
-    std::vector<captions::Tag> focus;
-    for (const auto& t : cli.positional()) focus.push_back(parse_tag(t, "caption"));
-
-    // Split each --around at commas; the strings live in `pieces` while tags point into them.
-    std::vector<std::vector<std::string>> pieces;
-    for (const auto& around : cli.values("around")) {
-        auto& list = pieces.emplace_back();
-        std::size_t start = 0;
-        for (;;) {
-            const auto comma = around.find(',', start);
-            list.push_back(around.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
+    double gsd = 0; // no GSD: every listed tag is visible
+    if (auto g = cli.value("gsd")) {
+        gsd = parse_double(*g, "--gsd");
+        if (!(gsd > 0)) throw UsageError("--gsd: expected a number of metres > 0");
     }
-    std::vector<std::vector<captions::Tag>> objects;
-    for (const auto& list : pieces) {
-        auto& object = objects.emplace_back();
-        for (const auto& t : list) object.push_back(parse_tag(t, "--around"));
-    }
-    std::vector<captions::TagSet> surrounding(objects.begin(), objects.end());
-
     const auto style = cli.value("caption-style").value_or("rule");
     if (style != "rule" && style != "natural") throw UsageError("--caption-style: expected rule or natural, got `" + style + "`");
+
+    OwnedTags focus_tags;
+    if (cli.positional().size() == 1 && cli.positional()[0].starts_with('{')) {
+        focus_tags = parse_json_tags(cli.positional()[0], "caption");
+    } else {
+        for (const auto& t : cli.positional()) focus_tags.push_back(parse_tag(t, "caption"));
+    }
+    std::vector<OwnedTags> around_tags;
+    for (const auto& around : cli.values("around")) around_tags.push_back(parse_around(around));
+
+    const tags::TagMatcher matcher{tags::load_tag_option(cli.value("tags").value_or(""))};
+    std::string report; // what was dropped, for the one stderr line
+    std::vector<tags::DroppedTag> dropped;
+
+    const auto focus_in = views(focus_tags);
+    const auto focus = caption_tags(tags::visible_tags(matcher, focus_in, gsd, &dropped));
+    if (focus.empty())
+        throw std::runtime_error("caption: the focus object keeps no feature tag, so the pipeline never captions it: " +
+                                 describe_dropped(matcher, focus_in, dropped, gsd));
+    if (!dropped.empty()) report = describe_dropped(matcher, focus_in, dropped, gsd);
+
+    std::vector<std::vector<captions::Tag>> objects;
+    for (std::size_t i = 0; i < around_tags.size(); ++i) {
+        dropped.clear();
+        const auto in = views(around_tags[i]);
+        auto kept = caption_tags(tags::visible_tags(matcher, in, gsd, &dropped));
+        if (!dropped.empty()) {
+            if (!report.empty()) report += "; ";
+            report += "--around " + std::to_string(i + 1) + (kept.empty() ? " (left out): " : ": ") + describe_dropped(matcher, in, dropped, gsd);
+        }
+        if (!kept.empty()) objects.push_back(std::move(kept));
+    }
+    if (!report.empty() && !cli.flag("quiet")) std::fprintf(stderr, "skyscript-build caption: dropped %s\n", report.c_str());
+    std::vector<captions::TagSet> surrounding(objects.begin(), objects.end());
+
     const captions::Captioner captioner{captions::CaptionTables::builtin(), options};
     std::printf("%s\n%s\n", captioner.title(focus).c_str(), captioner.title_multi_objects(focus, surrounding).c_str());
     if (style == "natural") {

@@ -4,7 +4,10 @@
 #include "caption_text.hpp"
 #include "captioner.hpp"
 #include "natural_captioner.hpp"
+#include "tag_list.hpp"
+#include "tag_matcher.hpp"
 #include "test_support.hpp"
+#include "visible_tags.hpp"
 
 #include <doctest/doctest.h>
 
@@ -174,10 +177,10 @@ TEST_CASE("`skyscript-build caption` prints title and title_multi_objects") {
     CHECK(r.exit_code == 0);
     CHECK(r.out == "a satellite image of power pole\n"
                    "a satellite image of power pole, surrounded by power minor line with cables of 3 and voltage of 16000\n");
-    const auto hostile = run(sh_quote(skyscript::test::binary()) + " caption " + sh_quote("amenity=a\nb\tc") + " --around " + sh_quote("natural=tree;x"));
+    const auto hostile = run(sh_quote(skyscript::test::binary()) + " caption " + sh_quote("landuse=a\nb\tc") + " --around " + sh_quote("natural=tree;x"));
     CHECK(hostile.exit_code == 0);
     CHECK(skyscript::test::lines(hostile.out).size() == 2);
-    CHECK(hostile.out == "a satellite image of amenity of a b c\na satellite image of amenity of a b c, surrounded by natural tree/x\n");
+    CHECK(hostile.out == "a satellite image of landuse of a b c\na satellite image of landuse of a b c, surrounded by natural tree/x\n");
     // python3 reads the lines as strict UTF-8 and its csv module round-trips them.
     const auto py = run(sh_quote(skyscript::test::binary()) + " caption " + sh_quote("natural=wood\xff,\"x\"") +
                         " | python3 -c " + sh_quote("import sys,csv,io\n"
@@ -266,4 +269,180 @@ TEST_CASE("`caption --caption-style natural` prints four lines from the generate
     CHECK(l[2] == "a satellite image of a parking lot with an asphalt surface");
     CHECK(l[3] == "a satellite image of a parking lot with an asphalt surface, next to a residential road and two buildings");
     CHECK(run(sh_quote(skyscript::test::binary()) + " caption a=b --caption-style fancy").exit_code == 2);
+}
+
+// ---- the vocabulary between tags and captions ------------------------------------
+
+namespace {
+
+using skyscript::tags::DropReason;
+using skyscript::tags::TagView;
+
+const skyscript::tags::TagMatcher& test_matcher() {
+    static const auto list = skyscript::tags::TagList::parse(
+        "amenity=parking\tfeature\t1\nnatural=tree\tfeature\t0.6\nhighway=motorway\tfeature\t10\n"
+        "surface=*\tattribute\t0.6\nlanes=*\tattribute\t1\nname\tdeny\naddr:*\tdeny\n", "test.tsv");
+    static const skyscript::tags::TagMatcher m{list};
+    return m;
+}
+
+std::vector<std::string> kept(const std::vector<TagView>& tags, double gsd, std::vector<skyscript::tags::DroppedTag>* dropped = nullptr) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : skyscript::tags::visible_tags(test_matcher(), tags, gsd, dropped))
+        out.push_back(std::string(k) + "=" + std::string(v));
+    return out;
+}
+
+std::string caption_cmd(const std::string& args) { return sh_quote(skyscript::test::binary()) + " caption " + args; }
+
+} // namespace
+
+TEST_CASE("visible_tags: listed tags only, visible at the GSD, and only with a feature") {
+    const std::vector<TagView> parking{{"name", "P1"}, {"amenity", "parking"}, {"surface", "asphalt"}, {"addr:street", "Rue"}, {"fee", "yes"}};
+    std::vector<skyscript::tags::DroppedTag> dropped;
+    // Denied and unknown tags go, each with its reason; input order is kept.
+    CHECK(kept(parking, 0.5, &dropped) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
+    REQUIRE(dropped.size() == 3);
+    CHECK((dropped[0].index == 0 && dropped[0].reason == DropReason::denied));
+    CHECK((dropped[1].index == 3 && dropped[1].reason == DropReason::denied));
+    CHECK((dropped[2].index == 4 && dropped[2].reason == DropReason::not_listed));
+    // An image of 1 m cannot show the surface (0.6 m); 0.6 m (even as computed, a hair
+    // coarser) and no GSD at all can.
+    dropped.clear();
+    CHECK(kept(parking, 1, &dropped) == std::vector<std::string>{"amenity=parking"});
+    REQUIRE(dropped.size() == 4);
+    CHECK((dropped[1].index == 2 && dropped[1].reason == DropReason::finer_than_gsd));
+    CHECK(kept(parking, 0.6 * (1 + 1e-12)) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
+    CHECK(kept(parking, 0) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
+    // No feature left: the whole object goes, its attributes with `no_feature`.
+    const std::vector<TagView> tree{{"natural", "tree"}, {"lanes", "2"}};
+    dropped.clear();
+    CHECK(kept(tree, 1, &dropped).empty());
+    REQUIRE(dropped.size() == 2);
+    CHECK(dropped[0].reason == DropReason::finer_than_gsd);
+    CHECK(dropped[1].reason == DropReason::no_feature);
+    CHECK(kept({{"surface", "asphalt"}, {"lanes", "2"}}, 0.1).empty());
+    CHECK(kept({{"highway", "motorway"}, {"lanes", "2"}}, 10) == std::vector<std::string>{"highway=motorway"});
+}
+
+TEST_CASE("`caption` drops denied and unknown tags as the pipeline does, and says so in one line") {
+    const auto denied = run(caption_cmd("name=Foo addr:street=Bar"));
+    CHECK(denied.exit_code == 1);
+    CHECK(denied.out.empty());
+    REQUIRE(skyscript::test::lines(denied.err).size() == 1);
+    CHECK(denied.err.find("name=Foo (denied key)") != std::string::npos);
+    CHECK(denied.err.find("addr:street=Bar (denied key)") != std::string::npos);
+
+    const auto r = run(caption_cmd("building=yes name=Foo addr:street=Bar office=energy_supplier --around highway=footway,name=Path"));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "a satellite image of building\na satellite image of building, surrounded by road of footway\n");
+    REQUIRE(skyscript::test::lines(r.err).size() == 1);
+    CHECK(r.err == "skyscript-build caption: dropped name=Foo (denied key), addr:street=Bar (denied key), "
+                   "office=energy_supplier (not in the vocabulary); --around 1: name=Path (denied key)\n");
+    // -q: the captions only.
+    const auto q = run(caption_cmd("-q building=yes name=Foo"));
+    CHECK(q.exit_code == 0);
+    CHECK(q.err.empty());
+    CHECK(q.out == "a satellite image of building\na satellite image of building\n");
+}
+
+TEST_CASE("`caption --gsd`: tags not visible at the image's GSD are dropped, as the planner drops them") {
+    const auto r = run(caption_cmd("landuse=farmland crop=rice surface=dirt --around natural=tree --around highway=motorway,surface=asphalt --gsd 10"));
+    CHECK(r.exit_code == 0);
+    // Farmland and its crop show at 10 m, its surface does not; the tree (0.6 m) is left out
+    // whole, the motorway (10 m) loses its surface.
+    CHECK(r.out == "a satellite image of landuse of farmland, crop of rice\n"
+                   "a satellite image of landuse of farmland with crop of rice, surrounded by road of motorway\n");
+    CHECK(r.err == "skyscript-build caption: dropped surface=dirt (max GSD 0.6 m, finer than 10 m); "
+                   "--around 1 (left out): natural=tree (max GSD 0.6 m, finer than 10 m); "
+                   "--around 2: surface=asphalt (max GSD 0.6 m, finer than 10 m)\n");
+    const auto fine = run(caption_cmd("-q amenity=parking --around natural=tree --gsd 0.3"));
+    CHECK(fine.out == "a satellite image of amenity of parking\na satellite image of amenity of parking, surrounded by natural tree\n");
+    // A focus object its image cannot show is not captioned: the planner never makes that image.
+    const auto coarse = run(caption_cmd("natural=tree --gsd 10"));
+    CHECK(coarse.exit_code == 1);
+    CHECK(coarse.out.empty());
+    CHECK(coarse.err.find("natural=tree (max GSD 0.6 m, finer than 10 m)") != std::string::npos);
+    CHECK(run(caption_cmd("amenity=parking --gsd 0")).exit_code == 2);
+    CHECK(run(caption_cmd("amenity=parking --gsd fast")).exit_code == 2);
+}
+
+TEST_CASE("`caption --tags FILE|+FILE`: the tag list the pipeline would use") {
+    const auto dir = skyscript::test::fresh_dir("caption_tags");
+    skyscript::test::write_file(dir + "/add.tsv", "office=energy_supplier\tfeature\t1\nname=*\tattribute\t1\n");
+    skyscript::test::write_file(dir + "/only.tsv", "amenity=fountain\tfeature\t0.6\n");
+    const auto added = run(caption_cmd("-q building=yes office=energy_supplier name=Foo --tags +" + sh_quote(dir + "/add.tsv")));
+    CHECK(added.exit_code == 0);
+    CHECK(skyscript::test::lines(added.out).at(0) == "a satellite image of building, office of energy supplier, name of Foo");
+    const auto only = run(caption_cmd("building=yes amenity=fountain --tags " + sh_quote(dir + "/only.tsv")));
+    CHECK(only.exit_code == 0);
+    CHECK(skyscript::test::lines(only.out).at(0) == "a satellite image of amenity of fountain");
+    CHECK(only.err.find("building=yes (not in the vocabulary)") != std::string::npos);
+    const auto missing = run(caption_cmd("building=yes --tags " + sh_quote(dir + "/none.tsv")));
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("none.tsv") != std::string::npos);
+}
+
+TEST_CASE("`caption --around` takes a JSON object, so values may hold commas") {
+    const auto r = run(caption_cmd("power=plant --around " +
+                                   sh_quote(R"({"power":"plant","plant:output:electricity":"19,9 MW","name":"Centrale, Est"})")));
+    CHECK(r.exit_code == 0);
+    CHECK(skyscript::test::lines(r.out).at(1) ==
+          "a satellite image of power plant, surrounded by power plant with plant output electricity of 19,9 MW");
+    CHECK(r.err == "skyscript-build caption: dropped --around 1: name=Centrale, Est (denied key)\n");
+    // The focus too, as the catalog's `tags` column holds it; mixed with the comma form.
+    const auto j = run(caption_cmd(sh_quote(R"({"landuse":"farmland","crop":"a, b"})") + " --around highway=footway -q"));
+    CHECK(j.out == "a satellite image of landuse of farmland, crop of a, b\n"
+                   "a satellite image of landuse of farmland with crop of a, b, surrounded by road of footway\n");
+    for (const char* bad : {R"({"power":)", R"(["power","plant"])", R"({"lanes":2})"}) {
+        const auto e = run(caption_cmd("power=plant --around " + sh_quote(bad)));
+        CHECK(e.exit_code == 2);
+        CHECK(skyscript::test::lines(e.err).size() == 1);
+        CHECK(e.err.find("--around") != std::string::npos);
+    }
+    const auto help = run(caption_cmd("--help"));
+    CHECK(help.out.find("19,9 MW") != std::string::npos);
+}
+
+TEST_CASE("layer and level never reach a caption: Monaco's objects through extract and caption") {
+    // Real objects: w176752959, a primary road at layer=-1 (not a tunnel), w93137594 a secondary
+    // road on a bridge at layer=1, w49209341 a building at layer=1.
+    const auto pbf = skyscript::test::data("osm/monaco-latest.osm.pbf");
+    const auto dir = skyscript::test::fresh_dir("caption_layer");
+    REQUIRE(run(sh_quote(skyscript::test::binary()) + " extract -q " + sh_quote(pbf) + " -o " + sh_quote(dir)).exit_code == 0);
+    const auto gpkg = dir + "/catalog.gpkg";
+    for (const char* id : {"93137594", "49209341"}) {
+        const auto tags = skyscript::test::sql_column(gpkg, std::string("SELECT tags FROM objects WHERE osm_type = 'w' AND osm_id = ") + id);
+        REQUIRE(tags.size() == 1);
+        CHECK(tags[0].find("layer") == std::string::npos);
+    }
+    CHECK(skyscript::test::sql_int(gpkg, "SELECT count(*) FROM objects WHERE tags LIKE '%\"layer\"%' OR tags LIKE '%\"level\"%'") == 0);
+    // The road's own OSM tags, as osmium prints them, straight into `caption`, both styles.
+    const auto opl = run("osmium getid -f opl " + sh_quote(pbf) + " w176752959");
+    REQUIRE(opl.exit_code == 0);
+    const auto t = opl.out.find(" T");
+    REQUIRE(t != std::string::npos);
+    std::string args;
+    const auto tag_text = opl.out.substr(t + 2, opl.out.find(' ', t + 2) - t - 2);
+    for (std::size_t start = 0; start <= tag_text.size();) {
+        const auto comma = std::min(tag_text.find(',', start), tag_text.size());
+        std::string tag = tag_text.substr(start, comma - start);
+        for (std::size_t p; (p = tag.find("%20%")) != std::string::npos;) tag.replace(p, 4, " ");
+        args += " " + sh_quote(tag);
+        start = comma + 1;
+    }
+    CHECK(args.find("layer=-1") != std::string::npos);
+    const auto r = run(caption_cmd(args + " --caption-style natural"));
+    CHECK(r.exit_code == 0);
+    const auto l = skyscript::test::lines(r.out);
+    REQUIRE(l.size() == 4);
+    for (const auto& line : l) {
+        CHECK(line.find("layer") == std::string::npos);
+        CHECK(line.find("-1") == std::string::npos);
+    }
+    CHECK(l[2].starts_with("a satellite image of a primary road"));
+    CHECK(r.err.find("layer=-1 (denied key)") != std::string::npos);
+    const auto level = run(caption_cmd("-q highway=footway level=0 layer=-1 building:levels:underground=2 --caption-style natural"));
+    CHECK(level.out == "a satellite image of road of footway\na satellite image of road of footway\n"
+                       "a satellite image of a foot path\na satellite image of a foot path\n");
 }

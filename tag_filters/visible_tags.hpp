@@ -1,0 +1,45 @@
+#pragma once
+// Which of an object's tags reach a caption (and the meta) of an image at a given GSD.
+// One rule for the planner (focus and surrounding objects alike) and the `caption`
+// command, so what a user tries is what the dataset gets:
+//   - a tag is kept only if the vocabulary lists it (feature or attribute); denied keys,
+//     unknown keys and unlisted values are dropped;
+//   - a tag whose max GSD is finer than the image's is dropped (not visible there); the
+//     planner only picks a GSD at which the focus tag itself is visible;
+//   - when no feature tag is left the object gives nothing: attributes alone describe
+//     nothing visible, so such a surrounding object is left out, and such a focus object
+//     is never a candidate.
+// Kept tags stay in the caller's order (the captioners order them). gsd 0: no GSD test.
+
+#include "tag_matcher.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace skyscript::tags {
+
+using TagView = std::pair<std::string_view, std::string_view>; // key, value
+
+enum class DropReason : std::uint8_t {
+    denied,            // the key is on the deny list (name, addr:*, layer, ...)
+    not_listed,        // unknown key, unlisted value, or `no` against `key=*`
+    finer_than_gsd,    // visible only at a finer GSD than the image's
+    no_feature,        // the object keeps no feature tag, so none of its tags is shown
+};
+
+std::string_view drop_reason_text(DropReason reason) noexcept;
+
+struct DroppedTag {
+    std::size_t index;  // position in the input
+    DropReason reason;
+};
+
+// The tags of `tags` that reach a caption of an image of `gsd` metres (views into
+// `tags`). `dropped`, when given, receives every other tag with its reason.
+std::vector<TagView> visible_tags(const TagMatcher& matcher, std::span<const TagView> tags, double gsd,
+                                  std::vector<DroppedTag>* dropped = nullptr);
+
+} // namespace skyscript::tags
