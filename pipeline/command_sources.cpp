@@ -16,7 +16,7 @@ namespace skyscript::pipeline {
 
 namespace {
 
-constexpr const char* sources_help = R"(Usage: skyscript-build sources [--sources FILE] [--check]
+constexpr const char* sources_help = R"(Usage: skyscript-build sources [--sources FILE] [--check] [-q]
 
 Lists the imagery sources (built-in: SkyScript's ten Earth Engine collections;
 --sources FILE replaces them) with kind, GSD, coverage and dates, and says which
@@ -24,6 +24,7 @@ are usable now and why not.
 
   --sources FILE   sources TOML (see README: [[source]] alias, kind, ...)
   --check          also open each gdal raster (or remote dataset) to prove it reads
+  -q, --quiet      nothing on stderr but errors (the table is the output: it stays)
   -h, --help       this text
 )";
 
@@ -83,7 +84,7 @@ std::string usability(const imagery::SourceConfig& s, bool check) {
 } // namespace
 
 int command_sources(const std::vector<std::string>& args) {
-    const CliArgs cli{args, {{"sources", true, 0}, {"check", false, 0}, {"help", false, 'h'}}};
+    const CliArgs cli{args, {{"sources", true, 0}, {"check", false, 0}, {"quiet", false, 'q'}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
         std::fputs(sources_help, stdout);
         return 0;

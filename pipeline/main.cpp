@@ -3,12 +3,38 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace {
+
+// GDAL prints "ERROR 4: ..." on stderr by itself, before our own error line says the same
+// thing again. This handler prints nothing and keeps the last failure, which the error line
+// carries when it does not already quote it. CPL_DEBUG=ON brings GDAL's own output back.
+std::mutex gdal_mutex;
+std::string gdal_last_failure;
+
+void CPL_STDCALL keep_gdal_failure(CPLErr level, CPLErrorNum number, const char* message) {
+    if (CPLTestBool(CPLGetConfigOption("CPL_DEBUG", "NO"))) CPLDefaultErrorHandler(level, number, message);
+    if (level != CE_Failure && level != CE_Fatal) return;
+    const std::lock_guard lock(gdal_mutex);
+    gdal_last_failure = message ? message : "";
+    for (char& c : gdal_last_failure)
+        if (c == '\n' || c == '\r') c = ' '; // our error stays one line
+}
+
+std::string with_gdal_failure(const std::string& what) {
+    const std::lock_guard lock(gdal_mutex);
+    if (gdal_last_failure.empty() || what.find(gdal_last_failure) != std::string::npos) return what;
+    return what + " (GDAL: " + gdal_last_failure + ")";
+}
 
 constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every built stage
        skyscript-build COMMAND [options]                  run one stage or tool
@@ -35,6 +61,7 @@ int main(int argc, char** argv) {
         std::fputs(main_help, args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
     }
+    CPLSetErrorHandler(keep_gdal_failure);
     const std::string command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
@@ -50,7 +77,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", e.what());
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "skyscript-build: error: %s\n", e.what());
+        std::fprintf(stderr, "skyscript-build: error: %s\n", with_gdal_failure(e.what()).c_str());
         return 1;
     }
 }

@@ -1,0 +1,121 @@
+// Command-line hygiene of every command, through the real binary:
+//   - `-q`/`--quiet`: nothing on stderr but errors, stdout only the command's own output;
+//   - a GDAL failure is one line (ours, carrying GDAL's message), not GDAL's lines and ours.
+
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace skyscript::test;
+
+namespace {
+
+std::string bin() { return sh_quote(binary()); }
+std::string monaco() { return sh_quote(data("osm/monaco-latest.osm.pbf")); }
+
+// A GeoTIFF whose header reads and whose pixels do not: the first KB of a real one.
+std::string corrupt_tif(const std::string& dir) {
+    const auto good = read_file(data("imagery/dop-rgb.tif"));
+    const auto path = dir + "/corrupt.tif";
+    write_file(path, good.substr(0, 1000));
+    return path;
+}
+
+void check_quiet(const CommandResult& r) {
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+}
+
+} // namespace
+
+TEST_CASE("-q on caption: the two caption lines and nothing else") {
+    const auto loud = run(bin() + " caption building=yes name=Foo --around highway=footway,ref=3");
+    REQUIRE(loud.exit_code == 0);
+    CHECK(!loud.err.empty()); // the dropped tags, without -q
+    for (const char* q : {"-q", "--quiet"}) {
+        const auto r = run(bin() + " caption " + q + " building=yes name=Foo --around highway=footway,ref=3");
+        check_quiet(r);
+        CHECK(r.out == loud.out);
+        CHECK(lines(r.out).size() == 2);
+    }
+    // Errors still say what is wrong.
+    const auto bad = run(bin() + " caption -q name=Foo");
+    CHECK(bad.exit_code == 1);
+    CHECK(lines(bad.err).size() == 1);
+}
+
+TEST_CASE("-q on tags: --list and --stats print their output only") {
+    const auto list = run(bin() + " tags --list -q");
+    check_quiet(list);
+    CHECK(list.out == run(bin() + " tags --list").out);
+    CHECK(list.out.find("building=*\tfeature\t1\n") != std::string::npos);
+    const auto stats = run(bin() + " tags -q --stats " + monaco() + " --top 3");
+    check_quiet(stats);
+    CHECK(stats.out.starts_with("# "));
+}
+
+TEST_CASE("-q on sources: the table only") {
+    const auto r = run(bin() + " sources -q");
+    check_quiet(r);
+    CHECK(r.out == run(bin() + " sources").out);
+    CHECK(r.out.starts_with("alias "));
+}
+
+TEST_CASE("-q on extract and on the bare command: no progress, no summary") {
+    const auto dir = fresh_dir("cli_quiet_extract");
+    const auto e = run(bin() + " extract -q " + monaco() + " -o " + sh_quote(dir + "/e"));
+    check_quiet(e);
+    CHECK(e.out.empty());
+    REQUIRE(std::filesystem::exists(dir + "/e/catalog.gpkg"));
+    // The bare command needs imagery: a rendering of the catalog (tests/render_osm_raster.sh).
+    const auto render = run(sh_quote(source_dir() + "/tests/render_osm_raster.sh") + " " + sh_quote(dir + "/e/catalog.gpkg") + " " +
+                            sh_quote(dir + "/render.tif") + " 7.41,43.728,7.435,43.745 1");
+    INFO(render.err);
+    REQUIRE(render.exit_code == 0);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + dir + "/render.tif\"\nyear = 2021\n");
+    const auto all = run(bin() + " " + monaco() + " --quiet --bbox 7.420,43.735,7.425,43.738 --limit 5 --sources " +
+                         sh_quote(dir + "/sources.toml") + " -o " + sh_quote(dir + "/all"));
+    check_quiet(all);
+    CHECK(all.out.empty());
+    CHECK(lines(read_file(dir + "/all/SkyScript_train_unfiltered.csv")).size() >= 2); // the header and an image
+}
+
+TEST_CASE("a GDAL failure gives exactly one line on stderr, ours, with GDAL's reason") {
+    const auto dir = fresh_dir("cli_gdal_errors");
+    const std::string tile = " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg");
+
+    const auto missing = run(bin() + " fetch-one --raster /nonexistent.tif" + tile);
+    CHECK(missing.exit_code == 1);
+    REQUIRE(lines(missing.err).size() == 1);
+    CHECK(missing.err.starts_with("skyscript-build: error: /nonexistent.tif"));
+
+    // Pixels that cannot be read: GDAL reports several TIFF errors; we print one line that
+    // quotes the last.
+    const auto corrupt = corrupt_tif(dir);
+    const auto read = run(bin() + " fetch-one --raster " + sh_quote(corrupt) + tile);
+    CHECK(read.exit_code == 1);
+    INFO(read.err);
+    REQUIRE(lines(read.err).size() == 1);
+    CHECK(read.err.starts_with("skyscript-build: error: " + corrupt));
+    CHECK(read.err.find("GDAL: ") != std::string::npos);
+    CHECK(read.err.find("TIFF") != std::string::npos);
+    CHECK(read.err.find("ERROR 1") == std::string::npos);
+    CHECK(!std::filesystem::exists(dir + "/t.jpg"));
+
+    // Outside the raster: our reason, and GDAL's (the file is damaged) after it, still one line.
+    const auto outside = run(bin() + " fetch-one --raster " + sh_quote(corrupt) +
+                             " --center 9.6,53.6 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    CHECK(outside.exit_code == 1);
+    REQUIRE(lines(outside.err).size() == 1);
+    CHECK(outside.err.find("TIFF") != std::string::npos);
+
+    // `sources --check` reports the damaged raster in its table; GDAL adds nothing on stderr.
+    write_file(dir + "/s.toml", "[[source]]\nalias = \"D\"\nkind = \"gdal\"\npath = \"" + corrupt +
+                                    "\"\ngsd = 1\ncoverage = [9.49, 53.50, 9.52, 53.52]\n");
+    const auto check = run(bin() + " sources --check --sources " + sh_quote(dir + "/s.toml"));
+    CHECK(check.exit_code == 0);
+    CHECK(check.err.empty());
+    CHECK(lines(check.out).size() == 2);
+}
