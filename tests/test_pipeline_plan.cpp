@@ -1,0 +1,137 @@
+// Planning by hand-checked cases (issue 9): a PBF made by osmium from OSM XML written here,
+// with one object for each skip reason and objects that two sources can image, planned
+// under each --source-policy; and the stem rule when a way and a relation share an id.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <map>
+
+using namespace skyscript::test;
+
+namespace {
+
+struct OsmXml {
+    std::string nodes, ways;
+    long next = 1000;
+    long node(double lon, double lat, const std::string& tags = "") {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "  <node id=\"%ld\" version=\"1\" lat=\"%.7f\" lon=\"%.7f\"", next, lat, lon);
+        nodes += buf + (tags.empty() ? std::string("/>\n") : ">" + tags + "</node>\n");
+        return next++;
+    }
+    // A closed square way of `side_m` metres centred on lon/lat (near 43.7 N).
+    long square(double lon, double lat, double side_m, const std::string& tags) {
+        const double dlat = side_m / 2 / 111130.0, dlon = side_m / 2 / (111320.0 * 0.7227);
+        const long a = node(lon - dlon, lat - dlat), b = node(lon + dlon, lat - dlat), c = node(lon + dlon, lat + dlat),
+                   d = node(lon - dlon, lat + dlat);
+        const long id = next++;
+        ways += "  <way id=\"" + std::to_string(id) + "\" version=\"1\">";
+        for (long n : {a, b, c, d, a}) ways += "<nd ref=\"" + std::to_string(n) + "\"/>";
+        ways += tags + "</way>\n";
+        return id;
+    }
+    std::string xml() const { return "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n" + nodes + ways + "</osm>\n"; }
+};
+
+std::string tag(const std::string& k, const std::string& v) { return "<tag k=\"" + k + "\" v=\"" + v + "\"/>"; }
+
+std::map<std::string, std::int64_t> skipped(const std::string& db) {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& row : sql_column(db, "SELECT reason || char(9) || objects FROM skipped")) {
+        const auto tab = row.find('\t');
+        out[row.substr(0, tab)] = std::stoll(row.substr(tab + 1));
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("each skip reason and each source policy, on hand-made objects") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("plan-cases");
+    OsmXml osm;
+    osm.node(7.42, 43.735, tag("amenity", "bench"));                     // max GSD 0.1 m: too coarse for 0.5 and 0.6 m
+    osm.node(7.50, 43.735, tag("natural", "tree"));                      // east of both coverages
+    osm.square(7.42, 43.74, 5, tag("building", "yes"));                  // 5 m: under 100 px at 0.5 m
+    osm.square(7.425, 43.7375, 2000, tag("landuse", "residential"));     // 2 km: over 1000 px at 0.6 m
+    osm.node(7.4102, 43.735, tag("natural", "tree"));                    // 16 m inside the west edge: its 192 m tile leaves
+    const long building = osm.square(7.425, 43.74, 100, tag("building", "yes")); // both sources may image it
+    std::vector<long> trees;                                             // max GSD 0.6 m: both sources
+    for (int i = 0; i < 24; ++i) trees.push_back(osm.node(7.418 + 0.0004 * i, 43.745, tag("natural", "tree")));
+    write_file(dir + "/cases.osm", osm.xml());
+    REQUIRE(run("osmium cat -O -o " + sh_quote(dir + "/cases.osm.pbf") + " " + sh_quote(dir + "/cases.osm")).exit_code == 0);
+    std::string toml;
+    for (const auto& [alias, gsd] : {std::pair{"FINE", "0.5"}, std::pair{"COARSE", "0.6"}})
+        toml += std::string("[[source]]\nalias = \"") + alias + "\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\ngsd = " + gsd +
+                "\ncoverage = [7.41, 43.725, 7.435, 43.75]\n\n";
+    write_file(dir + "/sources.toml", toml);
+
+    auto plan = [&](const std::string& policy) {
+        const auto out = dir + "/" + policy;
+        REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/cases.osm.pbf") + " -o " + sh_quote(out)).exit_code == 0);
+        const auto r = run("timeout 120 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") +
+                           " --source-policy " + policy);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return out + "/state.sqlite";
+    };
+    const std::map<std::string, std::int64_t> expected_skips{
+        {"every covering source is too coarse for its tag", 1}, {"outside every source's coverage", 1},
+        {"too small for every source", 1}, {"too large for every source", 1}, {"its tile leaves every source's coverage", 1}};
+
+    const auto finest = plan("finest");
+    CHECK(skipped(finest) == expected_skips);
+    CHECK(sql_int(finest, "SELECT count(*) FROM jobs") == 25);
+    CHECK(sql_int(finest, "SELECT count(*) FROM jobs WHERE source = 'FINE'") == 25);
+    CHECK(sql_column(finest, "SELECT id_part FROM jobs WHERE osm_id = " + std::to_string(building)) ==
+          std::vector<std::string>{"a" + std::to_string(building)});
+    // The building's tile: its 100 m bbox plus 10% at 0.5 m, within a pixel or two.
+    const auto side = sql_int(finest, "SELECT width FROM jobs WHERE osm_id = " + std::to_string(building));
+    CHECK(side >= 218);
+    CHECK(side <= 226);
+    CHECK(sql_int(finest, "SELECT width FROM jobs WHERE osm_id = " + std::to_string(trees[0])) == 384);
+
+    const auto all = plan("all");
+    CHECK(skipped(all) == expected_skips);
+    CHECK(sql_int(all, "SELECT count(*) FROM jobs") == 50);
+    CHECK(sql_column(all, "SELECT source FROM jobs WHERE osm_id = " + std::to_string(building) + " ORDER BY source") ==
+          std::vector<std::string>{"COARSE", "FINE"});
+
+    const auto random = plan("random");
+    CHECK(skipped(random) == expected_skips);
+    CHECK(sql_int(random, "SELECT count(*) FROM jobs") == 25);
+    const auto fine = sql_int(random, "SELECT count(*) FROM jobs WHERE source = 'FINE'");
+    CHECK(fine > 0);  // 25 objects, two sources: both drawn (all one way has odds 2^-24)
+    CHECK(fine < 25);
+    // Seeded: the same choice again, and the tile of an object does not depend on the policy.
+    const auto again = plan("random");
+    CHECK(sql_column(again, "SELECT source FROM jobs ORDER BY job_id") == sql_column(random, "SELECT source FROM jobs ORDER BY job_id"));
+    CHECK(sql_column(finest, "SELECT x0 || ' ' || y0 FROM jobs WHERE osm_id = " + std::to_string(trees[3])) ==
+          sql_column(all, "SELECT x0 || ' ' || y0 FROM jobs WHERE source = 'FINE' AND osm_id = " + std::to_string(trees[3])));
+}
+
+TEST_CASE("a way and a relation with the same id: the relation's stem is a{id}r, both are written") {
+    // Liechtenstein's w52 (natural=water) and r52 (a castle's multipolygon) are both areas.
+    const auto dir = fresh_dir("plan-stem-clash");
+    const std::string box = "9.515,47.08,9.53,47.145";
+    const auto pbf = data("osm/liechtenstein-2013-08-03.osm.pbf");
+    REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(pbf) + " -o " + sh_quote(dir + "/render-src") + " --bbox " + box).exit_code == 0);
+    const auto render = run(sh_quote(source_dir() + "/tests/render_osm_raster.sh") + " " + sh_quote(dir + "/render-src/catalog.gpkg") + " " +
+                            sh_quote(dir + "/li.tif") + " " + box + " 1");
+    REQUIRE_MESSAGE(render.exit_code == 0, render.err);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"LI\"\nkind = \"gdal\"\npath = \"" + dir + "/li.tif\"\nyear = 2013\n");
+    const auto out = dir + "/out";
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(pbf) + " -o " + sh_quote(out) + " --bbox " + box +
+                       " --sources " + sh_quote(dir + "/sources.toml") + " --min-px 50 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto db = out + "/state.sqlite";
+    CHECK(sql_column(db, "SELECT osm_type || ' ' || stem FROM jobs WHERE osm_id = 52 AND status = 'written' ORDER BY osm_type") ==
+          std::vector<std::string>{"r a52r_LI_13", "w a52_LI_13"});
+    CHECK(sql_int(db, "SELECT count(DISTINCT stem) FROM jobs WHERE status = 'written'") ==
+          sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'"));
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+}

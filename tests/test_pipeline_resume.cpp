@@ -1,0 +1,142 @@
+// Resumability and the network kinds through the bare command (issue 9): a build killed
+// with SIGKILL again and again, across plan, fetch and write, and rerun each time, ends
+// with the same dataset as an uninterrupted one, byte for byte; an xyz source on a
+// loopback tile server (tiles cut from the rendering by gdal2tiles) builds a valid dataset.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::map<std::string, std::string> dataset_files(const std::string& out) {
+    std::map<std::string, std::string> files;
+    for (const auto& dir : fs::directory_iterator(out)) {
+        const auto name = dir.path().filename().string();
+        if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
+        for (const auto& f : fs::directory_iterator(dir.path())) files[name + "/" + f.path().filename().string()] = read_file(f.path().string());
+    }
+    for (const char* f : {"SkyScript_train_unfiltered.csv", "meta.jsonl"}) files[f] = read_file(out + "/" + f);
+    return files;
+}
+
+// Starts the bare command, kills it with SIGKILL after `delay` unless it ended first; returns its exit code or -9.
+int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+} // namespace
+
+TEST_CASE("killed with SIGKILL at random moments and rerun, a build ends as an uninterrupted one") {
+    const auto& m = monaco();
+    const std::string args = "--limit 250 --seed 3 --batch 16 -q";
+    const auto reference = fresh_dir("resume-reference");
+    const auto clean = build(reference, args);
+    REQUIRE_MESSAGE(clean.exit_code == 0, clean.err);
+    const auto expected = dataset_files(reference);
+    REQUIRE(expected.size() > 300);
+
+    const auto out = fresh_dir("resume-killed");
+    const std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", m.sources, "--limit", "250",
+                                        "--seed", "3", "--batch", "16", "-q"};
+    std::mt19937 rng(20261201);
+    int kills = 0, runs = 0;
+    std::map<std::string, int> killed_in; // what the state DB said after each kill
+    for (; runs < 60; ++runs) {
+        // Short delays first (extract and plan), then longer ones (fetch and write).
+        const int max_ms = kills < 4 ? 400 : 2500;
+        const int rc = run_and_kill(argv, std::chrono::milliseconds(std::uniform_int_distribution<int>(30, max_ms)(rng)));
+        if (rc == 0) {
+            if (kills >= 10) break;
+            // Finished before the kill: start over to get more kills in.
+            fs::remove_all(out);
+            continue;
+        }
+        REQUIRE(rc == -SIGKILL);
+        ++kills;
+        const auto db = out + "/state.sqlite";
+        std::string where = "extract";
+        std::vector<std::string> stages;
+        try {
+            stages = sql_column(db, "SELECT stage FROM stages");
+        } catch (const std::exception&) { // killed before the state DB had its tables
+        }
+        {
+            auto has = [&](const char* s) { return std::find(stages.begin(), stages.end(), std::string(s)) != stages.end(); };
+            if (has("fetch")) where = "write";
+            else if (has("plan")) where = "fetch";
+            else if (has("extract")) where = "plan";
+        }
+        ++killed_in[where];
+    }
+    INFO("kills by stage: extract " << killed_in["extract"] << ", plan " << killed_in["plan"] << ", fetch " << killed_in["fetch"]
+                                    << ", write " << killed_in["write"]);
+    REQUIRE(kills >= 10);
+    CHECK(killed_in["fetch"] >= 3);
+    CHECK(killed_in["plan"] + killed_in["extract"] >= 1);
+    const auto got = dataset_files(out);
+    CHECK(got.size() == expected.size());
+    for (const auto& [name, bytes] : expected) {
+        const auto it = got.find(name);
+        CHECK_MESSAGE(it != got.end(), name);
+        if (it != got.end()) CHECK_MESSAGE(it->second == bytes, name);
+    }
+    for (const auto& [name, bytes] : got) CHECK_MESSAGE(expected.count(name), name);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+}
+
+TEST_CASE("an xyz source on a loopback tile server builds a valid dataset through the bare command") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("pipeline-xyz");
+    // z17 XYZ tiles of the rendering (gdal2tiles, GDAL's own tiler), served on 127.0.0.1.
+    const auto tiles = run("gdal2tiles.py -q --xyz -z 17 --processes=2 -r bilinear " + sh_quote(m.raster) + " " + sh_quote(dir + "/tiles"));
+    REQUIRE_MESSAGE(tiles.exit_code == 0, tiles.err);
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/tiles"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"XYZ\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/{z}/{x}/{y}.png") +
+                                          "\"\ngsd = 0.6\nmax_zoom = 17\nyear = 2021\ncoverage = [7.41, 43.727, 7.435, 43.75]\n");
+    const auto out = dir + "/out";
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                       " --sources " + sh_quote(dir + "/sources.toml") + " --limit 120 --timeout 10 --attempts 2");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("HTTP requests") != std::string::npos);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'XYZ'") >= 40);
+}
