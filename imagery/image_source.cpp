@@ -37,6 +37,8 @@ public:
             read_.stretch.mode = Stretch::Mode::fixed;
             read_.stretch.min = c.stretch->first;
             read_.stretch.max = c.stretch->second;
+        } else if (o.stretch_per_tile) {
+            read_.stretch.mode = Stretch::Mode::tile;
         }
         (void)describe_raster(c.path); // opens it now: a missing file is reported before any job
     }

@@ -38,6 +38,7 @@ struct ImageSourceOptions {
     HttpEngineOptions http;  // network kinds
     int workers = 0;         // pixel threads; 0 = one per core
     std::string resampling = "bilinear"; // gdal kind
+    bool stretch_per_tile = false;       // gdal kind, non-Byte data without a fixed stretch
 };
 
 class ImageSource {

@@ -3,12 +3,11 @@
 
 #include "cli_args.hpp"
 #include "commands.hpp"
+#include "atomic_file.hpp"
 #include "gdal_source.hpp"
+#include "image_source.hpp"
 #include "jpeg.hpp"
-#include "earthengine_source.hpp"
-#include "service_account.hpp"
 #include "source_config.hpp"
-#include "xyz_source.hpp"
 #include "tile_grid.hpp"
 
 #include <algorithm>
@@ -47,6 +46,9 @@ it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
   --stretch tile         from this tile's own 2nd-98th percentile instead
   --resampling R         gdalwarp method (default bilinear)
   --quality Q            JPEG quality 1-100 (default 90)
+  --timeout S            seconds per HTTP transfer, network sources (default 60)
+  --attempts N           HTTP attempts per request (default 5)
+  -q, --quiet            no line about the tile written
   -h, --help             this text
 )";
 
@@ -58,26 +60,12 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& wh
     return v;
 }
 
-void write_atomically(const std::string& path, const std::string& bytes) {
-    const std::string tmp = path + ".partial-" + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) {
-            std::filesystem::remove(tmp);
-            throw std::runtime_error(path + ": cannot write");
-        }
-    }
-    std::filesystem::rename(tmp, path);
-}
-
 } // namespace
 
 int command_fetch_one(const std::vector<std::string>& args) {
     const CliArgs cli{args, {{"raster", true, 0}, {"source", true, 0}, {"sources", true, 0}, {"center", true, 0}, {"side-m", true, 0}, {"gsd", true, 0},
                              {"output", true, 'o'}, {"bands", true, 0}, {"stretch", true, 0}, {"resampling", true, 0},
-                             {"quality", true, 0}, {"help", false, 'h'}}};
+                             {"quality", true, 0}, {"timeout", true, 0}, {"attempts", true, 0}, {"quiet", false, 'q'}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
         std::fputs(fetch_one_help, stdout);
         return 0;
@@ -116,61 +104,48 @@ int command_fetch_one(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("--center/--side-m/--gsd: ") + e.what());
     }
-    std::string raster, acquired;
-    imagery::RgbImage image;
+    // Whatever the kind, the tile comes through the one source interface the fetch stage uses.
+    imagery::SourceConfig config;
     if (cli.value("raster")) {
-        raster = *cli.value("raster");
-        image = imagery::read_raster_tile(raster, grid, options);
+        config.alias = "RASTER";
+        config.kind = imagery::SourceKind::gdal;
+        config.path = *cli.value("raster");
     } else {
         const auto sources = cli.value("sources") ? imagery::load_sources_file(*cli.value("sources")) : imagery::builtin_sources();
         const auto alias = *cli.value("source");
         const auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& s) { return s.alias == alias; });
         if (it == sources.end()) throw UsageError("--source: no source `" + alias + "` in " + cli.value("sources").value_or("the built-in list"));
-        if (it->kind == imagery::SourceKind::gdal) {
-            raster = it->path;
-            if (it->stretch && options.stretch.mode == imagery::Stretch::Mode::automatic) {
-                options.stretch.mode = imagery::Stretch::Mode::fixed;
-                options.stretch.min = it->stretch->first;
-                options.stretch.max = it->stretch->second;
-            }
-            if (options.bands.empty())
-                for (const auto& b : it->bands) options.bands.push_back(std::stoi(b));
-            image = imagery::read_raster_tile(raster, grid, options);
-        } else if (it->kind == imagery::SourceKind::xyz) {
-            raster = "source " + alias;
-            imagery::HttpEngine engine;
-            std::string error;
-            imagery::fetch_xyz_images(*it, {{0, grid}}, engine, 1, [&](imagery::XyzImage&& r) {
-                if (r.ok) image = std::move(r.image);
-                else error = std::move(r.error);
-            });
-            if (!error.empty()) throw std::runtime_error(raster + ": " + error);
-        } else {
-            raster = "source " + alias;
-            auto account = imagery::service_account_from_environment();
-            const std::string project = it->project.empty() ? account.project_id : it->project;
-            if (project.empty()) throw std::runtime_error(raster + ": no Cloud project (set `project` in the source or use a key with project_id)");
-            imagery::TokenCache tokens(std::move(account));
-            imagery::HttpEngine engine;
-            std::string error;
-            imagery::fetch_earthengine_images(*it, project, {{0, grid}}, engine, tokens, [&](imagery::EarthEngineImage&& r) {
-                if (!r.ok) {
-                    error = std::move(r.error);
-                    return;
-                }
-                image = std::move(r.image);
-                if (r.time_ms > 0) {
-                    const std::time_t t = static_cast<std::time_t>(r.time_ms / 1000);
-                    char date[32];
-                    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
-                    acquired = date;
-                }
-            });
-            if (!error.empty()) throw std::runtime_error(error);
-        }
+        config = *it;
+    }
+    if (!options.bands.empty()) {
+        config.bands.clear();
+        for (int b : options.bands) config.bands.push_back(std::to_string(b));
+    }
+    if (options.stretch.mode == imagery::Stretch::Mode::fixed) config.stretch = std::pair{options.stretch.min, options.stretch.max};
+    imagery::ImageSourceOptions source_options;
+    source_options.resampling = options.resampling;
+    source_options.stretch_per_tile = options.stretch.mode == imagery::Stretch::Mode::tile;
+    source_options.workers = 1;
+    source_options.http.timeout_s = parse_double(cli.value("timeout").value_or("60"), "--timeout");
+    source_options.http.max_attempts = static_cast<int>(parse_double(cli.value("attempts").value_or("5"), "--attempts"));
+    if (!(source_options.http.timeout_s > 0) || source_options.http.max_attempts < 1)
+        throw UsageError("--timeout and --attempts must be positive");
+    const std::string raster = config.kind == imagery::SourceKind::gdal ? config.path : "source " + config.alias;
+    imagery::FetchedTile tile;
+    const imagery::TileJob job{0, grid};
+    imagery::open_image_source(config, source_options)->fetch({&job, 1}, [&](imagery::FetchedTile&& t) { tile = std::move(t); });
+    if (!tile.ok) throw std::runtime_error(tile.error.starts_with(raster) || config.kind == imagery::SourceKind::earthengine
+                                               ? tile.error : raster + ": " + tile.error);
+    const imagery::RgbImage& image = tile.image;
+    std::string acquired;
+    if (tile.time_ms > 0) {
+        const std::time_t t = static_cast<std::time_t>(tile.time_ms / 1000);
+        char date[32];
+        std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
+        acquired = date;
     }
     const double valid = image.valid_fraction();
-    if (valid == 0 && cli.value("source")) throw std::runtime_error(raster + ": no data in this tile");
+    if (valid == 0 && config.kind != imagery::SourceKind::gdal) throw std::runtime_error(raster + ": no data in this tile");
     if (valid == 0) {
         const auto info = imagery::describe_raster(raster);
         char buf[160];
@@ -183,9 +158,10 @@ int command_fetch_one(const std::vector<std::string>& args) {
         imagery::write_geotiff(tmp, image, grid);
         std::filesystem::rename(tmp, out);
     } else {
-        write_atomically(out, imagery::encode_jpeg(image, quality));
+        write_file_atomically(out, imagery::encode_jpeg(image, quality));
     }
-    std::printf("%s: %dx%d px, %s, lon %.6f..%.6f, lat %.6f..%.6f, %.1f%% with data%s\n", out.c_str(), grid.width, grid.height,
+    if (!cli.flag("quiet"))
+        std::printf("%s: %dx%d px, %s, lon %.6f..%.6f, lat %.6f..%.6f, %.1f%% with data%s\n", out.c_str(), grid.width, grid.height,
                 grid.crs().c_str(), grid.box.west, grid.box.east, grid.box.south, grid.box.north, valid * 100,
                 acquired.empty() ? "" : (", acquired " + acquired).c_str());
     return 0;
