@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 
@@ -113,59 +114,69 @@ TEST_CASE("512 px tiles, missing places and failing servers") {
 
 TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 degrees comes back") {
     // Tiles made here with GDAL on both sides of the antimeridian, each side its own colour:
-    // west of it (tile column 2^z - 1) orange, east of it (column 0) blue.
-    const auto dir = fresh_dir("xyz_antimeridian");
-    const auto grid = make_tile_grid(179.9995, -16.5, 3000, 10);
-    REQUIRE(grid.box.crosses_antimeridian());
-    const int z = xyz_zoom_for(10, (grid.box.north + grid.box.south) / 2, 256, 18);
-    const auto tiles = xyz_covering_tiles(grid.box, z);
-    GDALAllRegister();
-    auto* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-    auto* jpeg = GetGDALDriverManager()->GetDriverByName("JPEG");
-    bool both_sides[2] = {false, false};
-    for (const auto& t : tiles) {
-        const bool east = t.x < (1 << z) / 2;
-        both_sides[east] = true;
-        std::unique_ptr<GDALDataset> ds(mem->Create("", 256, 256, 3, GDT_Byte, nullptr));
-        const int colour[3] = {east ? 30 : 230, east ? 90 : 140, east ? 220 : 40};
-        std::vector<std::uint8_t> plane(256 * 256);
-        for (int c = 0; c < 3; ++c) {
-            for (std::size_t i = 0; i < plane.size(); ++i) plane[i] = static_cast<std::uint8_t>(colour[c] + int(i % 7)); // a little texture
-            REQUIRE(ds->GetRasterBand(c + 1)->RasterIO(GF_Write, 0, 0, 256, 256, plane.data(), 256, 256, GDT_Byte, 0, 0) == CE_None);
+    // west of it (tile column 2^z - 1) orange, east of it (column 0) blue. Two places: a
+    // centre just west of 180 (south) and one just east of -180 (north).
+    struct Place {
+        double lon, lat;
+    };
+    for (const auto& [lon0, lat0] : {Place{179.9995, -16.5}, Place{-179.9995, 65.5}}) {
+        INFO(lon0 << "," << lat0);
+        const auto dir = fresh_dir("xyz_antimeridian");
+        const auto grid = make_tile_grid(lon0, lat0, 3000, 10);
+        REQUIRE(grid.box.crosses_antimeridian());
+        const int z = xyz_zoom_for(10, (grid.box.north + grid.box.south) / 2, 256, 18);
+        const auto tiles = xyz_covering_tiles(grid.box, z);
+        GDALAllRegister();
+        auto* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+        auto* jpeg = GetGDALDriverManager()->GetDriverByName("JPEG");
+        bool both_sides[2] = {false, false};
+        for (const auto& t : tiles) {
+            const bool east = t.x < (1 << z) / 2;
+            both_sides[east] = true;
+            std::unique_ptr<GDALDataset> ds(mem->Create("", 256, 256, 3, GDT_Byte, nullptr));
+            const int colour[3] = {east ? 30 : 230, east ? 90 : 140, east ? 220 : 40};
+            std::vector<std::uint8_t> plane(256 * 256);
+            for (int c = 0; c < 3; ++c) {
+                for (std::size_t i = 0; i < plane.size(); ++i) plane[i] = static_cast<std::uint8_t>(colour[c] + int(i % 7)); // a little texture
+                REQUIRE(ds->GetRasterBand(c + 1)->RasterIO(GF_Write, 0, 0, 256, 256, plane.data(), 256, 256, GDT_Byte, 0, 0) == CE_None);
+            }
+            const auto folder = dir + "/tiles/" + std::to_string(t.z) + "/" + std::to_string(t.x);
+            std::filesystem::create_directories(folder);
+            std::unique_ptr<GDALDataset> out(
+                jpeg->CreateCopy((folder + "/" + std::to_string(t.y) + ".jpg").c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
+            REQUIRE(out);
         }
-        const auto folder = dir + "/tiles/" + std::to_string(t.z) + "/" + std::to_string(t.x);
-        std::filesystem::create_directories(folder);
-        std::unique_ptr<GDALDataset> out(jpeg->CreateCopy((folder + "/" + std::to_string(t.y) + ".jpg").c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
-        REQUIRE(out);
+        REQUIRE(both_sides[0]);
+        REQUIRE(both_sides[1]);
+        const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/tiles"});
+        write_file(dir + "/s.toml", sources_toml(server, "AM", 18, 256));
+        char centre[64];
+        std::snprintf(centre, sizeof centre, "%.4f,%.1f", lon0, lat0);
+        const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") + " --source AM --center " + centre +
+                           " --side-m 3000 --gsd 10 -o " + sh_quote(dir + "/am.tif"));
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.out.find("100.0% with data") != std::string::npos);
+        const auto img = load_raster(dir + "/am.tif");
+        REQUIRE(img.width == 300);
+        // Each pixel has the colour of its side of the antimeridian (a pixel's width either
+        // side of it is a blend).
+        std::size_t west = 0, east = 0, wrong = 0;
+        for (int y = 0; y < img.height; ++y)
+            for (int x = 0; x < img.width; ++x) {
+                double lon, lat;
+                grid_to_lonlat(img.epsg, img.gt[0] + (x + 0.5) * img.gt[1], img.gt[3] + (y + 0.5) * img.gt[5], lon, lat);
+                if (std::abs(std::abs(lon) - 180) < 4e-4) continue;
+                const std::size_t i = static_cast<std::size_t>(y) * img.width + x;
+                const bool blue = img.data[2][i] > 180 && img.data[0][i] < 80;
+                const bool orange = img.data[0][i] > 190 && img.data[2][i] < 80;
+                if (lon > 0) west += 1, wrong += !orange;
+                else east += 1, wrong += !blue;
+            }
+        CHECK(west > 20000);
+        CHECK(east > 20000);
+        CHECK(wrong == 0);
     }
-    REQUIRE(both_sides[0]);
-    REQUIRE(both_sides[1]);
-    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/tiles"});
-    write_file(dir + "/s.toml", sources_toml(server, "AM", 18, 256));
-    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
-                       " --source AM --center 179.9995,-16.5 --side-m 3000 --gsd 10 -o " + sh_quote(dir + "/am.tif"));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("100.0% with data") != std::string::npos);
-    const auto img = load_raster(dir + "/am.tif");
-    REQUIRE(img.width == 300);
-    // Each pixel has the colour of its side of the antimeridian (a pixel's width either side
-    // of it is a blend).
-    std::size_t west = 0, east = 0, wrong = 0;
-    for (int y = 0; y < img.height; ++y)
-        for (int x = 0; x < img.width; ++x) {
-            double lon, lat;
-            grid_to_lonlat(img.epsg, img.gt[0] + (x + 0.5) * img.gt[1], img.gt[3] + (y + 0.5) * img.gt[5], lon, lat);
-            if (std::abs(std::abs(lon) - 180) < 2e-4) continue;
-            const std::size_t i = static_cast<std::size_t>(y) * img.width + x;
-            const bool blue = img.data[2][i] > 180 && img.data[0][i] < 80;
-            const bool orange = img.data[0][i] > 190 && img.data[2][i] < 80;
-            if (lon > 0) west += 1, wrong += !orange;
-            else east += 1, wrong += !blue;
-        }
-    CHECK(west > 20000);
-    CHECK(east > 20000);
-    CHECK(wrong == 0);
 }
 
 TEST_CASE("an xyz source's max_in_flight bounds its requests in flight") {
