@@ -82,6 +82,15 @@ TEST_CASE("-q on extract and on the bare command: no progress, no summary") {
     CHECK(lines(read_file(dir + "/all/SkyScript_train_unfiltered.csv")).size() >= 2); // the header and an image
 }
 
+TEST_CASE("-q on fetch-one: the tile, and nothing on stdout or stderr") {
+    const auto dir = fresh_dir("cli_quiet_fetch_one");
+    const auto r = run(bin() + " fetch-one -q --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+                       " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    check_quiet(r);
+    CHECK(r.out.empty());
+    CHECK(std::filesystem::file_size(dir + "/t.jpg") > 1000);
+}
+
 TEST_CASE("a GDAL failure gives exactly one line on stderr, ours, with GDAL's reason") {
     const auto dir = fresh_dir("cli_gdal_errors");
     const std::string tile = " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg");
