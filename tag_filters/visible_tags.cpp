@@ -16,8 +16,6 @@ std::string_view drop_reason_text(DropReason reason) noexcept {
 
 std::vector<TagView> visible_tags(const TagMatcher& matcher, std::span<const TagView> tags, double gsd,
                                   std::vector<DroppedTag>* dropped) {
-    // A tile's GSD comes out of arithmetic (side / pixels): 0.6000000001 still shows 0.6 m tags.
-    const double coarsest = gsd * (1 - 1e-9);
     std::vector<TagView> kept;
     kept.reserve(tags.size());
     std::vector<std::size_t> kept_index;
@@ -27,7 +25,7 @@ std::vector<TagView> visible_tags(const TagMatcher& matcher, std::span<const Tag
         const TagEntry* entry = matcher.find(key, value);
         std::optional<DropReason> reason;
         if (!entry) reason = matcher.denied(key) ? DropReason::denied : DropReason::not_listed;
-        else if (entry->max_gsd < coarsest) reason = DropReason::finer_than_gsd;
+        else if (!shown_at_gsd(entry->max_gsd, gsd)) reason = DropReason::finer_than_gsd;
         if (reason) {
             if (dropped) dropped->push_back({i, *reason});
             continue;

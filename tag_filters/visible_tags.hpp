@@ -32,6 +32,10 @@ enum class DropReason : std::uint8_t {
 
 std::string_view drop_reason_text(DropReason reason) noexcept;
 
+// Whether a tag visible down to `max_gsd` metres shows on an image of `gsd` metres. A
+// tile's GSD comes out of arithmetic (side / pixels): 0.6000001 still shows 0.6 m tags.
+inline bool shown_at_gsd(double max_gsd, double gsd) noexcept { return max_gsd >= gsd * (1 - 1e-6); }
+
 struct DroppedTag {
     std::size_t index;  // position in the input
     DropReason reason;

@@ -312,7 +312,8 @@ TEST_CASE("visible_tags: listed tags only, visible at the GSD, and only with a f
     CHECK(kept(parking, 1, &dropped) == std::vector<std::string>{"amenity=parking"});
     REQUIRE(dropped.size() == 4);
     CHECK((dropped[1].index == 2 && dropped[1].reason == DropReason::finer_than_gsd));
-    CHECK(kept(parking, 0.6 * (1 + 1e-12)) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
+    CHECK(kept(parking, 0.6 * (1 + 1e-9)) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
+    CHECK(kept(parking, 0.61) == std::vector<std::string>{"amenity=parking"});
     CHECK(kept(parking, 0) == std::vector<std::string>{"amenity=parking", "surface=asphalt"});
     // No feature left: the whole object goes, its attributes with `no_feature`.
     const std::vector<TagView> tree{{"natural", "tree"}, {"lanes", "2"}};
