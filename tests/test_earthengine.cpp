@@ -127,6 +127,13 @@ TEST_CASE("the computePixels body: the expression graph and the grid") {
     CHECK(earthengine_request_too_large(make_tile_grid(7.42, 43.73, 4200, 1.0)).has_value()); // 4200^2*3 > 48 MB
 }
 
+TEST_CASE("a token is renewed five minutes before it expires, or a fifth of its life when that is sooner") {
+    using namespace std::chrono;
+    CHECK(TokenCache::refresh_margin(seconds(3600), minutes(5)) == minutes(5));
+    CHECK(TokenCache::refresh_margin(seconds(3), minutes(5)) == milliseconds(600));
+    CHECK(TokenCache::refresh_margin(seconds(3600), seconds(30)) == seconds(30));
+}
+
 TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisition time") {
     Fixture f;
     const auto r = f.fetch("S2T", f.key_json);
