@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
                 images, latency_ms, in_flight, cores);
     std::printf("  ours            %8.1f images/s  (%d ok, %d failed, %.2f tiles/image, %.1f s)\n", rate, ok.load(), failed.load(),
                 tiles_per_image, wall);
+    std::printf("  scheduling      %8.2f steps/request (%llu steps for %llu requests; flat however many wait)\n",
+                double(engine.stats().scheduling_steps) / double(std::max<std::uint64_t>(1, engine.stats().requests)),
+                static_cast<unsigned long long>(engine.stats().scheduling_steps), static_cast<unsigned long long>(engine.stats().requests));
     std::printf("  network ideal   %8.1f images/s  (%d / %.3f s / %.2f tiles)\n", network_ideal, in_flight, latency_ms / 1000, tiles_per_image);
     std::printf("  CPU-bound       %8.1f images/s  (%u cores / %.2f ms CPU per image: decode, stitch, warp, encode)\n", cpu_bound, cores,
                 cpu_per_image * 1000);
