@@ -3,7 +3,7 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "progress.hpp"
-#include "tag_list.hpp"
+#include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
 #include "tag_stats.hpp"
 
@@ -68,7 +68,7 @@ int command_tags(const std::vector<std::string>& args) {
     }
     if (cli.flag("list") == cli.flag("stats")) throw UsageError("tags needs exactly one of --list and --stats");
     if (!cli.positional().empty()) throw UsageError("tags takes no positional argument (the input goes after --stats)");
-    const auto list = tags::load_tag_option(cli.value("tags").value_or(""));
+    const auto list = load_tag_option(cli.value("tags").value_or(""));
     if (cli.flag("list")) {
         print_list(list);
         return 0;

@@ -1,8 +1,8 @@
 #include "tag_list.hpp"
 
+#include "line_fields.hpp"
+
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,20 +24,6 @@ std::string_view role_name(Role role) noexcept {
 
 namespace {
 
-std::vector<std::string_view> split_fields(std::string_view line) {
-    std::vector<std::string_view> fields;
-    std::size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-        if (i >= line.size()) break;
-        std::size_t j = i;
-        while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-        fields.push_back(line.substr(i, j - i));
-        i = j;
-    }
-    return fields;
-}
-
 // Identity of an entry: deny entries live beside same-key features (conflict resolved by the matcher).
 std::string entry_id(const TagEntry& e) {
     return e.key + "=" + e.value + (e.role == Role::deny ? "!" : "");
@@ -47,32 +33,13 @@ std::string entry_id(const TagEntry& e) {
     throw TagListError(source + ":" + std::to_string(line_no) + ": " + what);
 }
 
-std::string read_list_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw TagListError(path + ": cannot open tag list");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw TagListError(path + ": read error");
-    return ss.str();
-}
-
 } // namespace
 
 TagList TagList::parse(std::string_view text, const std::string& source) {
     TagList list;
-    std::size_t line_no = 0;
     std::unordered_map<std::string, std::size_t> seen;
-    while (!text.empty()) {
-        auto eol = text.find('\n');
-        std::string_view line = text.substr(0, eol);
-        text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-        auto fields = split_fields(line);
-        if (fields.empty()) continue;
+    for_each_record(text, [&](std::size_t line_no, const std::vector<std::string_view>& fields) {
         if (fields.size() < 2) fail(source, line_no, "expected `key=value<TAB>role<TAB>max_gsd`, got one field");
-
         TagEntry entry;
         const auto role = fields[1];
         if (role == "feature") entry.role = Role::feature;
@@ -106,13 +73,7 @@ TagList TagList::parse(std::string_view text, const std::string& source) {
         seen.emplace(id, line_no);
         entry.order = static_cast<std::uint32_t>(list.entries_.size());
         list.entries_.push_back(std::move(entry));
-    }
-    return list;
-}
-
-TagList TagList::load_file(const std::string& path) {
-    auto list = parse(read_list_file(path), path);
-    if (list.count(Role::feature) == 0) throw TagListError(path + ": no feature entries: nothing could be a focus object");
+    });
     return list;
 }
 
@@ -147,15 +108,5 @@ std::size_t TagList::count(Role role) const noexcept {
 }
 
 std::string_view builtin_tag_names() { return skyscript::embedded::tag_names_tsv(); }
-
-TagList load_tag_option(const std::string& option) {
-    if (option.empty()) return TagList::builtin();
-    if (option.front() == '+') {
-        auto list = TagList::builtin();
-        list.merge(TagList::parse(read_list_file(option.substr(1)), option.substr(1)));
-        return list;
-    }
-    return TagList::load_file(option);
-}
 
 } // namespace skyscript::tags

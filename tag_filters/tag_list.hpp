@@ -1,5 +1,5 @@
 #pragma once
-// The tag-list file format and its loader.
+// The tag-list format and its parser (pipeline/ reads the files: tag_list_file.hpp).
 //
 //   # comment
 //   key=value <TAB> feature|attribute <TAB> max_gsd_m
@@ -26,7 +26,6 @@ class TagList {
 public:
     // Parses list text; `source` names it in error messages ("tags.tsv").
     static TagList parse(std::string_view text, const std::string& source);
-    static TagList load_file(const std::string& path);
     // The built-in default vocabulary (tag_filters/default_tags.tsv).
     static TagList builtin();
 
@@ -42,8 +41,5 @@ private:
 
 // English names of tags (tag_names.tsv: key=value<TAB>name), generated with the vocabulary.
 std::string_view builtin_tag_names();
-
-// `--tags FILE` replaces the default list; `--tags +FILE` adds to and overrides it.
-TagList load_tag_option(const std::string& option);
 
 } // namespace skyscript::tags

@@ -1,10 +1,13 @@
-// The tag-list format, its loader's errors, and the matcher's rules.
+// The tag-list format, the --tags loader's errors, and the matcher's rules.
 
 #include "tag_list.hpp"
+#include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+
+#include <filesystem>
 
 using namespace skyscript::tags;
 
@@ -48,16 +51,42 @@ TEST_CASE("malformed lines are reported with file and line number") {
     CHECK(parse_error("onlyonefield\n") == "my.tsv:1: expected `key=value<TAB>role<TAB>max_gsd`, got one field");
 }
 
-TEST_CASE("load_file names a missing file and rejects a list without features") {
+TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file and line") {
+    using skyscript::pipeline::load_tag_option;
     const auto dir = skyscript::test::fresh_dir("tag_filters_load");
+    CHECK(load_tag_option("").entries().size() == TagList::builtin().entries().size());
     try {
-        TagList::load_file(dir + "/missing.tsv");
+        load_tag_option(dir + "/missing.tsv");
         FAIL("no error");
     } catch (const TagListError& e) {
         CHECK(std::string(e.what()) == dir + "/missing.tsv: cannot open tag list");
     }
+    CHECK_THROWS_WITH_AS(load_tag_option("+" + dir + "/missing.tsv"), (dir + "/missing.tsv: cannot open tag list").c_str(), TagListError);
     skyscript::test::write_file(dir + "/attrs.tsv", "surface=*\tattribute\t1\n");
-    CHECK_THROWS_WITH_AS(TagList::load_file(dir + "/attrs.tsv"), doctest::Contains("no feature entries"), TagListError);
+    CHECK_THROWS_WITH_AS(load_tag_option(dir + "/attrs.tsv"), doctest::Contains("no feature entries"), TagListError);
+    skyscript::test::write_file(dir + "/bad.tsv", "# x\nfountain\tfeature\t1\n");
+    CHECK_THROWS_WITH_AS(load_tag_option("+" + dir + "/bad.tsv"), doctest::Contains((dir + "/bad.tsv:2: ").c_str()), TagListError);
+    skyscript::test::write_file(dir + "/mine.tsv", "amenity=fountain\tfeature\t0.2\n");
+    const auto mine = load_tag_option(dir + "/mine.tsv");
+    REQUIRE(mine.entries().size() == 1);
+    const auto plus = load_tag_option("+" + dir + "/mine.tsv");
+    CHECK(plus.entries().size() >= TagList::builtin().entries().size());
+    CHECK(TagMatcher{plus}.find("amenity", "fountain")->max_gsd == 0.2);
+    CHECK(TagMatcher{plus}.find("building", "yes") != nullptr);
+}
+
+TEST_CASE("tag_filters/ parses text and reads no files (SPEC section 2: pipeline/ reads them)") {
+    namespace fs = std::filesystem;
+    int sources = 0;
+    for (const auto& e : fs::directory_iterator(skyscript::test::source_dir() + "/tag_filters")) {
+        const auto ext = e.path().extension();
+        if (ext != ".cpp" && ext != ".hpp") continue;
+        ++sources;
+        const auto text = skyscript::test::read_file(e.path().string());
+        for (const char* io : {"<fstream>", "<filesystem>", "<cstdio>", "<stdio.h>", "<unistd.h>", "<fcntl.h>", "fopen(", "ifstream"})
+            CHECK_MESSAGE(text.find(io) == std::string::npos, e.path().filename().string() << " uses " << io);
+    }
+    CHECK(sources >= 4);
 }
 
 TEST_CASE("matcher: exact values, wildcards, 'no', unknown and denied keys") {

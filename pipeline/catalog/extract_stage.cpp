@@ -7,7 +7,7 @@
 #include "progress.hpp"
 #include "region.hpp"
 #include "system_info.hpp"
-#include "tag_list.hpp"
+#include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
 
 #include <chrono>
@@ -49,7 +49,7 @@ std::string iso_now() {
 } // namespace
 
 ExtractResult run_extract(const ExtractRequest& req) {
-    const auto tag_list = tags::load_tag_option(req.tags);
+    const auto tag_list = load_tag_option(req.tags);
     const tags::TagMatcher matcher{tag_list};
 
     std::optional<osm::SpatialFilter> region;

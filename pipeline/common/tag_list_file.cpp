@@ -1,0 +1,30 @@
+#include "tag_list_file.hpp"
+
+#include "text_file.hpp"
+
+namespace skyscript::pipeline {
+
+namespace {
+
+tags::TagList parse_list_file(const std::string& path) {
+    const auto text = read_text_file(path);
+    if (!text) throw tags::TagListError(path + ": cannot open tag list");
+    return tags::TagList::parse(*text, path);
+}
+
+} // namespace
+
+tags::TagList load_tag_option(const std::string& option) {
+    if (option.empty()) return tags::TagList::builtin();
+    if (option.front() == '+') {
+        auto list = tags::TagList::builtin();
+        list.merge(parse_list_file(option.substr(1)));
+        return list;
+    }
+    auto list = parse_list_file(option);
+    if (list.count(tags::Role::feature) == 0)
+        throw tags::TagListError(option + ": no feature entries: nothing could be a focus object");
+    return list;
+}
+
+} // namespace skyscript::pipeline
