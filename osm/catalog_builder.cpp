@@ -3,23 +3,37 @@
 #include "area_manager.hpp"
 #include "groundable_tags.hpp"
 
+#include <algorithm>
+
 namespace skyscript::osm {
 
-CatalogBuilder::CatalogBuilder(const tags::TagMatcher& matcher, const SpatialFilter* region, RowSink& sink,
-                               ExtractStats& stats, std::size_t batch_size)
-    : matcher_(matcher), region_(region), sink_(sink), stats_(stats), batch_size_(batch_size) {
+CatalogBuilder::CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region,
+                               RowSink& sink, ExtractStats& stats, std::size_t batch_size)
+    : matcher_(matcher), hidden_(hidden), region_(region), sink_(sink), stats_(stats), batch_size_(batch_size) {
     batch_.reserve(batch_size_);
+}
+
+bool CatalogBuilder::visible_candidate(const osmium::TagList& tags, tags::ObjectKind kind) {
+    if (!select_groundable_tags(tags, matcher_, row_)) return false;
+    if (!hidden_.find(tags, kind)) return true;
+    ++stats_.hidden;
+    return false;
 }
 
 void CatalogBuilder::node(const osmium::Node& node) {
     ++stats_.nodes_read;
     if (seen_way_)
         throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
-    if (node.tags().empty() || !node.location().valid()) return;
-    if (!select_groundable_tags(node.tags(), matcher_, row_)) return;
+    if (!node.location().valid()) return;
+    const double lon = node.location().lon_without_check(), lat = node.location().lat_without_check();
+    auto& b = stats_.node_bounds;
+    b.min_lon = std::min(b.min_lon, lon), b.max_lon = std::max(b.max_lon, lon);
+    b.min_lat = std::min(b.min_lat, lat), b.max_lat = std::max(b.max_lat, lat);
+    ++stats_.nodes_located;
+    if (node.tags().empty() || !visible_candidate(node.tags(), tags::ObjectKind::point)) return;
     shape_.clear();
     shape_.type = Shape::Type::point;
-    shape_.pts.push_back({node.location().lon(), node.location().lat()});
+    shape_.pts.push_back({lon, lat});
     shape_.parts.push_back({0, 1, true});
     emit('n', node.id(), 'n');
 }
@@ -28,7 +42,7 @@ void CatalogBuilder::way(const osmium::Way& way) {
     ++stats_.ways_read;
     seen_way_ = true;
     if (way.tags().empty() || is_area_way(way)) return; // areas come back through area()
-    if (!select_groundable_tags(way.tags(), matcher_, row_)) return;
+    if (!visible_candidate(way.tags(), tags::ObjectKind::line)) return;
     shape_.clear();
     shape_.type = Shape::Type::line;
     for (const auto& nr : way.nodes()) {
@@ -49,7 +63,7 @@ void CatalogBuilder::way(const osmium::Way& way) {
 }
 
 void CatalogBuilder::area(const osmium::Area& area) {
-    if (!select_groundable_tags(area.tags(), matcher_, row_)) return;
+    if (!visible_candidate(area.tags(), tags::ObjectKind::area)) return;
     shape_.clear();
     shape_.type = Shape::Type::polygons;
     auto add_ring = [&](const auto& ring, bool outer) {

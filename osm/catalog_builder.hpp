@@ -3,6 +3,7 @@
 
 #include "catalog_row.hpp"
 #include "extract_stats.hpp"
+#include "hidden_rules.hpp"
 #include "shape.hpp"
 #include "spatial_filter.hpp"
 #include "tag_matcher.hpp"
@@ -25,8 +26,8 @@ public:
 
 class CatalogBuilder : public osmium::handler::Handler {
 public:
-    CatalogBuilder(const tags::TagMatcher& matcher, const SpatialFilter* region, RowSink& sink, ExtractStats& stats,
-                   std::size_t batch_size = 8192);
+    CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region, RowSink& sink,
+                   ExtractStats& stats, std::size_t batch_size = 8192);
 
     void node(const osmium::Node& node);
     void way(const osmium::Way& way);
@@ -35,9 +36,12 @@ public:
     void finish();
 
 private:
+    // A candidate (it has a groundable feature tag) that no rule hides; counts the hidden.
+    bool visible_candidate(const osmium::TagList& tags, tags::ObjectKind kind);
     void emit(char osm_type, std::int64_t id, char kind);
 
     const tags::TagMatcher& matcher_;
+    const tags::HiddenRules& hidden_;
     const SpatialFilter* region_;
     RowSink& sink_;
     ExtractStats& stats_;

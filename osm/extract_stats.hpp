@@ -1,6 +1,8 @@
 #pragma once
 // What one extract run saw and kept; printed as the closing summary and stored in the catalog.
 
+#include "catalog_row.hpp"
+
 #include <cstdint>
 
 namespace skyscript::osm {
@@ -13,6 +15,11 @@ struct ExtractStats {
     std::uint64_t missing_locations = 0;  // lines dropped: a node is not in the input
     std::uint64_t incomplete_relations = 0; // multipolygons whose member ways are not in the input
     std::uint64_t outside_region = 0;     // dropped by --bbox / --polygon
+    std::uint64_t hidden = 0;             // candidates nobody sees from above (tag_filters/hidden.tsv)
+    // Where the input's nodes lie (lon/lat), valid when nodes_located > 0: tells a region
+    // that misses the input, e.g. a --bbox given as lat,lon, from one that is just empty.
+    Box node_bounds{180, 90, -180, -90};
+    std::uint64_t nodes_located = 0;
 
     std::uint64_t kept() const noexcept { return points + lines + areas; }
     std::uint64_t invalid() const noexcept { return invalid_lines + invalid_areas + missing_locations + incomplete_relations; }

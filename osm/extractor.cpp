@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <system_error>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace skyscript::osm {
@@ -18,6 +19,39 @@ namespace {
 
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
 constexpr std::uint64_t planet_sized_bytes = 8ULL << 30;
+
+// The file a file-backed node index maps: nameless (O_TMPFILE), or unlinked the moment it
+// is created where the file system cannot do that, so its space is freed however the run
+// ends, killed included, and no scratch file is ever left in the output folder.
+struct ScratchFile {
+    int fd = -1;
+    void open_in(const std::string& dir) {
+        fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0) return;
+        const auto path = (std::filesystem::path(dir) / ("node-index-" + std::to_string(::getpid()) + ".tmp")).string();
+        fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create the node index in " + dir);
+        ::unlink(path.c_str());
+    }
+    ~ScratchFile() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Grows a dense index to every id up to `largest` in steps, reporting each: the same
+// filling the index would do on the first large id, but visible.
+void fill_dense_index(index_type& index, std::uint64_t largest, const std::function<void(const ExtractProgress&)>& on_progress) {
+    constexpr std::uint64_t step = 64ULL << 20; // ids: 512 MB of index
+    ExtractProgress p;
+    p.phase = ExtractProgress::Phase::node_index;
+    p.total = dense_index_bytes(largest);
+    for (std::uint64_t ids = std::min(step, largest + 1);; ids = std::min(ids + step, largest + 1)) {
+        index.reserve(ids);
+        p.done = dense_index_bytes(ids - 1);
+        if (on_progress) on_progress(p);
+        if (ids == largest + 1) break;
+    }
+}
 
 } // namespace
 
@@ -38,39 +72,33 @@ std::string choose_node_index(std::uint64_t input_bytes) {
 }
 
 bool is_known_node_index(const std::string& name) {
-    return name == "auto" || name == "flex_mem" || name == "sparse_file_array" || name == "dense_file_array" ||
-           name == "sparse_mem_array" || name == "dense_mmap_array";
+    return name == "auto" || name == "flex_mem" || name == "sparse_file_array" || name == "dense_file_array";
 }
 
-ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, RowSink& sink) {
+ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden,
+                             RowSink& sink) {
     const auto file = open_input_file(options.input);
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;
     // Pass 1 only decodes relations: about a fifth of pass 2's time. Weighting it so
     // keeps the ETA honest from the start.
-    progress.bytes_total = size + size / 5;
-    auto report = [&](int pass, std::uint64_t offset) {
+    using Phase = ExtractProgress::Phase;
+    auto report = [&](Phase phase, std::uint64_t offset) {
         if (!options.on_progress) return;
-        progress.pass = pass;
-        progress.bytes_done = pass == 1 ? offset / 5 : size / 5 + offset;
+        progress.phase = phase;
+        progress.total = size + size / 5;
+        progress.done = phase == Phase::relations ? offset / 5 : size / 5 + offset;
         progress.objects = stats.kept();
         options.on_progress(progress);
     };
 
-    std::string index_name = options.node_index == "auto" ? choose_node_index(size) : options.node_index;
-    std::string index_file;
-    if (index_name.ends_with("_file_array")) {
-        index_file = (std::filesystem::path(options.scratch_dir) / ("node-index-" + std::to_string(::getpid()) + ".tmp")).string();
-        index_name += "," + index_file;
-    }
-    struct RemoveOnExit {
-        std::string path;
-        ~RemoveOnExit() { if (!path.empty()) std::filesystem::remove(path); }
-    } remove_index{index_file};
+    const std::string index_name = options.node_index == "auto" ? choose_node_index(size) : options.node_index;
+    ScratchFile index_file; // outlives the index, which maps it
 
     try {
         AreaManager areas{matcher};
+        report(Phase::relations, 0);
         {
             osmium::io::Reader reader{file, osmium::osm_entity_bits::relation, osmium::io::read_meta::no};
             while (auto buffer = reader.read()) {
@@ -78,24 +106,32 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                     ++stats.relations_read;
                     areas.relation(rel);
                 }
-                report(1, reader.offset());
+                report(Phase::relations, reader.offset());
             }
             reader.close();
         }
         areas.prepare_for_lookup();
 
-        const auto& factory = osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance();
-        std::unique_ptr<index_type> index = factory.create_map(index_name);
+        std::unique_ptr<index_type> index;
+        if (index_name == "dense_file_array" || index_name == "sparse_file_array") {
+            index_file.open_in(options.scratch_dir);
+            if (index_name == "dense_file_array") index = std::make_unique<osmium::index::map::DenseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);
+            else index = std::make_unique<osmium::index::map::SparseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);
+        } else {
+            index = osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance().create_map(index_name);
+        }
+        if (options.largest_node_id && index_name == "dense_file_array") fill_dense_index(*index, options.largest_node_id, options.on_progress);
         osmium::handler::NodeLocationsForWays<index_type> locations{*index};
         locations.ignore_errors(); // missing nodes are counted per way, not fatal
 
-        CatalogBuilder builder{matcher, options.region, sink, stats};
+        CatalogBuilder builder{matcher, hidden, options.region, sink, stats};
         osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
                                   osmium::io::read_meta::no};
+        report(Phase::nodes_and_ways, 0);
         auto& second_pass = areas.handler([&builder](osmium::memory::Buffer&& out) { osmium::apply(out, builder); });
         while (auto buffer = reader.read()) {
             osmium::apply(buffer, locations, builder, second_pass);
-            report(2, reader.offset());
+            report(Phase::nodes_and_ways, reader.offset());
         }
         reader.close();
         second_pass.flush();

@@ -1,9 +1,11 @@
 #pragma once
 // PBF → catalog rows: pass 1 collects multipolygon relations, pass 2 reads nodes
-// (locations into the node index) and ways, builds lines and assembles areas.
+// (locations into the node index) and ways, builds lines and assembles areas. Objects
+// the hidden rules call invisible from above are counted and left out.
 
 #include "catalog_row.hpp"
 #include "extract_stats.hpp"
+#include "hidden_rules.hpp"
 #include "spatial_filter.hpp"
 #include "tag_matcher.hpp"
 
@@ -22,10 +24,13 @@ public:
 };
 
 struct ExtractProgress {
-    int pass = 1;                 // 1 relations, 2 nodes and ways
-    std::uint64_t bytes_done = 0; // of both passes together, pass 1 weighted 1/5
-    std::uint64_t bytes_total = 0;
-    std::uint64_t objects = 0;    // catalog objects so far
+    // What the run is doing; a dense index is filled before pass 2, which can take
+    // minutes on its own for large node ids.
+    enum class Phase { relations, node_index, nodes_and_ways };
+    Phase phase = Phase::relations;
+    std::uint64_t done = 0;  // reading: input bytes of both passes, pass 1 weighted 1/5;
+    std::uint64_t total = 0; // node_index: bytes of the index filled
+    std::uint64_t objects = 0; // catalog objects so far
 };
 
 struct ExtractOptions {
@@ -33,6 +38,9 @@ struct ExtractOptions {
     // auto | flex_mem | sparse_file_array | dense_file_array (see choose_node_index)
     std::string node_index = "auto";
     std::string scratch_dir = "."; // where file-backed indexes live during the run
+    // For dense_file_array: the largest node id (largest_node_id()), to fill the index in
+    // one visible phase; 0 lets it grow as ids come.
+    std::uint64_t largest_node_id = 0;
     const SpatialFilter* region = nullptr;
     std::function<void(const ExtractProgress&)> on_progress;
 };
@@ -40,12 +48,18 @@ struct ExtractOptions {
 // The node index for an input of this size: in memory for extracts, file-backed
 // dense for planet-sized inputs (its memory is the page cache, not the heap).
 std::string choose_node_index(std::uint64_t input_bytes);
+// The names --help lists: auto, flex_mem, sparse_file_array, dense_file_array.
 bool is_known_node_index(const std::string& name);
+// A dense index holds a location (8 bytes) for every id up to the largest.
+constexpr std::uint64_t dense_index_bytes(std::uint64_t largest_node_id) {
+    return largest_node_id >= UINT64_MAX / 8 ? UINT64_MAX : 8 * (largest_node_id + 1);
+}
 
 // Checks that `path` is a readable, non-empty file (InputError naming it otherwise)
 // and returns it as an osmium file; unknown suffixes are read as PBF.
 osmium::io::File open_input_file(const std::string& path);
 
-ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, RowSink& sink);
+ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden,
+                             RowSink& sink);
 
 } // namespace skyscript::osm

@@ -1,87 +1,149 @@
 #include "spatial_filter.hpp"
 
-#include <algorithm>
-#include <ranges>
+#include <geos_c.h>
+
 #include <stdexcept>
+
+static_assert(sizeof(skyscript::osm::Point) == 2 * sizeof(double), "Point arrays are read by GEOS as x,y pairs");
 
 namespace skyscript::osm {
 
-namespace {
+// One GEOS context (reentrant API) and the region's polygons, each prepared with its bbox.
+struct SpatialFilter::Geos {
+    struct Polygon {
+        GEOSGeometry* geometry;
+        const GEOSPreparedGeometry* prepared;
+        Box bbox;
+    };
+    GEOSContextHandle_t ctx = GEOS_init_r();
+    std::vector<Polygon> polygons;
+    std::string last_error;
 
-double cross(const Point& o, const Point& a, const Point& b) {
-    return (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon);
-}
-
-bool on_segment(const Point& p, const Point& a, const Point& b) {
-    return std::min(a.lon, b.lon) <= p.lon && p.lon <= std::max(a.lon, b.lon) &&
-           std::min(a.lat, b.lat) <= p.lat && p.lat <= std::max(a.lat, b.lat);
-}
-
-bool segments_intersect(const Point& a, const Point& b, const Point& c, const Point& d) {
-    const double d1 = cross(c, d, a), d2 = cross(c, d, b), d3 = cross(a, b, c), d4 = cross(a, b, d);
-    if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
-    return (d1 == 0 && on_segment(a, c, d)) || (d2 == 0 && on_segment(b, c, d)) ||
-           (d3 == 0 && on_segment(c, a, b)) || (d4 == 0 && on_segment(d, a, b));
-}
-
-// Even-odd test of p against closed rings [ranges of pts].
-template <typename Rings>
-bool inside_rings(const Point& p, const Rings& rings) {
-    bool in = false;
-    for (const auto& [b, e] : rings)
-        for (auto q = b; q + 1 < e; ++q)
-            if ((q->lat > p.lat) != (q[1].lat > p.lat) &&
-                p.lon < q->lon + (p.lat - q->lat) * (q[1].lon - q->lon) / (q[1].lat - q->lat))
-                in = !in;
-    return in;
-}
-
-} // namespace
-
-SpatialFilter::SpatialFilter(std::vector<std::vector<Point>> rings) : rings_(std::move(rings)) {
-    std::erase_if(rings_, [](const auto& r) { return r.size() < 3; });
-    if (rings_.empty()) throw std::invalid_argument("the region has no ring with 3 or more points");
-    bbox_ = {rings_[0][0].lon, rings_[0][0].lat, rings_[0][0].lon, rings_[0][0].lat};
-    for (auto& r : rings_) {
-        if (!(r.front() == r.back())) r.push_back(r.front());
-        for (const auto& p : r) {
-            bbox_.min_lon = std::min(bbox_.min_lon, p.lon);
-            bbox_.max_lon = std::max(bbox_.max_lon, p.lon);
-            bbox_.min_lat = std::min(bbox_.min_lat, p.lat);
-            bbox_.max_lat = std::max(bbox_.max_lat, p.lat);
+    Geos() {
+        GEOSContext_setErrorMessageHandler_r(
+            ctx, [](const char* message, void* self) { static_cast<Geos*>(self)->last_error = message; }, this);
+    }
+    ~Geos() {
+        for (const auto& p : polygons) {
+            GEOSPreparedGeom_destroy_r(ctx, p.prepared);
+            GEOSGeom_destroy_r(ctx, p.geometry);
         }
+        GEOS_finish_r(ctx);
+    }
+
+    // Takes ownership of g, a polygon with an area (anything else is dropped).
+    void add(GEOSGeometry* g) {
+        double area = 0;
+        if (!g || GEOSGeomTypeId_r(ctx, g) != GEOS_POLYGON || !GEOSArea_r(ctx, g, &area) || !(area > 0)) {
+            if (g) GEOSGeom_destroy_r(ctx, g);
+            return;
+        }
+        Box b;
+        GEOSGeom_getXMin_r(ctx, g, &b.min_lon);
+        GEOSGeom_getYMin_r(ctx, g, &b.min_lat);
+        GEOSGeom_getXMax_r(ctx, g, &b.max_lon);
+        GEOSGeom_getYMax_r(ctx, g, &b.max_lat);
+        polygons.push_back({g, GEOSPrepare_r(ctx, g), b});
+    }
+
+    // Does g (owned, destroyed here) with bbox `box` meet any polygon?
+    bool test(GEOSGeometry* g, const Box& box) {
+        if (!g) throw std::runtime_error("region test: GEOS could not build an object's geometry (" + last_error + ")");
+        bool hit = false;
+        for (const auto& p : polygons) {
+            if (!p.bbox.intersects(box)) continue;
+            const char r = GEOSPreparedIntersects_r(ctx, p.prepared, g);
+            if (r == 2) {
+                GEOSGeom_destroy_r(ctx, g);
+                throw std::runtime_error("region test: GEOS failed (" + last_error + ")");
+            }
+            if (r == 1) {
+                hit = true;
+                break;
+            }
+        }
+        GEOSGeom_destroy_r(ctx, g);
+        return hit;
+    }
+
+    GEOSCoordSequence* sequence(const Point* b, const Point* e) {
+        return GEOSCoordSeq_copyFromBuffer_r(ctx, &b->lon, static_cast<unsigned>(e - b), 0, 0);
+    }
+};
+
+SpatialFilter::SpatialFilter(std::unique_ptr<Geos> geos) : geos_(std::move(geos)) {
+    if (geos_->polygons.empty()) throw std::invalid_argument("the region has no polygon with an area");
+    bbox_ = geos_->polygons.front().bbox;
+    for (const auto& p : geos_->polygons) {
+        bbox_.min_lon = std::min(bbox_.min_lon, p.bbox.min_lon);
+        bbox_.min_lat = std::min(bbox_.min_lat, p.bbox.min_lat);
+        bbox_.max_lon = std::max(bbox_.max_lon, p.bbox.max_lon);
+        bbox_.max_lat = std::max(bbox_.max_lat, p.bbox.max_lat);
     }
 }
 
+SpatialFilter::SpatialFilter(const std::vector<std::string>& polygon_wkbs) : SpatialFilter([&] {
+        auto geos = std::make_unique<Geos>();
+        auto* ctx = geos->ctx;
+        GEOSWKBReader* reader = GEOSWKBReader_create_r(ctx);
+        for (const auto& wkb : polygon_wkbs) {
+            GEOSGeometry* g = GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+            if (!g) continue;
+            if (GEOSGeomTypeId_r(ctx, g) == GEOS_POLYGON) {
+                geos->add(g);
+                continue;
+            }
+            // A MultiPolygon's parts, each on its own: overlapping parts stay inside.
+            for (int i = 0, n = GEOSGetNumGeometries_r(ctx, g); i < n; ++i)
+                geos->add(GEOSGeom_clone_r(ctx, GEOSGetGeometryN_r(ctx, g, i)));
+            GEOSGeom_destroy_r(ctx, g);
+        }
+        GEOSWKBReader_destroy_r(ctx, reader);
+        return geos;
+    }()) {}
+
 SpatialFilter SpatialFilter::rectangle(const Box& b) {
-    SpatialFilter f({{{b.min_lon, b.min_lat}, {b.max_lon, b.min_lat}, {b.max_lon, b.max_lat}, {b.min_lon, b.max_lat}}});
+    auto geos = std::make_unique<Geos>();
+    const Point ring[] = {{b.min_lon, b.min_lat}, {b.max_lon, b.min_lat}, {b.max_lon, b.max_lat}, {b.min_lon, b.max_lat}, {b.min_lon, b.min_lat}};
+    geos->add(GEOSGeom_createPolygon_r(geos->ctx, GEOSGeom_createLinearRing_r(geos->ctx, geos->sequence(ring, ring + 5)), nullptr, 0));
+    SpatialFilter f{std::move(geos)};
     f.is_rectangle_ = true;
     return f;
 }
 
-bool SpatialFilter::contains(const Point& p) const noexcept {
+SpatialFilter::SpatialFilter(SpatialFilter&&) noexcept = default;
+SpatialFilter& SpatialFilter::operator=(SpatialFilter&&) noexcept = default;
+SpatialFilter::~SpatialFilter() = default;
+
+bool SpatialFilter::contains(const Point& p) const {
     if (p.lon < bbox_.min_lon || p.lon > bbox_.max_lon || p.lat < bbox_.min_lat || p.lat > bbox_.max_lat) return false;
     if (is_rectangle_) return true;
-    return inside_rings(p, rings_ | std::views::transform([](const auto& r) { return std::pair{r.data(), r.data() + r.size()}; }));
+    return geos_->test(GEOSGeom_createPointFromXY_r(geos_->ctx, p.lon, p.lat), {p.lon, p.lat, p.lon, p.lat});
 }
 
 bool SpatialFilter::intersects(const Shape& shape, const Box& box) const {
     if (!bbox_.intersects(box)) return false;
     if (is_rectangle_ && bbox_.contains(box)) return true;
-    if (std::any_of(shape.pts.begin(), shape.pts.end(), [&](const Point& p) { return contains(p); })) return true;
-    if (shape.type == Shape::Type::point) return false;
-    // The region may lie wholly inside an area object.
-    if (shape.type == Shape::Type::polygons) {
-        const auto* pts = shape.pts.data();
-        auto rings = shape.parts | std::views::transform([pts](const auto& part) { return std::pair{pts + part.begin, pts + part.end}; });
-        if (inside_rings(rings_[0][0], rings)) return true;
+    auto* ctx = geos_->ctx;
+    const Point* pts = shape.pts.data();
+    switch (shape.type) {
+        case Shape::Type::point: return contains(pts[0]);
+        case Shape::Type::line: return geos_->test(GEOSGeom_createLineString_r(ctx, geos_->sequence(pts, pts + shape.pts.size())), box);
+        case Shape::Type::polygons: break;
     }
-    for (const auto& part : shape.parts)
-        for (std::size_t i = part.begin; i + 1 < part.end; ++i)
-            for (const auto& r : rings_)
-                for (std::size_t k = 0; k + 1 < r.size(); ++k)
-                    if (segments_intersect(shape.pts[i], shape.pts[i + 1], r[k], r[k + 1])) return true;
-    return false;
+    std::vector<GEOSGeometry*> polygons, holes;
+    for (std::size_t i = 0; i < shape.parts.size();) {
+        GEOSGeometry* shell = GEOSGeom_createLinearRing_r(ctx, geos_->sequence(pts + shape.parts[i].begin, pts + shape.parts[i].end));
+        holes.clear();
+        std::size_t j = i + 1;
+        for (; j < shape.parts.size() && !shape.parts[j].outer; ++j)
+            if (auto* h = GEOSGeom_createLinearRing_r(ctx, geos_->sequence(pts + shape.parts[j].begin, pts + shape.parts[j].end))) holes.push_back(h);
+        if (shell) polygons.push_back(GEOSGeom_createPolygon_r(ctx, shell, holes.data(), static_cast<unsigned>(holes.size())));
+        else for (auto* h : holes) GEOSGeom_destroy_r(ctx, h);
+        i = j;
+    }
+    std::erase(polygons, nullptr);
+    return geos_->test(GEOSGeom_createCollection_r(ctx, GEOS_MULTIPOLYGON, polygons.data(), static_cast<unsigned>(polygons.size())), box);
 }
 
 } // namespace skyscript::osm

@@ -1,25 +1,40 @@
 #pragma once
-// Keeps the objects that intersect a region (a --bbox rectangle or --polygon
-// polygons): an exact test on the object's coordinates, after a bbox pre-check.
+// Keeps the objects that intersect a region (a --bbox rectangle or the union of the
+// --polygon polygons): a bbox pre-check, then GEOS's prepared-geometry intersection
+// test, whose indexes make a test cost about log(vertices) however large the region.
+// An object meets the union when it meets one of its polygons: each polygon is prepared
+// on its own, so overlaps count as inside without computing the union (GEOS's overlay
+// and validity checks can take minutes on a large, spiky polygon).
 
 #include "shape.hpp"
 
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace skyscript::osm {
 
 class SpatialFilter {
 public:
-    // Rings in lon/lat, closed or not; inner rings are told apart by even-odd.
-    explicit SpatialFilter(std::vector<std::vector<Point>> rings);
+    // The union of these polygons: each an OGC WKB Polygon or MultiPolygon in lon/lat.
+    // Overlapping polygons (and overlapping parts of one MultiPolygon) count once: their
+    // overlap is inside. std::invalid_argument when none has an area.
+    explicit SpatialFilter(const std::vector<std::string>& polygon_wkbs);
     static SpatialFilter rectangle(const Box& box);
+    SpatialFilter(SpatialFilter&&) noexcept;
+    SpatialFilter& operator=(SpatialFilter&&) noexcept;
+    ~SpatialFilter();
 
     const Box& bbox() const noexcept { return bbox_; }
-    bool contains(const Point& p) const noexcept;
+    // Not thread-safe: one filter is tested from one thread (the extract's reader).
+    bool contains(const Point& p) const;
     bool intersects(const Shape& shape, const Box& shape_box) const;
 
 private:
-    std::vector<std::vector<Point>> rings_; // each stored closed
+    struct Geos;
+    explicit SpatialFilter(std::unique_ptr<Geos> geos);
+
+    std::unique_ptr<Geos> geos_;
     Box bbox_;
     bool is_rectangle_ = false;
 };

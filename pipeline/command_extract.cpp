@@ -24,14 +24,27 @@ Options:
   -o, --output DIR        output folder (default: out)
       --tags FILE         tag list replacing the default vocabulary
       --tags +FILE        tag list added to (and overriding) the default
-      --bbox W,S,E,N      keep only objects intersecting this lon/lat box
-      --polygon FILE      keep only objects intersecting the (multi)polygons of a GeoJSON file
-      --node-index NAME   auto | flex_mem | sparse_file_array | dense_file_array
-                          (auto: in memory for extracts, file-backed for planet-sized input)
+      --hidden FILE       rules of objects not visible from above replacing the default
+                          (tunnels, underground, indoor, covered lines: tag_filters/hidden.tsv);
+                          an empty FILE hides nothing; +FILE adds rules to the default
+      --bbox W,S,E,N      keep only objects intersecting this lon/lat box (longitude first)
+      --polygon FILE      keep only objects intersecting the union of the (multi)polygons
+                          of a GeoJSON (or any OGR-readable) file
+      --node-index NAME   where node locations are kept while ways are built:
+                          auto               flex_mem, or dense_file_array for input of 8 GB or more
+                          flex_mem           in memory, about 16 bytes a node (sparse) or 8 bytes
+                                             per id up to the largest (dense), whichever is smaller
+                          sparse_file_array  a file in OUT, about 16 bytes a node
+                          dense_file_array   a file in OUT of 8 bytes x the largest node id, whatever
+                                             the input's size: ~100 GB for the planet, and nearly as
+                                             much for a small extract of today's data (its ids are as
+                                             large). Filled before pass 2; choose it for the planet or
+                                             a continent, where it is the fastest
   -q, --quiet             no progress and no summary
   -h, --help              this text
 
-The input must have its nodes before its ways (osmium sort does that).
+The input must have its nodes before its ways (osmium sort does that). A run that keeps no
+object fails (exit 1) and says why, e.g. a --bbox given as lat,lon.
 )";
 
 } // namespace
@@ -43,20 +56,21 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.input = cli.positional()[0];
     req.out_dir = cli.value("output").value_or("out");
     req.tags = cli.value("tags").value_or("");
+    req.hidden = cli.value("hidden").value_or("");
     if (auto b = cli.value("bbox")) req.bbox = parse_bbox(*b);
     req.polygon = cli.value("polygon").value_or("");
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = cli.value("node-index").value_or("auto");
     if (!osm::is_known_node_index(req.node_index))
-        throw UsageError("--node-index: unknown index `" + req.node_index + "` (auto, flex_mem, sparse_file_array, dense_file_array)");
+        throw UsageError("--node-index: unknown index `" + req.node_index + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");
     req.quiet = cli.flag("quiet");
     return req;
 }
 
 const std::vector<OptionSpec>& extract_option_specs() {
-    static const std::vector<OptionSpec> specs{{"output", true, 'o'}, {"tags", true, 0},       {"bbox", true, 0},
-                                               {"polygon", true, 0},  {"node-index", true, 0}, {"quiet", false, 'q'},
-                                               {"help", false, 'h'}};
+    static const std::vector<OptionSpec> specs{{"output", true, 'o'},    {"tags", true, 0},  {"hidden", true, 0},
+                                               {"bbox", true, 0},        {"polygon", true, 0}, {"node-index", true, 0},
+                                               {"quiet", false, 'q'},    {"help", false, 'h'}};
     return specs;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -64,6 +65,33 @@ double gdal_utm_area(const std::string& input, const std::string& osm_ref, int e
 std::set<std::string> catalog_ids(const std::string& gpkg, const std::string& where = "1") {
     const auto rows = sql_column(gpkg, "SELECT osm_type || osm_id FROM objects WHERE " + where);
     return {rows.begin(), rows.end()};
+}
+
+// Refs (n1, w2, r3) of the catalog objects that GDAL's spatial filter (an R*Tree, then an
+// exact GEOS test for a non-rectangular filter) finds intersecting any polygon of `geojson`,
+// one polygon at a time: independent of our union.
+std::set<std::string> gdal_filter_ids(const std::string& gpkg, const std::string& geojson) {
+    const auto r = run("/usr/bin/python3 -c " + sh_quote(
+        "import sys\n"
+        "from osgeo import ogr\n"
+        "cat=ogr.Open(sys.argv[1]); lyr=cat.GetLayerByName('objects')\n"
+        "ids=set()\n"
+        "regions=ogr.Open(sys.argv[2])\n" // kept referenced: a layer dies with its dataset
+        "for f in regions.GetLayer(0):\n"
+        "  lyr.SetSpatialFilter(f.GetGeometryRef().Clone())\n"
+        "  for o in lyr: ids.add(o.GetField('osm_type')+str(o.GetField('osm_id')))\n"
+        "print('\\n'.join(sorted(ids)))\n") + " " + sh_quote(gpkg) + " " + sh_quote(geojson));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto l = lines(r.out);
+    return {l.begin(), l.end()};
+}
+
+// The value of one key of the extract summary's stdout ("  hidden: 315 (...)").
+std::int64_t summary_count(const std::string& out, const std::string& key) {
+    const auto pos = out.find("  " + key + ": ");
+    REQUIRE(pos != std::string::npos);
+    return std::stoll(out.substr(pos + key.size() + 4));
 }
 
 } // namespace
@@ -187,20 +215,32 @@ TEST_CASE("--polygon with the same box as GeoJSON keeps the same objects as --bb
     CHECK(a == b);
 }
 
-TEST_CASE("every node index gives the same catalog") {
+TEST_CASE("every node index --help lists gives the same catalog, geometries included") {
     // Renumbered ids (1, 2, 3...) keep the dense index as small as it is on the planet
     // relative to the input; with Monaco's real ids it would span 8.6 G slots.
     const auto dir = fresh_dir("extract_indexes");
     const auto input = dir + "/renumbered.osm.pbf";
     REQUIRE(run("osmium renumber -O " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(input)).exit_code == 0);
-    const auto reference = catalog_ids(extract(input, dir + "/flex", "-q --node-index flex_mem"));
+    // Every column of every row, the geometry as its GeoPackage blob (WKB) in hex.
+    const std::string every_row = "SELECT osm_type || osm_id || ' ' || kind || ' ' || tags || ' ' || area_m2 || ' ' || length_m || ' ' || "
+                                  "rep_lon || ' ' || rep_lat || ' ' || hex(geom) FROM objects ORDER BY osm_type, osm_id";
+    const auto reference = sql_column(extract(input, dir + "/flex", "-q --node-index flex_mem"), every_row);
     CHECK(reference.size() > 5000);
-    for (const std::string index : {"sparse_file_array", "dense_file_array", "sparse_mem_array"}) {
+    const auto help = run(sh_quote(binary()) + " extract --help").out;
+    for (const std::string index : {"sparse_file_array", "dense_file_array", "auto"}) {
+        CHECK_MESSAGE(help.find(index) != std::string::npos, index);
         const auto out = dir + "/" + index;
-        CHECK(catalog_ids(extract(input, out, "-q --node-index " + index)) == reference);
+        const auto r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " -o " + sh_quote(out) + " --node-index " + index);
+        INFO(index << ": " << r.err);
+        REQUIRE(r.exit_code == 0);
+        const auto rows = sql_column(out + "/catalog.gpkg", every_row);
+        CHECK(rows.size() == reference.size());
+        CHECK(rows == reference);
         // The file-backed index is scratch: gone after the run.
         for (const auto& e : std::filesystem::directory_iterator(out))
             CHECK(e.path().filename() == "catalog.gpkg");
+        // The dense index is filled in a phase of its own, which says what it costs.
+        if (index == "dense_file_array") CHECK(r.err.find("filling the dense node index") != std::string::npos);
     }
 }
 
@@ -242,4 +282,168 @@ TEST_CASE("closed linear ways stay lines; closed building ways are areas") {
                         "AND json_extract(tags,'$.area') IS NULL") == 0);
     CHECK(sql_int(gpkg, "SELECT count(*) FROM objects WHERE osm_type='w' AND kind='a' AND json_extract(tags,'$.building') IS NOT NULL") > 1000);
     CHECK(sql_int(gpkg, "SELECT count(*) FROM objects WHERE osm_type='w' AND kind='w' AND focus_tag LIKE 'highway=%'") > 1000);
+}
+
+TEST_CASE("hidden objects (tunnels, underground, indoor, covered lines) are left out and counted") {
+    const auto input = data("osm/monaco-latest.osm.pbf");
+    const auto dir = fresh_dir("extract_hidden");
+    write_file(dir + "/nothing.tsv", "# hides nothing\n");
+    const auto all = extract(input, dir + "/all", "-q --hidden " + sh_quote(dir + "/nothing.tsv"));
+    const auto r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/out"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto gpkg = dir + "/out/catalog.gpkg";
+
+    // Monaco's 164 tunnel=yes ways, found by osmium: candidates without the rules, gone with them.
+    const auto tunnels = osmium_objects_with(input, "tunnel", dir);
+    const auto with_all = catalog_ids(all), kept = catalog_ids(gpkg);
+    std::vector<std::string> tunnels_all, tunnels_kept;
+    std::set_intersection(tunnels.begin(), tunnels.end(), with_all.begin(), with_all.end(), std::back_inserter(tunnels_all));
+    std::set_intersection(tunnels.begin(), tunnels.end(), kept.begin(), kept.end(), std::back_inserter(tunnels_kept));
+    CHECK(tunnels_all.size() >= 164);
+    CHECK(tunnels_kept.empty());
+    CHECK(sql_int(gpkg, "SELECT count(*) FROM objects WHERE json_extract(tags,'$.tunnel') IS NOT NULL") == 0);
+    CHECK(std::includes(with_all.begin(), with_all.end(), kept.begin(), kept.end()));
+
+    // The rules of tag_filters/hidden.tsv evaluated by python3 on osmium's export of every
+    // tag, for every candidate (the catalog without rules): the same set, the count printed.
+    const auto seq = dir + "/all.geojsonseq";
+    REQUIRE(run("osmium export -O -f geojsonseq -a type,id " + sh_quote(input) + " -o " + sh_quote(seq)).exit_code == 0);
+    const auto py = run("/usr/bin/python3 -c " + sh_quote(R"PY(
+import json, re, sqlite3, sys
+rules = []
+for line in open(sys.argv[1]):
+    f = line.split('#', 1)[0].split()
+    if f:
+        rules.append((f[:-1], {'point', 'line', 'area'} if f[-1] == 'any' else set(f[-1].split(','))))
+def number(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+def met(cond, tags):
+    key, op, want = re.match(r'^([^=<>]+)([=<>])(.*)$', cond).groups()
+    if key not in tags:
+        return False
+    v = tags[key]
+    if op == '=':
+        return v not in ('', 'no') if want == '*' else v == want
+    x = number(v)
+    return x is not None and (x < float(want) if op == '<' else x > float(want))
+kinds = {'n': 'point', 'w': 'line', 'a': 'area'}
+candidates = {t + str(i): kinds[k] for t, i, k in sqlite3.connect(sys.argv[2]).execute('SELECT osm_type, osm_id, kind FROM objects')}
+hidden = set()
+for line in open(sys.argv[3]):
+    line = line.strip('\x1e\n ')
+    if not line:
+        continue
+    p = json.loads(line)['properties']
+    ref = p['@type'][0] + str(p['@id'])
+    if ref in candidates and any(candidates[ref] in ks and all(met(c, p) for c in cs) for cs, ks in rules):
+        hidden.add(ref)
+print('\n'.join(sorted(hidden)))
+)PY") + " " + sh_quote(source_dir() + "/tag_filters/hidden.tsv") + " " + sh_quote(all) + " " + sh_quote(seq));
+    INFO(py.err);
+    REQUIRE(py.exit_code == 0);
+    const auto independent_lines = lines(py.out);
+    const std::set<std::string> independent(independent_lines.begin(), independent_lines.end());
+    std::set<std::string> dropped;
+    std::set_difference(with_all.begin(), with_all.end(), kept.begin(), kept.end(), std::inserter(dropped, dropped.end()));
+    CHECK(independent.size() > 250);
+    CHECK(dropped == independent);
+    CHECK(summary_count(r.out, "hidden") == static_cast<std::int64_t>(independent.size()));
+    CHECK(sql_int(gpkg, "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'") == static_cast<std::int64_t>(independent.size()));
+    CHECK(sql_int(all, "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'") == 0);
+}
+
+TEST_CASE("a sunken square at layer=-1 stays; a road below, a tunnel, a covered path and a car park under ground go") {
+    const auto dir = fresh_dir("extract_hidden_kinds");
+    // Closed ways need their nodes: four corners per area, two ends per line.
+    std::string opl;
+    int node = 0;
+    auto square = [&](double lon, double lat) {
+        std::string refs;
+        for (const auto& [dx, dy] : std::vector<std::pair<double, double>>{{0, 0}, {1e-4, 0}, {1e-4, 1e-4}, {0, 1e-4}}) {
+            opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon + dx) + " y" + std::to_string(lat + dy) + "\n";
+            refs += (refs.empty() ? "n" : ",n") + std::to_string(node);
+        }
+        return refs + ",n" + std::to_string(node - 3);
+    };
+    auto line = [&](double lon, double lat) {
+        opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon) + " y" + std::to_string(lat) + "\n";
+        opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon + 1e-3) + " y" + std::to_string(lat) + "\n";
+        return "n" + std::to_string(node - 1) + ",n" + std::to_string(node);
+    };
+    std::vector<std::string> ways = {
+        "w1 v1 Tplace=square,highway=pedestrian,area=yes,layer=-1 N" + square(7.420, 43.730), // sunken square: kept
+        "w2 v1 Tleisure=swimming_pool,layer=-1 N" + square(7.421, 43.730),                    // kept
+        "w3 v1 Tbuilding=yes,covered=yes N" + square(7.422, 43.730),                          // a covered area is its roof: kept
+        "w4 v1 Thighway=primary,tunnel=no N" + line(7.420, 43.731),                           // kept
+        "w5 v1 Thighway=primary,layer=-1 N" + line(7.420, 43.732),                            // below something: hidden
+        "w6 v1 Thighway=primary,tunnel=yes,layer=-1 N" + line(7.420, 43.733),                 // hidden
+        "w7 v1 Thighway=footway,covered=yes N" + line(7.420, 43.734),                         // hidden
+        "w8 v1 Trailway=subway,tunnel=yes N" + line(7.420, 43.735),                           // hidden
+        "w9 v1 Tbuilding=yes,tunnel=building_passage N" + square(7.423, 43.730),              // hidden
+        "w10 v1 Thighway=service,layer=1 N" + line(7.420, 43.736),                            // a bridge level: kept
+    };
+    opl += "n900 v1 x7.424 y43.730 Tamenity=parking,parking=underground\n"; // hidden
+    opl += "n901 v1 x7.424 y43.731 Tamenity=bench,layer=-1\n";              // a point: layer says nothing, kept
+    opl += "n902 v1 x7.424 y43.732 Tman_made=manhole,location=underground\n"; // hidden (if a candidate)
+    opl += "n903 v1 x7.424 y43.733 Tamenity=bench,indoor=yes\n";             // hidden
+    for (const auto& w : ways) opl += w + "\n";
+    write_file(dir + "/hidden.opl", opl);
+    REQUIRE(run("osmium cat -O " + sh_quote(dir + "/hidden.opl") + " -o " + sh_quote(dir + "/hidden.osm.pbf")).exit_code == 0);
+    const auto gpkg = extract(dir + "/hidden.osm.pbf", dir + "/out", "-q");
+    const std::set<std::string> expected{"w1", "w2", "w3", "w4", "w10", "n901"};
+    CHECK(catalog_ids(gpkg) == expected);
+    CHECK(sql_column(gpkg, "SELECT kind FROM objects WHERE osm_type='w' AND osm_id=1") == std::vector<std::string>{"a"});
+    CHECK(sql_int(gpkg, "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'") >= 6);
+}
+
+TEST_CASE("--polygon with overlapping features keeps the objects in their overlap, as GDAL's filter does") {
+    const auto input = data("osm/monaco-latest.osm.pbf");
+    const auto dir = fresh_dir("extract_polygon_overlap");
+    auto feature = [](double w, double s, double e, double n) {
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      R"({"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}})",
+                      w, s, e, s, e, n, w, n, w, s);
+        return std::string(buf);
+    };
+    write_file(dir + "/two.geojson", R"({"type":"FeatureCollection","features":[)" + feature(7.415, 43.728, 7.425, 43.738) + "," +
+                                         feature(7.420, 43.733, 7.430, 43.743) + "]}");
+    const auto full = extract(input, dir + "/full", "-q");
+    const auto ours = catalog_ids(extract(input, dir + "/poly", "-q --polygon " + sh_quote(dir + "/two.geojson")));
+    const auto overlap = catalog_ids(extract(input, dir + "/overlap", "-q --bbox 7.421,43.734,7.424,43.737"));
+    REQUIRE(overlap.size() > 50);
+    CHECK(std::includes(ours.begin(), ours.end(), overlap.begin(), overlap.end()));
+    CHECK(ours == gdal_filter_ids(full, dir + "/two.geojson"));
+}
+
+TEST_CASE("--polygon with 100K vertices keeps the same objects as GDAL's spatial filter") {
+    const auto input = data("osm/monaco-latest.osm.pbf");
+    const auto dir = fresh_dir("extract_polygon_large");
+    // A wavy ring of 100,000 vertices around Monaco, like a coastline: its edge cuts
+    // through streets and buildings all along.
+    const auto gen = run("/usr/bin/python3 -c " + sh_quote(R"PY(
+import json, math, sys
+n = 100000
+ring = []
+for i in range(n):
+    a = 2 * math.pi * i / n
+    r = 0.009 + 0.002 * math.sin(41 * a) + 0.0004 * math.sin(997 * a) + 0.0001 * math.sin(9973 * a)
+    ring.append([7.423 + r * math.cos(a) * 1.4, 43.736 + r * math.sin(a)])
+ring.append(ring[0])
+json.dump({'type': 'FeatureCollection', 'features': [{'type': 'Feature', 'properties': {},
+           'geometry': {'type': 'Polygon', 'coordinates': [ring]}}]}, open(sys.argv[1], 'w'))
+)PY") + " " + sh_quote(dir + "/wavy.geojson"));
+    INFO(gen.err);
+    REQUIRE(gen.exit_code == 0);
+    const auto full = extract(input, dir + "/full", "-q");
+    const auto ours = catalog_ids(extract(input, dir + "/wavy", "-q --polygon " + sh_quote(dir + "/wavy.geojson")));
+    const auto gdal = gdal_filter_ids(full, dir + "/wavy.geojson");
+    INFO("ours " << ours.size() << ", GDAL " << gdal.size() << ", catalog " << catalog_ids(full).size());
+    CHECK(gdal.size() > 1000);
+    CHECK(gdal.size() < catalog_ids(full).size());
+    CHECK(ours == gdal);
 }

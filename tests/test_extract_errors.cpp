@@ -113,3 +113,100 @@ TEST_CASE("unwritable output, unknown options and unsorted input") {
     CHECK(o.err.find("osmium sort") != std::string::npos);
     check_no_catalog(dir + "/out");
 }
+
+TEST_CASE("a run that keeps nothing fails and says why; a lat,lon --bbox gets the W,S,E,N hint") {
+    const auto dir = fresh_dir("errors_empty");
+    const auto monaco = sh_quote(data("osm/monaco-latest.osm.pbf"));
+    // Monaco's box as lat,lon: valid numbers, a box in the Gulf of Guinea.
+    auto o = extract_fails(monaco + " --bbox 43.72,7.40,43.75,7.44 -q -o " + sh_quote(dir + "/swapped"));
+    check_one_clear_line(o, "--bbox 43.72,7.4,43.75,7.44");
+    CHECK(o.code == 1);
+    CHECK(o.err.find("no object") != std::string::npos);
+    CHECK(o.err.find("W,S,E,N") != std::string::npos);
+    CHECK(o.err.find("--bbox 7.4,43.72,7.44,43.75") != std::string::npos);
+    check_no_catalog(dir + "/swapped");
+    // The suggested box is the one that works.
+    CHECK(run(sh_quote(binary()) + " extract " + monaco + " --bbox 7.4,43.72,7.44,43.75 -q -o " + sh_quote(dir + "/fixed")).exit_code == 0);
+
+    // A right-way-round box over the sea beside Monaco: nothing there, and no swap would help.
+    o = extract_fails(monaco + " --bbox 7.46,43.60,7.47,43.61 -q -o " + sh_quote(dir + "/sea"));
+    check_one_clear_line(o, "--bbox 7.46,43.6,7.47,43.61");
+    CHECK(o.err.find("did you mean") == std::string::npos);
+    check_no_catalog(dir + "/sea");
+
+    // A tag list nothing in the input carries.
+    write_file(dir + "/none.tsv", "man_made=spaceport\tfeature\t10\n");
+    o = extract_fails(monaco + " --tags " + sh_quote(dir + "/none.tsv") + " -q -o " + sh_quote(dir + "/none"));
+    check_one_clear_line(o, "no catalog object");
+    check_no_catalog(dir + "/none");
+
+    // A polygon given as lat,lon.
+    write_file(dir + "/swapped.geojson",
+               R"({"type":"Polygon","coordinates":[[[43.72,7.40],[43.75,7.40],[43.75,7.44],[43.72,7.44],[43.72,7.40]]]})");
+    o = extract_fails(monaco + " --polygon " + sh_quote(dir + "/swapped.geojson") + " -q -o " + sh_quote(dir + "/poly"));
+    check_one_clear_line(o, dir + "/swapped.geojson");
+    CHECK(o.err.find("lon,lat") != std::string::npos);
+    check_no_catalog(dir + "/poly");
+}
+
+TEST_CASE("--node-index accepts exactly the indexes --help lists") {
+    const auto dir = fresh_dir("errors_node_index");
+    const auto help = run(sh_quote(binary()) + " extract --help").out;
+    for (const std::string index : {"sparse_mem_array", "dense_mmap_array", "sparse_mmap_array", "dense_mem_array", "flex_mem,x"}) {
+        INFO(index);
+        CHECK(help.find(index) == std::string::npos);
+        const auto o = extract_fails(sh_quote(data("osm/monaco-latest.osm.pbf")) + " --node-index " + sh_quote(index) + " -o " + sh_quote(dir + "/out"));
+        check_one_clear_line(o, "--node-index");
+        CHECK(o.code == 2);
+        check_no_catalog(dir + "/out");
+    }
+    // --help says what a dense index costs.
+    CHECK(help.find("8 bytes x the largest node id") != std::string::npos);
+}
+
+TEST_CASE("a dense index is sized from the largest node id, not the file's size, before anything is written") {
+    const auto dir = fresh_dir("errors_dense_size");
+    // Two nodes, a 200-byte file: but a dense index up to id 10^13 is 80 TB.
+    write_file(dir + "/big-ids.opl", "n1 v1 x7.42 y43.73 Tbuilding=yes\nn10000000000000 v1 x7.421 y43.731 Tamenity=bench\n");
+    REQUIRE(run("osmium cat -O " + sh_quote(dir + "/big-ids.opl") + " -o " + sh_quote(dir + "/big-ids.osm.pbf")).exit_code == 0);
+    const auto out = dir + "/out";
+    // A file-size limit: were the index created anyway, the run would fail on it, not fill the disk.
+    const auto r = run("ulimit -f 1048576; " + sh_quote(binary()) + " extract " + sh_quote(dir + "/big-ids.osm.pbf") +
+                       " --node-index dense_file_array -q -o " + sh_quote(out));
+    check_one_clear_line({r.exit_code, r.err}, "--node-index dense_file_array");
+    CHECK(r.err.find("10000000000000") != std::string::npos);
+    CHECK(r.err.find("8 bytes x the largest node id") != std::string::npos);
+    check_no_catalog(out);
+    if (fs::exists(out))
+        for (const auto& e : fs::directory_iterator(out)) CHECK_MESSAGE(false, "left behind: " << e.path());
+    // The same file with a sparse index works.
+    CHECK(run(sh_quote(binary()) + " extract " + sh_quote(dir + "/big-ids.osm.pbf") + " --node-index sparse_file_array -q -o " + sh_quote(out)).exit_code == 0);
+}
+
+TEST_CASE("a file-backed node index leaves nothing behind, even when the run is killed") {
+    const auto dir = fresh_dir("errors_index_killed");
+    const auto out = dir + "/out";
+    // Renumbered so the dense index is small; the run is stopped (SIGSTOP) once it holds its
+    // index open (pass 2), the folder is listed, then the run is killed (SIGKILL).
+    const auto input = dir + "/renumbered.osm.pbf";
+    REQUIRE(run("osmium renumber -O " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(input)).exit_code == 0);
+    for (const std::string index : {"dense_file_array", "sparse_file_array"}) {
+        INFO(index);
+        fs::remove_all(out);
+        const auto r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index " + index + " -o " + sh_quote(out) +
+                           " 2>/dev/null & pid=$!; i=0; "
+                           "index_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -v partial | grep -c " + sh_quote(out + "/") + "; }; "
+                           "while [ $i -lt 4000 ] && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
+                           "kill -STOP $pid; index_open; ls -a " + sh_quote(out) +
+                           "; kill -KILL $pid; wait $pid; ls -a " + sh_quote(out));
+        INFO(r.out);
+        REQUIRE(lines(r.out).size() > 1);
+        CHECK(lines(r.out)[0] == "1"); // stopped while the index was open
+        CHECK(r.out.find("catalog.gpkg.partial") != std::string::npos);
+        CHECK(r.out.find("node-index") == std::string::npos);
+        CHECK(r.out.find("#") == std::string::npos);
+        // The next run starts clean and leaves only the catalog.
+        REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index " + index + " -q -o " + sh_quote(out)).exit_code == 0);
+        for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename() == "catalog.gpkg");
+    }
+}

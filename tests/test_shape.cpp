@@ -49,6 +49,13 @@ Shape polygon(std::vector<std::vector<Point>> rings) {
     return s;
 }
 
+// A region of one polygon (outer ring, then holes) as the filter takes it: WKB.
+SpatialFilter region(std::vector<std::vector<Point>> rings) {
+    std::string wkb;
+    polygon(std::move(rings)).append_wkb(wkb);
+    return SpatialFilter({wkb});
+}
+
 } // namespace
 
 TEST_CASE("ring area matches the geodesic area at several latitudes and sizes") {
@@ -94,14 +101,14 @@ TEST_CASE("representative point is inside a concave polygon and outside its hole
     const std::vector<Point> c{{0, 0}, {3, 0}, {3, 1}, {1, 1}, {1, 2}, {3, 2}, {3, 3}, {0, 3}, {0, 0}};
     const auto shape = polygon({c});
     const Point p = shape.representative_point();
-    const SpatialFilter inside({c});
+    const auto inside = region({c});
     CHECK(inside.contains(p));
     CHECK_FALSE(inside.contains({2, 1.5}));
 
     const std::vector<Point> square{{0, 0}, {4, 0}, {4, 4}, {0, 4}, {0, 0}};
     const std::vector<Point> hole{{1, 1}, {3, 1}, {3, 3}, {1, 3}, {1, 1}};
     const Point q = polygon({square, hole}).representative_point();
-    CHECK(SpatialFilter({square, hole}).contains(q));
+    CHECK(region({square, hole}).contains(q));
 }
 
 TEST_CASE("representative point of a line lies on it, halfway along") {
@@ -151,4 +158,25 @@ TEST_CASE("spatial filter: crossing lines without vertices inside, regions insid
     CHECK(box.intersects(big, big.bbox()));
     const auto ring_around = polygon({{{0, 0}, {3, 0}, {3, 3}, {0, 3}, {0, 0}}, {{0.5, 0.5}, {2.5, 0.5}, {2.5, 2.5}, {0.5, 2.5}, {0.5, 0.5}}});
     CHECK_FALSE(box.intersects(ring_around, ring_around.bbox())); // the box sits in the hole
+}
+
+TEST_CASE("spatial filter: overlapping polygons are one region, their overlap included") {
+    std::string a, b;
+    polygon({{{0, 0}, {2, 0}, {2, 2}, {0, 2}, {0, 0}}}).append_wkb(a);
+    polygon({{{1, 1}, {3, 1}, {3, 3}, {1, 3}, {1, 1}}}).append_wkb(b);
+    const SpatialFilter both({a, b});
+    CHECK(both.contains({1.5, 1.5})); // in both squares: even-odd would call it outside
+    CHECK(both.contains({0.5, 0.5}));
+    CHECK(both.contains({2.5, 2.5}));
+    CHECK_FALSE(both.contains({2.5, 0.5}));
+    const auto inner = polygon({{{1.4, 1.4}, {1.6, 1.4}, {1.6, 1.6}, {1.4, 1.6}, {1.4, 1.4}}});
+    CHECK(both.intersects(inner, inner.bbox()));
+    Shape line;
+    line.type = Shape::Type::line;
+    line.pts = {{1.2, 1.5}, {1.8, 1.5}};
+    line.parts.push_back({0, 2, true});
+    CHECK(both.intersects(line, line.bbox()));
+    CHECK(both.bbox().min_lon == 0);
+    CHECK(both.bbox().max_lat == 3);
+    CHECK_THROWS_AS(SpatialFilter(std::vector<std::string>{}), std::invalid_argument);
 }

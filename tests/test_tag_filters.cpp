@@ -1,5 +1,6 @@
-// The tag-list format, the --tags loader's errors, and the matcher's rules.
+// The tag-list format, the --tags loader's errors, the matcher's rules, and the hidden-object rules.
 
+#include "hidden_rules.hpp"
 #include "tag_list.hpp"
 #include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
@@ -127,4 +128,71 @@ TEST_CASE("the built-in list loads and has features, attributes and a deny list"
     CHECK(m.find("building", "yes"));
     CHECK(m.find("name", "x") == nullptr);
     CHECK(m.denied("addr:city"));
+}
+
+namespace {
+
+struct Tag {
+    std::string k, v;
+    const char* key() const { return k.c_str(); }
+    const char* value() const { return v.c_str(); }
+};
+using Tags = std::vector<Tag>;
+
+std::string hidden_error(const std::string& text) {
+    try {
+        HiddenRules::parse(text, "h.tsv");
+    } catch (const HiddenRulesError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("hidden rules: conditions, kinds, numbers, and 'no'") {
+    const auto rules = HiddenRules::parse("# c\ntunnel=*  any\ncovered=yes line # roofs stay\nlayer<0 highway=* line\nlevel>2 point,area\n", "h");
+    REQUIRE(rules.rules().size() == 4);
+    using K = ObjectKind;
+    CHECK(rules.find(Tags{{"highway", "primary"}, {"tunnel", "yes"}}, K::line));
+    CHECK(rules.find(Tags{{"building", "yes"}, {"tunnel", "building_passage"}}, K::area));
+    CHECK_FALSE(rules.find(Tags{{"highway", "primary"}, {"tunnel", "no"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"highway", "primary"}, {"tunnel", ""}}, K::line));
+    CHECK(rules.find(Tags{{"highway", "footway"}, {"covered", "yes"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"building", "yes"}, {"covered", "yes"}}, K::area));
+    CHECK(rules.find(Tags{{"highway", "service"}, {"layer", "-1"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"highway", "pedestrian"}, {"layer", "-1"}}, K::area)); // a sunken square
+    CHECK_FALSE(rules.find(Tags{{"railway", "rail"}, {"layer", "-1"}}, K::line));      // both conditions
+    CHECK_FALSE(rules.find(Tags{{"highway", "service"}, {"layer", "0"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"highway", "service"}, {"layer", "-1;0"}}, K::line));
+    CHECK(rules.find(Tags{{"level", "3"}}, K::point)->text == "level>2 point,area");
+    CHECK_FALSE(rules.find(Tags{{"level", "3"}}, K::line));
+    CHECK(HiddenRules::parse("", "empty").rules().empty());
+    CHECK_FALSE(HiddenRules::parse("", "empty").find(Tags{{"tunnel", "yes"}}, K::line));
+}
+
+TEST_CASE("hidden rules: errors name the source and line") {
+    CHECK(hidden_error("tunnel=*\n") == "h.tsv:1: expected `condition [condition...] kinds`, got one field");
+    CHECK(hidden_error("\ntunnel=* lines\n") == "h.tsv:2: kinds must be `any` or a comma list of point, line, area; got `lines`");
+    CHECK(hidden_error("layer<x line\n") == "h.tsv:1: `layer<x`: expected a number after <");
+    CHECK(hidden_error("tunnel any\n") == "h.tsv:1: expected a condition key=value, key=*, key<N or key>N, got `tunnel`");
+    CHECK(hidden_error("=yes any\n") == "h.tsv:1: expected a condition key=value, key=*, key<N or key>N, got `=yes`");
+    std::string many;
+    for (int i = 0; i < 65; ++i) many += "k" + std::to_string(i) + "=* any\n";
+    CHECK(hidden_error(many) == "h.tsv:65: more than 64 conditions in all");
+}
+
+TEST_CASE("the built-in hidden rules: tunnels, underground, indoor and covered lines, not sunken areas") {
+    const auto rules = HiddenRules::builtin();
+    using K = ObjectKind;
+    CHECK(rules.rules().size() >= 8);
+    CHECK(rules.find(Tags{{"railway", "subway"}, {"tunnel", "yes"}}, K::line));
+    CHECK(rules.find(Tags{{"man_made", "pipeline"}, {"location", "underground"}}, K::line));
+    CHECK(rules.find(Tags{{"amenity", "parking"}, {"parking", "underground"}}, K::point));
+    CHECK(rules.find(Tags{{"indoor", "room"}}, K::area));
+    CHECK(rules.find(Tags{{"waterway", "stream"}, {"layer", "-2"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"place", "square"}, {"highway", "pedestrian"}, {"layer", "-1"}}, K::area));
+    CHECK_FALSE(rules.find(Tags{{"leisure", "swimming_pool"}, {"layer", "-1"}}, K::area));
+    CHECK_FALSE(rules.find(Tags{{"highway", "primary"}, {"bridge", "yes"}, {"layer", "1"}}, K::line));
+    CHECK_FALSE(rules.find(Tags{{"indoor", "no"}, {"amenity", "bench"}}, K::point));
 }

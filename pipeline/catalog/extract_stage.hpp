@@ -15,6 +15,7 @@ struct ExtractRequest {
     std::string input;
     std::string out_dir = "out";
     std::string tags;              // "", FILE or +FILE
+    std::string hidden;            // "", FILE or +FILE: rules of objects not visible from above
     std::optional<osm::Box> bbox;
     std::string polygon;
     std::string node_index = "auto";

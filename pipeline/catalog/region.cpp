@@ -4,6 +4,8 @@
 
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <sstream>
 
@@ -23,27 +25,12 @@ osm::Box parse_bbox(const std::string& text) {
     return b;
 }
 
-namespace {
-
-void add_polygon(const OGRPolygon& poly, std::vector<std::vector<osm::Point>>& rings) {
-    auto add_ring = [&](const OGRLinearRing* r) {
-        if (!r) return;
-        std::vector<osm::Point> ring;
-        for (int i = 0; i < r->getNumPoints(); ++i) ring.push_back({r->getX(i), r->getY(i)});
-        rings.push_back(std::move(ring));
-    };
-    add_ring(poly.getExteriorRing());
-    for (int i = 0; i < poly.getNumInteriorRings(); ++i) add_ring(poly.getInteriorRing(i));
-}
-
-} // namespace
-
 osm::SpatialFilter load_polygon_region(const std::string& path) {
     GDALAllRegister();
     std::unique_ptr<GDALDataset> ds(
         GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!ds) throw std::runtime_error(path + ": cannot open as a polygon file (GeoJSON expected): " + CPLGetLastErrorMsg());
-    std::vector<std::vector<osm::Point>> rings;
+    std::vector<std::string> polygons; // WKB, lon/lat
     OGRSpatialReference wgs84;
     wgs84.SetWellKnownGeogCS("WGS84");
     wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -54,15 +41,46 @@ osm::SpatialFilter load_polygon_region(const std::string& path) {
         for (auto& feature : *layer) {
             OGRGeometry* g = feature->GetGeometryRef();
             if (!g) continue;
-            if (to_wgs84) g->transform(to_wgs84.get());
             const auto type = wkbFlatten(g->getGeometryType());
-            if (type == wkbPolygon) add_polygon(*g->toPolygon(), rings);
-            else if (type == wkbMultiPolygon)
-                for (const auto* p : *g->toMultiPolygon()) add_polygon(*p, rings);
+            if (type != wkbPolygon && type != wkbMultiPolygon) continue;
+            if (to_wgs84) g->transform(to_wgs84.get());
+            std::string wkb(g->WkbSize(), '\0');
+            g->exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()), wkbVariantIso);
+            polygons.push_back(std::move(wkb));
         }
     }
-    if (rings.empty()) throw std::runtime_error(path + ": no Polygon or MultiPolygon geometry in the file");
-    return osm::SpatialFilter(std::move(rings));
+    if (polygons.empty()) throw std::runtime_error(path + ": no Polygon or MultiPolygon geometry in the file");
+    try {
+        return osm::SpatialFilter(polygons);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+}
+
+namespace {
+
+// Share of `bounds` that `box` covers (for a point-like input: 1 when inside, else 0).
+double coverage(const osm::Box& box, const osm::Box& bounds) {
+    const double w = std::min(box.max_lon, bounds.max_lon) - std::max(box.min_lon, bounds.min_lon);
+    const double h = std::min(box.max_lat, bounds.max_lat) - std::max(box.min_lat, bounds.min_lat);
+    if (w < 0 || h < 0) return 0;
+    const double area = (bounds.max_lon - bounds.min_lon) * (bounds.max_lat - bounds.min_lat);
+    return area > 0 ? w * h / area : 1;
+}
+
+} // namespace
+
+std::optional<osm::Box> swapped_box_if_better(const osm::Box& region, const osm::Box& input_bounds) {
+    const osm::Box swapped{region.min_lat, region.min_lon, region.max_lat, region.max_lon};
+    if (swapped.min_lat < -90 || swapped.max_lat > 90) return std::nullopt;
+    if (coverage(swapped, input_bounds) > coverage(region, input_bounds)) return swapped;
+    return std::nullopt;
+}
+
+std::string format_box(const osm::Box& b) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%.10g,%.10g,%.10g,%.10g", b.min_lon, b.min_lat, b.max_lon, b.max_lat);
+    return buf;
 }
 
 } // namespace skyscript::pipeline

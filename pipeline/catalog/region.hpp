@@ -3,6 +3,7 @@
 
 #include "spatial_filter.hpp"
 
+#include <optional>
 #include <string>
 
 namespace skyscript::pipeline {
@@ -10,8 +11,15 @@ namespace skyscript::pipeline {
 // "W,S,E,N" in degrees; UsageError naming --bbox on any problem.
 osm::Box parse_bbox(const std::string& text);
 
-// Polygons and multipolygons of a GeoJSON (or any OGR-readable) file, in lon/lat.
-// Throws std::runtime_error starting with the file name.
+// The union of the polygons and multipolygons of a GeoJSON (or any OGR-readable) file,
+// in lon/lat. Throws std::runtime_error starting with the file name.
 osm::SpatialFilter load_polygon_region(const std::string& path);
+
+// For a region that kept nothing: the same box with longitude and latitude swapped, when
+// that box is a valid one and covers more of the input (`input_bounds`) than `region` does.
+std::optional<osm::Box> swapped_box_if_better(const osm::Box& region, const osm::Box& input_bounds);
+
+// "W,S,E,N" as the user would type it.
+std::string format_box(const osm::Box& box);
 
 } // namespace skyscript::pipeline
