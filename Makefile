@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
   libosmium2-dev libprotozero-dev libgdal-dev libproj-dev libcurl4-openssl-dev \
   libsqlite3-dev libtbb-dev doctest-dev libssl-dev libturbojpeg0-dev libgeos-dev \
   nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
-  osmium-tool gdal-bin sqlite3
+  osmium-tool gdal-bin sqlite3 openssl python3-pil
 
 ID_SCHEMA_VERSION ?= 7.2.0
 
@@ -42,24 +42,33 @@ asan: deps
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-# The pipeline as far as it is built, on the bundled Monaco extract (© OpenStreetMap contributors, ODbL).
+# The whole pipeline on the bundled Monaco extract (© OpenStreetMap contributors, ODbL). No real
+# imagery of Monaco exists offline, so the imagery is a RENDERING of the extract's own geometry
+# (tests/render_osm_raster.sh: GDAL's tools, a flat colour per feature class, 0.5 m).
+DEMO_PBF    := tests/data/osm/monaco-latest.osm.pbf
+DEMO_RASTER := $(DEMO_OUT)/monaco-rendering.tif
 demo: build
-	$(BUILD_DIR)/skyscript-build tests/data/osm/monaco-latest.osm.pbf -o $(DEMO_OUT)
-	@echo; echo "== a few catalog rows (ogrinfo $(DEMO_OUT)/catalog.gpkg):"
-	@sqlite3 -header -column $(DEMO_OUT)/catalog.gpkg \
-	  "SELECT osm_type, osm_id, kind, focus_tag, max_gsd, round(area_m2) AS area_m2, round(length_m) AS length_m, substr(tags,1,60) AS tags FROM objects ORDER BY area_m2 DESC NULLS LAST LIMIT 8"
-	@echo; echo "== captions of two catalog objects (rule style, then natural style):"
-	$(BUILD_DIR)/skyscript-build caption leisure=stadium sport=soccer --around highway=primary --around building=yes --around building=yes --caption-style natural
-	$(BUILD_DIR)/skyscript-build caption power=plant plant:source=solar --around power=minor_line,cables=3,voltage=16000
-	@echo; echo "== an image tile from a bundled orthophoto (Lower Saxony):"
-	$(BUILD_DIR)/skyscript-build fetch-one --raster tests/data/imagery/dop-rgb.tif --center 9.505,53.513 --side-m 384 --gsd 1 -o $(DEMO_OUT)/tile-dop.jpg
-	@echo; echo "Catalog: $(DEMO_OUT)/catalog.gpkg (QGIS, or: ogrinfo -so $(DEMO_OUT)/catalog.gpkg objects); tile: $(DEMO_OUT)/tile-dop.jpg"
-	@echo "Not built yet: plan, fetch, write, split, report (so no dataset or report.html yet)."
+	@mkdir -p $(DEMO_OUT)
+	@if [ ! -f $(DEMO_RASTER) ]; then \
+	  echo "== rendering the extract's geometry as stand-in imagery: $(DEMO_RASTER)"; \
+	  $(BUILD_DIR)/skyscript-build extract $(DEMO_PBF) -o $(DEMO_OUT)/rendering-src -q && \
+	  tests/render_osm_raster.sh $(DEMO_OUT)/rendering-src/catalog.gpkg $(DEMO_RASTER) 7.405,43.723,7.44,43.753 0.5 && \
+	  rm -rf $(DEMO_OUT)/rendering-src; fi
+	@printf '[[source]]\nalias = "RENDER"\nkind = "gdal"\npath = "%s"\nyear = 2021\nlicence = "a rendering of OpenStreetMap data, (c) OpenStreetMap contributors, ODbL"\n' \
+	  "$(abspath $(DEMO_RASTER))" > $(DEMO_OUT)/sources.toml
+	@echo "== skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml"
+	$(BUILD_DIR)/skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml
+	@echo; echo "== the first rows of $(DEMO_OUT)/SkyScript_train_unfiltered.csv:"
+	@head -4 $(DEMO_OUT)/SkyScript_train_unfiltered.csv
+	@echo; echo "Dataset: $(DEMO_OUT)/images1/*.jpg (cut from a rendering, not a photograph), $(DEMO_OUT)/meta1/*.pickle,"
+	@echo "$(DEMO_OUT)/SkyScript_train_unfiltered.csv, $(DEMO_OUT)/meta.jsonl; state: $(DEMO_OUT)/state.sqlite."
+	@echo "Not built yet: splits, report.html (issues 10 and 11)."
 
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
 	bench/captions/run.sh $(BUILD_DIR)
 	$(BUILD_DIR)/bench-fetch
+	$(BUILD_DIR)/bench-pipeline
 
 # Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
 # (npm registry; `npm pack` fetches the tarball only, no install scripts run).

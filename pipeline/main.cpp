@@ -36,11 +36,14 @@ std::string with_gdal_failure(const std::string& what) {
     return what + " (GDAL: " + gdal_last_failure + ")";
 }
 
-constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every built stage
+constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every stage
        skyscript-build COMMAND [options]                  run one stage or tool
 
-Stages (each works on an output folder):
+Stages (each works on an output folder; the bare form runs them in order):
   extract     PBF → OUT/catalog.gpkg of visually groundable OSM objects
+  plan        catalog → jobs in OUT/state.sqlite: sampled objects, source, tile, captions
+  fetch       every planned job's image → OUT/imagesK/STEM.jpg
+  write       meta pickles OUT/metaK/STEM.pickle, SkyScript_train_unfiltered.csv, meta.jsonl
 
 Tools:
   tags        the tag vocabulary (tags --list)
@@ -48,7 +51,7 @@ Tools:
   fetch-one   one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)
   sources     the imagery sources and whether each is usable now
 
-Not built yet: plan, fetch, write, split, report, merge.
+Not built yet: split, report, merge.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -66,6 +69,9 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
         if (command == "extract") return command_extract(rest);
+        if (command == "plan") return command_plan(rest);
+        if (command == "fetch") return command_fetch(rest);
+        if (command == "write") return command_write(rest);
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);

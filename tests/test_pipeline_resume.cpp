@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -139,4 +140,32 @@ TEST_CASE("an xyz source on a loopback tile server builds a valid dataset throug
     const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'XYZ'") >= 40);
+}
+
+TEST_CASE("an earthengine source on the loopback fake builds a valid dataset through the bare command") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("pipeline-earthengine");
+    const auto key = make_rsa_key(dir, "key");
+    const std::string email = "builder@sky-test.iam.gserviceaccount.com";
+    ServerProcess server({"python3", source_dir() + "/tests/earthengine_fake_server.py", "--public-key", key.public_pem, "--client-email",
+                          email, "--raster", m.raster});
+    const auto credentials = write_service_account_key(dir + "/key.json", key.private_pem, email, server.url("/token"), "sky-test");
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"EE\"\nkind = \"earthengine\"\ncollection = \"COPERNICUS/S2_SR_HARMONIZED\"\n"
+                                      "endpoint = \"" + server.url("") + "\"\ngsd = 0.5\nbands = [\"B4\", \"B3\", \"B2\"]\nstretch = [0, 255]\n"
+                                      "coverage = [7.41, 43.727, 7.435, 43.75]\n");
+    const auto out = dir + "/out";
+    const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(credentials) + " timeout 300 " + sh_quote(binary()) + " " +
+                       sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") +
+                       " --limit 150 --timeout 10 --attempts 2");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("PRIVATE KEY") == std::string::npos);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+    const auto db = out + "/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'EE'");
+    CHECK(written >= 20);
+    // The acquisition time comes from Earth Engine (value:compute), down to the minute.
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND time_ms > 0") == written);
+    const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
+    CHECK(stats["compute_pixels"].get<int>() >= written);
 }

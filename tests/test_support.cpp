@@ -171,4 +171,25 @@ std::string http_get(const std::string& url) {
     return r.out;
 }
 
+RsaKey make_rsa_key(const std::string& dir, const std::string& name) {
+    RsaKey k{dir + "/" + name + ".pem", dir + "/" + name + ".pub.pem"};
+    if (run("openssl genrsa -out " + sh_quote(k.private_pem) + " 2048").exit_code != 0 ||
+        run("openssl rsa -in " + sh_quote(k.private_pem) + " -pubout -out " + sh_quote(k.public_pem)).exit_code != 0)
+        throw std::runtime_error("openssl could not make a key in " + dir);
+    return k;
+}
+
+std::string write_service_account_key(const std::string& path, const std::string& private_pem, const std::string& client_email,
+                                      const std::string& token_uri, const std::string& project_id) {
+    auto escape = [](const std::string& s) {
+        std::string out;
+        for (char c : s) out += c == '\n' ? std::string("\\n") : c == '"' ? std::string("\\\"") : std::string(1, c);
+        return out;
+    };
+    write_file(path, "{\"type\": \"service_account\", \"project_id\": \"" + project_id + "\", \"private_key_id\": \"0123\", "
+                     "\"private_key\": \"" + escape(read_file(private_pem)) + "\", \"client_email\": \"" + client_email +
+                     "\", \"token_uri\": \"" + token_uri + "\"}\n");
+    return path;
+}
+
 } // namespace skyscript::test

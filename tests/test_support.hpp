@@ -55,6 +55,15 @@ RasterData load_raster(const std::string& path);
 double mean_abs_diff(const std::string& a, const std::string& b);
 
 std::string source_dir();
+
+// An RSA key pair made with the openssl command line (no key is committed): DIR/NAME.pem, DIR/NAME.pub.pem.
+struct RsaKey {
+    std::string private_pem, public_pem;
+};
+RsaKey make_rsa_key(const std::string& dir, const std::string& name);
+// A Google service-account key file (the GOOGLE_APPLICATION_CREDENTIALS format) for that key; returns `path`.
+std::string write_service_account_key(const std::string& path, const std::string& private_pem, const std::string& client_email,
+                                      const std::string& token_uri, const std::string& project_id);
 // GET over loopback with the curl command line tool-free helper: body of url.
 std::string http_get(const std::string& url);
 

@@ -58,6 +58,16 @@ void CatalogReader::for_each(const std::function<void(const CatalogObject&)>& fn
     }
 }
 
+void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObject&)>& fn) {
+    auto q = db_.prepare(select(", o.tags", "ORDER BY o.fid"));
+    CatalogObject o;
+    while (q.step()) {
+        read_light(q, o);
+        o.tags = q.column_text(14);
+        fn(o);
+    }
+}
+
 CatalogObject CatalogReader::object(std::int64_t fid) {
     by_fid_.bind(1, std::int64_t{fid});
     if (!by_fid_.step()) {

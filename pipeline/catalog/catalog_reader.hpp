@@ -35,6 +35,7 @@ public:
     std::int64_t count();
     // Every object, light (no tags, no geometry), in fid order.
     void for_each(const std::function<void(const CatalogObject&)>& fn);
+    void for_each_with_tags(const std::function<void(const CatalogObject&)>& fn);
     CatalogObject object(std::int64_t fid);
     // Line vertices (lon/lat) of a line object; empty for other kinds.
     std::vector<osm::Point> line_vertices(std::int64_t fid);

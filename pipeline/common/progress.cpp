@@ -15,8 +15,8 @@ std::string format_duration(double s) {
     return buf;
 }
 
-Progress::Progress(std::string label, bool quiet)
-    : label_(std::move(label)), quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1), start_(clock::now()), last_(start_) {}
+Progress::Progress(std::string label, bool quiet, Unit unit)
+    : label_(std::move(label)), quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1), unit_(unit), start_(clock::now()), last_(start_) {}
 
 void Progress::update(std::uint64_t done, std::uint64_t total, std::uint64_t items, const std::string& item_name) {
     if (quiet_) return;
@@ -29,7 +29,20 @@ void Progress::update(std::uint64_t done, std::uint64_t total, std::uint64_t ite
     const double eta = frac > 0 ? elapsed * (1 - frac) / frac : -1;
     const double mb_rate = elapsed > 0 ? double(done) / 1e6 / elapsed : 0;
     const double item_rate = elapsed > 0 ? double(items) / elapsed : 0;
-    if (tty_) {
+    if (unit_ == Unit::counted) {
+        if (tty_) {
+            constexpr int width = 30;
+            const int filled = int(frac * width);
+            std::fprintf(stderr, "\r%s [%.*s%*s] %3.0f%% %llu/%llu %s (%.1f/s) ETA %s \x1b[K", label_.c_str(), filled,
+                         "##############################", width - filled, "", frac * 100, static_cast<unsigned long long>(done),
+                         static_cast<unsigned long long>(total), item_name.c_str(), item_rate, format_duration(eta).c_str());
+            drawn_ = true;
+        } else {
+            std::fprintf(stderr, "%s: %.0f%%, %llu/%llu %s (%.1f/s), ETA %s\n", label_.c_str(), frac * 100,
+                         static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), item_name.c_str(), item_rate,
+                         format_duration(eta).c_str());
+        }
+    } else if (tty_) {
         constexpr int width = 30;
         const int filled = int(frac * width);
         std::fprintf(stderr, "\r%s [%.*s%*s] %3.0f%% %6.1f MB/s %10llu %s (%.0f/s) ETA %s \x1b[K", label_.c_str(), filled,

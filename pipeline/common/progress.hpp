@@ -10,8 +10,11 @@ namespace skyscript::pipeline {
 
 class Progress {
 public:
-    Progress(std::string label, bool quiet);
-    // done/total in `unit`s (bytes are shown as MB); `items` is shown with its rate.
+    // bytes: done/total are bytes of input (shown as MB/s); counted: done/total are the
+    // items themselves ("1200/4151 images (61/s)").
+    enum class Unit { bytes, counted };
+    Progress(std::string label, bool quiet, Unit unit = Unit::bytes);
+    // done/total in the unit; `items` is shown with its rate.
     void update(std::uint64_t done, std::uint64_t total, std::uint64_t items, const std::string& item_name);
     void finish();
 
@@ -19,6 +22,7 @@ private:
     using clock = std::chrono::steady_clock;
     std::string label_;
     bool quiet_, tty_;
+    Unit unit_;
     clock::time_point start_, last_;
     bool drawn_ = false;
 };

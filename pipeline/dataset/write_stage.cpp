@@ -54,7 +54,7 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, 
     const auto start = std::chrono::steady_clock::now();
     WriteSummary summary;
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["fetched"]);
-    Progress progress{"write", quiet};
+    Progress progress{"write", quiet, Progress::Unit::counted};
     std::set<int> parts_ready;
     for (;;) {
         const auto batch = state.jobs(JobStatus::fetched, "", -1, batch_size);

@@ -54,7 +54,7 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
         batch_option > 0 ? static_cast<std::size_t>(batch_option) : static_cast<std::size_t>(std::max(256, source_options.http.max_in_flight * 16));
 
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
-    Progress progress{"fetch", quiet};
+    Progress progress{"fetch", quiet, Progress::Unit::counted};
     std::uint64_t done = 0;
     std::set<int> parts_ready;
     for (const auto& alias : state.job_sources(JobStatus::planned)) {
@@ -106,6 +106,7 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
                 std::lock_guard lock(mutex);
                 summary.cpu_seconds += t.cpu_seconds;
                 results.push_back(std::move(r));
+                progress.update(done + results.size(), total, done + results.size(), "jobs");
             });
             state.record_fetched(results); // what was written is recorded even if a write failed
             if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
@@ -114,7 +115,6 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
                 else ++summary.failed, ++summary.failures[r.reason];
             }
             done += batch.size();
-            progress.update(done, total, static_cast<std::uint64_t>(summary.fetched), "images");
         }
         summary.requests += source->requests();
     }

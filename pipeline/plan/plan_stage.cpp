@@ -2,6 +2,8 @@
 
 #include "build_sources.hpp"
 #include "captioner.hpp"
+#include "catalog_index.hpp"
+#include "groundable_tags.hpp"
 #include "catalog_reader.hpp"
 #include "natural_captioner.hpp"
 #include "progress.hpp"
@@ -13,8 +15,6 @@
 #include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -25,10 +25,16 @@ namespace skyscript::pipeline {
 
 namespace {
 
-nlohmann::ordered_json tags_object(const TagPairs& tags) {
-    nlohmann::ordered_json j = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : tags) j[k] = v;
-    return j;
+// {"key":"value",...} in the catalog's own JSON writer (nlohmann's DOM was a sixth of the plan's time).
+void append_tags_object(std::string& out, const TagPairs& tags) {
+    out.push_back('{');
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        if (i) out.push_back(',');
+        osm::append_json_string(out, tags[i].first);
+        out.push_back(':');
+        osm::append_json_string(out, tags[i].second);
+    }
+    out.push_back('}');
 }
 
 std::vector<captions::Tag> tag_views(const TagPairs& tags) {
@@ -44,6 +50,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     const auto start = std::chrono::steady_clock::now();
     CatalogReader catalog((std::filesystem::path(out_dir) / "catalog.gpkg").string());
     const tags::TagMatcher matcher{load_tag_option(options.text("tags"))};
+    const CatalogIndex index(catalog, matcher);
     const auto sources = load_build_sources(options.text("sources"));
     const auto policy = parse_source_policy(options.text("source-policy"));
 
@@ -64,11 +71,12 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     PlanSummary summary;
     // Candidates: every catalog object (extract keeps only those with a visible feature tag).
     std::vector<Candidate> candidates;
-    std::unordered_map<std::string, std::uint32_t> tag_ids;
-    catalog.for_each([&](const CatalogObject& o) {
+    std::unordered_map<std::uint32_t, std::uint32_t> tag_ids; // focus tag string id -> dense index
+    for (std::uint32_t i = 0; i < index.objects().size(); ++i) {
+        const auto& o = index.objects()[i];
         const auto [it, added] = tag_ids.try_emplace(o.focus_tag, static_cast<std::uint32_t>(tag_ids.size()));
-        candidates.push_back({o.fid, object_key(o.osm_type, o.osm_id), it->second, cell_of(o.rep_lon, o.rep_lat)});
-    });
+        candidates.push_back({i, object_key(o.osm_type, o.osm_id), it->second, cell_of(o.rep_lon, o.rep_lat)});
+    }
     summary.candidates = static_cast<std::int64_t>(candidates.size());
     SamplingOptions sampling;
     sampling.seed = placement.seed;
@@ -100,14 +108,24 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     const auto names = captions::NameTable::parse(tags::builtin_tag_names());
     const captions::NaturalCaptioner natural{names, captions::CaptionTables::builtin(), caption_options};
 
-    Progress progress{"plan", quiet};
+    Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
     std::int64_t job_id = 0, done = 0;
     for (const auto& c : sample.chosen) {
         progress.update(static_cast<std::uint64_t>(done), sample.chosen.size(), static_cast<std::uint64_t>(done), "objects");
         ++done;
-        const auto object = catalog.object(c.fid);
-        const auto focus = measure_focus(object, object.kind == 'w' ? catalog.line_vertices(c.fid) : std::vector<osm::Point>{},
+        const auto& indexed = index.objects()[c.object];
+        CatalogObject object;
+        object.fid = indexed.fid;
+        object.osm_type = indexed.osm_type;
+        object.osm_id = indexed.osm_id;
+        object.kind = indexed.kind;
+        object.focus_tag = index.text(indexed.focus_tag);
+        object.max_gsd = indexed.max_gsd;
+        object.rep_lon = indexed.rep_lon;
+        object.rep_lat = indexed.rep_lat;
+        object.bbox = indexed.bbox;
+        const auto focus = measure_focus(object, object.kind == 'w' ? catalog.line_vertices(object.fid) : std::vector<osm::Point>{},
                                          placement.seed);
         const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
         if (choice.chosen.empty()) {
@@ -129,15 +147,18 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
             job.source = source->config.alias;
             job.id_part = id_part;
             job.grid = grid;
-            const auto center = tags_visible_at(object.tags, matcher, grid.gsd);
-            const auto around = find_surroundings(catalog, matcher, grid, object.fid);
-            nlohmann::ordered_json around_json = nlohmann::ordered_json::array();
-            for (const auto& t : around.objects) around_json.push_back(tags_object(t));
-            job.center_tags = tags_object(center).dump();
-            job.surrounding_tags = around_json.dump();
+            const auto center = tags_visible_at(index, indexed, grid.gsd);
+            const auto around = find_surroundings(index, grid, object.fid);
+            append_tags_object(job.center_tags, center);
+            job.surrounding_tags.push_back('[');
+            for (std::size_t i = 0; i < around.size(); ++i) {
+                if (i) job.surrounding_tags.push_back(',');
+                append_tags_object(job.surrounding_tags, around[i]);
+            }
+            job.surrounding_tags.push_back(']');
             const auto focus_views = tag_views(center);
             std::vector<std::vector<captions::Tag>> around_views;
-            for (const auto& t : around.objects) around_views.push_back(tag_views(t));
+            for (const auto& t : around) around_views.push_back(tag_views(t));
             const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
             job.title = captioner.title(focus_views);
             job.title_multi_objects = captioner.title_multi_objects(focus_views, around_sets);

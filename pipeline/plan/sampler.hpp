@@ -23,8 +23,8 @@ struct SamplingOptions {
 };
 
 struct Candidate {
-    std::int64_t fid = 0;
-    std::uint64_t key = 0;   // object_key(osm_type, osm_id)
+    std::uint32_t object = 0; // the caller's index of the object
+    std::uint64_t key = 0;    // object_key(osm_type, osm_id)
     std::uint32_t tag = 0;   // index of the focus tag
     std::int64_t cell = 0;   // 0.01 degree cell of the representative point
 };

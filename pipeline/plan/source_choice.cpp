@@ -2,6 +2,7 @@
 
 #include "cli_args.hpp"
 #include "seeded_hash.hpp"
+#include "visible_tags.hpp"
 
 #include <algorithm>
 
@@ -38,7 +39,7 @@ ChoiceResult choose_sources(const FocusGeometry& focus, double max_gsd, const st
     std::vector<Candidate> eligible;
     for (const auto& s : sources) {
         if (!s.config.covers(focus.lon, focus.lat)) { failed(0, reasons[0]); continue; }
-        if (s.gsd > max_gsd * (1 + 1e-9)) { failed(1, reasons[1]); continue; }
+        if (!tags::shown_at_gsd(max_gsd, s.gsd)) { failed(1, reasons[1]); continue; }
         const long px = tile_side_px(focus, s.gsd, placement);
         if (focus.kind == 'a' && px < placement.min_px) { failed(2, skip_too_small); continue; }
         if (focus.kind == 'a' && px > placement.max_px) { failed(2, skip_too_large); continue; }

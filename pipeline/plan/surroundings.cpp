@@ -1,27 +1,19 @@
 #include "surroundings.hpp"
 
-#include <nlohmann/json.hpp>
+#include "visible_tags.hpp"
 
 #include <algorithm>
 
 namespace skyscript::pipeline {
 
-TagPairs tags_visible_at(const std::string& tags_json, const tags::TagMatcher& matcher, double gsd) {
-    TagPairs out;
-    bool feature = false;
-    const auto j = nlohmann::ordered_json::parse(tags_json);
-    for (const auto& [k, v] : j.items()) {
-        const auto value = v.get<std::string>();
-        const auto* e = matcher.find(k, value);
-        if (!e || e->max_gsd < gsd * (1 - 1e-9)) continue;
-        feature = feature || e->role == tags::Role::feature;
-        out.emplace_back(k, value);
-    }
-    if (!feature) out.clear();
-    return out;
-}
-
 namespace {
+
+// The rule of tags::visible_tags on the index's precomputed roles and GSDs.
+bool visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
+    for (const auto& t : index.tags(o))
+        if (t.feature && tags::shown_at_gsd(t.max_gsd, gsd)) return true;
+    return false;
+}
 
 double overlap_share(const osm::Box& b, const imagery::LonLatBox& t) {
     const double w = std::max(0.0, std::min(b.max_lon, t.east) - std::max(b.min_lon, t.west));
@@ -34,35 +26,45 @@ double overlap_share(const osm::Box& b, const imagery::LonLatBox& t) {
 
 } // namespace
 
-Surroundings find_surroundings(CatalogReader& catalog, const tags::TagMatcher& matcher, const imagery::TileGrid& grid,
-                               std::int64_t focus_fid, std::size_t max_objects) {
+TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
+    TagPairs out;
+    if (!visible_at(index, o, gsd)) return out;
+    for (const auto& t : index.tags(o))
+        if (tags::shown_at_gsd(t.max_gsd, gsd)) out.emplace_back(index.text(t.key), index.text(t.value));
+    return out;
+}
+
+std::vector<TagPairs> find_surroundings(const CatalogIndex& index, const imagery::TileGrid& grid, std::int64_t focus_fid,
+                                        std::size_t max_objects) {
     struct Found {
         double prominence;
         std::int64_t fid;
-        TagPairs tags;
+        std::uint32_t object;
     };
     std::vector<Found> found;
     const auto& t = grid.box;
-    auto take = [&](const CatalogObject& o) {
-        if (o.fid == focus_fid) return;
-        auto tags = tags_visible_at(o.tags, matcher, grid.gsd);
-        if (tags.empty()) return;
+    const auto& objects = index.objects();
+    auto take = [&](std::uint32_t i) {
+        const auto& o = objects[i];
+        if (o.fid == focus_fid || !visible_at(index, o, grid.gsd)) return;
         const double share = overlap_share(o.bbox, t);
         const double p = o.kind == 'a' ? o.area_m2 * share : o.kind == 'w' ? o.length_m * share * 4.0 : 1.0;
-        found.push_back({p, o.fid, std::move(tags)});
+        found.push_back({p, o.fid, i});
     };
     if (t.crosses_antimeridian()) {
-        catalog.intersecting({t.west, t.south, 180, t.north}, take);
-        catalog.intersecting({-180, t.south, t.east, t.north}, take);
+        index.for_each_in({t.west, t.south, 180, t.north}, take);
+        index.for_each_in({-180, t.south, t.east, t.north}, take);
     } else {
-        catalog.intersecting({t.west, t.south, t.east, t.north}, take);
+        index.for_each_in({t.west, t.south, t.east, t.north}, take);
     }
-    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    const auto n = std::min(found.size(), max_objects);
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), [](const Found& a, const Found& b) {
         return a.prominence != b.prominence ? a.prominence > b.prominence : a.fid < b.fid;
     });
-    Surroundings s;
-    for (std::size_t i = 0; i < found.size() && i < max_objects; ++i) s.objects.push_back(std::move(found[i].tags));
-    return s;
+    std::vector<TagPairs> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) out.push_back(tags_visible_at(index, objects[found[i].object], grid.gsd));
+    return out;
 }
 
 } // namespace skyscript::pipeline

@@ -7,8 +7,7 @@
 // a nominal 4 m width; a point counts as 1 m². Boxes, not exact clipping: a planner-speed
 // approximation, documented in the README.
 
-#include "catalog_reader.hpp"
-#include "tag_matcher.hpp"
+#include "catalog_index.hpp"
 #include "tile_grid.hpp"
 
 #include <string>
@@ -19,15 +18,11 @@ namespace skyscript::pipeline {
 
 using TagPairs = std::vector<std::pair<std::string, std::string>>;
 
-// The object's tags (catalog JSON) that are groundable at `gsd`, in catalog order;
-// empty when none of them is a feature visible at that GSD.
-TagPairs tags_visible_at(const std::string& tags_json, const tags::TagMatcher& matcher, double gsd);
+// The object's tags that are groundable at `gsd`, in catalog order; empty when none of
+// them is a feature visible at that GSD.
+TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& object, double gsd);
 
-struct Surroundings {
-    std::vector<TagPairs> objects; // most prominent first
-};
-
-Surroundings find_surroundings(CatalogReader& catalog, const tags::TagMatcher& matcher, const imagery::TileGrid& grid,
-                               std::int64_t focus_fid, std::size_t max_objects = 50);
+std::vector<TagPairs> find_surroundings(const CatalogIndex& index, const imagery::TileGrid& grid, std::int64_t focus_fid,
+                                        std::size_t max_objects = 50);
 
 } // namespace skyscript::pipeline

@@ -1,0 +1,175 @@
+// bench/pipeline: the whole build against its parts' ceilings, measured in one run.
+//   1. images/s of the bare command (extract, plan, fetch, write) on a real extract with an
+//      xyz source on the loopback bench-tile-server (50 ms latency), against the raw fetch
+//      rate of the very same tile grids through the xyz source alone (fetch + JPEG encode,
+//      as bench/fetch measures it), same in-flight limit and workers. Goal >= 0.9: the
+//      bookkeeping, captions, surroundings and writing cost under 10%.
+//   2. the plan stage's objects/s on one core (taskset -c 0) on the 64x tiled input of
+//      bench/extract. Goal >= 50,000/s.
+//   3. peak RSS of plan and of fetch+write for N and 10 N jobs. Goal: flat.
+//
+//   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
+
+#include "sqlite_db.hpp"
+#include "test_support.hpp"
+#include "jpeg.hpp"
+#include "source_config.hpp"
+#include "xyz_source.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+using namespace skyscript;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Timed {
+    int exit_code = -1;
+    double seconds = 0;
+    double peak_rss_mb = 0;
+    std::string out;
+};
+
+// Runs a shell command; wall time and the peak RSS of the process tree (wait4 of the shell's child).
+Timed timed(const std::string& command) {
+    Timed t;
+    const auto start = Clock::now();
+    const std::string out_file = fs::temp_directory_path() / ("bench-pipeline-" + std::to_string(::getpid()) + ".out");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execl("/bin/sh", "sh", "-c", (command + " >" + out_file + " 2>&1").c_str(), nullptr);
+        ::_exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    ::wait4(pid, &status, 0, &usage);
+    t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    t.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    t.peak_rss_mb = double(usage.ru_maxrss) / 1024.0;
+    t.out = test::read_file(out_file);
+    fs::remove(out_file);
+    return t;
+}
+
+void require(const Timed& t, const std::string& what) {
+    if (t.exit_code == 0) return;
+    std::fprintf(stderr, "bench/pipeline: %s failed (exit %d):\n%s\n", what.c_str(), t.exit_code, t.out.c_str());
+    std::exit(1);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int images = 1500, in_flight = 64;
+    double latency_ms = 50;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--images")) images = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--in-flight")) in_flight = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--latency-ms")) latency_ms = std::atof(argv[i + 1]);
+    }
+    const std::string root = test::source_dir(), build = SKYSCRIPT_BUILD_DIR, bin = build + "/skyscript-build";
+    const auto work = test::fresh_dir("bench_pipeline");
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    test::ServerProcess server({build + "/bench-tile-server", "--tiles", root + "/tests/data/tiles/17", "--latency-ms",
+                                std::to_string(latency_ms)});
+    const std::string sources = work + "/sources.toml";
+    test::write_file(sources, "[[source]]\nalias = \"BENCH\"\nkind = \"xyz\"\nurl = \"" + server.url("/{z}/{x}/{y}.jpg") +
+                                  "\"\ngsd = 0.6\nmax_zoom = 19\nyear = 2024\n");
+    const std::string pbf = root + "/tests/data/osm/liechtenstein-2013-08-03.osm.pbf";
+    const std::string flags = " --sources " + test::sh_quote(sources) + " --in-flight " + std::to_string(in_flight) + " -q";
+
+    // 1. The whole build, then the raw fetch of the same grids.
+    const auto pipeline = timed(bin + " " + pbf + " -o " + work + "/build" + flags + " --limit " + std::to_string(images));
+    require(pipeline, "the bare command");
+    const auto db = work + "/build/state.sqlite";
+    const auto written = test::sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    std::vector<std::pair<std::uint64_t, imagery::TileGrid>> grids;
+    {
+        pipeline::SqliteDb state(db, SQLITE_OPEN_READONLY);
+        auto q = state.prepare("SELECT job_id, west, south, east, north, epsg, width, gsd, x0, y0 FROM jobs WHERE status = 'written'");
+        while (q.step()) {
+            imagery::TileGrid g;
+            g.box = {q.column_double(1), q.column_double(2), q.column_double(3), q.column_double(4)};
+            g.epsg = static_cast<int>(q.column_int(5));
+            g.width = g.height = static_cast<int>(q.column_int(6));
+            g.gsd = q.column_double(7);
+            g.geotransform[0] = q.column_double(8);
+            g.geotransform[1] = g.gsd;
+            g.geotransform[3] = q.column_double(9);
+            g.geotransform[5] = -g.gsd;
+            grids.emplace_back(static_cast<std::uint64_t>(q.column_int(0)), g);
+        }
+    }
+    imagery::SourceConfig source;
+    source.alias = "BENCH";
+    source.kind = imagery::SourceKind::xyz;
+    source.url = server.url("/{z}/{x}/{y}.jpg");
+    source.gsd = 0.6;
+    source.max_zoom = 19;
+    imagery::HttpEngineOptions http;
+    http.max_in_flight = in_flight;
+    imagery::HttpEngine engine(http);
+    std::atomic<int> raw_ok{0};
+    const auto raw_start = Clock::now();
+    imagery::fetch_xyz_images(source, grids, engine, static_cast<int>(cores), [&](imagery::XyzImage&& r) {
+        if (r.ok && !imagery::encode_jpeg(r.image, 90).empty()) ++raw_ok;
+    });
+    const double raw_seconds = std::chrono::duration<double>(Clock::now() - raw_start).count();
+    const double pipeline_rate = double(written) / pipeline.seconds, raw_rate = raw_ok / raw_seconds;
+
+    // 2. The plan stage on one core, on bench/extract's 64x input.
+    const auto big = build + "/bench-extract/input-64x.osm.pbf";
+    if (!fs::exists(big)) {
+        fs::create_directories(build + "/bench-extract");
+        require(timed(build + "/bench-tile-input " + pbf + " 64 " + big), "bench-tile-input");
+    }
+    require(timed(bin + " extract " + big + " -o " + work + "/big -q"), "extract of the 64x input");
+    const auto plan = timed("taskset -c 0 " + bin + " plan " + work + "/big" + flags);
+    require(plan, "plan of the 64x input");
+    const auto sampled = test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs") +
+                         test::sql_int(work + "/big/state.sqlite", "SELECT coalesce(sum(objects), 0) FROM skipped");
+
+    // 3. Peak RSS for N and 10 N jobs: plan on the 64x catalog, and fetch + write.
+    std::vector<std::pair<long long, Timed>> plans, fetches;
+    for (long long n : {20000LL, 200000LL}) {
+        const auto out = work + "/rss-plan-" + std::to_string(n);
+        fs::create_directories(out);
+        fs::copy_file(work + "/big/catalog.gpkg", out + "/catalog.gpkg");
+        const auto t = timed(bin + " plan " + out + flags + " --limit " + std::to_string(n));
+        require(t, "plan --limit");
+        plans.emplace_back(n, t);
+    }
+    for (int n : {images / 5, images * 2}) {
+        const auto out = work + "/rss-fetch-" + std::to_string(n);
+        require(timed(bin + " extract " + pbf + " -o " + out + " -q"), "extract");
+        require(timed(bin + " plan " + out + flags + " --limit " + std::to_string(n)), "plan");
+        const auto t = timed(bin + " fetch " + out + flags + " && " + bin + " write " + out + " -q");
+        require(t, "fetch + write");
+        fetches.emplace_back(test::sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs"), t);
+    }
+
+    std::printf("bench/pipeline: Liechtenstein, xyz source on loopback (%.0f ms latency, %d in flight), %u cores\n", latency_ms, in_flight, cores);
+    std::printf("  whole build      %8.1f images/s  (%lld images in %.1f s: extract, plan, fetch, write)\n", pipeline_rate,
+                static_cast<long long>(written), pipeline.seconds);
+    std::printf("  raw fetch        %8.1f images/s  (the same %zu grids: xyz source + JPEG encode, %.1f s)\n", raw_rate, grids.size(), raw_seconds);
+    std::printf("  ratio to raw fetch: %.2f   (goal >= 0.90)\n", pipeline_rate / raw_rate);
+    std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, peak RSS %.0f MB; goal >= 50,000/s)\n",
+                double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan.peak_rss_mb);
+    for (const auto& [n, t] : plans)
+        std::printf("  plan  --limit %-7lld peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
+    for (const auto& [n, t] : fetches)
+        std::printf("  fetch+write %6lld jobs  peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
+    std::printf("  RSS ratio at 10x jobs: plan %.2f, fetch+write %.2f   (goal: flat, ~1.0)\n",
+                plans[1].second.peak_rss_mb / plans[0].second.peak_rss_mb, fetches[1].second.peak_rss_mb / fetches[0].second.peak_rss_mb);
+    return 0;
+}

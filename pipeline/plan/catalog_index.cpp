@@ -1,0 +1,52 @@
+#include "catalog_index.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace skyscript::pipeline {
+
+std::uint32_t CatalogIndex::intern(const std::string& s) {
+    const auto [it, added] = string_ids_.try_emplace(s, static_cast<std::uint32_t>(strings_.size()));
+    if (added) strings_.push_back(s);
+    return it->second;
+}
+
+CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher) {
+    catalog.for_each_with_tags([&](const CatalogObject& c) {
+        IndexedObject o;
+        o.fid = c.fid;
+        o.osm_id = c.osm_id;
+        o.osm_type = c.osm_type;
+        o.kind = c.kind;
+        o.focus_tag = intern(c.focus_tag);
+        o.max_gsd = c.max_gsd;
+        o.rep_lon = c.rep_lon;
+        o.rep_lat = c.rep_lat;
+        o.area_m2 = c.area_m2;
+        o.length_m = c.length_m;
+        o.bbox = c.bbox;
+        o.tags_begin = static_cast<std::uint32_t>(tags_.size());
+        const auto tags = nlohmann::ordered_json::parse(c.tags); // named: items() refers into it
+        for (const auto& [k, v] : tags.items()) {
+            const auto value = v.get<std::string>();
+            const auto* e = matcher.find(k, value);
+            if (!e) continue; // the run's vocabulary differs from the extract's: not groundable now
+            tags_.push_back({intern(k), intern(value), static_cast<float>(e->max_gsd), e->role == tags::Role::feature});
+        }
+        o.tags_end = static_cast<std::uint32_t>(tags_.size());
+        const auto i = static_cast<std::uint32_t>(objects_.size());
+        const auto x0 = static_cast<std::int64_t>((o.bbox.min_lon + 180) / catalog_index_cell_deg);
+        const auto x1 = static_cast<std::int64_t>((o.bbox.max_lon + 180) / catalog_index_cell_deg);
+        const auto y0 = static_cast<std::int64_t>((o.bbox.min_lat + 90) / catalog_index_cell_deg);
+        const auto y1 = static_cast<std::int64_t>((o.bbox.max_lat + 90) / catalog_index_cell_deg);
+        if ((x1 - x0 + 1) * (y1 - y0 + 1) > 64) {
+            large_.push_back(i);
+        } else {
+            for (auto y = y0; y <= y1; ++y)
+                for (auto x = x0; x <= x1; ++x) cells_[cell(x, y)].push_back(i);
+        }
+        objects_.push_back(o);
+    });
+    seen_.assign(objects_.size(), 0);
+}
+
+} // namespace skyscript::pipeline

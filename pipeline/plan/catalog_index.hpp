@@ -1,0 +1,83 @@
+#pragma once
+// The catalog in memory for planning: every object's light row, its groundable tags
+// (parsed once, strings interned, each with its max GSD and role from the run's
+// vocabulary), and a grid of 0.01 degree cells over their boxes. The planner asks it for
+// candidates and for the objects around each tile: no SQL and no JSON per query, which
+// made the surroundings three quarters of the plan stage's time. Objects whose box spans
+// more than 64 cells are kept in one list checked by every query.
+
+#include "catalog_reader.hpp"
+#include "tag_matcher.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct IndexedTag {
+    std::uint32_t key, value; // string ids (CatalogIndex::text)
+    float max_gsd;
+    bool feature;
+};
+
+struct IndexedObject {
+    std::int64_t fid = 0, osm_id = 0;
+    char osm_type = 'n', kind = 'n';
+    std::uint32_t focus_tag = 0; // string id of key=value
+    double max_gsd = 0;
+    double rep_lon = 0, rep_lat = 0, area_m2 = 0, length_m = 0;
+    osm::Box bbox;
+    std::uint32_t tags_begin = 0, tags_end = 0;
+};
+
+class CatalogIndex {
+public:
+    CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher);
+
+    const std::vector<IndexedObject>& objects() const noexcept { return objects_; }
+    std::span<const IndexedTag> tags(const IndexedObject& o) const { return {tags_.data() + o.tags_begin, o.tags_end - o.tags_begin}; }
+    const std::string& text(std::uint32_t id) const { return strings_[id]; }
+
+    // Calls fn(index into objects()) once for each object whose box meets `box`.
+    template <typename F>
+    void for_each_in(const osm::Box& box, F&& fn) const;
+
+private:
+    std::uint32_t intern(const std::string& s);
+    static std::int64_t cell(std::int64_t x, std::int64_t y) { return y * 40000 + x; }
+
+    std::vector<IndexedObject> objects_;
+    std::vector<IndexedTag> tags_;
+    std::vector<std::string> strings_;
+    std::unordered_map<std::string, std::uint32_t> string_ids_;
+    std::unordered_map<std::int64_t, std::vector<std::uint32_t>> cells_;
+    std::vector<std::uint32_t> large_;
+    mutable std::vector<std::uint32_t> seen_; // query stamp per object: each object once per query
+    mutable std::uint32_t stamp_ = 0;
+};
+
+inline constexpr double catalog_index_cell_deg = 0.01;
+
+template <typename F>
+void CatalogIndex::for_each_in(const osm::Box& box, F&& fn) const {
+    ++stamp_;
+    auto visit = [&](std::uint32_t i) {
+        if (seen_[i] == stamp_) return;
+        seen_[i] = stamp_;
+        if (objects_[i].bbox.intersects(box)) fn(i);
+    };
+    for (auto i : large_) visit(i);
+    const auto x0 = static_cast<std::int64_t>((box.min_lon + 180) / catalog_index_cell_deg);
+    const auto x1 = static_cast<std::int64_t>((box.max_lon + 180) / catalog_index_cell_deg);
+    const auto y0 = static_cast<std::int64_t>((box.min_lat + 90) / catalog_index_cell_deg);
+    const auto y1 = static_cast<std::int64_t>((box.max_lat + 90) / catalog_index_cell_deg);
+    for (auto y = y0; y <= y1; ++y)
+        for (auto x = x0; x <= x1; ++x)
+            if (auto it = cells_.find(cell(x, y)); it != cells_.end())
+                for (auto i : it->second) visit(i);
+}
+
+} // namespace skyscript::pipeline
