@@ -61,8 +61,7 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.polygon = cli.value("polygon").value_or("");
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = cli.value("node-index").value_or("auto");
-    if (!osm::is_known_node_index(req.node_index))
-        throw UsageError("--node-index: unknown index `" + req.node_index + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");
+    check_node_index(req.node_index);
     req.quiet = cli.flag("quiet");
     return req;
 }

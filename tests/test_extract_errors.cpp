@@ -160,6 +160,10 @@ TEST_CASE("--node-index accepts exactly the indexes --help lists") {
         CHECK(o.code == 2);
         check_no_catalog(dir + "/out");
     }
+    // The bare command (every stage) checks it too, before extracting.
+    const auto bare = run(sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " --node-index sparse_mem_array -o " + sh_quote(dir + "/bare"));
+    check_one_clear_line({bare.exit_code, bare.err}, "--node-index");
+    check_no_catalog(dir + "/bare");
     // --help says what a dense index costs.
     CHECK(help.find("8 bytes x the largest node id") != std::string::npos);
 }
@@ -208,5 +212,29 @@ TEST_CASE("a file-backed node index leaves nothing behind, even when the run is 
         // The next run starts clean and leaves only the catalog.
         REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index " + index + " -q -o " + sh_quote(out)).exit_code == 0);
         for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename() == "catalog.gpkg");
+    }
+}
+
+TEST_CASE("SIGTERM or SIGHUP mid-run leaves no partial catalog and no index") {
+    const auto dir = fresh_dir("errors_signalled");
+    const auto out = dir + "/out";
+    const auto input = dir + "/renumbered.osm.pbf";
+    REQUIRE(run("osmium renumber -O " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(input)).exit_code == 0);
+    // (SIGINT is handled the same way, but sh starts background jobs with it ignored.)
+    for (const std::string sig : {"TERM", "HUP"}) {
+        INFO(sig);
+        fs::remove_all(out);
+        // Stopped once the index is open (pass 2), signalled, continued: the signal ends it.
+        const auto r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index sparse_file_array -o " + sh_quote(out) +
+                           " 2>/dev/null & pid=$!; i=0; "
+                           "index_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -v partial | grep -c " + sh_quote(out + "/") + "; }; "
+                           "while [ $i -lt 4000 ] && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
+                           "kill -STOP $pid; ls " + sh_quote(out) + "; kill -" + sig + " $pid; kill -CONT $pid; wait $pid; echo \"status $?\"; ls -a " + sh_quote(out));
+        INFO(r.out);
+        CHECK(r.out.find("catalog.gpkg.partial\n") != std::string::npos); // it was mid-run
+        CHECK(r.out.find("status 0") == std::string::npos);
+        const auto after = r.out.substr(r.out.find("status"));
+        CHECK(after.find("catalog") == std::string::npos);
+        CHECK(after.find("node-index") == std::string::npos);
     }
 }

@@ -14,10 +14,13 @@
 #include "text_file.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <signal.h>
+#include <unistd.h>
 
 namespace skyscript::pipeline {
 
@@ -105,6 +108,42 @@ std::string span(const osm::Box& b) {
                              (s.hidden ? " and is visible from above (" + std::to_string(s.hidden) + " hidden)" : ""));
 }
 
+// While it lives, SIGINT, SIGTERM and SIGHUP remove the catalog's partial files before the
+// signal ends the run as it would have (the writer removes them on errors; a SIGKILL
+// leaves them to the next run, whose writer removes them first).
+class PartialFilesOnSignal {
+public:
+    explicit PartialFilesOnSignal(const std::string& partial) {
+        std::size_t i = 0;
+        for (const std::string& p : {partial, partial + ".boxes", partial + "-journal"})
+            if (p.size() < sizeof paths_[0]) std::snprintf(paths_[i++], sizeof paths_[0], "%s", p.c_str());
+        struct sigaction sa {};
+        sa.sa_handler = &PartialFilesOnSignal::on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (std::size_t k = 0; k < std::size(signals_); ++k) {
+            ::sigaction(signals_[k], &sa, &previous_[k]);
+            if (previous_[k].sa_handler == SIG_IGN) ::sigaction(signals_[k], &previous_[k], nullptr); // stays ignored (nohup, &)
+        }
+    }
+    ~PartialFilesOnSignal() {
+        for (std::size_t k = 0; k < std::size(signals_); ++k) ::sigaction(signals_[k], &previous_[k], nullptr);
+        for (auto& p : paths_) p[0] = 0;
+    }
+    PartialFilesOnSignal(const PartialFilesOnSignal&) = delete;
+    PartialFilesOnSignal& operator=(const PartialFilesOnSignal&) = delete;
+
+private:
+    static void on_signal(int sig) {
+        for (const auto& p : paths_)
+            if (p[0]) ::unlink(p); // async-signal-safe
+        ::signal(sig, SIG_DFL);
+        ::raise(sig);
+    }
+    static constexpr int signals_[] = {SIGINT, SIGTERM, SIGHUP};
+    static inline char paths_[3][4096];
+    struct sigaction previous_[3];
+};
+
 // A progress bar per phase, so a long phase says what it is doing.
 class PhaseProgress {
 public:
@@ -146,7 +185,13 @@ private:
 
 } // namespace
 
+void check_node_index(const std::string& name) {
+    if (!osm::is_known_node_index(name))
+        throw UsageError("--node-index: unknown index `" + name + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");
+}
+
 ExtractResult run_extract(const ExtractRequest& req) {
+    check_node_index(req.node_index); // every caller: extract, the bare command, later stages
     const auto tag_list = load_tag_option(req.tags);
     const tags::TagMatcher matcher{tag_list};
     const auto hidden = load_hidden_option(req.hidden);
@@ -172,6 +217,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
 
     const auto start = std::chrono::steady_clock::now();
     CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};
+    const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};
     PhaseProgress progress{req, options.largest_node_id};
     options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
     ExtractResult result;

@@ -30,6 +30,8 @@ struct ExtractResult {
 
 ExtractRequest parse_extract_args(const CliArgs& cli);
 const std::vector<OptionSpec>& extract_option_specs();
+// UsageError unless `name` is one of the indexes `extract --help` lists.
+void check_node_index(const std::string& name);
 ExtractResult run_extract(const ExtractRequest& req);
 void print_extract_summary(const ExtractResult& result);
 
