@@ -10,6 +10,7 @@
 #include "visible_tags.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
+#include "tag_list_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -164,7 +165,7 @@ int command_caption(const std::vector<std::string>& args) {
     std::vector<OwnedTags> around_tags;
     for (const auto& around : cli.values("around")) around_tags.push_back(parse_around(around));
 
-    const tags::TagMatcher matcher{tags::load_tag_option(cli.value("tags").value_or(""))};
+    const tags::TagMatcher matcher{load_tag_option(cli.value("tags").value_or(""))};
     std::string report; // what was dropped, for the one stderr line
     std::vector<tags::DroppedTag> dropped;
 
