@@ -123,13 +123,20 @@ TEST_CASE("killed with SIGKILL at random moments and rerun, a build ends as an u
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
 }
 
+// z17 XYZ tiles of the rendering (gdal2tiles, GDAL's own tiler), made once.
+const std::string& rendering_tiles() {
+    static const std::string dir = [] {
+        const auto d = fresh_dir("pipeline-xyz-tiles");
+        const auto tiles = run("gdal2tiles.py -q --xyz -z 17 --processes=2 -r bilinear " + sh_quote(monaco().raster) + " " + sh_quote(d));
+        REQUIRE_MESSAGE(tiles.exit_code == 0, tiles.err);
+        return d;
+    }();
+    return dir;
+}
+
 TEST_CASE("an xyz source on a loopback tile server builds a valid dataset through the bare command") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("pipeline-xyz");
-    // z17 XYZ tiles of the rendering (gdal2tiles, GDAL's own tiler), served on 127.0.0.1.
-    const auto tiles = run("gdal2tiles.py -q --xyz -z 17 --processes=2 -r bilinear " + sh_quote(m.raster) + " " + sh_quote(dir + "/tiles"));
-    REQUIRE_MESSAGE(tiles.exit_code == 0, tiles.err);
-    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/tiles"});
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", rendering_tiles()});
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"XYZ\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/{z}/{x}/{y}.png") +
                                           "\"\ngsd = 0.6\nmax_zoom = 17\nyear = 2021\ncoverage = [7.41, 43.727, 7.435, 43.75]\n");
     const auto out = dir + "/out";
@@ -168,4 +175,50 @@ TEST_CASE("an earthengine source on the loopback fake builds a valid dataset thr
     CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND time_ms > 0") == written);
     const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
     CHECK(stats["compute_pixels"].get<int>() >= written);
+}
+
+TEST_CASE("stage subcommands on OUT, --config below flags, and --retry-failed") {
+    const auto dir = fresh_dir("pipeline-stages");
+    // Every tile's first request is answered 503: with --attempts 1 the jobs that ask for a tile first fail.
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", rendering_tiles()});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"XYZ\"\nkind = \"xyz\"\nurl = \"" + server.url("/f/503/1/xyz/{z}/{x}/{y}.png") +
+                                          "\"\ngsd = 0.6\nmax_zoom = 17\nyear = 2021\ncoverage = [7.41, 43.727, 7.435, 43.75]\n");
+    write_file(dir + "/build.toml", "seed = 5\nlimit = 90\nsources = \"" + dir + "/sources.toml\"\npoint_tile_px = 256\n");
+    const auto out = dir + "/out";
+    const auto bin = sh_quote(binary());
+    REQUIRE(run(bin + " extract -q " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out)).exit_code == 0);
+    const auto plan = run(bin + " plan " + sh_quote(out) + " --config " + sh_quote(dir + "/build.toml") + " --limit 60 -q");
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    const auto db = out + "/state.sqlite";
+    CHECK(sql_column(db, "SELECT value FROM options WHERE key = 'limit'") == std::vector<std::string>{"60"}); // the flag wins
+    CHECK(sql_column(db, "SELECT value FROM options WHERE key = 'seed'") == std::vector<std::string>{"5"});   // then the config
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE width = 256") == sql_int(db, "SELECT count(*) FROM jobs WHERE kind != 'a'"));
+    const auto jobs = sql_int(db, "SELECT count(*) FROM jobs");
+    REQUIRE(jobs > 10);
+
+    // fetch uses what OUT recorded (no --sources here).
+    const auto first = run(bin + " fetch " + sh_quote(out) + " --attempts 1 --timeout 10");
+    CHECK(first.exit_code == 0);
+    const auto failed = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed'");
+    CHECK(failed > 0);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed' AND reason LIKE '%HTTP 503%'") == failed);
+    CHECK(first.out.find("failed, ") != std::string::npos);
+    // Without --retry-failed nothing is retried; with it the failed jobs, and only they, are fetched again.
+    CHECK(run(bin + " fetch " + sh_quote(out) + " --attempts 1 -q").exit_code == 0);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed'") == failed);
+    const auto retry = run(bin + " fetch " + sh_quote(out) + " --attempts 1 --retry-failed");
+    REQUIRE_MESSAGE(retry.exit_code == 0, retry.err);
+    CHECK(retry.out.find("retried " + std::to_string(failed) + " jobs") != std::string::npos);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE attempts = 2") == failed);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE attempts = 1") == jobs - failed);
+    // write, then a changed option for finished work is refused in one line.
+    REQUIRE(run(bin + " write " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'") == jobs);
+    const auto refused = run(bin + " plan " + sh_quote(out) + " --seed 6");
+    CHECK(refused.exit_code != 0);
+    CHECK(lines(refused.err).size() == 1);
+    CHECK(refused.err.find("--seed 6 (OUT was built with 5)") != std::string::npos);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
 }
