@@ -18,7 +18,6 @@ namespace skyscript::osm {
 namespace {
 
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
-constexpr std::uint64_t planet_sized_bytes = 8ULL << 30;
 
 // The file a file-backed node index maps: nameless (O_TMPFILE), or unlinked the moment it
 // is created where the file system cannot do that, so its space is freed however the run
@@ -67,8 +66,9 @@ osmium::io::File open_input_file(const std::string& path) {
     return file;
 }
 
-std::string choose_node_index(std::uint64_t input_bytes) {
-    return input_bytes >= planet_sized_bytes ? "dense_file_array" : "flex_mem";
+std::string choose_node_index(std::uint64_t input_bytes, std::uint64_t largest_node_id) {
+    if (input_bytes < planet_sized_bytes) return "flex_mem";
+    return largest_node_id && dense_index_bytes(largest_node_id) > 2 * input_bytes ? "sparse_file_array" : "dense_file_array";
 }
 
 bool is_known_node_index(const std::string& name) {
@@ -93,7 +93,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         options.on_progress(progress);
     };
 
-    const std::string index_name = options.node_index == "auto" ? choose_node_index(size) : options.node_index;
+    const std::string index_name = options.node_index == "auto" ? choose_node_index(size, options.largest_node_id) : options.node_index;
     ScratchFile index_file; // outlives the index, which maps it
 
     try {

@@ -45,9 +45,12 @@ struct ExtractOptions {
     std::function<void(const ExtractProgress&)> on_progress;
 };
 
-// The node index for an input of this size: in memory for extracts, file-backed
-// dense for planet-sized inputs (its memory is the page cache, not the heap).
-std::string choose_node_index(std::uint64_t input_bytes);
+// The node index for an input of this size and largest node id (0: unknown): in memory
+// for extracts; for planet-sized input file-backed, dense when 8 bytes x the largest id is
+// less than a sparse index's ~16 bytes a node (about twice the PBF), as on the planet.
+std::string choose_node_index(std::uint64_t input_bytes, std::uint64_t largest_node_id);
+// Inputs from this size on get a file-backed index under auto.
+inline constexpr std::uint64_t planet_sized_bytes = 8ULL << 30;
 // The names --help lists: auto, flex_mem, sparse_file_array, dense_file_array.
 bool is_known_node_index(const std::string& name);
 // A dense index holds a location (8 bytes) for every id up to the largest.

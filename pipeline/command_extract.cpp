@@ -31,7 +31,9 @@ Options:
       --polygon FILE      keep only objects intersecting the union of the (multi)polygons
                           of a GeoJSON (or any OGR-readable) file
       --node-index NAME   where node locations are kept while ways are built:
-                          auto               flex_mem, or dense_file_array for input of 8 GB or more
+                          auto               flex_mem below 8 GB of input; from 8 GB a file in OUT:
+                                             dense_file_array when it is smaller than a sparse
+                                             index (as on the planet), else sparse_file_array
                           flex_mem           in memory, about 16 bytes a node (sparse) or 8 bytes
                                              per id up to the largest (dense), whichever is smaller
                           sparse_file_array  a file in OUT, about 16 bytes a node

@@ -1,6 +1,8 @@
 // End to end: `skyscript-build extract` on real extracts, checked with osmium-tool,
 // GDAL (ogrinfo / ogr2ogr) and SQLite.
 
+#include "extractor.hpp"
+#include "node_id_range.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -446,4 +448,25 @@ json.dump({'type': 'FeatureCollection', 'features': [{'type': 'Feature', 'proper
     CHECK(gdal.size() > 1000);
     CHECK(gdal.size() < catalog_ids(full).size());
     CHECK(ours == gdal);
+}
+
+TEST_CASE("the largest node id, read from a few PBF blobs, is osmium fileinfo's; auto weighs the dense index by it") {
+    for (const std::string name : {"monaco-latest.osm.pbf", "liechtenstein-2013-08-03.osm.pbf", "kotka-pyrosm.osm.pbf", "nyc.osm.pbf"}) {
+        INFO(name);
+        const auto info = run("osmium fileinfo -e -g data.maxid.nodes " + sh_quote(data("osm/" + name)));
+        REQUIRE(info.exit_code == 0);
+        const auto ours = skyscript::osm::largest_node_id(data("osm/" + name));
+        REQUIRE(ours);
+        CHECK(*ours == std::stoull(info.out));
+    }
+    const auto dir = fresh_dir("extract_largest_id");
+    write_file(dir + "/x.opl", "n5 v1 x7.42 y43.73\nn77 v1 x7.43 y43.74\nw1 v1 Nn5,n77\n");
+    CHECK(skyscript::osm::largest_node_id(dir + "/x.opl") == 77u);
+    CHECK_FALSE(skyscript::osm::largest_node_id(dir + "/missing.osm.pbf"));
+    using skyscript::osm::choose_node_index;
+    constexpr std::uint64_t GB = 1ULL << 30;
+    CHECK(choose_node_index(GB, 12'000'000'000) == "flex_mem");
+    CHECK(choose_node_index(80 * GB, 12'000'000'000) == "dense_file_array");   // the planet: 96 GB dense < ~160 GB sparse
+    CHECK(choose_node_index(10 * GB, 12'000'000'000) == "sparse_file_array");  // a large extract with today's ids
+    CHECK(choose_node_index(80 * GB, 0) == "dense_file_array");
 }

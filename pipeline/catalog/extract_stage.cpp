@@ -147,7 +147,8 @@ private:
 // A progress bar per phase, so a long phase says what it is doing.
 class PhaseProgress {
 public:
-    PhaseProgress(const ExtractRequest& req, std::uint64_t largest_id) : req_(req), largest_id_(largest_id) {}
+    PhaseProgress(const ExtractRequest& req, std::uint64_t largest_id, std::uint64_t input_bytes)
+        : req_(req), largest_id_(largest_id), input_bytes_(input_bytes) {}
 
     void operator()(const osm::ExtractProgress& p) {
         if (!bar_ || p.phase != phase_) start(p.phase);
@@ -170,15 +171,16 @@ private:
         // The bars name the reading passes; the index gets a line of its own as it can take
         // minutes before pass 2 shows any progress.
         if (phase == Phase::node_index && !req_.quiet) {
-            std::fprintf(stderr, "extract: filling the dense node index: %s in %s for node ids up to %llu (8 bytes each)\n",
+            std::fprintf(stderr, "extract: filling the dense node index: %s in %s for node ids up to %llu (8 bytes each; "
+                         "a sparse index would take about %s)\n",
                          human_bytes(osm::dense_index_bytes(largest_id_)).c_str(), req_.out_dir.c_str(),
-                         static_cast<unsigned long long>(largest_id_));
+                         static_cast<unsigned long long>(largest_id_), human_bytes(2 * input_bytes_).c_str());
             std::fflush(stderr);
         }
     }
 
     const ExtractRequest& req_;
-    std::uint64_t largest_id_;
+    std::uint64_t largest_id_, input_bytes_;
     std::optional<Progress> bar_;
     osm::ExtractProgress::Phase phase_{};
 };
@@ -208,17 +210,20 @@ ExtractResult run_extract(const ExtractRequest& req) {
     osm::ExtractOptions options;
     options.input = req.input;
     options.node_index = req.node_index;
-    if (req.node_index == "auto" && std::filesystem::exists(req.input, ec) && !std::filesystem::is_directory(req.input, ec))
-        options.node_index = osm::choose_node_index(std::filesystem::file_size(req.input, ec));
+    const bool input_is_file = std::filesystem::is_regular_file(req.input, ec);
+    const std::uint64_t input_bytes = input_is_file ? std::filesystem::file_size(req.input, ec) : 0;
+    // What a dense index costs depends on the largest node id: a few blobs read to know it.
+    if (input_is_file && (req.node_index == "dense_file_array" || (req.node_index == "auto" && input_bytes >= osm::planet_sized_bytes)))
+        options.largest_node_id = osm::largest_node_id(req.input).value_or(0);
+    if (req.node_index == "auto" && input_is_file) options.node_index = osm::choose_node_index(input_bytes, options.largest_node_id);
     options.scratch_dir = req.out_dir;
     options.region = region ? &*region : nullptr;
-    if (options.node_index == "dense_file_array") options.largest_node_id = osm::largest_node_id(req.input).value_or(0);
     preflight(req.input, options.node_index, req.out_dir, options.largest_node_id);
 
     const auto start = std::chrono::steady_clock::now();
     CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};
     const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};
-    PhaseProgress progress{req, options.largest_node_id};
+    PhaseProgress progress{req, options.largest_node_id, input_bytes};
     options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
     ExtractResult result;
     result.stats = osm::extract_catalog(options, matcher, hidden, writer);
