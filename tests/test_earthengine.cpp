@@ -21,6 +21,19 @@ using json = nlohmann::json;
 
 namespace {
 
+// The test's key pair and a second, wrong key: made once per run of the suite (RSA key
+// generation is the slow part of a fixture).
+const std::string& key_dir() {
+    static const std::string dir = [] {
+        const auto d = fresh_dir("earthengine_keys");
+        REQUIRE(run("openssl genrsa -out " + sh_quote(d + "/key.pem") + " 2048").exit_code == 0);
+        REQUIRE(run("openssl rsa -in " + sh_quote(d + "/key.pem") + " -pubout -out " + sh_quote(d + "/pub.pem")).exit_code == 0);
+        REQUIRE(run("openssl genrsa -out " + sh_quote(d + "/other.pem") + " 2048").exit_code == 0);
+        return d;
+    }();
+    return dir;
+}
+
 struct Fixture {
     std::string dir, key_json, wrong_key_json, sources;
     std::unique_ptr<ServerProcess> server;
@@ -28,10 +41,7 @@ struct Fixture {
     // `fake_options`: more arguments of the fake (short-lived tokens, latency, ...).
     explicit Fixture(const std::vector<std::string>& fake_options = {}) {
         dir = fresh_dir("earthengine");
-        REQUIRE(run("openssl genrsa -out " + sh_quote(dir + "/key.pem") + " 2048").exit_code == 0);
-        REQUIRE(run("openssl rsa -in " + sh_quote(dir + "/key.pem") + " -pubout -out " + sh_quote(dir + "/pub.pem")).exit_code == 0);
-        REQUIRE(run("openssl genrsa -out " + sh_quote(dir + "/other.pem") + " 2048").exit_code == 0);
-        std::vector<std::string> argv{"python3", source_dir() + "/tests/earthengine_fake_server.py", "--public-key", dir + "/pub.pem",
+        std::vector<std::string> argv{"python3", source_dir() + "/tests/earthengine_fake_server.py", "--public-key", key_dir() + "/pub.pem",
                                       "--client-email", "builder@sky-test.iam.gserviceaccount.com", "--raster", data("imagery/dop-rgb.tif")};
         argv.insert(argv.end(), fake_options.begin(), fake_options.end());
         server = std::make_unique<ServerProcess>(argv);
@@ -51,7 +61,7 @@ struct Fixture {
     }
     std::string write_key(const std::string& name, const std::string& pem) {
         const json key = {{"type", "service_account"}, {"project_id", "sky-test"}, {"private_key_id", "0123"},
-                          {"private_key", read_file(dir + "/" + pem)}, {"client_email", "builder@sky-test.iam.gserviceaccount.com"},
+                          {"private_key", read_file(key_dir() + "/" + pem)}, {"client_email", "builder@sky-test.iam.gserviceaccount.com"},
                           {"token_uri", server->url("/token")}};
         write_file(dir + "/" + name, key.dump(2));
         return dir + "/" + name;
