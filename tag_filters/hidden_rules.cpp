@@ -50,7 +50,7 @@ HiddenRules::Condition parse_condition(std::string_view text, const std::string&
         c.value = std::string(rest);
     } else {
         c.test = text[op] == '<' ? Test::less : Test::greater;
-        if (!parse_number(rest, c.number)) fail(source, line_no, "`" + std::string(text) + "`: expected a number after " + text[op]);
+        if (!parse_number(rest, c.number)) fail(source, line_no, std::string(1, '`').append(text) + "`: expected a number after " + text[op]);
     }
     return c;
 }

@@ -363,18 +363,20 @@ TEST_CASE("a sunken square at layer=-1 stays; a road below, a tunnel, a covered 
     // Closed ways need their nodes: four corners per area, two ends per line.
     std::string opl;
     int node = 0;
-    auto square = [&](double lon, double lat) {
-        std::string refs;
-        for (const auto& [dx, dy] : std::vector<std::pair<double, double>>{{0, 0}, {1e-4, 0}, {1e-4, 1e-4}, {0, 1e-4}}) {
-            opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon + dx) + " y" + std::to_string(lat + dy) + "\n";
-            refs += (refs.empty() ? "n" : ",n") + std::to_string(node);
-        }
-        return refs + ",n" + std::to_string(node - 3);
+    auto add_node = [&](double lon, double lat) { // returns its ref, "n7"
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "n%d v1 x%.7f y%.7f\n", ++node, lon, lat);
+        opl += buf;
+        return std::string(1, 'n').append(std::to_string(node));
+    };
+    auto square = [&](double lon, double lat) { // corners in order, each made before the next
+        const auto a = add_node(lon, lat), b = add_node(lon + 1e-4, lat), c = add_node(lon + 1e-4, lat + 1e-4),
+                   d = add_node(lon, lat + 1e-4);
+        return a + "," + b + "," + c + "," + d + "," + a;
     };
     auto line = [&](double lon, double lat) {
-        opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon) + " y" + std::to_string(lat) + "\n";
-        opl += "n" + std::to_string(++node) + " v1 x" + std::to_string(lon + 1e-3) + " y" + std::to_string(lat) + "\n";
-        return "n" + std::to_string(node - 1) + ",n" + std::to_string(node);
+        const auto a = add_node(lon, lat), b = add_node(lon + 1e-3, lat);
+        return a + "," + b;
     };
     std::vector<std::string> ways = {
         "w1 v1 Tplace=square,highway=pedestrian,area=yes,layer=-1 N" + square(7.420, 43.730), // sunken square: kept

@@ -178,7 +178,7 @@ TEST_CASE("hidden rules: errors name the source and line") {
     CHECK(hidden_error("tunnel any\n") == "h.tsv:1: expected a condition key=value, key=*, key<N or key>N, got `tunnel`");
     CHECK(hidden_error("=yes any\n") == "h.tsv:1: expected a condition key=value, key=*, key<N or key>N, got `=yes`");
     std::string many;
-    for (int i = 0; i < 65; ++i) many += "k" + std::to_string(i) + "=* any\n";
+    for (int i = 0; i < 65; ++i) many.append(1, 'k').append(std::to_string(i)).append("=* any\n");
     CHECK(hidden_error(many) == "h.tsv:65: more than 64 conditions in all");
 }
 
