@@ -17,6 +17,10 @@ struct SpatialFilter::Geos {
     };
     GEOSContextHandle_t ctx = GEOS_init_r();
     std::vector<Polygon> polygons;
+    // Over the polygons' envelopes once there are many (a country's islands): a test then
+    // looks at the few polygons near the object, not at all of them.
+    GEOSSTRtree* tree = nullptr;
+    static constexpr std::size_t tree_from = 8;
     std::string last_error;
 
     Geos() {
@@ -24,6 +28,7 @@ struct SpatialFilter::Geos {
             ctx, [](const char* message, void* self) { static_cast<Geos*>(self)->last_error = message; }, this);
     }
     ~Geos() {
+        if (tree) GEOSSTRtree_destroy_r(ctx, tree);
         for (const auto& p : polygons) {
             GEOSPreparedGeom_destroy_r(ctx, p.prepared);
             GEOSGeom_destroy_r(ctx, p.geometry);
@@ -46,24 +51,36 @@ struct SpatialFilter::Geos {
         polygons.push_back({g, GEOSPrepare_r(ctx, g), b});
     }
 
+    void build_tree() {
+        if (polygons.size() < tree_from) return;
+        tree = GEOSSTRtree_create_r(ctx, 10);
+        for (auto& p : polygons) GEOSSTRtree_insert_r(ctx, tree, p.geometry, &p);
+    }
+
     // Does g (owned, destroyed here) with bbox `box` meet any polygon?
     bool test(GEOSGeometry* g, const Box& box) {
         if (!g) throw std::runtime_error("region test: GEOS could not build an object's geometry (" + last_error + ")");
-        bool hit = false;
-        for (const auto& p : polygons) {
-            if (!p.bbox.intersects(box)) continue;
-            const char r = GEOSPreparedIntersects_r(ctx, p.prepared, g);
-            if (r == 2) {
-                GEOSGeom_destroy_r(ctx, g);
-                throw std::runtime_error("region test: GEOS failed (" + last_error + ")");
+        struct Query {
+            Geos* self;
+            GEOSGeometry* g;
+            const Box* box;
+            bool hit = false, failed = false;
+            void visit(const Polygon& p) {
+                if (hit || failed || !p.bbox.intersects(*box)) return;
+                const char r = GEOSPreparedIntersects_r(self->ctx, p.prepared, g);
+                hit = r == 1;
+                failed = r == 2;
             }
-            if (r == 1) {
-                hit = true;
-                break;
-            }
+        } q{this, g, &box};
+        if (tree) {
+            GEOSSTRtree_query_r(
+                ctx, tree, g, [](void* item, void* query) { static_cast<Query*>(query)->visit(*static_cast<const Polygon*>(item)); }, &q);
+        } else {
+            for (const auto& p : polygons) q.visit(p);
         }
         GEOSGeom_destroy_r(ctx, g);
-        return hit;
+        if (q.failed) throw std::runtime_error("region test: GEOS failed (" + last_error + ")");
+        return q.hit;
     }
 
     GEOSCoordSequence* sequence(const Point* b, const Point* e) {
@@ -73,6 +90,7 @@ struct SpatialFilter::Geos {
 
 SpatialFilter::SpatialFilter(std::unique_ptr<Geos> geos) : geos_(std::move(geos)) {
     if (geos_->polygons.empty()) throw std::invalid_argument("the region has no polygon with an area");
+    geos_->build_tree();
     bbox_ = geos_->polygons.front().bbox;
     for (const auto& p : geos_->polygons) {
         bbox_.min_lon = std::min(bbox_.min_lon, p.bbox.min_lon);

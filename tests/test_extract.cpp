@@ -472,3 +472,27 @@ TEST_CASE("the largest node id, read from a few PBF blobs, is osmium fileinfo's;
     CHECK(choose_node_index(10 * GB, 12'000'000'000) == "sparse_file_array");  // a large extract with today's ids
     CHECK(choose_node_index(80 * GB, 0) == "dense_file_array");
 }
+
+TEST_CASE("--polygon with a MultiPolygon of 300 islands keeps the same objects as GDAL's spatial filter") {
+    const auto input = data("osm/monaco-latest.osm.pbf");
+    const auto dir = fresh_dir("extract_polygon_islands");
+    // A grid of small squares with gaps between them: many parts, an index over them.
+    std::string parts;
+    for (int i = 0; i < 20; ++i)
+        for (int j = 0; j < 15; ++j) {
+            const double w = 7.405 + i * 0.002, s = 43.722 + j * 0.002, e = w + 0.0013, n = s + 0.0013;
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "%s[[[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f]]]", parts.empty() ? "" : ",", w, s, e, s, e, n, w, n,
+                          w, s);
+            parts += buf;
+        }
+    write_file(dir + "/islands.geojson", R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"MultiPolygon","coordinates":[)" +
+                                             parts + "]}}]}");
+    const auto full = extract(input, dir + "/full", "-q");
+    const auto ours = catalog_ids(extract(input, dir + "/islands", "-q --polygon " + sh_quote(dir + "/islands.geojson")));
+    const auto gdal = gdal_filter_ids(full, dir + "/islands.geojson");
+    INFO("ours " << ours.size() << ", GDAL " << gdal.size());
+    CHECK(gdal.size() > 1000);
+    CHECK(gdal.size() < catalog_ids(full).size());
+    CHECK(ours == gdal);
+}

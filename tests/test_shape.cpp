@@ -179,4 +179,24 @@ TEST_CASE("spatial filter: overlapping polygons are one region, their overlap in
     CHECK(both.bbox().min_lon == 0);
     CHECK(both.bbox().max_lat == 3);
     CHECK_THROWS_AS(SpatialFilter(std::vector<std::string>{}), std::invalid_argument);
+
+    // Overlapping parts of one MultiPolygon, and enough parts for the envelope index.
+    std::vector<std::vector<Point>> squares;
+    for (int i = 0; i < 12; ++i) {
+        const double x = i * 0.5; // each square overlaps the next by half
+        squares.push_back({{x, 0}, {x + 1, 0}, {x + 1, 1}, {x, 1}, {x, 0}});
+    }
+    Shape multi;
+    multi.type = Shape::Type::polygons;
+    for (const auto& sq : squares) {
+        const auto begin = multi.pts.size();
+        multi.pts.insert(multi.pts.end(), sq.begin(), sq.end());
+        multi.parts.push_back({begin, multi.pts.size(), true});
+    }
+    std::string wkb;
+    multi.append_wkb(wkb);
+    const SpatialFilter many({wkb});
+    for (double x = 0.25; x < 6.5; x += 0.5) CHECK_MESSAGE(many.contains({x, 0.5}), x);
+    CHECK_FALSE(many.contains({6.75, 0.5}));
+    CHECK_FALSE(many.contains({3, 1.5}));
 }
