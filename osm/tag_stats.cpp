@@ -1,5 +1,6 @@
 #include "tag_stats.hpp"
 
+#include "area_manager.hpp"
 #include "extractor.hpp"
 
 #include <osmium/io/any_input.hpp>
@@ -23,7 +24,7 @@ std::vector<std::pair<std::string, std::uint64_t>> most_frequent(std::unordered_
 
 } // namespace
 
-TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, std::size_t top,
+TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top,
                            const std::function<void(std::uint64_t, std::uint64_t)>& on_progress) {
     const auto file = open_input_file(input);
     const auto size = std::filesystem::file_size(input);
@@ -63,6 +64,13 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
                 }
                 for (const auto* e : seen) ++stats.entry_objects[e->order];
                 stats.candidate_objects += candidate;
+                if (candidate) {
+                    const auto kind = obj.type() == osmium::item_type::node ? tags::ObjectKind::point
+                                      : obj.type() == osmium::item_type::way && !is_area_way(static_cast<const osmium::Way&>(obj))
+                                          ? tags::ObjectKind::line
+                                          : tags::ObjectKind::area;
+                    stats.hidden_candidates += hidden.find(obj.tags(), kind) != nullptr;
+                }
             }
             if (on_progress) on_progress(reader.offset(), size);
         }

@@ -3,6 +3,7 @@
 // of the input the vocabulary does not know (neither listed nor denied), most
 // frequent first: the numbers a whitelist designer needs.
 
+#include "hidden_rules.hpp"
 #include "tag_matcher.hpp"
 
 #include <cstdint>
@@ -18,10 +19,12 @@ struct TagStats {
     std::vector<std::pair<std::string, std::uint64_t>> unknown_tags; // key=value, most frequent first
     std::vector<std::pair<std::string, std::uint64_t>> unknown_keys; // key, most frequent first
     std::uint64_t objects = 0, tagged_objects = 0, candidate_objects = 0;
+    std::uint64_t hidden_candidates = 0; // of the candidates, those the hidden rules leave out
 };
 
-// One pass over nodes, ways and relations; no geometry. `top` bounds the unknown lists.
-TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, std::size_t top,
+// One pass over nodes, ways and relations; no geometry (a way's kind, line or area, comes
+// from its tags and whether it is closed, as in the extract). `top` bounds the unknown lists.
+TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top,
                            const std::function<void(std::uint64_t done, std::uint64_t total)>& on_progress = {});
 
 } // namespace skyscript::osm

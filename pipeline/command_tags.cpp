@@ -2,6 +2,7 @@
 
 #include "cli_args.hpp"
 #include "commands.hpp"
+#include "hidden_rules.hpp"
 #include "progress.hpp"
 #include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
@@ -41,9 +42,10 @@ void print_stats(const osm::TagStats& s, const tags::TagMatcher& matcher, const 
     std::vector<std::size_t> order(entries.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return s.entry_objects[a] > s.entry_objects[b]; });
-    std::printf("# %s: %llu objects, %llu tagged, %llu with a groundable feature tag\n", input.c_str(),
-                static_cast<unsigned long long>(s.objects), static_cast<unsigned long long>(s.tagged_objects),
-                static_cast<unsigned long long>(s.candidate_objects));
+    std::printf("# %s: %llu objects, %llu tagged, %llu with a groundable feature tag, %llu of them hidden from above "
+                "(tag_filters/hidden.tsv: not catalog objects)\n",
+                input.c_str(), static_cast<unsigned long long>(s.objects), static_cast<unsigned long long>(s.tagged_objects),
+                static_cast<unsigned long long>(s.candidate_objects), static_cast<unsigned long long>(s.hidden_candidates));
     std::printf("# vocabulary entries: key=value\trole\tmax_gsd\tobjects\n");
     for (auto i : order) {
         const auto& e = entries[i];
@@ -82,7 +84,7 @@ int command_tags(const std::vector<std::string>& args) {
     const auto input = *cli.value("stats");
     const tags::TagMatcher matcher{list};
     Progress progress{"tags --stats", cli.flag("quiet")};
-    const auto stats = osm::collect_tag_stats(input, matcher, top, [&](std::uint64_t done, std::uint64_t total) {
+    const auto stats = osm::collect_tag_stats(input, matcher, tags::HiddenRules::builtin(), top, [&](std::uint64_t done, std::uint64_t total) {
         progress.update(done, total, 0, "");
     });
     progress.finish();

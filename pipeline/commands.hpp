@@ -17,5 +17,7 @@ int command_run_all(const std::vector<std::string>& args);
 int command_plan(const std::vector<std::string>& args);
 int command_fetch(const std::vector<std::string>& args);
 int command_write(const std::vector<std::string>& args);
+int command_report(const std::vector<std::string>& args);
+int command_status(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

@@ -44,14 +44,16 @@ Stages (each works on an output folder; the bare form runs them in order):
   plan        catalog → jobs in OUT/state.sqlite: sampled objects, source, tile, captions
   fetch       every planned job's image → OUT/imagesK/STEM.jpg
   write       meta pickles OUT/metaK/STEM.pickle, SkyScript_train_unfiltered.csv, meta.jsonl
+  report      OUT/report.json and OUT/report.html: what the build got, what it did not and why
 
 Tools:
   tags        the tag vocabulary (tags --list)
   caption     SkyScript captions for given tags
   fetch-one   one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)
   sources     the imagery sources and whether each is usable now
+  status      where a running or finished build stands: jobs by status, rate, ETA (--json)
 
-Not built yet: split, report, merge.
+Not built yet: split, merge.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -72,6 +74,8 @@ int main(int argc, char** argv) {
         if (command == "plan") return command_plan(rest);
         if (command == "fetch") return command_fetch(rest);
         if (command == "write") return command_write(rest);
+        if (command == "report") return command_report(rest);
+        if (command == "status") return command_status(rest);
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);

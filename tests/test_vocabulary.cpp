@@ -229,3 +229,21 @@ TEST_CASE("`tags --stats` counts agree with osmium tags-filter; unknown tags exc
     CHECK(bad.exit_code == 1);
     CHECK(bad.err == "skyscript-build: error: " + dir + "/missing.osm.pbf: no such file\n");
 }
+
+TEST_CASE("`tags --stats` counts the hidden candidates as the extract does") {
+    for (const std::string name : {"monaco-latest.osm.pbf", "liechtenstein-2013-08-03.osm.pbf"}) {
+        INFO(name);
+        const auto input = data("osm/" + name);
+        const auto dir = fresh_dir("vocabulary_hidden_" + name);
+        const auto stats = run(sh_quote(binary()) + " tags --stats " + sh_quote(input) + " --top 1 -q");
+        REQUIRE(stats.exit_code == 0);
+        const auto header = lines(stats.out).at(0);
+        const auto at = header.find(" of them hidden from above");
+        REQUIRE(at != std::string::npos);
+        const auto hidden = std::stoll(header.substr(header.rfind(", ", at) + 2));
+        REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(input) + " -q -o " + sh_quote(dir + "/out")).exit_code == 0);
+        const auto extracted = sql_int(dir + "/out/catalog.gpkg", "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'");
+        CHECK(hidden > 0);
+        CHECK(hidden == extracted);
+    }
+}

@@ -1,0 +1,31 @@
+// skyscript-build report OUT: OUT/report.json and OUT/report.html from a build's state DB
+// and files (also the last step of the bare command).
+
+#include "commands.hpp"
+#include "cli_args.hpp"
+#include "report_stage.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+int command_report(const std::vector<std::string>& args) {
+    const CliArgs cli{args, {{"quiet", false, 'q'}, {"help", false, 'h'}}};
+    if (cli.flag("help")) {
+        std::printf("Usage: skyscript-build report OUT [-q]\n\n"
+                    "Writes OUT/report.json (counts by stage, source, year, GSD, focus tag, skip and failure reason;\n"
+                    "stage timings and rates; options; versions) and OUT/report.html (the same numbers with charts,\n"
+                    "a map and a gallery; one file that opens offline). Safe while a build runs.\n");
+        return 0;
+    }
+    if (cli.positional().size() != 1) throw UsageError("report takes one OUT folder");
+    const auto& out = cli.positional()[0];
+    const auto summary = run_report(out);
+    if (!cli.flag("quiet")) print_report_summary(summary);
+    StateDb state{(std::filesystem::path(out) / "state.sqlite").string(), false};
+    record_report_stage(state, summary);
+    return 0;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,29 @@
+// skyscript-build status OUT [--json]: where a running or finished build stands.
+
+#include "build_status.hpp"
+#include "cli_args.hpp"
+#include "commands.hpp"
+
+#include <cstdio>
+
+namespace skyscript::pipeline {
+
+int command_status(const std::vector<std::string>& args) {
+    const CliArgs cli{args, {{"json", false}, {"window", true}, {"help", false, 'h'}}};
+    if (cli.flag("help")) {
+        std::printf("Usage: skyscript-build status OUT [--json] [--window S]\n\n"
+                    "Jobs by status, the stage at work, the current rate (images written in the last S seconds,\n"
+                    "default 60) and an ETA, read from OUT/state.sqlite without changing it: safe while a build runs.\n"
+                    "--json prints one JSON object for scripts and schedulers.\n");
+        return 0;
+    }
+    if (cli.positional().size() != 1) throw UsageError("status takes one OUT folder");
+    const double window = cli.value("window") ? parse_double(*cli.value("window"), "--window") : 60.0;
+    if (!(window > 0)) throw UsageError("--window: expected seconds > 0");
+    const auto status = read_build_status(cli.positional()[0], window);
+    if (cli.flag("json")) std::printf("%s\n", status_json(status).dump(2).c_str());
+    else std::fputs(status_text(status).c_str(), stdout);
+    return 0;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,126 @@
+#include "build_status.hpp"
+
+#include "dataset_layout.hpp"
+#include "progress.hpp"
+#include "read_only_state.hpp"
+#include "report_data.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> stage_order{"extract", "plan", "fetch", "write", "split", "report"};
+
+// Seconds since each of the newest images of every source was written. The fetch stage
+// goes source by source in job order, so a source's highest job ids are its newest images.
+std::vector<double> newest_image_ages(SqliteDb& db, const std::string& out_dir) {
+    constexpr int per_source = 1000;
+    std::vector<double> ages;
+    const auto now = fs::file_time_type::clock::now();
+    auto sources = db.prepare("SELECT DISTINCT source FROM jobs");
+    auto newest = db.prepare("SELECT part, stem FROM jobs WHERE source = ? AND status IN ('fetched', 'written') AND stem IS NOT NULL "
+                             "ORDER BY job_id DESC LIMIT ?");
+    while (sources.step()) {
+        const auto source = sources.column_text(0);
+        newest.bind(1, source).bind(2, std::int64_t{per_source});
+        while (newest.step()) {
+            std::error_code ec;
+            const auto t = fs::last_write_time(fs::path(out_dir) / image_relative_path(static_cast<int>(newest.column_int(0)), newest.column_text(1)), ec);
+            if (!ec) ages.push_back(std::chrono::duration<double>(now - t).count());
+        }
+        newest.reset();
+    }
+    std::sort(ages.begin(), ages.end());
+    return ages;
+}
+
+} // namespace
+
+BuildStatus read_build_status(const std::string& out_dir, double window_seconds) {
+    BuildStatus s;
+    s.out_dir = out_dir;
+    s.window_seconds = window_seconds;
+    auto db = open_state_read_only(out_dir);
+    s.jobs_by_status = {{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
+    {
+        auto q = db->prepare("SELECT status, count(*) FROM jobs GROUP BY status");
+        while (q.step()) s.jobs_by_status[q.column_text(0)] = q.column_int(1), s.jobs += q.column_int(1);
+    }
+    {
+        auto q = db->prepare("SELECT coalesce(sum(objects), 0) FROM skipped");
+        if (q.step()) s.skipped = q.column_int(0);
+    }
+    std::set<std::string> done;
+    {
+        auto q = db->prepare("SELECT stage FROM stages");
+        while (q.step()) done.insert(q.column_text(0));
+    }
+    s.stage = "finished";
+    for (const auto& st : stage_order) {
+        if (done.count(st)) s.finished.push_back(st);
+        else if (s.stage == "finished") s.stage = st;
+    }
+
+    const auto ages = newest_image_ages(*db, out_dir);
+    if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
+    std::vector<double> recent;
+    for (double a : ages)
+        if (a <= window_seconds) recent.push_back(a);
+    // Images per second while images were being written: between the newest and the
+    // oldest image of the window (a build started 10 s ago is not diluted over 60 s).
+    if (recent.size() >= 2 && recent.back() > recent.front())
+        s.images_per_second = double(recent.size() - 1) / (recent.back() - recent.front());
+    const auto& j = s.jobs_by_status;
+    const double finished_jobs = double(j.at("fetched") + j.at("written") + j.at("failed"));
+    const double image_share = finished_jobs > 0 ? double(j.at("fetched") + j.at("written")) / finished_jobs : 1.0;
+    if (j.at("planned") == 0 && s.stage != "extract" && s.stage != "plan") s.eta_seconds = 0;
+    else if (s.images_per_second > 0 && image_share > 0) s.eta_seconds = double(j.at("planned")) * image_share / s.images_per_second;
+    return s;
+}
+
+std::string status_text(const BuildStatus& s) {
+    const auto& j = s.jobs_by_status;
+    std::string out = s.out_dir + ": " + (s.stage == "finished" ? "finished" : s.stage + " stage next or running");
+    if (!s.finished.empty()) {
+        out += " (finished:";
+        for (const auto& st : s.finished) out += " " + st;
+        out += ")";
+    }
+    out += "\njobs: " + std::to_string(s.jobs) + " total, " + std::to_string(j.at("written")) + " written, " + std::to_string(j.at("fetched")) +
+           " fetched, " + std::to_string(j.at("planned")) + " planned, " + std::to_string(j.at("failed")) + " failed";
+    if (s.skipped) out += "; " + std::to_string(s.skipped) + " sampled objects skipped by the plan";
+    char buf[160];
+    if (s.newest_image_age < 0) out += "\nrate: no image yet";
+    else {
+        std::snprintf(buf, sizeof buf, "\nrate: %.1f images/s over the last %.0f s (newest image %s ago)", s.images_per_second, s.window_seconds,
+                      format_duration(s.newest_image_age).c_str());
+        out += buf;
+    }
+    if (s.eta_seconds == 0) out += "; nothing left to fetch";
+    else if (s.eta_seconds > 0) out += "; ETA " + format_duration(s.eta_seconds) + " for " + std::to_string(j.at("planned")) + " planned jobs";
+    else if (j.at("planned") > 0) out += "; ETA unknown (no image in the last " + format_duration(s.window_seconds) + ": is the build running?)";
+    return out + "\n";
+}
+
+nlohmann::json status_json(const BuildStatus& s) {
+    nlohmann::json j = {{"out", s.out_dir},
+                        {"tool", tool_version()},
+                        {"stage", s.stage},
+                        {"finished_stages", s.finished},
+                        {"jobs", {{"total", s.jobs}}},
+                        {"skipped", s.skipped},
+                        {"rate", {{"images_per_second", s.images_per_second}, {"window_seconds", s.window_seconds}}},
+                        {"newest_image_seconds_ago", s.newest_image_age < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.newest_image_age)},
+                        {"eta_seconds", s.eta_seconds < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.eta_seconds)}};
+    for (const auto& [k, v] : s.jobs_by_status) j["jobs"][k] = v;
+    return j;
+}
+
+} // namespace skyscript::pipeline

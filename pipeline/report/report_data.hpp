@@ -1,0 +1,79 @@
+#pragma once
+// What a build got and what it did not, counted from OUT/state.sqlite (opened read-only,
+// so it is safe while a build runs) and from the files in OUT: the one set of numbers
+// report.json and report.html both show, so the page can never disagree with the file.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+// How many objects have at least N images, for the thresholds of the paper's Fig. 4b.
+struct TagCurvePoint {
+    std::int64_t min_images = 0, tags = 0;
+};
+
+struct FailureReason {
+    std::string reason;
+    std::int64_t jobs = 0;
+    std::string example; // one job with it: "w123 building=yes (SRC), 3 attempts"
+};
+
+struct StageRun {
+    std::string stage, finished_at, summary_json;
+    double seconds = 0;
+    // The rate the stage prints in its closing line: count of `unit` per second (0 = none).
+    std::string unit;
+    std::int64_t items = 0;
+    double rate = 0;
+};
+
+// One written image: the gallery's card and the map's box.
+struct ReportImage {
+    std::int64_t job_id = 0;
+    std::string path, stem, source, focus_tag, title, title_multi_objects;
+    double west = 0, south = 0, east = 0, north = 0, gsd = 0;
+    int year = 0;
+};
+
+struct FileCounts {
+    std::int64_t images = 0, image_bytes = 0, meta = 0, jsonl_lines = 0;
+    std::map<std::string, std::int64_t> csv_rows; // SkyScript_*.csv -> rows
+};
+
+struct ReportData {
+    std::string out_dir, generated_at;
+    std::map<std::string, std::int64_t> jobs_by_status; // planned fetched written failed
+    std::int64_t jobs = 0, pairs = 0;                   // pairs = written jobs = CSV rows
+    std::int64_t distinct_focus_tags = 0, distinct_tags = 0, distinct_titles = 0, distinct_multi_titles = 0;
+    std::map<std::string, std::map<std::string, std::int64_t>> source_status; // source -> status -> jobs
+    std::map<std::string, std::int64_t> pairs_by_source, pairs_by_year, pairs_by_kind;
+    std::map<double, std::int64_t> pairs_by_gsd;                  // metres, to 0.01
+    std::vector<std::pair<std::string, std::int64_t>> top_tags;  // most images first
+    std::vector<std::int64_t> tag_image_counts;                  // every focus tag's images, descending
+    std::vector<TagCurvePoint> tag_curve;
+    std::map<std::string, std::int64_t> skipped;
+    std::int64_t skipped_total = 0, failed = 0, failure_reasons_total = 0;
+    std::vector<FailureReason> failures;                         // most common first
+    std::vector<StageRun> stages;                                // in pipeline order
+    std::map<std::string, std::string> options, catalog;         // the options table; catalog.gpkg's metadata
+    std::map<std::string, std::string> tool;                     // versions
+    FileCounts files;
+    std::vector<ReportImage> gallery;                            // seeded sample
+    std::vector<ReportImage> boxes;                              // seeded sample (all when few)
+    std::int64_t seed = 1;
+};
+
+struct ReportLimits {
+    std::size_t top_tags = 50, failures = 20, gallery = 60, boxes = 20000;
+};
+
+// Throws std::runtime_error naming OUT when there is no state DB.
+ReportData collect_report_data(const std::string& out_dir, const ReportLimits& limits = {});
+
+// "skyscript-build 0.1.0": the version the report and `status --json` carry.
+std::string tool_version();
+
+} // namespace skyscript::pipeline

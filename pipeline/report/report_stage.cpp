@@ -1,0 +1,43 @@
+#include "report_stage.hpp"
+
+#include "atomic_file.hpp"
+#include "report_data.hpp"
+#include "report_html.hpp"
+#include "report_json.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+ReportSummary run_report(const std::string& out_dir) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto data = collect_report_data(out_dir);
+    ReportSummary s;
+    s.pairs = data.pairs;
+    s.failed = data.failed;
+    s.json_path = (std::filesystem::path(out_dir) / "report.json").string();
+    s.html_path = (std::filesystem::path(out_dir) / "report.html").string();
+    write_file_atomically(s.json_path, report_json(data).dump(2) + "\n");
+    write_file_atomically(s.html_path, report_html(data));
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return s;
+}
+
+void print_report_summary(const ReportSummary& s) {
+    std::printf("report: %lld pairs, %lld failed jobs: %s and %s (%.2f s)\n", static_cast<long long>(s.pairs), static_cast<long long>(s.failed),
+                s.html_path.c_str(), s.json_path.c_str(), s.seconds);
+}
+
+void record_report_stage(StateDb& state, const ReportSummary& s) {
+    state.finish_stage("report", s.seconds, "{\"pairs\":" + std::to_string(s.pairs) + ",\"failed\":" + std::to_string(s.failed) + "}");
+}
+
+void stage_report(BuildSession& s) {
+    const auto summary = run_report(s.out_dir);
+    if (!s.quiet) print_report_summary(summary);
+    record_report_stage(*s.state, summary);
+}
+
+} // namespace skyscript::pipeline

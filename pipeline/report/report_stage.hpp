@@ -1,0 +1,25 @@
+#pragma once
+// The report stage: OUT/report.json and OUT/report.html from the state DB and the files,
+// both written atomically; the last step of the bare command and `report OUT`.
+
+#include "build_session.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace skyscript::pipeline {
+
+struct ReportSummary {
+    std::int64_t pairs = 0, failed = 0;
+    double seconds = 0;
+    std::string json_path, html_path;
+};
+
+ReportSummary run_report(const std::string& out_dir);
+void print_report_summary(const ReportSummary& s);
+// Records the stage as "report" in the state DB.
+void record_report_stage(StateDb& state, const ReportSummary& s);
+// The bare command's last step.
+void stage_report(BuildSession& s);
+
+} // namespace skyscript::pipeline

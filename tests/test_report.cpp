@@ -1,0 +1,383 @@
+// The report and `status` (issue 11): report.json's counts equal an independent count over
+// the files and the state DB (tests/count_dataset.py); Debian's headless chromium opens
+// report.html from a file URL with the network off and renders it (headline numbers,
+// every gallery image loaded, the SVG charts, no console message); the rates equal the
+// ones the stages print; `status` on a build killed mid-fetch reports the DB's counts.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Two sources on Monaco's rendering: RENDER everywhere, WEST only west of 7.422 E (nodata
+// elsewhere), chosen at random per object, so the build has pairs from two sources, two
+// years, and jobs that fail for want of imagery.
+const std::string& two_sources() {
+    static const std::string path = [] {
+        const auto& m = monaco();
+        const auto dir = fresh_dir("report-sources-" + std::to_string(::getpid()));
+        write_file(dir + "/west.geojson", R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":)"
+                                          R"({"type":"Polygon","coordinates":[[[7.40,43.72],[7.422,43.72],[7.422,43.76],[7.40,43.76],[7.40,43.72]]]}}]})");
+        const auto cut = run("gdalwarp -q -overwrite -cutline " + sh_quote(dir + "/west.geojson") + " -dstnodata 0 " + sh_quote(m.raster) + " " +
+                             sh_quote(dir + "/west.tif"));
+        REQUIRE_MESSAGE(cut.exit_code == 0, cut.err);
+        const auto toml = dir + "/sources.toml";
+        write_file(toml, "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n\n[[source]]\nalias = \"WEST\"\n"
+                         "kind = \"gdal\"\npath = \"" + dir + "/west.tif\"\nyear = 2023\n");
+        return toml;
+    }();
+    return path;
+}
+
+const std::string build_flags = "--limit 150 --seed 5 --source-policy random";
+
+struct Built {
+    std::string out;
+    CommandResult result;
+};
+
+// One build for the report cases: the bare command, report included.
+const Built& built() {
+    static const Built b = [] {
+        Built x;
+        x.out = fresh_dir("report-build-" + std::to_string(::getpid()));
+        x.result = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(x.out) +
+                       " --sources " + sh_quote(two_sources()) + " " + build_flags);
+        return x;
+    }();
+    return b;
+}
+
+json load_json(const std::string& path) { return json::parse(read_file(path)); }
+
+
+// The number that `pattern`'s first group captures in `text`.
+double captured(const std::string& text, const std::string& pattern) {
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(text, m, std::regex(pattern)), pattern);
+    return std::stod(m[1].str());
+}
+
+std::string chromium_prefix() {
+    // The network off: a new, empty network namespace (unshare -rn works without root);
+    // where that is not allowed, every request goes to a proxy that is not there.
+    if (run("unshare -rn true").exit_code == 0) return "unshare -rn ";
+    return "";
+}
+
+std::string chromium(const std::string& flags, const std::string& url, const std::string& log) {
+    const auto prefix = chromium_prefix();
+    const std::string no_proxy = prefix.empty() ? " --proxy-server=127.0.0.1:9 --proxy-bypass-list='<-loopback>'" : "";
+    return "timeout 120 " + prefix + "chromium --headless --disable-gpu --no-sandbox --no-first-run --disable-extensions --hide-scrollbars "
+           "--user-data-dir=" + sh_quote(fs::path(log).parent_path().string() + "/chromium-profile") +
+           " --enable-logging=stderr --v=0 --virtual-time-budget=15000 --window-size=1280,4000" + no_proxy + " " + flags + " " + sh_quote(url) +
+           " 2>" + sh_quote(log);
+}
+
+// Every console line chromium logged for the page itself (not its own chrome:// pages).
+std::vector<std::string> page_console_lines(const std::string& log) {
+    std::vector<std::string> out;
+    for (const auto& l : lines(read_file(log)))
+        if (l.find(":CONSOLE") != std::string::npos && l.find("source: file://") != std::string::npos) out.push_back(l);
+    return out;
+}
+
+std::string attribute_of(const std::string& dom, const std::string& element_pattern, const std::string& attribute) {
+    std::smatch m;
+    if (!std::regex_search(dom, m, std::regex(element_pattern))) return "<no element " + element_pattern + ">";
+    const std::string tag = m.str(0);
+    std::smatch a;
+    if (!std::regex_search(tag, a, std::regex(attribute + "=\"([^\"]*)\""))) return "<no " + attribute + ">";
+    return a[1].str();
+}
+
+// Starts `argv` with stdout and stderr to /dev/null; returns its pid.
+pid_t start(const std::vector<std::string>& argv) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+std::int64_t count_or_minus_one(const std::string& db, const std::string& sql) {
+    try {
+        return sql_int(db, sql);
+    } catch (const std::exception&) { // not created yet, or its tables not yet
+        return -1;
+    }
+}
+
+} // namespace
+
+TEST_CASE("report.json's counts equal an independent count over the files and the state DB") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    CHECK(b.result.out.find("report: ") != std::string::npos);
+    const auto report = load_json(b.out + "/report.json");
+    const auto count = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/count_dataset.py") + " " + sh_quote(b.out));
+    REQUIRE_MESSAGE(count.exit_code == 0, count.err);
+    const auto c = json::parse(count.out);
+    INFO(count.out);
+
+    // The build is worth counting: two sources, failures, skips.
+    REQUIRE(c["pairs"].get<int>() > 50);
+    REQUIRE(c["failed"].get<int>() > 0);
+    REQUIRE(c["sources"].get<int>() == 2);
+
+    const auto& h = report["headline"];
+    CHECK(h["pairs"] == c["pairs"]);
+    CHECK(h["distinct_tags"] == c["distinct_focus_tags"]);
+    CHECK(h["distinct_captions"] == c["distinct_titles"]);
+    CHECK(h["sources"] == c["sources"]);
+    CHECK(h["failures"] == c["failed"]);
+
+    CHECK(report["jobs"]["total"] == c["jobs"]);
+    CHECK(report["jobs"]["by_status"] == c["by_status"]);
+    CHECK(report["pairs"]["by_source"] == c["pairs_by_source"]);
+    CHECK(report["pairs"]["by_year"] == c["pairs_by_year"]);
+    json gsd = json::object();
+    for (const auto& g : report["pairs"]["by_gsd"]) {
+        char key[32];
+        std::snprintf(key, sizeof key, "%.2f", g["gsd_m"].get<double>());
+        gsd[key] = g["pairs"];
+    }
+    CHECK(gsd == c["pairs_by_gsd"]);
+    CHECK(report["tags"]["distinct_center_tags"] == c["distinct_center_tags"]);
+    CHECK(report["focus_tags"]["with_at_least_100_images"] == c["tags_ge_100"]);
+    CHECK(report["focus_tags"]["with_at_least_1000_images"] == c["tags_ge_1000"]);
+    for (const auto& p : report["focus_tags"]["curve"]) {
+        const auto key = std::to_string(p["min_images"].get<int>());
+        if (c["tags_ge"].contains(key)) CHECK_MESSAGE(p["tags"] == c["tags_ge"][key], key);
+    }
+    std::int64_t previous = INT64_MAX, top_pairs = 0;
+    for (const auto& t : report["focus_tags"]["top"]) {
+        CHECK(t["pairs"] == c["tag_counts"][t["tag"].get<std::string>()]);
+        CHECK(t["pairs"].get<std::int64_t>() <= previous); // most images first
+        previous = t["pairs"].get<std::int64_t>();
+        top_pairs += previous;
+    }
+    CHECK(top_pairs + report["focus_tags"]["long_tail"]["pairs"].get<std::int64_t>() == c["pairs"].get<std::int64_t>());
+
+    CHECK(report["skipped"]["by_reason"] == c["skipped"]);
+    CHECK(report["failures"]["total"] == c["failed"]);
+    CHECK(report["failures"]["reasons"].get<std::size_t>() == c["failure_reasons"].size());
+    for (const auto& f : report["failures"]["top"]) {
+        CHECK(f["jobs"] == c["failure_reasons"][f["reason"].get<std::string>()]);
+        CHECK(!f["example"].get<std::string>().empty());
+    }
+
+    CHECK(report["files"]["images"] == c["files"]["images"]);
+    CHECK(report["files"]["meta"] == c["files"]["meta"]);
+    CHECK(report["files"]["csv_rows"] == c["files"]["csv_rows"]);
+    CHECK(report["files"]["meta_jsonl_lines"] == c["files"]["meta_jsonl_lines"]);
+    CHECK(report["files"]["images"] == c["pairs"]);
+
+    // The options and versions it was built with; the report stage is recorded.
+    CHECK(report["options"]["seed"] == "5");
+    CHECK(report["options"]["source-policy"] == "random");
+    CHECK(report["tool"]["version"].get<std::string>().starts_with("skyscript-build "));
+    CHECK(report["tool"]["input"].get<std::string>().ends_with("monaco-latest.osm.pbf"));
+    const auto stages = c["stages"];
+    CHECK(std::find(stages.begin(), stages.end(), "report") != stages.end());
+
+    SUBCASE("the rates per stage equal the ones the stages printed") {
+        std::map<std::string, json> by_stage;
+        for (const auto& s : report["stages"]) by_stage[s["stage"]] = s;
+        REQUIRE(by_stage.count("plan"));
+        REQUIRE(by_stage.count("fetch"));
+        // "plan: 110 jobs from 150 sampled of ... in 0.07 s (2014 objects/s)", "fetch: 81 images, 29 failed in 2.15 s (37.7 images/s"
+        const double plan_rate = captured(b.result.out, R"(plan: .* \((\d+) objects/s\))");
+        const double fetch_rate = captured(b.result.out, R"(fetch: .* \(([0-9.]+) images/s)");
+        const auto& plan = by_stage["plan"]["rate"];
+        const auto& fetch = by_stage["fetch"]["rate"];
+        CHECK(plan["unit"] == "objects");
+        CHECK(fetch["unit"] == "images");
+        CHECK(std::llround(plan["per_second"].get<double>()) == std::llround(plan_rate));
+        char printed[32];
+        std::snprintf(printed, sizeof printed, "%.1f", fetch["per_second"].get<double>());
+        CHECK(std::stod(printed) == doctest::Approx(fetch_rate));
+        CHECK(fetch["items"] == captured(b.result.out, R"(fetch: (\d+) images)"));
+    }
+
+    SUBCASE("`report OUT` again writes the same numbers") {
+        const auto again = run(sh_quote(binary()) + " report " + sh_quote(b.out));
+        REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+        auto second = load_json(b.out + "/report.json");
+        auto first = report;
+        for (auto* j : {&first, &second}) j->erase("generated_at");
+        CHECK(first == second);
+    }
+}
+
+TEST_CASE("headless chromium opens report.html from a file URL with the network off and renders all of it") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    const auto report = load_json(b.out + "/report.json");
+    const auto html_path = fs::absolute(b.out + "/report.html").string();
+    const auto html = read_file(html_path);
+
+    // Self-contained: nothing fetched from anywhere (the SVG namespace is a name, not a fetch).
+    for (const char* remote : {"src=\"http", "href=\"http", "url(http", "src=\"//", "@import"})
+        CHECK_MESSAGE(html.find(remote) == std::string::npos, remote);
+
+    const auto scratch = fresh_dir("report-chromium");
+    const auto dom_log = scratch + "/dom.log", shot_log = scratch + "/shot.log", shot = scratch + "/report.png";
+    const auto dump = run(chromium("--dump-dom", "file://" + html_path, dom_log));
+    INFO(read_file(dom_log));
+    REQUIRE(dump.exit_code == 0);
+    const auto& dom = dump.out;
+    REQUIRE(dom.find("data-ready=\"yes\"") != std::string::npos); // the page's script ran after load
+
+    // Headline numbers equal report.json's.
+    for (const auto& [key, value] : report["headline"].items()) {
+        const auto shown = attribute_of(dom, "<div class=\"stat[^\"]*\" data-key=\"" + key + "\"[^>]*>", "data-value");
+        CHECK_MESSAGE(shown == std::to_string(value.get<std::int64_t>()), key);
+    }
+    CHECK(attribute_of(dom, "<b data-key=\"tags_ge_100\"[^>]*>", "data-value") == report["focus_tags"]["with_at_least_100_images"].dump());
+
+    // Every gallery image loaded with a non-zero natural width (counted by the page after onload).
+    const auto images = attribute_of(dom, "<div id=\"gallery\"[^>]*>", "data-images");
+    CHECK(images == std::to_string(report["gallery"]["stems"].size()));
+    CHECK(std::stoi(images) >= 50);
+    CHECK(attribute_of(dom, "<div id=\"gallery\"[^>]*>", "data-loaded") == images);
+    CHECK(attribute_of(dom, "<div id=\"gallery\"[^>]*>", "data-broken") == "0");
+    std::size_t cards = 0;
+    for (std::size_t at = 0; (at = dom.find("<div class=\"card\"", at)) != std::string::npos; ++at) ++cards;
+    CHECK(std::to_string(cards) == images);
+    for (const auto& stem : report["gallery"]["stems"]) CHECK(dom.find(stem.get<std::string>() + ".jpg") != std::string::npos);
+
+    // The charts, as SVG with drawn content.
+    for (const char* id : {"chart-source", "chart-gsd", "chart-year", "chart-tag-curve", "chart-top-tags", "chart-map", "chart-skipped", "chart-failures"}) {
+        const auto at = dom.find(std::string("<svg id=\"") + id + "\"");
+        CHECK_MESSAGE(at != std::string::npos, id);
+        if (at != std::string::npos) {
+            const auto body = dom.substr(at, dom.find("</svg>", at) - at);
+            CHECK_MESSAGE((body.find("<rect") != std::string::npos || body.find("<path") != std::string::npos), id);
+        }
+    }
+    std::size_t boxes = 0;
+    for (std::size_t at = 0; (at = dom.find("class=\"box\"", at)) != std::string::npos; ++at) ++boxes;
+    CHECK(static_cast<std::int64_t>(boxes) == report["headline"]["pairs"].get<std::int64_t>());
+    // The failures table names the most common reason.
+    CHECK(dom.find(report["failures"]["top"][0]["reason"].get<std::string>().substr(0, 20)) != std::string::npos);
+    CHECK(page_console_lines(dom_log).empty());
+
+    // A screenshot of the whole page (looked at by a person when the page changes).
+    const auto s = run(chromium("--screenshot=" + sh_quote(shot), "file://" + html_path, shot_log));
+    INFO(read_file(shot_log));
+    REQUIRE(s.exit_code == 0);
+    REQUIRE(fs::exists(shot));
+    CHECK(fs::file_size(shot) > 100000); // a rendered page, not a blank one
+    CHECK(read_file(shot).substr(1, 3) == "PNG");
+    CHECK(page_console_lines(shot_log).empty());
+}
+
+TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it reads a running build without disturbing it") {
+    const auto out = fresh_dir("report-status-killed");
+    const auto db = out + "/state.sqlite";
+    const std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", two_sources(), "--limit", "150",
+                                        "--seed", "5", "--source-policy", "random", "--batch", "4", "--workers", "1", "-q"};
+    const pid_t pid = start(argv);
+    // Wait (bounded) until the fetch stage has recorded some jobs and has more to do.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    bool mid_fetch = false, read_while_running = false;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) break;
+        const auto fetched = count_or_minus_one(db, "SELECT count(*) FROM jobs WHERE status IN ('fetched', 'failed')");
+        const auto planned = count_or_minus_one(db, "SELECT count(*) FROM jobs WHERE status = 'planned'");
+        if (fetched >= 8 && planned > 0) {
+            if (!read_while_running) {
+                const auto live = run(sh_quote(binary()) + " status " + sh_quote(out) + " --json");
+                CHECK_MESSAGE(live.exit_code == 0, live.err);
+                if (live.exit_code == 0) CHECK(json::parse(live.out)["stage"] == "fetch");
+                read_while_running = true;
+                continue; // the build goes on: kill it at the next sample
+            }
+            mid_fetch = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    REQUIRE(mid_fetch);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(read_while_running);
+
+    const auto before = read_file(db) + read_file(db + "-wal");
+    const auto st = run(sh_quote(binary()) + " status " + sh_quote(out) + " --json");
+    REQUIRE_MESSAGE(st.exit_code == 0, st.err);
+    const auto j = json::parse(st.out);
+    INFO(st.out);
+    for (const char* s : {"planned", "fetched", "written", "failed"})
+        CHECK_MESSAGE(j["jobs"][s] == sql_int(db, std::string("SELECT count(*) FROM jobs WHERE status = '") + s + "'"), s);
+    CHECK(j["jobs"]["total"] == sql_int(db, "SELECT count(*) FROM jobs"));
+    CHECK(j["jobs"]["planned"].get<std::int64_t>() > 0);
+    CHECK(j["skipped"] == sql_int(db, "SELECT coalesce(sum(objects), 0) FROM skipped"));
+    CHECK(j["stage"] == "fetch");
+    CHECK(j["finished_stages"] == json::array({"extract", "plan"}));
+    // Killed a moment ago: the images it wrote give a rate and an ETA.
+    CHECK(j["rate"]["images_per_second"].get<double>() > 0);
+    CHECK(j["eta_seconds"].get<double>() > 0);
+    CHECK(j["newest_image_seconds_ago"].get<double>() < 60);
+    CHECK(read_file(db) + read_file(db + "-wal") == before); // read-only
+
+    const auto text = run(sh_quote(binary()) + " status " + sh_quote(out));
+    REQUIRE_MESSAGE(text.exit_code == 0, text.err);
+    CHECK(text.out.find("jobs: " + j["jobs"]["total"].dump() + " total, " + j["jobs"]["written"].dump() + " written, " + j["jobs"]["fetched"].dump() +
+                        " fetched, " + j["jobs"]["planned"].dump() + " planned, " + j["jobs"]["failed"].dump() + " failed") != std::string::npos);
+    CHECK(text.out.find("ETA ") != std::string::npos);
+
+    SUBCASE("the rerun finishes it; status then says finished and report.json agrees") {
+        std::string cmd = "timeout 300";
+        for (const auto& a : argv) cmd.append(" ").append(sh_quote(a));
+        const auto r = run(cmd);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const auto done = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
+        CHECK(done["stage"] == "finished");
+        CHECK(done["jobs"]["planned"] == 0);
+        CHECK(done["eta_seconds"] == 0);
+        const auto report = load_json(out + "/report.json");
+        CHECK(report["jobs"]["by_status"]["written"] == done["jobs"]["written"]);
+        CHECK(report["headline"]["failures"] == done["jobs"]["failed"]);
+    }
+}
+
+TEST_CASE("report and status name the folder when there is no build") {
+    const auto empty = fresh_dir("report-no-build");
+    for (const char* cmd : {" report ", " status "}) {
+        const auto r = run(sh_quote(binary()) + cmd + sh_quote(empty));
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(empty + ": no build here") != std::string::npos);
+        CHECK(lines(r.err).size() == 1);
+    }
+    CHECK(run(sh_quote(binary()) + " status").exit_code == 2);
+}
