@@ -58,7 +58,7 @@ GDALDataset* open_raster(const std::string& path) {
     thread_local std::map<std::string, Open> cache;
     if (auto it = cache.find(path); it != cache.end()) return it->second.get();
     CPLErrorReset();
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr));
     if (!ds) {
         std::string why = CPLGetLastErrorMsg();
         throw RasterError(path + ": cannot open as a raster" + (why.empty() ? std::string() : " (GDAL: " + why + ")"));

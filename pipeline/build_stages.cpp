@@ -50,7 +50,8 @@ bool stage_fetch(BuildSession& s) {
     if (!s.quiet) print_fetch_summary(summary);
     if (summary.remaining == 0)
         s.state->finish_stage("fetch", summary.seconds,
-                              nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests}}.dump());
+                              nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
+                                             {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused}}.dump());
     return summary.remaining == 0;
 }
 

@@ -23,6 +23,16 @@ const Rendering& monaco() {
     return r;
 }
 
+const std::string& rendering_tiles() {
+    static const std::string dir = [] {
+        const auto d = fresh_dir("pipeline-xyz-tiles-" + std::to_string(::getpid()));
+        const auto tiles = run("gdal2tiles.py -q --xyz -z 17 --processes=2 -r bilinear " + sh_quote(monaco().raster) + " " + sh_quote(d));
+        REQUIRE_MESSAGE(tiles.exit_code == 0, tiles.err);
+        return d;
+    }();
+    return dir;
+}
+
 CommandResult build(const std::string& out, const std::string& extra) {
     return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
                " --sources " + sh_quote(monaco().sources) + " " + extra);

@@ -15,6 +15,9 @@ struct Rendering {
 };
 
 const Rendering& monaco();
+// z17 XYZ tiles (PNG) of the rendering, made once by gdal2tiles (GDAL's own tiler): DIR/{z}/{x}/{y}.png.
+const std::string& rendering_tiles();
+
 // skyscript-build MONACO.osm.pbf -o OUT --sources (the rendering) EXTRA, bounded by `timeout`.
 CommandResult build(const std::string& out, const std::string& extra);
 

@@ -15,7 +15,7 @@ namespace {
 using T = OptionDescriptor::Type;
 
 int stage_rank(const std::string& stage) {
-    static const std::vector<std::string> order{"extract", "plan", "fetch", "write"};
+    static const std::vector<std::string> order{"extract", "plan", "fetch", "write", "split"};
     const auto it = std::find(order.begin(), order.end(), stage);
     return it == order.end() ? -1 : static_cast<int>(it - order.begin());
 }
@@ -73,7 +73,8 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"caption-style", T::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
         // fetch
         {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery"},
-        {"quality", T::integer, "90", "fetch", "JPEG quality 1-100"},
+        {"quality", T::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)"},
+        {"reuse", T::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},
         {"in-flight", T::integer, "32", "", "HTTP requests in flight"},
         {"workers", T::integer, "0", "", "pixel threads (0: one per core)"},
         {"batch", T::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory"},
@@ -82,6 +83,15 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"retry-failed", T::flag, "", "", "retry the jobs that failed in an earlier run"},
         // write
         {"part-size", T::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder"},
+        // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
+        {"split-block", T::number, "0.05", "split", "spatial block of the train/val/test split, degrees"},
+        {"val-size", T::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
+        {"test-size", T::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
+        {"scores", T::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
+        {"top-pct", T::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
+        {"format", T::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both"},
+        {"shard-size", T::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},
+        {"per-class", T::integer, "0", "split", "benchmarks: at most N images a class (0: all)"},
     };
     return d;
 }
@@ -104,6 +114,10 @@ void BuildOptions::merge_cli(const CliArgs& cli) {
     for (const auto& d : build_option_descriptors()) {
         if (d.type == T::flag) {
             if (cli.flag(d.name)) values_[d.name] = "true";
+        } else if (d.repeatable && !cli.values(d.name).empty()) {
+            std::string joined;
+            for (const auto& v : cli.values(d.name)) joined += (joined.empty() ? "" : "\n") + v;
+            set(d.name, joined, "command line");
         } else if (auto v = cli.value(d.name)) {
             set(d.name, *v, "command line");
         }

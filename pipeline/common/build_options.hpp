@@ -20,9 +20,10 @@ struct OptionDescriptor {
     std::string name;
     enum class Type { text, integer, number, flag } type = Type::text;
     std::string default_value;   // "" = unset
-    std::string stage;           // extract | plan | fetch | write | "" (run only)
+    std::string stage;           // extract | plan | fetch | write | split | "" (run only)
     std::string help;            // one line for --help
     char short_name = 0;
+    bool repeatable = false;     // given several times: the values joined by newlines
 };
 
 // Every option of the bare command and the stage subcommands.

@@ -3,6 +3,7 @@
 #include "atomic_file.hpp"
 #include "build_sources.hpp"
 #include "dataset_layout.hpp"
+#include "image_reuse.hpp"
 #include "image_source.hpp"
 #include "jpeg.hpp"
 #include "progress.hpp"
@@ -53,6 +54,14 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
     const std::size_t batch_size =
         batch_option > 0 ? static_cast<std::size_t>(batch_option) : static_cast<std::size_t>(std::max(256, source_options.http.max_in_flight * 16));
 
+    std::vector<std::string> reuse_dirs;
+    for (std::size_t start = 0, end; start < options.text("reuse").size(); start = end + 1) {
+        end = options.text("reuse").find('\n', start);
+        if (end == std::string::npos) end = options.text("reuse").size();
+        reuse_dirs.push_back(options.text("reuse").substr(start, end - start));
+    }
+    ImageReuse reuse(reuse_dirs);
+
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
     Progress progress{"fetch", quiet, Progress::Unit::counted};
     std::uint64_t done = 0;
@@ -61,7 +70,7 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
         const auto it = std::find_if(sources.begin(), sources.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
         if (it == sources.end())
             throw std::runtime_error(state.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
-        const auto source = imagery::open_image_source(it->config, source_options);
+        std::unique_ptr<imagery::ImageSource> source; // opened when a tile must be fetched: reused ones need none
         std::int64_t after = -1;
         for (;;) {
             const auto batch = state.jobs(JobStatus::planned, alias, after, batch_size);
@@ -69,19 +78,35 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
             after = batch.back().job_id;
             std::vector<imagery::TileJob> tiles;
             std::map<std::int64_t, const Job*> by_id;
+            std::vector<StateDb::FetchResult> results;
             for (const auto& job : batch) {
-                tiles.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
-                by_id[job.job_id] = &job;
                 if (parts_ready.insert(job.part).second) {
                     const auto dir = std::filesystem::path(out_dir) / images_dir(job.part);
                     std::filesystem::create_directories(dir);
                     remove_partial_files(dir.string()); // left by a killed run
                 }
+                // The same source and grid finished in an earlier build: its pixels, no request.
+                if (const auto* old = reuse.find(job.tile_key)) {
+                    StateDb::FetchResult r;
+                    r.job_id = job.job_id;
+                    r.time_ms = old->time_ms;
+                    r.year = old->year;
+                    r.valid_fraction = old->valid_fraction;
+                    r.stem = make_stem(job.id_part, alias, r.year);
+                    if (ImageReuse::place(*old, (std::filesystem::path(out_dir) / image_relative_path(job.part, r.stem)).string())) {
+                        r.ok = true;
+                        results.push_back(std::move(r));
+                        ++summary.reused;
+                        continue;
+                    }
+                }
+                tiles.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
+                by_id[job.job_id] = &job;
             }
             std::mutex mutex;
-            std::vector<StateDb::FetchResult> results;
             std::exception_ptr write_error;
-            source->fetch(tiles, [&](imagery::FetchedTile&& t) {
+            if (!tiles.empty() && !source) source = imagery::open_image_source(it->config, source_options);
+            if (!tiles.empty()) source->fetch(tiles, [&](imagery::FetchedTile&& t) {
                 const Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
                 StateDb::FetchResult r;
                 r.job_id = job.job_id;
@@ -116,9 +141,10 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
             }
             done += batch.size();
         }
-        summary.requests += source->requests();
+        if (source) summary.requests += source->requests();
     }
     progress.finish();
+    summary.reuse_unused = static_cast<std::int64_t>(reuse.available() - reuse.used());
     summary.remaining = state.count_by_status()["planned"];
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
@@ -129,6 +155,9 @@ void print_fetch_summary(const FetchSummary& s) {
                 static_cast<long long>(s.fetched), static_cast<long long>(s.failed), s.seconds,
                 s.seconds > 0 ? double(s.fetched) / s.seconds : 0.0, s.fetched ? 1000 * s.cpu_seconds / double(s.fetched) : 0.0,
                 static_cast<unsigned long long>(s.requests), human_bytes(peak_rss_bytes()).c_str());
+    if (s.reused || s.reuse_unused)
+        std::printf("  reused %lld images of earlier builds (no request); %lld of theirs not needed by this build\n",
+                    static_cast<long long>(s.reused), static_cast<long long>(s.reuse_unused));
     if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
     // The most common reasons first, as people read them.
     std::vector<std::pair<std::int64_t, std::string>> reasons;

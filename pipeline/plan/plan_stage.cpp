@@ -14,6 +14,7 @@
 #include "system_info.hpp"
 #include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
+#include "tile_key.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -66,6 +67,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
     if (placement.margin < 0) throw UsageError("--margin must be >= 0");
     const auto part_size = options.integer("part-size");
+    const int jpeg_quality = static_cast<int>(options.integer("quality"));
     if (part_size < 1) throw UsageError("--part-size must be >= 1");
 
     PlanSummary summary;
@@ -147,6 +149,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
             job.source = source->config.alias;
             job.id_part = id_part;
             job.grid = grid;
+            job.tile_key = make_tile_key(source->config, grid, jpeg_quality);
             const auto center = tags_visible_at(index, indexed, grid.gsd);
             const auto around = find_surroundings(index, grid, object.fid);
             append_tags_object(job.center_tags, center);

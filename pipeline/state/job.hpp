@@ -23,6 +23,7 @@ struct Job {
     std::string id_part;          // stem before _SRC: n123, w123, a123 (a123r: see stem rule)
     int part = 1;                 // imagesK/ metaK/
     imagery::TileGrid grid;
+    std::string tile_key;         // what the image depends on: source identity and pixel grid (tile_key.hpp)
     std::string center_tags;      // JSON object
     std::string surrounding_tags; // JSON array of objects, most prominent first
     std::string title, title_multi_objects, title_natural, title_multi_objects_natural;

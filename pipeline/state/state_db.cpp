@@ -24,17 +24,18 @@ CREATE TABLE IF NOT EXISTS jobs (
   job_id INTEGER PRIMARY KEY, fid INTEGER NOT NULL, osm_type TEXT NOT NULL, osm_id INTEGER NOT NULL, kind TEXT NOT NULL,
   focus_tag TEXT NOT NULL, source TEXT NOT NULL, id_part TEXT NOT NULL, part INTEGER NOT NULL,
   epsg INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, gsd REAL NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL,
-  west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL,
+  west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL, tile_key TEXT NOT NULL,
   center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL,
   title TEXT NOT NULL, title_multi_objects TEXT NOT NULL, title_natural TEXT, title_multi_objects_natural TEXT,
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
+CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
 )SQL";
 
 constexpr const char* job_columns =
     "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, west, south, east, "
-    "north, center_tags, surrounding_tags, title, title_multi_objects, title_natural, title_multi_objects_natural, status, reason, "
+    "north, tile_key, center_tags, surrounding_tags, title, title_multi_objects, title_natural, title_multi_objects_natural, status, reason, "
     "attempts, stem, time_ms, year, valid_fraction";
 
 JobStatus parse_status(const std::string& s) {
@@ -71,6 +72,7 @@ Job read_job(const SqliteStatement& q) {
     g.box.south = q.column_double(c++);
     g.box.east = q.column_double(c++);
     g.box.north = q.column_double(c++);
+    j.tile_key = q.column_text(c++);
     j.center_tags = q.column_text(c++);
     j.surrounding_tags = q.column_text(c++);
     j.title = q.column_text(c++);
@@ -92,7 +94,9 @@ Job read_job(const SqliteStatement& q) {
 StateDb::StateDb(const std::string& path, bool create)
     : db_(path, create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) {
     sqlite3_busy_timeout(db_.handle(), 10000);
-    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // WAL: `status` and the report read while a build writes. 64 MB of page cache: a plan of
+    // millions of jobs is one transaction, and re-reading its pages from disk cost the planner.
+    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;");
     db_.exec(schema_sql);
 }
 
@@ -144,7 +148,7 @@ void StateDb::begin_plan() {
         db_.handle(),
         "INSERT INTO jobs (job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
         "west, south, east, north, center_tags, surrounding_tags, title, title_multi_objects, title_natural, "
-        "title_multi_objects_natural) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "title_multi_objects_natural, tile_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         db_.path());
 }
 
@@ -177,6 +181,7 @@ void StateDb::add_job(const Job& j) {
     q.bind(23, j.title_multi_objects);
     if (j.title_natural.empty()) q.bind_null(24); else q.bind(24, j.title_natural);
     if (j.title_multi_objects_natural.empty()) q.bind_null(25); else q.bind(25, j.title_multi_objects_natural);
+    q.bind(26, j.tile_key);
     q.step();
     q.reset();
 }

@@ -1,0 +1,24 @@
+#include "tile_key.hpp"
+
+#include <cstdio>
+
+namespace skyscript::pipeline {
+
+std::string make_tile_key(const imagery::SourceConfig& s, const imagery::TileGrid& g, int jpeg_quality) {
+    std::string key(imagery::kind_name(s.kind));
+    key += '|';
+    key += s.kind == imagery::SourceKind::gdal ? s.path : s.kind == imagery::SourceKind::xyz ? s.url : s.collection;
+    key += "|bands=";
+    for (const auto& b : s.bands) key += b + ",";
+    char buf[256];
+    if (s.stretch) {
+        std::snprintf(buf, sizeof buf, "|stretch=%.9g,%.9g", s.stretch->first, s.stretch->second);
+        key += buf;
+    }
+    key += "|dates=" + s.date_start + "," + s.date_end + "|cloud=" + s.cloud_property;
+    std::snprintf(buf, sizeof buf, "|tile=%d,%d,%d|grid=%d,%dx%d,%.9g,%.3f,%.3f|q=%d", s.tile_px, s.max_zoom, s.tms ? 1 : 0, g.epsg, g.width,
+                  g.height, g.gsd, g.geotransform[0], g.geotransform[3], jpeg_quality);
+    return key + buf;
+}
+
+} // namespace skyscript::pipeline

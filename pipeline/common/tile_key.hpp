@@ -1,0 +1,19 @@
+#pragma once
+// What a job's image depends on, as one string (SPEC section 10): the source's identity
+// (kind; path, URL template or collection; bands, stretch, dates, cloud property, tile
+// size, zoom cap) and the tile's pixel grid (CRS, size, GSD, origin to the millimetre),
+// and the JPEG quality. Two jobs with the same key get the same bytes, so a rebuild with
+// another tag list or a newer OSM snapshot takes finished images by key (--reuse) instead
+// of fetching them again. The alias is not part of it: renaming a source changes file
+// names, not pixels.
+
+#include "source_config.hpp"
+#include "tile_grid.hpp"
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+std::string make_tile_key(const imagery::SourceConfig& source, const imagery::TileGrid& grid, int jpeg_quality);
+
+} // namespace skyscript::pipeline

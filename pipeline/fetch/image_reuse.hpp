@@ -1,0 +1,40 @@
+#pragma once
+// --reuse OLD_OUT (repeatable): the finished images of earlier builds, by tile key
+// (tile_key.hpp). Before the fetch stage asks a source for a tile it looks here; a hit is
+// hard-linked into this build (copied when OLD_OUT is on another file system) under this
+// build's file name, with the old job's acquisition time. Meta, captions and CSVs are
+// always written fresh: only pixels are reused.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+class ImageReuse {
+public:
+    // `old_builds`: output folders of earlier builds (their state.sqlite and images).
+    explicit ImageReuse(const std::vector<std::string>& old_builds);
+
+    struct Image {
+        std::string path;   // the old JPEG
+        long long time_ms = 0;
+        int year = 0;
+        double valid_fraction = 0;
+    };
+    const Image* find(const std::string& tile_key);
+    // Puts the old image at `path` atomically (hard link, else copy); false if it vanished.
+    static bool place(const Image& image, const std::string& path);
+
+    std::size_t available() const noexcept { return images_.size(); }
+    std::size_t used() const noexcept { return used_.size(); }
+
+private:
+    std::map<std::string, Image> images_;
+    std::set<std::string> used_;
+};
+
+} // namespace skyscript::pipeline

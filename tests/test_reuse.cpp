@@ -1,0 +1,141 @@
+// Experiments without refetching (issue 13): a rebuild with another tag list, or from a newer
+// OSM snapshot (made here from the real extract with osmium-tool), takes every unchanged
+// tile's image from the first build (--reuse) and asks the loopback tile server only for the
+// tiles that changed; its dataset equals a fresh build's, images byte for byte.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string region = "--bbox 7.415,43.728,7.428,43.74";
+
+struct TileServer {
+    ServerProcess server{{"python3", source_dir() + "/tests/http_test_server.py", "--root", rendering_tiles(), "--latency-ms", "20"}};
+    std::string sources;
+    explicit TileServer(const std::string& dir) : sources(dir + "/sources.toml") {
+        write_file(sources, "[[source]]\nalias = \"XYZ\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/{z}/{x}/{y}.png") +
+                                "\"\ngsd = 0.6\nmax_zoom = 17\nyear = 2021\ncoverage = [7.41, 43.727, 7.435, 43.75]\n");
+    }
+    long long requests() const {
+        long long n = 0;
+        const auto stats = nlohmann::json::parse(http_get(server.url("/stats"))); // named: items() refers into it
+        for (const auto& [path, hits] : stats["hits"].items()) n += hits.get<long long>();
+        return n;
+    }
+};
+
+struct Built {
+    CommandResult result;
+    long long requests = 0;
+    double seconds = 0;
+};
+
+Built build_with(TileServer& tiles, const std::string& pbf, const std::string& out, const std::string& extra) {
+    const auto before = tiles.requests();
+    const auto start = std::chrono::steady_clock::now();
+    Built b;
+    b.result = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(pbf) + " -o " + sh_quote(out) + " --sources " + sh_quote(tiles.sources) +
+                   " " + region + " --timeout 10 " + extra);
+    b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    b.requests = tiles.requests() - before;
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    return b;
+}
+
+// stem -> (caption row, meta.jsonl line without the file path, image bytes)
+std::map<std::string, std::string> dataset(const std::string& out) {
+    std::map<std::string, std::string> d;
+    for (const auto& line : lines(read_file(out + "/meta.jsonl"))) {
+        auto j = nlohmann::ordered_json::parse(line);
+        const std::string path = j["filepath"];
+        d[path] = j.dump() + "\n" + read_file(out + "/" + path);
+    }
+    d["csv"] = read_file(out + "/SkyScript_train_unfiltered.csv");
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("a new tag list reuses every tile: no request, captions and meta from the new list, the same dataset as a fresh build") {
+    const auto dir = fresh_dir("reuse-whitelist");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    const auto first = build_with(tiles, pbf, dir + "/first", "");
+    CHECK(first.requests > 0);
+    // The experiment: surface is no longer groundable (a smaller list), so captions change; no tile does.
+    write_file(dir + "/no-surface.tsv", "surface\tdeny\n");
+    const auto again = build_with(tiles, pbf, dir + "/again", "--tags +" + dir + "/no-surface.tsv --reuse " + dir + "/first");
+    CHECK(again.requests == 0);
+    const auto jobs = sql_int(dir + "/again/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+    CHECK(again.result.out.find("reused " + std::to_string(jobs) + " images") != std::string::npos);
+    CHECK(read_file(dir + "/again/SkyScript_train_unfiltered.csv").find("surface of") == std::string::npos);
+    CHECK(read_file(dir + "/first/SkyScript_train_unfiltered.csv").find("surface of") != std::string::npos);
+    // A fresh build with the same list gives the same dataset, images byte for byte.
+    const auto fresh = build_with(tiles, pbf, dir + "/fresh", "--tags +" + dir + "/no-surface.tsv");
+    CHECK(fresh.requests > 0);
+    CHECK(dataset(dir + "/again") == dataset(dir + "/fresh"));
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(dir + "/again"));
+    CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
+    MESSAGE("first build " << first.seconds << " s (" << first.requests << " requests), whitelist rebuild with --reuse " << again.seconds
+                           << " s (0 requests): " << 100 * again.seconds / first.seconds << "% of the first");
+}
+
+TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were added") {
+    const auto dir = fresh_dir("reuse-snapshot");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    const auto first = build_with(tiles, pbf, dir + "/first", "");
+    // The newer snapshot, from the real extract through osmium's OPL: three trees moved by ~20 m,
+    // two deleted, one added.
+    REQUIRE(run("osmium cat -f opl -o " + sh_quote(dir + "/old.opl") + " " + sh_quote(pbf)).exit_code == 0);
+    const auto trees = sql_column(dir + "/first/state.sqlite",
+                                  "SELECT osm_id FROM jobs WHERE kind = 'n' AND focus_tag = 'natural=tree' AND status = 'written' ORDER BY osm_id");
+    REQUIRE(trees.size() >= 5);
+    std::string opl;
+    int moved = 0, deleted = 0;
+    for (const auto& line : lines(read_file(dir + "/old.opl"))) {
+        const auto id = line.substr(1, line.find(' ') - 1);
+        if (line[0] == 'n' && std::find(trees.begin(), trees.begin() + 3, id) != trees.begin() + 3) {
+            const auto x = line.find(" x");
+            opl += line.substr(0, x) + " x" + std::to_string(std::stod(line.substr(x + 2)) + 0.00025) + line.substr(line.find(" y")) + "\n";
+            ++moved;
+            continue;
+        }
+        if (line[0] == 'n' && (id == trees[3] || id == trees[4])) {
+            ++deleted;
+            continue;
+        }
+        if (line[0] == 'w' && opl.find("n9000000001 ") == std::string::npos) // the new node goes last among the nodes
+            opl += "n9000000001 v1 dV c0 t2024-01-01T00:00:00Z i0 u Tnatural=tree x7.4201 y43.7341\n";
+        opl += line + "\n";
+    }
+    REQUIRE(moved == 3);
+    REQUIRE(deleted == 2);
+    write_file(dir + "/newer.opl", opl);
+    REQUIRE(run("osmium cat -o " + sh_quote(dir + "/newer.osm.pbf") + " " + sh_quote(dir + "/newer.opl")).exit_code == 0);
+
+    const auto newer = build_with(tiles, dir + "/newer.osm.pbf", dir + "/newer", "--reuse " + dir + "/first");
+    const auto db = dir + "/newer/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    // Every job but the four changed trees took its image from the first build.
+    CHECK(newer.result.out.find("reused " + std::to_string(written - 4) + " images") != std::string::npos);
+    CHECK(newer.requests > 0);
+    CHECK(newer.requests < first.requests / 10);
+    // Deleted objects are gone, the new one is there, and the result equals a fresh build of the newer snapshot.
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE osm_id IN (" + trees[3] + ", " + trees[4] + ")") == 0);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE osm_id = 9000000001 AND status = 'written'") == 1);
+    const auto fresh = build_with(tiles, dir + "/newer.osm.pbf", dir + "/fresh", "");
+    CHECK(dataset(dir + "/newer") == dataset(dir + "/fresh"));
+}
