@@ -21,6 +21,7 @@ void stage_extract(BuildSession& s) {
     req.input = s.options.text("input");
     req.out_dir = s.out_dir;
     req.tags = s.options.text("tags");
+    req.hidden = s.options.text("hidden");
     if (const auto b = s.options.text("bbox"); !b.empty()) req.bbox = parse_bbox(b);
     req.polygon = s.options.text("polygon");
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");

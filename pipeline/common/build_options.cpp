@@ -52,6 +52,7 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"input", T::text, "", "extract", ""},
         {"input-bytes", T::text, "", "extract", ""},
         {"tags", T::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
+        {"hidden", T::text, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
         {"bbox", T::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
         {"polygon", T::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
         {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
