@@ -50,7 +50,11 @@ HiddenRules::Condition parse_condition(std::string_view text, const std::string&
         c.value = std::string(rest);
     } else {
         c.test = text[op] == '<' ? Test::less : Test::greater;
-        if (!parse_number(rest, c.number)) fail(source, line_no, std::string(1, '`').append(text) + "`: expected a number after " + text[op]);
+        if (!parse_number(rest, c.number)) {
+            std::string what = "`";
+            what.append(text).append("`: expected a number after ").push_back(text[op]);
+            fail(source, line_no, what);
+        }
     }
     return c;
 }
