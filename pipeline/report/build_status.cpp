@@ -16,7 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The stages in the order the bare command runs them; the report is its last step, so a
+// build whose report is recorded is finished (stages added between write and report count
+// as the report's part).
 const std::vector<std::string> stage_order{"extract", "plan", "fetch", "write", "split", "report"};
+const std::vector<std::string> required{"extract", "plan", "fetch", "write"};
 
 // Seconds since each of the newest images of every source was written. The fetch stage
 // goes source by source in job order, so a source's highest job ids are its newest images.
@@ -62,11 +66,14 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
         auto q = db->prepare("SELECT stage FROM stages");
         while (q.step()) done.insert(q.column_text(0));
     }
-    s.stage = "finished";
-    for (const auto& st : stage_order) {
+    for (const auto& st : stage_order)
         if (done.count(st)) s.finished.push_back(st);
-        else if (s.stage == "finished") s.stage = st;
-    }
+    s.stage = done.count("report") ? "finished" : "report";
+    for (const auto& st : required)
+        if (!done.count(st)) {
+            s.stage = st;
+            break;
+        }
 
     const auto ages = newest_image_ages(*db, out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());

@@ -13,7 +13,7 @@
 namespace skyscript::pipeline {
 
 struct BuildStatus {
-    std::string out_dir, stage; // the stage at work or next: extract plan fetch write split report, or "finished"
+    std::string out_dir, stage; // the stage at work or next: extract plan fetch write report, or "finished"
     std::vector<std::string> finished;                  // stages recorded in `stages`, in pipeline order
     std::map<std::string, std::int64_t> jobs_by_status; // planned fetched written failed
     std::int64_t jobs = 0, skipped = 0;
