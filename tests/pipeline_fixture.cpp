@@ -2,9 +2,17 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <thread>
+
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace skyscript::test {
+
+namespace fs = std::filesystem;
 
 const Rendering& monaco() {
     static const Rendering r = [] {
@@ -36,6 +44,42 @@ const std::string& rendering_tiles() {
 CommandResult build(const std::string& out, const std::string& extra) {
     return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
                " --sources " + sh_quote(monaco().sources) + " " + extra);
+}
+
+std::map<std::string, std::string> dataset_files(const std::string& out) {
+    std::map<std::string, std::string> files;
+    for (const auto& dir : fs::directory_iterator(out)) {
+        const auto name = dir.path().filename().string();
+        if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
+        for (const auto& f : fs::directory_iterator(dir.path())) files[name + "/" + f.path().filename().string()] = read_file(f.path().string());
+    }
+    for (const char* f : {"SkyScript_train_unfiltered.csv", "meta.jsonl"}) files[f] = read_file(out + "/" + f);
+    return files;
+}
+
+// Starts the bare command, kills it with SIGKILL after `delay` unless it ended first; returns its exit code or -9.
+int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 } // namespace skyscript::test

@@ -4,7 +4,10 @@
 
 #include "test_support.hpp"
 
+#include <chrono>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace skyscript::test {
 
@@ -20,5 +23,12 @@ const std::string& rendering_tiles();
 
 // skyscript-build MONACO.osm.pbf -o OUT --sources (the rendering) EXTRA, bounded by `timeout`.
 CommandResult build(const std::string& out, const std::string& extra);
+
+// Every file under OUT's part folders with its bytes, and the CSV and meta.jsonl: two builds compared whole.
+std::map<std::string, std::string> dataset_files(const std::string& out);
+
+// Starts argv (argv[0] a path), kills it with SIGKILL after `delay` unless it ended first;
+// returns its exit code, or minus the signal that ended it.
+int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay);
 
 } // namespace skyscript::test

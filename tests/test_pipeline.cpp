@@ -26,18 +26,6 @@ std::vector<json> jsonl(const std::string& path) {
     return out;
 }
 
-// Every file under OUT's part folders with its bytes, for comparing two builds.
-std::map<std::string, std::string> dataset_files(const std::string& out) {
-    std::map<std::string, std::string> files;
-    for (const auto& dir : fs::directory_iterator(out)) {
-        const auto name = dir.path().filename().string();
-        if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
-        for (const auto& f : fs::directory_iterator(dir.path())) files[name + "/" + f.path().filename().string()] = read_file(f.path().string());
-    }
-    for (const char* f : {"SkyScript_train_unfiltered.csv", "meta.jsonl"}) files[f] = read_file(out + "/" + f);
-    return files;
-}
-
 // Share of the focus polygon's pixels (GDAL-rasterized onto `gt`) that show the rendered building colour.
 double building_coverage(const std::string& dir, const std::string& catalog, const json& meta, const std::string& image, double shift_px) {
     const int size = meta["size_px"];

@@ -116,17 +116,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     for (const auto& c : sample.chosen) {
         progress.update(static_cast<std::uint64_t>(done), sample.chosen.size(), static_cast<std::uint64_t>(done), "objects");
         ++done;
-        const auto& indexed = index.objects()[c.object];
-        CatalogObject object;
-        object.fid = indexed.fid;
-        object.osm_type = indexed.osm_type;
-        object.osm_id = indexed.osm_id;
-        object.kind = indexed.kind;
-        object.focus_tag = index.text(indexed.focus_tag);
-        object.max_gsd = indexed.max_gsd;
-        object.rep_lon = indexed.rep_lon;
-        object.rep_lat = indexed.rep_lat;
-        object.bbox = indexed.bbox;
+        const auto& object = index.objects()[c.object];
         const auto focus = measure_focus(object, object.kind == 'w' ? catalog.line_vertices(object.fid) : std::vector<osm::Point>{},
                                          placement.seed);
         const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
@@ -145,12 +135,12 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
             job.osm_type = object.osm_type;
             job.osm_id = object.osm_id;
             job.kind = object.kind;
-            job.focus_tag = object.focus_tag;
+            job.focus_tag = index.text(object.focus_tag);
             job.source = source->config.alias;
             job.id_part = id_part;
             job.grid = grid;
             job.tile_key = make_tile_key(source->config, grid, jpeg_quality);
-            const auto center = tags_visible_at(index, indexed, grid.gsd);
+            const auto center = tags_visible_at(index, object, grid.gsd);
             const auto around = find_surroundings(index, grid, object.fid);
             append_tags_object(job.center_tags, center);
             job.surrounding_tags.push_back('[');

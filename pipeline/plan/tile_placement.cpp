@@ -7,7 +7,7 @@
 
 namespace skyscript::pipeline {
 
-FocusGeometry measure_focus(const CatalogObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
+FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
     FocusGeometry g;
     g.kind = o.kind;
     g.key = object_key(o.osm_type, o.osm_id);

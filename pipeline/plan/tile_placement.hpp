@@ -6,7 +6,7 @@
 // object (the point, the vertex, the area's bbox) leaves the tile. The grid is the UTM
 // zone of the final centre (imagery/tile_grid).
 
-#include "catalog_reader.hpp"
+#include "catalog_index.hpp"
 #include "tile_grid.hpp"
 
 #include <optional>
@@ -30,7 +30,7 @@ struct FocusGeometry {
 };
 
 // `line_vertices` is only read for lines (a seeded vertex becomes the centre).
-FocusGeometry measure_focus(const CatalogObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
+FocusGeometry measure_focus(const IndexedObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
 
 // Side of the tile in pixels for this GSD, before the [min_px, max_px] check.
 long tile_side_px(const FocusGeometry& focus, double gsd, const PlacementOptions& options);
