@@ -135,3 +135,49 @@ TEST_CASE("a way and a relation with the same id: the relation's stem is a{id}r,
     const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_dataset.py") + " " + sh_quote(out));
     CHECK_MESSAGE(check.exit_code == 0, (check.out + check.err));
 }
+
+TEST_CASE("sampling a large input: N random cells, rare tags from anywhere, a per-tag cap, the same jobs for the same seed") {
+    const auto dir = fresh_dir("plan-sampling");
+    const auto pbf = data("osm/liechtenstein-2013-08-03.osm.pbf");
+    // Planning asks no server: an xyz source anywhere at 0.5 m is enough to plan with.
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"ANY\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    const std::string sampling = " --sources " + sh_quote(dir + "/sources.toml") + " --all-below 100 --cells 20 --rare-min 3 --max-per-tag 40";
+    auto plan = [&](const std::string& name, const std::string& extra) {
+        const auto out = dir + "/" + name;
+        REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(pbf) + " -o " + sh_quote(out)).exit_code == 0);
+        const auto r = run("timeout 120 " + sh_quote(binary()) + " plan " + sh_quote(out) + sampling + extra);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return std::pair{out, r.out};
+    };
+    const auto [a, a_out] = plan("a", "");
+    // "sampling: 20 of C non-empty cells, R objects of rare tags added"
+    const auto at = a_out.find("sampling: 20 of ");
+    REQUIRE(at != std::string::npos);
+    long cells = 0, rare = 0;
+    REQUIRE(std::sscanf(a_out.c_str() + at, "sampling: 20 of %ld non-empty cells, %ld objects", &cells, &rare) == 2);
+    CHECK(cells > 100);
+    const auto db = a + "/state.sqlite";
+    // sqlite3's own shell, for a query across the state DB and the catalog.
+    auto sqlite = [](const std::string& db_path, const std::string& sql) {
+        const auto r = run("sqlite3 " + sh_quote(db_path) + " " + sh_quote(sql));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return std::stoll(r.out);
+    };
+    // Jobs lie in the 20 drawn cells, or are rare-tag objects (each in at most one more cell).
+    const auto job_cells = sqlite(db, "ATTACH '" + a + "/catalog.gpkg' AS c; SELECT count(DISTINCT CAST((o.rep_lon + 180) * 100 AS INTEGER) * 100000 + "
+                                      "CAST((o.rep_lat + 90) * 100 AS INTEGER)) FROM jobs j JOIN c.objects o ON o.fid = j.fid");
+    CHECK(job_cells <= 20 + rare);
+    CHECK(job_cells >= 10);
+    CHECK(sql_int(db, "SELECT max(n) FROM (SELECT count(*) AS n FROM jobs GROUP BY focus_tag)") <= 40);
+    // Seeded: the same jobs again, byte for byte; another seed draws other cells.
+    const auto [b, b_out] = plan("b", "");
+    const std::string jobs_sql = "SELECT job_id || ' ' || osm_type || osm_id || ' ' || x0 || ' ' || y0 || ' ' || title_multi_objects FROM jobs ORDER BY job_id";
+    CHECK(sql_column(db, jobs_sql) == sql_column(b + "/state.sqlite", jobs_sql));
+    const auto [c, c_out] = plan("c", " --seed 2");
+    CHECK(sql_column(db, jobs_sql) != sql_column(c + "/state.sqlite", jobs_sql));
+    // --limit: a reproducible subset of the same sample.
+    const auto [d, d_out] = plan("d", " --limit 25");
+    CHECK(sql_int(d + "/state.sqlite", "SELECT count(*) FROM jobs") + sql_int(d + "/state.sqlite", "SELECT coalesce(sum(objects), 0) FROM skipped") == 25);
+    CHECK(sqlite(d + "/state.sqlite", "ATTACH '" + db + "' AS a; SELECT count(*) FROM jobs j WHERE NOT EXISTS "
+                                      "(SELECT 1 FROM a.jobs k WHERE k.osm_type = j.osm_type AND k.osm_id = j.osm_id)") == 0);
+}
