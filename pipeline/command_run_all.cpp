@@ -3,6 +3,7 @@
 #include "build_stages.hpp"
 #include "commands.hpp"
 #include "report_stage.hpp"
+#include "split_stage.hpp"
 
 #include <cstdio>
 
@@ -13,8 +14,8 @@ int command_run_all(const std::vector<std::string>& args) {
     if (cli.flag("help")) {
         std::printf("Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]\n\n"
                     "Runs every stage: extract (OUT/catalog.gpkg), plan (jobs in OUT/state.sqlite), fetch\n"
-                    "(OUT/imagesK/*.jpg), write (OUT/metaK/*.pickle, SkyScript_train_unfiltered.csv, meta.jsonl),\n"
-                    "report (OUT/report.json, OUT/report.html).\n"
+                    "(OUT/imagesK/*.jpg), write (OUT/metaK/*.pickle, meta.jsonl), split (SkyScript_train_unfiltered.csv,\n"
+                    "SkyScript_val.csv, SkyScript_test.csv; see split --help), report (OUT/report.json, OUT/report.html).\n"
                     "A rerun with the same arguments continues where the last run stopped.\n%s",
                     build_options_help().c_str());
         return 0;
@@ -26,6 +27,7 @@ int command_run_all(const std::vector<std::string>& args) {
     const bool all_fetched = stage_fetch(session);
     const auto rows = stage_write(session);
     if (rows == 0) throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above)");
+    stage_split(session);
     stage_report(session);
     return all_fetched ? 0 : 1;
 }

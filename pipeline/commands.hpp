@@ -19,5 +19,7 @@ int command_fetch(const std::vector<std::string>& args);
 int command_write(const std::vector<std::string>& args);
 int command_report(const std::vector<std::string>& args);
 int command_status(const std::vector<std::string>& args);
+int command_split(const std::vector<std::string>& args);
+int command_benchmarks(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

@@ -43,7 +43,9 @@ Stages (each works on an output folder; the bare form runs them in order):
   extract     PBF → OUT/catalog.gpkg of visually groundable OSM objects
   plan        catalog → jobs in OUT/state.sqlite: sampled objects, source, tile, captions
   fetch       every planned job's image → OUT/imagesK/STEM.jpg
-  write       meta pickles OUT/metaK/STEM.pickle, SkyScript_train_unfiltered.csv, meta.jsonl
+  write       meta pickles OUT/metaK/STEM.pickle, meta.jsonl
+  split       SkyScript_train_unfiltered.csv, _val.csv, _test.csv by spatial block; --scores, --format webdataset
+  benchmarks  SkyScript_cls, roof shape, smoothness, surface sets from tags (OUT/benchmarks/)
   report      OUT/report.json and OUT/report.html: what the build got, what it did not and why
 
 Tools:
@@ -53,7 +55,7 @@ Tools:
   sources     the imagery sources and whether each is usable now
   status      where a running or finished build stands: jobs by status, rate, ETA (--json)
 
-Not built yet: split, merge.
+Not built yet: merge.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -76,6 +78,8 @@ int main(int argc, char** argv) {
         if (command == "write") return command_write(rest);
         if (command == "report") return command_report(rest);
         if (command == "status") return command_status(rest);
+        if (command == "split") return command_split(rest);
+        if (command == "benchmarks") return command_benchmarks(rest);
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);

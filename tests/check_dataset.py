@@ -4,8 +4,9 @@ python3's own pickle, csv and sqlite3 modules (and PIL for the images):
 
     /usr/bin/python3 tests/check_dataset.py OUT
 
-- SkyScript_train_unfiltered.csv: header filepath,title,title_multi_objects (+ natural
-  columns), one row per image, every filepath exists, no image without a row;
+- SkyScript_train_unfiltered.csv, SkyScript_val.csv, SkyScript_test.csv: header
+  filepath,title,title_multi_objects (+ natural columns); together one row per image,
+  every filepath exists, no image without a row;
 - every image has its meta pickle: SkyScript's four keys with their types (box: tuple of
   4 floats, west < east or crossing the antimeridian, south < north; time: tuple of 5
   ints; center_tags: dict str->str; surrounding_tags: list of dicts str->str) and the
@@ -44,11 +45,14 @@ def report():
         sys.exit(1)
 
 
-with open(os.path.join(out, "SkyScript_train_unfiltered.csv"), newline="", encoding="utf-8") as f:
-    rows = list(csv.reader(f))
-header, rows = rows[0], rows[1:]
-if header[:3] != ["filepath", "title", "title_multi_objects"]:
-    problem("bad header %r" % header)
+rows = []
+for name in ("SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"):
+    with open(os.path.join(out, name), newline="", encoding="utf-8") as f:
+        split_rows = list(csv.reader(f))
+    header = split_rows[0]
+    if header[:3] != ["filepath", "title", "title_multi_objects"]:
+        problem("%s: bad header %r" % (name, header))
+    rows += split_rows[1:]
 paths = [r[0] for r in rows]
 if len(set(paths)) != len(paths):
     problem("duplicate rows")

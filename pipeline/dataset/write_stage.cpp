@@ -50,7 +50,7 @@ std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set
 
 } // namespace
 
-WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     WriteSummary summary;
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["fetched"]);
@@ -75,50 +75,26 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, 
     }
     progress.finish();
 
-    // The CSV and the JSON Lines mirror, from the state DB.
-    AtomicFileWriter csv_file((fs::path(out_dir) / "SkyScript_train_unfiltered.csv").string());
+    // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
     AtomicFileWriter jsonl_file((fs::path(out_dir) / "meta.jsonl").string());
-    const bool natural = options.text("caption-style") == "natural";
-    std::string csv = natural ? "filepath,title,title_multi_objects,title_natural,title_multi_objects_natural"
-                              : "filepath,title,title_multi_objects";
     std::unordered_set<std::string> expected;
     state.for_each_written([&](const Job& job) {
-        if (summary.rows == 0) {
-            csv_file.append(csv + "\n");
-            csv.clear();
-        }
         const auto image = image_relative_path(job.part, job.stem);
-        append_csv_field(csv, image);
-        csv += ',';
-        append_csv_field(csv, job.title);
-        csv += ',';
-        append_csv_field(csv, job.title_multi_objects);
-        if (natural) {
-            csv += ',';
-            append_csv_field(csv, job.title_natural);
-            csv += ',';
-            append_csv_field(csv, job.title_multi_objects_natural);
-        }
-        csv += '\n';
-        csv_file.append(csv);
-        csv.clear();
         jsonl_file.append(meta_json_line(job));
         expected.insert(image);
         expected.insert(meta_relative_path(job.part, job.stem));
         ++summary.rows;
     });
-    if (summary.rows == 0) csv_file.append(csv + "\n");
     // Images of jobs fetched but not yet written stay (a later write names them).
     for (const auto& job : state.jobs(JobStatus::fetched, "", -1, SIZE_MAX)) expected.insert(image_relative_path(job.part, job.stem));
     summary.orphans_removed = remove_orphans(out_dir, expected);
-    csv_file.commit();
     jsonl_file.commit();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }
 
 void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
-    std::printf("write: %lld meta files written now; %lld rows in %s/SkyScript_train_unfiltered.csv and meta.jsonl (%.2f s)\n",
+    std::printf("write: %lld meta files written now; %lld rows in %s/meta.jsonl (%.2f s)\n",
                 static_cast<long long>(s.written_now), static_cast<long long>(s.rows), out_dir.c_str(), s.seconds);
     if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
 }

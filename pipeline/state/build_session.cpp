@@ -1,6 +1,7 @@
 #include "build_session.hpp"
 
 #include "catalog_reader.hpp"
+#include "split_options.hpp"
 
 #include <filesystem>
 
@@ -55,6 +56,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (auto changed = changed_option(stored, s.options.recorded(), done))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
+    check_split_options(s.options); // before OUT records a bad value
     s.state->store_options(s.options.recorded());
     s.quiet = s.options.flag("quiet");
     return s;

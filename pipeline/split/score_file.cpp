@@ -1,0 +1,67 @@
+#include "score_file.hpp"
+
+#include "split_options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+// The fields of one CSV line (RFC 4180 quotes; a scores file has no line breaks in fields).
+std::vector<std::string> csv_fields(const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+            else if (c == '"') quoted = false;
+            else out.back() += c;
+        } else if (c == '"') quoted = true;
+        else if (c == ',') out.emplace_back();
+        else out.back() += c;
+    }
+    return out;
+}
+
+std::string trim(const std::string& s) {
+    const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+} // namespace
+
+ScoreFile read_score_file(const std::string& spec) {
+    ScoreFile f;
+    std::tie(f.path, f.name) = scores_file_and_name(spec);
+    std::ifstream in(f.path, std::ios::binary);
+    if (!in) throw std::runtime_error(f.path + ": cannot open the scores file");
+    std::string line;
+    for (int line_no = 1; std::getline(in, line); ++line_no) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (trim(line).empty()) continue;
+        const auto fields = csv_fields(line);
+        const auto where = f.path + ":" + std::to_string(line_no) + ": ";
+        if (fields.size() < 2) throw std::runtime_error(where + "expected filepath,score");
+        auto path = trim(fields[0]);
+        if (line_no == 1 && path == "filepath") continue;
+        if (path.starts_with("./")) path = path.substr(2);
+        const auto text = trim(fields[1]);
+        double v = 0;
+        const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || !std::isfinite(v))
+            throw std::runtime_error(where + "score `" + text + "` is not a number");
+        if (!f.by_filepath.emplace(path, Score{v, text, false}).second) throw std::runtime_error(where + path + " has a score already");
+    }
+    if (in.bad()) throw std::runtime_error(f.path + ": read error");
+    return f;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,44 @@
+#pragma once
+// The split stage (`split OUT`, the bare command's last step), from the state DB alone so
+// its files always agree with it and a rerun gives the same bytes:
+//
+// --format files (default) or both: SkyScript_train_unfiltered.csv, SkyScript_val.csv,
+//   SkyScript_test.csv (header filepath,title,title_multi_objects, + the natural columns
+//   with --caption-style natural); every written image in exactly one of them. With
+//   --scores FILE[,NAME]: SkyScript_train_top{P}pct_filtered_by_NAME.csv for each P of
+//   --top-pct (the P% best-scored train images, ties in job order), and
+//   SkyScript_val_filtered_by_NAME.csv / SkyScript_test_filtered_by_NAME.csv (the val/test
+//   images scoring at least the first P's threshold), each with the column
+//   similarity_NAME. Score rows naming no written image, and images with no score, are
+//   counted in the summary and left out of the scored files.
+// --format webdataset or both: OUT/webdataset/{train,val,test}/{shard:05d}.tar with
+//   sizes.json (webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
+//   ("500MB", "2GB") a shard.
+// Other SkyScript_*.csv files in OUT (an earlier run's scores) are removed.
+
+#include "build_session.hpp"
+#include "split_assignment.hpp"
+
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+// The split of every written job, in job order (what `benchmarks` also uses).
+SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state);
+
+struct SplitSummary {
+    SplitAssignment assignment;
+    std::string scores_name;
+    std::int64_t score_rows = 0, scores_unknown = 0, images_unscored = 0;
+    std::vector<std::pair<std::string, std::int64_t>> files; // written file -> rows
+    std::int64_t shards = 0;
+    double seconds = 0;
+};
+
+SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
+void print_split_summary(const SplitSummary& s, const std::string& out_dir);
+// run_split on a session, recorded in its state DB; returns the images in the three splits.
+std::int64_t stage_split(BuildSession& s);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,303 @@
+// Splits, score filtering, benchmarks and WebDataset shards (issue 10), checked by the
+// consumers' own ways of reading them: SkyScript's CsvDataset and torchgeo's SkyScript
+// file handling with pandas/PIL/numpy (check_loaders.py), WebDataset's grouping with
+// python's tarfile (check_webdataset.py), GNU tar, the meta pickles for spatial
+// disjointness (check_splits.py), an independent reading of the class file for the
+// benchmark labels (check_benchmarks.py) and of the scores file (check_scores.py).
+
+#include "pipeline_fixture.hpp"
+#include "score_file.hpp"
+#include "split_assignment.hpp"
+#include "test_support.hpp"
+#include "webdataset_writer.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+using namespace skyscript::test;
+namespace sp = skyscript::pipeline;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const split_csvs[] = {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"};
+
+CommandResult py(const std::string& script, const std::string& args) {
+    return run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/" + script) + " " + args);
+}
+
+CommandResult split(const std::string& out, const std::string& extra) {
+    return run("timeout 120 " + sh_quote(binary()) + " split " + sh_quote(out) + " " + extra);
+}
+
+// One Monaco build for the suite, with blocks small enough to give the splits several each.
+const std::string& dataset() {
+    static const std::string out = [] {
+        const auto dir = fresh_dir("splits-monaco");
+        const auto r = build(dir, "--limit 200 --seed 3 --split-block 0.004 --val-size 5% --test-size 30%");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        REQUIRE(r.out.find("split: ") != std::string::npos);
+        return dir;
+    }();
+    return out;
+}
+
+std::map<std::string, std::string> split_files(const std::string& out) {
+    std::map<std::string, std::string> files;
+    for (const auto& f : fs::directory_iterator(out))
+        if (f.path().filename().string().starts_with("SkyScript_")) files[f.path().filename().string()] = read_file(f.path().string());
+    if (fs::exists(out + "/webdataset"))
+        for (const auto& f : fs::recursive_directory_iterator(out + "/webdataset"))
+            if (f.is_regular_file()) files[fs::relative(f.path(), out).string()] = read_file(f.path().string());
+    return files;
+}
+
+std::int64_t csv_rows(const std::string& path) { return static_cast<std::int64_t>(lines(read_file(path)).size()) - 1; }
+
+} // namespace
+
+TEST_CASE("assign_splits: whole blocks, an object in one split, sizes at most asked, seeded") {
+    std::vector<sp::SplitInput> images;
+    for (int x = 0; x < 10; ++x)
+        for (int y = 0; y < 10; ++y)
+            for (int k = 0; k < 3; ++k) images.push_back({x * 0.05 + 0.01 + k * 0.01, 40 + y * 0.05 + 0.02, std::uint64_t(x * 1000 + y * 10 + k)});
+    // Object 1 (block 0,0) also has an image six blocks east: those blocks become one group.
+    images.push_back({0.3 + 0.02, 40.02, 1});
+    const auto a = sp::assign_splits(images, 0.05, 1, 20, 30);
+    CHECK(a.blocks == 100);
+    CHECK(a.groups == 99);
+    CHECK(a.count[1] <= 20);
+    CHECK(a.count[2] <= 30);
+    CHECK(a.count[1] >= 18); // blocks of 3 fill it to within one block
+    CHECK(a.count[2] >= 28);
+    CHECK(a.count[0] + a.count[1] + a.count[2] == std::int64_t(images.size()));
+    std::map<std::pair<long, long>, std::set<sp::Split>> blocks;
+    std::map<std::uint64_t, std::set<sp::Split>> objects;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        blocks[{std::lround(std::floor(images[i].lon / 0.05)), std::lround(std::floor(images[i].lat / 0.05))}].insert(a.split[i]);
+        objects[images[i].object].insert(a.split[i]);
+    }
+    for (const auto& [b, s] : blocks) CHECK(s.size() == 1);
+    for (const auto& [o, s] : objects) CHECK(s.size() == 1);
+    CHECK(sp::assign_splits(images, 0.05, 1, 20, 30).split == a.split);
+    CHECK(sp::assign_splits(images, 0.05, 2, 20, 30).split != a.split);
+
+    // One block: train keeps it. Blocks larger than asked: the smallest block is taken.
+    const std::vector<sp::SplitInput> one{{0.01, 0.01, 1}, {0.02, 0.02, 2}};
+    CHECK(sp::assign_splits(one, 0.05, 1, 1, 1).count[0] == 2);
+    std::vector<sp::SplitInput> big;
+    for (int b = 0; b < 3; ++b)
+        for (int k = 0; k < 5 + b; ++k) big.push_back({b * 0.05 + 0.01, 0.01, std::uint64_t(b * 100 + k)});
+    const auto c = sp::assign_splits(big, 0.05, 1, 0, 2);
+    CHECK(c.count[2] == 5);
+    CHECK(c.count[1] == 0);
+}
+
+TEST_CASE("split sizes: counts, percentages, auto (SkyScript's 5K / 30K for large inputs), errors") {
+    CHECK(sp::split_size("5000", 100, 5000, 0.02, "val-size") == 5000);
+    CHECK(sp::split_size("2%", 1000, 5000, 0.02, "val-size") == 20);
+    CHECK(sp::split_size("auto", 5'200'000, 5000, 0.02, "val-size") == 5000);
+    CHECK(sp::split_size("auto", 5'200'000, 30000, 0.10, "test-size") == 30000);
+    CHECK(sp::split_size("auto", 200, 5000, 0.02, "val-size") == 4);
+    CHECK(sp::split_size("auto", 10, 5000, 0.02, "val-size") == 1);
+    for (const char* bad : {"", "x", "-3", "2.5", "101%", "%"}) CHECK_THROWS_WITH(sp::split_size(bad, 10, 5, 0.1, "val-size"), doctest::Contains("--val-size"));
+}
+
+TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated path names the line") {
+    const auto dir = fresh_dir("splits-score-file");
+    write_file(dir + "/clip_openai.csv", "filepath,score\r\n./images1/a.jpg,0.25\n\"images1/b,c.jpg\", -1e-3 \n\nimages2/c.jpg,7\n");
+    const auto f = sp::read_score_file(dir + "/clip_openai.csv");
+    CHECK(f.name == "clip_openai");
+    REQUIRE(f.by_filepath.size() == 3);
+    CHECK(f.by_filepath.at("images1/a.jpg").text == "0.25");
+    CHECK(f.by_filepath.at("images1/b,c.jpg").value == doctest::Approx(-0.001));
+    CHECK(f.by_filepath.at("images2/c.jpg").value == 7);
+    CHECK(sp::read_score_file(dir + "/clip_openai.csv,CLIP_laion_RS").name == "CLIP_laion_RS");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv,bad.name"), doctest::Contains("NAME"));
+    write_file(dir + "/dup.csv", "images1/a.jpg,1\nimages1/a.jpg,2\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/dup.csv"), doctest::Contains("dup.csv:2: images1/a.jpg has a score already"));
+    write_file(dir + "/nan.csv", "images1/a.jpg,nan\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/nan.csv"), doctest::Contains("nan.csv:1: score `nan` is not a number"));
+    write_file(dir + "/one.csv", "images1/a.jpg\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/one.csv"), doctest::Contains("one.csv:1: expected filepath,score"));
+}
+
+TEST_CASE("tar members: ustar headers python's tarfile and GNU tar read; a key with a dot is refused") {
+    const auto m = sp::tar_member("abc.txt", "hello");
+    REQUIRE(m.size() == 1024);
+    CHECK(m.substr(0, 7) == "abc.txt");
+    CHECK(m.substr(257, 6) == std::string("ustar\0", 6));
+    unsigned sum = 0;
+    for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(m[i]);
+    CHECK(std::stoul(m.substr(148, 6), nullptr, 8) == sum);
+    CHECK_THROWS(sp::tar_member(std::string(101, 'a'), ""));
+    const auto dir = fresh_dir("splits-tar");
+    {
+        sp::WebDatasetWriter w(dir, 2, 0);
+        for (const char* key : {"a1", "b2", "c3"}) w.add(key, {{"txt", key}, {"json", "{}"}});
+        CHECK_THROWS_WITH(w.add("d.4", {{"txt", "x"}}), doctest::Contains("dot"));
+        w.finish();
+    }
+    CHECK(read_file(dir + "/sizes.json") == "{\n \"00000.tar\": 2,\n \"00001.tar\": 1\n}\n");
+    const auto gnu = run("tar -tf " + sh_quote(dir + "/00000.tar"));
+    CHECK(gnu.exit_code == 0);
+    CHECK(gnu.err.empty());
+    CHECK(gnu.out == "a1.txt\na1.json\nb2.txt\nb2.json\n");
+    const auto x = run("cd " + sh_quote(dir) + " && mkdir x && tar -xf 00001.tar -C x && cat x/c3.txt");
+    CHECK(x.out == "c3");
+}
+
+TEST_CASE("the bare command splits by spatial block: every image in one CSV, no block or object shared, deterministic") {
+    const auto& out = dataset();
+    const auto check = py("check_dataset.py", sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, check.out);
+    const auto disjoint = py("check_splits.py", sh_quote(out) + " 0.004");
+    CHECK_MESSAGE(disjoint.exit_code == 0, disjoint.out);
+    const auto n = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+    const auto val = csv_rows(out + "/SkyScript_val.csv"), test = csv_rows(out + "/SkyScript_test.csv");
+    CHECK(val > 0);
+    CHECK(test > 0);
+    CHECK(val <= std::llround(n * 0.05));
+    CHECK(test <= std::llround(n * 0.30));
+    CHECK(test >= std::llround(n * 0.30) / 2); // small blocks fill it closely
+    CHECK(csv_rows(out + "/SkyScript_train_unfiltered.csv") + val + test == n);
+
+    // Rerunning split, and the bare command, gives the same bytes.
+    const auto before = split_files(out);
+    const auto again = split(out, "-q");
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(split_files(out) == before);
+    const auto rebuild = build(out, "--limit 200 --seed 3 -q");
+    REQUIRE_MESSAGE(rebuild.exit_code == 0, rebuild.err);
+    CHECK(split_files(out) == before);
+}
+
+TEST_CASE("SkyScript's CsvDataset and torchgeo's SkyScript (README recipe) read every row as a 3-channel image and a caption") {
+    const auto& out = dataset();
+    const auto r = py("check_loaders.py", sh_quote(out) + " SkyScript_train_unfiltered.csv SkyScript_val.csv SkyScript_test.csv");
+    CHECK_MESSAGE(r.exit_code == 0, (r.out + r.err));
+    CHECK(r.out.starts_with("ok "));
+}
+
+TEST_CASE("split --scores: top-P% files with similarity_NAME, val/test filtered the same way, unknown and missing counted") {
+    const auto& out = dataset();
+    const auto dir = fresh_dir("splits-scores");
+    // Scores for every image but every fifth, and one row that names no image.
+    std::string scores = "filepath,score\n";
+    int i = 0;
+    for (const char* f : split_csvs) {
+        const auto rows = lines(read_file(out + "/" + f));
+        for (std::size_t k = 1; k < rows.size(); ++k, ++i) {
+            if (i % 5 == 4) continue;
+            char s[32];
+            std::snprintf(s, sizeof s, "%.4f", (i * 37 % 101) / 101.0); // ties included
+            scores += rows[k].substr(0, rows[k].find(',')) + "," + s + "\n";
+        }
+    }
+    scores += "images1/n1_NOPE_20.jpg,0.5\n";
+    write_file(dir + "/clip.csv", scores);
+    const auto r = split(out, "--scores " + sh_quote(dir + "/clip.csv") + ",CLIP_openai --top-pct 30,50");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("1 name no written image, " + std::to_string((i + 1) / 5) + " images have no score") != std::string::npos);
+    const auto c = py("check_scores.py", sh_quote(out) + " " + sh_quote(dir + "/clip.csv") + " CLIP_openai 30,50");
+    CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+    // torchgeo's own file names, through the recipe, and SkyScript's CsvDataset on the scored files.
+    const auto l = py("check_loaders.py", sh_quote(out) + " SkyScript_train_top30pct_filtered_by_CLIP_openai.csv "
+                                                         "SkyScript_val_filtered_by_CLIP_openai.csv SkyScript_test_filtered_by_CLIP_openai.csv");
+    CHECK_MESSAGE(l.exit_code == 0, (l.out + l.err));
+
+    // A bad row is one line naming the file and line; the earlier files stay.
+    write_file(dir + "/bad.csv", "filepath,score\nimages1/a.jpg,0.1\nimages1/b.jpg,high\n");
+    const auto bad = split(out, "--scores " + sh_quote(dir + "/bad.csv"));
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("bad.csv:3: score `high` is not a number") != std::string::npos);
+    CHECK(lines(bad.err).size() == 1);
+    CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
+    // Without --scores (given as ""), the scored files of the earlier run go.
+    REQUIRE(split(out, "--scores '' -q").exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
+}
+
+TEST_CASE("--format both: WebDataset shards that python's tarfile, GNU tar and WebDataset's grouping read whole") {
+    const auto& out = dataset();
+    const auto r = split(out, "--format both --shard-size 25");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto c = py("check_webdataset.py", sh_quote(out));
+    CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+    std::int64_t samples = 0;
+    for (const char* s : {"train", "val", "test"}) {
+        const auto sizes = nlohmann::json::parse(read_file(out + "/webdataset/" + s + "/sizes.json"));
+        for (const auto& [shard, n] : sizes.items()) {
+            CHECK(n.get<int>() <= 25);
+            samples += n.get<int>();
+            const auto gnu = run("tar -tf " + sh_quote(out + "/webdataset/" + s + "/" + shard));
+            CHECK(gnu.exit_code == 0);
+            CHECK(gnu.err.empty());
+            CHECK(static_cast<int>(lines(gnu.out).size()) == 3 * n.get<int>());
+            for (const auto& name : lines(gnu.out)) CHECK(name.find('.') == name.rfind('.')); // one dot: key.ext
+        }
+        for (const auto& f : fs::directory_iterator(out + "/webdataset/" + s)) CHECK(f.path().string().find(".partial-") == std::string::npos);
+    }
+    CHECK(samples == sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'"));
+    // Byte-identical shards on a rerun; a byte bound makes shards of about that size.
+    const auto before = split_files(out);
+    REQUIRE(split(out, "-q").exit_code == 0);
+    CHECK(split_files(out) == before);
+    REQUIRE(split(out, "--shard-size 300KB -q").exit_code == 0);
+    CHECK(py("check_webdataset.py", sh_quote(out)).exit_code == 0);
+    const auto stats = nlohmann::json::parse(read_file(out + "/webdataset/train/stats.json"));
+    CHECK(stats.size() >= 2);
+    // --format webdataset writes no CSV; files brings them back and drops the shards.
+    REQUIRE(split(out, "--format webdataset -q").exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/SkyScript_val.csv"));
+    REQUIRE(split(out, "--format files --shard-size 10000 -q").exit_code == 0);
+    CHECK(fs::exists(out + "/SkyScript_val.csv"));
+    CHECK_FALSE(fs::exists(out + "/webdataset"));
+}
+
+TEST_CASE("benchmarks: SkyScript_cls, roof shape, smoothness, surface from the objects' tags, none from the training split") {
+    const auto& out = dataset();
+    const auto tsv = sh_quote(source_dir() + "/tag_filters/skyscript_classes.tsv");
+    const auto r = run("timeout 120 " + sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("benchmarks/SkyScript_cls: ") != std::string::npos);
+    const auto c = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0");
+    CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+    const auto summary = nlohmann::json::parse(read_file(out + "/benchmarks/summary.json"));
+    std::int64_t labelled = 0;
+    for (const auto& [set, s] : summary.items()) labelled += s["images"].get<std::int64_t>();
+    CHECK(labelled > 0); // Monaco's held-out images have classes
+    CHECK(lines(read_file(out + "/benchmarks/SkyScript_cls/classnames.txt")).size() == 70);
+    // --per-class 1: at most one image a class, the counts in the summary.
+    const auto capped = run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 1");
+    REQUIRE(capped.exit_code == 0);
+    const auto c1 = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 1");
+    CHECK_MESSAGE(c1.exit_code == 0, (c1.out + c1.err));
+    const auto capped_summary = nlohmann::json::parse(read_file(out + "/benchmarks/summary.json"));
+    for (const auto& set : capped_summary)
+        for (const auto& n : set["classes"]) CHECK(n.get<int>() <= 1);
+    REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
+}
+
+TEST_CASE("split options: one error line naming the option") {
+    const auto& out = dataset();
+    for (const auto& [flags, what] : std::vector<std::pair<std::string, std::string>>{
+             {"--val-size lots", "--val-size"}, {"--test-size 120%", "--test-size"}, {"--format zip", "--format"},
+             {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--split-block -1", "--split-block"},
+             {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"}}) {
+        INFO(flags);
+        const auto r = split(out, flags);
+        CHECK(r.exit_code != 0);
+        CHECK(r.err.find(what) != std::string::npos);
+        CHECK(lines(r.err).size() == 1);
+    }
+    // A refused value is not recorded in OUT: the next run goes on with the last good ones.
+    const auto after = split(out, "-q");
+    CHECK_MESSAGE(after.exit_code == 0, after.err);
+}
