@@ -8,8 +8,17 @@ import collections
 import csv
 import json
 import os
+import re
 import sqlite3
 import sys
+
+
+def failure_class(reason):
+    """The report's class of a failure reason: every URL "URL", every decimal number "N"."""
+    def url(m):
+        rest = m.group(0).split("://", 1)[1]
+        return "URL" + rest[len(rest.rstrip(":,;.)")):]
+    return re.sub(r"[0-9]+\.[0-9]+", "N", re.sub(r"[A-Za-z]+://\S*", url, reason))
 
 
 def main(out):
@@ -39,7 +48,8 @@ def main(out):
         "tags_ge": {str(t): sum(1 for n in tags.values() if n >= t) for t in (1, 2, 5, 10, 20, 50)},
         "tag_counts": dict(tags),
         "failed": len(failed),
-        "failure_reasons": dict(collections.Counter(j[6] for j in failed)),
+        "failure_reasons": dict(collections.Counter(failure_class(j[6] or "") for j in failed)),
+        "failure_messages": len(set(j[6] or "" for j in failed)),
         "skipped": dict(db.execute("SELECT reason, objects FROM skipped").fetchall()),
         "stages": [r[0] for r in db.execute("SELECT stage FROM stages")],
     }

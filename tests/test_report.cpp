@@ -4,6 +4,7 @@
 // every gallery image loaded, the SVG charts, no console message); the rates equal the
 // ones the stages print; `status` on a build killed mid-fetch reports the DB's counts.
 
+#include "failure_class.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
 
@@ -188,6 +189,8 @@ TEST_CASE("report.json's counts equal an independent count over the files and th
     CHECK(report["skipped"]["by_reason"] == c["skipped"]);
     CHECK(report["failures"]["total"] == c["failed"]);
     CHECK(report["failures"]["reasons"].get<std::size_t>() == c["failure_reasons"].size());
+    CHECK(report["failures"]["messages"] == c["failure_messages"]);
+    CHECK(report["failures"]["reasons"].get<int>() < report["failures"]["messages"].get<int>()); // "only N% of the tile ..." is one reason
     for (const auto& f : report["failures"]["top"]) {
         CHECK(f["jobs"] == c["failure_reasons"][f["reason"].get<std::string>()]);
         CHECK(!f["example"].get<std::string>().empty());
@@ -356,6 +359,13 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
                         " fetched, " + j["jobs"]["planned"].dump() + " planned, " + j["jobs"]["failed"].dump() + " failed") != std::string::npos);
     CHECK(text.out.find("ETA ") != std::string::npos);
 
+    // The report of the unfinished build: what it has so far.
+    const auto partial = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    REQUIRE_MESSAGE(partial.exit_code == 0, partial.err);
+    const auto pr = load_json(out + "/report.json");
+    for (const char* s : {"planned", "fetched", "written", "failed"}) CHECK_MESSAGE(pr["jobs"]["by_status"][s] == j["jobs"][s], s);
+    CHECK(pr["headline"]["pairs"] == j["jobs"]["written"]);
+
     SUBCASE("the rerun finishes it; status then says finished and report.json agrees") {
         std::string cmd = "timeout 300";
         for (const auto& a : argv) cmd.append(" ").append(sh_quote(a));
@@ -380,4 +390,22 @@ TEST_CASE("report and status name the folder when there is no build") {
         CHECK(lines(r.err).size() == 1);
     }
     CHECK(run(sh_quote(binary()) + " status").exit_code == 2);
+}
+
+TEST_CASE("failure reasons are grouped with URLs and decimal numbers taken out, HTTP codes kept (the same rule as count_dataset.py)") {
+    using skyscript::pipeline::failure_class;
+    CHECK(failure_class("only 12.2% of the tile has imagery (--min-valid 90.0%)") == "only N% of the tile has imagery (--min-valid N%)");
+    CHECK(failure_class("tile https://t.example/12/2134/1493.png: HTTP 503 Service Unavailable") == "tile URL: HTTP 503 Service Unavailable");
+    CHECK(failure_class("HTTP 404 Not Found") == "HTTP 404 Not Found");
+    CHECK(failure_class("see (http://a/b), then") == "see (URL), then");
+    CHECK(failure_class("") == "");
+    // The python side gives the same classes.
+    const std::vector<std::string> reasons{"only 12.2% of the tile has imagery (--min-valid 90.0%)", "tile https://t.example/1/2/3.png: HTTP 503",
+                                           "see (http://a/b), then", "1.5http://x 2.25.3 v3.0", "at http://x/a.png.", "http://:"};
+    std::string py = "import sys; sys.path.insert(0, " + json(source_dir() + "/tests").dump() + "); import count_dataset; print('\\n'.join(count_dataset.failure_class(r) for r in " + json(reasons).dump() + "))";
+    const auto r = run("/usr/bin/python3 -c " + sh_quote(py));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto got = lines(r.out);
+    REQUIRE(got.size() == reasons.size());
+    for (std::size_t i = 0; i < reasons.size(); ++i) CHECK_MESSAGE(got[i] == failure_class(reasons[i]), reasons[i]);
 }

@@ -2,6 +2,7 @@
 
 #include "catalog_reader.hpp"
 #include "dataset_layout.hpp"
+#include "failure_class.hpp"
 #include "read_only_state.hpp"
 #include "seeded_hash.hpp"
 
@@ -237,17 +238,32 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
         r.skipped_total += q.column_int(1);
     });
 
-    r.failure_reasons_total = scalar("SELECT count(DISTINCT reason) FROM jobs WHERE status = 'failed'");
     {
-        auto q = db.prepare(
-            "SELECT coalesce(f.reason, ''), f.n, j.id_part, j.focus_tag, j.source, j.attempts FROM "
-            "(SELECT reason, count(*) AS n, min(job_id) AS example FROM jobs WHERE status = 'failed' GROUP BY reason) f "
-            "JOIN jobs j ON j.job_id = f.example ORDER BY f.n DESC, f.reason LIMIT ?");
-        q.bind(1, static_cast<std::int64_t>(limits.failures));
-        while (q.step())
-            r.failures.push_back({q.column_text(0), q.column_int(1),
-                                  q.column_text(2) + " " + q.column_text(3) + " (" + q.column_text(4) + "), " +
-                                      std::to_string(q.column_int(5)) + (q.column_int(5) == 1 ? " attempt" : " attempts")});
+        // Distinct messages by class; each class's example is its first job.
+        struct Class {
+            std::int64_t jobs = 0, example_job = INT64_MAX;
+            std::string example_reason;
+        };
+        std::map<std::string, Class> classes;
+        auto q = db.prepare("SELECT coalesce(reason, ''), count(*), min(job_id) FROM jobs WHERE status = 'failed' GROUP BY 1");
+        while (q.step()) {
+            ++r.failure_messages_total;
+            auto& c = classes[failure_class(q.column_text(0))];
+            c.jobs += q.column_int(1);
+            if (q.column_int(2) < c.example_job) c.example_job = q.column_int(2), c.example_reason = q.column_text(0);
+        }
+        r.failure_reasons_total = static_cast<std::int64_t>(classes.size());
+        for (const auto& [reason, c] : classes) r.failures.push_back({reason, c.jobs, std::to_string(c.example_job), c.example_reason});
+        std::stable_sort(r.failures.begin(), r.failures.end(), [](const auto& a, const auto& b) { return a.jobs > b.jobs; });
+        if (r.failures.size() > limits.failures) r.failures.resize(limits.failures);
+        auto job = db.prepare("SELECT id_part, focus_tag, source, attempts FROM jobs WHERE job_id = ?");
+        for (auto& f : r.failures) {
+            job.bind(1, static_cast<std::int64_t>(std::stoll(f.example)));
+            if (job.step())
+                f.example = job.column_text(0) + " " + job.column_text(1) + " (" + job.column_text(2) + "), " + std::to_string(job.column_int(3)) +
+                            (job.column_int(3) == 1 ? " attempt" : " attempts");
+            job.reset();
+        }
     }
 
     {

@@ -16,9 +16,10 @@ struct TagCurvePoint {
 };
 
 struct FailureReason {
-    std::string reason;
+    std::string reason;         // its class (failure_class.hpp)
     std::int64_t jobs = 0;
-    std::string example; // one job with it: "w123 building=yes (SRC), 3 attempts"
+    std::string example;        // one job with it: "w123 building=yes (SRC), 3 attempts"
+    std::string example_reason; // that job's own message
 };
 
 struct StageRun {
@@ -55,8 +56,9 @@ struct ReportData {
     std::vector<std::int64_t> tag_image_counts;                  // every focus tag's images, descending
     std::vector<TagCurvePoint> tag_curve;
     std::map<std::string, std::int64_t> skipped;
-    std::int64_t skipped_total = 0, failed = 0, failure_reasons_total = 0;
-    std::vector<FailureReason> failures;                         // most common first
+    std::int64_t skipped_total = 0, failed = 0;
+    std::int64_t failure_reasons_total = 0, failure_messages_total = 0; // classes, distinct messages
+    std::vector<FailureReason> failures;                         // by class, most common first
     std::vector<StageRun> stages;                                // in pipeline order
     std::map<std::string, std::string> options, catalog;         // the options table; catalog.gpkg's metadata
     std::map<std::string, std::string> tool;                     // versions

@@ -251,8 +251,11 @@ std::string report_html(const ReportData& r) {
     h += "<section id=\"failures\"><h2>What the build did not get</h2><div class=\"grid2\"><div><h3>Sampled objects skipped by the plan (" +
          thousands(r.skipped_total) + ")</h3>" + bar_chart_svg("chart-skipped", bars_of(r.skipped, 12)) + "</div><div><h3>Failed jobs (" + thousands(r.failed) +
          ")</h3>" + bar_chart_svg("chart-failures", failure_bars) + "</div></div>";
-    h += "<h3>Failure reasons, most common first</h3><table id=\"failures-table\"><tr><th>reason</th><th>jobs</th><th>example</th></tr>";
-    for (const auto& f : r.failures) h += table_row({html_escape(f.reason), thousands(f.jobs), "<code>" + html_escape(f.example) + "</code>"}, {false, true, false});
+    h += "<h3>Failure reasons, most common first</h3><p class=\"muted\">Reasons are grouped with every URL shown as URL and every decimal number as N; "
+         "the example is one job with its own message.</p><table id=\"failures-table\"><tr><th>reason</th><th>jobs</th><th>example</th></tr>";
+    for (const auto& f : r.failures)
+        h += table_row({html_escape(f.reason), thousands(f.jobs), "<code>" + html_escape(f.example) + "</code><div class=\"muted\">" + html_escape(f.example_reason) + "</div>"},
+                       {false, true, false});
     if (r.failures.empty()) h += "<tr><td colspan=\"3\" class=\"muted\">no job failed</td></tr>";
     if (r.failure_reasons_total > static_cast<std::int64_t>(r.failures.size()))
         h += "<tr><td colspan=\"3\" class=\"muted\">… and " + thousands(r.failure_reasons_total - static_cast<std::int64_t>(r.failures.size())) +

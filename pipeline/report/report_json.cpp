@@ -43,8 +43,10 @@ nlohmann::json report_json(const ReportData& r) {
     j["captions"] = {{"distinct_title", r.distinct_titles}, {"distinct_title_multi_objects", r.distinct_multi_titles}};
     j["skipped"] = {{"total", r.skipped_total}, {"by_reason", r.skipped}};
     json failures = json::array();
-    for (const auto& f : r.failures) failures.push_back({{"reason", f.reason}, {"jobs", f.jobs}, {"example", f.example}});
-    j["failures"] = {{"total", r.failed}, {"reasons", r.failure_reasons_total}, {"top", failures}};
+    for (const auto& f : r.failures)
+        failures.push_back({{"reason", f.reason}, {"jobs", f.jobs}, {"example", f.example}, {"example_reason", f.example_reason}});
+    // reasons: classes (every URL "URL", every decimal number "N"); messages: distinct texts.
+    j["failures"] = {{"total", r.failed}, {"reasons", r.failure_reasons_total}, {"messages", r.failure_messages_total}, {"top", failures}};
     json stages = json::array();
     for (const auto& s : r.stages) {
         json st = {{"stage", s.stage}, {"finished_at", s.finished_at}, {"seconds", s.seconds}};
