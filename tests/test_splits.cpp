@@ -297,6 +297,12 @@ TEST_CASE("split options: one error line naming the option") {
         CHECK(r.err.find(what) != std::string::npos);
         CHECK(lines(r.err).size() == 1);
     }
+    // Blocks too coarse for the input: the summary says so and how to fix it.
+    const auto coarse = split(out, "--split-block 1");
+    CHECK(coarse.exit_code == 0);
+    CHECK(coarse.out.find("well short of the asked sizes: the images fall in 1 blocks of --split-block 1 degrees") != std::string::npos);
+    CHECK(csv_rows(out + "/SkyScript_val.csv") + csv_rows(out + "/SkyScript_test.csv") == 0); // train keeps the one block
+    REQUIRE(split(out, "--split-block 0.004 -q").exit_code == 0);
     // A refused value is not recorded in OUT: the next run goes on with the last good ones.
     const auto after = split(out, "-q");
     CHECK_MESSAGE(after.exit_code == 0, after.err);

@@ -72,6 +72,7 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
     const auto [max_samples, max_bytes] = shard_bounds(options.text("shard-size"));
     const auto pcts = top_percentages(options.text("top-pct"));
     summary.assignment = split_written_jobs(options, state);
+    summary.block_text = options.text("split-block");
     const auto& split = summary.assignment.split;
 
     // Scores, per image in job order.
@@ -195,6 +196,10 @@ void print_split_summary(const SplitSummary& s, const std::string& out_dir) {
                 static_cast<long long>(a.count[0]), static_cast<long long>(a.count[1]), static_cast<long long>(a.asked_val),
                 static_cast<long long>(a.count[2]), static_cast<long long>(a.asked_test), static_cast<long long>(a.blocks),
                 static_cast<long long>(a.groups), s.seconds);
+    if (a.count[1] * 2 < a.asked_val || a.count[2] * 2 < a.asked_test)
+        std::printf("  val/test are well short of the asked sizes: the images fall in %lld blocks of --split-block %s degrees; a smaller "
+                    "--split-block makes more, smaller blocks\n",
+                    static_cast<long long>(a.blocks), s.block_text.c_str());
     for (const auto& [name, rows] : s.files) std::printf("  %s/%s: %lld rows\n", out_dir.c_str(), name.c_str(), static_cast<long long>(rows));
     if (!s.scores_name.empty())
         std::printf("  scores %s: %lld rows, %lld name no written image, %lld images have no score\n", s.scores_name.c_str(),
