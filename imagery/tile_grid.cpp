@@ -87,9 +87,9 @@ TileGrid make_tile_grid(double lon, double lat, double side_m, double gsd) {
 
     // Bounds of the tile's densified edges; proj_trans_bounds reports antimeridian
     // crossings as west > east and includes a pole inside the tile. A UTM edge of a few km
-    // is straight in lon/lat to well under a millimetre, so small tiles need few points
-    // (this call was a quarter of the planner's time at 21 points an edge).
-    const int densify = 2 * half > 20000 ? 21 : 3;
+    // is straight in lon/lat to well under a millimetre, so small tiles need only a
+    // few points an edge (this call was a quarter of the planner's time at 21 points an edge).
+    const int densify = 2 * half > 20000 ? 21 : 2; // PROJ needs 2 at least for a geographic result
     double w, s, e, n;
     if (!proj_trans_bounds(proj_cache().ctx(), proj_cache().to_grid(g.epsg), PJ_INV, x0, y0 - 2 * half, x0 + 2 * half, y0,
                            &w, &s, &e, &n, densify))

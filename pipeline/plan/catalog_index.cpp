@@ -1,6 +1,6 @@
 #include "catalog_index.hpp"
 
-#include <nlohmann/json.hpp>
+#include "catalog_tags.hpp"
 
 namespace skyscript::pipeline {
 
@@ -11,6 +11,7 @@ std::uint32_t CatalogIndex::intern(const std::string& s) {
 }
 
 CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher) {
+    std::vector<std::pair<std::string, std::string>> pairs;
     catalog.for_each_with_tags([&](const CatalogObject& c) {
         IndexedObject o;
         o.fid = c.fid;
@@ -25,9 +26,9 @@ CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& match
         o.length_m = c.length_m;
         o.bbox = c.bbox;
         o.tags_begin = static_cast<std::uint32_t>(tags_.size());
-        const auto tags = nlohmann::ordered_json::parse(c.tags); // named: items() refers into it
-        for (const auto& [k, v] : tags.items()) {
-            const auto value = v.get<std::string>();
+        pairs.clear();
+        parse_catalog_tags(c.tags, pairs);
+        for (const auto& [k, value] : pairs) {
             const auto* e = matcher.find(k, value);
             if (!e) continue; // the run's vocabulary differs from the extract's: not groundable now
             tags_.push_back({intern(k), intern(value), static_cast<float>(e->max_gsd), e->role == tags::Role::feature});
