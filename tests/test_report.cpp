@@ -292,6 +292,26 @@ TEST_CASE("headless chromium opens report.html from a file URL with the network 
     CHECK(dom.find(report["failures"]["top"][0]["reason"].get<std::string>().substr(0, 20)) != std::string::npos);
     CHECK(page_console_lines(dom_log).empty());
 
+    // The gallery filter (plain JavaScript), driven by the URL: only WEST cards stay shown.
+    const auto filtered = run(chromium("--dump-dom", "file://" + html_path + "#source=WEST", scratch + "/filtered.log"));
+    REQUIRE(filtered.exit_code == 0);
+    std::size_t shown = 0, hidden = 0;
+    const std::regex card("<div class=\"card\" data-source=\"([^\"]*)\"[^>]*>");
+    for (auto it = std::sregex_iterator(filtered.out.begin(), filtered.out.end(), card); it != std::sregex_iterator(); ++it) {
+        const bool is_hidden = it->str(0).find(" hidden") != std::string::npos;
+        CHECK(((*it)[1].str() == "WEST") != is_hidden);
+        ++(is_hidden ? hidden : shown);
+    }
+    CHECK(shown > 0);
+    CHECK(hidden > 0);
+    CHECK(filtered.out.find("<span id=\"gallery-shown\">" + std::to_string(shown) + "</span>") != std::string::npos);
+    CHECK(page_console_lines(scratch + "/filtered.log").empty());
+
+    // The failed jobs are on the map too.
+    std::size_t failed_boxes = 0;
+    for (std::size_t at = 0; (at = dom.find("class=\"failedbox\"", at)) != std::string::npos; ++at) ++failed_boxes;
+    CHECK(static_cast<std::int64_t>(failed_boxes) == report["headline"]["failures"].get<std::int64_t>());
+
     // A screenshot of the whole page (looked at by a person when the page changes).
     const auto s = run(chromium("--screenshot=" + sh_quote(shot), "file://" + html_path, shot_log));
     INFO(read_file(shot_log));

@@ -142,13 +142,14 @@ ReportImage read_image(SqliteStatement& q) {
     return im;
 }
 
-// The `keep` written images with the smallest seeded hash of their job id: a sample that
+// The `keep` jobs of `status` with the smallest seeded hash of their job id: a sample that
 // a rebuild with the same seed shows again, in one pass over any number of jobs.
-std::vector<ReportImage> seeded_sample(SqliteDb& db, std::uint64_t seed, std::uint64_t purpose, std::size_t keep) {
+std::vector<ReportImage> seeded_sample(SqliteDb& db, const char* status, std::uint64_t seed, std::uint64_t purpose, std::size_t keep) {
     using Entry = std::pair<std::uint64_t, ReportImage>;
     auto cmp = [](const Entry& a, const Entry& b) { return a.first < b.first; };
     std::priority_queue<Entry, std::vector<Entry>, decltype(cmp)> heap(cmp); // largest hash on top
-    auto q = db.prepare("SELECT job_id, stem, part, source, focus_tag, west, south, east, north, gsd, year FROM jobs WHERE status = 'written'");
+    auto q = db.prepare("SELECT job_id, coalesce(stem, id_part), part, source, focus_tag, west, south, east, north, gsd, year FROM jobs WHERE status = ?");
+    q.bind(1, std::string_view(status));
     while (q.step()) {
         const auto h = seeded_hash(seed, purpose, static_cast<std::uint64_t>(q.column_int(0)));
         if (heap.size() < keep) heap.emplace(h, read_image(q));
@@ -311,9 +312,10 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
 
     r.files = count_files(out_dir);
     const auto seed = static_cast<std::uint64_t>(r.seed);
-    r.gallery = seeded_sample(db, seed, label_hash("report-gallery"), limits.gallery);
+    r.gallery = seeded_sample(db, "written", seed, label_hash("report-gallery"), limits.gallery);
     add_captions(db, r.gallery);
-    r.boxes = seeded_sample(db, seed, label_hash("report-map"), limits.boxes);
+    r.boxes = seeded_sample(db, "written", seed, label_hash("report-map"), limits.boxes);
+    r.failed_boxes = seeded_sample(db, "failed", seed, label_hash("report-map"), limits.boxes);
     return r;
 }
 

@@ -64,7 +64,7 @@ struct ReportData {
     std::map<std::string, std::string> tool;                     // versions
     FileCounts files;
     std::vector<ReportImage> gallery;                            // seeded sample
-    std::vector<ReportImage> boxes;                              // seeded sample (all when few)
+    std::vector<ReportImage> boxes, failed_boxes;                // seeded samples of written and failed jobs (all when few)
     std::int64_t seed = 1;
 };
 

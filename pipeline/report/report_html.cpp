@@ -43,6 +43,7 @@ svg .mark { stroke:#e8743b; stroke-dasharray:4 3; }
 svg .marklabel { fill:#c05a22; font-weight:600; }
 svg .sea { fill:#eef3f8; stroke:#d5dce3; }
 svg .box { fill-opacity:.35; stroke-opacity:.9; stroke-width:.8; }
+svg .failedbox { fill:#e05a4f; fill-opacity:.08; stroke:#c8453a; stroke-width:.8; stroke-dasharray:3 2; }
 .statusbar { display:flex; height:14px; border-radius:7px; overflow:hidden; background:var(--line); margin:8px 0 6px; }
 .statusbar div { height:100%; }
 .legend { display:flex; flex-wrap:wrap; gap:14px; font-size:13px; color:var(--muted); }
@@ -69,8 +70,9 @@ footer { text-align:center; color:var(--muted); font-size:12px; margin:24px 0; }
 @media (max-width:900px) { .cards { grid-template-columns:repeat(2,1fr); } .grid2, .mapgrid { grid-template-columns:1fr; } }
 )CSS";
 
-// Filters the gallery by source and tag; after the page loads, records how many
-// thumbnails loaded (data-loaded / data-broken) so a headless browser can check it.
+// Filters the gallery by source and tag (also from the URL: report.html#source=S&tag=K=V,
+// a link people can share); after the page loads, records how many thumbnails loaded
+// (data-loaded / data-broken) so a headless browser can check it.
 constexpr const char* script = R"JS(
 (function () {
   var cards = Array.prototype.slice.call(document.querySelectorAll('#gallery .card'));
@@ -87,6 +89,11 @@ constexpr const char* script = R"JS(
   }
   source.addEventListener('change', apply);
   tag.addEventListener('change', apply);
+  new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) {
+    var select = k === 'source' ? source : k === 'tag' ? tag : null;
+    if (select && Array.prototype.some.call(select.options, function (o) { return o.value === v; })) select.value = v;
+  });
+  apply();
   window.addEventListener('load', function () {
     var imgs = Array.prototype.slice.call(document.querySelectorAll('#gallery img'));
     var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
@@ -207,8 +214,10 @@ std::string report_html(const ReportData& r) {
     h += "<section id=\"map\"><h2>Where the images are</h2><p class=\"muted\">" +
          (r.boxes.size() < static_cast<std::size_t>(r.pairs) ? "A seeded sample of " + thousands(static_cast<std::int64_t>(r.boxes.size())) + " of the "
                                                              : std::string("All ")) +
-         thousands(r.pairs) + " image boxes on a longitude/latitude frame, coloured by source.</p>" +
-         "<div class=\"mapgrid\"><div>" + box_map_svg("chart-map", r.boxes, colours) +
+         thousands(r.pairs) + " image boxes on a longitude/latitude frame, coloured by source" +
+         (r.failed_boxes.empty() ? std::string(".") : "; dashed red outlines: " + thousands(static_cast<std::int64_t>(r.failed_boxes.size())) + " failed jobs" +
+                                                       (static_cast<std::int64_t>(r.failed_boxes.size()) < r.failed ? " (a sample)." : ".")) +
+         "</p><div class=\"mapgrid\"><div>" + box_map_svg("chart-map", r.boxes, r.failed_boxes, colours) +
          "</div><div><h3>Jobs by source</h3><table><tr><th>source</th><th>pairs</th><th>failed</th><th>planned</th></tr>";
     for (const auto& s : sources) {
         const auto& st = r.source_status.at(s);

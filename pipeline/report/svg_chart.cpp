@@ -109,10 +109,12 @@ std::string tag_curve_svg(const std::string& id, const std::vector<TagCurvePoint
     return s + "</svg>";
 }
 
-std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& boxes, const std::map<std::string, std::string>& colours) {
+std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& boxes, const std::vector<ReportImage>& failed,
+                        const std::map<std::string, std::string>& colours) {
     double w = 180, s_ = 90, e = -180, n = -90;
-    for (const auto& b : boxes) w = std::min(w, b.west), s_ = std::min(s_, b.south), e = std::max(e, b.east), n = std::max(n, b.north);
-    if (boxes.empty()) w = -180, s_ = -90, e = 180, n = 90;
+    for (const auto* list : {&boxes, &failed})
+        for (const auto& b : *list) w = std::min(w, b.west), s_ = std::min(s_, b.south), e = std::max(e, b.east), n = std::max(n, b.north);
+    if (boxes.empty() && failed.empty()) w = -180, s_ = -90, e = 180, n = 90;
     // Pad by 5% and keep a minimum extent, so one box is not the whole frame.
     const double pad_x = std::max((e - w) * 0.05, 0.001), pad_y = std::max((n - s_) * 0.05, 0.001);
     w = std::max(-180.0, w - pad_x), e = std::min(180.0, e + pad_x), s_ = std::max(-90.0, s_ - pad_y), n = std::min(90.0, n + pad_y);
@@ -139,12 +141,16 @@ std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& b
         s += "<line x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" + num(Y(lat)) + "\" y2=\"" + num(Y(lat)) + "\" class=\"grid\"/>";
         s += "<text x=\"" + num(left - 4) + "\" y=\"" + num(Y(lat) + 4) + "\" text-anchor=\"end\" class=\"tick\">" + fixed(lat, decimals) + "°</text>";
     }
-    for (const auto& b : boxes) {
+    auto rect = [&](const ReportImage& b, const std::string& attributes, const std::string& title) {
         const double x0 = X(b.west), x1 = X(b.east), y0 = Y(b.north), y1 = Y(b.south);
         const double bw = std::max(2.0, x1 - x0), bh = std::max(2.0, y1 - y0);
-        const auto c = colours.count(b.source) ? colours.at(b.source) : std::string(palette[0]);
         s += "<rect x=\"" + num((x0 + x1 - bw) / 2) + "\" y=\"" + num((y0 + y1 - bh) / 2) + "\" width=\"" + num(bw) + "\" height=\"" + num(bh) +
-             "\" fill=\"" + c + "\" stroke=\"" + c + "\" class=\"box\"><title>" + html_escape(b.stem + " " + b.focus_tag) + "</title></rect>";
+             "\" " + attributes + "><title>" + html_escape(title) + "</title></rect>";
+    };
+    for (const auto& b : failed) rect(b, "class=\"failedbox\"", "failed: " + b.stem + " " + b.focus_tag + " (" + b.source + ")");
+    for (const auto& b : boxes) {
+        const auto c = colours.count(b.source) ? colours.at(b.source) : std::string(palette[0]);
+        rect(b, "fill=\"" + c + "\" stroke=\"" + c + "\" class=\"box\"", b.stem + " " + b.focus_tag);
     }
     return s + "</svg>";
 }

@@ -20,8 +20,10 @@ struct Bar {
 std::string bar_chart_svg(const std::string& id, const std::vector<Bar>& bars);
 // Tags with at least N images against N (log scale), marks at 100 and 1,000.
 std::string tag_curve_svg(const std::string& id, const std::vector<TagCurvePoint>& curve);
-// Boxes (west, south, east, north) coloured by their source; `colours` maps source -> colour.
-std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& boxes, const std::map<std::string, std::string>& colours);
+// Boxes (west, south, east, north) coloured by their source (`colours`: source -> colour),
+// over the failed jobs' boxes as dashed grey outlines.
+std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& boxes, const std::vector<ReportImage>& failed,
+                        const std::map<std::string, std::string>& colours);
 
 // A colour per source, stable for a given list of sources.
 std::map<std::string, std::string> source_colours(const std::vector<std::string>& sources);
