@@ -168,11 +168,13 @@ TEST_CASE("the bare command splits by spatial block: every image in one CSV, no 
     CHECK(test >= std::llround(n * 0.30) / 2); // small blocks fill it closely
     CHECK(csv_rows(out + "/SkyScript_train_unfiltered.csv") + val + test == n);
 
-    // Rerunning split, and the bare command, gives the same bytes.
+    // Rerunning split, and the bare command, gives the same bytes; a killed split's temporary file goes.
     const auto before = split_files(out);
+    write_file(out + "/SkyScript_test.csv.partial-99999-1", "half a CSV");
     const auto again = split(out, "-q");
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     CHECK(split_files(out) == before);
+    CHECK_FALSE(fs::exists(out + "/SkyScript_test.csv.partial-99999-1"));
     const auto rebuild = build(out, "--limit 200 --seed 3 -q");
     REQUIRE_MESSAGE(rebuild.exit_code == 0, rebuild.err);
     CHECK(split_files(out) == before);

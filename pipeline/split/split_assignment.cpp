@@ -49,7 +49,6 @@ SplitAssignment assign_splits(const std::vector<SplitInput>& images, double bloc
     std::unordered_map<std::uint64_t, std::size_t> block_index;
     std::vector<std::uint64_t> keys;
     std::vector<std::size_t> image_block(images.size()), parent;
-    std::unordered_map<std::uint64_t, std::size_t> object_block;
     for (std::size_t i = 0; i < images.size(); ++i) {
         const auto key = block_key(images[i].lon, images[i].lat, block_deg);
         auto [it, added] = block_index.emplace(key, keys.size());
@@ -58,8 +57,15 @@ SplitAssignment assign_splits(const std::vector<SplitInput>& images, double bloc
             parent.push_back(parent.size());
         }
         image_block[i] = it->second;
-        auto [obj, first] = object_block.emplace(images[i].object, it->second);
-        if (!first) parent[find_root(parent, obj->second)] = find_root(parent, it->second);
+    }
+    // (object, block) sorted: an object's images are adjacent, their blocks joined (16 bytes an image, not a hash map).
+    {
+        std::vector<std::pair<std::uint64_t, std::size_t>> by_object(images.size());
+        for (std::size_t i = 0; i < images.size(); ++i) by_object[i] = {images[i].object, image_block[i]};
+        std::sort(by_object.begin(), by_object.end());
+        for (std::size_t i = 1; i < by_object.size(); ++i)
+            if (by_object[i].first == by_object[i - 1].first && by_object[i].second != by_object[i - 1].second)
+                parent[find_root(parent, by_object[i].second)] = find_root(parent, by_object[i - 1].second);
     }
     a.blocks = static_cast<std::int64_t>(keys.size());
     struct Group {

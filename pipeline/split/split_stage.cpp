@@ -179,12 +179,14 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
         t->finish();
         summary.shards += static_cast<std::int64_t>(t->shards().size());
     }
-    // An earlier run's split files that this run did not write (another scores NAME, another --format).
+    // An earlier run's split files that this run did not write (another scores NAME, another --format), and
+    // the temporary files of a killed one.
     std::error_code ec;
     if (!shards) fs::remove_all(fs::path(out_dir) / "webdataset", ec);
     for (const auto& f : fs::directory_iterator(out_dir, ec)) {
         const auto name = f.path().filename().string();
-        if (name.starts_with("SkyScript_") && name.ends_with(".csv") && !written.count(name)) fs::remove(f.path(), ec);
+        if (name.starts_with("SkyScript_") && ((name.ends_with(".csv") && !written.count(name)) || name.find(".csv.partial-") != std::string::npos))
+            fs::remove(f.path(), ec);
     }
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
