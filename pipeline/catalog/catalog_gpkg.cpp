@@ -135,6 +135,8 @@ CatalogGpkgWriter::~CatalogGpkgWriter() {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    insert_many_.reset();
+    insert_one_.reset();
     if (!committed_) {
         db_.reset();
         std::error_code ec;
@@ -178,33 +180,62 @@ void CatalogGpkgWriter::writer_loop() {
     }
 }
 
+namespace {
+
+constexpr int columns = 11;
+// Rows per INSERT statement. Each statement execution has a fixed cost (and, with
+// AUTOINCREMENT, updates sqlite_sequence): many rows a statement share it. 64 x 11
+// parameters stay below SQLite's smallest limit (999).
+constexpr std::size_t rows_per_insert = 64;
+
+std::string insert_sql(std::size_t rows) {
+    std::string sql = "INSERT INTO objects (geom, osm_type, osm_id, kind, tags, focus_tag, max_gsd, area_m2, length_m, rep_lon, rep_lat) VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?)";
+    return sql;
+}
+
+} // namespace
+
 void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
-    static constexpr const char* insert_sql =
-        "INSERT INTO objects (geom, osm_type, osm_id, kind, tags, focus_tag, max_gsd, area_m2, length_m, rep_lon, rep_lat) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?)";
-    SqliteStatement insert(db_->handle(), insert_sql, db_->path());
-    for (const auto& row : batch) {
-        make_gpkg_blob(blob_, row);
-        insert.bind_blob(1, blob_.data(), blob_.size());
-        insert.bind(2, std::string_view{&row.osm_type, 1});
-        insert.bind(3, std::int64_t{row.osm_id});
-        insert.bind(4, std::string_view{&row.kind, 1});
-        insert.bind(5, row.tags_json);
-        insert.bind(6, row.focus_tag);
-        insert.bind(7, row.max_gsd);
-        if (row.kind == 'a') insert.bind(8, row.area_m2); else insert.bind_null(8);
-        if (row.kind == 'w') insert.bind(9, row.length_m); else insert.bind_null(9);
-        insert.bind(10, row.rep_lon);
-        insert.bind(11, row.rep_lat);
+    if (!insert_many_) {
+        insert_many_ = std::make_unique<SqliteStatement>(db_->handle(), insert_sql(rows_per_insert), db_->path());
+        insert_one_ = std::make_unique<SqliteStatement>(db_->handle(), insert_sql(1), db_->path());
+        blobs_.resize(rows_per_insert);
+    }
+    for (std::size_t first = 0; first < batch.size();) {
+        const std::size_t n = batch.size() - first >= rows_per_insert ? rows_per_insert : 1;
+        auto& insert = n == 1 ? *insert_one_ : *insert_many_;
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto& row = batch[first + k];
+            const int c = static_cast<int>(k) * columns;
+            make_gpkg_blob(blobs_[k], row); // bound without a copy: lives until the step
+            insert.bind_blob(c + 1, blobs_[k].data(), blobs_[k].size());
+            insert.bind(c + 2, std::string_view{&row.osm_type, 1});
+            insert.bind(c + 3, std::int64_t{row.osm_id});
+            insert.bind(c + 4, std::string_view{&row.kind, 1});
+            insert.bind(c + 5, row.tags_json);
+            insert.bind(c + 6, row.focus_tag);
+            insert.bind(c + 7, row.max_gsd);
+            if (row.kind == 'a') insert.bind(c + 8, row.area_m2); else insert.bind_null(c + 8);
+            if (row.kind == 'w') insert.bind(c + 9, row.length_m); else insert.bind_null(c + 9);
+            insert.bind(c + 10, row.rep_lon);
+            insert.bind(c + 11, row.rep_lat);
+        }
         insert.step();
         insert.reset();
-        const auto& b = row.bbox;
-        rtree_entries_->push_back(make_rtree_entry(sqlite3_last_insert_rowid(db_->handle()), b.min_lon, b.max_lon, b.min_lat, b.max_lat));
-        extent_.min_lon = std::min(extent_.min_lon, row.bbox.min_lon);
-        extent_.min_lat = std::min(extent_.min_lat, row.bbox.min_lat);
-        extent_.max_lon = std::max(extent_.max_lon, row.bbox.max_lon);
-        extent_.max_lat = std::max(extent_.max_lat, row.bbox.max_lat);
-        if (++rows_in_transaction_ >= rows_per_transaction) {
+        // One writer on a fresh AUTOINCREMENT table: a statement's rows get consecutive fids.
+        const std::int64_t first_fid = sqlite3_last_insert_rowid(db_->handle()) - static_cast<std::int64_t>(n) + 1;
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto& b = batch[first + k].bbox;
+            rtree_entries_->push_back(make_rtree_entry(first_fid + static_cast<std::int64_t>(k), b.min_lon, b.max_lon, b.min_lat, b.max_lat));
+            extent_.min_lon = std::min(extent_.min_lon, b.min_lon);
+            extent_.min_lat = std::min(extent_.min_lat, b.min_lat);
+            extent_.max_lon = std::max(extent_.max_lon, b.max_lon);
+            extent_.max_lat = std::max(extent_.max_lat, b.max_lat);
+        }
+        first += n;
+        rows_in_transaction_ += n;
+        if (rows_in_transaction_ >= rows_per_transaction) {
             db_->exec("COMMIT; BEGIN");
             rows_in_transaction_ = 0;
         }
@@ -238,6 +269,8 @@ void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta) {
     }
     cv_.notify_all();
     writer_.join();
+    insert_many_.reset(); // statements end before the connection closes
+    insert_one_.reset();
     rethrow_writer_error();
 
     build_spatial_index();

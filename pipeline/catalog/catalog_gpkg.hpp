@@ -23,6 +23,7 @@
 namespace skyscript::pipeline {
 
 class SqliteDb;
+class SqliteStatement;
 
 class CatalogGpkgWriter : public osm::RowSink {
 public:
@@ -52,7 +53,8 @@ private:
     std::thread writer_;
     std::uint64_t rows_in_transaction_ = 0;
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
-    std::string blob_;
+    std::unique_ptr<SqliteStatement> insert_many_, insert_one_; // made by the writer thread
+    std::vector<std::string> blobs_;
     std::unique_ptr<MappedArray<RtreeEntry>> rtree_entries_; // 24 bytes an object, file-backed; packed at commit
     bool committed_ = false;
 };
