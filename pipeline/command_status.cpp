@@ -9,12 +9,13 @@
 namespace skyscript::pipeline {
 
 int command_status(const std::vector<std::string>& args) {
-    const CliArgs cli{args, {{"json", false}, {"window", true}, {"help", false, 'h'}}};
+    const CliArgs cli{args, {{"json", false}, {"window", true}, {"quiet", false, 'q'}, {"help", false, 'h'}}};
     if (cli.flag("help")) {
-        std::printf("Usage: skyscript-build status OUT [--json] [--window S]\n\n"
+        std::printf("Usage: skyscript-build status OUT [--json] [--window S] [-q]\n\n"
                     "Jobs by status, the stage at work, the current rate (images written in the last S seconds,\n"
                     "default 60) and an ETA, read from OUT/state.sqlite without changing it: safe while a build runs.\n"
-                    "--json prints one JSON object for scripts and schedulers.\n");
+                    "--json prints one JSON object for scripts and schedulers. -q changes nothing: status prints\n"
+                    "only its own output, on stdout.\n");
         return 0;
     }
     if (cli.positional().size() != 1) throw UsageError("status takes one OUT folder");

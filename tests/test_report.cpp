@@ -378,6 +378,10 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(text.out.find("jobs: " + j["jobs"]["total"].dump() + " total, " + j["jobs"]["written"].dump() + " written, " + j["jobs"]["fetched"].dump() +
                         " fetched, " + j["jobs"]["planned"].dump() + " planned, " + j["jobs"]["failed"].dump() + " failed") != std::string::npos);
     CHECK(text.out.find("ETA ") != std::string::npos);
+    const auto quiet = run(sh_quote(binary()) + " status " + sh_quote(out) + " -q --json");
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.err.empty());
+    CHECK(json::parse(quiet.out)["jobs"] == j["jobs"]);
 
     // The report of the unfinished build: what it has so far.
     const auto partial = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
