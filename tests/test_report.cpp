@@ -369,6 +369,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(j["finished_stages"] == json::array({"extract", "plan"}));
     // Killed a moment ago: the images it wrote give a rate and an ETA.
     CHECK(j["rate"]["images_per_second"].get<double>() > 0);
+    CHECK(j["rate"]["from"] == "newest images");
     CHECK(j["eta_seconds"].get<double>() > 0);
     CHECK(j["newest_image_seconds_ago"].get<double>() < 60);
     CHECK(read_file(db) + read_file(db + "-wal") == before); // read-only
@@ -402,6 +403,10 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
         const auto report = load_json(out + "/report.json");
         CHECK(report["jobs"]["by_status"]["written"] == done["jobs"]["written"]);
         CHECK(report["headline"]["failures"] == done["jobs"]["failed"]);
+        // Finished, the rate is the fetch stage's, as the report has it.
+        CHECK(done["rate"]["from"] == "fetch stage");
+        for (const auto& st : report["stages"])
+            if (st["stage"] == "fetch") CHECK(done["rate"]["images_per_second"].get<double>() == doctest::Approx(st["rate"]["per_second"].get<double>()));
     }
 }
 

@@ -4,6 +4,7 @@
 #include "progress.hpp"
 #include "read_only_state.hpp"
 #include "report_data.hpp"
+#include "stage_runs.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -75,6 +76,11 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
             break;
         }
 
+    // A finished fetch has its own rate (what its closing line printed); images' times would
+    // say when they were written or copied, not how fast.
+    for (const auto& run : read_stage_runs(*db))
+        if (run.stage == "fetch") s.rate_from = "fetch stage", s.images_per_second = run.rate;
+
     const auto ages = newest_image_ages(*db, out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
     std::vector<double> recent;
@@ -82,8 +88,8 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
         if (a <= window_seconds) recent.push_back(a);
     // Images per second while images were being written: between the newest and the
     // oldest image of the window (a build started 10 s ago is not diluted over 60 s).
-    if (recent.size() >= 2 && recent.back() > recent.front())
-        s.images_per_second = double(recent.size() - 1) / (recent.back() - recent.front());
+    if (s.rate_from.empty() && recent.size() >= 2 && recent.back() > recent.front())
+        s.rate_from = "newest images", s.images_per_second = double(recent.size() - 1) / (recent.back() - recent.front());
     const auto& j = s.jobs_by_status;
     const double finished_jobs = double(j.at("fetched") + j.at("written") + j.at("failed"));
     const double image_share = finished_jobs > 0 ? double(j.at("fetched") + j.at("written")) / finished_jobs : 1.0;
@@ -104,7 +110,10 @@ std::string status_text(const BuildStatus& s) {
            " fetched, " + std::to_string(j.at("planned")) + " planned, " + std::to_string(j.at("failed")) + " failed";
     if (s.skipped) out += "; " + std::to_string(s.skipped) + " sampled objects skipped by the plan";
     char buf[160];
-    if (s.newest_image_age < 0) out += "\nrate: no image yet";
+    if (s.rate_from == "fetch stage") {
+        std::snprintf(buf, sizeof buf, "\nrate: the fetch stage ran at %.1f images/s", s.images_per_second);
+        out += buf;
+    } else if (s.newest_image_age < 0) out += "\nrate: no image yet";
     else {
         std::snprintf(buf, sizeof buf, "\nrate: %.1f images/s over the last %.0f s (newest image %s ago)", s.images_per_second, s.window_seconds,
                       format_duration(s.newest_image_age).c_str());
@@ -123,7 +132,7 @@ nlohmann::json status_json(const BuildStatus& s) {
                         {"finished_stages", s.finished},
                         {"jobs", {{"total", s.jobs}}},
                         {"skipped", s.skipped},
-                        {"rate", {{"images_per_second", s.images_per_second}, {"window_seconds", s.window_seconds}}},
+                        {"rate", {{"images_per_second", s.images_per_second}, {"from", s.rate_from}, {"window_seconds", s.window_seconds}}},
                         {"newest_image_seconds_ago", s.newest_image_age < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.newest_image_age)},
                         {"eta_seconds", s.eta_seconds < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.eta_seconds)}};
     for (const auto& [k, v] : s.jobs_by_status) j["jobs"][k] = v;

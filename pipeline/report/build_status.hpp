@@ -17,10 +17,13 @@ struct BuildStatus {
     std::vector<std::string> finished;                  // stages recorded in `stages`, in pipeline order
     std::map<std::string, std::int64_t> jobs_by_status; // planned fetched written failed
     std::int64_t jobs = 0, skipped = 0;
-    // From the images written in the last `window_seconds`: images/s (0 when none), the
-    // seconds since the newest image (-1 when there is none) and the ETA of the planned
-    // jobs at that rate, failures counted at their share so far (-1 when unknown).
+    // images/s: the fetch stage's recorded rate once it has finished (rate_from "fetch stage"),
+    // else from the images written in the last `window_seconds` ("newest images"; "" and 0
+    // when there are none). The seconds since the newest image (-1 when there is none) and
+    // the ETA of the planned jobs at that rate, failures counted at their share so far
+    // (-1 when unknown, 0 when nothing is left).
     double window_seconds = 60, images_per_second = 0, newest_image_age = -1, eta_seconds = -1;
+    std::string rate_from;
 };
 
 BuildStatus read_build_status(const std::string& out_dir, double window_seconds = 60);

@@ -7,7 +7,6 @@
 #include "seeded_hash.hpp"
 
 #include <gdal.h>
-#include <nlohmann/json.hpp>
 #include <osmium/io/pbf_input.hpp>
 #include <osmium/version.hpp>
 #include <sqlite3.h>
@@ -28,21 +27,6 @@ namespace fs = std::filesystem;
 std::string tool_version() { return "skyscript-build 0.1.0"; }
 
 namespace {
-
-// The stages in pipeline order, and the count each one's closing line divides by its
-// seconds (build_stages.cpp stores both in `stages`): the report shows the same rates.
-struct StageRate {
-    const char* stage;
-    const char* summary_key;
-    const char* unit;
-};
-constexpr StageRate stage_rates[] = {
-    {"extract", "objects", "objects"}, // extract's catalog rows
-    {"plan", "sampled", "objects"},    // plan: "... (N objects/s)" of sampled objects
-    {"fetch", "fetched", "images"},    // fetch: "... (N images/s ...)"
-    {"write", "rows", "rows"},
-    {"split", "", ""},
-};
 
 std::string iso_now() {
     const std::time_t t = std::time(nullptr);
@@ -267,30 +251,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
         }
     }
 
-    {
-        std::map<std::string, StageRun> found;
-        auto q = db.prepare("SELECT stage, finished_at, seconds, summary FROM stages");
-        while (q.step()) {
-            StageRun s;
-            s.stage = q.column_text(0);
-            s.finished_at = q.column_text(1);
-            s.summary_json = q.column_text(3);
-            s.seconds = q.column_double(2);
-            found[s.stage] = s;
-        }
-        for (const auto& rate : stage_rates) {
-            auto it = found.find(rate.stage);
-            if (it == found.end()) continue;
-            auto s = it->second;
-            const auto summary = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);
-            if (*rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) && summary[rate.summary_key].is_number()) {
-                s.unit = rate.unit;
-                s.items = summary[rate.summary_key].get<std::int64_t>();
-                s.rate = s.seconds > 0 ? double(s.items) / s.seconds : 0.0;
-            }
-            r.stages.push_back(s);
-        }
-    }
+    r.stages = read_stage_runs(db);
     group("SELECT key, value FROM options", [&](auto& q) { r.options[q.column_text(0)] = q.column_text(1); });
     if (auto it = r.options.find("seed"); it != r.options.end()) r.seed = std::atoll(it->second.c_str());
 

@@ -3,6 +3,8 @@
 // so it is safe while a build runs) and from the files in OUT: the one set of numbers
 // report.json and report.html both show, so the page can never disagree with the file.
 
+#include "stage_runs.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,14 +24,6 @@ struct FailureReason {
     std::string example_reason; // that job's own message
 };
 
-struct StageRun {
-    std::string stage, finished_at, summary_json;
-    double seconds = 0;
-    // The rate the stage prints in its closing line: count of `unit` per second (0 = none).
-    std::string unit;
-    std::int64_t items = 0;
-    double rate = 0;
-};
 
 // One written image: the gallery's card and the map's box.
 struct ReportImage {

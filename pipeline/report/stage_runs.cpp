@@ -1,0 +1,54 @@
+#include "stage_runs.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+// The stages in pipeline order, and the count each one's closing line divides by its seconds.
+struct StageRate {
+    const char* stage;
+    const char* summary_key;
+    const char* unit;
+};
+constexpr StageRate stage_rates[] = {
+    {"extract", "objects", "objects"}, // extract's catalog rows
+    {"plan", "sampled", "objects"},    // plan: "... (N objects/s)" of sampled objects
+    {"fetch", "fetched", "images"},    // fetch: "... (N images/s ...)"
+    {"write", "rows", "rows"},
+    {"split", "", ""},
+};
+
+} // namespace
+
+std::vector<StageRun> read_stage_runs(SqliteDb& db) {
+    std::map<std::string, StageRun> found;
+    auto q = db.prepare("SELECT stage, finished_at, seconds, summary FROM stages");
+    while (q.step()) {
+        StageRun s;
+        s.stage = q.column_text(0);
+        s.finished_at = q.column_text(1);
+        s.summary_json = q.column_text(3);
+        s.seconds = q.column_double(2);
+        found[s.stage] = s;
+    }
+    std::vector<StageRun> runs;
+    for (const auto& rate : stage_rates) {
+        auto it = found.find(rate.stage);
+        if (it == found.end()) continue;
+        auto s = it->second;
+        const auto summary = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);
+        if (*rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) && summary[rate.summary_key].is_number()) {
+            s.unit = rate.unit;
+            s.items = summary[rate.summary_key].get<std::int64_t>();
+            s.rate = s.seconds > 0 ? double(s.items) / s.seconds : 0.0;
+        }
+        runs.push_back(s);
+    }
+    return runs;
+}
+
+} // namespace skyscript::pipeline

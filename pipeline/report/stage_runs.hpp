@@ -1,0 +1,26 @@
+#pragma once
+// The `stages` table as people read it: each finished stage in pipeline order with its
+// seconds and the rate its closing line printed (the same count over the same seconds,
+// both stored by build_stages.cpp), for the report and `status`.
+
+#include "sqlite_db.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct StageRun {
+    std::string stage, finished_at, summary_json;
+    double seconds = 0;
+    // The rate the stage prints in its closing line: count of `unit` per second (unit "" = none).
+    std::string unit;
+    std::int64_t items = 0;
+    double rate = 0;
+};
+
+// extract, plan, fetch, write, split: those that have finished.
+std::vector<StageRun> read_stage_runs(SqliteDb& db);
+
+} // namespace skyscript::pipeline
