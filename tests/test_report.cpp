@@ -438,3 +438,32 @@ TEST_CASE("failure reasons are grouped with URLs and decimal numbers taken out, 
     REQUIRE(got.size() == reasons.size());
     for (std::size_t i = 0; i < reasons.size(); ++i) CHECK_MESSAGE(got[i] == failure_class(reasons[i]), reasons[i]);
 }
+
+TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows as text and runs nothing") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    const auto out = fresh_dir("report-escaped");
+    REQUIRE(run("cp -r " + sh_quote(b.out) + "/. " + sh_quote(out)).exit_code == 0);
+    // OSM values reach the captions (names, levels, ...): give every written job a hostile one.
+    const std::string hostile = "<script>document.body.dataset.pwned='yes'</script><img src=x onerror=\"document.body.dataset.pwned='yes'\">&amp;";
+    const auto db = out + "/state.sqlite";
+    const auto set = run("/usr/bin/python3 -c " +
+                         sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET title = ?, focus_tag = ? WHERE status = 'written'\", "
+                                  "(sys.argv[2], sys.argv[2])); c.commit()") +
+                         " " + sh_quote(db) + " " + sh_quote(hostile));
+    REQUIRE_MESSAGE(set.exit_code == 0, set.err);
+    const auto r = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto html = read_file(out + "/report.html");
+    CHECK(html.find(hostile) == std::string::npos);
+    CHECK(html.find("&lt;script&gt;document.body.dataset.pwned") != std::string::npos);
+
+    const auto log = out + "/chromium.log";
+    const auto dump = run(chromium("--dump-dom", "file://" + fs::absolute(out + "/report.html").string(), log));
+    INFO(read_file(log));
+    REQUIRE(dump.exit_code == 0);
+    CHECK(dump.out.find("data-ready=\"yes\"") != std::string::npos);
+    CHECK(dump.out.find("data-pwned") == std::string::npos);
+    CHECK(attribute_of(dump.out, "<div id=\"gallery\"[^>]*>", "data-broken") == "0");
+    CHECK(page_console_lines(log).empty());
+}
