@@ -91,9 +91,17 @@ private:
 };
 
 class EarthEngineImageSource : public ImageSource {
+    // The engine must allow what the project's quota allows (40 in flight unless the source
+    // says less): the source's own cap is what bounds it, not the generic default of 32.
+    static HttpEngineOptions engine_options(const SourceConfig& c, HttpEngineOptions http) {
+        const int cap = c.max_in_flight > 0 ? std::min(c.max_in_flight, earthengine_max_in_flight) : earthengine_max_in_flight;
+        http.max_in_flight = std::max(http.max_in_flight, cap);
+        return http;
+    }
+
 public:
     EarthEngineImageSource(const SourceConfig& c, const ImageSourceOptions& o, ServiceAccount account)
-        : ImageSource(c), engine_(o.http), project_(c.project.empty() ? account.project_id : c.project),
+        : ImageSource(c), engine_(engine_options(c, o.http)), project_(c.project.empty() ? account.project_id : c.project),
           tokens_(std::move(account)) {
         if (project_.empty())
             throw std::runtime_error("source " + c.alias + ": no Cloud project (set `project` in the source or use a key with project_id)");
