@@ -428,7 +428,7 @@ TEST_CASE("layer and level never reach a caption: Monaco's objects through extra
     for (std::size_t start = 0; start <= tag_text.size();) {
         const auto comma = std::min(tag_text.find(',', start), tag_text.size());
         std::string tag = tag_text.substr(start, comma - start);
-        for (std::size_t p; (p = tag.find("%20%")) != std::string::npos;) tag.replace(p, 4, " ");
+        for (std::size_t p; (p = tag.find("%20%")) != std::string::npos;) tag.replace(p, 4, 1, ' ');
         args += ' ';  // not `" " + ...`: GCC 12 reports a false -Wrestrict there
         args += sh_quote(tag);
         start = comma + 1;
