@@ -42,7 +42,7 @@ svg .dot { fill:#2b7bba; }
 svg .mark { stroke:#e8743b; stroke-dasharray:4 3; }
 svg .marklabel { fill:#c05a22; font-weight:600; }
 svg .sea { fill:#eef3f8; stroke:#d5dce3; }
-svg .box { fill-opacity:.35; stroke-opacity:.9; stroke-width:.8; }
+svg .box { fill-opacity:var(--box-fill,.35); stroke-opacity:var(--box-stroke,.9); stroke-width:.8; }
 svg .failedbox { fill:#e05a4f; fill-opacity:.08; stroke:#c8453a; stroke-width:.8; stroke-dasharray:3 2; }
 .statusbar { display:flex; height:14px; border-radius:7px; overflow:hidden; background:var(--line); margin:8px 0 6px; }
 .statusbar div { height:100%; }
@@ -215,7 +215,8 @@ std::string report_html(const ReportData& r) {
          (r.boxes.size() < static_cast<std::size_t>(r.pairs) ? "A seeded sample of " + thousands(static_cast<std::int64_t>(r.boxes.size())) + " of the "
                                                              : std::string("All ")) +
          thousands(r.pairs) + " image boxes on a longitude/latitude frame, coloured by source" +
-         (r.failed_boxes.empty() ? std::string(".") : "; dashed red outlines: " + thousands(static_cast<std::int64_t>(r.failed_boxes.size())) + " failed jobs" +
+         (r.failed_boxes.empty() ? std::string(".") : "; dashed red outlines: " + thousands(static_cast<std::int64_t>(r.failed_boxes.size())) +
+                                                       (r.failed_boxes.size() == 1 ? " failed job" : " failed jobs") +
                                                        (static_cast<std::int64_t>(r.failed_boxes.size()) < r.failed ? " (a sample)." : ".")) +
          "</p><div class=\"mapgrid\"><div>" + box_map_svg("chart-map", r.boxes, r.failed_boxes, colours) +
          "</div><div><h3>Jobs by source</h3><table><tr><th>source</th><th>pairs</th><th>failed</th><th>planned</th></tr>";

@@ -125,8 +125,11 @@ std::string box_map_svg(const std::string& id, const std::vector<ReportImage>& b
     const double height = top + ph + 30;
     auto X = [&](double lon) { return left + pw * (lon - w) / (e - w); };
     auto Y = [&](double lat) { return top + ph * (n - lat) / (n - s_); };
+    // Many boxes overlap: the more there are, the fainter each one, so density still shows.
+    const double n_boxes = double(std::max<std::size_t>(1, boxes.size()));
+    const double fill = std::clamp(0.35 * std::sqrt(150.0 / n_boxes), 0.05, 0.35), stroke = n_boxes > 600 ? 0.0 : 0.9;
     std::string s = "<svg id=\"" + html_escape(id) + "\" class=\"chart map\" viewBox=\"0 0 " + num(width) + " " + num(height) +
-                    "\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">";
+                    "\" style=\"--box-fill:" + fixed(fill, 3) + ";--box-stroke:" + fixed(stroke, 2) + "\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">";
     s += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) + "\" class=\"sea\"/>";
     // Graticule: a round step giving 3 to 8 lines.
     double step = 30;
