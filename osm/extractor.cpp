@@ -8,6 +8,7 @@
 #include <osmium/io/any_input.hpp>
 #include <osmium/visitor.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <fcntl.h>
@@ -66,8 +67,21 @@ osmium::io::File open_input_file(const std::string& path) {
     return file;
 }
 
-std::string choose_node_index(std::uint64_t input_bytes, std::uint64_t largest_node_id) {
-    if (input_bytes < planet_sized_bytes) return "flex_mem";
+std::uint64_t node_index_bytes(const std::string& index, std::uint64_t input_bytes, std::uint64_t largest_node_id) {
+    const std::uint64_t sparse = 2 * input_bytes;
+    if (index == "sparse_file_array") return sparse;
+    if (index == "dense_file_array") return largest_node_id ? dense_index_bytes(largest_node_id) : sparse;
+    return largest_node_id ? std::min(sparse, dense_index_bytes(largest_node_id)) : sparse; // flex_mem
+}
+
+std::uint64_t extract_memory_bytes(const std::string& index, std::uint64_t input_bytes, std::uint64_t largest_node_id) {
+    const std::uint64_t work = (128ULL << 20) + input_bytes / 8;
+    return work + (is_file_backed_index(index) ? 0 : node_index_bytes("flex_mem", input_bytes, largest_node_id));
+}
+
+std::string choose_node_index(std::uint64_t input_bytes, std::uint64_t largest_node_id, std::uint64_t usable_memory) {
+    if (input_bytes < planet_sized_bytes && extract_memory_bytes("flex_mem", input_bytes, largest_node_id) <= usable_memory)
+        return "flex_mem";
     return largest_node_id && dense_index_bytes(largest_node_id) > 2 * input_bytes ? "sparse_file_array" : "dense_file_array";
 }
 
@@ -113,7 +127,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         areas.prepare_for_lookup();
 
         std::unique_ptr<index_type> index;
-        if (index_name == "dense_file_array" || index_name == "sparse_file_array") {
+        if (is_file_backed_index(index_name)) {
             index_file.open_in(options.scratch_dir);
             if (index_name == "dense_file_array") index = std::make_unique<osmium::index::map::DenseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);
             else index = std::make_unique<osmium::index::map::SparseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);

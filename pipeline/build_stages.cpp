@@ -26,6 +26,8 @@ void stage_extract(BuildSession& s) {
     req.polygon = s.options.text("polygon");
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = s.options.text("node-index");
+    req.tmp_dir = s.options.text("tmp-dir");
+    req.force = s.options.flag("force");
     req.quiet = s.quiet;
     s.state->reset_stages_from("extract");
     const auto result = run_extract(req);

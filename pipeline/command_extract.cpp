@@ -31,19 +31,27 @@ Options:
       --polygon FILE      keep only objects intersecting the union of the (multi)polygons
                           of a GeoJSON (or any OGR-readable) file
       --node-index NAME   where node locations are kept while ways are built:
-                          auto               flex_mem below 8 GB of input; from 8 GB a file in OUT:
+                          auto               flex_mem below 8 GB of input; from 8 GB a file in --tmp-dir:
                                              dense_file_array when it is smaller than a sparse
                                              index (as on the planet), else sparse_file_array
                           flex_mem           in memory, about 16 bytes a node (sparse) or 8 bytes
                                              per id up to the largest (dense), whichever is smaller
-                          sparse_file_array  a file in OUT, about 16 bytes a node
-                          dense_file_array   a file in OUT of 8 bytes x the largest node id, whatever
+                          sparse_file_array  a file in --tmp-dir, about 16 bytes a node
+                          dense_file_array   a file in --tmp-dir of 8 bytes x the largest node id, whatever
                                              the input's size: ~100 GB for the planet, and nearly as
                                              much for a small extract of today's data (its ids are as
                                              large). Filled before pass 2; choose it for the planet or
                                              a continent, where it is the fastest
+                          auto also goes to a file when flex_mem would not fit in memory
+      --tmp-dir DIR       where a file-backed node index lives (default: OUT)
+      --force             go on when the pre-flight check says the run will not fit
   -q, --quiet             no progress and no summary
   -h, --help              this text
+
+Before reading, a pre-flight check estimates the run's memory (the node index when in memory)
+and disk (the catalog in OUT, a file-backed index in --tmp-dir) and stops in seconds, saying what
+to change, when they do not fit. The memory is MemAvailable, lowered by an address-space limit
+(ulimit -v); the environment variable SKYSCRIPT_MEMORY (e.g. 2G) replaces it.
 
 The input must have its nodes before its ways (osmium sort does that). A run that keeps no
 object fails (exit 1) and says why, e.g. a --bbox given as lat,lon.
@@ -64,6 +72,8 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = cli.value("node-index").value_or("auto");
     check_node_index(req.node_index);
+    req.tmp_dir = cli.value("tmp-dir").value_or("");
+    req.force = cli.flag("force");
     req.quiet = cli.flag("quiet");
     return req;
 }
@@ -71,6 +81,7 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
 const std::vector<OptionSpec>& extract_option_specs() {
     static const std::vector<OptionSpec> specs{{"output", true, 'o'},    {"tags", true, 0},  {"hidden", true, 0},
                                                {"bbox", true, 0},        {"polygon", true, 0}, {"node-index", true, 0},
+                                               {"tmp-dir", true, 0},     {"force", false, 0},
                                                {"quiet", false, 'q'},    {"help", false, 'h'}};
     return specs;
 }

@@ -13,13 +13,19 @@
 #include "tag_matcher.hpp"
 #include "text_file.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <signal.h>
+#include <sys/resource.h>
+#include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace skyscript::pipeline {
@@ -41,35 +47,106 @@ tags::HiddenRules load_hidden_option(const std::string& option) {
     return all;
 }
 
-// Fails fast, before hours of work, when the node index cannot fit. A dense index costs
-// 8 bytes × the largest node id whatever the file's size; the others about 16 bytes a
-// node, about twice the PBF's size.
-void preflight(const std::string& input, const std::string& index, const std::string& out_dir, std::uint64_t largest_id) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(input, ec);
-    if (ec) return; // extract_catalog reports the input problem itself
-    if (index == "dense_file_array") {
-        if (!largest_id) return; // no nodes: nothing to index
-        const auto need = osm::dense_index_bytes(largest_id);
-        const auto free = free_disk_bytes(out_dir);
-        if (free && free < need)
-            throw std::runtime_error("--node-index dense_file_array: node ids up to " + std::to_string(largest_id) + " need " +
-                                     human_bytes(need) + " (8 bytes x the largest node id) but " + out_dir + " has " +
-                                     human_bytes(free) + " free; use --node-index sparse_file_array or flex_mem");
-        return;
+// A size: bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 1.5G.
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
-    const std::uint64_t estimate = 2 * size; // about 16 bytes per node, ~9 PBF bytes per node
-    if (index == "sparse_file_array") {
-        const auto free = free_disk_bytes(out_dir);
-        if (free && free < estimate)
-            throw std::runtime_error(out_dir + ": not enough free disk for the file-backed node index (about " +
-                                     human_bytes(estimate) + " needed, " + human_bytes(free) + " free)");
-        return;
+    if (v < 0) return std::nullopt;
+    const std::string unit = text.substr(used);
+    const std::string units = "KMGT";
+    if (unit.empty()) return static_cast<std::uint64_t>(v);
+    const auto k = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0]))));
+    if (k == std::string::npos || unit.size() > 2 || (unit.size() == 2 && std::toupper(static_cast<unsigned char>(unit[1])) != 'B'))
+        return std::nullopt;
+    return static_cast<std::uint64_t>(v * double(1ULL << (10 * (k + 1))));
+}
+
+// What this run may hold in memory, and why: MemAvailable, lowered by the address-space
+// limit (ulimit -v, prlimit --as) less what the process maps already. SKYSCRIPT_MEMORY
+// (bytes or 512M, 4G) replaces both, to see what a run would do on a smaller machine.
+struct UsableMemory {
+    std::uint64_t bytes = 0;
+    std::string source; // "": unknown
+    bool known() const { return !source.empty(); }
+};
+
+std::uint64_t mapped_now_bytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+    return 0;
+}
+
+UsableMemory usable_memory() {
+    if (const char* env = std::getenv("SKYSCRIPT_MEMORY"); env && *env) {
+        const auto v = parse_size(env);
+        if (!v) throw UsageError(std::string("SKYSCRIPT_MEMORY: expected bytes or a size such as 512M or 4G, got `") + env + "`");
+        return {*v, "SKYSCRIPT_MEMORY"};
     }
-    const auto avail = available_memory_bytes();
-    if (avail && estimate > avail)
-        throw std::runtime_error(input + ": the in-memory node index would need about " + human_bytes(estimate) +
-                                 " but only " + human_bytes(avail) + " is available; use --node-index sparse_file_array");
+    UsableMemory m;
+    if (const auto avail = available_memory_bytes()) m = {avail, "MemAvailable"};
+    rlimit as{};
+    if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+        // Address space, not memory: each thread's malloc arena reserves 64 MB of it (the
+        // reader's decoders, its own thread, the catalog writer and this one).
+        const std::uint64_t threads = std::max(1U, std::thread::hardware_concurrency()) + 2;
+        const std::uint64_t taken = mapped_now_bytes() + threads * (64ULL << 20);
+        const std::uint64_t left = as.rlim_cur > taken ? as.rlim_cur - taken : 0;
+        if (!m.known() || left < m.bytes) m = {left, "the address-space limit (ulimit -v) less what is mapped and the threads' malloc arenas"};
+    }
+    return m;
+}
+
+std::uint64_t device_of(const std::string& dir) {
+    struct stat st {};
+    return ::stat(dir.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_dev) : 0;
+}
+
+// Fails in seconds, before hours of work, when the run cannot fit: its memory (the node
+// index when in memory), the node index file under --tmp-dir, the catalog in OUT (both, when
+// they share a file system). Each message names the limit and what to change; --force goes on.
+void preflight(const ExtractRequest& req, const std::string& index, const std::string& scratch_dir, std::uint64_t input_bytes,
+               std::uint64_t largest_id, const UsableMemory& memory) {
+    std::vector<std::string> problems;
+    const std::string sparse_hint = "--node-index sparse_file_array --tmp-dir DIR (about " +
+                                    human_bytes(osm::node_index_bytes("sparse_file_array", input_bytes, largest_id)) + " of disk in DIR)";
+    const auto ram = osm::extract_memory_bytes(index, input_bytes, largest_id);
+    if (memory.known() && ram > memory.bytes) {
+        std::string msg = req.input + ": the extract needs about " + human_bytes(ram) + " of memory with --node-index " + index;
+        if (!osm::is_file_backed_index(index)) msg += " (in-memory node index about " + human_bytes(osm::node_index_bytes(index, input_bytes, largest_id)) + ")";
+        msg += " but the run may use " + human_bytes(memory.bytes) + " (" + memory.source + "); ";
+        msg += osm::is_file_backed_index(index) ? "extract a smaller region first (osmium extract --bbox) or use a machine with more memory"
+                                                : "use " + sparse_hint;
+        problems.push_back(msg);
+    }
+    const auto index_disk = osm::is_file_backed_index(index) ? osm::node_index_bytes(index, input_bytes, largest_id) : 0;
+    const auto catalog_disk = osm::catalog_bytes_estimate(input_bytes);
+    const bool shared_disk = index_disk && device_of(scratch_dir) == device_of(req.out_dir);
+    const auto scratch_free = index_disk ? free_disk_bytes(scratch_dir) : 0;
+    if (scratch_free && scratch_free < index_disk) {
+        std::string msg = "--node-index " + index + ": the node index needs about " + human_bytes(index_disk);
+        if (index == "dense_file_array") msg += " (8 bytes x the largest node id, " + std::to_string(largest_id) + ")";
+        msg += " in --tmp-dir " + scratch_dir + ", which has " + human_bytes(scratch_free) + " free; use --tmp-dir on a disk with " +
+               human_bytes(index_disk) + " free";
+        if (index == "dense_file_array") msg += ", or " + sparse_hint;
+        problems.push_back(msg);
+    } else if (const auto free = free_disk_bytes(req.out_dir); free && free < catalog_disk + (shared_disk ? index_disk : 0)) {
+        std::string msg = "-o " + req.out_dir + ": the catalog needs about " + human_bytes(catalog_disk);
+        if (shared_disk) msg += " and the " + index + " node index about " + human_bytes(index_disk) + " on the same disk";
+        msg += " but it has " + human_bytes(free) + " free; use -o on a larger disk";
+        if (shared_disk) msg += " or --tmp-dir DIR for the index on another";
+        problems.push_back(msg);
+    }
+    if (problems.empty()) return;
+    if (!req.force) throw std::runtime_error(problems.front() + "; or --force to go on anyway");
+    if (!req.quiet)
+        for (const auto& p : problems) std::fprintf(stderr, "extract: warning (--force): %s\n", p.c_str());
 }
 
 std::string iso_now() {
@@ -173,7 +250,7 @@ private:
         if (phase == Phase::node_index && !req_.quiet) {
             std::fprintf(stderr, "extract: filling the dense node index: %s in %s for node ids up to %llu (8 bytes each; "
                          "a sparse index would take about %s)\n",
-                         human_bytes(osm::dense_index_bytes(largest_id_)).c_str(), req_.out_dir.c_str(),
+                         human_bytes(osm::dense_index_bytes(largest_id_)).c_str(), (req_.tmp_dir.empty() ? req_.out_dir : req_.tmp_dir).c_str(),
                          static_cast<unsigned long long>(largest_id_), human_bytes(2 * input_bytes_).c_str());
             std::fflush(stderr);
         }
@@ -207,18 +284,26 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (ec || !std::filesystem::is_directory(req.out_dir))
         throw std::runtime_error(req.out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
 
+    const std::string scratch_dir = req.tmp_dir.empty() ? req.out_dir : req.tmp_dir;
+    if (!std::filesystem::is_directory(scratch_dir, ec)) throw UsageError("--tmp-dir " + scratch_dir + ": no such folder");
+
     osm::ExtractOptions options;
     options.input = req.input;
     options.node_index = req.node_index;
     const bool input_is_file = std::filesystem::is_regular_file(req.input, ec);
     const std::uint64_t input_bytes = input_is_file ? std::filesystem::file_size(req.input, ec) : 0;
+    const auto memory = usable_memory();
+    const std::uint64_t memory_for_auto = memory.known() ? memory.bytes : UINT64_MAX;
     // What a dense index costs depends on the largest node id: a few blobs read to know it.
-    if (input_is_file && (req.node_index == "dense_file_array" || (req.node_index == "auto" && input_bytes >= osm::planet_sized_bytes)))
+    const bool auto_may_go_to_disk = input_bytes >= osm::planet_sized_bytes ||
+                                     osm::extract_memory_bytes("flex_mem", input_bytes, 0) > memory_for_auto;
+    if (input_is_file && (req.node_index == "dense_file_array" || (req.node_index == "auto" && auto_may_go_to_disk)))
         options.largest_node_id = osm::largest_node_id(req.input).value_or(0);
-    if (req.node_index == "auto" && input_is_file) options.node_index = osm::choose_node_index(input_bytes, options.largest_node_id);
-    options.scratch_dir = req.out_dir;
+    if (req.node_index == "auto" && input_is_file)
+        options.node_index = osm::choose_node_index(input_bytes, options.largest_node_id, memory_for_auto);
+    options.scratch_dir = scratch_dir;
     options.region = region ? &*region : nullptr;
-    preflight(req.input, options.node_index, req.out_dir, options.largest_node_id);
+    if (input_is_file) preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory);
 
     const auto start = std::chrono::steady_clock::now();
     CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};

@@ -19,6 +19,8 @@ struct ExtractRequest {
     std::optional<osm::Box> bbox;
     std::string polygon;
     std::string node_index = "auto";
+    std::string tmp_dir;           // file-backed node index; "" = out_dir
+    bool force = false;            // go on when the pre-flight check says the run cannot fit
     bool quiet = false;
 };
 

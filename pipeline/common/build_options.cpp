@@ -56,6 +56,8 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"bbox", T::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
         {"polygon", T::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
         {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
+        {"tmp-dir", T::text, "", "", "where a file-backed node index lives (default: OUT)"},
+        {"force", T::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
         // plan
         {"sources", T::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
         {"seed", T::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},

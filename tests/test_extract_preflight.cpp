@@ -1,0 +1,135 @@
+// The pre-flight check: before any long work the extract estimates its memory and disk
+// from the input and options and stops with one line that names the limit and what to
+// change; --force goes on. Tested by limiting what the run may see: a small tmpfs the test
+// mounts (disk), the address-space limit of prlimit --as and SKYSCRIPT_MEMORY (memory).
+
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Monaco tiled 64 times (23 MB of PBF, 340K objects): large enough that its run does not
+// fit the limits below, made once per test run.
+std::string tiled_monaco() {
+    static const std::string path = [] {
+        const auto dir = fresh_dir("preflight_input");
+        const auto out = dir + "/monaco-64x.osm.pbf";
+        const auto tiler = (fs::path(binary()).parent_path() / "bench-tile-input").string();
+        REQUIRE(run(sh_quote(tiler) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " 64 " + sh_quote(out)).exit_code == 0);
+        return out;
+    }();
+    return path;
+}
+
+// A tmpfs of `size` at `dir` while it lives (the test runs as root, as the build does).
+class SmallDisk {
+public:
+    SmallDisk(std::string dir, const std::string& size) : dir_(std::move(dir)) {
+        fs::create_directories(dir_);
+        const auto r = run("mount -t tmpfs -o size=" + size + " tmpfs " + sh_quote(dir_));
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+    }
+    ~SmallDisk() { run("umount " + sh_quote(dir_)); }
+    SmallDisk(const SmallDisk&) = delete;
+    SmallDisk& operator=(const SmallDisk&) = delete;
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+};
+
+CommandResult extract(const std::string& prefix, const std::string& args) {
+    return run(prefix + sh_quote(binary()) + " extract " + sh_quote(tiled_monaco()) + " " + args);
+}
+
+// One line naming what to change; nothing written in OUT.
+void check_stopped(const CommandResult& r, const std::string& out, const std::vector<std::string>& must_say) {
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(lines(r.err).size() == 1);
+    for (const auto& s : must_say) CHECK_MESSAGE(r.err.find(s) != std::string::npos, "missing: " << s);
+    CHECK(r.err.find("--force") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/catalog.gpkg"));
+    CHECK_FALSE(fs::exists(out + "/catalog.gpkg.partial"));
+}
+
+} // namespace
+
+TEST_CASE("an OUT without room for the catalog stops the run before it reads; --force goes on") {
+    const auto dir = fresh_dir("preflight_out_disk");
+    // The catalog takes 98 MB (+ 8 MB of R*Tree boxes while it is built): on 60 MB the run
+    // would fail on a full disk after reading everything.
+    {
+        const SmallDisk disk{dir + "/tiny", "60M"};
+        check_stopped(extract("", "-q -o " + sh_quote(disk.dir() + "/out")), disk.dir() + "/out",
+                      {"-o " + disk.dir() + "/out", "catalog needs about", "60 MB free", "larger disk"});
+    }
+    // The estimate (5 x 23 MB) errs on the safe side: on 110 MB it stops too, and --force
+    // goes on and fits.
+    const SmallDisk disk{dir + "/small", "110M"};
+    const auto out = disk.dir() + "/out";
+    check_stopped(extract("", "-q -o " + sh_quote(out)), out, {"-o " + out});
+    const auto forced = extract("", "--force -o " + sh_quote(out));
+    INFO(forced.err);
+    CHECK(forced.exit_code == 0);
+    CHECK(forced.err.find("warning (--force): -o " + out) != std::string::npos);
+    CHECK(sql_int(out + "/catalog.gpkg", "SELECT count(*) FROM objects") > 300000);
+}
+
+TEST_CASE("a file-backed node index that does not fit in --tmp-dir stops the run; OUT is left alone") {
+    const auto dir = fresh_dir("preflight_tmp_disk");
+    const SmallDisk disk{dir + "/small", "8M"};
+    const auto out = dir + "/out";
+    const auto sparse = extract("", "-q --node-index sparse_file_array --tmp-dir " + sh_quote(disk.dir()) + " -o " + sh_quote(out));
+    check_stopped(sparse, out, {"--node-index sparse_file_array", "--tmp-dir " + disk.dir(), "8 MB free"});
+    // Tiled ids are large: a dense index would take TBs, and the message offers the sparse one.
+    const auto dense = extract("", "-q --node-index dense_file_array --tmp-dir " + sh_quote(disk.dir()) + " -o " + sh_quote(out));
+    check_stopped(dense, out, {"--node-index dense_file_array", "8 bytes x the largest node id", "--node-index sparse_file_array --tmp-dir"});
+    // A --tmp-dir with room: the index lives there (nameless, so nothing is left), the run works.
+    const auto fine = extract("", "-q --node-index sparse_file_array --tmp-dir " + sh_quote(dir) + " -o " + sh_quote(out));
+    INFO(fine.err);
+    CHECK(fine.exit_code == 0);
+    CHECK(sql_column(out + "/catalog.gpkg", "SELECT value FROM skyscript_meta WHERE key = 'node_index'") ==
+          std::vector<std::string>{"sparse_file_array"});
+    const auto missing = extract("", "-q --tmp-dir " + sh_quote(dir + "/nowhere") + " -o " + sh_quote(out));
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("--tmp-dir " + dir + "/nowhere: no such folder") != std::string::npos);
+}
+
+TEST_CASE("an address-space limit the in-memory index cannot fit stops the run with the file-backed alternative") {
+    const auto dir = fresh_dir("preflight_memory");
+    const auto out = dir + "/out";
+    // Under 400 MB of address space this run dies of bad_alloc in pass 2 (it maps ~480 MB).
+    const auto r = extract("prlimit --as=419430400 ", "-q --node-index flex_mem -o " + sh_quote(out));
+    check_stopped(r, out, {"--node-index flex_mem", "address-space limit", "--node-index sparse_file_array --tmp-dir"});
+    // With room it runs.
+    CHECK(extract("prlimit --as=1073741824 ", "-q --node-index flex_mem -o " + sh_quote(out)).exit_code == 0);
+}
+
+TEST_CASE("auto takes a file-backed index when flex_mem would not fit the memory the run may use") {
+    const auto dir = fresh_dir("preflight_auto");
+    const auto out = dir + "/out";
+    auto index_of = [&] { return sql_column(out + "/catalog.gpkg", "SELECT value FROM skyscript_meta WHERE key = 'node_index'"); };
+    // SKYSCRIPT_MEMORY stands for a smaller machine: flex_mem needs ~176 MB here, a file-backed index ~131 MB.
+    const auto small = extract("SKYSCRIPT_MEMORY=150M ", "-q --tmp-dir " + sh_quote(dir) + " -o " + sh_quote(out));
+    INFO(small.err);
+    REQUIRE(small.exit_code == 0);
+    CHECK(index_of() == std::vector<std::string>{"sparse_file_array"}); // the tiled ids make dense TBs
+    REQUIRE(extract("SKYSCRIPT_MEMORY=4G ", "-q -o " + sh_quote(out)).exit_code == 0);
+    CHECK(index_of() == std::vector<std::string>{"flex_mem"});
+    // Too little even for a file-backed index: the message says so; --force tries anyway.
+    check_stopped(extract("SKYSCRIPT_MEMORY=64M ", "-q -o " + sh_quote(dir + "/none")), dir + "/none", {"SKYSCRIPT_MEMORY", "smaller region"});
+    const auto forced = extract("SKYSCRIPT_MEMORY=64M ", "--force -o " + sh_quote(out));
+    CHECK(forced.exit_code == 0);
+    CHECK(forced.err.find("warning (--force)") != std::string::npos);
+    const auto bad = extract("SKYSCRIPT_MEMORY=lots ", "-q -o " + sh_quote(out));
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("SKYSCRIPT_MEMORY") != std::string::npos);
+}
