@@ -58,6 +58,7 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
         {"tmp-dir", T::text, "", "", "where a file-backed node index lives (default: OUT)"},
         {"force", T::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
+        {"catalog", T::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
         // plan
         {"sources", T::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
         {"seed", T::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
@@ -74,6 +75,8 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"offset", T::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side"},
         {"max-surrounding", T::integer, "5", "plan", "surrounding objects named in title_multi_objects"},
         {"caption-style", T::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
+        {"shard", T::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
+        {"shard-count", T::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)"},
         // fetch
         {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery"},
         {"quality", T::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)"},
@@ -191,14 +194,18 @@ std::string build_options_help() {
         // Run-only options are listed with the stage they steer (the one before them).
         const std::string s = !d.stage.empty() ? d.stage : section.empty() ? "run" : section;
         if (s != section) {
-            out += "\n" + std::string(1, static_cast<char>(std::toupper(s[0]))) + s.substr(1) + " options:\n";
+            out += '\n'; // appended piece by piece: `"\n" + std::string(...)` trips GCC 12's false -Wrestrict
+            out += static_cast<char>(std::toupper(s[0]));
+            out.append(s, 1).append(" options:\n");
             section = s;
         }
-        std::string flag = d.short_name ? std::string("-") + d.short_name + ", --" + d.name : "    --" + d.name;
-        if (d.type != T::flag) flag += d.type == T::text ? " S" : " N";
-        const std::string dflt = d.default_value.empty() || d.type == T::flag ? "" : " (default " + d.default_value + ")";
-        char line[320];
-        std::snprintf(line, sizeof line, "  %-24s %s%s\n", flag.c_str(), d.help.c_str(), dflt.c_str());
+        // snprintf, not `"..." + std::string`: the latter trips GCC 12's false -Wrestrict.
+        const char* arg = d.type == T::flag ? "" : d.type == T::text ? " S" : " N";
+        char flag[96], dflt[96] = "", line[384];
+        if (d.short_name) std::snprintf(flag, sizeof flag, "-%c, --%s%s", d.short_name, d.name.c_str(), arg);
+        else std::snprintf(flag, sizeof flag, "    --%s%s", d.name.c_str(), arg);
+        if (!d.default_value.empty() && d.type != T::flag) std::snprintf(dflt, sizeof dflt, " (default %s)", d.default_value.c_str());
+        std::snprintf(line, sizeof line, "  %-24s %s%s\n", flag, d.help.c_str(), dflt);
         out += line;
     }
     return out;
