@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""bench/scale: extract wall time, objects/s and peak RSS as the input grows.
+
+A real extract (default Liechtenstein, 0.6 MB) tiled N times by bench-tile-input, for
+each N of --sizes (default 1, 8, 64, 512, 2048: 0.6 MB to ~1.2 GB of PBF), each with
+the auto node index (flex_mem, in memory) and with sparse_file_array (file-backed, under
+--tmp-dir). Sizes whose PBF would not leave 3x its size free on the work disk are
+skipped, and so is the next size once a run takes more than --max-seconds. Prints one
+row per run and a least-squares fit of seconds per GB of PBF, the basis of the planet
+estimate in README.md ("Planet scale").
+
+  /usr/bin/python3 bench/scale/run.py --binary build/skyscript-build [--sizes 1,8,64,512,2048,8192]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench", "extract"))
+from run import timed  # noqa: E402  (bench/extract/run.py: wall, peak RSS, CPU of one command)
+
+PBF_BYTES_PER_COPY = 592630  # liechtenstein-2013-08-03.osm.pbf; the tiled file is about N x this
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "skyscript-build"))
+    ap.add_argument("--tiler", default=None, help="bench-tile-input (default: next to --binary)")
+    ap.add_argument("--input", default=os.path.join(ROOT, "tests", "data", "osm", "liechtenstein-2013-08-03.osm.pbf"))
+    ap.add_argument("--sizes", default="1,8,64,512,2048")
+    ap.add_argument("--indexes", default="auto,sparse_file_array")
+    ap.add_argument("--max-seconds", type=float, default=300, help="no larger size once a run takes longer")
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-scale"))
+    ap.add_argument("--keep", action="store_true", help="keep the tiled inputs")
+    args = ap.parse_args()
+    tiler = args.tiler or os.path.join(os.path.dirname(os.path.abspath(args.binary)), "bench-tile-input")
+    os.makedirs(args.work, exist_ok=True)
+    copy_bytes = os.path.getsize(args.input)
+
+    print(f"bench/scale: {os.path.basename(args.input)} tiled {args.sizes}x on {os.cpu_count()} cores")
+    print(f"{'size':>6} {'PBF MB':>8} {'index':<18} {'objects':>10} {'wall s':>8} {'CPU s':>8} {'objects/s':>10} {'RSS MB':>8}")
+    points = []  # (PBF bytes, wall seconds) of the auto runs
+    for n in [int(s) for s in args.sizes.split(",")]:
+        expected = n * copy_bytes
+        if shutil.disk_usage(args.work).free < 3 * expected + (1 << 30):
+            print(f"{n:>5}x {expected / 1e6:>8.0f} skipped: the work disk cannot hold the input and its catalog")
+            break
+        pbf = os.path.join(args.work, f"input-{n}x.osm.pbf")
+        if not os.path.exists(pbf):
+            subprocess.run([tiler, args.input, str(n), pbf], check=True, stdout=subprocess.DEVNULL)
+        too_long = False
+        for index in args.indexes.split(","):
+            out = os.path.join(args.work, f"out-{n}x")
+            wall, rss, cpu = timed([args.binary, "extract", pbf, "-o", out, "-q", "--node-index", index, "--tmp-dir", args.work])
+            objects = int(subprocess.run(["sqlite3", os.path.join(out, "catalog.gpkg"), "SELECT count(*) FROM objects"],
+                                         capture_output=True, text=True, check=True).stdout)
+            shutil.rmtree(out)
+            print(f"{n:>5}x {os.path.getsize(pbf) / 1e6:>8.1f} {index:<18} {objects:>10} {wall:>8.1f} {cpu:>8.1f} "
+                  f"{objects / wall:>10.0f} {rss / 1e6:>8.0f}", flush=True)
+            if index == "auto":
+                points.append((os.path.getsize(pbf), wall, objects))
+            too_long = too_long or wall > args.max_seconds
+        if not args.keep:
+            os.remove(pbf)
+        if too_long:
+            print(f"stopping: a run took more than {args.max_seconds:.0f} s")
+            break
+    big = [p for p in points if p[0] >= 20e6]  # below ~20 MB start-up dominates
+    if len(big) >= 2:
+        # Least squares through the origin: seconds = k x GB.
+        k = sum(b / 1e9 * w for b, w, _ in big) / sum((b / 1e9) ** 2 for b, _, _ in big)
+        per_gb = sum(o for _, _, o in big) / sum(b / 1e9 for b, _, _ in big)
+        print(f"fit: {k:.1f} s per GB of PBF ({per_gb / 1e6:.1f} M objects per GB) on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
