@@ -4,6 +4,7 @@
 #include "fetch_stage.hpp"
 #include "plan_stage.hpp"
 #include "region.hpp"
+#include "shared_catalog.hpp"
 #include "write_stage.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,12 @@ namespace fs = std::filesystem;
 
 void stage_extract(BuildSession& s) {
     if (s.state->stage_finished("extract") && fs::exists(s.catalog_path())) return;
+    if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (SPEC section 9)
+        const auto placed = place_shared_catalog(shared, s.out_dir, s.options);
+        if (!s.quiet) std::printf("extract: %s %s as %s\n", placed.copied ? "copied" : "linked", shared.c_str(), placed.placed_at.c_str());
+        s.state->finish_stage("extract", 0, nlohmann::json{{"objects", placed.objects}, {"catalog", shared}}.dump());
+        return;
+    }
     ExtractRequest req;
     req.input = s.options.text("input");
     req.out_dir = s.out_dir;
@@ -43,7 +50,7 @@ void stage_plan(BuildSession& s) {
     if (!s.quiet) print_plan_summary(summary);
     s.state->finish_stage("plan", summary.seconds,
                           nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump());
-    if (summary.jobs == 0)
+    if (summary.jobs == 0 && summary.shard.empty()) // a shard may own none of a small plan's objects
         throw std::runtime_error(s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)");
 }
 

@@ -21,5 +21,6 @@ int command_report(const std::vector<std::string>& args);
 int command_status(const std::vector<std::string>& args);
 int command_split(const std::vector<std::string>& args);
 int command_benchmarks(const std::vector<std::string>& args);
+int command_merge(const std::vector<std::string>& args);
 
 } // namespace skyscript::pipeline

@@ -47,6 +47,7 @@ Stages (each works on an output folder; the bare form runs them in order):
   split       SkyScript_train_unfiltered.csv, _val.csv, _test.csv by spatial block; --scores, --format webdataset
   benchmarks  SkyScript_cls, roof shape, smoothness, surface sets from tags (OUT/benchmarks/)
   report      OUT/report.json and OUT/report.html: what the build got, what it did not and why
+  merge       OUT SHARD_DIR...: the outputs of --shard i/N workers joined into one dataset
 
 Tools:
   tags        the tag vocabulary (tags --list)
@@ -55,7 +56,6 @@ Tools:
   sources     the imagery sources and whether each is usable now
   status      where a running or finished build stands: jobs by status, rate, ETA (--json)
 
-Not built yet: merge.
 `skyscript-build COMMAND --help` describes each command.
 )";
 
@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
         if (command == "status") return command_status(rest);
         if (command == "split") return command_split(rest);
         if (command == "benchmarks") return command_benchmarks(rest);
+        if (command == "merge") return command_merge(rest);
         if (command == "tags") return command_tags(rest);
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);

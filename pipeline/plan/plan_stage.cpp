@@ -9,6 +9,7 @@
 #include "progress.hpp"
 #include "sampler.hpp"
 #include "seeded_hash.hpp"
+#include "shard_spec.hpp"
 #include "source_choice.hpp"
 #include "surroundings.hpp"
 #include "system_info.hpp"
@@ -69,6 +70,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     const auto part_size = options.integer("part-size");
     const int jpeg_quality = static_cast<int>(options.integer("quality"));
     if (part_size < 1) throw UsageError("--part-size must be >= 1");
+    const auto shard = shard_of(options).value_or(ShardSpec{});
 
     PlanSummary summary;
     // Candidates: every catalog object (extract keeps only those with a visible feature tag).
@@ -121,7 +123,11 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
                                          placement.seed);
         const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
         if (choice.chosen.empty()) {
-            ++summary.skipped[choice.skip_reason];
+            if (shard.keeps(c.key)) ++summary.skipped[choice.skip_reason];
+            continue;
+        }
+        if (!shard.keeps(c.key)) { // another worker's object: numbering goes on as in one machine's plan (parts, job ids)
+            job_id += static_cast<std::int64_t>(choice.chosen.size());
             continue;
         }
         std::string id_part = std::string(1, object.kind) + std::to_string(object.osm_id);
@@ -160,11 +166,13 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
                 job.title_multi_objects_natural = natural.title_multi_objects(focus_views, around_sets);
             }
             state.add_job(job);
+            ++summary.jobs;
         }
     }
     state.end_plan(summary.skipped);
     progress.finish();
-    summary.jobs = job_id;
+    summary.jobs_all = job_id;
+    if (!options.text("shard").empty()) summary.shard = shard.text();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }
@@ -180,6 +188,8 @@ void print_plan_summary(const PlanSummary& s) {
         std::printf("  sampling: every candidate (at most --all-below)\n");
     if (s.over_tag_cap) std::printf("  over --max-per-tag: %lld\n", static_cast<long long>(s.over_tag_cap));
     if (s.over_limit) std::printf("  over --limit: %lld\n", static_cast<long long>(s.over_limit));
+    if (!s.shard.empty())
+        std::printf("  shard %s: %lld of the plan's %lld jobs\n", s.shard.c_str(), static_cast<long long>(s.jobs), static_cast<long long>(s.jobs_all));
     for (const auto& [reason, n] : s.skipped) std::printf("  skipped, %s: %lld\n", reason.c_str(), static_cast<long long>(n));
 }
 

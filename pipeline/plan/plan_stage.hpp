@@ -15,6 +15,8 @@ struct PlanSummary {
     std::int64_t candidates = 0, sampled = 0, jobs = 0;
     std::int64_t cells_total = 0, cells_chosen = 0, rare_added = 0, over_tag_cap = 0, over_limit = 0;
     bool sampled_cells = false;
+    std::string shard;         // --shard i/N: `jobs` are this shard's of `jobs_all`
+    std::int64_t jobs_all = 0;
     std::map<std::string, std::int64_t> skipped;
     double seconds = 0;
 };

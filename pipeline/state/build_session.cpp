@@ -1,6 +1,7 @@
 #include "build_session.hpp"
 
 #include "catalog_reader.hpp"
+#include "shard_spec.hpp"
 #include "split_options.hpp"
 
 #include <filesystem>
@@ -52,6 +53,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         const auto meta = CatalogReader(s.catalog_path()).meta();
         if (auto it = meta.find("tags"); it != meta.end() && it->second != "default") s.options.set("tags", it->second, s.catalog_path());
     }
+    resolve_shard_option(s.options); // OUT records "i/N", never "auto"
     if (const auto done = stage_with_work(*s.state); !done.empty())
         if (auto changed = changed_option(stored, s.options.recorded(), done))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +

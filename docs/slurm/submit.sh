@@ -1,0 +1,29 @@
+#!/bin/sh
+# A sharded skyscript-build on a Slurm cluster (docs/scale.md): the catalog extracted once
+# onto shared storage, a job array of SHARDS workers (`--shard auto` reads
+# SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT), and a merge job that starts only when
+# every worker has succeeded (afterok). Prints the three job ids.
+#
+#   SKYSCRIPT_INPUT=/shared/planet.osm.pbf SKYSCRIPT_SOURCES=/shared/sources.toml \
+#   SKYSCRIPT_WORK=/shared/skyscript SHARDS=16 docs/slurm/submit.sh
+#
+# Optional: SKYSCRIPT_FLAGS (more options for every worker, e.g. "--limit 100000 --seed 7"),
+# SKYSCRIPT_BUILD (the binary, default skyscript-build on PATH), SKYSCRIPT_SBATCH_FLAGS (partition,
+# account, ...: given to all three sbatch calls).
+set -eu
+: "${SKYSCRIPT_INPUT:?path of the .osm.pbf, on storage every node reads}"
+: "${SKYSCRIPT_WORK:?a folder on shared storage: catalog, shards/, dataset/}"
+SHARDS=${SHARDS:-16}
+here=$(cd "$(dirname "$0")" && pwd)
+export SKYSCRIPT_INPUT SKYSCRIPT_WORK
+mkdir -p "$SKYSCRIPT_WORK/logs"
+# shellcheck disable=SC2086 # SKYSCRIPT_SBATCH_FLAGS is a list of flags
+extract=$(sbatch --parsable ${SKYSCRIPT_SBATCH_FLAGS:-} --job-name=skyscript-extract --output="$SKYSCRIPT_WORK/logs/extract.out" \
+  "$here/skyscript-extract.sbatch")
+# shellcheck disable=SC2086
+shards=$(sbatch --parsable ${SKYSCRIPT_SBATCH_FLAGS:-} --array=0-$((SHARDS - 1)) --dependency=afterok:"$extract" \
+  --output="$SKYSCRIPT_WORK/logs/shard-%a.out" "$here/skyscript-shards.sbatch")
+# shellcheck disable=SC2086
+merge=$(sbatch --parsable ${SKYSCRIPT_SBATCH_FLAGS:-} --dependency=afterok:"$shards" --job-name=skyscript-merge \
+  --output="$SKYSCRIPT_WORK/logs/merge.out" "$here/skyscript-merge.sbatch")
+echo "$extract $shards $merge"

@@ -1,0 +1,38 @@
+#include "shared_catalog.hpp"
+
+#include "catalog_reader.hpp"
+#include "placed_file.hpp"
+
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+SharedCatalog place_shared_catalog(const std::string& catalog, const std::string& out_dir, const BuildOptions& options) {
+    std::error_code ec;
+    if (!fs::is_regular_file(catalog, ec)) throw std::runtime_error(catalog + ": --catalog: no such file (make it once with `skyscript-build extract`)");
+    std::map<std::string, std::string> meta;
+    try {
+        meta = CatalogReader(catalog).meta();
+    } catch (const std::exception& e) {
+        throw std::runtime_error(catalog + ": --catalog: not a catalog made by `skyscript-build extract` (" + e.what() + ")");
+    }
+    const auto get = [&](const char* key) { const auto it = meta.find(key); return it == meta.end() ? std::string() : it->second; };
+    if (get("generator").empty()) throw std::runtime_error(catalog + ": --catalog: not a catalog made by `skyscript-build extract`");
+    const auto bytes = options.text("input-bytes");
+    if (!bytes.empty() && !get("input_bytes").empty() && bytes != get("input_bytes"))
+        throw std::runtime_error(catalog + ": --catalog was extracted from " + get("input") + " (" + get("input_bytes") + " bytes), not from " +
+                                 options.text("input") + " (" + bytes + " bytes)");
+    const auto tags = options.text("tags").empty() ? std::string("default") : options.text("tags");
+    if (get("tags") != tags)
+        throw std::runtime_error(catalog + ": --catalog was extracted with tags " + get("tags") + "; give this build the same --tags (it asks " +
+                                 tags + ")");
+    SharedCatalog s;
+    s.placed_at = (fs::path(out_dir) / "catalog.gpkg").string();
+    s.copied = place_file(catalog, s.placed_at) == Placement::copied;
+    s.objects = get("objects").empty() ? 0 : std::stoll(get("objects"));
+    return s;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,70 @@
+#include "placed_file.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool same_bytes(const std::string& a, const std::string& b) {
+    std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+    if (!fa || !fb) return false;
+    char ba[1 << 16], bb[1 << 16];
+    for (;;) {
+        fa.read(ba, sizeof ba);
+        fb.read(bb, sizeof bb);
+        if (fa.gcount() != fb.gcount() || std::memcmp(ba, bb, static_cast<std::size_t>(fa.gcount())) != 0) return false;
+        if (!fa || !fb) return !fa && !fb;
+    }
+}
+
+std::string temporary_name(const std::string& to) {
+    static std::atomic<unsigned> counter{0};
+    return to + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
+    throw std::runtime_error(path + ": cannot " + what + " (" + std::strerror(err) + ")");
+}
+
+} // namespace
+
+Placement place_file(const std::string& from, const std::string& to) {
+    struct stat src {}, dst {};
+    if (::stat(from.c_str(), &src) != 0) fail(from, "read", errno);
+    if (::stat(to.c_str(), &dst) == 0) {
+        if (src.st_dev == dst.st_dev && src.st_ino == dst.st_ino) return Placement::present;
+        if (src.st_size == dst.st_size && same_bytes(from, to)) return Placement::present;
+    }
+    const auto tmp = temporary_name(to);
+    Placement how = Placement::linked;
+    if (::link(from.c_str(), tmp.c_str()) != 0) {
+        const int err = errno;
+        if (err != EXDEV && err != EPERM && err != EMLINK) fail(to, "link " + from, err);
+        std::error_code ec;
+        fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+        if (ec) {
+            fs::remove(tmp, ec);
+            throw std::runtime_error(to + ": cannot copy " + from + " (" + ec.message() + ")");
+        }
+        how = Placement::copied;
+    }
+    if (std::rename(tmp.c_str(), to.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(to, "write", err);
+    }
+    return how;
+}
+
+} // namespace skyscript::pipeline

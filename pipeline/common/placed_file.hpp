@@ -1,0 +1,18 @@
+#pragma once
+// A file of one folder made to appear in another without copying where possible: a hard
+// link on the same file system, a copy across file systems (written under a temporary
+// name, then renamed, so a killed run never leaves half a file under the final name).
+// Used for a shared catalog (--catalog) and by `merge` for the shards' images and meta.
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+enum class Placement { present, linked, copied };
+
+// Makes `to` a file with `from`'s bytes. A `to` that is already `from` (same inode) or has
+// its bytes is left alone (present); one with other bytes is replaced. Throws naming the
+// file on failure.
+Placement place_file(const std::string& from, const std::string& to);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,89 @@
+#include "shard_spec.hpp"
+
+#include "seeded_hash.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+std::optional<std::int64_t> whole_number(const std::string& s) {
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::int64_t env_number(const EnvLookup& env, const std::string& name) {
+    const auto v = env(name);
+    const auto n = v ? whole_number(*v) : std::nullopt;
+    if (!n) throw UsageError("--shard auto: " + name + (v ? " is `" + *v + "`, not a whole number" : " is not set"));
+    return *n;
+}
+
+} // namespace
+
+// Independent of --seed: a worker's share of the objects is the same in every build.
+bool ShardSpec::keeps(std::uint64_t object_key) const noexcept {
+    return seeded_hash(label_hash("shard"), object_key) % static_cast<std::uint64_t>(count) == static_cast<std::uint64_t>(index);
+}
+
+std::string ShardSpec::text() const { return std::to_string(index) + "/" + std::to_string(count); }
+
+ShardSpec parse_shard(const std::string& text, const std::string& origin) {
+    const auto slash = text.find('/');
+    const auto i = slash == std::string::npos ? std::nullopt : whole_number(text.substr(0, slash));
+    const auto n = slash == std::string::npos ? std::nullopt : whole_number(text.substr(slash + 1));
+    if (!i || !n || *n < 1 || *i < 0 || *i >= *n)
+        throw UsageError(origin + ": --shard expects i/N with 0 <= i < N (or auto), got `" + text + "`");
+    return {*i, *n};
+}
+
+std::optional<ShardSpec> shard_of(const BuildOptions& options) {
+    const auto t = options.text("shard");
+    if (t.empty()) return std::nullopt;
+    return parse_shard(t, "--shard");
+}
+
+void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
+    const auto t = options.text("shard");
+    if (t.empty()) return;
+    if (t != "auto") {
+        parse_shard(t, "--shard");
+        return;
+    }
+    std::int64_t index = 0, count = 0;
+    if (env("SLURM_ARRAY_TASK_ID")) {
+        const auto id = env_number(env, "SLURM_ARRAY_TASK_ID");
+        const auto min = env("SLURM_ARRAY_TASK_MIN") ? env_number(env, "SLURM_ARRAY_TASK_MIN") : 0;
+        const auto step = env("SLURM_ARRAY_TASK_STEP") ? env_number(env, "SLURM_ARRAY_TASK_STEP") : 1;
+        if (step < 1) throw UsageError("--shard auto: SLURM_ARRAY_TASK_STEP must be >= 1");
+        index = (id - min) / step;
+        count = env_number(env, "SLURM_ARRAY_TASK_COUNT");
+    } else if (env("JOB_COMPLETION_INDEX")) {
+        index = env_number(env, "JOB_COMPLETION_INDEX");
+        count = options.integer("shard-count");
+        if (count == 0) {
+            if (!env("SKYSCRIPT_SHARD_COUNT"))
+                throw UsageError("--shard auto: JOB_COMPLETION_INDEX is set but not the number of shards; give --shard-count N "
+                                 "or SKYSCRIPT_SHARD_COUNT=N (the Job's completions)");
+            count = env_number(env, "SKYSCRIPT_SHARD_COUNT");
+        }
+    } else {
+        throw UsageError("--shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes "
+                         "Indexed Job) is set; give --shard i/N");
+    }
+    options.set("shard", parse_shard(std::to_string(index) + "/" + std::to_string(count), "--shard auto").text(), "--shard auto");
+}
+
+void resolve_shard_option(BuildOptions& options) {
+    resolve_shard_option(options, [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    });
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,119 @@
+#include "merge_stage.hpp"
+
+#include "atomic_file.hpp"
+#include "build_session.hpp"
+#include "build_stages.hpp"
+#include "dataset_layout.hpp"
+#include "merged_state.hpp"
+#include "placed_file.hpp"
+#include "progress.hpp"
+#include "report_stage.hpp"
+#include "shard_set.hpp"
+#include "split_stage.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
+    std::error_code ec;
+    for (const auto& s : set.shards)
+        if (fs::exists(out_dir, ec) && fs::equivalent(out_dir, s.dir, ec))
+            throw UsageError("merge: OUT " + out_dir + " is one of the shards; merge into a folder of its own");
+    if (!is_merge_output_or_new(out_dir))
+        throw std::runtime_error(out_dir + ": holds a build that merge did not make; merge into a new folder");
+}
+
+// The shard's images (jobs fetched or written) and meta (written) at their places in OUT.
+void place_shard_files(const ShardBuild& shard, const std::string& out_dir, MergeSummary& summary, Progress& progress, std::uint64_t total) {
+    StateDb state(shard.state_path, false);
+    std::set<int> parts;
+    const auto place = [&](const std::string& relative) {
+        switch (place_file((fs::path(shard.dir) / relative).string(), (fs::path(out_dir) / relative).string())) {
+            case Placement::linked: ++summary.linked; break;
+            case Placement::copied: ++summary.copied; break;
+            case Placement::present: ++summary.present; break;
+        }
+        const auto n = static_cast<std::uint64_t>(summary.linked + summary.copied + summary.present);
+        if (n % 1000 == 0) progress.update(n, total, n, "files");
+    };
+    const auto job_files = [&](const Job& job, bool meta) {
+        if (parts.insert(job.part).second) {
+            fs::create_directories(fs::path(out_dir) / images_dir(job.part));
+            fs::create_directories(fs::path(out_dir) / meta_dir(job.part));
+        }
+        place(image_relative_path(job.part, job.stem));
+        if (meta) place(meta_relative_path(job.part, job.stem));
+    };
+    state.for_each_written([&](const Job& job) { job_files(job, true); });
+    for (const auto& job : state.jobs(JobStatus::fetched, "", -1, SIZE_MAX)) job_files(job, false);
+}
+
+} // namespace
+
+MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string>& shard_dirs, bool partial, bool quiet) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto set = check_shards(shard_dirs, partial);
+    refuse_unsafe_out(out_dir, set);
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec || !fs::is_directory(out_dir)) throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
+    if (!quiet)
+        for (const auto& u : set.unfinished) std::printf("merge: --partial: %s\n", u.c_str());
+
+    MergeSummary summary;
+    summary.shards = static_cast<std::int64_t>(set.shards.size());
+    summary.count = set.count;
+    summary.missing = static_cast<std::int64_t>(set.missing.size());
+    summary.unfinished = static_cast<std::int64_t>(set.unfinished.size());
+    // The DB first (it refuses overlapping shards before a file is placed), installed last.
+    const auto merging = build_merged_state(set, out_dir);
+    std::uint64_t total = 0;
+    for (const auto& s : set.shards) total += static_cast<std::uint64_t>(2 * s.written + s.fetched);
+    {
+        Progress progress{"merge", quiet, Progress::Unit::counted};
+        for (const auto& s : set.shards) place_shard_files(s, out_dir, summary, progress, total);
+        progress.finish();
+    }
+    if (const auto catalog = fs::path(set.shards.front().dir) / "catalog.gpkg"; fs::exists(catalog))
+        place_file(catalog.string(), (fs::path(out_dir) / "catalog.gpkg").string());
+    install_merged_state(merging, out_dir);
+
+    // One machine's last stages over the whole: meta.jsonl (and meta of images fetched but not
+    // written, under --partial; files no job names are removed), the split, the report.
+    BuildSession session;
+    session.out_dir = out_dir;
+    session.state = std::make_unique<StateDb>((fs::path(out_dir) / "state.sqlite").string(), false);
+    session.options.merge_stored(session.state->options());
+    session.quiet = quiet;
+    summary.images = stage_write(session);
+    summary.split_images = summary.images > 0 ? stage_split(session) : 0;
+    stage_report(session);
+    for (const auto& [status, n] : session.state->count_by_status()) summary.jobs += n;
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    session.state->finish_stage("merge", summary.seconds,
+                                nlohmann::json{{"shards", summary.shards}, {"count", summary.count}, {"missing", summary.missing},
+                                               {"unfinished", summary.unfinished}, {"jobs", summary.jobs}, {"images", summary.images}}
+                                    .dump());
+    return summary;
+}
+
+void print_merge_summary(const MergeSummary& s, const std::string& out_dir) {
+    std::printf("merge: %lld of %lld shards, %lld jobs, %lld images in %s (%lld files linked, %lld copied, %lld already there) (%.2f s)\n",
+                static_cast<long long>(s.shards), static_cast<long long>(s.count), static_cast<long long>(s.jobs),
+                static_cast<long long>(s.images), out_dir.c_str(), static_cast<long long>(s.linked), static_cast<long long>(s.copied),
+                static_cast<long long>(s.present), s.seconds);
+    if (s.missing || s.unfinished)
+        std::printf("  --partial: %lld shards missing, %lld unfinished\n", static_cast<long long>(s.missing), static_cast<long long>(s.unfinished));
+}
+
+} // namespace skyscript::pipeline

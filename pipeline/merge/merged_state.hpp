@@ -1,0 +1,22 @@
+#pragma once
+// The merged build's state DB, made whole under a temporary name and then renamed to
+// OUT/state.sqlite, so a killed merge leaves either the previous one or the new one: every
+// job of every shard with its global job_id (a clash is two overlapping shards, refused),
+// the skip counts summed, the shards' common options (with `shard` cleared), the extract,
+// plan and fetch stages as one machine's build would record them, and a "merge" stage that
+// marks OUT as a merge's output.
+
+#include "shard_set.hpp"
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+// Builds OUT/state.sqlite.merging; install_merged_state renames it over OUT/state.sqlite.
+std::string build_merged_state(const ShardSet& set, const std::string& out_dir);
+void install_merged_state(const std::string& merging_path, const std::string& out_dir);
+
+// True when OUT/state.sqlite is absent, or was made by merge (a rerun may replace it).
+bool is_merge_output_or_new(const std::string& out_dir);
+
+} // namespace skyscript::pipeline

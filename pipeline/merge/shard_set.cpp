@@ -1,0 +1,88 @@
+#include "shard_set.hpp"
+
+#include "state_db.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ShardBuild read_shard(const std::string& dir) {
+    ShardBuild b;
+    b.dir = dir;
+    b.state_path = (fs::path(dir) / "state.sqlite").string();
+    if (!fs::is_regular_file(b.state_path)) throw std::runtime_error(dir + ": no state.sqlite here: not the OUT folder of a build");
+    StateDb state(b.state_path, false);
+    b.options = state.options();
+    const auto it = b.options.find("shard");
+    if (it == b.options.end() || it->second.empty())
+        throw std::runtime_error(dir + ": built without --shard; merge joins the OUT folders of `--shard i/N` workers");
+    b.spec = parse_shard(it->second, b.state_path);
+    const auto counts = state.count_by_status();
+    b.planned = counts.at("planned");
+    b.fetched = counts.at("fetched");
+    b.written = counts.at("written");
+    b.failed = counts.at("failed");
+    b.plan_finished = state.stage_finished("plan");
+    return b;
+}
+
+std::string shown(const std::string& v) { return v.empty() ? std::string("none") : v; }
+
+} // namespace
+
+ShardSet check_shards(const std::vector<std::string>& dirs, bool partial) {
+    if (dirs.empty()) throw UsageError("merge takes OUT and at least one SHARD_DIR");
+    ShardSet set;
+    std::map<std::int64_t, std::string> dir_of;
+    for (const auto& dir : dirs) {
+        auto b = read_shard(dir);
+        if (!set.shards.empty()) {
+            const auto& first = set.shards.front();
+            if (b.spec.count != first.spec.count)
+                throw std::runtime_error(dir + ": shard " + b.spec.text() + ", but " + first.dir + " is shard " + first.spec.text() +
+                                         ": shards of different N do not mix");
+            std::set<std::string> keys;
+            for (const auto& [k, v] : b.options) keys.insert(k);
+            for (const auto& [k, v] : first.options) keys.insert(k);
+            for (const auto& k : keys) {
+                if (k == "shard") continue;
+                const auto a = b.options.count(k) ? b.options.at(k) : "", f = first.options.count(k) ? first.options.at(k) : "";
+                if (a != f)
+                    throw std::runtime_error(dir + ": built with --" + k + " " + shown(a) + ", but " + first.dir + " with --" + k + " " +
+                                             shown(f) + ": shards must share every option but --shard");
+            }
+        }
+        if (const auto [it, added] = dir_of.emplace(b.spec.index, dir); !added)
+            throw std::runtime_error(dir + ": shard " + b.spec.text() + " again (also " + it->second + ")");
+        set.shards.push_back(std::move(b));
+    }
+    set.count = set.shards.front().spec.count;
+    std::string given;
+    for (const auto& [i, d] : dir_of) given += (given.empty() ? "" : ", ") + std::to_string(i) + "/" + std::to_string(set.count);
+    for (std::int64_t i = 0; i < set.count; ++i)
+        if (!dir_of.count(i)) set.missing.push_back(i);
+    if (!set.missing.empty() && !partial)
+        throw std::runtime_error("merge: shard " + std::to_string(set.missing.front()) + "/" + std::to_string(set.count) + " is missing (" +
+                                 std::to_string(set.missing.size()) + " of " + std::to_string(set.count) + "; given " + given +
+                                 "); give every shard's OUT folder, or --partial");
+    for (const auto& b : set.shards) {
+        std::string why;
+        if (!b.plan_finished) why = "not planned yet";
+        else if (b.planned + b.fetched > 0)
+            why = std::to_string(b.planned) + " jobs planned, " + std::to_string(b.fetched) + " fetched but not written";
+        if (why.empty()) continue;
+        if (!partial)
+            throw std::runtime_error(b.dir + ": shard " + b.spec.text() + " is unfinished (" + why + "); rerun its worker, or merge with --partial");
+        set.unfinished.push_back(b.dir + ": " + why);
+    }
+    std::sort(set.shards.begin(), set.shards.end(), [](const ShardBuild& a, const ShardBuild& b) { return a.spec.index < b.spec.index; });
+    return set;
+}
+
+} // namespace skyscript::pipeline

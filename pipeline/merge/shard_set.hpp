@@ -1,0 +1,34 @@
+#pragma once
+// The OUT folders of `--shard i/N` workers, checked before `merge` joins them: each one a
+// shard of the same N, every recorded option but `shard` the same (same input, seed,
+// sources, tags, ...), no index twice, none missing, each finished (no job planned or
+// fetched but not written). A shard that fails a check is refused with one line naming
+// its folder; --partial lets unfinished and missing shards through (the merged dataset
+// then has only the images that are there).
+
+#include "shard_spec.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct ShardBuild {
+    std::string dir, state_path;
+    ShardSpec spec;
+    std::map<std::string, std::string> options;
+    std::int64_t planned = 0, fetched = 0, written = 0, failed = 0;
+    bool plan_finished = false;
+};
+
+struct ShardSet {
+    std::int64_t count = 0;                 // N
+    std::vector<ShardBuild> shards;         // in index order
+    std::vector<std::int64_t> missing;      // indices no folder holds (only with --partial)
+    std::vector<std::string> unfinished;    // "DIR: ..." (only with --partial)
+};
+
+ShardSet check_shards(const std::vector<std::string>& dirs, bool partial);
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,513 @@
+// Sharded builds (issue 12, SPEC section 9): N `--shard i/N` workers and `merge` give the
+// dataset of one machine's build of the same input and seed, byte for byte; merge refuses
+// shards that do not make one dataset, with one line each, and survives being killed; the
+// Slurm scripts of docs/slurm run on a real one-node Slurm cluster this test starts on
+// 127.0.0.1; the Kubernetes manifest of docs/kubernetes is checked as YAML.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string common_flags = "--limit 150 --seed 5 -q";
+
+// One machine's build, which every sharded one must equal (made once per test binary).
+const std::string& reference() {
+    static const std::string dir = [] {
+        const auto d = fresh_dir("shards-reference");
+        const auto r = build(d, common_flags);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return d;
+    }();
+    return dir;
+}
+
+std::string shard_flags(const std::string& shard, const std::string& extra = "") {
+    return common_flags + " --catalog " + sh_quote(monaco().catalog) + " --shard " + shard + " " + extra;
+}
+
+// Three shards of the reference's options (made once).
+const std::vector<std::string>& three_shards() {
+    static const std::vector<std::string> dirs = [] {
+        std::vector<std::string> d;
+        for (int i = 0; i < 3; ++i) {
+            d.push_back(fresh_dir("shards-" + std::to_string(i) + "-of-3"));
+            const auto r = build(d.back(), shard_flags(std::to_string(i) + "/3"));
+            REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        }
+        return d;
+    }();
+    return dirs;
+}
+
+CommandResult merge(const std::string& out, const std::vector<std::string>& shards, const std::string& extra = "-q") {
+    std::string cmd = "timeout 300 " + sh_quote(binary()) + " merge " + sh_quote(out);
+    for (const auto& s : shards) cmd.append(" ").append(sh_quote(s)); // not `" " + string`: GCC 12's false -Wrestrict
+    return run(cmd + " " + extra);
+}
+
+// The dataset as a trainer sees it: images, meta, meta.jsonl and the three split CSVs.
+std::map<std::string, std::string> whole_dataset(const std::string& out) {
+    auto files = dataset_files(out);
+    for (const char* f : {"SkyScript_val.csv", "SkyScript_test.csv"}) files[f] = read_file(out + "/" + f);
+    return files;
+}
+
+void check_same_dataset(const std::string& got_dir, const std::string& expected_dir) {
+    const auto got = whole_dataset(got_dir), expected = whole_dataset(expected_dir);
+    CHECK(got.size() == expected.size());
+    std::size_t same = 0;
+    for (const auto& [name, bytes] : expected) {
+        const auto it = got.find(name);
+        CHECK_MESSAGE(it != got.end(), name);
+        if (it == got.end()) continue;
+        CHECK_MESSAGE(it->second == bytes, name);
+        same += it->second == bytes;
+    }
+    CHECK(same == expected.size());
+}
+
+std::vector<std::string> job_rows(const std::string& out) {
+    return sql_column(out + "/state.sqlite",
+                      "SELECT job_id || '|' || part || '|' || status || '|' || coalesce(stem, '') || '|' || title || '|' || "
+                      "title_multi_objects || '|' || center_tags || '|' || surrounding_tags FROM jobs ORDER BY job_id");
+}
+
+void check_one_error_line(const CommandResult& r, const std::string& needle) {
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.err.find(needle) != std::string::npos, r.err);
+    CHECK_MESSAGE(lines(r.err).size() == 1, r.err);
+}
+
+ino_t inode_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_ino;
+}
+
+// Runs argv until `ready` is true of its OUT (polled), then kills it with SIGKILL; false if it ended first.
+bool kill_when(const std::vector<std::string>& argv, const std::function<bool()>& ready) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+        bool now = false;
+        try {
+            now = ready();
+        } catch (const std::exception&) { // the state DB is not there yet
+        }
+        if (now) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("three shards and merge make one machine's dataset: stems, captions, meta, splits, JPEG bytes") {
+    const auto& shards = three_shards();
+    // Disjoint, non-empty shares of the reference's jobs, with the reference's job ids and parts.
+    const auto expected_rows = job_rows(reference());
+    std::set<std::string> ids;
+    std::size_t jobs = 0;
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        const auto db = shards[i] + "/state.sqlite";
+        CHECK(sql_column(db, "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{std::to_string(i) + "/3"});
+        const auto rows = job_rows(shards[i]);
+        CHECK(rows.size() > 10);
+        for (const auto& r : rows) {
+            CHECK_MESSAGE(std::find(expected_rows.begin(), expected_rows.end(), r) != expected_rows.end(), r);
+            ids.insert(r.substr(0, r.find('|')));
+        }
+        jobs += rows.size();
+    }
+    CHECK(jobs == expected_rows.size());
+    CHECK(ids.size() == expected_rows.size());
+
+    const auto out = fresh_dir("shards-merged");
+    const auto r = merge(out, shards, "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("merge: 3 of 3 shards") != std::string::npos);
+    check_same_dataset(out, reference());
+    CHECK(job_rows(out) == expected_rows);
+    CHECK(sql_column(out + "/state.sqlite", "SELECT reason || objects FROM skipped ORDER BY reason") ==
+          sql_column(reference() + "/state.sqlite", "SELECT reason || objects FROM skipped ORDER BY reason"));
+    // Hard links, not copies (one file system here).
+    const auto stem = sql_column(shards[1] + "/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' LIMIT 1");
+    REQUIRE(stem.size() == 1);
+    CHECK(inode_of(out + "/" + stem[0]) == inode_of(shards[1] + "/" + stem[0]));
+    // The report is over the whole.
+    const auto report = nlohmann::json::parse(read_file(out + "/report.json"));
+    const auto expected_report = nlohmann::json::parse(read_file(reference() + "/report.json"));
+    for (const char* key : {"headline", "jobs", "pairs", "skipped", "files", "captions"}) CHECK_MESSAGE(report[key] == expected_report[key], key);
+
+    SUBCASE("merging again gives the same dataset, and the shards can be given in any order") {
+        const auto again = merge(out, {shards[2], shards[0], shards[1]}, "");
+        REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+        CHECK(again.out.find("0 files linked, 0 copied") != std::string::npos);
+        check_same_dataset(out, reference());
+        CHECK(job_rows(out) == expected_rows);
+    }
+}
+
+TEST_CASE("a merge killed at any moment and rerun ends as an uninterrupted one") {
+    const auto& shards = three_shards();
+    const auto out = fresh_dir("shards-merge-killed");
+    std::vector<std::string> argv{binary(), "merge", out};
+    argv.insert(argv.end(), shards.begin(), shards.end());
+    argv.push_back("-q");
+    int killed = 0;
+    for (int delay : {5, 20, 60, 120, 250, 400, 700}) killed += run_and_kill(argv, std::chrono::milliseconds(delay)) == -SIGKILL;
+    CHECK(killed >= 3);
+    const auto r = merge(out, shards);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_same_dataset(out, reference());
+    CHECK(job_rows(out) == job_rows(reference()));
+    for (const auto& f : fs::recursive_directory_iterator(out))
+        CHECK_MESSAGE(f.path().filename().string().find(".partial-") == std::string::npos, f.path().string());
+}
+
+TEST_CASE("merge refuses, with one line each, shards that do not make one dataset") {
+    const auto& shards = three_shards();
+    const auto out = fresh_dir("shards-refused");
+    check_one_error_line(merge(out, {shards[0], shards[1]}), "shard 2/3 is missing");
+    check_one_error_line(merge(out, {shards[0], shards[1], shards[1]}), "shard 1/3 again");
+    check_one_error_line(merge(out, {shards[0], reference()}), "built without --shard");
+    check_one_error_line(merge(out, {shards[0], out + "/nothing"}), "no state.sqlite");
+    check_one_error_line(merge(shards[0], shards), "is one of the shards");
+    check_one_error_line(merge(reference(), shards), "holds a build that merge did not make");
+
+    const auto other_seed = fresh_dir("shards-2-of-3-seed-6");
+    REQUIRE(build(other_seed, shard_flags("2/3", "--seed 6")).exit_code == 0);
+    check_one_error_line(merge(out, {shards[0], shards[1], other_seed}), "--seed 6");
+    const auto other_n = fresh_dir("shards-1-of-2");
+    REQUIRE(build(other_n, shard_flags("1/2")).exit_code == 0);
+    check_one_error_line(merge(out, {shards[0], other_n}), "shards of different N");
+    CHECK_FALSE(fs::exists(out + "/state.sqlite")); // nothing merged
+
+    // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.
+    const auto bad = fresh_dir("shards-bad-flag");
+    for (const char* v : {"3/3", "1/0", "x", "2/x"}) check_one_error_line(build(bad, shard_flags(v)), "--shard expects i/N");
+    check_one_error_line(run("env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX " + sh_quote(binary()) + " " +
+                             sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(bad) + " " + shard_flags("auto")),
+                         "neither SLURM_ARRAY_TASK_ID");
+    check_one_error_line(run("JOB_COMPLETION_INDEX=1 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " +
+                             sh_quote(bad) + " " + shard_flags("auto")),
+                         "SKYSCRIPT_SHARD_COUNT");
+    // A rerun of a shard's folder as another shard would mix two datasets.
+    check_one_error_line(build(shards[0], shard_flags("1/3")), "--shard 1/3 (OUT was built with 0/3)");
+}
+
+TEST_CASE("an unfinished shard is refused, --partial merges what is there, and the finished worker's merge is whole") {
+    const auto& shards = three_shards();
+    const auto worker = fresh_dir("shards-2-of-3-killed");
+    const std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", worker, "--sources", monaco().sources,
+                                        "--catalog", monaco().catalog, "--shard", "2/3", "--limit", "150", "--seed", "5", "-q",
+                                        "--batch", "4", "--in-flight", "1", "--workers", "1"};
+    const auto db = worker + "/state.sqlite";
+    REQUIRE(kill_when(argv, [&] { return sql_int(db, "SELECT count(*) FROM jobs WHERE status != 'planned'") >= 4; }));
+    REQUIRE(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'planned'") > 0);
+
+    const auto out = fresh_dir("shards-partial");
+    check_one_error_line(merge(out, {shards[0], shards[1], worker}), "is unfinished");
+    const auto partial = merge(out, {shards[0], shards[1], worker}, "--partial");
+    REQUIRE_MESSAGE(partial.exit_code == 0, partial.err);
+    CHECK(partial.out.find("--partial: ") != std::string::npos);
+    // Every image of the partial dataset is in exactly one CSV row, and is the reference's.
+    const auto got = whole_dataset(out), expected = whole_dataset(reference());
+    std::size_t images = 0, rows = 0;
+    for (const auto& [name, bytes] : got) {
+        if (!name.starts_with("images")) continue;
+        ++images;
+        CHECK_MESSAGE(expected.count(name), name);
+        if (expected.count(name)) CHECK_MESSAGE(expected.at(name) == bytes, name);
+    }
+    for (const char* f : {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"}) rows += lines(got.at(f)).size() - 1;
+    CHECK(rows == images);
+    CHECK(images < expected.size() / 2);
+    CHECK(images > 0);
+
+    // The worker rerun finishes its shard; merging into the same OUT then gives the whole dataset.
+    REQUIRE(build(worker, shard_flags("2/3")).exit_code == 0);
+    const auto whole = merge(out, {shards[0], shards[1], worker});
+    REQUIRE_MESSAGE(whole.exit_code == 0, whole.err);
+    check_same_dataset(out, reference());
+}
+
+TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index choose the shard") {
+    const auto out = fresh_dir("shards-auto");
+    const auto pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));
+    const auto plan_only = [&](const std::string& env, const std::string& dir) {
+        fs::create_directories(dir);
+        fs::copy_file(monaco().catalog, dir + "/catalog.gpkg");
+        return run(env + " " + sh_quote(binary()) + " plan " + sh_quote(dir) + " --sources " + sh_quote(monaco().sources) + " " + shard_flags("auto"));
+    };
+    // --array=4-8:2 (tasks 4, 6, 8): task 6 is shard 1 of 3.
+    auto r = plan_only("SLURM_ARRAY_TASK_ID=6 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3", out + "/slurm");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(sql_column(out + "/slurm/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{"1/3"});
+    r = plan_only("JOB_COMPLETION_INDEX=2 SKYSCRIPT_SHARD_COUNT=5", out + "/k8s");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(sql_column(out + "/k8s/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{"2/5"});
+    // More shards than objects: a worker with no job finishes, and merge gives one machine's dataset.
+    const std::string few = "--limit 5 --seed 5 -q";
+    std::vector<std::string> many;
+    std::size_t empty = 0;
+    for (int i = 0; i < 8; ++i) {
+        many.push_back(out + "/of-8-" + std::to_string(i));
+        const auto b = run("JOB_COMPLETION_INDEX=" + std::to_string(i) + " timeout 300 " + sh_quote(binary()) + " " + pbf + " -o " +
+                           sh_quote(many.back()) + " --sources " + sh_quote(monaco().sources) + " " + few + " --catalog " +
+                           sh_quote(monaco().catalog) + " --shard auto --shard-count 8");
+        REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+        empty += sql_int(many.back() + "/state.sqlite", "SELECT count(*) FROM jobs") == 0;
+    }
+    CHECK(empty >= 3);
+    const auto small_reference = out + "/reference-5";
+    REQUIRE(build(small_reference, few).exit_code == 0);
+    const auto m = merge(out + "/merged-8", many);
+    REQUIRE_MESSAGE(m.exit_code == 0, m.err);
+    check_same_dataset(out + "/merged-8", small_reference);
+    CHECK(job_rows(out + "/merged-8") == job_rows(small_reference));
+}
+
+namespace {
+
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+std::string host_name() {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return name;
+}
+
+pid_t pid_in(const std::string& file) {
+    try {
+        return static_cast<pid_t>(std::stol(read_file(file)));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+// A one-node Slurm cluster on 127.0.0.1 in a scratch folder: munged on its own socket and
+// key, slurmctld and slurmd with a throwaway slurm.conf (no cgroups: proctrack/linuxproc,
+// task/none). Everything it starts is stopped by its pid when it goes.
+class SlurmCluster {
+public:
+    explicit SlurmCluster(const std::string& dir) : dir_(dir) {
+        try {
+            start();
+        } catch (...) { // a failed start stops what it started
+            shutdown();
+            throw;
+        }
+    }
+
+    ~SlurmCluster() { shutdown(); }
+
+    void start() {
+        for (const char* d : {"munge", "spool/ctld", "spool/d", "log"}) fs::create_directories(dir_ + "/" + d);
+        fs::permissions(dir_ + "/munge", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                                             fs::perms::others_exec);
+        const auto key = run("dd if=/dev/urandom of=" + sh_quote(dir_ + "/munge.key") + " bs=1024 count=1 2>/dev/null && chmod 400 " +
+                             sh_quote(dir_ + "/munge.key"));
+        REQUIRE(key.exit_code == 0);
+        const auto munged = run("munged --socket=" + sh_quote(socket()) + " --key-file=" + sh_quote(dir_ + "/munge.key") + " --log-file=" +
+                                sh_quote(dir_ + "/log/munged.log") + " --pid-file=" + sh_quote(dir_ + "/munge/munged.pid") +
+                                " --seed-file=" + sh_quote(dir_ + "/munge/seed"));
+        INFO(munged.err << read_log("munged.log"));
+        REQUIRE(munged.exit_code == 0);
+        const auto host = host_name();
+        write_file(conf(), "ClusterName=skyscripttest\nSlurmctldHost=" + host + "(127.0.0.1)\nSlurmctldPort=" + std::to_string(free_port()) +
+                               "\nSlurmdPort=" + std::to_string(free_port()) + "\nAuthType=auth/munge\nAuthInfo=socket=" + socket() +
+                               "\nCredType=cred/munge\nSlurmUser=root\nSlurmdUser=root\n"
+                               "StateSaveLocation=" + dir_ + "/spool/ctld\nSlurmdSpoolDir=" + dir_ + "/spool/d\n"
+                               "SlurmctldPidFile=" + dir_ + "/slurmctld.pid\nSlurmdPidFile=" + dir_ + "/slurmd.pid\n"
+                               "SlurmctldLogFile=" + dir_ + "/log/slurmctld.log\nSlurmdLogFile=" + dir_ + "/log/slurmd.log\n"
+                               "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nJobAcctGatherType=jobacct_gather/none\n"
+                               "AccountingStorageType=accounting_storage/none\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n"
+                               "MpiDefault=none\nReturnToService=2\nMinJobAge=600\nDependencyParameters=kill_invalid_depend\n"
+                               "NodeName=" + host + " NodeAddr=127.0.0.1 CPUs=" + std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
+                               " RealMemory=1000 State=UNKNOWN\n"
+                               "PartitionName=test Nodes=" + host + " Default=YES MaxTime=INFINITE State=UP\n");
+        const auto ctld = run(env() + " slurmctld -c -i");
+        INFO(ctld.err << read_log("slurmctld.log"));
+        REQUIRE(ctld.exit_code == 0);
+        const auto d = run(env() + " slurmd");
+        INFO(d.err << read_log("slurmd.log"));
+        REQUIRE(d.exit_code == 0);
+        // Up when the node is idle.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        std::string state;
+        while (std::chrono::steady_clock::now() < deadline) {
+            state = run(env() + " sinfo -h -o %T").out;
+            if (state.find("idle") != std::string::npos) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+        INFO("sinfo: " << state << read_log("slurmctld.log") << read_log("slurmd.log"));
+        REQUIRE(state.find("idle") != std::string::npos);
+    }
+
+    void shutdown() {
+        run(env() + " scontrol shutdown >/dev/null 2>&1");
+        stop(dir_ + "/slurmd.pid");
+        stop(dir_ + "/slurmctld.pid");
+        run("munged --stop --socket=" + sh_quote(socket()) + " >/dev/null 2>&1");
+        stop(dir_ + "/munge/munged.pid");
+    }
+
+    // The daemons it started (munged, slurmctld, slurmd), from their pid files.
+    std::vector<pid_t> pids() const {
+        return {pid_in(dir_ + "/munge/munged.pid"), pid_in(dir_ + "/slurmctld.pid"), pid_in(dir_ + "/slurmd.pid")};
+    }
+
+    // Environment prefix for Slurm's commands.
+    std::string env() const { return "SLURM_CONF=" + sh_quote(conf()); }
+    std::string read_log(const std::string& name) const {
+        const auto p = dir_ + "/log/" + name;
+        return fs::exists(p) ? std::string("\n").append(name).append(":\n").append(read_file(p)) : std::string();
+    }
+
+    // Waits until job `id` (all its array tasks) has ended; its final state ("COMPLETED", ...).
+    std::string wait(const std::string& id, std::chrono::seconds limit) const {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        std::string states;
+        while (std::chrono::steady_clock::now() < deadline) {
+            states = run(env() + " squeue -h -j " + id + " -o %T 2>/dev/null").out;
+            if (states.find_first_not_of(" \n") == std::string::npos) break; // left the queue
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        const auto show = run(env() + " scontrol show job " + id).out;
+        std::set<std::string> ended;
+        for (std::size_t at = show.find("JobState="); at != std::string::npos; at = show.find("JobState=", at + 1))
+            ended.insert(show.substr(at + 9, show.find(' ', at) - at - 9));
+        std::string out;
+        for (const auto& s : ended) out += (out.empty() ? "" : ",") + s;
+        return out.empty() ? "UNKNOWN (" + states + ")" : out;
+    }
+
+private:
+    std::string socket() const { return dir_ + "/munge/munge.socket"; }
+    std::string conf() const { return dir_ + "/slurm.conf"; }
+
+    static void stop(const std::string& pid_file) {
+        const pid_t pid = pid_in(pid_file);
+        for (int i = 0; i < 100 && alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (alive(pid)) ::kill(pid, SIGKILL);
+    }
+
+    std::string dir_;
+};
+
+} // namespace
+
+TEST_CASE("on a real Slurm cluster: docs/slurm/submit.sh (extract, sbatch --array=0-2 with --shard auto, afterok merge) makes one machine's dataset") {
+    // slurmd starts job steps as their user and needs root for it, like the daemons of any cluster.
+    if (::geteuid() != 0) {
+        FAIL_CHECK("cannot run: slurmd needs root to start the jobs of a one-node cluster (this test runs as uid " << ::geteuid() << ")");
+        return;
+    }
+    const auto& ref = reference();
+    const auto dir = fresh_dir("shards-slurm");
+    const auto work = dir + "/work";
+    std::vector<pid_t> daemons;
+    {
+        SlurmCluster cluster(dir + "/cluster");
+        daemons = cluster.pids();
+        for (const auto pid : daemons) CHECK(alive(pid));
+        // The scripts' resource requests are a real cluster's; this node has 2 cores and asks for little memory.
+        const auto submit = run(cluster.env() + " SHARDS=3 SKYSCRIPT_SBATCH_FLAGS='--mem=200 --cpus-per-task=1' SKYSCRIPT_BUILD=" + sh_quote(binary()) + " SKYSCRIPT_INPUT=" +
+                                sh_quote(data("osm/monaco-latest.osm.pbf")) + " SKYSCRIPT_SOURCES=" + sh_quote(monaco().sources) +
+                                " SKYSCRIPT_WORK=" + sh_quote(work) + " SKYSCRIPT_FLAGS=" + sh_quote(common_flags) + " " +
+                                sh_quote(source_dir() + "/docs/slurm/submit.sh"));
+        INFO(submit.err);
+        REQUIRE(submit.exit_code == 0);
+        const auto job = lines(submit.out);
+        REQUIRE(job.size() == 1);
+        std::istringstream in(job[0]);
+        std::string extract, shards, merge_job;
+        in >> extract >> shards >> merge_job;
+        REQUIRE(!merge_job.empty());
+        // The array job's tasks ran under Slurm with Slurm's own environment (--shard auto).
+        const auto merge_state = cluster.wait(merge_job, std::chrono::seconds(300));
+        std::string logs;
+        for (const char* f : {"extract.out", "shard-0.out", "shard-1.out", "shard-2.out", "merge.out"})
+            if (fs::exists(work + "/logs/" + f)) logs += std::string("\n") + f + ":\n" + read_file(work + "/logs/" + f);
+        INFO(logs << cluster.read_log("slurmctld.log"));
+        CHECK(cluster.wait(extract, std::chrono::seconds(5)) == "COMPLETED");
+        CHECK(cluster.wait(shards, std::chrono::seconds(5)) == "COMPLETED");
+        REQUIRE(merge_state == "COMPLETED");
+    }
+    for (int i = 0; i < 3; ++i)
+        CHECK(sql_column(work + "/shards/" + std::to_string(i) + "/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") ==
+              std::vector<std::string>{std::to_string(i) + "/3"});
+    check_same_dataset(work + "/dataset", ref);
+    CHECK(job_rows(work + "/dataset") == job_rows(ref));
+    // Nothing of the cluster is left running.
+    for (const auto pid : daemons) CHECK_MESSAGE(!alive(pid), "daemon " << pid << " still running");
+}
+
+TEST_CASE("the Kubernetes Indexed Job manifest: YAML with the worker command, the index variable, a shared volume and a merge Job") {
+    const auto manifest = source_dir() + "/docs/kubernetes/skyscript-indexed-job.yaml";
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_k8s_manifest.py") + " " + sh_quote(manifest));
+    INFO(check.err);
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.starts_with("ok 16"));
+    // The Slurm scripts parse as POSIX shell.
+    for (const char* f : {"submit.sh", "skyscript-extract.sbatch", "skyscript-shards.sbatch", "skyscript-merge.sbatch"})
+        CHECK_MESSAGE(run("sh -n " + sh_quote(source_dir() + "/docs/slurm/" + f)).exit_code == 0, f);
+    // kubectl's client-side dry run needs an API server to resolve the kinds: it runs only when one answers.
+    const auto kubectl = run("command -v kubectl >/dev/null && timeout 20 kubectl create --dry-run=client --validate=false -o name -f " +
+                             sh_quote(manifest));
+    if (kubectl.exit_code == 0) {
+        CHECK(kubectl.out.find("job.batch/skyscript-shards") != std::string::npos);
+    } else {
+        MESSAGE("kubectl --dry-run=client not run: it cannot work offline here (" << (lines(kubectl.err).empty() ? "no kubectl" : lines(kubectl.err)[0])
+                                                                                  << ")");
+    }
+}
