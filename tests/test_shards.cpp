@@ -184,6 +184,20 @@ TEST_CASE("three shards and merge make one machine's dataset: stems, captions, m
     }
 }
 
+TEST_CASE("shards on another file system are copied, not linked, into the same dataset") {
+    const auto& shards = three_shards();
+    // /dev/shm is a tmpfs: a shard there is on another file system than the scratch folder.
+    const auto elsewhere = "/dev/shm/skyscript-test-shards-" + std::to_string(::getpid());
+    fs::remove_all(elsewhere);
+    fs::copy(shards[2], elsewhere, fs::copy_options::recursive);
+    const auto out = fresh_dir("shards-merged-copied");
+    const auto r = merge(out, {shards[0], shards[1], elsewhere}, "");
+    fs::remove_all(elsewhere);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find(" 0 copied") == std::string::npos);
+    check_same_dataset(out, reference());
+}
+
 TEST_CASE("a merge killed at any moment and rerun ends as an uninterrupted one") {
     const auto& shards = three_shards();
     const auto out = fresh_dir("shards-merge-killed");
@@ -228,6 +242,10 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     check_one_error_line(run("JOB_COMPLETION_INDEX=1 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " +
                              sh_quote(bad) + " " + shard_flags("auto")),
                          "SKYSCRIPT_SHARD_COUNT");
+    // --catalog from another input than INPUT.
+    check_one_error_line(run(sh_quote(binary()) + " " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(bad + "/li") +
+                             " --sources " + sh_quote(monaco().sources) + " " + shard_flags("0/3")),
+                         "--catalog was extracted from");
     // A rerun of a shard's folder as another shard would mix two datasets.
     check_one_error_line(build(shards[0], shard_flags("1/3")), "--shard 1/3 (OUT was built with 0/3)");
 }
