@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string region = "--bbox 7.415,43.728,7.428,43.74";
+const std::string region = "--bbox 7.419,43.731,7.425,43.737";
 
 struct TileServer {
     ServerProcess server{{"python3", source_dir() + "/tests/http_test_server.py", "--root", rendering_tiles(), "--latency-ms", "20"}};
