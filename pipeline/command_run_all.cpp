@@ -28,7 +28,10 @@ int command_run_all(const std::vector<std::string>& args) {
     const auto rows = stage_write(session);
     // A shard may own none of a small plan's jobs: nothing to write is then no error.
     const bool empty_shard = !session.options.text("shard").empty() && session.state->count_by_status()["failed"] == 0;
-    if (rows == 0 && !empty_shard) throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above)");
+    if (rows == 0 && !empty_shard) {
+        stage_report(session); // a build that got nothing is when people most need to see why
+        throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above and report.html)");
+    }
     stage_split(session);
     stage_report(session);
     return all_fetched ? 0 : 1;
