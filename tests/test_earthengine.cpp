@@ -83,7 +83,7 @@ struct Fixture {
     // `env`: more VAR=value words for the command's environment.
     CommandResult fetch(const std::string& alias, const std::string& key, const std::string& extra = "--side-m 400 --gsd 2",
                         const std::string& env = "") const {
-        const auto r = run(env + " GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " " + sh_quote(binary()) + " fetch-one --sources " +
+        const auto r = run(env + " GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " " + fetch_one_command() + " --sources " +
                            sh_quote(sources) + " --source " + alias + " --center 9.505,53.513 " + extra + " -o " + sh_quote(dir + "/" + alias + ".tif"));
         // Keys and tokens never reach the output, whatever happened.
         CHECK(r.out.find("PRIVATE KEY") == std::string::npos);
@@ -159,7 +159,7 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
     CHECK(st["value_compute"] == 1);
     CHECK(st["collections"][0] == "COPERNICUS/S2_SR_HARMONIZED");
     // The pixels are the raster's: the same tile through the gdal path (checked against gdalwarp elsewhere).
-    const auto local = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+    const auto local = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
                            " --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/local.tif"));
     REQUIRE(local.exit_code == 0);
     CHECK(mean_abs_diff(f.dir + "/S2T.tif", f.dir + "/local.tif") < 3.0);
@@ -313,7 +313,7 @@ TEST_CASE("Earth Engine failures become messages that say what to do") {
     CHECK(big.err.find("over Earth Engine's 50,331,648 bytes a request") != std::string::npos);
     CHECK(f.stats()["compute_pixels"] == before); // refused before sending
 
-    const auto none = run("env -u GOOGLE_APPLICATION_CREDENTIALS " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(f.sources) +
+    const auto none = run("env -u GOOGLE_APPLICATION_CREDENTIALS " + fetch_one_command() + " --sources " + sh_quote(f.sources) +
                           " --source S2T --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/x.jpg"));
     CHECK(none.exit_code == 1);
     CHECK(none.err == "skyscript-build: error: no Earth Engine credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file\n");

@@ -42,7 +42,7 @@ TEST_CASE("fetch-one matches gdalwarp on the same grid, within 3 levels") {
         char center[64];
         std::snprintf(center, sizeof center, "%.6f,%.6f", c.lon, c.lat);
         const auto ours_path = dir + "/ours.tif";
-        const auto r = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(src) + " --center " + center + " --side-m " +
+        const auto r = run(fetch_one_command() + " --raster " + sh_quote(src) + " --center " + center + " --side-m " +
                            std::to_string(c.side) + " --gsd " + std::to_string(c.gsd) + " -o " + sh_quote(ours_path) + " " + c.extra);
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
@@ -86,7 +86,7 @@ TEST_CASE("fetch-one matches gdalwarp on the same grid, within 3 levels") {
 
 TEST_CASE("fetch-one writes a JPEG of the right size, atomically") {
     const auto dir = fresh_dir("fetch_one_jpeg");
-    const auto r = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+    const auto r = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
                        " --center 9.505,53.513 --side-m 384 --gsd 1.5 --quality 80 -o " + sh_quote(dir + "/t.jpg"));
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("256x256 px, EPSG:32632") != std::string::npos);
@@ -111,7 +111,7 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.5,53.5 --side-m 100 --gsd 0 -o x.jpg", "--gsd", 2},
                           Bad{"--raster " + sh_quote(data("imagery/L7_ETMs.tif")) + " --bands 9,2,1 --center -34.87,-7.99 --side-m 900 --gsd 30 -o " + sh_quote(dir + "/out.jpg"), "band 9", 1},
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + common.substr(0, common.find(" -o")), "--output", 2}}) {
-        const auto r = run(sh_quote(binary()) + " fetch-one " + b.args);
+        const auto r = run(fetch_one_command() + " " + b.args);
         INFO(b.args << "\n" << r.err);
         CHECK(r.exit_code == b.code);
         CHECK(lines(r.err).size() == 1);
@@ -124,12 +124,12 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
     // The test server serves files under its root at /xyz/...; give it the whole data folder.
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data"});
     const auto dir = fresh_dir("fetch_one_remote");
-    const auto cog = run("GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR " + sh_quote(binary()) + " fetch-one --raster " +
+    const auto cog = run("GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR " + fetch_one_command() + " --raster " +
                          sh_quote("/vsicurl/" + server.url("/xyz/imagery/dop-rgb.tif")) +
                          " --center 9.505,53.513 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/remote.tif"));
     INFO(cog.err);
     REQUIRE(cog.exit_code == 0);
-    const auto local = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+    const auto local = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
                            " --center 9.505,53.513 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/local.tif"));
     REQUIRE(local.exit_code == 0);
     const auto a = load_raster(dir + "/remote.tif"), b = load_raster(dir + "/local.tif");
@@ -151,11 +151,11 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
     for (const std::string centre : {"-9.4551,38.8493", "-9.4565,38.8504"}) {
         INFO(centre);
         const std::string grid = " --center " + centre + " --side-m 200 --gsd 1 -o ";
-        const auto tms = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") + grid + sh_quote(dir + "/tms.tif"));
+        const auto tms = run(fetch_one_command() + " --raster " + sh_quote(dir + "/tms.xml") + grid + sh_quote(dir + "/tms.tif"));
         INFO(tms.err);
         REQUIRE(tms.exit_code == 0);
         CHECK(tms.out.find("200x200 px, EPSG:32629") != std::string::npos);
-        const auto xyz = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/xyz.toml") + " --source LM" + grid +
+        const auto xyz = run(fetch_one_command() + " --sources " + sh_quote(dir + "/xyz.toml") + " --source LM" + grid +
                              sh_quote(dir + "/xyz.tif"));
         INFO(xyz.err);
         REQUIRE(xyz.exit_code == 0);
@@ -179,7 +179,7 @@ TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML des
         CHECK(data_where_none < 400); // a pixel's width of blending along the missing tile's edges
     }
     // A place the server has no tile for: no data, and the reason.
-    const auto none = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/tms.xml") + " --center 10,50 --side-m 200 --gsd 1 -o " +
+    const auto none = run(fetch_one_command() + " --raster " + sh_quote(dir + "/tms.xml") + " --center 10,50 --side-m 200 --gsd 1 -o " +
                           sh_quote(dir + "/none.jpg"));
     CHECK(none.exit_code == 1);
     CHECK(lines(none.err).size() == 1);
@@ -254,7 +254,7 @@ TEST_CASE("the automatic stretch of non-Byte rasters is the whole raster's, the 
     // side) is sampled in windows: about the same range.
     const auto big = dir + "/big.tif";
     REQUIRE(run("gdal_translate -q -outsize 4200 4200 -r nearest -co TILED=YES -co COMPRESS=DEFLATE " + sh_quote(src) + " " + sh_quote(big)).exit_code == 0);
-    const auto b = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(big) + " --center 4.35695,51.87124 --side-m 60 --gsd 0.5 -o " +
+    const auto b = run(fetch_one_command() + " --raster " + sh_quote(big) + " --center 4.35695,51.87124 --side-m 60 --gsd 0.5 -o " +
                        sh_quote(dir + "/big-out.tif"));
     INFO(b.err);
     REQUIRE(b.exit_code == 0);
@@ -266,7 +266,7 @@ TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and p
     const auto dir = fresh_dir("fetch_one_bands");
     const auto l7 = data("imagery/L7_ETMs.tif"); // 6 bands: Gray, then Undefined
     const std::string grid = " --center -34.87,-7.99 --side-m 9000 --gsd 30 -o ";
-    const auto unlabelled = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(l7) + grid + sh_quote(dir + "/l7.tif"));
+    const auto unlabelled = run(fetch_one_command() + " --raster " + sh_quote(l7) + grid + sh_quote(dir + "/l7.tif"));
     INFO(unlabelled.err);
     CHECK(unlabelled.exit_code == 1);
     CHECK(lines(unlabelled.err).size() == 1);
@@ -276,23 +276,23 @@ TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and p
     CHECK(unlabelled.err.find("bands = [R, G, B]") != std::string::npos);
     CHECK(lines(run("ls " + sh_quote(dir)).out).empty());
 
-    const auto chosen = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(l7) + " --bands 3,2,1" + grid + sh_quote(dir + "/l7.tif"));
+    const auto chosen = run(fetch_one_command() + " --raster " + sh_quote(l7) + " --bands 3,2,1" + grid + sh_quote(dir + "/l7.tif"));
     REQUIRE(chosen.exit_code == 0);
     // The same bands written as a plain RGB GeoTIFF (PHOTOMETRIC=RGB labels them): read
     // without --bands, the same pixels. As MINISBLACK (unlabelled): refused.
     REQUIRE(run("gdal_translate -q -b 3 -b 2 -b 1 -co PHOTOMETRIC=RGB " + sh_quote(l7) + " " + sh_quote(dir + "/rgb.tif")).exit_code == 0);
     REQUIRE(run("gdal_translate -q -b 3 -b 2 -b 1 -co PHOTOMETRIC=MINISBLACK -colorinterp undefined,undefined,undefined " + sh_quote(l7) + " " +
                 sh_quote(dir + "/gray3.tif")).exit_code == 0);
-    const auto rgb = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/rgb.tif") + grid + sh_quote(dir + "/rgb-out.tif"));
+    const auto rgb = run(fetch_one_command() + " --raster " + sh_quote(dir + "/rgb.tif") + grid + sh_quote(dir + "/rgb-out.tif"));
     INFO(rgb.err);
     REQUIRE(rgb.exit_code == 0);
     CHECK(load_raster(dir + "/rgb-out.tif").data == load_raster(dir + "/l7.tif").data);
-    const auto gray3 = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/gray3.tif") + grid + sh_quote(dir + "/g3.tif"));
+    const auto gray3 = run(fetch_one_command() + " --raster " + sh_quote(dir + "/gray3.tif") + grid + sh_quote(dir + "/g3.tif"));
     CHECK(gray3.exit_code == 1);
     CHECK(gray3.err.find("not labelled red, green and blue") != std::string::npos);
     // One band is gray.
     REQUIRE(run("gdal_translate -q -b 4 " + sh_quote(l7) + " " + sh_quote(dir + "/nir.tif")).exit_code == 0);
-    const auto gray = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/nir.tif") + grid + sh_quote(dir + "/nir-out.tif"));
+    const auto gray = run(fetch_one_command() + " --raster " + sh_quote(dir + "/nir.tif") + grid + sh_quote(dir + "/nir-out.tif"));
     INFO(gray.err);
     REQUIRE(gray.exit_code == 0);
     const auto g = load_raster(dir + "/nir-out.tif");
@@ -303,10 +303,10 @@ TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and p
     const auto dop = data("imagery/dop-rgb.tif");
     REQUIRE(run("rgb2pct.py " + sh_quote(dop) + " " + sh_quote(dir + "/pct.tif") + " >/dev/null").exit_code == 0);
     const std::string dop_grid = " --center 9.505,53.513 --side-m 300 --gsd 1 -o ";
-    const auto pct = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dir + "/pct.tif") + dop_grid + sh_quote(dir + "/pct-out.tif"));
+    const auto pct = run(fetch_one_command() + " --raster " + sh_quote(dir + "/pct.tif") + dop_grid + sh_quote(dir + "/pct-out.tif"));
     INFO(pct.err);
     REQUIRE(pct.exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(dop) + dop_grid + sh_quote(dir + "/dop-out.tif")).exit_code == 0);
+    REQUIRE(run(fetch_one_command() + " --raster " + sh_quote(dop) + dop_grid + sh_quote(dir + "/dop-out.tif")).exit_code == 0);
     const auto p = load_raster(dir + "/pct-out.tif"), d = load_raster(dir + "/dop-out.tif");
     double diff = 0;
     for (int c = 0; c < 3; ++c)

@@ -44,6 +44,8 @@ CommandResult run(const std::string& command) {
 }
 
 std::string binary() { return SKYSCRIPT_BINARY; }
+
+std::string fetch_one_command() { return "GDAL_HTTP_TIMEOUT=10 GDAL_HTTP_CONNECTTIMEOUT=5 " + sh_quote(binary()) + " fetch-one --timeout 10"; }
 std::string data(const std::string& relative) { return std::string(SKYSCRIPT_TEST_DATA) + "/" + relative; }
 
 std::string fresh_dir(const std::string& name) {

@@ -56,6 +56,10 @@ double mean_abs_diff(const std::string& a, const std::string& b);
 
 std::string source_dir();
 
+// `skyscript-build fetch-one` with short network timeouts (ours and GDAL's), so a hung
+// server fails a test in seconds instead of stalling CI; options follow.
+std::string fetch_one_command();
+
 // An RSA key pair made with the openssl command line (no key is committed): DIR/NAME.pem, DIR/NAME.pub.pem.
 struct RsaKey {
     std::string private_pem, public_pem;

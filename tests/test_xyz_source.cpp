@@ -52,7 +52,7 @@ TEST_CASE("xyz tiles from loopback match gdalwarp through GDAL's TMS driver, wit
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("xyz_vs_gdalwarp");
     write_file(dir + "/s.toml", sources_toml(server, "LM", 17, 256));
-    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+    const auto r = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
                        " --source LM --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/ours.tif"));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -94,17 +94,17 @@ TEST_CASE("512 px tiles, missing places and failing servers") {
     const auto dir = fresh_dir("xyz_cases");
     write_file(dir + "/s.toml", sources_toml(server, "RS", 18, 512) + "\n" + sources_toml(server, "BAD", 17, 256, "/f/503/999"));
     // robosat: two 512 px tiles stacked at z18 (x 69108, y 105091-105092)
-    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+    const auto r = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
                        " --source RS --center -85.09392,33.57344 --side-m 100 --gsd 0.4 -o " + sh_quote(dir + "/rs.jpg"));
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("250x250 px, EPSG:32616") != std::string::npos);
     CHECK(r.out.find("100.0% with data") != std::string::npos); // both 512 px tiles stitched
-    const auto nowhere = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+    const auto nowhere = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
                              " --source RS --center 10,50 --side-m 120 --gsd 0.4 -o " + sh_quote(dir + "/none.jpg"));
     CHECK(nowhere.exit_code == 1);
     CHECK(nowhere.err.find("no tile of source RS covers this place") != std::string::npos);
-    const auto bad = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+    const auto bad = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
                          " --source BAD --center -9.4551,38.8493 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/bad.jpg"));
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("HTTP 503 Service Unavailable (after 5 attempts)") != std::string::npos);
@@ -152,7 +152,7 @@ TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 d
         write_file(dir + "/s.toml", sources_toml(server, "AM", 18, 256));
         char centre[64];
         std::snprintf(centre, sizeof centre, "%.4f,%.1f", lon0, lat0);
-        const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") + " --source AM --center " + centre +
+        const auto r = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") + " --source AM --center " + centre +
                            " --side-m 3000 --gsd 10 -o " + sh_quote(dir + "/am.tif"));
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
@@ -185,7 +185,7 @@ TEST_CASE("an xyz source's max_in_flight bounds its requests in flight") {
     const auto dir = fresh_dir("xyz_in_flight");
     write_file(dir + "/s.toml", sources_toml(server, "LM", 17, 256) + "max_in_flight = 2\n");
     // 9 tiles (3 x 3 at z17), which the engine would otherwise send at once.
-    const auto r = run(sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+    const auto r = run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
                        " --source LM --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
