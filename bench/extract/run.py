@@ -73,7 +73,7 @@ def main():
     print(f"bench/extract: sizes {args.sizes}x, {args.rounds} rounds; anchors: osmium export -f geojsonseq "
           f"plain and filtered (config: {len(keys)} keys); ratio = ours / anchor")
     print(f"{'input':<28} {'MB':>6} {'objects':>8} {'ours s':>7} {'plain s':>7} {'filt s':>7} "
-          f"{'t/plain':>7} {'t/filt':>7} {'ours MB':>7} {'plain MB':>8} {'filt MB':>7} {'m/plain':>7} {'m/filt':>7}")
+          f"{'t/plain':>7} {'t/filt':>7} {'cpu/pl':>6} {'ours MB':>7} {'plain MB':>8} {'filt MB':>7} {'m/plain':>7} {'m/filt':>7}")
     for source in args.inputs.split(","):
         name = os.path.basename(source).split(".")[0]
         for n in [int(s) for s in args.sizes.split(",")]:
