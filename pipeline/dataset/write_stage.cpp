@@ -53,6 +53,8 @@ std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set
 WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     WriteSummary summary;
+    // meta.jsonl, report.json, ... under their temporary names, left by a killed run.
+    remove_partial_files(out_dir);
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["fetched"]);
     Progress progress{"write", quiet, Progress::Unit::counted};
     std::set<int> parts_ready;
