@@ -57,8 +57,7 @@ std::map<std::string, std::string> dataset_files(const std::string& out) {
     return files;
 }
 
-// Starts the bare command, kills it with SIGKILL after `delay` unless it ended first; returns its exit code or -9.
-int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay) {
+pid_t start_process(const std::vector<std::string>& argv) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -71,6 +70,11 @@ int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds
         ::execv(args[0], args.data());
         ::_exit(127);
     }
+    return pid;
+}
+
+int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay) {
+    const pid_t pid = start_process(argv);
     const auto deadline = std::chrono::steady_clock::now() + delay;
     int status = 0;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace skyscript::test {
@@ -26,6 +27,9 @@ CommandResult build(const std::string& out, const std::string& extra);
 
 // Every file under OUT's part folders with its bytes, and the CSV and meta.jsonl: two builds compared whole.
 std::map<std::string, std::string> dataset_files(const std::string& out);
+
+// Starts argv (argv[0] a path) with stdout and stderr to /dev/null; returns its pid.
+pid_t start_process(const std::vector<std::string>& argv);
 
 // Starts argv (argv[0] a path), kills it with SIGKILL after `delay` unless it ended first;
 // returns its exit code, or minus the signal that ended it.

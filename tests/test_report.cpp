@@ -110,23 +110,6 @@ std::string attribute_of(const std::string& dom, const std::string& element_patt
     return a[1].str();
 }
 
-// Starts `argv` with stdout and stderr to /dev/null; returns its pid.
-pid_t start(const std::vector<std::string>& argv) {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        const int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 1);
-        ::dup2(devnull, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
 std::int64_t count_or_minus_one(const std::string& db, const std::string& sql) {
     try {
         return sql_int(db, sql);
@@ -327,7 +310,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     const auto db = out + "/state.sqlite";
     const std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", two_sources(), "--limit", "150",
                                         "--seed", "5", "--source-policy", "random", "--batch", "4", "--workers", "1", "-q"};
-    const pid_t pid = start(argv);
+    const pid_t pid = start_process(argv);
     // Wait (bounded) until the fetch stage has recorded some jobs and has more to do.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     bool mid_fetch = false, read_while_running = false;
