@@ -94,9 +94,10 @@ Job read_job(const SqliteStatement& q) {
 StateDb::StateDb(const std::string& path, bool create)
     : db_(path, create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) {
     sqlite3_busy_timeout(db_.handle(), 10000);
-    // WAL: `status` and the report read while a build writes. 64 MB of page cache: a plan of
-    // millions of jobs is one transaction, and re-reading its pages from disk cost the planner.
-    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;");
+    // WAL: `status` and the report read while a build writes. A small page cache (8 MB)
+    // keeps the fetch and write stages' memory flat however many jobs there are; the plan
+    // stage's one big transaction gets 64 MB while it runs (begin_plan).
+    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;");
     db_.exec(schema_sql);
 }
 
@@ -143,7 +144,7 @@ void StateDb::reset_stages_from(const std::string& stage) {
 }
 
 void StateDb::begin_plan() {
-    db_.exec("BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
+    db_.exec("PRAGMA cache_size = -65536; BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
     insert_job_ = std::make_unique<SqliteStatement>(
         db_.handle(),
         "INSERT INTO jobs (job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
@@ -194,7 +195,7 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
         skip.step();
         skip.reset();
     }
-    db_.exec("COMMIT");
+    db_.exec("COMMIT; PRAGMA cache_size = -8192;");
 }
 
 std::map<std::string, std::int64_t> StateDb::skipped() {
