@@ -80,6 +80,11 @@ TEST_CASE("a new tag list reuses every tile: no request, captions and meta from 
     CHECK(again.requests == 0);
     const auto jobs = sql_int(dir + "/again/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
     CHECK(again.result.out.find("reused " + std::to_string(jobs) + " images") != std::string::npos);
+    // The report counts it too: every image reused, none fetched anew.
+    const auto report = nlohmann::json::parse(read_file(dir + "/again/report.json"));
+    CHECK(report["reuse"]["reused"] == jobs);
+    CHECK(report["reuse"]["fetched"] == 0);
+    CHECK(read_file(dir + "/again/report.html").find("data-reused=\"" + std::to_string(jobs) + "\"") != std::string::npos);
     CHECK(read_file(dir + "/again/SkyScript_train_unfiltered.csv").find("surface of") == std::string::npos);
     CHECK(read_file(dir + "/first/SkyScript_train_unfiltered.csv").find("surface of") != std::string::npos);
     // A fresh build with the same list gives the same dataset, images byte for byte.
@@ -131,6 +136,10 @@ TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were
     const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
     // Every job but the four changed trees took its image from the first build.
     CHECK(newer.result.out.find("reused " + std::to_string(written - 4) + " images") != std::string::npos);
+    const auto report = nlohmann::json::parse(read_file(dir + "/newer/report.json"));
+    CHECK(report["reuse"]["reused"] == written - 4);
+    CHECK(report["reuse"]["fetched"] == 4);
+    CHECK(report["reuse"]["not_needed"].get<long long>() >= 2); // the deleted trees' and the moved trees' old tiles
     CHECK(newer.requests > 0);
     CHECK(newer.requests < first.requests / 10);
     // Deleted objects are gone, the new one is there, and the result equals a fresh build of the newer snapshot.

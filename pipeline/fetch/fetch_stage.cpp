@@ -95,6 +95,7 @@ FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, 
                     r.stem = make_stem(job.id_part, alias, r.year);
                     if (ImageReuse::place(*old, (std::filesystem::path(out_dir) / image_relative_path(job.part, r.stem)).string())) {
                         r.ok = true;
+                        r.reused = true;
                         results.push_back(std::move(r));
                         ++summary.reused;
                         continue;

@@ -7,6 +7,7 @@
 #include "seeded_hash.hpp"
 
 #include <gdal.h>
+#include <nlohmann/json.hpp>
 #include <osmium/io/pbf_input.hpp>
 #include <osmium/version.hpp>
 #include <sqlite3.h>
@@ -218,6 +219,10 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
         r.tag_image_counts.push_back(n);
     });
     r.tag_curve = tag_curve(r.tag_image_counts);
+    group("SELECT coalesce(sum(reused), 0), count(*) FROM jobs WHERE status IN ('fetched', 'written')", [&](auto& q) {
+        r.reused = q.column_int(0);
+        r.fetched_anew = q.column_int(1) - r.reused;
+    });
     group("SELECT reason, objects FROM skipped", [&](auto& q) {
         r.skipped[q.column_text(0)] = q.column_int(1);
         r.skipped_total += q.column_int(1);
@@ -252,6 +257,9 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     }
 
     r.stages = read_stage_runs(db);
+    for (const auto& run : r.stages)
+        if (run.stage == "fetch" && !run.summary_json.empty())
+            r.reuse_not_needed = nlohmann::json::parse(run.summary_json).value("reuse_unused", std::int64_t{0});
     group("SELECT key, value FROM options", [&](auto& q) { r.options[q.column_text(0)] = q.column_text(1); });
     if (auto it = r.options.find("seed"); it != r.options.end()) r.seed = std::atoll(it->second.c_str());
 

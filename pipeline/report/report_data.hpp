@@ -51,6 +51,9 @@ struct ReportData {
     std::vector<TagCurvePoint> tag_curve;
     std::map<std::string, std::int64_t> skipped;
     std::int64_t skipped_total = 0, failed = 0;
+    // --reuse: images taken from earlier builds, images fetched from the sources, and finished
+    // images of the earlier builds this one did not need (from the last fetch run's summary).
+    std::int64_t reused = 0, fetched_anew = 0, reuse_not_needed = 0;
     std::int64_t failure_reasons_total = 0, failure_messages_total = 0; // classes, distinct messages
     std::vector<FailureReason> failures;                         // by class, most common first
     std::vector<StageRun> stages;                                // in pipeline order

@@ -180,7 +180,13 @@ std::string report_html(const ReportData& r) {
     h += "</div>";
 
     h += "<section id=\"jobs\"><h2>Jobs</h2><div class=\"muted\">" + thousands(r.jobs) + " planned jobs in the state DB; " +
-         thousands(r.skipped_total) + " sampled objects got no job (reasons below).</div>" + status_bar(r.jobs_by_status, r.jobs) + "</section>";
+         thousands(r.skipped_total) + " sampled objects got no job (reasons below)." +
+         (r.reused || r.reuse_not_needed
+              ? " <span id=\"reuse\" data-reused=\"" + std::to_string(r.reused) + "\">" + thousands(r.reused) +
+                    " images taken from earlier builds (--reuse), " + thousands(r.fetched_anew) + " fetched anew, " +
+                    thousands(r.reuse_not_needed) + " of the earlier builds' not needed.</span>"
+              : std::string()) +
+         "</div>" + status_bar(r.jobs_by_status, r.jobs) + "</section>";
 
     // Sources, resolution, years.
     std::vector<Bar> gsd;

@@ -42,6 +42,7 @@ nlohmann::json report_json(const ReportData& r) {
     j["tags"] = {{"distinct_center_tags", r.distinct_tags}};
     j["captions"] = {{"distinct_title", r.distinct_titles}, {"distinct_title_multi_objects", r.distinct_multi_titles}};
     j["skipped"] = {{"total", r.skipped_total}, {"by_reason", r.skipped}};
+    j["reuse"] = {{"reused", r.reused}, {"fetched", r.fetched_anew}, {"not_needed", r.reuse_not_needed}};
     json failures = json::array();
     for (const auto& f : r.failures)
         failures.push_back({{"reason", f.reason}, {"jobs", f.jobs}, {"example", f.example}, {"example_reason", f.example_reason}});

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL,
   title TEXT NOT NULL, title_multi_objects TEXT NOT NULL, title_natural TEXT, title_multi_objects_natural TEXT,
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL);
+  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
 CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
 )SQL";
@@ -242,12 +242,12 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results) {
     db_.exec("BEGIN IMMEDIATE");
     auto ok = db_.prepare(
         "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = ?2, time_ms = ?3, year = ?4, "
-        "valid_fraction = ?5 WHERE job_id = ?1");
+        "valid_fraction = ?5, reused = ?6 WHERE job_id = ?1");
     auto bad = db_.prepare("UPDATE jobs SET status = 'failed', reason = ?2, attempts = attempts + 1, valid_fraction = ?3 WHERE job_id = ?1");
     for (const auto& r : results) {
         if (r.ok) {
             ok.bind(1, std::int64_t{r.job_id}).bind(2, r.stem).bind(3, static_cast<std::int64_t>(r.time_ms));
-            ok.bind(4, std::int64_t{r.year}).bind(5, r.valid_fraction);
+            ok.bind(4, std::int64_t{r.year}).bind(5, r.valid_fraction).bind(6, std::int64_t{r.reused ? 1 : 0});
             ok.step();
             ok.reset();
         } else {

@@ -52,6 +52,7 @@ public:
         long long time_ms = 0;
         int year = 0;
         double valid_fraction = 0;
+        bool reused = false; // the image came from an earlier build (--reuse), not from the source
     };
     void record_fetched(const std::vector<FetchResult>& results);
     void record_written(const std::vector<std::int64_t>& job_ids);
