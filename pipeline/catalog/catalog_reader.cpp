@@ -1,7 +1,6 @@
 #include "catalog_reader.hpp"
 
 #include <cstring>
-#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -32,30 +31,13 @@ std::string select(const char* extra, const char* where) {
 
 CatalogReader::CatalogReader(const std::string& path)
     : db_(path, SQLITE_OPEN_READONLY),
-      by_fid_(db_.handle(), select(", o.tags", "WHERE o.fid = ?"), db_.path()),
-      geom_(db_.handle(), "SELECT geom FROM objects WHERE fid = ?", db_.path()),
-      window_(db_.handle(), select(", o.tags", "WHERE r.minx <= ?3 AND r.maxx >= ?1 AND r.miny <= ?4 AND r.maxy >= ?2"), db_.path()) {}
+      geom_(db_.handle(), "SELECT geom FROM objects WHERE fid = ?", db_.path()) {}
 
 std::map<std::string, std::string> CatalogReader::meta() {
     std::map<std::string, std::string> out;
     auto q = db_.prepare("SELECT key, value FROM skyscript_meta");
     while (q.step()) out[q.column_text(0)] = q.column_text(1);
     return out;
-}
-
-std::int64_t CatalogReader::count() {
-    auto q = db_.prepare("SELECT count(*) FROM objects");
-    q.step();
-    return q.column_int(0);
-}
-
-void CatalogReader::for_each(const std::function<void(const CatalogObject&)>& fn) {
-    auto q = db_.prepare(select("", "ORDER BY o.fid"));
-    CatalogObject o;
-    while (q.step()) {
-        read_light(q, o);
-        fn(o);
-    }
 }
 
 void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObject&)>& fn) {
@@ -66,19 +48,6 @@ void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObj
         o.tags = q.column_text(14);
         fn(o);
     }
-}
-
-CatalogObject CatalogReader::object(std::int64_t fid) {
-    by_fid_.bind(1, std::int64_t{fid});
-    if (!by_fid_.step()) {
-        by_fid_.reset();
-        throw std::runtime_error(db_.path() + ": no object with fid " + std::to_string(fid));
-    }
-    CatalogObject o;
-    read_light(by_fid_, o);
-    o.tags = by_fid_.column_text(14);
-    by_fid_.reset();
-    return o;
 }
 
 std::vector<osm::Point> CatalogReader::line_vertices(std::int64_t fid) {
@@ -107,17 +76,6 @@ std::vector<osm::Point> CatalogReader::line_vertices(std::int64_t fid) {
     }
     geom_.reset();
     return pts;
-}
-
-void CatalogReader::intersecting(const osm::Box& box, const std::function<void(const CatalogObject&)>& fn) {
-    window_.bind(1, box.min_lon).bind(2, box.min_lat).bind(3, box.max_lon).bind(4, box.max_lat);
-    CatalogObject o;
-    while (window_.step()) {
-        read_light(window_, o);
-        o.tags = window_.column_text(14);
-        fn(o);
-    }
-    window_.reset();
 }
 
 } // namespace skyscript::pipeline

@@ -1,7 +1,7 @@
 #pragma once
-// Read-only access to OUT/catalog.gpkg for the stages after extract: the candidates
-// (a light row per object), one object's full row, and the objects whose boxes meet a
-// lon/lat box (the GeoPackage's R*Tree). The catalog is never written after extract:
+// Read-only access to OUT/catalog.gpkg for the stages after extract: its metadata, every
+// object's row with its tags (the planner's in-memory index is built from it), and a
+// line's vertices. The catalog is never written after extract:
 // its R*Tree triggers call GeoPackage SQL functions plain SQLite lacks.
 
 #include "catalog_row.hpp"
@@ -24,7 +24,7 @@ struct CatalogObject {
     double rep_lon = 0, rep_lat = 0;
     double area_m2 = 0, length_m = 0;
     osm::Box bbox;              // from the R*Tree (float, rounded outwards)
-    std::string tags;           // JSON object (only with_tags / object())
+    std::string tags;           // JSON object of the groundable tags
 };
 
 class CatalogReader {
@@ -32,19 +32,14 @@ public:
     explicit CatalogReader(const std::string& path);
 
     std::map<std::string, std::string> meta();
-    std::int64_t count();
-    // Every object, light (no tags, no geometry), in fid order.
-    void for_each(const std::function<void(const CatalogObject&)>& fn);
+    // Every object with its tags (no geometry), in fid order.
     void for_each_with_tags(const std::function<void(const CatalogObject&)>& fn);
-    CatalogObject object(std::int64_t fid);
     // Line vertices (lon/lat) of a line object; empty for other kinds.
     std::vector<osm::Point> line_vertices(std::int64_t fid);
-    // Objects (with tags) whose box intersects `box`.
-    void intersecting(const osm::Box& box, const std::function<void(const CatalogObject&)>& fn);
 
 private:
     SqliteDb db_;
-    SqliteStatement by_fid_, geom_, window_;
+    SqliteStatement geom_;
 };
 
 } // namespace skyscript::pipeline
