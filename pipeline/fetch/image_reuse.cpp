@@ -1,12 +1,12 @@
 #include "image_reuse.hpp"
 
 #include "dataset_layout.hpp"
+#include "placed_file.hpp"
 #include "sqlite_db.hpp"
 
 #include <filesystem>
 #include <stdexcept>
 
-#include <unistd.h>
 
 namespace skyscript::pipeline {
 
@@ -38,21 +38,12 @@ const ImageReuse::Image* ImageReuse::find(const std::string& tile_key) {
 }
 
 bool ImageReuse::place(const Image& image, const std::string& path) {
-    const std::string tmp = path + ".partial-" + std::to_string(::getpid()) + "-reuse";
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    fs::create_hard_link(image.path, tmp, ec);
-    if (ec) {
-        ec.clear();
-        fs::copy_file(image.path, tmp, fs::copy_options::overwrite_existing, ec);
-        if (ec) {
-            fs::remove(tmp, ec);
-            return false;
-        }
+    try {
+        place_file(image.path, path); // hard link, else a copy; atomic either way
+        return true;
+    } catch (const std::runtime_error&) {
+        return false; // the old image is gone or unreadable: the job is fetched instead
     }
-    fs::rename(tmp, path, ec);
-    if (ec) fs::remove(tmp, ec);
-    return !ec;
 }
 
 } // namespace skyscript::pipeline

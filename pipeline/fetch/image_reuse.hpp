@@ -26,7 +26,8 @@ public:
         double valid_fraction = 0;
     };
     const Image* find(const std::string& tile_key);
-    // Puts the old image at `path` atomically (hard link, else copy); false if it vanished.
+    // Puts the old image at `path` (place_file: hard link, else copy, atomic); false if it
+    // cannot be read any more.
     static bool place(const Image& image, const std::string& path);
 
     std::size_t available() const noexcept { return images_.size(); }
