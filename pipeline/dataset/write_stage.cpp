@@ -87,8 +87,6 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
         expected.insert(meta_relative_path(job.part, job.stem));
         ++summary.rows;
     });
-    // Images of jobs fetched but not yet written stay (a later write names them).
-    for (const auto& job : state.jobs(JobStatus::fetched, "", -1, SIZE_MAX)) expected.insert(image_relative_path(job.part, job.stem));
     summary.orphans_removed = remove_orphans(out_dir, expected);
     jsonl_file.commit();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
