@@ -10,7 +10,7 @@
 //
 //   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
 
-#include "sqlite_db.hpp"
+#include "state_db.hpp"
 #include "test_support.hpp"
 #include "jpeg.hpp"
 #include "source_config.hpp"
@@ -100,20 +100,9 @@ int main(int argc, char** argv) {
     const auto written = test::sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
     std::vector<std::pair<std::uint64_t, imagery::TileGrid>> grids;
     {
-        pipeline::SqliteDb state(db, SQLITE_OPEN_READONLY);
-        auto q = state.prepare("SELECT job_id, west, south, east, north, epsg, width, gsd, x0, y0 FROM jobs WHERE status = 'written'");
-        while (q.step()) {
-            imagery::TileGrid g;
-            g.box = {q.column_double(1), q.column_double(2), q.column_double(3), q.column_double(4)};
-            g.epsg = static_cast<int>(q.column_int(5));
-            g.width = g.height = static_cast<int>(q.column_int(6));
-            g.gsd = q.column_double(7);
-            g.geotransform[0] = q.column_double(8);
-            g.geotransform[1] = g.gsd;
-            g.geotransform[3] = q.column_double(9);
-            g.geotransform[5] = -g.gsd;
-            grids.emplace_back(static_cast<std::uint64_t>(q.column_int(0)), g);
-        }
+        pipeline::StateDb state(db, false); // the grids as the fetch stage read them
+        for (const auto& job : state.jobs(pipeline::JobStatus::written, "", -1, SIZE_MAX))
+            grids.emplace_back(static_cast<std::uint64_t>(job.job_id), job.grid);
     }
     imagery::SourceConfig source;
     source.alias = "BENCH";
