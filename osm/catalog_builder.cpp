@@ -85,15 +85,20 @@ void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
         ++stats_.outside_region;
         return;
     }
+    row_.fid = ++rows_seen_;
     row_.osm_type = osm_type;
     row_.osm_id = id;
     row_.kind = kind;
     row_.bbox = box;
-    row_.area_m2 = shape_.area_m2();
-    row_.length_m = shape_.length_m();
     const Point rep = shape_.representative_point();
     row_.rep_lon = rep.lon;
     row_.rep_lat = rep.lat;
+    if (!sink_.wants(row_, shape_.pts)) {
+        ++stats_.not_wanted;
+        return;
+    }
+    row_.area_m2 = shape_.area_m2();
+    row_.length_m = shape_.length_m();
     row_.wkb.clear();
     shape_.append_wkb(row_.wkb);
     ++(kind == 'n' ? stats_.points : kind == 'w' ? stats_.lines : stats_.areas);

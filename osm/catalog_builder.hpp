@@ -50,6 +50,7 @@ private:
     CatalogRow row_;
     Shape shape_;
     bool seen_way_ = false;
+    std::int64_t rows_seen_ = 0; // fids: every row that passes the region, wanted or not
 };
 
 } // namespace skyscript::osm

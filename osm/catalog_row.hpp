@@ -2,6 +2,7 @@
 // One catalog object as osm/ hands it to whoever stores it (pipeline/ writes the GeoPackage).
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,15 @@ struct Box {
     }
 };
 
+struct Point {
+    double lon, lat;
+    bool operator==(const Point&) const = default;
+};
+
 struct CatalogRow {
+    // 1, 2, ...: the row's place among all the rows the input yields, so a run that keeps
+    // only some rows (RowSink::wants) gives each the fid it has in the full catalog.
+    std::int64_t fid = 0;
     char osm_type = 'n';      // n node, w way, r relation
     std::int64_t osm_id = 0;
     char kind = 'n';          // n point, w line (open or linear closed way), a area
@@ -35,6 +44,13 @@ struct CatalogRow {
 class RowSink {
 public:
     virtual ~RowSink() = default;
+    // Asked of every row before its costly parts are made: `head` has all but area_m2,
+    // length_m and wkb; `vertices` are the shape's points (a line's, in order). A row not
+    // wanted is dropped (it still takes its fid).
+    virtual bool wants(const CatalogRow& head, std::span<const Point> vertices) {
+        (void)head, (void)vertices;
+        return true;
+    }
     virtual void consume(std::vector<CatalogRow>&& batch) = 0;
 };
 

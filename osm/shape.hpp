@@ -10,11 +10,6 @@
 
 namespace skyscript::osm {
 
-struct Point {
-    double lon, lat;
-    bool operator==(const Point&) const = default;
-};
-
 struct Shape {
     enum class Type { point, line, polygons };
     // A part is a ring (polygons) or the one line; parts of a polygon follow its outer ring.

@@ -182,15 +182,15 @@ void CatalogGpkgWriter::writer_loop() {
 
 namespace {
 
-constexpr int columns = 11;
+constexpr int columns = 12;
 // Rows per INSERT statement. Each statement execution has a fixed cost (and, with
-// AUTOINCREMENT, updates sqlite_sequence): many rows a statement share it. 64 x 11
+// AUTOINCREMENT, updates sqlite_sequence): many rows a statement share it. 64 x 12
 // parameters stay below SQLite's smallest limit (999).
 constexpr std::size_t rows_per_insert = 64;
 
 std::string insert_sql(std::size_t rows) {
-    std::string sql = "INSERT INTO objects (geom, osm_type, osm_id, kind, tags, focus_tag, max_gsd, area_m2, length_m, rep_lon, rep_lat) VALUES ";
-    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?)";
+    std::string sql = "INSERT INTO objects (geom, osm_type, osm_id, kind, tags, focus_tag, max_gsd, area_m2, length_m, rep_lon, rep_lat, fid) VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?)";
     return sql;
 }
 
@@ -220,14 +220,18 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
             if (row.kind == 'w') insert.bind(c + 9, row.length_m); else insert.bind_null(c + 9);
             insert.bind(c + 10, row.rep_lon);
             insert.bind(c + 11, row.rep_lat);
+            if (row.fid > 0) insert.bind(c + 12, std::int64_t{row.fid}); else insert.bind_null(c + 12);
         }
         insert.step();
         insert.reset();
-        // One writer on a fresh AUTOINCREMENT table: a statement's rows get consecutive fids.
+        // Rows without a fid of their own: one writer on a fresh AUTOINCREMENT table gives a
+        // statement's rows consecutive fids.
         const std::int64_t first_fid = sqlite3_last_insert_rowid(db_->handle()) - static_cast<std::int64_t>(n) + 1;
         for (std::size_t k = 0; k < n; ++k) {
-            const auto& b = batch[first + k].bbox;
-            rtree_entries_->push_back(make_rtree_entry(first_fid + static_cast<std::int64_t>(k), b.min_lon, b.max_lon, b.min_lat, b.max_lat));
+            const auto& row = batch[first + k];
+            const auto& b = row.bbox;
+            const std::int64_t fid = row.fid > 0 ? row.fid : first_fid + static_cast<std::int64_t>(k);
+            rtree_entries_->push_back(make_rtree_entry(fid, b.min_lon, b.max_lon, b.min_lat, b.max_lat));
             extent_.min_lon = std::min(extent_.min_lon, b.min_lon);
             extent_.min_lat = std::min(extent_.min_lat, b.min_lat);
             extent_.max_lon = std::max(extent_.max_lon, b.max_lon);
