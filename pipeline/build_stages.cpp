@@ -36,6 +36,8 @@ void stage_extract(BuildSession& s) {
     req.tmp_dir = s.options.text("tmp-dir");
     req.force = s.options.flag("force");
     req.quiet = s.quiet;
+    if (wants_read_sample(s.options.text("read-sample"), req.input))
+        req.read_sample = ExtractRequest::ReadSampling{sampling_options(s.options), placement_options(s.options)};
     s.state->reset_stages_from("extract");
     const auto result = run_extract(req);
     if (!s.quiet) print_extract_summary(result);

@@ -5,6 +5,7 @@
 #include "region.hpp"
 #include "extract_stage.hpp"
 #include "extractor.hpp"
+#include "plan_stage.hpp"
 
 #include <cstdio>
 #include <optional>
@@ -45,6 +46,14 @@ Options:
                           auto also goes to a file when flex_mem would not fit in memory
       --tmp-dir DIR       where a file-backed node index lives (default: OUT)
       --force             go on when the pre-flight check says the run will not fit
+      --read-sample MODE  auto (default: inputs of 1 GiB or more), on or off: draw the plan's
+                          sample as the input is read and keep only the objects it needs (the
+                          drawn cells' and rare tags' objects and whatever their tiles can
+                          show) -- the catalog's size then follows the sample, not the input.
+                          It takes a first, writing-free read of the input. The draw uses
+                          --seed, --all-below, --cells, --rare-min and the tile sizes
+                          --point-tile-px, --max-px, --margin, --offset (see skyscript-build
+                          --help; same defaults); `plan` must be given the same values.
   -q, --quiet             no progress and no summary
   -h, --help              this text
 
@@ -75,6 +84,12 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.tmp_dir = cli.value("tmp-dir").value_or("");
     req.force = cli.flag("force");
     req.quiet = cli.flag("quiet");
+    if (wants_read_sample(cli.value("read-sample").value_or("auto"), req.input)) {
+        BuildOptions sampling; // the build's descriptors: same defaults and checks as `plan`
+        for (const auto* name : read_sample_option_names)
+            if (auto v = cli.value(name)) sampling.set(name, *v, "cli");
+        req.read_sample = ExtractRequest::ReadSampling{sampling_options(sampling), placement_options(sampling)};
+    }
     return req;
 }
 
@@ -82,7 +97,10 @@ const std::vector<OptionSpec>& extract_option_specs() {
     static const std::vector<OptionSpec> specs{{"output", true, 'o'},    {"tags", true, 0},  {"hidden", true, 0},
                                                {"bbox", true, 0},        {"polygon", true, 0}, {"node-index", true, 0},
                                                {"tmp-dir", true, 0},     {"force", false, 0},
-                                               {"quiet", false, 'q'},    {"help", false, 'h'}};
+                                               {"quiet", false, 'q'},    {"help", false, 'h'},
+                                               {"read-sample", true, 0}, {"seed", true, 0}, {"all-below", true, 0},
+                                               {"cells", true, 0},       {"rare-min", true, 0}, {"point-tile-px", true, 0},
+                                               {"max-px", true, 0},      {"margin", true, 0}, {"offset", true, 0}};
     return specs;
 }
 

@@ -266,7 +266,20 @@ void CatalogGpkgWriter::write_metadata(const std::map<std::string, std::string>&
     }
 }
 
-void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta) {
+void CatalogGpkgWriter::write_sample_focus(const std::vector<std::int64_t>& fids) {
+    // An attributes table of the GeoPackage: GDAL lists it as a layer of its own.
+    db_->exec("CREATE TABLE sample_focus (fid INTEGER PRIMARY KEY NOT NULL);"
+              "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES ('sample_focus', 'attributes', "
+              "'sample_focus', 'fids of the objects the extract sampled as focus candidates (cells and rare tags)')");
+    SqliteStatement put(db_->handle(), "INSERT INTO sample_focus VALUES (?)", db_->path());
+    for (const auto fid : fids) {
+        put.bind(1, std::int64_t{fid});
+        put.step();
+        put.reset();
+    }
+}
+
+void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta, const std::vector<std::int64_t>* sample_focus) {
     {
         std::lock_guard lock(mutex_);
         closing_ = true;
@@ -280,6 +293,7 @@ void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta) {
     build_spatial_index();
     db_->exec(rtree_triggers_sql);
     write_metadata(meta);
+    if (sample_focus) write_sample_focus(*sample_focus);
     db_->exec("COMMIT");
     db_->close();
     // The build ran without syncs; make the finished file durable before it gets its final name.

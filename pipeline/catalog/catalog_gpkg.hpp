@@ -31,8 +31,9 @@ public:
     ~CatalogGpkgWriter() override; // without commit(): the partial file is removed
 
     void consume(std::vector<osm::CatalogRow>&& batch) override;
-    // Finishes rows, builds the spatial index, stores `meta` in table skyscript_meta, renames.
-    void commit(const std::map<std::string, std::string>& meta);
+    // Finishes rows, builds the spatial index, stores `meta` in table skyscript_meta and, for
+    // a catalog sampled as it was read, the focus candidates' fids in table sample_focus; renames.
+    void commit(const std::map<std::string, std::string>& meta, const std::vector<std::int64_t>* sample_focus = nullptr);
 
     const std::string& partial_path() const noexcept { return partial_path_; }
 
@@ -41,6 +42,7 @@ private:
     void write_batch(const std::vector<osm::CatalogRow>& batch);
     void build_spatial_index();
     void write_metadata(const std::map<std::string, std::string>& meta);
+    void write_sample_focus(const std::vector<std::int64_t>& fids);
     void rethrow_writer_error();
 
     std::string final_path_, partial_path_;

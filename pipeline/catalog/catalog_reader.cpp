@@ -40,6 +40,15 @@ std::map<std::string, std::string> CatalogReader::meta() {
     return out;
 }
 
+std::vector<std::int64_t> CatalogReader::sample_focus() {
+    std::vector<std::int64_t> fids;
+    auto exists = db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sample_focus'");
+    if (!exists.step()) return fids;
+    auto q = db_.prepare("SELECT fid FROM sample_focus ORDER BY fid");
+    while (q.step()) fids.push_back(q.column_int(0));
+    return fids;
+}
+
 void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObject&)>& fn) {
     auto q = db_.prepare(select(", o.tags", "ORDER BY o.fid"));
     CatalogObject o;

@@ -34,6 +34,9 @@ public:
     std::map<std::string, std::string> meta();
     // Every object with its tags (no geometry), in fid order.
     void for_each_with_tags(const std::function<void(const CatalogObject&)>& fn);
+    // The focus candidates of a catalog sampled as it was read (table sample_focus), ascending;
+    // empty for a full catalog.
+    std::vector<std::int64_t> sample_focus();
     // Line vertices (lon/lat) of a line object; empty for other kinds.
     std::vector<osm::Point> line_vertices(std::int64_t fid);
 

@@ -7,6 +7,7 @@
 #include "hidden_rules.hpp"
 #include "node_id_range.hpp"
 #include "progress.hpp"
+#include "read_sample.hpp"
 #include "region.hpp"
 #include "system_info.hpp"
 #include "tag_list_file.hpp"
@@ -224,8 +225,9 @@ private:
 // A progress bar per phase, so a long phase says what it is doing.
 class PhaseProgress {
 public:
-    PhaseProgress(const ExtractRequest& req, std::uint64_t largest_id, std::uint64_t input_bytes)
-        : req_(req), largest_id_(largest_id), input_bytes_(input_bytes) {}
+    // `pass`: "extract", or "sample" for the first read when sampling in the read.
+    PhaseProgress(const ExtractRequest& req, std::uint64_t largest_id, std::uint64_t input_bytes, std::string pass = "extract")
+        : req_(req), largest_id_(largest_id), input_bytes_(input_bytes), pass_(std::move(pass)) {}
 
     void operator()(const osm::ExtractProgress& p) {
         if (!bar_ || p.phase != phase_) start(p.phase);
@@ -241,10 +243,8 @@ private:
         using Phase = osm::ExtractProgress::Phase;
         finish();
         phase_ = phase;
-        const char* label = phase == Phase::relations    ? "extract 1/2 relations"
-                            : phase == Phase::node_index ? "extract dense node index"
-                                                         : "extract 2/2 nodes+ways";
-        bar_.emplace(label, req_.quiet);
+        const char* what = phase == Phase::relations ? " 1/2 relations" : phase == Phase::node_index ? " dense node index" : " 2/2 nodes+ways";
+        bar_.emplace(pass_ + what, req_.quiet);
         // The bars name the reading passes; the index gets a line of its own as it can take
         // minutes before pass 2 shows any progress.
         if (phase == Phase::node_index && !req_.quiet) {
@@ -258,6 +258,7 @@ private:
 
     const ExtractRequest& req_;
     std::uint64_t largest_id_, input_bytes_;
+    std::string pass_;
     std::optional<Progress> bar_;
     osm::ExtractProgress::Phase phase_{};
 };
@@ -268,6 +269,43 @@ void check_node_index(const std::string& name) {
     if (!osm::is_known_node_index(name))
         throw UsageError("--node-index: unknown index `" + name + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");
 }
+
+bool wants_read_sample(const std::string& mode, const std::string& input) {
+    if (mode == "on") return true;
+    if (mode == "off") return false;
+    if (mode != "auto") throw UsageError("--read-sample: expected auto, on or off, got `" + mode + "`");
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(input, ec);
+    return !ec && size >= read_sample_bytes;
+}
+
+namespace {
+
+std::string exact(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+// What the planner checks its options against (plan_stage.cpp), and what the draws found.
+void add_read_sample_meta(std::map<std::string, std::string>& meta, const ExtractRequest::ReadSampling& r, const ExtractResult& result) {
+    meta["sampled_in_read"] = "yes";
+    meta["sample seed"] = std::to_string(r.sampling.seed);
+    meta["sample all-below"] = std::to_string(r.sampling.all_below);
+    meta["sample cells"] = std::to_string(r.sampling.cells);
+    meta["sample rare-min"] = std::to_string(r.sampling.rare_min);
+    meta["sample point-tile-px"] = std::to_string(r.placement.point_tile_px);
+    meta["sample max-px"] = std::to_string(r.placement.max_px);
+    meta["sample margin"] = exact(r.placement.margin);
+    meta["sample offset"] = exact(r.placement.offset);
+    meta["sample candidates"] = std::to_string(result.candidates);
+    meta["sample cells_total"] = std::to_string(result.cells_total);
+    meta["sample cells_chosen"] = std::to_string(result.cells_chosen);
+    meta["sample rare_added"] = std::to_string(result.rare_added);
+    meta["sample focus"] = std::to_string(result.focus);
+}
+
+} // namespace
 
 ExtractResult run_extract(const ExtractRequest& req) {
     check_node_index(req.node_index); // every caller: extract, the bare command, later stages
@@ -306,13 +344,32 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (input_is_file) preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory);
 
     const auto start = std::chrono::steady_clock::now();
+    ExtractResult result;
+    // Sampling in the read: the first read draws the sample and keeps no row.
+    std::optional<ReadSample> sample;
+    if (req.read_sample) {
+        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement};
+        PhaseProgress progress{req, options.largest_node_id, input_bytes, "sample"};
+        options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
+        const auto stats = osm::extract_catalog(options, matcher, hidden, survey);
+        progress.finish();
+        if (stats.not_wanted == 0) fail_empty(req, stats, options.region);
+        sample = survey.draw();
+        result.sampled_in_read = !sample->everything;
+        result.candidates = sample->candidates;
+        result.cells_total = sample->cells_total;
+        result.cells_chosen = sample->cells_chosen;
+        result.rare_added = sample->rare_added;
+    }
     CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};
     const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};
+    std::optional<SampleFilter> filter;
+    if (sample && !sample->everything) filter.emplace(*sample, writer);
     PhaseProgress progress{req, options.largest_node_id, input_bytes};
     options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
-    ExtractResult result;
-    result.stats = osm::extract_catalog(options, matcher, hidden, writer);
+    result.stats = osm::extract_catalog(options, matcher, hidden, filter ? static_cast<osm::RowSink&>(*filter) : writer);
     progress.finish();
+    if (filter) result.focus = static_cast<std::int64_t>(filter->focus_fids().size());
 
     const auto& s = result.stats;
     if (s.kept() == 0) fail_empty(req, s, options.region); // the writer removes its partial file
@@ -335,7 +392,9 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"missing_locations", std::to_string(s.missing_locations)},
         {"incomplete_relations", std::to_string(s.incomplete_relations)},
     };
-    writer.commit(meta);
+    if (filter) add_read_sample_meta(meta, *req.read_sample, result);
+    else if (sample) meta["sampled_in_read"] = "no: " + std::to_string(sample->candidates) + " candidates, the planner takes every one (--all-below)";
+    writer.commit(meta, filter ? &filter->focus_fids() : nullptr);
     result.catalog_path = (std::filesystem::path(req.out_dir) / "catalog.gpkg").string();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -355,6 +414,12 @@ void print_extract_summary(const ExtractResult& r) {
                 static_cast<unsigned long long>(s.invalid_lines), static_cast<unsigned long long>(s.missing_locations),
                 static_cast<unsigned long long>(s.incomplete_relations));
     if (s.outside_region) std::printf("  outside the region: %llu\n", static_cast<unsigned long long>(s.outside_region));
+    if (r.sampled_in_read)
+        std::printf("  sampled in the read: %lld of %lld non-empty cells, %lld focus candidates (%lld for rare tags) of the input's %lld; "
+                    "%llu objects kept for their tiles, %llu left out\n",
+                    static_cast<long long>(r.cells_chosen), static_cast<long long>(r.cells_total), static_cast<long long>(r.focus),
+                    static_cast<long long>(r.rare_added), static_cast<long long>(r.candidates), static_cast<unsigned long long>(s.kept()),
+                    static_cast<unsigned long long>(s.not_wanted));
     std::printf("  read %llu nodes, %llu ways, %llu relations in %.2f s, peak RSS %s\n",
                 static_cast<unsigned long long>(s.nodes_read), static_cast<unsigned long long>(s.ways_read),
                 static_cast<unsigned long long>(s.relations_read), r.seconds, human_bytes(peak_rss_bytes()).c_str());

@@ -4,6 +4,8 @@
 #include "catalog_row.hpp"
 #include "cli_args.hpp"
 #include "extract_stats.hpp"
+#include "sampler.hpp"
+#include "tile_placement.hpp"
 
 #include <optional>
 #include <string>
@@ -21,11 +23,22 @@ struct ExtractRequest {
     std::string node_index = "auto";
     std::string tmp_dir;           // file-backed node index; "" = out_dir
     bool force = false;            // go on when the pre-flight check says the run cannot fit
+    // Sampling in the read (pipeline/sample/read_sample.hpp): a first read draws the cells
+    // and rare tags, the second keeps what those objects' tiles need. Unset: full catalog.
+    struct ReadSampling {
+        SamplingOptions sampling;
+        PlacementOptions placement;
+    };
+    std::optional<ReadSampling> read_sample;
     bool quiet = false;
 };
 
 struct ExtractResult {
     osm::ExtractStats stats;
+    // Sampling in the read: candidates of the input, cells drawn of the non-empty ones,
+    // focus candidates left for the planner (rare-tag ones among them).
+    bool sampled_in_read = false;
+    std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, focus = 0, rare_added = 0;
     std::string catalog_path;
     double seconds = 0;
 };
@@ -34,6 +47,9 @@ ExtractRequest parse_extract_args(const CliArgs& cli);
 const std::vector<OptionSpec>& extract_option_specs();
 // UsageError unless `name` is one of the indexes `extract --help` lists.
 void check_node_index(const std::string& name);
+// --read-sample auto|on|off for this input: whether to sample in the read.
+bool wants_read_sample(const std::string& mode, const std::string& input);
+inline constexpr std::uint64_t read_sample_bytes = 1ULL << 30; // auto samples in the read from this input size
 ExtractResult run_extract(const ExtractRequest& req);
 void print_extract_summary(const ExtractResult& result);
 

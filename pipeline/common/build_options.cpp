@@ -56,6 +56,7 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         {"bbox", T::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
         {"polygon", T::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
         {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
+        {"read-sample", T::text, "auto", "extract", "draw the sample as the extract reads, keep only what it needs: auto (inputs of 1 GiB or more), on, off"},
         {"tmp-dir", T::text, "", "", "where a file-backed node index lives (default: OUT)"},
         {"force", T::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
         {"catalog", T::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},

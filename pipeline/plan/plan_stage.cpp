@@ -17,8 +17,10 @@
 #include "tag_matcher.hpp"
 #include "tile_key.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,14 +50,7 @@ std::vector<captions::Tag> tag_views(const TagPairs& tags) {
 
 } // namespace
 
-PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
-    const auto start = std::chrono::steady_clock::now();
-    CatalogReader catalog((std::filesystem::path(out_dir) / "catalog.gpkg").string());
-    const tags::TagMatcher matcher{load_tag_option(options.text("tags"))};
-    const CatalogIndex index(catalog, matcher);
-    const auto sources = load_build_sources(options.text("sources"));
-    const auto policy = parse_source_policy(options.text("source-policy"));
-
+PlacementOptions placement_options(const BuildOptions& options) {
     PlacementOptions placement;
     placement.seed = static_cast<std::uint64_t>(options.integer("seed"));
     placement.point_tile_px = static_cast<int>(options.integer("point-tile-px"));
@@ -67,34 +62,86 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
         throw UsageError("--point-tile-px, --min-px and --max-px must be positive, with --min-px <= --max-px");
     if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
     if (placement.margin < 0) throw UsageError("--margin must be >= 0");
+    return placement;
+}
+
+SamplingOptions sampling_options(const BuildOptions& options) {
+    SamplingOptions sampling;
+    sampling.seed = static_cast<std::uint64_t>(options.integer("seed"));
+    sampling.all_below = options.integer("all-below");
+    sampling.cells = options.integer("cells");
+    sampling.rare_min = options.integer("rare-min");
+    sampling.max_per_tag = options.integer("max-per-tag");
+    sampling.limit = options.integer("limit");
+    return sampling;
+}
+
+namespace {
+
+// A catalog sampled as it was read holds the objects the cell and rare-tag draws of these
+// options need, and no others: a plan with other values would draw from what is missing.
+void check_read_sample(const std::map<std::string, std::string>& meta, const BuildOptions& options, const std::string& catalog) {
+    for (const char* name : read_sample_option_names) {
+        const auto it = meta.find(std::string("sample ") + name);
+        if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name + "; extract it again");
+        const bool same = find_option(name)->type == OptionDescriptor::Type::number ? std::stod(it->second) == options.number(name)
+                                                                                    : std::stoll(it->second) == options.integer(name);
+        if (!same)
+            throw std::runtime_error(catalog + ": sampled as it was read with --" + name + " " + it->second + "; plan with that value or "
+                                     "extract again (remove the catalog, or --read-sample off for a full one)");
+    }
+}
+
+} // namespace
+
+PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto catalog_path = (std::filesystem::path(out_dir) / "catalog.gpkg").string();
+    CatalogReader catalog(catalog_path);
+    const auto meta = catalog.meta();
+    const bool sampled_in_read = meta.count("sampled_in_read") && meta.at("sampled_in_read") == "yes";
+    if (sampled_in_read) check_read_sample(meta, options, catalog_path);
+    const tags::TagMatcher matcher{load_tag_option(options.text("tags"))};
+    const CatalogIndex index(catalog, matcher);
+    const auto sources = load_build_sources(options.text("sources"));
+    const auto policy = parse_source_policy(options.text("source-policy"));
+
+    const auto placement = placement_options(options);
     const auto part_size = options.integer("part-size");
     const int jpeg_quality = static_cast<int>(options.integer("quality"));
     if (part_size < 1) throw UsageError("--part-size must be >= 1");
     const auto shard = shard_of(options).value_or(ShardSpec{});
 
     PlanSummary summary;
-    // Candidates: every catalog object (extract keeps only those with a visible feature tag).
+    // Candidates: every catalog object (extract keeps only those with a visible feature tag);
+    // of a catalog sampled as it was read, the focus candidates its draws left.
+    std::vector<std::int64_t> focus;
+    if (sampled_in_read) focus = catalog.sample_focus();
     std::vector<Candidate> candidates;
     std::unordered_map<std::uint32_t, std::uint32_t> tag_ids; // focus tag string id -> dense index
     for (std::uint32_t i = 0; i < index.objects().size(); ++i) {
         const auto& o = index.objects()[i];
+        if (sampled_in_read && !std::binary_search(focus.begin(), focus.end(), o.fid)) continue;
         const auto [it, added] = tag_ids.try_emplace(o.focus_tag, static_cast<std::uint32_t>(tag_ids.size()));
         candidates.push_back({i, object_key(o.osm_type, o.osm_id), it->second, cell_of(o.rep_lon, o.rep_lat)});
     }
     summary.candidates = static_cast<std::int64_t>(candidates.size());
-    SamplingOptions sampling;
-    sampling.seed = placement.seed;
-    sampling.all_below = options.integer("all-below");
-    sampling.cells = options.integer("cells");
-    sampling.rare_min = options.integer("rare-min");
-    sampling.max_per_tag = options.integer("max-per-tag");
-    sampling.limit = options.integer("limit");
+    auto sampling = sampling_options(options);
+    if (sampled_in_read) sampling.all_below = std::numeric_limits<std::int64_t>::max(); // drawn: the cap and limit are left
     auto sample = sample_candidates(std::move(candidates), tag_ids.size(), sampling);
     summary.sampled = static_cast<std::int64_t>(sample.chosen.size());
     summary.sampled_cells = sample.sampled_cells;
     summary.cells_total = sample.cells_total;
     summary.cells_chosen = sample.cells_chosen;
     summary.rare_added = sample.rare_added;
+    if (sampled_in_read) {
+        const auto number = [&](const char* key) { return meta.count(key) ? std::stoll(meta.at(key)) : 0; };
+        summary.sampled_in_read = summary.sampled_cells = true;
+        summary.candidates = number("sample candidates");
+        summary.cells_total = number("sample cells_total");
+        summary.cells_chosen = number("sample cells_chosen");
+        summary.rare_added = number("sample rare_added");
+    }
     summary.over_tag_cap = sample.over_tag_cap;
     summary.over_limit = sample.over_limit;
 
@@ -182,7 +229,7 @@ void print_plan_summary(const PlanSummary& s) {
                 static_cast<long long>(s.jobs), static_cast<long long>(s.sampled), static_cast<long long>(s.candidates), s.seconds,
                 s.seconds > 0 ? double(s.sampled) / s.seconds : 0.0, human_bytes(peak_rss_bytes()).c_str());
     if (s.sampled_cells)
-        std::printf("  sampling: %lld of %lld non-empty cells, %lld objects of rare tags added\n",
+        std::printf("  sampling%s: %lld of %lld non-empty cells, %lld objects of rare tags added\n", s.sampled_in_read ? " (drawn in the extract's read)" : "",
                     static_cast<long long>(s.cells_chosen), static_cast<long long>(s.cells_total), static_cast<long long>(s.rare_added));
     else
         std::printf("  sampling: every candidate (at most --all-below)\n");

@@ -4,15 +4,26 @@
 // counts every object that gets no job by its reason.
 
 #include "build_options.hpp"
+#include "sampler.hpp"
 #include "state_db.hpp"
+#include "tile_placement.hpp"
 
 #include <map>
 #include <string>
 
 namespace skyscript::pipeline {
 
+// The sampling and placement options of a build, checked (UsageError naming the option).
+SamplingOptions sampling_options(const BuildOptions& options);
+PlacementOptions placement_options(const BuildOptions& options);
+
+// The options a catalog sampled in the read was drawn with (stored in its meta as
+// "sample NAME"): a plan must use the same.
+inline constexpr const char* read_sample_option_names[] = {"seed", "all-below", "cells", "rare-min", "point-tile-px", "max-px", "margin", "offset"};
+
 struct PlanSummary {
     std::int64_t candidates = 0, sampled = 0, jobs = 0;
+    bool sampled_in_read = false; // the extract drew the cells and rare tags (candidates: the input's)
     std::int64_t cells_total = 0, cells_chosen = 0, rare_added = 0, over_tag_cap = 0, over_limit = 0;
     bool sampled_cells = false;
     std::string shard;         // --shard i/N: `jobs` are this shard's of `jobs_all`

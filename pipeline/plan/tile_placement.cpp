@@ -7,6 +7,14 @@
 
 namespace skyscript::pipeline {
 
+std::size_t focus_vertex(std::uint64_t seed, std::uint64_t key, std::size_t vertices) {
+    return static_cast<std::size_t>(seeded_hash(seed, label_hash("vertex"), key) % vertices);
+}
+
+std::pair<double, double> offset_shares(std::uint64_t seed, std::uint64_t key) {
+    return {2 * unit_interval(seeded_hash(seed, label_hash("offset-x"), key)) - 1, 2 * unit_interval(seeded_hash(seed, label_hash("offset-y"), key)) - 1};
+}
+
 FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
     FocusGeometry g;
     g.kind = o.kind;
@@ -14,7 +22,7 @@ FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point
     g.lon = o.rep_lon;
     g.lat = o.rep_lat;
     if (o.kind == 'w' && !line_vertices.empty()) {
-        const auto i = seeded_hash(seed, label_hash("vertex"), g.key) % line_vertices.size();
+        const auto i = focus_vertex(seed, g.key, line_vertices.size());
         g.lon = line_vertices[i].lon;
         g.lat = line_vertices[i].lat;
     } else if (o.kind == 'a') {
@@ -41,8 +49,7 @@ long tile_side_px(const FocusGeometry& g, double gsd, const PlacementOptions& o)
 imagery::TileGrid place_tile(const FocusGeometry& g, double gsd, long side_px, const PlacementOptions& o) {
     const double side = static_cast<double>(side_px) * gsd;
     // Seeded by the object alone: an unchanged object asks for the same tile in a rebuild.
-    const double ux = 2 * unit_interval(seeded_hash(o.seed, label_hash("offset-x"), g.key)) - 1;
-    const double uy = 2 * unit_interval(seeded_hash(o.seed, label_hash("offset-y"), g.key)) - 1;
+    const auto [ux, uy] = offset_shares(o.seed, g.key);
     double limit_x = o.offset * side, limit_y = o.offset * side;
     if (g.kind == 'a') { // the whole bbox stays inside
         limit_x = std::min(limit_x, std::max(0.0, (side - g.extent_x_m) / 2));

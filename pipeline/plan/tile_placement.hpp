@@ -10,6 +10,7 @@
 #include "tile_grid.hpp"
 
 #include <optional>
+#include <utility>
 
 namespace skyscript::pipeline {
 
@@ -28,6 +29,13 @@ struct FocusGeometry {
     double lon = 0, lat = 0;   // the point, the chosen vertex, or the area's bbox centre
     double extent_x_m = 0, extent_y_m = 0; // areas: the bbox in metres (UTM of the centre)
 };
+
+// Which of a line's `vertices` (> 0) its tile is centred on: a seeded draw by object.
+std::size_t focus_vertex(std::uint64_t seed, std::uint64_t key, std::size_t vertices);
+
+// The object's offset of its tile centre in x and y (east, north) as shares in [-1, 1) of
+// the largest offset allowed: seeded by the object alone.
+std::pair<double, double> offset_shares(std::uint64_t seed, std::uint64_t key);
 
 // `line_vertices` is only read for lines (a seeded vertex becomes the centre).
 FocusGeometry measure_focus(const IndexedObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);

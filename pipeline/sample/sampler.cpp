@@ -10,13 +10,13 @@ namespace skyscript::pipeline {
 
 namespace {
 
-std::uint64_t object_hash(std::uint64_t seed, const Candidate& c) { return seeded_hash(seed, label_hash("object"), c.key); }
+std::uint64_t candidate_hash(std::uint64_t seed, const Candidate& c) { return object_hash(seed, c.key); }
 
 // Keeps the `n` candidates of `v` with the smallest hashes (a seeded draw without replacement).
 void keep_smallest(std::vector<Candidate>& v, std::size_t n, std::uint64_t seed) {
     if (v.size() <= n) return;
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(),
-                     [&](const Candidate& a, const Candidate& b) { return object_hash(seed, a) < object_hash(seed, b); });
+                     [&](const Candidate& a, const Candidate& b) { return candidate_hash(seed, a) < candidate_hash(seed, b); });
     v.resize(n);
 }
 
@@ -26,6 +26,15 @@ std::int64_t cell_of(double lon, double lat) noexcept {
     const auto x = static_cast<std::int64_t>(std::floor((lon + 180.0) * 100.0));
     const auto y = static_cast<std::int64_t>(std::floor((lat + 90.0) * 100.0));
     return y * 36000 + x;
+}
+
+std::uint64_t object_hash(std::uint64_t seed, std::uint64_t key) noexcept { return seeded_hash(seed, label_hash("object"), key); }
+
+void draw_cells(std::vector<std::int64_t>& cells, std::int64_t n, std::uint64_t seed) {
+    if (static_cast<std::int64_t>(cells.size()) <= n) return;
+    const auto cell_hash = [&](std::int64_t cell) { return seeded_hash(seed, label_hash("cell"), static_cast<std::uint64_t>(cell)); };
+    std::nth_element(cells.begin(), cells.begin() + n, cells.end(), [&](std::int64_t a, std::int64_t b) { return cell_hash(a) < cell_hash(b); });
+    cells.resize(static_cast<std::size_t>(n));
 }
 
 SampleResult sample_candidates(std::vector<Candidate> all, std::size_t tag_count, const SamplingOptions& o) {
@@ -41,12 +50,7 @@ SampleResult sample_candidates(std::vector<Candidate> all, std::size_t tag_count
         std::sort(cells.begin(), cells.end());
         cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
         r.cells_total = static_cast<std::int64_t>(cells.size());
-        if (static_cast<std::int64_t>(cells.size()) > o.cells) {
-            const auto cell_hash = [&](std::int64_t cell) { return seeded_hash(o.seed, label_hash("cell"), static_cast<std::uint64_t>(cell)); };
-            std::nth_element(cells.begin(), cells.begin() + o.cells, cells.end(),
-                             [&](std::int64_t a, std::int64_t b) { return cell_hash(a) < cell_hash(b); });
-            cells.resize(static_cast<std::size_t>(o.cells));
-        }
+        draw_cells(cells, o.cells, o.seed);
         r.cells_chosen = static_cast<std::int64_t>(cells.size());
         const std::unordered_set<std::int64_t> in_sample(cells.begin(), cells.end());
         std::vector<Candidate> rest;
@@ -83,7 +87,7 @@ SampleResult sample_candidates(std::vector<Candidate> all, std::size_t tag_count
     // the hash orders within a cell. Both are properties of the objects alone.
     std::sort(chosen.begin(), chosen.end(), [&](const Candidate& a, const Candidate& b) {
         if (a.cell != b.cell) return a.cell < b.cell;
-        return object_hash(o.seed, a) < object_hash(o.seed, b);
+        return candidate_hash(o.seed, a) < candidate_hash(o.seed, b);
     });
     r.chosen = std::move(chosen);
     return r;

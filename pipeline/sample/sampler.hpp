@@ -5,7 +5,8 @@
 // each focus tag with fewer than `rare_min` objects in that sample, more objects of the
 // tag from anywhere, up to `rare_min`; then at most `max_per_tag` per focus tag; then
 // `limit` objects at most. Every draw is a seeded hash (seeded_hash.hpp), so the result
-// depends only on the candidates and the seed.
+// depends only on the candidates and the seed. For big inputs the extract makes the cell
+// and rare-tag draws as it reads (read_sample.hpp) and the planner makes the rest.
 
 #include <cstdint>
 #include <string>
@@ -29,7 +30,12 @@ struct Candidate {
     std::int64_t cell = 0;   // 0.01 degree cell of the representative point
 };
 
+// The 0.01 degree cell of a representative point: y * 36000 + x, from (-180, -90).
 std::int64_t cell_of(double lon, double lat) noexcept;
+// The hash that orders objects in every draw of them (rare tags, caps, the limit).
+std::uint64_t object_hash(std::uint64_t seed, std::uint64_t key) noexcept;
+// The cell draw: keeps the `n` of `cells` (distinct) with the smallest seeded hashes, in no order.
+void draw_cells(std::vector<std::int64_t>& cells, std::int64_t n, std::uint64_t seed);
 
 struct SampleResult {
     std::vector<Candidate> chosen; // in a deterministic order: by cell, then by hash

@@ -1,0 +1,136 @@
+#include "read_sample.hpp"
+
+#include "seeded_hash.hpp"
+#include "tile_reach.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+std::uint64_t cell_hash(std::uint64_t seed, std::int64_t cell) { return seeded_hash(seed, label_hash("cell"), static_cast<std::uint64_t>(cell)); }
+
+} // namespace
+
+struct SampleSurvey::DrawableCell {
+    std::optional<osm::Box> reach; // the union of its objects' tile reach
+    std::vector<std::pair<std::uint32_t, std::int64_t>> per_tag; // (tag, objects)
+};
+
+struct SampleSurvey::RarePick {
+    std::uint64_t hash = 0, key = 0;
+    std::int64_t cell = 0;
+    std::optional<osm::Box> reach;
+    bool operator<(const RarePick& o) const { return hash < o.hash; }
+};
+
+SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement)
+    : sampling_(sampling), placement_(placement), nonempty_(std::make_unique<CellSet>()) {}
+
+SampleSurvey::~SampleSurvey() = default;
+
+std::uint32_t SampleSurvey::tag_id(const std::string& focus_tag) {
+    const auto [it, added] = tag_ids_.try_emplace(focus_tag, static_cast<std::uint32_t>(tag_ids_.size()));
+    if (added) picks_.emplace_back();
+    return it->second;
+}
+
+bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {
+    ++candidates_;
+    const auto cell = cell_of(head.rep_lon, head.rep_lat);
+    const auto tag = tag_id(head.focus_tag);
+    const auto reach = tile_reach(head, vertices, placement_);
+
+    // The cell draw as it goes: a new cell joins the smallest `cells` hashes or is never drawn.
+    if (nonempty_->insert(cell)) {
+        ++cells_total_;
+        const auto h = cell_hash(sampling_.seed, cell);
+        const auto n = static_cast<std::size_t>(std::max<std::int64_t>(sampling_.cells, 0));
+        if (by_hash_.size() < n || (n > 0 && h < by_hash_.front().first)) {
+            if (by_hash_.size() == n) {
+                std::pop_heap(by_hash_.begin(), by_hash_.end());
+                drawable_.erase(by_hash_.back().second);
+                by_hash_.pop_back();
+            }
+            by_hash_.emplace_back(h, cell);
+            std::push_heap(by_hash_.begin(), by_hash_.end());
+            drawable_.emplace(cell, DrawableCell{});
+        }
+    }
+    if (const auto it = drawable_.find(cell); it != drawable_.end()) {
+        auto& d = it->second;
+        if (reach && d.reach) {
+            d.reach->min_lon = std::min(d.reach->min_lon, reach->min_lon), d.reach->min_lat = std::min(d.reach->min_lat, reach->min_lat);
+            d.reach->max_lon = std::max(d.reach->max_lon, reach->max_lon), d.reach->max_lat = std::max(d.reach->max_lat, reach->max_lat);
+        } else if (reach) {
+            d.reach = reach;
+        }
+        auto t = std::find_if(d.per_tag.begin(), d.per_tag.end(), [&](const auto& p) { return p.first == tag; });
+        if (t == d.per_tag.end()) d.per_tag.emplace_back(tag, 1);
+        else ++t->second;
+    }
+    // The tag's rare_min smallest object hashes so far (a max-heap): whatever cells are drawn,
+    // the objects the rare-tag draw takes from outside them are among these.
+    if (sampling_.rare_min > 0) {
+        auto& heap = picks_[tag];
+        const auto key = object_key(head.osm_type, head.osm_id);
+        const RarePick pick{object_hash(sampling_.seed, key), key, cell, reach};
+        if (static_cast<std::int64_t>(heap.size()) < sampling_.rare_min) {
+            heap.push_back(pick);
+            std::push_heap(heap.begin(), heap.end());
+        } else if (pick < heap.front()) {
+            std::pop_heap(heap.begin(), heap.end());
+            heap.back() = pick;
+            std::push_heap(heap.begin(), heap.end());
+        }
+    }
+    return false;
+}
+
+ReadSample SampleSurvey::draw() {
+    ReadSample s;
+    s.candidates = candidates_;
+    if (candidates_ <= sampling_.all_below) {
+        s.everything = true;
+        return s;
+    }
+    s.cells_total = cells_total_;
+    s.cells_chosen = static_cast<std::int64_t>(drawable_.size());
+    s.keep = std::make_unique<ReachIndex>();
+    std::vector<std::int64_t> in_cells(picks_.size(), 0);
+    for (const auto& [cell, d] : drawable_) {
+        s.chosen_cells.insert(cell);
+        if (d.reach) s.keep->add(*d.reach);
+        for (const auto& [tag, n] : d.per_tag) in_cells[tag] += n;
+    }
+    // The sampler's rare-tag step (sampler.cpp): tags with fewer than rare_min objects in the
+    // drawn cells take the objects of smallest hash from outside them, up to rare_min.
+    for (std::size_t tag = 0; tag < picks_.size(); ++tag) {
+        auto& heap = picks_[tag];
+        std::sort_heap(heap.begin(), heap.end());
+        std::int64_t have = in_cells[tag];
+        for (const auto& p : heap) {
+            if (have >= sampling_.rare_min) break;
+            if (s.chosen_cells.count(p.cell)) continue;
+            s.rare_keys.insert(p.key);
+            if (p.reach) s.keep->add(*p.reach);
+            ++have;
+            ++s.rare_added;
+        }
+    }
+    s.keep->seal();
+    return s;
+}
+
+bool SampleFilter::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {
+    if (sample_.everything) return out_.wants(head, vertices);
+    if (sample_.chosen_cells.count(cell_of(head.rep_lon, head.rep_lat)) || sample_.rare_keys.count(object_key(head.osm_type, head.osm_id))) {
+        focus_.push_back(head.fid); // fids come in ascending order
+        return out_.wants(head, vertices);
+    }
+    return sample_.keep->meets(head.bbox) && out_.wants(head, vertices);
+}
+
+} // namespace skyscript::pipeline

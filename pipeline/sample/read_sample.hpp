@@ -1,0 +1,82 @@
+#pragma once
+// Sampling as the extract reads, for inputs too big for a full catalog (SPEC sections 5
+// and 9: the planet's catalog is the sampled one). Two reads of the input:
+//  1. SampleSurvey keeps no row. It makes the planner's cell draw on the fly: the drawn
+//     cells are the `cells` non-empty cells of smallest seeded hash (sampler.hpp), so a
+//     cell that is not among the smallest so far when its first object comes never will
+//     be. For the cells that still may be it keeps the count of objects by focus tag and
+//     the box their tiles can reach (plan/tile_reach.hpp); for every focus tag, the
+//     `rare_min` objects of smallest object hash. draw() then knows the focus candidates:
+//     the drawn cells' objects and, for tags with fewer than `rare_min` of them, the
+//     rare-tag objects the planner would add; and it marks the cells their tiles can reach.
+//  2. SampleFilter passes on to the catalog writer only the rows whose box meets such a
+//     reach box (every object a sampled tile can show) and notes the focus candidates' fids.
+// The planner then draws from these focus candidates what it would have drawn from the
+// full catalog (the per-tag cap and the limit), and finds the same surroundings: rows keep
+// their full-catalog fids (osm::CatalogRow::fid), so equal prominence ties break alike.
+// Memory: a bit per cell of the world (81 MB of address space), the drawn cells and
+// rare_min objects per focus tag -- bounded by the sample, not by the input.
+
+#include "cell_set.hpp"
+#include "reach_index.hpp"
+#include "sampler.hpp"
+#include "tile_placement.hpp"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+struct ReadSample {
+    bool everything = false; // at most all_below candidates: the planner takes all, keep every row
+    std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, rare_added = 0;
+    std::unordered_set<std::int64_t> chosen_cells;
+    std::unordered_set<std::uint64_t> rare_keys; // object_key of the rare-tag focus candidates
+    std::unique_ptr<ReachIndex> keep;            // where sampled tiles can reach: the catalog's objects meet it
+};
+
+class SampleSurvey : public osm::RowSink {
+public:
+    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement);
+    ~SampleSurvey() override;
+
+    bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
+    void consume(std::vector<osm::CatalogRow>&&) override {}
+
+    ReadSample draw();
+
+private:
+    struct DrawableCell;
+    struct RarePick;
+    std::uint32_t tag_id(const std::string& focus_tag);
+
+    SamplingOptions sampling_;
+    PlacementOptions placement_;
+    std::int64_t candidates_ = 0, cells_total_ = 0;
+    std::unique_ptr<CellSet> nonempty_;
+    std::unordered_map<std::int64_t, DrawableCell> drawable_;   // the smallest-hash cells so far
+    std::vector<std::pair<std::uint64_t, std::int64_t>> by_hash_; // max-heap of (hash, cell) over drawable_
+    std::unordered_map<std::string, std::uint32_t> tag_ids_;
+    std::vector<std::vector<RarePick>> picks_; // per tag: a max-heap by hash, at most rare_min
+};
+
+class SampleFilter : public osm::RowSink {
+public:
+    SampleFilter(const ReadSample& sample, osm::RowSink& out) : sample_(sample), out_(out) {}
+
+    bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
+    void consume(std::vector<osm::CatalogRow>&& batch) override { out_.consume(std::move(batch)); }
+
+    // The focus candidates' fids, ascending (after the read).
+    const std::vector<std::int64_t>& focus_fids() const { return focus_; }
+
+private:
+    const ReadSample& sample_;
+    osm::RowSink& out_;
+    std::vector<std::int64_t> focus_;
+};
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,187 @@
+// Sampling in the read (issue 14, part 2): the extract draws the plan's cells and rare tags
+// as it reads and keeps only what their tiles need. Checked: the bound on where a tile can
+// lie holds for tiles the planner really places; the jobs planned from a sampled catalog
+// equal, column for column, those planned from the full catalog with the same options, on
+// a tiled real input; the sampled catalog's size follows the sample, not the input; a plan
+// with other sampling values is refused.
+
+#include "seeded_hash.hpp"
+#include "test_support.hpp"
+#include "tile_placement.hpp"
+#include "tile_reach.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+using namespace skyscript::test;
+using namespace skyscript::pipeline;
+namespace fs = std::filesystem;
+
+TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus tag allows") {
+    std::mt19937_64 rng(14);
+    std::uniform_real_distribution<double> lon(-179.9, 179.9), lat(-80, 80), unit(0, 1);
+    const double gsds[] = {0.1, 0.2, 0.6, 1, 10};
+    int tiles = 0, areas = 0;
+    for (int i = 0; i < 4000; ++i) {
+        PlacementOptions o;
+        o.seed = rng();
+        o.offset = unit(rng) * 0.5;
+        o.margin = unit(rng) * 0.5;
+        o.point_tile_px = 100 + static_cast<int>(unit(rng) * 900);
+        skyscript::osm::CatalogRow head;
+        head.osm_type = "nwr"[i % 3];
+        head.osm_id = static_cast<std::int64_t>(rng() >> 8);
+        head.kind = "nwa"[i % 3];
+        head.max_gsd = gsds[i % 5];
+        const double x = lon(rng), y = lat(rng);
+        // Areas of 1 m to 20 km, lines of a few vertices over up to 5 km.
+        const double size_deg = std::pow(10.0, -5 + unit(rng) * 4.3);
+        std::vector<skyscript::osm::Point> vertices;
+        if (head.kind == 'n') {
+            head.bbox = {x, y, x, y};
+        } else if (head.kind == 'w') {
+            for (int k = 0; k < 2 + i % 7; ++k) vertices.push_back({x + unit(rng) * size_deg / 4, y + unit(rng) * size_deg / 4});
+            head.bbox = {x, y, x, y};
+            for (const auto& v : vertices)
+                head.bbox = {std::min(head.bbox.min_lon, v.lon), std::min(head.bbox.min_lat, v.lat), std::max(head.bbox.max_lon, v.lon),
+                             std::max(head.bbox.max_lat, v.lat)};
+        } else {
+            head.bbox = {x, y, x + size_deg * (0.2 + unit(rng)), y + size_deg * (0.2 + unit(rng))};
+        }
+        head.rep_lon = (head.bbox.min_lon + head.bbox.max_lon) / 2;
+        head.rep_lat = (head.bbox.min_lat + head.bbox.max_lat) / 2;
+        const auto reach = tile_reach(head, vertices, o);
+        skyscript::pipeline::IndexedObject object;
+        object.osm_type = head.osm_type;
+        object.osm_id = head.osm_id;
+        object.kind = head.kind;
+        object.rep_lon = head.rep_lon;
+        object.rep_lat = head.rep_lat;
+        object.bbox = head.bbox;
+        const auto focus = measure_focus(object, vertices, o.seed);
+        for (const double gsd : gsds) {
+            if (gsd > head.max_gsd) break;
+            const long px = tile_side_px(focus, gsd, o);
+            if (px < 1 || px > o.max_px) { // no tile for this source (tile_side_px's check in choose_sources)
+                if (head.kind != 'a') FAIL("a point tile is always placed");
+                continue;
+            }
+            REQUIRE_MESSAGE(reach.has_value(), "object " << i << " gets a tile at " << gsd << " m but no reach");
+            const auto grid = place_tile(focus, gsd, px, o);
+            const auto& t = grid.box;
+            INFO("object " << i << " kind " << head.kind << " gsd " << gsd << " px " << px);
+            CHECK(reach->min_lon <= t.west);
+            CHECK(reach->max_lon >= t.east);
+            CHECK(reach->min_lat <= t.south);
+            CHECK(reach->max_lat >= t.north);
+            ++tiles;
+            areas += head.kind == 'a';
+        }
+    }
+    CHECK(tiles > 5000);
+    CHECK(areas > 500);
+}
+
+namespace {
+
+std::string tiled_liechtenstein(int copies) {
+    const auto dir = fresh_dir("read_sample_input_" + std::to_string(copies));
+    const auto out = dir + "/li-" + std::to_string(copies) + "x.osm.pbf";
+    const auto tiler = (fs::path(binary()).parent_path() / "bench-tile-input").string();
+    REQUIRE(run(sh_quote(tiler) + " " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " " + std::to_string(copies) + " " + sh_quote(out))
+                .exit_code == 0);
+    return out;
+}
+
+CommandResult extract(const std::string& input, const std::string& out, const std::string& args) {
+    return run("timeout 300 " + sh_quote(binary()) + " extract -q " + sh_quote(input) + " -o " + sh_quote(out) + " " + args);
+}
+
+// Planning asks no server: xyz sources anywhere, at 0.5 m and at 10 m (large tiles).
+std::string sources_file(const std::string& dir) {
+    const auto path = dir + "/sources.toml";
+    write_file(path, "[[source]]\nalias = \"FINE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n"
+                     "[[source]]\nalias = \"COARSE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 10\nyear = 2020\n");
+    return path;
+}
+
+CommandResult plan(const std::string& out, const std::string& sources, const std::string& args) {
+    return run("timeout 300 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(sources) + " --source-policy all " + args);
+}
+
+std::int64_t objects(const std::string& out) { return sql_int(out + "/catalog.gpkg", "SELECT count(*) FROM objects"); }
+
+} // namespace
+
+TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and its size follows the sample") {
+    const auto dir = fresh_dir("read_sample");
+    const auto sources = sources_file(dir);
+    const auto input = tiled_liechtenstein(16);
+    const auto full = dir + "/full";
+    REQUIRE(extract(input, full, "--read-sample off").exit_code == 0);
+    CHECK(sql_int(full + "/catalog.gpkg", "SELECT count(*) FROM sqlite_master WHERE name = 'sample_focus'") == 0);
+    const std::string all_columns = "SELECT * FROM jobs ORDER BY job_id";
+    const char* const option_sets[] = {
+        "--all-below 1000 --cells 40 --rare-min 10",                                             // rare tags from anywhere
+        "--all-below 1000 --cells 25 --rare-min 0 --seed 3 --offset 0.5 --point-tile-px 800 --margin 0.4", // far-reaching tiles
+    };
+    for (std::size_t i = 0; i < std::size(option_sets); ++i) {
+        const std::string options = option_sets[i];
+        CAPTURE(options);
+        const auto sampled = dir + "/sampled-" + std::to_string(i);
+        fs::remove_all(full + "/state.sqlite");
+        const auto e = extract(input, sampled, "--read-sample on " + options);
+        REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+        const auto a = plan(full, sources, options);
+        REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+        const auto b = plan(sampled, sources, options);
+        REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+        CHECK(b.out.find("drawn in the extract's read") != std::string::npos);
+        const auto jobs_full = sql_column(full + "/state.sqlite", all_columns);
+        const auto jobs_sampled = sql_column(sampled + "/state.sqlite", all_columns);
+        CHECK(jobs_full.size() > 300);
+        CHECK(sql_int(full + "/state.sqlite", "SELECT count(*) FROM jobs WHERE surrounding_tags != '[]'") > 300);
+        CHECK(sql_int(full + "/state.sqlite", "SELECT count(*) FROM jobs WHERE source = 'COARSE'") > (i == 0 ? 20 : 0));
+        CHECK(jobs_full.size() == jobs_sampled.size());
+        CHECK_MESSAGE(jobs_full == jobs_sampled, "the sampled catalog planned other jobs");
+        // Smaller than the full catalog (on this small input the rare tags' objects, from
+        // anywhere, reach much of it), and its focus candidates listed for the planner.
+        CHECK(objects(sampled) * (i == 0 ? 1 : 5) < objects(full));
+        CHECK(sql_int(sampled + "/catalog.gpkg", "SELECT count(*) FROM sample_focus") > 0);
+        CHECK(sql_int(sampled + "/catalog.gpkg", "SELECT count(*) FROM sample_focus f LEFT JOIN objects o USING (fid) WHERE o.fid IS NULL") == 0);
+    }
+    // GDAL reads the sampled catalog as a GeoPackage, the focus list as a layer of its own.
+    const auto info = run("ogrinfo -q " + sh_quote(dir + "/sampled-0/catalog.gpkg"));
+    CHECK(info.exit_code == 0);
+    CHECK(info.out.find("objects") != std::string::npos);
+    CHECK(info.out.find("sample_focus") != std::string::npos);
+
+    // Other sampling values than the draw's: refused in one line, nothing planned.
+    fs::remove(dir + "/sampled-0/state.sqlite");
+    const auto refused = plan(dir + "/sampled-0", sources, "--all-below 1000 --cells 40 --rare-min 10 --seed 2");
+    CHECK(refused.exit_code != 0);
+    CHECK(lines(refused.err).size() == 1);
+    CHECK(refused.err.find("sampled as it was read with --seed 1") != std::string::npos);
+    CHECK(sql_int(dir + "/sampled-0/state.sqlite", "SELECT count(*) FROM jobs") == 0);
+}
+
+TEST_CASE("the sampled catalog's size follows the sample: four times the input, about the same catalog") {
+    const auto dir = fresh_dir("read_sample_bound");
+    const std::string options = "--read-sample on --all-below 1000 --cells 30 --rare-min 0";
+    const auto small = tiled_liechtenstein(4), large = tiled_liechtenstein(16);
+    REQUIRE(extract(small, dir + "/full-4", "--read-sample off").exit_code == 0);
+    REQUIRE(extract(large, dir + "/full-16", "--read-sample off").exit_code == 0);
+    REQUIRE(extract(small, dir + "/sampled-4", options).exit_code == 0);
+    REQUIRE(extract(large, dir + "/sampled-16", options).exit_code == 0);
+    const auto f4 = objects(dir + "/full-4"), f16 = objects(dir + "/full-16");
+    const auto s4 = objects(dir + "/sampled-4"), s16 = objects(dir + "/sampled-16");
+    MESSAGE("full: " << f4 << " -> " << f16 << "; sampled: " << s4 << " -> " << s16);
+    CHECK(f16 > 3 * f4);
+    CHECK(s16 < 2 * s4);
+    CHECK(s16 * 10 < f16);
+    // auto: a small input is not sampled in the read (below 1 GiB).
+    REQUIRE(extract(small, dir + "/auto", "--all-below 1000 --cells 30").exit_code == 0);
+    CHECK(objects(dir + "/auto") == f4);
+}
