@@ -2,6 +2,7 @@
 
 #include "area_manager.hpp"
 #include "catalog_builder.hpp"
+#include "sorted_pbf.hpp"
 
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/all.hpp>
@@ -113,17 +114,13 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     try {
         AreaManager areas{matcher};
         report(Phase::relations, 0);
-        {
-            osmium::io::Reader reader{file, osmium::osm_entity_bits::relation, osmium::io::read_meta::no};
-            while (auto buffer = reader.read()) {
-                for (const auto& rel : buffer.select<osmium::Relation>()) {
-                    ++stats.relations_read;
-                    areas.relation(rel);
-                }
-                report(Phase::relations, reader.offset());
+        read_relations(file, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
+            for (const auto& rel : buffer.select<osmium::Relation>()) {
+                ++stats.relations_read;
+                areas.relation(rel);
             }
-            reader.close();
-        }
+            report(Phase::relations, offset);
+        });
         areas.prepare_for_lookup();
 
         std::unique_ptr<index_type> index;

@@ -3,9 +3,11 @@
 
 #include "extractor.hpp"
 #include "node_id_range.hpp"
+#include "sorted_pbf.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <osmium/osm/relation.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -495,4 +497,44 @@ TEST_CASE("--polygon with a MultiPolygon of 300 islands keeps the same objects a
     CHECK(gdal.size() > 1000);
     CHECK(gdal.size() < catalog_ids(full).size());
     CHECK(ours == gdal);
+}
+
+TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all of them; a header that claims it wrongly is read whole") {
+    const auto dir = fresh_dir("extract_sorted_pbf");
+    // Monaco as osmium writes it sorted (its Geofabrik copy does not say so): nodes, ways, relations.
+    const auto monaco = data("osm/monaco-latest.osm.pbf");
+    const auto sorted = dir + "/sorted.osm.pbf";
+    REQUIRE(run("osmium cat -O --output-header=sorting=Type_then_ID " + sh_quote(monaco) + " -o " + sh_quote(sorted)).exit_code == 0);
+    struct Read {
+        std::uint64_t relations = 0, first_offset = 0;
+    };
+    auto read = [](const std::string& path) {
+        Read r;
+        skyscript::osm::read_relations(skyscript::osm::open_input_file(path), [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
+            if (!r.first_offset) r.first_offset = offset;
+            for (const auto& rel : buffer.select<osmium::Relation>()) r.relations += rel.id() != 0;
+        });
+        return r;
+    };
+    // nyc's header says Type_then_ID but its relations come before its ways.
+    for (const auto& path : {sorted, monaco, data("osm/nyc.osm.pbf")}) {
+        INFO(path);
+        const auto info = run("osmium fileinfo -e -g data.count.relations " + sh_quote(path));
+        REQUIRE(info.exit_code == 0);
+        const auto r = read(path);
+        CHECK(r.relations == std::stoull(info.out));
+        CHECK(r.relations > 40);
+    }
+    // The sorted copy is read from its last way blob on (osmium's Reader hands on the first
+    // relations once it has read the whole file).
+    CHECK(read(sorted).first_offset > std::filesystem::file_size(sorted) / 2);
+    CHECK(read(sorted).first_offset < std::filesystem::file_size(sorted));
+    // Both ways of reading the relations give the same catalog.
+    const std::string every_row = "SELECT fid || ' ' || osm_type || osm_id || ' ' || kind || ' ' || tags || ' ' || area_m2 || ' ' || "
+                                  "length_m || ' ' || rep_lon || ' ' || rep_lat || ' ' || hex(geom) FROM objects ORDER BY fid";
+    const auto whole = sql_column(extract(monaco, dir + "/whole", "-q"), every_row);
+    const auto tail = sql_column(extract(sorted, dir + "/tail", "-q"), every_row);
+    CHECK(sql_int(dir + "/tail/catalog.gpkg", "SELECT count(*) FROM objects WHERE osm_type = 'r'") > 20);
+    CHECK(tail.size() == whole.size());
+    CHECK(tail == whole);
 }
