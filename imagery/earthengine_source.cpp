@@ -2,6 +2,7 @@
 
 #include "image_decode.hpp"
 
+#include <cmath>
 #include <map>
 #include <memory>
 
@@ -18,16 +19,20 @@ json invoke(const std::string& name, json arguments) {
 
 } // namespace
 
-json earthengine_image_node(const SourceConfig& s, const TileGrid& grid) {
-    const auto& b = grid.box;
-    const json region = invoke("GeometryConstructors.Rectangle",
-                               {{"coordinates", constant(json::array({b.west, b.south, b.east, b.north}))},
-                                {"geodesic", constant(false)}});
+namespace {
+
+json rectangle(json coordinates) {
+    return invoke("GeometryConstructors.Rectangle", {{"coordinates", std::move(coordinates)}, {"geodesic", constant(false)}});
+}
+
+// The source's collection over `region` (a Geometry node), in the order the image is
+// chosen in: most recent first, then (stable) least cloudy first.
+json sorted_collection(const SourceConfig& s, json region) {
     json collection = invoke("ImageCollection.load", {{"id", constant(s.collection)}});
     collection = invoke("Collection.filter",
                         {{"collection", collection},
                          {"filter", invoke("Filter.intersects", {{"leftField", constant(".all")},
-                                                                 {"rightValue", invoke("Feature", {{"geometry", region}})}})}});
+                                                                 {"rightValue", invoke("Feature", {{"geometry", std::move(region)}})}})}});
     const std::string start = s.date_start.empty() ? "1970-01-01" : s.date_start;
     const std::string end = s.date_end.empty() ? "2100-01-01" : s.date_end;
     collection = invoke("Collection.filter",
@@ -35,13 +40,20 @@ json earthengine_image_node(const SourceConfig& s, const TileGrid& grid) {
                          {"filter", invoke("Filter.dateRangeContains",
                                            {{"leftValue", invoke("DateRange", {{"start", constant(start)}, {"end", constant(end)}})},
                                             {"rightField", constant("system:time_start")}})}});
-    // Most recent first, then (stable) least cloudy first: the least cloudy of the recent.
     collection = invoke("Collection.limit",
                         {{"collection", collection}, {"key", constant("system:time_start")}, {"ascending", constant(false)}});
     if (!s.cloud_property.empty())
         collection = invoke("Collection.limit",
                             {{"collection", collection}, {"key", constant(s.cloud_property)}, {"ascending", constant(true)}});
-    return invoke("Collection.first", {{"collection", collection}});
+    return collection;
+}
+
+json box_coordinates(const LonLatBox& b) { return json::array({b.west, b.south, b.east, b.north}); }
+
+} // namespace
+
+json earthengine_image_node(const SourceConfig& s, const TileGrid& grid) {
+    return invoke("Collection.first", {{"collection", sorted_collection(s, rectangle(constant(box_coordinates(grid.box))))}});
 }
 
 json earthengine_compute_pixels_body(const SourceConfig& s, const TileGrid& grid) {
@@ -61,9 +73,34 @@ json earthengine_compute_pixels_body(const SourceConfig& s, const TileGrid& grid
             {"workloadTag", "skyscript-build"}};
 }
 
-json earthengine_time_body(const SourceConfig& s, const TileGrid& grid) {
-    const json get = invoke("Element.get", {{"object", earthengine_image_node(s, grid)}, {"property", constant("system:time_start")}});
-    return {{"expression", {{"result", "0"}, {"values", {{"0", get}}}}}, {"workloadTag", "skyscript-build"}};
+// ee.List(footprints).map(lambda c: sorted(Rectangle(c)).limit(1).aggregate_array("system:time_start")),
+// as the official client serializes it: the mapped function is a functionDefinitionValue
+// whose body names another entry of `values`, its argument `_MAPPING_VAR_0_0` (the name
+// CustomFunction gives the first argument of a function with no function inside). The
+// first image's time as a list of one, not Collection.first's property: a footprint
+// with no image gives an empty list instead of failing the whole request on a null.
+json earthengine_times_body(const SourceConfig& s, std::span<const LonLatBox> footprints) {
+    static const std::string var = "_MAPPING_VAR_0_0";
+    json coordinates = json::array();
+    for (const auto& b : footprints) coordinates.push_back(box_coordinates(b));
+    const json first = invoke("Collection.limit", {{"collection", sorted_collection(s, rectangle({{"argumentReference", var}}))},
+                                                   {"limit", constant(1)}});
+    const json time = invoke("AggregateFeatureCollection.array", {{"collection", first}, {"property", constant("system:time_start")}});
+    const json map = invoke("List.map", {{"list", constant(std::move(coordinates))},
+                                         {"baseAlgorithm", {{"functionDefinitionValue", {{"argumentNames", {var}}, {"body", "1"}}}}},
+                                         {"dropNulls", constant(false)}});
+    return {{"expression", {{"result", "0"}, {"values", {{"0", map}, {"1", time}}}}}, {"workloadTag", "skyscript-build"}};
+}
+
+std::optional<std::vector<std::optional<long long>>> parse_earthengine_times(const json& result, std::size_t count) {
+    if (!result.is_array() || result.size() != count) return std::nullopt;
+    std::vector<std::optional<long long>> times;
+    times.reserve(count);
+    for (const auto& t : result) {
+        if (!t.is_array() || t.size() > 1 || (t.size() == 1 && !t[0].is_number())) return std::nullopt;
+        times.push_back(t.empty() ? std::nullopt : std::optional<long long>(std::llround(t[0].get<double>())));
+    }
+    return times;
 }
 
 std::optional<std::string> earthengine_request_too_large(const TileGrid& grid) {
@@ -88,8 +125,7 @@ std::string describe_earthengine_failure(const HttpResult& r, const SourceConfig
     switch (r.response.status) {
         case 400:
             if (message.find("is required") != std::string::npos || message.find("null") != std::string::npos)
-                return where + ": no image over this tile between " + (s.date_start.empty() ? "the start" : s.date_start) + " and " +
-                       (s.date_end.empty() ? "now" : s.date_end) + " (HTTP 400" + said + ")";
+                return earthengine_no_image_message(s) + " (HTTP 400" + said + ")";
             return where + " rejected the request (HTTP 400" + said + ")";
         case 401: return where + " refused the access token (HTTP 401" + said + "); check the service-account key";
         case 403:
@@ -101,6 +137,11 @@ std::string describe_earthengine_failure(const HttpResult& r, const SourceConfig
     }
 }
 
+std::string earthengine_no_image_message(const SourceConfig& s) {
+    return "Earth Engine (" + s.alias + ", " + s.collection + "): no image over this tile between " +
+           (s.date_start.empty() ? "the start" : s.date_start) + " and " + (s.date_end.empty() ? "now" : s.date_end);
+}
+
 void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
                               const std::vector<std::pair<std::uint64_t, TileGrid>>& grids, HttpEngine& engine,
                               TokenCache& tokens, const std::function<void(EarthEngineImage&&)>& on_image) {
@@ -108,18 +149,21 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     const double rate = s.requests_per_second > 0 ? std::min(s.requests_per_second, earthengine_max_requests_per_second)
                                                   : earthengine_max_requests_per_second;
     engine.set_max_in_flight(s.alias, in_flight);
-    engine.set_rate(s.alias, rate, rate);
+    // Bursts of half a second's requests, not a whole second's: requests reach the service
+    // later than they leave, some later than others, and a burst of the whole allowance
+    // would meet the quota's edge with the slightest bunching (HTTP 429 for nothing).
+    engine.set_rate(s.alias, rate, std::max(1.0, rate / 2));
     struct Pending {
         EarthEngineImage result;
-        int remaining = 2;
+        int remaining = 2; // its pixels, and its batch's times
     };
-    std::map<std::uint64_t, Pending> pending;
+    std::map<std::uint64_t, Pending> pending;          // by index in `grids`
+    std::vector<std::vector<std::size_t>> time_batches; // the tiles (indices in `grids`) of each value:compute
     // Each request takes the token when it is sent (a batch may outlive many tokens; the
     // cache renews them before they expire), and after a 401 the token it was sent with is
     // dropped and the request sent again once. The first token is taken before anything is
     // queued, so a key the token endpoint refuses fails the call at once; refused later (a
     // key revoked mid-batch), the rest of the batch fails with that message, asking no more.
-    bool have_token = false;
     std::optional<std::string> key_refused;
     auto authorize = [&tokens, &key_refused](HttpRequest& r) {
         auto sent = std::make_shared<std::string>(); // the token this request went with
@@ -136,79 +180,105 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         };
         r.renew_credentials = [&tokens, sent] { tokens.invalidate(*sent); };
     };
-    const std::string base = s.endpoint + "/v1/projects/" + project;
+    auto failure = [&](const HttpResult& r) {
+        return r.response.status == 0 && key_refused && r.error == *key_refused
+                   ? *key_refused // the key's own message, as when it is refused at the start
+                   : describe_earthengine_failure(r, s);
+    };
+    std::vector<std::size_t> sendable;
     for (std::size_t i = 0; i < grids.size(); ++i) {
-        const auto& [id, grid] = grids[i];
-        if (auto why = earthengine_request_too_large(grid)) {
+        if (auto why = earthengine_request_too_large(grids[i].second)) {
             EarthEngineImage r;
-            r.id = id;
+            r.id = grids[i].first;
             r.error = *why;
             on_image(std::move(r));
-            continue;
+        } else {
+            sendable.push_back(i);
         }
-        if (!have_token) {
-            (void)tokens.token();
-            have_token = true;
-        }
-        Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
-        slot.result.id = id;
-        HttpRequest pixels;
-        pixels.id = i * 2;
-        pixels.url = base + "/image:computePixels";
-        pixels.method = "POST";
-        pixels.body = earthengine_compute_pixels_body(s, grid).dump();
-        authorize(pixels);
-        pixels.source = s.alias;
-        pixels.cacheable = true;
-        const int w = grid.width, h = grid.height;
-        // The validation decodes the image; the decoded pixels are kept, not decoded again.
-        pixels.validate = [w, h, image = &slot.result.image](const HttpResponse& resp) -> std::optional<std::string> {
-            if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
-            try {
-                auto img = decode_image(resp.body);
-                if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
-                *image = std::move(img);
-            } catch (const std::exception& e) {
-                return std::string(e.what());
-            }
-            return std::nullopt;
-        };
-        HttpRequest time;
-        time.id = i * 2 + 1;
-        time.url = base + "/value:compute";
-        time.method = "POST";
-        time.body = earthengine_time_body(s, grid).dump();
-        authorize(time);
-        time.source = s.alias;
-        time.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
-            try {
-                (void)json::parse(resp.body).at("result");
-            } catch (const std::exception&) {
-                return std::string("value:compute answer has no result");
-            }
-            return std::nullopt;
-        };
-        engine.submit(std::move(pixels));
-        engine.submit(std::move(time));
     }
-    engine.run([&](HttpResult&& r) {
-        auto it = pending.find(r.id / 2);
-        if (it == pending.end()) return;
-        Pending& p = it->second;
-        if (!r.ok) {
-            if (p.result.error.empty())
-                p.result.error = r.response.status == 0 && key_refused && r.error == *key_refused
-                                     ? *key_refused // the key's own message, as when it is refused at the start
-                                     : describe_earthengine_failure(r, s);
-        } else if (r.id % 2 == 1) {
-            const auto v = json::parse(r.response.body).at("result");
-            if (v.is_number()) p.result.time_ms = v.get<long long>();
+    if (!sendable.empty()) (void)tokens.token();
+    const std::string base = s.endpoint + "/v1/projects/" + project;
+    // Request ids: 2 i for the pixels of tile i, 2 b + 1 for the times of batch b. A batch's
+    // times are queued before its pixels, so they are known when its pixels arrive.
+    for (std::size_t first = 0; first < sendable.size(); first += earthengine_times_per_request) {
+        const std::size_t count = std::min(earthengine_times_per_request, sendable.size() - first);
+        auto& tiles = time_batches.emplace_back(sendable.begin() + std::ptrdiff_t(first), sendable.begin() + std::ptrdiff_t(first + count));
+        std::vector<LonLatBox> footprints;
+        for (const auto i : tiles) footprints.push_back(grids[i].second.box);
+        HttpRequest times;
+        times.id = (time_batches.size() - 1) * 2 + 1;
+        times.url = base + "/value:compute";
+        times.method = "POST";
+        times.body = earthengine_times_body(s, footprints).dump();
+        authorize(times);
+        times.source = s.alias;
+        times.validate = [count](const HttpResponse& resp) -> std::optional<std::string> {
+            try {
+                if (parse_earthengine_times(json::parse(resp.body).at("result"), count)) return std::nullopt;
+            } catch (const std::exception&) {
+            }
+            return "value:compute answer is not a list of " + std::to_string(count) + " lists of times";
+        };
+        engine.submit(std::move(times));
+
+        for (const auto i : tiles) {
+            const auto& [id, grid] = grids[i];
+            Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
+            slot.result.id = id;
+            HttpRequest pixels;
+            pixels.id = i * 2;
+            pixels.url = base + "/image:computePixels";
+            pixels.method = "POST";
+            pixels.body = earthengine_compute_pixels_body(s, grid).dump();
+            authorize(pixels);
+            pixels.source = s.alias;
+            pixels.cacheable = true;
+            const int w = grid.width, h = grid.height;
+            // The validation decodes the image; the decoded pixels are kept, not decoded again.
+            pixels.validate = [w, h, image = &slot.result.image](const HttpResponse& resp) -> std::optional<std::string> {
+                if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
+                try {
+                    auto img = decode_image(resp.body);
+                    if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
+                    *image = std::move(img);
+                } catch (const std::exception& e) {
+                    return std::string(e.what());
+                }
+                return std::nullopt;
+            };
+            engine.submit(std::move(pixels));
         }
+    }
+    // A tile ends when its pixels and its batch's times are both in (or failed).
+    auto one_part_done = [&](std::size_t i) {
+        auto it = pending.find(i);
+        Pending& p = it->second;
         if (--p.remaining > 0) return;
         p.result.ok = p.result.error.empty();
         if (!p.result.ok) p.result.image = {};
         on_image(std::move(p.result));
         pending.erase(it);
+    };
+    engine.run([&](HttpResult&& r) {
+        if (r.id % 2 == 0) {
+            const std::size_t i = r.id / 2;
+            Pending& p = pending.at(i);
+            if (!r.ok && p.result.error.empty()) p.result.error = failure(r);
+            one_part_done(i);
+            return;
+        }
+        const auto& tiles = time_batches.at(r.id / 2);
+        // A failed value:compute fails each of its tiles with its reason; an empty list is a tile with no image.
+        std::optional<std::vector<std::optional<long long>>> times;
+        std::string error;
+        if (r.ok) times = parse_earthengine_times(json::parse(r.response.body).at("result"), tiles.size());
+        else error = failure(r);
+        for (std::size_t k = 0; k < tiles.size(); ++k) {
+            Pending& p = pending.at(tiles[k]);
+            if (times && (*times)[k]) p.result.time_ms = *(*times)[k];
+            else if (p.result.error.empty()) p.result.error = times ? earthengine_no_image_message(s) : error;
+            one_part_done(tiles[k]);
+        }
     });
 }
 

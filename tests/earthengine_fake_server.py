@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A loopback stand-in for Earth Engine's REST API and Google's OAuth2 token endpoint.
 
-    python3 earthengine_fake_server.py --public-key PEM --client-email E --raster TIF
+    python3 earthengine_fake_server.py --public-key PEM --client-email E (--raster TIF | --flat-png)
         [--token-expires-in S] [--token-valid-s S] [--max-tokens N] [--latency-ms MS]
+        [--max-concurrent N] [--max-per-second R] [--fail-value-compute STATUS]
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes.
   --token-expires-in S   the tokens' advertised life (expires_in; default 3600); a token used
@@ -11,14 +12,30 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
                          (default: when advertised), as a revoked or clock-skewed token does
   --max-tokens N         the N+1th and later token requests are refused (a key revoked mid-run)
   --latency-ms MS        Earth Engine requests wait MS before they are answered
+  --max-concurrent N     the project's quota, as Earth Engine's defaults (40 and 100): a request
+  --max-per-second R     arriving while N others are in progress, or beyond a token bucket of R
+                         a second (bursts of R), is answered 429 and counted (quota_429; those over
+                         the rate also in quota_429_rate); 0: no limit
+  --flat-png             pixels are one flat colour (no GDAL per request: for benchmarks);
+                         without --raster every footprint has an image
+  --fail-value-compute STATUS   every value:compute is answered STATUS
   POST /token                                   JWT-bearer grant: the assertion's RS256 signature is
                                                 verified with PEM (openssl CLI), and iss/aud/scope/
                                                 iat/exp are checked; answers an access token.
   POST /v1/projects/{p}/image:computePixels     needs the bearer token; checks the expression graph
-                                                and the grid; answers a PNG of TIF warped to the grid.
-  POST /v1/projects/{p}/value:compute           needs the bearer token; answers a fixed time_start.
+                                                node by node and the grid; answers a PNG of TIF
+                                                warped to the grid.
+  POST /v1/projects/{p}/value:compute           needs the bearer token; checks the batched graph of
+                                                acquisition times node by node (List.map over
+                                                footprints) and answers, per footprint, [time_start]
+                                                or [] where no image is.
   GET  /stats                                   what it saw; max_active counts Earth Engine
-                                                requests only, from arrival until the reply starts.
+                                                requests only, from arrival until the reply starts;
+                                                ee_requests every Earth Engine request that arrived;
+                                                cpu_seconds the fake's own CPU time.
+A footprint has an image when it meets TIF's extent (and the collection is not EMPTY/COLLECTION);
+that image's time_start is 2021-07-01 plus round(west * 1e6) mod 86400 seconds (west of the
+footprint, in degrees), so each tile has its own time and a mix-up shows.
 Projects named "forbidden" answer 403; "busy" answers 429 (Retry-After: 1) to its first request.
 """
 import argparse
@@ -29,39 +46,155 @@ import subprocess
 import tempfile
 import threading
 import time
+import math
+import struct
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler
 
 from loopback_server import send_body, serve
 
 LOCK = threading.Lock()
-STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "rejected": [], "tokens": [],
-         "collections": [], "busy_hits": 0, "active": 0, "max_active": 0,
+STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "footprints": 0, "rejected": [], "tokens": [],
+         "collections": [], "busy_hits": 0, "active": 0, "max_active": 0, "ee_requests": 0, "quota_429": 0, "quota_429_rate": 0,
          "expired": 0}
 DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
+BUCKET = {"tokens": 0.0, "last": 0.0}  # the project's requests-per-second quota
+EXTENT = None  # TIF's lon/lat bounds (west, south, east, north); None: imagery everywhere
+PNGS = {}  # (width, height) -> a flat PNG
+
+
+class Invalid(Exception):
+    """An expression graph Earth Engine would refuse (HTTP 400 INVALID_ARGUMENT)."""
+
+
+def time_start_ms(west):
+    return TIME_START_MS + (math.floor(west * 1e6 + 0.5) % 86400) * 1000
+
+
+def has_image(collection, box):
+    if collection == "EMPTY/COLLECTION":
+        return False
+    if EXTENT is None:
+        return True
+    w, s, e, n = box
+    return not (e < EXTENT[0] or w > EXTENT[2] or n < EXTENT[1] or s > EXTENT[3])
+
+
+def flat_png(w, h):
+    if (w, h) not in PNGS:
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        rows = (b"\x00" + bytes((90, 120, 60)) * w) * h
+        PNGS[(w, h)] = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+                        chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
+    return PNGS[(w, h)]
+
+
+# The expression graph, checked node by node against the algorithm signatures of Earth
+# Engine (github.com/google/earthengine-api python/ee/tests/algorithms.json) and the shapes
+# the official client's serializer makes.
+def call(node, name, required, optional=()):
+    """The arguments of a call of `name`, which must have exactly the `required` ones (and maybe `optional`)."""
+    f = node.get("functionInvocationValue") if isinstance(node, dict) else None
+    if not f or f.get("functionName") != name:
+        raise Invalid("expected %s, got %s" % (name, json.dumps(node)[:120]))
+    args = f.get("arguments", {})
+    keys = set(args)
+    if not set(required) <= keys or not keys <= set(required) | set(optional):
+        raise Invalid("%s: arguments %s, expected %s (optional %s)" % (name, sorted(keys), sorted(required), sorted(optional)))
+    return args
+
+
+def const(node, what):
+    if not isinstance(node, dict) or "constantValue" not in node:
+        raise Invalid(what + ": expected a constant")
+    return node["constantValue"]
+
+
+def box_of(coordinates, what):
+    if (not isinstance(coordinates, list) or len(coordinates) != 4 or
+            not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates)):
+        raise Invalid(what + ": expected [west, south, east, north]")
+    return coordinates
+
+
+def selection(node, region):
+    """The collection id of a sorted image selection over `region(node)`, checked whole:
+    load, filter bounds, filter dates, sort by time descending, maybe by cloud ascending."""
+    a = call(node, "Collection.limit", ["collection", "key", "ascending"])
+    if const(a["key"], "sort key") != "system:time_start":
+        if const(a["ascending"], "cloud sort") is not True:
+            raise Invalid("the cloud sort must be ascending")
+        a = call(a["collection"], "Collection.limit", ["collection", "key", "ascending"])
+    if const(a["key"], "sort key") != "system:time_start" or const(a["ascending"], "time sort") is not False:
+        raise Invalid("expected the sort by system:time_start, descending")
+    a = call(a["collection"], "Collection.filter", ["collection", "filter"])
+    f = call(a["filter"], "Filter.dateRangeContains", ["leftValue", "rightField"])
+    if const(f["rightField"], "date field") != "system:time_start":
+        raise Invalid("dates must filter system:time_start")
+    d = call(f["leftValue"], "DateRange", ["start", "end"])
+    for k in ("start", "end"):
+        if not isinstance(const(d[k], "date"), str):
+            raise Invalid("DateRange: %s must be a date string" % k)
+    a = call(a["collection"], "Collection.filter", ["collection", "filter"])
+    f = call(a["filter"], "Filter.intersects", ["leftField", "rightValue"])
+    if const(f["leftField"], "bounds field") != ".all":
+        raise Invalid("Filter.intersects: leftField must be .all")
+    g = call(call(f["rightValue"], "Feature", ["geometry"])["geometry"], "GeometryConstructors.Rectangle", ["coordinates", "geodesic"])
+    if const(g["geodesic"], "geodesic") is not False:
+        raise Invalid("Rectangle: geodesic must be false")
+    region(g["coordinates"])
+    collection = const(call(a["collection"], "ImageCollection.load", ["id"])["id"], "collection id")
+    if not isinstance(collection, str):
+        raise Invalid("ImageCollection.load: id must be a string")
+    return collection
+
+
+def pixels_request(expr):
+    """(collection, footprint) of a computePixels expression: visualize(first(selection over a constant rectangle))."""
+    values = expr.get("values", {})
+    v = call(values.get(expr.get("result")), "Image.visualize", ["image", "bands"], ["min", "max"])
+    bands = const(v["bands"], "bands")
+    if not isinstance(bands, list) or len(bands) != 3:
+        raise Invalid("Image.visualize: expected 3 bands")
+    box = []
+    collection = selection(call(v["image"], "Collection.first", ["collection"])["collection"],
+                           lambda c: box.extend(box_of(const(c, "Rectangle coordinates"), "Rectangle")))
+    return collection, box
+
+
+def times_request(expr):
+    """(collection, footprints) of the batched acquisition-time expression:
+    List.map(footprints, f) with f(c) = aggregate_array(limit(selection over Rectangle(c), 1), system:time_start)."""
+    values = expr.get("values", {})
+    m = call(values.get(expr.get("result")), "List.map", ["list", "baseAlgorithm"], ["dropNulls"])
+    footprints = const(m["list"], "List.map list")
+    if not isinstance(footprints, list) or not footprints:
+        raise Invalid("List.map: expected a list of footprints")
+    footprints = [box_of(b, "footprint") for b in footprints]
+    if "dropNulls" in m and const(m["dropNulls"], "dropNulls") is not False:
+        raise Invalid("List.map: dropNulls would drop tiles and shift the times")
+    fn = m["baseAlgorithm"].get("functionDefinitionValue") if isinstance(m["baseAlgorithm"], dict) else None
+    if not fn or not isinstance(fn.get("argumentNames"), list) or len(fn["argumentNames"]) != 1 or fn.get("body") not in values:
+        raise Invalid("List.map: baseAlgorithm must be a function of one argument whose body is in values")
+    var = fn["argumentNames"][0]
+    a = call(values[fn["body"]], "AggregateFeatureCollection.array", ["collection", "property"])
+    if const(a["property"], "property") != "system:time_start":
+        raise Invalid("AggregateFeatureCollection.array: expected system:time_start")
+    limit = call(a["collection"], "Collection.limit", ["collection", "limit"])
+    if const(limit["limit"], "limit") != 1:
+        raise Invalid("Collection.limit: expected the first image only (limit 1)")
+
+    def region(c):
+        if c != {"argumentReference": var}:
+            raise Invalid("Rectangle: coordinates must be the mapped argument " + var)
+    return selection(limit["collection"], region), footprints
 
 
 def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def find_collection(node):
-    """The id argument of the ImageCollection.load call in an expression graph."""
-    if isinstance(node, dict):
-        call = node.get("functionInvocationValue")
-        if call and call.get("functionName") == "ImageCollection.load":
-            return call["arguments"]["id"]["constantValue"]
-        for v in node.values():
-            found = find_collection(v)
-            if found:
-                return found
-    elif isinstance(node, list):
-        for v in node:
-            found = find_collection(v)
-            if found:
-                return found
-    return None
 
 
 def ee_error(code, status, message):
@@ -70,6 +203,9 @@ def ee_error(code, status, message):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A reply's headers and body leave in two writes; with Nagle's algorithm the body would
+    # wait for the client's delayed ACK of the headers (40 ms on Linux), on every request.
+    disable_nagle_algorithm = True
     args = None
 
     def log_message(self, *a):
@@ -88,6 +224,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/stats":
             with LOCK:
+                STATE["cpu_seconds"] = time.process_time()
                 return self.reply(200, "application/json", json.dumps(STATE).encode())
         self.reply(404, "application/json", ee_error(404, "NOT_FOUND", "no such path"))
 
@@ -97,10 +234,25 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/token":
             return self.token(body)
         with LOCK:
+            STATE["ee_requests"] += 1
             STATE["active"] += 1
             STATE["max_active"] = max(STATE["max_active"], STATE["active"])
             self.counted = True
+            over = bool(self.args.max_concurrent) and STATE["active"] > self.args.max_concurrent
+            if self.args.max_per_second and not over:
+                now = time.monotonic()
+                BUCKET["tokens"] = min(self.args.max_per_second, BUCKET["tokens"] + (now - BUCKET["last"]) * self.args.max_per_second)
+                BUCKET["last"] = now
+                over = BUCKET["tokens"] < 1
+                if over:
+                    STATE["quota_429_rate"] += 1
+                else:
+                    BUCKET["tokens"] -= 1
+            if over:
+                STATE["quota_429"] += 1
         try:
+            if over:
+                return self.reply(429, "application/json", ee_error(429, "RESOURCE_EXHAUSTED", "Too many concurrent requests or requests per second."))
             if self.args.latency_ms:
                 time.sleep(self.args.latency_ms / 1000.0)
             parts = self.path.split("/")  # '', v1, projects, p, op
@@ -177,31 +329,40 @@ class Handler(BaseHTTPRequestHandler):
             if first:
                 return self.reply(429, "application/json", ee_error(429, "RESOURCE_EXHAUSTED", "Too many requests."), {"Retry-After": "1"})
         req = json.loads(body)
-        expr = json.dumps(req.get("expression", {}))
-        for needed in ("ImageCollection.load", "Filter.intersects", "Filter.dateRangeContains", "Collection.first"):
-            if needed not in expr:
-                return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "expression lacks " + needed))
-        collection = find_collection(req.get("expression", {}))
-        with LOCK:
-            STATE["collections"].append(collection)
-        if collection == "EMPTY/COLLECTION":
-            return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Image.visualize: Parameter 'image' is required."))
+        expr = req.get("expression", {})
         if op == "value:compute":
             with LOCK:
                 STATE["value_compute"] += 1
-            if "Element.get" not in expr or "system:time_start" not in expr:
-                return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "expected Element.get(system:time_start)"))
-            return self.reply(200, "application/json", json.dumps({"result": TIME_START_MS}).encode())
+            if self.args.fail_value_compute:
+                code = self.args.fail_value_compute
+                return self.reply(code, "application/json", ee_error(code, "INTERNAL", "Computation timed out."))
+            try:
+                collection, footprints = times_request(expr)
+            except Invalid as e:
+                return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", str(e)))
+            with LOCK:
+                STATE["collections"].append(collection)
+                STATE["footprints"] += len(footprints)
+            times = [[time_start_ms(b[0])] if has_image(collection, b) else [] for b in footprints]
+            return self.reply(200, "application/json", json.dumps({"result": times}).encode())
         if op != "image:computePixels":
             return self.reply(404, "application/json", ee_error(404, "NOT_FOUND", "unknown method"))
         with LOCK:
             STATE["compute_pixels"] += 1
-        if "Image.visualize" not in expr:
-            return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "expected Image.visualize"))
+        try:
+            collection, box = pixels_request(expr)
+        except Invalid as e:
+            return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", str(e)))
+        with LOCK:
+            STATE["collections"].append(collection)
+        if not has_image(collection, box):
+            return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Image.visualize: Parameter 'image' is required."))
         g = req["grid"]
         w, h = g["dimensions"]["width"], g["dimensions"]["height"]
         if w * h * 3 > 50331648:
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Total request size must be less than or equal to 50331648 bytes."))
+        if self.args.flat_png:
+            return self.reply(200, "image/png", flat_png(w, h))
         a = g["affineTransform"]
         x0, y1 = a["translateX"], a["translateY"]
         x1, y0 = x0 + w * a["scaleX"], y1 + h * a["scaleY"]
@@ -215,15 +376,27 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    global EXTENT
     ap = argparse.ArgumentParser()
     ap.add_argument("--public-key", required=True)
     ap.add_argument("--client-email", required=True)
-    ap.add_argument("--raster", required=True)
+    ap.add_argument("--raster")
+    ap.add_argument("--flat-png", action="store_true")
     ap.add_argument("--token-expires-in", type=int, default=3600)
     ap.add_argument("--token-valid-s", type=float)
     ap.add_argument("--max-tokens", type=int)
     ap.add_argument("--latency-ms", type=float, default=0)
-    Handler.args = ap.parse_args()
+    ap.add_argument("--max-concurrent", type=int, default=40)
+    ap.add_argument("--max-per-second", type=float, default=100)
+    ap.add_argument("--fail-value-compute", type=int)
+    args = ap.parse_args()
+    if not args.raster and not args.flat_png:
+        ap.error("--raster TIF or --flat-png is needed")
+    if args.raster:
+        ring = json.loads(subprocess.run(["gdalinfo", "-json", args.raster], check=True, capture_output=True).stdout)["wgs84Extent"]["coordinates"][0]
+        EXTENT = (min(p[0] for p in ring), min(p[1] for p in ring), max(p[0] for p in ring), max(p[1] for p in ring))
+    BUCKET["tokens"], BUCKET["last"] = args.max_per_second, time.monotonic()
+    Handler.args = args
     serve(Handler)
 
 

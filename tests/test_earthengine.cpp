@@ -10,9 +10,12 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <gdal_priv.h>
+#include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 using namespace skyscript::imagery;
@@ -23,6 +26,21 @@ namespace {
 
 // The test's key pair and a second, wrong key: made once per run of the suite (RSA key
 // generation is the slow part of a fixture).
+// The acquisition time the fake gives the image over a footprint (see
+// earthengine_fake_server.py): 2021-07-01 plus round(west * 1e6) mod 86400 seconds.
+long long fake_time_ms(const LonLatBox& box) {
+    const long long s = static_cast<long long>(std::floor(box.west * 1e6 + 0.5)) % 86400;
+    return 1625097600000LL + (s < 0 ? s + 86400 : s) * 1000;
+}
+
+// `n` tiles of 100x100 px (200 m at 2 m) in a row over the fake's raster, 0.00005 degrees
+// (about 3 m) apart, so each has its own west edge and time; ids from 100.
+std::vector<std::pair<std::uint64_t, TileGrid>> row_of_tiles(int n, double lon = 9.502) {
+    std::vector<std::pair<std::uint64_t, TileGrid>> grids;
+    for (int i = 0; i < n; ++i) grids.emplace_back(100 + i, make_tile_grid(lon + 0.00005 * i, 53.513, 200, 2));
+    return grids;
+}
+
 const std::string& key_dir() {
     static const std::string dir = [] {
         const auto d = fresh_dir("earthengine_keys");
@@ -72,10 +90,12 @@ struct Fixture {
             if (s.alias == alias) return s;
         throw std::runtime_error("no source " + alias);
     }
-    // `tiles` tiles of 100x100 px in a row, fetched in one batch from `alias`.
+    // `tiles` tiles of row_of_tiles, fetched in one batch from `alias`.
     std::vector<EarthEngineImage> batch(const std::string& alias, int tiles, TokenCache& tokens, HttpEngine& engine) const {
-        std::vector<std::pair<std::uint64_t, TileGrid>> grids;
-        for (int i = 0; i < tiles; ++i) grids.emplace_back(100 + i, make_tile_grid(9.502 + 0.0002 * i, 53.513, 200, 2));
+        return batch(alias, row_of_tiles(tiles), tokens, engine);
+    }
+    std::vector<EarthEngineImage> batch(const std::string& alias, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
+                                        TokenCache& tokens, HttpEngine& engine) const {
         std::vector<EarthEngineImage> results;
         fetch_earthengine_images(source(alias), "sky-test", grids, engine, tokens, [&](EarthEngineImage&& r) { results.push_back(std::move(r)); });
         return results;
@@ -132,9 +152,65 @@ TEST_CASE("the computePixels body: the expression graph and the grid") {
     CHECK(dump.find("\"Filter.dateRangeContains\"") != std::string::npos);
     CHECK(dump.find("\"constantValue\":\"2017-03-28\"") != std::string::npos);
     CHECK(dump.find("\"constantValue\":\"CLOUDY_PIXEL_PERCENTAGE\"") != std::string::npos);
-    CHECK(earthengine_time_body(s, grid).dump().find("\"Element.get\"") != std::string::npos);
     CHECK_FALSE(earthengine_request_too_large(grid).has_value());
     CHECK(earthengine_request_too_large(make_tile_grid(7.42, 43.73, 4200, 1.0)).has_value()); // 4200^2*3 > 48 MB
+}
+
+TEST_CASE("the value:compute body: the times of many footprints in one List.map, the same image selection") {
+    SourceConfig s;
+    s.alias = "S2";
+    s.kind = SourceKind::earthengine;
+    s.collection = "COPERNICUS/S2_SR_HARMONIZED";
+    s.bands = {"B4", "B3", "B2"};
+    s.date_start = "2017-03-28";
+    s.cloud_property = "CLOUDY_PIXEL_PERCENTAGE";
+    const std::vector<LonLatBox> footprints{{7.41, 43.72, 7.42, 43.73}, {7.5, 43.8, 7.51, 43.81}};
+    const auto body = earthengine_times_body(s, footprints);
+    const auto& values = body["expression"]["values"];
+    REQUIRE(body["expression"]["result"] == "0");
+    const auto map = values["0"]["functionInvocationValue"];
+    CHECK(map["functionName"] == "List.map");
+    CHECK(map["arguments"]["list"]["constantValue"] == json::array({json::array({7.41, 43.72, 7.42, 43.73}), json::array({7.5, 43.8, 7.51, 43.81})}));
+    CHECK(map["arguments"]["dropNulls"]["constantValue"] == false);
+    const auto fn = map["arguments"]["baseAlgorithm"]["functionDefinitionValue"];
+    CHECK(fn["argumentNames"] == json::array({"_MAPPING_VAR_0_0"}));
+    REQUIRE(fn["body"] == "1");
+    // The mapped function: aggregate_array(limit(sorted selection, 1), system:time_start), down to the collection.
+    auto node = values["1"]["functionInvocationValue"];
+    CHECK(node["arguments"]["property"]["constantValue"] == "system:time_start");
+    std::vector<std::string> chain;
+    json region;
+    for (;;) {
+        chain.push_back(node["functionName"]);
+        const auto& args = node["arguments"];
+        if (node["functionName"] == "Collection.limit" && args.contains("limit")) CHECK(args["limit"]["constantValue"] == 1);
+        if (node["functionName"] == "Collection.filter" && args["filter"]["functionInvocationValue"]["functionName"] == "Filter.intersects")
+            region = args["filter"]["functionInvocationValue"]["arguments"]["rightValue"]["functionInvocationValue"]["arguments"]["geometry"];
+        if (args.contains("collection")) node = args["collection"]["functionInvocationValue"];
+        else break;
+    }
+    CHECK(chain == std::vector<std::string>{"AggregateFeatureCollection.array", "Collection.limit", "Collection.limit", "Collection.limit",
+                                            "Collection.filter", "Collection.filter", "ImageCollection.load"});
+    CHECK(region["functionInvocationValue"]["functionName"] == "GeometryConstructors.Rectangle");
+    CHECK(region["functionInvocationValue"]["arguments"]["coordinates"] == json{{"argumentReference", "_MAPPING_VAR_0_0"}});
+    // The selection is the computePixels one's, with the mapped footprint for the tile's rectangle.
+    auto pixels = earthengine_image_node(s, make_tile_grid(7.415, 43.725, 1000, 10))["functionInvocationValue"]["arguments"]["collection"].dump();
+    auto times = values["1"]["functionInvocationValue"]["arguments"]["collection"]["functionInvocationValue"]["arguments"]["collection"].dump();
+    const auto cut = [](std::string& d) { d.erase(d.find("\"coordinates\""), d.find("\"geodesic\"") - d.find("\"coordinates\"")); };
+    cut(pixels);
+    cut(times);
+    CHECK(pixels == times);
+
+    // The answer: a list of one time per footprint, or none; anything else is not an answer.
+    const auto parsed = parse_earthengine_times(json::parse("[[1625097600000], [], [1625097601000]]"), 3);
+    REQUIRE(parsed.has_value());
+    CHECK((*parsed)[0] == 1625097600000LL);
+    CHECK_FALSE((*parsed)[1].has_value());
+    CHECK((*parsed)[2] == 1625097601000LL);
+    CHECK_FALSE(parse_earthengine_times(json::parse("[[1], []]"), 3).has_value());
+    CHECK_FALSE(parse_earthengine_times(json::parse("[[1, 2]]"), 1).has_value());
+    CHECK_FALSE(parse_earthengine_times(json::parse("[1]"), 1).has_value());
+    CHECK_FALSE(parse_earthengine_times(json::parse("{\"a\": 1}"), 1).has_value());
 }
 
 TEST_CASE("a token is renewed five minutes before it expires, or a fifth of its life when that is sooner") {
@@ -165,7 +241,7 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
     CHECK(mean_abs_diff(f.dir + "/S2T.tif", f.dir + "/local.tif") < 3.0);
 }
 
-TEST_CASE("many tiles: one token, two requests each, in-flight caps held exactly, all images with their time") {
+TEST_CASE("many tiles: one token, one request each and one per 64 for the times, in-flight caps held exactly") {
     // Requests wait 400 ms at the fake, so they pile up to whatever cap holds them.
     Fixture f({"--latency-ms", "400"});
     ::setenv("GOOGLE_APPLICATION_CREDENTIALS", f.key_json.c_str(), 1);
@@ -179,31 +255,116 @@ TEST_CASE("many tiles: one token, two requests each, in-flight caps held exactly
     REQUIRE(few.size() == 6);
     CHECK(f.stats()["max_active"] == 5);
 
-    // 30 tiles are 60 requests: at most 40 at once, and 40 reached.
-    const auto results = f.batch("S2T", 30, tokens, engine);
-    REQUIRE(results.size() == 30);
+    // 45 tiles are 46 requests: at most 40 at once, and 40 reached, within the fake's quota.
+    const auto results = f.batch("S2T", 45, tokens, engine);
+    REQUIRE(results.size() == 45);
     for (const auto& r : results) {
         INFO(r.error);
         CHECK(r.ok);
-        CHECK(r.time_ms == 1625097600000LL);
         CHECK(r.image.width == 100);
     }
     const auto st = f.stats();
     CHECK(st["token_requests"] == 1);
-    CHECK(st["compute_pixels"] == 36);
-    CHECK(st["value_compute"] == 36);
+    CHECK(st["compute_pixels"] == 51);
+    CHECK(st["value_compute"] == 2);
     CHECK(st["max_active"] == earthengine_max_in_flight);
+    CHECK(st["quota_429"] == 0);
     CHECK(tokens.fetches() == 1);
 }
 
+TEST_CASE("the times of 150 tiles: 150 computePixels and 3 value:compute, each time on its own tile") {
+    Fixture f({"--flat-png"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto grids = row_of_tiles(150);
+    const auto results = f.batch("S2T", grids, tokens, engine);
+    REQUIRE(results.size() == 150);
+    std::map<std::uint64_t, long long> expected;
+    for (const auto& [id, grid] : grids) expected[id] = fake_time_ms(grid.box);
+    std::set<long long> times;
+    for (const auto& r : results) {
+        INFO(r.error);
+        CHECK(r.ok);
+        CHECK(r.time_ms == expected.at(r.id)); // the fake's time for this tile's footprint, not a neighbour's
+        times.insert(r.time_ms);
+    }
+    CHECK(times.size() == 150); // every tile its own time: a mix-up cannot pass
+    const auto st = f.stats();
+    CHECK(st["compute_pixels"] == 150);
+    CHECK(st["value_compute"] == 3); // ceil(150 / 64)
+    CHECK(st["footprints"] == 150);
+    CHECK(st["ee_requests"] == 153);
+    CHECK(st["quota_429"] == 0);
+    CHECK(st["quota_429_rate"] == 0);
+    CHECK(engine.stats().requests == 153);
+}
+
+TEST_CASE("a tile with no image among tiles with images: the message of a tile with no image, the others their times") {
+    Fixture f;
+    auto grids = row_of_tiles(4);
+    grids.emplace_back(200, make_tile_grid(9.60, 53.513, 200, 2)); // east of the fake's raster: no image there
+    grids.emplace_back(201, make_tile_grid(9.61, 53.513, 200, 2));
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto results = f.batch("S2T", grids, tokens, engine);
+    REQUIRE(results.size() == 6);
+    for (const auto& r : results) {
+        INFO(r.error);
+        if (r.id >= 200) {
+            CHECK_FALSE(r.ok);
+            CHECK(r.error.find("Earth Engine (S2T, COPERNICUS/S2_SR_HARMONIZED): no image over this tile between 2019-01-01 and now") == 0);
+        } else {
+            CHECK(r.ok);
+            CHECK(r.time_ms == fake_time_ms(grids[r.id - 100].second.box));
+        }
+    }
+    CHECK(f.stats()["value_compute"] == 1);
+}
+
+TEST_CASE("a failing value:compute: each tile of its batch fails with the reason, the pixels asked once each") {
+    Fixture f({"--flat-png", "--fail-value-compute", "500"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngineOptions options;
+    options.max_attempts = 2;
+    options.backoff_base_s = 0.05;
+    HttpEngine engine(options);
+    const auto results = f.batch("S2T", 70, tokens, engine);
+    REQUIRE(results.size() == 70);
+    for (const auto& r : results) {
+        CHECK_FALSE(r.ok);
+        CHECK(r.error == "Earth Engine (S2T, COPERNICUS/S2_SR_HARMONIZED): HTTP 500 Internal Server Error (after 2 attempts): Computation timed out.");
+        CHECK(r.image.width == 0);
+    }
+    const auto st = f.stats();
+    CHECK(st["compute_pixels"] == 70);
+    CHECK(st["value_compute"] == 4); // two batches, two attempts each
+}
+
+TEST_CASE("the fake holds a client to the quota: 429 beyond the concurrent cap, and beyond the rate") {
+    {
+        Fixture f({"--flat-png", "--latency-ms", "300", "--max-concurrent", "10"});
+        TokenCache tokens(load_service_account(f.key_json));
+        HttpEngine engine;
+        CHECK(f.batch("S2T", 30, tokens, engine).size() == 30);
+        CHECK(f.stats()["quota_429"].get<int>() > 0);
+    }
+    {
+        Fixture f({"--flat-png", "--max-per-second", "10"});
+        TokenCache tokens(load_service_account(f.key_json));
+        HttpEngine engine;
+        CHECK(f.batch("S2T", 30, tokens, engine).size() == 30);
+        CHECK(f.stats()["quota_429"].get<int>() > 0);
+    }
+}
+
 TEST_CASE("a batch that outlives several tokens: each request takes the token when it is sent") {
-    // Tokens live 3 s; 24 tiles at 8 requests/s take 6 s. The cache renews a token a fifth
-    // of its life before it expires (five minutes for real, hour-long tokens).
+    // Tokens live 3 s; 48 tiles (49 requests) at 8 requests/s take 6 s. The cache renews a
+    // token a fifth of its life before it expires (five minutes for real, hour-long tokens).
     Fixture f({"--token-expires-in", "3"});
     TokenCache tokens(load_service_account(f.key_json));
     HttpEngine engine;
-    const auto results = f.batch("SLOW", 24, tokens, engine);
-    REQUIRE(results.size() == 24);
+    const auto results = f.batch("SLOW", 48, tokens, engine);
+    REQUIRE(results.size() == 48);
     for (const auto& r : results) {
         INFO(r.error);
         CHECK(r.ok);
@@ -223,7 +384,7 @@ TEST_CASE("a batch that outlives several tokens: each request takes the token wh
     }
     CHECK(message.find("refused the service-account key for builder@sky-test.iam.gserviceaccount.com") != std::string::npos);
     CHECK(message.find("Invalid JWT Signature") != std::string::npos);
-    CHECK(f.stats()["compute_pixels"] == 24);
+    CHECK(f.stats()["compute_pixels"] == 48);
 }
 
 TEST_CASE("tokens that die before their advertised life: a 401 renews the token and sends again, once") {
@@ -232,8 +393,8 @@ TEST_CASE("tokens that die before their advertised life: a 401 renews the token 
     Fixture f({"--token-valid-s", "2", "--latency-ms", "100"});
     TokenCache tokens(load_service_account(f.key_json));
     HttpEngine engine;
-    const auto results = f.batch("SLOW", 24, tokens, engine);
-    REQUIRE(results.size() == 24);
+    const auto results = f.batch("SLOW", 48, tokens, engine);
+    REQUIRE(results.size() == 48);
     for (const auto& r : results) {
         INFO(r.error);
         CHECK(r.ok);
@@ -256,11 +417,12 @@ TEST_CASE("a token refused twice: the request fails with the access-token messag
 
 TEST_CASE("a key revoked in the middle of a batch: the images after it give the key's message") {
     // Tokens live 2 s (renewed at 1.6 s); the fake grants one token and refuses the key after.
+    // 40 tiles are 41 requests at 8 a second: 5 s, so the last ones go after the refusal.
     Fixture f({"--token-expires-in", "2", "--max-tokens", "1"});
     TokenCache tokens(load_service_account(f.key_json));
     HttpEngine engine;
-    const auto results = f.batch("SLOW", 16, tokens, engine);
-    REQUIRE(results.size() == 16);
+    const auto results = f.batch("SLOW", 40, tokens, engine);
+    REQUIRE(results.size() == 40);
     int ok = 0;
     for (const auto& r : results) {
         if (r.ok) {
@@ -272,7 +434,7 @@ TEST_CASE("a key revoked in the middle of a batch: the images after it give the 
         CHECK(r.error.find("refused the access token") == std::string::npos);
     }
     CHECK(ok >= 2);
-    CHECK(ok < 16);
+    CHECK(ok < 40);
     CHECK(f.stats()["token_requests"] == 2); // refused once, not asked again for every request
 }
 
