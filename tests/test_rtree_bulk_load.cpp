@@ -38,15 +38,17 @@ TEST_CASE("packed R*Tree: every size from empty to several levels answers like a
     const auto dir = skyscript::test::fresh_dir("rtree_bulk");
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> lon(-10, 10), lat(40, 50), ext(0, 0.05);
-    for (std::size_t n : {0u, 1u, 50u, 51u, 52u, 2601u, 2602u, 20000u, 140000u}) {
-        INFO("n = " << n);
-        SqliteDb db(dir + "/t" + std::to_string(n) + ".sqlite");
+    // Id steps: a catalog's fids (1, 2, ...), a sample of them, ids far apart (sorted, not tabled).
+    for (std::size_t n : {0u, 1u, 50u, 51u, 52u, 2601u, 2602u, 20000u, 140000u})
+    for (std::int64_t step : {1, 3, 1000}) {
+        INFO("n = " << n << ", ids 1 + " << step << " i");
+        SqliteDb db(dir + "/t" + std::to_string(n) + "-" + std::to_string(step) + ".sqlite");
         db.exec("CREATE VIRTUAL TABLE rt USING rtree(id, minx, maxx, miny, maxy)");
         std::vector<Box> boxes;
         std::vector<RtreeEntry> entries;
         for (std::size_t i = 0; i < n; ++i) {
             const double x = lon(rng), y = lat(rng);
-            boxes.push_back({static_cast<std::int64_t>(i * 3 + 1), x, x + ext(rng), y, y + ext(rng)});
+            boxes.push_back({static_cast<std::int64_t>(i) * step + 1, x, x + ext(rng), y, y + ext(rng)});
             const auto& b = boxes.back();
             entries.push_back(make_rtree_entry(b.id, b.minx, b.maxx, b.miny, b.maxy));
         }

@@ -48,19 +48,55 @@ void str_order(std::span<RtreeEntry> e, std::size_t fanout) {
     }
 }
 
+// Rows per INSERT into %_rowid: a statement's fixed cost (step, reset, its transaction
+// bookkeeping) is most of a one-row insert's. 2 x 256 parameters stay below SQLite's
+// smallest limit (999).
+constexpr std::size_t rowids_per_insert = 256;
+
+std::string rowid_insert_sql(const std::string& table, std::size_t rows) {
+    std::string sql = "INSERT INTO \"" + table + "_rowid\"(rowid, nodeno) VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?)" : "(?,?)";
+    return sql;
+}
+
 // %_rowid maps each object to its leaf. Inserted in rowid order they are appends to the
-// table's B-tree; in leaf order each one is a B-tree search (most of the pack's time). The
-// leaf number follows from the position in `leaves`; it is kept in minx (the leaves are
-// written already) while the entries are sorted by id.
-void write_rowids(SqliteStatement& put_rowid, std::span<RtreeEntry> leaves, std::size_t fanout, bool root_only) {
-    for (std::size_t i = 0; i < leaves.size(); ++i)
-        leaves[i].minx = std::bit_cast<float>(static_cast<std::uint32_t>(root_only ? 1 : 2 + i / fanout));
-    std::sort(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    for (const auto& e : leaves) {
-        put_rowid.bind(1, e.id).bind(2, std::int64_t{std::bit_cast<std::uint32_t>(e.minx)});
-        put_rowid.step();
-        put_rowid.reset();
+// table's B-tree; in leaf order each one is a B-tree search. The leaf number follows from
+// the position in `leaves`. Ids spanning at most a few times their count (a catalog's
+// fids: 1..N, or a sample of them) are put in order by a table indexed by id; others are
+// sorted, the leaf kept in minx (the leaves are written already).
+void write_rowids(SqliteDb& db, const std::string& table, std::span<RtreeEntry> leaves, std::size_t fanout, bool root_only) {
+    auto leaf_of = [&](std::size_t position) { return static_cast<std::uint32_t>(root_only ? 1 : 2 + position / fanout); };
+    auto many = db.prepare(rowid_insert_sql(table, rowids_per_insert));
+    auto one = db.prepare(rowid_insert_sql(table, 1));
+    std::vector<std::pair<std::int64_t, std::uint32_t>> rows; // (object id, leaf), in id order
+    rows.reserve(rowids_per_insert);
+    auto flush = [&](SqliteStatement& insert, std::size_t per_statement) {
+        for (std::size_t first = 0; first < rows.size(); first += per_statement) {
+            for (std::size_t r = 0; r < per_statement; ++r)
+                insert.bind(static_cast<int>(2 * r + 1), rows[first + r].first).bind(static_cast<int>(2 * r + 2), std::int64_t{rows[first + r].second});
+            insert.step();
+            insert.reset();
+        }
+        rows.clear();
+    };
+    auto put = [&](std::int64_t id, std::uint32_t leaf) {
+        rows.emplace_back(id, leaf);
+        if (rows.size() == rowids_per_insert) flush(many, rowids_per_insert);
+    };
+    const auto [lo, hi] = std::minmax_element(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    const std::int64_t min_id = lo->id;
+    const std::uint64_t id_span = static_cast<std::uint64_t>(hi->id) - static_cast<std::uint64_t>(min_id);
+    if (id_span < 4 * static_cast<std::uint64_t>(leaves.size())) {
+        std::vector<std::uint32_t> leaf_by_id(id_span + 1, 0); // 0: no object has this id
+        for (std::size_t i = 0; i < leaves.size(); ++i) leaf_by_id[static_cast<std::uint64_t>(leaves[i].id - min_id)] = leaf_of(i);
+        for (std::size_t k = 0; k < leaf_by_id.size(); ++k)
+            if (leaf_by_id[k]) put(min_id + static_cast<std::int64_t>(k), leaf_by_id[k]);
+    } else {
+        for (std::size_t i = 0; i < leaves.size(); ++i) leaves[i].minx = std::bit_cast<float>(leaf_of(i));
+        std::sort(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+        for (const auto& e : leaves) put(e.id, std::bit_cast<std::uint32_t>(e.minx));
     }
+    flush(one, 1);
 }
 
 } // namespace
@@ -83,7 +119,6 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
     db.exec("DELETE FROM \"" + table + "_node\"");
     auto put_node = db.prepare("INSERT INTO \"" + table + "_node\"(nodeno, data) VALUES (?, ?)");
     auto put_parent = db.prepare("INSERT INTO \"" + table + "_parent\"(nodeno, parentnode) VALUES (?, ?)");
-    auto put_rowid = db.prepare("INSERT INTO \"" + table + "_rowid\"(rowid, nodeno) VALUES (?, ?)");
 
     // Build bottom-up; the root must be node 1, so numbering starts at 2 and the
     // final single node is written as 1. `level` holds the entries of the current
@@ -125,7 +160,7 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
             put_node.reset();
             parents.push_back(box);
         }
-        if (depth == 0) write_rowids(put_rowid, level, fanout, is_root);
+        if (depth == 0) write_rowids(db, table, level, fanout, is_root);
         for (const auto& [child, parent] : pending_parents) {
             put_parent.bind(1, child).bind(2, parent);
             put_parent.step();
