@@ -71,6 +71,7 @@ bench: build
 	bench/captions/run.sh $(BUILD_DIR)
 	$(BUILD_DIR)/bench-fetch
 	$(BUILD_DIR)/bench-pipeline
+	$(BUILD_DIR)/bench-earthengine
 
 # Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
 # (npm registry; `npm pack` fetches the tarball only, no install scripts run).
