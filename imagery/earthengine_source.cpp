@@ -17,9 +17,8 @@ json invoke(const std::string& name, json arguments) {
     return {{"functionInvocationValue", {{"functionName", name}, {"arguments", std::move(arguments)}}}};
 }
 
-} // namespace
-
-namespace {
+// How messages name the source.
+std::string source_name(const SourceConfig& s) { return "Earth Engine (" + s.alias + ", " + s.collection + ")"; }
 
 json rectangle(json coordinates) {
     return invoke("GeometryConstructors.Rectangle", {{"coordinates", std::move(coordinates)}, {"geodesic", constant(false)}});
@@ -121,7 +120,7 @@ std::string describe_earthengine_failure(const HttpResult& r, const SourceConfig
     } catch (const std::exception&) {
     }
     const std::string said = message.empty() ? "" : ": " + message;
-    const std::string where = "Earth Engine (" + s.alias + ", " + s.collection + ")";
+    const std::string where = source_name(s);
     switch (r.response.status) {
         case 400:
             if (message.find("is required") != std::string::npos || message.find("null") != std::string::npos)
@@ -138,7 +137,7 @@ std::string describe_earthengine_failure(const HttpResult& r, const SourceConfig
 }
 
 std::string earthengine_no_image_message(const SourceConfig& s) {
-    return "Earth Engine (" + s.alias + ", " + s.collection + "): no image over this tile between " +
+    return source_name(s) + ": no image over this tile between " +
            (s.date_start.empty() ? "the start" : s.date_start) + " and " + (s.date_end.empty() ? "now" : s.date_end);
 }
 
