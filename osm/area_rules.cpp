@@ -1,57 +1,64 @@
 #include "area_rules.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <span>
 #include <string_view>
 
 namespace skyscript::osm {
 
 namespace {
 
-struct LinearRule {
+// Per key: closed ways with it are lines unless tagged area=yes; `all_linear` for every
+// value, else only for `linear`'s. `areas`: values that still denote areas.
+struct KeyRules {
     std::string_view key;
-    std::string_view value; // "*": every value of the key is linear
+    bool all_linear;
+    std::span<const std::string_view> linear;
+    std::span<const std::string_view> areas;
 };
 
-// Closed ways with these tags are lines unless tagged area=yes.
-constexpr LinearRule linear_rules[] = {
-    {"highway", "*"},        {"barrier", "*"},          {"railway", "*"},
-    {"waterway", "*"},       {"aerialway", "*"},        {"route", "*"},
-    {"natural", "coastline"}, {"natural", "cliff"},     {"natural", "ridge"},
-    {"natural", "arete"},    {"natural", "tree_row"},   {"natural", "earth_bank"},
-    {"man_made", "embankment"}, {"man_made", "pipeline"}, {"man_made", "cutline"},
-    {"man_made", "groyne"},  {"power", "line"},         {"power", "minor_line"},
-    {"power", "cable"},      {"aeroway", "taxiway"},    {"aeroway", "runway"},
+constexpr std::string_view highway_areas[] = {"pedestrian", "rest_area", "services", "platform"};
+constexpr std::string_view railway_areas[] = {"platform", "station"};
+constexpr std::string_view waterway_areas[] = {"riverbank", "dock", "boatyard", "dam"};
+constexpr std::string_view natural_lines[] = {"coastline", "cliff", "ridge", "arete", "tree_row", "earth_bank"};
+constexpr std::string_view man_made_lines[] = {"embankment", "pipeline", "cutline", "groyne"};
+constexpr std::string_view power_lines[] = {"line", "minor_line", "cable"};
+constexpr std::string_view aeroway_lines[] = {"taxiway", "runway"};
+
+constexpr KeyRules key_rules[] = {
+    {"highway", true, {}, highway_areas}, {"barrier", true, {}, {}},        {"railway", true, {}, railway_areas},
+    {"waterway", true, {}, waterway_areas}, {"aerialway", true, {}, {}},    {"route", true, {}, {}},
+    {"natural", false, natural_lines, {}}, {"man_made", false, man_made_lines, {}}, {"power", false, power_lines, {}},
+    {"aeroway", false, aeroway_lines, {}},
 };
 
-// Values of linear keys that still denote areas (a closed one is a polygon).
-constexpr LinearRule area_exceptions[] = {
-    {"highway", "pedestrian"}, {"highway", "rest_area"}, {"highway", "services"},
-    {"highway", "platform"},   {"railway", "platform"},  {"railway", "station"},
-    {"waterway", "riverbank"}, {"waterway", "dock"},     {"waterway", "boatyard"},
-    {"waterway", "dam"},
-};
-
-bool matches(const LinearRule& r, std::string_view k, std::string_view v) {
-    return r.key == k && (r.value == "*" || r.value == v);
+bool listed(std::span<const std::string_view> values, std::string_view v) {
+    return std::find(values.begin(), values.end(), v) != values.end();
 }
 
 } // namespace
 
 bool closed_way_is_area(const osmium::TagList& tags) noexcept {
-    if (const char* area = tags.get_value_by_key("area")) {
-        if (!std::strcmp(area, "yes")) return true;
-        if (!std::strcmp(area, "no")) return false;
-    }
-    bool linear = false;
+    // One pass over the tags: most keys are none of the rules', which a length and a few
+    // byte compares tell.
+    bool linear = false, area_value = false;
     for (const auto& tag : tags) {
-        const std::string_view k = tag.key(), v = tag.value();
-        if (std::any_of(std::begin(area_exceptions), std::end(area_exceptions), [&](const auto& r) { return matches(r, k, v); }))
-            return true;
-        if (std::any_of(std::begin(linear_rules), std::end(linear_rules), [&](const auto& r) { return matches(r, k, v); }))
-            linear = true;
+        const std::string_view k = tag.key();
+        if (k == "area") {
+            const std::string_view v = tag.value();
+            if (v == "yes") return true;
+            if (v == "no") return false;
+            continue;
+        }
+        for (const auto& r : key_rules) {
+            if (r.key != k) continue;
+            const std::string_view v = tag.value();
+            if (listed(r.areas, v)) area_value = true;
+            else if (r.all_linear || listed(r.linear, v)) linear = true;
+            break;
+        }
     }
-    return !linear;
+    return area_value || !linear;
 }
 
 } // namespace skyscript::osm

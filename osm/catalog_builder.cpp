@@ -90,15 +90,15 @@ void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
     row_.osm_id = id;
     row_.kind = kind;
     row_.bbox = box;
-    const Point rep = shape_.representative_point();
-    row_.rep_lon = rep.lon;
-    row_.rep_lat = rep.lat;
+    const auto measures = shape_.measures(); // the point measures the area or length on the way
+    row_.rep_lon = measures.rep.lon;
+    row_.rep_lat = measures.rep.lat;
     if (!sink_.wants(row_, shape_.pts)) {
         ++stats_.not_wanted;
         return;
     }
-    row_.area_m2 = shape_.area_m2();
-    row_.length_m = shape_.length_m();
+    row_.area_m2 = measures.area_m2;
+    row_.length_m = measures.length_m;
     row_.wkb.clear();
     shape_.append_wkb(row_.wkb);
     ++(kind == 'n' ? stats_.points : kind == 'w' ? stats_.lines : stats_.areas);

@@ -1,5 +1,7 @@
 #include "groundable_tags.hpp"
 
+#include <array>
+
 namespace skyscript::osm {
 
 namespace {
@@ -56,19 +58,29 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher& matcher, CatalogRow& row) {
-    // Most tagged objects are not catalog objects: decide before building any string.
+    // Most tagged objects are not catalog objects: decide before building any string. The
+    // first tags' entries are kept for the second loop (objects rarely have more).
+    constexpr std::size_t kept = 32;
+    std::array<const tags::TagEntry*, kept> entries;
     const tags::TagEntry* focus = nullptr;
+    const char* focus_value = nullptr;
+    std::size_t i = 0;
     for (const auto& tag : tags) {
         const auto* e = matcher.find(tag.key(), tag.value());
+        if (i < kept) entries[i] = e;
+        ++i;
         if (!e || e->role != tags::Role::feature) continue;
-        if (!focus || e->max_gsd > focus->max_gsd || (e->max_gsd == focus->max_gsd && e->order < focus->order)) focus = e;
+        if (!focus || e->max_gsd > focus->max_gsd || (e->max_gsd == focus->max_gsd && e->order < focus->order)) focus = e, focus_value = tag.value();
     }
     if (!focus) return false;
 
     row.tags_json.clear();
     row.tags_json.push_back('{');
+    i = 0;
     for (const auto& tag : tags) {
-        if (!matcher.find(tag.key(), tag.value())) continue;
+        const auto* e = i < kept ? entries[i] : matcher.find(tag.key(), tag.value());
+        ++i;
+        if (!e) continue;
         if (row.tags_json.size() > 1) row.tags_json.push_back(',');
         append_json_string(row.tags_json, tag.key());
         row.tags_json.push_back(':');
@@ -77,7 +89,7 @@ bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher&
     row.tags_json.push_back('}');
     row.focus_tag = focus->key;
     row.focus_tag.push_back('=');
-    row.focus_tag += focus->value == "*" ? std::string_view{tags.get_value_by_key(focus->key.c_str())} : std::string_view{focus->value};
+    row.focus_tag += focus->value == "*" ? std::string_view{focus_value} : std::string_view{focus->value};
     row.max_gsd = focus->max_gsd;
     return true;
 }

@@ -70,19 +70,84 @@ double ring_area_m2(const Point* begin, const Point* end) {
     return sum / 2 * wgs84_a * wgs84_a;
 }
 
+namespace {
+
+double segment_length_m(const Point& p, const Point& q) {
+    const double phi = (p.lat + q.lat) / 2 * deg;
+    const double s = std::sin(phi);
+    const double w2 = 1 - wgs84_e2 * s * s;
+    const double n = wgs84_a / std::sqrt(w2);        // prime vertical radius
+    const double m = n * (1 - wgs84_e2) / w2;         // meridional radius
+    const double dx = n * std::cos(phi) * (q.lon - p.lon) * deg;
+    const double dy = m * (q.lat - p.lat) * deg;
+    return std::sqrt(dx * dx + dy * dy);
+}
+
+// The point at half the line's length, and that length, from its segments' lengths.
+Point line_midpoint(const std::vector<Point>& pts, double* length) {
+    thread_local std::vector<double> seg; // kept between calls: no allocation per line
+    seg.resize(pts.size() > 0 ? pts.size() - 1 : 0);
+    double total = 0;
+    for (std::size_t i = 0; i + 1 < pts.size(); ++i) total += seg[i] = segment_length_m(pts[i], pts[i + 1]);
+    *length = total;
+    const double half = total / 2;
+    double walked = 0;
+    for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
+        if (walked + seg[i] >= half && seg[i] > 0) {
+            const double t = (half - walked) / seg[i];
+            return {pts[i].lon + t * (pts[i + 1].lon - pts[i].lon), pts[i].lat + t * (pts[i + 1].lat - pts[i].lat)};
+        }
+        walked += seg[i];
+    }
+    return pts.front();
+}
+
+// Inside the largest polygon: cut by the horizontal line through the middle of its outer
+// ring's bbox, the midpoint of the widest inside run (the idea of GEOS's InteriorPointArea).
+// `total` gets the area of all polygons.
+Point polygons_interior_point(const Shape& shape, double* total) {
+    const auto& pts = shape.pts;
+    const auto& parts = shape.parts;
+    std::size_t best = 0, best_end = 0;
+    double best_area = -1;
+    *total = 0;
+    for (std::size_t i = 0; i < parts.size();) {
+        std::size_t next;
+        const double a = polygon_area(shape, i, &next);
+        *total += a;
+        if (a > best_area) best_area = a, best = i, best_end = next;
+        i = next;
+    }
+    double lo = pts[parts[best].begin].lat, hi = lo;
+    for (std::size_t k = parts[best].begin; k < parts[best].end; ++k)
+        lo = std::min(lo, pts[k].lat), hi = std::max(hi, pts[k].lat);
+    const double y = (lo + hi) / 2;
+    thread_local std::vector<double> xs;
+    xs.clear();
+    for (std::size_t r = best; r < best_end; ++r) {
+        for (std::size_t k = parts[r].begin; k + 1 < parts[r].end; ++k) {
+            const auto& p = pts[k];
+            const auto& q = pts[k + 1];
+            if ((p.lat > y) != (q.lat > y)) xs.push_back(p.lon + (y - p.lat) * (q.lon - p.lon) / (q.lat - p.lat));
+        }
+    }
+    std::sort(xs.begin(), xs.end());
+    double width = -1;
+    Point result = pts[parts[best].begin];
+    for (std::size_t k = 0; k + 1 < xs.size(); k += 2) {
+        if (xs[k + 1] - xs[k] > width) {
+            width = xs[k + 1] - xs[k];
+            result = {(xs[k] + xs[k + 1]) / 2, y};
+        }
+    }
+    return result;
+}
+
+} // namespace
+
 double line_length_m(const Point* begin, const Point* end) {
     double len = 0;
-    for (auto p = begin; p + 1 < end; ++p) {
-        const auto& q = p[1];
-        const double phi = (p->lat + q.lat) / 2 * deg;
-        const double s = std::sin(phi);
-        const double w2 = 1 - wgs84_e2 * s * s;
-        const double n = wgs84_a / std::sqrt(w2);        // prime vertical radius
-        const double m = n * (1 - wgs84_e2) / w2;         // meridional radius
-        const double dx = n * std::cos(phi) * (q.lon - p->lon) * deg;
-        const double dy = m * (q.lat - p->lat) * deg;
-        len += std::sqrt(dx * dx + dy * dy);
-    }
+    for (auto p = begin; p + 1 < end; ++p) len += segment_length_m(*p, p[1]);
     return len;
 }
 
@@ -109,55 +174,15 @@ double Shape::length_m() const {
     return line_length_m(pts.data(), pts.data() + pts.size());
 }
 
-Point Shape::representative_point() const {
-    if (type == Type::point) return pts.front();
-    if (type == Type::line) {
-        const double half = length_m() / 2;
-        double walked = 0;
-        for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
-            const double seg = line_length_m(pts.data() + i, pts.data() + i + 2);
-            if (walked + seg >= half && seg > 0) {
-                const double t = (half - walked) / seg;
-                return {pts[i].lon + t * (pts[i + 1].lon - pts[i].lon), pts[i].lat + t * (pts[i + 1].lat - pts[i].lat)};
-            }
-            walked += seg;
-        }
-        return pts.front();
-    }
-    // Polygons: take the largest polygon and cut it with the horizontal line through
-    // the middle of its outer ring's bbox; the midpoint of the widest inside run is
-    // inside the polygon (the idea of GEOS's InteriorPointArea).
-    std::size_t best = 0, best_end = 0;
-    double best_area = -1;
-    for (std::size_t i = 0; i < parts.size();) {
-        std::size_t next;
-        const double a = polygon_area(*this, i, &next);
-        if (a > best_area) best_area = a, best = i, best_end = next;
-        i = next;
-    }
-    double lo = pts[parts[best].begin].lat, hi = lo;
-    for (std::size_t k = parts[best].begin; k < parts[best].end; ++k)
-        lo = std::min(lo, pts[k].lat), hi = std::max(hi, pts[k].lat);
-    const double y = (lo + hi) / 2;
-    std::vector<double> xs;
-    for (std::size_t r = best; r < best_end; ++r) {
-        for (std::size_t k = parts[r].begin; k + 1 < parts[r].end; ++k) {
-            const auto& p = pts[k];
-            const auto& q = pts[k + 1];
-            if ((p.lat > y) != (q.lat > y)) xs.push_back(p.lon + (y - p.lat) * (q.lon - p.lon) / (q.lat - p.lat));
-        }
-    }
-    std::sort(xs.begin(), xs.end());
-    double width = -1;
-    Point result = pts[parts[best].begin];
-    for (std::size_t k = 0; k + 1 < xs.size(); k += 2) {
-        if (xs[k + 1] - xs[k] > width) {
-            width = xs[k + 1] - xs[k];
-            result = {(xs[k] + xs[k + 1]) / 2, y};
-        }
-    }
-    return result;
+Shape::Measures Shape::measures() const {
+    Measures m;
+    if (type == Type::point) m.rep = pts.front();
+    else if (type == Type::line) m.rep = line_midpoint(pts, &m.length_m);
+    else m.rep = polygons_interior_point(*this, &m.area_m2);
+    return m;
 }
+
+Point Shape::representative_point() const { return measures().rep; }
 
 void Shape::append_wkb(std::string& out) const {
     out.push_back(1); // little endian

@@ -28,6 +28,13 @@ struct Shape {
     double length_m() const;
     // On the line (half its length) or inside the polygon (widest interior run of a scanline).
     Point representative_point() const;
+    // All three at the cost of the representative point alone, which measures the line's
+    // segments or the polygons' areas anyway; equal to what the three functions return.
+    struct Measures {
+        double area_m2 = 0, length_m = 0;
+        Point rep{0, 0};
+    };
+    Measures measures() const;
     // ISO WKB little endian: Point, LineString or MultiPolygon.
     void append_wkb(std::string& out) const;
 };

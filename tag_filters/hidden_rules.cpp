@@ -109,22 +109,22 @@ void HiddenRules::merge(const HiddenRules& other) {
 }
 
 void HiddenRules::index() {
-    by_key_.clear();
+    by_key_ = {};
     rule_bits_.assign(rules_.size(), 0);
     std::uint32_t bit = 0;
     for (std::uint32_t r = 0; r < rules_.size(); ++r) {
         for (std::uint32_t c = 0; c < rules_[r].conditions.size(); ++c, ++bit) {
-            by_key_[rules_[r].conditions[c].key].push_back({r, c, bit});
+            by_key_.insert(rules_[r].conditions[c].key).push_back({r, c, bit});
             rule_bits_[r] |= std::uint64_t{1} << bit;
         }
     }
 }
 
 std::uint64_t HiddenRules::conditions_met(std::string_view key, std::string_view value) const noexcept {
-    const auto it = by_key_.find(key);
-    if (it == by_key_.end()) return 0;
+    const auto* refs = by_key_.find(key);
+    if (!refs) return 0;
     std::uint64_t met = 0;
-    for (const auto& ref : it->second)
+    for (const auto& ref : *refs)
         if (rules_[ref.rule].conditions[ref.condition].met_by(value)) met |= std::uint64_t{1} << ref.bit;
     return met;
 }

@@ -8,11 +8,12 @@
 // kinds: any, or a comma list of point, line, area. A rule hides an object of one of its
 // kinds that meets all its conditions. Errors name the source and line.
 
+#include "string_table.hpp"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace skyscript::tags {
@@ -66,10 +67,6 @@ public:
     }
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     struct ConditionRef {
         std::uint32_t rule, condition, bit;
     };
@@ -80,7 +77,7 @@ private:
 
     std::vector<Rule> rules_;
     std::vector<std::uint64_t> rule_bits_; // the bits of each rule's conditions
-    std::unordered_map<std::string, std::vector<ConditionRef>, Hash, std::equal_to<>> by_key_;
+    StringTable<std::vector<ConditionRef>> by_key_;
 };
 
 } // namespace skyscript::tags

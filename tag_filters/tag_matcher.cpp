@@ -13,9 +13,9 @@ TagMatcher::TagMatcher(const TagList& list) : entries_(list.entries()) {
     // Denied keys never enter the lookup table, so find() needs no deny check.
     for (const auto& e : entries_) {
         if (e.role == Role::deny || denied(e.key)) continue;
-        auto& rule = keys_[e.key];
+        auto& rule = keys_.insert(e.key);
         if (e.value == "*") rule.any = &e;
-        else rule.values.emplace(e.value, &e);
+        else if (auto& entry = rule.values.insert(e.value); !entry) entry = &e; // the first of a value stays
     }
 }
 
@@ -26,13 +26,12 @@ bool TagMatcher::denied(std::string_view key) const noexcept {
 }
 
 const TagEntry* TagMatcher::find(std::string_view key, std::string_view value) const noexcept {
-    auto it = keys_.find(key);
-    if (it == keys_.end() || value.empty()) return nullptr;
-    const KeyRule& rule = it->second;
-    if (!rule.values.empty()) {
-        if (auto v = rule.values.find(value); v != rule.values.end()) return v->second;
+    const KeyRule* rule = keys_.find(key);
+    if (!rule || value.empty()) return nullptr;
+    if (!rule->values.empty()) {
+        if (const auto* v = rule->values.find(value)) return *v;
     }
-    if (rule.any && value != "no") return rule.any;
+    if (rule->any && value != "no") return rule->any;
     return nullptr;
 }
 

@@ -1,13 +1,13 @@
 #pragma once
 // Answers "is key=value visually groundable, as what, down to which GSD?"
-// One hash lookup per tag; keys not in the list (or denied) are ignored.
+// One hash lookup per tag (two for a listed key); keys not in the list (or denied) are ignored.
 
+#include "string_table.hpp"
 #include "tag_list.hpp"
 
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace skyscript::tags {
@@ -24,18 +24,13 @@ public:
     const std::vector<TagEntry>& entries() const noexcept { return entries_; }
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    using ValueMap = std::unordered_map<std::string, const TagEntry*, Hash, std::equal_to<>>;
     struct KeyRule {
         const TagEntry* any = nullptr;
-        ValueMap values;
+        StringTable<const TagEntry*> values;
     };
 
     std::vector<TagEntry> entries_;
-    std::unordered_map<std::string, KeyRule, Hash, std::equal_to<>> keys_;
+    StringTable<KeyRule> keys_;
     std::vector<std::string> deny_exact_;
     std::vector<std::string> deny_prefix_;
 };

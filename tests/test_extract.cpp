@@ -1,13 +1,16 @@
 // End to end: `skyscript-build extract` on real extracts, checked with osmium-tool,
 // GDAL (ogrinfo / ogr2ogr) and SQLite.
 
+#include "area_rules.hpp"
 #include "extractor.hpp"
 #include "node_id_range.hpp"
 #include "sorted_pbf.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <osmium/builder/attr.hpp>
 #include <osmium/osm/relation.hpp>
+#include <osmium/osm/way.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -276,6 +279,40 @@ TEST_CASE("a custom tag list replaces the default; +FILE adds to it") {
     CHECK(sql_int(plus, "SELECT count(*) FROM objects WHERE focus_tag LIKE 'shop=%'") > 0);
     CHECK(sql_int(plus, "SELECT count(*) FROM objects") > sql_int(base, "SELECT count(*) FROM objects"));
     CHECK(sql_int(plus, "SELECT count(*) FROM objects WHERE focus_tag='amenity=fountain' AND max_gsd <> 0.1") == 0);
+}
+
+TEST_CASE("closed_way_is_area: area=yes/no decide; else an area value of a linear key, else no linear key makes an area") {
+    using namespace osmium::builder::attr;
+    osmium::memory::Buffer buffer{1024, osmium::memory::Buffer::auto_grow::yes};
+    auto is_area = [&](std::initializer_list<std::pair<const char*, const char*>> tags) {
+        buffer.clear();
+        osmium::builder::add_way(buffer, _id(1), _tags(tags));
+        return skyscript::osm::closed_way_is_area(buffer.get<osmium::Way>(0).tags());
+    };
+    CHECK(is_area({{"building", "yes"}}));
+    CHECK(is_area({}));
+    CHECK_FALSE(is_area({{"highway", "footway"}}));
+    CHECK(is_area({{"highway", "pedestrian"}}));
+    CHECK(is_area({{"name", "x"}, {"highway", "footway"}, {"area", "yes"}}));
+    CHECK_FALSE(is_area({{"highway", "pedestrian"}, {"area", "no"}}));
+    CHECK_FALSE(is_area({{"building", "yes"}, {"area", "no"}}));
+    CHECK(is_area({{"highway", "footway"}, {"area", "maybe"}, {"landuse", "grass"}}) == false);
+    CHECK_FALSE(is_area({{"natural", "coastline"}}));
+    CHECK(is_area({{"natural", "wood"}}));
+    CHECK(is_area({{"natural", "water"}, {"waterway", "riverbank"}}));
+    CHECK(is_area({{"waterway", "dam"}, {"barrier", "wall"}}));  // an area value wins over another linear key
+    CHECK_FALSE(is_area({{"barrier", "hedge"}, {"building", "yes"}}));
+    CHECK_FALSE(is_area({{"power", "line"}}));
+    CHECK(is_area({{"power", "substation"}}));
+    CHECK_FALSE(is_area({{"aeroway", "runway"}}));
+    CHECK(is_area({{"aeroway", "apron"}}));
+    CHECK_FALSE(is_area({{"man_made", "pipeline"}}));
+    CHECK(is_area({{"man_made", "pier"}}));
+    CHECK_FALSE(is_area({{"railway", "rail"}}));
+    CHECK(is_area({{"railway", "platform"}}));
+    CHECK_FALSE(is_area({{"route", "ferry"}}));
+    CHECK_FALSE(is_area({{"aerialway", "cable_car"}}));
+    CHECK(is_area({{"highway", ""}, {"building", "yes"}}) == false); // an empty value is still a linear key's
 }
 
 TEST_CASE("closed linear ways stay lines; closed building ways are areas") {

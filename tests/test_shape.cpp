@@ -200,3 +200,35 @@ TEST_CASE("spatial filter: overlapping polygons are one region, their overlap in
     CHECK_FALSE(many.contains({6.75, 0.5}));
     CHECK_FALSE(many.contains({3, 1.5}));
 }
+
+TEST_CASE("measures() gives exactly what area_m2(), length_m() and representative_point() give") {
+    auto same = [](const Shape& s) {
+        const auto m = s.measures();
+        const Point rep = s.representative_point();
+        CHECK(m.area_m2 == s.area_m2());
+        CHECK(m.length_m == s.length_m());
+        CHECK(m.rep.lon == rep.lon);
+        CHECK(m.rep.lat == rep.lat);
+    };
+    Shape line;
+    line.type = Shape::Type::line;
+    line.pts = {{7.42, 43.73}, {7.4203, 43.7302}, {7.4203, 43.7302}, {7.4207, 43.7301}, {7.4215, 43.7309}, {7.43, 43.7}};
+    line.parts.push_back({0, line.pts.size(), true});
+    same(line);
+    CHECK(line.measures().length_m > 0);
+    CHECK(line.measures().area_m2 == 0);
+    const std::vector<Point> square{{9.5, 47.1}, {9.51, 47.1}, {9.51, 47.11}, {9.5, 47.11}, {9.5, 47.1}};
+    const std::vector<Point> hole{{9.502, 47.102}, {9.504, 47.102}, {9.504, 47.104}, {9.502, 47.104}, {9.502, 47.102}};
+    const std::vector<Point> small{{9.52, 47.1}, {9.521, 47.1}, {9.521, 47.101}, {9.52, 47.1}};
+    auto two = polygon({square, hole});
+    const auto b = two.pts.size();
+    two.pts.insert(two.pts.end(), small.begin(), small.end());
+    two.parts.push_back({b, two.pts.size(), true});
+    same(two);
+    CHECK(two.measures().area_m2 > 0);
+    CHECK(two.measures().length_m == 0);
+    Shape point;
+    point.pts = {{7.5, 43.25}};
+    point.parts.push_back({0, 1, true});
+    same(point);
+}

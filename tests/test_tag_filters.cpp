@@ -1,6 +1,7 @@
 // The tag-list format, the --tags loader's errors, the matcher's rules, and the hidden-object rules.
 
 #include "hidden_rules.hpp"
+#include "string_table.hpp"
 #include "tag_list.hpp"
 #include "tag_list_file.hpp"
 #include "tag_matcher.hpp"
@@ -11,6 +12,8 @@
 #include <cstdio>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 using namespace skyscript::tags;
 
@@ -109,6 +112,43 @@ TEST_CASE("matcher: exact values, wildcards, 'no', unknown and denied keys") {
     CHECK(m.find("addr:street", "x") == nullptr);    // prefix deny
     CHECK(m.denied("addr:housenumber"));
     CHECK_FALSE(m.denied("address"));
+}
+
+TEST_CASE("string table: every key inserted is found with its value, through growth; others are not") {
+    StringTable<int> table;
+    CHECK(table.find("building") == nullptr); // empty
+    // Keys of every length around the 8-byte words the hash reads, and some sharing prefixes.
+    std::vector<std::string> keys;
+    for (int i = 0; i < 3000; ++i) keys.push_back(std::string(static_cast<std::size_t>(i % 19), 'k') + std::to_string(i));
+    for (std::size_t i = 0; i < keys.size(); ++i) table.insert(keys[i]) = static_cast<int>(i);
+    CHECK(table.size() == keys.size());
+    table.insert(keys[5]) = 5; // inserting again keeps one entry
+    CHECK(table.size() == keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const int* v = table.find(keys[i]);
+        REQUIRE(v);
+        CHECK(*v == static_cast<int>(i));
+    }
+    CHECK(table.find("") == nullptr);
+    CHECK(table.find("k") == nullptr);
+    CHECK(table.find(keys[7] + "x") == nullptr);
+    CHECK(table.find(keys[7].substr(0, keys[7].size() - 1)) == nullptr);
+    table.insert("") = -1;
+    CHECK(*table.find("") == -1);
+}
+
+TEST_CASE("matcher: every entry of the built-in list is found as itself, value entries before key=*") {
+    const auto list = TagList::builtin();
+    const TagMatcher m{list};
+    std::size_t checked = 0;
+    for (const auto& e : list.entries()) {
+        if (e.role == Role::deny || m.denied(e.key)) continue;
+        const auto* found = m.find(e.key, e.value == "*" ? "some value" : e.value);
+        REQUIRE_MESSAGE(found, e.key << "=" << e.value);
+        if (e.value != "*") CHECK(found->value == e.value);
+        ++checked;
+    }
+    CHECK(checked > 1000);
 }
 
 TEST_CASE("merge: +FILE overrides same entries, adds new ones, and lifts a deny of the key") {
