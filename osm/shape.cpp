@@ -52,6 +52,16 @@ double polygon_area(const Shape& s, std::size_t outer_idx, std::size_t* next) {
     return a;
 }
 
+// The size of append_wkb's output: header (byte order, type, count), then per polygon a
+// header and ring count, per ring or line a point count and 16 bytes a point.
+std::size_t wkb_bytes(const Shape& s) {
+    if (s.type == Shape::Type::point) return 1 + 4 + 16;
+    if (s.type == Shape::Type::line) return 1 + 4 + 4 + 16 * s.pts.size();
+    std::size_t n = 1 + 4 + 4;
+    for (const auto& part : s.parts) n += (part.outer ? 1 + 4 + 4 : 0) + 4 + 16 * (part.end - part.begin);
+    return n;
+}
+
 } // namespace
 
 double ring_area_m2(const Point* begin, const Point* end) {
@@ -185,6 +195,7 @@ Shape::Measures Shape::measures() const {
 Point Shape::representative_point() const { return measures().rep; }
 
 void Shape::append_wkb(std::string& out) const {
+    out.reserve(out.size() + wkb_bytes(*this)); // one allocation, not one per doubling
     out.push_back(1); // little endian
     if (type == Type::point) {
         put<std::uint32_t>(out, 1);
