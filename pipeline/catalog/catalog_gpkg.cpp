@@ -126,6 +126,7 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     add_srs("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84_wkt, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid");
     rtree_entries_ = std::make_unique<MappedArray<RtreeEntry>>(partial_path_ + ".boxes");
     db_->exec("BEGIN");
+    writeback_fd_ = ::open(partial_path_.c_str(), O_RDONLY | O_CLOEXEC);
     writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -136,6 +137,7 @@ CatalogGpkgWriter::~CatalogGpkgWriter() {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (writeback_fd_ >= 0) ::close(writeback_fd_);
     insert_many_.reset();
     insert_one_.reset();
     if (!committed_) {
@@ -171,6 +173,9 @@ void CatalogGpkgWriter::writer_loop() {
         cv_.notify_all();
         try {
             write_batch(batch);
+            // Start writing back what SQLite has handed the kernel: the fsync before the
+            // rename then waits for the last pages only, not the whole file.
+            if (writeback_fd_ >= 0) ::sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
         } catch (...) {
             std::lock_guard lock(mutex_);
             error_ = std::current_exception();

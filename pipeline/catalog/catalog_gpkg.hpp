@@ -55,6 +55,7 @@ private:
     std::thread writer_;
     std::uint64_t rows_in_transaction_ = 0;
     std::int64_t largest_fid_ = 0; // in the table so far
+    int writeback_fd_ = -1;        // the partial file, to start its writeback early
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
     std::unique_ptr<SqliteStatement> insert_many_, insert_one_; // made by the writer thread
     std::vector<std::string> blobs_;
