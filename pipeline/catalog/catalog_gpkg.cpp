@@ -3,7 +3,6 @@
 #include "rtree_bulk_load.hpp"
 #include "sqlite_db.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -226,10 +225,7 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
             if (row.kind == 'w') insert.bind(c + 9, row.length_m); else insert.bind_null(c + 9);
             insert.bind(c + 10, row.rep_lon);
             insert.bind(c + 11, row.rep_lat);
-            // The fid AUTOINCREMENT gives next (the largest so far + 1) goes in as NULL: an
-            // append, where an explicit fid costs SQLite a B-tree search per row.
-            if (row.fid > 0 && row.fid != largest_fid_ + 1) insert.bind(c + 12, std::int64_t{row.fid}); else insert.bind_null(c + 12);
-            largest_fid_ = std::max(largest_fid_, row.fid > 0 ? row.fid : largest_fid_ + 1);
+            if (row.fid > 0) insert.bind(c + 12, std::int64_t{row.fid}); else insert.bind_null(c + 12);
         }
         insert.step();
         insert.reset();

@@ -54,7 +54,6 @@ private:
     std::exception_ptr error_;
     std::thread writer_;
     std::uint64_t rows_in_transaction_ = 0;
-    std::int64_t largest_fid_ = 0; // in the table so far
     int writeback_fd_ = -1;        // the partial file, to start its writeback early
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
     std::unique_ptr<SqliteStatement> insert_many_, insert_one_; // made by the writer thread
