@@ -33,14 +33,6 @@ std::string extract_command(const std::string& args) {
 
 CommandResult extract(const std::string& prefix, const std::string& args) { return run(prefix + extract_command(args)); }
 
-// Runs `command` with a tmpfs of `size` at `dir`, in a mount namespace of its own: the mount
-// and what was written to it end with the command, even when the test is killed (the test
-// runs as root, as the build does).
-CommandResult on_small_disk(const std::string& dir, const std::string& size, const std::string& command) {
-    fs::create_directories(dir);
-    return run("unshare -m sh -c " + sh_quote("mount -t tmpfs -o size=" + size + " tmpfs " + sh_quote(dir) + " && " + command));
-}
-
 // One line naming what to change and --force.
 void check_stopped(const CommandResult& r, const std::vector<std::string>& must_say) {
     INFO(r.err);

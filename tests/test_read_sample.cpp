@@ -185,3 +185,28 @@ TEST_CASE("the sampled catalog's size follows the sample: four times the input, 
     REQUIRE(extract(small, dir + "/auto", "--all-below 1000 --cells 30").exit_code == 0);
     CHECK(objects(dir + "/auto") == f4);
 }
+
+TEST_CASE("the pre-flight disk check counts the sampled catalog, not the full one, once the first read has drawn it") {
+    const auto dir = fresh_dir("read_sample_disk");
+    const auto input = tiled_liechtenstein(16); // 7.5 MB: a full catalog is estimated at ~37 MB
+    const auto disk = dir + "/disk";
+    auto extract_on_disk = [&](const std::string& args) {
+        return on_small_disk(disk, "20M", sh_quote(binary()) + " extract -q " + sh_quote(input) + " -o " + sh_quote(disk + "/out") + " " + args +
+                                              "; rc=$?; ls " + sh_quote(disk + "/out") + "; exit $rc");
+    };
+    // A full catalog does not fit: stopped before reading.
+    const auto full = extract_on_disk("--read-sample off");
+    CHECK(full.exit_code == 1);
+    CHECK(full.err.find("the catalog needs about") != std::string::npos);
+    // A sample of 25 cells does: the run completes on the same disk.
+    const auto small = extract_on_disk("--read-sample on --all-below 1000 --cells 25 --rare-min 0");
+    CHECK_MESSAGE(small.exit_code == 0, small.err);
+    CHECK(small.out.find("catalog.gpkg") != std::string::npos);
+    // One of 1,000 cells (most of the input) does not: stopped after the first read, one
+    // line, no catalog or partial file left.
+    const auto large = extract_on_disk("--read-sample on --all-below 1000 --cells 1000 --rare-min 0");
+    CHECK(large.exit_code == 1);
+    CHECK(lines(large.err).size() == 1);
+    CHECK(large.err.find("the catalog needs about") != std::string::npos);
+    CHECK(large.out.find("catalog.gpkg") == std::string::npos);
+}

@@ -75,6 +75,11 @@ std::vector<std::string> lines(const std::string& text) {
     return result;
 }
 
+CommandResult on_small_disk(const std::string& dir, const std::string& size, const std::string& command) {
+    std::filesystem::create_directories(dir);
+    return run("unshare -m sh -c " + sh_quote("mount -t tmpfs -o size=" + size + " tmpfs " + sh_quote(dir) + " && " + command));
+}
+
 std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {

@@ -25,6 +25,11 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 std::vector<std::string> lines(const std::string& text);
 
+// Runs `command` with a tmpfs of `size` (e.g. "60M") at `dir`, in a mount namespace of its
+// own: the mount and what was written to it end with the command, even when the test is
+// killed (the tests run as root, as the build does).
+CommandResult on_small_disk(const std::string& dir, const std::string& size, const std::string& command);
+
 // The first column of each row of `sql` on a SQLite file, as text.
 std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql);
 std::int64_t sql_int(const std::string& db_path, const std::string& sql);

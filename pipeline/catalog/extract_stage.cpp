@@ -112,8 +112,9 @@ std::uint64_t device_of(const std::string& dir) {
 // Fails in seconds, before hours of work, when the run cannot fit: its memory (the node
 // index when in memory), the node index file under --tmp-dir, the catalog in OUT (both, when
 // they share a file system). Each message names the limit and what to change; --force goes on.
+// `catalog_disk`: what the catalog will take in OUT (0: not known yet, checked later).
 void preflight(const ExtractRequest& req, const std::string& index, const std::string& scratch_dir, std::uint64_t input_bytes,
-               std::uint64_t largest_id, const UsableMemory& memory) {
+               std::uint64_t largest_id, const UsableMemory& memory, std::uint64_t catalog_disk) {
     std::vector<std::string> problems;
     const std::string sparse_hint = "--node-index sparse_file_array --tmp-dir DIR (about " +
                                     human_bytes(osm::node_index_bytes("sparse_file_array", input_bytes, largest_id)) + " of disk in DIR)";
@@ -127,7 +128,6 @@ void preflight(const ExtractRequest& req, const std::string& index, const std::s
         problems.push_back(msg);
     }
     const auto index_disk = osm::is_file_backed_index(index) ? osm::node_index_bytes(index, input_bytes, largest_id) : 0;
-    const auto catalog_disk = osm::catalog_bytes_estimate(input_bytes);
     const bool shared_disk = index_disk && device_of(scratch_dir) == device_of(req.out_dir);
     const auto scratch_free = index_disk ? free_disk_bytes(scratch_dir) : 0;
     if (scratch_free && scratch_free < index_disk) {
@@ -137,7 +137,7 @@ void preflight(const ExtractRequest& req, const std::string& index, const std::s
                human_bytes(index_disk) + " free";
         if (index == "dense_file_array") msg += ", or " + sparse_hint;
         problems.push_back(msg);
-    } else if (const auto free = free_disk_bytes(req.out_dir); free && free < catalog_disk + (shared_disk ? index_disk : 0)) {
+    } else if (const auto free = free_disk_bytes(req.out_dir); catalog_disk && free && free < catalog_disk + (shared_disk ? index_disk : 0)) {
         std::string msg = "-o " + req.out_dir + ": the catalog needs about " + human_bytes(catalog_disk);
         if (shared_disk) msg += " and the " + index + " node index about " + human_bytes(index_disk) + " on the same disk";
         msg += " but it has " + human_bytes(free) + " free; use -o on a larger disk";
@@ -303,6 +303,7 @@ void add_read_sample_meta(std::map<std::string, std::string>& meta, const Extrac
     meta["sample cells_chosen"] = std::to_string(result.cells_chosen);
     meta["sample rare_added"] = std::to_string(result.rare_added);
     meta["sample focus"] = std::to_string(result.focus);
+    meta["sample cells_reached"] = std::to_string(result.cells_reached);
 }
 
 } // namespace
@@ -341,7 +342,9 @@ ExtractResult run_extract(const ExtractRequest& req) {
         options.node_index = osm::choose_node_index(input_bytes, options.largest_node_id, memory_for_auto);
     options.scratch_dir = scratch_dir;
     options.region = region ? &*region : nullptr;
-    if (input_is_file) preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory);
+    // Sampling in the read: the catalog's size is known after the first read (checked then).
+    const auto full_catalog = osm::catalog_bytes_estimate(input_bytes);
+    if (input_is_file) preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory, req.read_sample ? 0 : full_catalog);
 
     const auto start = std::chrono::steady_clock::now();
     ExtractResult result;
@@ -355,11 +358,20 @@ ExtractResult run_extract(const ExtractRequest& req) {
         progress.finish();
         if (stats.not_wanted == 0) fail_empty(req, stats, options.region);
         sample = survey.draw();
+        // The catalog's share of a full one: about the share of non-empty cells the sample
+        // reaches (a quarter more: dense cells are drawn as often as sparse ones).
+        if (input_is_file)
+            preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory,
+                      sample->everything || sample->cells_total == 0
+                          ? full_catalog
+                          : std::max<std::uint64_t>(1, static_cast<std::uint64_t>(1.25 * double(full_catalog) * double(sample->cells_reached) /
+                                                                                  double(sample->cells_total))));
         result.sampled_in_read = !sample->everything;
         result.candidates = sample->candidates;
         result.cells_total = sample->cells_total;
         result.cells_chosen = sample->cells_chosen;
         result.rare_added = sample->rare_added;
+        result.cells_reached = sample->cells_reached;
     }
     CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};
     const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};

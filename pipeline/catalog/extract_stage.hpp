@@ -38,7 +38,7 @@ struct ExtractResult {
     // Sampling in the read: candidates of the input, cells drawn of the non-empty ones,
     // focus candidates left for the planner (rare-tag ones among them).
     bool sampled_in_read = false;
-    std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, focus = 0, rare_added = 0;
+    std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, focus = 0, rare_added = 0, cells_reached = 0;
     std::string catalog_path;
     double seconds = 0;
 };

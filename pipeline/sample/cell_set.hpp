@@ -60,6 +60,13 @@ public:
         return false;
     }
 
+    // Cells set in both.
+    std::uint64_t count_common(const CellSet& o) const {
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i < words; ++i) n += static_cast<std::uint64_t>(__builtin_popcountll(bits_.get()[i] & o.bits_.get()[i]));
+        return n;
+    }
+
 private:
     // cell_of gives lat 90 a row of its own (and lon 180 the next row's first column).
     static constexpr std::size_t words = (std::size_t(cell_columns) * (cell_rows + 1) + 64) / 64;

@@ -19,6 +19,8 @@ public:
     // After the last add(), before meets().
     void seal();
     bool meets(const osm::Box& box) const;
+    // The cells any box touches.
+    const CellSet& cells() const { return cells_; }
 
 private:
     void add_one(const osm::Box& box);

@@ -121,6 +121,7 @@ ReadSample SampleSurvey::draw() {
         }
     }
     s.keep->seal();
+    s.cells_reached = static_cast<std::int64_t>(s.keep->cells().count_common(*nonempty_));
     return s;
 }
 

@@ -33,6 +33,7 @@ namespace skyscript::pipeline {
 struct ReadSample {
     bool everything = false; // at most all_below candidates: the planner takes all, keep every row
     std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, rare_added = 0;
+    std::int64_t cells_reached = 0; // non-empty cells the boxes of `keep` touch: about the catalog's share of the input
     std::unordered_set<std::int64_t> chosen_cells;
     std::unordered_set<std::uint64_t> rare_keys; // object_key of the rare-tag focus candidates
     std::unique_ptr<ReachIndex> keep;            // where sampled tiles can reach: the catalog's objects meet it
