@@ -83,7 +83,7 @@ def main():
             runs = {"ours": [], "plain": [], "filtered": []}
             with tempfile.TemporaryDirectory(dir=args.work) as tmp:
                 out = os.path.join(tmp, "osmium.geojsonseq")
-                cmds = {"ours": [args.binary, "extract", pbf, "-o", os.path.join(tmp, "ours"), "-q"],
+                cmds = {"ours": [args.binary, "extract", pbf, "-o", os.path.join(tmp, "ours"), "-q", "--read-sample", "off"],
                         "plain": ["osmium", "export", "-O", "-f", "geojsonseq", pbf, "-o", out],
                         "filtered": ["osmium", "export", "-O", "-f", "geojsonseq", "-c", config, pbf, "-o", out]}
                 for _ in range(args.rounds):

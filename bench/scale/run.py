@@ -54,7 +54,7 @@ def main():
         too_long = False
         for index in args.indexes.split(","):
             out = os.path.join(args.work, f"out-{n}x")
-            wall, rss, cpu = timed([args.binary, "extract", pbf, "-o", out, "-q", "--node-index", index, "--tmp-dir", args.work])
+            wall, rss, cpu = timed([args.binary, "extract", pbf, "-o", out, "-q", "--read-sample", "off", "--node-index", index, "--tmp-dir", args.work])
             objects = int(subprocess.run(["sqlite3", os.path.join(out, "catalog.gpkg"), "SELECT count(*) FROM objects"],
                                          capture_output=True, text=True, check=True).stdout)
             shutil.rmtree(out)
