@@ -19,12 +19,12 @@ using namespace skyscript::test;
 using namespace skyscript::pipeline;
 namespace fs = std::filesystem;
 
-TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus tag allows") {
+TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus tag allows, polar grids included") {
     std::mt19937_64 rng(14);
-    std::uniform_real_distribution<double> lon(-179.9, 179.9), lat(-80, 80), unit(0, 1);
+    std::uniform_real_distribution<double> lon(-179.9, 179.9), lat(-89.5, 89.5), unit(0, 1);
     const double gsds[] = {0.1, 0.2, 0.6, 1, 10};
     int tiles = 0, areas = 0;
-    for (int i = 0; i < 4000; ++i) {
+    for (int i = 0; i < 8000; ++i) {
         PlacementOptions o;
         o.seed = rng();
         o.offset = unit(rng) * 0.5;
@@ -35,7 +35,9 @@ TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus 
         head.osm_id = static_cast<std::int64_t>(rng() >> 8);
         head.kind = "nwa"[i % 3];
         head.max_gsd = gsds[i % 5];
-        const double x = lon(rng), y = lat(rng);
+        // A quarter near and in the polar grids (83..89.5 N, 79..89.5 S), where the tiles turn.
+        const double x = lon(rng);
+        const double y = i % 4 ? lat(rng) : i % 8 ? -89.5 + unit(rng) * 10.5 : 83 + unit(rng) * 6.5;
         // Areas of 1 m to 20 km, lines of a few vertices over up to 5 km.
         const double size_deg = std::pow(10.0, -5 + unit(rng) * 4.3);
         std::vector<skyscript::osm::Point> vertices;
@@ -125,7 +127,7 @@ TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and
     const std::string all_columns = "SELECT * FROM jobs ORDER BY job_id";
     const char* const option_sets[] = {
         "--all-below 1000 --cells 40 --rare-min 10",                                             // rare tags from anywhere
-        "--all-below 1000 --cells 25 --rare-min 0 --seed 3 --offset 0.5 --point-tile-px 800 --margin 0.4", // far-reaching tiles
+        "--all-below 1000 --cells 25 --rare-min 0 --seed -3 --offset 0.5 --point-tile-px 800 --margin 0.4", // far-reaching tiles
     };
     for (std::size_t i = 0; i < std::size(option_sets); ++i) {
         const std::string options = option_sets[i];
@@ -209,4 +211,17 @@ TEST_CASE("the pre-flight disk check counts the sampled catalog, not the full on
     CHECK(lines(large.err).size() == 1);
     CHECK(large.err.find("the catalog needs about") != std::string::npos);
     CHECK(large.out.find("catalog.gpkg") == std::string::npos);
+}
+
+TEST_CASE("a sample that draws nothing, and a negative --cells, are refused in one line") {
+    const auto dir = fresh_dir("read_sample_nothing");
+    const auto input = tiled_liechtenstein(4);
+    const auto none = extract(input, dir + "/none", "--read-sample on --all-below 1000 --cells 0 --rare-min 0");
+    CHECK(none.exit_code == 1);
+    CHECK(lines(none.err).size() == 1);
+    CHECK(none.err.find("the sample drew none of its") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/none/catalog.gpkg"));
+    const auto negative = extract(input, dir + "/negative", "--read-sample on --all-below 1000 --cells -1");
+    CHECK(negative.exit_code == 2);
+    CHECK(negative.err.find("--cells must be >= 0") != std::string::npos);
 }

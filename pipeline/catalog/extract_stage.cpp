@@ -290,7 +290,7 @@ std::string exact(double v) {
 // What the planner checks its options against (plan_stage.cpp), and what the draws found.
 void add_read_sample_meta(std::map<std::string, std::string>& meta, const ExtractRequest::ReadSampling& r, const ExtractResult& result) {
     meta["sampled_in_read"] = "yes";
-    meta["sample seed"] = std::to_string(r.sampling.seed);
+    meta["sample seed"] = std::to_string(static_cast<long long>(r.sampling.seed)); // as given: --seed -1 is -1
     meta["sample all-below"] = std::to_string(r.sampling.all_below);
     meta["sample cells"] = std::to_string(r.sampling.cells);
     meta["sample rare-min"] = std::to_string(r.sampling.rare_min);
@@ -384,6 +384,10 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (filter) result.focus = static_cast<std::int64_t>(filter->focus_fids().size());
 
     const auto& s = result.stats;
+    if (s.kept() == 0 && filter)
+        throw std::runtime_error(req.input + ": the sample drew none of its " + std::to_string(result.candidates) + " candidates (--cells " +
+                                 std::to_string(req.read_sample->sampling.cells) + ", --rare-min " + std::to_string(req.read_sample->sampling.rare_min) +
+                                 "); draw more cells or rare-tag objects");
     if (s.kept() == 0) fail_empty(req, s, options.region); // the writer removes its partial file
     std::map<std::string, std::string> meta{
         {"generator", "skyscript-build extract"},

@@ -73,6 +73,7 @@ SamplingOptions sampling_options(const BuildOptions& options) {
     sampling.rare_min = options.integer("rare-min");
     sampling.max_per_tag = options.integer("max-per-tag");
     sampling.limit = options.integer("limit");
+    if (sampling.cells < 0) throw UsageError("--cells must be >= 0 (0: rare-tag objects only)");
     return sampling;
 }
 

@@ -13,8 +13,12 @@ namespace {
 constexpr double metres_per_degree_lat = 110574;  // the fewest, at the equator
 constexpr double metres_per_degree_lon = 111320;  // at the equator; times cos(lat), fewer than the ellipsoid's
 // UTM's scale (< 1.001 within a zone) and rotation: the lon/lat box of a square turned by
-// the grid convergence (< 6 degrees, even in Norway's wide zone 32V) is up to 1.1 times wider.
+// the grid convergence (< 3.5 degrees a zone's half width from its meridian) is up to 1.07
+// times wider.
 constexpr double grid_slack = 1.15;
+// North of 84 and south of -80 degrees the grid is polar stereographic (imagery/tile_grid):
+// a tile there is turned against the meridians by up to 180 degrees.
+constexpr double polar_north = 84, polar_south = -80;
 // The planner's boxes come from the R*Tree's floats, rounded outwards (< 2 m).
 constexpr double float_slack_m = 5;
 
@@ -33,6 +37,19 @@ osm::Box around(const osm::Point& centre, double west, double east, double south
     return b;
 }
 
+// Whether a tile of up to `side` metres around `box` may lie in a polar grid.
+bool may_be_polar(const osm::Box& box, double side) {
+    const double d = 2 * side * grid_slack / metres_per_degree_lat + 0.01;
+    return box.max_lat + d > polar_north || box.min_lat - d < polar_south;
+}
+
+// A tile that holds `box` and is at most `side` a side, turned any way: within its diagonal
+// of the box, north and south; every longitude (so few objects lie there).
+osm::Box polar_reach(const osm::Box& box, double side) {
+    const double d = (side * std::numbers::sqrt2 * grid_slack + float_slack_m) / metres_per_degree_lat;
+    return {-180, std::max(-90.0, box.min_lat - d), 180, std::min(90.0, box.max_lat + d)};
+}
+
 } // namespace
 
 std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const osm::Point> vertices, const PlacementOptions& o) {
@@ -47,6 +64,7 @@ std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const 
         // Points and lines: point_tile_px x GSD, on the point or the line's seeded vertex.
         if (head.kind == 'w' && !vertices.empty()) c = vertices[focus_vertex(o.seed, key, vertices.size())];
         s = o.point_tile_px * gsd;
+        if (may_be_polar({c.lon, c.lat, c.lon, c.lat}, s)) return polar_reach({c.lon, c.lat, c.lon, c.lat}, s + gsd);
     } else {
         // Areas: the long side of the bbox (in UTM metres) x (1 + margin), at most max_px
         // pixels, else no tile. The UTM long side is below the bbox's in degrees at its
@@ -57,11 +75,16 @@ std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const 
         const double poleward = std::max(std::abs(b.min_lat), std::abs(b.max_lat));
         const double w = (b.max_lon - b.min_lon) * metres_per_degree_lon * 1.0034 * cos_deg(widest);
         const double h = (b.max_lat - b.min_lat) * 111700;
-        const double most = 1.1 * (std::max(w, h) + 0.1 * std::min(w, h));
-        const double least = 0.99 * std::max((b.max_lat - b.min_lat) * metres_per_degree_lat,
-                                             (b.max_lon - b.min_lon) * metres_per_degree_lon * cos_deg(poleward));
+        double most = 1.1 * (std::max(w, h) + 0.1 * std::min(w, h));
+        double least = 0.99 * std::max((b.max_lat - b.min_lat) * metres_per_degree_lat,
+                                       (b.max_lon - b.min_lon) * metres_per_degree_lon * cos_deg(poleward));
+        // In a polar grid the box is turned: its long side there is up to w + h, at least
+        // the larger over the square root of two.
+        const bool polar = may_be_polar(b, (o.max_px + 1) * gsd);
+        if (polar) most = 1.1 * (w + h), least /= std::numbers::sqrt2;
         if (least * (1 + o.margin) / head.max_gsd > o.max_px + 1) return std::nullopt;
         s = std::min(most * (1 + o.margin) + gsd, (o.max_px + 1) * gsd);
+        if (polar) return polar_reach(b, s + gsd);
         // The centre: the UTM centre of the bbox's corners, near the lon/lat centre.
         c = {(b.min_lon + b.max_lon) / 2, (b.min_lat + b.max_lat) / 2};
         spare += 0.05 * most;

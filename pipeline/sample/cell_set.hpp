@@ -51,6 +51,10 @@ public:
         word |= bit;
         return true;
     }
+    bool contains(std::int64_t cell) const {
+        const auto i = static_cast<std::uint64_t>(cell);
+        return bits_.get()[i >> 6] & (1ULL << (i & 63));
+    }
     bool any_in(const CellBox& b) const {
         for (std::uint32_t y = b.y0; y <= b.y1; ++y)
             for (std::uint32_t x = b.x0; x <= b.x1; ++x) {
@@ -68,8 +72,7 @@ public:
     }
 
 private:
-    // cell_of gives lat 90 a row of its own (and lon 180 the next row's first column).
-    static constexpr std::size_t words = (std::size_t(cell_columns) * (cell_rows + 1) + 64) / 64;
+    static constexpr std::size_t words = (std::size_t(cell_columns) * cell_rows + 63) / 64;
     struct Free {
         void operator()(std::uint64_t* p) const { std::free(p); }
     };

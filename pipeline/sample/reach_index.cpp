@@ -43,7 +43,7 @@ bool ReachIndex::meets(const osm::Box& box) const {
     if (!cells_.any_in(cells)) return false;
     bool met = false;
     for_each_cell(cells, [&](std::uint32_t cell) {
-        if (met) return;
+        if (met || !cells_.contains(cell)) return;
         auto it = std::lower_bound(by_cell_.begin(), by_cell_.end(), std::pair<std::uint32_t, std::uint32_t>{cell, 0});
         for (; it != by_cell_.end() && it->first == cell && !met; ++it) met = boxes_[it->second].intersects(box);
     });

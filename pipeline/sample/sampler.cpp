@@ -23,8 +23,9 @@ void keep_smallest(std::vector<Candidate>& v, std::size_t n, std::uint64_t seed)
 } // namespace
 
 std::int64_t cell_of(double lon, double lat) noexcept {
-    const auto x = static_cast<std::int64_t>(std::floor((lon + 180.0) * 100.0));
-    const auto y = static_cast<std::int64_t>(std::floor((lat + 90.0) * 100.0));
+    // lon 180 and lat 90 belong to the last column and row, not to a cell past the grid.
+    const auto x = std::min<std::int64_t>(35999, static_cast<std::int64_t>(std::floor((lon + 180.0) * 100.0)));
+    const auto y = std::min<std::int64_t>(17999, static_cast<std::int64_t>(std::floor((lat + 90.0) * 100.0)));
     return y * 36000 + x;
 }
 
