@@ -82,6 +82,7 @@ std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const 
         // the larger over the square root of two.
         const bool polar = may_be_polar(b, (o.max_px + 1) * gsd);
         if (polar) most = 1.1 * (w + h), least /= std::numbers::sqrt2;
+        if (polar && b.max_lon - b.min_lon > 90) least = 0; // round a pole, a parallel's arc is far longer than the box
         if (least * (1 + o.margin) / head.max_gsd > o.max_px + 1) return std::nullopt;
         s = std::min(most * (1 + o.margin) + gsd, (o.max_px + 1) * gsd);
         if (polar) return polar_reach(b, s + gsd);
