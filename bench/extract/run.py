@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,11 +36,19 @@ LINEAR_TAGS = ["highway", "barrier", "railway", "waterway", "aerialway", "route"
                "power=line,minor_line,cable", "aeroway=taxiway,runway"]
 
 
-def timed(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS bytes, user+system CPU seconds)."""
+def timed(cmd, poll=None):
+    """Runs cmd; returns (wall seconds, peak RSS bytes, user+system CPU seconds). poll(pid),
+    when given, is called every 0.1 s while it runs."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+    watcher = threading.Thread(target=lambda: [poll(proc.pid) for _ in iter(lambda: done.wait(0.1), True)]) if poll else None
+    if watcher:
+        watcher.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    if watcher:
+        watcher.join()
     wall = time.monotonic() - start
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()

@@ -1,26 +1,44 @@
 #!/usr/bin/env python3
-"""bench/scale: extract wall time, objects/s and peak RSS as the input grows.
+"""bench/scale: extract wall time, objects/s and peak memory as the input grows.
 
 A real extract (default Liechtenstein, 0.6 MB) tiled N times by bench-tile-input, for
-each N of --sizes (default 1, 8, 64, 512, 2048: 0.6 MB to ~1.2 GB of PBF), each with
-the auto node index (flex_mem, in memory) and with sparse_file_array (file-backed, under
---tmp-dir). Sizes whose PBF would not leave 3x its size free on the work disk are
-skipped, and so is the next size once a run takes more than --max-seconds. Prints one
-row per run and a least-squares fit of seconds per GB of PBF, the basis of the planet
-estimate in README.md ("Planet scale").
+each N of --sizes (default 1, 8, 64, 512, 2048: 0.6 MB to ~1 GB of PBF; 9216 makes the
+4.3 GB point, ~10 minutes on 2 cores), each with the node indexes of --indexes (default
+auto, flex_mem in memory below 8 GB, and sparse_file_array, file-backed under --tmp-dir).
+A size is skipped when the work disk cannot hold its PBF and catalog (up to 6x the PBF),
+and so is the next size once a run takes more than --max-seconds. Prints one row per
+run, with two peaks of memory: RSS (ru_maxrss: counts the file-backed index's mapped
+pages, page cache the kernel can take back) and anon (the largest RssAnon sampled from
+/proc every 0.1 s: what the run itself holds), and a least-squares fit of seconds per
+GB of PBF, the basis of the planet estimate in README.md ("Planet scale").
 
-  /usr/bin/python3 bench/scale/run.py --binary build/skyscript-build [--sizes 1,8,64,512,2048,8192]
+  /usr/bin/python3 bench/scale/run.py --binary build/skyscript-build [--sizes 1,8,64,512,2048,9216]
 """
 import argparse
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "extract"))
 from run import timed  # noqa: E402  (bench/extract/run.py: wall, peak RSS, CPU of one command)
+
+
+def peak_anon(peak):
+    """A poll for timed(): keeps in peak[0] the largest RssAnon (bytes) of the process."""
+    def poll(pid):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+        except OSError:
+            pass  # ended between two polls
+    return poll
+
 
 PBF_BYTES_PER_COPY = 592630  # liechtenstein-2013-08-03.osm.pbf; the tiled file is about N x this
 
@@ -41,25 +59,32 @@ def main():
     copy_bytes = os.path.getsize(args.input)
 
     print(f"bench/scale: {os.path.basename(args.input)} tiled {args.sizes}x on {os.cpu_count()} cores")
-    print(f"{'size':>6} {'PBF MB':>8} {'index':<18} {'objects':>10} {'wall s':>8} {'CPU s':>8} {'objects/s':>10} {'RSS MB':>8}")
+    print(f"{'size':>6} {'PBF MB':>8} {'index':<18} {'objects':>10} {'wall s':>8} {'CPU s':>8} {'objects/s':>10} {'RSS MB':>8} "
+          f"{'anon MB':>8} {'tiling s':>8}")
     points = []  # (PBF bytes, wall seconds) of the auto runs
     for n in [int(s) for s in args.sizes.split(",")]:
         expected = n * copy_bytes
-        if shutil.disk_usage(args.work).free < 3 * expected + (1 << 30):
+        if shutil.disk_usage(args.work).free < 7 * expected + (1 << 30):
             print(f"{n:>5}x {expected / 1e6:>8.0f} skipped: the work disk cannot hold the input and its catalog")
             break
         pbf = os.path.join(args.work, f"input-{n}x.osm.pbf")
+        tiling = 0.0
         if not os.path.exists(pbf):
+            start = time.monotonic()
             subprocess.run([tiler, args.input, str(n), pbf], check=True, stdout=subprocess.DEVNULL)
+            tiling = time.monotonic() - start
         too_long = False
         for index in args.indexes.split(","):
             out = os.path.join(args.work, f"out-{n}x")
-            wall, rss, cpu = timed([args.binary, "extract", pbf, "-o", out, "-q", "--read-sample", "off", "--node-index", index, "--tmp-dir", args.work])
+            anon = [0]
+            wall, rss, cpu = timed([args.binary, "extract", pbf, "-o", out, "-q", "--read-sample", "off", "--node-index", index,
+                                    "--tmp-dir", args.work], poll=peak_anon(anon))
             objects = int(subprocess.run(["sqlite3", os.path.join(out, "catalog.gpkg"), "SELECT count(*) FROM objects"],
                                          capture_output=True, text=True, check=True).stdout)
             shutil.rmtree(out)
             print(f"{n:>5}x {os.path.getsize(pbf) / 1e6:>8.1f} {index:<18} {objects:>10} {wall:>8.1f} {cpu:>8.1f} "
-                  f"{objects / wall:>10.0f} {rss / 1e6:>8.0f}", flush=True)
+                  f"{objects / wall:>10.0f} {rss / 1e6:>8.0f} {anon[0] / 1e6:>8.0f} {tiling:>8.0f}", flush=True)
+            tiling = 0.0
             if index == "auto":
                 points.append((os.path.getsize(pbf), wall, objects))
             too_long = too_long or wall > args.max_seconds
