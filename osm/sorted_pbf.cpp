@@ -42,11 +42,11 @@ std::optional<std::uint64_t> varint(NextByte&& next) {
     return std::nullopt;
 }
 
-// The bytes a zlib stream inflates to, from the front, as far as they are asked for; the
-// compressed bytes are read from the file as inflating needs them.
+// The bytes of a blob's data, from the front, as far as they are asked for: read from the
+// file as they are needed and, for zlib data, inflated on the way.
 class InflatedPrefix {
 public:
-    InflatedPrefix(int fd, std::uint64_t offset, std::uint64_t size) : fd_(fd), offset_(offset), left_(size) {
+    InflatedPrefix(int fd, std::uint64_t offset, std::uint64_t size, bool zlib) : fd_(fd), offset_(offset), left_(size), zlib_(zlib) {
         ok_ = inflateInit(&zs_) == Z_OK;
     }
     ~InflatedPrefix() { inflateEnd(&zs_); }
@@ -69,6 +69,15 @@ public:
 
 private:
     bool inflate_more() {
+        if (!zlib_) { // raw: the next bytes as they are
+            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, out_.size()));
+            if (n == 0 || !read_at(fd_, offset_, n, chunk_)) return false;
+            std::copy(chunk_.begin(), chunk_.end(), out_.begin());
+            offset_ += n, left_ -= n;
+            pos_ = 0;
+            len_ = n;
+            return true;
+        }
         while (ok_ && !ended_) {
             if (zs_.avail_in == 0) {
                 const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in_.size()));
@@ -92,6 +101,7 @@ private:
 
     int fd_;
     std::uint64_t offset_, left_;
+    bool zlib_;
     z_stream zs_{};
     bool ok_ = false, ended_ = false;
     std::string chunk_;
@@ -206,7 +216,7 @@ std::vector<osmium::memory::Buffer> PbfBlobs::decode(std::size_t i, osmium::osm_
 }
 
 std::optional<osmium::item_type> PbfBlobs::first_group_type(std::size_t i) const {
-    // The Blob message: raw_size (2) and then one of raw (1), zlib_data (3), lzma, lz4, zstd.
+    // The Blob message: raw_size (2) and one of raw (1), zlib_data (3), lzma, lz4, zstd.
     std::string head;
     const auto head_size = static_cast<std::size_t>(std::min<std::uint64_t>(blobs_[i].size, 32));
     if (!read_at(fd_, blobs_[i].offset, head_size, head)) return std::nullopt;
@@ -223,11 +233,11 @@ std::optional<osmium::item_type> PbfBlobs::first_group_type(std::size_t i) const
         }
         const auto length = wire == 2 ? varint(next) : std::nullopt;
         if (!length || blobs_[i].offset + at + *length > end_offset(i)) break;
-        if (field == 3) {
-            InflatedPrefix block{fd_, blobs_[i].offset + at, *length};
+        if (field == 1 || field == 3) { // raw, zlib_data
+            InflatedPrefix block{fd_, blobs_[i].offset + at, *length, field == 3};
             return first_group_in_block(block);
         }
-        break; // raw or another compression: decoded whole below
+        break; // another compression: decoded whole below
     }
     for (const auto& buffer : decode(i, osmium::osm_entity_bits::nwr))
         for (const auto& object : buffer.select<osmium::OSMObject>()) return object.type();

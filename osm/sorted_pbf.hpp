@@ -36,9 +36,10 @@ public:
     // The objects of these types in blob i, in one buffer or (a large blob) several, in order.
     std::vector<osmium::memory::Buffer> decode(std::size_t i, osmium::osm_entity_bits::type types) const;
     // The type of the first primitive group in blob i (node, way or relation), learnt
-    // from a zlib blob by inflating only as far as that group's first field, past the
-    // block's string table: a few percent of the blob. Nothing when the first group is
-    // empty, of changesets, or the blob is not a PrimitiveBlock.
+    // from a raw or zlib blob by reading (inflating) only as far as that group's first
+    // field, past the block's string table: a few percent of the blob; other compressions
+    // are decoded whole. Nothing when the first group is empty, of changesets, or the blob
+    // is not a PrimitiveBlock.
     std::optional<osmium::item_type> first_group_type(std::size_t i) const;
     // The header declares Sort.Type_then_ID.
     bool sorted_by_type() const noexcept { return sorted_by_type_; }

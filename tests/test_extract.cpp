@@ -542,6 +542,8 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
     const auto monaco = data("osm/monaco-latest.osm.pbf");
     const auto sorted = dir + "/sorted.osm.pbf";
     REQUIRE(run("osmium cat -O --output-header=sorting=Type_then_ID " + sh_quote(monaco) + " -o " + sh_quote(sorted)).exit_code == 0);
+    const auto raw = dir + "/raw.osm.pbf"; // blobs stored without compression
+    REQUIRE(run("osmium cat -O --output-header=sorting=Type_then_ID -f pbf,pbf_compression=none " + sh_quote(monaco) + " -o " + sh_quote(raw)).exit_code == 0);
     struct Read {
         std::uint64_t relations = 0, first_offset = 0;
     };
@@ -554,7 +556,7 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
         return r;
     };
     // nyc's header says Type_then_ID but its relations come before its ways.
-    for (const auto& path : {sorted, monaco, data("osm/nyc.osm.pbf")}) {
+    for (const auto& path : {sorted, raw, monaco, data("osm/nyc.osm.pbf")}) {
         INFO(path);
         const auto info = run("osmium fileinfo -e -g data.count.relations " + sh_quote(path));
         REQUIRE(info.exit_code == 0);
@@ -562,10 +564,13 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
         CHECK(r.relations == std::stoull(info.out));
         CHECK(r.relations > 40);
     }
-    // The sorted copy is read from its last way blob on (osmium's Reader hands on the first
-    // relations once it has read the whole file).
-    CHECK(read(sorted).first_offset > std::filesystem::file_size(sorted) / 2);
-    CHECK(read(sorted).first_offset < std::filesystem::file_size(sorted));
+    // The sorted copies are read from their last way blob on (osmium's Reader hands on the
+    // first relations once it has read the whole file).
+    for (const auto& path : {sorted, raw}) {
+        INFO(path);
+        CHECK(read(path).first_offset > std::filesystem::file_size(path) / 2);
+        CHECK(read(path).first_offset < std::filesystem::file_size(path));
+    }
     // Both ways of reading the relations give the same catalog.
     const std::string every_row = "SELECT fid || ' ' || osm_type || osm_id || ' ' || kind || ' ' || tags || ' ' || area_m2 || ' ' || "
                                   "length_m || ' ' || rep_lon || ' ' || rep_lat || ' ' || hex(geom) FROM objects ORDER BY fid";
