@@ -96,8 +96,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;
-    // Pass 1 only decodes relations: about a fifth of pass 2's time. Weighting it so
-    // keeps the ETA honest from the start.
+    // Pass 1 only decodes relations: at most about a fifth of pass 2's time (a file read
+    // whole), much less for a sorted file, whose offsets start at its relation blobs near
+    // the end. Weighting it so keeps the ETA from promising too much at the start.
     using Phase = ExtractProgress::Phase;
     auto report = [&](Phase phase, std::uint64_t offset) {
         if (!options.on_progress) return;
