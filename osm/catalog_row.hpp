@@ -1,6 +1,7 @@
 #pragma once
 // One catalog object as osm/ hands it to whoever stores it (pipeline/ writes the GeoPackage).
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -15,6 +16,11 @@ struct Box {
     }
     bool contains(const Box& o) const noexcept {
         return min_lon <= o.min_lon && o.max_lon <= max_lon && min_lat <= o.min_lat && o.max_lat <= max_lat;
+    }
+    // Grows to hold `o` too.
+    void add(const Box& o) noexcept {
+        min_lon = std::min(min_lon, o.min_lon), min_lat = std::min(min_lat, o.min_lat);
+        max_lon = std::max(max_lon, o.max_lon), max_lat = std::max(max_lat, o.max_lat);
     }
 };
 

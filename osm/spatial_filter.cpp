@@ -92,12 +92,7 @@ SpatialFilter::SpatialFilter(std::unique_ptr<Geos> geos) : geos_(std::move(geos)
     if (geos_->polygons.empty()) throw std::invalid_argument("the region has no polygon with an area");
     geos_->build_tree();
     bbox_ = geos_->polygons.front().bbox;
-    for (const auto& p : geos_->polygons) {
-        bbox_.min_lon = std::min(bbox_.min_lon, p.bbox.min_lon);
-        bbox_.min_lat = std::min(bbox_.min_lat, p.bbox.min_lat);
-        bbox_.max_lon = std::max(bbox_.max_lon, p.bbox.max_lon);
-        bbox_.max_lat = std::max(bbox_.max_lat, p.bbox.max_lat);
-    }
+    for (const auto& p : geos_->polygons) bbox_.add(p.bbox);
 }
 
 SpatialFilter::SpatialFilter(const std::vector<std::string>& polygon_wkbs) : SpatialFilter([&] {

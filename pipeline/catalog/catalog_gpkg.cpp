@@ -237,10 +237,7 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
             const auto& b = row.bbox;
             const std::int64_t fid = row.fid > 0 ? row.fid : first_fid + static_cast<std::int64_t>(k);
             rtree_entries_->push_back(make_rtree_entry(fid, b.min_lon, b.max_lon, b.min_lat, b.max_lat));
-            extent_.min_lon = std::min(extent_.min_lon, b.min_lon);
-            extent_.min_lat = std::min(extent_.min_lat, b.min_lat);
-            extent_.max_lon = std::max(extent_.max_lon, b.max_lon);
-            extent_.max_lat = std::max(extent_.max_lat, b.max_lat);
+            extent_.add(b);
         }
         first += n;
         rows_in_transaction_ += n;

@@ -61,12 +61,8 @@ bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point
     }
     if (const auto it = drawable_.find(cell); it != drawable_.end()) {
         auto& d = it->second;
-        if (reach && d.reach) {
-            d.reach->min_lon = std::min(d.reach->min_lon, reach->min_lon), d.reach->min_lat = std::min(d.reach->min_lat, reach->min_lat);
-            d.reach->max_lon = std::max(d.reach->max_lon, reach->max_lon), d.reach->max_lat = std::max(d.reach->max_lat, reach->max_lat);
-        } else if (reach) {
-            d.reach = reach;
-        }
+        if (reach && d.reach) d.reach->add(*reach);
+        else if (reach) d.reach = reach;
         auto t = std::find_if(d.per_tag.begin(), d.per_tag.end(), [&](const auto& p) { return p.first == tag; });
         if (t == d.per_tag.end()) d.per_tag.emplace_back(tag, 1);
         else ++t->second;
