@@ -109,6 +109,32 @@ std::uint64_t device_of(const std::string& dir) {
     return ::stat(dir.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_dev) : 0;
 }
 
+// A file-backed node index's size in --tmp-dir; 0 for one in memory.
+std::uint64_t index_disk_bytes(const std::string& index, std::uint64_t input_bytes, std::uint64_t largest_id) {
+    return osm::is_file_backed_index(index) ? osm::node_index_bytes(index, input_bytes, largest_id) : 0;
+}
+
+// The catalog (`catalog_disk` bytes) in OUT, with the node index when both share a disk.
+std::optional<std::string> catalog_disk_problem(const ExtractRequest& req, const std::string& index, const std::string& scratch_dir,
+                                                std::uint64_t index_disk, std::uint64_t catalog_disk) {
+    const bool shared_disk = index_disk && device_of(scratch_dir) == device_of(req.out_dir);
+    const auto free = free_disk_bytes(req.out_dir);
+    if (!free || free >= catalog_disk + (shared_disk ? index_disk : 0)) return std::nullopt;
+    std::string msg = "-o " + req.out_dir + ": the catalog needs about " + human_bytes(catalog_disk);
+    if (shared_disk) msg += " and the " + index + " node index about " + human_bytes(index_disk) + " on the same disk";
+    msg += " but it has " + human_bytes(free) + " free; use -o on a larger disk";
+    if (shared_disk) msg += " or --tmp-dir DIR for the index on another";
+    return msg;
+}
+
+// Stops the run with the first problem, or under --force warns of each.
+void stop_or_warn(const ExtractRequest& req, const std::vector<std::string>& problems) {
+    if (problems.empty()) return;
+    if (!req.force) throw std::runtime_error(problems.front() + "; or --force to go on anyway");
+    if (!req.quiet)
+        for (const auto& p : problems) std::fprintf(stderr, "extract: warning (--force): %s\n", p.c_str());
+}
+
 // Fails in seconds, before hours of work, when the run cannot fit: its memory (the node
 // index when in memory), the node index file under --tmp-dir, the catalog in OUT (both, when
 // they share a file system). Each message names the limit and what to change; --force goes on.
@@ -127,8 +153,7 @@ void preflight(const ExtractRequest& req, const std::string& index, const std::s
                                                 : "use " + sparse_hint;
         problems.push_back(msg);
     }
-    const auto index_disk = osm::is_file_backed_index(index) ? osm::node_index_bytes(index, input_bytes, largest_id) : 0;
-    const bool shared_disk = index_disk && device_of(scratch_dir) == device_of(req.out_dir);
+    const auto index_disk = index_disk_bytes(index, input_bytes, largest_id);
     const auto scratch_free = index_disk ? free_disk_bytes(scratch_dir) : 0;
     if (scratch_free && scratch_free < index_disk) {
         std::string msg = "--node-index " + index + ": the node index needs about " + human_bytes(index_disk);
@@ -137,17 +162,10 @@ void preflight(const ExtractRequest& req, const std::string& index, const std::s
                human_bytes(index_disk) + " free";
         if (index == "dense_file_array") msg += ", or " + sparse_hint;
         problems.push_back(msg);
-    } else if (const auto free = free_disk_bytes(req.out_dir); catalog_disk && free && free < catalog_disk + (shared_disk ? index_disk : 0)) {
-        std::string msg = "-o " + req.out_dir + ": the catalog needs about " + human_bytes(catalog_disk);
-        if (shared_disk) msg += " and the " + index + " node index about " + human_bytes(index_disk) + " on the same disk";
-        msg += " but it has " + human_bytes(free) + " free; use -o on a larger disk";
-        if (shared_disk) msg += " or --tmp-dir DIR for the index on another";
-        problems.push_back(msg);
+    } else if (catalog_disk) {
+        if (auto p = catalog_disk_problem(req, index, scratch_dir, index_disk, catalog_disk)) problems.push_back(*p);
     }
-    if (problems.empty()) return;
-    if (!req.force) throw std::runtime_error(problems.front() + "; or --force to go on anyway");
-    if (!req.quiet)
-        for (const auto& p : problems) std::fprintf(stderr, "extract: warning (--force): %s\n", p.c_str());
+    stop_or_warn(req, problems);
 }
 
 std::string iso_now() {
@@ -360,12 +378,16 @@ ExtractResult run_extract(const ExtractRequest& req) {
         sample = survey.draw();
         // The catalog's share of a full one: about the share of non-empty cells the sample
         // reaches (a quarter more: dense cells are drawn as often as sparse ones).
+        // Memory and the index were checked before the first read; the catalog is checked now.
+        const auto catalog_disk = sample->everything || sample->cells_total == 0
+                                      ? full_catalog
+                                      : std::max<std::uint64_t>(1, static_cast<std::uint64_t>(1.25 * double(full_catalog) *
+                                                                                              double(sample->cells_reached) /
+                                                                                              double(sample->cells_total)));
         if (input_is_file)
-            preflight(req, options.node_index, scratch_dir, input_bytes, options.largest_node_id, memory,
-                      sample->everything || sample->cells_total == 0
-                          ? full_catalog
-                          : std::max<std::uint64_t>(1, static_cast<std::uint64_t>(1.25 * double(full_catalog) * double(sample->cells_reached) /
-                                                                                  double(sample->cells_total))));
+            if (auto p = catalog_disk_problem(req, options.node_index, scratch_dir,
+                                              index_disk_bytes(options.node_index, input_bytes, options.largest_node_id), catalog_disk))
+                stop_or_warn(req, {*p});
         result.sampled_in_read = !sample->everything;
         result.candidates = sample->candidates;
         result.cells_total = sample->cells_total;
