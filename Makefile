@@ -12,7 +12,8 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
   libsqlite3-dev libtbb-dev doctest-dev libssl-dev libturbojpeg0-dev libgeos-dev \
   nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
   osmium-tool gdal-bin sqlite3 openssl python3-pil python3-pandas chromium \
-  slurm-wlm munge python3-yaml
+  slurm-wlm munge python3-yaml \
+  clang libclang-rt-dev llvm
 
 ID_SCHEMA_VERSION ?= 7.2.0
 
@@ -81,6 +82,37 @@ vocabulary:
 	cd $(BUILD_DIR)/id-tagging-schema && npm pack --silent @openstreetmap/id-tagging-schema@$(ID_SCHEMA_VERSION) >/dev/null && tar xzf *.tgz
 	python3 tag_filters/generate_vocabulary.py $(BUILD_DIR)/id-tagging-schema/package
 	@git diff --stat -- tag_filters/default_tags.tsv tag_filters/tag_names.tsv 2>/dev/null || true
+
+# Fuzzing with libFuzzer (tests/fuzz): builds the fuzz targets with clang, ASan and UBSan in
+# $(FUZZ_DIR), runs each for FUZZ_SECONDS on a copy of its corpus (tests/fuzz/corpus/NAME),
+# one at a time, and fails if any finds a crash (the input is kept in
+# $(FUZZ_DIR)/fuzz-run/NAME/). FUZZ_MERGE=1 adds the new inputs that reach new code to
+# tests/fuzz/corpus. FUZZ_TARGETS=pbf picks targets; FUZZ_ARGS passes libFuzzer options.
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= tag_list sources_toml captions pickle pbf
+FUZZ_MERGE   ?= 0
+FUZZ_ARGS    ?=
+.PHONY: fuzz
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKYSCRIPT_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  run=$(FUZZ_DIR)/fuzz-run/$$t; rm -rf $$run; mkdir -p $$run/corpus $$run/tmp; \
+	  cp tests/fuzz/corpus/$$t/* $$run/corpus/; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s from $$(ls $$run/corpus | wc -l) corpus inputs (log: $$run/log)"; \
+	  if TMPDIR=$$run/tmp $(FUZZ_DIR)/tests/fuzz/fuzz_$$t $$run/corpus -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	       -artifact_prefix=$$run/ -print_final_stats=1 $(FUZZ_ARGS) >$$run/log 2>&1; then \
+	    grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::new_units_added" $$run/log | tr '\n' ' '; echo; \
+	    if [ "$(FUZZ_MERGE)" = 1 ]; then \
+	      TMPDIR=$$run/tmp $(FUZZ_DIR)/tests/fuzz/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $$run/corpus >>$$run/log 2>&1 && \
+	      echo "   merged: tests/fuzz/corpus/$$t now holds $$(ls tests/fuzz/corpus/$$t | wc -l) inputs"; fi; \
+	  else \
+	    failed="$$failed $$t"; grep -E "^==[0-9]+==ERROR|invariant broken|^SUMMARY|Test unit written" $$run/log | head -5; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (crashing inputs: $(FUZZ_DIR)/fuzz-run/NAME/crash-*)"; exit 1; fi; \
+	echo "fuzz: no crash in $(FUZZ_TARGETS)"
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(DEMO_OUT)

@@ -39,6 +39,54 @@ void put_int(std::string& out, std::int64_t v) {
     }
 }
 
+// Unsigned values above INT64_MAX: LONG1 of the 8 bytes and a zero byte that keeps it positive.
+void put_uint(std::string& out, std::uint64_t v) {
+    if (v <= static_cast<std::uint64_t>(INT64_MAX)) return put_int(out, static_cast<std::int64_t>(v));
+    out.push_back(LONG1);
+    out.push_back(9);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    out.push_back(0);
+}
+
+// Python reads BINUNICODE as UTF-8 and refuses the whole file on one ill-formed byte, so
+// each maximal ill-formed subpart becomes U+FFFD (Unicode section 3.9, as Python's own
+// errors="replace" does): the value survives, the file loads.
+void put_string(std::string& out, const std::string& s) {
+    std::string fixed;
+    const std::string* text = &s;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            if (text != &s) fixed.push_back(s[i]);
+            ++i;
+            continue;
+        }
+        // Sequence length and the range of its second byte (no overlongs, surrogates or > U+10FFFF).
+        std::size_t len = 0;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        std::size_t good = len ? 1 : 0; // bytes of the sequence that are well formed so far
+        while (good && good < len && i + good < s.size()) {
+            const auto b = static_cast<unsigned char>(s[i + good]);
+            if (b < (good == 1 ? lo : 0x80) || b > (good == 1 ? hi : 0xBF)) break;
+            ++good;
+        }
+        if (len && good == len) {
+            if (text != &s) fixed.append(s, i, len);
+            i += len;
+            continue;
+        }
+        if (text == &s) fixed.assign(s, 0, i), text = &fixed; // first ill-formed byte: copy from here on
+        fixed += "\xEF\xBF\xBD";
+        i += good ? good : 1;
+    }
+    out.push_back(BINUNICODE);
+    put_u32(out, static_cast<std::uint32_t>(text->size()));
+    out += *text;
+}
+
 void put_float(std::string& out, double d) {
     std::uint64_t u;
     std::memcpy(&u, &d, 8);
@@ -75,15 +123,9 @@ void put_value(std::string& out, const nlohmann::ordered_json& v, bool as_tuple,
                 out.push_back(APPENDS);
             }
             break;
-        case nlohmann::json::value_t::string: {
-            const auto& s = v.get_ref<const std::string&>();
-            out.push_back(BINUNICODE);
-            put_u32(out, static_cast<std::uint32_t>(s.size()));
-            out += s;
-            break;
-        }
+        case nlohmann::json::value_t::string: put_string(out, v.get_ref<const std::string&>()); break;
         case nlohmann::json::value_t::number_integer: put_int(out, v.get<std::int64_t>()); break;
-        case nlohmann::json::value_t::number_unsigned: put_int(out, static_cast<std::int64_t>(v.get<std::uint64_t>())); break;
+        case nlohmann::json::value_t::number_unsigned: put_uint(out, v.get<std::uint64_t>()); break;
         case nlohmann::json::value_t::number_float: put_float(out, v.get<double>()); break;
         case nlohmann::json::value_t::boolean: out.push_back(v.get<bool>() ? NEWTRUE : NEWFALSE); break;
         default: out.push_back(NONE); break;

@@ -12,7 +12,9 @@
 namespace skyscript::pipeline {
 
 // `value` as a pickle. Arrays under a top-level key named in `tuple_keys` become tuples
-// (SkyScript's `box` and `time` are tuples), every other array a list.
+// (SkyScript's `box` and `time` are tuples), every other array a list. Strings are written
+// as UTF-8 with ill-formed bytes replaced by U+FFFD (python3 refuses the file otherwise);
+// integers keep their value over the whole int64 and uint64 ranges.
 std::string to_pickle(const nlohmann::ordered_json& value, const std::set<std::string>& tuple_keys = {});
 
 } // namespace skyscript::pipeline
