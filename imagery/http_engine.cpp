@@ -1,10 +1,14 @@
 #include "http_engine.hpp"
 
+#include "url_redaction.hpp"
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -74,12 +78,48 @@ struct Transfer {
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
     std::string body;
+    std::uint64_t max_body = 0;
+    bool too_large = false;
 };
 
+// libcurl hands over decoded bytes (gzip and deflate are decoded as they arrive), so the
+// bound holds for what is kept in memory, however small the compressed body was.
+// Returning less than given stops the transfer (CURLE_WRITE_ERROR).
 size_t write_body(char* data, size_t size, size_t n, void* user) {
-    static_cast<Transfer*>(user)->body.append(data, size * n);
-    return size * n;
+    auto* t = static_cast<Transfer*>(user);
+    const std::size_t bytes = size * n;
+    if (t->body.size() + bytes > t->max_body) {
+        t->too_large = true;
+        return 0;
+    }
+    t->body.append(data, bytes);
+    return bytes;
 }
+
+std::string body_too_large(std::uint64_t max) { return "response body larger than " + std::to_string(max) + " bytes"; }
+
+std::string seconds(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return buf;
+}
+
+HttpEngineOptions checked(HttpEngineOptions o) {
+    auto positive = [](double v, const char* name, const char* what) {
+        if (!(v > 0)) throw std::invalid_argument(std::string("HTTP engine: ") + name + " (" + what + ") must be positive, got " + seconds(v));
+    };
+    positive(o.max_in_flight, "max_in_flight", "requests in flight at once");
+    positive(o.max_attempts, "max_attempts", "attempts per request");
+    positive(o.timeout_s, "timeout_s", "seconds per transfer");
+    positive(o.connect_timeout_s, "connect_timeout_s", "seconds to connect");
+    positive(double(o.max_body_bytes), "max_body_bytes", "largest body");
+    if (!(o.max_retry_after_s >= 0)) throw std::invalid_argument("HTTP engine: max_retry_after_s must be 0 or more, got " + seconds(o.max_retry_after_s));
+    if (!(o.backoff_base_s >= 0) || !(o.backoff_max_s >= 0)) throw std::invalid_argument("HTTP engine: backoff times must be 0 or more");
+    return o;
+}
+
+// Seconds as libcurl's milliseconds, capped (a huge value would overflow a long).
+long milliseconds(double s) { return static_cast<long>(std::min(s * 1000, 2e9)); }
 
 bool retryable_curl_error(CURLcode c) {
     switch (c) {
@@ -151,7 +191,7 @@ struct HttpEngine::Impl {
     std::size_t queued = 0;       // ready or in backoff
     std::mt19937_64 rng;
 
-    explicit Impl(HttpEngineOptions o) : options(std::move(o)), rng(options.seed) {
+    explicit Impl(HttpEngineOptions o) : options(checked(std::move(o))), rng(options.seed) {
         global_curl_init();
         multi = curl_multi_init();
         if (!multi) throw std::runtime_error("libcurl: cannot create a multi handle");
@@ -203,6 +243,7 @@ struct HttpEngine::Impl {
         auto t = std::make_unique<Transfer>();
         t->job = std::move(job);
         t->source = &src;
+        t->max_body = t->job.request.max_body_bytes ? t->job.request.max_body_bytes : options.max_body_bytes;
         ++t->job.attempts;
         ++src.in_flight;
         CURL* e = curl_easy_init();
@@ -214,12 +255,22 @@ struct HttpEngine::Impl {
         curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
         curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_s * 1000));
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_s * 1000));
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, milliseconds(options.timeout_s));
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(options.connect_timeout_s));
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
+        // http and https only, also after a redirect (libcurl would follow one to ftp), and
+        // at most http_max_redirects of them. Certificates are verified (libcurl's default,
+        // set here so no code path can lose it); nothing turns this off.
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, http_max_redirects);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        // A body whose Content-Length is over the bound is refused before it is read; one
+        // without it (chunked, or compressed) is cut off in write_body.
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(std::min<std::uint64_t>(t->max_body, LLONG_MAX)));
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
         curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
         if (r.method == "POST") {
@@ -379,6 +430,11 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             if (ct) resp.content_type = ct;
             curl_off_t retry_after = 0;
             curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
+            long redirects = 0;
+            curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
+            char* last_url = nullptr;
+            curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &last_url);
+            const std::string where = last_url ? redact_url(last_url) : std::string();
             curl_multi_remove_handle(m.multi, e);
             curl_easy_cleanup(e);
             curl_slist_free_all(t.headers);
@@ -389,7 +445,13 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
 
             bool retry = false;
             std::string error;
-            if (code != CURLE_OK) {
+            if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+                error = body_too_large(t.max_body); // the same again: no retry
+            } else if (code == CURLE_TOO_MANY_REDIRECTS) {
+                error = "more than " + std::to_string(http_max_redirects) + " redirects (a redirect loop?), the last to " + where;
+            } else if (code == CURLE_UNSUPPORTED_PROTOCOL && redirects > 0) {
+                error = "redirected to a URL that is not http or https (" + where + "): refused";
+            } else if (code != CURLE_OK) {
                 error = std::string(curl_easy_strerror(code));
                 retry = retryable_curl_error(code);
             } else if (resp.status >= 200 && resp.status < 300) {
@@ -413,6 +475,13 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                     resp.body.clear();
                     finish(job, false, std::move(resp), ex.what(), false);
                 }
+            } else if (retry && double(retry_after) > m.options.max_retry_after_s) {
+                // Waiting hours for one tile would stall the build: fail it with what was asked.
+                resp.body.clear();
+                finish(job, false, std::move(resp),
+                       error + ": server asked to retry after " + std::to_string(retry_after) + " s, more than the " +
+                           seconds(m.options.max_retry_after_s) + " s cap",
+                       false);
             } else if (retry && job.attempts < m.options.max_attempts) {
                 const double wait = m.backoff_s(job.attempts, double(retry_after));
                 m.wait_backoff(std::move(job), src,

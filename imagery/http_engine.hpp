@@ -5,6 +5,10 @@
 // Retry-After), a bounded number of attempts and then a failure with its reason,
 // validation of every body, HTTP/2 where offered, a User-Agent, an optional on-disk
 // cache. Every request ends exactly once: fetched-and-valid, or failed-with-reason.
+// Nothing a server does can make it hang or grow without bound: bodies are cut off at a
+// size (decoded size: gzip is decoded as it arrives, never beyond the bound), a
+// Retry-After above a cap fails the request instead of waiting, redirects go to http or
+// https only and at most 5 times, and TLS certificates are always verified.
 
 #include <chrono>
 #include <cstdint>
@@ -42,6 +46,9 @@ struct HttpRequest {
     // renews the credentials, and the request is sent again at once (a second 401 fails).
     // A std::exception thrown here fails the request with its message.
     std::function<void()> renew_credentials;
+    // The largest body taken (after decoding); 0 = the engine's max_body_bytes. A longer
+    // body fails the request at once, without a retry: "response body larger than N bytes".
+    std::uint64_t max_body_bytes = 0;
 };
 
 struct HttpResult {
@@ -64,7 +71,16 @@ struct HttpEngineOptions {
     std::string user_agent = "skyscript-build/0.1 (+https://github.com/skyscript-build)";
     std::string cache_dir;           // "" = no cache
     std::uint64_t seed = 1;          // jitter
+    // Bodies longer than this (after decoding) are cut off and the request failed; each
+    // source sets its own bound per request (a few times its largest answer).
+    std::uint64_t max_body_bytes = 64ull << 20;
+    // A Retry-After longer than this fails the request with what the server asked,
+    // instead of waiting hours for it (Retry-After: 100000 is 28 hours per attempt).
+    double max_retry_after_s = 300;
 };
+
+// Redirects followed at most (a loop fails with a reason).
+inline constexpr long http_max_redirects = 5;
 
 // Scheduling costs a bounded amount per request, however many wait: each source keeps
 // a FIFO of ready requests, requests in backoff wait in one min-heap by due time, and a
@@ -72,6 +88,8 @@ struct HttpEngineOptions {
 // queue. A pass costs O(sources), not O(queued requests).
 class HttpEngine {
 public:
+    // Throws std::invalid_argument for options that could never end or never start:
+    // max_in_flight, max_attempts, timeout_s, connect_timeout_s or max_body_bytes not positive.
     explicit HttpEngine(HttpEngineOptions options = {});
     ~HttpEngine();
     HttpEngine(const HttpEngine&) = delete;

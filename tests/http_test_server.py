@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A loopback HTTP server for the network tests: serves real tiles and injects faults.
 
-    python3 http_test_server.py --root DIR [--latency-ms N]
+    python3 http_test_server.py --root DIR [--latency-ms N] [--tls CERT.pem KEY.pem]
 
-Prints its port on the first line of stdout, then serves on 127.0.0.1 only.
+Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTPS with --tls).
   GET /xyz/{path}                    the file DIR/{path}, 404 if none; HEAD and Range requests too
   GET /f/{fault}/{n}/{rest}         the first n requests of this exact path get the fault,
                                     later ones are served as /{rest}. Faults:
@@ -14,19 +14,30 @@ Prints its port on the first line of stdout, then serves on 127.0.0.1 only.
         html           200 with an HTML page (wrong content type)
         slow-MS        wait MS milliseconds, then serve
         404            HTTP 404 (every time)
+  GET /big/{n}/{anything}           200 image/jpeg, n bytes with their Content-Length
+  GET /big-chunked/{n}/{anything}   200 image/jpeg, n bytes, chunked (no length known in advance)
+  GET /gzip-bomb/{n}/{anything}     200 image/jpeg, Content-Encoding: gzip, n zero bytes once decoded
+                                    (200 MB are ~200 KB on the wire)
+  GET /gzip/{rest}                  /{rest}, gzip-encoded (a body that decodes to a real tile)
+  GET /redirect/{n}/{rest}          n redirects (302), then /{rest}
+  GET /redirect-loop/{anything}     302 to itself, for ever
+  GET /redirect-to/{url}            302 to url (file:///..., ftp://...)
   GET /stats                        JSON: hits per path, request times, max concurrency, user agents
 """
 import argparse
+import gzip
 import json
 import os
 import socket
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler
 
 from loopback_server import send_body, serve
 
 LOCK = threading.Lock()
+BOMBS = {}  # n -> gzip of n zero bytes
 STATE = {"hits": {}, "times": {}, "active": 0, "max_active": 0, "user_agents": []}
 
 
@@ -37,6 +48,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a client that hung up on a body it would not take
 
     def send_bytes(self, status, ctype, body, extra=None):
         send_body(self, status, ctype, body, extra)
@@ -99,7 +116,61 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.before_reply()
 
+    def stream(self, n, chunked, encoded=None):
+        """n bytes (or `encoded`, gzip), written until done or until the client hangs up."""
+        self.before_reply()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        if encoded is not None:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(encoded)))
+        elif chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        try:
+            if encoded is not None:
+                self.wfile.write(encoded)
+                return
+            block = b"\xff" * (1 << 20)
+            left = n
+            while left > 0:
+                part = block[:min(left, len(block))]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if chunked else part)
+                left -= len(part)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: what a bounded client does
+        self.close_connection = True
+
     def handle_path(self, path, n):
+        parts = path.split("/")
+        if path.startswith("/big/") or path.startswith("/big-chunked/"):
+            return self.stream(int(parts[2]), parts[1] == "big-chunked")
+        if path.startswith("/gzip-bomb/"):
+            size = int(parts[2])
+            with LOCK:
+                if size not in BOMBS:
+                    c = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip format
+                    zeros = bytes(1 << 20)
+                    chunks = [c.compress(zeros[:min(1 << 20, size - i)]) for i in range(0, size, 1 << 20)]
+                    BOMBS[size] = b"".join(chunks) + c.flush()
+                bomb = BOMBS[size]
+            return self.stream(size, False, bomb)
+        if path.startswith("/gzip/"):
+            full = os.path.join(self.root, path.split("?", 1)[0][len("/gzip/xyz/"):])
+            with open(full, "rb") as f:
+                return self.send_bytes(200, "image/jpeg", gzip.compress(f.read()), {"Content-Encoding": "gzip"})
+        if path.startswith("/redirect/"):
+            left, rest = int(parts[2]), "/".join(parts[3:])
+            target = "/redirect/%d/%s" % (left - 1, rest) if left > 1 else "/" + rest
+            return self.send_bytes(302, "text/plain", b"moved\n", {"Location": target})
+        if path.startswith("/redirect-loop/"):
+            return self.send_bytes(302, "text/plain", b"moved\n", {"Location": path})
+        if path.startswith("/redirect-to/"):
+            return self.send_bytes(302, "text/plain", b"moved\n", {"Location": path[len("/redirect-to/"):]})
         if path == "/stats":
             with LOCK:
                 body = json.dumps(STATE).encode()
@@ -144,10 +215,29 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--latency-ms", type=float, default=0)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     Handler.root = os.path.abspath(args.root)
     Handler.latency = args.latency_ms / 1000.0
-    serve(Handler)
+    if args.tls:
+        serve_tls(args.tls[0], args.tls[1])
+    else:
+        serve(Handler)
+
+
+def serve_tls(cert, key):
+    """serve() over TLS, with a certificate no client trusts (self-signed)."""
+    import ssl
+    import sys
+    from http.server import ThreadingHTTPServer
+    ThreadingHTTPServer.daemon_threads = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    print(server.server_address[1], flush=True)
+    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,18 +1,24 @@
 // The HTTP engine against a real loopback server (tests/http_test_server.py) that
 // injects latency, 5xx, 429 + Retry-After, connection resets, truncated bodies and
-// wrong content types. Every request must end fetched-and-valid or failed-with-reason,
-// and nothing corrupt may come back as fetched.
+// wrong content types, huge bodies, gzip bombs, hour-long Retry-After, redirect loops and
+// redirects to other schemes. Every request must end fetched-and-valid or
+// failed-with-reason, nothing corrupt may come back as fetched, and nothing may hang the
+// engine or grow its memory without bound.
 
 #include "http_engine.hpp"
 #include "jpeg.hpp"
 #include "test_support.hpp"
+#include "url_redaction.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -299,4 +305,187 @@ TEST_CASE("the on-disk cache serves a second run without the network") {
     CHECK(engine.stats().requests == 0);
     const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
     CHECK(stats["hits"][tile].get<int>() == 1);
+}
+
+// --- Nothing a server sends can make the engine hang or grow without bound (issue 18) ---
+
+namespace {
+
+// This process's peak resident memory (VmHWM), in bytes.
+std::uint64_t peak_rss() {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    return 0;
+}
+
+HttpResult fetch_one(HttpEngine& engine, const std::string& url, std::uint64_t max_body = 0) {
+    HttpRequest r;
+    r.url = url;
+    r.max_body_bytes = max_body;
+    r.cacheable = false;
+    engine.submit(std::move(r));
+    HttpResult out;
+    engine.run([&](HttpResult&& res) { out = std::move(res); });
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("bodies past the bound are cut off at once, decoded size included: 100 MB and a gzip bomb stay out of memory") {
+    const auto server = start_server();
+    HttpEngine engine(fast_options());
+    const std::uint64_t mib = 1 << 20;
+    const auto before = peak_rss();
+    const std::vector<std::string> huge{
+        "/big/100000000/a.jpg",          // 100 MB with its Content-Length: refused before it is read
+        "/big-chunked/100000000/a.jpg",  // 100 MB with no length: cut off as it arrives
+        "/gzip-bomb/200000000/a.jpg",    // ~200 KB on the wire, 200 MB once decoded
+    };
+    for (const auto& path : huge) {
+        INFO(path);
+        const auto start = std::chrono::steady_clock::now();
+        const auto r = fetch_one(engine, server.url(path), mib);
+        CHECK_FALSE(r.ok);
+        CHECK(r.error == "response body larger than 1048576 bytes");
+        CHECK(r.attempts == 1); // the same answer again would be no better: no retry
+        CHECK(r.response.body.empty());
+        CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 10);
+    }
+    const auto grown = peak_rss() - before;
+    MESSAGE("peak RSS grew by " << grown / mib << " MiB over 100 MB, 100 MB chunked and a 200 MB gzip bomb");
+    CHECK(grown < 32 * mib);
+    // Under the bound all is as before: a gzip-encoded tile is decoded and valid.
+    HttpRequest gz;
+    gz.url = server.url("/gzip" + tile);
+    gz.max_body_bytes = mib;
+    gz.validate = [](const HttpResponse& resp) { return valid_tile(resp, 256); };
+    engine.submit(std::move(gz));
+    engine.run([](HttpResult&& r) {
+        INFO(r.error);
+        CHECK(r.ok);
+    });
+    // A request without a bound of its own has the engine's.
+    auto o = fast_options();
+    o.max_body_bytes = 2 * mib;
+    HttpEngine bounded(o);
+    const auto r = fetch_one(bounded, server.url("/big-chunked/5000000/a.jpg"));
+    CHECK(r.error == "response body larger than 2097152 bytes");
+    CHECK(fetch_one(bounded, server.url("/big/2000000/a.jpg")).ok);
+    CHECK(HttpEngineOptions{}.max_body_bytes == 64 * mib);
+}
+
+TEST_CASE("a Retry-After above the cap fails the request with what the server asked; below it, it is honoured") {
+    const auto server = start_server();
+    auto o = fast_options();
+    o.max_retry_after_s = 5;
+    HttpEngine engine(o);
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = fetch_one(engine, server.url("/f/429-100000/1" + tile));
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 3);
+    CHECK_FALSE(r.ok);
+    CHECK(r.attempts == 1);
+    CHECK(r.error == "HTTP 429 Too Many Requests: server asked to retry after 100000 s, more than the 5 s cap");
+    // The default cap is 5 minutes.
+    HttpEngine defaults(fast_options());
+    CHECK(fetch_one(defaults, server.url("/f/429-100000/1" + tile + "?d")).error ==
+          "HTTP 429 Too Many Requests: server asked to retry after 100000 s, more than the 300 s cap");
+    const auto below = fetch_one(engine, server.url("/f/429-1/1" + tile));
+    CHECK(below.ok);
+    CHECK(below.attempts == 2);
+}
+
+TEST_CASE("engine options that could never end, or never start, are refused") {
+    struct Case {
+        std::function<void(HttpEngineOptions&)> set;
+        std::string message;
+    };
+    const std::vector<Case> cases{
+        {[](auto& o) { o.max_in_flight = 0; }, "HTTP engine: max_in_flight (requests in flight at once) must be positive, got 0"},
+        {[](auto& o) { o.max_in_flight = -3; }, "HTTP engine: max_in_flight (requests in flight at once) must be positive, got -3"},
+        {[](auto& o) { o.max_attempts = 0; }, "HTTP engine: max_attempts (attempts per request) must be positive, got 0"},
+        {[](auto& o) { o.timeout_s = 0; }, "HTTP engine: timeout_s (seconds per transfer) must be positive, got 0"},
+        {[](auto& o) { o.timeout_s = -1; }, "HTTP engine: timeout_s (seconds per transfer) must be positive, got -1"},
+        {[](auto& o) { o.timeout_s = std::nan(""); }, "HTTP engine: timeout_s (seconds per transfer) must be positive, got nan"},
+        {[](auto& o) { o.connect_timeout_s = 0; }, "HTTP engine: connect_timeout_s (seconds to connect) must be positive, got 0"},
+        {[](auto& o) { o.max_body_bytes = 0; }, "HTTP engine: max_body_bytes (largest body) must be positive, got 0"},
+        {[](auto& o) { o.max_retry_after_s = -1; }, "HTTP engine: max_retry_after_s must be 0 or more, got -1"},
+    };
+    for (const auto& c : cases) {
+        HttpEngineOptions o;
+        c.set(o);
+        std::string message;
+        try {
+            HttpEngine engine(o);
+        } catch (const std::invalid_argument& e) {
+            message = e.what();
+        }
+        CHECK(message == c.message);
+    }
+}
+
+TEST_CASE("redirects: at most 5, and to http or https only; no other scheme is ever read") {
+    const auto server = start_server();
+    HttpEngine engine(fast_options());
+    const auto five = fetch_one(engine, server.url("/redirect/5" + tile));
+    INFO(five.error);
+    CHECK(five.ok);
+    CHECK(fetch_one(engine, server.url("/redirect/6" + tile)).error.starts_with("more than 5 redirects (a redirect loop?), the last to http://127.0.0.1:"));
+    const auto loop = fetch_one(engine, server.url("/redirect-loop/a.jpg"));
+    CHECK(loop.error == "more than 5 redirects (a redirect loop?), the last to " + server.url("/redirect-loop/a.jpg"));
+    CHECK(loop.attempts == 1);
+    for (const std::string target : {"file:///etc/passwd", "ftp://127.0.0.1:1/tile.jpg"}) {
+        const auto r = fetch_one(engine, server.url("/redirect-to/" + target));
+        INFO(target << ": " << r.error);
+        CHECK_FALSE(r.ok);
+        CHECK(r.error.starts_with("redirected to a URL that is not http or https"));
+        CHECK(r.attempts == 1);
+        CHECK(r.response.body.empty());
+    }
+    // Asked directly, a file: URL is not read either.
+    const auto file = fetch_one(engine, "file:///etc/passwd");
+    CHECK_FALSE(file.ok);
+    CHECK(file.response.body.empty());
+}
+
+TEST_CASE("TLS certificates are verified: a self-signed loopback server is refused") {
+    const auto dir = fresh_dir("http_tls");
+    REQUIRE(run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                sh_quote(dir + "/key.pem") + " -out " + sh_quote(dir + "/cert.pem") + " 2>/dev/null")
+                .exit_code == 0);
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles",
+                                "--tls", dir + "/cert.pem", dir + "/key.pem"});
+    HttpEngine engine(fast_options());
+    const auto r = fetch_one(engine, "https://127.0.0.1:" + std::to_string(server.port()) + tile);
+    CHECK_FALSE(r.ok);
+    CHECK(r.error.find("certificate") != std::string::npos);
+}
+
+TEST_CASE("redact_url: the values of secret query parameters and the userinfo, in URLs and in messages") {
+    CHECK(redact_url("https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}.jpg?access_token=pk.SECRET123") ==
+          "https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}.jpg?access_token=REDACTED");
+    CHECK(redact_url("https://h/t/{z}/{x}/{y}.png?style=a&key=SECRET&lang=de") == "https://h/t/{z}/{x}/{y}.png?style=a&key=REDACTED&lang=de");
+    CHECK(redact_url("https://h/x?apikey=S1&api_key=S2&API-KEY=S3&token=S4&subscription-key=S5") ==
+          "https://h/x?apikey=REDACTED&api_key=REDACTED&API-KEY=REDACTED&token=REDACTED&subscription-key=REDACTED");
+    CHECK(redact_url("/vsicurl/https://acct.blob.core.windows.net/c/dop.tif?sv=2021-08-06&se=2030-01-01&sr=b&sp=r&sig=abc%2Bdef%3D") ==
+          "/vsicurl/https://acct.blob.core.windows.net/c/dop.tif?sv=2021-08-06&se=2030-01-01&sr=b&sp=r&sig=REDACTED");
+    CHECK(redact_url("https://b.s3.amazonaws.com/k.tif?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20240101&"
+                     "X-Amz-Security-Token=FQo&X-Amz-Signature=f00d") ==
+          "https://b.s3.amazonaws.com/k.tif?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&"
+          "X-Amz-Signature=REDACTED");
+    CHECK(redact_url("https://x/y?signature=1&secret=2&password=3&client_secret=4&X-Goog-Signature=5") ==
+          "https://x/y?signature=REDACTED&secret=REDACTED&password=REDACTED&client_secret=REDACTED&X-Goog-Signature=REDACTED");
+    CHECK(redact_url("https://user:pa55@tiles.example.com/{z}/{x}/{y}.png") == "https://REDACTED@tiles.example.com/{z}/{x}/{y}.png");
+    CHECK(redact_url("https://TOKEN@h/x") == "https://REDACTED@h/x");
+    // In a message: each URL in it, and what follows stays.
+    CHECK(redact_url("tile http://127.0.0.1:8000/1/2/3.png?access_token=SECRET: HTTP 503 (after 5 attempts)") ==
+          "tile http://127.0.0.1:8000/1/2/3.png?access_token=REDACTED: HTTP 503 (after 5 attempts)");
+    CHECK(redact_url("a 'https://u:p@h/x?key=K' b") == "a 'https://REDACTED@h/x?key=REDACTED' b");
+    // What is not a secret stays as it is.
+    for (const std::string plain : {"https://h/{z}/{x}/{y}.png?style=satellite&lang=de", "/data/dop.tif", "http://127.0.0.1:8000/token",
+                                    "no URL here", "mailto-like builder@sky-test.iam.gserviceaccount.com", "https://h/x?key=", ""})
+        CHECK(redact_url(plain) == plain);
+    CHECK(secret_parameter("Access_Token"));
+    CHECK_FALSE(secret_parameter("style"));
+    CHECK_FALSE(secret_parameter("sv"));
 }

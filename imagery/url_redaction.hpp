@@ -1,0 +1,27 @@
+#pragma once
+// Secrets in URLs (SPEC section 8, issue 18): tile services want keys in the query
+// (`?access_token=` for Mapbox, `?key=`, `?apikey=`), signed storage URLs carry their
+// signature (`X-Amz-Signature`, Azure SAS `sig`), and a URL may hold `user:password@`.
+// Every message, log line, reason or key that can hold a URL goes through redact_url
+// before it is written anywhere, so a build's outputs never hold a credential.
+
+#include <string>
+#include <string_view>
+
+namespace skyscript::imagery {
+
+inline constexpr std::string_view redacted = "REDACTED";
+
+// `text` with every secret replaced by REDACTED: the value of each query parameter whose
+// name (case and `-`/`_` ignored) is token, key, sig, signature, secret, password, passwd,
+// credential, or ends in token, key, secret, signature, password or credential (access_token,
+// apikey, api_key, subscription-key, X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token, X-Goog-Signature, client_secret, ...), and the userinfo of
+// `scheme://user:password@host`. `text` may be one URL (an xyz template, a /vsicurl/ path)
+// or a message with URLs in it: each `name=value` after `?`, `&` or `;` is looked at.
+std::string redact_url(std::string_view text);
+
+// Whether a query parameter of this name holds a secret (exposed for tests).
+bool secret_parameter(std::string_view name);
+
+} // namespace skyscript::imagery
