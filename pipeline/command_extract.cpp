@@ -1,5 +1,6 @@
 // skyscript-build extract INPUT.osm.pbf -o OUT: PBF → OUT/catalog.gpkg.
 
+#include "build_lock.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "region.hpp"
@@ -111,6 +112,7 @@ int command_extract(const std::vector<std::string>& args) {
         return 0;
     }
     const auto req = parse_extract_args(cli);
+    const BuildLock lock(req.out_dir, command_line()); // one writer per OUT
     const auto result = run_extract(req);
     if (!req.quiet) print_extract_summary(result);
     return 0;

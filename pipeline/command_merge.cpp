@@ -1,5 +1,6 @@
 // skyscript-build merge OUT SHARD_DIR... [--partial]: N shards' outputs joined into one dataset.
 
+#include "build_lock.hpp"
 #include "commands.hpp"
 #include "cli_args.hpp"
 #include "merge_stage.hpp"
@@ -26,6 +27,7 @@ int command_merge(const std::vector<std::string>& args) {
     if (cli.positional().size() < 2) throw UsageError("merge takes OUT and the shards' folders: merge OUT SHARD_DIR...");
     const std::vector<std::string> shards(cli.positional().begin() + 1, cli.positional().end());
     const bool quiet = cli.flag("quiet");
+    const BuildLock lock(cli.positional()[0], command_line()); // one writer per OUT
     const auto summary = run_merge(cli.positional()[0], shards, cli.flag("partial"), quiet);
     if (!quiet) print_merge_summary(summary, cli.positional()[0]);
     return 0;

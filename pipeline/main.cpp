@@ -1,12 +1,15 @@
 // skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
 
+#include "build_lock.hpp"
 #include "cli_args.hpp"
 #include "commands.hpp"
+#include "interrupt.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <mutex>
@@ -71,6 +74,10 @@ int main(int argc, char** argv) {
     CPLSetErrorHandler(keep_gdal_failure);
     const std::string command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    set_command_line(argc, argv);
+    static const std::vector<std::string> builds{"extract", "plan", "fetch", "write", "split", "benchmarks", "merge"};
+    const bool bare = command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos;
+    if (bare || std::find(builds.begin(), builds.end(), command) != builds.end()) stop_cleanly_on_signals(command_line());
     try {
         if (command == "extract") return command_extract(rest);
         if (command == "plan") return command_plan(rest);
@@ -85,8 +92,7 @@ int main(int argc, char** argv) {
         if (command == "caption") return command_caption(rest);
         if (command == "fetch-one") return command_fetch_one(rest);
         if (command == "sources") return command_sources(rest);
-        if (command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos)
-            return command_run_all(args);
+        if (bare) return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", e.what());

@@ -35,10 +35,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             throw std::runtime_error(out_dir + ": no build here (no state.sqlite, no catalog.gpkg); start one with `skyscript-build INPUT.osm.pbf -o " +
                                      out_dir + "`");
     }
+    s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec || !fs::is_directory(out_dir))
-        throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
     s.options.merge_cli(cli);
     if (auto config = cli.value("config")) s.options.merge_toml_file(*config);
     if (!input.empty()) {

@@ -5,6 +5,7 @@
 // tag list, source list, ... would mix two datasets in one folder), and records the
 // options this run uses.
 
+#include "build_lock.hpp"
 #include "build_options.hpp"
 #include "state_db.hpp"
 
@@ -14,6 +15,7 @@
 namespace skyscript::pipeline {
 
 struct BuildSession {
+    std::unique_ptr<BuildLock> lock; // held while the session lives: one build per OUT
     std::string out_dir;
     BuildOptions options;
     std::unique_ptr<StateDb> state;

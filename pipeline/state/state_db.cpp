@@ -19,6 +19,7 @@ namespace {
 constexpr const char* schema_sql = R"SQL(
 CREATE TABLE IF NOT EXISTS options (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stages (stage TEXT PRIMARY KEY NOT NULL, finished_at TEXT NOT NULL, seconds REAL, summary TEXT);
+CREATE TABLE IF NOT EXISTS sources_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
   job_id INTEGER PRIMARY KEY, fid INTEGER NOT NULL, osm_type TEXT NOT NULL, osm_id INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -117,6 +118,17 @@ void StateDb::store_options(const std::map<std::string, std::string>& options) {
         put.reset();
     }
     db_.exec("COMMIT");
+}
+
+std::string StateDb::sources_identity() {
+    auto q = db_.prepare("SELECT identity FROM sources_identity");
+    return q.step() ? q.column_text(0) : std::string();
+}
+
+void StateDb::store_sources_identity(const std::string& identity) {
+    auto q = db_.prepare("INSERT OR REPLACE INTO sources_identity VALUES (1, ?)");
+    q.bind(1, identity);
+    q.step();
 }
 
 bool StateDb::stage_finished(const std::string& stage) {
@@ -273,6 +285,23 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
 std::int64_t StateDb::retry_failed() {
     db_.exec("UPDATE jobs SET status = 'planned' WHERE status = 'failed'");
     return sqlite3_changes(db_.handle());
+}
+
+void StateDb::for_each_with_files(const std::function<void(std::int64_t, JobStatus, int, const std::string&)>& fn) {
+    auto q = db_.prepare("SELECT job_id, status, part, stem FROM jobs WHERE status IN ('fetched', 'written') ORDER BY job_id");
+    while (q.step()) fn(q.column_int(0), parse_status(q.column_text(1)), static_cast<int>(q.column_int(2)), q.column_text(3));
+}
+
+void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus status) {
+    db_.exec("BEGIN IMMEDIATE");
+    auto q = db_.prepare("UPDATE jobs SET status = ?2, reason = NULL WHERE job_id = ?1");
+    const std::string st(status_name(status));
+    for (auto id : job_ids) {
+        q.bind(1, std::int64_t{id}).bind(2, st);
+        q.step();
+        q.reset();
+    }
+    db_.exec("COMMIT");
 }
 
 void StateDb::for_each_written(const std::function<void(const Job&)>& fn) {

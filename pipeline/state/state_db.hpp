@@ -26,6 +26,10 @@ public:
     std::map<std::string, std::string> options();
     void store_options(const std::map<std::string, std::string>& options);
 
+    // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
+    std::string sources_identity();
+    void store_sources_identity(const std::string& identity);
+
     bool stage_finished(const std::string& stage);
     void finish_stage(const std::string& stage, double seconds, const std::string& summary_json);
     // Forgets a stage and every later one (a rerun of plan discards fetch and write marks).
@@ -58,6 +62,11 @@ public:
     void record_written(const std::vector<std::int64_t>& job_ids);
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
+
+    // What fetched and written jobs should have on disk: id, status, part, stem (job order).
+    void for_each_with_files(const std::function<void(std::int64_t job_id, JobStatus status, int part, const std::string& stem)>& fn);
+    // Jobs whose files went missing, back to an earlier status (planned: fetch again; fetched: write again).
+    void set_status(const std::vector<std::int64_t>& job_ids, JobStatus status);
 
     // Streams written jobs in job order (CSV, meta.jsonl).
     void for_each_written(const std::function<void(const Job&)>& fn);

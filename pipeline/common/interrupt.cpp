@@ -1,0 +1,47 @@
+#include "interrupt.hpp"
+
+#include <csignal>
+#include <cstring>
+
+#include <unistd.h>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+// Formatted before any signal comes: the handler may only call async-signal-safe functions.
+struct Line {
+    char text[4096];
+    std::size_t size = 0;
+};
+Line int_line, term_line;
+
+void format_line(Line& out, const char* signal_name, const std::string& command) {
+    // On a terminal the progress bar's line is open: start a new one.
+    std::string line = std::string(::isatty(STDERR_FILENO) ? "\n" : "") + "skyscript-build: stopped by " + signal_name +
+                       "; the finished work is kept. To resume, run the same command again: " + command + "\n";
+    if (line.size() > sizeof out.text) line = line.substr(0, sizeof out.text - 1) + "\n";
+    std::memcpy(out.text, line.data(), line.size());
+    out.size = line.size();
+}
+
+extern "C" void stop_now(int sig) {
+    const Line& line = sig == SIGINT ? int_line : term_line;
+    const ssize_t ignored = ::write(STDERR_FILENO, line.text, line.size);
+    (void)ignored;
+    ::_exit(128 + sig);
+}
+
+} // namespace
+
+void stop_cleanly_on_signals(const std::string& resume_command) {
+    format_line(int_line, "SIGINT (Ctrl-C)", resume_command);
+    format_line(term_line, "SIGTERM", resume_command);
+    struct sigaction sa{};
+    sa.sa_handler = stop_now;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,14 @@
+#pragma once
+// Ctrl-C (SIGINT) and SIGTERM during a build: one line saying how to resume, then exit
+// 130 / 143 at once. Stopping at once is safe for the same reason SIGKILL is: the state
+// DB commits in transactions (WAL) and every output file is written aside and renamed,
+// so a rerun finds what was finished and clears what was half-written.
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+// `resume_command`: the command that continues the build (this run's own words).
+void stop_cleanly_on_signals(const std::string& resume_command);
+
+} // namespace skyscript::pipeline

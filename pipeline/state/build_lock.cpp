@@ -1,0 +1,90 @@
+#include "build_lock.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string& command_line_storage() {
+    static std::string line = "skyscript-build";
+    return line;
+}
+
+std::string read_holder(int fd) {
+    std::string text(512, '\0');
+    const auto n = ::pread(fd, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+    for (char& c : text)
+        if (c == '\n') c = ' ';
+    return text;
+}
+
+} // namespace
+
+void set_command_line(int argc, char** argv) {
+    std::string line = "skyscript-build";
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:+@%") ==
+                                             std::string::npos;
+        if (plain) {
+            line += ' ' + a;
+        } else {
+            std::string quoted = "'";
+            for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            line += ' ' + quoted + "'";
+        }
+    }
+    command_line_storage() = line;
+}
+
+const std::string& command_line() { return command_line_storage(); }
+
+BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec || !fs::is_directory(out_dir))
+        throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
+    const auto path = (fs::path(out_dir) / file_name()).string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(path + ": cannot open the build lock (" + std::strerror(errno) + ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        const auto holder = read_holder(fd_);
+        ::close(fd_);
+        fd_ = -1;
+        if (err == EWOULDBLOCK)
+            throw std::runtime_error(out_dir + ": another build is running on this folder (" +
+                                     (holder.empty() ? std::string("its process has not said who it is yet") : holder) +
+                                     "); wait for it to end or stop it, or use another -o");
+        throw std::runtime_error(path + ": cannot lock (" + std::strerror(err) + ")");
+    }
+    // Who holds it, for the message another run prints: pid, start time, command.
+    char when[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const std::string who = "process " + std::to_string(::getpid()) + " since " + when + ": " + command + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, who.data(), who.size(), 0) != static_cast<ssize_t>(who.size())) {
+        // The lock holds without the note: only the message of a second run is poorer.
+    }
+}
+
+BuildLock::~BuildLock() {
+    if (fd_ >= 0) ::close(fd_); // closing the only descriptor releases the lock
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,31 @@
+#pragma once
+// One build per output folder (docs: README "Reliability"). A build, a stage or a merge
+// takes an exclusive advisory lock (flock) on OUT/build.lock for as long as it runs; the
+// kernel drops it when the process ends, however it ends, so a SIGKILLed run never leaves
+// a stale lock. A second writer on the same OUT stops at once with one line naming the
+// holder. `status` and `report` only read, and take no lock.
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+class BuildLock {
+public:
+    // Creates OUT when needed and locks it for `command` (the words of this run, for the
+    // message another run prints). Throws std::runtime_error naming the process that holds it.
+    BuildLock(const std::string& out_dir, const std::string& command);
+    ~BuildLock();
+    BuildLock(const BuildLock&) = delete;
+    BuildLock& operator=(const BuildLock&) = delete;
+
+    static std::string file_name() { return "build.lock"; }
+
+private:
+    int fd_ = -1;
+};
+
+// This run's command line, as the holder line and the resume hint show it.
+void set_command_line(int argc, char** argv);
+const std::string& command_line();
+
+} // namespace skyscript::pipeline

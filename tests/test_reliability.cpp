@@ -1,0 +1,224 @@
+// Reliability promises of README "Reliability" that are not about the network: one build
+// per OUT (an advisory lock the kernel drops), resume that trusts the disk (deleted images,
+// meta files and meta.jsonl are made again, and only those), and sources whose content
+// changed under a build refused in one line.
+
+#include "pipeline_fixture.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <csignal>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> build_argv(const std::string& out, const std::string& sources, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", sources};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+std::string shell(const std::vector<std::string>& argv) {
+    std::string cmd = "timeout 300";
+    for (const auto& a : argv) cmd += " " + sh_quote(a);
+    return cmd;
+}
+
+// Waits until OUT/build.lock names `pid` (the build holds the lock and said who it is) and
+// the build has finished its extract (its state DB made: a build stopped while it turns the
+// new DB to WAL would keep readers out, which no real build does for long).
+bool lock_names(const std::string& out, pid_t pid) {
+    for (int i = 0; i < 6000; ++i) {
+        std::error_code ec;
+        if (fs::exists(out + "/build.lock", ec) && read_file(out + "/build.lock").starts_with("process " + std::to_string(pid) + " ") &&
+            fs::exists(out + "/state.sqlite", ec)) {
+            try {
+                if (sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage = 'extract'") == 1) return true;
+            } catch (const std::exception&) { // not made yet
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+// One error line on stderr, and what it says.
+void check_one_line(const CommandResult& r, const std::string& contains) {
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(lines(r.err).size() == 1);
+    CHECK(r.err.find(contains) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("one build per OUT: a second build, stage or merge stops at once naming the holder; status and report still read") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-lock");
+    const auto argv = build_argv(out, m.sources, {"--limit", "40", "-q"});
+    const pid_t holder = start_process(argv);
+    REQUIRE(lock_names(out, holder));
+    // Stopped while it holds the lock: every writer below meets a running build, whatever the timing.
+    REQUIRE(::kill(holder, SIGSTOP) == 0);
+    const std::string holder_text = "process " + std::to_string(holder);
+    const auto started = std::chrono::steady_clock::now();
+    check_one_line(run(shell(argv)), holder_text);
+    check_one_line(run(shell(argv)), "another build is running on this folder");
+    check_one_line(run(shell({binary(), "extract", data("osm/monaco-latest.osm.pbf"), "-o", out, "-q"})), holder_text);
+    const auto shard = fresh_dir("reliability-lock-shard");
+    check_one_line(run(shell({binary(), "merge", out, shard, "-q"})), holder_text);
+    for (const char* stage : {"plan", "fetch", "write", "split", "benchmarks"}) check_one_line(run(shell({binary(), stage, out, "-q"})), holder_text);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20)); // at once, not after a wait
+    const auto status = run(shell({binary(), "status", out}));
+    CHECK_MESSAGE(status.exit_code == 0, status.err);
+    REQUIRE(::kill(holder, SIGCONT) == 0);
+    REQUIRE(wait_exit(holder) == 0);
+    // The holder's build is whole: as many CSV rows as images.
+    const auto rows = lines(read_file(out + "/SkyScript_train_unfiltered.csv")).size() + lines(read_file(out + "/SkyScript_val.csv")).size() +
+                      lines(read_file(out + "/SkyScript_test.csv")).size() - 3;
+    std::size_t images = 0;
+    for (const auto& f : fs::recursive_directory_iterator(out)) images += f.path().extension() == ".jpg";
+    CHECK(images > 0);
+    CHECK(rows == images);
+    const auto report = run(shell({binary(), "report", out, "-q"}));
+    CHECK_MESSAGE(report.exit_code == 0, report.err);
+}
+
+TEST_CASE("one build per OUT: two builds started together, one builds and the other stops; a SIGKILLed holder leaves no stale lock") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-lock-race");
+    const auto argv = build_argv(out, m.sources, {"--limit", "30", "-q"});
+    auto a = std::async(std::launch::async, [&] { return run(shell(argv)); });
+    auto b = std::async(std::launch::async, [&] { return run(shell(argv)); });
+    const auto ra = a.get(), rb = b.get();
+    INFO(ra.err << "\n" << rb.err);
+    CHECK(((ra.exit_code == 0) + (rb.exit_code == 0)) == 1);
+    const auto& loser = ra.exit_code == 0 ? rb : ra;
+    check_one_line(loser, "another build is running on this folder");
+
+    // A holder killed with SIGKILL: the next run takes the lock at once and finishes.
+    const auto out2 = fresh_dir("reliability-lock-killed");
+    const auto argv2 = build_argv(out2, m.sources, {"--limit", "30", "-q"});
+    const pid_t holder = start_process(argv2);
+    REQUIRE(lock_names(out2, holder));
+    ::kill(holder, SIGKILL);
+    CHECK(wait_exit(holder) == -SIGKILL);
+    const auto rerun = run(shell(argv2));
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+}
+
+TEST_CASE("resume trusts the disk: deleted images, meta files and meta.jsonl are made again, and only those") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-missing");
+    const auto argv = build_argv(out, m.sources, {"--limit", "60"});
+    const auto first = run(shell(argv));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+    const auto val_before = read_file(out + "/SkyScript_val.csv"), test_before = read_file(out + "/SkyScript_test.csv");
+    std::vector<std::string> images, metas;
+    for (const auto& [name, bytes] : before) {
+        if (name.ends_with(".jpg")) images.push_back(name);
+        if (name.ends_with(".pickle")) metas.push_back(name);
+    }
+    REQUIRE(images.size() >= 10);
+    // Two images (one with its pickle kept), another job's pickle, meta.jsonl.
+    const std::string gone_image1 = images[2], gone_image2 = images[7];
+    std::string gone_meta = metas[4];
+    REQUIRE(gone_meta.substr(gone_meta.find('/')) != gone_image1.substr(gone_image1.find('/')));
+    struct stat untouched_before{};
+    REQUIRE(::stat((out + "/" + images[5]).c_str(), &untouched_before) == 0);
+    for (const auto& f : {gone_image1, gone_image2, gone_meta, std::string("meta.jsonl")}) REQUIRE(fs::remove(out + "/" + f));
+
+    const auto again = run(shell(argv));
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    INFO(again.out);
+    CHECK(again.out.find("fetch: 2 images, 0 failed") != std::string::npos);
+    CHECK(again.out.find("2 images and 1 meta files of finished jobs were missing on disk") != std::string::npos);
+    CHECK(again.out.find("write: 3 meta files written now") != std::string::npos);
+    const auto after = dataset_files(out);
+    CHECK(after.size() == before.size());
+    for (const auto& [name, bytes] : before) {
+        const auto it = after.find(name);
+        CHECK_MESSAGE(it != after.end(), name);
+        if (it != after.end()) CHECK_MESSAGE(it->second == bytes, name);
+    }
+    CHECK(read_file(out + "/SkyScript_val.csv") == val_before);
+    CHECK(read_file(out + "/SkyScript_test.csv") == test_before);
+    // Only the missing ones were redone: another image is the very same file.
+    struct stat untouched_after{};
+    REQUIRE(::stat((out + "/" + images[5]).c_str(), &untouched_after) == 0);
+    CHECK(untouched_after.st_ino == untouched_before.st_ino);
+    CHECK(untouched_after.st_mtim.tv_nsec == untouched_before.st_mtim.tv_nsec);
+
+    // `write OUT` alone: a deleted pickle is written again; a deleted image sends its job back to fetch,
+    // and no CSV row names a file that is not there.
+    REQUIRE(fs::remove(out + "/" + metas[1]));
+    REQUIRE(fs::remove(out + "/" + images[3]));
+    const auto write = run(shell({binary(), "write", out}));
+    CHECK_MESSAGE(write.exit_code == 0, write.err);
+    CHECK(fs::exists(out + "/" + metas[1]));
+    CHECK(write.out.find("1 images of finished jobs are missing on disk") != std::string::npos);
+    const auto split = run(shell({binary(), "split", out, "-q"}));
+    CHECK_MESSAGE(split.exit_code == 0, split.err);
+    for (const char* csv : {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"})
+        for (const auto& line : lines(read_file(out + "/" + csv)))
+            if (line.starts_with("images")) CHECK_MESSAGE(fs::exists(out + "/" + line.substr(0, line.find(','))), line);
+    const auto last = run(shell(argv));
+    CHECK_MESSAGE(last.exit_code == 0, last.err);
+    CHECK(dataset_files(out) == before);
+}
+
+TEST_CASE("a source whose content changed since the plan is refused in one line; nothing written is lost") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-source-changed");
+    const auto raster = dir + "/imagery.tif", other = dir + "/other.tif";
+    fs::copy_file(m.raster, raster);
+    fs::copy_file(m.raster, other);
+    const auto sources = dir + "/sources.toml";
+    const auto toml = [&](const std::string& path) {
+        return "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + path + "\"\nyear = 2021\n";
+    };
+    write_file(sources, toml(raster));
+    const auto out = dir + "/out";
+    const auto argv = build_argv(out, sources, {"--limit", "30", "-q"});
+    const auto first = run(shell(argv));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+
+    // The raster replaced in place by other pixels (same name, same size: only its time tells).
+    const auto darker = run("gdal_translate -q -scale 0 255 0 128 " + sh_quote(m.raster) + " " + sh_quote(raster));
+    REQUIRE_MESSAGE(darker.exit_code == 0, darker.err);
+    const auto refused = run(shell(argv));
+    check_one_line(refused, "the raster of source IMG, " + raster + ", changed");
+    CHECK(refused.err.find("would mix two datasets") != std::string::npos);
+    CHECK(dataset_files(out) == before);
+
+    // Planned, not fetched yet; then the sources file is edited in place (same name) to give the
+    // alias another raster: fetching now would cut the planned tiles from other pixels.
+    fs::copy_file(m.raster, raster, fs::copy_options::overwrite_existing);
+    const auto out2 = dir + "/out2";
+    write_file(sources, toml(raster));
+    REQUIRE(run(shell({binary(), "extract", data("osm/monaco-latest.osm.pbf"), "-o", out2, "-q"})).exit_code == 0);
+    const auto plan = run(shell({binary(), "plan", out2, "--sources", sources, "--limit", "30", "-q"}));
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    write_file(sources, toml(other));
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed");
+    CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+}
