@@ -172,8 +172,13 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             try {
                 *sent = tokens.token();
             } catch (const CredentialsError& e) {
-                key_refused = e.what();
-                throw;
+                // Each tile's reason is stored with the build: it says what was refused, and
+                // leaves out where the key file is.
+                std::string why = e.what();
+                const std::string file = tokens.key_file() + ": ";
+                if (!tokens.key_file().empty() && why.starts_with(file)) why.erase(0, file.size());
+                key_refused = why;
+                throw CredentialsError(why);
             }
             return {"Authorization: Bearer " + *sent};
         };
@@ -211,6 +216,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         times.body = earthengine_times_body(s, footprints).dump();
         authorize(times);
         times.source = s.alias;
+        times.max_body_bytes = earthengine_max_answer_bytes;
         times.validate = [count](const HttpResponse& resp) -> std::optional<std::string> {
             try {
                 if (parse_earthengine_times(json::parse(resp.body).at("result"), count)) return std::nullopt;
@@ -233,6 +239,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             pixels.source = s.alias;
             pixels.cacheable = true;
             const int w = grid.width, h = grid.height;
+            pixels.max_body_bytes = earthengine_max_pixels_bytes(grid);
             // The validation decodes the image; the decoded pixels are kept, not decoded again.
             pixels.validate = [w, h, image = &slot.result.image](const HttpResponse& resp) -> std::optional<std::string> {
                 if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;

@@ -36,6 +36,14 @@ inline constexpr int earthengine_max_side_px = 32768;
 inline constexpr int earthengine_max_in_flight = 40;
 inline constexpr double earthengine_max_requests_per_second = 100;
 
+// The largest answers taken (HttpRequest::max_body_bytes): a computePixels PNG of an RGB
+// tile is at most its raw size plus a little (a filter byte a row, zlib's stored blocks),
+// so twice the raw size and a megabyte; a value:compute answer or an error is small.
+inline constexpr std::uint64_t earthengine_max_answer_bytes = 1 << 20;
+inline std::uint64_t earthengine_max_pixels_bytes(const TileGrid& grid) {
+    return 2 * 3 * std::uint64_t(grid.width) * std::uint64_t(grid.height) + earthengine_max_answer_bytes;
+}
+
 // Tiles whose acquisition times one value:compute asks for. 64 makes a build cost
 // 1 + 1/64 = 1.016 requests per image; more would save little (1.01 at 100) while each
 // request evaluates that many image selections (the interactive deadline is 5 minutes)

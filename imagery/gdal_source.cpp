@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,9 +16,21 @@ namespace skyscript::imagery {
 
 namespace {
 
+// GDAL verifies TLS certificates of remote rasters (/vsicurl/, WMS) unless
+// GDAL_HTTP_UNSAFESSL is set: that is never our choice, and never silent.
+void warn_if_tls_unverified() {
+    if (CPLTestBool(CPLGetConfigOption("GDAL_HTTP_UNSAFESSL", "NO")))
+        std::fputs("skyscript-build: WARNING: GDAL_HTTP_UNSAFESSL is set: TLS certificates of remote rasters are NOT verified "
+                   "(anyone on the path can send other imagery); unset it to verify them\n",
+                   stderr);
+}
+
 void register_gdal() {
     static std::once_flag once;
-    std::call_once(once, [] { GDALAllRegister(); });
+    std::call_once(once, [] {
+        GDALAllRegister();
+        warn_if_tls_unverified();
+    });
 }
 
 struct DatasetCloser {

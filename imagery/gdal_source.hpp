@@ -6,6 +6,7 @@
 
 #include "rgb_image.hpp"
 #include "tile_grid.hpp"
+#include "url_redaction.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -16,9 +17,11 @@ class GDALDataset;
 
 namespace skyscript::imagery {
 
+// Its message names the raster: a /vsicurl/ URL's secrets (a signature, a key) and those
+// in GDAL's own messages are redacted here, once for every message.
 class RasterError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit RasterError(const std::string& what) : std::runtime_error(redact_url(what)) {}
 };
 
 struct Stretch {

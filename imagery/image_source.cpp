@@ -3,6 +3,7 @@
 #include "earthengine_source.hpp"
 #include "gdal_source.hpp"
 #include "service_account.hpp"
+#include "url_redaction.hpp"
 #include "xyz_source.hpp"
 
 #include <tbb/global_control.h>
@@ -54,7 +55,7 @@ public:
                     t.image = read_raster_tile(config_.path, jobs[i].grid, read_);
                     t.ok = true;
                 } catch (const std::exception& e) {
-                    t.error = e.what();
+                    t.error = redact_url(e.what());
                 }
                 t.cpu_seconds = thread_cpu_seconds() - cpu;
                 on_tile(std::move(t));
@@ -78,7 +79,7 @@ public:
             t.id = r.id;
             t.ok = r.ok;
             t.image = std::move(r.image);
-            t.error = std::move(r.error);
+            t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.cpu_seconds = r.cpu_seconds;
             on_tile(std::move(t));
         });
@@ -113,7 +114,7 @@ public:
             t.id = r.id;
             t.ok = r.ok;
             t.image = std::move(r.image);
-            t.error = std::move(r.error);
+            t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.time_ms = r.time_ms;
             on_tile(std::move(t));
         });

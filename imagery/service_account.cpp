@@ -1,6 +1,7 @@
 #include "service_account.hpp"
 
 #include "http_engine.hpp"
+#include "url_redaction.hpp"
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -28,6 +30,8 @@ std::string base64url(std::string_view data) {
 }
 
 ServiceAccount load_service_account(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw CredentialsError(path + ": is a directory, not a service-account key file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CredentialsError(path + ": cannot read the service-account key file");
     nlohmann::json j;
@@ -102,8 +106,12 @@ int TokenCache::fetches() const {
 }
 
 namespace {
+// A token answer is a few hundred bytes: more than this is not one, and is not kept.
+constexpr std::size_t max_token_answer = 1 << 20;
 size_t append(char* data, size_t size, size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
+    auto* body = static_cast<std::string*>(out);
+    if (body->size() + size * n > max_token_answer) return 0;
+    body->append(data, size * n);
     return size * n;
 }
 } // namespace
@@ -128,6 +136,10 @@ std::string TokenCache::token() {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); // no redirect is followed
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_token_answer));
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         const CURLcode rc = curl_easy_perform(c);
         long status = 0;
@@ -142,7 +154,7 @@ std::string TokenCache::token() {
                 refresh_at_ = now + lifetime - refresh_margin(lifetime, max_margin_);
                 return token_;
             } catch (const nlohmann::json::exception&) {
-                throw CredentialsError(account_.token_uri + ": the token answer has no access_token");
+                throw CredentialsError(redact_url(account_.token_uri) + ": the token answer has no access_token");
             }
         }
         if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429) {
@@ -152,13 +164,13 @@ std::string TokenCache::token() {
                 why = j.value("error_description", j.value("error", ""));
             } catch (const nlohmann::json::exception&) {
             }
-            throw CredentialsError(account_.path + ": " + account_.token_uri + " refused the service-account key for " +
+            throw CredentialsError(account_.path + ": " + redact_url(account_.token_uri) + " refused the service-account key for " +
                                    account_.client_email + " (HTTP " + std::to_string(status) + (why.empty() ? "" : ": " + why) + ")");
         }
         last_error = rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status);
         std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
     }
-    throw CredentialsError(account_.token_uri + ": cannot get an access token (" + last_error + ")");
+    throw CredentialsError(redact_url(account_.token_uri) + ": cannot get an access token (" + last_error + ")");
 }
 
 } // namespace skyscript::imagery

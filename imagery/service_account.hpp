@@ -45,6 +45,8 @@ public:
     // the current one is already another (many requests refused with one old token ask once).
     void invalidate(const std::string& token);
     int fetches() const;
+    // The key file (for messages that must not name it, to strip it).
+    const std::string& key_file() const noexcept { return account_.path; }
 
     static std::chrono::steady_clock::duration refresh_margin(std::chrono::steady_clock::duration lifetime,
                                                               std::chrono::seconds max_margin);

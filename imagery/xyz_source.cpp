@@ -3,6 +3,7 @@
 #include "image_decode.hpp"
 #include "jpeg.hpp"
 #include "mercator_resampler.hpp"
+#include "url_redaction.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
@@ -161,6 +162,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             r.id = (static_cast<std::uint64_t>(j) << 20) | t;
             r.url = xyz_url(source.url, jobs[j].tiles[t], source.tms);
             r.source = source.alias;
+            r.max_body_bytes = xyz_max_tile_bytes(px);
             // Validation runs on the engine thread, so for JPEG it checks the header and the end
             // marker only; the worker decodes. Other formats are decoded here and kept.
             r.validate = [px, slot = &jobs[j].images[t]](const HttpResponse& resp) -> std::optional<std::string> {
@@ -221,7 +223,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             job.have[t] = 1;
             if (job.images[t].rgb.empty()) job.bodies[t] = std::move(r.response.body);
         }
-        else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + xyz_url(source.url, job.tiles[t], source.tms) + ": " + r.error;
+        else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + redact_url(xyz_url(source.url, job.tiles[t], source.tms)) + ": " + r.error;
         if (--job.remaining == 0) complete(job);
     });
     arena.execute([&] { group.wait(); });

@@ -22,6 +22,10 @@ struct XyzTile {
     bool operator==(const XyzTile&) const = default;
 };
 
+// The largest tile body taken: four times an uncompressed 16-bit RGBA tile (32 bytes a
+// pixel). Anything longer is not a tile of this size, and is cut off (HttpRequest::max_body_bytes).
+inline std::uint64_t xyz_max_tile_bytes(int tile_px) { return 32ull * std::uint64_t(tile_px) * std::uint64_t(tile_px); }
+
 // Ground resolution (m/px) of a zoom level at a latitude, for `tile_px` tiles.
 double xyz_resolution(int z, double lat, int tile_px);
 // The coarsest zoom whose pixels are at least as fine as `gsd` (capped at max_zoom).

@@ -9,8 +9,10 @@
 #include "jpeg.hpp"
 #include "source_config.hpp"
 #include "tile_grid.hpp"
+#include "url_redaction.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -127,10 +129,14 @@ int command_fetch_one(const std::vector<std::string>& args) {
     source_options.stretch_per_tile = options.stretch.mode == imagery::Stretch::Mode::tile;
     source_options.workers = 1;
     source_options.http.timeout_s = parse_double(cli.value("timeout").value_or("60"), "--timeout");
-    source_options.http.max_attempts = static_cast<int>(parse_double(cli.value("attempts").value_or("5"), "--attempts"));
-    if (!(source_options.http.timeout_s > 0) || source_options.http.max_attempts < 1)
-        throw UsageError("--timeout and --attempts must be positive");
-    const std::string raster = config.kind == imagery::SourceKind::gdal ? config.path : "source " + config.alias;
+    if (!(source_options.http.timeout_s > 0))
+        throw UsageError("--timeout: expected a positive number of seconds, got `" + *cli.value("timeout") + "`");
+    const double attempts = parse_double(cli.value("attempts").value_or("5"), "--attempts");
+    if (!(attempts >= 1 && attempts <= 1000 && attempts == std::floor(attempts)))
+        throw UsageError("--attempts: expected a whole number 1..1000, got `" + *cli.value("attempts") + "`");
+    source_options.http.max_attempts = static_cast<int>(attempts);
+    // How the raster is named in messages: a /vsicurl/ URL's key or signature is not printed.
+    const std::string raster = config.kind == imagery::SourceKind::gdal ? imagery::redact_url(config.path) : "source " + config.alias;
     imagery::FetchedTile tile;
     const imagery::TileJob job{0, grid};
     imagery::open_image_source(config, source_options)->fetch({&job, 1}, [&](imagery::FetchedTile&& t) { tile = std::move(t); });
@@ -147,7 +153,7 @@ int command_fetch_one(const std::vector<std::string>& args) {
     const double valid = image.valid_fraction();
     if (valid == 0 && config.kind != imagery::SourceKind::gdal) throw std::runtime_error(raster + ": no data in this tile");
     if (valid == 0) {
-        const auto info = imagery::describe_raster(raster);
+        const auto info = imagery::describe_raster(config.path);
         char buf[160];
         std::snprintf(buf, sizeof buf, ": no data in this tile (the raster covers lon %.5f..%.5f, lat %.5f..%.5f)",
                       info.coverage.west, info.coverage.east, info.coverage.south, info.coverage.north);

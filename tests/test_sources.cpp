@@ -1,5 +1,5 @@
 // The sources TOML: the built-in SkyScript defaults, validation with file and line,
-// and `skyscript-build sources`.
+// and `skyscript-build sources` (its exit status: 1 when a source cannot be used).
 
 #include "source_config.hpp"
 #include "test_support.hpp"
@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
 
 using namespace skyscript::imagery;
 using namespace skyscript::test;
@@ -201,15 +202,91 @@ TEST_CASE("`sources` lists every source with its status and reason") {
     write_file(dir + "/s.toml", "[[source]]\nalias = \"DOP\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") +
                                     "\"\n[[source]]\nalias = \"GONE\"\nkind = \"gdal\"\npath = \"" + dir + "/gone.tif\"\ngsd = 1\n");
     const auto r = run(sh_quote(binary()) + " sources --check --sources " + sh_quote(dir + "/s.toml"));
-    REQUIRE(r.exit_code == 0);
+    CHECK(r.exit_code == 1); // one source cannot be used
     const auto l = lines(r.out);
     REQUIRE(l.size() == 3);
     CHECK(l[1].find("usable: 3 band(s) Byte") != std::string::npos);
     CHECK(l[2].find("not usable: " + dir + "/gone.tif") != std::string::npos);
+    CHECK(lines(r.err) == std::vector<std::string>{"skyscript-build: source GONE (gdal) is " + l[2].substr(l[2].find("not usable: "))});
     const auto ee = run("env -u GOOGLE_APPLICATION_CREDENTIALS " + sh_quote(binary()) + " sources");
     CHECK(lines(ee.out).size() == 11);
     CHECK(ee.out.find("set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file") != std::string::npos);
+    CHECK(ee.exit_code == 1);
+    CHECK(lines(ee.err).size() == 10); // each of the ten built-in sources, by name
     const auto bad = run(sh_quote(binary()) + " sources --sources " + sh_quote(dir + "/missing.toml"));
     CHECK(bad.exit_code == 1);
     CHECK(bad.err == "skyscript-build: error: " + dir + "/missing.toml: cannot open sources file\n");
+}
+
+namespace {
+
+// `sources` [--check] over `toml`, with GOOGLE_APPLICATION_CREDENTIALS set to `key` ("" = unset).
+CommandResult sources_command(const std::string& dir, const std::string& toml, const std::string& key, bool check) {
+    write_file(dir + "/s.toml", toml);
+    return run((key.empty() ? std::string("env -u GOOGLE_APPLICATION_CREDENTIALS ") : "GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " ") +
+               sh_quote(binary()) + " sources" + (check ? " --check" : "") + " --sources " + sh_quote(dir + "/s.toml"));
+}
+
+} // namespace
+
+TEST_CASE("sources exits 1 naming each source that cannot be used and why, with or without --check; 0 only when all can") {
+    const auto dir = fresh_dir("sources_exit");
+    const std::string dop = "[[source]]\nalias = \"DOP\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") + "\"\n";
+    const std::string ee = "[[source]]\nalias = \"S2T\"\nkind = \"earthengine\"\ncollection = \"C\"\nproject = \"p\"\ngsd = 10\n"
+                           "bands = [\"B4\", \"B3\", \"B2\"]\nendpoint = \"http://127.0.0.1:1\"\n";
+    // Everything usable: 0, nothing on stderr.
+    for (bool check : {false, true}) {
+        const auto ok = sources_command(dir, dop, "", check);
+        INFO(ok.err);
+        CHECK(ok.exit_code == 0);
+        CHECK(ok.err.empty());
+    }
+    // Credentials that cannot work, known without the network: the same with and without --check.
+    std::filesystem::create_directories(dir + "/keydir");
+    write_file(dir + "/notjson.json", "this is not json\n");
+    write_file(dir + "/nokey.json", R"({"type": "service_account", "client_email": "a@b.iam.gserviceaccount.com", "token_uri": "http://127.0.0.1:1/token"})");
+    write_file(dir + "/badpem.json", R"({"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"})");
+    struct Bad {
+        std::string key, why;
+    };
+    for (const auto& b : {Bad{"", "no Earth Engine credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"},
+                          Bad{dir + "/missing.json", dir + "/missing.json: cannot read the service-account key file"},
+                          Bad{dir + "/keydir", dir + "/keydir: is a directory, not a service-account key file"},
+                          Bad{dir + "/notjson.json", dir + "/notjson.json: not a JSON service-account key file"},
+                          Bad{dir + "/nokey.json", dir + "/nokey.json: the service-account key has no `private_key`"},
+                          Bad{dir + "/badpem.json", dir + "/badpem.json: the private_key is not a PEM private key"}})
+        for (bool check : {false, true}) {
+            const auto r = sources_command(dir, dop + ee, b.key, check);
+            INFO(b.key << (check ? " --check" : ""));
+            CHECK(r.exit_code == 1);
+            CHECK(lines(r.err) == std::vector<std::string>{"skyscript-build: source S2T (earthengine) is not usable: " + b.why});
+            CHECK(r.out.find("not usable: " + b.why) != std::string::npos);
+        }
+    // A raster that is missing or a directory, known without the network too.
+    std::filesystem::create_directories(dir + "/raster.tif");
+    for (const auto& [path, why] : {std::pair<std::string, std::string>{dir + "/gone.tif", dir + "/gone.tif is not readable"},
+                                    {dir + "/raster.tif", dir + "/raster.tif is a directory, not a raster"}}) {
+        const auto r = sources_command(dir, dop + "[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"" + path + "\"\ngsd = 1\n", "", false);
+        CHECK(r.exit_code == 1);
+        CHECK(lines(r.err) == std::vector<std::string>{"skyscript-build: source G (gdal) is not usable: " + why});
+    }
+    // An xyz endpoint nobody answers: only --check can know, and says so.
+    const std::string xyz = "[[source]]\nalias = \"X\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:1/{z}/{x}/{y}.png?key=K3Y\"\ngsd = 1\n"
+                            "max_zoom = 3\ncoverage = [0, 0, 1, 1]\n";
+    CHECK(sources_command(dir, dop + xyz, "", false).exit_code == 0);
+    const auto down = sources_command(dir, dop + xyz, "", true);
+    CHECK(down.exit_code == 1);
+    REQUIRE(lines(down.err).size() == 1);
+    CHECK(down.err.starts_with("skyscript-build: source X (xyz) is not usable: http://127.0.0.1:1/3/4/3.png?key=REDACTED: Couldn't connect to server"));
+    CHECK(down.out.find("K3Y") == std::string::npos);
+}
+
+TEST_CASE("GDAL_HTTP_UNSAFESSL, which turns off TLS verification for remote rasters, is never silent") {
+    const auto dir = fresh_dir("sources_unsafessl");
+    const auto r = run("GDAL_HTTP_UNSAFESSL=YES " + fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) +
+                       " --center 9.505,53.513 --side-m 50 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("WARNING: GDAL_HTTP_UNSAFESSL is set: TLS certificates of remote rasters are NOT verified") != std::string::npos);
+    CHECK(run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 50 --gsd 1 -o " +
+              sh_quote(dir + "/t.jpg")).err.empty());
 }

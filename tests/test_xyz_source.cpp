@@ -1,7 +1,9 @@
 // The xyz source: tile maths, and real tiles served from loopback, stitched and warped,
-// compared with gdalwarp reading the same server through GDAL's WMS (TMS) driver.
+// compared with gdalwarp reading the same server through GDAL's WMS (TMS) driver; a
+// server sending huge bodies or gzip bombs; a token in the URL kept out of every output.
 
 #include "test_support.hpp"
+#include "tile_key.hpp"
 #include "xyz_source.hpp"
 
 #include <doctest/doctest.h>
@@ -194,4 +196,99 @@ TEST_CASE("an xyz source's max_in_flight bounds its requests in flight") {
     for (const auto& [path, hits] : stats["hits"].items()) tiles += path.rfind("/xyz/", 0) == 0;
     CHECK(tiles == 9);
     CHECK(stats["max_active"] == 2);
+}
+
+namespace {
+
+// `command` run by sh, with its peak resident memory (the largest of the processes it
+// waited for, ru_maxrss of RUSAGE_CHILDREN) in bytes.
+std::pair<CommandResult, std::uint64_t> run_with_peak_rss(const std::string& command) {
+    const auto r = run("/usr/bin/python3 -c " +
+                       sh_quote("import resource, subprocess, sys\n"
+                                "rc = subprocess.run(['sh', '-c', sys.argv[1]]).returncode\n"
+                                "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+                                "sys.exit(rc)") +
+                       " " + sh_quote(command));
+    const auto at = r.out.rfind("PEAK_RSS_KB ");
+    REQUIRE(at != std::string::npos);
+    return {r, std::stoull(r.out.substr(at + 12)) * 1024};
+}
+
+} // namespace
+
+TEST_CASE("a tile server sending 100 MB or a gzip bomb: the tile fails with the reason, memory stays bounded") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_huge");
+    // max_zoom 0: one tile (the world) per image, so each run asks for one body.
+    std::string toml;
+    for (const auto& [alias, prefix] : std::vector<std::pair<std::string, std::string>>{
+             {"BOMB", "/gzip-bomb/200000000"}, {"HUGE", "/big-chunked/100000000"}, {"LONG", "/big/100000000"}})
+        toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"" + server.url(prefix + "/{z}/{x}/{y}.jpg") +
+                "\"\ngsd = 1\nmax_zoom = 0\n\n";
+    write_file(dir + "/s.toml", toml + sources_toml(server, "LM", 17, 256));
+    const auto fetch = [&](const std::string& alias) {
+        return run_with_peak_rss(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
+                                 " --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/" + alias + ".jpg"));
+    };
+    const auto [normal, baseline] = fetch("LM"); // 9 real tiles
+    INFO(normal.err);
+    REQUIRE(normal.exit_code == 0);
+    for (const std::string alias : {"BOMB", "HUGE", "LONG"}) {
+        const auto [r, peak] = fetch(alias);
+        INFO(alias << ": " << r.err);
+        MESSAGE(alias << ": peak RSS " << peak / (1 << 20) << " MiB (a normal fetch: " << baseline / (1 << 20) << " MiB)");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(": response body larger than 2097152 bytes\n") != std::string::npos); // 256 px tiles: 2 MiB
+        CHECK(r.err.find("attempts") == std::string::npos);                                   // failed at once
+        CHECK(peak < baseline + (32u << 20));
+        CHECK_FALSE(std::filesystem::exists(dir + "/" + alias + ".jpg"));
+    }
+}
+
+TEST_CASE("a token in an xyz URL is sent to the server, and appears nowhere else") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_token");
+    const std::string secret = "SECRET123";
+    const auto source = [&](const std::string& alias, const std::string& prefix) {
+        return "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"" + server.url(prefix + "/xyz/{z}/{x}/{y}.jpg") +
+               "?access_token=" + secret + "&style=sat\"\ngsd = 1\nmax_zoom = 17\ncoverage = [-9.46, 38.84, -9.45, 38.86]\n\n";
+    };
+    write_file(dir + "/s.toml", source("OK", "") + source("FAIL", "/f/503/999") + source("GONE", "/f/html/999"));
+    const auto fetch = [&](const std::string& alias) {
+        return run(fetch_one_command() + " --attempts 2 --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
+                   " --center -9.4551,38.8493 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/" + alias + ".jpg"));
+    };
+    const auto ok = fetch("OK");
+    INFO(ok.err);
+    CHECK(ok.exit_code == 0);
+    const auto failed = fetch("FAIL");
+    CHECK(failed.exit_code == 1);
+    CHECK(failed.err.find("?access_token=REDACTED&style=sat: HTTP 503 Service Unavailable (after 2 attempts)") != std::string::npos);
+    const auto html = fetch("GONE");
+    CHECK(html.exit_code == 1);
+    CHECK(html.err.find("access_token=REDACTED") != std::string::npos);
+    const auto check = run(sh_quote(binary()) + " sources --check --sources " + sh_quote(dir + "/s.toml"));
+    CHECK(check.out.find("usable: fetched " + server.url("/xyz/17/62093/50163.jpg?access_token=REDACTED&style=sat")) != std::string::npos);
+    CHECK(check.err.find("source FAIL (xyz) is not usable: ") != std::string::npos);
+    for (const auto* r : {&ok, &failed, &html, &check}) {
+        CHECK(r->out.find(secret) == std::string::npos);
+        CHECK(r->err.find(secret) == std::string::npos);
+    }
+    // The server did get it: the token is redacted from what is written, not from requests.
+    const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
+    std::size_t with_token = 0;
+    for (const auto& [path, hits] : stats["hits"].items()) with_token += path.find("access_token=" + secret) != std::string::npos;
+    CHECK(with_token >= 9);
+    // The tile key, stored with every job and used by --reuse, holds no secret either.
+    auto sources = load_sources_file(dir + "/s.toml");
+    const auto key = skyscript::pipeline::make_tile_key(sources[0], make_tile_grid(-9.4551, 38.8493, 300, 1), 90);
+    CHECK(key.find(secret) == std::string::npos);
+    CHECK(key.find("access_token=REDACTED&style=sat") != std::string::npos);
+    // A /vsicurl/ raster's signature stays out of its errors.
+    const auto vsi = run(fetch_one_command() + " --raster " + sh_quote("/vsicurl/" + server.url("/xyz/missing.tif?sv=2021&sig=" + secret)) +
+                         " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/v.jpg"));
+    INFO(vsi.err);
+    CHECK(vsi.exit_code == 1);
+    CHECK(vsi.err.find("sig=REDACTED") != std::string::npos);
+    CHECK(vsi.err.find(secret) == std::string::npos);
 }

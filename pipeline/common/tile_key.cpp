@@ -1,5 +1,7 @@
 #include "tile_key.hpp"
 
+#include "url_redaction.hpp"
+
 #include <cstdio>
 
 namespace skyscript::pipeline {
@@ -7,7 +9,9 @@ namespace skyscript::pipeline {
 std::string make_tile_key(const imagery::SourceConfig& s, const imagery::TileGrid& g, int jpeg_quality) {
     std::string key(imagery::kind_name(s.kind));
     key += '|';
-    key += s.kind == imagery::SourceKind::gdal ? s.path : s.kind == imagery::SourceKind::xyz ? s.url : s.collection;
+    // Keys are stored (state DB, --reuse): a secret in the URL or path (a token, a
+    // signature) stays out of them. It does not define the pixels anyway.
+    key += imagery::redact_url(s.kind == imagery::SourceKind::gdal ? s.path : s.kind == imagery::SourceKind::xyz ? s.url : s.collection);
     key += "|bands=";
     for (const auto& b : s.bands) key += b + ",";
     char buf[256];

@@ -5,7 +5,7 @@
 // and the JPEG quality. Two jobs with the same key get the same bytes, so a rebuild with
 // another tag list or a newer OSM snapshot takes finished images by key (--reuse) instead
 // of fetching them again. The alias is not part of it: renaming a source changes file
-// names, not pixels.
+// names, not pixels, and nor are the secrets of a URL (redacted, see url_redaction.hpp).
 
 #include "source_config.hpp"
 #include "tile_grid.hpp"
