@@ -1,6 +1,7 @@
 #include "hidden_rules.hpp"
 
 #include "line_fields.hpp"
+#include "utf8_text.hpp"
 
 #include <charconv>
 
@@ -82,6 +83,7 @@ HiddenRules HiddenRules::parse(std::string_view text, const std::string& source)
         Rule rule;
         rule.kinds = parse_kinds(fields.back(), source, line_no);
         for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
+            if (!is_valid_utf8(fields[i])) fail(source, line_no, "the condition is not valid UTF-8 (save the rules as UTF-8)");
             rule.conditions.push_back(parse_condition(fields[i], source, line_no));
             if (i) rule.text += ' ';
             rule.text += fields[i];

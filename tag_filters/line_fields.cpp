@@ -1,11 +1,14 @@
 #include "line_fields.hpp"
 
+#include "utf8_text.hpp"
+
 namespace skyscript::tags {
 
 void for_each_record(std::string_view text,
                      const std::function<void(std::size_t, const std::vector<std::string_view>&)>& record) {
     std::size_t line_no = 0;
     std::vector<std::string_view> fields;
+    text = without_bom(text); // else it glues itself to the first entry's key
     while (!text.empty()) {
         const auto eol = text.find('\n');
         std::string_view line = text.substr(0, eol);

@@ -1,6 +1,7 @@
 #pragma once
 // The line syntax the tag_filters data files share (tag lists, hidden rules): one record a
-// line, fields separated by tabs or spaces, `#` starts a comment, CRLF accepted.
+// line, fields separated by tabs or spaces, `#` starts a comment, CRLF and a leading UTF-8
+// byte order mark accepted.
 
 #include <cstddef>
 #include <functional>

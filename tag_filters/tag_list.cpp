@@ -1,6 +1,7 @@
 #include "tag_list.hpp"
 
 #include "line_fields.hpp"
+#include "utf8_text.hpp"
 
 #include <charconv>
 #include <unordered_map>
@@ -48,6 +49,8 @@ TagList TagList::parse(std::string_view text, const std::string& source) {
         else fail(source, line_no, "role must be feature, attribute or deny, got `" + std::string(role) + "`");
 
         const auto tag = fields[0];
+        // Keys and values go into JSON, pickles and HTML: bytes that are not UTF-8 would match no OSM tag anyway.
+        if (!is_valid_utf8(tag)) fail(source, line_no, "the entry is not valid UTF-8 (save the list as UTF-8)");
         const auto eq = tag.find('=');
         if (entry.role == Role::deny) {
             if (fields.size() != 2) fail(source, line_no, "a deny entry has two fields: key pattern and `deny`");

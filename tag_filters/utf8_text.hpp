@@ -1,0 +1,30 @@
+#pragma once
+// Text from outside (OSM tag keys and values, tag lists) is UTF-8 by contract but not by
+// guarantee: one stray byte would make every JSON, pickle and HTML writer downstream fail
+// or write invalid text. These helpers keep text valid UTF-8: invalid bytes become U+FFFD
+// (as the README promises), and cuts fall between code points.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace skyscript::tags {
+
+// Length of the valid UTF-8 sequence starting at s[i] (1-4), or 0 when none starts there
+// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// `s` with each byte that starts no valid sequence replaced by U+FFFD.
+void append_valid_utf8(std::string& out, std::string_view s);
+std::string valid_utf8(std::string_view s);
+
+// The longest prefix of `s` of at most `max_bytes` bytes that does not cut a code point
+// (for valid UTF-8; an invalid byte counts as one code point).
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept;
+
+// `s` without a leading UTF-8 byte order mark (editors on Windows write one).
+std::string_view without_bom(std::string_view s) noexcept;
+
+} // namespace skyscript::tags
