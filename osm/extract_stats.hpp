@@ -16,6 +16,7 @@ struct ExtractStats {
     std::uint64_t incomplete_relations = 0; // multipolygons whose member ways are not in the input
     std::uint64_t outside_region = 0;     // dropped by --bbox / --polygon
     std::uint64_t hidden = 0;             // candidates nobody sees from above (tag_filters/hidden.tsv)
+    std::uint64_t unreadable_tags = 0;    // nodes and ways whose tags held a NUL byte that left them unsplittable (tag_list_guard.hpp)
     std::uint64_t not_wanted = 0;         // rows the sink declined (RowSink::wants: sampling in the read)
     // Where the input's nodes lie (lon/lat), valid when nodes_located > 0: tells a region
     // that misses the input, e.g. a --bbox given as lat,lon, from one that is just empty.

@@ -3,6 +3,7 @@
 #include "area_manager.hpp"
 #include "catalog_builder.hpp"
 #include "sorted_pbf.hpp"
+#include "tag_list_guard.hpp"
 
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/all.hpp>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <fcntl.h>
 #include <unistd.h>
@@ -54,6 +56,20 @@ void fill_dense_index(index_type& index, std::uint64_t largest, const std::funct
     }
 }
 
+// Whether the file begins as XML does (a BOM, blanks, then `<`): a PBF begins with the
+// 4-byte size of its first header, never with these bytes.
+bool starts_like_xml(const std::string& path) {
+    char head[64] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const auto n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    std::string_view h(head, n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (h.starts_with("\xEF\xBB\xBF")) h.remove_prefix(3);
+    while (!h.empty() && (h.front() == ' ' || h.front() == '\n' || h.front() == '\r' || h.front() == '\t')) h.remove_prefix(1);
+    return h.starts_with("<?xml") || h.starts_with("<osm");
+}
+
 } // namespace
 
 osmium::io::File open_input_file(const std::string& path) {
@@ -65,6 +81,8 @@ osmium::io::File open_input_file(const std::string& path) {
     if (std::filesystem::file_size(path, ec) == 0) throw InputError(path + ": empty file, expected an OSM PBF file");
     osmium::io::File file{path};
     if (file.format() == osmium::io::file_format::unknown) file.set_format(osmium::io::file_format::pbf);
+    if (file.format() == osmium::io::file_format::pbf && starts_like_xml(path))
+        throw InputError(path + ": is OSM XML, not PBF as its name says; convert it: osmium cat " + path + " -o NEW.osm.pbf");
     return file;
 }
 
@@ -142,6 +160,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         report(Phase::nodes_and_ways, 0);
         auto& second_pass = areas.handler([&builder](osmium::memory::Buffer&& out) { osmium::apply(out, builder); });
         while (auto buffer = reader.read()) {
+            stats.unreadable_tags += guard_tag_lists(buffer);
             osmium::apply(buffer, locations, builder, second_pass);
             report(Phase::nodes_and_ways, reader.offset());
         }
@@ -166,6 +185,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         throw InputError(options.input + ": corrupt compressed data (" + e.what() + ")");
     } catch (const osmium::io_error& e) {
         throw InputError(options.input + ": not a readable OSM file (" + e.what() + ")");
+    } catch (const std::length_error& e) {
+        // libosmium's decoder refuses a string longer than OSM allows (255 characters) for the whole file.
+        throw InputError(options.input + ": " + e.what() + " (OSM allows 255 characters; libosmium refuses the file)");
     }
     return stats;
 }

@@ -1,33 +1,10 @@
 #include "groundable_tags.hpp"
 
+#include "utf8_text.hpp"
+
 #include <array>
 
 namespace skyscript::osm {
-
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) n = 4, min = 0x10000;
-    else return 0;
-    if (i + n > s.size()) return 0;
-    unsigned cp = c & (0x7F >> n);
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
-} // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -46,7 +23,7 @@ void append_json_string(std::string& out, std::string_view s) {
         } else if (c < 0x80) {
             out.push_back(static_cast<char>(c));
             ++i;
-        } else if (auto n = utf8_sequence_length(s, i)) {
+        } else if (auto n = tags::utf8_sequence_length(s, i)) {
             out.append(s.substr(i, n));
             i += n;
         } else {
@@ -87,9 +64,12 @@ bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher&
         append_json_string(row.tags_json, tag.value());
     }
     row.tags_json.push_back('}');
-    row.focus_tag = focus->key;
+    // Valid UTF-8 from here on, as tags_json: captions, pickles, meta.jsonl, CSVs and the
+    // report all carry the focus tag, and one invalid byte would fail their JSON writers.
+    row.focus_tag.clear();
+    tags::append_valid_utf8(row.focus_tag, focus->key);
     row.focus_tag.push_back('=');
-    row.focus_tag += focus->value == "*" ? std::string_view{focus_value} : std::string_view{focus->value};
+    tags::append_valid_utf8(row.focus_tag, focus->value == "*" ? std::string_view{focus_value} : std::string_view{focus->value});
     row.max_gsd = focus->max_gsd;
     return true;
 }

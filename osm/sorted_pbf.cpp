@@ -1,5 +1,7 @@
 #include "sorted_pbf.hpp"
 
+#include "tag_list_guard.hpp"
+
 #include <osmium/io/any_input.hpp>
 #include <osmium/io/detail/pbf_decoder.hpp>
 #include <osmium/thread/pool.hpp>
@@ -258,7 +260,10 @@ namespace {
 
 void read_all_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
     osmium::io::Reader reader{file, osmium::osm_entity_bits::relation, osmium::io::read_meta::no};
-    while (auto buffer = reader.read()) on_buffer(buffer, reader.offset());
+    while (auto buffer = reader.read()) {
+        guard_tag_lists(buffer);
+        on_buffer(buffer, reader.offset());
+    }
     reader.close();
 }
 
@@ -313,7 +318,10 @@ void read_relations(const osmium::io::File& file, const std::function<void(const
             buffer = decoder(i)();
         }
         submit();
-        for (const auto& part : unnest(std::move(buffer))) on_buffer(part, blobs->end_offset(i));
+        for (auto& part : unnest(std::move(buffer))) {
+            guard_tag_lists(part);
+            on_buffer(part, blobs->end_offset(i));
+        }
     }
 }
 

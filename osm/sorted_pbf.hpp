@@ -66,7 +66,7 @@ private:
 // ways, relations (checked, as a header may claim it wrongly), only the blobs from the
 // last one starting with ways on (a sorted file's relations are its last few percent),
 // decoded on osmium's thread pool; from any other input, the whole file through osmium's
-// Reader.
+// Reader. Every buffer's tag lists are made safe to loop over first (tag_list_guard.hpp).
 void read_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t offset)>& on_buffer);
 
 } // namespace skyscript::osm

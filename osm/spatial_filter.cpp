@@ -2,6 +2,7 @@
 
 #include <geos_c.h>
 
+#include <functional>
 #include <stdexcept>
 
 static_assert(sizeof(skyscript::osm::Point) == 2 * sizeof(double), "Point arrays are read by GEOS as x,y pairs");
@@ -22,6 +23,8 @@ struct SpatialFilter::Geos {
     GEOSSTRtree* tree = nullptr;
     static constexpr std::size_t tree_from = 8;
     std::string last_error;
+    std::size_t seen = 0;  // polygons offered to add(), for messages
+    std::string dropped;   // why the first dropped one was
 
     Geos() {
         GEOSContext_setErrorMessageHandler_r(
@@ -36,11 +39,22 @@ struct SpatialFilter::Geos {
         GEOS_finish_r(ctx);
     }
 
-    // Takes ownership of g, a polygon with an area (anything else is dropped).
+    // Takes ownership of g, a polygon with an area (anything else is dropped, an empty one
+    // noted in `dropped`). An invalid polygon (a self-intersecting ring, ...) is refused:
+    // GEOS's tests on it give wrong answers or fail halfway through the extract.
     void add(GEOSGeometry* g) {
+        ++seen;
         double area = 0;
+        if (g && GEOSGeomTypeId_r(ctx, g) == GEOS_POLYGON && GEOSisValid_r(ctx, g) == 0) {
+            char* reason = GEOSisValidReason_r(ctx, g);
+            const std::string why = reason ? reason : "invalid";
+            if (reason) GEOSFree_r(ctx, reason);
+            GEOSGeom_destroy_r(ctx, g);
+            throw std::invalid_argument("polygon " + std::to_string(seen) + " is not valid (" + why + "); repair it, e.g. ogr2ogr -makevalid");
+        }
         if (!g || GEOSGeomTypeId_r(ctx, g) != GEOS_POLYGON || !GEOSArea_r(ctx, g, &area) || !(area > 0)) {
             if (g) GEOSGeom_destroy_r(ctx, g);
+            if (dropped.empty()) dropped = "polygon " + std::to_string(seen) + " is empty or has no area";
             return;
         }
         Box b;
@@ -89,7 +103,8 @@ struct SpatialFilter::Geos {
 };
 
 SpatialFilter::SpatialFilter(std::unique_ptr<Geos> geos) : geos_(std::move(geos)) {
-    if (geos_->polygons.empty()) throw std::invalid_argument("the region has no polygon with an area");
+    if (geos_->polygons.empty())
+        throw std::invalid_argument("the region has no polygon with an area" + (geos_->dropped.empty() ? std::string() : " (" + geos_->dropped + ")"));
     geos_->build_tree();
     bbox_ = geos_->polygons.front().bbox;
     for (const auto& p : geos_->polygons) bbox_.add(p.bbox);
@@ -98,20 +113,22 @@ SpatialFilter::SpatialFilter(std::unique_ptr<Geos> geos) : geos_(std::move(geos)
 SpatialFilter::SpatialFilter(const std::vector<std::string>& polygon_wkbs) : SpatialFilter([&] {
         auto geos = std::make_unique<Geos>();
         auto* ctx = geos->ctx;
-        GEOSWKBReader* reader = GEOSWKBReader_create_r(ctx);
+        // Freed on every way out: add() throws on an invalid polygon.
+        const auto reader = std::unique_ptr<GEOSWKBReader, std::function<void(GEOSWKBReader*)>>(
+            GEOSWKBReader_create_r(ctx), [ctx](GEOSWKBReader* r) { GEOSWKBReader_destroy_r(ctx, r); });
         for (const auto& wkb : polygon_wkbs) {
-            GEOSGeometry* g = GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
-            if (!g) continue;
-            if (GEOSGeomTypeId_r(ctx, g) == GEOS_POLYGON) {
-                geos->add(g);
+            const auto g = std::unique_ptr<GEOSGeometry, std::function<void(GEOSGeometry*)>>(
+                GEOSWKBReader_read_r(ctx, reader.get(), reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size()),
+                [ctx](GEOSGeometry* p) { GEOSGeom_destroy_r(ctx, p); });
+            if (!g) throw std::invalid_argument("a polygon GEOS cannot read (" + geos->last_error + ")");
+            if (GEOSGeomTypeId_r(ctx, g.get()) == GEOS_POLYGON) {
+                geos->add(GEOSGeom_clone_r(ctx, g.get()));
                 continue;
             }
             // A MultiPolygon's parts, each on its own: overlapping parts stay inside.
-            for (int i = 0, n = GEOSGetNumGeometries_r(ctx, g); i < n; ++i)
-                geos->add(GEOSGeom_clone_r(ctx, GEOSGetGeometryN_r(ctx, g, i)));
-            GEOSGeom_destroy_r(ctx, g);
+            for (int i = 0, n = GEOSGetNumGeometries_r(ctx, g.get()); i < n; ++i)
+                geos->add(GEOSGeom_clone_r(ctx, GEOSGetGeometryN_r(ctx, g.get(), i)));
         }
-        GEOSWKBReader_destroy_r(ctx, reader);
         return geos;
     }()) {}
 

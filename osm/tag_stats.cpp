@@ -2,6 +2,7 @@
 
 #include "area_manager.hpp"
 #include "extractor.hpp"
+#include "tag_list_guard.hpp"
 
 #include <osmium/io/any_input.hpp>
 
@@ -37,6 +38,7 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
     try {
         osmium::io::Reader reader{file, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no};
         while (auto buffer = reader.read()) {
+            stats.unreadable_tags += guard_tag_lists(buffer);
             for (const auto& obj : buffer.select<osmium::OSMObject>()) {
                 ++stats.objects;
                 if (obj.tags().empty()) continue;
@@ -44,6 +46,7 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
                 seen.clear();
                 bool candidate = false;
                 for (const auto& tag : obj.tags()) {
+                    if (!*tag.key()) continue; // a blanked list's (tag_list_guard.hpp): no key to count
                     if (const auto* e = matcher.find(tag.key(), tag.value())) {
                         if (std::find(seen.begin(), seen.end(), e) == seen.end()) seen.push_back(e);
                         candidate |= e->role == tags::Role::feature;
@@ -79,6 +82,8 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
         throw InputError(input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const osmium::io_error& e) {
         throw InputError(input + ": not a readable OSM file (" + e.what() + ")");
+    } catch (const std::length_error& e) {
+        throw InputError(input + ": " + e.what() + " (OSM allows 255 characters; libosmium refuses the file)");
     }
     stats.unknown_tags = most_frequent(std::move(unknown_tags), top);
     stats.unknown_keys = most_frequent(std::move(unknown_keys), top);

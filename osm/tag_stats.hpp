@@ -20,6 +20,7 @@ struct TagStats {
     std::vector<std::pair<std::string, std::uint64_t>> unknown_keys; // key, most frequent first
     std::uint64_t objects = 0, tagged_objects = 0, candidate_objects = 0;
     std::uint64_t hidden_candidates = 0; // of the candidates, those the hidden rules leave out
+    std::uint64_t unreadable_tags = 0;   // objects whose tags a NUL byte left unsplittable (tag_list_guard.hpp)
 };
 
 // One pass over nodes, ways and relations; no geometry (a way's kind, line or area, comes

@@ -46,6 +46,9 @@ void print_stats(const osm::TagStats& s, const tags::TagMatcher& matcher, const 
                 "(tag_filters/hidden.tsv: not catalog objects)\n",
                 input.c_str(), static_cast<unsigned long long>(s.objects), static_cast<unsigned long long>(s.tagged_objects),
                 static_cast<unsigned long long>(s.candidate_objects), static_cast<unsigned long long>(s.hidden_candidates));
+    if (s.unreadable_tags)
+        std::printf("# %llu objects with unreadable tags (a NUL byte in a key or value): their tags are not counted\n",
+                    static_cast<unsigned long long>(s.unreadable_tags));
     std::printf("# vocabulary entries: key=value\trole\tmax_gsd\tobjects\n");
     for (auto i : order) {
         const auto& e = entries[i];
