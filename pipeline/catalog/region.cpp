@@ -5,9 +5,12 @@
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
+#include <unistd.h>
 
 namespace skyscript::pipeline {
 
@@ -16,7 +19,7 @@ osm::Box parse_bbox(const std::string& text) {
     std::stringstream ss(text);
     std::string part;
     while (std::getline(ss, part, ',')) v.push_back(parse_double(part, "--bbox"));
-    if (v.size() != 4) throw UsageError("--bbox: expected W,S,E,N (4 numbers), got `" + text + "`");
+    if (v.size() != 4 || text.back() == ',') throw UsageError("--bbox: expected W,S,E,N (4 numbers), got `" + text + "`");
     const osm::Box b{v[0], v[1], v[2], v[3]};
     if (b.min_lon < -180 || b.max_lon > 180 || b.min_lat < -90 || b.max_lat > 90)
         throw UsageError("--bbox: `" + text + "` is out of range (longitude -180..180, latitude -90..90)");
@@ -26,10 +29,22 @@ osm::Box parse_bbox(const std::string& text) {
 }
 
 osm::SpatialFilter load_polygon_region(const std::string& path) {
+    // GDAL says nothing useful about these (a missing file is "not recognized as a supported file format").
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) throw UsageError("--polygon " + path + ": no such file");
+    if (std::filesystem::is_directory(status)) throw UsageError("--polygon " + path + ": is a directory, expected a GeoJSON file");
+    if (::access(path.c_str(), R_OK) != 0) throw UsageError("--polygon " + path + ": not readable (permission denied)");
+    if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0)
+        throw UsageError("--polygon " + path + ": empty file, expected a GeoJSON file");
     GDALAllRegister();
+    CPLErrorReset();
     std::unique_ptr<GDALDataset> ds(
         GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
-    if (!ds) throw std::runtime_error(path + ": cannot open as a polygon file (GeoJSON expected): " + CPLGetLastErrorMsg());
+    if (!ds) {
+        const std::string why = CPLGetLastErrorMsg();
+        throw UsageError("--polygon " + path + ": not a polygon file GDAL can read (GeoJSON expected)" + (why.empty() ? "" : ": " + why));
+    }
     std::vector<std::string> polygons; // WKB, lon/lat
     OGRSpatialReference wgs84;
     wgs84.SetWellKnownGeogCS("WGS84");
@@ -49,11 +64,11 @@ osm::SpatialFilter load_polygon_region(const std::string& path) {
             polygons.push_back(std::move(wkb));
         }
     }
-    if (polygons.empty()) throw std::runtime_error(path + ": no Polygon or MultiPolygon geometry in the file");
+    if (polygons.empty()) throw UsageError("--polygon " + path + ": no Polygon or MultiPolygon geometry in the file");
     try {
         return osm::SpatialFilter(polygons);
     } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(path + ": " + e.what());
+        throw UsageError("--polygon " + path + ": " + e.what());
     }
 }
 

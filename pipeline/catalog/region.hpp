@@ -12,7 +12,7 @@ namespace skyscript::pipeline {
 osm::Box parse_bbox(const std::string& text);
 
 // The union of the polygons and multipolygons of a GeoJSON (or any OGR-readable) file,
-// in lon/lat. Throws std::runtime_error starting with the file name.
+// in lon/lat. Throws UsageError naming --polygon, the file and what is wrong with it.
 osm::SpatialFilter load_polygon_region(const std::string& path);
 
 // For a region that kept nothing: the same box with longitude and latitude swapped, when

@@ -1,12 +1,14 @@
 #include "build_options.hpp"
 
+#include "region.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
-#include <sstream>
 
 namespace skyscript::pipeline {
 
@@ -25,24 +27,80 @@ std::string canonical_name(std::string name) {
     return name;
 }
 
-void check_value(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
-    auto bad = [&](const char* what) { throw UsageError(origin + ": --" + d.name + " expects " + what + ", got `" + value + "`"); };
-    if (d.type == T::integer) {
-        long long v = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) bad("a whole number");
-    } else if (d.type == T::number) {
-        double v = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) bad("a number");
-    } else if (d.type == T::flag && value != "true" && value != "false") {
-        bad("true or false");
+// " >= 0 (0: all)", " from 0 to 1", " > 0 and <= 86400": a descriptor's range, "" for none.
+std::string range(const OptionDescriptor& d) {
+    auto text = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.10g", v);
+        return std::string(buf);
+    };
+    std::string out;
+    const bool has_min = std::isfinite(d.min), has_max = std::isfinite(d.max);
+    if (has_min && has_max && !d.above_min) out = " from " + text(d.min) + " to " + text(d.max);
+    else if (has_min && has_max) out = " > " + text(d.min) + " and <= " + text(d.max);
+    else if (has_min) out = (d.above_min ? " > " : " >= ") + text(d.min);
+    else if (has_max) out = " <= " + text(d.max);
+    if (!d.range_note.empty()) out += " (" + d.range_note + ")";
+    return out;
+}
+
+// "a whole number >= 0 (0: all)": what a numeric option accepts.
+std::string expected(const OptionDescriptor& d) { return (d.type == T::integer ? "a whole number" : "a number") + range(d); }
+
+// Text options with a fixed set of values, and the region options, checked as they are
+// given: a value refused only by its stage would already be recorded in OUT's state DB,
+// and that record would then be merged into the corrected rerun.
+void check_text(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
+    static const std::map<std::string, std::vector<std::string>> choices{
+        {"node-index", {"auto", "flex_mem", "sparse_file_array", "dense_file_array"}},
+        {"read-sample", {"auto", "on", "off"}},
+        {"source-policy", {"finest", "random", "all"}},
+        {"caption-style", {"rule", "natural"}},
+        {"format", {"files", "webdataset", "both"}},
+    };
+    if (const auto it = choices.find(d.name); it != choices.end()) {
+        if (std::find(it->second.begin(), it->second.end(), value) != it->second.end()) return;
+        std::string list;
+        for (const auto& c : it->second) list += (list.empty() ? "" : ", ") + c;
+        throw UsageError(origin + ": --" + d.name + " expects one of " + list + ", got `" + value + "`");
     }
+    try {
+        if (d.name == "bbox" && !value.empty()) parse_bbox(value);
+        if (d.name == "polygon" && !value.empty()) load_polygon_region(value); // read twice (here and by extract): a small price for a refusal before OUT is touched
+    } catch (const UsageError& e) {
+        throw UsageError(origin + ": " + e.what());
+    }
+}
+
+void check_value(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
+    auto bad = [&](const std::string& what) { throw UsageError(origin + ": --" + d.name + " expects " + what + ", got `" + value + "`"); };
+    double v = 0;
+    if (d.type == T::integer) {
+        long long i = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), i);
+        if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) bad(expected(d));
+        v = static_cast<double>(i);
+    } else if (d.type == T::number) {
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec != std::errc{} || p != value.data() + value.size() || value.empty() || !std::isfinite(v)) bad(expected(d));
+    } else if (d.type == T::flag) {
+        if (value != "true" && value != "false") bad("true or false");
+        return;
+    } else {
+        check_text(d, value, origin);
+        return;
+    }
+    if (v < d.min || (d.above_min && v == d.min) || v > d.max)
+        throw UsageError(origin + ": --" + d.name + " must be" + range(d) + ", got `" + value + "`");
 }
 
 } // namespace
 
 const std::vector<OptionDescriptor>& build_option_descriptors() {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    // Pixel sides: below 16 a tile shows nothing, above 8192 one tile's pixels take 200 MB.
+    constexpr double px_min = 16, px_max = 8192;
+    // Listed by stage, as --help groups them: run-only options ("" stage) after the stage they steer.
     static const std::vector<OptionDescriptor> d{
         // run
         {"output", T::text, "out", "", "output folder", 'o'},
@@ -63,42 +121,43 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         // plan
         {"sources", T::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
         {"seed", T::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
-        {"limit", T::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)"},
-        {"all-below", T::integer, "200000", "plan", "inputs with at most N candidates take every candidate"},
-        {"cells", T::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells"},
-        {"rare-min", T::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N"},
-        {"max-per-tag", T::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)"},
+        {"limit", T::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, inf, false, "0: all"},
+        {"all-below", T::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, inf},
+        {"cells", T::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells", 0, false, 0, inf, false,
+         "0: rare-tag objects only"},
+        {"rare-min", T::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N", 0, false, 0, inf},
+        {"max-per-tag", T::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)", 0, false, 0, inf, false, "0: no cap"},
         {"source-policy", T::text, "finest", "plan", "finest | random | all eligible sources per object"},
-        {"point-tile-px", T::integer, "384", "plan", "tile side in pixels for points and lines"},
-        {"min-px", T::integer, "100", "plan", "areas: smallest tile side in pixels"},
-        {"max-px", T::integer, "1000", "plan", "areas: largest tile side in pixels"},
-        {"margin", T::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)"},
-        {"offset", T::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side"},
-        {"max-surrounding", T::integer, "5", "plan", "surrounding objects named in title_multi_objects"},
+        {"point-tile-px", T::integer, "384", "plan", "tile side in pixels for points and lines", 0, false, px_min, px_max},
+        {"min-px", T::integer, "100", "plan", "areas: smallest tile side in pixels", 0, false, px_min, px_max},
+        {"max-px", T::integer, "1000", "plan", "areas: largest tile side in pixels", 0, false, px_min, px_max},
+        {"margin", T::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)", 0, false, 0, 10},
+        {"offset", T::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side", 0, false, 0, 0.5},
+        {"max-surrounding", T::integer, "5", "plan", "surrounding objects named in title_multi_objects", 0, false, 0, 1000},
         {"caption-style", T::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
+        {"quality", T::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
         {"shard", T::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
-        {"shard-count", T::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)"},
+        {"shard-count", T::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e6},
         // fetch
-        {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery"},
-        {"quality", T::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)"},
+        {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery", 0, false, 0, 1},
         {"reuse", T::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},
-        {"in-flight", T::integer, "32", "", "HTTP requests in flight"},
-        {"workers", T::integer, "0", "", "pixel threads (0: one per core)"},
-        {"batch", T::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory"},
-        {"timeout", T::number, "60", "", "seconds per HTTP transfer"},
-        {"attempts", T::integer, "5", "", "HTTP attempts per request before a job fails"},
+        {"in-flight", T::integer, "32", "", "HTTP requests in flight", 0, false, 1, 4096},
+        {"workers", T::integer, "0", "", "pixel threads (0: one per core)", 0, false, 0, 1024, false, "0: one per core"},
+        {"batch", T::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory", 0, false, 0, 1e7, false, "0: automatic"},
+        {"timeout", T::number, "60", "", "seconds per HTTP transfer", 0, false, 0, 86400, true},
+        {"attempts", T::integer, "5", "", "HTTP attempts per request before a job fails", 0, false, 1, 100},
         {"retry-failed", T::flag, "", "", "retry the jobs that failed in an earlier run"},
         // write
-        {"part-size", T::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder"},
+        {"part-size", T::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, inf},
         // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
-        {"split-block", T::number, "0.05", "split", "spatial block of the train/val/test split, degrees"},
+        {"split-block", T::number, "0.05", "split", "spatial block of the train/val/test split, degrees", 0, false, 1e-5, 180},
         {"val-size", T::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
         {"test-size", T::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
         {"scores", T::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
         {"top-pct", T::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
         {"format", T::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both"},
         {"shard-size", T::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},
-        {"per-class", T::integer, "0", "split", "benchmarks: at most N images a class (0: all)"},
+        {"per-class", T::integer, "0", "split", "benchmarks: at most N images a class (0: all)", 0, false, 0, inf, false, "0: all"},
     };
     return d;
 }
@@ -129,6 +188,12 @@ void BuildOptions::merge_cli(const CliArgs& cli) {
             set(d.name, *v, "command line");
         }
     }
+    check_exclusive();
+}
+
+void BuildOptions::check_exclusive() const {
+    if (has("bbox") && has("polygon") && !text("bbox").empty() && !text("polygon").empty())
+        throw UsageError("--bbox and --polygon exclude each other");
 }
 
 void BuildOptions::merge_toml_file(const std::string& path) {
@@ -147,13 +212,13 @@ void BuildOptions::merge_toml_file(const std::string& path) {
         if (auto s = node.value_exact<std::string>()) text = *s;
         else if (auto i = node.value_exact<std::int64_t>()) text = std::to_string(*i);
         else if (auto f = node.value_exact<double>()) {
-            std::ostringstream ss;
-            ss << *f;
-            text = ss.str();
+            char buf[64]; // the shortest text that reads back as the same double (nan and inf too, refused by set)
+            text.assign(buf, std::to_chars(buf, buf + sizeof buf, *f).ptr);
         } else if (auto b = node.value_exact<bool>()) text = *b ? "true" : "false";
         else throw UsageError(origin + ": `" + std::string(key.str()) + "` must be a string, number or boolean");
         set(d->name, text, origin);
     }
+    check_exclusive();
 }
 
 void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored) {

@@ -9,6 +9,7 @@
 
 #include "cli_args.hpp"
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,13 @@ struct OptionDescriptor {
     std::string help;            // one line for --help
     char short_name = 0;
     bool repeatable = false;     // given several times: the values joined by newlines
+    // Numbers (integer, number): the accepted range, min..max inclusive, min excluded when
+    // `above_min` (e.g. --timeout > 0). Checked in BuildOptions::set, which every value
+    // passes through (flags, --config, extract's sampling flags), and NaN or infinity never pass.
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool above_min = false;
+    std::string range_note = ""; // what an edge value means, for the error: "0: all"
 };
 
 // Every option of the bare command and the stage subcommands.
@@ -49,6 +57,8 @@ public:
     std::map<std::string, std::string> recorded() const;
 
 private:
+    // --bbox and --polygon given together (flags and config): refused before OUT is touched.
+    void check_exclusive() const;
     std::map<std::string, std::string> values_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 
 namespace skyscript::pipeline {
 
@@ -44,7 +45,12 @@ CliArgs::CliArgs(const std::vector<std::string>& args, const std::vector<OptionS
             continue;
         }
         if (!inline_value) {
-            if (i + 1 >= args.size()) throw UsageError("--" + spec->name + " needs a value");
+            if (i + 1 >= args.size()) throw UsageError("--" + spec->name + " needs a value (it is the last argument)");
+            // `--seed --limit 5`: the value was forgotten, not meant to be "--limit" (a value that
+            // starts with -- can still be given as --name=--value).
+            const std::string& next = args[i + 1];
+            if (next.size() > 2 && next.starts_with("--") && std::isalpha(static_cast<unsigned char>(next[2])))
+                throw UsageError("--" + spec->name + " needs a value, got the option " + next);
             inline_value = args[++i];
         }
         values_[spec->name].push_back(*inline_value);
@@ -68,6 +74,7 @@ double parse_double(const std::string& text, const std::string& what) {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || p != text.data() + text.size() || text.empty())
         throw UsageError(what + ": `" + text + "` is not a number");
+    if (!std::isfinite(v)) throw UsageError(what + ": `" + text + "` is not a finite number");
     return v;
 }
 

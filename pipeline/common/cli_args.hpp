@@ -35,6 +35,7 @@ private:
     std::vector<std::string> positional_;
 };
 
+// A finite number, or UsageError naming `what` (the option): NaN and infinity are refused.
 double parse_double(const std::string& text, const std::string& what);
 
 } // namespace skyscript::pipeline

@@ -7,8 +7,10 @@ namespace skyscript::pipeline {
 namespace {
 
 tags::TagList parse_list_file(const std::string& path) {
-    const auto text = read_text_file(path);
-    if (!text) throw tags::TagListError(path + ": cannot open tag list");
+    std::string why;
+    const auto text = read_text_file(path, &why);
+    // A missing file keeps the short message scripts know; anything else says why.
+    if (!text) throw tags::TagListError(path + ": cannot open tag list" + (why == "no such file" ? "" : " (" + why + ")"));
     return tags::TagList::parse(*text, path);
 }
 

@@ -1,17 +1,33 @@
 #include "text_file.hpp"
 
+#include "utf8_text.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace skyscript::pipeline {
 
-std::optional<std::string> read_text_file(const std::string& path) {
+std::optional<std::string> read_text_file(const std::string& path, std::string* why) {
+    auto fail = [&](std::string reason) -> std::optional<std::string> {
+        if (why) *why = std::move(reason);
+        return std::nullopt;
+    };
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) return fail("no such file");
+    // A directory opens as a stream that reads nothing: it would pass for an empty list.
+    if (std::filesystem::is_directory(status)) return fail("is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
+    if (!in) return fail(std::strerror(errno));
     std::ostringstream ss;
     ss << in.rdbuf();
-    if (in.bad()) return std::nullopt;
-    return ss.str();
+    if (in.bad()) return fail("read error");
+    const std::string text = ss.str();
+    const auto body = tags::without_bom(text);
+    return body.size() == text.size() ? text : std::string(body);
 }
 
 } // namespace skyscript::pipeline

@@ -6,8 +6,10 @@
 
 namespace skyscript::pipeline {
 
-// The file's bytes, or nothing when it cannot be opened or read (the caller names the
-// file in its own error).
-std::optional<std::string> read_text_file(const std::string& path);
+// The file's bytes without a leading UTF-8 byte order mark (which would glue itself to the
+// first entry), or nothing when it cannot be read: missing, a directory, not readable, a
+// read error. `why`, when given, receives the reason for the caller's one-line error
+// (which names the file and what it was for).
+std::optional<std::string> read_text_file(const std::string& path, std::string* why = nullptr);
 
 } // namespace skyscript::pipeline
