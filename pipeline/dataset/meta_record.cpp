@@ -2,6 +2,7 @@
 
 #include "dataset_layout.hpp"
 #include "pickle_writer.hpp"
+#include "utf8_text.hpp"
 
 #include <ctime>
 
@@ -22,14 +23,17 @@ nlohmann::ordered_json meta_record(const Job& job) {
     json m;
     m["box"] = json::array({g.box.west, g.box.south, g.box.east, g.box.north});
     m["time"] = time;
-    m["center_tags"] = json::parse(job.center_tags);
-    m["surrounding_tags"] = json::parse(job.surrounding_tags);
+    // Text from OSM is valid UTF-8 since extract (osm/groundable_tags.cpp); a state DB planned
+    // from an older catalog may still hold a stray byte, which would stop nlohmann's parser
+    // and dump and make a pickle python cannot load: it becomes U+FFFD here too.
+    m["center_tags"] = json::parse(tags::valid_utf8(job.center_tags));
+    m["surrounding_tags"] = json::parse(tags::valid_utf8(job.surrounding_tags));
     m["osm_type"] = std::string(1, job.osm_type);
     m["osm_id"] = job.osm_id;
     m["source"] = job.source;
     m["gsd_m"] = g.gsd;
     m["size_px"] = g.width;
-    m["focus_tag"] = job.focus_tag;
+    m["focus_tag"] = tags::valid_utf8(job.focus_tag);
     m["crs"] = g.crs();
     m["transform"] = json::array({g.geotransform[0], g.geotransform[1], g.geotransform[2], g.geotransform[3], g.geotransform[4],
                                   g.geotransform[5]});
@@ -44,14 +48,14 @@ std::string meta_json_line(const Job& job) {
     auto m = meta_record(job);
     nlohmann::ordered_json line;
     line["filepath"] = image_relative_path(job.part, job.stem);
-    line["title"] = job.title;
-    line["title_multi_objects"] = job.title_multi_objects;
+    line["title"] = tags::valid_utf8(job.title);
+    line["title_multi_objects"] = tags::valid_utf8(job.title_multi_objects);
     if (!job.title_natural.empty()) {
-        line["title_natural"] = job.title_natural;
-        line["title_multi_objects_natural"] = job.title_multi_objects_natural;
+        line["title_natural"] = tags::valid_utf8(job.title_natural);
+        line["title_multi_objects_natural"] = tags::valid_utf8(job.title_multi_objects_natural);
     }
     for (auto& [k, v] : m.items()) line[k] = v;
-    return line.dump() + "\n";
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 } // namespace skyscript::pipeline

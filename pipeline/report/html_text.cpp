@@ -1,10 +1,15 @@
 #include "html_text.hpp"
 
+#include "utf8_text.hpp"
+
 #include <cstdio>
 
 namespace skyscript::pipeline {
 
-std::string html_escape(std::string_view text) {
+std::string html_escape(std::string_view raw) {
+    // Invalid UTF-8 (from an older catalog, a reason quoting raw bytes) becomes U+FFFD: the
+    // page declares UTF-8 and stays valid whatever it quotes.
+    const std::string text = tags::valid_utf8(raw);
     std::string out;
     out.reserve(text.size());
     for (char c : text) {

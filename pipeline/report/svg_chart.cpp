@@ -1,6 +1,7 @@
 #include "svg_chart.hpp"
 
 #include "html_text.hpp"
+#include "utf8_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -41,7 +42,8 @@ std::string bar_chart_svg(const std::string& id, const std::vector<Bar>& bars) {
         const auto& b = bars[i];
         const double y = 4 + double(i) * row;
         const double w = most > 0 ? std::max(1.0, bar_w * b.value / most) : 1.0;
-        std::string label = b.label.size() > 34 ? b.label.substr(0, 32) + "…" : b.label;
+        // Cut between code points: a cut inside one leaves invalid UTF-8 in the page.
+        std::string label = b.label.size() > 34 ? std::string(tags::utf8_prefix(b.label, 32)) + "…" : b.label;
         s += "<g><title>" + html_escape(b.label) + ": " + html_escape(b.value_text.empty() ? thousands(std::llround(b.value)) : b.value_text) + "</title>";
         s += "<text x=\"" + num(label_w) + "\" y=\"" + num(y + row * 0.62) + "\" text-anchor=\"end\" class=\"label\">" + html_escape(label) + "</text>";
         s += "<rect x=\"" + num(bar_x) + "\" y=\"" + num(y + 3) + "\" width=\"" + num(w) + "\" height=\"" + num(row - 8) + "\" rx=\"3\" fill=\"" +
