@@ -1,0 +1,760 @@
+// The bad-input corpus (issue 18, point 7): what a hostile file or a mistyped command does
+// to the real binary. A refusal is one line on stderr naming the file or option and the
+// problem, a non-zero exit that is not a signal, and nothing already in OUT lost or
+// replaced. Hostile content a build must survive (NUL bytes, invalid UTF-8, markup, paths
+// in tags) gives a finished build whose every output is valid UTF-8.
+//
+// Inputs are made here: PBFs byte by byte (tiny_pbf.hpp), rasters with gdal_create and
+// gdal_translate, a 0.5 m-ish flat raster as the imagery of the tiny builds.
+
+#include "test_support.hpp"
+#include "tiny_pbf.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <unistd.h>
+
+using namespace skyscript::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- what every refusal must look like ----
+
+// Exit code 124 is timeout(1)'s: a hang is a failure too.
+void refused(const CommandResult& r, std::initializer_list<std::string> must_name) {
+    INFO("exit " << r.exit_code << ", stderr: " << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK(r.exit_code < 128); // an error exit, not a signal
+    CHECK(r.exit_code != 124);
+    CHECK(r.err.find("Segmentation") == std::string::npos);
+    CHECK(r.err.find("terminate called") == std::string::npos);
+    CHECK(lines(r.err).size() == 1);
+    for (const auto& n : must_name) CHECK_MESSAGE(r.err.find(n) != std::string::npos, "missing `" << n << "`");
+}
+
+// A run that must go through: exit 0, not a crash.
+void finished(const CommandResult& r) {
+    INFO("exit " << r.exit_code << ", stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+}
+
+std::string bin() { return "timeout 120 " + sh_quote(binary()); }
+
+// Every regular file under `dir` with its bytes: what a failed run must leave as it was.
+// OUT/build.lock is the lock a run takes before anything else (one build per OUT): not output.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+    std::map<std::string, std::string> files;
+    if (!fs::exists(dir)) return files;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file() && e.path().filename() != "build.lock") files[fs::relative(e.path(), dir).string()] = read_file(e.path().string());
+    return files;
+}
+
+// Files of `before` missing or changed in `after` (new files are allowed).
+std::vector<std::string> lost(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after) {
+    std::vector<std::string> out;
+    for (const auto& [name, bytes] : before)
+        if (!after.count(name) || after.at(name) != bytes) out.push_back(name);
+    return out;
+}
+
+// Valid UTF-8, as python3 decodes it strictly.
+bool valid_utf8_file(const std::string& path) {
+    return run("python3 -c " + sh_quote("import sys; open(sys.argv[1], 'rb').read().decode('utf-8', 'strict')") + " " + sh_quote(path)).exit_code == 0;
+}
+
+// ---- inputs ----
+
+constexpr double lon0 = 7.42, lat0 = 43.73; // Monaco, inside the raster below
+
+// A few good objects: a grass area, a building, a tree. Node ids from 1, way ids from 1.
+TinyOsm good_world() {
+    TinyOsm osm;
+    add_square(osm, 1, 1, lon0 - 0.003, lat0 - 0.002, 0.0006, {{"landuse", "grass"}});
+    add_square(osm, 2, 5, lon0 + 0.003, lat0 + 0.002, 0.0003, {{"building", "yes"}});
+    osm.nodes.push_back({9, lon0, lat0 + 0.003, {{"natural", "tree"}}});
+    return osm;
+}
+
+std::string write_pbf(const std::string& path, const TinyOsm& osm) {
+    write_file(path, tiny_pbf(osm));
+    return path;
+}
+
+// A flat grey-green GeoTIFF over lon 7.41..7.43, lat 43.72..43.74 (~0.4 x 0.55 m pixels)
+// and its sources TOML, made once.
+struct Imagery {
+    std::string dir, raster, sources;
+};
+const Imagery& imagery() {
+    static const Imagery im = [] {
+        Imagery m;
+        m.dir = fresh_dir("bad-input-imagery-" + std::to_string(::getpid()));
+        m.raster = m.dir + "/flat.tif";
+        const auto r = run("gdal_create -q -of GTiff -outsize 4000 4000 -bands 3 -ot Byte -burn 110 -burn 140 -burn 90 -a_srs EPSG:4326 "
+                           "-a_ullr 7.41 43.74 7.43 43.72 -co COMPRESS=DEFLATE -co TILED=YES " + sh_quote(m.raster));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        m.sources = m.dir + "/sources.toml";
+        write_file(m.sources, "[[source]]\nalias = \"FLAT\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+        return m;
+    }();
+    return im;
+}
+
+// The bare command on INPUT into OUT with the flat imagery, small and quiet.
+CommandResult build(const std::string& input, const std::string& out, const std::string& extra = "") {
+    return run(bin() + " " + sh_quote(input) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q " + extra);
+}
+
+// A tiny good PBF and an OUT that must stay empty: for the option cases, refused before any work.
+struct OptionCase {
+    std::string dir, input, out;
+};
+OptionCase option_case(const std::string& name) {
+    OptionCase c;
+    c.dir = fresh_dir("bad-input-" + name);
+    c.input = write_pbf(c.dir + "/good.osm.pbf", good_world());
+    c.out = c.dir + "/out";
+    return c;
+}
+void option_refused(const std::string& name, const std::string& args, std::initializer_list<std::string> must_name) {
+    const auto c = option_case(name);
+    INFO(args);
+    refused(build(c.input, c.out, args), must_name);
+    CHECK(snapshot(c.out).empty()); // refused before anything was written
+}
+
+// A finished tiny build (good objects only), made once and copied by the cases that break it.
+const std::string& finished_build() {
+    static const std::string out = [] {
+        const auto dir = fresh_dir("bad-input-finished-" + std::to_string(::getpid()));
+        const auto input = write_pbf(dir + "/good.osm.pbf", good_world());
+        const auto r = build(input, dir + "/out");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return dir + "/out";
+    }();
+    return out;
+}
+std::string copy_of_finished(const std::string& name) {
+    const auto dir = fresh_dir("bad-input-" + name);
+    fs::copy(finished_build(), dir + "/out", fs::copy_options::recursive);
+    return dir + "/out";
+}
+std::string finished_input() { return fs::path(finished_build()).parent_path().string() + "/good.osm.pbf"; }
+
+} // namespace
+
+// ======================= PBF input =======================
+
+TEST_CASE("an empty PBF") {
+    const auto dir = fresh_dir("bad-input-empty-pbf");
+    write_file(dir + "/empty.osm.pbf", "");
+    refused(build(dir + "/empty.osm.pbf", dir + "/out"), {dir + "/empty.osm.pbf", "empty"});
+}
+
+TEST_CASE("a truncated PBF") {
+    const auto dir = fresh_dir("bad-input-truncated-pbf");
+    const auto whole = tiny_pbf(good_world());
+    write_file(dir + "/cut.osm.pbf", whole.substr(0, whole.size() - 40));
+    refused(build(dir + "/cut.osm.pbf", dir + "/out"), {dir + "/cut.osm.pbf"});
+    CHECK_FALSE(fs::exists(dir + "/out/catalog.gpkg"));
+}
+
+TEST_CASE("a garbage PBF") {
+    const auto dir = fresh_dir("bad-input-garbage-pbf");
+    std::mt19937 rng(18);
+    std::string noise(20000, '\0');
+    for (auto& c : noise) c = static_cast<char>(rng());
+    write_file(dir + "/noise.osm.pbf", noise);
+    refused(build(dir + "/noise.osm.pbf", dir + "/out"), {dir + "/noise.osm.pbf"});
+    CHECK_FALSE(fs::exists(dir + "/out/catalog.gpkg"));
+}
+
+TEST_CASE("OSM XML named .pbf is named as XML") {
+    const auto dir = fresh_dir("bad-input-xml-pbf");
+    write_file(dir + "/really-xml.osm.pbf", "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n"
+                                            "  <node id=\"1\" lat=\"43.73\" lon=\"7.42\"><tag k=\"natural\" v=\"tree\"/></node>\n</osm>\n");
+    refused(build(dir + "/really-xml.osm.pbf", dir + "/out"), {dir + "/really-xml.osm.pbf", "XML"});
+}
+
+TEST_CASE("an unsorted PBF (ways before nodes)") {
+    const auto dir = fresh_dir("bad-input-unsorted");
+    auto osm = good_world();
+    osm.ways_first = true;
+    osm.declare_sorted = false;
+    refused(build(write_pbf(dir + "/unsorted.osm.pbf", osm), dir + "/out"), {dir + "/unsorted.osm.pbf", "sort"});
+}
+
+TEST_CASE("ways with missing nodes are counted, the rest is built; nothing but them is refused saying so") {
+    const auto dir = fresh_dir("bad-input-missing-nodes");
+    auto osm = good_world();
+    osm.ways.push_back({10, {1, 500, 501, 1}, {{"landuse", "meadow"}}}); // nodes 500, 501 are not in the file
+    const auto mixed = run(bin() + " extract " + sh_quote(write_pbf(dir + "/mixed.osm.pbf", osm)) + " -o " + sh_quote(dir + "/mixed"));
+    finished(mixed);
+    CHECK(sql_int(dir + "/mixed/catalog.gpkg", "SELECT count(*) FROM objects") == 3);
+    TinyOsm only;
+    only.nodes.push_back({1, lon0, lat0, {}});
+    only.ways.push_back({1, {1, 500, 501, 1}, {{"landuse", "meadow"}}});
+    const auto input = write_pbf(dir + "/only-missing.osm.pbf", only);
+    refused(run(bin() + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/only")), {input, "missing"});
+}
+
+TEST_CASE("relations with missing members are counted, the rest is built") {
+    const auto dir = fresh_dir("bad-input-missing-members");
+    auto osm = good_world();
+    osm.relations.push_back({1, {{'w', 1, "outer"}, {'w', 77, "inner"}, {'w', 78, "outer"}}, {{"type", "multipolygon"}, {"landuse", "forest"}}});
+    osm.relations.push_back({2, {{'w', 90, "outer"}, {'n', 91, ""}, {'r', 92, ""}}, {{"type", "multipolygon"}, {"leisure", "park"}}});
+    const auto r = run(bin() + " extract " + sh_quote(write_pbf(dir + "/rel.osm.pbf", osm)) + " -o " + sh_quote(dir + "/out"));
+    finished(r);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT count(*) FROM objects WHERE osm_type = 'w' OR osm_type = 'n'") == 3);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT count(*) FROM objects WHERE osm_type = 'r'") == 0);
+}
+
+TEST_CASE("a 10 KB tag value is refused naming the file and why") {
+    const auto dir = fresh_dir("bad-input-long-value");
+    auto osm = good_world();
+    osm.nodes.push_back({20, lon0 + 0.001, lat0, {{"natural", "tree"}, {"description", std::string(10240, 'x')}}});
+    const auto input = write_pbf(dir + "/long.osm.pbf", osm);
+    refused(build(input, dir + "/out"), {input, "overlong string"});
+    refused(run(bin() + " tags --stats " + sh_quote(input) + " -q"), {input, "overlong string"});
+}
+
+TEST_CASE("a NUL byte in tag values and keys: extract and tags --stats do not crash, the other objects are kept") {
+    const auto dir = fresh_dir("bad-input-nul");
+    auto osm = good_world();
+    // One NUL: an odd number of strings in the list (the crash); two: an even number.
+    osm.nodes.push_back({20, lon0 + 0.001, lat0, {{"natural", "tree"}, {"name", std::string("a\0b", 3)}}});
+    osm.nodes.push_back({21, lon0 + 0.0012, lat0, {{"name", std::string("x\0y\0z", 5)}, {"natural", "tree"}}});
+    osm.nodes.push_back({22, lon0 + 0.0014, lat0, {{std::string("na\0me", 5), "q"}, {"natural", "tree"}}});
+    add_square(osm, 3, 30, lon0, lat0 - 0.003, 0.0005, {{"landuse", std::string("gr\0ass", 6)}}); // an area: libosmium's assembler loops over its tags
+    osm.relations.push_back({1, {{'w', 3, "outer"}}, {{"type", "multipolygon"}, {"leisure", std::string("pa\0rk", 5)}}});
+    const auto input = write_pbf(dir + "/nul.osm.pbf", osm);
+    const auto extract = run(bin() + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/out"));
+    finished(extract);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT count(*) FROM objects WHERE osm_type = 'w' AND osm_id IN (1, 2)") == 2);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT count(*) FROM objects WHERE osm_type = 'n' AND osm_id = 9") == 1);
+    for (const auto& t : sql_column(dir + "/out/catalog.gpkg", "SELECT tags || focus_tag FROM objects")) CHECK(t.find('\0') == std::string::npos);
+    const auto stats = run(bin() + " tags --stats " + sh_quote(input) + " -q");
+    finished(stats);
+    CHECK(stats.out.find("natural=tree") != std::string::npos);
+}
+
+// ======================= hostile tags through a whole build =======================
+
+namespace {
+
+// One build over objects whose feature values hold invalid UTF-8, markup, long multi-byte
+// text and paths, made once for the cases below.
+struct HostileBuild {
+    std::string dir, out;
+    CommandResult result;
+};
+const HostileBuild& hostile_build() {
+    static const HostileBuild b = [] {
+        HostileBuild h;
+        h.dir = fresh_dir("bad-input-hostile-" + std::to_string(::getpid()));
+        auto osm = good_world();
+        add_square(osm, 11, 100, lon0 - 0.004, lat0 + 0.004, 0.0005, {{"landuse", "\xff\xfe" "bad\xc3(utf8\xed\xa0\x80"}, {"name", "\x80\x81"}});
+        add_square(osm, 12, 104, lon0 + 0.004, lat0 - 0.004, 0.0003, {{"building", "<script>alert(1)</script>"}, {"name", "<b>&amp;\"'"}});
+        std::string accents = "x";
+        for (int i = 0; i < 30; ++i) accents += "\xc3\xa9"; // é: a chart label of 9 + 61 bytes, cut inside one at 32
+        add_square(osm, 13, 108, lon0 - 0.004, lat0 - 0.004, 0.0005, {{"landuse", accents}});
+        add_square(osm, 14, 112, lon0 + 0.004, lat0 + 0.004, 0.0003, {{"building", "../../../../tmp/skyscript-escape"}});
+        osm.nodes.push_back({120, lon0 + 0.001, lat0 + 0.001, {{"man_made", "/etc/passwd"}, {"name", "..\\..\\x"}}});
+        h.out = h.dir + "/out";
+        h.result = build(write_pbf(h.dir + "/hostile.osm.pbf", osm), h.out);
+        return h;
+    }();
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("invalid UTF-8 in feature values: the build finishes and every output is valid UTF-8 with U+FFFD") {
+    const auto& b = hostile_build();
+    finished(b.result);
+    std::vector<std::string> texts{"meta.jsonl", "report.html", "report.json", "SkyScript_train_unfiltered.csv"};
+    for (const auto& e : fs::recursive_directory_iterator(b.out)) {
+        const auto name = e.path().filename().string();
+        if (name.ends_with(".csv") || name.ends_with(".jsonl")) texts.push_back(fs::relative(e.path(), b.out).string());
+    }
+    for (const auto& t : texts) {
+        INFO(t);
+        REQUIRE(fs::exists(b.out + "/" + t));
+        CHECK(valid_utf8_file(b.out + "/" + t));
+    }
+    const auto jsonl = read_file(b.out + "/meta.jsonl");
+    CHECK(jsonl.find("\xef\xbf\xbd" "\xef\xbf\xbd" "bad\xef\xbf\xbd(utf8") != std::string::npos);
+    // Every pickle loads in python3 (a stray byte makes pickle.load fail).
+    const auto pickles = run("python3 -c " + sh_quote("import pickle, sys, glob\n"
+                                                      "n = 0\n"
+                                                      "for p in glob.glob(sys.argv[1] + '/meta*/*.pickle'):\n"
+                                                      "    pickle.load(open(p, 'rb')); n += 1\n"
+                                                      "print(n)\n") + " " + sh_quote(b.out));
+    CHECK_MESSAGE(pickles.exit_code == 0, pickles.err);
+    CHECK(std::stoi(pickles.out.empty() ? "0" : pickles.out) >= 5);
+    // The catalog too holds valid text (the focus tag kept the raw value before).
+    for (const auto& t : sql_column(b.out + "/catalog.gpkg", "SELECT focus_tag FROM objects")) {
+        const auto path = b.dir + "/focus.txt";
+        write_file(path, t);
+        CHECK_MESSAGE(valid_utf8_file(path), t);
+    }
+}
+
+TEST_CASE("markup in tags comes out escaped in report.html") {
+    const auto& b = hostile_build();
+    finished(b.result);
+    const auto html = read_file(b.out + "/report.html");
+    REQUIRE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+    CHECK(html.find("<script>alert(1)") == std::string::npos);
+    CHECK(html.find("<b>&amp;") == std::string::npos);
+}
+
+TEST_CASE("chart labels are cut between code points") {
+    const auto& b = hostile_build();
+    finished(b.result);
+    const auto html = read_file(b.out + "/report.html");
+    CHECK(valid_utf8_file(b.out + "/report.html"));
+    CHECK(html.find("landuse=x\xc3\xa9\xc3\xa9") != std::string::npos);
+    CHECK(html.find("\xef\xbf\xbd\xe2\x80\xa6") == std::string::npos); // no U+FFFD before the ellipsis: the cut was clean
+}
+
+TEST_CASE("tag values that look like paths steer no file: names come from ids and aliases") {
+    const auto& b = hostile_build();
+    finished(b.result);
+    CHECK_FALSE(fs::exists("/tmp/skyscript-escape"));
+    for (const auto& e : fs::recursive_directory_iterator(b.dir)) {
+        const auto rel = fs::relative(e.path(), b.dir).string();
+        INFO(rel);
+        CHECK(rel.find("..") == std::string::npos);
+        CHECK(rel.find("passwd") == std::string::npos);
+        CHECK(rel.find("escape") == std::string::npos);
+    }
+    CHECK(sql_int(b.out + "/state.sqlite", "SELECT count(*) FROM jobs") >= 5);
+}
+
+// ======================= --bbox and --polygon =======================
+
+TEST_CASE("--bbox with NaN or infinity") {
+    for (const char* box : {"nan,43.7,7.5,43.8", "7.4,43.7,inf,43.8", "7.4,-nan,7.5,43.8"}) option_refused("bbox-nan", std::string("--bbox ") + box, {"--bbox", "not a finite number"});
+}
+
+TEST_CASE("--bbox swapped (W > E or S > N)") {
+    option_refused("bbox-swapped", "--bbox 7.5,43.7,7.4,43.8", {"--bbox", "W must be less than E"});
+    option_refused("bbox-swapped", "--bbox 7.4,43.8,7.5,43.7", {"--bbox", "S less than N"});
+}
+
+TEST_CASE("--bbox out of range or malformed") {
+    option_refused("bbox-range", "--bbox 7.4,43.7,190,43.8", {"--bbox", "out of range"});
+    option_refused("bbox-range", "--bbox 7.4,-95,7.5,43.8", {"--bbox", "out of range"});
+    option_refused("bbox-range", "--bbox 7.4,43.7,7.5", {"--bbox", "4 numbers"});
+    option_refused("bbox-range", "--bbox 7.4,43.7,7.5,43.8,", {"--bbox", "4 numbers"});
+    option_refused("bbox-range", "--bbox 7.4,43.7,east,43.8", {"--bbox", "`east` is not a number"});
+}
+
+TEST_CASE("--polygon: a missing file, a directory, an empty file") {
+    const auto c = option_case("polygon-files");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/nope.geojson")), {"--polygon", c.dir + "/nope.geojson", "no such file"});
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir)), {"--polygon", "is a directory"});
+    write_file(c.dir + "/empty.geojson", "");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/empty.geojson")), {"--polygon", c.dir + "/empty.geojson", "empty"});
+    CHECK(snapshot(c.out).empty());
+}
+
+TEST_CASE("--polygon: not JSON, not GeoJSON, no polygon") {
+    const auto c = option_case("polygon-content");
+    write_file(c.dir + "/text.geojson", "this is { not json\n");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/text.geojson")), {"--polygon", c.dir + "/text.geojson"});
+    write_file(c.dir + "/points.geojson", R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[7.42,43.73]}}]})");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/points.geojson")), {"--polygon", c.dir + "/points.geojson", "no Polygon"});
+    CHECK(snapshot(c.out).empty());
+}
+
+TEST_CASE("--polygon: a self-intersecting polygon is named as not valid") {
+    const auto c = option_case("polygon-bowtie");
+    write_file(c.dir + "/bowtie.geojson", R"({"type":"Polygon","coordinates":[[[7.40,43.70],[7.45,43.75],[7.45,43.70],[7.40,43.75],[7.40,43.70]]]})");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/bowtie.geojson")), {"--polygon", c.dir + "/bowtie.geojson", "not valid", "Self-intersection"});
+    write_file(c.dir + "/flat.geojson", R"({"type":"Polygon","coordinates":[[[7.40,43.70],[7.45,43.70],[7.50,43.70],[7.40,43.70]]]})");
+    refused(build(c.input, c.out, "--polygon " + sh_quote(c.dir + "/flat.geojson")), {"--polygon", c.dir + "/flat.geojson"});
+    CHECK(snapshot(c.out).empty());
+}
+
+// ======================= numeric options =======================
+
+TEST_CASE("--limit -1 (0 means all, a negative count nothing)") { option_refused("limit", "--limit -1", {"--limit", ">= 0", "`-1`"}); }
+
+TEST_CASE("--in-flight 0 and negative") {
+    option_refused("in-flight", "--in-flight 0", {"--in-flight", "`0`"});
+    option_refused("in-flight", "--in-flight -4", {"--in-flight", "`-4`"});
+}
+
+TEST_CASE("--timeout 0, negative, NaN, infinite") {
+    for (const char* v : {"0", "-1", "nan", "inf"}) option_refused("timeout", std::string("--timeout ") + v, {"--timeout", std::string("`") + v + "`"});
+}
+
+TEST_CASE("--attempts 0") { option_refused("attempts", "--attempts 0", {"--attempts", "`0`"}); }
+
+TEST_CASE("--batch and --workers below 0") {
+    option_refused("batch", "--batch -1", {"--batch", "`-1`"});
+    option_refused("workers", "--workers -2", {"--workers", "`-2`"});
+}
+
+TEST_CASE("negative sampling counts: --cells, --rare-min, --max-per-tag, --all-below") {
+    for (const char* o : {"--cells", "--rare-min", "--max-per-tag", "--all-below"}) option_refused("counts", std::string(o) + " -3", {o, ">= 0", "`-3`"});
+}
+
+TEST_CASE("--part-size 0, --max-surrounding and --per-class below 0") {
+    option_refused("part-size", "--part-size 0", {"--part-size", "`0`"});
+    option_refused("max-surrounding", "--max-surrounding -1", {"--max-surrounding", "`-1`"});
+    option_refused("per-class", "--per-class -1", {"--per-class", "`-1`"});
+}
+
+TEST_CASE("--quality outside 1..100") {
+    option_refused("quality", "--quality 0", {"--quality", "from 1 to 100"});
+    option_refused("quality", "--quality 101", {"--quality", "from 1 to 100"});
+}
+
+TEST_CASE("--min-valid, --offset and --margin outside their ranges") {
+    option_refused("shares", "--min-valid 1.5", {"--min-valid", "from 0 to 1"});
+    option_refused("shares", "--min-valid -0.1", {"--min-valid", "from 0 to 1"});
+    option_refused("shares", "--offset 0.9", {"--offset", "from 0 to 0.5"});
+    option_refused("shares", "--margin -0.5", {"--margin", "`-0.5`"});
+}
+
+TEST_CASE("tile sizes outside sane ranges name the option") {
+    option_refused("px", "--point-tile-px 100000", {"--point-tile-px", "`100000`"});
+    option_refused("px", "--point-tile-px 0", {"--point-tile-px", "`0`"});
+    option_refused("px", "--min-px 0", {"--min-px", "`0`"});
+    option_refused("px", "--max-px 100000", {"--max-px", "`100000`"});
+}
+
+TEST_CASE("--min-px above --max-px") {
+    const auto c = option_case("px-order");
+    refused(build(c.input, c.out, "--min-px 900 --max-px 200"), {"--min-px", "--max-px"});
+}
+
+TEST_CASE("malformed numbers: words, units, exponents in counts") {
+    option_refused("malformed", "--seed abc", {"--seed", "whole number", "`abc`"});
+    option_refused("malformed", "--limit 1e3", {"--limit", "`1e3`"});
+    option_refused("malformed", "--timeout 5s", {"--timeout", "`5s`"});
+    option_refused("malformed", "--limit 99999999999999999999", {"--limit"});
+}
+
+TEST_CASE("a flag missing its value says which flag") {
+    option_refused("missing-value", "--seed", {"--seed", "needs a value"});
+    option_refused("missing-value", "--seed --limit 5", {"--seed", "needs a value", "--limit"});
+    option_refused("missing-value", "-o", {"--output", "needs a value"});
+}
+
+TEST_CASE("an unknown option") { option_refused("unknown", "--limt 5", {"--limt"}); }
+
+TEST_CASE("--config: out-of-range values, a syntax error, an unknown key") {
+    const auto c = option_case("config");
+    write_file(c.dir + "/range.toml", "seed = 3\nlimit = -1\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/range.toml")), {c.dir + "/range.toml:2", "--limit", "`-1`"});
+    write_file(c.dir + "/nan.toml", "timeout = nan\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/nan.toml")), {c.dir + "/nan.toml:1", "--timeout"});
+    write_file(c.dir + "/syntax.toml", "seed = = 3\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/syntax.toml")), {c.dir + "/syntax.toml:1"});
+    write_file(c.dir + "/unknown.toml", "seeds = 3\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/unknown.toml")), {c.dir + "/unknown.toml:1", "seeds"});
+    CHECK(snapshot(c.out).empty());
+}
+
+TEST_CASE("--help lists each option under its own stage") {
+    const auto r = run(bin() + " plan --help");
+    finished(r);
+    const auto plan = r.out.find("Plan options:"), fetch = r.out.find("Fetch options:");
+    REQUIRE(plan != std::string::npos);
+    REQUIRE(fetch != std::string::npos);
+    CHECK(r.out.find("Plan options:", plan + 1) == std::string::npos); // once, not again among the fetch options
+    const auto quality = r.out.find("--quality");
+    CHECK((quality > plan && quality < fetch));
+    const auto in_flight = r.out.find("--in-flight");
+    CHECK(in_flight > fetch);
+}
+
+// ======================= tag lists =======================
+
+TEST_CASE("a tag list with a syntax error names the file and line") {
+    const auto c = option_case("taglist-syntax");
+    write_file(c.dir + "/tags.tsv", "natural=tree\tfeature\t1\nbuilding=yes\tfeature\n");
+    refused(build(c.input, c.out, "--tags " + sh_quote(c.dir + "/tags.tsv")), {c.dir + "/tags.tsv:2"});
+    write_file(c.dir + "/gsd.tsv", "natural=tree\tfeature\tfar\n");
+    refused(build(c.input, c.out, "--tags " + sh_quote(c.dir + "/gsd.tsv")), {c.dir + "/gsd.tsv:1", "max_gsd"});
+    write_file(c.dir + "/utf8.tsv", "natural=tr\xe9" "e\tfeature\t1\n");
+    refused(build(c.input, c.out, "--tags " + sh_quote(c.dir + "/utf8.tsv")), {c.dir + "/utf8.tsv:1", "UTF-8"});
+}
+
+TEST_CASE("a tag list with a UTF-8 BOM keeps its first entry") {
+    const auto dir = fresh_dir("bad-input-bom");
+    write_file(dir + "/bom.tsv", "\xef\xbb\xbfnatural=tree\tfeature\t1\nbuilding=*\tfeature\t1\n");
+    const auto r = run(bin() + " tags --list --tags " + sh_quote(dir + "/bom.tsv"));
+    finished(r);
+    CHECK(lines(r.out) == std::vector<std::string>{"natural=tree\tfeature\t1", "building=*\tfeature\t1"});
+    write_file(dir + "/hidden.tsv", "\xef\xbb\xbflayer<0 any\n");
+    const auto input = write_pbf(dir + "/good.osm.pbf", good_world());
+    finished(run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(dir + "/out") + " --hidden " + sh_quote(dir + "/hidden.tsv")));
+}
+
+TEST_CASE("--tags +DIR, --tags DIR and a missing tag list") {
+    const auto c = option_case("taglist-dir");
+    refused(build(c.input, c.out, "--tags +" + sh_quote(c.dir)), {c.dir, "directory"});
+    refused(build(c.input, c.out, "--tags " + sh_quote(c.dir)), {c.dir, "directory"});
+    refused(build(c.input, c.out, "--tags +" + sh_quote(c.dir + "/none.tsv")), {c.dir + "/none.tsv", "cannot open tag list"});
+    refused(run(bin() + " tags --list --tags +" + sh_quote(c.dir)), {c.dir, "directory"});
+}
+
+// ======================= sources TOML =======================
+
+namespace {
+
+std::string sources_case(const std::string& name, const std::string& toml) {
+    const auto dir = fresh_dir("bad-input-sources-" + name);
+    write_file(dir + "/sources.toml", toml);
+    return dir + "/sources.toml";
+}
+
+std::string gdal_source(const std::string& alias, const std::string& path) {
+    return "[[source]]\nalias = \"" + alias + "\"\nkind = \"gdal\"\npath = \"" + path + "\"\nyear = 2021\n";
+}
+
+// `sources --check`: parses the file and opens every source; the table goes to stdout, one
+// line per unusable source to stderr.
+CommandResult sources_command(const std::string& file) { return run(bin() + " sources --check -q --sources " + sh_quote(file)); }
+
+} // namespace
+
+TEST_CASE("a sources TOML with a syntax error names the file and line") {
+    const auto f = sources_case("syntax", "[[source]]\nalias = \"A\"\nkind = gdal\n");
+    refused(sources_command(f), {f + ":3"});
+}
+
+TEST_CASE("duplicate aliases") {
+    const auto f = sources_case("dup", gdal_source("A1", imagery().raster) + gdal_source("A1", imagery().raster));
+    refused(sources_command(f), {f, "A1", "twice"});
+}
+
+TEST_CASE("an alias that tries to steer a path, or an empty one") {
+    for (const char* alias : {"../x", "a/b", "/etc", "", "abcdefghi", "x y"}) {
+        INFO(alias);
+        const auto f = sources_case("alias", gdal_source(alias, imagery().raster));
+        refused(sources_command(f), {f, "alias"});
+    }
+}
+
+TEST_CASE("a gdal source whose file is missing or a directory") {
+    const auto dir = fresh_dir("bad-input-raster-missing");
+    const auto f = sources_case("raster-missing", gdal_source("M", dir + "/none.tif"));
+    refused(sources_command(f), {dir + "/none.tif"});
+    const auto g = sources_case("raster-dir", gdal_source("M", dir));
+    refused(sources_command(g), {dir});
+}
+
+// ======================= rasters =======================
+
+namespace {
+
+// fetch-one on a raster of the sources file, the tile in the flat raster's middle.
+CommandResult fetch_one(const std::string& sources, const std::string& alias, const std::string& out) {
+    return run("timeout 60 env " + fetch_one_command() + " -q --sources " + sh_quote(sources) + " --source " + alias +
+               " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(out));
+}
+
+} // namespace
+
+TEST_CASE("a raster without georeferencing is refused naming it") {
+    const auto dir = fresh_dir("bad-input-raster-nogeo");
+    REQUIRE(run("gdal_create -q -of GTiff -outsize 64 64 -bands 3 -burn 100 " + sh_quote(dir + "/plain.tif")).exit_code == 0);
+    const auto f = sources_case("nogeo", gdal_source("PLAIN", dir + "/plain.tif"));
+    refused(sources_command(f), {dir + "/plain.tif"});
+    refused(fetch_one(f, "PLAIN", dir + "/tile.jpg"), {dir + "/plain.tif"});
+    CHECK_FALSE(fs::exists(dir + "/tile.jpg"));
+}
+
+TEST_CASE("a 16-bit raster: the documented 2-98 percentile stretch, or the configured one") {
+    const auto dir = fresh_dir("bad-input-raster-16bit");
+    REQUIRE(run("gdal_translate -q -ot UInt16 -scale 0 255 0 4000 -srcwin 1800 1800 400 400 " + sh_quote(imagery().raster) + " " + sh_quote(dir + "/deep.tif")).exit_code == 0);
+    const auto plain = sources_case("16bit", gdal_source("DEEP", dir + "/deep.tif"));
+    finished(fetch_one(plain, "DEEP", dir + "/auto.jpg"));
+    CHECK(load_raster(dir + "/auto.jpg").bands == 3);
+    const auto told = sources_case("16bit-stretch", gdal_source("DEEP", dir + "/deep.tif") + "stretch = [0, 4000]\n");
+    finished(fetch_one(told, "DEEP", dir + "/fixed.jpg"));
+    const auto tile = load_raster(dir + "/fixed.jpg");
+    REQUIRE(tile.bands == 3);
+    const float expected[3] = {110, 140, 90}; // the flat raster's colour, scaled to 16 bits and back
+    for (int b = 0; b < 3; ++b) CHECK(std::abs(tile.data[b][tile.data[b].size() / 2] - expected[b]) <= 3);
+}
+
+TEST_CASE("a 4-band raster (RGBN or RGBA): its first three bands; a band it lacks is named") {
+    const auto dir = fresh_dir("bad-input-raster-4band");
+    for (const char* interp : {"undefined", "alpha"}) {
+        INFO(interp);
+        const auto raster = dir + "/four-" + interp + ".tif";
+        REQUIRE(run("gdal_translate -q -b 1 -b 2 -b 3 -b 1 -colorinterp_4 " + std::string(interp) + " -srcwin 1800 1800 400 400 " +
+                    sh_quote(imagery().raster) + " " + sh_quote(raster)).exit_code == 0);
+        const auto f = sources_case("4band", gdal_source("FOUR", raster));
+        finished(fetch_one(f, "FOUR", dir + "/tile.jpg"));
+        const auto tile = load_raster(dir + "/tile.jpg");
+        REQUIRE(tile.bands == 3);
+        CHECK(std::abs(tile.data[0][0] - 110) <= 3);
+        CHECK(std::abs(tile.data[2][0] - 90) <= 3);
+    }
+    const auto g = sources_case("4band-b5", gdal_source("FOUR", dir + "/four-alpha.tif") + "bands = [1, 2, 5]\n");
+    refused(fetch_one(g, "FOUR", dir + "/tile5.jpg"), {dir + "/four-alpha.tif", "band 5"});
+    CHECK_FALSE(fs::exists(dir + "/tile5.jpg"));
+}
+
+// ======================= credentials =======================
+
+namespace {
+
+CommandResult with_credentials(const std::string& credentials) {
+    const auto f = sources_case("ee", "[[source]]\nalias = \"EE\"\nkind = \"earthengine\"\ncollection = \"X/Y\"\ngsd = 1\n"
+                                      "endpoint = \"http://127.0.0.1:9\"\nbands = [\"R\", \"G\", \"B\"]\nyear = 2020\n");
+    return run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(credentials) + " " + bin() + " sources --check -q --sources " + sh_quote(f));
+}
+
+} // namespace
+
+TEST_CASE("credentials missing, empty, not JSON, a directory") {
+    const auto dir = fresh_dir("bad-input-credentials");
+    write_file(dir + "/empty.json", "");
+    write_file(dir + "/text.json", "not json at all\n");
+    refused(with_credentials(dir + "/missing.json"), {dir + "/missing.json"});
+    refused(with_credentials(dir + "/empty.json"), {dir + "/empty.json"});
+    refused(with_credentials(dir + "/text.json"), {dir + "/text.json", "JSON"});
+    refused(with_credentials(dir), {dir, "directory"});
+    refused(with_credentials(""), {"GOOGLE_APPLICATION_CREDENTIALS"});
+}
+
+// ======================= OUT =======================
+
+TEST_CASE("OUT is a file") {
+    const auto dir = fresh_dir("bad-input-out-file");
+    write_file(dir + "/out", "precious\n");
+    refused(build(finished_input(), dir + "/out"), {dir + "/out"});
+    CHECK(read_file(dir + "/out") == "precious\n");
+}
+
+TEST_CASE("OUT on a read-only file system") {
+    const auto dir = fresh_dir("bad-input-out-ro");
+    fs::create_directories(dir + "/out");
+    write_file(dir + "/out/keep.txt", "kept\n");
+    const auto r = run("unshare -m sh -c " + sh_quote("mount --bind " + sh_quote(dir + "/out") + " " + sh_quote(dir + "/out") + " && mount -o remount,bind,ro " +
+                                                      sh_quote(dir + "/out") + " && " + bin() + " " + sh_quote(finished_input()) + " -q -o " +
+                                                      sh_quote(dir + "/out") + " --sources " + sh_quote(imagery().sources)));
+    refused(r, {dir + "/out", "Read-only"});
+    CHECK(snapshot(dir + "/out") == std::map<std::string, std::string>{{"keep.txt", "kept\n"}});
+}
+
+namespace {
+
+// Thirty trees: thirty small jobs, so a full disk can strike between two of them.
+TinyOsm many_trees() {
+    auto osm = good_world();
+    for (int i = 0; i < 30; ++i) osm.nodes.push_back({100 + i, lon0 - 0.003 + 0.0002 * i, lat0 - 0.001 + 0.0001 * (i % 7), {{"natural", "tree"}}});
+    return osm;
+}
+
+// Runs `stage` (e.g. "fetch") on a copy of OUT `from` on a 64 MB tmpfs filled but for
+// `free_kb`; OUT as the run left it is copied to `after`.
+CommandResult on_full_disk(const std::string& dir, const std::string& from, int free_kb, const std::string& stage, const std::string& after) {
+    const auto mnt = dir + "/disk";
+    const std::string script = "cp -a " + sh_quote(from) + " " + sh_quote(mnt + "/out") + " && fallocate -l $(( $(stat -f -c '%a * %S' " +
+                               sh_quote(mnt) + ") - " + std::to_string(free_kb) + " * 1024 )) " + sh_quote(mnt + "/filler") + " && { " + bin() +
+                               " " + stage + " " + sh_quote(mnt + "/out") + " -q; rc=$?; cp -a " + sh_quote(mnt + "/out") + " " + sh_quote(after) + "; exit $rc; }";
+    return on_small_disk(mnt, "64M", script);
+}
+
+// The error says the disk is full, in any of the words the C library or SQLite use.
+bool says_disk_full(const std::string& err) {
+    return err.find("No space left") != std::string::npos || err.find("no space left") != std::string::npos || err.find("disk full") != std::string::npos ||
+           err.find("disk is full") != std::string::npos;
+}
+
+// SQLite's own check of a database file.
+std::string integrity(const std::string& db) { return sql_column(db, "PRAGMA integrity_check").at(0); }
+
+// Images of `out` with their bytes.
+std::map<std::string, std::string> images(const std::string& out) {
+    std::map<std::string, std::string> files;
+    for (const auto& [name, bytes] : snapshot(out))
+        if (name.starts_with("images")) files[name] = bytes;
+    return files;
+}
+
+} // namespace
+
+TEST_CASE("a full disk during fetch: one line, the state DB intact, no broken image, a rerun with room finishes") {
+    const auto dir = fresh_dir("bad-input-full-fetch");
+    const auto planned = dir + "/planned";
+    const auto input = write_pbf(dir + "/trees.osm.pbf", many_trees());
+    finished(run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(planned)));
+    finished(run(bin() + " plan " + sh_quote(planned) + " -q --sources " + sh_quote(imagery().sources)));
+    const auto jobs = sql_int(planned + "/state.sqlite", "SELECT count(*) FROM jobs");
+    REQUIRE(jobs >= 30);
+    const auto after = dir + "/after";
+    const auto r = on_full_disk(dir, planned, 24, "fetch", after);
+    refused(r, {dir + "/disk/out/"});
+    CHECK_MESSAGE(says_disk_full(r.err), r.err);
+    CHECK(integrity(after + "/state.sqlite") == "ok");
+    // Every image on disk is whole (GDAL decodes it) and every job the DB calls fetched has its image.
+    for (const auto& [name, bytes] : images(after)) CHECK_NOTHROW(load_raster(after + "/" + name));
+    CHECK(sql_int(after + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") <= static_cast<std::int64_t>(images(after).size()));
+    // With room again the same command finishes the build's fetch.
+    finished(run(bin() + " fetch " + sh_quote(after) + " -q"));
+    CHECK(sql_int(after + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+    CHECK(images(after).size() == static_cast<std::size_t>(jobs));
+}
+
+TEST_CASE("a full disk during write: one line, the images untouched, a rerun with room finishes") {
+    const auto dir = fresh_dir("bad-input-full-write");
+    const auto fetched = dir + "/fetched";
+    const auto input = write_pbf(dir + "/trees.osm.pbf", many_trees());
+    finished(run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(fetched)));
+    finished(run(bin() + " plan " + sh_quote(fetched) + " -q --sources " + sh_quote(imagery().sources)));
+    finished(run(bin() + " fetch " + sh_quote(fetched) + " -q"));
+    const auto before = images(fetched);
+    const auto after = dir + "/after";
+    const auto r = on_full_disk(dir, fetched, 8, "write", after);
+    refused(r, {dir + "/disk/out/"});
+    CHECK_MESSAGE(says_disk_full(r.err), r.err); // not "disk I/O error": SQLite's word for ENOSPC on its journal
+    CHECK(integrity(after + "/state.sqlite") == "ok");
+    CHECK(images(after) == before);
+    finished(run(bin() + " write " + sh_quote(after) + " -q"));
+    const auto jsonl = lines(read_file(after + "/meta.jsonl"));
+    CHECK(jsonl.size() == before.size());
+}
+
+TEST_CASE("a garbage or truncated state.sqlite in OUT is reported, never replaced") {
+    for (const char* how : {"garbage", "truncated"}) {
+        INFO(how);
+        const auto out = copy_of_finished(std::string("state-") + how);
+        const auto db = read_file(out + "/state.sqlite");
+        write_file(out + "/state.sqlite", std::string(how) == "garbage" ? std::string(8192, 'Z') : db.substr(0, db.size() / 2));
+        const auto before = snapshot(out);
+        refused(build(finished_input(), out), {out + "/state.sqlite"});
+        CHECK(lost(before, snapshot(out)).empty());
+        refused(run(bin() + " status " + sh_quote(out)), {out + "/state.sqlite"});
+    }
+}
+
+TEST_CASE("a garbage or truncated catalog.gpkg in OUT is reported, never replaced") {
+    for (const char* how : {"garbage", "truncated"}) {
+        INFO(how);
+        const auto dir = fresh_dir(std::string("bad-input-catalog-") + how);
+        const auto out = dir + "/out";
+        finished(run(bin() + " extract " + sh_quote(finished_input()) + " -q -o " + sh_quote(out)));
+        const auto gpkg = read_file(out + "/catalog.gpkg");
+        write_file(out + "/catalog.gpkg", std::string(how) == "garbage" ? std::string(8192, 'Z') : gpkg.substr(0, gpkg.size() / 2));
+        const auto before = snapshot(out);
+        refused(build(finished_input(), out), {out + "/catalog.gpkg"});
+        CHECK(lost(before, snapshot(out)).empty());
+    }
+}
