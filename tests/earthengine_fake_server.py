@@ -23,8 +23,10 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
                                                 verified with PEM (openssl CLI), and iss/aud/scope/
                                                 iat/exp are checked; answers an access token.
   POST /v1/projects/{p}/image:computePixels     needs the bearer token; checks the expression graph
-                                                node by node and the grid; answers a PNG of TIF
-                                                warped to the grid.
+                                                node by node, and that the grid (crsCode, affineTransform,
+                                                dimensions) covers exactly the footprint the expression
+                                                selects over (to a quarter pixel); records each grid in
+                                                `grids`; answers a PNG of TIF warped to the grid.
   POST /v1/projects/{p}/value:compute           needs the bearer token; checks the batched graph of
                                                 acquisition times node by node (List.map over
                                                 footprints) and answers, per footprint, [time_start]
@@ -32,7 +34,9 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
   GET  /stats                                   what it saw; max_active counts Earth Engine
                                                 requests only, from arrival until the reply starts;
                                                 ee_requests every Earth Engine request that arrived;
-                                                cpu_seconds the fake's own CPU time.
+                                                cpu_seconds the fake's own CPU time; token_use, per
+                                                token, the requests that came with it and the least
+                                                life it had left when one arrived (negative: expired).
 A footprint has an image when it meets TIF's extent (and the collection is not EMPTY/COLLECTION);
 that image's time_start is 2021-07-01 plus round(west * 1e6) mod 86400 seconds (west of the
 footprint, in degrees), so each tile has its own time and a mix-up shows.
@@ -57,7 +61,7 @@ from loopback_server import send_body, serve
 LOCK = threading.Lock()
 STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "footprints": 0, "rejected": [], "tokens": [],
          "collections": [], "busy_hits": 0, "active": 0, "max_active": 0, "ee_requests": 0, "quota_429": 0, "quota_429_rate": 0,
-         "expired": 0}
+         "expired": 0, "grids": [], "token_use": {}}
 DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
 BUCKET = {"tokens": 0.0, "last": 0.0}  # the project's requests-per-second quota
@@ -193,6 +197,60 @@ def times_request(expr):
     return selection(limit["collection"], region), footprints
 
 
+def utm_to_lonlat(epsg, x, y):
+    """EPSG 326zz/327zz (UTM on WGS84) to lon/lat in degrees: the inverse transverse Mercator
+    series (Snyder, Map Projections, USGS 1987, eq. 8-12 to 8-18), millimetres within a zone."""
+    zone, south = epsg % 100, epsg // 100 == 327
+    a, f, k0 = 6378137.0, 1 / 298.257223563, 0.9996
+    e2 = f * (2 - f)
+    ep2 = e2 / (1 - e2)
+    x -= 500000.0
+    if south:
+        y -= 10000000.0
+    mu = y / k0 / (a * (1 - e2 / 4 - 3 * e2 ** 2 / 64 - 5 * e2 ** 3 / 256))
+    e1 = (1 - math.sqrt(1 - e2)) / (1 + math.sqrt(1 - e2))
+    phi = (mu + (3 * e1 / 2 - 27 * e1 ** 3 / 32) * math.sin(2 * mu) + (21 * e1 ** 2 / 16 - 55 * e1 ** 4 / 32) * math.sin(4 * mu) +
+           151 * e1 ** 3 / 96 * math.sin(6 * mu) + 1097 * e1 ** 4 / 512 * math.sin(8 * mu))
+    s, c, t = math.sin(phi), math.cos(phi), math.tan(phi)
+    c1, t1 = ep2 * c * c, t * t
+    n1 = a / math.sqrt(1 - e2 * s * s)
+    r1 = a * (1 - e2) / (1 - e2 * s * s) ** 1.5
+    d = x / (n1 * k0)
+    lat = phi - n1 * t / r1 * (d ** 2 / 2 - (5 + 3 * t1 + 10 * c1 - 4 * c1 ** 2 - 9 * ep2) * d ** 4 / 24 +
+                               (61 + 90 * t1 + 298 * c1 + 45 * t1 ** 2 - 252 * ep2 - 3 * c1 ** 2) * d ** 6 / 720)
+    lon = (d - (1 + 2 * t1 + c1) * d ** 3 / 6 + (5 - 2 * c1 + 28 * t1 - 3 * c1 ** 2 + 8 * ep2 + 24 * t1 ** 2) * d ** 5 / 120) / c
+    return zone * 6 - 183 + math.degrees(lon), math.degrees(lat)
+
+
+def check_grid(grid, box):
+    """The grid must be the tile whose footprint the expression selects over: a north-up UTM
+    grid of square pixels whose outline, in lon/lat, has `box` for bounds (a quarter pixel)."""
+    try:
+        crs, a, dims = grid["crsCode"], grid["affineTransform"], grid["dimensions"]
+        w, h = dims["width"], dims["height"]
+        sx, sy, x0, y0 = a["scaleX"], a["scaleY"], a["translateX"], a["translateY"]
+        shear = a.get("shearX", 0), a.get("shearY", 0)
+    except (KeyError, TypeError):
+        raise Invalid("grid: expected crsCode, affineTransform and dimensions")
+    if not (isinstance(crs, str) and crs.startswith("EPSG:") and crs[5:].isdigit() and int(crs[5:]) // 100 in (326, 327)):
+        raise Invalid("grid: the fake knows UTM grids (EPSG:326zz/327zz) only, got %s" % crs)
+    if shear != (0, 0) or not (sx > 0 and sy == -sx) or not (w > 0 and h > 0):
+        raise Invalid("grid: expected a north-up grid of square pixels")
+    epsg = int(crs[5:])
+    x1, y1 = x0 + w * sx, y0 + h * sy
+    outline = [utm_to_lonlat(epsg, x0 + (x1 - x0) * i / 4, y) for i in range(5) for y in (y0, y1)]
+    outline += [utm_to_lonlat(epsg, x, y0 + (y1 - y0) * i / 4) for i in range(1, 4) for x in (x0, x1)]
+    lons, lats = [p[0] for p in outline], [p[1] for p in outline]
+    west, south, east, north = box
+    tol_lat = sx / 4 / 111320.0
+    tol_lon = tol_lat / max(0.01, math.cos(math.radians((south + north) / 2)))
+    wrap = lambda d: (d + 180) % 360 - 180
+    if (abs(wrap(min(lons) - west)) > tol_lon or abs(wrap(max(lons) - east)) > tol_lon or
+            abs(min(lats) - south) > tol_lat or abs(max(lats) - north) > tol_lat):
+        raise Invalid("grid %s %dx%d at (%.3f, %.3f) covers lon %.7f..%.7f lat %.7f..%.7f, not the footprint %s" %
+                      (crs, w, h, x0, y0, min(lons), max(lons), min(lats), max(lats), box))
+
+
 def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
@@ -312,9 +370,14 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         with LOCK:
             known = auth.startswith("Bearer ") and auth[7:] in STATE["tokens"]
-            expired = known and time.monotonic() > DEADLINES[auth[7:]]
+            left = DEADLINES[auth[7:]] - time.monotonic() if known else None
+            expired = known and left < 0
             if expired:
                 STATE["expired"] += 1
+            if known:
+                use = STATE["token_use"].setdefault(auth[7:], {"requests": 0, "min_left_s": left})
+                use["requests"] += 1
+                use["min_left_s"] = min(use["min_left_s"], left)
         if expired:
             return self.reply(401, "application/json", ee_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. "
                                                                 "Expected OAuth 2 access token."))
@@ -351,13 +414,19 @@ class Handler(BaseHTTPRequestHandler):
             STATE["compute_pixels"] += 1
         try:
             collection, box = pixels_request(expr)
+            check_grid(req.get("grid"), box)
         except Invalid as e:
+            with LOCK:
+                STATE["rejected"].append([str(e)])
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", str(e)))
+        g = req["grid"]
         with LOCK:
             STATE["collections"].append(collection)
+            a = g["affineTransform"]
+            STATE["grids"].append([g["crsCode"], a["translateX"], a["translateY"], a["scaleX"], g["dimensions"]["width"],
+                                   g["dimensions"]["height"]])
         if not has_image(collection, box):
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Image.visualize: Parameter 'image' is required."))
-        g = req["grid"]
         w, h = g["dimensions"]["width"], g["dimensions"]["height"]
         if w * h * 3 > 50331648:
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Total request size must be less than or equal to 50331648 bytes."))

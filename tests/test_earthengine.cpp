@@ -290,6 +290,14 @@ TEST_CASE("the times of 150 tiles: 150 computePixels and 3 value:compute, each t
     }
     CHECK(times.size() == 150); // every tile its own time: a mix-up cannot pass
     const auto st = f.stats();
+    // Each computePixels asked for the grid of a tile of the batch, each tile's once (the
+    // fake also refuses a grid that does not cover the footprint the expression selects over).
+    std::multiset<std::string> asked, expected_grids;
+    for (const auto& g : st["grids"]) asked.insert(g.dump());
+    for (const auto& [id, grid] : grids)
+        expected_grids.insert(json::array({grid.crs(), grid.geotransform[0], grid.geotransform[3], grid.gsd, grid.width, grid.height}).dump());
+    CHECK(asked == expected_grids);
+    CHECK(st["rejected"].empty());
     CHECK(st["compute_pixels"] == 150);
     CHECK(st["value_compute"] == 3); // ceil(150 / 64)
     CHECK(st["footprints"] == 150);
@@ -373,6 +381,14 @@ TEST_CASE("a batch that outlives several tokens: each request takes the token wh
     CHECK(st["token_requests"].get<int>() >= 3);
     CHECK(st["token_requests"] == tokens.fetches());
     CHECK(st["rejected"].empty());
+    // No request went with a token past its life: each was renewed before it expired, not
+    // after a 401 (which would also end with every tile fetched).
+    CHECK(st["expired"] == 0);
+    CHECK(st["token_use"].size() >= 3);
+    for (const auto& [token, use] : st["token_use"].items()) {
+        INFO(token << ": " << use.dump());
+        CHECK(use["min_left_s"].get<double>() > 0);
+    }
 
     // A key the token endpoint refuses still says so, before anything is sent.
     TokenCache wrong(load_service_account(f.wrong_key_json));
@@ -432,6 +448,7 @@ TEST_CASE("a key revoked in the middle of a batch: the images after it give the 
         INFO(r.error);
         CHECK(r.error.find("refused the service-account key for builder@sky-test.iam.gserviceaccount.com") != std::string::npos);
         CHECK(r.error.find("refused the access token") == std::string::npos);
+        CHECK(r.error.find(f.key_json) == std::string::npos); // a reason stored with the build: not where the key is
     }
     CHECK(ok >= 2);
     CHECK(ok < 40);
@@ -488,6 +505,23 @@ TEST_CASE("sources --check asks for a token") {
     Fixture f;
     const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.key_json) + " " + sh_quote(binary()) + " sources --check --sources " + sh_quote(f.sources));
     CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
     CHECK(r.out.find("usable: token granted (builder@sky-test.iam.gserviceaccount.com, project sky-test)") != std::string::npos);
     CHECK(r.out.find("ya29.") == std::string::npos);
+    // A key the token endpoint refuses: exit 1, one line per source naming it and why.
+    const auto refused = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.wrong_key_json) + " " + sh_quote(binary()) + " sources --check --sources " +
+                             sh_quote(f.sources));
+    CHECK(refused.exit_code == 1);
+    const auto l = lines(refused.err);
+    CHECK(l.size() == 6);
+    for (const auto& line : l) {
+        CHECK(line.starts_with("skyscript-build: source "));
+        CHECK(line.find(" (earthengine) is not usable: " + f.wrong_key_json + ": " + f.server->url("/token") +
+                        " refused the service-account key for builder@sky-test.iam.gserviceaccount.com (HTTP 400: Invalid JWT Signature.)") !=
+              std::string::npos);
+    }
+    CHECK(refused.err.find("source S2T (earthengine)") != std::string::npos);
+    // Without --check the key is read, not tried: nothing known is wrong with it.
+    CHECK(run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.wrong_key_json) + " " + sh_quote(binary()) + " sources --sources " + sh_quote(f.sources))
+              .exit_code == 0);
 }
