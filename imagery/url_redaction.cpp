@@ -15,6 +15,26 @@ bool ends_value(char c) {
 
 bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; }
 
+bool ieq(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t k = 0; k < a.size(); ++k)
+        if (std::tolower(static_cast<unsigned char>(a[k])) != std::tolower(static_cast<unsigned char>(b[k]))) return false;
+    return true;
+}
+
+// The length of a query separator at `i` (?, &, ; or their percent-encodings), or 0.
+std::size_t separator(std::string_view text, std::size_t i) {
+    if (text[i] == '?' || text[i] == '&' || text[i] == ';') return 1;
+    const auto three = text.substr(i, 3);
+    return ieq(three, "%3F") || ieq(three, "%26") ? 3 : 0;
+}
+
+// The length of the '=' (or %3D) at `i`, or 0.
+std::size_t equals(std::string_view text, std::size_t i) {
+    if (i < text.size() && text[i] == '=') return 1;
+    return ieq(text.substr(i, 3), "%3D") ? 3 : 0;
+}
+
 } // namespace
 
 bool secret_parameter(std::string_view name) {
@@ -48,22 +68,26 @@ std::string redact_url(std::string_view text) {
             }
             continue;
         }
-        // ?name=value, &name=value, ;name=value
-        const char c = text[i];
-        out += c;
-        ++i;
-        if (c != '?' && c != '&' && c != ';') continue;
+        // ?name=value, &name=value, ;name=value, and percent-encoded (GDAL's /vsicurl?url=...).
+        const std::size_t sep = separator(text, i);
+        if (sep == 0) {
+            out += text[i++];
+            continue;
+        }
+        out.append(text.substr(i, sep));
+        i += sep;
         std::size_t name_end = i;
         while (name_end < text.size() && name_char(text[name_end])) ++name_end;
-        if (name_end == i || name_end >= text.size() || text[name_end] != '=' || !secret_parameter(text.substr(i, name_end - i))) continue;
-        out.append(text.substr(i, name_end + 1 - i));
-        std::size_t value_end = name_end + 1;
+        const std::size_t eq = equals(text, name_end);
+        if (name_end == i || eq == 0 || !secret_parameter(text.substr(i, name_end - i))) continue;
+        out.append(text.substr(i, name_end + eq - i));
+        std::size_t value_end = name_end + eq;
         // A value ends where the URL does; a ':' with a space after it ends a message's URL
         // ("tile URL: HTTP 503"), as ':' is rare in a key and never followed by a space in a URL.
-        while (value_end < text.size() && !ends_value(text[value_end]) &&
+        while (value_end < text.size() && !ends_value(text[value_end]) && !ieq(text.substr(value_end, 3), "%26") &&
                !(text[value_end] == ':' && (value_end + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[value_end + 1])))))
             ++value_end;
-        if (value_end > name_end + 1) out += redacted;
+        if (value_end > name_end + eq) out += redacted;
         i = value_end;
     }
     return out;

@@ -18,7 +18,8 @@ inline constexpr std::string_view redacted = "REDACTED";
 // apikey, api_key, subscription-key, X-Amz-Signature, X-Amz-Credential,
 // X-Amz-Security-Token, X-Goog-Signature, client_secret, ...), and the userinfo of
 // `scheme://user:password@host`. `text` may be one URL (an xyz template, a /vsicurl/ path)
-// or a message with URLs in it: each `name=value` after `?`, `&` or `;` is looked at.
+// or a message with URLs in it: each `name=value` after `?`, `&` or `;` is looked at, also
+// percent-encoded (`%3Fsig%3D...` in GDAL's `/vsicurl?url=...`).
 std::string redact_url(std::string_view text);
 
 // Whether a query parameter of this name holds a secret (exposed for tests).

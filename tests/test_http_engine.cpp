@@ -475,6 +475,8 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
           "X-Amz-Signature=REDACTED");
     CHECK(redact_url("https://x/y?signature=1&secret=2&password=3&client_secret=4&X-Goog-Signature=5") ==
           "https://x/y?signature=REDACTED&secret=REDACTED&password=REDACTED&client_secret=REDACTED&X-Goog-Signature=REDACTED");
+    CHECK(redact_url("/vsicurl?max_retry=3&url=https%3A%2F%2Fh%2Fdop.tif%3Fsv%3D1%26sig%3DS1G%26sp%3Dr") ==
+          "/vsicurl?max_retry=3&url=https%3A%2F%2Fh%2Fdop.tif%3Fsv%3D1%26sig%3DREDACTED%26sp%3Dr");
     CHECK(redact_url("https://user:pa55@tiles.example.com/{z}/{x}/{y}.png") == "https://REDACTED@tiles.example.com/{z}/{x}/{y}.png");
     CHECK(redact_url("https://TOKEN@h/x") == "https://REDACTED@h/x");
     // In a message: each URL in it, and what follows stays.
