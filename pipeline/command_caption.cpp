@@ -11,6 +11,7 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "tag_list_file.hpp"
+#include "utf8_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,8 +57,9 @@ using OwnedTags = std::vector<std::pair<std::string, std::string>>;
 
 std::pair<std::string, std::string> parse_tag(const std::string& text, const std::string& where) {
     const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, got `" + text + "`");
-    return {text.substr(0, eq), text.substr(eq + 1)};
+    if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, got `" + tags::valid_utf8(text) + "`");
+    // As the catalog holds them (osm/groundable_tags.cpp): invalid bytes are U+FFFD.
+    return {tags::valid_utf8(text.substr(0, eq)), tags::valid_utf8(text.substr(eq + 1))};
 }
 
 // A JSON object of string values, in its own order (the caption orders tags by

@@ -338,6 +338,18 @@ TEST_CASE("tag values that look like paths steer no file: names come from ids an
     CHECK(sql_int(b.out + "/state.sqlite", "SELECT count(*) FROM jobs") >= 5);
 }
 
+TEST_CASE("caption: invalid UTF-8 in given tags comes out as the catalog would hold it, on stdout and in the dropped-tags line") {
+    const auto r = run(bin() + " caption " + sh_quote("building=\xff<b>") + " " + sh_quote("name=\xc3(x") + " --around " + sh_quote("landuse=gr\xc3ss"));
+    finished(r);
+    const auto dir = fresh_dir("bad-input-caption");
+    write_file(dir + "/out.txt", r.out);
+    write_file(dir + "/err.txt", r.err);
+    CHECK(valid_utf8_file(dir + "/out.txt"));
+    CHECK_MESSAGE(valid_utf8_file(dir + "/err.txt"), r.err);
+    CHECK(lines(r.out).size() == 2);
+    CHECK(r.err.find("name=\xef\xbf\xbd(x (denied key)") != std::string::npos);
+}
+
 // ======================= --bbox and --polygon =======================
 
 TEST_CASE("--bbox with NaN or infinity") {
