@@ -25,6 +25,10 @@ void warn_if_tls_unverified() {
                    stderr);
 }
 
+void set_if_unset(const char* key, const std::string& value) {
+    if (!CPLGetConfigOption(key, nullptr)) CPLSetConfigOption(key, value.c_str());
+}
+
 void register_gdal() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -250,6 +254,15 @@ std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::
     }
     std::call_once(entry->once, [&] { entry->range = compute_raster_range(dataset, name, bands, stretch); });
     return entry->range;
+}
+
+void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts) {
+    // Whole seconds, at least one: GDAL reads these as integers.
+    auto whole = [](double s) { return std::to_string(std::max(1L, std::lround(std::ceil(std::min(s, 1e6))))); };
+    set_if_unset("GDAL_HTTP_TIMEOUT", whole(timeout_s));
+    set_if_unset("GDAL_HTTP_CONNECTTIMEOUT", whole(connect_timeout_s));
+    set_if_unset("GDAL_HTTP_MAX_RETRY", std::to_string(std::max(0, attempts - 1)));
+    set_if_unset("GDAL_HTTP_RETRY_DELAY", "1");
 }
 
 RasterInfo describe_raster(const std::string& path) {

@@ -48,6 +48,12 @@ struct RasterInfo {
     LonLatBox coverage{-180, -90, 180, 90}; // lon/lat bounds (the whole world when they cannot be computed)
 };
 
+// GDAL's own HTTP (/vsicurl/ COGs, WMS) has no timeout by default: a stalled server would
+// hold a tile, and the build, for ever. These become GDAL_HTTP_TIMEOUT,
+// GDAL_HTTP_CONNECTTIMEOUT and GDAL_HTTP_MAX_RETRY (with GDAL_HTTP_RETRY_DELAY), each only
+// where the environment does not set it (process-wide, as GDAL's configuration is).
+void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts);
+
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);
 

@@ -32,6 +32,7 @@ std::vector<std::pair<std::uint64_t, TileGrid>> as_grids(std::span<const TileJob
 class GdalImageSource : public ImageSource {
 public:
     GdalImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), workers_(worker_count(o.workers)) {
+        set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         read_.resampling = o.resampling;
         for (const auto& b : c.bands) read_.bands.push_back(std::stoi(b));
         if (c.stretch) {

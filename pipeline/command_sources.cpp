@@ -65,6 +65,7 @@ Usability usability(const imagery::SourceConfig& s, bool check) {
             if (local && std::filesystem::is_directory(s.path, ec)) return not_usable(s.path + " is a directory, not a raster");
             if (local && !std::ifstream(s.path)) return not_usable(s.path + " is not readable");
             if (!check) return usable(local ? "usable (file readable; --check opens it)" : "usable if it opens (--check opens it)");
+            imagery::set_gdal_http_defaults(10, 10, 2); // a check answers in seconds
             try {
                 const auto info = imagery::describe_raster(s.path);
                 char buf[128];

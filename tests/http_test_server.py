@@ -79,6 +79,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         path = self.path.split("?", 1)[0]
+        if path.startswith("/f/slow-"):  # a stalled server stalls every request
+            parts = path.split("/", 4)
+            time.sleep(int(parts[2][5:]) / 1000.0)
+            path = "/" + parts[4]
         full = os.path.normpath(os.path.join(self.root, path[len("/xyz/"):])) if path.startswith("/xyz/") else ""
         if full.startswith(os.path.abspath(self.root)) and os.path.isfile(full):
             self.send_response(200)

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -289,4 +290,19 @@ TEST_CASE("GDAL_HTTP_UNSAFESSL, which turns off TLS verification for remote rast
     CHECK(r.err.find("WARNING: GDAL_HTTP_UNSAFESSL is set: TLS certificates of remote rasters are NOT verified") != std::string::npos);
     CHECK(run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 50 --gsd 1 -o " +
               sh_quote(dir + "/t.jpg")).err.empty());
+}
+
+TEST_CASE("GDAL's own HTTP (a /vsicurl/ raster) is held to --timeout: a stalled server fails the tile, it does not hang") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("sources_gdal_timeout");
+    const auto start = std::chrono::steady_clock::now();
+    // No GDAL_HTTP_TIMEOUT in the environment: the command's --timeout is what bounds it.
+    const auto r = run("env -u GDAL_HTTP_TIMEOUT -u GDAL_HTTP_CONNECTTIMEOUT " + sh_quote(binary()) + " fetch-one --timeout 1 --attempts 1 --raster " +
+                       sh_quote("/vsicurl/" + server.url("/f/slow-60000/99/xyz/dop.tif")) + " --center 9.505,53.513 --side-m 50 --gsd 1 -o " +
+                       sh_quote(dir + "/t.jpg"));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(seconds < 15);
+    CHECK(r.err.find("timed out after 1") != std::string::npos); // GDAL's CURL error: "Operation timed out after 1002 milliseconds"
 }
