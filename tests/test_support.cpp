@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <csignal>
+#include <cstdlib>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +26,15 @@ std::string sh_quote(const std::string& s) {
     return q + "'";
 }
 
+std::string scratch_root() {
+    const char* over = std::getenv("SKYSCRIPT_TEST_SCRATCH");
+    return over && *over ? over : SKYSCRIPT_SCRATCH;
+}
+
 CommandResult run(const std::string& command) {
     static int counter = 0;
-    const auto err_path = std::filesystem::path(SKYSCRIPT_SCRATCH) / ("stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(SKYSCRIPT_SCRATCH);
+    const auto err_path = std::filesystem::path(scratch_root()) / ("stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(scratch_root());
     const std::string full = "(" + command + ") 2>" + sh_quote(err_path.string()) + " </dev/null";
     CommandResult r;
     FILE* pipe = ::popen(full.c_str(), "r");
@@ -49,7 +55,7 @@ std::string fetch_one_command() { return "GDAL_HTTP_TIMEOUT=10 GDAL_HTTP_CONNECT
 std::string data(const std::string& relative) { return std::string(SKYSCRIPT_TEST_DATA) + "/" + relative; }
 
 std::string fresh_dir(const std::string& name) {
-    const auto dir = std::filesystem::path(SKYSCRIPT_SCRATCH) / name;
+    const auto dir = std::filesystem::path(scratch_root()) / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir.string();

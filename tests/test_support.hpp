@@ -17,6 +17,9 @@ struct CommandResult {
 CommandResult run(const std::string& command);
 // Quotes for /bin/sh.
 std::string sh_quote(const std::string& s);
+// Where tests write: SKYSCRIPT_SCRATCH (the build folder's tests/scratch), or the folder in the
+// environment variable SKYSCRIPT_TEST_SCRATCH when it is set (e.g. one only its owner can enter).
+std::string scratch_root();
 // Our binary, the data folder, and a fresh empty scratch folder for one test.
 std::string binary();
 std::string data(const std::string& relative);
