@@ -118,6 +118,20 @@ HttpEngineOptions checked(HttpEngineOptions o) {
     return o;
 }
 
+} // namespace
+
+void restrict_to_http(CURL* handle) {
+#if LIBCURL_VERSION_NUM >= 0x075500 // 7.85: the string forms (Debian 12 has 7.88)
+    curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(handle, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
+namespace {
+
 // Seconds as libcurl's milliseconds, capped (a huge value would overflow a long).
 long milliseconds(double s) { return static_cast<long>(std::min(s * 1000, 2e9)); }
 
@@ -262,8 +276,7 @@ struct HttpEngine::Impl {
         // http and https only, also after a redirect (libcurl would follow one to ftp), and
         // at most http_max_redirects of them. Certificates are verified (libcurl's default,
         // set here so no code path can lose it); nothing turns this off.
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        restrict_to_http(e);
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, http_max_redirects);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);

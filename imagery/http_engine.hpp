@@ -118,6 +118,10 @@ private:
     Stats stats_;
 };
 
+// Limits a libcurl easy handle to http and https, after redirects too (libcurl would
+// follow one to ftp); every handle of the project goes through it.
+void restrict_to_http(void* curl_easy_handle);
+
 // Reason phrase for the status codes the sources map to messages.
 std::string describe_http_status(long status);
 

@@ -136,7 +136,7 @@ std::string TokenCache::token() {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); // no redirect is followed
+        restrict_to_http(c); // and no redirect is followed
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_token_answer));
