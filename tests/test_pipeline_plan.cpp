@@ -64,16 +64,19 @@ TEST_CASE("each skip reason and each source policy, on hand-made objects") {
     for (int i = 0; i < 24; ++i) trees.push_back(osm.node(7.418 + 0.0004 * i, 43.745, tag("natural", "tree")));
     write_file(dir + "/cases.osm", osm.xml());
     REQUIRE(run("osmium cat -O -o " + sh_quote(dir + "/cases.osm.pbf") + " " + sh_quote(dir + "/cases.osm")).exit_code == 0);
-    std::string toml;
-    for (const auto& [alias, gsd] : {std::pair{"FINE", "0.5"}, std::pair{"COARSE", "0.6"}})
-        toml += std::string("[[source]]\nalias = \"") + alias + "\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\ngsd = " + gsd +
-                "\ncoverage = [7.41, 43.725, 7.435, 43.75]\n\n";
-    write_file(dir + "/sources.toml", toml);
+    // The same two sources listed both ways: a policy must choose by what the sources are, not by
+    // their order (the coarse one first catches a `finest` that takes the first eligible source).
+    const auto source = [&](const char* alias, const char* gsd) {
+        return std::string("[[source]]\nalias = \"") + alias + "\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\ngsd = " + gsd +
+               "\ncoverage = [7.41, 43.725, 7.435, 43.75]\n\n";
+    };
+    write_file(dir + "/coarse-first.toml", source("COARSE", "0.6") + source("FINE", "0.5"));
+    write_file(dir + "/fine-first.toml", source("FINE", "0.5") + source("COARSE", "0.6"));
 
-    auto plan = [&](const std::string& policy) {
-        const auto out = dir + "/" + policy;
+    auto plan = [&](const std::string& policy, const std::string& order = "coarse-first") {
+        const auto out = dir + "/" + policy + "-" + order;
         REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/cases.osm.pbf") + " -o " + sh_quote(out)).exit_code == 0);
-        const auto r = run("timeout 120 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") +
+        const auto r = run("timeout 120 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/" + order + ".toml") +
                            " --source-policy " + policy);
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         return out + "/state.sqlite";
@@ -86,6 +89,10 @@ TEST_CASE("each skip reason and each source policy, on hand-made objects") {
     CHECK(skipped(finest) == expected_skips);
     CHECK(sql_int(finest, "SELECT count(*) FROM jobs") == 25);
     CHECK(sql_int(finest, "SELECT count(*) FROM jobs WHERE source = 'FINE'") == 25);
+    const auto finest_fine_first = plan("finest", "fine-first");
+    CHECK(skipped(finest_fine_first) == expected_skips);
+    CHECK(sql_int(finest_fine_first, "SELECT count(*) FROM jobs") == 25);
+    CHECK(sql_int(finest_fine_first, "SELECT count(*) FROM jobs WHERE source = 'FINE'") == 25);
     CHECK(sql_column(finest, "SELECT id_part FROM jobs WHERE osm_id = " + std::to_string(building)) ==
           std::vector<std::string>{"a" + std::to_string(building)});
     // The building's tile: its 100 m bbox plus 10% at 0.5 m, within a pixel or two.
