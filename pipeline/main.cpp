@@ -4,6 +4,7 @@
 #include "cli_args.hpp"
 #include "commands.hpp"
 #include "interrupt.hpp"
+#include "url_redaction.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -35,8 +36,10 @@ void CPL_STDCALL keep_gdal_failure(CPLErr level, CPLErrorNum number, const char*
 
 std::string with_gdal_failure(const std::string& what) {
     const std::lock_guard lock(gdal_mutex);
-    if (gdal_last_failure.empty() || what.find(gdal_last_failure) != std::string::npos) return what;
-    return what + " (GDAL: " + gdal_last_failure + ")";
+    // GDAL's own text may quote a /vsicurl/ URL with its token: redacted like ours.
+    const auto gdal = skyscript::imagery::redact_url(gdal_last_failure);
+    if (gdal.empty() || what.find(gdal) != std::string::npos) return what;
+    return what + " (GDAL: " + gdal + ")";
 }
 
 constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every stage

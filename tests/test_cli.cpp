@@ -57,9 +57,12 @@ TEST_CASE("-q on tags: --list and --stats print their output only") {
 }
 
 TEST_CASE("-q on sources: the table only") {
-    const auto r = run(bin() + " sources -q");
+    // A usable source: unusable ones are errors, which -q does not hide (sources exits 1).
+    const auto dir = fresh_dir("cli_quiet_sources");
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"ORTHO\"\nkind = \"gdal\"\npath = \"" + data("imagery/orthophoto.tif") + "\"\nyear = 2020\n");
+    const auto r = run(bin() + " sources -q --sources " + sh_quote(dir + "/sources.toml"));
     check_quiet(r);
-    CHECK(r.out == run(bin() + " sources").out);
+    CHECK(r.out == run(bin() + " sources --sources " + sh_quote(dir + "/sources.toml")).out);
     CHECK(r.out.starts_with("alias "));
 }
 

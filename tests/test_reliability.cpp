@@ -222,3 +222,15 @@ TEST_CASE("a source whose content changed since the plan is refused in one line;
     check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed");
     CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
 }
+
+TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
+    // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
+    const auto r = run(fetch_one_command() +
+                       " --raster '/vsicurl?url=http%3A%2F%2F127.0.0.1%3A9%2Fx.tif%3Fsig%3DSECRETXYZ' --center 7.42,43.73 --side-m 100 --gsd 1 -o " +
+                       sh_quote(fresh_dir("reliability-gdal-secret") + "/x.jpg"));
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("GDAL:") != std::string::npos);
+    CHECK(r.err.find("SECRETXYZ") == std::string::npos);
+    CHECK(r.out.find("SECRETXYZ") == std::string::npos);
+}

@@ -232,12 +232,17 @@ private:
     static void on_signal(int sig) {
         for (const auto& p : paths_)
             if (p[0]) ::unlink(p); // async-signal-safe
+        // The command's own handler (one line saying how to resume, then exit), else the default.
+        for (std::size_t k = 0; k < std::size(signals_); ++k)
+            if (signals_[k] == sig && previous_[k].sa_handler != SIG_DFL && previous_[k].sa_handler != SIG_IGN &&
+                !(previous_[k].sa_flags & SA_SIGINFO))
+                previous_[k].sa_handler(sig);
         ::signal(sig, SIG_DFL);
         ::raise(sig);
     }
     static constexpr int signals_[] = {SIGINT, SIGTERM, SIGHUP};
     static inline char paths_[3][4096];
-    struct sigaction previous_[3];
+    static inline struct sigaction previous_[3];
 };
 
 // A progress bar per phase, so a long phase says what it is doing.

@@ -1,5 +1,7 @@
 #include "source_identity.hpp"
 
+#include "url_redaction.hpp"
+
 #include <openssl/evp.h>
 
 #include <cstdio>
@@ -25,7 +27,8 @@ std::string sha256_hex16(const std::string& text) {
 std::string settings_of(const imagery::SourceConfig& s) {
     std::ostringstream o;
     o.precision(17);
-    o << imagery::kind_name(s.kind) << '\n' << s.path << '\n' << s.url << '\n' << s.collection << '\n' << s.cloud_property << '\n';
+    // Tokens in a URL change without changing pixels (and their digest is kept out of OUT).
+    o << imagery::kind_name(s.kind) << '\n' << imagery::redact_url(s.path) << '\n' << imagery::redact_url(s.url) << '\n' << s.collection << '\n' << s.cloud_property << '\n';
     o << s.gsd << '\n' << s.year.value_or(0) << '\n' << s.date_start << ',' << s.date_end << '\n';
     if (s.coverage_given) o << s.coverage.west << ',' << s.coverage.south << ',' << s.coverage.east << ',' << s.coverage.north;
     o << '\n';
@@ -36,8 +39,9 @@ std::string settings_of(const imagery::SourceConfig& s) {
     return o.str();
 }
 
-// A local raster's size and modification time; "" for services and remote paths.
-std::string data_of(const imagery::SourceConfig& s) {
+} // namespace
+
+std::string raster_file_identity(const imagery::SourceConfig& s) {
     if (s.kind != imagery::SourceKind::gdal || s.path.starts_with("/vsi") || s.path.find("://") != std::string::npos ||
         s.path.starts_with("<"))
         return "";
@@ -45,6 +49,8 @@ std::string data_of(const imagery::SourceConfig& s) {
     if (::stat(s.path.c_str(), &st) != 0) return "missing";
     return std::to_string(st.st_size) + ":" + std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec);
 }
+
+namespace {
 
 // alias -> (settings, data), parsed back from sources_identity's lines.
 std::map<std::string, std::pair<std::string, std::string>> parse(const std::string& identity) {
@@ -73,7 +79,7 @@ std::string describe_data(const std::string& data) {
 
 std::string sources_identity(const std::vector<imagery::SourceConfig>& sources) {
     std::string out;
-    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(settings_of(s)) + " data=" + data_of(s) + "\n";
+    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(settings_of(s)) + " data=" + raster_file_identity(s) + "\n";
     return out;
 }
 

@@ -1,10 +1,14 @@
 #include "sqlite_db.hpp"
 
+#include <cerrno>
+
 namespace skyscript::pipeline {
 
 void throw_sqlite(sqlite3* db, const std::string& path, int rc) {
     std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    if ((rc & 0xff) == SQLITE_FULL) what = "disk full (" + what + ")";
+    // A journal or WAL write that meets a full disk comes back as SQLITE_IOERR: the OS says why.
+    const bool no_space = (rc & 0xff) == SQLITE_FULL || (db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+    if (no_space) what = "no space left on device (" + what + ")";
     throw SqliteError(path + ": " + what);
 }
 

@@ -1,6 +1,9 @@
 #include "tile_key.hpp"
 
+#include "source_identity.hpp"
 #include "url_redaction.hpp"
+
+#include <unordered_map>
 
 #include <cstdio>
 
@@ -12,6 +15,13 @@ std::string make_tile_key(const imagery::SourceConfig& s, const imagery::TileGri
     // Keys are stored (state DB, --reuse): a secret in the URL or path (a token, a
     // signature) stays out of them. It does not define the pixels anyway.
     key += imagery::redact_url(s.kind == imagery::SourceKind::gdal ? s.path : s.kind == imagery::SourceKind::xyz ? s.url : s.collection);
+    // A local raster's size and time: --reuse must not take pixels of a file since replaced.
+    if (s.kind == imagery::SourceKind::gdal) {
+        thread_local std::unordered_map<std::string, std::string> file_identity; // one stat per raster, not per job
+        auto [it, added] = file_identity.try_emplace(s.path);
+        if (added) it->second = raster_file_identity(s);
+        if (!it->second.empty()) key += "|file=" + it->second;
+    }
     key += "|bands=";
     for (const auto& b : s.bands) key += b + ",";
     char buf[256];

@@ -35,14 +35,14 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             throw std::runtime_error(out_dir + ": no build here (no state.sqlite, no catalog.gpkg); start one with `skyscript-build INPUT.osm.pbf -o " +
                                      out_dir + "`");
     }
-    s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     std::error_code ec;
-    s.options.merge_cli(cli);
+    s.options.merge_cli(cli); // a mistyped option is refused before OUT is made
     if (auto config = cli.value("config")) s.options.merge_toml_file(*config);
     if (!input.empty()) {
         s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
     }
+    s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     s.state = std::make_unique<StateDb>(state_path, true);
     const auto stored = s.state->options();
     s.options.merge_stored(stored);
