@@ -100,7 +100,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
         out.rows = csv.rows();
         report[out.folder] = {{"images", out.rows}, {"capped", out.capped}, {"ambiguous", out.ambiguous}, {"classes", per}};
     }
-    write_file_atomically((fs::path(out_dir) / "benchmarks" / "summary.json").string(), report.dump(1) + "\n");
+    write_file_atomically((fs::path(out_dir) / "benchmarks" / "summary.json").string(), report.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }

@@ -19,7 +19,8 @@ ReportSummary run_report(const std::string& out_dir) {
     s.failed = data.failed;
     s.json_path = (std::filesystem::path(out_dir) / "report.json").string();
     s.html_path = (std::filesystem::path(out_dir) / "report.html").string();
-    write_file_atomically(s.json_path, report_json(data).dump(2) + "\n");
+    // A stray byte (a state DB planned by an older build) becomes U+FFFD instead of failing the report.
+    write_file_atomically(s.json_path, report_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_file_atomically(s.html_path, report_html(data));
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return s;
