@@ -31,7 +31,7 @@ std::vector<std::string> build_argv(const std::string& out, const std::string& s
 
 std::string shell(const std::vector<std::string>& argv) {
     std::string cmd = "timeout 300";
-    for (const auto& a : argv) cmd += " " + sh_quote(a);
+    for (const auto& a : argv) cmd.append(" ").append(sh_quote(a)); // not `" " + ...`: GCC 12 -Wrestrict
     return cmd;
 }
 

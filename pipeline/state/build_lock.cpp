@@ -54,6 +54,8 @@ const std::string& command_line() { return command_line_storage(); }
 
 BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
     std::error_code ec;
+    out_dir_ = out_dir;
+    made_out_ = !fs::exists(out_dir, ec);
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir))
         throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
@@ -84,7 +86,18 @@ BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
 }
 
 BuildLock::~BuildLock() {
-    if (fd_ >= 0) ::close(fd_); // closing the only descriptor releases the lock
+    if (fd_ < 0) return;
+    if (made_out_) { // still holding the lock, so no other run is using the folder
+        std::error_code ec;
+        bool only_lock = true;
+        for (const auto& e : fs::directory_iterator(out_dir_, ec))
+            if (e.path().filename() != file_name()) only_lock = false;
+        if (!ec && only_lock) {
+            fs::remove(fs::path(out_dir_) / file_name(), ec);
+            fs::remove(out_dir_, ec);
+        }
+    }
+    ::close(fd_); // closing the only descriptor releases the lock
 }
 
 } // namespace skyscript::pipeline

@@ -3,7 +3,8 @@
 // takes an exclusive advisory lock (flock) on OUT/build.lock for as long as it runs; the
 // kernel drops it when the process ends, however it ends, so a SIGKILLed run never leaves
 // a stale lock. A second writer on the same OUT stops at once with one line naming the
-// holder. `status` and `report` only read, and take no lock.
+// holder. `status` and `report` only read, and take no lock. A run that made OUT and left
+// nothing in it (refused before writing) removes the lock file and OUT again.
 
 #include <string>
 
@@ -22,6 +23,8 @@ public:
 
 private:
     int fd_ = -1;
+    std::string out_dir_;
+    bool made_out_ = false; // OUT did not exist: a run that leaves nothing else removes it again
 };
 
 // This run's command line, as the holder line and the resume hint show it.
