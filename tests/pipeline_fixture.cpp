@@ -61,21 +61,7 @@ std::map<std::string, std::string> dataset_files(const std::string& out) {
     return files;
 }
 
-pid_t start_process(const std::vector<std::string>& argv) {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        const int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 1);
-        ::dup2(devnull, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
-}
+pid_t start_process(const std::vector<std::string>& argv) { return start_process(argv, "/dev/null"); }
 
 int run_and_kill(const std::vector<std::string>& argv, std::chrono::milliseconds delay) {
     const pid_t pid = start_process(argv);
