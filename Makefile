@@ -83,11 +83,12 @@ vocabulary:
 	python3 tag_filters/generate_vocabulary.py $(BUILD_DIR)/id-tagging-schema/package
 	@git diff --stat -- tag_filters/default_tags.tsv tag_filters/tag_names.tsv 2>/dev/null || true
 
-# Fuzzing with libFuzzer (tests/fuzz): builds the fuzz targets with clang, ASan and UBSan in
-# $(FUZZ_DIR), runs each for FUZZ_SECONDS on a copy of its corpus (tests/fuzz/corpus/NAME),
-# one at a time, and fails if any finds a crash (the input is kept in
-# $(FUZZ_DIR)/fuzz-run/NAME/). FUZZ_MERGE=1 adds the new inputs that reach new code to
-# tests/fuzz/corpus. FUZZ_TARGETS=pbf picks targets; FUZZ_ARGS passes libFuzzer options.
+# Fuzzing with libFuzzer (tests/fuzz): builds the fuzz targets with clang, ASan and UBSan
+# in $(FUZZ_DIR), runs each for FUZZ_SECONDS on a copy of its corpus (tests/fuzz/corpus/NAME,
+# with tests/fuzz/NAME.dict when there is one), one at a time, and fails if any finds a
+# crash (the input is kept in $(FUZZ_DIR)/fuzz-run/NAME/). FUZZ_MERGE=1 adds the new inputs
+# that reach new code to tests/fuzz/corpus. FUZZ_TARGETS=pbf picks targets; FUZZ_ARGS
+# passes libFuzzer options (e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to go on past one).
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= tag_list sources_toml captions pickle pbf
@@ -101,8 +102,9 @@ fuzz: deps
 	  run=$(FUZZ_DIR)/fuzz-run/$$t; rm -rf $$run; mkdir -p $$run/corpus $$run/tmp; \
 	  cp tests/fuzz/corpus/$$t/* $$run/corpus/; \
 	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s from $$(ls $$run/corpus | wc -l) corpus inputs (log: $$run/log)"; \
+	  dict=""; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 	  if TMPDIR=$$run/tmp $(FUZZ_DIR)/tests/fuzz/fuzz_$$t $$run/corpus -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
-	       -artifact_prefix=$$run/ -print_final_stats=1 $(FUZZ_ARGS) >$$run/log 2>&1; then \
+	       -artifact_prefix=$$run/ -print_final_stats=1 $$dict $(FUZZ_ARGS) >$$run/log 2>&1; then \
 	    grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::new_units_added" $$run/log | tr '\n' ' '; echo; \
 	    if [ "$(FUZZ_MERGE)" = 1 ]; then \
 	      TMPDIR=$$run/tmp $(FUZZ_DIR)/tests/fuzz/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $$run/corpus >>$$run/log 2>&1 && \

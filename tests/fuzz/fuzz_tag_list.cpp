@@ -43,10 +43,11 @@ void check_entries(const TagList& list) {
     }
 }
 
-// Every listed key=value (not a wildcard) that the list does not deny is found as listed.
-void check_matcher(const TagList& list) {
+// Every key=value (not a wildcard) of `wanted` that `list` does not deny is found in its
+// matcher as `wanted` lists it.
+void check_matcher(const TagList& list, const TagList& wanted) {
     const TagMatcher m{list};
-    for (const auto& e : list.entries()) {
+    for (const auto& e : wanted.entries()) {
         if (e.role == Role::deny || e.value == "*" || m.denied(e.key)) continue;
         const TagEntry* found = m.find(e.key, e.value);
         FUZZ_CHECK(found != nullptr, e.key + "=" + e.value + " listed but not found");
@@ -76,13 +77,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const TagListError& e) {
         check_error(e, "fuzz.tsv");
     }
+    // Onto the built-in list (+FILE): ours win; only our entries are checked, the built-in
+    // ones are the vocabulary's tests' business. Parsing, copying and indexing the built-in
+    // thousand entries costs ten times the rest, so only inputs whose size is a multiple
+    // of 8 take this path (fixed per input: a replay does what the fuzzer did).
+    const bool onto_builtin = size % 8 == 0;
+    std::optional<TagList> merged;
     if (list) {
         check_entries(*list);
-        check_matcher(*list);
-        TagList merged = builtin;
-        merged.merge(*list);
-        check_entries(merged);
-        check_matcher(merged);
+        check_matcher(*list, *list);
+    }
+    if (list && onto_builtin) {
+        merged = builtin;
+        merged->merge(*list);
+        check_matcher(*merged, *list);
     }
 
     // The same text as a --tags file, replacing and (+FILE) extending the built-in list:
@@ -91,19 +99,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string bom = "\xEF\xBB\xBF";
     if (text.starts_with(bom)) {
         list.reset();
+        merged.reset();
         try {
             list = TagList::parse(std::string_view(text).substr(bom.size()), path);
+            if (onto_builtin) {
+                merged = builtin;
+                merged->merge(*list);
+            }
         } catch (const TagListError&) {
         }
     }
     for (const std::string& option : {path, "+" + path}) {
+        if (option.front() == '+' && !onto_builtin) continue;
         try {
             const TagList loaded = skyscript::pipeline::load_tag_option(option);
             FUZZ_CHECK(list.has_value(), option + " loaded text the parser refused");
             if (option.front() == '+') {
-                TagList merged = builtin;
-                merged.merge(*list);
-                FUZZ_CHECK(same_entries(loaded, merged), option);
+                FUZZ_CHECK(same_entries(loaded, *merged), option);
             } else {
                 FUZZ_CHECK(same_entries(loaded, *list), option);
                 FUZZ_CHECK(loaded.count(Role::feature) > 0, option + " accepted without a feature entry");
