@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -84,7 +86,40 @@ std::string line_of(const toml::source_region& where) { return std::to_string(wh
 
 } // namespace
 
+namespace {
+
+// Errors are one line: values echoed from the file (and toml++'s own text, which quotes what
+// it saw) may hold a newline or other control characters.
+std::string one_line(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f) {
+            out += c;
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += c == '\n' ? std::string("\\n") : std::string(buf);
+        }
+    }
+    return out;
+}
+
+std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std::string& origin);
+
+} // namespace
+
 std::vector<SourceConfig> parse_sources(std::string_view text, const std::string& origin) {
+    try {
+        return parse_sources_checked(text, origin);
+    } catch (const SourceConfigError& e) {
+        throw SourceConfigError(one_line(e.what()));
+    }
+}
+
+namespace {
+
+std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std::string& origin) {
     toml::table root;
     try {
         root = toml::parse(text, origin);
@@ -124,7 +159,7 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
         auto number = [&](const char* key) -> std::optional<double> {
             const auto* n = t->get(key);
             if (!n) return std::nullopt;
-            if (!n->is_number()) fail_at(*n, std::string("`") + key + "` must be a number");
+            if (!n->is_number() || !std::isfinite(*n->value<double>())) fail_at(*n, std::string("`") + key + "` must be a (finite) number");
             return n->value<double>();
         };
         auto integer = [&](const char* key) -> std::optional<std::int64_t> {
@@ -180,7 +215,7 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
         if (const auto* c = array_of("coverage", "[west, south, east, north]")) {
             std::vector<double> v;
             for (const auto& e : *c) {
-                if (!e.is_number()) fail_at(e, "coverage must be [west, south, east, north] numbers");
+                if (!e.is_number() || !std::isfinite(*e.value<double>())) fail_at(e, "coverage must be [west, south, east, north] numbers");
                 v.push_back(*e.value<double>());
             }
             if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
@@ -210,7 +245,8 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
             const bool numbers = st->size() == 2 && (*st)[0].is_number() && (*st)[1].is_number();
             const auto lo = numbers ? (*st)[0].value<double>() : std::nullopt;
             const auto hi = numbers ? (*st)[1].value<double>() : std::nullopt;
-            if (!lo || !hi || !(*hi > *lo)) fail_at(*st, "stretch must be [min, max] with max > min");
+            if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi) || !(*hi > *lo))
+                fail_at(*st, "stretch must be [min, max], finite, with max > min");
             s.stretch = {*lo, *hi};
         }
         s.licence = str("licence", false);
@@ -250,6 +286,8 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
     }
     return sources;
 }
+
+} // namespace
 
 std::vector<SourceConfig> load_sources_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

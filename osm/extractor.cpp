@@ -5,6 +5,7 @@
 #include "sorted_pbf.hpp"
 #include "tag_list_guard.hpp"
 
+#include <protozero/exception.hpp>
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/all.hpp>
 #include <osmium/io/any_input.hpp>
@@ -178,6 +179,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     } catch (const std::system_error& e) {
         throw InputError(options.input + ": " + e.what());
     } catch (const osmium::pbf_error& e) {
+        throw InputError(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
+    } catch (const protozero::exception& e) { // libosmium's PBF parser lets protozero's own errors out
         throw InputError(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const osmium::format_version_error& e) {
         throw InputError(options.input + ": unsupported OSM file version (" + e.what() + ")");

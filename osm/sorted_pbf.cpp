@@ -187,6 +187,8 @@ std::optional<PbfBlobs> PbfBlobs::open(const std::string& path) {
         sorted = osmium::io::detail::decode_header(data).get("sorting") == "Type_then_ID";
     } catch (const osmium::io_error&) {
         return std::nullopt;
+    } catch (const protozero::exception&) { // a garbled header block: not indexable, read whole
+        return std::nullopt;
     }
     none.fd_ = -1;
     return PbfBlobs{fd, std::move(blobs), sorted};

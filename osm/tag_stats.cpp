@@ -4,6 +4,7 @@
 #include "extractor.hpp"
 #include "tag_list_guard.hpp"
 
+#include <protozero/exception.hpp>
 #include <osmium/io/any_input.hpp>
 
 #include <algorithm>
@@ -79,6 +80,8 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
         }
         reader.close();
     } catch (const osmium::pbf_error& e) {
+        throw InputError(input + ": not a valid OSM PBF file (" + e.what() + ")");
+    } catch (const protozero::exception& e) { // libosmium's PBF parser lets protozero's own errors out
         throw InputError(input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const osmium::io_error& e) {
         throw InputError(input + ": not a readable OSM file (" + e.what() + ")");
