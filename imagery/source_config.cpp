@@ -159,7 +159,7 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
         auto number = [&](const char* key) -> std::optional<double> {
             const auto* n = t->get(key);
             if (!n) return std::nullopt;
-            if (!n->is_number() || !std::isfinite(*n->value<double>())) fail_at(*n, std::string("`") + key + "` must be a (finite) number");
+            if (!n->is_number() || !std::isfinite(*n->value<double>())) fail_at(*n, std::string("`") + key + "` must be a number");
             return n->value<double>();
         };
         auto integer = [&](const char* key) -> std::optional<std::int64_t> {
@@ -246,7 +246,7 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             const auto lo = numbers ? (*st)[0].value<double>() : std::nullopt;
             const auto hi = numbers ? (*st)[1].value<double>() : std::nullopt;
             if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi) || !(*hi > *lo))
-                fail_at(*st, "stretch must be [min, max], finite, with max > min");
+                fail_at(*st, "stretch must be [min, max] with max > min");
             s.stretch = {*lo, *hi};
         }
         s.licence = str("licence", false);
