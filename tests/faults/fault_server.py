@@ -177,13 +177,18 @@ class Handler(BaseHTTPRequestHandler):
             STATE["fault_hits"][name] = STATE["fault_hits"].get(name, 0) + 1
             return name
 
-    def half_then(self, body, how):
+    def real_headers(self, body):
+        """Sends the headers of the real answer (a range's 206 and Content-Range too); returns its body."""
         status, headers, data = self.answer(body)
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        return data
+
+    def half_then(self, body, how):
+        data = self.real_headers(body)
         self.wfile.write(data[: len(data) // 2])
         self.wfile.flush()
         self.close_connection = True
@@ -194,13 +199,8 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def stall(self, body):
-        # The headers of the real answer (a range's 206 and Content-Range too), then no body.
-        status, headers, data = self.answer(body)
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        # The headers of the real answer, then no body.
+        self.real_headers(body)
         self.wfile.flush()
         self.close_connection = True
         deadline = time.monotonic() + 300
