@@ -1,5 +1,6 @@
 #include "build_stages.hpp"
 
+#include "disk_check.hpp"
 #include "extract_stage.hpp"
 #include "fetch_stage.hpp"
 #include "plan_stage.hpp"
@@ -68,6 +69,21 @@ void check_sources_unchanged(BuildSession& s) {
                                  s.state->path() + " to start over");
 }
 
+// Resume trusts the disk: before the first of fetch and write in a run (not again before the
+// second: one stat per finished job is enough), finished jobs whose files are gone go back.
+void restore_outputs_once(BuildSession& s, const char* stage) {
+    if (s.outputs_checked) return;
+    s.outputs_checked = true;
+    const auto m = restore_missing_outputs(s.out_dir, *s.state);
+    if (s.quiet || (m.images == 0 && m.meta == 0)) return;
+    if (std::string_view(stage) == "fetch")
+        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk: made again\n", stage,
+                    static_cast<long long>(m.images), static_cast<long long>(m.meta));
+    else
+        std::printf("%s: %lld images of finished jobs are missing on disk: run fetch (or the build again) to fetch them again\n", stage,
+                    static_cast<long long>(m.images));
+}
+
 } // namespace
 
 void stage_plan(BuildSession& s) {
@@ -86,6 +102,7 @@ void stage_plan(BuildSession& s) {
 bool stage_fetch(BuildSession& s) {
     if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
     check_sources_unchanged(s);
+    restore_outputs_once(s, "fetch");
     const auto summary = run_fetch(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_fetch_summary(summary);
     if (summary.remaining == 0)
@@ -96,6 +113,7 @@ bool stage_fetch(BuildSession& s) {
 }
 
 std::int64_t stage_write(BuildSession& s) {
+    restore_outputs_once(s, "write");
     const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_write_summary(summary, s.out_dir);
     s.state->finish_stage("write", summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump());

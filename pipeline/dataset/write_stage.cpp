@@ -2,7 +2,6 @@
 
 #include "atomic_file.hpp"
 #include "dataset_layout.hpp"
-#include "disk_check.hpp"
 #include "meta_record.hpp"
 #include "progress.hpp"
 
@@ -56,11 +55,6 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
     WriteSummary summary;
     // meta.jsonl, report.json, ... under their temporary names, left by a killed run.
     remove_partial_files(out_dir);
-    // Meta files gone since they were written are written again; a job whose image is gone
-    // waits for the next fetch (the CSVs list written jobs only).
-    const auto missing = restore_missing_outputs(out_dir, state);
-    summary.missing_images = missing.images;
-    summary.missing_meta = missing.meta;
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["fetched"]);
     Progress progress{"write", quiet, Progress::Unit::counted};
     std::set<int> parts_ready;
@@ -102,9 +96,6 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
 void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
     std::printf("write: %lld meta files written now; %lld rows in %s/meta.jsonl (%.2f s)\n",
                 static_cast<long long>(s.written_now), static_cast<long long>(s.rows), out_dir.c_str(), s.seconds);
-    if (s.missing_images)
-        std::printf("  %lld images of finished jobs are missing on disk: run fetch (or the build again) to fetch them again\n",
-                    static_cast<long long>(s.missing_images));
     if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
 }
 

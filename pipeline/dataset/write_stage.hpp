@@ -15,7 +15,6 @@ namespace skyscript::pipeline {
 
 struct WriteSummary {
     std::int64_t written_now = 0, rows = 0, orphans_removed = 0;
-    std::int64_t missing_images = 0, missing_meta = 0; // finished jobs whose files were gone (disk_check.hpp)
     double seconds = 0;
 };
 

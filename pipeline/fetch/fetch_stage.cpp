@@ -3,7 +3,6 @@
 #include "atomic_file.hpp"
 #include "build_sources.hpp"
 #include "dataset_layout.hpp"
-#include "disk_check.hpp"
 #include "image_reuse.hpp"
 #include "image_source.hpp"
 #include "jpeg.hpp"
@@ -39,9 +38,6 @@ std::string percent(double v) {
 FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     FetchSummary summary;
-    const auto missing = restore_missing_outputs(out_dir, state); // the disk, not only the state DB
-    summary.missing_images = missing.images;
-    summary.missing_meta = missing.meta;
     if (options.flag("retry-failed")) summary.retried = state.retry_failed();
     const double min_valid = options.number("min-valid");
     const int quality = static_cast<int>(options.integer("quality"));
@@ -163,9 +159,6 @@ void print_fetch_summary(const FetchSummary& s) {
     if (s.reused || s.reuse_unused)
         std::printf("  reused %lld images of earlier builds (no request); %lld of theirs not needed by this build\n",
                     static_cast<long long>(s.reused), static_cast<long long>(s.reuse_unused));
-    if (s.missing_images || s.missing_meta)
-        std::printf("  %lld images and %lld meta files of finished jobs were missing on disk: made again\n",
-                    static_cast<long long>(s.missing_images), static_cast<long long>(s.missing_meta));
     if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
     // The most common reasons first, as people read them.
     std::vector<std::pair<std::int64_t, std::string>> reasons;

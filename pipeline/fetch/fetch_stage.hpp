@@ -18,7 +18,6 @@ namespace skyscript::pipeline {
 struct FetchSummary {
     std::int64_t fetched = 0, failed = 0, retried = 0, remaining = 0;
     std::int64_t reused = 0, reuse_unused = 0; // --reuse: images taken from earlier builds, and theirs not needed
-    std::int64_t missing_images = 0, missing_meta = 0; // finished jobs whose files were gone: redone
     std::map<std::string, std::int64_t> failures; // reason -> jobs
     std::uint64_t requests = 0;
     double seconds = 0, cpu_seconds = 0;

@@ -20,6 +20,7 @@ struct BuildSession {
     BuildOptions options;
     std::unique_ptr<StateDb> state;
     bool quiet = false;
+    bool outputs_checked = false; // OUT's files against the state DB, once a run (disk_check.hpp)
 
     std::string catalog_path() const;
 };
