@@ -6,8 +6,8 @@
 #include "plan_stage.hpp"
 #include "region.hpp"
 #include "shared_catalog.hpp"
+#include "build_sources.hpp"
 #include "source_identity.hpp"
-#include "source_config.hpp"
 #include "write_stage.hpp"
 
 #include <nlohmann/json.hpp>
@@ -49,15 +49,10 @@ void stage_extract(BuildSession& s) {
 
 namespace {
 
-std::vector<imagery::SourceConfig> configured_sources(const BuildSession& s) {
-    const auto file = s.options.text("sources");
-    return file.empty() ? imagery::builtin_sources() : imagery::load_sources_file(file);
-}
-
 // Refuses to go on with sources whose pixels are not those the plan was made with (a raster
 // replaced, a URL edited in the same file): the images would mix two datasets.
 void check_sources_unchanged(BuildSession& s) {
-    const auto sources = configured_sources(s);
+    const auto sources = configured_sources(s.options.text("sources"));
     const auto now = sources_identity(sources);
     const auto before = s.state->sources_identity();
     if (before.empty()) { // planned before identities were recorded
@@ -90,7 +85,7 @@ void stage_plan(BuildSession& s) {
     if (s.state->stage_finished("plan")) return;
     if (!fs::exists(s.catalog_path()))
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
-    s.state->store_sources_identity(sources_identity(configured_sources(s))); // what this plan is made with
+    s.state->store_sources_identity(sources_identity(configured_sources(s.options.text("sources")))); // what this plan is made with
     const auto summary = run_plan(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
     s.state->finish_stage("plan", summary.seconds,

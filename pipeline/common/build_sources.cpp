@@ -5,8 +5,12 @@
 
 namespace skyscript::pipeline {
 
+std::vector<imagery::SourceConfig> configured_sources(const std::string& option) {
+    return option.empty() ? imagery::builtin_sources() : imagery::load_sources_file(option);
+}
+
 std::vector<BuildSource> load_build_sources(const std::string& option) {
-    const auto configs = option.empty() ? imagery::builtin_sources() : imagery::load_sources_file(option);
+    const auto configs = configured_sources(option);
     const std::string origin = option.empty() ? "the built-in sources" : option;
     std::vector<BuildSource> out;
     for (const auto& c : configs) {

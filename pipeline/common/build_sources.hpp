@@ -18,5 +18,7 @@ struct BuildSource {
 
 // `option`: "" for the built-in sources, else a TOML file. Throws naming the file and source.
 std::vector<BuildSource> load_build_sources(const std::string& option);
+// The same sources as configured, nothing opened or resolved.
+std::vector<imagery::SourceConfig> configured_sources(const std::string& option);
 
 } // namespace skyscript::pipeline
