@@ -2,7 +2,7 @@
 // The `--tags` option: the vocabulary a run uses, read from disk. tag_filters/ parses
 // list text; reading files is pipeline/'s job (SPEC section 2).
 
-#include "tag_list.hpp"
+#include "tag_filters/tag_list.hpp"
 
 #include <string>
 
