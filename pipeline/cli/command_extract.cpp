@@ -87,8 +87,8 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.quiet = cli.flag("quiet");
     if (wants_read_sample(cli.value("read-sample").value_or("auto"), req.input)) {
         BuildOptions sampling; // the build's descriptors: same defaults and checks as `plan`
-        for (const auto* name : read_sample_option_names)
-            if (auto v = cli.value(name)) sampling.set(name, *v, "cli");
+        for (const OptionName name : read_sample_option_names)
+            if (auto v = cli.value(name.str())) sampling.set(name.str(), *v, "cli");
         req.read_sample = ExtractRequest::ReadSampling{sampling_options(sampling), placement_options(sampling)};
     }
     return req;

@@ -97,68 +97,13 @@ void check_value(const OptionDescriptor& d, const std::string& value, const std:
 } // namespace
 
 const std::vector<OptionDescriptor>& build_option_descriptors() {
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    // Pixel sides: below 16 a tile shows nothing, above 8192 one tile's pixels take 200 MB.
-    constexpr double px_min = 16, px_max = 8192;
-    // Listed by stage, as --help groups them: run-only options ("" stage) after the stage they steer.
-    static const std::vector<OptionDescriptor> d{
-        // run
-        {"output", T::text, "out", "", "output folder", 'o'},
-        {"config", T::text, "", "", "TOML file of options (keys = option names)"},
-        {"quiet", T::flag, "", "", "no progress and no summaries", 'q'},
-        // extract (input and input-bytes are set from the positional INPUT, not by flags)
-        {"input", T::text, "", "extract", ""},
-        {"input-bytes", T::text, "", "extract", ""},
-        {"tags", T::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
-        {"hidden", T::text, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
-        {"bbox", T::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
-        {"polygon", T::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
-        {"node-index", T::text, "auto", "", "node location index (see extract --help)"},
-        {"read-sample", T::text, "auto", "extract", "draw the sample as the extract reads, keep only what it needs: auto (inputs of 1 GiB or more), on, off"},
-        {"tmp-dir", T::text, "", "", "where a file-backed node index lives (default: OUT)"},
-        {"force", T::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
-        {"catalog", T::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
-        // plan
-        {"sources", T::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
-        {"seed", T::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
-        {"limit", T::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, inf, false, "0: all"},
-        {"all-below", T::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, inf},
-        {"cells", T::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells", 0, false, 0, inf, false,
-         "0: rare-tag objects only"},
-        {"rare-min", T::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N", 0, false, 0, inf},
-        {"max-per-tag", T::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)", 0, false, 0, inf, false, "0: no cap"},
-        {"source-policy", T::text, "finest", "plan", "finest | random | all eligible sources per object"},
-        {"point-tile-px", T::integer, "384", "plan", "tile side in pixels for points and lines", 0, false, px_min, px_max},
-        {"min-px", T::integer, "100", "plan", "areas: smallest tile side in pixels", 0, false, px_min, px_max},
-        {"max-px", T::integer, "1000", "plan", "areas: largest tile side in pixels", 0, false, px_min, px_max},
-        {"margin", T::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)", 0, false, 0, 10},
-        {"offset", T::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side", 0, false, 0, 0.5},
-        {"max-surrounding", T::integer, "5", "plan", "surrounding objects named in title_multi_objects", 0, false, 0, 1000},
-        {"caption-style", T::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
-        {"quality", T::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
-        {"shard", T::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
-        {"shard-count", T::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e6},
-        // fetch
-        {"min-valid", T::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery", 0, false, 0, 1},
-        {"reuse", T::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},
-        {"in-flight", T::integer, "32", "", "HTTP requests in flight", 0, false, 1, 4096},
-        {"workers", T::integer, "0", "", "pixel threads (0: one per core)", 0, false, 0, 1024, false, "0: one per core"},
-        {"batch", T::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory", 0, false, 0, 1e7, false, "0: automatic"},
-        {"timeout", T::number, "60", "", "seconds per HTTP transfer", 0, false, 0, 86400, true},
-        {"attempts", T::integer, "5", "", "HTTP attempts per request before a job fails", 0, false, 1, 100},
-        {"retry-failed", T::flag, "", "", "retry the jobs that failed in an earlier run"},
-        // write
-        {"part-size", T::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, inf},
-        // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
-        {"split-block", T::number, "0.05", "split", "spatial block of the train/val/test split, degrees", 0, false, 1e-5, 180},
-        {"val-size", T::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
-        {"test-size", T::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
-        {"scores", T::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
-        {"top-pct", T::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
-        {"format", T::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both"},
-        {"shard-size", T::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},
-        {"per-class", T::integer, "0", "split", "benchmarks: at most N images a class (0: all)", 0, false, 0, inf, false, "0: all"},
-    };
+    static const std::vector<OptionDescriptor> d = [] {
+        std::vector<OptionDescriptor> out;
+        for (const auto& r : option_table)
+            out.push_back({std::string(r.name), r.type, std::string(r.default_value), std::string(r.stage), std::string(r.help), r.short_name,
+                           r.repeatable, r.min, r.max, r.above_min, std::string(r.range_note)});
+        return out;
+    }();
     return d;
 }
 
@@ -226,22 +171,25 @@ void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored
         if (!values_.count(k) && find_option(k)) values_[k] = v;
 }
 
-bool BuildOptions::has(const std::string& name) const { return values_.count(name) > 0; }
+bool BuildOptions::has(OptionName name) const { return values_.count(find_option_row(name.view())->name) > 0; }
 
-std::string BuildOptions::text(const std::string& name) const {
-    if (auto it = values_.find(name); it != values_.end()) return it->second;
-    const auto* d = find_option(name);
-    return d ? d->default_value : std::string();
+std::string BuildOptions::text(OptionName name) const {
+    return value_of(*find_option_row(name.view())); // never null: OptionName is checked at compile time
 }
 
-long long BuildOptions::integer(const std::string& name) const { return std::stoll(text(name)); }
-double BuildOptions::number(const std::string& name) const { return std::stod(text(name)); }
-bool BuildOptions::flag(const std::string& name) const { return text(name) == "true"; }
+std::string BuildOptions::value_of(const OptionRow& row) const {
+    if (auto it = values_.find(row.name); it != values_.end()) return it->second;
+    return std::string(row.default_value);
+}
+
+long long BuildOptions::integer(OptionName name) const { return std::stoll(text(name)); }
+double BuildOptions::number(OptionName name) const { return std::stod(text(name)); }
+bool BuildOptions::flag(OptionName name) const { return text(name) == "true"; }
 
 std::map<std::string, std::string> BuildOptions::recorded() const {
     std::map<std::string, std::string> out;
-    for (const auto& d : build_option_descriptors())
-        if (!d.stage.empty()) out[d.name] = text(d.name);
+    for (const auto& row : option_table)
+        if (!row.stage.empty()) out[std::string(row.name)] = value_of(row);
     return out;
 }
 

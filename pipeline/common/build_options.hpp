@@ -8,6 +8,7 @@
 // used and a rerun that would change finished work is refused with one line.
 
 #include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/option_table.hpp"
 
 #include <limits>
 #include <map>
@@ -17,9 +18,11 @@
 
 namespace skyscript::pipeline {
 
+// An option_table row with owned strings, for the code that builds messages and help from it.
 struct OptionDescriptor {
+    using Type = OptionType;
     std::string name;
-    enum class Type { text, integer, number, flag } type = Type::text;
+    Type type = Type::text;
     std::string default_value;   // "" = unset
     std::string stage;           // extract | plan | fetch | write | split | "" (run only)
     std::string help;            // one line for --help
@@ -47,19 +50,21 @@ public:
     // Stored values fill only what flags and the config did not set.
     void merge_stored(const std::map<std::string, std::string>& stored);
 
-    bool has(const std::string& name) const;
-    std::string text(const std::string& name) const;        // value or default
-    long long integer(const std::string& name) const;
-    double number(const std::string& name) const;
-    bool flag(const std::string& name) const;
+    // Names checked when the code compiles (OptionName): an unknown one does not build.
+    bool has(OptionName name) const;
+    std::string text(OptionName name) const;        // value or default
+    long long integer(OptionName name) const;
+    double number(OptionName name) const;
+    bool flag(OptionName name) const;
 
     // Values that change finished work (every option with a stage), for storing and comparing.
     std::map<std::string, std::string> recorded() const;
 
 private:
+    std::string value_of(const OptionRow& row) const; // value or default
     // --bbox and --polygon given together (flags and config): refused before OUT is touched.
     void check_exclusive() const;
-    std::map<std::string, std::string> values_;
+    std::map<std::string, std::string, std::less<>> values_; // by canonical name
 };
 
 // CLI specs for CliArgs from the descriptors (+ the positional input, -h).

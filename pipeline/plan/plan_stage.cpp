@@ -58,13 +58,13 @@ namespace {
 // A catalog sampled as it was read holds the objects the cell and rare-tag draws of these
 // options need, and no others: a plan with other values would draw from what is missing.
 void check_read_sample(const std::map<std::string, std::string>& meta, const BuildOptions& options, const std::string& catalog) {
-    for (const char* name : read_sample_option_names) {
-        const auto it = meta.find(std::string("sample ") + name);
-        if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name + "; extract it again");
-        const bool same = find_option(name)->type == OptionDescriptor::Type::number ? std::stod(it->second) == options.number(name)
-                                                                                    : std::stoll(it->second) == options.integer(name);
+    for (const OptionName name : read_sample_option_names) {
+        const auto it = meta.find("sample " + name.str());
+        if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name.str() + "; extract it again");
+        const bool same = find_option_row(name.view())->type == OptionType::number ? std::stod(it->second) == options.number(name)
+                                                                                   : std::stoll(it->second) == options.integer(name);
         if (!same)
-            throw std::runtime_error(catalog + ": sampled as it was read with --" + name + " " + it->second + "; plan with that value or "
+            throw std::runtime_error(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
                                      "extract again (remove the catalog, or --read-sample off for a full one)");
     }
 }

@@ -16,7 +16,7 @@ namespace skyscript::pipeline {
 
 // The options a catalog sampled in the read was drawn with (stored in its meta as
 // "sample NAME"): a plan must use the same.
-inline constexpr const char* read_sample_option_names[] = {"seed", "all-below", "cells", "rare-min", "point-tile-px", "max-px", "margin", "offset"};
+inline constexpr OptionName read_sample_option_names[] = {"seed", "all-below", "cells", "rare-min", "point-tile-px", "max-px", "margin", "offset"};
 
 struct PlanSummary {
     std::int64_t candidates = 0, sampled = 0, jobs = 0;

@@ -1,0 +1,127 @@
+#pragma once
+// Every option of a build, one row each: its name (the long flag, also the TOML key, `-` or
+// `_`), type, default, the stage whose finished work it changes ("" for options that only
+// steer a run: --quiet, --in-flight), --help line and range. A constexpr table, so that a
+// name the code reads is checked when it compiles (OptionName): a mistyped name is a build
+// error, never a silent "".
+
+#include <limits>
+#include <string_view>
+
+namespace skyscript::pipeline {
+
+enum class OptionType { text, integer, number, flag };
+
+struct OptionRow {
+    std::string_view name;
+    OptionType type = OptionType::text;
+    std::string_view default_value; // "" = unset
+    std::string_view stage;         // extract | plan | fetch | write | split | "" (run only)
+    std::string_view help;          // one line for --help ("" = not a flag: set from the positional INPUT)
+    char short_name = 0;
+    bool repeatable = false;        // given several times: the values joined by newlines
+    // Numbers (integer, number): the accepted range, min..max inclusive, min excluded when
+    // `above_min` (e.g. --timeout > 0). NaN and infinity never pass.
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool above_min = false;
+    std::string_view range_note;    // what an edge value means, for the error: "0: all"
+};
+
+namespace option_limits {
+inline constexpr double inf = std::numeric_limits<double>::infinity();
+// Pixel sides: below 16 a tile shows nothing, above 8192 one tile's pixels take 200 MB.
+inline constexpr double px_min = 16, px_max = 8192;
+} // namespace option_limits
+
+// Listed by stage, as --help groups them: run-only options ("" stage) after the stage they steer.
+inline constexpr OptionRow option_table[]{
+    // run
+    {"output", OptionType::text, "out", "", "output folder", 'o'},
+    {"config", OptionType::text, "", "", "TOML file of options (keys = option names)"},
+    {"quiet", OptionType::flag, "", "", "no progress and no summaries", 'q'},
+    // extract (input and input-bytes are set from the positional INPUT, not by flags)
+    {"input", OptionType::text, "", "extract", ""},
+    {"input-bytes", OptionType::text, "", "extract", ""},
+    {"tags", OptionType::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
+    {"hidden", OptionType::text, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
+    {"bbox", OptionType::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
+    {"polygon", OptionType::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
+    {"node-index", OptionType::text, "auto", "", "node location index (see extract --help)"},
+    {"read-sample", OptionType::text, "auto", "extract", "draw the sample as the extract reads, keep only what it needs: auto (inputs of 1 GiB or more), on, off"},
+    {"tmp-dir", OptionType::text, "", "", "where a file-backed node index lives (default: OUT)"},
+    {"force", OptionType::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
+    {"catalog", OptionType::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
+    // plan
+    {"sources", OptionType::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
+    {"seed", OptionType::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
+    {"limit", OptionType::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
+    {"all-below", OptionType::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, option_limits::inf},
+    {"cells", OptionType::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells", 0, false, 0, option_limits::inf, false,
+     "0: rare-tag objects only"},
+    {"rare-min", OptionType::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N", 0, false, 0, option_limits::inf},
+    {"max-per-tag", OptionType::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)", 0, false, 0, option_limits::inf, false, "0: no cap"},
+    {"source-policy", OptionType::text, "finest", "plan", "finest | random | all eligible sources per object"},
+    {"point-tile-px", OptionType::integer, "384", "plan", "tile side in pixels for points and lines", 0, false, option_limits::px_min, option_limits::px_max},
+    {"min-px", OptionType::integer, "100", "plan", "areas: smallest tile side in pixels", 0, false, option_limits::px_min, option_limits::px_max},
+    {"max-px", OptionType::integer, "1000", "plan", "areas: largest tile side in pixels", 0, false, option_limits::px_min, option_limits::px_max},
+    {"margin", OptionType::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)", 0, false, 0, 10},
+    {"offset", OptionType::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side", 0, false, 0, 0.5},
+    {"max-surrounding", OptionType::integer, "5", "plan", "surrounding objects named in title_multi_objects", 0, false, 0, 1000},
+    {"caption-style", OptionType::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
+    {"quality", OptionType::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
+    {"shard", OptionType::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
+    {"shard-count", OptionType::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e6},
+    // fetch
+    {"min-valid", OptionType::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery", 0, false, 0, 1},
+    {"reuse", OptionType::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},
+    {"in-flight", OptionType::integer, "32", "", "HTTP requests in flight", 0, false, 1, 4096},
+    {"workers", OptionType::integer, "0", "", "pixel threads (0: one per core)", 0, false, 0, 1024, false, "0: one per core"},
+    {"batch", OptionType::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory", 0, false, 0, 1e7, false, "0: automatic"},
+    {"timeout", OptionType::number, "60", "", "seconds per HTTP transfer", 0, false, 0, 86400, true},
+    {"attempts", OptionType::integer, "5", "", "HTTP attempts per request before a job fails", 0, false, 1, 100},
+    {"retry-failed", OptionType::flag, "", "", "retry the jobs that failed in an earlier run"},
+    // write
+    {"part-size", OptionType::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, option_limits::inf},
+    // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
+    {"split-block", OptionType::number, "0.05", "split", "spatial block of the train/val/test split, degrees", 0, false, 1e-5, 180},
+    {"val-size", OptionType::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
+    {"test-size", OptionType::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
+    {"scores", OptionType::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
+    {"top-pct", OptionType::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
+    {"format", OptionType::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both"},
+    {"shard-size", OptionType::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},
+    {"per-class", OptionType::integer, "0", "split", "benchmarks: at most N images a class (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
+};
+
+// `-` and `_` spell the same option (TOML keys use either).
+constexpr bool same_option_name(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+        if (x != y) return false;
+    }
+    return true;
+}
+
+constexpr const OptionRow* find_option_row(std::string_view name) noexcept {
+    for (const auto& row : option_table)
+        if (same_option_name(row.name, name)) return &row;
+    return nullptr;
+}
+
+// The name of an option as the code reads it: checked against option_table when the code
+// compiles (`options.text("sed")` does not build).
+class OptionName {
+public:
+    consteval OptionName(const char* name) : name_(name) {
+        if (!find_option_row(name_)) throw "not an option of option_table (pipeline/common/option_table.hpp)";
+    }
+    constexpr std::string_view view() const noexcept { return name_; }
+    std::string str() const { return std::string(name_); }
+
+private:
+    std::string_view name_;
+};
+
+} // namespace skyscript::pipeline
