@@ -4,7 +4,7 @@
 //
 //   bench-captions CATALOG.gpkg
 
-#include "captioner.hpp"
+#include "captions/captioner.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>

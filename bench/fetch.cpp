@@ -6,11 +6,11 @@
 //
 //   bench-fetch [--images N] [--in-flight 64] [--latency-ms 50] [--baseline K]
 
-#include "jpeg.hpp"
-#include "source_config.hpp"
+#include "imagery/jpeg.hpp"
+#include "imagery/source_config.hpp"
 #include "test_support.hpp"
-#include "tile_grid.hpp"
-#include "xyz_source.hpp"
+#include "imagery/tile_grid.hpp"
+#include "imagery/xyz_source.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -10,11 +10,11 @@
 //
 //   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
 
-#include "state_db.hpp"
+#include "pipeline/state/state_db.hpp"
 #include "test_support.hpp"
-#include "jpeg.hpp"
-#include "source_config.hpp"
-#include "xyz_source.hpp"
+#include "imagery/jpeg.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/xyz_source.hpp"
 
 #include <atomic>
 #include <chrono>

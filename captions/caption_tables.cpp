@@ -1,4 +1,4 @@
-#include "caption_tables.hpp"
+#include "captions/caption_tables.hpp"
 
 #include <stdexcept>
 #include <vector>

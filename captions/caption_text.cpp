@@ -1,4 +1,4 @@
-#include "caption_text.hpp"
+#include "captions/caption_text.hpp"
 
 namespace skyscript::captions {
 

@@ -1,6 +1,6 @@
-#include "captioner.hpp"
+#include "captions/captioner.hpp"
 
-#include "caption_text.hpp"
+#include "captions/caption_text.hpp"
 
 #include <algorithm>
 #include <array>

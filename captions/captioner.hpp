@@ -17,7 +17,7 @@
 // prominent first. Captions never contain a newline, tab or invalid UTF-8, so they are
 // CSV-safe with RFC 4180 quoting.
 
-#include "caption_tables.hpp"
+#include "captions/caption_tables.hpp"
 
 #include <span>
 #include <string>

@@ -1,6 +1,6 @@
-#include "natural_captioner.hpp"
+#include "captions/natural_captioner.hpp"
 
-#include "caption_text.hpp"
+#include "captions/caption_text.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -7,8 +7,8 @@
 // Captioner: tags already filtered to those groundable at the image's GSD, the
 // focus object's feature tag first, surroundings most prominent first.
 
-#include "caption_tables.hpp"
-#include "captioner.hpp"
+#include "captions/caption_tables.hpp"
+#include "captions/captioner.hpp"
 
 #include <string>
 #include <string_view>

@@ -1,6 +1,6 @@
-#include "earthengine_source.hpp"
+#include "imagery/earthengine_source.hpp"
 
-#include "image_decode.hpp"
+#include "imagery/image_decode.hpp"
 
 #include <cmath>
 #include <map>

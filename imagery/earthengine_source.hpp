@@ -16,11 +16,11 @@
 // The access token is read when each request is sent, so a batch may outlive many
 // tokens (TokenCache renews them before they expire); a 401 renews it and resends once.
 
-#include "http_engine.hpp"
-#include "rgb_image.hpp"
-#include "service_account.hpp"
-#include "source_config.hpp"
-#include "tile_grid.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/rgb_image.hpp"
+#include "imagery/service_account.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "gdal_source.hpp"
+#include "imagery/gdal_source.hpp"
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>

@@ -4,9 +4,9 @@
 // gray is replicated to RGB, other types are stretched, alpha and nodata become the
 // validity mask (black in the image).
 
-#include "rgb_image.hpp"
-#include "tile_grid.hpp"
-#include "url_redaction.hpp"
+#include "imagery/rgb_image.hpp"
+#include "imagery/tile_grid.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <stdexcept>
 #include <string>

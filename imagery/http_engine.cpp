@@ -1,6 +1,6 @@
-#include "http_engine.hpp"
+#include "imagery/http_engine.hpp"
 
-#include "url_redaction.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>

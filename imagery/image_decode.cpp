@@ -1,6 +1,6 @@
-#include "image_decode.hpp"
+#include "imagery/image_decode.hpp"
 
-#include "jpeg.hpp"
+#include "imagery/jpeg.hpp"
 
 #include <cpl_vsi.h>
 #include <gdal_priv.h>

@@ -3,7 +3,7 @@
 // (PNG, WebP, ...) through an in-memory file. Palettes are expanded to RGB; an alpha band,
 // nodata or a transparent palette entry makes the pixel invalid (black).
 
-#include "rgb_image.hpp"
+#include "imagery/rgb_image.hpp"
 
 #include <string>
 

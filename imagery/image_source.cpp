@@ -1,10 +1,10 @@
-#include "image_source.hpp"
+#include "imagery/image_source.hpp"
 
-#include "earthengine_source.hpp"
-#include "gdal_source.hpp"
-#include "service_account.hpp"
-#include "url_redaction.hpp"
-#include "xyz_source.hpp"
+#include "imagery/earthengine_source.hpp"
+#include "imagery/gdal_source.hpp"
+#include "imagery/service_account.hpp"
+#include "imagery/url_redaction.hpp"
+#include "imagery/xyz_source.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>

@@ -8,10 +8,10 @@
 //   earthengine computePixels (+ acquisition time) through the HTTP engine.
 // Callers bound memory by the batch size: a batch is fetched whole before the next.
 
-#include "http_engine.hpp"
-#include "rgb_image.hpp"
-#include "source_config.hpp"
-#include "tile_grid.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/rgb_image.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <functional>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "jpeg.hpp"
+#include "imagery/jpeg.hpp"
 
 #include <turbojpeg.h>
 

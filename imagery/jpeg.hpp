@@ -1,7 +1,7 @@
 #pragma once
 // JPEG through libjpeg-turbo: encoding tiles, and checking fetched bodies.
 
-#include "rgb_image.hpp"
+#include "imagery/rgb_image.hpp"
 
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-#include "mercator_resampler.hpp"
+#include "imagery/mercator_resampler.hpp"
 
 #include <cmath>
 #include <numbers>

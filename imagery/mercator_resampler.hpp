@@ -7,8 +7,8 @@
 // samples the mosaic directly: under a millisecond for a 384 px tile. Sources of the
 // `gdal` kind, of any CRS and layout, keep GDALWarp.
 
-#include "rgb_image.hpp"
-#include "tile_grid.hpp"
+#include "imagery/rgb_image.hpp"
+#include "imagery/tile_grid.hpp"
 
 namespace skyscript::imagery {
 

@@ -1,7 +1,7 @@
-#include "service_account.hpp"
+#include "imagery/service_account.hpp"
 
-#include "http_engine.hpp"
-#include "url_redaction.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
-#include "source_config.hpp"
+#include "imagery/source_config.hpp"
 
-#include "gdal_source.hpp"
+#include "imagery/gdal_source.hpp"
 
 #include <toml++/toml.h>
 

@@ -2,7 +2,7 @@
 // Imagery sources: the TOML configuration (`--sources FILE`, docs/sources.md) and the
 // built-in defaults (SkyScript's ten Earth Engine collections, default_sources.toml).
 
-#include "tile_grid.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <optional>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "tile_grid.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <proj.h>
 

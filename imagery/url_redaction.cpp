@@ -1,4 +1,4 @@
-#include "url_redaction.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <array>
 #include <cctype>

@@ -1,9 +1,9 @@
-#include "xyz_source.hpp"
+#include "imagery/xyz_source.hpp"
 
-#include "image_decode.hpp"
-#include "jpeg.hpp"
-#include "mercator_resampler.hpp"
-#include "url_redaction.hpp"
+#include "imagery/image_decode.hpp"
+#include "imagery/jpeg.hpp"
+#include "imagery/mercator_resampler.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>

@@ -5,10 +5,10 @@
 // and warped onto the grid. A 404 tile is "no imagery here" (masked), any other
 // failure fails the image with its reason.
 
-#include "http_engine.hpp"
-#include "rgb_image.hpp"
-#include "source_config.hpp"
-#include "tile_grid.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/rgb_image.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <functional>
 #include <string>

@@ -4,8 +4,8 @@
 // feature tag. Same structure as libosmium's MultipolygonManager, whose filter
 // cannot express "closed highway is a line" and whose failures go uncounted.
 
-#include "area_rules.hpp"
-#include "tag_matcher.hpp"
+#include "osm/area_rules.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <osmium/area/assembler.hpp>
 #include <osmium/relations/relations_manager.hpp>

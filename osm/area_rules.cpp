@@ -1,4 +1,4 @@
-#include "area_rules.hpp"
+#include "osm/area_rules.hpp"
 
 #include <algorithm>
 #include <span>

@@ -1,7 +1,7 @@
-#include "catalog_builder.hpp"
+#include "osm/catalog_builder.hpp"
 
-#include "area_manager.hpp"
-#include "groundable_tags.hpp"
+#include "osm/area_manager.hpp"
+#include "osm/groundable_tags.hpp"
 
 #include <algorithm>
 

@@ -1,12 +1,12 @@
 #pragma once
 // The libosmium handler that turns nodes, ways and assembled areas into catalog rows.
 
-#include "catalog_row.hpp"
-#include "extract_stats.hpp"
-#include "hidden_rules.hpp"
-#include "shape.hpp"
-#include "spatial_filter.hpp"
-#include "tag_matcher.hpp"
+#include "osm/catalog_row.hpp"
+#include "osm/extract_stats.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "osm/shape.hpp"
+#include "osm/spatial_filter.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <osmium/handler.hpp>
 #include <osmium/osm/area.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // What one extract run saw and kept; printed as the closing summary and stored in the catalog.
 
-#include "catalog_row.hpp"
+#include "osm/catalog_row.hpp"
 
 #include <cstdint>
 

@@ -1,9 +1,9 @@
-#include "extractor.hpp"
+#include "osm/extractor.hpp"
 
-#include "area_manager.hpp"
-#include "catalog_builder.hpp"
-#include "sorted_pbf.hpp"
-#include "tag_list_guard.hpp"
+#include "osm/area_manager.hpp"
+#include "osm/catalog_builder.hpp"
+#include "osm/sorted_pbf.hpp"
+#include "osm/tag_list_guard.hpp"
 
 #include <protozero/exception.hpp>
 #include <osmium/handler/node_locations_for_ways.hpp>

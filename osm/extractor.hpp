@@ -3,11 +3,11 @@
 // (locations into the node index) and ways, builds lines and assembles areas. Objects
 // the hidden rules call invisible from above are counted and left out.
 
-#include "catalog_row.hpp"
-#include "extract_stats.hpp"
-#include "hidden_rules.hpp"
-#include "spatial_filter.hpp"
-#include "tag_matcher.hpp"
+#include "osm/catalog_row.hpp"
+#include "osm/extract_stats.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "osm/spatial_filter.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,6 @@
-#include "groundable_tags.hpp"
+#include "osm/groundable_tags.hpp"
 
-#include "utf8_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <array>
 

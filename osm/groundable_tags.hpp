@@ -1,8 +1,8 @@
 #pragma once
 // Picks an object's groundable tags (those in the vocabulary) and its focus tag.
 
-#include "catalog_row.hpp"
-#include "tag_matcher.hpp"
+#include "osm/catalog_row.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <osmium/osm/tag.hpp>
 

@@ -1,6 +1,6 @@
-#include "node_id_range.hpp"
+#include "osm/node_id_range.hpp"
 
-#include "sorted_pbf.hpp"
+#include "osm/sorted_pbf.hpp"
 
 #include <osmium/io/any_input.hpp>
 

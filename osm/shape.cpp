@@ -1,4 +1,4 @@
-#include "shape.hpp"
+#include "osm/shape.hpp"
 
 #include <algorithm>
 #include <bit>

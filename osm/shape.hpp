@@ -3,7 +3,7 @@
 // bbox, geodesic area/length, a representative point, WKB. One code path for all
 // three kinds keeps the catalog's numbers consistent with its geometry.
 
-#include "catalog_row.hpp"
+#include "osm/catalog_row.hpp"
 
 #include <string>
 #include <vector>

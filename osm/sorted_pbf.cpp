@@ -1,6 +1,6 @@
-#include "sorted_pbf.hpp"
+#include "osm/sorted_pbf.hpp"
 
-#include "tag_list_guard.hpp"
+#include "osm/tag_list_guard.hpp"
 
 #include <osmium/io/any_input.hpp>
 #include <osmium/io/detail/pbf_decoder.hpp>

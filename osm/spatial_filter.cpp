@@ -1,4 +1,4 @@
-#include "spatial_filter.hpp"
+#include "osm/spatial_filter.hpp"
 
 #include <geos_c.h>
 

@@ -6,7 +6,7 @@
 // on its own, so overlaps count as inside without computing the union (GEOS's overlay
 // and validity checks can take minutes on a large, spiky polygon).
 
-#include "shape.hpp"
+#include "osm/shape.hpp"
 
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-#include "tag_list_guard.hpp"
+#include "osm/tag_list_guard.hpp"
 
 #include <osmium/osm/object.hpp>
 

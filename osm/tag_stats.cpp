@@ -1,8 +1,8 @@
-#include "tag_stats.hpp"
+#include "osm/tag_stats.hpp"
 
-#include "area_manager.hpp"
-#include "extractor.hpp"
-#include "tag_list_guard.hpp"
+#include "osm/area_manager.hpp"
+#include "osm/extractor.hpp"
+#include "osm/tag_list_guard.hpp"
 
 #include <protozero/exception.hpp>
 #include <osmium/io/any_input.hpp>

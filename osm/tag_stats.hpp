@@ -3,8 +3,8 @@
 // of the input the vocabulary does not know (neither listed nor denied), most
 // frequent first: the numbers a whitelist designer needs.
 
-#include "hidden_rules.hpp"
-#include "tag_matcher.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>
 #include <functional>

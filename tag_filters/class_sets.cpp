@@ -1,6 +1,6 @@
-#include "class_sets.hpp"
+#include "tag_filters/class_sets.hpp"
 
-#include "tag_list.hpp"
+#include "tag_filters/tag_list.hpp"
 
 namespace skyscript::embedded {
 std::string_view skyscript_classes_tsv();

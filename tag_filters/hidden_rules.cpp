@@ -1,7 +1,7 @@
-#include "hidden_rules.hpp"
+#include "tag_filters/hidden_rules.hpp"
 
-#include "line_fields.hpp"
-#include "utf8_text.hpp"
+#include "tag_filters/line_fields.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <charconv>
 

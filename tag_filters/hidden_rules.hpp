@@ -8,7 +8,7 @@
 // kinds: any, or a comma list of point, line, area. A rule hides an object of one of its
 // kinds that meets all its conditions. Errors name the source and line.
 
-#include "string_table.hpp"
+#include "tag_filters/string_table.hpp"
 
 #include <cstdint>
 #include <stdexcept>

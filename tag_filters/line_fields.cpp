@@ -1,6 +1,6 @@
-#include "line_fields.hpp"
+#include "tag_filters/line_fields.hpp"
 
-#include "utf8_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 namespace skyscript::tags {
 

@@ -1,7 +1,7 @@
-#include "tag_list.hpp"
+#include "tag_filters/tag_list.hpp"
 
-#include "line_fields.hpp"
-#include "utf8_text.hpp"
+#include "tag_filters/line_fields.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <charconv>
 #include <unordered_map>

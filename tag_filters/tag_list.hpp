@@ -8,7 +8,7 @@
 //
 // Fields are separated by tabs or spaces. Errors name the source and line.
 
-#include "tag_entry.hpp"
+#include "tag_filters/tag_entry.hpp"
 
 #include <stdexcept>
 #include <string>

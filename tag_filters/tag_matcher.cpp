@@ -1,4 +1,4 @@
-#include "tag_matcher.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <algorithm>
 

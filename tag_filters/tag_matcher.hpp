@@ -2,8 +2,8 @@
 // Answers "is key=value visually groundable, as what, down to which GSD?"
 // One hash lookup per tag (two for a listed key); keys not in the list (or denied) are ignored.
 
-#include "string_table.hpp"
-#include "tag_list.hpp"
+#include "tag_filters/string_table.hpp"
+#include "tag_filters/tag_list.hpp"
 
 #include <memory>
 #include <string>

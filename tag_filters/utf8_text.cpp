@@ -1,4 +1,4 @@
-#include "utf8_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
 

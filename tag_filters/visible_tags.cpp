@@ -1,4 +1,4 @@
-#include "visible_tags.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <optional>
 

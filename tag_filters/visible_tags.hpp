@@ -11,7 +11,7 @@
 //     is never a candidate.
 // Kept tags stay in the caller's order (the captioners order them). gsd 0: no GSD test.
 
-#include "tag_matcher.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>
 #include <span>

@@ -1,13 +1,13 @@
 // SkyScript's caption rules: the paper's examples (docs/captions.md) byte for byte, surroundings,
 // hostile values, tables as data, and the `caption` command.
 
-#include "caption_text.hpp"
-#include "captioner.hpp"
-#include "natural_captioner.hpp"
-#include "tag_list.hpp"
-#include "tag_matcher.hpp"
+#include "captions/caption_text.hpp"
+#include "captions/captioner.hpp"
+#include "captions/natural_captioner.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/tag_matcher.hpp"
 #include "test_support.hpp"
-#include "visible_tags.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <doctest/doctest.h>
 

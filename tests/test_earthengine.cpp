@@ -3,8 +3,8 @@
 // token and the request bodies, and answers pixels cut from a real raster. The keys are
 // made by the test with openssl; none is committed.
 
-#include "earthengine_source.hpp"
-#include "service_account.hpp"
+#include "imagery/earthengine_source.hpp"
+#include "imagery/service_account.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

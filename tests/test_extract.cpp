@@ -1,10 +1,10 @@
 // End to end: `skyscript-build extract` on real extracts, checked with osmium-tool,
 // GDAL (ogrinfo / ogr2ogr) and SQLite.
 
-#include "area_rules.hpp"
-#include "extractor.hpp"
-#include "node_id_range.hpp"
-#include "sorted_pbf.hpp"
+#include "osm/area_rules.hpp"
+#include "osm/extractor.hpp"
+#include "osm/node_id_range.hpp"
+#include "osm/sorted_pbf.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -5,10 +5,10 @@
 // failed-with-reason, nothing corrupt may come back as fetched, and nothing may hang the
 // engine or grow its memory without bound.
 
-#include "http_engine.hpp"
-#include "jpeg.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/jpeg.hpp"
 #include "test_support.hpp"
-#include "url_redaction.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

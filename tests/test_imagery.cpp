@@ -1,10 +1,10 @@
 // Tile grid maths (PROJ), JPEG encoding/decoding, and the 8-bit stretch.
 
-#include "gdal_source.hpp"
-#include "image_decode.hpp"
-#include "jpeg.hpp"
+#include "imagery/gdal_source.hpp"
+#include "imagery/image_decode.hpp"
+#include "imagery/jpeg.hpp"
 #include "test_support.hpp"
-#include "tile_grid.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <doctest/doctest.h>
 

@@ -5,10 +5,11 @@
 // a tiled real input; the sampled catalog's size follows the sample, not the input; a plan
 // with other sampling values is refused.
 
-#include "seeded_hash.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 #include "test_support.hpp"
-#include "tile_placement.hpp"
-#include "tile_reach.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
+#include "pipeline/tiles/tile_reach.hpp"
+#include "pipeline/plan/catalog_index.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // The packed R*Tree written into SQLite's shadow tables is a real, valid R*Tree.
 
-#include "rtree_bulk_load.hpp"
-#include "sqlite_db.hpp"
+#include "pipeline/catalog/rtree_bulk_load.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

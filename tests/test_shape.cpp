@@ -1,7 +1,7 @@
 // Geometry measures against PROJ's geodesic library (GeographicLib's algorithms).
 
-#include "shape.hpp"
-#include "spatial_filter.hpp"
+#include "osm/shape.hpp"
+#include "osm/spatial_filter.hpp"
 
 #include <doctest/doctest.h>
 #include <geodesic.h>

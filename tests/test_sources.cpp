@@ -1,7 +1,7 @@
 // The sources TOML: the built-in SkyScript defaults, validation with file and line,
 // and `skyscript-build sources` (its exit status: 1 when a source cannot be used).
 
-#include "source_config.hpp"
+#include "imagery/source_config.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -6,10 +6,10 @@
 // benchmark labels (check_benchmarks.py) and of the scores file (check_scores.py).
 
 #include "pipeline_fixture.hpp"
-#include "score_file.hpp"
-#include "split_assignment.hpp"
+#include "pipeline/split/score_file.hpp"
+#include "pipeline/split/split_assignment.hpp"
 #include "test_support.hpp"
-#include "webdataset_writer.hpp"
+#include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,10 +1,10 @@
 // The tag-list format, the --tags loader's errors, the matcher's rules, and the hidden-object rules.
 
-#include "hidden_rules.hpp"
-#include "string_table.hpp"
-#include "tag_list.hpp"
-#include "tag_list_file.hpp"
-#include "tag_matcher.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "tag_filters/string_table.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/tag_matcher.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

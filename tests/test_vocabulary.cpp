@@ -2,8 +2,8 @@
 // deny list, invisible families left out, SkyScript class coverage, and the
 // `tags --list` / `tags --stats` commands.
 
-#include "tag_list.hpp"
-#include "tag_matcher.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/tag_matcher.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -3,8 +3,8 @@
 // server sending huge bodies or gzip bombs; a token in the URL kept out of every output.
 
 #include "test_support.hpp"
-#include "tile_key.hpp"
-#include "xyz_source.hpp"
+#include "pipeline/common/tile_key.hpp"
+#include "imagery/xyz_source.hpp"
 
 #include <doctest/doctest.h>
 #include <gdal_priv.h>

@@ -1,10 +1,10 @@
-#include "benchmark_stage.hpp"
+#include "pipeline/benchmarks/benchmark_stage.hpp"
 
-#include "class_sets.hpp"
-#include "csv_writer.hpp"
-#include "dataset_layout.hpp"
-#include "seeded_hash.hpp"
-#include "split_stage.hpp"
+#include "tag_filters/class_sets.hpp"
+#include "pipeline/split/csv_writer.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/split/split_stage.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -14,7 +14,7 @@
 // train). --per-class N keeps at most N images a class (the N with the smallest seeded hash
 // of their object and source; 0 = all). OUT/benchmarks/summary.json has the counts per class.
 
-#include "build_session.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <map>
 #include <string>

@@ -1,7 +1,7 @@
-#include "catalog_gpkg.hpp"
+#include "pipeline/catalog/catalog_gpkg.hpp"
 
-#include "rtree_bulk_load.hpp"
-#include "sqlite_db.hpp"
+#include "pipeline/catalog/rtree_bulk_load.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <cstring>
 #include <filesystem>

@@ -7,9 +7,9 @@
 // `catalog.gpkg.partial` and renamed only by commit(): a failed or killed run
 // never leaves a half-written catalog under the final name.
 
-#include "catalog_row.hpp"
-#include "mapped_array.hpp"
-#include "rtree_bulk_load.hpp"
+#include "osm/catalog_row.hpp"
+#include "pipeline/common/mapped_array.hpp"
+#include "pipeline/catalog/rtree_bulk_load.hpp"
 
 #include <condition_variable>
 #include <deque>

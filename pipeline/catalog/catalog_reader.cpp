@@ -1,4 +1,4 @@
-#include "catalog_reader.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
 
 #include <cstring>
 

@@ -4,9 +4,9 @@
 // line's vertices. The catalog is never written after extract:
 // its R*Tree triggers call GeoPackage SQL functions plain SQLite lacks.
 
-#include "catalog_row.hpp"
-#include "shape.hpp"
-#include "sqlite_db.hpp"
+#include "osm/catalog_row.hpp"
+#include "osm/shape.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <functional>
 #include <map>

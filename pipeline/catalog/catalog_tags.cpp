@@ -1,4 +1,4 @@
-#include "catalog_tags.hpp"
+#include "pipeline/catalog/catalog_tags.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,18 +1,22 @@
 // The extract stage: PBF → OUT/catalog.gpkg (osm/ reads, catalog_gpkg writes).
 
-#include "extract_stage.hpp"
+#include "pipeline/catalog/extract_stage.hpp"
+#include "pipeline/catalog/shared_catalog.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
-#include "catalog_gpkg.hpp"
-#include "extractor.hpp"
-#include "hidden_rules.hpp"
-#include "node_id_range.hpp"
-#include "progress.hpp"
-#include "read_sample.hpp"
-#include "region.hpp"
-#include "system_info.hpp"
-#include "tag_list_file.hpp"
-#include "tag_matcher.hpp"
-#include "text_file.hpp"
+#include "pipeline/catalog/catalog_gpkg.hpp"
+#include "osm/extractor.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "osm/node_id_range.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/sample/read_sample.hpp"
+#include "pipeline/common/region.hpp"
+#include "pipeline/common/system_info.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/tag_matcher.hpp"
+#include "pipeline/common/text_file.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <chrono>
@@ -466,6 +470,34 @@ void print_extract_summary(const ExtractResult& r) {
     std::printf("  read %llu nodes, %llu ways, %llu relations in %.2f s, peak RSS %s\n",
                 static_cast<unsigned long long>(s.nodes_read), static_cast<unsigned long long>(s.ways_read),
                 static_cast<unsigned long long>(s.relations_read), r.seconds, human_bytes(peak_rss_bytes()).c_str());
+}
+
+void stage_extract(BuildSession& s) {
+    if (s.state->stage_finished("extract") && std::filesystem::exists(s.catalog_path())) return;
+    if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (docs/scale.md)
+        const auto placed = place_shared_catalog(shared, s.out_dir, s.options);
+        if (!s.quiet) std::printf("extract: %s %s as %s\n", placed.copied ? "copied" : "linked", shared.c_str(), placed.placed_at.c_str());
+        s.state->finish_stage("extract", 0, nlohmann::json{{"objects", placed.objects}, {"catalog", shared}}.dump());
+        return;
+    }
+    ExtractRequest req;
+    req.input = s.options.text("input");
+    req.out_dir = s.out_dir;
+    req.tags = s.options.text("tags");
+    req.hidden = s.options.text("hidden");
+    if (const auto b = s.options.text("bbox"); !b.empty()) req.bbox = parse_bbox(b);
+    req.polygon = s.options.text("polygon");
+    if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
+    req.node_index = s.options.text("node-index");
+    req.tmp_dir = s.options.text("tmp-dir");
+    req.force = s.options.flag("force");
+    req.quiet = s.quiet;
+    if (wants_read_sample(s.options.text("read-sample"), req.input))
+        req.read_sample = ExtractRequest::ReadSampling{sampling_options(s.options), placement_options(s.options)};
+    s.state->reset_stages_from("extract");
+    const auto result = run_extract(req);
+    if (!s.quiet) print_extract_summary(result);
+    s.state->finish_stage("extract", result.seconds, nlohmann::json{{"objects", result.stats.kept()}}.dump());
 }
 
 } // namespace skyscript::pipeline

@@ -1,11 +1,12 @@
 #pragma once
 // The extract stage (PBF → OUT/catalog.gpkg) as a function, for the `extract` subcommand and the full run.
 
-#include "catalog_row.hpp"
-#include "cli_args.hpp"
-#include "extract_stats.hpp"
-#include "sampler.hpp"
-#include "tile_placement.hpp"
+#include "osm/catalog_row.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "osm/extract_stats.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
 #include <optional>
 #include <string>
@@ -52,5 +53,8 @@ bool wants_read_sample(const std::string& mode, const std::string& input);
 inline constexpr std::uint64_t read_sample_bytes = 1ULL << 30; // auto samples in the read from this input size
 ExtractResult run_extract(const ExtractRequest& req);
 void print_extract_summary(const ExtractResult& result);
+
+// The bare command's extract: skipped when OUT's catalog is finished; a shared --catalog is placed, not made.
+void stage_extract(BuildSession& s);
 
 } // namespace skyscript::pipeline

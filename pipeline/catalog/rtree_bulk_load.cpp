@@ -1,6 +1,6 @@
-#include "rtree_bulk_load.hpp"
+#include "pipeline/catalog/rtree_bulk_load.hpp"
 
-#include "sqlite_db.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <algorithm>
 #include <bit>

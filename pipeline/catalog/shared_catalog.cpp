@@ -1,7 +1,7 @@
-#include "shared_catalog.hpp"
+#include "pipeline/catalog/shared_catalog.hpp"
 
-#include "catalog_reader.hpp"
-#include "placed_file.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/placed_file.hpp"
 
 #include <filesystem>
 

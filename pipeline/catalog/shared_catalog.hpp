@@ -5,7 +5,7 @@
 // systems), after checking it was extracted from an input of INPUT's size and with the
 // tag list this build plans with.
 
-#include "build_options.hpp"
+#include "pipeline/common/build_options.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "atomic_file.hpp"
+#include "pipeline/common/atomic_file.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -1,6 +1,6 @@
-#include "build_options.hpp"
+#include "pipeline/common/build_options.hpp"
 
-#include "region.hpp"
+#include "pipeline/common/region.hpp"
 
 #include <toml++/toml.h>
 

@@ -7,7 +7,7 @@
 // The values actually used are stored in the state DB, so `fetch OUT` uses what `plan`
 // used and a rerun that would change finished work is refused with one line.
 
-#include "cli_args.hpp"
+#include "pipeline/common/cli_args.hpp"
 
 #include <limits>
 #include <map>

@@ -1,4 +1,4 @@
-#include "build_sources.hpp"
+#include "pipeline/common/build_sources.hpp"
 
 
 #include <stdexcept>

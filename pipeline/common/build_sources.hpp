@@ -4,7 +4,7 @@
 // none, and the acquisition year every file name needs (Earth Engine tells it per image;
 // gdal and xyz sources must say `year`).
 
-#include "source_config.hpp"
+#include "imagery/source_config.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "cli_args.hpp"
+#include "pipeline/common/cli_args.hpp"
 
 #include <cctype>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "interrupt.hpp"
+#include "pipeline/common/interrupt.hpp"
 
 #include <csignal>
 #include <cstring>

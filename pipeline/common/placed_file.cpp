@@ -1,4 +1,4 @@
-#include "placed_file.hpp"
+#include "pipeline/common/placed_file.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "progress.hpp"
+#include "pipeline/common/progress.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -1,6 +1,6 @@
-#include "shard_spec.hpp"
+#include "pipeline/common/shard_spec.hpp"
 
-#include "seeded_hash.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <charconv>
 #include <cstdlib>

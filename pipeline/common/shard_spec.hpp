@@ -11,7 +11,7 @@
 // OUT records the resolved "i/N" (a plan option): a worker rerun continues its own shard,
 // and `merge` refuses shards of different N.
 
-#include "build_options.hpp"
+#include "pipeline/common/build_options.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,6 @@
-#include "source_identity.hpp"
+#include "pipeline/common/source_identity.hpp"
 
-#include "url_redaction.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <openssl/evp.h>
 

@@ -6,7 +6,7 @@
 // size and modification time. URLs are hashed with their secrets redacted: a rotated token
 // changes no pixels, and no digest of it is stored.
 
-#include "source_config.hpp"
+#include "imagery/source_config.hpp"
 
 #include <optional>
 #include <string>

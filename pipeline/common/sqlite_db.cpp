@@ -1,4 +1,4 @@
-#include "sqlite_db.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <cerrno>
 

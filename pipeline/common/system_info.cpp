@@ -1,4 +1,4 @@
-#include "system_info.hpp"
+#include "pipeline/common/system_info.hpp"
 
 #include <cstdio>
 #include <filesystem>

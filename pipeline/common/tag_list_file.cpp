@@ -1,6 +1,6 @@
-#include "tag_list_file.hpp"
+#include "pipeline/common/tag_list_file.hpp"
 
-#include "text_file.hpp"
+#include "pipeline/common/text_file.hpp"
 
 namespace skyscript::pipeline {
 

@@ -2,7 +2,7 @@
 // The `--tags` option: the vocabulary a run uses, read from disk. tag_filters/ parses
 // list text; reading files is pipeline/'s job (README, "Design in one screen").
 
-#include "tag_list.hpp"
+#include "tag_filters/tag_list.hpp"
 
 #include <string>
 

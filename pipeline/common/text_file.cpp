@@ -1,6 +1,6 @@
-#include "text_file.hpp"
+#include "pipeline/common/text_file.hpp"
 
-#include "utf8_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <cerrno>
 #include <cstring>

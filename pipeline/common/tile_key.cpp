@@ -1,7 +1,7 @@
-#include "tile_key.hpp"
+#include "pipeline/common/tile_key.hpp"
 
-#include "source_identity.hpp"
-#include "url_redaction.hpp"
+#include "pipeline/common/source_identity.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <unordered_map>
 

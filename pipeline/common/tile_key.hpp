@@ -8,8 +8,8 @@
 // of fetching them again. The alias is not part of it: renaming a source changes file
 // names, not pixels, and nor are the secrets of a URL (redacted, see url_redaction.hpp).
 
-#include "source_config.hpp"
-#include "tile_grid.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <string>
 

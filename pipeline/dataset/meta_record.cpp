@@ -1,8 +1,8 @@
-#include "meta_record.hpp"
+#include "pipeline/dataset/meta_record.hpp"
 
-#include "dataset_layout.hpp"
-#include "pickle_writer.hpp"
-#include "utf8_text.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/dataset/pickle_writer.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <ctime>
 

@@ -8,7 +8,7 @@
 // (Earth Engine); gdal and xyz sources know only the configured year, so `time` is
 // (year, 1, 1, 0, 0) and the extra key `time_known` says "year" ("minute" otherwise).
 
-#include "job.hpp"
+#include "pipeline/state/job.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "pickle_writer.hpp"
+#include "pipeline/dataset/pickle_writer.hpp"
 
 #include <bit>
 #include <cstdint>

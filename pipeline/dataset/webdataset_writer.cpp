@@ -1,4 +1,4 @@
-#include "webdataset_writer.hpp"
+#include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -12,7 +12,7 @@
 // between runs (mtime, uid, gid, owner names) is fixed, so the same samples give the same
 // bytes.
 
-#include "atomic_file.hpp"
+#include "pipeline/common/atomic_file.hpp"
 
 #include <cstdint>
 #include <map>

@@ -1,9 +1,13 @@
-#include "write_stage.hpp"
+#include "pipeline/dataset/write_stage.hpp"
+#include "pipeline/fetch/disk_check.hpp"
+#include "pipeline/state/build_session.hpp"
 
-#include "atomic_file.hpp"
-#include "dataset_layout.hpp"
-#include "meta_record.hpp"
-#include "progress.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/common/progress.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -97,6 +101,14 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
     std::printf("write: %lld meta files written now; %lld rows in %s/meta.jsonl (%.2f s)\n",
                 static_cast<long long>(s.written_now), static_cast<long long>(s.rows), out_dir.c_str(), s.seconds);
     if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
+}
+
+std::int64_t stage_write(BuildSession& s) {
+    restore_outputs_once(s, "write");
+    const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_write_summary(summary, s.out_dir);
+    s.state->finish_stage("write", summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump());
+    return summary.rows;
 }
 
 } // namespace skyscript::pipeline

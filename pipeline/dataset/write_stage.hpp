@@ -6,8 +6,9 @@
 // whose job was then fetched under another name) are removed: every image has its meta
 // and exactly one CSV row.
 
-#include "build_options.hpp"
-#include "state_db.hpp"
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <string>
 
@@ -24,5 +25,8 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir);
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled (the one CSV
 // field writer: split/csv_writer.hpp uses it).
 void append_csv_field(std::string& out, const std::string& field);
+
+// Rows in the CSV (meta.jsonl lines).
+std::int64_t stage_write(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -1,6 +1,7 @@
-#include "disk_check.hpp"
+#include "pipeline/fetch/disk_check.hpp"
+#include "pipeline/state/build_session.hpp"
 
-#include "dataset_layout.hpp"
+#include "pipeline/common/dataset_layout.hpp"
 
 #include <sys/stat.h>
 
@@ -28,6 +29,21 @@ MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& stat
     if (!refetch.empty()) state.set_status(refetch, JobStatus::planned);
     if (!rewrite.empty()) state.set_status(rewrite, JobStatus::fetched);
     return {static_cast<std::int64_t>(refetch.size()), static_cast<std::int64_t>(rewrite.size())};
+}
+
+// Resume trusts the disk: before the first of fetch and write in a run (not again before the
+// second: one stat per finished job is enough), finished jobs whose files are gone go back.
+void restore_outputs_once(BuildSession& s, const char* stage) {
+    if (s.outputs_checked) return;
+    s.outputs_checked = true;
+    const auto m = restore_missing_outputs(s.out_dir, *s.state);
+    if (s.quiet || (m.images == 0 && m.meta == 0)) return;
+    if (std::string_view(stage) == "fetch")
+        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk: made again\n", stage,
+                    static_cast<long long>(m.images), static_cast<long long>(m.meta));
+    else
+        std::printf("%s: %lld images of finished jobs are missing on disk: run fetch (or the build again) to fetch them again\n", stage,
+                    static_cast<long long>(m.images));
 }
 
 } // namespace skyscript::pipeline

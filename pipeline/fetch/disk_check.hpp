@@ -5,7 +5,8 @@
 // again. meta.jsonl and the CSVs are made anew from the state DB on every run, so only
 // those jobs' files are redone, and no CSV row names a file that is not there.
 
-#include "state_db.hpp"
+#include "pipeline/state/state_db.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,5 +19,9 @@ struct MissingOutputs {
 };
 
 MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& state);
+
+// restore_missing_outputs once a run (BuildSession::outputs_checked), before the first of
+// fetch and write; `stage` names the stage in the line it prints.
+void restore_outputs_once(BuildSession& s, const char* stage);
 
 } // namespace skyscript::pipeline

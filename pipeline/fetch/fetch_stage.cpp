@@ -1,13 +1,18 @@
-#include "fetch_stage.hpp"
+#include "pipeline/fetch/fetch_stage.hpp"
+#include "pipeline/fetch/disk_check.hpp"
+#include "pipeline/common/source_identity.hpp"
+#include "pipeline/state/build_session.hpp"
 
-#include "atomic_file.hpp"
-#include "build_sources.hpp"
-#include "dataset_layout.hpp"
-#include "image_reuse.hpp"
-#include "image_source.hpp"
-#include "jpeg.hpp"
-#include "progress.hpp"
-#include "system_info.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/build_sources.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/fetch/image_reuse.hpp"
+#include "imagery/image_source.hpp"
+#include "imagery/jpeg.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/common/system_info.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -167,6 +172,38 @@ void print_fetch_summary(const FetchSummary& s) {
     for (std::size_t i = 0; i < reasons.size() && i < 10; ++i)
         std::printf("  failed, %s: %lld\n", reasons[i].second.c_str(), static_cast<long long>(reasons[i].first));
     if (reasons.size() > 10) std::printf("  ... and %zu other reasons (see report.json)\n", reasons.size() - 10);
+}
+
+namespace {
+
+// Refuses to go on with sources whose pixels are not those the plan was made with (a raster
+// replaced, a URL edited in the same file): the images would mix two datasets.
+void check_sources_unchanged(BuildSession& s) {
+    const auto sources = configured_sources(s.options.text("sources"));
+    const auto now = sources_identity(sources);
+    const auto before = s.state->sources_identity();
+    if (before.empty()) { // planned before identities were recorded
+        s.state->store_sources_identity(now);
+        return;
+    }
+    if (const auto why = sources_change(before, now, sources))
+        throw std::runtime_error(s.out_dir + ": " + *why + " since OUT was planned, which would mix two datasets in one folder; use another -o, or remove " +
+                                 s.state->path() + " to start over");
+}
+
+} // namespace
+
+bool stage_fetch(BuildSession& s) {
+    if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
+    check_sources_unchanged(s);
+    restore_outputs_once(s, "fetch");
+    const auto summary = run_fetch(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_fetch_summary(summary);
+    if (summary.remaining == 0)
+        s.state->finish_stage("fetch", summary.seconds,
+                              nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
+                                             {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused}}.dump());
+    return summary.remaining == 0;
 }
 
 } // namespace skyscript::pipeline

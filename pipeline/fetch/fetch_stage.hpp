@@ -7,8 +7,9 @@
 // moment loses at most the batch in flight: those jobs are still `planned`, and their
 // files, if any were renamed, are rewritten with the same bytes.
 
-#include "build_options.hpp"
-#include "state_db.hpp"
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <map>
 #include <string>
@@ -25,5 +26,8 @@ struct FetchSummary {
 
 FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_fetch_summary(const FetchSummary& s);
+
+// True when no planned job is left. Refuses sources changed since the plan.
+bool stage_fetch(BuildSession& s);
 
 } // namespace skyscript::pipeline

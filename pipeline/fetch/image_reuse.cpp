@@ -1,8 +1,8 @@
-#include "image_reuse.hpp"
+#include "pipeline/fetch/image_reuse.hpp"
 
-#include "dataset_layout.hpp"
-#include "placed_file.hpp"
-#include "sqlite_db.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/placed_file.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <filesystem>
 #include <stdexcept>

@@ -1,15 +1,15 @@
-#include "merge_stage.hpp"
+#include "pipeline/merge/merge_stage.hpp"
 
-#include "atomic_file.hpp"
-#include "build_session.hpp"
-#include "build_stages.hpp"
-#include "dataset_layout.hpp"
-#include "merged_state.hpp"
-#include "placed_file.hpp"
-#include "progress.hpp"
-#include "report_stage.hpp"
-#include "shard_set.hpp"
-#include "split_stage.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/dataset/write_stage.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/merge/merged_state.hpp"
+#include "pipeline/common/placed_file.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/report/report_stage.hpp"
+#include "pipeline/merge/shard_set.hpp"
+#include "pipeline/split/split_stage.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "merged_state.hpp"
+#include "pipeline/merge/merged_state.hpp"
 
-#include "sqlite_db.hpp"
-#include "state_db.hpp"
+#include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "shard_set.hpp"
+#include "pipeline/merge/shard_set.hpp"
 
-#include "state_db.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <algorithm>
 #include <filesystem>

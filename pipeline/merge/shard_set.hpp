@@ -6,7 +6,7 @@
 // its folder; --partial lets unfinished and missing shards through (the merged dataset
 // then has only the images that are there).
 
-#include "shard_spec.hpp"
+#include "pipeline/common/shard_spec.hpp"
 
 #include <map>
 #include <string>

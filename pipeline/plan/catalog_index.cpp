@@ -1,8 +1,13 @@
-#include "catalog_index.hpp"
+#include "pipeline/plan/catalog_index.hpp"
 
-#include "catalog_tags.hpp"
+#include "pipeline/catalog/catalog_tags.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 namespace skyscript::pipeline {
+
+FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
+    return measure_focus(o.kind, object_key(o.osm_type, o.osm_id), o.rep_lon, o.rep_lat, o.bbox, line_vertices, seed);
+}
 
 std::uint32_t CatalogIndex::intern(const std::string& s) {
     const auto [it, added] = string_ids_.try_emplace(s, static_cast<std::uint32_t>(strings_.size()));

@@ -6,8 +6,9 @@
 // made the surroundings three quarters of the plan stage's time. Objects whose box spans
 // more than 64 cells are kept in one list checked by every query.
 
-#include "catalog_reader.hpp"
-#include "tag_matcher.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>
 #include <span>
@@ -32,6 +33,9 @@ struct IndexedObject {
     osm::Box bbox;
     std::uint32_t tags_begin = 0, tags_end = 0;
 };
+
+// Where an indexed object's tile may go (tiles/tile_placement.hpp).
+FocusGeometry measure_focus(const IndexedObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
 
 class CatalogIndex {
 public:

@@ -1,21 +1,24 @@
-#include "plan_stage.hpp"
+#include "pipeline/plan/plan_stage.hpp"
+#include "pipeline/common/source_identity.hpp"
 
-#include "build_sources.hpp"
-#include "captioner.hpp"
-#include "catalog_index.hpp"
-#include "groundable_tags.hpp"
-#include "catalog_reader.hpp"
-#include "natural_captioner.hpp"
-#include "progress.hpp"
-#include "sampler.hpp"
-#include "seeded_hash.hpp"
-#include "shard_spec.hpp"
-#include "source_choice.hpp"
-#include "surroundings.hpp"
-#include "system_info.hpp"
-#include "tag_list_file.hpp"
-#include "tag_matcher.hpp"
-#include "tile_key.hpp"
+#include "pipeline/common/build_sources.hpp"
+#include "captions/captioner.hpp"
+#include "pipeline/plan/catalog_index.hpp"
+#include "osm/groundable_tags.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "captions/natural_captioner.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/common/shard_spec.hpp"
+#include "pipeline/plan/source_choice.hpp"
+#include "pipeline/plan/surroundings.hpp"
+#include "pipeline/common/system_info.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/tag_matcher.hpp"
+#include "pipeline/common/tile_key.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -49,33 +52,6 @@ std::vector<captions::Tag> tag_views(const TagPairs& tags) {
 }
 
 } // namespace
-
-PlacementOptions placement_options(const BuildOptions& options) {
-    PlacementOptions placement;
-    placement.seed = static_cast<std::uint64_t>(options.integer("seed"));
-    placement.point_tile_px = static_cast<int>(options.integer("point-tile-px"));
-    placement.min_px = static_cast<int>(options.integer("min-px"));
-    placement.max_px = static_cast<int>(options.integer("max-px"));
-    placement.margin = options.number("margin");
-    placement.offset = options.number("offset");
-    if (placement.point_tile_px < 1 || placement.min_px < 1 || placement.max_px < placement.min_px)
-        throw UsageError("--point-tile-px, --min-px and --max-px must be positive, with --min-px <= --max-px");
-    if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
-    if (placement.margin < 0) throw UsageError("--margin must be >= 0");
-    return placement;
-}
-
-SamplingOptions sampling_options(const BuildOptions& options) {
-    SamplingOptions sampling;
-    sampling.seed = static_cast<std::uint64_t>(options.integer("seed"));
-    sampling.all_below = options.integer("all-below");
-    sampling.cells = options.integer("cells");
-    sampling.rare_min = options.integer("rare-min");
-    sampling.max_per_tag = options.integer("max-per-tag");
-    sampling.limit = options.integer("limit");
-    if (sampling.cells < 0) throw UsageError("--cells must be >= 0 (0: rare-tag objects only)");
-    return sampling;
-}
 
 namespace {
 
@@ -239,6 +215,19 @@ void print_plan_summary(const PlanSummary& s) {
     if (!s.shard.empty())
         std::printf("  shard %s: %lld of the plan's %lld jobs\n", s.shard.c_str(), static_cast<long long>(s.jobs), static_cast<long long>(s.jobs_all));
     for (const auto& [reason, n] : s.skipped) std::printf("  skipped, %s: %lld\n", reason.c_str(), static_cast<long long>(n));
+}
+
+void stage_plan(BuildSession& s) {
+    if (s.state->stage_finished("plan")) return;
+    if (!std::filesystem::exists(s.catalog_path()))
+        throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
+    s.state->store_sources_identity(sources_identity(configured_sources(s.options.text("sources")))); // what this plan is made with
+    const auto summary = run_plan(s.out_dir, s.options, *s.state, s.quiet);
+    if (!s.quiet) print_plan_summary(summary);
+    s.state->finish_stage("plan", summary.seconds,
+                          nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump());
+    if (summary.jobs == 0 && summary.shard.empty()) // a shard may own none of a small plan's objects
+        throw std::runtime_error(s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)");
 }
 
 } // namespace skyscript::pipeline

@@ -3,19 +3,16 @@
 // chooses each one's source and tile, finds its surroundings and writes both captions;
 // counts every object that gets no job by its reason.
 
-#include "build_options.hpp"
-#include "sampler.hpp"
-#include "state_db.hpp"
-#include "tile_placement.hpp"
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "pipeline/state/state_db.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
 #include <map>
 #include <string>
 
 namespace skyscript::pipeline {
-
-// The sampling and placement options of a build, checked (UsageError naming the option).
-SamplingOptions sampling_options(const BuildOptions& options);
-PlacementOptions placement_options(const BuildOptions& options);
 
 // The options a catalog sampled in the read was drawn with (stored in its meta as
 // "sample NAME"): a plan must use the same.
@@ -34,5 +31,8 @@ struct PlanSummary {
 
 PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_plan_summary(const PlanSummary& s);
+
+// Skipped when OUT's plan is finished; records what the sources were when planned.
+void stage_plan(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -1,8 +1,8 @@
-#include "source_choice.hpp"
+#include "pipeline/plan/source_choice.hpp"
 
-#include "cli_args.hpp"
-#include "seeded_hash.hpp"
-#include "visible_tags.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <algorithm>
 

@@ -6,8 +6,8 @@
 // earlier source), `random` (seeded by the object), or `all`. An object no source takes is
 // skipped with the reason of the source that came closest (the check it failed latest).
 
-#include "build_sources.hpp"
-#include "tile_placement.hpp"
+#include "pipeline/common/build_sources.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
 #include <string>
 #include <vector>

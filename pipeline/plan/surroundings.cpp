@@ -1,6 +1,6 @@
-#include "surroundings.hpp"
+#include "pipeline/plan/surroundings.hpp"
 
-#include "visible_tags.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <algorithm>
 

@@ -1,10 +1,10 @@
-#include "build_status.hpp"
+#include "pipeline/report/build_status.hpp"
 
-#include "dataset_layout.hpp"
-#include "progress.hpp"
-#include "read_only_state.hpp"
-#include "report_data.hpp"
-#include "stage_runs.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/report/read_only_state.hpp"
+#include "pipeline/report/report_data.hpp"
+#include "pipeline/report/stage_runs.hpp"
 
 #include <algorithm>
 #include <chrono>

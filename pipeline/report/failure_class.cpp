@@ -1,4 +1,4 @@
-#include "failure_class.hpp"
+#include "pipeline/report/failure_class.hpp"
 
 #include <cctype>
 

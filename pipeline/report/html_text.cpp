@@ -1,6 +1,6 @@
-#include "html_text.hpp"
+#include "pipeline/report/html_text.hpp"
 
-#include "utf8_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "read_only_state.hpp"
+#include "pipeline/report/read_only_state.hpp"
 
 #include <filesystem>
 

@@ -3,7 +3,7 @@
 // writes (the DB is in WAL mode, so readers see the last committed batch and never block
 // or disturb the writer), and they must never change a build's record.
 
-#include "sqlite_db.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <memory>
 #include <string>

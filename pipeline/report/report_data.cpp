@@ -1,10 +1,10 @@
-#include "report_data.hpp"
+#include "pipeline/report/report_data.hpp"
 
-#include "catalog_reader.hpp"
-#include "dataset_layout.hpp"
-#include "failure_class.hpp"
-#include "read_only_state.hpp"
-#include "seeded_hash.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/report/failure_class.hpp"
+#include "pipeline/report/read_only_state.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <gdal.h>
 #include <nlohmann/json.hpp>

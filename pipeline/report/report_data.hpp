@@ -3,7 +3,7 @@
 // so it is safe while a build runs) and from the files in OUT: the one set of numbers
 // report.json and report.html both show, so the page can never disagree with the file.
 
-#include "stage_runs.hpp"
+#include "pipeline/report/stage_runs.hpp"
 
 #include <cstdint>
 #include <map>

@@ -1,7 +1,7 @@
-#include "report_html.hpp"
+#include "pipeline/report/report_html.hpp"
 
-#include "html_text.hpp"
-#include "svg_chart.hpp"
+#include "pipeline/report/html_text.hpp"
+#include "pipeline/report/svg_chart.hpp"
 
 #include <algorithm>
 #include <cmath>

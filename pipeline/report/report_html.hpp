@@ -4,7 +4,7 @@
 // (the same as report.json's), charts, a map of the image boxes, a seeded gallery with
 // both captions (relative links to OUT's JPEGs), failures, stage timings and options.
 
-#include "report_data.hpp"
+#include "pipeline/report/report_data.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "report_json.hpp"
+#include "pipeline/report/report_json.hpp"
 
 #include <algorithm>
 #include <numeric>

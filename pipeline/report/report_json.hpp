@@ -1,7 +1,7 @@
 #pragma once
 // OUT/report.json: the numbers of a ReportData for scripts (schema "skyscript-build report 1").
 
-#include "report_data.hpp"
+#include "pipeline/report/report_data.hpp"
 
 #include <nlohmann/json.hpp>
 

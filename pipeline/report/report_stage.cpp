@@ -1,9 +1,9 @@
-#include "report_stage.hpp"
+#include "pipeline/report/report_stage.hpp"
 
-#include "atomic_file.hpp"
-#include "report_data.hpp"
-#include "report_html.hpp"
-#include "report_json.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/report/report_data.hpp"
+#include "pipeline/report/report_html.hpp"
+#include "pipeline/report/report_json.hpp"
 
 #include <chrono>
 #include <cstdio>

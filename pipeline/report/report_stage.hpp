@@ -2,7 +2,7 @@
 // The report stage: OUT/report.json and OUT/report.html from the state DB and the files,
 // both written atomically; the last step of the bare command and `report OUT`.
 
-#include "build_session.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "stage_runs.hpp"
+#include "pipeline/report/stage_runs.hpp"
 
 #include <nlohmann/json.hpp>
 

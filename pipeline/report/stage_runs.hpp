@@ -3,7 +3,7 @@
 // seconds and the rate its closing line printed (the same count over the same seconds,
 // both stored by build_stages.cpp), for the report and `status`.
 
-#include "sqlite_db.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
-#include "svg_chart.hpp"
+#include "pipeline/report/svg_chart.hpp"
 
-#include "html_text.hpp"
-#include "utf8_text.hpp"
+#include "pipeline/report/html_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
 #include <cmath>

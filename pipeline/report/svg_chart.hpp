@@ -3,7 +3,7 @@
 // bars, the focus-tag frequency curve (the paper's Fig. 4b) and a map of image boxes on a
 // lon/lat frame. Each returns one <svg> element that scales with the page (viewBox).
 
-#include "report_data.hpp"
+#include "pipeline/report/report_data.hpp"
 
 #include <string>
 #include <vector>

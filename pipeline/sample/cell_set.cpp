@@ -1,4 +1,4 @@
-#include "cell_set.hpp"
+#include "pipeline/sample/cell_set.hpp"
 
 #include <algorithm>
 #include <cmath>

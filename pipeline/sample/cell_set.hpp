@@ -3,7 +3,7 @@
 // numbers them) as ranges and as a set of one bit a cell: 648 M cells in 81 MB of address
 // space, of which only the pages around set cells are ever touched.
 
-#include "catalog_row.hpp"
+#include "osm/catalog_row.hpp"
 
 #include <cstdint>
 #include <cstdlib>

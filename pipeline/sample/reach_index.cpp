@@ -1,4 +1,4 @@
-#include "reach_index.hpp"
+#include "pipeline/sample/reach_index.hpp"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 // boxes registered in their cells, so an object is kept only when it really meets a box,
 // not just a cell one does (which kept about five times as many).
 
-#include "cell_set.hpp"
+#include "pipeline/sample/cell_set.hpp"
 
 #include <utility>
 #include <vector>

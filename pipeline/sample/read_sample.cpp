@@ -1,7 +1,7 @@
-#include "read_sample.hpp"
+#include "pipeline/sample/read_sample.hpp"
 
-#include "seeded_hash.hpp"
-#include "tile_reach.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/tiles/tile_reach.hpp"
 
 #include <algorithm>
 #include <optional>

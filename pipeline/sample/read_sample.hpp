@@ -17,10 +17,10 @@
 // Memory: a bit per cell of the world (81 MB of address space), the drawn cells and
 // rare_min objects per focus tag -- bounded by the sample, not by the input.
 
-#include "cell_set.hpp"
-#include "reach_index.hpp"
-#include "sampler.hpp"
-#include "tile_placement.hpp"
+#include "pipeline/sample/cell_set.hpp"
+#include "pipeline/sample/reach_index.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
 #include <memory>
 #include <string>

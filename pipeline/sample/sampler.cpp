@@ -1,6 +1,7 @@
-#include "sampler.hpp"
+#include "pipeline/sample/sampler.hpp"
 
-#include "seeded_hash.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -92,6 +93,18 @@ SampleResult sample_candidates(std::vector<Candidate> all, std::size_t tag_count
     });
     r.chosen = std::move(chosen);
     return r;
+}
+
+SamplingOptions sampling_options(const BuildOptions& options) {
+    SamplingOptions sampling;
+    sampling.seed = static_cast<std::uint64_t>(options.integer("seed"));
+    sampling.all_below = options.integer("all-below");
+    sampling.cells = options.integer("cells");
+    sampling.rare_min = options.integer("rare-min");
+    sampling.max_per_tag = options.integer("max-per-tag");
+    sampling.limit = options.integer("limit");
+    if (sampling.cells < 0) throw UsageError("--cells must be >= 0 (0: rare-tag objects only)");
+    return sampling;
 }
 
 } // namespace skyscript::pipeline

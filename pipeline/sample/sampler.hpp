@@ -8,6 +8,8 @@
 // depends only on the candidates and the seed. For big inputs the extract makes the cell
 // and rare-tag draws as it reads (read_sample.hpp) and the planner makes the rest.
 
+#include "pipeline/common/build_options.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +24,9 @@ struct SamplingOptions {
     std::int64_t max_per_tag = 50000; // 0: no cap
     std::int64_t limit = 0;           // 0: no limit
 };
+
+// --seed, --all-below, --cells, --rare-min, --max-per-tag and --limit, checked.
+SamplingOptions sampling_options(const BuildOptions& options);
 
 struct Candidate {
     std::uint32_t object = 0; // the caller's index of the object

@@ -1,6 +1,6 @@
-#include "csv_writer.hpp"
+#include "pipeline/split/csv_writer.hpp"
 
-#include "write_stage.hpp"
+#include "pipeline/dataset/write_stage.hpp"
 
 namespace skyscript::pipeline {
 

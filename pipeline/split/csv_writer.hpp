@@ -2,7 +2,7 @@
 // A CSV file written atomically (RFC 4180 fields by write_stage.hpp's append_csv_field):
 // the split's and the benchmarks' files. Destroyed without commit(), nothing is left.
 
-#include "atomic_file.hpp"
+#include "pipeline/common/atomic_file.hpp"
 
 #include <cstdint>
 #include <string>

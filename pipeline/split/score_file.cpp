@@ -1,6 +1,6 @@
-#include "score_file.hpp"
+#include "pipeline/split/score_file.hpp"
 
-#include "split_options.hpp"
+#include "pipeline/split/split_options.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -1,7 +1,7 @@
-#include "split_assignment.hpp"
+#include "pipeline/split/split_assignment.hpp"
 
-#include "cli_args.hpp"
-#include "seeded_hash.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <algorithm>
 #include <charconv>

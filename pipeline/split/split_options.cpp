@@ -1,6 +1,6 @@
-#include "split_options.hpp"
+#include "pipeline/split/split_options.hpp"
 
-#include "split_assignment.hpp"
+#include "pipeline/split/split_assignment.hpp"
 
 #include <cctype>
 #include <charconv>

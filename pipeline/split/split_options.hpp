@@ -3,7 +3,7 @@
 // (before OUT records them, so a bad value fails at once, not after hours of fetching, and
 // is not kept for the next run), and read by the split and benchmarks stages.
 
-#include "build_options.hpp"
+#include "pipeline/common/build_options.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,13 +1,13 @@
-#include "split_stage.hpp"
+#include "pipeline/split/split_stage.hpp"
 
-#include "csv_writer.hpp"
-#include "dataset_layout.hpp"
-#include "meta_record.hpp"
-#include "progress.hpp"
-#include "score_file.hpp"
-#include "split_options.hpp"
-#include "seeded_hash.hpp"
-#include "webdataset_writer.hpp"
+#include "pipeline/split/csv_writer.hpp"
+#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/split/score_file.hpp"
+#include "pipeline/split/split_options.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "build_lock.hpp"
+#include "pipeline/state/build_lock.hpp"
 
 #include <cerrno>
 #include <cstring>

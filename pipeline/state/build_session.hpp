@@ -1,13 +1,10 @@
 #pragma once
-// A build's output folder as the stages see it: its state DB and the options in force
-// (flags > --config TOML > what OUT recorded > defaults). Opening it refuses, with one
-// line, a run whose options would change work OUT has already done (a different seed,
-// tag list, source list, ... would mix two datasets in one folder), and records the
-// options this run uses.
+// A build's output folder as the stages see it: its state DB, the options in force and the
+// lock that keeps it one build's. Opened by the commands (cli/open_build_session.hpp).
 
-#include "build_lock.hpp"
-#include "build_options.hpp"
-#include "state_db.hpp"
+#include "pipeline/state/build_lock.hpp"
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <memory>
 #include <string>
@@ -24,9 +21,5 @@ struct BuildSession {
 
     std::string catalog_path() const;
 };
-
-// `input`: the bare command's INPUT.osm.pbf ("" for a stage subcommand on OUT, which
-// must already exist with its state DB).
-BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input);
 
 } // namespace skyscript::pipeline

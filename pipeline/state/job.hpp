@@ -2,7 +2,7 @@
 // One job of a build: a focus object, the source and pixel grid of its image, the tags
 // and captions its meta and CSV row will carry, and where it stands.
 
-#include "tile_grid.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "state_db.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <filesystem>
 

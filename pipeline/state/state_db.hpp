@@ -5,8 +5,8 @@
 // read and update it in large transactions; nothing else decides what is done. WAL mode,
 // so `status` and the report can read it while a build runs.
 
-#include "job.hpp"
-#include "sqlite_db.hpp"
+#include "pipeline/state/job.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 
 #include <functional>
 #include <map>

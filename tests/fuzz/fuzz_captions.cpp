@@ -12,11 +12,11 @@
 // count, and the same tags give the same caption.
 
 #include "byte_reader.hpp"
-#include "caption_text.hpp"
-#include "captioner.hpp"
+#include "captions/caption_text.hpp"
+#include "captions/captioner.hpp"
 #include "fuzz_check.hpp"
-#include "natural_captioner.hpp"
-#include "tag_list.hpp"
+#include "captions/natural_captioner.hpp"
+#include "tag_filters/tag_list.hpp"
 #include "utf8_check.hpp"
 
 #include <deque>

@@ -9,12 +9,12 @@
 // object of valid UTF-8, focus_tag `key=value` of valid UTF-8, positive max_gsd, finite
 // coordinates in range, a WKB of the row's kind), fids increase; the stats add up.
 
-#include "extractor.hpp"
+#include "osm/extractor.hpp"
 #include "fuzz_check.hpp"
-#include "hidden_rules.hpp"
-#include "tag_list.hpp"
-#include "tag_matcher.hpp"
-#include "tag_stats.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/tag_matcher.hpp"
+#include "osm/tag_stats.hpp"
 #include "temp_input_file.hpp"
 #include "utf8_check.hpp"
 

@@ -13,7 +13,7 @@
 #include "byte_reader.hpp"
 #include "fuzz_check.hpp"
 #include "pickle_reader.hpp"
-#include "pickle_writer.hpp"
+#include "pipeline/dataset/pickle_writer.hpp"
 #include "utf8_check.hpp"
 
 #include <nlohmann/json.hpp>

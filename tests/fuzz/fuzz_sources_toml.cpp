@@ -7,7 +7,7 @@
 // tile sizes, band counts), as the rest of the program takes them on trust.
 
 #include "fuzz_check.hpp"
-#include "source_config.hpp"
+#include "imagery/source_config.hpp"
 #include "temp_input_file.hpp"
 
 #include <cctype>

@@ -7,9 +7,9 @@
 // entry) and the matcher finds every listed key=value that is not denied, as listed.
 
 #include "fuzz_check.hpp"
-#include "tag_list.hpp"
-#include "tag_list_file.hpp"
-#include "tag_matcher.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/tag_matcher.hpp"
 #include "temp_input_file.hpp"
 
 #include <optional>

@@ -3,15 +3,15 @@
 // Tags go through the vocabulary exactly as the planner passes them (tags::visible_tags),
 // so what a user tries here is what the dataset gets.
 
-#include "captioner.hpp"
-#include "natural_captioner.hpp"
-#include "tag_list.hpp"
-#include "tag_matcher.hpp"
-#include "visible_tags.hpp"
-#include "cli_args.hpp"
-#include "commands.hpp"
-#include "tag_list_file.hpp"
-#include "utf8_text.hpp"
+#include "captions/captioner.hpp"
+#include "captions/natural_captioner.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/tag_matcher.hpp"
+#include "tag_filters/visible_tags.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "region.hpp"
+#include "pipeline/common/region.hpp"
 
-#include "cli_args.hpp"
+#include "pipeline/common/cli_args.hpp"
 
 #include <ogrsf_frmts.h>
 

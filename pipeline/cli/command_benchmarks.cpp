@@ -1,7 +1,8 @@
 // skyscript-build benchmarks OUT [--per-class N]: SkyScript's classification sets from tags.
 
-#include "benchmark_stage.hpp"
-#include "commands.hpp"
+#include "pipeline/benchmarks/benchmark_stage.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/cli/open_build_session.hpp"
 
 #include <cstdio>
 

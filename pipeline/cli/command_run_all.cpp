@@ -1,9 +1,9 @@
 // skyscript-build INPUT.osm.pbf [-o OUT] [options]: every stage, in order, resumable.
 
-#include "build_stages.hpp"
-#include "commands.hpp"
-#include "report_stage.hpp"
-#include "split_stage.hpp"
+#include "pipeline/cli/build_stages.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/report/report_stage.hpp"
+#include "pipeline/split/split_stage.hpp"
 
 #include <cstdio>
 

@@ -1,8 +1,8 @@
 // skyscript-build status OUT [--json]: where a running or finished build stands.
 
-#include "build_status.hpp"
-#include "cli_args.hpp"
-#include "commands.hpp"
+#include "pipeline/report/build_status.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/commands.hpp"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
 // skyscript-build plan|fetch|write OUT [options]: one stage on an existing build folder.
 
-#include "build_stages.hpp"
-#include "commands.hpp"
+#include "pipeline/cli/build_stages.hpp"
+#include "pipeline/cli/commands.hpp"
 
 namespace skyscript::pipeline {
 

@@ -1,10 +1,10 @@
 // skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
 
-#include "build_lock.hpp"
-#include "cli_args.hpp"
-#include "commands.hpp"
-#include "interrupt.hpp"
-#include "url_redaction.hpp"
+#include "pipeline/state/build_lock.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/interrupt.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>

@@ -1,9 +1,9 @@
 // skyscript-build report OUT: OUT/report.json and OUT/report.html from a build's state DB
 // and files (also the last step of the bare command).
 
-#include "commands.hpp"
-#include "cli_args.hpp"
-#include "report_stage.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/report/report_stage.hpp"
 
 #include <cstdio>
 #include <filesystem>

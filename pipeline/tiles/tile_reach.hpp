@@ -7,8 +7,8 @@
 // A bound, not the tile: generous (a quarter more than the metres allow, for the UTM
 // grid's scale and rotation), never smaller.
 
-#include "catalog_row.hpp"
-#include "tile_placement.hpp"
+#include "osm/catalog_row.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
 #include <optional>
 #include <span>

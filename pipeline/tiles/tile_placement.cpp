@@ -1,6 +1,7 @@
-#include "tile_placement.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
 
-#include "seeded_hash.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,22 +16,23 @@ std::pair<double, double> offset_shares(std::uint64_t seed, std::uint64_t key) {
     return {2 * unit_interval(seeded_hash(seed, label_hash("offset-x"), key)) - 1, 2 * unit_interval(seeded_hash(seed, label_hash("offset-y"), key)) - 1};
 }
 
-FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
+FocusGeometry measure_focus(char kind, std::uint64_t key, double rep_lon, double rep_lat, const osm::Box& bbox,
+                            const std::vector<osm::Point>& line_vertices, std::uint64_t seed) {
     FocusGeometry g;
-    g.kind = o.kind;
-    g.key = object_key(o.osm_type, o.osm_id);
-    g.lon = o.rep_lon;
-    g.lat = o.rep_lat;
-    if (o.kind == 'w' && !line_vertices.empty()) {
+    g.kind = kind;
+    g.key = key;
+    g.lon = rep_lon;
+    g.lat = rep_lat;
+    if (kind == 'w' && !line_vertices.empty()) {
         const auto i = focus_vertex(seed, g.key, line_vertices.size());
         g.lon = line_vertices[i].lon;
         g.lat = line_vertices[i].lat;
-    } else if (o.kind == 'a') {
+    } else if (kind == 'a') {
         // The bbox in metres, in the UTM zone of its centre: its four corners projected.
-        const int epsg = imagery::utm_epsg_for((o.bbox.min_lon + o.bbox.max_lon) / 2, (o.bbox.min_lat + o.bbox.max_lat) / 2);
+        const int epsg = imagery::utm_epsg_for((bbox.min_lon + bbox.max_lon) / 2, (bbox.min_lat + bbox.max_lat) / 2);
         double xs[4], ys[4];
-        const double lons[4] = {o.bbox.min_lon, o.bbox.max_lon, o.bbox.max_lon, o.bbox.min_lon};
-        const double lats[4] = {o.bbox.min_lat, o.bbox.min_lat, o.bbox.max_lat, o.bbox.max_lat};
+        const double lons[4] = {bbox.min_lon, bbox.max_lon, bbox.max_lon, bbox.min_lon};
+        const double lats[4] = {bbox.min_lat, bbox.min_lat, bbox.max_lat, bbox.max_lat};
         for (int i = 0; i < 4; ++i) imagery::lonlat_to_grid(epsg, lons[i], lats[i], xs[i], ys[i]);
         const double x0 = *std::min_element(xs, xs + 4), x1 = *std::max_element(xs, xs + 4);
         const double y0 = *std::min_element(ys, ys + 4), y1 = *std::max_element(ys, ys + 4);
@@ -62,6 +64,21 @@ imagery::TileGrid place_tile(const FocusGeometry& g, double gsd, long side_px, c
     imagery::lonlat_to_grid(epsg, g.lon, g.lat, x, y);
     imagery::grid_to_lonlat(epsg, x + ux * limit_x, y + uy * limit_y, lon, lat);
     return imagery::make_tile_grid(lon, lat, side, gsd);
+}
+
+PlacementOptions placement_options(const BuildOptions& options) {
+    PlacementOptions placement;
+    placement.seed = static_cast<std::uint64_t>(options.integer("seed"));
+    placement.point_tile_px = static_cast<int>(options.integer("point-tile-px"));
+    placement.min_px = static_cast<int>(options.integer("min-px"));
+    placement.max_px = static_cast<int>(options.integer("max-px"));
+    placement.margin = options.number("margin");
+    placement.offset = options.number("offset");
+    if (placement.point_tile_px < 1 || placement.min_px < 1 || placement.max_px < placement.min_px)
+        throw UsageError("--point-tile-px, --min-px and --max-px must be positive, with --min-px <= --max-px");
+    if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
+    if (placement.margin < 0) throw UsageError("--margin must be >= 0");
+    return placement;
 }
 
 } // namespace skyscript::pipeline

@@ -1,4 +1,4 @@
-#include "dataset_layout.hpp"
+#include "pipeline/common/dataset_layout.hpp"
 
 #include <cstdio>
 

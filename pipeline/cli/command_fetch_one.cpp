@@ -1,15 +1,15 @@
 // skyscript-build fetch-one --raster FILE --center LON,LAT --side-m M --gsd G -o OUT.jpg
 // One tile from a local (or /vsicurl/) raster, for people and scripts.
 
-#include "cli_args.hpp"
-#include "commands.hpp"
-#include "atomic_file.hpp"
-#include "gdal_source.hpp"
-#include "image_source.hpp"
-#include "jpeg.hpp"
-#include "source_config.hpp"
-#include "tile_grid.hpp"
-#include "url_redaction.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "imagery/gdal_source.hpp"
+#include "imagery/image_source.hpp"
+#include "imagery/jpeg.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/tile_grid.hpp"
+#include "imagery/url_redaction.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 #pragma once
 // The --bbox and --polygon options, parsed into the spatial filter osm/ applies.
 
-#include "spatial_filter.hpp"
+#include "osm/spatial_filter.hpp"
 
 #include <optional>
 #include <string>

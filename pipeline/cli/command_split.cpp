@@ -1,7 +1,8 @@
 // skyscript-build split OUT [options]: the train/val/test CSVs (and WebDataset shards) of a build.
 
-#include "commands.hpp"
-#include "split_stage.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/cli/open_build_session.hpp"
+#include "pipeline/split/split_stage.hpp"
 
 #include <cstdio>
 

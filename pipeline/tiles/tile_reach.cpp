@@ -1,6 +1,6 @@
-#include "tile_reach.hpp"
+#include "pipeline/tiles/tile_reach.hpp"
 
-#include "seeded_hash.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 
 #include <algorithm>
 #include <cmath>

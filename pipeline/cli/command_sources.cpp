@@ -1,13 +1,13 @@
 // skyscript-build sources [--sources FILE] [--check]: the imagery sources and whether
 // each can be used now, and if not, why.
 
-#include "cli_args.hpp"
-#include "commands.hpp"
-#include "gdal_source.hpp"
-#include "service_account.hpp"
-#include "source_config.hpp"
-#include "url_redaction.hpp"
-#include "xyz_source.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "imagery/gdal_source.hpp"
+#include "imagery/service_account.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/url_redaction.hpp"
+#include "imagery/xyz_source.hpp"
 
 #include <cstdio>
 #include <cstdlib>

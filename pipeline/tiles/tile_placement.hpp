@@ -6,8 +6,12 @@
 // object (the point, the vertex, the area's bbox) leaves the tile. The grid is the UTM
 // zone of the final centre (imagery/tile_grid).
 
-#include "catalog_index.hpp"
-#include "tile_grid.hpp"
+#include "imagery/tile_grid.hpp"
+#include "osm/catalog_row.hpp"
+#include "pipeline/common/build_options.hpp"
+
+#include <cstdint>
+#include <vector>
 
 #include <optional>
 #include <utility>
@@ -37,8 +41,13 @@ std::size_t focus_vertex(std::uint64_t seed, std::uint64_t key, std::size_t vert
 // the largest offset allowed: seeded by the object alone.
 std::pair<double, double> offset_shares(std::uint64_t seed, std::uint64_t key);
 
+// An object of `kind` (n, w, a) with `key` (object_key), its representative point and bbox.
 // `line_vertices` is only read for lines (a seeded vertex becomes the centre).
-FocusGeometry measure_focus(const IndexedObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
+FocusGeometry measure_focus(char kind, std::uint64_t key, double rep_lon, double rep_lat, const osm::Box& bbox,
+                            const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
+
+// --seed, --point-tile-px, --min-px, --max-px, --margin and --offset, checked.
+PlacementOptions placement_options(const BuildOptions& options);
 
 // Side of the tile in pixels for this GSD, before the [min_px, max_px] check.
 long tile_side_px(const FocusGeometry& focus, double gsd, const PlacementOptions& options);

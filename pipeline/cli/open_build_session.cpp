@@ -1,0 +1,63 @@
+#include "pipeline/cli/open_build_session.hpp"
+
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/shard_spec.hpp"
+#include "pipeline/split/split_options.hpp"
+
+#include <filesystem>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The latest stage that has left work in OUT ("" for none).
+std::string stage_with_work(StateDb& state) {
+    const auto counts = state.count_by_status();
+    if (counts.at("written") > 0) return "write";
+    if (counts.at("fetched") + counts.at("failed") > 0) return "fetch";
+    if (state.stage_finished("plan")) return "plan";
+    if (state.stage_finished("extract")) return "extract";
+    return "";
+}
+
+} // namespace
+
+BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input) {
+    BuildSession s;
+    s.out_dir = out_dir;
+    const auto state_path = (fs::path(out_dir) / "state.sqlite").string();
+    if (input.empty() && !fs::exists(state_path)) {
+        if (!fs::exists(fs::path(out_dir) / "catalog.gpkg"))
+            throw std::runtime_error(out_dir + ": no build here (no state.sqlite, no catalog.gpkg); start one with `skyscript-build INPUT.osm.pbf -o " +
+                                     out_dir + "`");
+    }
+    std::error_code ec;
+    s.options.merge_cli(cli); // a mistyped option is refused before OUT is made
+    if (auto config = cli.value("config")) s.options.merge_toml_file(*config);
+    if (!input.empty()) {
+        s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
+        if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
+    }
+    s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
+    s.state = std::make_unique<StateDb>(state_path, true);
+    const auto stored = s.state->options();
+    s.options.merge_stored(stored);
+    // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
+    if (!stored.count("tags") && !s.options.has("tags") && fs::exists(s.catalog_path())) {
+        const auto meta = CatalogReader(s.catalog_path()).meta();
+        if (auto it = meta.find("tags"); it != meta.end() && it->second != "default") s.options.set("tags", it->second, s.catalog_path());
+    }
+    resolve_shard_option(s.options); // OUT records "i/N", never "auto"
+    if (const auto done = stage_with_work(*s.state); !done.empty())
+        if (auto changed = changed_option(stored, s.options.recorded(), done))
+            throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
+                                     state_path + " to start over");
+    check_split_options(s.options); // before OUT records a bad value
+    s.state->store_options(s.options.recorded());
+    s.quiet = s.options.flag("quiet");
+    return s;
+}
+
+} // namespace skyscript::pipeline
