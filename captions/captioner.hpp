@@ -1,5 +1,5 @@
 #pragma once
-// SkyScript's rule-based captions (SPEC section 6): tags in, strings out, no I/O.
+// SkyScript's rule-based captions (docs/captions.md): tags in, strings out, no I/O.
 //
 //   title               = "a satellite image of " + single form of the focus object
 //   title_multi_objects = "a satellite image of " + multi form of the focus

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP engine for every network source (SPEC section 4), on libcurl's multi
+// The HTTP engine for every network source (docs/sources.md), on libcurl's multi
 // interface: up to N requests in flight, a token-bucket rate per source, retries
 // with exponential backoff and jitter on timeouts, resets, 5xx and 429 (honouring
 // Retry-After), a bounded number of attempts and then a failure with its reason,

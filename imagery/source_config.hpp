@@ -1,5 +1,5 @@
 #pragma once
-// Imagery sources: the TOML configuration (`--sources FILE`, SPEC section 1) and the
+// Imagery sources: the TOML configuration (`--sources FILE`, docs/sources.md) and the
 // built-in defaults (SkyScript's ten Earth Engine collections, default_sources.toml).
 
 #include "imagery/tile_grid.hpp"

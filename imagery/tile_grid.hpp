@@ -1,5 +1,5 @@
 #pragma once
-// The pixel grid of one tile (SPEC section 5): a square of `side_m` metres centred on
+// The pixel grid of one tile (docs/sampling.md): a square of `side_m` metres centred on
 // a lon/lat point, in the UTM zone of the centre (UPS beyond 84°N / 80°S), with square
 // pixels of `gsd` metres: width = height = round(side_m / gsd).
 

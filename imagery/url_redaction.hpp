@@ -1,5 +1,5 @@
 #pragma once
-// Secrets in URLs (SPEC section 8, issue 18): tile services want keys in the query
+// Secrets in URLs (docs/reliability.md, issue 18): tile services want keys in the query
 // (`?access_token=` for Mapbox, `?key=`, `?apikey=`), signed storage URLs carry their
 // signature (`X-Amz-Signature`, Azure SAS `sig`), and a URL may hold `user:password@`.
 // Every message, log line, reason or key that can hold a URL goes through redact_url

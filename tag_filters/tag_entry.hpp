@@ -13,7 +13,7 @@ enum class Role : std::uint8_t { feature, attribute, deny };
 
 std::string_view role_name(Role role) noexcept;
 
-// The ground sample distance classes of SPEC section 5, in metres.
+// The ground sample distance classes of the default vocabulary, in metres (docs/sampling.md).
 inline constexpr double gsd_classes[] = {0.1, 0.2, 0.6, 1.0, 10.0};
 
 struct TagEntry {

@@ -1,4 +1,4 @@
-// SkyScript's caption rules: SPEC section 6's vectors byte for byte, surroundings,
+// SkyScript's caption rules: the paper's examples (docs/captions.md) byte for byte, surroundings,
 // hostile values, tables as data, and the `caption` command.
 
 #include "captions/caption_text.hpp"

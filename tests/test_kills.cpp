@@ -1,4 +1,4 @@
-// The kill suite (issue 18, SPEC section 8): a build SIGKILLed again and again on one OUT, each
+// The kill suite (issue 18, docs/reliability.md): a build SIGKILLed again and again on one OUT, each
 // kill landing in work in progress of a chosen stage (extract, plan, fetch, write, split, report:
 // three each, told by what the process holds open, the images it wrote and the stages it
 // finished in that run, and read back from OUT after the kill), and a merge of shards killed

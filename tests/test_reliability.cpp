@@ -1,4 +1,4 @@
-// Reliability promises of README "Reliability" that are not about the network: one build
+// Reliability promises of docs/reliability.md that are not about the network: one build
 // per OUT (an advisory lock the kernel drops), resume that trusts the disk (deleted images,
 // meta files and meta.jsonl are made again, and only those), and sources whose content
 // changed under a build refused in one line.

@@ -1,4 +1,4 @@
-// Sharded builds (issue 12, SPEC section 9): N `--shard i/N` workers and `merge` give the
+// Sharded builds (issue 12, docs/scale.md): N `--shard i/N` workers and `merge` give the
 // dataset of one machine's build of the same input and seed, byte for byte; merge refuses
 // shards that do not make one dataset, with one line each, and survives being killed; the
 // Slurm scripts of docs/slurm run on a real one-node Slurm cluster this test starts on

@@ -10,7 +10,7 @@ and so is the next size once a run takes more than --max-seconds. Prints one row
 run, with two peaks of memory: RSS (ru_maxrss: counts the file-backed index's mapped
 pages, page cache the kernel can take back) and anon (the largest RssAnon sampled from
 /proc every 0.1 s: what the run itself holds), and a least-squares fit of seconds per
-GB of PBF, the basis of the planet estimate in README.md ("Planet scale").
+GB of PBF, the basis of the planet estimate in docs/performance.md ("Planet scale").
 
   /usr/bin/python3 bench/scale/run.py --binary build/skyscript-build [--sizes 1,8,64,512,2048,9216]
 """

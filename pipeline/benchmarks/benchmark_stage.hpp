@@ -1,5 +1,5 @@
 #pragma once
-// `benchmarks OUT`: SkyScript's classification sets made from tags (SPEC section 7), one
+// `benchmarks OUT`: SkyScript's classification sets made from tags (docs/splits.md), one
 // folder each under OUT/benchmarks/ as SkyScript's evaluation code reads them
 // (test_zero_shot_classification.py: pd.read_csv, `filepath` joined to --root-data-dir,
 // `label` looked up in classnames.txt):

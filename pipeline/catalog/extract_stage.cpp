@@ -474,7 +474,7 @@ void print_extract_summary(const ExtractResult& r) {
 
 void stage_extract(BuildSession& s) {
     if (s.state->stage_finished("extract") && std::filesystem::exists(s.catalog_path())) return;
-    if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (SPEC section 9)
+    if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (docs/scale.md)
         const auto placed = place_shared_catalog(shared, s.out_dir, s.options);
         if (!s.quiet) std::printf("extract: %s %s as %s\n", placed.copied ? "copied" : "linked", shared.c_str(), placed.placed_at.c_str());
         s.state->finish_stage("extract", 0, nlohmann::json{{"objects", placed.objects}, {"catalog", shared}}.dump());

@@ -1,7 +1,7 @@
 #pragma once
 // --catalog PATH: a catalog.gpkg made once by `extract` (on one machine, placed on shared
 // storage) used by a build instead of extracting INPUT again -- what each worker of a
-// sharded build does (SPEC section 9). It is hard-linked into OUT (copied across file
+// sharded build does (docs/scale.md). It is hard-linked into OUT (copied across file
 // systems), after checking it was extracted from an input of INPUT's size and with the
 // tag list this build plans with.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Nothing half-written is ever visible under its final name (SPEC section 3): a file is
+// Nothing half-written is ever visible under its final name (docs/reliability.md): a file is
 // written under `NAME.partial-PID-N` in the same folder, then renamed over NAME (atomic
 // on POSIX). A killed run leaves at most `.partial-` files, which remove_partial_files
 // clears before the next run writes there.

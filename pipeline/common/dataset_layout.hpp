@@ -1,5 +1,5 @@
 #pragma once
-// Where a job's files go (SPEC section 3): OUT/imagesK/STEM.jpg and OUT/metaK/STEM.pickle,
+// Where a job's files go (docs/dataset-format.md): OUT/imagesK/STEM.jpg and OUT/metaK/STEM.pickle,
 // K = the job's part, STEM = {n|w|a}{osm_id}_{SRC}_{yy}. The CSV's `filepath` is the
 // image's path relative to OUT.
 

@@ -3,7 +3,7 @@
 // --source-policy random, a line's vertex, the tile offset) is a hash of the seed and of
 // what is being chosen for -- never a stream of draws -- so it does not depend on the
 // order objects are read in, on the machine, or on what else is in the input: an
-// unchanged object gets the same choices in a rebuild (SPEC sections 5 and 10).
+// unchanged object gets the same choices in a rebuild (docs/sampling.md, "Determinism").
 
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// --shard i/N (SPEC section 9): worker i of N plans the whole deterministic job list and
+// --shard i/N (docs/scale.md): worker i of N plans the whole deterministic job list and
 // keeps the jobs of the objects whose stable hash is i mod N, with their global job ids,
 // so N shards merged are one machine's build. `--shard auto` takes i and N from the
 // scheduler that started the worker:

@@ -1,6 +1,6 @@
 #pragma once
 // What defines a source's pixels, so that a build whose sources changed under it is
-// refused like any other changed option (README "Reliability"): a digest of the settings
+// refused like any other changed option (docs/reliability.md): a digest of the settings
 // that decide pixels and plan (kind, path/URL/collection, bands, stretch, dates, GSD,
 // year, coverage, tiling; not the licence or rate limits), and for a local raster file its
 // size and modification time. URLs are hashed with their secrets redacted: a rotated token

@@ -1,6 +1,6 @@
 #pragma once
 // The `--tags` option: the vocabulary a run uses, read from disk. tag_filters/ parses
-// list text; reading files is pipeline/'s job (SPEC section 2).
+// list text; reading files is pipeline/'s job (README, "Design in one screen").
 
 #include "tag_filters/tag_list.hpp"
 

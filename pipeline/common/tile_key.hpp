@@ -1,5 +1,5 @@
 #pragma once
-// What a job's image depends on, as one string (SPEC section 10): the source's identity
+// What a job's image depends on, as one string (docs/sources.md): the source's identity
 // (kind; path, URL template or collection; a local raster file's size and modification
 // time; bands, stretch, dates, cloud property, tile
 // size, zoom cap) and the tile's pixel grid (CRS, size, GSD, origin to the millimetre),

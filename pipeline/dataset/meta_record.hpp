@@ -1,5 +1,5 @@
 #pragma once
-// A job's metadata record (SPEC section 3), one source for both files that carry it:
+// A job's metadata record (docs/dataset-format.md), one source for both files that carry it:
 // the pickle (SkyScript's four keys `box`, `time`, `center_tags`, `surrounding_tags`
 // with their types, then our extra keys) and the meta.jsonl line (the same, plus the
 // file path and both captions).

@@ -1,5 +1,5 @@
 #pragma once
-// WebDataset shards (SPEC section 3): OUT_DIR/{shard:05d}.tar, each sample's members
+// WebDataset shards (docs/dataset-format.md): OUT_DIR/{shard:05d}.tar, each sample's members
 // ({key}.jpg, {key}.txt, {key}.json) adjacent, a new shard after about `max_samples`
 // samples or `max_bytes` bytes (0 = no bound), then sizes.json (shard file name -> sample
 // count, which OpenCLIP's webdataset loader reads) and stats.json (per shard: samples,

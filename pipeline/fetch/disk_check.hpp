@@ -1,5 +1,5 @@
 #pragma once
-// Resume trusts the disk, not only the state DB (README "Reliability"): before fetching,
+// Resume trusts the disk, not only the state DB (docs/reliability.md): before fetching,
 // every fetched or written job's files are looked for. A missing image sends its job back
 // to be fetched again; a written job whose meta file is missing goes back to be written
 // again. meta.jsonl and the CSVs are made anew from the state DB on every run, so only

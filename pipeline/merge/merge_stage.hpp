@@ -1,5 +1,5 @@
 #pragma once
-// `merge OUT SHARD_DIR...` (SPEC section 9): the OUT folders of N `--shard i/N` workers
+// `merge OUT SHARD_DIR...` (docs/scale.md): the OUT folders of N `--shard i/N` workers
 // joined into one dataset in OUT, the same as one machine's build of the same input and
 // options: one state DB (merged_state.hpp), each shard's images and meta hard-linked (copied
 // across file systems) into the parts their global job ids give them -- a single run's

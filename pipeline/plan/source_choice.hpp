@@ -1,5 +1,5 @@
 #pragma once
-// Which sources may image a focus object, and which of them it gets (SPEC section 5).
+// Which sources may image a focus object, and which of them it gets (docs/sampling.md).
 // A source is eligible when the object lies in its coverage, its GSD is at most the focus
 // tag's max GSD, (areas) the tile side lies within [min_px, max_px] pixels, and the whole
 // tile lies inside the coverage. Among the eligible: `finest` (smallest GSD, then the

@@ -1,5 +1,5 @@
 #pragma once
-// The objects around a focus object in its tile (SPEC section 5): every catalog object
+// The objects around a focus object in its tile (docs/sampling.md): every catalog object
 // whose box meets the tile, but the focus, with only the tags still groundable at the
 // tile's GSD (an object left without a feature tag is not visible there and is dropped),
 // most prominent first, at most `max_objects`. Prominence is the visible size: an area's

@@ -1,5 +1,5 @@
 #pragma once
-// The world's 0.01 degree cells (the sampling cells of SPEC section 5, numbered as cell_of
+// The world's 0.01 degree cells (the sampling cells of docs/sampling.md, numbered as cell_of
 // numbers them) as ranges and as a set of one bit a cell: 648 M cells in 81 MB of address
 // space, of which only the pages around set cells are ever touched.
 

@@ -1,6 +1,6 @@
 #pragma once
-// Sampling as the extract reads, for inputs too big for a full catalog (SPEC sections 5
-// and 9: the planet's catalog is the sampled one). Two reads of the input:
+// Sampling as the extract reads, for inputs too big for a full catalog (docs/sampling.md;
+// the planet's catalog is the sampled one). Two reads of the input:
 //  1. SampleSurvey keeps no row. It makes the planner's cell draw on the fly: the drawn
 //     cells are the `cells` non-empty cells of smallest seeded hash (sampler.hpp), so a
 //     cell that is not among the smallest so far when its first object comes never will

@@ -1,5 +1,5 @@
 #pragma once
-// Which catalog objects become focus objects (SPEC section 5). Small inputs (at most
+// Which catalog objects become focus objects (docs/sampling.md). Small inputs (at most
 // `all_below` candidates): every candidate. Larger ones, the paper's scheme: `cells`
 // non-empty 0.01 x 0.01 degree cells drawn at random, every candidate in them; then for
 // each focus tag with fewer than `rare_min` objects in that sample, more objects of the

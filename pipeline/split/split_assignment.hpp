@@ -1,5 +1,5 @@
 #pragma once
-// Which split each image is in (SPEC section 7): train_unfiltered, val or test, by spatial
+// Which split each image is in (docs/splits.md): train_unfiltered, val or test, by spatial
 // block, deterministic from the seed.
 //
 // - An image's block is the --split-block degree cell (default 0.05) of its box centre.

@@ -1,5 +1,5 @@
 #pragma once
-// One build per output folder (docs: README "Reliability"). A build, a stage or a merge
+// One build per output folder (docs/reliability.md). A build, a stage or a merge
 // takes an exclusive advisory lock (flock) on OUT/build.lock for as long as it runs; the
 // kernel drops it when the process ends, however it ends, so a SIGKILLed run never leaves
 // a stale lock. A second writer on the same OUT stops at once with one line naming the

@@ -1,5 +1,5 @@
 #pragma once
-// Where an object's tile goes and how big it is (SPEC section 5): points and lines get
+// Where an object's tile goes and how big it is (docs/sampling.md): points and lines get
 // `point_tile_px` pixels a side, centred on the point or on a seeded vertex of the line;
 // areas a square of their bbox's long side plus `margin`. The centre then moves by a
 // seeded offset of up to `offset` of the side in each axis, never so far that the focus

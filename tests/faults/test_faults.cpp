@@ -73,7 +73,7 @@ Expect expect_of(const std::string& fault) {
     const bool always = fault.substr(colon + 1) == "0";
     if (name == "ok" || name.rfind("latency-", 0) == 0) return Expect::fetched;
     if (always) return Expect::failed;
-    // Once only: SPEC 8 says timeouts, resets, 5xx, 429 and truncated bodies are retried; a
+    // Once only: docs/reliability.md says timeouts, resets, 5xx, 429 and truncated bodies are retried; a
     // body that is not an image may be retried or failed.
     static const std::set<std::string> transient = {"500", "502", "503", "reset", "truncate", "stall"};
     return transient.count(name) || name.rfind("429-", 0) == 0 ? Expect::fetched : Expect::either;
