@@ -14,18 +14,24 @@ enum class OptionType { text, integer, number, flag };
 
 struct OptionRow {
     std::string_view name;
-    OptionType type = OptionType::text;
+    OptionType type;
     std::string_view default_value; // "" = unset
     std::string_view stage;         // extract | plan | fetch | write | split | "" (run only)
     std::string_view help;          // one line for --help ("" = not a flag: set from the positional INPUT)
-    char short_name = 0;
-    bool repeatable = false;        // given several times: the values joined by newlines
+    char short_name;
+    bool repeatable;                // given several times: the values joined by newlines
     // Numbers (integer, number): the accepted range, min..max inclusive, min excluded when
     // `above_min` (e.g. --timeout > 0). NaN and infinity never pass.
-    double min = -std::numeric_limits<double>::infinity();
-    double max = std::numeric_limits<double>::infinity();
-    bool above_min = false;
+    double min, max;
+    bool above_min;
     std::string_view range_note;    // what an edge value means, for the error: "0: all"
+
+    // A constructor, not an aggregate: the rows leave out their trailing defaults.
+    constexpr OptionRow(std::string_view name, OptionType type, std::string_view default_value, std::string_view stage, std::string_view help,
+                        char short_name = 0, bool repeatable = false, double min = -std::numeric_limits<double>::infinity(),
+                        double max = std::numeric_limits<double>::infinity(), bool above_min = false, std::string_view range_note = {})
+        : name(name), type(type), default_value(default_value), stage(stage), help(help), short_name(short_name), repeatable(repeatable),
+          min(min), max(max), above_min(above_min), range_note(range_note) {}
 };
 
 namespace option_limits {
