@@ -1,11 +1,10 @@
 // skyscript-build INPUT.osm.pbf [-o OUT] [options]: every stage, in order, resumable.
 
-#include "pipeline/cli/build_stages.hpp"
 #include "pipeline/cli/commands.hpp"
-#include "pipeline/report/report_stage.hpp"
-#include "pipeline/split/split_stage.hpp"
+#include "pipeline/cli/stage_table.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -22,19 +21,16 @@ int command_run_all(const std::vector<std::string>& args) {
     }
     if (cli.positional().size() != 1) throw UsageError("expected one INPUT.osm.pbf");
     auto session = open_build_session(cli, cli.value("output").value_or("out"), cli.positional()[0]);
-    stage_extract(session);
-    stage_plan(session);
-    const bool all_fetched = stage_fetch(session);
-    const auto rows = stage_write(session);
-    // A shard may own none of a small plan's jobs: nothing to write is then no error.
-    const bool empty_shard = !session.options.text("shard").empty() && session.state->count_by_status()["failed"] == 0;
-    if (rows == 0 && !empty_shard) {
-        stage_report(session); // a build that got nothing is when people most need to see why
-        throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above and report.html)");
+    bool complete = true;
+    for (const auto& stage : bare_stages()) {
+        const auto outcome = stage.run(session);
+        complete = complete && outcome.complete;
+        if (!outcome.stop.empty()) {
+            find_stage("report").run(session); // a build that got nothing is when people most need to see why
+            throw std::runtime_error(outcome.stop);
+        }
     }
-    stage_split(session);
-    stage_report(session);
-    return all_fetched ? 0 : 1;
+    return complete ? 0 : 1;
 }
 
 } // namespace skyscript::pipeline

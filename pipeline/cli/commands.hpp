@@ -1,7 +1,7 @@
 #pragma once
-// One function per subcommand (one file each, as osmium-tool does). Each takes the
-// arguments after the subcommand name, returns the exit code, and throws on errors
-// (main prints them as one line).
+// One function per command (one file each, as osmium-tool does; plan, fetch and write run
+// through the stage table). Each takes the arguments after the command name, returns the
+// exit code, and throws on errors (main prints them as one line). command_table.cpp lists them.
 
 #include <string>
 #include <vector>
@@ -14,9 +14,6 @@ int command_caption(const std::vector<std::string>& args);
 int command_fetch_one(const std::vector<std::string>& args);
 int command_sources(const std::vector<std::string>& args);
 int command_run_all(const std::vector<std::string>& args);
-int command_plan(const std::vector<std::string>& args);
-int command_fetch(const std::vector<std::string>& args);
-int command_write(const std::vector<std::string>& args);
 int command_report(const std::vector<std::string>& args);
 int command_status(const std::vector<std::string>& args);
 int command_split(const std::vector<std::string>& args);

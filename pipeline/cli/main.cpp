@@ -2,6 +2,7 @@
 
 #include "pipeline/state/build_lock.hpp"
 #include "pipeline/common/cli_args.hpp"
+#include "pipeline/cli/command_table.hpp"
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/interrupt.hpp"
 #include "imagery/url_redaction.hpp"
@@ -42,59 +43,24 @@ std::string with_gdal_failure(const std::string& what) {
     return what + " (GDAL: " + gdal + ")";
 }
 
-constexpr const char* main_help = R"(Usage: skyscript-build INPUT.osm.pbf [-o OUT] [options]   run every stage
-       skyscript-build COMMAND [options]                  run one stage or tool
-
-Stages (each works on an output folder; the bare form runs them in order):
-  extract     PBF → OUT/catalog.gpkg of visually groundable OSM objects
-  plan        catalog → jobs in OUT/state.sqlite: sampled objects, source, tile, captions
-  fetch       every planned job's image → OUT/imagesK/STEM.jpg
-  write       meta pickles OUT/metaK/STEM.pickle, meta.jsonl
-  split       SkyScript_train_unfiltered.csv, _val.csv, _test.csv by spatial block; --scores, --format webdataset
-  benchmarks  SkyScript_cls, roof shape, smoothness, surface sets from tags (OUT/benchmarks/)
-  report      OUT/report.json and OUT/report.html: what the build got, what it did not and why
-  merge       OUT SHARD_DIR...: the outputs of --shard i/N workers joined into one dataset
-
-Tools:
-  tags        the tag vocabulary (tags --list)
-  caption     SkyScript captions for given tags
-  fetch-one   one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)
-  sources     the imagery sources and whether each is usable now
-  status      where a running or finished build stands: jobs by status, rate, ETA (--json)
-
-`skyscript-build COMMAND --help` describes each command.
-)";
-
 } // namespace
 
 int main(int argc, char** argv) {
     using namespace skyscript::pipeline;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-        std::fputs(main_help, args.empty() ? stderr : stdout);
+        std::fputs(main_help().c_str(), args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
     }
     CPLSetErrorHandler(keep_gdal_failure);
     const std::string command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     set_command_line(argc, argv);
-    static const std::vector<std::string> builds{"extract", "plan", "fetch", "write", "split", "benchmarks", "merge"};
     const bool bare = command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos;
-    if (bare || std::find(builds.begin(), builds.end(), command) != builds.end()) stop_cleanly_on_signals(command_line());
+    const Command* named = bare ? nullptr : find_command(command);
+    if (bare || (named && named->builds)) stop_cleanly_on_signals(command_line());
     try {
-        if (command == "extract") return command_extract(rest);
-        if (command == "plan") return command_plan(rest);
-        if (command == "fetch") return command_fetch(rest);
-        if (command == "write") return command_write(rest);
-        if (command == "report") return command_report(rest);
-        if (command == "status") return command_status(rest);
-        if (command == "split") return command_split(rest);
-        if (command == "benchmarks") return command_benchmarks(rest);
-        if (command == "merge") return command_merge(rest);
-        if (command == "tags") return command_tags(rest);
-        if (command == "caption") return command_caption(rest);
-        if (command == "fetch-one") return command_fetch_one(rest);
-        if (command == "sources") return command_sources(rest);
+        if (named) return named->run(rest);
         if (bare) return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");
     } catch (const UsageError& e) {

@@ -1,6 +1,7 @@
 #include "pipeline/common/build_options.hpp"
 
 #include "pipeline/common/region.hpp"
+#include "pipeline/common/stage_names.hpp"
 
 #include <toml++/toml.h>
 
@@ -16,11 +17,6 @@ namespace {
 
 using T = OptionDescriptor::Type;
 
-int stage_rank(const std::string& stage) {
-    static const std::vector<std::string> order{"extract", "plan", "fetch", "write", "split"};
-    const auto it = std::find(order.begin(), order.end(), stage);
-    return it == order.end() ? -1 : static_cast<int>(it - order.begin());
-}
 
 std::string canonical_name(std::string name) {
     std::replace(name.begin(), name.end(), '_', '-');

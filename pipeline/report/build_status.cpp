@@ -5,6 +5,7 @@
 #include "pipeline/report/read_only_state.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/stage_runs.hpp"
+#include "pipeline/common/stage_names.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -17,11 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The stages in the order the bare command runs them; the report is its last step, so a
-// build whose report is recorded is finished (stages added between write and report count
-// as the report's part).
-const std::vector<std::string> stage_order{"extract", "plan", "fetch", "write", "split", "report"};
-const std::vector<std::string> required{"extract", "plan", "fetch", "write"};
+// The report is the bare command's last step (stage_names.hpp), so a build whose report is
+// recorded is finished; stages between write and report count as the report's part.
 
 // Seconds since each of the newest images of every source was written. The fetch stage
 // goes source by source in job order, so a source's highest job ids are its newest images.
@@ -67,12 +65,12 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
         auto q = db->prepare("SELECT stage FROM stages");
         while (q.step()) done.insert(q.column_text(0));
     }
-    for (const auto& st : stage_order)
-        if (done.count(st)) s.finished.push_back(st);
+    for (const auto& st : stage_list)
+        if (st.in_bare_command && done.count(std::string(st.name))) s.finished.emplace_back(st.name);
     s.stage = done.count("report") ? "finished" : "report";
-    for (const auto& st : required)
-        if (!done.count(st)) {
-            s.stage = st;
+    for (const auto& st : stage_list) // the first of the stages up to write that has not finished
+        if (stage_rank(st.name) <= stage_rank("write") && !done.count(std::string(st.name))) {
+            s.stage = st.name;
             break;
         }
 

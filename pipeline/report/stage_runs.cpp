@@ -1,5 +1,7 @@
 #include "pipeline/report/stage_runs.hpp"
 
+#include "pipeline/common/stage_names.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -10,7 +12,7 @@ namespace {
 
 // The stages in pipeline order, and the count each one's closing line divides by its seconds.
 struct StageRate {
-    const char* stage;
+    StageName stage;
     const char* summary_key;
     const char* unit;
 };
@@ -37,7 +39,7 @@ std::vector<StageRun> read_stage_runs(SqliteDb& db) {
     }
     std::vector<StageRun> runs;
     for (const auto& rate : stage_rates) {
-        auto it = found.find(rate.stage);
+        auto it = found.find(std::string(rate.stage.view()));
         if (it == found.end()) continue;
         auto s = it->second;
         const auto summary = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);

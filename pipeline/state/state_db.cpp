@@ -131,26 +131,26 @@ void StateDb::store_sources_identity(const std::string& identity) {
     q.step();
 }
 
-bool StateDb::stage_finished(const std::string& stage) {
+bool StateDb::stage_finished(StageName stage) {
     auto q = db_.prepare("SELECT 1 FROM stages WHERE stage = ?");
-    q.bind(1, stage);
+    q.bind(1, stage.view());
     return q.step();
 }
 
-void StateDb::finish_stage(const std::string& stage, double seconds, const std::string& summary_json) {
+void StateDb::finish_stage(StageName stage, double seconds, const std::string& summary_json) {
     auto q = db_.prepare("INSERT OR REPLACE INTO stages VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?)");
-    q.bind(1, stage).bind(2, seconds).bind(3, summary_json);
+    q.bind(1, stage.view()).bind(2, seconds).bind(3, summary_json);
     q.step();
 }
 
-void StateDb::reset_stages_from(const std::string& stage) {
-    static const std::vector<std::string> order{"extract", "plan", "fetch", "write"};
-    bool from = false;
-    for (const auto& s : order) {
-        from = from || s == stage;
-        if (!from) continue;
+void StateDb::reset_stages_from(StageName stage) {
+    // The stages whose work depends on this one's: it and every later stage up to write (split
+    // and report are made again on every run anyway).
+    for (const auto& s : stage_list) {
+        const int rank = stage_rank(s.name);
+        if (rank < stage.rank() || rank > stage_rank("write")) continue;
         auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
-        q.bind(1, s);
+        q.bind(1, std::string(s.name));
         q.step();
     }
 }

@@ -7,6 +7,7 @@
 
 #include "pipeline/state/job.hpp"
 #include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/common/stage_names.hpp"
 
 #include <functional>
 #include <map>
@@ -30,10 +31,10 @@ public:
     std::string sources_identity();
     void store_sources_identity(const std::string& identity);
 
-    bool stage_finished(const std::string& stage);
-    void finish_stage(const std::string& stage, double seconds, const std::string& summary_json);
+    bool stage_finished(StageName stage);
+    void finish_stage(StageName stage, double seconds, const std::string& summary_json);
     // Forgets a stage and every later one (a rerun of plan discards fetch and write marks).
-    void reset_stages_from(const std::string& stage);
+    void reset_stages_from(StageName stage);
 
     // The plan stage's output replaces all jobs and skip counts in one transaction, streamed
     // (memory stays flat however many jobs there are): begin_plan, add_job..., end_plan.
