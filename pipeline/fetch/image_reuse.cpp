@@ -2,11 +2,10 @@
 
 #include "pipeline/common/dataset_layout.hpp"
 #include "pipeline/common/placed_file.hpp"
-#include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/state/state_reader.hpp"
 
 #include <filesystem>
 #include <stdexcept>
-
 
 namespace skyscript::pipeline {
 
@@ -16,17 +15,14 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
     for (const auto& dir : old_builds) {
         const auto db_path = (fs::path(dir) / "state.sqlite").string();
         if (!fs::exists(db_path)) throw std::runtime_error(dir + ": --reuse needs an earlier build's folder (no state.sqlite there)");
-        SqliteDb db(db_path, SQLITE_OPEN_READONLY);
-        auto q = db.prepare("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0) FROM jobs "
-                            "WHERE status IN ('fetched', 'written')");
-        while (q.step()) {
+        StateReader(dir).for_each_finished_image([&](const StateReader::FinishedImage& finished) {
             Image image;
-            image.path = (fs::path(dir) / image_relative_path(static_cast<int>(q.column_int(1)), q.column_text(2))).string();
-            image.time_ms = q.column_int(3);
-            image.year = static_cast<int>(q.column_int(4));
-            image.valid_fraction = q.column_double(5);
-            images_.emplace(q.column_text(0), std::move(image)); // the first build named wins
-        }
+            image.path = (fs::path(dir) / image_relative_path(finished.part, finished.stem)).string();
+            image.time_ms = finished.time_ms;
+            image.year = finished.year;
+            image.valid_fraction = finished.valid_fraction;
+            images_.emplace(finished.tile_key, std::move(image)); // the first build named wins
+        });
     }
 }
 

@@ -4,11 +4,11 @@
 #include "pipeline/state/build_session.hpp"
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/common/dataset_layout.hpp"
-#include "pipeline/merge/merged_state.hpp"
+#include "pipeline/state/merged_state.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/report/report_stage.hpp"
-#include "pipeline/merge/shard_set.hpp"
+#include "pipeline/state/shard_set.hpp"
 #include "pipeline/split/split_stage.hpp"
 
 #include <nlohmann/json.hpp>

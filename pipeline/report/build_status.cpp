@@ -2,7 +2,7 @@
 
 #include "pipeline/common/dataset_layout.hpp"
 #include "pipeline/common/progress.hpp"
-#include "pipeline/report/read_only_state.hpp"
+#include "pipeline/state/state_reader.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/stage_runs.hpp"
 #include "pipeline/common/stage_names.hpp"
@@ -23,23 +23,16 @@ namespace {
 
 // Seconds since each of the newest images of every source was written. The fetch stage
 // goes source by source in job order, so a source's highest job ids are its newest images.
-std::vector<double> newest_image_ages(SqliteDb& db, const std::string& out_dir) {
+std::vector<double> newest_image_ages(StateReader& state, const std::string& out_dir) {
     constexpr int per_source = 1000;
     std::vector<double> ages;
     const auto now = fs::file_time_type::clock::now();
-    auto sources = db.prepare("SELECT DISTINCT source FROM jobs");
-    auto newest = db.prepare("SELECT part, stem FROM jobs WHERE source = ? AND status IN ('fetched', 'written') AND stem IS NOT NULL "
-                             "ORDER BY job_id DESC LIMIT ?");
-    while (sources.step()) {
-        const auto source = sources.column_text(0);
-        newest.bind(1, source).bind(2, std::int64_t{per_source});
-        while (newest.step()) {
+    for (const auto& source : state.sources())
+        for (const auto& [part, stem] : state.newest_images(source, per_source)) {
             std::error_code ec;
-            const auto t = fs::last_write_time(fs::path(out_dir) / image_relative_path(static_cast<int>(newest.column_int(0)), newest.column_text(1)), ec);
+            const auto t = fs::last_write_time(fs::path(out_dir) / image_relative_path(part, stem), ec);
             if (!ec) ages.push_back(std::chrono::duration<double>(now - t).count());
         }
-        newest.reset();
-    }
     std::sort(ages.begin(), ages.end());
     return ages;
 }
@@ -50,21 +43,11 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     BuildStatus s;
     s.out_dir = out_dir;
     s.window_seconds = window_seconds;
-    auto db = open_state_read_only(out_dir);
-    s.jobs_by_status = {{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
-    {
-        auto q = db->prepare("SELECT status, count(*) FROM jobs GROUP BY status");
-        while (q.step()) s.jobs_by_status[q.column_text(0)] = q.column_int(1), s.jobs += q.column_int(1);
-    }
-    {
-        auto q = db->prepare("SELECT coalesce(sum(objects), 0) FROM skipped");
-        if (q.step()) s.skipped = q.column_int(0);
-    }
-    std::set<std::string> done;
-    {
-        auto q = db->prepare("SELECT stage FROM stages");
-        while (q.step()) done.insert(q.column_text(0));
-    }
+    StateReader state(out_dir);
+    s.jobs_by_status = state.count_by_status();
+    for (const auto& [status, n] : s.jobs_by_status) s.jobs += n;
+    s.skipped = state.skipped_total();
+    const auto done = state.finished_stages();
     for (const auto& st : stage_list)
         if (st.in_bare_command && done.count(std::string(st.name))) s.finished.emplace_back(st.name);
     s.stage = done.count("report") ? "finished" : "report";
@@ -76,10 +59,10 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
 
     // A finished fetch has its own rate (what its closing line printed); images' times would
     // say when they were written or copied, not how fast.
-    for (const auto& run : read_stage_runs(*db))
+    for (const auto& run : read_stage_runs(state))
         if (run.stage == "fetch") s.rate_from = "fetch stage", s.images_per_second = run.rate;
 
-    const auto ages = newest_image_ages(*db, out_dir);
+    const auto ages = newest_image_ages(state, out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
     std::vector<double> recent;
     for (double a : ages)

@@ -3,7 +3,7 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/dataset_layout.hpp"
 #include "pipeline/report/failure_class.hpp"
-#include "pipeline/report/read_only_state.hpp"
+#include "pipeline/state/state_reader.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 
 #include <gdal.h>
@@ -111,35 +111,33 @@ std::string file_mtime(const std::string& path) {
     return buf;
 }
 
-ReportImage read_image(SqliteStatement& q) {
+ReportImage report_image(const StateReader::JobImage& job) {
     ReportImage im;
-    im.job_id = q.column_int(0);
-    im.stem = q.column_text(1);
-    im.path = image_relative_path(static_cast<int>(q.column_int(2)), im.stem);
-    im.source = q.column_text(3);
-    im.focus_tag = q.column_text(4);
-    im.west = q.column_double(5);
-    im.south = q.column_double(6);
-    im.east = q.column_double(7);
-    im.north = q.column_double(8);
-    im.gsd = q.column_double(9);
-    im.year = static_cast<int>(q.column_int(10));
+    im.job_id = job.job_id;
+    im.stem = job.name;
+    im.path = image_relative_path(job.part, im.stem);
+    im.source = job.source;
+    im.focus_tag = job.focus_tag;
+    im.west = job.west;
+    im.south = job.south;
+    im.east = job.east;
+    im.north = job.north;
+    im.gsd = job.gsd;
+    im.year = job.year;
     return im;
 }
 
 // The `keep` jobs of `status` with the smallest seeded hash of their job id: a sample that
 // a rebuild with the same seed shows again, in one pass over any number of jobs.
-std::vector<ReportImage> seeded_sample(SqliteDb& db, const char* status, std::uint64_t seed, std::uint64_t purpose, std::size_t keep) {
+std::vector<ReportImage> seeded_sample(StateReader& state, const char* status, std::uint64_t seed, std::uint64_t purpose, std::size_t keep) {
     using Entry = std::pair<std::uint64_t, ReportImage>;
     auto cmp = [](const Entry& a, const Entry& b) { return a.first < b.first; };
     std::priority_queue<Entry, std::vector<Entry>, decltype(cmp)> heap(cmp); // largest hash on top
-    auto q = db.prepare("SELECT job_id, coalesce(stem, id_part), part, source, focus_tag, west, south, east, north, gsd, year FROM jobs WHERE status = ?");
-    q.bind(1, std::string_view(status));
-    while (q.step()) {
-        const auto h = seeded_hash(seed, purpose, static_cast<std::uint64_t>(q.column_int(0)));
-        if (heap.size() < keep) heap.emplace(h, read_image(q));
-        else if (keep > 0 && h < heap.top().first) heap.pop(), heap.emplace(h, read_image(q));
-    }
+    state.for_each_with_status(status, [&](const StateReader::JobImage& job) {
+        const auto h = seeded_hash(seed, purpose, static_cast<std::uint64_t>(job.job_id));
+        if (heap.size() < keep) heap.emplace(h, report_image(job));
+        else if (keep > 0 && h < heap.top().first) heap.pop(), heap.emplace(h, report_image(job));
+    });
     std::vector<Entry> entries;
     while (!heap.empty()) entries.push_back(heap.top()), heap.pop();
     std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });
@@ -148,13 +146,8 @@ std::vector<ReportImage> seeded_sample(SqliteDb& db, const char* status, std::ui
     return out;
 }
 
-void add_captions(SqliteDb& db, std::vector<ReportImage>& images) {
-    auto q = db.prepare("SELECT title, title_multi_objects FROM jobs WHERE job_id = ?");
-    for (auto& im : images) {
-        q.bind(1, im.job_id);
-        if (q.step()) im.title = q.column_text(0), im.title_multi_objects = q.column_text(1);
-        q.reset();
-    }
+void add_captions(StateReader& state, std::vector<ReportImage>& images) {
+    for (auto& im : images) std::tie(im.title, im.title_multi_objects) = state.captions(im.job_id);
 }
 
 std::vector<TagCurvePoint> tag_curve(const std::vector<std::int64_t>& descending) {
@@ -176,57 +169,39 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     ReportData r;
     r.out_dir = out_dir;
     r.generated_at = iso_now();
-    auto db_ptr = open_state_read_only(out_dir);
-    SqliteDb& db = *db_ptr;
-
-    auto scalar = [&](const char* sql) {
-        auto q = db.prepare(sql);
-        return q.step() ? q.column_int(0) : std::int64_t{0};
-    };
+    StateReader state(out_dir);
 
     r.jobs_by_status = {{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
-    {
-        auto q = db.prepare("SELECT source, status, count(*) FROM jobs GROUP BY source, status");
-        while (q.step()) {
-            const auto n = q.column_int(2);
-            r.source_status[q.column_text(0)][q.column_text(1)] = n;
-            r.jobs_by_status[q.column_text(1)] += n;
+    for (const auto& [source, by_status] : state.count_by_source_status())
+        for (const auto& [status, n] : by_status) {
+            r.source_status[source][status] = n;
+            r.jobs_by_status[status] += n;
             r.jobs += n;
         }
-    }
     r.pairs = r.jobs_by_status["written"];
     r.failed = r.jobs_by_status["failed"];
-    r.distinct_focus_tags = scalar("SELECT count(DISTINCT focus_tag) FROM jobs WHERE status = 'written'");
-    r.distinct_tags = scalar("SELECT count(DISTINCT t.key || '=' || t.value) FROM jobs, json_each(jobs.center_tags) t WHERE jobs.status = 'written'");
-    r.distinct_titles = scalar("SELECT count(DISTINCT title) FROM jobs WHERE status = 'written'");
-    r.distinct_multi_titles = scalar("SELECT count(DISTINCT title_multi_objects) FROM jobs WHERE status = 'written'");
+    const auto variety = state.written_variety();
+    r.distinct_focus_tags = variety.focus_tags;
+    r.distinct_tags = variety.tags;
+    r.distinct_titles = variety.titles;
+    r.distinct_multi_titles = variety.multi_titles;
 
-    auto group = [&](const char* sql, auto&& put) {
-        auto q = db.prepare(sql);
-        while (q.step()) put(q);
-    };
-    group("SELECT source, count(*) FROM jobs WHERE status = 'written' GROUP BY source",
-          [&](auto& q) { r.pairs_by_source[q.column_text(0)] = q.column_int(1); });
-    group("SELECT coalesce(year, 0), count(*) FROM jobs WHERE status = 'written' GROUP BY 1",
-          [&](auto& q) { r.pairs_by_year[std::to_string(q.column_int(0))] = q.column_int(1); });
-    group("SELECT kind, count(*) FROM jobs WHERE status = 'written' GROUP BY kind",
-          [&](auto& q) { r.pairs_by_kind[q.column_text(0)] = q.column_int(1); });
-    group("SELECT round(gsd, 2), count(*) FROM jobs WHERE status = 'written' GROUP BY 1",
-          [&](auto& q) { r.pairs_by_gsd[q.column_double(0)] = q.column_int(1); });
-    group("SELECT focus_tag, count(*) AS n FROM jobs WHERE status = 'written' GROUP BY focus_tag ORDER BY n DESC, focus_tag", [&](auto& q) {
-        const auto n = q.column_int(1);
-        if (r.top_tags.size() < limits.top_tags) r.top_tags.emplace_back(q.column_text(0), n);
+    r.pairs_by_source = state.written_by_source();
+    r.pairs_by_year = state.written_by_year();
+    r.pairs_by_kind = state.written_by_kind();
+    r.pairs_by_gsd = state.written_by_gsd();
+    for (const auto& [tag, n] : state.written_by_focus_tag()) {
+        if (r.top_tags.size() < limits.top_tags) r.top_tags.emplace_back(tag, n);
         r.tag_image_counts.push_back(n);
-    });
+    }
     r.tag_curve = tag_curve(r.tag_image_counts);
-    group("SELECT coalesce(sum(reused), 0), count(*) FROM jobs WHERE status IN ('fetched', 'written')", [&](auto& q) {
-        r.reused = q.column_int(0);
-        r.fetched_anew = q.column_int(1) - r.reused;
-    });
-    group("SELECT reason, objects FROM skipped", [&](auto& q) {
-        r.skipped[q.column_text(0)] = q.column_int(1);
-        r.skipped_total += q.column_int(1);
-    });
+    const auto [reused, finished] = state.reused_of_finished();
+    r.reused = reused;
+    r.fetched_anew = finished - reused;
+    for (const auto& [reason, n] : state.skipped()) {
+        r.skipped[reason] = n;
+        r.skipped_total += n;
+    }
 
     {
         // Distinct messages by class; each class's example is its first job.
@@ -235,32 +210,27 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
             std::string example_reason;
         };
         std::map<std::string, Class> classes;
-        auto q = db.prepare("SELECT coalesce(reason, ''), count(*), min(job_id) FROM jobs WHERE status = 'failed' GROUP BY 1");
-        while (q.step()) {
+        for (const auto& f : state.failure_reasons()) {
             ++r.failure_messages_total;
-            auto& c = classes[failure_class(q.column_text(0))];
-            c.jobs += q.column_int(1);
-            if (q.column_int(2) < c.example_job) c.example_job = q.column_int(2), c.example_reason = q.column_text(0);
+            auto& c = classes[failure_class(f.reason)];
+            c.jobs += f.jobs;
+            if (f.first_job < c.example_job) c.example_job = f.first_job, c.example_reason = f.reason;
         }
         r.failure_reasons_total = static_cast<std::int64_t>(classes.size());
         for (const auto& [reason, c] : classes) r.failures.push_back({reason, c.jobs, std::to_string(c.example_job), c.example_reason});
         std::stable_sort(r.failures.begin(), r.failures.end(), [](const auto& a, const auto& b) { return a.jobs > b.jobs; });
         if (r.failures.size() > limits.failures) r.failures.resize(limits.failures);
-        auto job = db.prepare("SELECT id_part, focus_tag, source, attempts FROM jobs WHERE job_id = ?");
-        for (auto& f : r.failures) {
-            job.bind(1, static_cast<std::int64_t>(std::stoll(f.example)));
-            if (job.step())
-                f.example = job.column_text(0) + " " + job.column_text(1) + " (" + job.column_text(2) + "), " + std::to_string(job.column_int(3)) +
-                            (job.column_int(3) == 1 ? " attempt" : " attempts");
-            job.reset();
-        }
+        for (auto& f : r.failures)
+            if (const auto job = state.job_brief(std::stoll(f.example)))
+                f.example = job->id_part + " " + job->focus_tag + " (" + job->source + "), " + std::to_string(job->attempts) +
+                            (job->attempts == 1 ? " attempt" : " attempts");
     }
 
-    r.stages = read_stage_runs(db);
+    r.stages = read_stage_runs(state);
     for (const auto& run : r.stages)
         if (run.stage == "fetch" && !run.summary_json.empty())
             r.reuse_not_needed = nlohmann::json::parse(run.summary_json).value("reuse_unused", std::int64_t{0});
-    group("SELECT key, value FROM options", [&](auto& q) { r.options[q.column_text(0)] = q.column_text(1); });
+    r.options = state.options();
     if (auto it = r.options.find("seed"); it != r.options.end()) r.seed = std::atoll(it->second.c_str());
 
     const auto catalog = (fs::path(out_dir) / "catalog.gpkg").string();
@@ -281,10 +251,10 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
 
     r.files = count_files(out_dir);
     const auto seed = static_cast<std::uint64_t>(r.seed);
-    r.gallery = seeded_sample(db, "written", seed, label_hash("report-gallery"), limits.gallery);
-    add_captions(db, r.gallery);
-    r.boxes = seeded_sample(db, "written", seed, label_hash("report-map"), limits.boxes);
-    r.failed_boxes = seeded_sample(db, "failed", seed, label_hash("report-map"), limits.boxes);
+    r.gallery = seeded_sample(state, "written", seed, label_hash("report-gallery"), limits.gallery);
+    add_captions(state, r.gallery);
+    r.boxes = seeded_sample(state, "written", seed, label_hash("report-map"), limits.boxes);
+    r.failed_boxes = seeded_sample(state, "failed", seed, label_hash("report-map"), limits.boxes);
     return r;
 }
 

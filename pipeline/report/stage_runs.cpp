@@ -26,15 +26,14 @@ constexpr StageRate stage_rates[] = {
 
 } // namespace
 
-std::vector<StageRun> read_stage_runs(SqliteDb& db) {
+std::vector<StageRun> read_stage_runs(StateReader& state) {
     std::map<std::string, StageRun> found;
-    auto q = db.prepare("SELECT stage, finished_at, seconds, summary FROM stages");
-    while (q.step()) {
+    for (const auto& record : state.stage_records()) {
         StageRun s;
-        s.stage = q.column_text(0);
-        s.finished_at = q.column_text(1);
-        s.summary_json = q.column_text(3);
-        s.seconds = q.column_double(2);
+        s.stage = record.stage;
+        s.finished_at = record.finished_at;
+        s.summary_json = record.summary_json;
+        s.seconds = record.seconds;
         found[s.stage] = s;
     }
     std::vector<StageRun> runs;

@@ -3,7 +3,7 @@
 // seconds and the rate its closing line printed (the same count over the same seconds,
 // both stored by build_stages.cpp), for the report and `status`.
 
-#include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/state/state_reader.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,6 +21,6 @@ struct StageRun {
 };
 
 // extract, plan, fetch, write, split: those that have finished.
-std::vector<StageRun> read_stage_runs(SqliteDb& db);
+std::vector<StageRun> read_stage_runs(StateReader& state);
 
 } // namespace skyscript::pipeline

@@ -1,4 +1,4 @@
-#include "pipeline/merge/merged_state.hpp"
+#include "pipeline/state/merged_state.hpp"
 
 #include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/state/state_db.hpp"

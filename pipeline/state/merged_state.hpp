@@ -6,7 +6,7 @@
 // plan and fetch stages as one machine's build would record them, and a "merge" stage that
 // marks OUT as a merge's output.
 
-#include "pipeline/merge/shard_set.hpp"
+#include "pipeline/state/shard_set.hpp"
 
 #include <string>
 

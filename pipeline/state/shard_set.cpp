@@ -1,4 +1,4 @@
-#include "pipeline/merge/shard_set.hpp"
+#include "pipeline/state/shard_set.hpp"
 
 #include "pipeline/state/state_db.hpp"
 

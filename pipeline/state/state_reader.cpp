@@ -1,0 +1,187 @@
+#include "pipeline/state/state_reader.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace skyscript::pipeline {
+
+StateReader::StateReader(const std::string& out_dir) {
+    const auto path = (std::filesystem::path(out_dir) / "state.sqlite").string();
+    if (!std::filesystem::is_regular_file(path))
+        throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
+    db_ = std::make_unique<SqliteDb>(path, SQLITE_OPEN_READONLY);
+    sqlite3_busy_timeout(db_->handle(), 10000);
+    auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
+    if (!q.step() || q.column_int(0) != 4) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
+}
+
+namespace {
+
+std::map<std::string, std::int64_t> text_counts(SqliteDb& db, const char* sql) {
+    std::map<std::string, std::int64_t> out;
+    auto q = db.prepare(sql);
+    while (q.step()) out[q.column_text(0)] = q.column_int(1);
+    return out;
+}
+
+std::int64_t scalar(SqliteDb& db, const char* sql) {
+    auto q = db.prepare(sql);
+    return q.step() ? q.column_int(0) : 0;
+}
+
+} // namespace
+
+std::map<std::string, std::int64_t> StateReader::count_by_status() {
+    std::map<std::string, std::int64_t> out{{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
+    for (const auto& [status, n] : text_counts(*db_, "SELECT status, count(*) FROM jobs GROUP BY status")) out[status] = n;
+    return out;
+}
+
+std::map<std::string, std::map<std::string, std::int64_t>> StateReader::count_by_source_status() {
+    std::map<std::string, std::map<std::string, std::int64_t>> out;
+    auto q = db_->prepare("SELECT source, status, count(*) FROM jobs GROUP BY source, status");
+    while (q.step()) out[q.column_text(0)][q.column_text(1)] = q.column_int(2);
+    return out;
+}
+
+std::int64_t StateReader::skipped_total() { return scalar(*db_, "SELECT coalesce(sum(objects), 0) FROM skipped"); }
+
+std::map<std::string, std::int64_t> StateReader::skipped() { return text_counts(*db_, "SELECT reason, objects FROM skipped"); }
+
+std::map<std::string, std::string> StateReader::options() {
+    std::map<std::string, std::string> out;
+    auto q = db_->prepare("SELECT key, value FROM options");
+    while (q.step()) out[q.column_text(0)] = q.column_text(1);
+    return out;
+}
+
+std::set<std::string> StateReader::finished_stages() {
+    std::set<std::string> out;
+    auto q = db_->prepare("SELECT stage FROM stages");
+    while (q.step()) out.insert(q.column_text(0));
+    return out;
+}
+
+std::vector<StateReader::StageRecord> StateReader::stage_records() {
+    std::vector<StageRecord> out;
+    auto q = db_->prepare("SELECT stage, finished_at, seconds, summary FROM stages");
+    while (q.step()) out.push_back({q.column_text(0), q.column_text(1), q.column_text(3), q.column_double(2)});
+    return out;
+}
+
+StateReader::WrittenVariety StateReader::written_variety() {
+    WrittenVariety v;
+    v.focus_tags = scalar(*db_, "SELECT count(DISTINCT focus_tag) FROM jobs WHERE status = 'written'");
+    v.tags = scalar(*db_, "SELECT count(DISTINCT t.key || '=' || t.value) FROM jobs, json_each(jobs.center_tags) t WHERE jobs.status = 'written'");
+    v.titles = scalar(*db_, "SELECT count(DISTINCT title) FROM jobs WHERE status = 'written'");
+    v.multi_titles = scalar(*db_, "SELECT count(DISTINCT title_multi_objects) FROM jobs WHERE status = 'written'");
+    return v;
+}
+
+std::map<std::string, std::int64_t> StateReader::written_by_source() {
+    return text_counts(*db_, "SELECT source, count(*) FROM jobs WHERE status = 'written' GROUP BY source");
+}
+
+std::map<std::string, std::int64_t> StateReader::written_by_year() {
+    std::map<std::string, std::int64_t> out;
+    auto q = db_->prepare("SELECT coalesce(year, 0), count(*) FROM jobs WHERE status = 'written' GROUP BY 1");
+    while (q.step()) out[std::to_string(q.column_int(0))] = q.column_int(1);
+    return out;
+}
+
+std::map<std::string, std::int64_t> StateReader::written_by_kind() {
+    return text_counts(*db_, "SELECT kind, count(*) FROM jobs WHERE status = 'written' GROUP BY kind");
+}
+
+std::map<double, std::int64_t> StateReader::written_by_gsd() {
+    std::map<double, std::int64_t> out;
+    auto q = db_->prepare("SELECT round(gsd, 2), count(*) FROM jobs WHERE status = 'written' GROUP BY 1");
+    while (q.step()) out[q.column_double(0)] = q.column_int(1);
+    return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> StateReader::written_by_focus_tag() {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    auto q = db_->prepare("SELECT focus_tag, count(*) AS n FROM jobs WHERE status = 'written' GROUP BY focus_tag ORDER BY n DESC, focus_tag");
+    while (q.step()) out.emplace_back(q.column_text(0), q.column_int(1));
+    return out;
+}
+
+std::pair<std::int64_t, std::int64_t> StateReader::reused_of_finished() {
+    auto q = db_->prepare("SELECT coalesce(sum(reused), 0), count(*) FROM jobs WHERE status IN ('fetched', 'written')");
+    return q.step() ? std::pair{q.column_int(0), q.column_int(1)} : std::pair<std::int64_t, std::int64_t>{0, 0};
+}
+
+std::vector<StateReader::FailureReason> StateReader::failure_reasons() {
+    std::vector<FailureReason> out;
+    auto q = db_->prepare("SELECT coalesce(reason, ''), count(*), min(job_id) FROM jobs WHERE status = 'failed' GROUP BY 1");
+    while (q.step()) out.push_back({q.column_text(0), q.column_int(1), q.column_int(2)});
+    return out;
+}
+
+std::optional<StateReader::JobBrief> StateReader::job_brief(std::int64_t job_id) {
+    auto q = db_->prepare("SELECT id_part, focus_tag, source, attempts FROM jobs WHERE job_id = ?");
+    q.bind(1, job_id);
+    if (!q.step()) return std::nullopt;
+    return JobBrief{q.column_text(0), q.column_text(1), q.column_text(2), q.column_int(3)};
+}
+
+void StateReader::for_each_with_status(const std::string& status, const std::function<void(const JobImage&)>& fn) {
+    auto q = db_->prepare("SELECT job_id, coalesce(stem, id_part), part, source, focus_tag, west, south, east, north, gsd, year FROM jobs WHERE status = ?");
+    q.bind(1, std::string_view(status));
+    while (q.step()) {
+        JobImage im;
+        im.job_id = q.column_int(0);
+        im.name = q.column_text(1);
+        im.part = static_cast<int>(q.column_int(2));
+        im.source = q.column_text(3);
+        im.focus_tag = q.column_text(4);
+        im.west = q.column_double(5);
+        im.south = q.column_double(6);
+        im.east = q.column_double(7);
+        im.north = q.column_double(8);
+        im.gsd = q.column_double(9);
+        im.year = static_cast<int>(q.column_int(10));
+        fn(im);
+    }
+}
+
+std::pair<std::string, std::string> StateReader::captions(std::int64_t job_id) {
+    auto q = db_->prepare("SELECT title, title_multi_objects FROM jobs WHERE job_id = ?");
+    q.bind(1, job_id);
+    if (!q.step()) return {};
+    return {q.column_text(0), q.column_text(1)};
+}
+
+std::vector<std::string> StateReader::sources() {
+    std::vector<std::string> out;
+    auto q = db_->prepare("SELECT DISTINCT source FROM jobs");
+    while (q.step()) out.push_back(q.column_text(0));
+    return out;
+}
+
+std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::string& source, std::int64_t limit) {
+    std::vector<std::pair<int, std::string>> out;
+    auto q = db_->prepare("SELECT part, stem FROM jobs WHERE source = ? AND status IN ('fetched', 'written') AND stem IS NOT NULL "
+                          "ORDER BY job_id DESC LIMIT ?");
+    q.bind(1, source).bind(2, limit);
+    while (q.step()) out.emplace_back(static_cast<int>(q.column_int(0)), q.column_text(1));
+    return out;
+}
+
+void StateReader::for_each_finished_image(const std::function<void(const FinishedImage&)>& fn) {
+    auto q = db_->prepare("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0) FROM jobs "
+                          "WHERE status IN ('fetched', 'written')");
+    while (q.step()) {
+        FinishedImage im;
+        im.tile_key = q.column_text(0);
+        im.part = static_cast<int>(q.column_int(1));
+        im.stem = q.column_text(2);
+        im.time_ms = q.column_int(3);
+        im.year = static_cast<int>(q.column_int(4));
+        im.valid_fraction = q.column_double(5);
+        fn(im);
+    }
+}
+
+} // namespace skyscript::pipeline

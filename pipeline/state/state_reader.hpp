@@ -1,0 +1,93 @@
+#pragma once
+// OUT/state.sqlite opened read-only, for `report`, `status` and --reuse: they may run while a
+// build writes (the DB is in WAL mode, so readers see the last committed batch and never
+// block or disturb the writer), and they must never change a build's record. Every query
+// they need is here, so that the state DB's schema is known to pipeline/state/ alone.
+
+#include "pipeline/common/sqlite_db.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace skyscript::pipeline {
+
+class StateReader {
+public:
+    // Throws std::runtime_error naming OUT when it has no state DB, or PATH when it is not one.
+    explicit StateReader(const std::string& out_dir);
+
+    std::map<std::string, std::int64_t> count_by_status();                     // planned fetched written failed (all four present)
+    std::map<std::string, std::map<std::string, std::int64_t>> count_by_source_status();
+    std::int64_t skipped_total();
+    std::map<std::string, std::int64_t> skipped();                             // reason -> objects
+    std::map<std::string, std::string> options();
+    std::set<std::string> finished_stages();
+
+    struct StageRecord {
+        std::string stage, finished_at, summary_json;
+        double seconds = 0;
+    };
+    std::vector<StageRecord> stage_records();
+
+    // Written jobs: distinct focus tags, center tags (key=value), and caption texts.
+    struct WrittenVariety {
+        std::int64_t focus_tags = 0, tags = 0, titles = 0, multi_titles = 0;
+    };
+    WrittenVariety written_variety();
+    // Written jobs counted by source, year ("0": unknown), kind, GSD (rounded to cm), focus tag (most first).
+    std::map<std::string, std::int64_t> written_by_source();
+    std::map<std::string, std::int64_t> written_by_year();
+    std::map<std::string, std::int64_t> written_by_kind();
+    std::map<double, std::int64_t> written_by_gsd();
+    std::vector<std::pair<std::string, std::int64_t>> written_by_focus_tag();
+    // Fetched and written jobs: how many images came from an earlier build (--reuse), of how many.
+    std::pair<std::int64_t, std::int64_t> reused_of_finished();
+
+    struct FailureReason {
+        std::string reason;
+        std::int64_t jobs = 0, first_job = 0;
+    };
+    std::vector<FailureReason> failure_reasons();
+    // "n123 building=yes (SRC), 3 attempts" parts of one job: id_part, focus_tag, source, attempts.
+    struct JobBrief {
+        std::string id_part, focus_tag, source;
+        std::int64_t attempts = 0;
+    };
+    std::optional<JobBrief> job_brief(std::int64_t job_id);
+
+    struct JobImage {
+        std::int64_t job_id = 0;
+        std::string name;  // its stem, or its id_part before it has one
+        int part = 1;
+        std::string source, focus_tag;
+        double west = 0, south = 0, east = 0, north = 0, gsd = 0;
+        int year = 0;
+    };
+    void for_each_with_status(const std::string& status, const std::function<void(const JobImage&)>& fn);
+    // The captions of one job: title and title_multi_objects.
+    std::pair<std::string, std::string> captions(std::int64_t job_id);
+
+    std::vector<std::string> sources();
+    // A source's newest `limit` fetched or written images: (part, stem), newest first.
+    std::vector<std::pair<int, std::string>> newest_images(const std::string& source, std::int64_t limit);
+
+    struct FinishedImage {
+        std::string tile_key, stem;
+        int part = 1, year = 0;
+        long long time_ms = 0;
+        double valid_fraction = 0;
+    };
+    void for_each_finished_image(const std::function<void(const FinishedImage&)>& fn);
+
+private:
+    std::unique_ptr<SqliteDb> db_;
+};
+
+} // namespace skyscript::pipeline
