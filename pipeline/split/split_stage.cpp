@@ -1,5 +1,7 @@
 #include "pipeline/split/split_stage.hpp"
 
+#include "captions/caption_styles.hpp"
+
 #include "pipeline/split/csv_writer.hpp"
 #include "pipeline/common/dataset_layout.hpp"
 #include "pipeline/dataset/meta_record.hpp"
@@ -109,9 +111,9 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
         }
     }
 
-    const bool natural = options.text("caption-style") == "natural";
-    std::vector<std::string> header{"filepath", "title", "title_multi_objects"};
-    if (natural) header.insert(header.end(), {"title_natural", "title_multi_objects_natural"});
+    const auto caption_fields = captions::CaptionStyles::fields(options.text("caption-style"));
+    std::vector<std::string> header{"filepath"};
+    header.insert(header.end(), caption_fields.begin(), caption_fields.end());
     auto scored_header = header;
     if (scores) scored_header.push_back("similarity_" + scores->name);
     const auto path_of = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
@@ -141,8 +143,8 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
         const auto s = static_cast<int>(split[i]);
         const auto filepath = image_relative_path(job.part, job.stem);
         if (files) {
-            row = {filepath, job.title, job.title_multi_objects};
-            if (natural) row.insert(row.end(), {job.title_natural, job.title_multi_objects_natural});
+            row = {filepath};
+            for (const auto field : caption_fields) row.push_back(job.caption(field));
             csvs[s]->row(row);
             if (scores && score_of[i]) {
                 row.push_back(score_of[i]->text);
@@ -155,7 +157,7 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
             const auto jpg = read_binary((fs::path(out_dir) / filepath).string());
             auto json = meta_json_line(job);
             json.pop_back(); // the newline
-            tars[s]->add(job.stem, {{"jpg", jpg}, {"txt", job.title}, {"json", json}});
+            tars[s]->add(job.stem, {{"jpg", jpg}, {"txt", job.caption(caption_fields[0])}, {"json", json}});
         }
         ++i;
         if (i % 1000 == 0) progress.update(i, split.size(), i, "images");
