@@ -1,7 +1,7 @@
 #include "pipeline/benchmarks/benchmark_stage.hpp"
 
 #include "tag_filters/class_sets.hpp"
-#include "pipeline/split/csv_writer.hpp"
+#include "pipeline/dataset/csv_writer.hpp"
 #include "pipeline/common/dataset_layout.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/split/split_stage.hpp"

@@ -1,10 +1,10 @@
 // skyscript-build caption KEY=VALUE... [--around KEY=VALUE,KEY=VALUE...]...
-// Line 1: title; line 2: title_multi_objects. For people trying tag sets and for scripts.
+// One caption a line, in the order of the registered styles' fields (captions/caption_styles.hpp):
+// line 1 title, line 2 title_multi_objects, then the chosen style's. For people trying tag sets and for scripts.
 // Tags go through the vocabulary exactly as the planner passes them (tags::visible_tags),
 // so what a user tries here is what the dataset gets.
 
-#include "captions/captioner.hpp"
-#include "captions/natural_captioner.hpp"
+#include "captions/caption_styles.hpp"
 #include "tag_filters/tag_list.hpp"
 #include "tag_filters/tag_matcher.hpp"
 #include "tag_filters/visible_tags.hpp"
@@ -156,7 +156,8 @@ int command_caption(const std::vector<std::string>& args) {
         if (!(gsd > 0)) throw UsageError("--gsd: expected a number of metres > 0");
     }
     const auto style = cli.value("caption-style").value_or("rule");
-    if (style != "rule" && style != "natural") throw UsageError("--caption-style: expected rule or natural, got `" + style + "`");
+    if (!captions::find_caption_style(style))
+        throw UsageError("--caption-style: expected " + captions::caption_style_choices() + ", got `" + style + "`");
 
     OwnedTags focus_tags;
     if (cli.positional().size() == 1 && cli.positional()[0].starts_with('{')) {
@@ -192,13 +193,10 @@ int command_caption(const std::vector<std::string>& args) {
     if (!report.empty() && !cli.flag("quiet")) std::fprintf(stderr, "skyscript-build caption: dropped %s\n", report.c_str());
     std::vector<captions::TagSet> surrounding(objects.begin(), objects.end());
 
-    const captions::Captioner captioner{captions::CaptionTables::builtin(), options};
-    std::printf("%s\n%s\n", captioner.title(focus).c_str(), captioner.title_multi_objects(focus, surrounding).c_str());
-    if (style == "natural") {
-        const auto names = captions::NameTable::parse(tags::builtin_tag_names());
-        const captions::NaturalCaptioner natural{names, captions::CaptionTables::builtin(), options};
-        std::printf("%s\n%s\n", natural.title(focus).c_str(), natural.title_multi_objects(focus, surrounding).c_str());
-    }
+    const captions::CaptionStyles styles{style, {options, tags::builtin_tag_names()}};
+    captions::CaptionEntries entries;
+    styles.caption(focus, surrounding, entries);
+    for (const auto& e : entries) std::printf("%s\n", e.text.c_str());
     return 0;
 }
 

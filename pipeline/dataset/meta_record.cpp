@@ -48,12 +48,7 @@ std::string meta_json_line(const Job& job) {
     auto m = meta_record(job);
     nlohmann::ordered_json line;
     line["filepath"] = image_relative_path(job.part, job.stem);
-    line["title"] = tags::valid_utf8(job.title);
-    line["title_multi_objects"] = tags::valid_utf8(job.title_multi_objects);
-    if (!job.title_natural.empty()) {
-        line["title_natural"] = tags::valid_utf8(job.title_natural);
-        line["title_multi_objects_natural"] = tags::valid_utf8(job.title_multi_objects_natural);
-    }
+    for (const auto& [field, text] : job.captions) line[field] = tags::valid_utf8(text); // in registration order
     for (auto& [k, v] : m.items()) line[k] = v;
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

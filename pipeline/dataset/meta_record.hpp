@@ -2,7 +2,7 @@
 // A job's metadata record (docs/dataset-format.md), one source for both files that carry it:
 // the pickle (SkyScript's four keys `box`, `time`, `center_tags`, `surrounding_tags`
 // with their types, then our extra keys) and the meta.jsonl line (the same, plus the
-// file path and both captions).
+// file path and the job's captions).
 //
 // `time` is (year, month, day, hour, minute) of the acquisition when the source tells it
 // (Earth Engine); gdal and xyz sources know only the configured year, so `time` is
@@ -18,6 +18,6 @@ namespace skyscript::pipeline {
 
 nlohmann::ordered_json meta_record(const Job& job);
 std::string meta_pickle(const Job& job);
-std::string meta_json_line(const Job& job); // meta_record + filepath + captions, one line
+std::string meta_json_line(const Job& job); // filepath + the job's caption entries + meta_record, one line
 
 } // namespace skyscript::pipeline

@@ -23,7 +23,7 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, 
 void print_write_summary(const WriteSummary& s, const std::string& out_dir);
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled (the one CSV
-// field writer: split/csv_writer.hpp uses it).
+// field writer: dataset/csv_writer.hpp uses it).
 void append_csv_field(std::string& out, const std::string& field);
 
 // Rows in the CSV (meta.jsonl lines).

@@ -2,11 +2,10 @@
 #include "pipeline/common/source_identity.hpp"
 
 #include "pipeline/common/build_sources.hpp"
-#include "captions/captioner.hpp"
+#include "captions/caption_styles.hpp"
 #include "pipeline/plan/catalog_index.hpp"
 #include "osm/groundable_tags.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
-#include "captions/natural_captioner.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/sample/sampler.hpp"
 #include "pipeline/common/seeded_hash.hpp"
@@ -130,11 +129,10 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
 
     captions::CaptionOptions caption_options;
     caption_options.max_surrounding = static_cast<std::size_t>(options.integer("max-surrounding"));
-    const captions::Captioner captioner{captions::CaptionTables::builtin(), caption_options};
     const auto style = options.text("caption-style");
-    if (style != "rule" && style != "natural") throw UsageError("--caption-style: expected rule or natural, got `" + style + "`");
-    const auto names = captions::NameTable::parse(tags::builtin_tag_names());
-    const captions::NaturalCaptioner natural{names, captions::CaptionTables::builtin(), caption_options};
+    if (!captions::find_caption_style(style))
+        throw UsageError("--caption-style: expected " + captions::caption_style_choices() + ", got `" + style + "`");
+    const captions::CaptionStyles caption_styles{style, {caption_options, tags::builtin_tag_names()}};
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
@@ -154,7 +152,8 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
             job_id += static_cast<std::int64_t>(choice.chosen.size());
             continue;
         }
-        std::string id_part = std::string(1, object.kind) + std::to_string(object.osm_id);
+        std::string id_part(1, object.kind); // appended, not `string + string`: GCC 12 warns (-Wrestrict) on the latter here, wrongly
+        id_part += std::to_string(object.osm_id);
         if (object.osm_type == 'r' && object.kind == 'a' && way_ids.count(static_cast<std::uint64_t>(object.osm_id))) id_part += "r";
         for (const auto& [source, grid] : choice.chosen) {
             Job job;
@@ -183,12 +182,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
             std::vector<std::vector<captions::Tag>> around_views;
             for (const auto& t : around) around_views.push_back(tag_views(t));
             const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
-            job.title = captioner.title(focus_views);
-            job.title_multi_objects = captioner.title_multi_objects(focus_views, around_sets);
-            if (style == "natural") {
-                job.title_natural = natural.title(focus_views);
-                job.title_multi_objects_natural = natural.title_multi_objects(focus_views, around_sets);
-            }
+            caption_styles.caption(focus_views, around_sets, job.captions);
             state.add_job(job);
             ++summary.jobs;
         }

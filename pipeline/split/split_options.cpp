@@ -1,12 +1,11 @@
 #include "pipeline/split/split_options.hpp"
 
+#include "pipeline/dataset/sample_formats.hpp"
 #include "pipeline/split/split_assignment.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 
 namespace skyscript::pipeline {
@@ -23,18 +22,6 @@ std::vector<int> top_percentages(const std::string& spec) {
     }
     if (out.empty()) throw UsageError("--top-pct expects at least one percentage, e.g. 30,50");
     return out;
-}
-
-std::pair<std::int64_t, std::int64_t> shard_bounds(const std::string& spec) {
-    std::size_t digits = 0;
-    while (digits < spec.size() && std::isdigit(static_cast<unsigned char>(spec[digits]))) ++digits;
-    static const std::map<std::string, std::int64_t> units{{"", 0}, {"B", 1}, {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
-    const auto u = units.find(spec.substr(digits));
-    std::int64_t n = 0;
-    const auto [p, ec] = std::from_chars(spec.data(), spec.data() + digits, n);
-    if (digits == 0 || u == units.end() || ec != std::errc{} || n <= 0 || n > (INT64_MAX / 1000000000))
-        throw UsageError("--shard-size expects a sample count or a size in B, KB, MB or GB (e.g. 10000, 500MB), got `" + spec + "`");
-    return u->second == 0 ? std::pair<std::int64_t, std::int64_t>{n, 0} : std::pair<std::int64_t, std::int64_t>{0, n * u->second};
 }
 
 std::pair<std::string, std::string> scores_file_and_name(const std::string& spec) {
@@ -60,9 +47,8 @@ void check_split_options(const BuildOptions& options) {
     }
     top_percentages(options.text("top-pct"));
     const auto format = options.text("format");
-    if (format != "files" && format != "webdataset" && format != "both")
-        throw UsageError("--format expects files, webdataset or both, got `" + format + "`");
-    shard_bounds(options.text("shard-size"));
+    if (formats_named(format).empty()) throw UsageError("--format expects " + format_choices() + ", got `" + format + "`");
+    for (const auto* f : sample_formats()) f->check_options(options);
     if (options.integer("per-class") < 0) throw UsageError("--per-class expects 0 (no cap) or a positive count");
 }
 

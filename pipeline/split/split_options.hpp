@@ -13,13 +13,11 @@
 namespace skyscript::pipeline {
 
 // Throws UsageError naming the first bad option among split-block, val-size, test-size,
-// scores (its NAME), top-pct, format, shard-size, per-class.
+// scores (its NAME), top-pct, format (and the formats' own options: shard-size), per-class.
 void check_split_options(const BuildOptions& options);
 
 // --top-pct "30,50" -> {30, 50}.
 std::vector<int> top_percentages(const std::string& spec);
-// --shard-size: {samples, 0} for "10000", {0, bytes} for "500MB" (B, KB, MB, GB).
-std::pair<std::int64_t, std::int64_t> shard_bounds(const std::string& spec);
 // --scores FILE[,NAME] -> {FILE, NAME}; NAME defaults to FILE's name without extension.
 std::pair<std::string, std::string> scores_file_and_name(const std::string& spec);
 

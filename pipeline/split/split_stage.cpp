@@ -1,37 +1,24 @@
 #include "pipeline/split/split_stage.hpp"
 
-#include "pipeline/split/csv_writer.hpp"
+#include "captions/caption_styles.hpp"
 #include "pipeline/common/dataset_layout.hpp"
-#include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/dataset/sample_formats.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
-#include "pipeline/common/seeded_hash.hpp"
-#include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
-#include <numeric>
-#include <set>
-#include <sstream>
 
 namespace skyscript::pipeline {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-const char* const split_names[3] = {"train", "val", "test"};
-const char* const split_files[3] = {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"};
 
 SplitInput split_input(const Job& job) {
     const auto& b = job.grid.box;
@@ -41,14 +28,6 @@ SplitInput split_input(const Job& job) {
         if (lon >= 180) lon -= 360;
     }
     return {lon, (b.south + b.north) / 2, object_key(job.osm_type, job.osm_id)};
-}
-
-std::string read_binary(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot read the image for the webdataset shard");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 } // namespace
@@ -67,9 +46,7 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     SplitSummary summary;
-    const auto format = options.text("format");
-    const bool files = format != "webdataset", shards = format != "files";
-    const auto [max_samples, max_bytes] = shard_bounds(options.text("shard-size"));
+    const auto formats = formats_named(options.text("format"));
     const auto pcts = top_percentages(options.text("top-pct"));
     summary.assignment = split_written_jobs(options, state);
     summary.block_text = options.text("split-block");
@@ -109,85 +86,34 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
         }
     }
 
-    const bool natural = options.text("caption-style") == "natural";
-    std::vector<std::string> header{"filepath", "title", "title_multi_objects"};
-    if (natural) header.insert(header.end(), {"title_natural", "title_multi_objects_natural"});
-    auto scored_header = header;
-    if (scores) scored_header.push_back("similarity_" + scores->name);
-    const auto path_of = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
-    std::vector<std::unique_ptr<CsvWriter>> csvs;        // train, val, test
-    std::vector<std::unique_ptr<CsvWriter>> top_csvs;    // one per percentage
-    std::unique_ptr<CsvWriter> scored_csvs[3];           // val, test filtered (train unused)
-    if (files) {
-        for (const char* f : split_files) csvs.push_back(std::make_unique<CsvWriter>(path_of(f), header));
-        if (scores) {
-            for (int p : pcts)
-                top_csvs.push_back(std::make_unique<CsvWriter>(
-                    path_of("SkyScript_train_top" + std::to_string(p) + "pct_filtered_by_" + scores->name + ".csv"), scored_header));
-            for (int s : {1, 2})
-                scored_csvs[s] = std::make_unique<CsvWriter>(
-                    path_of(std::string("SkyScript_") + split_names[s] + "_filtered_by_" + scores->name + ".csv"), scored_header);
-        }
-    }
-    std::vector<std::unique_ptr<WebDatasetWriter>> tars;
-    if (shards)
-        for (const char* s : split_names)
-            tars.push_back(std::make_unique<WebDatasetWriter>((fs::path(out_dir) / "webdataset" / s).string(), max_samples, max_bytes));
+    // Every image goes to each format --format picks; the others' files of an earlier run go.
+    SampleWriterSetup setup{out_dir, options, {}, scores ? scores->name : "", scores ? pcts : std::vector<int>{}};
+    for (const auto field : captions::CaptionStyles::fields(options.text("caption-style"))) setup.caption_fields.emplace_back(field);
+    std::vector<std::unique_ptr<SampleWriter>> writers;
+    for (const auto* format : formats) writers.push_back(format->begin(setup));
 
     Progress progress{"split", quiet, Progress::Unit::counted};
     std::size_t i = 0;
-    std::vector<std::string> row;
     state.for_each_written([&](const Job& job) {
-        const auto s = static_cast<int>(split[i]);
         const auto filepath = image_relative_path(job.part, job.stem);
-        if (files) {
-            row = {filepath, job.title, job.title_multi_objects};
-            if (natural) row.insert(row.end(), {job.title_natural, job.title_multi_objects_natural});
-            csvs[s]->row(row);
-            if (scores && score_of[i]) {
-                row.push_back(score_of[i]->text);
-                for (std::size_t p = 0; p < pcts.size(); ++p)
-                    if (top_bits[i] & (1u << p)) top_csvs[p]->row(row);
-                if (s != 0 && val_test_threshold && score_of[i]->value >= val_test_threshold->value) scored_csvs[s]->row(row);
-            }
+        Sample sample{job, filepath, static_cast<int>(split[i])};
+        if (scores && score_of[i]) {
+            sample.score = &score_of[i]->text;
+            sample.top_bits = top_bits[i];
+            sample.above_threshold = val_test_threshold && score_of[i]->value >= val_test_threshold->value;
         }
-        if (shards) {
-            const auto jpg = read_binary((fs::path(out_dir) / filepath).string());
-            auto json = meta_json_line(job);
-            json.pop_back(); // the newline
-            tars[s]->add(job.stem, {{"jpg", jpg}, {"txt", job.title}, {"json", json}});
-        }
+        for (auto& w : writers) w->write(sample);
         ++i;
         if (i % 1000 == 0) progress.update(i, split.size(), i, "images");
     });
     progress.finish();
 
-    std::set<std::string> written;
-    const auto commit = [&](CsvWriter& w, const std::string& name) {
-        w.commit();
-        summary.files.emplace_back(name, w.rows());
-        written.insert(name);
-    };
-    if (files) {
-        for (int s = 0; s < 3; ++s) commit(*csvs[s], split_files[s]);
-        for (std::size_t p = 0; p < top_csvs.size(); ++p)
-            commit(*top_csvs[p], "SkyScript_train_top" + std::to_string(pcts[p]) + "pct_filtered_by_" + scores->name + ".csv");
-        for (int s : {1, 2})
-            if (scored_csvs[s]) commit(*scored_csvs[s], std::string("SkyScript_") + split_names[s] + "_filtered_by_" + scores->name + ".csv");
-    }
-    for (auto& t : tars) {
-        t->finish();
-        summary.shards += static_cast<std::int64_t>(t->shards().size());
-    }
-    // An earlier run's split files that this run did not write (another scores NAME, another --format), and
-    // the temporary files of a killed one.
-    std::error_code ec;
-    if (!shards) fs::remove_all(fs::path(out_dir) / "webdataset", ec);
-    for (const auto& f : fs::directory_iterator(out_dir, ec)) {
-        const auto name = f.path().filename().string();
-        if (name.starts_with("SkyScript_") && ((name.ends_with(".csv") && !written.count(name)) || name.find(".csv.partial-") != std::string::npos))
-            fs::remove(f.path(), ec);
-    }
+    WrittenSamples written;
+    for (auto& w : writers) w->finish(written);
+    for (const auto* format : sample_formats())
+        if (std::find(formats.begin(), formats.end(), format) == formats.end()) format->remove(out_dir);
+    summary.files = std::move(written.files);
+    summary.shards = written.shards;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }

@@ -1,10 +1,12 @@
 #pragma once
 // The split stage (`split OUT`, the bare command's last step), from the state DB alone so
-// its files always agree with it and a rerun gives the same bytes:
+// its files always agree with it and a rerun gives the same bytes. It assigns each written
+// image its split and scores, and hands it to each output format --format picks
+// (pipeline/dataset/sample_formats.hpp); an earlier run's files of the other formats go:
 //
 // --format files (default) or both: SkyScript_train_unfiltered.csv, SkyScript_val.csv,
-//   SkyScript_test.csv (header filepath,title,title_multi_objects, + the natural columns
-//   with --caption-style natural); every written image in exactly one of them. With
+//   SkyScript_test.csv (header filepath,title,title_multi_objects, + the fields of the other
+//   caption style, e.g. --caption-style natural's); every written image in exactly one of them. With
 //   --scores FILE[,NAME]: SkyScript_train_top{P}pct_filtered_by_NAME.csv for each P of
 //   --top-pct (the P% best-scored train images, ties in job order), and
 //   SkyScript_val_filtered_by_NAME.csv / SkyScript_test_filtered_by_NAME.csv (the val/test
@@ -12,7 +14,7 @@
 //   similarity_NAME. Score rows naming no written image, and images with no score, are
 //   counted in the summary and left out of the scored files.
 // --format webdataset or both: OUT/webdataset/{train,val,test}/{shard:05d}.tar with
-//   sizes.json (webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
+//   sizes.json (dataset/webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
 //   ("500MB", "2GB") a shard.
 // Other SkyScript_*.csv files in OUT (an earlier run's scores) are removed.
 

@@ -2,10 +2,12 @@
 // One job of a build: a focus object, the source and pixel grid of its image, the tags
 // and captions its meta and CSV row will carry, and where it stands.
 
+#include "captions/caption_style.hpp"
 #include "imagery/tile_grid.hpp"
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace skyscript::pipeline {
 
@@ -26,7 +28,9 @@ struct Job {
     std::string tile_key;         // what the image depends on: source identity and pixel grid (tile_key.hpp)
     std::string center_tags;      // JSON object
     std::string surrounding_tags; // JSON array of objects, most prominent first
-    std::string title, title_multi_objects, title_natural, title_multi_objects_natural;
+    // The captions of the styles that planned it, field -> text in registration order
+    // (captions/caption_styles.hpp): a field is present when its style ran.
+    captions::CaptionEntries captions;
     // Set by fetch and write.
     JobStatus status = JobStatus::planned;
     std::string reason;           // why it failed
@@ -35,6 +39,14 @@ struct Job {
     long long time_ms = 0;        // acquisition time (ms since 1970), 0 = only the year is known
     int year = 0;
     double valid_fraction = 0;
+
+    // The text of caption field `field`, "" when no style of the plan wrote it.
+    const std::string& caption(std::string_view field) const {
+        static const std::string none;
+        for (const auto& e : captions)
+            if (e.field == field) return e.text;
+        return none;
+    }
 };
 
 } // namespace skyscript::pipeline

@@ -1,6 +1,10 @@
 #include "pipeline/state/state_db.hpp"
 
+#include "captions/caption_styles.hpp"
+
+#include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -21,23 +25,63 @@ CREATE TABLE IF NOT EXISTS options (key TEXT PRIMARY KEY NOT NULL, value TEXT NO
 CREATE TABLE IF NOT EXISTS stages (stage TEXT PRIMARY KEY NOT NULL, finished_at TEXT NOT NULL, seconds REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS sources_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
+)SQL";
+
+// The jobs table: these columns, one TEXT column per registered caption field between them
+// (captions/caption_styles.hpp: a new style needs no edit here), then its indexes.
+constexpr const char* jobs_head_sql = R"SQL(
 CREATE TABLE IF NOT EXISTS jobs (
   job_id INTEGER PRIMARY KEY, fid INTEGER NOT NULL, osm_type TEXT NOT NULL, osm_id INTEGER NOT NULL, kind TEXT NOT NULL,
   focus_tag TEXT NOT NULL, source TEXT NOT NULL, id_part TEXT NOT NULL, part INTEGER NOT NULL,
   epsg INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, gsd REAL NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL,
   west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL, tile_key TEXT NOT NULL,
   center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL,
-  title TEXT NOT NULL, title_multi_objects TEXT NOT NULL, title_natural TEXT, title_multi_objects_natural TEXT,
+  )SQL";
+constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
 CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
 )SQL";
 
-constexpr const char* job_columns =
-    "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, west, south, east, "
-    "north, tile_key, center_tags, surrounding_tags, title, title_multi_objects, title_natural, title_multi_objects_natural, status, reason, "
-    "attempts, stem, time_ms, year, valid_fraction";
+// A caption field is a column name: refused unless it is a plain SQL identifier.
+const std::vector<std::string>& caption_columns() {
+    static const std::vector<std::string> columns = [] {
+        std::vector<std::string> out;
+        for (const auto field : captions::all_caption_fields()) {
+            if (field.empty() || field.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos ||
+                (field[0] >= '0' && field[0] <= '9'))
+                throw std::logic_error("caption field `" + std::string(field) + "` is not a lowercase SQL identifier");
+            out.emplace_back(field);
+        }
+        return out;
+    }();
+    return columns;
+}
+
+std::string jobs_schema_sql() {
+    // The always-run style's fields are NOT NULL, as every job has them.
+    const auto& always = captions::caption_style_kinds()[0]->fields;
+    std::string sql = jobs_head_sql;
+    for (const auto& c : caption_columns()) {
+        const bool required = std::find(always.begin(), always.end(), c) != always.end();
+        sql += c + (required ? " TEXT NOT NULL, " : " TEXT, ");
+    }
+    sql.pop_back();
+    return sql + jobs_tail_sql;
+}
+
+// The SELECT list read_job reads: the fixed columns, then each caption column with whether it is set.
+const std::string& job_columns() {
+    static const std::string columns = [] {
+        std::string out =
+            "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, west, south, east, "
+            "north, tile_key, center_tags, surrounding_tags, status, reason, attempts, stem, time_ms, year, valid_fraction";
+        for (const auto& c : caption_columns()) out += ", " + c + ", " + c + " IS NOT NULL";
+        return out;
+    }();
+    return columns;
+}
 
 JobStatus parse_status(const std::string& s) {
     if (s == "fetched") return JobStatus::fetched;
@@ -76,10 +120,6 @@ Job read_job(const SqliteStatement& q) {
     j.tile_key = q.column_text(c++);
     j.center_tags = q.column_text(c++);
     j.surrounding_tags = q.column_text(c++);
-    j.title = q.column_text(c++);
-    j.title_multi_objects = q.column_text(c++);
-    j.title_natural = q.column_text(c++);
-    j.title_multi_objects_natural = q.column_text(c++);
     j.status = parse_status(q.column_text(c++));
     j.reason = q.column_text(c++);
     j.attempts = static_cast<int>(q.column_int(c++));
@@ -87,6 +127,10 @@ Job read_job(const SqliteStatement& q) {
     j.time_ms = q.column_int(c++);
     j.year = static_cast<int>(q.column_int(c++));
     j.valid_fraction = q.column_double(c++);
+    for (const auto& field : caption_columns()) {
+        auto text = q.column_text(c++);
+        if (q.column_int(c++)) j.captions.push_back({field, std::move(text)});
+    }
     return j;
 }
 
@@ -100,6 +144,19 @@ StateDb::StateDb(const std::string& path, bool create)
     // stage's one big transaction gets 64 MB while it runs (begin_plan).
     db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;");
     db_.exec(schema_sql);
+    db_.exec(jobs_schema_sql());
+    add_missing_caption_columns();
+}
+
+void StateDb::add_missing_caption_columns() {
+    // A build planned before a style was registered lacks its column; its jobs simply have no such caption.
+    std::vector<std::string> have;
+    {
+        auto q = db_.prepare("SELECT name FROM pragma_table_info('jobs')");
+        while (q.step()) have.push_back(q.column_text(0));
+    }
+    for (const auto& c : caption_columns())
+        if (std::find(have.begin(), have.end(), c) == have.end()) db_.exec("ALTER TABLE jobs ADD COLUMN " + c + " TEXT");
 }
 
 std::map<std::string, std::string> StateDb::options() {
@@ -157,12 +214,11 @@ void StateDb::reset_stages_from(StageName stage) {
 
 void StateDb::begin_plan() {
     db_.exec("PRAGMA cache_size = -65536; BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
-    insert_job_ = std::make_unique<SqliteStatement>(
-        db_.handle(),
-        "INSERT INTO jobs (job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
-        "west, south, east, north, center_tags, surrounding_tags, title, title_multi_objects, title_natural, "
-        "title_multi_objects_natural, tile_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        db_.path());
+    std::string columns = "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
+                          "west, south, east, north, center_tags, surrounding_tags, tile_key";
+    std::string values = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+    for (const auto& c : caption_columns()) columns += ", " + c, values += ",?";
+    insert_job_ = std::make_unique<SqliteStatement>(db_.handle(), "INSERT INTO jobs (" + columns + ") VALUES (" + values + ")", db_.path());
 }
 
 void StateDb::add_job(const Job& j) {
@@ -190,11 +246,13 @@ void StateDb::add_job(const Job& j) {
     q.bind(19, g.box.north);
     q.bind(20, j.center_tags);
     q.bind(21, j.surrounding_tags);
-    q.bind(22, j.title);
-    q.bind(23, j.title_multi_objects);
-    if (j.title_natural.empty()) q.bind_null(24); else q.bind(24, j.title_natural);
-    if (j.title_multi_objects_natural.empty()) q.bind_null(25); else q.bind(25, j.title_multi_objects_natural);
-    q.bind(26, j.tile_key);
+    q.bind(22, j.tile_key);
+    int i = 23; // a caption field the job has no entry for (its style did not run) stays NULL
+    for (const auto& field : caption_columns()) {
+        const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
+        if (e == j.captions.end()) q.bind_null(i++);
+        else q.bind(i++, e->text);
+    }
     q.step();
     q.reset();
 }
@@ -218,7 +276,7 @@ std::map<std::string, std::int64_t> StateDb::skipped() {
 }
 
 std::vector<Job> StateDb::jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit) {
-    const std::string sql = std::string("SELECT ") + job_columns + " FROM jobs WHERE status = ?1 AND (?2 = '' OR source = ?2) AND job_id > ?3 ORDER BY job_id LIMIT ?4";
+    const std::string sql = std::string("SELECT ") + job_columns() + " FROM jobs WHERE status = ?1 AND (?2 = '' OR source = ?2) AND job_id > ?3 ORDER BY job_id LIMIT ?4";
     auto q = db_.prepare(sql);
     const std::string st(status_name(status));
     q.bind(1, st).bind(2, source).bind(3, std::int64_t{after}).bind(4, static_cast<std::int64_t>(limit));
@@ -305,7 +363,7 @@ void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus sta
 }
 
 void StateDb::for_each_written(const std::function<void(const Job&)>& fn) {
-    auto q = db_.prepare(std::string("SELECT ") + job_columns + " FROM jobs WHERE status = 'written' ORDER BY job_id");
+    auto q = db_.prepare(std::string("SELECT ") + job_columns() + " FROM jobs WHERE status = 'written' ORDER BY job_id");
     while (q.step()) fn(read_job(q));
 }
 

@@ -73,6 +73,7 @@ public:
     void for_each_written(const std::function<void(const Job&)>& fn);
 
 private:
+    void add_missing_caption_columns();
     SqliteDb db_;
     std::unique_ptr<SqliteStatement> insert_job_;
 };

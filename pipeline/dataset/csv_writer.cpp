@@ -1,4 +1,4 @@
-#include "pipeline/split/csv_writer.hpp"
+#include "pipeline/dataset/csv_writer.hpp"
 
 #include "pipeline/dataset/write_stage.hpp"
 

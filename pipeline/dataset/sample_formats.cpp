@@ -1,0 +1,53 @@
+#include "pipeline/dataset/sample_formats.hpp"
+
+#include <algorithm>
+
+namespace skyscript::pipeline {
+
+// One line per format (its file defines it).
+extern const SampleFormat csv_files_format;  // csv_sample_writer.cpp
+extern const SampleFormat webdataset_format; // webdataset_sample_writer.cpp
+
+namespace {
+
+const SampleFormat* const registered[] = {
+    &csv_files_format,
+    &webdataset_format,
+};
+
+// --format values that name several formats.
+struct FormatGroup {
+    std::string_view name;
+    std::vector<std::string_view> formats;
+};
+const FormatGroup groups[] = {
+    {"both", {"files", "webdataset"}},
+};
+
+} // namespace
+
+std::span<const SampleFormat* const> sample_formats() { return registered; }
+
+std::vector<const SampleFormat*> formats_named(std::string_view value) {
+    std::vector<std::string_view> names{value};
+    for (const auto& g : groups)
+        if (g.name == value) names = g.formats;
+    std::vector<const SampleFormat*> out;
+    for (const auto* f : registered)
+        if (std::find(names.begin(), names.end(), f->name) != names.end()) out.push_back(f);
+    return out;
+}
+
+std::string format_choices() {
+    std::vector<std::string_view> names;
+    for (const auto* f : registered) names.push_back(f->name);
+    for (const auto& g : groups) names.push_back(g.name);
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i) out += i + 1 == names.size() ? " or " : ", ";
+        out += names[i];
+    }
+    return out;
+}
+
+} // namespace skyscript::pipeline
