@@ -4,6 +4,7 @@
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/cli/command_table.hpp"
 #include "pipeline/cli/commands.hpp"
+#include "pipeline/cli/option_choices.hpp"
 #include "pipeline/common/interrupt.hpp"
 #include "imagery/url_redaction.hpp"
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
         return args.empty() ? 2 : 0;
     }
     CPLSetErrorHandler(keep_gdal_failure);
+    register_option_choices();
     const std::string command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     set_command_line(argc, argv);

@@ -43,17 +43,22 @@ std::string range(const OptionDescriptor& d) {
 // "a whole number >= 0 (0: all)": what a numeric option accepts.
 std::string expected(const OptionDescriptor& d) { return (d.type == T::integer ? "a whole number" : "a number") + range(d); }
 
+// The values of text options that take one of a set: fixed here, or registered by the layer
+// that owns the set (set_option_choices: --caption-style, --format).
+std::map<std::string, std::vector<std::string>>& option_choices() {
+    static std::map<std::string, std::vector<std::string>> choices{
+        {"node-index", {"auto", "flex_mem", "sparse_file_array", "dense_file_array"}},
+        {"read-sample", {"auto", "on", "off"}},
+        {"source-policy", {"finest", "random", "all"}},
+    };
+    return choices;
+}
+
 // Text options with a fixed set of values, and the region options, checked as they are
 // given: a value refused only by its stage would already be recorded in OUT's state DB,
 // and that record would then be merged into the corrected rerun.
 void check_text(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
-    static const std::map<std::string, std::vector<std::string>> choices{
-        {"node-index", {"auto", "flex_mem", "sparse_file_array", "dense_file_array"}},
-        {"read-sample", {"auto", "on", "off"}},
-        {"source-policy", {"finest", "random", "all"}},
-        {"caption-style", {"rule", "natural"}},
-        {"format", {"files", "webdataset", "both"}},
-    };
+    auto& choices = option_choices();
     if (const auto it = choices.find(d.name); it != choices.end()) {
         if (std::find(it->second.begin(), it->second.end(), value) != it->second.end()) return;
         std::string list;
@@ -102,6 +107,8 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
     }();
     return d;
 }
+
+void set_option_choices(OptionName name, std::vector<std::string> values) { option_choices()[name.str()] = std::move(values); }
 
 const OptionDescriptor* find_option(const std::string& name) {
     const auto n = canonical_name(name);

@@ -37,6 +37,10 @@ struct OptionDescriptor {
     std::string range_note = ""; // what an edge value means, for the error: "0: all"
 };
 
+// The values a text option takes, from the registry that owns them (caption styles, output
+// formats), set by the command line before any option is read; checked as values are given.
+void set_option_choices(OptionName name, std::vector<std::string> values);
+
 // Every option of the bare command and the stage subcommands.
 const std::vector<OptionDescriptor>& build_option_descriptors();
 const OptionDescriptor* find_option(const std::string& name);

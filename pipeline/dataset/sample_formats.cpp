@@ -38,10 +38,15 @@ std::vector<const SampleFormat*> formats_named(std::string_view value) {
     return out;
 }
 
+std::vector<std::string> format_values() {
+    std::vector<std::string> names;
+    for (const auto* f : registered) names.emplace_back(f->name);
+    for (const auto& g : groups) names.emplace_back(g.name);
+    return names;
+}
+
 std::string format_choices() {
-    std::vector<std::string_view> names;
-    for (const auto* f : registered) names.push_back(f->name);
-    for (const auto& g : groups) names.push_back(g.name);
+    const auto names = format_values();
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (i) out += i + 1 == names.size() ? " or " : ", ";

@@ -14,6 +14,8 @@ namespace skyscript::pipeline {
 std::span<const SampleFormat* const> sample_formats();
 // The formats `--format VALUE` writes, in registration order; empty for an unknown value.
 std::vector<const SampleFormat*> formats_named(std::string_view value);
+// Every value --format takes: the formats' names, then the groups' ("both").
+std::vector<std::string> format_values();
 // "files, webdataset or both": what --format takes, for its usage message.
 std::string format_choices();
 
