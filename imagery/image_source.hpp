@@ -1,5 +1,5 @@
 #pragma once
-// One interface for every source kind (README "Imagery sources"): give it a batch of tile
+// One interface for every source kind (docs/sources.md): give it a batch of tile
 // grids, it calls back once per grid with the 8-bit RGB image (and its validity mask)
 // or the reason there is none. `fetch-one` and the pipeline's fetch stage both use it,
 // so neither knows which kind it talks to; each kind opens its own (SourceKind::open).

@@ -1,5 +1,5 @@
 #pragma once
-// Imagery sources: the TOML configuration (`--sources FILE`, README "Imagery sources") and the
+// Imagery sources: the TOML configuration (`--sources FILE`, docs/sources.md) and the
 // built-in defaults (SkyScript's ten Earth Engine collections, default_sources.toml).
 // What every source has is here; what only one kind has is that kind's settings, in its
 // folder under imagery/sources/ (see source_kind.hpp).
