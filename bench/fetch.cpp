@@ -10,7 +10,8 @@
 #include "imagery/source_config.hpp"
 #include "test_support.hpp"
 #include "imagery/tile_grid.hpp"
-#include "imagery/xyz_source.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -39,10 +40,12 @@ int main(int argc, char** argv) {
 
     imagery::SourceConfig source;
     source.alias = "BENCH";
-    source.kind = imagery::SourceKind::xyz;
-    source.url = server.url("/{z}/{x}/{y}.jpg");
-    source.tile_px = 256;
-    source.max_zoom = 19;
+    source.kind = &imagery::xyz_kind();
+    imagery::XyzSettings xyz;
+    xyz.url = server.url("/{z}/{x}/{y}.jpg");
+    xyz.tile_px = 256;
+    xyz.max_zoom = 19;
+    source.settings = std::make_shared<imagery::XyzSettings>(xyz);
     source.gsd = 0.6;
 
     // Point-object tiles as the planner makes them: 384 px at 0.6 m, random places around Lisbon.

@@ -14,7 +14,8 @@
 #include "test_support.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/source_config.hpp"
-#include "imagery/xyz_source.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -106,10 +107,12 @@ int main(int argc, char** argv) {
     }
     imagery::SourceConfig source;
     source.alias = "BENCH";
-    source.kind = imagery::SourceKind::xyz;
-    source.url = server.url("/{z}/{x}/{y}.jpg");
+    source.kind = &imagery::xyz_kind();
+    imagery::XyzSettings xyz;
+    xyz.url = server.url("/{z}/{x}/{y}.jpg");
+    xyz.max_zoom = 19;
+    source.settings = std::make_shared<imagery::XyzSettings>(xyz);
     source.gsd = 0.6;
-    source.max_zoom = 19;
     auto raw_fetch = [&] {
         imagery::HttpEngineOptions http;
         http.max_in_flight = in_flight;

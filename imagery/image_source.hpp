@@ -1,11 +1,8 @@
 #pragma once
-// One interface for the three source kinds (docs/sources.md): give it a batch of tile
+// One interface for every source kind (docs/sources.md): give it a batch of tile
 // grids, it calls back once per grid with the 8-bit RGB image (and its validity mask)
 // or the reason there is none. `fetch-one` and the pipeline's fetch stage both use it,
-// so neither knows which kind it talks to:
-//   gdal        GDALWarp per tile on worker threads, datasets reused per thread;
-//   xyz         tiles through the HTTP engine, stitched and resampled on workers;
-//   earthengine computePixels (+ acquisition time) through the HTTP engine.
+// so neither knows which kind it talks to; each kind opens its own (SourceKind::open).
 // Callers bound memory by the batch size: a batch is fetched whole before the next.
 
 #include "imagery/http_engine.hpp"
@@ -17,6 +14,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace skyscript::imagery {
 
@@ -58,8 +57,15 @@ protected:
     SourceConfig config_;
 };
 
-// Opens a source for use: checks what can be checked up front (credentials for Earth
-// Engine, the raster for gdal) and throws std::runtime_error naming the source otherwise.
+// Opens a source for use, as its kind does (SourceKind::open): checks what can be checked
+// up front (credentials for Earth Engine, the raster for gdal) and throws
+// std::runtime_error naming the source otherwise.
 std::unique_ptr<ImageSource> open_image_source(const SourceConfig& config, const ImageSourceOptions& options = {});
+
+// For the kinds: pixel threads for `asked` (0: one per core), jobs as (id, grid) pairs,
+// and the CPU time of the calling thread (what a tile cost its worker).
+int image_workers(int asked);
+std::vector<std::pair<std::uint64_t, TileGrid>> tile_grids(std::span<const TileJob> jobs);
+double thread_cpu_seconds();
 
 } // namespace skyscript::imagery

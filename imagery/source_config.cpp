@@ -1,6 +1,7 @@
 #include "imagery/source_config.hpp"
 
-#include "imagery/gdal_source.hpp"
+#include "imagery/source_kind.hpp"
+#include "imagery/source_table.hpp"
 
 #include <toml++/toml.h>
 
@@ -17,15 +18,6 @@ std::string_view default_sources_toml();
 }
 
 namespace skyscript::imagery {
-
-std::string_view kind_name(SourceKind kind) noexcept {
-    switch (kind) {
-        case SourceKind::earthengine: return "earthengine";
-        case SourceKind::gdal: return "gdal";
-        case SourceKind::xyz: return "xyz";
-    }
-    return "?";
-}
 
 bool SourceConfig::covers(double lon, double lat) const noexcept {
     if (lat < coverage.south || lat > coverage.north) return false;
@@ -44,18 +36,24 @@ bool valid_date(const std::string& d) {
     return m >= 1 && m <= 12 && day >= 1 && day <= 31;
 }
 
-// The keys of a [[source]] table, by kind; anything else is a typo or a key of another kind.
-std::vector<std::string_view> keys_of(SourceKind kind) {
+// The keys of a [[source]] table of this kind; anything else is a typo or a key of another kind.
+std::vector<std::string_view> keys_of(const SourceKind& kind) {
     std::vector<std::string_view> keys{"alias", "kind", "gsd", "year", "coverage", "dates", "licence"};
-    auto add = [&](std::initializer_list<std::string_view> more) { keys.insert(keys.end(), more.begin(), more.end()); };
-    switch (kind) {
-        case SourceKind::earthengine:
-            add({"collection", "project", "endpoint", "cloud_property", "bands", "stretch", "requests_per_second", "max_in_flight"});
-            break;
-        case SourceKind::gdal: add({"path", "bands", "stretch"}); break;
-        case SourceKind::xyz: add({"url", "tms", "tile_px", "max_zoom", "requests_per_second", "max_in_flight"}); break;
-    }
+    for (auto k : kind.keys()) keys.push_back(k);
     return keys;
+}
+
+// "earthengine, gdal or xyz".
+std::string kind_names() {
+    std::string names;
+    const auto& kinds = source_kinds();
+    for (std::size_t i = 0; i < kinds.size(); ++i)
+        names += (i == 0 ? "" : i + 1 == kinds.size() ? " or " : ", ") + std::string(kinds[i]->name());
+    return names;
+}
+
+std::string with_article(std::string_view word) {
+    return (std::string_view("aeiou").find(word.empty() ? 'x' : word[0]) != std::string_view::npos ? "an " : "a ") + std::string(word);
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -139,149 +137,86 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
         ++index;
         const auto* t = node.as_table();
         const int line = static_cast<int>(node.source().begin.line);
-        std::string label = "source " + std::to_string(index);
-        if (!t) throw SourceConfigError(origin + ":" + std::to_string(line) + ": " + label + ": not a table");
-        auto fail = [&](const std::string& what) -> void {
-            throw SourceConfigError(origin + ":" + std::to_string(line) + ": " + label + ": " + what);
-        };
-        // Errors about one key name the line of that key.
-        auto fail_line = [&](const toml::source_region& region, const std::string& what) -> void {
-            throw SourceConfigError(origin + ":" + line_of(region) + ": " + label + ": " + what);
-        };
-        auto fail_at = [&](const toml::node& n, const std::string& what) -> void { fail_line(n.source(), what); };
-        auto str = [&](const char* key, bool required) {
-            const auto* n = t->get(key);
-            if (n && !n->is_string()) fail_at(*n, std::string("`") + key + "` must be a string");
-            const auto v = n ? n->value<std::string>() : std::nullopt;
-            if (required && (!v || v->empty())) fail(std::string("needs `") + key + "`");
-            return v.value_or("");
-        };
-        auto number = [&](const char* key) -> std::optional<double> {
-            const auto* n = t->get(key);
-            if (!n) return std::nullopt;
-            if (!n->is_number() || !std::isfinite(*n->value<double>())) fail_at(*n, std::string("`") + key + "` must be a number");
-            return n->value<double>();
-        };
-        auto integer = [&](const char* key) -> std::optional<std::int64_t> {
-            const auto* n = t->get(key);
-            if (!n) return std::nullopt;
-            if (!n->is_integer()) fail_at(*n, std::string("`") + key + "` must be a whole number");
-            return n->value<std::int64_t>();
-        };
-        auto boolean = [&](const char* key) -> std::optional<bool> {
-            const auto* n = t->get(key);
-            if (!n) return std::nullopt;
-            if (!n->is_boolean()) fail_at(*n, std::string("`") + key + "` must be true or false");
-            return n->value<bool>();
-        };
-        auto array_of = [&](const char* key, const char* shape) -> const toml::array* {
-            const auto* n = t->get(key);
-            if (n && !n->is_array()) fail_at(*n, std::string("`") + key + "` must be an array " + shape);
-            return n ? n->as_array() : nullptr;
-        };
+        if (!t) throw SourceConfigError(origin + ":" + std::to_string(line) + ": source " + std::to_string(index) + ": not a table");
+        SourceTable table(*t, origin, line, "source " + std::to_string(index));
         SourceConfig s;
-        s.alias = str("alias", true);
-        label += " (" + s.alias + ")";
+        s.alias = table.string("alias", true);
+        table.name_alias(s.alias);
         if (s.alias.size() > 8 || !std::all_of(s.alias.begin(), s.alias.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
-            fail("alias must be 1-8 letters or digits (it is part of every image file name)");
-        if (!aliases.insert(s.alias).second) fail("alias `" + s.alias + "` is used twice");
-        const auto kind = str("kind", true);
-        if (kind == "earthengine") s.kind = SourceKind::earthengine;
-        else if (kind == "gdal") s.kind = SourceKind::gdal;
-        else if (kind == "xyz") s.kind = SourceKind::xyz;
-        else fail_at(*t->get("kind"), "kind must be earthengine, gdal or xyz, got `" + kind + "`");
+            table.fail("alias must be 1-8 letters or digits (it is part of every image file name)");
+        if (!aliases.insert(s.alias).second) table.fail("alias `" + s.alias + "` is used twice");
+        const auto kind = table.string("kind", true);
+        s.kind = find_source_kind(kind);
+        if (!s.kind) table.fail_at("kind", "kind must be " + kind_names() + ", got `" + kind + "`");
         // Every key is known for this kind, before any value is looked at.
-        const auto known = keys_of(s.kind);
+        const auto known = keys_of(*s.kind);
         for (const auto& [key, value] : *t) {
             if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-            std::vector<std::string_view> all = keys_of(SourceKind::earthengine);
-            for (auto k : keys_of(SourceKind::xyz)) all.push_back(k);
-            for (auto k : keys_of(SourceKind::gdal)) all.push_back(k);
             const std::string name(key.str());
-            if (std::find(all.begin(), all.end(), key.str()) != all.end())
-                fail_line(key.source(), "`" + name + "` is not a key of " + kind + " sources");
-            fail_line(key.source(), "unknown key `" + name + "`" + suggestion(name, known));
+            for (const auto* other : source_kinds())
+                if (const auto theirs = other->keys(); std::find(theirs.begin(), theirs.end(), key.str()) != theirs.end())
+                    table.fail_line(key.source(), "`" + name + "` is not a key of " + kind + " sources");
+            table.fail_line(key.source(), "unknown key `" + name + "`" + suggestion(name, known));
         }
-        if (auto g = number("gsd")) {
-            if (!(*g > 0) || *g > 10000) fail_at(*t->get("gsd"), "gsd must be a positive number of metres");
+        if (auto g = table.number("gsd")) {
+            if (!(*g > 0) || *g > 10000) table.fail_at("gsd", "gsd must be a positive number of metres");
             s.gsd = *g;
-        } else if (s.kind != SourceKind::gdal) {
-            fail("needs `gsd` (metres per pixel)");
+        } else if (!s.kind->gsd_from_data()) {
+            table.fail("needs `gsd` (metres per pixel)");
         }
-        if (auto y = integer("year")) {
-            if (*y < 1900 || *y > 2100) fail_at(*t->get("year"), "year out of range");
+        if (auto y = table.integer("year")) {
+            if (*y < 1900 || *y > 2100) table.fail_at("year", "year out of range");
             s.year = static_cast<int>(*y);
         }
-        if (const auto* c = array_of("coverage", "[west, south, east, north]")) {
+        if (const auto* c = table.array("coverage", "[west, south, east, north]")) {
             std::vector<double> v;
             for (const auto& e : *c) {
-                if (!e.is_number() || !std::isfinite(*e.value<double>())) fail_at(e, "coverage must be [west, south, east, north] numbers");
+                if (!e.is_number() || !std::isfinite(*e.value<double>())) table.fail_at(e, "coverage must be [west, south, east, north] numbers");
                 v.push_back(*e.value<double>());
             }
             if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
-                fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
+                table.fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
             s.coverage = {v[0], v[1], v[2], v[3]};
             s.coverage_given = true;
         }
-        if (const auto* d = array_of("dates", "[\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")) {
+        if (const auto* d = table.array("dates", "[\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")) {
             if (d->size() != 2 || !(*d)[0].is_string() || !(*d)[1].is_string())
-                fail_at(*d, "dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)");
+                table.fail_at(*d, "dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)");
             s.date_start = *(*d)[0].value<std::string>();
             s.date_end = *(*d)[1].value<std::string>();
-            if (!valid_date(s.date_start) || !valid_date(s.date_end)) fail_at(*d, "dates must be YYYY-MM-DD or \"\"");
-            if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) fail_at(*d, "dates: start is after end");
+            if (!valid_date(s.date_start) || !valid_date(s.date_end)) table.fail_at(*d, "dates must be YYYY-MM-DD or \"\"");
+            if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) table.fail_at(*d, "dates: start is after end");
         }
-        // Earth Engine bands are names ("B4"); gdal bands are 1-based band numbers.
-        const bool numbered = s.kind == SourceKind::gdal;
-        if (const auto* b = array_of("bands", numbered ? "of 1-based band numbers" : "of band names")) {
+        // Band names ("B4") or 1-based band numbers, as the kind reads them; only kinds
+        // that list `bands` among their keys get here with one.
+        const bool numbered = s.kind->numbered_bands();
+        if (const auto* b = table.array("bands", numbered ? "of 1-based band numbers" : "of band names")) {
             for (const auto& e : *b) {
                 if (!numbered && e.is_string()) s.bands.push_back(*e.value<std::string>());
                 else if (numbered && e.is_integer() && *e.value<std::int64_t>() >= 1) s.bands.push_back(std::to_string(*e.value<std::int64_t>()));
-                else fail_at(e, numbered ? "bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]" : "bands of an earthengine source are band names, e.g. [\"B4\", \"B3\", \"B2\"]");
+                else table.fail_at(e, "bands of " + with_article(kind) + " source are " +
+                                          (numbered ? "1-based band numbers, e.g. [3, 2, 1]" : "band names, e.g. [\"B4\", \"B3\", \"B2\"]"));
             }
-            if (s.bands.size() != 3 && s.bands.size() != 1) fail_at(*b, "bands must list 3 bands (R, G, B) or 1 (gray)");
+            if (s.bands.size() != 3 && s.bands.size() != 1) table.fail_at(*b, "bands must list 3 bands (R, G, B) or 1 (gray)");
         }
-        if (const auto* st = array_of("stretch", "[min, max]")) {
+        if (const auto* st = table.array("stretch", "[min, max]")) {
             const bool numbers = st->size() == 2 && (*st)[0].is_number() && (*st)[1].is_number();
             const auto lo = numbers ? (*st)[0].value<double>() : std::nullopt;
             const auto hi = numbers ? (*st)[1].value<double>() : std::nullopt;
             if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi) || !(*hi > *lo))
-                fail_at(*st, "stretch must be [min, max] with max > min");
+                table.fail_at(*st, "stretch must be [min, max] with max > min");
             s.stretch = {*lo, *hi};
         }
-        s.licence = str("licence", false);
-        if (auto r = number("requests_per_second")) {
-            if (!(*r > 0)) fail_at(*t->get("requests_per_second"), "requests_per_second must be a positive number");
+        s.licence = table.string("licence", false);
+        if (auto r = table.number("requests_per_second")) {
+            if (!(*r > 0)) table.fail_at("requests_per_second", "requests_per_second must be a positive number");
             s.requests_per_second = *r;
         }
-        if (auto m = integer("max_in_flight")) {
-            if (*m < 1 || *m > 10000) fail_at(*t->get("max_in_flight"), "max_in_flight must be 1..10000");
+        if (auto m = table.integer("max_in_flight")) {
+            if (*m < 1 || *m > 10000) table.fail_at("max_in_flight", "max_in_flight must be 1..10000");
             s.max_in_flight = static_cast<int>(*m);
         }
-        switch (s.kind) {
-            case SourceKind::earthengine:
-                s.collection = str("collection", true);
-                s.project = str("project", false);
-                if (t->get("endpoint")) s.endpoint = str("endpoint", true);
-                s.cloud_property = str("cloud_property", false);
-                if (s.bands.empty()) fail("needs `bands` (the collection's R, G, B band names)");
-                break;
-            case SourceKind::gdal:
-                s.path = str("path", true);
-                break;
-            case SourceKind::xyz:
-                s.url = str("url", true);
-                if (s.url.find("{q}") == std::string::npos &&
-                    (s.url.find("{z}") == std::string::npos || s.url.find("{x}") == std::string::npos ||
-                     (s.url.find("{y}") == std::string::npos && s.url.find("{-y}") == std::string::npos)))
-                    fail_at(*t->get("url"), "url needs {z}, {x} and {y} (or {-y}), or {q}");
-                s.tms = boolean("tms").value_or(false) || s.url.find("{-y}") != std::string::npos;
-                s.tile_px = static_cast<int>(integer("tile_px").value_or(256));
-                if (s.tile_px != 256 && s.tile_px != 512) fail_at(*t->get("tile_px"), "tile_px must be 256 or 512");
-                s.max_zoom = static_cast<int>(integer("max_zoom").value_or(22));
-                if (s.max_zoom < 0 || s.max_zoom > 24) fail_at(*t->get("max_zoom"), "max_zoom must be 0..24");
-                break;
-        }
+        s.settings = s.kind->parse(table, s);
         sources.push_back(std::move(s));
     }
     return sources;
@@ -301,14 +236,6 @@ std::vector<SourceConfig> builtin_sources() {
     return parse_sources(skyscript::embedded::default_sources_toml(), "default_sources.toml");
 }
 
-void resolve_gdal_coverage(SourceConfig& source) {
-    if (source.kind != SourceKind::gdal || (source.coverage_given && source.gsd > 0)) return;
-    const auto info = describe_raster(source.path);
-    if (!source.coverage_given) {
-        source.coverage = info.coverage;
-        source.coverage_given = true;
-    }
-    if (!(source.gsd > 0)) source.gsd = info.gsd_m;
-}
+void resolve_from_data(SourceConfig& source) { source.kind->resolve_from_data(source); }
 
 } // namespace skyscript::imagery

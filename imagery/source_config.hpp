@@ -1,64 +1,73 @@
 #pragma once
 // Imagery sources: the TOML configuration (`--sources FILE`, docs/sources.md) and the
 // built-in defaults (SkyScript's ten Earth Engine collections, default_sources.toml).
+// What every source has is here; what only one kind has is that kind's settings, in its
+// folder under imagery/sources/ (see source_kind.hpp).
 
 #include "imagery/tile_grid.hpp"
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace skyscript::imagery {
+
+class SourceKind;
 
 class SourceConfigError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
-enum class SourceKind { earthengine, gdal, xyz };
-std::string_view kind_name(SourceKind kind) noexcept;
+// A kind's own settings (the collection of an Earth Engine source, the path of a gdal
+// raster, the URL template of an xyz source); each kind derives its struct from this.
+struct SourceSettings {
+    virtual ~SourceSettings() = default;
+};
 
 struct SourceConfig {
     std::string alias;                 // 1-8 characters [A-Za-z0-9]: it goes into file names
-    SourceKind kind = SourceKind::gdal;
-    double gsd = 0;                    // metres; required unless a gdal raster tells it
+    const SourceKind* kind = nullptr;  // how the source is read (source_kinds())
+    double gsd = 0;                    // metres; required unless the kind tells it from its data
     std::optional<int> year;           // acquisition year where the source cannot tell it
     LonLatBox coverage{-180, -90, 180, 90};
-    bool coverage_given = false;       // `coverage` in the TOML; else gdal sources take the raster's footprint
+    bool coverage_given = false;       // `coverage` in the TOML; else a kind may take it from its data
     std::string date_start, date_end;  // ISO dates, "" = open
-    std::vector<std::string> bands;    // EE band names or 1-based gdal band numbers, R,G,B
+    std::vector<std::string> bands;    // R,G,B (or gray) as the kind names them: band names or 1-based numbers
     std::optional<std::pair<double, double>> stretch; // value range mapped to 0..255
     std::string licence;
-    // earthengine
-    std::string collection, project, endpoint = "https://earthengine-highvolume.googleapis.com", cloud_property;
-    // gdal
-    std::string path;
-    // xyz
-    std::string url;                   // {z} {x} {y} or {q}; {-y} or tms = true for TMS rows
-    bool tms = false;
-    int tile_px = 256;
-    int max_zoom = 22;
-    // all network kinds
+    // network kinds
     double requests_per_second = 0;    // 0: the kind's default
     int max_in_flight = 0;
+    // Never null once parsed; shared, as copies of a source do not change it.
+    std::shared_ptr<const SourceSettings> settings;
 
     bool covers(double lon, double lat) const noexcept;
+
+    // The kind's settings; throws std::bad_cast when the source is of another kind.
+    template <class Settings>
+    const Settings& settings_as() const {
+        if (!settings) throw std::bad_cast();
+        return dynamic_cast<const Settings&>(*settings);
+    }
 };
 
 // Parses sources TOML; `origin` names the file in errors ("my.toml:7: source 2 (X): ...").
 // Every key is checked: unknown keys (with the nearest known one suggested), keys of
 // another kind, and values of the wrong type are errors naming the key's line.
 // Reads no file: a gdal source without `coverage` keeps the whole world until
-// resolve_gdal_coverage.
+// resolve_from_data.
 std::vector<SourceConfig> parse_sources(std::string_view toml_text, const std::string& origin);
 std::vector<SourceConfig> load_sources_file(const std::string& path);
 std::vector<SourceConfig> builtin_sources();
 
-// For a gdal source without `coverage`: opens the raster and takes its own lon/lat
-// footprint (describe_raster), and its native GSD when `gsd` is not set. Run it on each
-// source before deciding what it covers. Other kinds and given coverages are left as
-// they are. Throws RasterError naming the file when the raster cannot be opened.
-void resolve_gdal_coverage(SourceConfig& source);
+// Fills what the configuration leaves to the data: for a gdal source without `coverage`,
+// the raster's own lon/lat footprint, and its native GSD when `gsd` is not set. Run it on
+// each source before deciding what it covers. Throws naming the file when the data
+// cannot be read.
+void resolve_from_data(SourceConfig& source);
 
 } // namespace skyscript::imagery

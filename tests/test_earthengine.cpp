@@ -3,8 +3,9 @@
 // token and the request bodies, and answers pixels cut from a real raster. The keys are
 // made by the test with openssl; none is committed.
 
-#include "imagery/earthengine_source.hpp"
-#include "imagery/service_account.hpp"
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
+#include "imagery/sources/earthengine/earthengine_source.hpp"
+#include "imagery/sources/earthengine/service_account.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -119,12 +120,14 @@ struct Fixture {
 TEST_CASE("the computePixels body: the expression graph and the grid") {
     SourceConfig s;
     s.alias = "S2";
-    s.kind = SourceKind::earthengine;
-    s.collection = "COPERNICUS/S2_SR_HARMONIZED";
+    s.kind = &earthengine_kind();
+    EarthEngineSettings ee;
+    ee.collection = "COPERNICUS/S2_SR_HARMONIZED";
+    ee.cloud_property = "CLOUDY_PIXEL_PERCENTAGE";
+    s.settings = std::make_shared<EarthEngineSettings>(ee);
     s.bands = {"B4", "B3", "B2"};
     s.stretch = {{0, 3000}};
     s.date_start = "2017-03-28";
-    s.cloud_property = "CLOUDY_PIXEL_PERCENTAGE";
     const auto grid = make_tile_grid(7.42, 43.73, 3840, 10);
     const auto body = earthengine_compute_pixels_body(s, grid);
     CHECK(body["fileFormat"] == "PNG");
@@ -159,11 +162,13 @@ TEST_CASE("the computePixels body: the expression graph and the grid") {
 TEST_CASE("the value:compute body: the times of many footprints in one List.map, the same image selection") {
     SourceConfig s;
     s.alias = "S2";
-    s.kind = SourceKind::earthengine;
-    s.collection = "COPERNICUS/S2_SR_HARMONIZED";
+    s.kind = &earthengine_kind();
+    EarthEngineSettings ee;
+    ee.collection = "COPERNICUS/S2_SR_HARMONIZED";
+    ee.cloud_property = "CLOUDY_PIXEL_PERCENTAGE";
+    s.settings = std::make_shared<EarthEngineSettings>(ee);
     s.bands = {"B4", "B3", "B2"};
     s.date_start = "2017-03-28";
-    s.cloud_property = "CLOUDY_PIXEL_PERCENTAGE";
     const std::vector<LonLatBox> footprints{{7.41, 43.72, 7.42, 43.73}, {7.5, 43.8, 7.51, 43.81}};
     const auto body = earthengine_times_body(s, footprints);
     const auto& values = body["expression"]["values"];

@@ -1,6 +1,6 @@
 // Tile grid maths (PROJ), JPEG encoding/decoding, and the 8-bit stretch.
 
-#include "imagery/gdal_source.hpp"
+#include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/image_decode.hpp"
 #include "imagery/jpeg.hpp"
 #include "test_support.hpp"

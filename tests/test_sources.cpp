@@ -2,6 +2,8 @@
 // and `skyscript-build sources` (its exit status: 1 when a source cannot be used).
 
 #include "imagery/source_config.hpp"
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -42,8 +44,8 @@ TEST_CASE("built-in sources are SkyScript's ten Earth Engine collections (SPEC s
     for (std::size_t i = 0; i < 10; ++i) {
         INFO(expected[i].alias);
         CHECK(s[i].alias == expected[i].alias);
-        CHECK(s[i].kind == SourceKind::earthengine);
-        CHECK(s[i].collection == expected[i].collection);
+        CHECK(s[i].kind == &earthengine_kind());
+        CHECK(s[i].settings_as<EarthEngineSettings>().collection == expected[i].collection);
         CHECK(s[i].gsd == expected[i].gsd);
         CHECK(s[i].bands.size() == 3);
         CHECK(s[i].stretch.has_value());
@@ -53,7 +55,7 @@ TEST_CASE("built-in sources are SkyScript's ten Earth Engine collections (SPEC s
     CHECK_FALSE(s[0].covers(2.3, 48.9)); // Paris
     CHECK(s[7].bands == std::vector<std::string>{"B4", "B3", "B2"});
     CHECK(s[7].stretch->second == 3000);
-    CHECK(s[7].cloud_property == "CLOUDY_PIXEL_PERCENTAGE");
+    CHECK(s[7].settings_as<EarthEngineSettings>().cloud_property == "CLOUDY_PIXEL_PERCENTAGE");
     CHECK(s[8].stretch->second == doctest::Approx(0.3));
 }
 
@@ -78,8 +80,8 @@ coverage = [170, -20, -170, 10]
     REQUIRE(s.size() == 2);
     CHECK(s[0].year == 2020);
     CHECK(s[0].bands == std::vector<std::string>{"3", "2", "1"});
-    CHECK(s[1].tms);
-    CHECK(s[1].tile_px == 512);
+    CHECK(s[1].settings_as<XyzSettings>().tms);
+    CHECK(s[1].settings_as<XyzSettings>().tile_px == 512);
     CHECK(s[1].covers(175, 0));
     CHECK(s[1].covers(-175, 0));
     CHECK_FALSE(s[1].covers(0, 0));
@@ -157,9 +159,9 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
           std::vector<std::string>{"3", "2", "1"});
     CHECK(ok[0].requests_per_second == 20);
     CHECK(ok[0].max_in_flight == 4);
-    CHECK(ok[0].tms);
+    CHECK(ok[0].settings_as<XyzSettings>().tms);
     CHECK(ok[0].coverage_given);
-    CHECK(parse_sources(ee + "project = \"p\"\nendpoint = \"http://127.0.0.1:1\"\ncloud_property = \"C\"\nrequests_per_second = 2.5\n", "s.toml")[0].endpoint ==
+    CHECK(parse_sources(ee + "project = \"p\"\nendpoint = \"http://127.0.0.1:1\"\ncloud_property = \"C\"\nrequests_per_second = 2.5\n", "s.toml")[0].settings_as<EarthEngineSettings>().endpoint ==
           "http://127.0.0.1:1");
     CHECK_FALSE(parse_sources(gdal, "s.toml")[0].coverage_given);
     // The built-in file passes the same checks.
@@ -169,7 +171,7 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
 TEST_CASE("a gdal source without coverage takes the raster's own footprint, not the whole world") {
     auto s = parse_sources("[[source]]\nalias = \"DOP\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") + "\"\n", "s.toml");
     REQUIRE(s.size() == 1);
-    resolve_gdal_coverage(s[0]);
+    resolve_from_data(s[0]);
     CHECK(s[0].coverage_given);
     // gdalinfo's WGS84 extent of dop-rgb.tif (a ~1 km UTM 32N COG near Stade)
     const auto info = run("gdalinfo -json " + sh_quote(data("imagery/dop-rgb.tif")) + " | /usr/bin/python3 -c "
@@ -187,11 +189,11 @@ TEST_CASE("a gdal source without coverage takes the raster's own footprint, not 
     CHECK(s[0].gsd > 0); // the native GSD when `gsd` is not set
     // A given coverage stays; a missing raster is an error naming it.
     auto given = parse_sources("[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"/nonexistent.tif\"\ngsd = 1\ncoverage = [1, 2, 3, 4]\n", "s.toml");
-    resolve_gdal_coverage(given[0]);
+    resolve_from_data(given[0]);
     CHECK(given[0].coverage.east == 3);
     auto missing = parse_sources("[[source]]\nalias = \"M\"\nkind = \"gdal\"\npath = \"/nonexistent.tif\"\n", "s.toml");
     try {
-        resolve_gdal_coverage(missing[0]);
+        resolve_from_data(missing[0]);
         FAIL("no error");
     } catch (const std::exception& ex) {
         CHECK(std::string(ex.what()).find("/nonexistent.tif") != std::string::npos);

@@ -4,7 +4,7 @@
 
 #include "test_support.hpp"
 #include "pipeline/common/tile_key.hpp"
-#include "imagery/xyz_source.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
 
 #include <doctest/doctest.h>
 #include <gdal_priv.h>

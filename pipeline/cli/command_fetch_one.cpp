@@ -4,12 +4,13 @@
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/atomic_file.hpp"
-#include "imagery/gdal_source.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/source_config.hpp"
+#include "imagery/source_kind.hpp"
+#include "imagery/sources/gdal/gdal_kind.hpp"
+#include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/tile_grid.hpp"
-#include "imagery/url_redaction.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -109,9 +110,7 @@ int command_fetch_one(const std::vector<std::string>& args) {
     // Whatever the kind, the tile comes through the one source interface the fetch stage uses.
     imagery::SourceConfig config;
     if (cli.value("raster")) {
-        config.alias = "RASTER";
-        config.kind = imagery::SourceKind::gdal;
-        config.path = *cli.value("raster");
+        config = imagery::gdal_raster_source(*cli.value("raster"));
     } else {
         const auto sources = cli.value("sources") ? imagery::load_sources_file(*cli.value("sources")) : imagery::builtin_sources();
         const auto alias = *cli.value("source");
@@ -135,13 +134,11 @@ int command_fetch_one(const std::vector<std::string>& args) {
     if (!(attempts >= 1 && attempts <= 1000 && attempts == std::floor(attempts)))
         throw UsageError("--attempts: expected a whole number 1..1000, got `" + *cli.value("attempts") + "`");
     source_options.http.max_attempts = static_cast<int>(attempts);
-    // How the raster is named in messages: a /vsicurl/ URL's key or signature is not printed.
-    const std::string raster = config.kind == imagery::SourceKind::gdal ? imagery::redact_url(config.path) : "source " + config.alias;
     imagery::FetchedTile tile;
     const imagery::TileJob job{0, grid};
     imagery::open_image_source(config, source_options)->fetch({&job, 1}, [&](imagery::FetchedTile&& t) { tile = std::move(t); });
-    if (!tile.ok) throw std::runtime_error(tile.error.starts_with(raster) || config.kind == imagery::SourceKind::earthengine
-                                               ? tile.error : raster + ": " + tile.error);
+    // The kind says why there is no tile, naming the source as its messages do.
+    if (!tile.ok) throw std::runtime_error(config.kind->explain_missing_tile(config, tile));
     const imagery::RgbImage& image = tile.image;
     std::string acquired;
     if (tile.time_ms > 0) {
@@ -151,14 +148,7 @@ int command_fetch_one(const std::vector<std::string>& args) {
         acquired = date;
     }
     const double valid = image.valid_fraction();
-    if (valid == 0 && config.kind != imagery::SourceKind::gdal) throw std::runtime_error(raster + ": no data in this tile");
-    if (valid == 0) {
-        const auto info = imagery::describe_raster(config.path);
-        char buf[160];
-        std::snprintf(buf, sizeof buf, ": no data in this tile (the raster covers lon %.5f..%.5f, lat %.5f..%.5f)",
-                      info.coverage.west, info.coverage.east, info.coverage.south, info.coverage.north);
-        throw std::runtime_error(raster + buf);
-    }
+    if (valid == 0) throw std::runtime_error(config.kind->explain_missing_tile(config, tile));
     if (tiff) {
         const std::string tmp = out + ".partial-" + std::to_string(::getpid()) + ".tif";
         imagery::write_geotiff(tmp, image, grid);

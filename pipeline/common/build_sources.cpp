@@ -1,5 +1,6 @@
 #include "pipeline/common/build_sources.hpp"
 
+#include "imagery/source_kind.hpp"
 
 #include <stdexcept>
 
@@ -15,9 +16,9 @@ std::vector<BuildSource> load_build_sources(const std::string& option) {
     std::vector<BuildSource> out;
     for (const auto& c : configs) {
         BuildSource s{c, 0};
-        imagery::resolve_gdal_coverage(s.config); // a raster's own footprint and GSD where the config gives none
+        imagery::resolve_from_data(s.config); // e.g. a raster's own footprint and GSD where the config gives none
         s.gsd = s.config.gsd;
-        if (c.kind != imagery::SourceKind::earthengine && !c.year)
+        if (!c.kind->tells_year() && !c.year)
             throw std::runtime_error(origin + ": source " + c.alias +
                                      " has no `year`: the acquisition year is part of every image's file name (add year = YYYY)");
         if (!(s.gsd > 0)) throw std::runtime_error(origin + ": source " + c.alias + " has no GSD (add gsd = metres per pixel)");

@@ -1,8 +1,8 @@
 #pragma once
 // The imagery sources of a build (`--sources FILE`, or the built-in list), made ready for
-// planning and fetching: a gdal raster's own GSD and footprint where the config gives
-// none, and the acquisition year every file name needs (Earth Engine tells it per image;
-// gdal and xyz sources must say `year`).
+// planning and fetching: what the data tells where the config gives none (a gdal
+// raster's own GSD and footprint), and the acquisition year every file name needs (a
+// kind whose images tell it, like Earth Engine, may leave it out; others must say `year`).
 
 #include "imagery/source_config.hpp"
 

@@ -1,14 +1,12 @@
 #include "pipeline/common/source_identity.hpp"
 
-#include "imagery/url_redaction.hpp"
+#include "imagery/local_file_stamp.hpp"
+#include "imagery/source_kind.hpp"
 
 #include <openssl/evp.h>
 
-#include <cstdio>
 #include <map>
 #include <sstream>
-
-#include <sys/stat.h>
 
 namespace skyscript::pipeline {
 
@@ -24,30 +22,11 @@ std::string sha256_hex16(const std::string& text) {
     return out;
 }
 
-std::string settings_of(const imagery::SourceConfig& s) {
-    std::ostringstream o;
-    o.precision(17);
-    // Tokens in a URL change without changing pixels (and their digest is kept out of OUT).
-    o << imagery::kind_name(s.kind) << '\n' << imagery::redact_url(s.path) << '\n' << imagery::redact_url(s.url) << '\n' << s.collection << '\n' << s.cloud_property << '\n';
-    o << s.gsd << '\n' << s.year.value_or(0) << '\n' << s.date_start << ',' << s.date_end << '\n';
-    if (s.coverage_given) o << s.coverage.west << ',' << s.coverage.south << ',' << s.coverage.east << ',' << s.coverage.north;
-    o << '\n';
-    for (const auto& b : s.bands) o << b << ',';
-    o << '\n';
-    if (s.stretch) o << s.stretch->first << ',' << s.stretch->second;
-    o << '\n' << s.tms << ',' << s.tile_px << ',' << s.max_zoom;
-    return o.str();
-}
-
 } // namespace
 
 std::string raster_file_identity(const imagery::SourceConfig& s) {
-    if (s.kind != imagery::SourceKind::gdal || s.path.starts_with("/vsi") || s.path.find("://") != std::string::npos ||
-        s.path.starts_with("<"))
-        return "";
-    struct stat st{};
-    if (::stat(s.path.c_str(), &st) != 0) return "missing";
-    return std::to_string(st.st_size) + ":" + std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec);
+    const auto file = s.kind->local_file(s);
+    return file ? imagery::local_file_stamp(*file) : "";
 }
 
 namespace {
@@ -79,7 +58,7 @@ std::string describe_data(const std::string& data) {
 
 std::string sources_identity(const std::vector<imagery::SourceConfig>& sources) {
     std::string out;
-    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(settings_of(s)) + " data=" + raster_file_identity(s) + "\n";
+    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(s.kind->settings_identity(s)) + " data=" + raster_file_identity(s) + "\n";
     return out;
 }
 
@@ -94,7 +73,7 @@ std::optional<std::string> sources_change(const std::string& before, const std::
         if (old.second != it->second.second) {
             std::string path;
             for (const auto& s : sources)
-                if (s.alias == alias) path = s.path;
+                if (s.alias == alias) path = s.kind->local_file(s).value_or("");
             return "the raster of source " + alias + ", " + path + ", changed (" + describe_data(old.second) + " -> " + describe_data(it->second.second) + ")";
         }
     }

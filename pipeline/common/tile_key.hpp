@@ -1,8 +1,9 @@
 #pragma once
-// What a job's image depends on, as one string (docs/sources.md): the source's identity
-// (kind; path, URL template or collection; a local raster file's size and modification
-// time; bands, stretch, dates, cloud property, tile
-// size, zoom cap) and the tile's pixel grid (CRS, size, GSD, origin to the millimetre),
+// What a job's image depends on, as one string (docs/sources.md): the source's part,
+// as its kind writes it (SourceKind::tile_key_part: kind; path, URL template or
+// collection; a local raster file's size and modification time; bands, stretch, dates,
+// cloud property, tile size, zoom cap) and the tile's pixel grid (CRS, size, GSD, origin
+// to the millimetre),
 // and the JPEG quality. Two jobs with the same key get the same bytes, so a rebuild with
 // another tag list or a newer OSM snapshot takes finished images by key (--reuse) instead
 // of fetching them again. The alias is not part of it: renaming a source changes file

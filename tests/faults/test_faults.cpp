@@ -18,7 +18,7 @@
 #include "measured_run.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
-#include "imagery/xyz_source.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
 
 #include <doctest/doctest.h>
 #include <gdal_priv.h>

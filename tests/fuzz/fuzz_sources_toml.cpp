@@ -8,6 +8,9 @@
 
 #include "fuzz_check.hpp"
 #include "imagery/source_config.hpp"
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
+#include "imagery/sources/gdal/gdal_kind.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
 #include "temp_input_file.hpp"
 
 #include <cctype>
@@ -18,7 +21,9 @@
 
 using skyscript::imagery::SourceConfig;
 using skyscript::imagery::SourceConfigError;
-using skyscript::imagery::SourceKind;
+using skyscript::imagery::EarthEngineSettings;
+using skyscript::imagery::GdalSettings;
+using skyscript::imagery::XyzSettings;
 
 namespace {
 
@@ -41,7 +46,7 @@ void check_source(const SourceConfig& s) {
     FUZZ_CHECK(!a.empty() && a.size() <= 8, a);
     for (char c : a) FUZZ_CHECK(std::isalnum(static_cast<unsigned char>(c)), a);
     FUZZ_CHECK(std::isfinite(s.gsd) && s.gsd >= 0 && s.gsd <= 10000, a + ": gsd " + std::to_string(s.gsd));
-    FUZZ_CHECK(s.kind == SourceKind::gdal || s.gsd > 0, a + ": no gsd");
+    FUZZ_CHECK(s.kind == &skyscript::imagery::gdal_kind() || s.gsd > 0, a + ": no gsd");
     if (s.year) FUZZ_CHECK(*s.year >= 1900 && *s.year <= 2100, a);
     const auto& c = s.coverage;
     FUZZ_CHECK(std::isfinite(c.west) && std::isfinite(c.south) && std::isfinite(c.east) && std::isfinite(c.north),
@@ -54,14 +59,15 @@ void check_source(const SourceConfig& s) {
                    a + ": stretch");
     FUZZ_CHECK(std::isfinite(s.requests_per_second) && s.requests_per_second >= 0, a + ": requests_per_second");
     FUZZ_CHECK(s.max_in_flight >= 0 && s.max_in_flight <= 10000, a + ": max_in_flight");
-    switch (s.kind) {
-        case SourceKind::earthengine: FUZZ_CHECK(!s.collection.empty() && !s.bands.empty(), a); break;
-        case SourceKind::gdal: FUZZ_CHECK(!s.path.empty(), a); break;
-        case SourceKind::xyz:
-            FUZZ_CHECK(!s.url.empty(), a);
-            FUZZ_CHECK(s.tile_px == 256 || s.tile_px == 512, a);
-            FUZZ_CHECK(s.max_zoom >= 0 && s.max_zoom <= 24, a);
-            break;
+    if (s.kind == &skyscript::imagery::earthengine_kind()) {
+        FUZZ_CHECK(!s.settings_as<EarthEngineSettings>().collection.empty() && !s.bands.empty(), a);
+    } else if (s.kind == &skyscript::imagery::gdal_kind()) {
+        FUZZ_CHECK(!s.settings_as<GdalSettings>().path.empty(), a);
+    } else if (s.kind == &skyscript::imagery::xyz_kind()) {
+        const auto& xyz = s.settings_as<XyzSettings>();
+        FUZZ_CHECK(!xyz.url.empty(), a);
+        FUZZ_CHECK(xyz.tile_px == 256 || xyz.tile_px == 512, a);
+        FUZZ_CHECK(xyz.max_zoom >= 0 && xyz.max_zoom <= 24, a);
     }
 }
 

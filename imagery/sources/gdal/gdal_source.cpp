@@ -1,4 +1,4 @@
-#include "imagery/gdal_source.hpp"
+#include "imagery/sources/gdal/gdal_source.hpp"
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>

@@ -18,7 +18,7 @@
 
 #include "imagery/http_engine.hpp"
 #include "imagery/rgb_image.hpp"
-#include "imagery/service_account.hpp"
+#include "imagery/sources/earthengine/service_account.hpp"
 #include "imagery/source_config.hpp"
 #include "imagery/tile_grid.hpp"
 

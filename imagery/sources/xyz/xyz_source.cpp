@@ -1,6 +1,9 @@
-#include "imagery/xyz_source.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
+
+#include "imagery/sources/xyz/xyz_kind.hpp"
 
 #include "imagery/image_decode.hpp"
+#include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/mercator_resampler.hpp"
 #include "imagery/url_redaction.hpp"
@@ -12,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <ctime>
 
 namespace skyscript::imagery {
 
@@ -46,6 +48,7 @@ struct Job {
 
 // Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid.
 RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
+    const auto& xyz = source.settings_as<XyzSettings>();
     int min_y = job.tiles.front().y, max_y = min_y;
     const int n = 1 << job.z;
     for (const auto& t : job.tiles) min_y = std::min(min_y, t.y), max_y = std::max(max_y, t.y);
@@ -54,7 +57,7 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     std::vector<int> columns;
     for (const auto& t : job.tiles)
         if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
-    const int px = source.tile_px;
+    const int px = xyz.tile_px;
     RgbImage mosaic;
     mosaic.width = static_cast<int>(columns.size()) * px;
     mosaic.height = (max_y - min_y + 1) * px;
@@ -78,12 +81,6 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
 }
 
 } // namespace
-
-double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
 
 double xyz_resolution(int z, double lat, int tile_px) {
     return world * std::cos(std::clamp(lat, -max_lat, max_lat) * std::numbers::pi / 180) / (double(1 << z) * tile_px);
@@ -141,11 +138,12 @@ std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z) {
 
 void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
                       HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image) {
+    const auto& xyz = source.settings_as<XyzSettings>();
     std::vector<Job> jobs;
     jobs.reserve(grids.size());
     for (const auto& [id, grid] : grids) {
         const double lat = (grid.box.north + grid.box.south) / 2;
-        Job job{id, grid, xyz_zoom_for(grid.gsd, lat, source.tile_px, source.max_zoom), {}, {}, {}, {}, 0, {}};
+        Job job{id, grid, xyz_zoom_for(grid.gsd, lat, xyz.tile_px, xyz.max_zoom), {}, {}, {}, {}, 0, {}};
         job.tiles = xyz_covering_tiles(grid.box, job.z);
         job.images.resize(job.tiles.size());
         job.bodies.resize(job.tiles.size());
@@ -155,12 +153,12 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     }
     if (source.requests_per_second > 0) engine.set_rate(source.alias, source.requests_per_second, source.requests_per_second);
     if (source.max_in_flight > 0) engine.set_max_in_flight(source.alias, source.max_in_flight);
-    const int px = source.tile_px;
+    const int px = xyz.tile_px;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         for (std::size_t t = 0; t < jobs[j].tiles.size(); ++t) {
             HttpRequest r;
             r.id = (static_cast<std::uint64_t>(j) << 20) | t;
-            r.url = xyz_url(source.url, jobs[j].tiles[t], source.tms);
+            r.url = xyz_url(xyz.url, jobs[j].tiles[t], xyz.tms);
             r.source = source.alias;
             r.max_body_bytes = xyz_max_tile_bytes(px);
             // Validation runs on the engine thread, so for JPEG it checks the header and the end
@@ -223,7 +221,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             job.have[t] = 1;
             if (job.images[t].rgb.empty()) job.bodies[t] = std::move(r.response.body);
         }
-        else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + redact_url(xyz_url(source.url, job.tiles[t], source.tms)) + ": " + r.error;
+        else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + redact_url(xyz_url(xyz.url, job.tiles[t], xyz.tms)) + ": " + r.error;
         if (--job.remaining == 0) complete(job);
     });
     arena.execute([&] { group.wait(); });

@@ -1,4 +1,6 @@
-#include "imagery/earthengine_source.hpp"
+#include "imagery/sources/earthengine/earthengine_source.hpp"
+
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
 
 #include "imagery/image_decode.hpp"
 
@@ -18,7 +20,7 @@ json invoke(const std::string& name, json arguments) {
 }
 
 // How messages name the source.
-std::string source_name(const SourceConfig& s) { return "Earth Engine (" + s.alias + ", " + s.collection + ")"; }
+std::string source_name(const SourceConfig& s) { return "Earth Engine (" + s.alias + ", " + s.settings_as<EarthEngineSettings>().collection + ")"; }
 
 json rectangle(json coordinates) {
     return invoke("GeometryConstructors.Rectangle", {{"coordinates", std::move(coordinates)}, {"geodesic", constant(false)}});
@@ -27,7 +29,8 @@ json rectangle(json coordinates) {
 // The source's collection over `region` (a Geometry node), in the order the image is
 // chosen in: most recent first, then (stable) least cloudy first.
 json sorted_collection(const SourceConfig& s, json region) {
-    json collection = invoke("ImageCollection.load", {{"id", constant(s.collection)}});
+    const auto& ee = s.settings_as<EarthEngineSettings>();
+    json collection = invoke("ImageCollection.load", {{"id", constant(ee.collection)}});
     collection = invoke("Collection.filter",
                         {{"collection", collection},
                          {"filter", invoke("Filter.intersects", {{"leftField", constant(".all")},
@@ -41,9 +44,9 @@ json sorted_collection(const SourceConfig& s, json region) {
                                             {"rightField", constant("system:time_start")}})}});
     collection = invoke("Collection.limit",
                         {{"collection", collection}, {"key", constant("system:time_start")}, {"ascending", constant(false)}});
-    if (!s.cloud_property.empty())
+    if (!ee.cloud_property.empty())
         collection = invoke("Collection.limit",
-                            {{"collection", collection}, {"key", constant(s.cloud_property)}, {"ascending", constant(true)}});
+                            {{"collection", collection}, {"key", constant(ee.cloud_property)}, {"ascending", constant(true)}});
     return collection;
 }
 
@@ -201,7 +204,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         }
     }
     if (!sendable.empty()) (void)tokens.token();
-    const std::string base = s.endpoint + "/v1/projects/" + project;
+    const std::string base = s.settings_as<EarthEngineSettings>().endpoint + "/v1/projects/" + project;
     // Request ids: 2 i for the pixels of tile i, 2 b + 1 for the times of batch b. A batch's
     // times are queued before its pixels, so they are known when its pixels arrive.
     for (std::size_t first = 0; first < sendable.size(); first += earthengine_times_per_request) {

@@ -43,8 +43,6 @@ struct XyzImage {
     double cpu_seconds = 0; // stitching and warping, on the worker thread
 };
 
-double thread_cpu_seconds();
-
 // Fetches images for many grids at once: tiles through `engine` (which bounds what is
 // in flight and retries), stitching and warping on `workers` threads as each grid's
 // tiles arrive. `on_image` is called once per grid, from a worker thread.

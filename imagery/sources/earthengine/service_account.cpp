@@ -1,4 +1,4 @@
-#include "imagery/service_account.hpp"
+#include "imagery/sources/earthengine/service_account.hpp"
 
 #include "imagery/http_engine.hpp"
 #include "imagery/url_redaction.hpp"

@@ -1,0 +1,20 @@
+#include "imagery/source_kind.hpp"
+
+namespace skyscript::imagery {
+
+Usability usable(std::string why) { return {true, std::move(why)}; }
+Usability not_usable(const std::string& why) { return {false, "not usable: " + why}; }
+
+std::string SourceKind::explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const {
+    const std::string name = "source " + source.alias;
+    if (tile.ok) return name + ": no data in this tile";
+    return tile.error.starts_with(name) ? tile.error : name + ": " + tile.error;
+}
+
+const SourceKind* find_source_kind(std::string_view name) {
+    for (const auto* kind : source_kinds())
+        if (kind->name() == name) return kind;
+    return nullptr;
+}
+
+} // namespace skyscript::imagery

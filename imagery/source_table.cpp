@@ -1,0 +1,50 @@
+#include "imagery/source_table.hpp"
+
+#include <cmath>
+
+namespace skyscript::imagery {
+
+std::string SourceTable::string(const char* key, bool required) const {
+    const auto* n = get(key);
+    if (n && !n->is_string()) fail_at(*n, std::string("`") + key + "` must be a string");
+    const auto v = n ? n->value<std::string>() : std::nullopt;
+    if (required && (!v || v->empty())) fail(std::string("needs `") + key + "`");
+    return v.value_or("");
+}
+
+std::optional<double> SourceTable::number(const char* key) const {
+    const auto* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_number() || !std::isfinite(*n->value<double>())) fail_at(*n, std::string("`") + key + "` must be a number");
+    return n->value<double>();
+}
+
+std::optional<std::int64_t> SourceTable::integer(const char* key) const {
+    const auto* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) fail_at(*n, std::string("`") + key + "` must be a whole number");
+    return n->value<std::int64_t>();
+}
+
+std::optional<bool> SourceTable::boolean(const char* key) const {
+    const auto* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) fail_at(*n, std::string("`") + key + "` must be true or false");
+    return n->value<bool>();
+}
+
+const toml::array* SourceTable::array(const char* key, const char* shape) const {
+    const auto* n = get(key);
+    if (n && !n->is_array()) fail_at(*n, std::string("`") + key + "` must be an array " + shape);
+    return n ? n->as_array() : nullptr;
+}
+
+void SourceTable::fail(const std::string& what) const {
+    throw SourceConfigError(origin_ + ":" + std::to_string(line_) + ": " + label_ + ": " + what);
+}
+
+void SourceTable::fail_line(const toml::source_region& region, const std::string& what) const {
+    throw SourceConfigError(origin_ + ":" + std::to_string(region.begin.line) + ": " + label_ + ": " + what);
+}
+
+} // namespace skyscript::imagery

@@ -1,0 +1,120 @@
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
+
+#include "imagery/source_key_text.hpp"
+#include "imagery/source_table.hpp"
+#include "imagery/sources/earthengine/earthengine_source.hpp"
+#include "imagery/sources/earthengine/service_account.hpp"
+#include "imagery/url_redaction.hpp"
+
+#include <algorithm>
+
+namespace skyscript::imagery {
+
+namespace {
+
+// The source's Cloud project, else the key's.
+std::string project_of(const SourceConfig& source, const ServiceAccount& account) {
+    const auto& own = source.settings_as<EarthEngineSettings>().project;
+    return own.empty() ? account.project_id : own;
+}
+
+// computePixels (+ acquisition times) through the HTTP engine.
+class EarthEngineImageSource : public ImageSource {
+    // The engine must allow what the project's quota allows (40 in flight unless the source
+    // says less): the source's own cap is what bounds it, not the generic default of 32.
+    static HttpEngineOptions engine_options(const SourceConfig& c, HttpEngineOptions http) {
+        const int cap = c.max_in_flight > 0 ? std::min(c.max_in_flight, earthengine_max_in_flight) : earthengine_max_in_flight;
+        http.max_in_flight = std::max(http.max_in_flight, cap);
+        return http;
+    }
+
+public:
+    EarthEngineImageSource(const SourceConfig& c, const ImageSourceOptions& o, ServiceAccount account)
+        : ImageSource(c), engine_(engine_options(c, o.http)), project_(project_of(c, account)), tokens_(std::move(account)) {
+        if (project_.empty())
+            throw std::runtime_error("source " + c.alias + ": no Cloud project (set `project` in the source or use a key with project_id)");
+    }
+
+    void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
+        fetch_earthengine_images(config_, project_, tile_grids(jobs), engine_, tokens_, [&](EarthEngineImage&& r) {
+            FetchedTile t;
+            t.id = r.id;
+            t.ok = r.ok;
+            t.image = std::move(r.image);
+            t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
+            t.time_ms = r.time_ms;
+            on_tile(std::move(t));
+        });
+    }
+    std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
+
+private:
+    HttpEngine engine_;
+    std::string project_;
+    TokenCache tokens_;
+};
+
+SourceKeyFields key_fields(const SourceConfig& source) {
+    const auto& ee = source.settings_as<EarthEngineSettings>();
+    SourceKeyFields fields;
+    fields.collection = ee.collection;
+    fields.cloud_property = ee.cloud_property;
+    return fields;
+}
+
+class EarthEngineKind : public SourceKind {
+public:
+    std::string_view name() const override { return "earthengine"; }
+    std::vector<std::string_view> keys() const override {
+        return {"collection", "project", "endpoint", "cloud_property", "bands", "stretch", "requests_per_second", "max_in_flight"};
+    }
+    bool tells_year() const override { return true; }
+
+    std::shared_ptr<const SourceSettings> parse(const SourceTable& table, const SourceConfig& common) const override {
+        auto s = std::make_shared<EarthEngineSettings>();
+        s->collection = table.string("collection", true);
+        s->project = table.string("project", false);
+        if (table.get("endpoint")) s->endpoint = table.string("endpoint", true);
+        s->cloud_property = table.string("cloud_property", false);
+        if (common.bands.empty()) table.fail("needs `bands` (the collection's R, G, B band names)");
+        return s;
+    }
+
+    std::string tile_key_part(const SourceConfig& source) const override { return source_tile_key_text(name(), source, key_fields(source)); }
+    std::string settings_identity(const SourceConfig& source) const override { return source_identity_text(name(), source, key_fields(source)); }
+
+    // The key is read and parsed (missing, a directory, not JSON, no private_key ...);
+    // --check asks for a token.
+    Usability usability(const SourceConfig& source, bool check) const override {
+        try {
+            auto account = service_account_from_environment();
+            const std::string project = project_of(source, account);
+            if (project.empty()) return not_usable("no Cloud project (set `project` or use a key with project_id)");
+            const std::string who = account.client_email + ", project " + project;
+            if (!check) return usable("usable if the key is accepted (" + who + "; --check asks for a token)");
+            TokenCache tokens(std::move(account));
+            (void)tokens.token();
+            return usable("usable: token granted (" + who + ")");
+        } catch (const std::exception& e) {
+            return not_usable(e.what());
+        }
+    }
+
+    std::unique_ptr<ImageSource> open(const SourceConfig& source, const ImageSourceOptions& options) const override {
+        return std::make_unique<EarthEngineImageSource>(source, options, service_account_from_environment());
+    }
+
+    // Its failures already name the source and say what to do.
+    std::string explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const override {
+        return tile.ok ? SourceKind::explain_missing_tile(source, tile) : tile.error;
+    }
+};
+
+} // namespace
+
+const SourceKind& earthengine_kind() {
+    static const EarthEngineKind kind;
+    return kind;
+}
+
+} // namespace skyscript::imagery

@@ -1,0 +1,109 @@
+#include "imagery/sources/xyz/xyz_kind.hpp"
+
+#include "imagery/source_key_text.hpp"
+#include "imagery/source_table.hpp"
+#include "imagery/sources/xyz/xyz_source.hpp"
+#include "imagery/url_redaction.hpp"
+
+namespace skyscript::imagery {
+
+namespace {
+
+// Tiles through the HTTP engine, stitched and resampled on workers.
+class XyzImageSource : public ImageSource {
+public:
+    XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(image_workers(o.workers)) {}
+
+    void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
+        fetch_xyz_images(config_, tile_grids(jobs), engine_, workers_, [&](XyzImage&& r) {
+            FetchedTile t;
+            t.id = r.id;
+            t.ok = r.ok;
+            t.image = std::move(r.image);
+            t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
+            t.cpu_seconds = r.cpu_seconds;
+            on_tile(std::move(t));
+        });
+    }
+    std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
+
+private:
+    HttpEngine engine_;
+    int workers_;
+};
+
+SourceKeyFields key_fields(const SourceConfig& source) {
+    const auto& xyz = source.settings_as<XyzSettings>();
+    SourceKeyFields fields;
+    fields.url = xyz.url;
+    fields.tile_px = xyz.tile_px;
+    fields.max_zoom = xyz.max_zoom;
+    fields.tms = xyz.tms;
+    return fields;
+}
+
+class XyzKind : public SourceKind {
+public:
+    std::string_view name() const override { return "xyz"; }
+    std::vector<std::string_view> keys() const override {
+        return {"url", "tms", "tile_px", "max_zoom", "requests_per_second", "max_in_flight"};
+    }
+
+    std::shared_ptr<const SourceSettings> parse(const SourceTable& table, const SourceConfig&) const override {
+        auto s = std::make_shared<XyzSettings>();
+        s->url = table.string("url", true);
+        if (s->url.find("{q}") == std::string::npos &&
+            (s->url.find("{z}") == std::string::npos || s->url.find("{x}") == std::string::npos ||
+             (s->url.find("{y}") == std::string::npos && s->url.find("{-y}") == std::string::npos)))
+            table.fail_at("url", "url needs {z}, {x} and {y} (or {-y}), or {q}");
+        s->tms = table.boolean("tms").value_or(false) || s->url.find("{-y}") != std::string::npos;
+        s->tile_px = static_cast<int>(table.integer("tile_px").value_or(256));
+        if (s->tile_px != 256 && s->tile_px != 512) table.fail_at("tile_px", "tile_px must be 256 or 512");
+        s->max_zoom = static_cast<int>(table.integer("max_zoom").value_or(22));
+        if (s->max_zoom < 0 || s->max_zoom > 24) table.fail_at("max_zoom", "max_zoom must be 0..24");
+        return s;
+    }
+
+    std::string tile_key_part(const SourceConfig& source) const override { return source_tile_key_text(name(), source, key_fields(source)); }
+    std::string settings_identity(const SourceConfig& source) const override { return source_identity_text(name(), source, key_fields(source)); }
+
+    // One tile at the centre of the coverage, at the source's finest zoom.
+    Usability usability(const SourceConfig& source, bool check) const override {
+        if (!check) return usable("usable if reachable (--check fetches one tile)");
+        const auto& xyz = source.settings_as<XyzSettings>();
+        const auto& c = source.coverage;
+        const double lon = (c.west + c.east) / 2, lat = (c.south + c.north) / 2;
+        const auto t = xyz_covering_tiles({lon, lat, lon, lat}, xyz.max_zoom).front();
+        HttpEngineOptions o;
+        o.max_attempts = 2;
+        o.timeout_s = 10;
+        o.max_retry_after_s = 10; // a check answers in seconds
+        HttpEngine engine(o);
+        HttpRequest r;
+        r.url = xyz_url(xyz.url, t, xyz.tms);
+        r.max_body_bytes = xyz_max_tile_bytes(xyz.tile_px);
+        const std::string url = redact_url(r.url);
+        r.cacheable = false;
+        engine.submit(std::move(r));
+        Usability u;
+        engine.run([&](HttpResult&& res) {
+            if (res.ok) u = usable("usable: fetched " + url);
+            else if (res.response.status == 404) u = usable("usable: the server answers (no tile at the coverage centre: " + res.error + ")");
+            else u = not_usable(url + ": " + res.error);
+        });
+        return u;
+    }
+
+    std::unique_ptr<ImageSource> open(const SourceConfig& source, const ImageSourceOptions& options) const override {
+        return std::make_unique<XyzImageSource>(source, options);
+    }
+};
+
+} // namespace
+
+const SourceKind& xyz_kind() {
+    static const XyzKind kind;
+    return kind;
+}
+
+} // namespace skyscript::imagery
