@@ -1,5 +1,6 @@
 #include "captions/caption_tables.hpp"
 
+
 #include <stdexcept>
 #include <vector>
 

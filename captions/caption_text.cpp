@@ -1,5 +1,6 @@
 #include "captions/caption_text.hpp"
 
+
 namespace skyscript::captions {
 
 namespace {

@@ -1,5 +1,6 @@
 #include "imagery/jpeg.hpp"
 
+
 #include <turbojpeg.h>
 
 #include <cstring>

@@ -1,5 +1,6 @@
 #include "imagery/local_file_stamp.hpp"
 
+
 #include <sys/stat.h>
 
 namespace skyscript::imagery {

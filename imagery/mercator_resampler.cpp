@@ -1,5 +1,6 @@
 #include "imagery/mercator_resampler.hpp"
 
+
 #include <cmath>
 #include <numbers>
 #include <vector>

@@ -1,5 +1,6 @@
 #include "imagery/source_kind.hpp"
 
+
 namespace skyscript::imagery {
 
 Usability usable(std::string why) { return {true, std::move(why)}; }

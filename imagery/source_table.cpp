@@ -1,5 +1,6 @@
 #include "imagery/source_table.hpp"
 
+
 #include <cmath>
 
 namespace skyscript::imagery {

@@ -1,5 +1,6 @@
 #include "imagery/tile_grid.hpp"
 
+
 #include <proj.h>
 
 #include <cmath>

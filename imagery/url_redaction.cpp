@@ -1,5 +1,6 @@
 #include "imagery/url_redaction.hpp"
 
+
 #include <array>
 #include <cctype>
 

@@ -1,5 +1,6 @@
 #include "osm/area_rules.hpp"
 
+
 #include <algorithm>
 #include <span>
 #include <string_view>

@@ -3,9 +3,9 @@
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
-#include "tag_filters/hidden_rules.hpp"
 #include "osm/shape.hpp"
 #include "osm/spatial_filter.hpp"
+#include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
 #include <osmium/handler.hpp>

@@ -5,8 +5,8 @@
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
-#include "tag_filters/hidden_rules.hpp"
 #include "osm/spatial_filter.hpp"
+#include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>

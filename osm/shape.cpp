@@ -1,5 +1,6 @@
 #include "osm/shape.hpp"
 
+
 #include <algorithm>
 #include <bit>
 #include <cmath>

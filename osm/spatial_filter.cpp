@@ -1,5 +1,6 @@
 #include "osm/spatial_filter.hpp"
 
+
 #include <geos_c.h>
 
 #include <functional>

@@ -1,5 +1,6 @@
 #include "osm/tag_list_guard.hpp"
 
+
 #include <osmium/osm/object.hpp>
 
 #include <algorithm>

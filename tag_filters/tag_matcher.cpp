@@ -1,5 +1,6 @@
 #include "tag_filters/tag_matcher.hpp"
 
+
 #include <algorithm>
 
 namespace skyscript::tags {

@@ -1,5 +1,6 @@
 #include "tag_filters/utf8_text.hpp"
 
+
 #include <algorithm>
 
 namespace skyscript::tags {

@@ -1,5 +1,6 @@
 #include "tag_filters/visible_tags.hpp"
 
+
 #include <optional>
 
 namespace skyscript::tags {

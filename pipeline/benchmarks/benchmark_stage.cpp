@@ -1,10 +1,10 @@
 #include "pipeline/benchmarks/benchmark_stage.hpp"
 
-#include "tag_filters/class_sets.hpp"
-#include "pipeline/dataset/csv_writer.hpp"
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/seeded_hash.hpp"
+#include "pipeline/dataset/csv_writer.hpp"
 #include "pipeline/split/split_stage.hpp"
+#include "tag_filters/class_sets.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -79,7 +79,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
             std::sort(kept.begin(), kept.end(), [](const Labelled& a, const Labelled& b) { return a.index < b.index; });
             rows = std::move(kept);
         }
-        const auto dir = fs::path(out_dir) / "benchmarks" / out.folder;
+        const auto dir = fs::path(BuildDir(out_dir).benchmarks()) / out.folder;
         fs::create_directories(dir);
         remove_partial_files(dir.string());
         std::vector<std::int64_t> counts(sets[s].classes.size(), 0);
@@ -100,7 +100,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
         out.rows = csv.rows();
         report[out.folder] = {{"images", out.rows}, {"capped", out.capped}, {"ambiguous", out.ambiguous}, {"classes", per}};
     }
-    write_file_atomically((fs::path(out_dir) / "benchmarks" / "summary.json").string(), report.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_file_atomically((fs::path(BuildDir(out_dir).benchmarks()) / "summary.json").string(), report.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }

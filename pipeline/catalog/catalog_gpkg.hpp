@@ -8,8 +8,8 @@
 // never leaves a half-written catalog under the final name.
 
 #include "osm/catalog_row.hpp"
-#include "pipeline/common/mapped_array.hpp"
 #include "pipeline/catalog/rtree_bulk_load.hpp"
+#include "pipeline/common/mapped_array.hpp"
 
 #include <condition_variable>
 #include <deque>

@@ -1,5 +1,6 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 
+
 #include <cstring>
 
 namespace skyscript::pipeline {

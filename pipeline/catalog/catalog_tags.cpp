@@ -1,5 +1,6 @@
 #include "pipeline/catalog/catalog_tags.hpp"
 
+
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>

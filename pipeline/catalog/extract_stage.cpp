@@ -1,20 +1,21 @@
 // The extract stage: PBF → OUT/catalog.gpkg (osm/ reads, catalog_gpkg writes).
 
 #include "pipeline/catalog/extract_stage.hpp"
-#include "pipeline/catalog/shared_catalog.hpp"
-#include "pipeline/tiles/tile_placement.hpp"
 
-#include "pipeline/catalog/catalog_gpkg.hpp"
 #include "osm/extractor.hpp"
-#include "tag_filters/hidden_rules.hpp"
 #include "osm/node_id_range.hpp"
+#include "pipeline/catalog/catalog_gpkg.hpp"
+#include "pipeline/catalog/shared_catalog.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/progress.hpp"
-#include "pipeline/sample/read_sample.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/system_info.hpp"
 #include "pipeline/common/tag_list_file.hpp"
-#include "tag_filters/tag_matcher.hpp"
 #include "pipeline/common/text_file.hpp"
+#include "pipeline/sample/read_sample.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -404,7 +405,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         result.rare_added = sample->rare_added;
         result.cells_reached = sample->cells_reached;
     }
-    CatalogGpkgWriter writer{(std::filesystem::path(req.out_dir) / "catalog.gpkg").string()};
+    CatalogGpkgWriter writer{BuildDir(req.out_dir).catalog()};
     const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};
     std::optional<SampleFilter> filter;
     if (sample && !sample->everything) filter.emplace(*sample, writer);
@@ -442,7 +443,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (filter) add_read_sample_meta(meta, *req.read_sample, result);
     else if (sample) meta["sampled_in_read"] = "no: " + std::to_string(sample->candidates) + " candidates, the planner takes every one (--all-below)";
     writer.commit(meta, filter ? &filter->focus_fids() : nullptr);
-    result.catalog_path = (std::filesystem::path(req.out_dir) / "catalog.gpkg").string();
+    result.catalog_path = BuildDir(req.out_dir).catalog();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }

@@ -2,10 +2,10 @@
 // The extract stage (PBF → OUT/catalog.gpkg) as a function, for the `extract` subcommand and the full run.
 
 #include "osm/catalog_row.hpp"
-#include "pipeline/state/build_session.hpp"
-#include "pipeline/common/cli_args.hpp"
 #include "osm/extract_stats.hpp"
+#include "pipeline/common/cli_args.hpp"
 #include "pipeline/sample/sampler.hpp"
+#include "pipeline/state/build_session.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
 
 #include <optional>

@@ -1,6 +1,7 @@
 #include "pipeline/catalog/shared_catalog.hpp"
 
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 
 #include <filesystem>
@@ -29,7 +30,7 @@ SharedCatalog place_shared_catalog(const std::string& catalog, const std::string
         throw std::runtime_error(catalog + ": --catalog was extracted with tags " + get("tags") + "; give this build the same --tags (it asks " +
                                  tags + ")");
     SharedCatalog s;
-    s.placed_at = (fs::path(out_dir) / "catalog.gpkg").string();
+    s.placed_at = BuildDir(out_dir).catalog();
     s.copied = place_file(catalog, s.placed_at) == Placement::copied;
     s.objects = get("objects").empty() ? 0 : std::stoll(get("objects"));
     return s;

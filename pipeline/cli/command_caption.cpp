@@ -5,13 +5,13 @@
 // so what a user tries here is what the dataset gets.
 
 #include "captions/caption_styles.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/tag_list.hpp"
 #include "tag_filters/tag_matcher.hpp"
-#include "tag_filters/visible_tags.hpp"
-#include "pipeline/common/cli_args.hpp"
-#include "pipeline/cli/commands.hpp"
-#include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/utf8_text.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <nlohmann/json.hpp>
 

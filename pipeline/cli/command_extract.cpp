@@ -1,12 +1,12 @@
 // skyscript-build extract INPUT.osm.pbf -o OUT: PBF → OUT/catalog.gpkg.
 
-#include "pipeline/state/build_lock.hpp"
-#include "pipeline/common/cli_args.hpp"
-#include "pipeline/cli/commands.hpp"
-#include "pipeline/common/region.hpp"
-#include "pipeline/catalog/extract_stage.hpp"
 #include "osm/extractor.hpp"
+#include "pipeline/catalog/extract_stage.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/region.hpp"
 #include "pipeline/plan/plan_stage.hpp"
+#include "pipeline/state/build_lock.hpp"
 
 #include <cstdio>
 #include <optional>

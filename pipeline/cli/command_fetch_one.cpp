@@ -1,9 +1,6 @@
 // skyscript-build fetch-one --raster FILE --center LON,LAT --side-m M --gsd G -o OUT.jpg
 // One tile from a local (or /vsicurl/) raster, for people and scripts.
 
-#include "pipeline/common/cli_args.hpp"
-#include "pipeline/cli/commands.hpp"
-#include "pipeline/common/atomic_file.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/source_config.hpp"
@@ -11,6 +8,9 @@
 #include "imagery/sources/gdal/gdal_kind.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/tile_grid.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/cli_args.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,9 @@
 // skyscript-build merge OUT SHARD_DIR... [--partial]: N shards' outputs joined into one dataset.
 
-#include "pipeline/state/build_lock.hpp"
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/merge/merge_stage.hpp"
+#include "pipeline/state/build_lock.hpp"
 
 #include <cstdio>
 

@@ -2,6 +2,7 @@
 // and files (also the last step of the bare command).
 
 #include "pipeline/cli/commands.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/report/report_stage.hpp"
 
@@ -23,7 +24,7 @@ int command_report(const std::vector<std::string>& args) {
     const auto& out = cli.positional()[0];
     const auto summary = run_report(out);
     if (!cli.flag("quiet")) print_report_summary(summary);
-    StateDb state{(std::filesystem::path(out) / "state.sqlite").string(), false};
+    StateDb state{BuildDir(out).state_db(), false};
     record_report_stage(state, summary);
     return 0;
 }

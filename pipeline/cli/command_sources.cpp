@@ -1,11 +1,11 @@
 // skyscript-build sources [--sources FILE] [--check]: the imagery sources and whether
 // each can be used now, and if not, why.
 
-#include "pipeline/common/cli_args.hpp"
-#include "pipeline/cli/commands.hpp"
 #include "imagery/source_config.hpp"
 #include "imagery/source_kind.hpp"
 #include "imagery/url_redaction.hpp"
+#include "pipeline/cli/commands.hpp"
+#include "pipeline/common/cli_args.hpp"
 
 #include <cstdio>
 

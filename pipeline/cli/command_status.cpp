@@ -1,8 +1,8 @@
 // skyscript-build status OUT [--json]: where a running or finished build stands.
 
-#include "pipeline/report/build_status.hpp"
-#include "pipeline/common/cli_args.hpp"
 #include "pipeline/cli/commands.hpp"
+#include "pipeline/common/cli_args.hpp"
+#include "pipeline/report/build_status.hpp"
 
 #include <cstdio>
 

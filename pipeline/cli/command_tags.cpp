@@ -1,12 +1,12 @@
 // skyscript-build tags: the vocabulary, for people designing a whitelist.
 
-#include "pipeline/common/cli_args.hpp"
+#include "osm/tag_stats.hpp"
 #include "pipeline/cli/commands.hpp"
-#include "tag_filters/hidden_rules.hpp"
+#include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/tag_list_file.hpp"
+#include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
-#include "osm/tag_stats.hpp"
 
 #include <algorithm>
 #include <cstdio>

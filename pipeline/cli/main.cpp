@@ -1,12 +1,12 @@
 // skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
 
-#include "pipeline/state/build_lock.hpp"
-#include "pipeline/common/cli_args.hpp"
+#include "imagery/url_redaction.hpp"
 #include "pipeline/cli/command_table.hpp"
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/cli/option_choices.hpp"
+#include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/interrupt.hpp"
-#include "imagery/url_redaction.hpp"
+#include "pipeline/state/build_lock.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>

@@ -1,6 +1,7 @@
 #include "pipeline/cli/open_build_session.hpp"
 
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/shard_spec.hpp"
 #include "pipeline/split/split_options.hpp"
 
@@ -27,9 +28,9 @@ std::string stage_with_work(StateDb& state) {
 BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input) {
     BuildSession s;
     s.out_dir = out_dir;
-    const auto state_path = (fs::path(out_dir) / "state.sqlite").string();
+    const auto state_path = BuildDir(out_dir).state_db();
     if (input.empty() && !fs::exists(state_path)) {
-        if (!fs::exists(fs::path(out_dir) / "catalog.gpkg"))
+        if (!fs::exists(BuildDir(out_dir).catalog()))
             throw std::runtime_error(out_dir + ": no build here (no state.sqlite, no catalog.gpkg); start one with `skyscript-build INPUT.osm.pbf -o " +
                                      out_dir + "`");
     }

@@ -1,5 +1,6 @@
 #include "pipeline/common/atomic_file.hpp"
 
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>

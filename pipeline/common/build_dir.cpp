@@ -1,8 +1,14 @@
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
+
 
 #include <cstdio>
+#include <filesystem>
 
 namespace skyscript::pipeline {
+
+std::string BuildDir::path(std::string_view relative) const { return (std::filesystem::path(root_) / relative).string(); }
+std::string BuildDir::image(int part, const std::string& stem) const { return path(image_relative_path(part, stem)); }
+std::string BuildDir::meta(int part, const std::string& stem) const { return path(meta_relative_path(part, stem)); }
 
 std::string make_stem(const std::string& id_part, const std::string& source, int year) {
     char yy[8];

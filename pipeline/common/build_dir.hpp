@@ -1,11 +1,39 @@
 #pragma once
-// Where a job's files go (docs/dataset-format.md): OUT/imagesK/STEM.jpg and OUT/metaK/STEM.pickle,
-// K = the job's part, STEM = {n|w|a}{osm_id}_{SRC}_{yy}. The CSV's `filepath` is the
-// image's path relative to OUT.
+// A build's output folder OUT and every path in it, named in this one place (the names are
+// described in docs/dataset-format.md): the stages write there, report, status, merge and
+// --reuse read there, and a rerun checks there.
+//   OUT/catalog.gpkg  state.sqlite (+ .merging while merge builds it)  build.lock
+//   OUT/imagesK/STEM.jpg  metaK/STEM.pickle  meta.jsonl  (K = the job's part)
+//   OUT/SkyScript_*.csv  webdataset/{train,val,test}/  benchmarks/  report.json  report.html
+// STEM = {n|w|a}{osm_id}_{SRC}_{yy}; the CSV's `filepath` is the image's path relative to OUT.
 
 #include <string>
+#include <string_view>
 
 namespace skyscript::pipeline {
+
+class BuildDir {
+public:
+    explicit BuildDir(std::string root) : root_(std::move(root)) {}
+
+    const std::string& root() const noexcept { return root_; }
+    std::string catalog() const { return path("catalog.gpkg"); }
+    std::string state_db() const { return path("state.sqlite"); }
+    std::string merging_state_db() const { return path("state.sqlite.merging"); }
+    std::string lock() const { return path("build.lock"); }
+    std::string meta_jsonl() const { return path("meta.jsonl"); }
+    std::string report_json() const { return path("report.json"); }
+    std::string report_html() const { return path("report.html"); }
+    std::string webdataset() const { return path("webdataset"); }
+    std::string benchmarks() const { return path("benchmarks"); }
+    std::string image(int part, const std::string& stem) const;
+    std::string meta(int part, const std::string& stem) const;
+    // OUT/relative.
+    std::string path(std::string_view relative) const;
+
+private:
+    std::string root_;
+};
 
 std::string make_stem(const std::string& id_part, const std::string& source, int year);
 std::string image_relative_path(int part, const std::string& stem);

@@ -1,5 +1,6 @@
 #include "pipeline/common/cli_args.hpp"
 
+
 #include <cctype>
 #include <charconv>
 #include <cmath>

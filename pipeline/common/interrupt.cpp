@@ -1,5 +1,6 @@
 #include "pipeline/common/interrupt.hpp"
 
+
 #include <csignal>
 #include <cstring>
 

@@ -1,5 +1,6 @@
 #include "pipeline/common/placed_file.hpp"
 
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>

@@ -1,5 +1,6 @@
 #include "pipeline/common/progress.hpp"
 
+
 #include <cmath>
 #include <cstdio>
 #include <unistd.h>

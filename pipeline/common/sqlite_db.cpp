@@ -1,5 +1,6 @@
 #include "pipeline/common/sqlite_db.hpp"
 
+
 #include <cerrno>
 
 namespace skyscript::pipeline {

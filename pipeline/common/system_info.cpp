@@ -1,5 +1,6 @@
 #include "pipeline/common/system_info.hpp"
 
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

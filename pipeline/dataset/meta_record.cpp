@@ -1,6 +1,6 @@
 #include "pipeline/dataset/meta_record.hpp"
 
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/dataset/pickle_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
 

@@ -1,5 +1,6 @@
 #include "pipeline/dataset/pickle_writer.hpp"
 
+
 #include <bit>
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,6 @@
 #include "pipeline/dataset/sample_formats.hpp"
 
+
 #include <algorithm>
 
 namespace skyscript::pipeline {

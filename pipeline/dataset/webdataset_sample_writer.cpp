@@ -2,6 +2,7 @@
 // a sample's members {stem}.jpg (the image), {stem}.txt (its first caption field: the rule
 // style's title) and {stem}.json (its meta.jsonl line), a new shard every --shard-size.
 
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/dataset/sample_writer.hpp"
@@ -47,7 +48,7 @@ public:
     explicit WebDatasetSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir), caption_field_(setup.caption_fields.at(0)) {
         const auto [max_samples, max_bytes] = shard_bounds(setup.options.text("shard-size"));
         for (const char* s : sample_split_names)
-            tars_.push_back(std::make_unique<WebDatasetWriter>((fs::path(out_dir_) / "webdataset" / s).string(), max_samples, max_bytes));
+            tars_.push_back(std::make_unique<WebDatasetWriter>((fs::path(BuildDir(out_dir_).webdataset()) / s).string(), max_samples, max_bytes));
     }
 
     void write(const Sample& sample) override {
@@ -78,7 +79,7 @@ const SampleFormat webdataset_format{
     [](const SampleWriterSetup& setup) -> std::unique_ptr<SampleWriter> { return std::make_unique<WebDatasetSampleWriter>(setup); },
     [](const std::string& out_dir) {
         std::error_code ec;
-        fs::remove_all(fs::path(out_dir) / "webdataset", ec);
+        fs::remove_all(BuildDir(out_dir).webdataset(), ec);
     },
 };
 

@@ -1,5 +1,6 @@
 #include "pipeline/dataset/webdataset_writer.hpp"
 
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>

@@ -1,11 +1,11 @@
 #include "pipeline/dataset/write_stage.hpp"
-#include "pipeline/fetch/disk_check.hpp"
-#include "pipeline/state/build_session.hpp"
 
 #include "pipeline/common/atomic_file.hpp"
-#include "pipeline/common/dataset_layout.hpp"
-#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/fetch/disk_check.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -82,7 +82,7 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
     progress.finish();
 
     // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
-    AtomicFileWriter jsonl_file((fs::path(out_dir) / "meta.jsonl").string());
+    AtomicFileWriter jsonl_file(BuildDir(out_dir).meta_jsonl());
     std::unordered_set<std::string> expected;
     state.for_each_written([&](const Job& job) {
         const auto image = image_relative_path(job.part, job.stem);

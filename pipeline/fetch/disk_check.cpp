@@ -1,7 +1,7 @@
 #include "pipeline/fetch/disk_check.hpp"
-#include "pipeline/state/build_session.hpp"
 
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <sys/stat.h>
 
@@ -21,10 +21,10 @@ bool present(const std::string& path) {
 
 MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& state) {
     std::vector<std::int64_t> refetch, rewrite;
-    const std::string root = out_dir + "/";
+    const BuildDir dir(out_dir);
     state.for_each_with_files([&](std::int64_t id, JobStatus status, int part, const std::string& stem) {
-        if (stem.empty() || !present(root + image_relative_path(part, stem))) refetch.push_back(id);
-        else if (status == JobStatus::written && !present(root + meta_relative_path(part, stem))) rewrite.push_back(id);
+        if (stem.empty() || !present(dir.image(part, stem))) refetch.push_back(id);
+        else if (status == JobStatus::written && !present(dir.meta(part, stem))) rewrite.push_back(id);
     });
     if (!refetch.empty()) state.set_status(refetch, JobStatus::planned);
     if (!rewrite.empty()) state.set_status(rewrite, JobStatus::fetched);

@@ -5,8 +5,8 @@
 // again. meta.jsonl and the CSVs are made anew from the state DB on every run, so only
 // those jobs' files are redone, and no CSV row names a file that is not there.
 
-#include "pipeline/state/state_db.hpp"
 #include "pipeline/state/build_session.hpp"
+#include "pipeline/state/state_db.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,16 +1,16 @@
 #include "pipeline/fetch/fetch_stage.hpp"
-#include "pipeline/fetch/disk_check.hpp"
-#include "pipeline/common/source_identity.hpp"
-#include "pipeline/state/build_session.hpp"
 
-#include "pipeline/common/atomic_file.hpp"
-#include "pipeline/common/build_sources.hpp"
-#include "pipeline/common/dataset_layout.hpp"
-#include "pipeline/fetch/image_reuse.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/system_info.hpp"
+#include "pipeline/fetch/disk_check.hpp"
+#include "pipeline/fetch/image_reuse.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "pipeline/fetch/image_reuse.hpp"
 
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/state/state_reader.hpp"
 
@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
     for (const auto& dir : old_builds) {
-        const auto db_path = (fs::path(dir) / "state.sqlite").string();
+        const auto db_path = BuildDir(dir).state_db();
         if (!fs::exists(db_path)) throw std::runtime_error(dir + ": --reuse needs an earlier build's folder (no state.sqlite there)");
         StateReader(dir).for_each_finished_image([&](const StateReader::FinishedImage& finished) {
             Image image;

@@ -1,15 +1,15 @@
 #include "pipeline/merge/merge_stage.hpp"
 
 #include "pipeline/common/atomic_file.hpp"
-#include "pipeline/state/build_session.hpp"
-#include "pipeline/dataset/write_stage.hpp"
-#include "pipeline/common/dataset_layout.hpp"
-#include "pipeline/state/merged_state.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/report/report_stage.hpp"
-#include "pipeline/state/shard_set.hpp"
 #include "pipeline/split/split_stage.hpp"
+#include "pipeline/state/build_session.hpp"
+#include "pipeline/state/merged_state.hpp"
+#include "pipeline/state/shard_set.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -84,15 +84,15 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
         for (const auto& s : set.shards) place_shard_files(s, out_dir, summary, progress, total);
         progress.finish();
     }
-    if (const auto catalog = fs::path(set.shards.front().dir) / "catalog.gpkg"; fs::exists(catalog))
-        place_file(catalog.string(), (fs::path(out_dir) / "catalog.gpkg").string());
+    if (const auto catalog = fs::path(BuildDir(set.shards.front().dir).catalog()); fs::exists(catalog))
+        place_file(catalog.string(), BuildDir(out_dir).catalog());
     install_merged_state(merging, out_dir);
 
     // One machine's last stages over the whole: meta.jsonl (and meta of images fetched but not
     // written, under --partial; files no job names are removed), the split, the report.
     BuildSession session;
     session.out_dir = out_dir;
-    session.state = std::make_unique<StateDb>((fs::path(out_dir) / "state.sqlite").string(), false);
+    session.state = std::make_unique<StateDb>(BuildDir(out_dir).state_db(), false);
     session.options.merge_stored(session.state->options());
     session.quiet = quiet;
     summary.images = stage_write(session);

@@ -1,21 +1,22 @@
 #include "pipeline/plan/plan_stage.hpp"
-#include "pipeline/common/source_identity.hpp"
 
-#include "pipeline/common/build_sources.hpp"
 #include "captions/caption_styles.hpp"
-#include "pipeline/plan/catalog_index.hpp"
 #include "osm/groundable_tags.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
-#include "pipeline/sample/sampler.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/common/shard_spec.hpp"
-#include "pipeline/plan/source_choice.hpp"
-#include "pipeline/plan/surroundings.hpp"
+#include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/system_info.hpp"
 #include "pipeline/common/tag_list_file.hpp"
-#include "tag_filters/tag_matcher.hpp"
 #include "pipeline/common/tile_key.hpp"
+#include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/source_choice.hpp"
+#include "pipeline/plan/surroundings.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "tag_filters/tag_matcher.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -72,7 +73,7 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Bui
 
 PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
-    const auto catalog_path = (std::filesystem::path(out_dir) / "catalog.gpkg").string();
+    const auto catalog_path = BuildDir(out_dir).catalog();
     CatalogReader catalog(catalog_path);
     const auto meta = catalog.meta();
     const bool sampled_in_read = meta.count("sampled_in_read") && meta.at("sampled_in_read") == "yes";

@@ -4,8 +4,8 @@
 // counts every object that gets no job by its reason.
 
 #include "pipeline/common/build_options.hpp"
-#include "pipeline/state/build_session.hpp"
 #include "pipeline/sample/sampler.hpp"
+#include "pipeline/state/build_session.hpp"
 #include "pipeline/state/state_db.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
 

@@ -7,8 +7,8 @@
 // a nominal 4 m width; a point counts as 1 m². Boxes, not exact clipping: a planner-speed
 // approximation, documented in the README.
 
-#include "pipeline/plan/catalog_index.hpp"
 #include "imagery/tile_grid.hpp"
+#include "pipeline/plan/catalog_index.hpp"
 
 #include <string>
 #include <utility>

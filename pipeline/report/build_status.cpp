@@ -1,11 +1,11 @@
 #include "pipeline/report/build_status.hpp"
 
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/progress.hpp"
-#include "pipeline/state/state_reader.hpp"
+#include "pipeline/common/stage_names.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/stage_runs.hpp"
-#include "pipeline/common/stage_names.hpp"
+#include "pipeline/state/state_reader.hpp"
 
 #include <algorithm>
 #include <chrono>

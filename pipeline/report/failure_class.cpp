@@ -1,5 +1,6 @@
 #include "pipeline/report/failure_class.hpp"
 
+
 #include <cctype>
 
 namespace skyscript::pipeline {

@@ -1,10 +1,10 @@
 #include "pipeline/report/report_data.hpp"
 
 #include "pipeline/catalog/catalog_reader.hpp"
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/report/failure_class.hpp"
 #include "pipeline/state/state_reader.hpp"
-#include "pipeline/common/seeded_hash.hpp"
 
 #include <gdal.h>
 #include <nlohmann/json.hpp>
@@ -83,7 +83,7 @@ FileCounts count_files(const std::string& out_dir) {
             if (meta && f.path().extension() == ".pickle") ++c.meta;
         }
     }
-    c.jsonl_lines = count_lines((fs::path(out_dir) / "meta.jsonl").string());
+    c.jsonl_lines = count_lines(BuildDir(out_dir).meta_jsonl());
     return c;
 }
 
@@ -233,7 +233,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.options = state.options();
     if (auto it = r.options.find("seed"); it != r.options.end()) r.seed = std::atoll(it->second.c_str());
 
-    const auto catalog = (fs::path(out_dir) / "catalog.gpkg").string();
+    const auto catalog = BuildDir(out_dir).catalog();
     if (fs::exists(catalog)) {
         try {
             r.catalog = CatalogReader(catalog).meta();

@@ -1,5 +1,6 @@
 #include "pipeline/report/report_json.hpp"
 
+
 #include <algorithm>
 #include <numeric>
 

@@ -1,6 +1,7 @@
 #include "pipeline/report/report_stage.hpp"
 
 #include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/report_html.hpp"
 #include "pipeline/report/report_json.hpp"
@@ -17,8 +18,8 @@ ReportSummary run_report(const std::string& out_dir) {
     ReportSummary s;
     s.pairs = data.pairs;
     s.failed = data.failed;
-    s.json_path = (std::filesystem::path(out_dir) / "report.json").string();
-    s.html_path = (std::filesystem::path(out_dir) / "report.html").string();
+    s.json_path = BuildDir(out_dir).report_json();
+    s.html_path = BuildDir(out_dir).report_html();
     // A stray byte (a state DB planned by an older build) becomes U+FFFD instead of failing the report.
     write_file_atomically(s.json_path, report_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_file_atomically(s.html_path, report_html(data));

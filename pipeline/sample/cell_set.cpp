@@ -1,5 +1,6 @@
 #include "pipeline/sample/cell_set.hpp"
 
+
 #include <algorithm>
 #include <cmath>
 

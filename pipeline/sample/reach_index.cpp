@@ -1,5 +1,6 @@
 #include "pipeline/sample/reach_index.hpp"
 
+
 #include <algorithm>
 
 namespace skyscript::pipeline {

@@ -1,7 +1,7 @@
 #include "pipeline/split/split_stage.hpp"
 
 #include "captions/caption_styles.hpp"
-#include "pipeline/common/dataset_layout.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/dataset/sample_formats.hpp"

@@ -18,8 +18,8 @@
 //   ("500MB", "2GB") a shard.
 // Other SkyScript_*.csv files in OUT (an earlier run's scores) are removed.
 
-#include "pipeline/state/build_session.hpp"
 #include "pipeline/split/split_assignment.hpp"
+#include "pipeline/state/build_session.hpp"
 
 #include <string>
 #include <vector>

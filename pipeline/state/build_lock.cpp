@@ -1,5 +1,7 @@
 #include "pipeline/state/build_lock.hpp"
 
+#include "pipeline/common/build_dir.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -59,7 +61,7 @@ BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir))
         throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
-    const auto path = (fs::path(out_dir) / file_name()).string();
+    const auto path = BuildDir(out_dir).lock();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw std::runtime_error(path + ": cannot open the build lock (" + std::strerror(errno) + ")");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -91,9 +93,9 @@ BuildLock::~BuildLock() {
         std::error_code ec;
         bool only_lock = true;
         for (const auto& e : fs::directory_iterator(out_dir_, ec))
-            if (e.path().filename() != file_name()) only_lock = false;
+            if (e.path().filename() != fs::path(BuildDir(out_dir_).lock()).filename()) only_lock = false;
         if (!ec && only_lock) {
-            fs::remove(fs::path(out_dir_) / file_name(), ec);
+            fs::remove(BuildDir(out_dir_).lock(), ec);
             fs::remove(out_dir_, ec);
         }
     }

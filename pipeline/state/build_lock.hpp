@@ -19,8 +19,6 @@ public:
     BuildLock(const BuildLock&) = delete;
     BuildLock& operator=(const BuildLock&) = delete;
 
-    static std::string file_name() { return "build.lock"; }
-
 private:
     int fd_ = -1;
     std::string out_dir_;

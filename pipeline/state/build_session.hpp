@@ -2,8 +2,8 @@
 // A build's output folder as the stages see it: its state DB, the options in force and the
 // lock that keeps it one build's. Opened by the commands (cli/open_build_session.hpp).
 
-#include "pipeline/state/build_lock.hpp"
 #include "pipeline/common/build_options.hpp"
+#include "pipeline/state/build_lock.hpp"
 #include "pipeline/state/state_db.hpp"
 
 #include <memory>

@@ -1,5 +1,6 @@
 #include "pipeline/state/merged_state.hpp"
 
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/state/state_db.hpp"
 
@@ -75,7 +76,7 @@ void write_options_and_stages(SqliteDb& db, const ShardSet& set, std::map<std::s
 } // namespace
 
 bool is_merge_output_or_new(const std::string& out_dir) {
-    const auto path = (fs::path(out_dir) / "state.sqlite").string();
+    const auto path = BuildDir(out_dir).state_db();
     if (!fs::exists(path)) return true;
     StateDb state(path, false);
     if (state.stage_finished("merge")) return true;
@@ -85,7 +86,7 @@ bool is_merge_output_or_new(const std::string& out_dir) {
 }
 
 std::string build_merged_state(const ShardSet& set, const std::string& out_dir) {
-    const auto path = (fs::path(out_dir) / "state.sqlite.merging").string();
+    const auto path = BuildDir(out_dir).merging_state_db();
     remove_database(path); // a killed merge's
     { StateDb schema(path, true); }
     SqliteDb db(path);
@@ -136,7 +137,7 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
 
 
 void install_merged_state(const std::string& merging_path, const std::string& out_dir) {
-    const auto path = (fs::path(out_dir) / "state.sqlite").string();
+    const auto path = BuildDir(out_dir).state_db();
     std::error_code ec;
     // The replaced DB's WAL must not be applied to the new file.
     for (const char* suffix : {"-wal", "-shm"}) fs::remove(path + suffix, ec);

@@ -1,5 +1,6 @@
 #include "pipeline/state/shard_set.hpp"
 
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/state/state_db.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace {
 ShardBuild read_shard(const std::string& dir) {
     ShardBuild b;
     b.dir = dir;
-    b.state_path = (fs::path(dir) / "state.sqlite").string();
+    b.state_path = BuildDir(dir).state_db();
     if (!fs::is_regular_file(b.state_path)) throw std::runtime_error(dir + ": no state.sqlite here: not the OUT folder of a build");
     StateDb state(b.state_path, false);
     b.options = state.options();

@@ -5,9 +5,9 @@
 // read and update it in large transactions; nothing else decides what is done. WAL mode,
 // so `status` and the report can read it while a build runs.
 
-#include "pipeline/state/job.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/common/stage_names.hpp"
+#include "pipeline/state/job.hpp"
 
 #include <functional>
 #include <map>

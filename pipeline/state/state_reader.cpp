@@ -1,12 +1,13 @@
 #include "pipeline/state/state_reader.hpp"
 
+#include "pipeline/common/build_dir.hpp"
 #include <filesystem>
 #include <stdexcept>
 
 namespace skyscript::pipeline {
 
 StateReader::StateReader(const std::string& out_dir) {
-    const auto path = (std::filesystem::path(out_dir) / "state.sqlite").string();
+    const auto path = BuildDir(out_dir).state_db();
     if (!std::filesystem::is_regular_file(path))
         throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
     db_ = std::make_unique<SqliteDb>(path, SQLITE_OPEN_READONLY);

@@ -1,8 +1,7 @@
 #include "imagery/sources/earthengine/earthengine_source.hpp"
 
-#include "imagery/sources/earthengine/earthengine_kind.hpp"
-
 #include "imagery/image_decode.hpp"
+#include "imagery/sources/earthengine/earthengine_kind.hpp"
 
 #include <cmath>
 #include <map>

@@ -18,8 +18,8 @@
 
 #include "imagery/http_engine.hpp"
 #include "imagery/rgb_image.hpp"
-#include "imagery/sources/earthengine/service_account.hpp"
 #include "imagery/source_config.hpp"
+#include "imagery/sources/earthengine/service_account.hpp"
 #include "imagery/tile_grid.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 #include "imagery/sources/gdal/gdal_source.hpp"
 
+
 #include <cpl_conv.h>
 #include <gdal_priv.h>
 #include <gdal_utils.h>

@@ -1,11 +1,10 @@
 #include "imagery/sources/xyz/xyz_source.hpp"
 
-#include "imagery/sources/xyz/xyz_kind.hpp"
-
 #include "imagery/image_decode.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/mercator_resampler.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <tbb/global_control.h>
