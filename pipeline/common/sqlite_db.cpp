@@ -20,6 +20,12 @@ SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql, const std::s
 
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
+int SqliteStatement::parameter(const char* name) const {
+    const int i = sqlite3_bind_parameter_index(stmt_, name);
+    if (i == 0) throw SqliteError(path_ + ": no SQL parameter " + name + " in " + sqlite3_sql(stmt_));
+    return i;
+}
+
 SqliteStatement& SqliteStatement::bind(int i, std::int64_t v) {
     if (int rc = sqlite3_bind_int64(stmt_, i, v); rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
     return *this;

@@ -27,6 +27,11 @@ public:
     SqliteStatement& bind(int i, std::string_view text);
     SqliteStatement& bind_blob(int i, const void* data, std::size_t size);
     SqliteStatement& bind_null(int i);
+    // By name (":job_id"): the parameter's index; throws naming it when the SQL has no such parameter.
+    int parameter(const char* name) const;
+    template <class T>
+    SqliteStatement& bind(const char* name, const T& v) { return bind(parameter(name), v); }
+    SqliteStatement& bind_null(const char* name) { return bind_null(parameter(name)); }
     bool step(); // true while a row is available
     void reset();
     std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }

@@ -212,12 +212,24 @@ void StateDb::reset_stages_from(StageName stage) {
     }
 }
 
+namespace {
+
+// The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
+constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id", "kind",  "focus_tag", "source", "id_part",
+                                           "part",   "epsg", "width",    "height", "gsd",   "x0",        "y0",     "west",
+                                           "south",  "east", "north",    "center_tags", "surrounding_tags", "tile_key"};
+
+} // namespace
+
 void StateDb::begin_plan() {
     db_.exec("PRAGMA cache_size = -65536; BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
-    std::string columns = "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, "
-                          "west, south, east, north, center_tags, surrounding_tags, tile_key";
-    std::string values = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
-    for (const auto& c : caption_columns()) columns += ", " + c, values += ",?";
+    std::string columns, values;
+    auto add = [&](const std::string& c) {
+        columns += (columns.empty() ? "" : ", ") + c;
+        values += (values.empty() ? ":" : ", :") + c;
+    };
+    for (const char* c : planned_columns) add(c);
+    for (const auto& c : caption_columns()) add(c);
     insert_job_ = std::make_unique<SqliteStatement>(db_.handle(), "INSERT INTO jobs (" + columns + ") VALUES (" + values + ")", db_.path());
 }
 
@@ -225,33 +237,33 @@ void StateDb::add_job(const Job& j) {
     auto& q = *insert_job_;
     const std::string type(1, j.osm_type), kind(1, j.kind);
     const auto& g = j.grid;
-    q.bind(1, std::int64_t{j.job_id});
-    q.bind(2, std::int64_t{j.fid});
-    q.bind(3, type);
-    q.bind(4, std::int64_t{j.osm_id});
-    q.bind(5, kind);
-    q.bind(6, j.focus_tag);
-    q.bind(7, j.source);
-    q.bind(8, j.id_part);
-    q.bind(9, std::int64_t{j.part});
-    q.bind(10, std::int64_t{g.epsg});
-    q.bind(11, std::int64_t{g.width});
-    q.bind(12, std::int64_t{g.height});
-    q.bind(13, g.gsd);
-    q.bind(14, g.geotransform[0]);
-    q.bind(15, g.geotransform[3]);
-    q.bind(16, g.box.west);
-    q.bind(17, g.box.south);
-    q.bind(18, g.box.east);
-    q.bind(19, g.box.north);
-    q.bind(20, j.center_tags);
-    q.bind(21, j.surrounding_tags);
-    q.bind(22, j.tile_key);
-    int i = 23; // a caption field the job has no entry for (its style did not run) stays NULL
-    for (const auto& field : caption_columns()) {
+    q.bind(":job_id", std::int64_t{j.job_id});
+    q.bind(":fid", std::int64_t{j.fid});
+    q.bind(":osm_type", std::string_view(type));
+    q.bind(":osm_id", std::int64_t{j.osm_id});
+    q.bind(":kind", std::string_view(kind));
+    q.bind(":focus_tag", std::string_view(j.focus_tag));
+    q.bind(":source", std::string_view(j.source));
+    q.bind(":id_part", std::string_view(j.id_part));
+    q.bind(":part", std::int64_t{j.part});
+    q.bind(":epsg", std::int64_t{g.epsg});
+    q.bind(":width", std::int64_t{g.width});
+    q.bind(":height", std::int64_t{g.height});
+    q.bind(":gsd", g.gsd);
+    q.bind(":x0", g.geotransform[0]);
+    q.bind(":y0", g.geotransform[3]);
+    q.bind(":west", g.box.west);
+    q.bind(":south", g.box.south);
+    q.bind(":east", g.box.east);
+    q.bind(":north", g.box.north);
+    q.bind(":center_tags", std::string_view(j.center_tags));
+    q.bind(":surrounding_tags", std::string_view(j.surrounding_tags));
+    q.bind(":tile_key", std::string_view(j.tile_key));
+    for (const auto& field : caption_columns()) { // a caption field the job has no entry for (its style did not run) stays NULL
         const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
-        if (e == j.captions.end()) q.bind_null(i++);
-        else q.bind(i++, e->text);
+        const auto name = ":" + field;
+        if (e == j.captions.end()) q.bind_null(name.c_str());
+        else q.bind(name.c_str(), std::string_view(e->text));
     }
     q.step();
     q.reset();
@@ -276,10 +288,12 @@ std::map<std::string, std::int64_t> StateDb::skipped() {
 }
 
 std::vector<Job> StateDb::jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit) {
-    const std::string sql = std::string("SELECT ") + job_columns() + " FROM jobs WHERE status = ?1 AND (?2 = '' OR source = ?2) AND job_id > ?3 ORDER BY job_id LIMIT ?4";
+    const std::string sql = std::string("SELECT ") + job_columns() +
+                            " FROM jobs WHERE status = :status AND (:source = '' OR source = :source) AND job_id > :after ORDER BY job_id LIMIT :limit";
     auto q = db_.prepare(sql);
     const std::string st(status_name(status));
-    q.bind(1, st).bind(2, source).bind(3, std::int64_t{after}).bind(4, static_cast<std::int64_t>(limit));
+    q.bind(":status", std::string_view(st)).bind(":source", std::string_view(source)).bind(":after", std::int64_t{after});
+    q.bind(":limit", static_cast<std::int64_t>(limit));
     std::vector<Job> out;
     while (q.step()) out.push_back(read_job(q));
     return out;
@@ -311,17 +325,18 @@ std::map<std::string, std::int64_t> StateDb::failures_by_reason() {
 void StateDb::record_fetched(const std::vector<FetchResult>& results) {
     db_.exec("BEGIN IMMEDIATE");
     auto ok = db_.prepare(
-        "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = ?2, time_ms = ?3, year = ?4, "
-        "valid_fraction = ?5, reused = ?6 WHERE job_id = ?1");
-    auto bad = db_.prepare("UPDATE jobs SET status = 'failed', reason = ?2, attempts = attempts + 1, valid_fraction = ?3 WHERE job_id = ?1");
+        "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = :stem, time_ms = :time_ms, year = :year, "
+        "valid_fraction = :valid_fraction, reused = :reused WHERE job_id = :job_id");
+    auto bad = db_.prepare(
+        "UPDATE jobs SET status = 'failed', reason = :reason, attempts = attempts + 1, valid_fraction = :valid_fraction WHERE job_id = :job_id");
     for (const auto& r : results) {
         if (r.ok) {
-            ok.bind(1, std::int64_t{r.job_id}).bind(2, r.stem).bind(3, static_cast<std::int64_t>(r.time_ms));
-            ok.bind(4, std::int64_t{r.year}).bind(5, r.valid_fraction).bind(6, std::int64_t{r.reused ? 1 : 0});
+            ok.bind(":job_id", std::int64_t{r.job_id}).bind(":stem", std::string_view(r.stem)).bind(":time_ms", static_cast<std::int64_t>(r.time_ms));
+            ok.bind(":year", std::int64_t{r.year}).bind(":valid_fraction", r.valid_fraction).bind(":reused", std::int64_t{r.reused ? 1 : 0});
             ok.step();
             ok.reset();
         } else {
-            bad.bind(1, std::int64_t{r.job_id}).bind(2, r.reason).bind(3, r.valid_fraction);
+            bad.bind(":job_id", std::int64_t{r.job_id}).bind(":reason", std::string_view(r.reason)).bind(":valid_fraction", r.valid_fraction);
             bad.step();
             bad.reset();
         }
@@ -352,10 +367,10 @@ void StateDb::for_each_with_files(const std::function<void(std::int64_t, JobStat
 
 void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus status) {
     db_.exec("BEGIN IMMEDIATE");
-    auto q = db_.prepare("UPDATE jobs SET status = ?2, reason = NULL WHERE job_id = ?1");
+    auto q = db_.prepare("UPDATE jobs SET status = :status, reason = NULL WHERE job_id = :job_id");
     const std::string st(status_name(status));
     for (auto id : job_ids) {
-        q.bind(1, std::int64_t{id}).bind(2, st);
+        q.bind(":job_id", std::int64_t{id}).bind(":status", std::string_view(st));
         q.step();
         q.reset();
     }
