@@ -119,4 +119,13 @@ void print_benchmark_summary(const BenchmarkSummary& s, const std::string& out_d
     }
 }
 
+StageSummary stage_benchmarks(BuildSession& s) {
+    const auto summary = run_benchmarks(s.out_dir, s.options, *s.state);
+    if (!s.quiet) print_benchmark_summary(summary, s.out_dir);
+    std::int64_t rows = 0;
+    nlohmann::json sets = nlohmann::json::object();
+    for (const auto& set : summary.sets) rows += set.rows, sets[set.folder] = set.rows;
+    return StageSummary::finished(summary.seconds, nlohmann::json{{"candidates", summary.candidates}, {"rows", sets}}.dump(), rows);
+}
+
 } // namespace skyscript::pipeline

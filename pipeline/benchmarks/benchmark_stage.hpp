@@ -35,5 +35,7 @@ struct BenchmarkSummary {
 
 BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& options, StateDb& state);
 void print_benchmark_summary(const BenchmarkSummary& s, const std::string& out_dir);
+// run_benchmarks on a session; its count is the rows of every set.
+StageSummary stage_benchmarks(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -473,13 +473,12 @@ void print_extract_summary(const ExtractResult& r) {
                 static_cast<unsigned long long>(s.relations_read), r.seconds, human_bytes(peak_rss_bytes()).c_str());
 }
 
-void stage_extract(BuildSession& s) {
-    if (s.state->stage_finished("extract") && std::filesystem::exists(s.catalog_path())) return;
+StageSummary stage_extract(BuildSession& s) {
+    if (s.state->stage_finished("extract") && std::filesystem::exists(s.catalog_path())) return StageSummary::nothing_to_do();
     if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (docs/scale.md)
         const auto placed = place_shared_catalog(shared, s.out_dir, s.options);
         if (!s.quiet) std::printf("extract: %s %s as %s\n", placed.copied ? "copied" : "linked", shared.c_str(), placed.placed_at.c_str());
-        s.state->finish_stage("extract", 0, nlohmann::json{{"objects", placed.objects}, {"catalog", shared}}.dump());
-        return;
+        return StageSummary::finished(0, nlohmann::json{{"objects", placed.objects}, {"catalog", shared}}.dump());
     }
     ExtractRequest req;
     req.input = s.options.text("input");
@@ -498,7 +497,7 @@ void stage_extract(BuildSession& s) {
     s.state->reset_stages_from("extract");
     const auto result = run_extract(req);
     if (!s.quiet) print_extract_summary(result);
-    s.state->finish_stage("extract", result.seconds, nlohmann::json{{"objects", result.stats.kept()}}.dump());
+    return StageSummary::finished(result.seconds, nlohmann::json{{"objects", result.stats.kept()}}.dump());
 }
 
 } // namespace skyscript::pipeline

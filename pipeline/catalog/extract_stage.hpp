@@ -55,6 +55,6 @@ ExtractResult run_extract(const ExtractRequest& req);
 void print_extract_summary(const ExtractResult& result);
 
 // The bare command's extract: skipped when OUT's catalog is finished; a shared --catalog is placed, not made.
-void stage_extract(BuildSession& s);
+StageSummary stage_extract(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -25,7 +25,8 @@ int command_report(const std::vector<std::string>& args) {
     const auto summary = run_report(out);
     if (!cli.flag("quiet")) print_report_summary(summary);
     StateDb state{BuildDir(out).state_db(), false};
-    record_report_stage(state, summary);
+    const auto record = report_stage_summary(summary);
+    state.finish_stage("report", record.seconds, record.record);
     return 0;
 }
 

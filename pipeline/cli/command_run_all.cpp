@@ -2,6 +2,7 @@
 
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/cli/stage_table.hpp"
+#include "pipeline/report/report_stage.hpp"
 
 #include <cstdio>
 #include <stdexcept>
@@ -22,12 +23,15 @@ int command_run_all(const std::vector<std::string>& args) {
     if (cli.positional().size() != 1) throw UsageError("expected one INPUT.osm.pbf");
     auto session = open_build_session(cli, cli.value("output").value_or("out"), cli.positional()[0]);
     bool complete = true;
-    for (const auto& stage : bare_stages()) {
-        const auto outcome = stage.run(session);
-        complete = complete && outcome.complete;
-        if (!outcome.stop.empty()) {
-            find_stage("report").run(session); // a build that got nothing is when people most need to see why
-            throw std::runtime_error(outcome.stop);
+    for (const auto& stage : stage_table()) {
+        if (!in_bare_command(stage)) continue;
+        const auto summary = run_recorded(session, stage.name, stage.run);
+        complete = complete && summary.complete;
+        // A shard may own none of a small plan's jobs: nothing to write is then no error.
+        const bool empty_shard = !session.options.text("shard").empty() && session.state->count_by_status()["failed"] == 0;
+        if (stage.empty_ends_build && summary.count == 0 && !empty_shard) {
+            run_recorded(session, "report", stage_report); // a build that got nothing is when people most need to see why
+            throw std::runtime_error(session.out_dir + ": no image was written (see the failure reasons above and report.html)");
         }
     }
     return complete ? 0 : 1;

@@ -12,6 +12,8 @@ using G = Command::Group;
 int command_plan(const std::vector<std::string>& args) { return run_stage_command(find_stage("plan"), args); }
 int command_fetch(const std::vector<std::string>& args) { return run_stage_command(find_stage("fetch"), args); }
 int command_write(const std::vector<std::string>& args) { return run_stage_command(find_stage("write"), args); }
+int command_split(const std::vector<std::string>& args) { return run_stage_command(find_stage("split"), args); }
+int command_benchmarks(const std::vector<std::string>& args) { return run_stage_command(find_stage("benchmarks"), args); }
 
 // A stage's command is named as the stage (StageName: checked against stage_names.hpp).
 constexpr std::string_view stage(StageName name) { return name.view(); }

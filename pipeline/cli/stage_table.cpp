@@ -1,5 +1,6 @@
 #include "pipeline/cli/stage_table.hpp"
 
+#include "pipeline/benchmarks/benchmark_stage.hpp"
 #include "pipeline/catalog/extract_stage.hpp"
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/fetch/fetch_stage.hpp"
@@ -15,39 +16,44 @@ namespace skyscript::pipeline {
 
 namespace {
 
-StageOutcome write_outcome(BuildSession& s) {
-    const auto rows = stage_write(s);
-    StageOutcome outcome{true, rows, ""};
-    // A shard may own none of a small plan's jobs: nothing to write is then no error.
-    const bool empty_shard = !s.options.text("shard").empty() && s.state->count_by_status()["failed"] == 0;
-    if (rows == 0 && !empty_shard) outcome.stop = s.out_dir + ": no image was written (see the failure reasons above and report.html)";
-    return outcome;
-}
+constexpr const char* split_usage =
+    "Usage: skyscript-build split OUT [options]\n\n"
+    "Splits the written images of the build in OUT by spatial block (--split-block degrees of\n"
+    "the box centre): SkyScript_train_unfiltered.csv, SkyScript_val.csv, SkyScript_test.csv;\n"
+    "with --scores FILE[,NAME] also the top-P% files with similarity_NAME; with --format\n"
+    "webdataset|both tar shards in OUT/webdataset/{train,val,test}/. Sizes: a count, P% or auto\n"
+    "(min(5000, 2%) val, min(30000, 10%) test).\n";
+
+constexpr const char* benchmarks_usage =
+    "Usage: skyscript-build benchmarks OUT [options]\n\n"
+    "Writes OUT/benchmarks/{SkyScript_cls,roof_shape,smoothness,surface}/ with\n"
+    "img_txt_pairs_test.csv (filepath,label) and classnames.txt, from the val and test images\n"
+    "(the split's options apply), labelled from their focus object's tags; --per-class N caps a class.\n";
 
 constexpr Stage table[]{
-    {"extract", [](BuildSession& s) { stage_extract(s); return StageOutcome{true, -1, ""}; }},
-    {"plan", [](BuildSession& s) { stage_plan(s); return StageOutcome{true, -1, ""}; }},
-    {"fetch", [](BuildSession& s) { return StageOutcome{stage_fetch(s), -1, ""}; }},
-    {"write", write_outcome, true},
-    {"split", [](BuildSession& s) { return StageOutcome{true, stage_split(s), ""}; }, true},
-    {"report", [](BuildSession& s) { stage_report(s); return StageOutcome{true, -1, ""}; }},
+    {"extract", stage_extract},
+    {"plan", stage_plan},
+    {"fetch", stage_fetch},
+    {"write", stage_write, nullptr, true, true},
+    {"split", stage_split, split_usage, true},
+    {"report", stage_report},
+    {"benchmarks", stage_benchmarks, benchmarks_usage},
 };
 
-// The table follows stage_list: same names, same order.
+// The table follows stage_list: its stages, in its order, and every bare-command stage.
 constexpr bool follows_stage_list() {
     std::size_t i = 0;
     for (const auto& info : stage_list) {
-        if (!info.in_bare_command) continue;
-        if (i >= std::size(table) || table[i].name.view() != info.name) return false;
-        ++i;
+        if (i < std::size(table) && table[i].name.view() == info.name) ++i;
+        else if (info.in_bare_command) return false;
     }
     return i == std::size(table);
 }
-static_assert(follows_stage_list(), "stage_table.cpp: the stages must be stage_list's bare-command stages, in its order");
+static_assert(follows_stage_list(), "stage_table.cpp: the stages must be stage_list's, in its order, every bare-command stage among them");
 
 } // namespace
 
-std::span<const Stage> bare_stages() { return table; }
+std::span<const Stage> stage_table() { return table; }
 
 const Stage& find_stage(StageName name) {
     for (const auto& s : table)
@@ -55,20 +61,25 @@ const Stage& find_stage(StageName name) {
     throw std::logic_error("no stage entry named " + std::string(name.view()));
 }
 
+bool in_bare_command(const Stage& stage) { return stage_list[stage.name.rank()].in_bare_command; }
+
 int run_stage_command(const Stage& stage, const std::vector<std::string>& args) {
     const std::string name(stage.name.view());
     const CliArgs cli{args, build_option_specs()};
     if (cli.flag("help")) {
-        std::printf("Usage: skyscript-build %s OUT [options]\n\nRuns the %s stage on the build in folder OUT, with the options OUT "
-                    "recorded (flags override them where that changes no finished work).\n%s",
-                    name.c_str(), name.c_str(), build_options_help().c_str());
+        if (stage.usage) std::fputs(stage.usage, stdout);
+        else
+            std::printf("Usage: skyscript-build %s OUT [options]\n\nRuns the %s stage on the build in folder OUT, with the options OUT "
+                        "recorded (flags override them where that changes no finished work).\n",
+                        name.c_str(), name.c_str());
+        std::fputs(build_options_help().c_str(), stdout);
         return 0;
     }
     if (cli.positional().size() != 1) throw UsageError(name + " takes one OUT folder");
     if (cli.value("output")) throw UsageError(name + " works on the OUT folder given as its argument; -o is for the bare command");
     auto session = open_build_session(cli, cli.positional()[0], "");
-    const auto outcome = stage.run(session);
-    return outcome.complete && !(stage.zero_fails && outcome.count == 0) ? 0 : 1;
+    const auto summary = run_recorded(session, stage.name, stage.run);
+    return summary.complete && !(stage.zero_fails && summary.count == 0) ? 0 : 1;
 }
 
 } // namespace skyscript::pipeline

@@ -103,12 +103,11 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
     if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
 }
 
-std::int64_t stage_write(BuildSession& s) {
+StageSummary stage_write(BuildSession& s) {
     restore_outputs_once(s, "write");
     const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_write_summary(summary, s.out_dir);
-    s.state->finish_stage("write", summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump());
-    return summary.rows;
+    return StageSummary::finished(summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump(), summary.rows);
 }
 
 } // namespace skyscript::pipeline

@@ -26,7 +26,7 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir);
 // field writer: dataset/csv_writer.hpp uses it).
 void append_csv_field(std::string& out, const std::string& field);
 
-// Rows in the CSV (meta.jsonl lines).
-std::int64_t stage_write(BuildSession& s);
+// Its count: rows in the CSV (meta.jsonl lines).
+StageSummary stage_write(BuildSession& s);
 
 } // namespace skyscript::pipeline

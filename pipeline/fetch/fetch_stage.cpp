@@ -193,17 +193,17 @@ void check_sources_unchanged(BuildSession& s) {
 
 } // namespace
 
-bool stage_fetch(BuildSession& s) {
+StageSummary stage_fetch(BuildSession& s) {
     if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
     check_sources_unchanged(s);
     restore_outputs_once(s, "fetch");
     const auto summary = run_fetch(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_fetch_summary(summary);
-    if (summary.remaining == 0)
-        s.state->finish_stage("fetch", summary.seconds,
-                              nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
-                                             {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused}}.dump());
-    return summary.remaining == 0;
+    auto done = StageSummary::finished(summary.seconds,
+                                       nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
+                                                      {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused}}.dump());
+    done.complete = summary.remaining == 0;
+    return done;
 }
 
 } // namespace skyscript::pipeline

@@ -27,7 +27,7 @@ struct FetchSummary {
 FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_fetch_summary(const FetchSummary& s);
 
-// True when no planned job is left. Refuses sources changed since the plan.
-bool stage_fetch(BuildSession& s);
+// Complete when no planned job is left. Refuses sources changed since the plan.
+StageSummary stage_fetch(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -95,9 +95,9 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     session.state = std::make_unique<StateDb>(BuildDir(out_dir).state_db(), false);
     session.options.merge_stored(session.state->options());
     session.quiet = quiet;
-    summary.images = stage_write(session);
-    summary.split_images = summary.images > 0 ? stage_split(session) : 0;
-    stage_report(session);
+    summary.images = run_recorded(session, "write", stage_write).count;
+    summary.split_images = summary.images > 0 ? run_recorded(session, "split", stage_split).count : 0;
+    run_recorded(session, "report", stage_report);
     for (const auto& [status, n] : session.state->count_by_status()) summary.jobs += n;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     session.state->finish_stage("merge", summary.seconds,

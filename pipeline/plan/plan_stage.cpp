@@ -212,17 +212,18 @@ void print_plan_summary(const PlanSummary& s) {
     for (const auto& [reason, n] : s.skipped) std::printf("  skipped, %s: %lld\n", reason.c_str(), static_cast<long long>(n));
 }
 
-void stage_plan(BuildSession& s) {
-    if (s.state->stage_finished("plan")) return;
+StageSummary stage_plan(BuildSession& s) {
+    if (s.state->stage_finished("plan")) return StageSummary::nothing_to_do();
     if (!std::filesystem::exists(s.catalog_path()))
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
     s.state->store_sources_identity(sources_identity(configured_sources(s.options.text("sources")))); // what this plan is made with
     const auto summary = run_plan(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
-    s.state->finish_stage("plan", summary.seconds,
-                          nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump());
+    auto done = StageSummary::finished(
+        summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);
     if (summary.jobs == 0 && summary.shard.empty()) // a shard may own none of a small plan's objects
-        throw std::runtime_error(s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)");
+        done.stop = s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)";
+    return done;
 }
 
 } // namespace skyscript::pipeline

@@ -33,6 +33,6 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
 void print_plan_summary(const PlanSummary& s);
 
 // Skipped when OUT's plan is finished; records what the sources were when planned.
-void stage_plan(BuildSession& s);
+StageSummary stage_plan(BuildSession& s);
 
 } // namespace skyscript::pipeline

@@ -32,14 +32,14 @@ void print_report_summary(const ReportSummary& s) {
                 s.html_path.c_str(), s.json_path.c_str(), s.seconds);
 }
 
-void record_report_stage(StateDb& state, const ReportSummary& s) {
-    state.finish_stage("report", s.seconds, "{\"pairs\":" + std::to_string(s.pairs) + ",\"failed\":" + std::to_string(s.failed) + "}");
+StageSummary report_stage_summary(const ReportSummary& s) {
+    return StageSummary::finished(s.seconds, "{\"pairs\":" + std::to_string(s.pairs) + ",\"failed\":" + std::to_string(s.failed) + "}");
 }
 
-void stage_report(BuildSession& s) {
+StageSummary stage_report(BuildSession& s) {
     const auto summary = run_report(s.out_dir);
     if (!s.quiet) print_report_summary(summary);
-    record_report_stage(*s.state, summary);
+    return report_stage_summary(summary);
 }
 
 } // namespace skyscript::pipeline

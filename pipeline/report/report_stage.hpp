@@ -17,9 +17,9 @@ struct ReportSummary {
 
 ReportSummary run_report(const std::string& out_dir);
 void print_report_summary(const ReportSummary& s);
-// Records the stage as "report" in the state DB.
-void record_report_stage(StateDb& state, const ReportSummary& s);
+// The summary the state DB records for the stage (`report OUT` has no session).
+StageSummary report_stage_summary(const ReportSummary& s);
 // The bare command's last step.
-void stage_report(BuildSession& s);
+StageSummary stage_report(BuildSession& s);
 
 } // namespace skyscript::pipeline

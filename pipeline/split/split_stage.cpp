@@ -135,15 +135,15 @@ void print_split_summary(const SplitSummary& s, const std::string& out_dir) {
     if (s.shards) std::printf("  %s/webdataset/{train,val,test}: %lld shards\n", out_dir.c_str(), static_cast<long long>(s.shards));
 }
 
-std::int64_t stage_split(BuildSession& s) {
+StageSummary stage_split(BuildSession& s) {
     const auto summary = run_split(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_split_summary(summary, s.out_dir);
     const auto& c = summary.assignment.count;
-    s.state->finish_stage("split", summary.seconds,
-                          nlohmann::json{{"train", c[0]}, {"val", c[1]}, {"test", c[2]}, {"scores_unknown", summary.scores_unknown},
-                                         {"images_unscored", summary.images_unscored}}
-                              .dump());
-    return c[0] + c[1] + c[2];
+    return StageSummary::finished(summary.seconds,
+                                  nlohmann::json{{"train", c[0]}, {"val", c[1]}, {"test", c[2]}, {"scores_unknown", summary.scores_unknown},
+                                                 {"images_unscored", summary.images_unscored}}
+                                      .dump(),
+                                  c[0] + c[1] + c[2]);
 }
 
 } // namespace skyscript::pipeline

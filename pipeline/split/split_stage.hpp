@@ -41,7 +41,7 @@ struct SplitSummary {
 
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_split_summary(const SplitSummary& s, const std::string& out_dir);
-// run_split on a session, recorded in its state DB; returns the images in the three splits.
-std::int64_t stage_split(BuildSession& s);
+// run_split on a session; its count is the images in the three splits.
+StageSummary stage_split(BuildSession& s);
 
 } // namespace skyscript::pipeline

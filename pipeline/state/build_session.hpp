@@ -4,6 +4,7 @@
 
 #include "pipeline/common/build_options.hpp"
 #include "pipeline/state/build_lock.hpp"
+#include "pipeline/state/stage_summary.hpp"
 #include "pipeline/state/state_db.hpp"
 
 #include <memory>
