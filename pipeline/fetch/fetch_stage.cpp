@@ -1,4 +1,5 @@
 #include "pipeline/fetch/fetch_stage.hpp"
+#include "pipeline/fetch/fetch_options.hpp"
 
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
@@ -40,32 +41,16 @@ std::string percent(double v) {
 
 } // namespace
 
-FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     FetchSummary summary;
-    if (options.flag("retry-failed")) summary.retried = state.retry_failed();
-    const double min_valid = options.number("min-valid");
-    const int quality = static_cast<int>(options.integer("quality"));
-    if (quality < 1 || quality > 100) throw UsageError("--quality: expected 1..100");
-    if (min_valid < 0 || min_valid > 1) throw UsageError("--min-valid: expected a share of the tile's pixels, 0..1");
-
-    const auto sources = load_build_sources(options.text("sources"));
-    imagery::ImageSourceOptions source_options;
-    source_options.http.max_in_flight = static_cast<int>(options.integer("in-flight"));
-    source_options.http.timeout_s = options.number("timeout");
-    source_options.http.max_attempts = static_cast<int>(options.integer("attempts"));
-    source_options.workers = static_cast<int>(options.integer("workers"));
-    const auto batch_option = options.integer("batch");
-    const std::size_t batch_size =
-        batch_option > 0 ? static_cast<std::size_t>(batch_option) : static_cast<std::size_t>(std::max(256, source_options.http.max_in_flight * 16));
-
-    std::vector<std::string> reuse_dirs;
-    for (std::size_t start = 0, end; start < options.text("reuse").size(); start = end + 1) {
-        end = options.text("reuse").find('\n', start);
-        if (end == std::string::npos) end = options.text("reuse").size();
-        reuse_dirs.push_back(options.text("reuse").substr(start, end - start));
-    }
-    ImageReuse reuse(reuse_dirs);
+    if (options.retry_failed) summary.retried = state.retry_failed();
+    const double min_valid = options.min_valid;
+    const int quality = options.quality;
+    const auto sources = load_build_sources(options.sources);
+    const auto& source_options = options.source;
+    const std::size_t batch_size = options.batch;
+    ImageReuse reuse(options.reuse);
 
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
     Progress progress{"fetch", quiet, Progress::Unit::counted};
@@ -197,7 +182,7 @@ StageSummary stage_fetch(BuildSession& s) {
     if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
     check_sources_unchanged(s);
     restore_outputs_once(s, "fetch");
-    const auto summary = run_fetch(s.out_dir, s.options, *s.state, s.quiet);
+    const auto summary = run_fetch(s.out_dir, fetch_options(s.options), *s.state, s.quiet);
     if (!s.quiet) print_fetch_summary(summary);
     auto done = StageSummary::finished(summary.seconds,
                                        nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},

@@ -8,6 +8,7 @@
 // files, if any were renamed, are rewritten with the same bytes.
 
 #include "pipeline/common/build_options.hpp"
+#include "pipeline/fetch/fetch_options.hpp"
 #include "pipeline/state/build_session.hpp"
 #include "pipeline/state/state_db.hpp"
 
@@ -24,7 +25,7 @@ struct FetchSummary {
     double seconds = 0, cpu_seconds = 0;
 };
 
-FetchSummary run_fetch(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
+FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet);
 void print_fetch_summary(const FetchSummary& s);
 
 // Complete when no planned job is left. Refuses sources changed since the plan.

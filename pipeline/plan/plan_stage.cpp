@@ -55,6 +55,11 @@ std::vector<captions::Tag> tag_views(const TagPairs& tags) {
 
 namespace {
 
+bool was_sampled_in_read(const std::map<std::string, std::string>& meta) {
+    const auto it = meta.find("sampled_in_read");
+    return it != meta.end() && it->second == "yes";
+}
+
 // A catalog sampled as it was read holds the objects the cell and rare-tag draws of these
 // options need, and no others: a plan with other values would draw from what is missing.
 void check_read_sample(const std::map<std::string, std::string>& meta, const BuildOptions& options, const std::string& catalog) {
@@ -71,23 +76,20 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Bui
 
 } // namespace
 
-PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
+PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
-    const auto catalog_path = BuildDir(out_dir).catalog();
-    CatalogReader catalog(catalog_path);
+    CatalogReader catalog(BuildDir(out_dir).catalog());
     const auto meta = catalog.meta();
-    const bool sampled_in_read = meta.count("sampled_in_read") && meta.at("sampled_in_read") == "yes";
-    if (sampled_in_read) check_read_sample(meta, options, catalog_path);
-    const tags::TagMatcher matcher{load_tag_option(options.text("tags"))};
+    const bool sampled_in_read = was_sampled_in_read(meta);
+    const tags::TagMatcher matcher{load_tag_option(options.tags)};
     const CatalogIndex index(catalog, matcher);
-    const auto sources = load_build_sources(options.text("sources"));
-    const auto policy = parse_source_policy(options.text("source-policy"));
+    const auto sources = load_build_sources(options.sources);
+    const auto policy = options.policy;
 
-    const auto placement = placement_options(options);
-    const auto part_size = options.integer("part-size");
-    const int jpeg_quality = static_cast<int>(options.integer("quality"));
-    if (part_size < 1) throw UsageError("--part-size must be >= 1");
-    const auto shard = shard_of(options).value_or(ShardSpec{});
+    const auto& placement = options.placement;
+    const auto part_size = options.part_size;
+    const int jpeg_quality = options.quality;
+    const auto shard = options.shard.value_or(ShardSpec{});
 
     PlanSummary summary;
     // Candidates: every catalog object (extract keeps only those with a visible feature tag);
@@ -103,7 +105,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
         candidates.push_back({i, object_key(o.osm_type, o.osm_id), it->second, cell_of(o.rep_lon, o.rep_lat)});
     }
     summary.candidates = static_cast<std::int64_t>(candidates.size());
-    auto sampling = sampling_options(options);
+    auto sampling = options.sampling;
     if (sampled_in_read) sampling.all_below = std::numeric_limits<std::int64_t>::max(); // drawn: the cap and limit are left
     auto sample = sample_candidates(std::move(candidates), tag_ids.size(), sampling);
     summary.sampled = static_cast<std::int64_t>(sample.chosen.size());
@@ -129,11 +131,8 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
         if ((c.key >> 56) == static_cast<unsigned char>('w')) way_ids.insert(c.key & ((1ULL << 56) - 1));
 
     captions::CaptionOptions caption_options;
-    caption_options.max_surrounding = static_cast<std::size_t>(options.integer("max-surrounding"));
-    const auto style = options.text("caption-style");
-    if (!captions::find_caption_style(style))
-        throw UsageError("--caption-style: expected " + captions::caption_style_choices() + ", got `" + style + "`");
-    const captions::CaptionStyles caption_styles{style, {caption_options, tags::builtin_tag_names()}};
+    caption_options.max_surrounding = options.max_surrounding;
+    const captions::CaptionStyles caption_styles{options.caption_style, {caption_options, tags::builtin_tag_names()}};
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
@@ -191,7 +190,7 @@ PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, St
     state.end_plan(summary.skipped);
     progress.finish();
     summary.jobs_all = job_id;
-    if (!options.text("shard").empty()) summary.shard = shard.text();
+    if (options.shard) summary.shard = shard.text();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }
@@ -216,8 +215,10 @@ StageSummary stage_plan(BuildSession& s) {
     if (s.state->stage_finished("plan")) return StageSummary::nothing_to_do();
     if (!std::filesystem::exists(s.catalog_path()))
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
-    s.state->store_sources_identity(sources_identity(configured_sources(s.options.text("sources")))); // what this plan is made with
-    const auto summary = run_plan(s.out_dir, s.options, *s.state, s.quiet);
+    const auto options = plan_options(s.options); // checked before the state DB changes
+    s.state->store_sources_identity(sources_identity(configured_sources(options.sources))); // what this plan is made with
+    if (const auto meta = CatalogReader(s.catalog_path()).meta(); was_sampled_in_read(meta)) check_read_sample(meta, s.options, s.catalog_path());
+    const auto summary = run_plan(s.out_dir, options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
     auto done = StageSummary::finished(
         summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);

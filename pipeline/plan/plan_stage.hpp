@@ -4,6 +4,7 @@
 // counts every object that gets no job by its reason.
 
 #include "pipeline/common/build_options.hpp"
+#include "pipeline/plan/plan_options.hpp"
 #include "pipeline/sample/sampler.hpp"
 #include "pipeline/state/build_session.hpp"
 #include "pipeline/state/state_db.hpp"
@@ -29,7 +30,7 @@ struct PlanSummary {
     double seconds = 0;
 };
 
-PlanSummary run_plan(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
+PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, StateDb& state, bool quiet);
 void print_plan_summary(const PlanSummary& s);
 
 // Skipped when OUT's plan is finished; records what the sources were when planned.

@@ -1,0 +1,30 @@
+#include "pipeline/fetch/fetch_options.hpp"
+
+#include <algorithm>
+
+namespace skyscript::pipeline {
+
+FetchOptions fetch_options(const BuildOptions& options) {
+    FetchOptions o;
+    o.sources = options.text("sources");
+    o.retry_failed = options.flag("retry-failed");
+    o.min_valid = options.number("min-valid");
+    o.quality = static_cast<int>(options.integer("quality"));
+    if (o.quality < 1 || o.quality > 100) throw UsageError("--quality: expected 1..100");
+    if (o.min_valid < 0 || o.min_valid > 1) throw UsageError("--min-valid: expected a share of the tile's pixels, 0..1");
+    o.source.http.max_in_flight = static_cast<int>(options.integer("in-flight"));
+    o.source.http.timeout_s = options.number("timeout");
+    o.source.http.max_attempts = static_cast<int>(options.integer("attempts"));
+    o.source.workers = static_cast<int>(options.integer("workers"));
+    const auto batch = options.integer("batch");
+    o.batch = batch > 0 ? static_cast<std::size_t>(batch) : static_cast<std::size_t>(std::max(256, o.source.http.max_in_flight * 16));
+    const auto reuse = options.text("reuse"); // repeatable: the values joined by newlines
+    for (std::size_t start = 0, end; start < reuse.size(); start = end + 1) {
+        end = reuse.find('\n', start);
+        if (end == std::string::npos) end = reuse.size();
+        o.reuse.push_back(reuse.substr(start, end - start));
+    }
+    return o;
+}
+
+} // namespace skyscript::pipeline

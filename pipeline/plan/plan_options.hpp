@@ -1,0 +1,33 @@
+#pragma once
+// The plan stage's options, typed and checked once from the option table (option_table.hpp
+// holds their ranges and help): what run_plan reads instead of option names.
+
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/common/shard_spec.hpp"
+#include "pipeline/plan/source_choice.hpp"
+#include "pipeline/sample/sampler.hpp"
+#include "pipeline/tiles/tile_placement.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace skyscript::pipeline {
+
+struct PlanOptions {
+    std::string tags;                 // --tags ("" = the built-in vocabulary)
+    std::string sources;              // --sources ("" = the built-in list)
+    SourcePolicy policy = SourcePolicy::finest;
+    SamplingOptions sampling;
+    PlacementOptions placement;
+    std::int64_t part_size = 1000000; // --part-size: images per imagesK/
+    int quality = 90;                 // --quality: part of each tile's identity
+    std::optional<ShardSpec> shard;   // --shard i/N
+    std::size_t max_surrounding = 5;  // --max-surrounding
+    std::string caption_style;        // --caption-style (a registered style)
+};
+
+// Throws UsageError naming the option for a value the stage cannot use.
+PlanOptions plan_options(const BuildOptions& options);
+
+} // namespace skyscript::pipeline
