@@ -204,6 +204,17 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     }
     if (!sendable.empty()) (void)tokens.token();
     const std::string base = s.settings_as<EarthEngineSettings>().endpoint + "/v1/projects/" + project;
+    // A POST of JSON to one of the project's methods, with its token and source.
+    auto post = [&](std::uint64_t id, const char* method, const nlohmann::json& body) {
+        HttpRequest r;
+        r.id = id;
+        r.url = base + method;
+        r.method = "POST";
+        r.body = body.dump();
+        authorize(r);
+        r.source = s.alias;
+        return r;
+    };
     // Request ids: 2 i for the pixels of tile i, 2 b + 1 for the times of batch b. A batch's
     // times are queued before its pixels, so they are known when its pixels arrive.
     for (std::size_t first = 0; first < sendable.size(); first += earthengine_times_per_request) {
@@ -211,13 +222,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         auto& tiles = time_batches.emplace_back(sendable.begin() + std::ptrdiff_t(first), sendable.begin() + std::ptrdiff_t(first + count));
         std::vector<LonLatBox> footprints;
         for (const auto i : tiles) footprints.push_back(grids[i].second.box);
-        HttpRequest times;
-        times.id = (time_batches.size() - 1) * 2 + 1;
-        times.url = base + "/value:compute";
-        times.method = "POST";
-        times.body = earthengine_times_body(s, footprints).dump();
-        authorize(times);
-        times.source = s.alias;
+        auto times = post((time_batches.size() - 1) * 2 + 1, "/value:compute", earthengine_times_body(s, footprints));
         times.max_body_bytes = earthengine_max_answer_bytes;
         times.validate = [count](const HttpResponse& resp) -> std::optional<std::string> {
             try {
@@ -232,13 +237,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             const auto& [id, grid] = grids[i];
             Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
             slot.result.id = id;
-            HttpRequest pixels;
-            pixels.id = i * 2;
-            pixels.url = base + "/image:computePixels";
-            pixels.method = "POST";
-            pixels.body = earthengine_compute_pixels_body(s, grid).dump();
-            authorize(pixels);
-            pixels.source = s.alias;
+            auto pixels = post(i * 2, "/image:computePixels", earthengine_compute_pixels_body(s, grid));
             pixels.cacheable = true;
             const int w = grid.width, h = grid.height;
             pixels.max_body_bytes = earthengine_max_pixels_bytes(grid);
