@@ -5,7 +5,6 @@
 file(MAKE_DIRECTORY ${SCRATCH})
 string(REPLACE "|" ";" plan_dirs "${PLAN_FLAGS}")
 string(REPLACE "|" ";" captions_dirs "${CAPTIONS_FLAGS}")
-set(failures 0)
 
 # compile_probe(NAME INCLUDE DIRS EXPECT): EXPECT is "builds" or "fails".
 function(compile_probe name header dirs expect)
