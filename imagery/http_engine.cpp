@@ -1,9 +1,9 @@
 #include "imagery/http_engine.hpp"
 
+#include "imagery/sha256_hex.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <climits>
@@ -153,16 +153,7 @@ bool retryable_curl_error(CURLcode c) {
     }
 }
 
-std::string cache_key(const HttpRequest& r) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    const std::string material = r.method + "\n" + r.url + "\n" + r.body;
-    EVP_Digest(material.data(), material.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
-    return out;
-}
+std::string cache_key(const HttpRequest& r) { return sha256_hex(r.method + "\n" + r.url + "\n" + r.body); }
 
 } // namespace
 

@@ -1,21 +1,25 @@
 #include "tag_filters/utf8_text.hpp"
 
-
 #include <algorithm>
 
 namespace skyscript::tags {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+    unsigned cp = 0;
+    return decode_utf8(s, i, cp);
+}
+
+std::size_t decode_utf8(std::string_view s, std::size_t i, unsigned& cp) noexcept {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t n;
     unsigned min;
-    if (c < 0x80) return 1;
+    if (c < 0x80) return cp = c, 1;
     if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
     else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
     else if ((c & 0xF8) == 0xF0) n = 4, min = 0x10000;
     else return 0;
     if (i + n > s.size()) return 0;
-    unsigned cp = c & (0x7F >> n);
+    cp = c & (0x7Fu >> n);
     for (std::size_t k = 1; k < n; ++k) {
         const auto cc = static_cast<unsigned char>(s[i + k]);
         if ((cc & 0xC0) != 0x80) return 0;

@@ -13,6 +13,8 @@ namespace skyscript::tags {
 // Length of the valid UTF-8 sequence starting at s[i] (1-4), or 0 when none starts there
 // (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
+// The same, with the sequence's code point in `cp` (set when the length is not 0).
+std::size_t decode_utf8(std::string_view s, std::size_t i, unsigned& cp) noexcept;
 
 bool is_valid_utf8(std::string_view s) noexcept;
 

@@ -1,9 +1,8 @@
 #include "pipeline/common/source_identity.hpp"
 
 #include "imagery/local_file_stamp.hpp"
+#include "imagery/sha256_hex.hpp"
 #include "imagery/source_kind.hpp"
-
-#include <openssl/evp.h>
 
 #include <map>
 #include <sstream>
@@ -12,15 +11,7 @@ namespace skyscript::pipeline {
 
 namespace {
 
-std::string sha256_hex16(const std::string& text) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < 8 && i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
-    return out;
-}
+std::string sha256_hex16(const std::string& text) { return imagery::sha256_hex(text, 8); }
 
 } // namespace
 
