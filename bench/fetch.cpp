@@ -38,15 +38,7 @@ int main(int argc, char** argv) {
     test::ServerProcess server({build + "/bench-tile-server", "--tiles", root + "/tests/data/tiles/17", "--latency-ms",
                                 std::to_string(latency_ms)});
 
-    imagery::SourceConfig source;
-    source.alias = "BENCH";
-    source.kind = &imagery::xyz_kind();
-    imagery::XyzSettings xyz;
-    xyz.url = server.url("/{z}/{x}/{y}.jpg");
-    xyz.tile_px = 256;
-    xyz.max_zoom = 19;
-    source.settings = std::make_shared<imagery::XyzSettings>(xyz);
-    source.gsd = 0.6;
+    const auto source = imagery::xyz_source("BENCH", server.url("/{z}/{x}/{y}.jpg"), 0.6, 19);
 
     // Point-object tiles as the planner makes them: 384 px at 0.6 m, random places around Lisbon.
     std::mt19937_64 rng(42);

@@ -105,14 +105,7 @@ int main(int argc, char** argv) {
         for (const auto& job : state.jobs(pipeline::JobStatus::written, "", -1, SIZE_MAX))
             grids.emplace_back(static_cast<std::uint64_t>(job.job_id), job.grid);
     }
-    imagery::SourceConfig source;
-    source.alias = "BENCH";
-    source.kind = &imagery::xyz_kind();
-    imagery::XyzSettings xyz;
-    xyz.url = server.url("/{z}/{x}/{y}.jpg");
-    xyz.max_zoom = 19;
-    source.settings = std::make_shared<imagery::XyzSettings>(xyz);
-    source.gsd = 0.6;
+    const auto source = imagery::xyz_source("BENCH", server.url("/{z}/{x}/{y}.jpg"), 0.6, 19);
     auto raw_fetch = [&] {
         imagery::HttpEngineOptions http;
         http.max_in_flight = in_flight;

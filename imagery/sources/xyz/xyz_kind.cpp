@@ -106,4 +106,16 @@ const SourceKind& xyz_kind() {
     return kind;
 }
 
+SourceConfig xyz_source(std::string alias, std::string url, double gsd, int max_zoom) {
+    SourceConfig source;
+    source.alias = std::move(alias);
+    source.kind = &xyz_kind();
+    auto settings = std::make_shared<XyzSettings>();
+    settings->url = std::move(url);
+    settings->max_zoom = max_zoom;
+    source.settings = std::move(settings);
+    source.gsd = gsd;
+    return source;
+}
+
 } // namespace skyscript::imagery

@@ -16,4 +16,7 @@ struct XyzSettings : SourceSettings {
 
 const SourceKind& xyz_kind();
 
+// An xyz source built in code (benchmarks, tests) rather than read from TOML.
+SourceConfig xyz_source(std::string alias, std::string url, double gsd, int max_zoom);
+
 } // namespace skyscript::imagery
