@@ -61,7 +61,7 @@ from loopback_server import send_body, serve
 LOCK = threading.Lock()
 STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "footprints": 0, "rejected": [], "tokens": [],
          "collections": [], "busy_hits": 0, "active": 0, "max_active": 0, "ee_requests": 0, "quota_429": 0, "quota_429_rate": 0,
-         "expired": 0, "grids": [], "token_use": {}}
+         "expired": 0, "grids": [], "token_use": {}, "user_project_wrong": 0, "user_projects": []}
 DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
 BUCKET = {"tokens": 0.0, "last": 0.0}  # the project's requests-per-second quota
@@ -121,6 +121,11 @@ def box_of(coordinates, what):
     if (not isinstance(coordinates, list) or len(coordinates) != 4 or
             not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates)):
         raise Invalid(what + ": expected [west, south, east, north]")
+    # Rectangle takes the low corner, then the high one: a west above east is not a box across
+    # the antimeridian but the band around the rest of the globe (Google's client sends such a
+    # box with east + 360, python/ee/geometry.py BBox).
+    if coordinates[0] > coordinates[2]:
+        raise Invalid("%s: west %s > east %s would select the rest of the globe; send east + 360" % (what, coordinates[0], coordinates[2]))
     return coordinates
 
 
@@ -368,7 +373,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def earthengine(self, project, op, body):
         auth = self.headers.get("Authorization", "")
+        # Google's client names the project to bill and check on every call (X-Goog-User-Project);
+        # without it the key's own project is used, whatever the URL says.
+        user_project = self.headers.get("X-Goog-User-Project")
         with LOCK:
+            if user_project != project:
+                STATE["user_project_wrong"] += 1
+            if user_project not in STATE["user_projects"]:
+                STATE["user_projects"].append(user_project)
             known = auth.startswith("Bearer ") and auth[7:] in STATE["tokens"]
             left = DEADLINES[auth[7:]] - time.monotonic() if known else None
             expired = known and left < 0
@@ -458,10 +470,11 @@ def main():
     ap.add_argument("--max-concurrent", type=int, default=40)
     ap.add_argument("--max-per-second", type=float, default=100)
     ap.add_argument("--fail-value-compute", type=int)
+    ap.add_argument("--imagery-everywhere", action="store_true", help="every collection has an image everywhere (not only over --raster)")
     args = ap.parse_args()
     if not args.raster and not args.flat_png:
         ap.error("--raster TIF or --flat-png is needed")
-    if args.raster:
+    if args.raster and not args.imagery_everywhere:
         ring = json.loads(subprocess.run(["gdalinfo", "-json", args.raster], check=True, capture_output=True).stdout)["wgs84Extent"]["coordinates"][0]
         EXTENT = (min(p[0] for p in ring), min(p[1] for p in ring), max(p[0] for p in ring), max(p[1] for p in ring))
     BUCKET["tokens"], BUCKET["last"] = args.max_per_second, time.monotonic()

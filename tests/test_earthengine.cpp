@@ -370,6 +370,42 @@ TEST_CASE("the fake holds a client to the quota: 429 beyond the concurrent cap, 
     }
 }
 
+TEST_CASE("a tile across the antimeridian is one box with east + 360 in both requests; every request names the project to bill") {
+    Fixture f({"--flat-png", "--imagery-everywhere"});
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    // Fiji: 400 m tiles centred at 179.999 E reach past 180 (their box's east is about -179.9991),
+    // and one tile wholly east of 180 and one wholly west of it.
+    std::vector<std::pair<std::uint64_t, TileGrid>> grids;
+    for (const double lon : {179.999, 179.9985, -179.99, 179.99}) grids.emplace_back(300 + grids.size(), make_tile_grid(lon, -16.5, 400, 2));
+    REQUIRE(grids[0].second.box.west > grids[0].second.box.east); // the case: the box's corners straddle the antimeridian
+    const auto results = f.batch("S2T", grids, tokens, engine);
+    REQUIRE(results.size() == grids.size());
+    for (const auto& r : results) {
+        INFO(r.error);
+        CHECK(r.ok);
+    }
+    const auto st = f.stats();
+    CHECK(st["rejected"].empty());
+    CHECK(st["compute_pixels"].get<int>() == 4);
+    CHECK(st["value_compute"].get<int>() >= 1);
+    CHECK(st["user_project_wrong"].get<int>() == 0);
+    CHECK(st["user_projects"] == json::array({"sky-test"}));
+}
+
+TEST_CASE("a project id that could smuggle a header or a path is refused in one line, before any request") {
+    Fixture f;
+    write_file(f.dir + "/bad.toml", "[[source]]\nalias = \"BAD\"\nkind = \"earthengine\"\ncollection = \"COPERNICUS/S2_SR_HARMONIZED\"\n"
+                                    "project = \"sky-test\\r\\nX-Evil: 1\"\nendpoint = \"" + f.server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\n");
+    const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.key_json) + " " + fetch_one_command() + " --sources " +
+                       sh_quote(f.dir + "/bad.toml") + " --source BAD --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/bad.tif"));
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("project `sky-test??X-Evil:?1` is not a Cloud project id") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(f.stats()["ee_requests"].get<int>() == 0);
+}
+
 TEST_CASE("a batch that outlives several tokens: each request takes the token when it is sent") {
     // Tokens live 3 s; 48 tiles (49 requests) at 8 requests/s take 6 s. The cache renews a
     // token a fifth of its life before it expires (five minutes for real, hour-long tokens).

@@ -33,6 +33,14 @@ public:
         : ImageSource(c), engine_(engine_options(c, o.http)), project_(project_of(c, account)), tokens_(std::move(account)) {
         if (project_.empty())
             throw std::runtime_error("source " + c.alias + ": no Cloud project (set `project` in the source or use a key with project_id)");
+        // It goes into the URL and a header: letters, digits and - . : only (Cloud project ids,
+        // old domain-scoped ones included), so a key file cannot inject a header or a path.
+        const auto allowed = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == ':'; };
+        if (!std::all_of(project_.begin(), project_.end(), allowed)) {
+            std::string shown = project_.substr(0, 64);
+            std::replace_if(shown.begin(), shown.end(), [&](char ch) { return !allowed(ch); }, '?'); // the message stays one line
+            throw std::runtime_error("source " + c.alias + ": project `" + shown + "` is not a Cloud project id (letters, digits, -, . and : only)");
+        }
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {

@@ -49,7 +49,10 @@ json sorted_collection(const SourceConfig& s, json region) {
     return collection;
 }
 
-json box_coordinates(const LonLatBox& b) { return json::array({b.west, b.south, b.east, b.north}); }
+// Rectangle takes the low corner, then the high one: a tile across the antimeridian (west >
+// east) goes with east + 360, as Google's client sends such a box (python/ee/geometry.py,
+// BBox); west > east would select the band around the rest of the globe.
+json box_coordinates(const LonLatBox& b) { return json::array({b.west, b.south, b.west > b.east ? b.east + 360 : b.east, b.north}); }
 
 } // namespace
 
@@ -166,9 +169,11 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     // queued, so a key the token endpoint refuses fails the call at once; refused later (a
     // key revoked mid-batch), the rest of the batch fails with that message, asking no more.
     std::optional<std::string> key_refused;
-    auto authorize = [&tokens, &key_refused](HttpRequest& r) {
+    auto authorize = [&tokens, &key_refused, &project](HttpRequest& r) {
         auto sent = std::make_shared<std::string>(); // the token this request went with
-        r.headers = {"Content-Type: application/json"};
+        // X-Goog-User-Project: the project to bill and check, as Google's client sends on every
+        // call; without it the service uses the key's own project whatever the URL names.
+        r.headers = {"Content-Type: application/json", "X-Goog-User-Project: " + project};
         r.start_headers = [&tokens, &key_refused, sent]() -> std::vector<std::string> {
             if (key_refused) throw CredentialsError(*key_refused);
             try {
