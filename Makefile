@@ -58,13 +58,13 @@ demo: build
 	  rm -rf $(DEMO_OUT)/rendering-src; fi
 	@printf '[[source]]\nalias = "RENDER"\nkind = "gdal"\npath = "%s"\nyear = 2021\nlicence = "a rendering of OpenStreetMap data, (c) OpenStreetMap contributors, ODbL"\n' \
 	  "$(abspath $(DEMO_RASTER))" > $(DEMO_OUT)/sources.toml
-	@echo "== skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml --split-block 0.005"
-	$(BUILD_DIR)/skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml --split-block 0.005
+	@echo "== skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml"
+	$(BUILD_DIR)/skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml
 	@echo; echo "== the first rows of $(DEMO_OUT)/SkyScript_train_unfiltered.csv:"
 	@head -4 $(DEMO_OUT)/SkyScript_train_unfiltered.csv
 	@echo; echo "Dataset: $(DEMO_OUT)/images1/*.jpg (cut from a rendering, not a photograph), $(DEMO_OUT)/meta1/*.pickle,"
 	@echo "$(DEMO_OUT)/meta.jsonl; state: $(DEMO_OUT)/state.sqlite."
-	@echo "Splits: $(DEMO_OUT)/SkyScript_{train_unfiltered,val,test}.csv (Monaco is small: 0.005 degree blocks)."
+	@echo "Splits: $(DEMO_OUT)/SkyScript_{train_unfiltered,val,test}.csv (Monaco is small: --split-block auto narrows its blocks)."
 	@echo "Open $(DEMO_OUT)/report.html in a browser: what the build got, what it did not, and why."
 
 bench: build

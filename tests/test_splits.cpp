@@ -309,3 +309,27 @@ TEST_CASE("split options: one error line naming the option") {
     const auto after = split(out, "-q");
     CHECK_MESSAGE(after.exit_code == 0, after.err);
 }
+
+TEST_CASE("--split-block auto (the default) gives a city-sized build val and test images in whole blocks; 0.05 gave it none") {
+    const auto& out = dataset();
+    // SkyScript's 0.05 degree blocks: Monaco is one or two of them, and train keeps them.
+    const auto wide = split(out, "--split-block 0.05");
+    REQUIRE_MESSAGE(wide.exit_code == 0, wide.err);
+    CHECK(csv_rows(out + "/SkyScript_val.csv") + csv_rows(out + "/SkyScript_test.csv") == 0);
+    const auto automatic = split(out, "--split-block auto");
+    REQUIRE_MESSAGE(automatic.exit_code == 0, automatic.err);
+    INFO(automatic.out);
+    const auto val = csv_rows(out + "/SkyScript_val.csv"), test = csv_rows(out + "/SkyScript_test.csv");
+    CHECK(val > 0);
+    CHECK(test > 0);
+    CHECK(automatic.out.find(" degrees (--split-block auto) (") != std::string::npos); // the block used, in the summary line
+    CHECK(automatic.out.find("well short") == std::string::npos);
+    // The block used is recorded with the stage, and a rerun gives the same split.
+    const auto micro = sql_int(out + "/state.sqlite", "SELECT CAST(round(json_extract(summary, '$.block') * 1e6) AS INTEGER) FROM stages WHERE stage = 'split'");
+    CHECK(micro < 50000); // degrees x 1e6
+    CHECK(micro >= 1000);
+    const auto first = split_files(out);
+    REQUIRE(split(out, "--split-block auto -q").exit_code == 0);
+    CHECK(split_files(out) == first);
+    REQUIRE(split(out, "--split-block 0.004 -q").exit_code == 0);
+}

@@ -41,7 +41,9 @@ std::string range(const OptionDescriptor& d) {
 }
 
 // "a whole number >= 0 (0: all)": what a numeric option accepts.
-std::string expected(const OptionDescriptor& d) { return (d.type == T::integer ? "a whole number" : "a number") + range(d); }
+std::string expected(const OptionDescriptor& d) {
+    return (d.type == T::integer ? "a whole number" : "a number") + range(d) + (d.word.empty() ? "" : " or " + d.word);
+}
 
 // The values of text options that take one of a set: fixed here, or registered by the layer
 // that owns the set (set_option_choices: --caption-style, --format).
@@ -76,6 +78,7 @@ void check_text(const OptionDescriptor& d, const std::string& value, const std::
 void check_value(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
     auto bad = [&](const std::string& what) { throw UsageError(origin + ": --" + d.name + " expects " + what + ", got `" + value + "`"); };
     double v = 0;
+    if (!d.word.empty() && value == d.word) return;
     if (d.type == T::integer) {
         long long i = 0;
         auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), i);
@@ -102,7 +105,7 @@ const std::vector<OptionDescriptor>& build_option_descriptors() {
         std::vector<OptionDescriptor> out;
         for (const auto& r : option_table)
             out.push_back({std::string(r.name), r.type, std::string(r.default_value), std::string(r.stage), std::string(r.help), r.short_name,
-                           r.repeatable, r.min, r.max, r.above_min, std::string(r.range_note)});
+                           r.repeatable, r.min, r.max, r.above_min, std::string(r.range_note), std::string(r.word)});
         return out;
     }();
     return d;

@@ -35,6 +35,7 @@ struct OptionDescriptor {
     double max = std::numeric_limits<double>::infinity();
     bool above_min = false;
     std::string range_note = ""; // what an edge value means, for the error: "0: all"
+    std::string word = "";       // a number option that also takes this word ("auto")
 };
 
 // The values a text option takes, from the registry that owns them (caption styles, output

@@ -26,13 +26,15 @@ struct OptionRow {
     double min, max;
     bool above_min;
     std::string_view range_note;    // what an edge value means, for the error: "0: all"
+    std::string_view word;          // a number option that also takes this word ("auto")
 
     // A constructor, not an aggregate: the rows leave out their trailing defaults.
     constexpr OptionRow(std::string_view name, OptionType type, std::string_view default_value, std::string_view stage, std::string_view help,
                         char short_name = 0, bool repeatable = false, double min = -std::numeric_limits<double>::infinity(),
-                        double max = std::numeric_limits<double>::infinity(), bool above_min = false, std::string_view range_note = {})
+                        double max = std::numeric_limits<double>::infinity(), bool above_min = false, std::string_view range_note = {},
+                        std::string_view word = {})
         : name(name), type(type), default_value(default_value), stage(stage), help(help), short_name(short_name), repeatable(repeatable),
-          min(min), max(max), above_min(above_min), range_note(range_note) {}
+          min(min), max(max), above_min(above_min), range_note(range_note), word(word) {}
 };
 
 namespace option_limits {
@@ -91,7 +93,9 @@ inline constexpr OptionRow option_table[]{
     // write
     {"part-size", OptionType::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, option_limits::inf},
     // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
-    {"split-block", OptionType::number, "0.05", "split", "spatial block of the train/val/test split, degrees", 0, false, 1e-5, 180},
+    {"split-block", OptionType::number, "auto", "split",
+     "spatial block of the train/val/test split, degrees; auto: 0.05, halved (to 0.001 at least) until val and test get 1/2 to all of their size",
+     0, false, 1e-5, 180, false, "", "auto"},
     {"val-size", OptionType::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
     {"test-size", OptionType::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
     {"scores", OptionType::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},

@@ -42,6 +42,7 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t i) {
 SplitAssignment assign_splits(const std::vector<SplitInput>& images, double block_deg, std::uint64_t seed, std::int64_t val_size,
                               std::int64_t test_size) {
     SplitAssignment a;
+    a.block_deg = block_deg;
     a.asked_val = val_size;
     a.asked_test = test_size;
     a.split.assign(images.size(), Split::train);
@@ -109,6 +110,19 @@ SplitAssignment assign_splits(const std::vector<SplitInput>& images, double bloc
     }
     for (std::size_t i = 0; i < images.size(); ++i) a.split[i] = by_root[find_root(parent, image_block[i])].split;
     a.count[0] = static_cast<std::int64_t>(images.size()) - val - test;
+    return a;
+}
+
+SplitAssignment assign_splits_auto(const std::vector<SplitInput>& images, std::uint64_t seed, std::int64_t val_size, std::int64_t test_size) {
+    constexpr double widest = 0.05, narrowest = 0.001;
+    auto a = assign_splits(images, widest, seed, val_size, test_size);
+    for (double block = widest / 2; block >= narrowest; block /= 2) {
+        // Done when each holds half to all of its size (a block too large for val or test is
+        // still given to it whole, over the size: smaller blocks then fit).
+        const auto fits = [](std::int64_t got, std::int64_t asked) { return 2 * got >= asked && got <= asked; };
+        if (fits(a.count[1], val_size) && fits(a.count[2], test_size)) break;
+        a = assign_splits(images, block, seed, val_size, test_size);
+    }
     return a;
 }
 

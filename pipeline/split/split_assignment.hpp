@@ -32,6 +32,7 @@ struct SplitAssignment {
     std::int64_t count[3] = {0, 0, 0};    // train, val, test
     std::int64_t blocks = 0, groups = 0;
     std::int64_t asked_val = 0, asked_test = 0;
+    double block_deg = 0;                 // the block side used
 };
 
 // `spec`: a count, a percentage ("2%") or "auto"; `option` names it in errors.
@@ -40,5 +41,11 @@ std::int64_t split_size(const std::string& spec, std::int64_t images, std::int64
 
 SplitAssignment assign_splits(const std::vector<SplitInput>& images, double block_deg, std::uint64_t seed, std::int64_t val_size,
                               std::int64_t test_size);
+
+// --split-block auto: SkyScript's 0.05 degrees for a build spread wide; for a small one (a city
+// falls in a handful of such blocks, and val or test would get none, or one block larger than
+// asked) the block is halved until val and test each hold half to all of their asked size,
+// down to 0.001 degrees (about 100 m). Deterministic: the images, the seed and the sizes decide it.
+SplitAssignment assign_splits_auto(const std::vector<SplitInput>& images, std::uint64_t seed, std::int64_t val_size, std::int64_t test_size);
 
 } // namespace skyscript::pipeline

@@ -35,9 +35,8 @@ std::pair<std::string, std::string> scores_file_and_name(const std::string& spec
 }
 
 void check_split_options(const BuildOptions& options) {
-    const double block = options.number("split-block");
     // At least 1e-5 degrees (about a metre): a block's column and row then fit 32 bits.
-    if (!(block >= 1e-5 && block <= 180))
+    if (const double block = options.text("split-block") == "auto" ? 0.05 : options.number("split-block"); !(block >= 1e-5 && block <= 180))
         throw UsageError("--split-block expects degrees from 0.00001 to 180, got `" + options.text("split-block") + "`");
     split_size(options.text("val-size"), 0, 0, 0, "val-size");
     split_size(options.text("test-size"), 0, 0, 0, "test-size");

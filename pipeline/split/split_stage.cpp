@@ -36,11 +36,12 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
     std::vector<SplitInput> inputs;
     state.for_each_written([&](const Job& job) { inputs.push_back(split_input(job)); });
     check_split_options(options);
-    const double block = options.number("split-block");
     const auto n = static_cast<std::int64_t>(inputs.size());
     const auto val = split_size(options.text("val-size"), n, 5000, 0.02, "val-size");
     const auto test = split_size(options.text("test-size"), n, 30000, 0.10, "test-size");
-    return assign_splits(inputs, block, static_cast<std::uint64_t>(options.integer("seed")), val, test);
+    const auto seed = static_cast<std::uint64_t>(options.integer("seed"));
+    if (options.text("split-block") == "auto") return assign_splits_auto(inputs, seed, val, test);
+    return assign_splits(inputs, options.number("split-block"), seed, val, test);
 }
 
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
@@ -49,7 +50,10 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
     const auto formats = formats_named(options.text("format"));
     const auto pcts = top_percentages(options.text("top-pct"));
     summary.assignment = split_written_jobs(options, state);
-    summary.block_text = options.text("split-block");
+    char block[32];
+    std::snprintf(block, sizeof block, "%g", summary.assignment.block_deg);
+    summary.block_auto = options.text("split-block") == "auto";
+    summary.block_text = summary.block_auto ? std::string(block) : options.text("split-block");
     const auto& split = summary.assignment.split;
 
     // Scores, per image in job order.
@@ -120,10 +124,10 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
 
 void print_split_summary(const SplitSummary& s, const std::string& out_dir) {
     const auto& a = s.assignment;
-    std::printf("split: %lld train, %lld val (asked %lld), %lld test (asked %lld) images in %lld blocks (%lld groups) (%.2f s)\n",
+    std::printf("split: %lld train, %lld val (asked %lld), %lld test (asked %lld) images in %lld blocks of %s degrees%s (%lld groups) (%.2f s)\n",
                 static_cast<long long>(a.count[0]), static_cast<long long>(a.count[1]), static_cast<long long>(a.asked_val),
-                static_cast<long long>(a.count[2]), static_cast<long long>(a.asked_test), static_cast<long long>(a.blocks),
-                static_cast<long long>(a.groups), s.seconds);
+                static_cast<long long>(a.count[2]), static_cast<long long>(a.asked_test), static_cast<long long>(a.blocks), s.block_text.c_str(),
+                s.block_auto ? " (--split-block auto)" : "", static_cast<long long>(a.groups), s.seconds);
     if (a.count[1] * 2 < a.asked_val || a.count[2] * 2 < a.asked_test)
         std::printf("  val/test are well short of the asked sizes: the images fall in %lld blocks of --split-block %s degrees; a smaller "
                     "--split-block makes more, smaller blocks\n",
@@ -140,7 +144,8 @@ StageSummary stage_split(BuildSession& s) {
     if (!s.quiet) print_split_summary(summary, s.out_dir);
     const auto& c = summary.assignment.count;
     return StageSummary::finished(summary.seconds,
-                                  nlohmann::json{{"train", c[0]}, {"val", c[1]}, {"test", c[2]}, {"scores_unknown", summary.scores_unknown},
+                                  nlohmann::json{{"train", c[0]}, {"val", c[1]}, {"test", c[2]}, {"block", summary.assignment.block_deg},
+                                                 {"scores_unknown", summary.scores_unknown},
                                                  {"images_unscored", summary.images_unscored}}
                                       .dump(),
                                   c[0] + c[1] + c[2]);

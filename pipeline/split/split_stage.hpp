@@ -31,7 +31,8 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state);
 
 struct SplitSummary {
     SplitAssignment assignment;
-    std::string block_text; // --split-block as given
+    std::string block_text; // --split-block as given, or the block auto chose
+    bool block_auto = false;
     std::string scores_name;
     std::int64_t score_rows = 0, scores_unknown = 0, images_unscored = 0;
     std::vector<std::pair<std::string, std::int64_t>> files; // written file -> rows
