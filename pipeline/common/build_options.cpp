@@ -15,16 +15,10 @@ namespace skyscript::pipeline {
 
 namespace {
 
-using T = OptionDescriptor::Type;
+using T = OptionType;
 
-
-std::string canonical_name(std::string name) {
-    std::replace(name.begin(), name.end(), '_', '-');
-    return name;
-}
-
-// " >= 0 (0: all)", " from 0 to 1", " > 0 and <= 86400": a descriptor's range, "" for none.
-std::string range(const OptionDescriptor& d) {
+// " >= 0 (0: all)", " from 0 to 1", " > 0 and <= 86400": a row's range, "" for none.
+std::string range(const OptionRow& d) {
     auto text = [](double v) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.10g", v);
@@ -36,19 +30,19 @@ std::string range(const OptionDescriptor& d) {
     else if (has_min && has_max) out = " > " + text(d.min) + " and <= " + text(d.max);
     else if (has_min) out = (d.above_min ? " > " : " >= ") + text(d.min);
     else if (has_max) out = " <= " + text(d.max);
-    if (!d.range_note.empty()) out += " (" + d.range_note + ")";
+    if (!d.range_note.empty()) out.append(" (").append(d.range_note).append(")");
     return out;
 }
 
 // "a whole number >= 0 (0: all)": what a numeric option accepts.
-std::string expected(const OptionDescriptor& d) {
-    return (d.type == T::integer ? "a whole number" : "a number") + range(d) + (d.word.empty() ? "" : " or " + d.word);
+std::string expected(const OptionRow& d) {
+    return (d.type == T::integer ? "a whole number" : "a number") + range(d) + (d.word.empty() ? "" : " or " + std::string(d.word));
 }
 
 // The values of text options that take one of a set: fixed here, or registered by the layer
 // that owns the set (set_option_choices: --caption-style, --format).
-std::map<std::string, std::vector<std::string>>& option_choices() {
-    static std::map<std::string, std::vector<std::string>> choices{
+std::map<std::string, std::vector<std::string>, std::less<>>& option_choices() {
+    static std::map<std::string, std::vector<std::string>, std::less<>> choices{
         {"node-index", {"auto", "flex_mem", "sparse_file_array", "dense_file_array"}},
         {"read-sample", {"auto", "on", "off"}},
         {"source-policy", {"finest", "random", "all"}},
@@ -59,13 +53,13 @@ std::map<std::string, std::vector<std::string>>& option_choices() {
 // Text options with a fixed set of values, and the region options, checked as they are
 // given: a value refused only by its stage would already be recorded in OUT's state DB,
 // and that record would then be merged into the corrected rerun.
-void check_text(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
+void check_text(const OptionRow& d, const std::string& value, const std::string& origin) {
     auto& choices = option_choices();
     if (const auto it = choices.find(d.name); it != choices.end()) {
         if (std::find(it->second.begin(), it->second.end(), value) != it->second.end()) return;
         std::string list;
         for (const auto& c : it->second) list += (list.empty() ? "" : ", ") + c;
-        throw UsageError(origin + ": --" + d.name + " expects one of " + list + ", got `" + value + "`");
+        throw UsageError(origin + ": --" + std::string(d.name) + " expects one of " + list + ", got `" + value + "`");
     }
     try {
         if (d.name == "bbox" && !value.empty()) parse_bbox(value);
@@ -75,8 +69,9 @@ void check_text(const OptionDescriptor& d, const std::string& value, const std::
     }
 }
 
-void check_value(const OptionDescriptor& d, const std::string& value, const std::string& origin) {
-    auto bad = [&](const std::string& what) { throw UsageError(origin + ": --" + d.name + " expects " + what + ", got `" + value + "`"); };
+void check_value(const OptionRow& d, const std::string& value, const std::string& origin) {
+    const std::string name(d.name);
+    auto bad = [&](const std::string& what) { throw UsageError(origin + ": --" + name + " expects " + what + ", got `" + value + "`"); };
     double v = 0;
     if (!d.word.empty() && value == d.word) return;
     if (d.type == T::integer) {
@@ -95,48 +90,31 @@ void check_value(const OptionDescriptor& d, const std::string& value, const std:
         return;
     }
     if (v < d.min || (d.above_min && v == d.min) || v > d.max)
-        throw UsageError(origin + ": --" + d.name + " must be" + range(d) + ", got `" + value + "`");
+        throw UsageError(origin + ": --" + name + " must be" + range(d) + ", got `" + value + "`");
 }
 
 } // namespace
 
-const std::vector<OptionDescriptor>& build_option_descriptors() {
-    static const std::vector<OptionDescriptor> d = [] {
-        std::vector<OptionDescriptor> out;
-        for (const auto& r : option_table)
-            out.push_back({std::string(r.name), r.type, std::string(r.default_value), std::string(r.stage), std::string(r.help), r.short_name,
-                           r.repeatable, r.min, r.max, r.above_min, std::string(r.range_note), std::string(r.word)});
-        return out;
-    }();
-    return d;
-}
-
 void set_option_choices(OptionName name, std::vector<std::string> values) { option_choices()[name.str()] = std::move(values); }
 
-const OptionDescriptor* find_option(const std::string& name) {
-    const auto n = canonical_name(name);
-    for (const auto& d : build_option_descriptors())
-        if (d.name == n) return &d;
-    return nullptr;
-}
-
 void BuildOptions::set(const std::string& name, const std::string& value, const std::string& origin) {
-    const auto* d = find_option(name);
+    const auto* d = find_option_row(name);
     if (!d) throw UsageError(origin + ": unknown option `" + name + "`");
     check_value(*d, value, origin);
-    values_[d->name] = value;
+    values_[std::string(d->name)] = value;
 }
 
 void BuildOptions::merge_cli(const CliArgs& cli) {
-    for (const auto& d : build_option_descriptors()) {
+    for (const auto& d : option_table) {
+        const std::string name(d.name);
         if (d.type == T::flag) {
-            if (cli.flag(d.name)) values_[d.name] = "true";
-        } else if (d.repeatable && !cli.values(d.name).empty()) {
+            if (cli.flag(name)) values_[name] = "true";
+        } else if (d.repeatable && !cli.values(name).empty()) {
             std::string joined;
-            for (const auto& v : cli.values(d.name)) joined += (joined.empty() ? "" : "\n") + v;
-            set(d.name, joined, "command line");
-        } else if (auto v = cli.value(d.name)) {
-            set(d.name, *v, "command line");
+            for (const auto& v : cli.values(name)) joined += (joined.empty() ? "" : "\n") + v;
+            set(name, joined, "command line");
+        } else if (auto v = cli.value(name)) {
+            set(name, *v, "command line");
         }
     }
     check_exclusive();
@@ -156,7 +134,7 @@ void BuildOptions::merge_toml_file(const std::string& path) {
     }
     for (const auto& [key, node] : root) {
         const std::string origin = path + ":" + std::to_string(node.source().begin.line);
-        const auto* d = find_option(std::string(key.str()));
+        const auto* d = find_option_row(key.str());
         if (!d || d->name == "config") throw UsageError(origin + ": unknown option `" + std::string(key.str()) + "`");
         if (values_.count(d->name)) continue; // a flag given on the command line wins
         std::string text;
@@ -167,14 +145,14 @@ void BuildOptions::merge_toml_file(const std::string& path) {
             text.assign(buf, std::to_chars(buf, buf + sizeof buf, *f).ptr);
         } else if (auto b = node.value_exact<bool>()) text = *b ? "true" : "false";
         else throw UsageError(origin + ": `" + std::string(key.str()) + "` must be a string, number or boolean");
-        set(d->name, text, origin);
+        set(std::string(d->name), text, origin);
     }
     check_exclusive();
 }
 
 void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored) {
     for (const auto& [k, v] : stored)
-        if (!values_.count(k) && find_option(k)) values_[k] = v;
+        if (!values_.count(k) && find_option_row(k)) values_[k] = v;
 }
 
 bool BuildOptions::has(OptionName name) const { return values_.count(find_option_row(name.view())->name) > 0; }
@@ -201,18 +179,18 @@ std::map<std::string, std::string> BuildOptions::recorded() const {
 
 std::vector<OptionSpec> build_option_specs() {
     std::vector<OptionSpec> specs;
-    for (const auto& d : build_option_descriptors())
-        if (!d.help.empty()) specs.push_back({d.name, d.type != T::flag, d.short_name});
+    for (const auto& d : option_table)
+        if (!d.help.empty()) specs.push_back({std::string(d.name), d.type != T::flag, d.short_name});
     specs.push_back({"help", false, 'h'});
     return specs;
 }
 
 std::string build_options_help() {
     std::string out, section;
-    for (const auto& d : build_option_descriptors()) {
+    for (const auto& d : option_table) {
         if (d.help.empty()) continue;
         // Run-only options are listed with the stage they steer (the one before them).
-        const std::string s = !d.stage.empty() ? d.stage : section.empty() ? "run" : section;
+        const std::string s = !d.stage.empty() ? std::string(d.stage) : section.empty() ? "run" : section;
         if (s != section) {
             out += '\n'; // appended piece by piece: `"\n" + std::string(...)` trips GCC 12's false -Wrestrict
             out += static_cast<char>(std::toupper(s[0]));
@@ -222,10 +200,12 @@ std::string build_options_help() {
         // snprintf, not `"..." + std::string`: the latter trips GCC 12's false -Wrestrict.
         const char* arg = d.type == T::flag ? "" : d.type == T::text ? " S" : " N";
         char flag[96], dflt[96] = "", line[384];
-        if (d.short_name) std::snprintf(flag, sizeof flag, "-%c, --%s%s", d.short_name, d.name.c_str(), arg);
-        else std::snprintf(flag, sizeof flag, "    --%s%s", d.name.c_str(), arg);
-        if (!d.default_value.empty() && d.type != T::flag) std::snprintf(dflt, sizeof dflt, " (default %s)", d.default_value.c_str());
-        std::snprintf(line, sizeof line, "  %-24s %s%s\n", flag, d.help.c_str(), dflt);
+        const int name_len = static_cast<int>(d.name.size());
+        if (d.short_name) std::snprintf(flag, sizeof flag, "-%c, --%.*s%s", d.short_name, name_len, d.name.data(), arg);
+        else std::snprintf(flag, sizeof flag, "    --%.*s%s", name_len, d.name.data(), arg);
+        if (!d.default_value.empty() && d.type != T::flag)
+            std::snprintf(dflt, sizeof dflt, " (default %.*s)", static_cast<int>(d.default_value.size()), d.default_value.data());
+        std::snprintf(line, sizeof line, "  %-24s %.*s%s\n", flag, static_cast<int>(d.help.size()), d.help.data(), dflt);
         out += line;
     }
     return out;
@@ -234,13 +214,14 @@ std::string build_options_help() {
 std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,
                                           const std::map<std::string, std::string>& asked, const std::string& up_to_stage) {
     const int limit = stage_rank(up_to_stage);
-    for (const auto& d : build_option_descriptors()) {
+    for (const auto& d : option_table) {
         if (d.stage.empty() || stage_rank(d.stage) > limit) continue;
-        const auto s = stored.find(d.name);
-        const auto a = asked.find(d.name);
+        const std::string name(d.name);
+        const auto s = stored.find(name);
+        const auto a = asked.find(name);
         if (s == stored.end() || a == asked.end()) continue;
         if (s->second != a->second)
-            return "--" + d.name + " " + (a->second.empty() ? "\"\"" : a->second) + " (OUT was built with " +
+            return "--" + name + " " + (a->second.empty() ? "\"\"" : a->second) + " (OUT was built with " +
                    (s->second.empty() ? std::string("none") : s->second) + ")";
     }
     return std::nullopt;

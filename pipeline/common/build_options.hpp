@@ -1,16 +1,15 @@
 #pragma once
 // The options of a dataset build, from three places in order of precedence:
 // command-line flags > `--config FILE.toml` > what OUT/state.sqlite recorded (for a later
-// stage or a rerun) > built-in defaults. Every option has one descriptor: its name (the
-// long flag, also the TOML key, `-` or `_`), its type, its default, and the stage whose
-// finished work it changes ("" for options that only steer a run: --quiet, --in-flight).
+// stage or a rerun) > built-in defaults. Every option is one row of option_table.hpp: its
+// name (the long flag, also the TOML key, `-` or `_`), its type, its default, and the stage
+// whose finished work it changes ("" for options that only steer a run: --quiet, --in-flight).
 // The values actually used are stored in the state DB, so `fetch OUT` uses what `plan`
 // used and a rerun that would change finished work is refused with one line.
 
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/option_table.hpp"
 
-#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,33 +17,9 @@
 
 namespace skyscript::pipeline {
 
-// An option_table row with owned strings, for the code that builds messages and help from it.
-struct OptionDescriptor {
-    using Type = OptionType;
-    std::string name;
-    Type type = Type::text;
-    std::string default_value;   // "" = unset
-    std::string stage;           // extract | plan | fetch | write | split | "" (run only)
-    std::string help;            // one line for --help
-    char short_name = 0;
-    bool repeatable = false;     // given several times: the values joined by newlines
-    // Numbers (integer, number): the accepted range, min..max inclusive, min excluded when
-    // `above_min` (e.g. --timeout > 0). Checked in BuildOptions::set, which every value
-    // passes through (flags, --config, extract's sampling flags), and NaN or infinity never pass.
-    double min = -std::numeric_limits<double>::infinity();
-    double max = std::numeric_limits<double>::infinity();
-    bool above_min = false;
-    std::string range_note = ""; // what an edge value means, for the error: "0: all"
-    std::string word = "";       // a number option that also takes this word ("auto")
-};
-
 // The values a text option takes, from the registry that owns them (caption styles, output
 // formats), set by the command line before any option is read; checked as values are given.
 void set_option_choices(OptionName name, std::vector<std::string> values);
-
-// Every option of the bare command and the stage subcommands.
-const std::vector<OptionDescriptor>& build_option_descriptors();
-const OptionDescriptor* find_option(const std::string& name);
 
 class BuildOptions {
 public:
@@ -72,7 +47,7 @@ private:
     std::map<std::string, std::string, std::less<>> values_; // by canonical name
 };
 
-// CLI specs for CliArgs from the descriptors (+ the positional input, -h).
+// CLI specs for CliArgs from option_table (+ the positional input, -h).
 std::vector<OptionSpec> build_option_specs();
 // The options part of --help, one line each, grouped by stage.
 std::string build_options_help();
