@@ -11,8 +11,14 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace skyscript::pipeline {
+
+// The options a catalog sampled in the read was drawn with (stored in its meta as
+// "sample NAME"): a plan must use the same.
+inline constexpr OptionName read_sample_option_names[] = {"seed", "all-below", "cells", "rare-min", "point-tile-px", "max-px", "margin", "offset"};
 
 struct PlanOptions {
     std::string tags;                 // --tags ("" = the built-in vocabulary)
@@ -25,6 +31,8 @@ struct PlanOptions {
     std::optional<ShardSpec> shard;   // --shard i/N
     std::size_t max_surrounding = 5;  // --max-surrounding
     std::string caption_style;        // --caption-style (a registered style)
+    // The values a catalog sampled in the read must have been drawn with (read_sample_option_names).
+    std::vector<std::pair<OptionName, std::string>> read_sample_values;
 };
 
 // Throws UsageError naming the option for a value the stage cannot use.

@@ -51,10 +51,6 @@ std::vector<captions::Tag> tag_views(const TagPairs& tags) {
     return v;
 }
 
-} // namespace
-
-namespace {
-
 bool was_sampled_in_read(const std::map<std::string, std::string>& meta) {
     const auto it = meta.find("sampled_in_read");
     return it != meta.end() && it->second == "yes";
@@ -62,12 +58,12 @@ bool was_sampled_in_read(const std::map<std::string, std::string>& meta) {
 
 // A catalog sampled as it was read holds the objects the cell and rare-tag draws of these
 // options need, and no others: a plan with other values would draw from what is missing.
-void check_read_sample(const std::map<std::string, std::string>& meta, const BuildOptions& options, const std::string& catalog) {
-    for (const OptionName name : read_sample_option_names) {
+void check_read_sample(const std::map<std::string, std::string>& meta, const PlanOptions& options, const std::string& catalog) {
+    for (const auto& [name, value] : options.read_sample_values) {
         const auto it = meta.find("sample " + name.str());
         if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name.str() + "; extract it again");
-        const bool same = find_option_row(name.view())->type == OptionType::number ? std::stod(it->second) == options.number(name)
-                                                                                   : std::stoll(it->second) == options.integer(name);
+        const bool same = find_option_row(name.view())->type == OptionType::number ? std::stod(it->second) == std::stod(value)
+                                                                                   : std::stoll(it->second) == std::stoll(value);
         if (!same)
             throw std::runtime_error(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
                                      "extract again (remove the catalog, or --read-sample off for a full one)");
@@ -78,9 +74,11 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Bui
 
 PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
-    CatalogReader catalog(BuildDir(out_dir).catalog());
+    const auto catalog_path = BuildDir(out_dir).catalog();
+    CatalogReader catalog(catalog_path);
     const auto meta = catalog.meta();
     const bool sampled_in_read = was_sampled_in_read(meta);
+    if (sampled_in_read) check_read_sample(meta, options, catalog_path);
     const tags::TagMatcher matcher{load_tag_option(options.tags)};
     const CatalogIndex index(catalog, matcher);
     const auto sources = load_build_sources(options.sources);
@@ -217,7 +215,6 @@ StageSummary stage_plan(BuildSession& s) {
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
     const auto options = plan_options(s.options); // checked before the state DB changes
     s.state->store_sources_identity(sources_identity(configured_sources(options.sources))); // what this plan is made with
-    if (const auto meta = CatalogReader(s.catalog_path()).meta(); was_sampled_in_read(meta)) check_read_sample(meta, s.options, s.catalog_path());
     const auto summary = run_plan(s.out_dir, options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
     auto done = StageSummary::finished(

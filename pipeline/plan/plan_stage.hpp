@@ -15,10 +15,6 @@
 
 namespace skyscript::pipeline {
 
-// The options a catalog sampled in the read was drawn with (stored in its meta as
-// "sample NAME"): a plan must use the same.
-inline constexpr OptionName read_sample_option_names[] = {"seed", "all-below", "cells", "rare-min", "point-tile-px", "max-px", "margin", "offset"};
-
 struct PlanSummary {
     std::int64_t candidates = 0, sampled = 0, jobs = 0;
     bool sampled_in_read = false; // the extract drew the cells and rare tags (candidates: the input's)
