@@ -30,7 +30,7 @@ std::vector<double> newest_image_ages(StateReader& state, const std::string& out
     for (const auto& source : state.sources())
         for (const auto& [part, stem] : state.newest_images(source, per_source)) {
             std::error_code ec;
-            const auto t = fs::last_write_time(fs::path(out_dir) / image_relative_path(part, stem), ec);
+            const auto t = fs::last_write_time(BuildDir(out_dir).image(part, stem), ec);
             if (!ec) ages.push_back(std::chrono::duration<double>(now - t).count());
         }
     std::sort(ages.begin(), ages.end());
@@ -46,7 +46,7 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     StateReader state(out_dir);
     s.jobs_by_status = state.count_by_status();
     for (const auto& [status, n] : s.jobs_by_status) s.jobs += n;
-    s.skipped = state.skipped_total();
+    for (const auto& [reason, n] : state.skipped()) s.skipped += n;
     const auto done = state.finished_stages();
     for (const auto& st : stage_list)
         if (st.in_bare_command && done.count(std::string(st.name))) s.finished.emplace_back(st.name);

@@ -1,6 +1,7 @@
 #include "pipeline/state/state_db.hpp"
 
 #include "captions/caption_styles.hpp"
+#include "pipeline/state/state_queries.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -159,12 +160,7 @@ void StateDb::add_missing_caption_columns() {
         if (std::find(have.begin(), have.end(), c) == have.end()) db_.exec("ALTER TABLE jobs ADD COLUMN " + c + " TEXT");
 }
 
-std::map<std::string, std::string> StateDb::options() {
-    std::map<std::string, std::string> out;
-    auto q = db_.prepare("SELECT key, value FROM options");
-    while (q.step()) out[q.column_text(0)] = q.column_text(1);
-    return out;
-}
+std::map<std::string, std::string> StateDb::options() { return state_queries::options(db_); }
 
 void StateDb::store_options(const std::map<std::string, std::string>& options) {
     db_.exec("BEGIN IMMEDIATE");
@@ -280,12 +276,7 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
     db_.exec("COMMIT; PRAGMA cache_size = -8192;");
 }
 
-std::map<std::string, std::int64_t> StateDb::skipped() {
-    std::map<std::string, std::int64_t> out;
-    auto q = db_.prepare("SELECT reason, objects FROM skipped");
-    while (q.step()) out[q.column_text(0)] = q.column_int(1);
-    return out;
-}
+std::map<std::string, std::int64_t> StateDb::skipped() { return state_queries::skipped(db_); }
 
 std::vector<Job> StateDb::jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit) {
     const std::string sql = std::string("SELECT ") + job_columns() +
@@ -308,19 +299,7 @@ std::vector<std::string> StateDb::job_sources(JobStatus status) {
     return out;
 }
 
-std::map<std::string, std::int64_t> StateDb::count_by_status() {
-    std::map<std::string, std::int64_t> out{{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
-    auto q = db_.prepare("SELECT status, count(*) FROM jobs GROUP BY status");
-    while (q.step()) out[q.column_text(0)] = q.column_int(1);
-    return out;
-}
-
-std::map<std::string, std::int64_t> StateDb::failures_by_reason() {
-    std::map<std::string, std::int64_t> out;
-    auto q = db_.prepare("SELECT reason, count(*) FROM jobs WHERE status = 'failed' GROUP BY reason");
-    while (q.step()) out[q.column_text(0)] = q.column_int(1);
-    return out;
-}
+std::map<std::string, std::int64_t> StateDb::count_by_status() { return state_queries::count_by_status(db_); }
 
 void StateDb::record_fetched(const std::vector<FetchResult>& results) {
     db_.exec("BEGIN IMMEDIATE");

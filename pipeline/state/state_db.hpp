@@ -47,7 +47,6 @@ public:
     std::vector<Job> jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit);
     std::vector<std::string> job_sources(JobStatus status);
     std::map<std::string, std::int64_t> count_by_status();
-    std::map<std::string, std::int64_t> failures_by_reason();
 
     // Results, applied in one transaction.
     struct FetchResult {

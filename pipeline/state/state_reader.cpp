@@ -1,5 +1,7 @@
 #include "pipeline/state/state_reader.hpp"
 
+#include "pipeline/state/state_queries.hpp"
+
 #include "pipeline/common/build_dir.hpp"
 #include <filesystem>
 #include <stdexcept>
@@ -18,12 +20,7 @@ StateReader::StateReader(const std::string& out_dir) {
 
 namespace {
 
-std::map<std::string, std::int64_t> text_counts(SqliteDb& db, const char* sql) {
-    std::map<std::string, std::int64_t> out;
-    auto q = db.prepare(sql);
-    while (q.step()) out[q.column_text(0)] = q.column_int(1);
-    return out;
-}
+using state_queries::text_counts;
 
 std::int64_t scalar(SqliteDb& db, const char* sql) {
     auto q = db.prepare(sql);
@@ -32,11 +29,7 @@ std::int64_t scalar(SqliteDb& db, const char* sql) {
 
 } // namespace
 
-std::map<std::string, std::int64_t> StateReader::count_by_status() {
-    std::map<std::string, std::int64_t> out{{"planned", 0}, {"fetched", 0}, {"written", 0}, {"failed", 0}};
-    for (const auto& [status, n] : text_counts(*db_, "SELECT status, count(*) FROM jobs GROUP BY status")) out[status] = n;
-    return out;
-}
+std::map<std::string, std::int64_t> StateReader::count_by_status() { return state_queries::count_by_status(*db_); }
 
 std::map<std::string, std::map<std::string, std::int64_t>> StateReader::count_by_source_status() {
     std::map<std::string, std::map<std::string, std::int64_t>> out;
@@ -45,16 +38,9 @@ std::map<std::string, std::map<std::string, std::int64_t>> StateReader::count_by
     return out;
 }
 
-std::int64_t StateReader::skipped_total() { return scalar(*db_, "SELECT coalesce(sum(objects), 0) FROM skipped"); }
+std::map<std::string, std::int64_t> StateReader::skipped() { return state_queries::skipped(*db_); }
 
-std::map<std::string, std::int64_t> StateReader::skipped() { return text_counts(*db_, "SELECT reason, objects FROM skipped"); }
-
-std::map<std::string, std::string> StateReader::options() {
-    std::map<std::string, std::string> out;
-    auto q = db_->prepare("SELECT key, value FROM options");
-    while (q.step()) out[q.column_text(0)] = q.column_text(1);
-    return out;
-}
+std::map<std::string, std::string> StateReader::options() { return state_queries::options(*db_); }
 
 std::set<std::string> StateReader::finished_stages() {
     std::set<std::string> out;

@@ -25,7 +25,6 @@ public:
 
     std::map<std::string, std::int64_t> count_by_status();                     // planned fetched written failed (all four present)
     std::map<std::string, std::map<std::string, std::int64_t>> count_by_source_status();
-    std::int64_t skipped_total();
     std::map<std::string, std::int64_t> skipped();                             // reason -> objects
     std::map<std::string, std::string> options();
     std::set<std::string> finished_stages();

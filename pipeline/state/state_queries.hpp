@@ -1,0 +1,22 @@
+#pragma once
+// Reads of OUT/state.sqlite that the build's StateDb and the read-only StateReader both
+// make, written once (for state_db.cpp and state_reader.cpp only).
+
+#include "pipeline/common/sqlite_db.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace skyscript::pipeline::state_queries {
+
+// Rows of (text, count) as a map, e.g. "SELECT status, count(*) ... GROUP BY status".
+std::map<std::string, std::int64_t> text_counts(SqliteDb& db, const char* sql);
+// Jobs by status, the four statuses always present.
+std::map<std::string, std::int64_t> count_by_status(SqliteDb& db);
+// The plan's skip counts: reason -> objects.
+std::map<std::string, std::int64_t> skipped(SqliteDb& db);
+// The options the build recorded.
+std::map<std::string, std::string> options(SqliteDb& db);
+
+} // namespace skyscript::pipeline::state_queries
