@@ -25,8 +25,7 @@ int command_report(const std::vector<std::string>& args) {
     const auto summary = run_report(out);
     if (!cli.flag("quiet")) print_report_summary(summary);
     StateDb state{BuildDir(out).state_db(), false};
-    const auto record = report_stage_summary(summary);
-    state.finish_stage("report", record.seconds, record.record);
+    record_stage(state, "report", report_stage_summary(summary));
     return 0;
 }
 

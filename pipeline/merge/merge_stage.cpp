@@ -100,10 +100,11 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     run_recorded(session, "report", stage_report);
     for (const auto& [status, n] : session.state->count_by_status()) summary.jobs += n;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    session.state->finish_stage("merge", summary.seconds,
-                                nlohmann::json{{"shards", summary.shards}, {"count", summary.count}, {"missing", summary.missing},
-                                               {"unfinished", summary.unfinished}, {"jobs", summary.jobs}, {"images", summary.images}}
-                                    .dump());
+    record_stage(*session.state, "merge",
+                 StageSummary::finished(summary.seconds, nlohmann::json{{"shards", summary.shards}, {"count", summary.count},
+                                                                        {"missing", summary.missing}, {"unfinished", summary.unfinished},
+                                                                        {"jobs", summary.jobs}, {"images", summary.images}}
+                                                             .dump()));
     return summary;
 }
 

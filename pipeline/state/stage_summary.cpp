@@ -6,9 +6,13 @@
 
 namespace skyscript::pipeline {
 
+void record_stage(StateDb& state, StageName name, const StageSummary& summary) {
+    if (!summary.skipped && summary.complete) state.finish_stage(name, summary.seconds, summary.record);
+}
+
 StageSummary run_recorded(BuildSession& session, StageName name, StageSummary (*run)(BuildSession&)) {
     auto summary = run(session);
-    if (!summary.skipped && summary.complete) session.state->finish_stage(name, summary.seconds, summary.record);
+    record_stage(*session.state, name, summary);
     if (!summary.stop.empty()) throw std::runtime_error(summary.stop);
     return summary;
 }

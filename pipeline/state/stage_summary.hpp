@@ -38,8 +38,13 @@ struct StageSummary {
     }
 };
 
-// Runs `run` on the session and records its summary under `name` (when it ran and is
-// complete); throws the summary's `stop` after recording it.
+class StateDb;
+
+// Records `summary` in the state DB under `name`, when the stage ran and is complete.
+void record_stage(StateDb& state, StageName name, const StageSummary& summary);
+
+// Runs `run` on the session and records its summary under `name` (record_stage); throws the
+// summary's `stop` after recording it.
 StageSummary run_recorded(BuildSession& session, StageName name, StageSummary (*run)(BuildSession&));
 
 } // namespace skyscript::pipeline
