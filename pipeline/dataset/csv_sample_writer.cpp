@@ -2,6 +2,7 @@
 // filepath, then the caption fields of the build's styles in registration order; the
 // scored files add similarity_NAME.
 
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/dataset/csv_writer.hpp"
 #include "pipeline/dataset/sample_writer.hpp"
 
@@ -74,7 +75,7 @@ public:
 
 private:
     NamedCsv open(const std::string& name, const std::vector<std::string>& header) const {
-        return {name, std::make_unique<CsvWriter>((fs::path(out_dir_) / name).string(), header)};
+        return {name, std::make_unique<CsvWriter>(BuildDir(out_dir_).path(name), header)};
     }
 
     std::string out_dir_;

@@ -52,7 +52,7 @@ public:
     }
 
     void write(const Sample& sample) override {
-        const auto jpg = read_binary((fs::path(out_dir_) / sample.filepath).string());
+        const auto jpg = read_binary(BuildDir(out_dir_).path(sample.filepath));
         auto json = meta_json_line(sample.job);
         json.pop_back(); // the newline
         tars_[sample.split]->add(sample.job.stem, {{"jpg", jpg}, {"txt", sample.job.caption(caption_field_)}, {"json", json}});

@@ -68,11 +68,11 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
         std::vector<std::int64_t> ids;
         for (const auto& job : batch) {
             if (parts_ready.insert(job.part).second) {
-                const auto dir = fs::path(out_dir) / meta_dir(job.part);
+                const auto dir = BuildDir(out_dir).path(meta_dir(job.part));
                 fs::create_directories(dir);
-                remove_partial_files(dir.string());
+                remove_partial_files(dir);
             }
-            write_file_atomically((fs::path(out_dir) / meta_relative_path(job.part, job.stem)).string(), meta_pickle(job));
+            write_file_atomically(BuildDir(out_dir).meta(job.part, job.stem), meta_pickle(job));
             ids.push_back(job.job_id);
         }
         state.record_written(ids);

@@ -45,11 +45,7 @@ FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, 
     const auto start = std::chrono::steady_clock::now();
     FetchSummary summary;
     if (options.retry_failed) summary.retried = state.retry_failed();
-    const double min_valid = options.min_valid;
-    const int quality = options.quality;
     const auto sources = load_build_sources(options.sources);
-    const auto& source_options = options.source;
-    const std::size_t batch_size = options.batch;
     ImageReuse reuse(options.reuse);
 
     const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
@@ -63,7 +59,7 @@ FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, 
         std::unique_ptr<imagery::ImageSource> source; // opened when a tile must be fetched: reused ones need none
         std::int64_t after = -1;
         for (;;) {
-            const auto batch = state.jobs(JobStatus::planned, alias, after, batch_size);
+            const auto batch = state.jobs(JobStatus::planned, alias, after, options.batch);
             if (batch.empty()) break;
             after = batch.back().job_id;
             std::vector<imagery::TileJob> tiles;
@@ -71,9 +67,9 @@ FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, 
             std::vector<StateDb::FetchResult> results;
             for (const auto& job : batch) {
                 if (parts_ready.insert(job.part).second) {
-                    const auto dir = std::filesystem::path(out_dir) / images_dir(job.part);
+                    const auto dir = BuildDir(out_dir).path(images_dir(job.part));
                     std::filesystem::create_directories(dir);
-                    remove_partial_files(dir.string()); // left by a killed run
+                    remove_partial_files(dir); // left by a killed run
                 }
                 // The same source and grid finished in an earlier build: its pixels, no request.
                 if (const auto* old = reuse.find(job.tile_key)) {
@@ -83,7 +79,7 @@ FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, 
                     r.year = old->year;
                     r.valid_fraction = old->valid_fraction;
                     r.stem = make_stem(job.id_part, alias, r.year);
-                    if (ImageReuse::place(*old, (std::filesystem::path(out_dir) / image_relative_path(job.part, r.stem)).string())) {
+                    if (ImageReuse::place(*old, BuildDir(out_dir).image(job.part, r.stem))) {
                         r.ok = true;
                         r.reused = true;
                         results.push_back(std::move(r));
@@ -96,22 +92,22 @@ FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, 
             }
             std::mutex mutex;
             std::exception_ptr write_error;
-            if (!tiles.empty() && !source) source = imagery::open_image_source(it->config, source_options);
+            if (!tiles.empty() && !source) source = imagery::open_image_source(it->config, options.source);
             if (!tiles.empty()) source->fetch(tiles, [&](imagery::FetchedTile&& t) {
                 const Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
                 StateDb::FetchResult r;
                 r.job_id = job.job_id;
                 if (!t.ok) {
                     r.reason = t.error;
-                } else if ((r.valid_fraction = t.image.valid_fraction()) < min_valid) {
-                    r.reason = "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(min_valid) + ")";
+                } else if ((r.valid_fraction = t.image.valid_fraction()) < options.min_valid) {
+                    r.reason = "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(options.min_valid) + ")";
                 } else {
                     r.time_ms = t.time_ms;
                     r.year = t.time_ms > 0 ? year_of(t.time_ms) : it->config.year.value_or(0);
                     r.stem = make_stem(job.id_part, alias, r.year);
                     try {
-                        const auto jpeg = imagery::encode_jpeg(t.image, quality);
-                        write_file_atomically((std::filesystem::path(out_dir) / image_relative_path(job.part, r.stem)).string(), jpeg);
+                        const auto jpeg = imagery::encode_jpeg(t.image, options.quality);
+                        write_file_atomically(BuildDir(out_dir).image(job.part, r.stem), jpeg);
                         r.ok = true;
                     } catch (const std::exception&) {
                         std::lock_guard lock(mutex);

@@ -17,7 +17,7 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
         if (!fs::exists(db_path)) throw std::runtime_error(dir + ": --reuse needs an earlier build's folder (no state.sqlite there)");
         StateReader(dir).for_each_finished_image([&](const StateReader::FinishedImage& finished) {
             Image image;
-            image.path = (fs::path(dir) / image_relative_path(finished.part, finished.stem)).string();
+            image.path = BuildDir(dir).image(finished.part, finished.stem);
             image.time_ms = finished.time_ms;
             image.year = finished.year;
             image.valid_fraction = finished.valid_fraction;
