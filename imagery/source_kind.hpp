@@ -9,6 +9,7 @@
 
 #include "imagery/image_source.hpp"
 #include "imagery/source_config.hpp"
+#include "imagery/source_key_text.hpp"
 
 #include <memory>
 #include <optional>
@@ -53,11 +54,14 @@ public:
     virtual void resolve_from_data(SourceConfig&) const {}
 
     // --- What the images depend on.
+    // The kind's settings in the one layout every kind's tile keys and identities share
+    // (source_key_text.hpp: stored keys stay byte for byte what they were).
+    virtual SourceKeyFields key_fields(const SourceConfig& source) const = 0;
     // The source's part of a tile key (make_tile_key adds the grid): everything that
     // decides its pixels, secrets left out. Stored in state DBs and matched by --reuse.
-    virtual std::string tile_key_part(const SourceConfig& source) const = 0;
+    virtual std::string tile_key_part(const SourceConfig& source) const;
     // The settings that decide pixels and plan, as text to digest (sources_identity).
-    virtual std::string settings_identity(const SourceConfig& source) const = 0;
+    std::string settings_identity(const SourceConfig& source) const;
     // The local file the pixels come from, whose size and time a rebuild compares; nullopt
     // for services and remote data.
     virtual std::optional<std::string> local_file(const SourceConfig&) const { return std::nullopt; }

@@ -62,14 +62,6 @@ private:
     TokenCache tokens_;
 };
 
-SourceKeyFields key_fields(const SourceConfig& source) {
-    const auto& ee = source.settings_as<EarthEngineSettings>();
-    SourceKeyFields fields;
-    fields.collection = ee.collection;
-    fields.cloud_property = ee.cloud_property;
-    return fields;
-}
-
 class EarthEngineKind : public SourceKind {
 public:
     std::string_view name() const override { return "earthengine"; }
@@ -88,8 +80,13 @@ public:
         return s;
     }
 
-    std::string tile_key_part(const SourceConfig& source) const override { return source_tile_key_text(name(), source, key_fields(source)); }
-    std::string settings_identity(const SourceConfig& source) const override { return source_identity_text(name(), source, key_fields(source)); }
+    SourceKeyFields key_fields(const SourceConfig& source) const override {
+        const auto& ee = source.settings_as<EarthEngineSettings>();
+        SourceKeyFields fields;
+        fields.collection = ee.collection;
+        fields.cloud_property = ee.cloud_property;
+        return fields;
+    }
 
     // The key is read and parsed (missing, a directory, not JSON, no private_key ...);
     // --check asks for a token.

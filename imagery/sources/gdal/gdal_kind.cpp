@@ -62,12 +62,6 @@ private:
     int workers_;
 };
 
-SourceKeyFields key_fields(const SourceConfig& source) {
-    SourceKeyFields fields;
-    fields.path = path_of(source);
-    return fields;
-}
-
 class GdalKind : public SourceKind {
 public:
     std::string_view name() const override { return "gdal"; }
@@ -92,6 +86,13 @@ public:
         if (!(source.gsd > 0)) source.gsd = info.gsd_m;
     }
 
+    SourceKeyFields key_fields(const SourceConfig& source) const override {
+        SourceKeyFields fields;
+        fields.path = path_of(source);
+        return fields;
+    }
+
+    // The fields, and a local raster's size and time: --reuse must not take pixels of a file since replaced.
     std::string tile_key_part(const SourceConfig& source) const override {
         auto fields = key_fields(source);
         if (const auto file = local_file(source)) {
@@ -101,10 +102,6 @@ public:
             fields.file_stamp = it->second;
         }
         return source_tile_key_text(name(), source, fields);
-    }
-
-    std::string settings_identity(const SourceConfig& source) const override {
-        return source_identity_text(name(), source, key_fields(source));
     }
 
     std::optional<std::string> local_file(const SourceConfig& source) const override {

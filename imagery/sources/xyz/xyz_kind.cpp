@@ -32,16 +32,6 @@ private:
     int workers_;
 };
 
-SourceKeyFields key_fields(const SourceConfig& source) {
-    const auto& xyz = source.settings_as<XyzSettings>();
-    SourceKeyFields fields;
-    fields.url = xyz.url;
-    fields.tile_px = xyz.tile_px;
-    fields.max_zoom = xyz.max_zoom;
-    fields.tms = xyz.tms;
-    return fields;
-}
-
 class XyzKind : public SourceKind {
 public:
     std::string_view name() const override { return "xyz"; }
@@ -64,8 +54,15 @@ public:
         return s;
     }
 
-    std::string tile_key_part(const SourceConfig& source) const override { return source_tile_key_text(name(), source, key_fields(source)); }
-    std::string settings_identity(const SourceConfig& source) const override { return source_identity_text(name(), source, key_fields(source)); }
+    SourceKeyFields key_fields(const SourceConfig& source) const override {
+        const auto& xyz = source.settings_as<XyzSettings>();
+        SourceKeyFields fields;
+        fields.url = xyz.url;
+        fields.tile_px = xyz.tile_px;
+        fields.max_zoom = xyz.max_zoom;
+        fields.tms = xyz.tms;
+        return fields;
+    }
 
     // One tile at the centre of the coverage, at the source's finest zoom.
     Usability usability(const SourceConfig& source, bool check) const override {
