@@ -1,7 +1,7 @@
 #pragma once
 // The `stages` table as people read it: each finished stage in pipeline order with its
 // seconds and the rate its closing line printed (the same count over the same seconds,
-// both stored by build_stages.cpp), for the report and `status`.
+// both recorded by run_recorded, state/stage_summary.hpp), for the report and `status`.
 
 #include "pipeline/state/state_reader.hpp"
 

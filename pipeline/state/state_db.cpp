@@ -72,12 +72,17 @@ std::string jobs_schema_sql() {
     return sql + jobs_tail_sql;
 }
 
-// The SELECT list read_job reads: the fixed columns, then each caption column with whether it is set.
+// The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
+constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id", "kind",     "focus_tag",   "source", "id_part",
+                                           "part",   "epsg", "width",    "height", "gsd",      "x0",          "y0",     "west",
+                                           "south",  "east", "north",    "tile_key", "center_tags", "surrounding_tags"};
+
+// The SELECT list read_job reads: the planned columns, the fetch's, then each caption column with whether it is set.
 const std::string& job_columns() {
     static const std::string columns = [] {
-        std::string out =
-            "job_id, fid, osm_type, osm_id, kind, focus_tag, source, id_part, part, epsg, width, height, gsd, x0, y0, west, south, east, "
-            "north, tile_key, center_tags, surrounding_tags, status, reason, attempts, stem, time_ms, year, valid_fraction";
+        std::string out;
+        for (const char* c : planned_columns) out.append(out.empty() ? "" : ", ").append(c);
+        out += ", status, reason, attempts, stem, time_ms, year, valid_fraction";
         for (const auto& c : caption_columns()) out += ", " + c + ", " + c + " IS NOT NULL";
         return out;
     }();
@@ -207,15 +212,6 @@ void StateDb::reset_stages_from(StageName stage) {
         q.step();
     }
 }
-
-namespace {
-
-// The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
-constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id", "kind",  "focus_tag", "source", "id_part",
-                                           "part",   "epsg", "width",    "height", "gsd",   "x0",        "y0",     "west",
-                                           "south",  "east", "north",    "center_tags", "surrounding_tags", "tile_key"};
-
-} // namespace
 
 void StateDb::begin_plan() {
     db_.exec("PRAGMA cache_size = -65536; BEGIN IMMEDIATE; DELETE FROM jobs; DELETE FROM skipped;");
