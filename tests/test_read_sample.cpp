@@ -10,6 +10,7 @@
 #include "pipeline/tiles/tile_placement.hpp"
 #include "pipeline/tiles/tile_reach.hpp"
 #include "pipeline/plan/catalog_index.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <doctest/doctest.h>
 
@@ -23,8 +24,9 @@ namespace fs = std::filesystem;
 TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus tag allows, polar grids included") {
     std::mt19937_64 rng(14);
     std::uniform_real_distribution<double> lon(-179.9, 179.9), lat(-89.5, 89.5), unit(0, 1);
-    const double gsds[] = {0.1, 0.2, 0.6, 1, 10};
-    int tiles = 0, areas = 0;
+    const double classes[] = {0.1, 0.2, 0.6, 1, 10};
+    const double gsds[] = {0.1, 0.2, 0.6, 1, 10, 30, 60}; // the sources': top-class tags show at 30 and 60 m too
+    int tiles = 0, areas = 0, coarse = 0;
     for (int i = 0; i < 8000; ++i) {
         PlacementOptions o;
         o.seed = rng();
@@ -35,7 +37,8 @@ TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus 
         head.osm_type = "nwr"[i % 3];
         head.osm_id = static_cast<std::int64_t>(rng() >> 8);
         head.kind = "nwa"[i % 3];
-        head.max_gsd = gsds[i % 5];
+        head.max_gsd = classes[i % 5];
+        const double coarsest_source = gsds[4 + i % 3]; // the build's sources go down to 10, 30 or 60 m
         // A quarter near and in the polar grids (83..89.5 N, 79..89.5 S), where the tiles turn.
         const double x = lon(rng);
         const double y = i % 4 ? lat(rng) : i % 8 ? -89.5 + unit(rng) * 10.5 : 83 + unit(rng) * 6.5;
@@ -55,7 +58,7 @@ TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus 
         }
         head.rep_lon = (head.bbox.min_lon + head.bbox.max_lon) / 2;
         head.rep_lat = (head.bbox.min_lat + head.bbox.max_lat) / 2;
-        const auto reach = tile_reach(head, vertices, o);
+        const auto reach = tile_reach(head, vertices, o, coarsest_source);
         skyscript::pipeline::IndexedObject object;
         object.osm_type = head.osm_type;
         object.osm_id = head.osm_id;
@@ -65,7 +68,8 @@ TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus 
         object.bbox = head.bbox;
         const auto focus = measure_focus(object, vertices, o.seed);
         for (const double gsd : gsds) {
-            if (gsd > head.max_gsd) break;
+            if (gsd > coarsest_source) break;
+            if (!skyscript::tags::shown_at_gsd(head.max_gsd, gsd)) continue;
             const long px = tile_side_px(focus, gsd, o);
             if (px < 1 || px > o.max_px) { // no tile for this source (tile_side_px's check in choose_sources)
                 if (head.kind != 'a') FAIL("a point tile is always placed");
@@ -81,10 +85,12 @@ TEST_CASE("tile_reach holds every tile place_tile makes, at every GSD the focus 
             CHECK(reach->max_lat >= t.north);
             ++tiles;
             areas += head.kind == 'a';
+            coarse += gsd > head.max_gsd;
         }
     }
     CHECK(tiles > 5000);
     CHECK(areas > 500);
+    CHECK(coarse > 500);
 }
 
 namespace {
@@ -106,7 +112,9 @@ CommandResult extract(const std::string& input, const std::string& out, const st
 std::string sources_file(const std::string& dir) {
     const auto path = dir + "/sources.toml";
     write_file(path, "[[source]]\nalias = \"FINE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n"
-                     "[[source]]\nalias = \"COARSE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 10\nyear = 2020\n");
+                     "[[source]]\nalias = \"COARSE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 10\nyear = 2020\n"
+                     // Landsat-like: only top-class tags (10 m) show there, on the largest tiles.
+                     "[[source]]\nalias = \"L30\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 30\nyear = 2020\n");
     return path;
 }
 
@@ -135,7 +143,7 @@ TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and
         CAPTURE(options);
         const auto sampled = dir + "/sampled-" + std::to_string(i);
         fs::remove_all(full + "/state.sqlite");
-        const auto e = extract(input, sampled, "--read-sample on " + options);
+        const auto e = extract(input, sampled, "--read-sample on --sources " + sh_quote(sources) + " " + options);
         REQUIRE_MESSAGE(e.exit_code == 0, e.err);
         const auto a = plan(full, sources, options);
         REQUIRE_MESSAGE(a.exit_code == 0, a.err);
@@ -147,11 +155,13 @@ TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and
         CHECK(jobs_full.size() > 300);
         CHECK(sql_int(full + "/state.sqlite", "SELECT count(*) FROM jobs WHERE surrounding_tags != '[]'") > 300);
         CHECK(sql_int(full + "/state.sqlite", "SELECT count(*) FROM jobs WHERE source = 'COARSE'") > (i == 0 ? 20 : 0));
+        CHECK(sql_int(full + "/state.sqlite", "SELECT count(*) FROM jobs WHERE source = 'L30'") > 0);
         CHECK(jobs_full.size() == jobs_sampled.size());
         CHECK_MESSAGE(jobs_full == jobs_sampled, "the sampled catalog planned other jobs");
         // Smaller than the full catalog (on this small input the rare tags' objects, from
-        // anywhere, reach much of it), and its focus candidates listed for the planner.
-        CHECK(objects(sampled) * (i == 0 ? 1 : 5) < objects(full));
+        // anywhere, reach much of it; and L30's 800 px tiles of forests and lakes are 24 km
+        // wide), and its focus candidates listed for the planner.
+        CHECK(objects(sampled) * (i == 0 ? 1 : 2) < objects(full));
         CHECK(sql_int(sampled + "/catalog.gpkg", "SELECT count(*) FROM sample_focus") > 0);
         CHECK(sql_int(sampled + "/catalog.gpkg", "SELECT count(*) FROM sample_focus f LEFT JOIN objects o USING (fid) WHERE o.fid IS NULL") == 0);
     }
@@ -168,6 +178,15 @@ TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and
     CHECK(lines(refused.err).size() == 1);
     CHECK(refused.err.find("sampled as it was read with --seed 1") != std::string::npos);
     CHECK(sql_int(dir + "/sampled-0/state.sqlite", "SELECT count(*) FROM jobs") == 0);
+
+    // Sources coarser than those the draw reached for: their top-class tiles would look for
+    // surroundings the catalog did not keep. Refused, naming both GSDs.
+    fs::remove(dir + "/sampled-0/state.sqlite");
+    const auto coarser = dir + "/coarser.toml";
+    write_file(coarser, read_file(sources) + "[[source]]\nalias = \"M60\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 60\nyear = 2020\n");
+    const auto too_coarse = plan(dir + "/sampled-0", coarser, "--all-below 1000 --cells 40 --rare-min 10");
+    CHECK(too_coarse.exit_code != 0);
+    CHECK(too_coarse.err.find("for sources down to 30 m; these sources go to 60 m") != std::string::npos);
 }
 
 TEST_CASE("the sampled catalog's size follows the sample: four times the input, about the same catalog") {

@@ -5,6 +5,7 @@
 #include "tag_filters/tag_list.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/tag_matcher.hpp"
+#include "tag_filters/visible_tags.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -241,4 +242,30 @@ TEST_CASE("the built-in hidden rules: tunnels, underground, indoor and covered l
     CHECK_FALSE(rules.find(Tags{{"leisure", "swimming_pool"}, {"layer", "-1"}}, K::area));
     CHECK_FALSE(rules.find(Tags{{"highway", "primary"}, {"bridge", "yes"}, {"layer", "1"}}, K::line));
     CHECK_FALSE(rules.find(Tags{{"indoor", "no"}, {"amenity", "bench"}}, K::point));
+}
+
+TEST_CASE("GSD classes: the top class (10 m) shows at any GSD, the others only down to their own") {
+    CHECK(shown_at_gsd(0.6, 0.6000001)); // arithmetic's tolerance
+    CHECK_FALSE(shown_at_gsd(0.6, 0.8));
+    CHECK_FALSE(shown_at_gsd(1, 10));
+    CHECK(shown_at_gsd(10, 10));
+    CHECK(shown_at_gsd(10, 30)); // Landsat images a lake
+    CHECK(shown_at_gsd(10, 300));
+    CHECK(shown_at_gsd(50, 300)); // a list of one's own: anything of 10 m or more is the top class
+    CHECK_FALSE(shown_at_gsd(9.9, 30));
+    CHECK(coarsest_shown_gsd(10, 30) == 30);
+    CHECK(coarsest_shown_gsd(10, 0.5) == 10);
+    CHECK(coarsest_shown_gsd(1, 30) == 1);
+
+    // On a 30 m image a forest and a lake keep their tags; a building (1 m) drops out.
+    const auto list = TagList::parse("landuse=forest\tfeature\t10\nnatural=water\tfeature\t10\nwater=*\tattribute\t10\n"
+                                     "building=yes\tfeature\t1\n", "t.tsv");
+    const TagMatcher matcher{list};
+    const std::vector<TagView> lake{{"natural", "water"}, {"water", "lake"}};
+    CHECK(visible_tags(matcher, lake, 30).size() == 2);
+    const std::vector<TagView> house{{"building", "yes"}};
+    std::vector<DroppedTag> dropped;
+    CHECK(visible_tags(matcher, house, 30, &dropped).empty());
+    REQUIRE(dropped.size() == 1);
+    CHECK(dropped[0].reason == DropReason::finer_than_gsd);
 }

@@ -7,6 +7,7 @@
 #include "pipeline/catalog/catalog_gpkg.hpp"
 #include "pipeline/catalog/shared_catalog.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/system_info.hpp"
@@ -326,6 +327,7 @@ void add_read_sample_meta(std::map<std::string, std::string>& meta, const Extrac
     meta["sample max-px"] = std::to_string(r.placement.max_px);
     meta["sample margin"] = exact(r.placement.margin);
     meta["sample offset"] = exact(r.placement.offset);
+    meta[sample_coarsest_gsd_key] = exact(r.coarsest_source_gsd);
     meta["sample candidates"] = std::to_string(result.candidates);
     meta["sample cells_total"] = std::to_string(result.cells_total);
     meta["sample cells_chosen"] = std::to_string(result.cells_chosen);
@@ -379,7 +381,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
     // Sampling in the read: the first read draws the sample and keeps no row.
     std::optional<ReadSample> sample;
     if (req.read_sample) {
-        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement};
+        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement, req.read_sample->coarsest_source_gsd};
         PhaseProgress progress{req, options.largest_node_id, input_bytes, "sample"};
         options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
         const auto stats = osm::extract_catalog(options, matcher, hidden, survey);
@@ -493,7 +495,8 @@ StageSummary stage_extract(BuildSession& s) {
     req.force = s.options.flag("force");
     req.quiet = s.quiet;
     if (wants_read_sample(s.options.text("read-sample"), req.input))
-        req.read_sample = ExtractRequest::ReadSampling{sampling_options(s.options), placement_options(s.options)};
+        req.read_sample = ExtractRequest::ReadSampling{sampling_options(s.options), placement_options(s.options),
+                                                       coarsest_source_gsd(s.options.text("sources"))};
     s.state->reset_stages_from("extract");
     const auto result = run_extract(req);
     if (!s.quiet) print_extract_summary(result);

@@ -29,6 +29,7 @@ struct ExtractRequest {
     struct ReadSampling {
         SamplingOptions sampling;
         PlacementOptions placement;
+        double coarsest_source_gsd = 0; // of the sources the plan will use: top-class tags' tiles reach it
     };
     std::optional<ReadSampling> read_sample;
     bool quiet = false;

@@ -55,6 +55,8 @@ Options:
                           --seed, --all-below, --cells, --rare-min and the tile sizes
                           --point-tile-px, --max-px, --margin, --offset (see skyscript-build
                           --help; same defaults); `plan` must be given the same values.
+      --sources FILE      with --read-sample: the sources the plan will use (default: the
+                          built-in list); tiles of the largest objects reach their coarsest GSD
   -q, --quiet             no progress and no summary
   -h, --help              this text
 
@@ -89,7 +91,8 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
         BuildOptions sampling; // the build's descriptors: same defaults and checks as `plan`
         for (const OptionName name : read_sample_option_names)
             if (auto v = cli.value(name.str())) sampling.set(name.str(), *v, "cli");
-        req.read_sample = ExtractRequest::ReadSampling{sampling_options(sampling), placement_options(sampling)};
+        req.read_sample = ExtractRequest::ReadSampling{sampling_options(sampling), placement_options(sampling),
+                                                       coarsest_source_gsd(cli.value("sources").value_or(""))};
     }
     return req;
 }
@@ -101,7 +104,8 @@ const std::vector<OptionSpec>& extract_option_specs() {
                                                {"quiet", false, 'q'},    {"help", false, 'h'},
                                                {"read-sample", true, 0}, {"seed", true, 0}, {"all-below", true, 0},
                                                {"cells", true, 0},       {"rare-min", true, 0}, {"point-tile-px", true, 0},
-                                               {"max-px", true, 0},      {"margin", true, 0}, {"offset", true, 0}};
+                                               {"max-px", true, 0},      {"margin", true, 0}, {"offset", true, 0},
+                                               {"sources", true, 0}};
     return specs;
 }
 

@@ -2,6 +2,7 @@
 
 #include "imagery/source_kind.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace skyscript::pipeline {
@@ -25,6 +26,12 @@ std::vector<BuildSource> load_build_sources(const std::string& option) {
         out.push_back(std::move(s));
     }
     return out;
+}
+
+double coarsest_source_gsd(const std::string& option) {
+    double coarsest = 0;
+    for (const auto& s : load_build_sources(option)) coarsest = std::max(coarsest, s.gsd);
+    return coarsest;
 }
 
 } // namespace skyscript::pipeline

@@ -18,6 +18,8 @@ struct BuildSource {
 
 // `option`: "" for the built-in sources, else a TOML file. Throws naming the file and source.
 std::vector<BuildSource> load_build_sources(const std::string& option);
+// The coarsest GSD among the sources of `option` (0 when there is none).
+double coarsest_source_gsd(const std::string& option);
 // The same sources as configured, nothing opened or resolved.
 std::vector<imagery::SourceConfig> configured_sources(const std::string& option);
 

@@ -15,7 +15,9 @@
 #include "pipeline/plan/catalog_index.hpp"
 #include "pipeline/plan/source_choice.hpp"
 #include "pipeline/plan/surroundings.hpp"
+#include "pipeline/sample/read_sample.hpp"
 #include "pipeline/sample/sampler.hpp"
+#include "tag_filters/visible_tags.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
 #include <nlohmann/json.hpp>
@@ -51,6 +53,12 @@ std::vector<captions::Tag> tag_views(const TagPairs& tags) {
     return v;
 }
 
+std::string metres(double m) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g m", m);
+    return buf;
+}
+
 bool was_sampled_in_read(const std::map<std::string, std::string>& meta) {
     const auto it = meta.find("sampled_in_read");
     return it != meta.end() && it->second == "yes";
@@ -58,7 +66,8 @@ bool was_sampled_in_read(const std::map<std::string, std::string>& meta) {
 
 // A catalog sampled as it was read holds the objects the cell and rare-tag draws of these
 // options need, and no others: a plan with other values would draw from what is missing.
-void check_read_sample(const std::map<std::string, std::string>& meta, const PlanOptions& options, const std::string& catalog) {
+void check_read_sample(const std::map<std::string, std::string>& meta, const PlanOptions& options, double coarsest_source_gsd,
+                       const std::string& catalog) {
     for (const auto& [name, value] : options.read_sample_values) {
         const auto it = meta.find("sample " + name.str());
         if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name.str() + "; extract it again");
@@ -68,6 +77,13 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Pla
             throw std::runtime_error(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
                                      "extract again (remove the catalog, or --read-sample off for a full one)");
     }
+    // Top-class tags' tiles reach the coarsest source's GSD (tags::coarsest_shown_gsd).
+    const auto it = meta.find(sample_coarsest_gsd_key);
+    const double sampled_for = it == meta.end() ? 0 : std::stod(it->second);
+    if (coarsest_source_gsd > sampled_for && coarsest_source_gsd > tags::top_gsd_class)
+        throw std::runtime_error(catalog + ": sampled as it was read for sources down to " + metres(std::max(sampled_for, tags::top_gsd_class)) +
+                                 "; these sources go to " + metres(coarsest_source_gsd) + ", whose tiles reach objects the catalog "
+                                 "did not keep; extract again with these --sources (remove the catalog)");
 }
 
 } // namespace
@@ -78,10 +94,14 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     CatalogReader catalog(catalog_path);
     const auto meta = catalog.meta();
     const bool sampled_in_read = was_sampled_in_read(meta);
-    if (sampled_in_read) check_read_sample(meta, options, catalog_path);
+    const auto sources = load_build_sources(options.sources);
+    if (sampled_in_read) {
+        double coarsest = 0;
+        for (const auto& s : sources) coarsest = std::max(coarsest, s.gsd);
+        check_read_sample(meta, options, coarsest, catalog_path);
+    }
     const tags::TagMatcher matcher{load_tag_option(options.tags)};
     const CatalogIndex index(catalog, matcher);
-    const auto sources = load_build_sources(options.sources);
     const auto policy = options.policy;
 
     const auto& placement = options.placement;

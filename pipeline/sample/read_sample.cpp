@@ -26,8 +26,8 @@ struct SampleSurvey::RarePick {
     bool operator<(const RarePick& o) const { return hash < o.hash; }
 };
 
-SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement)
-    : sampling_(sampling), placement_(placement), nonempty_(std::make_unique<CellSet>()) {}
+SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd)
+    : sampling_(sampling), placement_(placement), coarsest_source_gsd_(coarsest_source_gsd), nonempty_(std::make_unique<CellSet>()) {}
 
 SampleSurvey::~SampleSurvey() = default;
 
@@ -41,7 +41,7 @@ bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point
     ++candidates_;
     const auto cell = cell_of(head.rep_lon, head.rep_lat);
     const auto tag = tag_id(head.focus_tag);
-    const auto reach = tile_reach(head, vertices, placement_);
+    const auto reach = tile_reach(head, vertices, placement_, coarsest_source_gsd_);
 
     // The cell draw as it goes: a new cell joins the smallest `cells` hashes or is never drawn.
     if (nonempty_->insert(cell)) {

@@ -30,6 +30,10 @@
 
 namespace skyscript::pipeline {
 
+// The catalog meta key of the coarsest source GSD the sample's reach was drawn for: a plan
+// whose sources go coarser would look for surroundings the catalog does not keep.
+inline constexpr const char* sample_coarsest_gsd_key = "sample coarsest-source-gsd";
+
 struct ReadSample {
     bool everything = false; // at most all_below candidates: the planner takes all, keep every row
     std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, rare_added = 0;
@@ -41,7 +45,8 @@ struct ReadSample {
 
 class SampleSurvey : public osm::RowSink {
 public:
-    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement);
+    // `coarsest_source_gsd`: of the sources the plan will use (tile_reach).
+    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd);
     ~SampleSurvey() override;
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
@@ -56,6 +61,7 @@ private:
 
     SamplingOptions sampling_;
     PlacementOptions placement_;
+    double coarsest_source_gsd_;
     std::int64_t candidates_ = 0, cells_total_ = 0;
     std::unique_ptr<CellSet> nonempty_;
     std::unordered_map<std::int64_t, DrawableCell> drawable_;   // the smallest-hash cells so far

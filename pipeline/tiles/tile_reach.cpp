@@ -1,6 +1,7 @@
 #include "pipeline/tiles/tile_reach.hpp"
 
 #include "pipeline/common/seeded_hash.hpp"
+#include "tag_filters/visible_tags.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -52,8 +53,10 @@ osm::Box polar_reach(const osm::Box& box, double side) {
 
 } // namespace
 
-std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const osm::Point> vertices, const PlacementOptions& o) {
-    const double gsd = head.max_gsd * (1 + 1e-5); // the coarsest source the focus tag allows (tags::shown_at_gsd)
+std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const osm::Point> vertices, const PlacementOptions& o,
+                                   double coarsest_source_gsd) {
+    const double max_gsd = tags::coarsest_shown_gsd(head.max_gsd, coarsest_source_gsd);
+    const double gsd = max_gsd * (1 + 1e-5); // the coarsest source the focus tag allows (tags::shown_at_gsd)
     const auto key = object_key(head.osm_type, head.osm_id);
     // The tile is a square of side s centred on c moved by (ux, uy) x at most offset x s (in
     // UTM metres; tile_placement.cpp): at any GSD up to max_gsd it lies within
@@ -83,7 +86,7 @@ std::optional<osm::Box> tile_reach(const osm::CatalogRow& head, std::span<const 
         const bool polar = may_be_polar(b, (o.max_px + 1) * gsd);
         if (polar) most = 1.1 * (w + h), least /= std::numbers::sqrt2;
         if (polar && b.max_lon - b.min_lon > 90) least = 0; // round a pole, a parallel's arc is far longer than the box
-        if (least * (1 + o.margin) / head.max_gsd > o.max_px + 1) return std::nullopt;
+        if (least * (1 + o.margin) / max_gsd > o.max_px + 1) return std::nullopt;
         s = std::min(most * (1 + o.margin) + gsd, (o.max_px + 1) * gsd);
         if (polar) return polar_reach(b, s + gsd);
         // The centre: the UTM centre of the bbox's corners, near the lon/lat centre.
