@@ -29,6 +29,7 @@ struct FetchedTile {
     bool ok = false;
     RgbImage image;
     std::string error;      // why not, when !ok
+    bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
     long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine), else 0
     double cpu_seconds = 0; // warping / stitching on the worker
 };

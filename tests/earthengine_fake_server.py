@@ -3,7 +3,7 @@
 
     python3 earthengine_fake_server.py --public-key PEM --client-email E (--raster TIF | --flat-png)
         [--token-expires-in S] [--token-valid-s S] [--max-tokens N] [--latency-ms MS]
-        [--max-concurrent N] [--max-per-second R] [--fail-value-compute STATUS]
+        [--max-concurrent N] [--max-per-second R] [--fail-value-compute STATUS] [--footprints JSON]
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes.
   --token-expires-in S   the tokens' advertised life (expires_in; default 3600); a token used
@@ -19,6 +19,11 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
   --flat-png             pixels are one flat colour (no GDAL per request: for benchmarks);
                          without --raster every footprint has an image
   --fail-value-compute STATUS   every value:compute is answered STATUS
+  --footprints JSON      where collections have images, as the real ones do (SkySat's sparse scenes, a
+                         national orthophoto's country): {"COLLECTION": GEOMETRY, ...}, GEOMETRY a GeoJSON
+                         Polygon or MultiPolygon, or a list of [west, south, east, north] boxes ([] = nowhere).
+                         A footprint meets it when a corner or the centre of the footprint lies in it, or
+                         a vertex of it lies in the footprint. Collections not named: as without it.
   POST /token                                   JWT-bearer grant: the assertion's RS256 signature is
                                                 verified with PEM (openssl CLI), and iss/aud/scope/
                                                 iat/exp are checked; answers an access token.
@@ -37,7 +42,8 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
                                                 cpu_seconds the fake's own CPU time; token_use, per
                                                 token, the requests that came with it and the least
                                                 life it had left when one arrived (negative: expired).
-A footprint has an image when it meets TIF's extent (and the collection is not EMPTY/COLLECTION);
+A footprint has an image when it meets TIF's extent (and the collection is not EMPTY/COLLECTION,
+and it meets the collection's --footprints);
 that image's time_start is 2021-07-01 plus round(west * 1e6) mod 86400 seconds (west of the
 footprint, in degrees), so each tile has its own time and a mix-up shows.
 Projects named "forbidden" answer 403; "busy" answers 429 (Retry-After: 1) to its first request.
@@ -61,12 +67,14 @@ from loopback_server import send_body, serve
 LOCK = threading.Lock()
 STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "footprints": 0, "rejected": [], "tokens": [],
          "collections": [], "busy_hits": 0, "active": 0, "max_active": 0, "ee_requests": 0, "quota_429": 0, "quota_429_rate": 0,
-         "expired": 0, "grids": [], "token_use": {}, "user_project_wrong": 0, "user_projects": []}
+         "expired": 0, "grids": [], "token_use": {}, "user_project_wrong": 0, "user_projects": [],
+         "times_by_collection": {}, "no_image_by_collection": {}}
 DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
 BUCKET = {"tokens": 0.0, "last": 0.0}  # the project's requests-per-second quota
 EXTENT = None  # TIF's lon/lat bounds (west, south, east, north); None: imagery everywhere
 PNGS = {}  # (width, height) -> a flat PNG
+FOOTPRINTS = {}  # collection -> list of rings (lists of (lon, lat)), from --footprints
 
 
 class Invalid(Exception):
@@ -77,8 +85,41 @@ def time_start_ms(west):
     return TIME_START_MS + (math.floor(west * 1e6 + 0.5) % 86400) * 1000
 
 
+def in_ring(ring, x, y):
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def meets_footprint(rings, box):
+    w, s, e, n = box
+    points = [(w, s), (w, n), (e, s), (e, n), ((w + e) / 2, (s + n) / 2)]
+    # Even-odd over every ring: a point in a hole is in two rings (outer and hole).
+    if any(sum(in_ring(r, x, y) for r in rings) % 2 for x, y in points):
+        return True
+    return any(w <= x <= e and s <= y <= n for r in rings for x, y in r)
+
+
+def load_footprints(path):
+    for collection, geometry in json.load(open(path)).items():
+        rings = []
+        if isinstance(geometry, list):
+            rings = [[(w, s), (e, s), (e, n), (w, n)] for w, s, e, n in geometry]
+        elif geometry["type"] == "Polygon":
+            rings = [[tuple(p[:2]) for p in r] for r in geometry["coordinates"]]
+        elif geometry["type"] == "MultiPolygon":
+            rings = [[tuple(p[:2]) for p in r] for poly in geometry["coordinates"] for r in poly]
+        else:
+            raise SystemExit(path + ": " + collection + ": expected a Polygon, a MultiPolygon or a list of boxes")
+        FOOTPRINTS[collection] = rings
+
+
 def has_image(collection, box):
     if collection == "EMPTY/COLLECTION":
+        return False
+    if collection in FOOTPRINTS and not meets_footprint(FOOTPRINTS[collection], box):
         return False
     if EXTENT is None:
         return True
@@ -419,6 +460,11 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["collections"].append(collection)
                 STATE["footprints"] += len(footprints)
             times = [[time_start_ms(b[0])] if has_image(collection, b) else [] for b in footprints]
+            with LOCK:
+                by = STATE["times_by_collection"]
+                by[collection] = by.get(collection, 0) + len(footprints)
+                none = STATE["no_image_by_collection"]
+                none[collection] = none.get(collection, 0) + sum(1 for t in times if not t)
             return self.reply(200, "application/json", json.dumps({"result": times}).encode())
         if op != "image:computePixels":
             return self.reply(404, "application/json", ee_error(404, "NOT_FOUND", "unknown method"))
@@ -471,7 +517,10 @@ def main():
     ap.add_argument("--max-per-second", type=float, default=100)
     ap.add_argument("--fail-value-compute", type=int)
     ap.add_argument("--imagery-everywhere", action="store_true", help="every collection has an image everywhere (not only over --raster)")
+    ap.add_argument("--footprints", help="JSON: where each named collection has images")
     args = ap.parse_args()
+    if args.footprints:
+        load_footprints(args.footprints)
     if not args.raster and not args.flat_png:
         ap.error("--raster TIF or --flat-png is needed")
     if args.raster and not args.imagery_everywhere:

@@ -312,7 +312,7 @@ TEST_CASE("the times of 150 tiles: 150 computePixels and 3 value:compute, each t
     CHECK(engine.stats().requests == 153);
 }
 
-TEST_CASE("a tile with no image among tiles with images: the message of a tile with no image, the others their times") {
+TEST_CASE("a tile with no image among tiles with images: told so by the time lookup, no pixels asked; the others their times") {
     Fixture f;
     auto grids = row_of_tiles(4);
     grids.emplace_back(200, make_tile_grid(9.60, 53.513, 200, 2)); // east of the fake's raster: no image there
@@ -325,16 +325,19 @@ TEST_CASE("a tile with no image among tiles with images: the message of a tile w
         INFO(r.error);
         if (r.id >= 200) {
             CHECK_FALSE(r.ok);
+            CHECK(r.no_imagery); // another source may have it (the fetch stage's fallback)
             CHECK(r.error.find("Earth Engine (S2T, COPERNICUS/S2_SR_HARMONIZED): no image over this tile between 2019-01-01 and now") == 0);
         } else {
             CHECK(r.ok);
+            CHECK_FALSE(r.no_imagery);
             CHECK(r.time_ms == fake_time_ms(grids[r.id - 100].second.box));
         }
     }
     CHECK(f.stats()["value_compute"] == 1);
+    CHECK(f.stats()["compute_pixels"] == 4); // none for the two tiles the lookup found empty
 }
 
-TEST_CASE("a failing value:compute: each tile of its batch fails with the reason, the pixels asked once each") {
+TEST_CASE("a failing value:compute: each tile of its batch fails with the reason, no pixels asked, and no tile is 'no imagery'") {
     Fixture f({"--flat-png", "--fail-value-compute", "500"});
     TokenCache tokens(load_service_account(f.key_json));
     HttpEngineOptions options;
@@ -347,9 +350,10 @@ TEST_CASE("a failing value:compute: each tile of its batch fails with the reason
         CHECK_FALSE(r.ok);
         CHECK(r.error == "Earth Engine (S2T, COPERNICUS/S2_SR_HARMONIZED): HTTP 500 Internal Server Error (after 2 attempts): Computation timed out.");
         CHECK(r.image.width == 0);
+        CHECK_FALSE(r.no_imagery); // a fault is not an answer: the job fails, no other source is asked
     }
     const auto st = f.stats();
-    CHECK(st["compute_pixels"] == 70);
+    CHECK(st["compute_pixels"] == 0); // the times come first
     CHECK(st["value_compute"] == 4); // two batches, two attempts each
 }
 
@@ -469,7 +473,7 @@ TEST_CASE("a token refused twice: the request fails with the access-token messag
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("refused the access token (HTTP 401: Request had invalid authentication credentials") != std::string::npos);
     CHECK(r.err.find("check the service-account key") != std::string::npos);
-    CHECK(f.stats()["expired"] == 4); // two requests, each sent twice
+    CHECK(f.stats()["expired"] == 2); // the time lookup, sent twice; no pixels are asked for a tile whose lookup failed
 }
 
 TEST_CASE("a key revoked in the middle of a batch: the images after it give the key's message") {

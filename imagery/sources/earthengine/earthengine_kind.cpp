@@ -51,6 +51,7 @@ public:
             t.image = std::move(r.image);
             t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.time_ms = r.time_ms;
+            t.no_imagery = r.no_imagery;
             on_tile(std::move(t));
         });
     }

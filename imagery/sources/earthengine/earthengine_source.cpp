@@ -157,17 +157,8 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     // later than they leave, some later than others, and a burst of the whole allowance
     // would meet the quota's edge with the slightest bunching (HTTP 429 for nothing).
     engine.set_rate(s.alias, rate, std::max(1.0, rate / 2));
-    struct Pending {
-        EarthEngineImage result;
-        int remaining = 2; // its pixels, and its batch's times
-    };
-    std::map<std::uint64_t, Pending> pending;          // by index in `grids`
+    std::map<std::uint64_t, EarthEngineImage> pending;  // by index in `grids`: tiles whose pixels are asked
     std::vector<std::vector<std::size_t>> time_batches; // the tiles (indices in `grids`) of each value:compute
-    // Each request takes the token when it is sent (a batch may outlive many tokens; the
-    // cache renews them before they expire), and after a 401 the token it was sent with is
-    // dropped and the request sent again once. The first token is taken before anything is
-    // queued, so a key the token endpoint refuses fails the call at once; refused later (a
-    // key revoked mid-batch), the rest of the batch fails with that message, asking no more.
     std::optional<std::string> key_refused;
     auto authorize = [&tokens, &key_refused, &project](HttpRequest& r) {
         auto sent = std::make_shared<std::string>(); // the token this request went with
@@ -220,8 +211,10 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         r.source = s.alias;
         return r;
     };
-    // Request ids: 2 i for the pixels of tile i, 2 b + 1 for the times of batch b. A batch's
-    // times are queued before its pixels, so they are known when its pixels arrive.
+    // Request ids: 2 i for the pixels of tile i, 2 b + 1 for the times of batch b. The times
+    // come first: a tile with no image in the collection is told so before any pixels are
+    // asked for (another source may have it: no_imagery), and costs its batch's share of
+    // one request.
     for (std::size_t first = 0; first < sendable.size(); first += earthengine_times_per_request) {
         const std::size_t count = std::min(earthengine_times_per_request, sendable.size() - first);
         auto& tiles = time_batches.emplace_back(sendable.begin() + std::ptrdiff_t(first), sendable.begin() + std::ptrdiff_t(first + count));
@@ -237,59 +230,58 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             return "value:compute answer is not a list of " + std::to_string(count) + " lists of times";
         };
         engine.submit(std::move(times));
-
-        for (const auto i : tiles) {
-            const auto& [id, grid] = grids[i];
-            Pending& slot = pending[i]; // std::map: the reference stays valid while others are added
-            slot.result.id = id;
-            auto pixels = post(i * 2, "/image:computePixels", earthengine_compute_pixels_body(s, grid));
-            pixels.cacheable = true;
-            const int w = grid.width, h = grid.height;
-            pixels.max_body_bytes = earthengine_max_pixels_bytes(grid);
-            // The validation decodes the image; the decoded pixels are kept, not decoded again.
-            pixels.validate = [w, h, image = &slot.result.image](const HttpResponse& resp) -> std::optional<std::string> {
-                if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
-                try {
-                    auto img = decode_image(resp.body);
-                    if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
-                    *image = std::move(img);
-                } catch (const std::exception& e) {
-                    return std::string(e.what());
-                }
-                return std::nullopt;
-            };
-            engine.submit(std::move(pixels));
-        }
     }
-    // A tile ends when its pixels and its batch's times are both in (or failed).
-    auto one_part_done = [&](std::size_t i) {
-        auto it = pending.find(i);
-        Pending& p = it->second;
-        if (--p.remaining > 0) return;
-        p.result.ok = p.result.error.empty();
-        if (!p.result.ok) p.result.image = {};
-        on_image(std::move(p.result));
-        pending.erase(it);
+    auto ask_pixels = [&](std::size_t i) {
+        const auto& grid = grids[i].second;
+        EarthEngineImage& slot = pending[i]; // std::map: the reference stays valid while others are added
+        auto pixels = post(i * 2, "/image:computePixels", earthengine_compute_pixels_body(s, grid));
+        pixels.cacheable = true;
+        const int w = grid.width, h = grid.height;
+        pixels.max_body_bytes = earthengine_max_pixels_bytes(grid);
+        // The validation decodes the image; the decoded pixels are kept, not decoded again.
+        pixels.validate = [w, h, image = &slot.image](const HttpResponse& resp) -> std::optional<std::string> {
+            if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
+            try {
+                auto img = decode_image(resp.body);
+                if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
+                *image = std::move(img);
+            } catch (const std::exception& e) {
+                return std::string(e.what());
+            }
+            return std::nullopt;
+        };
+        engine.submit(std::move(pixels));
     };
     engine.run([&](HttpResult&& r) {
         if (r.id % 2 == 0) {
-            const std::size_t i = r.id / 2;
-            Pending& p = pending.at(i);
-            if (!r.ok && p.result.error.empty()) p.result.error = failure(r);
-            one_part_done(i);
+            auto it = pending.find(r.id / 2);
+            EarthEngineImage result = std::move(it->second);
+            pending.erase(it);
+            result.ok = r.ok;
+            if (!r.ok) {
+                result.error = failure(r);
+                result.image = {};
+            }
+            on_image(std::move(result));
             return;
         }
         const auto& tiles = time_batches.at(r.id / 2);
         // A failed value:compute fails each of its tiles with its reason; an empty list is a tile with no image.
         std::optional<std::vector<std::optional<long long>>> times;
-        std::string error;
         if (r.ok) times = parse_earthengine_times(json::parse(r.response.body).at("result"), tiles.size());
-        else error = failure(r);
         for (std::size_t k = 0; k < tiles.size(); ++k) {
-            Pending& p = pending.at(tiles[k]);
-            if (times && (*times)[k]) p.result.time_ms = *(*times)[k];
-            else if (p.result.error.empty()) p.result.error = times ? earthengine_no_image_message(s) : error;
-            one_part_done(tiles[k]);
+            const std::size_t i = tiles[k];
+            if (times && (*times)[k]) {
+                pending[i].id = grids[i].first;
+                pending[i].time_ms = *(*times)[k];
+                ask_pixels(i);
+                continue;
+            }
+            EarthEngineImage result;
+            result.id = grids[i].first;
+            result.no_imagery = times.has_value();
+            result.error = times ? earthengine_no_image_message(s) : failure(r);
+            on_image(std::move(result));
         }
     });
 }

@@ -76,6 +76,7 @@ struct EarthEngineImage {
     RgbImage image;
     long long time_ms = 0;  // acquisition time of the image used, ms since 1970 (0 if unknown)
     std::string error;
+    bool no_imagery = false; // the collection has no image over the tile in the date range
 };
 
 // `project`: the Cloud project for the requests (the source's, else the key's).
