@@ -132,7 +132,7 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
                           Bad{gdal + "year = 2020.5\n", "s.toml:5: source 1 (A): `year` must be a whole number"},
                           Bad{gdal + "year = \"2020\"\n", "s.toml:5: source 1 (A): `year` must be a whole number"},
                           Bad{gdal + "licence = 5\n", "s.toml:5: source 1 (A): `licence` must be a string"},
-                          Bad{gdal + "coverage = \"world\"\n", "s.toml:5: source 1 (A): `coverage` must be an array [west, south, east, north]"},
+                          Bad{gdal + "coverage = \"world\"\n", "s.toml:5: source 1 (A): coverage: world: no such file"},
                           Bad{gdal + "coverage = [0, \"0\", 1, 1]\n", "s.toml:5: source 1 (A): coverage must be [west, south, east, north] numbers"},
                           Bad{gdal + "stretch = [0, \"3000\"]\n", "s.toml:5: source 1 (A): stretch must be [min, max] with max > min"},
                           Bad{gdal + "bands = [3, 2.5, 1]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
