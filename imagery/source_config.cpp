@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -21,8 +22,17 @@ namespace skyscript::imagery {
 
 bool SourceConfig::covers(double lon, double lat) const noexcept {
     if (lat < coverage.south || lat > coverage.north) return false;
-    if (coverage.crosses_antimeridian()) return lon >= coverage.west || lon <= coverage.east;
-    return lon >= coverage.west && lon <= coverage.east;
+    if (coverage.crosses_antimeridian()) {
+        if (lon < coverage.west && lon > coverage.east) return false;
+    } else if (lon < coverage.west || lon > coverage.east) {
+        return false;
+    }
+    return !coverage_shape || coverage_shape->contains(lon, lat);
+}
+
+bool SourceConfig::covers_box(const LonLatBox& box) const noexcept {
+    if (coverage_shape) return coverage_shape->contains_box(box);
+    return covers(box.west, box.south) && covers(box.east, box.north) && covers(box.west, box.north) && covers(box.east, box.south);
 }
 
 namespace {
@@ -81,6 +91,72 @@ std::string suggestion(std::string_view key, const std::vector<std::string_view>
 }
 
 std::string line_of(const toml::source_region& where) { return std::to_string(where.begin.line); }
+
+constexpr const char* coverage_forms =
+    "coverage must be [west, south, east, north], a ring [[lon, lat], ...], rings [[[lon, lat], ...], ...] (the outer one, "
+    "then holes), \"builtin:NAME\" or the path of a GeoJSON file";
+
+// One [lon, lat] of an inline ring.
+LonLat position_of(const SourceTable& table, const toml::node& node) {
+    const auto* a = node.as_array();
+    if (!a || a->size() != 2 || !(*a)[0].is_number() || !(*a)[1].is_number())
+        table.fail_at(node, "coverage: a ring's positions are [lon, lat] pairs of numbers");
+    return {*(*a)[0].value<double>(), *(*a)[1].value<double>()};
+}
+
+// An inline ring; closed here when its last position does not repeat the first.
+CoverageRing ring_of(const SourceTable& table, const toml::node& node) {
+    const auto* a = node.as_array();
+    if (!a) table.fail_at(node, coverage_forms);
+    CoverageRing ring;
+    for (const auto& e : *a) ring.push_back(position_of(table, e));
+    if (!ring.empty() && (ring.front().lon != ring.back().lon || ring.front().lat != ring.back().lat)) ring.push_back(ring.front());
+    return ring;
+}
+
+// `coverage`: a box, inline rings, a built-in footprint or a GeoJSON file (docs/sources.md).
+void read_coverage(const SourceTable& table, const std::string& origin, SourceConfig& s) {
+    const auto& node = *table.get("coverage");
+    if (const auto spec = node.value<std::string>(); spec && node.is_string()) {
+        if (spec->empty()) table.fail_at(node, std::string(coverage_forms) + ", not \"\"");
+        try {
+            if (spec->starts_with("builtin:")) {
+                s.coverage_shape = builtin_footprint(std::string_view(*spec).substr(8));
+            } else {
+                const std::filesystem::path file(*spec);
+                const auto folder = std::filesystem::path(origin).parent_path();
+                s.coverage_shape = coverage_from_geojson_file(file.is_absolute() || folder.empty() ? file.string() : (folder / file).string());
+            }
+        } catch (const CoverageError& e) {
+            table.fail_at(node, "coverage: " + std::string(e.what()));
+        }
+    } else if (const auto* c = node.as_array(); c && !c->empty() && (*c)[0].is_array()) {
+        // Rings when the first element is an array of arrays, else one ring of positions.
+        const auto* first = (*c)[0].as_array();
+        const bool rings = !first->empty() && (*first)[0].is_array();
+        CoveragePolygon polygon;
+        if (rings) for (const auto& r : *c) polygon.push_back(ring_of(table, r));
+        else polygon.push_back(ring_of(table, node));
+        try {
+            s.coverage_shape = CoverageShape::make({std::move(polygon)}, "inline");
+        } catch (const CoverageError& e) {
+            table.fail_at(node, "coverage: " + std::string(e.what()));
+        }
+    } else if (c) {
+        std::vector<double> v;
+        for (const auto& e : *c) {
+            if (!e.is_number() || !std::isfinite(*e.value<double>())) table.fail_at(e, "coverage must be [west, south, east, north] numbers");
+            v.push_back(*e.value<double>());
+        }
+        if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
+            table.fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
+        s.coverage = {v[0], v[1], v[2], v[3]};
+    } else {
+        table.fail_at(node, coverage_forms);
+    }
+    if (s.coverage_shape) s.coverage = s.coverage_shape->bounds();
+    s.coverage_given = true;
+}
 
 } // namespace
 
@@ -168,17 +244,7 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             if (*y < 1900 || *y > 2100) table.fail_at("year", "year out of range");
             s.year = static_cast<int>(*y);
         }
-        if (const auto* c = table.array("coverage", "[west, south, east, north]")) {
-            std::vector<double> v;
-            for (const auto& e : *c) {
-                if (!e.is_number() || !std::isfinite(*e.value<double>())) table.fail_at(e, "coverage must be [west, south, east, north] numbers");
-                v.push_back(*e.value<double>());
-            }
-            if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
-                table.fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
-            s.coverage = {v[0], v[1], v[2], v[3]};
-            s.coverage_given = true;
-        }
+        if (table.get("coverage")) read_coverage(table, origin, s);
         if (const auto* d = table.array("dates", "[\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")) {
             if (d->size() != 2 || !(*d)[0].is_string() || !(*d)[1].is_string())
                 table.fail_at(*d, "dates must be [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] (\"\" for open)");

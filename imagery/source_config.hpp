@@ -4,6 +4,7 @@
 // What every source has is here; what only one kind has is that kind's settings, in its
 // folder under imagery/sources/ (see source_kind.hpp).
 
+#include "imagery/coverage_shape.hpp"
 #include "imagery/tile_grid.hpp"
 
 #include <memory>
@@ -33,8 +34,11 @@ struct SourceConfig {
     const SourceKind* kind = nullptr;  // how the source is read (source_kinds())
     double gsd = 0;                    // metres; required unless the kind tells it from its data
     std::optional<int> year;           // acquisition year where the source cannot tell it
-    LonLatBox coverage{-180, -90, 180, 90};
+    LonLatBox coverage{-180, -90, 180, 90}; // the box; for a polygon coverage, the polygons' bounds
     bool coverage_given = false;       // `coverage` in the TOML; else a kind may take it from its data
+    // A polygon coverage (inline rings, a GeoJSON file, a built-in footprint); null for a box.
+    // Shared and immutable, like `settings`.
+    std::shared_ptr<const CoverageShape> coverage_shape;
     std::string date_start, date_end;  // ISO dates, "" = open
     std::vector<std::string> bands;    // R,G,B (or gray) as the kind names them: band names or 1-based numbers
     std::optional<std::pair<double, double>> stretch; // value range mapped to 0..255
@@ -45,7 +49,12 @@ struct SourceConfig {
     // Never null once parsed; shared, as copies of a source do not change it.
     std::shared_ptr<const SourceSettings> settings;
 
+    // The point is in the coverage box, and in the polygons when there are.
     bool covers(double lon, double lat) const noexcept;
+    // The whole box (a tile's lon/lat bounds) lies inside the coverage: for a box coverage,
+    // its four corners are in it; for polygons, its corners are inside and no edge of the
+    // polygons (holes included) meets it.
+    bool covers_box(const LonLatBox& box) const noexcept;
 
     // The kind's settings; throws std::bad_cast when the source is of another kind.
     template <class Settings>
@@ -58,7 +67,10 @@ struct SourceConfig {
 // Parses sources TOML; `origin` names the file in errors ("my.toml:7: source 2 (X): ...").
 // Every key is checked: unknown keys (with the nearest known one suggested), keys of
 // another kind, and values of the wrong type are errors naming the key's line.
-// Reads no file: a gdal source without `coverage` keeps the whole world until
+// `coverage` is a box [west, south, east, north], a ring [[lon, lat], ...], rings (the outer
+// one, then holes) [[[lon, lat], ...], ...], "builtin:NAME" (a footprint built into the
+// binary), or the path of a GeoJSON file, relative to origin's folder; that file is the only
+// one read here: a gdal source without `coverage` keeps the whole world until
 // resolve_from_data.
 std::vector<SourceConfig> parse_sources(std::string_view toml_text, const std::string& origin);
 std::vector<SourceConfig> load_sources_file(const std::string& path);

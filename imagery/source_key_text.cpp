@@ -34,6 +34,8 @@ std::string source_identity_text(std::string_view kind, const SourceConfig& s, c
     o << kind << '\n' << redact_url(f.path) << '\n' << redact_url(f.url) << '\n' << f.collection << '\n' << f.cloud_property << '\n';
     o << s.gsd << '\n' << s.year.value_or(0) << '\n' << s.date_start << ',' << s.date_end << '\n';
     if (s.coverage_given) o << s.coverage.west << ',' << s.coverage.south << ',' << s.coverage.east << ',' << s.coverage.north;
+    // A polygon decides the plan as much as its box: every vertex, through its digest.
+    if (s.coverage_shape) o << ",polygon=" << s.coverage_shape->digest();
     o << '\n';
     for (const auto& b : s.bands) o << b << ',';
     o << '\n';

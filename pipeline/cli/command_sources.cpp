@@ -17,7 +17,8 @@ constexpr const char* sources_help = R"(Usage: skyscript-build sources [--source
 
 Lists the imagery sources (built-in: SkyScript's ten Earth Engine collections;
 --sources FILE replaces them) with kind, GSD, coverage and dates, and says which
-are usable now and why not. Exits 1, with one line on stderr per source that
+are usable now and why not. A polygon coverage shows its bounds, then a line
+with its vertices and where it comes from (builtin:NAME, a GeoJSON file, inline). Exits 1, with one line on stderr per source that
 cannot be used naming it and why, unless every source can be used.
 
   --sources FILE   sources TOML (see README: [[source]] alias, kind, ...)
@@ -52,6 +53,11 @@ int command_sources(const std::vector<std::string>& args) {
         u.status = imagery::redact_url(u.status); // a key or signature in a URL or a message is not printed
         std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", s.alias.c_str(), std::string(s.kind->name()).c_str(), gsd, cov,
                     dates.c_str(), u.status.c_str());
+        // A polygon coverage: the box above is its bounds; say what is inside and where it comes from.
+        if (const auto& shape = s.coverage_shape)
+            std::printf("%-6s %-12s %7s  polygon, %zu vertices, %zu part%s, %zu hole%s, from %s\n", "", "", "", shape->vertex_count(),
+                        shape->part_count(), shape->part_count() == 1 ? "" : "s", shape->hole_count(), shape->hole_count() == 1 ? "" : "s",
+                        shape->origin().c_str());
         if (!u.usable) unusable.push_back("source " + s.alias + " (" + std::string(s.kind->name()) + ") is " + u.status);
     }
     std::fflush(stdout);

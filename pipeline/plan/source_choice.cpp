@@ -18,8 +18,7 @@ SourcePolicy parse_source_policy(const std::string& text) {
 namespace {
 
 bool box_inside(const imagery::LonLatBox& tile, const imagery::SourceConfig& s) {
-    return s.covers(tile.west, tile.south) && s.covers(tile.east, tile.north) && s.covers(tile.west, tile.north) &&
-           s.covers(tile.east, tile.south);
+    return s.covers_box(tile);
 }
 
 } // namespace

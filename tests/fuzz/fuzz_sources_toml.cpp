@@ -4,7 +4,8 @@
 // Invariants: errors are SourceConfigError, one line, naming the file; an accepted file
 // holds sources whose every value is in the range the format promises (aliases of 1-8
 // letters or digits, used once; finite GSD, coverage and stretch; known years, zooms,
-// tile sizes, band counts), as the rest of the program takes them on trust.
+// tile sizes, band counts; a polygon coverage's box is its bounds), as the rest of the
+// program takes them on trust.
 
 #include "fuzz_check.hpp"
 #include "imagery/source_config.hpp"
@@ -52,6 +53,12 @@ void check_source(const SourceConfig& s) {
     FUZZ_CHECK(std::isfinite(c.west) && std::isfinite(c.south) && std::isfinite(c.east) && std::isfinite(c.north),
                a + ": coverage not finite");
     FUZZ_CHECK(c.west >= -180 && c.east <= 180 && c.south >= -90 && c.north <= 90 && c.south < c.north, a + ": coverage");
+    if (const auto& shape = s.coverage_shape) { // a polygon: the box is its bounds, and holds what it covers
+        const auto& b = shape->bounds();
+        FUZZ_CHECK(b.west == c.west && b.south == c.south && b.east == c.east && b.north == c.north && c.west < c.east, a + ": polygon bounds");
+        FUZZ_CHECK(shape->vertex_count() >= 3 && !shape->digest().empty(), a + ": polygon");
+        FUZZ_CHECK(!s.covers(c.west - 1e-9, c.south) && !s.covers_box({c.west - 1, c.south, c.east, c.north}), a + ": polygon outside its bounds");
+    }
     FUZZ_CHECK(is_date(s.date_start) && is_date(s.date_end), a + ": dates");
     FUZZ_CHECK(s.bands.empty() || s.bands.size() == 1 || s.bands.size() == 3, a + ": bands");
     if (s.stretch)
