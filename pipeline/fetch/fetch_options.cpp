@@ -7,6 +7,7 @@ namespace skyscript::pipeline {
 FetchOptions fetch_options(const BuildOptions& options) {
     FetchOptions o;
     o.sources = options.text("sources");
+    o.plan = plan_options(options);
     o.retry_failed = options.flag("retry-failed");
     o.min_valid = options.number("min-valid");
     o.quality = static_cast<int>(options.integer("quality"));

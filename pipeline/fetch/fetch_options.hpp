@@ -4,6 +4,7 @@
 
 #include "imagery/image_source.hpp"
 #include "pipeline/common/build_options.hpp"
+#include "pipeline/plan/plan_options.hpp"
 
 #include <cstddef>
 #include <string>
@@ -19,6 +20,7 @@ struct FetchOptions {
     std::size_t batch = 0;               // --batch, 0 resolved: jobs per batch
     std::vector<std::string> reuse;      // --reuse OLD_OUT, each given
     bool retry_failed = false;           // --retry-failed
+    PlanOptions plan;                    // a job moving to its next source is placed and captioned by these (source_fallback.hpp)
 };
 
 // Throws UsageError naming the option for a value the stage cannot use.

@@ -11,6 +11,7 @@
 #include "pipeline/common/system_info.hpp"
 #include "pipeline/fetch/disk_check.hpp"
 #include "pipeline/fetch/image_reuse.hpp"
+#include "pipeline/plan/source_fallback.hpp"
 #include "pipeline/state/build_session.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace skyscript::pipeline {
@@ -41,100 +43,167 @@ std::string percent(double v) {
 
 } // namespace
 
-FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet) {
-    const auto start = std::chrono::steady_clock::now();
-    FetchSummary summary;
-    if (options.retry_failed) summary.retried = state.retry_failed();
-    const auto sources = load_build_sources(options.sources);
-    ImageReuse reuse(options.reuse);
+namespace {
 
-    const auto total = static_cast<std::uint64_t>(state.count_by_status()["planned"]);
-    Progress progress{"fetch", quiet, Progress::Unit::counted};
-    std::uint64_t done = 0;
-    std::set<int> parts_ready;
-    for (const auto& alias : state.job_sources(JobStatus::planned)) {
-        const auto it = std::find_if(sources.begin(), sources.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
-        if (it == sources.end())
-            throw std::runtime_error(state.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
-        std::unique_ptr<imagery::ImageSource> source; // opened when a tile must be fetched: reused ones need none
-        std::int64_t after = -1;
-        for (;;) {
-            const auto batch = state.jobs(JobStatus::planned, alias, after, options.batch);
-            if (batch.empty()) break;
-            after = batch.back().job_id;
-            std::vector<imagery::TileJob> tiles;
-            std::map<std::int64_t, const Job*> by_id;
-            std::vector<StateDb::FetchResult> results;
-            for (const auto& job : batch) {
-                if (parts_ready.insert(job.part).second) {
-                    const auto dir = BuildDir(out_dir).path(images_dir(job.part));
-                    std::filesystem::create_directories(dir);
-                    remove_partial_files(dir); // left by a killed run
+// One run of the stage: rounds over the sources with planned jobs, a batch at a time.
+class FetchRun {
+public:
+    FetchRun(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet)
+        : out_(out_dir), options_(options), state_(state), sources_(load_build_sources(options.sources)),
+          fallback_(out_dir, options.plan, sources_), reuse_(options.reuse), progress_("fetch", quiet, Progress::Unit::counted) {}
+
+    FetchSummary run() {
+        const auto start = std::chrono::steady_clock::now();
+        if (options_.retry_failed) summary_.retried = state_.retry_failed();
+        total_ = static_cast<std::uint64_t>(state_.count_by_status()["planned"]);
+        // A job passed on to a source already gone round is asked in the next round. Each
+        // pass on costs a job one of its fallbacks, so the rounds end.
+        for (auto aliases = state_.job_sources(JobStatus::planned); !aliases.empty(); aliases = state_.job_sources(JobStatus::planned))
+            for (const auto& alias : aliases) {
+                const auto it = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
+                if (it == sources_.end())
+                    throw std::runtime_error(state_.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
+                std::int64_t after = -1;
+                for (auto batch = state_.jobs(JobStatus::planned, alias, after, options_.batch); !batch.empty();
+                     batch = state_.jobs(JobStatus::planned, alias, after, options_.batch)) {
+                    after = batch.back().job_id;
+                    fetch_batch(*it, batch);
                 }
-                // The same source and grid finished in an earlier build: its pixels, no request.
-                if (const auto* old = reuse.find(job.tile_key)) {
-                    StateDb::FetchResult r;
-                    r.job_id = job.job_id;
-                    r.time_ms = old->time_ms;
-                    r.year = old->year;
-                    r.valid_fraction = old->valid_fraction;
-                    r.stem = make_stem(job.id_part, alias, r.year);
-                    if (ImageReuse::place(*old, BuildDir(out_dir).image(job.part, r.stem))) {
-                        r.ok = true;
-                        r.reused = true;
-                        results.push_back(std::move(r));
-                        ++summary.reused;
-                        continue;
-                    }
-                }
-                tiles.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
-                by_id[job.job_id] = &job;
             }
-            std::mutex mutex;
-            std::exception_ptr write_error;
-            if (!tiles.empty() && !source) source = imagery::open_image_source(it->config, options.source);
-            if (!tiles.empty()) source->fetch(tiles, [&](imagery::FetchedTile&& t) {
-                const Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
-                StateDb::FetchResult r;
-                r.job_id = job.job_id;
-                if (!t.ok) {
-                    r.reason = t.error;
-                } else if ((r.valid_fraction = t.image.valid_fraction()) < options.min_valid) {
-                    r.reason = "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(options.min_valid) + ")";
-                } else {
-                    r.time_ms = t.time_ms;
-                    r.year = t.time_ms > 0 ? year_of(t.time_ms) : it->config.year.value_or(0);
-                    r.stem = make_stem(job.id_part, alias, r.year);
-                    try {
-                        const auto jpeg = imagery::encode_jpeg(t.image, options.quality);
-                        write_file_atomically(BuildDir(out_dir).image(job.part, r.stem), jpeg);
-                        r.ok = true;
-                    } catch (const std::exception&) {
-                        std::lock_guard lock(mutex);
-                        if (!write_error) write_error = std::current_exception();
-                        return;
-                    }
-                }
-                std::lock_guard lock(mutex);
-                summary.cpu_seconds += t.cpu_seconds;
-                results.push_back(std::move(r));
-                progress.update(done + results.size(), total, done + results.size(), "jobs");
-            });
-            state.record_fetched(results); // what was written is recorded even if a write failed
-            if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
-            for (const auto& r : results) {
-                if (r.ok) ++summary.fetched;
-                else ++summary.failed, ++summary.failures[r.reason];
-            }
-            done += batch.size();
-        }
-        if (source) summary.requests += source->requests();
+        for (const auto& [alias, source] : opened_)
+            if (source) summary_.requests += source->requests();
+        progress_.finish();
+        summary_.reuse_unused = static_cast<std::int64_t>(reuse_.available() - reuse_.used());
+        summary_.remaining = state_.count_by_status()["planned"];
+        summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return summary_;
     }
-    progress.finish();
-    summary.reuse_unused = static_cast<std::int64_t>(reuse.available() - reuse.used());
-    summary.remaining = state.count_by_status()["planned"];
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return summary;
+
+private:
+    // One batch of `source`'s planned jobs: reused images, fetched ones, and those the source
+    // had no imagery for passed on; recorded in one transaction.
+    void fetch_batch(const BuildSource& source, std::vector<Job>& batch) {
+        const auto& alias = source.config.alias;
+        std::vector<imagery::TileJob> tiles;
+        std::map<std::int64_t, Job*> by_id;
+        std::vector<StateDb::FetchResult> results;
+        std::vector<std::pair<Job*, std::string>> said_no; // jobs whose source has no imagery for their tile, and what it said
+        for (auto& job : batch) {
+            prepare_part(job.part);
+            // The same source and grid finished in an earlier build: its pixels, no request.
+            if (auto r = reused(job, alias)) {
+                results.push_back(std::move(*r));
+                continue;
+            }
+            tiles.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
+            by_id[job.job_id] = &job;
+        }
+        std::mutex mutex;
+        std::exception_ptr write_error;
+        auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
+        if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
+        if (!tiles.empty()) opened->fetch(tiles, [&](imagery::FetchedTile&& t) {
+            Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
+            StateDb::FetchResult r;
+            r.job_id = job.job_id;
+            if (!t.ok && t.no_imagery) {
+                std::lock_guard lock(mutex);
+                said_no.emplace_back(&job, t.error);
+                return;
+            }
+            if (!t.ok) {
+                r.reason = t.error;
+            } else if ((r.valid_fraction = t.image.valid_fraction()) < options_.min_valid) {
+                // Outside the source's data (a raster's edge, tiles a server has not): no imagery here.
+                std::lock_guard lock(mutex);
+                said_no.emplace_back(&job, "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " +
+                                               percent(options_.min_valid) + ")");
+                return;
+            } else {
+                r.time_ms = t.time_ms;
+                r.year = t.time_ms > 0 ? year_of(t.time_ms) : source.config.year.value_or(0);
+                r.stem = make_stem(job.id_part, alias, r.year);
+                try {
+                    const auto jpeg = imagery::encode_jpeg(t.image, options_.quality);
+                    write_file_atomically(BuildDir(out_).image(job.part, r.stem), jpeg);
+                    r.ok = true;
+                } catch (const std::exception&) {
+                    std::lock_guard lock(mutex);
+                    if (!write_error) write_error = std::current_exception();
+                    return;
+                }
+            }
+            std::lock_guard lock(mutex);
+            summary_.cpu_seconds += t.cpu_seconds;
+            r.tried = job.tried;
+            results.push_back(std::move(r));
+            progress_.update(done_ + results.size(), total_, done_ + results.size(), "jobs");
+        });
+        // No imagery: on to the next eligible source, or failed with every source's reason.
+        std::vector<Job> moved;
+        for (auto& [job, reason] : said_no) {
+            const auto from = job->source;
+            if (fallback_.move_to_next(*job, reason)) {
+                ++summary_.fallbacks[{from, job->source}];
+                moved.push_back(std::move(*job));
+                continue;
+            }
+            StateDb::FetchResult r;
+            r.job_id = job->job_id;
+            r.reason = every_source_said_no(*job);
+            r.tried = job->tried;
+            results.push_back(std::move(r));
+        }
+        state_.record_fetched(results, moved); // what was written is recorded even if a write failed
+        if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
+        for (const auto& r : results) {
+            if (r.ok) ++summary_.fetched;
+            else ++summary_.failed, ++summary_.failures[r.reason];
+        }
+        done_ += results.size();
+    }
+
+    void prepare_part(int part) {
+        if (!parts_ready_.insert(part).second) return;
+        const auto dir = BuildDir(out_).path(images_dir(part));
+        std::filesystem::create_directories(dir);
+        remove_partial_files(dir); // left by a killed run
+    }
+
+    std::optional<StateDb::FetchResult> reused(const Job& job, const std::string& alias) {
+        const auto* old = reuse_.find(job.tile_key);
+        if (!old) return std::nullopt;
+        StateDb::FetchResult r;
+        r.job_id = job.job_id;
+        r.time_ms = old->time_ms;
+        r.year = old->year;
+        r.valid_fraction = old->valid_fraction;
+        r.stem = make_stem(job.id_part, alias, r.year);
+        if (!ImageReuse::place(*old, BuildDir(out_).image(job.part, r.stem))) return std::nullopt;
+        r.ok = true;
+        r.reused = true;
+        r.tried = job.tried;
+        ++summary_.reused;
+        return r;
+    }
+
+    std::string out_;
+    const FetchOptions& options_;
+    StateDb& state_;
+    const std::vector<BuildSource> sources_;
+    SourceFallback fallback_;
+    ImageReuse reuse_;
+    std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
+    Progress progress_;
+    FetchSummary summary_;
+    std::set<int> parts_ready_;
+    std::uint64_t total_ = 0, done_ = 0;
+};
+
+} // namespace
+
+FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet) {
+    return FetchRun(out_dir, options, state, quiet).run();
 }
 
 void print_fetch_summary(const FetchSummary& s) {
@@ -146,6 +215,8 @@ void print_fetch_summary(const FetchSummary& s) {
         std::printf("  reused %lld images of earlier builds (no request); %lld of theirs not needed by this build\n",
                     static_cast<long long>(s.reused), static_cast<long long>(s.reuse_unused));
     if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
+    for (const auto& [from_to, n] : s.fallbacks)
+        std::printf("  %s had no imagery, passed on to %s: %lld jobs\n", from_to.first.c_str(), from_to.second.c_str(), static_cast<long long>(n));
     // The most common reasons first, as people read them.
     std::vector<std::pair<std::int64_t, std::string>> reasons;
     for (const auto& [r, n] : s.failures) reasons.emplace_back(n, r);
@@ -156,6 +227,12 @@ void print_fetch_summary(const FetchSummary& s) {
 }
 
 namespace {
+
+std::int64_t fallbacks_total(const FetchSummary& s) {
+    std::int64_t n = 0;
+    for (const auto& [from_to, jobs] : s.fallbacks) n += jobs;
+    return n;
+}
 
 // Refuses to go on with sources whose pixels are not those the plan was made with (a raster
 // replaced, a URL edited in the same file): the images would mix two datasets.
@@ -182,7 +259,8 @@ StageSummary stage_fetch(BuildSession& s) {
     if (!s.quiet) print_fetch_summary(summary);
     auto done = StageSummary::finished(summary.seconds,
                                        nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
-                                                      {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused}}.dump());
+                                                      {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused},
+                                                      {"fallbacks", fallbacks_total(summary)}}.dump());
     done.complete = summary.remaining == 0;
     return done;
 }

@@ -3,7 +3,10 @@
 // interface (imagery/image_source.hpp), in batches so memory and scheduling stay flat
 // however many jobs wait. A tile with less valid imagery than --min-valid fails with that
 // reason; a good one is encoded as JPEG and written atomically to OUT/imagesK/STEM.jpg,
-// then the batch's results go into the state DB in one transaction. A run killed at any
+// then the batch's results go into the state DB in one transaction. A source with no
+// imagery for a tile (it says so, or the tile is below --min-valid) passes the job to its
+// next eligible source (source_fallback.hpp), in the same transaction; the stage goes
+// round the sources until no planned job is left. A run killed at any
 // moment loses at most the batch in flight: those jobs are still `planned`, and their
 // files, if any were renamed, are rewritten with the same bytes.
 
@@ -19,6 +22,7 @@ namespace skyscript::pipeline {
 
 struct FetchSummary {
     std::int64_t fetched = 0, failed = 0, retried = 0, remaining = 0;
+    std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks; // (from, to) -> jobs moved this run
     std::int64_t reused = 0, reuse_unused = 0; // --reuse: images taken from earlier builds, and theirs not needed
     std::map<std::string, std::int64_t> failures; // reason -> jobs
     std::uint64_t requests = 0;

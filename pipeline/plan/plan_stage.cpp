@@ -1,7 +1,5 @@
 #include "pipeline/plan/plan_stage.hpp"
 
-#include "captions/caption_styles.hpp"
-#include "osm/groundable_tags.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
@@ -11,8 +9,8 @@
 #include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/system_info.hpp"
 #include "pipeline/common/tag_list_file.hpp"
-#include "pipeline/common/tile_key.hpp"
 #include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/job_maker.hpp"
 #include "pipeline/plan/source_choice.hpp"
 #include "pipeline/plan/surroundings.hpp"
 #include "pipeline/sample/read_sample.hpp"
@@ -33,25 +31,6 @@
 namespace skyscript::pipeline {
 
 namespace {
-
-// {"key":"value",...} in the catalog's own JSON writer (nlohmann's DOM was a sixth of the plan's time).
-void append_tags_object(std::string& out, const TagPairs& tags) {
-    out.push_back('{');
-    for (std::size_t i = 0; i < tags.size(); ++i) {
-        if (i) out.push_back(',');
-        osm::append_json_string(out, tags[i].first);
-        out.push_back(':');
-        osm::append_json_string(out, tags[i].second);
-    }
-    out.push_back('}');
-}
-
-std::vector<captions::Tag> tag_views(const TagPairs& tags) {
-    std::vector<captions::Tag> v;
-    v.reserve(tags.size());
-    for (const auto& [k, val] : tags) v.push_back({k, val});
-    return v;
-}
 
 std::string metres(double m) {
     char buf[32];
@@ -106,7 +85,6 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
 
     const auto& placement = options.placement;
     const auto part_size = options.part_size;
-    const int jpeg_quality = options.quality;
     const auto shard = options.shard.value_or(ShardSpec{});
 
     PlanSummary summary;
@@ -148,9 +126,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     for (const auto& c : sample.chosen)
         if ((c.key >> 56) == static_cast<unsigned char>('w')) way_ids.insert(c.key & ((1ULL << 56) - 1));
 
-    captions::CaptionOptions caption_options;
-    caption_options.max_surrounding = options.max_surrounding;
-    const captions::CaptionStyles caption_styles{options.caption_style, {caption_options, tags::builtin_tag_names()}};
+    const JobMaker maker{index, options};
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
@@ -167,13 +143,17 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
             continue;
         }
         if (!shard.keeps(c.key)) { // another worker's object: numbering goes on as in one machine's plan (parts, job ids)
-            job_id += static_cast<std::int64_t>(choice.chosen.size());
+            job_id += static_cast<std::int64_t>(policy == SourcePolicy::all ? choice.chosen.size() : 1);
             continue;
         }
         std::string id_part(1, object.kind); // appended, not `string + string`: GCC 12 warns (-Wrestrict) on the latter here, wrongly
         id_part += std::to_string(object.osm_id);
         if (object.osm_type == 'r' && object.kind == 'a' && way_ids.count(static_cast<std::uint64_t>(object.osm_id))) id_part += "r";
-        for (const auto& [source, grid] : choice.chosen) {
+        // finest and random: one job, asking the first eligible source, the others its
+        // fallbacks in order; all: a job per eligible source.
+        const std::size_t jobs_here = policy == SourcePolicy::all ? choice.chosen.size() : 1;
+        for (std::size_t k = 0; k < jobs_here; ++k) {
+            const auto& [source, grid] = choice.chosen[k];
             Job job;
             job.job_id = job_id;
             job.part = static_cast<int>(1 + job_id / part_size);
@@ -183,24 +163,10 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
             job.osm_id = object.osm_id;
             job.kind = object.kind;
             job.focus_tag = index.text(object.focus_tag);
-            job.source = source->config.alias;
             job.id_part = id_part;
-            job.grid = grid;
-            job.tile_key = make_tile_key(source->config, grid, jpeg_quality);
-            const auto center = tags_visible_at(index, object, grid.gsd);
-            const auto around = find_surroundings(index, grid, object.fid);
-            append_tags_object(job.center_tags, center);
-            job.surrounding_tags.push_back('[');
-            for (std::size_t i = 0; i < around.size(); ++i) {
-                if (i) job.surrounding_tags.push_back(',');
-                append_tags_object(job.surrounding_tags, around[i]);
-            }
-            job.surrounding_tags.push_back(']');
-            const auto focus_views = tag_views(center);
-            std::vector<std::vector<captions::Tag>> around_views;
-            for (const auto& t : around) around_views.push_back(tag_views(t));
-            const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
-            caption_styles.caption(focus_views, around_sets, job.captions);
+            if (policy != SourcePolicy::all)
+                for (std::size_t f = 1; f < choice.chosen.size(); ++f) job.fallbacks.push_back(choice.chosen[f].source->config.alias);
+            maker.place(job, object, *source, grid);
             state.add_job(job);
             ++summary.jobs;
         }

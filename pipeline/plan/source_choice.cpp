@@ -54,7 +54,6 @@ ChoiceResult choose_sources(const FocusGeometry& focus, double max_gsd, const st
         auto grid = place_tile(focus, c.source->gsd, c.side_px, placement);
         if (!box_inside(grid.box, c.source->config)) { failed(3, reasons[3]); continue; }
         result.chosen.push_back({c.source, std::move(grid)});
-        if (policy != SourcePolicy::all) break;
     }
     if (result.chosen.empty()) result.skip_reason = reason;
     return result;

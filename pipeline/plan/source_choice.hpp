@@ -2,9 +2,11 @@
 // Which sources may image a focus object, and which of them it gets (docs/sampling.md).
 // A source is eligible when the object lies in its coverage, its GSD is at most the focus
 // tag's max GSD, (areas) the tile side lies within [min_px, max_px] pixels, and the whole
-// tile lies inside the coverage. Among the eligible: `finest` (smallest GSD, then the
-// earlier source), `random` (seeded by the object), or `all`. An object no source takes is
-// skipped with the reason of the source that came closest (the check it failed latest).
+// tile lies inside the coverage. The eligible, in the policy's order: `finest` (smallest GSD,
+// then the earlier source), `random` (a seeded rotation by object), or `all` (one job each).
+// Under finest and random the first is asked and the others are the job's fallbacks, in
+// that order (source_fallback.hpp). An object no source takes is skipped with the reason
+// of the source that came closest (the check it failed latest).
 
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
@@ -23,7 +25,7 @@ struct SourceChoice {
 };
 
 struct ChoiceResult {
-    std::vector<SourceChoice> chosen; // empty: skipped for `skip_reason`
+    std::vector<SourceChoice> chosen; // every eligible source in the policy's order; empty: skipped for `skip_reason`
     std::string skip_reason;
 };
 

@@ -187,6 +187,8 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.distinct_multi_titles = variety.multi_titles;
 
     r.pairs_by_source = state.written_by_source();
+    r.fallbacks = state.fallbacks();
+    r.every_source_said_no = state.every_source_said_no();
     r.pairs_by_year = state.written_by_year();
     r.pairs_by_kind = state.written_by_kind();
     r.pairs_by_gsd = state.written_by_gsd();

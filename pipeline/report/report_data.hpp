@@ -44,6 +44,8 @@ struct ReportData {
     std::int64_t jobs = 0, pairs = 0;                   // pairs = written jobs = CSV rows
     std::int64_t distinct_focus_tags = 0, distinct_tags = 0, distinct_titles = 0, distinct_multi_titles = 0;
     std::map<std::string, std::map<std::string, std::int64_t>> source_status; // source -> status -> jobs
+    std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks;  // (from, to) -> jobs passed on (StateReader::fallbacks)
+    std::int64_t every_source_said_no = 0;                                   // failed: no eligible source had imagery
     std::map<std::string, std::int64_t> pairs_by_source, pairs_by_year, pairs_by_kind;
     std::map<double, std::int64_t> pairs_by_gsd;                  // metres, to 0.01
     std::vector<std::pair<std::string, std::int64_t>> top_tags;  // most images first

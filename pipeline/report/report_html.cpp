@@ -236,7 +236,17 @@ std::string report_html(const ReportData& r) {
     std::vector<Bar> kinds;
     const std::map<std::string, std::string> kind_name{{"n", "points (n)"}, {"w", "lines (w)"}, {"a", "areas (a)"}};
     for (const auto& [k, n] : r.pairs_by_kind) kinds.push_back({kind_name.count(k) ? kind_name.at(k) : k, double(n), "#6c8893", ""});
-    h += "</table><h3>Pairs by kind of object</h3>" + bar_chart_svg("chart-kind", kinds) + "</div></div></section>";
+    h += "</table>";
+    // Coverage is a hint: jobs passed on from a source with no imagery for their tile.
+    if (!r.fallbacks.empty() || r.every_source_said_no) {
+        h += "<h3>Fallbacks</h3><p class=\"muted\">A source with no imagery for a job's tile passes the job on to its next eligible "
+             "source. " + thousands(r.every_source_said_no) + " jobs had no imagery at any eligible source.</p>"
+             "<table id=\"fallbacks-table\"><tr><th>from</th><th>to</th><th>jobs</th></tr>";
+        for (const auto& [from_to, n] : r.fallbacks)
+            h += table_row({html_escape(from_to.first), html_escape(from_to.second), thousands(n)}, {false, false, true});
+        h += "</table>";
+    }
+    h += "<h3>Pairs by kind of object</h3>" + bar_chart_svg("chart-kind", kinds) + "</div></div></section>";
 
     // Gallery.
     std::set<std::string> gallery_sources, gallery_tags;

@@ -20,6 +20,10 @@ nlohmann::json report_json(const ReportData& r) {
     json by_source = json::object();
     for (const auto& [source, statuses] : r.source_status) by_source[source] = statuses;
     j["jobs"]["by_source"] = by_source;
+    json fallbacks = json::array();
+    for (const auto& [from_to, n] : r.fallbacks) fallbacks.push_back({{"from", from_to.first}, {"to", from_to.second}, {"jobs", n}});
+    j["jobs"]["fallbacks"] = fallbacks;
+    j["jobs"]["every_source_said_no"] = r.every_source_said_no;
     j["pairs"] = {{"total", r.pairs}, {"by_source", r.pairs_by_source}, {"by_year", r.pairs_by_year}, {"by_kind", r.pairs_by_kind}};
     json gsd = json::array();
     for (const auto& [m, n] : r.pairs_by_gsd) gsd.push_back({{"gsd_m", m}, {"pairs", n}});

@@ -8,11 +8,29 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace skyscript::pipeline {
 
 enum class JobStatus { planned, fetched, written, failed };
 std::string_view status_name(JobStatus s) noexcept;
+
+// A source that was asked for a job's tile and had no imagery there, and what it said.
+struct TriedSource {
+    std::string source; // alias
+    std::string reason;
+    bool operator==(const TriedSource&) const = default;
+};
+
+// The state DB's `tried` column: [[alias, reason], ...] (a reason is whatever a server
+// said: JSON, not a separator). Unreadable text gives an empty list.
+std::string tried_sources_text(const std::vector<TriedSource>& tried);
+std::vector<TriedSource> parse_tried_sources(const std::string& text);
+// The passes on of a job asking `source` now after `tried`: (from, to) for each source
+// that had no imagery and the one asked after it (a job every source said no to ends on
+// the last it tried).
+std::vector<std::pair<std::string, std::string>> fallback_hops(const std::string& source, const std::vector<TriedSource>& tried);
 
 struct Job {
     std::int64_t job_id = 0;      // plan order (0-based); decides the part folder
@@ -21,7 +39,9 @@ struct Job {
     std::int64_t osm_id = 0;
     char kind = 'n';              // n point, w line, a area
     std::string focus_tag;        // key=value
-    std::string source;           // alias
+    std::string source;           // alias: the source asked now (and, once fetched, the one that served it)
+    std::vector<std::string> fallbacks; // the other eligible sources, in the policy's order, not asked yet
+    std::vector<TriedSource> tried;     // the sources asked before `source`, which had no imagery
     std::string id_part;          // stem before _SRC: n123, w123, a123 (a123r: see stem rule)
     int part = 1;                 // imagesK/ metaK/
     imagery::TileGrid grid;

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   focus_tag TEXT NOT NULL, source TEXT NOT NULL, id_part TEXT NOT NULL, part INTEGER NOT NULL,
   epsg INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, gsd REAL NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL,
   west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL, tile_key TEXT NOT NULL,
-  center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL,
+  center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL, fallbacks TEXT NOT NULL DEFAULT '', tried TEXT NOT NULL DEFAULT '[]',
   )SQL";
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
@@ -75,7 +75,29 @@ std::string jobs_schema_sql() {
 // The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
 constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id", "kind",     "focus_tag",   "source", "id_part",
                                            "part",   "epsg", "width",    "height", "gsd",      "x0",          "y0",     "west",
-                                           "south",  "east", "north",    "tile_key", "center_tags", "surrounding_tags"};
+                                           "south",  "east", "north",    "tile_key", "center_tags", "surrounding_tags", "fallbacks", "tried"};
+
+// Columns added since the first state DBs, with what an older DB's jobs have: no fallback.
+constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "TEXT NOT NULL DEFAULT ''"},
+                                                                 {"tried", "TEXT NOT NULL DEFAULT '[]'"}};
+
+// fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
+std::string fallbacks_text(const std::vector<std::string>& aliases) {
+    std::string out;
+    for (const auto& a : aliases) out += (out.empty() ? "" : " ") + a;
+    return out;
+}
+
+std::vector<std::string> parse_fallbacks(const std::string& text) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto end = std::min(text.find(' ', i), text.size());
+        if (end > i) out.push_back(text.substr(i, end - i));
+        i = end + 1;
+    }
+    return out;
+}
+
 
 // The SELECT list read_job reads: the planned columns, the fetch's, then each caption column with whether it is set.
 const std::string& job_columns() {
@@ -126,6 +148,8 @@ Job read_job(const SqliteStatement& q) {
     j.tile_key = q.column_text(c++);
     j.center_tags = q.column_text(c++);
     j.surrounding_tags = q.column_text(c++);
+    j.fallbacks = parse_fallbacks(q.column_text(c++));
+    j.tried = parse_tried_sources(q.column_text(c++));
     j.status = parse_status(q.column_text(c++));
     j.reason = q.column_text(c++);
     j.attempts = static_cast<int>(q.column_int(c++));
@@ -151,18 +175,22 @@ StateDb::StateDb(const std::string& path, bool create)
     db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());
-    add_missing_caption_columns();
+    add_missing_columns();
 }
 
-void StateDb::add_missing_caption_columns() {
-    // A build planned before a style was registered lacks its column; its jobs simply have no such caption.
+void StateDb::add_missing_columns() {
+    // A build planned before a style was registered lacks its column; its jobs simply have no
+    // such caption. One planned before fallbacks has jobs with none.
     std::vector<std::string> have;
     {
         auto q = db_.prepare("SELECT name FROM pragma_table_info('jobs')");
         while (q.step()) have.push_back(q.column_text(0));
     }
+    const auto missing = [&](const std::string& c) { return std::find(have.begin(), have.end(), c) == have.end(); };
+    for (const auto& [c, type] : later_columns)
+        if (missing(c)) db_.exec(std::string("ALTER TABLE jobs ADD COLUMN ") + c + " " + type);
     for (const auto& c : caption_columns())
-        if (std::find(have.begin(), have.end(), c) == have.end()) db_.exec("ALTER TABLE jobs ADD COLUMN " + c + " TEXT");
+        if (missing(c)) db_.exec("ALTER TABLE jobs ADD COLUMN " + c + " TEXT");
 }
 
 std::map<std::string, std::string> StateDb::options() { return state_queries::options(db_); }
@@ -226,7 +254,10 @@ void StateDb::begin_plan() {
 }
 
 void StateDb::add_job(const Job& j) {
-    auto& q = *insert_job_;
+    step_with_planned_columns(*insert_job_, j);
+}
+
+void StateDb::step_with_planned_columns(SqliteStatement& q, const Job& j) {
     const std::string type(1, j.osm_type), kind(1, j.kind);
     const auto& g = j.grid;
     q.bind(":job_id", std::int64_t{j.job_id});
@@ -251,6 +282,9 @@ void StateDb::add_job(const Job& j) {
     q.bind(":center_tags", std::string_view(j.center_tags));
     q.bind(":surrounding_tags", std::string_view(j.surrounding_tags));
     q.bind(":tile_key", std::string_view(j.tile_key));
+    const auto fallbacks = fallbacks_text(j.fallbacks), tried = tried_sources_text(j.tried); // bound without a copy: alive until the step
+    q.bind(":fallbacks", std::string_view(fallbacks));
+    q.bind(":tried", std::string_view(tried));
     for (const auto& field : caption_columns()) { // a caption field the job has no entry for (its style did not run) stays NULL
         const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
         const auto name = ":" + field;
@@ -297,13 +331,24 @@ std::vector<std::string> StateDb::job_sources(JobStatus status) {
 
 std::map<std::string, std::int64_t> StateDb::count_by_status() { return state_queries::count_by_status(db_); }
 
-void StateDb::record_fetched(const std::vector<FetchResult>& results) {
+void StateDb::record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved) {
     db_.exec("BEGIN IMMEDIATE");
+    if (!moved.empty()) {
+        // A job moved to its next source: every planned column again (source, grid, tags,
+        // captions, fallbacks, tried), still planned.
+        std::string set;
+        for (const char* c : planned_columns)
+            if (std::string_view(c) != "job_id") set.append(set.empty() ? "" : ", ").append(c).append(" = :").append(c);
+        for (const auto& c : caption_columns()) set += ", " + c + " = :" + c;
+        auto update = db_.prepare("UPDATE jobs SET " + set + ", attempts = attempts + 1, reason = NULL WHERE job_id = :job_id");
+        for (const auto& j : moved) step_with_planned_columns(update, j);
+    }
     auto ok = db_.prepare(
         "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = :stem, time_ms = :time_ms, year = :year, "
         "valid_fraction = :valid_fraction, reused = :reused WHERE job_id = :job_id");
     auto bad = db_.prepare(
-        "UPDATE jobs SET status = 'failed', reason = :reason, attempts = attempts + 1, valid_fraction = :valid_fraction WHERE job_id = :job_id");
+        "UPDATE jobs SET status = 'failed', reason = :reason, attempts = attempts + 1, valid_fraction = :valid_fraction, tried = :tried "
+        "WHERE job_id = :job_id");
     for (const auto& r : results) {
         if (r.ok) {
             ok.bind(":job_id", std::int64_t{r.job_id}).bind(":stem", std::string_view(r.stem)).bind(":time_ms", static_cast<std::int64_t>(r.time_ms));
@@ -312,6 +357,8 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results) {
             ok.reset();
         } else {
             bad.bind(":job_id", std::int64_t{r.job_id}).bind(":reason", std::string_view(r.reason)).bind(":valid_fraction", r.valid_fraction);
+            const auto tried = tried_sources_text(r.tried);
+            bad.bind(":tried", std::string_view(tried));
             bad.step();
             bad.reset();
         }

@@ -57,8 +57,10 @@ public:
         int year = 0;
         double valid_fraction = 0;
         bool reused = false; // the image came from an earlier build (--reuse), not from the source
+        std::vector<TriedSource> tried; // failed: the sources that said no before (the job's `tried`)
     };
-    void record_fetched(const std::vector<FetchResult>& results);
+    // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
+    void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
     void record_written(const std::vector<std::int64_t>& job_ids);
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
@@ -72,7 +74,9 @@ public:
     void for_each_written(const std::function<void(const Job&)>& fn);
 
 private:
-    void add_missing_caption_columns();
+    void add_missing_columns();
+    // Binds every planned column of `job` by name (":column") and runs `q` once.
+    static void step_with_planned_columns(SqliteStatement& q, const Job& job);
     SqliteDb db_;
     std::unique_ptr<SqliteStatement> insert_job_;
 };

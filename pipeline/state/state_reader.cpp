@@ -1,5 +1,6 @@
 #include "pipeline/state/state_reader.hpp"
 
+#include "pipeline/state/job.hpp"
 #include "pipeline/state/state_queries.hpp"
 
 #include "pipeline/common/build_dir.hpp"
@@ -97,6 +98,37 @@ std::vector<std::pair<std::string, std::int64_t>> StateReader::written_by_focus_
 std::pair<std::int64_t, std::int64_t> StateReader::reused_of_finished() {
     auto q = db_->prepare("SELECT coalesce(sum(reused), 0), count(*) FROM jobs WHERE status IN ('fetched', 'written')");
     return q.step() ? std::pair{q.column_int(0), q.column_int(1)} : std::pair<std::int64_t, std::int64_t>{0, 0};
+}
+
+namespace {
+
+// A state DB planned before fallbacks has no `tried` column (a reader adds none).
+bool has_tried_column(SqliteDb& db) {
+    auto q = db.prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'tried'");
+    return q.step() && q.column_int(0) > 0;
+}
+
+} // namespace
+
+std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbacks() {
+    std::map<std::pair<std::string, std::string>, std::int64_t> out;
+    if (!has_tried_column(*db_)) return out;
+    auto q = db_->prepare("SELECT source, tried FROM jobs WHERE tried != '[]'");
+    while (q.step())
+        for (auto& hop : fallback_hops(q.column_text(0), parse_tried_sources(q.column_text(1)))) ++out[std::move(hop)];
+    return out;
+}
+
+std::int64_t StateReader::every_source_said_no() {
+    if (!has_tried_column(*db_)) return 0;
+    // A failed job whose last try is its source: no source left to ask (fallback_hops).
+    std::int64_t n = 0;
+    auto q = db_->prepare("SELECT source, tried FROM jobs WHERE status = 'failed' AND tried != '[]'");
+    while (q.step()) {
+        const auto tried = parse_tried_sources(q.column_text(1));
+        n += !tried.empty() && tried.back().source == q.column_text(0);
+    }
+    return n;
 }
 
 std::vector<StateReader::FailureReason> StateReader::failure_reasons() {

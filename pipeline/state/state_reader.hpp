@@ -48,6 +48,10 @@ public:
     std::vector<std::pair<std::string, std::int64_t>> written_by_focus_tag();
     // Fetched and written jobs: how many images came from an earlier build (--reuse), of how many.
     std::pair<std::int64_t, std::int64_t> reused_of_finished();
+    // Every job's passes on from a source with no imagery to the next (fallback_hops), counted
+    // by (from, to); and the jobs no eligible source had imagery for (failed, having tried them all).
+    std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks();
+    std::int64_t every_source_said_no();
 
     struct FailureReason {
         std::string reason;

@@ -1,0 +1,64 @@
+#include "pipeline/plan/job_maker.hpp"
+
+#include "osm/groundable_tags.hpp"
+#include "pipeline/common/tile_key.hpp"
+#include "pipeline/plan/surroundings.hpp"
+#include "tag_filters/tag_list.hpp"
+
+namespace skyscript::pipeline {
+
+namespace {
+
+// {"key":"value",...} in the catalog's own JSON writer (nlohmann's DOM was a sixth of the plan's time).
+void append_tags_object(std::string& out, const TagPairs& tags) {
+    out.push_back('{');
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        if (i) out.push_back(',');
+        osm::append_json_string(out, tags[i].first);
+        out.push_back(':');
+        osm::append_json_string(out, tags[i].second);
+    }
+    out.push_back('}');
+}
+
+std::vector<captions::Tag> tag_views(const TagPairs& tags) {
+    std::vector<captions::Tag> v;
+    v.reserve(tags.size());
+    for (const auto& [k, val] : tags) v.push_back({k, val});
+    return v;
+}
+
+captions::CaptionResources caption_resources(const PlanOptions& options) {
+    captions::CaptionOptions caption_options;
+    caption_options.max_surrounding = options.max_surrounding;
+    return {caption_options, tags::builtin_tag_names()};
+}
+
+} // namespace
+
+JobMaker::JobMaker(const CatalogIndex& index, const PlanOptions& options)
+    : index_(index), jpeg_quality_(options.quality), styles_(options.caption_style, caption_resources(options)) {}
+
+void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const {
+    job.source = source.config.alias;
+    job.grid = grid;
+    job.tile_key = make_tile_key(source.config, grid, jpeg_quality_);
+    const auto center = tags_visible_at(index_, object, grid.gsd);
+    const auto around = find_surroundings(index_, grid, object.fid);
+    job.center_tags.clear();
+    append_tags_object(job.center_tags, center);
+    job.surrounding_tags.assign(1, '[');
+    for (std::size_t i = 0; i < around.size(); ++i) {
+        if (i) job.surrounding_tags.push_back(',');
+        append_tags_object(job.surrounding_tags, around[i]);
+    }
+    job.surrounding_tags.push_back(']');
+    const auto focus_views = tag_views(center);
+    std::vector<std::vector<captions::Tag>> around_views;
+    around_views.reserve(around.size());
+    for (const auto& t : around) around_views.push_back(tag_views(t));
+    const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
+    styles_.caption(focus_views, around_sets, job.captions);
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,28 @@
+#pragma once
+// What a job is at one source: its tile, the focus object's tags visible at that GSD, the
+// objects around it and the captions. The plan makes every job with it, and the fetch stage
+// makes a job again with it when the job moves to its next source (source_fallback.hpp):
+// one rule, so a job served by its second source is the job the plan would have made there.
+
+#include "captions/caption_styles.hpp"
+#include "pipeline/common/build_sources.hpp"
+#include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/plan_options.hpp"
+#include "pipeline/state/job.hpp"
+
+namespace skyscript::pipeline {
+
+class JobMaker {
+public:
+    JobMaker(const CatalogIndex& index, const PlanOptions& options);
+
+    // Sets the job's source, grid, tile key, tags and captions for `object` at `source`.
+    void place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const;
+
+private:
+    const CatalogIndex& index_;
+    int jpeg_quality_;
+    captions::CaptionStyles styles_;
+};
+
+} // namespace skyscript::pipeline

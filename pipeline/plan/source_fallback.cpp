@@ -1,0 +1,62 @@
+#include "pipeline/plan/source_fallback.hpp"
+
+#include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/tag_list_file.hpp"
+#include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/job_maker.hpp"
+#include "tag_filters/tag_matcher.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace skyscript::pipeline {
+
+struct SourceFallback::Loaded {
+    CatalogReader catalog;
+    tags::TagMatcher matcher;
+    CatalogIndex index;
+    JobMaker maker;
+    Loaded(const std::string& catalog_path, const PlanOptions& options)
+        : catalog(catalog_path), matcher(load_tag_option(options.tags)), index(catalog, matcher), maker(index, options) {}
+};
+
+SourceFallback::SourceFallback(std::string out_dir, PlanOptions options, const std::vector<BuildSource>& sources)
+    : out_dir_(std::move(out_dir)), options_(std::move(options)), sources_(sources) {}
+
+SourceFallback::~SourceFallback() = default;
+
+SourceFallback::Loaded& SourceFallback::loaded() {
+    if (!loaded_) loaded_ = std::make_unique<Loaded>(BuildDir(out_dir_).catalog(), options_);
+    return *loaded_;
+}
+
+bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
+    job.tried.push_back({job.source, reason});
+    if (job.fallbacks.empty()) return false;
+    const auto next = job.fallbacks.front();
+    const auto source = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == next; });
+    if (source == sources_.end())
+        throw std::runtime_error(out_dir_ + ": job " + std::to_string(job.job_id) + " falls back to source " + next +
+                                 ", which the sources configuration no longer has");
+    auto& l = loaded();
+    const auto& objects = l.index.objects();
+    const auto object = std::lower_bound(objects.begin(), objects.end(), job.fid, [](const IndexedObject& o, std::int64_t fid) { return o.fid < fid; });
+    if (object == objects.end() || object->fid != job.fid)
+        throw std::runtime_error(BuildDir(out_dir_).catalog() + ": object " + std::to_string(job.fid) + " of job " + std::to_string(job.job_id) +
+                                 " is not in the catalog the build was planned from; plan again");
+    const auto focus = measure_focus(*object, object->kind == 'w' ? l.catalog.line_vertices(object->fid) : std::vector<osm::Point>{},
+                                     options_.placement.seed);
+    const auto grid = place_tile(focus, source->gsd, tile_side_px(focus, source->gsd, options_.placement), options_.placement);
+    l.maker.place(job, *object, *source, grid);
+    job.fallbacks.erase(job.fallbacks.begin());
+    return true;
+}
+
+std::string every_source_said_no(const Job& job) {
+    std::string out = "no eligible source has imagery here (";
+    for (std::size_t i = 0; i < job.tried.size(); ++i) out += (i ? "; " : "") + job.tried[i].source + ": " + job.tried[i].reason;
+    return out + ")";
+}
+
+} // namespace skyscript::pipeline
