@@ -11,7 +11,9 @@
 // collection's real footprint does, so the jobs of the north are passed on to the next
 // source (SkySat's collection, at the same GSD here) after its time lookup comes back empty.
 //
-//   bench-earthengine [--limit 2000] [--latency-ms 1000]     (plan's --limit: 990 tiles of Liechtenstein)
+//   bench-earthengine [--limit 2000] [--latency-ms 1000] [--no-fallback]   (plan's --limit: 990 tiles of Liechtenstein)
+//
+// --no-fallback: NAIP's collection has images everywhere (no job is passed on).
 
 #include "test_support.hpp"
 
@@ -39,15 +41,17 @@ void require(const test::CommandResult& r, const std::string& what) {
 int main(int argc, char** argv) {
     int limit = 2000;
     double latency_ms = 1000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--limit")) limit = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--latency-ms")) latency_ms = std::atof(argv[i + 1]);
+    bool fallback = true;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--no-fallback")) fallback = false;
+        else if (i + 1 < argc && !std::strcmp(argv[i], "--limit")) limit = std::atoi(argv[++i]);
+        else if (i + 1 < argc && !std::strcmp(argv[i], "--latency-ms")) latency_ms = std::atof(argv[++i]);
     }
     const std::string root = test::source_dir(), bin = std::string(SKYSCRIPT_BUILD_DIR) + "/skyscript-build";
     const auto work = test::fresh_dir("bench_earthengine");
     const auto key = test::make_rsa_key(work, "key");
     // NAIP's collection has images south of 47.15 N only: about half of Liechtenstein's tiles.
-    test::write_file(work + "/footprints.json", R"({"USDA/NAIP/DOQQ": [[9.0, 46.5, 10.0, 47.15]]})");
+    test::write_file(work + "/footprints.json", fallback ? R"({"USDA/NAIP/DOQQ": [[9.0, 46.5, 10.0, 47.15]]})" : "{}");
     const std::string email = "bench@sky-bench.iam.gserviceaccount.com";
     // The fake's defaults are Earth Engine's default quota: 40 concurrent, 100 requests/s.
     test::ServerProcess server({"python3", root + "/tests/earthengine_fake_server.py", "--public-key", key.public_pem, "--client-email",
@@ -98,5 +102,5 @@ int main(int argc, char** argv) {
     std::printf("  HTTP 429         %8lld          (the fake's quota; goal 0), at most %d in progress at once\n", quota_429,
                 stats["max_active"].get<int>());
     std::printf("  the fake's CPU   %8.2f s        (so it is not what bounds the rate)\n", stats["cpu_seconds"].get<double>());
-    return fetched == planned && quota_429 == 0 && passed_on > 0 ? 0 : 1;
+    return fetched == planned && quota_429 == 0 && (passed_on > 0) == fallback ? 0 : 1;
 }
