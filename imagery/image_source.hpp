@@ -50,6 +50,11 @@ public:
     // several threads at once (it must be thread-safe). Returns when all have been called.
     virtual void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) = 0;
 
+    // The jobs of the batch after the one about to be fetched, as a hint: a source may start
+    // on them during the next fetch (Earth Engine looks up their times alongside, so the
+    // batch after starts on pixels at once). It changes no answer; default: ignored.
+    virtual void look_ahead(std::span<const TileJob> /*next*/) {}
+
     // HTTP requests made so far (0 for local rasters).
     virtual std::uint64_t requests() const noexcept { return 0; }
 

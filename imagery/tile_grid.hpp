@@ -12,6 +12,7 @@ namespace skyscript::imagery {
 struct LonLatBox {
     double west, south, east, north;
     bool crosses_antimeridian() const noexcept { return west > east; }
+    bool operator==(const LonLatBox&) const = default;
 };
 
 struct TileGrid {

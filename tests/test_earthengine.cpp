@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <gdal_priv.h>
@@ -335,6 +336,45 @@ TEST_CASE("a tile with no image among tiles with images: told so by the time loo
     }
     CHECK(f.stats()["value_compute"] == 1);
     CHECK(f.stats()["compute_pixels"] == 4); // none for the two tiles the lookup found empty
+}
+
+TEST_CASE("look-ahead: the next batch's times come with this batch's; that batch then asks only for pixels, with the right times") {
+    Fixture f; // imagery over the fake's raster only: a tile east of it has no image
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    auto first = row_of_tiles(3);
+    std::vector<std::pair<std::uint64_t, TileGrid>> second;
+    for (int i = 0; i < 4; ++i) second.emplace_back(300 + i, make_tile_grid(9.503 + 0.00005 * i, 53.512, 200, 2));
+    second.emplace_back(310, make_tile_grid(9.60, 53.513, 200, 2)); // no image there
+    KnownTimes known;
+    std::vector<EarthEngineImage> results;
+    auto collect = [&](EarthEngineImage&& r) { results.push_back(std::move(r)); };
+    fetch_earthengine_images(f.source("S2T"), "sky-test", first, engine, tokens, collect, &known, second);
+    CHECK(results.size() == 3);
+    CHECK(known.size() == 5);
+    const auto before = f.stats();
+    CHECK(before["value_compute"] == 1); // both batches' times in one look-up
+    CHECK(before["compute_pixels"] == 3);
+
+    results.clear();
+    second[3].second = make_tile_grid(9.5035, 53.5125, 200, 2); // moved since the look-ahead: asked again
+    fetch_earthengine_images(f.source("S2T"), "sky-test", second, engine, tokens, collect, &known, {});
+    REQUIRE(results.size() == 5);
+    for (const auto& r : results) {
+        INFO(r.id << " " << r.error);
+        if (r.id == 310) {
+            CHECK(r.no_imagery);
+            continue;
+        }
+        CHECK(r.ok);
+        const auto& grid = std::find_if(second.begin(), second.end(), [&](const auto& g) { return g.first == r.id; })->second;
+        CHECK(r.time_ms == fake_time_ms(grid.box)); // each tile its own time, looked up ahead or not
+    }
+    const auto after = f.stats();
+    CHECK(after["value_compute"] == 2); // only the moved tile's
+    CHECK(after["footprints"].get<int>() == before["footprints"].get<int>() + 1);
+    CHECK(after["compute_pixels"] == 7); // none for the tile with no image
+    CHECK(known.empty());
 }
 
 TEST_CASE("a failing value:compute: each tile of its batch fails with the reason, no pixels asked, and no tile is 'no imagery'") {

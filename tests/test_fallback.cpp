@@ -112,6 +112,13 @@ TEST_CASE("a source without imagery passes the job on: served by the next, named
     CHECK(read_file(out + "/report.html").find("id=\"fallbacks-table\"") != std::string::npos);
     CHECK(r.out.find("HALF had no imagery, passed on to FULL: " + std::to_string(passed_on) + " jobs") != std::string::npos);
 
+    // --retry-failed asks a job every source said no to of its last source again: the answer
+    // replaces that source's, it is not listed twice.
+    const auto retry = run("timeout 300 " + sh_quote(binary()) + " fetch " + sh_quote(out) + " --sources " + sh_quote(s.sources) + " --retry-failed -q");
+    REQUIRE_MESSAGE(retry.exit_code == 0, retry.err);
+    CHECK(jobs_where(out, "status = 'failed'") == static_cast<std::int64_t>(failed.size()));
+    CHECK(jobs_where(out, "status = 'failed' AND json_array_length(tried) != 1") == 0);
+
     // Batches and workers change nothing: one tile a batch, one worker.
     const auto small = dir + "/small-batches";
     REQUIRE(build_with(small, s.sources, "--batch 3 --workers 1").exit_code == 0);

@@ -70,7 +70,7 @@ inline constexpr OptionRow option_table[]{
      "0: rare-tag objects only"},
     {"rare-min", OptionType::integer, "50", "plan", "tags with fewer objects in the sample get objects from anywhere, up to N", 0, false, 0, option_limits::inf},
     {"max-per-tag", OptionType::integer, "50000", "plan", "at most N objects per focus tag (0: no cap)", 0, false, 0, option_limits::inf, false, "0: no cap"},
-    {"source-policy", OptionType::text, "finest", "plan", "finest | random | all eligible sources per object"},
+    {"source-policy", OptionType::text, "finest", "plan", "finest | random | all eligible sources per object (the first two: the others in order when one has no imagery)"},
     {"point-tile-px", OptionType::integer, "384", "plan", "tile side in pixels for points and lines", 0, false, option_limits::px_min, option_limits::px_max},
     {"min-px", OptionType::integer, "100", "plan", "areas: smallest tile side in pixels", 0, false, option_limits::px_min, option_limits::px_max},
     {"max-px", OptionType::integer, "1000", "plan", "areas: largest tile side in pixels", 0, false, option_limits::px_min, option_limits::px_max},

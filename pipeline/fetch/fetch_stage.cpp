@@ -63,11 +63,13 @@ public:
                 const auto it = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
                 if (it == sources_.end())
                     throw std::runtime_error(state_.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
-                std::int64_t after = -1;
-                for (auto batch = state_.jobs(JobStatus::planned, alias, after, options_.batch); !batch.empty();
-                     batch = state_.jobs(JobStatus::planned, alias, after, options_.batch)) {
-                    after = batch.back().job_id;
-                    fetch_batch(*it, batch);
+                // The batch after is read ahead, for the source's look-ahead: this loop's results
+                // change only its own batch's jobs (a job passed on goes to another source).
+                auto batch = state_.jobs(JobStatus::planned, alias, -1, options_.batch);
+                while (!batch.empty()) {
+                    auto next = state_.jobs(JobStatus::planned, alias, batch.back().job_id, options_.batch);
+                    fetch_batch(*it, batch, next);
+                    batch = std::move(next);
                 }
             }
         for (const auto& [alias, source] : opened_)
@@ -82,7 +84,7 @@ public:
 private:
     // One batch of `source`'s planned jobs: reused images, fetched ones, and those the source
     // had no imagery for passed on; recorded in one transaction.
-    void fetch_batch(const BuildSource& source, std::vector<Job>& batch) {
+    void fetch_batch(const BuildSource& source, std::vector<Job>& batch, const std::vector<Job>& next) {
         const auto& alias = source.config.alias;
         std::vector<imagery::TileJob> tiles;
         std::map<std::int64_t, Job*> by_id;
@@ -102,6 +104,12 @@ private:
         std::exception_ptr write_error;
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
         if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
+        if (opened) {
+            std::vector<imagery::TileJob> ahead;
+            ahead.reserve(next.size());
+            for (const auto& job : next) ahead.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
+            opened->look_ahead(ahead);
+        }
         if (!tiles.empty()) opened->fetch(tiles, [&](imagery::FetchedTile&& t) {
             Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
             StateDb::FetchResult r;

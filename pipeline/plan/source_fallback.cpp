@@ -32,7 +32,10 @@ SourceFallback::Loaded& SourceFallback::loaded() {
 }
 
 bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
-    job.tried.push_back({job.source, reason});
+    // A job every source said no to, retried (--retry-failed), asks its last source again:
+    // that source's answer is replaced, not listed twice.
+    if (!job.tried.empty() && job.tried.back().source == job.source) job.tried.back().reason = reason;
+    else job.tried.push_back({job.source, reason});
     if (job.fallbacks.empty()) return false;
     const auto next = job.fallbacks.front();
     const auto source = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == next; });

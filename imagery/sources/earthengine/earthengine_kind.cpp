@@ -7,6 +7,7 @@
 #include "imagery/url_redaction.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace skyscript::imagery {
 
@@ -44,6 +45,7 @@ public:
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
+        const auto ahead = std::exchange(ahead_, {});
         fetch_earthengine_images(config_, project_, tile_grids(jobs), engine_, tokens_, [&](EarthEngineImage&& r) {
             FetchedTile t;
             t.id = r.id;
@@ -53,11 +55,15 @@ public:
             t.time_ms = r.time_ms;
             t.no_imagery = r.no_imagery;
             on_tile(std::move(t));
-        });
+        }, &known_times_, ahead);
     }
+    // The next batch's times are looked up with this batch's (KnownTimes): its pixels start at once.
+    void look_ahead(std::span<const TileJob> next) override { ahead_ = tile_grids(next); }
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
 
 private:
+    std::vector<std::pair<std::uint64_t, TileGrid>> ahead_;
+    KnownTimes known_times_;
     HttpEngine engine_;
     std::string project_;
     TokenCache tokens_;

@@ -148,7 +148,8 @@ std::string earthengine_no_image_message(const SourceConfig& s) {
 
 void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
                               const std::vector<std::pair<std::uint64_t, TileGrid>>& grids, HttpEngine& engine,
-                              TokenCache& tokens, const std::function<void(EarthEngineImage&&)>& on_image) {
+                              TokenCache& tokens, const std::function<void(EarthEngineImage&&)>& on_image, KnownTimes* known,
+                              const std::vector<std::pair<std::uint64_t, TileGrid>>& ahead) {
     const int in_flight = s.max_in_flight > 0 ? std::min(s.max_in_flight, earthengine_max_in_flight) : earthengine_max_in_flight;
     const double rate = s.requests_per_second > 0 ? std::min(s.requests_per_second, earthengine_max_requests_per_second)
                                                   : earthengine_max_requests_per_second;
@@ -187,18 +188,43 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
                    ? *key_refused // the key's own message, as when it is refused at the start
                    : describe_earthengine_failure(r, s);
     };
-    std::vector<std::size_t> sendable;
-    for (std::size_t i = 0; i < grids.size(); ++i) {
+    // Times looked up ahead for this batch are taken; the rest of them are stale.
+    KnownTimes taken;
+    if (known) {
+        for (const auto& [id, grid] : grids)
+            if (auto it = known->find(id); it != known->end() && it->second.box == grid.box) taken.insert(known->extract(it));
+        known->clear();
+    }
+    // Tiles whose times to look up: indices into `grids`, then (n + j) into `ahead`.
+    const std::size_t n = grids.size();
+    auto grid_of = [&](std::size_t i) -> const std::pair<std::uint64_t, TileGrid>& { return i < n ? grids[i] : ahead[i - n]; };
+    std::vector<std::size_t> sendable, with_time;
+    for (std::size_t i = 0; i < n; ++i) {
         if (auto why = earthengine_request_too_large(grids[i].second)) {
             EarthEngineImage r;
             r.id = grids[i].first;
             r.error = *why;
             on_image(std::move(r));
+        } else if (const auto t = taken.find(grids[i].first); t != taken.end()) {
+            if (t->second.time) {
+                with_time.push_back(i);
+                pending[i].id = grids[i].first;
+                pending[i].time_ms = *t->second.time;
+                continue;
+            }
+            EarthEngineImage r;
+            r.id = grids[i].first;
+            r.no_imagery = true;
+            r.error = earthengine_no_image_message(s);
+            on_image(std::move(r));
         } else {
             sendable.push_back(i);
         }
     }
-    if (!sendable.empty()) (void)tokens.token();
+    if (known)
+        for (std::size_t j = 0; j < ahead.size(); ++j)
+            if (!earthengine_request_too_large(ahead[j].second)) sendable.push_back(n + j);
+    if (!sendable.empty() || !with_time.empty()) (void)tokens.token();
     const std::string base = s.settings_as<EarthEngineSettings>().endpoint + "/v1/projects/" + project;
     // A POST of JSON to one of the project's methods, with its token and source.
     auto post = [&](std::uint64_t id, const char* method, const nlohmann::json& body) {
@@ -219,7 +245,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         const std::size_t count = std::min(earthengine_times_per_request, sendable.size() - first);
         auto& tiles = time_batches.emplace_back(sendable.begin() + std::ptrdiff_t(first), sendable.begin() + std::ptrdiff_t(first + count));
         std::vector<LonLatBox> footprints;
-        for (const auto i : tiles) footprints.push_back(grids[i].second.box);
+        for (const auto i : tiles) footprints.push_back(grid_of(i).second.box);
         auto times = post((time_batches.size() - 1) * 2 + 1, "/value:compute", earthengine_times_body(s, footprints));
         times.max_body_bytes = earthengine_max_answer_bytes;
         times.validate = [count](const HttpResponse& resp) -> std::optional<std::string> {
@@ -252,6 +278,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         };
         engine.submit(std::move(pixels));
     };
+    for (const auto i : with_time) ask_pixels(i);
     engine.run([&](HttpResult&& r) {
         if (r.id % 2 == 0) {
             auto it = pending.find(r.id / 2);
@@ -271,6 +298,10 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         if (r.ok) times = parse_earthengine_times(json::parse(r.response.body).at("result"), tiles.size());
         for (std::size_t k = 0; k < tiles.size(); ++k) {
             const std::size_t i = tiles[k];
+            if (i >= n) { // the next batch's: kept for it when the look-up answered
+                if (times) (*known)[ahead[i - n].first] = {ahead[i - n].second.box, (*times)[k]};
+                continue;
+            }
             if (times && (*times)[k]) {
                 pending[i].id = grids[i].first;
                 pending[i].time_ms = *(*times)[k];

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -79,9 +80,20 @@ struct EarthEngineImage {
     bool no_imagery = false; // the collection has no image over the tile in the date range
 };
 
-// `project`: the Cloud project for the requests (the source's, else the key's).
+// Acquisition times looked up ahead (for the batch after): tile id -> the footprint it was
+// looked up for and the time (nullopt: no image there). Used only for the same id and footprint.
+struct KnownTime {
+    LonLatBox box;
+    std::optional<long long> time;
+};
+using KnownTimes = std::map<std::uint64_t, KnownTime>;
+
+// `project`: the Cloud project for the requests (the source's, else the key's). `known`:
+// times looked up before, taken instead of asking again; `ahead`: tiles of the next batch,
+// whose times are looked up alongside and left in `known` (failed look-ups are not kept).
 void fetch_earthengine_images(const SourceConfig& source, const std::string& project,
                               const std::vector<std::pair<std::uint64_t, TileGrid>>& grids, HttpEngine& engine,
-                              TokenCache& tokens, const std::function<void(EarthEngineImage&&)>& on_image);
+                              TokenCache& tokens, const std::function<void(EarthEngineImage&&)>& on_image, KnownTimes* known = nullptr,
+                              const std::vector<std::pair<std::uint64_t, TileGrid>>& ahead = {});
 
 } // namespace skyscript::imagery
