@@ -53,7 +53,7 @@ std::vector<std::string_view> keys_of(const SourceKind& kind) {
     return keys;
 }
 
-// "earthengine, gdal or xyz".
+// "earthengine, gdal, stac or xyz".
 std::string kind_names() {
     std::string names;
     const auto& kinds = source_kinds();

@@ -3,6 +3,7 @@
 
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
 #include "imagery/sources/gdal/gdal_kind.hpp"
+#include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/sources/xyz/xyz_kind.hpp"
 
 namespace skyscript::imagery {
@@ -11,6 +12,7 @@ const std::vector<const SourceKind*>& source_kinds() {
     static const std::vector<const SourceKind*> kinds{
         &earthengine_kind(),
         &gdal_kind(),
+        &stac_kind(),
         &xyz_kind(),
     };
     return kinds;

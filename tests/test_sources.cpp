@@ -90,7 +90,7 @@ coverage = [170, -20, -170, 10]
 TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]\n") .starts_with("s.toml:1: "));
     CHECK(error_of("x = 1\n") == "s.toml: no [[source]] table");
-    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"wms\"\n") == "s.toml:3: source 1 (A): kind must be earthengine, gdal or xyz, got `wms`");
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"wms\"\n") == "s.toml:3: source 1 (A): kind must be earthengine, gdal, stac or xyz, got `wms`");
     CHECK(error_of("[[source]]\nkind = \"gdal\"\npath = \"x\"\n") == "s.toml:1: source 1: needs `alias`");
     CHECK(error_of("[[source]]\nalias = \"A_B\"\nkind = \"gdal\"\npath = \"x\"\n").find("alias must be 1-8 letters or digits") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\n[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"y\"\n") ==

@@ -1,0 +1,259 @@
+#include "imagery/sources/stac/stac_kind.hpp"
+
+#include "imagery/http_engine.hpp"
+#include "imagery/source_key_text.hpp"
+#include "imagery/source_table.hpp"
+#include "imagery/sources/gdal/gdal_source.hpp"
+#include "imagery/sources/stac/stac_search.hpp"
+#include "imagery/url_redaction.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <map>
+#include <mutex>
+
+namespace skyscript::imagery {
+
+namespace {
+
+using json = nlohmann::json;
+
+const StacSettings& stac_of(const SourceConfig& s) { return s.settings_as<StacSettings>(); }
+
+// Tiles searched together: those whose centres share a cell of this many degrees.
+constexpr double search_cell_deg = 0.05;
+constexpr int search_limit = 100;                          // items a page
+constexpr int max_pages = 50;                              // a server that pages for ever stops here
+constexpr std::uint64_t max_page_bytes = 16ull << 20;      // one page of items
+
+class StacImageSource : public ImageSource {
+public:
+    StacImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(image_workers(o.workers)) {
+        set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
+        if (c.requests_per_second > 0) engine_.set_rate(c.alias, c.requests_per_second, std::max(1.0, c.requests_per_second / 2));
+        if (c.max_in_flight > 0) engine_.set_max_in_flight(c.alias, c.max_in_flight);
+        read_.resampling = o.resampling;
+        for (const auto& b : c.bands) read_.bands.push_back(std::stoi(b));
+        if (stac_of(c).assets.size() == 3) read_.bands = {1}; // each asset is one band
+        if (c.stretch) {
+            read_.stretch.mode = Stretch::Mode::fixed;
+            read_.stretch.min = c.stretch->first;
+            read_.stretch.max = c.stretch->second;
+        }
+    }
+
+    void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
+        // Groups of nearby tiles, one search each.
+        std::map<std::pair<long, long>, std::vector<std::size_t>> groups;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            const auto& b = jobs[i].grid.box;
+            const double lon = b.crosses_antimeridian() ? b.west : (b.west + b.east) / 2;
+            groups[{std::lround(std::floor(lon / search_cell_deg)), std::lround(std::floor((b.south + b.north) / 2 / search_cell_deg))}].push_back(i);
+        }
+        struct Group {
+            std::vector<std::size_t> tiles;
+            json sent;
+            std::vector<StacItem> items;
+            std::string error;
+            int pages = 0;
+        };
+        std::vector<Group> searches;
+        for (auto& [cell, tiles] : groups) {
+            LonLatBox box = jobs[tiles[0]].grid.box;
+            for (const auto i : tiles) {
+                const auto& b = jobs[i].grid.box;
+                box = {std::min(box.west, b.west), std::min(box.south, b.south), std::max(box.east, b.east), std::max(box.north, b.north)};
+            }
+            searches.push_back({tiles, stac_search_body(config_, box, search_limit), {}, {}, 0});
+        }
+        const auto& stac = stac_of(config_);
+        auto post = [&](std::size_t g, const std::string& url, const std::string& method, const json& body) {
+            HttpRequest r;
+            r.id = g;
+            r.url = url;
+            r.method = method;
+            if (method == "POST") {
+                r.body = body.dump();
+                r.headers = {"Content-Type: application/json", "Accept: application/geo+json"};
+            }
+            r.source = config_.alias;
+            r.max_body_bytes = max_page_bytes;
+            r.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
+                const auto page = json::parse(resp.body, nullptr, false);
+                if (page.is_discarded() || !page.is_object() || !page.contains("features")) return "the search answer is not a FeatureCollection";
+                return std::nullopt;
+            };
+            engine_.submit(std::move(r));
+        };
+        for (std::size_t g = 0; g < searches.size(); ++g) post(g, stac.api + "/search", "POST", searches[g].sent);
+        engine_.run([&](HttpResult&& r) {
+            auto& s = searches.at(r.id);
+            if (!r.ok) {
+                s.error = "STAC search at " + redact_url(stac.api) + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200));
+                return;
+            }
+            const auto page = json::parse(r.response.body);
+            auto items = stac_items(page, stac.assets);
+            s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+            if (++s.pages >= max_pages) return;
+            if (auto next = stac_next_page(page, s.sent)) {
+                if (next->method == "POST") s.sent = next->body;
+                post(r.id, next->url, next->method, next->body);
+            }
+        });
+
+        // Each tile from its items' COGs, best first, on worker threads (GDAL's own HTTP).
+        std::vector<std::pair<std::size_t, std::size_t>> work; // (group, tile index)
+        for (std::size_t g = 0; g < searches.size(); ++g)
+            for (const auto i : searches[g].tiles) work.emplace_back(g, i);
+        tbb::task_arena arena(workers_);
+        arena.execute([&] {
+            tbb::parallel_for(std::size_t{0}, work.size(), [&](std::size_t w) {
+                const auto& s = searches[work[w].first];
+                const auto& job = jobs[work[w].second];
+                FetchedTile t;
+                t.id = job.id;
+                const double cpu = thread_cpu_seconds();
+                if (!s.error.empty()) {
+                    t.error = s.error;
+                } else if (const auto on_tile_items = stac_items_on_tile(s.items, job.grid.box); on_tile_items.empty()) {
+                    t.no_imagery = true;
+                    t.error = "STAC " + stac.collection + " (" + config_.alias + "): no item over this tile" +
+                              (config_.date_start.empty() && config_.date_end.empty() ? "" : " between " + (config_.date_start.empty() ? "the start" : config_.date_start) + " and " + (config_.date_end.empty() ? "now" : config_.date_end)) +
+                              (stac.max_cloud ? " below " + std::to_string(static_cast<int>(*stac.max_cloud)) + "% cloud" : "");
+                } else {
+                    try {
+                        t.image = mosaic(on_tile_items, job.grid, t.time_ms);
+                        t.ok = true;
+                    } catch (const std::exception& e) {
+                        t.error = redact_url(e.what());
+                    }
+                }
+                t.cpu_seconds = thread_cpu_seconds() - cpu;
+                on_tile(std::move(t));
+            });
+        });
+    }
+
+    std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
+
+private:
+    // One item's pixels on the grid: its RGB asset, or its three band assets side by side.
+    RgbImage read_item(const StacItem& item, const TileGrid& grid) const {
+        if (item.hrefs.size() == 1) return read_raster_tile("/vsicurl/" + item.hrefs[0], grid, read_);
+        RgbImage out;
+        for (std::size_t c = 0; c < 3; ++c) {
+            auto band = read_raster_tile("/vsicurl/" + item.hrefs[c], grid, read_);
+            if (c == 0) {
+                out = band;
+                continue;
+            }
+            for (std::size_t p = 0; p < out.valid.size(); ++p) {
+                out.rgb[3 * p + c] = band.rgb[3 * p + c];
+                out.valid[p] = out.valid[p] && band.valid[p];
+            }
+        }
+        return out;
+    }
+
+    // The first item, then each next one where the tile still has no data, until it is
+    // covered. The acquisition time is the first item's (the one most of the tile shows).
+    RgbImage mosaic(const std::vector<const StacItem*>& items, const TileGrid& grid, long long& time_ms) const {
+        RgbImage out;
+        for (const auto* item : items) {
+            auto img = read_item(*item, grid);
+            if (out.valid.empty()) {
+                out = std::move(img);
+                time_ms = item->time_ms;
+            } else {
+                for (std::size_t p = 0; p < out.valid.size(); ++p)
+                    if (!out.valid[p] && img.valid[p]) {
+                        out.valid[p] = 1;
+                        for (int c = 0; c < 3; ++c) out.rgb[3 * p + c] = img.rgb[3 * p + c];
+                    }
+            }
+            if (out.valid_fraction() >= 1) break;
+        }
+        return out;
+    }
+
+    mutable HttpEngine engine_;
+    int workers_;
+    RasterReadOptions read_;
+};
+
+class StacKind : public SourceKind {
+public:
+    std::string_view name() const override { return "stac"; }
+    std::vector<std::string_view> keys() const override {
+        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "requests_per_second", "max_in_flight"};
+    }
+    bool numbered_bands() const override { return true; }
+    bool tells_year() const override { return true; }
+
+    std::shared_ptr<const SourceSettings> parse(const SourceTable& table, const SourceConfig& common) const override {
+        auto s = std::make_shared<StacSettings>();
+        s->api = table.string("api", true);
+        if (!s->api.starts_with("http://") && !s->api.starts_with("https://")) table.fail_at("api", "api must be an http:// or https:// URL (the STAC API root)");
+        while (!s->api.empty() && s->api.back() == '/') s->api.pop_back();
+        s->collection = table.string("collection", true);
+        if (const auto* a = table.array("assets", "[\"visual\"] or [\"red\", \"green\", \"blue\"]")) {
+            for (const auto& e : *a) {
+                if (!e.is_string() || e.value<std::string>()->empty()) table.fail_at(e, "assets must be asset keys (strings)");
+                s->assets.push_back(*e.value<std::string>());
+            }
+        }
+        if (s->assets.size() != 1 && s->assets.size() != 3)
+            table.fail("needs `assets`: one RGB asset (e.g. [\"visual\"]) or three single-band ones ([\"red\", \"green\", \"blue\"])");
+        if (s->assets.size() == 3 && !common.bands.empty()) table.fail_at("bands", "bands pick bands within one RGB asset; with three assets leave it out");
+        if (const auto c = table.number("max_cloud")) {
+            if (!(*c >= 0 && *c <= 100)) table.fail_at("max_cloud", "max_cloud must be a percentage, 0..100");
+            s->max_cloud = *c;
+        }
+        if (!(common.gsd > 0)) table.fail("needs `gsd` (the metres per pixel to cut tiles at)");
+        return s;
+    }
+
+    SourceKeyFields key_fields(const SourceConfig& source) const override {
+        const auto& s = stac_of(source);
+        SourceKeyFields fields;
+        fields.url = s.api;
+        std::string assets;
+        for (const auto& a : s.assets) assets += (assets.empty() ? "" : ",") + a;
+        fields.collection = s.collection + "#" + assets;
+        if (s.max_cloud) fields.cloud_property = "eo:cloud_cover<" + std::to_string(*s.max_cloud);
+        return fields;
+    }
+
+    Usability usability(const SourceConfig& source, bool check) const override {
+        if (!check) return usable("usable if " + redact_url(stac_of(source).api) + " answers (--check asks it)");
+        HttpEngine engine;
+        HttpRequest r;
+        r.url = stac_of(source).api + "/collections/" + stac_of(source).collection;
+        engine.submit(std::move(r));
+        std::string why;
+        engine.run([&](HttpResult&& res) {
+            if (!res.ok) why = res.error;
+        });
+        return why.empty() ? usable("usable: the API has collection " + stac_of(source).collection) : not_usable(redact_url(why));
+    }
+
+    std::unique_ptr<ImageSource> open(const SourceConfig& source, const ImageSourceOptions& options) const override {
+        return std::make_unique<StacImageSource>(source, options);
+    }
+
+    std::string explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const override {
+        return tile.ok ? SourceKind::explain_missing_tile(source, tile) : tile.error;
+    }
+};
+
+} // namespace
+
+const SourceKind& stac_kind() {
+    static const StacKind kind;
+    return kind;
+}
+
+} // namespace skyscript::imagery

@@ -1,0 +1,50 @@
+#pragma once
+// STAC API Item Search for the `stac` kind (docs/sources.md; facts in docs/stac-research.md):
+// the POST /search body for a group of tiles, the items of an answer, its `next` page in
+// the three shapes live servers send, and which items fall on a tile. Pure functions, no
+// I/O: the source (stac_kind.cpp) sends the requests through the HTTP engine.
+
+#include "imagery/tile_grid.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyscript::imagery {
+
+struct SourceConfig;
+
+struct StacItem {
+    std::string id, collection, datetime;
+    LonLatBox bbox{0, 0, 0, 0};
+    std::optional<double> cloud_cover;  // eo:cloud_cover, when the item has it
+    std::vector<std::string> hrefs;     // the source's assets, in the order of `assets`
+    long long time_ms = 0;              // datetime as ms since 1970 (0 when unreadable)
+};
+
+// The search for the items over `box`: collections, bbox, datetime from `dates`,
+// eo:cloud_cover below max_cloud (query extension), sortby least cloudy then newest (newest
+// alone without max_cloud: NAIP and SWISSIMAGE have no cloud cover), limit.
+nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit);
+
+// The items of a search answer that carry every asset the source reads; items missing one
+// are skipped. Throws std::runtime_error when `page` is not a FeatureCollection.
+std::vector<StacItem> stac_items(const nlohmann::json& page, const std::vector<std::string>& assets);
+
+// The request for the next page, or nullopt on the last: a `next` link with method POST
+// sends its `body` (merged into `sent` when `merge` is true), with GET its href.
+struct StacNext {
+    std::string url, method;
+    nlohmann::json body; // POST only
+};
+std::optional<StacNext> stac_next_page(const nlohmann::json& page, const nlohmann::json& sent);
+
+// The items whose bbox meets the tile's box, in the answer's order (the sortby order).
+std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& items, const LonLatBox& tile);
+
+// "2021-07-01T10:20:30.123Z" (or +hh:mm) -> ms since 1970; nullopt when it does not parse.
+std::optional<long long> parse_iso_time_ms(const std::string& text);
+
+} // namespace skyscript::imagery

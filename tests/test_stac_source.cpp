@@ -1,0 +1,188 @@
+// The `stac` source kind (issue 21, first part) against the loopback STAC API of
+// tests/stac_api_server.py, whose /cog/ serves Cloud-Optimized GeoTIFFs made from a test
+// raster with range requests. Items: the west and the east half of the raster (little
+// cloud) and a newer, cloudy item of the whole raster with its colours inverted. Checked:
+// one item per tile, a tile needing two items mosaicked, the least cloudy item first with
+// max_cloud and the newest without, paging (one item a page), no item on a tile is "no
+// imagery"; pixels equal a gdal source reading the raster itself, within resampling noise.
+
+#include "imagery/image_source.hpp"
+#include "imagery/source_config.hpp"
+#include "imagery/sources/stac/stac_search.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+
+using namespace skyscript::imagery;
+using namespace skyscript::test;
+using json = nlohmann::json;
+
+namespace {
+
+// The items' footprints: dop-rgb.tif covers 9.4976..9.5128 E, 53.5088..53.5179 N; the halves meet at 9.505.
+json item(const std::string& id, double west, double east, const std::string& datetime, double cloud, const std::string& cog) {
+    const double s = 53.5088, n = 53.5179;
+    return {{"type", "Feature"},
+            {"stac_version", "1.0.0"},
+            {"id", id},
+            {"collection", "dop"},
+            {"geometry", {{"type", "Polygon"}, {"coordinates", {{{west, s}, {east, s}, {east, n}, {west, n}, {west, s}}}}}},
+            {"bbox", {west, s, east, n}},
+            {"properties", {{"datetime", datetime}, {"eo:cloud_cover", cloud}}},
+            {"assets", {{"visual", {{"href", "{base}/cog/" + cog}, {"type", "image/tiff; application=geotiff; profile=cloud-optimized"}}}}},
+            {"links", json::array()}};
+}
+
+struct StacFixture {
+    std::string dir, sources;
+    std::unique_ptr<ServerProcess> server;
+    StacFixture() {
+        dir = fresh_dir("stac-source");
+        const auto raster = data("imagery/dop-rgb.tif");
+        auto cog = [&](const std::string& args, const std::string& name) {
+            const auto r = run("gdal_translate -q -of COG " + args + " " + sh_quote(raster) + " " + sh_quote(dir + "/" + name));
+            REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        };
+        cog("-projwin_srs EPSG:4326 -projwin 9.4970 53.5185 9.5050 53.5080", "west.tif");
+        cog("-projwin_srs EPSG:4326 -projwin 9.5050 53.5185 9.5135 53.5080", "east.tif");
+        cog("-scale 0 255 255 0", "inverted.tif");
+        const json items = {item("west-2021", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "west.tif"),
+                            item("east-2020", 9.5050, 9.5135, "2020-05-01T09:30:00Z", 10, "east.tif"),
+                            item("whole-2022-cloudy", 9.4970, 9.5135, "2022-03-01T11:00:00Z", 90, "inverted.tif")};
+        write_file(dir + "/items.json", items.dump());
+        // One item a page: every search pages, the client must follow `next` (merge style).
+        server = std::make_unique<ServerProcess>(std::vector<std::string>{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items",
+                                                                          dir + "/items.json", "--cog-dir", dir, "--default-limit", "1",
+                                                                          "--max-limit", "1", "--next-style", "merge"});
+        sources = dir + "/sources.toml";
+        const std::string stac = "kind = \"stac\"\napi = \"" + server->url("/") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
+        write_file(sources, "[[source]]\nalias = \"CLEAR\"\n" + stac + "max_cloud = 50\n\n[[source]]\nalias = \"NEWEST\"\n" + stac +
+                                "\n[[source]]\nalias = \"REF\"\nkind = \"gdal\"\npath = \"" + raster + "\"\ngsd = 2\nyear = 2021\n");
+    }
+    SourceConfig source(const std::string& alias) const {
+        for (auto& s : load_sources_file(sources))
+            if (s.alias == alias) return s;
+        throw std::runtime_error("no source " + alias);
+    }
+    std::map<std::uint64_t, FetchedTile> fetch(const std::string& alias, const std::vector<TileJob>& tiles) const {
+        auto src = open_image_source(source(alias));
+        std::map<std::uint64_t, FetchedTile> out;
+        std::mutex m;
+        src->fetch(tiles, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            out[t.id] = std::move(t);
+        });
+        return out;
+    }
+    json stats() const { return json::parse(http_get(server->url("/stats"))); }
+};
+
+double mean_abs_rgb_diff(const RgbImage& a, const RgbImage& b) {
+    REQUIRE(a.rgb.size() == b.rgb.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < a.rgb.size(); ++i) sum += std::abs(int(a.rgb[i]) - int(b.rgb[i]));
+    return sum / double(a.rgb.size());
+}
+
+} // namespace
+
+TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, paging, and no item is 'no imagery'") {
+    StacFixture f;
+    const std::vector<TileJob> tiles{{1, make_tile_grid(9.5000, 53.5130, 200, 2)},  // the west half only
+                                     {2, make_tile_grid(9.5050, 53.5130, 200, 2)},  // across the seam: west + east
+                                     {3, make_tile_grid(9.5100, 53.5120, 200, 2)},  // the east half only
+                                     {4, make_tile_grid(9.6000, 53.5130, 200, 2)}}; // no item there
+    const auto clear = f.fetch("CLEAR", tiles);
+    const auto ref = f.fetch("REF", tiles);
+    REQUIRE(clear.size() == 4);
+    for (const std::uint64_t id : {1, 2, 3}) {
+        const auto& t = clear.at(id);
+        INFO("tile " << id << ": " << t.error);
+        REQUIRE(t.ok);
+        CHECK(t.image.valid_fraction() == doctest::Approx(1.0));
+        REQUIRE(ref.at(id).ok);
+        CHECK(mean_abs_rgb_diff(t.image, ref.at(id).image) < 2.0); // the raster's own pixels, not the inverted item's
+    }
+    CHECK(clear.at(1).time_ms == *parse_iso_time_ms("2021-06-01T10:00:00Z"));
+    CHECK(clear.at(2).time_ms == *parse_iso_time_ms("2021-06-01T10:00:00Z")); // the least cloudy item, most of the tile
+    CHECK(clear.at(3).time_ms == *parse_iso_time_ms("2020-05-01T09:30:00Z"));
+    CHECK_FALSE(clear.at(4).ok);
+    CHECK(clear.at(4).no_imagery); // the fallback's "no image here"
+    CHECK(clear.at(4).error.find("no item over this tile below 50% cloud") != std::string::npos);
+
+    // Every search paged through its items one by one (the server's limit is 1).
+    const auto st = f.stats();
+    std::size_t later_pages = 0;
+    for (const auto& s : st["searches"]) later_pages += s["next_page"].get<bool>();
+    CHECK(later_pages > 0);
+    CHECK(st["search_400"].empty());
+    CHECK(st["cog_whole_file"] == 0); // ranges only, never a whole COG
+
+    // Without max_cloud: the newest item first, which is the inverted, cloudy one.
+    const auto newest = f.fetch("NEWEST", tiles);
+    REQUIRE(newest.at(1).ok);
+    CHECK(newest.at(1).time_ms == *parse_iso_time_ms("2022-03-01T11:00:00Z"));
+    CHECK(mean_abs_rgb_diff(newest.at(1).image, ref.at(1).image) > 40);
+    CHECK(newest.at(4).no_imagery);
+}
+
+TEST_CASE("stac: the search body, items missing an asset, next pages in the three shapes, ISO times") {
+    const auto toml = "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"https://example.org/stac/\"\ncollection = \"c\"\nassets = [\"red\", \"green\", \"blue\"]\n"
+                      "gsd = 30\nmax_cloud = 20\ndates = [\"2020-01-01\", \"\"]\nstretch = [0, 3000]\n";
+    const auto src = parse_sources(toml, "t.toml").at(0);
+    const auto body = stac_search_body(src, {1, 2, 3, 4}, 100);
+    CHECK(body["collections"] == json::array({"c"}));
+    CHECK(body["bbox"] == json::array({1, 2, 3, 4}));
+    CHECK(body["datetime"] == "2020-01-01T00:00:00Z/..");
+    CHECK(body["query"]["eo:cloud_cover"]["lt"] == 20);
+    CHECK(body["sortby"][0]["field"] == "properties.eo:cloud_cover");
+    CHECK(body["sortby"][1]["direction"] == "desc");
+
+    const json page = {{"type", "FeatureCollection"},
+                       {"features",
+                        {{{"id", "a"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2020-02-03T04:05:06+01:00"}}},
+                          {"assets", {{"red", {{"href", "r"}}}, {"green", {{"href", "g"}}}, {"blue", {{"href", "b"}}}}}},
+                         {{"id", "no-blue"}, {"bbox", {0, 0, 1, 1}}, {"assets", {{"red", {{"href", "r"}}}, {"green", {{"href", "g"}}}}}}}},
+                       {"links", {{{"rel", "next"}, {"href", "https://x/search"}, {"method", "POST"}, {"body", {{"token", "t2"}}}, {"merge", true}}}}};
+    const auto items = stac_items(page, {"red", "green", "blue"});
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].hrefs == std::vector<std::string>{"r", "g", "b"});
+    CHECK(items[0].time_ms == *parse_iso_time_ms("2020-02-03T03:05:06Z"));
+    const auto merged = stac_next_page(page, body);
+    REQUIRE(merged);
+    CHECK(merged->body["token"] == "t2");
+    CHECK(merged->body["collections"] == body["collections"]); // merged into what was sent
+    json token_only = page;
+    token_only["links"][0].erase("merge");
+    CHECK(stac_next_page(token_only, body)->body == json{{"token", "t2"}});
+    json get = page;
+    get["links"] = {{{"rel", "next"}, {"href", "https://x/search?token=t3"}}};
+    CHECK(stac_next_page(get, body)->method == "GET");
+    CHECK_FALSE(stac_next_page(json{{"features", json::array()}}, body));
+    CHECK_THROWS(stac_items(json::array(), {"visual"}));
+    CHECK_FALSE(parse_iso_time_ms("yesterday"));
+
+    // Errors name the key: no assets, four assets, bands with three assets, a cloud over 100.
+    auto error = [](const std::string& text) {
+        try {
+            (void)parse_sources(text, "e.toml");
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string head = "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"https://e/\"\ncollection = \"c\"\ngsd = 10\n";
+    CHECK(error(head).find("needs `assets`") != std::string::npos);
+    CHECK(error(head + "assets = [\"a\", \"b\", \"c\", \"d\"]\n").find("needs `assets`") != std::string::npos);
+    CHECK(error(head + "assets = [\"r\", \"g\", \"b\"]\nbands = [1, 2, 3]\n").find("with three assets leave it out") != std::string::npos);
+    CHECK(error(head + "assets = [\"visual\"]\nmax_cloud = 120\n").find("max_cloud must be a percentage") != std::string::npos);
+    CHECK(error("[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"ftp://e/\"\ncollection = \"c\"\ngsd = 10\nassets = [\"v\"]\n").find("http://") !=
+          std::string::npos);
+}
