@@ -3,7 +3,7 @@
 range-serving, token-checking COG endpoint, for the tests of the `stac` source kind (issue 21).
 
     python3 stac_api_server.py --items ITEMS.json [--collections COLLECTIONS.json]
-        [--cog-dir DIR] [--sign] [--token-life-s S] [--secure-link-secret SECRET]
+        [--cog-dir DIR] [--sign] [--token-life-s S] [--token-valid-s S] [--secure-link-secret SECRET]
         [--default-limit N] [--max-limit N] [--next-style full|merge|token] [--get-only]
         [--latency-ms MS] [--fail-asset NAME:STATUS[:COUNT]]...
     python3 stac_api_server.py --self-test
@@ -788,8 +788,9 @@ class Catalog:
 # SAS tokens, shaped like Planetary Computer's (st, se, sp, sv, sr, sig; times URL-encoded).
 # --------------------------------------------------------------------------------------------
 class Tokens:
-    def __init__(self, life_s, secret=None):
+    def __init__(self, life_s, secret=None, valid_s=None):
         self.life_s = life_s
+        self.valid_s = valid_s  # tokens die this long after issue, earlier than advertised (a revoked key)
         self.secret = secret
         self.lock = threading.Lock()
         self.by_sig = {}  # sig -> (collection, expiry unix time, issued unix time)
@@ -804,7 +805,7 @@ class Tokens:
         else:
             sig = secrets.token_urlsafe(24)
         with self.lock:
-            self.by_sig[sig] = (collection, expires, now)
+            self.by_sig[sig] = (collection, min(expires, now + self.valid_s) if self.valid_s is not None else expires, now)
         stamp = lambda t: urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)), safe="")
         token = "st=%s&se=%s&sp=rl&sv=2021-06-08&sr=c&ex=%d&sig=%s" % (stamp(now - 900), stamp(expires), expires, urllib.parse.quote(sig, safe=""))
         return {"msft:expiry": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)), "token": token}
@@ -1422,6 +1423,7 @@ def main():
     ap.add_argument("--cog-dir", help="where /cog/{name} reads from")
     ap.add_argument("--sign", action="store_true", help="/cog/ needs a valid token from /api/sas/v1/token/")
     ap.add_argument("--token-life-s", type=float, default=3600.0)
+    ap.add_argument("--token-valid-s", type=float, help="tokens die this long after issue, earlier than their msft:expiry says")
     ap.add_argument("--secure-link-secret", help="make token sigs checkable by nginx secure_link")
     ap.add_argument("--default-limit", type=int, default=10)
     ap.add_argument("--max-limit", type=int, default=1000)
@@ -1445,7 +1447,7 @@ def main():
     Handler.args = args
     Handler.catalog = catalog
     Handler.pager = Pager(args.next_style)
-    Handler.tokens = Tokens(args.token_life_s, args.secure_link_secret)
+    Handler.tokens = Tokens(args.token_life_s, args.secure_link_secret, args.token_valid_s)
     Handler.failures = parse_failures(args.fail_asset)
     serve(Handler)
 

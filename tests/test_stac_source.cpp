@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 using namespace skyscript::imagery;
 using namespace skyscript::test;
@@ -185,4 +186,51 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     CHECK(error(head + "assets = [\"visual\"]\nmax_cloud = 120\n").find("max_cloud must be a percentage") != std::string::npos);
     CHECK(error("[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"ftp://e/\"\ncollection = \"c\"\ngsd = 10\nassets = [\"v\"]\n").find("http://") !=
           std::string::npos);
+}
+
+TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, renewed when a read is refused; no token in any message") {
+    const auto dir = fresh_dir("stac-signed");
+    // Four times as many pixels: tiles elsewhere read blocks GDAL has not cached yet.
+    REQUIRE(run("gdal_translate -q -of COG -outsize 400% 400% " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/dop.tif")).exit_code == 0);
+    write_file(dir + "/items.json", json::array({item("whole", 9.4970, 9.5135, "2021-06-01T10:00:00Z", 5, "dop.tif")}).dump());
+    // Tokens say they live an hour but die after 1.5 s, as a revoked one does: only a 403 tells.
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir, "--sign",
+                          "--token-valid-s", "1.5"});
+    const std::string head = "kind = \"stac\"\napi = \"" + server.url("") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\n" + head + "sign = \"planetary-computer\"\ntoken_url = \"" +
+                                          server.url("/api/sas/v1/token/") + "\"\n\n[[source]]\nalias = \"UNSIGNED\"\n" + head);
+    auto source_of = [&](const std::string& alias) {
+        for (auto& s : load_sources_file(dir + "/sources.toml"))
+            if (s.alias == alias) return s;
+        throw std::runtime_error(alias);
+    };
+    const std::vector<TileJob> first{{1, make_tile_grid(9.5000, 53.5130, 100, 0.5)}, {2, make_tile_grid(9.5080, 53.5120, 100, 0.5)}};
+    const std::vector<TileJob> later{{3, make_tile_grid(9.4995, 53.5100, 100, 0.5)}, {4, make_tile_grid(9.5110, 53.5160, 100, 0.5)}};
+    auto fetch_with = [&](ImageSource& src, const std::vector<TileJob>& tiles) {
+        std::map<std::uint64_t, FetchedTile> out;
+        std::mutex m;
+        src.fetch(tiles, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            out[t.id] = std::move(t);
+        });
+        return out;
+    };
+    auto stats = [&] { return json::parse(http_get(server.url("/stats"))); };
+    const auto pc = open_image_source(source_of("PC"));
+    for (const auto& [id, t] : fetch_with(*pc, first)) CHECK_MESSAGE(t.ok, t.error);
+    CHECK(stats()["tokens_issued"] == 1); // one token for both tiles and every range read
+    std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+    for (const auto& [id, t] : fetch_with(*pc, later)) CHECK_MESSAGE(t.ok, t.error); // refused, renewed, read
+    const auto st = stats();
+    CHECK(st["tokens_issued"] == 2);
+    CHECK(st["cog_403"]["expired"].get<int>() >= 1);
+
+    // Unsigned against a signing store: the tile fails with the store's refusal, not "no imagery".
+    const auto unsigned_source = open_image_source(source_of("UNSIGNED"));
+    for (const auto& [id, t] : fetch_with(*unsigned_source, first)) {
+        CHECK_FALSE(t.ok);
+        CHECK_FALSE(t.no_imagery);
+        CHECK(t.error.find("403") != std::string::npos);
+        CHECK(t.error.find("sig=") == std::string::npos);
+    }
 }

@@ -7,9 +7,11 @@
 #include "imagery/sources/stac/stac_search.hpp"
 #include "imagery/url_redaction.hpp"
 
+#include <cpl_conv.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -28,6 +30,82 @@ constexpr int search_limit = 100;                          // items a page
 constexpr int max_pages = 50;                              // a server that pages for ever stops here
 constexpr std::uint64_t max_page_bytes = 16ull << 20;      // one page of items
 
+// Planetary Computer's SAS tokens (docs/stac-research.md, section 2): one per collection,
+// from {token_url}/{collection}, appended to an asset's href as its query string. Kept
+// until shortly before its msft:expiry (a minute, or a fifth of its life when shorter),
+// renewed when a read fails (a 403: a token revoked or dying early). Shared by
+// the worker threads; the token itself never reaches a message (redact_url drops `sig`).
+class SasTokens {
+public:
+    SasTokens(std::string url, const HttpEngineOptions& http) : url_(std::move(url)), engine_(http) {}
+
+    // The token to sign with.
+    std::string token() {
+        std::lock_guard lock(mutex_);
+        if (!token_.empty() && std::chrono::system_clock::now() < renew_at_) return token_;
+        return fetch();
+    }
+    // After a read with `failed` failed: a new token (or the one another thread already got
+    // since), or nullopt when `failed` is under a second old and so not why the read failed.
+    std::optional<std::string> renewed(const std::string& failed) {
+        std::lock_guard lock(mutex_);
+        if (failed != token_) return token_;
+        if (std::chrono::system_clock::now() - fetched_at_ < std::chrono::seconds(1)) return std::nullopt;
+        return fetch();
+    }
+    int fetched() const { return fetched_; }
+
+private:
+    std::string fetch() {
+        const auto now = std::chrono::system_clock::now();
+        HttpRequest r;
+        r.url = url_;
+        r.max_body_bytes = 1 << 16;
+        r.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
+            const auto j = json::parse(resp.body, nullptr, false);
+            if (!j.is_object() || !j.contains("token") || !j["token"].is_string() || !j.contains("msft:expiry") || !j["msft:expiry"].is_string())
+                return "the token endpoint's answer has no token and msft:expiry";
+            return std::nullopt;
+        };
+        engine_.submit(std::move(r));
+        std::optional<HttpResult> result;
+        engine_.run([&](HttpResult&& res) { result = std::move(res); });
+        if (!result || !result->ok) throw std::runtime_error("SAS token from " + redact_url(url_) + ": " + (result ? result->error : "no answer"));
+        const auto j = json::parse(result->response.body);
+        token_ = j["token"].get<std::string>();
+        while (!token_.empty() && token_.front() == '?') token_.erase(0, 1);
+        const auto expiry_ms = parse_iso_time_ms(j["msft:expiry"].get<std::string>());
+        const auto issued = now;
+        const auto expiry = expiry_ms ? std::chrono::system_clock::time_point(std::chrono::milliseconds(*expiry_ms)) : issued;
+        const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::seconds(60), (expiry - issued) / 5);
+        renew_at_ = expiry - margin;
+        fetched_at_ = issued;
+        ++fetched_;
+        return token_;
+    }
+
+    std::string url_;
+    HttpEngine engine_;
+    std::mutex mutex_;
+    std::string token_;
+    std::chrono::system_clock::time_point renew_at_, fetched_at_;
+    int fetched_ = 0;
+};
+
+// A href with the token as its query string (an href with a query already gets it after `&`).
+std::string signed_href(const std::string& href, const std::string& token) {
+    return token.empty() ? href : href + (href.find('?') == std::string::npos ? "?" : "&") + token;
+}
+
+// Reads of remote COGs: no directory listing for side files (a request each), only for
+// this thread and this read, since other kinds' local rasters have side files.
+struct NoReaddirOnOpen {
+    NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"); }
+    ~NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr); }
+    NoReaddirOnOpen(const NoReaddirOnOpen&) = delete;
+    NoReaddirOnOpen& operator=(const NoReaddirOnOpen&) = delete;
+};
+
 class StacImageSource : public ImageSource {
 public:
     StacImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(image_workers(o.workers)) {
@@ -42,6 +120,7 @@ public:
             read_.stretch.min = c.stretch->first;
             read_.stretch.max = c.stretch->second;
         }
+        if (stac_of(c).sign == "planetary-computer") tokens_ = std::make_unique<SasTokens>(stac_of(c).token_url + "/" + stac_of(c).collection, o.http);
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
@@ -140,12 +219,30 @@ public:
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
 
 private:
+    // One asset's pixels on the grid, signed when the source signs: a read refused (HTTP 403)
+    // renews the token and is tried once more.
+    RgbImage read_asset(const std::string& href, const TileGrid& grid) const {
+        const NoReaddirOnOpen no_readdir;
+        if (!tokens_) return read_raster_tile("/vsicurl/" + href, grid, read_);
+        const auto token = tokens_->token();
+        try {
+            return read_raster_tile("/vsicurl/" + signed_href(href, token), grid, read_);
+        } catch (const RasterError&) {
+            // A refused block read ends in GDAL's generic "IReadBlock failed" (the 403 is
+            // logged on GDAL's own threads), so any failed read of a signed asset renews the
+            // token once, unless it is too new to be the cause.
+            const auto renewed = tokens_->renewed(token);
+            if (!renewed) throw;
+            return read_raster_tile("/vsicurl/" + signed_href(href, *renewed), grid, read_);
+        }
+    }
+
     // One item's pixels on the grid: its RGB asset, or its three band assets side by side.
     RgbImage read_item(const StacItem& item, const TileGrid& grid) const {
-        if (item.hrefs.size() == 1) return read_raster_tile("/vsicurl/" + item.hrefs[0], grid, read_);
+        if (item.hrefs.size() == 1) return read_asset(item.hrefs[0], grid);
         RgbImage out;
         for (std::size_t c = 0; c < 3; ++c) {
-            auto band = read_raster_tile("/vsicurl/" + item.hrefs[c], grid, read_);
+            auto band = read_asset(item.hrefs[c], grid);
             if (c == 0) {
                 out = band;
                 continue;
@@ -182,13 +279,14 @@ private:
     mutable HttpEngine engine_;
     int workers_;
     RasterReadOptions read_;
+    std::unique_ptr<SasTokens> tokens_; // sign = "planetary-computer"
 };
 
 class StacKind : public SourceKind {
 public:
     std::string_view name() const override { return "stac"; }
     std::vector<std::string_view> keys() const override {
-        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "requests_per_second", "max_in_flight"};
+        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sign", "token_url", "requests_per_second", "max_in_flight"};
     }
     bool numbered_bands() const override { return true; }
     bool tells_year() const override { return true; }
@@ -211,6 +309,13 @@ public:
         if (const auto c = table.number("max_cloud")) {
             if (!(*c >= 0 && *c <= 100)) table.fail_at("max_cloud", "max_cloud must be a percentage, 0..100");
             s->max_cloud = *c;
+        }
+        s->sign = table.string("sign", false);
+        if (!s->sign.empty() && s->sign != "planetary-computer") table.fail_at("sign", "sign must be \"planetary-computer\" (or left out), got `" + s->sign + "`");
+        if (table.get("token_url")) {
+            if (s->sign.empty()) table.fail_at("token_url", "token_url is for sign = \"planetary-computer\"");
+            s->token_url = table.string("token_url", true);
+            while (!s->token_url.empty() && s->token_url.back() == '/') s->token_url.pop_back();
         }
         if (!(common.gsd > 0)) table.fail("needs `gsd` (the metres per pixel to cut tiles at)");
         return s;

@@ -19,6 +19,9 @@ struct StacSettings : SourceSettings {
     std::string collection;
     std::vector<std::string> assets; // one RGB asset, or three single-band ones (R, G, B)
     std::optional<double> max_cloud; // eo:cloud_cover below this, in per cent
+    // "planetary-computer": asset hrefs are signed with a SAS token from token_url/{collection}.
+    std::string sign;
+    std::string token_url = "https://planetarycomputer.microsoft.com/api/sas/v1/token";
 };
 
 const SourceKind& stac_kind();
