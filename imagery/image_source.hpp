@@ -31,6 +31,9 @@ struct FetchedTile {
     std::string error;      // why not, when !ok
     bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
     long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine), else 0
+    // Where the pixels came from, as a JSON object the meta carries (stac: the item, its
+    // collection, datetime, cloud cover, asset URL without a token, licence); "" for none.
+    std::string provenance;
     double cpu_seconds = 0; // warping / stitching on the worker
 };
 

@@ -9,7 +9,7 @@
 #include "imagery/image_source.hpp"
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_search.hpp"
-#include "test_support.hpp"
+#include "pipeline_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -114,6 +114,15 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     CHECK(clear.at(1).time_ms == *parse_iso_time_ms("2021-06-01T10:00:00Z"));
     CHECK(clear.at(2).time_ms == *parse_iso_time_ms("2021-06-01T10:00:00Z")); // the least cloudy item, most of the tile
     CHECK(clear.at(3).time_ms == *parse_iso_time_ms("2020-05-01T09:30:00Z"));
+    // Provenance: the item that gives the tile its pixels, for the meta.
+    const auto p2 = json::parse(clear.at(2).provenance);
+    CHECK(p2["stac_item"] == "west-2021");
+    CHECK(p2["collection"] == "dop");
+    CHECK(p2["datetime"] == "2021-06-01T10:00:00Z");
+    CHECK(p2["cloud_cover"] == 5);
+    CHECK(p2["assets"][0].get<std::string>().ends_with("/cog/west.tif"));
+    CHECK(json::parse(clear.at(3).provenance)["stac_item"] == "east-2020");
+    CHECK(clear.at(4).provenance.empty());
     CHECK_FALSE(clear.at(4).ok);
     CHECK(clear.at(4).no_imagery); // the fallback's "no image here"
     CHECK(clear.at(4).error.find("no item over this tile below 50% cloud") != std::string::npos);
@@ -220,7 +229,11 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
     for (const auto& [id, t] : fetch_with(*pc, first)) CHECK_MESSAGE(t.ok, t.error);
     CHECK(stats()["tokens_issued"] == 1); // one token for both tiles and every range read
     std::this_thread::sleep_for(std::chrono::milliseconds(1700));
-    for (const auto& [id, t] : fetch_with(*pc, later)) CHECK_MESSAGE(t.ok, t.error); // refused, renewed, read
+    for (const auto& [id, t] : fetch_with(*pc, later)) {
+        CHECK_MESSAGE(t.ok, t.error); // refused, renewed, read
+        CHECK(t.provenance.find("sig") == std::string::npos); // the asset as published, no token
+        CHECK(json::parse(t.provenance)["assets"][0].get<std::string>().ends_with("/cog/dop.tif"));
+    }
     const auto st = stats();
     CHECK(st["tokens_issued"] == 2);
     CHECK(st["cog_403"]["expired"].get<int>() >= 1);
@@ -233,4 +246,66 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
         CHECK(t.error.find("403") != std::string::npos);
         CHECK(t.error.find("sig=") == std::string::npos);
     }
+}
+
+TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pickles; where no item is, the next source serves") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("stac-build");
+    // The rendering's west half as a COG behind one item; RENDER (the whole rendering) behind it.
+    REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 7.405 43.753 7.4225 43.723 " + sh_quote(m.raster) + " " +
+                sh_quote(dir + "/west.tif"))
+                .exit_code == 0);
+    json west = item("monaco-west", 7.405, 7.4225, "2023-04-05T10:11:00Z", 3, "west.tif");
+    west["collection"] = "render";
+    west["bbox"] = {7.405, 43.723, 7.4225, 43.753};
+    west["geometry"]["coordinates"] = {{{7.405, 43.723}, {7.4225, 43.723}, {7.4225, 43.753}, {7.405, 43.753}, {7.405, 43.723}}};
+    write_file(dir + "/items.json", json::array({west}).dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"OPEN\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nlicence = \"CC0 test rendering\"\n\n"
+                                          "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto out = dir + "/out";
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                       " --sources " + sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 300 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto db = out + "/state.sqlite";
+    const auto by_open = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'OPEN'");
+    const auto passed_on = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'RENDER' AND "
+                                       "json_extract(tried, '$[0][0]') = 'OPEN' AND json_extract(tried, '$[0][1]') LIKE '%no item over this tile%'");
+    MESSAGE("OPEN " << by_open << ", passed on to RENDER for want of an item " << passed_on);
+    CHECK(by_open > 20);
+    CHECK(passed_on > 20);
+
+    std::int64_t with_item = 0, without = 0;
+    for (const auto& line : lines(read_file(out + "/meta.jsonl"))) {
+        const auto j = json::parse(line);
+        if (j["source"] == "OPEN") {
+            ++with_item;
+            CHECK(j["provenance"]["stac_item"] == "monaco-west");
+            CHECK(j["provenance"]["licence"] == "CC0 test rendering");
+            CHECK(j["time"] == json::array({2023, 4, 5, 10, 11}));
+            CHECK(j["time_known"] == "minute");
+            CHECK(j["filepath"].get<std::string>().find("_OPEN_23") != std::string::npos);
+        } else {
+            ++without;
+            CHECK_FALSE(j.contains("provenance"));
+        }
+    }
+    CHECK(with_item == by_open);
+    CHECK(without > 0);
+    // The pickles carry it too, as python reads them.
+    const auto stem = sql_column(db, "SELECT part || ' ' || stem FROM jobs WHERE status = 'written' AND source = 'OPEN' LIMIT 1").at(0);
+    const auto pickle = out + "/meta" + stem.substr(0, stem.find(' ')) + "/" + stem.substr(stem.find(' ') + 1) + ".pickle";
+    const auto py = run("/usr/bin/python3 -c \"import pickle,sys; m = pickle.load(open(sys.argv[1], 'rb')); print(m['provenance']['stac_item'], "
+                        "m['provenance']['datetime'])\" " + sh_quote(pickle));
+    CHECK_MESSAGE(py.exit_code == 0, py.err);
+    CHECK(py.out == "monaco-west 2023-04-05T10:11:00Z\n");
+
+    // A rebuild that takes the images from this one (--reuse) keeps their records.
+    const auto again = dir + "/again";
+    const auto r2 = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(again) +
+                        " --sources " + sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 300 -q --reuse " + sh_quote(out));
+    REQUIRE_MESSAGE(r2.exit_code == 0, r2.err);
+    CHECK(sql_int(again + "/state.sqlite", "SELECT count(*) FROM jobs WHERE source = 'OPEN' AND reused = 1") == by_open);
+    CHECK(read_file(again + "/meta.jsonl") == read_file(out + "/meta.jsonl"));
 }

@@ -39,6 +39,11 @@ nlohmann::ordered_json meta_record(const Job& job) {
                                   g.geotransform[5]});
     m["time_known"] = job.time_ms > 0 ? "minute" : "year";
     m["valid_fraction"] = job.valid_fraction;
+    // Where the pixels came from, as the source told it (a STAC item, its asset, licence).
+    if (!job.provenance.empty()) {
+        const auto p = json::parse(tags::valid_utf8(job.provenance), nullptr, false);
+        if (p.is_object()) m["provenance"] = p;
+    }
     return m;
 }
 

@@ -129,6 +129,7 @@ private:
                 return;
             } else {
                 r.time_ms = t.time_ms;
+                r.provenance = std::move(t.provenance);
                 r.year = t.time_ms > 0 ? year_of(t.time_ms) : source.config.year.value_or(0);
                 r.stem = make_stem(job.id_part, alias, r.year);
                 try {
@@ -186,6 +187,7 @@ private:
         r.time_ms = old->time_ms;
         r.year = old->year;
         r.valid_fraction = old->valid_fraction;
+        r.provenance = old->provenance;
         r.stem = make_stem(job.id_part, alias, r.year);
         if (!ImageReuse::place(*old, BuildDir(out_).image(job.part, r.stem))) return std::nullopt;
         r.ok = true;

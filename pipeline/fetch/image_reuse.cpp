@@ -21,6 +21,7 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
             image.time_ms = finished.time_ms;
             image.year = finished.year;
             image.valid_fraction = finished.valid_fraction;
+            image.provenance = finished.provenance;
             images_.emplace(finished.tile_key, std::move(image)); // the first build named wins
         });
     }

@@ -24,6 +24,7 @@ public:
         long long time_ms = 0;
         int year = 0;
         double valid_fraction = 0;
+        std::string provenance; // where its pixels came from (FetchedTile::provenance)
     };
     const Image* find(const std::string& tile_key);
     // Puts the old image at `path` (place_file: hard link, else copy, atomic); false if it

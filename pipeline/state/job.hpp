@@ -59,6 +59,7 @@ struct Job {
     long long time_ms = 0;        // acquisition time (ms since 1970), 0 = only the year is known
     int year = 0;
     double valid_fraction = 0;
+    std::string provenance;       // JSON object from the source (FetchedTile::provenance), "" for none
 
     // The text of caption field `field`, "" when no style of the plan wrote it.
     const std::string& caption(std::string_view field) const {

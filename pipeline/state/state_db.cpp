@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   )SQL";
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0);
+  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
 CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
 )SQL";
@@ -79,7 +79,8 @@ constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id
 
 // Columns added since the first state DBs, with what an older DB's jobs have: no fallback.
 constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "TEXT NOT NULL DEFAULT ''"},
-                                                                 {"tried", "TEXT NOT NULL DEFAULT '[]'"}};
+                                                                 {"tried", "TEXT NOT NULL DEFAULT '[]'"},
+                                                                 {"provenance", "TEXT"}};
 
 // fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
 std::string fallbacks_text(const std::vector<std::string>& aliases) {
@@ -104,7 +105,7 @@ const std::string& job_columns() {
     static const std::string columns = [] {
         std::string out;
         for (const char* c : planned_columns) out.append(out.empty() ? "" : ", ").append(c);
-        out += ", status, reason, attempts, stem, time_ms, year, valid_fraction";
+        out += ", status, reason, attempts, stem, time_ms, year, valid_fraction, provenance";
         for (const auto& c : caption_columns()) out += ", " + c + ", " + c + " IS NOT NULL";
         return out;
     }();
@@ -157,6 +158,7 @@ Job read_job(const SqliteStatement& q) {
     j.time_ms = q.column_int(c++);
     j.year = static_cast<int>(q.column_int(c++));
     j.valid_fraction = q.column_double(c++);
+    j.provenance = q.column_text(c++);
     for (const auto& field : caption_columns()) {
         auto text = q.column_text(c++);
         if (q.column_int(c++)) j.captions.push_back({field, std::move(text)});
@@ -345,7 +347,7 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
     }
     auto ok = db_.prepare(
         "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = :stem, time_ms = :time_ms, year = :year, "
-        "valid_fraction = :valid_fraction, reused = :reused WHERE job_id = :job_id");
+        "valid_fraction = :valid_fraction, reused = :reused, provenance = :provenance WHERE job_id = :job_id");
     auto bad = db_.prepare(
         "UPDATE jobs SET status = 'failed', reason = :reason, attempts = attempts + 1, valid_fraction = :valid_fraction, tried = :tried "
         "WHERE job_id = :job_id");
@@ -353,6 +355,8 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
         if (r.ok) {
             ok.bind(":job_id", std::int64_t{r.job_id}).bind(":stem", std::string_view(r.stem)).bind(":time_ms", static_cast<std::int64_t>(r.time_ms));
             ok.bind(":year", std::int64_t{r.year}).bind(":valid_fraction", r.valid_fraction).bind(":reused", std::int64_t{r.reused ? 1 : 0});
+            if (r.provenance.empty()) ok.bind_null(":provenance");
+            else ok.bind(":provenance", std::string_view(r.provenance));
             ok.step();
             ok.reset();
         } else {

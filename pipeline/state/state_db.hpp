@@ -58,6 +58,7 @@ public:
         double valid_fraction = 0;
         bool reused = false; // the image came from an earlier build (--reuse), not from the source
         std::vector<TriedSource> tried; // failed: the sources that said no before (the job's `tried`)
+        std::string provenance;         // ok: FetchedTile::provenance
     };
     // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});

@@ -102,9 +102,11 @@ std::pair<std::int64_t, std::int64_t> StateReader::reused_of_finished() {
 
 namespace {
 
-// A state DB planned before fallbacks has no `tried` column (a reader adds none).
-bool has_tried_column(SqliteDb& db) {
-    auto q = db.prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'tried'");
+// A state DB made before a column was added lacks it (a reader adds none): `tried` and
+// `fallbacks` came with fallback, `provenance` with the stac kind.
+bool has_column(SqliteDb& db, const char* name) {
+    auto q = db.prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = ?");
+    q.bind(1, std::string_view(name));
     return q.step() && q.column_int(0) > 0;
 }
 
@@ -112,7 +114,7 @@ bool has_tried_column(SqliteDb& db) {
 
 std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbacks() {
     std::map<std::pair<std::string, std::string>, std::int64_t> out;
-    if (!has_tried_column(*db_)) return out;
+    if (!has_column(*db_, "tried")) return out;
     auto q = db_->prepare("SELECT source, tried FROM jobs WHERE tried != '[]'");
     while (q.step())
         for (auto& hop : fallback_hops(q.column_text(0), parse_tried_sources(q.column_text(1)))) ++out[std::move(hop)];
@@ -120,7 +122,7 @@ std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbac
 }
 
 std::int64_t StateReader::every_source_said_no() {
-    if (!has_tried_column(*db_)) return 0;
+    if (!has_column(*db_, "tried")) return 0;
     // A failed job whose last try is its source: no source left to ask (fallback_hops).
     std::int64_t n = 0;
     auto q = db_->prepare("SELECT source, tried FROM jobs WHERE status = 'failed' AND tried != '[]'");
@@ -189,8 +191,8 @@ std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::s
 }
 
 void StateReader::for_each_finished_image(const std::function<void(const FinishedImage&)>& fn) {
-    auto q = db_->prepare("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0) FROM jobs "
-                          "WHERE status IN ('fetched', 'written')");
+    auto q = db_->prepare(std::string("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0), ") +
+                          (has_column(*db_, "provenance") ? "coalesce(provenance, '')" : "''") + " FROM jobs WHERE status IN ('fetched', 'written')");
     while (q.step()) {
         FinishedImage im;
         im.tile_key = q.column_text(0);
@@ -199,6 +201,7 @@ void StateReader::for_each_finished_image(const std::function<void(const Finishe
         im.time_ms = q.column_int(3);
         im.year = static_cast<int>(q.column_int(4));
         im.valid_fraction = q.column_double(5);
+        im.provenance = q.column_text(6);
         fn(im);
     }
 }

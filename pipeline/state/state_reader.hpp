@@ -86,6 +86,7 @@ public:
         int part = 1, year = 0;
         long long time_ms = 0;
         double valid_fraction = 0;
+        std::string provenance;
     };
     void for_each_finished_image(const std::function<void(const FinishedImage&)>& fn);
 

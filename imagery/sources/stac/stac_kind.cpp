@@ -205,6 +205,7 @@ public:
                 } else {
                     try {
                         t.image = mosaic(on_tile_items, job.grid, t.time_ms);
+                        t.provenance = provenance(*on_tile_items.front());
                         t.ok = true;
                     } catch (const std::exception& e) {
                         t.error = redact_url(e.what());
@@ -219,6 +220,19 @@ public:
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
 
 private:
+    // The meta's record of the item that gives the tile its pixels (and its time): never a
+    // token (hrefs are stored unsigned, and redacted in case an API hands out signed ones).
+    std::string provenance(const StacItem& item) const {
+        json p = {{"stac_item", item.id}, {"collection", item.collection}, {"datetime", item.datetime}};
+        if (item.cloud_cover) p["cloud_cover"] = *item.cloud_cover;
+        json assets = json::array();
+        for (const auto& href : item.hrefs) assets.push_back(redact_url(href));
+        p["assets"] = assets;
+        p["api"] = redact_url(stac_of(config_).api);
+        if (!config_.licence.empty()) p["licence"] = config_.licence;
+        return p.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+
     // One asset's pixels on the grid, signed when the source signs: a read refused (HTTP 403)
     // renews the token and is tried once more.
     RgbImage read_asset(const std::string& href, const TileGrid& grid) const {
