@@ -11,6 +11,7 @@
 #include "imagery/sources/stac/stac_search.hpp"
 #include "pipeline_fixture.hpp"
 
+#include <cpl_conv.h>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -308,4 +309,37 @@ TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pi
     REQUIRE_MESSAGE(r2.exit_code == 0, r2.err);
     CHECK(sql_int(again + "/state.sqlite", "SELECT count(*) FROM jobs WHERE source = 'OPEN' AND reused = 1") == by_open);
     CHECK(read_file(again + "/meta.jsonl") == read_file(out + "/meta.jsonl"));
+}
+
+TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the reason; it is a fault, not 'no imagery'") {
+    const auto dir = fresh_dir("stac-faults");
+    REQUIRE(run("gdal_translate -q -of COG " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/broken.tif")).exit_code == 0);
+    // West: a COG the server answers 500 for; east: a COG that is not there (404).
+    write_file(dir + "/items.json", json::array({item("west-500", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "broken.tif"),
+                                                 item("east-404", 9.5050, 9.5135, "2021-06-01T10:00:00Z", 5, "gone.tif")})
+                                        .dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
+                          "--fail-asset", "broken.tif:500"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n");
+    // GDAL retries a 500 with backoff (GDAL_HTTP_MAX_RETRY, set once per process): once here, to keep the test short.
+    const std::string retries = CPLGetConfigOption("GDAL_HTTP_MAX_RETRY", "");
+    CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", "1");
+    const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+    std::map<std::uint64_t, FetchedTile> out;
+    std::mutex m;
+    src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}, {2, make_tile_grid(9.5100, 53.5120, 200, 2)}},
+               [&](FetchedTile&& t) {
+                   std::lock_guard lock(m);
+                   out[t.id] = std::move(t);
+               });
+    REQUIRE(out.size() == 2);
+    for (const auto& [id, t] : out) {
+        INFO(t.error);
+        CHECK_FALSE(t.ok);
+        CHECK_FALSE(t.no_imagery); // the store failed: no other source is asked for it
+        CHECK(t.error.find(id == 1 ? "/cog/broken.tif" : "/cog/gone.tif") != std::string::npos);
+    }
+    CHECK(json::parse(http_get(server.url("/stats")))["cog_requests"].get<int>() > 0);
+    CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", retries.empty() ? nullptr : retries.c_str());
 }
