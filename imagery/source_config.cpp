@@ -16,6 +16,7 @@
 
 namespace skyscript::embedded {
 std::string_view default_sources_toml();
+std::string_view open_sources_toml();
 }
 
 namespace skyscript::imagery {
@@ -301,6 +302,8 @@ std::vector<SourceConfig> load_sources_file(const std::string& path) {
 std::vector<SourceConfig> builtin_sources() {
     return parse_sources(skyscript::embedded::default_sources_toml(), "default_sources.toml");
 }
+
+std::vector<SourceConfig> open_sources() { return parse_sources(skyscript::embedded::open_sources_toml(), "open_sources.toml"); }
 
 void resolve_from_data(SourceConfig& source) { source.kind->resolve_from_data(source); }
 

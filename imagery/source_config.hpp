@@ -75,6 +75,9 @@ struct SourceConfig {
 std::vector<SourceConfig> parse_sources(std::string_view toml_text, const std::string& origin);
 std::vector<SourceConfig> load_sources_file(const std::string& path);
 std::vector<SourceConfig> builtin_sources();
+// The open presets (open_sources.toml: Planetary Computer and Earth Search through the stac
+// kind), what `--sources open` takes.
+std::vector<SourceConfig> open_sources();
 
 // Fills what the configuration leaves to the data: for a gdal source without `coverage`,
 // the raster's own lon/lat footprint, and its native GSD when `gsd` is not set. Run it on

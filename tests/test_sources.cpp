@@ -3,6 +3,7 @@
 
 #include "imagery/source_config.hpp"
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
+#include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/sources/xyz/xyz_kind.hpp"
 #include "test_support.hpp"
 
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 using namespace skyscript::imagery;
 using namespace skyscript::test;
@@ -307,4 +309,30 @@ TEST_CASE("GDAL's own HTTP (a /vsicurl/ raster) is held to --timeout: a stalled 
     CHECK(r.exit_code == 1);
     CHECK(seconds < 15);
     CHECK(r.err.find("timed out after 1") != std::string::npos); // GDAL's CURL error: "Operation timed out after 1002 milliseconds"
+}
+
+TEST_CASE("the open presets: Planetary Computer and Earth Search through the stac kind, off by default, `--sources open`") {
+    const auto open = open_sources();
+    std::map<std::string, const SourceConfig*> by;
+    for (const auto& s : open) by[s.alias] = &s;
+    REQUIRE(by.size() == 4);
+    for (const auto& s : open) CHECK(s.kind->name() == "stac");
+    CHECK(by.at("NAIP")->settings_as<StacSettings>().collection == "naip");
+    CHECK(by.at("NAIP")->settings_as<StacSettings>().sign == "planetary-computer");
+    CHECK(by.at("NAIP")->covers(-87.63, 41.88));  // Chicago: builtin:us
+    CHECK_FALSE(by.at("NAIP")->covers(-79.38, 43.65)); // Toronto
+    CHECK(by.at("S2E84")->settings_as<StacSettings>().api == "https://earth-search.aws.element84.com/v1");
+    CHECK(by.at("S2E84")->settings_as<StacSettings>().sign.empty()); // Earth Search's COGs are public
+    CHECK(by.at("LC2")->settings_as<StacSettings>().assets == std::vector<std::string>{"red", "green", "blue"});
+    for (const auto& s : builtin_sources()) CHECK(s.kind->name() == "earthengine"); // off by default
+
+    const auto listed = run(sh_quote(binary()) + " sources --sources open");
+    CHECK(listed.exit_code == 0);
+    for (const char* alias : {"NAIP", "S2PC", "S2E84", "LC2"}) CHECK(listed.out.find(alias) != std::string::npos);
+    // A file named `open` in the working folder is read as a file, not as the presets.
+    const auto dir = fresh_dir("sources-open-file");
+    write_file(dir + "/open", "[[source]]\nalias = \"MINE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 1\nyear = 2020\n");
+    const auto mine = run("cd " + sh_quote(dir) + " && " + sh_quote(binary()) + " sources --sources open");
+    CHECK(mine.out.find("MINE") != std::string::npos);
+    CHECK(mine.out.find("NAIP") == std::string::npos);
 }

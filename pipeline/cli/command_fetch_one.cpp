@@ -8,6 +8,7 @@
 #include "imagery/sources/gdal/gdal_kind.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/tile_grid.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/cli_args.hpp"
@@ -112,7 +113,7 @@ int command_fetch_one(const std::vector<std::string>& args) {
     if (cli.value("raster")) {
         config = imagery::gdal_raster_source(*cli.value("raster"));
     } else {
-        const auto sources = cli.value("sources") ? imagery::load_sources_file(*cli.value("sources")) : imagery::builtin_sources();
+        const auto sources = configured_sources(cli.value("sources").value_or(""));
         const auto alias = *cli.value("source");
         const auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& s) { return s.alias == alias; });
         if (it == sources.end()) throw UsageError("--source: no source `" + alias + "` in " + cli.value("sources").value_or("the built-in list"));

@@ -5,6 +5,7 @@
 #include "imagery/source_kind.hpp"
 #include "imagery/url_redaction.hpp"
 #include "pipeline/cli/commands.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/cli_args.hpp"
 
 #include <cstdio>
@@ -40,7 +41,7 @@ int command_sources(const std::vector<std::string>& args) {
     }
     if (!cli.positional().empty()) throw UsageError("sources takes no positional argument");
     const auto file = cli.value("sources");
-    const auto sources = file ? imagery::load_sources_file(*file) : imagery::builtin_sources();
+    const auto sources = configured_sources(file.value_or(""));
     std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", "alias", "kind", "gsd m", "coverage W,S,E,N", "dates", "status");
     std::vector<std::string> unusable;
     for (const auto& s : sources) {

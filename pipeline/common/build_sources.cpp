@@ -3,17 +3,20 @@
 #include "imagery/source_kind.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 namespace skyscript::pipeline {
 
 std::vector<imagery::SourceConfig> configured_sources(const std::string& option) {
-    return option.empty() ? imagery::builtin_sources() : imagery::load_sources_file(option);
+    if (option.empty()) return imagery::builtin_sources();
+    if (option == open_sources_option && !std::filesystem::exists(option)) return imagery::open_sources(); // a file named `open` wins
+    return imagery::load_sources_file(option);
 }
 
 std::vector<BuildSource> load_build_sources(const std::string& option) {
     const auto configs = configured_sources(option);
-    const std::string origin = option.empty() ? "the built-in sources" : option;
+    const std::string origin = option.empty() ? "the built-in sources" : option == open_sources_option ? "the open presets" : option;
     std::vector<BuildSource> out;
     for (const auto& c : configs) {
         BuildSource s{c, 0};

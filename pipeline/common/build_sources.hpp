@@ -16,7 +16,11 @@ struct BuildSource {
     double gsd = 0; // metres per pixel of the tiles we cut
 };
 
-// `option`: "" for the built-in sources, else a TOML file. Throws naming the file and source.
+// `--sources open`: the open presets (imagery::open_sources), unless a file of that name exists.
+inline constexpr const char* open_sources_option = "open";
+
+// `option`: "" for the built-in sources, "open" for the open presets, else a TOML file.
+// Throws naming the file and source.
 std::vector<BuildSource> load_build_sources(const std::string& option);
 // The coarsest GSD among the sources of `option` (0 when there is none).
 double coarsest_source_gsd(const std::string& option);

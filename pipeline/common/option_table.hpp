@@ -62,7 +62,7 @@ inline constexpr OptionRow option_table[]{
     {"force", OptionType::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
     {"catalog", OptionType::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
     // plan
-    {"sources", OptionType::text, "", "plan", "imagery sources TOML (default: SkyScript's ten Earth Engine collections)"},
+    {"sources", OptionType::text, "", "plan", "imagery sources TOML, or `open` for the open STAC presets (default: SkyScript's ten Earth Engine collections)"},
     {"seed", OptionType::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
     {"limit", OptionType::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
     {"all-below", OptionType::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, option_limits::inf},
