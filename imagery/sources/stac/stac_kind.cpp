@@ -199,9 +199,7 @@ public:
                     t.error = s.error;
                 } else if (const auto on_tile_items = stac_items_on_tile(s.items, job.grid.box); on_tile_items.empty()) {
                     t.no_imagery = true;
-                    t.error = "STAC " + stac.collection + " (" + config_.alias + "): no item over this tile" +
-                              (config_.date_start.empty() && config_.date_end.empty() ? "" : " between " + (config_.date_start.empty() ? "the start" : config_.date_start) + " and " + (config_.date_end.empty() ? "now" : config_.date_end)) +
-                              (stac.max_cloud ? " below " + std::to_string(static_cast<int>(*stac.max_cloud)) + "% cloud" : "");
+                    t.error = no_item_message();
                 } else {
                     try {
                         t.image = mosaic(on_tile_items, job.grid, t.time_ms);
@@ -220,6 +218,16 @@ public:
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
 
 private:
+    // What a tile no item falls on is told: the search's terms, so a user sees what was asked.
+    std::string no_item_message() const {
+        const auto& c = config_;
+        std::string m = "STAC " + stac_of(c).collection + " (" + c.alias + "): no item over this tile";
+        if (!c.date_start.empty() || !c.date_end.empty())
+            m += " between " + (c.date_start.empty() ? std::string("the start") : c.date_start) + " and " + (c.date_end.empty() ? std::string("now") : c.date_end);
+        if (const auto& cloud = stac_of(c).max_cloud) m += " below " + std::to_string(static_cast<int>(*cloud)) + "% cloud";
+        return m;
+    }
+
     // The meta's record of the item that gives the tile its pixels (and its time): never a
     // token (hrefs are stored unsigned, and redacted in case an API hands out signed ones).
     std::string provenance(const StacItem& item) const {
