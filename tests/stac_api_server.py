@@ -5,7 +5,7 @@ range-serving, token-checking COG endpoint, for the tests of the `stac` source k
     python3 stac_api_server.py --items ITEMS.json [--collections COLLECTIONS.json]
         [--cog-dir DIR] [--sign] [--token-life-s S] [--token-valid-s S] [--secure-link-secret SECRET]
         [--default-limit N] [--max-limit N] [--next-style full|merge|token] [--get-only]
-        [--latency-ms MS] [--fail-asset NAME:STATUS[:COUNT]]...
+        [--latency-ms MS] [--fail-asset NAME:STATUS[:COUNT]]... [--without query|sortby|filter]...
     python3 stac_api_server.py --self-test
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes (tests/loopback_server.py).
@@ -136,6 +136,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
+
+WITHOUT = set()  # extensions left out by --without (query, sortby, filter), as swisstopo's API lacks sortby and filter
 
 SEARCH_KEYS = {"bbox", "intersects", "datetime", "collections", "ids", "limit", "query", "filter",
                "filter-lang", "filter-crs", "sortby", "token"}
@@ -598,6 +600,9 @@ def prepare(params, method, default_limit, max_limit):
                 raise Invalid("%s: expected a list of strings" % key)
             field, allowed = ("collection" if key == "collections" else "id"), set(v)
             tests.append(lambda it, f=field, a=allowed: it[f] in a)
+    for ext in WITHOUT:  # an extension this server does not offer (--without): refused, as such servers do
+        if ext in params:
+            raise Invalid("%s: this API does not support it (not in its conformance classes)" % ext)
     if "query" in params:
         tests.append(compile_query(params["query"]))
     if "filter-crs" in params and params["filter-crs"] != CRS84:
@@ -1429,6 +1434,8 @@ def main():
     ap.add_argument("--max-limit", type=int, default=1000)
     ap.add_argument("--next-style", choices=("full", "merge", "token"), default="full")
     ap.add_argument("--get-only", action="store_true", help="refuse POST /search (405)")
+    ap.add_argument("--without", action="append", choices=("query", "sortby", "filter"), default=[],
+                    help="leave an extension out of the conformance classes and answer 400 to its use")
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--fail-asset", action="append", metavar="NAME:STATUS[:COUNT]")
     args = ap.parse_args()
@@ -1447,6 +1454,10 @@ def main():
     Handler.args = args
     Handler.catalog = catalog
     Handler.pager = Pager(args.next_style)
+    WITHOUT.update(args.without)
+    suffix = {"query": "#query", "sortby": "#sort", "filter": "#filter"}
+    CONFORMANCE[:] = [c for c in CONFORMANCE if not any(c.endswith(suffix[e]) for e in args.without)
+                      and not ("filter" in args.without and ("cql2" in c or "features-3" in c))]
     Handler.tokens = Tokens(args.token_life_s, args.secure_link_secret, args.token_valid_s)
     Handler.failures = parse_failures(args.fail_asset)
     serve(Handler)

@@ -45,7 +45,8 @@ json item(const std::string& id, double west, double east, const std::string& da
 struct StacFixture {
     std::string dir, sources;
     std::unique_ptr<ServerProcess> server;
-    StacFixture() {
+    // `server_options`: more arguments of the STAC server (--without sortby, ...).
+    explicit StacFixture(const std::vector<std::string>& server_options = {}) {
         dir = fresh_dir("stac-source");
         const auto raster = data("imagery/dop-rgb.tif");
         auto cog = [&](const std::string& args, const std::string& name) {
@@ -60,9 +61,10 @@ struct StacFixture {
                             item("whole-2022-cloudy", 9.4970, 9.5135, "2022-03-01T11:00:00Z", 90, "inverted.tif")};
         write_file(dir + "/items.json", items.dump());
         // One item a page: every search pages, the client must follow `next` (merge style).
-        server = std::make_unique<ServerProcess>(std::vector<std::string>{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items",
-                                                                          dir + "/items.json", "--cog-dir", dir, "--default-limit", "1",
-                                                                          "--max-limit", "1", "--next-style", "merge"});
+        std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
+                                      "--default-limit", "1", "--max-limit", "1", "--next-style", "merge"};
+        argv.insert(argv.end(), server_options.begin(), server_options.end());
+        server = std::make_unique<ServerProcess>(argv);
         sources = dir + "/sources.toml";
         const std::string stac = "kind = \"stac\"\napi = \"" + server->url("/") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
         write_file(sources, "[[source]]\nalias = \"CLEAR\"\n" + stac + "max_cloud = 50\n\n[[source]]\nalias = \"NEWEST\"\n" + stac +
@@ -142,6 +144,20 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     CHECK(newest.at(1).time_ms == *parse_iso_time_ms("2022-03-01T11:00:00Z"));
     CHECK(mean_abs_rgb_diff(newest.at(1).image, ref.at(1).image) > 40);
     CHECK(newest.at(4).no_imagery);
+}
+
+TEST_CASE("stac against an API without the sort and query extensions (as swisstopo's lacks sort): asked for neither, the same choice made here") {
+    StacFixture f({"--without", "sortby", "--without", "query"});
+    const std::vector<TileJob> tiles{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}, {3, make_tile_grid(9.5100, 53.5120, 200, 2)}};
+    const auto clear = f.fetch("CLEAR", tiles);
+    REQUIRE(clear.at(1).ok);
+    CHECK(clear.at(1).time_ms == *parse_iso_time_ms("2021-06-01T10:00:00Z")); // not the cloudy, newer item the API lists first
+    CHECK(clear.at(3).time_ms == *parse_iso_time_ms("2020-05-01T09:30:00Z"));
+    const auto newest = f.fetch("NEWEST", tiles);
+    CHECK(newest.at(1).time_ms == *parse_iso_time_ms("2022-03-01T11:00:00Z"));
+    const auto st = f.stats();
+    CHECK(st["search_400"].empty()); // no search sent what the API does not offer
+    CHECK(st["searches"].size() > 2);
 }
 
 TEST_CASE("stac: the search body, items missing an asset, next pages in the three shapes, ISO times") {

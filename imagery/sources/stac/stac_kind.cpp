@@ -15,6 +15,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <optional>
 
 namespace skyscript::imagery {
 
@@ -145,7 +146,7 @@ public:
                 const auto& b = jobs[i].grid.box;
                 box = {std::min(box.west, b.west), std::min(box.south, b.south), std::max(box.east, b.east), std::max(box.north, b.north)};
             }
-            searches.push_back({tiles, stac_search_body(config_, box, search_limit), {}, {}, 0});
+            searches.push_back({tiles, stac_search_body(config_, box, search_limit, abilities()), {}, {}, 0});
         }
         const auto& stac = stac_of(config_);
         auto post = [&](std::size_t g, const std::string& url, const std::string& method, const json& body) {
@@ -183,6 +184,8 @@ public:
             }
         });
 
+        for (auto& s : searches) stac_filter_and_sort(s.items, config_); // the order every page of every API ends in
+
         // Each tile from its items' COGs, best first, on worker threads (GDAL's own HTTP).
         std::vector<std::pair<std::size_t, std::size_t>> work; // (group, tile index)
         for (std::size_t g = 0; g < searches.size(); ++g)
@@ -218,6 +221,22 @@ public:
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
 
 private:
+    // The API's extensions, read once from its landing page (a failed read: all tried).
+    const StacAbilities& abilities() {
+        if (abilities_) return *abilities_;
+        HttpRequest r;
+        r.url = stac_of(config_).api + "/";
+        r.source = config_.alias;
+        r.max_body_bytes = max_page_bytes;
+        engine_.submit(std::move(r));
+        json landing;
+        engine_.run([&](HttpResult&& res) {
+            if (res.ok) landing = json::parse(res.response.body, nullptr, false);
+        });
+        abilities_ = stac_abilities(landing);
+        return *abilities_;
+    }
+
     // What a tile no item falls on is told: the search's terms, so a user sees what was asked.
     std::string no_item_message() const {
         const auto& c = config_;
@@ -302,6 +321,7 @@ private:
     int workers_;
     RasterReadOptions read_;
     std::unique_ptr<SasTokens> tokens_; // sign = "planetary-computer"
+    std::optional<StacAbilities> abilities_;
 };
 
 class StacKind : public SourceKind {

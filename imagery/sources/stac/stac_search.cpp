@@ -3,6 +3,7 @@
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_kind.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -11,7 +12,30 @@ namespace skyscript::imagery {
 
 using json = nlohmann::json;
 
-json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit) {
+StacAbilities stac_abilities(const json& landing) {
+    StacAbilities can{false, false};
+    if (!landing.is_object() || !landing.contains("conformsTo") || !landing["conformsTo"].is_array()) return {}; // not told: try them
+    for (const auto& c : landing["conformsTo"]) {
+        if (!c.is_string()) continue;
+        const auto text = c.get<std::string>();
+        can.query = can.query || text.ends_with("item-search#query");
+        can.sort = can.sort || text.ends_with("item-search#sort");
+    }
+    return can;
+}
+
+void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& source) {
+    const auto& max_cloud = source.settings_as<StacSettings>().max_cloud;
+    if (max_cloud)
+        std::erase_if(items, [&](const StacItem& i) { return !i.cloud_cover || !(*i.cloud_cover < *max_cloud); });
+    std::stable_sort(items.begin(), items.end(), [&](const StacItem& a, const StacItem& b) {
+        if (max_cloud && *a.cloud_cover != *b.cloud_cover) return *a.cloud_cover < *b.cloud_cover;
+        if (a.time_ms != b.time_ms) return a.time_ms > b.time_ms;
+        return a.id < b.id;
+    });
+}
+
+json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit, const StacAbilities& can) {
     const auto& stac = source.settings_as<StacSettings>();
     json body = {{"collections", {stac.collection}}, {"bbox", {box.west, box.south, box.east, box.north}}, {"limit", limit}};
     const std::string start = source.date_start.empty() ? ".." : source.date_start + "T00:00:00Z";
@@ -19,11 +43,11 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
     if (start != ".." || end != "..") body["datetime"] = start + "/" + end;
     json sortby = json::array();
     if (stac.max_cloud) {
-        body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
+        if (can.query) body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
         sortby.push_back({{"field", "properties.eo:cloud_cover"}, {"direction", "asc"}});
     }
     sortby.push_back({{"field", "properties.datetime"}, {"direction", "desc"}});
-    body["sortby"] = sortby;
+    if (can.sort) body["sortby"] = sortby;
     return body;
 }
 

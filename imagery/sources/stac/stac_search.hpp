@@ -24,10 +24,22 @@ struct StacItem {
     long long time_ms = 0;              // datetime as ms since 1970 (0 when unreadable)
 };
 
+// What an API offers beyond core item search, from its landing page's conformsTo
+// (swisstopo's has no sort; an API without query gets its items filtered here).
+struct StacAbilities {
+    bool query = true, sort = true;
+};
+StacAbilities stac_abilities(const nlohmann::json& landing);
+
 // The search for the items over `box`: collections, bbox, datetime from `dates`,
-// eo:cloud_cover below max_cloud (query extension), sortby least cloudy then newest (newest
-// alone without max_cloud: NAIP and SWISSIMAGE have no cloud cover), limit.
-nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit);
+// eo:cloud_cover below max_cloud (query extension, where offered), sortby least cloudy then
+// newest (newest alone without max_cloud: NAIP and SWISSIMAGE have no cloud cover; where
+// offered), limit.
+nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit, const StacAbilities& can = {});
+
+// The same choice made here, whatever the API did: items at or over max_cloud (or without a
+// cloud cover when max_cloud is set) dropped, the rest least cloudy then newest, then by id.
+void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& source);
 
 // The items of a search answer that carry every asset the source reads; items missing one
 // are skipped. Throws std::runtime_error when `page` is not a FeatureCollection.
