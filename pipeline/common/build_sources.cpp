@@ -31,10 +31,17 @@ std::vector<BuildSource> load_build_sources(const std::string& option) {
     return out;
 }
 
-double coarsest_source_gsd(const std::string& option) {
+const BuildSource* find_build_source(const std::vector<BuildSource>& sources, const std::string& alias) {
+    const auto it = std::find_if(sources.begin(), sources.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
+    return it == sources.end() ? nullptr : &*it;
+}
+
+double coarsest_source_gsd(const std::vector<BuildSource>& sources) {
     double coarsest = 0;
-    for (const auto& s : load_build_sources(option)) coarsest = std::max(coarsest, s.gsd);
+    for (const auto& s : sources) coarsest = std::max(coarsest, s.gsd);
     return coarsest;
 }
+
+double coarsest_source_gsd(const std::string& option) { return coarsest_source_gsd(load_build_sources(option)); }
 
 } // namespace skyscript::pipeline

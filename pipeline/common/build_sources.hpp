@@ -22,7 +22,11 @@ inline constexpr const char* open_sources_option = "open";
 // `option`: "" for the built-in sources, "open" for the open presets, else a TOML file.
 // Throws naming the file and source.
 std::vector<BuildSource> load_build_sources(const std::string& option);
-// The coarsest GSD among the sources of `option` (0 when there is none).
+// The source of `sources` with this alias, or nullptr (a state DB naming one the configuration lost).
+const BuildSource* find_build_source(const std::vector<BuildSource>& sources, const std::string& alias);
+
+// The coarsest GSD among `sources`, or among the sources of `option` (0 when there is none).
+double coarsest_source_gsd(const std::vector<BuildSource>& sources);
 double coarsest_source_gsd(const std::string& option);
 // The same sources as configured, nothing opened or resolved.
 std::vector<imagery::SourceConfig> configured_sources(const std::string& option);

@@ -60,15 +60,15 @@ public:
         // pass on costs a job one of its fallbacks, so the rounds end.
         for (auto aliases = state_.job_sources(JobStatus::planned); !aliases.empty(); aliases = state_.job_sources(JobStatus::planned))
             for (const auto& alias : aliases) {
-                const auto it = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == alias; });
-                if (it == sources_.end())
+                const auto* source = find_build_source(sources_, alias);
+                if (!source)
                     throw std::runtime_error(state_.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
                 // The batch after is read ahead, for the source's look-ahead: this loop's results
                 // change only its own batch's jobs (a job passed on goes to another source).
                 auto batch = state_.jobs(JobStatus::planned, alias, -1, options_.batch);
                 while (!batch.empty()) {
                     auto next = state_.jobs(JobStatus::planned, alias, batch.back().job_id, options_.batch);
-                    fetch_batch(*it, batch, next);
+                    fetch_batch(*source, batch, next);
                     batch = std::move(next);
                 }
             }

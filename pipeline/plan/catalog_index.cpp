@@ -9,6 +9,10 @@ FocusGeometry measure_focus(const IndexedObject& o, const std::vector<osm::Point
     return measure_focus(o.kind, object_key(o.osm_type, o.osm_id), o.rep_lon, o.rep_lat, o.bbox, line_vertices, seed);
 }
 
+FocusGeometry measure_focus(const IndexedObject& o, CatalogReader& catalog, std::uint64_t seed) {
+    return measure_focus(o, o.kind == 'w' ? catalog.line_vertices(o.fid) : std::vector<osm::Point>{}, seed);
+}
+
 std::uint32_t CatalogIndex::intern(const std::string& s) {
     const auto [it, added] = string_ids_.try_emplace(s, static_cast<std::uint32_t>(strings_.size()));
     if (added) strings_.push_back(s);

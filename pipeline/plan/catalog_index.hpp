@@ -36,6 +36,8 @@ struct IndexedObject {
 
 // Where an indexed object's tile may go (tiles/tile_placement.hpp).
 FocusGeometry measure_focus(const IndexedObject& object, const std::vector<osm::Point>& line_vertices, std::uint64_t seed);
+// The same, a line's vertices read from `catalog` (the plan's and the fallback's one rule).
+FocusGeometry measure_focus(const IndexedObject& object, CatalogReader& catalog, std::uint64_t seed);
 
 class CatalogIndex {
 public:

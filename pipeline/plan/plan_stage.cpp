@@ -74,11 +74,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     const auto meta = catalog.meta();
     const bool sampled_in_read = was_sampled_in_read(meta);
     const auto sources = load_build_sources(options.sources);
-    if (sampled_in_read) {
-        double coarsest = 0;
-        for (const auto& s : sources) coarsest = std::max(coarsest, s.gsd);
-        check_read_sample(meta, options, coarsest, catalog_path);
-    }
+    if (sampled_in_read) check_read_sample(meta, options, coarsest_source_gsd(sources), catalog_path);
     const tags::TagMatcher matcher{load_tag_option(options.tags)};
     const CatalogIndex index(catalog, matcher);
     const auto policy = options.policy;
@@ -135,8 +131,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
         progress.update(static_cast<std::uint64_t>(done), sample.chosen.size(), static_cast<std::uint64_t>(done), "objects");
         ++done;
         const auto& object = index.objects()[c.object];
-        const auto focus = measure_focus(object, object.kind == 'w' ? catalog.line_vertices(object.fid) : std::vector<osm::Point>{},
-                                         placement.seed);
+        const auto focus = measure_focus(object, catalog, placement.seed);
         const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
         if (choice.chosen.empty()) {
             if (shard.keeps(c.key)) ++summary.skipped[choice.skip_reason];

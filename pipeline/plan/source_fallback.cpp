@@ -38,8 +38,8 @@ bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
     else job.tried.push_back({job.source, reason});
     if (job.fallbacks.empty()) return false;
     const auto next = job.fallbacks.front();
-    const auto source = std::find_if(sources_.begin(), sources_.end(), [&](const BuildSource& s) { return s.config.alias == next; });
-    if (source == sources_.end())
+    const auto* source = find_build_source(sources_, next);
+    if (!source)
         throw std::runtime_error(out_dir_ + ": job " + std::to_string(job.job_id) + " falls back to source " + next +
                                  ", which the sources configuration no longer has");
     auto& l = loaded();
@@ -48,8 +48,7 @@ bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
     if (object == objects.end() || object->fid != job.fid)
         throw std::runtime_error(BuildDir(out_dir_).catalog() + ": object " + std::to_string(job.fid) + " of job " + std::to_string(job.job_id) +
                                  " is not in the catalog the build was planned from; plan again");
-    const auto focus = measure_focus(*object, object->kind == 'w' ? l.catalog.line_vertices(object->fid) : std::vector<osm::Point>{},
-                                     options_.placement.seed);
+    const auto focus = measure_focus(*object, l.catalog, options_.placement.seed);
     const auto grid = place_tile(focus, source->gsd, tile_side_px(focus, source->gsd, options_.placement), options_.placement);
     l.maker.place(job, *object, *source, grid);
     job.fallbacks.erase(job.fallbacks.begin());
