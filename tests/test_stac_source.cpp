@@ -1,14 +1,17 @@
-// The `stac` source kind (issue 21, first part) against the loopback STAC API of
-// tests/stac_api_server.py, whose /cog/ serves Cloud-Optimized GeoTIFFs made from a test
-// raster with range requests. Items: the west and the east half of the raster (little
+// The `stac` source kind (issue 21) against the loopback STAC API of tests/stac_api_server.py,
+// with the Cloud-Optimized GeoTIFFs made from a test raster served by nginx (range requests,
+// a server we did not write), or, where a test needs tokens checked or faults injected, by
+// the STAC server's own /cog/. Items: the west and the east half of the raster (little
 // cloud) and a newer, cloudy item of the whole raster with its colours inverted. Checked:
 // one item per tile, a tile needing two items mosaicked, the least cloudy item first with
 // max_cloud and the newest without, paging (one item a page), no item on a tile is "no
-// imagery"; pixels equal a gdal source reading the raster itself, within resampling noise.
+// imagery"; pixels equal a gdal source reading the raster itself, within resampling noise,
+// and a gdal source reading the same COG file, exactly; dates choose among the items.
 
 #include "imagery/image_source.hpp"
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_search.hpp"
+#include "nginx_server.hpp"
 #include "pipeline_fixture.hpp"
 
 #include <cpl_conv.h>
@@ -29,6 +32,7 @@ using json = nlohmann::json;
 namespace {
 
 // The items' footprints: dop-rgb.tif covers 9.4976..9.5128 E, 53.5088..53.5179 N; the halves meet at 9.505.
+// `cog`: the href, "{base}/cog/NAME" for the STAC server's own store.
 json item(const std::string& id, double west, double east, const std::string& datetime, double cloud, const std::string& cog) {
     const double s = 53.5088, n = 53.5179;
     return {{"type", "Feature"},
@@ -38,12 +42,13 @@ json item(const std::string& id, double west, double east, const std::string& da
             {"geometry", {{"type", "Polygon"}, {"coordinates", {{{west, s}, {east, s}, {east, n}, {west, n}, {west, s}}}}}},
             {"bbox", {west, s, east, n}},
             {"properties", {{"datetime", datetime}, {"eo:cloud_cover", cloud}}},
-            {"assets", {{"visual", {{"href", "{base}/cog/" + cog}, {"type", "image/tiff; application=geotiff; profile=cloud-optimized"}}}}},
+            {"assets", {{"visual", {{"href", cog}, {"type", "image/tiff; application=geotiff; profile=cloud-optimized"}}}}},
             {"links", json::array()}};
 }
 
 struct StacFixture {
     std::string dir, sources;
+    std::unique_ptr<NginxServer> nginx; // serves the COGs
     std::unique_ptr<ServerProcess> server;
     // `server_options`: more arguments of the STAC server (--without sortby, ...).
     explicit StacFixture(const std::vector<std::string>& server_options = {}) {
@@ -56,9 +61,10 @@ struct StacFixture {
         cog("-projwin_srs EPSG:4326 -projwin 9.4970 53.5185 9.5050 53.5080", "west.tif");
         cog("-projwin_srs EPSG:4326 -projwin 9.5050 53.5185 9.5135 53.5080", "east.tif");
         cog("-scale 0 255 255 0", "inverted.tif");
-        const json items = {item("west-2021", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "west.tif"),
-                            item("east-2020", 9.5050, 9.5135, "2020-05-01T09:30:00Z", 10, "east.tif"),
-                            item("whole-2022-cloudy", 9.4970, 9.5135, "2022-03-01T11:00:00Z", 90, "inverted.tif")};
+        nginx = std::make_unique<NginxServer>(dir, dir + "/nginx");
+        const json items = {item("west-2021", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, nginx->url("/west.tif")),
+                            item("east-2020", 9.5050, 9.5135, "2020-05-01T09:30:00Z", 10, nginx->url("/east.tif")),
+                            item("whole-2022-cloudy", 9.4970, 9.5135, "2022-03-01T11:00:00Z", 90, nginx->url("/inverted.tif"))};
         write_file(dir + "/items.json", items.dump());
         // One item a page: every search pages, the client must follow `next` (merge style).
         std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
@@ -68,7 +74,10 @@ struct StacFixture {
         sources = dir + "/sources.toml";
         const std::string stac = "kind = \"stac\"\napi = \"" + server->url("/") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
         write_file(sources, "[[source]]\nalias = \"CLEAR\"\n" + stac + "max_cloud = 50\n\n[[source]]\nalias = \"NEWEST\"\n" + stac +
-                                "\n[[source]]\nalias = \"REF\"\nkind = \"gdal\"\npath = \"" + raster + "\"\ngsd = 2\nyear = 2021\n");
+                                "\n[[source]]\nalias = \"IN2020\"\n" + stac + "dates = [\"2020-01-01\", \"2020-12-31\"]\n" +
+                                "\n[[source]]\nalias = \"FROM2021\"\n" + stac + "dates = [\"2021-01-01\", \"\"]\nmax_cloud = 50\n" +
+                                "\n[[source]]\nalias = \"REF\"\nkind = \"gdal\"\npath = \"" + raster + "\"\ngsd = 2\nyear = 2021\n" +
+                                "\n[[source]]\nalias = \"WESTCOG\"\nkind = \"gdal\"\npath = \"" + dir + "/west.tif\"\ngsd = 2\nyear = 2021\n");
     }
     SourceConfig source(const std::string& alias) const {
         for (auto& s : load_sources_file(sources))
@@ -123,7 +132,7 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     CHECK(p2["collection"] == "dop");
     CHECK(p2["datetime"] == "2021-06-01T10:00:00Z");
     CHECK(p2["cloud_cover"] == 5);
-    CHECK(p2["assets"][0].get<std::string>().ends_with("/cog/west.tif"));
+    CHECK(p2["assets"][0].get<std::string>().ends_with(":" + std::to_string(f.nginx->port()) + "/west.tif"));
     CHECK(json::parse(clear.at(3).provenance)["stac_item"] == "east-2020");
     CHECK(clear.at(4).provenance.empty());
     CHECK_FALSE(clear.at(4).ok);
@@ -136,7 +145,13 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     for (const auto& s : st["searches"]) later_pages += s["next_page"].get<bool>();
     CHECK(later_pages > 0);
     CHECK(st["search_400"].empty());
-    CHECK(st["cog_whole_file"] == 0); // ranges only, never a whole COG
+    CHECK(st["cog_requests"] == 0);               // the COGs came from nginx
+    CHECK(f.nginx->requests("GET", 206) > 0);  // in ranges,
+    CHECK(f.nginx->requests("GET", 200) == 0); // never a whole file
+    // The same COG read by a gdal source: the same pixels (one reader, one resampling).
+    const auto west_cog = f.fetch("WESTCOG", tiles);
+    REQUIRE(west_cog.at(1).ok);
+    CHECK(mean_abs_rgb_diff(clear.at(1).image, west_cog.at(1).image) < 0.01);
 
     // Without max_cloud: the newest item first, which is the inverted, cloudy one.
     const auto newest = f.fetch("NEWEST", tiles);
@@ -144,6 +159,19 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     CHECK(newest.at(1).time_ms == *parse_iso_time_ms("2022-03-01T11:00:00Z"));
     CHECK(mean_abs_rgb_diff(newest.at(1).image, ref.at(1).image) > 40);
     CHECK(newest.at(4).no_imagery);
+
+    // Dates: within 2020 only the east half has an item; since 2021 and clear, only the west.
+    const auto in2020 = f.fetch("IN2020", tiles);
+    CHECK(in2020.at(1).no_imagery);
+    CHECK(in2020.at(1).error.find("between 2020-01-01 and 2020-12-31") != std::string::npos);
+    REQUIRE(in2020.at(3).ok);
+    CHECK(json::parse(in2020.at(3).provenance)["stac_item"] == "east-2020");
+    const auto since2021 = f.fetch("FROM2021", tiles);
+    REQUIRE(since2021.at(1).ok);
+    CHECK(json::parse(since2021.at(1).provenance)["stac_item"] == "west-2021");
+    CHECK(since2021.at(3).no_imagery);
+    REQUIRE(since2021.at(2).ok); // across the seam: the west half only
+    CHECK(since2021.at(2).image.valid_fraction() == doctest::Approx(0.5).epsilon(0.05));
 }
 
 TEST_CASE("stac against an API without the sort and query extensions (as swisstopo's lacks sort): asked for neither, the same choice made here") {
@@ -218,7 +246,7 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
     const auto dir = fresh_dir("stac-signed");
     // Four times as many pixels: tiles elsewhere read blocks GDAL has not cached yet.
     REQUIRE(run("gdal_translate -q -of COG -outsize 400% 400% " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/dop.tif")).exit_code == 0);
-    write_file(dir + "/items.json", json::array({item("whole", 9.4970, 9.5135, "2021-06-01T10:00:00Z", 5, "dop.tif")}).dump());
+    write_file(dir + "/items.json", json::array({item("whole", 9.4970, 9.5135, "2021-06-01T10:00:00Z", 5, "{base}/cog/dop.tif")}).dump());
     // Tokens say they live an hour but die after 1.5 s, as a revoked one does: only a 403 tells.
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir, "--sign",
                           "--token-valid-s", "1.5"});
@@ -273,7 +301,8 @@ TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pi
     REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 7.405 43.753 7.4225 43.723 " + sh_quote(m.raster) + " " +
                 sh_quote(dir + "/west.tif"))
                 .exit_code == 0);
-    json west = item("monaco-west", 7.405, 7.4225, "2023-04-05T10:11:00Z", 3, "west.tif");
+    const NginxServer nginx(dir, dir + "/nginx");
+    json west = item("monaco-west", 7.405, 7.4225, "2023-04-05T10:11:00Z", 3, nginx.url("/west.tif"));
     west["collection"] = "render";
     west["bbox"] = {7.405, 43.723, 7.4225, 43.753};
     west["geometry"]["coordinates"] = {{{7.405, 43.723}, {7.4225, 43.723}, {7.4225, 43.753}, {7.405, 43.753}, {7.405, 43.723}}};
@@ -332,8 +361,8 @@ TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the re
     const auto dir = fresh_dir("stac-faults");
     REQUIRE(run("gdal_translate -q -of COG " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/broken.tif")).exit_code == 0);
     // West: a COG the server answers 500 for; east: a COG that is not there (404).
-    write_file(dir + "/items.json", json::array({item("west-500", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "broken.tif"),
-                                                 item("east-404", 9.5050, 9.5135, "2021-06-01T10:00:00Z", 5, "gone.tif")})
+    write_file(dir + "/items.json", json::array({item("west-500", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "{base}/cog/broken.tif"),
+                                                 item("east-404", 9.5050, 9.5135, "2021-06-01T10:00:00Z", 5, "{base}/cog/gone.tif")})
                                         .dump());
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
                           "--fail-asset", "broken.tif:500"});
