@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <thread>
 
 using namespace skyscript::imagery;
 
@@ -198,4 +199,28 @@ TEST_CASE("stretch: Byte as is, fixed range, percentile for other types, invalid
     stretch_to_rgb8({r.data(), g.data(), b.data()}, valid, 4, false, pct, out); // valid range 0..200
     CHECK((out[3] == 127 || out[3] == 128)); // 100 of 0..200
     CHECK(out[6] == 255);
+}
+
+TEST_CASE("a thread keeps the rasters it read open, the 32 it used last, not every one (a stac build reads a COG per item)") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("open-rasters");
+    // 40 rasters: VRTs over the same file, each a path of its own to GDAL.
+    for (int i = 0; i < 40; ++i)
+        REQUIRE(run("gdal_translate -q -of VRT " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/r" + std::to_string(i) + ".vrt"))
+                    .exit_code == 0);
+    const auto grid = make_tile_grid(9.505, 53.5130, 64, 2);
+    std::thread([&] {
+        RgbImage first;
+        for (int i = 0; i < 40; ++i) {
+            auto img = read_raster_tile(dir + "/r" + std::to_string(i) + ".vrt", grid, {});
+            if (i == 0) first = img;
+            CHECK(open_raster_count() <= 32);
+        }
+        CHECK(open_raster_count() == 32);
+        // The first, closed since, opens again and reads the same pixels.
+        CHECK(read_raster_tile(dir + "/r0.vrt", grid, {}).rgb == first.rgb);
+        // The one used last stays open: reading it again does not close another.
+        read_raster_tile(dir + "/r39.vrt", grid, {});
+        CHECK(open_raster_count() == 32);
+    }).join();
 }

@@ -66,15 +66,25 @@ DatasetPtr expand_palette(GDALDataset* ds, const std::string& path) {
 }
 
 // Open datasets are reused per thread: GDAL datasets are not safe to share between
-// threads, and reopening a COG or WMS description per tile is the expensive part.
+// threads, and reopening a COG or WMS description per tile is the expensive part. A
+// thread keeps the ones it used last (a stac build opens a COG per item, and a planet
+// has millions): the least recently used is closed beyond this many.
+constexpr std::size_t open_rasters_per_thread = 32;
+thread_local std::size_t open_rasters_here = 0; // open_raster_count()
+
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
     struct Open {
         DatasetPtr file, expanded; // `expanded`: the palette VRT over `file`, when paletted
+        std::uint64_t used = 0;
         GDALDataset* get() const { return expanded ? expanded.get() : file.get(); }
     };
     thread_local std::map<std::string, Open> cache;
-    if (auto it = cache.find(path); it != cache.end()) return it->second.get();
+    thread_local std::uint64_t uses = 0;
+    if (auto it = cache.find(path); it != cache.end()) {
+        it->second.used = ++uses;
+        return it->second.get();
+    }
     CPLErrorReset();
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr));
     if (!ds) {
@@ -84,7 +94,11 @@ GDALDataset* open_raster(const std::string& path) {
     if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");
     if (!ds->GetSpatialRef() && ds->GetGCPCount() == 0) throw RasterError(path + ": has no georeferencing (no CRS)");
     auto expanded = expand_palette(ds.get(), path);
-    return cache.emplace(path, Open{std::move(ds), std::move(expanded)}).first->second.get();
+    if (cache.size() >= open_rasters_per_thread)
+        cache.erase(std::min_element(cache.begin(), cache.end(), [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
+    auto* opened = cache.emplace(path, Open{std::move(ds), std::move(expanded), ++uses}).first->second.get();
+    open_rasters_here = cache.size();
+    return opened;
 }
 
 // The 1-based source bands that give R, G, B: as given, else by the bands' colour
@@ -265,6 +279,8 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
     set_if_unset("GDAL_HTTP_MAX_RETRY", std::to_string(std::max(0, attempts - 1)));
     set_if_unset("GDAL_HTTP_RETRY_DELAY", "1");
 }
+
+std::size_t open_raster_count() { return open_rasters_here; }
 
 RasterInfo describe_raster(const std::string& path) {
     GDALDataset* ds = open_raster(path);

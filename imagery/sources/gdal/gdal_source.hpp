@@ -54,6 +54,10 @@ struct RasterInfo {
 // where the environment does not set it (process-wide, as GDAL's configuration is).
 void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts);
 
+// Rasters stay open for the thread that read them, the 32 it used last (a COG's header is
+// read once, not per tile): how many this thread holds now.
+std::size_t open_raster_count();
+
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);
 
