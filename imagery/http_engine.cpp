@@ -1,6 +1,7 @@
 #include "imagery/http_engine.hpp"
 
 #include "imagery/sha256_hex.hpp"
+#include "imagery/token_bucket.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
@@ -32,20 +33,6 @@ void global_curl_init() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
-
-struct TokenBucket {
-    double rate = 0, burst = 1, tokens = 1;
-    Clock::time_point last = Clock::now();
-    void refill(Clock::time_point now) {
-        tokens = std::min(burst, tokens + rate * std::chrono::duration<double>(now - last).count());
-        last = now;
-    }
-    // Seconds until one token is there (0 if now).
-    double wait(Clock::time_point now) {
-        refill(now);
-        return tokens >= 1 ? 0 : (1 - tokens) / rate;
-    }
-};
 
 struct Pending {
     HttpRequest request;

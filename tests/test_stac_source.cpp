@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -388,4 +389,54 @@ TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the re
     }
     CHECK(json::parse(http_get(server.url("/stats")))["cog_requests"].get<int>() > 0);
     CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", retries.empty() ? nullptr : retries.c_str());
+}
+
+TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than cores: they wait on the network) and requests_per_second") {
+    const auto dir = fresh_dir("stac-limits");
+    // 24 items side by side, each a tiny COG of its own (one cell of dop-rgb.tif): every
+    // tile reads a file no other tile has read, so none is served from GDAL's cache.
+    json items = json::array();
+    std::vector<TileJob> tiles;
+    for (int i = 0; i < 24; ++i) {
+        const double w = 9.4980 + 0.0012 * (i % 12), s = 53.5095 + 0.003 * (i / 12), e = w + 0.0012, n = s + 0.003;
+        const auto name = "c" + std::to_string(i) + ".tif";
+        REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin " + std::to_string(w) + " " + std::to_string(n) + " " +
+                    std::to_string(e) + " " + std::to_string(s) + " " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/" + name))
+                    .exit_code == 0);
+        auto it = item("cell" + std::to_string(i), w, e, "2021-06-01T10:00:00Z", 5, "{base}/cog/" + name);
+        it["bbox"] = {w, s, e, n};
+        it["geometry"]["coordinates"] = {{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}};
+        items.push_back(it);
+        tiles.push_back({static_cast<std::uint64_t>(i + 1), make_tile_grid((w + e) / 2, (s + n) / 2, 16, 2)});
+    }
+    write_file(dir + "/items.json", items.dump());
+    auto fetch_all = [&](const std::string& limits, const std::vector<std::string>& server_options) {
+        std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir};
+        argv.insert(argv.end(), server_options.begin(), server_options.end());
+        ServerProcess server(argv);
+        write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                              "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n" + limits);
+        auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0));
+        std::mutex m;
+        int ok = 0;
+        const auto start = std::chrono::steady_clock::now();
+        src->fetch(tiles, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            INFO(t.error);
+            CHECK(t.ok);
+            ok += t.ok;
+        });
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CHECK(ok == 24);
+        return std::pair{seconds, json::parse(http_get(server.url("/stats")))};
+    };
+    // 6 in flight, 200 ms an answer: 6 reads wait at once on 2 cores, never 7.
+    const auto [slow_s, slow] = fetch_all("max_in_flight = 6\n", {"--latency-ms", "200"});
+    MESSAGE("max_in_flight 6: at most " << slow["max_active"] << " requests at once, " << slow_s << " s");
+    CHECK(slow["max_active"].get<int>() >= 4);
+    CHECK(slow["max_active"].get<int>() <= 6);
+    // 8 reads a second (a burst of 4 first): 24 reads take 2.5 s or more.
+    const auto [paced_s, paced] = fetch_all("requests_per_second = 8\n", {});
+    MESSAGE("requests_per_second 8: " << paced["requests"].value("cog", 0) << " COG GETs in " << paced_s << " s");
+    CHECK(paced_s >= 2.4);
 }

@@ -7,15 +7,17 @@
 #include "imagery/sources/stac/stac_search.hpp"
 #include "imagery/url_redaction.hpp"
 
-#include <cpl_conv.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "imagery/token_bucket.hpp"
 
+#include <cpl_conv.h>
+
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace skyscript::imagery {
 
@@ -25,11 +27,23 @@ using json = nlohmann::json;
 
 const StacSettings& stac_of(const SourceConfig& s) { return s.settings_as<StacSettings>(); }
 
+// A tile's place on a Z-order curve of ~10 m cells (its centre): tiles near in it are near on the ground.
+std::uint64_t z_order(const LonLatBox& b) {
+    const double lon = b.crosses_antimeridian() ? b.west : (b.west + b.east) / 2, lat = (b.south + b.north) / 2;
+    const auto x = static_cast<std::uint32_t>((lon + 180) / 360 * 4194304), y = static_cast<std::uint32_t>((lat + 90) / 180 * 2097152);
+    std::uint64_t z = 0;
+    for (int i = 0; i < 22; ++i) z |= (std::uint64_t((x >> i) & 1) << (2 * i)) | (std::uint64_t((y >> i) & 1) << (2 * i + 1));
+    return z;
+}
+
 // Tiles searched together: those whose centres share a cell of this many degrees.
 constexpr double search_cell_deg = 0.05;
 constexpr int search_limit = 100;                          // items a page
 constexpr int max_pages = 50;                              // a server that pages for ever stops here
 constexpr std::uint64_t max_page_bytes = 16ull << 20;      // one page of items
+// COG reads at once when the source sets no max_in_flight: a read mostly waits for the
+// network, so there are this many reading threads whatever the cores.
+constexpr int default_reads_in_flight = 16;
 
 // Planetary Computer's SAS tokens (docs/stac-research.md, section 2): one per collection,
 // from {token_url}/{collection}, appended to an asset's href as its query string. Kept
@@ -109,7 +123,9 @@ struct NoReaddirOnOpen {
 
 class StacImageSource : public ImageSource {
 public:
-    StacImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(image_workers(o.workers)) {
+    StacImageSource(const SourceConfig& c, const ImageSourceOptions& o)
+        : ImageSource(c), engine_(o.http), readers_(c.max_in_flight > 0 ? c.max_in_flight : std::max(default_reads_in_flight, image_workers(o.workers))),
+          read_rate_(c.requests_per_second, std::max(1.0, c.requests_per_second / 2)) {
         set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         if (c.requests_per_second > 0) engine_.set_rate(c.alias, c.requests_per_second, std::max(1.0, c.requests_per_second / 2));
         if (c.max_in_flight > 0) engine_.set_max_in_flight(c.alias, c.max_in_flight);
@@ -186,13 +202,24 @@ public:
 
         for (auto& s : searches) stac_filter_and_sort(s.items, config_); // the order every page of every API ends in
 
-        // Each tile from its items' COGs, best first, on worker threads (GDAL's own HTTP).
+        // Each tile from its items' COGs, best first, by max_in_flight reading threads
+        // (GDAL's own HTTP; a thread reads one tile at a time). A thread takes a run of
+        // neighbouring tiles (in Z order within their group) at a time: its open COGs and
+        // their decoded blocks (GDAL caches them per open dataset, so per thread) serve the
+        // next tiles, where tiles dealt out one by one would each decode them again.
         std::vector<std::pair<std::size_t, std::size_t>> work; // (group, tile index)
-        for (std::size_t g = 0; g < searches.size(); ++g)
-            for (const auto i : searches[g].tiles) work.emplace_back(g, i);
-        tbb::task_arena arena(workers_);
-        arena.execute([&] {
-            tbb::parallel_for(std::size_t{0}, work.size(), [&](std::size_t w) {
+        for (std::size_t g = 0; g < searches.size(); ++g) {
+            auto tiles = searches[g].tiles;
+            std::ranges::sort(tiles, {}, [&](std::size_t i) { return z_order(jobs[i].grid.box); });
+            for (const auto i : tiles) work.emplace_back(g, i);
+        }
+        const std::size_t run = std::max<std::size_t>(1, work.size() / (static_cast<std::size_t>(readers_) * 8));
+        std::atomic<std::size_t> next{0};
+        std::mutex failed_mutex;
+        std::exception_ptr failed; // from on_tile: the first one ends every thread's loop, then is rethrown here
+        auto read_tiles = [&] {
+            for (std::size_t start; (start = next.fetch_add(run)) < work.size();)
+                for (std::size_t w = start; w < std::min(start + run, work.size()); ++w) try {
                 const auto& s = searches[work[w].first];
                 const auto& job = jobs[work[w].second];
                 FetchedTile t;
@@ -214,8 +241,20 @@ public:
                 }
                 t.cpu_seconds = thread_cpu_seconds() - cpu;
                 on_tile(std::move(t));
-            });
-        });
+            } catch (...) {
+                std::lock_guard lock(failed_mutex);
+                if (!failed) failed = std::current_exception();
+                next = work.size();
+                return;
+            }
+        };
+        {
+            std::vector<std::jthread> readers;
+            const auto n = std::min<std::size_t>(static_cast<std::size_t>(readers_), work.size());
+            for (std::size_t r = 1; r < n; ++r) readers.emplace_back(read_tiles);
+            read_tiles();
+        }
+        if (failed) std::rethrow_exception(failed);
     }
 
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
@@ -264,6 +303,7 @@ private:
     // renews the token and is tried once more.
     RgbImage read_asset(const std::string& href, const TileGrid& grid) const {
         const NoReaddirOnOpen no_readdir;
+        read_rate_.take(); // requests_per_second: one turn a read (GDAL makes one to a few requests for it)
         if (!tokens_) return read_raster_tile("/vsicurl/" + href, grid, read_);
         const auto token = tokens_->token();
         try {
@@ -274,6 +314,7 @@ private:
             // token once, unless it is too new to be the cause.
             const auto renewed = tokens_->renewed(token);
             if (!renewed) throw;
+            read_rate_.take();
             return read_raster_tile("/vsicurl/" + signed_href(href, *renewed), grid, read_);
         }
     }
@@ -318,7 +359,8 @@ private:
     }
 
     mutable HttpEngine engine_;
-    int workers_;
+    int readers_;                   // COG reads at once: max_in_flight
+    mutable BlockingRate read_rate_; // and requests_per_second (the searches keep to it in the engine, apart)
     RasterReadOptions read_;
     std::unique_ptr<SasTokens> tokens_; // sign = "planetary-computer"
     std::optional<StacAbilities> abilities_;
