@@ -73,6 +73,7 @@ bench: build
 	$(BUILD_DIR)/bench-fetch
 	$(BUILD_DIR)/bench-pipeline
 	$(BUILD_DIR)/bench-earthengine
+	$(BUILD_DIR)/bench-stac
 
 # Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
 # (npm registry; `npm pack` fetches the tarball only, no install scripts run).
