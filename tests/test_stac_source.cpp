@@ -10,6 +10,7 @@
 
 #include "imagery/image_source.hpp"
 #include "imagery/source_config.hpp"
+#include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/sources/stac/stac_search.hpp"
 #include "nginx_server.hpp"
 #include "pipeline_fixture.hpp"
@@ -225,6 +226,42 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     CHECK_THROWS(stac_items(json::array(), {"visual"}));
     CHECK_FALSE(parse_iso_time_ms("yesterday"));
 
+    // swisstopo's items name their assets after their files, one per GSD: a pattern picks one.
+    const std::string swiss = "swissimage-dop10_2021_2594-1138";
+    const json swiss_page = {{"features",
+                              {{{"id", swiss}, {"bbox", {7, 46, 7.1, 46.1}}, {"properties", {{"datetime", "2021-08-01T00:00:00Z"}}},
+                                {"assets",
+                                 {{swiss + "_2_2056.tif", {{"href", "https://data.geo.admin.ch/x/" + swiss + "_2_2056.tif"}, {"gsd", 2}}},
+                                  {swiss + "_0.1_2056.tif", {{"href", "https://data.geo.admin.ch/x/" + swiss + "_0.1_2056.tif"}, {"gsd", 0.1}}}}}}}}};
+    const auto swiss_items = stac_items(swiss_page, {"*_0.1_2056.tif"});
+    REQUIRE(swiss_items.size() == 1);
+    CHECK(swiss_items[0].hrefs == std::vector<std::string>{"https://data.geo.admin.ch/x/" + swiss + "_0.1_2056.tif"});
+    CHECK(stac_items(swiss_page, {"*_0.25_2056.tif"}).empty());
+
+    // sortby: sent as the sort extension writes it, and the same order made here; items
+    // without the property come last.
+    const auto by_gsd = parse_sources("[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"https://e/\"\ncollection = \"c\"\nassets = [\"visual\"]\n"
+                                      "gsd = 1\nsortby = [\"+gsd\", \"-datetime\"]\n",
+                                      "t.toml")
+                            .at(0);
+    CHECK(stac_search_body(by_gsd, {1, 2, 3, 4}, 10)["sortby"] ==
+          json::array({{{"field", "properties.gsd"}, {"direction", "asc"}}, {{"field", "properties.datetime"}, {"direction", "desc"}}}));
+    auto feature = [](const std::string& id, const json& props) {
+        return json{{"id", id}, {"bbox", {0, 0, 1, 1}}, {"properties", props}, {"assets", {{"visual", {{"href", id}}}}}};
+    };
+    const json sorted_page = {{"features",
+                               {feature("no-gsd", {{"datetime", "2024-01-01T00:00:00Z"}}),
+                                feature("coarse-new", {{"gsd", 0.5}, {"datetime", "2023-01-01T00:00:00Z"}}),
+                                feature("fine-old", {{"gsd", 0.1}, {"datetime", "2019-01-01T00:00:00Z"}}),
+                                feature("fine-new", {{"gsd", 0.1}, {"datetime", "2021-01-01T00:00:00+02:00"}})}}};
+    auto ordered = stac_items(sorted_page, {"visual"}, by_gsd.settings_as<StacSettings>().sortby);
+    stac_filter_and_sort(ordered, by_gsd);
+    std::vector<std::string> order;
+    for (const auto& i : ordered) order.push_back(i.id);
+    CHECK(order == std::vector<std::string>{"fine-new", "fine-old", "coarse-new", "no-gsd"});
+    // The default: least cloudy then newest with max_cloud, newest without.
+    CHECK(src.settings_as<StacSettings>().sortby == std::vector<StacSortKey>{{"eo:cloud_cover", true}, {"datetime", false}});
+
     // Errors name the key: no assets, four assets, bands with three assets, a cloud over 100.
     auto error = [](const std::string& text) {
         try {
@@ -238,6 +275,7 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     CHECK(error(head).find("needs `assets`") != std::string::npos);
     CHECK(error(head + "assets = [\"a\", \"b\", \"c\", \"d\"]\n").find("needs `assets`") != std::string::npos);
     CHECK(error(head + "assets = [\"r\", \"g\", \"b\"]\nbands = [1, 2, 3]\n").find("with three assets leave it out") != std::string::npos);
+    CHECK(error(head + "assets = [\"visual\"]\nsortby = [\"datetime\"]\n").find("sortby takes \"+property\"") != std::string::npos);
     CHECK(error(head + "assets = [\"visual\"]\nmax_cloud = 120\n").find("max_cloud must be a percentage") != std::string::npos);
     CHECK(error("[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"ftp://e/\"\ncollection = \"c\"\ngsd = 10\nassets = [\"v\"]\n").find("http://") !=
           std::string::npos);
@@ -439,4 +477,47 @@ TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than
     const auto [paced_s, paced] = fetch_all("requests_per_second = 8\n", {});
     MESSAGE("requests_per_second 8: " << paced["requests"].value("cog", 0) << " COG GETs in " << paced_s << " s");
     CHECK(paced_s >= 2.4);
+}
+
+TEST_CASE("stac shaped as swisstopo's SWISSIMAGE: per-item asset keys picked by a pattern, an API without sort or query, merge paging") {
+    const auto dir = fresh_dir("stac-swiss");
+    const auto raster = data("imagery/dop-rgb.tif");
+    // The 10 cm asset (here the raster itself) and the 2 m one (its colours inverted, so a wrong pick shows).
+    REQUIRE(run("gdal_translate -q -of COG " + sh_quote(raster) + " " + sh_quote(dir + "/swissimage-dop10_2021_2594-1138_0.1_2056.tif")).exit_code == 0);
+    REQUIRE(run("gdal_translate -q -of COG -scale 0 255 255 0 " + sh_quote(raster) + " " + sh_quote(dir + "/swissimage-dop10_2021_2594-1138_2_2056.tif"))
+                .exit_code == 0);
+    const NginxServer nginx(dir, dir + "/nginx");
+    auto it = item("swissimage-dop10_2021_2594-1138", 9.4970, 9.5135, "2021-08-01T00:00:00Z", 0, "");
+    it["properties"].erase("eo:cloud_cover");
+    it["assets"] = json::object();
+    for (const char* gsd : {"2", "0.1"}) {
+        const auto file = std::string("swissimage-dop10_2021_2594-1138_") + gsd + "_2056.tif";
+        it["assets"][file] = {{"href", nginx.url("/" + file)}, {"type", "image/tiff; application=geotiff; profile=cloud-optimized"}, {"gsd", std::stod(gsd)}};
+    }
+    write_file(dir + "/items.json", json::array({it}).dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--without", "sortby",
+                          "--without", "query", "--without", "filter", "--next-style", "merge"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"SWISS\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"*_0.1_2056.tif\"]\ngsd = 2\n\n[[source]]\nalias = \"REF\"\nkind = \"gdal\"\npath = \"" +
+                                          raster + "\"\ngsd = 2\nyear = 2021\n");
+    const auto sources = load_sources_file(dir + "/sources.toml");
+    const std::vector<TileJob> tiles{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}, {2, make_tile_grid(9.5100, 53.5120, 200, 2)}};
+    std::map<std::string, std::map<std::uint64_t, FetchedTile>> got;
+    for (const auto& s : sources) {
+        std::mutex m;
+        open_image_source(s)->fetch(tiles, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            got[s.alias][t.id] = std::move(t);
+        });
+    }
+    for (const std::uint64_t id : {1, 2}) {
+        const auto& t = got["SWISS"].at(id);
+        INFO(t.error);
+        REQUIRE(t.ok);
+        CHECK(mean_abs_rgb_diff(t.image, got["REF"].at(id).image) < 0.01); // the 10 cm asset, not the 2 m one
+        CHECK(json::parse(t.provenance)["assets"][0].get<std::string>().ends_with("_0.1_2056.tif"));
+    }
+    CHECK(nginx.requests("GET", 206) > 0);
+    const auto st = json::parse(http_get(server.url("/stats")));
+    CHECK(st["search_400"].empty()); // neither sortby nor query sent to an API without them
 }

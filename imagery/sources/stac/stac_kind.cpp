@@ -191,7 +191,7 @@ public:
                 return;
             }
             const auto page = json::parse(r.response.body);
-            auto items = stac_items(page, stac.assets);
+            auto items = stac_items(page, stac.assets, stac.sortby);
             s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
             if (++s.pages >= max_pages) return;
             if (auto next = stac_next_page(page, s.sent)) {
@@ -370,7 +370,7 @@ class StacKind : public SourceKind {
 public:
     std::string_view name() const override { return "stac"; }
     std::vector<std::string_view> keys() const override {
-        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sign", "token_url", "requests_per_second", "max_in_flight"};
+        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sortby", "sign", "token_url", "requests_per_second", "max_in_flight"};
     }
     bool numbered_bands() const override { return true; }
     bool tells_year() const override { return true; }
@@ -394,6 +394,20 @@ public:
             if (!(*c >= 0 && *c <= 100)) table.fail_at("max_cloud", "max_cloud must be a percentage, 0..100");
             s->max_cloud = *c;
         }
+        if (const auto* order = table.array("sortby", "[\"+eo:cloud_cover\", \"-datetime\"]")) {
+            for (const auto& e : *order) {
+                const auto text = e.value<std::string>();
+                if (!text || text->size() < 2 || ((*text)[0] != '+' && (*text)[0] != '-'))
+                    table.fail_at(e, "sortby takes \"+property\" (ascending) or \"-property\" (descending), e.g. [\"+eo:cloud_cover\", \"-datetime\"]");
+                auto property = text->substr(1);
+                if (property.starts_with("properties.")) property.erase(0, 11);
+                s->sortby.push_back({property, (*text)[0] == '+'});
+            }
+            s->sortby_given = true;
+        } else {
+            if (s->max_cloud) s->sortby.push_back({"eo:cloud_cover", true});
+            s->sortby.push_back({"datetime", false});
+        }
         s->sign = table.string("sign", false);
         if (!s->sign.empty() && s->sign != "planetary-computer") table.fail_at("sign", "sign must be \"planetary-computer\" (or left out), got `" + s->sign + "`");
         if (table.get("token_url")) {
@@ -412,6 +426,10 @@ public:
         std::string assets;
         for (const auto& a : s.assets) assets += (assets.empty() ? "" : ",") + a;
         fields.collection = s.collection + "#" + assets;
+        if (s.sortby_given) { // another order may choose other items (the default's key is as before)
+            fields.collection += "#sortby";
+            for (const auto& k : s.sortby) fields.collection += (k.ascending ? "+" : "-") + k.property;
+        }
         if (s.max_cloud) fields.cloud_property = "eo:cloud_cover<" + std::to_string(*s.max_cloud);
         return fields;
     }

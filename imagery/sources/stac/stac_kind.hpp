@@ -14,11 +14,26 @@
 
 namespace skyscript::imagery {
 
+// One key of the order items are tried in: an item property (eo:cloud_cover, datetime, gsd,
+// ...), ascending or not. Items without it come after those with it.
+struct StacSortKey {
+    std::string property;
+    bool ascending = true;
+    bool operator==(const StacSortKey&) const = default;
+};
+
 struct StacSettings : SourceSettings {
     std::string api;                 // the STAC API root, without a trailing slash
     std::string collection;
-    std::vector<std::string> assets; // one RGB asset, or three single-band ones (R, G, B)
+    // One RGB asset, or three single-band ones (R, G, B): a key, or a pattern with * and ?
+    // matched against each asset's key and its file name (swisstopo's keys are per item,
+    // e.g. "*_0.1_2056.tif" for SWISSIMAGE's 10 cm asset), the first match in key order.
+    std::vector<std::string> assets;
     std::optional<double> max_cloud; // eo:cloud_cover below this, in per cent
+    // `sortby = ["+eo:cloud_cover", "-datetime"]`: the order items are tried in. Default:
+    // least cloudy then newest with max_cloud, newest without (NAIP, SWISSIMAGE have no cloud cover).
+    std::vector<StacSortKey> sortby;
+    bool sortby_given = false; // set in the source's file (it then is part of the source key)
     // "planetary-computer": asset hrefs are signed with a SAS token from token_url/{collection}.
     std::string sign;
     std::string token_url = "https://planetarycomputer.microsoft.com/api/sas/v1/token";

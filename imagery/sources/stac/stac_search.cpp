@@ -3,6 +3,8 @@
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_kind.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -24,13 +26,57 @@ StacAbilities stac_abilities(const json& landing) {
     return can;
 }
 
+namespace {
+
+// Orders two values of one sort key: numbers by value, anything else by its text; a missing
+// value (null) after any present one. Negative: a first.
+int compare_values(const json& a, const json& b) {
+    if (a.is_null() || b.is_null()) return a.is_null() == b.is_null() ? 0 : a.is_null() ? 1 : -1;
+    if (a.is_number() && b.is_number()) {
+        const double x = a.get<double>(), y = b.get<double>();
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+    const auto x = a.is_string() ? a.get<std::string>() : a.dump(), y = b.is_string() ? b.get<std::string>() : b.dump();
+    return x.compare(y) < 0 ? -1 : x.compare(y) > 0 ? 1 : 0;
+}
+
+// An item property's value for sorting: datetime as ms since 1970 (so offsets compare right).
+json sort_value(const json& props, const std::string& property, long long time_ms) {
+    if (property == "datetime") return time_ms ? json(time_ms) : json();
+    if (!props.contains(property)) return json();
+    const auto& v = props[property];
+    return v.is_number() || v.is_string() ? v : json();
+}
+
+// The href of the item's asset `wanted` (a key, or a pattern matched against keys and file names).
+const json* find_asset(const json& assets, const std::string& wanted) {
+    auto has_href = [](const json& a) { return a.is_object() && a.contains("href") && a["href"].is_string(); };
+    if (wanted.find_first_of("*?[") == std::string::npos) {
+        const auto it = assets.find(wanted);
+        return it != assets.end() && has_href(*it) ? &*it : nullptr;
+    }
+    for (const auto& [key, a] : assets.items()) {
+        if (!has_href(a)) continue;
+        auto file = a["href"].get<std::string>();
+        file = file.substr(0, file.find('?'));
+        file = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+        if (fnmatch(wanted.c_str(), key.c_str(), 0) == 0 || fnmatch(wanted.c_str(), file.c_str(), 0) == 0) return &a;
+    }
+    return nullptr;
+}
+
+} // namespace
+
 void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& source) {
-    const auto& max_cloud = source.settings_as<StacSettings>().max_cloud;
-    if (max_cloud)
-        std::erase_if(items, [&](const StacItem& i) { return !i.cloud_cover || !(*i.cloud_cover < *max_cloud); });
+    const auto& stac = source.settings_as<StacSettings>();
+    if (stac.max_cloud)
+        std::erase_if(items, [&](const StacItem& i) { return !i.cloud_cover || !(*i.cloud_cover < *stac.max_cloud); });
     std::stable_sort(items.begin(), items.end(), [&](const StacItem& a, const StacItem& b) {
-        if (max_cloud && *a.cloud_cover != *b.cloud_cover) return *a.cloud_cover < *b.cloud_cover;
-        if (a.time_ms != b.time_ms) return a.time_ms > b.time_ms;
+        for (std::size_t k = 0; k < stac.sortby.size() && k < a.sort_values.size() && k < b.sort_values.size(); ++k) {
+            const int c = compare_values(a.sort_values[k], b.sort_values[k]);
+            const bool missing = a.sort_values[k].is_null() || b.sort_values[k].is_null(); // last either way
+            if (c != 0) return (stac.sortby[k].ascending || missing) ? c < 0 : c > 0;
+        }
         return a.id < b.id;
     });
 }
@@ -41,17 +87,15 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
     const std::string start = source.date_start.empty() ? ".." : source.date_start + "T00:00:00Z";
     const std::string end = source.date_end.empty() ? ".." : source.date_end + "T23:59:59Z";
     if (start != ".." || end != "..") body["datetime"] = start + "/" + end;
+    if (stac.max_cloud && can.query) body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
     json sortby = json::array();
-    if (stac.max_cloud) {
-        if (can.query) body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
-        sortby.push_back({{"field", "properties.eo:cloud_cover"}, {"direction", "asc"}});
-    }
-    sortby.push_back({{"field", "properties.datetime"}, {"direction", "desc"}});
-    if (can.sort) body["sortby"] = sortby;
+    for (const auto& k : stac.sortby)
+        sortby.push_back({{"field", k.property == "id" ? k.property : "properties." + k.property}, {"direction", k.ascending ? "asc" : "desc"}});
+    if (can.sort && !sortby.empty()) body["sortby"] = sortby;
     return body;
 }
 
-std::vector<StacItem> stac_items(const json& page, const std::vector<std::string>& assets) {
+std::vector<StacItem> stac_items(const json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby) {
     if (!page.is_object() || !page.contains("features") || !page["features"].is_array())
         throw std::runtime_error("the search answer is not a FeatureCollection");
     std::vector<StacItem> items;
@@ -74,13 +118,14 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         if (props.contains("eo:cloud_cover") && props["eo:cloud_cover"].is_number()) item.cloud_cover = props["eo:cloud_cover"].get<double>();
         bool complete = true;
         for (const auto& key : assets) {
-            const auto& a = f["assets"].contains(key) ? f["assets"][key] : json();
-            if (!a.is_object() || !a.contains("href") || !a["href"].is_string()) {
+            const auto* a = find_asset(f["assets"], key);
+            if (!a) {
                 complete = false;
                 break;
             }
-            item.hrefs.push_back(a["href"].get<std::string>());
+            item.hrefs.push_back((*a)["href"].get<std::string>());
         }
+        for (const auto& k : sortby) item.sort_values.push_back(k.property == "id" ? json(item.id) : sort_value(props, k.property, item.time_ms));
         if (complete) items.push_back(std::move(item));
     }
     return items;

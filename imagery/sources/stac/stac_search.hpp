@@ -15,6 +15,7 @@
 namespace skyscript::imagery {
 
 struct SourceConfig;
+struct StacSortKey;
 
 struct StacItem {
     std::string id, collection, datetime;
@@ -22,6 +23,7 @@ struct StacItem {
     std::optional<double> cloud_cover;  // eo:cloud_cover, when the item has it
     std::vector<std::string> hrefs;     // the source's assets, in the order of `assets`
     long long time_ms = 0;              // datetime as ms since 1970 (0 when unreadable)
+    std::vector<nlohmann::json> sort_values; // the item's value of each sortby key (null: it has none)
 };
 
 // What an API offers beyond core item search, from its landing page's conformsTo
@@ -32,18 +34,19 @@ struct StacAbilities {
 StacAbilities stac_abilities(const nlohmann::json& landing);
 
 // The search for the items over `box`: collections, bbox, datetime from `dates`,
-// eo:cloud_cover below max_cloud (query extension, where offered), sortby least cloudy then
-// newest (newest alone without max_cloud: NAIP and SWISSIMAGE have no cloud cover; where
-// offered), limit.
+// eo:cloud_cover below max_cloud (query extension, where offered), the source's sortby
+// (sort extension, where offered), limit.
 nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit, const StacAbilities& can = {});
 
 // The same choice made here, whatever the API did: items at or over max_cloud (or without a
-// cloud cover when max_cloud is set) dropped, the rest least cloudy then newest, then by id.
+// cloud cover when max_cloud is set) dropped, the rest in the source's sortby order, then by id.
 void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& source);
 
-// The items of a search answer that carry every asset the source reads; items missing one
-// are skipped. Throws std::runtime_error when `page` is not a FeatureCollection.
-std::vector<StacItem> stac_items(const nlohmann::json& page, const std::vector<std::string>& assets);
+// The items of a search answer that carry every asset the source reads (a key, or a pattern
+// with * and ? matched against the asset keys and file names); items missing one are
+// skipped. Each item's values of the `sortby` properties are kept for stac_filter_and_sort.
+// Throws std::runtime_error when `page` is not a FeatureCollection.
+std::vector<StacItem> stac_items(const nlohmann::json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby = {});
 
 // The request for the next page, or nullopt on the last: a `next` link with method POST
 // sends its `body` (merged into `sent` when `merge` is true), with GET its href.
