@@ -311,11 +311,11 @@ TEST_CASE("GDAL's own HTTP (a /vsicurl/ raster) is held to --timeout: a stalled 
     CHECK(r.err.find("timed out after 1") != std::string::npos); // GDAL's CURL error: "Operation timed out after 1002 milliseconds"
 }
 
-TEST_CASE("the open presets: Planetary Computer and Earth Search through the stac kind, off by default, `--sources open`") {
+TEST_CASE("the open presets: Planetary Computer, Earth Search and swisstopo through the stac kind, off by default, `--sources open`") {
     const auto open = open_sources();
     std::map<std::string, const SourceConfig*> by;
     for (const auto& s : open) by[s.alias] = &s;
-    REQUIRE(by.size() == 4);
+    REQUIRE(by.size() == 5);
     for (const auto& s : open) CHECK(s.kind->name() == "stac");
     CHECK(by.at("NAIP")->settings_as<StacSettings>().collection == "naip");
     CHECK(by.at("NAIP")->settings_as<StacSettings>().sign == "planetary-computer");
@@ -324,11 +324,16 @@ TEST_CASE("the open presets: Planetary Computer and Earth Search through the sta
     CHECK(by.at("S2E84")->settings_as<StacSettings>().api == "https://earth-search.aws.element84.com/v1");
     CHECK(by.at("S2E84")->settings_as<StacSettings>().sign.empty()); // Earth Search's COGs are public
     CHECK(by.at("LC2")->settings_as<StacSettings>().assets == std::vector<std::string>{"red", "green", "blue"});
+    CHECK(by.at("SWISS10")->settings_as<StacSettings>().collection == "ch.swisstopo.swissimage-dop10");
+    CHECK(by.at("SWISS10")->settings_as<StacSettings>().assets == std::vector<std::string>{"*_0.1_2056.tif"}); // per-item keys
+    CHECK(by.at("SWISS10")->covers(7.44, 46.95));      // Bern
+    CHECK_FALSE(by.at("SWISS10")->covers(6.14, 46.0)); // Annecy
+    CHECK(open.front().alias == "SWISS10");            // finest first
     for (const auto& s : builtin_sources()) CHECK(s.kind->name() == "earthengine"); // off by default
 
     const auto listed = run(sh_quote(binary()) + " sources --sources open");
     CHECK(listed.exit_code == 0);
-    for (const char* alias : {"NAIP", "S2PC", "S2E84", "LC2"}) CHECK(listed.out.find(alias) != std::string::npos);
+    for (const char* alias : {"SWISS10", "NAIP", "S2PC", "S2E84", "LC2"}) CHECK(listed.out.find(alias) != std::string::npos);
     // A file named `open` in the working folder is read as a file, not as the presets.
     const auto dir = fresh_dir("sources-open-file");
     write_file(dir + "/open", "[[source]]\nalias = \"MINE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 1\nyear = 2020\n");
