@@ -174,6 +174,16 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
     CHECK(since2021.at(3).no_imagery);
     REQUIRE(since2021.at(2).ok); // across the seam: the west half only
     CHECK(since2021.at(2).image.valid_fraction() == doctest::Approx(0.5).epsilon(0.05));
+
+    // What the test API serves is STAC: its collection and items pass the STAC 1.0.0 JSON
+    // schemas (bundled, checked offline) ...
+    const auto valid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + sh_quote(f.server->url("/")));
+    CHECK_MESSAGE(valid.exit_code == 0, valid.out << valid.err);
+    CHECK(valid.out == "ok: 1 collections, 3 items\n");
+    // ... which do refuse what is not: an item naming its collection without linking to it.
+    const auto invalid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " --item " + sh_quote(f.dir + "/items.json"));
+    CHECK(invalid.exit_code == 1);
+    CHECK(invalid.out.find("item west-2021: 'dop' should not be valid") != std::string::npos);
 }
 
 TEST_CASE("stac against an API without the sort and query extensions (as swisstopo's lacks sort): asked for neither, the same choice made here") {
@@ -520,4 +530,6 @@ TEST_CASE("stac shaped as swisstopo's SWISSIMAGE: per-item asset keys picked by 
     CHECK(nginx.requests("GET", 206) > 0);
     const auto st = json::parse(http_get(server.url("/stats")));
     CHECK(st["search_400"].empty()); // neither sortby nor query sent to an API without them
+    const auto valid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + sh_quote(server.url("/")));
+    CHECK_MESSAGE(valid.exit_code == 0, valid.out << valid.err); // items shaped as swisstopo's are STAC too
 }
