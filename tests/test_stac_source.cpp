@@ -198,6 +198,17 @@ TEST_CASE("stac against an API without the sort and query extensions (as swissto
     const auto st = f.stats();
     CHECK(st["search_400"].empty()); // no search sent what the API does not offer
     CHECK(st["searches"].size() > 2);
+    // The cloud cover asked for in CQL2 instead, which this API offers (the first page of each search).
+    std::size_t with_filter = 0, first_pages = 0;
+    for (const auto& s : st["searches"]) {
+        if (s["next_page"].get<bool>()) continue;
+        ++first_pages;
+        CHECK_FALSE(s["params"].contains("query"));
+        CHECK_FALSE(s["params"].contains("sortby"));
+        with_filter += s["params"].contains("filter") && s["params"]["filter"]["op"] == "<";
+    }
+    CHECK(with_filter > 0);
+    CHECK(with_filter < first_pages); // NEWEST (no max_cloud) filters nothing
 }
 
 TEST_CASE("stac: the search body, items missing an asset, next pages in the three shapes, ISO times") {

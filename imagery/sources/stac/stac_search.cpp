@@ -15,13 +15,14 @@ namespace skyscript::imagery {
 using json = nlohmann::json;
 
 StacAbilities stac_abilities(const json& landing) {
-    StacAbilities can{false, false};
+    StacAbilities can{false, false, false};
     if (!landing.is_object() || !landing.contains("conformsTo") || !landing["conformsTo"].is_array()) return {}; // not told: try them
     for (const auto& c : landing["conformsTo"]) {
         if (!c.is_string()) continue;
         const auto text = c.get<std::string>();
         can.query = can.query || text.ends_with("item-search#query");
         can.sort = can.sort || text.ends_with("item-search#sort");
+        can.filter = can.filter || text.ends_with("item-search#filter");
     }
     return can;
 }
@@ -87,7 +88,12 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
     const std::string start = source.date_start.empty() ? ".." : source.date_start + "T00:00:00Z";
     const std::string end = source.date_end.empty() ? ".." : source.date_end + "T23:59:59Z";
     if (start != ".." || end != "..") body["datetime"] = start + "/" + end;
-    if (stac.max_cloud && can.query) body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
+    if (stac.max_cloud && can.query) {
+        body["query"] = {{"eo:cloud_cover", {{"lt", *stac.max_cloud}}}};
+    } else if (stac.max_cloud && can.filter) {
+        body["filter"] = {{"op", "<"}, {"args", {{{"property", "eo:cloud_cover"}}, *stac.max_cloud}}};
+        body["filter-lang"] = "cql2-json";
+    }
     json sortby = json::array();
     for (const auto& k : stac.sortby)
         sortby.push_back({{"field", k.property == "id" ? k.property : "properties." + k.property}, {"direction", k.ascending ? "asc" : "desc"}});

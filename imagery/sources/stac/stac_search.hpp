@@ -28,14 +28,15 @@ struct StacItem {
 
 // What an API offers beyond core item search, from its landing page's conformsTo
 // (swisstopo's has no sort; an API without query gets its items filtered here).
+// Not told (no conformsTo): query and sort are tried, CQL2 filter is not.
 struct StacAbilities {
-    bool query = true, sort = true;
+    bool query = true, sort = true, filter = false;
 };
 StacAbilities stac_abilities(const nlohmann::json& landing);
 
 // The search for the items over `box`: collections, bbox, datetime from `dates`,
-// eo:cloud_cover below max_cloud (query extension, where offered), the source's sortby
-// (sort extension, where offered), limit.
+// eo:cloud_cover below max_cloud (query extension where offered, else a CQL2-JSON filter
+// where that is), the source's sortby (sort extension, where offered), limit.
 nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit, const StacAbilities& can = {});
 
 // The same choice made here, whatever the API did: items at or over max_cloud (or without a
