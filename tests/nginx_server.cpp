@@ -17,11 +17,8 @@
 
 namespace skyscript::test {
 
-namespace {
-
-// A port nothing listens on now (the kernel's pick); nginx binds it a moment later, and a
-// lost race is retried by the caller.
-int free_port() {
+// The kernel's pick; nginx binds it a moment later (a lost race is retried when the port was not given).
+int free_loopback_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -32,6 +29,8 @@ int free_port() {
     ::close(fd);
     return ntohs(a.sin_port);
 }
+
+namespace {
 
 bool accepts(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -61,11 +60,11 @@ std::string config(const std::string& root, const std::string& work, int port, c
 
 } // namespace
 
-NginxServer::NginxServer(const std::string& root, const std::string& work_dir, const std::string& extra) : work_(work_dir) {
+NginxServer::NginxServer(const std::string& root, const std::string& work_dir, const std::string& extra, int port) : work_(work_dir) {
     std::filesystem::create_directories(work_);
     std::string why;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        port_ = free_port();
+    for (int attempt = 0; attempt < (port ? 1 : 5); ++attempt) {
+        port_ = port ? port : free_loopback_port();
         const auto conf = work_ + "/nginx.conf";
         write_file(conf, config(std::filesystem::absolute(root).string(), std::filesystem::absolute(work_).string(), port_, extra));
         pid_ = ::fork();

@@ -8,11 +8,16 @@
 
 namespace skyscript::test {
 
+// A loopback port nothing listens on now.
+int free_loopback_port();
+
 class NginxServer {
 public:
     // Serves `root` at "/"; `extra_server_config` is pasted inside the server block (e.g.
-    // a location that asks another server whether a request may be served).
-    NginxServer(const std::string& root, const std::string& work_dir, const std::string& extra_server_config = "");
+    // a location that asks another server whether a request may be served). On `port`
+    // (from free_loopback_port(), when its URLs must be known before it starts), or on one
+    // it picks.
+    NginxServer(const std::string& root, const std::string& work_dir, const std::string& extra_server_config = "", int port = 0);
     ~NginxServer();
     NginxServer(const NginxServer&) = delete;
     NginxServer& operator=(const NginxServer&) = delete;

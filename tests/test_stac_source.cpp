@@ -544,3 +544,51 @@ TEST_CASE("stac shaped as swisstopo's SWISSIMAGE: per-item asset keys picked by 
     const auto valid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + sh_quote(server.url("/")));
     CHECK_MESSAGE(valid.exit_code == 0, valid.out << valid.err); // items shaped as swisstopo's are STAC too
 }
+
+TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind nginx: tokens die mid-build, are renewed, and every image is written") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("stac-signed-build");
+    REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 7.405 43.753 7.44 43.723 " + sh_quote(m.raster) + " " +
+                sh_quote(dir + "/monaco.tif"))
+                .exit_code == 0);
+    // nginx serves /cog/ only when the STAC server's token check (auth_request) says yes: its
+    // port must be in the items, and the STAC server's in nginx's config.
+    const int nginx_port = free_loopback_port();
+    json it = item("monaco", 7.405, 7.44, "2023-04-05T10:11:00Z", 3, "http://127.0.0.1:" + std::to_string(nginx_port) + "/cog/monaco.tif");
+    it["collection"] = "render";
+    it["bbox"] = {7.405, 43.723, 7.44, 43.753};
+    it["geometry"]["coordinates"] = {{{7.405, 43.723}, {7.44, 43.723}, {7.44, 43.753}, {7.405, 43.753}, {7.405, 43.723}}};
+    write_file(dir + "/items.json", json::array({it}).dump());
+    // Tokens say they live an hour and die after 1.5 s (revoked keys): only 403s tell. Every
+    // answer, and so every COG request (nginx asks the server first), takes 100 ms, so that
+    // the reads, 2 at a time, outlive a token.
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--sign",
+                          "--token-valid-s", "1.5", "--latency-ms", "100"});
+    const NginxServer nginx(dir, dir + "/nginx",
+                            "    location /cog/ { auth_request /_sas; alias " + dir + "/; }\n"
+                            "    location = /_sas { internal; proxy_pass " + server.url("/api/sas/check") + "; proxy_pass_request_body off;\n"
+                            "      proxy_set_header Content-Length \"\"; proxy_set_header X-Original-URI $request_uri; }\n",
+                            nginx_port);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nsign = \"planetary-computer\"\ntoken_url = \"" +
+                                          server.url("/api/sas/v1/token/") + "\"\nmax_in_flight = 2\n");
+    const auto out = dir + "/out";
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                       " --sources " + sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 200 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto db = out + "/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    const auto st = json::parse(http_get(server.url("/stats")));
+    MESSAGE(written << " written; " << st["tokens_issued"] << " tokens; nginx: " << nginx.requests("GET", 206) << " ranges, "
+                    << nginx.requests("", 403) << " refused");
+    CHECK(written > 100);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed' AND reason LIKE '%monaco.tif%'") == 0); // no read lost to a dead token
+    CHECK(nginx.requests("", 403) > 0);               // tokens died mid-build ...
+    CHECK(st["tokens_issued"].get<int>() >= 2);       // ... and were renewed
+    CHECK(nginx.requests("GET", 206) > 0);            // the pixels came from nginx, in ranges
+    CHECK(nginx.requests("GET", 200) == 0);
+    // No token in any output: not one of the signatures the server issued.
+    for (const auto& f : {out + "/meta.jsonl", out + "/report.json", out + "/report.html", out + "/SkyScript_train_unfiltered.csv"})
+        for (const auto& [sig, use] : st["token_use"].items()) CHECK(read_file(f).find(sig) == std::string::npos);
+    CHECK(st["token_use"].size() >= 2);
+}
