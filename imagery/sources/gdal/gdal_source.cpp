@@ -70,16 +70,17 @@ DatasetPtr expand_palette(GDALDataset* ds, const std::string& path) {
 // thread keeps the ones it used last (a stac build opens a COG per item, and a planet
 // has millions): the least recently used is closed beyond this many.
 constexpr std::size_t open_rasters_per_thread = 32;
-thread_local std::size_t open_rasters_here = 0; // open_raster_count()
+
+struct OpenRaster {
+    DatasetPtr file, expanded; // `expanded`: the palette VRT over `file`, when paletted
+    std::uint64_t used = 0;
+    GDALDataset* get() const { return expanded ? expanded.get() : file.get(); }
+};
+thread_local std::map<std::string, OpenRaster> open_rasters; // by path
 
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
-    struct Open {
-        DatasetPtr file, expanded; // `expanded`: the palette VRT over `file`, when paletted
-        std::uint64_t used = 0;
-        GDALDataset* get() const { return expanded ? expanded.get() : file.get(); }
-    };
-    thread_local std::map<std::string, Open> cache;
+    auto& cache = open_rasters;
     thread_local std::uint64_t uses = 0;
     if (auto it = cache.find(path); it != cache.end()) {
         it->second.used = ++uses;
@@ -96,9 +97,7 @@ GDALDataset* open_raster(const std::string& path) {
     auto expanded = expand_palette(ds.get(), path);
     if (cache.size() >= open_rasters_per_thread)
         cache.erase(std::min_element(cache.begin(), cache.end(), [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
-    auto* opened = cache.emplace(path, Open{std::move(ds), std::move(expanded), ++uses}).first->second.get();
-    open_rasters_here = cache.size();
-    return opened;
+    return cache.emplace(path, OpenRaster{std::move(ds), std::move(expanded), ++uses}).first->second.get();
 }
 
 // The 1-based source bands that give R, G, B: as given, else by the bands' colour
@@ -280,7 +279,9 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
     set_if_unset("GDAL_HTTP_RETRY_DELAY", "1");
 }
 
-std::size_t open_raster_count() { return open_rasters_here; }
+std::size_t open_raster_count() { return open_rasters.size(); }
+
+void close_rasters_of_this_thread() { open_rasters.clear(); }
 
 RasterInfo describe_raster(const std::string& path) {
     GDALDataset* ds = open_raster(path);

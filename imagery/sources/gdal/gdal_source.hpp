@@ -57,6 +57,10 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
 // Rasters stay open for the thread that read them, the 32 it used last (a COG's header is
 // read once, not per tile): how many this thread holds now.
 std::size_t open_raster_count();
+// Closes them. A thread that read rasters calls it before it ends: closed later, among the
+// thread's own destructors, they would make GDAL a PROJ context for the thread anew after
+// it destroyed its own, and that one is never freed (512 bytes a thread, LeakSanitizer).
+void close_rasters_of_this_thread();
 
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);

@@ -1,6 +1,7 @@
 #include "imagery/sources/stac/stac_kind.hpp"
 
 #include "imagery/http_engine.hpp"
+#include "imagery/reading_threads.hpp"
 #include "imagery/source_key_text.hpp"
 #include "imagery/source_table.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
@@ -11,13 +12,13 @@
 
 #include <cpl_conv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 namespace skyscript::imagery {
 
@@ -124,7 +125,7 @@ struct NoReaddirOnOpen {
 class StacImageSource : public ImageSource {
 public:
     StacImageSource(const SourceConfig& c, const ImageSourceOptions& o)
-        : ImageSource(c), engine_(o.http), readers_(c.max_in_flight > 0 ? c.max_in_flight : std::max(default_reads_in_flight, image_workers(o.workers))),
+        : ImageSource(c), engine_(o.http), reads_in_flight_(c.max_in_flight > 0 ? c.max_in_flight : std::max(default_reads_in_flight, image_workers(o.workers))),
           read_rate_(c.requests_per_second, std::max(1.0, c.requests_per_second / 2)) {
         set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         if (c.requests_per_second > 0) engine_.set_rate(c.alias, c.requests_per_second, std::max(1.0, c.requests_per_second / 2));
@@ -213,48 +214,41 @@ public:
             std::ranges::sort(tiles, {}, [&](std::size_t i) { return z_order(jobs[i].grid.box); });
             for (const auto i : tiles) work.emplace_back(g, i);
         }
-        const std::size_t run = std::max<std::size_t>(1, work.size() / (static_cast<std::size_t>(readers_) * 8));
+        const std::size_t run = std::max<std::size_t>(1, work.size() / (static_cast<std::size_t>(reads_in_flight_) * 8));
         std::atomic<std::size_t> next{0};
-        std::mutex failed_mutex;
-        std::exception_ptr failed; // from on_tile: the first one ends every thread's loop, then is rethrown here
         auto read_tiles = [&] {
-            for (std::size_t start; (start = next.fetch_add(run)) < work.size();)
-                for (std::size_t w = start; w < std::min(start + run, work.size()); ++w) try {
-                const auto& s = searches[work[w].first];
-                const auto& job = jobs[work[w].second];
-                FetchedTile t;
-                t.id = job.id;
-                const double cpu = thread_cpu_seconds();
-                if (!s.error.empty()) {
-                    t.error = s.error;
-                } else if (const auto on_tile_items = stac_items_on_tile(s.items, job.grid.box); on_tile_items.empty()) {
-                    t.no_imagery = true;
-                    t.error = no_item_message();
-                } else {
-                    try {
-                        t.image = mosaic(on_tile_items, job.grid, t.time_ms);
-                        t.provenance = provenance(*on_tile_items.front());
-                        t.ok = true;
-                    } catch (const std::exception& e) {
-                        t.error = redact_url(e.what());
+            try {
+                for (std::size_t start; (start = next.fetch_add(run)) < work.size();)
+                    for (std::size_t w = start; w < std::min(start + run, work.size()); ++w) {
+                        const auto& s = searches[work[w].first];
+                        const auto& job = jobs[work[w].second];
+                        FetchedTile t;
+                        t.id = job.id;
+                        const double cpu = thread_cpu_seconds();
+                        if (!s.error.empty()) {
+                            t.error = s.error;
+                        } else if (const auto on_tile_items = stac_items_on_tile(s.items, job.grid.box); on_tile_items.empty()) {
+                            t.no_imagery = true;
+                            t.error = no_item_message();
+                        } else {
+                            try {
+                                t.image = mosaic(on_tile_items, job.grid, t.time_ms);
+                                t.provenance = provenance(*on_tile_items.front());
+                                t.ok = true;
+                            } catch (const std::exception& e) {
+                                t.error = redact_url(e.what());
+                            }
+                        }
+                        t.cpu_seconds = thread_cpu_seconds() - cpu;
+                        on_tile(std::move(t));
                     }
-                }
-                t.cpu_seconds = thread_cpu_seconds() - cpu;
-                on_tile(std::move(t));
-            } catch (...) {
-                std::lock_guard lock(failed_mutex);
-                if (!failed) failed = std::current_exception();
+            } catch (...) { // from on_tile: the other threads stop at their next run, run() rethrows it
                 next = work.size();
-                return;
+                throw;
             }
         };
-        {
-            std::vector<std::jthread> readers;
-            const auto n = std::min<std::size_t>(static_cast<std::size_t>(readers_), work.size());
-            for (std::size_t r = 1; r < n; ++r) readers.emplace_back(read_tiles);
-            read_tiles();
-        }
-        if (failed) std::rethrow_exception(failed);
+        if (!readers_) readers_ = std::make_unique<ReadingThreads>(reads_in_flight_, close_rasters_of_this_thread);
+        readers_->run(read_tiles);
     }
 
     std::uint64_t requests() const noexcept override { return engine_.stats().requests; }
@@ -359,7 +353,8 @@ private:
     }
 
     mutable HttpEngine engine_;
-    int readers_;                   // COG reads at once: max_in_flight
+    int reads_in_flight_;           // COG reads at once: max_in_flight
+    std::unique_ptr<ReadingThreads> readers_; // that many threads (this one among them), from the first fetch on
     mutable BlockingRate read_rate_; // and requests_per_second (the searches keep to it in the engine, apart)
     RasterReadOptions read_;
     std::unique_ptr<SasTokens> tokens_; // sign = "planetary-computer"
