@@ -87,13 +87,13 @@ int main(int argc, char** argv) {
     int q = 0;
     for (const auto& [x0, x1] : {std::pair{w, cx}, std::pair{cx, e}})
         for (const auto& [y0, y1] : {std::pair{s, cy}, std::pair{cy, n}}) {
-            const auto name = "q" + std::to_string(++q) + ".tif";
+            const auto name = std::string("q").append(std::to_string(++q)).append(".tif"); // (GCC 12 -Wrestrict misfires on "q" + to_string)
             char win[200];
             std::snprintf(win, sizeof win, "%.6f %.6f %.6f %.6f", x0, y1, x1, y0);
             require(test::run("gdal_translate -q -of COG -co COMPRESS=DEFLATE -colorinterp red,green,blue -projwin_srs EPSG:4326 -projwin " + std::string(win) + " " +
                               test::sh_quote(work + "/noisy.tif") + " " + test::sh_quote(work + "/" + name)),
                     "COG " + name);
-            vrt_inputs += " " + test::sh_quote(work + "/" + name);
+            vrt_inputs.append(" ").append(test::sh_quote(work + "/" + name));
             items.push_back({{"type", "Feature"}, {"stac_version", "1.0.0"}, {"id", "monaco-q" + std::to_string(q)}, {"collection", "render"},
                              {"geometry", {{"type", "Polygon"}, {"coordinates", {{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}}}},
                              {"bbox", {x0, y0, x1, y1}},

@@ -181,6 +181,25 @@ bool CoverageShape::contains_box(const LonLatBox& b) const noexcept {
     return contains_plain_box(b);
 }
 
+bool CoverageShape::meets_plain_box(const LonLatBox& b) const noexcept {
+    if (!boxes_meet(bounds_, b)) return false;
+    for (const auto& p : parts_) {
+        if (!boxes_meet(p.box, b)) continue;
+        const auto lo = p.band_of(std::max(b.south, p.box.south)), hi = p.band_of(std::min(b.north, p.box.north));
+        for (auto band = lo; band <= hi; ++band)
+            for (const auto e : p.bands[band]) {
+                const auto& edge = p.edges[e];
+                if (segment_meets_box(edge.x1, edge.y1, edge.x2, edge.y2, b)) return true;
+            }
+    }
+    return contains((b.west + b.east) / 2, (b.south + b.north) / 2); // no edge in the box: all in or all out
+}
+
+bool CoverageShape::meets_box(const LonLatBox& b) const noexcept {
+    if (b.crosses_antimeridian()) return meets_plain_box({b.west, b.south, 180, b.north}) || meets_plain_box({-180, b.south, b.east, b.north});
+    return meets_plain_box(b);
+}
+
 namespace {
 
 using json = nlohmann::json;

@@ -46,6 +46,9 @@ public:
     // The whole box lies inside: its corners are, and no edge of any ring (holes included)
     // meets it. A box across the antimeridian (west > east) is tested as its two halves.
     bool contains_box(const LonLatBox& box) const noexcept;
+    // The box and the shape share a point: an edge of a ring meets the box, or the box's
+    // centre is inside (a box within the shape). Across the antimeridian: either half.
+    bool meets_box(const LonLatBox& box) const noexcept;
 
     const LonLatBox& bounds() const noexcept { return bounds_; }
     std::size_t vertex_count() const noexcept { return vertices_; } // positions, the closing one not counted
@@ -69,6 +72,7 @@ private:
     };
     bool part_contains(const Part& p, double lon, double lat) const noexcept;
     bool contains_plain_box(const LonLatBox& box) const noexcept;
+    bool meets_plain_box(const LonLatBox& box) const noexcept;
 
     std::vector<Part> parts_;
     LonLatBox bounds_{0, 0, 0, 0};

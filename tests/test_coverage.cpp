@@ -98,6 +98,23 @@ TEST_CASE("covers_box: corners inside a concave polygon are not enough") {
     CHECK_FALSE(box.covers_box({165, -1, 175, 1}));
 }
 
+TEST_CASE("meets_box: a box sharing any point with the shape (an edge through it, within it, around it), holes and the notch left out") {
+    // A triangle, as a satellite swath's edge within its item's bbox [0, 0, 10, 10].
+    const auto tri = coverage_from_geojson(R"({"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [0, 10], [0, 0]]]})", "t");
+    CHECK(tri->meets_box({1, 1, 2, 2}));       // inside
+    CHECK(tri->meets_box({4, 4, 6, 6}));       // the slanted edge through it
+    CHECK(tri->meets_box({-1, -1, 11, 11}));   // around it all
+    CHECK_FALSE(tri->meets_box({7, 7, 9, 9})); // in the bbox, off the swath
+    CHECK_FALSE(tri->meets_box({20, 20, 21, 21}));
+    const auto holed = coverage_from_geojson(R"({"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]],
+                                                 [[2, 2], [8, 2], [8, 8], [2, 8], [2, 2]]]})", "h");
+    CHECK_FALSE(holed->meets_box({4, 4, 6, 6})); // within the hole
+    CHECK(holed->meets_box({1, 4, 3, 6}));       // across the hole's edge
+    const auto east = coverage_from_geojson(R"({"type": "Polygon", "coordinates": [[[175, -5], [180, -5], [180, 5], [175, 5], [175, -5]]]})", "e");
+    CHECK(east->meets_box({178, -1, -178, 1})); // across the antimeridian: its west half
+    CHECK_FALSE(east->meets_box({-179, -1, -178, 1}));
+}
+
 TEST_CASE("a GeoJSON file, relative to the sources file's folder; holes and every container type") {
     const auto dir = fresh_dir("coverage-geojson");
     std::filesystem::create_directories(dir + "/shapes");

@@ -259,6 +259,22 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     CHECK(swiss_items[0].hrefs == std::vector<std::string>{"https://data.geo.admin.ch/x/" + swiss + "_0.1_2056.tif"});
     CHECK(stac_items(swiss_page, {"*_0.25_2056.tif"}).empty());
 
+    // A tile in an item's bbox but off its footprint (a swath's slanted edge) is not that item's.
+    const json swath_page = {{"features",
+                              {{{"id", "swath"}, {"bbox", {0, 0, 10, 10}}, {"properties", {{"datetime", "2022-01-01T00:00:00Z"}}},
+                                {"geometry", {{"type", "Polygon"}, {"coordinates", {{{0, 0}, {10, 0}, {0, 10}, {0, 0}}}}}},
+                                {"assets", {{"visual", {{"href", "s"}}}}}},
+                               {{"id", "no-geometry"}, {"bbox", {0, 0, 10, 10}}, {"properties", {{"datetime", "2021-01-01T00:00:00Z"}}},
+                                {"assets", {{"visual", {{"href", "n"}}}}}}}}};
+    const auto swath_items = stac_items(swath_page, {"visual"});
+    REQUIRE(swath_items.size() == 2);
+    CHECK(swath_items[0].footprint);
+    CHECK_FALSE(swath_items[1].footprint); // the bbox serves
+    CHECK(stac_items_on_tile(swath_items, {1, 1, 2, 2}).size() == 2);
+    const auto off_swath = stac_items_on_tile(swath_items, {7, 7, 9, 9});
+    REQUIRE(off_swath.size() == 1);
+    CHECK(off_swath[0]->id == "no-geometry");
+
     // sortby: sent as the sort extension writes it, and the same order made here; items
     // without the property come last.
     const auto by_gsd = parse_sources("[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"https://e/\"\ncollection = \"c\"\nassets = [\"visual\"]\n"
@@ -458,7 +474,7 @@ TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than
     std::vector<TileJob> tiles;
     for (int i = 0; i < 24; ++i) {
         const double w = 9.4980 + 0.0012 * (i % 12), s = 53.5095 + 0.003 * (i / 12), e = w + 0.0012, n = s + 0.003;
-        const auto name = "c" + std::to_string(i) + ".tif";
+        const auto name = std::string("c").append(std::to_string(i)).append(".tif"); // (GCC 12's -Wrestrict misfires on "c" + to_string)
         REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin " + std::to_string(w) + " " + std::to_string(n) + " " +
                     std::to_string(e) + " " + std::to_string(s) + " " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/" + name))
                     .exit_code == 0);

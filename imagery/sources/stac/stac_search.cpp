@@ -121,6 +121,10 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         if (props.contains("datetime") && props["datetime"].is_string()) item.datetime = props["datetime"].get<std::string>();
         else if (props.contains("start_datetime") && props["start_datetime"].is_string()) item.datetime = props["start_datetime"].get<std::string>();
         item.time_ms = parse_iso_time_ms(item.datetime).value_or(0);
+        if (const auto g = f.find("geometry"); g != f.end() && g->is_object()) try {
+                item.footprint = coverage_from_geojson(g->dump(), "item " + item.id);
+            } catch (const CoverageError&) { // not a polygon, or across the antimeridian: the bbox serves
+            }
         if (props.contains("eo:cloud_cover") && props["eo:cloud_cover"].is_number()) item.cloud_cover = props["eo:cloud_cover"].get<double>();
         bool complete = true;
         for (const auto& key : assets) {
@@ -161,6 +165,10 @@ std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
 std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& items, const LonLatBox& tile) {
     std::vector<const StacItem*> out;
     for (const auto& item : items) {
+        if (item.footprint) {
+            if (item.footprint->meets_box(tile)) out.push_back(&item);
+            continue;
+        }
         const auto& b = item.bbox;
         const bool lon = tile.crosses_antimeridian() || b.west > b.east ? true : !(b.east < tile.west || b.west > tile.east);
         if (lon && !(b.north < tile.south || b.south > tile.north)) out.push_back(&item);

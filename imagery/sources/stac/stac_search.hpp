@@ -4,6 +4,7 @@
 // the three shapes live servers send, and which items fall on a tile. Pure functions, no
 // I/O: the source (stac_kind.cpp) sends the requests through the HTTP engine.
 
+#include "imagery/coverage_shape.hpp"
 #include "imagery/tile_grid.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,9 @@ struct StacSortKey;
 struct StacItem {
     std::string id, collection, datetime;
     LonLatBox bbox{0, 0, 0, 0};
+    // Its geometry (Polygon or MultiPolygon), finer than the bbox: a Sentinel-2 or Landsat
+    // item's data is a slanted swath within it. Null when absent or unreadable (the bbox serves).
+    std::shared_ptr<const CoverageShape> footprint;
     std::optional<double> cloud_cover;  // eo:cloud_cover, when the item has it
     std::vector<std::string> hrefs;     // the source's assets, in the order of `assets`
     long long time_ms = 0;              // datetime as ms since 1970 (0 when unreadable)
@@ -57,7 +61,7 @@ struct StacNext {
 };
 std::optional<StacNext> stac_next_page(const nlohmann::json& page, const nlohmann::json& sent);
 
-// The items whose bbox meets the tile's box, in the answer's order (the sortby order).
+// The items whose footprint (else bbox) meets the tile's box, in the answer's order (the sortby order).
 std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& items, const LonLatBox& tile);
 
 // "2021-07-01T10:20:30.123Z" (or +hh:mm) -> ms since 1970; nullopt when it does not parse.
