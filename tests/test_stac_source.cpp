@@ -99,6 +99,33 @@ struct StacFixture {
     json stats() const { return json::parse(http_get(server->url("/stats"))); }
 };
 
+// An item of the Monaco rendering (collection "render"), from `west` to `east`, 43.723..43.753 N.
+json monaco_item(const std::string& id, double west, double east, const std::string& href) {
+    json it = item(id, west, east, "2023-04-05T10:11:00Z", 3, href);
+    it["collection"] = "render";
+    it["bbox"] = {west, 43.723, east, 43.753};
+    it["geometry"]["coordinates"] = {{{west, 43.723}, {east, 43.723}, {east, 43.753}, {west, 43.753}, {west, 43.723}}};
+    return it;
+}
+
+// The Monaco rendering from `west` to `east` as a COG.
+void monaco_cog(double west, double east, const std::string& path) {
+    const auto r = run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin " + std::to_string(west) + " 43.753 " + std::to_string(east) +
+                       " 43.723 " + sh_quote(monaco().raster) + " " + sh_quote(path));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+// The bare command on Monaco's extract, `limit` objects, with these sources.
+CommandResult monaco_build(const std::string& out, const std::string& sources, int limit) {
+    return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+               sh_quote(sources) + " --bbox " + monaco_box + " --limit " + std::to_string(limit) + " -q");
+}
+
+// tests/check_stac_schemas.py with these arguments (an API root, or --item FILE).
+CommandResult check_stac_schemas(const std::string& args) {
+    return run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + args);
+}
+
 double mean_abs_rgb_diff(const RgbImage& a, const RgbImage& b) {
     REQUIRE(a.rgb.size() == b.rgb.size());
     double sum = 0;
@@ -177,11 +204,11 @@ TEST_CASE("stac: one item, two items mosaicked, the least cloudy or the newest, 
 
     // What the test API serves is STAC: its collection and items pass the STAC 1.0.0 JSON
     // schemas (bundled, checked offline) ...
-    const auto valid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + sh_quote(f.server->url("/")));
+    const auto valid = check_stac_schemas(sh_quote(f.server->url("/")));
     CHECK_MESSAGE(valid.exit_code == 0, valid.out << valid.err);
     CHECK(valid.out == "ok: 1 collections, 3 items\n");
     // ... which do refuse what is not: an item naming its collection without linking to it.
-    const auto invalid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " --item " + sh_quote(f.dir + "/items.json"));
+    const auto invalid = check_stac_schemas("--item " + sh_quote(f.dir + "/items.json"));
     CHECK(invalid.exit_code == 1);
     CHECK(invalid.out.find("item west-2021: 'dop' should not be valid") != std::string::npos);
 }
@@ -374,22 +401,15 @@ TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pi
     const auto& m = monaco();
     const auto dir = fresh_dir("stac-build");
     // The rendering's west half as a COG behind one item; RENDER (the whole rendering) behind it.
-    REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 7.405 43.753 7.4225 43.723 " + sh_quote(m.raster) + " " +
-                sh_quote(dir + "/west.tif"))
-                .exit_code == 0);
+    monaco_cog(7.405, 7.4225, dir + "/west.tif");
     const NginxServer nginx(dir, dir + "/nginx");
-    json west = item("monaco-west", 7.405, 7.4225, "2023-04-05T10:11:00Z", 3, nginx.url("/west.tif"));
-    west["collection"] = "render";
-    west["bbox"] = {7.405, 43.723, 7.4225, 43.753};
-    west["geometry"]["coordinates"] = {{{7.405, 43.723}, {7.4225, 43.723}, {7.4225, 43.753}, {7.405, 43.753}, {7.405, 43.723}}};
-    write_file(dir + "/items.json", json::array({west}).dump());
+    write_file(dir + "/items.json", json::array({monaco_item("monaco-west", 7.405, 7.4225, nginx.url("/west.tif"))}).dump());
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"OPEN\"\nkind = \"stac\"\napi = \"" + server.url("") +
                                           "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nlicence = \"CC0 test rendering\"\n\n"
                                           "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
     const auto out = dir + "/out";
-    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
-                       " --sources " + sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 300 -q");
+    const auto r = monaco_build(out, dir + "/sources.toml", 300);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto db = out + "/state.sqlite";
     const auto by_open = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND source = 'OPEN'");
@@ -557,24 +577,18 @@ TEST_CASE("stac shaped as swisstopo's SWISSIMAGE: per-item asset keys picked by 
     CHECK(nginx.requests("GET", 206) > 0);
     const auto st = json::parse(http_get(server.url("/stats")));
     CHECK(st["search_400"].empty()); // neither sortby nor query sent to an API without them
-    const auto valid = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_stac_schemas.py") + " " + sh_quote(server.url("/")));
+    const auto valid = check_stac_schemas(sh_quote(server.url("/")));
     CHECK_MESSAGE(valid.exit_code == 0, valid.out << valid.err); // items shaped as swisstopo's are STAC too
 }
 
 TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind nginx: tokens die mid-build, are renewed, and every image is written") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("stac-signed-build");
-    REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 7.405 43.753 7.44 43.723 " + sh_quote(m.raster) + " " +
-                sh_quote(dir + "/monaco.tif"))
-                .exit_code == 0);
+    monaco_cog(7.405, 7.44, dir + "/monaco.tif");
     // nginx serves /cog/ only when the STAC server's token check (auth_request) says yes: its
     // port must be in the items, and the STAC server's in nginx's config.
     const int nginx_port = free_loopback_port();
-    json it = item("monaco", 7.405, 7.44, "2023-04-05T10:11:00Z", 3, "http://127.0.0.1:" + std::to_string(nginx_port) + "/cog/monaco.tif");
-    it["collection"] = "render";
-    it["bbox"] = {7.405, 43.723, 7.44, 43.753};
-    it["geometry"]["coordinates"] = {{{7.405, 43.723}, {7.44, 43.723}, {7.44, 43.753}, {7.405, 43.753}, {7.405, 43.723}}};
-    write_file(dir + "/items.json", json::array({it}).dump());
+    write_file(dir + "/items.json",
+               json::array({monaco_item("monaco", 7.405, 7.44, "http://127.0.0.1:" + std::to_string(nginx_port) + "/cog/monaco.tif")}).dump());
     // Tokens say they live an hour and die after 1.5 s (revoked keys): only 403s tell. Every
     // answer, and so every COG request (nginx asks the server first), takes 100 ms, so that
     // the reads, 2 at a time, outlive a token.
@@ -589,8 +603,7 @@ TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind ngin
                                           "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nsign = \"planetary-computer\"\ntoken_url = \"" +
                                           server.url("/api/sas/v1/token/") + "\"\nmax_in_flight = 2\n");
     const auto out = dir + "/out";
-    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
-                       " --sources " + sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 200 -q");
+    const auto r = monaco_build(out, dir + "/sources.toml", 200);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto db = out + "/state.sqlite";
     const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
