@@ -60,32 +60,47 @@ void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObj
     }
 }
 
+namespace {
+
+// GeoPackage header: "GP", version, flags (bits 1-3: envelope kind), srs id, envelope; then
+// ISO WKB. Where the WKB starts, or npos for a blob that is not a GeoPackage geometry.
+std::size_t wkb_start(std::string_view blob) {
+    static constexpr std::size_t envelope_bytes[] = {0, 32, 48, 48, 64};
+    if (blob.size() < 8 || blob[0] != 'G' || blob[1] != 'P') return std::string_view::npos;
+    const int envelope = (static_cast<unsigned char>(blob[3]) >> 1) & 7;
+    const std::size_t at = 8 + (envelope < 5 ? envelope_bytes[envelope] : 0);
+    return at < blob.size() ? at : std::string_view::npos;
+}
+
+} // namespace
+
 std::vector<osm::Point> CatalogReader::line_vertices(std::int64_t fid) {
-    geom_.bind(1, std::int64_t{fid});
+    const auto wkb = geometry_wkb(fid);
     std::vector<osm::Point> pts;
+    std::uint32_t type = 0, n = 0;
+    if (wkb.size() >= 9 && wkb[0] == 1) {
+        std::memcpy(&type, wkb.data() + 1, 4);
+        std::memcpy(&n, wkb.data() + 5, 4);
+        if (type == 2 && wkb.size() >= 9 + std::size_t{n} * 16)
+            for (std::uint32_t i = 0; i < n; ++i) {
+                double xy[2];
+                std::memcpy(xy, wkb.data() + 9 + i * 16, 16);
+                pts.push_back({xy[0], xy[1]});
+            }
+    }
+    return pts;
+}
+
+std::string CatalogReader::geometry_wkb(std::int64_t fid) {
+    geom_.bind(1, std::int64_t{fid});
+    std::string wkb;
     if (geom_.step()) {
         const auto blob = geom_.column_blob(0);
-        // GeoPackage header: "GP", version, flags (bits 1-3: envelope kind), srs id, envelope; then ISO WKB.
-        if (blob.size() >= 8 && blob[0] == 'G' && blob[1] == 'P') {
-            static constexpr std::size_t envelope_bytes[] = {0, 32, 48, 48, 64};
-            const int envelope = (static_cast<unsigned char>(blob[3]) >> 1) & 7;
-            std::size_t at = 8 + (envelope < 5 ? envelope_bytes[envelope] : 0);
-            std::uint32_t type = 0, n = 0;
-            if (blob.size() >= at + 9 && blob[at] == 1) {
-                std::memcpy(&type, blob.data() + at + 1, 4);
-                std::memcpy(&n, blob.data() + at + 5, 4);
-                at += 9;
-                if (type == 2 && blob.size() >= at + std::size_t{n} * 16)
-                    for (std::uint32_t i = 0; i < n; ++i) {
-                        double xy[2];
-                        std::memcpy(xy, blob.data() + at + i * 16, 16);
-                        pts.push_back({xy[0], xy[1]});
-                    }
-            }
-        }
+        const std::string_view view = blob;
+        if (const auto at = wkb_start(view); at != std::string_view::npos) wkb.assign(view.substr(at));
     }
     geom_.reset();
-    return pts;
+    return wkb;
 }
 
 } // namespace skyscript::pipeline

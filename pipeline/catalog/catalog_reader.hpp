@@ -39,6 +39,9 @@ public:
     std::vector<std::int64_t> sample_focus();
     // Line vertices (lon/lat) of a line object; empty for other kinds.
     std::vector<osm::Point> line_vertices(std::int64_t fid);
+    // The object's geometry as ISO WKB (lon/lat; Point, LineString or MultiPolygon), without
+    // the GeoPackage header; empty when the object has none or its blob is not one.
+    std::string geometry_wkb(std::int64_t fid);
 
 private:
     SqliteDb db_;

@@ -77,6 +77,7 @@ inline constexpr OptionRow option_table[]{
     {"margin", OptionType::number, "0.1", "plan", "areas: tile side = long side of the bbox x (1 + margin)", 0, false, 0, 10},
     {"offset", OptionType::number, "0.2", "plan", "random shift of the tile centre, at most this share of the side", 0, false, 0, 0.5},
     {"max-surrounding", OptionType::integer, "5", "plan", "surrounding objects named in title_multi_objects", 0, false, 0, 1000},
+    {"min-visible-px", OptionType::text, "64,16", "plan", "AREA,LINE: a surrounding object is named only when this much of it is in the tile (px² of an area, px of a line; a point: in it)"},
     {"caption-style", OptionType::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
     {"quality", OptionType::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
     {"shard", OptionType::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},

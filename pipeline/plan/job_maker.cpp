@@ -36,15 +36,16 @@ captions::CaptionResources caption_resources(const PlanOptions& options) {
 
 } // namespace
 
-JobMaker::JobMaker(const CatalogIndex& index, const PlanOptions& options)
-    : index_(index), jpeg_quality_(options.quality), styles_(options.caption_style, caption_resources(options)) {}
+JobMaker::JobMaker(const CatalogIndex& index, CatalogReader& catalog, const PlanOptions& options)
+    : index_(index), visible_(catalog), min_visible_(options.min_visible), jpeg_quality_(options.quality),
+      styles_(options.caption_style, caption_resources(options)) {}
 
 void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const {
     job.source = source.config.alias;
     job.grid = grid;
     job.tile_key = make_tile_key(source.config, grid, jpeg_quality_);
     const auto center = tags_visible_at(index_, object, grid.gsd);
-    const auto around = find_surroundings(index_, grid, object.fid);
+    const auto around = find_surroundings(index_, visible_, grid, object.fid, min_visible_);
     job.center_tags.clear();
     append_tags_object(job.center_tags, center);
     job.surrounding_tags.assign(1, '[');

@@ -8,19 +8,23 @@
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/plan/catalog_index.hpp"
 #include "pipeline/plan/plan_options.hpp"
+#include "pipeline/plan/visible_extent.hpp"
 #include "pipeline/state/job.hpp"
 
 namespace skyscript::pipeline {
 
 class JobMaker {
 public:
-    JobMaker(const CatalogIndex& index, const PlanOptions& options);
+    // `catalog` gives the geometries of objects that cross a tile's edge (visible_extent.hpp).
+    JobMaker(const CatalogIndex& index, CatalogReader& catalog, const PlanOptions& options);
 
     // Sets the job's source, grid, tile key, tags and captions for `object` at `source`.
     void place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const;
 
 private:
     const CatalogIndex& index_;
+    mutable VisibleExtent visible_;
+    MinVisible min_visible_;
     int jpeg_quality_;
     captions::CaptionStyles styles_;
 };

@@ -4,6 +4,7 @@
 
 #include "pipeline/common/build_options.hpp"
 #include "pipeline/common/shard_spec.hpp"
+#include "pipeline/plan/min_visible.hpp"
 #include "pipeline/plan/source_choice.hpp"
 #include "pipeline/sample/sampler.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
@@ -30,6 +31,7 @@ struct PlanOptions {
     int quality = 90;                 // --quality: part of each tile's identity
     std::optional<ShardSpec> shard;   // --shard i/N
     std::size_t max_surrounding = 5;  // --max-surrounding
+    MinVisible min_visible;           // --min-visible-px
     std::string caption_style;        // --caption-style (a registered style)
     // The values a catalog sampled in the read must have been drawn with (read_sample_option_names).
     std::vector<std::pair<OptionName, std::string>> read_sample_values;

@@ -122,7 +122,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     for (const auto& c : sample.chosen)
         if ((c.key >> 56) == static_cast<unsigned char>('w')) way_ids.insert(c.key & ((1ULL << 56) - 1));
 
-    const JobMaker maker{index, options};
+    const JobMaker maker{index, catalog, options};
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();

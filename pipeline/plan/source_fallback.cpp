@@ -18,7 +18,7 @@ struct SourceFallback::Loaded {
     CatalogIndex index;
     JobMaker maker;
     Loaded(const std::string& catalog_path, const PlanOptions& options)
-        : catalog(catalog_path), matcher(load_tag_option(options.tags)), index(catalog, matcher), maker(index, options) {}
+        : catalog(catalog_path), matcher(load_tag_option(options.tags)), index(catalog, matcher), maker(index, catalog, options) {}
 };
 
 SourceFallback::SourceFallback(std::string out_dir, PlanOptions options, const std::vector<BuildSource>& sources)

@@ -15,15 +15,6 @@ bool visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
     return false;
 }
 
-double overlap_share(const osm::Box& b, const imagery::LonLatBox& t) {
-    const double w = std::max(0.0, std::min(b.max_lon, t.east) - std::max(b.min_lon, t.west));
-    const double h = std::max(0.0, std::min(b.max_lat, t.north) - std::max(b.min_lat, t.south));
-    const double bw = b.max_lon - b.min_lon, bh = b.max_lat - b.min_lat;
-    // A horizontal or vertical line has a flat box: measure it along its one dimension.
-    const double sw = bw > 0 ? w / bw : 1, sh = bh > 0 ? h / bh : 1;
-    return std::clamp(sw * sh, 0.0, 1.0);
-}
-
 } // namespace
 
 TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
@@ -34,8 +25,8 @@ TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, doub
     return out;
 }
 
-std::vector<TagPairs> find_surroundings(const CatalogIndex& index, const imagery::TileGrid& grid, std::int64_t focus_fid,
-                                        std::size_t max_objects) {
+std::vector<TagPairs> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
+                                        std::int64_t focus_fid, const MinVisible& min, std::size_t max_objects) {
     struct Found {
         double prominence;
         std::int64_t fid;
@@ -47,9 +38,10 @@ std::vector<TagPairs> find_surroundings(const CatalogIndex& index, const imagery
     auto take = [&](std::uint32_t i) {
         const auto& o = objects[i];
         if (o.fid == focus_fid || !visible_at(index, o, grid.gsd)) return;
-        const double share = overlap_share(o.bbox, t);
-        const double p = o.kind == 'a' ? o.area_m2 * share : o.kind == 'w' ? o.length_m * share * 4.0 : 1.0;
-        found.push_back({p, o.fid, i});
+        const auto v = visible.measure(o, grid);
+        if (!min.enough(o.kind, v.px)) return;
+        const double m2 = o.kind == 'a' ? v.px * grid.gsd * grid.gsd : o.kind == 'w' ? v.px * grid.gsd * 4.0 : 1.0;
+        found.push_back({m2, o.fid, i});
     };
     if (t.crosses_antimeridian()) {
         index.for_each_in({t.west, t.south, 180, t.north}, take);

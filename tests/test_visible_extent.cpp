@@ -1,0 +1,91 @@
+// Exact visibility (issue 22, point 1): the objects around a focus are measured by their
+// geometry clipped to the tile in its own CRS, not by their boxes. A tiny OSM file: a
+// building (the focus), a road across its tile, a diagonal road that only clips the tile's
+// corner, a building whose sliver in the tile is under the minimum; planned with no random
+// offset, so the tile is the building's box grown to 100 px at 0.5 m (±25 m around it).
+
+#include "test_support.hpp"
+#include "tiny_pbf.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace skyscript::test;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr double lon0 = 10.0, lat0 = 50.0;
+constexpr double m_lat = 1 / 111229.0;                        // degrees of latitude a metre at 50 N
+const double m_lon = 1 / (111412.9 * std::cos(lat0 * M_PI / 180)); // degrees of longitude a metre
+
+// A way through points given in metres east and north of the building's centre.
+void add_line(TinyOsm& osm, std::int64_t way_id, std::int64_t first_node, std::vector<std::pair<double, double>> en, TinyTags tags) {
+    TinyWay w{way_id, {}, std::move(tags)};
+    for (std::size_t i = 0; i < en.size(); ++i) {
+        osm.nodes.push_back({first_node + static_cast<std::int64_t>(i), lon0 + en[i].first * m_lon, lat0 + en[i].second * m_lat, {}});
+        w.nodes.push_back(first_node + static_cast<std::int64_t>(i));
+    }
+    osm.ways.push_back(std::move(w));
+}
+
+// The surrounding_tags of the building's job, planned with `extra` options.
+json surroundings_of_building(const std::string& name, const std::string& extra) {
+    TinyOsm osm;
+    add_square(osm, 100, 1, lon0, lat0, 0.0002, {{"building", "yes"}}); // ±22 m north-south: the tile's long side
+    // Across the tile, 10 m north of the centre: 50 m (100 px) in it.
+    add_line(osm, 200, 10, {{-60, 10}, {60, 10}}, {{"highway", "residential"}});
+    // Diagonal, x + y = 47 m: in the tile only from (22, 25) to (25, 22), 4.2 m (8.5 px).
+    add_line(osm, 300, 20, {{17, 30}, {30, 17}}, {{"highway", "service"}});
+    // A shed 10 m wide whose west 0.4 m reaches into the tile's east edge: 16 m² = 64 px²... times 0.4/10 of its width: 6.4 px² in.
+    TinyWay shed{400, {30, 31, 32, 33, 30}, {{"building", "shed"}}};
+    for (const auto& [i, e, n] : std::vector<std::tuple<int, double, double>>{{30, 24.6, -2}, {31, 34.6, -2}, {32, 34.6, 2}, {33, 24.6, 2}})
+        osm.nodes.push_back({i, lon0 + e * m_lon, lat0 + n * m_lat, {}});
+    osm.ways.push_back(shed);
+    const auto dir = fresh_dir(name);
+    write_file(dir + "/tiny.osm.pbf", tiny_pbf(osm));
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"R\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") +
+                                          "\"\ngsd = 0.5\nyear = 2021\ncoverage = [9, 49, 11, 51]\n");
+    const auto out = dir + "/out";
+    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/tiny.osm.pbf") + " -o " + sh_quote(out));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    const auto plan = run(sh_quote(binary()) + " plan -q " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --offset 0 " + extra);
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    const auto db = out + "/state.sqlite";
+    CHECK(sql_int(db, "SELECT width FROM jobs WHERE osm_id = 100") == 100);
+    return json::parse(sql_column(db, "SELECT surrounding_tags FROM jobs WHERE osm_id = 100").at(0));
+}
+
+bool names(const json& around, const std::string& key, const std::string& value) {
+    for (const auto& o : around)
+        if (o.value(key, "") == value) return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("around a building: the road across its tile is named; a road clipping the tile's corner and a shed's sliver are not") {
+    const auto around = surroundings_of_building("visible-extent", "");
+    INFO(around.dump());
+    CHECK(names(around, "highway", "residential"));
+    CHECK_FALSE(names(around, "highway", "service")); // its box meets a quarter of the tile's corner; 8.5 px of it is in
+    CHECK_FALSE(names(around, "building", "shed"));   // 6.4 px² of it
+    CHECK(around.size() == 1);
+}
+
+TEST_CASE("--min-visible-px lowers or raises the bar; a bad value is one line naming the option") {
+    const auto all = surroundings_of_building("visible-extent-low", "--min-visible-px 1,1");
+    INFO(all.dump());
+    CHECK(names(all, "highway", "service"));
+    CHECK(names(all, "building", "shed"));
+    const auto none = surroundings_of_building("visible-extent-high", "--min-visible-px 64,1000");
+    CHECK(none.empty()); // the 100 px road is under 1000 px
+    const auto dir = fresh_dir("visible-extent-bad");
+    REQUIRE(run("cp -r " + sh_quote(scratch_root() + "/visible-extent-low/out") + " " + sh_quote(dir + "/out") + " && rm " + sh_quote(dir + "/out/state.sqlite"))
+                .exit_code == 0);
+    const auto bad = run(sh_quote(binary()) + " plan " + sh_quote(dir + "/out") + " --min-visible-px 64");
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("--min-visible-px: expected AREA,LINE") != std::string::npos);
+}
