@@ -10,7 +10,7 @@ python3's own pickle, csv and sqlite3 modules (and PIL for the images):
 - every image has its meta pickle: SkyScript's four keys with their types (box: tuple of
   4 floats, west < east or crossing the antimeridian, south < north; time: tuple of 5
   ints; center_tags: dict str->str; surrounding_tags: list of dicts str->str) and the
-  extra keys; the box contains the focus object's representative point (catalog.gpkg; for a line, whose
+  extra keys; `objects` starts with the focus, every object's bbox_px inside the image; the box contains the focus object's representative point (catalog.gpkg; for a line, whose
   tile is centred on one of its vertices, the box meets the line's box);
   the stem's year is time[0]'s; the stem is {n|w|a}{osm_id}..._{source}_{yy};
 - the JPEG opens as a 3-channel image of size_px x size_px;
@@ -116,6 +116,24 @@ for row in rows:
         problem("%s: surrounding_tags is not a list of dicts of str" % meta_path)
     if len(meta["surrounding_tags"]) > 50:
         problem("%s: more than 50 surrounding objects" % meta_path)
+    # objects (issue 22): the focus first, then the surroundings the caption draws from, each
+    # with its visible tags and its place in the image's pixels, inside the image.
+    objects = meta.get("objects", [])
+    if not objects or objects[0].get("role") != "focus" or objects[0].get("osm_id") != meta["osm_id"]:
+        problem("%s: objects does not start with the focus object" % meta_path)
+    for o in objects:
+        bb = o.get("bbox_px")
+        if o.get("role") not in ("focus", "surrounding") or not is_str_dict(o.get("tags", None)):
+            problem("%s: an object without a role or tags: %r" % (meta_path, o))
+        elif bb is None:
+            if o.get("role") == "surrounding":
+                problem("%s: a named surrounding object with no pixels: %r" % (meta_path, o))
+        elif not (len(bb) == 4 and 0 <= bb[0] <= bb[2] <= meta["size_px"] and 0 <= bb[1] <= bb[3] <= meta["size_px"]):
+            problem("%s: bbox_px %r is not within the %d px image" % (meta_path, bb, meta["size_px"]))
+        elif not o.get("geometry_px") or not 0 < o.get("visible_share", 0) <= 1:
+            problem("%s: object %s/%s has no geometry_px or visible_share" % (meta_path, o.get("osm_type"), o.get("osm_id")))
+    if len([o for o in objects if o.get("role") == "surrounding"]) > len(meta["surrounding_tags"]):
+        problem("%s: more surrounding objects than the caption draws from" % meta_path)
     kind, osm_id, relation_mark, source, yy = m.groups()
     if meta["osm_id"] != int(osm_id) or meta["source"] != source:
         problem("%s: osm_id/source differ from the stem" % meta_path)

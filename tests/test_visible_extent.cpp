@@ -58,6 +58,12 @@ json surroundings_of_building(const std::string& name, const std::string& extra)
     return json::parse(sql_column(db, "SELECT surrounding_tags FROM jobs WHERE osm_id = 100").at(0));
 }
 
+// The building's job's `objects` (meta), planned as above.
+json objects_of_building(const std::string& name) {
+    surroundings_of_building(name, "");
+    return json::parse(sql_column(scratch_root() + "/" + name + "/out/state.sqlite", "SELECT objects FROM jobs WHERE osm_id = 100").at(0));
+}
+
 bool names(const json& around, const std::string& key, const std::string& value) {
     for (const auto& o : around)
         if (o.value(key, "") == value) return true;
@@ -88,4 +94,43 @@ TEST_CASE("--min-visible-px lowers or raises the bar; a bad value is one line na
     const auto bad = run(sh_quote(binary()) + " plan " + sh_quote(dir + "/out") + " --min-visible-px 64");
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("--min-visible-px: expected AREA,LINE") != std::string::npos);
+}
+
+TEST_CASE("objects: the focus and the named road in the image's pixels, their boxes in the image, the road where it crosses") {
+    const auto objects = objects_of_building("visible-extent-objects");
+    INFO(objects.dump());
+    REQUIRE(objects.size() == 2);
+    const auto& focus = objects[0];
+    CHECK(focus["role"] == "focus");
+    CHECK(focus["osm_type"] == "w");
+    CHECK(focus["osm_id"] == 100);
+    CHECK(focus["tags"] == json{{"building", "yes"}});
+    // ±22.2 m north-south, ±14.3 m east-west around the tile's centre (50, 50) at 0.5 m; the
+    // UTM grid turns it by under a degree here (meridian convergence): within a pixel.
+    const auto& b = focus["bbox_px"];
+    CHECK(std::abs(b[0].get<double>() - (50 - 14.3 * 2)) < 1);
+    CHECK(std::abs(b[1].get<double>() - (50 - 22.2 * 2)) < 1);
+    CHECK(std::abs(b[2].get<double>() - (50 + 14.3 * 2)) < 1);
+    CHECK(std::abs(b[3].get<double>() - (50 + 22.2 * 2)) < 1);
+    CHECK(focus["geometry_px"].size() == 1);       // one polygon,
+    CHECK(focus["geometry_px"][0].size() == 1);    // one ring,
+    CHECK(focus["geometry_px"][0][0].size() == 5); // closed: 4 corners and the first again
+    CHECK(focus["visible_share"] == 1.0);
+    CHECK(focus["visible_px"].get<double>() == doctest::Approx(28.6 * 44.4 / 0.25).epsilon(0.03));
+    const auto& road = objects[1];
+    CHECK(road["role"] == "surrounding");
+    CHECK(road["osm_id"] == 200);
+    CHECK(road["tags"] == json{{"highway", "residential"}});
+    // 10 m north of the centre: y = 50 - 20 = 30 px, across the whole width, 100 px of 240 m.
+    CHECK(road["bbox_px"][0] == 0.0);
+    CHECK(road["bbox_px"][2] == 100.0);
+    CHECK(road["bbox_px"][1].get<double>() == doctest::Approx(30).epsilon(0.05));
+    CHECK(road["geometry_px"].size() == 1); // one part
+    CHECK(road["visible_px"].get<double>() == doctest::Approx(100).epsilon(0.01));
+    CHECK(road["visible_share"].get<double>() == doctest::Approx(100.0 / 240).epsilon(0.02));
+    for (const auto& o : objects)
+        for (int i = 0; i < 4; ++i) {
+            CHECK(o["bbox_px"][i].get<double>() >= 0);
+            CHECK(o["bbox_px"][i].get<double>() <= 100);
+        }
 }

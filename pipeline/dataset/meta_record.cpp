@@ -28,6 +28,9 @@ nlohmann::ordered_json meta_record(const Job& job) {
     // and dump and make a pickle python cannot load: it becomes U+FFFD here too.
     m["center_tags"] = json::parse(tags::valid_utf8(job.center_tags));
     m["surrounding_tags"] = json::parse(tags::valid_utf8(job.surrounding_tags));
+    // Where the focus and the surroundings the caption names are in the image (issue 22).
+    if (auto objects = json::parse(tags::valid_utf8(job.objects), nullptr, false); objects.is_array() && !objects.empty())
+        m["objects"] = std::move(objects);
     m["osm_type"] = std::string(1, job.osm_type);
     m["osm_id"] = job.osm_id;
     m["source"] = job.source;

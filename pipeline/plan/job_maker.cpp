@@ -37,7 +37,7 @@ captions::CaptionResources caption_resources(const PlanOptions& options) {
 } // namespace
 
 JobMaker::JobMaker(const CatalogIndex& index, CatalogReader& catalog, const PlanOptions& options)
-    : index_(index), visible_(catalog), min_visible_(options.min_visible), jpeg_quality_(options.quality),
+    : index_(index), visible_(catalog), min_visible_(options.min_visible), max_surrounding_(options.max_surrounding), jpeg_quality_(options.quality),
       styles_(options.caption_style, caption_resources(options)) {}
 
 void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const {
@@ -51,13 +51,30 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
     job.surrounding_tags.assign(1, '[');
     for (std::size_t i = 0; i < around.size(); ++i) {
         if (i) job.surrounding_tags.push_back(',');
-        append_tags_object(job.surrounding_tags, around[i]);
+        append_tags_object(job.surrounding_tags, around[i].tags);
     }
     job.surrounding_tags.push_back(']');
+    // The objects in the image's pixels: the focus, then those title_multi_objects draws from.
+    auto objects = nlohmann::ordered_json::array();
+    auto add = [&](const char* role, const IndexedObject& o, const TagPairs& tags) {
+        nlohmann::ordered_json e;
+        e["role"] = role;
+        e["osm_type"] = std::string(1, o.osm_type);
+        e["osm_id"] = o.osm_id;
+        auto t = nlohmann::ordered_json::object();
+        for (const auto& [k, v] : tags) t[k] = v;
+        e["tags"] = std::move(t);
+        auto where = visible_.describe(o, grid);
+        for (auto& [k, v] : where.items()) e[k] = std::move(v);
+        objects.push_back(std::move(e));
+    };
+    add("focus", object, center);
+    for (std::size_t i = 0; i < std::min(around.size(), max_surrounding_); ++i) add("surrounding", *around[i].object, around[i].tags);
+    job.objects = objects.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     const auto focus_views = tag_views(center);
     std::vector<std::vector<captions::Tag>> around_views;
     around_views.reserve(around.size());
-    for (const auto& t : around) around_views.push_back(tag_views(t));
+    for (const auto& t : around) around_views.push_back(tag_views(t.tags));
     const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
     styles_.caption(focus_views, around_sets, job.captions);
 }

@@ -25,6 +25,7 @@ private:
     const CatalogIndex& index_;
     mutable VisibleExtent visible_;
     MinVisible min_visible_;
+    std::size_t max_surrounding_;
     int jpeg_quality_;
     captions::CaptionStyles styles_;
 };

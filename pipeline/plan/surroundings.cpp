@@ -25,8 +25,8 @@ TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, doub
     return out;
 }
 
-std::vector<TagPairs> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
-                                        std::int64_t focus_fid, const MinVisible& min, std::size_t max_objects) {
+std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
+                                           std::int64_t focus_fid, const MinVisible& min, std::size_t max_objects) {
     struct Found {
         double prominence;
         std::int64_t fid;
@@ -53,9 +53,9 @@ std::vector<TagPairs> find_surroundings(const CatalogIndex& index, VisibleExtent
     std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), [](const Found& a, const Found& b) {
         return a.prominence != b.prominence ? a.prominence > b.prominence : a.fid < b.fid;
     });
-    std::vector<TagPairs> out;
+    std::vector<Surrounding> out;
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(tags_visible_at(index, objects[found[i].object], grid.gsd));
+    for (std::size_t i = 0; i < n; ++i) out.push_back({&objects[found[i].object], tags_visible_at(index, objects[found[i].object], grid.gsd)});
     return out;
 }
 

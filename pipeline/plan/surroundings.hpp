@@ -24,7 +24,11 @@ using TagPairs = std::vector<std::pair<std::string, std::string>>;
 // them is a feature visible at that GSD.
 TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& object, double gsd);
 
-std::vector<TagPairs> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
-                                        std::int64_t focus_fid, const MinVisible& min = {}, std::size_t max_objects = 50);
+struct Surrounding {
+    const IndexedObject* object;
+    TagPairs tags; // its tags visible at the tile's GSD
+};
+std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
+                                           std::int64_t focus_fid, const MinVisible& min = {}, std::size_t max_objects = 50);
 
 } // namespace skyscript::pipeline

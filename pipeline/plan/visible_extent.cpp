@@ -5,6 +5,7 @@
 #include <geos_c.h>
 
 #include <cmath>
+#include <optional>
 #include <unordered_map>
 
 namespace skyscript::pipeline {
@@ -27,6 +28,13 @@ int to_pixels(double* x, double* y, void* userdata) {
     *x = (gx - g.geotransform[0]) / g.gsd;
     *y = (g.geotransform[3] - gy) / g.gsd;
     return std::isfinite(*x) && std::isfinite(*y);
+}
+
+// The whole object's visible size in the tile's pixels, from the catalog's measures.
+Visible whole_visible(const IndexedObject& o, const imagery::TileGrid& grid) {
+    if (o.kind == 'a') return {o.area_m2 / (grid.gsd * grid.gsd), 1};
+    if (o.kind == 'w') return {o.length_m / grid.gsd, 1};
+    return {1, 1};
 }
 
 } // namespace
@@ -59,6 +67,28 @@ struct VisibleExtent::Impl {
         GEOSGeometry* g = wkb.empty() ? nullptr : GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
         return cache[fid] = g;
     }
+    // The object's geometry in the tile's pixels, clipped to the tile (owned; null when it
+    // cannot be read). Cut to the tile's lon/lat bounds first (they hold the whole tile), so
+    // that only the vertices near it are projected: a forest or a river crossing many tiles
+    // has thousands. An invalid polygon (OSM has some) is cut in its valid form.
+    GEOSGeometry* clipped_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
+        const auto* lonlat = geometry(o.fid);
+        if (!lonlat) return nullptr;
+        const auto& t = grid.box;
+        GEOSGeometry* near = t.crosses_antimeridian() ? GEOSGeom_clone_r(ctx, lonlat) : GEOSClipByRect_r(ctx, lonlat, t.west, t.south, t.east, t.north);
+        if (!near && o.kind == 'a')
+            if (GEOSGeometry* valid = GEOSMakeValid_r(ctx, lonlat)) {
+                near = GEOSClipByRect_r(ctx, valid, t.west, t.south, t.east, t.north);
+                GEOSGeom_destroy_r(ctx, valid);
+            }
+        if (!near) return nullptr;
+        GEOSGeometry* px = GEOSGeom_transformXY_r(ctx, near, to_pixels, &to);
+        GEOSGeom_destroy_r(ctx, near);
+        if (!px) return nullptr;
+        GEOSGeometry* clipped = GEOSClipByRect_r(ctx, px, 0, 0, grid.width, grid.height);
+        GEOSGeom_destroy_r(ctx, px);
+        return clipped;
+    }
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -70,18 +100,16 @@ struct VisibleExtent::Impl {
 VisibleExtent::VisibleExtent(CatalogReader& catalog) : impl_(std::make_unique<Impl>(catalog)) {}
 VisibleExtent::~VisibleExtent() = default;
 
-Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) {
+// Whether the object lies in the tile whole, told without its geometry when it can be:
+// a box inside the tile's inner lon/lat box; a point by its position; else every corner of
+// the box in the tile (its box bounds it; a lon/lat box's edges bow from straight lines in
+// the tile's CRS by far less than a pixel at tile scale). nullopt: only its geometry can tell.
+std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const imagery::TileGrid& grid) {
     const double w = grid.width, h = grid.height;
     ToPixels to{&grid};
     auto inside = [&](double lon, double lat) {
         double x = lon, y = lat;
         return to_pixels(&x, &y, &to) && x >= 0 && x <= w && y >= 0 && y <= h;
-    };
-    const double gsd2 = grid.gsd * grid.gsd;
-    auto whole = [&]() -> Visible {
-        if (o.kind == 'a') return {o.area_m2 / gsd2, 1};
-        if (o.kind == 'w') return {o.length_m / grid.gsd, 1};
-        return {1, 1};
     };
     const auto& b = o.bbox;
     auto& m = *impl_;
@@ -96,36 +124,93 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
         m.inner = {std::max(lon[0], lon[2]), std::max(lat[2], lat[3]), std::min(lon[1], lon[3]), std::min(lat[0], lat[1])};
         if (grid.box.crosses_antimeridian()) m.inner = {0, 0, -1, -1}; // none: every object projected
     }
-    if (m.inner.contains(b)) return whole();
-    if (o.kind != 'a' && o.kind != 'w') return inside(o.rep_lon, o.rep_lat) ? whole() : Visible{};
-    // Every corner of the box in the tile: the object is (its box bounds it; a lon/lat box's
-    // edges bow from straight lines in the tile's CRS by far less than a pixel at tile scale).
-    if (inside(b.min_lon, b.min_lat) && inside(b.max_lon, b.min_lat) && inside(b.min_lon, b.max_lat) && inside(b.max_lon, b.max_lat))
-        return whole();
-    const auto* lonlat = m.geometry(o.fid);
-    if (!lonlat) return {};
-    // Cut to the tile's lon/lat bounds first (they hold the whole tile), so that only the
-    // vertices near it are projected: a forest or a river crossing many tiles has thousands.
-    const auto& t = grid.box;
-    GEOSGeometry* near = t.crosses_antimeridian() ? GEOSGeom_clone_r(m.ctx, lonlat) : GEOSClipByRect_r(m.ctx, lonlat, t.west, t.south, t.east, t.north);
-    if (!near && o.kind == 'a') // an invalid polygon (OSM has some): cut its valid form
-        if (GEOSGeometry* valid = GEOSMakeValid_r(m.ctx, lonlat)) {
-            near = GEOSClipByRect_r(m.ctx, valid, t.west, t.south, t.east, t.north);
-            GEOSGeom_destroy_r(m.ctx, valid);
-        }
-    if (!near) return {};
-    GEOSGeometry* px = GEOSGeom_transformXY_r(m.ctx, near, to_pixels, &to);
-    GEOSGeom_destroy_r(m.ctx, near);
-    if (!px) return {};
+    if (m.inner.contains(b)) return true;
+    if (o.kind != 'a' && o.kind != 'w') return inside(o.rep_lon, o.rep_lat);
+    if (inside(b.min_lon, b.min_lat) && inside(b.max_lon, b.min_lat) && inside(b.min_lon, b.max_lat) && inside(b.max_lon, b.max_lat)) return true;
+    return std::nullopt;
+}
+
+Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) {
+    const auto whole = whole_visible(o, grid);
+    if (const auto in = whole_in_tile(o, grid)) return *in ? whole : Visible{};
+    auto& m = *impl_;
+    ToPixels to{&grid};
     Visible v;
-    if (GEOSGeometry* clipped = GEOSClipByRect_r(m.ctx, px, 0, 0, w, h)) {
+    if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         v.px = m.size(clipped, o.kind);
-        const double all = whole().px; // the catalog's measure of the whole object, in px
-        v.share = all > 0 ? std::min(1.0, v.px / all) : 0;
+        v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0; // of the catalog's measure of the whole object
         GEOSGeom_destroy_r(m.ctx, clipped);
     }
-    GEOSGeom_destroy_r(m.ctx, px);
     return v;
+}
+
+namespace {
+
+double round2(double v) { return std::round(v * 100) / 100; }
+
+nlohmann::ordered_json coordinates(GEOSContextHandle_t ctx, const GEOSGeometry* g) {
+    auto out = nlohmann::ordered_json::array();
+    const auto* seq = GEOSGeom_getCoordSeq_r(ctx, g);
+    unsigned n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n)) return out;
+    for (unsigned i = 0; i < n; ++i) {
+        double x = 0, y = 0;
+        GEOSCoordSeq_getXY_r(ctx, seq, i, &x, &y);
+        out.push_back({round2(x), round2(y)});
+    }
+    return out;
+}
+
+// The parts of `g` of the object's kind, whatever collection the clipping made of them.
+void collect(GEOSContextHandle_t ctx, const GEOSGeometry* g, char kind, nlohmann::ordered_json& out) {
+    const int type = GEOSGeomTypeId_r(ctx, g);
+    if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        for (int i = 0; i < GEOSGetNumGeometries_r(ctx, g); ++i) collect(ctx, GEOSGetGeometryN_r(ctx, g, i), kind, out);
+    } else if (kind == 'a' && type == GEOS_POLYGON) {
+        auto rings = nlohmann::ordered_json::array({coordinates(ctx, GEOSGetExteriorRing_r(ctx, g))});
+        for (int i = 0; i < GEOSGetNumInteriorRings_r(ctx, g); ++i) rings.push_back(coordinates(ctx, GEOSGetInteriorRingN_r(ctx, g, i)));
+        out.push_back(std::move(rings));
+    } else if (kind == 'w' && type == GEOS_LINESTRING) {
+        out.push_back(coordinates(ctx, g));
+    } else if (kind != 'a' && kind != 'w' && type == GEOS_POINT) {
+        out = coordinates(ctx, g).at(0);
+    }
+}
+
+} // namespace
+
+nlohmann::ordered_json VisibleExtent::describe(const IndexedObject& o, const imagery::TileGrid& grid) {
+    auto& m = *impl_;
+    ToPixels to{&grid};
+    nlohmann::ordered_json d = nlohmann::ordered_json::object();
+    GEOSGeometry* clipped = m.clipped_px(o, grid, to);
+    if (!clipped) return d;
+    if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
+        GEOSGeom_destroy_r(m.ctx, clipped);
+        return d;
+    }
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    GEOSGeom_getXMin_r(m.ctx, clipped, &x0);
+    GEOSGeom_getYMin_r(m.ctx, clipped, &y0);
+    GEOSGeom_getXMax_r(m.ctx, clipped, &x1);
+    GEOSGeom_getYMax_r(m.ctx, clipped, &y1);
+    d["bbox_px"] = {round2(x0), round2(y0), round2(x1), round2(y1)};
+    GEOSGeometry* simple = o.kind == 'a' || o.kind == 'w' ? GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5) : nullptr;
+    nlohmann::ordered_json geometry = nlohmann::ordered_json::array();
+    collect(m.ctx, simple ? simple : clipped, o.kind, geometry);
+    d["geometry_px"] = std::move(geometry);
+    // As measure() gives them, from the clipped geometry at hand where the object crosses the tile's edge.
+    auto v = whole_visible(o, grid);
+    if (!whole_in_tile(o, grid).value_or(false)) {
+        const double px = o.kind == 'a' || o.kind == 'w' ? m.size(clipped, o.kind) : 1;
+        v.share = v.px > 0 ? std::min(1.0, px / v.px) : 0;
+        v.px = px;
+    }
+    d["visible_px"] = round2(v.px);
+    d["visible_share"] = std::round(v.share * 10000) / 10000;
+    if (simple) GEOSGeom_destroy_r(m.ctx, simple);
+    GEOSGeom_destroy_r(m.ctx, clipped);
+    return d;
 }
 
 } // namespace skyscript::pipeline

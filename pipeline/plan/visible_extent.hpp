@@ -8,8 +8,11 @@
 #include "imagery/tile_grid.hpp"
 #include "pipeline/plan/catalog_index.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace skyscript::pipeline {
 
@@ -29,7 +32,15 @@ public:
 
     Visible measure(const IndexedObject& object, const imagery::TileGrid& grid);
 
+    // The object in the image's pixels (x right, y down from the top-left corner), for the
+    // meta's `objects` (docs/dataset-format.md): bbox_px [x0, y0, x1, y1], geometry_px (areas:
+    // polygons of rings, lines: parts, a point: [x, y]; clipped to the tile, simplified to
+    // within half a pixel, 2 decimals), visible_px and visible_share as measure() gives them.
+    // An empty object when none of it is in the tile or its geometry cannot be read.
+    nlohmann::ordered_json describe(const IndexedObject& object, const imagery::TileGrid& grid);
+
 private:
+    std::optional<bool> whole_in_tile(const IndexedObject& object, const imagery::TileGrid& grid);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

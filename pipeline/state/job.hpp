@@ -48,6 +48,7 @@ struct Job {
     std::string tile_key;         // what the image depends on: source identity and pixel grid (tile_key.hpp)
     std::string center_tags;      // JSON object
     std::string surrounding_tags; // JSON array of objects, most prominent first
+    std::string objects = "[]";   // JSON array: the focus and the named surroundings in the image's pixels (meta `objects`)
     // The captions of the styles that planned it, field -> text in registration order
     // (captions/caption_styles.hpp): a field is present when its style ran.
     captions::CaptionEntries captions;

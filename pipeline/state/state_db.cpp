@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   epsg INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, gsd REAL NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL,
   west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL, tile_key TEXT NOT NULL,
   center_tags TEXT NOT NULL, surrounding_tags TEXT NOT NULL, fallbacks TEXT NOT NULL DEFAULT '', tried TEXT NOT NULL DEFAULT '[]',
+  objects TEXT NOT NULL DEFAULT '[]',
   )SQL";
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
@@ -75,12 +76,13 @@ std::string jobs_schema_sql() {
 // The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
 constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id", "kind",     "focus_tag",   "source", "id_part",
                                            "part",   "epsg", "width",    "height", "gsd",      "x0",          "y0",     "west",
-                                           "south",  "east", "north",    "tile_key", "center_tags", "surrounding_tags", "fallbacks", "tried"};
+                                           "south",  "east", "north",    "tile_key", "center_tags", "surrounding_tags", "fallbacks", "tried", "objects"};
 
 // Columns added since the first state DBs, with what an older DB's jobs have: no fallback.
 constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "TEXT NOT NULL DEFAULT ''"},
                                                                  {"tried", "TEXT NOT NULL DEFAULT '[]'"},
-                                                                 {"provenance", "TEXT"}};
+                                                                 {"provenance", "TEXT"},
+                                                                 {"objects", "TEXT NOT NULL DEFAULT '[]'"}};
 
 // fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
 std::string fallbacks_text(const std::vector<std::string>& aliases) {
@@ -151,6 +153,7 @@ Job read_job(const SqliteStatement& q) {
     j.surrounding_tags = q.column_text(c++);
     j.fallbacks = parse_fallbacks(q.column_text(c++));
     j.tried = parse_tried_sources(q.column_text(c++));
+    j.objects = q.column_text(c++);
     j.status = parse_status(q.column_text(c++));
     j.reason = q.column_text(c++);
     j.attempts = static_cast<int>(q.column_int(c++));
@@ -287,6 +290,7 @@ void StateDb::step_with_planned_columns(SqliteStatement& q, const Job& j) {
     const auto fallbacks = fallbacks_text(j.fallbacks), tried = tried_sources_text(j.tried); // bound without a copy: alive until the step
     q.bind(":fallbacks", std::string_view(fallbacks));
     q.bind(":tried", std::string_view(tried));
+    q.bind(":objects", std::string_view(j.objects));
     for (const auto& field : caption_columns()) { // a caption field the job has no entry for (its style did not run) stays NULL
         const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
         const auto name = ":" + field;
