@@ -17,19 +17,6 @@
 
 namespace skyscript::test {
 
-// The kernel's pick; nginx binds it a moment later (a lost race is retried when the port was not given).
-int free_loopback_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("nginx: no free port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 namespace {
 
 bool accepts(int port) {

@@ -3,13 +3,12 @@
 // server with range requests, as COG readers meet in the wild. Its config, pid, logs and
 // temp files live in a work folder of its own; it stops when this object goes.
 
+#include "test_support.hpp"
+
 #include <cstdint>
 #include <string>
 
 namespace skyscript::test {
-
-// A loopback port nothing listens on now.
-int free_loopback_port();
 
 class NginxServer {
 public:

@@ -307,18 +307,6 @@ TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index c
 
 namespace {
 
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 std::string host_name() {
     char name[256] = {};
     ::gethostname(name, sizeof name - 1);
@@ -389,8 +377,8 @@ public:
         INFO(read_log("munged.out") << read_log("munged.log"));
         REQUIRE(up);
         const auto host = host_name();
-        write_file(conf(), "ClusterName=skyscripttest\nSlurmctldHost=" + host + "(127.0.0.1)\nSlurmctldPort=" + std::to_string(free_port()) +
-                               "\nSlurmdPort=" + std::to_string(free_port()) + "\nAuthType=auth/munge\nAuthInfo=socket=" + socket() +
+        write_file(conf(), "ClusterName=skyscripttest\nSlurmctldHost=" + host + "(127.0.0.1)\nSlurmctldPort=" + std::to_string(free_loopback_port()) +
+                               "\nSlurmdPort=" + std::to_string(free_loopback_port()) + "\nAuthType=auth/munge\nAuthInfo=socket=" + socket() +
                                "\nCredType=cred/munge\nSlurmUser=root\nSlurmdUser=root\n"
                                "StateSaveLocation=" + dir_ + "/spool/ctld\nSlurmdSpoolDir=" + dir_ + "/spool/d\n"
                                "SlurmctldPidFile=" + dir_ + "/slurmctld.pid\nSlurmdPidFile=" + dir_ + "/slurmd.pid\n"

@@ -37,6 +37,10 @@ CommandResult on_small_disk(const std::string& dir, const std::string& size, con
 std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql);
 std::int64_t sql_int(const std::string& db_path, const std::string& sql);
 
+// A loopback port nothing listens on now (the kernel's pick), for a server that is told its
+// port: bound a moment later, it may lose a race, which its caller retries or reports.
+int free_loopback_port();
+
 // A server process the test starts (python3 tests/http_test_server.py ...): it prints
 // its port first; it ends when this object closes its stdin, or is killed.
 class ServerProcess {
