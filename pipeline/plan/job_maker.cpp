@@ -56,7 +56,7 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
     job.surrounding_tags.push_back(']');
     // The objects in the image's pixels: the focus, then those title_multi_objects draws from.
     auto objects = nlohmann::ordered_json::array();
-    auto add = [&](const char* role, const IndexedObject& o, const TagPairs& tags) {
+    auto add = [&](const char* role, const IndexedObject& o, const TagPairs& tags, const Visible& visible) {
         nlohmann::ordered_json e;
         e["role"] = role;
         e["osm_type"] = std::string(1, o.osm_type);
@@ -64,12 +64,13 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
         auto t = nlohmann::ordered_json::object();
         for (const auto& [k, v] : tags) t[k] = v;
         e["tags"] = std::move(t);
-        auto where = visible_.describe(o, grid);
+        auto where = visible_.describe(o, grid, visible);
         for (auto& [k, v] : where.items()) e[k] = std::move(v);
         objects.push_back(std::move(e));
     };
-    add("focus", object, center);
-    for (std::size_t i = 0; i < std::min(around.size(), max_surrounding_); ++i) add("surrounding", *around[i].object, around[i].tags);
+    add("focus", object, center, visible_.measure(object, grid));
+    for (std::size_t i = 0; i < std::min(around.size(), max_surrounding_); ++i)
+        add("surrounding", *around[i].object, around[i].tags, around[i].visible);
     job.objects = objects.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     const auto focus_views = tag_views(center);
     std::vector<std::vector<captions::Tag>> around_views;

@@ -31,6 +31,7 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
         double prominence;
         std::int64_t fid;
         std::uint32_t object;
+        Visible visible;
     };
     std::vector<Found> found;
     const auto& t = grid.box;
@@ -41,7 +42,7 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
         const auto v = visible.measure(o, grid);
         if (!min.enough(o.kind, v.px)) return;
         const double m2 = o.kind == 'a' ? v.px * grid.gsd * grid.gsd : o.kind == 'w' ? v.px * grid.gsd * 4.0 : 1.0;
-        found.push_back({m2, o.fid, i});
+        found.push_back({m2, o.fid, i, v});
     };
     if (t.crosses_antimeridian()) {
         index.for_each_in({t.west, t.south, 180, t.north}, take);
@@ -55,7 +56,8 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
     });
     std::vector<Surrounding> out;
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back({&objects[found[i].object], tags_visible_at(index, objects[found[i].object], grid.gsd)});
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back({&objects[found[i].object], tags_visible_at(index, objects[found[i].object], grid.gsd), found[i].visible});
     return out;
 }
 

@@ -26,7 +26,8 @@ TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& object,
 
 struct Surrounding {
     const IndexedObject* object;
-    TagPairs tags; // its tags visible at the tile's GSD
+    TagPairs tags;   // its tags visible at the tile's GSD
+    Visible visible; // how much of it the tile shows
 };
 std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,
                                            std::int64_t focus_fid, const MinVisible& min = {}, std::size_t max_objects = 50);

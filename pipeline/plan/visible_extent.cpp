@@ -46,7 +46,7 @@ struct VisibleExtent::Impl {
     std::unordered_map<std::int64_t, GEOSGeometry*> cache; // lon/lat, by fid (null: unreadable)
     // The tile last measured, and a lon/lat box within it (its corners' inner bounds, a pixel
     // in): an object whose box lies in that box is whole in the tile, no projection needed.
-    double tile_key[3] = {0, 0, 0};
+    imagery::TileGrid tile;
     osm::Box inner{0, 0, -1, -1};
 
     explicit Impl(CatalogReader& c) : catalog(c) {}
@@ -113,10 +113,10 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
     };
     const auto& b = o.bbox;
     auto& m = *impl_;
-    if (m.tile_key[0] != grid.geotransform[0] || m.tile_key[1] != grid.geotransform[3] || m.tile_key[2] != grid.epsg * 1e6 + w * 1e3 + h) {
-        m.tile_key[0] = grid.geotransform[0];
-        m.tile_key[1] = grid.geotransform[3];
-        m.tile_key[2] = grid.epsg * 1e6 + w * 1e3 + h;
+    const auto& t = m.tile;
+    if (t.epsg != grid.epsg || t.width != grid.width || t.height != grid.height || t.gsd != grid.gsd ||
+        t.geotransform[0] != grid.geotransform[0] || t.geotransform[3] != grid.geotransform[3]) {
+        m.tile = grid;
         double lon[4], lat[4];
         const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
         for (int i = 0; i < 4; ++i)
@@ -179,7 +179,7 @@ void collect(GEOSContextHandle_t ctx, const GEOSGeometry* g, char kind, nlohmann
 
 } // namespace
 
-nlohmann::ordered_json VisibleExtent::describe(const IndexedObject& o, const imagery::TileGrid& grid) {
+nlohmann::ordered_json VisibleExtent::describe(const IndexedObject& o, const imagery::TileGrid& grid, const Visible& v) {
     auto& m = *impl_;
     ToPixels to{&grid};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
@@ -199,13 +199,6 @@ nlohmann::ordered_json VisibleExtent::describe(const IndexedObject& o, const ima
     nlohmann::ordered_json geometry = nlohmann::ordered_json::array();
     collect(m.ctx, simple ? simple : clipped, o.kind, geometry);
     d["geometry_px"] = std::move(geometry);
-    // As measure() gives them, from the clipped geometry at hand where the object crosses the tile's edge.
-    auto v = whole_visible(o, grid);
-    if (!whole_in_tile(o, grid).value_or(false)) {
-        const double px = o.kind == 'a' || o.kind == 'w' ? m.size(clipped, o.kind) : 1;
-        v.share = v.px > 0 ? std::min(1.0, px / v.px) : 0;
-        v.px = px;
-    }
     d["visible_px"] = round2(v.px);
     d["visible_share"] = std::round(v.share * 10000) / 10000;
     if (simple) GEOSGeom_destroy_r(m.ctx, simple);

@@ -35,9 +35,10 @@ public:
     // The object in the image's pixels (x right, y down from the top-left corner), for the
     // meta's `objects` (docs/dataset-format.md): bbox_px [x0, y0, x1, y1], geometry_px (areas:
     // polygons of rings, lines: parts, a point: [x, y]; clipped to the tile, simplified to
-    // within half a pixel, 2 decimals), visible_px and visible_share as measure() gives them.
-    // An empty object when none of it is in the tile or its geometry cannot be read.
-    nlohmann::ordered_json describe(const IndexedObject& object, const imagery::TileGrid& grid);
+    // within half a pixel, 2 decimals), and `visible` (what measure() gave for them) as
+    // visible_px and visible_share. An empty object when none of it is in the tile or its
+    // geometry cannot be read.
+    nlohmann::ordered_json describe(const IndexedObject& object, const imagery::TileGrid& grid, const Visible& visible);
 
 private:
     std::optional<bool> whole_in_tile(const IndexedObject& object, const imagery::TileGrid& grid);
