@@ -125,6 +125,8 @@ for row in rows:
         bb = o.get("bbox_px")
         if o.get("role") not in ("focus", "surrounding") or not is_str_dict(o.get("tags", None)):
             problem("%s: an object without a role or tags: %r" % (meta_path, o))
+        elif "=" not in str(o.get("category", "")) or (o["role"] == "focus" and o["category"] != meta["focus_tag"]):
+            problem("%s: object %s/%s has no key=value category (the focus's: focus_tag)" % (meta_path, o.get("osm_type"), o.get("osm_id")))
         elif bb is None:
             if o.get("role") == "surrounding":
                 problem("%s: a named surrounding object with no pixels: %r" % (meta_path, o))

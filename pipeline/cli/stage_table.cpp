@@ -21,7 +21,8 @@ constexpr const char* split_usage =
     "Splits the written images of the build in OUT by spatial block (--split-block degrees of\n"
     "the box centre): SkyScript_train_unfiltered.csv, SkyScript_val.csv, SkyScript_test.csv;\n"
     "with --scores FILE[,NAME] also the top-P% files with similarity_NAME; with --format\n"
-    "webdataset|both tar shards in OUT/webdataset/{train,val,test}/. Sizes: a count, P% or auto\n"
+    "webdataset|both tar shards in OUT/webdataset/{train,val,test}/; with --format coco the CSVs\n"
+    "and OUT/annotations_{train,val,test}.json (COCO: boxes, polygons, captions). Sizes: a count, P% or auto\n"
     "(min(5000, 2%) val, min(30000, 10%) test).\n";
 
 constexpr const char* benchmarks_usage =

@@ -8,12 +8,14 @@ namespace skyscript::pipeline {
 // One line per format (its file defines it).
 extern const SampleFormat csv_files_format;  // csv_sample_writer.cpp
 extern const SampleFormat webdataset_format; // webdataset_sample_writer.cpp
+extern const SampleFormat coco_format;       // coco_sample_writer.cpp
 
 namespace {
 
 const SampleFormat* const registered[] = {
     &csv_files_format,
     &webdataset_format,
+    &coco_format,
 };
 
 // --format values that name several formats.
@@ -33,6 +35,8 @@ std::vector<const SampleFormat*> formats_named(std::string_view value) {
     std::vector<std::string_view> names{value};
     for (const auto& g : groups)
         if (g.name == value) names = g.formats;
+    for (const auto* f : registered)
+        if (std::find(names.begin(), names.end(), f->name) != names.end() && !f->companion.empty()) names.push_back(f->companion);
     std::vector<const SampleFormat*> out;
     for (const auto* f : registered)
         if (std::find(names.begin(), names.end(), f->name) != names.end()) out.push_back(f);

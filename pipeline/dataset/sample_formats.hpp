@@ -1,6 +1,7 @@
 #pragma once
 // The registry of output formats (sample_writer.hpp), one line each in sample_formats.cpp.
-// `--format NAME` picks a registered format, or `both`: files and webdataset.
+// `--format NAME` picks a registered format (and its companion: coco writes files too), or
+// `both`: files and webdataset.
 
 #include "pipeline/dataset/sample_writer.hpp"
 

@@ -64,6 +64,8 @@ struct SampleFormat {
     std::unique_ptr<SampleWriter> (*begin)(const SampleWriterSetup& setup);
     // Removes an earlier run's files of this format from OUT (this run writes another format).
     void (*remove)(const std::string& out_dir);
+    // A format always written with this one ("files" for coco: its annotations index the images the CSVs list).
+    std::string_view companion = {};
 };
 
 } // namespace skyscript::pipeline

@@ -61,6 +61,7 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
         e["role"] = role;
         e["osm_type"] = std::string(1, o.osm_type);
         e["osm_id"] = o.osm_id;
+        e["category"] = index_.text(o.focus_tag); // the tag it is sampled for as a focus: COCO's category
         auto t = nlohmann::ordered_json::object();
         for (const auto& [k, v] : tags) t[k] = v;
         e["tags"] = std::move(t);

@@ -16,6 +16,8 @@
 // --format webdataset or both: OUT/webdataset/{train,val,test}/{shard:05d}.tar with
 //   sizes.json (dataset/webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
 //   ("500MB", "2GB") a shard.
+// --format coco: the files' CSVs and OUT/annotations_{train,val,test}.json, COCO-style boxes,
+//   polygons and captions of the objects each caption names (dataset/coco_sample_writer.cpp).
 // Other SkyScript_*.csv files in OUT (an earlier run's scores) are removed.
 
 #include "pipeline/split/split_assignment.hpp"
