@@ -77,4 +77,22 @@ TEST_CASE("every named building's geometry_px covers the building pixels of its 
         for (const auto& f : fs::directory_iterator(with_coco)) leftover |= f.path().filename().string().find(".partial-") != std::string::npos;
         CHECK_FALSE(leftover);
     }
+
+    SUBCASE("objects edited into nonsense in the state DB: the COCO files and the report leave them out, nothing fails") {
+        const auto db = sh_quote(with_coco + "/state.sqlite");
+        const auto edit = run("sqlite3 " + db + " \"UPDATE jobs SET objects = CASE job_id % 4 WHEN 0 THEN '{\\\"a\\\":' "
+                              "WHEN 1 THEN '[{\\\"role\\\":5,\\\"geometry_px\\\":\\\"x\\\",\\\"bbox_px\\\":[1,2]}]' "
+                              "WHEN 2 THEN '[{\\\"role\\\":\\\"focus\\\",\\\"bbox_px\\\":[\\\"a\\\",1,2,3],\\\"geometry_px\\\":[[[\\\"x\\\"]]]}]' "
+                              "ELSE '[7,null,[]]' END WHERE status = 'written'\"");
+        REQUIRE_MESSAGE(edit.exit_code == 0, edit.err);
+        r = run(sh_quote(binary()) + " split " + sh_quote(with_coco) + " -q");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        r = run(sh_quote(binary()) + " report " + sh_quote(with_coco) + " -q");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_coco.py") + " " + sh_quote(with_coco));
+        INFO(check.out, check.err);
+        CHECK(check.exit_code == 0);
+        CHECK(check.out.find(" 0 objects ") != std::string::npos);
+        CHECK(read_file(with_coco + "/report.html").find("svg class=\"outline\"") == std::string::npos);
+    }
 }

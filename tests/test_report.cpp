@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -258,6 +259,31 @@ TEST_CASE("headless chromium opens report.html from a file URL with the network 
     for (std::size_t at = 0; (at = dom.find("<div class=\"card\"", at)) != std::string::npos; ++at) ++cards;
     CHECK(std::to_string(cards) == images);
     for (const auto& stem : report["gallery"]["stems"]) CHECK(dom.find(stem.get<std::string>() + ".jpg") != std::string::npos);
+    // The focus object's outline over each image (issue 22): an SVG lying exactly over its
+    // image on the rendered page (measured by the page), drawing the meta's geometry_px.
+    std::map<std::string, json> meta_of;
+    for (const auto& line : lines(read_file(b.out + "/meta.jsonl"))) {
+        auto m = json::parse(line);
+        meta_of[m["filepath"].get<std::string>()] = m;
+    }
+    const std::regex outlined_card(R"re(<a href="([^"]+)"><img [^>]*><svg class="outline" viewBox="0 0 (\d+) (\d+)"[^>]*><path class="([anw])"[^>]* d="M ([-0-9.]+) ([-0-9.]+))re");
+    std::size_t outlines = 0;
+    for (auto it = std::sregex_iterator(dom.begin(), dom.end(), outlined_card); it != std::sregex_iterator(); ++it, ++outlines) {
+        const auto& m = meta_of[(*it)[1].str()];
+        REQUIRE(m.contains("objects"));
+        CHECK((*it)[2].str() == std::to_string(m["size_px"].get<int>()));
+        const auto& g = m["objects"][0]["geometry_px"];
+        const double x = std::stod((*it)[5].str()), y = std::stod((*it)[6].str());
+        if ((*it)[4].str() == "a") { // the first ring's first vertex
+            CHECK(x == doctest::Approx(g[0][0][0][0].get<double>()).epsilon(1e-6));
+            CHECK(y == doctest::Approx(g[0][0][0][1].get<double>()).epsilon(1e-6));
+        } else if ((*it)[4].str() == "w") {
+            CHECK(x == doctest::Approx(g[0][0][0].get<double>()).epsilon(1e-6));
+            CHECK(y == doctest::Approx(g[0][0][1].get<double>()).epsilon(1e-6));
+        }
+    }
+    CHECK(outlines * 10 >= cards * 9); // a focus whose geometry cannot be read has none
+    CHECK(attribute_of(dom, "<div id=\"gallery\"[^>]*>", "data-outlined") == std::to_string(outlines));
 
     // The charts, as SVG with drawn content.
     for (const char* id : {"chart-source", "chart-gsd", "chart-year", "chart-tag-curve", "chart-top-tags", "chart-map", "chart-skipped", "chart-failures"}) {

@@ -110,7 +110,7 @@ public:
         const auto objects = json::parse(tags::valid_utf8(job.objects), nullptr, false);
         std::int64_t focus_category = category(tags::valid_utf8(job.focus_tag));
         if (objects.is_array())
-            for (const auto& o : objects) {
+            for (const auto& o : objects) try {
                 if (!o.is_object() || !o.contains("bbox_px") || !o["bbox_px"].is_array() || o["bbox_px"].size() != 4) continue;
                 const bool focus = o.value("role", "") == "focus";
                 const auto cat = focus ? focus_category : category(object_category(o));
@@ -128,6 +128,7 @@ public:
                        {"visible_share", o.value("visible_share", 0.0)}};
                 add_geometry(a, o);
                 append_annotation(f, a);
+            } catch (const nlohmann::json::exception&) { // a state DB edited by hand: an object with a key of the wrong type is left out
             }
         for (const auto& field : caption_fields_) {
             json a{{"id", ++annotation_ids_}, {"image_id", image_id}, {"category_id", focus_category}, {"caption", tags::valid_utf8(job.caption(field))}, {"caption_field", field}};

@@ -146,8 +146,14 @@ std::vector<ReportImage> seeded_sample(StateReader& state, const char* status, s
     return out;
 }
 
-void add_captions(StateReader& state, std::vector<ReportImage>& images) {
-    for (auto& im : images) std::tie(im.title, im.title_multi_objects) = state.captions(im.job_id);
+void add_cards(StateReader& state, std::vector<ReportImage>& images) {
+    for (auto& im : images) {
+        auto c = state.card(im.job_id);
+        im.title = std::move(c.title);
+        im.title_multi_objects = std::move(c.title_multi_objects);
+        im.size_px = c.width;
+        im.outline = focus_outline(c.objects, c.width);
+    }
 }
 
 std::vector<TagCurvePoint> tag_curve(const std::vector<std::int64_t>& descending) {
@@ -254,7 +260,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.files = count_files(out_dir);
     const auto seed = static_cast<std::uint64_t>(r.seed);
     r.gallery = seeded_sample(state, "written", seed, label_hash("report-gallery"), limits.gallery);
-    add_captions(state, r.gallery);
+    add_cards(state, r.gallery);
     r.boxes = seeded_sample(state, "written", seed, label_hash("report-map"), limits.boxes);
     r.failed_boxes = seeded_sample(state, "failed", seed, label_hash("report-map"), limits.boxes);
     return r;

@@ -3,6 +3,7 @@
 // so it is safe while a build runs) and from the files in OUT: the one set of numbers
 // report.json and report.html both show, so the page can never disagree with the file.
 
+#include "pipeline/report/focus_outline.hpp"
 #include "pipeline/report/stage_runs.hpp"
 
 #include <cstdint>
@@ -31,6 +32,8 @@ struct ReportImage {
     std::string path, stem, source, focus_tag, title, title_multi_objects;
     double west = 0, south = 0, east = 0, north = 0, gsd = 0;
     int year = 0;
+    int size_px = 0;      // the image's width and height
+    FocusOutline outline; // the focus object over the image (gallery only)
 };
 
 struct FileCounts {

@@ -57,7 +57,11 @@ td code, .card code { font-size:12px; background:#f0f3f6; padding:1px 5px; borde
 .filters select { font:inherit; padding:5px 8px; border-radius:6px; border:1px solid #cfd7df; background:#fff; }
 #gallery { display:grid; grid-template-columns:repeat(auto-fill,minmax(200px,1fr)); gap:12px; }
 .card { border:1px solid var(--line); border-radius:10px; overflow:hidden; background:#fff; display:flex; flex-direction:column; }
-.card a { display:block; background:#dde3e9; }
+.card a { display:block; background:#dde3e9; position:relative; }
+.card svg.outline { position:absolute; left:0; top:0; width:100%; height:100%; pointer-events:none; }
+.card svg.outline path { fill:none; stroke:#ffe14d; stroke-width:2; stroke-linejoin:round; paint-order:stroke; }
+.card svg.outline path.w { stroke-width:3; }
+.card svg.outline path.a { fill:rgba(255,225,77,0.16); fill-rule:evenodd; }
 .card img { width:100%; aspect-ratio:1/1; object-fit:cover; display:block; }
 .card .txt { padding:8px 10px 10px; font-size:12px; display:flex; flex-direction:column; flex:1; }
 .card .t1 { font-weight:600; margin-bottom:3px; }
@@ -100,10 +104,25 @@ constexpr const char* script = R"JS(
     var g = document.getElementById('gallery');
     g.dataset.loaded = ok;
     g.dataset.broken = imgs.length - ok;
+    // Outlines that lie exactly over their image (same box on the page) and draw something.
+    g.dataset.outlined = Array.prototype.filter.call(document.querySelectorAll('#gallery svg.outline'), function (s) {
+      var i = s.parentNode.querySelector('img').getBoundingClientRect(), r = s.getBoundingClientRect(), b = s.querySelector('path').getBBox();
+      return Math.abs(i.left - r.left) < 1 && Math.abs(i.top - r.top) < 1 && Math.abs(i.width - r.width) < 1 && Math.abs(i.height - r.height) < 1 &&
+             b.width + b.height > 0;
+    }).length;
     document.body.dataset.ready = 'yes';
   });
 })();
 )JS";
+
+// The focus object's outline over a gallery image, in the image's own pixels (viewBox), so it
+// scales with the card; stroke widths stay in screen pixels.
+std::string outline_svg(const ReportImage& im) {
+    if (im.outline.path.empty() || im.size_px <= 0) return "";
+    const auto size = std::to_string(im.size_px);
+    return "<svg class=\"outline\" viewBox=\"0 0 " + size + " " + size + "\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><path class=\"" +
+           std::string(1, im.outline.kind) + "\" vector-effect=\"non-scaling-stroke\" d=\"" + html_escape(im.outline.path) + "\"/></svg>";
+}
 
 std::string stat_card(const std::string& key, std::int64_t value, const std::string& label, bool bad = false) {
     return "<div class=\"stat" + std::string(bad && value > 0 ? " bad" : "") + "\" data-key=\"" + key + "\" data-value=\"" +
@@ -262,7 +281,8 @@ std::string report_html(const ReportData& r) {
     for (const auto& im : r.gallery) {
         const auto c = colours.count(im.source) ? colours.at(im.source) : "#2b7bba";
         h += "<div class=\"card\" data-source=\"" + html_escape(im.source) + "\" data-tag=\"" + html_escape(im.focus_tag) + "\"><a href=\"" +
-             html_escape(im.path) + "\"><img src=\"" + html_escape(im.path) + "\" alt=\"" + html_escape(im.title) + "\"></a><div class=\"txt\"><div class=\"t1\">" +
+             html_escape(im.path) + "\"><img src=\"" + html_escape(im.path) + "\" alt=\"" + html_escape(im.title) + "\">" + outline_svg(im) +
+             "</a><div class=\"txt\"><div class=\"t1\">" +
              html_escape(im.title) + "</div><div class=\"t2\">" + html_escape(im.title_multi_objects) + "</div><div class=\"stem\"><code>" +
              html_escape(im.stem) + "</code></div><div class=\"meta\"><span class=\"pill\" style=\"background:" + c + "\">" + html_escape(im.source) +
              "</span><span>" + html_escape(im.focus_tag) + " · " + gsd_label(im.gsd) + (im.year ? " · " + std::to_string(im.year) : "") +

@@ -167,11 +167,11 @@ void StateReader::for_each_with_status(const std::string& status, const std::fun
     }
 }
 
-std::pair<std::string, std::string> StateReader::captions(std::int64_t job_id) {
-    auto q = db_->prepare("SELECT title, title_multi_objects FROM jobs WHERE job_id = ?");
+StateReader::JobCard StateReader::card(std::int64_t job_id) {
+    auto q = db_->prepare("SELECT title, title_multi_objects, objects, width FROM jobs WHERE job_id = ?");
     q.bind(1, job_id);
     if (!q.step()) return {};
-    return {q.column_text(0), q.column_text(1)};
+    return {q.column_text(0), q.column_text(1), q.column_text(2), static_cast<int>(q.column_int(3))};
 }
 
 std::vector<std::string> StateReader::sources() {

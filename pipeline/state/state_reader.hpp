@@ -74,8 +74,12 @@ public:
         int year = 0;
     };
     void for_each_with_status(const std::string& status, const std::function<void(const JobImage&)>& fn);
-    // The captions of one job: title and title_multi_objects.
-    std::pair<std::string, std::string> captions(std::int64_t job_id);
+    // What the gallery shows of one job: its captions, and its objects (meta `objects`) in its image's pixels.
+    struct JobCard {
+        std::string title, title_multi_objects, objects;
+        int width = 0;
+    };
+    JobCard card(std::int64_t job_id);
 
     std::vector<std::string> sources();
     // A source's newest `limit` fetched or written images: (part, stem), newest first.
