@@ -55,24 +55,29 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
     }
     job.surrounding_tags.push_back(']');
     // The objects in the image's pixels: the focus, then those title_multi_objects draws from.
-    auto objects = nlohmann::ordered_json::array();
+    auto& objects = job.objects;
+    objects.assign(1, '[');
     auto add = [&](const char* role, const IndexedObject& o, const TagPairs& tags, const Visible& visible) {
-        nlohmann::ordered_json e;
-        e["role"] = role;
-        e["osm_type"] = std::string(1, o.osm_type);
-        e["osm_id"] = o.osm_id;
-        e["category"] = index_.text(o.focus_tag); // the tag it is sampled for as a focus: COCO's category
-        auto t = nlohmann::ordered_json::object();
-        for (const auto& [k, v] : tags) t[k] = v;
-        e["tags"] = std::move(t);
-        auto where = visible_.describe(o, grid, visible);
-        for (auto& [k, v] : where.items()) e[k] = std::move(v);
-        objects.push_back(std::move(e));
+        if (objects.size() > 1) objects += ',';
+        objects += "{\"role\":\"";
+        objects += role;
+        objects += "\",\"osm_type\":\"";
+        objects += o.osm_type;
+        objects += "\",\"osm_id\":";
+        objects += std::to_string(o.osm_id);
+        objects += ",\"category\":"; // the tag it is sampled for as a focus: COCO's category
+        osm::append_json_string(objects, index_.text(o.focus_tag));
+        objects += ",\"tags\":";
+        append_tags_object(objects, tags);
+        const auto before = objects.size();
+        objects += ',';
+        if (!visible_.describe(objects, o, grid, visible)) objects.resize(before);
+        objects += '}';
     };
     add("focus", object, center, visible_.measure(object, grid));
     for (std::size_t i = 0; i < std::min(around.size(), max_surrounding_); ++i)
         add("surrounding", *around[i].object, around[i].tags, around[i].visible);
-    job.objects = objects.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    objects += ']';
     const auto focus_views = tag_views(center);
     std::vector<std::vector<captions::Tag>> around_views;
     around_views.reserve(around.size());

@@ -4,6 +4,7 @@
 
 #include <geos_c.h>
 
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <unordered_map>
@@ -71,9 +72,10 @@ struct VisibleExtent::Impl {
     // cannot be read). Cut to the tile's lon/lat bounds first (they hold the whole tile), so
     // that only the vertices near it are projected: a forest or a river crossing many tiles
     // has thousands. An invalid polygon (OSM has some) is cut in its valid form.
-    GEOSGeometry* clipped_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
+    GEOSGeometry* clipped_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole = false) {
         const auto* lonlat = geometry(o.fid);
         if (!lonlat) return nullptr;
+        if (whole) return GEOSGeom_transformXY_r(ctx, lonlat, to_pixels, &to); // in the tile: nothing to cut
         const auto& t = grid.box;
         GEOSGeometry* near = t.crosses_antimeridian() ? GEOSGeom_clone_r(ctx, lonlat) : GEOSClipByRect_r(ctx, lonlat, t.west, t.south, t.east, t.north);
         if (!near && o.kind == 'a')
@@ -148,62 +150,104 @@ namespace {
 
 double round2(double v) { return std::round(v * 100) / 100; }
 
-nlohmann::ordered_json coordinates(GEOSContextHandle_t ctx, const GEOSGeometry* g) {
-    auto out = nlohmann::ordered_json::array();
-    const auto* seq = GEOSGeom_getCoordSeq_r(ctx, g);
-    unsigned n = 0;
-    if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n)) return out;
-    for (unsigned i = 0; i < n; ++i) {
-        double x = 0, y = 0;
-        GEOSCoordSeq_getXY_r(ctx, seq, i, &x, &y);
-        out.push_back({round2(x), round2(y)});
-    }
-    return out;
+// A number as JSON, rounded to 2 decimals, in its shortest form ("23.78", "200").
+void append_number(std::string& out, double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, std::isfinite(v) ? round2(v) + 0.0 : 0.0);
+    out.append(buf, r.ptr);
 }
 
-// The parts of `g` of the object's kind, whatever collection the clipping made of them.
-void collect(GEOSContextHandle_t ctx, const GEOSGeometry* g, char kind, nlohmann::ordered_json& out) {
+void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, bool point) {
+    const auto* seq = GEOSGeom_getCoordSeq_r(ctx, g);
+    unsigned n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n)) n = 0;
+    if (!point) out += '[';
+    for (unsigned i = 0; i < n && (!point || i == 0); ++i) {
+        double x = 0, y = 0;
+        GEOSCoordSeq_getXY_r(ctx, seq, i, &x, &y);
+        if (i) out += ',';
+        out += '[';
+        append_number(out, x);
+        out += ',';
+        append_number(out, y);
+        out += ']';
+    }
+    if (!point) out += ']';
+}
+
+// The parts of `g` of the object's kind, whatever collection the clipping made of them, each
+// after a comma but the first (`first` tells); a point is written bare, [x, y].
+void collect(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, char kind, bool& first) {
     const int type = GEOSGeomTypeId_r(ctx, g);
+    auto separate = [&] {
+        if (!first) out += ',';
+        first = false;
+    };
     if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
-        for (int i = 0; i < GEOSGetNumGeometries_r(ctx, g); ++i) collect(ctx, GEOSGetGeometryN_r(ctx, g, i), kind, out);
+        for (int i = 0; i < GEOSGetNumGeometries_r(ctx, g); ++i) collect(out, ctx, GEOSGetGeometryN_r(ctx, g, i), kind, first);
     } else if (kind == 'a' && type == GEOS_POLYGON) {
-        auto rings = nlohmann::ordered_json::array({coordinates(ctx, GEOSGetExteriorRing_r(ctx, g))});
-        for (int i = 0; i < GEOSGetNumInteriorRings_r(ctx, g); ++i) rings.push_back(coordinates(ctx, GEOSGetInteriorRingN_r(ctx, g, i)));
-        out.push_back(std::move(rings));
+        separate();
+        out += '[';
+        append_coordinates(out, ctx, GEOSGetExteriorRing_r(ctx, g), false);
+        for (int i = 0; i < GEOSGetNumInteriorRings_r(ctx, g); ++i) {
+            out += ',';
+            append_coordinates(out, ctx, GEOSGetInteriorRingN_r(ctx, g, i), false);
+        }
+        out += ']';
     } else if (kind == 'w' && type == GEOS_LINESTRING) {
-        out.push_back(coordinates(ctx, g));
-    } else if (kind != 'a' && kind != 'w' && type == GEOS_POINT) {
-        out = coordinates(ctx, g).at(0);
+        separate();
+        append_coordinates(out, ctx, g, false);
+    } else if (kind != 'a' && kind != 'w' && type == GEOS_POINT && first) {
+        first = false;
+        append_coordinates(out, ctx, g, true);
     }
 }
 
 } // namespace
 
-nlohmann::ordered_json VisibleExtent::describe(const IndexedObject& o, const imagery::TileGrid& grid, const Visible& v) {
+bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const imagery::TileGrid& grid, const Visible& v) {
     auto& m = *impl_;
     ToPixels to{&grid};
-    nlohmann::ordered_json d = nlohmann::ordered_json::object();
-    GEOSGeometry* clipped = m.clipped_px(o, grid, to);
-    if (!clipped) return d;
+    // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
+    // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
+    whole_in_tile(o, grid); // sets m.inner for this grid
+    GEOSGeometry* clipped = m.clipped_px(o, grid, to, m.inner.contains(o.bbox));
+    if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
         GEOSGeom_destroy_r(m.ctx, clipped);
-        return d;
+        return false;
     }
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     GEOSGeom_getXMin_r(m.ctx, clipped, &x0);
     GEOSGeom_getYMin_r(m.ctx, clipped, &y0);
     GEOSGeom_getXMax_r(m.ctx, clipped, &x1);
     GEOSGeom_getYMax_r(m.ctx, clipped, &y1);
-    d["bbox_px"] = {round2(x0), round2(y0), round2(x1), round2(y1)};
-    GEOSGeometry* simple = o.kind == 'a' || o.kind == 'w' ? GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5) : nullptr;
-    nlohmann::ordered_json geometry = nlohmann::ordered_json::array();
-    collect(m.ctx, simple ? simple : clipped, o.kind, geometry);
-    d["geometry_px"] = std::move(geometry);
-    d["visible_px"] = round2(v.px);
-    d["visible_share"] = std::round(v.share * 10000) / 10000;
+    out += "\"bbox_px\":[";
+    for (double c : {x0, y0, x1, y1}) {
+        append_number(out, c);
+        out += ',';
+    }
+    out.back() = ']';
+    // Half a pixel: an area keeps its rings valid (topology-preserving); a line's parts need
+    // no such care, and Douglas-Peucker is several times cheaper.
+    GEOSGeometry* simple = o.kind == 'a' ? GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5) : o.kind == 'w' ? GEOSSimplify_r(m.ctx, clipped, 0.5) : nullptr;
+    const bool point = o.kind != 'a' && o.kind != 'w';
+    out += ",\"geometry_px\":";
+    if (!point) out += '[';
+    bool first = true;
+    const auto before = out.size();
+    collect(out, m.ctx, simple ? simple : clipped, o.kind, first);
+    if (point && out.size() == before) out += "[]";
+    if (!point) out += ']';
+    out += ",\"visible_px\":";
+    append_number(out, v.px);
+    out += ",\"visible_share\":";
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, std::round(v.share * 10000) / 10000 + 0.0);
+    out.append(buf, r.ptr);
     if (simple) GEOSGeom_destroy_r(m.ctx, simple);
     GEOSGeom_destroy_r(m.ctx, clipped);
-    return d;
+    return true;
 }
 
 } // namespace skyscript::pipeline

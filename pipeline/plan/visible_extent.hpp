@@ -8,11 +8,10 @@
 #include "imagery/tile_grid.hpp"
 #include "pipeline/plan/catalog_index.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace skyscript::pipeline {
 
@@ -38,7 +37,10 @@ public:
     // within half a pixel, 2 decimals), and `visible` (what measure() gave for them) as
     // visible_px and visible_share. An empty object when none of it is in the tile or its
     // geometry cannot be read.
-    nlohmann::ordered_json describe(const IndexedObject& object, const imagery::TileGrid& grid, const Visible& visible);
+    // Appended to `out` as JSON members ("bbox_px":[...],"geometry_px":...,...) written
+    // directly (nlohmann's DOM was the plan's largest allocator); false, and nothing
+    // appended, when none of it is in the tile or its geometry cannot be read.
+    bool describe(std::string& out, const IndexedObject& object, const imagery::TileGrid& grid, const Visible& visible);
 
 private:
     std::optional<bool> whole_in_tile(const IndexedObject& object, const imagery::TileGrid& grid);
