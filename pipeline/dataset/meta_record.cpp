@@ -57,7 +57,7 @@ std::string meta_json_line(const Job& job) {
     nlohmann::ordered_json line;
     line["filepath"] = image_relative_path(job.part, job.stem);
     for (const auto& [field, text] : job.captions) line[field] = tags::valid_utf8(text); // in registration order
-    for (auto& [k, v] : m.items()) line[k] = v;
+    for (auto& [k, v] : m.items()) line[k] = std::move(v); // m is dropped: no deep copy of its tags and objects
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -8,6 +8,8 @@
 #include "pipeline/state/build_session.hpp"
 
 #include <nlohmann/json.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include <chrono>
 #include <cstdio>
@@ -72,9 +74,12 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
                 fs::create_directories(dir);
                 remove_partial_files(dir);
             }
-            write_file_atomically(BuildDir(out_dir).meta(job.part, job.stem), meta_pickle(job));
             ids.push_back(job.job_id);
         }
+        // Each pickle is its own file: made and written on every core (an error is rethrown here).
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (auto i = r.begin(); i != r.end(); ++i) write_file_atomically(BuildDir(out_dir).meta(batch[i].part, batch[i].stem), meta_pickle(batch[i]));
+        });
         state.record_written(ids);
         summary.written_now += static_cast<std::int64_t>(ids.size());
         progress.update(static_cast<std::uint64_t>(summary.written_now), total, static_cast<std::uint64_t>(summary.written_now), "meta files");
@@ -84,13 +89,25 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
     // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
     AtomicFileWriter jsonl_file(BuildDir(out_dir).meta_jsonl());
     std::unordered_set<std::string> expected;
+    // Lines made on every core a batch at a time, appended in job order.
+    std::vector<Job> jobs;
+    std::vector<std::string> lines;
+    auto flush = [&] {
+        lines.resize(jobs.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (auto i = r.begin(); i != r.end(); ++i) lines[i] = meta_json_line(jobs[i]);
+        });
+        for (const auto& line : lines) jsonl_file.append(line);
+        jobs.clear();
+    };
     state.for_each_written([&](const Job& job) {
-        const auto image = image_relative_path(job.part, job.stem);
-        jsonl_file.append(meta_json_line(job));
-        expected.insert(image);
+        expected.insert(image_relative_path(job.part, job.stem));
         expected.insert(meta_relative_path(job.part, job.stem));
         ++summary.rows;
+        jobs.push_back(job);
+        if (jobs.size() == batch_size) flush();
     });
+    flush();
     summary.orphans_removed = remove_orphans(out_dir, expected);
     jsonl_file.commit();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
