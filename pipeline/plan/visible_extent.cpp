@@ -49,6 +49,9 @@ struct VisibleExtent::Impl {
     // in): an object whose box lies in that box is whole in the tile, no projection needed.
     imagery::TileGrid tile;
     osm::Box inner{0, 0, -1, -1};
+    // The tile's candidates measure() clipped, by fid: describe() takes them instead of
+    // clipping the named ones again. Dropped when the tile changes.
+    std::unordered_map<std::int64_t, GEOSGeometry*> clipped_here;
 
     explicit Impl(CatalogReader& c) : catalog(c) {}
     ~Impl() {
@@ -60,6 +63,25 @@ struct VisibleExtent::Impl {
         for (auto& [fid, g] : cache)
             if (g) GEOSGeom_destroy_r(ctx, g);
         cache.clear();
+        clear_clipped();
+    }
+    void clear_clipped() {
+        for (auto& [fid, g] : clipped_here) GEOSGeom_destroy_r(ctx, g);
+        clipped_here.clear();
+    }
+    void keep_clipped(std::int64_t fid, GEOSGeometry* g) {
+        auto [it, added] = clipped_here.try_emplace(fid, g);
+        if (!added) {
+            GEOSGeom_destroy_r(ctx, it->second);
+            it->second = g;
+        }
+    }
+    GEOSGeometry* take_clipped(std::int64_t fid) {
+        const auto it = clipped_here.find(fid);
+        if (it == clipped_here.end()) return nullptr;
+        GEOSGeometry* g = it->second;
+        clipped_here.erase(it);
+        return g;
     }
     const GEOSGeometry* geometry(std::int64_t fid) {
         if (const auto it = cache.find(fid); it != cache.end()) return it->second;
@@ -119,6 +141,7 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
     if (t.epsg != grid.epsg || t.width != grid.width || t.height != grid.height || t.gsd != grid.gsd ||
         t.geotransform[0] != grid.geotransform[0] || t.geotransform[3] != grid.geotransform[3]) {
         m.tile = grid;
+        m.clear_clipped();
         double lon[4], lat[4];
         const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
         for (int i = 0; i < 4; ++i)
@@ -141,7 +164,7 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         v.px = m.size(clipped, o.kind);
         v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0; // of the catalog's measure of the whole object
-        GEOSGeom_destroy_r(m.ctx, clipped);
+        m.keep_clipped(o.fid, clipped);
     }
     return v;
 }
@@ -210,8 +233,9 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     ToPixels to{&grid};
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
-    whole_in_tile(o, grid); // sets m.inner for this grid
-    GEOSGeometry* clipped = m.clipped_px(o, grid, to, m.inner.contains(o.bbox));
+    whole_in_tile(o, grid); // sets m.inner (and drops clipped_here) for this grid
+    GEOSGeometry* clipped = m.take_clipped(o.fid);
+    if (!clipped) clipped = m.clipped_px(o, grid, to, m.inner.contains(o.bbox));
     if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
         GEOSGeom_destroy_r(m.ctx, clipped);
