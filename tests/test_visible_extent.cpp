@@ -1,7 +1,7 @@
 // Exact visibility (issue 22, point 1): the objects around a focus are measured by their
 // geometry clipped to the tile in its own CRS, not by their boxes. A tiny OSM file: a
 // building (the focus), a road across its tile, a diagonal road that only clips the tile's
-// corner, a building whose sliver in the tile is under the minimum; planned with no random
+// corner, a building whose sliver in the tile is under the minimum, a large forest's corner; planned with no random
 // offset, so the tile is the building's box grown to 100 px at 0.5 m (±25 m around it).
 
 #include "test_support.hpp"
@@ -44,6 +44,12 @@ json surroundings_of_building(const std::string& name, const std::string& extra)
     for (const auto& [i, e, n] : std::vector<std::tuple<int, double, double>>{{30, 24.6, -2}, {31, 34.6, -2}, {32, 34.6, 2}, {33, 24.6, 2}})
         osm.nodes.push_back({i, lon0 + e * m_lon, lat0 + n * m_lat, {}});
     osm.ways.push_back(shed);
+    // A forest 5 km across whose north-west corner reaches 2 m into the tile's south-east
+    // corner: 16 px², a share of its area near 1.6e-7.
+    TinyWay forest{500, {40, 41, 42, 43, 40}, {{"landuse", "forest"}}};
+    for (const auto& [i, e, n] : std::vector<std::tuple<int, double, double>>{{40, 23, -23}, {41, 5023, -23}, {42, 5023, -5023}, {43, 23, -5023}})
+        osm.nodes.push_back({i, lon0 + e * m_lon, lat0 + n * m_lat, {}});
+    osm.ways.push_back(forest);
     const auto dir = fresh_dir(name);
     write_file(dir + "/tiny.osm.pbf", tiny_pbf(osm));
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"R\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") +
@@ -78,6 +84,7 @@ TEST_CASE("around a building: the road across its tile is named; a road clipping
     CHECK(names(around, "highway", "residential"));
     CHECK_FALSE(names(around, "highway", "service")); // its box meets a quarter of the tile's corner; 8.5 px of it is in
     CHECK_FALSE(names(around, "building", "shed"));   // 6.4 px² of it
+    CHECK_FALSE(names(around, "landuse", "forest"));  // 16 px² of it
     CHECK(around.size() == 1);
 }
 
@@ -86,6 +93,7 @@ TEST_CASE("--min-visible-px lowers or raises the bar; a bad value is one line na
     INFO(all.dump());
     CHECK(names(all, "highway", "service"));
     CHECK(names(all, "building", "shed"));
+    CHECK(names(all, "landuse", "forest"));
     const auto none = surroundings_of_building("visible-extent-high", "--min-visible-px 64,1000");
     CHECK(none.empty()); // the 100 px road is under 1000 px
     const auto dir = fresh_dir("visible-extent-bad");
@@ -133,4 +141,17 @@ TEST_CASE("objects: the focus and the named road in the image's pixels, their bo
             CHECK(o["bbox_px"][i].get<double>() >= 0);
             CHECK(o["bbox_px"][i].get<double>() <= 100);
         }
+}
+
+TEST_CASE("a few pixels of a forest of square kilometres: a visible_share that is small, not zero") {
+    surroundings_of_building("visible-extent-share", "--min-visible-px 1,1");
+    const auto objects = json::parse(sql_column(scratch_root() + "/visible-extent-share/out/state.sqlite", "SELECT objects FROM jobs WHERE osm_id = 100").at(0));
+    INFO(objects.dump());
+    const json* forest = nullptr;
+    for (const auto& o : objects)
+        if (o["osm_id"] == 500) forest = &o;
+    REQUIRE(forest);
+    CHECK((*forest)["visible_px"].get<double>() == doctest::Approx(16).epsilon(0.15));
+    CHECK((*forest)["visible_share"].get<double>() > 0); // 4 decimals made it 0: "none of it is visible"
+    CHECK((*forest)["visible_share"].get<double>() == doctest::Approx(4.0 / 25e6).epsilon(0.2));
 }

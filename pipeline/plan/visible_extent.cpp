@@ -266,8 +266,10 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     out += ",\"visible_px\":";
     append_number(out, v.px);
     out += ",\"visible_share\":";
+    // 4 significant digits, not decimals: a few visible pixels of a forest of square kilometres
+    // are a share of 1e-6, which must not read as none of it.
     char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, std::round(v.share * 10000) / 10000 + 0.0);
+    const auto r = std::to_chars(buf, buf + sizeof buf, std::isfinite(v.share) ? v.share + 0.0 : 0.0, std::chars_format::general, 4);
     out.append(buf, r.ptr);
     if (simple) GEOSGeom_destroy_r(m.ctx, simple);
     GEOSGeom_destroy_r(m.ctx, clipped);
