@@ -205,6 +205,9 @@ StageKill kill_in_stage(const std::vector<std::string>& argv, const std::string&
     const auto start = file_time_now();
     std::int64_t planned = 0;
     if (stage == "fetch") planned = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'planned'");
+    // Extract and plan run once: finished, a run would pass them by and only be killed (or end) later.
+    if ((stage == "extract" || stage == "plan") && before.count(stage)) return {};
+    if (stage == "fetch" && before.count("plan") && planned == 0) return {};
     // Fetch: a random number of new images, up to a third of what is left; the others: a random delay.
     const auto new_images = static_cast<std::size_t>(std::uniform_int_distribution<std::int64_t>(1, std::max<std::int64_t>(1, planned / 3))(rng));
     const auto length = stage == "fetch" || !seconds.count(stage) ? 0.0 : seconds.at(stage);
@@ -220,10 +223,18 @@ StageKill kill_in_stage(const std::vector<std::string>& argv, const std::string&
         const auto rows = stage_rows(out);
         return rows.count(prev) && (!before.count(prev) || before.at(prev) != rows.at(prev));
     };
+    // Extract and plan are told by a file they hold open. Once it is closed their stage is over:
+    // the kill goes then, in the next stage's first moments, not wherever the file is opened
+    // again (the report reads the catalog): on a loaded machine a stage can end before a delay
+    // drawn from the reference run's length, and a kill past the fetch left no fetch to kill.
+    const bool told_by_open_file = stage == "extract" || stage == "plan";
     StageKill k;
     k.end = kill_when(pid, [&] {
-        if (!seen && working()) seen = steady::now();
-        return seen && steady::now() >= *seen + delay;
+        if (!seen) {
+            if (!working()) return false;
+            seen = steady::now();
+        }
+        return steady::now() >= *seen + delay || (told_by_open_file && !working());
     });
     if (k.end == -SIGKILL) k.landed = stage_at_kill(out, before);
     return k;

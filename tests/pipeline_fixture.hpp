@@ -65,7 +65,7 @@ std::string stage_at_kill(const std::string& out, const std::map<std::string, st
 // delay of up to `share` of the stage's length in an uninterrupted build (`seconds`; fetch: after a
 // random number of new images). Then the stage it was in is read from OUT (stage_at_kill).
 struct StageKill {
-    std::string landed; // the stage it was killed in; "" when it was not killed (it ended first)
+    std::string landed; // the stage it was killed in; "" when it was not killed (it ended first, or was not started: extract or plan already done, nothing planned to fetch)
     int end = 0;        // wait_process's value
 };
 StageKill kill_in_stage(const std::vector<std::string>& argv, const std::string& out, const std::string& stage, std::mt19937& rng,

@@ -78,6 +78,14 @@ TEST_CASE("every named building's geometry_px covers the building pixels of its 
         CHECK_FALSE(leftover);
     }
 
+    SUBCASE("--format all writes the CSVs, the shards and the COCO files") {
+        r = run(sh_quote(binary()) + " split " + sh_quote(with_coco) + " --format all -q");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(fs::exists(with_coco + "/webdataset/train/00000.tar"));
+        CHECK(fs::exists(with_coco + "/annotations_train.json"));
+        CHECK(fs::exists(with_coco + "/SkyScript_train_unfiltered.csv"));
+    }
+
     SUBCASE("objects edited into nonsense in the state DB: the COCO files and the report leave them out, nothing fails") {
         const auto db = sh_quote(with_coco + "/state.sqlite");
         const auto edit = run("sqlite3 " + db + " \"UPDATE jobs SET objects = CASE job_id % 4 WHEN 0 THEN '{\\\"a\\\":' "

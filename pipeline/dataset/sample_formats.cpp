@@ -25,6 +25,7 @@ struct FormatGroup {
 };
 const FormatGroup groups[] = {
     {"both", {"files", "webdataset"}},
+    {"all", {"files", "webdataset", "coco"}},
 };
 
 } // namespace

@@ -1,7 +1,7 @@
 #pragma once
 // The registry of output formats (sample_writer.hpp), one line each in sample_formats.cpp.
 // `--format NAME` picks a registered format (and its companion: coco writes files too), or
-// `both`: files and webdataset.
+// `both`: files and webdataset, or `all`: the three.
 
 #include "pipeline/dataset/sample_writer.hpp"
 
