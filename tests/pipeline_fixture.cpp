@@ -217,17 +217,18 @@ StageKill kill_in_stage(const std::vector<std::string>& argv, const std::string&
     std::optional<steady::time_point> seen;
     const auto working = [&] {
         if (stage == "extract") return holds_open(pid, out + "/catalog.gpkg.partial");
-        if (stage == "plan") return holds_open(pid, out + "/catalog.gpkg");
+        if (stage == "plan") return holds_open(pid, out + "/catalog.gpkg") && stage_rows(out).count("extract"); // not extract's last moments
         if (stage == "fetch") return image_count(out, start) >= new_images;
         const auto& prev = stage_before.at(stage);
         const auto rows = stage_rows(out);
         return rows.count(prev) && (!before.count(prev) || before.at(prev) != rows.at(prev));
     };
-    // Extract and plan are told by a file they hold open. Once it is closed their stage is over:
-    // the kill goes then, in the next stage's first moments, not wherever the file is opened
-    // again (the report reads the catalog): on a loaded machine a stage can end before a delay
-    // drawn from the reference run's length, and a kill past the fetch left no fetch to kill.
-    const bool told_by_open_file = stage == "extract" || stage == "plan";
+    // Plan is told by the catalog it holds open. Once it is closed the plan is over: the kill
+    // goes then, in the fetch's first moments, not wherever the catalog is opened again (the
+    // report reads it): on a loaded machine a plan can end before a delay drawn from the
+    // reference run's length, and a kill past the fetch left no fetch to kill. (Extract's
+    // partial file is renamed, not just closed, at its end: its kills keep their delay.)
+    const bool told_by_open_file = stage == "plan";
     StageKill k;
     k.end = kill_when(pid, [&] {
         if (!seen) {
