@@ -138,9 +138,9 @@ public:
 
     void finish(WrittenSamples& written) override {
         json cats = json::array();
-        for (const auto& [name, id] : category_order_) {
-            const auto eq = name.find('=');
-            cats.push_back({{"id", id}, {"name", name}, {"supercategory", name.substr(0, eq)}});
+        for (std::size_t i = 0; i < category_names_.size(); ++i) {
+            const auto& name = category_names_[i];
+            cats.push_back({{"id", i + 1}, {"name", name}, {"supercategory", name.substr(0, name.find('='))}});
         }
         const auto cats_text = dump(cats);
         for (auto& f : splits_) {
@@ -164,9 +164,10 @@ private:
         return "unknown";
     }
 
+    // A category's id: its place, from 1, in the order categories are first met.
     std::int64_t category(const std::string& name) {
-        auto [it, added] = categories_.try_emplace(name, static_cast<std::int64_t>(categories_.size()) + 1);
-        if (added) category_order_.emplace_back(name, it->second);
+        auto [it, added] = category_ids_.try_emplace(name, static_cast<std::int64_t>(category_ids_.size()) + 1);
+        if (added) category_names_.push_back(name);
         return it->second;
     }
 
@@ -210,8 +211,8 @@ private:
     std::vector<std::string> caption_fields_;
     std::vector<SplitFile> splits_; // train, val, test
     std::int64_t image_ids_ = 0, annotation_ids_ = 0;
-    std::map<std::string, std::int64_t> categories_;
-    std::vector<std::pair<std::string, std::int64_t>> category_order_;
+    std::map<std::string, std::int64_t> category_ids_;
+    std::vector<std::string> category_names_; // by id - 1
 };
 
 void remove_coco_files(const std::string& out_dir) {

@@ -1,6 +1,7 @@
 #include "pipeline/plan/visible_extent.hpp"
 
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/pixel_number.hpp"
 
 #include <geos_c.h>
 
@@ -113,6 +114,22 @@ struct VisibleExtent::Impl {
         GEOSGeom_destroy_r(ctx, px);
         return clipped;
     }
+    // The tile's inner lon/lat box, computed when the tile changes (the tile's clips are then dropped).
+    const osm::Box& at_tile(const imagery::TileGrid& grid) {
+        if (tile.epsg != grid.epsg || tile.width != grid.width || tile.height != grid.height || tile.gsd != grid.gsd ||
+            tile.geotransform[0] != grid.geotransform[0] || tile.geotransform[3] != grid.geotransform[3]) {
+            tile = grid;
+            clear_clipped();
+            const double w = grid.width, h = grid.height;
+            double lon[4], lat[4];
+            const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
+            for (int i = 0; i < 4; ++i)
+                imagery::grid_to_lonlat(grid.epsg, grid.geotransform[0] + xs[i] * grid.gsd, grid.geotransform[3] - ys[i] * grid.gsd, lon[i], lat[i]);
+            inner = {std::max(lon[0], lon[2]), std::max(lat[2], lat[3]), std::min(lon[1], lon[3]), std::min(lat[0], lat[1])};
+            if (grid.box.crosses_antimeridian()) inner = {0, 0, -1, -1}; // none: every object projected
+        }
+        return inner;
+    }
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -136,20 +153,7 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
         return to_pixels(&x, &y, &to) && x >= 0 && x <= w && y >= 0 && y <= h;
     };
     const auto& b = o.bbox;
-    auto& m = *impl_;
-    const auto& t = m.tile;
-    if (t.epsg != grid.epsg || t.width != grid.width || t.height != grid.height || t.gsd != grid.gsd ||
-        t.geotransform[0] != grid.geotransform[0] || t.geotransform[3] != grid.geotransform[3]) {
-        m.tile = grid;
-        m.clear_clipped();
-        double lon[4], lat[4];
-        const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
-        for (int i = 0; i < 4; ++i)
-            imagery::grid_to_lonlat(grid.epsg, grid.geotransform[0] + xs[i] * grid.gsd, grid.geotransform[3] - ys[i] * grid.gsd, lon[i], lat[i]);
-        m.inner = {std::max(lon[0], lon[2]), std::max(lat[2], lat[3]), std::min(lon[1], lon[3]), std::min(lat[0], lat[1])};
-        if (grid.box.crosses_antimeridian()) m.inner = {0, 0, -1, -1}; // none: every object projected
-    }
-    if (m.inner.contains(b)) return true;
+    if (impl_->at_tile(grid).contains(b)) return true;
     if (o.kind != 'a' && o.kind != 'w') return inside(o.rep_lon, o.rep_lat);
     if (inside(b.min_lon, b.min_lat) && inside(b.max_lon, b.min_lat) && inside(b.min_lon, b.max_lat) && inside(b.max_lon, b.max_lat)) return true;
     return std::nullopt;
@@ -171,15 +175,6 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
 
 namespace {
 
-double round2(double v) { return std::round(v * 100) / 100; }
-
-// A number as JSON, rounded to 2 decimals, in its shortest form ("23.78", "200").
-void append_number(std::string& out, double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, std::isfinite(v) ? round2(v) + 0.0 : 0.0);
-    out.append(buf, r.ptr);
-}
-
 void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, bool point) {
     const auto* seq = GEOSGeom_getCoordSeq_r(ctx, g);
     unsigned n = 0;
@@ -190,9 +185,9 @@ void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeo
         GEOSCoordSeq_getXY_r(ctx, seq, i, &x, &y);
         if (i) out += ',';
         out += '[';
-        append_number(out, x);
+        append_pixel_number(out, x);
         out += ',';
-        append_number(out, y);
+        append_pixel_number(out, y);
         out += ']';
     }
     if (!point) out += ']';
@@ -233,9 +228,9 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     ToPixels to{&grid};
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
-    whole_in_tile(o, grid); // sets m.inner (and drops clipped_here) for this grid
+    const bool inner = m.at_tile(grid).contains(o.bbox);
     GEOSGeometry* clipped = m.take_clipped(o.fid);
-    if (!clipped) clipped = m.clipped_px(o, grid, to, m.inner.contains(o.bbox));
+    if (!clipped) clipped = m.clipped_px(o, grid, to, inner);
     if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
         GEOSGeom_destroy_r(m.ctx, clipped);
@@ -248,7 +243,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     GEOSGeom_getYMax_r(m.ctx, clipped, &y1);
     out += "\"bbox_px\":[";
     for (double c : {x0, y0, x1, y1}) {
-        append_number(out, c);
+        append_pixel_number(out, c);
         out += ',';
     }
     out.back() = ']';
@@ -264,7 +259,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     if (point && out.size() == before) out += "[]";
     if (!point) out += ']';
     out += ",\"visible_px\":";
-    append_number(out, v.px);
+    append_pixel_number(out, v.px);
     out += ",\"visible_share\":";
     // 4 significant digits, not decimals: a few visible pixels of a forest of square kilometres
     // are a share of 1e-6, which must not read as none of it.

@@ -1,10 +1,10 @@
 #include "pipeline/report/focus_outline.hpp"
 
+#include "pipeline/common/pixel_number.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 
 namespace skyscript::pipeline {
 
@@ -14,24 +14,15 @@ using json = nlohmann::json;
 
 bool is_xy(const json& p) { return p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number(); }
 
-void append_number(std::string& out, double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", std::isfinite(v) ? v : 0.0); // geometry_px has 2 decimals
-    std::string s(buf);
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    out += s;
-}
-
 // "M x y L x y ..." (with Z when closed) for a list of [x, y].
 void append_run(std::string& out, const json& points, bool closed) {
     std::size_t n = 0;
     for (const auto& p : points) {
         if (!is_xy(p)) continue;
         out += n++ ? " L " : (out.empty() ? "M " : " M ");
-        append_number(out, p[0].get<double>());
+        append_pixel_number(out, p[0].get<double>());
         out += ' ';
-        append_number(out, p[1].get<double>());
+        append_pixel_number(out, p[1].get<double>());
     }
     if (closed && n) out += " Z";
 }
@@ -48,16 +39,16 @@ FocusOutline focus_outline(std::string_view objects_json, int image_size) try {
     if (is_xy(*g)) { // a point: a ring a twentieth of the image across around it
         const double r = std::max(3.0, image_size / 40.0), x = (*g)[0].get<double>(), y = (*g)[1].get<double>();
         out.path = "M ";
-        append_number(out.path, x - r);
+        append_pixel_number(out.path, x - r);
         out.path += ' ';
-        append_number(out.path, y);
+        append_pixel_number(out.path, y);
         for (double dx : {2 * r, -2 * r}) {
             out.path += " a ";
-            append_number(out.path, r);
+            append_pixel_number(out.path, r);
             out.path += ' ';
-            append_number(out.path, r);
+            append_pixel_number(out.path, r);
             out.path += " 0 1 0 ";
-            append_number(out.path, dx);
+            append_pixel_number(out.path, dx);
             out.path += " 0";
         }
         out.kind = 'n';
