@@ -228,14 +228,13 @@ StageKill kill_in_stage(const std::vector<std::string>& argv, const std::string&
     // report reads it): on a loaded machine a plan can end before a delay drawn from the
     // reference run's length, and a kill past the fetch left no fetch to kill. (Extract's
     // partial file is renamed, not just closed, at its end: its kills keep their delay.)
-    const bool told_by_open_file = stage == "plan";
     StageKill k;
     k.end = kill_when(pid, [&] {
         if (!seen) {
             if (!working()) return false;
             seen = steady::now();
         }
-        return steady::now() >= *seen + delay || (told_by_open_file && !working());
+        return steady::now() >= *seen + delay || (stage == "plan" && !holds_open(pid, out + "/catalog.gpkg"));
     });
     if (k.end == -SIGKILL) k.landed = stage_at_kill(out, before);
     return k;
