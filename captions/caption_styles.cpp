@@ -38,7 +38,22 @@ std::string caption_style_choices() {
 std::vector<std::string_view> all_caption_fields() {
     std::vector<std::string_view> out;
     for (const auto* kind : registered) out.insert(out.end(), kind->fields.begin(), kind->fields.end());
+    const auto polished = polished_caption_fields();
+    out.insert(out.end(), polished.begin(), polished.end());
     return out;
+}
+
+namespace {
+constexpr std::string_view polished_fields[] = {"title_polished", "title_multi_objects_polished"};
+constexpr std::string_view polished_suffix = "_polished";
+} // namespace
+
+std::span<const std::string_view> polished_caption_fields() { return polished_fields; }
+
+std::string_view polished_source_field(std::string_view field) {
+    for (const auto f : polished_fields)
+        if (f == field) return field.substr(0, field.size() - polished_suffix.size());
+    return {};
 }
 
 std::vector<const CaptionStyleKind*> CaptionStyles::selected(std::string_view name) {

@@ -19,8 +19,14 @@ std::span<const CaptionStyleKind* const> caption_style_kinds();
 const CaptionStyleKind* find_caption_style(std::string_view name);
 // "rule or natural": the names `--caption-style` takes, for its usage message.
 std::string caption_style_choices();
-// Every registered style's fields, in registration order (the state DB's caption columns).
+// Every registered style's fields, in registration order, then the polished fields (the state
+// DB's caption columns).
 std::vector<std::string_view> all_caption_fields();
+// The language-polished versions of the always-run style's fields, made by the polish stage
+// (pipeline/polish/) from a language model's answer: "title_polished", "title_multi_objects_polished".
+std::span<const std::string_view> polished_caption_fields();
+// "title" for "title_polished": the field a polished field rewrites ("" for any other name).
+std::string_view polished_source_field(std::string_view polished_field);
 
 // The styles `--caption-style NAME` runs (NAME must be registered: find_caption_style).
 class CaptionStyles {

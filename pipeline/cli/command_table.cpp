@@ -12,6 +12,13 @@ using G = Command::Group;
 int command_plan(const std::vector<std::string>& args) { return run_stage_command(find_stage("plan"), args); }
 int command_fetch(const std::vector<std::string>& args) { return run_stage_command(find_stage("fetch"), args); }
 int command_write(const std::vector<std::string>& args) { return run_stage_command(find_stage("write"), args); }
+// `polish OUT` is the stage whatever OUT recorded: it turns --polish on (and OUT records it, so
+// split writes the polished columns from then on).
+int command_polish(const std::vector<std::string>& args) {
+    auto with_flag = args;
+    with_flag.push_back("--polish");
+    return run_stage_command(find_stage("polish"), with_flag);
+}
 int command_split(const std::vector<std::string>& args) { return run_stage_command(find_stage("split"), args); }
 int command_benchmarks(const std::vector<std::string>& args) { return run_stage_command(find_stage("benchmarks"), args); }
 
@@ -23,6 +30,7 @@ constexpr Command table[]{
     {stage("plan"), G::stage, "catalog → jobs in OUT/state.sqlite: sampled objects, source, tile, captions", command_plan, true},
     {stage("fetch"), G::stage, "every planned job's image → OUT/imagesK/STEM.jpg", command_fetch, true},
     {stage("write"), G::stage, "meta pickles OUT/metaK/STEM.pickle, meta.jsonl", command_write, true},
+    {stage("polish"), G::stage, "title_polished, title_multi_objects_polished from an OpenAI-compatible model, checked against the tags", command_polish, true},
     {stage("split"), G::stage, "SkyScript_train_unfiltered.csv, _val.csv, _test.csv by spatial block; --scores, --format webdataset", command_split, true},
     {stage("benchmarks"), G::stage, "SkyScript_cls, roof shape, smoothness, surface sets from tags (OUT/benchmarks/)", command_benchmarks, true},
     {stage("report"), G::stage, "OUT/report.json and OUT/report.html: what the build got, what it did not and why", command_report, false},

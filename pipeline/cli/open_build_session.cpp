@@ -3,6 +3,7 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/shard_spec.hpp"
+#include "pipeline/polish/polish_options.hpp"
 #include "pipeline/split/split_options.hpp"
 
 #include <filesystem>
@@ -56,6 +57,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
     check_split_options(s.options); // before OUT records a bad value
+    if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     s.state->store_options(s.options.recorded());
     s.quiet = s.options.flag("quiet");
     return s;

@@ -5,6 +5,7 @@
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/fetch/fetch_stage.hpp"
 #include "pipeline/plan/plan_stage.hpp"
+#include "pipeline/polish/polish_stage.hpp"
 #include "pipeline/report/report_stage.hpp"
 #include "pipeline/split/split_stage.hpp"
 
@@ -25,6 +26,18 @@ constexpr const char* split_usage =
     "and OUT/annotations_{train,val,test}.json (COCO: boxes, polygons, captions). Sizes: a count, P% or auto\n"
     "(min(5000, 2%) val, min(30000, 10%) test).\n";
 
+constexpr const char* polish_usage =
+    "Usage: skyscript-build polish OUT --llm-endpoint URL --llm-model NAME [options]\n\n"
+    "Rewrites every written image's title and title_multi_objects into fluent English with a language\n"
+    "model behind an OpenAI-compatible chat-completions API (OpenAI, vLLM, llama.cpp, Ollama), one request\n"
+    "per distinct input, answers cached in OUT/polish_answers.sqlite (a rerun asks only for new inputs;\n"
+    "--reuse OLD_OUT takes its answers too). Each answer is checked against the image's tags (the main\n"
+    "feature named, no number or feature word the tags do not hold, a sane length) and asked again once\n"
+    "with the reason; a second failure keeps the natural caption. Results: columns title_polished and\n"
+    "title_multi_objects_polished in the CSVs, meta.jsonl and the pickles, SkyScript_*_language_polished.csv\n"
+    "(after `split`). The API key is read from $OPENAI_API_KEY (--llm-key-env NAME) and never written.\n"
+    "In the bare command, --polish runs this stage after write. docs/captions.md has the prompt and the check.\n";
+
 constexpr const char* benchmarks_usage =
     "Usage: skyscript-build benchmarks OUT [options]\n\n"
     "Writes OUT/benchmarks/{SkyScript_cls,roof_shape,smoothness,surface}/ with\n"
@@ -36,6 +49,7 @@ constexpr Stage table[]{
     {"plan", stage_plan},
     {"fetch", stage_fetch},
     {"write", stage_write, nullptr, true, true},
+    {"polish", stage_polish, polish_usage},
     {"split", stage_split, split_usage, true},
     {"report", stage_report},
     {"benchmarks", stage_benchmarks, benchmarks_usage},

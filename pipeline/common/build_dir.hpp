@@ -5,6 +5,7 @@
 //   OUT/catalog.gpkg  state.sqlite (+ .merging while merge builds it)  build.lock
 //   OUT/imagesK/STEM.jpg  metaK/STEM.pickle  meta.jsonl  (K = the job's part)
 //   OUT/SkyScript_*.csv  webdataset/{train,val,test}/  benchmarks/  report.json  report.html
+//   OUT/polish_answers.sqlite (the polish stage's answers, by request key: kept across replans)
 // STEM = {n|w|a}{osm_id}_{SRC}_{yy}; the CSV's `filepath` is the image's path relative to OUT.
 
 #include <string>
@@ -21,6 +22,7 @@ public:
     std::string state_db() const { return path("state.sqlite"); }
     std::string merging_state_db() const { return path("state.sqlite.merging"); }
     std::string lock() const { return path("build.lock"); }
+    std::string polish_answers() const { return path("polish_answers.sqlite"); }
     std::string meta_jsonl() const { return path("meta.jsonl"); }
     std::string report_json() const { return path("report.json"); }
     std::string report_html() const { return path("report.html"); }

@@ -93,6 +93,17 @@ inline constexpr OptionRow option_table[]{
     {"retry-failed", OptionType::flag, "", "", "retry the jobs that failed in an earlier run"},
     // write
     {"part-size", OptionType::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, option_limits::inf},
+    // polish (pipeline/polish/: one request per distinct input, answers cached in OUT)
+    {"polish", OptionType::flag, "", "polish", "after write: language-polished captions from an OpenAI-compatible model (see polish --help)"},
+    {"llm-endpoint", OptionType::text, "", "polish", "polish: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1"},
+    {"llm-model", OptionType::text, "", "polish", "polish: the model id every request names"},
+    {"llm-key-env", OptionType::text, "OPENAI_API_KEY", "polish", "polish: environment variable holding the API key (read, never written)"},
+    {"llm-prompt", OptionType::text, "", "polish", "polish: prompt template FILE with {caption} {tags} {surroundings} {gsd} (default: built in)"},
+    {"llm-temperature", OptionType::number, "0", "polish", "polish: sampling temperature", 0, false, 0, 2},
+    {"llm-max-tokens", OptionType::integer, "160", "polish", "polish: most tokens an answer may take", 0, false, 8, 100000},
+    {"llm-in-flight", OptionType::integer, "8", "", "polish: requests in flight at the endpoint", 0, false, 1, 1024},
+    {"llm-rps", OptionType::number, "0", "", "polish: requests a second at most (0: no limit)", 0, false, 0, 1e6, false, "0: no limit"},
+    {"llm-tpm", OptionType::integer, "0", "", "polish: tokens a minute at most, prompt and answer (0: no limit)", 0, false, 0, 1e12, false, "0: no limit"},
     // split and benchmarks (pipeline/split/split_stage.hpp: made again from the state DB on every run)
     {"split-block", OptionType::number, "auto", "split",
      "spatial block of the train/val/test split, degrees; auto: 0.05, halved (to 0.001 at least) until val and test get 1/2 to all of their size",

@@ -10,11 +10,11 @@ namespace skyscript::pipeline {
 
 struct StageInfo {
     std::string_view name;
-    bool in_bare_command; // run, in this order, by `skyscript-build INPUT.osm.pbf`
+    bool in_bare_command; // run, in this order, by `skyscript-build INPUT.osm.pbf` (polish only with --polish)
 };
 
 inline constexpr StageInfo stage_list[] = {
-    {"extract", true}, {"plan", true},   {"fetch", true},       {"write", true},
+    {"extract", true}, {"plan", true},   {"fetch", true},       {"write", true},  {"polish", true},
     {"split", true},   {"report", true}, {"benchmarks", false}, {"merge", false},
 };
 

@@ -1,6 +1,7 @@
 #include "pipeline/dataset/meta_record.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include "captions/caption_styles.hpp"
 #include "pipeline/dataset/pickle_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
 
@@ -47,10 +48,23 @@ nlohmann::ordered_json meta_record(const Job& job) {
         const auto p = json::parse(tags::valid_utf8(job.provenance), nullptr, false);
         if (p.is_object()) m["provenance"] = p;
     }
+    // How its polished captions were made (model, prompt hash, verdicts), when it was polished.
+    if (!job.polish.empty()) {
+        auto p = json::parse(tags::valid_utf8(job.polish), nullptr, false);
+        if (p.is_object()) m["polish"] = std::move(p);
+    }
     return m;
 }
 
-std::string meta_pickle(const Job& job) { return to_pickle(meta_record(job), {"box", "time", "transform"}); }
+std::string meta_pickle(const Job& job) {
+    auto m = meta_record(job);
+    // The pickle carries no rule captions (SkyScript's has none) but does carry the polished ones,
+    // which exist nowhere else in the image's own record.
+    for (const auto field : captions::polished_caption_fields())
+        for (const auto& e : job.captions)
+            if (e.field == field) m[std::string(field)] = tags::valid_utf8(e.text);
+    return to_pickle(m, {"box", "time", "transform"});
+}
 
 std::string meta_json_line(const Job& job) {
     auto m = meta_record(job);

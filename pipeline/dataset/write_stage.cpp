@@ -56,6 +56,39 @@ std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set
 
 } // namespace
 
+void write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs) {
+    // Each pickle is its own file: made and written on every core (an error is rethrown here).
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (auto i = r.begin(); i != r.end(); ++i) write_file_atomically(BuildDir(out_dir).meta(jobs[i].part, jobs[i].stem), meta_pickle(jobs[i]));
+    });
+}
+
+std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state, const std::function<void(const Job&)>& each) {
+    // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
+    AtomicFileWriter jsonl_file(BuildDir(out_dir).meta_jsonl());
+    std::int64_t rows = 0;
+    // Lines made on every core a batch at a time, appended in job order.
+    std::vector<Job> jobs;
+    std::vector<std::string> lines;
+    auto flush = [&] {
+        lines.resize(jobs.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (auto i = r.begin(); i != r.end(); ++i) lines[i] = meta_json_line(jobs[i]);
+        });
+        for (const auto& line : lines) jsonl_file.append(line);
+        jobs.clear();
+    };
+    state.for_each_written([&](const Job& job) {
+        if (each) each(job);
+        ++rows;
+        jobs.push_back(job);
+        if (jobs.size() == batch_size) flush();
+    });
+    flush();
+    jsonl_file.commit();
+    return rows;
+}
+
 WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     WriteSummary summary;
@@ -76,40 +109,19 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
             }
             ids.push_back(job.job_id);
         }
-        // Each pickle is its own file: made and written on every core (an error is rethrown here).
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
-            for (auto i = r.begin(); i != r.end(); ++i) write_file_atomically(BuildDir(out_dir).meta(batch[i].part, batch[i].stem), meta_pickle(batch[i]));
-        });
+        write_meta_pickles(out_dir, batch);
         state.record_written(ids);
         summary.written_now += static_cast<std::int64_t>(ids.size());
         progress.update(static_cast<std::uint64_t>(summary.written_now), total, static_cast<std::uint64_t>(summary.written_now), "meta files");
     }
     progress.finish();
 
-    // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
-    AtomicFileWriter jsonl_file(BuildDir(out_dir).meta_jsonl());
     std::unordered_set<std::string> expected;
-    // Lines made on every core a batch at a time, appended in job order.
-    std::vector<Job> jobs;
-    std::vector<std::string> lines;
-    auto flush = [&] {
-        lines.resize(jobs.size());
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
-            for (auto i = r.begin(); i != r.end(); ++i) lines[i] = meta_json_line(jobs[i]);
-        });
-        for (const auto& line : lines) jsonl_file.append(line);
-        jobs.clear();
-    };
-    state.for_each_written([&](const Job& job) {
+    summary.rows = write_meta_jsonl(out_dir, state, [&](const Job& job) {
         expected.insert(image_relative_path(job.part, job.stem));
         expected.insert(meta_relative_path(job.part, job.stem));
-        ++summary.rows;
-        jobs.push_back(job);
-        if (jobs.size() == batch_size) flush();
     });
-    flush();
     summary.orphans_removed = remove_orphans(out_dir, expected);
-    jsonl_file.commit();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }

@@ -21,6 +21,7 @@ constexpr StageRate stage_rates[] = {
     {"plan", "sampled", "objects"},    // plan: "... (N objects/s)" of sampled objects
     {"fetch", "fetched", "images"},    // fetch: "... (N images/s ...)"
     {"write", "rows", "rows"},
+    {"polish", "images", "images"},    // polish: its summary has distinct inputs, requests, cache hits, tokens
     {"split", "", ""},
 };
 

@@ -93,6 +93,9 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
     // Every image goes to each format --format picks; the others' files of an earlier run go.
     SampleWriterSetup setup{out_dir, options, {}, scores ? scores->name : "", scores ? pcts : std::vector<int>{}};
     for (const auto field : captions::CaptionStyles::fields(options.text("caption-style"))) setup.caption_fields.emplace_back(field);
+    // A build that polishes (--polish, recorded in OUT) has the polished columns too.
+    if (options.flag("polish"))
+        for (const auto field : captions::polished_caption_fields()) setup.caption_fields.emplace_back(field);
     std::vector<std::unique_ptr<SampleWriter>> writers;
     for (const auto* format : formats) writers.push_back(format->begin(setup));
 

@@ -61,6 +61,9 @@ struct Job {
     int year = 0;
     double valid_fraction = 0;
     std::string provenance;       // JSON object from the source (FetchedTile::provenance), "" for none
+    // Set by polish: how its polished captions were made (model, prompt hash, each field's
+    // verdict), JSON object; "" when it was not polished. The texts are caption entries.
+    std::string polish;
 
     // The text of caption field `field`, "" when no style of the plan wrote it.
     const std::string& caption(std::string_view field) const {

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   )SQL";
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT);
+  stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT,
+  polish TEXT);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
 CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
 )SQL";
@@ -82,7 +83,8 @@ constexpr const char* planned_columns[] = {"job_id", "fid",  "osm_type", "osm_id
 constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "TEXT NOT NULL DEFAULT ''"},
                                                                  {"tried", "TEXT NOT NULL DEFAULT '[]'"},
                                                                  {"provenance", "TEXT"},
-                                                                 {"objects", "TEXT NOT NULL DEFAULT '[]'"}};
+                                                                 {"objects", "TEXT NOT NULL DEFAULT '[]'"},
+                                                                 {"polish", "TEXT"}};
 
 // fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
 std::string fallbacks_text(const std::vector<std::string>& aliases) {
@@ -107,7 +109,7 @@ const std::string& job_columns() {
     static const std::string columns = [] {
         std::string out;
         for (const char* c : planned_columns) out.append(out.empty() ? "" : ", ").append(c);
-        out += ", status, reason, attempts, stem, time_ms, year, valid_fraction, provenance";
+        out += ", status, reason, attempts, stem, time_ms, year, valid_fraction, provenance, polish";
         for (const auto& c : caption_columns()) out += ", " + c + ", " + c + " IS NOT NULL";
         return out;
     }();
@@ -162,6 +164,7 @@ Job read_job(const SqliteStatement& q) {
     j.year = static_cast<int>(q.column_int(c++));
     j.valid_fraction = q.column_double(c++);
     j.provenance = q.column_text(c++);
+    j.polish = q.column_text(c++);
     for (const auto& field : caption_columns()) {
         auto text = q.column_text(c++);
         if (q.column_int(c++)) j.captions.push_back({field, std::move(text)});
@@ -231,6 +234,12 @@ bool StateDb::stage_finished(StageName stage) {
 void StateDb::finish_stage(StageName stage, double seconds, const std::string& summary_json) {
     auto q = db_.prepare("INSERT OR REPLACE INTO stages VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?)");
     q.bind(1, stage.view()).bind(2, seconds).bind(3, summary_json);
+    q.step();
+}
+
+void StateDb::unfinish_stage(StageName stage) {
+    auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
+    q.bind(1, stage.view());
     q.step();
 }
 
@@ -379,6 +388,27 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
     auto q = db_.prepare("UPDATE jobs SET status = 'written' WHERE job_id = ?");
     for (auto id : job_ids) {
         q.bind(1, std::int64_t{id});
+        q.step();
+        q.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+void StateDb::record_polished(const std::vector<Job>& jobs) {
+    std::string set = "polish = :polish";
+    for (const auto field : captions::polished_caption_fields()) set += ", " + std::string(field) + " = :" + std::string(field);
+    db_.exec("BEGIN IMMEDIATE");
+    auto q = db_.prepare("UPDATE jobs SET " + set + " WHERE job_id = :job_id");
+    for (const auto& j : jobs) {
+        q.bind(":job_id", std::int64_t{j.job_id});
+        if (j.polish.empty()) q.bind_null(":polish");
+        else q.bind(":polish", std::string_view(j.polish));
+        for (const auto field : captions::polished_caption_fields()) {
+            const auto name = ":" + std::string(field);
+            const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
+            if (e == j.captions.end()) q.bind_null(name.c_str());
+            else q.bind(name.c_str(), std::string_view(e->text));
+        }
         q.step();
         q.reset();
     }

@@ -63,6 +63,11 @@ public:
     // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
     void record_written(const std::vector<std::int64_t>& job_ids);
+    // The polish stage's results, in one transaction: each job's polished caption entries
+    // (captions::polished_caption_fields(); a field without an entry becomes NULL) and its `polish` record.
+    void record_polished(const std::vector<Job>& jobs);
+    // Forgets that `stage` finished (the polish stage, while it changes captions the meta files must follow).
+    void unfinish_stage(StageName stage);
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
 

@@ -1,0 +1,192 @@
+#include "pipeline/polish/answer_check.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+namespace skyscript::embedded {
+std::string_view feature_words_txt();
+} // namespace skyscript::embedded
+
+namespace skyscript::pipeline {
+
+namespace {
+
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Lowercase, `_` and `:` as spaces: how tags read as words.
+std::string as_words(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        else if (c == '_' || c == ':') c = ' ';
+    }
+    return out;
+}
+
+std::string singular(std::string w) {
+    const auto ends = [&](std::string_view t) { return w.size() > t.size() + 1 && w.ends_with(t); };
+    if (ends("ies")) return w.substr(0, w.size() - 3) + "y";
+    if (ends("ches") || ends("shes") || ends("sses") || ends("xes")) return w.substr(0, w.size() - 2);
+    if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's' && w[w.size() - 2] != 'u') return w.substr(0, w.size() - 1);
+    return w;
+}
+
+// The words of a text (ASCII letters), lowercase and singular.
+void add_words(std::string_view text, std::set<std::string>& out) {
+    std::string w;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        const char c = i < text.size() ? text[i] : ' ';
+        if (is_letter(c)) w.push_back(static_cast<char>(c | 0x20));
+        else if (!w.empty()) {
+            out.insert(singular(w));
+            w.clear();
+        }
+    }
+}
+
+// The numbers of a text: digit runs with `.` or `,` between digit groups; "16,000" is
+// 16000, "19,9" is 19.9; "1.5" is 1.5.
+std::vector<double> numbers_in(std::string_view text) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (!is_digit(text[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < text.size() && (is_digit(text[j]) || ((text[j] == '.' || text[j] == ',') && j + 1 < text.size() && is_digit(text[j + 1]))))
+            ++j;
+        std::string n(text.substr(i, j - i));
+        // Thousands groups: 1,234 or 16,000,000 (one to three digits, then groups of three).
+        bool grouped = n.find(',') != std::string::npos && n.find('.') == std::string::npos;
+        if (grouped) {
+            const auto first = n.find(',');
+            grouped = first <= 3 && (n.size() - first) % 4 == 0;
+            for (auto k = first; grouped && k < n.size(); k += 4) grouped = n[k] == ',';
+        }
+        if (grouped) n.erase(std::remove(n.begin(), n.end(), ','), n.end());
+        else std::replace(n.begin(), n.end(), ',', '.');
+        // A second `.` (a date, a version) ends the number there.
+        if (auto dot = n.find('.'); dot != std::string::npos)
+            if (auto second = n.find('.', dot + 1); second != std::string::npos) n.resize(second);
+        out.push_back(std::strtod(n.c_str(), nullptr));
+        i = j;
+    }
+    return out;
+}
+
+constexpr std::pair<std::string_view, int> number_words[] = {{"two", 2},   {"three", 3}, {"four", 4},    {"five", 5},
+                                                            {"six", 6},   {"seven", 7}, {"eight", 8},   {"nine", 9},
+                                                            {"ten", 10},  {"eleven", 11}, {"twelve", 12}};
+
+// `phrase` in `text` at the start of a word.
+bool starts_a_word_in(const std::string& text, const std::string& phrase) {
+    if (phrase.empty()) return false;
+    for (auto at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1))
+        if (at == 0 || !is_letter(text[at - 1])) return true;
+    return false;
+}
+
+std::string format_number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+} // namespace
+
+AnswerCheck::AnswerCheck(std::string_view tag_names) {
+    for (std::size_t i = 0; i < tag_names.size();) {
+        const auto end = std::min(tag_names.find('\n', i), tag_names.size());
+        const auto line = tag_names.substr(i, end - i);
+        i = end + 1;
+        if (line.empty() || line[0] == '#') continue;
+        const auto tab = line.find('\t');
+        if (tab == std::string_view::npos) continue;
+        names_[std::string(line.substr(0, tab))] = as_words(line.substr(tab + 1));
+    }
+    const auto words = embedded::feature_words_txt();
+    for (std::size_t i = 0; i < words.size();) {
+        const auto end = std::min(words.find('\n', i), words.size());
+        const auto w = words.substr(i, end - i);
+        i = end + 1;
+        if (!w.empty() && w[0] != '#') feature_words_.insert(singular(std::string(w)));
+    }
+}
+
+std::string AnswerCheck::name_of(const std::string& key, const std::string& value) const {
+    if (auto it = names_.find(key + "=" + value); it != names_.end()) return it->second;
+    if (auto it = names_.find(key + "=*"); it != names_.end() && value == "yes") return it->second;
+    return {};
+}
+
+std::string AnswerCheck::clean(std::string_view answer) {
+    std::string out;
+    bool space = false;
+    for (char c : answer) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out.push_back(' ');
+        space = false;
+        out.push_back(c);
+    }
+    for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"\"", "\""}, {"'", "'"}, {"\xe2\x80\x9c", "\xe2\x80\x9d"}})
+        if (out.size() >= open.size() + close.size() && out.starts_with(open) && out.ends_with(close)) {
+            out = out.substr(open.size(), out.size() - open.size() - close.size());
+            break;
+        }
+    return out;
+}
+
+std::optional<std::string> AnswerCheck::check(std::string_view answer, const CheckFacts& facts) const {
+    const std::size_t max_chars = facts.caption.size() * 3 + 100;
+    if (answer.size() < min_answer_chars) return "the answer is too short (" + std::to_string(answer.size()) + " characters)";
+    if (answer.size() > max_chars)
+        return "the answer is too long (" + std::to_string(answer.size()) + " characters, at most " + std::to_string(max_chars) + ")";
+    const auto text = as_words(answer);
+
+    // The focus feature, by its value (its key for `yes`) or its English name.
+    const auto eq = facts.focus_tag.find('=');
+    const std::string key = facts.focus_tag.substr(0, eq), value = eq == std::string::npos ? "" : facts.focus_tag.substr(eq + 1);
+    const auto named = value == "yes" ? as_words(key) : as_words(value);
+    const auto name = name_of(key, value);
+    if (!starts_a_word_in(text, named) && !starts_a_word_in(text, name))
+        return "it does not name the main feature: say \"" + (name.empty() ? named : name) + "\"";
+
+    // What the answer may say: the words and numbers of the tags, their names and the caption.
+    std::set<std::string> support;
+    std::vector<double> allowed = numbers_in(facts.caption);
+    const auto add_object = [&](const TagPairs& tags) {
+        for (const auto& [k, v] : tags) {
+            add_words(as_words(k), support);
+            add_words(as_words(v), support);
+            add_words(name_of(k, v), support);
+            const auto n = numbers_in(v);
+            allowed.insert(allowed.end(), n.begin(), n.end());
+        }
+    };
+    add_object(facts.focus);
+    for (const auto& object : facts.surroundings) add_object(object);
+    add_words(facts.caption, support);
+    if (!facts.gsd.empty()) {
+        const auto n = numbers_in(facts.gsd);
+        allowed.insert(allowed.end(), n.begin(), n.end());
+    }
+    const auto allowed_number = [&](double v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); };
+
+    for (const double v : numbers_in(answer))
+        if (!allowed_number(v)) return "it gives the number " + format_number(v) + ", which the tags do not hold";
+    std::set<std::string> words;
+    add_words(text, words);
+    for (const auto& [word, v] : number_words)
+        if (words.count(std::string(word)) && !allowed_number(v)) return "it says \"" + std::string(word) + "\", a number the tags do not hold";
+    for (const auto& w : words)
+        if (feature_words_.count(w) && !support.count(w)) return "it names \"" + w + "\", which the tags do not mention";
+    return std::nullopt;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,448 @@
+#include "pipeline/polish/polish_stage.hpp"
+
+#include "captions/caption_styles.hpp"
+#include "imagery/http_engine.hpp"
+#include "imagery/sha256_hex.hpp"
+#include "imagery/token_bucket.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/pixel_number.hpp"
+#include "pipeline/common/progress.hpp"
+#include "pipeline/dataset/write_stage.hpp"
+#include "pipeline/polish/answer_cache.hpp"
+#include "pipeline/polish/answer_check.hpp"
+#include "pipeline/polish/polish_options.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/utf8_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The first batch is small: an endpoint that refuses every request (a wrong key, an unknown
+// model) is found after a few dozen requests, not thousands.
+constexpr std::size_t first_batch = 48, batch_size = 2000;
+constexpr const char* rate_bucket = "llm";
+
+// kept, rejected and failed count distinct inputs, whether asked now or answered from the cache.
+struct Counts {
+    std::int64_t images = 0, distinct = 0, requests = 0, cache_hits = 0, reused = 0, kept = 0, rejected = 0, failed = 0;
+    std::int64_t tokens_in = 0, tokens_out = 0, rewritten = 0;
+};
+
+// One caption of one job, as the prompt and the check see it.
+struct Input {
+    std::string key, prompt;
+    CheckFacts facts;
+};
+
+// A distinct input being asked in this batch.
+struct Ask {
+    Input input;
+    std::vector<ChatMessage> messages;
+    int asks = 0;
+    std::int64_t tokens_in = 0, tokens_out = 0;
+    std::string failure; // the request's error, when it got no answer
+    std::optional<CachedAnswer> result;
+};
+
+TagPairs parse_tags(const std::string& json) {
+    TagPairs out;
+    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
+    if (!j.is_object()) return out;
+    for (const auto& [k, v] : j.items())
+        if (v.is_string()) out.emplace_back(k, v.get<std::string>());
+    return out;
+}
+
+std::string tags_text(const TagPairs& tags) {
+    std::string out;
+    for (const auto& [k, v] : tags) out.append(out.empty() ? "" : ", ").append(k).append("=").append(v);
+    return out;
+}
+
+// The surroundings the caption draws from: most prominent first, identical tag sets once, at most `max`.
+std::vector<TagPairs> named_surroundings(const std::string& json, std::size_t max) {
+    std::vector<TagPairs> out;
+    std::unordered_set<std::string> seen;
+    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& object : j) {
+        if (out.size() >= max) break;
+        if (!object.is_object()) continue;
+        auto tags = parse_tags(object.dump());
+        if (tags.empty() || !seen.insert(tags_text(tags)).second) continue;
+        out.push_back(std::move(tags));
+    }
+    return out;
+}
+
+std::vector<captions::Tag> views(const TagPairs& tags) {
+    std::vector<captions::Tag> out;
+    for (const auto& [k, v] : tags) out.push_back({k, v});
+    return out;
+}
+
+// The key never leaves the process: a server that echoes it (in an error, in an answer) gets it cut out.
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.size() < 4) return text;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) text.replace(at, secret.size(), "[redacted]");
+    return text;
+}
+
+class Polisher {
+public:
+    Polisher(BuildSession& s, PolishOptions o)
+        : s_(s), o_(std::move(o)), check_(tags::builtin_tag_names()),
+          natural_("natural", {captions::CaptionOptions{o_.max_surrounding}, tags::builtin_tag_names()}),
+          cache_(BuildDir(s.out_dir).polish_answers(), false), progress_("polish", s.quiet, Progress::Unit::counted) {
+        if (const char* key = std::getenv(o_.key_env.c_str())) key_ = key;
+        for (const auto& dir : o_.reuse)
+            if (fs::exists(BuildDir(dir).polish_answers())) reuse_.push_back(std::make_unique<AnswerCache>(BuildDir(dir).polish_answers(), true));
+        imagery::HttpEngineOptions e;
+        e.max_in_flight = o_.in_flight;
+        e.max_attempts = o_.attempts;
+        e.timeout_s = o_.timeout_s;
+        e.max_body_bytes = 1 << 20; // an answer of a few hundred tokens is a few KB
+        engine_ = std::make_unique<imagery::HttpEngine>(e);
+        engine_->set_max_in_flight(rate_bucket, o_.in_flight);
+        if (o_.requests_per_second > 0) engine_->set_rate(rate_bucket, o_.requests_per_second, std::max(1.0, o_.requests_per_second));
+        if (o_.tokens_per_minute > 0) {
+            tokens_.rate = static_cast<double>(o_.tokens_per_minute) / 60;
+            tokens_.burst = tokens_.tokens = static_cast<double>(o_.tokens_per_minute);
+        }
+    }
+
+    StageSummary run() {
+        const auto start = std::chrono::steady_clock::now();
+        auto& state = *s_.state;
+        // The meta files follow the state DB: a run that did not finish may have changed captions
+        // whose pickles it did not make again, so every pickle is made again after one.
+        const bool rewrite_all = !state.stage_finished("polish");
+        state.unfinish_stage("polish");
+        const auto total = static_cast<std::uint64_t>(state.count_by_status()["written"]);
+        bool changed = false;
+        std::int64_t after = -1;
+        for (std::size_t limit = first_batch;; limit = batch_size) {
+            auto batch = state.jobs(JobStatus::written, "", after, limit);
+            if (batch.empty()) break;
+            after = batch.back().job_id;
+            std::vector<Job> updated;
+            polish_batch(batch, rewrite_all, updated);
+            if (!updated.empty()) {
+                state.record_polished(updated);
+                write_meta_pickles(s_.out_dir, updated);
+                counts_.rewritten += static_cast<std::int64_t>(updated.size());
+                changed = true;
+            }
+            progress_.update(static_cast<std::uint64_t>(counts_.images), total, static_cast<std::uint64_t>(counts_.images), "images");
+            // An endpoint that has answered nothing at all (a wrong key, an unknown model) is not asked thousands of times more.
+            if (counts_.failed > 0 && answered_ == 0) {
+                progress_.finish();
+                throw std::runtime_error("polish: every request to " + chat_completions_url(o_.endpoint) + " failed: " + first_failure_);
+            }
+        }
+        progress_.finish();
+        if (changed || rewrite_all) write_meta_jsonl(s_.out_dir, state);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto& http = engine_->stats();
+        const nlohmann::json record{{"images", counts_.images},       {"distinct_inputs", counts_.distinct}, {"requests", counts_.requests},
+                                    {"http_retries", http.retries},   {"cache_hits", counts_.cache_hits},    {"reused", counts_.reused},
+                                    {"kept", counts_.kept},           {"rejected", counts_.rejected},        {"failed", counts_.failed},
+                                    {"tokens_in", counts_.tokens_in}, {"tokens_out", counts_.tokens_out},    {"model", o_.chat.model},
+                                    {"prompt", o_.prompt.hash()},     {"meta_rewritten", counts_.rewritten}};
+        if (!s_.quiet) print(seconds, http.retries);
+        auto summary = StageSummary::finished(seconds, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), counts_.images);
+        summary.complete = counts_.failed == 0;
+        return summary;
+    }
+
+private:
+    void print(double seconds, std::uint64_t retries) const {
+        const auto reused = counts_.reused ? " (" + std::to_string(counts_.reused) + " from --reuse)" : std::string();
+        std::printf("polish: %lld images, %lld distinct inputs (%lld kept, %lld rejected: natural caption kept, %lld failed); %lld from the "
+                    "cache%s, %lld requests (%llu HTTP retries), %lld tokens in, %lld out (%.2f s)\n",
+                    static_cast<long long>(counts_.images), static_cast<long long>(counts_.distinct), static_cast<long long>(counts_.kept),
+                    static_cast<long long>(counts_.rejected), static_cast<long long>(counts_.failed), static_cast<long long>(counts_.cache_hits),
+                    reused.c_str(), static_cast<long long>(counts_.requests), static_cast<unsigned long long>(retries),
+                    static_cast<long long>(counts_.tokens_in), static_cast<long long>(counts_.tokens_out), seconds);
+        if (counts_.failed) std::printf("  %lld inputs got no answer (%s); a rerun asks for them again\n", static_cast<long long>(counts_.failed), first_failure_.c_str());
+    }
+
+    Input make_input(const Job& job, bool multi, const TagPairs& focus, const std::vector<TagPairs>& around) const {
+        Input in;
+        PromptFields f;
+        f.caption = tags::valid_utf8(job.caption(multi ? "title_multi_objects" : "title"));
+        f.tags = tags_text(focus);
+        if (multi)
+            for (const auto& object : around) f.surroundings.append(f.surroundings.empty() ? "" : "; ").append(tags_text(object));
+        std::string gsd;
+        append_pixel_number(gsd, job.grid.gsd);
+        f.gsd = gsd;
+        in.prompt = o_.prompt.render(f);
+        char settings[64];
+        std::snprintf(settings, sizeof settings, "%.17g\n%d\n", o_.chat.temperature, o_.chat.max_tokens);
+        in.key = imagery::sha256_hex(o_.chat.model + "\n" + settings + o_.prompt.hash() + "\n" + in.prompt, 16);
+        in.facts.focus_tag = tags::valid_utf8(job.focus_tag);
+        in.facts.focus = focus;
+        if (multi) in.facts.surroundings = around;
+        in.facts.caption = f.caption;
+        if (o_.prompt.uses_gsd()) in.facts.gsd = gsd;
+        return in;
+    }
+
+    // The cached answer of a key, here or in a --reuse build (copied here).
+    std::optional<CachedAnswer> cached(const std::string& key, bool& reused) {
+        reused = false;
+        if (auto a = cache_.find(key)) return a;
+        for (auto& other : reuse_)
+            if (auto a = other->find(key)) {
+                cache_.put(*a);
+                reused = true;
+                return a;
+            }
+        return std::nullopt;
+    }
+
+    void polish_batch(std::vector<Job>& batch, bool rewrite_all, std::vector<Job>& updated) {
+        // Each job's two inputs; the distinct ones not answered yet are asked.
+        std::vector<std::array<std::string, 2>> job_keys(batch.size());
+        std::unordered_map<std::string, std::size_t> ask_index;
+        std::vector<Ask> asks;
+        std::unordered_map<std::string, CachedAnswer> answers;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const auto& job = batch[i];
+            const auto focus = parse_tags(job.center_tags);
+            const auto around = named_surroundings(job.surrounding_tags, o_.max_surrounding);
+            for (int m = 0; m < 2; ++m) {
+                auto in = make_input(job, m == 1, focus, around);
+                job_keys[i][m] = in.key;
+                if (answers.count(in.key) || ask_index.count(in.key)) continue;
+                const bool first_time = seen_.insert(in.key).second;
+                if (first_time) ++counts_.distinct;
+                bool reused = false;
+                if (auto a = cached(in.key, reused)) {
+                    if (first_time) {
+                        ++counts_.cache_hits;
+                        counts_.reused += reused;
+                        (a->kept ? counts_.kept : counts_.rejected) += 1;
+                    }
+                    answers.emplace(in.key, std::move(*a));
+                    continue;
+                }
+                ask_index.emplace(in.key, asks.size());
+                Ask ask;
+                ask.input = std::move(in);
+                ask.messages = {{"user", ask.input.prompt}};
+                asks.push_back(std::move(ask));
+            }
+        }
+        ask_all(asks);
+        for (auto& ask : asks)
+            if (ask.result) answers.emplace(ask.input.key, *ask.result);
+
+        // Each job's polished captions: the kept answer, else (rejected) the natural caption;
+        // none for an input that got no answer.
+        const auto fields = captions::polished_caption_fields();
+        captions::CaptionEntries natural;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto& job = batch[i];
+            ++counts_.images;
+            bool natural_made = false;
+            nlohmann::ordered_json record{{"model", o_.chat.model}, {"prompt", o_.prompt.hash()}};
+            captions::CaptionEntries polished;
+            for (int m = 0; m < 2; ++m) {
+                const auto source = captions::polished_source_field(fields[m]);
+                const auto it = answers.find(job_keys[i][m]);
+                if (it == answers.end()) {
+                    const auto a = ask_index.find(job_keys[i][m]);
+                    record[std::string(source)] = "failed: " + (a == ask_index.end() ? std::string("no answer") : asks[a->second].failure);
+                    continue;
+                }
+                const auto& answer = it->second;
+                if (answer.kept) {
+                    polished.push_back({std::string(fields[m]), answer.answer});
+                    record[std::string(source)] = "kept";
+                    continue;
+                }
+                if (!natural_made) {
+                    const auto focus = parse_tags(job.center_tags);
+                    const auto around_tags = [&] {
+                        std::vector<TagPairs> all;
+                        const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(job.surrounding_tags), nullptr, false);
+                        if (j.is_array())
+                            for (const auto& object : j)
+                                if (object.is_object()) all.push_back(parse_tags(object.dump()));
+                        return all;
+                    }();
+                    const auto focus_views = views(focus);
+                    std::vector<std::vector<captions::Tag>> around_views;
+                    for (const auto& t : around_tags) around_views.push_back(views(t));
+                    const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
+                    natural_.caption(focus_views, around_sets, natural);
+                    natural_made = true;
+                }
+                const auto natural_field = std::string(source) + "_natural"; // title_natural, title_multi_objects_natural
+                std::string text;
+                for (const auto& e : natural)
+                    if (e.field == natural_field) text = e.text;
+                polished.push_back({std::string(fields[m]), text});
+                record[std::string(source)] = "rejected: " + answer.reason;
+            }
+            std::string record_text = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            // What the job holds now, against what it had.
+            captions::CaptionEntries before;
+            for (const auto& e : job.captions)
+                if (!captions::polished_source_field(e.field).empty()) before.push_back(e);
+            const bool same = job.polish == record_text && before.size() == polished.size() &&
+                              std::equal(before.begin(), before.end(), polished.begin(), [](const auto& a, const auto& b) { return a.field == b.field && a.text == b.text; });
+            if (same && !rewrite_all) continue;
+            std::erase_if(job.captions, [](const auto& e) { return !captions::polished_source_field(e.field).empty(); });
+            job.captions.insert(job.captions.end(), polished.begin(), polished.end());
+            job.polish = std::move(record_text);
+            updated.push_back(job);
+        }
+    }
+
+    std::int64_t cost(const Ask& ask) const {
+        std::size_t chars = 0;
+        for (const auto& m : ask.messages) chars += m.content.size();
+        return static_cast<std::int64_t>(chars / 4) + o_.chat.max_tokens;
+    }
+
+    void submit(Ask& ask, std::uint64_t id) {
+        imagery::HttpRequest r;
+        r.id = id;
+        r.url = chat_completions_url(o_.endpoint);
+        r.method = "POST";
+        r.body = chat_request_body(o_.chat, ask.messages);
+        r.headers = {"Content-Type: application/json", "Accept: application/json"};
+        if (!key_.empty()) {
+            const auto key = key_;
+            r.start_headers = [key] { return std::vector<std::string>{"Authorization: Bearer " + key}; };
+        }
+        r.source = rate_bucket;
+        r.cacheable = false;
+        r.max_body_bytes = 1 << 20;
+        r.validate = [](const imagery::HttpResponse& response) -> std::optional<std::string> {
+            auto parsed = parse_chat_response(response.body);
+            if (parsed.answer) return std::nullopt;
+            return parsed.error;
+        };
+        ++ask.asks;
+        ++counts_.requests;
+        engine_->submit(std::move(r));
+    }
+
+    // Asks every input, within the endpoint's limits; each ends answered (kept or rejected) or failed.
+    void ask_all(std::vector<Ask>& asks) {
+        std::deque<std::size_t> waiting;
+        for (std::size_t i = 0; i < asks.size(); ++i) waiting.push_back(i);
+        const auto feed = [&] {
+            while (!waiting.empty()) {
+                auto& ask = asks[waiting.front()];
+                if (o_.tokens_per_minute > 0) {
+                    tokens_.refill(imagery::TokenBucket::Clock::now());
+                    const double need = std::min<double>(static_cast<double>(cost(ask)), tokens_.burst);
+                    if (tokens_.tokens < need) return;
+                    tokens_.tokens -= need;
+                }
+                submit(ask, waiting.front());
+                waiting.pop_front();
+            }
+        };
+        const auto on_done = [&](imagery::HttpResult&& r) {
+            auto& ask = asks[r.id];
+            if (!r.ok) {
+                ask.failure = scrub(r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail), key_);
+                ask.failure = tags::valid_utf8(ask.failure.substr(0, 300));
+                if (first_failure_.empty()) first_failure_ = ask.failure;
+                ++counts_.failed;
+                feed();
+                return;
+            }
+            const auto parsed = parse_chat_response(r.response.body);
+            const auto& a = *parsed.answer; // validated by the engine
+            ++answered_;
+            ask.tokens_in += a.prompt_tokens;
+            ask.tokens_out += a.completion_tokens;
+            counts_.tokens_in += a.prompt_tokens;
+            counts_.tokens_out += a.completion_tokens;
+            const auto text = scrub(AnswerCheck::clean(tags::valid_utf8(a.content)), key_);
+            std::optional<std::string> reason;
+            if (a.finish_reason == "length") reason = "it was cut off at " + std::to_string(o_.chat.max_tokens) + " tokens";
+            else reason = check_.check(text, ask.input.facts);
+            if (reason && ask.asks < 2) {
+                ask.messages.push_back({"assistant", text});
+                ask.messages.push_back({"user", "That caption was rejected: " + *reason +
+                                                    ". Write it again as one sentence, using only the caption and the tags given."});
+                waiting.push_front(r.id);
+                feed();
+                return;
+            }
+            CachedAnswer c;
+            c.key = ask.input.key;
+            c.model = o_.chat.model;
+            c.prompt_hash = o_.prompt.hash();
+            c.input = ask.input.prompt;
+            c.answer = text;
+            c.kept = !reason;
+            c.reason = reason.value_or("");
+            c.asks = ask.asks;
+            c.tokens_in = ask.tokens_in;
+            c.tokens_out = ask.tokens_out;
+            cache_.put(c);
+            (c.kept ? counts_.kept : counts_.rejected) += 1;
+            ask.result = std::move(c);
+            feed();
+        };
+        while (!waiting.empty()) {
+            feed();
+            engine_->run(on_done);
+            if (waiting.empty()) break;
+            // Out of tokens for this minute and nothing in flight: wait for the bucket to fill.
+            const double need = std::min<double>(static_cast<double>(cost(asks[waiting.front()])), tokens_.burst);
+            tokens_.refill(imagery::TokenBucket::Clock::now());
+            if (tokens_.tokens < need) std::this_thread::sleep_for(std::chrono::duration<double>((need - tokens_.tokens) / tokens_.rate));
+        }
+    }
+
+    BuildSession& s_;
+    PolishOptions o_;
+    AnswerCheck check_;
+    captions::CaptionStyles natural_;
+    AnswerCache cache_;
+    std::vector<std::unique_ptr<AnswerCache>> reuse_;
+    std::unique_ptr<imagery::HttpEngine> engine_;
+    imagery::TokenBucket tokens_;
+    Progress progress_;
+    std::string key_, first_failure_;
+    std::unordered_set<std::string> seen_; // the keys met in this run: distinct inputs
+    std::int64_t answered_ = 0;            // responses with an answer in this run
+    Counts counts_;
+};
+
+} // namespace
+
+StageSummary stage_polish(BuildSession& s) {
+    if (!s.options.flag("polish")) return StageSummary::nothing_to_do();
+    auto options = polish_options(s.options);
+    return Polisher(s, std::move(options)).run();
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,76 @@
+#include "pipeline/polish/prompt_template.hpp"
+
+#include "imagery/sha256_hex.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace skyscript::embedded {
+std::string_view default_prompt_txt();
+} // namespace skyscript::embedded
+
+namespace skyscript::pipeline {
+
+PromptTemplate PromptTemplate::builtin() { return parse(embedded::default_prompt_txt(), "the built-in prompt"); }
+
+PromptTemplate PromptTemplate::from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot read the prompt template");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse(text.str(), path);
+}
+
+PromptTemplate PromptTemplate::parse(std::string_view text, const std::string& where) {
+    PromptTemplate t;
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw std::runtime_error(where + ": the prompt template is empty");
+    std::string literal;
+    bool has_caption = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+            literal.push_back(c);
+            ++i;
+            continue;
+        }
+        if (c == '}') throw std::runtime_error(where + ": a `}` that closes no field (write `}}` for a brace)");
+        if (c != '{') {
+            literal.push_back(c);
+            continue;
+        }
+        const auto end = text.find('}', i);
+        if (end == std::string_view::npos) throw std::runtime_error(where + ": a `{` that is never closed (write `{{` for a brace)");
+        const auto name = text.substr(i + 1, end - i - 1);
+        Piece piece;
+        if (name == "caption") piece = Piece::caption, has_caption = true;
+        else if (name == "tags") piece = Piece::tags;
+        else if (name == "surroundings") piece = Piece::surroundings;
+        else if (name == "gsd") piece = Piece::gsd, t.uses_gsd_ = true;
+        else throw std::runtime_error(where + ": unknown field {" + std::string(name) + "} (expected {caption}, {tags}, {surroundings} or {gsd})");
+        if (!literal.empty()) t.pieces_.emplace_back(Piece::text, std::move(literal));
+        literal.clear();
+        t.pieces_.emplace_back(piece, "");
+        i = end;
+    }
+    if (!literal.empty()) t.pieces_.emplace_back(Piece::text, std::move(literal));
+    if (!has_caption) throw std::runtime_error(where + ": the prompt template has no {caption} field");
+    t.hash_ = imagery::sha256_hex(text, 8);
+    return t;
+}
+
+std::string PromptTemplate::render(const PromptFields& f) const {
+    std::string out;
+    for (const auto& [piece, text] : pieces_) {
+        switch (piece) {
+        case Piece::text: out += text; break;
+        case Piece::caption: out += f.caption; break;
+        case Piece::tags: out += f.tags; break;
+        case Piece::surroundings: out += f.surroundings.empty() ? "none" : f.surroundings; break;
+        case Piece::gsd: out += f.gsd; break;
+        }
+    }
+    return out;
+}
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,373 @@
+// The polish stage (issue 23) against a loopback OpenAI-compatible server
+// (tests/openai_test_server.py): one request per distinct input, the cache, the checks,
+// faults (429 with Retry-After, 500, malformed JSON, refusal, huge answers), the key never in
+// any output, SIGKILL and rerun, --reuse; and the pieces (check, template, response parser).
+
+#include "pipeline/polish/answer_check.hpp"
+#include "pipeline/polish/chat_api.hpp"
+#include "pipeline/polish/prompt_template.hpp"
+#include "pipeline_fixture.hpp"
+#include "tag_filters/tag_list.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace skyscript;
+using namespace skyscript::test;
+
+namespace {
+
+const std::string api_key = "sk-test-7Hq2Zr9KpW4";
+
+struct LlmServer {
+    std::string log;
+    std::unique_ptr<ServerProcess> process;
+    LlmServer(const std::string& dir, const std::string& name, const std::vector<std::string>& options) {
+        log = dir + "/" + name + ".log";
+        write_file(log, "");
+        std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/openai_test_server.py", "--log", log};
+        argv.insert(argv.end(), options.begin(), options.end());
+        process = std::make_unique<ServerProcess>(argv);
+    }
+    std::string endpoint() const { return process->url("/v1"); }
+    std::vector<nlohmann::json> requests() const {
+        std::vector<nlohmann::json> out;
+        for (const auto& line : lines(read_file(log)))
+            if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+        return out;
+    }
+};
+
+std::string polish_flags(const LlmServer& server) { return " --llm-endpoint " + server.endpoint() + " --llm-model sky-test-model"; }
+
+CommandResult polish(const std::string& out, const LlmServer& server, const std::string& extra = "") {
+    return run("OPENAI_API_KEY=" + api_key + " timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) + polish_flags(server) + " " + extra);
+}
+
+nlohmann::json polish_record(const std::string& out) {
+    const auto rows = sql_column(out + "/state.sqlite", "SELECT summary FROM stages WHERE stage = 'polish'");
+    REQUIRE(rows.size() == 1);
+    return nlohmann::json::parse(rows[0]);
+}
+
+std::int64_t cached_answers(const std::string& out) { return sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers"); }
+
+// Every byte of every file under `dir` searched for `needle`; the files that hold it.
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle) {
+    std::vector<std::string> out;
+    for (const auto& f : fs::recursive_directory_iterator(dir))
+        if (f.is_regular_file() && read_file(f.path().string()).find(needle) != std::string::npos) out.push_back(f.path().string());
+    return out;
+}
+
+// The polished dataset of OUT, compared whole: meta files, meta.jsonl and every CSV.
+std::map<std::string, std::string> polished_files(const std::string& out) {
+    auto files = dataset_files(out);
+    for (const auto& f : fs::directory_iterator(out))
+        if (f.path().extension() == ".csv") files[f.path().filename().string()] = read_file(f.path().string());
+    return files;
+}
+
+// OUT without its answers: a build that has everything but has never polished.
+std::string copy_unpolished(const std::string& from, const std::string& name) {
+    const auto to = fresh_dir(name);
+    fs::remove_all(to);
+    fs::copy(from, to, fs::copy_options::recursive);
+    for (const char* f : {"polish_answers.sqlite", "polish_answers.sqlite-wal", "polish_answers.sqlite-shm"}) fs::remove(to + "/" + f);
+    return to;
+}
+
+struct Built {
+    std::string dir, out;
+    std::unique_ptr<LlmServer> server;
+    CommandResult result;
+};
+
+// One build with --polish in the bare command, made once: 300 images of Monaco; the server
+// invents a number for captions with "building" (kept when asked again) and a feature for
+// captions with "service" (rejected twice: the natural caption is kept).
+const Built& built() {
+    static const Built b = [] {
+        Built x;
+        x.dir = fresh_dir("polish");
+        x.server = std::make_unique<LlmServer>(x.dir, "base", std::vector<std::string>{"--invent-number", "building", "--invent-feature", "service"});
+        x.out = x.dir + "/out";
+        x.result = run("OPENAI_API_KEY=" + api_key + " timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                       " -o " + sh_quote(x.out) + " --sources " + sh_quote(monaco().sources) + " --limit 300 --polish" + polish_flags(*x.server));
+        return x;
+    }();
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("the check keeps what the tags say and names what they do not") {
+    const pipeline::AnswerCheck check(tags::builtin_tag_names());
+    pipeline::CheckFacts f;
+    f.focus_tag = "amenity=parking";
+    f.focus = {{"amenity", "parking"}, {"surface", "asphalt"}, {"capacity", "16000"}};
+    f.surroundings = {{{"building", "yes"}, {"building:levels", "3"}}, {{"highway", "residential"}}};
+    f.caption = "a satellite image of amenity of parking with surface of asphalt, surrounded by building; road of residential";
+    CHECK_FALSE(check.check("An asphalt parking lot among buildings and a residential road.", f));
+    CHECK_FALSE(check.check("A parking lot of 16,000 spaces next to a 3-storey building.", f)); // 16,000 is 16000
+    // Its English name is enough ("parking lot"), case ignored.
+    f.focus_tag = "leisure=pitch";
+    f.focus = {{"leisure", "pitch"}};
+    f.caption = "a satellite image of leisure of pitch";
+    CHECK_FALSE(check.check("A Pitch seen from above.", f));
+    CHECK(check.check("A sports ground seen from above.", f).value_or("").find("main feature") != std::string::npos);
+    f.focus_tag = "amenity=parking";
+    f.focus = {{"amenity", "parking"}, {"surface", "asphalt"}};
+    f.surroundings.clear();
+    f.caption = "a satellite image of amenity of parking with surface of asphalt";
+    CHECK(check.check("A parking lot with 40 spaces.", f).value_or("").find("number 40") != std::string::npos);
+    CHECK(check.check("A parking lot with three entrances.", f).value_or("").find("three") != std::string::npos);
+    CHECK(check.check("A parking lot beside a river.", f).value_or("").find("river") != std::string::npos);
+    CHECK(check.check("Rivers and a parking lot.", f).value_or("").find("river") != std::string::npos); // plural
+    CHECK(check.check("A road.", f).value_or("").find("too short") != std::string::npos);
+    CHECK(check.check("A parking lot " + std::string(400, 'x'), f).value_or("").find("too long") != std::string::npos);
+    // The GSD is a number the answer may give only when the prompt gave it.
+    CHECK(check.check("A parking lot at 0.5 m per pixel.", f));
+    f.gsd = "0.5";
+    CHECK_FALSE(check.check("A parking lot at 0.5 m per pixel.", f));
+    CHECK(pipeline::AnswerCheck::clean("  \"An aerial\n\tview.\"  ") == "An aerial view.");
+    CHECK(pipeline::AnswerCheck::clean(std::string("a\0b", 3)) == "a b");
+}
+
+TEST_CASE("prompt templates: fields, braces and the errors that name the file") {
+    const auto t = pipeline::PromptTemplate::parse("C={caption} T={tags} S={surroundings} {{x}}", "t");
+    CHECK(t.render({"cap", "a=b", "", "0.5"}) == "C=cap T=a=b S=none {x}");
+    CHECK_FALSE(t.uses_gsd());
+    CHECK(pipeline::PromptTemplate::parse("{caption} at {gsd} m", "t").uses_gsd());
+    CHECK(t.hash() != pipeline::PromptTemplate::parse("C={caption}", "t").hash());
+    CHECK(pipeline::PromptTemplate::builtin().render({"a satellite image of building", "building=yes", "", ""}).find("Caption: a satellite image of building") !=
+          std::string::npos);
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("{caption} {colour}", "my.txt"), doctest::Contains("my.txt: unknown field {colour}"));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("no field", "my.txt"), doctest::Contains("no {caption}"));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("{caption", "my.txt"), doctest::Contains("never closed"));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file("/nonexistent/p.txt"), doctest::Contains("/nonexistent/p.txt: cannot read"));
+}
+
+TEST_CASE("chat completions: the request as the reference shapes it, every answer parsed or refused") {
+    const auto body = nlohmann::json::parse(pipeline::chat_request_body({"m1", 0, 99}, {{"user", "hi \"there\""}}));
+    CHECK(body["model"] == "m1");
+    CHECK(body["messages"][0]["role"] == "user");
+    CHECK(body["messages"][0]["content"] == "hi \"there\"");
+    CHECK(body["max_tokens"] == 99);
+    CHECK(pipeline::chat_completions_url("http://h:1/v1/") == "http://h:1/v1/chat/completions");
+    const auto ok = pipeline::parse_chat_response(
+        R"({"choices":[{"index":0,"message":{"role":"assistant","content":"A road."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":3}})");
+    REQUIRE(ok.answer);
+    CHECK(ok.answer->content == "A road.");
+    CHECK(ok.answer->prompt_tokens == 12);
+    CHECK(ok.answer->completion_tokens == 3);
+    for (const char* bad : {"", "{", "[]", R"({"choices":[]})", R"({"choices":[{"message":{}}]})", R"({"choices":[{"message":{"content":7}}]})"})
+        CHECK_FALSE(pipeline::parse_chat_response(bad).answer);
+    CHECK(pipeline::parse_chat_response(R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":-5}})").answer->prompt_tokens == 0);
+}
+
+TEST_CASE("polish in the bare command: one request per distinct input, checked, in every file, the key nowhere") {
+    const auto& b = built();
+    INFO((b.result.out + b.result.err));
+    REQUIRE(b.result.exit_code == 0);
+    const auto record = polish_record(b.out);
+    const auto images = sql_int(b.out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+    CHECK(record["images"] == images);
+    const auto requests = b.server->requests();
+    // Requests: one per distinct input, plus one more for each answer the check refused.
+    const std::int64_t distinct = record["distinct_inputs"], asked_again = static_cast<std::int64_t>(
+                                                                  std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r["messages"] == 3; }));
+    CHECK(distinct < 2 * images); // identical captions share an answer
+    CHECK(distinct == cached_answers(b.out));
+    CHECK(record["requests"] == static_cast<std::int64_t>(requests.size()));
+    CHECK(static_cast<std::int64_t>(requests.size()) == distinct + asked_again);
+    CHECK(record["cache_hits"] == 0);
+    CHECK(record["kept"].get<std::int64_t>() + record["rejected"].get<std::int64_t>() == distinct);
+    CHECK(record["tokens_in"].get<std::int64_t>() > 0);
+    CHECK(asked_again > 0);
+    CHECK(record["rejected"].get<std::int64_t>() > 0);
+    for (const auto& r : requests) {
+        CHECK(r["authorization"] == "Bearer " + api_key); // sent, as the API wants it
+        CHECK(r["model"] == "sky-test-model");
+        CHECK(r["temperature"] == 0);
+        CHECK(r["max_tokens"] == 160);
+    }
+    // Every image has both polished captions, in the CSVs, meta.jsonl and the pickles.
+    const auto csv = lines(read_file(b.out + "/SkyScript_train_unfiltered.csv"));
+    CHECK(csv[0] == "filepath,title,title_multi_objects,title_polished,title_multi_objects_polished");
+    const auto polished_csv = lines(read_file(b.out + "/SkyScript_train_unfiltered_language_polished.csv"));
+    CHECK(polished_csv[0] == "filepath,title,title_multi_objects");
+    CHECK(polished_csv.size() == csv.size());
+    for (const char* f : {"SkyScript_val_language_polished.csv", "SkyScript_test_language_polished.csv"}) CHECK(fs::exists(b.out + "/" + f));
+    const auto script = b.dir + "/check_polished.py";
+    write_file(script, R"(import glob, json, pickle, sys, pandas
+out = sys.argv[1]
+rows = pandas.read_csv(out + "/SkyScript_train_unfiltered.csv")
+polished = pandas.read_csv(out + "/SkyScript_train_unfiltered_language_polished.csv")
+assert rows["title_polished"].notna().all() and rows["title_multi_objects_polished"].notna().all()
+assert (polished["title"].values == rows["title_polished"].values).all()
+assert (polished["title_multi_objects"].values == rows["title_multi_objects_polished"].values).all()
+verdicts = {"kept": 0, "rejected": 0}
+for line in open(out + "/meta.jsonl"):
+    m = json.loads(line)
+    p = pickle.load(open(out + "/" + m["filepath"].replace("images", "meta").replace(".jpg", ".pickle"), "rb"))
+    for f in ("title_polished", "title_multi_objects_polished"):
+        assert m[f] == p[f], (m[f], p[f])
+        assert "9731" not in m[f] and "river" not in m[f], m[f]
+    assert p["polish"] == m["polish"] and m["polish"]["model"] == "sky-test-model"
+    for f in ("title", "title_multi_objects"):
+        v = m["polish"][f]
+        verdicts[v.split(":")[0]] += 1
+        if v.startswith("rejected"):
+            assert "river" in v, v
+        else:
+            assert m[f + "_polished"].startswith("An aerial view of "), m[f + "_polished"]
+assert verdicts["kept"] > 0 and verdicts["rejected"] > 0, verdicts
+)");
+    const auto py = run("/usr/bin/python3 " + sh_quote(script) + " " + sh_quote(b.out));
+    INFO((py.out + py.err));
+    REQUIRE(py.exit_code == 0);
+    // A rejected caption keeps the natural one: what `caption --caption-style natural` says for its tags.
+    const auto rejected = sql_column(b.out + "/state.sqlite",
+                                     "SELECT center_tags || char(9) || title_polished FROM jobs WHERE polish LIKE '%\"title\":\"rejected%' LIMIT 1");
+    REQUIRE(rejected.size() == 1);
+    const auto tab = rejected[0].find('\t');
+    const auto natural = run(sh_quote(binary()) + " caption " + sh_quote(rejected[0].substr(0, tab)) + " --caption-style natural -q");
+    CHECK(lines(natural.out).at(2) == rejected[0].substr(tab + 1));
+    // The key: sent to the server, written nowhere.
+    CHECK(files_holding(b.out, api_key).empty());
+    CHECK((b.result.out + b.result.err).find(api_key) == std::string::npos);
+    const auto report = read_file(b.out + "/report.html");
+    CHECK(report.find("distinct_inputs") != std::string::npos);
+}
+
+TEST_CASE("a rerun asks nothing and changes nothing; --reuse takes another build's answers") {
+    const auto& b = built();
+    REQUIRE(b.result.exit_code == 0);
+    const auto before = polished_files(b.out);
+    const auto asked = b.server->requests().size();
+    const auto again = run("OPENAI_API_KEY=" + api_key + " timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                           " -o " + sh_quote(b.out) + " --sources " + sh_quote(monaco().sources) + " --limit 300 --polish" + polish_flags(*b.server));
+    INFO((again.out + again.err));
+    REQUIRE(again.exit_code == 0);
+    CHECK(b.server->requests().size() == asked);
+    const auto record = polish_record(b.out);
+    CHECK(record["requests"] == 0);
+    CHECK(record["cache_hits"] == record["distinct_inputs"]);
+    CHECK(polished_files(b.out) == before);
+
+    const auto other = copy_unpolished(b.out, "polish-reuse");
+    const auto r = polish(other, *b.server, "--reuse " + sh_quote(b.out));
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    CHECK(b.server->requests().size() == asked);
+    CHECK(polish_record(other)["reused"] == record["distinct_inputs"]);
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(other) + " -q").exit_code == 0);
+    CHECK(polished_files(other) == before);
+}
+
+TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed input is asked again by the rerun, the key scrubbed from every reason") {
+    const auto& b = built();
+    REQUIRE(b.result.exit_code == 0);
+    const auto expected = polished_files(b.out);
+    const auto dir = fresh_dir("polish-faults");
+    {
+        const auto out = copy_unpolished(b.out, "polish-faulty");
+        LlmServer faulty(dir, "faulty", {"--invent-number", "building", "--invent-feature", "service", "--first-429", "2", "--every-500", "13", "--every-malformed", "17"});
+        const auto r = polish(out, faulty, "--attempts 8");
+        INFO((r.out + r.err));
+        REQUIRE(r.exit_code == 0);
+        const auto record = polish_record(out);
+        CHECK(record["http_retries"].get<std::int64_t>() >= 2 + static_cast<std::int64_t>(faulty.requests().size()) / 17);
+        CHECK(record["failed"] == 0);
+        REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+        CHECK(polished_files(out) == expected);
+    }
+    {
+        // One attempt each: every 5th request fails for good, with a body that echoes the key.
+        const auto out = copy_unpolished(b.out, "polish-failing");
+        LlmServer failing(dir, "failing", {"--invent-number", "building", "--invent-feature", "service", "--every-500", "5"});
+        const auto r = polish(out, failing, "--attempts 1");
+        INFO((r.out + r.err));
+        CHECK(r.exit_code == 1);
+        const auto record = sql_column(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage = 'polish'");
+        CHECK(record[0] == "0"); // not finished
+        CHECK((r.out + r.err).find("[redacted]") != std::string::npos); // the echo was there, and cut out
+        CHECK((r.out + r.err).find(api_key) == std::string::npos);
+        CHECK(files_holding(out, api_key).empty());
+        const auto failed_jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE polish LIKE '%failed: %'");
+        CHECK(failed_jobs > 0);
+        const auto cached = cached_answers(out);
+        LlmServer healthy(dir, "healthy", {"--invent-number", "building", "--invent-feature", "service"});
+        const auto again = polish(out, healthy);
+        INFO((again.out + again.err));
+        REQUIRE(again.exit_code == 0);
+        const auto record2 = polish_record(out);
+        CHECK(record2["cache_hits"] == cached);                                  // what was answered is not asked again
+        CHECK(record2["cache_hits"].get<std::int64_t>() + cached_answers(out) - cached == record2["distinct_inputs"]);
+        REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+        CHECK(polished_files(out) == expected);
+    }
+}
+
+TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer are asked, the files are the same") {
+    const auto& b = built();
+    REQUIRE(b.result.exit_code == 0);
+    const auto expected = polished_files(b.out);
+    const auto dir = fresh_dir("polish-kill");
+    const auto out = copy_unpolished(b.out, "polish-killed");
+    LlmServer slow(dir, "slow", {"--invent-number", "building", "--invent-feature", "service", "--latency", "0.02"});
+    const auto pid = start_process({"/usr/bin/env", "OPENAI_API_KEY=" + api_key, binary(), "polish", out, "--llm-endpoint", slow.endpoint(), "--llm-model",
+                                    "sky-test-model", "--llm-in-flight", "4"});
+    const auto end = kill_when(pid, [&] { return fs::exists(out + "/polish_answers.sqlite") && cached_answers(out) >= 60; });
+    CHECK(end == -SIGKILL);
+    const auto cached = cached_answers(out);
+    CHECK(cached >= 60);
+    const auto total = polish_record(b.out)["distinct_inputs"].get<std::int64_t>();
+    CHECK(cached < total);
+    LlmServer fresh(dir, "fresh", {"--invent-number", "building", "--invent-feature", "service"});
+    const auto r = polish(out, fresh);
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    const auto record = polish_record(out);
+    CHECK(record["cache_hits"] == cached);
+    const auto asked = fresh.requests();
+    const auto first_asks = std::count_if(asked.begin(), asked.end(), [](const auto& q) { return q["messages"] == 1; });
+    CHECK(first_asks == total - cached);
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK(polished_files(out) == expected);
+}
+
+TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the stage with one line, after a bounded number of requests") {
+    const auto& b = built();
+    REQUIRE(b.result.exit_code == 0);
+    const auto dir = fresh_dir("polish-refused");
+    for (const auto& [flag, says] : std::vector<std::pair<std::string, std::string>>{{"--refuse", "401"}, {"--huge", "larger than"}}) {
+        const auto out = copy_unpolished(b.out, "polish-refused-out");
+        LlmServer refusing(dir, flag.substr(2), {flag});
+        const auto r = polish(out, refusing, "--attempts 2");
+        INFO((r.out + r.err));
+        CHECK(r.exit_code != 0);
+        CHECK((r.out + r.err).find("error: polish: every request to " + refusing.endpoint() + "/chat/completions failed") != std::string::npos);
+        CHECK((r.out + r.err).find(says) != std::string::npos);
+        CHECK(refusing.requests().size() <= 2 * 2 * 48); // the first batch: two inputs a job, two attempts
+        CHECK((r.out + r.err).find(api_key) == std::string::npos);
+    }
+    // Options that cannot work are refused before anything is done.
+    const auto out = fresh_dir("polish-no-model");
+    const auto r = run(sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                       sh_quote(monaco().sources) + " --polish --llm-endpoint http://127.0.0.1:9/v1");
+    CHECK(r.exit_code != 0);
+    CHECK((r.out + r.err).find("--llm-model") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/catalog.gpkg"));
+    const auto bad_prompt = out + "/prompt.txt";
+    write_file(bad_prompt, "Polish {caption} at {resolution}");
+    const auto r2 = run(sh_quote(binary()) + " polish " + sh_quote(b.out) + " --llm-endpoint http://127.0.0.1:9/v1 --llm-model m --llm-prompt " + sh_quote(bad_prompt));
+    CHECK(r2.exit_code != 0);
+    CHECK((r2.out + r2.err).find(bad_prompt + ": unknown field {resolution}") != std::string::npos);
+}
