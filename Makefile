@@ -74,6 +74,7 @@ bench: build
 	$(BUILD_DIR)/bench-pipeline
 	$(BUILD_DIR)/bench-earthengine
 	$(BUILD_DIR)/bench-stac
+	$(BUILD_DIR)/bench-polish
 
 # Regenerates tag_filters/default_tags.tsv and tag_names.tsv from the iD tagging schema
 # (npm registry; `npm pack` fetches the tarball only, no install scripts run).

@@ -50,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self):
+        received = time.time()
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         with lock:
@@ -71,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
             if line.startswith("Caption: "):
                 caption = line[len("Caption: "):]
         auth = self.headers.get("Authorization", "")
-        log.write(json.dumps({"n": n, "authorization": auth, "messages": len(messages), "caption": caption,
+        log.write(json.dumps({"n": n, "t": received, "port": self.client_address[1], "authorization": auth, "messages": len(messages), "caption": caption,
                               "model": req["model"], "temperature": req.get("temperature"),
                               "max_tokens": req.get("max_tokens")}) + "\n")
         if args.latency:
