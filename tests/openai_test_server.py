@@ -28,6 +28,7 @@ parser.add_argument("--every-malformed", type=int, default=0, help="every K-th r
 parser.add_argument("--invent-number", default="", help="captions holding this word: first answer invents a number")
 parser.add_argument("--invent-feature", default="", help="captions holding this word: every answer invents a feature")
 parser.add_argument("--huge", action="store_true", help="every answer is 4 MB")
+parser.add_argument("--think", action="store_true", help="answers start with a <think> block, as reasoning models send them")
 parser.add_argument("--refuse", action="store_true", help="every request: 401 invalid_api_key")
 args = parser.parse_args()
 
@@ -91,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = "An aerial view of " + body + " with 9731 storeys."
         if args.invent_feature and args.invent_feature in caption:
             answer = "An aerial view of " + body + " beside a river."
+        if args.think:
+            answer = "<think>\nThe user wants 3 river words and 12 storeys, then the caption.\n</think>\n\n" + answer
         if args.huge:
             answer = "x" * (4 << 20)
         reply = {

@@ -6,6 +6,7 @@
 #include "pipeline/polish/answer_check.hpp"
 #include "pipeline/polish/chat_api.hpp"
 #include "pipeline/polish/prompt_template.hpp"
+#include "pipeline/polish/token_window.hpp"
 #include "pipeline_fixture.hpp"
 #include "tag_filters/tag_list.hpp"
 
@@ -171,6 +172,25 @@ TEST_CASE("chat completions: the request as the reference shapes it, every answe
     CHECK(pipeline::parse_chat_response(R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":-5}})").answer->prompt_tokens == 0);
 }
 
+TEST_CASE("--llm-tpm: never more than the limit in any 60 s, and a wait that ends when the next request fits") {
+    using pipeline::TokenWindow;
+    const auto t0 = TokenWindow::Clock::time_point{} + std::chrono::hours(1);
+    TokenWindow w(1000);
+    CHECK(w.take(400, t0));
+    CHECK(w.take(400, t0 + std::chrono::seconds(10)));
+    CHECK_FALSE(w.take(400, t0 + std::chrono::seconds(20))); // 1200 > 1000 within the minute
+    CHECK(w.wait(400, t0 + std::chrono::seconds(20)) == std::chrono::seconds(40)); // the first expires at t0 + 60
+    CHECK(w.take(200, t0 + std::chrono::seconds(20)));
+    CHECK_FALSE(w.take(500, t0 + std::chrono::seconds(60))); // the first expired: 400 + 200 left, +500 > 1000
+    CHECK(w.take(500, t0 + std::chrono::seconds(70)));       // the second (10 s) expired at 70
+    TokenWindow small(100);
+    CHECK(small.take(5000, t0)); // larger than the limit: sent when the window is empty
+    CHECK_FALSE(small.take(1, t0 + std::chrono::seconds(59)));
+    CHECK(small.wait(1, t0 + std::chrono::seconds(59)) == std::chrono::seconds(1));
+    TokenWindow none(0);
+    for (int i = 0; i < 100; ++i) CHECK(none.take(1000000, t0));
+}
+
 TEST_CASE("polish in the bare command: one request per distinct input, checked, in every file, the key nowhere") {
     const auto& b = built();
     INFO((b.result.out + b.result.err));
@@ -278,7 +298,9 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
     const auto dir = fresh_dir("polish-faults");
     {
         const auto out = copy_unpolished(b.out, "polish-faulty");
-        LlmServer faulty(dir, "faulty", {"--invent-number", "building", "--invent-feature", "service", "--first-429", "2", "--every-500", "13", "--every-malformed", "17"});
+        // And every answer starts with a reasoning model's <think> block, which holds numbers and features of its own.
+        LlmServer faulty(dir, "faulty", {"--invent-number", "building", "--invent-feature", "service", "--first-429", "2", "--every-500", "13",
+                                         "--every-malformed", "17", "--think"});
         const auto r = polish(out, faulty, "--attempts 8");
         INFO((r.out + r.err));
         REQUIRE(r.exit_code == 0);
@@ -312,6 +334,27 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         CHECK(record2["cache_hits"].get<std::int64_t>() + cached_answers(out) - cached == record2["distinct_inputs"]);
         REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
         CHECK(polished_files(out) == expected);
+    }
+}
+
+TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
+    const auto& b = built();
+    REQUIRE(b.result.exit_code == 0);
+    const auto out = copy_unpolished(b.out, "polish-rate");
+    LlmServer server(fresh_dir("polish-rate-server"), "rate", {"--invent-number", "building", "--invent-feature", "service"});
+    const auto r = polish(out, server, "--llm-rps 100 --llm-in-flight 16");
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    std::vector<double> t;
+    for (const auto& q : server.requests()) t.push_back(q["t"].get<double>());
+    std::sort(t.begin(), t.end());
+    REQUIRE(t.size() > 300);
+    // A bucket of 100 a second holding at most 100: n requests take (n - 100) / 100 s at least,
+    // and no second sees more than 200.
+    CHECK(t.back() - t.front() >= (static_cast<double>(t.size()) - 100) / 100 * 0.95);
+    for (std::size_t i = 0, j = 0; i < t.size(); ++i) {
+        while (t[i] - t[j] > 1.0) ++j;
+        CHECK(i - j + 1 <= 200);
     }
 }
 

@@ -3,7 +3,6 @@
 #include "captions/caption_styles.hpp"
 #include "imagery/http_engine.hpp"
 #include "imagery/sha256_hex.hpp"
-#include "imagery/token_bucket.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/pixel_number.hpp"
 #include "pipeline/common/progress.hpp"
@@ -11,6 +10,7 @@
 #include "pipeline/polish/answer_cache.hpp"
 #include "pipeline/polish/answer_check.hpp"
 #include "pipeline/polish/polish_options.hpp"
+#include "pipeline/polish/token_window.hpp"
 #include "tag_filters/tag_list.hpp"
 #include "tag_filters/utf8_text.hpp"
 
@@ -105,12 +105,21 @@ std::string scrub(std::string text, const std::string& secret) {
     return text;
 }
 
+// Reasoning models served through the chat API (DeepSeek-R1, Qwen3 on Ollama or llama.cpp)
+// put their thinking first, in <think>...</think>: the caption is what follows.
+std::string without_reasoning(std::string content) {
+    const auto start = content.find_first_not_of(" \t\r\n");
+    if (start == std::string::npos || content.compare(start, 7, "<think>") != 0) return content;
+    const auto end = content.find("</think>", start);
+    return end == std::string::npos ? std::string() : content.substr(end + 8);
+}
+
 class Polisher {
 public:
     Polisher(BuildSession& s, PolishOptions o)
         : s_(s), o_(std::move(o)), check_(tags::builtin_tag_names()),
           natural_("natural", {captions::CaptionOptions{o_.max_surrounding}, tags::builtin_tag_names()}),
-          cache_(BuildDir(s.out_dir).polish_answers(), false), progress_("polish", s.quiet, Progress::Unit::counted) {
+          cache_(BuildDir(s.out_dir).polish_answers(), false), tokens_(o_.tokens_per_minute), progress_("polish", s.quiet, Progress::Unit::counted) {
         if (const char* key = std::getenv(o_.key_env.c_str())) key_ = key;
         for (const auto& dir : o_.reuse)
             if (fs::exists(BuildDir(dir).polish_answers())) reuse_.push_back(std::make_unique<AnswerCache>(BuildDir(dir).polish_answers(), true));
@@ -122,10 +131,6 @@ public:
         engine_ = std::make_unique<imagery::HttpEngine>(e);
         engine_->set_max_in_flight(rate_bucket, o_.in_flight);
         if (o_.requests_per_second > 0) engine_->set_rate(rate_bucket, o_.requests_per_second, std::max(1.0, o_.requests_per_second));
-        if (o_.tokens_per_minute > 0) {
-            tokens_.rate = static_cast<double>(o_.tokens_per_minute) / 60;
-            tokens_.burst = tokens_.tokens = static_cast<double>(o_.tokens_per_minute);
-        }
     }
 
     StageSummary run() {
@@ -356,12 +361,7 @@ private:
         const auto feed = [&] {
             while (!waiting.empty()) {
                 auto& ask = asks[waiting.front()];
-                if (o_.tokens_per_minute > 0) {
-                    tokens_.refill(imagery::TokenBucket::Clock::now());
-                    const double need = std::min<double>(static_cast<double>(cost(ask)), tokens_.burst);
-                    if (tokens_.tokens < need) return;
-                    tokens_.tokens -= need;
-                }
+                if (!tokens_.take(cost(ask), TokenWindow::Clock::now())) return;
                 submit(ask, waiting.front());
                 waiting.pop_front();
             }
@@ -383,7 +383,7 @@ private:
             ask.tokens_out += a.completion_tokens;
             counts_.tokens_in += a.prompt_tokens;
             counts_.tokens_out += a.completion_tokens;
-            const auto text = scrub(AnswerCheck::clean(tags::valid_utf8(a.content)), key_);
+            const auto text = scrub(AnswerCheck::clean(without_reasoning(tags::valid_utf8(a.content))), key_);
             std::optional<std::string> reason;
             if (a.finish_reason == "length") reason = "it was cut off at " + std::to_string(o_.chat.max_tokens) + " tokens";
             else reason = check_.check(text, ask.input.facts);
@@ -415,10 +415,8 @@ private:
             feed();
             engine_->run(on_done);
             if (waiting.empty()) break;
-            // Out of tokens for this minute and nothing in flight: wait for the bucket to fill.
-            const double need = std::min<double>(static_cast<double>(cost(asks[waiting.front()])), tokens_.burst);
-            tokens_.refill(imagery::TokenBucket::Clock::now());
-            if (tokens_.tokens < need) std::this_thread::sleep_for(std::chrono::duration<double>((need - tokens_.tokens) / tokens_.rate));
+            // Out of tokens for this minute and nothing in flight: wait until the next request fits.
+            std::this_thread::sleep_for(tokens_.wait(cost(asks[waiting.front()]), TokenWindow::Clock::now()));
         }
     }
 
@@ -429,7 +427,7 @@ private:
     AnswerCache cache_;
     std::vector<std::unique_ptr<AnswerCache>> reuse_;
     std::unique_ptr<imagery::HttpEngine> engine_;
-    imagery::TokenBucket tokens_;
+    TokenWindow tokens_;
     Progress progress_;
     std::string key_, first_failure_;
     std::unordered_set<std::string> seen_; // the keys met in this run: distinct inputs
