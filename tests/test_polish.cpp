@@ -263,7 +263,8 @@ assert verdicts["kept"] > 0 and verdicts["rejected"] > 0, verdicts
     CHECK(files_holding(b.out, api_key).empty());
     CHECK((b.result.out + b.result.err).find(api_key) == std::string::npos);
     const auto report = read_file(b.out + "/report.html");
-    CHECK(report.find("distinct_inputs") != std::string::npos);
+    CHECK(report.find("<h2>Polished captions</h2>") != std::string::npos);
+    CHECK(report.find("<td>distinct inputs</td><td class=\"n\">" + std::to_string(distinct) + "</td>") != std::string::npos);
 }
 
 TEST_CASE("a rerun asks nothing and changes nothing; --reuse takes another build's answers") {

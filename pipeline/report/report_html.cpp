@@ -3,6 +3,8 @@
 #include "pipeline/report/html_text.hpp"
 #include "pipeline/report/svg_chart.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -315,6 +317,23 @@ std::string report_html(const ReportData& r) {
                         s.unit.empty() ? "" : fixed(s.rate, 1) + " " + s.unit + "/s", "<code>" + html_escape(s.summary_json) + "</code>"},
                        {false, false, true, true, true, false});
     h += "</table></section>";
+
+    // Polished captions: what the language model was asked and what the check kept (issue 23).
+    for (const auto& s : r.stages) {
+        if (s.stage != "polish") continue;
+        const auto p = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);
+        if (!p.is_object()) break;
+        const auto count = [&](const char* key) { return p.contains(key) && p[key].is_number() ? thousands(p[key].get<std::int64_t>()) : std::string("-"); };
+        const auto text = [&](const char* key) { return p.contains(key) && p[key].is_string() ? html_escape(p[key].get<std::string>()) : std::string(); };
+        h += "<section id=\"polish\"><h2>Polished captions</h2><p>Model <code>" + text("model") + "</code>, prompt <code>" + text("prompt") +
+             "</code>: one request per distinct input, answers checked against the tags (docs/captions.md).</p><table>";
+        for (const auto& [label, key] : std::initializer_list<std::pair<const char*, const char*>>{
+                 {"images", "images"}, {"distinct inputs", "distinct_inputs"}, {"kept", "kept"}, {"rejected (natural caption kept)", "rejected"},
+                 {"failed (no answer yet)", "failed"}, {"answered from the cache", "cache_hits"}, {"of them from --reuse", "reused"},
+                 {"requests made", "requests"}, {"HTTP retries", "http_retries"}, {"tokens in", "tokens_in"}, {"tokens out", "tokens_out"}})
+            h += table_row({label, count(key)}, {false, true});
+        h += "</table></section>";
+    }
 
     // Files, options, versions.
     h += "<section id=\"build\"><h2>The build</h2><div class=\"grid2\"><div><h3>Files in the output folder</h3><table>";
