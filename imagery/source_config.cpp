@@ -49,7 +49,7 @@ bool valid_date(const std::string& d) {
 
 // The keys of a [[source]] table of this kind; anything else is a typo or a key of another kind.
 std::vector<std::string_view> keys_of(const SourceKind& kind) {
-    std::vector<std::string_view> keys{"alias", "kind", "gsd", "year", "coverage", "dates", "licence"};
+    std::vector<std::string_view> keys{"alias", "kind", "gsd", "year", "coverage", "dates", "licence", "attribution"};
     for (auto k : kind.keys()) keys.push_back(k);
     return keys;
 }
@@ -275,6 +275,7 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             s.stretch = {*lo, *hi};
         }
         s.licence = table.string("licence", false);
+        s.attribution = table.string("attribution", false);
         if (auto r = table.number("requests_per_second")) {
             if (!(*r > 0)) table.fail_at("requests_per_second", "requests_per_second must be a positive number");
             s.requests_per_second = *r;

@@ -42,7 +42,8 @@ struct SourceConfig {
     std::string date_start, date_end;  // ISO dates, "" = open
     std::vector<std::string> bands;    // R,G,B (or gray) as the kind names them: band names or 1-based numbers
     std::optional<std::pair<double, double>> stretch; // value range mapped to 0..255
-    std::string licence;
+    std::string licence;     // the terms the images are under: "CC-BY-4.0", "public domain", ...
+    std::string attribution; // the credit line they must carry ("" : the licence line says it)
     // network kinds
     double requests_per_second = 0;    // 0: the kind's default
     int max_in_flight = 0;

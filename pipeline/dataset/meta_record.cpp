@@ -48,6 +48,11 @@ nlohmann::ordered_json meta_record(const Job& job) {
         const auto p = json::parse(tags::valid_utf8(job.provenance), nullptr, false);
         if (p.is_object()) m["provenance"] = p;
     }
+    // What a user of the image may do with it and whom they must credit: OpenStreetMap's terms
+    // (the tags, captions and geometry are derived from its database) and the source's.
+    m["licence"] = json{{"osm", osm_licence}, {"imagery", job.licence.empty() ? std::string("unknown") : tags::valid_utf8(job.licence)}};
+    const auto& credit = job.attribution.empty() ? job.licence : job.attribution;
+    m["attribution"] = std::string(osm_attribution) + (credit.empty() ? "" : "; " + tags::valid_utf8(credit));
     // How its polished captions were made (model, prompt hash, verdicts), when it was polished.
     if (!job.polish.empty()) {
         auto p = json::parse(tags::valid_utf8(job.polish), nullptr, false);

@@ -16,6 +16,10 @@
 
 namespace skyscript::pipeline {
 
+// Every image's OpenStreetMap terms: ODbL 1.0, credited as the OSMF asks.
+inline constexpr const char* osm_licence = "ODbL-1.0";
+inline constexpr const char* osm_attribution = "(c) OpenStreetMap contributors";
+
 nlohmann::ordered_json meta_record(const Job& job);
 std::string meta_pickle(const Job& job);
 std::string meta_json_line(const Job& job); // filepath + the job's caption entries + meta_record, one line

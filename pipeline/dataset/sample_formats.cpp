@@ -9,6 +9,7 @@ namespace skyscript::pipeline {
 extern const SampleFormat csv_files_format;  // csv_sample_writer.cpp
 extern const SampleFormat webdataset_format; // webdataset_sample_writer.cpp
 extern const SampleFormat coco_format;       // coco_sample_writer.cpp
+extern const SampleFormat hf_format;         // hf_sample_writer.cpp
 
 namespace {
 
@@ -16,6 +17,7 @@ const SampleFormat* const registered[] = {
     &csv_files_format,
     &webdataset_format,
     &coco_format,
+    &hf_format,
 };
 
 // --format values that name several formats.
@@ -25,7 +27,7 @@ struct FormatGroup {
 };
 const FormatGroup groups[] = {
     {"both", {"files", "webdataset"}},
-    {"all", {"files", "webdataset", "coco"}},
+    {"all", {"files", "webdataset", "coco", "hf"}},
 };
 
 } // namespace

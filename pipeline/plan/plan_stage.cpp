@@ -195,7 +195,20 @@ StageSummary stage_plan(BuildSession& s) {
     if (!std::filesystem::exists(s.catalog_path()))
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
     const auto options = plan_options(s.options); // checked before the state DB changes
-    s.state->store_sources_identity(sources_identity(configured_sources(options.sources))); // what this plan is made with
+    const auto configured = configured_sources(options.sources);
+    s.state->store_sources_identity(sources_identity(configured)); // what this plan is made with
+    std::vector<StateDb::SourceTerms> terms;
+    std::string unlicensed;
+    for (const auto& c : configured) {
+        terms.push_back({c.alias, c.licence, c.attribution});
+        if (c.licence.empty()) unlicensed += (unlicensed.empty() ? "" : ", ") + c.alias;
+    }
+    s.state->store_source_terms(terms);
+    // Images of such a source carry licence "unknown": nobody can tell whether they may be shared.
+    if (!unlicensed.empty() && !s.quiet)
+        std::fprintf(stderr, "plan: warning: no `licence` for source%s %s in %s: their images' licence is \"unknown\" (docs/sources.md)\n",
+                     unlicensed.find(',') == std::string::npos ? "" : "s", unlicensed.c_str(),
+                     options.sources.empty() ? "the built-in sources" : options.sources.c_str());
     const auto summary = run_plan(s.out_dir, options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
     auto done = StageSummary::finished(

@@ -193,6 +193,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.distinct_multi_titles = variety.multi_titles;
 
     r.pairs_by_source = state.written_by_source();
+    r.licences = state.written_by_source_terms();
     r.fallbacks = state.fallbacks();
     r.every_source_said_no = state.every_source_said_no();
     r.pairs_by_year = state.written_by_year();

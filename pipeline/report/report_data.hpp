@@ -50,6 +50,7 @@ struct ReportData {
     std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks;  // (from, to) -> jobs passed on (StateReader::fallbacks)
     std::int64_t every_source_said_no = 0;                                   // failed: no eligible source had imagery
     std::map<std::string, std::int64_t> pairs_by_source, pairs_by_year, pairs_by_kind;
+    std::vector<StateReader::SourceTermsCount> licences;         // per source with images: its licence, attribution, images
     std::map<double, std::int64_t> pairs_by_gsd;                  // metres, to 0.01
     std::vector<std::pair<std::string, std::int64_t>> top_tags;  // most images first
     std::vector<std::int64_t> tag_image_counts;                  // every focus tag's images, descending

@@ -1,5 +1,7 @@
 #include "pipeline/report/report_json.hpp"
 
+#include "pipeline/dataset/meta_record.hpp"
+
 
 #include <algorithm>
 #include <numeric>
@@ -53,6 +55,11 @@ nlohmann::json report_json(const ReportData& r) {
         failures.push_back({{"reason", f.reason}, {"jobs", f.jobs}, {"example", f.example}, {"example_reason", f.example_reason}});
     // reasons: classes (every URL "URL", every decimal number "N"); messages: distinct texts.
     j["failures"] = {{"total", r.failed}, {"reasons", r.failure_reasons_total}, {"messages", r.failure_messages_total}, {"top", failures}};
+    // What a user of the dataset may do with it: OpenStreetMap's terms for every image, and each source's.
+    json licences = json::array();
+    for (const auto& t : r.licences)
+        licences.push_back({{"source", t.alias}, {"licence", t.licence.empty() ? "unknown" : t.licence}, {"attribution", t.attribution}, {"images", t.images}});
+    j["licences"] = {{"osm", {{"licence", osm_licence}, {"attribution", osm_attribution}, {"images", r.pairs}}}, {"sources", licences}};
     json stages = json::array();
     for (const auto& s : r.stages) {
         json st = {{"stage", s.stage}, {"finished_at", s.finished_at}, {"seconds", s.seconds}};

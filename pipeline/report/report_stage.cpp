@@ -2,6 +2,7 @@
 
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/report/dataset_card.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/report_html.hpp"
 #include "pipeline/report/report_json.hpp"
@@ -23,6 +24,11 @@ ReportSummary run_report(const std::string& out_dir) {
     // A stray byte (a state DB planned by an older build) becomes U+FFFD instead of failing the report.
     write_file_atomically(s.json_path, report_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_file_atomically(s.html_path, report_html(data));
+    // The dataset card and its Croissant description, for whoever publishes OUT (issue 24).
+    if (data.pairs > 0) {
+        write_file_atomically(BuildDir(out_dir).path("README.md"), dataset_card(data));
+        write_file_atomically(BuildDir(out_dir).path("croissant.json"), croissant(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return s;
 }

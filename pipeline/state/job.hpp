@@ -64,6 +64,8 @@ struct Job {
     // Set by polish: how its polished captions were made (model, prompt hash, each field's
     // verdict), JSON object; "" when it was not polished. The texts are caption entries.
     std::string polish;
+    // The terms of its source, as the plan recorded them (read with the job, not stored in it).
+    std::string licence, attribution;
 
     // The text of caption field `field`, "" when no style of the plan wrote it.
     const std::string& caption(std::string_view field) const {

@@ -114,6 +114,9 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
         }
         db.exec("INSERT INTO main.skipped SELECT reason, objects FROM shard.skipped WHERE true "
                 "ON CONFLICT(reason) DO UPDATE SET objects = objects + excluded.objects");
+        // The sources' terms (a shard planned before they were recorded has none).
+        if (auto t = db.prepare("SELECT 1 FROM shard.sqlite_master WHERE name = 'source_terms'"); t.step())
+            db.exec("INSERT OR IGNORE INTO main.source_terms SELECT alias, licence, attribution FROM shard.source_terms");
         db.exec("COMMIT");
         {
             auto q = db.prepare("SELECT stage, seconds, summary FROM shard.stages");

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS options (key TEXT PRIMARY KEY NOT NULL, value TEXT NO
 CREATE TABLE IF NOT EXISTS stages (stage TEXT PRIMARY KEY NOT NULL, finished_at TEXT NOT NULL, seconds REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS sources_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS source_terms (alias TEXT PRIMARY KEY NOT NULL, licence TEXT NOT NULL, attribution TEXT NOT NULL);
 )SQL";
 
 // The jobs table: these columns, one TEXT column per registered caption field between them
@@ -110,6 +111,8 @@ const std::string& job_columns() {
         std::string out;
         for (const char* c : planned_columns) out.append(out.empty() ? "" : ", ").append(c);
         out += ", status, reason, attempts, stem, time_ms, year, valid_fraction, provenance, polish";
+        // The terms of the job's source, as the plan recorded them (source_terms).
+        out += ", (SELECT licence FROM source_terms WHERE alias = jobs.source), (SELECT attribution FROM source_terms WHERE alias = jobs.source)";
         for (const auto& c : caption_columns()) out += ", " + c + ", " + c + " IS NOT NULL";
         return out;
     }();
@@ -165,6 +168,8 @@ Job read_job(const SqliteStatement& q) {
     j.valid_fraction = q.column_double(c++);
     j.provenance = q.column_text(c++);
     j.polish = q.column_text(c++);
+    j.licence = q.column_text(c++);
+    j.attribution = q.column_text(c++);
     for (const auto& field : caption_columns()) {
         auto text = q.column_text(c++);
         if (q.column_int(c++)) j.captions.push_back({field, std::move(text)});
@@ -210,6 +215,17 @@ void StateDb::store_options(const std::map<std::string, std::string>& options) {
         put.bind(1, k).bind(2, v);
         put.step();
         put.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+void StateDb::store_source_terms(const std::vector<SourceTerms>& terms) {
+    db_.exec("BEGIN IMMEDIATE; DELETE FROM source_terms;");
+    auto q = db_.prepare("INSERT OR REPLACE INTO source_terms VALUES (?, ?, ?)");
+    for (const auto& t : terms) {
+        q.bind(1, std::string_view(t.alias)).bind(2, std::string_view(t.licence)).bind(3, std::string_view(t.attribution));
+        q.step();
+        q.reset();
     }
     db_.exec("COMMIT");
 }
@@ -396,15 +412,20 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
 
 void StateDb::record_polished(const std::vector<Job>& jobs) {
     std::string set = "polish = :polish";
-    for (const auto field : captions::polished_caption_fields()) set += ", " + std::string(field) + " = :" + std::string(field);
+    std::vector<std::string> names; // ":title_polished", ...
+    for (const auto field : captions::polished_caption_fields()) {
+        names.emplace_back(1, ':').append(field);
+        set.append(", ").append(field).append(" = ").append(names.back());
+    }
     db_.exec("BEGIN IMMEDIATE");
     auto q = db_.prepare("UPDATE jobs SET " + set + " WHERE job_id = :job_id");
     for (const auto& j : jobs) {
         q.bind(":job_id", std::int64_t{j.job_id});
         if (j.polish.empty()) q.bind_null(":polish");
         else q.bind(":polish", std::string_view(j.polish));
-        for (const auto field : captions::polished_caption_fields()) {
-            const auto name = ":" + std::string(field);
+        for (std::size_t f = 0; f < names.size(); ++f) {
+            const auto field = captions::polished_caption_fields()[f];
+            const auto& name = names[f];
             const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
             if (e == j.captions.end()) q.bind_null(name.c_str());
             else q.bind(name.c_str(), std::string_view(e->text));

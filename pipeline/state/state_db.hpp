@@ -27,6 +27,13 @@ public:
     std::map<std::string, std::string> options();
     void store_options(const std::map<std::string, std::string>& options);
 
+    // The licence and attribution of each source the plan was made with (its images' meta
+    // carries them: Job::licence, Job::attribution). Replaced by every plan.
+    struct SourceTerms {
+        std::string alias, licence, attribution;
+    };
+    void store_source_terms(const std::vector<SourceTerms>& terms);
+
     // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
     std::string sources_identity();
     void store_sources_identity(const std::string& identity);

@@ -66,6 +66,17 @@ StateReader::WrittenVariety StateReader::written_variety() {
     return v;
 }
 
+std::vector<StateReader::SourceTermsCount> StateReader::written_by_source_terms() {
+    std::vector<SourceTermsCount> out;
+    // An older state DB has no source_terms table: every source's terms are then unknown.
+    const bool recorded = scalar(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'source_terms'") > 0;
+    auto q = db_->prepare(recorded ? "SELECT j.source, coalesce(t.licence, ''), coalesce(t.attribution, ''), count(*) FROM jobs j "
+                                     "LEFT JOIN source_terms t ON t.alias = j.source WHERE j.status = 'written' GROUP BY j.source ORDER BY j.source"
+                                   : "SELECT source, '', '', count(*) FROM jobs WHERE status = 'written' GROUP BY source ORDER BY source");
+    while (q.step()) out.push_back({q.column_text(0), q.column_text(1), q.column_text(2), q.column_int(3)});
+    return out;
+}
+
 std::map<std::string, std::int64_t> StateReader::written_by_source() {
     return text_counts(*db_, "SELECT source, count(*) FROM jobs WHERE status = 'written' GROUP BY source");
 }

@@ -46,6 +46,12 @@ public:
     std::map<std::string, std::int64_t> written_by_kind();
     std::map<double, std::int64_t> written_by_gsd();
     std::vector<std::pair<std::string, std::int64_t>> written_by_focus_tag();
+    // The terms of each source with written images (the plan's record; "" when it has none) and their count.
+    struct SourceTermsCount {
+        std::string alias, licence, attribution;
+        std::int64_t images = 0;
+    };
+    std::vector<SourceTermsCount> written_by_source_terms();
     // Fetched and written jobs: how many images came from an earlier build (--reuse), of how many.
     std::pair<std::int64_t, std::int64_t> reused_of_finished();
     // Every job's passes on from a source with no imagery to the next (fallback_hops), counted

@@ -1,0 +1,87 @@
+// The `hf` format: the Hugging Face Hub's ImageFolder layout with metadata, as the `datasets`
+// documentation describes image datasets: OUT/hf/{train,validation,test}/STEM.jpg (hard links
+// to the images, copies across file systems) and in each folder a metadata.jsonl whose
+// `file_name` names the image relative to it, followed by the image's captions and its meta
+// record (meta.jsonl's line without `filepath`). `datasets.load_dataset("imagefolder",
+// data_dir="OUT/hf")` or the Hub's viewer reads it as three splits. Folders are named as the
+// Hub names splits (`validation`, not `val`). A rerun moves the earlier folders aside
+// (hf/SPLIT.previous), fills new ones and removes the old at the end: no list of names is
+// kept, so memory stays flat, and each metadata.jsonl appears at once, complete.
+
+#include "pipeline/common/atomic_file.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/placed_file.hpp"
+#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/dataset/sample_writer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+
+namespace skyscript::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* hf_split_names[3] = {"train", "validation", "test"};
+
+std::string hf_dir(const std::string& out_dir) { return BuildDir(out_dir).path("hf"); }
+
+class HfSampleWriter final : public SampleWriter {
+public:
+    explicit HfSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir) {
+        for (int s = 0; s < 3; ++s) {
+            const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[s];
+            std::error_code ec;
+            fs::remove_all(dir + ".previous", ec); // a killed run's
+            if (fs::exists(dir)) fs::rename(dir, dir + ".previous");
+            fs::create_directories(dir);
+            metadata_[s] = std::make_unique<AtomicFileWriter>(dir + "/metadata.jsonl");
+        }
+    }
+
+    void write(const Sample& sample) override {
+        const auto name = fs::path(sample.filepath).filename().string();
+        const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[sample.split];
+        place_file(BuildDir(out_dir_).path(sample.filepath), dir + "/" + name);
+        auto line = nlohmann::ordered_json::parse(meta_json_line(sample.job));
+        nlohmann::ordered_json row;
+        row["file_name"] = name;
+        for (auto& [k, v] : line.items())
+            if (k != "filepath") row[k] = std::move(v);
+        metadata_[sample.split]->append(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        ++rows_[sample.split];
+    }
+
+    void finish(WrittenSamples& written) override {
+        for (int s = 0; s < 3; ++s) {
+            metadata_[s]->commit();
+            std::error_code ec;
+            fs::remove_all(hf_dir(out_dir_) + "/" + hf_split_names[s] + ".previous", ec);
+            written.files.emplace_back(std::string("hf/") + hf_split_names[s] + "/metadata.jsonl", rows_[s]);
+        }
+    }
+
+private:
+    std::string out_dir_;
+    std::unique_ptr<AtomicFileWriter> metadata_[3];
+    std::int64_t rows_[3] = {0, 0, 0};
+};
+
+} // namespace
+
+extern const SampleFormat hf_format; // registered in sample_formats.cpp
+const SampleFormat hf_format{
+    "hf",
+    [](const BuildOptions&) {},
+    [](const SampleWriterSetup& setup) -> std::unique_ptr<SampleWriter> { return std::make_unique<HfSampleWriter>(setup); },
+    [](const std::string& out_dir) {
+        std::error_code ec;
+        fs::remove_all(hf_dir(out_dir), ec);
+    },
+    "files",
+};
+
+} // namespace skyscript::pipeline

@@ -1,0 +1,72 @@
+// What a build publishes (issue 24): every image's licence and attribution (OpenStreetMap's and
+// its source's), the terms per source in report.json and a warning for a source without them,
+// the dataset card OUT/README.md and OUT/croissant.json (byte-identical on a rerun), and
+// `--format hf`: the Hugging Face ImageFolder layout. The files are read by the system python3
+// (tests/check_publish.py: PyYAML, hashlib, pickle).
+
+#include "pipeline_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+using namespace skyscript::test;
+
+namespace {
+
+const std::string licence = "CC-BY-4.0", attribution = "Monaco rendering, (c) skyscript-build tests";
+
+std::string licensed_sources(const std::string& dir) {
+    const auto path = dir + "/licensed.toml";
+    write_file(path, "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2021\nlicence = \"" + licence +
+                         "\"\nattribution = \"" + attribution + "\"\n");
+    return path;
+}
+
+CommandResult build_with(const std::string& out, const std::string& sources, const std::string& extra) {
+    return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+               sh_quote(sources) + " " + extra);
+}
+
+} // namespace
+
+TEST_CASE("licences, attribution, the dataset card, croissant.json and the Hugging Face layout agree with the files") {
+    const auto dir = fresh_dir("publish");
+    const auto sources = licensed_sources(dir);
+    const auto out = dir + "/out";
+    const auto r = build_with(out, sources, "--limit 250 --format all");
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("warning: no `licence`") == std::string::npos);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_publish.py") + " " + sh_quote(out) + " " + sh_quote(licence) +
+                           " " + sh_quote(attribution));
+    INFO((check.out + check.err));
+    CHECK(check.exit_code == 0);
+
+    // A rerun makes the card and croissant.json again, byte for byte.
+    const auto card = read_file(out + "/README.md"), croissant = read_file(out + "/croissant.json");
+    const auto again = build_with(out, sources, "--limit 250 --format all");
+    REQUIRE(again.exit_code == 0);
+    CHECK(read_file(out + "/README.md") == card);
+    CHECK(read_file(out + "/croissant.json") == croissant);
+
+    // The hf layout goes when another format is asked for; the card's config follows.
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " --format files -q").exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/hf"));
+    CHECK(read_file(out + "/README.md").find("config_name: imagefolder") == std::string::npos);
+}
+
+TEST_CASE("a source without a licence is named by the plan, and its images say so") {
+    const auto dir = fresh_dir("publish-unlicensed");
+    const auto out = dir + "/out";
+    const auto r = build(out, "--limit 30");
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("plan: warning: no `licence` for source RENDER in " + monaco().sources) != std::string::npos);
+    const auto line = lines(read_file(out + "/meta.jsonl")).at(0);
+    CHECK(line.find("\"licence\":{\"osm\":\"ODbL-1.0\",\"imagery\":\"unknown\"}") != std::string::npos);
+    CHECK(line.find("\"attribution\":\"(c) OpenStreetMap contributors\"") != std::string::npos);
+    CHECK(read_file(out + "/README.md").find("| RENDER | unknown (the source has no `licence`) |") != std::string::npos);
+}
