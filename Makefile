@@ -56,7 +56,7 @@ demo: build
 	  $(BUILD_DIR)/skyscript-build extract $(DEMO_PBF) -o $(DEMO_OUT)/rendering-src -q && \
 	  tests/render_osm_raster.sh $(DEMO_OUT)/rendering-src/catalog.gpkg $(DEMO_RASTER) 7.405,43.723,7.44,43.753 0.5 && \
 	  rm -rf $(DEMO_OUT)/rendering-src; fi
-	@printf '[[source]]\nalias = "RENDER"\nkind = "gdal"\npath = "%s"\nyear = 2021\nlicence = "a rendering of OpenStreetMap data, (c) OpenStreetMap contributors, ODbL"\n' \
+	@printf '[[source]]\nalias = "RENDER"\nkind = "gdal"\npath = "%s"\nyear = 2021\nlicence = "ODbL-1.0"\nattribution = "a rendering of OpenStreetMap data, (c) OpenStreetMap contributors"\n' \
 	  "$(abspath $(DEMO_RASTER))" > $(DEMO_OUT)/sources.toml
 	@echo "== skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml"
 	$(BUILD_DIR)/skyscript-build $(DEMO_PBF) -o $(DEMO_OUT) --sources $(DEMO_OUT)/sources.toml
@@ -65,6 +65,7 @@ demo: build
 	@echo; echo "Dataset: $(DEMO_OUT)/images1/*.jpg (cut from a rendering, not a photograph), $(DEMO_OUT)/meta1/*.pickle,"
 	@echo "$(DEMO_OUT)/meta.jsonl; state: $(DEMO_OUT)/state.sqlite."
 	@echo "Splits: $(DEMO_OUT)/SkyScript_{train_unfiltered,val,test}.csv (Monaco is small: --split-block auto narrows its blocks)."
+	@echo "Dataset card: $(DEMO_OUT)/README.md (licences and attribution included), $(DEMO_OUT)/croissant.json."
 	@echo "Open $(DEMO_OUT)/report.html in a browser: what the build got, what it did not, and why."
 
 bench: build

@@ -79,6 +79,11 @@ for key in ("@context", "@type", "conformsTo", "name", "description", "license",
 assert c["@type"] == "sc:Dataset" and c["conformsTo"] == "http://mlcommons.org/croissant/1.0"
 assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", c["datePublished"])
 assert "https://opendatacommons.org/licenses/odbl/1-0/" in c["license"] and licence in c["license"]
+south, west, north, east = map(float, c["spatialCoverage"]["geo"]["box"].split())
+for m in lines:  # every image's box inside the dataset's
+    w, s, e, n = m["box"]
+    assert west - 1e-6 <= w and e <= east + 1e-6 and south - 1e-6 <= s and n <= north + 1e-6
+assert c["temporalCoverage"] == "2021"
 files = {}
 for d in c["distribution"]:
     assert d["@type"] in ("cr:FileObject", "cr:FileSet")

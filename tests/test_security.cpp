@@ -71,6 +71,7 @@ bool allowed_name(const std::string& rel) {
     static const std::vector<std::regex> patterns = {
         std::regex("(state\\.sqlite|catalog\\.gpkg)(-wal|-shm|-journal)?"),
         std::regex("report\\.(json|html)|meta\\.jsonl"),
+        std::regex("README\\.md|croissant\\.json"), // the dataset card (issue 24)
         std::regex("SkyScript_(train_unfiltered|val|test)\\.csv"),
         std::regex("images[0-9]+/[nwa][0-9]+r?_[A-Za-z0-9]{1,8}_[0-9]{2}\\.jpg"),
         std::regex("meta[0-9]+/[nwa][0-9]+r?_[A-Za-z0-9]{1,8}_[0-9]{2}\\.pickle"),

@@ -204,13 +204,13 @@ StageSummary stage_plan(BuildSession& s) {
         if (c.licence.empty()) unlicensed += (unlicensed.empty() ? "" : ", ") + c.alias;
     }
     s.state->store_source_terms(terms);
-    // Images of such a source carry licence "unknown": nobody can tell whether they may be shared.
-    if (!unlicensed.empty() && !s.quiet)
-        std::fprintf(stderr, "plan: warning: no `licence` for source%s %s in %s: their images' licence is \"unknown\" (docs/sources.md)\n",
-                     unlicensed.find(',') == std::string::npos ? "" : "s", unlicensed.c_str(),
-                     options.sources.empty() ? "the built-in sources" : options.sources.c_str());
     const auto summary = run_plan(s.out_dir, options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
+    // Images of such a source carry licence "unknown": nobody can tell whether they may be shared.
+    if (!unlicensed.empty() && !s.quiet)
+        std::printf("  warning: no `licence` for source%s %s in %s: their images' licence is \"unknown\" (docs/sources.md)\n",
+                    unlicensed.find(',') == std::string::npos ? "" : "s", unlicensed.c_str(),
+                    options.sources.empty() ? "the built-in sources" : options.sources.c_str());
     auto done = StageSummary::finished(
         summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);
     if (summary.jobs == 0 && summary.shard.empty()) // a shard may own none of a small plan's objects

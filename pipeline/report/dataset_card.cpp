@@ -62,12 +62,13 @@ bool exists(const std::string& out_dir, const std::string& relative) { return fs
 std::string command_line(const ReportData& r) {
     std::string out = "skyscript-build " + fs::path(r.tool.count("input") ? r.tool.at("input") : std::string("INPUT.osm.pbf")).filename().string() + " -o OUT";
     for (const auto& row : option_table) {
-        if (row.stage.empty() || row.help.empty()) continue;
+        // --catalog says where a shared catalog was read, not what the dataset is.
+        if (row.stage.empty() || row.help.empty() || row.name == "catalog") continue;
         const auto it = r.options.find(std::string(row.name));
         if (it == r.options.end() || it->second == row.default_value || it->second.empty()) continue;
         // Paths are the builder's: only their file names say anything to a reader.
         const bool path = row.name == "sources" || row.name == "tags" || row.name == "hidden" || row.name == "polygon" || row.name == "scores" ||
-                          row.name == "llm-prompt" || row.name == "catalog";
+                          row.name == "llm-prompt";
         const auto value = path && it->second != "open" ? fs::path(it->second).filename().string() : it->second;
         out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + value);
     }
@@ -251,6 +252,20 @@ nlohmann::ordered_json croissant(const ReportData& r) {
     j["datePublished"] = osm_time.size() >= 10 ? osm_time.substr(0, 10) : std::string("1970-01-01"); // the data's date: byte-identical reruns
     j["version"] = "1.0.0";
     j["keywords"] = {"remote sensing", "satellite imagery", "OpenStreetMap", "image-text", "CLIP"};
+    // Where and when: schema.org's spatialCoverage (a GeoShape box, "south west north east") and
+    // temporalCoverage (the acquisition years), which GeoCroissant builds on.
+    if (r.extent) {
+        char box[160];
+        std::snprintf(box, sizeof box, "%.6f %.6f %.6f %.6f", (*r.extent)[1], (*r.extent)[0], (*r.extent)[3], (*r.extent)[2]);
+        j["spatialCoverage"] = {{"@type", "sc:Place"}, {"geo", {{"@type", "sc:GeoShape"}, {"box", box}}}};
+    }
+    std::string first, last;
+    for (const auto& [year, n] : r.pairs_by_year)
+        if (year != "0") {
+            if (first.empty()) first = year;
+            last = year;
+        }
+    if (!first.empty()) j["temporalCoverage"] = first == last ? first : first + "/" + last;
 
     json distribution = json::array();
     std::vector<std::string> csvs;

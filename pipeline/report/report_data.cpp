@@ -199,6 +199,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.pairs_by_year = state.written_by_year();
     r.pairs_by_kind = state.written_by_kind();
     r.pairs_by_gsd = state.written_by_gsd();
+    r.extent = state.written_extent();
     for (const auto& [tag, n] : state.written_by_focus_tag()) {
         if (r.top_tags.size() < limits.top_tags) r.top_tags.emplace_back(tag, n);
         r.tag_image_counts.push_back(n);

@@ -7,7 +7,9 @@
 #include "pipeline/report/stage_runs.hpp"
 
 #include <cstdint>
+#include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,7 @@ struct ReportData {
     std::map<std::string, std::int64_t> pairs_by_source, pairs_by_year, pairs_by_kind;
     std::vector<StateReader::SourceTermsCount> licences;         // per source with images: its licence, attribution, images
     std::map<double, std::int64_t> pairs_by_gsd;                  // metres, to 0.01
+    std::optional<std::array<double, 4>> extent;                 // west, south, east, north of the written images
     std::vector<std::pair<std::string, std::int64_t>> top_tags;  // most images first
     std::vector<std::int64_t> tag_image_counts;                  // every focus tag's images, descending
     std::vector<TagCurvePoint> tag_curve;

@@ -99,6 +99,12 @@ std::map<double, std::int64_t> StateReader::written_by_gsd() {
     return out;
 }
 
+std::optional<std::array<double, 4>> StateReader::written_extent() {
+    auto q = db_->prepare("SELECT min(west), min(south), max(east), max(north), count(*) FROM jobs WHERE status = 'written' AND west <= east");
+    if (!q.step() || q.column_int(4) == 0) return std::nullopt;
+    return std::array<double, 4>{q.column_double(0), q.column_double(1), q.column_double(2), q.column_double(3)};
+}
+
 std::vector<std::pair<std::string, std::int64_t>> StateReader::written_by_focus_tag() {
     std::vector<std::pair<std::string, std::int64_t>> out;
     auto q = db_->prepare("SELECT focus_tag, count(*) AS n FROM jobs WHERE status = 'written' GROUP BY focus_tag ORDER BY n DESC, focus_tag");

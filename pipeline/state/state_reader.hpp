@@ -7,6 +7,7 @@
 #include "pipeline/common/sqlite_db.hpp"
 
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,9 @@ public:
     std::map<std::string, std::int64_t> written_by_kind();
     std::map<double, std::int64_t> written_by_gsd();
     std::vector<std::pair<std::string, std::int64_t>> written_by_focus_tag();
+    // The box of the written images: west, south, east, north (none written: nullopt; images
+    // across the antimeridian are left out of it).
+    std::optional<std::array<double, 4>> written_extent();
     // The terms of each source with written images (the plan's record; "" when it has none) and their count.
     struct SourceTermsCount {
         std::string alias, licence, attribution;
