@@ -100,4 +100,17 @@ for rs in c["recordSet"]:
         if "fileObject" in src:
             header_row = open(os.path.join(out, files[src["fileObject"]["@id"]])).readline().strip().split(",")
             assert src["extract"]["column"] in header_row, (f["@id"], header_row)
+# The same file read as linked data (rdflib's JSON-LD parser, with the file's own context):
+# the terms expand to schema.org's, Dublin Core's and Croissant's properties.
+import rdflib
+
+g = rdflib.Graph().parse(data=json.dumps(c), format="json-ld")
+SC, DCT, CR = rdflib.Namespace("https://schema.org/"), rdflib.Namespace("http://purl.org/dc/terms/"), rdflib.Namespace("http://mlcommons.org/croissant/")
+datasets = list(g.subjects(rdflib.RDF.type, SC.Dataset))
+assert len(datasets) == 1
+for p in (SC.name, SC.description, SC.license, SC.url, SC.creator, SC.datePublished, DCT.conformsTo, SC.distribution, CR.recordSet, SC.spatialCoverage):
+    assert (datasets[0], p, None) in g, p
+assert len(list(g.subjects(rdflib.RDF.type, CR.FileObject))) == len(files)
+fields = list(g.subjects(rdflib.RDF.type, CR.Field))
+assert fields and all((f, CR.source, None) in g and (f, CR.dataType, None) in g for f in fields)
 print("ok", total)

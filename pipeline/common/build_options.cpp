@@ -161,6 +161,17 @@ std::string BuildOptions::text(OptionName name) const {
     return value_of(*find_option_row(name.view())); // never null: OptionName is checked at compile time
 }
 
+std::vector<std::string> BuildOptions::values(OptionName name) const {
+    const auto text = this->text(name);
+    std::vector<std::string> out;
+    for (std::size_t start = 0, end; start < text.size(); start = end + 1) {
+        end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) out.push_back(text.substr(start, end - start));
+    }
+    return out;
+}
+
 std::string BuildOptions::value_of(const OptionRow& row) const {
     if (auto it = values_.find(row.name); it != values_.end()) return it->second;
     return std::string(row.default_value);

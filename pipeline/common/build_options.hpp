@@ -33,6 +33,7 @@ public:
     // Names checked when the code compiles (OptionName): an unknown one does not build.
     bool has(OptionName name) const;
     std::string text(OptionName name) const;        // value or default
+    std::vector<std::string> values(OptionName name) const; // a repeatable option's values (text() joins them with newlines)
     long long integer(OptionName name) const;
     double number(OptionName name) const;
     bool flag(OptionName name) const;

@@ -19,12 +19,7 @@ FetchOptions fetch_options(const BuildOptions& options) {
     o.source.workers = static_cast<int>(options.integer("workers"));
     const auto batch = options.integer("batch");
     o.batch = batch > 0 ? static_cast<std::size_t>(batch) : static_cast<std::size_t>(std::max(256, o.source.http.max_in_flight * 16));
-    const auto reuse = options.text("reuse"); // repeatable: the values joined by newlines
-    for (std::size_t start = 0, end; start < reuse.size(); start = end + 1) {
-        end = reuse.find('\n', start);
-        if (end == std::string::npos) end = reuse.size();
-        o.reuse.push_back(reuse.substr(start, end - start));
-    }
+    o.reuse = options.values("reuse");
     return o;
 }
 

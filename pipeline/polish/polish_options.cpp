@@ -6,20 +6,6 @@
 
 namespace skyscript::pipeline {
 
-namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto end = std::min(text.find('\n', i), text.size());
-        if (end > i) out.push_back(text.substr(i, end - i));
-        i = end + 1;
-    }
-    return out;
-}
-
-} // namespace
-
 PolishOptions polish_options(const BuildOptions& options) {
     PolishOptions o;
     o.endpoint = options.text("llm-endpoint");
@@ -48,7 +34,7 @@ PolishOptions polish_options(const BuildOptions& options) {
     o.timeout_s = options.number("timeout");
     o.attempts = static_cast<int>(options.integer("attempts"));
     o.max_surrounding = static_cast<std::size_t>(options.integer("max-surrounding"));
-    o.reuse = lines_of(options.text("reuse"));
+    o.reuse = options.values("reuse");
     return o;
 }
 
