@@ -51,6 +51,20 @@ TEST_CASE("licences, attribution, the dataset card, croissant.json and the Huggi
     CHECK(read_file(out + "/README.md") == card);
     CHECK(read_file(out + "/croissant.json") == croissant);
 
+    // An OUT planned before the terms were recorded (none in its state DB): the next run records
+    // them from its sources and makes every meta file again with them.
+    REQUIRE(sql_int(out + "/state.sqlite", "SELECT count(*) FROM source_terms") == 1);
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " 'DELETE FROM source_terms'").exit_code == 0);
+    const auto upgraded = build_with(out, sources, "--limit 250 --format all");
+    INFO((upgraded.out + upgraded.err));
+    REQUIRE(upgraded.exit_code == 0);
+    CHECK(upgraded.out.find("write: recorded the sources' licences and attribution") != std::string::npos);
+    const auto recheck = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_publish.py") + " " + sh_quote(out) + " " + sh_quote(licence) +
+                             " " + sh_quote(attribution));
+    INFO((recheck.out + recheck.err));
+    CHECK(recheck.exit_code == 0);
+    CHECK(read_file(out + "/README.md") == card);
+
     // The hf layout goes when another format is asked for; the card's config follows.
     REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " --format files -q").exit_code == 0);
     REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);

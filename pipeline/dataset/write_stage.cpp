@@ -2,6 +2,7 @@
 
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/fetch/disk_check.hpp"
@@ -132,8 +133,34 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
     if (s.orphans_removed) std::printf("  removed %lld files no written job names\n", static_cast<long long>(s.orphans_removed));
 }
 
+namespace {
+
+// An OUT planned before the plan recorded its sources' terms has none: they are recorded now,
+// from the sources it was planned with, and every meta pickle already written is made again
+// with them (once). False when there was nothing to do or the sources cannot be read any more.
+bool record_missing_source_terms(BuildSession& s) {
+    if (s.state->has_source_terms()) return false;
+    std::vector<StateDb::SourceTerms> terms;
+    try {
+        for (const auto& c : configured_sources(s.options.text("sources"))) terms.push_back({c.alias, c.licence, c.attribution});
+    } catch (const std::exception&) {
+        return false; // its images keep licence "unknown"
+    }
+    s.state->store_source_terms(terms);
+    for (std::int64_t after = -1;;) {
+        const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);
+        if (batch.empty()) break;
+        write_meta_pickles(s.out_dir, batch);
+        after = batch.back().job_id;
+    }
+    return true;
+}
+
+} // namespace
+
 StageSummary stage_write(BuildSession& s) {
     restore_outputs_once(s, "write");
+    if (record_missing_source_terms(s) && !s.quiet) std::printf("write: recorded the sources' licences and attribution, and made every meta file again with them\n");
     const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_write_summary(summary, s.out_dir);
     return StageSummary::finished(summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump(), summary.rows);

@@ -230,6 +230,11 @@ void StateDb::store_source_terms(const std::vector<SourceTerms>& terms) {
     db_.exec("COMMIT");
 }
 
+bool StateDb::has_source_terms() {
+    auto q = db_.prepare("SELECT 1 FROM source_terms LIMIT 1");
+    return q.step();
+}
+
 std::string StateDb::sources_identity() {
     auto q = db_.prepare("SELECT identity FROM sources_identity");
     return q.step() ? q.column_text(0) : std::string();

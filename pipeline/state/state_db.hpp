@@ -33,6 +33,7 @@ public:
         std::string alias, licence, attribution;
     };
     void store_source_terms(const std::vector<SourceTerms>& terms);
+    bool has_source_terms(); // false for a build planned before they were recorded
 
     // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
     std::string sources_identity();
