@@ -264,6 +264,7 @@ assert verdicts["kept"] > 0 and verdicts["rejected"] > 0, verdicts
     CHECK((b.result.out + b.result.err).find(api_key) == std::string::npos);
     const auto report = read_file(b.out + "/report.html");
     CHECK(report.find("<h2>Polished captions</h2>") != std::string::npos);
+    CHECK(report.find("<div class=\"t3\">An aerial view of ") != std::string::npos); // the gallery shows each image's polished title
     CHECK(report.find("<td>distinct inputs</td><td class=\"n\">" + std::to_string(distinct) + "</td>") != std::string::npos);
 }
 

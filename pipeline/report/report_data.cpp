@@ -151,6 +151,7 @@ void add_cards(StateReader& state, std::vector<ReportImage>& images) {
         auto c = state.card(im.job_id);
         im.title = std::move(c.title);
         im.title_multi_objects = std::move(c.title_multi_objects);
+        im.title_polished = std::move(c.title_polished);
         im.size_px = c.width;
         im.outline = focus_outline(c.objects, c.width);
     }

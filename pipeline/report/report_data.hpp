@@ -31,7 +31,7 @@ struct FailureReason {
 // One written image: the gallery's card and the map's box.
 struct ReportImage {
     std::int64_t job_id = 0;
-    std::string path, stem, source, focus_tag, title, title_multi_objects;
+    std::string path, stem, source, focus_tag, title, title_multi_objects, title_polished;
     double west = 0, south = 0, east = 0, north = 0, gsd = 0;
     int year = 0;
     int size_px = 0;      // the image's width and height

@@ -68,6 +68,7 @@ td code, .card code { font-size:12px; background:#f0f3f6; padding:1px 5px; borde
 .card .txt { padding:8px 10px 10px; font-size:12px; display:flex; flex-direction:column; flex:1; }
 .card .t1 { font-weight:600; margin-bottom:3px; }
 .card .t2 { color:#4a5561; margin-bottom:6px; }
+.card .t3 { font-style:italic; margin-bottom:6px; }
 .card .meta { display:flex; justify-content:space-between; align-items:center; gap:6px; color:var(--muted); font-size:11.5px; margin-top:auto; }
 .card .stem { margin-bottom:6px; }
 .pill { display:inline-block; padding:0 7px; border-radius:9px; color:#fff; font-size:11px; font-weight:600; }
@@ -285,7 +286,8 @@ std::string report_html(const ReportData& r) {
         h += "<div class=\"card\" data-source=\"" + html_escape(im.source) + "\" data-tag=\"" + html_escape(im.focus_tag) + "\"><a href=\"" +
              html_escape(im.path) + "\"><img src=\"" + html_escape(im.path) + "\" alt=\"" + html_escape(im.title) + "\">" + outline_svg(im) +
              "</a><div class=\"txt\"><div class=\"t1\">" +
-             html_escape(im.title) + "</div><div class=\"t2\">" + html_escape(im.title_multi_objects) + "</div><div class=\"stem\"><code>" +
+             html_escape(im.title) + "</div><div class=\"t2\">" + html_escape(im.title_multi_objects) + "</div>" +
+             (im.title_polished.empty() ? std::string() : "<div class=\"t3\">" + html_escape(im.title_polished) + "</div>") + "<div class=\"stem\"><code>" +
              html_escape(im.stem) + "</code></div><div class=\"meta\"><span class=\"pill\" style=\"background:" + c + "\">" + html_escape(im.source) +
              "</span><span>" + html_escape(im.focus_tag) + " · " + gsd_label(im.gsd) + (im.year ? " · " + std::to_string(im.year) : "") +
              "</span></div></div></div>";

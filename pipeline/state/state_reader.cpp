@@ -185,10 +185,13 @@ void StateReader::for_each_with_status(const std::string& status, const std::fun
 }
 
 StateReader::JobCard StateReader::card(std::int64_t job_id) {
-    auto q = db_->prepare("SELECT title, title_multi_objects, objects, width FROM jobs WHERE job_id = ?");
+    // Opened read-only, an older state DB keeps its columns: the polished one may be missing.
+    const bool has_polished = scalar(*db_, "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'title_polished'") > 0;
+    auto q = db_->prepare(std::string("SELECT title, title_multi_objects, objects, width, ") + (has_polished ? "title_polished" : "NULL") +
+                          " FROM jobs WHERE job_id = ?");
     q.bind(1, job_id);
     if (!q.step()) return {};
-    return {q.column_text(0), q.column_text(1), q.column_text(2), static_cast<int>(q.column_int(3))};
+    return {q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(4), static_cast<int>(q.column_int(3))};
 }
 
 std::vector<std::string> StateReader::sources() {

@@ -87,6 +87,7 @@ public:
     // What the gallery shows of one job: its captions, and its objects (meta `objects`) in its image's pixels.
     struct JobCard {
         std::string title, title_multi_objects, objects;
+        std::string title_polished; // "" when not polished (or a state DB older than the column)
         int width = 0;
     };
     JobCard card(std::int64_t job_id);
