@@ -13,9 +13,6 @@ std::string_view natural_adjective_keys_txt();
 
 namespace skyscript::captions {
 
-namespace {
-
-// Non-empty, non-comment lines with surrounding blanks trimmed.
 std::vector<std::string_view> data_lines(std::string_view text) {
     std::vector<std::string_view> out;
     while (!text.empty()) {
@@ -29,6 +26,8 @@ std::vector<std::string_view> data_lines(std::string_view text) {
     }
     return out;
 }
+
+namespace {
 
 } // namespace
 

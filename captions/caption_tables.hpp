@@ -6,8 +6,13 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace skyscript::captions {
+
+// The lines of a data file compiled into the program: comments (from `#`) and surrounding
+// blanks removed, empty lines left out. Every word list and table here is read through it.
+std::vector<std::string_view> data_lines(std::string_view text);
 
 struct CaptionTables {
     std::unordered_map<std::string, std::string> key_renames; // highway -> road

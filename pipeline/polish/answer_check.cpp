@@ -1,5 +1,7 @@
 #include "pipeline/polish/answer_check.hpp"
 
+#include "captions/caption_tables.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -97,29 +99,14 @@ std::string format_number(double v) {
 
 } // namespace
 
-AnswerCheck::AnswerCheck(std::string_view tag_names) {
-    for (std::size_t i = 0; i < tag_names.size();) {
-        const auto end = std::min(tag_names.find('\n', i), tag_names.size());
-        const auto line = tag_names.substr(i, end - i);
-        i = end + 1;
-        if (line.empty() || line[0] == '#') continue;
-        const auto tab = line.find('\t');
-        if (tab == std::string_view::npos) continue;
-        names_[std::string(line.substr(0, tab))] = as_words(line.substr(tab + 1));
-    }
-    const auto words = embedded::feature_words_txt();
-    for (std::size_t i = 0; i < words.size();) {
-        const auto end = std::min(words.find('\n', i), words.size());
-        const auto w = words.substr(i, end - i);
-        i = end + 1;
-        if (!w.empty() && w[0] != '#') feature_words_.insert(singular(std::string(w)));
-    }
+AnswerCheck::AnswerCheck(std::string_view tag_names) : names_(captions::NameTable::parse(tag_names)) {
+    for (const auto w : captions::data_lines(embedded::feature_words_txt())) feature_words_.insert(singular(std::string(w)));
 }
 
 std::string AnswerCheck::name_of(const std::string& key, const std::string& value) const {
-    if (auto it = names_.find(key + "=" + value); it != names_.end()) return it->second;
-    if (auto it = names_.find(key + "=*"); it != names_.end() && value == "yes") return it->second;
-    return {};
+    const auto* name = names_.find(key, value);
+    if (!name && value == "yes") name = names_.find(key, "*");
+    return name ? as_words(*name) : std::string();
 }
 
 std::string AnswerCheck::clean(std::string_view answer) {

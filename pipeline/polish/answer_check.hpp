@@ -11,10 +11,11 @@
 //   - its length is within [min_answer_chars, the rule caption's length x 3 + 100].
 // Otherwise the check gives the reason, which the stage sends back to the model once.
 
+#include "captions/natural_captioner.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -48,7 +49,7 @@ public:
 
 private:
     std::string name_of(const std::string& key, const std::string& value) const;
-    std::unordered_map<std::string, std::string> names_; // key=value (and key=*) -> lowercase English name
+    captions::NameTable names_; // key=value (and key=*) -> English name
     std::unordered_set<std::string> feature_words_;
 };
 
