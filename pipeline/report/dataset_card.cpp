@@ -1,15 +1,14 @@
 #include "pipeline/report/dataset_card.hpp"
 
 #include "captions/caption_styles.hpp"
+#include "imagery/sha256_hex.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/option_table.hpp"
 #include "pipeline/dataset/meta_record.hpp"
-
-#include <openssl/evp.h>
+#include "pipeline/report/html_text.hpp"
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 namespace skyscript::pipeline {
@@ -17,16 +16,6 @@ namespace skyscript::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string number(std::int64_t n) {
-    const auto digits = std::to_string(n);
-    std::string s;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') s.push_back(',');
-        s.push_back(digits[i]);
-    }
-    return s;
-}
 
 // YAML double-quoted scalar.
 std::string yaml_quoted(const std::string& s) {
@@ -120,7 +109,7 @@ std::string dataset_card(const ReportData& r) {
     c += "---\n\n";
 
     c += "# SkyScript-style image-text pairs from " + input + "\n\n";
-    c += number(r.pairs) + " remote-sensing images, each of one OpenStreetMap object, with captions made from the object's tags by "
+    c += thousands(r.pairs) + " remote-sensing images, each of one OpenStreetMap object, with captions made from the object's tags by "
          "SkyScript's rules (Wang et al., AAAI 2024): `title` names the object, `title_multi_objects` the object and the objects "
          "around it";
     if (polished) c += "; `title_polished` and `title_multi_objects_polished` are the same captions rewritten by a language model and checked against the tags";
@@ -135,21 +124,21 @@ std::string dataset_card(const ReportData& r) {
          "finest source that covers it; the tags a caption names are those visible at the image's resolution.\n\n";
 
     c += "## Contents\n\n| source | images |\n|---|---:|\n";
-    for (const auto& [source, n] : r.pairs_by_source) c += "| " + cell(source) + " | " + number(n) + " |\n";
+    for (const auto& [source, n] : r.pairs_by_source) c += "| " + cell(source) + " | " + thousands(n) + " |\n";
     c += "\n| acquisition year | images |\n|---|---:|\n";
-    for (const auto& [year, n] : r.pairs_by_year) c += "| " + (year == "0" ? std::string("unknown") : year) + " | " + number(n) + " |\n";
+    for (const auto& [year, n] : r.pairs_by_year) c += "| " + (year == "0" ? std::string("unknown") : year) + " | " + thousands(n) + " |\n";
     c += "\n| GSD (m) | images |\n|---|---:|\n";
     for (const auto& [gsd, n] : r.pairs_by_gsd) {
         char g[32];
         std::snprintf(g, sizeof g, "%g", gsd);
-        c += std::string("| ") + g + " | " + number(n) + " |\n";
+        c += std::string("| ") + g + " | " + thousands(n) + " |\n";
     }
     c += "\n| focus tag (most images first) | images |\n|---|---:|\n";
-    for (std::size_t i = 0; i < r.top_tags.size() && i < 25; ++i) c += "| `" + cell(r.top_tags[i].first) + "` | " + number(r.top_tags[i].second) + " |\n";
+    for (std::size_t i = 0; i < r.top_tags.size() && i < 25; ++i) c += "| `" + cell(r.top_tags[i].first) + "` | " + thousands(r.top_tags[i].second) + " |\n";
     c += "\n";
 
     c += "## Splits\n\n| file | rows |\n|---|---:|\n";
-    for (const auto& [name, rows] : r.files.csv_rows) c += "| `" + name + "` | " + number(rows) + " |\n";
+    for (const auto& [name, rows] : r.files.csv_rows) c += "| `" + name + "` | " + thousands(rows) + " |\n";
     const auto option = [&](const char* k) { return r.options.count(k) ? r.options.at(k) : std::string(); };
     c += "\nImages are split by spatial block (`--split-block " + option("split-block") + "` degrees of the box centre), so no block "
          "has images in two splits; validation `" + option("val-size") + "`, test `" + option("test-size") + "`. Columns: `filepath` "
@@ -158,11 +147,11 @@ std::string dataset_card(const ReportData& r) {
 
     c += "## Licences and attribution\n\n";
     c += "Every image's captions, tags and geometry are derived from OpenStreetMap: **ODbL 1.0**, credit \"" + std::string(osm_attribution) +
-         "\" (all " + number(r.pairs) + " images; a database made from this one must be offered under the ODbL too). The pixels are "
+         "\" (all " + thousands(r.pairs) + " images; a database made from this one must be offered under the ODbL too). The pixels are "
          "under their source's terms:\n\n| source | licence | attribution | images |\n|---|---|---|---:|\n";
     for (const auto& t : r.licences)
         c += "| " + cell(t.alias) + " | " + cell(t.licence.empty() ? "unknown (the source has no `licence`)" : t.licence) + " | " + cell(t.attribution) +
-             " | " + number(t.images) + " |\n";
+             " | " + thousands(t.images) + " |\n";
     c += "\nEach image's own `licence` and `attribution` are in its metadata. Earth Engine's terms may restrict redistributing pixels "
          "of some collections: check each source's terms before publishing.\n\n";
 
@@ -176,28 +165,6 @@ std::string dataset_card(const ReportData& r) {
     c += "\n## Citation\n\n```\n@inproceedings{wang2024skyscript,\n  title={SkyScript: A Large and Semantically Diverse Vision-Language Dataset for Remote Sensing},\n"
          "  author={Wang, Zhecheng and Prabha, Rajanie and Huang, Tianyuan and Wu, Jiajun and Rajagopal, Ram},\n  booktitle={AAAI},\n  year={2024}\n}\n```\n";
     return c;
-}
-
-std::string file_sha256(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    std::vector<char> buf(1 << 20);
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
-    }
-    unsigned char digest[32];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx.get(), digest, &len);
-    std::string hex;
-    char b[3];
-    for (unsigned i = 0; i < len; ++i) {
-        std::snprintf(b, sizeof b, "%02x", digest[i]);
-        hex += b;
-    }
-    return hex;
 }
 
 nlohmann::ordered_json croissant(const ReportData& r) {
@@ -277,7 +244,7 @@ nlohmann::ordered_json croissant(const ReportData& r) {
                                 {"contentUrl", name},
                                 {"contentSize", std::to_string(fs::exists(path) ? fs::file_size(path) : 0) + " B"},
                                 {"encodingFormat", "text/csv"},
-                                {"sha256", file_sha256(path)}});
+                                {"sha256", imagery::sha256_file_hex(path)}});
         csvs.push_back(name);
     }
     distribution.push_back({{"@type", "cr:FileSet"}, {"@id", "images"}, {"name", "images"}, {"encodingFormat", "image/jpeg"}, {"includes", "images*/*.jpg"}});

@@ -27,7 +27,5 @@ std::vector<CardConfig> card_configs(const ReportData& r);
 
 std::string dataset_card(const ReportData& r);
 nlohmann::ordered_json croissant(const ReportData& r);
-// sha256 of a file's bytes, read in pieces ("" when it cannot be read).
-std::string file_sha256(const std::string& path);
 
 } // namespace skyscript::pipeline
