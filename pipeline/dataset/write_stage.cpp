@@ -140,13 +140,13 @@ namespace {
 // with them (once). False when there was nothing to do or the sources cannot be read any more.
 bool record_missing_source_terms(BuildSession& s) {
     if (s.state->has_source_terms()) return false;
-    std::vector<StateDb::SourceTerms> terms;
+    std::vector<imagery::SourceConfig> sources;
     try {
-        for (const auto& c : configured_sources(s.options.text("sources"))) terms.push_back({c.alias, c.licence, c.attribution});
+        sources = configured_sources(s.options.text("sources"));
     } catch (const std::exception&) {
         return false; // its images keep licence "unknown"
     }
-    s.state->store_source_terms(terms);
+    s.state->store_source_terms(sources);
     for (std::int64_t after = -1;;) {
         const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);
         if (batch.empty()) break;

@@ -197,13 +197,10 @@ StageSummary stage_plan(BuildSession& s) {
     const auto options = plan_options(s.options); // checked before the state DB changes
     const auto configured = configured_sources(options.sources);
     s.state->store_sources_identity(sources_identity(configured)); // what this plan is made with
-    std::vector<StateDb::SourceTerms> terms;
+    s.state->store_source_terms(configured);
     std::string unlicensed;
-    for (const auto& c : configured) {
-        terms.push_back({c.alias, c.licence, c.attribution});
+    for (const auto& c : configured)
         if (c.licence.empty()) unlicensed += (unlicensed.empty() ? "" : ", ") + c.alias;
-    }
-    s.state->store_source_terms(terms);
     const auto summary = run_plan(s.out_dir, options, *s.state, s.quiet);
     if (!s.quiet) print_plan_summary(summary);
     // Images of such a source carry licence "unknown": nobody can tell whether they may be shared.

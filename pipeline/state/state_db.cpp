@@ -87,6 +87,16 @@ constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "
                                                                  {"objects", "TEXT NOT NULL DEFAULT '[]'"},
                                                                  {"polish", "TEXT"}};
 
+// Caption column `field`'s parameter (":field"): the job's entry for it, NULL when it has none
+// (its style did not run, or it was not polished).
+void bind_caption(SqliteStatement& q, const Job& j, std::string_view field) {
+    std::string name(1, ':');
+    name.append(field);
+    const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
+    if (e == j.captions.end()) q.bind_null(name.c_str());
+    else q.bind(name.c_str(), std::string_view(e->text));
+}
+
 // fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
 std::string fallbacks_text(const std::vector<std::string>& aliases) {
     std::string out;
@@ -219,11 +229,11 @@ void StateDb::store_options(const std::map<std::string, std::string>& options) {
     db_.exec("COMMIT");
 }
 
-void StateDb::store_source_terms(const std::vector<SourceTerms>& terms) {
+void StateDb::store_source_terms(const std::vector<imagery::SourceConfig>& sources) {
     db_.exec("BEGIN IMMEDIATE; DELETE FROM source_terms;");
     auto q = db_.prepare("INSERT OR REPLACE INTO source_terms VALUES (?, ?, ?)");
-    for (const auto& t : terms) {
-        q.bind(1, std::string_view(t.alias)).bind(2, std::string_view(t.licence)).bind(3, std::string_view(t.attribution));
+    for (const auto& c : sources) {
+        q.bind(1, std::string_view(c.alias)).bind(2, std::string_view(c.licence)).bind(3, std::string_view(c.attribution));
         q.step();
         q.reset();
     }
@@ -258,9 +268,11 @@ void StateDb::finish_stage(StageName stage, double seconds, const std::string& s
     q.step();
 }
 
-void StateDb::unfinish_stage(StageName stage) {
+void StateDb::unfinish_stage(StageName stage) { forget_stage(stage.view()); }
+
+void StateDb::forget_stage(std::string_view stage) {
     auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
-    q.bind(1, stage.view());
+    q.bind(1, stage);
     q.step();
 }
 
@@ -270,9 +282,7 @@ void StateDb::reset_stages_from(StageName stage) {
     for (const auto& s : stage_list) {
         const int rank = stage_rank(s.name);
         if (rank < stage.rank() || rank > stage_rank("write")) continue;
-        auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
-        q.bind(1, std::string(s.name));
-        q.step();
+        forget_stage(s.name);
     }
 }
 
@@ -321,12 +331,7 @@ void StateDb::step_with_planned_columns(SqliteStatement& q, const Job& j) {
     q.bind(":fallbacks", std::string_view(fallbacks));
     q.bind(":tried", std::string_view(tried));
     q.bind(":objects", std::string_view(j.objects));
-    for (const auto& field : caption_columns()) { // a caption field the job has no entry for (its style did not run) stays NULL
-        const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
-        const auto name = ":" + field;
-        if (e == j.captions.end()) q.bind_null(name.c_str());
-        else q.bind(name.c_str(), std::string_view(e->text));
-    }
+    for (const auto& field : caption_columns()) bind_caption(q, j, field);
     q.step();
     q.reset();
 }
@@ -417,24 +422,14 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
 
 void StateDb::record_polished(const std::vector<Job>& jobs) {
     std::string set = "polish = :polish";
-    std::vector<std::string> names; // ":title_polished", ...
-    for (const auto field : captions::polished_caption_fields()) {
-        names.emplace_back(1, ':').append(field);
-        set.append(", ").append(field).append(" = ").append(names.back());
-    }
+    for (const auto field : captions::polished_caption_fields()) set.append(", ").append(field).append(" = :").append(field);
     db_.exec("BEGIN IMMEDIATE");
     auto q = db_.prepare("UPDATE jobs SET " + set + " WHERE job_id = :job_id");
     for (const auto& j : jobs) {
         q.bind(":job_id", std::int64_t{j.job_id});
         if (j.polish.empty()) q.bind_null(":polish");
         else q.bind(":polish", std::string_view(j.polish));
-        for (std::size_t f = 0; f < names.size(); ++f) {
-            const auto field = captions::polished_caption_fields()[f];
-            const auto& name = names[f];
-            const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
-            if (e == j.captions.end()) q.bind_null(name.c_str());
-            else q.bind(name.c_str(), std::string_view(e->text));
-        }
+        for (const auto field : captions::polished_caption_fields()) bind_caption(q, j, field);
         q.step();
         q.reset();
     }

@@ -5,6 +5,7 @@
 // read and update it in large transactions; nothing else decides what is done. WAL mode,
 // so `status` and the report can read it while a build runs.
 
+#include "imagery/source_config.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/state/job.hpp"
@@ -29,10 +30,7 @@ public:
 
     // The licence and attribution of each source the plan was made with (its images' meta
     // carries them: Job::licence, Job::attribution). Replaced by every plan.
-    struct SourceTerms {
-        std::string alias, licence, attribution;
-    };
-    void store_source_terms(const std::vector<SourceTerms>& terms);
+    void store_source_terms(const std::vector<imagery::SourceConfig>& sources);
     bool has_source_terms(); // false for a build planned before they were recorded
 
     // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
@@ -88,6 +86,7 @@ public:
     void for_each_written(const std::function<void(const Job&)>& fn);
 
 private:
+    void forget_stage(std::string_view stage);
     void add_missing_columns();
     // Binds every planned column of `job` by name (":column") and runs `q` once.
     static void step_with_planned_columns(SqliteStatement& q, const Job& job);
