@@ -61,12 +61,26 @@ struct Ask {
     std::optional<CachedAnswer> result;
 };
 
-TagPairs parse_tags(const std::string& json) {
+TagPairs tags_of(const nlohmann::ordered_json& object) {
     TagPairs out;
-    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
-    if (!j.is_object()) return out;
-    for (const auto& [k, v] : j.items())
+    for (const auto& [k, v] : object.items())
         if (v.is_string()) out.emplace_back(k, v.get<std::string>());
+    return out;
+}
+
+// A job's center_tags (a JSON object) as pairs.
+TagPairs parse_tags(const std::string& json) {
+    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
+    return j.is_object() ? tags_of(j) : TagPairs{};
+}
+
+// A job's surrounding_tags (a JSON array of objects), most prominent first.
+std::vector<TagPairs> parse_surroundings(const std::string& json) {
+    std::vector<TagPairs> out;
+    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
+    if (j.is_array())
+        for (const auto& object : j)
+            if (object.is_object()) out.push_back(tags_of(object));
     return out;
 }
 
@@ -77,17 +91,12 @@ std::string tags_text(const TagPairs& tags) {
 }
 
 // The surroundings the caption draws from: most prominent first, identical tag sets once, at most `max`.
-std::vector<TagPairs> named_surroundings(const std::string& json, std::size_t max) {
+std::vector<TagPairs> named_surroundings(const std::vector<TagPairs>& all, std::size_t max) {
     std::vector<TagPairs> out;
     std::unordered_set<std::string> seen;
-    const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(json), nullptr, false);
-    if (!j.is_array()) return out;
-    for (const auto& object : j) {
+    for (const auto& tags : all) {
         if (out.size() >= max) break;
-        if (!object.is_object()) continue;
-        auto tags = parse_tags(object.dump());
-        if (tags.empty() || !seen.insert(tags_text(tags)).second) continue;
-        out.push_back(std::move(tags));
+        if (!tags.empty() && seen.insert(tags_text(tags)).second) out.push_back(tags);
     }
     return out;
 }
@@ -189,10 +198,12 @@ private:
         if (counts_.failed) std::printf("  %lld inputs got no answer (%s); a rerun asks for them again\n", static_cast<long long>(counts_.failed), first_failure_.c_str());
     }
 
-    Input make_input(const Job& job, bool multi, const TagPairs& focus, const std::vector<TagPairs>& around) const {
+    // The input for rule caption `source` (title: the focus alone; title_multi_objects: with `around`).
+    Input make_input(const Job& job, std::string_view source, const TagPairs& focus, const std::vector<TagPairs>& around) const {
+        const bool multi = source != "title";
         Input in;
         PromptFields f;
-        f.caption = tags::valid_utf8(job.caption(multi ? "title_multi_objects" : "title"));
+        f.caption = tags::valid_utf8(job.caption(source));
         f.tags = tags_text(focus);
         if (multi)
             for (const auto& object : around) f.surroundings.append(f.surroundings.empty() ? "" : "; ").append(tags_text(object));
@@ -230,12 +241,13 @@ private:
         std::unordered_map<std::string, std::size_t> ask_index;
         std::vector<Ask> asks;
         std::unordered_map<std::string, CachedAnswer> answers;
+        const auto fields = captions::polished_caption_fields();
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const auto& job = batch[i];
             const auto focus = parse_tags(job.center_tags);
-            const auto around = named_surroundings(job.surrounding_tags, o_.max_surrounding);
+            const auto around = named_surroundings(parse_surroundings(job.surrounding_tags), o_.max_surrounding);
             for (int m = 0; m < 2; ++m) {
-                auto in = make_input(job, m == 1, focus, around);
+                auto in = make_input(job, captions::polished_source_field(fields[m]), focus, around);
                 job_keys[i][m] = in.key;
                 if (answers.count(in.key) || ask_index.count(in.key)) continue;
                 const bool first_time = seen_.insert(in.key).second;
@@ -263,7 +275,6 @@ private:
 
         // Each job's polished captions: the kept answer, else (rejected) the natural caption;
         // none for an input that got no answer.
-        const auto fields = captions::polished_caption_fields();
         captions::CaptionEntries natural;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             auto& job = batch[i];
@@ -274,9 +285,8 @@ private:
             for (int m = 0; m < 2; ++m) {
                 const auto source = captions::polished_source_field(fields[m]);
                 const auto it = answers.find(job_keys[i][m]);
-                if (it == answers.end()) {
-                    const auto a = ask_index.find(job_keys[i][m]);
-                    record[std::string(source)] = "failed: " + (a == ask_index.end() ? std::string("no answer") : asks[a->second].failure);
+                if (it == answers.end()) { // neither cached nor answered: its request failed
+                    record[std::string(source)] = "failed: " + asks[ask_index.at(job_keys[i][m])].failure;
                     continue;
                 }
                 const auto& answer = it->second;
@@ -287,14 +297,7 @@ private:
                 }
                 if (!natural_made) {
                     const auto focus = parse_tags(job.center_tags);
-                    const auto around_tags = [&] {
-                        std::vector<TagPairs> all;
-                        const auto j = nlohmann::ordered_json::parse(tags::valid_utf8(job.surrounding_tags), nullptr, false);
-                        if (j.is_array())
-                            for (const auto& object : j)
-                                if (object.is_object()) all.push_back(parse_tags(object.dump()));
-                        return all;
-                    }();
+                    const auto around_tags = parse_surroundings(job.surrounding_tags);
                     const auto focus_views = views(focus);
                     std::vector<std::vector<captions::Tag>> around_views;
                     for (const auto& t : around_tags) around_views.push_back(views(t));
