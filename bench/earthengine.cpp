@@ -30,11 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void require(const test::CommandResult& r, const std::string& what) {
-    if (r.exit_code == 0) return;
-    std::fprintf(stderr, "bench/earthengine: %s failed (exit %d):\n%s%s\n", what.c_str(), r.exit_code, r.out.c_str(), r.err.c_str());
-    std::exit(1);
-}
+void require(const test::CommandResult& r, const std::string& what) { test::exit_unless_ok(r, "bench/earthengine", what); }
 
 } // namespace
 

@@ -31,11 +31,7 @@ using json = nlohmann::json;
 
 namespace {
 
-void require(const test::CommandResult& r, const std::string& what) {
-    if (r.exit_code == 0) return;
-    std::fprintf(stderr, "bench/stac: %s failed (exit %d):\n%s%s\n", what.c_str(), r.exit_code, r.out.c_str(), r.err.c_str());
-    std::exit(1);
-}
+void require(const test::CommandResult& r, const std::string& what) { test::exit_unless_ok(r, "bench/stac", what); }
 
 struct Fetched {
     long long planned = 0, fetched = 0;

@@ -102,6 +102,8 @@ const Built& built() {
                        " -o " + sh_quote(x.out) + " --sources " + sh_quote(monaco().sources) + " --limit 300 --polish" + polish_flags(*x.server));
         return x;
     }();
+    // Every case starts from it: a build that failed fails each of them here, with its output.
+    REQUIRE_MESSAGE(b.result.exit_code == 0, (b.result.out + b.result.err));
     return b;
 }
 
@@ -194,7 +196,6 @@ TEST_CASE("--llm-tpm: never more than the limit in any 60 s, and a wait that end
 TEST_CASE("polish in the bare command: one request per distinct input, checked, in every file, the key nowhere") {
     const auto& b = built();
     INFO((b.result.out + b.result.err));
-    REQUIRE(b.result.exit_code == 0);
     const auto record = polish_record(b.out);
     const auto images = sql_int(b.out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
     CHECK(record["images"] == images);
@@ -270,7 +271,6 @@ assert verdicts["kept"] > 0 and verdicts["rejected"] > 0, verdicts
 
 TEST_CASE("a rerun asks nothing and changes nothing; --reuse takes another build's answers") {
     const auto& b = built();
-    REQUIRE(b.result.exit_code == 0);
     const auto before = polished_files(b.out);
     const auto asked = b.server->requests().size();
     const auto again = run("OPENAI_API_KEY=" + api_key + " timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
@@ -295,7 +295,6 @@ TEST_CASE("a rerun asks nothing and changes nothing; --reuse takes another build
 
 TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed input is asked again by the rerun, the key scrubbed from every reason") {
     const auto& b = built();
-    REQUIRE(b.result.exit_code == 0);
     const auto expected = polished_files(b.out);
     const auto dir = fresh_dir("polish-faults");
     {
@@ -341,7 +340,6 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
 
 TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
     const auto& b = built();
-    REQUIRE(b.result.exit_code == 0);
     const auto out = copy_unpolished(b.out, "polish-rate");
     LlmServer server(fresh_dir("polish-rate-server"), "rate", {"--invent-number", "building", "--invent-feature", "service"});
     const auto r = polish(out, server, "--llm-rps 100 --llm-in-flight 16");
@@ -362,7 +360,6 @@ TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
 
 TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer are asked, the files are the same") {
     const auto& b = built();
-    REQUIRE(b.result.exit_code == 0);
     const auto expected = polished_files(b.out);
     const auto dir = fresh_dir("polish-kill");
     const auto out = copy_unpolished(b.out, "polish-killed");
@@ -390,7 +387,6 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
 
 TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the stage with one line, after a bounded number of requests") {
     const auto& b = built();
-    REQUIRE(b.result.exit_code == 0);
     const auto dir = fresh_dir("polish-refused");
     for (const auto& [flag, says] : std::vector<std::pair<std::string, std::string>>{{"--refuse", "401"}, {"--huge", "larger than"}}) {
         const auto out = copy_unpolished(b.out, "polish-refused-out");

@@ -52,6 +52,12 @@ CommandResult run(const std::string& command) {
     return r;
 }
 
+void exit_unless_ok(const CommandResult& r, const std::string& who, const std::string& what) {
+    if (r.exit_code == 0) return;
+    std::fprintf(stderr, "%s: %s failed (exit %d):\n%s%s\n", who.c_str(), what.c_str(), r.exit_code, r.out.c_str(), r.err.c_str());
+    std::exit(1);
+}
+
 std::string binary() { return SKYSCRIPT_BINARY; }
 
 std::string fetch_one_command() { return "GDAL_HTTP_TIMEOUT=10 GDAL_HTTP_CONNECTTIMEOUT=5 " + sh_quote(binary()) + " fetch-one --timeout 10"; }

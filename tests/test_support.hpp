@@ -15,6 +15,9 @@ struct CommandResult {
 
 // Runs `command` through /bin/sh; stdout and stderr are captured separately.
 CommandResult run(const std::string& command);
+// For the bench commands: prints "WHO: WHAT failed (exit N):" and the command's output to
+// stderr and exits 1, unless it succeeded.
+void exit_unless_ok(const CommandResult& r, const std::string& who, const std::string& what);
 // Quotes for /bin/sh.
 std::string sh_quote(const std::string& s);
 // Where tests write: SKYSCRIPT_SCRATCH (the build folder's tests/scratch), or the folder in the
