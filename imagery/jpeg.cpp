@@ -19,16 +19,27 @@ struct TjHandle {
     ~TjHandle() { tjDestroy(h); }
 };
 
+// One compressor and one decompressor a thread, made on first use: a handle costs its set-up
+// and buffers, which a handle an image made again for every tile and image.
+tjhandle compressor() {
+    thread_local TjHandle tj(tjInitCompress());
+    return tj.h;
+}
+tjhandle decompressor() {
+    thread_local TjHandle tj(tjInitDecompress());
+    return tj.h;
+}
+
 } // namespace
 
 std::string encode_jpeg(const RgbImage& image, int quality) {
     if (quality < 1 || quality > 100) throw std::invalid_argument("JPEG quality must be 1..100");
-    TjHandle tj(tjInitCompress());
+    const auto tj = compressor();
     unsigned char* out = nullptr;
     unsigned long size = 0;
-    if (tjCompress2(tj.h, image.rgb.data(), image.width, 0, image.height, TJPF_RGB, &out, &size, TJSAMP_420, quality,
+    if (tjCompress2(tj, image.rgb.data(), image.width, 0, image.height, TJPF_RGB, &out, &size, TJSAMP_420, quality,
                     TJFLAG_ACCURATEDCT) != 0) {
-        const std::string msg = tjGetErrorStr2(tj.h);
+        const std::string msg = tjGetErrorStr2(tj);
         tjFree(out);
         throw std::runtime_error("JPEG encoding failed: " + msg);
     }
@@ -84,29 +95,47 @@ std::optional<std::string> walk_to_end_marker(std::string_view data) {
 
 std::optional<std::string> check_jpeg(std::string_view data, int px) {
     if (auto broken = walk_to_end_marker(data)) return broken;
-    TjHandle tj(tjInitDecompress());
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    if (tjDecompressHeader3(tj.h, reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
+    if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
         return std::string("not a JPEG image");
     if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
     return std::nullopt;
 }
 
-RgbImage decode_jpeg(std::string_view data) {
-    TjHandle tj(tjInitDecompress());
+namespace {
+
+std::pair<int, int> jpeg_size(tjhandle tj, std::string_view data) {
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    auto* src = reinterpret_cast<const unsigned char*>(data.data());
-    if (tjDecompressHeader3(tj.h, src, data.size(), &w, &h, &subsamp, &colorspace) != 0)
-        throw std::runtime_error(std::string("not a JPEG image: ") + tjGetErrorStr2(tj.h));
+    if (tjDecompressHeader3(tj, reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
+        throw std::runtime_error(std::string("not a JPEG image: ") + tjGetErrorStr2(tj));
+    return {w, h};
+}
+
+void decompress(tjhandle tj, std::string_view data, std::uint8_t* rgb, int w, int pitch, int h) {
+    // Truncated data is a warning in libjpeg-turbo; treat every warning as an error.
+    if (tjDecompress2(tj, reinterpret_cast<const unsigned char*>(data.data()), data.size(), rgb, w, pitch, h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
+        throw std::runtime_error(std::string("broken JPEG image: ") + tjGetErrorStr2(tj));
+}
+
+} // namespace
+
+RgbImage decode_jpeg(std::string_view data) {
+    const auto tj = decompressor();
+    const auto [w, h] = jpeg_size(tj, data);
     RgbImage img;
     img.width = w;
     img.height = h;
     img.rgb.resize(static_cast<std::size_t>(w) * h * 3);
-    // Truncated data is a warning in libjpeg-turbo; treat every warning as an error.
-    if (tjDecompress2(tj.h, src, data.size(), img.rgb.data(), w, 0, h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-        throw std::runtime_error(std::string("broken JPEG image: ") + tjGetErrorStr2(tj.h));
+    decompress(tj, data, img.rgb.data(), w, 0, h);
     img.valid.assign(static_cast<std::size_t>(w) * h, 1);
     return img;
+}
+
+void decode_jpeg_into(std::string_view data, int w, int h, std::uint8_t* rgb, int pitch) {
+    const auto tj = decompressor();
+    const auto [jw, jh] = jpeg_size(tj, data);
+    if (jw != w || jh != h) throw std::runtime_error("JPEG is " + std::to_string(jw) + "x" + std::to_string(jh) + " px, expected " + std::to_string(w) + "x" + std::to_string(h));
+    decompress(tj, data, rgb, w, pitch, h);
 }
 
 } // namespace skyscript::imagery

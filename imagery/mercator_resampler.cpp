@@ -14,7 +14,7 @@ constexpr int lattice_step = 32; // output pixels between exactly projected poin
 
 } // namespace
 
-RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid) {
+RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid, bool all_valid) {
     const int w = grid.width, h = grid.height;
     const int lw = (w + lattice_step - 1) / lattice_step + 1, lh = (h + lattice_step - 1) / lattice_step + 1;
     // Source pixel coordinates (continuous, pixel centres at .5) of the lattice points.
@@ -62,7 +62,7 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
             for (int x = ci * lattice_step; x < x_end; ++x, px += step_x, py += step_y) {
                 const int x0 = static_cast<int>(std::floor(px)), y0 = static_cast<int>(std::floor(py));
                 const std::size_t s00 = static_cast<std::size_t>(y0) * mw + x0;
-                if (x0 >= 0 && y0 >= 0 && x0 + 1 < mw && y0 + 1 < mh && ok[s00] && ok[s00 + 1] && ok[s00 + mw] && ok[s00 + mw + 1]) {
+                if (x0 >= 0 && y0 >= 0 && x0 + 1 < mw && y0 + 1 < mh && (all_valid || (ok[s00] && ok[s00 + 1] && ok[s00 + mw] && ok[s00 + mw + 1]))) {
                     // Fast path: 8-bit fixed-point weights.
                     const int wx = static_cast<int>((px - x0) * 256), wy = static_cast<int>((py - y0) * 256);
                     const std::uint8_t* p0 = src + s00 * 3;

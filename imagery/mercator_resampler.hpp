@@ -15,6 +15,8 @@ namespace skyscript::imagery {
 // `mosaic_gt`: GDAL geotransform of the mosaic in EPSG:3857 metres (north up); a mosaic
 // across the antimeridian may run past x = +20,037,508 m (its eastern tiles continue it).
 // Pixels whose four neighbours are all invalid (missing tiles) or outside are invalid.
-RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double mosaic_gt[6], const TileGrid& grid);
+// `all_valid`: the caller knows every mosaic pixel is valid (no tile missing), so the mask
+// need not be read.
+RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double mosaic_gt[6], const TileGrid& grid, bool all_valid = false);
 
 } // namespace skyscript::imagery

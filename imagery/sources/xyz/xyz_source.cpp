@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace skyscript::imagery {
@@ -45,7 +46,13 @@ struct Job {
     std::string error;
 };
 
-// Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid.
+// A worker keeps its mosaic's buffers from image to image (the mosaic is an image's largest
+// allocation; made anew each time, its varying sizes fragmented the heap, so memory grew with
+// the jobs), unless one grew past this: a rare huge tile's are given back.
+constexpr std::size_t kept_mosaic_px = std::size_t{1} << 20;
+
+// Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid. JPEG
+// tiles are decoded straight into their place in the mosaic.
 RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     const auto& xyz = source.settings_as<XyzSettings>();
     int min_y = job.tiles.front().y, max_y = min_y;
@@ -57,26 +64,46 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     for (const auto& t : job.tiles)
         if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
     const int px = xyz.tile_px;
-    RgbImage mosaic;
+    thread_local RgbImage mosaic;
     mosaic.width = static_cast<int>(columns.size()) * px;
     mosaic.height = (max_y - min_y + 1) * px;
-    mosaic.rgb.assign(static_cast<std::size_t>(mosaic.width) * mosaic.height * 3, 0);
-    mosaic.valid.assign(static_cast<std::size_t>(mosaic.width) * mosaic.height, 0);
+    const auto pixels = static_cast<std::size_t>(mosaic.width) * mosaic.height;
+    // Every place in the mosaic is one of the job's tiles (a full block of columns and rows),
+    // so each tile below writes its own pixels and mask: nothing needs clearing first.
+    mosaic.rgb.resize(pixels * 3);
+    mosaic.valid.resize(pixels);
+    bool all_valid = true;
     for (std::size_t i = 0; i < job.tiles.size(); ++i) {
-        if (!job.have[i]) continue; // missing tile: stays invalid
-        if (!job.bodies[i].empty()) job.images[i] = decode_image(job.bodies[i]);
-        const auto& img = job.images[i];
         const int col = static_cast<int>(std::find(columns.begin(), columns.end(), job.tiles[i].x) - columns.begin());
         const int xoff = col * px, yoff = (job.tiles[i].y - min_y) * px;
+        std::uint8_t* rgb = mosaic.rgb.data() + (static_cast<std::size_t>(yoff) * mosaic.width + xoff) * 3;
+        std::uint8_t* valid = mosaic.valid.data() + static_cast<std::size_t>(yoff) * mosaic.width + xoff;
+        const auto row_mask = [&](std::uint8_t v) {
+            for (int row = 0; row < px; ++row) std::memset(valid + static_cast<std::size_t>(row) * mosaic.width, v, static_cast<std::size_t>(px));
+        };
+        if (!job.have[i]) { // missing tile: stays invalid
+            row_mask(0);
+            all_valid = false;
+            continue;
+        }
+        if (!job.bodies[i].empty()) {
+            decode_jpeg_into(job.bodies[i], px, px, rgb, mosaic.width * 3);
+            row_mask(1);
+            continue;
+        }
+        const auto& img = job.images[i];
         for (int row = 0; row < px; ++row) {
-            const std::size_t dst = static_cast<std::size_t>(yoff + row) * mosaic.width + xoff;
-            std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, mosaic.rgb.begin() + static_cast<std::ptrdiff_t>(dst * 3));
-            std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, mosaic.valid.begin() + static_cast<std::ptrdiff_t>(dst));
+            const std::size_t dst = static_cast<std::size_t>(row) * mosaic.width;
+            std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, rgb + dst * 3);
+            std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, valid + dst);
+            all_valid = all_valid && std::all_of(valid + dst, valid + dst + px, [](std::uint8_t v) { return v != 0; });
         }
     }
     const double res = world / (double(n) * px);
     const double gt[6] = {-world / 2 + double(columns.front()) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
-    return resample_mercator_mosaic(mosaic, gt, job.grid);
+    auto out = resample_mercator_mosaic(mosaic, gt, job.grid, all_valid);
+    if (mosaic.rgb.capacity() > kept_mosaic_px * 3) mosaic = RgbImage{};
+    return out;
 }
 
 } // namespace
