@@ -37,7 +37,7 @@ void append_csv_field(std::string& out, const std::string& field) {
 
 namespace {
 
-constexpr std::size_t batch_size = 2000;
+constexpr std::size_t batch_size = 256;
 
 // Removes files in images*/ and meta*/ that no written job names, and scratch files.
 std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set<std::string>& expected) {

@@ -192,12 +192,13 @@ Job read_job(const SqliteStatement& q) {
 StateDb::StateDb(const std::string& path, bool create)
     : db_(path, create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) {
     sqlite3_busy_timeout(db_.handle(), 10000);
-    // WAL: `status` and the report read while a build writes. A small page cache (8 MB)
-    // keeps the fetch and write stages' memory flat however many jobs there are; the plan
+    // WAL: `status` and the report read while a build writes. A small page cache (2 MB: the
+    // stages read and write a batch at a time; 8 MB filled only on builds of over ~3 K jobs,
+    // so fetch's memory grew with the jobs) keeps the other stages' memory flat; the plan
     // stage's one big transaction gets 16 MB while it runs (begin_plan): 64 MB filled only on
     // plans of over ~50 K jobs, so the plan's peak memory grew with its jobs (1.10 at 10x, issue
     // 25), for no measured gain in time.
-    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;");
+    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());
     add_missing_columns();
@@ -346,7 +347,7 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
         skip.step();
         skip.reset();
     }
-    db_.exec("COMMIT; PRAGMA cache_size = -8192;");
+    db_.exec("COMMIT; PRAGMA cache_size = -2048;");
 }
 
 std::map<std::string, std::int64_t> StateDb::skipped() { return state_queries::skipped(db_); }
