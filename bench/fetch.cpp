@@ -1,7 +1,8 @@
 // bench/fetch: images per second from an xyz source on a loopback tile server with
 // 50 ms added latency and 64 requests in flight, against
 //   - the network ideal: in-flight / latency requests per second, over tiles per image;
-//   - the CPU-bound rate: cores / CPU seconds per image (stitch + warp + JPEG encode);
+//   - the CPU-bound rate: pixel workers (the fetch stage's default: one per core but one,
+//     left to the HTTP engine) / CPU seconds per image (decode, stitch, warp, JPEG encode);
 //   - one gdalwarp process per image on the same tiles, through GDAL's WMS (TMS) driver.
 //
 //   bench-fetch [--images N] [--in-flight 64] [--latency-ms 50] [--baseline K]
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
     std::mutex m;
     double cpu_total = 0;
     const auto start = Clock::now();
-    imagery::fetch_xyz_images(source, grids, engine, static_cast<int>(cores), [&](imagery::XyzImage&& r) {
+    const int workers = imagery::network_image_workers(0); // the fetch stage's default
+    imagery::fetch_xyz_images(source, grids, engine, workers, [&](imagery::XyzImage&& r) {
         if (!r.ok) {
             ++failed;
             return;
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
     const double tiles_per_image = double(engine.stats().requests) / images;
     const double network_ideal = in_flight / (latency_ms / 1000) / tiles_per_image;
     const double cpu_per_image = cpu_total / std::max(1, ok.load());
-    const double cpu_bound = cores / cpu_per_image;
+    const double cpu_bound = workers / cpu_per_image;
     const double ceiling = std::min(network_ideal, cpu_bound);
 
     // Baseline: one gdalwarp process per image through GDAL's TMS driver, same server.
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
                 double(engine.stats().scheduling_steps) / double(std::max<std::uint64_t>(1, engine.stats().requests)),
                 static_cast<unsigned long long>(engine.stats().scheduling_steps), static_cast<unsigned long long>(engine.stats().requests));
     std::printf("  network ideal   %8.1f images/s  (%d / %.3f s / %.2f tiles)\n", network_ideal, in_flight, latency_ms / 1000, tiles_per_image);
-    std::printf("  CPU-bound       %8.1f images/s  (%u cores / %.2f ms CPU per image: decode, stitch, warp, encode)\n", cpu_bound, cores,
+    std::printf("  CPU-bound       %8.1f images/s  (%d workers / %.2f ms CPU per image: decode, stitch, warp, encode)\n", cpu_bound, workers,
                 cpu_per_image * 1000);
     std::printf("  ratio to the lesser ceiling: %.2f   (goal >= 0.90)\n", rate / ceiling);
     std::printf("  gdalwarp/image  %8.2f images/s  (%d processes through GDAL's TMS driver)\n", baseline_rate, baseline_ok);

@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
         imagery::HttpEngine engine(http);
         std::atomic<int> ok{0};
         const auto start = Clock::now();
-        imagery::fetch_xyz_images(source, grids, engine, static_cast<int>(cores), [&](imagery::XyzImage&& r) {
+        imagery::fetch_xyz_images(source, grids, engine, imagery::network_image_workers(0), [&](imagery::XyzImage&& r) {
             if (r.ok && !imagery::encode_jpeg(r.image, 90).empty()) ++ok;
         });
         return std::pair{ok.load(), std::chrono::duration<double>(Clock::now() - start).count()};

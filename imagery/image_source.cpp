@@ -16,6 +16,10 @@ int image_workers(int asked) {
     return asked > 0 ? asked : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+int network_image_workers(int asked) {
+    return asked > 0 ? asked : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+}
+
 std::vector<std::pair<std::uint64_t, TileGrid>> tile_grids(std::span<const TileJob> jobs) {
     std::vector<std::pair<std::uint64_t, TileGrid>> grids;
     grids.reserve(jobs.size());

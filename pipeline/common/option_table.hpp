@@ -86,7 +86,7 @@ inline constexpr OptionRow option_table[]{
     {"min-valid", OptionType::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery", 0, false, 0, 1},
     {"reuse", OptionType::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},
     {"in-flight", OptionType::integer, "32", "", "HTTP requests in flight", 0, false, 1, 4096},
-    {"workers", OptionType::integer, "0", "", "pixel threads (0: one per core)", 0, false, 0, 1024, false, "0: one per core"},
+    {"workers", OptionType::integer, "0", "", "pixel threads (0: one per core; xyz sources one fewer, for the HTTP engine)", 0, false, 0, 1024, false, "0: one per core"},
     {"batch", OptionType::integer, "0", "", "jobs fetched per batch (0: automatic); bounds memory", 0, false, 0, 1e7, false, "0: automatic"},
     {"timeout", OptionType::number, "60", "", "seconds per HTTP transfer", 0, false, 0, 86400, true},
     {"attempts", OptionType::integer, "5", "", "HTTP attempts per request before a job fails", 0, false, 1, 100},

@@ -12,7 +12,7 @@ namespace {
 // Tiles through the HTTP engine, stitched and resampled on workers.
 class XyzImageSource : public ImageSource {
 public:
-    XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(image_workers(o.workers)) {}
+    XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(network_image_workers(o.workers)) {}
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
         fetch_xyz_images(config_, tile_grids(jobs), engine_, workers_, [&](XyzImage&& r) {
