@@ -1,8 +1,9 @@
 #pragma once
-// Assembles the catalog's areas: multipolygon/boundary relations and the closed
-// ways that area_rules calls areas, both only when they carry a groundable
-// feature tag. Same structure as libosmium's MultipolygonManager, whose filter
-// cannot express "closed highway is a line" and whose failures go uncounted.
+// Assembles the catalog's areas: multipolygon/boundary relations (AreaManager, on the
+// reading thread, which sees every member way in order) and the closed ways that area_rules
+// calls areas (assemble_area_way, on whichever thread handles the way), both only when they
+// carry a groundable feature tag. Same structure as libosmium's MultipolygonManager, whose
+// filter cannot express "closed highway is a line" and whose failures go uncounted.
 
 #include "osm/area_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
@@ -47,12 +48,6 @@ public:
         assemble([&](osmium::area::Assembler& a) { return a(relation, ways, this->buffer()); });
     }
 
-    void after_way(const osmium::Way& way) {
-        if (!is_area_way(way) || !has_feature_tag(way.tags(), matcher_)) return;
-        assemble([&](osmium::area::Assembler& a) { return a(way, this->buffer()); });
-        this->possibly_flush();
-    }
-
     std::uint64_t assembled() const noexcept { return assembled_; }
     std::uint64_t failed() const noexcept { return failed_; }
 
@@ -74,5 +69,20 @@ private:
     std::uint64_t assembled_ = 0;
     std::uint64_t failed_ = 0;
 };
+
+// A closed way the catalog stores as an area, assembled into `out` (with its nodes' locations set).
+enum class AreaWay { not_area, assembled, failed };
+inline AreaWay assemble_area_way(const osmium::Way& way, const tags::TagMatcher& matcher, osmium::memory::Buffer& out) {
+    if (!is_area_way(way) || !has_feature_tag(way.tags(), matcher)) return AreaWay::not_area;
+    osmium::area::AssemblerConfig config;
+    config.create_empty_areas = false;
+    config.ignore_invalid_locations = false;
+    osmium::area::Assembler assembler{config};
+    try {
+        return assembler(way, out) ? AreaWay::assembled : AreaWay::failed;
+    } catch (const osmium::invalid_location&) {
+        return AreaWay::failed; // a node is missing from the extract
+    }
+}
 
 } // namespace skyscript::osm

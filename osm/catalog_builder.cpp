@@ -7,29 +7,26 @@
 
 namespace skyscript::osm {
 
-CatalogBuilder::CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region,
-                               RowSink& sink, ExtractStats& stats, std::size_t batch_size)
-    : matcher_(matcher), hidden_(hidden), region_(region), sink_(sink), stats_(stats), batch_size_(batch_size) {
-    batch_.reserve(batch_size_);
-}
+CatalogBuilder::CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region)
+    : matcher_(matcher), hidden_(hidden), region_(region) {}
 
 bool CatalogBuilder::visible_candidate(const osmium::TagList& tags, tags::ObjectKind kind) {
     if (!select_groundable_tags(tags, matcher_, row_)) return false;
     if (!hidden_.find(tags, kind)) return true;
-    ++stats_.hidden;
+    ++out_->stats.hidden;
     return false;
 }
 
 void CatalogBuilder::node(const osmium::Node& node) {
-    ++stats_.nodes_read;
+    ++out_->stats.nodes_read;
     if (seen_way_)
         throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
     if (!node.location().valid()) return;
     const double lon = node.location().lon_without_check(), lat = node.location().lat_without_check();
-    auto& b = stats_.node_bounds;
+    auto& b = out_->stats.node_bounds;
     b.min_lon = std::min(b.min_lon, lon), b.max_lon = std::max(b.max_lon, lon);
     b.min_lat = std::min(b.min_lat, lat), b.max_lat = std::max(b.max_lat, lat);
-    ++stats_.nodes_located;
+    ++out_->stats.nodes_located;
     if (node.tags().empty() || !visible_candidate(node.tags(), tags::ObjectKind::point)) return;
     shape_.clear();
     shape_.type = Shape::Type::point;
@@ -39,7 +36,7 @@ void CatalogBuilder::node(const osmium::Node& node) {
 }
 
 void CatalogBuilder::way(const osmium::Way& way) {
-    ++stats_.ways_read;
+    ++out_->stats.ways_read;
     seen_way_ = true;
     if (way.tags().empty() || is_area_way(way)) return; // areas come back through area()
     if (!visible_candidate(way.tags(), tags::ObjectKind::line)) return;
@@ -48,14 +45,14 @@ void CatalogBuilder::way(const osmium::Way& way) {
     for (const auto& nr : way.nodes()) {
         const auto& loc = nr.location();
         if (!loc.valid()) {
-            ++stats_.missing_locations;
+            ++out_->stats.missing_locations;
             return;
         }
         const Point p{loc.lon(), loc.lat()};
         if (shape_.pts.empty() || !(shape_.pts.back() == p)) shape_.pts.push_back(p);
     }
     if (shape_.pts.size() < 2) {
-        ++stats_.invalid_lines;
+        ++out_->stats.invalid_lines;
         return;
     }
     shape_.parts.push_back({0, shape_.pts.size(), true});
@@ -82,10 +79,9 @@ void CatalogBuilder::area(const osmium::Area& area) {
 void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
     const Box box = shape_.bbox();
     if (region_ && !region_->intersects(shape_, box)) {
-        ++stats_.outside_region;
+        ++out_->stats.outside_region;
         return;
     }
-    row_.fid = ++rows_seen_;
     row_.osm_type = osm_type;
     row_.osm_id = id;
     row_.kind = kind;
@@ -93,25 +89,48 @@ void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
     const auto measures = shape_.measures(); // the point measures the area or length on the way
     row_.rep_lon = measures.rep.lon;
     row_.rep_lat = measures.rep.lat;
-    if (!sink_.wants(row_, shape_.pts)) {
-        ++stats_.not_wanted;
-        return;
-    }
     row_.area_m2 = measures.area_m2;
     row_.length_m = measures.length_m;
     row_.wkb.clear();
     shape_.append_wkb(row_.wkb);
-    ++(kind == 'n' ? stats_.points : kind == 'w' ? stats_.lines : stats_.areas);
-    batch_.push_back(std::move(row_));
+    const auto first = out_->vertices.size();
+    out_->vertices.insert(out_->vertices.end(), shape_.pts.begin(), shape_.pts.end());
+    out_->spans.emplace_back(first, out_->vertices.size());
+    out_->rows.push_back(std::move(row_));
     row_ = CatalogRow{};
-    if (batch_.size() >= batch_size_) {
-        sink_.consume(std::move(batch_));
-        batch_.clear();
-        batch_.reserve(batch_size_);
-    }
 }
 
-void CatalogBuilder::finish() {
+RowSequencer::RowSequencer(RowSink& sink, ExtractStats& stats, std::size_t batch_size)
+    : sink_(sink), stats_(stats), batch_size_(batch_size) {
+    batch_.reserve(batch_size_);
+}
+
+void RowSequencer::take(MadeRows& made) {
+    const auto& s = made.stats;
+    stats_.nodes_read += s.nodes_read, stats_.ways_read += s.ways_read, stats_.nodes_located += s.nodes_located;
+    stats_.invalid_lines += s.invalid_lines, stats_.invalid_areas += s.invalid_areas, stats_.missing_locations += s.missing_locations;
+    stats_.outside_region += s.outside_region, stats_.hidden += s.hidden, stats_.unreadable_tags += s.unreadable_tags;
+    if (s.nodes_located) stats_.node_bounds.add(s.node_bounds);
+    for (std::size_t i = 0; i < made.rows.size(); ++i) {
+        auto& row = made.rows[i];
+        row.fid = ++rows_seen_;
+        const auto [first, last] = made.spans[i];
+        if (!sink_.wants(row, std::span<const Point>(made.vertices.data() + first, last - first))) {
+            ++stats_.not_wanted;
+            continue;
+        }
+        ++(row.kind == 'n' ? stats_.points : row.kind == 'w' ? stats_.lines : stats_.areas);
+        batch_.push_back(std::move(row));
+        if (batch_.size() >= batch_size_) {
+            sink_.consume(std::move(batch_));
+            batch_.clear();
+            batch_.reserve(batch_size_);
+        }
+    }
+    made.clear();
+}
+
+void RowSequencer::finish() {
     if (!batch_.empty()) sink_.consume(std::move(batch_));
     batch_.clear();
 }

@@ -1,5 +1,7 @@
 #pragma once
-// The libosmium handler that turns nodes, ways and assembled areas into catalog rows.
+// The libosmium handler that turns nodes, ways and assembled areas into catalog rows, made
+// whole (measures, WKB) into a MadeRows; a RowSequencer numbers them and hands them on in
+// reading order. One builder a thread: pass 2 runs builders for way buffers on workers.
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
@@ -24,16 +26,33 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The rows a builder made from one input buffer, in order, each with its shape's points
+// (RowSink::wants asks for them), before they have fids.
+struct MadeRows {
+    std::vector<CatalogRow> rows;
+    std::vector<std::pair<std::size_t, std::size_t>> spans; // rows[i]'s points: vertices[first, second)
+    std::vector<Point> vertices;
+    ExtractStats stats; // what was read and dropped making them (added up by the RowSequencer)
+    void clear() {
+        rows.clear();
+        spans.clear();
+        vertices.clear();
+        stats = ExtractStats{};
+    }
+};
+
 class CatalogBuilder : public osmium::handler::Handler {
 public:
-    CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region, RowSink& sink,
-                   ExtractStats& stats, std::size_t batch_size = 8192);
+    // `region` is used from this builder's thread only (SpatialFilter::copy for another).
+    CatalogBuilder(const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, const SpatialFilter* region);
 
+    // Where the rows go from now on (rows and their counts).
+    void output(MadeRows& out) noexcept { out_ = &out; }
     void node(const osmium::Node& node);
     void way(const osmium::Way& way);
     void area(const osmium::Area& area);
-    // Hands over the last partial batch (not named flush(): osmium calls that per buffer).
-    void finish();
+    // A way has been read: a node after it means the input is not sorted.
+    void ways_begin() noexcept { seen_way_ = true; }
 
 private:
     // A candidate (it has a groundable feature tag) that no rule hides; counts the hidden.
@@ -43,14 +62,27 @@ private:
     const tags::TagMatcher& matcher_;
     const tags::HiddenRules& hidden_;
     const SpatialFilter* region_;
+    MadeRows* out_ = nullptr;
+    CatalogRow row_;
+    Shape shape_;
+    bool seen_way_ = false;
+};
+
+// Numbers made rows in reading order (fids: every row that passed the region, wanted or not),
+// asks the sink whether it wants each, and hands the wanted ones on in batches. One thread.
+class RowSequencer {
+public:
+    RowSequencer(RowSink& sink, ExtractStats& stats, std::size_t batch_size = 8192);
+    void take(MadeRows& made);
+    // Hands over the last partial batch.
+    void finish();
+
+private:
     RowSink& sink_;
     ExtractStats& stats_;
     std::size_t batch_size_;
     std::vector<CatalogRow> batch_;
-    CatalogRow row_;
-    Shape shape_;
-    bool seen_way_ = false;
-    std::int64_t rows_seen_ = 0; // fids: every row that passes the region, wanted or not
+    std::int64_t rows_seen_ = 0;
 };
 
 } // namespace skyscript::osm

@@ -4,6 +4,7 @@
 #include "osm/catalog_builder.hpp"
 #include "osm/sorted_pbf.hpp"
 #include "osm/tag_list_guard.hpp"
+#include "osm/way_workers.hpp"
 
 #include <protozero/exception.hpp>
 #include <osmium/handler/node_locations_for_ways.hpp>
@@ -155,21 +156,87 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         osmium::handler::NodeLocationsForWays<index_type> locations{*index};
         locations.ignore_errors(); // missing nodes are counted per way, not fatal
 
-        CatalogBuilder builder{matcher, hidden, options.region, sink, stats};
+        // Nodes, relation areas and the order of rows on this thread; the ways of each buffer
+        // on `threads` workers, each with its own builder (and region copy: GEOS contexts are
+        // not shared between threads).
+        const int threads = std::max(1, options.threads);
+        std::vector<SpatialFilter> regions;
+        std::vector<std::unique_ptr<CatalogBuilder>> builders;
+        for (int i = 0; i < threads; ++i) {
+            if (options.region) regions.push_back(options.region->copy());
+        }
+        for (int i = 0; i < threads; ++i)
+            builders.push_back(std::make_unique<CatalogBuilder>(matcher, hidden, options.region ? &regions[static_cast<std::size_t>(i)] : nullptr));
+        CatalogBuilder reading{matcher, hidden, options.region};
+        RowSequencer sequencer{sink, stats};
+        MadeRows relation_rows;
+        reading.output(relation_rows);
+        auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
+        const auto handle_ways = [&](WayPiece& piece, int worker) {
+            auto& builder = *builders[static_cast<std::size_t>(worker)];
+            builder.output(piece.made);
+            osmium::memory::Buffer area_buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
+            for (auto& way : piece.buffer.select<osmium::Way>()) {
+                for (auto& node_ref : way.nodes()) node_ref.set_location(locations.get_node_location(node_ref.ref()));
+                builder.way(way);
+                switch (assemble_area_way(way, matcher, area_buffer)) {
+                    case AreaWay::not_area: break;
+                    case AreaWay::failed: ++piece.made.stats.invalid_areas; break;
+                    case AreaWay::assembled:
+                        for (const auto& area : area_buffer.select<osmium::Area>()) builder.area(area);
+                        area_buffer.clear();
+                        break;
+                }
+            }
+        };
+        // In reading order: the piece's rows, then its member ways handed to the relations
+        // (on this thread: the relations manager sees every way in order) and the rows of
+        // the multipolygons they complete.
+        const auto in_order = [&](WayPiece& piece) {
+            sequencer.take(piece.made);
+            if (piece.buffer.committed() > 0) {
+                osmium::apply(piece.buffer, second_pass);
+                sequencer.take(relation_rows);
+            }
+            report(Phase::nodes_and_ways, piece.offset);
+        };
+        WayWorkers workers{threads, handle_ways, in_order};
+
         osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
                                   osmium::io::read_meta::no};
         report(Phase::nodes_and_ways, 0);
-        auto& second_pass = areas.handler([&builder](osmium::memory::Buffer&& out) { osmium::apply(out, builder); });
+        bool sorted_for_ways = false;
         while (auto buffer = reader.read()) {
-            stats.unreadable_tags += guard_tag_lists(buffer);
-            osmium::apply(buffer, locations, builder, second_pass);
-            report(Phase::nodes_and_ways, reader.offset());
+            auto piece = std::make_unique<WayPiece>();
+            piece->made.stats.unreadable_tags = guard_tag_lists(buffer);
+            piece->offset = reader.offset();
+            reading.output(piece->made);
+            bool ways = false;
+            for (auto& object : buffer.select<osmium::OSMObject>()) {
+                if (object.type() == osmium::item_type::node) {
+                    const auto& node = static_cast<const osmium::Node&>(object);
+                    locations.node(node);
+                    reading.node(node);
+                } else if (object.type() == osmium::item_type::way) {
+                    if (!sorted_for_ways) { // the index sorted once, here, before any worker reads it
+                        locations.way(static_cast<osmium::Way&>(object));
+                        sorted_for_ways = true;
+                    }
+                    ways = true;
+                    reading.ways_begin(); // a node after this is out of order
+                }
+            }
+            if (ways) piece->buffer = std::move(buffer);
+            reading.output(relation_rows);
+            workers.push(std::move(piece));
         }
         reader.close();
+        workers.finish();
         second_pass.flush();
-        builder.finish();
+        sequencer.take(relation_rows);
+        sequencer.finish();
         areas.for_each_incomplete_relation([&](const auto&) { ++stats.incomplete_relations; });
-        stats.invalid_areas = areas.failed();
+        stats.invalid_areas += areas.failed();
     } catch (const UnsortedInput& e) {
         throw InputError(options.input + ": not sorted by type (" + e.what() + ")");
     } catch (const osmium::out_of_order_error& e) {

@@ -42,6 +42,9 @@ struct ExtractOptions {
     // one visible phase; 0 lets it grow as ids come.
     std::uint64_t largest_node_id = 0;
     const SpatialFilter* region = nullptr;
+    // Pass 2's way workers (osm/way_workers.hpp); 1: every object on the reading thread.
+    // The catalog is the same whatever the count.
+    int threads = 1;
     std::function<void(const ExtractProgress&)> on_progress;
 };
 

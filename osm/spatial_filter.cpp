@@ -131,7 +131,11 @@ SpatialFilter::SpatialFilter(const std::vector<std::string>& polygon_wkbs) : Spa
                 geos->add(GEOSGeom_clone_r(ctx, GEOSGetGeometryN_r(ctx, g.get(), i)));
         }
         return geos;
-    }()) {}
+    }()) {
+    wkbs_ = std::make_shared<const std::vector<std::string>>(polygon_wkbs);
+}
+
+SpatialFilter SpatialFilter::copy() const { return is_rectangle_ ? rectangle(bbox_) : SpatialFilter(*wkbs_); }
 
 SpatialFilter SpatialFilter::rectangle(const Box& b) {
     auto geos = std::make_unique<Geos>();

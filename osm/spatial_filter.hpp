@@ -26,7 +26,9 @@ public:
     ~SpatialFilter();
 
     const Box& bbox() const noexcept { return bbox_; }
-    // Not thread-safe: one filter is tested from one thread (the extract's reader).
+    // The same region made again, for another thread (its own GEOS context and prepared polygons).
+    SpatialFilter copy() const;
+    // Not thread-safe: one filter is tested from one thread (each of the extract's ones has its copy()).
     bool contains(const Point& p) const;
     bool intersects(const Shape& shape, const Box& shape_box) const;
 
@@ -35,6 +37,7 @@ private:
     explicit SpatialFilter(std::unique_ptr<Geos> geos);
 
     std::unique_ptr<Geos> geos_;
+    std::shared_ptr<const std::vector<std::string>> wkbs_; // what a polygon region was made from, for copy()
     Box bbox_;
     bool is_rectangle_ = false;
 };

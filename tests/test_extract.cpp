@@ -580,3 +580,41 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
     CHECK(tail.size() == whole.size());
     CHECK(tail == whole);
 }
+
+TEST_CASE("--threads 1, 2 and 4 give the same catalog, row for row in fid order, with and without a region or a read sample") {
+    // Liechtenstein tiled 8 times: ~57 K ways in several blobs, so 2 and 4 threads really
+    // hand way buffers to workers and finish them out of order (one blob would not).
+    const auto dir = fresh_dir("extract_threads");
+    const auto input = dir + "/li8.osm.pbf";
+    const auto tiler = (std::filesystem::path(binary()).parent_path() / "bench-tile-input").string();
+    REQUIRE(run(sh_quote(tiler) + " " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " 8 " + sh_quote(input)).exit_code == 0);
+    REQUIRE(std::stoll(run("osmium fileinfo -e -g data.count.ways " + sh_quote(input)).out) > 4 * 8000);
+    const std::string every_row = "SELECT fid || ' ' || osm_type || osm_id || ' ' || kind || ' ' || tags || ' ' || focus_tag || ' ' || "
+                                  "area_m2 || ' ' || length_m || ' ' || rep_lon || ' ' || rep_lat || ' ' || hex(geom) FROM objects ORDER BY fid";
+    const std::string index = "SELECT id || ' ' || minx || ' ' || maxx || ' ' || miny || ' ' || maxy FROM rtree_objects_geom ORDER BY id";
+    const std::string meta = "SELECT key || '=' || value FROM skyscript_meta WHERE key != 'created' ORDER BY key";
+    const std::pair<const char*, const char*> runs[] = {{"all", "--read-sample off"},
+                                                        {"bbox", "--read-sample off --bbox 9.50,47.05,9.56,47.20"},
+                                                        {"sampled", "--read-sample on --cells 40"}};
+    for (const auto& [name, options] : runs) {
+        std::vector<std::string> reference_rows, reference_index, reference_meta;
+        for (const int threads : {1, 2, 4}) {
+            const auto gpkg = extract(input, dir + "/" + name + "-" + std::to_string(threads), std::string(options) + " -q --threads " + std::to_string(threads));
+            const auto rows = sql_column(gpkg, every_row), rtree = sql_column(gpkg, index), m = sql_column(gpkg, meta);
+            INFO(name << ", --threads " << threads);
+            if (threads == 1) {
+                CHECK(rows.size() > 1000);
+                reference_rows = rows, reference_index = rtree, reference_meta = m;
+                continue;
+            }
+            CHECK(rows.size() == reference_rows.size());
+            CHECK(rows == reference_rows);
+            CHECK(rtree == reference_index);
+            CHECK(m == reference_meta);
+        }
+    }
+    // A bad count is refused, naming the option.
+    const auto r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/bad") + " --threads many");
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find("--threads") != std::string::npos);
+}

@@ -294,6 +294,13 @@ private:
 
 } // namespace
 
+int parse_threads(const std::string& text) {
+    char* end = nullptr;
+    const long n = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != 0 || n < 0 || n > 1024) throw UsageError("--threads: expected 0 (one per core) .. 1024, got `" + text + "`");
+    return static_cast<int>(n);
+}
+
 void check_node_index(const std::string& name) {
     if (!osm::is_known_node_index(name))
         throw UsageError("--node-index: unknown index `" + name + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");
@@ -359,6 +366,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
     osm::ExtractOptions options;
     options.input = req.input;
     options.node_index = req.node_index;
+    options.threads = req.threads > 0 ? req.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const bool input_is_file = std::filesystem::is_regular_file(req.input, ec);
     const std::uint64_t input_bytes = input_is_file ? std::filesystem::file_size(req.input, ec) : 0;
     const auto memory = usable_memory();
@@ -492,6 +500,7 @@ StageSummary stage_extract(BuildSession& s) {
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = s.options.text("node-index");
     req.tmp_dir = s.options.text("tmp-dir");
+    req.threads = static_cast<int>(s.options.integer("threads"));
     req.force = s.options.flag("force");
     req.quiet = s.quiet;
     if (wants_read_sample(s.options.text("read-sample"), req.input))

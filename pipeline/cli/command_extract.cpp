@@ -46,6 +46,9 @@ Options:
                                              a continent, where it is the fastest
                           auto also goes to a file when flex_mem would not fit in memory
       --tmp-dir DIR       where a file-backed node index lives (default: OUT)
+      --threads N         threads building ways and areas in the second read (default 0: one
+                          per core; 1: all on the reading thread); the catalog is the same
+                          byte for byte whatever N
       --force             go on when the pre-flight check says the run will not fit
       --read-sample MODE  auto (default: inputs of 1 GiB or more), on or off: draw the plan's
                           sample as the input is read and keep only the objects it needs (the
@@ -85,6 +88,7 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.node_index = cli.value("node-index").value_or("auto");
     check_node_index(req.node_index);
     req.tmp_dir = cli.value("tmp-dir").value_or("");
+    req.threads = parse_threads(cli.value("threads").value_or("0"));
     req.force = cli.flag("force");
     req.quiet = cli.flag("quiet");
     if (wants_read_sample(cli.value("read-sample").value_or("auto"), req.input)) {
@@ -100,7 +104,7 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
 const std::vector<OptionSpec>& extract_option_specs() {
     static const std::vector<OptionSpec> specs{{"output", true, 'o'},    {"tags", true, 0},  {"hidden", true, 0},
                                                {"bbox", true, 0},        {"polygon", true, 0}, {"node-index", true, 0},
-                                               {"tmp-dir", true, 0},     {"force", false, 0},
+                                               {"tmp-dir", true, 0},     {"force", false, 0}, {"threads", true, 0},
                                                {"quiet", false, 'q'},    {"help", false, 'h'},
                                                {"read-sample", true, 0}, {"seed", true, 0}, {"all-below", true, 0},
                                                {"cells", true, 0},       {"rare-min", true, 0}, {"point-tile-px", true, 0},
