@@ -51,8 +51,6 @@ public:
     void node(const osmium::Node& node);
     void way(const osmium::Way& way);
     void area(const osmium::Area& area);
-    // A way has been read: a node after it means the input is not sorted.
-    void ways_begin() noexcept { seen_way_ = true; }
 
 private:
     // A candidate (it has a groundable feature tag) that no rule hides; counts the hidden.

@@ -156,9 +156,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         osmium::handler::NodeLocationsForWays<index_type> locations{*index};
         locations.ignore_errors(); // missing nodes are counted per way, not fatal
 
-        // Nodes, relation areas and the order of rows on this thread; the ways of each buffer
-        // on `threads` workers, each with its own builder (and region copy: GEOS contexts are
-        // not shared between threads).
+        // Node locations, relation areas and the order of rows on this thread; the rows of each
+        // buffer's nodes and ways on `threads` workers, each with its own builder (and region
+        // copy: GEOS contexts are not shared between threads).
         const int threads = std::max(1, options.threads);
         std::vector<SpatialFilter> regions;
         std::vector<std::unique_ptr<CatalogBuilder>> builders;
@@ -175,6 +175,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const auto handle_ways = [&](WayPiece& piece, int worker) {
             auto& builder = *builders[static_cast<std::size_t>(worker)];
             builder.output(piece.made);
+            for (const auto& node : piece.buffer.select<osmium::Node>()) builder.node(node);
             osmium::memory::Buffer area_buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
             for (auto& way : piece.buffer.select<osmium::Way>()) {
                 for (auto& node_ref : way.nodes()) node_ref.set_location(locations.get_node_location(node_ref.ref()));
@@ -194,7 +195,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         // the multipolygons they complete.
         const auto in_order = [&](WayPiece& piece) {
             sequencer.take(piece.made);
-            if (piece.buffer.committed() > 0) {
+            if (piece.ways) {
                 osmium::apply(piece.buffer, second_pass);
                 sequencer.take(relation_rows);
             }
@@ -210,24 +211,22 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             auto piece = std::make_unique<WayPiece>();
             piece->made.stats.unreadable_tags = guard_tag_lists(buffer);
             piece->offset = reader.offset();
-            reading.output(piece->made);
-            bool ways = false;
+            bool objects = false;
             for (auto& object : buffer.select<osmium::OSMObject>()) {
+                objects = true;
+                piece->ways = piece->ways || object.type() == osmium::item_type::way;
                 if (object.type() == osmium::item_type::node) {
-                    const auto& node = static_cast<const osmium::Node&>(object);
-                    locations.node(node);
-                    reading.node(node);
-                } else if (object.type() == osmium::item_type::way) {
-                    if (!sorted_for_ways) { // the index sorted once, here, before any worker reads it
-                        locations.way(static_cast<osmium::Way&>(object));
-                        sorted_for_ways = true;
-                    }
-                    ways = true;
-                    reading.ways_begin(); // a node after this is out of order
+                    // Only the location here (the index is complete before any way is read);
+                    // the node's row is made with the buffer's on a worker.
+                    if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
+                    locations.node(static_cast<const osmium::Node&>(object));
+                } else if (object.type() == osmium::item_type::way && !sorted_for_ways) {
+                    // The index sorted once, here, before any worker reads it.
+                    locations.way(static_cast<osmium::Way&>(object));
+                    sorted_for_ways = true;
                 }
             }
-            if (ways) piece->buffer = std::move(buffer);
-            reading.output(relation_rows);
+            if (objects) piece->buffer = std::move(buffer);
             workers.push(std::move(piece));
         }
         reader.close();

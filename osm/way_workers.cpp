@@ -1,11 +1,17 @@
 #include "osm/way_workers.hpp"
 
+#include <pthread.h>
+
 namespace skyscript::osm {
 
 WayWorkers::WayWorkers(int threads, Work work, Done done)
     : work_(std::move(work)), done_(std::move(done)), max_pending_(4 * static_cast<std::size_t>(std::max(threads, 1))) {
     if (threads > 1)
-        for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
+        for (int i = 0; i < threads; ++i)
+            threads_.emplace_back([this, i] {
+                pthread_setname_np(pthread_self(), "way_worker"); // named for perf and bench/extract
+                run(i);
+            });
 }
 
 WayWorkers::~WayWorkers() {
@@ -42,9 +48,9 @@ void WayWorkers::run(int worker) {
 }
 
 void WayWorkers::push(std::unique_ptr<WayPiece> piece) {
-    const bool has_ways = piece->buffer.committed() > 0;
-    if (threads_.empty() || !has_ways) { // one thread, or nothing for a worker: done here, now
-        if (has_ways) {
+    const bool has_objects = piece->buffer && piece->buffer.committed() > 0; // anything for a worker
+    if (threads_.empty() || !has_objects) { // one thread, or nothing for a worker: done here, now
+        if (has_objects) {
             try {
                 work_(*piece, 0);
             } catch (...) {

@@ -1,7 +1,7 @@
 #pragma once
-// Pass 2's way buffers on worker threads (issue 25): a buffer's ways get their nodes'
-// locations from the node index (complete and only read by then: nodes come first), become
-// lines or assembled areas, and their rows are made, on any worker; the pieces come back in
+// Pass 2's buffers on worker threads (issue 25): a buffer's nodes become point rows, its ways
+// get their nodes' locations from the node index (complete and only read by then: nodes come
+// first) and become lines or assembled areas, and their rows are made, on any worker; the pieces come back in
 // reading order, so the catalog is the same byte for byte whatever the thread count. With one
 // thread the work runs on the reading thread itself, in the same order.
 
@@ -22,7 +22,8 @@ namespace skyscript::osm {
 
 // One input buffer on its way through pass 2.
 struct WayPiece {
-    osmium::memory::Buffer buffer; // its ways (none: the piece holds node rows only)
+    osmium::memory::Buffer buffer; // its nodes and ways (invalid: nothing for a worker)
+    bool ways = false;             // the buffer holds ways (the relations want to see them)
     MadeRows made;                 // the rows, in reading order: its nodes', then its ways'
     std::uint64_t offset = 0;      // of the input, read up to here (progress)
     std::exception_ptr error;      // what the work threw, rethrown on the reading thread
@@ -31,7 +32,7 @@ struct WayPiece {
 
 class WayWorkers {
 public:
-    // work(piece, worker): handles the piece's ways with the worker's own state (0 .. threads-1).
+    // work(piece, worker): makes the rows of the piece's nodes and ways with the worker's own state (0 .. threads-1).
     using Work = std::function<void(WayPiece&, int worker)>;
     using Done = std::function<void(WayPiece&)>;
     WayWorkers(int threads, Work work, Done done);
@@ -39,7 +40,7 @@ public:
     WayWorkers(const WayWorkers&) = delete;
     WayWorkers& operator=(const WayWorkers&) = delete;
 
-    // Queues a piece (with ways: for a worker), then hands every finished piece at the front
+    // Queues a piece (with objects: for a worker), then hands every finished piece at the front
     // to `done` in reading order; waits while too many are in progress (memory stays bounded).
     void push(std::unique_ptr<WayPiece> piece);
     // Waits for every piece and hands them all to `done`.
@@ -55,7 +56,7 @@ private:
     std::mutex mutex_;
     std::condition_variable queued_, finished_;
     std::deque<std::unique_ptr<WayPiece>> in_order_; // every piece not yet handed over, in reading order
-    std::deque<WayPiece*> to_do_;                    // those with ways no worker has taken yet
+    std::deque<WayPiece*> to_do_;                    // those with objects no worker has taken yet
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };
