@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <numbers>
 #include <vector>
 
@@ -45,18 +46,19 @@ bool dense_run(double px, double py, double step_x, double step_y, int n, int mw
 
 } // namespace
 
-RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid, bool all_valid) {
+MercatorLattice mercator_lattice(const double gt[6], int mosaic_width, const TileGrid& grid) {
+    MercatorLattice l;
     const int w = grid.width, h = grid.height;
-    const int lw = (w + lattice_step - 1) / lattice_step + 1, lh = (h + lattice_step - 1) / lattice_step + 1;
+    l.lw = (w + lattice_step - 1) / lattice_step + 1, l.lh = (h + lattice_step - 1) / lattice_step + 1;
     // Source pixel coordinates (continuous, pixel centres at .5) of the lattice points.
-    std::vector<double> sx(static_cast<std::size_t>(lw) * lh), sy(sx.size());
+    l.sx.resize(static_cast<std::size_t>(l.lw) * l.lh), l.sy.resize(l.sx.size());
     // A mosaic across the antimeridian runs on east of +180° (its columns continue past
     // the last tile column into the first ones): each point's x is taken in the world
     // copy nearest the mosaic's centre, so -179.99° lands east of 179.99°, not 40,000 km west.
     const double world = 2 * std::numbers::pi * earth_radius;
-    const double mosaic_center_x = gt[0] + gt[1] * mosaic.width / 2.0;
-    for (int j = 0; j < lh; ++j) {
-        for (int i = 0; i < lw; ++i) {
+    const double mosaic_center_x = gt[0] + gt[1] * mosaic_width / 2.0;
+    for (int j = 0; j < l.lh; ++j) {
+        for (int i = 0; i < l.lw; ++i) {
             // Lattice points every `lattice_step` pixel edges; the last ones may lie past the tile.
             const double x = grid.geotransform[0] + double(i * lattice_step) * grid.gsd;
             const double y = grid.geotransform[3] - double(j * lattice_step) * grid.gsd;
@@ -65,19 +67,56 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
             double mx = earth_radius * lon * std::numbers::pi / 180;
             mx += world * std::round((mosaic_center_x - mx) / world);
             const double my = earth_radius * std::log(std::tan(std::numbers::pi / 4 + lat * std::numbers::pi / 360));
-            sx[static_cast<std::size_t>(j) * lw + i] = (mx - gt[0]) / gt[1];
-            sy[static_cast<std::size_t>(j) * lw + i] = (my - gt[3]) / gt[5];
+            l.sx[static_cast<std::size_t>(j) * l.lw + i] = (mx - gt[0]) / gt[1];
+            l.sy[static_cast<std::size_t>(j) * l.lw + i] = (my - gt[3]) / gt[5];
         }
     }
+    return l;
+}
+
+int lattice_band_rows() { return lattice_step; }
+
+std::pair<int, int> lattice_source_rows(const MercatorLattice& l, int row_begin, int row_end) {
+    // Positions inside a lattice cell are convex combinations of its corners': the corners of
+    // the cells these rows use bound every row they sample.
+    const int j0 = std::min(row_begin / lattice_step, l.lh - 2), j1 = std::min((row_end - 1) / lattice_step, l.lh - 2) + 1;
+    double lo = l.sy[static_cast<std::size_t>(j0) * l.lw], hi = lo;
+    for (int j = j0; j <= j1; ++j)
+        for (int i = 0; i < l.lw; ++i) {
+            const double v = l.sy[static_cast<std::size_t>(j) * l.lw + i];
+            lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+    // Pixel centres sit at .5 and a sample reads the row below its own: a row of margin each side.
+    return {static_cast<int>(std::floor(lo)) - 2, static_cast<int>(std::ceil(hi)) + 2};
+}
+
+RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid, bool all_valid) {
+    const auto lattice = mercator_lattice(gt, mosaic.width, grid);
+    RgbImage out = blank_image(grid);
+    resample_mercator_rows(lattice, mosaic, 0, all_valid, 0, grid.height, out);
+    return out;
+}
+
+RgbImage blank_image(const TileGrid& grid) {
     RgbImage out;
-    out.width = w;
-    out.height = h;
-    out.rgb.assign(static_cast<std::size_t>(w) * h * 3, 0);
-    out.valid.assign(static_cast<std::size_t>(w) * h, 0);
+    out.width = grid.width;
+    out.height = grid.height;
+    out.rgb.assign(static_cast<std::size_t>(out.width) * out.height * 3, 0);
+    out.valid.assign(static_cast<std::size_t>(out.width) * out.height, 0);
+    return out;
+}
+
+void resample_mercator_rows(const MercatorLattice& lattice, const RgbImage& mosaic, int first_row, bool all_valid, int row_begin, int row_end,
+                            RgbImage& out) {
+    const int w = out.width;
+    const int lw = lattice.lw, lh = lattice.lh;
+    const auto& sx = lattice.sx;
+    const auto& sy = lattice.sy;
+    const double dy = first_row; // the window's rows start at this mosaic row
     const int mw = mosaic.width, mh = mosaic.height;
     const std::uint8_t* src = mosaic.rgb.data();
     const std::uint8_t* ok = mosaic.valid.data();
-    for (int y = 0; y < h; ++y) {
+    for (int y = row_begin; y < row_end; ++y) {
         const int cj = std::min(y / lattice_step, lh - 2);
         const double fy = (y + 0.5 - cj * lattice_step) / lattice_step;
         std::uint8_t* dst = out.rgb.data() + static_cast<std::size_t>(y) * w * 3;
@@ -86,7 +125,7 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
             // Along a lattice cell the source position moves linearly: start and step.
             const std::size_t a = static_cast<std::size_t>(cj) * lw + ci, b = a + 1, c = a + lw, d = c + 1;
             const double left_x = (1 - fy) * sx[a] + fy * sx[c], right_x = (1 - fy) * sx[b] + fy * sx[d];
-            const double left_y = (1 - fy) * sy[a] + fy * sy[c], right_y = (1 - fy) * sy[b] + fy * sy[d];
+            const double left_y = (1 - fy) * sy[a] + fy * sy[c] - dy, right_y = (1 - fy) * sy[b] + fy * sy[d] - dy;
             const double step_x = (right_x - left_x) / lattice_step, step_y = (right_y - left_y) / lattice_step;
             double px = left_x + 0.5 * step_x - 0.5, py = left_y + 0.5 * step_y - 0.5; // pixel centre, index space
             const int x_begin = ci * lattice_step, x_end = std::min(w, (ci + 1) * lattice_step);
@@ -128,7 +167,6 @@ RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], co
             }
         }
     }
-    return out;
 }
 
 } // namespace skyscript::imagery

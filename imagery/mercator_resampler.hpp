@@ -10,6 +10,9 @@
 #include "imagery/rgb_image.hpp"
 #include "imagery/tile_grid.hpp"
 
+#include <utility>
+#include <vector>
+
 namespace skyscript::imagery {
 
 // `mosaic_gt`: GDAL geotransform of the mosaic in EPSG:3857 metres (north up); a mosaic
@@ -18,5 +21,20 @@ namespace skyscript::imagery {
 // `all_valid`: the caller knows every mosaic pixel is valid (no tile missing), so the mask
 // need not be read.
 RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double mosaic_gt[6], const TileGrid& grid, bool all_valid = false);
+
+// The same in parts, so that a large mosaic need not be held whole (xyz_source decodes its
+// tile rows as bands of output rows need them): the grid's lattice of exactly projected points
+// in the mosaic's pixels, the mosaic rows a band of output rows samples (unclamped), and the
+// band resampled from a window of the mosaic holding its rows from `first_row` on.
+struct MercatorLattice {
+    int lw = 0, lh = 0;
+    std::vector<double> sx, sy;
+};
+MercatorLattice mercator_lattice(const double mosaic_gt[6], int mosaic_width, const TileGrid& grid);
+int lattice_band_rows(); // output rows a band of lattice cells spans
+std::pair<int, int> lattice_source_rows(const MercatorLattice& lattice, int row_begin, int row_end);
+RgbImage blank_image(const TileGrid& grid); // all black, all invalid
+void resample_mercator_rows(const MercatorLattice& lattice, const RgbImage& window, int first_row, bool all_valid, int row_begin, int row_end,
+                            RgbImage& out);
 
 } // namespace skyscript::imagery

@@ -24,6 +24,8 @@
 #include <optional>
 #include <set>
 
+#include <malloc.h>
+
 namespace skyscript::pipeline {
 
 namespace {
@@ -70,6 +72,10 @@ public:
                     auto next = state_.jobs(JobStatus::planned, alias, batch.back().job_id, options_.batch);
                     fetch_batch(*source, batch, next);
                     batch = std::move(next);
+                    // The batch's pixels and bodies are freed, but glibc keeps freed pages of
+                    // its arenas mapped: given back here, the stage's memory follows the batch
+                    // in flight, not the largest images met so far (issue 25).
+                    ::malloc_trim(0);
                 }
             }
         for (const auto& [alias, source] : opened_)

@@ -48,13 +48,16 @@ struct Job {
     std::string error;
 };
 
-// A worker keeps its mosaic's buffers from image to image (the mosaic is an image's largest
-// allocation; made anew each time, its varying sizes fragmented the heap, so memory grew with
-// the jobs), unless one grew past this: a rare huge tile's are given back.
-constexpr std::size_t kept_mosaic_px = std::size_t{1} << 20;
+// A worker keeps its window's buffers from image to image (made anew each time, their varying
+// sizes fragmented the heap), unless one grew past this: a rare huge tile's are given back.
+constexpr std::size_t kept_window_px = std::size_t{1} << 20;
 
-// Stitches a job's tiles into one Web Mercator mosaic and resamples it onto the grid. JPEG
-// tiles are decoded straight into their place in the mosaic.
+// Stitches a job's tiles into a Web Mercator mosaic and resamples it onto the grid, a band of
+// output rows at a time: only the tile rows a band samples are held (a window of the mosaic,
+// two or three tile rows), decoded as the bands move down, so an image's memory is bounded by
+// its width, not its area: a 1,000 px tile at 0.6 m once held a 2,300 px square mosaic, 21 MB
+// (issue 25: memory flat as the jobs, and so their largest tiles, grow). JPEG tiles are decoded
+// straight into their place in the window.
 RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     const auto& xyz = source.settings_as<XyzSettings>();
     int min_y = job.tiles.front().y, max_y = min_y;
@@ -65,46 +68,74 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     std::vector<int> columns;
     for (const auto& t : job.tiles)
         if (std::find(columns.begin(), columns.end(), t.x) == columns.end()) columns.push_back(t.x);
-    const int px = xyz.tile_px;
-    thread_local RgbImage mosaic;
-    mosaic.width = static_cast<int>(columns.size()) * px;
-    mosaic.height = (max_y - min_y + 1) * px;
-    const auto pixels = static_cast<std::size_t>(mosaic.width) * mosaic.height;
-    // Every place in the mosaic is one of the job's tiles (a full block of columns and rows),
-    // so each tile below writes its own pixels and mask: nothing needs clearing first.
-    mosaic.rgb.resize(pixels * 3);
-    mosaic.valid.resize(pixels);
+    const int px = xyz.tile_px, ncols = static_cast<int>(columns.size()), nrows = max_y - min_y + 1;
+    // Every place in the mosaic is one of the job's tiles (a full block of columns and rows).
+    std::vector<int> tile_at(static_cast<std::size_t>(ncols) * nrows, -1);
     bool all_valid = true;
     for (std::size_t i = 0; i < job.tiles.size(); ++i) {
         const int col = static_cast<int>(std::find(columns.begin(), columns.end(), job.tiles[i].x) - columns.begin());
-        const int xoff = col * px, yoff = (job.tiles[i].y - min_y) * px;
-        std::uint8_t* rgb = mosaic.rgb.data() + (static_cast<std::size_t>(yoff) * mosaic.width + xoff) * 3;
-        std::uint8_t* valid = mosaic.valid.data() + static_cast<std::size_t>(yoff) * mosaic.width + xoff;
-        const auto row_mask = [&](std::uint8_t v) {
-            for (int row = 0; row < px; ++row) std::memset(valid + static_cast<std::size_t>(row) * mosaic.width, v, static_cast<std::size_t>(px));
-        };
-        if (!job.have[i]) { // missing tile: stays invalid
-            row_mask(0);
-            all_valid = false;
-            continue;
-        }
-        if (!job.bodies[i].empty()) {
-            decode_jpeg_into(job.bodies[i], px, px, rgb, mosaic.width * 3);
-            row_mask(1);
-            continue;
-        }
-        const auto& img = job.images[i];
-        for (int row = 0; row < px; ++row) {
-            const std::size_t dst = static_cast<std::size_t>(row) * mosaic.width;
-            std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, rgb + dst * 3);
-            std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, valid + dst);
-            all_valid = all_valid && std::all_of(valid + dst, valid + dst + px, [](std::uint8_t v) { return v != 0; });
-        }
+        tile_at[static_cast<std::size_t>(job.tiles[i].y - min_y) * ncols + col] = static_cast<int>(i);
+        if (!job.have[i]) all_valid = false;
+        else if (job.bodies[i].empty())
+            all_valid = all_valid && std::all_of(job.images[i].valid.begin(), job.images[i].valid.end(), [](std::uint8_t v) { return v != 0; });
     }
+    all_valid = all_valid && std::find(tile_at.begin(), tile_at.end(), -1) == tile_at.end();
     const double res = world / (double(n) * px);
     const double gt[6] = {-world / 2 + double(columns.front()) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
-    auto out = resample_mercator_mosaic(mosaic, gt, job.grid, all_valid);
-    if (mosaic.rgb.capacity() > kept_mosaic_px * 3) mosaic = RgbImage{};
+    const auto lattice = mercator_lattice(gt, ncols * px, job.grid);
+
+    thread_local RgbImage window; // tile rows [first, first + held) of the mosaic
+    window.width = ncols * px;
+    const std::size_t row_px = static_cast<std::size_t>(window.width) * px; // pixels in one tile row
+    int first = 0, held = 0;
+    // Decodes tile row r of the mosaic into the window's slot `slot`.
+    auto load = [&](int r, int slot) {
+        for (int col = 0; col < ncols; ++col) {
+            const int i = tile_at[static_cast<std::size_t>(r) * ncols + col];
+            std::uint8_t* rgb = window.rgb.data() + (slot * row_px + static_cast<std::size_t>(col) * px) * 3;
+            std::uint8_t* valid = window.valid.data() + slot * row_px + static_cast<std::size_t>(col) * px;
+            const auto mask = [&](std::uint8_t v) {
+                for (int row = 0; row < px; ++row) std::memset(valid + static_cast<std::size_t>(row) * window.width, v, static_cast<std::size_t>(px));
+            };
+            if (i < 0 || !job.have[static_cast<std::size_t>(i)]) { // missing tile: stays invalid
+                mask(0);
+                continue;
+            }
+            if (!job.bodies[static_cast<std::size_t>(i)].empty()) {
+                decode_jpeg_into(job.bodies[static_cast<std::size_t>(i)], px, px, rgb, window.width * 3);
+                mask(1);
+                continue;
+            }
+            const auto& img = job.images[static_cast<std::size_t>(i)];
+            for (int row = 0; row < px; ++row) {
+                const std::size_t dst = static_cast<std::size_t>(row) * window.width;
+                std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, rgb + dst * 3);
+                std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, valid + dst);
+            }
+        }
+    };
+    auto out = blank_image(job.grid);
+    const int band = lattice_band_rows();
+    for (int y0 = 0; y0 < job.grid.height; y0 += band) {
+        const int y1 = std::min(job.grid.height, y0 + band);
+        const auto [r0, r1] = lattice_source_rows(lattice, y0, y1);
+        const int t0 = std::clamp(r0 < 0 ? -1 : r0 / px, 0, nrows - 1), t1 = std::clamp(r1 < 0 ? -1 : r1 / px, 0, nrows - 1);
+        if (held == 0 || t0 < first || t0 >= first + held) { // nothing of it held: start afresh
+            first = t0, held = 0;
+        } else if (t0 > first) { // drop the rows above: they stay above every band after this one
+            const std::size_t drop = static_cast<std::size_t>(t0 - first), keep = static_cast<std::size_t>(held) - drop;
+            std::memmove(window.rgb.data(), window.rgb.data() + drop * row_px * 3, keep * row_px * 3);
+            std::memmove(window.valid.data(), window.valid.data() + drop * row_px, keep * row_px);
+            first = t0, held = static_cast<int>(keep);
+        }
+        const int need = std::max(held, t1 - first + 1);
+        window.height = need * px;
+        window.rgb.resize(static_cast<std::size_t>(need) * row_px * 3);
+        window.valid.resize(static_cast<std::size_t>(need) * row_px);
+        for (; held < need; ++held) load(first + held, held);
+        resample_mercator_rows(lattice, window, first * px, all_valid, y0, y1, out);
+    }
+    if (window.rgb.capacity() > kept_window_px * 3) window = RgbImage{};
     return out;
 }
 
