@@ -197,8 +197,10 @@ StateDb::StateDb(const std::string& path, bool create)
     // so fetch's memory grew with the jobs) keeps the other stages' memory flat; the plan
     // stage's one big transaction gets 16 MB while it runs (begin_plan): 64 MB filled only on
     // plans of over ~50 K jobs, so the plan's peak memory grew with its jobs (1.10 at 10x, issue
-    // 25), for no measured gain in time.
-    db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
+    // 25), for no measured gain in time. Pages of 16 KB (a new DB's; SQLite's default is 4 KB):
+    // a planned job's row is 2-4 KB, so a 4 KB page held one and wasted the rest; the plan
+    // writes a fifth less (714 against 894 MB for 232 K jobs) and runs ~11% faster.
+    db_.exec("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());
     add_missing_columns();
