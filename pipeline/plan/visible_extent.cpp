@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <vector>
 #include <unordered_map>
 
 namespace skyscript::pipeline {
@@ -37,6 +38,25 @@ Visible whole_visible(const IndexedObject& o, const imagery::TileGrid& grid) {
     if (o.kind == 'a') return {o.area_m2 / (grid.gsd * grid.gsd), 1};
     if (o.kind == 'w') return {o.length_m / grid.gsd, 1};
     return {1, 1};
+}
+
+// Liang-Barsky: the part of segment a-b inside [x0, x1] x [y0, y1] (edges included), as
+// parameters t0 <= t1 along it; false when none of it is.
+bool clip_segment(double ax, double ay, double bx, double by, double x0, double y0, double x1, double y1, double& t0, double& t1) {
+    t0 = 0, t1 = 1;
+    const double dx = bx - ax, dy = by - ay;
+    const double p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
+    for (int i = 0; i < 4; ++i) {
+        if (p[i] == 0) {
+            if (q[i] < 0) return false; // parallel to this edge and outside it
+            continue;
+        }
+        const double r = q[i] / p[i];
+        if (p[i] < 0) t0 = std::max(t0, r);
+        else t1 = std::min(t1, r);
+        if (t0 > t1) return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -130,6 +150,59 @@ struct VisibleExtent::Impl {
         }
         return inner;
     }
+    // The length in px of a line's part in the tile, as clipped_px's geometry would measure it
+    // (the line cut to the tile's lon/lat box, its cut ends projected, cut again to the tile's
+    // pixels), without making the geometries: a segment at a time (lines are most of the
+    // objects that cross a tile's edge, and GEOS's clipping was the plan's largest cost).
+    // nullopt when the geometry cannot be read.
+    std::optional<double> line_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
+        const auto* lonlat = geometry(o.fid);
+        if (!lonlat) return std::nullopt;
+        const auto& t = grid.box;
+        const bool cut_lonlat = !t.crosses_antimeridian(); // as clipped_px: across it, nothing is cut in lon/lat
+        const int parts = GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING ? 1 : GEOSGetNumGeometries_r(ctx, lonlat);
+        double length = 0;
+        for (int k = 0; k < parts; ++k) {
+            const GEOSGeometry* part = parts == 1 && GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING ? lonlat : GEOSGetGeometryN_r(ctx, lonlat, k);
+            if (!part || GEOSGeomTypeId_r(ctx, part) != GEOS_LINESTRING) continue;
+            const auto* seq = GEOSGeom_getCoordSeq_r(ctx, part);
+            unsigned n = 0;
+            if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n) || n < 2) continue;
+            coords.resize(2 * static_cast<std::size_t>(n));
+            if (!GEOSCoordSeq_copyToBuffer_r(ctx, seq, coords.data(), 0, 0)) continue;
+            // The last projected point, reused when the next segment starts where it ended.
+            double last_lon = NAN, last_lat = NAN, last_x = 0, last_y = 0;
+            bool last_ok = false;
+            auto project = [&](double lon, double lat, double& x, double& y) {
+                if (lon == last_lon && lat == last_lat) {
+                    x = last_x, y = last_y;
+                    return last_ok;
+                }
+                x = lon, y = lat;
+                last_ok = to_pixels(&x, &y, &to) != 0;
+                last_lon = lon, last_lat = lat, last_x = x, last_y = y;
+                return last_ok;
+            };
+            for (unsigned i = 0; i + 1 < n; ++i) {
+                double ax = coords[2 * i], ay = coords[2 * i + 1], bx = coords[2 * i + 2], by = coords[2 * i + 3];
+                if (cut_lonlat) {
+                    double t0, t1;
+                    if (!clip_segment(ax, ay, bx, by, t.west, t.south, t.east, t.north, t0, t1)) continue;
+                    const double dx = bx - ax, dy = by - ay;
+                    if (t1 < 1) bx = ax + t1 * dx, by = ay + t1 * dy;
+                    if (t0 > 0) ax = ax + t0 * dx, ay = ay + t0 * dy;
+                }
+                double pax, pay, pbx, pby;
+                if (!project(ax, ay, pax, pay) || !project(bx, by, pbx, pby)) continue;
+                double t0, t1;
+                if (!clip_segment(pax, pay, pbx, pby, 0, 0, grid.width, grid.height, t0, t1)) continue;
+                length += (t1 - t0) * std::hypot(pbx - pax, pby - pay);
+            }
+        }
+        return length;
+    }
+    std::vector<double> coords; // a line part's coordinates, x y x y ...
+
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -165,6 +238,13 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     auto& m = *impl_;
     ToPixels to{&grid};
     Visible v;
+    if (o.kind == 'w') {
+        if (const auto px = m.line_px(o, grid, to)) {
+            v.px = *px;
+            v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0;
+        }
+        return v;
+    }
     if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         v.px = m.size(clipped, o.kind);
         v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0; // of the catalog's measure of the whole object
