@@ -162,9 +162,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const int threads = std::max(1, options.threads);
         std::vector<SpatialFilter> regions;
         std::vector<std::unique_ptr<CatalogBuilder>> builders;
-        for (int i = 0; i < threads; ++i) {
-            if (options.region) regions.push_back(options.region->copy());
-        }
+        if (options.region)
+            for (int i = 0; i < threads; ++i) regions.push_back(options.region->copy());
         for (int i = 0; i < threads; ++i)
             builders.push_back(std::make_unique<CatalogBuilder>(matcher, hidden, options.region ? &regions[static_cast<std::size_t>(i)] : nullptr));
         CatalogBuilder reading{matcher, hidden, options.region};
@@ -172,7 +171,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         MadeRows relation_rows;
         reading.output(relation_rows);
         auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
-        const auto handle_ways = [&](WayPiece& piece, int worker) {
+        const auto make_rows = [&](WayPiece& piece, int worker) {
             auto& builder = *builders[static_cast<std::size_t>(worker)];
             builder.output(piece.made);
             for (const auto& node : piece.buffer.select<osmium::Node>()) builder.node(node);
@@ -185,9 +184,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                     case AreaWay::failed: ++piece.made.stats.invalid_areas; break;
                     case AreaWay::assembled:
                         for (const auto& area : area_buffer.select<osmium::Area>()) builder.area(area);
-                        area_buffer.clear();
                         break;
                 }
+                area_buffer.clear(); // whatever a failed assembly left
             }
         };
         // In reading order: the piece's rows, then its member ways handed to the relations
@@ -201,7 +200,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             }
             report(Phase::nodes_and_ways, piece.offset);
         };
-        WayWorkers workers{threads, handle_ways, in_order};
+        WayWorkers workers{threads, make_rows, in_order};
 
         osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
                                   osmium::io::read_meta::no};

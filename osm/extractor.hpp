@@ -1,7 +1,8 @@
 #pragma once
 // PBF → catalog rows: pass 1 collects multipolygon relations, pass 2 reads nodes
-// (locations into the node index) and ways, builds lines and assembles areas. Objects
-// the hidden rules call invisible from above are counted and left out.
+// (locations into the node index) and ways, builds lines and assembles areas, the rows of
+// each block of the file on worker threads (osm/way_workers.hpp) and in reading order.
+// Objects the hidden rules call invisible from above are counted and left out.
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
