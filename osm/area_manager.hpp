@@ -24,12 +24,24 @@ inline bool is_area_way(const osmium::Way& way) noexcept {
     return way.nodes().size() >= 4 && way.is_closed() && closed_way_is_area(way.tags());
 }
 
+// Runs libosmium's assembler (no empty areas, missing locations an error) on a relation or a
+// closed way; false when it could not build a valid area or a node is missing from the extract.
+template <typename F>
+bool assemble_area(F&& run) {
+    osmium::area::AssemblerConfig config;
+    config.create_empty_areas = false;
+    config.ignore_invalid_locations = false;
+    osmium::area::Assembler assembler{config};
+    try {
+        return run(assembler);
+    } catch (const osmium::invalid_location&) {
+        return false;
+    }
+}
+
 class AreaManager : public osmium::relations::RelationsManager<AreaManager, false, true, false, false> {
 public:
-    AreaManager(const tags::TagMatcher& matcher) : matcher_(matcher) {
-        config_.create_empty_areas = false;
-        config_.ignore_invalid_locations = false;
-    }
+    AreaManager(const tags::TagMatcher& matcher) : matcher_(matcher) {}
 
     bool new_relation(const osmium::Relation& relation) const {
         const char* type = relation.tags().get_value_by_key("type");
@@ -45,27 +57,14 @@ public:
         ways.reserve(relation.members().size());
         for (const auto& member : relation.members())
             if (member.ref() != 0) ways.push_back(this->get_member_way(member.ref()));
-        assemble([&](osmium::area::Assembler& a) { return a(relation, ways, this->buffer()); });
+        ++(assemble_area([&](osmium::area::Assembler& a) { return a(relation, ways, this->buffer()); }) ? assembled_ : failed_);
     }
 
     std::uint64_t assembled() const noexcept { return assembled_; }
     std::uint64_t failed() const noexcept { return failed_; }
 
 private:
-    template <typename F>
-    void assemble(F&& run) {
-        osmium::area::Assembler assembler{config_};
-        bool ok = false;
-        try {
-            ok = run(assembler);
-        } catch (const osmium::invalid_location&) {
-            ok = false; // a member node is missing from the extract
-        }
-        ++(ok ? assembled_ : failed_);
-    }
-
     const tags::TagMatcher& matcher_;
-    osmium::area::AssemblerConfig config_;
     std::uint64_t assembled_ = 0;
     std::uint64_t failed_ = 0;
 };
@@ -74,15 +73,7 @@ private:
 enum class AreaWay { not_area, assembled, failed };
 inline AreaWay assemble_area_way(const osmium::Way& way, const tags::TagMatcher& matcher, osmium::memory::Buffer& out) {
     if (!is_area_way(way) || !has_feature_tag(way.tags(), matcher)) return AreaWay::not_area;
-    osmium::area::AssemblerConfig config;
-    config.create_empty_areas = false;
-    config.ignore_invalid_locations = false;
-    osmium::area::Assembler assembler{config};
-    try {
-        return assembler(way, out) ? AreaWay::assembled : AreaWay::failed;
-    } catch (const osmium::invalid_location&) {
-        return AreaWay::failed; // a node is missing from the extract
-    }
+    return assemble_area([&](osmium::area::Assembler& a) { return a(way, out); }) ? AreaWay::assembled : AreaWay::failed;
 }
 
 } // namespace skyscript::osm

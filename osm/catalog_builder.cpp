@@ -19,8 +19,6 @@ bool CatalogBuilder::visible_candidate(const osmium::TagList& tags, tags::Object
 
 void CatalogBuilder::node(const osmium::Node& node) {
     ++out_->stats.nodes_read;
-    if (seen_way_)
-        throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
     if (!node.location().valid()) return;
     const double lon = node.location().lon_without_check(), lat = node.location().lat_without_check();
     auto& b = out_->stats.node_bounds;
@@ -37,7 +35,6 @@ void CatalogBuilder::node(const osmium::Node& node) {
 
 void CatalogBuilder::way(const osmium::Way& way) {
     ++out_->stats.ways_read;
-    seen_way_ = true;
     if (way.tags().empty() || is_area_way(way)) return; // areas come back through area()
     if (!visible_candidate(way.tags(), tags::ObjectKind::line)) return;
     shape_.clear();

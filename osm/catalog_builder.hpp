@@ -20,7 +20,8 @@
 
 namespace skyscript::osm {
 
-// Nodes after ways: node locations would be missing. The message tells the fix.
+// Nodes after ways: node locations would be missing (checked where the file is read, in
+// extract_catalog). The message tells the fix.
 class UnsortedInput : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -63,7 +64,6 @@ private:
     MadeRows* out_ = nullptr;
     CatalogRow row_;
     Shape shape_;
-    bool seen_way_ = false;
 };
 
 // Numbers made rows in reading order (fids: every row that passed the region, wanted or not),

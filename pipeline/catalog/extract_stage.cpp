@@ -294,13 +294,6 @@ private:
 
 } // namespace
 
-int parse_threads(const std::string& text) {
-    char* end = nullptr;
-    const long n = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != 0 || n < 0 || n > 1024) throw UsageError("--threads: expected 0 (one per core) .. 1024, got `" + text + "`");
-    return static_cast<int>(n);
-}
-
 void check_node_index(const std::string& name) {
     if (!osm::is_known_node_index(name))
         throw UsageError("--node-index: unknown index `" + name + "` (one of auto, flex_mem, sparse_file_array, dense_file_array)");

@@ -50,8 +50,6 @@ ExtractRequest parse_extract_args(const CliArgs& cli);
 const std::vector<OptionSpec>& extract_option_specs();
 // UsageError unless `name` is one of the indexes `extract --help` lists.
 void check_node_index(const std::string& name);
-// --threads N: 0 (one per core) .. 1024; UsageError naming --threads otherwise.
-int parse_threads(const std::string& text);
 // --read-sample auto|on|off for this input: whether to sample in the read.
 bool wants_read_sample(const std::string& mode, const std::string& input);
 inline constexpr std::uint64_t read_sample_bytes = 1ULL << 30; // auto samples in the read from this input size

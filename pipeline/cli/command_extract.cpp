@@ -88,7 +88,11 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
     req.node_index = cli.value("node-index").value_or("auto");
     check_node_index(req.node_index);
     req.tmp_dir = cli.value("tmp-dir").value_or("");
-    req.threads = parse_threads(cli.value("threads").value_or("0"));
+    if (auto v = cli.value("threads")) { // checked as the bare command checks it (option table: 0 .. 1024)
+        BuildOptions threads;
+        threads.set("threads", *v, "cli");
+        req.threads = static_cast<int>(threads.integer("threads"));
+    }
     req.force = cli.flag("force");
     req.quiet = cli.flag("quiet");
     if (wants_read_sample(cli.value("read-sample").value_or("auto"), req.input)) {
