@@ -90,13 +90,6 @@ std::pair<int, int> lattice_source_rows(const MercatorLattice& l, int row_begin,
     return {static_cast<int>(std::floor(lo)) - 2, static_cast<int>(std::ceil(hi)) + 2};
 }
 
-RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double gt[6], const TileGrid& grid, bool all_valid) {
-    const auto lattice = mercator_lattice(gt, mosaic.width, grid);
-    RgbImage out = blank_image(grid);
-    resample_mercator_rows(lattice, mosaic, 0, all_valid, 0, grid.height, out);
-    return out;
-}
-
 RgbImage blank_image(const TileGrid& grid) {
     RgbImage out;
     out.width = grid.width;

@@ -15,17 +15,15 @@
 
 namespace skyscript::imagery {
 
+// In parts, so that a large mosaic need not be held whole (xyz_source decodes its tile rows
+// as bands of output rows need them): the grid's lattice of exactly projected points in the
+// mosaic's pixels, the mosaic rows a band of output rows samples (unclamped), and the band
+// resampled from a window of the mosaic holding its rows from `first_row` on.
 // `mosaic_gt`: GDAL geotransform of the mosaic in EPSG:3857 metres (north up); a mosaic
 // across the antimeridian may run past x = +20,037,508 m (its eastern tiles continue it).
 // Pixels whose four neighbours are all invalid (missing tiles) or outside are invalid.
 // `all_valid`: the caller knows every mosaic pixel is valid (no tile missing), so the mask
 // need not be read.
-RgbImage resample_mercator_mosaic(const RgbImage& mosaic, const double mosaic_gt[6], const TileGrid& grid, bool all_valid = false);
-
-// The same in parts, so that a large mosaic need not be held whole (xyz_source decodes its
-// tile rows as bands of output rows need them): the grid's lattice of exactly projected points
-// in the mosaic's pixels, the mosaic rows a band of output rows samples (unclamped), and the
-// band resampled from a window of the mosaic holding its rows from `first_row` on.
 struct MercatorLattice {
     int lw = 0, lh = 0;
     std::vector<double> sx, sy;

@@ -257,10 +257,11 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
         std::mutex& mutex;
         std::condition_variable& done;
         const std::size_t& pending;
-        ~WaitForJobs() {
+        void wait() {
             std::unique_lock lock(mutex);
             done.wait(lock, [&] { return pending == 0; });
         }
+        ~WaitForJobs() { wait(); }
     };
     auto complete = [&](Job& job) {
         {
@@ -310,10 +311,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
         else if (r.response.status != 404 && job.error.empty()) job.error = "tile " + redact_url(xyz_url(xyz.url, job.tiles[t], xyz.tms)) + ": " + r.error;
         if (--job.remaining == 0) complete(job);
     });
-    {
-        std::unique_lock lock(pending_mutex);
-        pending_done.wait(lock, [&] { return pending == 0; });
-    }
+    wait_for_jobs.wait();
     if (failure) std::rethrow_exception(failure);
 }
 
