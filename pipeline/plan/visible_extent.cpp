@@ -160,10 +160,11 @@ struct VisibleExtent::Impl {
         if (!lonlat) return std::nullopt;
         const auto& t = grid.box;
         const bool cut_lonlat = !t.crosses_antimeridian(); // as clipped_px: across it, nothing is cut in lon/lat
-        const int parts = GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING ? 1 : GEOSGetNumGeometries_r(ctx, lonlat);
+        const bool single = GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING;
+        const int parts = single ? 1 : GEOSGetNumGeometries_r(ctx, lonlat);
         double length = 0;
         for (int k = 0; k < parts; ++k) {
-            const GEOSGeometry* part = parts == 1 && GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING ? lonlat : GEOSGetGeometryN_r(ctx, lonlat, k);
+            const GEOSGeometry* part = single ? lonlat : GEOSGetGeometryN_r(ctx, lonlat, k);
             if (!part || GEOSGeomTypeId_r(ctx, part) != GEOS_LINESTRING) continue;
             const auto* seq = GEOSGeom_getCoordSeq_r(ctx, part);
             unsigned n = 0;
@@ -237,20 +238,15 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     if (const auto in = whole_in_tile(o, grid)) return *in ? whole : Visible{};
     auto& m = *impl_;
     ToPixels to{&grid};
-    Visible v;
+    std::optional<double> px;
     if (o.kind == 'w') {
-        if (const auto px = m.line_px(o, grid, to)) {
-            v.px = *px;
-            v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0;
-        }
-        return v;
+        px = m.line_px(o, grid, to);
+    } else if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
+        px = m.size(clipped, o.kind);
+        m.keep_clipped(o.fid, clipped); // describe() takes it if the object is named
     }
-    if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
-        v.px = m.size(clipped, o.kind);
-        v.share = whole.px > 0 ? std::min(1.0, v.px / whole.px) : 0; // of the catalog's measure of the whole object
-        m.keep_clipped(o.fid, clipped);
-    }
-    return v;
+    if (!px) return {}; // its geometry cannot be read
+    return {*px, whole.px > 0 ? std::min(1.0, *px / whole.px) : 0}; // share: of the catalog's measure of the whole object
 }
 
 namespace {
