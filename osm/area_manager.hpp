@@ -6,6 +6,7 @@
 // filter cannot express "closed highway is a line" and whose failures go uncounted.
 
 #include "osm/area_rules.hpp"
+#include "osm/object_selection.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
 #include <osmium/area/assembler.hpp>
@@ -41,15 +42,22 @@ bool assemble_area(F&& run) {
 
 class AreaManager : public osmium::relations::RelationsManager<AreaManager, false, true, false, false> {
 public:
-    AreaManager(const tags::TagMatcher& matcher) : matcher_(matcher) {}
+    // `only`: a second read's selection; the relations it does not name are left alone, and
+    // the member ways of those it names are added to its member_ways.
+    explicit AreaManager(const tags::TagMatcher& matcher, ObjectSelection* only = nullptr) : matcher_(matcher), only_(only) {}
 
-    bool new_relation(const osmium::Relation& relation) const {
+    bool new_relation(const osmium::Relation& relation) {
         const char* type = relation.tags().get_value_by_key("type");
         if (!type || (std::strcmp(type, "multipolygon") && std::strcmp(type, "boundary"))) return false;
+        if (only_ && !only_->relation(relation.id())) return false;
         if (!has_feature_tag(relation.tags(), matcher_)) return false;
+        bool ways = false;
         for (const auto& m : relation.members())
-            if (m.type() == osmium::item_type::way) return true;
-        return false;
+            if (m.type() == osmium::item_type::way) {
+                ways = true;
+                if (only_) only_->member_ways.push_back(m.ref());
+            }
+        return ways;
     }
 
     void complete_relation(const osmium::Relation& relation) {
@@ -65,6 +73,7 @@ public:
 
 private:
     const tags::TagMatcher& matcher_;
+    ObjectSelection* only_;
     std::uint64_t assembled_ = 0;
     std::uint64_t failed_ = 0;
 };

@@ -97,8 +97,8 @@ void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
     row_ = CatalogRow{};
 }
 
-RowSequencer::RowSequencer(RowSink& sink, ExtractStats& stats, std::size_t batch_size)
-    : sink_(sink), stats_(stats), batch_size_(batch_size) {
+RowSequencer::RowSequencer(RowSink& sink, ExtractStats& stats, const ObjectSelection* only, std::size_t batch_size)
+    : sink_(sink), stats_(stats), batch_size_(batch_size), only_(only) {
     batch_.reserve(batch_size_);
 }
 
@@ -110,7 +110,14 @@ void RowSequencer::take(MadeRows& made) {
     if (s.nodes_located) stats_.node_bounds.add(s.node_bounds);
     for (std::size_t i = 0; i < made.rows.size(); ++i) {
         auto& row = made.rows[i];
-        row.fid = ++rows_seen_;
+        if (only_) {
+            const auto n = static_cast<std::size_t>(rows_seen_++);
+            if (n >= only_->rows.size() || only_->rows[n].osm_type != row.osm_type || only_->rows[n].osm_id != row.osm_id)
+                throw InputChanged(std::string("row ") + row.osm_type + std::to_string(row.osm_id) + " was not made by the first read");
+            row.fid = only_->rows[n].fid;
+        } else {
+            row.fid = ++rows_seen_;
+        }
         const auto [first, last] = made.spans[i];
         if (!sink_.wants(row, std::span<const Point>(made.vertices.data() + first, last - first))) {
             ++stats_.not_wanted;
@@ -128,6 +135,8 @@ void RowSequencer::take(MadeRows& made) {
 }
 
 void RowSequencer::finish() {
+    if (only_ && static_cast<std::size_t>(rows_seen_) != only_->rows.size())
+        throw InputChanged(std::to_string(only_->rows.size() - static_cast<std::size_t>(rows_seen_)) + " rows of the first read were not made again");
     if (!batch_.empty()) sink_.consume(std::move(batch_));
     batch_.clear();
 }

@@ -5,6 +5,7 @@
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
+#include "osm/object_selection.hpp"
 #include "osm/shape.hpp"
 #include "osm/spatial_filter.hpp"
 #include "tag_filters/hidden_rules.hpp"
@@ -68,9 +69,12 @@ private:
 
 // Numbers made rows in reading order (fids: every row that passed the region, wanted or not),
 // asks the sink whether it wants each, and hands the wanted ones on in batches. One thread.
+// A second read that makes only the rows of `only` gives them the fids `only` lists, in
+// order; a row that is not the next one listed means the file is not the one the first
+// read saw (InputChanged).
 class RowSequencer {
 public:
-    RowSequencer(RowSink& sink, ExtractStats& stats, std::size_t batch_size = 8192);
+    RowSequencer(RowSink& sink, ExtractStats& stats, const ObjectSelection* only = nullptr, std::size_t batch_size = 8192);
     void take(MadeRows& made);
     // Hands over the last partial batch.
     void finish();
@@ -79,8 +83,14 @@ private:
     RowSink& sink_;
     ExtractStats& stats_;
     std::size_t batch_size_;
+    const ObjectSelection* only_;
     std::vector<CatalogRow> batch_;
     std::int64_t rows_seen_ = 0;
+};
+
+class InputChanged : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 } // namespace skyscript::osm

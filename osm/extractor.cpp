@@ -2,6 +2,7 @@
 
 #include "osm/area_manager.hpp"
 #include "osm/catalog_builder.hpp"
+#include "osm/scratch_file.hpp"
 #include "osm/sorted_pbf.hpp"
 #include "osm/tag_list_guard.hpp"
 #include "osm/way_workers.hpp"
@@ -24,24 +25,6 @@ namespace skyscript::osm {
 namespace {
 
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
-
-// The file a file-backed node index maps: nameless (O_TMPFILE), or unlinked the moment it
-// is created where the file system cannot do that, so its space is freed however the run
-// ends, killed included, and no scratch file is ever left in the output folder.
-struct ScratchFile {
-    int fd = -1;
-    void open_in(const std::string& dir) {
-        fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd >= 0) return;
-        const auto path = (std::filesystem::path(dir) / ("node-index-" + std::to_string(::getpid()) + ".tmp")).string();
-        fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create the node index in " + dir);
-        ::unlink(path.c_str());
-    }
-    ~ScratchFile() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 // Grows a dense index to every id up to `largest` in steps, reporting each: the same
 // filling the index would do on the first large id, but visible.
@@ -73,6 +56,15 @@ bool starts_like_xml(const std::string& path) {
 }
 
 } // namespace
+
+// The index and the scratch file it may map (declared first: it outlives the index).
+class NodeLocations {
+public:
+    ScratchFile file;
+    std::unique_ptr<index_type> index;
+};
+
+void NodeLocationsDeleter::operator()(NodeLocations* p) const noexcept { delete p; }
 
 osmium::io::File open_input_file(const std::string& path) {
     std::error_code ec;
@@ -130,10 +122,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     };
 
     const std::string index_name = options.node_index == "auto" ? choose_node_index(size, options.largest_node_id) : options.node_index;
-    ScratchFile index_file; // outlives the index, which maps it
+    ObjectSelection* const only = options.only;
 
     try {
-        AreaManager areas{matcher};
+        AreaManager areas{matcher, only};
         report(Phase::relations, 0);
         read_relations(file, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
             for (const auto& rel : buffer.select<osmium::Relation>()) {
@@ -143,17 +135,26 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             report(Phase::relations, offset);
         });
         areas.prepare_for_lookup();
+        if (only) only->sort_member_ways();
 
-        std::unique_ptr<index_type> index;
-        if (is_file_backed_index(index_name)) {
-            index_file.open_in(options.scratch_dir);
-            if (index_name == "dense_file_array") index = std::make_unique<osmium::index::map::DenseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);
-            else index = std::make_unique<osmium::index::map::SparseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(index_file.fd);
-        } else {
-            index = osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance().create_map(index_name);
+        // A second read takes the first one's index, complete and sorted for lookups.
+        FirstRead* const first = options.second_of;
+        const bool reuse = first != nullptr;
+        std::unique_ptr<NodeLocations, NodeLocationsDeleter> own;
+        NodeLocations& store = reuse ? *first->locations : *(own = std::unique_ptr<NodeLocations, NodeLocationsDeleter>(new NodeLocations));
+        if (!reuse) {
+            if (is_file_backed_index(index_name)) {
+                store.file.open_in(options.scratch_dir);
+                if (index_name == "dense_file_array") store.index = std::make_unique<osmium::index::map::DenseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(store.file.fd);
+                else store.index = std::make_unique<osmium::index::map::SparseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(store.file.fd);
+            } else {
+                store.index = osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance().create_map(index_name);
+            }
+            if (options.largest_node_id && index_name == "dense_file_array") fill_dense_index(*store.index, options.largest_node_id, options.on_progress);
         }
-        if (options.largest_node_id && index_name == "dense_file_array") fill_dense_index(*index, options.largest_node_id, options.on_progress);
-        osmium::handler::NodeLocationsForWays<index_type> locations{*index};
+        std::unique_ptr<RowSpill> points; // a first read's point rows, for the second
+        if (options.keep_for_second) points = std::make_unique<RowSpill>(options.scratch_dir);
+        osmium::handler::NodeLocationsForWays<index_type> locations{*store.index};
         locations.ignore_errors(); // missing nodes are counted per way, not fatal
 
         // Node locations, relation areas and the order of rows on this thread; the rows of each
@@ -167,17 +168,23 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         for (int i = 0; i < threads; ++i)
             builders.push_back(std::make_unique<CatalogBuilder>(matcher, hidden, options.region ? &regions[static_cast<std::size_t>(i)] : nullptr));
         CatalogBuilder reading{matcher, hidden, options.region};
-        RowSequencer sequencer{sink, stats};
+        RowSequencer sequencer{sink, stats, only};
         MadeRows relation_rows;
         reading.output(relation_rows);
         auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
         const auto make_rows = [&](WayPiece& piece, int worker) {
             auto& builder = *builders[static_cast<std::size_t>(worker)];
             builder.output(piece.made);
-            for (const auto& node : piece.buffer.select<osmium::Node>()) builder.node(node);
+            for (const auto& node : piece.buffer.select<osmium::Node>())
+                if (!only || (!node.tags().empty() && only->node(node.id()))) builder.node(node);
             osmium::memory::Buffer area_buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
             for (auto& way : piece.buffer.select<osmium::Way>()) {
+                // A second read: the selected ways, and the selected relations' members (their
+                // locations for the assembly on the reading thread).
+                const bool row = !only || only->way(way.id());
+                if (!row && !only->member_way(way.id())) continue;
                 for (auto& node_ref : way.nodes()) node_ref.set_location(locations.get_node_location(node_ref.ref()));
+                if (!row) continue;
                 builder.way(way);
                 switch (assemble_area_way(way, matcher, area_buffer)) {
                     case AreaWay::not_area: break;
@@ -193,6 +200,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         // (on this thread: the relations manager sees every way in order) and the rows of
         // the multipolygons they complete.
         const auto in_order = [&](WayPiece& piece) {
+            if (points)
+                for (const auto& row : piece.made.rows)
+                    if (row.osm_type == 'n') points->add(row);
             sequencer.take(piece.made);
             if (piece.ways) {
                 osmium::apply(piece.buffer, second_pass);
@@ -202,14 +212,11 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         };
         WayWorkers workers{threads, make_rows, in_order};
 
-        osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
-                                  osmium::io::read_meta::no};
-        report(Phase::nodes_and_ways, 0);
         bool sorted_for_ways = false;
-        while (auto buffer = reader.read()) {
+        const auto read = [&](osmium::memory::Buffer&& buffer, std::uint64_t offset, std::uint64_t unreadable_tags) {
             auto piece = std::make_unique<WayPiece>();
-            piece->made.stats.unreadable_tags = guard_tag_lists(buffer);
-            piece->offset = reader.offset();
+            piece->made.stats.unreadable_tags = unreadable_tags;
+            piece->offset = offset;
             bool objects = false;
             for (auto& object : buffer.select<osmium::OSMObject>()) {
                 objects = true;
@@ -218,23 +225,55 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                     // Only the location here (the index is complete before any way is read);
                     // the node's row is made with the buffer's on a worker.
                     if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
-                    locations.node(static_cast<const osmium::Node&>(object));
+                    if (!reuse) locations.node(static_cast<const osmium::Node&>(object));
                 } else if (object.type() == osmium::item_type::way && !sorted_for_ways) {
                     // The index sorted once, here, before any worker reads it.
-                    locations.way(static_cast<osmium::Way&>(object));
+                    if (!reuse) locations.way(static_cast<osmium::Way&>(object));
                     sorted_for_ways = true;
                 }
             }
             if (objects) piece->buffer = std::move(buffer);
             workers.push(std::move(piece));
+        };
+        report(Phase::nodes_and_ways, 0);
+        // A second read of a PBF: the first read's point rows (those selected), then the ways
+        // alone (the first read found the file sorted: nodes first).
+        bool points_fed = false;
+        const auto feed_points = [&] {
+            if (points_fed) return;
+            points_fed = true;
+            MadeRows made;
+            first->points->for_each([&](CatalogRow&& row) {
+                if (only && !only->node(row.osm_id)) return;
+                made.spans.emplace_back(made.vertices.size(), made.vertices.size() + 1);
+                made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
+                made.rows.push_back(std::move(row));
+                if (made.rows.size() == 8192) sequencer.take(made);
+            });
+            sequencer.take(made);
+        };
+        const bool ways_only = reuse && first->points && read_ways_of_sorted(file, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
+            feed_points();
+            read(std::move(buffer), offset, 0); // tag lists made safe by the blob reader (its count is the first read's)
+        });
+        if (ways_only) feed_points(); // a file without ways
+        if (!ways_only) {
+            osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, osmium::io::read_meta::no};
+            while (auto buffer = reader.read()) {
+                const auto unreadable = guard_tag_lists(buffer);
+                read(std::move(buffer), reader.offset(), unreadable);
+            }
+            reader.close();
         }
-        reader.close();
         workers.finish();
         second_pass.flush();
         sequencer.take(relation_rows);
         sequencer.finish();
         areas.for_each_incomplete_relation([&](const auto&) { ++stats.incomplete_relations; });
         stats.invalid_areas += areas.failed();
+        if (options.keep_for_second) *options.keep_for_second = FirstRead{std::move(own), std::move(points)};
+    } catch (const InputChanged& e) {
+        throw InputError(options.input + ": changed between the two reads of sampling in the read (" + e.what() + "); run the extract again");
     } catch (const UnsortedInput& e) {
         throw InputError(options.input + ": not sorted by type (" + e.what() + ")");
     } catch (const osmium::out_of_order_error& e) {

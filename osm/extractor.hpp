@@ -6,12 +6,15 @@
 
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
+#include "osm/object_selection.hpp"
+#include "osm/row_spill.hpp"
 #include "osm/spatial_filter.hpp"
 #include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <osmium/io/file.hpp>
 #include <stdexcept>
 #include <string>
@@ -34,6 +37,20 @@ struct ExtractProgress {
     std::uint64_t objects = 0; // catalog objects so far
 };
 
+// The node index a read filled, kept for a second read of the same file (extractor.cpp).
+class NodeLocations;
+struct NodeLocationsDeleter {
+    void operator()(NodeLocations* p) const noexcept;
+};
+
+// What a first read keeps for a second read of the same file (sampling in the read, issue
+// 25): its node index, and its point rows (the second then reads no node blob of a PBF
+// sorted by type, most of its bytes).
+struct FirstRead {
+    std::unique_ptr<NodeLocations, NodeLocationsDeleter> locations;
+    std::unique_ptr<RowSpill> points;
+};
+
 struct ExtractOptions {
     std::string input;
     // auto | flex_mem | sparse_file_array | dense_file_array (see choose_node_index)
@@ -47,6 +64,15 @@ struct ExtractOptions {
     // The catalog is the same whatever the count.
     int threads = 1;
     std::function<void(const ExtractProgress&)> on_progress;
+    // Sampling in the read (issue 25): a first read fills *keep_for_second when set (its
+    // point rows in a scratch file in scratch_dir). A second read of the same file given it
+    // (second_of) stores no node location, makes its point rows from the first read's and
+    // reads only the ways of a PBF sorted by type; with `only`, it makes the rows of those
+    // objects alone, numbered as the first read numbered them (pass 1 adds the selected
+    // relations' member ways to it).
+    FirstRead* keep_for_second = nullptr;
+    FirstRead* second_of = nullptr;
+    ObjectSelection* only = nullptr;
 };
 
 // The node index for an input of this size and largest node id (0: unknown): in memory

@@ -284,6 +284,44 @@ bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end) {
     return true;
 }
 
+// Blobs [from, end) decoded to `types` and handed to on_buffer in order (a large blob in
+// parts), with the input offset each reaches: the pool decodes every other blob and this
+// thread the others. `check` runs once the pool's first blobs are under way; false: nothing
+// was handed on, and false is returned.
+bool decode_in_order(const PbfBlobs& blobs, std::size_t from, osmium::osm_entity_bits::type types, const std::function<bool()>& check,
+                     const std::function<void(osmium::memory::Buffer&&, std::uint64_t)>& on_buffer) {
+    auto& pool = osmium::thread::Pool::default_instance();
+    const std::size_t in_flight = 2 * static_cast<std::size_t>(pool.num_threads()) + 2;
+    auto decoder = [&](std::size_t i) { return osmium::io::detail::PBFDataBlobDecoder{blobs.read(i), types, osmium::io::read_meta::no}; };
+    auto on_pool = [&](std::size_t i) { return (i - from) % 2 == 1; };
+    std::deque<std::future<osmium::memory::Buffer>> decoded; // the pool's blobs from `submitted` back
+    std::size_t submitted = from;
+    auto submit = [&] {
+        for (; submitted < blobs.size() && decoded.size() < in_flight; ++submitted)
+            if (on_pool(submitted)) decoded.push_back(pool.submit(decoder(submitted)));
+    };
+    submit();
+    if (!check()) {
+        for (auto& f : decoded) f.wait();
+        return false;
+    }
+    for (std::size_t i = from; i < blobs.size(); ++i) {
+        osmium::memory::Buffer buffer;
+        if (on_pool(i)) {
+            buffer = decoded.front().get();
+            decoded.pop_front();
+        } else {
+            buffer = decoder(i)();
+        }
+        submit();
+        for (auto& part : unnest(std::move(buffer))) {
+            guard_tag_lists(part);
+            on_buffer(std::move(part), blobs.end_offset(i));
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 void read_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
@@ -295,36 +333,19 @@ void read_relations(const osmium::io::File& file, const std::function<void(const
     while (from > 0 && type_rank(blobs->first_group_type(from)) == 2) --from;
     if (type_rank(blobs->first_group_type(from)) < 0) return read_all_relations(file, on_buffer);
 
-    // The pool decodes every other blob of the tail and this thread the others, in order.
-    // The pool's first ones are under way while this thread checks the blobs up to `from`.
-    auto& pool = osmium::thread::Pool::default_instance();
-    const std::size_t in_flight = 2 * static_cast<std::size_t>(pool.num_threads()) + 2;
-    auto decoder = [&](std::size_t i) {
-        return osmium::io::detail::PBFDataBlobDecoder{blobs->read(i), osmium::osm_entity_bits::relation, osmium::io::read_meta::no};
-    };
-    auto on_pool = [&](std::size_t i) { return (i - from) % 2 == 1; };
-    std::deque<std::future<osmium::memory::Buffer>> decoded; // the pool's blobs from `submitted` back
-    std::size_t submitted = from;
-    auto submit = [&] {
-        for (; submitted < blobs->size() && decoded.size() < in_flight; ++submitted)
-            if (on_pool(submitted)) decoded.push_back(pool.submit(decoder(submitted)));
-    };
-    submit();
-    if (!nodes_then_ways(*blobs, from + 1)) return read_all_relations(file, on_buffer); // osmium also reports what is wrong
-    for (std::size_t i = from; i < blobs->size(); ++i) {
-        osmium::memory::Buffer buffer;
-        if (on_pool(i)) {
-            buffer = decoded.front().get();
-            decoded.pop_front();
-        } else {
-            buffer = decoder(i)();
-        }
-        submit();
-        for (auto& part : unnest(std::move(buffer))) {
-            guard_tag_lists(part);
-            on_buffer(part, blobs->end_offset(i));
-        }
-    }
+    if (!decode_in_order(*blobs, from, osmium::osm_entity_bits::relation, [&] { return nodes_then_ways(*blobs, from + 1); },
+                         [&](osmium::memory::Buffer&& part, std::uint64_t offset) { on_buffer(part, offset); }))
+        read_all_relations(file, on_buffer); // osmium also reports what is wrong
+}
+
+bool read_ways_of_sorted(const osmium::io::File& file, const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer) {
+    const auto blobs = file.format() == osmium::io::file_format::pbf ? PbfBlobs::open(file.filename()) : std::nullopt;
+    if (!blobs || blobs->size() == 0) return false;
+    // Ways start in the last blob whose first group holds nodes (it may end with the first
+    // ways), found by a binary search over the blobs' first groups.
+    const std::size_t first_not_nodes = blobs->first([&](std::size_t i) { return type_rank(blobs->first_group_type(i)) != 0; });
+    const std::size_t from = first_not_nodes > 0 ? first_not_nodes - 1 : 0;
+    return decode_in_order(*blobs, from, osmium::osm_entity_bits::way, [] { return true; }, on_buffer);
 }
 
 } // namespace skyscript::osm

@@ -69,4 +69,10 @@ private:
 // Reader. Every buffer's tag lists are made safe to loop over first (tag_list_guard.hpp).
 void read_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t offset)>& on_buffer);
 
+// The ways of a PBF whose nodes come first (a second read of a file the first read found
+// sorted so), from the last blob that starts with nodes on, decoded on osmium's thread pool
+// without their nodes, in order, with the input offset each buffer reaches; tag lists made
+// safe as above. False, and nothing read, when `file` is not a PBF whose blobs can be listed.
+bool read_ways_of_sorted(const osmium::io::File& file, const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer);
+
 } // namespace skyscript::osm

@@ -273,7 +273,7 @@ bool is_temporary_name(const std::string& relative_path) {
     const auto name = fs::path(relative_path).filename().string();
     static const std::regex cache_tmp(R"(\.tmp[0-9]*$)");
     return name.find(".partial") != std::string::npos || name.ends_with(".merging") || name.ends_with("-journal") ||
-           std::regex_search(name, cache_tmp) || name.starts_with("node-index-");
+           std::regex_search(name, cache_tmp) || name.starts_with("scratch-");
 }
 
 std::vector<std::string> table_rows(const std::string& db_path, const std::string& table) {

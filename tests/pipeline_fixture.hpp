@@ -91,7 +91,7 @@ std::set<std::string> file_list(const std::string& dir);
 // The names a killed or stopped run leaves for the next run to clear: NAME.partial-PID-N
 // (pipeline/common/atomic_file.cpp, placed_file.cpp), catalog.gpkg.partial[.boxes|-journal]
 // (catalog_gpkg.cpp, extract_stage.cpp), state.sqlite.merging (merge/merged_state.cpp),
-// node-index-PID.tmp (osm/extractor.cpp), KEY.tmpPID (imagery/http_engine.cpp's cache) and
+// scratch-PID-N.tmp (osm/scratch_file.cpp), KEY.tmpPID (imagery/http_engine.cpp's cache) and
 // SQLite's rollback journal NAME-journal.
 bool is_temporary_name(const std::string& relative_path);
 // Every row of a table of a SQLite file, each column quote()d, in rowid order.

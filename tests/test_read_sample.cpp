@@ -3,19 +3,27 @@
 // lie holds for tiles the planner really places; the jobs planned from a sampled catalog
 // equal, column for column, those planned from the full catalog with the same options, on
 // a tiled real input; the sampled catalog's size follows the sample, not the input; a plan
-// with other sampling values is refused.
+// with other sampling values is refused. Issue 25: the second read makes only the sample's
+// rows (no node location stored again, no node blob of a PBF read), each the full catalog's
+// row with its fid, and refuses a file that changed between the reads.
 
+#include "osm/extractor.hpp"
 #include "pipeline/common/seeded_hash.hpp"
+#include "pipeline_fixture.hpp"
 #include "test_support.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
 #include "pipeline/tiles/tile_reach.hpp"
 #include "pipeline/plan/catalog_index.hpp"
+#include "tag_filters/hidden_rules.hpp"
+#include "tag_filters/tag_list.hpp"
+#include "tag_filters/tag_matcher.hpp"
 #include "tag_filters/visible_tags.hpp"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <random>
+#include <set>
 
 using namespace skyscript::test;
 using namespace skyscript::pipeline;
@@ -206,6 +214,96 @@ TEST_CASE("the sampled catalog's size follows the sample: four times the input, 
     // auto: a small input is not sampled in the read (below 1 GiB).
     REQUIRE(extract(small, dir + "/auto", "--all-below 1000 --cells 30").exit_code == 0);
     CHECK(objects(dir + "/auto") == f4);
+}
+
+namespace {
+
+// The rows a read makes, by object and fid, none kept.
+struct NotingSink : skyscript::osm::RowSink {
+    skyscript::osm::ObjectSelection rows;
+    bool wants(const skyscript::osm::CatalogRow& head, std::span<const skyscript::osm::Point>) override {
+        rows.add(head.osm_type, head.osm_id, head.fid);
+        return false;
+    }
+    void consume(std::vector<skyscript::osm::CatalogRow>&&) override {}
+};
+
+} // namespace
+
+TEST_CASE("the second read makes the full catalog's rows with their fids, from a PBF's ways or a whole XML file, and refuses a file changed between the reads") {
+    const auto dir = fresh_dir("read_sample_second");
+    const auto input = tiled_liechtenstein(4);
+    const auto fine = dir + "/fine.toml"; // 0.5 m tiles reach little around the drawn cells
+    write_file(fine, "[[source]]\nalias = \"FINE\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    const std::string options = "--read-sample on --all-below 1000 --cells 12 --rare-min 5 --sources " + sh_quote(fine);
+    // Every row of the sampled catalog is the full catalog's row of that fid, column for
+    // column; points, lines and areas (closed ways and relations) among them.
+    auto check_rows_of_full = [&](const std::string& sampled, const std::string& full) {
+        const auto full_list = table_rows(full + "/catalog.gpkg", "objects");
+        const std::set<std::string> full_rows(full_list.begin(), full_list.end());
+        const auto rows = table_rows(sampled + "/catalog.gpkg", "objects");
+        std::size_t in_full = 0;
+        for (const auto& row : rows) in_full += full_rows.count(row);
+        CHECK(in_full == rows.size());
+        CHECK(rows.size() < full_rows.size());
+        for (const char* kind : {"osm_type = 'n'", "osm_type = 'w' AND kind = 'w'", "osm_type = 'w' AND kind = 'a'", "osm_type = 'r'"})
+            CHECK_MESSAGE(sql_int(sampled + "/catalog.gpkg", std::string("SELECT count(*) FROM objects WHERE ") + kind) > 0, kind);
+    };
+    REQUIRE(extract(input, dir + "/full", "--read-sample off").exit_code == 0);
+    const std::string meta = "SELECT key || '=' || value FROM skyscript_meta WHERE key NOT IN ('created', 'input') ORDER BY key";
+    for (const char* threads : {"1", "2"}) {
+        const auto out = dir + "/sampled-" + threads;
+        const auto e = extract(input, out, options + " --threads " + threads);
+        REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+        check_rows_of_full(out, dir + "/full");
+        CHECK(sql_column(out + "/catalog.gpkg", meta) == sql_column(dir + "/sampled-1/catalog.gpkg", meta));
+    }
+    // The same data as OSM XML (no blobs to skip: the second read reads it whole): the rows
+    // of its own full catalog (whose fids differ: a relation's row follows the buffer that
+    // completes it), and the same counts.
+    const auto xml = dir + "/input.osm";
+    REQUIRE(run("osmium cat " + sh_quote(input) + " -o " + sh_quote(xml)).exit_code == 0);
+    REQUIRE(extract(xml, dir + "/xml-full", "--read-sample off").exit_code == 0);
+    const auto e = extract(xml, dir + "/xml", options);
+    REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+    check_rows_of_full(dir + "/xml", dir + "/xml-full");
+    const std::string counts = "SELECT key || '=' || value FROM skyscript_meta WHERE key NOT IN ('created', 'input', 'input_bytes') ORDER BY key";
+    CHECK(sql_column(dir + "/xml/catalog.gpkg", counts) == sql_column(dir + "/sampled-1/catalog.gpkg", counts));
+
+    // A second read of another file than the first read's (as if it changed in between) is
+    // refused, naming the file, rather than making a catalog of two inputs.
+    namespace osm = skyscript::osm;
+    const skyscript::tags::TagMatcher matcher{skyscript::tags::TagList::builtin()};
+    const auto hidden = skyscript::tags::HiddenRules::builtin();
+    osm::ExtractOptions first;
+    first.input = data("osm/liechtenstein-2013-08-03.osm.pbf");
+    first.scratch_dir = dir;
+    osm::FirstRead kept;
+    first.keep_for_second = &kept;
+    NotingSink noted;
+    osm::extract_catalog(first, matcher, hidden, noted);
+    REQUIRE(noted.rows.rows.size() > 1000);
+    REQUIRE(kept.points);
+    noted.rows.sort();
+    auto second = first;
+    second.keep_for_second = nullptr;
+    second.second_of = &kept;
+    second.only = &noted.rows;
+    NotingSink again;
+    osm::ExtractOptions same = second;
+    osm::extract_catalog(same, matcher, hidden, again); // the same file: every row again, with its fid
+    CHECK(again.rows.rows.size() == noted.rows.rows.size());
+    bool same_fids = again.rows.rows.size() == noted.rows.rows.size();
+    for (std::size_t i = 0; same_fids && i < again.rows.rows.size(); ++i)
+        same_fids = again.rows.rows[i].fid == noted.rows.rows[i].fid && again.rows.rows[i].osm_id == noted.rows.rows[i].osm_id;
+    CHECK(same_fids);
+    second.input = data("osm/monaco-latest.osm.pbf");
+    try {
+        osm::extract_catalog(second, matcher, hidden, again);
+        FAIL("a second read of another file was taken");
+    } catch (const osm::InputError& e) {
+        CHECK(std::string(e.what()).find("monaco-latest.osm.pbf: changed between the two reads") != std::string::npos);
+    }
 }
 
 TEST_CASE("the pre-flight disk check counts the sampled catalog, not the full one, once the first read has drawn it") {

@@ -336,6 +336,14 @@ void add_read_sample_meta(std::map<std::string, std::string>& meta, const Extrac
     meta["sample cells_reached"] = std::to_string(result.cells_reached);
 }
 
+// The stats of sampling in the read: the input's from the first read, the rows kept from the second.
+osm::ExtractStats read_twice(const osm::ExtractStats& first, const osm::ExtractStats& second) {
+    auto s = first;
+    s.points = second.points, s.lines = second.lines, s.areas = second.areas;
+    s.not_wanted = first.not_wanted - std::min(first.not_wanted, second.kept());
+    return s;
+}
+
 } // namespace
 
 ExtractResult run_extract(const ExtractRequest& req) {
@@ -379,16 +387,23 @@ ExtractResult run_extract(const ExtractRequest& req) {
 
     const auto start = std::chrono::steady_clock::now();
     ExtractResult result;
-    // Sampling in the read: the first read draws the sample and keeps no row.
+    // Sampling in the read: the first read draws the sample and keeps no row; the second
+    // takes its node index and makes only the rows it selected.
     std::optional<ReadSample> sample;
+    osm::FirstRead kept;
+    std::optional<osm::ExtractStats> first_read;
+    osm::ObjectSelection selection;
     if (req.read_sample) {
-        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement, req.read_sample->coarsest_source_gsd};
+        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement, req.read_sample->coarsest_source_gsd, scratch_dir};
         PhaseProgress progress{req, options.largest_node_id, input_bytes, "sample"};
         options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
-        const auto stats = osm::extract_catalog(options, matcher, hidden, survey);
+        options.keep_for_second = &kept;
+        first_read = osm::extract_catalog(options, matcher, hidden, survey);
+        options.keep_for_second = nullptr;
         progress.finish();
-        if (stats.not_wanted == 0) fail_empty(req, stats, options.region);
+        if (first_read->not_wanted == 0) fail_empty(req, *first_read, options.region);
         sample = survey.draw();
+        if (!sample->everything) selection = survey.select(*sample);
         // The catalog's share of a full one: about the share of non-empty cells the sample
         // reaches (a quarter more: dense cells are drawn as often as sparse ones).
         // Memory and the index were checked before the first read; the catalog is checked now.
@@ -414,8 +429,14 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (sample && !sample->everything) filter.emplace(*sample, writer);
     PhaseProgress progress{req, options.largest_node_id, input_bytes};
     options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
+    if (sample) options.second_of = &kept;
+    if (filter) options.only = &selection;
     result.stats = osm::extract_catalog(options, matcher, hidden, filter ? static_cast<osm::RowSink&>(*filter) : writer);
     progress.finish();
+    kept = {};
+    // What the input holds is what the first read saw (the second builds only the sample's
+    // objects, and reads no node of a PBF); what the catalog keeps, the second.
+    if (first_read) result.stats = read_twice(*first_read, result.stats);
     if (filter) result.focus = static_cast<std::int64_t>(filter->focus_fids().size());
 
     const auto& s = result.stats;

@@ -26,8 +26,10 @@ struct SampleSurvey::RarePick {
     bool operator<(const RarePick& o) const { return hash < o.hash; }
 };
 
-SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd)
-    : sampling_(sampling), placement_(placement), coarsest_source_gsd_(coarsest_source_gsd), nonempty_(std::make_unique<CellSet>()) {}
+SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd,
+                           const std::string& scratch_dir)
+    : sampling_(sampling), placement_(placement), coarsest_source_gsd_(coarsest_source_gsd), nonempty_(std::make_unique<CellSet>()),
+      marks_(scratch_dir) {}
 
 SampleSurvey::~SampleSurvey() = default;
 
@@ -42,6 +44,7 @@ bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point
     const auto cell = cell_of(head.rep_lon, head.rep_lat);
     const auto tag = tag_id(head.focus_tag);
     const auto reach = tile_reach(head, vertices, placement_, coarsest_source_gsd_);
+    marks_.add({head.bbox, head.osm_id, static_cast<std::uint32_t>(cell), head.osm_type});
 
     // The cell draw as it goes: a new cell joins the smallest `cells` hashes or is never drawn.
     if (nonempty_->insert(cell)) {
@@ -121,13 +124,27 @@ ReadSample SampleSurvey::draw() {
     return s;
 }
 
+bool ReadSample::keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box, bool& focus) const {
+    focus = chosen_cells.count(cell) || rare_keys.count(key);
+    return focus || keep->meets(box);
+}
+
+osm::ObjectSelection SampleSurvey::select(const ReadSample& sample) {
+    osm::ObjectSelection only;
+    marks_.for_each([&](const RowMark& m, std::int64_t fid) {
+        bool focus = false;
+        if (sample.keeps(m.cell, object_key(m.osm_type, m.osm_id), m.box, focus)) only.add(m.osm_type, m.osm_id, fid);
+    });
+    only.sort();
+    return only;
+}
+
 bool SampleFilter::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {
     if (sample_.everything) return out_.wants(head, vertices);
-    if (sample_.chosen_cells.count(cell_of(head.rep_lon, head.rep_lat)) || sample_.rare_keys.count(object_key(head.osm_type, head.osm_id))) {
-        focus_.push_back(head.fid); // fids come in ascending order
-        return out_.wants(head, vertices);
-    }
-    return sample_.keep->meets(head.bbox) && out_.wants(head, vertices);
+    bool focus = false;
+    if (!sample_.keeps(cell_of(head.rep_lon, head.rep_lat), object_key(head.osm_type, head.osm_id), head.bbox, focus)) return false;
+    if (focus) focus_.push_back(head.fid); // fids come in ascending order
+    return out_.wants(head, vertices);
 }
 
 } // namespace skyscript::pipeline

@@ -9,16 +9,22 @@
 //     `rare_min` objects of smallest object hash. draw() then knows the focus candidates:
 //     the drawn cells' objects and, for tags with fewer than `rare_min` of them, the
 //     rare-tag objects the planner would add; and it marks the cells their tiles can reach.
-//  2. SampleFilter passes on to the catalog writer only the rows whose box meets such a
-//     reach box (every object a sampled tile can show) and notes the focus candidates' fids.
+//     It notes every row (RowMarks: object, box, cell) as it goes, and select() then names
+//     the rows the second read is to make.
+//  2. The second read makes only those rows (osm::ObjectSelection: no other object is built,
+//     no node location stored again) and SampleFilter passes on to the catalog writer the
+//     rows whose box meets such a reach box (every object a sampled tile can show): all it
+//     gets, by the same rule; it notes the focus candidates' fids.
 // The planner then draws from these focus candidates what it would have drawn from the
 // full catalog (the per-tag cap and the limit), and finds the same surroundings: rows keep
 // their full-catalog fids (osm::CatalogRow::fid), so equal prominence ties break alike.
 // Memory: a bit per cell of the world (81 MB of address space), the drawn cells and
 // rare_min objects per focus tag -- bounded by the sample, not by the input.
 
+#include "osm/object_selection.hpp"
 #include "pipeline/sample/cell_set.hpp"
 #include "pipeline/sample/reach_index.hpp"
+#include "pipeline/sample/row_marks.hpp"
 #include "pipeline/sample/sampler.hpp"
 #include "pipeline/tiles/tile_placement.hpp"
 
@@ -41,18 +47,25 @@ struct ReadSample {
     std::unordered_set<std::int64_t> chosen_cells;
     std::unordered_set<std::uint64_t> rare_keys; // object_key of the rare-tag focus candidates
     std::unique_ptr<ReachIndex> keep;            // where sampled tiles can reach: the catalog's objects meet it
+
+    // Whether the catalog keeps the row of this object (cell of its representative point,
+    // its box), and whether it is a focus candidate. Not for `everything`.
+    bool keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box, bool& focus) const;
 };
 
 class SampleSurvey : public osm::RowSink {
 public:
-    // `coarsest_source_gsd`: of the sources the plan will use (tile_reach).
-    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd);
+    // `coarsest_source_gsd`: of the sources the plan will use (tile_reach); the rows' marks
+    // are kept in a scratch file in `scratch_dir`.
+    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd, const std::string& scratch_dir);
     ~SampleSurvey() override;
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
     void consume(std::vector<osm::CatalogRow>&&) override {}
 
     ReadSample draw();
+    // After draw(), for a sample that is not `everything`: the rows the catalog keeps.
+    osm::ObjectSelection select(const ReadSample& sample);
 
 private:
     struct DrawableCell;
@@ -68,6 +81,7 @@ private:
     std::vector<std::pair<std::uint64_t, std::int64_t>> by_hash_; // max-heap of (hash, cell) over drawable_
     std::unordered_map<std::string, std::uint32_t> tag_ids_;
     std::vector<std::vector<RarePick>> picks_; // per tag: a max-heap by hash, at most rare_min
+    RowMarks marks_;
 };
 
 class SampleFilter : public osm::RowSink {
