@@ -1,13 +1,13 @@
 #pragma once
 // Catalog rows set aside in a scratch file and read back in the order they came: sampling in
-// the read (issue 25) keeps the first read's point rows so that the second reads no node blob
-// (a PBF's nodes are most of its bytes), only its ways and relations.
+// the read (issue 25) keeps every row of the first read (the catalog is then written from
+// them), or, short of scratch space, its point rows, so that the second read reads no node
+// blob (a PBF's nodes are most of its bytes).
 
 #include "osm/catalog_row.hpp"
 #include "osm/scratch_file.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -27,10 +27,11 @@ public:
     void for_each(const std::function<void(CatalogRow&&)>& fn);
 
 private:
+    void flush();
     ScratchFile file_;
     std::string dir_;
-    std::FILE* out_ = nullptr;
-    std::uint64_t rows_ = 0;
+    std::string buffer_; // rows not yet written
+    std::uint64_t written_ = 0, rows_ = 0;
 };
 
 } // namespace skyscript::osm

@@ -336,6 +336,38 @@ void add_read_sample_meta(std::map<std::string, std::string>& meta, const Extrac
     meta["sample cells_reached"] = std::to_string(result.cells_reached);
 }
 
+// Whether the first read of sampling in the read keeps every row for the catalog (about as
+// many bytes as the full catalog, estimated at 5 a PBF byte) in `scratch_dir`: when it has
+// room for them twice over, besides the node index there.
+bool rows_fit_scratch(const std::string& scratch_dir, std::uint64_t input_bytes, std::uint64_t index_disk) {
+    const auto free = free_disk_bytes(scratch_dir);
+    return input_bytes > 0 && free && free >= index_disk + 2 * osm::catalog_bytes_estimate(input_bytes);
+}
+
+// The catalog from the first read's rows: those `sink` wants, in batches, with their counts.
+osm::ExtractStats write_kept_rows(osm::RowSpill& rows, osm::RowSink& sink, bool quiet) {
+    osm::ExtractStats s;
+    Progress progress{"sample 2/2 writing the catalog", quiet, Progress::Unit::counted};
+    std::vector<osm::CatalogRow> batch;
+    std::uint64_t done = 0;
+    rows.for_each([&](osm::CatalogRow&& row) {
+        if (++done % 65536 == 0) progress.update(done, rows.size(), s.kept(), "rows");
+        if (!sink.wants(row, {})) {
+            ++s.not_wanted;
+            return;
+        }
+        ++(row.kind == 'n' ? s.points : row.kind == 'w' ? s.lines : s.areas);
+        batch.push_back(std::move(row));
+        if (batch.size() == 8192) {
+            sink.consume(std::move(batch));
+            batch.clear();
+        }
+    });
+    if (!batch.empty()) sink.consume(std::move(batch));
+    progress.finish();
+    return s;
+}
+
 // The stats of sampling in the read: the input's from the first read, the rows kept from the second.
 osm::ExtractStats read_twice(const osm::ExtractStats& first, const osm::ExtractStats& second) {
     auto s = first;
@@ -387,23 +419,27 @@ ExtractResult run_extract(const ExtractRequest& req) {
 
     const auto start = std::chrono::steady_clock::now();
     ExtractResult result;
-    // Sampling in the read: the first read draws the sample and keeps no row; the second
-    // takes its node index and makes only the rows it selected.
+    // Sampling in the read: the first read draws the sample and keeps no row in the catalog.
+    // When the scratch disk has room, it keeps every row in a scratch file, and the catalog
+    // is written from there: the input is read once. Else it keeps what a second read needs
+    // to make only the sample's rows (its node index, its point rows, each row's mark).
+    std::optional<SampleSurvey> survey;
     std::optional<ReadSample> sample;
     osm::FirstRead kept;
     std::optional<osm::ExtractStats> first_read;
     osm::ObjectSelection selection;
     if (req.read_sample) {
-        SampleSurvey survey{req.read_sample->sampling, req.read_sample->placement, req.read_sample->coarsest_source_gsd, scratch_dir};
+        const bool keep_rows = rows_fit_scratch(scratch_dir, input_bytes, index_disk_bytes(options.node_index, input_bytes, options.largest_node_id));
+        survey.emplace(req.read_sample->sampling, req.read_sample->placement, req.read_sample->coarsest_source_gsd, scratch_dir, keep_rows);
         PhaseProgress progress{req, options.largest_node_id, input_bytes, "sample"};
         options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
-        options.keep_for_second = &kept;
-        first_read = osm::extract_catalog(options, matcher, hidden, survey);
+        if (!keep_rows) options.keep_for_second = &kept;
+        first_read = osm::extract_catalog(options, matcher, hidden, *survey);
         options.keep_for_second = nullptr;
         progress.finish();
         if (first_read->not_wanted == 0) fail_empty(req, *first_read, options.region);
-        sample = survey.draw();
-        if (!sample->everything) selection = survey.select(*sample);
+        sample = survey->draw();
+        if (!sample->everything && !keep_rows) selection = survey->select(*sample);
         // The catalog's share of a full one: about the share of non-empty cells the sample
         // reaches (a quarter more: dense cells are drawn as often as sparse ones).
         // Memory and the index were checked before the first read; the catalog is checked now.
@@ -427,13 +463,19 @@ ExtractResult run_extract(const ExtractRequest& req) {
     const PartialFilesOnSignal cleanup_on_signal{writer.partial_path()};
     std::optional<SampleFilter> filter;
     if (sample && !sample->everything) filter.emplace(*sample, writer);
-    PhaseProgress progress{req, options.largest_node_id, input_bytes};
-    options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
-    if (sample) options.second_of = &kept;
-    if (filter) options.only = &selection;
-    result.stats = osm::extract_catalog(options, matcher, hidden, filter ? static_cast<osm::RowSink&>(*filter) : writer);
-    progress.finish();
-    kept = {};
+    osm::RowSink& sink = filter ? static_cast<osm::RowSink&>(*filter) : writer;
+    if (survey && survey->rows()) {
+        result.stats = write_kept_rows(*survey->rows(), sink, req.quiet);
+    } else {
+        PhaseProgress progress{req, options.largest_node_id, input_bytes};
+        options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };
+        if (sample) options.second_of = &kept;
+        if (filter) options.only = &selection;
+        result.stats = osm::extract_catalog(options, matcher, hidden, sink);
+        progress.finish();
+        kept = {};
+    }
+    survey.reset(); // its scratch files
     // What the input holds is what the first read saw (the second builds only the sample's
     // objects, and reads no node of a PBF); what the catalog keeps, the second.
     if (first_read) result.stats = read_twice(*first_read, result.stats);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -27,9 +28,11 @@ struct SampleSurvey::RarePick {
 };
 
 SampleSurvey::SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd,
-                           const std::string& scratch_dir)
-    : sampling_(sampling), placement_(placement), coarsest_source_gsd_(coarsest_source_gsd), nonempty_(std::make_unique<CellSet>()),
-      marks_(scratch_dir) {}
+                           const std::string& scratch_dir, bool keep_rows)
+    : sampling_(sampling), placement_(placement), coarsest_source_gsd_(coarsest_source_gsd), nonempty_(std::make_unique<CellSet>()) {
+    if (keep_rows) rows_ = std::make_unique<osm::RowSpill>(scratch_dir);
+    else marks_ = std::make_unique<RowMarks>(scratch_dir);
+}
 
 SampleSurvey::~SampleSurvey() = default;
 
@@ -44,7 +47,8 @@ bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point
     const auto cell = cell_of(head.rep_lon, head.rep_lat);
     const auto tag = tag_id(head.focus_tag);
     const auto reach = tile_reach(head, vertices, placement_, coarsest_source_gsd_);
-    marks_.add({head.bbox, head.osm_id, static_cast<std::uint32_t>(cell), head.osm_type});
+    if (rows_) rows_->add(head); // whole: the builder made its WKB before asking
+    else marks_->add({head.bbox, head.osm_id, static_cast<std::uint32_t>(cell), head.osm_type});
 
     // The cell draw as it goes: a new cell joins the smallest `cells` hashes or is never drawn.
     if (nonempty_->insert(cell)) {
@@ -131,7 +135,8 @@ bool ReadSample::keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box
 
 osm::ObjectSelection SampleSurvey::select(const ReadSample& sample) {
     osm::ObjectSelection only;
-    marks_.for_each([&](const RowMark& m, std::int64_t fid) {
+    if (!marks_) throw std::logic_error("SampleSurvey::select: the rows were kept whole");
+    marks_->for_each([&](const RowMark& m, std::int64_t fid) {
         bool focus = false;
         if (sample.keeps(m.cell, object_key(m.osm_type, m.osm_id), m.box, focus)) only.add(m.osm_type, m.osm_id, fid);
     });

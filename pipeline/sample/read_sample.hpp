@@ -9,12 +9,14 @@
 //     `rare_min` objects of smallest object hash. draw() then knows the focus candidates:
 //     the drawn cells' objects and, for tags with fewer than `rare_min` of them, the
 //     rare-tag objects the planner would add; and it marks the cells their tiles can reach.
-//     It notes every row (RowMarks: object, box, cell) as it goes, and select() then names
-//     the rows the second read is to make.
-//  2. The second read makes only those rows (osm::ObjectSelection: no other object is built,
-//     no node location stored again) and SampleFilter passes on to the catalog writer the
-//     rows whose box meets such a reach box (every object a sampled tile can show): all it
-//     gets, by the same rule; it notes the focus candidates' fids.
+//     What the second read needs is kept as it goes: every row whole (osm::RowSpill) when
+//     the scratch disk has room for them, or else only each row's object, box and cell
+//     (RowMarks), from which select() names the rows the second read is to make.
+//  2. SampleFilter passes on to the catalog writer the rows whose box meets such a reach box
+//     (every object a sampled tile can show) and notes the focus candidates' fids. The rows
+//     come from the first read's spill (no second read of the input), or from a second
+//     read that makes only those rows (osm::ObjectSelection: no other object is built, no
+//     node location stored again, no node blob of a PBF read).
 // The planner then draws from these focus candidates what it would have drawn from the
 // full catalog (the per-tag cap and the limit), and finds the same surroundings: rows keep
 // their full-catalog fids (osm::CatalogRow::fid), so equal prominence ties break alike.
@@ -22,6 +24,7 @@
 // rare_min objects per focus tag -- bounded by the sample, not by the input.
 
 #include "osm/object_selection.hpp"
+#include "osm/row_spill.hpp"
 #include "pipeline/sample/cell_set.hpp"
 #include "pipeline/sample/reach_index.hpp"
 #include "pipeline/sample/row_marks.hpp"
@@ -55,17 +58,22 @@ struct ReadSample {
 
 class SampleSurvey : public osm::RowSink {
 public:
-    // `coarsest_source_gsd`: of the sources the plan will use (tile_reach); the rows' marks
-    // are kept in a scratch file in `scratch_dir`.
-    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd, const std::string& scratch_dir);
+    // `coarsest_source_gsd`: of the sources the plan will use (tile_reach). What the second
+    // read needs goes to scratch files in `scratch_dir`: every row when `keep_rows`, else
+    // the rows' marks.
+    SampleSurvey(const SamplingOptions& sampling, const PlacementOptions& placement, double coarsest_source_gsd, const std::string& scratch_dir,
+                 bool keep_rows);
     ~SampleSurvey() override;
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
     void consume(std::vector<osm::CatalogRow>&&) override {}
 
     ReadSample draw();
-    // After draw(), for a sample that is not `everything`: the rows the catalog keeps.
+    // After draw(), for a sample that is not `everything`, without keep_rows: the rows the
+    // catalog keeps.
     osm::ObjectSelection select(const ReadSample& sample);
+    // With keep_rows: every row the first read made, in order, with its fid.
+    osm::RowSpill* rows() noexcept { return rows_.get(); }
 
 private:
     struct DrawableCell;
@@ -81,7 +89,8 @@ private:
     std::vector<std::pair<std::uint64_t, std::int64_t>> by_hash_; // max-heap of (hash, cell) over drawable_
     std::unordered_map<std::string, std::uint32_t> tag_ids_;
     std::vector<std::vector<RarePick>> picks_; // per tag: a max-heap by hash, at most rare_min
-    RowMarks marks_;
+    std::unique_ptr<RowMarks> marks_;
+    std::unique_ptr<osm::RowSpill> rows_;
 };
 
 class SampleFilter : public osm::RowSink {
