@@ -70,6 +70,7 @@ demo: build
 
 bench: build
 	python3 bench/extract/run.py --binary $(BUILD_DIR)/skyscript-build
+	/usr/bin/python3 bench/read_sample/run.py --binary $(BUILD_DIR)/skyscript-build
 	bench/captions/run.sh $(BUILD_DIR)
 	$(BUILD_DIR)/bench-fetch
 	$(BUILD_DIR)/bench-pipeline
