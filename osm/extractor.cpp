@@ -172,9 +172,25 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         MadeRows relation_rows;
         reading.output(relation_rows);
         auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
+        // The planet's index, a dense file array filled to the largest node id before the
+        // read: each worker stores its own pieces' node locations (distinct slots of a mapping
+        // that no longer grows, so no lock) and the reading thread only waits for them all
+        // before the first ways. Its size is set here, once: a set() below it never resizes.
+        const bool parallel_locations = !reuse && threads > 1 && index_name == "dense_file_array" && options.largest_node_id > 0;
+        if (parallel_locations) store.index->set(options.largest_node_id, osmium::Location{});
+        const auto store_location = [&](const osmium::Node& node) {
+            if (node.id() < 0) return; // as NodeLocationsForWays without a negative-id index
+            const auto id = static_cast<osmium::unsigned_object_id_type>(node.id());
+            if (id > options.largest_node_id)
+                throw UnsortedInput("node " + std::to_string(id) + " comes before the last node block, whose largest id is " +
+                                    std::to_string(options.largest_node_id) + "; sort it first: osmium sort INPUT -o sorted.osm.pbf");
+            store.index->set(id, node.location());
+        };
         const auto make_rows = [&](WayPiece& piece, int worker) {
             auto& builder = *builders[static_cast<std::size_t>(worker)];
             builder.output(piece.made);
+            if (piece.store_locations)
+                for (const auto& node : piece.buffer.select<osmium::Node>()) store_location(node);
             for (const auto& node : piece.buffer.select<osmium::Node>())
                 if (!only || (!node.tags().empty() && only->node(node.id()))) builder.node(node);
             osmium::memory::Buffer area_buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
@@ -218,6 +234,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             piece->made.stats.unreadable_tags = unreadable_tags;
             piece->offset = offset;
             bool objects = false;
+            const bool first_ways = parallel_locations && !sorted_for_ways &&
+                                    std::any_of(buffer.select<osmium::Way>().begin(), buffer.select<osmium::Way>().end(), [](const auto&) { return true; });
+            if (first_ways) workers.finish(); // every node location stored before a way is read
+            piece->store_locations = parallel_locations && !first_ways && !sorted_for_ways;
             for (auto& object : buffer.select<osmium::OSMObject>()) {
                 objects = true;
                 piece->ways = piece->ways || object.type() == osmium::item_type::way;
@@ -225,10 +245,11 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                     // Only the location here (the index is complete before any way is read);
                     // the node's row is made with the buffer's on a worker.
                     if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
-                    if (!reuse) locations.node(static_cast<const osmium::Node&>(object));
+                    if (first_ways) store_location(static_cast<const osmium::Node&>(object));
+                    else if (!reuse && !parallel_locations) locations.node(static_cast<const osmium::Node&>(object));
                 } else if (object.type() == osmium::item_type::way && !sorted_for_ways) {
                     // The index sorted once, here, before any worker reads it.
-                    if (!reuse) locations.way(static_cast<osmium::Way&>(object));
+                    if (!reuse && !parallel_locations) locations.way(static_cast<osmium::Way&>(object));
                     sorted_for_ways = true;
                 }
             }

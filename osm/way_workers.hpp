@@ -24,6 +24,7 @@ namespace skyscript::osm {
 struct WayPiece {
     osmium::memory::Buffer buffer; // its nodes and ways (invalid: nothing for a worker)
     bool ways = false;             // the buffer holds ways (the relations want to see them)
+    bool store_locations = false;  // the worker stores its nodes' locations (a dense index filled ahead)
     MadeRows made;                 // the rows, in reading order: its nodes', then its ways'
     std::uint64_t offset = 0;      // of the input, read up to here (progress)
     std::exception_ptr error;      // what the work threw, rethrown on the reading thread
@@ -43,7 +44,7 @@ public:
     // Queues a piece (with objects: for a worker), then hands every finished piece at the front
     // to `done` in reading order; waits while too many are in progress (memory stays bounded).
     void push(std::unique_ptr<WayPiece> piece);
-    // Waits for every piece and hands them all to `done`.
+    // Waits for every piece and hands them all to `done` (more may be pushed after).
     void finish();
 
 private:

@@ -581,7 +581,7 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
     CHECK(tail == whole);
 }
 
-TEST_CASE("--threads 1, 2 and 4 give the same catalog, row for row in fid order, with and without a region or a read sample") {
+TEST_CASE("--threads 1, 2 and 4 give the same catalog, row for row in fid order, with and without a region, a read sample or a dense node index") {
     // Liechtenstein tiled 4 times: ~28 K ways in four blobs or more, so 2 and 4 threads really
     // hand way buffers to workers and finish them out of order (one blob would not).
     const auto dir = fresh_dir("extract_threads");
@@ -595,11 +595,14 @@ TEST_CASE("--threads 1, 2 and 4 give the same catalog, row for row in fid order,
     const std::string meta = "SELECT key || '=' || value FROM skyscript_meta WHERE key != 'created' ORDER BY key";
     const std::pair<const char*, const char*> runs[] = {{"all", "--read-sample off"},
                                                         {"bbox", "--read-sample off --bbox 9.50,47.05,9.56,47.20"},
-                                                        {"sampled", "--read-sample on --cells 40"}};
+                                                        {"sampled", "--read-sample on --cells 40"},
+                                                        // The planet's index: the workers store the node locations.
+                                                        {"dense", "--read-sample off --node-index dense_file_array"}};
     for (const auto& [name, options] : runs) {
         std::vector<std::string> reference_rows, reference_index, reference_meta;
         for (const int threads : {1, 2, 4}) {
-            const auto gpkg = extract(input, dir + "/" + name + "-" + std::to_string(threads), std::string(options) + " -q --threads " + std::to_string(threads));
+            const auto gpkg = extract(input, dir + "/" + name + "-" + std::to_string(threads),
+                                      std::string(options) + " -q --tmp-dir " + sh_quote(dir) + " --threads " + std::to_string(threads));
             const auto rows = sql_column(gpkg, every_row), rtree = sql_column(gpkg, index), m = sql_column(gpkg, meta);
             INFO(name << ", --threads " << threads);
             if (threads == 1) {

@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--sizes", default="64")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-extract"))
+    ap.add_argument("--node-index", default="auto",
+                    help="ours: auto (in memory here), or dense_file_array, the planet's (its locations stored by the workers)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     tiler = args.tiler or os.path.join(os.path.dirname(os.path.abspath(args.binary)), "bench-tile-input")
@@ -103,7 +105,8 @@ def main():
         json.dump({"attributes": {"type": True, "id": True}, "linear_tags": LINEAR_TAGS,
                    "area_tags": None, "include_tags": keys}, f)
 
-    print(f"bench/extract: sizes {args.sizes}x, {args.rounds} rounds, {cores} cores; anchors: osmium export -f geojsonseq "
+    print(f"bench/extract: sizes {args.sizes}x, {args.rounds} rounds, {cores} cores, ours with --node-index {args.node_index}; "
+          f"anchors: osmium export -f geojsonseq "
           f"plain and filtered (config: {len(keys)} keys); ratio = ours (--threads 1) / anchor")
     print(f"{'input':<28} {'MB':>6} {'objects':>8} {'ours s':>7} {'plain s':>7} {'filt s':>7} "
           f"{'t/plain':>7} {'t/filt':>7} {'cpu/pl':>6} {'ours MB':>7} {'plain MB':>8} {'filt MB':>7} {'m/plain':>7} {'m/filt':>7}")
@@ -116,7 +119,8 @@ def main():
             runs = {"ours": [], "ours_n": [], "plain": [], "filtered": []}
             with tempfile.TemporaryDirectory(dir=args.work) as tmp:
                 out = os.path.join(tmp, "osmium.geojsonseq")
-                ours = [args.binary, "extract", pbf, "-o", os.path.join(tmp, "ours"), "-q", "--read-sample", "off", "--threads"]
+                ours = [args.binary, "extract", pbf, "-o", os.path.join(tmp, "ours"), "-q", "--read-sample", "off",
+                        "--node-index", args.node_index, "--tmp-dir", tmp, "--threads"]
                 cmds = {"ours": ours + ["1"], "ours_n": ours + [str(cores)],
                         "plain": ["osmium", "export", "-O", "-f", "geojsonseq", pbf, "-o", out],
                         "filtered": ["osmium", "export", "-O", "-f", "geojsonseq", "-c", config, pbf, "-o", out]}
