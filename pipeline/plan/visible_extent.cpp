@@ -187,6 +187,9 @@ struct VisibleExtent::Impl {
             for (unsigned i = 0; i + 1 < n; ++i) {
                 double ax = coords[2 * i], ay = coords[2 * i + 1], bx = coords[2 * i + 2], by = coords[2 * i + 3];
                 if (cut_lonlat) {
+                    // Wholly beyond one edge of the box: Liang-Barsky would say none of it, at more cost.
+                    if ((ax < t.west && bx < t.west) || (ax > t.east && bx > t.east) || (ay < t.south && by < t.south) || (ay > t.north && by > t.north))
+                        continue;
                     double t0, t1;
                     if (!clip_segment(ax, ay, bx, by, t.west, t.south, t.east, t.north, t0, t1)) continue;
                     const double dx = bx - ax, dy = by - ay;
