@@ -21,6 +21,7 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -356,4 +357,38 @@ TEST_CASE("a sample that draws nothing, and a negative --cells, are refused in o
     const auto negative = extract(input, dir + "/negative", "--read-sample on --all-below 1000 --cells -1");
     CHECK(negative.exit_code == 2);
     CHECK(negative.err.find("--cells must be >= 0") != std::string::npos);
+}
+
+TEST_CASE("an extract sampled in the read, SIGKILLed anywhere, leaves no scratch file and no partial catalog a rerun trusts") {
+    const auto dir = fresh_dir("read_sample_kills");
+    const auto input = tiled_liechtenstein(16);
+    const auto scratch = dir + "/tmp";
+    fs::create_directories(scratch);
+    const std::string options = "--read-sample on --all-below 1000 --cells 30 --rare-min 5";
+    REQUIRE(extract(input, dir + "/reference", options).exit_code == 0);
+    const auto reference = table_rows(dir + "/reference/catalog.gpkg", "objects");
+    // Killed at points across both reads (the whole run takes about a second here).
+    const auto out = dir + "/out";
+    int killed = 0;
+    for (const int ms : {150, 400, 700, 1000, 1300}) {
+        CAPTURE(ms);
+        const int code = run_and_kill({binary(), "extract", "-q", input, "-o", out, "--tmp-dir", scratch, "--read-sample", "on", "--all-below", "1000",
+                                       "--cells", "30", "--rare-min", "5"},
+                                      std::chrono::milliseconds(ms));
+        killed += code == -SIGKILL;
+        // Nothing in the scratch folder (the rows and marks are nameless files), and no catalog
+        // but a whole one.
+        CHECK(file_list(scratch).empty());
+        if (fs::exists(out + "/catalog.gpkg")) CHECK(table_rows(out + "/catalog.gpkg", "objects") == reference);
+        fs::remove_all(out);
+    }
+    CHECK(killed >= 2);
+    // A run killed midway, then run again: the reference catalog.
+    run_and_kill({binary(), "extract", "-q", input, "-o", out, "--tmp-dir", scratch, "--read-sample", "on", "--all-below", "1000", "--cells", "30",
+                  "--rare-min", "5"},
+                 std::chrono::milliseconds(400));
+    const auto again = extract(input, out, options + " --tmp-dir " + sh_quote(scratch));
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(table_rows(out + "/catalog.gpkg", "objects") == reference);
+    CHECK(file_list(scratch).empty());
 }
