@@ -45,7 +45,7 @@ Options:
                                              large). Filled before pass 2; choose it for the planet or
                                              a continent, where it is the fastest
                           auto also goes to a file when flex_mem would not fit in memory
-      --tmp-dir DIR       where a file-backed node index lives (default: OUT)
+      --tmp-dir DIR       scratch: a file-backed node index, the rows of sampling in the read (default: OUT)
       --threads N         threads building ways and areas in the second read (default 0: one
                           per core; 1: all on the reading thread); the catalog is the same
                           byte for byte whatever N
