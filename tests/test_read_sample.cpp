@@ -256,8 +256,8 @@ TEST_CASE("sampled in the read, the catalog holds the full catalog's rows with t
     // written from them; with --tmp-dir on a 4 MB disk (the rows take about 8 MB) the input
     // is read a second time, building only the sample's rows: the same catalog either way.
     const auto small = dir + "/small";
-    auto extract_reading_twice = [&](const std::string& in, const std::string& out, const std::string& args) {
-        return on_small_disk(small, "4M", "timeout 300 " + sh_quote(binary()) + " extract -q " + sh_quote(in) + " -o " + sh_quote(out) +
+    auto extract_reading_twice = [&](const std::string& in, const std::string& out, const std::string& args, const char* size = "4M") {
+        return on_small_disk(small, size, "timeout 300 " + sh_quote(binary()) + " extract -q " + sh_quote(in) + " -o " + sh_quote(out) +
                                               " --tmp-dir " + sh_quote(small) + " " + args);
     };
     {
@@ -279,7 +279,8 @@ TEST_CASE("sampled in the read, the catalog holds the full catalog's rows with t
     const auto xml = dir + "/input.osm";
     REQUIRE(run("osmium cat " + sh_quote(input) + " -o " + sh_quote(xml)).exit_code == 0);
     REQUIRE(extract(xml, dir + "/xml-full", "--read-sample off").exit_code == 0);
-    const auto e = extract_reading_twice(xml, dir + "/xml", options);
+    // (40 MB: the first read's notes are estimated at a byte an input byte, the rows at ten.)
+    const auto e = extract_reading_twice(xml, dir + "/xml", options, "40M");
     REQUIRE_MESSAGE(e.exit_code == 0, e.err);
     check_rows_of_full(dir + "/xml", dir + "/xml-full");
     const std::string counts = "SELECT key || '=' || value FROM skyscript_meta WHERE key NOT IN ('created', 'input', 'input_bytes') ORDER BY key";
@@ -344,6 +345,14 @@ TEST_CASE("the pre-flight disk check counts the sampled catalog, not the full on
     CHECK(lines(large.err).size() == 1);
     CHECK(large.err.find("the catalog needs about") != std::string::npos);
     CHECK(large.out.find("catalog.gpkg") == std::string::npos);
+    // A scratch folder too small even for the first read's notes of every row (about a byte a
+    // PBF byte when the rows themselves do not fit): stopped before reading, in one line.
+    const auto notes = on_small_disk(disk, "2M", sh_quote(binary()) + " extract -q " + sh_quote(input) + " -o " + sh_quote(dir + "/notes") +
+                                                     " --tmp-dir " + sh_quote(disk) + " --read-sample on --all-below 1000 --cells 25 --rare-min 0");
+    CHECK(notes.exit_code == 1);
+    CHECK(lines(notes.err).size() == 1);
+    CHECK(notes.err.find("sampling in the read notes every row there") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/notes/catalog.gpkg"));
 }
 
 TEST_CASE("a sample that draws nothing, and a negative --cells, are refused in one line") {
