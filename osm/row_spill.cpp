@@ -1,11 +1,8 @@
 #include "osm/row_spill.hpp"
 
-#include <cerrno>
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <stdexcept>
-#include <algorithm>
-#include <unistd.h>
 
 namespace skyscript::osm {
 
@@ -25,8 +22,8 @@ constexpr std::size_t flush_bytes = 4 << 20;
 
 } // namespace
 
-RowSpill::RowSpill(const std::string& scratch_dir) : dir_(scratch_dir) {
-    file_.open_in(scratch_dir);
+RowSpill::RowSpill(const std::string& scratch_dir) {
+    file_.open_in(scratch_dir, "the rows' scratch file");
     buffer_.reserve(flush_bytes + 4096);
 }
 
@@ -45,12 +42,7 @@ void RowSpill::add(const CatalogRow& r) {
 }
 
 void RowSpill::flush() {
-    for (std::size_t done = 0; done < buffer_.size();) {
-        const auto n = ::pwrite(file_.fd, buffer_.data() + done, buffer_.size() - done, static_cast<off_t>(written_ + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::runtime_error(dir_ + ": cannot write the rows' scratch file (" + std::strerror(n < 0 ? errno : ENOSPC) + ")");
-        done += static_cast<std::size_t>(n);
-    }
+    file_.write_at(written_, buffer_.data(), buffer_.size());
     written_ += buffer_.size();
     buffer_.clear();
 }
@@ -61,24 +53,15 @@ void RowSpill::for_each(const std::function<void(CatalogRow&&)>& fn) {
     std::string chunk;
     std::size_t at = 0;           // next unread byte of chunk
     std::uint64_t file_at = 0;    // next byte of the file to read into chunk
-    auto have = [&](std::size_t n) { // at least n unread bytes in chunk, or the file is short
+    auto have = [&](std::size_t n) { // at least n unread bytes in chunk (read_at throws when the file is short)
         if (chunk.size() - at >= n) return;
         chunk.erase(0, at);
         at = 0;
-        while (chunk.size() < n) {
-            const auto old = chunk.size();
-            const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(n - old, flush_bytes), written_ - file_at));
-            if (want == 0) throw std::runtime_error(dir_ + ": the rows' scratch file is shorter than written");
-            chunk.resize(old + want);
-            const auto got = ::pread(file_.fd, chunk.data() + old, want, static_cast<off_t>(file_at));
-            if (got < 0 && errno == EINTR) {
-                chunk.resize(old);
-                continue;
-            }
-            if (got <= 0) throw std::runtime_error(dir_ + ": cannot read the rows' scratch file back (" + std::strerror(got < 0 ? errno : EIO) + ")");
-            chunk.resize(old + static_cast<std::size_t>(got));
-            file_at += static_cast<std::uint64_t>(got);
-        }
+        const auto old = chunk.size();
+        const auto want = std::max<std::uint64_t>(n - old, std::min<std::uint64_t>(flush_bytes, written_ - file_at));
+        chunk.resize(old + want);
+        file_.read_at(file_at, chunk.data() + old, want);
+        file_at += want;
     };
     auto take = [&](std::string& s, std::uint32_t n) {
         have(n);

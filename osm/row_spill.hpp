@@ -29,7 +29,6 @@ public:
 private:
     void flush();
     ScratchFile file_;
-    std::string dir_;
     std::string buffer_; // rows not yet written
     std::uint64_t written_ = 0, rows_ = 0;
 };

@@ -38,7 +38,6 @@ private:
     static constexpr std::size_t buffer_rows = 1 << 14;
     void flush();
     osm::ScratchFile file_;
-    std::string dir_;
     std::vector<RowMark> buffer_;
     std::int64_t written_ = 0;
 };
