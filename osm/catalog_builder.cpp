@@ -134,6 +134,22 @@ void RowSequencer::take(MadeRows& made) {
     made.clear();
 }
 
+void RowSequencer::take_spilled(RowSpill& rows, const std::function<bool(const CatalogRow&)>& keep,
+                                const std::function<void(std::uint64_t)>& progress) {
+    MadeRows made;
+    std::uint64_t read = 0;
+    rows.for_each([&](CatalogRow&& row) {
+        if (progress && ++read % 65536 == 0) progress(read);
+        if (keep && !keep(row)) return;
+        const auto first = made.vertices.size();
+        if (row.kind == 'n') made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
+        made.spans.emplace_back(first, made.vertices.size());
+        made.rows.push_back(std::move(row));
+        if (made.rows.size() == batch_size_) take(made);
+    });
+    take(made);
+}
+
 void RowSequencer::finish() {
     if (only_ && static_cast<std::size_t>(rows_seen_) != only_->rows.size())
         throw InputChanged(std::to_string(only_->rows.size() - static_cast<std::size_t>(rows_seen_)) + " rows of the first read were not made again");

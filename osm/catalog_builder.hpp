@@ -6,6 +6,7 @@
 #include "osm/catalog_row.hpp"
 #include "osm/extract_stats.hpp"
 #include "osm/object_selection.hpp"
+#include "osm/row_spill.hpp"
 #include "osm/shape.hpp"
 #include "osm/spatial_filter.hpp"
 #include "tag_filters/hidden_rules.hpp"
@@ -16,6 +17,7 @@
 #include <osmium/osm/node.hpp>
 #include <osmium/osm/way.hpp>
 
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -76,6 +78,12 @@ class RowSequencer {
 public:
     RowSequencer(RowSink& sink, ExtractStats& stats, const ObjectSelection* only = nullptr, std::size_t batch_size = 8192);
     void take(MadeRows& made);
+    // Rows set aside by an earlier read (RowSpill), those `keep` accepts (all without it), in
+    // their order, as if made now: a point's one vertex is its box's corner, other rows come
+    // without their vertices (sampling in the read's sinks do not read them). `progress` is
+    // told the rows read so far.
+    void take_spilled(RowSpill& rows, const std::function<bool(const CatalogRow&)>& keep = {},
+                      const std::function<void(std::uint64_t rows_read)>& progress = {});
     // Hands over the last partial batch.
     void finish();
 

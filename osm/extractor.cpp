@@ -263,15 +263,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const auto feed_points = [&] {
             if (points_fed) return;
             points_fed = true;
-            MadeRows made;
-            first->points->for_each([&](CatalogRow&& row) {
-                if (only && !only->node(row.osm_id)) return;
-                made.spans.emplace_back(made.vertices.size(), made.vertices.size() + 1);
-                made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
-                made.rows.push_back(std::move(row));
-                if (made.rows.size() == 8192) sequencer.take(made);
-            });
-            sequencer.take(made);
+            if (only) sequencer.take_spilled(*first->points, [&](const CatalogRow& row) { return only->node(row.osm_id); });
+            else sequencer.take_spilled(*first->points);
         };
         const bool ways_only = reuse && first->points && read_ways_of_sorted(file, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
             feed_points();

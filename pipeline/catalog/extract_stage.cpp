@@ -2,6 +2,7 @@
 
 #include "pipeline/catalog/extract_stage.hpp"
 
+#include "osm/catalog_builder.hpp"
 #include "osm/extractor.hpp"
 #include "osm/node_id_range.hpp"
 #include "pipeline/catalog/catalog_gpkg.hpp"
@@ -354,26 +355,14 @@ std::optional<std::string> notes_disk_problem(const std::string& scratch_dir, st
            " free; use --tmp-dir on a larger disk";
 }
 
-// The catalog from the first read's rows: those `sink` wants, in batches, with their counts.
+// The catalog from the first read's rows (every row, in order: numbered again, each gets its
+// fid): those `sink` wants, with their counts.
 osm::ExtractStats write_kept_rows(osm::RowSpill& rows, osm::RowSink& sink, bool quiet) {
     osm::ExtractStats s;
+    osm::RowSequencer sequencer{sink, s};
     Progress progress{"sample 2/2 writing the catalog", quiet, Progress::Unit::counted};
-    std::vector<osm::CatalogRow> batch;
-    std::uint64_t done = 0;
-    rows.for_each([&](osm::CatalogRow&& row) {
-        if (++done % 65536 == 0) progress.update(done, rows.size(), s.kept(), "rows");
-        if (!sink.wants(row, {})) {
-            ++s.not_wanted;
-            return;
-        }
-        ++(row.kind == 'n' ? s.points : row.kind == 'w' ? s.lines : s.areas);
-        batch.push_back(std::move(row));
-        if (batch.size() == 8192) {
-            sink.consume(std::move(batch));
-            batch.clear();
-        }
-    });
-    if (!batch.empty()) sink.consume(std::move(batch));
+    sequencer.take_spilled(rows, {}, [&](std::uint64_t read) { progress.update(read, rows.size(), s.kept(), "rows"); });
+    sequencer.finish();
     progress.finish();
     return s;
 }
