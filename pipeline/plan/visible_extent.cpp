@@ -43,6 +43,8 @@ Visible whole_visible(const IndexedObject& o, const imagery::TileGrid& grid) {
 // Liang-Barsky: the part of segment a-b inside [x0, x1] x [y0, y1] (edges included), as
 // parameters t0 <= t1 along it; false when none of it is.
 bool clip_segment(double ax, double ay, double bx, double by, double x0, double y0, double x1, double y1, double& t0, double& t1) {
+    // Wholly beyond one edge (most segments of a long line): none of it, without the divisions.
+    if ((ax < x0 && bx < x0) || (ax > x1 && bx > x1) || (ay < y0 && by < y0) || (ay > y1 && by > y1)) return false;
     t0 = 0, t1 = 1;
     const double dx = bx - ax, dy = by - ay;
     const double p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
@@ -187,9 +189,6 @@ struct VisibleExtent::Impl {
             for (unsigned i = 0; i + 1 < n; ++i) {
                 double ax = coords[2 * i], ay = coords[2 * i + 1], bx = coords[2 * i + 2], by = coords[2 * i + 3];
                 if (cut_lonlat) {
-                    // Wholly beyond one edge of the box: Liang-Barsky would say none of it, at more cost.
-                    if ((ax < t.west && bx < t.west) || (ax > t.east && bx > t.east) || (ay < t.south && by < t.south) || (ay > t.north && by > t.north))
-                        continue;
                     double t0, t1;
                     if (!clip_segment(ax, ay, bx, by, t.west, t.south, t.east, t.north, t0, t1)) continue;
                     const double dx = bx - ax, dy = by - ay;
