@@ -189,6 +189,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const auto make_rows = [&](WayPiece& piece, int worker) {
             auto& builder = *builders[static_cast<std::size_t>(worker)];
             builder.output(piece.made);
+            // Here rather than on the reading thread, which touches no tag before the piece is done.
+            if (piece.guard_tags) piece.made.stats.unreadable_tags += guard_tag_lists(piece.buffer);
             if (piece.store_locations)
                 for (const auto& node : piece.buffer.select<osmium::Node>()) store_location(node);
             for (const auto& node : piece.buffer.select<osmium::Node>())
@@ -229,9 +231,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         WayWorkers workers{threads, make_rows, in_order};
 
         bool sorted_for_ways = false;
-        const auto read = [&](osmium::memory::Buffer&& buffer, std::uint64_t offset, std::uint64_t unreadable_tags) {
+        const auto read = [&](osmium::memory::Buffer&& buffer, std::uint64_t offset, bool guard_tags) {
             auto piece = std::make_unique<WayPiece>();
-            piece->made.stats.unreadable_tags = unreadable_tags;
+            piece->guard_tags = guard_tags;
             piece->offset = offset;
             bool objects = false;
             const bool first_ways = parallel_locations && !sorted_for_ways &&
@@ -268,15 +270,12 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         };
         const bool ways_only = reuse && first->points && read_ways_of_sorted(file, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
             feed_points();
-            read(std::move(buffer), offset, 0); // tag lists made safe by the blob reader (its count is the first read's)
+            read(std::move(buffer), offset, false); // tag lists made safe by the blob reader (its count is the first read's)
         });
         if (ways_only) feed_points(); // a file without ways
         if (!ways_only) {
             osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, osmium::io::read_meta::no};
-            while (auto buffer = reader.read()) {
-                const auto unreadable = guard_tag_lists(buffer);
-                read(std::move(buffer), reader.offset(), unreadable);
-            }
+            while (auto buffer = reader.read()) read(std::move(buffer), reader.offset(), true);
             reader.close();
         }
         workers.finish();

@@ -25,6 +25,7 @@ struct WayPiece {
     osmium::memory::Buffer buffer; // its nodes and ways (invalid: nothing for a worker)
     bool ways = false;             // the buffer holds ways (the relations want to see them)
     bool store_locations = false;  // the worker stores its nodes' locations (a dense index filled ahead)
+    bool guard_tags = false;       // the worker makes its tag lists safe first (tag_list_guard.hpp)
     MadeRows made;                 // the rows, in reading order: its nodes', then its ways'
     std::uint64_t offset = 0;      // of the input, read up to here (progress)
     std::exception_ptr error;      // what the work threw, rethrown on the reading thread
