@@ -44,12 +44,19 @@ struct CatalogRow {
     double rep_lon = 0, rep_lat = 0; // a point on (lines) or inside (areas) the object
     Box bbox;
     std::string wkb;          // ISO WKB, little endian, EPSG:4326 lon/lat
+    // The row as its sink stores it, made by RowSink::prepare on a worker (the catalog's:
+    // its SQLite record; wkb is then emptied); empty when not made.
+    std::string stored;
 };
 
-// Receives rows in batches; called from the reading thread.
+// Receives rows in batches; called from the reading thread, but for prepare().
 class RowSink {
 public:
     virtual ~RowSink() = default;
+    // Called for each row on the worker thread that made it, before the row is in order (any
+    // order, several threads at once): turns it into what the sink stores, work that would
+    // otherwise fall to a single thread. Must not touch the sink's state.
+    virtual void prepare(CatalogRow& row) const { (void)row; }
     // Asked of every row before its costly parts are made: `head` has all but area_m2,
     // length_m and wkb; `vertices` are the shape's points (a line's, in order). A row not
     // wanted is dropped (it still takes its fid).

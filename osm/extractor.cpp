@@ -213,6 +213,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                 }
                 area_buffer.clear(); // whatever a failed assembly left
             }
+            // The rows in the sink's own form, here on the worker (not when a second read takes
+            // this read's point rows as they are).
+            if (!options.keep_for_second)
+                for (auto& row : piece.made.rows) sink.prepare(row);
         };
         // In reading order: the piece's rows, then its member ways handed to the relations
         // (on this thread: the relations manager sees every way in order) and the rows of

@@ -72,6 +72,14 @@ TEST_CASE("an OUT without room for the catalog stops the run before it reads; --
     CHECK(forced.err.find("warning (--force): -o " + small + "/out") != std::string::npos);
     REQUIRE_FALSE(forced.out.empty());
     CHECK(std::stoll(forced.out) > 300000);
+    // --force on a disk the catalog cannot fit: the write of its pages fails in one line naming
+    // the file and the cause, and no catalog is left behind.
+    const auto full = on_small_disk(tiny, "60M", extract_command("--force -q -o " + sh_quote(tiny + "/out")) + then_list(tiny + "/out"));
+    INFO(full.err);
+    CHECK(full.exit_code == 1);
+    CHECK(lines(full.err).size() == 1);
+    CHECK(full.err.find(tiny + "/out/catalog.gpkg.partial: cannot write (No space left on device)") != std::string::npos);
+    CHECK(full.out.find("catalog.gpkg") == std::string::npos);
 }
 
 TEST_CASE("a file-backed node index that does not fit in --tmp-dir stops the run; OUT is left alone") {

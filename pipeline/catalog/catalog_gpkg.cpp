@@ -1,6 +1,7 @@
 #include "pipeline/catalog/catalog_gpkg.hpp"
 
 #include "pipeline/catalog/rtree_bulk_load.hpp"
+#include "pipeline/catalog/sqlite_record.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 
 #include <cstring>
@@ -16,7 +17,6 @@ namespace skyscript::pipeline {
 namespace {
 
 constexpr std::size_t max_queued_batches = 4; // bounds memory when the disk is slower than decoding
-constexpr std::uint64_t rows_per_transaction = 200000;
 
 constexpr const char* wgs84_wkt =
     R"(GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],)"
@@ -87,9 +87,9 @@ void put(std::string& out, T v) {
     out.append(buf, sizeof(T));
 }
 
-} // namespace
-
-void make_gpkg_blob(std::string& out, const osm::CatalogRow& row) {
+// A GeoPackage geometry blob's header: "GP", version, flags, srs 4326, the envelope (none
+// for points); the WKB follows it.
+void gpkg_header(std::string& out, const osm::CatalogRow& row) {
     out.clear();
     out += "GP";
     out.push_back(0);                                  // version 1
@@ -102,7 +102,28 @@ void make_gpkg_blob(std::string& out, const osm::CatalogRow& row) {
         put(out, row.bbox.min_lat);
         put(out, row.bbox.max_lat);
     }
-    out += row.wkb;
+}
+
+} // namespace
+
+void append_object_record(std::string& out, const osm::CatalogRow& row) {
+    thread_local std::string header;
+    gpkg_header(header, row);
+    using V = SqliteValue;
+    // The columns of `objects` in schema_sql's order; fid is the rowid.
+    const V values[] = {V::null_value(),
+                        V::blob_value(header, row.wkb),
+                        V::text_value(std::string_view{&row.osm_type, 1}),
+                        V::int_value(row.osm_id),
+                        V::text_value(std::string_view{&row.kind, 1}),
+                        V::text_value(row.tags_json),
+                        V::text_value(row.focus_tag),
+                        V::real_value(row.max_gsd),
+                        row.kind == 'a' ? V::real_value(row.area_m2) : V::null_value(),
+                        row.kind == 'w' ? V::real_value(row.length_m) : V::null_value(),
+                        V::real_value(row.rep_lon),
+                        V::real_value(row.rep_lat)};
+    append_sqlite_record(out, values);
 }
 
 CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
@@ -127,7 +148,13 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     add_srs("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system");
     add_srs("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84_wkt, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid");
     rtree_entries_ = std::make_unique<MappedArray<RtreeEntry>>(partial_path_ + ".boxes");
-    db_->exec("BEGIN");
+    std::int64_t root = 0;
+    {
+        auto q = db_->prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'objects'");
+        if (q.step()) root = q.column_int(0);
+    }
+    db_.reset(); // the objects table's pages are written without SQLite, which reopens the file at commit()
+    objects_ = std::make_unique<SqliteTableAppender>(partial_path_, static_cast<std::uint32_t>(root));
     writeback_fd_ = ::open(partial_path_.c_str(), O_RDONLY | O_CLOEXEC);
     writer_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "catalog_writer"); // named for perf and bench/extract
@@ -143,13 +170,18 @@ CatalogGpkgWriter::~CatalogGpkgWriter() {
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     if (writeback_fd_ >= 0) ::close(writeback_fd_);
-    insert_many_.reset();
-    insert_one_.reset();
+    objects_.reset();
     if (!committed_) {
         db_.reset();
         std::error_code ec;
         std::filesystem::remove(partial_path_, ec);
     }
+}
+
+void CatalogGpkgWriter::prepare(osm::CatalogRow& row) const {
+    row.stored.clear();
+    append_object_record(row.stored, row);
+    std::string().swap(row.wkb); // freed here, not on the writer
 }
 
 void CatalogGpkgWriter::rethrow_writer_error() {
@@ -191,66 +223,20 @@ void CatalogGpkgWriter::writer_loop() {
     }
 }
 
-namespace {
-
-constexpr int columns = 12;
-// Rows per INSERT statement. Each statement execution has a fixed cost (and, with
-// AUTOINCREMENT, updates sqlite_sequence): many rows a statement share it. 64 x 12
-// parameters stay below SQLite's smallest limit (999).
-constexpr std::size_t rows_per_insert = 64;
-
-std::string insert_sql(std::size_t rows) {
-    std::string sql = "INSERT INTO objects (geom, osm_type, osm_id, kind, tags, focus_tag, max_gsd, area_m2, length_m, rep_lon, rep_lat, fid) VALUES ";
-    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?)";
-    return sql;
-}
-
-} // namespace
-
 void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
-    if (!insert_many_) {
-        insert_many_ = std::make_unique<SqliteStatement>(db_->handle(), insert_sql(rows_per_insert), db_->path());
-        insert_one_ = std::make_unique<SqliteStatement>(db_->handle(), insert_sql(1), db_->path());
-        blobs_.resize(rows_per_insert);
-    }
-    for (std::size_t first = 0; first < batch.size();) {
-        const std::size_t n = batch.size() - first >= rows_per_insert ? rows_per_insert : 1;
-        auto& insert = n == 1 ? *insert_one_ : *insert_many_;
-        for (std::size_t k = 0; k < n; ++k) {
-            const auto& row = batch[first + k];
-            const int c = static_cast<int>(k) * columns;
-            make_gpkg_blob(blobs_[k], row); // bound without a copy: lives until the step
-            insert.bind_blob(c + 1, blobs_[k].data(), blobs_[k].size());
-            insert.bind(c + 2, std::string_view{&row.osm_type, 1});
-            insert.bind(c + 3, std::int64_t{row.osm_id});
-            insert.bind(c + 4, std::string_view{&row.kind, 1});
-            insert.bind(c + 5, row.tags_json);
-            insert.bind(c + 6, row.focus_tag);
-            insert.bind(c + 7, row.max_gsd);
-            if (row.kind == 'a') insert.bind(c + 8, row.area_m2); else insert.bind_null(c + 8);
-            if (row.kind == 'w') insert.bind(c + 9, row.length_m); else insert.bind_null(c + 9);
-            insert.bind(c + 10, row.rep_lon);
-            insert.bind(c + 11, row.rep_lat);
-            if (row.fid > 0) insert.bind(c + 12, std::int64_t{row.fid}); else insert.bind_null(c + 12);
+    for (const auto& row : batch) {
+        // Rows without a fid of their own get the next, as AUTOINCREMENT would give them.
+        const std::int64_t fid = row.fid > 0 ? row.fid : objects_->last_rowid() + 1;
+        if (row.stored.empty()) { // not made by prepare(): rows read back from scratch, a relation's
+            record_.clear();
+            append_object_record(record_, row);
+            objects_->append(fid, record_);
+        } else {
+            objects_->append(fid, row.stored);
         }
-        insert.step();
-        insert.reset();
-        // Rows without a fid of their own: one writer on a fresh AUTOINCREMENT table gives a
-        // statement's rows consecutive fids.
-        const std::int64_t first_fid = sqlite3_last_insert_rowid(db_->handle()) - static_cast<std::int64_t>(n) + 1;
-        for (std::size_t k = 0; k < n; ++k) {
-            const auto& row = batch[first + k];
-            const auto& b = row.bbox;
-            const std::int64_t fid = row.fid > 0 ? row.fid : first_fid + static_cast<std::int64_t>(k);
-            rtree_entries_->push_back(make_rtree_entry(fid, b.min_lon, b.max_lon, b.min_lat, b.max_lat));
-            extent_.add(b);
-        }
-        first += n;
-        rows_in_transaction_ += n;
-        if (rows_in_transaction_ >= rows_per_transaction) {
-            db_->exec("COMMIT; BEGIN");
-            rows_in_transaction_ = 0;
-        }
+        const auto& b = row.bbox;
+        rtree_entries_->push_back(make_rtree_entry(fid, b.min_lon, b.max_lon, b.min_lat, b.max_lat));
+        extent_.add(b);
     }
 }
 
@@ -294,10 +280,18 @@ void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta, c
     }
     cv_.notify_all();
     writer_.join();
-    insert_many_.reset(); // statements end before the connection closes
-    insert_one_.reset();
     rethrow_writer_error();
+    objects_->finish();
+    const std::int64_t last_fid = objects_->rows() ? objects_->last_rowid() : 0;
+    objects_.reset();
 
+    db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; BEGIN");
+    if (last_fid > 0) { // where AUTOINCREMENT goes on from, as SQLite's own inserts would have left it
+        auto seq = db_->prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('objects', ?)");
+        seq.bind(1, last_fid);
+        seq.step();
+    }
     build_spatial_index();
     db_->exec(rtree_triggers_sql);
     write_metadata(meta);

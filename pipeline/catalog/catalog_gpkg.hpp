@@ -2,13 +2,15 @@
 // Writes the catalog as a GeoPackage (OUT/catalog.gpkg, layer `objects` with its
 // R*Tree spatial index) that GDAL, QGIS and geopandas open as they are.
 //
-// Rows go in on a writer thread through prepared statements in large
-// transactions; the R*Tree is bulk-loaded once at the end (rtree_bulk_load.hpp). Everything is written to
+// Rows go in on a writer thread, written as the objects table's pages straight into the file
+// (table_appender.hpp) from records the workers made; SQLite writes the rest, and the R*Tree
+// is bulk-loaded once at the end (rtree_bulk_load.hpp). Everything is written to
 // `catalog.gpkg.partial` and renamed only by commit(): a failed or killed run
 // never leaves a half-written catalog under the final name.
 
 #include "osm/catalog_row.hpp"
 #include "pipeline/catalog/rtree_bulk_load.hpp"
+#include "pipeline/catalog/table_appender.hpp"
 #include "pipeline/common/mapped_array.hpp"
 
 #include <condition_variable>
@@ -30,6 +32,8 @@ public:
     explicit CatalogGpkgWriter(std::string final_path);
     ~CatalogGpkgWriter() override; // without commit(): the partial file is removed
 
+    // The row's SQLite record (its GeoPackage geometry blob in it), made on the worker.
+    void prepare(osm::CatalogRow& row) const override;
     void consume(std::vector<osm::CatalogRow>&& batch) override;
     // Finishes rows, builds the spatial index, stores `meta` in table skyscript_meta and, for
     // a catalog sampled as it was read, the focus candidates' fids in table sample_focus; renames.
@@ -53,16 +57,16 @@ private:
     bool closing_ = false;
     std::exception_ptr error_;
     std::thread writer_;
-    std::uint64_t rows_in_transaction_ = 0;
     int writeback_fd_ = -1;        // the partial file, to start its writeback early
     osm::Box extent_{1e9, 1e9, -1e9, -1e9};
-    std::unique_ptr<SqliteStatement> insert_many_, insert_one_; // made by the writer thread
-    std::vector<std::string> blobs_;
+    std::unique_ptr<SqliteTableAppender> objects_; // the objects table's pages, while SQLite has the file closed
+    std::string record_;                           // a row's record made by the writer (rows prepare() did not see)
     std::unique_ptr<MappedArray<RtreeEntry>> rtree_entries_; // 24 bytes an object, file-backed; packed at commit
     bool committed_ = false;
 };
 
-// GeoPackage geometry blob: "GP" header, srs 4326, envelope (none for points), then WKB.
-void make_gpkg_blob(std::string& out, const osm::CatalogRow& row);
+// The objects table's record of `row`, appended to `out`: its geometry as a GeoPackage blob
+// (the "GP" header, srs 4326, the envelope but for points, then the WKB); the fid is its rowid, outside it.
+void append_object_record(std::string& out, const osm::CatalogRow& row);
 
 } // namespace skyscript::pipeline

@@ -98,6 +98,7 @@ public:
     SampleFilter(const ReadSample& sample, osm::RowSink& out) : sample_(sample), out_(out) {}
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
+    void prepare(osm::CatalogRow& row) const override { out_.prepare(row); }
     void consume(std::vector<osm::CatalogRow>&& batch) override { out_.consume(std::move(batch)); }
 
     // The focus candidates' fids, ascending (after the read).
