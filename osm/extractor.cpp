@@ -217,6 +217,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             // this read's point rows as they are).
             if (!options.keep_for_second)
                 for (auto& row : piece.made.rows) sink.prepare(row);
+            // Freed here: only the relations (in order, on the reading thread) still read a buffer of ways.
+            if (!piece.ways) piece.buffer = osmium::memory::Buffer{};
         };
         // In reading order: the piece's rows, then its member ways handed to the relations
         // (on this thread: the relations manager sees every way in order) and the rows of

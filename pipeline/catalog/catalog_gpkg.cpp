@@ -148,13 +148,9 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     add_srs("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system");
     add_srs("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84_wkt, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid");
     rtree_entries_ = std::make_unique<MappedArray<RtreeEntry>>(partial_path_ + ".boxes");
-    std::int64_t root = 0;
-    {
-        auto q = db_->prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'objects'");
-        if (q.step()) root = q.column_int(0);
-    }
+    const auto root = root_page("objects");
     db_.reset(); // the objects table's pages are written without SQLite, which reopens the file at commit()
-    objects_ = std::make_unique<SqliteTableAppender>(partial_path_, static_cast<std::uint32_t>(root));
+    objects_ = std::make_unique<SqliteTableAppender>(partial_path_, root);
     writeback_fd_ = ::open(partial_path_.c_str(), O_RDONLY | O_CLOEXEC);
     writer_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "catalog_writer"); // named for perf and bench/extract
@@ -240,10 +236,44 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
     }
 }
 
+void CatalogGpkgWriter::open_db() {
+    db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; BEGIN");
+}
+
+void CatalogGpkgWriter::close_db() {
+    db_->exec("COMMIT");
+    db_->close();
+    db_.reset();
+}
+
+std::uint32_t CatalogGpkgWriter::root_page(const std::string& table) {
+    auto q = db_->prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?");
+    q.bind(1, std::string_view{table});
+    if (!q.step()) throw SqliteError(partial_path_ + ": no table " + table);
+    return static_cast<std::uint32_t>(q.column_int(0));
+}
+
 void CatalogGpkgWriter::build_spatial_index() {
+    // The nodes through SQLite; the object-to-leaf rows (one an object) as pages, SQLite closed.
     db_->exec(rtree_sql);
-    bulk_load_rtree(*db_, "rtree_objects_geom", std::span(rtree_entries_->begin(), rtree_entries_->size()));
+    const std::span entries(rtree_entries_->begin(), rtree_entries_->size());
+    const auto packed = pack_rtree(*db_, "rtree_objects_geom", entries);
+    const auto root = root_page("rtree_objects_geom_rowid");
+    close_db();
+    {
+        SqliteTableAppender rowids(partial_path_, root);
+        std::string record;
+        for_each_rtree_rowid(entries, packed, [&](std::int64_t id, std::int64_t leaf) {
+            record.clear();
+            const SqliteValue values[] = {SqliteValue::null_value(), SqliteValue::int_value(leaf)}; // rowid INTEGER PRIMARY KEY, nodeno
+            append_sqlite_record(record, values);
+            rowids.append(id, record);
+        });
+        rowids.finish();
+    }
     rtree_entries_.reset();
+    open_db();
 }
 
 void CatalogGpkgWriter::write_metadata(const std::map<std::string, std::string>& meta) {
@@ -285,8 +315,7 @@ void CatalogGpkgWriter::commit(const std::map<std::string, std::string>& meta, c
     const std::int64_t last_fid = objects_->rows() ? objects_->last_rowid() : 0;
     objects_.reset();
 
-    db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; BEGIN");
+    open_db();
     if (last_fid > 0) { // where AUTOINCREMENT goes on from, as SQLite's own inserts would have left it
         auto seq = db_->prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('objects', ?)");
         seq.bind(1, last_fid);

@@ -66,53 +66,13 @@ std::string rowid_insert_sql(const std::string& table, std::size_t rows) {
     return sql;
 }
 
-// %_rowid maps each object to its leaf. Inserted in rowid order they are appends to the
-// table's B-tree; in leaf order each one is a B-tree search. The leaf number follows from
-// the position in `leaves`. Ids spanning at most a few times their count (a catalog's
-// fids: 1..N, or a sample of them) are put in order by a table indexed by id; others are
-// sorted, the leaf kept in minx (the leaves are written already).
-void write_rowids(SqliteDb& db, const std::string& table, std::span<RtreeEntry> leaves, std::size_t fanout, bool root_only) {
-    auto leaf_of = [&](std::size_t position) { return static_cast<std::uint32_t>(root_only ? 1 : 2 + position / fanout); };
-    auto many = db.prepare(rowid_insert_sql(table, rowids_per_insert));
-    auto one = db.prepare(rowid_insert_sql(table, 1));
-    std::vector<std::pair<std::int64_t, std::uint32_t>> rows; // (object id, leaf), in id order
-    rows.reserve(rowids_per_insert);
-    auto flush = [&](SqliteStatement& insert, std::size_t per_statement) {
-        for (std::size_t first = 0; first < rows.size(); first += per_statement) {
-            for (std::size_t r = 0; r < per_statement; ++r)
-                insert.bind(static_cast<int>(2 * r + 1), rows[first + r].first).bind(static_cast<int>(2 * r + 2), std::int64_t{rows[first + r].second});
-            insert.step();
-            insert.reset();
-        }
-        rows.clear();
-    };
-    auto put = [&](std::int64_t id, std::uint32_t leaf) {
-        rows.emplace_back(id, leaf);
-        if (rows.size() == rowids_per_insert) flush(many, rowids_per_insert);
-    };
-    const auto [lo, hi] = std::minmax_element(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    const std::int64_t min_id = lo->id;
-    const std::uint64_t id_span = static_cast<std::uint64_t>(hi->id) - static_cast<std::uint64_t>(min_id);
-    if (id_span < 4 * static_cast<std::uint64_t>(leaves.size())) {
-        std::vector<std::uint32_t> leaf_by_id(id_span + 1, 0); // 0: no object has this id
-        for (std::size_t i = 0; i < leaves.size(); ++i) leaf_by_id[static_cast<std::uint64_t>(leaves[i].id - min_id)] = leaf_of(i);
-        for (std::size_t k = 0; k < leaf_by_id.size(); ++k)
-            if (leaf_by_id[k]) put(min_id + static_cast<std::int64_t>(k), leaf_by_id[k]);
-    } else {
-        for (std::size_t i = 0; i < leaves.size(); ++i) leaves[i].minx = std::bit_cast<float>(leaf_of(i));
-        tbb::parallel_sort(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-        for (const auto& e : leaves) put(e.id, std::bit_cast<std::uint32_t>(e.minx));
-    }
-    flush(one, 1);
-}
-
 } // namespace
 
 RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy) {
     return {id, round_down(minx), round_up(maxx), round_down(miny), round_up(maxy)};
 }
 
-void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries) {
+PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries) {
     // The node size rtree.c chose at CREATE time is the length of the empty root node.
     std::size_t node_size = 0;
     {
@@ -120,8 +80,9 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
         if (q.step()) node_size = static_cast<std::size_t>(q.column_int(0));
     }
     if (node_size < 4 + 2 * bytes_per_cell) throw SqliteError(db.path() + ": " + table + " is not an empty 2-D rtree");
-    if (entries.empty()) return;
     const std::size_t fanout = (node_size - 4) / bytes_per_cell;
+    PackedRtree packed{fanout, entries.size() <= fanout};
+    if (entries.empty()) return packed;
 
     db.exec("DELETE FROM \"" + table + "_node\"");
     auto put_node = db.prepare("INSERT INTO \"" + table + "_node\"(nodeno, data) VALUES (?, ?)");
@@ -129,8 +90,8 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
 
     // Build bottom-up; the root must be node 1, so numbering starts at 2 and the
     // final single node is written as 1. `level` holds the entries of the current
-    // level: object boxes first (in place), then child node boxes (id = child node
-    // number), 1/fanout as many, kept in memory.
+    // level: object boxes first (in place, left in leaf order), then child node boxes
+    // (id = child node number), 1/fanout as many, kept in memory.
     std::vector<RtreeEntry> upper;
     std::span<RtreeEntry> level = entries;
     std::vector<unsigned char> blob(node_size);
@@ -167,7 +128,6 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
             put_node.reset();
             parents.push_back(box);
         }
-        if (depth == 0) write_rowids(db, table, level, fanout, is_root);
         for (const auto& [child, parent] : pending_parents) {
             put_parent.bind(1, child).bind(2, parent);
             put_parent.step();
@@ -179,6 +139,47 @@ void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntr
         level = upper;
         ++depth;
     }
+    return packed;
+}
+
+void for_each_rtree_rowid(std::span<RtreeEntry> leaves, const PackedRtree& packed, const std::function<void(std::int64_t id, std::int64_t leaf)>& put) {
+    if (leaves.empty()) return;
+    auto leaf_of = [&](std::size_t position) { return static_cast<std::uint32_t>(packed.root_only ? 1 : 2 + position / packed.fanout); };
+    const auto [lo, hi] = std::minmax_element(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    const std::int64_t min_id = lo->id;
+    const std::uint64_t id_span = static_cast<std::uint64_t>(hi->id) - static_cast<std::uint64_t>(min_id);
+    if (id_span < 4 * static_cast<std::uint64_t>(leaves.size())) {
+        std::vector<std::uint32_t> leaf_by_id(id_span + 1, 0); // 0: no object has this id
+        for (std::size_t i = 0; i < leaves.size(); ++i) leaf_by_id[static_cast<std::uint64_t>(leaves[i].id - min_id)] = leaf_of(i);
+        for (std::size_t k = 0; k < leaf_by_id.size(); ++k)
+            if (leaf_by_id[k]) put(min_id + static_cast<std::int64_t>(k), leaf_by_id[k]);
+    } else {
+        for (std::size_t i = 0; i < leaves.size(); ++i) leaves[i].minx = std::bit_cast<float>(leaf_of(i));
+        tbb::parallel_sort(leaves.begin(), leaves.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+        for (const auto& e : leaves) put(e.id, std::bit_cast<std::uint32_t>(e.minx));
+    }
+}
+
+void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries) {
+    const auto packed = pack_rtree(db, table, entries);
+    auto many = db.prepare(rowid_insert_sql(table, rowids_per_insert));
+    auto one = db.prepare(rowid_insert_sql(table, 1));
+    std::vector<std::pair<std::int64_t, std::int64_t>> rows; // (object id, leaf), in id order
+    rows.reserve(rowids_per_insert);
+    auto flush = [&](SqliteStatement& insert, std::size_t per_statement) {
+        for (std::size_t first = 0; first < rows.size(); first += per_statement) {
+            for (std::size_t r = 0; r < per_statement; ++r)
+                insert.bind(static_cast<int>(2 * r + 1), rows[first + r].first).bind(static_cast<int>(2 * r + 2), rows[first + r].second);
+            insert.step();
+            insert.reset();
+        }
+        rows.clear();
+    };
+    for_each_rtree_rowid(entries, packed, [&](std::int64_t id, std::int64_t leaf) {
+        rows.emplace_back(id, leaf);
+        if (rows.size() == rowids_per_insert) flush(many, rowids_per_insert);
+    });
+    flush(one, 1);
 }
 
 } // namespace skyscript::pipeline

@@ -7,6 +7,7 @@
 // an ordinary R*Tree: later inserts and deletes through the table work as usual.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,5 +27,16 @@ RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double mi
 // `table` must exist (CREATE VIRTUAL TABLE ... USING rtree(id, minx, maxx, miny, maxy)) and be empty.
 // The entries are reordered in place (they may live in a memory-mapped file).
 void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries);
+
+// bulk_load_rtree in two steps, for a caller that writes %_rowid (object id -> leaf node, the
+// largest of the three tables: a row per object) itself, as pages (table_appender.hpp):
+// pack_rtree writes the nodes (%_node, %_parent) and leaves `entries` in leaf order; then
+// for_each_rtree_rowid gives every (id, leaf) in increasing id order (and may reorder them).
+struct PackedRtree {
+    std::size_t fanout;
+    bool root_only;
+};
+PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries);
+void for_each_rtree_rowid(std::span<RtreeEntry> leaves, const PackedRtree& packed, const std::function<void(std::int64_t id, std::int64_t leaf)>& put);
 
 } // namespace skyscript::pipeline
