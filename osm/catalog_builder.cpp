@@ -99,6 +99,7 @@ void CatalogBuilder::emit(char osm_type, std::int64_t id, char kind) {
 
 RowSequencer::RowSequencer(RowSink& sink, ExtractStats& stats, const ObjectSelection* only, std::size_t batch_size)
     : sink_(sink), stats_(stats), batch_size_(batch_size), only_(only) {
+    batch_ = sink_.spare_batch();
     batch_.reserve(batch_size_);
 }
 
@@ -127,6 +128,7 @@ void RowSequencer::take(MadeRows& made) {
         batch_.push_back(std::move(row));
         if (batch_.size() >= batch_size_) {
             sink_.consume(std::move(batch_));
+            batch_ = sink_.spare_batch();
             batch_.clear();
             batch_.reserve(batch_size_);
         }

@@ -65,6 +65,9 @@ public:
         return true;
     }
     virtual void consume(std::vector<CatalogRow>&& batch) = 0;
+    // A vector for the next batch: one the sink is done with, emptied, its memory kept (the
+    // reading thread page-faulted a fresh 2 MB batch each time), or a new one.
+    virtual std::vector<CatalogRow> spare_batch() { return {}; }
 };
 
 } // namespace skyscript::osm

@@ -193,6 +193,14 @@ void CatalogGpkgWriter::consume(std::vector<osm::CatalogRow>&& batch) {
     cv_.notify_all();
 }
 
+std::vector<osm::CatalogRow> CatalogGpkgWriter::spare_batch() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty()) return {};
+    auto batch = std::move(spare_.back());
+    spare_.pop_back();
+    return batch;
+}
+
 void CatalogGpkgWriter::writer_loop() {
     for (;;) {
         std::vector<osm::CatalogRow> batch;
@@ -209,6 +217,9 @@ void CatalogGpkgWriter::writer_loop() {
             // Start writing back what SQLite has handed the kernel: the fsync before the
             // rename then waits for the last pages only, not the whole file.
             if (writeback_fd_ >= 0) ::sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+            batch.clear(); // the rows freed here; the vector's memory goes back for another batch
+            std::lock_guard lock(mutex_);
+            if (spare_.size() < max_queued_batches) spare_.push_back(std::move(batch));
         } catch (...) {
             std::lock_guard lock(mutex_);
             error_ = std::current_exception();

@@ -35,6 +35,7 @@ public:
     // The row's SQLite record (its GeoPackage geometry blob in it), made on the worker.
     void prepare(osm::CatalogRow& row) const override;
     void consume(std::vector<osm::CatalogRow>&& batch) override;
+    std::vector<osm::CatalogRow> spare_batch() override;
     // Finishes rows, builds the spatial index, stores `meta` in table skyscript_meta and, for
     // a catalog sampled as it was read, the focus candidates' fids in table sample_focus; renames.
     void commit(const std::map<std::string, std::string>& meta, const std::vector<std::int64_t>* sample_focus = nullptr);
@@ -57,6 +58,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<std::vector<osm::CatalogRow>> queue_;
+    std::vector<std::vector<osm::CatalogRow>> spare_; // written batches, emptied by the writer thread
     bool closing_ = false;
     std::exception_ptr error_;
     std::thread writer_;

@@ -100,6 +100,7 @@ public:
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
     void prepare(osm::CatalogRow& row) const override { out_.prepare(row); }
     void consume(std::vector<osm::CatalogRow>&& batch) override { out_.consume(std::move(batch)); }
+    std::vector<osm::CatalogRow> spare_batch() override { return out_.spare_batch(); }
 
     // The focus candidates' fids, ascending (after the read).
     const std::vector<std::int64_t>& focus_fids() const { return focus_; }
