@@ -45,7 +45,7 @@ struct CatalogRow {
     Box bbox;
     std::string wkb;          // ISO WKB, little endian, EPSG:4326 lon/lat
     // The row as its sink stores it, made by RowSink::prepare on a worker (the catalog's:
-    // its SQLite record; wkb is then emptied); empty when not made.
+    // its SQLite record; wkb, tags_json and focus_tag are then emptied); empty when not made.
     std::string stored;
 };
 
@@ -55,7 +55,9 @@ public:
     virtual ~RowSink() = default;
     // Called for each row on the worker thread that made it, before the row is in order (any
     // order, several threads at once): turns it into what the sink stores, work that would
-    // otherwise fall to a single thread. Must not touch the sink's state.
+    // otherwise fall to a single thread. Must not touch the sink's state. Runs before
+    // wants(), which then sees what it left (a SampleFilter before the catalog reads neither
+    // the tags nor the WKB).
     virtual void prepare(CatalogRow& row) const { (void)row; }
     // Asked of every row before its costly parts are made: `head` has all but area_m2,
     // length_m and wkb; `vertices` are the shape's points (a line's, in order). A row not

@@ -177,7 +177,12 @@ CatalogGpkgWriter::~CatalogGpkgWriter() {
 void CatalogGpkgWriter::prepare(osm::CatalogRow& row) const {
     row.stored.clear();
     append_object_record(row.stored, row);
-    std::string().swap(row.wkb); // freed here, not on the writer
+    // What is in the record is freed here, by the thread that allocated it, not one at a time
+    // on the writer (freeing rows was a third of its time); the ordering and wants() read
+    // none of it.
+    std::string().swap(row.wkb);
+    std::string().swap(row.tags_json);
+    std::string().swap(row.focus_tag);
 }
 
 void CatalogGpkgWriter::rethrow_writer_error() {
