@@ -14,10 +14,16 @@
 #include <osmium/visitor.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <thread>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace skyscript::osm {
@@ -41,6 +47,55 @@ void fill_dense_index(index_type& index, std::uint64_t largest, const std::funct
     }
 }
 
+// The planet's index made ready before the read: a dense file array of every id up to
+// `largest`, each "no location", written by `threads` threads at once (for the planet ~100 GB
+// of pages the kernel must make: a serial pass on the reading thread when libosmium's
+// reserve() filled it), its disk reserved first, so that a --tmp-dir too small says so
+// instead of a SIGBUS. One slot more, after the last, holds a location that is not "none":
+// libosmium's DenseFileArray takes a file's length as its size only down to its last slot
+// that is not none (walking back over all of them). Lookups above `largest` must not reach
+// the index (NodeLocations::largest).
+void prefill_dense_index(int fd, std::uint64_t largest, int threads, const std::string& dir,
+                         const std::function<void(const ExtractProgress&)>& on_progress) {
+    // At least libosmium's smallest mapping, which it would otherwise grow to itself (and name
+    // no folder when the disk is full). Slots [0, none) hold "no location".
+    const std::uint64_t slots = std::max<std::uint64_t>(largest + 2, osmium::detail::mmap_vector_size_increment);
+    const std::uint64_t bytes = slots * sizeof(osmium::Location), none = slots - 1;
+    if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); rc != 0)
+        throw InputError(dir + ": no room for the node index (" + std::to_string(bytes >> 20) + " MB of 8 bytes x the largest node id): " +
+                         std::strerror(rc) + "; use --tmp-dir on a larger disk");
+    void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) throw InputError(dir + ": cannot map the node index (" + std::strerror(errno) + ")");
+    auto* slot = static_cast<osmium::Location*>(map);
+    slot[none] = osmium::Location{osmium::Location::undefined_coordinate, 0}; // not none, and not valid()
+    constexpr std::uint64_t chunk = 16ULL << 20; // slots: 128 MB
+    const std::uint64_t chunks = (none + chunk - 1) / chunk;
+    std::atomic<std::uint64_t> next{0}, filled{0};
+    auto fill = [&] {
+        for (std::uint64_t c; (c = next.fetch_add(1)) < chunks;) {
+            const std::uint64_t from = c * chunk, to = std::min(none, from + chunk);
+            std::fill(slot + from, slot + to, osmium::Location{});
+            filled.fetch_add(to - from);
+        }
+    };
+    // Filled by threads of their own, not this one: the reading thread's time is what more
+    // cores do not shrink.
+    std::vector<std::thread> fillers;
+    for (int i = 0; i < threads && static_cast<std::uint64_t>(i) < chunks; ++i) fillers.emplace_back(fill);
+    ExtractProgress p; // this thread only reports
+    p.phase = ExtractProgress::Phase::node_index;
+    p.total = none * sizeof(osmium::Location);
+    while (filled.load() < none) {
+        p.done = filled.load() * sizeof(osmium::Location);
+        if (on_progress) on_progress(p);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (auto& t : fillers) t.join();
+    p.done = p.total;
+    if (on_progress) on_progress(p);
+    ::munmap(map, bytes);
+}
+
 // Whether the file begins as XML does (a BOM, blanks, then `<`): a PBF begins with the
 // 4-byte size of its first header, never with these bytes.
 bool starts_like_xml(const std::string& path) {
@@ -62,6 +117,8 @@ class NodeLocations {
 public:
     ScratchFile file;
     std::unique_ptr<index_type> index;
+    // Node ids above this have no location (prefill_dense_index's index holds one slot more).
+    std::uint64_t largest = std::numeric_limits<std::uint64_t>::max();
 };
 
 void NodeLocationsDeleter::operator()(NodeLocations* p) const noexcept { delete p; }
@@ -142,15 +199,25 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const bool reuse = first != nullptr;
         std::unique_ptr<NodeLocations, NodeLocationsDeleter> own;
         NodeLocations& store = reuse ? *first->locations : *(own = std::unique_ptr<NodeLocations, NodeLocationsDeleter>(new NodeLocations));
+        // The planet's index, a dense file array made ready for every id up to the largest
+        // before the read: each worker then stores its own pieces' node locations (distinct slots
+        // of a mapping that no longer grows, so no lock) and the reading thread only waits for
+        // them all before the first ways.
+        const int threads = std::max(1, options.threads);
+        const bool parallel_locations = !reuse && threads > 1 && index_name == "dense_file_array" && options.largest_node_id > 0;
         if (!reuse) {
             if (is_file_backed_index(index_name)) {
                 store.file.open_in(options.scratch_dir);
+                if (parallel_locations) {
+                    prefill_dense_index(store.file.fd, options.largest_node_id, threads, options.scratch_dir, options.on_progress);
+                    store.largest = options.largest_node_id;
+                }
                 if (index_name == "dense_file_array") store.index = std::make_unique<osmium::index::map::DenseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(store.file.fd);
                 else store.index = std::make_unique<osmium::index::map::SparseFileArray<osmium::unsigned_object_id_type, osmium::Location>>(store.file.fd);
             } else {
                 store.index = osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance().create_map(index_name);
             }
-            if (options.largest_node_id && index_name == "dense_file_array") fill_dense_index(*store.index, options.largest_node_id, options.on_progress);
+            if (options.largest_node_id && index_name == "dense_file_array" && !parallel_locations) fill_dense_index(*store.index, options.largest_node_id, options.on_progress);
         }
         std::unique_ptr<RowSpill> points; // a first read's point rows, for the second
         if (options.keep_for_second) points = std::make_unique<RowSpill>(options.scratch_dir);
@@ -160,7 +227,6 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         // Node locations, relation areas and the order of rows on this thread; the rows of each
         // buffer's nodes and ways on `threads` workers, each with its own builder (and region
         // copy: GEOS contexts are not shared between threads).
-        const int threads = std::max(1, options.threads);
         std::vector<SpatialFilter> regions;
         std::vector<std::unique_ptr<CatalogBuilder>> builders;
         if (options.region)
@@ -172,12 +238,6 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         MadeRows relation_rows;
         reading.output(relation_rows);
         auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
-        // The planet's index, a dense file array filled to the largest node id before the
-        // read: each worker stores its own pieces' node locations (distinct slots of a mapping
-        // that no longer grows, so no lock) and the reading thread only waits for them all
-        // before the first ways. Its size is set here, once: a set() below it never resizes.
-        const bool parallel_locations = !reuse && threads > 1 && index_name == "dense_file_array" && options.largest_node_id > 0;
-        if (parallel_locations) store.index->set(options.largest_node_id, osmium::Location{});
         const auto store_location = [&](const osmium::Node& node) {
             if (node.id() < 0) return; // as NodeLocationsForWays without a negative-id index
             const auto id = static_cast<osmium::unsigned_object_id_type>(node.id());
@@ -201,7 +261,11 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                 // locations for the assembly on the reading thread).
                 const bool row = !only || only->way(way.id());
                 if (!row && !only->member_way(way.id())) continue;
-                for (auto& node_ref : way.nodes()) node_ref.set_location(locations.get_node_location(node_ref.ref()));
+                for (auto& node_ref : way.nodes()) {
+                    const auto ref = node_ref.ref();
+                    const bool beyond = ref > 0 && static_cast<std::uint64_t>(ref) > store.largest; // no node has it
+                    node_ref.set_location(beyond ? osmium::Location{} : locations.get_node_location(ref));
+                }
                 if (!row) continue;
                 builder.way(way);
                 switch (assemble_area_way(way, matcher, area_buffer)) {

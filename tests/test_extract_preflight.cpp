@@ -93,6 +93,14 @@ TEST_CASE("a file-backed node index that does not fit in --tmp-dir stops the run
     const auto dense = on_small_disk(small, "8M", extract_command("-q --node-index dense_file_array --tmp-dir " + sh_quote(small) + " -o " + sh_quote(out)));
     check_stopped(dense, {"--node-index dense_file_array", "8 bytes x the largest node id", "--node-index sparse_file_array --tmp-dir"});
     check_no_catalog(out);
+    // With --force, the workers' index (made ready before the read, its disk reserved first)
+    // stops the run in one line naming --tmp-dir, not the input, nor a SIGBUS mid-way.
+    const auto forced = on_small_disk(small, "8M", extract_command("-q --force --threads 2 --node-index dense_file_array --tmp-dir " + sh_quote(small) + " -o " + sh_quote(out)));
+    INFO(forced.err);
+    CHECK(forced.exit_code == 1);
+    CHECK(lines(forced.err).size() == 1);
+    CHECK(forced.err.find(small + ": no room for the node index") != std::string::npos);
+    check_no_catalog(out);
     // A --tmp-dir with room: the index lives there (nameless, so nothing is left), the run works.
     const auto fine = extract("", "-q --node-index sparse_file_array --tmp-dir " + sh_quote(dir) + " -o " + sh_quote(out));
     INFO(fine.err);
