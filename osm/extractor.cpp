@@ -306,24 +306,31 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             piece->guard_tags = guard_tags;
             piece->offset = offset;
             bool objects = false;
-            const bool first_ways = parallel_locations && !sorted_for_ways &&
-                                    std::any_of(buffer.select<osmium::Way>().begin(), buffer.select<osmium::Way>().end(), [](const auto&) { return true; });
-            if (first_ways) workers.finish(); // every node location stored before a way is read
-            piece->store_locations = parallel_locations && !first_ways && !sorted_for_ways;
+            const bool was_sorted_for_ways = sorted_for_ways;
+            // One pass over the objects (it touches every one: the reading thread's largest loop):
+            // their kinds and order, and, for an index this thread fills, the node locations.
+            const bool index_here = !reuse && !parallel_locations;
             for (auto& object : buffer.select<osmium::OSMObject>()) {
                 objects = true;
-                piece->ways = piece->ways || object.type() == osmium::item_type::way;
                 if (object.type() == osmium::item_type::node) {
+                    if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
                     // Only the location here (the index is complete before any way is read);
                     // the node's row is made with the buffer's on a worker.
-                    if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
-                    if (first_ways) store_location(static_cast<const osmium::Node&>(object));
-                    else if (!reuse && !parallel_locations) locations.node(static_cast<const osmium::Node&>(object));
-                } else if (object.type() == osmium::item_type::way && !sorted_for_ways) {
+                    if (index_here) locations.node(static_cast<const osmium::Node&>(object));
+                } else if (object.type() == osmium::item_type::way) {
+                    piece->ways = true;
                     // The index sorted once, here, before any worker reads it.
-                    if (!reuse && !parallel_locations) locations.way(static_cast<osmium::Way&>(object));
+                    if (index_here && !sorted_for_ways) locations.way(static_cast<osmium::Way&>(object));
                     sorted_for_ways = true;
                 }
+            }
+            // The workers store the locations of the nodes before the first ways; those in the
+            // buffer with the first ways are stored here, once every earlier piece is done.
+            const bool first_ways = parallel_locations && !was_sorted_for_ways && piece->ways;
+            piece->store_locations = parallel_locations && !was_sorted_for_ways && !first_ways;
+            if (first_ways) {
+                workers.finish(); // every node location stored before a way is read
+                for (const auto& node : buffer.select<osmium::Node>()) store_location(node);
             }
             if (objects) piece->buffer = std::move(buffer);
             workers.push(std::move(piece));
