@@ -1,5 +1,7 @@
 #include "osm/catalog_builder.hpp"
 
+#include "osm/way_workers.hpp"
+
 #include "osm/area_manager.hpp"
 #include "osm/groundable_tags.hpp"
 
@@ -136,20 +138,37 @@ void RowSequencer::take(MadeRows& made) {
     made.clear();
 }
 
-void RowSequencer::take_spilled(RowSpill& rows, const std::function<bool(const CatalogRow&)>& keep,
+void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function<bool(const CatalogRow&)>& keep,
                                 const std::function<void(std::uint64_t)>& progress) {
-    MadeRows made;
+    // Chunks read back, filtered and prepared for the sink on `threads` workers (the reading
+    // thread did it all, a malloc a string, and the writer made every record), taken in order here.
+    rows.seal();
+    std::vector<std::uint64_t> read_in(rows.chunks(), 0);
     std::uint64_t read = 0;
-    rows.for_each([&](CatalogRow&& row) {
-        if (progress && ++read % 65536 == 0) progress(read);
-        if (keep && !keep(row)) return;
-        const auto first = made.vertices.size();
-        if (row.kind == 'n') made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
-        made.spans.emplace_back(first, made.vertices.size());
-        made.rows.push_back(std::move(row));
-        if (made.rows.size() == batch_size_) take(made);
-    });
-    take(made);
+    const auto work = [&](WayPiece& piece, int) {
+        auto& made = piece.made;
+        rows.read_chunk(piece.spill_chunk, [&](CatalogRow&& row) {
+            ++read_in[piece.spill_chunk];
+            if (keep && !keep(row)) return;
+            const auto first = made.vertices.size();
+            if (row.kind == 'n') made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
+            made.spans.emplace_back(first, made.vertices.size());
+            sink_.prepare(row);
+            made.rows.push_back(std::move(row));
+        });
+    };
+    const auto in_order = [&](WayPiece& piece) {
+        take(piece.made);
+        read += read_in[piece.spill_chunk];
+        if (progress) progress(read);
+    };
+    WayWorkers workers{threads, work, in_order};
+    for (std::size_t k = 0; k < rows.chunks(); ++k) {
+        auto piece = std::make_unique<WayPiece>();
+        piece->spill_chunk = k;
+        workers.push(std::move(piece));
+    }
+    workers.finish();
 }
 
 void RowSequencer::finish() {

@@ -80,9 +80,10 @@ public:
     void take(MadeRows& made);
     // Rows set aside by an earlier read (RowSpill), those `keep` accepts (all without it), in
     // their order, as if made now: a point's one vertex is its box's corner, other rows come
-    // without their vertices (sampling in the read's sinks do not read them). `progress` is
-    // told the rows read so far.
-    void take_spilled(RowSpill& rows, const std::function<bool(const CatalogRow&)>& keep = {},
+    // without their vertices (sampling in the read's sinks do not read them). Read back and
+    // prepared for the sink (RowSink::prepare) on `threads` workers; `keep` runs there too.
+    // `progress` is told the rows read so far.
+    void take_spilled(RowSpill& rows, int threads, const std::function<bool(const CatalogRow&)>& keep = {},
                       const std::function<void(std::uint64_t rows_read)>& progress = {});
     // Hands over the last partial batch.
     void finish();

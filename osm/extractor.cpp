@@ -342,8 +342,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         const auto feed_points = [&] {
             if (points_fed) return;
             points_fed = true;
-            if (only) sequencer.take_spilled(*first->points, [&](const CatalogRow& row) { return only->node(row.osm_id); });
-            else sequencer.take_spilled(*first->points);
+            if (only) sequencer.take_spilled(*first->points, threads, [&](const CatalogRow& row) { return only->node(row.osm_id); });
+            else sequencer.take_spilled(*first->points, threads);
         };
         const bool ways_only = reuse && first->points && read_ways_of_sorted(file, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
             feed_points();

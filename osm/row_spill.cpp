@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <stdexcept>
 
 namespace skyscript::osm {
 
@@ -25,62 +26,126 @@ constexpr std::size_t flush_bytes = 4 << 20;
 RowSpill::RowSpill(const std::string& scratch_dir) {
     file_.open_in(scratch_dir, "the rows' scratch file");
     buffer_.reserve(flush_bytes + 4096);
+    writer_ = std::thread([this] { write_loop(); });
 }
 
-RowSpill::~RowSpill() = default;
+RowSpill::~RowSpill() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+}
 
-void RowSpill::add(const CatalogRow& r) {
+void RowSpill::write_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [&] { return pending_ || stopping_; });
+        if (!pending_) return;
+        lock.unlock();
+        std::exception_ptr error;
+        try {
+            file_.write_at(writing_at_, writing_.data(), writing_.size());
+        } catch (...) {
+            error = std::current_exception();
+        }
+        lock.lock();
+        if (error && !error_) error_ = error;
+        pending_ = false;
+        cv_.notify_all();
+    }
+}
+
+void RowSpill::wait_written(std::unique_lock<std::mutex>& lock) {
+    cv_.wait(lock, [&] { return !pending_; });
+    if (error_) std::rethrow_exception(error_);
+}
+
+void RowSpill::seal() {
+    flush();
+    std::unique_lock lock(mutex_);
+    wait_written(lock);
+}
+
+void RowSpill::serialize(const CatalogRow& r, std::string& out) {
     const Fixed f{r.fid, r.osm_id, r.max_gsd, r.area_m2, r.length_m, r.rep_lon, r.rep_lat, r.bbox,
               static_cast<std::uint32_t>(r.tags_json.size()), static_cast<std::uint32_t>(r.focus_tag.size()),
               static_cast<std::uint32_t>(r.wkb.size()), r.osm_type, r.kind};
-    buffer_.append(reinterpret_cast<const char*>(&f), fixed_bytes);
-    buffer_ += r.tags_json;
-    buffer_ += r.focus_tag;
-    buffer_ += r.wkb;
-    ++rows_;
+    out.append(reinterpret_cast<const char*>(&f), fixed_bytes);
+    out += r.tags_json;
+    out += r.focus_tag;
+    out += r.wkb;
+}
+
+void RowSpill::add(const CatalogRow& r) {
+    serialize(r, buffer_);
+    ++rows_, ++buffered_rows_;
+    if (buffer_.size() >= flush_bytes) flush();
+}
+
+void RowSpill::add_serialized(std::string_view row, std::int64_t fid) {
+    static_assert(offsetof(Fixed, fid) == 0);
+    if (row.size() < fixed_bytes) throw std::logic_error("RowSpill::add_serialized: not a serialized row");
+    const auto at = buffer_.size();
+    buffer_ += row;
+    std::memcpy(buffer_.data() + at, &fid, sizeof fid);
+    ++rows_, ++buffered_rows_;
     if (buffer_.size() >= flush_bytes) flush();
 }
 
 void RowSpill::flush() {
-    file_.write_at(written_, buffer_.data(), buffer_.size());
-    written_ += buffer_.size();
+    if (buffer_.empty()) return;
+    std::unique_lock lock(mutex_);
+    wait_written(lock);
+    writing_.swap(buffer_); // the written one's memory fills next
+    writing_at_ = written_;
+    pending_ = true;
+    chunks_.push_back({written_, writing_.size(), buffered_rows_});
+    written_ += writing_.size();
     buffer_.clear();
+    buffered_rows_ = 0;
+    lock.unlock();
+    cv_.notify_all();
+}
+
+namespace {
+
+// One row from `p`, advancing p; std::runtime_error when it would run past `end`.
+CatalogRow row_at(const char*& p, const char* end) {
+    auto need = [&](std::uint64_t n) {
+        if (static_cast<std::uint64_t>(end - p) < n) throw std::runtime_error("the rows' scratch file ends inside a row");
+    };
+    need(fixed_bytes);
+    Fixed f;
+    std::memcpy(static_cast<void*>(&f), p, fixed_bytes); // Box has initialisers, Fixed no invariant
+    p += fixed_bytes;
+    need(std::uint64_t{f.tags_size} + f.focus_size + f.wkb_size);
+    CatalogRow r;
+    r.fid = f.fid, r.osm_id = f.osm_id, r.osm_type = f.osm_type, r.kind = f.kind;
+    r.max_gsd = f.max_gsd, r.area_m2 = f.area_m2, r.length_m = f.length_m, r.rep_lon = f.rep_lon, r.rep_lat = f.rep_lat, r.bbox = f.bbox;
+    r.tags_json.assign(p, f.tags_size);
+    p += f.tags_size;
+    r.focus_tag.assign(p, f.focus_size);
+    p += f.focus_size;
+    r.wkb.assign(p, f.wkb_size);
+    p += f.wkb_size;
+    return r;
+}
+
+} // namespace
+
+void RowSpill::read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const {
+    const auto& c = chunks_.at(k);
+    std::string bytes(c.bytes, '\0');
+    file_.read_at(c.offset, bytes.data(), bytes.size());
+    const char* p = bytes.data();
+    for (std::uint64_t i = 0; i < c.rows; ++i) fn(row_at(p, bytes.data() + bytes.size()));
 }
 
 void RowSpill::for_each(const std::function<void(CatalogRow&&)>& fn) {
-    flush();
-    // Read back in chunks: memory stays at a chunk whatever the file's size.
-    std::string chunk;
-    std::size_t at = 0;           // next unread byte of chunk
-    std::uint64_t file_at = 0;    // next byte of the file to read into chunk
-    auto have = [&](std::size_t n) { // at least n unread bytes in chunk (read_at throws when the file is short)
-        if (chunk.size() - at >= n) return;
-        chunk.erase(0, at);
-        at = 0;
-        const auto old = chunk.size();
-        const auto want = std::max<std::uint64_t>(n - old, std::min<std::uint64_t>(flush_bytes, written_ - file_at));
-        chunk.resize(old + want);
-        file_.read_at(file_at, chunk.data() + old, want);
-        file_at += want;
-    };
-    auto take = [&](std::string& s, std::uint32_t n) {
-        have(n);
-        s.assign(chunk.data() + at, n);
-        at += n;
-    };
-    for (std::uint64_t i = 0; i < rows_; ++i) {
-        Fixed f;
-        have(fixed_bytes);
-        std::memcpy(static_cast<void*>(&f), chunk.data() + at, fixed_bytes); // Box has initialisers, Fixed no invariant
-        at += fixed_bytes;
-        CatalogRow r;
-        r.fid = f.fid, r.osm_id = f.osm_id, r.osm_type = f.osm_type, r.kind = f.kind;
-        r.max_gsd = f.max_gsd, r.area_m2 = f.area_m2, r.length_m = f.length_m, r.rep_lon = f.rep_lon, r.rep_lat = f.rep_lat, r.bbox = f.bbox;
-        take(r.tags_json, f.tags_size);
-        take(r.focus_tag, f.focus_size);
-        take(r.wkb, f.wkb_size);
-        fn(std::move(r));
-    }
+    seal();
+    for (std::size_t k = 0; k < chunks_.size(); ++k) read_chunk(k, fn); // memory stays at a chunk whatever the file's size
 }
 
 } // namespace skyscript::osm

@@ -7,9 +7,15 @@
 #include "osm/catalog_row.hpp"
 #include "osm/scratch_file.hpp"
 
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace skyscript::osm {
 
@@ -22,15 +28,41 @@ public:
     RowSpill& operator=(const RowSpill&) = delete;
 
     void add(const CatalogRow& row);
+    // A row in the file's form, made anywhere (a worker), then added as it is but for its fid
+    // (given then: the order sets it).
+    static void serialize(const CatalogRow& row, std::string& out);
+    void add_serialized(std::string_view row, std::int64_t fid);
     std::uint64_t size() const noexcept { return rows_; }
     // fn(row) for every row in order; rows added later are not seen.
     void for_each(const std::function<void(CatalogRow&&)>& fn);
+    // The rows in chunks written whole (a few MB each), for reading them back on several
+    // threads: seal() writes what is pending (rows added later are not seen), then chunks()
+    // and read_chunk(k, fn), fn(row) for chunk k's rows in order; read_chunk may run on
+    // several threads at once.
+    void seal();
+    std::size_t chunks() const noexcept { return chunks_.size(); }
+    void read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const;
 
 private:
     void flush();
+    void wait_written(std::unique_lock<std::mutex>& lock); // the chunk in writing, written; its error rethrown
+    void write_loop();
+    struct Chunk {
+        std::uint64_t offset, bytes, rows;
+    };
     ScratchFile file_;
     std::string buffer_; // rows not yet written
-    std::uint64_t written_ = 0, rows_ = 0;
+    std::uint64_t written_ = 0, rows_ = 0, buffered_rows_ = 0;
+    std::vector<Chunk> chunks_;
+    // A full buffer is written by a thread of its own while the next fills (the writes were a
+    // sixth of the reading thread's time in a sampled read).
+    std::string writing_;
+    std::uint64_t writing_at_ = 0;
+    bool pending_ = false, stopping_ = false;
+    std::exception_ptr error_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::thread writer_;
 };
 
 } // namespace skyscript::osm

@@ -48,7 +48,7 @@ void WayWorkers::run(int worker) {
 }
 
 void WayWorkers::push(std::unique_ptr<WayPiece> piece) {
-    const bool has_objects = piece->buffer && piece->buffer.committed() > 0; // anything for a worker
+    const bool has_objects = piece->spill_chunk != WayPiece::no_chunk || (piece->buffer && piece->buffer.committed() > 0); // anything for a worker
     if (threads_.empty() || !has_objects) { // one thread, or nothing for a worker: done here, now
         if (has_objects) {
             try {

@@ -20,8 +20,10 @@
 
 namespace skyscript::osm {
 
-// One input buffer on its way through pass 2.
+// One input buffer on its way through pass 2, or one chunk of rows read back from scratch.
 struct WayPiece {
+    static constexpr std::size_t no_chunk = static_cast<std::size_t>(-1);
+    std::size_t spill_chunk = no_chunk; // a RowSpill chunk for a worker to read back
     osmium::memory::Buffer buffer; // its nodes and ways (invalid: nothing for a worker)
     bool ways = false;             // the buffer holds ways (the relations want to see them)
     bool store_locations = false;  // the worker stores its nodes' locations (a dense index filled ahead)

@@ -42,12 +42,21 @@ std::uint32_t SampleSurvey::tag_id(const std::string& focus_tag) {
     return it->second;
 }
 
+void SampleSurvey::prepare(osm::CatalogRow& row) const {
+    if (!rows_) return;
+    row.stored.clear();
+    osm::RowSpill::serialize(row, row.stored);
+    std::string().swap(row.wkb);
+    std::string().swap(row.tags_json);
+}
+
 bool SampleSurvey::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {
     ++candidates_;
     const auto cell = cell_of(head.rep_lon, head.rep_lat);
     const auto tag = tag_id(head.focus_tag);
     const auto reach = tile_reach(head, vertices, placement_, coarsest_source_gsd_);
-    if (rows_) rows_->add(head); // whole: the builder made its WKB before asking
+    if (rows_ && !head.stored.empty()) rows_->add_serialized(head.stored, head.fid); // made by prepare()
+    else if (rows_) rows_->add(head); // whole: the builder made its WKB before asking
     else marks_->add({head.bbox, head.osm_id, static_cast<std::uint32_t>(cell), head.osm_type});
 
     // The cell draw as it goes: a new cell joins the smallest `cells` hashes or is never drawn.
@@ -142,6 +151,11 @@ osm::ObjectSelection SampleSurvey::select(const ReadSample& sample) {
     });
     only.sort();
     return only;
+}
+
+void SampleFilter::prepare(osm::CatalogRow& row) const {
+    bool focus = false;
+    if (sample_.everything || sample_.keeps(cell_of(row.rep_lon, row.rep_lat), object_key(row.osm_type, row.osm_id), row.bbox, focus)) out_.prepare(row);
 }
 
 bool SampleFilter::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {

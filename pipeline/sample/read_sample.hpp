@@ -65,6 +65,9 @@ public:
                  bool keep_rows);
     ~SampleSurvey() override;
 
+    // Keeping every row: the row as the scratch file holds it, made on the worker (its fid is
+    // not known yet: set when added), and what wants() does not read (its tags, WKB) freed there.
+    void prepare(osm::CatalogRow& row) const override;
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
     void consume(std::vector<osm::CatalogRow>&&) override {}
 
@@ -98,7 +101,8 @@ public:
     SampleFilter(const ReadSample& sample, osm::RowSink& out) : sample_(sample), out_(out) {}
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
-    void prepare(osm::CatalogRow& row) const override { out_.prepare(row); }
+    // Only the rows wants() will keep (the same const test, here on a worker).
+    void prepare(osm::CatalogRow& row) const override;
     void consume(std::vector<osm::CatalogRow>&& batch) override { out_.consume(std::move(batch)); }
     std::vector<osm::CatalogRow> spare_batch() override { return out_.spare_batch(); }
 
