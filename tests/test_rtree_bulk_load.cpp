@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <random>
 #include <set>
 
@@ -42,8 +43,9 @@ TEST_CASE("packed R*Tree: every size from empty to several levels answers like a
     for (std::size_t n : {0u, 1u, 50u, 51u, 52u, 2601u, 2602u, 20000u, 140000u})
     for (std::int64_t step : {1, 3, 1000}) {
         INFO("n = " << n << ", ids 1 + " << step << " i");
-        SqliteDb db(dir + "/t" + std::to_string(n) + "-" + std::to_string(step) + ".sqlite");
-        db.exec("CREATE VIRTUAL TABLE rt USING rtree(id, minx, maxx, miny, maxy)");
+        const auto path = dir + "/t" + std::to_string(n) + "-" + std::to_string(step) + ".sqlite";
+        auto made = std::make_unique<SqliteDb>(path);
+        made->exec("CREATE VIRTUAL TABLE rt USING rtree(id, minx, maxx, miny, maxy)");
         std::vector<Box> boxes;
         std::vector<RtreeEntry> entries;
         for (std::size_t i = 0; i < n; ++i) {
@@ -52,9 +54,13 @@ TEST_CASE("packed R*Tree: every size from empty to several levels answers like a
             const auto& b = boxes.back();
             entries.push_back(make_rtree_entry(b.id, b.minx, b.maxx, b.miny, b.maxy));
         }
-        db.exec("BEGIN");
-        bulk_load_rtree(db, "rt", entries);
-        db.exec("COMMIT");
+        // As the catalog writer does: the nodes through SQLite, the object-to-leaf rows as pages.
+        made->exec("BEGIN");
+        const auto packed = pack_rtree(*made, "rt", entries);
+        made->exec("COMMIT");
+        made.reset();
+        write_rtree_rowids(path, packed, entries);
+        SqliteDb db(path);
         CHECK(check(db) == "ok");
         auto count = db.prepare("SELECT count(*) FROM rt");
         count.step();

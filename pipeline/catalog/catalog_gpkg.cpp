@@ -17,6 +17,8 @@ namespace skyscript::pipeline {
 namespace {
 
 constexpr std::size_t max_queued_batches = 4; // bounds memory when the disk is slower than decoding
+// The partial file is thrown away on any failure, so durability during the build buys nothing.
+constexpr const char* connection_pragmas = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;";
 
 constexpr const char* wgs84_wkt =
     R"(GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],)"
@@ -133,10 +135,10 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     for (const char* suffix : {"-journal", "-wal", "-shm"}) std::filesystem::remove(partial_path_ + suffix, ec);
     // One thread at a time uses the connection: SQLite's own per-call mutex is pure cost.
     db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
-    // The partial file is thrown away on any failure, so durability during the build buys nothing.
+    db_->exec(connection_pragmas);
     // Pages of 16 KB rather than 4 KB (rows of ~300 bytes): the extract of Liechtenstein x64
     // 7% faster, its catalog 4% smaller, the same rows; the plan reads it as fast.
-    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; PRAGMA page_size = 16384;");
+    db_->exec("PRAGMA page_size = 16384;");
     db_->exec(schema_sql);
     auto add_srs = [&](const char* name, int id, const char* org, int org_id, const char* def, const char* desc) {
         SqliteStatement s(db_->handle(), "INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", db_->path());
@@ -254,7 +256,8 @@ void CatalogGpkgWriter::write_batch(const std::vector<osm::CatalogRow>& batch) {
 
 void CatalogGpkgWriter::open_db() {
     db_ = std::make_unique<SqliteDb>(partial_path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-    db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; BEGIN");
+    db_->exec(connection_pragmas);
+    db_->exec("BEGIN");
 }
 
 void CatalogGpkgWriter::close_db() {
@@ -275,19 +278,8 @@ void CatalogGpkgWriter::build_spatial_index() {
     db_->exec(rtree_sql);
     const std::span entries(rtree_entries_->begin(), rtree_entries_->size());
     const auto packed = pack_rtree(*db_, "rtree_objects_geom", entries);
-    const auto root = root_page("rtree_objects_geom_rowid");
     close_db();
-    {
-        SqliteTableAppender rowids(partial_path_, root);
-        std::string record;
-        for_each_rtree_rowid(entries, packed, [&](std::int64_t id, std::int64_t leaf) {
-            record.clear();
-            const SqliteValue values[] = {SqliteValue::null_value(), SqliteValue::int_value(leaf)}; // rowid INTEGER PRIMARY KEY, nodeno
-            append_sqlite_record(record, values);
-            rowids.append(id, record);
-        });
-        rowids.finish();
-    }
+    write_rtree_rowids(partial_path_, packed, entries);
     rtree_entries_.reset();
     open_db();
 }

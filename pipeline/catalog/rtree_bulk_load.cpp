@@ -1,11 +1,14 @@
 #include "pipeline/catalog/rtree_bulk_load.hpp"
 
+#include "pipeline/catalog/sqlite_record.hpp"
+#include "pipeline/catalog/table_appender.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_sort.h>
@@ -55,17 +58,6 @@ void str_order(std::span<RtreeEntry> e, std::size_t fanout) {
     });
 }
 
-// Rows per INSERT into %_rowid: a statement's fixed cost (step, reset, its transaction
-// bookkeeping) is most of a one-row insert's. 2 x 256 parameters stay below SQLite's
-// smallest limit (999).
-constexpr std::size_t rowids_per_insert = 256;
-
-std::string rowid_insert_sql(const std::string& table, std::size_t rows) {
-    std::string sql = "INSERT INTO \"" + table + "_rowid\"(rowid, nodeno) VALUES ";
-    for (std::size_t r = 0; r < rows; ++r) sql += r ? ",(?,?)" : "(?,?)";
-    return sql;
-}
-
 } // namespace
 
 RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy) {
@@ -81,7 +73,14 @@ PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEn
     }
     if (node_size < 4 + 2 * bytes_per_cell) throw SqliteError(db.path() + ": " + table + " is not an empty 2-D rtree");
     const std::size_t fanout = (node_size - 4) / bytes_per_cell;
-    PackedRtree packed{fanout, entries.size() <= fanout};
+    PackedRtree packed{fanout, entries.size() <= fanout, 0};
+    {
+        const std::string rowid_table = table + "_rowid"; // bound without a copy: lives until the step
+        auto q = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?");
+        q.bind(1, std::string_view{rowid_table});
+        if (!q.step()) throw SqliteError(db.path() + ": " + table + " has no %_rowid table");
+        packed.rowid_root = static_cast<std::uint32_t>(q.column_int(0));
+    }
     if (entries.empty()) return packed;
 
     db.exec("DELETE FROM \"" + table + "_node\"");
@@ -142,6 +141,12 @@ PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEn
     return packed;
 }
 
+namespace {
+
+// Every (id, leaf) in increasing id order: appends to %_rowid's B-tree. The leaf number follows
+// from the position in `leaves`. Ids spanning at most a few times their count (a catalog's
+// fids: 1..N, or a sample of them) are put in order by a table indexed by id; others are
+// sorted, the leaf kept in minx (the leaves are written already).
 void for_each_rtree_rowid(std::span<RtreeEntry> leaves, const PackedRtree& packed, const std::function<void(std::int64_t id, std::int64_t leaf)>& put) {
     if (leaves.empty()) return;
     auto leaf_of = [&](std::size_t position) { return static_cast<std::uint32_t>(packed.root_only ? 1 : 2 + position / packed.fanout); };
@@ -160,26 +165,18 @@ void for_each_rtree_rowid(std::span<RtreeEntry> leaves, const PackedRtree& packe
     }
 }
 
-void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries) {
-    const auto packed = pack_rtree(db, table, entries);
-    auto many = db.prepare(rowid_insert_sql(table, rowids_per_insert));
-    auto one = db.prepare(rowid_insert_sql(table, 1));
-    std::vector<std::pair<std::int64_t, std::int64_t>> rows; // (object id, leaf), in id order
-    rows.reserve(rowids_per_insert);
-    auto flush = [&](SqliteStatement& insert, std::size_t per_statement) {
-        for (std::size_t first = 0; first < rows.size(); first += per_statement) {
-            for (std::size_t r = 0; r < per_statement; ++r)
-                insert.bind(static_cast<int>(2 * r + 1), rows[first + r].first).bind(static_cast<int>(2 * r + 2), rows[first + r].second);
-            insert.step();
-            insert.reset();
-        }
-        rows.clear();
-    };
-    for_each_rtree_rowid(entries, packed, [&](std::int64_t id, std::int64_t leaf) {
-        rows.emplace_back(id, leaf);
-        if (rows.size() == rowids_per_insert) flush(many, rowids_per_insert);
+} // namespace
+
+void write_rtree_rowids(const std::string& path, const PackedRtree& packed, std::span<RtreeEntry> leaves) {
+    SqliteTableAppender rowids(path, packed.rowid_root);
+    std::string record;
+    for_each_rtree_rowid(leaves, packed, [&](std::int64_t id, std::int64_t leaf) {
+        record.clear();
+        const SqliteValue values[] = {SqliteValue::null_value(), SqliteValue::int_value(leaf)}; // rowid INTEGER PRIMARY KEY, nodeno
+        append_sqlite_record(record, values);
+        rowids.append(id, record);
     });
-    flush(one, 1);
+    rowids.finish();
 }
 
 } // namespace skyscript::pipeline

@@ -7,7 +7,6 @@
 // an ordinary R*Tree: later inserts and deletes through the table work as usual.
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,19 +23,19 @@ struct RtreeEntry {
 // Rounds a double box outwards to float, as rtree.c does for REAL columns.
 RtreeEntry make_rtree_entry(std::int64_t id, double minx, double maxx, double miny, double maxy);
 
-// `table` must exist (CREATE VIRTUAL TABLE ... USING rtree(id, minx, maxx, miny, maxy)) and be empty.
-// The entries are reordered in place (they may live in a memory-mapped file).
-void bulk_load_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries);
-
-// bulk_load_rtree in two steps, for a caller that writes %_rowid (object id -> leaf node, the
-// largest of the three tables: a row per object) itself, as pages (table_appender.hpp):
-// pack_rtree writes the nodes (%_node, %_parent) and leaves `entries` in leaf order; then
-// for_each_rtree_rowid gives every (id, leaf) in increasing id order (and may reorder them).
+// In two steps. pack_rtree writes the nodes (%_node, %_parent) through `db`, in its open
+// transaction; `table` must exist (CREATE VIRTUAL TABLE ... USING rtree(id, minx, maxx,
+// miny, maxy)) and be empty. The entries are reordered in place, left in leaf order (they
+// may live in a memory-mapped file). Then, once that transaction is committed and SQLite's
+// connection to the file closed, write_rtree_rowids writes %_rowid (object id -> leaf node,
+// a row an object: the largest of the three) as pages (table_appender.hpp); it may reorder
+// the entries again.
 struct PackedRtree {
     std::size_t fanout;
-    bool root_only;
+    bool root_only;         // the objects fit in the root node
+    std::uint32_t rowid_root; // %_rowid's root page
 };
 PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEntry> entries);
-void for_each_rtree_rowid(std::span<RtreeEntry> leaves, const PackedRtree& packed, const std::function<void(std::int64_t id, std::int64_t leaf)>& put);
+void write_rtree_rowids(const std::string& path, const PackedRtree& packed, std::span<RtreeEntry> leaves);
 
 } // namespace skyscript::pipeline
