@@ -110,6 +110,7 @@ void RowSequencer::take(MadeRows& made) {
     stats_.nodes_read += s.nodes_read, stats_.ways_read += s.ways_read, stats_.nodes_located += s.nodes_located;
     stats_.invalid_lines += s.invalid_lines, stats_.invalid_areas += s.invalid_areas, stats_.missing_locations += s.missing_locations;
     stats_.outside_region += s.outside_region, stats_.hidden += s.hidden, stats_.unreadable_tags += s.unreadable_tags;
+    stats_.not_wanted += s.not_wanted;
     if (s.nodes_located) stats_.node_bounds.add(s.node_bounds);
     for (std::size_t i = 0; i < made.rows.size(); ++i) {
         auto& row = made.rows[i];
@@ -118,7 +119,7 @@ void RowSequencer::take(MadeRows& made) {
             if (n >= only_->rows.size() || only_->rows[n].osm_type != row.osm_type || only_->rows[n].osm_id != row.osm_id)
                 throw InputChanged(std::string("row ") + row.osm_type + std::to_string(row.osm_id) + " was not made by the first read");
             row.fid = only_->rows[n].fid;
-        } else {
+        } else if (!fids_given_) {
             row.fid = ++rows_seen_;
         }
         const auto [first, last] = made.spans[i];
@@ -145,17 +146,20 @@ void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function
     rows.seal();
     std::vector<std::uint64_t> read_in(rows.chunks(), 0);
     std::uint64_t read = 0;
+    // A row dropped on its worker takes no number here: the others keep theirs.
+    fids_given_ = keep && !only_;
     const auto work = [&](WayPiece& piece, int) {
         auto& made = piece.made;
-        rows.read_chunk(piece.spill_chunk, [&](CatalogRow&& row) {
-            ++read_in[piece.spill_chunk];
-            if (keep && !keep(row)) return;
+        const auto chunk_rows = rows.chunk_rows(piece.spill_chunk);
+        rows.read_chunk(piece.spill_chunk, keep, [&](CatalogRow&& row) {
             const auto first = made.vertices.size();
             if (row.kind == 'n') made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
             made.spans.emplace_back(first, made.vertices.size());
             sink_.prepare(row);
             made.rows.push_back(std::move(row));
         });
+        read_in[piece.spill_chunk] = chunk_rows;
+        if (!only_) made.stats.not_wanted += chunk_rows - made.rows.size();
     };
     const auto in_order = [&](WayPiece& piece) {
         take(piece.made);
@@ -169,6 +173,7 @@ void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function
         workers.push(std::move(piece));
     }
     workers.finish();
+    fids_given_ = false;
 }
 
 void RowSequencer::finish() {

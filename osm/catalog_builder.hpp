@@ -81,8 +81,11 @@ public:
     // Rows set aside by an earlier read (RowSpill), those `keep` accepts (all without it), in
     // their order, as if made now: a point's one vertex is its box's corner, other rows come
     // without their vertices (sampling in the read's sinks do not read them). Read back and
-    // prepared for the sink (RowSink::prepare) on `threads` workers; `keep` runs there too.
-    // `progress` is told the rows read so far.
+    // prepared for the sink (RowSink::prepare) on `threads` workers; `keep` runs there too, on
+    // each row's head (RowSpill::read_chunk: no tags, focus tag or WKB). Without an
+    // ObjectSelection, `keep` is for a spill of every row of a read, numbered by it: a row
+    // refused counts as not wanted, the others keep their fids. `progress` is told the rows
+    // read so far.
     void take_spilled(RowSpill& rows, int threads, const std::function<bool(const CatalogRow&)>& keep = {},
                       const std::function<void(std::uint64_t rows_read)>& progress = {});
     // Hands over the last partial batch.
@@ -95,6 +98,7 @@ private:
     const ObjectSelection* only_;
     std::vector<CatalogRow> batch_;
     std::int64_t rows_seen_ = 0;
+    bool fids_given_ = false; // take_spilled: the rows come numbered
 };
 
 class InputChanged : public std::runtime_error {

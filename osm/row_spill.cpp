@@ -111,37 +111,43 @@ void RowSpill::flush() {
 
 namespace {
 
-// One row from `p`, advancing p; std::runtime_error when it would run past `end`.
-CatalogRow row_at(const char*& p, const char* end) {
-    auto need = [&](std::uint64_t n) {
-        if (static_cast<std::uint64_t>(end - p) < n) throw std::runtime_error("the rows' scratch file ends inside a row");
-    };
-    need(fixed_bytes);
-    Fixed f;
+// The fixed part of the row at `p` into `r` (its strings left as they are); the sizes of its
+// strings in `f`. std::runtime_error when the row would run past `end`.
+void head_at(const char*& p, const char* end, CatalogRow& r, Fixed& f) {
+    if (static_cast<std::uint64_t>(end - p) < fixed_bytes) throw std::runtime_error("the rows' scratch file ends inside a row");
     std::memcpy(static_cast<void*>(&f), p, fixed_bytes); // Box has initialisers, Fixed no invariant
     p += fixed_bytes;
-    need(std::uint64_t{f.tags_size} + f.focus_size + f.wkb_size);
-    CatalogRow r;
+    if (static_cast<std::uint64_t>(end - p) < std::uint64_t{f.tags_size} + f.focus_size + f.wkb_size)
+        throw std::runtime_error("the rows' scratch file ends inside a row");
     r.fid = f.fid, r.osm_id = f.osm_id, r.osm_type = f.osm_type, r.kind = f.kind;
     r.max_gsd = f.max_gsd, r.area_m2 = f.area_m2, r.length_m = f.length_m, r.rep_lon = f.rep_lon, r.rep_lat = f.rep_lat, r.bbox = f.bbox;
-    r.tags_json.assign(p, f.tags_size);
-    p += f.tags_size;
-    r.focus_tag.assign(p, f.focus_size);
-    p += f.focus_size;
-    r.wkb.assign(p, f.wkb_size);
-    p += f.wkb_size;
-    return r;
 }
 
 } // namespace
 
-void RowSpill::read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const {
+void RowSpill::read_chunk(std::size_t k, const std::function<bool(const CatalogRow&)>& keep, const std::function<void(CatalogRow&&)>& fn) const {
     const auto& c = chunks_.at(k);
     std::string bytes(c.bytes, '\0');
     file_.read_at(c.offset, bytes.data(), bytes.size());
     const char* p = bytes.data();
-    for (std::uint64_t i = 0; i < c.rows; ++i) fn(row_at(p, bytes.data() + bytes.size()));
+    const char* const end = bytes.data() + bytes.size();
+    CatalogRow r;
+    Fixed f;
+    for (std::uint64_t i = 0; i < c.rows; ++i) {
+        head_at(p, end, r, f);
+        // A row refused on its head: its strings skipped, never copied.
+        if (!keep || keep(r)) {
+            r.tags_json.assign(p, f.tags_size);
+            r.focus_tag.assign(p + f.tags_size, f.focus_size);
+            r.wkb.assign(p + f.tags_size + f.focus_size, f.wkb_size);
+            fn(std::move(r));
+            r = CatalogRow{};
+        }
+        p += std::uint64_t{f.tags_size} + f.focus_size + f.wkb_size;
+    }
 }
+
+void RowSpill::read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const { read_chunk(k, {}, fn); }
 
 void RowSpill::for_each(const std::function<void(CatalogRow&&)>& fn) {
     seal();

@@ -41,7 +41,11 @@ public:
     // several threads at once.
     void seal();
     std::size_t chunks() const noexcept { return chunks_.size(); }
+    std::uint64_t chunk_rows(std::size_t k) const { return chunks_.at(k).rows; }
     void read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const;
+    // Only the rows keep(head) accepts: `head` has the row's fixed fields, not its tags,
+    // focus tag or WKB (not read for a row refused).
+    void read_chunk(std::size_t k, const std::function<bool(const CatalogRow& head)>& keep, const std::function<void(CatalogRow&&)>& fn) const;
 
 private:
     void flush();

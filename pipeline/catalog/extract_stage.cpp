@@ -355,13 +355,15 @@ std::optional<std::string> notes_disk_problem(const std::string& scratch_dir, st
            " free; use --tmp-dir on a larger disk";
 }
 
-// The catalog from the first read's rows (every row, in order: numbered again, each gets its
-// fid): those `sink` wants, with their counts.
-osm::ExtractStats write_kept_rows(osm::RowSpill& rows, osm::RowSink& sink, int threads, bool quiet) {
+// The catalog from the first read's rows (every row, in order, with its fid): those `sink`
+// wants, with their counts; those `filter` refuses dropped as they are read back, on the workers.
+osm::ExtractStats write_kept_rows(osm::RowSpill& rows, osm::RowSink& sink, const SampleFilter* filter, int threads, bool quiet) {
     osm::ExtractStats s;
     osm::RowSequencer sequencer{sink, s};
     Progress progress{"sample 2/2 writing the catalog", quiet, Progress::Unit::counted};
-    sequencer.take_spilled(rows, threads, {}, [&](std::uint64_t read) { progress.update(read, rows.size(), s.kept(), "rows"); });
+    std::function<bool(const osm::CatalogRow&)> keep;
+    if (filter) keep = [filter](const osm::CatalogRow& head) { return filter->keeps(head); };
+    sequencer.take_spilled(rows, threads, keep, [&](std::uint64_t read) { progress.update(read, rows.size(), s.kept(), "rows"); });
     sequencer.finish();
     progress.finish();
     return s;
@@ -467,7 +469,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
     if (sample && !sample->everything) filter.emplace(*sample, writer);
     osm::RowSink& sink = filter ? static_cast<osm::RowSink&>(*filter) : writer;
     if (survey && survey->rows()) {
-        result.stats = write_kept_rows(*survey->rows(), sink, options.threads, req.quiet);
+        result.stats = write_kept_rows(*survey->rows(), sink, filter ? &*filter : nullptr, options.threads, req.quiet);
     } else {
         PhaseProgress progress{req, options.largest_node_id, input_bytes};
         options.on_progress = [&](const osm::ExtractProgress& p) { progress(p); };

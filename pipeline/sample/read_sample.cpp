@@ -137,32 +137,29 @@ ReadSample SampleSurvey::draw() {
     return s;
 }
 
-bool ReadSample::keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box, bool& focus) const {
-    focus = chosen_cells.count(cell) || rare_keys.count(key);
-    return focus || keep->meets(box);
-}
+bool ReadSample::focus(std::int64_t cell, std::uint64_t key) const { return chosen_cells.count(cell) || rare_keys.count(key); }
+
+bool ReadSample::keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box) const { return focus(cell, key) || keep->meets(box); }
 
 osm::ObjectSelection SampleSurvey::select(const ReadSample& sample) {
     osm::ObjectSelection only;
     if (!marks_) throw std::logic_error("SampleSurvey::select: the rows were kept whole");
     marks_->for_each([&](const RowMark& m, std::int64_t fid) {
-        bool focus = false;
-        if (sample.keeps(m.cell, object_key(m.osm_type, m.osm_id), m.box, focus)) only.add(m.osm_type, m.osm_id, fid);
+        if (sample.keeps(m.cell, object_key(m.osm_type, m.osm_id), m.box)) only.add(m.osm_type, m.osm_id, fid);
     });
     only.sort();
     return only;
 }
 
-void SampleFilter::prepare(osm::CatalogRow& row) const {
-    bool focus = false;
-    if (sample_.everything || sample_.keeps(cell_of(row.rep_lon, row.rep_lat), object_key(row.osm_type, row.osm_id), row.bbox, focus)) out_.prepare(row);
+bool SampleFilter::keeps(const osm::CatalogRow& head) const {
+    return sample_.everything || sample_.keeps(cell_of(head.rep_lon, head.rep_lat), object_key(head.osm_type, head.osm_id), head.bbox);
 }
 
+void SampleFilter::prepare(osm::CatalogRow& row) const { out_.prepare(row); }
+
 bool SampleFilter::wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) {
-    if (sample_.everything) return out_.wants(head, vertices);
-    bool focus = false;
-    if (!sample_.keeps(cell_of(head.rep_lon, head.rep_lat), object_key(head.osm_type, head.osm_id), head.bbox, focus)) return false;
-    if (focus) focus_.push_back(head.fid); // fids come in ascending order
+    if (!sample_.everything && sample_.focus(cell_of(head.rep_lon, head.rep_lat), object_key(head.osm_type, head.osm_id)))
+        focus_.push_back(head.fid); // fids come in ascending order
     return out_.wants(head, vertices);
 }
 

@@ -52,8 +52,9 @@ struct ReadSample {
     std::unique_ptr<ReachIndex> keep;            // where sampled tiles can reach: the catalog's objects meet it
 
     // Whether the catalog keeps the row of this object (cell of its representative point,
-    // its box), and whether it is a focus candidate. Not for `everything`.
-    bool keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box, bool& focus) const;
+    // its box); whether it is a focus candidate (kept then). Not for `everything`.
+    bool keeps(std::int64_t cell, std::uint64_t key, const osm::Box& box) const;
+    bool focus(std::int64_t cell, std::uint64_t key) const;
 };
 
 class SampleSurvey : public osm::RowSink {
@@ -96,12 +97,17 @@ private:
     std::unique_ptr<osm::RowSpill> rows_;
 };
 
+// The rows it is given are those keeps() takes: chosen by their heads as a spill of every row
+// is read back, or by the ObjectSelection the same test made (a second read). It prepares and
+// passes them on, and notes which are focus candidates.
 class SampleFilter : public osm::RowSink {
 public:
     SampleFilter(const ReadSample& sample, osm::RowSink& out) : sample_(sample), out_(out) {}
 
     bool wants(const osm::CatalogRow& head, std::span<const osm::Point> vertices) override;
-    // Only the rows wants() will keep (the same const test, here on a worker).
+    // Whether the catalog keeps the row: its head decides (no tags, WKB or vertices), so a
+    // spill read back drops the others on its workers.
+    bool keeps(const osm::CatalogRow& head) const;
     void prepare(osm::CatalogRow& row) const override;
     void consume(std::vector<osm::CatalogRow>&& batch) override { out_.consume(std::move(batch)); }
     std::vector<osm::CatalogRow> spare_batch() override { return out_.spare_batch(); }
