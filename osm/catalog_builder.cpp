@@ -158,6 +158,7 @@ void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function
             sink_.prepare(row);
             made.rows.push_back(std::move(row));
         });
+        rows.release_chunk(piece.spill_chunk);
         read_in[piece.spill_chunk] = chunk_rows;
         if (!only_) made.stats.not_wanted += chunk_rows - made.rows.size();
     };

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <cerrno>
+#include <sys/stat.h>
 
 namespace skyscript::osm {
 
@@ -127,10 +130,10 @@ void head_at(const char*& p, const char* end, CatalogRow& r, Fixed& f) {
 
 void RowSpill::read_chunk(std::size_t k, const std::function<bool(const CatalogRow&)>& keep, const std::function<void(CatalogRow&&)>& fn) const {
     const auto& c = chunks_.at(k);
-    std::string bytes(c.bytes, '\0');
-    file_.read_at(c.offset, bytes.data(), bytes.size());
-    const char* p = bytes.data();
-    const char* const end = bytes.data() + bytes.size();
+    const std::unique_ptr<char[]> bytes(new char[c.bytes]); // not zeroed: read over at once
+    file_.read_at(c.offset, bytes.get(), c.bytes);
+    const char* p = bytes.get();
+    const char* const end = p + c.bytes;
     CatalogRow r;
     Fixed f;
     for (std::uint64_t i = 0; i < c.rows; ++i) {
@@ -148,6 +151,12 @@ void RowSpill::read_chunk(std::size_t k, const std::function<bool(const CatalogR
 }
 
 void RowSpill::read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const { read_chunk(k, {}, fn); }
+
+std::uint64_t RowSpill::disk_bytes() const {
+    struct stat st {};
+    if (::fstat(file_.fd, &st) != 0) throw std::runtime_error(std::string("the rows' scratch file: ") + std::strerror(errno));
+    return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
 
 void RowSpill::for_each(const std::function<void(CatalogRow&&)>& fn) {
     seal();

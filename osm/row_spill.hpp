@@ -42,6 +42,11 @@ public:
     void seal();
     std::size_t chunks() const noexcept { return chunks_.size(); }
     std::uint64_t chunk_rows(std::size_t k) const { return chunks_.at(k).rows; }
+    // Chunk k will not be read again: its bytes given back (ScratchFile::release). Read back
+    // once, the file frees its page cache as it goes, for the pages the catalog writes next.
+    void release_chunk(std::size_t k) const { file_.release(chunks_.at(k).offset, chunks_.at(k).bytes); }
+    // The scratch disk the file holds now (its allocated blocks).
+    std::uint64_t disk_bytes() const;
     void read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const;
     // Only the rows keep(head) accepts: `head` has the row's fixed fields, not its tags,
     // focus tag or WKB (not read for a row refused).

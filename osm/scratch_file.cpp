@@ -43,6 +43,10 @@ void ScratchFile::read_at(std::uint64_t offset, void* data, std::size_t n) const
     }
 }
 
+void ScratchFile::release(std::uint64_t offset, std::uint64_t n) const noexcept {
+    if (n) (void)::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(n));
+}
+
 ScratchFile::~ScratchFile() {
     if (fd >= 0) ::close(fd);
 }

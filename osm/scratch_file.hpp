@@ -21,6 +21,10 @@ struct ScratchFile {
     // The n bytes at `offset`, as written; std::runtime_error on a read error or when the file
     // ends before them.
     void read_at(std::uint64_t offset, void* data, std::size_t n) const;
+    // The n bytes at `offset` will not be read again: given back to the file system (a hole
+    // punched), so their page cache is freed at once and never written to disk. Best effort:
+    // nothing happens where the file system cannot punch holes.
+    void release(std::uint64_t offset, std::uint64_t n) const noexcept;
     ScratchFile() = default;
     ScratchFile(const ScratchFile&) = delete;
     ScratchFile& operator=(const ScratchFile&) = delete;

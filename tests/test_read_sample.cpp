@@ -8,6 +8,7 @@
 // row with its fid, and refuses a file that changed between the reads.
 
 #include "osm/extractor.hpp"
+#include "osm/row_spill.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
@@ -400,4 +401,59 @@ TEST_CASE("an extract sampled in the read, SIGKILLed anywhere, leaves no scratch
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     CHECK(table_rows(out + "/catalog.gpkg", "objects") == reference);
     CHECK(file_list(scratch).empty());
+}
+
+TEST_CASE("rows spilled and read back: a head test drops rows without their strings, the rest come whole, and a released chunk gives its disk blocks back") {
+    const auto dir = fresh_dir("row-spill");
+    skyscript::osm::RowSpill spill(dir);
+    std::vector<skyscript::osm::CatalogRow> made;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 40000; ++i) { // about 20 MB: several 4 MB chunks
+        skyscript::osm::CatalogRow r;
+        r.fid = i + 1;
+        r.osm_id = 1000 + i;
+        r.osm_type = "nwr"[i % 3];
+        r.kind = "nwa"[i % 3];
+        r.rep_lon = i * 1e-4;
+        r.bbox = {r.rep_lon, -1, r.rep_lon + 1, 1};
+        r.tags_json = "{\"building\":\"" + std::string(static_cast<std::size_t>(rng() % 300), 'x') + "\"}";
+        r.focus_tag = "building=yes";
+        r.wkb = std::string(static_cast<std::size_t>(rng() % 400), static_cast<char>(i));
+        std::string serialized;
+        skyscript::osm::RowSpill::serialize(r, serialized);
+        spill.add_serialized(serialized, r.fid);
+        made.push_back(std::move(r));
+    }
+    spill.seal();
+    REQUIRE(spill.chunks() >= 4);
+    const auto blocks = [&] { return spill.disk_bytes(); };
+    const auto before = blocks();
+    std::size_t next = 0;
+    for (std::size_t k = 0; k < spill.chunks(); ++k) {
+        std::uint64_t seen = 0;
+        spill.read_chunk(k, [&](const skyscript::osm::CatalogRow& head) {
+            ++seen;
+            CHECK(head.tags_json.empty()); // the head alone
+            CHECK(head.wkb.empty());
+            return head.osm_id % 2 == 0;
+        }, [&](skyscript::osm::CatalogRow&& row) {
+            while (next < made.size() && made[next].osm_id % 2 != 0) ++next;
+            REQUIRE(next < made.size());
+            const auto& want = made[next++];
+            CHECK(row.fid == want.fid);
+            CHECK(row.osm_id == want.osm_id);
+            CHECK(row.osm_type == want.osm_type);
+            CHECK(row.kind == want.kind);
+            CHECK(row.bbox.max_lon == want.bbox.max_lon);
+            CHECK(row.tags_json == want.tags_json);
+            CHECK(row.focus_tag == want.focus_tag);
+            CHECK(row.wkb == want.wkb);
+        });
+        CHECK(seen == spill.chunk_rows(k));
+        spill.release_chunk(k);
+        if (k == 0) CHECK(blocks() < before);
+    }
+    while (next < made.size() && made[next].osm_id % 2 != 0) ++next;
+    CHECK(next == made.size());
+    CHECK(blocks() < before / 4);
 }
