@@ -150,17 +150,10 @@ void RowSpill::read_chunk(std::size_t k, const std::function<bool(const CatalogR
     }
 }
 
-void RowSpill::read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const { read_chunk(k, {}, fn); }
-
 std::uint64_t RowSpill::disk_bytes() const {
     struct stat st {};
     if (::fstat(file_.fd, &st) != 0) throw std::runtime_error(std::string("the rows' scratch file: ") + std::strerror(errno));
     return static_cast<std::uint64_t>(st.st_blocks) * 512;
-}
-
-void RowSpill::for_each(const std::function<void(CatalogRow&&)>& fn) {
-    seal();
-    for (std::size_t k = 0; k < chunks_.size(); ++k) read_chunk(k, fn); // memory stays at a chunk whatever the file's size
 }
 
 } // namespace skyscript::osm

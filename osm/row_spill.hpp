@@ -33,24 +33,20 @@ public:
     static void serialize(const CatalogRow& row, std::string& out);
     void add_serialized(std::string_view row, std::int64_t fid);
     std::uint64_t size() const noexcept { return rows_; }
-    // fn(row) for every row in order; rows added later are not seen.
-    void for_each(const std::function<void(CatalogRow&&)>& fn);
     // The rows in chunks written whole (a few MB each), for reading them back on several
     // threads: seal() writes what is pending (rows added later are not seen), then chunks()
-    // and read_chunk(k, fn), fn(row) for chunk k's rows in order; read_chunk may run on
-    // several threads at once.
+    // and read_chunk(k, keep, fn): fn(row) for chunk k's rows that keep(head) accepts (all
+    // without it), in order; `head` has the row's fixed fields, not its tags, focus tag or WKB
+    // (not copied for a row refused). read_chunk may run on several threads at once.
     void seal();
     std::size_t chunks() const noexcept { return chunks_.size(); }
     std::uint64_t chunk_rows(std::size_t k) const { return chunks_.at(k).rows; }
+    void read_chunk(std::size_t k, const std::function<bool(const CatalogRow& head)>& keep, const std::function<void(CatalogRow&&)>& fn) const;
     // Chunk k will not be read again: its bytes given back (ScratchFile::release). Read back
     // once, the file frees its page cache as it goes, for the pages the catalog writes next.
     void release_chunk(std::size_t k) const { file_.release(chunks_.at(k).offset, chunks_.at(k).bytes); }
     // The scratch disk the file holds now (its allocated blocks).
     std::uint64_t disk_bytes() const;
-    void read_chunk(std::size_t k, const std::function<void(CatalogRow&&)>& fn) const;
-    // Only the rows keep(head) accepts: `head` has the row's fixed fields, not its tags,
-    // focus tag or WKB (not read for a row refused).
-    void read_chunk(std::size_t k, const std::function<bool(const CatalogRow& head)>& keep, const std::function<void(CatalogRow&&)>& fn) const;
 
 private:
     void flush();
