@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
 
     // 3. Peak RSS for N and 10 N jobs: plan on the 64x catalog, and fetch + write.
     std::vector<std::pair<long long, Timed>> plans, fetches;
+    std::vector<std::int64_t> largest_image; // px a side, per fetch+write run
     for (long long n : {20000LL, 200000LL}) {
         const auto out = work + "/rss-plan-" + std::to_string(n);
         fs::create_directories(out);
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
         const auto t = timed(bin + " fetch " + out + flags + " --batch 256 && " + bin + " write " + out + " -q");
         require(t, "fetch + write");
         fetches.emplace_back(test::sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs"), t);
+        // What grows with the jobs is the chance of a larger image (bounded by --max-px).
+        largest_image.push_back(test::sql_int(out + "/state.sqlite", "SELECT max(width) FROM jobs"));
     }
 
     std::printf("bench/pipeline: Liechtenstein, xyz source on loopback (%.0f ms latency, %d in flight), %u cores\n", latency_ms, in_flight, cores);
@@ -170,8 +173,9 @@ int main(int argc, char** argv) {
                 double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan.peak_rss_mb);
     for (const auto& [n, t] : plans)
         std::printf("  plan  --limit %-7lld peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
-    for (const auto& [n, t] : fetches)
-        std::printf("  fetch+write %6lld jobs  peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
+    for (std::size_t i = 0; i < fetches.size(); ++i)
+        std::printf("  fetch+write %6lld jobs  peak RSS %6.0f MB  (%.1f s; largest image %lld px a side)\n", fetches[i].first,
+                    fetches[i].second.peak_rss_mb, fetches[i].second.seconds, static_cast<long long>(largest_image[i]));
     std::printf("  RSS ratio at 10x jobs: plan %.2f, fetch+write %.2f   (goal: flat, ~1.0)\n",
                 plans[1].second.peak_rss_mb / plans[0].second.peak_rss_mb, fetches[1].second.peak_rss_mb / fetches[0].second.peak_rss_mb);
     return 0;
