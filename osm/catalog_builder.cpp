@@ -144,13 +144,11 @@ void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function
     // Chunks read back, filtered and prepared for the sink on `threads` workers (the reading
     // thread did it all, a malloc a string, and the writer made every record), taken in order here.
     rows.seal();
-    std::vector<std::uint64_t> read_in(rows.chunks(), 0);
     std::uint64_t read = 0;
     // A row dropped on its worker takes no number here: the others keep theirs.
     fids_given_ = keep && !only_;
     const auto work = [&](WayPiece& piece, int) {
         auto& made = piece.made;
-        const auto chunk_rows = rows.chunk_rows(piece.spill_chunk);
         rows.read_chunk(piece.spill_chunk, keep, [&](CatalogRow&& row) {
             const auto first = made.vertices.size();
             if (row.kind == 'n') made.vertices.push_back({row.bbox.min_lon, row.bbox.min_lat}); // a point's box is the point
@@ -159,12 +157,11 @@ void RowSequencer::take_spilled(RowSpill& rows, int threads, const std::function
             made.rows.push_back(std::move(row));
         });
         rows.release_chunk(piece.spill_chunk);
-        read_in[piece.spill_chunk] = chunk_rows;
-        if (!only_) made.stats.not_wanted += chunk_rows - made.rows.size();
+        if (!only_) made.stats.not_wanted += rows.chunk_rows(piece.spill_chunk) - made.rows.size();
     };
     const auto in_order = [&](WayPiece& piece) {
         take(piece.made);
-        read += read_in[piece.spill_chunk];
+        read += rows.chunk_rows(piece.spill_chunk);
         if (progress) progress(read);
     };
     WayWorkers workers{threads, work, in_order};

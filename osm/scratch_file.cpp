@@ -22,14 +22,19 @@ void ScratchFile::open_in(const std::string& dir, std::string what) {
     ::unlink(path.c_str());
 }
 
-void ScratchFile::write_at(std::uint64_t offset, const void* data, std::size_t n) const {
+int write_all_at(int fd, std::uint64_t offset, const void* data, std::size_t n) noexcept {
     const auto* p = static_cast<const char*>(data);
     for (std::size_t done = 0; done < n;) {
         const auto got = ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done));
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) throw std::runtime_error(dir_ + ": cannot write " + what_ + " (" + std::strerror(got < 0 ? errno : ENOSPC) + ")");
+        if (got <= 0) return got < 0 ? errno : ENOSPC;
         done += static_cast<std::size_t>(got);
     }
+    return 0;
+}
+
+void ScratchFile::write_at(std::uint64_t offset, const void* data, std::size_t n) const {
+    if (const int e = write_all_at(fd, offset, data, n)) throw std::runtime_error(dir_ + ": cannot write " + what_ + " (" + std::strerror(e) + ")");
 }
 
 void ScratchFile::read_at(std::uint64_t offset, void* data, std::size_t n) const {

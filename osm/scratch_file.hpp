@@ -11,6 +11,10 @@
 
 namespace skyscript::osm {
 
+// All n bytes of `data` at `offset` of `fd`, through interrupted and short writes: 0, or the
+// errno that stopped it (ENOSPC for a write that made no progress).
+int write_all_at(int fd, std::uint64_t offset, const void* data, std::size_t n) noexcept;
+
 struct ScratchFile {
     int fd = -1;
     // Throws std::system_error naming `dir` when no file can be made there. `what` names the

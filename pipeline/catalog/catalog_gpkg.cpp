@@ -150,7 +150,7 @@ CatalogGpkgWriter::CatalogGpkgWriter(std::string final_path)
     add_srs("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system");
     add_srs("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84_wkt, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid");
     rtree_entries_ = std::make_unique<MappedArray<RtreeEntry>>(partial_path_ + ".boxes");
-    const auto root = root_page("objects");
+    const auto root = table_root_page(*db_, "objects");
     db_.reset(); // the objects table's pages are written without SQLite, which reopens the file at commit()
     objects_ = std::make_unique<SqliteTableAppender>(partial_path_, root);
     writeback_fd_ = ::open(partial_path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -264,13 +264,6 @@ void CatalogGpkgWriter::close_db() {
     db_->exec("COMMIT");
     db_->close();
     db_.reset();
-}
-
-std::uint32_t CatalogGpkgWriter::root_page(const std::string& table) {
-    auto q = db_->prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?");
-    q.bind(1, std::string_view{table});
-    if (!q.step()) throw SqliteError(partial_path_ + ": no table " + table);
-    return static_cast<std::uint32_t>(q.column_int(0));
 }
 
 void CatalogGpkgWriter::build_spatial_index() {

@@ -47,7 +47,6 @@ private:
     void write_batch(const std::vector<osm::CatalogRow>& batch);
     void open_db();  // SQLite on the partial file, in a transaction
     void close_db(); // committed and closed, for pages written without it
-    std::uint32_t root_page(const std::string& table);
     void build_spatial_index();
     void write_metadata(const std::map<std::string, std::string>& meta);
     void write_sample_focus(const std::vector<std::int64_t>& fids);

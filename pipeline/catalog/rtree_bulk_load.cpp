@@ -73,14 +73,7 @@ PackedRtree pack_rtree(SqliteDb& db, const std::string& table, std::span<RtreeEn
     }
     if (node_size < 4 + 2 * bytes_per_cell) throw SqliteError(db.path() + ": " + table + " is not an empty 2-D rtree");
     const std::size_t fanout = (node_size - 4) / bytes_per_cell;
-    PackedRtree packed{fanout, entries.size() <= fanout, 0};
-    {
-        const std::string rowid_table = table + "_rowid"; // bound without a copy: lives until the step
-        auto q = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?");
-        q.bind(1, std::string_view{rowid_table});
-        if (!q.step()) throw SqliteError(db.path() + ": " + table + " has no %_rowid table");
-        packed.rowid_root = static_cast<std::uint32_t>(q.column_int(0));
-    }
+    const PackedRtree packed{fanout, entries.size() <= fanout, table_root_page(db, table + "_rowid")};
     if (entries.empty()) return packed;
 
     db.exec("DELETE FROM \"" + table + "_node\"");

@@ -1,5 +1,6 @@
 #include "pipeline/catalog/table_appender.hpp"
 
+#include "osm/scratch_file.hpp"
 #include "pipeline/catalog/sqlite_record.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 
@@ -29,6 +30,13 @@ void put_be16(unsigned char* p, std::uint32_t v) {
 }
 
 } // namespace
+
+std::uint32_t table_root_page(SqliteDb& db, const std::string& table) {
+    auto q = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?");
+    q.bind(1, std::string_view{table}); // bound without a copy: `table` lives until the step
+    if (!q.step()) throw SqliteError(db.path() + ": no table " + table);
+    return static_cast<std::uint32_t>(q.column_int(0));
+}
 
 SqliteTableAppender::SqliteTableAppender(std::string path, std::uint32_t root) : path_(std::move(path)), root_(root) {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
@@ -67,14 +75,8 @@ std::uint32_t SqliteTableAppender::new_page() {
 }
 
 void SqliteTableAppender::write_page(std::uint32_t page, const unsigned char* data) {
-    std::size_t done = 0;
-    const off_t at = static_cast<off_t>(page - 1) * page_size_;
-    while (done < page_size_) {
-        const ssize_t n = ::pwrite(fd_, data + done, page_size_ - done, at + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail(std::string("cannot write (") + (n < 0 ? std::strerror(errno) : "no progress") + ")");
-        done += static_cast<std::size_t>(n);
-    }
+    if (const int e = osm::write_all_at(fd_, std::uint64_t{page - 1} * page_size_, data, page_size_))
+        fail(std::string("cannot write (") + std::strerror(e) + ")");
 }
 
 void SqliteTableAppender::start_leaf() {
@@ -93,7 +95,7 @@ void SqliteTableAppender::flush_leaf(bool last) {
     }
     const auto page = new_page();
     write_page(page, leaf_.data());
-    leaves_.push_back({page, leaf_max_rowid_});
+    leaves_.push_back({page, last_rowid_}); // its last row's: a leaf is written before the next row goes in
 }
 
 void SqliteTableAppender::append(std::int64_t rowid, std::string_view record) {
@@ -135,7 +137,7 @@ void SqliteTableAppender::append(std::int64_t rowid, std::string_view record) {
     if (first_overflow) put_be32(c + local, first_overflow);
     put_be16(&leaf_[8 + 2 * cells_], static_cast<std::uint32_t>(content_start_));
     ++cells_;
-    leaf_max_rowid_ = last_rowid_ = rowid;
+    last_rowid_ = rowid;
     ++rows_;
 }
 
@@ -187,7 +189,7 @@ void SqliteTableAppender::finish() {
     put_be32(header + 24, counter);
     put_be32(header + 28, pages_);
     put_be32(header + 92, counter);
-    if (::pwrite(fd_, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) fail(std::string("cannot write its header (") + std::strerror(errno) + ")");
+    if (const int e = osm::write_all_at(fd_, 0, header, sizeof header)) fail(std::string("cannot write its header (") + std::strerror(e) + ")");
     if (::close(fd_) != 0) {
         fd_ = -1;
         fail(std::string("cannot close (") + std::strerror(errno) + ")");

@@ -17,6 +17,12 @@
 
 namespace skyscript::pipeline {
 
+class SqliteDb;
+
+// The root page of `table` in `db` (sqlite_schema), the page an appender fills; SqliteError
+// naming the file when there is no such table.
+std::uint32_t table_root_page(SqliteDb& db, const std::string& table);
+
 class SqliteTableAppender {
 public:
     // `path`: a database whose table with root page `root` is empty (a leaf without cells).
@@ -53,7 +59,6 @@ private:
     std::uint32_t page_size_ = 0, usable_ = 0, root_ = 0, pages_ = 0;
     std::vector<unsigned char> leaf_, overflow_;
     std::size_t cells_ = 0, content_start_ = 0; // the leaf being filled
-    std::int64_t leaf_max_rowid_ = 0;
     std::vector<Child> leaves_;
     std::int64_t last_rowid_ = 0;
     std::uint64_t rows_ = 0;
