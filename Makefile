@@ -9,7 +9,7 @@ DEMO_OUT  ?= demo-out
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := build-essential cmake pkg-config python3 \
   libosmium2-dev libprotozero-dev libgdal-dev libproj-dev libcurl4-openssl-dev \
-  libsqlite3-dev libtbb-dev doctest-dev libssl-dev libturbojpeg0-dev libgeos-dev \
+  libsqlite3-dev libtbb-dev doctest-dev libssl-dev libturbojpeg0-dev libjpeg62-turbo-dev libgeos-dev \
   nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
   osmium-tool gdal-bin sqlite3 openssl python3-pil python3-pandas chromium \
   slurm-wlm munge python3-yaml python3-jsonschema python3-rdflib nginx-light \

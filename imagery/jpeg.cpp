@@ -131,11 +131,4 @@ RgbImage decode_jpeg(std::string_view data) {
     return img;
 }
 
-void decode_jpeg_into(std::string_view data, int w, int h, std::uint8_t* rgb, int pitch) {
-    const auto tj = decompressor();
-    const auto [jw, jh] = jpeg_size(tj, data);
-    if (jw != w || jh != h) throw std::runtime_error("JPEG is " + std::to_string(jw) + "x" + std::to_string(jh) + " px, expected " + std::to_string(w) + "x" + std::to_string(h));
-    decompress(tj, data, rgb, w, pitch, h);
-}
-
 } // namespace skyscript::imagery

@@ -15,9 +15,6 @@ std::string encode_jpeg(const RgbImage& image, int quality);
 // Decodes a JPEG (or any image libjpeg-turbo reads) to RGB; throws std::runtime_error
 // with libjpeg-turbo's message on a truncated or non-JPEG body.
 RgbImage decode_jpeg(std::string_view data);
-// Decodes a JPEG of w x h px straight into `rgb`, rows `pitch` bytes apart (a tile's place in
-// a mosaic: no tile-sized buffer and copy); throws as decode_jpeg, and on another size.
-void decode_jpeg_into(std::string_view data, int w, int h, std::uint8_t* rgb, int pitch);
 
 // A cheap check of a JPEG body without decoding it: its marker segments and scans run
 // whole up to the end-of-image marker (catches truncation, also just after an embedded

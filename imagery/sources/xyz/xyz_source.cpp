@@ -3,6 +3,7 @@
 #include "imagery/image_decode.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "imagery/jpeg_row_reader.hpp"
 #include "imagery/mercator_resampler.hpp"
 #include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/url_redaction.hpp"
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <numbers>
 
 namespace skyscript::imagery {
@@ -53,11 +55,11 @@ struct Job {
 constexpr std::size_t kept_window_px = std::size_t{1} << 20;
 
 // Stitches a job's tiles into a Web Mercator mosaic and resamples it onto the grid, a band of
-// output rows at a time: only the tile rows a band samples are held (a window of the mosaic,
-// two or three tile rows), decoded as the bands move down, so an image's memory is bounded by
-// its width, not its area: a 1,000 px tile at 0.6 m once held a 2,300 px square mosaic, 21 MB
-// (issue 25: memory flat as the jobs, and so their largest tiles, grow). JPEG tiles are decoded
-// straight into their place in the window.
+// output rows at a time: the window holds only the mosaic rows the band samples, decoded as
+// the bands move down (a JPEG reader a tile column, on the tile row the band is in), so an
+// image's memory is its output and a band's rows, not its tiles: a 1,000 px image at 0.6 m
+// once held a 2,300 px square mosaic (21 MB), then three tile rows of it (5.5 MB), now ~50 rows
+// (issue 25: memory flat as the jobs, and so their largest images, grow).
 RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     const auto& xyz = source.settings_as<XyzSettings>();
     int min_y = job.tiles.front().y, max_y = min_y;
@@ -84,56 +86,80 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
     const double gt[6] = {-world / 2 + double(columns.front()) * world / n, res, 0, world / 2 - double(min_y) * world / n, 0, -res};
     const auto lattice = mercator_lattice(gt, ncols * px, job.grid);
 
-    thread_local RgbImage window; // tile rows [first, first + held) of the mosaic
+    thread_local RgbImage window; // mosaic rows [first, first + held)
+    thread_local std::vector<std::unique_ptr<JpegRowReader>> readers; // a tile column's JPEG, on tile row reader_row[col]
+    while (readers.size() < static_cast<std::size_t>(ncols)) readers.push_back(std::make_unique<JpegRowReader>());
+    std::vector<int> reader_row(static_cast<std::size_t>(ncols), -1);
+    struct FinishReaders { // the bodies they read are freed with the job
+        int ncols;
+        ~FinishReaders() {
+            for (int c = 0; c < ncols; ++c) readers[static_cast<std::size_t>(c)]->finish();
+        }
+    } finish_readers{ncols};
     window.width = ncols * px;
-    const std::size_t row_px = static_cast<std::size_t>(window.width) * px; // pixels in one tile row
-    int first = 0, held = 0;
-    // Decodes tile row r of the mosaic into the window's slot `slot`.
-    auto load = [&](int r, int slot) {
-        for (int col = 0; col < ncols; ++col) {
-            const int i = tile_at[static_cast<std::size_t>(r) * ncols + col];
-            std::uint8_t* rgb = window.rgb.data() + (slot * row_px + static_cast<std::size_t>(col) * px) * 3;
-            std::uint8_t* valid = window.valid.data() + slot * row_px + static_cast<std::size_t>(col) * px;
-            const auto mask = [&](std::uint8_t v) {
-                for (int row = 0; row < px; ++row) std::memset(valid + static_cast<std::size_t>(row) * window.width, v, static_cast<std::size_t>(px));
-            };
-            if (i < 0 || !job.have[static_cast<std::size_t>(i)]) { // missing tile: stays invalid
-                mask(0);
-                continue;
+    const std::size_t row_px = static_cast<std::size_t>(window.width); // pixels in one mosaic row
+    const int mosaic_h = nrows * px;
+    // Decodes mosaic rows [r, end) into the window from its row `slot` on.
+    auto load = [&](int r, int end, int slot) {
+        while (r < end) {
+            const int tr = r / px, line = r % px, count = std::min(end, (tr + 1) * px) - r;
+            for (int col = 0; col < ncols; ++col) {
+                const int i = tile_at[static_cast<std::size_t>(tr) * ncols + col];
+                std::uint8_t* rgb = window.rgb.data() + (static_cast<std::size_t>(slot) * row_px + static_cast<std::size_t>(col) * px) * 3;
+                std::uint8_t* valid = window.valid.data() + static_cast<std::size_t>(slot) * row_px + static_cast<std::size_t>(col) * px;
+                const auto mask = [&](std::uint8_t v) {
+                    for (int row = 0; row < count; ++row) std::memset(valid + static_cast<std::size_t>(row) * row_px, v, static_cast<std::size_t>(px));
+                };
+                if (i < 0 || !job.have[static_cast<std::size_t>(i)]) { // missing tile: stays invalid
+                    mask(0);
+                    continue;
+                }
+                if (const auto& body = job.bodies[static_cast<std::size_t>(i)]; !body.empty()) {
+                    auto& reader = *readers[static_cast<std::size_t>(col)];
+                    if (reader_row[static_cast<std::size_t>(col)] != tr || reader.next_row() > line) {
+                        reader_row[static_cast<std::size_t>(col)] = -1;
+                        reader.start(body, px, px);
+                        reader_row[static_cast<std::size_t>(col)] = tr;
+                    }
+                    if (reader.next_row() < line) reader.read(line - reader.next_row(), nullptr, 0);
+                    reader.read(count, rgb, row_px * 3);
+                    mask(1);
+                    continue;
+                }
+                const auto& img = job.images[static_cast<std::size_t>(i)];
+                for (int row = 0; row < count; ++row) {
+                    const std::size_t dst = static_cast<std::size_t>(row) * row_px, src = static_cast<std::size_t>(line + row) * px;
+                    std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(src * 3), px * 3, rgb + dst * 3);
+                    std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(src), px, valid + dst);
+                }
             }
-            if (!job.bodies[static_cast<std::size_t>(i)].empty()) {
-                decode_jpeg_into(job.bodies[static_cast<std::size_t>(i)], px, px, rgb, window.width * 3);
-                mask(1);
-                continue;
-            }
-            const auto& img = job.images[static_cast<std::size_t>(i)];
-            for (int row = 0; row < px; ++row) {
-                const std::size_t dst = static_cast<std::size_t>(row) * window.width;
-                std::copy_n(img.rgb.begin() + static_cast<std::ptrdiff_t>(row) * px * 3, px * 3, rgb + dst * 3);
-                std::copy_n(img.valid.begin() + static_cast<std::ptrdiff_t>(row) * px, px, valid + dst);
-            }
+            r += count, slot += count;
         }
     };
     auto out = blank_image(job.grid);
     const int band = lattice_band_rows();
+    int first = 0, held = 0;
     for (int y0 = 0; y0 < job.grid.height; y0 += band) {
         const int y1 = std::min(job.grid.height, y0 + band);
+        // The rows the band samples (with their margin), those of the mosaic: every mosaic row a
+        // sample reads is held, as when the window was the whole mosaic.
         const auto [r0, r1] = lattice_source_rows(lattice, y0, y1);
-        const int t0 = std::clamp(r0 < 0 ? -1 : r0 / px, 0, nrows - 1), t1 = std::clamp(r1 < 0 ? -1 : r1 / px, 0, nrows - 1);
-        if (held == 0 || t0 < first || t0 >= first + held) { // nothing of it held: start afresh
-            first = t0, held = 0;
-        } else if (t0 > first) { // drop the rows above: they stay above every band after this one
-            const std::size_t drop = static_cast<std::size_t>(t0 - first), keep = static_cast<std::size_t>(held) - drop;
+        const int lo = std::clamp(r0, 0, mosaic_h - 1), hi = std::clamp(r1, 0, mosaic_h - 1);
+        if (held == 0 || lo < first || lo >= first + held) { // nothing of it held: start afresh
+            first = lo, held = 0;
+        } else if (lo > first) { // drop the rows above: they stay above every band after this one
+            const std::size_t drop = static_cast<std::size_t>(lo - first), keep = static_cast<std::size_t>(held) - drop;
             std::memmove(window.rgb.data(), window.rgb.data() + drop * row_px * 3, keep * row_px * 3);
             std::memmove(window.valid.data(), window.valid.data() + drop * row_px, keep * row_px);
-            first = t0, held = static_cast<int>(keep);
+            first = lo, held = static_cast<int>(keep);
         }
-        const int need = std::max(held, t1 - first + 1);
-        window.height = need * px;
+        const int need = std::max(held, hi - first + 1);
+        window.height = need;
         window.rgb.resize(static_cast<std::size_t>(need) * row_px * 3);
         window.valid.resize(static_cast<std::size_t>(need) * row_px);
-        for (; held < need; ++held) load(first + held, held);
-        resample_mercator_rows(lattice, window, first * px, all_valid, y0, y1, out);
+        load(first + held, first + need, held);
+        held = need;
+        resample_mercator_rows(lattice, window, first, all_valid, y0, y1, out);
     }
     if (window.rgb.capacity() > kept_window_px * 3) window = RgbImage{};
     return out;

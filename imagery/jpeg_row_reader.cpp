@@ -1,0 +1,116 @@
+#include "imagery/jpeg_row_reader.hpp"
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio> // jpeglib.h needs FILE
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <jpeglib.h>
+
+namespace skyscript::imagery {
+
+namespace {
+
+// libjpeg reports errors by calling error_exit, which must not return: it jumps back to the
+// setjmp in guarded(), and the message is thrown from there as a C++ exception.
+struct ErrorJump {
+    jpeg_error_mgr mgr;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+void on_error(j_common_ptr c) {
+    auto* e = reinterpret_cast<ErrorJump*>(c->err);
+    (*c->err->format_message)(c, e->message);
+    std::longjmp(e->jump, 1);
+}
+
+// Level -1 is a warning (corrupt or truncated data, decoded on as grey): an error here, as
+// TJFLAG_STOPONWARNING makes it for tjDecompress2. Trace messages are dropped.
+void on_message(j_common_ptr c, int level) {
+    if (level < 0) on_error(c);
+}
+
+} // namespace
+
+struct JpegRowReader::Decoder {
+    jpeg_decompress_struct info{};
+    ErrorJump err{};
+    bool active = false;
+    std::vector<std::uint8_t> skipped; // one row: where rows passed over are decoded
+
+    // Runs `f` (libjpeg calls only: nothing with a destructor may be skipped by the jump);
+    // false, with err.message, if libjpeg reported an error.
+    template <class F> bool guarded(F&& f) {
+        if (setjmp(err.jump)) return false;
+        f();
+        return true;
+    }
+};
+
+JpegRowReader::JpegRowReader() : d_(std::make_unique<Decoder>()) {
+    d_->info.err = jpeg_std_error(&d_->err.mgr);
+    d_->err.mgr.error_exit = on_error;
+    d_->err.mgr.emit_message = on_message;
+    if (!d_->guarded([&] { jpeg_create_decompress(&d_->info); }))
+        throw std::runtime_error(std::string("JPEG decoder: ") + d_->err.message);
+}
+
+JpegRowReader::~JpegRowReader() { jpeg_destroy_decompress(&d_->info); }
+
+void JpegRowReader::finish() {
+    if (d_->active) jpeg_abort_decompress(&d_->info);
+    d_->active = false;
+    next_row_ = 0;
+}
+
+void JpegRowReader::start(std::string_view data, int w, int h) {
+    finish();
+    auto& info = d_->info;
+    d_->active = true;
+    int jw = 0, jh = 0;
+    if (!d_->guarded([&] {
+            jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned long>(data.size()));
+            jpeg_read_header(&info, TRUE);
+            jw = static_cast<int>(info.image_width), jh = static_cast<int>(info.image_height);
+        })) {
+        finish();
+        throw std::runtime_error(std::string("not a JPEG image: ") + d_->err.message);
+    }
+    if (jw != w || jh != h) {
+        finish();
+        throw std::runtime_error("JPEG is " + std::to_string(jw) + "x" + std::to_string(jh) + " px, expected " + std::to_string(w) + "x" +
+                                 std::to_string(h));
+    }
+    info.out_color_space = JCS_EXT_RGB; // as tjDecompress2 sets for TJPF_RGB
+    if (!d_->guarded([&] { jpeg_start_decompress(&info); })) {
+        finish();
+        throw std::runtime_error(std::string("broken JPEG image: ") + d_->err.message);
+    }
+    d_->skipped.resize(static_cast<std::size_t>(w) * 3);
+}
+
+void JpegRowReader::read(int rows, std::uint8_t* rgb, std::size_t pitch) {
+    auto& info = d_->info;
+    JSAMPROW pointers[16];
+    while (rows > 0) {
+        const int n = std::min(rows, 16);
+        for (int i = 0; i < n; ++i) pointers[i] = rgb ? rgb + static_cast<std::size_t>(i) * pitch : d_->skipped.data();
+        JDIMENSION got = 0;
+        if (!d_->active || !d_->guarded([&] { got = jpeg_read_scanlines(&info, pointers, static_cast<JDIMENSION>(n)); })) {
+            const std::string why = d_->active ? d_->err.message : "no image started";
+            finish();
+            throw std::runtime_error("broken JPEG image: " + why);
+        }
+        if (got == 0) { // past the last row (a memory source never suspends)
+            finish();
+            throw std::runtime_error("broken JPEG image: no row " + std::to_string(next_row_));
+        }
+        rows -= static_cast<int>(got), next_row_ += static_cast<int>(got);
+        if (rgb) rgb += static_cast<std::size_t>(got) * pitch;
+    }
+}
+
+} // namespace skyscript::imagery

@@ -1,0 +1,92 @@
+// JPEG a band of rows at a time (issue 25: the xyz mosaic holds only the rows a band of output
+// samples): the row reader gives exactly the rows the whole-image decoder gives, however it
+// is read, and refuses broken data as decode_jpeg does.
+
+#include "imagery/jpeg.hpp"
+#include "imagery/jpeg_row_reader.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+using namespace skyscript::imagery;
+
+namespace {
+
+std::vector<std::string> real_tiles() {
+    std::vector<std::string> tiles;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(skyscript::test::data("tiles/17")))
+        if (e.path().extension() == ".jpg") tiles.push_back(skyscript::test::read_file(e.path().string()));
+    std::sort(tiles.begin(), tiles.end());
+    return tiles;
+}
+
+} // namespace
+
+TEST_CASE("JpegRowReader: real tiles read in random pieces, passed over and started again give decode_jpeg's rows") {
+    const auto tiles = real_tiles();
+    REQUIRE(tiles.size() >= 8);
+    std::mt19937 rng(7);
+    JpegRowReader reader; // one reader for every tile, as a worker keeps one a tile column
+    for (const auto& tile : tiles) {
+        const auto whole = decode_jpeg(tile);
+        REQUIRE(whole.width == 256);
+        const std::size_t pitch = 256 * 3 + 5; // rows need not be packed
+        std::vector<std::uint8_t> got(pitch * 256, 0);
+        std::vector<char> seen(256, 0);
+        for (int pass = 0; pass < 3; ++pass) {
+            reader.start(tile, 256, 256);
+            while (reader.next_row() < 256) {
+                const int row = reader.next_row(), n = std::min(256 - row, int(rng() % 40) + 1);
+                if (rng() % 3 == 0) {
+                    reader.read(n, nullptr, 0); // passed over
+                } else {
+                    reader.read(n, got.data() + row * pitch, pitch);
+                    for (int r = row; r < row + n; ++r) seen[r] = 1;
+                }
+                if (rng() % 50 == 0) break; // started again part way
+            }
+        }
+        for (int r = 0; r < 256; ++r) {
+            if (!seen[r]) continue;
+            INFO("row " << r);
+            REQUIRE(std::equal(got.begin() + r * pitch, got.begin() + r * pitch + 256 * 3, whole.rgb.begin() + r * 256 * 3));
+        }
+        CHECK(std::count(seen.begin(), seen.end(), 1) > 100);
+    }
+    reader.finish();
+}
+
+TEST_CASE("JpegRowReader: broken, cut, foreign and wrongly sized data is refused, and the reader goes on") {
+    const auto tile = real_tiles().front();
+    const auto whole = decode_jpeg(tile);
+    JpegRowReader reader;
+    std::vector<std::uint8_t> rows(256 * 3 * 256);
+    auto read_all = [&](std::string_view data) {
+        reader.start(data, 256, 256);
+        reader.read(256, rows.data(), 256 * 3);
+    };
+    auto message = [&](std::string_view data) {
+        try {
+            read_all(data);
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(message("<html>not an image</html>").starts_with("not a JPEG image"));
+    CHECK(message(std::string_view(tile).substr(0, tile.size() / 2)).starts_with("broken JPEG image"));
+    std::string corrupt = tile;
+    for (std::size_t i = corrupt.size() / 2; i < corrupt.size() / 2 + 64; ++i) corrupt[i] = static_cast<char>(0xFF - i % 7);
+    CHECK_THROWS_AS(decode_jpeg(corrupt), std::runtime_error); // the whole-image decoder refuses it too
+    CHECK(message(corrupt).starts_with("broken JPEG image"));
+    reader.start(tile, 256, 256);
+    CHECK_THROWS_WITH_AS(reader.read(257, rows.data(), 256 * 3), doctest::Contains("broken JPEG image"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(reader.start(tile, 512, 512), doctest::Contains("JPEG is 256x256 px, expected 512x512"), std::runtime_error);
+    CHECK_THROWS_AS(reader.read(1, rows.data(), 256 * 3), std::runtime_error); // nothing started
+    read_all(tile); // after every refusal, a good tile reads whole
+    CHECK(std::equal(rows.begin(), rows.end(), whole.rgb.begin()));
+}
