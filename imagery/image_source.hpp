@@ -28,6 +28,11 @@ struct FetchedTile {
     std::uint64_t id = 0;
     bool ok = false;
     RgbImage image;
+    // The image as JPEG, from a kind that encodes as it makes it when asked to
+    // (ImageSourceOptions::jpeg_quality; xyz): `image` is then empty, and jpeg_valid_fraction
+    // is what image.valid_fraction() would have been. Read both through valid_fraction().
+    std::string jpeg;
+    double jpeg_valid_fraction = 0;
     std::string error;      // why not, when !ok
     bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
     long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine), else 0
@@ -35,6 +40,8 @@ struct FetchedTile {
     // collection, datetime, cloud cover, asset URL without a token, licence); "" for none.
     std::string provenance;
     double cpu_seconds = 0; // warping / stitching on the worker
+
+    double valid_fraction() const { return jpeg.empty() ? image.valid_fraction() : jpeg_valid_fraction; }
 };
 
 struct ImageSourceOptions {
@@ -42,6 +49,9 @@ struct ImageSourceOptions {
     int workers = 0;         // pixel threads; 0 = one per core (network sources: one fewer)
     std::string resampling = "bilinear"; // gdal kind
     bool stretch_per_tile = false;       // gdal kind, non-Byte data without a fixed stretch
+    // 1..100: a kind that can encodes each image at this quality as it makes it, and hands
+    // back FetchedTile::jpeg instead of the image (xyz: only a band of it is ever held); 0: images.
+    int jpeg_quality = 0;
 };
 
 class ImageSource {

@@ -1,5 +1,6 @@
 #include "imagery/jpeg.hpp"
 
+#include "imagery/jpeg_row_writer.hpp"
 
 #include <turbojpeg.h>
 
@@ -19,12 +20,8 @@ struct TjHandle {
     ~TjHandle() { tjDestroy(h); }
 };
 
-// One compressor and one decompressor a thread, made on first use: a handle costs its set-up
-// and buffers, which a handle an image made again for every tile and image.
-tjhandle compressor() {
-    thread_local TjHandle tj(tjInitCompress());
-    return tj.h;
-}
+// One decompressor a thread, made on first use: a handle costs its set-up and buffers, which
+// a handle an image made again for every tile.
 tjhandle decompressor() {
     thread_local TjHandle tj(tjInitDecompress());
     return tj.h;
@@ -32,20 +29,13 @@ tjhandle decompressor() {
 
 } // namespace
 
+// The encoder the xyz source streams its bands through, given the whole image: one encoder,
+// one set of settings, the same bytes either way.
 std::string encode_jpeg(const RgbImage& image, int quality) {
-    if (quality < 1 || quality > 100) throw std::invalid_argument("JPEG quality must be 1..100");
-    const auto tj = compressor();
-    unsigned char* out = nullptr;
-    unsigned long size = 0;
-    if (tjCompress2(tj, image.rgb.data(), image.width, 0, image.height, TJPF_RGB, &out, &size, TJSAMP_420, quality,
-                    TJFLAG_ACCURATEDCT) != 0) {
-        const std::string msg = tjGetErrorStr2(tj);
-        tjFree(out);
-        throw std::runtime_error("JPEG encoding failed: " + msg);
-    }
-    std::string result(reinterpret_cast<const char*>(out), size);
-    tjFree(out);
-    return result;
+    thread_local JpegRowWriter writer;
+    writer.start(image.width, image.height, quality);
+    writer.write(image.rgb.data(), image.height, static_cast<std::size_t>(image.width) * 3);
+    return writer.finish();
 }
 
 namespace {

@@ -90,18 +90,9 @@ std::pair<int, int> lattice_source_rows(const MercatorLattice& l, int row_begin,
     return {static_cast<int>(std::floor(lo)) - 2, static_cast<int>(std::ceil(hi)) + 2};
 }
 
-RgbImage blank_image(const TileGrid& grid) {
-    RgbImage out;
-    out.width = grid.width;
-    out.height = grid.height;
-    out.rgb.assign(static_cast<std::size_t>(out.width) * out.height * 3, 0);
-    out.valid.assign(static_cast<std::size_t>(out.width) * out.height, 0);
-    return out;
-}
-
 void resample_mercator_rows(const MercatorLattice& lattice, const RgbImage& mosaic, int first_row, bool all_valid, int row_begin, int row_end,
-                            RgbImage& out) {
-    const int w = out.width;
+                            RgbImage& band) {
+    const int w = band.width;
     const int lw = lattice.lw, lh = lattice.lh;
     const auto& sx = lattice.sx;
     const auto& sy = lattice.sy;
@@ -112,8 +103,8 @@ void resample_mercator_rows(const MercatorLattice& lattice, const RgbImage& mosa
     for (int y = row_begin; y < row_end; ++y) {
         const int cj = std::min(y / lattice_step, lh - 2);
         const double fy = (y + 0.5 - cj * lattice_step) / lattice_step;
-        std::uint8_t* dst = out.rgb.data() + static_cast<std::size_t>(y) * w * 3;
-        std::uint8_t* dst_ok = out.valid.data() + static_cast<std::size_t>(y) * w;
+        std::uint8_t* dst = band.rgb.data() + static_cast<std::size_t>(y - row_begin) * w * 3;
+        std::uint8_t* dst_ok = band.valid.data() + static_cast<std::size_t>(y - row_begin) * w;
         for (int ci = 0; ci + 1 < lw && ci * lattice_step < w; ++ci) {
             // Along a lattice cell the source position moves linearly: start and step.
             const std::size_t a = static_cast<std::size_t>(cj) * lw + ci, b = a + 1, c = a + lw, d = c + 1;

@@ -15,10 +15,12 @@
 
 namespace skyscript::imagery {
 
-// In parts, so that a large mosaic need not be held whole (xyz_source decodes its tile rows
-// as bands of output rows need them): the grid's lattice of exactly projected points in the
-// mosaic's pixels, the mosaic rows a band of output rows samples (unclamped), and the band
-// resampled from a window of the mosaic holding its rows from `first_row` on.
+// In parts, so that neither the mosaic nor the image need be held whole (xyz_source decodes
+// the mosaic rows a band of output rows samples, and encodes each band as it is made): the
+// grid's lattice of exactly projected points in the mosaic's pixels, the mosaic rows a band of
+// output rows samples (unclamped), and the band resampled from a window of the mosaic holding
+// its rows from `first_row` on, into `band`: rows [row_begin, row_end) of the image, the grid's
+// width, all black and invalid before (the pixels no valid mosaic pixel reaches stay so).
 // `mosaic_gt`: GDAL geotransform of the mosaic in EPSG:3857 metres (north up); a mosaic
 // across the antimeridian may run past x = +20,037,508 m (its eastern tiles continue it).
 // Pixels whose four neighbours are all invalid (missing tiles) or outside are invalid.
@@ -31,8 +33,7 @@ struct MercatorLattice {
 MercatorLattice mercator_lattice(const double mosaic_gt[6], int mosaic_width, const TileGrid& grid);
 int lattice_band_rows(); // output rows a band of lattice cells spans
 std::pair<int, int> lattice_source_rows(const MercatorLattice& lattice, int row_begin, int row_end);
-RgbImage blank_image(const TileGrid& grid); // all black, all invalid
 void resample_mercator_rows(const MercatorLattice& lattice, const RgbImage& window, int first_row, bool all_valid, int row_begin, int row_end,
-                            RgbImage& out);
+                            RgbImage& band);
 
 } // namespace skyscript::imagery

@@ -1,9 +1,11 @@
-// JPEG a band of rows at a time (issue 25: the xyz mosaic holds only the rows a band of output
-// samples): the row reader gives exactly the rows the whole-image decoder gives, however it
-// is read, and refuses broken data as decode_jpeg does.
+// JPEG a band of rows at a time (issue 25: the xyz source holds only the mosaic rows a band of
+// output samples, and encodes each band as it is made): the row reader gives exactly the rows
+// the whole-image decoder gives, however it is read, and refuses broken data as decode_jpeg
+// does; the row writer writes exactly the bytes TurboJPEG's tjCompress2 wrote for the image.
 
 #include "imagery/jpeg.hpp"
 #include "imagery/jpeg_row_reader.hpp"
+#include "imagery/jpeg_row_writer.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -11,6 +13,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+
+#include <turbojpeg.h>
 
 using namespace skyscript::imagery;
 
@@ -89,4 +93,62 @@ TEST_CASE("JpegRowReader: broken, cut, foreign and wrongly sized data is refused
     CHECK_THROWS_AS(reader.read(1, rows.data(), 256 * 3), std::runtime_error); // nothing started
     read_all(tile); // after every refusal, a good tile reads whole
     CHECK(std::equal(rows.begin(), rows.end(), whole.rgb.begin()));
+}
+
+namespace {
+
+// What encode_jpeg was before the row writer: TurboJPEG, the whole image at once.
+std::string tj_compress(const RgbImage& img, int quality) {
+    tjhandle tj = tjInitCompress();
+    unsigned char* out = nullptr;
+    unsigned long size = 0;
+    const int rc = tjCompress2(tj, img.rgb.data(), img.width, 0, img.height, TJPF_RGB, &out, &size, TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
+    std::string bytes = rc == 0 ? std::string(reinterpret_cast<const char*>(out), size) : std::string();
+    tjFree(out);
+    tjDestroy(tj);
+    return bytes;
+}
+
+} // namespace
+
+TEST_CASE("JpegRowWriter: any band sizes give the bytes tjCompress2 gives for the whole image") {
+    const auto tiles = real_tiles();
+    std::mt19937 rng(11);
+    JpegRowWriter writer;
+    for (int round = 0; round < 24; ++round) {
+        // A crop of a real tile, of sizes that are and are not multiples of the 16 px MCU.
+        const auto src = decode_jpeg(tiles[static_cast<std::size_t>(round) % tiles.size()]);
+        RgbImage img;
+        img.width = 1 + int(rng() % 256), img.height = 1 + int(rng() % 256);
+        if (round == 0) img.width = img.height = 256;
+        for (int y = 0; y < img.height; ++y)
+            img.rgb.insert(img.rgb.end(), src.rgb.begin() + y * 256 * 3, src.rgb.begin() + (y * 256 + img.width) * 3);
+        const int quality = round % 3 == 0 ? 90 : 1 + int(rng() % 100);
+        INFO(img.width << "x" << img.height << " px at quality " << quality);
+        const auto expected = tj_compress(img, quality);
+        REQUIRE(expected.size() > 100);
+        writer.start(img.width, img.height, quality);
+        for (int y = 0; y < img.height;) {
+            const int n = std::min(img.height - y, 1 + int(rng() % 40));
+            writer.write(img.rgb.data() + static_cast<std::size_t>(y) * img.width * 3, n, static_cast<std::size_t>(img.width) * 3);
+            y += n;
+        }
+        CHECK(writer.finish() == expected);
+        CHECK(encode_jpeg(img, quality) == expected);
+    }
+    // Too few or too many rows, or none started: an error, and the writer goes on.
+    RgbImage img;
+    img.width = img.height = 32;
+    img.rgb.assign(32 * 32 * 3, 77);
+    writer.start(32, 32, 90);
+    writer.write(img.rgb.data(), 31, 32 * 3);
+    CHECK_THROWS_WITH_AS(writer.finish(), doctest::Contains("1 rows not written"), std::runtime_error);
+    writer.start(32, 32, 90);
+    CHECK_THROWS_AS(writer.write(img.rgb.data(), 33, 32 * 3), std::runtime_error);
+    CHECK_THROWS_AS(writer.finish(), std::runtime_error);
+    CHECK_THROWS_AS(writer.start(32, 32, 0), std::invalid_argument);
+    CHECK_THROWS_AS(writer.start(0, 32, 90), std::invalid_argument);
+    writer.start(32, 32, 90);
+    writer.write(img.rgb.data(), 32, 32 * 3);
+    CHECK(writer.finish() == tj_compress(img, 90));
 }

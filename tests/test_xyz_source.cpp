@@ -4,7 +4,10 @@
 
 #include "test_support.hpp"
 #include "pipeline/common/tile_key.hpp"
+#include "imagery/jpeg.hpp"
+#include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/sources/xyz/xyz_source.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <doctest/doctest.h>
 #include <gdal_priv.h>
@@ -13,6 +16,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <memory>
 
 using namespace skyscript::imagery;
@@ -112,6 +117,44 @@ TEST_CASE("512 px tiles, missing places and failing servers") {
     CHECK(bad.err.find("HTTP 503 Service Unavailable (after 5 attempts)") != std::string::npos);
     CHECK(lines(bad.err).size() == 1);
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 2); // s.toml and rs.jpg
+}
+
+TEST_CASE("an image encoded a band at a time is the JPEG of the whole image, with the same share of valid pixels") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto source = xyz_source("LM", server.url("/xyz/{z}/{x}/{y}.jpg"), 0.25, 17);
+    // Inside one tile; across the corner where tile 62092/50162 is missing (404); across three
+    // tile rows at a larger size (many bands, the window moving down the mosaic).
+    const std::vector<std::pair<std::uint64_t, TileGrid>> grids = {{1, make_tile_grid(-9.455109, 38.849334, 60, 0.25)},
+                                                                    {2, make_tile_grid(-9.456482, 38.850403, 200, 0.4)},
+                                                                    {3, make_tile_grid(-9.455109, 38.849334, 500, 0.6)}};
+    auto fetch = [&](int quality) {
+        HttpEngine engine(HttpEngineOptions{});
+        std::map<std::uint64_t, XyzImage> got;
+        std::mutex m;
+        fetch_xyz_images(source, grids, engine, 2, quality, [&](XyzImage&& r) {
+            std::lock_guard lock(m);
+            got[r.id] = std::move(r);
+        });
+        return got;
+    };
+    const auto whole = fetch(0), streamed = fetch(85);
+    REQUIRE(whole.size() == 3);
+    REQUIRE(streamed.size() == 3);
+    for (const auto& [id, w] : whole) {
+        INFO("grid " << id << ": " << w.error);
+        const auto& s = streamed.at(id);
+        REQUIRE(w.ok);
+        REQUIRE(s.ok);
+        CHECK(w.jpeg.empty());
+        CHECK(s.image.rgb.empty()); // never held whole
+        CHECK(s.jpeg == encode_jpeg(w.image, 85));
+        CHECK(s.valid_fraction == w.image.valid_fraction());
+        CHECK(w.valid_fraction == w.image.valid_fraction());
+    }
+    CHECK(whole.at(1).image.valid_fraction() == 1.0);
+    CHECK(whole.at(2).image.valid_fraction() < 0.9); // the missing tile
+    CHECK(whole.at(2).image.valid_fraction() > 0.3);
+    CHECK(whole.at(3).image.height > 800); // 500 m: ~540 mosaic rows at z17 (0.93 m), three tile rows
 }
 
 TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 degrees comes back") {

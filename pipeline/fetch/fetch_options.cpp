@@ -17,6 +17,7 @@ FetchOptions fetch_options(const BuildOptions& options) {
     o.source.http.timeout_s = options.number("timeout");
     o.source.http.max_attempts = static_cast<int>(options.integer("attempts"));
     o.source.workers = static_cast<int>(options.integer("workers"));
+    o.source.jpeg_quality = o.quality; // a kind that can encodes as it goes: no image held whole
     const auto batch = options.integer("batch");
     o.batch = batch > 0 ? static_cast<std::size_t>(batch) : static_cast<std::size_t>(std::max(256, o.source.http.max_in_flight * 16));
     o.reuse = options.values("reuse");

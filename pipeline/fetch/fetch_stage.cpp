@@ -127,7 +127,7 @@ private:
             }
             if (!t.ok) {
                 r.reason = t.error;
-            } else if ((r.valid_fraction = t.image.valid_fraction()) < options_.min_valid) {
+            } else if ((r.valid_fraction = t.valid_fraction()) < options_.min_valid) {
                 // Outside the source's data (a raster's edge, tiles a server has not): no imagery here.
                 std::lock_guard lock(mutex);
                 said_no.emplace_back(&job, "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " +
@@ -139,7 +139,7 @@ private:
                 r.year = t.time_ms > 0 ? year_of(t.time_ms) : source.config.year.value_or(0);
                 r.stem = make_stem(job.id_part, alias, r.year);
                 try {
-                    const auto jpeg = imagery::encode_jpeg(t.image, options_.quality);
+                    const auto jpeg = t.jpeg.empty() ? imagery::encode_jpeg(t.image, options_.quality) : std::move(t.jpeg); // encoded by the source
                     write_file_atomically(BuildDir(out_).image(job.part, r.stem), jpeg);
                     r.ok = true;
                 } catch (const std::exception&) {

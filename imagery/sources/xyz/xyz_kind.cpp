@@ -12,14 +12,17 @@ namespace {
 // Tiles through the HTTP engine, stitched and resampled on workers.
 class XyzImageSource : public ImageSource {
 public:
-    XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), engine_(o.http), workers_(network_image_workers(o.workers)) {}
+    XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o)
+        : ImageSource(c), engine_(o.http), workers_(network_image_workers(o.workers)), jpeg_quality_(o.jpeg_quality) {}
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
-        fetch_xyz_images(config_, tile_grids(jobs), engine_, workers_, [&](XyzImage&& r) {
+        fetch_xyz_images(config_, tile_grids(jobs), engine_, workers_, jpeg_quality_, [&](XyzImage&& r) {
             FetchedTile t;
             t.id = r.id;
             t.ok = r.ok;
             t.image = std::move(r.image);
+            t.jpeg = std::move(r.jpeg);
+            t.jpeg_valid_fraction = r.valid_fraction;
             t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.cpu_seconds = r.cpu_seconds;
             on_tile(std::move(t));
@@ -30,6 +33,7 @@ public:
 private:
     HttpEngine engine_;
     int workers_;
+    int jpeg_quality_;
 };
 
 class XyzKind : public SourceKind {

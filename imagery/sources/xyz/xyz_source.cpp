@@ -4,6 +4,7 @@
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/jpeg_row_reader.hpp"
+#include "imagery/jpeg_row_writer.hpp"
 #include "imagery/mercator_resampler.hpp"
 #include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/url_redaction.hpp"
@@ -54,13 +55,22 @@ struct Job {
 // sizes fragmented the heap), unless one grew past this: a rare huge tile's are given back.
 constexpr std::size_t kept_window_px = std::size_t{1} << 20;
 
+// What a job's pixels make: the image whole, or (jpeg_quality > 0) its JPEG, encoded a band at a
+// time, and the share of its pixels with data.
+struct Made {
+    RgbImage image;
+    std::string jpeg;
+    double valid_fraction = 0;
+};
+
 // Stitches a job's tiles into a Web Mercator mosaic and resamples it onto the grid, a band of
 // output rows at a time: the window holds only the mosaic rows the band samples, decoded as
-// the bands move down (a JPEG reader a tile column, on the tile row the band is in), so an
-// image's memory is its output and a band's rows, not its tiles: a 1,000 px image at 0.6 m
-// once held a 2,300 px square mosaic (21 MB), then three tile rows of it (5.5 MB), now ~50 rows
-// (issue 25: memory flat as the jobs, and so their largest images, grow).
-RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
+// the bands move down (a JPEG reader a tile column, on the tile row the band is in), and each
+// band goes to the JPEG encoder as it is made, so an image's memory is a band's rows, not its
+// tiles or its pixels: a 1,000 px image at 0.6 m once held a 2,300 px square mosaic (21 MB),
+// then three tile rows of it (5.5 MB) and its pixels (4 MB) (issue 25: memory flat as the jobs,
+// and so their largest images, grow).
+Made stitch_and_resample(Job& job, const SourceConfig& source, int jpeg_quality) {
     const auto& xyz = source.settings_as<XyzSettings>();
     int min_y = job.tiles.front().y, max_y = min_y;
     const int n = 1 << job.z;
@@ -136,11 +146,23 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
             r += count, slot += count;
         }
     };
-    auto out = blank_image(job.grid);
-    const int band = lattice_band_rows();
+    const int w = job.grid.width, h = job.grid.height;
+    Made made;
+    thread_local JpegRowWriter writer;
+    if (jpeg_quality > 0) {
+        writer.start(w, h, jpeg_quality);
+    } else {
+        made.image.width = w, made.image.height = h;
+        made.image.rgb.resize(static_cast<std::size_t>(w) * h * 3);
+        made.image.valid.resize(static_cast<std::size_t>(w) * h);
+    }
+    const int band_rows = lattice_band_rows();
+    RgbImage band; // rows [y0, y1) of the image
+    band.width = w;
+    std::size_t valid_px = 0;
     int first = 0, held = 0;
-    for (int y0 = 0; y0 < job.grid.height; y0 += band) {
-        const int y1 = std::min(job.grid.height, y0 + band);
+    for (int y0 = 0; y0 < h; y0 += band_rows) {
+        const int y1 = std::min(h, y0 + band_rows);
         // The rows the band samples (with their margin), those of the mosaic: every mosaic row a
         // sample reads is held, as when the window was the whole mosaic.
         const auto [r0, r1] = lattice_source_rows(lattice, y0, y1);
@@ -159,10 +181,22 @@ RgbImage stitch_and_resample(Job& job, const SourceConfig& source) {
         window.valid.resize(static_cast<std::size_t>(need) * row_px);
         load(first + held, first + need, held);
         held = need;
-        resample_mercator_rows(lattice, window, first, all_valid, y0, y1, out);
+        band.height = y1 - y0;
+        band.rgb.assign(static_cast<std::size_t>(w) * band.height * 3, 0); // black and invalid where nothing reaches
+        band.valid.assign(static_cast<std::size_t>(w) * band.height, 0);
+        resample_mercator_rows(lattice, window, first, all_valid, y0, y1, band);
+        valid_px += static_cast<std::size_t>(std::count_if(band.valid.begin(), band.valid.end(), [](std::uint8_t v) { return v != 0; }));
+        if (jpeg_quality > 0) {
+            writer.write(band.rgb.data(), band.height, static_cast<std::size_t>(w) * 3);
+        } else {
+            std::copy(band.rgb.begin(), band.rgb.end(), made.image.rgb.begin() + static_cast<std::ptrdiff_t>(y0) * w * 3);
+            std::copy(band.valid.begin(), band.valid.end(), made.image.valid.begin() + static_cast<std::ptrdiff_t>(y0) * w);
+        }
     }
     if (window.rgb.capacity() > kept_window_px * 3) window = RgbImage{};
-    return out;
+    made.valid_fraction = w > 0 && h > 0 ? double(valid_px) / (double(w) * double(h)) : 0; // as RgbImage::valid_fraction
+    if (jpeg_quality > 0) made.jpeg = writer.finish();
+    return made;
 }
 
 } // namespace
@@ -222,7 +256,7 @@ std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z) {
 }
 
 void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
-                      HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image) {
+                      HttpEngine& engine, int workers, int jpeg_quality, const std::function<void(XyzImage&&)>& on_image) {
     const auto& xyz = source.settings_as<XyzSettings>();
     std::vector<Job> jobs;
     jobs.reserve(grids.size());
@@ -294,7 +328,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             std::lock_guard lock(pending_mutex);
             ++pending;
         }
-        arena.enqueue([&job, &source, &on_image, &pending_mutex, &pending_done, &pending, &failure] {
+        arena.enqueue([&job, &source, jpeg_quality, &on_image, &pending_mutex, &pending_done, &pending, &failure] {
             XyzImage out;
             out.id = job.id;
             if (!job.error.empty()) {
@@ -304,7 +338,10 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             } else {
                 const double cpu_start = thread_cpu_seconds();
                 try {
-                    out.image = stitch_and_resample(job, source);
+                    auto made = stitch_and_resample(job, source, jpeg_quality);
+                    out.image = std::move(made.image);
+                    out.jpeg = std::move(made.jpeg);
+                    out.valid_fraction = made.valid_fraction;
                     out.ok = true;
                 } catch (const std::exception& e) {
                     out.error = e.what();

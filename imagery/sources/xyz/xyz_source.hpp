@@ -38,15 +38,18 @@ std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z);
 struct XyzImage {
     std::uint64_t id = 0;
     bool ok = false;
-    RgbImage image;
+    RgbImage image;          // jpeg_quality 0: the image whole
+    std::string jpeg;        // jpeg_quality > 0: the image as JPEG, encoded a band at a time (image left empty)
+    double valid_fraction = 0; // share of the image's pixels with data, either way
     std::string error;
     double cpu_seconds = 0; // stitching and warping, on the worker thread
 };
 
 // Fetches images for many grids at once: tiles through `engine` (which bounds what is
 // in flight and retries), stitching and warping on `workers` threads as each grid's
-// tiles arrive. `on_image` is called once per grid, from a worker thread.
+// tiles arrive. `on_image` is called once per grid, from a worker thread. With `jpeg_quality`
+// (1..100) each image is encoded as it is made and never held whole (XyzImage::jpeg).
 void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<std::uint64_t, TileGrid>>& grids,
-                      HttpEngine& engine, int workers, const std::function<void(XyzImage&&)>& on_image);
+                      HttpEngine& engine, int workers, int jpeg_quality, const std::function<void(XyzImage&&)>& on_image);
 
 } // namespace skyscript::imagery
