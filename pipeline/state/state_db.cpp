@@ -45,12 +45,18 @@ constexpr const char* jobs_tail_sql = R"SQL(
   stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT,
   polish TEXT);
 )SQL";
-// Made with the table, and again at the end of each plan, which drops them while it inserts
-// (built once from the rows, not a B-tree insert a job: the tile keys come in random order).
-constexpr const char* jobs_indexes_sql = R"SQL(
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, source, job_id);
-CREATE INDEX IF NOT EXISTS jobs_tile_key ON jobs (tile_key);
-)SQL";
+// The jobs table's indexes (name, columns): made with the table, and again at the end of each
+// plan, which drops them while it inserts (built once from the rows, not a B-tree insert a job:
+// the tile keys come in random order).
+constexpr std::pair<const char*, const char*> jobs_indexes[] = {{"jobs_status", "status, source, job_id"}, {"jobs_tile_key", "tile_key"}};
+
+std::string jobs_indexes_sql(bool create) {
+    std::string sql;
+    for (const auto& [name, columns] : jobs_indexes)
+        sql += create ? std::string("CREATE INDEX IF NOT EXISTS ") + name + " ON jobs (" + columns + ");\n"
+                      : std::string("DROP INDEX IF EXISTS ") + name + ";\n";
+    return sql;
+}
 
 // A caption field is a column name: refused unless it is a plain SQL identifier.
 const std::vector<std::string>& caption_columns() {
@@ -76,7 +82,7 @@ std::string jobs_schema_sql() {
         sql += c + (required ? " TEXT NOT NULL, " : " TEXT, ");
     }
     sql.pop_back();
-    return sql + jobs_tail_sql + jobs_indexes_sql;
+    return sql + jobs_tail_sql + jobs_indexes_sql(true);
 }
 
 // The columns the plan fills, bound by name (":column") in add_job; the caption columns follow.
@@ -296,8 +302,7 @@ void StateDb::reset_stages_from(StageName stage) {
 }
 
 void StateDb::begin_plan() {
-    db_.exec("PRAGMA cache_size = -16384; BEGIN IMMEDIATE; DROP INDEX IF EXISTS jobs_status; DROP INDEX IF EXISTS jobs_tile_key; "
-             "DELETE FROM jobs; DELETE FROM skipped;");
+    db_.exec("PRAGMA cache_size = -16384; BEGIN IMMEDIATE; " + jobs_indexes_sql(false) + "DELETE FROM jobs; DELETE FROM skipped;");
     std::string columns, values;
     auto add = [&](const std::string& c) {
         columns += (columns.empty() ? "" : ", ") + c;
@@ -354,7 +359,7 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
         skip.step();
         skip.reset();
     }
-    db_.exec(jobs_indexes_sql);
+    db_.exec(jobs_indexes_sql(true));
     db_.exec("COMMIT; PRAGMA cache_size = -2048;");
 }
 
