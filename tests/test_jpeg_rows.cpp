@@ -28,11 +28,30 @@ std::vector<std::string> real_tiles() {
     return tiles;
 }
 
+// TurboJPEG, the whole image at once: what encode_jpeg was before the row writer (4:2:0,
+// accurate DCT), and other kinds of JPEG a server may send.
+std::string tj_compress(const RgbImage& img, int quality, int subsamp = TJSAMP_420, int flags = TJFLAG_ACCURATEDCT) {
+    tjhandle tj = tjInitCompress();
+    unsigned char* out = nullptr;
+    unsigned long size = 0;
+    const int rc = tjCompress2(tj, img.rgb.data(), img.width, 0, img.height, TJPF_RGB, &out, &size, subsamp, quality, flags);
+    std::string bytes = rc == 0 ? std::string(reinterpret_cast<const char*>(out), size) : std::string();
+    tjFree(out);
+    tjDestroy(tj);
+    return bytes;
+}
+
 } // namespace
 
 TEST_CASE("JpegRowReader: real tiles read in random pieces, passed over and started again give decode_jpeg's rows") {
-    const auto tiles = real_tiles();
+    auto tiles = real_tiles();
     REQUIRE(tiles.size() >= 8);
+    // The first tile again as progressive, greyscale and 4:4:4 JPEG: servers send those too.
+    const auto first = decode_jpeg(tiles.front());
+    for (const auto& [subsamp, flags] : {std::pair{TJSAMP_420, TJFLAG_PROGRESSIVE}, std::pair{TJSAMP_GRAY, 0}, std::pair{TJSAMP_444, 0}}) {
+        tiles.push_back(tj_compress(first, 85, subsamp, flags));
+        REQUIRE(tiles.back().size() > 1000);
+    }
     std::mt19937 rng(7);
     JpegRowReader reader; // one reader for every tile, as a worker keeps one a tile column
     for (const auto& tile : tiles) {
@@ -94,22 +113,6 @@ TEST_CASE("JpegRowReader: broken, cut, foreign and wrongly sized data is refused
     read_all(tile); // after every refusal, a good tile reads whole
     CHECK(std::equal(rows.begin(), rows.end(), whole.rgb.begin()));
 }
-
-namespace {
-
-// What encode_jpeg was before the row writer: TurboJPEG, the whole image at once.
-std::string tj_compress(const RgbImage& img, int quality) {
-    tjhandle tj = tjInitCompress();
-    unsigned char* out = nullptr;
-    unsigned long size = 0;
-    const int rc = tjCompress2(tj, img.rgb.data(), img.width, 0, img.height, TJPF_RGB, &out, &size, TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
-    std::string bytes = rc == 0 ? std::string(reinterpret_cast<const char*>(out), size) : std::string();
-    tjFree(out);
-    tjDestroy(tj);
-    return bytes;
-}
-
-} // namespace
 
 TEST_CASE("JpegRowWriter: any band sizes give the bytes tjCompress2 gives for the whole image") {
     const auto tiles = real_tiles();
