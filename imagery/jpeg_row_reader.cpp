@@ -1,59 +1,25 @@
 #include "imagery/jpeg_row_reader.hpp"
 
+#include "imagery/libjpeg_error_jump.hpp"
+
 #include <algorithm>
-#include <csetjmp>
-#include <cstdio> // jpeglib.h needs FILE
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <jpeglib.h>
-
 namespace skyscript::imagery {
-
-namespace {
-
-// libjpeg reports errors by calling error_exit, which must not return: it jumps back to the
-// setjmp in guarded(), and the message is thrown from there as a C++ exception.
-struct ErrorJump {
-    jpeg_error_mgr mgr;
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
-void on_error(j_common_ptr c) {
-    auto* e = reinterpret_cast<ErrorJump*>(c->err);
-    (*c->err->format_message)(c, e->message);
-    std::longjmp(e->jump, 1);
-}
-
-// Level -1 is a warning (corrupt or truncated data, decoded on as grey): an error here, as
-// TJFLAG_STOPONWARNING makes it for tjDecompress2. Trace messages are dropped.
-void on_message(j_common_ptr c, int level) {
-    if (level < 0) on_error(c);
-}
-
-} // namespace
 
 struct JpegRowReader::Decoder {
     jpeg_decompress_struct info{};
-    ErrorJump err{};
+    LibjpegErrorJump err{};
     bool active = false;
     std::vector<std::uint8_t> skipped; // one row: where rows passed over are decoded
 
-    // Runs `f` (libjpeg calls only: nothing with a destructor may be skipped by the jump);
-    // false, with err.message, if libjpeg reported an error.
-    template <class F> bool guarded(F&& f) {
-        if (setjmp(err.jump)) return false;
-        f();
-        return true;
-    }
+    template <class F> bool guarded(F&& f) { return err.guarded(f); }
 };
 
 JpegRowReader::JpegRowReader() : d_(std::make_unique<Decoder>()) {
-    d_->info.err = jpeg_std_error(&d_->err.mgr);
-    d_->err.mgr.error_exit = on_error;
-    d_->err.mgr.emit_message = on_message;
+    d_->info.err = d_->err.install();
     if (!d_->guarded([&] { jpeg_create_decompress(&d_->info); }))
         throw std::runtime_error(std::string("JPEG decoder: ") + d_->err.message);
 }

@@ -1,34 +1,15 @@
 #include "imagery/jpeg_row_writer.hpp"
 
+#include "imagery/libjpeg_error_jump.hpp"
+
 #include <algorithm>
-#include <csetjmp>
-#include <cstdio> // jpeglib.h needs FILE
 #include <stdexcept>
 
-#include <jpeglib.h>
 #include <jerror.h> // ERREXIT1, JERR_OUT_OF_MEMORY
 
 namespace skyscript::imagery {
 
 namespace {
-
-// As in jpeg_row_reader.cpp: libjpeg's errors (and warnings, which tjCompress2 also turned into
-// a failure) jump back to the setjmp in guarded(), and are thrown from there.
-struct ErrorJump {
-    jpeg_error_mgr mgr;
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
-void on_error(j_common_ptr c) {
-    auto* e = reinterpret_cast<ErrorJump*>(c->err);
-    (*c->err->format_message)(c, e->message);
-    std::longjmp(e->jump, 1);
-}
-
-void on_message(j_common_ptr c, int level) {
-    if (level < 0) on_error(c);
-}
 
 // The JPEG goes straight into a std::string, grown by doubling: no buffer of the image's worst
 // case (tjBufSize: 3 bytes a pixel) and no copy at the end.
@@ -70,17 +51,11 @@ void term_destination(j_compress_ptr c) {
 
 struct JpegRowWriter::Encoder {
     jpeg_compress_struct info{};
-    ErrorJump err{};
+    LibjpegErrorJump err{};
     StringDestination dest{};
     bool active = false;
 
-    // Runs `f` (libjpeg calls only: nothing with a destructor may be skipped by the jump);
-    // false, with err.message, if libjpeg reported an error.
-    template <class F> bool guarded(F&& f) {
-        if (setjmp(err.jump)) return false;
-        f();
-        return true;
-    }
+    template <class F> bool guarded(F&& f) { return err.guarded(f); }
     [[noreturn]] void fail(const char* what) {
         const std::string why = std::string(what) + err.message;
         if (active) jpeg_abort_compress(&info);
@@ -90,9 +65,7 @@ struct JpegRowWriter::Encoder {
 };
 
 JpegRowWriter::JpegRowWriter() : e_(std::make_unique<Encoder>()) {
-    e_->info.err = jpeg_std_error(&e_->err.mgr);
-    e_->err.mgr.error_exit = on_error;
-    e_->err.mgr.emit_message = on_message;
+    e_->info.err = e_->err.install();
     if (!e_->guarded([&] { jpeg_create_compress(&e_->info); })) throw std::runtime_error(std::string("JPEG encoder: ") + e_->err.message);
     e_->dest.mgr.init_destination = init_destination;
     e_->dest.mgr.empty_output_buffer = empty_output_buffer;
