@@ -2,11 +2,14 @@
 // with one object for each skip reason and objects that two sources can image, planned
 // under each --source-policy; and the stem rule when a way and a relation share an id.
 
+#include "pipeline/state/state_db.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -46,6 +49,19 @@ std::map<std::string, std::int64_t> skipped(const std::string& db) {
         out[row.substr(0, tab)] = std::stoll(row.substr(tab + 1));
     }
     return out;
+}
+
+// SQLite's plan for `sql` on that database, a step a line (the `detail` column).
+std::vector<std::string> query_plan_steps(const std::string& db_path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::vector<std::string> steps;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr) == SQLITE_OK)
+        while (sqlite3_step(stmt) == SQLITE_ROW) steps.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return steps;
 }
 
 } // namespace
@@ -106,6 +122,35 @@ TEST_CASE("each skip reason and each source policy, on hand-made objects") {
     CHECK(sql_int(all, "SELECT count(*) FROM jobs") == 50);
     CHECK(sql_column(all, "SELECT source FROM jobs WHERE osm_id = " + std::to_string(building) + " ORDER BY source") ==
           std::vector<std::string>{"COARSE", "FINE"});
+
+    // The stages read jobs a batch at a time, in job order, all sources or one: a range of an
+    // index, no sort of every job of the status a batch (the old index, status then source,
+    // made each batch's query sort them all).
+    {
+        skyscript::pipeline::StateDb state(all, false);
+        for (const std::string source : {"", "FINE", "COARSE"}) {
+            INFO("source '" << source << "'");
+            std::vector<std::int64_t> ids;
+            for (std::int64_t after = -1;;) {
+                const auto batch = state.jobs(skyscript::pipeline::JobStatus::planned, source, after, 7);
+                if (batch.empty()) break;
+                for (const auto& job : batch) {
+                    ids.push_back(job.job_id);
+                    if (!source.empty()) CHECK(job.source == source);
+                }
+                after = batch.back().job_id;
+            }
+            CHECK(std::is_sorted(ids.begin(), ids.end()));
+            CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+            CHECK(ids.size() == (source.empty() ? 50u : 25u));
+        }
+        for (const bool of_source : {false, true}) {
+            const auto query_plan = query_plan_steps(all, skyscript::pipeline::StateDb::jobs_sql(of_source));
+            INFO(skyscript::pipeline::StateDb::jobs_sql(of_source));
+            REQUIRE(!query_plan.empty());
+            for (const auto& step : query_plan) CHECK(step.find("TEMP B-TREE") == std::string::npos);
+        }
+    }
 
     const auto random = plan("random");
     CHECK(skipped(random) == expected_skips);

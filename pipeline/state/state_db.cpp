@@ -47,8 +47,12 @@ constexpr const char* jobs_tail_sql = R"SQL(
 )SQL";
 // The jobs table's indexes (name, columns): made with the table, and again at the end of each
 // plan, which drops them while it inserts (built once from the rows, not a B-tree insert a job:
-// the tile keys come in random order).
-constexpr std::pair<const char*, const char*> jobs_indexes[] = {{"jobs_status", "status, source, job_id"}, {"jobs_tile_key", "tile_key"}};
+// the tile keys come in random order). jobs_by_status serves the stages' batches (jobs()) in
+// job order, a range of it a batch; it replaced jobs_status (status, source, job_id), which
+// gave no job order across sources, so that every batch sorted all the jobs left of its status
+// (for the fetch, 0.08 s a batch at 232 K jobs: ~1.7 s a batch of 256 images at 5 M).
+constexpr std::pair<const char*, const char*> jobs_indexes[] = {{"jobs_by_status", "status, job_id"}, {"jobs_tile_key", "tile_key"}};
+constexpr const char* retired_indexes_sql = "DROP INDEX IF EXISTS jobs_status;";
 
 std::string jobs_indexes_sql(bool create) {
     std::string sql;
@@ -213,6 +217,7 @@ StateDb::StateDb(const std::string& path, bool create)
     db_.exec("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());
+    db_.exec(retired_indexes_sql);
     add_missing_columns();
 }
 
@@ -365,12 +370,19 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
 
 std::map<std::string, std::int64_t> StateDb::skipped() { return state_queries::skipped(db_); }
 
+std::string StateDb::jobs_sql(bool of_source) {
+    // A range of jobs_by_status in job order, read up to the limit: no sort. (A source's jobs
+    // are picked from it as they come; `after` moves on, so a pass over one source's jobs reads
+    // the others' once, not once a batch.)
+    return std::string("SELECT ") + job_columns() + " FROM jobs WHERE status = :status" + (of_source ? " AND source = :source" : "") +
+           " AND job_id > :after ORDER BY job_id LIMIT :limit";
+}
+
 std::vector<Job> StateDb::jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit) {
-    const std::string sql = std::string("SELECT ") + job_columns() +
-                            " FROM jobs WHERE status = :status AND (:source = '' OR source = :source) AND job_id > :after ORDER BY job_id LIMIT :limit";
-    auto q = db_.prepare(sql);
+    auto q = db_.prepare(jobs_sql(!source.empty()));
     const std::string st(status_name(status));
-    q.bind(":status", std::string_view(st)).bind(":source", std::string_view(source)).bind(":after", std::int64_t{after});
+    q.bind(":status", std::string_view(st)).bind(":after", std::int64_t{after});
+    if (!source.empty()) q.bind(":source", std::string_view(source));
     q.bind(":limit", static_cast<std::int64_t>(limit));
     std::vector<Job> out;
     while (q.step()) out.push_back(read_job(q));
@@ -458,7 +470,9 @@ std::int64_t StateDb::retry_failed() {
 }
 
 void StateDb::for_each_with_files(const std::function<void(std::int64_t, JobStatus, int, const std::string&)>& fn) {
-    auto q = db_.prepare("SELECT job_id, status, part, stem FROM jobs WHERE status IN ('fetched', 'written') ORDER BY job_id");
+    // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
+    // job_id sorted every finished job in memory or temp files first.
+    auto q = db_.prepare("SELECT job_id, status, part, stem FROM jobs WHERE status IN ('fetched', 'written')");
     while (q.step()) fn(q.column_int(0), parse_status(q.column_text(1)), static_cast<int>(q.column_int(2)), q.column_text(3));
 }
 

@@ -51,6 +51,7 @@ public:
 
     // Jobs with this status (all sources when `source` is ""), job_id > after, in job order.
     std::vector<Job> jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit);
+    static std::string jobs_sql(bool of_source); // the query jobs() runs (tests read its plan)
     std::vector<std::string> job_sources(JobStatus status);
     std::map<std::string, std::int64_t> count_by_status();
 
@@ -77,7 +78,8 @@ public:
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
 
-    // What fetched and written jobs should have on disk: id, status, part, stem (job order).
+    // What fetched and written jobs should have on disk: id, status, part, stem (the fetched in
+    // job order, then the written).
     void for_each_with_files(const std::function<void(std::int64_t job_id, JobStatus status, int part, const std::string& stem)>& fn);
     // Jobs whose files went missing, back to an earlier status (planned: fetch again; fetched: write again).
     void set_status(const std::vector<std::int64_t>& job_ids, JobStatus status);
