@@ -185,6 +185,33 @@ TEST_CASE("resume trusts the disk: deleted images, meta files and meta.jsonl are
     CHECK(dataset_files(out) == before);
 }
 
+TEST_CASE("the write stage removes the files no written job names, and only those") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-orphans");
+    const auto first = run(shell(build_argv(out, m.sources, {"--limit", "30"})));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+    std::string image; // images1/<stem>.jpg of a written job
+    for (const auto& [name, bytes] : before)
+        if (name.starts_with("images1/") && name.ends_with(".jpg")) image = name;
+    REQUIRE(!image.empty());
+    const auto stem = image.substr(8, image.size() - 8 - 4);
+    // Strays: unknown names, a job's stem with the other folder's extension, in another part's
+    // folder, in a folder with a leading zero, with a suffix, and a scratch file of a killed write.
+    const std::vector<std::string> strays = {"images1/stray.jpg", "meta1/stray.pickle", "images1/" + stem + ".pickle", "meta1/" + stem + ".jpg",
+                                             "images2/" + stem + ".jpg", "images01/" + stem + ".jpg", "images1/" + stem + "x.jpg",
+                                             "meta1/" + stem + ".pickle.partial-12345", "images_old/" + stem + ".jpg"};
+    for (const auto& f : strays) {
+        fs::create_directories(fs::path(out + "/" + f).parent_path());
+        write_file(out + "/" + f, "stray");
+    }
+    const auto write = run(shell({binary(), "write", out}));
+    REQUIRE_MESSAGE(write.exit_code == 0, write.err);
+    CHECK(write.out.find("removed " + std::to_string(strays.size()) + " files no written job names") != std::string::npos);
+    for (const auto& f : strays) CHECK_MESSAGE(!fs::exists(out + "/" + f), f);
+    CHECK(dataset_files(out) == before); // every file a written job names is still there, the same
+}
+
 TEST_CASE("a source whose content changed since the plan is refused in one line; nothing written is lost") {
     const auto& m = monaco();
     const auto dir = fresh_dir("reliability-source-changed");

@@ -16,7 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
-#include <unordered_set>
+#include <optional>
+#include <string_view>
 
 namespace skyscript::pipeline {
 
@@ -39,16 +40,34 @@ namespace {
 
 constexpr std::size_t batch_size = 256;
 
-// Removes files in images*/ and meta*/ that no written job names, and scratch files.
-std::int64_t remove_orphans(const std::string& out_dir, const std::unordered_set<std::string>& expected) {
+// The part a folder of OUT holds images or meta files of (images{part}, meta{part}), if it is one.
+std::optional<int> part_of_dir(const std::string& name, std::string_view prefix) {
+    if (!name.starts_with(prefix) || name.size() == prefix.size() || name.size() > prefix.size() + 9) return std::nullopt;
+    int part = 0;
+    for (std::size_t i = prefix.size(); i < name.size(); ++i) {
+        if (name[i] < '0' || name[i] > '9') return std::nullopt;
+        part = part * 10 + (name[i] - '0');
+    }
+    if ((prefix == "images" ? images_dir(part) : meta_dir(part)) != name) return std::nullopt; // no leading zeros
+    return part;
+}
+
+// Removes files in images*/ and meta*/ that no written job names, and scratch files: each file
+// asked of the state DB by its part and stem (an index lookup), so memory stays flat however
+// many jobs (a set of every expected name held ~200 bytes a job).
+std::int64_t remove_orphans(const std::string& out_dir, StateDb& state) {
     std::int64_t n = 0;
     std::error_code ec;
     for (const auto& dir : fs::directory_iterator(out_dir, ec)) {
         const auto name = dir.path().filename().string();
         if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
+        const bool images = name.starts_with("images");
+        const auto part = part_of_dir(name, images ? "images" : "meta");
+        const std::string_view extension = images ? ".jpg" : ".pickle";
         for (const auto& f : fs::directory_iterator(dir.path(), ec)) {
-            const auto rel = name + "/" + f.path().filename().string();
-            if (expected.count(rel)) continue;
+            const auto file = f.path().filename().string();
+            if (part && file.ends_with(extension) && state.names_written(*part, std::string_view(file).substr(0, file.size() - extension.size())))
+                continue;
             if (fs::remove(f.path(), ec)) ++n;
         }
     }
@@ -64,7 +83,7 @@ void write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs
     });
 }
 
-std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state, const std::function<void(const Job&)>& each) {
+std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state) {
     // The JSON Lines mirror, from the state DB (the CSVs are the split stage's).
     AtomicFileWriter jsonl_file(BuildDir(out_dir).meta_jsonl());
     std::int64_t rows = 0;
@@ -80,7 +99,6 @@ std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state, const 
         jobs.clear();
     };
     state.for_each_written([&](const Job& job) {
-        if (each) each(job);
         ++rows;
         jobs.push_back(job);
         if (jobs.size() == batch_size) flush();
@@ -117,12 +135,8 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
     }
     progress.finish();
 
-    std::unordered_set<std::string> expected;
-    summary.rows = write_meta_jsonl(out_dir, state, [&](const Job& job) {
-        expected.insert(image_relative_path(job.part, job.stem));
-        expected.insert(meta_relative_path(job.part, job.stem));
-    });
-    summary.orphans_removed = remove_orphans(out_dir, expected);
+    summary.rows = write_meta_jsonl(out_dir, state);
+    summary.orphans_removed = remove_orphans(out_dir, state);
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return summary;
 }

@@ -51,7 +51,9 @@ constexpr const char* jobs_tail_sql = R"SQL(
 // job order, a range of it a batch; it replaced jobs_status (status, source, job_id), which
 // gave no job order across sources, so that every batch sorted all the jobs left of its status
 // (for the fetch, 0.08 s a batch at 232 K jobs: ~1.7 s a batch of 256 images at 5 M).
-constexpr std::pair<const char*, const char*> jobs_indexes[] = {{"jobs_by_status", "status, job_id"}, {"jobs_tile_key", "tile_key"}};
+// jobs_stem answers the write stage's sweep of files, one lookup a file (names_written).
+constexpr std::pair<const char*, const char*> jobs_indexes[] = {
+    {"jobs_by_status", "status, job_id"}, {"jobs_tile_key", "tile_key"}, {"jobs_stem", "stem"}};
 constexpr const char* retired_indexes_sql = "DROP INDEX IF EXISTS jobs_status;";
 
 std::string jobs_indexes_sql(bool create) {
@@ -467,6 +469,17 @@ void StateDb::record_polished(const std::vector<Job>& jobs) {
 std::int64_t StateDb::retry_failed() {
     db_.exec("UPDATE jobs SET status = 'planned' WHERE status = 'failed'");
     return sqlite3_changes(db_.handle());
+}
+
+bool StateDb::names_written(int part, std::string_view stem) {
+    if (!names_written_)
+        names_written_ = std::make_unique<SqliteStatement>(db_.handle(), "SELECT 1 FROM jobs WHERE stem = ? AND part = ? AND status = 'written' LIMIT 1",
+                                                           db_.path());
+    auto& q = *names_written_;
+    q.bind(1, stem).bind(2, std::int64_t{part});
+    const bool found = q.step();
+    q.reset();
+    return found;
 }
 
 void StateDb::for_each_with_files(const std::function<void(std::int64_t, JobStatus, int, const std::string&)>& fn) {

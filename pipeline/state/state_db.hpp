@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyscript::pipeline {
@@ -78,6 +79,10 @@ public:
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
 
+    // Whether a written job has this part and stem: its files are images{part}/{stem}.jpg and
+    // meta{part}/{stem}.pickle. One indexed lookup a file, so the write stage's sweep of files no
+    // job names holds no set of every name (~200 bytes a job: ~1 GB at 5 M images).
+    bool names_written(int part, std::string_view stem);
     // What fetched and written jobs should have on disk: id, status, part, stem (the fetched in
     // job order, then the written).
     void for_each_with_files(const std::function<void(std::int64_t job_id, JobStatus status, int part, const std::string& stem)>& fn);
@@ -94,6 +99,7 @@ private:
     static void step_with_planned_columns(SqliteStatement& q, const Job& job);
     SqliteDb db_;
     std::unique_ptr<SqliteStatement> insert_job_;
+    std::unique_ptr<SqliteStatement> names_written_;
 };
 
 } // namespace skyscript::pipeline
