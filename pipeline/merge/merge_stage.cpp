@@ -46,16 +46,15 @@ void place_shard_files(const ShardBuild& shard, const std::string& out_dir, Merg
         const auto n = static_cast<std::uint64_t>(summary.linked + summary.copied + summary.present);
         if (n % 1000 == 0) progress.update(n, total, n, "files");
     };
-    const auto job_files = [&](const Job& job, bool meta) {
-        if (parts.insert(job.part).second) {
-            fs::create_directories(fs::path(out_dir) / images_dir(job.part));
-            fs::create_directories(fs::path(out_dir) / meta_dir(job.part));
+    // Streamed, four columns a job: the fetched jobs had been read all at once, whole.
+    state.for_each_with_files([&](std::int64_t, JobStatus status, int part, const std::string& stem) {
+        if (parts.insert(part).second) {
+            fs::create_directories(fs::path(out_dir) / images_dir(part));
+            fs::create_directories(fs::path(out_dir) / meta_dir(part));
         }
-        place(image_relative_path(job.part, job.stem));
-        if (meta) place(meta_relative_path(job.part, job.stem));
-    };
-    state.for_each_written([&](const Job& job) { job_files(job, true); });
-    for (const auto& job : state.jobs(JobStatus::fetched, "", -1, SIZE_MAX)) job_files(job, false);
+        place(image_relative_path(part, stem));
+        if (status == JobStatus::written) place(meta_relative_path(part, stem));
+    });
 }
 
 } // namespace
