@@ -50,7 +50,7 @@ constexpr const char* jobs_tail_sql = R"SQL(
 // the tile keys come in random order). jobs_by_status serves the stages' batches (jobs()) in
 // job order, a range of it a batch; it replaced jobs_status (status, source, job_id), which
 // gave no job order across sources, so that every batch sorted all the jobs left of its status
-// (for the fetch, 0.08 s a batch at 232 K jobs: ~1.7 s a batch of 256 images at 5 M).
+// (for the fetch, 0.07 s a batch at 232 K jobs: ~1.5 s a batch of 256 images at 5 M).
 // jobs_stem answers the write stage's sweep of files, one lookup a file (names_written).
 constexpr std::pair<const char*, const char*> jobs_indexes[] = {
     {"jobs_by_status", "status, job_id"}, {"jobs_tile_key", "tile_key"}, {"jobs_stem", "stem"}};
