@@ -4,8 +4,11 @@
 #include "pipeline/state/state_queries.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
+#include <tuple>
 
 namespace skyscript::pipeline {
 
@@ -202,11 +205,19 @@ std::vector<std::string> StateReader::sources() {
 }
 
 std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::string& source, std::int64_t limit) {
+    // The newest of each finished status, an index range read backwards up to the limit, then
+    // merged: one query over both statuses sorted every finished job to find them.
+    std::vector<std::tuple<std::int64_t, int, std::string>> newest;
+    auto q = db_->prepare("SELECT job_id, part, stem FROM jobs WHERE status = ? AND source = ? AND stem IS NOT NULL ORDER BY job_id DESC LIMIT ?");
+    for (const std::string_view status : {"fetched", "written"}) {
+        q.bind(1, status).bind(2, source).bind(3, limit);
+        while (q.step()) newest.emplace_back(q.column_int(0), static_cast<int>(q.column_int(1)), q.column_text(2));
+        q.reset();
+    }
+    std::sort(newest.begin(), newest.end(), [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
+    if (newest.size() > static_cast<std::size_t>(std::max<std::int64_t>(limit, 0))) newest.resize(static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)));
     std::vector<std::pair<int, std::string>> out;
-    auto q = db_->prepare("SELECT part, stem FROM jobs WHERE source = ? AND status IN ('fetched', 'written') AND stem IS NOT NULL "
-                          "ORDER BY job_id DESC LIMIT ?");
-    q.bind(1, source).bind(2, limit);
-    while (q.step()) out.emplace_back(static_cast<int>(q.column_int(0)), q.column_text(1));
+    for (auto& [id, part, stem] : newest) out.emplace_back(part, std::move(stem));
     return out;
 }
 
