@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 using namespace skyscript::test;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -143,6 +145,17 @@ TEST_CASE("each skip reason and each source policy, on hand-made objects") {
             CHECK(std::is_sorted(ids.begin(), ids.end()));
             CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
             CHECK(ids.size() == (source.empty() ? 50u : 25u));
+        }
+        // The write stage's lookup of a file by stem uses the stem index, whatever SQLite
+        // would guess (without statistics it took the status index once: a scan a file).
+        // An older state DB gets the status index last, when opened: SQLite then preferred it.
+        const auto migrated = dir + "/migrated.sqlite";
+        fs::copy_file(all, migrated, fs::copy_options::overwrite_existing);
+        REQUIRE(run("sqlite3 " + sh_quote(migrated) + " 'DROP INDEX jobs_status_id; CREATE INDEX jobs_status_id ON jobs (status, job_id, source)'").exit_code == 0);
+        for (const auto& db : {all, migrated}) {
+            const auto lookup = query_plan_steps(db, skyscript::pipeline::StateDb::names_written_sql());
+            REQUIRE(lookup.size() == 1);
+            CHECK_MESSAGE(lookup[0].find("USING INDEX jobs_stem (stem=?)") != std::string::npos, db);
         }
         for (const bool of_source : {false, true}) {
             const auto query_plan = query_plan_steps(all, skyscript::pipeline::StateDb::jobs_sql(of_source));

@@ -474,10 +474,14 @@ std::int64_t StateDb::retry_failed() {
     return sqlite3_changes(db_.handle());
 }
 
+std::string StateDb::names_written_sql() {
+    return "SELECT 1 FROM jobs INDEXED BY jobs_stem WHERE stem = ? AND part = ? AND status = 'written' LIMIT 1";
+}
+
 bool StateDb::names_written(int part, std::string_view stem) {
-    if (!names_written_)
-        names_written_ = std::make_unique<SqliteStatement>(db_.handle(), "SELECT 1 FROM jobs WHERE stem = ? AND part = ? AND status = 'written' LIMIT 1",
-                                                           db_.path());
+    // INDEXED BY: without statistics SQLite may take the status index (every written job a
+    // lookup: a 3,321-job write went 0.9 -> 10 s when it did); the constructor makes jobs_stem.
+    if (!names_written_) names_written_ = std::make_unique<SqliteStatement>(db_.handle(), names_written_sql(), db_.path());
     auto& q = *names_written_;
     q.bind(1, stem).bind(2, std::int64_t{part});
     const bool found = q.step();

@@ -83,6 +83,7 @@ public:
     // meta{part}/{stem}.pickle. One indexed lookup a file, so the write stage's sweep of files no
     // job names holds no set of every name (~200 bytes a job: ~1 GB at 5 M images).
     bool names_written(int part, std::string_view stem);
+    static std::string names_written_sql(); // the query names_written() runs (tests read its plan)
     // What fetched and written jobs should have on disk: id, status, part, stem (the fetched in
     // job order, then the written).
     void for_each_with_files(const std::function<void(std::int64_t job_id, JobStatus status, int part, const std::string& stem)>& fn);
