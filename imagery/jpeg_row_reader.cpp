@@ -14,13 +14,11 @@ struct JpegRowReader::Decoder {
     LibjpegErrorJump err{};
     bool active = false;
     std::vector<std::uint8_t> skipped; // one row: where rows passed over are decoded
-
-    template <class F> bool guarded(F&& f) { return err.guarded(f); }
 };
 
 JpegRowReader::JpegRowReader() : d_(std::make_unique<Decoder>()) {
     d_->info.err = d_->err.install();
-    if (!d_->guarded([&] { jpeg_create_decompress(&d_->info); }))
+    if (!d_->err.guarded([&] { jpeg_create_decompress(&d_->info); }))
         throw std::runtime_error(std::string("JPEG decoder: ") + d_->err.message);
 }
 
@@ -37,7 +35,7 @@ void JpegRowReader::start(std::string_view data, int w, int h) {
     auto& info = d_->info;
     d_->active = true;
     int jw = 0, jh = 0;
-    if (!d_->guarded([&] {
+    if (!d_->err.guarded([&] {
             jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned long>(data.size()));
             jpeg_read_header(&info, TRUE);
             jw = static_cast<int>(info.image_width), jh = static_cast<int>(info.image_height);
@@ -51,7 +49,7 @@ void JpegRowReader::start(std::string_view data, int w, int h) {
                                  std::to_string(h));
     }
     info.out_color_space = JCS_EXT_RGB; // as tjDecompress2 sets for TJPF_RGB
-    if (!d_->guarded([&] { jpeg_start_decompress(&info); })) {
+    if (!d_->err.guarded([&] { jpeg_start_decompress(&info); })) {
         finish();
         throw std::runtime_error(std::string("broken JPEG image: ") + d_->err.message);
     }
@@ -65,7 +63,7 @@ void JpegRowReader::read(int rows, std::uint8_t* rgb, std::size_t pitch) {
         const int n = std::min(rows, 16);
         for (int i = 0; i < n; ++i) pointers[i] = rgb ? rgb + static_cast<std::size_t>(i) * pitch : d_->skipped.data();
         JDIMENSION got = 0;
-        if (!d_->active || !d_->guarded([&] { got = jpeg_read_scanlines(&info, pointers, static_cast<JDIMENSION>(n)); })) {
+        if (!d_->active || !d_->err.guarded([&] { got = jpeg_read_scanlines(&info, pointers, static_cast<JDIMENSION>(n)); })) {
             const std::string why = d_->active ? d_->err.message : "no image started";
             finish();
             throw std::runtime_error("broken JPEG image: " + why);

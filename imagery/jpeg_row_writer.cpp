@@ -55,7 +55,6 @@ struct JpegRowWriter::Encoder {
     StringDestination dest{};
     bool active = false;
 
-    template <class F> bool guarded(F&& f) { return err.guarded(f); }
     [[noreturn]] void fail(const char* what) {
         const std::string why = std::string(what) + err.message;
         if (active) jpeg_abort_compress(&info);
@@ -66,7 +65,7 @@ struct JpegRowWriter::Encoder {
 
 JpegRowWriter::JpegRowWriter() : e_(std::make_unique<Encoder>()) {
     e_->info.err = e_->err.install();
-    if (!e_->guarded([&] { jpeg_create_compress(&e_->info); })) throw std::runtime_error(std::string("JPEG encoder: ") + e_->err.message);
+    if (!e_->err.guarded([&] { jpeg_create_compress(&e_->info); })) throw std::runtime_error(std::string("JPEG encoder: ") + e_->err.message);
     e_->dest.mgr.init_destination = init_destination;
     e_->dest.mgr.empty_output_buffer = empty_output_buffer;
     e_->dest.mgr.term_destination = term_destination;
@@ -87,7 +86,7 @@ void JpegRowWriter::start(int width, int height, int quality) {
     auto& info = e_->info;
     e_->active = true;
     // TurboJPEG 2.1's tjCompress2 (setCompDefaults) for TJPF_RGB, TJSAMP_420, TJFLAG_ACCURATEDCT.
-    if (!e_->guarded([&] {
+    if (!e_->err.guarded([&] {
             info.image_width = static_cast<JDIMENSION>(width);
             info.image_height = static_cast<JDIMENSION>(height);
             info.in_color_space = JCS_EXT_RGB;
@@ -111,7 +110,7 @@ void JpegRowWriter::write(const std::uint8_t* rgb, int rows, std::size_t pitch) 
         const int n = std::min(rows, 16);
         for (int i = 0; i < n; ++i) pointers[i] = const_cast<JSAMPROW>(rgb + static_cast<std::size_t>(i) * pitch); // libjpeg only reads them
         JDIMENSION done = 0;
-        if (!e_->guarded([&] { done = jpeg_write_scanlines(&e_->info, pointers, static_cast<JDIMENSION>(n)); }))
+        if (!e_->err.guarded([&] { done = jpeg_write_scanlines(&e_->info, pointers, static_cast<JDIMENSION>(n)); }))
             e_->fail("JPEG encoding failed: ");
         if (done == 0) { // past the last row
             abort();
@@ -128,7 +127,7 @@ std::string JpegRowWriter::finish() {
         abort();
         throw std::runtime_error("JPEG encoding failed: " + std::to_string(missing) + " rows not written");
     }
-    if (!e_->guarded([&] { jpeg_finish_compress(&e_->info); })) e_->fail("JPEG encoding failed: ");
+    if (!e_->err.guarded([&] { jpeg_finish_compress(&e_->info); })) e_->fail("JPEG encoding failed: ");
     e_->active = false;
     std::string out = std::move(e_->dest.out);
     e_->dest.out = std::string();

@@ -12,6 +12,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -40,15 +41,14 @@ namespace {
 
 constexpr std::size_t batch_size = 256;
 
-// The part a folder of OUT holds images or meta files of (images{part}, meta{part}), if it is one.
-std::optional<int> part_of_dir(const std::string& name, std::string_view prefix) {
-    if (!name.starts_with(prefix) || name.size() == prefix.size() || name.size() > prefix.size() + 9) return std::nullopt;
+// The part of an images{part} or meta{part} folder of OUT (`name` starts with that word);
+// nullopt for any other name, such as images01 or images_old.
+std::optional<int> part_of_dir(const std::string& name, bool images) {
+    const std::size_t digits = images ? std::string_view("images").size() : std::string_view("meta").size();
     int part = 0;
-    for (std::size_t i = prefix.size(); i < name.size(); ++i) {
-        if (name[i] < '0' || name[i] > '9') return std::nullopt;
-        part = part * 10 + (name[i] - '0');
-    }
-    if ((prefix == "images" ? images_dir(part) : meta_dir(part)) != name) return std::nullopt; // no leading zeros
+    const char* end = name.data() + name.size();
+    const auto [stop, error] = std::from_chars(name.data() + digits, end, part);
+    if (error != std::errc() || stop != end || (images ? images_dir(part) : meta_dir(part)) != name) return std::nullopt;
     return part;
 }
 
@@ -62,7 +62,7 @@ std::int64_t remove_orphans(const std::string& out_dir, StateDb& state) {
         const auto name = dir.path().filename().string();
         if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
         const bool images = name.starts_with("images");
-        const auto part = part_of_dir(name, images ? "images" : "meta");
+        const auto part = part_of_dir(name, images);
         const std::string_view extension = images ? ".jpg" : ".pickle";
         for (const auto& f : fs::directory_iterator(dir.path(), ec)) {
             const auto file = f.path().filename().string();

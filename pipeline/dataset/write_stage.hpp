@@ -24,7 +24,8 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions& options, 
 void print_write_summary(const WriteSummary& s, const std::string& out_dir);
 
 // The meta files of jobs as they stand: one pickle each (atomically, on every core), and
-// OUT/meta.jsonl made again from the state DB's written jobs (returns the rows). The write stage makes them; the polish stage makes them again when it changed captions.
+// OUT/meta.jsonl made again from the state DB's written jobs (returns the rows). The write
+// stage makes them; the polish stage makes them again when it changed captions.
 void write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs);
 std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state);
 

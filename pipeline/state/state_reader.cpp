@@ -215,7 +215,7 @@ std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::s
         q.reset();
     }
     std::sort(newest.begin(), newest.end(), [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
-    if (newest.size() > static_cast<std::size_t>(std::max<std::int64_t>(limit, 0))) newest.resize(static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)));
+    newest.resize(std::min(newest.size(), static_cast<std::size_t>(std::max<std::int64_t>(limit, 0))));
     std::vector<std::pair<int, std::string>> out;
     for (auto& [id, part, stem] : newest) out.emplace_back(part, std::move(stem));
     return out;
