@@ -36,13 +36,14 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
     std::vector<Found> found;
     const auto& t = grid.box;
     const auto& objects = index.objects();
+    const auto prominence = [&](char kind, double px) { return kind == 'a' ? px * grid.gsd * grid.gsd : kind == 'w' ? px * grid.gsd * 4.0 : 1.0; };
     auto take = [&](std::uint32_t i) {
         const auto& o = objects[i];
         if (o.fid == focus_fid || !visible_at(index, o, grid.gsd)) return;
-        const auto v = visible.measure(o, grid);
+        auto v = visible.measure(o, grid);
+        if (v.margin > 0 && !min.enough(o.kind, v.px - v.margin) && min.enough(o.kind, v.px + v.margin)) v = visible.measure_exact(o, grid);
         if (!min.enough(o.kind, v.px)) return;
-        const double m2 = o.kind == 'a' ? v.px * grid.gsd * grid.gsd : o.kind == 'w' ? v.px * grid.gsd * 4.0 : 1.0;
-        found.push_back({m2, o.fid, i, v});
+        found.push_back({prominence(o.kind, v.px), o.fid, i, v});
     };
     if (t.crosses_antimeridian()) {
         index.for_each_in({t.west, t.south, 180, t.north}, take);
@@ -51,9 +52,33 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
         index.for_each_in({t.west, t.south, t.east, t.north}, take);
     }
     const auto n = std::min(found.size(), max_objects);
-    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), [](const Found& a, const Found& b) {
-        return a.prominence != b.prominence ? a.prominence > b.prominence : a.fid < b.fid;
-    });
+    const auto by_prominence = [](const Found& a, const Found& b) { return a.prominence != b.prominence ? a.prominence > b.prominence : a.fid < b.fid; };
+    // In order, the first n + 1 (the (n+1)th tells where the first n end). Where neighbours there
+    // are closer than twice the widest margin (and on past the nth while such neighbours follow),
+    // those measured within a margin are measured exactly; then all are put in order again.
+    // (Two that exact measures would order otherwise differ by less than their rounding, far
+    // less than a margin, and so does every pair of neighbours between them.)
+    auto ranked = std::min(found.size(), n + 1);
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(ranked), found.end(), by_prominence);
+    double widest = 0;
+    for (const auto& f : found) widest = std::max(widest, f.visible.margin > 0 ? prominence(objects[f.object].kind, f.visible.margin) : 0.0);
+    bool remeasured = false, near = false;
+    for (std::size_t i = 0; widest > 0 && i + 1 < found.size(); ++i) {
+        if (i >= n && !near) break;
+        if (i + 1 >= ranked) { // the rest are no more prominent: in order too
+            std::sort(found.begin() + static_cast<std::ptrdiff_t>(ranked), found.end(), by_prominence);
+            ranked = found.size();
+        }
+        near = found[i].prominence - found[i + 1].prominence <= 2 * widest;
+        if (!near) continue;
+        for (auto* f : {&found[i], &found[i + 1]})
+            if (f->visible.margin > 0) {
+                f->visible = visible.measure_exact(objects[f->object], grid);
+                f->prominence = prominence(objects[f->object].kind, f->visible.px);
+                remeasured = true;
+            }
+    }
+    if (remeasured) std::sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(ranked), by_prominence);
     std::vector<Surrounding> out;
     out.reserve(n);
     for (std::size_t i = 0; i < n; ++i)

@@ -2,6 +2,7 @@
 
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/pixel_number.hpp"
+#include "pipeline/plan/rect_clip.hpp"
 #include "pipeline/plan/simplify_check.hpp"
 
 #include <geos_c.h>
@@ -72,32 +73,14 @@ int to_pixels(double* x, double* y, void* userdata) {
     return std::isfinite(*x) && std::isfinite(*y);
 }
 
+// A visible size's share of the whole object's (the catalog's measure of it).
+double share_of(double px, const Visible& whole) { return whole.px > 0 ? std::min(1.0, px / whole.px) : 0; }
+
 // The whole object's visible size in the tile's pixels, from the catalog's measures.
 Visible whole_visible(const IndexedObject& o, const imagery::TileGrid& grid) {
     if (o.kind == 'a') return {o.area_m2 / (grid.gsd * grid.gsd), 1};
     if (o.kind == 'w') return {o.length_m / grid.gsd, 1};
     return {1, 1};
-}
-
-// Liang-Barsky: the part of segment a-b inside [x0, x1] x [y0, y1] (edges included), as
-// parameters t0 <= t1 along it; false when none of it is.
-bool clip_segment(double ax, double ay, double bx, double by, double x0, double y0, double x1, double y1, double& t0, double& t1) {
-    // Wholly beyond one edge (most segments of a long line): none of it, without the divisions.
-    if ((ax < x0 && bx < x0) || (ax > x1 && bx > x1) || (ay < y0 && by < y0) || (ay > y1 && by > y1)) return false;
-    t0 = 0, t1 = 1;
-    const double dx = bx - ax, dy = by - ay;
-    const double p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
-    for (int i = 0; i < 4; ++i) {
-        if (p[i] == 0) {
-            if (q[i] < 0) return false; // parallel to this edge and outside it
-            continue;
-        }
-        const double r = q[i] / p[i];
-        if (p[i] < 0) t0 = std::max(t0, r);
-        else t1 = std::min(t1, r);
-        if (t0 > t1) return false;
-    }
-    return true;
 }
 
 } // namespace
@@ -106,14 +89,19 @@ struct VisibleExtent::Impl {
     CatalogReader& catalog;
     GEOSContextHandle_t ctx = GEOS_init_r();
     GEOSWKBReader* reader = GEOSWKBReader_create_r(ctx);
-    std::unordered_map<std::int64_t, GEOSGeometry*> cache; // lon/lat, by fid (null: unreadable)
+    struct Cached {
+        GEOSGeometry* lonlat = nullptr; // null: unreadable
+        // A line's parts, or a polygon's rings (each polygon's shell, then its holes), made when first asked for.
+        std::vector<IndexedPath> paths;
+        std::vector<std::size_t> polygon_ends; // areas: where each polygon's rings end in paths
+        bool indexed = false;
+    };
+    std::unordered_map<std::int64_t, Cached> cache; // by fid
+    std::vector<signed char> valid_by_fid; // GEOSisValid's answer for an area, once asked (-1 or beyond: not yet); kept past the cache
     // The tile last measured, and a lon/lat box within it (its corners' inner bounds, a pixel
     // in): an object whose box lies in that box is whole in the tile, no projection needed.
     imagery::TileGrid tile;
     osm::Box inner{0, 0, -1, -1};
-    // The tile's candidates measure() clipped, by fid: describe() takes them instead of
-    // clipping the named ones again. Dropped when the tile changes.
-    std::unordered_map<std::int64_t, GEOSGeometry*> clipped_here;
     ProjectedVertices projected;
     SimplifyCheck simplify_check{ctx};
 
@@ -124,36 +112,20 @@ struct VisibleExtent::Impl {
         GEOS_finish_r(ctx);
     }
     void clear() {
-        for (auto& [fid, g] : cache)
-            if (g) GEOSGeom_destroy_r(ctx, g);
+        for (auto& [fid, c] : cache)
+            if (c.lonlat) GEOSGeom_destroy_r(ctx, c.lonlat);
         cache.clear();
-        clear_clipped();
     }
-    void clear_clipped() {
-        for (auto& [fid, g] : clipped_here) GEOSGeom_destroy_r(ctx, g);
-        clipped_here.clear();
-    }
-    void keep_clipped(std::int64_t fid, GEOSGeometry* g) {
-        auto [it, added] = clipped_here.try_emplace(fid, g);
-        if (!added) {
-            GEOSGeom_destroy_r(ctx, it->second);
-            it->second = g;
-        }
-    }
-    GEOSGeometry* take_clipped(std::int64_t fid) {
-        const auto it = clipped_here.find(fid);
-        if (it == clipped_here.end()) return nullptr;
-        GEOSGeometry* g = it->second;
-        clipped_here.erase(it);
-        return g;
-    }
-    const GEOSGeometry* geometry(std::int64_t fid) {
+    Cached& cached(std::int64_t fid) {
         if (const auto it = cache.find(fid); it != cache.end()) return it->second;
         if (cache.size() >= cached_geometries) clear();
         const auto wkb = catalog.geometry_wkb(fid);
         GEOSGeometry* g = wkb.empty() ? nullptr : GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
-        return cache[fid] = g;
+        auto& c = cache[fid];
+        c.lonlat = g;
+        return c;
     }
+    const GEOSGeometry* geometry(std::int64_t fid) { return cached(fid).lonlat; }
     // The object's geometry in the tile's pixels, clipped to the tile (owned; null when it
     // cannot be read). Cut to the tile's lon/lat bounds first (they hold the whole tile), so
     // that only the vertices near it are projected: a forest or a river crossing many tiles
@@ -177,12 +149,11 @@ struct VisibleExtent::Impl {
         GEOSGeom_destroy_r(ctx, px);
         return clipped;
     }
-    // The tile's inner lon/lat box, computed when the tile changes (the tile's clips are then dropped).
+    // The tile's inner lon/lat box, computed when the tile changes.
     const osm::Box& at_tile(const imagery::TileGrid& grid) {
         if (tile.epsg != grid.epsg || tile.width != grid.width || tile.height != grid.height || tile.gsd != grid.gsd ||
             tile.geotransform[0] != grid.geotransform[0] || tile.geotransform[3] != grid.geotransform[3]) {
             tile = grid;
-            clear_clipped();
             const double w = grid.width, h = grid.height;
             double lon[4], lat[4];
             const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
@@ -199,21 +170,17 @@ struct VisibleExtent::Impl {
     // objects that cross a tile's edge, and GEOS's clipping was the plan's largest cost).
     // nullopt when the geometry cannot be read.
     std::optional<double> line_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
-        const auto* lonlat = geometry(o.fid);
-        if (!lonlat) return std::nullopt;
+        auto& c = cached(o.fid);
+        if (!c.lonlat) return std::nullopt;
+        index_paths(c);
+        if (!c.polygon_ends.empty()) return 0.0; // a polygon has no line part
         const auto& t = grid.box;
         const bool cut_lonlat = !t.crosses_antimeridian(); // as clipped_px: across it, nothing is cut in lon/lat
-        const bool single = GEOSGeomTypeId_r(ctx, lonlat) == GEOS_LINESTRING;
-        const int parts = single ? 1 : GEOSGetNumGeometries_r(ctx, lonlat);
+        const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
         double length = 0;
-        for (int k = 0; k < parts; ++k) {
-            const GEOSGeometry* part = single ? lonlat : GEOSGetGeometryN_r(ctx, lonlat, k);
-            if (!part || GEOSGeomTypeId_r(ctx, part) != GEOS_LINESTRING) continue;
-            const auto* seq = GEOSGeom_getCoordSeq_r(ctx, part);
-            unsigned n = 0;
-            if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n) || n < 2) continue;
-            coords.resize(2 * static_cast<std::size_t>(n));
-            if (!GEOSCoordSeq_copyToBuffer_r(ctx, seq, coords.data(), 0, 0)) continue;
+        for (const auto& part : c.paths) {
+            if (part.points() < 2) continue;
+            const auto& coords = part.xy;
             // The last projected point, reused when the next segment starts where it ended.
             double last_lon = NAN, last_lat = NAN, last_x = 0, last_y = 0;
             bool last_ok = false;
@@ -227,25 +194,114 @@ struct VisibleExtent::Impl {
                 last_lon = lon, last_lat = lat, last_x = x, last_y = y;
                 return last_ok;
             };
-            for (unsigned i = 0; i + 1 < n; ++i) {
-                double ax = coords[2 * i], ay = coords[2 * i + 1], bx = coords[2 * i + 2], by = coords[2 * i + 3];
-                if (cut_lonlat) {
+            auto segments = [&](std::size_t first, std::size_t last) {
+                for (std::size_t i = first; i < last; ++i) {
+                    double ax = coords[2 * i], ay = coords[2 * i + 1], bx = coords[2 * i + 2], by = coords[2 * i + 3];
+                    if (cut_lonlat) {
+                        double t0, t1;
+                        if (!clip_segment(ax, ay, bx, by, box, t0, t1)) continue;
+                        const double dx = bx - ax, dy = by - ay;
+                        if (t1 < 1) bx = ax + t1 * dx, by = ay + t1 * dy;
+                        if (t0 > 0) ax = ax + t0 * dx, ay = ay + t0 * dy;
+                    }
+                    double pax, pay, pbx, pby;
+                    if (!project(ax, ay, pax, pay) || !project(bx, by, pbx, pby)) continue;
                     double t0, t1;
-                    if (!clip_segment(ax, ay, bx, by, t.west, t.south, t.east, t.north, t0, t1)) continue;
-                    const double dx = bx - ax, dy = by - ay;
-                    if (t1 < 1) bx = ax + t1 * dx, by = ay + t1 * dy;
-                    if (t0 > 0) ax = ax + t0 * dx, ay = ay + t0 * dy;
+                    if (!clip_segment(pax, pay, pbx, pby, pixels, t0, t1)) continue;
+                    length += (t1 - t0) * std::hypot(pbx - pax, pby - pay);
                 }
-                double pax, pay, pbx, pby;
-                if (!project(ax, ay, pax, pay) || !project(bx, by, pbx, pby)) continue;
-                double t0, t1;
-                if (!clip_segment(pax, pay, pbx, pby, 0, 0, grid.width, grid.height, t0, t1)) continue;
-                length += (t1 - t0) * std::hypot(pbx - pax, pby - pay);
-            }
+            };
+            // Cut in lon/lat, a segment away from the box adds nothing: only the runs that reach it are walked.
+            if (cut_lonlat) part.for_each_run_meeting(box, segments);
+            else segments(0, part.points() - 1);
         }
         return length;
     }
-    std::vector<double> coords; // a line part's coordinates, x y x y ...
+    // The area in px² of a valid polygon's part in the tile, as clipped_px's geometry would
+    // measure it (cut to the tile's lon/lat box, projected, cut to the tile's pixels), a ring
+    // at a time without making geometries (rect_clip.hpp): an area crossing the tile's edge is
+    // measured for every tile it is a candidate of, and named in few. nullopt when GEOS must
+    // do it: an unreadable geometry (then nothing), an invalid one (clipped_px repairs it), a
+    // vertex that does not project, or a polygon whose cut in lon/lat GEOS makes of other
+    // points than clip_ring: a shell with several parts in the box, or a hole crossing its
+    // edge (GEOS then joins the pieces along the box's edges in another order; a straight
+    // lon/lat edge is not straight in the tile's CRS, so the areas would differ by ~1e-6 px²,
+    // enough to swap two objects showing the same pixels, such as a relation and its outer way).
+    std::optional<double> area_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
+        auto& c = cached(o.fid);
+        if (!c.lonlat || !valid(o.fid, c.lonlat)) return std::nullopt;
+        index_paths(c);
+        if (c.polygon_ends.empty()) return std::nullopt; // not a polygon
+        const auto& t = grid.box;
+        const bool cut_lonlat = !t.crosses_antimeridian(); // as clipped_px: across it, nothing is cut in lon/lat
+        const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
+        double area = 0;
+        for (std::size_t k = 0, shell = 0; k < c.polygon_ends.size(); shell = c.polygon_ends[k++]) {
+            double polygon_area = 0;
+            for (std::size_t r = shell; r < c.polygon_ends[k]; ++r) {
+                const auto& ring = c.paths[r];
+                if (cut_lonlat) {
+                    // A hole that crosses the box is joined to the shell's cut in GEOS (along the box's edges, so other chords).
+                    const int crossings = cut_ring_once(ring, box, cut);
+                    if (crossings < 0 || (r > shell && crossings > 0)) return std::nullopt;
+                } else {
+                    cut = ring.xy;
+                }
+                for (std::size_t i = 0; i < cut.size(); i += 2)
+                    if (!to_pixels(&cut[i], &cut[i + 1], &to)) return std::nullopt;
+                clip_ring(cut, pixels, coords, scratch);
+                drop_points_within_edges(coords, pixels);
+                const double a = ring_area(coords);
+                polygon_area += r == shell ? a : -a; // a valid polygon's holes lie in its shell: GEOS's shell less holes
+            }
+            area += polygon_area;
+        }
+        return area;
+    }
+    // Whether an area's geometry is valid (GEOS's answer, kept by fid: the cache forgets geometries).
+    bool valid(std::int64_t fid, const GEOSGeometry* g) {
+        const bool keep = fid >= 0 && fid < (std::int64_t{1} << 31);
+        const auto i = static_cast<std::size_t>(fid);
+        if (keep && i < valid_by_fid.size() && valid_by_fid[i] >= 0) return valid_by_fid[i] == 1;
+        const bool ok = GEOSisValid_r(ctx, g) == 1; // an exception (2) counts as invalid
+        if (keep) {
+            if (i >= valid_by_fid.size()) valid_by_fid.resize(std::max(i + 1, 2 * valid_by_fid.size()), -1);
+            valid_by_fid[i] = ok;
+        }
+        return ok;
+    }
+    // The geometry's lines or rings as IndexedPaths (their coordinates copied out of GEOS once).
+    void index_paths(Cached& c) {
+        if (c.indexed) return;
+        c.indexed = true;
+        auto add = [&](const GEOSGeometry* line) {
+            const auto* seq = line ? GEOSGeom_getCoordSeq_r(ctx, line) : nullptr;
+            unsigned n = 0;
+            if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n)) n = 0;
+            IndexedPath p;
+            p.xy.resize(2 * static_cast<std::size_t>(n));
+            if (n && !GEOSCoordSeq_copyToBuffer_r(ctx, seq, p.xy.data(), 0, 0)) p.xy.clear();
+            p.index();
+            c.paths.push_back(std::move(p));
+        };
+        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
+        if (type == GEOS_POLYGON || type == GEOS_MULTIPOLYGON) {
+            const int polygons = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat);
+            for (int k = 0; k < polygons; ++k) {
+                const GEOSGeometry* polygon = type == GEOS_POLYGON ? c.lonlat : GEOSGetGeometryN_r(ctx, c.lonlat, k);
+                add(GEOSGetExteriorRing_r(ctx, polygon));
+                for (int r = 0, holes = GEOSGetNumInteriorRings_r(ctx, polygon); r < holes; ++r) add(GEOSGetInteriorRingN_r(ctx, polygon, r));
+                c.polygon_ends.push_back(c.paths.size());
+            }
+        } else if (type == GEOS_LINESTRING || type == GEOS_MULTILINESTRING || type == GEOS_GEOMETRYCOLLECTION) {
+            const bool single = type == GEOS_LINESTRING;
+            for (int k = 0, parts = single ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat); k < parts; ++k) {
+                const GEOSGeometry* part = single ? c.lonlat : GEOSGetGeometryN_r(ctx, c.lonlat, k);
+                if (part && GEOSGeomTypeId_r(ctx, part) == GEOS_LINESTRING) add(part);
+            }
+        }
+    }
+    std::vector<double> coords, cut, scratch; // rings and line parts, x y x y ...
 
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
@@ -255,7 +311,7 @@ struct VisibleExtent::Impl {
     }
 };
 
-VisibleExtent::VisibleExtent(CatalogReader& catalog) : impl_(std::make_unique<Impl>(catalog)) {}
+VisibleExtent::VisibleExtent(CatalogReader& catalog, bool exact) : impl_(std::make_unique<Impl>(catalog)), exact_(exact) {}
 VisibleExtent::~VisibleExtent() = default;
 
 // Whether the object lies in the tile whole, told without its geometry when it can be:
@@ -276,20 +332,29 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
     return std::nullopt;
 }
 
-Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) {
+Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) { return measure(o, grid, exact_); }
+Visible VisibleExtent::measure_exact(const IndexedObject& o, const imagery::TileGrid& grid) { return measure(o, grid, true); }
+
+Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid, bool exact) {
     const auto whole = whole_visible(o, grid);
     if (const auto in = whole_in_tile(o, grid)) return *in ? whole : Visible{};
     auto& m = *impl_;
     ToPixels to{&grid, &impl_->projected};
     std::optional<double> px;
+    double margin = 0;
     if (o.kind == 'w') {
         px = m.line_px(o, grid, to);
+    } else if (o.kind == 'a' && !exact && (px = m.area_px(o, grid, to))) {
+        // Rounding moves each cut point by an ulp or so of the pixel coordinates: the area, by
+        // about the perimeter times that (~1e-10 px² in a 384 px tile); a millionth of that
+        // tile's area is far beyond it, and still far below anything the plan tells apart.
+        margin = 1e-9 * grid.width * grid.height;
     } else if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         px = m.size(clipped, o.kind);
-        m.keep_clipped(o.fid, clipped); // describe() takes it if the object is named
+        GEOSGeom_destroy_r(m.ctx, clipped);
     }
     if (!px) return {}; // its geometry cannot be read
-    return {*px, whole.px > 0 ? std::min(1.0, *px / whole.px) : 0}; // share: of the catalog's measure of the whole object
+    return {*px, share_of(*px, whole), margin};
 }
 
 namespace {
@@ -342,18 +407,22 @@ void collect(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, c
 
 } // namespace
 
-bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const imagery::TileGrid& grid, const Visible& v) {
+bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const imagery::TileGrid& grid, const Visible& visible) {
     auto& m = *impl_;
     ToPixels to{&grid, &impl_->projected};
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
     const bool inner = m.at_tile(grid).contains(o.bbox);
-    GEOSGeometry* clipped = m.take_clipped(o.fid);
-    if (!clipped) clipped = m.clipped_px(o, grid, to, inner);
+    GEOSGeometry* clipped = m.clipped_px(o, grid, to, inner);
     if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
         GEOSGeom_destroy_r(m.ctx, clipped);
         return false;
+    }
+    Visible v = visible;
+    if (v.margin > 0) { // measured without GEOS: GEOS's figure from the geometry at hand
+        v.px = m.size(clipped, o.kind);
+        v.share = share_of(v.px, whole_visible(o, grid));
     }
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     GEOSGeom_getXMin_r(m.ctx, clipped, &x0);
