@@ -21,8 +21,11 @@ SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql, const std::s
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
 int SqliteStatement::parameter(const char* name) const {
+    for (const auto& n : named_)
+        if (n.address == name && n.name == name) return n.index;
     const int i = sqlite3_bind_parameter_index(stmt_, name);
     if (i == 0) throw SqliteError(path_ + ": no SQL parameter " + name + " in " + sqlite3_sql(stmt_));
+    if (named_.size() < 64) named_.push_back({name, name, i}); // a name at another address (a string rebuilt) is looked up again
     return i;
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -28,6 +29,8 @@ public:
     SqliteStatement& bind_blob(int i, const void* data, std::size_t size);
     SqliteStatement& bind_null(int i);
     // By name (":job_id"): the parameter's index; throws naming it when the SQL has no such parameter.
+    // Remembered by the name's address (and checked against its text): SQLite looks a name up
+    // by comparing it with each parameter's, and the plan binds 31 by name a job.
     int parameter(const char* name) const;
     template <class T>
     SqliteStatement& bind(const char* name, const T& v) { return bind(parameter(name), v); }
@@ -43,6 +46,12 @@ private:
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
     const std::string& path_;
+    struct Named {
+        const char* address;
+        std::string name;
+        int index;
+    };
+    mutable std::vector<Named> named_;
 };
 
 class SqliteDb {

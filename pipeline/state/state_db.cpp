@@ -108,12 +108,27 @@ constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "
 
 // Caption column `field`'s parameter (":field"): the job's entry for it, NULL when it has none
 // (its style did not run, or it was not polished).
+// ":field" for a caption column: made once, so that a statement knows it by its address (SqliteStatement::parameter).
+const std::string& caption_parameter(std::string_view field) {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto f : captions::all_caption_fields()) {
+            std::string name(1, ':'); // appended, not `":" + string`: GCC 12 warns (-Wrestrict) on the latter, wrongly
+            name += f;
+            out.push_back(std::move(name));
+        }
+        return out;
+    }();
+    for (const auto& n : names)
+        if (std::string_view(n).substr(1) == field) return n;
+    throw std::logic_error("no caption field `" + std::string(field) + "`");
+}
+
 void bind_caption(SqliteStatement& q, const Job& j, std::string_view field) {
-    std::string name(1, ':');
-    name.append(field);
+    const char* name = caption_parameter(field).c_str();
     const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
-    if (e == j.captions.end()) q.bind_null(name.c_str());
-    else q.bind(name.c_str(), std::string_view(e->text));
+    if (e == j.captions.end()) q.bind_null(name);
+    else q.bind(name, std::string_view(e->text));
 }
 
 // fallbacks: aliases ([A-Za-z0-9], source_config.hpp) with a space between.
