@@ -1,16 +1,18 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace skyscript::pipeline {
 
 namespace {
 
-constexpr const char* light_columns = "o.fid, o.osm_type, o.osm_id, o.kind, o.focus_tag, o.max_gsd, o.rep_lon, o.rep_lat, "
-                                      "coalesce(o.area_m2, 0), coalesce(o.length_m, 0), r.minx, r.miny, r.maxx, r.maxy";
+constexpr const char* object_columns = "fid, osm_type, osm_id, kind, focus_tag, max_gsd, rep_lon, rep_lat, "
+                                       "coalesce(area_m2, 0), coalesce(length_m, 0), tags";
 
-void read_light(const SqliteStatement& q, CatalogObject& o) {
+void read_object(const SqliteStatement& q, CatalogObject& o) {
     o.fid = q.column_int(0);
     o.osm_type = q.column_text(1)[0];
     o.osm_id = q.column_int(2);
@@ -21,11 +23,7 @@ void read_light(const SqliteStatement& q, CatalogObject& o) {
     o.rep_lat = q.column_double(7);
     o.area_m2 = q.column_double(8);
     o.length_m = q.column_double(9);
-    o.bbox = {q.column_double(10), q.column_double(11), q.column_double(12), q.column_double(13)};
-}
-
-std::string select(const char* extra, const char* where) {
-    return std::string("SELECT ") + light_columns + extra + " FROM objects o JOIN rtree_objects_geom r ON r.id = o.fid " + where;
+    o.tags = q.column_text(10);
 }
 
 } // namespace
@@ -57,11 +55,26 @@ std::vector<std::int64_t> CatalogReader::sample_focus() {
 }
 
 void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObject&)>& fn) {
-    auto q = db_.prepare(select(", o.tags", "ORDER BY o.fid"));
+    // The objects with a box in the R-tree, in fid order. The boxes are read first, in one
+    // pass over the R-tree, and met with the objects as they come: joining the two tables
+    // looked each object up in the R-tree, which cost twice the reading of both.
+    struct Boxed {
+        std::int64_t fid;
+        osm::Box box;
+    };
+    std::vector<Boxed> boxes;
+    auto r = db_.prepare("SELECT id, minx, miny, maxx, maxy FROM rtree_objects_geom");
+    while (r.step()) boxes.push_back({r.column_int(0), {r.column_double(1), r.column_double(2), r.column_double(3), r.column_double(4)}});
+    std::sort(boxes.begin(), boxes.end(), [](const Boxed& a, const Boxed& b) { return a.fid < b.fid; });
+    auto q = db_.prepare(std::string("SELECT ") + object_columns + " FROM objects ORDER BY fid");
     CatalogObject o;
-    while (q.step()) {
-        read_light(q, o);
-        o.tags = q.column_text(14);
+    auto b = boxes.begin();
+    while (q.step() && b != boxes.end()) {
+        const auto fid = q.column_int(0);
+        while (b != boxes.end() && b->fid < fid) ++b;
+        if (b == boxes.end() || b->fid != fid) continue; // no box: not in the R-tree (the join left it out)
+        read_object(q, o);
+        o.bbox = b->box;
         fn(o);
     }
 }
