@@ -192,7 +192,7 @@ void IndexedPath::index() {
     const std::size_t n = points();
     if (n == 0) return;
     double twice_area = 0;
-    for (std::size_t first = 0; first + 1 < n || (first == 0 && n == 1); first += run) {
+    for (std::size_t first = 0; first == 0 || first + 1 < n; first += run) { // a lone point is a run of its own
         const std::size_t last = std::min(n - 1, first + run);
         PlaneRect b{xy[2 * first], xy[2 * first + 1], xy[2 * first], xy[2 * first + 1]};
         for (std::size_t i = first + 1; i <= last; ++i) {
@@ -200,7 +200,6 @@ void IndexedPath::index() {
             b.y0 = std::min(b.y0, xy[2 * i + 1]), b.y1 = std::max(b.y1, xy[2 * i + 1]);
         }
         runs.push_back(b);
-        if (n == 1) break;
     }
     box = runs[0];
     for (const auto& b : runs) box = {std::min(box.x0, b.x0), std::min(box.y0, b.y0), std::max(box.x1, b.x1), std::max(box.y1, b.y1)};

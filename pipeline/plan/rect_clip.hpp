@@ -1,6 +1,7 @@
 #pragma once
-// Clipping to an axis-aligned rectangle without building geometries: a segment (Liang-Barsky)
-// and a polygon ring (Sutherland-Hodgman). The plan measures how much of every object that
+// Clipping to an axis-aligned rectangle without building geometries: a segment (Liang-Barsky),
+// a ring cut as GEOS cuts it when it crosses the rectangle once (cut_ring_once), and any ring
+// cut for its area (Sutherland-Hodgman). The plan measures how much of every object that
 // crosses its tile's edge the tile shows; GEOS's rectangle clip made a geometry of each (a
 // fifth of the plan's time, for a number).
 
