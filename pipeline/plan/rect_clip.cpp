@@ -27,6 +27,26 @@ bool clip_segment(double ax, double ay, double bx, double by, const PlaneRect& r
 
 namespace {
 
+// GEOS 3.11's RectangleIntersection: a point outside the rectangle moved along the segment
+// towards (x2, y2) onto the edge it is beyond, x first, then y (clip_one_edge, clip_to_edges).
+void clip_one_edge(double& x1, double& y1, double x2, double y2, double limit) {
+    if (x2 == limit) {
+        y1 = y2;
+        x1 = x2;
+    }
+    if (x1 != x2) {
+        y1 += (y2 - y1) * (limit - x1) / (x2 - x1);
+        x1 = limit;
+    }
+}
+
+void clip_to_edges(double& x1, double& y1, double x2, double y2, const PlaneRect& r) {
+    if (x1 < r.x0) clip_one_edge(x1, y1, x2, y2, r.x0);
+    else if (x1 > r.x1) clip_one_edge(x1, y1, x2, y2, r.x1);
+    if (y1 < r.y0) clip_one_edge(y1, x1, y2, x2, r.y0);
+    else if (y1 > r.y1) clip_one_edge(y1, x1, y2, x2, r.y1);
+}
+
 // One Sutherland-Hodgman pass: the open ring `in` (x y pairs, its last point joined to its
 // first) kept on the inner side of the line coordinate[axis] = c (>= c when `low`, else <= c).
 template <int axis, bool low>
@@ -40,12 +60,11 @@ void clip_edge(const std::vector<double>& in, double c, std::vector<double>& out
     for (std::size_t i = 0; i < n; ++i) {
         const bool in_now = inside(i);
         if (in_now != prev_in) { // the segment crosses the line: where it does (one end is strictly beyond, so no division by 0)
-            // From the end beyond towards the one inside, in GEOS's own arithmetic (RectangleIntersection's clip_one_edge).
+            // From the end beyond towards the one inside, in GEOS's own arithmetic.
             const std::size_t o = in_now ? prev : i, k = in_now ? i : prev;
             constexpr int other = 1 - axis;
-            double p[2];
-            p[other] = in[2 * o + other] + (in[2 * k + other] - in[2 * o + other]) * (c - in[2 * o + axis]) / (in[2 * k + axis] - in[2 * o + axis]);
-            p[axis] = c;
+            double p[2] = {in[2 * o], in[2 * o + 1]};
+            clip_one_edge(p[axis], p[other], in[2 * k + axis], in[2 * k + other], c);
             out.push_back(p[0]);
             out.push_back(p[1]);
         }
@@ -137,26 +156,6 @@ double ring_area(const std::vector<double>& ring) {
 }
 
 namespace {
-
-// GEOS 3.11's RectangleIntersection: a point outside the rectangle moved along the segment
-// towards (x2, y2) onto the edge it is beyond, x first, then y (clip_one_edge, clip_to_edges).
-void clip_one_edge(double& x1, double& y1, double x2, double y2, double limit) {
-    if (x2 == limit) {
-        y1 = y2;
-        x1 = x2;
-    }
-    if (x1 != x2) {
-        y1 += (y2 - y1) * (limit - x1) / (x2 - x1);
-        x1 = limit;
-    }
-}
-
-void clip_to_edges(double& x1, double& y1, double x2, double y2, const PlaneRect& r) {
-    if (x1 < r.x0) clip_one_edge(x1, y1, x2, y2, r.x0);
-    else if (x1 > r.x1) clip_one_edge(x1, y1, x2, y2, r.x1);
-    if (y1 < r.y0) clip_one_edge(y1, x1, y2, x2, r.y0);
-    else if (y1 > r.y1) clip_one_edge(y1, x1, y2, x2, r.y1);
-}
 
 // Where a point on `r`'s boundary lies along it, counter-clockwise from (x0, y0).
 double along_boundary(const PlaneRect& r, double x, double y) {

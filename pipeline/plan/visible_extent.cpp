@@ -223,7 +223,7 @@ struct VisibleExtent::Impl {
     // measured for every tile it is a candidate of, and named in few. nullopt when GEOS must
     // do it: an unreadable geometry (then nothing), an invalid one (clipped_px repairs it), a
     // vertex that does not project, or a polygon whose cut in lon/lat GEOS makes of other
-    // points than clip_ring: a shell with several parts in the box, or a hole crossing its
+    // points than cut_ring_once: a shell with several parts in the box, or a hole crossing its
     // edge (GEOS then joins the pieces along the box's edges in another order; a straight
     // lon/lat edge is not straight in the tile's CRS, so the areas would differ by ~1e-6 px²,
     // enough to swap two objects showing the same pixels, such as a relation and its outer way).

@@ -106,13 +106,11 @@ constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "
                                                                  {"objects", "TEXT NOT NULL DEFAULT '[]'"},
                                                                  {"polish", "TEXT"}};
 
-// Caption column `field`'s parameter (":field"): the job's entry for it, NULL when it has none
-// (its style did not run, or it was not polished).
 // ":field" for a caption column: made once, so that a statement knows it by its address (SqliteStatement::parameter).
 const std::string& caption_parameter(std::string_view field) {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
-        for (const auto f : captions::all_caption_fields()) {
+        for (const auto& f : caption_columns()) {
             std::string name(1, ':'); // appended, not `":" + string`: GCC 12 warns (-Wrestrict) on the latter, wrongly
             name += f;
             out.push_back(std::move(name));
@@ -124,6 +122,8 @@ const std::string& caption_parameter(std::string_view field) {
     throw std::logic_error("no caption field `" + std::string(field) + "`");
 }
 
+// Caption column `field`'s parameter (":field"): the job's entry for it, NULL when it has none
+// (its style did not run, or it was not polished).
 void bind_caption(SqliteStatement& q, const Job& j, std::string_view field) {
     const char* name = caption_parameter(field).c_str();
     const auto e = std::find_if(j.captions.begin(), j.captions.end(), [&](const auto& entry) { return entry.field == field; });
