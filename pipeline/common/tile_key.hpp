@@ -13,9 +13,12 @@
 #include "imagery/tile_grid.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace skyscript::pipeline {
 
 std::string make_tile_key(const imagery::SourceConfig& source, const imagery::TileGrid& grid, int jpeg_quality);
+// The same, from the source's part made once (the plan makes a key a job, all of a few sources).
+std::string make_tile_key(std::string_view source_part, const imagery::TileGrid& grid, int jpeg_quality);
 
 } // namespace skyscript::pipeline

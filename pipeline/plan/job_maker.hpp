@@ -11,6 +11,9 @@
 #include "pipeline/plan/visible_extent.hpp"
 #include "pipeline/state/job.hpp"
 
+#include <string>
+#include <unordered_map>
+
 namespace skyscript::pipeline {
 
 class JobMaker {
@@ -28,6 +31,9 @@ private:
     std::size_t max_surrounding_;
     int jpeg_quality_;
     captions::CaptionStyles styles_;
+    // Each source's part of the tile key, by alias: made once (a local raster's part reads the
+    // file's size and time), not once a job.
+    mutable std::unordered_map<std::string, std::string> source_key_parts_;
 };
 
 } // namespace skyscript::pipeline

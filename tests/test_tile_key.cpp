@@ -1,0 +1,53 @@
+// A tile key (stored with every job; --reuse takes finished images by it) is written with
+// std::to_chars since issue 25; keys written before were made by snprintf's
+// "|grid=%d,%dx%d,%.9g,%.3f,%.3f|q=%d". A rebuild with --reuse must find the old keys, so the
+// grid part is checked to be those bytes on grids of every kind: random UTM and polar origins
+// down to the millimetre's rounding, GSDs of any digits, sizes and qualities.
+
+#include "imagery/tile_grid.hpp"
+#include "pipeline/common/tile_key.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+
+using skyscript::imagery::TileGrid;
+using skyscript::pipeline::make_tile_key;
+
+namespace {
+
+std::string by_snprintf(std::string_view part, const TileGrid& g, int q) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "|grid=%d,%dx%d,%.9g,%.3f,%.3f|q=%d", g.epsg, g.width, g.height, g.gsd, g.geotransform[0],
+                  g.geotransform[3], q);
+    return std::string(part) + buf;
+}
+
+} // namespace
+
+TEST_CASE("a tile key's grid part is the text snprintf wrote for it") {
+    std::mt19937_64 rng(25);
+    std::uniform_real_distribution<double> unit(0, 1);
+    const double gsds[] = {0.6, 1, 0.3, 10, 2.5, 0.1 + 0.2, 1.0 / 3, 1e-9, 123456789.5, 0.29858214173896974};
+    std::size_t n = 0;
+    for (int i = 0; i < 400000; ++i) {
+        TileGrid g;
+        g.epsg = i % 3 == 0 ? 3857 : 32600 + static_cast<int>(unit(rng) * 60) + (i % 2) * 100;
+        g.width = 1 + static_cast<int>(unit(rng) * 4096);
+        g.height = i % 5 == 0 ? g.width : 1 + static_cast<int>(unit(rng) * 4096);
+        g.gsd = i < 10 ? gsds[i] : i % 4 == 0 ? std::round(unit(rng) * 1000) / 100 : std::exp(unit(rng) * 20 - 10);
+        const double reach = i % 7 == 0 ? 2e7 : 1e6;
+        // Half on the millimetre's half (where %.3f's rounding of a binary fraction shows).
+        g.geotransform[0] = i % 2 ? (std::round(unit(rng) * reach * 1000) + 0.5) / 1000 : (unit(rng) - 0.5) * 2 * reach;
+        g.geotransform[3] = i % 3 ? (std::round(unit(rng) * reach * 2000) + 1) / 2000 - reach : (unit(rng) - 0.5) * 2 * reach;
+        const int q = 1 + i % 100;
+        const std::string part = i % 2 ? "xyz|http://127.0.0.1:9/{z}/{x}/{y}.jpg" : "";
+        const auto ours = make_tile_key(part, g, q), theirs = by_snprintf(part, g, q);
+        if (ours != theirs) FAIL_CHECK(ours << " != " << theirs);
+        ++n;
+    }
+    CHECK(n == 400000);
+}
