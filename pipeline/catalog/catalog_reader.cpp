@@ -12,18 +12,21 @@ namespace {
 constexpr const char* object_columns = "fid, osm_type, osm_id, kind, focus_tag, max_gsd, rep_lon, rep_lat, "
                                        "coalesce(area_m2, 0), coalesce(length_m, 0), tags";
 
+char first_char(std::string_view s) { return s.empty() ? '\0' : s[0]; }
+
+// Into `o`'s own strings (assigned, not replaced: their buffers serve the next object).
 void read_object(const SqliteStatement& q, CatalogObject& o) {
     o.fid = q.column_int(0);
-    o.osm_type = q.column_text(1)[0];
+    o.osm_type = first_char(q.column_text_view(1));
     o.osm_id = q.column_int(2);
-    o.kind = q.column_text(3)[0];
-    o.focus_tag = q.column_text(4);
+    o.kind = first_char(q.column_text_view(3));
+    o.focus_tag.assign(q.column_text_view(4));
     o.max_gsd = q.column_double(5);
     o.rep_lon = q.column_double(6);
     o.rep_lat = q.column_double(7);
     o.area_m2 = q.column_double(8);
     o.length_m = q.column_double(9);
-    o.tags = q.column_text(10);
+    o.tags.assign(q.column_text_view(10));
 }
 
 } // namespace
@@ -110,15 +113,23 @@ std::vector<osm::Point> CatalogReader::line_vertices(std::int64_t fid) {
     return pts;
 }
 
-std::string CatalogReader::geometry_wkb(std::int64_t fid) {
+void CatalogReader::with_geometry_wkb(std::int64_t fid, const std::function<void(std::string_view)>& fn) {
     geom_.bind(1, std::int64_t{fid});
-    std::string wkb;
+    std::string_view wkb;
     if (geom_.step()) {
         const auto blob = geom_.column_blob(0);
-        const std::string_view view = blob;
-        if (const auto at = wkb_start(view); at != std::string_view::npos) wkb.assign(view.substr(at));
+        if (const auto at = wkb_start(blob); at != std::string_view::npos) wkb = blob.substr(at);
     }
-    geom_.reset();
+    struct Reset { // the statement is reset even when fn throws
+        SqliteStatement& q;
+        ~Reset() { q.reset(); }
+    } reset{geom_};
+    fn(wkb);
+}
+
+std::string CatalogReader::geometry_wkb(std::int64_t fid) {
+    std::string wkb;
+    with_geometry_wkb(fid, [&](std::string_view v) { wkb.assign(v); });
     return wkb;
 }
 

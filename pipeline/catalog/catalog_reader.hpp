@@ -42,6 +42,9 @@ public:
     // The object's geometry as ISO WKB (lon/lat; Point, LineString or MultiPolygon), without
     // the GeoPackage header; empty when the object has none or its blob is not one.
     std::string geometry_wkb(std::int64_t fid);
+    // The same, seen where SQLite holds it (no copy): `fn` gets it, empty as above, and must
+    // not keep the view.
+    void with_geometry_wkb(std::int64_t fid, const std::function<void(std::string_view)>& fn);
 
 private:
     SqliteDb db_;

@@ -69,6 +69,11 @@ std::string SqliteStatement::column_text(int i) const {
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string{};
 }
 
+std::string_view SqliteStatement::column_text_view(int i) const {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string_view{};
+}
+
 std::string_view SqliteStatement::column_blob(int i) const {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
     return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))};

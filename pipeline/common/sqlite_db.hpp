@@ -40,6 +40,7 @@ public:
     std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
     double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
     std::string column_text(int i) const;
+    std::string_view column_text_view(int i) const; // valid until the next step or reset
     std::string_view column_blob(int i) const;
 
 private:

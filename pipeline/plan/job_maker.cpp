@@ -3,6 +3,7 @@
 #include "osm/groundable_tags.hpp"
 #include "pipeline/common/tile_key.hpp"
 #include "pipeline/plan/surroundings.hpp"
+#include "imagery/source_kind.hpp"
 #include "tag_filters/tag_list.hpp"
 
 namespace skyscript::pipeline {
@@ -14,18 +15,11 @@ void append_tags_object(std::string& out, const TagPairs& tags) {
     out.push_back('{');
     for (std::size_t i = 0; i < tags.size(); ++i) {
         if (i) out.push_back(',');
-        osm::append_json_string(out, tags[i].first);
+        osm::append_json_string(out, tags[i].key);
         out.push_back(':');
-        osm::append_json_string(out, tags[i].second);
+        osm::append_json_string(out, tags[i].value);
     }
     out.push_back('}');
-}
-
-std::vector<captions::Tag> tag_views(const TagPairs& tags) {
-    std::vector<captions::Tag> v;
-    v.reserve(tags.size());
-    for (const auto& [k, val] : tags) v.push_back({k, val});
-    return v;
 }
 
 captions::CaptionResources caption_resources(const PlanOptions& options) {
@@ -43,7 +37,10 @@ JobMaker::JobMaker(const CatalogIndex& index, CatalogReader& catalog, const Plan
 void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const {
     job.source = source.config.alias;
     job.grid = grid;
-    job.tile_key = make_tile_key(source.config, grid, jpeg_quality_);
+    auto part = source_key_parts_.find(source.config.alias);
+    if (part == source_key_parts_.end())
+        part = source_key_parts_.emplace(source.config.alias, source.config.kind->tile_key_part(source.config)).first;
+    job.tile_key = make_tile_key(part->second, grid, jpeg_quality_);
     const auto center = tags_visible_at(index_, object, grid.gsd);
     const auto around = find_surroundings(index_, visible_, grid, object.fid, min_visible_);
     job.center_tags.clear();
@@ -78,12 +75,10 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
     for (std::size_t i = 0; i < std::min(around.size(), max_surrounding_); ++i)
         add("surrounding", *around[i].object, around[i].tags, around[i].visible);
     objects += ']';
-    const auto focus_views = tag_views(center);
-    std::vector<std::vector<captions::Tag>> around_views;
-    around_views.reserve(around.size());
-    for (const auto& t : around) around_views.push_back(tag_views(t.tags));
-    const std::vector<captions::TagSet> around_sets(around_views.begin(), around_views.end());
-    styles_.caption(focus_views, around_sets, job.captions);
+    std::vector<captions::TagSet> around_sets;
+    around_sets.reserve(around.size());
+    for (const auto& t : around) around_sets.emplace_back(t.tags);
+    styles_.caption(center, around_sets, job.captions);
 }
 
 } // namespace skyscript::pipeline

@@ -21,7 +21,7 @@ TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, doub
     TagPairs out;
     if (!visible_at(index, o, gsd)) return out;
     for (const auto& t : index.tags(o))
-        if (tags::shown_at_gsd(t.max_gsd, gsd)) out.emplace_back(index.text(t.key), index.text(t.value));
+        if (tags::shown_at_gsd(t.max_gsd, gsd)) out.push_back({index.text(t.key), index.text(t.value)});
     return out;
 }
 

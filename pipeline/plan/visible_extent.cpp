@@ -119,8 +119,10 @@ struct VisibleExtent::Impl {
     Cached& cached(std::int64_t fid) {
         if (const auto it = cache.find(fid); it != cache.end()) return it->second;
         if (cache.size() >= cached_geometries) clear();
-        const auto wkb = catalog.geometry_wkb(fid);
-        GEOSGeometry* g = wkb.empty() ? nullptr : GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+        GEOSGeometry* g = nullptr;
+        catalog.with_geometry_wkb(fid, [&](std::string_view wkb) {
+            if (!wkb.empty()) g = GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+        });
         auto& c = cache[fid];
         c.lonlat = g;
         return c;
