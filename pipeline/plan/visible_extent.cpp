@@ -3,7 +3,7 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/pixel_number.hpp"
 #include "pipeline/plan/rect_clip.hpp"
-#include "pipeline/plan/simplify_check.hpp"
+#include "pipeline/plan/topology_simplifier.hpp"
 
 #include <geos_c.h>
 
@@ -103,7 +103,7 @@ struct VisibleExtent::Impl {
     imagery::TileGrid tile;
     osm::Box inner{0, 0, -1, -1};
     ProjectedVertices projected;
-    SimplifyCheck simplify_check{ctx};
+    TopologySimplifier simplifier{ctx};
 
     explicit Impl(CatalogReader& c) : catalog(c) {}
     ~Impl() {
@@ -379,6 +379,30 @@ void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeo
     if (!point) out += ']';
 }
 
+// The simplifier's polygons as collect() writes GEOS's: [[ring],[ring]] a polygon, a ring [[x,y],...].
+void append_polygons(std::string& out, const TopologySimplifier& s) {
+    const auto& xy = s.xy();
+    std::size_t ring = 0, point = 0;
+    for (std::size_t p = 0; p < s.polygons(); ++p) {
+        if (p) out += ',';
+        out += '[';
+        for (const std::size_t first_ring = ring; ring < s.polygon_ends()[p]; ++ring) {
+            if (ring > first_ring) out += ',';
+            out += '[';
+            for (const std::size_t first_point = point; point < s.ring_ends()[ring]; ++point) {
+                if (point > first_point) out += ',';
+                out += '[';
+                append_pixel_number(out, xy[2 * point]);
+                out += ',';
+                append_pixel_number(out, xy[2 * point + 1]);
+                out += ']';
+            }
+            out += ']';
+        }
+        out += ']';
+    }
+}
+
 // The parts of `g` of the object's kind, whatever collection the clipping made of them, each
 // after a comma but the first (`first` tells); a point is written bare, [x, y].
 void collect(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, char kind, bool& first) {
@@ -439,7 +463,9 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     out.back() = ']';
     // Half a pixel: an area keeps its rings valid (topology-preserving); a line's parts need
     // no such care, and Douglas-Peucker is several times cheaper.
-    GEOSGeometry* simple = o.kind == 'a' ? (m.simplify_check.keeps_rings(clipped, 0.5) ? nullptr : GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5))
+    const bool simplified = o.kind == 'a' && m.simplifier.simplify(clipped, 0.5); // GEOS's rings, made here
+    GEOSGeometry* simple = simplified      ? nullptr
+                           : o.kind == 'a' ? GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5)
                            : o.kind == 'w' ? GEOSSimplify_r(m.ctx, clipped, 0.5)
                                            : nullptr;
     const bool point = o.kind != 'a' && o.kind != 'w';
@@ -447,7 +473,8 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     if (!point) out += '[';
     bool first = true;
     const auto before = out.size();
-    collect(out, m.ctx, simple ? simple : clipped, o.kind, first);
+    if (simplified) append_polygons(out, m.simplifier);
+    else collect(out, m.ctx, simple ? simple : clipped, o.kind, first);
     if (point && out.size() == before) out += "[]";
     if (!point) out += ']';
     out += ",\"visible_px\":";

@@ -1,0 +1,250 @@
+#include "pipeline/plan/topology_simplifier.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace skyscript::pipeline {
+
+namespace {
+
+constexpr std::size_t run_length = 16; // segments a run of the input index
+constexpr std::size_t minimum_ring = 4; // points: TaggedLineString's minimum size for a closed line
+constexpr int cannot_tell = 2;
+
+// CGAlgorithmsDD::orientationIndexFilter, operation for operation: 1 left, -1 right, 0 on the
+// line through a and b; cannot_tell where GEOS goes on in double-double arithmetic.
+int orientation(double ax, double ay, double bx, double by, double cx, double cy) {
+    constexpr double safe_epsilon = 1e-15; // GEOS's DP_SAFE_EPSILON
+    const double detleft = (ax - cx) * (by - cy);
+    const double detright = (ay - cy) * (bx - cx);
+    const double det = detleft - detright;
+    const auto sign = [](double d) { return d > 0 ? 1 : d < 0 ? -1 : 0; };
+    double detsum;
+    if (detleft > 0.0) {
+        if (detright <= 0.0) return sign(det);
+        detsum = detleft + detright;
+    } else if (detleft < 0.0) {
+        if (detright >= 0.0) return sign(det);
+        detsum = -detleft - detright;
+    } else {
+        return sign(det);
+    }
+    const double errbound = safe_epsilon * detsum;
+    if (det >= errbound || -det >= errbound) return sign(det);
+    return cannot_tell;
+}
+
+// Distance::pointToSegment(p, a, b), operation for operation.
+double point_to_segment(double px, double py, double ax, double ay, double bx, double by) {
+    if (ax == bx && ay == by) return std::sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
+    const double len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
+    const double r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2;
+    if (r <= 0.0) return std::sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
+    if (r >= 1.0) return std::sqrt((px - bx) * (px - bx) + (py - by) * (py - by));
+    const double s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2;
+    return std::fabs(s) * std::sqrt(len2);
+}
+
+} // namespace
+
+bool TopologySimplifier::read_ring(const GEOSGeometry* ring) {
+    const auto* seq = ring ? GEOSGeom_getCoordSeq_r(ctx_, ring) : nullptr;
+    unsigned n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(ctx_, seq, &n) || n < minimum_ring) return false;
+    const auto at = pt_.size();
+    pt_.resize(at + 2 * std::size_t{n});
+    if (!GEOSCoordSeq_copyToBuffer_r(ctx_, seq, pt_.data() + at, 0, 0)) return false;
+    for (auto k = at; k < pt_.size(); ++k)
+        if (!std::isfinite(pt_[k])) return false; // GEOS throws on these
+    ring_start_.push_back(at / 2);
+    return true;
+}
+
+bool TopologySimplifier::read(const GEOSGeometry* g) {
+    const int type = GEOSGeomTypeId_r(ctx_, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        for (int i = 0; i < GEOSGetNumGeometries_r(ctx_, g); ++i)
+            if (!read(GEOSGetGeometryN_r(ctx_, g, i))) return false;
+        return true;
+    }
+    if (type == GEOS_POINT || type == GEOS_MULTIPOINT) return true; // not in GEOS's indexes, nor written for an area
+    if (type != GEOS_POLYGON || GEOSisEmpty_r(ctx_, g) != 0) return false; // lines take part in GEOS's checks: let it
+    if (!read_ring(GEOSGetExteriorRing_r(ctx_, g))) return false;
+    for (int i = 0; i < GEOSGetNumInteriorRings_r(ctx_, g); ++i)
+        if (!read_ring(GEOSGetInteriorRingN_r(ctx_, g, i))) return false;
+    polygon_ends_.push_back(ring_start_.size());
+    return true;
+}
+
+bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
+    pt_.clear();
+    ring_start_.clear();
+    polygon_ends_.clear();
+    kept_.clear();
+    kept_ends_.clear();
+    chords_.clear();
+    chord_box_.clear();
+    if (!g || !read(g) || polygon_ends_.empty()) return false;
+    const std::size_t rings = ring_start_.size();
+    ring_start_.push_back(pt_.size() / 2);
+    // Every segment in the input index; a ring's last point starts none.
+    in_input_.assign(pt_.size() / 2, 1);
+    run_box_.clear();
+    run_ring_start_.clear();
+    for (std::size_t r = 0; r < rings; ++r) {
+        in_input_[ring_start_[r + 1] - 1] = 0;
+        run_ring_start_.push_back(run_box_.size());
+        for (std::size_t k = ring_start_[r]; k + 1 < ring_start_[r + 1]; k += run_length) {
+            const std::size_t end = std::min(k + run_length, ring_start_[r + 1] - 1);
+            Box b{pt_[2 * k], pt_[2 * k + 1], pt_[2 * k], pt_[2 * k + 1]};
+            for (std::size_t m = k + 1; m <= end; ++m) {
+                b.x0 = std::min(b.x0, pt_[2 * m]), b.x1 = std::max(b.x1, pt_[2 * m]);
+                b.y0 = std::min(b.y0, pt_[2 * m + 1]), b.y1 = std::max(b.y1, pt_[2 * m + 1]);
+            }
+            run_box_.push_back(b);
+        }
+    }
+    run_ring_start_.push_back(run_box_.size());
+    for (std::size_t r = 0; r < rings; ++r)
+        if (!simplify_ring(r, tolerance)) return false;
+    return true;
+}
+
+bool TopologySimplifier::simplify_ring(std::size_t ring, double tolerance) {
+    const std::size_t first = ring_start_[ring], last = ring_start_[ring + 1] - 1;
+    const auto keep = [&](std::size_t k) {
+        kept_.push_back(pt_[2 * k]);
+        kept_.push_back(pt_[2 * k + 1]);
+    };
+    const std::size_t ring_kept_from = kept_.size() / 2;
+    keep(first);
+    std::size_t result_segments = 0;
+    stack_.clear();
+    stack_.push_back({first, last, 0});
+    while (!stack_.empty()) {
+        const auto [i, j, parent_depth] = stack_.back();
+        stack_.pop_back();
+        const std::size_t depth = parent_depth + 1;
+        if (i + 1 == j) { // a single segment: kept (and left in the input index)
+            keep(j);
+            ++result_segments;
+            continue;
+        }
+        bool flatten = true;
+        const std::size_t result_size = result_segments == 0 ? 0 : result_segments + 1;
+        if (result_size < minimum_ring && depth + 1 < minimum_ring) flatten = false;
+        const double ax = pt_[2 * i], ay = pt_[2 * i + 1], bx = pt_[2 * j], by = pt_[2 * j + 1];
+        double furthest = -1.0;
+        std::size_t at = i;
+        for (std::size_t k = i + 1; k < j; ++k) {
+            const double d = point_to_segment(pt_[2 * k], pt_[2 * k + 1], ax, ay, bx, by);
+            if (d > furthest) furthest = d, at = k;
+        }
+        if (furthest > tolerance) flatten = false;
+        if (flatten) {
+            const auto bad = bad_intersection(ring, i, j);
+            if (bad == Answer::unknown) return false;
+            if (bad == Answer::yes) flatten = false;
+        }
+        if (flatten) {
+            std::fill(in_input_.begin() + static_cast<std::ptrdiff_t>(i), in_input_.begin() + static_cast<std::ptrdiff_t>(j), 0);
+            chords_.emplace_back(i, j);
+            chord_box_.push_back({std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)});
+            keep(j);
+            ++result_segments;
+            continue;
+        }
+        stack_.push_back({at, j, depth});
+        stack_.push_back({i, at, depth});
+    }
+    if (kept_.size() / 2 - ring_kept_from < minimum_ring) return false; // GEOS makes a line of it: let it
+    kept_ends_.push_back(kept_.size() / 2);
+    return true;
+}
+
+TopologySimplifier::Answer TopologySimplifier::bad_intersection(std::size_t ring, std::size_t a, std::size_t b) {
+    const Box c{std::min(pt_[2 * a], pt_[2 * b]), std::min(pt_[2 * a + 1], pt_[2 * b + 1]), std::max(pt_[2 * a], pt_[2 * b]),
+                std::max(pt_[2 * a + 1], pt_[2 * b + 1])};
+    const auto meets = [&](const Box& o) { return !(o.x0 > c.x1 || o.x1 < c.x0 || o.y0 > c.y1 || o.y1 < c.y0); };
+    // Any segment GEOS would find meeting the chord inside decides it, whatever the order it
+    // looks in; one whose side GEOS's filter cannot tell leaves it open unless another decides.
+    bool unsure = false;
+    for (std::size_t k = 0; k < chords_.size(); ++k) {
+        if (!meets(chord_box_[k])) continue;
+        const auto r = interior_intersection(chords_[k].first, chords_[k].second, a, b);
+        if (r == Answer::yes) return Answer::yes;
+        unsure |= r == Answer::unknown;
+    }
+    const std::size_t rings = ring_start_.size() - 1;
+    for (std::size_t r = 0; r < rings; ++r)
+        for (std::size_t run = run_ring_start_[r]; run < run_ring_start_[r + 1]; ++run) {
+            if (!meets(run_box_[run])) continue;
+            const std::size_t from = ring_start_[r] + (run - run_ring_start_[r]) * run_length;
+            const std::size_t to = std::min(from + run_length, ring_start_[r + 1] - 1);
+            for (std::size_t k = from; k < to; ++k) {
+                if (!in_input_[k] || (r == ring && k >= a && k < b)) continue; // flattened, or the section's own
+                const auto ans = interior_intersection(k, k + 1, a, b);
+                if (ans == Answer::yes) return Answer::yes;
+                unsure |= ans == Answer::unknown;
+            }
+        }
+    return unsure ? Answer::unknown : Answer::no;
+}
+
+// LineIntersector::computeIntersection(p1, p2, q1, q2) then isInteriorIntersection(): do the
+// segments meet at a point that is not an end point of both?
+TopologySimplifier::Answer TopologySimplifier::interior_intersection(std::size_t p1, std::size_t p2, std::size_t q1, std::size_t q2) const {
+    const double* P1 = &pt_[2 * p1];
+    const double* P2 = &pt_[2 * p2];
+    const double* Q1 = &pt_[2 * q1];
+    const double* Q2 = &pt_[2 * q2];
+    const auto same = [](const double* a, const double* b) { return a[0] == b[0] && a[1] == b[1]; };
+    // Envelope::intersects(p1, p2, q1, q2)
+    if (std::min(P1[0], P2[0]) > std::max(Q1[0], Q2[0]) || std::max(P1[0], P2[0]) < std::min(Q1[0], Q2[0])) return Answer::no;
+    if (std::min(P1[1], P2[1]) > std::max(Q1[1], Q2[1]) || std::max(P1[1], P2[1]) < std::min(Q1[1], Q2[1])) return Answer::no;
+    const int pq1 = orientation(P1[0], P1[1], P2[0], P2[1], Q1[0], Q1[1]);
+    const int pq2 = orientation(P1[0], P1[1], P2[0], P2[1], Q2[0], Q2[1]);
+    if (pq1 == cannot_tell || pq2 == cannot_tell) return Answer::unknown;
+    if ((pq1 > 0 && pq2 > 0) || (pq1 < 0 && pq2 < 0)) return Answer::no;
+    const int qp1 = orientation(Q1[0], Q1[1], Q2[0], Q2[1], P1[0], P1[1]);
+    const int qp2 = orientation(Q1[0], Q1[1], Q2[0], Q2[1], P2[0], P2[1]);
+    if (qp1 == cannot_tell || qp2 == cannot_tell) return Answer::unknown;
+    if ((qp1 > 0 && qp2 > 0) || (qp1 < 0 && qp2 < 0)) return Answer::no;
+    const double* found[2] = {nullptr, nullptr};
+    int count = 0;
+    if (pq1 == 0 && pq2 == 0 && qp1 == 0 && qp2 == 0) { // collinear: computeCollinearIntersection
+        // Envelope::intersects(a, b, q): q in the box of a and b.
+        const auto in = [](const double* a, const double* b, const double* q) {
+            return q[0] >= std::min(a[0], b[0]) && q[0] <= std::max(a[0], b[0]) && q[1] >= std::min(a[1], b[1]) && q[1] <= std::max(a[1], b[1]);
+        };
+        const bool q1in = in(P1, P2, Q1), q2in = in(P1, P2, Q2), p1in = in(Q1, Q2, P1), p2in = in(Q1, Q2, P2);
+        const auto pair = [&](const double* a, const double* b, bool point) {
+            found[0] = a, found[1] = b;
+            count = point ? 1 : 2;
+        };
+        if (q1in && q2in) pair(Q1, Q2, false);
+        else if (p1in && p2in) pair(P1, P2, false);
+        else if (q1in && p1in) pair(Q1, P1, same(Q1, P1) && !q2in && !p2in);
+        else if (q1in && p2in) pair(Q1, P2, same(Q1, P2) && !q2in && !p1in);
+        else if (q2in && p1in) pair(Q2, P1, same(Q2, P1) && !q1in && !p2in);
+        else if (q2in && p2in) pair(Q2, P2, same(Q2, P2) && !q1in && !p1in);
+        else return Answer::no;
+    } else if (pq1 == 0 || pq2 == 0 || qp1 == 0 || qp2 == 0) { // an end point of one on the other
+        count = 1;
+        if (same(P1, Q1) || same(P1, Q2)) found[0] = P1;
+        else if (same(P2, Q1) || same(P2, Q2)) found[0] = P2;
+        else if (pq1 == 0) found[0] = Q1;
+        else if (pq2 == 0) found[0] = Q2;
+        else if (qp1 == 0) found[0] = P1;
+        else found[0] = P2;
+    } else {
+        return Answer::yes; // proper: its point is an end point of neither (no end points are shared, or a side would be 0)
+    }
+    for (int k = 0; k < count; ++k) {
+        if (!same(found[k], P1) && !same(found[k], P2)) return Answer::yes;
+        if (!same(found[k], Q1) && !same(found[k], Q2)) return Answer::yes;
+    }
+    return Answer::no;
+}
+
+} // namespace skyscript::pipeline
