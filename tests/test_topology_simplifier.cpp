@@ -187,6 +187,28 @@ TEST_CASE("a chord that would cross a chord made before is refused (GEOS's outpu
     CHECK(points == 36);
 }
 
+TEST_CASE("a forest's ring of 20,000 points with a hole: GEOS's answer, thousands of chords") {
+    // The chords and the input segments are looked up by blocks of 16 with their boxes; a long
+    // ring simplified into thousands of chords checks each new one against the blocks it meets.
+    Geos geos;
+    TopologySimplifier s(geos.ctx);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::vector<std::pair<double, double>> shell, hole;
+    for (int i = 0; i < 20000; ++i) {
+        const double a = 2 * M_PI * i / 20000, r = 3000 + 40 * std::sin(7 * a) + 0.6 * u(rng);
+        shell.emplace_back(5000 + r * std::cos(a), 5000 + r * std::sin(a));
+    }
+    for (int i = 0; i < 2000; ++i) {
+        const double a = -2 * M_PI * i / 2000, r = 1000 + 0.6 * u(rng);
+        hole.emplace_back(5000 + r * std::cos(a), 5000 + r * std::sin(a));
+    }
+    const std::string wkt = "POLYGON(" + text(shell) + "," + text(hole) + ")";
+    const auto kept = same_as_geos(geos, s, wkt, 0, 0);
+    CHECK(kept > 100);
+    CHECK(kept < 20000);
+}
+
 TEST_CASE("a ring's first sections are not flattened below its minimum size (GEOS's worst-case rule)") {
     // Flattening 0-3 first would leave 4 points; GEOS refuses it at that depth, splits, and
     // flattens 1-3 instead: 5 points.

@@ -84,6 +84,7 @@ bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
     kept_ends_.clear();
     chords_.clear();
     chord_box_.clear();
+    chord_block_box_.clear();
     if (!g || !read(g) || polygon_ends_.empty()) return false;
     const std::size_t rings = ring_start_.size();
     ring_start_.push_back(pt_.size() / 2);
@@ -149,7 +150,11 @@ bool TopologySimplifier::simplify_ring(std::size_t ring, double tolerance) {
         if (flatten) {
             std::fill(in_input_.begin() + static_cast<std::ptrdiff_t>(i), in_input_.begin() + static_cast<std::ptrdiff_t>(j), 0);
             chords_.emplace_back(i, j);
-            chord_box_.push_back({std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)});
+            const Box box{std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)};
+            chord_box_.push_back(box);
+            if (chords_.size() % run_length == 1) chord_block_box_.push_back(box); // a new block of chords
+            auto& block = chord_block_box_.back();
+            block = {std::min(block.x0, box.x0), std::min(block.y0, box.y0), std::max(block.x1, box.x1), std::max(block.y1, box.y1)};
             keep(j);
             ++result_segments;
             continue;
@@ -169,11 +174,14 @@ TopologySimplifier::Answer TopologySimplifier::bad_intersection(std::size_t ring
     // Any segment GEOS would find meeting the chord inside decides it, whatever the order it
     // looks in; one whose side GEOS's filter cannot tell leaves it open unless another decides.
     bool unsure = false;
-    for (std::size_t k = 0; k < chords_.size(); ++k) {
-        if (!meets(chord_box_[k])) continue;
-        const auto r = interior_intersection(chords_[k].first, chords_[k].second, a, b);
-        if (r == Answer::yes) return Answer::yes;
-        unsure |= r == Answer::unknown;
+    for (std::size_t block = 0; block < chord_block_box_.size(); ++block) {
+        if (!meets(chord_block_box_[block])) continue;
+        for (std::size_t k = block * run_length; k < std::min(chords_.size(), (block + 1) * run_length); ++k) {
+            if (!meets(chord_box_[k])) continue;
+            const auto r = interior_intersection(chords_[k].first, chords_[k].second, a, b);
+            if (r == Answer::yes) return Answer::yes;
+            unsure |= r == Answer::unknown;
+        }
     }
     const std::size_t rings = ring_start_.size() - 1;
     for (std::size_t r = 0; r < rings; ++r)

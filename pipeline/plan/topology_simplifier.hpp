@@ -64,9 +64,11 @@ private:
     std::vector<std::uint8_t> in_input_;
     std::vector<Box> run_box_;
     std::vector<std::size_t> run_ring_start_; // first run of each ring
-    // The output index: the chords made so far (point pairs), with their boxes.
+    // The output index: the chords made so far (point pairs), with their boxes, and the box of
+    // each block of 16 in the order they were made (neighbours along a ring: a query skips most).
     std::vector<std::pair<std::size_t, std::size_t>> chords_;
     std::vector<Box> chord_box_;
+    std::vector<Box> chord_block_box_;
     // The result.
     std::vector<double> kept_;
     std::vector<std::size_t> kept_ends_;
