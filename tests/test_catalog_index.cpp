@@ -1,0 +1,73 @@
+// CatalogIndex::for_each_in, the plan's query for the objects around a tile, is checked against
+// a scan of every object: squares of every size (a building's, a forest's spanning more than 64
+// of the 0.01 degree cells, a lake's spanning more than 64 of the 0.16 degree cells) scattered
+// over the map and on the antimeridian, queried with boxes from a tile's to a region's; each
+// object that meets a box is found once, and no other.
+
+#include "pipeline/common/tag_list_file.hpp"
+#include "pipeline/plan/catalog_index.hpp"
+#include "test_support.hpp"
+#include "tiny_pbf.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace skyscript::pipeline;
+using namespace skyscript::test;
+
+TEST_CASE("the objects a box meets, each once: small, wide and very wide objects, against a scan of all") {
+    TinyOsm osm;
+    std::mt19937 rng(25);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::int64_t way = 1, node = 1;
+    const double halves[] = {0.0003, 0.05, 0.7}; // within 64 fine cells; within 64 coarse cells; beyond
+    for (int i = 0; i < 600; ++i) {
+        const double half = halves[i % 3] * (0.5 + u(rng));
+        const double lon = i % 50 == 0 ? 179.99 - half : 9 + 4 * u(rng), lat = 46 + 3 * u(rng);
+        add_square(osm, way++, node, lon, lat, half, {{"landuse", "forest"}});
+        node += 4;
+    }
+    const auto dir = fresh_dir("catalog_index");
+    write_file(dir + "/squares.osm.pbf", tiny_pbf(osm));
+    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/squares.osm.pbf") + " -o " + sh_quote(dir + "/out"));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    CatalogReader catalog(dir + "/out/catalog.gpkg");
+    const skyscript::tags::TagMatcher matcher{load_tag_option("")};
+    const CatalogIndex index(catalog, matcher);
+    const auto& objects = index.objects();
+    REQUIRE(objects.size() == 600);
+    std::size_t tiers[3] = {0, 0, 0}; // by the cells of each grid the box spans
+    for (const auto& o : objects) {
+        const auto span = [&](double deg) {
+            return (static_cast<long>((o.bbox.max_lon + 180) / deg) - static_cast<long>((o.bbox.min_lon + 180) / deg) + 1) *
+                   (static_cast<long>((o.bbox.max_lat + 90) / deg) - static_cast<long>((o.bbox.min_lat + 90) / deg) + 1);
+        };
+        ++tiers[span(catalog_index_cell_deg) <= 64 ? 0 : span(catalog_index_coarse_cell_deg) <= 64 ? 1 : 2];
+    }
+    CHECK(tiers[0] > 100);
+    CHECK(tiers[1] > 100);
+    CHECK(tiers[2] > 100);
+    std::size_t queries = 0, found_total = 0;
+    for (int q = 0; q < 3000; ++q) {
+        const double half = std::pow(10.0, -3 + 3.5 * u(rng)); // 0.001 to ~3 degrees
+        const double lon = q % 100 == 0 ? 180 - half : 8 + 6 * u(rng), lat = 45 + 5 * u(rng);
+        const skyscript::osm::Box box{lon - half, lat - half, std::min(180.0, lon + half), lat + half};
+        std::vector<std::uint32_t> found, expected;
+        index.for_each_in(box, [&](std::uint32_t i) { found.push_back(i); });
+        for (std::uint32_t i = 0; i < objects.size(); ++i)
+            if (objects[i].bbox.intersects(box)) expected.push_back(i);
+        std::sort(found.begin(), found.end());
+        INFO("query " << q << ": " << box.min_lon << " " << box.min_lat << " " << box.max_lon << " " << box.max_lat);
+        CHECK(std::adjacent_find(found.begin(), found.end()) == found.end()); // each once
+        CHECK(found == expected);
+        ++queries;
+        found_total += found.size();
+    }
+    CHECK(queries == 3000);
+    CHECK(found_total > 3000);
+}
