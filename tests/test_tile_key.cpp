@@ -51,3 +51,17 @@ TEST_CASE("a tile key's grid part is the text snprintf wrote for it") {
     }
     CHECK(n == 400000);
 }
+
+TEST_CASE("a tile key's grid part for odd values: negative zero, tiny negatives, not-a-number, infinities, the largest doubles") {
+    const double odd[] = {0.0, -0.0, -0.0004, -0.0005, -0.0006, 0.0005, 1e-300, -1e-300, std::nan(""), -std::nan(""),
+                          HUGE_VAL, -HUGE_VAL, 1e58, -1e300, 1.7976931348623157e308};
+    for (const double a : odd)
+        for (const double b : odd) {
+            TileGrid g;
+            g.epsg = 32632, g.width = 384, g.height = 384, g.gsd = a, g.geotransform[0] = a, g.geotransform[3] = b;
+            char buf[1024];
+            std::snprintf(buf, sizeof buf, "|grid=%d,%dx%d,%.9g,%.3f,%.3f|q=%d", g.epsg, g.width, g.height, g.gsd, g.geotransform[0],
+                          g.geotransform[3], 90);
+            CHECK(make_tile_key("", g, 90) == buf);
+        }
+}

@@ -12,7 +12,7 @@ namespace {
 // (the keys of finished builds were made with snprintf: the same text), without parsing a
 // format string a job (snprintf was 1.7% of the plan).
 void append(std::string& out, double v, std::chars_format format, int precision) {
-    char buf[64];
+    char buf[400]; // the largest double in fixed notation with 3 decimals: 314 characters
     const auto r = std::to_chars(buf, buf + sizeof buf, v, format, precision);
     out.append(buf, r.ptr);
 }

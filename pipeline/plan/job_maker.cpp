@@ -11,7 +11,7 @@ namespace skyscript::pipeline {
 namespace {
 
 // {"key":"value",...} in the catalog's own JSON writer (nlohmann's DOM was a sixth of the plan's time).
-void append_tags_object(std::string& out, const TagPairs& tags) {
+void append_tags_object(std::string& out, const TagViews& tags) {
     out.push_back('{');
     for (std::size_t i = 0; i < tags.size(); ++i) {
         if (i) out.push_back(',');
@@ -54,7 +54,7 @@ void JobMaker::place(Job& job, const IndexedObject& object, const BuildSource& s
     // The objects in the image's pixels: the focus, then those title_multi_objects draws from.
     auto& objects = job.objects;
     objects.assign(1, '[');
-    auto add = [&](const char* role, const IndexedObject& o, const TagPairs& tags, const Visible& visible) {
+    auto add = [&](const char* role, const IndexedObject& o, const TagViews& tags, const Visible& visible) {
         if (objects.size() > 1) objects += ',';
         objects += "{\"role\":\"";
         objects += role;

@@ -17,8 +17,8 @@ bool visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
 
 } // namespace
 
-TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
-    TagPairs out;
+TagViews tags_visible_at(const CatalogIndex& index, const IndexedObject& o, double gsd) {
+    TagViews out;
     if (!visible_at(index, o, gsd)) return out;
     for (const auto& t : index.tags(o))
         if (tags::shown_at_gsd(t.max_gsd, gsd)) out.push_back({index.text(t.key), index.text(t.value)});

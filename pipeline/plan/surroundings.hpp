@@ -19,15 +19,15 @@ namespace skyscript::pipeline {
 
 // Keys and values viewed in the index's strings (alive as long as it is): a job's tags are
 // read where they are, not copied (the copies were ~350 K allocations a million objects).
-using TagPairs = std::vector<captions::Tag>;
+using TagViews = std::vector<captions::Tag>;
 
 // The object's tags that are groundable at `gsd`, in catalog order; empty when none of
 // them is a feature visible at that GSD.
-TagPairs tags_visible_at(const CatalogIndex& index, const IndexedObject& object, double gsd);
+TagViews tags_visible_at(const CatalogIndex& index, const IndexedObject& object, double gsd);
 
 struct Surrounding {
     const IndexedObject* object;
-    TagPairs tags;   // its tags visible at the tile's GSD
+    TagViews tags;   // its tags visible at the tile's GSD
     Visible visible; // how much of it the tile shows
 };
 std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExtent& visible, const imagery::TileGrid& grid,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace skyscript::pipeline {
 
@@ -76,7 +77,16 @@ bool TopologySimplifier::read(const GEOSGeometry* g) {
     return true;
 }
 
+bool TopologySimplifier::matches_runtime_geos() {
+    static const bool same = [] {
+        const std::string_view v = GEOSversion(); // "3.11.1-CAPI-1.17.1"
+        return v == "3.11.1" || v.starts_with("3.11.1-");
+    }();
+    return same;
+}
+
 bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
+    if (!matches_runtime_geos()) return false;
     pt_.clear();
     ring_start_.clear();
     polygon_ends_.clear();
@@ -141,6 +151,7 @@ bool TopologySimplifier::simplify_ring(std::size_t ring, double tolerance) {
             const double d = point_to_segment(pt_[2 * k], pt_[2 * k + 1], ax, ay, bx, by);
             if (d > furthest) furthest = d, at = k;
         }
+        if (at == i) return false; // every distance NaN (coordinates beyond 1e154): GEOS would recurse without end
         if (furthest > tolerance) flatten = false;
         if (flatten) {
             const auto bad = bad_intersection(ring, i, j);

@@ -28,6 +28,11 @@ class TopologySimplifier {
 public:
     explicit TopologySimplifier(GEOSContextHandle_t ctx) : ctx_(ctx) {}
 
+    // Whether the GEOS the program runs with is the one this copies (3.11.1, Debian 12's; its
+    // simplifier changed in 3.11.5 and 3.12): a shared library can be swapped under a build,
+    // and then simplify() always gives up rather than answer otherwise than GEOS does.
+    static bool matches_runtime_geos();
+
     // Simplifies the polygons of `g` (a polygon, or a collection of them at any nesting) by
     // `tolerance`; false when it cannot tell what GEOS would return (nothing is then kept).
     bool simplify(const GEOSGeometry* g, double tolerance);
