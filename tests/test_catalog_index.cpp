@@ -2,10 +2,14 @@
 // a scan of every object: squares of every size (a building's, a forest's spanning more than 64
 // of the 0.01 degree cells, a lake's spanning more than 64 of the 0.16 degree cells) scattered
 // over the map and on the antimeridian, queried with boxes from a tile's to a region's; each
-// object that meets a box is found once, and no other.
+// object that meets a box is found once, and no other; and a tile across the antimeridian
+// takes an object meeting both halves of its box once.
 
 #include "pipeline/common/tag_list_file.hpp"
+#include "imagery/tile_grid.hpp"
 #include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/surroundings.hpp"
+#include "pipeline/plan/visible_extent.hpp"
 #include "test_support.hpp"
 #include "tiny_pbf.hpp"
 
@@ -70,4 +74,28 @@ TEST_CASE("the objects a box meets, each once: small, wide and very wide objects
     }
     CHECK(queries == 3000);
     CHECK(found_total > 3000);
+}
+
+TEST_CASE("a tile across the antimeridian takes an object that meets both its halves once") {
+    // A road whose nodes lie either side of 180°: its box in the catalog spans every longitude,
+    // so it meets both halves of such a tile's box (two queries made it a surrounding twice).
+    TinyOsm osm;
+    osm.nodes = {{1, 179.9996, -16.5, {}}, {2, -179.9996, -16.5002, {}}, {3, 179.9997, -16.5003, {}}};
+    osm.ways = {{10, {1, 2}, {{"highway", "primary"}}}};
+    osm.nodes.push_back({4, 179.9994, -16.5001, {{"amenity", "school"}}});
+    const auto dir = fresh_dir("catalog_index_antimeridian");
+    write_file(dir + "/fiji.osm.pbf", tiny_pbf(osm));
+    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/fiji.osm.pbf") + " -o " + sh_quote(dir + "/out"));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    CatalogReader catalog(dir + "/out/catalog.gpkg");
+    const skyscript::tags::TagMatcher matcher{load_tag_option("")};
+    const CatalogIndex index(catalog, matcher);
+    REQUIRE(index.objects().size() >= 1);
+    const auto grid = skyscript::imagery::make_tile_grid(179.99995, -16.5001, 384 * 0.6, 0.6);
+    REQUIRE(grid.box.crosses_antimeridian());
+    VisibleExtent visible(catalog);
+    const auto around = find_surroundings(index, visible, grid, -1);
+    std::size_t road = 0;
+    for (const auto& s : around) road += s.object->osm_id == 10 && s.object->osm_type == 'w';
+    CHECK(road == 1);
 }

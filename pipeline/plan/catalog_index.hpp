@@ -51,7 +51,11 @@ public:
 
     // Calls fn(index into objects()) once for each object whose box meets `box`.
     template <typename F>
-    void for_each_in(const osm::Box& box, F&& fn) const;
+    void for_each_in(const osm::Box& box, F&& fn) const { for_each_in_any(std::span<const osm::Box>(&box, 1), fn); }
+    // The same for the objects that meet any of `boxes`, each once (a tile across the
+    // antimeridian is two boxes, and an object may meet both).
+    template <typename F>
+    void for_each_in_any(std::span<const osm::Box> boxes, F&& fn) const;
 
 private:
     std::uint32_t intern(const std::string& s);
@@ -71,15 +75,19 @@ inline constexpr double catalog_index_cell_deg = 0.01;
 inline constexpr double catalog_index_coarse_cell_deg = 0.16;
 
 template <typename F>
-void CatalogIndex::for_each_in(const osm::Box& box, F&& fn) const {
+void CatalogIndex::for_each_in_any(std::span<const osm::Box> boxes, F&& fn) const {
     ++stamp_;
     auto visit = [&](std::uint32_t i) {
         if (seen_[i] == stamp_) return;
         seen_[i] = stamp_;
-        if (objects_[i].bbox.intersects(box)) fn(i);
+        for (const auto& box : boxes)
+            if (objects_[i].bbox.intersects(box)) {
+                fn(i);
+                return;
+            }
     };
     for (auto i : large_) visit(i);
-    const auto walk = [&](const std::unordered_map<std::int64_t, std::vector<std::uint32_t>>& cells, double deg) {
+    const auto walk = [&](const std::unordered_map<std::int64_t, std::vector<std::uint32_t>>& cells, double deg, const osm::Box& box) {
         const auto x0 = static_cast<std::int64_t>((box.min_lon + 180) / deg);
         const auto x1 = static_cast<std::int64_t>((box.max_lon + 180) / deg);
         const auto y0 = static_cast<std::int64_t>((box.min_lat + 90) / deg);
@@ -89,8 +97,10 @@ void CatalogIndex::for_each_in(const osm::Box& box, F&& fn) const {
                 if (auto it = cells.find(cell(x, y)); it != cells.end())
                     for (auto i : it->second) visit(i);
     };
-    walk(coarse_cells_, catalog_index_coarse_cell_deg);
-    walk(cells_, catalog_index_cell_deg);
+    for (const auto& box : boxes) {
+        walk(coarse_cells_, catalog_index_coarse_cell_deg, box);
+        walk(cells_, catalog_index_cell_deg, box);
+    }
 }
 
 } // namespace skyscript::pipeline

@@ -45,9 +45,9 @@ std::vector<Surrounding> find_surroundings(const CatalogIndex& index, VisibleExt
         if (!min.enough(o.kind, v.px)) return;
         found.push_back({prominence(o.kind, v.px), o.fid, i, v});
     };
-    if (t.crosses_antimeridian()) {
-        index.for_each_in({t.west, t.south, 180, t.north}, take);
-        index.for_each_in({-180, t.south, t.east, t.north}, take);
+    if (t.crosses_antimeridian()) { // one query of both halves: an object meeting both is taken once
+        const osm::Box halves[] = {{t.west, t.south, 180, t.north}, {-180, t.south, t.east, t.north}};
+        index.for_each_in_any(halves, take);
     } else {
         index.for_each_in({t.west, t.south, t.east, t.north}, take);
     }
