@@ -24,6 +24,19 @@
 using namespace skyscript::pipeline;
 using namespace skyscript::test;
 
+namespace {
+
+// The catalog `osm` extracts to (its path), in a fresh folder `name`.
+std::string extracted_catalog(const TinyOsm& osm, const std::string& name) {
+    const auto dir = fresh_dir(name);
+    write_file(dir + "/in.osm.pbf", tiny_pbf(osm));
+    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/in.osm.pbf") + " -o " + sh_quote(dir + "/out"));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    return dir + "/out/catalog.gpkg";
+}
+
+} // namespace
+
 TEST_CASE("the objects a box meets, each once: small, wide and very wide objects, against a scan of all") {
     TinyOsm osm;
     std::mt19937 rng(25);
@@ -36,11 +49,7 @@ TEST_CASE("the objects a box meets, each once: small, wide and very wide objects
         add_square(osm, way++, node, lon, lat, half, {{"landuse", "forest"}});
         node += 4;
     }
-    const auto dir = fresh_dir("catalog_index");
-    write_file(dir + "/squares.osm.pbf", tiny_pbf(osm));
-    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/squares.osm.pbf") + " -o " + sh_quote(dir + "/out"));
-    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
-    CatalogReader catalog(dir + "/out/catalog.gpkg");
+    CatalogReader catalog(extracted_catalog(osm, "catalog_index"));
     const skyscript::tags::TagMatcher matcher{load_tag_option("")};
     const CatalogIndex index(catalog, matcher);
     const auto& objects = index.objects();
@@ -83,11 +92,7 @@ TEST_CASE("a tile across the antimeridian takes an object that meets both its ha
     osm.nodes = {{1, 179.9996, -16.5, {}}, {2, -179.9996, -16.5002, {}}, {3, 179.9997, -16.5003, {}}};
     osm.ways = {{10, {1, 2}, {{"highway", "primary"}}}};
     osm.nodes.push_back({4, 179.9994, -16.5001, {{"amenity", "school"}}});
-    const auto dir = fresh_dir("catalog_index_antimeridian");
-    write_file(dir + "/fiji.osm.pbf", tiny_pbf(osm));
-    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/fiji.osm.pbf") + " -o " + sh_quote(dir + "/out"));
-    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
-    CatalogReader catalog(dir + "/out/catalog.gpkg");
+    CatalogReader catalog(extracted_catalog(osm, "catalog_index_antimeridian"));
     const skyscript::tags::TagMatcher matcher{load_tag_option("")};
     const CatalogIndex index(catalog, matcher);
     REQUIRE(index.objects().size() >= 1);
