@@ -45,14 +45,11 @@ CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& match
         o.tags_end = static_cast<std::uint32_t>(tags_.size());
         const auto i = static_cast<std::uint32_t>(objects_.size());
         // In the finer grid whose cells it spans 64 or fewer of; else in the list of large ones.
-        const auto file = [&](std::unordered_map<std::int64_t, std::vector<std::uint32_t>>& cells, double deg) {
-            const auto x0 = static_cast<std::int64_t>((o.bbox.min_lon + 180) / deg);
-            const auto x1 = static_cast<std::int64_t>((o.bbox.max_lon + 180) / deg);
-            const auto y0 = static_cast<std::int64_t>((o.bbox.min_lat + 90) / deg);
-            const auto y1 = static_cast<std::int64_t>((o.bbox.max_lat + 90) / deg);
-            if ((x1 - x0 + 1) * (y1 - y0 + 1) > 64) return false;
-            for (auto y = y0; y <= y1; ++y)
-                for (auto x = x0; x <= x1; ++x) cells[cell(x, y)].push_back(i);
+        const auto file = [&](Cells& cells, double deg) {
+            const auto r = cells_of(o.bbox, deg);
+            if (r.count() > 64) return false;
+            for (auto y = r.y0; y <= r.y1; ++y)
+                for (auto x = r.x0; x <= r.x1; ++x) cells[cell(x, y)].push_back(i);
             return true;
         };
         if (!file(cells_, catalog_index_cell_deg) && !file(coarse_cells_, catalog_index_coarse_cell_deg)) large_.push_back(i);

@@ -60,12 +60,22 @@ public:
 private:
     std::uint32_t intern(const std::string& s);
     static std::int64_t cell(std::int64_t x, std::int64_t y) { return y * 40000 + x; }
+    using Cells = std::unordered_map<std::int64_t, std::vector<std::uint32_t>>; // objects by cell
+    // The cells of `deg` degrees a box spans: columns x0..x1, rows y0..y1.
+    struct CellRange {
+        std::int64_t x0, x1, y0, y1;
+        std::int64_t count() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
+    };
+    static CellRange cells_of(const osm::Box& b, double deg) {
+        return {static_cast<std::int64_t>((b.min_lon + 180) / deg), static_cast<std::int64_t>((b.max_lon + 180) / deg),
+                static_cast<std::int64_t>((b.min_lat + 90) / deg), static_cast<std::int64_t>((b.max_lat + 90) / deg)};
+    }
 
     std::vector<IndexedObject> objects_;
     std::vector<IndexedTag> tags_;
     std::vector<std::string> strings_;
     std::unordered_map<std::string, std::uint32_t> string_ids_;
-    std::unordered_map<std::int64_t, std::vector<std::uint32_t>> cells_, coarse_cells_;
+    Cells cells_, coarse_cells_;
     std::vector<std::uint32_t> large_;
     mutable std::vector<std::uint32_t> seen_; // query stamp per object: each object once per query
     mutable std::uint32_t stamp_ = 0;
@@ -87,13 +97,10 @@ void CatalogIndex::for_each_in_any(std::span<const osm::Box> boxes, F&& fn) cons
             }
     };
     for (auto i : large_) visit(i);
-    const auto walk = [&](const std::unordered_map<std::int64_t, std::vector<std::uint32_t>>& cells, double deg, const osm::Box& box) {
-        const auto x0 = static_cast<std::int64_t>((box.min_lon + 180) / deg);
-        const auto x1 = static_cast<std::int64_t>((box.max_lon + 180) / deg);
-        const auto y0 = static_cast<std::int64_t>((box.min_lat + 90) / deg);
-        const auto y1 = static_cast<std::int64_t>((box.max_lat + 90) / deg);
-        for (auto y = y0; y <= y1; ++y)
-            for (auto x = x0; x <= x1; ++x)
+    const auto walk = [&](const Cells& cells, double deg, const osm::Box& box) {
+        const auto r = cells_of(box, deg);
+        for (auto y = r.y0; y <= r.y1; ++y)
+            for (auto x = r.x0; x <= r.x1; ++x)
                 if (auto it = cells.find(cell(x, y)); it != cells.end())
                     for (auto i : it->second) visit(i);
     };

@@ -192,16 +192,10 @@ void IndexedPath::index() {
     if (n == 0) return;
     double twice_area = 0;
     for (std::size_t first = 0; first == 0 || first + 1 < n; first += run) { // a lone point is a run of its own
-        const std::size_t last = std::min(n - 1, first + run);
-        PlaneRect b{xy[2 * first], xy[2 * first + 1], xy[2 * first], xy[2 * first + 1]};
-        for (std::size_t i = first + 1; i <= last; ++i) {
-            b.x0 = std::min(b.x0, xy[2 * i]), b.x1 = std::max(b.x1, xy[2 * i]);
-            b.y0 = std::min(b.y0, xy[2 * i + 1]), b.y1 = std::max(b.y1, xy[2 * i + 1]);
-        }
-        runs.push_back(b);
+        runs.push_back(box_of_points(xy.data(), first, std::min(n - 1, first + run)));
     }
     box = runs[0];
-    for (const auto& b : runs) box = {std::min(box.x0, b.x0), std::min(box.y0, b.y0), std::max(box.x1, b.x1), std::max(box.y1, b.y1)};
+    for (const auto& b : runs) box = united(box, b);
     for (std::size_t i = 0; i + 1 < n; ++i)
         twice_area += (xy[2 * i] - xy[0]) * (xy[2 * i + 3] - xy[1]) - (xy[2 * i + 2] - xy[0]) * (xy[2 * i + 1] - xy[1]);
     ccw = twice_area > 0;

@@ -15,6 +15,22 @@ struct PlaneRect {
     double x0, y0, x1, y1; // edges included
 };
 
+// Whether two rects meet (edges included).
+inline bool meet(const PlaneRect& a, const PlaneRect& b) { return !(a.x1 < b.x0 || a.x0 > b.x1 || a.y1 < b.y0 || a.y0 > b.y1); }
+// The box of points first ... last (both included) of `xy` (x y x y ...).
+inline PlaneRect box_of_points(const double* xy, std::size_t first, std::size_t last) {
+    PlaneRect b{xy[2 * first], xy[2 * first + 1], xy[2 * first], xy[2 * first + 1]};
+    for (std::size_t i = first + 1; i <= last; ++i) {
+        b.x0 = std::min(b.x0, xy[2 * i]), b.x1 = std::max(b.x1, xy[2 * i]);
+        b.y0 = std::min(b.y0, xy[2 * i + 1]), b.y1 = std::max(b.y1, xy[2 * i + 1]);
+    }
+    return b;
+}
+// The box of both.
+inline PlaneRect united(const PlaneRect& a, const PlaneRect& b) {
+    return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
+}
+
 // The part of segment a-b inside `r`, as parameters t0 <= t1 along it; false when none of it is.
 bool clip_segment(double ax, double ay, double bx, double by, const PlaneRect& r, double& t0, double& t1);
 
@@ -54,8 +70,7 @@ struct IndexedPath {
     template <class F> void for_each_run_meeting(const PlaneRect& r, F&& f) const {
         const std::size_t segments = points() ? points() - 1 : 0;
         for (std::size_t k = 0; k < runs.size(); ++k) {
-            const auto& b = runs[k];
-            if (b.x1 < r.x0 || b.x0 > r.x1 || b.y1 < r.y0 || b.y0 > r.y1) continue;
+            if (!meet(runs[k], r)) continue;
             f(k * run, std::min(segments, (k + 1) * run));
         }
     }

@@ -106,13 +106,7 @@ bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
         in_input_[ring_start_[r + 1] - 1] = 0;
         run_ring_start_.push_back(run_box_.size());
         for (std::size_t k = ring_start_[r]; k + 1 < ring_start_[r + 1]; k += run_length) {
-            const std::size_t end = std::min(k + run_length, ring_start_[r + 1] - 1);
-            Box b{pt_[2 * k], pt_[2 * k + 1], pt_[2 * k], pt_[2 * k + 1]};
-            for (std::size_t m = k + 1; m <= end; ++m) {
-                b.x0 = std::min(b.x0, pt_[2 * m]), b.x1 = std::max(b.x1, pt_[2 * m]);
-                b.y0 = std::min(b.y0, pt_[2 * m + 1]), b.y1 = std::max(b.y1, pt_[2 * m + 1]);
-            }
-            run_box_.push_back(b);
+            run_box_.push_back(box_of_points(pt_.data(), k, std::min(k + run_length, ring_start_[r + 1] - 1)));
         }
     }
     run_ring_start_.push_back(run_box_.size());
@@ -161,11 +155,10 @@ bool TopologySimplifier::simplify_ring(std::size_t ring, double tolerance) {
         if (flatten) {
             std::fill(in_input_.begin() + static_cast<std::ptrdiff_t>(i), in_input_.begin() + static_cast<std::ptrdiff_t>(j), 0);
             chords_.emplace_back(i, j);
-            const Box box{std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)};
+            const PlaneRect box{std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)};
             chord_box_.push_back(box);
             if (chords_.size() % run_length == 1) chord_block_box_.push_back(box); // a new block of chords
-            auto& block = chord_block_box_.back();
-            block = {std::min(block.x0, box.x0), std::min(block.y0, box.y0), std::max(block.x1, box.x1), std::max(block.y1, box.y1)};
+            chord_block_box_.back() = united(chord_block_box_.back(), box);
             keep(j);
             ++result_segments;
             continue;
@@ -179,16 +172,15 @@ bool TopologySimplifier::simplify_ring(std::size_t ring, double tolerance) {
 }
 
 TopologySimplifier::Answer TopologySimplifier::bad_intersection(std::size_t ring, std::size_t a, std::size_t b) {
-    const Box c{std::min(pt_[2 * a], pt_[2 * b]), std::min(pt_[2 * a + 1], pt_[2 * b + 1]), std::max(pt_[2 * a], pt_[2 * b]),
-                std::max(pt_[2 * a + 1], pt_[2 * b + 1])};
-    const auto meets = [&](const Box& o) { return !(o.x0 > c.x1 || o.x1 < c.x0 || o.y0 > c.y1 || o.y1 < c.y0); };
+    const PlaneRect c{std::min(pt_[2 * a], pt_[2 * b]), std::min(pt_[2 * a + 1], pt_[2 * b + 1]), std::max(pt_[2 * a], pt_[2 * b]),
+                      std::max(pt_[2 * a + 1], pt_[2 * b + 1])};
     // Any segment GEOS would find meeting the chord inside decides it, whatever the order it
     // looks in; one whose side GEOS's filter cannot tell leaves it open unless another decides.
     bool unsure = false;
     for (std::size_t block = 0; block < chord_block_box_.size(); ++block) {
-        if (!meets(chord_block_box_[block])) continue;
+        if (!meet(chord_block_box_[block], c)) continue;
         for (std::size_t k = block * run_length; k < std::min(chords_.size(), (block + 1) * run_length); ++k) {
-            if (!meets(chord_box_[k])) continue;
+            if (!meet(chord_box_[k], c)) continue;
             const auto r = interior_intersection(chords_[k].first, chords_[k].second, a, b);
             if (r == Answer::yes) return Answer::yes;
             unsure |= r == Answer::unknown;
@@ -197,7 +189,7 @@ TopologySimplifier::Answer TopologySimplifier::bad_intersection(std::size_t ring
     const std::size_t rings = ring_start_.size() - 1;
     for (std::size_t r = 0; r < rings; ++r)
         for (std::size_t run = run_ring_start_[r]; run < run_ring_start_[r + 1]; ++run) {
-            if (!meets(run_box_[run])) continue;
+            if (!meet(run_box_[run], c)) continue;
             const std::size_t from = ring_start_[r] + (run - run_ring_start_[r]) * run_length;
             const std::size_t to = std::min(from + run_length, ring_start_[r + 1] - 1);
             for (std::size_t k = from; k < to; ++k) {

@@ -16,6 +16,8 @@
 // (GEOS goes on in double-double arithmetic) this gives up, as it does when a ring would end
 // with under 4 points or the geometry holds anything but polygons.
 
+#include "pipeline/plan/rect_clip.hpp"
+
 #include <geos_c.h>
 
 #include <cstddef>
@@ -47,9 +49,6 @@ public:
 
 private:
     enum class Answer : std::uint8_t { no, yes, unknown };
-    struct Box {
-        double x0, y0, x1, y1;
-    };
     bool read(const GEOSGeometry* g);
     bool read_ring(const GEOSGeometry* ring);
     bool simplify_ring(std::size_t ring, double tolerance);
@@ -67,13 +66,13 @@ private:
     // The input index: segment k runs from point k to k + 1 (within its ring); cleared when
     // flattened. Runs of 16 segments carry their boxes, so a query skips most of a long ring.
     std::vector<std::uint8_t> in_input_;
-    std::vector<Box> run_box_;
+    std::vector<PlaneRect> run_box_;
     std::vector<std::size_t> run_ring_start_; // first run of each ring
     // The output index: the chords made so far (point pairs), with their boxes, and the box of
     // each block of 16 in the order they were made (neighbours along a ring: a query skips most).
     std::vector<std::pair<std::size_t, std::size_t>> chords_;
-    std::vector<Box> chord_box_;
-    std::vector<Box> chord_block_box_;
+    std::vector<PlaneRect> chord_box_;
+    std::vector<PlaneRect> chord_block_box_;
     // The result.
     std::vector<double> kept_;
     std::vector<std::size_t> kept_ends_;

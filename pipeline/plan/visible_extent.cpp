@@ -361,6 +361,15 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
 
 namespace {
 
+// A point as geometry_px writes it: [x,y].
+void append_xy(std::string& out, double x, double y) {
+    out += '[';
+    append_pixel_number(out, x);
+    out += ',';
+    append_pixel_number(out, y);
+    out += ']';
+}
+
 void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeometry* g, bool point) {
     const auto* seq = GEOSGeom_getCoordSeq_r(ctx, g);
     unsigned n = 0;
@@ -370,11 +379,7 @@ void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeo
         double x = 0, y = 0;
         GEOSCoordSeq_getXY_r(ctx, seq, i, &x, &y);
         if (i) out += ',';
-        out += '[';
-        append_pixel_number(out, x);
-        out += ',';
-        append_pixel_number(out, y);
-        out += ']';
+        append_xy(out, x, y);
     }
     if (!point) out += ']';
 }
@@ -391,11 +396,7 @@ void append_polygons(std::string& out, const TopologySimplifier& s) {
             out += '[';
             for (const std::size_t first_point = point; point < s.ring_ends()[ring]; ++point) {
                 if (point > first_point) out += ',';
-                out += '[';
-                append_pixel_number(out, xy[2 * point]);
-                out += ',';
-                append_pixel_number(out, xy[2 * point + 1]);
-                out += ']';
+                append_xy(out, xy[2 * point], xy[2 * point + 1]);
             }
             out += ']';
         }
