@@ -33,8 +33,13 @@ int utm_epsg_for(double lon, double lat);
 // or a tile over 32,768 px a side.
 TileGrid make_tile_grid(double lon, double lat, double side_m, double gsd);
 
-// lon/lat <-> grid CRS, through PROJ (one context and transformation cache per thread).
+// lon/lat <-> grid CRS, through PROJ (one context and transformation cache per thread), or
+// for a UTM zone through our copy of PROJ 9.1.1's arithmetic where it gives PROJ's bits
+// (utm_projection.hpp). SKYSCRIPT_PROJ_ONLY=1 in the environment leaves everything to PROJ
+// (to compare the two).
 void lonlat_to_grid(int epsg, double lon, double lat, double& x, double& y);
 void grid_to_lonlat(int epsg, double x, double y, double& lon, double& lat);
+// Whether the copy serves this EPSG code in this thread (the plan's tests check it does here).
+bool exact_utm_copy_in_use(int epsg);
 
 } // namespace skyscript::imagery
