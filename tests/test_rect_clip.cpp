@@ -88,6 +88,70 @@ IndexedPath indexed(std::vector<double> xy) {
 
 } // namespace
 
+TEST_CASE("a line is cut as GEOS cuts it, part for part and point for point: edges, corners and runs along them included") {
+    Geos geos;
+    std::mt19937 rng(2512);
+    std::uniform_real_distribution<double> u(0, 1);
+    const PlaneRect r{2, 3, 10, 7};
+    // Coordinates that often fall on the rectangle's edges and corners, or just beside them.
+    const auto coordinate = [&](double lo, double hi) {
+        const double p = u(rng);
+        if (p < 0.15) return lo;
+        if (p < 0.3) return hi;
+        if (p < 0.35) return std::nextafter(lo, -1e9);
+        if (p < 0.4) return std::nextafter(hi, 1e9);
+        return lo - 4 + (hi - lo + 8) * u(rng);
+    };
+    std::size_t lines = 0, cut = 0, whole = 0, several = 0, along_edges = 0;
+    for (int t = 0; t < 60000; ++t) {
+        const int n = 2 + static_cast<int>(u(rng) * (t % 3 == 0 ? 3 : 12));
+        std::vector<double> xy;
+        for (int i = 0; i < n; ++i) {
+            const bool edge_run = i > 0 && u(rng) < 0.2; // the next point on the same edge line as this one
+            const double x = edge_run && u(rng) < 0.5 ? xy[xy.size() - 2] : coordinate(r.x0, r.x1);
+            const double y = edge_run && x != xy[xy.size() - 2] ? xy.back() : coordinate(r.y0, r.y1);
+            xy.push_back(x), xy.push_back(y);
+        }
+        for (std::size_t i = 0; i + 3 < xy.size(); i += 2)
+            along_edges += (xy[i] == xy[i + 2] && (xy[i] == r.x0 || xy[i] == r.x1)) || (xy[i + 1] == xy[i + 3] && (xy[i + 1] == r.y0 || xy[i + 1] == r.y1));
+        std::vector<double> parts;
+        std::vector<std::size_t> ends;
+        const bool all_in = cut_line(xy.data(), xy.size() / 2, r, parts, ends);
+        // GEOS: the line clipped, its LineStrings in order (all of it when cut_line says so).
+        GEOSGeometry* line = GEOSGeom_createLineString_r(geos.ctx, GEOSCoordSeq_copyFromBuffer_r(geos.ctx, xy.data(), xy.size() / 2, 0, 0));
+        GEOSGeometry* clipped = GEOSClipByRect_r(geos.ctx, line, r.x0, r.y0, r.x1, r.y1);
+        REQUIRE(clipped);
+        std::vector<std::vector<double>> expected;
+        const int type = GEOSGeomTypeId_r(geos.ctx, clipped);
+        for (int k = 0, count = type == GEOS_LINESTRING ? 1 : GEOSGetNumGeometries_r(geos.ctx, clipped); k < count; ++k) {
+            const GEOSGeometry* part = type == GEOS_LINESTRING ? clipped : GEOSGetGeometryN_r(geos.ctx, clipped, k);
+            REQUIRE(GEOSGeomTypeId_r(geos.ctx, part) == GEOS_LINESTRING);
+            const auto* seq = GEOSGeom_getCoordSeq_r(geos.ctx, part);
+            unsigned m = 0;
+            GEOSCoordSeq_getSize_r(geos.ctx, seq, &m);
+            std::vector<double> pts(2 * m);
+            GEOSCoordSeq_copyToBuffer_r(geos.ctx, seq, pts.data(), 0, 0);
+            expected.push_back(pts);
+        }
+        std::vector<std::vector<double>> got;
+        if (all_in) got.push_back(xy);
+        for (std::size_t k = 0, start = 0; k < ends.size(); start = ends[k++]) got.emplace_back(parts.begin() + start, parts.begin() + ends[k]);
+        INFO("line " << t << " of " << n << " points");
+        REQUIRE(got == expected); // the same doubles, bit for bit (no NaN here)
+        GEOSGeom_destroy_r(geos.ctx, clipped);
+        GEOSGeom_destroy_r(geos.ctx, line);
+        ++lines;
+        cut += !all_in && !got.empty();
+        whole += all_in;
+        several += got.size() > 1;
+    }
+    MESSAGE(lines << " lines: " << cut << " cut, " << whole << " wholly inside, " << several << " in several parts, " << along_edges << " segments along an edge");
+    CHECK(cut > 10000);
+    CHECK(whole > 100);
+    CHECK(several > 1000);
+    CHECK(along_edges > 1000);
+}
+
 TEST_CASE("a ring crossing the rectangle once is cut as GEOS cuts it, to the bit; one crossing it more is left to GEOS") {
     Geos geos;
     std::mt19937 rng(7);

@@ -283,3 +283,44 @@ TEST_CASE("whatever the simplifier answers is GEOS's answer, point for point (ra
     CHECK(changed > answered / 4);
     CHECK(topology_mattered > 100);
 }
+
+TEST_CASE("a line's Douglas-Peucker is GEOSSimplify's, point for point (random, snapped and collinear lines)") {
+    Geos geos;
+    std::mt19937 rng(2513);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::size_t lines = 0, dropped = 0, kept_near = 0;
+    std::vector<char> keep;
+    for (int t = 0; t < 40000; ++t) {
+        const int n = 2 + static_cast<int>(u(rng) * (t % 4 == 0 ? 400 : 30));
+        const double snap = t % 3 == 0 ? 0.5 : t % 3 == 1 ? 0.01 : 0; // half pixels: collinear runs, ties, repeated points
+        std::vector<double> xy;
+        double x = u(rng) * 300, y = u(rng) * 300;
+        for (int i = 0; i < n; ++i) {
+            x += (u(rng) - 0.3) * (i % 7 == 0 ? 20 : 1.2), y += (u(rng) - 0.5) * 1.2;
+            xy.push_back(snap > 0 ? std::round(x / snap) * snap : x);
+            xy.push_back(snap > 0 ? std::round(y / snap) * snap : y);
+        }
+        skyscript::pipeline::douglas_peucker(xy.data(), xy.size() / 2, 0.5, keep);
+        std::vector<double> ours;
+        for (std::size_t i = 0; i < keep.size(); ++i)
+            if (keep[i]) ours.insert(ours.end(), {xy[2 * i], xy[2 * i + 1]});
+        GEOSGeometry* line = GEOSGeom_createLineString_r(geos.ctx, GEOSCoordSeq_copyFromBuffer_r(geos.ctx, xy.data(), xy.size() / 2, 0, 0));
+        GEOSGeometry* simple = GEOSSimplify_r(geos.ctx, line, 0.5);
+        REQUIRE(simple);
+        const auto* seq = GEOSGeom_getCoordSeq_r(geos.ctx, simple);
+        unsigned m = 0;
+        GEOSCoordSeq_getSize_r(geos.ctx, seq, &m);
+        std::vector<double> theirs(2 * m);
+        GEOSCoordSeq_copyToBuffer_r(geos.ctx, seq, theirs.data(), 0, 0);
+        INFO("line " << t << " of " << n << " points");
+        REQUIRE(ours == theirs);
+        GEOSGeom_destroy_r(geos.ctx, simple);
+        GEOSGeom_destroy_r(geos.ctx, line);
+        ++lines;
+        dropped += ours.size() < xy.size();
+        kept_near += ours.size() > 4 && ours.size() < xy.size();
+    }
+    MESSAGE(lines << " lines, " << dropped << " simplified, " << kept_near << " kept some inner points");
+    CHECK(dropped > 30000);
+    CHECK(kept_near > 10000);
+}

@@ -185,6 +185,109 @@ bool in_ring(const IndexedPath& ring, double x, double y) {
 
 } // namespace
 
+namespace {
+
+// GEOS 3.11's Rectangle::Position and its tests (operation/intersection/Rectangle.h).
+enum Position : unsigned { inside_pos = 1, outside_pos = 2, left_pos = 4, top_pos = 8, right_pos = 16, bottom_pos = 32 };
+
+unsigned position(const PlaneRect& r, double x, double y) {
+    if (x > r.x0 && x < r.x1 && y > r.y0 && y < r.y1) return inside_pos;
+    if (x < r.x0 || x > r.x1 || y < r.y0 || y > r.y1) return outside_pos;
+    unsigned pos = 0;
+    if (x == r.x0) pos |= left_pos;
+    else if (x == r.x1) pos |= right_pos;
+    if (y == r.y0) pos |= bottom_pos;
+    else if (y == r.y1) pos |= top_pos;
+    return pos;
+}
+bool on_edge(unsigned pos) { return pos > outside_pos; }
+bool on_same_edge(unsigned a, unsigned b) { return on_edge(a & b); }
+bool different(double x1, double y1, double x2, double y2) { return !(x1 == x2 && y1 == y2); }
+
+} // namespace
+
+bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vector<double>& out, std::vector<std::size_t>& ends) {
+    // RectangleIntersection::clip_linestring_parts, statement for statement; a part it would
+    // make a LineString of is appended to `out`, its end to `ends`.
+    if (n < 1) return false;
+    const auto cx = [&](std::size_t i) { return xy[2 * i]; };
+    const auto cy = [&](std::size_t i) { return xy[2 * i + 1]; };
+    auto add_part = [&](bool with_start, double sx, double sy, std::size_t from, std::size_t to, bool with_end, double ex, double ey) {
+        if (with_start) out.push_back(sx), out.push_back(sy);
+        out.insert(out.end(), xy + 2 * from, xy + 2 * to);
+        if (with_end) out.push_back(ex), out.push_back(ey);
+        ends.push_back(out.size());
+    };
+    double x0 = 0, y0 = 0;
+    bool add_start = false;
+    std::size_t i = 0;
+    while (i < n) {
+        double x = cx(i), y = cy(i);
+        unsigned pos = position(rect, x, y);
+        if (pos == outside_pos) {
+            ++i;
+            if (x < rect.x0)
+                while (i < n && cx(i) < rect.x0) ++i;
+            else if (x > rect.x1)
+                while (i < n && cx(i) > rect.x1) ++i;
+            else if (y < rect.y0)
+                while (i < n && cy(i) < rect.y0) ++i;
+            else if (y > rect.y1)
+                while (i < n && cy(i) > rect.y1) ++i;
+            if (i >= n) return false;
+            x = cx(i), y = cy(i);
+            pos = position(rect, x, y);
+            x0 = cx(i - 1), y0 = cy(i - 1);
+            clip_to_edges(x0, y0, x, y, rect);
+            if (pos == inside_pos) {
+                add_start = true;
+            } else if (pos == outside_pos) {
+                clip_to_edges(x, y, x0, y0, rect);
+                const unsigned prev_pos = position(rect, x0, y0);
+                pos = position(rect, x, y);
+                if (different(x0, y0, x, y) && on_edge(prev_pos) && on_edge(pos) && !on_same_edge(prev_pos, pos)) {
+                    out.push_back(x0), out.push_back(y0), out.push_back(x), out.push_back(y);
+                    ends.push_back(out.size());
+                }
+            } else {
+                const unsigned newpos = position(rect, x0, y0);
+                if (!on_same_edge(pos, newpos)) add_start = true;
+            }
+        } else {
+            std::size_t start_index = i;
+            bool go_outside = false;
+            while (!go_outside && ++i < n) {
+                x = cx(i), y = cy(i);
+                const unsigned prev_pos = pos;
+                pos = position(rect, x, y);
+                if (pos == inside_pos) {
+                } else if (pos == outside_pos) {
+                    go_outside = true;
+                    clip_to_edges(x, y, cx(i - 1), cy(i - 1), rect);
+                    pos = position(rect, x, y);
+                    const bool through_box = different(x, y, cx(i), cy(i)) && !on_same_edge(prev_pos, pos);
+                    if (start_index < i - 1 || add_start || through_box) {
+                        add_part(add_start, x0, y0, start_index, i, through_box, x, y);
+                        add_start = false;
+                    }
+                } else if (on_same_edge(prev_pos, pos)) {
+                    if (start_index < i - 1 || add_start) {
+                        add_part(add_start, x0, y0, start_index, i, false, 0, 0);
+                        add_start = false;
+                    }
+                    start_index = i;
+                }
+            }
+            if (start_index == 0 && i >= n) return true;
+            if (!go_outside && (start_index < i - 1 || add_start)) {
+                add_part(add_start, x0, y0, start_index, i, false, 0, 0);
+                add_start = false;
+            }
+        }
+    }
+    return false;
+}
+
 void IndexedPath::index() {
     runs.clear();
     box = {0, 0, -1, -1};

@@ -76,6 +76,12 @@ struct IndexedPath {
     }
 };
 
+// A line (n points, x y x y ...) cut to `r` as GEOS's rectangle clip cuts it
+// (RectangleIntersection::clip_linestring_parts, GEOS 3.11), point for point: each part GEOS
+// would make a LineString of is appended to `out`, and its end (an index into `out`) to `ends`.
+// True when the whole line is inside `r` (GEOS then takes the line as it is; nothing appended).
+bool cut_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends);
+
 // A closed ring whose boundary meets `r`'s at most twice, cut to `r` as GEOS's rectangle clip
 // (RectangleIntersection, GEOS 3.11) cuts it, to the bit: the points where it enters and
 // leaves, computed in GEOS's arithmetic, and between them the corners of `r` it goes around.

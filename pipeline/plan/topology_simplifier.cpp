@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 namespace skyscript::pipeline {
 
@@ -47,6 +48,34 @@ double point_to_segment(double px, double py, double ax, double ay, double bx, d
 }
 
 } // namespace
+
+void douglas_peucker(const double* xy, std::size_t n, double tolerance, std::vector<char>& keep) {
+    keep.assign(n, 1);
+    if (n == 0) return;
+    // DouglasPeuckerLineSimplifier::simplifySection's recursion as a stack: its sections are
+    // disjoint, so the order they are taken in changes nothing.
+    std::vector<std::pair<std::size_t, std::size_t>> sections{{0, n - 1}};
+    while (!sections.empty()) {
+        const auto [i, j] = sections.back();
+        sections.pop_back();
+        if (i + 1 == j) continue;
+        double max_distance = -1.0;
+        std::size_t max_index = i;
+        for (std::size_t k = i + 1; k < j; k++) {
+            const double distance = point_to_segment(xy[2 * k], xy[2 * k + 1], xy[2 * i], xy[2 * i + 1], xy[2 * j], xy[2 * j + 1]);
+            if (distance > max_distance) {
+                max_distance = distance;
+                max_index = k;
+            }
+        }
+        if (max_distance <= tolerance) {
+            for (std::size_t k = i + 1; k < j; k++) keep[k] = 0;
+        } else {
+            sections.emplace_back(max_index, j);
+            sections.emplace_back(i, max_index);
+        }
+    }
+}
 
 bool TopologySimplifier::read_ring(const GEOSGeometry* ring) {
     const auto* seq = ring ? GEOSGeom_getCoordSeq_r(ctx_, ring) : nullptr;

@@ -26,6 +26,10 @@
 
 namespace skyscript::pipeline {
 
+// GEOS 3.11's DouglasPeuckerLineSimplifier (what GEOSSimplify does to each line) on one line's
+// n points (x y x y ...), with its distance arithmetic: keep[i] is 1 for each point it keeps.
+void douglas_peucker(const double* xy, std::size_t n, double tolerance, std::vector<char>& keep);
+
 class TopologySimplifier {
 public:
     explicit TopologySimplifier(GEOSContextHandle_t ctx) : ctx_(ctx) {}

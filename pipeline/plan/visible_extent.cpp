@@ -305,6 +305,47 @@ struct VisibleExtent::Impl {
     }
     std::vector<double> coords, cut, scratch; // rings and line parts, x y x y ...
 
+    // A line's parts in the tile's pixels as clipped_px's geometry has them, point for point,
+    // made without GEOS (cut_line is GEOS's line clip): into `px`, each part's end in `px_ends`.
+    // nullopt when GEOS must make them (a geometry other than lines, a part under two points);
+    // false when there is none or a vertex does not project (clipped_px gives no geometry then).
+    std::optional<bool> line_parts_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole) {
+        auto& c = cached(o.fid);
+        if (!c.lonlat) return false;
+        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
+        if (type != GEOS_LINESTRING && type != GEOS_MULTILINESTRING) return std::nullopt;
+        index_paths(c);
+        if (c.paths.size() != static_cast<std::size_t>(type == GEOS_LINESTRING ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat))) return std::nullopt;
+        for (const auto& part : c.paths)
+            if (part.points() < 2) return std::nullopt;
+        const auto& t = grid.box;
+        const bool cut_lonlat = !whole && !t.crosses_antimeridian(); // as clipped_px
+        const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
+        cut.clear(), cut_ends.clear();
+        for (const auto& part : c.paths) {
+            if (cut_lonlat && !cut_line(part.xy.data(), part.points(), box, cut, cut_ends)) continue;
+            cut.insert(cut.end(), part.xy.begin(), part.xy.end()); // wholly inside (or not cut): the part itself
+            cut_ends.push_back(cut.size());
+        }
+        for (std::size_t i = 0; i < cut.size(); i += 2)
+            if (!to_pixels(&cut[i], &cut[i + 1], &to)) return false;
+        px.clear(), px_ends.clear();
+        if (whole) {
+            px.swap(cut), px_ends.swap(cut_ends);
+        } else {
+            for (std::size_t k = 0, start = 0; k < cut_ends.size(); start = cut_ends[k++]) {
+                const std::size_t n = (cut_ends[k] - start) / 2;
+                if (!cut_line(cut.data() + start, n, pixels, px, px_ends)) continue;
+                px.insert(px.end(), cut.begin() + static_cast<std::ptrdiff_t>(start), cut.begin() + static_cast<std::ptrdiff_t>(cut_ends[k]));
+                px_ends.push_back(px.size());
+            }
+        }
+        return !px.empty();
+    }
+    std::vector<double> px;
+    std::vector<std::size_t> cut_ends, px_ends;
+    std::vector<char> keep;
+
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -384,6 +425,28 @@ void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeo
     if (!point) out += ']';
 }
 
+// "bbox_px":[x0,y0,x1,y1]
+void append_bbox(std::string& out, double x0, double y0, double x1, double y1) {
+    out += "\"bbox_px\":[";
+    for (double c : {x0, y0, x1, y1}) {
+        append_pixel_number(out, c);
+        out += ',';
+    }
+    out.back() = ']';
+}
+
+// ,"visible_px":...,"visible_share":...
+void append_visible(std::string& out, const Visible& v) {
+    out += ",\"visible_px\":";
+    append_pixel_number(out, v.px);
+    out += ",\"visible_share\":";
+    // 4 significant digits, not decimals: a few visible pixels of a forest of square kilometres
+    // are a share of 1e-6, which must not read as none of it.
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, std::isfinite(v.share) ? v.share + 0.0 : 0.0, std::chars_format::general, 4);
+    out.append(buf, r.ptr);
+}
+
 // The simplifier's polygons as collect() writes GEOS's: [[ring],[ring]] a polygon, a ring [[x,y],...].
 void append_polygons(std::string& out, const TopologySimplifier& s) {
     const auto& xy = s.xy();
@@ -440,6 +503,35 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
     const bool inner = m.at_tile(grid).contains(o.bbox);
+    if (o.kind == 'w' && !exact_ && visible.margin == 0)
+        if (const auto made = m.line_parts_px(o, grid, to, inner)) {
+            if (!*made) return false;
+            double x0 = m.px[0], y0 = m.px[1], x1 = x0, y1 = y0; // GEOS's envelope of the parts
+            for (std::size_t i = 2; i < m.px.size(); i += 2) {
+                x0 = std::min(x0, m.px[i]), x1 = std::max(x1, m.px[i]);
+                y0 = std::min(y0, m.px[i + 1]), y1 = std::max(y1, m.px[i + 1]);
+            }
+            append_bbox(out, x0, y0, x1, y1);
+            out += ",\"geometry_px\":[";
+            for (std::size_t k = 0, start = 0; k < m.px_ends.size(); start = m.px_ends[k++]) { // each part as GEOSSimplify leaves it
+                const double* xy = m.px.data() + start;
+                const std::size_t n = (m.px_ends[k] - start) / 2;
+                douglas_peucker(xy, n, 0.5, m.keep);
+                if (k) out += ',';
+                out += '[';
+                bool first = true;
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (!m.keep[i]) continue;
+                    if (!first) out += ',';
+                    first = false;
+                    append_xy(out, xy[2 * i], xy[2 * i + 1]);
+                }
+                out += ']';
+            }
+            out += ']';
+            append_visible(out, visible);
+            return true;
+        }
     GEOSGeometry* clipped = m.clipped_px(o, grid, to, inner);
     if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
@@ -456,15 +548,10 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     GEOSGeom_getYMin_r(m.ctx, clipped, &y0);
     GEOSGeom_getXMax_r(m.ctx, clipped, &x1);
     GEOSGeom_getYMax_r(m.ctx, clipped, &y1);
-    out += "\"bbox_px\":[";
-    for (double c : {x0, y0, x1, y1}) {
-        append_pixel_number(out, c);
-        out += ',';
-    }
-    out.back() = ']';
+    append_bbox(out, x0, y0, x1, y1);
     // Half a pixel: an area keeps its rings valid (topology-preserving); a line's parts need
     // no such care, and Douglas-Peucker is several times cheaper.
-    const bool simplified = o.kind == 'a' && m.simplifier.simplify(clipped, 0.5); // GEOS's rings, made here
+    const bool simplified = o.kind == 'a' && !exact_ && m.simplifier.simplify(clipped, 0.5); // GEOS's rings, made here
     GEOSGeometry* simple = simplified      ? nullptr
                            : o.kind == 'a' ? GEOSTopologyPreserveSimplify_r(m.ctx, clipped, 0.5)
                            : o.kind == 'w' ? GEOSSimplify_r(m.ctx, clipped, 0.5)
@@ -478,14 +565,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     else collect(out, m.ctx, simple ? simple : clipped, o.kind, first);
     if (point && out.size() == before) out += "[]";
     if (!point) out += ']';
-    out += ",\"visible_px\":";
-    append_pixel_number(out, v.px);
-    out += ",\"visible_share\":";
-    // 4 significant digits, not decimals: a few visible pixels of a forest of square kilometres
-    // are a share of 1e-6, which must not read as none of it.
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, std::isfinite(v.share) ? v.share + 0.0 : 0.0, std::chars_format::general, 4);
-    out.append(buf, r.ptr);
+    append_visible(out, v);
     if (simple) GEOSGeom_destroy_r(m.ctx, simple);
     GEOSGeom_destroy_r(m.ctx, clipped);
     return true;

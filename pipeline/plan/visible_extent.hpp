@@ -30,7 +30,8 @@ struct Visible {
 
 class VisibleExtent {
 public:
-    // exact: every measure as GEOS makes it (measure() is measure_exact()), to check the other against.
+    // exact: every measure and description as GEOS makes it (measure() is measure_exact(); describe()
+    // clips, simplifies and measures with GEOS alone), to check the others against.
     explicit VisibleExtent(CatalogReader& catalog, bool exact = false);
     ~VisibleExtent();
     VisibleExtent(const VisibleExtent&) = delete;
