@@ -503,7 +503,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
     const bool inner = m.at_tile(grid).contains(o.bbox);
-    if (o.kind == 'w' && !exact_ && visible.margin == 0)
+    if (o.kind == 'w' && !exact_ && visible.margin == 0 && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's line clip and Douglas-Peucker
         if (const auto made = m.line_parts_px(o, grid, to, inner)) {
             if (!*made) return false;
             double x0 = m.px[0], y0 = m.px[1], x1 = x0, y1 = y0; // GEOS's envelope of the parts
