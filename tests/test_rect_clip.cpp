@@ -8,6 +8,7 @@
 #include "imagery/tile_grid.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 #include "pipeline/plan/catalog_index.hpp"
+#include "pipeline/plan/polygon_clip.hpp"
 #include "pipeline/plan/rect_clip.hpp"
 #include "pipeline/plan/surroundings.hpp"
 #include "pipeline/plan/visible_extent.hpp"
@@ -150,6 +151,106 @@ TEST_CASE("a line is cut as GEOS cuts it, part for part and point for point: edg
     CHECK(whole > 100);
     CHECK(several > 1000);
     CHECK(along_edges > 1000);
+}
+
+namespace {
+
+// GEOS's polygons (a Polygon, a MultiPolygon, or an empty collection) as PlanePolygons.
+bool plane_polygons(GEOSContextHandle_t ctx, const GEOSGeometry* g, PlanePolygons& out) {
+    out.clear();
+    auto ring = [&](const GEOSGeometry* r) {
+        const auto* seq = GEOSGeom_getCoordSeq_r(ctx, r);
+        unsigned m = 0;
+        GEOSCoordSeq_getSize_r(ctx, seq, &m);
+        std::vector<double> xy(2 * m);
+        if (m) GEOSCoordSeq_copyToBuffer_r(ctx, seq, xy.data(), 0, 0);
+        out.add_ring(xy.data(), xy.data() + xy.size());
+    };
+    const int type = GEOSGeomTypeId_r(ctx, g);
+    if (type == GEOS_GEOMETRYCOLLECTION && GEOSGetNumGeometries_r(ctx, g) == 0) return true;
+    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) return false;
+    for (int k = 0, n = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(ctx, g); k < n; ++k) {
+        const GEOSGeometry* p = type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(ctx, g, k);
+        ring(GEOSGetExteriorRing_r(ctx, p));
+        for (int h = 0; h < GEOSGetNumInteriorRings_r(ctx, p); ++h) ring(GEOSGetInteriorRingN_r(ctx, p, h));
+        out.end_polygon();
+    }
+    return true;
+}
+
+GEOSGeometry* geos_polygons(GEOSContextHandle_t ctx, const PlanePolygons& in) {
+    std::vector<GEOSGeometry*> polygons;
+    for (std::size_t k = 0; k < in.polygon_ends.size(); ++k) {
+        std::vector<GEOSGeometry*> rings;
+        for (std::size_t r = in.polygon_begin(k); r < in.polygon_ends[k]; ++r)
+            rings.push_back(GEOSGeom_createLinearRing_r(ctx, GEOSCoordSeq_copyFromBuffer_r(ctx, in.ring(r), in.ring_points(r), 0, 0)));
+        polygons.push_back(GEOSGeom_createPolygon_r(ctx, rings[0], rings.data() + 1, static_cast<unsigned>(rings.size() - 1)));
+    }
+    if (polygons.size() == 1) return polygons[0];
+    return GEOSGeom_createCollection_r(ctx, GEOS_MULTIPOLYGON, polygons.data(), static_cast<unsigned>(polygons.size()));
+}
+
+} // namespace
+
+TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and point for point; their area is GEOS's") {
+    Geos geos;
+    std::mt19937 rng(2514);
+    std::uniform_real_distribution<double> u(0, 1);
+    const PlaneRect r{2, 3, 10, 7};
+    std::size_t tried = 0, answered = 0, several = 0, with_holes = 0, covering = 0, empty = 0;
+    for (int t = 0; t < 30000; ++t) {
+        PlanePolygons in;
+        const int polygons = t % 5 == 0 ? 2 + static_cast<int>(u(rng) * 2) : 1;
+        for (int k = 0; k < polygons; ++k) {
+            // A star around a point in or near the rectangle, of a size from a sliver to many rectangles.
+            const double cx = r.x0 - 3 + u(rng) * 14, cy = r.y0 - 3 + u(rng) * 10;
+            const double radius = t % 7 == 0 ? 15 + u(rng) * 10 : 0.5 + u(rng) * 6;
+            const double snap = t % 4 == 0 ? 1.0 : t % 4 == 1 ? 0.5 : 0; // points on the rectangle's edges and corners
+            auto shell = star(rng, cx, cy, radius, 3 + static_cast<int>(u(rng) * 14), u(rng) < 0.5);
+            auto snapped = [&](std::vector<double> xy) {
+                if (snap > 0) for (auto& v : xy) v = std::round(v / snap) * snap;
+                return xy;
+            };
+            shell = snapped(shell);
+            in.add_ring(shell.data(), shell.data() + shell.size());
+            if (t % 3 == 0) { // a hole well inside the star (stars are at least half their radius from the centre)
+                auto hole = snapped(star(rng, cx, cy, radius * 0.3, 3 + static_cast<int>(u(rng) * 6), u(rng) < 0.5));
+                in.add_ring(hole.data(), hole.data() + hole.size());
+            }
+            in.end_polygon();
+        }
+        GEOSGeometry* g = geos_polygons(geos.ctx, in);
+        REQUIRE(g);
+        GEOSGeometry* clipped = GEOSClipByRect_r(geos.ctx, g, r.x0, r.y0, r.x1, r.y1);
+        PlanePolygons ours, theirs;
+        const bool answers = clip_polygons(in, r, ours);
+        ++tried;
+        if (answers) {
+            ++answered;
+            INFO("case " << t);
+            REQUIRE(clipped); // GEOS answered too
+            REQUIRE(plane_polygons(geos.ctx, clipped, theirs));
+            REQUIRE(ours.ring_ends == theirs.ring_ends);
+            REQUIRE(ours.polygon_ends == theirs.polygon_ends);
+            REQUIRE(ours.xy == theirs.xy);
+            double area = 0;
+            REQUIRE(GEOSArea_r(geos.ctx, clipped, &area));
+            CHECK(polygons_area(ours) == area);
+            several += ours.polygon_ends.size() > 1;
+            with_holes += ours.rings() > ours.polygon_ends.size();
+            covering += ours.rings() > 0 && ours.ring_points(0) == 5 && ours.xy[0] == r.x0 && ours.xy[1] == r.y0 && ours.xy[3] == r.y1;
+            empty += ours.rings() == 0;
+        }
+        if (clipped) GEOSGeom_destroy_r(geos.ctx, clipped);
+        GEOSGeom_destroy_r(geos.ctx, g);
+    }
+    MESSAGE(tried << " polygons, " << answered << " clipped as GEOS (the rest left to it), " << several << " giving several, " << with_holes
+                  << " with holes, " << covering << " covering the rectangle, " << empty << " nothing");
+    CHECK(answered > tried * 95 / 100);
+    CHECK(several > 1000);
+    CHECK(with_holes > 1000);
+    CHECK(covering > 100);
+    CHECK(empty > 100);
 }
 
 TEST_CASE("a ring crossing the rectangle once is cut as GEOS cuts it, to the bit; one crossing it more is left to GEOS") {

@@ -187,10 +187,14 @@ bool in_ring(const IndexedPath& ring, double x, double y) {
 
 namespace {
 
-// GEOS 3.11's Rectangle::Position and its tests (operation/intersection/Rectangle.h).
-enum Position : unsigned { inside_pos = 1, outside_pos = 2, left_pos = 4, top_pos = 8, right_pos = 16, bottom_pos = 32 };
+bool on_edge(unsigned pos) { return pos > outside_pos; }
+bool on_same_edge(unsigned a, unsigned b) { return on_edge(a & b); }
+unsigned position(const PlaneRect& r, double x, double y) { return rect_position(r, x, y); }
+bool different(double x1, double y1, double x2, double y2) { return !(x1 == x2 && y1 == y2); }
 
-unsigned position(const PlaneRect& r, double x, double y) {
+} // namespace
+
+unsigned rect_position(const PlaneRect& r, double x, double y) {
     if (x > r.x0 && x < r.x1 && y > r.y0 && y < r.y1) return inside_pos;
     if (x < r.x0 || x > r.x1 || y < r.y0 || y > r.y1) return outside_pos;
     unsigned pos = 0;
@@ -200,11 +204,6 @@ unsigned position(const PlaneRect& r, double x, double y) {
     else if (y == r.y1) pos |= top_pos;
     return pos;
 }
-bool on_edge(unsigned pos) { return pos > outside_pos; }
-bool on_same_edge(unsigned a, unsigned b) { return on_edge(a & b); }
-bool different(double x1, double y1, double x2, double y2) { return !(x1 == x2 && y1 == y2); }
-
-} // namespace
 
 bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vector<double>& out, std::vector<std::size_t>& ends) {
     // RectangleIntersection::clip_linestring_parts, statement for statement; a part it would

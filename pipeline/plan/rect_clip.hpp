@@ -76,6 +76,11 @@ struct IndexedPath {
     }
 };
 
+// GEOS 3.11's Rectangle::position: inside_pos or outside_pos (strictly), else the edges the
+// point lies on (left_pos | bottom_pos at a corner, ...).
+enum RectPosition : unsigned { inside_pos = 1, outside_pos = 2, left_pos = 4, top_pos = 8, right_pos = 16, bottom_pos = 32 };
+unsigned rect_position(const PlaneRect& r, double x, double y);
+
 // A line (n points, x y x y ...) cut to `r` as GEOS's rectangle clip cuts it
 // (RectangleIntersection::clip_linestring_parts, GEOS 3.11), point for point: each part GEOS
 // would make a LineString of is appended to `out`, and its end (an index into `out`) to `ends`.

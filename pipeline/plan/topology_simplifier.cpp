@@ -1,5 +1,7 @@
 #include "pipeline/plan/topology_simplifier.hpp"
 
+#include "pipeline/plan/geos_arithmetic.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string_view>
@@ -11,41 +13,9 @@ namespace {
 
 constexpr std::size_t run_length = 16; // segments a run of the input index
 constexpr std::size_t minimum_ring = 4; // points: TaggedLineString's minimum size for a closed line
-constexpr int cannot_tell = 2;
-
-// CGAlgorithmsDD::orientationIndexFilter, operation for operation: 1 left, -1 right, 0 on the
-// line through a and b; cannot_tell where GEOS goes on in double-double arithmetic.
-int orientation(double ax, double ay, double bx, double by, double cx, double cy) {
-    constexpr double safe_epsilon = 1e-15; // GEOS's DP_SAFE_EPSILON
-    const double detleft = (ax - cx) * (by - cy);
-    const double detright = (ay - cy) * (bx - cx);
-    const double det = detleft - detright;
-    const auto sign = [](double d) { return d > 0 ? 1 : d < 0 ? -1 : 0; };
-    double detsum;
-    if (detleft > 0.0) {
-        if (detright <= 0.0) return sign(det);
-        detsum = detleft + detright;
-    } else if (detleft < 0.0) {
-        if (detright >= 0.0) return sign(det);
-        detsum = -detleft - detright;
-    } else {
-        return sign(det);
-    }
-    const double errbound = safe_epsilon * detsum;
-    if (det >= errbound || -det >= errbound) return sign(det);
-    return cannot_tell;
-}
-
-// Distance::pointToSegment(p, a, b), operation for operation.
-double point_to_segment(double px, double py, double ax, double ay, double bx, double by) {
-    if (ax == bx && ay == by) return std::sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
-    const double len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
-    const double r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2;
-    if (r <= 0.0) return std::sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
-    if (r >= 1.0) return std::sqrt((px - bx) * (px - bx) + (py - by) * (py - by));
-    const double s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2;
-    return std::fabs(s) * std::sqrt(len2);
-}
+using geos_arithmetic::cannot_tell;
+using geos_arithmetic::orientation;
+using geos_arithmetic::point_to_segment;
 
 } // namespace
 
@@ -84,6 +54,10 @@ bool TopologySimplifier::read_ring(const GEOSGeometry* ring) {
     const auto at = pt_.size();
     pt_.resize(at + 2 * std::size_t{n});
     if (!GEOSCoordSeq_copyToBuffer_r(ctx_, seq, pt_.data() + at, 0, 0)) return false;
+    return read_points(at);
+}
+
+bool TopologySimplifier::read_points(std::size_t at) {
     for (auto k = at; k < pt_.size(); ++k)
         if (!std::isfinite(pt_[k])) return false; // GEOS throws on these
     ring_start_.push_back(at / 2);
@@ -114,8 +88,7 @@ bool TopologySimplifier::matches_runtime_geos() {
     return same;
 }
 
-bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
-    if (!matches_runtime_geos()) return false;
+void TopologySimplifier::reset() {
     pt_.clear();
     ring_start_.clear();
     polygon_ends_.clear();
@@ -124,7 +97,33 @@ bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
     chords_.clear();
     chord_box_.clear();
     chord_block_box_.clear();
+}
+
+bool TopologySimplifier::simplify(const GEOSGeometry* g, double tolerance) {
+    if (!matches_runtime_geos()) return false;
+    reset();
     if (!g || !read(g) || polygon_ends_.empty()) return false;
+    return simplify_read(tolerance);
+}
+
+bool TopologySimplifier::simplify(const PlanePolygons& polygons, double tolerance) {
+    if (!matches_runtime_geos()) return false;
+    reset();
+    for (std::size_t p = 0; p < polygons.polygon_ends.size(); ++p) {
+        if (polygons.polygon_begin(p) == polygons.polygon_ends[p] || polygons.ring_points(polygons.polygon_begin(p)) == 0) return false; // empty: as read()
+        for (std::size_t r = polygons.polygon_begin(p); r < polygons.polygon_ends[p]; ++r) {
+            if (polygons.ring_points(r) < minimum_ring) return false;
+            const auto at = pt_.size();
+            pt_.insert(pt_.end(), polygons.ring(r), polygons.ring(r) + 2 * polygons.ring_points(r));
+            if (!read_points(at)) return false;
+        }
+        polygon_ends_.push_back(ring_start_.size());
+    }
+    if (polygon_ends_.empty()) return false;
+    return simplify_read(tolerance);
+}
+
+bool TopologySimplifier::simplify_read(double tolerance) {
     const std::size_t rings = ring_start_.size();
     ring_start_.push_back(pt_.size() / 2);
     // Every segment in the input index; a ring's last point starts none.

@@ -16,6 +16,7 @@
 // (GEOS goes on in double-double arithmetic) this gives up, as it does when a ring would end
 // with under 4 points or the geometry holds anything but polygons.
 
+#include "pipeline/plan/polygon_clip.hpp"
 #include "pipeline/plan/rect_clip.hpp"
 
 #include <geos_c.h>
@@ -42,6 +43,8 @@ public:
     // Simplifies the polygons of `g` (a polygon, or a collection of them at any nesting) by
     // `tolerance`; false when it cannot tell what GEOS would return (nothing is then kept).
     bool simplify(const GEOSGeometry* g, double tolerance);
+    // The same for polygons held as coordinates (as GEOS would hold them).
+    bool simplify(const PlanePolygons& polygons, double tolerance);
 
     // After simplify() returned true: polygon p's rings are rings [polygon_ends[p - 1] or 0,
     // polygon_ends[p]), the shell first; ring r's kept points are x y pairs of xy() from
@@ -55,6 +58,9 @@ private:
     enum class Answer : std::uint8_t { no, yes, unknown };
     bool read(const GEOSGeometry* g);
     bool read_ring(const GEOSGeometry* ring);
+    bool read_points(std::size_t at); // a ring's points, appended to pt_ from `at`
+    void reset();
+    bool simplify_read(double tolerance);
     bool simplify_ring(std::size_t ring, double tolerance);
     // Would the chord from point a to point b (of ring `ring`, section [a, b)) meet a segment
     // GEOS's indexes hold at an interior point?

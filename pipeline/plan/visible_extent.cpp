@@ -2,6 +2,7 @@
 
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/pixel_number.hpp"
+#include "pipeline/plan/polygon_clip.hpp"
 #include "pipeline/plan/rect_clip.hpp"
 #include "pipeline/plan/topology_simplifier.hpp"
 
@@ -346,6 +347,40 @@ struct VisibleExtent::Impl {
     std::vector<std::size_t> cut_ends, px_ends;
     std::vector<char> keep;
 
+    // A named area's polygons in the tile's pixels as clipped_px's geometry has them, polygon
+    // for polygon and point for point, made without GEOS (clip_polygons is GEOS's clip): into
+    // area_px_polygons. nullopt when GEOS must make them (a geometry other than polygons, a clip
+    // GEOS's filter cannot decide or GEOS would refuse); false when there is none or a vertex
+    // does not project.
+    std::optional<bool> area_polygons_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole) {
+        auto& c = cached(o.fid);
+        if (!c.lonlat) return false;
+        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
+        if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) return std::nullopt;
+        index_paths(c);
+        if (c.polygon_ends.size() != static_cast<std::size_t>(type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat))) return std::nullopt;
+        lonlat_polygons.clear();
+        for (std::size_t k = 0, r = 0; k < c.polygon_ends.size(); ++k) {
+            for (; r < c.polygon_ends[k]; ++r) lonlat_polygons.add_ring(c.paths[r].xy.data(), c.paths[r].xy.data() + c.paths[r].xy.size());
+            lonlat_polygons.end_polygon();
+        }
+        const auto& t = grid.box;
+        PlanePolygons* near = &lonlat_polygons;
+        if (!whole && !t.crosses_antimeridian()) { // as clipped_px
+            if (!clip_polygons(lonlat_polygons, {t.west, t.south, t.east, t.north}, cut_polygons)) return std::nullopt;
+            near = &cut_polygons;
+        }
+        for (std::size_t i = 0; i < near->xy.size(); i += 2)
+            if (!to_pixels(&near->xy[i], &near->xy[i + 1], &to)) return false;
+        if (whole) {
+            std::swap(area_px_polygons, *near);
+        } else if (!clip_polygons(*near, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
+            return std::nullopt;
+        }
+        return !area_px_polygons.polygon_ends.empty();
+    }
+    PlanePolygons lonlat_polygons, cut_polygons, area_px_polygons;
+
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -531,6 +566,33 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
             out += ']';
             append_visible(out, visible);
             return true;
+        }
+    if (o.kind == 'a' && !exact_ && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's polygon clip and simplifier
+        if (const auto made = m.area_polygons_px(o, grid, to, inner)) {
+            if (!*made) return false;
+            const auto& polygons = m.area_px_polygons;
+            if (m.simplifier.simplify(polygons, 0.5)) { // else GEOS below, from the start
+                Visible v = visible;
+                if (v.margin > 0) { // measured without GEOS: GEOS's figure from the clip at hand
+                    v.px = polygons_area(polygons);
+                    v.share = share_of(v.px, whole_visible(o, grid));
+                }
+                // GEOS's envelope of polygons: their shells'.
+                double x0 = polygons.xy[0], y0 = polygons.xy[1], x1 = x0, y1 = y0;
+                for (std::size_t p = 0; p < polygons.polygon_ends.size(); ++p) {
+                    const std::size_t shell = polygons.polygon_begin(p);
+                    for (std::size_t i = polygons.ring_begin(shell); i < polygons.ring_ends[shell]; i += 2) {
+                        x0 = std::min(x0, polygons.xy[i]), x1 = std::max(x1, polygons.xy[i]);
+                        y0 = std::min(y0, polygons.xy[i + 1]), y1 = std::max(y1, polygons.xy[i + 1]);
+                    }
+                }
+                append_bbox(out, x0, y0, x1, y1);
+                out += ",\"geometry_px\":[";
+                append_polygons(out, m.simplifier);
+                out += ']';
+                append_visible(out, v);
+                return true;
+            }
         }
     GEOSGeometry* clipped = m.clipped_px(o, grid, to, inner);
     if (!clipped) return false;

@@ -4,7 +4,10 @@
 // (areas), length in px (lines), or presence (points, 1 px), and its share of the whole.
 // An object whose box lies inside the tile is taken whole without reading its geometry: most
 // of a tile's objects, so exact clipping costs only those that cross the tile's edge; of
-// those, lines and valid areas are measured without making GEOS geometries (rect_clip.hpp).
+// those, lines and valid areas are measured without making GEOS geometries (rect_clip.hpp),
+// and the named ones are described (clipped, simplified) by copies of GEOS 3.11.1's own
+// algorithms on coordinates (rect_clip.hpp, polygon_clip.hpp, topology_simplifier.hpp): the
+// same points GEOS gives, GEOS itself where a copy cannot tell or another GEOS runs.
 
 #include "imagery/tile_grid.hpp"
 #include "pipeline/plan/catalog_index.hpp"
