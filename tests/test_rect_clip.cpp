@@ -353,7 +353,9 @@ TEST_CASE("on a real catalog, the surroundings and the objects described are tho
     CatalogReader catalog(dir + "/catalog.gpkg");
     const skyscript::tags::TagMatcher matcher{load_tag_option("")};
     const CatalogIndex index(catalog, matcher);
-    VisibleExtent fast(catalog), exact(catalog, true);
+    // fast: the plan's measures (copies of GEOS's clips); margins: areas measured by rect_clip
+    // with a margin (the plan's fallback where the copy gives up); exact: GEOS alone.
+    VisibleExtent copies(catalog), fast(catalog, false, false), exact(catalog, true);
     std::size_t tiles = 0, measured_fast = 0, named = 0;
     for (std::size_t i = 0; i < index.objects().size(); i += 5) {
         const auto& o = index.objects()[i];
@@ -361,8 +363,21 @@ TEST_CASE("on a real catalog, the surroundings and the objects described are tho
             const auto grid = skyscript::imagery::make_tile_grid(o.rep_lon, o.rep_lat, 384 * gsd, gsd);
             const auto a = find_surroundings(index, fast, grid, o.fid);
             const auto b = find_surroundings(index, exact, grid, o.fid);
+            const auto c = find_surroundings(index, copies, grid, o.fid);
             ++tiles;
             REQUIRE(a.size() == b.size());
+            REQUIRE(c.size() == b.size());
+            for (std::size_t k = 0; k < c.size(); ++k) {
+                REQUIRE_MESSAGE(c[k].object == b[k].object, "object " << o.fid << ", gsd " << gsd << ", place " << k);
+                CHECK(c[k].visible.margin == 0);
+                CHECK(c[k].visible.px == b[k].visible.px); // GEOS's figure, to the bit
+                CHECK(c[k].visible.share == b[k].visible.share);
+                if (k < 5) {
+                    std::string dc, db;
+                    CHECK(copies.describe(dc, *c[k].object, grid, c[k].visible) == exact.describe(db, *b[k].object, grid, b[k].visible));
+                    CHECK(dc == db);
+                }
+            }
             for (std::size_t k = 0; k < a.size(); ++k) {
                 REQUIRE_MESSAGE(a[k].object == b[k].object, "object " << o.fid << ", gsd " << gsd << ", place " << k);
                 const auto& va = a[k].visible;
@@ -439,9 +454,13 @@ TEST_CASE("a forest and its own multipolygon showing the same pixels are named i
         const auto& way = index.objects()[0].osm_type == 'w' ? index.objects()[0] : index.objects()[1];
         const auto& relation = &way == &index.objects()[0] ? index.objects()[1] : index.objects()[0];
         REQUIRE(way.fid < relation.fid);
-        VisibleExtent fast(catalog), exact(catalog, true);
+        VisibleExtent fast(catalog, false, false), exact(catalog, true), copies(catalog);
         const auto way_fast = fast.measure(way, grid), way_exact = exact.measure(way, grid), rel = fast.measure(relation, grid);
         ++tried;
+        const auto way_copy = copies.measure(way, grid), rel_copy = copies.measure(relation, grid); // the copy of GEOS's clip: its figures
+        CHECK(way_copy.margin == 0);
+        CHECK(way_copy.px == way_exact.px);
+        CHECK(rel_copy.px == exact.measure(relation, grid).px);
         CHECK(way_fast.margin > 0); // measured without GEOS
         CHECK(rel.margin == 0);     // by GEOS: the hole crosses the lon/lat box
         if (way_exact.px != exact.measure(relation, grid).px || way_fast.px == way_exact.px) continue; // no tie, or no rounding to undo

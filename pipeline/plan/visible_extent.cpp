@@ -347,11 +347,11 @@ struct VisibleExtent::Impl {
     std::vector<std::size_t> cut_ends, px_ends;
     std::vector<char> keep;
 
-    // A named area's polygons in the tile's pixels as clipped_px's geometry has them, polygon
-    // for polygon and point for point, made without GEOS (clip_polygons is GEOS's clip): into
-    // area_px_polygons. nullopt when GEOS must make them (a geometry other than polygons, a clip
-    // GEOS's filter cannot decide or GEOS would refuse); false when there is none or a vertex
-    // does not project.
+    // An area's polygons in the tile's pixels as clipped_px's geometry has them, polygon for
+    // polygon and point for point, made without GEOS (clip_polygons is GEOS's clip): into
+    // area_px_polygons (none: GEOS's clip is empty). nullopt when GEOS must make them (a
+    // geometry other than polygons, a clip GEOS's filter cannot decide or GEOS would refuse);
+    // false when the geometry cannot be read or a vertex does not project (clipped_px gives none).
     std::optional<bool> area_polygons_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole) {
         auto& c = cached(o.fid);
         if (!c.lonlat) return false;
@@ -377,7 +377,7 @@ struct VisibleExtent::Impl {
         } else if (!clip_polygons(*near, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
             return std::nullopt;
         }
-        return !area_px_polygons.polygon_ends.empty();
+        return true;
     }
     PlanePolygons lonlat_polygons, cut_polygons, area_px_polygons;
 
@@ -389,7 +389,8 @@ struct VisibleExtent::Impl {
     }
 };
 
-VisibleExtent::VisibleExtent(CatalogReader& catalog, bool exact) : impl_(std::make_unique<Impl>(catalog)), exact_(exact) {}
+VisibleExtent::VisibleExtent(CatalogReader& catalog, bool exact, bool copies)
+    : impl_(std::make_unique<Impl>(catalog)), exact_(exact), copies_(copies) {}
 VisibleExtent::~VisibleExtent() = default;
 
 // Whether the object lies in the tile whole, told without its geometry when it can be:
@@ -419,9 +420,14 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     auto& m = *impl_;
     ToPixels to{&grid, &impl_->projected};
     std::optional<double> px;
+    std::optional<bool> made;
     double margin = 0;
     if (o.kind == 'w') {
         px = m.line_px(o, grid, to);
+    } else if (o.kind == 'a' && !exact && copies_ && TopologySimplifier::matches_runtime_geos() && (made = m.area_polygons_px(o, grid, to, false))) {
+        // GEOS's clip of it and GEOS's area of that, on coordinates (polygon_clip.hpp): its figure, no margin.
+        if (!*made) return {};
+        px = polygons_area(m.area_px_polygons);
     } else if (o.kind == 'a' && !exact && (px = m.area_px(o, grid, to))) {
         // Rounding moves each cut point by an ulp or so of the pixel coordinates: the area, by
         // about the perimeter times that (~1e-10 px² in a 384 px tile); a millionth of that
@@ -569,7 +575,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
         }
     if (o.kind == 'a' && !exact_ && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's polygon clip and simplifier
         if (const auto made = m.area_polygons_px(o, grid, to, inner)) {
-            if (!*made) return false;
+            if (!*made || m.area_px_polygons.polygon_ends.empty()) return false;
             const auto& polygons = m.area_px_polygons;
             if (m.simplifier.simplify(polygons, 0.5)) { // else GEOS below, from the start
                 Visible v = visible;

@@ -35,7 +35,10 @@ class VisibleExtent {
 public:
     // exact: every measure and description as GEOS makes it (measure() is measure_exact(); describe()
     // clips, simplifies and measures with GEOS alone), to check the others against.
-    explicit VisibleExtent(CatalogReader& catalog, bool exact = false);
+    // copies = false: areas crossing a tile's edge measured by rect_clip with a margin, not by
+    // the copy of GEOS's clip (polygon_clip.hpp); the plan's fallback where that copy gives up,
+    // checked on its own in the tests.
+    explicit VisibleExtent(CatalogReader& catalog, bool exact = false, bool copies = true);
     ~VisibleExtent();
     VisibleExtent(const VisibleExtent&) = delete;
     VisibleExtent& operator=(const VisibleExtent&) = delete;
@@ -60,6 +63,7 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     bool exact_;
+    bool copies_;
 };
 
 } // namespace skyscript::pipeline
