@@ -105,7 +105,7 @@ TEST_CASE("a line is cut as GEOS cuts it, part for part and point for point: edg
     };
     std::size_t lines = 0, cut = 0, whole = 0, several = 0, along_edges = 0;
     for (int t = 0; t < 60000; ++t) {
-        const int n = 2 + static_cast<int>(u(rng) * (t % 3 == 0 ? 3 : 12));
+        const int n = 2 + static_cast<int>(u(rng) * (t % 3 == 0 ? 3 : t % 5 == 1 ? 200 : 12)); // long ones: runs passed over
         std::vector<double> xy;
         for (int i = 0; i < n; ++i) {
             const bool edge_run = i > 0 && u(rng) < 0.2; // the next point on the same edge line as this one
@@ -139,6 +139,15 @@ TEST_CASE("a line is cut as GEOS cuts it, part for part and point for point: edg
         for (std::size_t k = 0, start = 0; k < ends.size(); start = ends[k++]) got.emplace_back(parts.begin() + start, parts.begin() + ends[k]);
         INFO("line " << t << " of " << n << " points");
         REQUIRE(got == expected); // the same doubles, bit for bit (no NaN here)
+        // With the line's runs (IndexedPath's boxes), which only let it pass over runs beyond an edge: the same.
+        IndexedPath path;
+        path.xy = xy;
+        path.index();
+        std::vector<double> parts_runs;
+        std::vector<std::size_t> ends_runs;
+        REQUIRE(cut_line(xy.data(), xy.size() / 2, r, parts_runs, ends_runs, &path.runs) == all_in);
+        REQUIRE(parts_runs == parts);
+        REQUIRE(ends_runs == ends);
         GEOSGeom_destroy_r(geos.ctx, clipped);
         GEOSGeom_destroy_r(geos.ctx, line);
         ++lines;
@@ -206,7 +215,7 @@ TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and poin
             const double cx = r.x0 - 3 + u(rng) * 14, cy = r.y0 - 3 + u(rng) * 10;
             const double radius = t % 7 == 0 ? 15 + u(rng) * 10 : 0.5 + u(rng) * 6;
             const double snap = t % 4 == 0 ? 1.0 : t % 4 == 1 ? 0.5 : 0; // points on the rectangle's edges and corners
-            auto shell = star(rng, cx, cy, radius, 3 + static_cast<int>(u(rng) * 14), u(rng) < 0.5);
+            auto shell = star(rng, cx, cy, radius, 3 + static_cast<int>(u(rng) * (t % 6 == 5 ? 300 : 14)), u(rng) < 0.5);
             auto snapped = [&](std::vector<double> xy) {
                 if (snap > 0) for (auto& v : xy) v = std::round(v / snap) * snap;
                 return xy;
@@ -225,6 +234,23 @@ TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and poin
         PlanePolygons ours, theirs;
         const bool answers = clip_polygons(in, r, ours);
         ++tried;
+        { // the rings' runs (IndexedPath's boxes) only let it pass over what cannot change the answer: the same
+            std::vector<IndexedPath> paths(in.rings());
+            PolygonsView view;
+            for (std::size_t k = 0; k < in.rings(); ++k) {
+                paths[k].xy.assign(in.ring(k), in.ring(k) + 2 * in.ring_points(k));
+                paths[k].index();
+            }
+            for (const auto& path : paths) view.rings.push_back({path.xy.data(), path.points(), &path.runs});
+            view.polygon_ends = in.polygon_ends;
+            PlanePolygons with_runs;
+            REQUIRE(clip_polygons(view, r, with_runs) == answers);
+            if (answers) {
+                REQUIRE(with_runs.xy == ours.xy);
+                REQUIRE(with_runs.ring_ends == ours.ring_ends);
+                REQUIRE(with_runs.polygon_ends == ours.polygon_ends);
+            }
+        }
         if (answers) {
             ++answered;
             INFO("case " << t);

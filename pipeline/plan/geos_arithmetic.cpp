@@ -72,9 +72,17 @@ std::optional<bool> is_ccw(const double* xy, std::size_t n) {
     return del_x < 0;
 }
 
-std::optional<Location> locate_in_ring(double x, double y, const double* xy, std::size_t n) {
+std::optional<Location> locate_in_ring(double x, double y, const double* xy, std::size_t n, const std::vector<PlaneRect>* runs) {
+    constexpr std::size_t run = IndexedPath::run;
     int crossings = 0;
     for (std::size_t i = 1; i < n; i++) {
+        if (runs && (i - 1) % run == 0 && (i - 1) / run < runs->size()) { // the run of segments i - 1 ...: passed over when none can count
+            const auto& b = (*runs)[(i - 1) / run];
+            if (b.x1 < x || b.y0 > y || b.y1 < y) {
+                i += run - 1;
+                continue;
+            }
+        }
         const double p1x = xy[2 * i - 2], p1y = xy[2 * i - 1], p2x = xy[2 * i], p2y = xy[2 * i + 1];
         if (p1x < x && p2x < x) continue;
         if (x == p2x && y == p2y) return Location::boundary;

@@ -4,8 +4,11 @@
 // operation so that they answer as GEOS does to the bit, and built with -ffp-contract=off. Where
 // GEOS would go on in double-double arithmetic, they report that they cannot tell.
 
+#include "pipeline/plan/rect_clip.hpp"
+
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 namespace skyscript::pipeline::geos_arithmetic {
 
@@ -23,7 +26,9 @@ double point_to_segment(double px, double py, double ax, double ay, double bx, d
 std::optional<bool> is_ccw(const double* xy, std::size_t n);
 
 // PointLocation::locateInRing (RayCrossingCounter) of (x, y) in a closed ring of n points.
+// `runs` (or null): the boxes of the ring's runs of segments (IndexedPath::runs); a run
+// wholly left of, above or below the point is passed over, as it adds nothing.
 enum class Location { interior, boundary, exterior };
-std::optional<Location> locate_in_ring(double x, double y, const double* xy, std::size_t n);
+std::optional<Location> locate_in_ring(double x, double y, const double* xy, std::size_t n, const std::vector<PlaneRect>* runs = nullptr);
 
 } // namespace skyscript::pipeline::geos_arithmetic

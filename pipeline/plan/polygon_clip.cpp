@@ -141,15 +141,16 @@ void append_parts(const std::vector<double>& parts, const std::vector<std::size_
 }
 
 // One polygon: clip_polygon_to_polygons, then reconnectPolygons and release into `out`.
-bool clip_polygon(const PlanePolygons& in, std::size_t p, const PlaneRect& r, PlanePolygons& out) {
-    const std::size_t first_ring = in.polygon_begin(p), end_ring = in.polygon_ends[p];
-    if (first_ring == end_ring || in.ring_points(first_ring) == 0) return true; // empty: nothing
-    const double* shell = in.ring(first_ring);
-    const std::size_t shell_n = in.ring_points(first_ring);
+bool clip_polygon(const PolygonsView& in, std::size_t p, const PlaneRect& r, PlanePolygons& out) {
+    const std::size_t first_ring = p ? in.polygon_ends[p - 1] : 0, end_ring = in.polygon_ends[p];
+    if (first_ring == end_ring || in.rings[first_ring].n == 0) return true; // empty: nothing
+    const auto& shell_ring = in.rings[first_ring];
+    const double* shell = shell_ring.xy;
+    const std::size_t shell_n = shell_ring.n;
     std::vector<double> parts;
     std::vector<std::size_t> ends;
-    if (cut_line(shell, shell_n, r, parts, ends)) { // all of it in: the polygon itself
-        for (std::size_t k = first_ring; k < end_ring; ++k) out.add_ring(in.ring(k), in.ring(k) + 2 * in.ring_points(k));
+    if (cut_line(shell, shell_n, r, parts, ends, shell_ring.runs)) { // all of it in: the polygon itself
+        for (std::size_t k = first_ring; k < end_ring; ++k) out.add_ring(in.rings[k].xy, in.rings[k].xy + 2 * in.rings[k].n);
         out.end_polygon();
         return true;
     }
@@ -157,7 +158,7 @@ bool clip_polygon(const PlanePolygons& in, std::size_t p, const PlaneRect& r, Pl
     append_parts(parts, ends, lines);
     const double cx = r.x0 + (r.x1 - r.x0) / 2, cy = r.y0 + (r.y1 - r.y0) / 2;
     if (lines.empty()) {
-        const auto at = geos_arithmetic::locate_in_ring(cx, cy, shell, shell_n);
+        const auto at = geos_arithmetic::locate_in_ring(cx, cy, shell, shell_n, shell_ring.runs);
         if (!at) return false;
         if (*at != geos_arithmetic::Location::interior) return true;
     } else {
@@ -167,10 +168,10 @@ bool clip_polygon(const PlanePolygons& in, std::size_t p, const PlaneRect& r, Pl
     }
     reconnect(lines);
     for (std::size_t h = first_ring + 1; h < end_ring; ++h) {
-        const double* hole = in.ring(h);
-        const std::size_t hole_n = in.ring_points(h);
+        const double* hole = in.rings[h].xy;
+        const std::size_t hole_n = in.rings[h].n;
         parts.clear(), ends.clear();
-        if (cut_line(hole, hole_n, r, parts, ends)) {
+        if (cut_line(hole, hole_n, r, parts, ends, in.rings[h].runs)) {
             whole_holes.emplace_back(hole, hole + 2 * hole_n);
         } else if (!ends.empty()) {
             Lines hole_lines;
@@ -181,7 +182,7 @@ bool clip_polygon(const PlanePolygons& in, std::size_t p, const PlaneRect& r, Pl
             reconnect(hole_lines);
             for (auto& l : hole_lines) lines.push_back(std::move(l));
         } else {
-            const auto at = geos_arithmetic::locate_in_ring(cx, cy, hole, hole_n);
+            const auto at = geos_arithmetic::locate_in_ring(cx, cy, hole, hole_n, in.rings[h].runs);
             if (!at) return false;
             if (*at != geos_arithmetic::Location::exterior) return true; // the rectangle inside the hole: nothing
         }
@@ -271,7 +272,7 @@ double ring_area_geos(const double* xy, std::size_t n) {
 
 } // namespace
 
-bool clip_polygons(const PlanePolygons& in, const PlaneRect& r, PlanePolygons& out) {
+bool clip_polygons(const PolygonsView& in, const PlaneRect& r, PlanePolygons& out) {
     out.clear();
     if (!(r.x0 < r.x1 && r.y0 < r.y1)) return false; // GEOS's Rectangle throws
     for (std::size_t p = 0; p < in.polygon_ends.size(); ++p)

@@ -32,11 +32,32 @@ struct PlanePolygons {
     void end_polygon() { polygon_ends.push_back(ring_ends.size()); }
 };
 
+// Polygons to clip, as views of rings held elsewhere; a ring may carry the boxes of its runs of
+// IndexedPath::run segments (IndexedPath::runs), which let the clip skip a long ring's runs
+// that cannot change its answer (a forest's thousands of points, for every tile it crosses).
+struct PolygonsView {
+    struct Ring {
+        const double* xy;
+        std::size_t n; // points
+        const std::vector<PlaneRect>* runs = nullptr;
+    };
+    std::vector<Ring> rings;
+    std::vector<std::size_t> polygon_ends; // in rings
+
+    static PolygonsView of(const PlanePolygons& p) {
+        PolygonsView v;
+        for (std::size_t r = 0; r < p.rings(); ++r) v.rings.push_back({p.ring(r), p.ring_points(r)});
+        v.polygon_ends = p.polygon_ends;
+        return v;
+    }
+};
+
 // `in` clipped to `r` as GEOSClipByRect clips it: into `out` (cleared first), the polygons of
 // GEOS's result in its order. False where GEOS would throw (a ring under 4 points, a broken
 // reconnection) or where its orientation filter cannot tell what GEOS's exact arithmetic
 // would: the caller then asks GEOS.
-bool clip_polygons(const PlanePolygons& in, const PlaneRect& r, PlanePolygons& out);
+bool clip_polygons(const PolygonsView& in, const PlaneRect& r, PlanePolygons& out);
+inline bool clip_polygons(const PlanePolygons& in, const PlaneRect& r, PlanePolygons& out) { return clip_polygons(PolygonsView::of(in), r, out); }
 
 // GEOS's area of such polygons (Polygon::getArea, summed as GeometryCollection::getArea).
 double polygons_area(const PlanePolygons& p);

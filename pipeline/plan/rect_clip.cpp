@@ -205,7 +205,8 @@ unsigned rect_position(const PlaneRect& r, double x, double y) {
     return pos;
 }
 
-bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vector<double>& out, std::vector<std::size_t>& ends) {
+bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vector<double>& out, std::vector<std::size_t>& ends,
+              const std::vector<PlaneRect>* runs) {
     // RectangleIntersection::clip_linestring_parts, statement for statement; a part it would
     // make a LineString of is appended to `out`, its end to `ends`.
     if (n < 1) return false;
@@ -225,14 +226,26 @@ bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vecto
         unsigned pos = position(rect, x, y);
         if (pos == outside_pos) {
             ++i;
+            // GEOS's loops over the points beyond the same edge; a run of points wholly beyond it is passed over at once.
+            const auto skip = [&](auto beyond, auto run_beyond) {
+                while (i < n) {
+                    if (runs && i % IndexedPath::run == 0 && i / IndexedPath::run < runs->size() && run_beyond((*runs)[i / IndexedPath::run])) {
+                        i += IndexedPath::run; // its points i ... i + run are all beyond: on from its last
+                        continue;
+                    }
+                    if (!beyond(i)) break;
+                    ++i;
+                }
+                i = std::min(i, n);
+            };
             if (x < rect.x0)
-                while (i < n && cx(i) < rect.x0) ++i;
+                skip([&](std::size_t k) { return cx(k) < rect.x0; }, [&](const PlaneRect& b) { return b.x1 < rect.x0; });
             else if (x > rect.x1)
-                while (i < n && cx(i) > rect.x1) ++i;
+                skip([&](std::size_t k) { return cx(k) > rect.x1; }, [&](const PlaneRect& b) { return b.x0 > rect.x1; });
             else if (y < rect.y0)
-                while (i < n && cy(i) < rect.y0) ++i;
+                skip([&](std::size_t k) { return cy(k) < rect.y0; }, [&](const PlaneRect& b) { return b.y1 < rect.y0; });
             else if (y > rect.y1)
-                while (i < n && cy(i) > rect.y1) ++i;
+                skip([&](std::size_t k) { return cy(k) > rect.y1; }, [&](const PlaneRect& b) { return b.y0 > rect.y1; });
             if (i >= n) return false;
             x = cx(i), y = cy(i);
             pos = position(rect, x, y);

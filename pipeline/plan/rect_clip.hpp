@@ -85,7 +85,9 @@ unsigned rect_position(const PlaneRect& r, double x, double y);
 // (RectangleIntersection::clip_linestring_parts, GEOS 3.11), point for point: each part GEOS
 // would make a LineString of is appended to `out`, and its end (an index into `out`) to `ends`.
 // True when the whole line is inside `r` (GEOS then takes the line as it is; nothing appended).
-bool cut_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends);
+// `runs` (or null): the line's IndexedPath::runs, to pass over runs of points wholly beyond an edge.
+bool cut_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends,
+              const std::vector<PlaneRect>* runs = nullptr);
 
 // A closed ring whose boundary meets `r`'s at most twice, cut to `r` as GEOS's rectangle clip
 // (RectangleIntersection, GEOS 3.11) cuts it, to the bit: the points where it enters and

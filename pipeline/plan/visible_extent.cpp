@@ -324,7 +324,7 @@ struct VisibleExtent::Impl {
         const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
         cut.clear(), cut_ends.clear();
         for (const auto& part : c.paths) {
-            if (cut_lonlat && !cut_line(part.xy.data(), part.points(), box, cut, cut_ends)) continue;
+            if (cut_lonlat && !cut_line(part.xy.data(), part.points(), box, cut, cut_ends, &part.runs)) continue;
             cut.insert(cut.end(), part.xy.begin(), part.xy.end()); // wholly inside (or not cut): the part itself
             cut_ends.push_back(cut.size());
         }
@@ -359,16 +359,19 @@ struct VisibleExtent::Impl {
         if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) return std::nullopt;
         index_paths(c);
         if (c.polygon_ends.size() != static_cast<std::size_t>(type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat))) return std::nullopt;
-        lonlat_polygons.clear();
-        for (std::size_t k = 0, r = 0; k < c.polygon_ends.size(); ++k) {
-            for (; r < c.polygon_ends[k]; ++r) lonlat_polygons.add_ring(c.paths[r].xy.data(), c.paths[r].xy.data() + c.paths[r].xy.size());
-            lonlat_polygons.end_polygon();
-        }
+        lonlat_view.rings.clear();
+        for (const auto& ring : c.paths) lonlat_view.rings.push_back({ring.xy.data(), ring.points(), &ring.runs});
+        lonlat_view.polygon_ends = c.polygon_ends;
         const auto& t = grid.box;
-        PlanePolygons* near = &lonlat_polygons;
+        PlanePolygons* near = &cut_polygons;
         if (!whole && !t.crosses_antimeridian()) { // as clipped_px
-            if (!clip_polygons(lonlat_polygons, {t.west, t.south, t.east, t.north}, cut_polygons)) return std::nullopt;
-            near = &cut_polygons;
+            if (!clip_polygons(lonlat_view, {t.west, t.south, t.east, t.north}, cut_polygons)) return std::nullopt;
+        } else {
+            cut_polygons.clear();
+            for (std::size_t k = 0, r = 0; k < c.polygon_ends.size(); ++k) {
+                for (; r < c.polygon_ends[k]; ++r) cut_polygons.add_ring(c.paths[r].xy.data(), c.paths[r].xy.data() + c.paths[r].xy.size());
+                cut_polygons.end_polygon();
+            }
         }
         for (std::size_t i = 0; i < near->xy.size(); i += 2)
             if (!to_pixels(&near->xy[i], &near->xy[i + 1], &to)) return false;
@@ -379,7 +382,8 @@ struct VisibleExtent::Impl {
         }
         return true;
     }
-    PlanePolygons lonlat_polygons, cut_polygons, area_px_polygons;
+    PolygonsView lonlat_view;
+    PlanePolygons cut_polygons, area_px_polygons;
 
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
