@@ -228,12 +228,13 @@ TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and poin
             }
             in.end_polygon();
         }
-        GEOSGeometry* g = geos_polygons(geos.ctx, in);
-        REQUIRE(g);
-        GEOSGeometry* clipped = GEOSClipByRect_r(geos.ctx, g, r.x0, r.y0, r.x1, r.y1);
         PlanePolygons ours, theirs;
         const bool answers = clip_polygons(in, r, ours);
         ++tried;
+        // GEOS asked only where the copy answers: where it gives up, GEOS mostly throws, and GEOS
+        // 3.11's reconnectPolygons leaks the rings it had made when it does (LeakSanitizer).
+        GEOSGeometry* g = answers ? geos_polygons(geos.ctx, in) : nullptr;
+        GEOSGeometry* clipped = g ? GEOSClipByRect_r(geos.ctx, g, r.x0, r.y0, r.x1, r.y1) : nullptr;
         { // the rings' runs (IndexedPath's boxes) only let it pass over what cannot change the answer: the same
             std::vector<IndexedPath> paths(in.rings());
             PolygonsView view;
@@ -268,7 +269,7 @@ TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and poin
             empty += ours.rings() == 0;
         }
         if (clipped) GEOSGeom_destroy_r(geos.ctx, clipped);
-        GEOSGeom_destroy_r(geos.ctx, g);
+        if (g) GEOSGeom_destroy_r(geos.ctx, g);
     }
     MESSAGE(tried << " polygons, " << answered << " clipped as GEOS (the rest left to it), " << several << " giving several, " << with_holes
                   << " with holes, " << covering << " covering the rectangle, " << empty << " nothing");

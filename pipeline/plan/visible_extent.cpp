@@ -306,17 +306,30 @@ struct VisibleExtent::Impl {
     }
     std::vector<double> coords, cut, scratch; // rings and line parts, x y x y ...
 
+    // The object's geometry with its lines or rings indexed, when it is a `single` (a LineString or
+    // a Polygon) or a collection of them (`multi`) all of whose parts were indexed: yes; no when
+    // it cannot be read; other for anything else (GEOS handles those).
+    enum class Readable { no, other, yes };
+    Readable indexed_as(const IndexedObject& o, int single, int multi, Cached*& out) {
+        auto& c = cached(o.fid);
+        if (!c.lonlat) return Readable::no;
+        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
+        if (type != single && type != multi) return Readable::other;
+        index_paths(c);
+        const std::size_t parts = type == single ? 1 : static_cast<std::size_t>(GEOSGetNumGeometries_r(ctx, c.lonlat));
+        if ((single == GEOS_POLYGON ? c.polygon_ends.size() : c.paths.size()) != parts) return Readable::other;
+        out = &c;
+        return Readable::yes;
+    }
     // A line's parts in the tile's pixels as clipped_px's geometry has them, point for point,
     // made without GEOS (cut_line is GEOS's line clip): into `px`, each part's end in `px_ends`.
     // nullopt when GEOS must make them (a geometry other than lines, a part under two points);
     // false when there is none or a vertex does not project (clipped_px gives no geometry then).
     std::optional<bool> line_parts_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole) {
-        auto& c = cached(o.fid);
-        if (!c.lonlat) return false;
-        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
-        if (type != GEOS_LINESTRING && type != GEOS_MULTILINESTRING) return std::nullopt;
-        index_paths(c);
-        if (c.paths.size() != static_cast<std::size_t>(type == GEOS_LINESTRING ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat))) return std::nullopt;
+        Cached* geometry = nullptr;
+        if (const auto read = indexed_as(o, GEOS_LINESTRING, GEOS_MULTILINESTRING, geometry); read != Readable::yes)
+            return read == Readable::no ? std::optional<bool>(false) : std::nullopt;
+        const auto& c = *geometry;
         for (const auto& part : c.paths)
             if (part.points() < 2) return std::nullopt;
         const auto& t = grid.box;
@@ -353,12 +366,10 @@ struct VisibleExtent::Impl {
     // geometry other than polygons, a clip GEOS's filter cannot decide or GEOS would refuse);
     // false when the geometry cannot be read or a vertex does not project (clipped_px gives none).
     std::optional<bool> area_polygons_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to, bool whole) {
-        auto& c = cached(o.fid);
-        if (!c.lonlat) return false;
-        const int type = GEOSGeomTypeId_r(ctx, c.lonlat);
-        if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) return std::nullopt;
-        index_paths(c);
-        if (c.polygon_ends.size() != static_cast<std::size_t>(type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(ctx, c.lonlat))) return std::nullopt;
+        Cached* geometry = nullptr;
+        if (const auto read = indexed_as(o, GEOS_POLYGON, GEOS_MULTIPOLYGON, geometry); read != Readable::yes)
+            return read == Readable::no ? std::optional<bool>(false) : std::nullopt;
+        const auto& c = *geometry;
         lonlat_view.rings.clear();
         for (const auto& ring : c.paths) lonlat_view.rings.push_back({ring.xy.data(), ring.points(), &ring.runs});
         lonlat_view.polygon_ends = c.polygon_ends;
