@@ -80,6 +80,15 @@ bool same_ring(std::vector<double> a, std::vector<double> b) {
     return false;
 }
 
+// The random cases' rectangle, and their numbers in [0, 1).
+constexpr PlaneRect random_cases_rect{2, 3, 10, 7};
+struct Unit {
+    std::mt19937 rng;
+    std::uniform_real_distribution<double> d{0, 1};
+    explicit Unit(unsigned seed) : rng(seed) {}
+    double operator()() { return d(rng); }
+};
+
 IndexedPath indexed(std::vector<double> xy) {
     IndexedPath p;
     p.xy = std::move(xy);
@@ -91,25 +100,24 @@ IndexedPath indexed(std::vector<double> xy) {
 
 TEST_CASE("a line is cut as GEOS cuts it, part for part and point for point: edges, corners and runs along them included") {
     Geos geos;
-    std::mt19937 rng(2512);
-    std::uniform_real_distribution<double> u(0, 1);
-    const PlaneRect r{2, 3, 10, 7};
+    Unit u(2512);
+    const PlaneRect r = random_cases_rect;
     // Coordinates that often fall on the rectangle's edges and corners, or just beside them.
     const auto coordinate = [&](double lo, double hi) {
-        const double p = u(rng);
+        const double p = u();
         if (p < 0.15) return lo;
         if (p < 0.3) return hi;
         if (p < 0.35) return std::nextafter(lo, -1e9);
         if (p < 0.4) return std::nextafter(hi, 1e9);
-        return lo - 4 + (hi - lo + 8) * u(rng);
+        return lo - 4 + (hi - lo + 8) * u();
     };
     std::size_t lines = 0, cut = 0, whole = 0, several = 0, along_edges = 0;
     for (int t = 0; t < 60000; ++t) {
-        const int n = 2 + static_cast<int>(u(rng) * (t % 3 == 0 ? 3 : t % 5 == 1 ? 200 : 12)); // long ones: runs passed over
+        const int n = 2 + static_cast<int>(u() * (t % 3 == 0 ? 3 : t % 5 == 1 ? 200 : 12)); // long ones: runs passed over
         std::vector<double> xy;
         for (int i = 0; i < n; ++i) {
-            const bool edge_run = i > 0 && u(rng) < 0.2; // the next point on the same edge line as this one
-            const double x = edge_run && u(rng) < 0.5 ? xy[xy.size() - 2] : coordinate(r.x0, r.x1);
+            const bool edge_run = i > 0 && u() < 0.2; // the next point on the same edge line as this one
+            const double x = edge_run && u() < 0.5 ? xy[xy.size() - 2] : coordinate(r.x0, r.x1);
             const double y = edge_run && x != xy[xy.size() - 2] ? xy.back() : coordinate(r.y0, r.y1);
             xy.push_back(x), xy.push_back(y);
         }
@@ -203,19 +211,18 @@ GEOSGeometry* geos_polygons(GEOSContextHandle_t ctx, const PlanePolygons& in) {
 
 TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and point for point; their area is GEOS's") {
     Geos geos;
-    std::mt19937 rng(2514);
-    std::uniform_real_distribution<double> u(0, 1);
-    const PlaneRect r{2, 3, 10, 7};
+    Unit u(2514);
+    const PlaneRect r = random_cases_rect;
     std::size_t tried = 0, answered = 0, several = 0, with_holes = 0, covering = 0, empty = 0;
     for (int t = 0; t < 30000; ++t) {
         PlanePolygons in;
-        const int polygons = t % 5 == 0 ? 2 + static_cast<int>(u(rng) * 2) : 1;
+        const int polygons = t % 5 == 0 ? 2 + static_cast<int>(u() * 2) : 1;
         for (int k = 0; k < polygons; ++k) {
             // A star around a point in or near the rectangle, of a size from a sliver to many rectangles.
-            const double cx = r.x0 - 3 + u(rng) * 14, cy = r.y0 - 3 + u(rng) * 10;
-            const double radius = t % 7 == 0 ? 15 + u(rng) * 10 : 0.5 + u(rng) * 6;
+            const double cx = r.x0 - 3 + u() * 14, cy = r.y0 - 3 + u() * 10;
+            const double radius = t % 7 == 0 ? 15 + u() * 10 : 0.5 + u() * 6;
             const double snap = t % 4 == 0 ? 1.0 : t % 4 == 1 ? 0.5 : 0; // points on the rectangle's edges and corners
-            auto shell = star(rng, cx, cy, radius, 3 + static_cast<int>(u(rng) * (t % 6 == 5 ? 300 : 14)), u(rng) < 0.5);
+            auto shell = star(u.rng, cx, cy, radius, 3 + static_cast<int>(u() * (t % 6 == 5 ? 300 : 14)), u() < 0.5);
             auto snapped = [&](std::vector<double> xy) {
                 if (snap > 0) for (auto& v : xy) v = std::round(v / snap) * snap;
                 return xy;
@@ -223,7 +230,7 @@ TEST_CASE("polygons are clipped as GEOS clips them, polygon for polygon and poin
             shell = snapped(shell);
             in.add_ring(shell.data(), shell.data() + shell.size());
             if (t % 3 == 0) { // a hole well inside the star (stars are at least half their radius from the centre)
-                auto hole = snapped(star(rng, cx, cy, radius * 0.3, 3 + static_cast<int>(u(rng) * 6), u(rng) < 0.5));
+                auto hole = snapped(star(u.rng, cx, cy, radius * 0.3, 3 + static_cast<int>(u() * 6), u() < 0.5));
                 in.add_ring(hole.data(), hole.data() + hole.size());
             }
             in.end_polygon();
