@@ -98,7 +98,6 @@ struct VisibleExtent::Impl {
         bool indexed = false;
     };
     std::unordered_map<std::int64_t, Cached> cache; // by fid
-    std::vector<signed char> valid_by_fid; // GEOSisValid's answer for an area, once asked (-1 or beyond: not yet); kept past the cache
     // The tile last measured, and a lon/lat box within it (its corners' inner bounds, a pixel
     // in): an object whose box lies in that box is whole in the tile, no projection needed.
     imagery::TileGrid tile;
@@ -219,59 +218,6 @@ struct VisibleExtent::Impl {
             else segments(0, part.points() - 1);
         }
         return length;
-    }
-    // The area in px² of a valid polygon's part in the tile, as clipped_px's geometry would
-    // measure it (cut to the tile's lon/lat box, projected, cut to the tile's pixels), a ring
-    // at a time without making geometries (rect_clip.hpp): an area crossing the tile's edge is
-    // measured for every tile it is a candidate of, and named in few. nullopt when GEOS must
-    // do it: an unreadable geometry (then nothing), an invalid one (clipped_px repairs it), a
-    // vertex that does not project, or a polygon whose cut in lon/lat GEOS makes of other
-    // points than cut_ring_once: a shell with several parts in the box, or a hole crossing its
-    // edge (GEOS then joins the pieces along the box's edges in another order; a straight
-    // lon/lat edge is not straight in the tile's CRS, so the areas would differ by ~1e-6 px²,
-    // enough to swap two objects showing the same pixels, such as a relation and its outer way).
-    std::optional<double> area_px(const IndexedObject& o, const imagery::TileGrid& grid, ToPixels& to) {
-        auto& c = cached(o.fid);
-        if (!c.lonlat || !valid(o.fid, c.lonlat)) return std::nullopt;
-        index_paths(c);
-        if (c.polygon_ends.empty()) return std::nullopt; // not a polygon
-        const auto& t = grid.box;
-        const bool cut_lonlat = !t.crosses_antimeridian(); // as clipped_px: across it, nothing is cut in lon/lat
-        const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
-        double area = 0;
-        for (std::size_t k = 0, shell = 0; k < c.polygon_ends.size(); shell = c.polygon_ends[k++]) {
-            double polygon_area = 0;
-            for (std::size_t r = shell; r < c.polygon_ends[k]; ++r) {
-                const auto& ring = c.paths[r];
-                if (cut_lonlat) {
-                    // A hole that crosses the box is joined to the shell's cut in GEOS (along the box's edges, so other chords).
-                    const int crossings = cut_ring_once(ring, box, cut);
-                    if (crossings < 0 || (r > shell && crossings > 0)) return std::nullopt;
-                } else {
-                    cut = ring.xy;
-                }
-                for (std::size_t i = 0; i < cut.size(); i += 2)
-                    if (!to_pixels(&cut[i], &cut[i + 1], &to)) return std::nullopt;
-                clip_ring(cut, pixels, coords, scratch);
-                drop_points_within_edges(coords, pixels);
-                const double a = ring_area(coords);
-                polygon_area += r == shell ? a : -a; // a valid polygon's holes lie in its shell: GEOS's shell less holes
-            }
-            area += polygon_area;
-        }
-        return area;
-    }
-    // Whether an area's geometry is valid (GEOS's answer, kept by fid: the cache forgets geometries).
-    bool valid(std::int64_t fid, const GEOSGeometry* g) {
-        const bool keep = fid >= 0 && fid < (std::int64_t{1} << 31);
-        const auto i = static_cast<std::size_t>(fid);
-        if (keep && i < valid_by_fid.size() && valid_by_fid[i] >= 0) return valid_by_fid[i] == 1;
-        const bool ok = GEOSisValid_r(ctx, g) == 1; // an exception (2) counts as invalid
-        if (keep) {
-            if (i >= valid_by_fid.size()) valid_by_fid.resize(std::max(i + 1, 2 * valid_by_fid.size()), -1);
-            valid_by_fid[i] = ok;
-        }
-        return ok;
     }
     // The geometry's lines or rings as IndexedPaths (their coordinates copied out of GEOS once).
     void index_paths(Cached& c) {
@@ -404,8 +350,7 @@ struct VisibleExtent::Impl {
     }
 };
 
-VisibleExtent::VisibleExtent(CatalogReader& catalog, bool exact, bool copies)
-    : impl_(std::make_unique<Impl>(catalog)), exact_(exact), copies_(copies) {}
+VisibleExtent::VisibleExtent(CatalogReader& catalog, bool exact) : impl_(std::make_unique<Impl>(catalog)), exact_(exact) {}
 VisibleExtent::~VisibleExtent() = default;
 
 // Whether the object lies in the tile whole, told without its geometry when it can be:
@@ -427,7 +372,6 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
 }
 
 Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) { return measure(o, grid, exact_); }
-Visible VisibleExtent::measure_exact(const IndexedObject& o, const imagery::TileGrid& grid) { return measure(o, grid, true); }
 
 Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid, bool exact) {
     const auto whole = whole_visible(o, grid);
@@ -436,24 +380,18 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     ToPixels to{&grid, &impl_->projected};
     std::optional<double> px;
     std::optional<bool> made;
-    double margin = 0;
     if (o.kind == 'w') {
         px = m.line_px(o, grid, to);
-    } else if (o.kind == 'a' && !exact && copies_ && TopologySimplifier::matches_runtime_geos() && (made = m.area_polygons_px(o, grid, to, false))) {
-        // GEOS's clip of it and GEOS's area of that, on coordinates (polygon_clip.hpp): its figure, no margin.
+    } else if (o.kind == 'a' && !exact && TopologySimplifier::matches_runtime_geos() && (made = m.area_polygons_px(o, grid, to, false))) {
+        // GEOS's clip of it and GEOS's area of that, on coordinates (polygon_clip.hpp): GEOS's figure.
         if (!*made) return {};
         px = polygons_area(m.area_px_polygons);
-    } else if (o.kind == 'a' && !exact && (px = m.area_px(o, grid, to))) {
-        // Rounding moves each cut point by an ulp or so of the pixel coordinates: the area, by
-        // about the perimeter times that (~1e-10 px² in a 384 px tile); a millionth of that
-        // tile's area is far beyond it, and still far below anything the plan tells apart.
-        margin = 1e-9 * grid.width * grid.height;
     } else if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         px = m.size(clipped, o.kind);
         GEOSGeom_destroy_r(m.ctx, clipped);
     }
     if (!px) return {}; // its geometry cannot be read
-    return {*px, share_of(*px, whole), margin};
+    return {*px, share_of(*px, whole)};
 }
 
 namespace {
@@ -559,7 +497,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
     const bool inner = m.at_tile(grid).contains(o.bbox);
-    if (o.kind == 'w' && !exact_ && visible.margin == 0 && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's line clip and Douglas-Peucker
+    if (o.kind == 'w' && !exact_ && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's line clip and Douglas-Peucker
         if (const auto made = m.line_parts_px(o, grid, to, inner)) {
             if (!*made) return false;
             double x0 = m.px[0], y0 = m.px[1], x1 = x0, y1 = y0; // GEOS's envelope of the parts
@@ -593,11 +531,6 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
             if (!*made || m.area_px_polygons.polygon_ends.empty()) return false;
             const auto& polygons = m.area_px_polygons;
             if (m.simplifier.simplify(polygons, 0.5)) { // else GEOS below, from the start
-                Visible v = visible;
-                if (v.margin > 0) { // measured without GEOS: GEOS's figure from the clip at hand
-                    v.px = polygons_area(polygons);
-                    v.share = share_of(v.px, whole_visible(o, grid));
-                }
                 // GEOS's envelope of polygons: their shells'.
                 double x0 = polygons.xy[0], y0 = polygons.xy[1], x1 = x0, y1 = y0;
                 for (std::size_t p = 0; p < polygons.polygon_ends.size(); ++p) {
@@ -611,7 +544,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
                 out += ",\"geometry_px\":[";
                 append_polygons(out, m.simplifier);
                 out += ']';
-                append_visible(out, v);
+                append_visible(out, visible);
                 return true;
             }
         }
@@ -620,11 +553,6 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
         GEOSGeom_destroy_r(m.ctx, clipped);
         return false;
-    }
-    Visible v = visible;
-    if (v.margin > 0) { // measured without GEOS: GEOS's figure from the geometry at hand
-        v.px = m.size(clipped, o.kind);
-        v.share = share_of(v.px, whole_visible(o, grid));
     }
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     GEOSGeom_getXMin_r(m.ctx, clipped, &x0);
@@ -648,7 +576,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     else collect(out, m.ctx, simple ? simple : clipped, o.kind, first);
     if (point && out.size() == before) out += "[]";
     if (!point) out += ']';
-    append_visible(out, v);
+    append_visible(out, visible);
     if (simple) GEOSGeom_destroy_r(m.ctx, simple);
     GEOSGeom_destroy_r(m.ctx, clipped);
     return true;
