@@ -47,13 +47,8 @@ void clip_to_edges(double& x1, double& y1, double x2, double y2, const PlaneRect
     else if (y1 > r.y1) clip_one_edge(y1, x1, y2, x2, r.y1);
 }
 
-} // namespace
-
-namespace {
-
 bool on_edge(unsigned pos) { return pos > outside_pos; }
 bool on_same_edge(unsigned a, unsigned b) { return on_edge(a & b); }
-unsigned position(const PlaneRect& r, double x, double y) { return rect_position(r, x, y); }
 bool different(double x1, double y1, double x2, double y2) { return !(x1 == x2 && y1 == y2); }
 
 } // namespace
@@ -87,7 +82,7 @@ bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vecto
     std::size_t i = 0;
     while (i < n) {
         double x = cx(i), y = cy(i);
-        unsigned pos = position(rect, x, y);
+        unsigned pos = rect_position(rect, x, y);
         if (pos == outside_pos) {
             ++i;
             // GEOS's loops over the points beyond the same edge; a run of points wholly beyond it is passed over at once.
@@ -112,21 +107,21 @@ bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vecto
                 skip([&](std::size_t k) { return cy(k) > rect.y1; }, [&](const PlaneRect& b) { return b.y0 > rect.y1; });
             if (i >= n) return false;
             x = cx(i), y = cy(i);
-            pos = position(rect, x, y);
+            pos = rect_position(rect, x, y);
             x0 = cx(i - 1), y0 = cy(i - 1);
             clip_to_edges(x0, y0, x, y, rect);
             if (pos == inside_pos) {
                 add_start = true;
             } else if (pos == outside_pos) {
                 clip_to_edges(x, y, x0, y0, rect);
-                const unsigned prev_pos = position(rect, x0, y0);
-                pos = position(rect, x, y);
+                const unsigned prev_pos = rect_position(rect, x0, y0);
+                pos = rect_position(rect, x, y);
                 if (different(x0, y0, x, y) && on_edge(prev_pos) && on_edge(pos) && !on_same_edge(prev_pos, pos)) {
                     out.push_back(x0), out.push_back(y0), out.push_back(x), out.push_back(y);
                     ends.push_back(out.size());
                 }
             } else {
-                const unsigned newpos = position(rect, x0, y0);
+                const unsigned newpos = rect_position(rect, x0, y0);
                 if (!on_same_edge(pos, newpos)) add_start = true;
             }
         } else {
@@ -135,12 +130,12 @@ bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vecto
             while (!go_outside && ++i < n) {
                 x = cx(i), y = cy(i);
                 const unsigned prev_pos = pos;
-                pos = position(rect, x, y);
+                pos = rect_position(rect, x, y);
                 if (pos == inside_pos) {
                 } else if (pos == outside_pos) {
                     go_outside = true;
                     clip_to_edges(x, y, cx(i - 1), cy(i - 1), rect);
-                    pos = position(rect, x, y);
+                    pos = rect_position(rect, x, y);
                     const bool through_box = different(x, y, cx(i), cy(i)) && !on_same_edge(prev_pos, pos);
                     if (start_index < i - 1 || add_start || through_box) {
                         add_part(add_start, x0, y0, start_index, i, through_box, x, y);
@@ -164,16 +159,20 @@ bool cut_line(const double* xy, std::size_t n, const PlaneRect& rect, std::vecto
     return false;
 }
 
+void clip_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends,
+               const std::vector<PlaneRect>* runs) {
+    if (!cut_line(xy, n, r, out, ends, runs)) return;
+    out.insert(out.end(), xy, xy + 2 * n);
+    ends.push_back(out.size());
+}
+
 void IndexedPath::index() {
     runs.clear();
-    box = {0, 0, -1, -1};
     const std::size_t n = points();
     if (n == 0) return;
     for (std::size_t first = 0; first == 0 || first + 1 < n; first += run) { // a lone point is a run of its own
         runs.push_back(box_of_points(xy.data(), first, std::min(n - 1, first + run)));
     }
-    box = runs[0];
-    for (const auto& b : runs) box = united(box, b);
 }
 
 } // namespace skyscript::pipeline

@@ -41,9 +41,8 @@ struct IndexedPath {
     static constexpr std::size_t run = 16;
     std::vector<double> xy;
     std::vector<PlaneRect> runs; // run k: the box of points k * run ... (k + 1) * run (its segments' ends)
-    PlaneRect box{0, 0, -1, -1};
 
-    // Sets runs and box from xy.
+    // Sets runs from xy.
     void index();
     std::size_t points() const { return xy.size() / 2; }
     // The runs whose box meets `r` (edges included), as ranges of segments [first, last), in order.
@@ -68,5 +67,9 @@ unsigned rect_position(const PlaneRect& r, double x, double y);
 // `runs` (or null): the line's IndexedPath::runs, to pass over runs of points wholly beyond an edge.
 bool cut_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends,
               const std::vector<PlaneRect>* runs = nullptr);
+// The same as GEOS's clip_linestring takes it: the whole line appended as one part when it is
+// wholly inside `r`.
+void clip_line(const double* xy, std::size_t n, const PlaneRect& r, std::vector<double>& out, std::vector<std::size_t>& ends,
+               const std::vector<PlaneRect>* runs = nullptr);
 
 } // namespace skyscript::pipeline

@@ -250,7 +250,7 @@ struct VisibleExtent::Impl {
             }
         }
     }
-    std::vector<double> coords, cut, scratch; // rings and line parts, x y x y ...
+    std::vector<double> cut; // line parts, x y x y ...
 
     // The object's geometry with its lines or rings indexed, when it is a `single` (a LineString or
     // a Polygon) or a collection of them (`multi`) all of whose parts were indexed: yes; no when
@@ -283,9 +283,12 @@ struct VisibleExtent::Impl {
         const PlaneRect box{t.west, t.south, t.east, t.north}, pixels{0, 0, double(grid.width), double(grid.height)};
         cut.clear(), cut_ends.clear();
         for (const auto& part : c.paths) {
-            if (cut_lonlat && !cut_line(part.xy.data(), part.points(), box, cut, cut_ends, &part.runs)) continue;
-            cut.insert(cut.end(), part.xy.begin(), part.xy.end()); // wholly inside (or not cut): the part itself
-            cut_ends.push_back(cut.size());
+            if (cut_lonlat) {
+                clip_line(part.xy.data(), part.points(), box, cut, cut_ends, &part.runs);
+            } else {
+                cut.insert(cut.end(), part.xy.begin(), part.xy.end());
+                cut_ends.push_back(cut.size());
+            }
         }
         for (std::size_t i = 0; i < cut.size(); i += 2)
             if (!to_pixels(&cut[i], &cut[i + 1], &to)) return false;
@@ -293,12 +296,8 @@ struct VisibleExtent::Impl {
         if (whole) {
             px.swap(cut), px_ends.swap(cut_ends);
         } else {
-            for (std::size_t k = 0, start = 0; k < cut_ends.size(); start = cut_ends[k++]) {
-                const std::size_t n = (cut_ends[k] - start) / 2;
-                if (!cut_line(cut.data() + start, n, pixels, px, px_ends)) continue;
-                px.insert(px.end(), cut.begin() + static_cast<std::ptrdiff_t>(start), cut.begin() + static_cast<std::ptrdiff_t>(cut_ends[k]));
-                px_ends.push_back(px.size());
-            }
+            for (std::size_t k = 0, start = 0; k < cut_ends.size(); start = cut_ends[k++])
+                clip_line(cut.data() + start, (cut_ends[k] - start) / 2, pixels, px, px_ends);
         }
         return !px.empty();
     }
@@ -320,7 +319,6 @@ struct VisibleExtent::Impl {
         for (const auto& ring : c.paths) lonlat_view.rings.push_back({ring.xy.data(), ring.points(), &ring.runs});
         lonlat_view.polygon_ends = c.polygon_ends;
         const auto& t = grid.box;
-        PlanePolygons* near = &cut_polygons;
         if (!whole && !t.crosses_antimeridian()) { // as clipped_px
             if (!clip_polygons(lonlat_view, {t.west, t.south, t.east, t.north}, cut_polygons)) return std::nullopt;
         } else {
@@ -330,11 +328,11 @@ struct VisibleExtent::Impl {
                 cut_polygons.end_polygon();
             }
         }
-        for (std::size_t i = 0; i < near->xy.size(); i += 2)
-            if (!to_pixels(&near->xy[i], &near->xy[i + 1], &to)) return false;
+        for (std::size_t i = 0; i < cut_polygons.xy.size(); i += 2)
+            if (!to_pixels(&cut_polygons.xy[i], &cut_polygons.xy[i + 1], &to)) return false;
         if (whole) {
-            std::swap(area_px_polygons, *near);
-        } else if (!clip_polygons(*near, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
+            std::swap(area_px_polygons, cut_polygons);
+        } else if (!clip_polygons(cut_polygons, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
             return std::nullopt;
         }
         return true;
@@ -371,9 +369,10 @@ std::optional<bool> VisibleExtent::whole_in_tile(const IndexedObject& o, const i
     return std::nullopt;
 }
 
-Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) { return measure(o, grid, exact_); }
+// The copies of GEOS's algorithms answer for it: not in exact mode, and only with the GEOS they copy.
+bool VisibleExtent::copies() const { return !exact_ && TopologySimplifier::matches_runtime_geos(); }
 
-Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid, bool exact) {
+Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& grid) {
     const auto whole = whole_visible(o, grid);
     if (const auto in = whole_in_tile(o, grid)) return *in ? whole : Visible{};
     auto& m = *impl_;
@@ -382,7 +381,7 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
     std::optional<bool> made;
     if (o.kind == 'w') {
         px = m.line_px(o, grid, to);
-    } else if (o.kind == 'a' && !exact && TopologySimplifier::matches_runtime_geos() && (made = m.area_polygons_px(o, grid, to, false))) {
+    } else if (o.kind == 'a' && copies() && (made = m.area_polygons_px(o, grid, to, false))) {
         // GEOS's clip of it and GEOS's area of that, on coordinates (polygon_clip.hpp): GEOS's figure.
         if (!*made) return {};
         px = polygons_area(m.area_px_polygons);
@@ -420,9 +419,9 @@ void append_coordinates(std::string& out, GEOSContextHandle_t ctx, const GEOSGeo
 }
 
 // "bbox_px":[x0,y0,x1,y1]
-void append_bbox(std::string& out, double x0, double y0, double x1, double y1) {
+void append_bbox(std::string& out, const PlaneRect& b) {
     out += "\"bbox_px\":[";
-    for (double c : {x0, y0, x1, y1}) {
+    for (double c : {b.x0, b.y0, b.x1, b.y1}) {
         append_pixel_number(out, c);
         out += ',';
     }
@@ -497,15 +496,10 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     // Inside the tile's inner box (a pixel in from its edges), nothing needs cutting; the
     // corner test of whole_in_tile leaves room for a lon/lat edge's sub-pixel bow, so not that.
     const bool inner = m.at_tile(grid).contains(o.bbox);
-    if (o.kind == 'w' && !exact_ && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's line clip and Douglas-Peucker
+    if (o.kind == 'w' && copies()) // copies of GEOS 3.11.1's line clip and Douglas-Peucker
         if (const auto made = m.line_parts_px(o, grid, to, inner)) {
             if (!*made) return false;
-            double x0 = m.px[0], y0 = m.px[1], x1 = x0, y1 = y0; // GEOS's envelope of the parts
-            for (std::size_t i = 2; i < m.px.size(); i += 2) {
-                x0 = std::min(x0, m.px[i]), x1 = std::max(x1, m.px[i]);
-                y0 = std::min(y0, m.px[i + 1]), y1 = std::max(y1, m.px[i + 1]);
-            }
-            append_bbox(out, x0, y0, x1, y1);
+            append_bbox(out, box_of_points(m.px.data(), 0, m.px.size() / 2 - 1)); // GEOS's envelope of the parts
             out += ",\"geometry_px\":[";
             for (std::size_t k = 0, start = 0; k < m.px_ends.size(); start = m.px_ends[k++]) { // each part as GEOSSimplify leaves it
                 const double* xy = m.px.data() + start;
@@ -526,21 +520,19 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
             append_visible(out, visible);
             return true;
         }
-    if (o.kind == 'a' && !exact_ && TopologySimplifier::matches_runtime_geos()) // copies of GEOS 3.11.1's polygon clip and simplifier
+    if (o.kind == 'a' && copies()) // copies of GEOS 3.11.1's polygon clip and simplifier
         if (const auto made = m.area_polygons_px(o, grid, to, inner)) {
             if (!*made || m.area_px_polygons.polygon_ends.empty()) return false;
             const auto& polygons = m.area_px_polygons;
             if (m.simplifier.simplify(polygons, 0.5)) { // else GEOS below, from the start
                 // GEOS's envelope of polygons: their shells'.
-                double x0 = polygons.xy[0], y0 = polygons.xy[1], x1 = x0, y1 = y0;
-                for (std::size_t p = 0; p < polygons.polygon_ends.size(); ++p) {
+                const auto shell_box = [&](std::size_t p) {
                     const std::size_t shell = polygons.polygon_begin(p);
-                    for (std::size_t i = polygons.ring_begin(shell); i < polygons.ring_ends[shell]; i += 2) {
-                        x0 = std::min(x0, polygons.xy[i]), x1 = std::max(x1, polygons.xy[i]);
-                        y0 = std::min(y0, polygons.xy[i + 1]), y1 = std::max(y1, polygons.xy[i + 1]);
-                    }
-                }
-                append_bbox(out, x0, y0, x1, y1);
+                    return box_of_points(polygons.ring(shell), 0, polygons.ring_points(shell) - 1);
+                };
+                PlaneRect box = shell_box(0);
+                for (std::size_t p = 1; p < polygons.polygon_ends.size(); ++p) box = united(box, shell_box(p));
+                append_bbox(out, box);
                 out += ",\"geometry_px\":[";
                 append_polygons(out, m.simplifier);
                 out += ']';
@@ -559,7 +551,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
     GEOSGeom_getYMin_r(m.ctx, clipped, &y0);
     GEOSGeom_getXMax_r(m.ctx, clipped, &x1);
     GEOSGeom_getYMax_r(m.ctx, clipped, &y1);
-    append_bbox(out, x0, y0, x1, y1);
+    append_bbox(out, {x0, y0, x1, y1});
     // Half a pixel: an area keeps its rings valid (topology-preserving); a line's parts need
     // no such care, and Douglas-Peucker is several times cheaper.
     const bool simplified = o.kind == 'a' && !exact_ && m.simplifier.simplify(clipped, 0.5); // GEOS's rings, made here

@@ -49,7 +49,7 @@ public:
     bool describe(std::string& out, const IndexedObject& object, const imagery::TileGrid& grid, const Visible& visible);
 
 private:
-    Visible measure(const IndexedObject& object, const imagery::TileGrid& grid, bool exact);
+    bool copies() const;
     std::optional<bool> whole_in_tile(const IndexedObject& object, const imagery::TileGrid& grid);
     struct Impl;
     std::unique_ptr<Impl> impl_;
