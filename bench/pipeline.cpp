@@ -5,7 +5,10 @@
 //      as bench/fetch measures it), same in-flight limit and workers. Goal >= 0.9: the
 //      bookkeeping, captions, surroundings and writing cost under 10%.
 //   2. the plan stage's objects/s on one core (taskset -c 0) on the 64x tiled input of
-//      bench/extract. Goal >= 50,000/s.
+//      bench/extract. Goal >= 50,000/s. Beside it, the state DB's share as a floor: the same
+//      jobs copied alone into a fresh state DB (one INSERT ... SELECT, no binding; its indexes
+//      dropped and made again and the commit, as the plan does), on the same core: no plan
+//      that writes these jobs can take less, so it bounds the plan's objects/s.
 //   3. peak RSS of plan and of fetch+write for N and 10 N jobs. Goal: flat.
 //
 //   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
@@ -135,6 +138,23 @@ int main(int argc, char** argv) {
     require(plan, "plan of the 64x input");
     const auto sampled = test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs") +
                          test::sql_int(work + "/big/state.sqlite", "SELECT coalesce(sum(objects), 0) FROM skipped");
+    // The floor: an empty state DB as the program makes it (schema, page size, WAL), then the
+    // plan's transaction with the rows copied instead of made.
+    const auto floor_db = work + "/floor.sqlite";
+    { pipeline::StateDb created(floor_db, true); }
+    std::string drops, creates;
+    for (const auto& name : test::sql_column(floor_db, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL"))
+        drops += "DROP INDEX " + name + "; ";
+    for (const auto& sql : test::sql_column(floor_db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL"))
+        creates += sql + "; ";
+    test::write_file(work + "/floor.sql", "PRAGMA cache_size = -16384; ATTACH '" + work + "/big/state.sqlite' AS planned; BEGIN IMMEDIATE; " + drops +
+                                              "INSERT INTO main.jobs SELECT * FROM planned.jobs; " + creates + "COMMIT;\n");
+    const auto floor = timed("taskset -c 0 sqlite3 " + test::sh_quote(floor_db) + " < " + test::sh_quote(work + "/floor.sql"));
+    require(floor, "the state DB floor (sqlite3)");
+    if (test::sql_int(floor_db, "SELECT count(*) FROM jobs") != test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs")) {
+        std::fprintf(stderr, "bench/pipeline: the floor's copy lacks jobs\n");
+        return 1;
+    }
 
     // 3. Peak RSS for N and 10 N jobs: plan on the 64x catalog, and fetch + write.
     std::vector<std::pair<long long, Timed>> plans, fetches;
@@ -170,6 +190,8 @@ int main(int argc, char** argv) {
     std::printf("  ratio to raw fetch: %.2f   (goal >= 0.90)\n", pipeline_rate / raw_rate);
     std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, peak RSS %.0f MB; goal >= 50,000/s)\n",
                 double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan.peak_rss_mb);
+    std::printf("  state DB floor   %8.0f objects/s  (its %lld jobs copied alone into a fresh state DB in %.1f s; the plan's other work %.1f s)\n",
+                double(sampled) / floor.seconds, static_cast<long long>(test::sql_int(floor_db, "SELECT count(*) FROM jobs")), floor.seconds, plan.seconds - floor.seconds);
     for (const auto& [n, t] : plans)
         std::printf("  plan  --limit %-7lld peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
     for (std::size_t i = 0; i < fetches.size(); ++i)
