@@ -231,10 +231,13 @@ StateDb::StateDb(const std::string& path, bool create)
     // so fetch's memory grew with the jobs) keeps the other stages' memory flat; the plan
     // stage's one big transaction gets 16 MB while it runs (begin_plan): 64 MB filled only on
     // plans of over ~50 K jobs, so the plan's peak memory grew with its jobs (1.10 at 10x, issue
-    // 25), for no measured gain in time. Pages of 16 KB (a new DB's; SQLite's default is 4 KB):
-    // a planned job's row is 2-4 KB, so a 4 KB page held one and wasted the rest; the plan
-    // writes a fifth less (714 against 894 MB for 232 K jobs) and runs ~11% faster.
-    db_.exec("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
+    // 25), for no measured gain in time. Pages of 64 KB, SQLite's largest (a new DB's; its
+    // default is 4 KB): a planned job's row is 2-4 KB, so a 4 KB page held one and wasted the
+    // rest, and every page is a system call each way through the WAL and its checkpoint (dear on
+    // this VM): the 64x plan's 232 K jobs take 666 MB (894 MB at 4 KB, 712 at 16 KB), the
+    // bench's state DB floor 3.1-3.4 s against 5.0 at 16 KB, the plan ~10% less. A fetch batch
+    // writes ~25% more WAL (a touched page is bigger) in ~15% less time: 5 ms a batch of 256.
+    db_.exec("PRAGMA page_size = 65536; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());
     db_.exec(retired_indexes_sql);
