@@ -44,10 +44,15 @@ struct PolygonsView {
     std::vector<Ring> rings;
     std::vector<std::size_t> polygon_ends; // in rings
 
+    // Views of p's rings, in this view's own buffers (kept: a clip a tile, reused).
+    void view(const PlanePolygons& p) {
+        rings.clear();
+        for (std::size_t r = 0; r < p.rings(); ++r) rings.push_back({p.ring(r), p.ring_points(r)});
+        polygon_ends = p.polygon_ends;
+    }
     static PolygonsView of(const PlanePolygons& p) {
         PolygonsView v;
-        for (std::size_t r = 0; r < p.rings(); ++r) v.rings.push_back({p.ring(r), p.ring_points(r)});
-        v.polygon_ends = p.polygon_ends;
+        v.view(p);
         return v;
     }
 };

@@ -332,12 +332,12 @@ struct VisibleExtent::Impl {
             if (!to_pixels(&cut_polygons.xy[i], &cut_polygons.xy[i + 1], &to)) return false;
         if (whole) {
             std::swap(area_px_polygons, cut_polygons);
-        } else if (!clip_polygons(cut_polygons, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
+        } else if (px_view.view(cut_polygons); !clip_polygons(px_view, {0, 0, double(grid.width), double(grid.height)}, area_px_polygons)) {
             return std::nullopt;
         }
         return true;
     }
-    PolygonsView lonlat_view;
+    PolygonsView lonlat_view, px_view;
     PlanePolygons cut_polygons, area_px_polygons;
 
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
