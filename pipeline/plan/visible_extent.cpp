@@ -156,6 +156,7 @@ struct VisibleExtent::Impl {
         if (tile.epsg != grid.epsg || tile.width != grid.width || tile.height != grid.height || tile.gsd != grid.gsd ||
             tile.geotransform[0] != grid.geotransform[0] || tile.geotransform[3] != grid.geotransform[3]) {
             tile = grid;
+            tile_areas_used = 0;
             const double w = grid.width, h = grid.height;
             double lon[4], lat[4];
             const double xs[4] = {1, w - 1, 1, w - 1}, ys[4] = {1, 1, h - 1, h - 1}; // a pixel in from each corner
@@ -340,6 +341,23 @@ struct VisibleExtent::Impl {
     PolygonsView lonlat_view, px_view;
     PlanePolygons cut_polygons, area_px_polygons;
 
+    // The areas measure() clipped in the current tile (at_tile empties it), by fid: describe()
+    // takes the same clip from here instead of making it again (the focus and the named areas
+    // around it, each measured just before). Entries are reused, their buffers kept.
+    std::vector<std::pair<std::int64_t, PlanePolygons>> tile_areas;
+    std::size_t tile_areas_used = 0;
+    void keep_area(std::int64_t fid) {
+        if (tile_areas_used == tile_areas.size()) tile_areas.emplace_back();
+        auto& [f, polygons] = tile_areas[tile_areas_used++];
+        f = fid;
+        polygons = area_px_polygons;
+    }
+    const PlanePolygons* kept_area(std::int64_t fid) const {
+        for (std::size_t i = 0; i < tile_areas_used; ++i)
+            if (tile_areas[i].first == fid) return &tile_areas[i].second;
+        return nullptr;
+    }
+
     // A geometry measured: area for polygons, length for lines (px units after to_pixels).
     double size(const GEOSGeometry* g, char kind) {
         double v = 0;
@@ -385,6 +403,7 @@ Visible VisibleExtent::measure(const IndexedObject& o, const imagery::TileGrid& 
         // GEOS's clip of it and GEOS's area of that, on coordinates (polygon_clip.hpp): GEOS's figure.
         if (!*made) return {};
         px = polygons_area(m.area_px_polygons);
+        m.keep_area(o.fid);
     } else if (GEOSGeometry* clipped = m.clipped_px(o, grid, to)) {
         px = m.size(clipped, o.kind);
         GEOSGeom_destroy_r(m.ctx, clipped);
@@ -520,10 +539,13 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
             append_visible(out, visible);
             return true;
         }
-    if (o.kind == 'a' && copies()) // copies of GEOS 3.11.1's polygon clip and simplifier
-        if (const auto made = m.area_polygons_px(o, grid, to, inner)) {
-            if (!*made || m.area_px_polygons.polygon_ends.empty()) return false;
-            const auto& polygons = m.area_px_polygons;
+    if (o.kind == 'a' && copies()) { // copies of GEOS 3.11.1's polygon clip and simplifier
+        // measure() cut it to this tile as area_polygons_px(..., false) does (it cuts only what
+        // crosses the inner box's edge, and then inner is false here).
+        const PlanePolygons* kept = inner ? nullptr : m.kept_area(o.fid);
+        if (const auto made = kept ? std::optional<bool>(true) : m.area_polygons_px(o, grid, to, inner)) {
+            const auto& polygons = kept ? *kept : m.area_px_polygons;
+            if (!*made || polygons.polygon_ends.empty()) return false;
             if (m.simplifier.simplify(polygons, 0.5)) { // else GEOS below, from the start
                 // GEOS's envelope of polygons: their shells'.
                 const auto shell_box = [&](std::size_t p) {
@@ -540,6 +562,7 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
                 return true;
             }
         }
+    }
     GEOSGeometry* clipped = m.clipped_px(o, grid, to, inner);
     if (!clipped) return false;
     if (GEOSisEmpty_r(m.ctx, clipped) != 0) {
