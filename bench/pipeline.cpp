@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
                                               "INSERT INTO main.jobs SELECT * FROM planned.jobs; " + creates + "COMMIT;\n");
     const auto floor = timed("taskset -c 0 sqlite3 " + test::sh_quote(floor_db) + " < " + test::sh_quote(work + "/floor.sql"));
     require(floor, "the state DB floor (sqlite3)");
-    if (test::sql_int(floor_db, "SELECT count(*) FROM jobs") != test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs")) {
+    const auto floor_jobs = test::sql_int(floor_db, "SELECT count(*) FROM jobs");
+    if (floor_jobs != test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs")) {
         std::fprintf(stderr, "bench/pipeline: the floor's copy lacks jobs\n");
         return 1;
     }
@@ -200,7 +201,7 @@ int main(int argc, char** argv) {
     std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, the faster of %.1f and %.1f; peak RSS %.0f MB; goal >= 50,000/s)\n",
                 double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan_runs[0].seconds, plan_runs[1].seconds, plan.peak_rss_mb);
     std::printf("  state DB floor   %8.0f objects/s  (its %lld jobs copied alone into a fresh state DB in %.1f s; the plan's other work %.1f s)\n",
-                double(sampled) / floor.seconds, static_cast<long long>(test::sql_int(floor_db, "SELECT count(*) FROM jobs")), floor.seconds, plan.seconds - floor.seconds);
+                double(sampled) / floor.seconds, static_cast<long long>(floor_jobs), floor.seconds, plan.seconds - floor.seconds);
     for (const auto& [n, t] : plans)
         std::printf("  plan  --limit %-7lld peak RSS %6.0f MB  (%.1f s)\n", n, t.peak_rss_mb, t.seconds);
     for (std::size_t i = 0; i < fetches.size(); ++i)

@@ -162,9 +162,10 @@ bool clip_polygon(const PolygonsView& in, std::size_t p, const PlaneRect& r, Pla
     const auto& shell_ring = in.rings[first_ring];
     const double* shell = shell_ring.xy;
     const std::size_t shell_n = shell_ring.n;
-    auto& parts = scratch().parts;
-    auto& ends = scratch().ends;
-    std::pmr::memory_resource* arena = &scratch().arena;
+    auto& s = scratch();
+    auto& parts = s.parts;
+    auto& ends = s.ends;
+    std::pmr::memory_resource* arena = &s.arena;
     parts.clear(), ends.clear();
     if (cut_line(shell, shell_n, r, parts, ends, shell_ring.runs)) { // all of it in: the polygon itself
         for (std::size_t k = first_ring; k < end_ring; ++k) out.add_ring(in.rings[k].xy, in.rings[k].xy + 2 * in.rings[k].n);

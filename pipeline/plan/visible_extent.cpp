@@ -343,14 +343,15 @@ struct VisibleExtent::Impl {
 
     // The areas measure() clipped in the current tile (at_tile empties it), by fid: describe()
     // takes the same clip from here instead of making it again (the focus and the named areas
-    // around it, each measured just before). Entries are reused, their buffers kept.
+    // around it, each measured just before). Entries are reused, their buffers kept: a clip is
+    // swapped in, not copied (area_px_polygons is made again before it is next read).
     std::vector<std::pair<std::int64_t, PlanePolygons>> tile_areas;
     std::size_t tile_areas_used = 0;
     void keep_area(std::int64_t fid) {
         if (tile_areas_used == tile_areas.size()) tile_areas.emplace_back();
         auto& [f, polygons] = tile_areas[tile_areas_used++];
         f = fid;
-        polygons = area_px_polygons;
+        std::swap(polygons, area_px_polygons);
     }
     const PlanePolygons* kept_area(std::int64_t fid) const {
         for (std::size_t i = 0; i < tile_areas_used; ++i)
@@ -540,8 +541,8 @@ bool VisibleExtent::describe(std::string& out, const IndexedObject& o, const ima
             return true;
         }
     if (o.kind == 'a' && copies()) { // copies of GEOS 3.11.1's polygon clip and simplifier
-        // measure() cut it to this tile as area_polygons_px(..., false) does (it cuts only what
-        // crosses the inner box's edge, and then inner is false here).
+        // Kept by measure() in this tile: it clips, as area_polygons_px(..., false), only an
+        // area not inside the inner box, for which inner is false here too.
         const PlanePolygons* kept = inner ? nullptr : m.kept_area(o.fid);
         if (const auto made = kept ? std::optional<bool>(true) : m.area_polygons_px(o, grid, to, inner)) {
             const auto& polygons = kept ? *kept : m.area_px_polygons;

@@ -42,10 +42,10 @@ public:
     // meta's `objects` (docs/dataset-format.md): bbox_px [x0, y0, x1, y1], geometry_px (areas:
     // polygons of rings, lines: parts, a point: [x, y]; clipped to the tile, simplified to
     // within half a pixel, 2 decimals), and `visible` (what measure() gave for them) as
-    // visible_px and visible_share. Appended to
-    // `out` as JSON members ("bbox_px":[...], "geometry_px":...,...) written directly
-    // (nlohmann's DOM was the plan's largest allocator); false, and nothing appended, when
-    // none of it is in the tile or its geometry cannot be read.
+    // visible_px and visible_share. Appended to `out` as JSON members ("bbox_px":[...],
+    // "geometry_px":...,...) written directly (nlohmann's DOM was the plan's largest
+    // allocator); false, and nothing appended, when none of it is in the tile or its geometry
+    // cannot be read.
     bool describe(std::string& out, const IndexedObject& object, const imagery::TileGrid& grid, const Visible& visible);
 
 private:
