@@ -55,7 +55,6 @@ CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& match
         if (!file(cells_, catalog_index_cell_deg) && !file(coarse_cells_, catalog_index_coarse_cell_deg)) large_.push_back(i);
         objects_.push_back(o);
     });
-    seen_.assign(objects_.size(), 0);
 }
 
 } // namespace skyscript::pipeline

@@ -12,6 +12,7 @@
 #include "pipeline/tiles/tile_placement.hpp"
 #include "tag_filters/tag_matcher.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -77,36 +78,44 @@ private:
     std::unordered_map<std::string, std::uint32_t> string_ids_;
     Cells cells_, coarse_cells_;
     std::vector<std::uint32_t> large_;
-    mutable std::vector<std::uint32_t> seen_; // query stamp per object: each object once per query
-    mutable std::uint32_t stamp_ = 0;
 };
 
 inline constexpr double catalog_index_cell_deg = 0.01;
 inline constexpr double catalog_index_coarse_cell_deg = 0.16;
 
+// Each object once without a mark per query (the index is read by the plan's threads at
+// once): in a grid, an object is filed in every cell its box spans, so a walk takes it only in
+// the first cell of its range and the query's that the walk reaches (row by row, the smallest
+// column); an object already met by an earlier box of `boxes` is taken there.
 template <typename F>
 void CatalogIndex::for_each_in_any(std::span<const osm::Box> boxes, F&& fn) const {
-    ++stamp_;
-    auto visit = [&](std::uint32_t i) {
-        if (seen_[i] == stamp_) return;
-        seen_[i] = stamp_;
+    const auto met_before = [&](const osm::Box& o, std::size_t k) {
+        for (std::size_t j = 0; j < k; ++j)
+            if (o.intersects(boxes[j])) return true;
+        return false;
+    };
+    for (auto i : large_)
         for (const auto& box : boxes)
             if (objects_[i].bbox.intersects(box)) {
                 fn(i);
-                return;
+                break;
             }
-    };
-    for (auto i : large_) visit(i);
-    const auto walk = [&](const Cells& cells, double deg, const osm::Box& box) {
-        const auto r = cells_of(box, deg);
+    const auto walk = [&](const Cells& cells, double deg, std::size_t k) {
+        const auto r = cells_of(boxes[k], deg);
         for (auto y = r.y0; y <= r.y1; ++y)
             for (auto x = r.x0; x <= r.x1; ++x)
                 if (auto it = cells.find(cell(x, y)); it != cells.end())
-                    for (auto i : it->second) visit(i);
+                    for (auto i : it->second) {
+                        const auto& b = objects_[i].bbox;
+                        if (!b.intersects(boxes[k])) continue;
+                        const auto o = cells_of(b, deg);
+                        if (x != std::max(o.x0, r.x0) || y != std::max(o.y0, r.y0) || met_before(b, k)) continue;
+                        fn(i);
+                    }
     };
-    for (const auto& box : boxes) {
-        walk(coarse_cells_, catalog_index_coarse_cell_deg, box);
-        walk(cells_, catalog_index_cell_deg, box);
+    for (std::size_t k = 0; k < boxes.size(); ++k) {
+        walk(coarse_cells_, catalog_index_coarse_cell_deg, k);
+        walk(cells_, catalog_index_cell_deg, k);
     }
 }
 
