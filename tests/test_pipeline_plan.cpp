@@ -246,3 +246,32 @@ TEST_CASE("sampling a large input: N random cells, rare tags from anywhere, a pe
     CHECK(sqlite(d + "/state.sqlite", "ATTACH '" + db + "' AS a; SELECT count(*) FROM jobs j WHERE NOT EXISTS "
                                       "(SELECT 1 FROM a.jobs k WHERE k.osm_type = j.osm_type AND k.osm_id = j.osm_id)") == 0);
 }
+
+TEST_CASE("--threads: the plan's jobs are the same, column for column, with 1, 2 and 4 threads") {
+    const auto dir = fresh_dir("plan-threads");
+    const auto pbf = data("osm/liechtenstein-2013-08-03.osm.pbf");
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"ANY\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(pbf) + " -o " + sh_quote(dir + "/built")).exit_code == 0);
+    for (const int threads : {1, 2, 4}) {
+        const auto out = dir + "/t" + std::to_string(threads);
+        fs::copy(dir + "/built", out, fs::copy_options::recursive);
+        const auto r = run("timeout 300 " + sh_quote(binary()) + " plan -q " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") +
+                           " --threads " + std::to_string(threads));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    }
+    // Many batches of jobs (a batch is 256), with surroundings and pixels to differ in.
+    const auto one = dir + "/t1/state.sqlite";
+    CHECK(sql_int(one, "SELECT count(*) FROM jobs") > 3000);
+    CHECK(sql_int(one, "SELECT count(*) FROM jobs WHERE surrounding_tags <> '[]'") > 1000);
+    for (const int threads : {2, 4}) {
+        const auto other = dir + "/t" + std::to_string(threads) + "/state.sqlite";
+        CAPTURE(threads);
+        const auto differ = run("sqlite3 " + sh_quote(one) + " " +
+                                sh_quote("ATTACH '" + other + "' AS o; SELECT (SELECT count(*) FROM o.jobs), "
+                                         "(SELECT count(*) FROM (SELECT * FROM main.jobs EXCEPT SELECT * FROM o.jobs)), "
+                                         "(SELECT count(*) FROM (SELECT * FROM o.jobs EXCEPT SELECT * FROM main.jobs)), "
+                                         "(SELECT count(*) FROM (SELECT * FROM main.skipped EXCEPT SELECT * FROM o.skipped))"));
+        REQUIRE_MESSAGE(differ.exit_code == 0, differ.err);
+        CHECK(differ.out == std::to_string(sql_int(one, "SELECT count(*) FROM jobs")) + "|0|0|0\n");
+    }
+}

@@ -103,7 +103,7 @@ UsableMemory usable_memory() {
     if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
         // Address space, not memory: each thread's malloc arena reserves 64 MB of it (the
         // reader's decoders, its own thread, the catalog writer and this one).
-        const std::uint64_t threads = std::max(1U, std::thread::hardware_concurrency()) + 2;
+        const std::uint64_t threads = static_cast<std::uint64_t>(usable_cores()) + 2;
         const std::uint64_t taken = mapped_now_bytes() + threads * (64ULL << 20);
         const std::uint64_t left = as.rlim_cur > taken ? as.rlim_cur - taken : 0;
         if (!m.known() || left < m.bytes) m = {left, "the address-space limit (ulimit -v) less what is mapped and the threads' malloc arenas"};
@@ -400,7 +400,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
     osm::ExtractOptions options;
     options.input = req.input;
     options.node_index = req.node_index;
-    options.threads = req.threads > 0 ? req.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    options.threads = req.threads > 0 ? req.threads : usable_cores();
     const bool input_is_file = std::filesystem::is_regular_file(req.input, ec);
     const std::uint64_t input_bytes = input_is_file ? std::filesystem::file_size(req.input, ec) : 0;
     const auto memory = usable_memory();

@@ -1,10 +1,13 @@
 #include "pipeline/common/system_info.hpp"
 
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sched.h>
 #include <sys/resource.h>
+#include <thread>
 
 namespace skyscript::pipeline {
 
@@ -12,6 +15,13 @@ std::uint64_t peak_rss_bytes() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     return static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+int usable_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 std::uint64_t available_memory_bytes() {

@@ -18,6 +18,7 @@ PlanOptions plan_options(const BuildOptions& options) {
     o.max_surrounding = static_cast<std::size_t>(options.integer("max-surrounding"));
     o.min_visible = parse_min_visible(options.text("min-visible-px"));
     o.caption_style = options.text("caption-style");
+    o.threads = static_cast<int>(options.integer("threads"));
     for (const OptionName name : read_sample_option_names) o.read_sample_values.emplace_back(name, options.text(name));
     if (!captions::find_caption_style(o.caption_style))
         throw UsageError("--caption-style: expected " + captions::caption_style_choices() + ", got `" + o.caption_style + "`");

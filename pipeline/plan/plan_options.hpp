@@ -33,6 +33,7 @@ struct PlanOptions {
     std::size_t max_surrounding = 5;  // --max-surrounding
     MinVisible min_visible;           // --min-visible-px
     std::string caption_style;        // --caption-style (a registered style)
+    int threads = 0;                  // --threads: workers placing jobs (0: one per core this process may use)
     // The values a catalog sampled in the read must have been drawn with (read_sample_option_names).
     std::vector<std::pair<OptionName, std::string>> read_sample_values;
 };

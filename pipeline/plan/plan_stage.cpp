@@ -19,11 +19,16 @@
 #include "tag_filters/tag_matcher.hpp"
 
 #include <nlohmann/json.hpp>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
@@ -122,50 +127,99 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     for (const auto& c : sample.chosen)
         if ((c.key >> 56) == static_cast<unsigned char>('w')) way_ids.insert(c.key & ((1ULL << 56) - 1));
 
-    const JobMaker maker{index, catalog, options};
+    // The jobs are drafted in object order (tile placement, sources, numbering: cheap, and
+    // sequential by nature), placed on --threads workers (surroundings, pixels, captions: most of
+    // the plan's work; each worker with its own catalog connection, GEOS context and caches), and
+    // stored in the same order: the jobs are the same whatever the thread count.
+    struct Draft {
+        Job job;
+        const IndexedObject* object;
+        const BuildSource* source;
+        imagery::TileGrid grid;
+    };
+    struct Batch {
+        std::vector<Draft> drafts;
+        std::uint64_t objects_done = 0; // sampled objects drafted up to the end of this batch
+    };
+    struct Worker {
+        CatalogReader catalog;
+        JobMaker maker;
+        Worker(const std::string& path, const CatalogIndex& index, const PlanOptions& options) : catalog(path), maker(index, catalog, options) {}
+    };
+    constexpr std::size_t jobs_a_batch = 256;
+    tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
+    const int threads = options.threads > 0 ? options.threads : usable_cores();
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
-    std::int64_t job_id = 0, done = 0;
-    for (const auto& c : sample.chosen) {
-        progress.update(static_cast<std::uint64_t>(done), sample.chosen.size(), static_cast<std::uint64_t>(done), "objects");
-        ++done;
-        const auto& object = index.objects()[c.object];
-        const auto focus = measure_focus(object, catalog, placement.seed);
-        const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
-        if (choice.chosen.empty()) {
-            if (shard.keeps(c.key)) ++summary.skipped[choice.skip_reason];
-            continue;
+    std::int64_t job_id = 0;
+    std::size_t next = 0;
+    const auto draft = [&](tbb::flow_control& flow) -> std::unique_ptr<Batch> {
+        if (next == sample.chosen.size()) {
+            flow.stop();
+            return nullptr;
         }
-        if (!shard.keeps(c.key)) { // another worker's object: numbering goes on as in one machine's plan (parts, job ids)
-            job_id += static_cast<std::int64_t>(policy == SourcePolicy::all ? choice.chosen.size() : 1);
-            continue;
+        auto batch = std::make_unique<Batch>();
+        batch->drafts.reserve(jobs_a_batch + 16);
+        for (; next < sample.chosen.size() && batch->drafts.size() < jobs_a_batch; ++next) {
+            const auto& c = sample.chosen[next];
+            const auto& object = index.objects()[c.object];
+            const auto focus = measure_focus(object, catalog, placement.seed);
+            const auto choice = choose_sources(focus, object.max_gsd, sources, policy, placement);
+            if (choice.chosen.empty()) {
+                if (shard.keeps(c.key)) ++summary.skipped[choice.skip_reason];
+                continue;
+            }
+            if (!shard.keeps(c.key)) { // another worker's object: numbering goes on as in one machine's plan (parts, job ids)
+                job_id += static_cast<std::int64_t>(policy == SourcePolicy::all ? choice.chosen.size() : 1);
+                continue;
+            }
+            std::string id_part(1, object.kind); // appended, not `string + string`: GCC 12 warns (-Wrestrict) on the latter here, wrongly
+            id_part += std::to_string(object.osm_id);
+            if (object.osm_type == 'r' && object.kind == 'a' && way_ids.count(static_cast<std::uint64_t>(object.osm_id))) id_part += "r";
+            // finest and random: one job, asking the first eligible source, the others its
+            // fallbacks in order; all: a job per eligible source.
+            const std::size_t jobs_here = policy == SourcePolicy::all ? choice.chosen.size() : 1;
+            for (std::size_t k = 0; k < jobs_here; ++k) {
+                const auto& [source, grid] = choice.chosen[k];
+                auto& d = batch->drafts.emplace_back(Draft{Job{}, &object, source, grid});
+                auto& job = d.job;
+                job.job_id = job_id;
+                job.part = static_cast<int>(1 + job_id / part_size);
+                ++job_id;
+                job.fid = object.fid;
+                job.osm_type = object.osm_type;
+                job.osm_id = object.osm_id;
+                job.kind = object.kind;
+                job.focus_tag = index.text(object.focus_tag);
+                job.id_part = id_part;
+                if (policy != SourcePolicy::all)
+                    for (std::size_t f = 1; f < choice.chosen.size(); ++f) job.fallbacks.push_back(choice.chosen[f].source->config.alias);
+            }
         }
-        std::string id_part(1, object.kind); // appended, not `string + string`: GCC 12 warns (-Wrestrict) on the latter here, wrongly
-        id_part += std::to_string(object.osm_id);
-        if (object.osm_type == 'r' && object.kind == 'a' && way_ids.count(static_cast<std::uint64_t>(object.osm_id))) id_part += "r";
-        // finest and random: one job, asking the first eligible source, the others its
-        // fallbacks in order; all: a job per eligible source.
-        const std::size_t jobs_here = policy == SourcePolicy::all ? choice.chosen.size() : 1;
-        for (std::size_t k = 0; k < jobs_here; ++k) {
-            const auto& [source, grid] = choice.chosen[k];
-            Job job;
-            job.job_id = job_id;
-            job.part = static_cast<int>(1 + job_id / part_size);
-            ++job_id;
-            job.fid = object.fid;
-            job.osm_type = object.osm_type;
-            job.osm_id = object.osm_id;
-            job.kind = object.kind;
-            job.focus_tag = index.text(object.focus_tag);
-            job.id_part = id_part;
-            if (policy != SourcePolicy::all)
-                for (std::size_t f = 1; f < choice.chosen.size(); ++f) job.fallbacks.push_back(choice.chosen[f].source->config.alias);
-            maker.place(job, object, *source, grid);
-            state.add_job(job);
-            ++summary.jobs;
-        }
-    }
+        batch->objects_done = next;
+        return batch;
+    };
+    const auto place = [&](std::unique_ptr<Batch> batch) {
+        auto& worker = workers.local();
+        if (!worker) worker = std::make_unique<Worker>(catalog_path, index, options);
+        for (auto& d : batch->drafts) worker->maker.place(d.job, *d.object, *d.source, d.grid);
+        return batch;
+    };
+    const auto store = [&](std::unique_ptr<Batch> batch) {
+        for (const auto& d : batch->drafts) state.add_job(d.job);
+        summary.jobs += static_cast<std::int64_t>(batch->drafts.size());
+        progress.update(batch->objects_done, sample.chosen.size(), batch->objects_done, "objects");
+    };
+    // As many as asked, even beyond this machine's cores (TBB caps its workers at the cores, and says so on stderr).
+    tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+        tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads + 1),
+                               tbb::make_filter<void, std::unique_ptr<Batch>>(tbb::filter_mode::serial_in_order, draft) &
+                                   tbb::make_filter<std::unique_ptr<Batch>, std::unique_ptr<Batch>>(tbb::filter_mode::parallel, place) &
+                                   tbb::make_filter<std::unique_ptr<Batch>, void>(tbb::filter_mode::serial_in_order, store));
+    });
     state.end_plan(summary.skipped);
     progress.finish();
     summary.jobs_all = job_id;
