@@ -9,7 +9,8 @@
 //      share as a floor: the same jobs copied alone into a fresh state DB (one INSERT ...
 //      SELECT, no binding; its indexes dropped and made again and the commit, as the plan
 //      does), on the same core: no plan that writes these jobs can take less, so it bounds
-//      the plan's objects/s.
+//      the plan's objects/s. Then the same plan on every core (--threads 0), its jobs checked
+//      against the one-core plan's, and its speed-up.
 //   3. peak RSS of plan and of fetch+write for N and 10 N jobs. Goal: flat.
 //
 //   bench-pipeline [--images 1500] [--in-flight 64] [--latency-ms 50]
@@ -141,10 +142,32 @@ int main(int argc, char** argv) {
     std::vector<Timed> plan_runs;
     for (int round = 0; round < 2; ++round) {
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(work + "/big/state.sqlite" + suffix);
-        plan_runs.push_back(timed("taskset -c 0 " + bin + " plan " + work + "/big" + flags));
+        plan_runs.push_back(timed("taskset -c 0 " + bin + " plan " + work + "/big" + flags + " --threads 1"));
         require(plan_runs.back(), "plan of the 64x input");
     }
-    const auto plan = std::min(plan_runs[0], plan_runs[1], [](const Timed& a, const Timed& b) { return a.seconds < b.seconds; });
+    const auto faster = [](const Timed& a, const Timed& b) { return a.seconds < b.seconds; };
+    const auto plan = std::min(plan_runs[0], plan_runs[1], faster);
+    // The same plan on every core (--threads 0), also twice, in a folder of its own: its jobs
+    // must be the one-core plan's, column for column.
+    const auto all_cores_dir = work + "/big-all-cores";
+    fs::create_directories(all_cores_dir);
+    fs::copy_file(work + "/big/catalog.gpkg", all_cores_dir + "/catalog.gpkg", fs::copy_options::overwrite_existing);
+    std::vector<Timed> all_core_runs;
+    for (int round = 0; round < 2; ++round) {
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(all_cores_dir + "/state.sqlite" + suffix);
+        all_core_runs.push_back(timed(bin + " plan " + all_cores_dir + flags + " --threads 0"));
+        require(all_core_runs.back(), "plan of the 64x input on every core");
+    }
+    const auto plan_all_cores = std::min(all_core_runs[0], all_core_runs[1], faster);
+    const auto compared = test::run("sqlite3 " + test::sh_quote(all_cores_dir + "/state.sqlite") + " " +
+                                    test::sh_quote("ATTACH '" + work + "/big/state.sqlite' AS one; SELECT "
+                                                   "(SELECT count(*) FROM (SELECT * FROM main.jobs EXCEPT SELECT * FROM one.jobs)) + "
+                                                   "(SELECT count(*) FROM (SELECT * FROM one.jobs EXCEPT SELECT * FROM main.jobs))"));
+    const long long differing = compared.exit_code == 0 ? std::atoll(compared.out.c_str()) : -1;
+    if (differing != 0) {
+        std::fprintf(stderr, "bench/pipeline: the plan on every core made other jobs than on one (%lld rows differ; -1: not compared)\n", differing);
+        return 1;
+    }
     const auto sampled = test::sql_int(work + "/big/state.sqlite", "SELECT count(*) FROM jobs") +
                          test::sql_int(work + "/big/state.sqlite", "SELECT coalesce(sum(objects), 0) FROM skipped");
     // The floor: an empty state DB as the program makes it (schema, page size, WAL), then the
@@ -200,6 +223,9 @@ int main(int argc, char** argv) {
     std::printf("  ratio to raw fetch: %.2f   (goal >= 0.90)\n", pipeline_rate / raw_rate);
     std::printf("  plan, one core   %8.0f objects/s  (%lld sampled objects of the 64x input in %.1f s, the faster of %.1f and %.1f; peak RSS %.0f MB; goal >= 50,000/s)\n",
                 double(sampled) / plan.seconds, static_cast<long long>(sampled), plan.seconds, plan_runs[0].seconds, plan_runs[1].seconds, plan.peak_rss_mb);
+    std::printf("  plan, %u cores    %8.0f objects/s  (%.1f s, the faster of %.1f and %.1f; %.2fx one core; the same jobs, column for column)\n", cores,
+                double(sampled) / plan_all_cores.seconds, plan_all_cores.seconds, all_core_runs[0].seconds, all_core_runs[1].seconds,
+                plan.seconds / plan_all_cores.seconds);
     std::printf("  state DB floor   %8.0f objects/s  (its %lld jobs copied alone into a fresh state DB in %.1f s; the plan's other work %.1f s)\n",
                 double(sampled) / floor.seconds, static_cast<long long>(floor_jobs), floor.seconds, plan.seconds - floor.seconds);
     for (const auto& [n, t] : plans)
