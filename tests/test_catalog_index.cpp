@@ -2,7 +2,7 @@
 // a scan of every object: squares of every size (a building's, a forest's spanning more than 64
 // of the 0.01 degree cells, a lake's spanning more than 64 of the 0.16 degree cells) scattered
 // over the map and on the antimeridian, queried with boxes from a tile's to a region's; each
-// object that meets a box is found once, and no other; and a tile across the antimeridian
+// object that meets a box (or either of two overlapping boxes) is found once, and no other; and a tile across the antimeridian
 // takes an object meeting both halves of its box once.
 
 #include "pipeline/common/tag_list_file.hpp"
@@ -83,6 +83,27 @@ TEST_CASE("the objects a box meets, each once: small, wide and very wide objects
     }
     CHECK(queries == 3000);
     CHECK(found_total > 3000);
+    // Two boxes that overlap (for_each_in_any, as an antimeridian tile's halves but sharing
+    // objects): each object that meets either is found once, in whichever box's walk.
+    std::size_t shared_total = 0;
+    for (int q = 0; q < 1000; ++q) {
+        const double half = std::pow(10.0, -3 + 3 * u(rng));
+        const double lon = 8 + 6 * u(rng), lat = 45 + 5 * u(rng), dx = half * (2 * u(rng) - 1), dy = half * (2 * u(rng) - 1);
+        const skyscript::osm::Box boxes[] = {{lon - half, lat - half, lon + half, lat + half},
+                                             {lon + dx - half, lat + dy - half, lon + dx + half, lat + dy + half}};
+        std::vector<std::uint32_t> found, expected;
+        index.for_each_in_any(boxes, [&](std::uint32_t i) { found.push_back(i); });
+        for (std::uint32_t i = 0; i < objects.size(); ++i) {
+            const bool a = objects[i].bbox.intersects(boxes[0]), b = objects[i].bbox.intersects(boxes[1]);
+            if (a || b) expected.push_back(i);
+            shared_total += a && b;
+        }
+        std::sort(found.begin(), found.end());
+        INFO("pair " << q);
+        CHECK(std::adjacent_find(found.begin(), found.end()) == found.end());
+        CHECK(found == expected);
+    }
+    CHECK(shared_total > 1000); // objects meeting both boxes, which only one walk may take
 }
 
 TEST_CASE("a tile across the antimeridian takes an object that meets both its halves once") {

@@ -59,7 +59,7 @@ inline constexpr OptionRow option_table[]{
     {"node-index", OptionType::text, "auto", "", "node location index (see extract --help)"},
     {"read-sample", OptionType::text, "auto", "extract", "draw the sample as the extract reads, keep only what it needs: auto (inputs of 1 GiB or more), on, off"},
     {"tmp-dir", OptionType::text, "", "", "scratch: a file-backed node index, the rows of sampling in the read (default: OUT)"},
-    {"threads", OptionType::integer, "0", "", "threads building ways and areas in the extract's second read, and placing the plan's jobs (0: one per core this process may use); the catalog and the jobs are the same whatever the count", 0, false, 0, 1024, false, "0: one per core"},
+    {"threads", OptionType::integer, "0", "", "threads building ways and areas in the extract's second read, and placing the plan's jobs (0: one per core this process may use); the catalog and the jobs are the same whatever the count", 0, false, 0, 1024, false, "0: one per usable core"},
     {"force", OptionType::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
     {"catalog", OptionType::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
     // plan

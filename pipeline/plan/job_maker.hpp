@@ -16,10 +16,16 @@
 
 namespace skyscript::pipeline {
 
+// One a thread: place() keeps caches (the objects' geometries and pixels, the tile's clips).
 class JobMaker {
 public:
     // `catalog` gives the geometries of objects that cross a tile's edge (visible_extent.hpp).
     JobMaker(const CatalogIndex& index, CatalogReader& catalog, const PlanOptions& options);
+
+    // Each source's part of the tile key (alias -> SourceKind::tile_key_part), made once by the
+    // caller for every thread's maker: a local raster's part reads the file's size and time,
+    // which must be the same for every job of a plan.
+    void use_source_key_parts(std::unordered_map<std::string, std::string> parts) { source_key_parts_ = std::move(parts); }
 
     // Sets the job's source, grid, tile key, tags and captions for `object` at `source`.
     void place(Job& job, const IndexedObject& object, const BuildSource& source, const imagery::TileGrid& grid) const;

@@ -13,6 +13,7 @@
 #include "pipeline/plan/job_maker.hpp"
 #include "pipeline/plan/source_choice.hpp"
 #include "pipeline/plan/surroundings.hpp"
+#include "imagery/source_kind.hpp"
 #include "pipeline/sample/read_sample.hpp"
 #include "pipeline/sample/sampler.hpp"
 #include "tag_filters/visible_tags.hpp"
@@ -144,8 +145,13 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     struct Worker {
         CatalogReader catalog;
         JobMaker maker;
-        Worker(const std::string& path, const CatalogIndex& index, const PlanOptions& options) : catalog(path), maker(index, catalog, options) {}
+        Worker(const std::string& path, const CatalogIndex& index, const PlanOptions& options, const std::unordered_map<std::string, std::string>& key_parts)
+            : catalog(path), maker(index, catalog, options) {
+            maker.use_source_key_parts(key_parts);
+        }
     };
+    std::unordered_map<std::string, std::string> key_parts; // once for all the workers (JobMaker::use_source_key_parts)
+    for (const auto& source : sources) key_parts.try_emplace(source.config.alias, source.config.kind->tile_key_part(source.config));
     constexpr std::size_t jobs_a_batch = 256;
     tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
     const int threads = options.threads > 0 ? options.threads : usable_cores();
@@ -202,7 +208,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     };
     const auto place = [&](std::unique_ptr<Batch> batch) {
         auto& worker = workers.local();
-        if (!worker) worker = std::make_unique<Worker>(catalog_path, index, options);
+        if (!worker) worker = std::make_unique<Worker>(catalog_path, index, options, key_parts);
         for (auto& d : batch->drafts) worker->maker.place(d.job, *d.object, *d.source, d.grid);
         return batch;
     };
@@ -211,7 +217,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
         summary.jobs += static_cast<std::int64_t>(batch->drafts.size());
         progress.update(batch->objects_done, sample.chosen.size(), batch->objects_done, "objects");
     };
-    // As many as asked, even beyond this machine's cores (TBB caps its workers at the cores, and says so on stderr).
+    // As many as asked, even beyond the cores (TBB's own default is one a core).
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     tbb::task_arena arena(threads);
     arena.execute([&] {
