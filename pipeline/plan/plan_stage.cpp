@@ -220,6 +220,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     // As many as asked, even beyond the cores (TBB's own default is one a core).
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     tbb::task_arena arena(threads);
+    summary.threads = threads;
     arena.execute([&] {
         tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads + 1),
                                tbb::make_filter<void, std::unique_ptr<Batch>>(tbb::filter_mode::serial_in_order, draft) &
@@ -235,9 +236,9 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
 }
 
 void print_plan_summary(const PlanSummary& s) {
-    std::printf("plan: %lld jobs from %lld sampled of %lld candidates in %.2f s (%.0f objects/s), peak RSS %s\n",
+    std::printf("plan: %lld jobs from %lld sampled of %lld candidates in %.2f s (%.0f objects/s), %d thread%s, peak RSS %s\n",
                 static_cast<long long>(s.jobs), static_cast<long long>(s.sampled), static_cast<long long>(s.candidates), s.seconds,
-                s.seconds > 0 ? double(s.sampled) / s.seconds : 0.0, human_bytes(peak_rss_bytes()).c_str());
+                s.seconds > 0 ? double(s.sampled) / s.seconds : 0.0, s.threads, s.threads == 1 ? "" : "s", human_bytes(peak_rss_bytes()).c_str());
     if (s.sampled_cells)
         std::printf("  sampling%s: %lld of %lld non-empty cells, %lld objects of rare tags added\n", s.sampled_in_read ? " (drawn in the extract's read)" : "",
                     static_cast<long long>(s.cells_chosen), static_cast<long long>(s.cells_total), static_cast<long long>(s.rare_added));

@@ -23,6 +23,7 @@ struct PlanSummary {
     std::string shard;         // --shard i/N: `jobs` are this shard's of `jobs_all`
     std::int64_t jobs_all = 0;
     std::map<std::string, std::int64_t> skipped;
+    int threads = 1;           // placing the jobs (--threads)
     double seconds = 0;
 };
 
