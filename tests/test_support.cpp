@@ -123,6 +123,18 @@ std::int64_t sql_int(const std::string& db_path, const std::string& sql) {
     return std::stoll(rows[0]);
 }
 
+std::int64_t rows_differing(const std::string& db_path, const std::string& other_path, const std::string& table) {
+    std::string quoted = "'"; // the other file's path as an SQL string
+    for (char c : other_path) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    quoted += "'";
+    const std::string in_main_only = "SELECT count(*) FROM (SELECT * FROM main." + table + " EXCEPT SELECT * FROM other." + table + ")";
+    const std::string in_other_only = "SELECT count(*) FROM (SELECT * FROM other." + table + " EXCEPT SELECT * FROM main." + table + ")";
+    // sqlite3's own shell: one connection for ATTACH and the query.
+    const auto r = run("sqlite3 " + sh_quote(db_path) + " " + sh_quote("ATTACH " + quoted + " AS other; SELECT (" + in_main_only + ") + (" + in_other_only + ");"));
+    if (r.exit_code != 0 || r.out.empty()) throw std::runtime_error(db_path + " against " + other_path + ": cannot compare " + table + ": " + r.err);
+    return std::stoll(r.out);
+}
+
 ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
     int in_pipe[2], out_pipe[2];
     if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");

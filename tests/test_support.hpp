@@ -39,6 +39,9 @@ CommandResult on_small_disk(const std::string& dir, const std::string& size, con
 // The first column of each row of `sql` on a SQLite file, as text.
 std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql);
 std::int64_t sql_int(const std::string& db_path, const std::string& sql);
+// Rows of `table` in one SQLite file and not in the other's, both ways (SQL EXCEPT, every
+// column): 0 when the two hold the same rows. Throws when sqlite3 cannot compare them.
+std::int64_t rows_differing(const std::string& db_path, const std::string& other_path, const std::string& table);
 
 // A loopback port nothing listens on now (the kernel's pick), for a server that is told its
 // port: bound a moment later, it may lose a race, which its caller retries or reports.

@@ -32,7 +32,6 @@
 #include <optional>
 #include <signal.h>
 #include <sys/resource.h>
-#include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -47,8 +47,8 @@ Options:
                           auto also goes to a file when flex_mem would not fit in memory
       --tmp-dir DIR       scratch: a file-backed node index, the rows of sampling in the read (default: OUT)
       --threads N         threads building ways and areas in the second read (default 0: one
-                          per core this process may use; 1: all on the reading thread); the catalog is the same
-                          byte for byte whatever N
+                          per core this process may use; 1: all on the reading thread); the
+                          catalog is the same byte for byte whatever N
       --force             go on when the pre-flight check says the run will not fit
       --read-sample MODE  auto (default: inputs of 1 GiB or more), on or off: draw the plan's
                           sample as the input is read and keep only the objects it needs (the
