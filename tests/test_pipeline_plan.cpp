@@ -13,6 +13,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <thread>
+
+#include <csignal>
+#include <sys/wait.h>
 
 using namespace skyscript::test;
 namespace fs = std::filesystem;
@@ -270,4 +274,131 @@ TEST_CASE("--threads: the plan's jobs are the same, column for column, with 1, 2
         CHECK(rows_differing(one, other, "jobs") == 0);
         CHECK(rows_differing(one, other, "skipped") == 0);
     }
+}
+
+namespace {
+
+// The write and read format versions of a SQLite file's header (bytes 18 and 19): 2 in WAL mode, 1 with a rollback journal.
+std::pair<int, int> journal_format(const std::string& db) {
+    const auto header = read_file(db).substr(0, 20);
+    return {static_cast<unsigned char>(header.at(18)), static_cast<unsigned char>(header.at(19))};
+}
+
+} // namespace
+
+TEST_CASE("the plan writes its jobs under a rollback journal: status says the DB is held, report says why, a killed plan is rolled back by "
+          "the rerun, and the WAL is back after") {
+    const auto dir = fresh_dir("plan-journal");
+    // Five sources and --source-policy all: ~13 K jobs, ~35 MB, more than the plan's 16 MB page
+    // cache, so it writes pages into the file (and holds it) long before it commits.
+    std::string toml;
+    for (const auto& [alias, gsd] : std::vector<std::pair<std::string, std::string>>{{"A", "0.5"}, {"B", "0.6"}, {"C", "1.0"}, {"D", "0.3"}, {"E", "2.0"}})
+        toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/" + alias + "/{z}/{x}/{y}.png\"\ngsd = " + gsd +
+                "\nyear = 2020\nlicence = \"CC0-1.0\"\n";
+    write_file(dir + "/sources.toml", toml);
+    REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(dir + "/built")).exit_code == 0);
+    const auto plan_argv = [&](const std::string& out) {
+        return std::vector<std::string>{binary(), "plan", out, "--sources", dir + "/sources.toml", "--source-policy", "all", "--threads", "1", "-q"};
+    };
+    const auto plan_command = [&](const std::string& out) {
+        std::string c = "timeout 300";
+        for (const auto& a : plan_argv(out)) c.append(" ").append(sh_quote(a)); // not `" " + string`: GCC 12's false -Wrestrict
+        return c;
+    };
+
+    // Uninterrupted: no journal left, the DB in WAL mode again.
+    const auto ref = dir + "/ref";
+    fs::copy(dir + "/built", ref, fs::copy_options::recursive);
+    const auto planned = run(plan_command(ref));
+    REQUIRE_MESSAGE(planned.exit_code == 0, planned.err);
+    CHECK(sql_int(ref + "/state.sqlite", "SELECT count(*) FROM jobs") > 10000);
+    CHECK(!fs::exists(ref + "/state.sqlite-journal"));
+    CHECK(journal_format(ref + "/state.sqlite") == std::pair{2, 2});
+
+    // Stopped while it holds the DB: its rollback journal is there and the file has grown past
+    // the pages it had (through a WAL, the file would not grow before the commit).
+    const auto out = dir + "/stopped";
+    const auto db = out + "/state.sqlite";
+    pid_t pid = 0;
+    for (int attempt = 0; attempt < 5 && !pid; ++attempt) { // a plan that ends before it is seen holding the DB is run again
+        fs::remove_all(out);
+        fs::copy(dir + "/built", out, fs::copy_options::recursive);
+        const pid_t p = start_process(plan_argv(out));
+        int st = 0;
+        bool ended = false;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (!ended && std::chrono::steady_clock::now() < until) {
+            std::error_code ec;
+            if (fs::exists(db + "-journal", ec) && fs::file_size(db, ec) > 8u << 20 && !ec) break;
+            ended = ::waitpid(p, &st, WNOHANG) == p;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (ended) continue;
+        REQUIRE(::kill(p, SIGSTOP) == 0);
+        pid = p;
+    }
+    REQUIRE_MESSAGE(pid, "the plan was never seen holding its state DB");
+    const auto started = std::chrono::steady_clock::now();
+    const auto status = run(sh_quote(binary()) + " status " + sh_quote(out));
+    CHECK_MESSAGE(status.exit_code == 0, status.err);
+    CHECK(status.out.find("plan stage running: it is writing its jobs") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8)); // a second's wait, not a failure after ten
+    const auto status_json = run(sh_quote(binary()) + " status --json " + sh_quote(out));
+    CHECK_MESSAGE(status_json.exit_code == 0, status_json.err);
+    CHECK(status_json.out.find("\"state_db\": \"plan writing\"") != std::string::npos);
+    CHECK(status_json.out.find("\"jobs\": null") != std::string::npos);
+    const auto report = run(sh_quote(binary()) + " report -q " + sh_quote(out));
+    CHECK(report.exit_code == 1);
+    CHECK(lines(report.err).size() == 1);
+    CHECK(report.err.find("a plan is writing its jobs") != std::string::npos);
+
+    // Killed there: the journal is hot; readers say what happened, and the rerun rolls it back and plans anew.
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    CHECK(wait_process(pid) == -SIGKILL);
+    REQUIRE(fs::exists(db + "-journal"));
+    const auto after = run(sh_quote(binary()) + " status " + sh_quote(out));
+    CHECK_MESSAGE(after.exit_code == 0, after.err);
+    CHECK(after.out.find("a run stopped in the middle of its plan") != std::string::npos);
+    const auto report_after = run(sh_quote(binary()) + " report -q " + sh_quote(out));
+    CHECK(report_after.exit_code == 1);
+    CHECK(lines(report_after.err).size() == 1);
+    CHECK(report_after.err.find("rollback journal must be applied first") != std::string::npos);
+    const auto rerun = run(plan_command(out));
+    REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
+    CHECK(!fs::exists(db + "-journal"));
+    CHECK(journal_format(db) == std::pair{2, 2});
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs") == sql_int(ref + "/state.sqlite", "SELECT count(*) FROM jobs"));
+    CHECK(rows_differing(db, ref + "/state.sqlite", "jobs") == 0);
+    CHECK(rows_differing(db, ref + "/state.sqlite", "skipped") == 0);
+    CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find("jobs: " + std::to_string(sql_int(db, "SELECT count(*) FROM jobs")) + " total") !=
+          std::string::npos);
+}
+
+TEST_CASE("a reader holding the state DB when the plan starts: the plan keeps the WAL and ends as usual") {
+    const auto dir = fresh_dir("plan-journal-reader");
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"ANY\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    const auto out = dir + "/out";
+    REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(out)).exit_code == 0);
+    const auto plan = sh_quote(binary()) + " plan -q " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --threads 1";
+    REQUIRE(run("timeout 300 " + plan).exit_code == 0);
+    const auto db = out + "/state.sqlite";
+    const auto jobs = sql_int(db, "SELECT count(*) FROM jobs");
+    CHECK(jobs > 3000);
+    // Plan again (the plan stage forgotten) while python's sqlite3 holds a read transaction open.
+    REQUIRE(run("sqlite3 " + sh_quote(db) + " \"DELETE FROM stages WHERE stage = 'plan'\"").exit_code == 0);
+    REQUIRE(sql_int(db, "SELECT count(*) FROM stages WHERE stage = 'plan'") == 0);
+    const auto script = "import sqlite3, subprocess, sys\n"
+                        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                        "c.execute('BEGIN'); before = c.execute('SELECT count(*) FROM jobs').fetchone()[0]\n"
+                        "r = subprocess.run(sys.argv[2], shell=True)\n"
+                        "print(before, c.execute('SELECT count(*) FROM jobs').fetchone()[0], r.returncode)\n"
+                        "c.execute('COMMIT')\n";
+    write_file(dir + "/hold.py", script);
+    const auto r = run("timeout 300 /usr/bin/python3 " + sh_quote(dir + "/hold.py") + " " + sh_quote(db) + " " + sh_quote("timeout 300 " + plan));
+    INFO(r.err);
+    // The reader saw the same snapshot before and after (WAL), and the plan finished.
+    CHECK(r.out == std::to_string(jobs) + " " + std::to_string(jobs) + " 0\n");
+    CHECK(journal_format(db) == std::pair{2, 2});
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs") == jobs);
+    CHECK(sql_int(db, "SELECT count(*) FROM stages WHERE stage = 'plan'") == 1);
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <csignal>
@@ -95,16 +96,22 @@ CommandResult on_small_disk(const std::string& dir, const std::string& size, con
     return run("unshare -m sh -c " + sh_quote("mount -t tmpfs -o size=" + size + " tmpfs " + sh_quote(dir) + " && " + command));
 }
 
-std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql) {
+namespace {
+
+// The first column of `sql`'s rows; nullopt when the file has a hot rollback journal (a plan
+// killed while it wrote its jobs) that a read-only connection cannot apply.
+std::optional<std::vector<std::string>> try_sql_column(const std::string& db_path, const std::string& sql, int flags) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(db_path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
         sqlite3_close(db);
         throw std::runtime_error(db_path + ": cannot open");
     }
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
         std::string msg = sqlite3_errmsg(db);
+        const bool hot_journal = sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK;
         sqlite3_close(db);
+        if (hot_journal) return std::nullopt;
         throw std::runtime_error(db_path + ": " + msg + " in " + sql);
     }
     std::vector<std::string> rows;
@@ -115,6 +122,25 @@ std::vector<std::string> sql_column(const std::string& db_path, const std::strin
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return rows;
+}
+
+} // namespace
+
+std::vector<std::string> sql_column(const std::string& db_path, const std::string& sql) {
+    if (auto rows = try_sql_column(db_path, sql, SQLITE_OPEN_READONLY)) return std::move(*rows);
+    // A hot journal: read a copy of the file and its journal, which SQLite rolls back as it opens
+    // it (the test's own file stays as the kill left it, for the rerun to roll back).
+    namespace fs = std::filesystem;
+    const auto dir = fs::path(scratch_root()) / ("rolled-back-copy-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto copy = (dir / "copy.sqlite").string();
+    fs::copy_file(db_path, copy);
+    fs::copy_file(db_path + "-journal", copy + "-journal");
+    auto rows = try_sql_column(copy, sql, SQLITE_OPEN_READWRITE);
+    fs::remove_all(dir);
+    if (!rows) throw std::runtime_error(db_path + ": its rollback journal could not be applied to a copy");
+    return std::move(*rows);
 }
 
 std::int64_t sql_int(const std::string& db_path, const std::string& sql) {

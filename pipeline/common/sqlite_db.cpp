@@ -10,7 +10,7 @@ void throw_sqlite(sqlite3* db, const std::string& path, int rc) {
     // A journal or WAL write that meets a full disk comes back as SQLITE_IOERR: the OS says why.
     const bool no_space = (rc & 0xff) == SQLITE_FULL || (db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
     if (no_space) what = "no space left on device (" + what + ")";
-    throw SqliteError(path + ": " + what);
+    throw SqliteError(path + ": " + what, db ? sqlite3_extended_errcode(db) : rc);
 }
 
 SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql, const std::string& path) : db_(db), path_(path) {

@@ -13,7 +13,13 @@ namespace skyscript::pipeline {
 
 class SqliteError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    // `code`: SQLite's extended result code (0 when the error is not SQLite's own).
+    explicit SqliteError(const std::string& what, int code = 0) : std::runtime_error(what), code_(code) {}
+    int code() const noexcept { return code_; }
+    int primary_code() const noexcept { return code_ & 0xff; }
+
+private:
+    int code_;
 };
 
 class SqliteStatement {

@@ -37,13 +37,7 @@ std::vector<double> newest_image_ages(StateReader& state, const std::string& out
     return ages;
 }
 
-} // namespace
-
-BuildStatus read_build_status(const std::string& out_dir, double window_seconds) {
-    BuildStatus s;
-    s.out_dir = out_dir;
-    s.window_seconds = window_seconds;
-    StateReader state(out_dir);
+void read_into(BuildStatus& s, StateReader& state) {
     s.jobs_by_status = state.count_by_status();
     for (const auto& [status, n] : s.jobs_by_status) s.jobs += n;
     for (const auto& [reason, n] : state.skipped()) s.skipped += n;
@@ -62,11 +56,11 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     for (const auto& run : read_stage_runs(state))
         if (run.stage == "fetch") s.rate_from = "fetch stage", s.images_per_second = run.rate;
 
-    const auto ages = newest_image_ages(state, out_dir);
+    const auto ages = newest_image_ages(state, s.out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
     std::vector<double> recent;
     for (double a : ages)
-        if (a <= window_seconds) recent.push_back(a);
+        if (a <= s.window_seconds) recent.push_back(a);
     // Images per second while images were being written: between the newest and the
     // oldest image of the window (a build started 10 s ago is not diluted over 60 s).
     if (s.rate_from.empty() && recent.size() >= 2 && recent.back() > recent.front())
@@ -76,10 +70,37 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     const double image_share = finished_jobs > 0 ? double(j.at("fetched") + j.at("written")) / finished_jobs : 1.0;
     if (j.at("planned") == 0 && s.stage != "extract" && s.stage != "plan") s.eta_seconds = 0;
     else if (s.images_per_second > 0 && image_share > 0) s.eta_seconds = double(j.at("planned")) * image_share / s.images_per_second;
+}
+
+} // namespace
+
+BuildStatus read_build_status(const std::string& out_dir, double window_seconds) {
+    BuildStatus s;
+    s.out_dir = out_dir;
+    s.window_seconds = window_seconds;
+    try {
+        // A second's wait: the stages' own writes hold the DB for milliseconds; only a plan's for longer.
+        StateReader state(out_dir, 1000);
+        read_into(s, state);
+    } catch (const SqliteError& e) {
+        const auto why = StateReader::why_unreadable(e);
+        if (why == StateReader::Unreadable::no) throw;
+        s = BuildStatus{};
+        s.out_dir = out_dir;
+        s.window_seconds = window_seconds;
+        s.stage = "plan";
+        s.unreadable = why == StateReader::Unreadable::plan_writing ? "plan writing" : "plan interrupted";
+        for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
+    }
     return s;
 }
 
 std::string status_text(const BuildStatus& s) {
+    if (s.unreadable == "plan writing")
+        return s.out_dir + ": plan stage running: it is writing its jobs, and the state DB is locked until it commits them (status counts them then)\n";
+    if (!s.unreadable.empty())
+        return s.out_dir + ": plan stage next: a run stopped in the middle of its plan; the next run of the build rolls the state DB back to before it "
+                           "and plans again\n";
     const auto& j = s.jobs_by_status;
     std::string out = s.out_dir + ": " + (s.stage == "finished" ? "finished" : s.stage + " stage next or running");
     if (!s.finished.empty()) {
@@ -117,6 +138,9 @@ nlohmann::json status_json(const BuildStatus& s) {
                         {"newest_image_seconds_ago", s.newest_image_age < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.newest_image_age)},
                         {"eta_seconds", s.eta_seconds < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.eta_seconds)}};
     for (const auto& [k, v] : s.jobs_by_status) j["jobs"][k] = v;
+    // The counts are unknown while the state DB cannot be read.
+    j["state_db"] = s.unreadable.empty() ? "readable" : s.unreadable;
+    if (!s.unreadable.empty()) j["jobs"] = nullptr, j["skipped"] = nullptr;
     return j;
 }
 

@@ -24,6 +24,9 @@ struct BuildStatus {
     // (-1 when unknown, 0 when nothing is left).
     double window_seconds = 60, images_per_second = 0, newest_image_age = -1, eta_seconds = -1;
     std::string rate_from;
+    // Not "" when the state DB cannot be read now (StateReader::Unreadable): "plan writing" or
+    // "plan interrupted"; the counts are then unknown (0) and `stage` is "plan".
+    std::string unreadable;
 };
 
 BuildStatus read_build_status(const std::string& out_dir, double window_seconds = 60);

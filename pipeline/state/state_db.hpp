@@ -101,6 +101,7 @@ private:
     SqliteDb db_;
     std::unique_ptr<SqliteStatement> insert_job_;
     std::unique_ptr<SqliteStatement> names_written_;
+    bool plan_rollback_ = false; // the plan's transaction runs with a rollback journal (begin_plan)
 };
 
 } // namespace skyscript::pipeline

@@ -12,14 +12,34 @@
 
 namespace skyscript::pipeline {
 
-StateReader::StateReader(const std::string& out_dir) {
+StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     const auto path = BuildDir(out_dir).state_db();
     if (!std::filesystem::is_regular_file(path))
         throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
     db_ = std::make_unique<SqliteDb>(path, SQLITE_OPEN_READONLY);
-    sqlite3_busy_timeout(db_->handle(), 10000);
-    auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
-    if (!q.step() || q.column_int(0) != 4) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
+    sqlite3_busy_timeout(db_->handle(), wait_ms);
+    bool tables = false;
+    try {
+        auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
+        tables = q.step() && q.column_int(0) == 4;
+    } catch (const SqliteError& e) { // SQLite's own words ("attempt to write a readonly database") would not say why
+        switch (why_unreadable(e)) {
+        case Unreadable::plan_writing:
+            throw SqliteError(path + ": a plan is writing its jobs, and the state DB is locked until it commits them; try again then", e.code());
+        case Unreadable::plan_interrupted:
+            throw SqliteError(path + ": a run stopped in the middle of its plan, and its rollback journal must be applied first: run the build "
+                                     "(or `skyscript-build plan " + out_dir + "`) again",
+                              e.code());
+        case Unreadable::no: throw;
+        }
+    }
+    if (!tables) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
+}
+
+StateReader::Unreadable StateReader::why_unreadable(const SqliteError& e) {
+    if (e.primary_code() == SQLITE_BUSY) return Unreadable::plan_writing; // only the plan holds the DB for long
+    if (e.code() == SQLITE_READONLY_ROLLBACK) return Unreadable::plan_interrupted;
+    return Unreadable::no;
 }
 
 namespace {

@@ -1,7 +1,8 @@
 #pragma once
 // OUT/state.sqlite opened read-only, for `report`, `status` and --reuse: they may run while a
 // build writes (the DB is in WAL mode, so readers see the last committed batch and never
-// block or disturb the writer), and they must never change a build's record. Every query
+// block or disturb the writer; but for the plan's one transaction, which holds the DB), and
+// they must never change a build's record. Every query
 // they need is here, so that the state DB's schema is known to pipeline/state/ alone.
 
 #include "pipeline/common/sqlite_db.hpp"
@@ -21,8 +22,17 @@ namespace skyscript::pipeline {
 
 class StateReader {
 public:
-    // Throws std::runtime_error naming OUT when it has no state DB, or PATH when it is not one.
-    explicit StateReader(const std::string& out_dir);
+    // Throws std::runtime_error naming OUT when it has no state DB, or PATH when it is not one;
+    // SqliteError when it cannot be read now (why_unreadable tells), after waiting up to
+    // `wait_ms` for a lock.
+    explicit StateReader(const std::string& out_dir, int wait_ms = 10000);
+
+    // Why a read of a state DB failed, when it is for a while, not for good: a plan is writing
+    // its jobs (it holds the DB until it commits them: StateDb::begin_plan), or a run stopped in
+    // the middle of its plan left a rollback journal that only a writer can apply (the next run
+    // of the build does; until then no reader can open the DB).
+    enum class Unreadable { no, plan_writing, plan_interrupted };
+    static Unreadable why_unreadable(const SqliteError& e);
 
     std::map<std::string, std::int64_t> count_by_status();                     // planned fetched written failed (all four present)
     std::map<std::string, std::map<std::string, std::int64_t>> count_by_source_status();
