@@ -13,7 +13,8 @@ int command_status(const std::vector<std::string>& args) {
     if (cli.flag("help")) {
         std::printf("Usage: skyscript-build status OUT [--json] [--window S] [-q]\n\n"
                     "Jobs by status, the stage at work, the current rate (images written in the last S seconds,\n"
-                    "default 60) and an ETA, read from OUT/state.sqlite without changing it: safe while a build runs.\n"
+                    "default 60) and an ETA, read from OUT/state.sqlite without changing it: safe while a build runs\n"
+                    "(while a plan writes its jobs it holds the state DB, and status says so instead of counting).\n"
                     "--json prints one JSON object for scripts and schedulers. -q changes nothing: status prints\n"
                     "only its own output, on stdout.\n");
         return 0;
