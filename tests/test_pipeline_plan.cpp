@@ -387,17 +387,21 @@ TEST_CASE("a reader holding the state DB when the plan starts: the plan keeps th
     // Plan again (the plan stage forgotten) while python's sqlite3 holds a read transaction open.
     REQUIRE(run("sqlite3 " + sh_quote(db) + " \"DELETE FROM stages WHERE stage = 'plan'\"").exit_code == 0);
     REQUIRE(sql_int(db, "SELECT count(*) FROM stages WHERE stage = 'plan'") == 0);
+    // A title the reader's snapshot holds and the new plan does not.
+    REQUIRE(run("sqlite3 " + sh_quote(db) + " \"UPDATE jobs SET title = 'before the plan' WHERE job_id = (SELECT min(job_id) FROM jobs)\"").exit_code == 0);
     const auto script = "import sqlite3, subprocess, sys\n"
                         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                        "c.execute('BEGIN'); before = c.execute('SELECT count(*) FROM jobs').fetchone()[0]\n"
+                        "n = \"SELECT count(*) FROM jobs WHERE title = 'before the plan'\"\n"
+                        "c.execute('BEGIN'); before = c.execute(n).fetchone()[0]\n"
                         "r = subprocess.run(sys.argv[2], shell=True)\n"
-                        "print(before, c.execute('SELECT count(*) FROM jobs').fetchone()[0], r.returncode)\n"
+                        "print(before, c.execute(n).fetchone()[0], r.returncode)\n"
                         "c.execute('COMMIT')\n";
     write_file(dir + "/hold.py", script);
     const auto r = run("timeout 300 /usr/bin/python3 " + sh_quote(dir + "/hold.py") + " " + sh_quote(db) + " " + sh_quote("timeout 300 " + plan));
     INFO(r.err);
     // The reader saw the same snapshot before and after (WAL), and the plan finished.
-    CHECK(r.out == std::to_string(jobs) + " " + std::to_string(jobs) + " 0\n");
+    CHECK(r.out == "1 1 0\n");
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE title = 'before the plan'") == 0);
     CHECK(journal_format(db) == std::pair{2, 2});
     CHECK(sql_int(db, "SELECT count(*) FROM jobs") == jobs);
     CHECK(sql_int(db, "SELECT count(*) FROM stages WHERE stage = 'plan'") == 1);

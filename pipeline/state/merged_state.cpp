@@ -142,8 +142,8 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
 void install_merged_state(const std::string& merging_path, const std::string& out_dir) {
     const auto path = BuildDir(out_dir).state_db();
     std::error_code ec;
-    // The replaced DB's WAL must not be applied to the new file.
-    for (const char* suffix : {"-wal", "-shm"}) fs::remove(path + suffix, ec);
+    // The replaced DB's WAL or rollback journal must not be applied to the new file.
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(path + suffix, ec);
     fs::rename(merging_path, path, ec);
     if (ec) throw std::runtime_error(path + ": cannot write (" + ec.message() + ")");
 }

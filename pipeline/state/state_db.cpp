@@ -336,17 +336,24 @@ void StateDb::reset_stages_from(StageName stage) {
 // (666 MB on bench-pipeline's 64x input). With a rollback journal, pages new to the file go
 // straight into it and only the few pages the transaction changes are journaled: half the
 // writes, no second copy on disk, the 64x plan 1.3-2.5 s sooner. The price: readers wait while
-// the plan holds the file (StateReader says so), and the switch needs the DB to itself, so
-// with a reader open the plan keeps the WAL. FULL: a rollback journal at NORMAL may leave a
-// corrupt DB after a power cut at the wrong moment (sqlite.org/pragma.html#pragma_synchronous).
+// the plan holds the file (StateReader says so), and the switch needs no other connection to be
+// in a read, so with one reading the plan keeps the WAL. FULL: a rollback journal at NORMAL may
+// leave a corrupt DB after a power cut at the wrong moment (sqlite.org/pragma.html#pragma_synchronous).
+// The plan waits for readers up to two minutes (not ten seconds) while it holds the file: a
+// reader that began before its first write to the file must end before it can go on writing,
+// and a COMMIT that gave up would lose the whole plan.
 void StateDb::begin_plan() {
     plan_rollback_ = false;
     try {
         auto q = db_.prepare("PRAGMA journal_mode = DELETE");
         plan_rollback_ = q.step() && q.column_text(0) == "delete";
-    } catch (const SqliteError&) { // busy: another connection has it open
+    } catch (const SqliteError& e) {
+        if (e.primary_code() != SQLITE_BUSY) throw; // busy: another connection is reading
     }
-    if (plan_rollback_) db_.exec("PRAGMA synchronous = FULL");
+    if (plan_rollback_) {
+        db_.exec("PRAGMA synchronous = FULL");
+        sqlite3_busy_timeout(db_.handle(), 120000);
+    }
     db_.exec("PRAGMA cache_size = -16384; BEGIN IMMEDIATE; " + jobs_indexes_sql(false) + "DELETE FROM jobs; DELETE FROM skipped;");
     std::string columns, values;
     auto add = [&](const std::string& c) {
@@ -408,13 +415,17 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
     db_.exec("COMMIT; PRAGMA cache_size = -2048;");
     if (plan_rollback_) {
         plan_rollback_ = false;
-        // Back to the WAL for the stages after (a reader open now is waited for; should the
-        // switch fail all the same, they work on in rollback mode and the next open sets the WAL).
+        sqlite3_busy_timeout(db_.handle(), 10000);
+        // Back to the WAL for the stages after (a reader now is waited for; should the switch
+        // fail all the same, they work on in rollback mode, at FULL, and the next open sets the WAL).
+        bool wal = false;
         try {
-            db_.exec("PRAGMA journal_mode = WAL");
-        } catch (const SqliteError&) {
+            auto q = db_.prepare("PRAGMA journal_mode = WAL");
+            wal = q.step() && q.column_text(0) == "wal";
+        } catch (const SqliteError& e) {
+            if (e.primary_code() != SQLITE_BUSY) throw;
         }
-        db_.exec("PRAGMA synchronous = NORMAL");
+        if (wal) db_.exec("PRAGMA synchronous = NORMAL");
     }
 }
 

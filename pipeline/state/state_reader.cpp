@@ -37,7 +37,9 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
 }
 
 StateReader::Unreadable StateReader::why_unreadable(const SqliteError& e) {
-    if (e.primary_code() == SQLITE_BUSY) return Unreadable::plan_writing; // only the plan holds the DB for long
+    // Plain SQLITE_BUSY: a lock held past the wait, which only the plan's transaction does (not
+    // SQLITE_BUSY_RECOVERY, a WAL being recovered, nor the WAL's other kinds of busy).
+    if (e.code() == SQLITE_BUSY) return Unreadable::plan_writing;
     if (e.code() == SQLITE_READONLY_ROLLBACK) return Unreadable::plan_interrupted;
     return Unreadable::no;
 }
