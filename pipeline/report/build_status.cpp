@@ -78,6 +78,7 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     BuildStatus s;
     s.out_dir = out_dir;
     s.window_seconds = window_seconds;
+    const auto blank = s;
     try {
         // A second's wait: the stages' own writes hold the DB for milliseconds; only a plan's for longer.
         StateReader state(out_dir, 1000);
@@ -85,9 +86,7 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     } catch (const SqliteError& e) {
         const auto why = StateReader::why_unreadable(e);
         if (why == StateReader::Unreadable::no) throw;
-        s = BuildStatus{};
-        s.out_dir = out_dir;
-        s.window_seconds = window_seconds;
+        s = blank; // nothing of a read that stopped part way
         s.stage = "plan";
         s.unreadable = why == StateReader::Unreadable::plan_writing ? "plan writing" : "plan interrupted";
         for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;

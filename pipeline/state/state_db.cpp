@@ -343,13 +343,7 @@ void StateDb::reset_stages_from(StageName stage) {
 // reader that began before its first write to the file must end before it can go on writing,
 // and a COMMIT that gave up would lose the whole plan.
 void StateDb::begin_plan() {
-    plan_rollback_ = false;
-    try {
-        auto q = db_.prepare("PRAGMA journal_mode = DELETE");
-        plan_rollback_ = q.step() && q.column_text(0) == "delete";
-    } catch (const SqliteError& e) {
-        if (e.primary_code() != SQLITE_BUSY) throw; // busy: another connection is reading
-    }
+    plan_rollback_ = set_journal_mode("delete");
     if (plan_rollback_) {
         db_.exec("PRAGMA synchronous = FULL");
         sqlite3_busy_timeout(db_.handle(), 120000);
@@ -418,14 +412,17 @@ void StateDb::end_plan(const std::map<std::string, std::int64_t>& skipped) {
         sqlite3_busy_timeout(db_.handle(), 10000);
         // Back to the WAL for the stages after (a reader now is waited for; should the switch
         // fail all the same, they work on in rollback mode, at FULL, and the next open sets the WAL).
-        bool wal = false;
-        try {
-            auto q = db_.prepare("PRAGMA journal_mode = WAL");
-            wal = q.step() && q.column_text(0) == "wal";
-        } catch (const SqliteError& e) {
-            if (e.primary_code() != SQLITE_BUSY) throw;
-        }
-        if (wal) db_.exec("PRAGMA synchronous = NORMAL");
+        if (set_journal_mode("wal")) db_.exec("PRAGMA synchronous = NORMAL");
+    }
+}
+
+bool StateDb::set_journal_mode(const std::string& mode) {
+    try {
+        auto q = db_.prepare("PRAGMA journal_mode = " + mode);
+        return q.step() && q.column_text(0) == mode; // SQLite answers with the mode in effect
+    } catch (const SqliteError& e) {
+        if (e.primary_code() != SQLITE_BUSY) throw; // busy: another connection is reading
+        return false;
     }
 }
 

@@ -96,6 +96,9 @@ public:
 private:
     void forget_stage(std::string_view stage);
     void add_missing_columns();
+    // PRAGMA journal_mode = `mode` (lower case, as SQLite answers): whether it took; false when
+    // another connection's read stands in the way.
+    bool set_journal_mode(const std::string& mode);
     // Binds every planned column of `job` by name (":column") and runs `q` once.
     static void step_with_planned_columns(SqliteStatement& q, const Job& job);
     SqliteDb db_;
