@@ -12,6 +12,7 @@
 #include "imagery/tile_grid.hpp"
 #include "imagery/sources/xyz/xyz_kind.hpp"
 #include "imagery/sources/xyz/xyz_source.hpp"
+#include "pipeline/common/system_info.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -49,12 +50,12 @@ int main(int argc, char** argv) {
     imagery::HttpEngineOptions options;
     options.max_in_flight = in_flight;
     imagery::HttpEngine engine(options);
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned cores = static_cast<unsigned>(pipeline::usable_cores()); // the cores this process may run on
     std::atomic<int> ok{0}, failed{0};
     std::mutex m;
     double cpu_total = 0;
     const auto start = Clock::now();
-    const int workers = imagery::network_image_workers(0); // the fetch stage's default
+    const int workers = imagery::network_image_workers(0, static_cast<int>(cores)); // the fetch stage's default
     // Each image encoded as it is made, as the fetch stage has them (its CPU is in cpu_seconds).
     imagery::fetch_xyz_images(source, grids, engine, workers, 90, [&](imagery::XyzImage&& r) {
         if (!r.ok) {

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         imagery::HttpEngine engine(http);
         std::atomic<int> ok{0};
         const auto start = Clock::now();
-        imagery::fetch_xyz_images(source, grids, engine, imagery::network_image_workers(0), 90, [&](imagery::XyzImage&& r) {
+        imagery::fetch_xyz_images(source, grids, engine, imagery::network_image_workers(0, pipeline::usable_cores()), 90, [&](imagery::XyzImage&& r) {
             if (r.ok && !r.jpeg.empty()) ++ok; // encoded as made, as the fetch stage has them
         });
         return std::pair{ok.load(), std::chrono::duration<double>(Clock::now() - start).count()};

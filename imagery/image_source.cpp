@@ -12,13 +12,15 @@ std::unique_ptr<ImageSource> open_image_source(const SourceConfig& config, const
     return config.kind->open(config, options);
 }
 
-int image_workers(int asked) {
-    return asked > 0 ? asked : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
+namespace {
 
-int network_image_workers(int asked) {
-    return asked > 0 ? asked : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
-}
+int cores_or_machine(int cores) { return cores > 0 ? cores : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+} // namespace
+
+int image_workers(int asked, int cores) { return asked > 0 ? asked : cores_or_machine(cores); }
+
+int network_image_workers(int asked, int cores) { return asked > 0 ? asked : std::max(1, cores_or_machine(cores) - 1); }
 
 std::vector<std::pair<std::uint64_t, TileGrid>> tile_grids(std::span<const TileJob> jobs) {
     std::vector<std::pair<std::uint64_t, TileGrid>> grids;

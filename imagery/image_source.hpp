@@ -47,6 +47,9 @@ struct FetchedTile {
 struct ImageSourceOptions {
     HttpEngineOptions http;  // network kinds
     int workers = 0;         // pixel threads; 0 = one per core (network sources: one fewer)
+    // The cores this process may use, as its caller counts them (the pipeline's usable_cores:
+    // its CPU affinity, as a Slurm allocation or taskset sets it); 0: every core of the machine.
+    int cores = 0;
     std::string resampling = "bilinear"; // gdal kind
     bool stretch_per_tile = false;       // gdal kind, non-Byte data without a fixed stretch
     // 1..100: a kind that can encodes each image at this quality as it makes it, and hands
@@ -81,14 +84,15 @@ protected:
 // std::runtime_error naming the source otherwise.
 std::unique_ptr<ImageSource> open_image_source(const SourceConfig& config, const ImageSourceOptions& options = {});
 
-// For the kinds: pixel threads for `asked` (0: one per core), jobs as (id, grid) pairs,
-// and the CPU time of the calling thread (what a tile cost its worker).
-int image_workers(int asked);
+// For the kinds: pixel threads for `asked` (0: one per core of `cores`, as in
+// ImageSourceOptions), jobs as (id, grid) pairs, and the CPU time of the calling thread (what
+// a tile cost its worker).
+int image_workers(int asked, int cores);
 // The same for a source whose pixels arrive through the HTTP engine: by default one core is
 // left to the engine's thread (at least one worker), which starts a request as soon as a slot
 // frees; sharing both cores with pixel work it started them late (bench/fetch: 0.89 -> 0.94
 // of the network ideal on 2 cores, issue 25).
-int network_image_workers(int asked);
+int network_image_workers(int asked, int cores);
 std::vector<std::pair<std::uint64_t, TileGrid>> tile_grids(std::span<const TileJob> jobs);
 double thread_cpu_seconds();
 

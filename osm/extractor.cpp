@@ -2,6 +2,7 @@
 
 #include "osm/area_manager.hpp"
 #include "osm/catalog_builder.hpp"
+#include "osm/decoder_threads.hpp"
 #include "osm/scratch_file.hpp"
 #include "osm/sorted_pbf.hpp"
 #include "osm/tag_list_guard.hpp"
@@ -165,6 +166,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;
+    osmium::thread::Pool pool{decoder_threads(std::max(1, options.threads))}; // the blobs' decoders, for every read below
     // Pass 1 only decodes relations: at most about a fifth of pass 2's time (a file read
     // whole), much less for a sorted file, whose offsets start at its relation blobs near
     // the end. Weighting it so keeps the ETA from promising too much at the start.
@@ -184,7 +186,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     try {
         AreaManager areas{matcher, only};
         report(Phase::relations, 0);
-        read_relations(file, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
+        read_relations(file, pool, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
             for (const auto& rel : buffer.select<osmium::Relation>()) {
                 ++stats.relations_read;
                 areas.relation(rel);
@@ -345,13 +347,13 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             if (only) sequencer.take_spilled(*first->points, threads, [&](const CatalogRow& row) { return only->node(row.osm_id); });
             else sequencer.take_spilled(*first->points, threads);
         };
-        const bool ways_only = reuse && first->points && read_ways_of_sorted(file, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
+        const bool ways_only = reuse && first->points && read_ways_of_sorted(file, pool, [&](osmium::memory::Buffer&& buffer, std::uint64_t offset) {
             feed_points();
             read(std::move(buffer), offset, false); // tag lists made safe by the blob reader (its count is the first read's)
         });
         if (ways_only) feed_points(); // a file without ways
         if (!ways_only) {
-            osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, osmium::io::read_meta::no};
+            osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, osmium::io::read_meta::no, pool};
             while (auto buffer = reader.read()) read(std::move(buffer), reader.offset(), true);
             reader.close();
         }

@@ -61,7 +61,8 @@ struct ExtractOptions {
     std::uint64_t largest_node_id = 0;
     const SpatialFilter* region = nullptr;
     // Pass 2's way workers (osm/way_workers.hpp); 1: every object on the reading thread.
-    // The catalog is the same whatever the count.
+    // The catalog is the same whatever the count. It bounds the blobs' decoders too
+    // (decoder_threads.hpp): a run given N cores keeps to them.
     int threads = 1;
     std::function<void(const ExtractProgress&)> on_progress;
     // Sampling in the read (issue 25): a first read fills *keep_for_second when set (its

@@ -264,8 +264,9 @@ std::size_t PbfBlobs::first(const std::function<bool(std::size_t)>& reached) con
 
 namespace {
 
-void read_all_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
-    osmium::io::Reader reader{file, osmium::osm_entity_bits::relation, osmium::io::read_meta::no};
+void read_all_relations(const osmium::io::File& file, osmium::thread::Pool& pool,
+                        const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
+    osmium::io::Reader reader{file, osmium::osm_entity_bits::relation, osmium::io::read_meta::no, pool};
     while (auto buffer = reader.read()) {
         guard_tag_lists(buffer);
         on_buffer(buffer, reader.offset());
@@ -278,9 +279,10 @@ int type_rank(std::optional<osmium::item_type> type) {
 }
 
 // Whether the first groups of blobs [0, end) run nodes, then ways (relations come later).
-// Every blob's start is inflated, on as many threads as there are cores (for the planet's
-// hundreds of thousands of blobs, the reading thread's longest pass before the read).
-bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end) {
+// Every blob's start is inflated, on as many threads as the read has cores (the pool's and
+// the two it leaves; for the planet's hundreds of thousands of blobs, the reading thread's
+// longest pass before the read).
+bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end, const osmium::thread::Pool& pool) {
     std::vector<signed char> ranks(end);
     constexpr std::size_t step = 256; // blobs a thread takes at a time
     std::atomic<std::size_t> next{0};
@@ -296,7 +298,7 @@ bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end) {
             next = end; // the others stop too
         }
     };
-    const std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), (end + step - 1) / step);
+    const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(pool.num_threads()) + 2, (end + step - 1) / step);
     std::vector<std::thread> rankers;
     for (std::size_t t = 0; t < threads; ++t) rankers.emplace_back(rank_blobs); // not this thread: its time is the serial part
     for (auto& t : rankers) t.join();
@@ -310,12 +312,11 @@ bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end) {
 }
 
 // Blobs [from, end) decoded to `types` and handed to on_buffer in order (a large blob in
-// parts), with the input offset each reaches: the pool decodes every other blob and this
+// parts), with the input offset each reaches: `pool` decodes every other blob and this
 // thread the others. `check` runs once the pool's first blobs are under way; false: nothing
 // was handed on, and false is returned.
-bool decode_in_order(const PbfBlobs& blobs, std::size_t from, osmium::osm_entity_bits::type types, const std::function<bool()>& check,
-                     const std::function<void(osmium::memory::Buffer&&, std::uint64_t)>& on_buffer) {
-    auto& pool = osmium::thread::Pool::default_instance();
+bool decode_in_order(const PbfBlobs& blobs, std::size_t from, osmium::thread::Pool& pool, osmium::osm_entity_bits::type types,
+                     const std::function<bool()>& check, const std::function<void(osmium::memory::Buffer&&, std::uint64_t)>& on_buffer) {
     const std::size_t in_flight = 2 * static_cast<std::size_t>(pool.num_threads()) + 2;
     auto decoder = [&](std::size_t i) { return osmium::io::detail::PBFDataBlobDecoder{blobs.read(i), types, osmium::io::read_meta::no}; };
     auto on_pool = [&](std::size_t i) { return (i - from) % 2 == 1; };
@@ -349,28 +350,30 @@ bool decode_in_order(const PbfBlobs& blobs, std::size_t from, osmium::osm_entity
 
 } // namespace
 
-void read_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
+void read_relations(const osmium::io::File& file, osmium::thread::Pool& pool,
+                    const std::function<void(const osmium::memory::Buffer&, std::uint64_t)>& on_buffer) {
     const auto blobs = file.format() == osmium::io::file_format::pbf ? PbfBlobs::open(file.filename()) : std::nullopt;
-    if (!blobs || !blobs->sorted_by_type() || blobs->size() == 0) return read_all_relations(file, on_buffer);
+    if (!blobs || !blobs->sorted_by_type() || blobs->size() == 0) return read_all_relations(file, pool, on_buffer);
     // Relations start in the last blob whose first group holds nodes or ways: it may end
     // with the first relations. Found from the end; the blobs up to it are checked below.
     std::size_t from = blobs->size() - 1;
     while (from > 0 && type_rank(blobs->first_group_type(from)) == 2) --from;
-    if (type_rank(blobs->first_group_type(from)) < 0) return read_all_relations(file, on_buffer);
+    if (type_rank(blobs->first_group_type(from)) < 0) return read_all_relations(file, pool, on_buffer);
 
-    if (!decode_in_order(*blobs, from, osmium::osm_entity_bits::relation, [&] { return nodes_then_ways(*blobs, from + 1); },
+    if (!decode_in_order(*blobs, from, pool, osmium::osm_entity_bits::relation, [&] { return nodes_then_ways(*blobs, from + 1, pool); },
                          [&](osmium::memory::Buffer&& part, std::uint64_t offset) { on_buffer(part, offset); }))
-        read_all_relations(file, on_buffer); // osmium also reports what is wrong
+        read_all_relations(file, pool, on_buffer); // osmium also reports what is wrong
 }
 
-bool read_ways_of_sorted(const osmium::io::File& file, const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer) {
+bool read_ways_of_sorted(const osmium::io::File& file, osmium::thread::Pool& pool,
+                         const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer) {
     const auto blobs = file.format() == osmium::io::file_format::pbf ? PbfBlobs::open(file.filename()) : std::nullopt;
     if (!blobs || blobs->size() == 0) return false;
     // Ways start in the last blob whose first group holds nodes (it may end with the first
     // ways), found by a binary search over the blobs' first groups.
     const std::size_t first_not_nodes = blobs->first([&](std::size_t i) { return type_rank(blobs->first_group_type(i)) != 0; });
     const std::size_t from = first_not_nodes > 0 ? first_not_nodes - 1 : 0;
-    return decode_in_order(*blobs, from, osmium::osm_entity_bits::way, [] { return true; }, on_buffer);
+    return decode_in_order(*blobs, from, pool, osmium::osm_entity_bits::way, [] { return true; }, on_buffer);
 }
 
 } // namespace skyscript::osm

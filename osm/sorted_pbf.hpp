@@ -8,6 +8,7 @@
 #include <osmium/memory/buffer.hpp>
 #include <osmium/osm/entity_bits.hpp>
 #include <osmium/osm/item_type.hpp>
+#include <osmium/thread/pool.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -65,14 +66,15 @@ private:
 // PBF whose header says it is sorted by type and whose blobs' first groups run nodes,
 // ways, relations (checked, as a header may claim it wrongly), only the blobs from the
 // last one starting with ways on (a sorted file's relations are its last few percent),
-// decoded on osmium's thread pool; from any other input, the whole file through osmium's
-// Reader. Every buffer's tag lists are made safe to loop over first (tag_list_guard.hpp).
-void read_relations(const osmium::io::File& file, const std::function<void(const osmium::memory::Buffer&, std::uint64_t offset)>& on_buffer);
+// decoded on `pool`; from any other input, the whole file through osmium's Reader (on
+// `pool` too). Every buffer's tag lists are made safe to loop over first (tag_list_guard.hpp).
+void read_relations(const osmium::io::File& file, osmium::thread::Pool& pool,
+                    const std::function<void(const osmium::memory::Buffer&, std::uint64_t offset)>& on_buffer);
 
 // The ways of a PBF whose nodes come first (a second read of a file the first read found
-// sorted so), from the last blob that starts with nodes on, decoded on osmium's thread pool
-// without their nodes, in order, with the input offset each buffer reaches; tag lists made
+// sorted so), from the last blob that starts with nodes on, decoded on `pool` without their nodes, in order, with the input offset each buffer reaches; tag lists made
 // safe as above. False, and nothing read, when `file` is not a PBF whose blobs can be listed.
-bool read_ways_of_sorted(const osmium::io::File& file, const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer);
+bool read_ways_of_sorted(const osmium::io::File& file, osmium::thread::Pool& pool,
+                         const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer);
 
 } // namespace skyscript::osm

@@ -1,6 +1,7 @@
 #include "osm/tag_stats.hpp"
 
 #include "osm/area_manager.hpp"
+#include "osm/decoder_threads.hpp"
 #include "osm/extractor.hpp"
 #include "osm/tag_list_guard.hpp"
 
@@ -26,7 +27,7 @@ std::vector<std::pair<std::string, std::uint64_t>> most_frequent(std::unordered_
 
 } // namespace
 
-TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top,
+TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top, int cores,
                            const std::function<void(std::uint64_t, std::uint64_t)>& on_progress) {
     const auto file = open_input_file(input);
     const auto size = std::filesystem::file_size(input);
@@ -37,7 +38,8 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
     std::vector<const tags::TagEntry*> seen;
     std::string scratch;
     try {
-        osmium::io::Reader reader{file, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no};
+        osmium::thread::Pool pool{decoder_threads(cores)};
+        osmium::io::Reader reader{file, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no, pool};
         while (auto buffer = reader.read()) {
             stats.unreadable_tags += guard_tag_lists(buffer);
             for (const auto& obj : buffer.select<osmium::OSMObject>()) {

@@ -24,8 +24,9 @@ struct TagStats {
 };
 
 // One pass over nodes, ways and relations; no geometry (a way's kind, line or area, comes
-// from its tags and whether it is closed, as in the extract). `top` bounds the unknown lists.
-TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top,
+// from its tags and whether it is closed, as in the extract). `top` bounds the unknown lists;
+// the blobs are decoded on decoder_threads(cores) threads.
+TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& matcher, const tags::HiddenRules& hidden, std::size_t top, int cores,
                            const std::function<void(std::uint64_t done, std::uint64_t total)>& on_progress = {});
 
 } // namespace skyscript::osm

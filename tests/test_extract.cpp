@@ -547,9 +547,10 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
     struct Read {
         std::uint64_t relations = 0, first_offset = 0;
     };
-    auto read = [](const std::string& path) {
+    auto read = [](const std::string& path, int decoders = 1) {
         Read r;
-        skyscript::osm::read_relations(skyscript::osm::open_input_file(path), [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
+        osmium::thread::Pool pool{decoders};
+        skyscript::osm::read_relations(skyscript::osm::open_input_file(path), pool, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
             if (!r.first_offset) r.first_offset = offset;
             for (const auto& rel : buffer.select<osmium::Relation>()) r.relations += rel.id() != 0;
         });
@@ -563,6 +564,8 @@ TEST_CASE("a PBF sorted by type has only its last blobs read for relations, all 
         const auto r = read(path);
         CHECK(r.relations == std::stoull(info.out));
         CHECK(r.relations > 40);
+        CHECK(read(path, 3).relations == r.relations); // whatever the decoders
+        CHECK(read(path, 3).first_offset == r.first_offset);
     }
     // The sorted copies are read from their last way blob on (osmium's Reader hands on the
     // first relations once it has read the whole file).

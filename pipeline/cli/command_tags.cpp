@@ -4,6 +4,7 @@
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/common/system_info.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
@@ -87,7 +88,7 @@ int command_tags(const std::vector<std::string>& args) {
     const auto input = *cli.value("stats");
     const tags::TagMatcher matcher{list};
     Progress progress{"tags --stats", cli.flag("quiet")};
-    const auto stats = osm::collect_tag_stats(input, matcher, tags::HiddenRules::builtin(), top, [&](std::uint64_t done, std::uint64_t total) {
+    const auto stats = osm::collect_tag_stats(input, matcher, tags::HiddenRules::builtin(), top, usable_cores(), [&](std::uint64_t done, std::uint64_t total) {
         progress.update(done, total, 0, "");
     });
     progress.finish();

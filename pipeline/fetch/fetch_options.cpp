@@ -1,5 +1,7 @@
 #include "pipeline/fetch/fetch_options.hpp"
 
+#include "pipeline/common/system_info.hpp"
+
 #include <algorithm>
 
 namespace skyscript::pipeline {
@@ -17,6 +19,7 @@ FetchOptions fetch_options(const BuildOptions& options) {
     o.source.http.timeout_s = options.number("timeout");
     o.source.http.max_attempts = static_cast<int>(options.integer("attempts"));
     o.source.workers = static_cast<int>(options.integer("workers"));
+    o.source.cores = usable_cores(); // not the machine's: a Slurm allocation or taskset may give fewer
     o.source.jpeg_quality = o.quality; // a kind that can encodes as it goes: no image held whole
     const auto batch = options.integer("batch");
     o.batch = batch > 0 ? static_cast<std::size_t>(batch) : static_cast<std::size_t>(std::max(256, o.source.http.max_in_flight * 16));

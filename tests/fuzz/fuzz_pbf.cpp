@@ -108,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     try {
-        const auto stats = osm::collect_tag_stats(path, matcher, hidden, 10);
+        const auto stats = osm::collect_tag_stats(path, matcher, hidden, 10, 1);
         FUZZ_CHECK(stats.tagged_objects <= stats.objects && stats.candidate_objects <= stats.tagged_objects, "tag stats counts");
         FUZZ_CHECK(stats.hidden_candidates <= stats.candidate_objects, "hidden candidates");
         FUZZ_CHECK(stats.unknown_tags.size() <= 10 && stats.unknown_keys.size() <= 10, "top 10");

@@ -23,7 +23,7 @@ const std::string& path_of(const SourceConfig& s) { return s.settings_as<GdalSet
 // GDALWarp per tile on worker threads, datasets reused per thread.
 class GdalImageSource : public ImageSource {
 public:
-    GdalImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), path_(path_of(c)), workers_(image_workers(o.workers)) {
+    GdalImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), path_(path_of(c)), workers_(image_workers(o.workers, o.cores)) {
         set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         read_.resampling = o.resampling;
         for (const auto& b : c.bands) read_.bands.push_back(std::stoi(b));

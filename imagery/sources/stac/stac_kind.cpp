@@ -125,7 +125,7 @@ struct NoReaddirOnOpen {
 class StacImageSource : public ImageSource {
 public:
     StacImageSource(const SourceConfig& c, const ImageSourceOptions& o)
-        : ImageSource(c), engine_(o.http), reads_in_flight_(c.max_in_flight > 0 ? c.max_in_flight : std::max(default_reads_in_flight, image_workers(o.workers))),
+        : ImageSource(c), engine_(o.http), reads_in_flight_(c.max_in_flight > 0 ? c.max_in_flight : std::max(default_reads_in_flight, image_workers(o.workers, o.cores))),
           read_rate_(c.requests_per_second, std::max(1.0, c.requests_per_second / 2)) {
         set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         if (c.requests_per_second > 0) engine_.set_rate(c.alias, c.requests_per_second, std::max(1.0, c.requests_per_second / 2));

@@ -13,7 +13,7 @@ namespace {
 class XyzImageSource : public ImageSource {
 public:
     XyzImageSource(const SourceConfig& c, const ImageSourceOptions& o)
-        : ImageSource(c), engine_(o.http), workers_(network_image_workers(o.workers)), jpeg_quality_(o.jpeg_quality) {}
+        : ImageSource(c), engine_(o.http), workers_(network_image_workers(o.workers, o.cores)), jpeg_quality_(o.jpeg_quality) {}
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
         fetch_xyz_images(config_, tile_grids(jobs), engine_, workers_, jpeg_quality_, [&](XyzImage&& r) {
