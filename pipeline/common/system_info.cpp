@@ -1,7 +1,10 @@
 #include "pipeline/common/system_info.hpp"
 
+#include "pipeline/common/cgroup_cpu_limit.hpp"
+
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +23,11 @@ std::uint64_t peak_rss_bytes() {
 int usable_cores() {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int cores = ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 ? CPU_COUNT(&set)
+                                                                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // A CPU quota of 2.5 cores keeps 3 threads busy: rounded up.
+    if (const auto limit = cgroup_cpu_limit()) cores = std::clamp(static_cast<int>(std::ceil(*limit - 1e-9)), 1, cores);
+    return cores;
 }
 
 std::uint64_t available_memory_bytes() {
