@@ -20,7 +20,6 @@
 #include <cstring>
 #include <mutex>
 #include <random>
-#include <thread>
 
 using namespace skyscript;
 using Clock = std::chrono::steady_clock;

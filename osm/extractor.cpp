@@ -166,7 +166,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const std::uint64_t size = std::filesystem::file_size(options.input);
     ExtractStats stats;
     ExtractProgress progress;
-    osmium::thread::Pool pool{decoder_threads(std::max(1, options.threads))}; // the blobs' decoders, for every read below
+    osmium::thread::Pool pool{decoder_threads(options.threads)}; // the blobs' decoders, for every read below
     // Pass 1 only decodes relations: at most about a fifth of pass 2's time (a file read
     // whole), much less for a sorted file, whose offsets start at its relation blobs near
     // the end. Weighting it so keeps the ETA from promising too much at the start.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -101,12 +100,12 @@ std::optional<double> cgroup_cpu_limit(const std::string& mountinfo, const std::
             relative.assign(1, '/'); // assign, not = "/": GCC 12 warns (-Wrestrict) on that here, wrongly
     }
     std::optional<double> smallest;
-    for (std::string rel = relative;;) {
-        while (rel.size() > 1 && rel.back() == '/') rel.pop_back();
-        if (const auto l = limit_in(h->mount_point + (rel == "/" ? "" : rel), h->v2)) smallest = std::min(smallest.value_or(*l), *l);
-        if (rel.empty() || rel == "/") break;
-        const auto slash = rel.rfind('/');
-        rel = slash == 0 || slash == std::string::npos ? "/" : rel.substr(0, slash);
+    for (;;) { // the cgroup, then each one above it
+        while (relative.size() > 1 && relative.back() == '/') relative.pop_back();
+        if (const auto l = limit_in(h->mount_point + (relative == "/" ? "" : relative), h->v2)) smallest = std::min(smallest.value_or(*l), *l);
+        if (relative.empty() || relative == "/") break;
+        const auto slash = relative.rfind('/');
+        relative = slash == 0 || slash == std::string::npos ? "/" : relative.substr(0, slash);
     }
     return smallest;
 }

@@ -2,7 +2,6 @@
 
 #include "pipeline/common/cgroup_cpu_limit.hpp"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
