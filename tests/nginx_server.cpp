@@ -45,6 +45,11 @@ std::string config(const std::string& root, const std::string& work, int port, c
     return c.str();
 }
 
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
 } // namespace
 
 NginxServer::NginxServer(const std::string& root, const std::string& work_dir, const std::string& extra, int port) : work_(work_dir) {
@@ -53,6 +58,7 @@ NginxServer::NginxServer(const std::string& root, const std::string& work_dir, c
     for (int attempt = 0; attempt < (port ? 1 : 5); ++attempt) {
         port_ = port ? port : free_loopback_port();
         const auto conf = work_ + "/nginx.conf";
+        std::filesystem::remove(work_ + "/nginx.pid");
         write_file(conf, config(std::filesystem::absolute(root).string(), std::filesystem::absolute(work_).string(), port_, extra));
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("nginx: fork failed");
@@ -61,7 +67,9 @@ NginxServer::NginxServer(const std::string& root, const std::string& work_dir, c
             ::_exit(127);
         }
         for (int i = 0; i < 200; ++i) { // up to 10 s
-            if (accepts(port_)) return;
+            // Ours, not another process on the port: nginx writes its pid file only once it has
+            // bound its sockets (a port taken since free_loopback_port() makes it exit instead).
+            if (accepts(port_) && trimmed(read_file(work_ + "/nginx.pid")) == std::to_string(pid_)) return;
             int status;
             if (::waitpid(pid_, &status, WNOHANG) == pid_) {
                 pid_ = -1;

@@ -51,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self):
-        received = time.time()
+        received = time.monotonic()  # intervals only: a clock step must not move them
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         with lock:

@@ -248,8 +248,9 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
 }
 
 TEST_CASE("many tiles: one token, one request each and one per 64 for the times, in-flight caps held exactly") {
-    // Requests wait 400 ms at the fake, so they pile up to whatever cap holds them.
-    Fixture f({"--latency-ms", "400"});
+    // Requests wait 1 s at the fake, so they pile up to whatever cap holds them (40 new
+    // connections and their threads in the fake take well under that, even on a loaded machine).
+    Fixture f({"--latency-ms", "1000"});
     ::setenv("GOOGLE_APPLICATION_CREDENTIALS", f.key_json.c_str(), 1);
     TokenCache tokens(service_account_from_environment());
     HttpEngineOptions options;

@@ -204,7 +204,9 @@ TEST_CASE("a file-backed node index leaves nothing behind, even when the run is 
             r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index " + index + " -o " + sh_quote(out) +
                     " 2>/dev/null & pid=$!; i=0; "
                     "index_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -v -e partial -e build.lock | grep -c " + sh_quote(out + "/") + "; }; "
-                    "while [ $i -lt 4000 ] && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
+                    // a run that has ended (a zombie has no open files) is not waited on for 4000 rounds
+                    "running() { ls /proc/$pid/fd 2>/dev/null | grep -q .; }; "
+                    "while [ $i -lt 4000 ] && running && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
                     "kill -STOP $pid; index_open; ls -a " + sh_quote(out) +
                     "; kill -KILL $pid; wait $pid; ls -a " + sh_quote(out));
             if (!r.out.empty() && lines(r.out)[0] == "1") break;
@@ -237,7 +239,9 @@ TEST_CASE("SIGTERM or SIGHUP mid-run leaves no partial catalog and no index") {
             r = run(sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index sparse_file_array -o " + sh_quote(out) +
                     " 2>/dev/null & pid=$!; i=0; "
                     "index_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -v -e partial -e build.lock | grep -c " + sh_quote(out + "/") + "; }; "
-                    "while [ $i -lt 4000 ] && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
+                    // a run that has ended (a zombie has no open files) is not waited on for 4000 rounds
+                    "running() { ls /proc/$pid/fd 2>/dev/null | grep -q .; }; "
+                    "while [ $i -lt 4000 ] && running && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
                     "kill -STOP $pid; index_open; ls " + sh_quote(out) + "; kill -" + sig + " $pid; kill -CONT $pid; wait $pid; echo \"status $?\"; ls -a " + sh_quote(out));
             if (!r.out.empty() && lines(r.out)[0] == "1") break;
         }

@@ -127,8 +127,10 @@ TEST_CASE("429 with Retry-After: the retry waits at least that long") {
     CHECK(times[1].get<double>() - times[0].get<double>() >= 0.95);
 }
 
+// 400 ms at the server: long enough for every allowed request to be counted there before the
+// first reply, however loaded the machine (at 150 ms a late thread could leave the cap unmet).
 TEST_CASE("at most N requests in flight, exactly") {
-    const auto server = start_server("--latency-ms 150");
+    const auto server = start_server("--latency-ms 400");
     auto o = fast_options();
     o.max_in_flight = 4;
     HttpEngine engine(o);
@@ -141,11 +143,11 @@ TEST_CASE("at most N requests in flight, exactly") {
     // The server counts a request from its arrival until its reply starts, and not /stats.
     const auto stats = nlohmann::json::parse(http_get(server.url("/stats")));
     CHECK(stats["max_active"].get<int>() == 4);
-    CHECK(seconds >= 0.55); // 16 / 4 x 150 ms
+    CHECK(seconds >= 1.5); // 16 / 4 x 400 ms
 }
 
 TEST_CASE("a per-source in-flight cap below the engine's, exactly") {
-    const auto server = start_server("--latency-ms 150");
+    const auto server = start_server("--latency-ms 400");
     auto o = fast_options();
     o.max_in_flight = 8;
     HttpEngine engine(o);
@@ -192,9 +194,11 @@ TEST_CASE("a token bucket rate per source: two sources, each at its own rate") {
     const auto fast = arrivals(stats, "?fast="), slow = arrivals(stats, "?slow=");
     REQUIRE(fast.size() == 21);
     REQUIRE(slow.size() == 6);
-    // Each source is held to its own rate: 20 waits of 25 ms, 5 waits of 100 ms ...
-    CHECK(fast.back() - fast.front() >= 0.95 * 20 / 40.0);
-    CHECK(slow.back() - slow.front() >= 0.95 * 5 / 10.0);
+    // Each source is held to its own rate: 20 waits of 25 ms, 5 waits of 100 ms ... The server
+    // stamps a request when its handler runs, and a source's first comes on a new connection (an
+    // accept and a thread later than the kept-alive ones): one wait is left for that.
+    CHECK(fast.back() - fast.front() >= 0.95 * 19 / 40.0);
+    CHECK(slow.back() - slow.front() >= 0.95 * 4 / 10.0);
     // ... and the fast one does not wait on the slow one's tokens (one bucket shared at
     // 10/s would take 2 s for the fast source's 21 requests).
     CHECK(fast.back() - fast.front() < 1.5);
@@ -277,10 +281,10 @@ TEST_CASE("loopback requests bypass any proxy from the environment") {
 TEST_CASE("timeouts are retried and then reported") {
     const auto server = start_server();
     auto o = fast_options();
-    o.timeout_s = 0.3;
+    o.timeout_s = 1.5; // the retry, not slowed, is answered well within it on a loaded machine
     o.max_attempts = 2;
     HttpEngine engine(o);
-    const auto results = fetch_all(engine, {server.url("/f/slow-1000/9" + tile), server.url("/f/slow-1000/1" + tile)});
+    const auto results = fetch_all(engine, {server.url("/f/slow-5000/9" + tile), server.url("/f/slow-5000/1" + tile)});
     CHECK_FALSE(results.at(0).ok);
     CHECK(results.at(0).error.find("Timeout was reached") != std::string::npos);
     CHECK(results.at(0).attempts == 2);

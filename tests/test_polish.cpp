@@ -352,10 +352,12 @@ TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
     // A bucket of 100 a second holding at most 100: n requests take (n - 100) / 100 s at least,
     // and no second sees more than 200. The times are the Python server's, stamped when a thread
     // has read the request: on a loaded machine an early one can be stamped late, closing up a
-    // window (201 in 1.0 s seen once under ctest -j2), so the window is 20 ms short of a second.
+    // window (201 in 1.0 s seen once under ctest -j2), so the window is 0.9 s: the bucket allows
+    // 190 in it, and the 200 leave 100 ms for late stamps, while a rate or a bucket twice as
+    // large (~280, ~290) still fails.
     CHECK(t.back() - t.front() >= (static_cast<double>(t.size()) - 100) / 100 * 0.95);
     for (std::size_t i = 0, j = 0; i < t.size(); ++i) {
-        while (t[i] - t[j] > 0.98) ++j;
+        while (t[i] - t[j] > 0.9) ++j;
         CHECK(i - j + 1 <= 200);
     }
 }

@@ -350,9 +350,10 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
     // Four times as many pixels: tiles elsewhere read blocks GDAL has not cached yet.
     REQUIRE(run("gdal_translate -q -of COG -outsize 400% 400% " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/dop.tif")).exit_code == 0);
     write_file(dir + "/items.json", json::array({item("whole", 9.4970, 9.5135, "2021-06-01T10:00:00Z", 5, "{base}/cog/dop.tif")}).dump());
-    // Tokens say they live an hour but die after 1.5 s, as a revoked one does: only a 403 tells.
+    // Tokens say they live an hour but die after 4 s, as a revoked one does: only a 403 tells.
+    // (4 s: the first two tiles' reads, slow on a loaded machine, must all fall in one token's life.)
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir, "--sign",
-                          "--token-valid-s", "1.5"});
+                          "--token-valid-s", "4"});
     const std::string head = "kind = \"stac\"\napi = \"" + server.url("") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\n" + head + "sign = \"planetary-computer\"\ntoken_url = \"" +
                                           server.url("/api/sas/v1/token/") + "\"\n\n[[source]]\nalias = \"UNSIGNED\"\n" + head);
@@ -376,7 +377,7 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
     const auto pc = open_image_source(source_of("PC"));
     for (const auto& [id, t] : fetch_with(*pc, first)) CHECK_MESSAGE(t.ok, t.error);
     CHECK(stats()["tokens_issued"] == 1); // one token for both tiles and every range read
-    std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+    std::this_thread::sleep_for(std::chrono::milliseconds(4200));
     for (const auto& [id, t] : fetch_with(*pc, later)) {
         CHECK_MESSAGE(t.ok, t.error); // refused, renewed, read
         CHECK(t.provenance.find("sig") == std::string::npos); // the asset as published, no token

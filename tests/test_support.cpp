@@ -8,6 +8,7 @@
 #include <memory>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,7 +37,7 @@ std::string scratch_root() {
 }
 
 CommandResult run(const std::string& command) {
-    static int counter = 0;
+    static std::atomic<int> counter{0}; // run() is called from several threads (test_reliability)
     const auto err_path = std::filesystem::path(scratch_root()) / ("stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(scratch_root());
     const std::string full = "(" + command + ") 2>" + sh_quote(err_path.string()) + " </dev/null";

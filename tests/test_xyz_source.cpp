@@ -226,7 +226,7 @@ TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 d
 
 TEST_CASE("an xyz source's max_in_flight bounds its requests in flight") {
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles",
-                                "--latency-ms", "150"});
+                                "--latency-ms", "400"}); // every allowed request counted before the first reply
     const auto dir = fresh_dir("xyz_in_flight");
     write_file(dir + "/s.toml", sources_toml(server, "LM", 17, 256) + "max_in_flight = 2\n");
     // 9 tiles (3 x 3 at z17), which the engine would otherwise send at once.
