@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -124,4 +126,62 @@ TEST_CASE("a tile across the antimeridian takes an object that meets both its ha
     std::size_t road = 0;
     for (const auto& s : around) road += s.object->osm_id == 10 && s.object->osm_type == 'w';
     CHECK(road == 1);
+}
+
+TEST_CASE("the index read on 2 and 3 threads is the one read on one: objects, tags, strings, cells") {
+    // Liechtenstein: 8 K objects, so 3 threads read three runs of fids (a run is 2048 or more).
+    const auto dir = fresh_dir("catalog_index_threads");
+    const auto extract = run(sh_quote(binary()) + " extract -q " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(dir + "/out"));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    CatalogReader catalog(dir + "/out/catalog.gpkg");
+    REQUIRE(catalog.boxes_by_fid().size() >= 3 * 2048);
+    const skyscript::tags::TagMatcher matcher{load_tag_option("")};
+    const CatalogIndex one(catalog, matcher);
+    // Every object as text: its row, its tags' strings and roles, by string id too.
+    const auto described = [](const CatalogIndex& index) {
+        std::vector<std::string> rows;
+        for (const auto& o : index.objects()) {
+            std::ostringstream row;
+            row.precision(17);
+            row << o.fid << ' ' << o.osm_type << o.osm_id << ' ' << o.kind << ' ' << o.focus_tag << '=' << index.text(o.focus_tag) << ' '
+                << o.max_gsd << ' ' << o.rep_lon << ' ' << o.rep_lat << ' ' << o.area_m2 << ' ' << o.length_m << ' ' << o.bbox.min_lon << ' '
+                << o.bbox.min_lat << ' ' << o.bbox.max_lon << ' ' << o.bbox.max_lat << ' ' << o.tags_begin << '-' << o.tags_end;
+            for (const auto& t : index.tags(o))
+                row << " [" << t.key << ':' << index.text(t.key) << '=' << t.value << ':' << index.text(t.value) << ' ' << t.max_gsd << ' ' << t.feature << ']';
+            rows.push_back(row.str());
+        }
+        return rows;
+    };
+    // The objects each of a grid of boxes over the country meets, in the order the index gives them.
+    const auto queried = [](const CatalogIndex& index) {
+        std::vector<std::uint32_t> found;
+        for (double lon = 9.47; lon < 9.64; lon += 0.013)
+            for (double lat = 47.04; lat < 47.28; lat += 0.017) {
+                index.for_each_in({lon, lat, lon + 0.004, lat + 0.006}, [&](std::uint32_t i) { found.push_back(i); });
+                found.push_back(~0U);
+            }
+        return found;
+    };
+    const auto rows = described(one);
+    const auto found = queried(one);
+    REQUIRE(rows.size() >= 3 * 2048);
+    CHECK(std::count(found.begin(), found.end(), ~0U) < static_cast<std::ptrdiff_t>(found.size()) / 4); // the boxes meet objects
+    for (const int threads : {2, 3}) {
+        INFO(threads << " threads");
+        const CatalogIndex many(catalog, matcher, threads);
+        CHECK(described(many) == rows);
+        CHECK(queried(many) == found);
+    }
+    // A catalog edited by hand: boxes left in the R-tree for rows deleted (in every run), which
+    // the reads pass over, leaving gaps the threads' index closes.
+    const auto edited = dir + "/edited.gpkg";
+    std::filesystem::copy_file(dir + "/out/catalog.gpkg", edited);
+    REQUIRE(run("sqlite3 " + sh_quote(edited) + " \"DROP TRIGGER rtree_objects_geom_delete; DELETE FROM objects WHERE fid % 700 = 3 OR fid > (SELECT max(fid) - 5 FROM objects)\"").exit_code == 0);
+    CatalogReader edited_catalog(edited);
+    const CatalogIndex edited_one(edited_catalog, matcher);
+    REQUIRE(edited_one.objects().size() + 10 < rows.size());
+    REQUIRE(edited_catalog.boxes_by_fid().size() == rows.size());
+    const CatalogIndex edited_three(edited_catalog, matcher, 3);
+    CHECK(described(edited_three) == described(edited_one));
+    CHECK(queried(edited_three) == queried(edited_one));
 }

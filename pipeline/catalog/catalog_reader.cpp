@@ -58,18 +58,24 @@ std::vector<std::int64_t> CatalogReader::sample_focus() {
 }
 
 void CatalogReader::for_each_with_tags(const std::function<void(const CatalogObject&)>& fn) {
-    // The objects with a box in the R-tree, in fid order. The boxes are read first, in one
-    // pass over the R-tree, and met with the objects as they come: joining the two tables
-    // looked each object up in the R-tree, which cost twice the reading of both.
-    struct Boxed {
-        std::int64_t fid;
-        osm::Box box;
-    };
-    std::vector<Boxed> boxes;
+    const auto boxes = boxes_by_fid();
+    for_each_with_tags(boxes, fn);
+}
+
+std::vector<FidBox> CatalogReader::boxes_by_fid() {
+    // Read in one pass over the R-tree, and met with the objects as they come: joining the two
+    // tables looked each object up in the R-tree, which cost twice the reading of both.
+    std::vector<FidBox> boxes;
     auto r = db_.prepare("SELECT id, minx, miny, maxx, maxy FROM rtree_objects_geom");
     while (r.step()) boxes.push_back({r.column_int(0), {r.column_double(1), r.column_double(2), r.column_double(3), r.column_double(4)}});
-    std::sort(boxes.begin(), boxes.end(), [](const Boxed& a, const Boxed& b) { return a.fid < b.fid; });
-    auto q = db_.prepare(std::string("SELECT ") + object_columns + " FROM objects ORDER BY fid");
+    std::sort(boxes.begin(), boxes.end(), [](const FidBox& a, const FidBox& b) { return a.fid < b.fid; });
+    return boxes;
+}
+
+void CatalogReader::for_each_with_tags(std::span<const FidBox> boxes, const std::function<void(const CatalogObject&)>& fn) {
+    if (boxes.empty()) return;
+    auto q = db_.prepare(std::string("SELECT ") + object_columns + " FROM objects WHERE fid BETWEEN ?1 AND ?2 ORDER BY fid");
+    q.bind(1, boxes.front().fid).bind(2, boxes.back().fid);
     CatalogObject o;
     auto b = boxes.begin();
     while (q.step() && b != boxes.end()) {

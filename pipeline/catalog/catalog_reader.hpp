@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,25 @@ struct CatalogObject {
     std::string tags;           // JSON object of the groundable tags
 };
 
+// An object's box in the R*Tree.
+struct FidBox {
+    std::int64_t fid;
+    osm::Box box;
+};
+
 class CatalogReader {
 public:
     explicit CatalogReader(const std::string& path);
 
+    const std::string& path() const noexcept { return db_.path(); }
     std::map<std::string, std::string> meta();
     // Every object with its tags (no geometry), in fid order.
     void for_each_with_tags(const std::function<void(const CatalogObject&)>& fn);
+    // The R*Tree's boxes, in fid order: the objects for_each_with_tags reads (one without a box
+    // is not planned). A run of them is a part another connection may read (below).
+    std::vector<FidBox> boxes_by_fid();
+    // The objects of `boxes` (a run of boxes_by_fid()) with their tags, in fid order.
+    void for_each_with_tags(std::span<const FidBox> boxes, const std::function<void(const CatalogObject&)>& fn);
     // The focus candidates of a catalog sampled as it was read (table sample_focus), ascending;
     // empty for a full catalog.
     std::vector<std::int64_t> sample_focus();

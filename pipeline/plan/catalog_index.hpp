@@ -44,7 +44,9 @@ FocusGeometry measure_focus(const IndexedObject& object, CatalogReader& catalog,
 
 class CatalogIndex {
 public:
-    CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher);
+    // threads > 1: the catalog read in as many runs of fids at once, each on a connection of its
+    // own, and joined in fid order: the same index, object for object and string for string.
+    CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher, int threads = 1);
 
     const std::vector<IndexedObject>& objects() const noexcept { return objects_; }
     std::span<const IndexedTag> tags(const IndexedObject& o) const { return {tags_.data() + o.tags_begin, o.tags_end - o.tags_begin}; }
@@ -59,7 +61,8 @@ public:
     void for_each_in_any(std::span<const osm::Box> boxes, F&& fn) const;
 
 private:
-    std::uint32_t intern(const std::string& s);
+    struct Part;
+    void file_in_cells(std::uint32_t i);
     static std::int64_t cell(std::int64_t x, std::int64_t y) { return y * 40000 + x; }
     using Cells = std::unordered_map<std::int64_t, std::vector<std::uint32_t>>; // objects by cell
     // The cells of `deg` degrees a box spans: columns x0..x1, rows y0..y1.
@@ -75,7 +78,6 @@ private:
     std::vector<IndexedObject> objects_;
     std::vector<IndexedTag> tags_;
     std::vector<std::string> strings_;
-    std::unordered_map<std::string, std::uint32_t> string_ids_;
     Cells cells_, coarse_cells_;
     std::vector<std::uint32_t> large_;
 };

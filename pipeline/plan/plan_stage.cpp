@@ -82,7 +82,8 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     const auto sources = load_build_sources(options.sources);
     if (sampled_in_read) check_read_sample(meta, options, coarsest_source_gsd(sources), catalog_path);
     const tags::TagMatcher matcher{load_tag_option(options.tags)};
-    const CatalogIndex index(catalog, matcher);
+    const int threads = options.threads > 0 ? options.threads : usable_cores();
+    const CatalogIndex index(catalog, matcher, threads);
     const auto policy = options.policy;
 
     const auto& placement = options.placement;
@@ -158,7 +159,6 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     for (const auto& source : sources) key_parts.try_emplace(source.config.alias, source.config.kind->tile_key_part(source.config));
     constexpr std::size_t jobs_a_batch = 256;
     tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
-    const int threads = options.threads > 0 ? options.threads : usable_cores();
 
     Progress progress{"plan", quiet, Progress::Unit::counted};
     state.begin_plan();
