@@ -22,6 +22,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <random>
@@ -375,12 +377,16 @@ TEST_CASE("an extract sampled in the read, SIGKILLed anywhere, leaves no scratch
     const auto scratch = dir + "/tmp";
     fs::create_directories(scratch);
     const std::string options = "--read-sample on --all-below 1000 --cells 30 --rare-min 5";
+    const auto started = std::chrono::steady_clock::now();
     REQUIRE(extract(input, dir + "/reference", options).exit_code == 0);
+    const auto whole_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     const auto reference = table_rows(dir + "/reference/catalog.gpkg", "objects");
-    // Killed at points across both reads (the whole run takes about a second here).
+    // Killed at points across both reads: fractions of the reference run's time (about a second
+    // here), so that a faster machine is killed mid-run too.
     const auto out = dir + "/out";
     int killed = 0;
-    for (const int ms : {150, 400, 700, 1000, 1300}) {
+    for (const double at : {0.1, 0.3, 0.5, 0.7, 0.9}) {
+        const int ms = std::max(10, static_cast<int>(at * static_cast<double>(whole_ms)));
         CAPTURE(ms);
         const int code = run_and_kill({binary(), "extract", "-q", input, "-o", out, "--tmp-dir", scratch, "--read-sample", "on", "--all-below", "1000",
                                        "--cells", "30", "--rare-min", "5"},
@@ -396,7 +402,7 @@ TEST_CASE("an extract sampled in the read, SIGKILLed anywhere, leaves no scratch
     // A run killed midway, then run again: the reference catalog.
     run_and_kill({binary(), "extract", "-q", input, "-o", out, "--tmp-dir", scratch, "--read-sample", "on", "--all-below", "1000", "--cells", "30",
                   "--rare-min", "5"},
-                 std::chrono::milliseconds(400));
+                 std::chrono::milliseconds(std::max<long long>(10, whole_ms * 4 / 10)));
     const auto again = extract(input, out, options + " --tmp-dir " + sh_quote(scratch));
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     CHECK(table_rows(out + "/catalog.gpkg", "objects") == reference);
