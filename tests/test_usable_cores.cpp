@@ -170,4 +170,15 @@ TEST_CASE("a run in a cgroup with a CPU quota of one core plans on one thread; u
     const auto line = plan("sh -c 'echo $$ > " + group + "/cgroup.procs && exec \"$0\" \"$@\"' ", "quota");
     CAPTURE(line);
     CHECK(line.find(" 1 thread,") != std::string::npos);
+    // The kernel's largest quota over its shortest period: 1.8e10 cores, more than an int holds
+    // (the cast was undefined, and ran the plan on one thread): every core the process has.
+    if (v2) {
+        write_file(group + "/cpu.max", "17592186044415 1000");
+    } else {
+        write_file(group + "/cpu.cfs_period_us", "1000");
+        write_file(group + "/cpu.cfs_quota_us", "17592186044415");
+    }
+    const auto huge = plan("sh -c 'echo $$ > " + group + "/cgroup.procs && exec \"$0\" \"$@\"' ", "huge-quota");
+    CAPTURE(huge);
+    CHECK(huge.find(all_threads) != std::string::npos);
 }

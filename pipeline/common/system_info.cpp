@@ -25,7 +25,8 @@ int usable_cores() {
     int cores = ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 ? CPU_COUNT(&set)
                                                                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     // A CPU quota of 2.5 cores keeps 3 threads busy: rounded up.
-    if (const auto limit = cgroup_cpu_limit()) cores = std::clamp(static_cast<int>(std::ceil(*limit - 1e-9)), 1, cores);
+    // (Capped at the affinity's count before the cast: a quota may allow more cores than an int holds.)
+    if (const auto limit = cgroup_cpu_limit()) cores = std::clamp(static_cast<int>(std::ceil(std::min(*limit, double(cores)) - 1e-9)), 1, cores);
     return cores;
 }
 
