@@ -4,6 +4,7 @@
 // applied to the cores the run was given (--threads, or those the process may run on) instead
 // of the machine's: osmium's default pool counts every core of the machine, so that a
 // 4-core Slurm allocation on a 64-core node would run 32 decoders (osmium's most) beside its workers.
+// osmium::thread::Pool caps what it is given at 32 itself, so --threads 256 runs 32.
 
 #include <algorithm>
 

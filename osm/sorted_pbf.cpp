@@ -85,7 +85,9 @@ private:
             return true;
         }
         while (ok_ && !ended_) {
-            if (zs_.avail_in == 0) {
+            // More input only when zlib has none left and had room to spare: an output buffer
+            // filled to the end may leave output pending in zlib with no input to go.
+            if (zs_.avail_in == 0 && !out_full_) {
                 const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in_.size()));
                 if (n == 0 || !read_at(fd_, offset_, n, chunk_)) return false;
                 std::copy(chunk_.begin(), chunk_.end(), in_.begin());
@@ -98,6 +100,7 @@ private:
             const int rc = inflate(&zs_, Z_NO_FLUSH);
             if (rc == Z_STREAM_END) ended_ = true;
             else if (rc != Z_OK && rc != Z_BUF_ERROR) ok_ = false;
+            out_full_ = zs_.avail_out == 0;
             pos_ = 0;
             len_ = out_.size() - zs_.avail_out;
             if (len_ > 0) return true;
@@ -109,7 +112,7 @@ private:
     std::uint64_t offset_, left_;
     bool zlib_;
     z_stream zs_{};
-    bool ok_ = false, ended_ = false;
+    bool ok_ = false, ended_ = false, out_full_ = false;
     std::string chunk_;
     std::array<unsigned char, 16384> in_{};
     std::array<unsigned char, 16384> out_{};
@@ -240,7 +243,7 @@ std::optional<osmium::item_type> PbfBlobs::first_group_type(std::size_t i) const
             continue;
         }
         const auto length = wire == 2 ? varint(next) : std::nullopt;
-        if (!length || blobs_[i].offset + at + *length > end_offset(i)) break;
+        if (!length || *length > end_offset(i) - (blobs_[i].offset + at)) break; // (not offset + length: a crafted length wraps)
         if (field == 1 || field == 3) { // raw, zlib_data
             InflatedPrefix block{fd_, blobs_[i].offset + at, *length, field == 3};
             return first_group_in_block(block);
@@ -299,9 +302,15 @@ bool nodes_then_ways(const PbfBlobs& blobs, std::size_t end, const osmium::threa
         }
     };
     const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(pool.num_threads()) + 2, (end + step - 1) / step);
-    std::vector<std::thread> rankers;
-    for (std::size_t t = 0; t < threads; ++t) rankers.emplace_back(rank_blobs); // not this thread: its time is the serial part
-    for (auto& t : rankers) t.join();
+    {
+        std::vector<std::jthread> rankers; // joined however this ends: a thread the system refuses throws here
+        try {
+            for (std::size_t t = 0; t < threads; ++t) rankers.emplace_back(rank_blobs); // not this thread: its time is the serial part
+        } catch (...) {
+            next = end; // those started stop at their next step
+            throw;
+        }
+    }
     if (error) std::rethrow_exception(error);
     int last = 0;
     for (const int rank : ranks) {

@@ -40,10 +40,11 @@ public:
 
     const std::string& path() const noexcept { return db_.path(); }
     std::map<std::string, std::string> meta();
-    // Every object with its tags (no geometry), in fid order.
+    // Every object that has a box in the R*Tree (one without is not planned) with its tags (no
+    // geometry), in fid order.
     void for_each_with_tags(const std::function<void(const CatalogObject&)>& fn);
-    // The R*Tree's boxes, in fid order: the objects for_each_with_tags reads (one without a box
-    // is not planned). A run of them is a part another connection may read (below).
+    // The R*Tree's boxes, in fid order: the objects for_each_with_tags reads. A run of them is a
+    // part another connection may read (below).
     std::vector<FidBox> boxes_by_fid();
     // The objects of `boxes` (a run of boxes_by_fid()) with their tags, in fid order.
     void for_each_with_tags(std::span<const FidBox> boxes, const std::function<void(const CatalogObject&)>& fn);

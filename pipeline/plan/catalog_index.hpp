@@ -44,8 +44,9 @@ FocusGeometry measure_focus(const IndexedObject& object, CatalogReader& catalog,
 
 class CatalogIndex {
 public:
-    // threads > 1: the catalog read in as many runs of fids at once, each on a connection of its
-    // own, and joined in fid order: the same index, object for object and string for string.
+    // threads > 1: the catalog read in that many runs of fids at once (fewer for a small
+    // catalog: 2048 objects a run at least), each on a connection of its own, and joined in fid
+    // order: the same index, object for object and string for string.
     CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& matcher, int threads = 1);
 
     const std::vector<IndexedObject>& objects() const noexcept { return objects_; }
