@@ -250,6 +250,44 @@ TEST_CASE("a source whose content changed since the plan is refused in one line;
     CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
 }
 
+TEST_CASE("a catalog replaced since the plan is refused in one line by every stage and the report; the same catalog extracted again is taken") {
+    const auto dir = fresh_dir("reliability-catalog-changed");
+    // No imagery is fetched: a source nothing answers, and the commands stop before the network.
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"ANY\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    const auto monaco_pbf = data("osm/monaco-latest.osm.pbf");
+    const auto out = dir + "/out";
+    REQUIRE(run(shell({binary(), "extract", monaco_pbf, "-o", out, "-q"})).exit_code == 0);
+    const auto plan = run(shell({binary(), "plan", out, "--sources", sources, "-q"}));
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    const auto planned = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
+    REQUIRE(planned > 1000);
+    // Another region's catalog copied in: its fids name other objects (before this check the
+    // plan was skipped as done, and the report named Liechtenstein for Monaco's jobs).
+    REQUIRE(run(shell({binary(), "extract", data("osm/liechtenstein-2013-08-03.osm.pbf"), "-o", dir + "/other", "-q"})).exit_code == 0);
+    fs::copy_file(dir + "/other/catalog.gpkg", out + "/catalog.gpkg", fs::copy_options::overwrite_existing);
+    const std::string refused = "is not the catalog " + out + " was planned from";
+    for (const auto& argv : std::vector<std::vector<std::string>>{{binary(), "plan", out, "-q"},
+                                                                  {binary(), "fetch", out, "-q"},
+                                                                  {binary(), "report", out, "-q"},
+                                                                  {binary(), "write", out, "-q"}}) {
+        CAPTURE(argv[1]);
+        const auto r = run(shell(argv));
+        check_one_line(r, refused);
+        CHECK(r.err.find("liechtenstein-2013-08-03.osm.pbf") != std::string::npos); // what it holds
+        CHECK(r.err.find("monaco-latest.osm.pbf") != std::string::npos);             // what the plan was made from
+        CHECK(r.err.find("would mix two datasets") != std::string::npos);
+    }
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'planned'") == planned); // nothing done
+    CHECK_FALSE(fs::exists(out + "/report.json"));
+    // The same input extracted again (another time, the same rows): taken.
+    REQUIRE(run(shell({binary(), "extract", monaco_pbf, "-o", dir + "/again", "-q"})).exit_code == 0);
+    fs::copy_file(dir + "/again/catalog.gpkg", out + "/catalog.gpkg", fs::copy_options::overwrite_existing);
+    const auto report = run(shell({binary(), "report", out, "-q"}));
+    CHECK_MESSAGE(report.exit_code == 0, report.err);
+    CHECK(run(shell({binary(), "plan", out, "-q"})).exit_code == 0);
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

@@ -1,5 +1,6 @@
 #include "pipeline/cli/open_build_session.hpp"
 
+#include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/shard_spec.hpp"
@@ -22,6 +23,17 @@ std::string stage_with_work(StateDb& state) {
     if (state.stage_finished("plan")) return "plan";
     if (state.stage_finished("extract")) return "extract";
     return "";
+}
+
+// Refuses a catalog that is not the one OUT was planned from (catalog_identity.hpp): every stage
+// after the plan would mix the two. A missing catalog is left to the stages that need it; a
+// build planned before identities were recorded is not checked.
+void check_catalog_unchanged(BuildSession& s) {
+    if (!s.state->stage_finished("plan") || !fs::exists(s.catalog_path())) return;
+    const auto before = s.state->catalog_identity();
+    if (before.empty()) return;
+    const auto now = catalog_identity(CatalogReader(s.catalog_path()).meta());
+    if (!same_catalog(before, now)) throw std::runtime_error(catalog_changed_error(s.out_dir, s.catalog_path(), s.state->path(), before, now));
 }
 
 } // namespace
@@ -56,6 +68,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (auto changed = changed_option(stored, s.options.recorded(), done))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
+    check_catalog_unchanged(s);
     check_split_options(s.options); // before OUT records a bad value
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     s.state->store_options(s.options.recorded());

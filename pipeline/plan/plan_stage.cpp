@@ -1,5 +1,6 @@
 #include "pipeline/plan/plan_stage.hpp"
 
+#include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
@@ -263,6 +264,7 @@ StageSummary stage_plan(BuildSession& s) {
     const auto options = plan_options(s.options); // checked before the state DB changes
     const auto configured = configured_sources(options.sources);
     s.state->store_sources_identity(sources_identity(configured)); // what this plan is made with
+    s.state->store_catalog_identity(catalog_identity(CatalogReader(s.catalog_path()).meta()));
     s.state->store_source_terms(configured);
     std::string unlicensed;
     for (const auto& c : configured)

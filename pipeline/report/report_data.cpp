@@ -1,5 +1,6 @@
 #include "pipeline/report/report_data.hpp"
 
+#include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/seeded_hash.hpp"
@@ -250,6 +251,11 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
             r.catalog = CatalogReader(catalog).meta();
         } catch (const std::exception&) { // a catalog being written: the report goes without it
         }
+    }
+    // Not a report of one build's jobs and another's catalog (catalog_identity.hpp).
+    if (const auto planned_from = state.catalog_identity(); !planned_from.empty() && !r.catalog.empty()) {
+        const auto now = catalog_identity(r.catalog);
+        if (!same_catalog(planned_from, now)) throw std::runtime_error(catalog_changed_error(out_dir, catalog, BuildDir(out_dir).state_db(), planned_from, now));
     }
     const auto input = r.options.count("input") ? r.options["input"] : (r.catalog.count("input") ? r.catalog["input"] : "");
     r.tool = {{"version", tool_version()},

@@ -25,6 +25,7 @@ constexpr const char* schema_sql = R"SQL(
 CREATE TABLE IF NOT EXISTS options (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stages (stage TEXT PRIMARY KEY NOT NULL, finished_at TEXT NOT NULL, seconds REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS sources_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS catalog_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS source_terms (alias TEXT PRIMARY KEY NOT NULL, licence TEXT NOT NULL, attribution TEXT NOT NULL);
 )SQL";
@@ -297,6 +298,17 @@ std::string StateDb::sources_identity() {
 
 void StateDb::store_sources_identity(const std::string& identity) {
     auto q = db_.prepare("INSERT OR REPLACE INTO sources_identity VALUES (1, ?)");
+    q.bind(1, identity);
+    q.step();
+}
+
+std::string StateDb::catalog_identity() {
+    auto q = db_.prepare("SELECT identity FROM catalog_identity");
+    return q.step() ? q.column_text(0) : std::string();
+}
+
+void StateDb::store_catalog_identity(const std::string& identity) {
+    auto q = db_.prepare("INSERT OR REPLACE INTO catalog_identity VALUES (1, ?)");
     q.bind(1, identity);
     q.step();
 }

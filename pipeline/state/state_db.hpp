@@ -37,6 +37,9 @@ public:
     // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
     std::string sources_identity();
     void store_sources_identity(const std::string& identity);
+    // Which catalog the plan was made from (catalog/catalog_identity.hpp); "" if not recorded.
+    std::string catalog_identity();
+    void store_catalog_identity(const std::string& identity);
 
     bool stage_finished(StageName stage);
     void finish_stage(StageName stage, double seconds, const std::string& summary_json);

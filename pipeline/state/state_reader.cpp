@@ -91,6 +91,12 @@ StateReader::WrittenVariety StateReader::written_variety() {
     return v;
 }
 
+std::string StateReader::catalog_identity() {
+    if (scalar(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'catalog_identity'") == 0) return ""; // an older state DB
+    auto q = db_->prepare("SELECT identity FROM catalog_identity");
+    return q.step() ? q.column_text(0) : std::string();
+}
+
 std::vector<StateReader::SourceTermsCount> StateReader::written_by_source_terms() {
     std::vector<SourceTermsCount> out;
     // An older state DB has no source_terms table: every source's terms are then unknown.

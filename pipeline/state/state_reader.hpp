@@ -39,6 +39,8 @@ public:
     std::map<std::string, std::int64_t> skipped();                             // reason -> objects
     std::map<std::string, std::string> options();
     std::set<std::string> finished_stages();
+    // Which catalog the plan was made from (StateDb::catalog_identity); "" if not recorded.
+    std::string catalog_identity();
 
     struct StageRecord {
         std::string stage, finished_at, summary_json;

@@ -1,0 +1,25 @@
+#pragma once
+// What makes OUT/catalog.gpkg the catalog a build was planned from, so that one replaced under
+// a planned build (another extract copied in, a re-extract with other options) is refused like
+// a changed source (docs/reliability.md) instead of mixing two datasets: the report would name
+// the new one, and fallback jobs would place its objects by the old plan's fids. It is the
+// catalog's skyscript_meta (input, its size, region, tags, sampling, counts) less the node
+// index it was read with; and when it was made is kept for the error's words but not compared:
+// a re-extract of the same input with the same options is the same catalog row for row.
+
+#include <map>
+#include <string>
+
+namespace skyscript::pipeline {
+
+// The identity as one line of JSON (keys in order), what the state DB keeps.
+std::string catalog_identity(const std::map<std::string, std::string>& meta);
+
+// Two identities of the same catalog: equal but for when each was made.
+bool same_catalog(const std::string& a, const std::string& b);
+
+// The one-line error for OUT's catalog `now` where the plan was made from `before`.
+std::string catalog_changed_error(const std::string& out_dir, const std::string& catalog_path, const std::string& state_path,
+                                  const std::string& before, const std::string& now);
+
+} // namespace skyscript::pipeline
