@@ -13,16 +13,13 @@ nlohmann::json parsed(const std::string& identity) { return nlohmann::json::pars
 std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& [key, value] : meta)
-        if (key != "node_index") j[key] = value; // how the extract read it, not what it holds
+        if (key != "node_index" && key != "created") j[key] = value; // how and when the extract read it, not what it holds
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool same_catalog(const std::string& a, const std::string& b) {
-    auto x = parsed(a), y = parsed(b);
-    if (!x.is_object() || !y.is_object()) return a == b;
-    x.erase("created");
-    y.erase("created");
-    return x == y;
+    const auto x = parsed(a), y = parsed(b);
+    return x.is_object() && y.is_object() ? x == y : a == b;
 }
 
 std::string catalog_changed_error(const std::string& out_dir, const std::string& catalog_path, const std::string& state_path,
@@ -30,7 +27,7 @@ std::string catalog_changed_error(const std::string& out_dir, const std::string&
     const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects, extracted CREATED)"
         const auto j = parsed(identity);
         const auto get = [&](const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };
-        return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects, extracted " + get("created") + ")";
+        return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects)";
     };
     return catalog_path + " is not the catalog " + out_dir + " was planned from: it holds " + words(now) + ", the plan was made from " + words(before) +
            "; going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " + state_path + " to start over";

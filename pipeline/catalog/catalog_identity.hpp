@@ -3,9 +3,10 @@
 // a planned build (another extract copied in, a re-extract with other options) is refused like
 // a changed source (docs/reliability.md) instead of mixing two datasets: the report would name
 // the new one, and fallback jobs would place its objects by the old plan's fids. It is the
-// catalog's skyscript_meta (input, its size, region, tags, sampling, counts) less the node
-// index it was read with; and when it was made is kept for the error's words but not compared:
-// a re-extract of the same input with the same options is the same catalog row for row.
+// catalog's skyscript_meta (input, its size, region, tags, sampling, counts) less when it was
+// made and the node index it was read with: a re-extract of the same input with the same
+// options is the same catalog row for row (and a resumed build's state DB the same as an
+// uninterrupted one's).
 
 #include <map>
 #include <string>
@@ -15,7 +16,7 @@ namespace skyscript::pipeline {
 // The identity as one line of JSON (keys in order), what the state DB keeps.
 std::string catalog_identity(const std::map<std::string, std::string>& meta);
 
-// Two identities of the same catalog: equal but for when each was made.
+// Two identities of the same catalog (compared as JSON objects).
 bool same_catalog(const std::string& a, const std::string& b);
 
 // The one-line error for OUT's catalog `now` where the plan was made from `before`.
