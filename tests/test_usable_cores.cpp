@@ -160,25 +160,23 @@ TEST_CASE("a run in a cgroup with a CPU quota of one core plans on one thread; u
         std::string group;
         ~Remove() { ::rmdir(group.c_str()); }
     } remove{group};
-    if (v2) {
-        write_file(group + "/cpu.max", "100000 100000");
-    } else {
-        write_file(group + "/cpu.cfs_period_us", "100000");
-        write_file(group + "/cpu.cfs_quota_us", "100000");
-    }
-    // The shell moves itself into the cgroup, then becomes the plan.
-    const auto line = plan("sh -c 'echo $$ > " + group + "/cgroup.procs && exec \"$0\" \"$@\"' ", "quota");
+    // The plan's line with QUOTA microseconds every PERIOD: the shell moves itself into the
+    // cgroup, then becomes the plan.
+    const auto plan_with_quota = [&](const std::string& quota, const std::string& period, const std::string& name) {
+        if (v2) {
+            write_file(group + "/cpu.max", quota + " " + period);
+        } else {
+            write_file(group + "/cpu.cfs_period_us", period);
+            write_file(group + "/cpu.cfs_quota_us", quota);
+        }
+        return plan("sh -c 'echo $$ > " + group + "/cgroup.procs && exec \"$0\" \"$@\"' ", name);
+    };
+    const auto line = plan_with_quota("100000", "100000", "quota");
     CAPTURE(line);
     CHECK(line.find(" 1 thread,") != std::string::npos);
     // The kernel's largest quota over its shortest period: 1.8e10 cores, more than an int holds
     // (the cast was undefined, and ran the plan on one thread): every core the process has.
-    if (v2) {
-        write_file(group + "/cpu.max", "17592186044415 1000");
-    } else {
-        write_file(group + "/cpu.cfs_period_us", "1000");
-        write_file(group + "/cpu.cfs_quota_us", "17592186044415");
-    }
-    const auto huge = plan("sh -c 'echo $$ > " + group + "/cgroup.procs && exec \"$0\" \"$@\"' ", "huge-quota");
+    const auto huge = plan_with_quota("17592186044415", "1000", "huge-quota");
     CAPTURE(huge);
     CHECK(huge.find(all_threads) != std::string::npos);
 }

@@ -291,27 +291,22 @@ bool StateDb::has_source_terms() {
     return q.step();
 }
 
-std::string StateDb::sources_identity() {
-    auto q = db_.prepare("SELECT identity FROM sources_identity");
+// The identity tables hold one row (one = 1): "" when none is recorded.
+std::string StateDb::identity_in(const char* table) {
+    auto q = db_.prepare(std::string("SELECT identity FROM ") + table);
     return q.step() ? q.column_text(0) : std::string();
 }
 
-void StateDb::store_sources_identity(const std::string& identity) {
-    auto q = db_.prepare("INSERT OR REPLACE INTO sources_identity VALUES (1, ?)");
+void StateDb::store_identity_in(const char* table, const std::string& identity) {
+    auto q = db_.prepare(std::string("INSERT OR REPLACE INTO ") + table + " VALUES (1, ?)");
     q.bind(1, identity);
     q.step();
 }
 
-std::string StateDb::catalog_identity() {
-    auto q = db_.prepare("SELECT identity FROM catalog_identity");
-    return q.step() ? q.column_text(0) : std::string();
-}
-
-void StateDb::store_catalog_identity(const std::string& identity) {
-    auto q = db_.prepare("INSERT OR REPLACE INTO catalog_identity VALUES (1, ?)");
-    q.bind(1, identity);
-    q.step();
-}
+std::string StateDb::sources_identity() { return identity_in("sources_identity"); }
+void StateDb::store_sources_identity(const std::string& identity) { store_identity_in("sources_identity", identity); }
+std::string StateDb::catalog_identity() { return identity_in("catalog_identity"); }
+void StateDb::store_catalog_identity(const std::string& identity) { store_identity_in("catalog_identity", identity); }
 
 bool StateDb::stage_finished(StageName stage) {
     auto q = db_.prepare("SELECT 1 FROM stages WHERE stage = ?");

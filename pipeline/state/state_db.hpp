@@ -97,6 +97,8 @@ public:
     void for_each_written(const std::function<void(const Job&)>& fn);
 
 private:
+    std::string identity_in(const char* table);
+    void store_identity_in(const char* table, const std::string& identity);
     void forget_stage(std::string_view stage);
     void add_missing_columns();
     // PRAGMA journal_mode = `mode` (lower case, as SQLite answers): whether it took; false when
