@@ -288,6 +288,32 @@ TEST_CASE("a catalog replaced since the plan is refused in one line by every sta
     CHECK(run(shell({binary(), "plan", out, "-q"})).exit_code == 0);
 }
 
+TEST_CASE("a --tags file edited in place since the extract is refused by the plan and the fetch; put back, it is taken") {
+    const auto dir = fresh_dir("reliability-tags-edited");
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"ANY\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 0.5\nyear = 2020\n");
+    const auto tags = dir + "/tags.tsv";
+    const std::string list = "building=*\tfeature\t5\nleisure=pitch\tfeature\t5\nleisure=park\tfeature\t5\n";
+    write_file(tags, list);
+    const auto out = dir + "/out";
+    REQUIRE(run(shell({binary(), "extract", data("osm/monaco-latest.osm.pbf"), "-o", out, "--tags", tags, "-q"})).exit_code == 0);
+    // A tag dropped from the list before the plan: the catalog's pitches would be planned with
+    // no tag to caption them by (8 jobs titled "a satellite image" before this check).
+    write_file(tags, "building=*\tfeature\t5\nleisure=park\tfeature\t5\n");
+    const std::string refused = "--tags " + tags + ": the tag list changed since " + out + "/catalog.gpkg was extracted with it";
+    check_one_line(run(shell({binary(), "plan", out, "--sources", sources, "-q"})), refused);
+    const bool planned = fs::exists(out + "/state.sqlite") && sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs") > 0;
+    CHECK_FALSE(planned);
+    // Put back, the plan runs; edited again (a GSD changed), the fetch refuses before any request
+    // (its fallbacks would re-place jobs by the new list).
+    write_file(tags, list);
+    const auto plan = run(shell({binary(), "plan", out, "--sources", sources, "-q"}));
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    write_file(tags, "building=*\tfeature\t5\nleisure=pitch\tfeature\t2\nleisure=park\tfeature\t5\n");
+    check_one_line(run(shell({binary(), "fetch", out, "-q"})), refused);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

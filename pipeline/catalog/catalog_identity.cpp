@@ -1,6 +1,10 @@
 #include "pipeline/catalog/catalog_identity.hpp"
 
+#include "pipeline/common/tag_list_file.hpp"
+
 #include <nlohmann/json.hpp>
+
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -31,6 +35,16 @@ std::string catalog_changed_error(const std::string& out_dir, const std::string&
     };
     return catalog_path + " is not the catalog " + out_dir + " was planned from: it holds " + words(now) + ", the plan was made from " + words(before) +
            "; going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " + state_path + " to start over";
+}
+
+void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& option,
+                              const tags::TagList& list) {
+    const auto digest = meta.find("tags_digest"), used = meta.find("tags");
+    if (digest == meta.end() || used == meta.end() || used->second != (option.empty() ? "default" : option)) return;
+    if (tag_list_digest(list) != digest->second)
+        throw std::runtime_error("--tags " + option + ": the tag list changed since " + catalog_path +
+                                 " was extracted with it, which would mix two vocabularies in one dataset; put the list back, or extract "
+                                 "again into another -o");
 }
 
 } // namespace skyscript::pipeline

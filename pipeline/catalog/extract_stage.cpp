@@ -496,6 +496,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"input", std::filesystem::absolute(req.input).string()},
         {"input_bytes", std::to_string(std::filesystem::file_size(req.input, ec))},
         {"tags", req.tags.empty() ? "default" : req.tags},
+        {"tags_digest", tag_list_digest(tag_list)},
         {"hidden_rules", req.hidden.empty() ? "default" : req.hidden},
         {"node_index", options.node_index},
         {"region", req.bbox ? "bbox" : req.polygon.empty() ? "" : req.polygon},

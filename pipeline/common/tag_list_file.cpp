@@ -2,6 +2,10 @@
 
 #include "pipeline/common/text_file.hpp"
 
+#include <cstdint>
+#include <cstdio>
+#include <string_view>
+
 namespace skyscript::pipeline {
 
 namespace {
@@ -27,6 +31,25 @@ tags::TagList load_tag_option(const std::string& option) {
     if (list.count(tags::Role::feature) == 0)
         throw tags::TagListError(option + ": no feature entries: nothing could be a focus object");
     return list;
+}
+
+std::string tag_list_digest(const tags::TagList& list) {
+    std::uint64_t h = 14695981039346656037ULL; // FNV-1a, 64 bits: stable across runs and machines
+    const auto add = [&](std::string_view bytes) {
+        for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+        h = (h ^ 0xFF) * 1099511628211ULL; // a field's end: "ab","c" is not "a","bc"
+    };
+    char gsd[32];
+    for (const auto& e : list.entries()) {
+        add(e.key);
+        add(e.value);
+        add(tags::role_name(e.role));
+        std::snprintf(gsd, sizeof gsd, "%.17g", e.max_gsd);
+        add(gsd);
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
 }
 
 } // namespace skyscript::pipeline

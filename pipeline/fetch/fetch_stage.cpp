@@ -3,12 +3,15 @@
 
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "pipeline/catalog/catalog_identity.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/system_info.hpp"
+#include "pipeline/common/tag_list_file.hpp"
 #include "pipeline/fetch/disk_check.hpp"
 #include "pipeline/fetch/image_reuse.hpp"
 #include "pipeline/plan/source_fallback.hpp"
@@ -265,11 +268,26 @@ void check_sources_unchanged(BuildSession& s) {
                                  s.state->path() + " to start over");
 }
 
+// The tag list the fallbacks would read, checked as the fetch starts rather than at its first
+// fallback, hours in. One that cannot be read now is left to them: they say so if they need it.
+void check_tags_unchanged(BuildSession& s) {
+    const auto option = s.options.text("tags");
+    if (option.empty() || !std::filesystem::exists(s.catalog_path())) return;
+    std::optional<tags::TagList> list;
+    try {
+        list = load_tag_option(option);
+    } catch (const tags::TagListError&) {
+        return;
+    }
+    check_tag_list_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), option, *list);
+}
+
 } // namespace
 
 StageSummary stage_fetch(BuildSession& s) {
     if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
     check_sources_unchanged(s);
+    check_tags_unchanged(s);
     restore_outputs_once(s, "fetch");
     const auto summary = run_fetch(s.out_dir, fetch_options(s.options), *s.state, s.quiet);
     if (!s.quiet) print_fetch_summary(summary);

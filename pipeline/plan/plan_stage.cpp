@@ -82,7 +82,9 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     const bool sampled_in_read = was_sampled_in_read(meta);
     const auto sources = load_build_sources(options.sources);
     if (sampled_in_read) check_read_sample(meta, options, coarsest_source_gsd(sources), catalog_path);
-    const tags::TagMatcher matcher{load_tag_option(options.tags)};
+    const auto tag_list = load_tag_option(options.tags);
+    check_tag_list_unchanged(meta, catalog_path, options.tags, tag_list);
+    const tags::TagMatcher matcher{tag_list};
     const int threads = options.threads > 0 ? options.threads : usable_cores();
     const CatalogIndex index(catalog, matcher, threads);
     const auto policy = options.policy;

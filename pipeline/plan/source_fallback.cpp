@@ -1,5 +1,6 @@
 #include "pipeline/plan/source_fallback.hpp"
 
+#include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/tag_list_file.hpp"
@@ -18,7 +19,14 @@ struct SourceFallback::Loaded {
     CatalogIndex index;
     JobMaker maker;
     Loaded(const std::string& catalog_path, const PlanOptions& options)
-        : catalog(catalog_path), matcher(load_tag_option(options.tags)), index(catalog, matcher), maker(index, catalog, options) {}
+        : catalog(catalog_path), matcher(checked_tag_list(catalog, catalog_path, options.tags)), index(catalog, matcher), maker(index, catalog, options) {}
+
+    // The plan's vocabulary, or an error if its file was edited since (catalog_identity.hpp).
+    static tags::TagList checked_tag_list(CatalogReader& catalog, const std::string& catalog_path, const std::string& option) {
+        auto list = load_tag_option(option);
+        check_tag_list_unchanged(catalog.meta(), catalog_path, option, list);
+        return list;
+    }
 };
 
 SourceFallback::SourceFallback(std::string out_dir, PlanOptions options, const std::vector<BuildSource>& sources)
