@@ -312,6 +312,11 @@ TEST_CASE("a --tags file edited in place since the extract is refused by the pla
     write_file(tags, "building=*\tfeature\t5\nleisure=pitch\tfeature\t2\nleisure=park\tfeature\t5\n");
     check_one_line(run(shell({binary(), "fetch", out, "-q"})), refused);
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+    // The built-in list, as another version of the tool had it (the digest the extract recorded edited).
+    const auto builtin = dir + "/builtin";
+    REQUIRE(run(shell({binary(), "extract", data("osm/monaco-latest.osm.pbf"), "-o", builtin, "-q"})).exit_code == 0);
+    REQUIRE(run("sqlite3 " + sh_quote(builtin + "/catalog.gpkg") + " \"UPDATE skyscript_meta SET value = '0123456789abcdef' WHERE key = 'tags_digest'\"").exit_code == 0);
+    check_one_line(run(shell({binary(), "plan", builtin, "--sources", sources, "-q"})), "the built-in tag list is not the one " + builtin + "/catalog.gpkg was extracted with");
 }
 
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {

@@ -41,10 +41,14 @@ void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, co
                               const tags::TagList& list) {
     const auto digest = meta.find("tags_digest"), used = meta.find("tags");
     if (digest == meta.end() || used == meta.end() || used->second != (option.empty() ? "default" : option)) return;
-    if (tag_list_digest(list) != digest->second)
-        throw std::runtime_error("--tags " + option + ": the tag list changed since " + catalog_path +
-                                 " was extracted with it, which would mix two vocabularies in one dataset; put the list back, or extract "
-                                 "again into another -o");
+    if (tag_list_digest(list) == digest->second) return;
+    if (option.empty()) // the built-in list: another version of this tool made the catalog
+        throw std::runtime_error("the built-in tag list is not the one " + catalog_path +
+                                 " was extracted with (another version of skyscript-build), which would mix two vocabularies in one dataset; "
+                                 "finish with that version, or extract again into another -o");
+    throw std::runtime_error("--tags " + option + ": the tag list changed since " + catalog_path +
+                             " was extracted with it, which would mix two vocabularies in one dataset; put the list back, or extract "
+                             "again into another -o");
 }
 
 } // namespace skyscript::pipeline
