@@ -8,12 +8,6 @@
 
 namespace skyscript::pipeline {
 
-namespace {
-
-nlohmann::json parsed(const std::string& identity) { return nlohmann::json::parse(identity, nullptr, false); }
-
-} // namespace
-
 std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& [key, value] : meta)
@@ -21,20 +15,18 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool same_catalog(const std::string& a, const std::string& b) {
-    const auto x = parsed(a), y = parsed(b);
-    return x.is_object() && y.is_object() ? x == y : a == b;
-}
-
-std::string catalog_changed_error(const std::string& out_dir, const std::string& catalog_path, const std::string& state_path,
-                                  const std::string& before, const std::string& now) {
-    const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects, extracted CREATED)"
-        const auto j = parsed(identity);
+void check_same_catalog(const std::string& planned_from, const std::map<std::string, std::string>& meta, const std::string& out_dir,
+                        const std::string& catalog_path, const std::string& state_path) {
+    const auto now = catalog_identity(meta);
+    if (planned_from.empty() || planned_from == now) return; // both made by catalog_identity: equal text, the same catalog
+    const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects)"
+        const auto j = nlohmann::json::parse(identity, nullptr, false);
         const auto get = [&](const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };
         return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects)";
     };
-    return catalog_path + " is not the catalog " + out_dir + " was planned from: it holds " + words(now) + ", the plan was made from " + words(before) +
-           "; going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " + state_path + " to start over";
+    throw std::runtime_error(catalog_path + " is not the catalog " + out_dir + " was planned from: it holds " + words(now) + ", the plan was made from " +
+                             words(planned_from) + "; going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " +
+                             state_path + " to start over");
 }
 
 void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& option,

@@ -18,12 +18,11 @@ namespace skyscript::pipeline {
 // The identity as one line of JSON (keys in order), what the state DB keeps.
 std::string catalog_identity(const std::map<std::string, std::string>& meta);
 
-// Two identities of the same catalog (compared as JSON objects).
-bool same_catalog(const std::string& a, const std::string& b);
-
-// The one-line error for OUT's catalog `now` where the plan was made from `before`.
-std::string catalog_changed_error(const std::string& out_dir, const std::string& catalog_path, const std::string& state_path,
-                                  const std::string& before, const std::string& now);
+// Throws one line when the catalog whose meta is `meta` is not the one OUT's plan was made from
+// (`planned_from`, as the state DB keeps it; "" for a build planned before it was recorded,
+// which is not checked).
+void check_same_catalog(const std::string& planned_from, const std::map<std::string, std::string>& meta, const std::string& out_dir,
+                        const std::string& catalog_path, const std::string& state_path);
 
 // Throws one line when `list`, read now from the --tags `option` the catalog was extracted with
 // (its meta's "tags"), holds other entries than it held then ("tags_digest"): the file was

@@ -30,10 +30,8 @@ std::string stage_with_work(StateDb& state) {
 // build planned before identities were recorded is not checked.
 void check_catalog_unchanged(BuildSession& s) {
     if (!s.state->stage_finished("plan") || !fs::exists(s.catalog_path())) return;
-    const auto before = s.state->catalog_identity();
-    if (before.empty()) return;
-    const auto now = catalog_identity(CatalogReader(s.catalog_path()).meta());
-    if (!same_catalog(before, now)) throw std::runtime_error(catalog_changed_error(s.out_dir, s.catalog_path(), s.state->path(), before, now));
+    const auto planned_from = s.state->catalog_identity();
+    if (!planned_from.empty()) check_same_catalog(planned_from, CatalogReader(s.catalog_path()).meta(), s.out_dir, s.catalog_path(), s.state->path());
 }
 
 } // namespace

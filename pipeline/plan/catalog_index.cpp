@@ -113,17 +113,14 @@ CatalogIndex::CatalogIndex(CatalogReader& catalog, const tags::TagMatcher& match
                 objects_[run.from + run.count++] = run.part.indexed(c, matcher);
             });
         });
-        std::unordered_map<std::string, std::uint32_t> ids;
+        Part whole; // its strings: the runs' in run order, numbered as one reader numbers them
         std::size_t tags = 0;
         for (auto& run : runs) {
-            for (auto& s : run.part.strings) {
-                const auto [it, added] = ids.try_emplace(s, static_cast<std::uint32_t>(strings_.size()));
-                if (added) strings_.push_back(std::move(s));
-                run.to_whole.push_back(it->second);
-            }
+            for (const auto& s : run.part.strings) run.to_whole.push_back(whole.intern(s));
             run.tags_from = static_cast<std::uint32_t>(tags);
             tags += run.part.tags.size();
         }
+        strings_ = std::move(whole.strings);
         tags_.resize(tags);
         on_threads(n, [&](std::size_t k) {
             auto& run = runs[k];

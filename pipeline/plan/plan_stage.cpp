@@ -79,6 +79,7 @@ PlanSummary run_plan(const std::string& out_dir, const PlanOptions& options, Sta
     const auto catalog_path = BuildDir(out_dir).catalog();
     CatalogReader catalog(catalog_path);
     const auto meta = catalog.meta();
+    state.store_catalog_identity(catalog_identity(meta)); // what this plan is made from
     const bool sampled_in_read = was_sampled_in_read(meta);
     const auto sources = load_build_sources(options.sources);
     if (sampled_in_read) check_read_sample(meta, options, coarsest_source_gsd(sources), catalog_path);
@@ -266,7 +267,6 @@ StageSummary stage_plan(BuildSession& s) {
     const auto options = plan_options(s.options); // checked before the state DB changes
     const auto configured = configured_sources(options.sources);
     s.state->store_sources_identity(sources_identity(configured)); // what this plan is made with
-    s.state->store_catalog_identity(catalog_identity(CatalogReader(s.catalog_path()).meta()));
     s.state->store_source_terms(configured);
     std::string unlicensed;
     for (const auto& c : configured)

@@ -253,10 +253,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
         }
     }
     // Not a report of one build's jobs and another's catalog (catalog_identity.hpp).
-    if (const auto planned_from = state.catalog_identity(); !planned_from.empty() && !r.catalog.empty()) {
-        const auto now = catalog_identity(r.catalog);
-        if (!same_catalog(planned_from, now)) throw std::runtime_error(catalog_changed_error(out_dir, catalog, BuildDir(out_dir).state_db(), planned_from, now));
-    }
+    if (!r.catalog.empty()) check_same_catalog(state.catalog_identity(), r.catalog, out_dir, catalog, BuildDir(out_dir).state_db());
     const auto input = r.options.count("input") ? r.options["input"] : (r.catalog.count("input") ? r.catalog["input"] : "");
     r.tool = {{"version", tool_version()},
               {"gdal", GDALVersionInfo("RELEASE_NAME")},
