@@ -1,5 +1,6 @@
 #include "imagery/source_kind.hpp"
 
+#include "imagery/local_file_stamp.hpp"
 
 namespace skyscript::imagery {
 
@@ -9,6 +10,11 @@ Usability not_usable(const std::string& why) { return {false, "not usable: " + w
 std::string SourceKind::tile_key_part(const SourceConfig& source) const { return source_tile_key_text(name(), source, key_fields(source)); }
 
 std::string SourceKind::settings_identity(const SourceConfig& source) const { return source_identity_text(name(), source, key_fields(source)); }
+
+std::string SourceKind::data_stamp(const SourceConfig& source) const {
+    const auto file = local_file(source);
+    return file ? local_file_stamp(*file) : "";
+}
 
 std::string SourceKind::explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const {
     const std::string name = "source " + source.alias;

@@ -62,9 +62,12 @@ public:
     virtual std::string tile_key_part(const SourceConfig& source) const;
     // The settings that decide pixels and plan, as text to digest (sources_identity).
     std::string settings_identity(const SourceConfig& source) const;
-    // The local file the pixels come from, whose size and time a rebuild compares; nullopt
-    // for services and remote data.
+    // The local file the pixels come from, named when it changes; nullopt for services and
+    // remote data.
     virtual std::optional<std::string> local_file(const SourceConfig&) const { return std::nullopt; }
+    // What a rebuild compares to know the local files the pixels come from are unchanged
+    // (local_file_stamp.hpp): local_file's size and time by default; "" for services.
+    virtual std::string data_stamp(const SourceConfig& source) const;
 
     // --- Use.
     // Whether the source can be used now; `check` (sources --check) also proves it over

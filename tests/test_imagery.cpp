@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <thread>
 
 using namespace skyscript::imagery;
@@ -225,4 +226,29 @@ TEST_CASE("a thread keeps the rasters it read open, the 32 it used last, not eve
         close_rasters_of_this_thread(); // before the thread ends (else its PROJ context leaks)
         CHECK(open_raster_count() == 0);
     }).join();
+}
+
+TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested VRTs, an inline VRT's, each once; no cycle followed for ever") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("raster-local-files");
+    const auto tif = dir + "/a.tif", inner = dir + "/inner.vrt", outer = dir + "/outer.vrt";
+    std::filesystem::copy_file(data("imagery/pan1.tif"), tif);
+    std::filesystem::copy_file(data("imagery/pan1.tif.aux.xml"), tif + ".aux.xml");
+    CHECK(raster_local_files(tif) == std::vector<std::string>{tif, tif + ".aux.xml"});
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(inner) + " " + sh_quote(tif)).exit_code == 0);
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(outer) + " " + sh_quote(inner) + " " + sh_quote(inner)).exit_code == 0); // one member twice
+    // GDAL lists outer.vrt and inner.vrt; the member a.tif and its sidecar are followed here.
+    CHECK(raster_local_files(outer) == std::vector<std::string>{tif, tif + ".aux.xml", inner, outer});
+    // An inline VRT has no file of its own: only its member (named by its absolute path).
+    auto xml = read_file(inner);
+    const std::string relative = "relativeToVRT=\"1\">a.tif<";
+    REQUIRE(xml.find(relative) != std::string::npos);
+    xml.replace(xml.find(relative), relative.size(), "relativeToVRT=\"0\">" + tif + "<");
+    CHECK(raster_local_files(xml) == std::vector<std::string>{tif, tif + ".aux.xml"});
+    // A VRT naming itself does not open (GDAL refuses the recursion): it lists itself, and returns.
+    const auto loop = dir + "/loop.vrt";
+    write_file(loop, xml.replace(xml.find(tif + "<"), tif.size(), loop));
+    CHECK(raster_local_files(loop) == std::vector<std::string>{loop});
+    // A missing file lists its path, to be stamped "missing".
+    CHECK(raster_local_files(dir + "/none.tif") == std::vector<std::string>{dir + "/none.tif"});
 }

@@ -250,6 +250,47 @@ TEST_CASE("a source whose content changed since the plan is refused in one line;
     CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
 }
 
+TEST_CASE("a VRT whose member or overviews changed is refused like its own file; resume and tile keys otherwise unchanged") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-vrt-member-changed");
+    // outer.vrt -> inner.vrt -> member.tif: GDAL lists inner.vrt as outer's file, not member.tif.
+    const auto member = dir + "/member.tif", inner = dir + "/inner.vrt", outer = dir + "/outer.vrt";
+    fs::copy_file(m.raster, member);
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(inner) + " " + sh_quote(member)).exit_code == 0);
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(outer) + " " + sh_quote(inner)).exit_code == 0);
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + outer + "\"\nyear = 2021\n");
+    const auto out = dir + "/out";
+    const auto argv = build_argv(out, sources, {"--limit", "30", "-q"});
+    const auto first = run(shell(argv));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+    const auto key = sql_column(out + "/state.sqlite", "SELECT DISTINCT tile_key FROM jobs LIMIT 1").at(0);
+    CHECK(key.find("+2 files ") != std::string::npos); // inner.vrt and member.tif
+    // Run again unchanged: reading the rasters wrote nothing GDAL lists (no .aux.xml), so it resumes.
+    const auto again = run(shell(argv));
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(dataset_files(out) == before);
+
+    // The member replaced by darker pixels, the VRTs untouched: the build is refused.
+    REQUIRE(run("gdal_translate -q -scale 0 255 0 128 " + sh_quote(m.raster) + " " + sh_quote(member)).exit_code == 0);
+    const auto refused = run(shell(argv));
+    check_one_line(refused, "the raster of source IMG, " + outer + ", changed (one of the 2 other files GDAL reads for it");
+    CHECK(dataset_files(out) == before);
+
+    // A fresh plan keys its tiles by the new member (so --reuse takes no image of the old one);
+    // then overviews are built for the member before the fetch: refused, nothing fetched.
+    const auto out2 = dir + "/out2";
+    REQUIRE(run(shell({binary(), "extract", data("osm/monaco-latest.osm.pbf"), "-o", out2, "-q"})).exit_code == 0);
+    const auto plan = run(shell({binary(), "plan", out2, "--sources", sources, "--limit", "30", "-q"}));
+    REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    CHECK(sql_column(out2 + "/state.sqlite", "SELECT DISTINCT tile_key FROM jobs LIMIT 1").at(0) != key);
+    REQUIRE(run("gdaladdo -q -ro " + sh_quote(member) + " 2 4").exit_code == 0);
+    REQUIRE(fs::exists(member + ".ovr"));
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the raster of source IMG, " + outer + ", changed (GDAL read 2 other files for it (VRT members, overviews, sidecars), now 3)");
+    CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+}
+
 TEST_CASE("a catalog replaced since the plan is refused in one line by every stage and the report; the same catalog extracted again is taken") {
     const auto dir = fresh_dir("reliability-catalog-changed");
     // No imagery is fetched: a source nothing answers, and the commands stop before the network.

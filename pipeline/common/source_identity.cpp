@@ -1,6 +1,6 @@
 #include "pipeline/common/source_identity.hpp"
 
-#include "imagery/local_file_stamp.hpp"
+#include "imagery/local_file_stamp.hpp" // describe_stamp_change
 #include "imagery/sha256_hex.hpp"
 #include "imagery/source_kind.hpp"
 
@@ -12,15 +12,6 @@ namespace skyscript::pipeline {
 namespace {
 
 std::string sha256_hex16(const std::string& text) { return imagery::sha256_hex(text, 8); }
-
-} // namespace
-
-std::string raster_file_identity(const imagery::SourceConfig& s) {
-    const auto file = s.kind->local_file(s);
-    return file ? imagery::local_file_stamp(*file) : "";
-}
-
-namespace {
 
 // alias -> (settings, data), parsed back from sources_identity's lines.
 std::map<std::string, std::pair<std::string, std::string>> parse(const std::string& identity) {
@@ -38,18 +29,11 @@ std::map<std::string, std::pair<std::string, std::string>> parse(const std::stri
     return out;
 }
 
-std::string describe_data(const std::string& data) {
-    if (data == "missing" || data.empty()) return data.empty() ? "not a local file" : "missing";
-    const auto colon = data.find(':');
-    if (colon == std::string::npos) return data;
-    return data.substr(0, colon) + " bytes, modified at " + data.substr(colon + 1) + " ns";
-}
-
 } // namespace
 
 std::string sources_identity(const std::vector<imagery::SourceConfig>& sources) {
     std::string out;
-    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(s.kind->settings_identity(s)) + " data=" + raster_file_identity(s) + "\n";
+    for (const auto& s : sources) out += s.alias + " settings=" + sha256_hex16(s.kind->settings_identity(s)) + " data=" + s.kind->data_stamp(s) + "\n";
     return out;
 }
 
@@ -65,7 +49,7 @@ std::optional<std::string> sources_change(const std::string& before, const std::
             std::string path;
             for (const auto& s : sources)
                 if (s.alias == alias) path = s.kind->local_file(s).value_or("");
-            return "the raster of source " + alias + ", " + path + ", changed (" + describe_data(old.second) + " -> " + describe_data(it->second.second) + ")";
+            return "the raster of source " + alias + (path.empty() ? "" : ", " + path + ",") + " changed (" + imagery::describe_stamp_change(old.second, it->second.second) + ")";
         }
     }
     for (const auto& [alias, unused] : b)

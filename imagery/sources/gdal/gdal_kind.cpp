@@ -95,13 +95,20 @@ public:
     // The fields, and a local raster's size and time: --reuse must not take pixels of a file since replaced.
     std::string tile_key_part(const SourceConfig& source) const override {
         auto fields = key_fields(source);
-        if (const auto file = local_file(source)) {
-            thread_local std::unordered_map<std::string, std::string> stamps; // one stat per raster, not per job
-            auto [it, added] = stamps.try_emplace(*file);
-            if (added) it->second = local_file_stamp(*file);
-            fields.file_stamp = it->second;
-        }
+        thread_local std::unordered_map<std::string, std::string> stamps; // one listing per raster, not per job
+        auto [it, added] = stamps.try_emplace(path_of(source));
+        if (added) it->second = data_stamp(source);
+        fields.file_stamp = it->second;
         return source_tile_key_text(name(), source, fields);
+    }
+
+    // The raster's file and every other local file GDAL reads for it: a VRT's member
+    // replaced, or overviews built, change the pixels as much as the file itself.
+    std::string data_stamp(const SourceConfig& source) const override {
+        const auto& path = path_of(source);
+        const auto file = local_file(source);
+        if (!file && !path.starts_with("<")) return ""; // remote: GDAL fetches it, nothing here to stamp
+        return files_stamp(file.value_or(""), raster_local_files(path));
     }
 
     std::optional<std::string> local_file(const SourceConfig& source) const override {

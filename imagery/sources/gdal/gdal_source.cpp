@@ -2,16 +2,20 @@
 
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 namespace skyscript::imagery {
 
@@ -282,6 +286,52 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
 std::size_t open_raster_count() { return open_rasters.size(); }
 
 void close_rasters_of_this_thread() { open_rasters.clear(); }
+
+namespace {
+
+bool is_local(const std::string& path) { return !path.starts_with("/vsi") && path.find("://") == std::string::npos && !path.starts_with("<"); }
+
+bool ends_with_vrt(const std::string& path) {
+    if (path.size() < 4) return false;
+    std::string end = path.substr(path.size() - 4);
+    for (auto& c : end) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return end == ".vrt";
+}
+
+// GDAL lists a VRT's members but not what they read in turn: a nested VRT's members, a
+// member's overviews and sidecars. Those are followed here.
+void add_files_of(const std::string& path, std::set<std::string>& files, std::set<std::string>& opened) {
+    if (!opened.insert(path).second) return; // a VRT naming itself, or two naming one
+    CPLPushErrorHandler(CPLQuietErrorHandler); // a listing only: the read reports what does not open
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    CPLPopErrorHandler();
+    if (is_local(path)) files.insert(path);
+    if (!ds) return;
+    char** list = ds->GetFileList();
+    for (char** f = list; f && *f; ++f) {
+        const std::string file = *f;
+        if (file == path || !is_local(file)) continue;
+        files.insert(file);
+        if (ends_with_vrt(file)) {
+            add_files_of(file, files, opened);
+            continue;
+        }
+        for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {
+            VSIStatBufL st;
+            if (VSIStatL((file + sidecar).c_str(), &st) == 0) files.insert(file + sidecar);
+        }
+    }
+    CSLDestroy(list);
+}
+
+} // namespace
+
+std::vector<std::string> raster_local_files(const std::string& path) {
+    register_gdal();
+    std::set<std::string> files, opened;
+    add_files_of(path, files, opened);
+    return {files.begin(), files.end()};
+}
 
 RasterInfo describe_raster(const std::string& path) {
     GDALDataset* ds = open_raster(path);

@@ -62,6 +62,13 @@ std::size_t open_raster_count();
 // it destroyed its own, and that one is never freed (512 bytes a thread, LeakSanitizer).
 void close_rasters_of_this_thread();
 
+// Every local file GDAL reads for the raster at `path` (a file name or an inline
+// <VRTDataset>): the dataset's own list (GDALGetFileList: the file, its overviews, masks,
+// .aux.xml and world files), a VRT's members and theirs, nested VRTs followed; sorted,
+// each once. Remote files (/vsicurl/, URLs) are left out. A raster that does not open
+// lists its path alone (its error comes when it is read).
+std::vector<std::string> raster_local_files(const std::string& path);
+
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);
 
