@@ -291,6 +291,38 @@ TEST_CASE("a VRT whose member or overviews changed is refused like its own file;
     CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
 }
 
+TEST_CASE("an input moved or renamed is the same input: the build goes on from its new path; other bytes under its path are refused") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-input-moved");
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto input = dir + "/monaco.osm.pbf", moved = dir + "/elsewhere/renamed.osm.pbf", out = dir + "/out";
+    fs::copy_file(data("osm/monaco-latest.osm.pbf"), input);
+    const auto argv = [&](const std::string& pbf) {
+        return std::vector<std::string>{binary(), pbf, "-o", out, "--sources", sources, "--limit", "30"};
+    };
+    const auto first = run(shell(argv(input)));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+
+    fs::create_directories(dir + "/elsewhere");
+    fs::rename(input, moved);
+    const auto resumed = run(shell(argv(moved)));
+    CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(resumed.err.find(input + " moved to " + moved + " (the same bytes): going on") != std::string::npos);
+    CHECK(dataset_files(out) == before);
+    CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'input'").at(0) == moved); // the path an extract would resume from
+
+    // Another file of the same size under that path (one byte changed): refused, nothing lost.
+    auto bytes = read_file(moved);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x55);
+    write_file(moved, bytes);
+    const auto refused = run(shell(argv(moved)));
+    check_one_line(refused, moved + " is not the file OUT was built from");
+    CHECK(refused.err.find("would mix two datasets") != std::string::npos);
+    CHECK(dataset_files(out) == before);
+}
+
 TEST_CASE("a catalog replaced since the plan is refused in one line by every stage and the report; the same catalog extracted again is taken") {
     const auto dir = fresh_dir("reliability-catalog-changed");
     // No imagery is fetched: a source nothing answers, and the commands stop before the network.

@@ -234,6 +234,21 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     check_one_error_line(build(shards[0], shard_flags("1/3")), "--shard 1/3 (OUT was built with 0/3)");
 }
 
+TEST_CASE("a shard built from a copy of the input at another path (a node's own disk) merges into the same dataset") {
+    const auto& shards = three_shards();
+    const auto copy_dir = fresh_dir("shards-input-copy");
+    const auto input = copy_dir + "/node-local.osm.pbf";
+    fs::copy_file(data("osm/monaco-latest.osm.pbf"), input);
+    const auto shard = fresh_dir("shards-2-of-3-copied-input");
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(input) + " -o " + sh_quote(shard) + " --sources " +
+                       sh_quote(monaco().sources) + " " + shard_flags("2/3"));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto out = fresh_dir("shards-merged-copied-input");
+    const auto merged = merge(out, {shards[0], shards[1], shard});
+    REQUIRE_MESSAGE(merged.exit_code == 0, merged.err);
+    check_same_dataset(out, reference());
+}
+
 TEST_CASE("an unfinished shard is refused, --partial merges what is there, and the finished worker's merge is whole") {
     const auto& shards = three_shards();
     const auto worker = fresh_dir("shards-2-of-3-killed");

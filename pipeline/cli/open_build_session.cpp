@@ -3,11 +3,15 @@
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/input_fingerprint.hpp"
 #include "pipeline/common/shard_spec.hpp"
 #include "pipeline/polish/polish_options.hpp"
 #include "pipeline/split/split_options.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -34,6 +38,27 @@ void check_catalog_unchanged(BuildSession& s) {
     if (!planned_from.empty()) check_same_catalog(planned_from, CatalogReader(s.catalog_path()).meta(), s.out_dir, s.catalog_path(), s.state->path());
 }
 
+// The input given now against the one OUT was built from, when both have a fingerprint
+// (input_fingerprint.hpp): the same bytes under another path is the same input, moved or
+// renamed, and `stored` takes its new path (recorded, so an extract resumes from it); other
+// bytes under the same path are refused here, in words. Other differences are left to
+// changed_option.
+void accept_moved_input(std::map<std::string, std::string>& stored, const BuildSession& s) {
+    const auto get = [&](const char* key) { return stored.count(key) ? stored.at(key) : std::string(); };
+    const auto before = get("input"), before_digest = get("input-digest"), now = s.options.text("input");
+    const auto now_digest = s.options.text("input-digest");
+    if (before.empty() || before_digest.empty() || now_digest.empty()) return;
+    const bool same_bytes = before_digest == now_digest && get("input-bytes") == s.options.text("input-bytes");
+    if (same_bytes && before != now) {
+        if (!s.options.flag("quiet")) std::fprintf(stderr, "skyscript-build: %s moved to %s (the same bytes): going on\n", before.c_str(), now.c_str());
+        stored["input"] = now;
+    } else if (!same_bytes && before == now) {
+        throw std::runtime_error(s.out_dir + ": " + now + " is not the file OUT was built from (" + get("input-bytes") + " bytes then, " +
+                                 s.options.text("input-bytes") + " now; its first and last MiB compared), which would mix two datasets in one "
+                                 "folder; use another -o, or remove " + s.state->path() + " to start over");
+    }
+}
+
 } // namespace
 
 BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input) {
@@ -51,10 +76,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     if (!input.empty()) {
         s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
+        if (const auto digest = input_fingerprint(input); !digest.empty()) s.options.set("input-digest", digest, "command line");
     }
     s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     s.state = std::make_unique<StateDb>(state_path, true);
-    const auto stored = s.state->options();
+    auto stored = s.state->options();
     s.options.merge_stored(stored);
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
     if (!stored.count("tags") && !s.options.has("tags") && fs::exists(s.catalog_path())) {
@@ -62,10 +88,12 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (auto it = meta.find("tags"); it != meta.end() && it->second != "default") s.options.set("tags", it->second, s.catalog_path());
     }
     resolve_shard_option(s.options); // OUT records "i/N", never "auto"
-    if (const auto done = stage_with_work(*s.state); !done.empty())
+    if (const auto done = stage_with_work(*s.state); !done.empty()) {
+        accept_moved_input(stored, s);
         if (auto changed = changed_option(stored, s.options.recorded(), done))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
+    }
     check_catalog_unchanged(s);
     check_split_options(s.options); // before OUT records a bad value
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches

@@ -49,9 +49,10 @@ inline constexpr OptionRow option_table[]{
     {"output", OptionType::text, "out", "", "output folder", 'o'},
     {"config", OptionType::text, "", "", "TOML file of options (keys = option names)"},
     {"quiet", OptionType::flag, "", "", "no progress and no summaries", 'q'},
-    // extract (input and input-bytes are set from the positional INPUT, not by flags)
+    // extract (input, input-bytes and input-digest are set from the positional INPUT, not by flags)
     {"input", OptionType::text, "", "extract", ""},
     {"input-bytes", OptionType::text, "", "extract", ""},
+    {"input-digest", OptionType::text, "", "extract", ""}, // input_fingerprint.hpp
     {"tags", OptionType::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
     {"hidden", OptionType::text, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
     {"bbox", OptionType::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
