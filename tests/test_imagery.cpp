@@ -228,7 +228,7 @@ TEST_CASE("a thread keeps the rasters it read open, the 32 it used last, not eve
     }).join();
 }
 
-TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested VRTs, an inline VRT's, each once; no cycle followed for ever") {
+TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested VRTs, an inline VRT's, archives, each once; no cycle followed for ever") {
     using namespace skyscript::test;
     const auto dir = fresh_dir("raster-local-files");
     const auto tif = dir + "/a.tif", inner = dir + "/inner.vrt", outer = dir + "/outer.vrt";
@@ -249,6 +249,20 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
     const auto loop = dir + "/loop.vrt";
     write_file(loop, xml.replace(xml.find(tif + "<"), tif.size(), loop));
     CHECK(raster_local_files(loop) == std::vector<std::string>{loop});
+    // In a local archive, the archive stands for what is read in it; remote and in-memory names stand for nothing here.
+    const auto zip = dir + "/rasters.zip";
+    REQUIRE(run("cd " + sh_quote(dir) + " && /usr/bin/python3 -c \"import zipfile; zipfile.ZipFile('rasters.zip', 'w').write('a.tif')\"").exit_code == 0);
+    CHECK(raster_local_files("/vsizip/" + zip + "/a.tif") == std::vector<std::string>{zip});
+    CHECK(local_file_behind("/vsizip/{" + zip + "}/a.tif") == zip);
+    CHECK(local_file_behind("/vsitar/" + dir + "/none.tar/x/y.tif") == dir + "/none.tar/x/y.tif"); // no archive there now: the whole name, stamped "missing"
+    CHECK(local_file_behind("/vsizip//vsicurl/http://127.0.0.1:9/a.zip/a.tif").empty());
+    CHECK(local_file_behind("/vsicurl/http://127.0.0.1:9/a.tif").empty());
+    CHECK(local_file_behind("/vsimem/a.tif").empty());
+    CHECK(local_file_behind(tif) == tif);
+    // A VRT over the zipped raster lists the zip.
+    const auto zipped_vrt = dir + "/zipped.vrt";
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(zipped_vrt) + " " + sh_quote("/vsizip/" + zip + "/a.tif")).exit_code == 0);
+    CHECK(raster_local_files(zipped_vrt) == std::vector<std::string>{zip, zipped_vrt});
     // A missing file lists its path, to be stamped "missing".
     CHECK(raster_local_files(dir + "/none.tif") == std::vector<std::string>{dir + "/none.tif"});
 }

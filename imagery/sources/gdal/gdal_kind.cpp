@@ -106,9 +106,8 @@ public:
     // replaced, or overviews built, change the pixels as much as the file itself.
     std::string data_stamp(const SourceConfig& source) const override {
         const auto& path = path_of(source);
-        const auto file = local_file(source);
-        if (!file && !path.starts_with("<")) return ""; // remote: GDAL fetches it, nothing here to stamp
-        return files_stamp(file.value_or(""), raster_local_files(path));
+        if (local_file_behind(path).empty() && !path.starts_with("<")) return ""; // remote: GDAL fetches it, nothing here to stamp
+        return files_stamp(local_file(source).value_or(""), raster_local_files(path));
     }
 
     std::optional<std::string> local_file(const SourceConfig& source) const override {

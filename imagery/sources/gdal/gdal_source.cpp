@@ -289,7 +289,6 @@ void close_rasters_of_this_thread() { open_rasters.clear(); }
 
 namespace {
 
-bool is_local(const std::string& path) { return !path.starts_with("/vsi") && path.find("://") == std::string::npos && !path.starts_with("<"); }
 
 bool ends_with_vrt(const std::string& path) {
     if (path.size() < 4) return false;
@@ -305,17 +304,20 @@ void add_files_of(const std::string& path, std::set<std::string>& files, std::se
     CPLPushErrorHandler(CPLQuietErrorHandler); // a listing only: the read reports what does not open
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     CPLPopErrorHandler();
-    if (is_local(path)) files.insert(path);
+    if (const auto file = local_file_behind(path); !file.empty()) files.insert(file);
     if (!ds) return;
     char** list = ds->GetFileList();
     for (char** f = list; f && *f; ++f) {
         const std::string file = *f;
-        if (file == path || !is_local(file)) continue;
-        files.insert(file);
+        if (file == path) continue;
+        const auto local = local_file_behind(file);
+        if (local.empty()) continue;
+        files.insert(local);
         if (ends_with_vrt(file)) {
             add_files_of(file, files, opened);
             continue;
         }
+        if (local != file) continue; // in an archive: the archive stands for it
         for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {
             VSIStatBufL st;
             if (VSIStatL((file + sidecar).c_str(), &st) == 0) files.insert(file + sidecar);
@@ -325,6 +327,28 @@ void add_files_of(const std::string& path, std::set<std::string>& files, std::se
 }
 
 } // namespace
+
+std::string local_file_behind(const std::string& name) {
+    if (name.starts_with("<") || name.find("://") != std::string::npos) return "";
+    if (!name.starts_with("/vsi")) return name;
+    for (const char* prefix : {"/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"}) {
+        if (!name.starts_with(prefix)) continue;
+        const auto rest = name.substr(std::string_view(prefix).size());
+        if (rest.starts_with("/vsi")) return ""; // an archive inside another, or behind /vsicurl/: not followed
+        if (rest.starts_with("{")) {
+            const auto close = rest.find('}');
+            return close == std::string::npos ? "" : rest.substr(1, close - 1);
+        }
+        // The archive is the first prefix of the path that is a file: /vsizip/a/b.zip/c/d.tif -> a/b.zip.
+        for (auto slash = rest.find('/', 1);; slash = rest.find('/', slash + 1)) {
+            const auto candidate = rest.substr(0, slash);
+            VSIStatBufL st;
+            if (VSIStatL(candidate.c_str(), &st) == 0 && VSI_ISREG(st.st_mode)) return candidate;
+            if (slash == std::string::npos) return rest; // none there now: stamped "missing"
+        }
+    }
+    return "";
+}
 
 std::vector<std::string> raster_local_files(const std::string& path) {
     register_gdal();

@@ -62,10 +62,15 @@ std::size_t open_raster_count();
 // it destroyed its own, and that one is never freed (512 bytes a thread, LeakSanitizer).
 void close_rasters_of_this_thread();
 
+// The local file a GDAL name reads: the name itself, or for a path into a local archive
+// (/vsizip/, /vsitar/, /vsigzip/, /vsi7z/, /vsirar/, with or without {braces}) the archive;
+// "" for remote data (/vsicurl/, /vsis3/, URLs, an archive behind one), /vsimem/, inline XML.
+std::string local_file_behind(const std::string& name);
+
 // Every local file GDAL reads for the raster at `path` (a file name or an inline
 // <VRTDataset>): the dataset's own list (GDALGetFileList: the file, its overviews, masks,
 // .aux.xml and world files), a VRT's members and theirs, nested VRTs followed; sorted,
-// each once. Remote files (/vsicurl/, URLs) are left out. A raster that does not open
+// each once; an archive for what is read inside it. Remote files (/vsicurl/, URLs) are left out. A raster that does not open
 // lists its path alone (its error comes when it is read).
 std::vector<std::string> raster_local_files(const std::string& path);
 
