@@ -51,6 +51,11 @@ std::size_t count_of(const std::string& others) {
 
 } // namespace
 
+bool stamp_unchanged(const std::string& before, const std::string& now) {
+    if (before == now) return true;
+    return before.find('+') == std::string::npos && before == split(now).first;
+}
+
 std::string describe_stamp_change(const std::string& before, const std::string& now) {
     const auto [main_before, others_before] = split(before);
     const auto [main_now, others_now] = split(now);
@@ -58,7 +63,7 @@ std::string describe_stamp_change(const std::string& before, const std::string& 
     const auto n_before = count_of(others_before), n_now = count_of(others_now);
     if (n_before != n_now)
         return "GDAL read " + std::to_string(n_before) + " other files for it (VRT members, overviews, sidecars), now " + std::to_string(n_now);
-    return "one of the " + std::to_string(n_now) + " other files GDAL reads for it (VRT members, overviews, sidecars) changed";
+    return "one of the " + std::to_string(n_now) + " other files GDAL reads for it is not as it was: a VRT member, an overview or a sidecar (an .aux.xml that gdalinfo -stats or QGIS wrote counts too)";
 }
 
 } // namespace skyscript::imagery

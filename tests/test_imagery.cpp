@@ -12,6 +12,13 @@
 #include <filesystem>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <cpl_conv.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace skyscript::imagery;
 
 TEST_CASE("UTM zone choice: zone edges, hemispheres, UPS beyond 84N / 80S") {
@@ -265,4 +272,41 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
     CHECK(raster_local_files(zipped_vrt) == std::vector<std::string>{zip, zipped_vrt});
     // A missing file lists its path, to be stamped "missing".
     CHECK(raster_local_files(dir + "/none.tif") == std::vector<std::string>{dir + "/none.tif"});
+}
+
+TEST_CASE("raster_local_files asks no server about a VRT's remote members (GDAL's own file list asks after each /vsis3/ one)") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("raster-local-files-remote");
+    const auto tif = dir + "/a.tif";
+    std::filesystem::copy_file(data("imagery/dop-rgb.tif"), tif);
+    // A listening socket stands for S3: a connection GDAL opens waits in its backlog, answered or not.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(fd >= 0);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    const std::string endpoint = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    for (const auto& [key, value] : std::vector<std::pair<const char*, std::string>>{
+             {"AWS_S3_ENDPOINT", endpoint}, {"AWS_HTTPS", "NO"}, {"AWS_VIRTUAL_HOSTING", "FALSE"}, {"AWS_NO_SIGN_REQUEST", "YES"}, {"GDAL_HTTP_TIMEOUT", "1"}})
+        CPLSetConfigOption(key, value.c_str());
+    // A VRT of the local raster and a remote one (the local one's XML, its source renamed).
+    const auto local_vrt = dir + "/local.vrt";
+    REQUIRE(run("gdalbuildvrt -q " + sh_quote(local_vrt) + " " + sh_quote(tif)).exit_code == 0);
+    auto xml = read_file(local_vrt);
+    const auto simple = xml.find("<SimpleSource>"), end = xml.find("</SimpleSource>") + std::string("</SimpleSource>").size();
+    REQUIRE(simple != std::string::npos);
+    auto remote = xml.substr(simple, end - simple);
+    remote.replace(remote.find("relativeToVRT=\"1\">a.tif<"), std::string("relativeToVRT=\"1\">a.tif<").size(), "relativeToVRT=\"0\">/vsis3/bucket/b.tif<");
+    const auto mixed = dir + "/mixed.vrt";
+    write_file(mixed, xml.insert(end, remote));
+    const auto files = raster_local_files(mixed);
+    for (const char* key : {"AWS_S3_ENDPOINT", "AWS_HTTPS", "AWS_VIRTUAL_HOSTING", "AWS_NO_SIGN_REQUEST", "GDAL_HTTP_TIMEOUT"}) CPLSetConfigOption(key, nullptr);
+    CHECK(files == std::vector<std::string>{tif, mixed});
+    pollfd p{fd, POLLIN, 0};
+    CHECK_MESSAGE(::poll(&p, 1, 0) == 0, "a connection to the stand-in S3 was made"); // none waiting
+    ::close(fd);
 }

@@ -271,11 +271,20 @@ TEST_CASE("a VRT whose member or overviews changed is refused like its own file;
     const auto again = run(shell(argv));
     CHECK_MESSAGE(again.exit_code == 0, again.err);
     CHECK(dataset_files(out) == before);
+    // A state DB whose identity an older version recorded (the VRT's own file only) is taken,
+    // and its identity completed: that version could not see the members.
+    const auto full = sql_column(out + "/state.sqlite", "SELECT identity FROM sources_identity").at(0);
+    const auto plus = full.find(" +2 files ");
+    REQUIRE(plus != std::string::npos);
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " " + sh_quote("UPDATE sources_identity SET identity = '" + full.substr(0, plus) + "' || char(10)")).exit_code == 0);
+    const auto upgraded = run(shell(argv));
+    CHECK_MESSAGE(upgraded.exit_code == 0, upgraded.err);
+    CHECK(sql_column(out + "/state.sqlite", "SELECT identity FROM sources_identity").at(0) == full);
 
     // The member replaced by darker pixels, the VRTs untouched: the build is refused.
     REQUIRE(run("gdal_translate -q -scale 0 255 0 128 " + sh_quote(m.raster) + " " + sh_quote(member)).exit_code == 0);
     const auto refused = run(shell(argv));
-    check_one_line(refused, "the raster of source IMG, " + outer + ", changed (one of the 2 other files GDAL reads for it");
+    check_one_line(refused, "the raster of source IMG, " + outer + ", changed (one of the 2 other files GDAL reads for it is not as it was");
     CHECK(dataset_files(out) == before);
 
     // A fresh plan keys its tiles by the new member (so --reuse takes no image of the old one);
@@ -313,7 +322,14 @@ TEST_CASE("an input moved or renamed is the same input: the build goes on from i
     CHECK(dataset_files(out) == before);
     CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'input'").at(0) == moved); // the path an extract would resume from
 
+    // A path with no file is no input moved there: refused as another input, the recorded path kept.
+    const auto nowhere = run(shell(argv(dir + "/nowhere.osm.pbf")));
+    check_one_line(nowhere, "this run asks --input " + dir + "/nowhere.osm.pbf (OUT was built with " + moved + ")");
+    CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'input'").at(0) == moved);
+
     // Another file of the same size under that path (one byte changed): refused, nothing lost.
+    // (Monaco is under 1 MiB, so its every byte is in the fingerprint; in a larger file only a
+    // change of size or in its first or last MiB is seen: input_fingerprint.hpp.)
     auto bytes = read_file(moved);
     bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x55);
     write_file(moved, bytes);

@@ -247,6 +247,18 @@ TEST_CASE("a shard built from a copy of the input at another path (a node's own 
     const auto merged = merge(out, {shards[0], shards[1], shard});
     REQUIRE_MESSAGE(merged.exit_code == 0, merged.err);
     check_same_dataset(out, reference());
+
+    // A shard of an older version (no fingerprint recorded) is compared by the input's path and size:
+    // taken at the same path, refused at another.
+    const auto older = fresh_dir("shards-2-of-3-older");
+    fs::remove_all(older);
+    fs::copy(shards[2], older, fs::copy_options::recursive);
+    REQUIRE(run("sqlite3 " + sh_quote(older + "/state.sqlite") + " \"DELETE FROM options WHERE key = 'input-digest'\"").exit_code == 0);
+    const auto out2 = fresh_dir("shards-merged-older");
+    const auto with_older = merge(out2, {shards[0], shards[1], older});
+    CHECK_MESSAGE(with_older.exit_code == 0, with_older.err);
+    REQUIRE(run("sqlite3 " + sh_quote(shard + "/state.sqlite") + " \"DELETE FROM options WHERE key = 'input-digest'\"").exit_code == 0);
+    check_one_error_line(merge(fresh_dir("shards-merged-older-elsewhere"), {shards[0], shards[1], shard}), "shards must share every option but --shard");
 }
 
 TEST_CASE("an unfinished shard is refused, --partial merges what is there, and the finished worker's merge is whole") {

@@ -43,12 +43,13 @@ void check_catalog_unchanged(BuildSession& s) {
 // renamed, and `stored` takes its new path (recorded, so an extract resumes from it); other
 // bytes under the same path are refused here, in words. Other differences are left to
 // changed_option.
-void accept_moved_input(std::map<std::string, std::string>& stored, const BuildSession& s) {
+void accept_moved_input(std::map<std::string, std::string>& stored, const BuildSession& s, const std::string& now_digest) {
     const auto get = [&](const char* key) { return stored.count(key) ? stored.at(key) : std::string(); };
     const auto before = get("input"), before_digest = get("input-digest"), now = s.options.text("input");
-    const auto now_digest = s.options.text("input-digest");
+    // The digest of the file given now, not the options' (OUT's, when none was made): a path
+    // that is not a readable file now is no input moved there.
     if (before.empty() || before_digest.empty() || now_digest.empty()) return;
-    const bool same_bytes = before_digest == now_digest && get("input-bytes") == s.options.text("input-bytes");
+    const bool same_bytes = before_digest == now_digest; // the size is part of it
     if (same_bytes && before != now) {
         if (!s.options.flag("quiet")) std::fprintf(stderr, "skyscript-build: %s moved to %s (the same bytes): going on\n", before.c_str(), now.c_str());
         stored["input"] = now;
@@ -73,10 +74,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     std::error_code ec;
     s.options.merge_cli(cli); // a mistyped option is refused before OUT is made
     if (auto config = cli.value("config")) s.options.merge_toml_file(*config);
+    const auto input_digest = input.empty() ? std::string() : input_fingerprint(input);
     if (!input.empty()) {
         s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
-        if (const auto digest = input_fingerprint(input); !digest.empty()) s.options.set("input-digest", digest, "command line");
+        if (!input_digest.empty()) s.options.set("input-digest", input_digest, "command line");
     }
     s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     s.state = std::make_unique<StateDb>(state_path, true);
@@ -89,7 +91,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     }
     resolve_shard_option(s.options); // OUT records "i/N", never "auto"
     if (const auto done = stage_with_work(*s.state); !done.empty()) {
-        accept_moved_input(stored, s);
+        accept_moved_input(stored, s, input_digest);
         if (auto changed = changed_option(stored, s.options.recorded(), done))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");

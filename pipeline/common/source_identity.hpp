@@ -20,7 +20,8 @@ namespace skyscript::pipeline {
 std::string sources_identity(const std::vector<imagery::SourceConfig>& sources);
 
 // Why `now` differs from `before` (both from sources_identity), in words naming the
-// source and, for a raster, the file; nullopt when they are equal.
+// source and, for a raster, the file; nullopt when they are equal, or differ only as an
+// older version's stamps do (imagery::stamp_unchanged: the caller then stores `now`).
 std::optional<std::string> sources_change(const std::string& before, const std::string& now,
                                           const std::vector<imagery::SourceConfig>& sources);
 

@@ -266,6 +266,7 @@ void check_sources_unchanged(BuildSession& s) {
     if (const auto why = sources_change(before, now, sources))
         throw std::runtime_error(s.out_dir + ": " + *why + " since OUT was planned, which would mix two datasets in one folder; use another -o, or remove " +
                                  s.state->path() + " to start over");
+    if (now != before) s.state->store_sources_identity(now); // recorded by an older version (sources_change): now in full
 }
 
 // The tag list the fallbacks would read, checked as the fetch starts rather than at its first

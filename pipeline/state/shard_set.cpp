@@ -54,8 +54,10 @@ ShardSet check_shards(const std::vector<std::string>& dirs, bool partial) {
             // One input copied to each node's own disk is one input: the same bytes (input_fingerprint.hpp) under other paths.
             const auto digest = [](const ShardBuild& s) { return s.options.count("input-digest") ? s.options.at("input-digest") : ""; };
             const bool same_input = !digest(b).empty() && digest(b) == digest(first);
+            // A shard of an older version has no digest: its input is compared by path and size alone.
+            const bool one_digest = digest(b).empty() != digest(first).empty();
             for (const auto& k : keys) {
-                if (k == "shard" || (k == "input" && same_input)) continue;
+                if (k == "shard" || (k == "input" && same_input) || (k == "input-digest" && one_digest)) continue;
                 const auto a = b.options.count(k) ? b.options.at(k) : "", f = first.options.count(k) ? first.options.at(k) : "";
                 if (a != f)
                     throw std::runtime_error(dir + ": built with --" + k + " " + shown(a) + ", but " + first.dir + " with --" + k + " " +

@@ -106,14 +106,15 @@ public:
     // replaced, or overviews built, change the pixels as much as the file itself.
     std::string data_stamp(const SourceConfig& source) const override {
         const auto& path = path_of(source);
-        if (local_file_behind(path).empty() && !path.starts_with("<")) return ""; // remote: GDAL fetches it, nothing here to stamp
-        return files_stamp(local_file(source).value_or(""), raster_local_files(path));
+        const auto file = local_file(source);
+        if (!file && !path.starts_with("<")) return ""; // remote: GDAL fetches it, nothing here to stamp
+        return files_stamp(file.value_or(""), raster_local_files(path));
     }
 
+    // The raster's file, or the local archive it is read from (/vsizip/...).
     std::optional<std::string> local_file(const SourceConfig& source) const override {
-        const auto& path = path_of(source);
-        if (path.starts_with("/vsi") || path.find("://") != std::string::npos || path.starts_with("<")) return std::nullopt;
-        return path;
+        const auto file = local_file_behind(path_of(source));
+        return file.empty() ? std::nullopt : std::optional(file);
     }
 
     Usability usability(const SourceConfig& source, bool check) const override {

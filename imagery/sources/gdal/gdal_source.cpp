@@ -2,6 +2,7 @@
 
 
 #include <cpl_conv.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
@@ -289,7 +290,6 @@ void close_rasters_of_this_thread() { open_rasters.clear(); }
 
 namespace {
 
-
 bool ends_with_vrt(const std::string& path) {
     if (path.size() < 4) return false;
     std::string end = path.substr(path.size() - 4);
@@ -297,32 +297,71 @@ bool ends_with_vrt(const std::string& path) {
     return end == ".vrt";
 }
 
-// GDAL lists a VRT's members but not what they read in turn: a nested VRT's members, a
-// member's overviews and sidecars. Those are followed here.
-void add_files_of(const std::string& path, std::set<std::string>& files, std::set<std::string>& opened) {
-    if (!opened.insert(path).second) return; // a VRT naming itself, or two naming one
-    CPLPushErrorHandler(CPLQuietErrorHandler); // a listing only: the read reports what does not open
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
-    CPLPopErrorHandler();
-    if (const auto file = local_file_behind(path); !file.empty()) files.insert(file);
-    if (!ds) return;
-    char** list = ds->GetFileList();
-    for (char** f = list; f && *f; ++f) {
-        const std::string file = *f;
-        if (file == path) continue;
-        const auto local = local_file_behind(file);
-        if (local.empty()) continue;
-        files.insert(local);
-        if (ends_with_vrt(file)) {
-            add_files_of(file, files, opened);
-            continue;
-        }
-        if (local != file) continue; // in an archive: the archive stands for it
-        for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {
-            VSIStatBufL st;
-            if (VSIStatL((file + sidecar).c_str(), &st) == 0) files.insert(file + sidecar);
-        }
+void add_sidecars(const std::string& file, std::set<std::string>& files) {
+    for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {
+        VSIStatBufL st;
+        if (VSIStatL((file + sidecar).c_str(), &st) == 0) files.insert(file + sidecar);
     }
+}
+
+// The files a VRT (a file, or inline XML) names, read from its XML: every SourceFilename
+// (simple, complex, averaged and kernel sources, overviews, masks) and a warped VRT's
+// SourceDataset, a relativeToVRT one joined to the VRT's folder. GDAL's own list would do
+// for local members, but it asks after each member's existence, a request apiece for
+// /vsis3/, /vsigs/ or /vsiaz/ ones, and stops at the first level.
+std::vector<std::string> vrt_members(const std::string& vrt) {
+    const bool inline_xml = vrt.starts_with("<");
+    CPLPushErrorHandler(CPLQuietErrorHandler); // not XML: no member here; the read says what is wrong with it
+    CPLXMLNode* root = inline_xml ? CPLParseXMLString(vrt.c_str()) : CPLParseXMLFile(vrt.c_str());
+    CPLPopErrorHandler();
+    std::vector<std::string> names;
+    const std::string folder = inline_xml ? "" : CPLGetPath(vrt.c_str());
+    auto walk = [&](auto&& self, const CPLXMLNode* node) -> void {
+        for (; node; node = node->psNext) {
+            if (node->eType != CXT_Element) continue;
+            if (EQUAL(node->pszValue, "SourceFilename") || EQUAL(node->pszValue, "SourceDataset")) {
+                std::string name = CPLGetXMLValue(node, nullptr, "");
+                if (!name.empty() && CPLTestBool(CPLGetXMLValue(node, "relativeToVRT", "0")))
+                    name = CPLProjectRelativeFilename(folder.c_str(), name.c_str());
+                if (!name.empty()) names.push_back(name);
+            }
+            self(self, node->psChild);
+        }
+    };
+    walk(walk, root);
+    if (root) CPLDestroyXMLNode(root);
+    return names;
+}
+
+// What GDAL reads for `name`, into `files`: a VRT's own file and sidecars, then its members
+// and what they read (nested VRTs followed); another raster's list from GDAL (the file, its
+// overviews, masks, .aux.xml, world files), opened quietly: its errors come when it is read.
+void add_files_of(const std::string& name, std::set<std::string>& files, std::set<std::string>& listed) {
+    if (!listed.insert(name).second) return; // a VRT naming itself, or two naming one
+    const auto local = local_file_behind(name);
+    if (!local.empty()) files.insert(local);
+    if (name.starts_with("<") || ends_with_vrt(name)) {
+        if (local == name) add_sidecars(name, files);
+        if (local.empty() && !name.starts_with("<")) return; // a remote VRT: nothing here to stamp
+        for (const auto& member : vrt_members(name)) {
+            const auto member_local = local_file_behind(member);
+            if (member_local.empty()) continue; // remote: never asked for here
+            if (ends_with_vrt(member)) {
+                add_files_of(member, files, listed);
+                continue;
+            }
+            files.insert(member_local);
+            if (member_local == member) add_sidecars(member, files); // in an archive, the archive stands for it
+        }
+        return;
+    }
+    if (local.empty()) return;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    DatasetPtr ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    char** list = ds ? ds->GetFileList() : nullptr;
+    CPLPopErrorHandler();
+    for (char** f = list; f && *f; ++f)
+        if (const auto file = local_file_behind(*f); !file.empty()) files.insert(file);
     CSLDestroy(list);
 }
 
@@ -337,7 +376,7 @@ std::string local_file_behind(const std::string& name) {
         if (rest.starts_with("/vsi")) return ""; // an archive inside another, or behind /vsicurl/: not followed
         if (rest.starts_with("{")) {
             const auto close = rest.find('}');
-            return close == std::string::npos ? "" : rest.substr(1, close - 1);
+            return close == std::string::npos ? "" : local_file_behind(rest.substr(1, close - 1)); // {/vsis3/...} is remote
         }
         // The archive is the first prefix of the path that is a file: /vsizip/a/b.zip/c/d.tif -> a/b.zip.
         for (auto slash = rest.find('/', 1);; slash = rest.find('/', slash + 1)) {
@@ -352,8 +391,8 @@ std::string local_file_behind(const std::string& name) {
 
 std::vector<std::string> raster_local_files(const std::string& path) {
     register_gdal();
-    std::set<std::string> files, opened;
-    add_files_of(path, files, opened);
+    std::set<std::string> files, listed;
+    add_files_of(path, files, listed);
     return {files.begin(), files.end()};
 }
 
