@@ -124,7 +124,7 @@ TEST_CASE("one build per OUT: two builds started together, one builds and the ot
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
 }
 
-TEST_CASE("resume trusts the disk: deleted images, meta files and meta.jsonl are made again, and only those") {
+TEST_CASE("resume trusts the disk: deleted, cut or replaced images, deleted meta files and meta.jsonl are made again, and only those") {
     const auto& m = monaco();
     const auto out = fresh_dir("reliability-missing");
     const auto argv = build_argv(out, m.sources, {"--limit", "60"});
@@ -145,13 +145,18 @@ TEST_CASE("resume trusts the disk: deleted images, meta files and meta.jsonl are
     struct stat untouched_before{};
     REQUIRE(::stat((out + "/" + images[5]).c_str(), &untouched_before) == 0);
     for (const auto& f : {gone_image1, gone_image2, gone_meta, std::string("meta.jsonl")}) REQUIRE(fs::remove(out + "/" + f));
+    // One image cut short (a copy that stopped), one replaced by a larger file: a trainer would
+    // fail on the one and learn from the other.
+    const auto& cut = before.at(images[0]);
+    write_file(out + "/" + images[0], cut.substr(0, cut.size() / 2));
+    write_file(out + "/" + images[9], before.at(images[9]) + "trailing bytes");
 
     const auto again = run(shell(argv));
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     INFO(again.out);
-    CHECK(again.out.find("fetch: 2 images, 0 failed") != std::string::npos);
-    CHECK(again.out.find("2 images and 1 meta files of finished jobs were missing on disk") != std::string::npos);
-    CHECK(again.out.find("write: 3 meta files written now") != std::string::npos);
+    CHECK(again.out.find("fetch: 4 images, 0 failed") != std::string::npos);
+    CHECK(again.out.find("4 images and 1 meta files of finished jobs were missing on disk") != std::string::npos);
+    CHECK(again.out.find("write: 5 meta files written now") != std::string::npos);
     const auto after = dataset_files(out);
     CHECK(after.size() == before.size());
     for (const auto& [name, bytes] : before) {

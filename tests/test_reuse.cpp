@@ -97,6 +97,24 @@ TEST_CASE("a new tag list reuses every tile: no request, captions and meta from 
                            << " s (0 requests): " << 100 * again.seconds / first.seconds << "% of the first");
 }
 
+TEST_CASE("an old build's image cut or replaced since is not reused: its tile is fetched again") {
+    const auto dir = fresh_dir("reuse-cut-image");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    build_with(tiles, pbf, dir + "/first", "");
+    const auto expected = dataset(dir + "/first");
+    const auto images = sql_column(dir + "/first/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' ORDER BY job_id");
+    REQUIRE(images.size() > 10);
+    const auto cut = dir + "/first/" + images[3], grown = dir + "/first/" + images[8];
+    const auto bytes = read_file(cut);
+    write_file(cut, bytes.substr(0, bytes.size() / 2)); // a copy that stopped
+    write_file(grown, read_file(grown) + "trailing bytes");
+    const auto again = build_with(tiles, pbf, dir + "/again", "--reuse " + dir + "/first");
+    CHECK(again.requests > 0);
+    CHECK(again.result.out.find("reused " + std::to_string(images.size() - 2) + " images") != std::string::npos);
+    CHECK(dataset(dir + "/again") == expected); // the two fetched anew, byte for byte what they were
+}
+
 TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were added") {
     const auto dir = fresh_dir("reuse-snapshot");
     TileServer tiles(dir);

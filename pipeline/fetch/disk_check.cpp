@@ -11,10 +11,12 @@ namespace skyscript::pipeline {
 
 namespace {
 
-// A regular file with bytes in it: an empty file is no image or pickle either.
-bool present(const std::string& path) {
+// A regular file with bytes in it (an empty file is no image or pickle either), and the
+// bytes recorded when it was placed where they were (`bytes` >= 0): a cut or replaced image
+// is no image of this job.
+bool present(const std::string& path, std::int64_t bytes = -1) {
     struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (bytes < 0 || st.st_size == bytes);
 }
 
 } // namespace
@@ -22,9 +24,9 @@ bool present(const std::string& path) {
 MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& state) {
     std::vector<std::int64_t> refetch, rewrite;
     const BuildDir dir(out_dir);
-    state.for_each_with_files([&](std::int64_t id, JobStatus status, int part, const std::string& stem) {
-        if (stem.empty() || !present(dir.image(part, stem))) refetch.push_back(id);
-        else if (status == JobStatus::written && !present(dir.meta(part, stem))) rewrite.push_back(id);
+    state.for_each_with_files([&](const StateDb::JobFiles& f) {
+        if (f.stem.empty() || !present(dir.image(f.part, f.stem), f.image_bytes)) refetch.push_back(f.job_id);
+        else if (f.status == JobStatus::written && !present(dir.meta(f.part, f.stem))) rewrite.push_back(f.job_id);
     });
     if (!refetch.empty()) state.set_status(refetch, JobStatus::planned);
     if (!rewrite.empty()) state.set_status(rewrite, JobStatus::fetched);
@@ -39,10 +41,10 @@ void restore_outputs_once(BuildSession& s, const char* stage) {
     const auto m = restore_missing_outputs(s.out_dir, *s.state);
     if (s.quiet || (m.images == 0 && m.meta == 0)) return;
     if (std::string_view(stage) == "fetch")
-        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk: made again\n", stage,
+        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or an image not the size it was written at): made again\n", stage,
                     static_cast<long long>(m.images), static_cast<long long>(m.meta));
     else
-        std::printf("%s: %lld images of finished jobs are missing on disk: run fetch (or the build again) to fetch them again\n", stage,
+        std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n", stage,
                     static_cast<long long>(m.images));
 }
 

@@ -144,6 +144,7 @@ private:
                 try {
                     const auto jpeg = t.jpeg.empty() ? imagery::encode_jpeg(t.image, options_.quality) : std::move(t.jpeg); // encoded by the source
                     write_file_atomically(BuildDir(out_).image(job.part, r.stem), jpeg);
+                    r.image_bytes = static_cast<std::int64_t>(jpeg.size());
                     r.ok = true;
                 } catch (const std::exception&) {
                     std::lock_guard lock(mutex);
@@ -198,7 +199,9 @@ private:
         r.valid_fraction = old->valid_fraction;
         r.provenance = old->provenance;
         r.stem = make_stem(job.id_part, alias, r.year);
-        if (!ImageReuse::place(*old, BuildDir(out_).image(job.part, r.stem))) return std::nullopt;
+        const auto bytes = ImageReuse::place(*old, BuildDir(out_).image(job.part, r.stem));
+        if (!bytes) return std::nullopt;
+        r.image_bytes = *bytes;
         r.ok = true;
         r.reused = true;
         r.tried = job.tried;

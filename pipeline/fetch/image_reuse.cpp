@@ -22,6 +22,7 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
             image.year = finished.year;
             image.valid_fraction = finished.valid_fraction;
             image.provenance = finished.provenance;
+            image.bytes = finished.image_bytes;
             images_.emplace(finished.tile_key, std::move(image)); // the first build named wins
         });
     }
@@ -34,12 +35,15 @@ const ImageReuse::Image* ImageReuse::find(const std::string& tile_key) {
     return &it->second;
 }
 
-bool ImageReuse::place(const Image& image, const std::string& path) {
+std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::string& path) {
+    std::error_code ec;
+    const auto size = fs::file_size(image.path, ec);
+    if (ec || size == 0 || (image.bytes >= 0 && size != static_cast<std::uintmax_t>(image.bytes))) return std::nullopt; // the job is fetched instead
     try {
         place_file(image.path, path); // hard link, else a copy; atomic either way
-        return true;
+        return static_cast<std::int64_t>(size);
     } catch (const std::runtime_error&) {
-        return false; // the old image is gone or unreadable: the job is fetched instead
+        return std::nullopt; // the old image went, or cannot be read
     }
 }
 

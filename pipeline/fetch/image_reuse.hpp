@@ -25,11 +25,13 @@ public:
         int year = 0;
         double valid_fraction = 0;
         std::string provenance; // where its pixels came from (FetchedTile::provenance)
+        long long bytes = -1;   // its size when the old build placed it; -1: not recorded
     };
     const Image* find(const std::string& tile_key);
-    // Puts the old image at `path` (place_file: hard link, else copy, atomic); false if it
-    // cannot be read any more.
-    static bool place(const Image& image, const std::string& path);
+    // Puts the old image at `path` (place_file: hard link, else copy, atomic) and gives its
+    // size; nullopt if it cannot be read any more, or is not the size the old build recorded
+    // (cut or replaced since: no image of that tile).
+    static std::optional<std::int64_t> place(const Image& image, const std::string& path);
 
     std::size_t available() const noexcept { return images_.size(); }
     std::size_t used() const noexcept { return used_.size(); }

@@ -47,13 +47,13 @@ void place_shard_files(const ShardBuild& shard, const std::string& out_dir, Merg
         if (n % 1000 == 0) progress.update(n, total, n, "files");
     };
     // Streamed, four columns a job: the fetched jobs had been read all at once, whole.
-    state.for_each_with_files([&](std::int64_t, JobStatus status, int part, const std::string& stem) {
-        if (parts.insert(part).second) {
-            fs::create_directories(fs::path(out_dir) / images_dir(part));
-            fs::create_directories(fs::path(out_dir) / meta_dir(part));
+    state.for_each_with_files([&](const StateDb::JobFiles& f) {
+        if (parts.insert(f.part).second) {
+            fs::create_directories(fs::path(out_dir) / images_dir(f.part));
+            fs::create_directories(fs::path(out_dir) / meta_dir(f.part));
         }
-        place(image_relative_path(part, stem));
-        if (status == JobStatus::written) place(meta_relative_path(part, stem));
+        place(image_relative_path(f.part, f.stem));
+        if (f.status == JobStatus::written) place(meta_relative_path(f.part, f.stem));
     });
 }
 

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT,
-  polish TEXT);
+  polish TEXT, image_bytes INTEGER);
 )SQL";
 // The jobs table's indexes (name, columns): made with the table, and again at the end of each
 // plan, which drops them while it inserts (built once from the rows, not a B-tree insert a job:
@@ -105,7 +105,8 @@ constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "
                                                                  {"tried", "TEXT NOT NULL DEFAULT '[]'"},
                                                                  {"provenance", "TEXT"},
                                                                  {"objects", "TEXT NOT NULL DEFAULT '[]'"},
-                                                                 {"polish", "TEXT"}};
+                                                                 {"polish", "TEXT"},
+                                                                 {"image_bytes", "INTEGER"}};
 
 // ":field" for a caption column: made once, so that a statement knows it by its address (SqliteStatement::parameter).
 const std::string& caption_parameter(std::string_view field) {
@@ -479,7 +480,7 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
     }
     auto ok = db_.prepare(
         "UPDATE jobs SET status = 'fetched', reason = NULL, attempts = attempts + 1, stem = :stem, time_ms = :time_ms, year = :year, "
-        "valid_fraction = :valid_fraction, reused = :reused, provenance = :provenance WHERE job_id = :job_id");
+        "valid_fraction = :valid_fraction, reused = :reused, provenance = :provenance, image_bytes = :image_bytes WHERE job_id = :job_id");
     auto bad = db_.prepare(
         "UPDATE jobs SET status = 'failed', reason = :reason, attempts = attempts + 1, valid_fraction = :valid_fraction, tried = :tried "
         "WHERE job_id = :job_id");
@@ -487,6 +488,7 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
         if (r.ok) {
             ok.bind(":job_id", std::int64_t{r.job_id}).bind(":stem", std::string_view(r.stem)).bind(":time_ms", static_cast<std::int64_t>(r.time_ms));
             ok.bind(":year", std::int64_t{r.year}).bind(":valid_fraction", r.valid_fraction).bind(":reused", std::int64_t{r.reused ? 1 : 0});
+            ok.bind(":image_bytes", r.image_bytes);
             if (r.provenance.empty()) ok.bind_null(":provenance");
             else ok.bind(":provenance", std::string_view(r.provenance));
             ok.step();
@@ -549,11 +551,19 @@ bool StateDb::names_written(int part, std::string_view stem) {
     return found;
 }
 
-void StateDb::for_each_with_files(const std::function<void(std::int64_t, JobStatus, int, const std::string&)>& fn) {
+void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn) {
     // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
     // job_id sorted every finished job in memory or temp files first.
-    auto q = db_.prepare("SELECT job_id, status, part, stem FROM jobs WHERE status IN ('fetched', 'written')");
-    while (q.step()) fn(q.column_int(0), parse_status(q.column_text(1)), static_cast<int>(q.column_int(2)), q.column_text(3));
+    auto q = db_.prepare("SELECT job_id, status, part, stem, coalesce(image_bytes, -1) FROM jobs WHERE status IN ('fetched', 'written')");
+    JobFiles f;
+    while (q.step()) {
+        f.job_id = q.column_int(0);
+        f.status = parse_status(q.column_text(1));
+        f.part = static_cast<int>(q.column_int(2));
+        f.stem = q.column_text(3);
+        f.image_bytes = q.column_int(4);
+        fn(f);
+    }
 }
 
 void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus status) {

@@ -70,6 +70,7 @@ public:
         bool reused = false; // the image came from an earlier build (--reuse), not from the source
         std::vector<TriedSource> tried; // failed: the sources that said no before (the job's `tried`)
         std::string provenance;         // ok: FetchedTile::provenance
+        std::int64_t image_bytes = 0;   // ok: the image's size, which a resume compares with the file's
     };
     // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
@@ -87,9 +88,15 @@ public:
     // job names holds no set of every name (~200 bytes a job: ~1 GB at 5 M images).
     bool names_written(int part, std::string_view stem);
     static std::string names_written_sql(); // the query names_written() runs (tests read its plan)
-    // What fetched and written jobs should have on disk: id, status, part, stem (the fetched in
-    // job order, then the written).
-    void for_each_with_files(const std::function<void(std::int64_t job_id, JobStatus status, int part, const std::string& stem)>& fn);
+    // What fetched and written jobs should have on disk (the fetched in job order, then the written).
+    struct JobFiles {
+        std::int64_t job_id = 0;
+        JobStatus status = JobStatus::fetched;
+        int part = 1;
+        std::string stem;
+        std::int64_t image_bytes = -1; // the image's size when it was placed; -1: not recorded (an older version's job)
+    };
+    void for_each_with_files(const std::function<void(const JobFiles&)>& fn);
     // Jobs whose files went missing, back to an earlier status (planned: fetch again; fetched: write again).
     void set_status(const std::vector<std::int64_t>& job_ids, JobStatus status);
 

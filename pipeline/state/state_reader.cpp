@@ -251,7 +251,8 @@ std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::s
 
 void StateReader::for_each_finished_image(const std::function<void(const FinishedImage&)>& fn) {
     auto q = db_->prepare(std::string("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0), ") +
-                          (has_column(*db_, "provenance") ? "coalesce(provenance, '')" : "''") + " FROM jobs WHERE status IN ('fetched', 'written')");
+                          (has_column(*db_, "provenance") ? "coalesce(provenance, '')" : "''") + ", " +
+                          (has_column(*db_, "image_bytes") ? "coalesce(image_bytes, -1)" : "-1") + " FROM jobs WHERE status IN ('fetched', 'written')");
     while (q.step()) {
         FinishedImage im;
         im.tile_key = q.column_text(0);
@@ -261,6 +262,7 @@ void StateReader::for_each_finished_image(const std::function<void(const Finishe
         im.year = static_cast<int>(q.column_int(4));
         im.valid_fraction = q.column_double(5);
         im.provenance = q.column_text(6);
+        im.image_bytes = q.column_int(7);
         fn(im);
     }
 }

@@ -114,6 +114,7 @@ public:
         long long time_ms = 0;
         double valid_fraction = 0;
         std::string provenance;
+        long long image_bytes = -1; // its size when it was placed; -1: not recorded (an older version's build)
     };
     void for_each_finished_image(const std::function<void(const FinishedImage&)>& fn);
 
