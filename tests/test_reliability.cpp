@@ -124,7 +124,7 @@ TEST_CASE("one build per OUT: two builds started together, one builds and the ot
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
 }
 
-TEST_CASE("resume trusts the disk: deleted, cut or replaced images, deleted meta files and meta.jsonl are made again, and only those") {
+TEST_CASE("resume trusts the disk: deleted, cut or replaced images and meta files, and meta.jsonl, are made again, and only those") {
     const auto& m = monaco();
     const auto out = fresh_dir("reliability-missing");
     const auto argv = build_argv(out, m.sources, {"--limit", "60"});
@@ -150,13 +150,15 @@ TEST_CASE("resume trusts the disk: deleted, cut or replaced images, deleted meta
     const auto& cut = before.at(images[0]);
     write_file(out + "/" + images[0], cut.substr(0, cut.size() / 2));
     write_file(out + "/" + images[9], before.at(images[9]) + "trailing bytes");
+    const auto& pickle = before.at(metas[6]);
+    write_file(out + "/" + metas[6], pickle.substr(0, pickle.size() - 1)); // a pickle without its STOP
 
     const auto again = run(shell(argv));
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     INFO(again.out);
     CHECK(again.out.find("fetch: 4 images, 0 failed") != std::string::npos);
-    CHECK(again.out.find("4 images and 1 meta files of finished jobs were missing on disk") != std::string::npos);
-    CHECK(again.out.find("write: 5 meta files written now") != std::string::npos);
+    CHECK(again.out.find("4 images and 2 meta files of finished jobs were missing on disk") != std::string::npos);
+    CHECK(again.out.find("write: 6 meta files written now") != std::string::npos);
     const auto after = dataset_files(out);
     CHECK(after.size() == before.size());
     for (const auto& [name, bytes] : before) {

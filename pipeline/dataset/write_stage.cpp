@@ -76,11 +76,17 @@ std::int64_t remove_orphans(const std::string& out_dir, StateDb& state) {
 
 } // namespace
 
-void write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs) {
+std::vector<std::int64_t> write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs) {
+    std::vector<std::int64_t> bytes(jobs.size());
     // Each pickle is its own file: made and written on every core (an error is rethrown here).
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 32), [&](const tbb::blocked_range<std::size_t>& r) {
-        for (auto i = r.begin(); i != r.end(); ++i) write_file_atomically(BuildDir(out_dir).meta(jobs[i].part, jobs[i].stem), meta_pickle(jobs[i]));
+        for (auto i = r.begin(); i != r.end(); ++i) {
+            const auto pickle = meta_pickle(jobs[i]);
+            write_file_atomically(BuildDir(out_dir).meta(jobs[i].part, jobs[i].stem), pickle);
+            bytes[i] = static_cast<std::int64_t>(pickle.size());
+        }
     });
+    return bytes;
 }
 
 std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state) {
@@ -128,8 +134,7 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
             }
             ids.push_back(job.job_id);
         }
-        write_meta_pickles(out_dir, batch);
-        state.record_written(ids);
+        state.record_written(ids, write_meta_pickles(out_dir, batch));
         summary.written_now += static_cast<std::int64_t>(ids.size());
         progress.update(static_cast<std::uint64_t>(summary.written_now), total, static_cast<std::uint64_t>(summary.written_now), "meta files");
     }
@@ -164,7 +169,9 @@ bool record_missing_source_terms(BuildSession& s) {
     for (std::int64_t after = -1;;) {
         const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);
         if (batch.empty()) break;
-        write_meta_pickles(s.out_dir, batch);
+        std::vector<std::int64_t> ids;
+        for (const auto& job : batch) ids.push_back(job.job_id);
+        s.state->record_meta_bytes(ids, write_meta_pickles(s.out_dir, batch));
         after = batch.back().job_id;
     }
     return true;

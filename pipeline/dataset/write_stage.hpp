@@ -26,7 +26,8 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir);
 // The meta files of jobs as they stand: one pickle each (atomically, on every core), and
 // OUT/meta.jsonl made again from the state DB's written jobs (returns the rows). The write
 // stage makes them; the polish stage makes them again when it changed captions.
-void write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs);
+// write_meta_pickles gives each file's size, in the jobs' order, for the state DB to record.
+std::vector<std::int64_t> write_meta_pickles(const std::string& out_dir, const std::vector<Job>& jobs);
 std::int64_t write_meta_jsonl(const std::string& out_dir, StateDb& state);
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled (the one CSV

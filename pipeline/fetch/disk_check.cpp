@@ -26,7 +26,7 @@ MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& stat
     const BuildDir dir(out_dir);
     state.for_each_with_files([&](const StateDb::JobFiles& f) {
         if (f.stem.empty() || !present(dir.image(f.part, f.stem), f.image_bytes)) refetch.push_back(f.job_id);
-        else if (f.status == JobStatus::written && !present(dir.meta(f.part, f.stem))) rewrite.push_back(f.job_id);
+        else if (f.status == JobStatus::written && !present(dir.meta(f.part, f.stem), f.meta_bytes)) rewrite.push_back(f.job_id);
     });
     if (!refetch.empty()) state.set_status(refetch, JobStatus::planned);
     if (!rewrite.empty()) state.set_status(rewrite, JobStatus::fetched);
@@ -41,7 +41,7 @@ void restore_outputs_once(BuildSession& s, const char* stage) {
     const auto m = restore_missing_outputs(s.out_dir, *s.state);
     if (s.quiet || (m.images == 0 && m.meta == 0)) return;
     if (std::string_view(stage) == "fetch")
-        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or an image not the size it was written at): made again\n", stage,
+        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or not the size they were written at): made again\n", stage,
                     static_cast<long long>(m.images), static_cast<long long>(m.meta));
     else
         std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n", stage,

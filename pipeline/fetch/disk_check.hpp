@@ -1,7 +1,8 @@
 #pragma once
 // Resume trusts the disk, not only the state DB (docs/reliability.md): before fetching,
-// every fetched or written job's files are looked for. A missing image sends its job back
-// to be fetched again; a written job whose meta file is missing goes back to be written
+// every fetched or written job's files are looked for. A missing image, or one not the size
+// it was written at (cut short, replaced), sends its job back to be fetched again; a written
+// job whose meta file is missing or not its recorded size goes back to be written
 // again. meta.jsonl and the CSVs are made anew from the state DB on every run, so only
 // those jobs' files are redone, and no CSV row names a file that is not there.
 

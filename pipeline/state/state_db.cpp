@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 constexpr const char* jobs_tail_sql = R"SQL(
   status TEXT NOT NULL DEFAULT 'planned', reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
   stem TEXT, time_ms INTEGER, year INTEGER, valid_fraction REAL, reused INTEGER NOT NULL DEFAULT 0, provenance TEXT,
-  polish TEXT, image_bytes INTEGER);
+  polish TEXT, image_bytes INTEGER, meta_bytes INTEGER);
 )SQL";
 // The jobs table's indexes (name, columns): made with the table, and again at the end of each
 // plan, which drops them while it inserts (built once from the rows, not a B-tree insert a job:
@@ -106,7 +106,8 @@ constexpr std::pair<const char*, const char*> later_columns[] = {{"fallbacks", "
                                                                  {"provenance", "TEXT"},
                                                                  {"objects", "TEXT NOT NULL DEFAULT '[]'"},
                                                                  {"polish", "TEXT"},
-                                                                 {"image_bytes", "INTEGER"}};
+                                                                 {"image_bytes", "INTEGER"},
+                                                                 {"meta_bytes", "INTEGER"}};
 
 // ":field" for a caption column: made once, so that a statement knows it by its address (SqliteStatement::parameter).
 const std::string& caption_parameter(std::string_view field) {
@@ -504,11 +505,22 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
     db_.exec("COMMIT");
 }
 
-void StateDb::record_written(const std::vector<std::int64_t>& job_ids) {
+void StateDb::record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
     db_.exec("BEGIN IMMEDIATE");
-    auto q = db_.prepare("UPDATE jobs SET status = 'written' WHERE job_id = ?");
-    for (auto id : job_ids) {
-        q.bind(1, std::int64_t{id});
+    auto q = db_.prepare("UPDATE jobs SET status = 'written', meta_bytes = ? WHERE job_id = ?");
+    for (std::size_t i = 0; i < job_ids.size(); ++i) {
+        q.bind(1, meta_bytes.at(i)).bind(2, job_ids[i]);
+        q.step();
+        q.reset();
+    }
+    db_.exec("COMMIT");
+}
+
+void StateDb::record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
+    db_.exec("BEGIN IMMEDIATE");
+    auto q = db_.prepare("UPDATE jobs SET meta_bytes = ? WHERE job_id = ?");
+    for (std::size_t i = 0; i < job_ids.size(); ++i) {
+        q.bind(1, meta_bytes.at(i)).bind(2, job_ids[i]);
         q.step();
         q.reset();
     }
@@ -554,7 +566,7 @@ bool StateDb::names_written(int part, std::string_view stem) {
 void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn) {
     // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
     // job_id sorted every finished job in memory or temp files first.
-    auto q = db_.prepare("SELECT job_id, status, part, stem, coalesce(image_bytes, -1) FROM jobs WHERE status IN ('fetched', 'written')");
+    auto q = db_.prepare("SELECT job_id, status, part, stem, coalesce(image_bytes, -1), coalesce(meta_bytes, -1) FROM jobs WHERE status IN ('fetched', 'written')");
     JobFiles f;
     while (q.step()) {
         f.job_id = q.column_int(0);
@@ -562,6 +574,7 @@ void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn
         f.part = static_cast<int>(q.column_int(2));
         f.stem = q.column_text(3);
         f.image_bytes = q.column_int(4);
+        f.meta_bytes = q.column_int(5);
         fn(f);
     }
 }

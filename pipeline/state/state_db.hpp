@@ -74,7 +74,10 @@ public:
     };
     // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
-    void record_written(const std::vector<std::int64_t>& job_ids);
+    // `meta_bytes`: each job's meta file's size, as written (a resume compares it with the file's).
+    void record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
+    // The sizes of meta files written again (the polish stage, an upgrade's licences).
+    void record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
     // The polish stage's results, in one transaction: each job's polished caption entries
     // (captions::polished_caption_fields(); a field without an entry becomes NULL) and its `polish` record.
     void record_polished(const std::vector<Job>& jobs);
@@ -95,6 +98,7 @@ public:
         int part = 1;
         std::string stem;
         std::int64_t image_bytes = -1; // the image's size when it was placed; -1: not recorded (an older version's job)
+        std::int64_t meta_bytes = -1;  // the meta file's, when written
     };
     void for_each_with_files(const std::function<void(const JobFiles&)>& fn);
     // Jobs whose files went missing, back to an earlier status (planned: fetch again; fetched: write again).
