@@ -505,26 +505,28 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
     db_.exec("COMMIT");
 }
 
-void StateDb::record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
-    db_.exec("BEGIN IMMEDIATE");
-    auto q = db_.prepare("UPDATE jobs SET status = 'written', meta_bytes = ? WHERE job_id = ?");
+namespace {
+
+// Each job's meta file's size set by `sql` (its parameters: the size, the job id), in one transaction.
+void set_meta_bytes(SqliteDb& db, const char* sql, const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
+    db.exec("BEGIN IMMEDIATE");
+    auto q = db.prepare(sql);
     for (std::size_t i = 0; i < job_ids.size(); ++i) {
         q.bind(1, meta_bytes.at(i)).bind(2, job_ids[i]);
         q.step();
         q.reset();
     }
-    db_.exec("COMMIT");
+    db.exec("COMMIT");
+}
+
+} // namespace
+
+void StateDb::record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
+    set_meta_bytes(db_, "UPDATE jobs SET status = 'written', meta_bytes = ? WHERE job_id = ?", job_ids, meta_bytes);
 }
 
 void StateDb::record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
-    db_.exec("BEGIN IMMEDIATE");
-    auto q = db_.prepare("UPDATE jobs SET meta_bytes = ? WHERE job_id = ?");
-    for (std::size_t i = 0; i < job_ids.size(); ++i) {
-        q.bind(1, meta_bytes.at(i)).bind(2, job_ids[i]);
-        q.step();
-        q.reset();
-    }
-    db_.exec("COMMIT");
+    set_meta_bytes(db_, "UPDATE jobs SET meta_bytes = ? WHERE job_id = ?", job_ids, meta_bytes);
 }
 
 void StateDb::record_polished(const std::vector<Job>& jobs) {
