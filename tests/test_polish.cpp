@@ -282,6 +282,12 @@ TEST_CASE("a rerun asks nothing and changes nothing; --reuse takes another build
     CHECK(record["requests"] == 0);
     CHECK(record["cache_hits"] == record["distinct_inputs"]);
     CHECK(polished_files(b.out) == before);
+    // The pickles polish made again are recorded at their sizes: nothing to redo.
+    CHECK(again.out.find("missing on disk") == std::string::npos);
+    for (const auto& row : sql_column(b.out + "/state.sqlite", "SELECT 'meta' || part || '/' || stem || '.pickle|' || meta_bytes FROM jobs WHERE status = 'written'")) {
+        const auto bar = row.find('|');
+        CHECK_MESSAGE(std::to_string(fs::file_size(b.out + "/" + row.substr(0, bar))) == row.substr(bar + 1), row);
+    }
 
     const auto other = copy_unpolished(b.out, "polish-reuse");
     const auto r = polish(other, *b.server, "--reuse " + sh_quote(b.out));

@@ -64,6 +64,10 @@ TEST_CASE("licences, attribution, the dataset card, croissant.json and the Huggi
     INFO((recheck.out + recheck.err));
     CHECK(recheck.exit_code == 0);
     CHECK(read_file(out + "/README.md") == card);
+    // The pickles made again have their sizes recorded: the next run finds every file as written.
+    const auto after_upgrade = build_with(out, sources, "--limit 250 --format all");
+    REQUIRE(after_upgrade.exit_code == 0);
+    CHECK_MESSAGE(after_upgrade.out.find("missing on disk") == std::string::npos, after_upgrade.out);
 
     // The hf layout goes when another format is asked for; the card's config follows.
     REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " --format files -q").exit_code == 0);

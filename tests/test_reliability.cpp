@@ -190,6 +190,17 @@ TEST_CASE("resume trusts the disk: deleted, cut or replaced images and meta file
     const auto last = run(shell(argv));
     CHECK_MESSAGE(last.exit_code == 0, last.err);
     CHECK(dataset_files(out) == before);
+    // Nothing touched since: nothing redone, no refetch loop.
+    const auto clean = run(shell(argv));
+    CHECK_MESSAGE(clean.exit_code == 0, clean.err);
+    CHECK(clean.out.find("missing on disk") == std::string::npos);
+    CHECK(clean.out.find("fetch: 0 images, 0 failed") != std::string::npos);
+    // Jobs an older version finished have no sizes recorded: checked for presence alone, nothing redone.
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " 'UPDATE jobs SET image_bytes = NULL, meta_bytes = NULL'").exit_code == 0);
+    const auto older = run(shell(argv));
+    CHECK_MESSAGE(older.exit_code == 0, older.err);
+    CHECK(older.out.find("missing on disk") == std::string::npos);
+    CHECK(dataset_files(out) == before);
 }
 
 TEST_CASE("the write stage removes the files no written job names, and only those") {

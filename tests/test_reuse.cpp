@@ -112,6 +112,7 @@ TEST_CASE("an old build's image cut or replaced since is not reused: its tile is
     const auto again = build_with(tiles, pbf, dir + "/again", "--reuse " + dir + "/first");
     CHECK(again.requests > 0);
     CHECK(again.result.out.find("reused " + std::to_string(images.size() - 2) + " images") != std::string::npos);
+    CHECK(again.result.out.find("2 images of earlier builds not reused: gone, or not the size their build wrote") != std::string::npos);
     CHECK(dataset(dir + "/again") == expected); // the two fetched anew, byte for byte what they were
 }
 

@@ -165,6 +165,7 @@ bool record_missing_source_terms(BuildSession& s) {
     } catch (const std::exception&) {
         return false; // its images keep licence "unknown"
     }
+    s.state->meta_files_due(); // first: killed after the terms are stored, a resume still remakes the pickles not yet made
     s.state->store_source_terms(sources);
     for (std::int64_t after = -1;;) {
         const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);

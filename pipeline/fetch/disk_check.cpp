@@ -43,9 +43,14 @@ void restore_outputs_once(BuildSession& s, const char* stage) {
     if (std::string_view(stage) == "fetch")
         std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or not the size they were written at): made again\n", stage,
                     static_cast<long long>(m.images), static_cast<long long>(m.meta));
-    else
-        std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n", stage,
-                    static_cast<long long>(m.images));
+    else {
+        if (m.images)
+            std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n",
+                        stage, static_cast<long long>(m.images));
+        if (m.meta)
+            std::printf("%s: %lld meta files of finished jobs were missing on disk (or not the size they were written at): written again\n", stage,
+                        static_cast<long long>(m.meta));
+    }
 }
 
 } // namespace skyscript::pipeline

@@ -85,6 +85,7 @@ public:
             if (source) summary_.requests += source->requests();
         progress_.finish();
         summary_.reuse_unused = static_cast<std::int64_t>(reuse_.available() - reuse_.used());
+        summary_.reuse_refused = static_cast<std::int64_t>(reuse_.refused());
         summary_.remaining = state_.count_by_status()["planned"];
         summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return summary_;
@@ -199,7 +200,7 @@ private:
         r.valid_fraction = old->valid_fraction;
         r.provenance = old->provenance;
         r.stem = make_stem(job.id_part, alias, r.year);
-        const auto bytes = ImageReuse::place(*old, BuildDir(out_).image(job.part, r.stem));
+        const auto bytes = reuse_.place(*old, BuildDir(out_).image(job.part, r.stem));
         if (!bytes) return std::nullopt;
         r.image_bytes = *bytes;
         r.ok = true;
@@ -236,6 +237,9 @@ void print_fetch_summary(const FetchSummary& s) {
     if (s.reused || s.reuse_unused)
         std::printf("  reused %lld images of earlier builds (no request); %lld of theirs not needed by this build\n",
                     static_cast<long long>(s.reused), static_cast<long long>(s.reuse_unused));
+    if (s.reuse_refused)
+        std::printf("  %lld images of earlier builds not reused: gone, or not the size their build wrote (cut short, replaced); fetched instead\n",
+                    static_cast<long long>(s.reuse_refused));
     if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
     for (const auto& [from_to, n] : s.fallbacks)
         std::printf("  %s had no imagery, passed on to %s: %lld jobs\n", from_to.first.c_str(), from_to.second.c_str(), static_cast<long long>(n));

@@ -24,6 +24,7 @@ struct FetchSummary {
     std::int64_t fetched = 0, failed = 0, retried = 0, remaining = 0;
     std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks; // (from, to) -> jobs moved this run
     std::int64_t reused = 0, reuse_unused = 0; // --reuse: images taken from earlier builds, and theirs not needed
+    std::int64_t reuse_refused = 0;            // --reuse: theirs found but gone or cut since (ImageReuse::refused)
     std::map<std::string, std::int64_t> failures; // reason -> jobs
     std::uint64_t requests = 0;
     double seconds = 0, cpu_seconds = 0;

@@ -38,12 +38,16 @@ const ImageReuse::Image* ImageReuse::find(const std::string& tile_key) {
 std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::string& path) {
     std::error_code ec;
     const auto size = fs::file_size(image.path, ec);
-    if (ec || size == 0 || (image.bytes >= 0 && size != static_cast<std::uintmax_t>(image.bytes))) return std::nullopt; // the job is fetched instead
+    if (ec || size == 0 || (image.bytes >= 0 && size != static_cast<std::uintmax_t>(image.bytes))) {
+        ++refused_; // the job is fetched instead
+        return std::nullopt;
+    }
     try {
         place_file(image.path, path); // hard link, else a copy; atomic either way
         return static_cast<std::int64_t>(size);
     } catch (const std::runtime_error&) {
-        return std::nullopt; // the old image went, or cannot be read
+        ++refused_; // the old image went, or cannot be read
+        return std::nullopt;
     }
 }
 

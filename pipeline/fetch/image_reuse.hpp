@@ -31,14 +31,17 @@ public:
     // Puts the old image at `path` (place_file: hard link, else copy, atomic) and gives its
     // size; nullopt if it cannot be read any more, or is not the size the old build recorded
     // (cut or replaced since: no image of that tile).
-    static std::optional<std::int64_t> place(const Image& image, const std::string& path);
+    std::optional<std::int64_t> place(const Image& image, const std::string& path);
 
     std::size_t available() const noexcept { return images_.size(); }
     std::size_t used() const noexcept { return used_.size(); }
+    // Old images found for a tile but not placed: gone, or not the size their build recorded.
+    std::size_t refused() const noexcept { return refused_; }
 
 private:
     std::map<std::string, Image> images_;
     std::set<std::string> used_;
+    std::size_t refused_ = 0;
 };
 
 } // namespace skyscript::pipeline

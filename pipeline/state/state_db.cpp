@@ -489,7 +489,8 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
         if (r.ok) {
             ok.bind(":job_id", std::int64_t{r.job_id}).bind(":stem", std::string_view(r.stem)).bind(":time_ms", static_cast<std::int64_t>(r.time_ms));
             ok.bind(":year", std::int64_t{r.year}).bind(":valid_fraction", r.valid_fraction).bind(":reused", std::int64_t{r.reused ? 1 : 0});
-            ok.bind(":image_bytes", r.image_bytes);
+            if (r.image_bytes < 0) ok.bind_null(":image_bytes");
+            else ok.bind(":image_bytes", r.image_bytes);
             if (r.provenance.empty()) ok.bind_null(":provenance");
             else ok.bind(":provenance", std::string_view(r.provenance));
             ok.step();
@@ -525,12 +526,15 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids, const std
     set_meta_bytes(db_, "UPDATE jobs SET status = 'written', meta_bytes = ? WHERE job_id = ?", job_ids, meta_bytes);
 }
 
+void StateDb::meta_files_due() { db_.exec("UPDATE jobs SET meta_bytes = 0 WHERE status = 'written'"); }
+
 void StateDb::record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
     set_meta_bytes(db_, "UPDATE jobs SET meta_bytes = ? WHERE job_id = ?", job_ids, meta_bytes);
 }
 
 void StateDb::record_polished(const std::vector<Job>& jobs) {
-    std::string set = "polish = :polish";
+    // meta_bytes 0 matches no file: killed before the pickles are made again, a resume writes them.
+    std::string set = "polish = :polish, meta_bytes = 0";
     for (const auto field : captions::polished_caption_fields()) set.append(", ").append(field).append(" = :").append(field);
     db_.exec("BEGIN IMMEDIATE");
     auto q = db_.prepare("UPDATE jobs SET " + set + " WHERE job_id = :job_id");

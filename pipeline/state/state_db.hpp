@@ -70,7 +70,7 @@ public:
         bool reused = false; // the image came from an earlier build (--reuse), not from the source
         std::vector<TriedSource> tried; // failed: the sources that said no before (the job's `tried`)
         std::string provenance;         // ok: FetchedTile::provenance
-        std::int64_t image_bytes = 0;   // ok: the image's size, which a resume compares with the file's
+        std::int64_t image_bytes = -1;  // ok: the image's size, which a resume compares with the file's; -1: unknown (NULL, unchecked)
     };
     // `moved`: jobs that go on to their next source (source_fallback.hpp), still planned.
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
@@ -78,6 +78,9 @@ public:
     void record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
     // The sizes of meta files written again (the polish stage, an upgrade's licences).
     void record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
+    // Every written job's meta file due to be made again: its recorded size 0 matches no file,
+    // so a run killed before record_meta_bytes reaches it writes it again on resume.
+    void meta_files_due();
     // The polish stage's results, in one transaction: each job's polished caption entries
     // (captions::polished_caption_fields(); a field without an entry becomes NULL) and its `polish` record.
     void record_polished(const std::vector<Job>& jobs);
