@@ -103,6 +103,7 @@ TEST_CASE("an old build's image cut or replaced since is not reused: its tile is
     const auto pbf = data("osm/monaco-latest.osm.pbf");
     build_with(tiles, pbf, dir + "/first", "");
     const auto expected = dataset(dir + "/first");
+    fs::copy(dir + "/first", dir + "/copy", fs::copy_options::recursive); // its own files, not links
     const auto images = sql_column(dir + "/first/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' ORDER BY job_id");
     REQUIRE(images.size() > 10);
     const auto cut = dir + "/first/" + images[3], grown = dir + "/first/" + images[8];
@@ -114,6 +115,12 @@ TEST_CASE("an old build's image cut or replaced since is not reused: its tile is
     CHECK(again.result.out.find("reused " + std::to_string(images.size() - 2) + " images") != std::string::npos);
     CHECK(again.result.out.find("2 images of earlier builds not reused: gone, or not the size their build wrote") != std::string::npos);
     CHECK(dataset(dir + "/again") == expected); // the two fetched anew, byte for byte what they were
+    // With a second old build that has them whole, its copies are taken: no request at all.
+    const auto both = build_with(tiles, pbf, dir + "/both", "--reuse " + dir + "/first --reuse " + dir + "/copy");
+    CHECK(both.requests == 0);
+    CHECK(both.result.out.find("reused " + std::to_string(images.size()) + " images") != std::string::npos);
+    CHECK(both.result.out.find("2 images of earlier builds not reused") != std::string::npos);
+    CHECK(dataset(dir + "/both") == expected);
 }
 
 TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were added") {

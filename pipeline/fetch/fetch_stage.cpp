@@ -191,18 +191,17 @@ private:
     }
 
     std::optional<StateDb::FetchResult> reused(const Job& job, const std::string& alias) {
-        const auto* old = reuse_.find(job.tile_key);
-        if (!old) return std::nullopt;
+        const auto taken = reuse_.take(job.tile_key, [&](const ImageReuse::Image& old) { return BuildDir(out_).image(job.part, make_stem(job.id_part, alias, old.year)); });
+        if (!taken) return std::nullopt;
+        const auto& old = *taken->image;
         StateDb::FetchResult r;
         r.job_id = job.job_id;
-        r.time_ms = old->time_ms;
-        r.year = old->year;
-        r.valid_fraction = old->valid_fraction;
-        r.provenance = old->provenance;
+        r.time_ms = old.time_ms;
+        r.year = old.year;
+        r.valid_fraction = old.valid_fraction;
+        r.provenance = old.provenance;
         r.stem = make_stem(job.id_part, alias, r.year);
-        const auto bytes = reuse_.place(*old, BuildDir(out_).image(job.part, r.stem));
-        if (!bytes) return std::nullopt;
-        r.image_bytes = *bytes;
+        r.image_bytes = taken->bytes;
         r.ok = true;
         r.reused = true;
         r.tried = job.tried;

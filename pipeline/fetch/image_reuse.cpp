@@ -23,16 +23,19 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
             image.valid_fraction = finished.valid_fraction;
             image.provenance = finished.provenance;
             image.bytes = finished.image_bytes;
-            images_.emplace(finished.tile_key, std::move(image)); // the first build named wins
+            tile_keys_ += images_.count(finished.tile_key) == 0;
+            images_.emplace(finished.tile_key, std::move(image));
         });
     }
 }
 
-const ImageReuse::Image* ImageReuse::find(const std::string& tile_key) {
-    const auto it = images_.find(tile_key);
-    if (it == images_.end()) return nullptr;
+std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for) {
+    const auto [first, last] = images_.equal_range(tile_key);
+    if (first == last) return std::nullopt;
     used_.insert(tile_key);
-    return &it->second;
+    for (auto it = first; it != last; ++it)
+        if (const auto bytes = place(it->second, path_for(it->second))) return Taken{&it->second, *bytes};
+    return std::nullopt;
 }
 
 std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::string& path) {

@@ -6,6 +6,7 @@
 // always written fresh: only pixels are reused.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,19 +28,26 @@ public:
         std::string provenance; // where its pixels came from (FetchedTile::provenance)
         long long bytes = -1;   // its size when the old build placed it; -1: not recorded
     };
-    const Image* find(const std::string& tile_key);
-    // Puts the old image at `path` (place_file: hard link, else copy, atomic) and gives its
-    // size; nullopt if it cannot be read any more, or is not the size the old build recorded
-    // (cut or replaced since: no image of that tile).
-    std::optional<std::int64_t> place(const Image& image, const std::string& path);
+    // The first old image of `tile_key` (in the order the builds were named) that can be
+    // placed at path_for(image): hard-linked, else copied, atomically. One gone, or not the
+    // size its build recorded (cut short, replaced since), is passed over for the next, and
+    // counted in refused(). nullopt: none (the tile is fetched).
+    struct Taken {
+        const Image* image;
+        std::int64_t bytes; // its size, as placed
+    };
+    std::optional<Taken> take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for);
 
-    std::size_t available() const noexcept { return images_.size(); }
+    std::size_t available() const noexcept { return tile_keys_; } // distinct tiles
     std::size_t used() const noexcept { return used_.size(); }
     // Old images found for a tile but not placed: gone, or not the size their build recorded.
     std::size_t refused() const noexcept { return refused_; }
 
 private:
-    std::map<std::string, Image> images_;
+    std::optional<std::int64_t> place(const Image& image, const std::string& path);
+
+    std::multimap<std::string, Image> images_; // equal keys in the order added: the first build named first
+    std::size_t tile_keys_ = 0;
     std::set<std::string> used_;
     std::size_t refused_ = 0;
 };
