@@ -170,9 +170,7 @@ bool record_missing_source_terms(BuildSession& s) {
     for (std::int64_t after = -1;;) {
         const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);
         if (batch.empty()) break;
-        std::vector<std::int64_t> ids;
-        for (const auto& job : batch) ids.push_back(job.job_id);
-        s.state->record_meta_bytes(ids, write_meta_pickles(s.out_dir, batch));
+        s.state->record_meta_bytes(batch, write_meta_pickles(s.out_dir, batch));
         after = batch.back().job_id;
     }
     return true;

@@ -237,7 +237,7 @@ void print_fetch_summary(const FetchSummary& s) {
         std::printf("  reused %lld images of earlier builds (no request); %lld of theirs not needed by this build\n",
                     static_cast<long long>(s.reused), static_cast<long long>(s.reuse_unused));
     if (s.reuse_refused)
-        std::printf("  %lld images of earlier builds not reused: gone, or not the size their build wrote (cut short, replaced); fetched instead\n",
+        std::printf("  %lld images of earlier builds not reused: gone, or not the size their build wrote (cut short, replaced); another build's copy taken, or the tile fetched\n",
                     static_cast<long long>(s.reuse_refused));
     if (s.retried) std::printf("  retried %lld jobs that had failed before\n", static_cast<long long>(s.retried));
     for (const auto& [from_to, n] : s.fallbacks)

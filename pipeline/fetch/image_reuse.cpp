@@ -42,7 +42,7 @@ std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::str
     std::error_code ec;
     const auto size = fs::file_size(image.path, ec);
     if (ec || size == 0 || (image.bytes >= 0 && size != static_cast<std::uintmax_t>(image.bytes))) {
-        ++refused_; // the job is fetched instead
+        ++refused_; // passed over: the next build's copy, or a fetch
         return std::nullopt;
     }
     try {

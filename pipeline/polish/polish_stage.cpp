@@ -160,9 +160,7 @@ public:
             polish_batch(batch, rewrite_all, updated);
             if (!updated.empty()) {
                 state.record_polished(updated);
-                std::vector<std::int64_t> ids;
-                for (const auto& job : updated) ids.push_back(job.job_id);
-                state.record_meta_bytes(ids, write_meta_pickles(s_.out_dir, updated));
+                state.record_meta_bytes(updated, write_meta_pickles(s_.out_dir, updated));
                 counts_.rewritten += static_cast<std::int64_t>(updated.size());
                 changed = true;
             }

@@ -528,7 +528,9 @@ void StateDb::record_written(const std::vector<std::int64_t>& job_ids, const std
 
 void StateDb::meta_files_due() { db_.exec("UPDATE jobs SET meta_bytes = 0 WHERE status = 'written'"); }
 
-void StateDb::record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
+void StateDb::record_meta_bytes(const std::vector<Job>& jobs, const std::vector<std::int64_t>& meta_bytes) {
+    std::vector<std::int64_t> job_ids;
+    for (const auto& job : jobs) job_ids.push_back(job.job_id);
     set_meta_bytes(db_, "UPDATE jobs SET meta_bytes = ? WHERE job_id = ?", job_ids, meta_bytes);
 }
 

@@ -76,8 +76,8 @@ public:
     void record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved = {});
     // `meta_bytes`: each job's meta file's size, as written (a resume compares it with the file's).
     void record_written(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
-    // The sizes of meta files written again (the polish stage, an upgrade's licences).
-    void record_meta_bytes(const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes);
+    // The sizes of `jobs`' meta files written again (the polish stage, an upgrade's licences).
+    void record_meta_bytes(const std::vector<Job>& jobs, const std::vector<std::int64_t>& meta_bytes);
     // Every written job's meta file due to be made again: its recorded size 0 matches no file,
     // so a run killed before record_meta_bytes reaches it writes it again on resume.
     void meta_files_due();

@@ -10,7 +10,6 @@
 #include <ogr_spatialref.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -290,12 +289,7 @@ void close_rasters_of_this_thread() { open_rasters.clear(); }
 
 namespace {
 
-bool ends_with_vrt(const std::string& path) {
-    if (path.size() < 4) return false;
-    std::string end = path.substr(path.size() - 4);
-    for (auto& c : end) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return end == ".vrt";
-}
+bool ends_with_vrt(const std::string& path) { return EQUAL(CPLGetExtension(path.c_str()), "vrt"); }
 
 void add_sidecars(const std::string& file, std::set<std::string>& files) {
     for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {

@@ -68,10 +68,11 @@ void close_rasters_of_this_thread();
 std::string local_file_behind(const std::string& name);
 
 // Every local file GDAL reads for the raster at `path` (a file name or an inline
-// <VRTDataset>): the dataset's own list (GDALGetFileList: the file, its overviews, masks,
-// .aux.xml and world files), a VRT's members and theirs, nested VRTs followed; sorted,
-// each once; an archive for what is read inside it. Remote files (/vsicurl/, URLs) are left out. A raster that does not open
-// lists its path alone (its error comes when it is read).
+// <VRTDataset>): a VRT's file and sidecars and its members (read from its XML, nested VRTs
+// followed); another raster's own list from GDAL (GDALGetFileList: the file, its overviews,
+// masks, .aux.xml and world files); sorted, each once; an archive for what is read inside
+// it. Remote files (/vsicurl/, /vsis3/, URLs) are left out, never asked after. A raster
+// that does not open lists its path alone (its error comes when it is read).
 std::vector<std::string> raster_local_files(const std::string& path);
 
 // Opens (once per thread, then reused) and describes a raster.
