@@ -426,6 +426,54 @@ TEST_CASE("a --tags file edited in place since the extract is refused by the pla
     check_one_line(run(shell({binary(), "plan", builtin, "--sources", sources, "-q"})), "the built-in tag list is not the one " + builtin + "/catalog.gpkg was extracted with");
 }
 
+TEST_CASE("a --hidden or --polygon file edited in place since the extract is refused by a rerun naming it; the same rules or region written otherwise are taken") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-extract-files-edited");
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto hidden = dir + "/hidden.tsv", polygon = dir + "/region.geojson", out = dir + "/out";
+    const std::string rules = "tunnel=*\tany\nlocation=underground\tany\n";
+    const std::string region = R"({"type":"Polygon","coordinates":[[[7.40,43.72],[7.44,43.72],[7.44,43.75],[7.40,43.75],[7.40,43.72]]]})";
+    write_file(hidden, rules);
+    write_file(polygon, region);
+    const std::vector<std::string> argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", sources, "--limit", "30",
+                                        "--hidden", hidden, "--polygon", polygon};
+    const auto first = run(shell(argv));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+
+    // The same rules and region written otherwise (a comment, other spacing, a property): taken.
+    write_file(hidden, "# ours\ntunnel=*      any\n\nlocation=underground\tany   # caves too\n");
+    write_file(polygon, R"({"type": "Feature", "properties": {"name": "Monaco"},
+  "geometry": {"type": "Polygon", "coordinates": [[[7.40, 43.72], [7.44, 43.72], [7.44, 43.75], [7.40, 43.75], [7.40, 43.72]]]}})");
+    const auto same = run(shell(argv));
+    CHECK_MESSAGE(same.exit_code == 0, same.err);
+    CHECK(dataset_files(out) == before);
+
+    // A rule dropped: the finished catalog keeps the objects it hid no more (before this check
+    // the rerun said nothing and the dataset stayed the old rules').
+    write_file(hidden, "tunnel=*\tany\n");
+    const auto edited_rules = run(shell(argv));
+    check_one_line(edited_rules, "--hidden " + hidden + ": the rules changed since " + out + "/catalog.gpkg was extracted with it");
+    CHECK(dataset_files(out) == before);
+    write_file(hidden, rules);
+
+    // The region moved east.
+    write_file(polygon, R"({"type":"Polygon","coordinates":[[[7.42,43.72],[7.45,43.72],[7.45,43.75],[7.42,43.75],[7.42,43.72]]]})");
+    const auto edited_region = run(shell(argv));
+    check_one_line(edited_region, "--polygon " + polygon + ": the region changed since " + out + "/catalog.gpkg was extracted with it");
+    CHECK(dataset_files(out) == before);
+
+    // A stage that does not name the files is not asked about them.
+    const auto report = run(shell({binary(), "report", out, "-q"}));
+    CHECK_MESSAGE(report.exit_code == 0, report.err);
+    // Put back, the rerun goes on.
+    write_file(polygon, region);
+    const auto back = run(shell(argv));
+    CHECK_MESSAGE(back.exit_code == 0, back.err);
+    CHECK(dataset_files(out) == before);
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

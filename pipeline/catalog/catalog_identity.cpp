@@ -1,5 +1,7 @@
 #include "pipeline/catalog/catalog_identity.hpp"
 
+#include "pipeline/common/hidden_rules_file.hpp"
+#include "pipeline/common/region.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -41,6 +43,23 @@ void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, co
     throw std::runtime_error("--tags " + option + ": the tag list changed since " + catalog_path +
                              " was extracted with it, which would mix two vocabularies in one dataset; put the list back, or extract "
                              "again into another -o");
+}
+
+void check_extract_files_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& hidden,
+                                   const std::string& polygon) {
+    const auto recorded = [&](const char* key) { return meta.count(key) ? meta.at(key) : std::string(); };
+    const auto refuse = [&](const std::string& what) {
+        throw std::runtime_error(what + " since " + catalog_path + " was extracted with it, and the finished extract would be kept as it is; " +
+                                 "put the file back, or extract again into another -o");
+    };
+    if (!hidden.empty() && recorded("hidden_rules") == hidden && !recorded("hidden_digest").empty() &&
+        hidden_rules_digest(load_hidden_option(hidden)) != recorded("hidden_digest"))
+        refuse("--hidden " + hidden + ": the rules changed");
+    if (!polygon.empty() && recorded("region") == polygon && !recorded("region_digest").empty()) {
+        std::string now;
+        load_polygon_region(polygon, &now);
+        if (now != recorded("region_digest")) refuse("--polygon " + polygon + ": the region changed");
+    }
 }
 
 } // namespace skyscript::pipeline

@@ -32,4 +32,13 @@ void check_same_catalog(const std::string& planned_from, const std::map<std::str
 void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& option,
                               const tags::TagList& list);
 
+// Throws one line when a --hidden FILE or --polygon FILE given to this run is the one the
+// catalog was extracted with (its meta's "hidden_rules", "region") but says something else now
+// ("hidden_digest", "region_digest"): the file was edited in place, and a rerun would finish
+// the dataset from the catalog of the old rules or region without a word. "" (not given this
+// run), another file (refused as a changed option) and a catalog without the digests (older)
+// are not checked.
+void check_extract_files_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& hidden,
+                                   const std::string& polygon);
+
 } // namespace skyscript::pipeline

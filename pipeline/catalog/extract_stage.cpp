@@ -9,6 +9,7 @@
 #include "pipeline/catalog/shared_catalog.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
+#include "pipeline/common/hidden_rules_file.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/system_info.hpp"
@@ -38,21 +39,6 @@
 namespace skyscript::pipeline {
 
 namespace {
-
-// `--hidden`: "" the built-in rules (tag_filters/hidden.tsv), FILE replaces them (an empty
-// file hides nothing), +FILE adds to them.
-tags::HiddenRules load_hidden_option(const std::string& option) {
-    if (option.empty()) return tags::HiddenRules::builtin();
-    const bool add = option.front() == '+';
-    const std::string path = add ? option.substr(1) : option;
-    const auto text = read_text_file(path);
-    if (!text) throw tags::HiddenRulesError(path + ": cannot open hidden-object rules");
-    auto rules = tags::HiddenRules::parse(*text, path);
-    if (!add) return rules;
-    auto all = tags::HiddenRules::builtin();
-    all.merge(rules);
-    return all;
-}
 
 // A size: bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 1.5G.
 std::optional<std::uint64_t> parse_size(const std::string& text) {
@@ -385,8 +371,9 @@ ExtractResult run_extract(const ExtractRequest& req) {
     const auto hidden = load_hidden_option(req.hidden);
 
     std::optional<osm::SpatialFilter> region;
+    std::string region_digest;
     if (req.bbox) region = osm::SpatialFilter::rectangle(*req.bbox);
-    else if (!req.polygon.empty()) region = load_polygon_region(req.polygon);
+    else if (!req.polygon.empty()) region = load_polygon_region(req.polygon, &region_digest);
 
     std::error_code ec;
     std::filesystem::create_directories(req.out_dir, ec);
@@ -498,6 +485,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"tags", req.tags.empty() ? "default" : req.tags},
         {"tags_digest", tag_list_digest(tag_list)},
         {"hidden_rules", req.hidden.empty() ? "default" : req.hidden},
+        {"hidden_digest", hidden_rules_digest(hidden)},
         {"node_index", options.node_index},
         {"region", req.bbox ? "bbox" : req.polygon.empty() ? "" : req.polygon},
         {"objects", std::to_string(s.kept())},
@@ -510,6 +498,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"missing_locations", std::to_string(s.missing_locations)},
         {"incomplete_relations", std::to_string(s.incomplete_relations)},
     };
+    if (!region_digest.empty()) meta["region_digest"] = region_digest;
     if (filter) add_read_sample_meta(meta, *req.read_sample, result);
     else if (sample) meta["sampled_in_read"] = "no: " + std::to_string(sample->candidates) + " candidates, the planner takes every one (--all-below)";
     writer.commit(meta, filter ? &filter->focus_fids() : nullptr);

@@ -74,6 +74,10 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     std::error_code ec;
     s.options.merge_cli(cli); // a mistyped option is refused before OUT is made
     if (auto config = cli.value("config")) s.options.merge_toml_file(*config);
+    // The extract's files as given to this run (not as OUT recorded them): a rerun that names
+    // them again is compared with the catalog they made.
+    const auto hidden_given = s.options.has("hidden") ? s.options.text("hidden") : std::string();
+    const auto polygon_given = s.options.has("polygon") ? s.options.text("polygon") : std::string();
     const auto input_digest = input.empty() ? std::string() : input_fingerprint(input);
     if (!input.empty()) {
         s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
@@ -97,6 +101,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
                                      state_path + " to start over");
     }
     check_catalog_unchanged(s);
+    if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
+        check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);
     check_split_options(s.options); // before OUT records a bad value
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     s.state->store_options(s.options.recorded());

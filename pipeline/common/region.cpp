@@ -1,5 +1,6 @@
 #include "pipeline/common/region.hpp"
 
+#include "imagery/sha256_hex.hpp"
 #include "pipeline/common/cli_args.hpp"
 
 #include <ogrsf_frmts.h>
@@ -28,7 +29,7 @@ osm::Box parse_bbox(const std::string& text) {
     return b;
 }
 
-osm::SpatialFilter load_polygon_region(const std::string& path) {
+osm::SpatialFilter load_polygon_region(const std::string& path, std::string* digest) {
     // GDAL says nothing useful about these (a missing file is "not recognized as a supported file format").
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
@@ -65,6 +66,11 @@ osm::SpatialFilter load_polygon_region(const std::string& path) {
         }
     }
     if (polygons.empty()) throw UsageError("--polygon " + path + ": no Polygon or MultiPolygon geometry in the file");
+    if (digest) {
+        std::string all;
+        for (const auto& wkb : polygons) all += std::to_string(wkb.size()) + ':' + wkb; // sized: no two lists join to the same bytes
+        *digest = imagery::sha256_hex(all, 8);
+    }
     try {
         return osm::SpatialFilter(polygons);
     } catch (const std::invalid_argument& e) {

@@ -13,7 +13,11 @@ osm::Box parse_bbox(const std::string& text);
 
 // The union of the polygons and multipolygons of a GeoJSON (or any OGR-readable) file,
 // in lon/lat. Throws UsageError naming --polygon, the file and what is wrong with it.
-osm::SpatialFilter load_polygon_region(const std::string& path);
+// `digest`, when given, receives what the region is as 16 hex digits (its polygons' lon/lat
+// WKB, in the file's order: a file saved again with other spacing or properties is the same
+// region): the extract records it in the catalog's meta ("region_digest"), and a rerun naming
+// the same file compares it (catalog/catalog_identity.hpp).
+osm::SpatialFilter load_polygon_region(const std::string& path, std::string* digest = nullptr);
 
 // For a region that kept nothing: the same box with longitude and latitude swapped, when
 // that box is a valid one and covers more of the input (`input_bounds`) than `region` does.

@@ -1,0 +1,27 @@
+#include "pipeline/common/hidden_rules_file.hpp"
+
+#include "imagery/sha256_hex.hpp"
+#include "pipeline/common/text_file.hpp"
+
+namespace skyscript::pipeline {
+
+tags::HiddenRules load_hidden_option(const std::string& option) {
+    if (option.empty()) return tags::HiddenRules::builtin();
+    const bool add = option.front() == '+';
+    const std::string path = add ? option.substr(1) : option;
+    const auto text = read_text_file(path);
+    if (!text) throw tags::HiddenRulesError(path + ": cannot open hidden-object rules");
+    auto rules = tags::HiddenRules::parse(*text, path);
+    if (!add) return rules;
+    auto all = tags::HiddenRules::builtin();
+    all.merge(rules);
+    return all;
+}
+
+std::string hidden_rules_digest(const tags::HiddenRules& rules) {
+    std::string text;
+    for (const auto& rule : rules.rules()) text += rule.text + '\n'; // a rule's text has no newline
+    return imagery::sha256_hex(text, 8);
+}
+
+} // namespace skyscript::pipeline
