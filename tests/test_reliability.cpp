@@ -395,6 +395,65 @@ TEST_CASE("a catalog replaced since the plan is refused in one line by every sta
     CHECK(run(shell({binary(), "plan", out, "-q"})).exit_code == 0);
 }
 
+TEST_CASE("a catalog lost after the plan is extracted again and the plan and its images kept, with the input moved too; another catalog is refused") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-catalog-lost");
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto input = dir + "/monaco.osm.pbf", moved = dir + "/moved.osm.pbf", out = dir + "/out";
+    fs::copy_file(data("osm/monaco-latest.osm.pbf"), input);
+    const auto argv = [&](const std::string& pbf) {
+        return std::vector<std::string>{binary(), pbf, "-o", out, "--sources", sources, "--limit", "40"};
+    };
+    const auto first = run(shell(argv(input)));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+    const auto image_times = [&] {
+        std::map<std::string, fs::file_time_type> times;
+        for (const auto& e : fs::recursive_directory_iterator(out))
+            if (e.path().extension() == ".jpg") times[e.path().string()] = fs::last_write_time(e.path());
+        return times;
+    };
+    const auto fetched = image_times();
+    REQUIRE(fetched.size() > 10);
+    REQUIRE(static_cast<long long>(fetched.size()) == sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'"));
+    const auto job_rows = [&] { return sql_column(out + "/state.sqlite", "SELECT job_id || ' ' || fid || ' ' || stem || ' ' || status FROM jobs ORDER BY job_id"); };
+    const auto jobs = job_rows();
+
+    // The catalog deleted (to save room: the stages after the plan read the state DB): the
+    // rerun extracts it again, finds it the plan's, and keeps the plan and every image (before,
+    // the extract reset the plan and every image was fetched again).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // a rewritten image would show a later time
+    fs::remove(out + "/catalog.gpkg");
+    const auto again = run(shell(argv(input)));
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(fs::exists(out + "/catalog.gpkg"));
+    CHECK(again.out.find("the catalog the plan was made from: its jobs are kept") != std::string::npos);
+    CHECK(image_times() == fetched);
+    CHECK(job_rows() == jobs);
+    CHECK(dataset_files(out) == before);
+
+    // Lost again with the input moved: the same bytes elsewhere give the same catalog. The plan
+    // made by an older version, whose identity has no hidden_digest: what it cannot say is not held against the new one.
+    fs::rename(input, moved);
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE catalog_identity SET identity = json_remove(identity, '\\$.hidden_digest')\"").exit_code == 0);
+    REQUIRE(sql_column(out + "/state.sqlite", "SELECT identity FROM catalog_identity").at(0).find("hidden_digest") == std::string::npos);
+    fs::remove(out + "/catalog.gpkg");
+    const auto from_moved = run(shell(argv(moved)));
+    CHECK_MESSAGE(from_moved.exit_code == 0, from_moved.err);
+    CHECK(image_times() == fetched);
+    CHECK(job_rows() == jobs);
+
+    // The plan made from another catalog (as by another version of the tool): the one extracted
+    // now is refused, the plan and images kept.
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE catalog_identity SET identity = replace(identity, '\\\"objects\\\":\\\"', '\\\"objects\\\":\\\"1')\"").exit_code == 0);
+    fs::remove(out + "/catalog.gpkg");
+    const auto other = run(shell(argv(moved)));
+    check_one_line(other, "is not the catalog " + out + " was planned from");
+    CHECK(image_times() == fetched);
+    CHECK(job_rows() == jobs);
+}
+
 TEST_CASE("a --tags file edited in place since the extract is refused by the plan and the fetch; put back, it is taken") {
     const auto dir = fresh_dir("reliability-tags-edited");
     const auto sources = dir + "/sources.toml";

@@ -6,7 +6,8 @@
 // catalog's skyscript_meta (input, its size, region, tags, sampling, counts) less when it was
 // made and the node index it was read with: a re-extract of the same input with the same
 // options is the same catalog row for row (and a resumed build's state DB the same as an
-// uninterrupted one's).
+// uninterrupted one's). The input's path is left out when two are compared: the input moved
+// and extracted again is the same catalog.
 
 #include "tag_filters/tag_list.hpp"
 

@@ -6,6 +6,8 @@
 #include "osm/extractor.hpp"
 #include "osm/node_id_range.hpp"
 #include "pipeline/catalog/catalog_gpkg.hpp"
+#include "pipeline/catalog/catalog_identity.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/catalog/shared_catalog.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
@@ -555,9 +557,19 @@ StageSummary stage_extract(BuildSession& s) {
     if (wants_read_sample(s.options.text("read-sample"), req.input))
         req.read_sample = ExtractRequest::ReadSampling{sampling_options(s.options), placement_options(s.options),
                                                        coarsest_source_gsd(s.options.text("sources"))};
-    s.state->reset_stages_from("extract");
+    // A catalog lost after the plan (deleted to save room: the later stages read the state DB)
+    // is extracted again. The same input and options give the same catalog, row for row, so
+    // when it is the one the plan was made from, the plan and every image it fetched stay
+    // (before, the plan was reset and every image fetched again); another is refused, as a
+    // catalog replaced under the plan is, and nothing done is lost.
+    const auto planned_from = s.state->stage_finished("plan") ? s.state->catalog_identity() : std::string();
+    if (planned_from.empty()) s.state->reset_stages_from("extract");
     const auto result = run_extract(req);
     if (!s.quiet) print_extract_summary(result);
+    if (!planned_from.empty()) {
+        check_same_catalog(planned_from, CatalogReader(s.catalog_path()).meta(), s.out_dir, s.catalog_path(), s.state->path());
+        if (!s.quiet) std::printf("  %s was missing: extracted again, it is the catalog the plan was made from: its jobs are kept\n", s.catalog_path().c_str());
+    }
     return StageSummary::finished(result.seconds, nlohmann::json{{"objects", result.stats.kept()}}.dump());
 }
 
