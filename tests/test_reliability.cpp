@@ -444,6 +444,20 @@ TEST_CASE("a catalog lost after the plan is extracted again and the plan and its
     CHECK(image_times() == fetched);
     CHECK(job_rows() == jobs);
 
+    // Lost with its input: one line saying what to do; the stages after the plan go on without them.
+    fs::rename(moved, input);
+    fs::remove(out + "/catalog.gpkg");
+    const auto no_input = run(shell(argv(moved)));
+    check_one_line(no_input, out + "/catalog.gpkg is missing, and extracting it again needs " + moved + ", which is not a file now");
+    for (const char* stage : {"fetch", "write", "split", "report"}) {
+        CAPTURE(stage);
+        const auto r = run(shell({binary(), stage, out, "-q"}));
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+    }
+    CHECK(image_times() == fetched);
+    CHECK(job_rows() == jobs);
+    fs::rename(input, moved);
+
     // The plan made from another catalog (as by another version of the tool): the one extracted
     // now is refused, the plan and images kept.
     REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE catalog_identity SET identity = replace(identity, '\\\"objects\\\":\\\"', '\\\"objects\\\":\\\"1')\"").exit_code == 0);

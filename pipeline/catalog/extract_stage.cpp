@@ -564,6 +564,11 @@ StageSummary stage_extract(BuildSession& s) {
     // catalog replaced under the plan is, and nothing done is lost.
     const auto planned_from = s.state->stage_finished("plan") ? s.state->catalog_identity() : std::string();
     if (planned_from.empty()) s.state->reset_stages_from("extract");
+    else if (std::error_code ec; !std::filesystem::is_regular_file(req.input, ec))
+        throw std::runtime_error(s.catalog_path() + " is missing, and extracting it again needs " + req.input +
+                                 ", which is not a file now; put either back, or go on without them: the stages after the plan "
+                                 "(`skyscript-build fetch " + s.out_dir + "`, then write, split, report) read the state DB, and only a "
+                                 "source fallback needs the catalog");
     const auto result = run_extract(req);
     if (!s.quiet) print_extract_summary(result);
     if (!planned_from.empty()) {
