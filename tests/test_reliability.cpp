@@ -547,6 +547,50 @@ TEST_CASE("a --hidden or --polygon file edited in place since the extract is ref
     CHECK(dataset_files(out) == before);
 }
 
+TEST_CASE("files given by relative path are the build's own from any folder: a stage run elsewhere reads them, not a namesake there") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-relative-paths");
+    fs::create_directories(dir + "/work");
+    fs::create_directories(dir + "/elsewhere");
+    write_file(dir + "/work/sources.toml", "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    write_file(dir + "/work/extra.tsv", "leisure=pitch\tfeature\t5\n");
+    // A namesake elsewhere: another source (another year), another tag list.
+    write_file(dir + "/elsewhere/sources.toml", "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2019\n");
+    write_file(dir + "/elsewhere/extra.tsv", "leisure=park\tfeature\t5\n");
+    const auto out = dir + "/out";
+    const auto in = [&](const std::string& folder, const std::vector<std::string>& argv) { return run("cd " + sh_quote(folder) + " && " + shell(argv)); };
+    const auto first = in(dir + "/work", {binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", "sources.toml", "--tags", "+extra.tsv",
+                                          "--limit", "30"});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto before = dataset_files(out);
+    // OUT records the files, not names to look up wherever a later run starts.
+    CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'sources'").at(0) == dir + "/work/sources.toml");
+    CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'tags'").at(0) == "+" + dir + "/work/extra.tsv");
+    // The dataset card shows file names only, with the + that says the list was added to the default.
+    CHECK(read_file(out + "/README.md").find("--tags +extra.tsv") != std::string::npos);
+    CHECK(read_file(out + "/README.md").find(dir) == std::string::npos);
+
+    // Jobs to fetch again, from another folder holding namesakes: the build's files are read
+    // (before, `sources.toml` was looked up there: refused as changed sources, or not found).
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE jobs SET status = 'planned' WHERE job_id IN (SELECT job_id FROM jobs LIMIT 5)\"").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "split", "report"}) {
+        CAPTURE(stage);
+        const auto r = in(dir + "/elsewhere", {binary(), stage, out, "-q"});
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+    }
+    CHECK(dataset_files(out) == before);
+    const auto none = in("/", {binary(), "fetch", out, "-q"});
+    CHECK_MESSAGE(none.exit_code == 0, none.err);
+    // The bare command again from the first folder, with the same relative names: the same build.
+    const auto again = in(dir + "/work", {binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", "sources.toml", "--tags", "+extra.tsv",
+                                          "--limit", "30", "-q"});
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    // From the other folder, the same names are other files: refused as another option.
+    const auto other = in(dir + "/elsewhere", {binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", "sources.toml", "-q"});
+    check_one_line(other, "this run asks --sources " + dir + "/elsewhere/sources.toml (OUT was built with " + dir + "/work/sources.toml)");
+    CHECK(dataset_files(out) == before);
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

@@ -1,5 +1,6 @@
 #include "pipeline/catalog/catalog_identity.hpp"
 
+#include "pipeline/common/build_options.hpp"
 #include "pipeline/common/hidden_rules_file.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/tag_list_file.hpp"
@@ -53,7 +54,7 @@ void check_same_catalog(const std::string& planned_from, const std::map<std::str
 void check_tag_list_unchanged(const std::map<std::string, std::string>& meta, const std::string& catalog_path, const std::string& option,
                               const tags::TagList& list) {
     const auto digest = meta.find("tags_digest"), used = meta.find("tags");
-    if (digest == meta.end() || used == meta.end() || used->second != (option.empty() ? "default" : option)) return;
+    if (digest == meta.end() || used == meta.end() || !same_option_value(*find_option_row("tags"), used->second, option.empty() ? "default" : option)) return;
     if (tag_list_digest(list) == digest->second) return;
     if (option.empty()) // the built-in list: another version of this tool made the catalog
         throw std::runtime_error("the built-in tag list is not the one " + catalog_path +
@@ -71,10 +72,10 @@ void check_extract_files_unchanged(const std::map<std::string, std::string>& met
         throw std::runtime_error(what + " since " + catalog_path + " was extracted with it, and the finished extract would be kept as it is; " +
                                  "put the file back, or extract again into another -o");
     };
-    if (!hidden.empty() && recorded("hidden_rules") == hidden && !recorded("hidden_digest").empty() &&
+    if (!hidden.empty() && same_option_value(*find_option_row("hidden"), recorded("hidden_rules"), hidden) && !recorded("hidden_digest").empty() &&
         hidden_rules_digest(load_hidden_option(hidden)) != recorded("hidden_digest"))
         refuse("--hidden " + hidden + ": the rules changed");
-    if (!polygon.empty() && recorded("region") == polygon && !recorded("region_digest").empty()) {
+    if (!polygon.empty() && same_option_value(*find_option_row("polygon"), recorded("region"), polygon) && !recorded("region_digest").empty()) {
         std::string now;
         load_polygon_region(polygon, &now);
         if (now != recorded("region_digest")) refuse("--polygon " + polygon + ": the region changed");

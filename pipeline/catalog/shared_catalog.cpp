@@ -3,6 +3,7 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
+#include "pipeline/common/tag_list_file.hpp"
 
 #include <filesystem>
 
@@ -26,7 +27,11 @@ SharedCatalog place_shared_catalog(const std::string& catalog, const std::string
         throw std::runtime_error(catalog + ": --catalog was extracted from " + get("input") + " (" + get("input_bytes") + " bytes), not from " +
                                  options.text("input") + " (" + bytes + " bytes)");
     const auto tags = options.text("tags").empty() ? std::string("default") : options.text("tags");
-    if (get("tags") != tags)
+    // By what the lists hold where the catalog says (a node's copy of the list is the list),
+    // else by the name it was given.
+    const bool same_tags = !get("tags_digest").empty() ? get("tags_digest") == tag_list_digest(load_tag_option(options.text("tags")))
+                                                        : same_option_value(*find_option_row("tags"), get("tags"), tags);
+    if (!same_tags)
         throw std::runtime_error(catalog + ": --catalog was extracted with tags " + get("tags") + "; give this build the same --tags (it asks " +
                                  tags + ")");
     SharedCatalog s;

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 namespace skyscript::pipeline {
 
@@ -101,7 +102,34 @@ void BuildOptions::set(const std::string& name, const std::string& value, const 
     const auto* d = find_option_row(name);
     if (!d) throw UsageError(origin + ": unknown option `" + name + "`");
     check_value(*d, value, origin);
-    values_[std::string(d->name)] = value;
+    values_[std::string(d->name)] = absolute_option_value(*d, value);
+}
+
+std::string absolute_option_value(const OptionRow& row, const std::string& value) {
+    if (row.type != T::path || value.empty()) return value;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (row.name == "sources" && value == "open" && !fs::exists(value, ec)) return value; // the open presets
+    std::string prefix, file = value, suffix;
+    if ((row.name == "tags" || row.name == "hidden") && value.front() == '+') prefix = "+", file = value.substr(1);
+    bool named = false;
+    if (row.name == "scores")
+        if (const auto comma = value.rfind(','); comma != std::string::npos) {
+            const auto name = value.substr(comma + 1);
+            named = !name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+            if (named) file = value.substr(0, comma), suffix = value.substr(comma);
+        }
+    if (file.empty()) return value;
+    const auto absolute = fs::absolute(file, ec);
+    if (ec) return value;
+    const auto text = absolute.lexically_normal().string();
+    // A comma in the folders made absolute would be taken for the ,NAME: the name is given.
+    if (row.name == "scores" && !named && text.find(',') != std::string::npos) suffix = "," + fs::path(file).stem().string();
+    return prefix + text + suffix;
+}
+
+bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked) {
+    return recorded == asked || (row.type == T::path && absolute_option_value(row, recorded) == asked);
 }
 
 void BuildOptions::merge_cli(const CliArgs& cli) {
@@ -209,7 +237,7 @@ std::string build_options_help() {
             section = s;
         }
         // snprintf, not `"..." + std::string`: the latter trips GCC 12's false -Wrestrict.
-        const char* arg = d.type == T::flag ? "" : d.type == T::text ? " S" : " N";
+        const char* arg = d.type == T::flag ? "" : d.type == T::path ? " FILE" : d.type == T::text ? " S" : " N";
         char flag[96], dflt[96] = "", line[384];
         const int name_len = static_cast<int>(d.name.size());
         if (d.short_name) std::snprintf(flag, sizeof flag, "-%c, --%.*s%s", d.short_name, name_len, d.name.data(), arg);
@@ -231,7 +259,7 @@ std::optional<std::string> changed_option(const std::map<std::string, std::strin
         const auto s = stored.find(name);
         const auto a = asked.find(name);
         if (s == stored.end() || a == asked.end()) continue;
-        if (s->second != a->second)
+        if (!same_option_value(d, s->second, a->second))
             return "--" + name + " " + (a->second.empty() ? "\"\"" : a->second) + " (OUT was built with " +
                    (s->second.empty() ? std::string("none") : s->second) + ")";
     }

@@ -53,6 +53,19 @@ std::vector<OptionSpec> build_option_specs();
 // The options part of --help, one line each, grouped by stage.
 std::string build_options_help();
 
+// A path option's value with its file made absolute and lexically normal, what OUT records:
+// a later stage run from another folder (a scheduler's job, `fetch /data/out` from home) reads
+// the file the build was given, not one of the same name there, or none. What is not a file
+// name is kept: the + of --tags +FILE and --hidden +FILE, the ,NAME of --scores FILE,NAME,
+// the word `open` of --sources (unless a file of that name is here, which wins, as it does
+// when the sources are read). Other options' values are returned as they are.
+std::string absolute_option_value(const OptionRow& row, const std::string& value);
+
+// Whether a value OUT recorded and one asked now are the same: equal, or, for a path option
+// recorded before paths were made absolute, the same once made absolute here (a build resumed
+// from the folder it was started in).
+bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked);
+
 // The first recorded option of `stage` (or of an earlier stage) that differs between what
 // OUT used and what this run asks, as "--seed 2 (OUT was built with 1)"; nullopt if none.
 std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,

@@ -11,7 +11,8 @@
 
 namespace skyscript::pipeline {
 
-enum class OptionType { text, integer, number, flag };
+// path: a file (or folder) given by name, made absolute as it is given (build_options.hpp).
+enum class OptionType { text, integer, number, flag, path };
 
 struct OptionRow {
     std::string_view name;
@@ -53,18 +54,18 @@ inline constexpr OptionRow option_table[]{
     {"input", OptionType::text, "", "extract", ""},
     {"input-bytes", OptionType::text, "", "extract", ""},
     {"input-digest", OptionType::text, "", "extract", ""}, // input_fingerprint.hpp
-    {"tags", OptionType::text, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
-    {"hidden", OptionType::text, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
+    {"tags", OptionType::path, "", "extract", "tag list replacing the default vocabulary; +FILE adds to it"},
+    {"hidden", OptionType::path, "", "extract", "rules for objects hidden from above (tunnels, ...) replacing the default; +FILE adds"},
     {"bbox", OptionType::text, "", "extract", "keep only objects intersecting W,S,E,N (degrees)"},
-    {"polygon", OptionType::text, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
+    {"polygon", OptionType::path, "", "extract", "keep only objects intersecting the polygons of a GeoJSON file"},
     {"node-index", OptionType::text, "auto", "", "node location index (see extract --help)"},
     {"read-sample", OptionType::text, "auto", "extract", "draw the sample as the extract reads, keep only what it needs: auto (inputs of 1 GiB or more), on, off"},
     {"tmp-dir", OptionType::text, "", "", "scratch: a file-backed node index, the rows of sampling in the read (default: OUT)"},
     {"threads", OptionType::integer, "0", "", "threads building ways and areas in the extract's second read, and placing the plan's jobs (0: one per core this process may use); the catalog and the jobs are the same whatever the count", 0, false, 0, 1024, false, "0: one per usable core"},
     {"force", OptionType::flag, "", "", "go on when the extract's pre-flight check says the run will not fit"},
-    {"catalog", OptionType::text, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
+    {"catalog", OptionType::path, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
     // plan
-    {"sources", OptionType::text, "", "plan", "imagery sources TOML, or `open` for the open STAC presets (default: SkyScript's ten Earth Engine collections)"},
+    {"sources", OptionType::path, "", "plan", "imagery sources TOML, or `open` for the open STAC presets (default: SkyScript's ten Earth Engine collections)"},
     {"seed", OptionType::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
     {"limit", OptionType::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
     {"all-below", OptionType::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, option_limits::inf},
@@ -100,7 +101,7 @@ inline constexpr OptionRow option_table[]{
     {"llm-endpoint", OptionType::text, "", "polish", "polish: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1"},
     {"llm-model", OptionType::text, "", "polish", "polish: the model id every request names"},
     {"llm-key-env", OptionType::text, "OPENAI_API_KEY", "polish", "polish: environment variable holding the API key (read, never written)"},
-    {"llm-prompt", OptionType::text, "", "polish", "polish: prompt template FILE with {caption} {tags} {surroundings} {gsd} (default: built in)"},
+    {"llm-prompt", OptionType::path, "", "polish", "polish: prompt template FILE with {caption} {tags} {surroundings} {gsd} (default: built in)"},
     {"llm-temperature", OptionType::number, "0", "polish", "polish: sampling temperature", 0, false, 0, 2},
     {"llm-max-tokens", OptionType::integer, "160", "polish", "polish: most tokens an answer may take", 0, false, 8, 100000},
     {"llm-in-flight", OptionType::integer, "8", "", "polish: requests in flight at the endpoint", 0, false, 1, 1024},
@@ -112,7 +113,7 @@ inline constexpr OptionRow option_table[]{
      0, false, 1e-5, 180, false, "", "auto"},
     {"val-size", OptionType::text, "auto", "split", "val images: a count, P% or auto (min(5000, 2%))"},
     {"test-size", OptionType::text, "auto", "split", "test images: a count, P% or auto (min(30000, 10%))"},
-    {"scores", OptionType::text, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
+    {"scores", OptionType::path, "", "split", "FILE[,NAME] of filepath,score rows: top-P% files with similarity_NAME"},
     {"top-pct", OptionType::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
     {"format", OptionType::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both | coco (CSVs and COCO annotations_{split}.json) | hf (CSVs and Hugging Face ImageFolder hf/{split}/) | all"},
     {"shard-size", OptionType::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},

@@ -55,10 +55,10 @@ std::string command_line(const ReportData& r) {
         if (row.stage.empty() || row.help.empty() || row.name == "catalog") continue;
         const auto it = r.options.find(std::string(row.name));
         if (it == r.options.end() || it->second == row.default_value || it->second.empty()) continue;
-        // Paths are the builder's: only their file names say anything to a reader.
-        const bool path = row.name == "sources" || row.name == "tags" || row.name == "hidden" || row.name == "polygon" || row.name == "scores" ||
-                          row.name == "llm-prompt";
-        const auto value = path && it->second != "open" ? fs::path(it->second).filename().string() : it->second;
+        // Paths are the builder's: only their file names say anything to a reader (with the + of --tags +FILE).
+        const bool path = row.type == OptionType::path && it->second != "open";
+        const auto plus = (row.name == "tags" || row.name == "hidden") && it->second.starts_with('+') ? std::string("+") : std::string();
+        const auto value = path ? plus + fs::path(it->second.substr(plus.size())).filename().string() : it->second;
         out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + value);
     }
     return out;
