@@ -143,6 +143,14 @@ TEST_CASE("three shards and merge make one machine's dataset: stems, captions, m
     CHECK(job_rows(out) == expected_rows);
     CHECK(sql_column(out + "/state.sqlite", "SELECT reason || objects FROM skipped ORDER BY reason") ==
           sql_column(reference() + "/state.sqlite", "SELECT reason || objects FROM skipped ORDER BY reason"));
+    // What the plans were made from, as a single build records it: a later run on the merged OUT
+    // checks its sources and catalog against them (before, the merged state had neither).
+    for (const char* table : {"sources_identity", "catalog_identity"}) {
+        CAPTURE(table);
+        const auto merged = sql_column(out + "/state.sqlite", std::string("SELECT identity FROM ") + table);
+        CHECK(merged.size() == 1);
+        CHECK(merged == sql_column(shards[0] + "/state.sqlite", std::string("SELECT identity FROM ") + table));
+    }
     // Hard links, not copies (one file system here).
     const auto stem = sql_column(shards[1] + "/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' LIMIT 1");
     REQUIRE(stem.size() == 1);
@@ -215,6 +223,22 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     const auto other_n = fresh_dir("shards-1-of-2");
     REQUIRE(build(other_n, shard_flags("1/2")).exit_code == 0);
     check_one_error_line(merge(out, {shards[0], other_n}), "shards of different N");
+    // A sources file edited between two workers' starts (its path the same, the year not): the
+    // merged dataset would hold two imageries (before, merge compared the path alone).
+    const auto edited = fresh_dir("shards-sources-edited");
+    const auto sources = edited + "/sources.toml";
+    const auto source = [&](int year) {
+        write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = " + std::to_string(year) + "\n");
+    };
+    const auto worker = [&](const std::string& dir, const std::string& shard) {
+        return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir) + " --sources " +
+                   sh_quote(sources) + " " + common_flags + " --catalog " + sh_quote(monaco().catalog) + " --shard " + shard);
+    };
+    source(2021);
+    REQUIRE(worker(edited + "/0", "0/2").exit_code == 0);
+    source(2019);
+    REQUIRE(worker(edited + "/1", "1/2").exit_code == 0);
+    check_one_error_line(merge(out, {edited + "/0", edited + "/1"}), "not planned with the sources " + edited + "/0 was (source IMG: its settings differ");
     CHECK_FALSE(fs::exists(out + "/state.sqlite")); // nothing merged
 
     // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.

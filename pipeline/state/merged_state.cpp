@@ -56,6 +56,15 @@ void write_options_and_stages(SqliteDb& db, const ShardSet& set, std::map<std::s
         put.step();
         put.reset();
     }
+    // What the plans were made from (check_shards found the sources one): a later run on the
+    // merged OUT checks its catalog and sources against them, as it would a single build's.
+    for (const auto& [table, identity] : {std::pair{"sources_identity", set.shards.front().sources_identity},
+                                          std::pair{"catalog_identity", set.shards.front().catalog_identity}})
+        if (!identity.empty()) {
+            auto q = db.prepare(std::string("INSERT OR REPLACE INTO ") + table + " VALUES (1, ?)");
+            q.bind(1, identity);
+            q.step();
+        }
     auto stage = db.prepare("INSERT OR REPLACE INTO stages VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?)");
     const auto record = [&](const std::string& name, const StageRow& row) {
         const auto summary = row.summary.dump();

@@ -1,7 +1,8 @@
 #pragma once
 // The OUT folders of `--shard i/N` workers, checked before `merge` joins them: each one a
 // shard of the same N, every recorded option but `shard` the same (same input, seed,
-// sources, tags, ...), no index twice, none missing, each finished (no job planned or
+// sources, tags, ...), the same sources by what defines their pixels (source_identity.hpp:
+// a sources file edited between two workers' starts), no index twice, none missing, each finished (no job planned or
 // fetched but not written). A shard that fails a check is refused with one line naming
 // its folder; --partial lets unfinished and missing shards through (the merged dataset
 // then has only the images that are there).
@@ -18,6 +19,7 @@ struct ShardBuild {
     std::string dir, state_path;
     ShardSpec spec;
     std::map<std::string, std::string> options;
+    std::string sources_identity, catalog_identity; // as the shard's plan recorded them ("" before they were)
     std::int64_t planned = 0, fetched = 0, written = 0, failed = 0;
     bool plan_finished = false;
 };
