@@ -69,11 +69,30 @@ TEST_CASE("licences, attribution, the dataset card, croissant.json and the Huggi
     REQUIRE(after_upgrade.exit_code == 0);
     CHECK_MESSAGE(after_upgrade.out.find("missing on disk") == std::string::npos, after_upgrade.out);
 
-    // The hf layout goes when another format is asked for; the card's config follows.
-    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " --format files -q").exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    // The hf layout goes when another format is asked for, and `split` alone makes the card and
+    // croissant.json again: its config, the CSVs' rows and digests follow (before, they named the
+    // removed folders and the replaced CSVs until `report` was run).
+    const auto val_before = read_file(out + "/SkyScript_val.csv");
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " --format files --val-size 7 -q").exit_code == 0);
     CHECK_FALSE(fs::exists(out + "/hf"));
     CHECK(read_file(out + "/README.md").find("config_name: imagefolder") == std::string::npos);
+    CHECK(read_file(out + "/SkyScript_val.csv") != val_before); // what check_publish.py finds the card and croissant.json agree with
+    // Every file croissant.json lists has the digest it gives.
+    const auto after_split = run("cd " + sh_quote(out) + " && /usr/bin/python3 -c '\n"
+                                 "import hashlib, json\n"
+                                 "def walk(x):\n"
+                                 "    if isinstance(x, dict):\n"
+                                 "        if \"sha256\" in x and \"contentUrl\" in x:\n"
+                                 "            yield x[\"contentUrl\"], x[\"sha256\"]\n"
+                                 "        for v in x.values(): yield from walk(v)\n"
+                                 "    elif isinstance(x, list):\n"
+                                 "        for v in x: yield from walk(v)\n"
+                                 "files = list(walk(json.load(open(\"croissant.json\"))))\n"
+                                 "assert len(files) >= 3, files\n"
+                                 "for name, digest in files: assert hashlib.sha256(open(name, \"rb\").read()).hexdigest() == digest, name\n"
+                                 "'");
+    INFO((after_split.out + after_split.err));
+    CHECK(after_split.exit_code == 0);
 }
 
 TEST_CASE("a source without a licence is named by the plan, and its images say so") {

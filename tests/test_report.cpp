@@ -430,6 +430,49 @@ TEST_CASE("report and status name the folder when there is no build") {
     CHECK(run(sh_quote(binary()) + " status").exit_code == 2);
 }
 
+TEST_CASE("write, split and benchmarks on a folder not planned yet say so in one line, and record nothing") {
+    const auto out = fresh_dir("report-not-planned");
+    REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "split", "benchmarks"}) {
+        CAPTURE(stage);
+        const auto r = run(sh_quote(binary()) + " " + stage + " " + sh_quote(out) + " -q");
+        CHECK(r.exit_code == 1); // before: write and split exited 1 saying nothing, and recorded themselves finished
+        CHECK(r.err.find(out + ": not planned yet; run `skyscript-build plan " + out + "` first") != std::string::npos);
+        CHECK(lines(r.err).size() == 1);
+    }
+    CHECK_FALSE(fs::exists(out + "/meta.jsonl"));
+    CHECK_FALSE(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
+    if (fs::exists(out + "/state.sqlite")) CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage != 'extract'") == 0);
+}
+
+TEST_CASE("status reads a build in a folder it may not write (another user's, a read-only copy)") {
+    // Run as nobody on a copy under /tmp that nobody may write: SQLite's WAL reader would make
+    // its -shm file there, and failed with "attempt to write a readonly database".
+    if (::geteuid() != 0) {
+        FAIL_CHECK("cannot run: switching to another user to read a folder it may not write needs root (uid " << ::geteuid() << ")");
+        return;
+    }
+    const auto out = fresh_dir("report-read-only");
+    const auto r = build(out, "--limit 20 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    char templ[] = "/tmp/skyscript-read-only-XXXXXX";
+    REQUIRE(::mkdtemp(templ) != nullptr);
+    const std::string copy = templ;
+    REQUIRE(run("cp -r " + sh_quote(out) + " " + sh_quote(copy + "/b") + " && cp " + sh_quote(binary()) + " " + sh_quote(copy + "/skyscript-build") +
+                " && chmod -R a+rX,go-w " + sh_quote(copy))
+                .exit_code == 0);
+    REQUIRE_FALSE(fs::exists(copy + "/b/state.sqlite-shm"));
+    const auto as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups " + sh_quote(copy + "/skyscript-build");
+    const auto status = run(as_nobody + " status " + sh_quote(copy + "/b"));
+    CHECK_MESSAGE(status.exit_code == 0, status.err);
+    CHECK(status.out.find("written") != std::string::npos);
+    const auto json = run(as_nobody + " status --json " + sh_quote(copy + "/b"));
+    CHECK_MESSAGE(json.exit_code == 0, json.err);
+    CHECK(nlohmann::json::parse(json.out, nullptr, false).is_object());
+    CHECK_FALSE(fs::exists(copy + "/b/state.sqlite-shm")); // nothing made there
+    fs::remove_all(copy);
+}
+
 TEST_CASE("failure reasons are grouped with URLs and decimal numbers taken out, HTTP codes kept (the same rule as count_dataset.py)") {
     using skyscript::pipeline::failure_class;
     CHECK(failure_class("only 12.2% of the tile has imagery (--min-valid 90.0%)") == "only N% of the tile has imagery (--min-valid N%)");

@@ -2,6 +2,7 @@
 
 #include "pipeline/benchmarks/benchmark_stage.hpp"
 #include "pipeline/catalog/extract_stage.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/fetch/fetch_stage.hpp"
 #include "pipeline/plan/plan_stage.hpp"
@@ -10,6 +11,7 @@
 #include "pipeline/split/split_stage.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <stdexcept>
 
@@ -93,8 +95,21 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     if (cli.positional().size() != 1) throw UsageError(name + " takes one OUT folder");
     if (cli.value("output")) throw UsageError(name + " works on the OUT folder given as its argument; -o is for the bare command");
     auto session = open_build_session(cli, cli.positional()[0], "");
+    // The stages that work on the plan's jobs (the report describes whatever OUT holds).
+    if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan"))
+        throw std::runtime_error(session.out_dir + ": not planned yet; run `skyscript-build plan " + session.out_dir + "` first");
     const auto summary = run_recorded(session, stage.name, stage.run);
-    return summary.complete && !(stage.zero_fails && summary.count == 0) ? 0 : 1;
+    if (stage.zero_fails && summary.count == 0) {
+        std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",
+                     session.out_dir.c_str(), name.c_str(), name == "write" ? "" : " and meta file", session.out_dir.c_str());
+        return 1;
+    }
+    // The dataset card (README.md, croissant.json: the CSVs' rows and digests, the formats'
+    // folders) and the report describe the splits: made again when the build has them, so a
+    // split rerun with other options leaves none of them naming files it replaced.
+    if (name == "split" && summary.complete && std::filesystem::exists(BuildDir(session.out_dir).report_json()))
+        return run_recorded(session, "report", stage_report).complete ? 0 : 1;
+    return summary.complete ? 0 : 1;
 }
 
 } // namespace skyscript::pipeline

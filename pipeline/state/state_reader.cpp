@@ -5,23 +5,49 @@
 
 #include "pipeline/common/build_dir.hpp"
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
+#include <unistd.h>
 
 namespace skyscript::pipeline {
+
+namespace {
+
+// A path as a file: URI's path (RFC 3986: what is not unreserved or / percent-encoded), absolute.
+std::string uri_path(const std::string& path) {
+    const auto absolute = std::filesystem::absolute(path).string();
+    std::string out;
+    for (const unsigned char c : absolute) {
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", c);
+            out += hex;
+        }
+    }
+    return out;
+}
+
+} // namespace
 
 StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     const auto path = BuildDir(out_dir).state_db();
     if (!std::filesystem::is_regular_file(path))
         throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
-    db_ = std::make_unique<SqliteDb>(path, SQLITE_OPEN_READONLY);
-    sqlite3_busy_timeout(db_->handle(), wait_ms);
+    const auto probe = [&](int flags, const std::string& name) {
+        db_ = std::make_unique<SqliteDb>(name, flags);
+        sqlite3_busy_timeout(db_->handle(), wait_ms);
+        auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
+        return q.step() && q.column_int(0) == 4;
+    };
     bool tables = false;
     try {
-        auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
-        tables = q.step() && q.column_int(0) == 4;
+        tables = probe(SQLITE_OPEN_READONLY, path);
     } catch (const SqliteError& e) { // SQLite's own words ("attempt to write a readonly database") would not say why
         switch (why_unreadable(e)) {
         case Unreadable::plan_writing:
@@ -30,8 +56,16 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
             throw SqliteError(path + ": a run stopped in the middle of its plan, and its rollback journal must be applied first: run the build "
                                      "(or `skyscript-build plan " + out_dir + "`) again",
                               e.code());
-        case Unreadable::no: throw;
+        case Unreadable::no:
+            break;
         }
+        // A folder this process may not write (another user's build, a read-only mount, a
+        // published copy): a WAL database's reader must make its -shm file there, unless no
+        // writer can change the DB, which then is read as it is on disk (immutable: its WAL,
+        // if any, unread; a build running there under its owner is seen as of its last checkpoint).
+        const auto dir = std::filesystem::path(path).parent_path();
+        if (::access((dir.empty() ? std::filesystem::path(".") : dir).c_str(), W_OK) == 0) throw;
+        tables = probe(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, "file:" + uri_path(path) + "?immutable=1");
     }
     if (!tables) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
 }
