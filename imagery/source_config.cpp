@@ -277,7 +277,9 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
         s.licence = table.string("licence", false);
         s.attribution = table.string("attribution", false);
         if (auto r = table.number("requests_per_second")) {
-            if (!(*r > 0)) table.fail_at("requests_per_second", "requests_per_second must be a positive number");
+            // Below one request in 1000 s a build never ends (1e-300 passed as positive and hung it); infinity is no rate.
+            if (!(*r >= 0.001) || !std::isfinite(*r))
+                table.fail_at("requests_per_second", "requests_per_second must be a number from 0.001 (a request in about 17 minutes) up");
             s.requests_per_second = *r;
         }
         if (auto m = table.integer("max_in_flight")) {

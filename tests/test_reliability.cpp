@@ -522,6 +522,16 @@ TEST_CASE("a --hidden or --polygon file edited in place since the extract is ref
     const auto same = run(shell(argv));
     CHECK_MESSAGE(same.exit_code == 0, same.err);
     CHECK(dataset_files(out) == before);
+    // The ring the other way round, from another corner: the same region.
+    write_file(polygon, R"({"type":"Polygon","coordinates":[[[7.44,43.75],[7.44,43.72],[7.40,43.72],[7.40,43.75],[7.44,43.75]]]})");
+    const auto reversed = run(shell(argv));
+    CHECK_MESSAGE(reversed.exit_code == 0, reversed.err);
+    // A number written otherwise is the same number (--margin 0.10 is the default 0.1).
+    auto margin = argv;
+    margin.insert(margin.end(), {"--margin", "0.10"});
+    const auto same_margin = run(shell(margin));
+    CHECK_MESSAGE(same_margin.exit_code == 0, same_margin.err);
+    CHECK(dataset_files(out) == before);
 
     // A rule dropped: the finished catalog keeps the objects it hid no more (before this check
     // the rerun said nothing and the dataset stayed the old rules').
@@ -589,6 +599,56 @@ TEST_CASE("files given by relative path are the build's own from any folder: a s
     const auto other = in(dir + "/elsewhere", {binary(), data("osm/monaco-latest.osm.pbf"), "-o", out, "--sources", "sources.toml", "-q"});
     check_one_line(other, "this run asks --sources " + dir + "/elsewhere/sources.toml (OUT was built with " + dir + "/work/sources.toml)");
     CHECK(dataset_files(out) == before);
+}
+
+TEST_CASE("a folder that is no build's is refused before anything is written there; an extract over a build's catalog too") {
+    const auto& m = monaco();
+    const auto dir = fresh_dir("reliability-foreign-folder");
+    const auto sources = dir + "/sources.toml";
+    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    // Someone's folder that holds what a build writes (an original SkyScript download, photos).
+    const auto home = dir + "/home";
+    fs::create_directories(home + "/images1");
+    fs::create_directories(home + "/images2");
+    write_file(home + "/images1/holiday.jpg", "mine");
+    write_file(home + "/images2/x.jpg", "mine");
+    write_file(home + "/SkyScript_train_top30pct_filtered_by_CLIP.csv", "filepath,title\n");
+    write_file(home + "/README.md", "mine\n");
+    const auto files_of = [](const std::string& root) {
+        std::map<std::string, std::string> files;
+        for (const auto& e : fs::recursive_directory_iterator(root))
+            if (e.is_regular_file()) files[e.path().string()] = read_file(e.path().string());
+        return files;
+    };
+    const auto before = files_of(home);
+    const auto r = run(shell(build_argv(home, sources, {"--limit", "20"})));
+    // Before: exit 0, holiday.jpg, images2/ and the CSV removed, README.md replaced.
+    check_one_line(r, home + " holds README.md, SkyScript_train_top30pct_filtered_by_CLIP.csv, images1, images2 but is no skyscript-build folder");
+    CHECK(files_of(home) == before);
+    CHECK_FALSE(fs::exists(home + "/state.sqlite"));
+    // A folder with other things (the demo's raster and sources) is a build's to make.
+    const auto fresh = dir + "/fresh";
+    fs::create_directories(fresh);
+    fs::copy_file(sources, fresh + "/sources.toml");
+    const auto built = run(shell(build_argv(fresh, fresh + "/sources.toml", {"--limit", "20"})));
+    REQUIRE_MESSAGE(built.exit_code == 0, built.err);
+    // A build's own folder whose state DB was removed to start over (its build.lock stays) goes on.
+    fs::remove(fresh + "/state.sqlite");
+    const auto over = run(shell(build_argv(fresh, fresh + "/sources.toml", {"--limit", "20"})));
+    CHECK_MESSAGE(over.exit_code == 0, over.err);
+
+    // `extract` into a build's folder would replace the catalog its plan names by row (before:
+    // NYC's catalog replaced Monaco's, and every later stage refused the build).
+    const auto catalog = read_file(fresh + "/catalog.gpkg");
+    const auto extract = run(shell({binary(), "extract", data("osm/nyc.osm.pbf"), "-o", fresh, "-q"}));
+    check_one_line(extract, fresh + " is a build's folder (" + fresh + "/state.sqlite): extracting again there would replace the catalog");
+    CHECK(read_file(fresh + "/catalog.gpkg") == catalog);
+
+    // A --sources file that is not there is named before the extract runs (before: after it).
+    const auto missing = run(shell(build_argv(dir + "/new", dir + "/nope.toml", {})));
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("--sources " + dir + "/nope.toml: no such file") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/new"));
 }
 
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {

@@ -148,7 +148,10 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
                           Bad{"[[source]]\nalias = 1\nkind = \"gdal\"\npath = \"x\"\n", "s.toml:2: source 1: `alias` must be a string"},
                           Bad{ee + "project = 12\n", "s.toml:7: source 1 (A): `project` must be a string"},
                           Bad{ee + "endpoint = true\n", "s.toml:7: source 1 (A): `endpoint` must be a string"},
-                          Bad{ee + "requests_per_second = 0\n", "s.toml:7: source 1 (A): requests_per_second must be a positive number"},
+                          Bad{ee + "requests_per_second = 0\n", "s.toml:7: source 1 (A): requests_per_second must be a number from 0.001 (a request in about 17 minutes) up"},
+                          // Positive but a build that never ends (before: 1e-300 passed, and the fetch waited for ever).
+                          Bad{ee + "requests_per_second = 1e-300\n", "s.toml:7: source 1 (A): requests_per_second must be a number from 0.001 (a request in about 17 minutes) up"},
+                          Bad{ee + "requests_per_second = inf\n", "s.toml:7: source 1 (A): `requests_per_second` must be a number"},
                           Bad{ee + "max_in_flight = 0\n", "s.toml:7: source 1 (A): max_in_flight must be 1..10000"}}) {
         INFO(b.toml);
         CHECK(error_of(b.toml) == b.message);

@@ -3,12 +3,15 @@
 #include "osm/extractor.hpp"
 #include "pipeline/catalog/extract_stage.hpp"
 #include "pipeline/cli/commands.hpp"
+#include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_options.hpp"
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/plan/plan_stage.hpp"
 #include "pipeline/state/build_lock.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 namespace skyscript::pipeline {
@@ -80,10 +83,12 @@ ExtractRequest parse_extract_args(const CliArgs& cli) {
         throw UsageError(cli.positional().empty() ? "extract needs an INPUT.osm.pbf" : "extract takes one INPUT file");
     req.input = cli.positional()[0];
     req.out_dir = cli.value("output").value_or("out");
-    req.tags = cli.value("tags").value_or("");
-    req.hidden = cli.value("hidden").value_or("");
+    // Recorded in the catalog as the build records them (absolute: build_options.hpp).
+    const auto path_option = [&](const char* name) { return absolute_option_value(*find_option_row(name), cli.value(name).value_or("")); };
+    req.tags = path_option("tags");
+    req.hidden = path_option("hidden");
     if (auto b = cli.value("bbox")) req.bbox = parse_bbox(*b);
-    req.polygon = cli.value("polygon").value_or("");
+    req.polygon = path_option("polygon");
     if (req.bbox && !req.polygon.empty()) throw UsageError("--bbox and --polygon exclude each other");
     req.node_index = cli.value("node-index").value_or("auto");
     check_node_index(req.node_index);
@@ -125,6 +130,13 @@ int command_extract(const std::vector<std::string>& args) {
     }
     const auto req = parse_extract_args(cli);
     const BuildLock lock(req.out_dir, command_line()); // one writer per OUT
+    // A build's folder: its state DB names the catalog's objects by row and records the options
+    // they were chosen by, so a catalog extracted over it (another input, region or tag list)
+    // would be finished by the build's later stages as if it were its own.
+    if (const auto state = BuildDir(req.out_dir).state_db(); std::filesystem::exists(state))
+        throw std::runtime_error(req.out_dir + " is a build's folder (" + state + "): extracting again there would replace the catalog the build was "
+                                 "made from; rerun the build (it extracts again only a missing catalog), extract into another -o, or remove " +
+                                 state + " to start over");
     const auto result = run_extract(req);
     if (!req.quiet) print_extract_summary(result);
     return 0;

@@ -1,6 +1,6 @@
 #include "pipeline/common/build_dir.hpp"
 
-
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -20,5 +20,23 @@ std::string images_dir(int part) { return "images" + std::to_string(part); }
 std::string meta_dir(int part) { return "meta" + std::to_string(part); }
 std::string image_relative_path(int part, const std::string& stem) { return images_dir(part) + "/" + stem + ".jpg"; }
 std::string meta_relative_path(int part, const std::string& stem) { return meta_dir(part) + "/" + stem + ".pickle"; }
+
+std::vector<std::string> BuildDir::build_outputs_present() const {
+    namespace fs = std::filesystem;
+    std::vector<std::string> found;
+    std::error_code ec;
+    const auto numbered = [](const std::string& name, std::string_view prefix) {
+        return name.size() > prefix.size() && name.starts_with(prefix) && name.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
+    };
+    for (fs::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+        const auto name = it->path().filename().string();
+        if (numbered(name, "images") || numbered(name, "meta") || name == "meta.jsonl" || (name.starts_with("SkyScript_") && name.ends_with(".csv")) ||
+            name == "webdataset" || name == "hf" || name == "benchmarks" || (name.starts_with("annotations_") && name.ends_with(".json")) ||
+            name == "README.md" || name == "croissant.json" || name == "report.json" || name == "report.html")
+            found.push_back(name);
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
 
 } // namespace skyscript::pipeline

@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -32,6 +33,10 @@ public:
     std::string meta(int part, const std::string& stem) const;
     // OUT/relative.
     std::string path(std::string_view relative) const;
+    // The entries of OUT now that a build writes, replaces or clears (imagesK/, metaK/,
+    // meta.jsonl, SkyScript_*.csv, webdataset/, hf/, benchmarks/, annotations_*.json,
+    // README.md, croissant.json, report.*), by name, sorted; none when OUT is not a folder.
+    std::vector<std::string> build_outputs_present() const;
 
 private:
     std::string root_;

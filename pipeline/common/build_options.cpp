@@ -65,6 +65,14 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
     try {
         if (d.name == "bbox" && !value.empty()) parse_bbox(value);
         if (d.name == "polygon" && !value.empty()) load_polygon_region(value); // read twice (here and by extract): a small price for a refusal before OUT is touched
+        // The files stages read later (the sources after a whole extract): there, before any stage runs.
+        if ((d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt") && !value.empty() &&
+            !(d.name == "sources" && value == "open")) {
+            const auto file = (d.name == "tags" || d.name == "hidden") && value.front() == '+' ? value.substr(1) : value;
+            std::error_code ec;
+            if (!std::filesystem::exists(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": no such file");
+            if (std::filesystem::is_directory(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": is a folder, expected a file");
+        }
     } catch (const UsageError& e) {
         throw UsageError(origin + ": " + e.what());
     }
@@ -129,7 +137,15 @@ std::string absolute_option_value(const OptionRow& row, const std::string& value
 }
 
 bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked) {
-    return recorded == asked || (row.type == T::path && absolute_option_value(row, recorded) == asked);
+    if (recorded == asked) return true;
+    if (row.type == T::path) return absolute_option_value(row, recorded) == asked;
+    if (row.type == T::integer || row.type == T::number) { // 0.10 is 0.1, 07 is 7 (both were checked as numbers when given)
+        double a = 0, b = 0;
+        const auto [pa, ea] = std::from_chars(recorded.data(), recorded.data() + recorded.size(), a);
+        const auto [pb, eb] = std::from_chars(asked.data(), asked.data() + asked.size(), b);
+        return ea == std::errc{} && eb == std::errc{} && pa == recorded.data() + recorded.size() && pb == asked.data() + asked.size() && a == b;
+    }
+    return false;
 }
 
 void BuildOptions::merge_cli(const CliArgs& cli) {

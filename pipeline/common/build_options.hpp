@@ -61,9 +61,9 @@ std::string build_options_help();
 // when the sources are read). Other options' values are returned as they are.
 std::string absolute_option_value(const OptionRow& row, const std::string& value);
 
-// Whether a value OUT recorded and one asked now are the same: equal, or, for a path option
-// recorded before paths were made absolute, the same once made absolute here (a build resumed
-// from the folder it was started in).
+// Whether a value OUT recorded and one asked now are the same: equal; for a number, the same
+// number (--margin 0.10 is 0.1); for a path option recorded before paths were made absolute,
+// the same once made absolute here (a build resumed from the folder it was started in).
 bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked);
 
 // The first recorded option of `stage` (or of an earlier stage) that differs between what

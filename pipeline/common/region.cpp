@@ -47,6 +47,7 @@ osm::SpatialFilter load_polygon_region(const std::string& path, std::string* dig
         throw UsageError("--polygon " + path + ": not a polygon file GDAL can read (GeoJSON expected)" + (why.empty() ? "" : ": " + why));
     }
     std::vector<std::string> polygons; // WKB, lon/lat
+    std::vector<std::string> normalized; // the same, for the digest
     OGRSpatialReference wgs84;
     wgs84.SetWellKnownGeogCS("WGS84");
     wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -60,15 +61,23 @@ osm::SpatialFilter load_polygon_region(const std::string& path, std::string* dig
             const auto type = wkbFlatten(g->getGeometryType());
             if (type != wkbPolygon && type != wkbMultiPolygon) continue;
             if (to_wgs84) g->transform(to_wgs84.get());
-            std::string wkb(g->WkbSize(), '\0');
-            g->exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()), wkbVariantIso);
-            polygons.push_back(std::move(wkb));
+            const auto as_wkb = [](const OGRGeometry& geometry) {
+                std::string wkb(geometry.WkbSize(), '\0');
+                geometry.exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()), wkbVariantIso);
+                return wkb;
+            };
+            polygons.push_back(as_wkb(*g));
+            if (digest) { // in GEOS's normal form: rings in another order or direction, or from another vertex, are the same region
+                const std::unique_ptr<OGRGeometry> normal(g->Normalize());
+                normalized.push_back(as_wkb(normal ? *normal : *g));
+            }
         }
     }
     if (polygons.empty()) throw UsageError("--polygon " + path + ": no Polygon or MultiPolygon geometry in the file");
     if (digest) {
+        std::sort(normalized.begin(), normalized.end()); // the features in another order: the same union
         std::string all;
-        for (const auto& wkb : polygons) all += std::to_string(wkb.size()) + ':' + wkb; // sized: no two lists join to the same bytes
+        for (const auto& wkb : normalized) all += std::to_string(wkb.size()) + ':' + wkb; // sized: no two lists join to the same bytes
         *digest = imagery::sha256_hex(all, 8);
     }
     try {

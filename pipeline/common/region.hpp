@@ -14,8 +14,8 @@ osm::Box parse_bbox(const std::string& text);
 // The union of the polygons and multipolygons of a GeoJSON (or any OGR-readable) file,
 // in lon/lat. Throws UsageError naming --polygon, the file and what is wrong with it.
 // `digest`, when given, receives what the region is as 16 hex digits (its polygons' lon/lat
-// WKB, in the file's order: a file saved again with other spacing or properties is the same
-// region): the extract records it in the catalog's meta ("region_digest"), and a rerun naming
+// WKB in GEOS's normal form, sorted: a file saved again with other spacing or properties, its
+// features in another order, its rings reversed or started elsewhere, is the same region): the extract records it in the catalog's meta ("region_digest"), and a rerun naming
 // the same file compares it (catalog/catalog_identity.hpp).
 osm::SpatialFilter load_polygon_region(const std::string& path, std::string* digest = nullptr);
 
