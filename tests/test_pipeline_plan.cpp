@@ -97,6 +97,7 @@ TEST_CASE("each skip reason and each source policy, on hand-made objects") {
 
     auto plan = [&](const std::string& policy, const std::string& order = "coarse-first") {
         const auto out = dir + "/" + policy + "-" + order;
+        fs::remove_all(out); // a fresh build each time (extract refuses a build's folder)
         REQUIRE(run(sh_quote(binary()) + " extract -q " + sh_quote(dir + "/cases.osm.pbf") + " -o " + sh_quote(out)).exit_code == 0);
         const auto r = run("timeout 120 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/" + order + ".toml") +
                            " --source-policy " + policy);

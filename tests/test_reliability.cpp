@@ -647,7 +647,7 @@ TEST_CASE("a folder that is no build's is refused before anything is written the
     // A --sources file that is not there is named before the extract runs (before: after it).
     const auto missing = run(shell(build_argv(dir + "/new", dir + "/nope.toml", {})));
     CHECK(missing.exit_code == 2);
-    CHECK(missing.err.find("--sources " + dir + "/nope.toml: no such file") != std::string::npos);
+    CHECK(missing.err.find("--sources " + dir + "/nope.toml: cannot open sources file (no such file)") != std::string::npos);
     CHECK_FALSE(fs::exists(dir + "/new"));
 }
 

@@ -70,8 +70,9 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
             !(d.name == "sources" && value == "open")) {
             const auto file = (d.name == "tags" || d.name == "hidden") && value.front() == '+' ? value.substr(1) : value;
             std::error_code ec;
-            if (!std::filesystem::exists(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": no such file");
-            if (std::filesystem::is_directory(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": is a folder, expected a file");
+            const char* what = d.name == "tags" ? "tag list" : d.name == "hidden" ? "hidden-object rules" : d.name == "sources" ? "sources file" : "prompt template";
+            if (!std::filesystem::exists(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": cannot open " + what + " (no such file)");
+            if (std::filesystem::is_directory(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": is a directory, not a file");
         }
     } catch (const UsageError& e) {
         throw UsageError(origin + ": " + e.what());
