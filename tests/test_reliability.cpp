@@ -59,6 +59,13 @@ int wait_exit(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+// DIR/sources.toml: one gdal source, the Monaco rendering as of 2021; its path.
+std::string monaco_sources(const std::string& dir) {
+    const auto path = dir + "/sources.toml";
+    write_file(path, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2021\n");
+    return path;
+}
+
 // One error line on stderr, and what it says.
 void check_one_line(const CommandResult& r, const std::string& contains) {
     INFO(r.err);
@@ -319,10 +326,8 @@ TEST_CASE("a VRT whose member or overviews changed is refused like its own file;
 }
 
 TEST_CASE("an input moved or renamed is the same input: the build goes on from its new path; other bytes under its path are refused") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("reliability-input-moved");
-    const auto sources = dir + "/sources.toml";
-    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto sources = monaco_sources(dir);
     const auto input = dir + "/monaco.osm.pbf", moved = dir + "/elsewhere/renamed.osm.pbf", out = dir + "/out";
     fs::copy_file(data("osm/monaco-latest.osm.pbf"), input);
     const auto argv = [&](const std::string& pbf) {
@@ -396,10 +401,8 @@ TEST_CASE("a catalog replaced since the plan is refused in one line by every sta
 }
 
 TEST_CASE("a catalog lost after the plan is extracted again and the plan and its images kept, with the input moved too; another catalog is refused") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("reliability-catalog-lost");
-    const auto sources = dir + "/sources.toml";
-    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto sources = monaco_sources(dir);
     const auto input = dir + "/monaco.osm.pbf", moved = dir + "/moved.osm.pbf", out = dir + "/out";
     fs::copy_file(data("osm/monaco-latest.osm.pbf"), input);
     const auto argv = [&](const std::string& pbf) {
@@ -500,10 +503,8 @@ TEST_CASE("a --tags file edited in place since the extract is refused by the pla
 }
 
 TEST_CASE("a --hidden or --polygon file edited in place since the extract is refused by a rerun naming it; the same rules or region written otherwise are taken") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("reliability-extract-files-edited");
-    const auto sources = dir + "/sources.toml";
-    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto sources = monaco_sources(dir);
     const auto hidden = dir + "/hidden.tsv", polygon = dir + "/region.geojson", out = dir + "/out";
     const std::string rules = "tunnel=*\tany\nlocation=underground\tany\n";
     const std::string region = R"({"type":"Polygon","coordinates":[[[7.40,43.72],[7.44,43.72],[7.44,43.75],[7.40,43.75],[7.40,43.72]]]})";
@@ -602,10 +603,8 @@ TEST_CASE("files given by relative path are the build's own from any folder: a s
 }
 
 TEST_CASE("a folder that is no build's is refused before anything is written there; an extract over a build's catalog too") {
-    const auto& m = monaco();
     const auto dir = fresh_dir("reliability-foreign-folder");
-    const auto sources = dir + "/sources.toml";
-    write_file(sources, "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
+    const auto sources = monaco_sources(dir);
     // Someone's folder that holds what a build writes (an original SkyScript download, photos).
     const auto home = dir + "/home";
     fs::create_directories(home + "/images1");
