@@ -13,9 +13,18 @@
 
 namespace skyscript::imagery {
 
-RgbImage decode_image(const std::string& body) {
-    if (body.size() > 2 && static_cast<unsigned char>(body[0]) == 0xFF && static_cast<unsigned char>(body[1]) == 0xD8)
-        return decode_jpeg(body);
+RgbImage decode_image(const std::string& body, int width, int height) {
+    const auto wrong_size = [&](int w, int h) {
+        return std::runtime_error("image is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(width) + "x" +
+                                  std::to_string(height));
+    };
+    if (body.size() > 2 && static_cast<unsigned char>(body[0]) == 0xFF && static_cast<unsigned char>(body[1]) == 0xD8) {
+        if (const auto header = jpeg_header_size(body); header && (header->first != width || header->second != height))
+            throw wrong_size(header->first, header->second);
+        auto img = decode_jpeg(body);
+        if (img.width != width || img.height != height) throw wrong_size(img.width, img.height);
+        return img;
+    }
     static std::once_flag registered;
     std::call_once(registered, [] { GDALAllRegister(); });
     static std::atomic<int> counter{0};
@@ -23,10 +32,17 @@ RgbImage decode_image(const std::string& body) {
     VSILFILE* f = VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(body.data())), body.size(), FALSE);
     if (!f) throw std::runtime_error("cannot read the tile body");
     VSIFCloseL(f);
-    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER));
+    static const char* const image_drivers[] = {"PNG", "JPEG", "WEBP", "GIF", "GTiff", "BMP", nullptr};
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER, image_drivers, nullptr, nullptr));
     if (!ds) {
         VSIUnlink(name.c_str());
-        throw std::runtime_error("not an image GDAL can read");
+        throw std::runtime_error("not an image (PNG, JPEG, WebP, GIF, TIFF or BMP) GDAL can read");
+    }
+    if (ds->GetRasterXSize() != width || ds->GetRasterYSize() != height) {
+        const auto e = wrong_size(ds->GetRasterXSize(), ds->GetRasterYSize());
+        ds.reset();
+        VSIUnlink(name.c_str());
+        throw e;
     }
     RgbImage img;
     img.width = ds->GetRasterXSize();

@@ -83,6 +83,13 @@ std::optional<std::string> walk_to_end_marker(std::string_view data) {
 
 } // namespace
 
+std::optional<std::pair<int, int>> jpeg_header_size(std::string_view data) {
+    int w = 0, h = 0, subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
+        return std::nullopt;
+    return std::pair{w, h};
+}
+
 std::optional<std::string> check_jpeg(std::string_view data, int px) {
     if (auto broken = walk_to_end_marker(data)) return broken;
     int w = 0, h = 0, subsamp = 0, colorspace = 0;

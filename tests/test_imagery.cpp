@@ -168,7 +168,7 @@ TEST_CASE("paletted PNG tiles decode to their palette's colours; transparent ent
     REQUIRE(made.exit_code == 0);
     const auto png = read_file(dir + "/tile.png");
     REQUIRE(run("gdalinfo " + sh_quote(dir + "/tile.png")).out.find("Color Table") != std::string::npos);
-    const auto img = decode_image(png);
+    const auto img = decode_image(png, 256, 256);
     REQUIRE(img.width == 256);
     REQUIRE(img.height == 256);
     const auto ref = load_raster(dir + "/expanded.tif"); // GDAL's own palette expansion, RGBA
@@ -187,6 +187,35 @@ TEST_CASE("paletted PNG tiles decode to their palette's colours; transparent ent
     CHECK(img.valid_fraction() == doctest::Approx(1.0 - 64.0 * 64 / (256.0 * 256)));
     CHECK(img.valid[0] == 0);
     CHECK(img.rgb[0] == 0);
+}
+
+TEST_CASE("a server's body is decoded only as an image of the size asked: no VRT, no huge declared size") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("decode_hostile");
+    // A VRT sent as a tile: GDAL would read the local raster it names (or call the hosts it names)
+    // and the dataset would hold that file's pixels. A PNG whose header declares 60000 x 60000 px
+    // in a small body: decoding it first took 14 GB. Made by the system python3.
+    const auto made = run("/usr/bin/python3 -c " + sh_quote("import struct, sys, zlib\n"
+                                                            "def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))\n"
+                                                            "ihdr = struct.pack('>IIBBBBB', 60000, 60000, 8, 2, 0, 0, 0)\n"
+                                                            "idat = zlib.compress(b'\\0' * (60000 * 3 + 1) * 20, 9)\n"
+                                                            "open(sys.argv[1], 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', idat) + chunk(b'IEND', b''))\n") +
+                          " " + sh_quote(dir + "/bomb.png") + " && gdal_translate -q -of VRT -srcwin 0 0 256 256 " + sh_quote(data("tiles/17/62093/50163.jpg")) +
+                          " " + sh_quote(dir + "/tile.vrt") + " && gdal_translate -q -of PNG " + sh_quote(data("tiles/17/62093/50163.jpg")) + " " +
+                          sh_quote(dir + "/tile.png"));
+    INFO(made.err);
+    REQUIRE(made.exit_code == 0);
+    const auto vrt = read_file(dir + "/tile.vrt");
+    REQUIRE(vrt.find("50163.jpg") != std::string::npos); // it names the local tile
+    CHECK_THROWS_WITH(decode_image(vrt, 256, 256), "not an image (PNG, JPEG, WebP, GIF, TIFF or BMP) GDAL can read");
+    CHECK_THROWS_WITH(decode_image(read_file(dir + "/bomb.png"), 256, 256), "image is 60000x60000 px, expected 256x256");
+    // A JPEG or PNG of another size than asked: refused by its header.
+    const auto jpeg = read_file(data("tiles/17/62093/50163.jpg"));
+    CHECK_THROWS_WITH(decode_image(jpeg, 512, 512), "image is 256x256 px, expected 512x512");
+    CHECK_THROWS_WITH(decode_image(read_file(dir + "/tile.png"), 256, 128), "image is 256x256 px, expected 256x128");
+    // The same tile as JPEG and as PNG decodes, to the same pixels.
+    const auto a = decode_image(jpeg, 256, 256), b = decode_image(read_file(dir + "/tile.png"), 256, 256);
+    CHECK(a.rgb == b.rgb);
 }
 
 TEST_CASE("stretch: Byte as is, fixed range, percentile for other types, invalid pixels black") {

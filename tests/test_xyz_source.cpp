@@ -116,6 +116,13 @@ TEST_CASE("512 px tiles, missing places and failing servers") {
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("HTTP 503 Service Unavailable (after 5 attempts)") != std::string::npos);
     CHECK(lines(bad.err).size() == 1);
+    // Near a pole Web Mercator has no tiles, and a few metres there span every longitude: the
+    // image fails at once with the reason (before: one object at -90 made 108,000 requests and
+    // took 7.8 GB in a minute, and never ended).
+    const auto polar = run("timeout 60 env " + fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") +
+                           " --source RS --center 10,-89.999 --side-m 100 --gsd 0.4 -o " + sh_quote(dir + "/polar.jpg"));
+    CHECK(polar.exit_code == 1);
+    CHECK(polar.err.find("the tile reaches past 85.05 degrees of latitude, where Web Mercator and its XYZ tiles end") != std::string::npos);
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 2); // s.toml and rs.jpg
 }
 

@@ -268,9 +268,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         pixels.validate = [w, h, image = &slot.image](const HttpResponse& resp) -> std::optional<std::string> {
             if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
             try {
-                auto img = decode_image(resp.body);
-                if (img.width != w || img.height != h) return "image is " + std::to_string(img.width) + "x" + std::to_string(img.height);
-                *image = std::move(img);
+                *image = decode_image(resp.body, w, h);
             } catch (const std::exception& e) {
                 return std::string(e.what());
             }

@@ -27,6 +27,10 @@ namespace {
 
 constexpr double earth_radius = 6378137.0;
 constexpr double max_lat = 85.0511287798066;
+// The most XYZ tiles one image takes: the zoom's pixels are at most twice as fine as the GSD,
+// so the largest image (--max-px 8192) spans 16,384 zoom pixels, 65 x 65 tiles of 256 px; past
+// four times that, something is wrong with the grid. Below the 2^20 a request id keeps for its tile's index.
+constexpr std::size_t max_tiles_per_image = 16384;
 const double world = 2 * std::numbers::pi * earth_radius;
 
 int tile_x(double lon, int z) {
@@ -261,9 +265,27 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     std::vector<Job> jobs;
     jobs.reserve(grids.size());
     for (const auto& [id, grid] : grids) {
+        // Web Mercator ends at 85.05 degrees: a tile reaching past it (an object near a pole)
+        // has no XYZ tiles, and near the pole a few metres span every longitude, so its zoom
+        // asked for millions of tiles (108,000 requests and 7.8 GB in a minute, for one job).
+        const auto fail = [&](const std::string& why) {
+            XyzImage out;
+            out.id = id;
+            out.error = why;
+            on_image(std::move(out));
+        };
+        if (grid.box.north > max_lat || grid.box.south < -max_lat) {
+            fail("the tile reaches past 85.05 degrees of latitude, where Web Mercator and its XYZ tiles end");
+            continue;
+        }
         const double lat = (grid.box.north + grid.box.south) / 2;
         Job job{id, grid, xyz_zoom_for(grid.gsd, lat, xyz.tile_px, xyz.max_zoom), {}, {}, {}, {}, 0, {}};
         job.tiles = xyz_covering_tiles(grid.box, job.z);
+        if (job.tiles.size() > max_tiles_per_image) {
+            fail("the tile would take " + std::to_string(job.tiles.size()) + " XYZ tiles at zoom " + std::to_string(job.z) + ", more than " +
+                 std::to_string(max_tiles_per_image));
+            continue;
+        }
         job.images.resize(job.tiles.size());
         job.bodies.resize(job.tiles.size());
         job.have.assign(job.tiles.size(), 0);
@@ -289,10 +311,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     static_cast<unsigned char>(resp.body[1]) == 0xD8)
                     return check_jpeg(resp.body, px);
                 try {
-                    auto img = decode_image(resp.body);
-                    if (img.width != px || img.height != px)
-                        return "tile is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " px, expected " + std::to_string(px);
-                    *slot = std::move(img);
+                    *slot = decode_image(resp.body, px, px);
                 } catch (const std::exception& e) {
                     return std::string(e.what());
                 }
