@@ -16,6 +16,32 @@ bool ends_value(char c) {
 
 bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// A parameter name's end from `i`: its characters, and percent-encoded ones (`access%5Ftoken` is
+// access_token to a server) but for the separators and '=' (%26, %3F, %3D end it); `decoded`
+// gets the name as the server reads it.
+std::size_t name_end_from(std::string_view text, std::size_t i, std::string& decoded) {
+    decoded.clear();
+    while (i < text.size()) {
+        if (name_char(text[i])) {
+            decoded += text[i++];
+        } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            const char c = static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            if (!name_char(c)) break;
+            decoded += c;
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
 bool ieq(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t k = 0; k < a.size(); ++k)
@@ -23,9 +49,10 @@ bool ieq(std::string_view a, std::string_view b) {
     return true;
 }
 
-// The length of a query separator at `i` (?, &, ; or their percent-encodings), or 0.
+// The length of a query separator at `i` (?, &, ;, the fragment's # where OAuth's implicit flow
+// puts its token, or their percent-encodings), or 0.
 std::size_t separator(std::string_view text, std::size_t i) {
-    if (text[i] == '?' || text[i] == '&' || text[i] == ';') return 1;
+    if (text[i] == '?' || text[i] == '&' || text[i] == ';' || text[i] == '#') return 1;
     const auto three = text.substr(i, 3);
     return ieq(three, "%3F") || ieq(three, "%26") ? 3 : 0;
 }
@@ -42,7 +69,8 @@ bool secret_parameter(std::string_view name) {
     std::string n; // lower case, without - and _: X-Amz-Signature -> xamzsignature
     for (char c : name)
         if (c != '-' && c != '_') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    static constexpr std::array exact{"token", "key", "sig", "signature", "secret", "password", "passwd", "pwd", "credential", "auth"};
+    static constexpr std::array exact{"token",  "key",     "sig",           "signature", "secret",     "password", "passwd", "pwd", "pass",
+                                      "credential", "auth", "authorization", "appcode",   "accesscode", "session",  "sessionid", "jwt"};
     for (std::string_view e : exact)
         if (n == e) return true;
     static constexpr std::array suffixes{"token", "key", "secret", "signature", "password", "credential"};
@@ -77,18 +105,22 @@ std::string redact_url(std::string_view text) {
         }
         out.append(text.substr(i, sep));
         i += sep;
-        std::size_t name_end = i;
-        while (name_end < text.size() && name_char(text[name_end])) ++name_end;
-        const std::size_t eq = equals(text, name_end);
-        if (name_end == i || eq == 0 || !secret_parameter(text.substr(i, name_end - i))) continue;
-        out.append(text.substr(i, name_end + eq - i));
-        std::size_t value_end = name_end + eq;
+        std::string name;
+        std::size_t name_end = name_end_from(text, i, name);
+        std::size_t spaced = name_end; // `?Key = value`: spaces around the '=' (a hand-written URL's)
+        while (spaced < text.size() && text[spaced] == ' ') ++spaced;
+        const std::size_t eq = equals(text, spaced);
+        if (name_end == i || eq == 0 || !secret_parameter(name)) continue;
+        std::size_t value_end = spaced + eq;
+        while (value_end < text.size() && text[value_end] == ' ') ++value_end;
+        out.append(text.substr(i, value_end - i));
+        const std::size_t value_start = value_end;
         // A value ends where the URL does; a ':' with a space after it ends a message's URL
         // ("tile URL: HTTP 503"), as ':' is rare in a key and never followed by a space in a URL.
         while (value_end < text.size() && !ends_value(text[value_end]) && !ieq(text.substr(value_end, 3), "%26") &&
                !(text[value_end] == ':' && (value_end + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[value_end + 1])))))
             ++value_end;
-        if (value_end > name_end + eq) out += redacted;
+        if (value_end > value_start) out += redacted;
         i = value_end;
     }
     return out;

@@ -13,13 +13,15 @@ namespace skyscript::imagery {
 inline constexpr std::string_view redacted = "REDACTED";
 
 // `text` with every secret replaced by REDACTED: the value of each query parameter whose
-// name (case and `-`/`_` ignored) is token, key, sig, signature, secret, password, passwd,
-// credential, or ends in token, key, secret, signature, password or credential (access_token,
+// name (case and `-`/`_` ignored, percent-encoding decoded) is token, key, sig, signature,
+// secret, password, passwd, pwd, pass, credential, auth, authorization, app_code, access_code,
+// session, session_id or jwt, or ends in token, key, secret, signature, password or credential (access_token,
 // apikey, api_key, subscription-key, X-Amz-Signature, X-Amz-Credential,
 // X-Amz-Security-Token, X-Goog-Signature, client_secret, ...), and the userinfo of
 // `scheme://user:password@host`. `text` may be one URL (an xyz template, a /vsicurl/ path)
-// or a message with URLs in it: each `name=value` after `?`, `&` or `;` is looked at, also
-// percent-encoded (`%3Fsig%3D...` in GDAL's `/vsicurl?url=...`).
+// or a message with URLs in it: each `name=value` after `?`, `&`, `;` or `#` (a fragment's
+// token) is looked at, with spaces around the `=`, also percent-encoded (`%3Fsig%3D...` in
+// GDAL's `/vsicurl?url=...`, `access%5Ftoken=`).
 std::string redact_url(std::string_view text);
 
 // Whether a query parameter of this name holds a secret (exposed for tests).

@@ -487,6 +487,11 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     CHECK(redact_url("tile http://127.0.0.1:8000/1/2/3.png?access_token=SECRET: HTTP 503 (after 5 attempts)") ==
           "tile http://127.0.0.1:8000/1/2/3.png?access_token=REDACTED: HTTP 503 (after 5 attempts)");
     CHECK(redact_url("a 'https://u:p@h/x?key=K' b") == "a 'https://REDACTED@h/x?key=REDACTED' b");
+    // Names a server decodes (access%5Ftoken is access_token), more secret names, a fragment's
+    // token (OAuth's implicit flow) and a hand-written `Key = value` (a helper's review: each was
+    // stored or printed whole before).
+    CHECK(redact_url("https://h/x?access%5Ftoken=S1&authorization=Bearer%20S2&app_code=S3&Key = S4&x=1#access_token=S5") ==
+          "https://h/x?access%5Ftoken=REDACTED&authorization=REDACTED&app_code=REDACTED&Key = REDACTED&x=1#access_token=REDACTED");
     // What is not a secret stays as it is.
     for (const std::string plain : {"https://h/{z}/{x}/{y}.png?style=satellite&lang=de", "/data/dop.tif", "http://127.0.0.1:8000/token",
                                     "no URL here", "mailto-like builder@sky-test.iam.gserviceaccount.com", "https://h/x?key=", ""})
@@ -494,4 +499,5 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     CHECK(secret_parameter("Access_Token"));
     CHECK_FALSE(secret_parameter("style"));
     CHECK_FALSE(secret_parameter("sv"));
+    CHECK(redact_url("https://h/x?country_code=de&zoom=3#top") == "https://h/x?country_code=de&zoom=3#top");
 }
