@@ -173,6 +173,24 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
     CHECK(builtin_sources().size() == 10);
 }
 
+TEST_CASE("a Web Mercator raster's native GSD is its pixels' size on the ground, not in mercator metres") {
+    // dop-rgb.tif (1.67 m pixels, UTM 32N at 53.5 N) warped to EPSG:3857 by gdalwarp, pixels of
+    // the same ground size: GDAL gives them ~2.80 mercator metres (1/cos 53.5), and the plan took
+    // that as the GSD (a helper's review: most objects then skipped as too coarse for their tag).
+    const auto dir = fresh_dir("sources-mercator");
+    const auto warped = run("gdalwarp -q -t_srs EPSG:3857 " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/dop-3857.tif"));
+    INFO(warped.err);
+    REQUIRE(warped.exit_code == 0);
+    const auto gsd_of = [](const std::string& path) {
+        auto s = parse_sources("[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"" + path + "\"\n", "s.toml");
+        resolve_from_data(s[0]);
+        return s[0].gsd;
+    };
+    const double utm = gsd_of(data("imagery/dop-rgb.tif")), mercator = gsd_of(dir + "/dop-3857.tif");
+    CHECK(utm == doctest::Approx(1.6667).epsilon(1e-3));
+    CHECK(mercator == doctest::Approx(utm).epsilon(0.03)); // gdalwarp keeps the ground size within a few percent
+}
+
 TEST_CASE("a gdal source without coverage takes the raster's own footprint, not the whole world") {
     auto s = parse_sources("[[source]]\nalias = \"DOP\"\nkind = \"gdal\"\npath = \"" + data("imagery/dop-rgb.tif") + "\"\n", "s.toml");
     REQUIRE(s.size() == 1);

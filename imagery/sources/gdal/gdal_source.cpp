@@ -426,6 +426,25 @@ RasterInfo describe_raster(const std::string& path) {
             if (box.west < box.east && box.south < box.north)
                 info.coverage = {std::max(box.west, -180.0), std::max(box.south, -90.0), std::min(box.east, 180.0), std::min(box.north, 90.0)};
         }
+        // A Mercator raster's units are metres on its cylinder, 1/cos(latitude) of the ground's
+        // (EPSG:3857's 0.69 m pixels are 0.50 m at Monaco): its GSD is measured on the ground,
+        // between the centre pixel and its neighbours, the coarser way (as for lon/lat rasters).
+        const auto* srs = ds->GetSpatialRef();
+        const char* projection = srs && srs->IsProjected() ? srs->GetAttrValue("PROJECTION") : nullptr;
+        if (ct && projection && (EQUAL(projection, "Mercator_1SP") || EQUAL(projection, "Mercator_2SP"))) {
+            double px[3] = {w / 2, w / 2 + 1, w / 2}, py[3] = {h / 2, h / 2, h / 2 + 1}, x[3], y[3];
+            for (int i = 0; i < 3; ++i) x[i] = gt[0] + px[i] * gt[1] + py[i] * gt[2], y[i] = gt[3] + px[i] * gt[4] + py[i] * gt[5];
+            int fine[3] = {0, 0, 0};
+            ct->Transform(3, x, y, nullptr, fine);
+            if (fine[0] && fine[1] && fine[2]) {
+                constexpr double radius = 6378137.0, rad = 3.14159265358979323846 / 180;
+                const auto ground = [&](int i) {
+                    const double dx = (x[i] - x[0]) * rad * radius * std::cos(y[0] * rad), dy = (y[i] - y[0]) * rad * radius;
+                    return std::hypot(dx, dy);
+                };
+                if (const double g = std::max(ground(1), ground(2)); std::isfinite(g) && g > 0) info.gsd_m = g;
+            }
+        }
     }
     return info;
 }
