@@ -509,6 +509,25 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     const auto html = read_file(out + "/report.html");
     CHECK(html.find(hostile) == std::string::npos);
     CHECK(html.find("&lt;script&gt;document.body.dataset.pwned") != std::string::npos);
+    // The dataset card shows OSM values in code spans, whole: a backtick in one does not end
+    // its span (the markup after it was HTML to the Hub), and no control character is written.
+    const std::string ticked = std::string("man_made=x`<img src=x onerror=alert(1)>`y") + '\x01';
+    const auto set_ticked = run("/usr/bin/python3 -c " +
+                                sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'\", "
+                                         "(sys.argv[2],)); c.commit()") +
+                                " " + sh_quote(db) + " " + sh_quote(ticked));
+    REQUIRE_MESSAGE(set_ticked.exit_code == 0, set_ticked.err);
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    const auto card = read_file(out + "/README.md");
+    CHECK(card.find("| `` man_made=x`<img src=x onerror=alert(1)>`y  `` |") != std::string::npos);
+    CHECK(card.find('\x01') == std::string::npos);
+    // Back to the hostile markup for the browser's checks below.
+    REQUIRE(run("/usr/bin/python3 -c " +
+                sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'\", "
+                         "(sys.argv[2],)); c.commit()") +
+                " " + sh_quote(db) + " " + sh_quote(hostile))
+                .exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
 
     const auto log = out + "/chromium.log";
     const auto dump = run(chromium("--dump-dom", "file://" + fs::absolute(out + "/report.html").string(), log));

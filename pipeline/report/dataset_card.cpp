@@ -28,11 +28,22 @@ std::string yaml_quoted(const std::string& s) {
     return out + "\"";
 }
 
-// Markdown table cell: no `|`, no line break.
+// Markdown table cell: no `|`, no line break, no control character (an ESC or ^A from an OSM
+// value would reach a terminal or an editor as it is).
 std::string cell(std::string s) {
     for (auto& c : s)
-        if (c == '|' || c == '\n' || c == '\r') c = ' ';
+        if (c == '|' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
     return s;
+}
+
+// `s` as a Markdown code span, shown as it is: delimited by one backtick more than its longest
+// run of them (a value holding ` would otherwise end the span, and markup after it would be
+// HTML to the Hub: `man_made=x`<img onerror=...>`y`).
+std::string code(const std::string& s) {
+    std::size_t longest = 0, run = 0;
+    for (const char c : s) longest = std::max(longest, run = c == '`' ? run + 1 : 0);
+    const std::string fence(longest + 1, '`');
+    return longest ? fence + " " + s + " " + fence : fence + s + fence;
 }
 
 // The Hub's size category for n examples.
@@ -134,7 +145,7 @@ std::string dataset_card(const ReportData& r) {
         c += std::string("| ") + g + " | " + thousands(n) + " |\n";
     }
     c += "\n| focus tag (most images first) | images |\n|---|---:|\n";
-    for (std::size_t i = 0; i < r.top_tags.size() && i < 25; ++i) c += "| `" + cell(r.top_tags[i].first) + "` | " + thousands(r.top_tags[i].second) + " |\n";
+    for (std::size_t i = 0; i < r.top_tags.size() && i < 25; ++i) c += "| " + code(cell(r.top_tags[i].first)) + " | " + thousands(r.top_tags[i].second) + " |\n";
     c += "\n";
 
     c += "## Splits\n\n| file | rows |\n|---|---:|\n";
