@@ -173,8 +173,33 @@ Box Shape::bbox() const {
     return b;
 }
 
+namespace {
+
+// Whether two consecutive points of a part are more than 180 degrees of longitude apart: the
+// shape crosses the antimeridian (OSM draws no segment the long way round the Earth).
+bool crosses_antimeridian(const Shape& s) {
+    if (s.type == Shape::Type::point) return false;
+    for (const auto& part : s.parts)
+        for (std::size_t i = part.begin; i + 1 < part.end; ++i)
+            if (std::abs(s.pts[i + 1].lon - s.pts[i].lon) > 180) return true;
+    return false;
+}
+
+// The shape with its western longitudes moved by +360: across the antimeridian, a road from
+// 179.999 to -179.999 is 210 m long and its point lies on it (measured as drawn, it was
+// 38,000 km long, its point at longitude 0, and its tile placed there).
+Shape unwrapped(const Shape& s) {
+    Shape u = s;
+    for (auto& p : u.pts)
+        if (p.lon < 0) p.lon += 360;
+    return u;
+}
+
+} // namespace
+
 double Shape::area_m2() const {
     if (type != Type::polygons) return 0;
+    if (crosses_antimeridian(*this)) return unwrapped(*this).area_m2();
     double total = 0;
     for (std::size_t i = 0; i < parts.size();) total += polygon_area(*this, i, &i);
     return total;
@@ -182,10 +207,16 @@ double Shape::area_m2() const {
 
 double Shape::length_m() const {
     if (type != Type::line) return 0;
+    if (crosses_antimeridian(*this)) return unwrapped(*this).length_m();
     return line_length_m(pts.data(), pts.data() + pts.size());
 }
 
 Shape::Measures Shape::measures() const {
+    if (crosses_antimeridian(*this)) {
+        auto m = unwrapped(*this).measures();
+        if (m.rep.lon > 180) m.rep.lon -= 360; // back in -180..180
+        return m;
+    }
     Measures m;
     if (type == Type::point) m.rep = pts.front();
     else if (type == Type::line) m.rep = line_midpoint(pts, &m.length_m);

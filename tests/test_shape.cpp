@@ -122,6 +122,32 @@ TEST_CASE("representative point of a line lies on it, halfway along") {
     CHECK(p.lon < 0.003);
 }
 
+TEST_CASE("a shape across the antimeridian is measured across it, not the long way round the Earth") {
+    // A road in Fiji from 179.999 to -179.999 (a helper's review: catalogued 38,434,882 m long,
+    // its point at longitude 0, where its tile was then placed).
+    Shape road;
+    road.type = Shape::Type::line;
+    road.pts = {{179.999, -16.5}, {-179.999, -16.5}};
+    road.parts.push_back({0, 2, true});
+    const auto m = road.measures();
+    CHECK(m.length_m == doctest::Approx(geodesic_length(road.pts)).epsilon(1e-3)); // geodesics take the short way
+    CHECK(m.length_m < 250);
+    CHECK(road.length_m() == m.length_m);
+    CHECK(std::abs(std::abs(m.rep.lon) - 180) < 0.001);
+    CHECK(m.rep.lat == doctest::Approx(-16.5));
+    // A building across it: its area is a few hundred square metres, its point inside it.
+    const std::vector<Point> ring{{179.9999, -16.5}, {-179.9999, -16.5}, {-179.9999, -16.4999}, {179.9999, -16.4999}, {179.9999, -16.5}};
+    const auto building = polygon({ring});
+    const auto b = building.measures();
+    CHECK(b.area_m2 == doctest::Approx(std::abs(geodesic_area(ring))).epsilon(1e-3));
+    CHECK(b.area_m2 < 400);
+    CHECK(building.area_m2() == b.area_m2);
+    CHECK(std::abs(std::abs(b.rep.lon) - 180) < 0.0001);
+    CHECK(b.rep.lat > -16.5);
+    CHECK(b.rep.lat < -16.4999);
+    CHECK(building.representative_point().lon == b.rep.lon);
+}
+
 TEST_CASE("WKB is ISO little endian with the right type codes and counts") {
     Shape pt;
     pt.type = Shape::Type::point;
