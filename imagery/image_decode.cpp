@@ -2,6 +2,7 @@
 
 #include "imagery/jpeg.hpp"
 
+#include <cpl_error.h>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 
@@ -12,6 +13,26 @@
 #include <stdexcept>
 
 namespace skyscript::imagery {
+
+namespace {
+
+// GDAL's complaints about a body, kept to this thread and this call: the failure goes into the
+// job's reason with them, and the process's handler (which adds GDAL's last failure to the
+// final error line) never sees them (a tile's "libpng: Read Error" ended the line of a build
+// that failed for another reason, long after).
+struct QuietGdal {
+    QuietGdal() { CPLPushErrorHandler(CPLQuietErrorHandler); }
+    ~QuietGdal() {
+        CPLPopErrorHandler();
+        CPLErrorReset();
+    }
+    static std::string why() {
+        const std::string last = CPLGetLastErrorMsg();
+        return last.empty() ? std::string() : " (" + last + ")";
+    }
+};
+
+} // namespace
 
 RgbImage decode_image(const std::string& body, int width, int height) {
     const auto wrong_size = [&](int w, int h) {
@@ -25,6 +46,7 @@ RgbImage decode_image(const std::string& body, int width, int height) {
         if (img.width != width || img.height != height) throw wrong_size(img.width, img.height);
         return img;
     }
+    const QuietGdal quiet;
     static std::once_flag registered;
     std::call_once(registered, [] { GDALAllRegister(); });
     static std::atomic<int> counter{0};
@@ -36,7 +58,7 @@ RgbImage decode_image(const std::string& body, int width, int height) {
     std::unique_ptr<GDALDataset> ds(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER, image_drivers, nullptr, nullptr));
     if (!ds) {
         VSIUnlink(name.c_str());
-        throw std::runtime_error("not an image (PNG, JPEG, WebP, GIF, TIFF or BMP) GDAL can read");
+        throw std::runtime_error("not an image (PNG, JPEG, WebP, GIF, TIFF or BMP) GDAL can read" + QuietGdal::why());
     }
     if (ds->GetRasterXSize() != width || ds->GetRasterYSize() != height) {
         const auto e = wrong_size(ds->GetRasterXSize(), ds->GetRasterYSize());
@@ -95,7 +117,7 @@ RgbImage decode_image(const std::string& body, int width, int height) {
     }
     ds.reset();
     VSIUnlink(name.c_str());
-    if (!ok) throw std::runtime_error("broken image");
+    if (!ok) throw std::runtime_error("broken image" + QuietGdal::why());
     return img;
 }
 

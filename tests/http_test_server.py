@@ -19,6 +19,8 @@ Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTP
   GET /gzip-bomb/{n}/{anything}     200 image/jpeg, Content-Encoding: gzip, n zero bytes once decoded
                                     (200 MB are ~200 KB on the wire)
   GET /gzip/{rest}                  /{rest}, gzip-encoded (a body that decodes to a real tile)
+  GET /broken-png/{anything}        200 image/png, a whole response holding a PNG cut after its header
+                                    (the HTTP is sound; decoding the pixels fails)
   GET /redirect/{n}/{rest}          n redirects (302), then /{rest}
   GET /redirect-loop/{anything}     302 to itself, for ever
   GET /redirect-to/{url}            302 to url (file:///..., ftp://...)
@@ -29,6 +31,7 @@ import gzip
 import json
 import os
 import socket
+import struct
 import threading
 import time
 import zlib
@@ -151,6 +154,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_path(self, path, n):
         parts = path.split("/")
+        if path.startswith("/broken-png/"):
+            def chunk(kind, data):
+                return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+            rows = zlib.compress(bytes(256 * (1 + 3 * 256)))  # 256 rows of 256 RGB pixels, filter byte 0
+            body = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)) + chunk(b"IDAT", rows[: len(rows) // 4])
+            return self.send_bytes(200, "image/png", body)
         if path.startswith("/big/") or path.startswith("/big-chunked/"):
             return self.stream(int(parts[2]), parts[1] == "big-chunked")
         if path.startswith("/gzip-bomb/"):

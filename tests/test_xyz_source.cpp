@@ -126,6 +126,22 @@ TEST_CASE("512 px tiles, missing places and failing servers") {
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 2); // s.toml and rs.jpg
 }
 
+TEST_CASE("a tile GDAL cannot decode fails its job with GDAL's reason, and that reason does not end an unrelated error line") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_broken_png");
+    write_file(dir + "/s.toml", "[[source]]\nalias = \"BR\"\nkind = \"xyz\"\nurl = \"" + server.url("/broken-png/{z}/{x}/{y}.png") +
+                                    "\"\ngsd = 0.6\nyear = 2021\n");
+    const auto r = run("timeout 120 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir + "/out") +
+                       " --sources " + sh_quote(dir + "/s.toml") + " --limit 5 --attempts 1 -q");
+    CHECK(r.exit_code == 1);
+    // Before: "... no image was written (see ...) (GDAL: Error while reading row 47: libpng: Read Error)",
+    // a tile's complaint kept by the process and added to the build's last line.
+    CHECK(r.err == "skyscript-build: error: " + dir + "/out: no image was written (see the failure reasons above and report.html)\n");
+    const auto reasons = sql_column(dir + "/out/state.sqlite", "SELECT DISTINCT reason FROM jobs");
+    REQUIRE_FALSE(reasons.empty());
+    for (const auto& reason : reasons) CHECK_MESSAGE(reason.find("broken image (Error while reading row") != std::string::npos, reason);
+}
+
 TEST_CASE("an image encoded a band at a time is the JPEG of the whole image, with the same share of valid pixels") {
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto source = xyz_source("LM", server.url("/xyz/{z}/{x}/{y}.jpg"), 0.25, 17);
