@@ -238,7 +238,7 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     REQUIRE(worker(edited + "/0", "0/2").exit_code == 0);
     source(2019);
     REQUIRE(worker(edited + "/1", "1/2").exit_code == 0);
-    check_one_error_line(merge(out, {edited + "/0", edited + "/1"}), "not planned with the sources " + edited + "/0 was (source IMG: its settings differ");
+    check_one_error_line(merge(out, {edited + "/0", edited + "/1"}), "not planned with the sources " + edited + "/0 was (the settings of source IMG changed");
     CHECK_FALSE(fs::exists(out + "/state.sqlite")); // nothing merged
 
     // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.

@@ -1,6 +1,7 @@
 #include "pipeline/state/shard_set.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/source_identity.hpp"
 #include "pipeline/state/state_db.hpp"
 
 #include <algorithm>
@@ -35,36 +36,6 @@ ShardBuild read_shard(const std::string& dir) {
     return b;
 }
 
-// The first source whose identity line (source_identity.hpp: "ALIAS settings=HEX data=STAMP")
-// differs between two shards, in words; "" when they agree.
-std::string sources_difference(const std::string& a, const std::string& b) {
-    const auto lines = [](const std::string& identity) {
-        std::map<std::string, std::string> by_alias;
-        for (std::size_t start = 0, end; start < identity.size(); start = end + 1) {
-            end = identity.find('\n', start);
-            if (end == std::string::npos) end = identity.size();
-            const auto line = identity.substr(start, end - start);
-            if (!line.empty()) by_alias[line.substr(0, line.find(' '))] = line;
-        }
-        return by_alias;
-    };
-    const auto x = lines(a), y = lines(b);
-    for (const auto& [alias, line] : x) {
-        const auto it = y.find(alias);
-        if (it == y.end()) return "source " + alias + " is in one and not the other";
-        if (it->second == line) continue;
-        const auto part = [](const std::string& l, const char* key) {
-            const auto at = l.find(key);
-            return at == std::string::npos ? std::string() : l.substr(at, l.find(' ', at) - at);
-        };
-        return "source " + alias + (part(line, "settings=") != part(it->second, "settings=") ? ": its settings differ (kind, path, URL, bands, dates, GSD, year, ...)"
-                                                                                                : ": its files differ (size or modification time)");
-    }
-    for (const auto& [alias, line] : y)
-        if (!x.count(alias)) return "source " + alias + " is in one and not the other";
-    return "";
-}
-
 std::string shown(const std::string& v) { return v.empty() ? std::string("none") : v; }
 
 } // namespace
@@ -96,8 +67,8 @@ ShardSet check_shards(const std::vector<std::string>& dirs, bool partial) {
                                              shown(f) + ": shards must share every option but --shard");
             }
             if (!b.sources_identity.empty() && !first.sources_identity.empty())
-                if (const auto why = sources_difference(first.sources_identity, b.sources_identity); !why.empty())
-                    throw std::runtime_error(dir + ": not planned with the sources " + first.dir + " was (" + why +
+                if (const auto why = sources_change(first.sources_identity, b.sources_identity, {}))
+                    throw std::runtime_error(dir + ": not planned with the sources " + first.dir + " was (" + *why +
                                              "): the merged dataset would mix two imageries; build the shards with one sources file");
         }
         if (const auto [it, added] = dir_of.emplace(b.spec.index, dir); !added)
