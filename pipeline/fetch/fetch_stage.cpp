@@ -292,8 +292,7 @@ void check_tags_unchanged(BuildSession& s) {
 } // namespace
 
 StageSummary stage_fetch(BuildSession& s) {
-    if (!s.state->stage_finished("plan")) throw std::runtime_error(s.out_dir + ": not planned yet; run `skyscript-build plan " + s.out_dir + "` first");
-    check_sources_unchanged(s);
+    check_sources_unchanged(s); // planned: run_stage_command checks it for `fetch OUT`; the bare command plans first
     check_tags_unchanged(s);
     restore_outputs_once(s, "fetch");
     const auto summary = run_fetch(s.out_dir, fetch_options(s.options), *s.state, s.quiet);
