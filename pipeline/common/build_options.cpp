@@ -68,7 +68,7 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
         // The files stages read later (the sources after a whole extract): there, before any stage runs.
         if ((d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt") && !value.empty() &&
             !(d.name == "sources" && value == "open")) {
-            const auto file = (d.name == "tags" || d.name == "hidden") && value.front() == '+' ? value.substr(1) : value;
+            const auto file = adds_to_builtin(d, value) ? value.substr(1) : value;
             std::error_code ec;
             const char* what = d.name == "tags" ? "tag list" : d.name == "hidden" ? "hidden-object rules" : d.name == "sources" ? "sources file" : "prompt template";
             if (!std::filesystem::exists(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": cannot open " + what + " (no such file)");
@@ -114,13 +114,15 @@ void BuildOptions::set(const std::string& name, const std::string& value, const 
     values_[std::string(d->name)] = absolute_option_value(*d, value);
 }
 
+bool adds_to_builtin(const OptionRow& row, std::string_view value) { return (row.name == "tags" || row.name == "hidden") && value.starts_with('+'); }
+
 std::string absolute_option_value(const OptionRow& row, const std::string& value) {
     if (row.type != T::path || value.empty()) return value;
     namespace fs = std::filesystem;
     std::error_code ec;
     if (row.name == "sources" && value == "open" && !fs::exists(value, ec)) return value; // the open presets
     std::string prefix, file = value, suffix;
-    if ((row.name == "tags" || row.name == "hidden") && value.front() == '+') prefix = "+", file = value.substr(1);
+    if (adds_to_builtin(row, value)) prefix = "+", file = value.substr(1);
     bool named = false;
     if (row.name == "scores")
         if (const auto comma = value.rfind(','); comma != std::string::npos) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyscript::pipeline {
@@ -52,6 +53,10 @@ private:
 std::vector<OptionSpec> build_option_specs();
 // The options part of --help, one line each, grouped by stage.
 std::string build_options_help();
+
+// Whether a --tags or --hidden value is +FILE: the file adds to the built-in list, and its
+// name follows the +.
+bool adds_to_builtin(const OptionRow& row, std::string_view value);
 
 // A path option's value with its file made absolute and lexically normal, what OUT records:
 // a later stage run from another folder (a scheduler's job, `fetch /data/out` from home) reads

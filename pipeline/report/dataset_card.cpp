@@ -3,6 +3,7 @@
 #include "captions/caption_styles.hpp"
 #include "imagery/sha256_hex.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_options.hpp"
 #include "pipeline/common/option_table.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/report/html_text.hpp"
@@ -68,7 +69,7 @@ std::string command_line(const ReportData& r) {
         if (it == r.options.end() || it->second == row.default_value || it->second.empty()) continue;
         // Paths are the builder's: only their file names say anything to a reader (with the + of --tags +FILE).
         const bool path = row.type == OptionType::path && it->second != "open";
-        const auto plus = (row.name == "tags" || row.name == "hidden") && it->second.starts_with('+') ? std::string("+") : std::string();
+        const auto plus = adds_to_builtin(row, it->second) ? std::string("+") : std::string();
         const auto value = path ? plus + fs::path(it->second.substr(plus.size())).filename().string() : it->second;
         out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + value);
     }
