@@ -129,6 +129,8 @@ osmium::io::File open_input_file(const std::string& path) {
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) throw InputError(path + ": no such file");
     if (std::filesystem::is_directory(status)) throw InputError(path + ": is a directory, expected an OSM PBF file");
+    // A pipe (`<(curl ...)`) or a device: the extract reads its input twice, and a rerun checks it again.
+    if (!std::filesystem::is_regular_file(status)) throw InputError(path + ": is a pipe or a device, not a file (the extract reads it twice): save it to a file");
     if (::access(path.c_str(), R_OK) != 0) throw InputError(path + ": not readable (permission denied)");
     if (std::filesystem::file_size(path, ec) == 0) throw InputError(path + ": empty file, expected an OSM PBF file");
     osmium::io::File file{path};

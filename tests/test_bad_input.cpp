@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace skyscript::test;
@@ -520,6 +521,27 @@ TEST_CASE("--tags +DIR, --tags DIR and a missing tag list") {
     refused(build(c.input, c.out, "--tags " + sh_quote(c.dir)), {c.dir, "directory"});
     refused(build(c.input, c.out, "--tags +" + sh_quote(c.dir + "/none.tsv")), {c.dir + "/none.tsv", "cannot open tag list"});
     refused(run(bin() + " tags --list --tags +" + sh_quote(c.dir)), {c.dir, "directory"});
+}
+
+TEST_CASE("a pipe or a device in place of a file is refused, never read (reading it would block the run)") {
+    const auto c = option_case("pipes");
+    const auto fifo = c.dir + "/fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // timeout 10: a run that opens the FIFO waits for a writer that never comes (exit 124).
+    const auto quick = "timeout 10 " + sh_quote(binary());
+    const auto with = [&](const std::string& input, const std::string& options) {
+        return run(quick + " " + sh_quote(input) + " -o " + sh_quote(c.out) + " -q " + options);
+    };
+    const auto sources = " --sources " + sh_quote(imagery().sources);
+    refused(with(fifo, sources), {fifo, "pipe"});
+    for (const std::string option : {"--sources", "--tags", "--tags +", "--hidden", "--hidden +", "--polygon", "--config", "--scores", "--llm-prompt", "--catalog"}) {
+        INFO(option);
+        const auto given = option.ends_with('+') ? option + fifo : option + " " + fifo;
+        refused(with(c.input, (option == "--sources" ? "" : sources) + " " + given), {option.substr(0, option.find(' ')), fifo, "pipe"});
+    }
+    refused(with(c.input, sources + " --tags /dev/null"), {"--tags", "/dev/null", "device"});
+    refused(run(quick + " tags --list --tags " + sh_quote(fifo)), {fifo, "pipe"});
+    CHECK(snapshot(c.out).empty());
 }
 
 // ======================= sources TOML =======================

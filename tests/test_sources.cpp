@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace skyscript::imagery;
 using namespace skyscript::test;
@@ -250,7 +252,7 @@ namespace {
 CommandResult sources_command(const std::string& dir, const std::string& toml, const std::string& key, bool check) {
     write_file(dir + "/s.toml", toml);
     return run((key.empty() ? std::string("env -u GOOGLE_APPLICATION_CREDENTIALS ") : "GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(key) + " ") +
-               sh_quote(binary()) + " sources" + (check ? " --check" : "") + " --sources " + sh_quote(dir + "/s.toml"));
+               "timeout 60 " + sh_quote(binary()) + " sources" + (check ? " --check" : "") + " --sources " + sh_quote(dir + "/s.toml"));
 }
 
 } // namespace
@@ -270,6 +272,8 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
     // Credentials that cannot work, known without the network: the same with and without --check.
     std::filesystem::create_directories(dir + "/keydir");
     write_file(dir + "/notjson.json", "this is not json\n");
+    ::unlink((dir + "/fifo").c_str());
+    REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0); // opened, it would wait for a writer
     write_file(dir + "/nokey.json", R"({"type": "service_account", "client_email": "a@b.iam.gserviceaccount.com", "token_uri": "http://127.0.0.1:1/token"})");
     write_file(dir + "/badpem.json", R"({"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"})");
     struct Bad {
@@ -278,6 +282,7 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
     for (const auto& b : {Bad{"", "no Earth Engine credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"},
                           Bad{dir + "/missing.json", dir + "/missing.json: cannot read the service-account key file"},
                           Bad{dir + "/keydir", dir + "/keydir: is a directory, not a service-account key file"},
+                          Bad{dir + "/fifo", dir + "/fifo: is a pipe or a device, not a service-account key file"},
                           Bad{dir + "/notjson.json", dir + "/notjson.json: not a JSON service-account key file"},
                           Bad{dir + "/nokey.json", dir + "/nokey.json: the service-account key has no `private_key`"},
                           Bad{dir + "/badpem.json", dir + "/badpem.json: the private_key is not a PEM private key"}})
@@ -291,7 +296,8 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
     // A raster that is missing or a directory, known without the network too.
     std::filesystem::create_directories(dir + "/raster.tif");
     for (const auto& [path, why] : {std::pair<std::string, std::string>{dir + "/gone.tif", dir + "/gone.tif is not readable"},
-                                    {dir + "/raster.tif", dir + "/raster.tif is a directory, not a raster"}}) {
+                                    {dir + "/raster.tif", dir + "/raster.tif is a directory, not a raster"},
+                                    {dir + "/fifo", dir + "/fifo is a pipe or a device, not a raster"}}) {
         const auto r = sources_command(dir, dop + "[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"" + path + "\"\ngsd = 1\n", "", false);
         CHECK(r.exit_code == 1);
         CHECK(lines(r.err) == std::vector<std::string>{"skyscript-build: source G (gdal) is not usable: " + why});

@@ -5,6 +5,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/input_fingerprint.hpp"
 #include "pipeline/common/shard_spec.hpp"
+#include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
 #include "pipeline/split/split_options.hpp"
 
@@ -96,6 +97,10 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // them again is compared with the catalog they made.
     const auto hidden_given = s.options.has("hidden") ? s.options.text("hidden") : std::string();
     const auto polygon_given = s.options.has("polygon") ? s.options.text("polygon") : std::string();
+    // A pipe or a device as INPUT, refused before OUT is made: the extract reads it twice. (A
+    // missing one is the extract's to refuse: a finished build's later stages need no input.)
+    if (!input.empty() && fs::exists(input, ec) && !fs::is_directory(input, ec))
+        if (const auto problem = file_problem(input); !problem.empty()) throw std::runtime_error(input + ": " + problem);
     const auto input_digest = input.empty() ? std::string() : input_fingerprint(input);
     if (!input.empty()) {
         s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");

@@ -2,6 +2,7 @@
 
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/stage_names.hpp"
+#include "pipeline/common/text_file.hpp"
 
 #include <toml++/toml.h>
 
@@ -64,16 +65,19 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
     }
     try {
         if (d.name == "bbox" && !value.empty()) parse_bbox(value);
-        if (d.name == "polygon" && !value.empty()) load_polygon_region(value); // read twice (here and by extract): a small price for a refusal before OUT is touched
-        // The files stages read later (the sources after a whole extract): there, before any stage runs.
-        if ((d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt") && !value.empty() &&
-            !(d.name == "sources" && value == "open")) {
-            const auto file = adds_to_builtin(d, value) ? value.substr(1) : value;
-            std::error_code ec;
+        // The files stages read later (the sources after a whole extract): there, before any stage
+        // runs. Any file option's pipe or device is refused too: reading it would block the run.
+        if (const auto file = option_file(d, value).file; !file.empty()) {
+            const bool must_exist = d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt";
             const char* what = d.name == "tags" ? "tag list" : d.name == "hidden" ? "hidden-object rules" : d.name == "sources" ? "sources file" : "prompt template";
-            if (!std::filesystem::exists(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": cannot open " + what + " (no such file)");
-            if (std::filesystem::is_directory(file, ec)) throw UsageError("--" + std::string(d.name) + " " + file + ": is a directory, not a file");
+            std::error_code ec;
+            if (!std::filesystem::exists(file, ec)) {
+                if (must_exist) throw UsageError("--" + std::string(d.name) + " " + file + ": cannot open " + what + " (no such file)");
+            } else if (const auto problem = file_problem(file); !problem.empty()) {
+                throw UsageError("--" + std::string(d.name) + " " + file + ": " + problem);
+            }
         }
+        if (d.name == "polygon" && !value.empty()) load_polygon_region(value); // read twice (here and by extract): a small price for a refusal before OUT is touched
     } catch (const UsageError& e) {
         throw UsageError(origin + ": " + e.what());
     }
@@ -116,25 +120,32 @@ void BuildOptions::set(const std::string& name, const std::string& value, const 
 
 bool adds_to_builtin(const OptionRow& row, std::string_view value) { return (row.name == "tags" || row.name == "hidden") && value.starts_with('+'); }
 
-std::string absolute_option_value(const OptionRow& row, const std::string& value) {
-    if (row.type != T::path || value.empty()) return value;
-    namespace fs = std::filesystem;
+OptionFile option_file(const OptionRow& row, const std::string& value) {
+    OptionFile f;
+    if (row.type != T::path || value.empty()) return f;
     std::error_code ec;
-    if (row.name == "sources" && value == "open" && !fs::exists(value, ec)) return value; // the open presets
-    std::string prefix, file = value, suffix;
-    if (adds_to_builtin(row, value)) prefix = "+", file = value.substr(1);
-    bool named = false;
+    if (row.name == "sources" && value == "open" && !std::filesystem::exists(value, ec)) return f; // the open presets
+    f.file = value;
+    if (adds_to_builtin(row, value)) f.prefix = "+", f.file = value.substr(1);
     if (row.name == "scores")
         if (const auto comma = value.rfind(','); comma != std::string::npos) {
             const auto name = value.substr(comma + 1);
-            named = !name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
-            if (named) file = value.substr(0, comma), suffix = value.substr(comma);
+            f.named = !name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+            if (f.named) f.file = value.substr(0, comma), f.suffix = value.substr(comma);
         }
+    return f;
+}
+
+std::string absolute_option_value(const OptionRow& row, const std::string& value) {
+    namespace fs = std::filesystem;
+    const auto [prefix, file, given_suffix, named] = option_file(row, value);
     if (file.empty()) return value;
+    std::error_code ec;
     const auto absolute = fs::absolute(file, ec);
     if (ec) return value;
     const auto text = absolute.lexically_normal().string();
     // A comma in the folders made absolute would be taken for the ,NAME: the name is given.
+    auto suffix = given_suffix;
     if (row.name == "scores" && !named && text.find(',') != std::string::npos) suffix = "," + fs::path(file).stem().string();
     return prefix + text + suffix;
 }
@@ -173,6 +184,7 @@ void BuildOptions::check_exclusive() const {
 }
 
 void BuildOptions::merge_toml_file(const std::string& path) {
+    if (const auto problem = file_problem(path); !problem.empty()) throw UsageError("--config " + path + ": " + problem);
     toml::table root;
     try {
         root = toml::parse_file(path);

@@ -58,6 +58,15 @@ std::string build_options_help();
 // name follows the +.
 bool adds_to_builtin(const OptionRow& row, std::string_view value);
 
+// The file a path option's value names, and what around it is not a file name: the + of
+// +FILE, the ,NAME of --scores FILE,NAME (`named`). No file for the word `open` of --sources,
+// an empty value, or an option that is not a path.
+struct OptionFile {
+    std::string prefix, file, suffix;
+    bool named = false;
+};
+OptionFile option_file(const OptionRow& row, const std::string& value);
+
 // A path option's value with its file made absolute and lexically normal, what OUT records:
 // a later stage run from another folder (a scheduler's job, `fetch /data/out` from home) reads
 // the file the build was given, not one of the same name there, or none. What is not a file

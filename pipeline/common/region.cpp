@@ -1,5 +1,7 @@
 #include "pipeline/common/region.hpp"
 
+#include "pipeline/common/text_file.hpp"
+
 #include "imagery/sha256_hex.hpp"
 #include "pipeline/common/cli_args.hpp"
 
@@ -33,8 +35,7 @@ osm::SpatialFilter load_polygon_region(const std::string& path, std::string* dig
     // GDAL says nothing useful about these (a missing file is "not recognized as a supported file format").
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(status)) throw UsageError("--polygon " + path + ": no such file");
-    if (std::filesystem::is_directory(status)) throw UsageError("--polygon " + path + ": is a directory, expected a GeoJSON file");
+    if (const auto problem = file_problem(path); !problem.empty()) throw UsageError("--polygon " + path + ": " + problem);
     if (::access(path.c_str(), R_OK) != 0) throw UsageError("--polygon " + path + ": not readable (permission denied)");
     if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0)
         throw UsageError("--polygon " + path + ": empty file, expected a GeoJSON file");

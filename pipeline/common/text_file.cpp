@@ -10,16 +10,22 @@
 
 namespace skyscript::pipeline {
 
+std::string file_problem(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) return "no such file";
+    // A directory opens as a stream that reads nothing: it would pass for an empty list.
+    if (std::filesystem::is_directory(status)) return "is a directory, not a file";
+    if (!std::filesystem::is_regular_file(status)) return "is a pipe or a device, not a file (a later run reads it again): save it to a file";
+    return "";
+}
+
 std::optional<std::string> read_text_file(const std::string& path, std::string* why) {
     auto fail = [&](std::string reason) -> std::optional<std::string> {
         if (why) *why = std::move(reason);
         return std::nullopt;
     };
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(status)) return fail("no such file");
-    // A directory opens as a stream that reads nothing: it would pass for an empty list.
-    if (std::filesystem::is_directory(status)) return fail("is a directory, not a file");
+    if (auto problem = file_problem(path); !problem.empty()) return fail(std::move(problem));
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(std::strerror(errno));
     std::ostringstream ss;

@@ -12,4 +12,9 @@ namespace skyscript::pipeline {
 // (which names the file and what it was for).
 std::optional<std::string> read_text_file(const std::string& path, std::string* why = nullptr);
 
+// Why `path` cannot be a file the build reads, "" when it can: missing, a directory, or not a
+// regular file (a pipe, a socket, a device: `<(cmd)` or a FIFO would block the run until
+// something writes it, and a later run reads the same path again).
+std::string file_problem(const std::string& path);
+
 } // namespace skyscript::pipeline

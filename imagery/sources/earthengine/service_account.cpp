@@ -32,6 +32,9 @@ std::string base64url(std::string_view data) {
 ServiceAccount load_service_account(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw CredentialsError(path + ": is a directory, not a service-account key file");
+    // Opening a pipe (`<(vault read ...)`) would wait for a writer, and a later run reads the file again.
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+        throw CredentialsError(path + ": is a pipe or a device, not a service-account key file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CredentialsError(path + ": cannot read the service-account key file");
     nlohmann::json j;

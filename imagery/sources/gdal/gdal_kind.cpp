@@ -122,6 +122,8 @@ public:
         const bool local = path.find("/vsi") != 0 && path.find("://") == std::string::npos && path.find('<') == std::string::npos;
         std::error_code ec;
         if (local && std::filesystem::is_directory(path, ec)) return not_usable(path + " is a directory, not a raster");
+        if (local && std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) // opening a pipe waits for a writer
+            return not_usable(path + " is a pipe or a device, not a raster");
         if (local && !std::ifstream(path)) return not_usable(path + " is not readable");
         if (!check) return usable(local ? "usable (file readable; --check opens it)" : "usable if it opens (--check opens it)");
         set_gdal_http_defaults(10, 10, 2); // a check answers in seconds
