@@ -487,6 +487,55 @@ TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the re
     CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", retries.empty() ? nullptr : retries.c_str());
 }
 
+TEST_CASE("stac: an asset that is a VRT naming local files is not opened: a server's bytes read no file of this machine") {
+    const auto dir = fresh_dir("stac-vrt-asset");
+    // A VRT over the test raster by its absolute path, and one whose raw band is a local text file.
+    REQUIRE(run("gdal_translate -q -of VRT " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/local.vrt")).exit_code == 0);
+    auto vrt = read_file(dir + "/local.vrt");
+    const auto a = vrt.find("<SourceFilename"), b = vrt.find("</SourceFilename>");
+    REQUIRE((a != std::string::npos && b != std::string::npos));
+    vrt.replace(a, b - a, "<SourceFilename relativeToVRT=\"0\">" + data("imagery/dop-rgb.tif"));
+    write_file(dir + "/local.tif", vrt);
+    write_file(dir + "/secret.txt", std::string(1 << 20, 'S'));
+    write_file(dir + "/raw.tif", "<VRTDataset rasterXSize=\"1024\" rasterYSize=\"1024\"><SRS>EPSG:4326</SRS>"
+                                 "<GeoTransform>9.4970, 0.0000162, 0, 53.5185, 0, -0.0000103</GeoTransform>"
+                                 "<VRTRasterBand dataType=\"Byte\" band=\"1\" subClass=\"VRTRawRasterBand\"><ColorInterp>Gray</ColorInterp>"
+                                 "<SourceFilename relativetoVRT=\"0\">" + dir + "/secret.txt</SourceFilename>"
+                                 "<ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>1024</LineOffset></VRTRasterBand></VRTDataset>");
+    write_file(dir + "/items.json", json::array({item("local-vrt", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "{base}/cog/local.tif"),
+                                                 item("raw-vrt", 9.5050, 9.5135, "2021-06-01T10:00:00Z", 5, "{base}/cog/raw.tif")})
+                                        .dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    // The same VRT as a gdal source's remote raster: refused alike.
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n\n[[source]]\nalias = \"G\"\nkind = \"gdal\"\npath = \"/vsicurl/" +
+                                          server.url("/cog/local.tif") + "\"\ngsd = 2\nyear = 2021\n");
+    for (const std::string alias : {"S", "G"}) {
+        INFO(alias);
+        const auto sources = load_sources_file(dir + "/sources.toml");
+        const auto& config = sources.at(alias == "S" ? 0 : 1);
+        std::map<std::uint64_t, FetchedTile> out;
+        std::mutex m;
+        try {
+            const auto src = open_image_source(config, {});
+            src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}, {2, make_tile_grid(9.5100, 53.5120, 200, 2)}},
+                       [&](FetchedTile&& t) {
+                           std::lock_guard lock(m);
+                           out[t.id] = std::move(t);
+                       });
+        } catch (const std::exception& e) { // the gdal source opens its raster up front
+            CHECK(std::string(e.what()).find("from a server") != std::string::npos);
+            continue;
+        }
+        REQUIRE(out.size() == 2);
+        for (const auto& [id, t] : out) {
+            INFO(t.error);
+            CHECK_FALSE(t.ok);
+            CHECK(t.error.find("from a server") != std::string::npos);
+        }
+    }
+}
+
 TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than cores: they wait on the network) and requests_per_second") {
     const auto dir = fresh_dir("stac-limits");
     // 24 items side by side, each a tiny COG of its own (one cell of dop-rgb.tif): every

@@ -82,6 +82,17 @@ struct OpenRaster {
 };
 thread_local std::map<std::string, OpenRaster> open_rasters; // by path
 
+// A raster a server sends is opened as an image format only, never as a description naming
+// other files: a VRT served as a COG would have GDAL read local files (a raw band over
+// /etc/...) or other hosts into the dataset's images. Local files and WMS: descriptions are
+// the user's own, opened by any driver.
+bool served_by_a_server(const std::string& path) {
+    for (const char* prefix : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "http://", "https://", "ftp://"})
+        if (path.starts_with(prefix)) return true;
+    return false;
+}
+const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", nullptr};
+
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
     auto& cache = open_rasters;
@@ -91,10 +102,13 @@ GDALDataset* open_raster(const std::string& path) {
         return it->second.get();
     }
     CPLErrorReset();
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr));
+    const bool served = served_by_a_server(path);
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, served ? served_raster_drivers : nullptr,
+                                    nullptr, nullptr));
     if (!ds) {
         std::string why = CPLGetLastErrorMsg();
-        throw RasterError(path + ": cannot open as a raster" + (why.empty() ? std::string() : " (GDAL: " + why + ")"));
+        throw RasterError(path + ": cannot open as a raster" + (served ? " (from a server: GeoTIFF/COG, JPEG 2000, PNG, JPEG or WebP only)" : "") +
+                          (why.empty() ? std::string() : " (GDAL: " + why + ")"));
     }
     if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");
     if (!ds->GetSpatialRef() && ds->GetGCPCount() == 0) throw RasterError(path + ": has no georeferencing (no CRS)");
