@@ -97,6 +97,21 @@ std::string redact_url(std::string_view text) {
             }
             continue;
         }
+        // "Bearer TOKEN": an Authorization header a server echoed in its message.
+        if (ieq(text.substr(i, 6), "bearer") && (i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1])))) {
+            std::size_t start = i + 6;
+            while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+            std::size_t end = start;
+            while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '\'' && text[end] != '"' && text[end] != ',' &&
+                   text[end] != ')')
+                ++end;
+            if (start > i + 6 && end > start) {
+                out.append(text.substr(i, start - i));
+                out += redacted;
+                i = end;
+                continue;
+            }
+        }
         // ?name=value, &name=value, ;name=value, and percent-encoded (GDAL's /vsicurl?url=...).
         const std::size_t sep = separator(text, i);
         if (sep == 0) {

@@ -21,7 +21,8 @@ inline constexpr std::string_view redacted = "REDACTED";
 // `scheme://user:password@host`. `text` may be one URL (an xyz template, a /vsicurl/ path)
 // or a message with URLs in it: each `name=value` after `?`, `&`, `;` or `#` (a fragment's
 // token) is looked at, with spaces around the `=`, also percent-encoded (`%3Fsig%3D...` in
-// GDAL's `/vsicurl?url=...`, `access%5Ftoken=`).
+// GDAL's `/vsicurl?url=...`, `access%5Ftoken=`). And the token of `Bearer TOKEN`: a server's
+// message may echo the Authorization header it was sent.
 std::string redact_url(std::string_view text);
 
 // Whether a query parameter of this name holds a secret (exposed for tests).

@@ -410,7 +410,9 @@ class Handler(BaseHTTPRequestHandler):
             token = "ya29.fake-%d" % STATE["token_requests"]
             STATE["tokens"].append(token)
             DEADLINES[token] = time.monotonic() + valid_s
-        self.reply(200, "application/json", json.dumps({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"}).encode())
+        # --expires-in-as-string: "3599", as some OAuth servers send it (RFC 6749 says a number)
+        expires = str(expires_in) if self.args.expires_in_as_string else expires_in
+        self.reply(200, "application/json", json.dumps({"access_token": token, "expires_in": expires, "token_type": "Bearer"}).encode())
 
     def earthengine(self, project, op, body):
         auth = self.headers.get("Authorization", "")
@@ -438,6 +440,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, "application/json", ee_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."))
         if project == "forbidden":
             return self.reply(403, "application/json", ee_error(403, "PERMISSION_DENIED", "Permission denied."))
+        if project == "echo":  # a server that echoes the credentials it was sent in its message
+            return self.reply(403, "application/json", ee_error(403, "PERMISSION_DENIED", "Permission denied for %s (header '%s')" % (auth[7:], auth)))
         if project == "busy":
             with LOCK:
                 STATE["busy_hits"] += 1
@@ -511,6 +515,7 @@ def main():
     ap.add_argument("--flat-png", action="store_true")
     ap.add_argument("--token-expires-in", type=int, default=3600)
     ap.add_argument("--token-valid-s", type=float)
+    ap.add_argument("--expires-in-as-string", action="store_true")
     ap.add_argument("--max-tokens", type=int)
     ap.add_argument("--latency-ms", type=float, default=0)
     ap.add_argument("--max-concurrent", type=int, default=40)

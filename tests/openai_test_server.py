@@ -72,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         for line in first.splitlines():
             if line.startswith("Caption: "):
                 caption = line[len("Caption: "):]
-        auth = self.headers.get("Authorization", "")
+        auth = self.headers.get("Authorization", "").strip()  # as servers read a field: without the spaces around it (RFC 9110 5.5)
         log.write(json.dumps({"n": n, "t": received, "port": self.client_address[1], "authorization": auth, "messages": len(messages), "caption": caption,
                               "model": req["model"], "temperature": req.get("temperature"),
                               "max_tokens": req.get("max_tokens")}) + "\n")

@@ -70,7 +70,7 @@ struct Fixture {
         sources = dir + "/sources.toml";
         std::string toml;
         for (const auto& [alias, project, collection] : std::vector<std::tuple<std::string, std::string, std::string>>{
-                 {"S2T", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"FORB", "forbidden", "COPERNICUS/S2_SR_HARMONIZED"},
+                 {"S2T", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"FORB", "forbidden", "COPERNICUS/S2_SR_HARMONIZED"}, {"ECHO", "echo", "COPERNICUS/S2_SR_HARMONIZED"},
                  {"BUSY", "busy", "COPERNICUS/S2_SR_HARMONIZED"}, {"EMPTY", "sky-test", "EMPTY/COLLECTION"},
                  {"SLOW", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"CAP5", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}})
             toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"earthengine\"\ncollection = \"" + collection + "\"\nproject = \"" +
@@ -245,6 +245,14 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
                            " --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/local.tif"));
     REQUIRE(local.exit_code == 0);
     CHECK(mean_abs_diff(f.dir + "/S2T.tif", f.dir + "/local.tif") < 3.0);
+}
+
+TEST_CASE("a token answer whose expires_in is a string (\"3599\") is a token, not 'no access_token'") {
+    Fixture f({"--expires-in-as-string"});
+    const auto r = f.fetch("S2T", f.key_json);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(f.stats()["token_requests"] == 1);
 }
 
 TEST_CASE("many tiles: one token, one request each and one per 64 for the times, in-flight caps held exactly") {
@@ -564,6 +572,12 @@ TEST_CASE("Earth Engine failures become messages that say what to do") {
     CHECK(forbidden.exit_code == 1);
     CHECK(forbidden.err.find("permission denied (HTTP 403: Permission denied.); the Cloud project must be registered for Earth Engine") != std::string::npos);
 
+    // A server that echoes the access token, bare and in its header: neither reaches the message.
+    const auto echo = f.fetch("ECHO", f.key_json);
+    CHECK(echo.exit_code == 1);
+    CHECK(echo.err.find("permission denied (HTTP 403: Permission denied for REDACTED (header 'Bearer REDACTED'))") != std::string::npos);
+    CHECK((echo.out + echo.err).find("ya29.") == std::string::npos);
+
     const auto busy = f.fetch("BUSY", f.key_json);
     CHECK(busy.exit_code == 0); // 429 with Retry-After, then served
     CHECK(f.stats()["busy_hits"].get<int>() >= 3);
@@ -599,7 +613,7 @@ TEST_CASE("sources --check asks for a token") {
                              sh_quote(f.sources));
     CHECK(refused.exit_code == 1);
     const auto l = lines(refused.err);
-    CHECK(l.size() == 6);
+    CHECK(l.size() == 7); // one a source
     for (const auto& line : l) {
         CHECK(line.starts_with("skyscript-build: source "));
         CHECK(line.find(" (earthengine) is not usable: " + f.wrong_key_json + ": " + f.server->url("/token") +

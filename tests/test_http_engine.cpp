@@ -469,6 +469,12 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     CHECK(redact_url("https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}.jpg?access_token=pk.SECRET123") ==
           "https://api.mapbox.com/v4/mapbox.satellite/{z}/{x}/{y}.jpg?access_token=REDACTED");
     CHECK(redact_url("https://h/t/{z}/{x}/{y}.png?style=a&key=SECRET&lang=de") == "https://h/t/{z}/{x}/{y}.png?style=a&key=REDACTED&lang=de");
+    // An Authorization header a server echoed; the word alone, or inside another, is left.
+    CHECK(redact_url("denied for header 'Bearer ya29.a0Af-x_Y' (HTTP 403)") == "denied for header 'Bearer REDACTED' (HTTP 403)");
+    CHECK(redact_url("authorization: bearer  abc.def, retry") == "authorization: bearer  REDACTED, retry");
+    CHECK(redact_url("Bearer") == "Bearer");
+    CHECK(redact_url("the bearer token expired") == "the bearer REDACTED expired");
+    CHECK(redact_url("Sunbearer 12") == "Sunbearer 12");
     CHECK(redact_url("https://h/x?apikey=S1&api_key=S2&API-KEY=S3&token=S4&subscription-key=S5") ==
           "https://h/x?apikey=REDACTED&api_key=REDACTED&API-KEY=REDACTED&token=REDACTED&subscription-key=REDACTED");
     CHECK(redact_url("/vsicurl/https://acct.blob.core.windows.net/c/dop.tif?sv=2021-08-06&se=2030-01-01&sr=b&sp=r&sig=abc%2Bdef%3D") ==

@@ -344,6 +344,31 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
     }
 }
 
+TEST_CASE("a key with spaces around it (a key file read into the variable) is sent and scrubbed without them; --llm-key-env is a variable's name, never a key") {
+    const auto& b = built();
+    const auto dir = fresh_dir("polish-key-spaces");
+    const auto out = copy_unpolished(b.out, "polish-key-spaces-out");
+    // Every 3rd request fails for good with a body echoing the Authorization header as the server read it: without the spaces.
+    LlmServer failing(dir, "failing", {"--every-500", "3"});
+    const auto r = run("OPENAI_API_KEY=" + sh_quote("  " + api_key + " \t") + " timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) +
+                       polish_flags(failing) + " --attempts 1");
+    INFO((r.out + r.err));
+    CHECK(r.exit_code == 1);
+    REQUIRE_FALSE(failing.requests().empty());
+    CHECK(failing.requests()[0]["authorization"] == "Bearer " + api_key); // sent without them
+    CHECK((r.out + r.err).find(api_key) == std::string::npos);
+    CHECK(files_holding(out, api_key).empty());
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE polish LIKE '%[redacted]%'") > 0); // the echo was there, and cut out
+    // The key given where its variable's name belongs: refused before it is recorded anywhere.
+    const auto fresh = copy_unpolished(b.out, "polish-key-as-name");
+    const auto named = run("timeout 60 " + sh_quote(binary()) + " polish " + sh_quote(fresh) + polish_flags(failing) + " --llm-key-env " + api_key);
+    INFO(named.err);
+    CHECK(named.exit_code == 2);
+    CHECK(named.err.find("--llm-key-env") != std::string::npos);
+    CHECK(named.err.find(api_key) == std::string::npos);
+    CHECK(files_holding(fresh, api_key).empty());
+}
+
 TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
     const auto& b = built();
     const auto out = copy_unpolished(b.out, "polish-rate");

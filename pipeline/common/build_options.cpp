@@ -65,6 +65,11 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
     }
     try {
         if (d.name == "bbox" && !value.empty()) parse_bbox(value);
+        // A variable's name: a key given here would be recorded in OUT and printed in its card (not shown here either).
+        if (d.name == "llm-key-env" && (value.empty() || std::isdigit(static_cast<unsigned char>(value[0])) ||
+                                        value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos))
+            throw UsageError("--llm-key-env expects the name of the environment variable that holds the API key (letters, digits, _), "
+                             "not the key itself");
         // The files stages read later (the sources after a whole extract): there, before any stage
         // runs. Any file option's pipe or device is refused too: reading it would block the run.
         if (const auto file = option_file(d, value).file; !file.empty()) {

@@ -129,7 +129,13 @@ public:
         : s_(s), o_(std::move(o)), check_(tags::builtin_tag_names()),
           natural_("natural", {captions::CaptionOptions{o_.max_surrounding}, tags::builtin_tag_names()}),
           cache_(BuildDir(s.out_dir).polish_answers(), false), tokens_(o_.tokens_per_minute), progress_("polish", s.quiet, Progress::Unit::counted) {
-        if (const char* key = std::getenv(o_.key_env.c_str())) key_ = key;
+        // Without the spaces and line ends around it (a key file read into the variable): sent
+        // with them, a server reads the key without them, and an echo of it would escape scrub().
+        if (const char* key = std::getenv(o_.key_env.c_str())) {
+            key_ = key;
+            const auto first = key_.find_first_not_of(" \t\r\n"), last = key_.find_last_not_of(" \t\r\n");
+            key_ = first == std::string::npos ? std::string() : key_.substr(first, last - first + 1);
+        }
         for (const auto& dir : o_.reuse)
             if (fs::exists(BuildDir(dir).polish_answers())) reuse_.push_back(std::make_unique<AnswerCache>(BuildDir(dir).polish_answers(), true));
         imagery::HttpEngineOptions e;

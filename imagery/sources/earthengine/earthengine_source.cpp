@@ -186,7 +186,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
     auto failure = [&](const HttpResult& r) {
         return r.response.status == 0 && key_refused && r.error == *key_refused
                    ? *key_refused // the key's own message, as when it is refused at the start
-                   : describe_earthengine_failure(r, s);
+                   : tokens.scrub(describe_earthengine_failure(r, s)); // a server may echo the token
     };
     // Times looked up ahead for this batch are taken; the rest of them are stale.
     KnownTimes taken;

@@ -119,6 +119,14 @@ size_t append(char* data, size_t size, size_t n, void* out) {
 }
 } // namespace
 
+std::string TokenCache::scrub(std::string text) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& t : issued_)
+        if (t.size() >= 8)
+            for (auto at = text.find(t); at != std::string::npos; at = text.find(t, at)) text.replace(at, t.size(), redacted);
+    return text;
+}
+
 std::string TokenCache::token() {
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
@@ -153,7 +161,15 @@ std::string TokenCache::token() {
             try {
                 const auto j = nlohmann::json::parse(body);
                 token_ = j.at("access_token").get<std::string>();
-                const auto lifetime = std::chrono::seconds(j.value("expires_in", 3600));
+                if (issued_.size() >= 8) issued_.erase(issued_.begin());
+                issued_.push_back(token_);
+                // A number of seconds, which some servers send as a string; else Google's hour.
+                const auto& e = j.contains("expires_in") ? j["expires_in"] : nlohmann::json();
+                long long seconds = 3600;
+                if (e.is_number()) seconds = e.get<long long>();
+                else if (e.is_string()) seconds = std::strtoll(e.get<std::string>().c_str(), nullptr, 10);
+                if (seconds <= 0 || seconds > 86400 * 365) seconds = 3600;
+                const auto lifetime = std::chrono::seconds(seconds);
                 refresh_at_ = now + lifetime - refresh_margin(lifetime, max_margin_);
                 return token_;
             } catch (const nlohmann::json::exception&) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace skyscript::imagery {
 
@@ -45,6 +46,9 @@ public:
     // the current one is already another (many requests refused with one old token ask once).
     void invalidate(const std::string& token);
     int fetches() const;
+    // `text` with every token this cache was given (the last few) replaced by REDACTED: a
+    // server's message may echo the token it was sent, bare.
+    std::string scrub(std::string text) const;
     // The key file (for messages that must not name it, to strip it).
     const std::string& key_file() const noexcept { return account_.path; }
 
@@ -57,6 +61,7 @@ private:
     std::chrono::seconds max_margin_;
     mutable std::mutex mutex_;
     std::string token_;
+    std::vector<std::string> issued_; // the tokens given, the last few
     std::chrono::steady_clock::time_point refresh_at_{};
     int fetches_ = 0;
 };

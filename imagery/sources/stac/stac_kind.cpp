@@ -188,7 +188,7 @@ public:
         engine_.run([&](HttpResult&& r) {
             auto& s = searches.at(r.id);
             if (!r.ok) {
-                s.error = "STAC search at " + redact_url(stac.api) + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200));
+                s.error = redact_url("STAC search at " + stac.api + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200)));
                 return;
             }
             const auto page = json::parse(r.response.body);
