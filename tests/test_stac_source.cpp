@@ -272,6 +272,23 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     CHECK(stac_next_page(get, body)->method == "GET");
     CHECK_FALSE(stac_next_page(json{{"features", json::array()}}, body));
     CHECK_THROWS(stac_items(json::array(), {"visual"}));
+    // A server's fields of the wrong type are read as they can be, never thrown at the search:
+    // a numeric id is its digits, a collection that is an object none; "merge": "true" merges,
+    // a method that is not a string is GET.
+    json odd = page;
+    odd["features"][0]["id"] = 12345;
+    odd["features"][0]["collection"] = json::object();
+    odd["links"][0]["merge"] = "true";
+    const auto odd_items = stac_items(odd, {"red", "green", "blue"});
+    REQUIRE(odd_items.size() == 1);
+    CHECK(odd_items[0].id == "12345");
+    CHECK(odd_items[0].collection.empty());
+    CHECK(stac_next_page(odd, body)->body["collections"] == body["collections"]);
+    odd["links"][0]["method"] = 5;
+    odd["links"][0]["rel"] = json::array();
+    CHECK_FALSE(stac_next_page(odd, body)); // no rel "next": no next page
+    odd["links"][0]["rel"] = "next";
+    CHECK(stac_next_page(odd, body)->method == "GET");
     CHECK_FALSE(parse_iso_time_ms("yesterday"));
 
     // swisstopo's items name their assets after their files, one per GSD: a pattern picks one.

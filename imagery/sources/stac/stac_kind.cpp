@@ -179,7 +179,8 @@ public:
             r.max_body_bytes = max_page_bytes;
             r.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
                 const auto page = json::parse(resp.body, nullptr, false);
-                if (page.is_discarded() || !page.is_object() || !page.contains("features")) return "the search answer is not a FeatureCollection";
+                if (page.is_discarded() || !page.is_object() || !page.contains("features") || !page["features"].is_array())
+                    return "the search answer is not a FeatureCollection";
                 return std::nullopt;
             };
             engine_.submit(std::move(r));
@@ -191,13 +192,18 @@ public:
                 s.error = redact_url("STAC search at " + stac.api + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200)));
                 return;
             }
-            const auto page = json::parse(r.response.body);
-            auto items = stac_items(page, stac.assets, stac.sortby);
-            s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
-            if (++s.pages >= max_pages) return;
-            if (auto next = stac_next_page(page, s.sent)) {
-                if (next->method == "POST") s.sent = next->body;
-                post(r.id, next->url, next->method, next->body);
+            // Whatever a page holds fails its own group's tiles with a reason, never the build.
+            try {
+                const auto page = json::parse(r.response.body);
+                auto items = stac_items(page, stac.assets, stac.sortby);
+                s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+                if (++s.pages >= max_pages) return;
+                if (auto next = stac_next_page(page, s.sent)) {
+                    if (next->method == "POST") s.sent = next->body;
+                    post(r.id, next->url, next->method, next->body);
+                }
+            } catch (const std::exception& e) {
+                s.error = redact_url("STAC search at " + stac.api + ": an answer it cannot read (" + e.what() + ")");
             }
         });
 

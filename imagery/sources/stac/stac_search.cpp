@@ -101,6 +101,26 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
     return body;
 }
 
+namespace {
+
+// A member of `o` as text: a string as it is, a number as JSON writes it (an id of 12345),
+// anything else (absent, null, an object) as `otherwise`. A server's answer of the wrong
+// type is read as it can be, never thrown at the whole search.
+std::string text_member(const json& o, const char* name, const std::string& otherwise = "") {
+    const auto it = o.find(name);
+    if (it == o.end()) return otherwise;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number()) return it->dump();
+    return otherwise;
+}
+
+bool true_member(const json& o, const char* name) {
+    const auto it = o.find(name);
+    return it != o.end() && ((it->is_boolean() && it->get<bool>()) || (it->is_string() && it->get<std::string>() == "true"));
+}
+
+} // namespace
+
 std::vector<StacItem> stac_items(const json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby) {
     if (!page.is_object() || !page.contains("features") || !page["features"].is_array())
         throw std::runtime_error("the search answer is not a FeatureCollection");
@@ -108,8 +128,8 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
     for (const auto& f : page["features"]) {
         if (!f.is_object() || !f.contains("assets") || !f["assets"].is_object()) continue;
         StacItem item;
-        item.id = f.value("id", "");
-        item.collection = f.value("collection", "");
+        item.id = text_member(f, "id");
+        item.collection = text_member(f, "collection");
         const auto& bbox = f.contains("bbox") ? f["bbox"] : json();
         if (!bbox.is_array() || (bbox.size() != 4 && bbox.size() != 6)) continue;
         bool numbers = true;
@@ -144,13 +164,13 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
 std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
     if (!page.contains("links") || !page["links"].is_array()) return std::nullopt;
     for (const auto& link : page["links"]) {
-        if (!link.is_object() || link.value("rel", "") != "next" || !link.contains("href") || !link["href"].is_string()) continue;
+        if (!link.is_object() || text_member(link, "rel") != "next" || !link.contains("href") || !link["href"].is_string()) continue;
         StacNext next;
         next.url = link["href"].get<std::string>();
-        next.method = link.value("method", "GET");
+        next.method = text_member(link, "method", "GET") == "POST" ? "POST" : "GET";
         if (next.method == "POST") {
             const auto& body = link.contains("body") && link["body"].is_object() ? link["body"] : json::object();
-            if (link.value("merge", false)) {
+            if (true_member(link, "merge")) {
                 next.body = sent;
                 for (const auto& [k, v] : body.items()) next.body[k] = v;
             } else {
