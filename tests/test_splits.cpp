@@ -124,6 +124,9 @@ TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/dup.csv"), doctest::Contains("dup.csv:2: images1/a.jpg has a score already"));
     write_file(dir + "/nan.csv", "images1/a.jpg,nan\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/nan.csv"), doctest::Contains("nan.csv:1: score `nan` is not a number"));
+    // The UTF-8 mark Excel and pandas' utf-8-sig put first is not part of the header.
+    write_file(dir + "/bom.csv", "\xEF\xBB\xBF" "filepath,score\nimages1/a.jpg,1\n");
+    CHECK(sp::read_score_file(dir + "/bom.csv").by_filepath.size() == 1);
     write_file(dir + "/one.csv", "images1/a.jpg\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/one.csv"), doctest::Contains("one.csv:1: expected filepath,score"));
 }
@@ -221,6 +224,9 @@ TEST_CASE("split --scores: top-P% files with similarity_NAME, val/test filtered 
     CHECK(bad.err.find("bad.csv:3: score `high` is not a number") != std::string::npos);
     CHECK(lines(bad.err).size() == 1);
     CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
+    // The refused file is not recorded: the next split goes on with the last good one.
+    const auto next = split(out, "-q");
+    CHECK_MESSAGE(next.exit_code == 0, next.err);
     // Without --scores (given as ""), the scored files of the earlier run go.
     REQUIRE(split(out, "--scores '' -q").exit_code == 0);
     CHECK_FALSE(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
@@ -285,6 +291,18 @@ TEST_CASE("benchmarks: SkyScript_cls, roof shape, smoothness, surface from the o
     for (const auto& set : capped_summary)
         for (const auto& n : set["classes"]) CHECK(n.get<int>() <= 1);
     REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
+    // Other split sizes would draw the sets from images the CSVs put in train: refused, not recorded.
+    const auto train_before = read_file(out + "/SkyScript_train_unfiltered.csv");
+    const auto resized = run("timeout 120 " + sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --test-size 40% --val-size 10%");
+    INFO(resized.err);
+    CHECK(resized.exit_code == 1);
+    CHECK(lines(resized.err).size() == 1);
+    CHECK(resized.err.find("-size") != std::string::npos);
+    CHECK(resized.err.find("skyscript-build split") != std::string::npos);
+    CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == train_before);
+    const auto c2 = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0"); // none from the training split
+    CHECK_MESSAGE(c2.exit_code == 0, (c2.out + c2.err));
+    REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0); // the recorded sizes unchanged
 }
 
 TEST_CASE("split options: one error line naming the option") {

@@ -5,6 +5,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/input_fingerprint.hpp"
 #include "pipeline/common/shard_spec.hpp"
+#include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
 #include "pipeline/split/split_options.hpp"
@@ -81,7 +82,7 @@ void check_not_foreign_folder(const std::string& out_dir) {
 
 } // namespace
 
-BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input) {
+BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input, std::string_view stage) {
     BuildSession s;
     s.out_dir = out_dir;
     const auto state_path = BuildDir(out_dir).state_db();
@@ -124,6 +125,10 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
     }
+    if (stage_rank(stage) > stage_rank("split") && s.state->stage_finished("split"))
+        if (auto changed = changed_option(stored, s.options.recorded(), "split"))
+            throw std::runtime_error(out_dir + ": this run asks " + *changed + ", but the CSVs were split without it; run `skyscript-build split " +
+                                     out_dir + "` with it first (it makes the CSVs again), then " + std::string(stage));
     check_catalog_unchanged(s);
     if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
         check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);

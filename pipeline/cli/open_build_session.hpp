@@ -12,7 +12,9 @@
 namespace skyscript::pipeline {
 
 // `input`: the bare command's INPUT.osm.pbf ("" for a stage subcommand on OUT, which
-// must already exist with its state DB).
-BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input);
+// must already exist with its state DB). `stage`: the one stage this run is (none for the bare
+// command); one after the split (report, benchmarks) may not change the split's options,
+// which only `split` applies: it would describe, or draw from, a split the CSVs do not hold.
+BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input, std::string_view stage = {});
 
 } // namespace skyscript::pipeline

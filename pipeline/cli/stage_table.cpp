@@ -94,7 +94,7 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     }
     if (cli.positional().size() != 1) throw UsageError(name + " takes one OUT folder");
     if (cli.value("output")) throw UsageError(name + " works on the OUT folder given as its argument; -o is for the bare command");
-    auto session = open_build_session(cli, cli.positional()[0], "");
+    auto session = open_build_session(cli, cli.positional()[0], "", stage.name.view());
     // The stages that work on the plan's jobs (the report describes whatever OUT holds).
     if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan"))
         throw std::runtime_error(session.out_dir + ": not planned yet; run `skyscript-build plan " + session.out_dir + "` first");

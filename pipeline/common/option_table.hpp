@@ -117,7 +117,7 @@ inline constexpr OptionRow option_table[]{
     {"top-pct", OptionType::text, "30,50", "split", "percentages of the best-scored train images kept by --scores"},
     {"format", OptionType::text, "files", "split", "files (CSVs) | webdataset (tar shards) | both | coco (CSVs and COCO annotations_{split}.json) | hf (CSVs and Hugging Face ImageFolder hf/{split}/) | all"},
     {"shard-size", OptionType::text, "10000", "split", "webdataset: samples a shard, or bytes (500MB, 2GB)"},
-    {"per-class", OptionType::integer, "0", "split", "benchmarks: at most N images a class (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
+    {"per-class", OptionType::integer, "0", "benchmarks", "at most N images a class (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
 };
 
 // `-` and `_` spell the same option (TOML keys use either).

@@ -46,6 +46,7 @@ ScoreFile read_score_file(const std::string& spec) {
     std::string line;
     for (int line_no = 1; std::getline(in, line); ++line_no) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3); // the UTF-8 mark Excel and pandas' utf-8-sig write first
         if (trim(line).empty()) continue;
         const auto fields = csv_fields(line);
         const auto where = f.path + ":" + std::to_string(line_no) + ": ";
