@@ -13,11 +13,13 @@ std::size_t append_caption_text(std::string& out, std::string_view in, TextPart 
         std::string_view piece = n ? in.substr(i, n) : std::string_view{"\xEF\xBF\xBD"};
         i += n ? n : 1;
         bool space = false;
-        if (n == 1) {
-            if (cp < 0x20 || cp == 0x7F || cp == ' ' || cp == '_' || (part == TextPart::key && cp == ':')) space = true;
+        if (n && tags::breaks_one_line(cp)) {
+            space = true; // controls, NEL, line/paragraph separators
+        } else if (n == 1) {
+            if (cp == ' ' || cp == '_' || (part == TextPart::key && cp == ':')) space = true;
             else if (part == TextPart::value && cp == ';') piece = "/";
-        } else if (cp == 0x85 || cp == 0xA0 || cp == 0x2028 || cp == 0x2029 || (cp >= 0x80 && cp < 0xA0)) {
-            space = true; // NEL, no-break space, line/paragraph separators, C1 controls
+        } else if (cp == 0xA0) {
+            space = true; // no-break space
         }
         if (space) {
             pending_space = out.size() > start;

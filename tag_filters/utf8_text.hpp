@@ -26,6 +26,11 @@ std::string valid_utf8(std::string_view s);
 // (for valid UTF-8; an invalid byte counts as one code point).
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept;
 
+// A code point that breaks a line or controls a terminal: C0 controls, DEL, C1 controls
+// (NEL among them), and the line and paragraph separators U+2028, U+2029. Text meant as one
+// line (a caption, a YAML scalar) has none: Python's str.splitlines() breaks at each of them.
+constexpr bool breaks_one_line(unsigned cp) noexcept { return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029; }
+
 // `s` without a leading UTF-8 byte order mark (editors on Windows write one).
 std::string_view without_bom(std::string_view s) noexcept;
 

@@ -140,6 +140,8 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
     CHECK_FALSE(check.check("A parking lot at 0.5 m per pixel.", f));
     CHECK(pipeline::AnswerCheck::clean("  \"An aerial\n\tview.\"  ") == "An aerial view.");
     CHECK(pipeline::AnswerCheck::clean(std::string("a\0b", 3)) == "a b");
+    // Unicode's own line breaks (NEL, LINE and PARAGRAPH SEPARATOR) and C1 controls: one line too.
+    CHECK(pipeline::AnswerCheck::clean("a\xC2\x85" "b\xE2\x80\xA8" "c\xE2\x80\xA9" "d\xC2\x9B" "e \xC3\xA9t\xC3\xA9") == "a b c d e \xC3\xA9t\xC3\xA9");
 }
 
 TEST_CASE("prompt templates: fields, braces and the errors that name the file") {

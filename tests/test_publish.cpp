@@ -95,6 +95,23 @@ TEST_CASE("licences, attribution, the dataset card, croissant.json and the Huggi
     CHECK(after_split.exit_code == 0);
 }
 
+TEST_CASE("a licence holding DEL, C1 controls and line separators: the card's YAML header still loads, each on one line") {
+    const auto dir = fresh_dir("publish-odd-licence");
+    const auto out = dir + "/out";
+    // TOML escapes: DEL, NEL, another C1 control, U+2028, U+FFFF.
+    write_file(dir + "/odd.toml", "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + monaco().raster +
+                                      "\"\nyear = 2021\nlicence = \"CC\\u007fBY\\u0085four\\u009b\\u2028x\\uffff\"\n");
+    const auto r = build_with(out, dir + "/odd.toml", "--limit 10 -q");
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    const auto load = run("/usr/bin/python3 -c " +
+                          sh_quote("import sys, yaml; h = yaml.safe_load(open(sys.argv[1], encoding='utf-8').read().split('---\\n')[1]); "
+                                   "assert all(len(str(l).splitlines()) == 1 for l in h['licenses']), h['licenses']; print(h['licenses'])") +
+                          " " + sh_quote(out + "/README.md"));
+    CHECK_MESSAGE(load.exit_code == 0, (load.out + load.err));
+    CHECK(load.out.find("CC BY four") != std::string::npos);
+}
+
 TEST_CASE("a source without a licence is named by the plan, and its images say so") {
     const auto dir = fresh_dir("publish-unlicensed");
     const auto out = dir + "/out";

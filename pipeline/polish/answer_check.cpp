@@ -1,6 +1,7 @@
 #include "pipeline/polish/answer_check.hpp"
 
 #include "captions/caption_tables.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -112,14 +113,18 @@ std::string AnswerCheck::name_of(const std::string& key, const std::string& valu
 std::string AnswerCheck::clean(std::string_view answer) {
     std::string out;
     bool space = false;
-    for (char c : answer) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ') {
+    for (std::size_t i = 0; i < answer.size();) {
+        unsigned cp = 0;
+        const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(answer, i, cp)); // the answer is valid UTF-8 already
+        if (answer[i] == ' ' || tags::breaks_one_line(cp)) {
             space = !out.empty();
+            i += n;
             continue;
         }
         if (space) out.push_back(' ');
         space = false;
-        out.push_back(c);
+        out.append(answer.substr(i, n));
+        i += n;
     }
     for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"\"", "\""}, {"'", "'"}, {"\xe2\x80\x9c", "\xe2\x80\x9d"}})
         if (out.size() >= open.size() + close.size() && out.starts_with(open) && out.ends_with(close)) {

@@ -4,6 +4,7 @@
 #include "imagery/sha256_hex.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_options.hpp"
+#include "tag_filters/utf8_text.hpp"
 #include "pipeline/common/option_table.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/report/html_text.hpp"
@@ -21,10 +22,17 @@ namespace {
 // YAML double-quoted scalar.
 std::string yaml_quoted(const std::string& s) {
     std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-        out.push_back(c);
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned cp = 0;
+        const std::size_t n = tags::decode_utf8(s, i, cp);
+        // YAML readers refuse DEL, C1 controls and U+FFFE/U+FFFF in a stream, and fold breaks.
+        if (n == 0 || tags::breaks_one_line(cp) || cp == 0xFFFE || cp == 0xFFFF) {
+            out.push_back(' ');
+        } else {
+            if (s[i] == '"' || s[i] == '\\') out.push_back('\\');
+            out.append(s, i, n);
+        }
+        i += n ? n : 1;
     }
     return out + "\"";
 }
