@@ -305,6 +305,35 @@ TEST_CASE("benchmarks: SkyScript_cls, roof shape, smoothness, surface from the o
     REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0); // the recorded sizes unchanged
 }
 
+TEST_CASE("split alone packs and lists only the images on disk: a deleted or cut image goes back to be fetched, named, never into a CSV or a shard") {
+    const auto dir = fresh_dir("splits-lost-images");
+    const auto out = dir + "/out";
+    fs::copy(dataset(), out, fs::copy_options::recursive);
+    const auto train = lines(read_file(out + "/SkyScript_train_unfiltered.csv"));
+    REQUIRE(train.size() >= 3);
+    const auto path_of = [](const std::string& row) { return row.substr(0, row.find(',')); };
+    const auto gone = path_of(train[1]), cut = path_of(train[2]);
+    fs::remove(out + "/" + gone);
+    fs::resize_file(out + "/" + cut, fs::file_size(out + "/" + cut) / 2);
+    const auto r = split(out, "--format both");
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("split: 2 images of finished jobs are missing on disk") != std::string::npos);
+    for (const char* csv : split_csvs) {
+        const auto text = read_file(out + "/" + csv);
+        CHECK(text.find(gone + ",") == std::string::npos);
+        CHECK(text.find(cut + ",") == std::string::npos);
+        for (std::size_t k = 1; const auto& row : lines(text))
+            if (k++ > 1 && !row.empty()) CHECK_MESSAGE(fs::exists(out + "/" + path_of(row)), row);
+    }
+    const auto tars = run("for t in " + sh_quote(out) + "/webdataset/*/*.tar; do tar -tf \"$t\"; done");
+    REQUIRE(tars.exit_code == 0);
+    const auto stem = [](const std::string& p) { return fs::path(p).stem().string(); };
+    CHECK(tars.out.find(stem(gone) + ".jpg") == std::string::npos);
+    CHECK(tars.out.find(stem(cut) + ".jpg") == std::string::npos);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'planned'") == 2); // fetched by the next run
+}
+
 TEST_CASE("split options: one error line naming the option") {
     const auto& out = dataset();
     for (const auto& [flags, what] : std::vector<std::pair<std::string, std::string>>{

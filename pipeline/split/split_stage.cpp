@@ -5,6 +5,7 @@
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/dataset/sample_formats.hpp"
+#include "pipeline/fetch/disk_check.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
 
@@ -143,6 +144,10 @@ void print_split_summary(const SplitSummary& s, const std::string& out_dir) {
 }
 
 StageSummary stage_split(BuildSession& s) {
+    // The images it packs and lists are the ones on disk: a written job whose image went, or
+    // was cut short, goes back to be fetched again (and says so) instead of reaching a CSV
+    // row or a shard as a missing or broken file.
+    restore_outputs_once(s, "split");
     const auto summary = run_split(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_split_summary(summary, s.out_dir);
     const auto& c = summary.assignment.count;
