@@ -290,6 +290,28 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     odd["links"][0]["rel"] = "next";
     CHECK(stac_next_page(odd, body)->method == "GET");
     CHECK_FALSE(parse_iso_time_ms("yesterday"));
+    // A server that ignores the search's collections and datetime: its other items are dropped
+    // here (another product's pixels under this source's name and licence, another year's).
+    {
+        const auto dated = parse_sources("[[source]]\nalias = \"D\"\nkind = \"stac\"\napi = \"https://example.org/stac/\"\ncollection = \"c\"\n"
+                                         "assets = [\"visual\"]\ngsd = 1\ndates = [\"2020-01-01\", \"2020-12-31\"]\n",
+                                         "d.toml")
+                               .at(0);
+        const json items_page = {{"type", "FeatureCollection"},
+                                 {"features",
+                                  {{{"id", "in"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2020-06-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "other-product"}, {"collection", "x"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2020-06-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "later"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2024-06-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "earlier"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2019-12-31T23:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "span-over"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", nullptr}, {"start_datetime", "2019-06-01T00:00:00Z"}, {"end_datetime", "2020-02-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "no-time"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", json::object()}, {"assets", {{"visual", {{"href", "v"}}}}}}}}};
+        auto kept = stac_items(items_page, {"visual"});
+        REQUIRE(kept.size() == 6);
+        stac_filter_and_sort(kept, dated);
+        std::vector<std::string> ids;
+        for (const auto& i : kept) ids.push_back(i.id);
+        CHECK(ids == std::vector<std::string>{"in", "span-over"});
+    }
 
     // swisstopo's items name their assets after their files, one per GSD: a pattern picks one.
     const std::string swiss = "swissimage-dop10_2021_2594-1138";

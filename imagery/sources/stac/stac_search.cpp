@@ -72,6 +72,16 @@ void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& sour
     const auto& stac = source.settings_as<StacSettings>();
     if (stac.max_cloud)
         std::erase_if(items, [&](const StacItem& i) { return !i.cloud_cover || !(*i.cloud_cover < *stac.max_cloud); });
+    // What the search asked, checked again: a server that ignores `collections` or `datetime`
+    // would put another product's or another year's pixels under this source's name and licence.
+    std::erase_if(items, [&](const StacItem& i) { return !i.collection.empty() && i.collection != stac.collection; });
+    const auto from = source.date_start.empty() ? std::nullopt : parse_iso_time_ms(source.date_start + "T00:00:00Z");
+    const auto to = source.date_end.empty() ? std::nullopt : parse_iso_time_ms(source.date_end + "T23:59:59.999Z");
+    if (from || to)
+        std::erase_if(items, [&](const StacItem& i) {
+            if (!i.span_start_ms || !i.span_end_ms) return true; // a time it does not tell cannot be within the dates
+            return (from && *i.span_end_ms < *from) || (to && *i.span_start_ms > *to);
+        });
     std::stable_sort(items.begin(), items.end(), [&](const StacItem& a, const StacItem& b) {
         for (std::size_t k = 0; k < stac.sortby.size() && k < a.sort_values.size() && k < b.sort_values.size(); ++k) {
             const int c = compare_values(a.sort_values[k], b.sort_values[k]);
@@ -141,6 +151,11 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         if (props.contains("datetime") && props["datetime"].is_string()) item.datetime = props["datetime"].get<std::string>();
         else if (props.contains("start_datetime") && props["start_datetime"].is_string()) item.datetime = props["start_datetime"].get<std::string>();
         item.time_ms = parse_iso_time_ms(item.datetime).value_or(0);
+        item.span_start_ms = parse_iso_time_ms(item.datetime);
+        item.span_end_ms = item.span_start_ms;
+        const bool instant = props.contains("datetime") && props["datetime"].is_string();
+        if (!instant && props.contains("end_datetime") && props["end_datetime"].is_string())
+            item.span_end_ms = parse_iso_time_ms(props["end_datetime"].get<std::string>());
         if (const auto g = f.find("geometry"); g != f.end() && g->is_object()) try {
                 item.footprint = coverage_from_geojson(g->dump(), "item " + item.id);
             } catch (const CoverageError&) { // not a polygon, or across the antimeridian: the bbox serves

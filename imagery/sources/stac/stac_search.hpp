@@ -27,6 +27,9 @@ struct StacItem {
     std::optional<double> cloud_cover;  // eo:cloud_cover, when the item has it
     std::vector<std::string> hrefs;     // the source's assets, in the order of `assets`
     long long time_ms = 0;              // datetime as ms since 1970 (0 when unreadable)
+    // The span it was taken in, ms since 1970: datetime, or start_datetime..end_datetime; none
+    // when unreadable. A server that ignores the search's datetime is checked against it.
+    std::optional<long long> span_start_ms, span_end_ms;
     std::vector<nlohmann::json> sort_values; // the item's value of each sortby key (null: it has none)
 };
 
