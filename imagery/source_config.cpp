@@ -38,13 +38,19 @@ bool SourceConfig::covers_box(const LonLatBox& box) const noexcept {
 
 namespace {
 
+// A raster's bands are counted in an int; no format has more than this many.
+constexpr std::int64_t max_band_number = 65535;
+
 bool valid_date(const std::string& d) {
     if (d.empty()) return true;
     if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
     for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
         if (!std::isdigit(static_cast<unsigned char>(d[i]))) return false;
-    const int m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
-    return m >= 1 && m <= 12 && day >= 1 && day <= 31;
+    const int y = std::stoi(d.substr(0, 4)), m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+    if (m < 1 || m > 12) return false;
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return day >= 1 && day <= days[m - 1];
 }
 
 // The keys of a [[source]] table of this kind; anything else is a typo or a key of another kind.
@@ -236,7 +242,7 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             table.fail_line(key.source(), "unknown key `" + name + "`" + suggestion(name, known));
         }
         if (auto g = table.number("gsd")) {
-            if (!(*g > 0) || *g > 10000) table.fail_at("gsd", "gsd must be a positive number of metres");
+            if (!(*g >= 0.001) || *g > 10000) table.fail_at("gsd", "gsd must be a number of metres from 0.001 to 10000");
             s.gsd = *g;
         } else if (!s.kind->gsd_from_data()) {
             table.fail("needs `gsd` (metres per pixel)");
@@ -260,7 +266,8 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
         if (const auto* b = table.array("bands", numbered ? "of 1-based band numbers" : "of band names")) {
             for (const auto& e : *b) {
                 if (!numbered && e.is_string()) s.bands.push_back(*e.value<std::string>());
-                else if (numbered && e.is_integer() && *e.value<std::int64_t>() >= 1) s.bands.push_back(std::to_string(*e.value<std::int64_t>()));
+                else if (numbered && e.is_integer() && *e.value<std::int64_t>() >= 1 && *e.value<std::int64_t>() <= max_band_number)
+                    s.bands.push_back(std::to_string(*e.value<std::int64_t>()));
                 else table.fail_at(e, "bands of " + with_article(kind) + " source are " +
                                           (numbered ? "1-based band numbers, e.g. [3, 2, 1]" : "band names, e.g. [\"B4\", \"B3\", \"B2\"]"));
             }

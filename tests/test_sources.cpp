@@ -104,6 +104,15 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\n").find("needs `bands`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [1, 2, 3]\n").find("coverage must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ndates = [\"2020-13-01\", \"\"]\n").find("dates must be") != std::string::npos);
+    // A day the calendar has not (30 February; 29 February of a common year), a band past any raster's
+    // (std::stoi failed on it mid-build with "error: stoi"), a pixel of no size: refused when read.
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ndates = [\"2020-02-30\", \"\"]\n").find("dates must be") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ndates = [\"2021-02-29\", \"\"]\n").find("dates must be") != std::string::npos);
+    CHECK_NOTHROW(parse_sources("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ndates = [\"2020-02-29\", \"\"]\n", "s.toml"));
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nbands = [99999999999, 2, 1]\n").find("1-based band numbers") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"stac\"\napi = \"https://h/\"\ncollection = \"c\"\nassets = [\"v\"]\ngsd = 1\nbands = [3, 2, 4294967297]\n")
+              .find("1-based band numbers") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ngsd = 1e-300\n").find("gsd must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [5, 1]\n").find("stretch must be") != std::string::npos);
 }
 
