@@ -332,6 +332,12 @@ TEST_CASE("split alone packs and lists only the images on disk: a deleted or cut
     CHECK(tars.out.find(stem(gone) + ".jpg") == std::string::npos);
     CHECK(tars.out.find(stem(cut) + ".jpg") == std::string::npos);
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'planned'") == 2); // fetched by the next run
+    // What killed splits leave (every format's files under their .partial- names) goes with the next split.
+    write_file(out + "/annotations_train.json.partial-4242-annotations", "{");
+    write_file(out + "/SkyScript_val.csv.partial-4242-1", "filepath");
+    REQUIRE(split(out, "--format coco -q").exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/annotations_train.json.partial-4242-annotations"));
+    CHECK_FALSE(fs::exists(out + "/SkyScript_val.csv.partial-4242-1"));
 }
 
 TEST_CASE("split options: one error line naming the option") {

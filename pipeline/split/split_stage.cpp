@@ -1,6 +1,7 @@
 #include "pipeline/split/split_stage.hpp"
 
 #include "captions/caption_styles.hpp"
+#include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/seeded_hash.hpp"
@@ -48,6 +49,7 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     SplitSummary summary;
+    remove_partial_files(out_dir); // any format's, left by a killed split (the build's lock is held: none is being written)
     const auto formats = formats_named(options.text("format"));
     const auto pcts = top_percentages(options.text("top-pct"));
     summary.assignment = split_written_jobs(options, state);
