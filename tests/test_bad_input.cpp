@@ -766,6 +766,29 @@ TEST_CASE("a full disk during write: one line, the images untouched, a rerun wit
     CHECK(jsonl.size() == before.size());
 }
 
+TEST_CASE("split --format hf killed while it fills hf/: the last complete folders stay in place; the next split swaps new ones in whole") {
+    const auto dir = fresh_dir("bad-input-killed-hf");
+    const auto out = dir + "/out";
+    finished(build(write_pbf(dir + "/trees.osm.pbf", many_trees()), out, "--format hf"));
+    const auto listing = [](const std::string& folder) {
+        std::map<std::string, std::string> files;
+        for (const auto& f : fs::directory_iterator(folder)) files[f.path().filename().string()] = read_file(f.path().string());
+        return files;
+    };
+    const auto before = listing(out + "/hf/train");
+    REQUIRE(before.count("metadata.jsonl"));
+    // SIGKILL the moment a folder beside the split's folders appears (the new ones being filled, or the old ones moved aside).
+    const auto hf = sh_quote(out + "/hf");
+    const auto r = run("cd " + hf + " && { " + sh_quote(binary()) + " split " + sh_quote(out) + " --format hf -q & p=$!; "
+                       "timeout 30 bash -c 'while :; do for d in *.next *.previous; do [ -e \"$d\" ] && exit 0; done; done' && kill -9 $p; wait $p; }");
+    REQUIRE_MESSAGE(r.exit_code == 137, "not killed while filling hf/: " << r.exit_code << " " << r.err);
+    CHECK(listing(out + "/hf/train") == before);
+    for (const char* split : {"validation", "test"}) CHECK(fs::exists(out + "/hf/" + split + "/metadata.jsonl"));
+    finished(run(bin() + " split " + sh_quote(out) + " --format hf -q"));
+    CHECK(listing(out + "/hf/train") == before);
+    for (const auto& f : fs::directory_iterator(out + "/hf")) CHECK_MESSAGE(f.path().extension().empty(), f.path()); // no .next, no .previous
+}
+
 TEST_CASE("a garbage or truncated state.sqlite in OUT is reported, never replaced") {
     for (const char* how : {"garbage", "truncated"}) {
         INFO(how);

@@ -4,9 +4,10 @@
 // `file_name` names the image relative to it, followed by the image's captions and its meta
 // record (meta.jsonl's line without `filepath`). `datasets.load_dataset("imagefolder",
 // data_dir="OUT/hf")` or the Hub's viewer reads it as three splits. Folders are named as the
-// Hub names splits (`validation`, not `val`). A rerun moves the earlier folders aside
-// (hf/SPLIT.previous), fills new ones and removes the old at the end: no list of names is
-// kept, so memory stays flat, and each metadata.jsonl appears at once, complete.
+// Hub names splits (`validation`, not `val`). A rerun fills new folders beside the old ones
+// (hf/SPLIT.next) and swaps each in whole at the end (renameat2's RENAME_EXCHANGE), so a split
+// that fails or is killed leaves the last complete folders in place: no list of names is kept,
+// so memory stays flat, and each metadata.jsonl appears at once, complete.
 
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
@@ -15,6 +16,9 @@
 #include "pipeline/dataset/sample_writer.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <stdio.h>
 
 #include <filesystem>
 #include <memory>
@@ -35,16 +39,18 @@ public:
         for (int s = 0; s < 3; ++s) {
             const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[s];
             std::error_code ec;
-            fs::remove_all(dir + ".previous", ec); // a killed run's
-            if (fs::exists(dir)) fs::rename(dir, dir + ".previous");
-            fs::create_directories(dir);
-            metadata_[s] = std::make_unique<AtomicFileWriter>(dir + "/metadata.jsonl");
+            fs::remove_all(dir + ".next", ec); // a killed run's, unfinished or not swapped in
+            // An earlier version moved the folder aside first: a run killed then left only that copy.
+            if (!fs::exists(dir) && fs::exists(dir + ".previous")) fs::rename(dir + ".previous", dir);
+            fs::remove_all(dir + ".previous", ec);
+            fs::create_directories(dir + ".next");
+            metadata_[s] = std::make_unique<AtomicFileWriter>(dir + ".next/metadata.jsonl");
         }
     }
 
     void write(const Sample& sample) override {
         const auto name = fs::path(sample.filepath).filename().string();
-        const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[sample.split];
+        const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[sample.split] + ".next";
         place_file(BuildDir(out_dir_).path(sample.filepath), dir + "/" + name);
         auto line = nlohmann::ordered_json::parse(meta_json_line(sample.job));
         nlohmann::ordered_json row;
@@ -58,13 +64,29 @@ public:
     void finish(WrittenSamples& written) override {
         for (int s = 0; s < 3; ++s) {
             metadata_[s]->commit();
-            std::error_code ec;
-            fs::remove_all(hf_dir(out_dir_) + "/" + hf_split_names[s] + ".previous", ec);
+            swap_in(hf_dir(out_dir_) + "/" + hf_split_names[s]);
             written.files.emplace_back(std::string("hf/") + hf_split_names[s] + "/metadata.jsonl", rows_[s]);
         }
     }
 
 private:
+    // DIR.next, complete, becomes DIR in one step; the old DIR goes.
+    static void swap_in(const std::string& dir) {
+        const auto next = dir + ".next";
+        std::error_code ec;
+        if (!fs::exists(dir)) {
+            fs::rename(next, dir);
+            return;
+        }
+        if (::renameat2(AT_FDCWD, next.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) != 0) { // a file system without it: two steps
+            fs::rename(dir, dir + ".previous");
+            fs::rename(next, dir);
+            fs::remove_all(dir + ".previous", ec);
+            return;
+        }
+        fs::remove_all(next, ec); // the old folder, swapped out
+    }
+
     std::string out_dir_;
     std::unique_ptr<AtomicFileWriter> metadata_[3];
     std::int64_t rows_[3] = {0, 0, 0};
