@@ -28,6 +28,7 @@ parser.add_argument("--every-malformed", type=int, default=0, help="every K-th r
 parser.add_argument("--invent-number", default="", help="captions holding this word: first answer invents a number")
 parser.add_argument("--invent-feature", default="", help="captions holding this word: every answer invents a feature")
 parser.add_argument("--huge", action="store_true", help="every answer is 4 MB")
+parser.add_argument("--long", action="store_true", help="every answer is 200 KB of words (within the client's body bound, ignoring max_tokens)")
 parser.add_argument("--think", action="store_true", help="answers start with a <think> block, as reasoning models send them")
 parser.add_argument("--refuse", action="store_true", help="every request: 401 invalid_api_key")
 args = parser.parse_args()
@@ -96,6 +97,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = "<think>\nThe user wants 3 river words and 12 storeys, then the caption.\n</think>\n\n" + answer
         if args.huge:
             answer = "x" * (4 << 20)
+        if args.long:
+            answer = "An aerial view " * (200000 // 15)
         reply = {
             "id": "chatcmpl-%d" % n,
             "object": "chat.completion",

@@ -371,6 +371,19 @@ TEST_CASE("a key with spaces around it (a key file read into the variable) is se
     CHECK(files_holding(fresh, api_key).empty());
 }
 
+TEST_CASE("a server that ignores max_tokens: its 200 KB answers are rejected, and kept and sent back only as far as an answer may be long") {
+    const auto& b = built();
+    const auto dir = fresh_dir("polish-long");
+    const auto out = copy_unpolished(b.out, "polish-long-out");
+    LlmServer verbose(dir, "long", {"--long"});
+    const auto r = polish(out, verbose, "--llm-in-flight 4");
+    INFO((r.out + r.err));
+    CHECK(r.exit_code == 0); // rejected: the natural captions kept
+    CHECK(sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers WHERE kept = 0") > 0);
+    CHECK(sql_int(out + "/polish_answers.sqlite", "SELECT max(length(answer)) FROM answers") <= 4096);
+    CHECK(fs::file_size(out + "/polish_answers.sqlite") < 8u << 20); // 297 answers of 200 KB were 60 MB
+}
+
 TEST_CASE("--llm-rps: the server sees no more than the rate allows") {
     const auto& b = built();
     const auto out = copy_unpolished(b.out, "polish-rate");
@@ -435,6 +448,21 @@ TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the st
         CHECK((r.out + r.err).find(says) != std::string::npos);
         CHECK(refusing.requests().size() <= 2 * 2 * 48); // the first batch: two inputs a job, two attempts
         CHECK((r.out + r.err).find(api_key) == std::string::npos);
+    }
+    {
+        // A rerun whose first batch is all answered from the cache, then an endpoint that refuses
+        // everything: it still stops after a bounded number of requests, not a whole batch of 2,000.
+        const auto out = fresh_dir("polish-refused-cached") + "/out";
+        fs::copy(b.out, out, fs::copy_options::recursive);
+        const auto distinct = sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers");
+        REQUIRE(run("sqlite3 " + sh_quote(out + "/polish_answers.sqlite") + " 'DELETE FROM answers WHERE rowid > 150'").exit_code == 0);
+        REQUIRE(distinct - sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers") > 140); // more to ask than the bound below
+        LlmServer refusing(dir, "refuse-after-cache", {"--refuse"});
+        const auto r = polish(out, refusing, "--attempts 1 --llm-in-flight 4");
+        INFO((r.out + r.err));
+        CHECK(r.exit_code != 0);
+        CHECK((r.out + r.err).find("error: polish: every request to " + refusing.endpoint() + "/chat/completions failed") != std::string::npos);
+        CHECK(refusing.requests().size() <= 48 + 4); // the first 48 refused, and those in flight then
     }
     // Options that cannot work are refused before anything is done.
     const auto out = fresh_dir("polish-no-model");

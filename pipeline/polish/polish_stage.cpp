@@ -114,6 +114,22 @@ std::string scrub(std::string text, const std::string& secret) {
     return text;
 }
 
+// A rejected answer's text as kept in the cache and sent back: far longer than any caption.
+constexpr std::size_t max_rejected_bytes = 4096;
+
+// `text` as one line: its line breaks and control characters (an ESC sequence from a server) spaces.
+std::string one_line(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned cp = 0;
+        const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(text, i, cp));
+        if (tags::breaks_one_line(cp)) out.push_back(' ');
+        else out.append(text, i, n);
+        i += n;
+    }
+    return out;
+}
+
 // Reasoning models served through the chat API (DeepSeek-R1, Qwen3 on Ollama or llama.cpp)
 // put their thinking first, in <think>...</think>: the caption is what follows.
 std::string without_reasoning(std::string content) {
@@ -368,7 +384,19 @@ private:
         std::deque<std::size_t> waiting;
         for (std::size_t i = 0; i < asks.size(); ++i) waiting.push_back(i);
         const auto feed = [&] {
+            // An endpoint that has answered none of this run's first `first_batch` inputs is
+            // asked no more (a rerun's first batches may all come from the cache: the batch
+            // where asking starts can hold thousands of inputs); run() then stops the stage.
+            if (answered_ == 0 && counts_.failed >= static_cast<std::int64_t>(first_batch)) {
+                for (const auto i : waiting) {
+                    asks[i].failure = "not asked: the endpoint answered none of the " + std::to_string(first_batch) + " inputs asked before it";
+                    ++counts_.failed;
+                }
+                waiting.clear();
+                return;
+            }
             while (!waiting.empty()) {
+                if (answered_ == 0 && counts_.requests >= static_cast<std::int64_t>(first_batch)) return; // until one is answered
                 auto& ask = asks[waiting.front()];
                 if (!tokens_.take(cost(ask), TokenWindow::Clock::now())) return;
                 submit(ask, waiting.front());
@@ -379,7 +407,7 @@ private:
             auto& ask = asks[r.id];
             if (!r.ok) {
                 ask.failure = scrub(r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail), key_);
-                ask.failure = tags::valid_utf8(ask.failure.substr(0, 300));
+                ask.failure = one_line(tags::valid_utf8(ask.failure.substr(0, 300))); // a server's text reaches a terminal
                 if (first_failure_.empty()) first_failure_ = ask.failure;
                 ++counts_.failed;
                 feed();
@@ -396,8 +424,11 @@ private:
             std::optional<std::string> reason;
             if (a.finish_reason == "length") reason = "it was cut off at " + std::to_string(o_.chat.max_tokens) + " tokens";
             else reason = check_.check(text, ask.input.facts);
+            // A rejected answer is kept, and sent back, only as far as an answer may be long: a
+            // server that ignores max_tokens would fill the cache with megabytes an answer.
+            const auto kept_text = reason ? std::string(tags::utf8_prefix(text, max_rejected_bytes)) : text;
             if (reason && ask.asks < 2) {
-                ask.messages.push_back({"assistant", text});
+                ask.messages.push_back({"assistant", kept_text});
                 ask.messages.push_back({"user", "That caption was rejected: " + *reason +
                                                     ". Write it again as one sentence, using only the caption and the tags given."});
                 waiting.push_front(r.id);
@@ -409,7 +440,7 @@ private:
             c.model = o_.chat.model;
             c.prompt_hash = o_.prompt.hash();
             c.input = ask.input.prompt;
-            c.answer = text;
+            c.answer = kept_text;
             c.kept = !reason;
             c.reason = reason.value_or("");
             c.asks = ask.asks;
