@@ -84,7 +84,8 @@ class Handler(BaseHTTPRequestHandler):
         if n <= args.first_429:
             return error(self, 429, "Rate limit reached for requests", "requests", {"Retry-After": "1"})
         if args.every_500 and n % args.every_500 == 0:
-            return error(self, 500, "The server had an error processing your request (%s)" % auth, "server_error")
+            # A proxy's plain-text page: the key echoed, and a terminal escape (a window title) and line breaks in it.
+            return send_body(self, 500, "text/plain", ("The server had an error processing your request (%s)\x1b]0;pwned\x07\r\nretry later\n" % auth).encode())
         if args.every_malformed and n % args.every_malformed == 0:
             return send_body(self, 200, "application/json", b'{"id": "chatcmpl-x", "choices": [{"message": {"content": "an aer')
         body = caption[len(PREFIX):] if caption.startswith(PREFIX) else caption

@@ -330,6 +330,11 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         CHECK(record[0] == "0"); // not finished
         CHECK((r.out + r.err).find("[redacted]") != std::string::npos); // the echo was there, and cut out
         CHECK((r.out + r.err).find(api_key) == std::string::npos);
+        CHECK((r.out + r.err).find('\x1b') == std::string::npos); // the server's terminal escape, made text
+        CHECK((r.out + r.err).find('\x07') == std::string::npos);
+        bool one_line = false; // the server's page, its line breaks made spaces, on the line that names it
+        for (const auto& l : lines(r.out)) one_line = one_line || (l.find("inputs got no answer") != std::string::npos && l.find("retry later") != std::string::npos);
+        CHECK(one_line);
         CHECK(files_holding(out, api_key).empty());
         const auto failed_jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE polish LIKE '%failed: %'");
         CHECK(failed_jobs > 0);
