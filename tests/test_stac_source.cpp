@@ -575,6 +575,26 @@ TEST_CASE("stac: an asset that is a VRT naming local files is not opened: a serv
     }
 }
 
+TEST_CASE("stac: a search with more pages than the cap fails its tiles saying so, instead of choosing among the first pages' items") {
+    const auto dir = fresh_dir("stac-page-cap");
+    json items = json::array();
+    for (int i = 0; i < 60; ++i) // oldest first, one a page: the newest is on the last page
+        items.push_back(item("day" + std::to_string(1000 + i), 9.4970, 9.5135, "2021-01-01T00:00:00Z", 5, "{base}/cog/none.tif"));
+    write_file(dir + "/items.json", items.dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
+                          "--default-limit", "1", "--max-limit", "1", "--without", "sortby"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n");
+    const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+    std::vector<FetchedTile> out;
+    src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}}, [&](FetchedTile&& t) { out.push_back(std::move(t)); });
+    REQUIRE(out.size() == 1);
+    INFO(out[0].error);
+    CHECK_FALSE(out[0].ok);
+    CHECK_FALSE(out[0].no_imagery);
+    CHECK(out[0].error.find("more than 50 pages of items for one search") != std::string::npos);
+}
+
 TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than cores: they wait on the network) and requests_per_second") {
     const auto dir = fresh_dir("stac-limits");
     // 24 items side by side, each a tiny COG of its own (one cell of dop-rgb.tif): every

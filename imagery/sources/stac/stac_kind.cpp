@@ -197,7 +197,14 @@ public:
                 const auto page = json::parse(r.response.body);
                 auto items = stac_items(page, stac.assets, stac.sortby);
                 s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
-                if (++s.pages >= max_pages) return;
+                if (++s.pages >= max_pages) {
+                    // Its best item cannot be told from part of them (nor the same whatever tiles
+                    // share the search): the group's tiles fail, saying what to change.
+                    if (stac_next_page(page, s.sent))
+                        s.error = redact_url("STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
+                                             " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
+                    return;
+                }
                 if (auto next = stac_next_page(page, s.sent)) {
                     if (next->method == "POST") s.sent = next->body;
                     post(r.id, next->url, next->method, next->body);
