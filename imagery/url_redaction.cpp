@@ -101,11 +101,11 @@ std::string redact_url(std::string_view text) {
         if (ieq(text.substr(i, 6), "bearer") && (i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1])))) {
             std::size_t start = i + 6;
             while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+            // A token: 8 or more of RFC 6750's token68 characters ("Bearer Creek", "bearer token" are words).
             std::size_t end = start;
-            while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '\'' && text[end] != '"' && text[end] != ',' &&
-                   text[end] != ')')
+            while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || std::string_view("-._~+/=").find(text[end]) != std::string_view::npos))
                 ++end;
-            if (start > i + 6 && end > start) {
+            if (start > i + 6 && end - start >= 8) {
                 out.append(text.substr(i, start - i));
                 out += redacted;
                 i = end;

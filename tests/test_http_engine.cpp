@@ -471,9 +471,10 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     CHECK(redact_url("https://h/t/{z}/{x}/{y}.png?style=a&key=SECRET&lang=de") == "https://h/t/{z}/{x}/{y}.png?style=a&key=REDACTED&lang=de");
     // An Authorization header a server echoed; the word alone, or inside another, is left.
     CHECK(redact_url("denied for header 'Bearer ya29.a0Af-x_Y' (HTTP 403)") == "denied for header 'Bearer REDACTED' (HTTP 403)");
-    CHECK(redact_url("authorization: bearer  abc.def, retry") == "authorization: bearer  REDACTED, retry");
+    CHECK(redact_url("authorization: bearer  abc.def-123, retry") == "authorization: bearer  REDACTED, retry");
     CHECK(redact_url("Bearer") == "Bearer");
-    CHECK(redact_url("the bearer token expired") == "the bearer REDACTED expired");
+    CHECK(redact_url("the bearer token expired") == "the bearer token expired");
+    CHECK(redact_url("/data/Bearer Creek 2019/a.tif") == "/data/Bearer Creek 2019/a.tif");
     CHECK(redact_url("Sunbearer 12") == "Sunbearer 12");
     CHECK(redact_url("https://h/x?apikey=S1&api_key=S2&API-KEY=S3&token=S4&subscription-key=S5") ==
           "https://h/x?apikey=REDACTED&api_key=REDACTED&API-KEY=REDACTED&token=REDACTED&subscription-key=REDACTED");

@@ -300,6 +300,10 @@ TEST_CASE("benchmarks: SkyScript_cls, roof shape, smoothness, surface from the o
     CHECK(resized.err.find("-size") != std::string::npos);
     CHECK(resized.err.find("skyscript-build split") != std::string::npos);
     CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == train_before);
+    // Nor may a stage before it record them, for benchmarks or report to take as the CSVs' later.
+    const auto by_write = run("timeout 120 " + sh_quote(binary()) + " write " + sh_quote(out) + " --test-size 40% -q");
+    CHECK(by_write.exit_code == 1);
+    CHECK(by_write.err.find("skyscript-build split") != std::string::npos);
     const auto c2 = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0"); // none from the training split
     CHECK_MESSAGE(c2.exit_code == 0, (c2.out + c2.err));
     REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0); // the recorded sizes unchanged

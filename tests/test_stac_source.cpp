@@ -304,13 +304,14 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
                                    {{"id", "later"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2024-06-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
                                    {{"id", "earlier"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2019-12-31T23:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
                                    {{"id", "span-over"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", nullptr}, {"start_datetime", "2019-06-01T00:00:00Z"}, {"end_datetime", "2020-02-01T00:00:00Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
+                                   {{"id", "annual"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", {{"datetime", "2019-01-01T00:00:00Z"}, {"start_datetime", "2019-01-01T00:00:00Z"}, {"end_datetime", "2020-12-31T23:59:59Z"}}}, {"assets", {{"visual", {{"href", "v"}}}}}},
                                    {{"id", "no-time"}, {"collection", "c"}, {"bbox", {0, 0, 1, 1}}, {"properties", json::object()}, {"assets", {{"visual", {{"href", "v"}}}}}}}}};
         auto kept = stac_items(items_page, {"visual"});
-        REQUIRE(kept.size() == 6);
+        REQUIRE(kept.size() == 7);
         stac_filter_and_sort(kept, dated);
         std::vector<std::string> ids;
         for (const auto& i : kept) ids.push_back(i.id);
-        CHECK(ids == std::vector<std::string>{"in", "span-over"});
+        CHECK(ids == std::vector<std::string>{"annual", "in", "span-over"});
     }
 
     // swisstopo's items name their assets after their files, one per GSD: a pattern picks one.

@@ -8,6 +8,7 @@
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
+#include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
 
 #include <cstdio>
@@ -125,14 +126,18 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", which would mix two datasets in one folder; use another -o, or remove " +
                                      state_path + " to start over");
     }
-    if (stage_rank(stage) > stage_rank("split") && s.state->stage_finished("split"))
-        if (auto changed = changed_option(stored, s.options.recorded(), "split"))
+    if (!stage.empty() && stage != "split" && s.state->stage_finished("split")) // any stage that does not remake the CSVs
+        if (auto changed = changed_option(stored, s.options.recorded(), "split", true))
             throw std::runtime_error(out_dir + ": this run asks " + *changed + ", but the CSVs were split without it; run `skyscript-build split " +
                                      out_dir + "` with it first (it makes the CSVs again), then " + std::string(stage));
     check_catalog_unchanged(s);
     if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
         check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);
     check_split_options(s.options); // before OUT records a bad value
+    // A scores file given anew is read whole: one the split would refuse is not recorded (a
+    // recorded one was read when given; a planet's is millions of rows).
+    if (const auto scores = s.options.text("scores"); !scores.empty() && (!stored.count("scores") || stored.at("scores") != scores))
+        (void)read_score_file(scores);
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     s.state->store_options(s.options.recorded());
     s.quiet = s.options.flag("quiet");

@@ -72,7 +72,7 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
                              "not the key itself");
         // The files stages read later (the sources after a whole extract): there, before any stage
         // runs. Any file option's pipe or device is refused too: reading it would block the run.
-        if (const auto file = option_file(d, value).file; !file.empty()) {
+        if (const auto [prefix, file, suffix, named] = option_file(d, value); !file.empty() || !prefix.empty()) { // `+` alone names no file
             const bool must_exist = d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt";
             const char* what = d.name == "tags" ? "tag list" : d.name == "hidden" ? "hidden-object rules" : d.name == "sources" ? "sources file" : "prompt template";
             std::error_code ec;
@@ -287,10 +287,10 @@ std::string build_options_help() {
 }
 
 std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,
-                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage) {
+                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage, bool only_that_stage) {
     const int limit = stage_rank(up_to_stage);
     for (const auto& d : option_table) {
-        if (d.stage.empty() || stage_rank(d.stage) > limit) continue;
+        if (d.stage.empty() || stage_rank(d.stage) > limit || (only_that_stage && d.stage != up_to_stage)) continue;
         const std::string name(d.name);
         const auto s = stored.find(name);
         const auto a = asked.find(name);

@@ -80,9 +80,10 @@ std::string absolute_option_value(const OptionRow& row, const std::string& value
 // the same once made absolute here (a build resumed from the folder it was started in).
 bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked);
 
-// The first recorded option of `stage` (or of an earlier stage) that differs between what
-// OUT used and what this run asks, as "--seed 2 (OUT was built with 1)"; nullopt if none.
+// The first recorded option of `stage` (or of an earlier stage; of `stage` alone when
+// `only_that_stage`) that differs between what OUT used and what this run asks, as
+// "--seed 2 (OUT was built with 1)"; nullopt if none.
 std::optional<std::string> changed_option(const std::map<std::string, std::string>& stored,
-                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage);
+                                          const std::map<std::string, std::string>& asked, const std::string& up_to_stage, bool only_that_stage = false);
 
 } // namespace skyscript::pipeline

@@ -41,7 +41,10 @@ public:
             std::error_code ec;
             fs::remove_all(dir + ".next", ec); // a killed run's, unfinished or not swapped in
             // An earlier version moved the folder aside first: a run killed then left only that copy.
-            if (!fs::exists(dir) && fs::exists(dir + ".previous")) fs::rename(dir + ".previous", dir);
+            if (!fs::exists(dir + "/metadata.jsonl") && fs::exists(dir + ".previous/metadata.jsonl")) {
+                fs::remove_all(dir, ec); // the half-filled one
+                fs::rename(dir + ".previous", dir);
+            }
             fs::remove_all(dir + ".previous", ec);
             fs::create_directories(dir + ".next");
             metadata_[s] = std::make_unique<AtomicFileWriter>(dir + ".next/metadata.jsonl");

@@ -47,9 +47,13 @@ void restore_outputs_once(BuildSession& s, const char* stage) {
         if (m.images)
             std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n",
                         stage, static_cast<long long>(m.images));
-        if (m.meta)
+        if (m.meta && std::string_view(stage) == "write")
             std::printf("%s: %lld meta files of finished jobs were missing on disk (or not the size they were written at): written again\n", stage,
                         static_cast<long long>(m.meta));
+        else if (m.meta)
+            std::printf("%s: %lld meta files of finished jobs are missing on disk (or not the size they were written at): run write (or the build "
+                        "again) to write them again\n",
+                        stage, static_cast<long long>(m.meta));
     }
 }
 

@@ -110,7 +110,8 @@ std::vector<captions::Tag> views(const TagPairs& tags) {
 // The key never leaves the process: a server that echoes it (in an error, in an answer) gets it cut out.
 std::string scrub(std::string text, const std::string& secret) {
     if (secret.size() < 4) return text;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) text.replace(at, secret.size(), "[redacted]");
+    constexpr std::string_view mark = "[redacted]";
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + mark.size())) text.replace(at, secret.size(), mark);
     return text;
 }
 

@@ -2,7 +2,6 @@
 
 #include "pipeline/dataset/sample_formats.hpp"
 #include "pipeline/split/split_assignment.hpp"
-#include "pipeline/split/score_file.hpp"
 
 #include <charconv>
 #include <filesystem>
@@ -42,8 +41,8 @@ void check_split_options(const BuildOptions& options) {
     split_size(options.text("val-size"), 0, 0, 0, "val-size");
     split_size(options.text("test-size"), 0, 0, 0, "test-size");
     if (const auto scores = options.text("scores"); !scores.empty()) {
-        // Read whole now: a file the split would refuse must not be recorded as the build's first.
-        (void)read_score_file(scores);
+        const auto file = scores_file_and_name(scores).first;
+        if (!std::ifstream(file)) throw std::runtime_error(file + ": cannot open the scores file (--scores)");
     }
     top_percentages(options.text("top-pct"));
     const auto format = options.text("format");

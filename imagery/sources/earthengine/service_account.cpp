@@ -123,7 +123,7 @@ std::string TokenCache::scrub(std::string text) const {
     std::lock_guard lock(mutex_);
     for (const auto& t : issued_)
         if (t.size() >= 8)
-            for (auto at = text.find(t); at != std::string::npos; at = text.find(t, at)) text.replace(at, t.size(), redacted);
+            for (auto at = text.find(t); at != std::string::npos; at = text.find(t, at + redacted.size())) text.replace(at, t.size(), redacted);
     return text;
 }
 

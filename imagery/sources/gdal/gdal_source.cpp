@@ -92,6 +92,8 @@ bool served_by_a_server(const std::string& path) {
     return false;
 }
 const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", nullptr};
+// A bare http(s) URL is a service GDAL asks (a WMS or WMTS endpoint, `...?SERVICE=WMS`), not a file.
+const char* const served_service_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", "WMS", "WMTS", nullptr};
 
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
@@ -103,11 +105,16 @@ GDALDataset* open_raster(const std::string& path) {
     }
     CPLErrorReset();
     const bool served = served_by_a_server(path);
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, served ? served_raster_drivers : nullptr,
-                                    nullptr, nullptr));
+    const bool service = path.starts_with("http://") || path.starts_with("https://");
+    // Nor does a served raster bring files of its own: its sidecars (X.ovr, X.msk, opened by any
+    // driver) are not looked for beside it, as GDAL's listing of its folder is left empty.
+    if (served) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                    !served ? nullptr : service ? served_service_drivers : served_raster_drivers, nullptr, nullptr));
+    if (served) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
     if (!ds) {
         std::string why = CPLGetLastErrorMsg();
-        throw RasterError(path + ": cannot open as a raster" + (served ? " (from a server: GeoTIFF/COG, JPEG 2000, PNG, JPEG or WebP only)" : "") +
+        throw RasterError(path + ": cannot open as a raster" + (served ? " (from a server: GeoTIFF/COG, JPEG 2000, PNG, JPEG or WebP only, or a WMS/WMTS URL)" : "") +
                           (why.empty() ? std::string() : " (GDAL: " + why + ")"));
     }
     if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");

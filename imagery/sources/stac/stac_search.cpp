@@ -151,11 +151,11 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         if (props.contains("datetime") && props["datetime"].is_string()) item.datetime = props["datetime"].get<std::string>();
         else if (props.contains("start_datetime") && props["start_datetime"].is_string()) item.datetime = props["start_datetime"].get<std::string>();
         item.time_ms = parse_iso_time_ms(item.datetime).value_or(0);
-        item.span_start_ms = parse_iso_time_ms(item.datetime);
-        item.span_end_ms = item.span_start_ms;
-        const bool instant = props.contains("datetime") && props["datetime"].is_string();
-        if (!instant && props.contains("end_datetime") && props["end_datetime"].is_string())
-            item.span_end_ms = parse_iso_time_ms(props["end_datetime"].get<std::string>());
+        // Its span: start_datetime..end_datetime when it gives both (a composite's; APIs match the
+        // search's datetime on that range), else its datetime.
+        const auto start = text_member(props, "start_datetime"), end = text_member(props, "end_datetime");
+        item.span_start_ms = parse_iso_time_ms(start.empty() || end.empty() ? item.datetime : start);
+        item.span_end_ms = start.empty() || end.empty() ? item.span_start_ms : parse_iso_time_ms(end);
         if (const auto g = f.find("geometry"); g != f.end() && g->is_object()) try {
                 item.footprint = coverage_from_geojson(g->dump(), "item " + item.id);
             } catch (const CoverageError&) { // not a polygon, or across the antimeridian: the bbox serves
