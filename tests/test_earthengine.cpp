@@ -217,6 +217,10 @@ TEST_CASE("the value:compute body: the times of many footprints in one List.map,
     CHECK_FALSE(parse_earthengine_times(json::parse("[[1, 2]]"), 1).has_value());
     CHECK_FALSE(parse_earthengine_times(json::parse("[1]"), 1).has_value());
     CHECK_FALSE(parse_earthengine_times(json::parse("{\"a\": 1}"), 1).has_value());
+    // A time no calendar holds is no answer either (it became INT64_MIN, or year 3170843).
+    CHECK_FALSE(parse_earthengine_times(json::parse("[[1e300]]"), 1).has_value());
+    CHECK_FALSE(parse_earthengine_times(json::parse("[[1e17]]"), 1).has_value());
+    CHECK(parse_earthengine_times(json::parse("[[-757382400000]]"), 1).has_value()); // 1946: a time, even if before 1970
 }
 
 TEST_CASE("a token is renewed five minutes before it expires, or a fifth of its life when that is sooner") {

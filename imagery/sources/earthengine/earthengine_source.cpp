@@ -102,6 +102,8 @@ std::optional<std::vector<std::optional<long long>>> parse_earthengine_times(con
     times.reserve(count);
     for (const auto& t : result) {
         if (!t.is_array() || t.size() > 1 || (t.size() == 1 && !t[0].is_number())) return std::nullopt;
+        // Within years 1..9999 of the calendar: 1e300 ms rounded to INT64_MIN, 1e17 to year 3170843.
+        if (t.size() == 1 && !(std::abs(t[0].get<double>()) <= 253402300799999.0)) return std::nullopt;
         times.push_back(t.empty() ? std::nullopt : std::optional<long long>(std::llround(t[0].get<double>())));
     }
     return times;
