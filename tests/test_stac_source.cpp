@@ -596,6 +596,36 @@ TEST_CASE("stac: a search with more pages than the cap fails its tiles saying so
     CHECK(out[0].error.find("more than 50 pages of items for one search") != std::string::npos);
 }
 
+TEST_CASE("stac: a tile's time and item are those of the item its pixels come from, not of a first item whose footprint claims it but whose COG misses it") {
+    const auto dir = fresh_dir("stac-provenance");
+    const auto raster = data("imagery/dop-rgb.tif");
+    REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 9.4970 53.5185 9.5050 53.5080 " + sh_quote(raster) + " " + sh_quote(dir + "/west.tif")).exit_code == 0);
+    REQUIRE(run("gdal_translate -q -of COG " + sh_quote(raster) + " " + sh_quote(dir + "/whole.tif")).exit_code == 0);
+    // Newest first: the 2024 item claims the whole raster, but its COG holds only the west half.
+    write_file(dir + "/items.json", json::array({item("claims-all-2024", 9.4970, 9.5135, "2024-06-01T10:00:00Z", 5, "{base}/cog/west.tif"),
+                                                 item("whole-2019", 9.4970, 9.5135, "2019-06-01T10:00:00Z", 5, "{base}/cog/whole.tif")})
+                                        .dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n");
+    const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+    std::map<std::uint64_t, FetchedTile> out;
+    std::mutex m;
+    // West: the 2024 item's pixels; east (beyond 9.5050): the 2019 item's only.
+    src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 100, 2)}, {2, make_tile_grid(9.5110, 53.5130, 100, 2)}}, [&](FetchedTile&& t) {
+        std::lock_guard lock(m);
+        out[t.id] = std::move(t);
+    });
+    REQUIRE(out.size() == 2);
+    REQUIRE(out[1].ok);
+    REQUIRE(out[2].ok);
+    CHECK(out[1].time_ms == *parse_iso_time_ms("2024-06-01T10:00:00Z"));
+    CHECK(out[1].provenance.find("claims-all-2024") != std::string::npos);
+    CHECK(out[2].time_ms == *parse_iso_time_ms("2019-06-01T10:00:00Z"));
+    CHECK(out[2].provenance.find("whole-2019") != std::string::npos);
+    CHECK(out[2].provenance.find("claims-all-2024") == std::string::npos);
+}
+
 TEST_CASE("stac: COG reads keep to the source's max_in_flight (more at once than cores: they wait on the network) and requests_per_second") {
     const auto dir = fresh_dir("stac-limits");
     // 24 items side by side, each a tiny COG of its own (one cell of dop-rgb.tif): every

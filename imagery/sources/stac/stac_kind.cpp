@@ -245,8 +245,9 @@ public:
                             t.error = no_item_message();
                         } else {
                             try {
-                                t.image = mosaic(on_tile_items, job.grid, t.time_ms);
-                                t.provenance = provenance(*on_tile_items.front());
+                                const StacItem* shown = nullptr;
+                                t.image = mosaic(on_tile_items, job.grid, t.time_ms, shown);
+                                t.provenance = provenance(*shown);
                                 t.ok = true;
                             } catch (const std::exception& e) {
                                 t.error = redact_url(e.what());
@@ -345,21 +346,27 @@ private:
     }
 
     // The first item, then each next one where the tile still has no data, until it is
-    // covered. The acquisition time is the first item's (the one most of the tile shows).
-    RgbImage mosaic(const std::vector<const StacItem*>& items, const TileGrid& grid, long long& time_ms) const {
+    // covered. The acquisition time and provenance are those of the item most of the tile shows
+    // (the first of them on a tie): a first item whose footprint claims the tile but whose
+    // pixels miss it gives it nothing, and is not the image's.
+    RgbImage mosaic(const std::vector<const StacItem*>& items, const TileGrid& grid, long long& time_ms, const StacItem*& shown) const {
         RgbImage out;
+        std::size_t most = 0;
         for (const auto* item : items) {
             auto img = read_item(*item, grid);
+            std::size_t gave = 0;
             if (out.valid.empty()) {
                 out = std::move(img);
-                time_ms = item->time_ms;
+                for (const auto v : out.valid) gave += v != 0;
             } else {
                 for (std::size_t p = 0; p < out.valid.size(); ++p)
                     if (!out.valid[p] && img.valid[p]) {
                         out.valid[p] = 1;
                         for (int c = 0; c < 3; ++c) out.rgb[3 * p + c] = img.rgb[3 * p + c];
+                        ++gave;
                     }
             }
+            if (!shown || gave > most) shown = item, most = gave, time_ms = item->time_ms;
             if (out.valid_fraction() >= 1) break;
         }
         return out;
