@@ -4,10 +4,10 @@
 #include "imagery/sha256_hex.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_options.hpp"
-#include "tag_filters/utf8_text.hpp"
 #include "pipeline/common/option_table.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/report/html_text.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 
@@ -95,6 +96,18 @@ const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPE
 // A bare http(s) URL is a service GDAL asks (a WMS or WMTS endpoint, `...?SERVICE=WMS`), not a file.
 const char* const served_service_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", "WMS", "WMTS", nullptr};
 
+} // namespace
+
+NoReaddirOnOpen::NoReaddirOnOpen() {
+    constexpr const char* key = "GDAL_DISABLE_READDIR_ON_OPEN";
+    if (const char* v = CPLGetThreadLocalConfigOption(key, nullptr)) previous_ = v, had_previous_ = true;
+    CPLSetThreadLocalConfigOption(key, "EMPTY_DIR");
+}
+
+NoReaddirOnOpen::~NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", had_previous_ ? previous_.c_str() : nullptr); }
+
+namespace {
+
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
     auto& cache = open_rasters;
@@ -107,11 +120,12 @@ GDALDataset* open_raster(const std::string& path) {
     const bool served = served_by_a_server(path);
     const bool service = path.starts_with("http://") || path.starts_with("https://");
     // Nor does a served raster bring files of its own: its sidecars (X.ovr, X.msk, opened by any
-    // driver) are not looked for beside it, as GDAL's listing of its folder is left empty.
-    if (served) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    // driver) are not looked for beside it.
+    std::optional<NoReaddirOnOpen> no_readdir;
+    if (served) no_readdir.emplace();
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
                                     !served ? nullptr : service ? served_service_drivers : served_raster_drivers, nullptr, nullptr));
-    if (served) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
+    no_readdir.reset();
     if (!ds) {
         std::string why = CPLGetLastErrorMsg();
         throw RasterError(path + ": cannot open as a raster" + (served ? " (from a server: GeoTIFF/COG, JPEG 2000, PNG, JPEG or WebP only, or a WMS/WMTS URL)" : "") +

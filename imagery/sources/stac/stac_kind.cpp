@@ -113,15 +113,6 @@ std::string signed_href(const std::string& href, const std::string& token) {
     return token.empty() ? href : href + (href.find('?') == std::string::npos ? "?" : "&") + token;
 }
 
-// Reads of remote COGs: no directory listing for side files (a request each), only for
-// this thread and this read, since other kinds' local rasters have side files.
-struct NoReaddirOnOpen {
-    NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"); }
-    ~NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr); }
-    NoReaddirOnOpen(const NoReaddirOnOpen&) = delete;
-    NoReaddirOnOpen& operator=(const NoReaddirOnOpen&) = delete;
-};
-
 class StacImageSource : public ImageSource {
 public:
     StacImageSource(const SourceConfig& c, const ImageSourceOptions& o)
