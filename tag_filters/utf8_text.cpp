@@ -75,6 +75,21 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept
     return s.substr(0, end);
 }
 
+std::string one_line(std::string_view s, std::size_t max_bytes) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned cp = 0xFFFD;
+        const auto n = decode_utf8(s, i, cp);
+        const auto step = std::max<std::size_t>(1, n);
+        if (i + step > max_bytes) break;
+        if (n == 0) out += "\xEF\xBF\xBD";
+        else if (breaks_one_line(cp)) out += ' ';
+        else out.append(s, i, n);
+        i += step;
+    }
+    return out;
+}
+
 std::string_view without_bom(std::string_view s) noexcept {
     return s.starts_with("\xEF\xBB\xBF") ? s.substr(3) : s;
 }

@@ -31,6 +31,10 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept
 // line (a caption, a YAML scalar) has none: Python's str.splitlines() breaks at each of them.
 constexpr bool breaks_one_line(unsigned cp) noexcept { return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029; }
 
+// `s` as one line for a message: valid UTF-8, each code point that breaks_one_line a space,
+// cut between code points to at most `max_bytes` bytes of `s`.
+std::string one_line(std::string_view s, std::size_t max_bytes = std::string_view::npos);
+
 // `s` without a leading UTF-8 byte order mark (editors on Windows write one).
 std::string_view without_bom(std::string_view s) noexcept;
 

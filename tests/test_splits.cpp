@@ -129,6 +129,9 @@ TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated
     CHECK(sp::read_score_file(dir + "/bom.csv").by_filepath.size() == 1);
     write_file(dir + "/one.csv", "images1/a.jpg\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/one.csv"), doctest::Contains("one.csv:1: expected filepath,score"));
+    // A file with no rows would give empty scored files.
+    write_file(dir + "/empty.csv", "filepath,score\n\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/empty.csv"), doctest::Contains("empty.csv: no filepath,score rows"));
 }
 
 TEST_CASE("tar members: ustar headers python's tarfile and GNU tar read; a key with a dot is refused") {
@@ -224,9 +227,23 @@ TEST_CASE("split --scores: top-P% files with similarity_NAME, val/test filtered 
     CHECK(bad.err.find("bad.csv:3: score `high` is not a number") != std::string::npos);
     CHECK(lines(bad.err).size() == 1);
     CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
-    // The refused file is not recorded: the next split goes on with the last good one.
+    // A file naming none of the build's images (another build's, or paths not relative to
+    // OUT) is refused in one line naming it, with an image's path as this build names it.
+    std::string foreign;
+    for (const auto& [path, score] : sp::read_score_file(dir + "/clip.csv").by_filepath) foreign += "out/" + path + "," + score.text + "\n";
+    write_file(dir + "/foreign.csv", foreign);
+    const auto none = split(out, "--scores " + sh_quote(dir + "/foreign.csv"));
+    CHECK(none.exit_code == 1);
+    CHECK_MESSAGE(none.err.find("foreign.csv: none of its " + std::to_string(i - (i + 1) / 5 + 1) + " rows names an image of this build (one names `out/images") !=
+                      std::string::npos,
+                  none.err);
+    CHECK(none.err.find("this build's are like `images") != std::string::npos);
+    CHECK(lines(none.err).size() == 1);
+    CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
+    // The refused files are not recorded: the next split goes on with the last good one.
     const auto next = split(out, "-q");
     CHECK_MESSAGE(next.exit_code == 0, next.err);
+    CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
     // Without --scores (given as ""), the scored files of the earlier run go.
     REQUIRE(split(out, "--scores '' -q").exit_code == 0);
     CHECK_FALSE(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));

@@ -5,6 +5,7 @@
 #include "tag_filters/tag_list.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/tag_matcher.hpp"
+#include "tag_filters/utf8_text.hpp"
 #include "tag_filters/visible_tags.hpp"
 #include "test_support.hpp"
 
@@ -268,4 +269,14 @@ TEST_CASE("GSD classes: the top class (10 m) shows at any GSD, the others only d
     CHECK(visible_tags(matcher, house, 30, &dropped).empty());
     REQUIRE(dropped.size() == 1);
     CHECK(dropped[0].reason == DropReason::finer_than_gsd);
+}
+
+TEST_CASE("one_line: text from outside as one line of valid UTF-8 for a message, cut between code points") {
+    using skyscript::tags::one_line;
+    CHECK(one_line("a\nb\r\tc\x1b[2Jd") == "a b  c [2Jd");
+    CHECK(one_line("x\xC2\x85y\xE2\x80\xA8z") == "x y z"); // NEL, LINE SEPARATOR
+    CHECK(one_line("\xFFok") == "\xEF\xBF\xBDok");
+    CHECK(one_line("h\xC3\xA9!", 2) == "h"); // é not cut in half
+    CHECK(one_line("h\xC3\xA9!", 3) == "h\xC3\xA9");
+    CHECK(one_line(std::string(1000, 'a'), 80).size() == 80);
 }

@@ -10,6 +10,7 @@
 #include "pipeline/polish/polish_options.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
+#include "pipeline/split/split_stage.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -134,10 +135,13 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
         check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);
     check_split_options(s.options); // before OUT records a bad value
-    // A scores file given anew is read whole: one the split would refuse is not recorded (a
-    // recorded one was read when given; a planet's is millions of rows).
-    if (const auto scores = s.options.text("scores"); !scores.empty() && (!stored.count("scores") || stored.at("scores") != scores))
-        (void)read_score_file(scores);
+    // A scores file given anew is read whole, and matched to the images already written: one
+    // the split would refuse is not recorded (a recorded one was read when given; a planet's
+    // is millions of rows).
+    if (const auto scores = s.options.text("scores"); !scores.empty() && (!stored.count("scores") || stored.at("scores") != scores)) {
+        auto file = read_score_file(scores);
+        (void)scores_of_written(file, *s.state);
+    }
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     s.state->store_options(s.options.recorded());
     s.quiet = s.options.flag("quiet");

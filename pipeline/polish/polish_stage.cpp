@@ -118,19 +118,6 @@ std::string scrub(std::string text, const std::string& secret) {
 // A rejected answer's text as kept in the cache and sent back: far longer than any caption.
 constexpr std::size_t max_rejected_bytes = 4096;
 
-// `text` as one line: its line breaks and control characters (an ESC sequence from a server) spaces.
-std::string one_line(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size();) {
-        unsigned cp = 0;
-        const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(text, i, cp));
-        if (tags::breaks_one_line(cp)) out.push_back(' ');
-        else out.append(text, i, n);
-        i += n;
-    }
-    return out;
-}
-
 // Reasoning models served through the chat API (DeepSeek-R1, Qwen3 on Ollama or llama.cpp)
 // put their thinking first, in <think>...</think>: the caption is what follows.
 std::string without_reasoning(std::string content) {
@@ -408,7 +395,7 @@ private:
             auto& ask = asks[r.id];
             if (!r.ok) {
                 ask.failure = scrub(r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail), key_);
-                ask.failure = one_line(tags::valid_utf8(ask.failure.substr(0, 300))); // a server's text reaches a terminal
+                ask.failure = tags::one_line(ask.failure, 300); // a server's text reaches a terminal
                 if (first_failure_.empty()) first_failure_ = ask.failure;
                 ++counts_.failed;
                 feed();

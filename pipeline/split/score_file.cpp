@@ -62,6 +62,7 @@ ScoreFile read_score_file(const std::string& spec) {
         if (!f.by_filepath.emplace(path, Score{v, text, false}).second) throw std::runtime_error(where + path + " has a score already");
     }
     if (in.bad()) throw std::runtime_error(f.path + ": read error");
+    if (f.by_filepath.empty()) throw std::runtime_error(f.path + ": no filepath,score rows");
     return f;
 }
 

@@ -22,7 +22,8 @@ struct ScoreFile {
     std::unordered_map<std::string, Score> by_filepath;
 };
 
-// Throws naming FILE:LINE for a malformed row, a repeated filepath, a bad NAME.
+// Throws naming FILE:LINE for a malformed row, a repeated filepath, a bad NAME; naming FILE
+// when it has no rows.
 ScoreFile read_score_file(const std::string& spec);
 
 } // namespace skyscript::pipeline

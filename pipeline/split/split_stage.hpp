@@ -12,7 +12,7 @@
 //   SkyScript_val_filtered_by_NAME.csv / SkyScript_test_filtered_by_NAME.csv (the val/test
 //   images scoring at least the first P's threshold), each with the column
 //   similarity_NAME. Score rows naming no written image, and images with no score, are
-//   counted in the summary and left out of the scored files.
+//   counted in the summary and left out of the scored files; a file naming no image is refused.
 // --format webdataset or both: OUT/webdataset/{train,val,test}/{shard:05d}.tar with
 //   sizes.json (dataset/webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
 //   ("500MB", "2GB") a shard.
@@ -41,6 +41,13 @@ struct SplitSummary {
     std::int64_t shards = 0;
     double seconds = 0;
 };
+
+struct ScoreFile;
+struct Score;
+// Each written image's score (null: none), in job order, marking the rows used. Throws naming
+// the file when it names none of the build's images (another build's, or paths not relative
+// to OUT): its scored files would be empty, silently.
+std::vector<const Score*> scores_of_written(ScoreFile& scores, StateDb& state);
 
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_split_summary(const SplitSummary& s, const std::string& out_dir);
