@@ -338,6 +338,23 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         CHECK(files_holding(out, api_key).empty());
         const auto failed_jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE polish LIKE '%failed: %'");
         CHECK(failed_jobs > 0);
+        // The card of the files split now says how many images have polished captions, not that all have.
+        REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+        std::int64_t polished_rows = 0;
+        for (const char* f : {"SkyScript_train_unfiltered_language_polished.csv", "SkyScript_val_language_polished.csv", "SkyScript_test_language_polished.csv"})
+            polished_rows += static_cast<std::int64_t>(lines(read_file(out + "/" + f)).size()) - 1;
+        const auto pairs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+        CHECK(polished_rows < pairs);
+        CHECK(pairs - polished_rows <= failed_jobs);
+        const auto thousands = [](std::int64_t n) {
+            auto t = std::to_string(n);
+            for (int i = static_cast<int>(t.size()) - 3; i > 0; i -= 3) t.insert(static_cast<std::size_t>(i), ",");
+            return t;
+        };
+        const auto partial_card = read_file(out + "/README.md");
+        CHECK_MESSAGE(partial_card.find("Only " + thousands(polished_rows) + " of the " + thousands(pairs) + " images have both polished captions") !=
+                          std::string::npos,
+                      partial_card.substr(0, 3000));
         const auto cached = cached_answers(out);
         LlmServer healthy(dir, "healthy", {"--invent-number", "building", "--invent-feature", "service"});
         const auto again = polish(out, healthy);
@@ -348,6 +365,7 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         CHECK(record2["cache_hits"].get<std::int64_t>() + cached_answers(out) - cached == record2["distinct_inputs"]);
         REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
         CHECK(polished_files(out) == expected);
+        CHECK(read_file(out + "/README.md").find("images have both polished captions") == std::string::npos);
     }
 }
 

@@ -84,6 +84,16 @@ std::string command_line(const ReportData& r) {
     return out;
 }
 
+// Images in the X_language_polished.csv files (those with both polished captions); -1 when
+// there are none (a build with no CSVs).
+std::int64_t polished_pairs(const ReportData& r) {
+    if (!r.files.csv_rows.count("SkyScript_train_unfiltered_language_polished.csv")) return -1;
+    std::int64_t n = 0;
+    for (const char* f : {"SkyScript_train_unfiltered_language_polished.csv", "SkyScript_val_language_polished.csv", "SkyScript_test_language_polished.csv"})
+        if (const auto it = r.files.csv_rows.find(f); it != r.files.csv_rows.end()) n += it->second;
+    return n;
+}
+
 } // namespace
 
 std::vector<CardConfig> card_configs(const ReportData& r) {
@@ -134,6 +144,11 @@ std::string dataset_card(const ReportData& r) {
          "around it";
     if (polished) c += "; `title_polished` and `title_multi_objects_polished` are the same captions rewritten by a language model and checked against the tags";
     c += ". Built with " + (r.tool.count("version") ? r.tool.at("version") : std::string("skyscript-build")) + ".\n\n";
+    // A polish that did not finish leaves images without polished text: say how many, not "the same captions".
+    if (const auto with_both = polished_pairs(r); polished && with_both >= 0 && with_both < r.pairs)
+        c += "Only " + thousands(with_both) + " of the " + thousands(r.pairs) + " images have both polished captions (the others' requests to "
+             "the language model failed or were not made yet: their polished fields are empty): the `language_polished` files hold those " + thousands(with_both) +
+             ". `skyscript-build polish` asks again for the missing ones.\n\n";
 
     c += "## How it was built\n\n";
     c += "```\n" + command_line(r) + "\n```\n\n";
