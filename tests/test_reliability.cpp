@@ -625,6 +625,19 @@ TEST_CASE("a folder that is no build's is refused before anything is written the
     check_one_line(r, home + " holds README.md, SkyScript_train_top30pct_filtered_by_CLIP.csv, images1, images2 but is no skyscript-build folder");
     CHECK(files_of(home) == before);
     CHECK_FALSE(fs::exists(home + "/state.sqlite"));
+    // merge into it too (before: exit 0, holiday.jpg removed; its lock made the folder look like a build's).
+    const auto merge = run(shell({binary(), "merge", home, dir + "/shard0", dir + "/shard1", "-q"}));
+    check_one_line(merge, home + " holds README.md, SkyScript_train_top30pct_filtered_by_CLIP.csv, images1, images2 but is no skyscript-build folder");
+    CHECK(files_of(home) == before);
+    // Another program's database named state.sqlite does not make a folder a build's (before:
+    // the build wrote its tables into it and removed holiday.jpg; merge replaced the database).
+    REQUIRE(run("sqlite3 " + sh_quote(home + "/state.sqlite") + " 'CREATE TABLE photos(name TEXT)'").exit_code == 0);
+    const auto with_db = files_of(home);
+    const auto over_db = run(shell(build_argv(home, sources, {"--limit", "20"})));
+    check_one_line(over_db, home + "/state.sqlite: not a skyscript-build state DB (no jobs table), in a folder no build has locked");
+    const auto merge_db = run(shell({binary(), "merge", home, dir + "/shard0", dir + "/shard1", "-q"}));
+    check_one_line(merge_db, home + "/state.sqlite: not a skyscript-build state DB (no jobs table)");
+    CHECK(files_of(home) == with_db);
     // A folder with other things (the demo's raster and sources) is a build's to make.
     const auto fresh = dir + "/fresh";
     fs::create_directories(fresh);

@@ -4,6 +4,7 @@
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/merge/merge_stage.hpp"
 #include "pipeline/state/build_lock.hpp"
+#include "pipeline/state/foreign_folder.hpp"
 
 #include <cstdio>
 
@@ -27,6 +28,7 @@ int command_merge(const std::vector<std::string>& args) {
     if (cli.positional().size() < 2) throw UsageError("merge takes OUT and the shards' folders: merge OUT SHARD_DIR...");
     const std::vector<std::string> shards(cli.positional().begin() + 1, cli.positional().end());
     const bool quiet = cli.flag("quiet");
+    refuse_foreign_folder(cli.positional()[0]); // before the lock, which would make any folder look like a build's
     const BuildLock lock(cli.positional()[0], command_line()); // one writer per OUT
     const auto summary = run_merge(cli.positional()[0], shards, cli.flag("partial"), quiet);
     if (!quiet) print_merge_summary(summary, cli.positional()[0]);

@@ -8,6 +8,7 @@
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
+#include "pipeline/state/foreign_folder.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
 #include "pipeline/split/split_stage.hpp"
@@ -64,24 +65,6 @@ void accept_moved_input(std::map<std::string, std::string>& stored, const BuildS
     }
 }
 
-// A folder that holds what a build writes (images1/, README.md, SkyScript_*.csv: an original
-// SkyScript download, someone's photos) but was never a build's (no state DB, no lock a build
-// left) is refused before anything is written there: the stages replace those files and clear
-// the image folders of files no job names. A build's own folder whose state DB was removed to
-// start over keeps its build.lock, and goes on.
-void check_not_foreign_folder(const std::string& out_dir) {
-    const BuildDir dir(out_dir);
-    std::error_code ec;
-    if (fs::exists(dir.state_db(), ec) || fs::exists(dir.lock(), ec)) return;
-    const auto found = dir.build_outputs_present();
-    if (found.empty()) return;
-    std::string names;
-    for (std::size_t i = 0; i < found.size() && i < 4; ++i) names += (i ? ", " : "") + found[i];
-    if (found.size() > 4) names += ", ...";
-    throw std::runtime_error(out_dir + " holds " + names + " but is no skyscript-build folder (no state.sqlite, no build.lock): a build there would "
-                             "replace or remove those files; give an empty or new -o");
-}
-
 } // namespace
 
 BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input, std::string_view stage) {
@@ -110,7 +93,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
         if (!input_digest.empty()) s.options.set("input-digest", input_digest, "command line");
     }
-    check_not_foreign_folder(out_dir);
+    refuse_foreign_folder(out_dir);
     s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     s.state = std::make_unique<StateDb>(state_path, true);
     auto stored = s.state->options();
