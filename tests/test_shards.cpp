@@ -241,6 +241,36 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     check_one_error_line(merge(out, {edited + "/0", edited + "/1"}), "not planned with the sources " + edited + "/0 was (the settings of source IMG changed");
     CHECK_FALSE(fs::exists(out + "/state.sqlite")); // nothing merged
 
+    // Shards planned from catalogs of another vocabulary: the tag list (its path the same) edited
+    // between two workers' extracts (before: merged, one half captioned with attributes).
+    const auto tags_dir = fresh_dir("shards-tags-edited");
+    const auto listed = run(sh_quote(binary()) + " tags --list");
+    REQUIRE(listed.exit_code == 0);
+    std::string without_attributes;
+    for (const auto& l : lines(listed.out))
+        if (l.find("\tattribute\t") == std::string::npos) without_attributes += l + "\n";
+    REQUIRE(without_attributes.size() < listed.out.size());
+    const auto tag_worker = [&](const std::string& dir, const std::string& shard) {
+        return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir) + " --sources " +
+                   sh_quote(monaco().sources) + " --tags " + sh_quote(tags_dir + "/tags.tsv") + " " + common_flags + " --shard " + shard);
+    };
+    write_file(tags_dir + "/tags.tsv", listed.out);
+    REQUIRE(tag_worker(tags_dir + "/0", "0/2").exit_code == 0);
+    write_file(tags_dir + "/tags.tsv", without_attributes);
+    REQUIRE(tag_worker(tags_dir + "/1", "1/2").exit_code == 0);
+    check_one_error_line(merge(out, {tags_dir + "/0", tags_dir + "/1"}), tags_dir + "/1: not planned from the catalog " + tags_dir + "/0 was (they differ in ");
+    CHECK_FALSE(fs::exists(out + "/state.sqlite"));
+    // A number given another way is the same option (before: --margin 0.10 against 0.1 refused).
+    const auto margin = fresh_dir("shards-2-of-3-margin");
+    REQUIRE(build(margin, shard_flags("2/3", "--margin 0.10")).exit_code == 0);
+    const auto same_margin = merge(out + "/margin", {shards[0], shards[1], margin});
+    CHECK_MESSAGE(same_margin.exit_code == 0, same_margin.err);
+    // A merge's output is replaced only by a merge of the same dataset (before: shards of seed 6
+    // replaced the merge of seed 5's, exit 0).
+    check_one_error_line(merge(out + "/margin", {other_seed}, "--partial -q"), out + "/margin: holds the merge of shards built with --seed 5, but " +
+                                                                                other_seed + " was built with --seed 6");
+    CHECK(run("cmp -s " + sh_quote(out + "/margin/SkyScript_val.csv") + " " + sh_quote(reference() + "/SkyScript_val.csv")).exit_code == 0);
+
     // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.
     const auto bad = fresh_dir("shards-bad-flag");
     for (const char* v : {"3/3", "1/0", "x", "2/x"}) check_one_error_line(build(bad, shard_flags(v)), "--shard expects i/N");

@@ -18,29 +18,20 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-namespace {
-
-// Whether two identities name the same catalog once what cannot tell them apart is left out:
-// the input's path (an input moved or renamed is the same input: the session refuses other
-// bytes under the recorded path, and its size and the counts stay in the identity, so a
-// catalog extracted again from the new path is the plan's), and the keys only the catalog of
-// now has (a newer version records more, e.g. hidden_digest: an older plan's identity cannot
-// say what they were).
-bool same_catalog(const std::string& planned_from, const std::string& now) {
+std::string catalog_differences(const std::string& planned_from, const std::string& now) {
     auto a = nlohmann::json::parse(planned_from, nullptr, false), b = nlohmann::json::parse(now, nullptr, false);
-    if (!a.is_object() || !b.is_object()) return false;
-    a.erase("input"), b.erase("input");
-    for (auto it = b.begin(); it != b.end();) it = a.contains(it.key()) ? std::next(it) : b.erase(it);
-    return a == b;
+    if (!a.is_object() || !b.is_object()) return "what they record";
+    std::string keys;
+    for (auto it = a.begin(); it != a.end(); ++it)
+        if (it.key() != "input" && (!b.contains(it.key()) || b[it.key()] != it.value())) keys += (keys.empty() ? "" : ", ") + it.key();
+    return keys;
 }
-
-} // namespace
 
 void check_same_catalog(const std::string& planned_from, const std::map<std::string, std::string>& meta, const std::string& out_dir,
                         const std::string& catalog_path, const std::string& state_path) {
     const auto now = catalog_identity(meta);
     if (planned_from.empty() || planned_from == now) return; // both made by catalog_identity: equal text, the same catalog
-    if (same_catalog(planned_from, now)) return;
+    if (catalog_differences(planned_from, now).empty()) return;
     const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects)"
         const auto j = nlohmann::json::parse(identity, nullptr, false);
         const auto get = [&](const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };

@@ -19,6 +19,14 @@ namespace skyscript::pipeline {
 // The identity as one line of JSON (keys in order), what the state DB keeps.
 std::string catalog_identity(const std::map<std::string, std::string>& meta);
 
+// The keys in which two identities differ ("tags_digest, objects"; "" for the same catalog),
+// once what cannot tell them apart is left out: the input's path (an input moved or renamed is
+// the same input: the session refuses other bytes under the recorded path, and its size and the
+// counts stay in the identity, so a catalog extracted again from the new path is the plan's),
+// and the keys only `now` has (a newer version records more, e.g. hidden_digest: an older
+// plan's identity cannot say what they were).
+std::string catalog_differences(const std::string& planned_from, const std::string& now);
+
 // Throws one line when the catalog whose meta is `meta` is not the one OUT's plan was made from
 // (`planned_from`, as the state DB keeps it; "" for a build planned before it was recorded,
 // which is not checked).

@@ -1,5 +1,7 @@
 #include "pipeline/merge/merge_stage.hpp"
 
+#include "pipeline/catalog/catalog_identity.hpp"
+#include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
@@ -29,8 +31,22 @@ void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
     for (const auto& s : set.shards)
         if (fs::exists(out_dir, ec) && fs::equivalent(out_dir, s.dir, ec))
             throw UsageError("merge: OUT " + out_dir + " is one of the shards; merge into a folder of its own");
-    if (!is_merge_output_or_new(out_dir))
-        throw std::runtime_error(out_dir + ": holds a build that merge did not make; merge into a new folder");
+    refuse_unless_merge_of(out_dir, set);
+}
+
+// Shards planned from catalogs of other contents (another tag list, --hidden rules, region,
+// sampling or input) would mix two datasets; and the catalog OUT takes, the first shard's,
+// must be the one that shard was planned from.
+void refuse_mixed_catalogs(const ShardSet& set) {
+    const auto& first = set.shards.front();
+    for (const auto& s : set.shards) {
+        if (s.catalog_identity.empty() || first.catalog_identity.empty()) continue; // planned before identities were recorded
+        if (const auto keys = catalog_differences(first.catalog_identity, s.catalog_identity); !keys.empty())
+            throw std::runtime_error(s.dir + ": not planned from the catalog " + first.dir + " was (they differ in " + keys +
+                                     "): the merged dataset would mix two; build the shards from one catalog");
+    }
+    if (const auto catalog = BuildDir(first.dir).catalog(); fs::exists(catalog))
+        check_same_catalog(first.catalog_identity, CatalogReader(catalog).meta(), first.dir, catalog, first.state_path);
 }
 
 // The shard's images (jobs fetched or written) and meta (written) at their places in OUT.
@@ -62,6 +78,7 @@ void place_shard_files(const ShardBuild& shard, const std::string& out_dir, Merg
 MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string>& shard_dirs, bool partial, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     const auto set = check_shards(shard_dirs, partial);
+    refuse_mixed_catalogs(set);
     refuse_unsafe_out(out_dir, set);
     std::error_code ec;
     fs::create_directories(out_dir, ec);

@@ -84,14 +84,25 @@ void write_options_and_stages(SqliteDb& db, const ShardSet& set, std::map<std::s
 
 } // namespace
 
-bool is_merge_output_or_new(const std::string& out_dir) {
+void refuse_unless_merge_of(const std::string& out_dir, const ShardSet& set) {
     const auto path = BuildDir(out_dir).state_db();
-    if (!fs::exists(path)) return true;
+    if (!fs::exists(path)) return;
     StateDb state(path, false);
-    if (state.stage_finished("merge")) return true;
     std::int64_t jobs = 0;
     for (const auto& [status, n] : state.count_by_status()) jobs += n;
-    return jobs == 0;
+    if (!state.stage_finished("merge")) {
+        if (jobs == 0) return;
+        throw std::runtime_error(out_dir + ": holds a build that merge did not make; merge into a new folder");
+    }
+    // A merge's output: a rerun may finish or repeat it, with shards of the same dataset.
+    const auto& first = set.shards.front();
+    if (const auto differ = differing_option(first.options, state.options()))
+        throw std::runtime_error(out_dir + ": holds the merge of shards built with " + differ->second + ", but " + first.dir + " was built with " +
+                                 differ->first + "; merging there would replace that dataset: merge into a new folder");
+    const auto merged_from = state.catalog_identity();
+    if (!merged_from.empty() && !first.catalog_identity.empty() && merged_from != first.catalog_identity)
+        throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
+                                 "'s; merging there would replace that dataset: merge into a new folder");
 }
 
 std::string build_merged_state(const ShardSet& set, const std::string& out_dir) {

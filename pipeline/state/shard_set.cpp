@@ -1,6 +1,8 @@
 #include "pipeline/state/shard_set.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/common/option_table.hpp"
 #include "pipeline/common/source_identity.hpp"
 #include "pipeline/state/state_db.hpp"
 
@@ -40,6 +42,26 @@ std::string shown(const std::string& v) { return v.empty() ? std::string("none")
 
 } // namespace
 
+std::optional<std::pair<std::string, std::string>> differing_option(const std::map<std::string, std::string>& a,
+                                                                    const std::map<std::string, std::string>& b) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a) keys.insert(k);
+    for (const auto& [k, v] : b) keys.insert(k);
+    // One input copied to each node's own disk is one input: the same bytes (input_fingerprint.hpp) under other paths.
+    const auto digest = [](const std::map<std::string, std::string>& o) { return o.count("input-digest") ? o.at("input-digest") : ""; };
+    const bool same_input = !digest(a).empty() && digest(a) == digest(b);
+    // A shard of an older version has no digest: its input is compared by path and size alone.
+    const bool one_digest = digest(a).empty() != digest(b).empty();
+    for (const auto& k : keys) {
+        if (k == "shard" || (k == "input" && same_input) || (k == "input-digest" && one_digest)) continue;
+        const auto va = a.count(k) ? a.at(k) : "", vb = b.count(k) ? b.at(k) : "";
+        const auto* row = find_option_row(k);
+        if (row ? same_option_value(*row, va, vb) : va == vb) continue; // --margin 0.10 is 0.1
+        return std::pair{"--" + k + " " + shown(va), "--" + k + " " + shown(vb)};
+    }
+    return std::nullopt;
+}
+
 ShardSet check_shards(const std::vector<std::string>& dirs, bool partial) {
     if (dirs.empty()) throw UsageError("merge takes OUT and at least one SHARD_DIR");
     ShardSet set;
@@ -51,21 +73,9 @@ ShardSet check_shards(const std::vector<std::string>& dirs, bool partial) {
             if (b.spec.count != first.spec.count)
                 throw std::runtime_error(dir + ": shard " + b.spec.text() + ", but " + first.dir + " is shard " + first.spec.text() +
                                          ": shards of different N do not mix");
-            std::set<std::string> keys;
-            for (const auto& [k, v] : b.options) keys.insert(k);
-            for (const auto& [k, v] : first.options) keys.insert(k);
-            // One input copied to each node's own disk is one input: the same bytes (input_fingerprint.hpp) under other paths.
-            const auto digest = [](const ShardBuild& s) { return s.options.count("input-digest") ? s.options.at("input-digest") : ""; };
-            const bool same_input = !digest(b).empty() && digest(b) == digest(first);
-            // A shard of an older version has no digest: its input is compared by path and size alone.
-            const bool one_digest = digest(b).empty() != digest(first).empty();
-            for (const auto& k : keys) {
-                if (k == "shard" || (k == "input" && same_input) || (k == "input-digest" && one_digest)) continue;
-                const auto a = b.options.count(k) ? b.options.at(k) : "", f = first.options.count(k) ? first.options.at(k) : "";
-                if (a != f)
-                    throw std::runtime_error(dir + ": built with --" + k + " " + shown(a) + ", but " + first.dir + " with --" + k + " " +
-                                             shown(f) + ": shards must share every option but --shard");
-            }
+            if (const auto differ = differing_option(b.options, first.options))
+                throw std::runtime_error(dir + ": built with " + differ->first + ", but " + first.dir + " with " + differ->second +
+                                         ": shards must share every option but --shard");
             if (!b.sources_identity.empty() && !first.sources_identity.empty())
                 if (const auto why = sources_change(first.sources_identity, b.sources_identity, {}))
                     throw std::runtime_error(dir + ": not planned with the sources " + first.dir + " was (" + *why +

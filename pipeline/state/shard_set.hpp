@@ -10,6 +10,7 @@
 #include "pipeline/common/shard_spec.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ struct ShardSet {
     std::vector<std::int64_t> missing;      // indices no folder holds (only with --partial)
     std::vector<std::string> unfinished;    // "DIR: ..." (only with --partial)
 };
+
+// The first recorded option two builds differ in, as "--NAME VALUE" for each ("none" when
+// not recorded), leaving out `shard`, and the input's path when both name the same bytes;
+// values are compared by what they say (--margin 0.10 is 0.1; a path relative or absolute).
+std::optional<std::pair<std::string, std::string>> differing_option(const std::map<std::string, std::string>& a,
+                                                                    const std::map<std::string, std::string>& b);
 
 ShardSet check_shards(const std::vector<std::string>& dirs, bool partial);
 
