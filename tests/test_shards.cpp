@@ -260,6 +260,13 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     REQUIRE(tag_worker(tags_dir + "/1", "1/2").exit_code == 0);
     check_one_error_line(merge(out, {tags_dir + "/0", tags_dir + "/1"}), tags_dir + "/1: not planned from the catalog " + tags_dir + "/0 was (they differ in ");
     CHECK_FALSE(fs::exists(out + "/state.sqlite"));
+    // A shard whose catalog was replaced since its plan, named before anything is merged (before:
+    // blamed on OUT's copy of it, after the merge).
+    fs::copy(tags_dir + "/0", tags_dir + "/0-replaced", fs::copy_options::recursive);
+    fs::copy_file(tags_dir + "/1/catalog.gpkg", tags_dir + "/0-replaced/catalog.gpkg", fs::copy_options::overwrite_existing);
+    check_one_error_line(merge(out, {tags_dir + "/0-replaced"}, "--partial -q"),
+                         tags_dir + "/0-replaced/catalog.gpkg is not the catalog " + tags_dir + "/0-replaced was planned from");
+    CHECK_FALSE(fs::exists(out + "/state.sqlite"));
     // A number given another way is the same option (before: --margin 0.10 against 0.1 refused).
     const auto margin = fresh_dir("shards-2-of-3-margin");
     REQUIRE(build(margin, shard_flags("2/3", "--margin 0.10")).exit_code == 0);
