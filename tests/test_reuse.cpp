@@ -123,6 +123,26 @@ TEST_CASE("an old build's image cut or replaced since is not reused: its tile is
     CHECK(dataset(dir + "/both") == expected);
 }
 
+TEST_CASE("an old image with less imagery than this build's --min-valid is not reused: its tile is fetched and judged again") {
+    const auto dir = fresh_dir("reuse-min-valid");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    build_with(tiles, pbf, dir + "/first", "--min-valid 0.2");
+    const auto expected = dataset(dir + "/first");
+    const auto written = sql_int(dir + "/first/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+    REQUIRE(written > 10);
+    // Three images half imagery, as a build with --min-valid 0.2 keeps them at a raster's edge.
+    REQUIRE(run("sqlite3 " + sh_quote(dir + "/first/state.sqlite") +
+                " \"UPDATE jobs SET valid_fraction = 0.5 WHERE job_id IN (SELECT job_id FROM jobs WHERE status = 'written' ORDER BY job_id LIMIT 3)\"")
+                .exit_code == 0);
+    // Before: all reused, no request: a build with the default 0.9 kept images a fresh one refuses.
+    const auto again = build_with(tiles, pbf, dir + "/again", "--reuse " + dir + "/first");
+    CHECK(again.requests > 0);
+    CHECK_MESSAGE(again.result.out.find("reused " + std::to_string(written - 3) + " images") != std::string::npos, again.result.out);
+    CHECK(sql_int(dir + "/again/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written' AND valid_fraction < 0.9") == 0);
+    CHECK(dataset(dir + "/again") == expected); // the tiles are whole: fetched again, the same images
+}
+
 TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were added") {
     const auto dir = fresh_dir("reuse-snapshot");
     TileServer tiles(dir);

@@ -55,7 +55,7 @@ class FetchRun {
 public:
     FetchRun(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet)
         : out_(out_dir), options_(options), state_(state), sources_(load_build_sources(options.sources)),
-          fallback_(out_dir, options.plan, sources_), reuse_(options.reuse), progress_("fetch", quiet, Progress::Unit::counted) {}
+          fallback_(out_dir, options.plan, sources_), reuse_(options.reuse, options.min_valid), progress_("fetch", quiet, Progress::Unit::counted) {}
 
     FetchSummary run() {
         const auto start = std::chrono::steady_clock::now();

@@ -11,11 +11,12 @@ namespace skyscript::pipeline {
 
 namespace fs = std::filesystem;
 
-ImageReuse::ImageReuse(const std::vector<std::string>& old_builds) {
+ImageReuse::ImageReuse(const std::vector<std::string>& old_builds, double min_valid) {
     for (const auto& dir : old_builds) {
         const auto db_path = BuildDir(dir).state_db();
         if (!fs::exists(db_path)) throw std::runtime_error(dir + ": --reuse needs an earlier build's folder (no state.sqlite there)");
         StateReader(dir).for_each_finished_image([&](const StateReader::FinishedImage& finished) {
+            if (finished.valid_fraction < min_valid) return;
             Image image;
             image.path = BuildDir(dir).image(finished.part, finished.stem);
             image.time_ms = finished.time_ms;

@@ -17,8 +17,10 @@ namespace skyscript::pipeline {
 
 class ImageReuse {
 public:
-    // `old_builds`: output folders of earlier builds (their state.sqlite and images).
-    explicit ImageReuse(const std::vector<std::string>& old_builds);
+    // `old_builds`: output folders of earlier builds (their state.sqlite and images). An image
+    // with less than `min_valid` of its pixels from imagery (an old build's lower --min-valid)
+    // is not offered: a fetch of its tile would be refused, and the job go to its next source.
+    ImageReuse(const std::vector<std::string>& old_builds, double min_valid);
 
     struct Image {
         std::string path;   // the old JPEG
