@@ -464,6 +464,11 @@ TEST_CASE("a flag missing its value says which flag") {
     option_refused("missing-value", "-o", {"--output", "needs a value"});
 }
 
+TEST_CASE("--reuse naming no earlier build's folder is refused before anything is extracted (before: after the extract and plan)") {
+    option_refused("reuse-missing", "--reuse /nonexistent/old", {"/nonexistent/old: --reuse needs an earlier build's folder (no state.sqlite there)"});
+    option_refused("reuse-file", "--reuse /etc/hostname", {"/etc/hostname: --reuse needs an earlier build's folder"});
+}
+
 TEST_CASE("an unknown option") { option_refused("unknown", "--limt 5", {"--limt"}); }
 
 TEST_CASE("--config: out-of-range values, a syntax error, an unknown key") {

@@ -93,6 +93,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
         if (!input_digest.empty()) s.options.set("input-digest", input_digest, "command line");
     }
+    // An earlier build's folder given this run, named before the extract and plan (the fetch
+    // reads it; one gone once the fetch is done does not stop the later stages).
+    for (const auto& old : cli.values("reuse"))
+        if (!fs::is_regular_file(BuildDir(old).state_db(), ec))
+            throw std::runtime_error(old + ": --reuse needs an earlier build's folder (no state.sqlite there)");
     refuse_foreign_folder(out_dir);
     s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
     s.state = std::make_unique<StateDb>(state_path, true);
