@@ -504,6 +504,9 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
                                     "no URL here", "mailto-like builder@sky-test.iam.gserviceaccount.com", "https://h/x?key=", ""})
         CHECK(redact_url(plain) == plain);
     CHECK(secret_parameter("Access_Token"));
+    // Services that name their key otherwise (a red-team finding: each was stored and printed whole).
+    CHECK(redact_url("https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=S1&connectId=S2&appid=S3&tk=S4&ak=S5&x=1") ==
+          "https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=REDACTED&connectId=REDACTED&appid=REDACTED&tk=REDACTED&ak=REDACTED&x=1");
     CHECK_FALSE(secret_parameter("style"));
     CHECK_FALSE(secret_parameter("sv"));
     CHECK(redact_url("https://h/x?country_code=de&zoom=3#top") == "https://h/x?country_code=de&zoom=3#top");
