@@ -1,5 +1,7 @@
 #include "imagery/source_config.hpp"
 
+#include "imagery/one_line_text.hpp"
+
 #include "imagery/source_kind.hpp"
 #include "imagery/source_table.hpp"
 
@@ -170,21 +172,7 @@ void read_coverage(const SourceTable& table, const std::string& origin, SourceCo
 namespace {
 
 // Errors are one line: values echoed from the file (and toml++'s own text, which quotes what
-// it saw) may hold a newline or other control characters.
-std::string one_line(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u != 0x7f) {
-            out += c;
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += c == '\n' ? std::string("\\n") : std::string(buf);
-        }
-    }
-    return out;
-}
+// it saw) may hold a newline or other control characters (one_line_text).
 
 std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std::string& origin);
 
@@ -194,7 +182,7 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
     try {
         return parse_sources_checked(text, origin);
     } catch (const SourceConfigError& e) {
-        throw SourceConfigError(one_line(e.what()));
+        throw SourceConfigError(one_line_text(e.what(), 4000));
     }
 }
 

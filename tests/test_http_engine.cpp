@@ -8,6 +8,7 @@
 #include "imagery/http_engine.hpp"
 #include "imagery/jpeg.hpp"
 #include "test_support.hpp"
+#include "imagery/one_line_text.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <doctest/doctest.h>
@@ -503,6 +504,11 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     for (const std::string plain : {"https://h/{z}/{x}/{y}.png?style=satellite&lang=de", "/data/dop.tif", "http://127.0.0.1:8000/token",
                                     "no URL here", "mailto-like builder@sky-test.iam.gserviceaccount.com", "https://h/x?key=", ""})
         CHECK(redact_url(plain) == plain);
+    // A server's text as one line: controls as \xNN, a C1 control too, cut between code points.
+    CHECK(skyscript::imagery::one_line_text("a\x1b]0;T\x07" "b\nc\xc2\x9b" "d") == "a\\x1b]0;T\\x07b\\nc\\x9bd");
+    CHECK(skyscript::imagery::one_line_text("h\xc3\xa9llo", 2) == "h [...]");
+    CHECK(skyscript::imagery::one_line_text("h\xc3\xa9llo", 3) == "h\xc3\xa9 [...]");
+    CHECK(skyscript::imagery::one_line_text(std::string(5000, 'x')).size() == 2000 + 6);
     CHECK(secret_parameter("Access_Token"));
     // Services that name their key otherwise (a red-team finding: each was stored and printed whole).
     CHECK(redact_url("https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=S1&connectId=S2&appid=S3&tk=S4&ak=S5&x=1") ==

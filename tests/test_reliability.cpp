@@ -663,6 +663,29 @@ TEST_CASE("a folder that is no build's is refused before anything is written the
     CHECK_FALSE(fs::exists(dir + "/new"));
 }
 
+TEST_CASE("a WMS server's exception text, quoted by GDAL, reaches the error line as one line without its terminal escapes") {
+    const auto dir = fresh_dir("reliability-wms-escape");
+    fs::create_directories(dir + "/root");
+    // An OSC that retitles the terminal, a colour, a bell and a line break that forges a line of ours.
+    write_file(dir + "/root/exc.xml", "<?xml version=\"1.0\"?><ServiceExceptionReport><ServiceException>\x1b]0;PWNED\x07\x1b[31mRED\n"
+                                      "skyscript-build: done, 0 errors</ServiceException></ServiceExceptionReport>");
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/root"});
+    write_file(dir + "/wms.xml", "<GDAL_WMS><Service name=\"WMS\"><Version>1.1.1</Version><ServerUrl>" + server.url("/xyz/exc.xml?") +
+                                     "</ServerUrl><SRS>EPSG:4326</SRS><ImageFormat>image/png</ImageFormat><Layers>x</Layers></Service>"
+                                     "<DataWindow><UpperLeftX>7.40</UpperLeftX><UpperLeftY>43.75</UpperLeftY><LowerRightX>7.44</LowerRightX>"
+                                     "<LowerRightY>43.72</LowerRightY><SizeX>4000</SizeX><SizeY>3000</SizeY></DataWindow><BandsCount>3</BandsCount></GDAL_WMS>");
+    const auto r = run(fetch_one_command() + " --raster " + sh_quote(dir + "/wms.xml") + " --center 7.42,43.73 --side-m 100 --gsd 1 --attempts 1 -o " +
+                       sh_quote(dir + "/x.jpg"));
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("PWNED") != std::string::npos); // the server's words are there, as text
+    for (const char c : {'\x1b', '\x07'}) {
+        CHECK(r.err.find(c) == std::string::npos);
+        CHECK(r.out.find(c) == std::string::npos);
+    }
+    CHECK(lines(r.err).size() == 1);
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

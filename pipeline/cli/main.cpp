@@ -1,5 +1,6 @@
 // skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
 
+#include "imagery/one_line_text.hpp"
 #include "imagery/url_redaction.hpp"
 #include "pipeline/cli/command_table.hpp"
 #include "pipeline/cli/commands.hpp"
@@ -7,6 +8,7 @@
 #include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/interrupt.hpp"
 #include "pipeline/state/build_lock.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -31,9 +33,7 @@ void CPL_STDCALL keep_gdal_failure(CPLErr level, CPLErrorNum number, const char*
     if (CPLTestBool(CPLGetConfigOption("CPL_DEBUG", "NO"))) CPLDefaultErrorHandler(level, number, message);
     if (level != CE_Failure && level != CE_Fatal) return;
     const std::lock_guard lock(gdal_mutex);
-    gdal_last_failure = message ? message : "";
-    for (char& c : gdal_last_failure)
-        if (c == '\n' || c == '\r') c = ' '; // our error stays one line
+    gdal_last_failure = skyscript::imagery::one_line_text(message ? message : ""); // a server's page it quotes: one line, bounded
 }
 
 std::string with_gdal_failure(const std::string& what) {
@@ -66,10 +66,11 @@ int main(int argc, char** argv) {
         if (bare) return command_run_all(args);
         throw UsageError("unknown command `" + command + "`");
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", e.what());
+        std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", skyscript::tags::one_line(e.what(), 8000).c_str());
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "skyscript-build: error: %s\n", with_gdal_failure(e.what()).c_str());
+        // One line whatever text from outside it quotes (a file's name, a server's words).
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_gdal_failure(e.what()), 8000).c_str());
         return 1;
     }
 }

@@ -4,6 +4,7 @@
 // gray is replicated to RGB, other types are stretched, alpha and nodata become the
 // validity mask (black in the image).
 
+#include "imagery/one_line_text.hpp"
 #include "imagery/rgb_image.hpp"
 #include "imagery/tile_grid.hpp"
 #include "imagery/url_redaction.hpp"
@@ -18,10 +19,11 @@ class GDALDataset;
 namespace skyscript::imagery {
 
 // Its message names the raster: a /vsicurl/ URL's secrets (a signature, a key) and those
-// in GDAL's own messages are redacted here, once for every message.
+// in GDAL's own messages are redacted here, once for every message; and it is one line of
+// no control character, bounded: GDAL quotes a WMS server's exception or page as it came.
 class RasterError : public std::runtime_error {
 public:
-    explicit RasterError(const std::string& what) : std::runtime_error(redact_url(what)) {}
+    explicit RasterError(const std::string& what) : std::runtime_error(one_line_text(redact_url(what))) {}
 };
 
 struct Stretch {

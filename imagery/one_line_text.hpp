@@ -1,0 +1,17 @@
+#pragma once
+// Text from outside (a server's error page quoted by GDAL, a TOML parser's echo of a value)
+// reaching a message, a job's reason, the state DB or a terminal: one line, no control
+// character (an ESC sequence would retitle or clear the terminal), and bounded (GDAL quotes a
+// 400 MB capabilities document whole).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace skyscript::imagery {
+
+// `text` with each C0 control, DEL and C1 control (U+0080..U+009F) written as \xNN (a line
+// break as \n), cut to at most `max_bytes` bytes of `text` with " [...]" after.
+std::string one_line_text(std::string_view text, std::size_t max_bytes = 2000);
+
+} // namespace skyscript::imagery
