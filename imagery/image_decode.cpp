@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -99,6 +100,17 @@ RgbImage decode_image(const std::string& body, int width, int height) {
         }
     } else if (ok) {
         // Gray, gray + alpha, RGB, RGBA: the colour bands, and GDAL's mask (alpha band or nodata).
+        // 8-bit samples only: GDAL would clip 16-bit ones to 255 (a white tile) and float ones to
+        // 0..1 (a black one), and keep every pixel valid. A tile that is not is refused, saying why.
+        if (const auto type = first->GetRasterDataType(); type != GDT_Byte) {
+            ds.reset();
+            VSIUnlink(name.c_str());
+            throw std::runtime_error(std::string("image samples are ") + GDALGetDataTypeName(type) + ": only 8-bit tiles are read");
+        }
+        // A PNG of 1, 2 or 4 bits a sample (what optimisers make of few-colour tiles) holds
+        // 0..2^bits-1: stretched to 0..255 below.
+        const char* nbits = first->GetMetadataItem("NBITS", "IMAGE_STRUCTURE");
+        const int bits = nbits ? std::atoi(nbits) : 8;
         const int n = ds->GetRasterCount();
         int colour = 0;
         for (int b = 1; b <= n; ++b)
@@ -106,6 +118,10 @@ RgbImage decode_image(const std::string& body, int width, int height) {
         int map[3] = {1, colour >= 3 ? 2 : 1, colour >= 3 ? 3 : 1};
         ok = ds->RasterIO(GF_Read, 0, 0, img.width, img.height, img.rgb.data(), img.width, img.height, GDT_Byte, 3, map, 3,
                           3L * img.width, 1) == CE_None;
+        if (ok && bits >= 1 && bits < 8) {
+            const int top = (1 << bits) - 1;
+            for (auto& v : img.rgb) v = static_cast<std::uint8_t>(std::min(v, static_cast<std::uint8_t>(top)) * 255 / top);
+        }
         if (ok && first->GetMaskFlags() != GMF_ALL_VALID) {
             ok = first->GetMaskBand()->RasterIO(GF_Read, 0, 0, img.width, img.height, img.valid.data(), img.width, img.height,
                                                 GDT_Byte, 0, 0) == CE_None;

@@ -216,6 +216,32 @@ TEST_CASE("a server's body is decoded only as an image of the size asked: no VRT
     // The same tile as JPEG and as PNG decodes, to the same pixels.
     const auto a = decode_image(jpeg, 256, 256), b = decode_image(read_file(dir + "/tile.png"), 256, 256);
     CHECK(a.rgb == b.rgb);
+
+    // Samples of other depths (a red-team finding: 16-bit came out white, float black, 1-bit
+    // black, every pixel valid). 16-bit and float tiles are refused; 1, 2 and 4 bits stretched.
+    const auto tile = sh_quote(dir + "/tile.png");
+    const auto depths = run("gdal_translate -q -ot UInt16 -scale 0 255 0 65535 " + tile + " " + sh_quote(dir + "/t16.png") +
+                            " && gdal_translate -q -ot Float32 -scale 0 255 0 1 " + tile + " " + sh_quote(dir + "/tf.tif") +
+                            " && gdal_translate -q -b 1 -scale 0 255 0 1 -co NBITS=1 " + tile + " " + sh_quote(dir + "/g1.png") +
+                            " && gdal_translate -q -b 1 -scale 0 255 0 15 -co NBITS=4 " + tile + " " + sh_quote(dir + "/g4.png"));
+    INFO(depths.err);
+    REQUIRE(depths.exit_code == 0);
+    CHECK_THROWS_WITH(decode_image(read_file(dir + "/t16.png"), 256, 256), "image samples are UInt16: only 8-bit tiles are read");
+    CHECK_THROWS_WITH(decode_image(read_file(dir + "/tf.tif"), 256, 256), "image samples are Float32: only 8-bit tiles are read");
+    for (const auto& [file, bits] : {std::pair{"/g1.png", 1}, std::pair{"/g4.png", 4}}) {
+        INFO(file);
+        const auto g = decode_image(read_file(dir + file), 256, 256);
+        const int step = 255 / ((1 << bits) - 1);
+        std::size_t off_step = 0, top = 0, close = 0;
+        for (std::size_t i = 0; i < g.valid.size(); ++i) {
+            off_step += g.rgb[3 * i] % step != 0;
+            top += g.rgb[3 * i] == 255;
+            close += std::abs(int(g.rgb[3 * i]) - int(b.rgb[3 * i])) <= step + 1; // the source's red, within a level
+        }
+        CHECK(off_step == 0);
+        CHECK(top > 0);
+        CHECK(close == g.valid.size());
+    }
 }
 
 TEST_CASE("stretch: Byte as is, fixed range, percentile for other types, invalid pixels black") {
