@@ -59,6 +59,24 @@ std::int64_t jobs_where(const std::string& out, const std::string& where) {
 
 } // namespace
 
+TEST_CASE("an xyz source whose server has no tile over a place (404 for each) passes the job on, as a raster without pixels there does") {
+    const auto& s = half_and_full();
+    const auto dir = fresh_dir("fallback-xyz-404");
+    fs::create_directories(dir + "/no-tiles");
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/no-tiles"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"NONE\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/{z}/{x}/{y}.png") +
+                                          "\"\ngsd = 0.6\nmax_zoom = 18\nyear = 2022\n\n" + read_file(s.full_only));
+    const auto out = dir + "/out";
+    const auto r = build_with(out, dir + "/sources.toml", "--limit 150 --attempts 1");
+    INFO(r.err);
+    // Before: every job failed with "no tile of source NONE covers this place (HTTP 404)"; FULL never asked.
+    CHECK(jobs_where(out, "status = 'written' AND source = 'FULL' AND json_extract(tried, '$[0][0]') = 'NONE' AND "
+                          "json_extract(tried, '$[0][1]') = 'no tile of source NONE covers this place (HTTP 404)'") > 0);
+    CHECK(jobs_where(out, "status = 'written' AND source = 'NONE'") == 0);
+    for (const auto& reason : sql_column(out + "/state.sqlite", "SELECT reason FROM jobs WHERE status = 'failed'"))
+        CHECK(reason.starts_with("no eligible source has imagery here (NONE: no tile of source NONE covers this place (HTTP 404)"));
+}
+
 TEST_CASE("a source without imagery passes the job on: served by the next, named after it, the job a plan on it makes") {
     const auto& s = half_and_full();
     const auto dir = fresh_dir("fallback");

@@ -20,6 +20,7 @@ public:
             FetchedTile t;
             t.id = r.id;
             t.ok = r.ok;
+            t.no_imagery = r.no_imagery;
             t.image = std::move(r.image);
             t.jpeg = std::move(r.jpeg);
             t.jpeg_valid_fraction = r.valid_fraction;

@@ -354,6 +354,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                 out.error = job.error;
             } else if (std::none_of(job.have.begin(), job.have.end(), [](char h) { return h; })) {
                 out.error = "no tile of source " + source.alias + " covers this place (HTTP 404)";
+                out.no_imagery = true; // the next eligible source may have it
             } else {
                 const double cpu_start = thread_cpu_seconds();
                 try {

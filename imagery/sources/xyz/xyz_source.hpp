@@ -42,7 +42,8 @@ struct XyzImage {
     std::string jpeg;        // jpeg_quality > 0: the image as JPEG, encoded a band at a time (image left empty)
     double valid_fraction = 0; // share of the image's pixels with data, either way
     std::string error;
-    double cpu_seconds = 0; // stitching and warping, on the worker thread
+    bool no_imagery = false; // every web tile of the grid answered 404: the server has none here (not a fault)
+    double cpu_seconds = 0;  // stitching and warping, on the worker thread
 };
 
 // Fetches images for many grids at once: tiles through `engine` (which bounds what is
