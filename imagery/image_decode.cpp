@@ -1,5 +1,6 @@
 #include "imagery/image_decode.hpp"
 
+#include "imagery/gdal_drivers.hpp"
 #include "imagery/jpeg.hpp"
 
 #include <cpl_error.h>
@@ -48,8 +49,7 @@ RgbImage decode_image(const std::string& body, int width, int height) {
         return img;
     }
     const QuietGdal quiet;
-    static std::once_flag registered;
-    std::call_once(registered, [] { GDALAllRegister(); });
+    register_gdal_drivers();
     static std::atomic<int> counter{0};
     const std::string name = "/vsimem/skyscript-tile-" + std::to_string(counter++);
     VSILFILE* f = VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(body.data())), body.size(), FALSE);

@@ -686,6 +686,33 @@ TEST_CASE("a WMS server's exception text, quoted by GDAL, reaches the error line
     CHECK(lines(r.err).size() == 1);
 }
 
+TEST_CASE("a WMS server that answers a tile with a VRT naming a local file gets no byte of it into the image") {
+    const auto dir = fresh_dir("reliability-wms-vrt-tile");
+    fs::create_directories(dir + "/root");
+    write_file(dir + "/secret.txt", std::string(256 * 256, 'S')); // 'S' is 83
+    // A 256 x 256 tile whose three bands are the local file's bytes (VRTRawRasterBand); GDAL's
+    // WMS driver opened the downloaded tile with any driver, VRT among them.
+    std::string vrt = "<VRTDataset rasterXSize=\"256\" rasterYSize=\"256\">";
+    for (int b = 1; b <= 3; ++b)
+        vrt += "<VRTRasterBand dataType=\"Byte\" band=\"" + std::to_string(b) + "\" subClass=\"VRTRawRasterBand\"><SourceFilename relativeToVRT=\"0\">" +
+               dir + "/secret.txt</SourceFilename><ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>256</LineOffset></VRTRasterBand>";
+    write_file(dir + "/root/tile.png", vrt + "</VRTDataset>");
+    ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/root"});
+    write_file(dir + "/wms.xml", "<GDAL_WMS><Service name=\"WMS\"><Version>1.1.1</Version><ServerUrl>" + server.url("/xyz/tile.png?") +
+                                     "</ServerUrl><SRS>EPSG:4326</SRS><ImageFormat>image/png</ImageFormat><Layers>x</Layers></Service>"
+                                     "<DataWindow><UpperLeftX>7.40</UpperLeftX><UpperLeftY>43.75</UpperLeftY><LowerRightX>7.44</LowerRightX>"
+                                     "<LowerRightY>43.72</LowerRightY><SizeX>4000</SizeX><SizeY>3000</SizeY></DataWindow><BandsCount>3</BandsCount>"
+                                     "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY></GDAL_WMS>");
+    const auto out = dir + "/x.tif";
+    const auto r = run("cd " + sh_quote(dir) + " && " + fetch_one_command() + " --raster " + sh_quote(dir + "/wms.xml") +
+                       " --center 7.42,43.73 --side-m 100 --gsd 1 --attempts 1 --resampling near -o " + sh_quote(out));
+    INFO(r.err);
+    // Before: exit 0, "100.0% with data", every pixel 83.
+    CHECK(r.exit_code == 1);
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(dir + "/gdalwmscache")); // no tile cache written under the working folder either
+}
+
 TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets redacted") {
     // Port 9 (discard) on loopback: nothing answers; GDAL names the path in its message.
     const auto r = run(fetch_one_command() +

@@ -2,6 +2,7 @@
 
 #include "pipeline/common/text_file.hpp"
 
+#include "imagery/gdal_drivers.hpp"
 #include "imagery/sha256_hex.hpp"
 #include "pipeline/common/cli_args.hpp"
 
@@ -39,7 +40,7 @@ osm::SpatialFilter load_polygon_region(const std::string& path, std::string* dig
     if (::access(path.c_str(), R_OK) != 0) throw UsageError("--polygon " + path + ": not readable (permission denied)");
     if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0)
         throw UsageError("--polygon " + path + ": empty file, expected a GeoJSON file");
-    GDALAllRegister();
+    imagery::register_gdal_drivers();
     CPLErrorReset();
     std::unique_ptr<GDALDataset> ds(
         GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));

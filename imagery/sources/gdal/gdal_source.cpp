@@ -1,5 +1,6 @@
 #include "imagery/sources/gdal/gdal_source.hpp"
 
+#include "imagery/gdal_drivers.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_minixml.h>
@@ -38,7 +39,7 @@ void set_if_unset(const char* key, const std::string& value) {
 void register_gdal() {
     static std::once_flag once;
     std::call_once(once, [] {
-        GDALAllRegister();
+        register_gdal_drivers();
         warn_if_tls_unverified();
     });
 }

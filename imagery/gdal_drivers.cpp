@@ -1,0 +1,67 @@
+#include "imagery/gdal_drivers.hpp"
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+namespace skyscript::imagery {
+
+namespace {
+
+using OpenFn = GDALDataset* (*)(GDALOpenInfo*);
+
+// Where GDAL's WMS driver puts a downloaded tile before opening it (BufferToVSIFile).
+bool downloaded_tile(const GDALOpenInfo* info) { return info && info->pszFilename && std::strncmp(info->pszFilename, "/vsimem/wms/", 12) == 0; }
+
+// pfnOpen has no driver argument: one trampoline per slot, each calling its driver's own open
+// function (written once, before any thread opens a raster; read-only after).
+constexpr std::size_t slots = 1024;
+std::array<OpenFn, slots> original_open{};
+
+template <std::size_t N>
+GDALDataset* guarded_open(GDALOpenInfo* info) {
+    if (downloaded_tile(info)) return nullptr; // declined without an error, so GDAL tries the next driver
+    return original_open[N](info);
+}
+
+template <std::size_t... N>
+constexpr std::array<OpenFn, sizeof...(N)> make_trampolines(std::index_sequence<N...>) {
+    return {&guarded_open<N>...};
+}
+constexpr auto trampolines = make_trampolines(std::make_index_sequence<slots>{});
+
+bool image_driver(const char* name) {
+    for (const char* ok : {"GTiff", "PNG", "JPEG", "WEBP", "GIF", "JP2OpenJPEG"})
+        if (std::strcmp(name, ok) == 0) return true;
+    return false;
+}
+
+} // namespace
+
+void register_gdal_drivers() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        GDALAllRegister();
+        CPLSetConfigOption("GDAL_ENABLE_WMS_CACHE", "NO");
+        auto* manager = GetGDALDriverManager();
+        std::size_t used = 0;
+        for (int i = 0; i < manager->GetDriverCount(); ++i) {
+            GDALDriver* d = manager->GetDriver(i);
+            if (!d || !d->pfnOpen || image_driver(d->GetDescription())) continue;
+            if (used == slots) { // a GDAL of far more drivers than 3.6's ~220: say which are not guarded
+                std::fprintf(stderr, "skyscript-build: warning: GDAL driver %s opens WMS tiles unguarded (more than %zu drivers)\n", d->GetDescription(), slots);
+                continue;
+            }
+            original_open[used] = d->pfnOpen;
+            d->pfnOpen = trampolines[used];
+            ++used;
+        }
+    });
+}
+
+} // namespace skyscript::imagery
