@@ -281,6 +281,8 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.
     const auto bad = fresh_dir("shards-bad-flag");
     for (const char* v : {"3/3", "1/0", "x", "2/x"}) check_one_error_line(build(bad, shard_flags(v)), "--shard expects i/N");
+    // A huge N (before: accepted; merge then listed every missing index, 2 GB and std::bad_alloc).
+    check_one_error_line(build(bad, shard_flags("0/999999999999")), "--shard 0/999999999999: at most 100000 shards");
     check_one_error_line(run("env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX " + sh_quote(binary()) + " " +
                              sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(bad) + " " + shard_flags("auto")),
                          "neither SLURM_ARRAY_TASK_ID");

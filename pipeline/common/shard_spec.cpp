@@ -38,6 +38,10 @@ ShardSpec parse_shard(const std::string& text, const std::string& origin) {
     const auto n = slash == std::string::npos ? std::nullopt : whole_number(text.substr(slash + 1));
     if (!i || !n || *n < 1 || *i < 0 || *i >= *n)
         throw UsageError(origin + ": --shard expects i/N with 0 <= i < N (or auto), got `" + text + "`");
+    // As many workers as a Kubernetes Indexed Job may have (Slurm's arrays are smaller): merge
+    // lists the shards it is given and those missing, so N bounds what it holds.
+    if (*n > max_shards)
+        throw UsageError(origin + ": --shard " + text + ": at most " + std::to_string(max_shards) + " shards");
     return {*i, *n};
 }
 

@@ -26,7 +26,10 @@ struct ShardSpec {
     std::string text() const; // "i/N"
 };
 
-// "i/N" with 0 <= i < N; throws UsageError naming `origin` otherwise.
+// The most shards a build may have: a Kubernetes Indexed Job's most completions.
+constexpr std::int64_t max_shards = 100000;
+
+// "i/N" with 0 <= i < N <= max_shards; throws UsageError naming `origin` otherwise.
 ShardSpec parse_shard(const std::string& text, const std::string& origin);
 // The shard OUT's options ask for; nullopt when the build is not sharded (--shard "").
 std::optional<ShardSpec> shard_of(const BuildOptions& options);
