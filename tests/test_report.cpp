@@ -416,6 +416,16 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
         CHECK(done["rate"]["from"] == "fetch stage");
         for (const auto& st : report["stages"])
             if (st["stage"] == "fetch") CHECK(done["rate"]["images_per_second"].get<double>() == doctest::Approx(st["rate"]["per_second"].get<double>()));
+
+        // Images gone since: split sends their jobs back to be fetched, and status says the build
+        // is at fetch again (before: "finished" with 3 jobs planned; a scheduler polling it stopped).
+        const auto images = sql_column(out + "/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' LIMIT 3");
+        REQUIRE(images.size() == 3);
+        for (const auto& i : images) fs::remove(out + "/" + i);
+        REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+        const auto again = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
+        CHECK(again["jobs"]["planned"] == 3);
+        CHECK(again["stage"] == "fetch");
     }
 }
 

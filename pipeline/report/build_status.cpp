@@ -50,6 +50,10 @@ void read_into(BuildStatus& s, StateReader& state) {
             s.stage = st.name;
             break;
         }
+    // Jobs waiting for a stage that finished before (images gone since, sent back by a later
+    // stage; a merge's shard image cut short): the build is at that stage again.
+    const auto waiting_at = s.jobs_by_status.at("planned") > 0 ? "fetch" : s.jobs_by_status.at("fetched") > 0 ? "write" : "";
+    if (*waiting_at && (s.stage == "finished" || stage_rank(s.stage) > stage_rank(waiting_at))) s.stage = waiting_at;
 
     // A finished fetch has its own rate (what its closing line printed); images' times would
     // say when they were written or copied, not how fast.
