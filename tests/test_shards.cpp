@@ -214,6 +214,12 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     check_one_error_line(merge(out, {shards[0], shards[1], shards[1]}), "shard 1/3 again");
     check_one_error_line(merge(out, {shards[0], reference()}), "built without --shard");
     check_one_error_line(merge(out, {shards[0], out + "/nothing"}), "no state.sqlite");
+    // A shard whose state DB is empty or another program's is named, and left as it is (before:
+    // merge gave the empty file a build's tables, 983 KB, then said the shard had no --shard).
+    const auto empty_db = fresh_dir("shards-empty-db");
+    write_file(empty_db + "/state.sqlite", "");
+    check_one_error_line(merge(out, {shards[0], empty_db}), empty_db + "/state.sqlite: not a skyscript-build state DB (no jobs table)");
+    CHECK(fs::file_size(empty_db + "/state.sqlite") == 0);
     check_one_error_line(merge(shards[0], shards), "is one of the shards");
     check_one_error_line(merge(reference(), shards), "holds a build that merge did not make");
 

@@ -5,6 +5,7 @@
 #include "pipeline/common/option_table.hpp"
 #include "pipeline/common/source_identity.hpp"
 #include "pipeline/state/state_db.hpp"
+#include "pipeline/state/state_reader.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -21,6 +22,9 @@ ShardBuild read_shard(const std::string& dir) {
     b.dir = dir;
     b.state_path = BuildDir(dir).state_db();
     if (!fs::is_regular_file(b.state_path)) throw std::runtime_error(dir + ": no state.sqlite here: not the OUT folder of a build");
+    // Read first as status reads it (read-only): a state.sqlite that is no build's (empty,
+    // damaged, another program's) is refused as it is, not given the tables of one.
+    { StateReader check(dir); }
     StateDb state(b.state_path, false);
     b.options = state.options();
     const auto it = b.options.find("shard");
