@@ -100,6 +100,13 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\n[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"y\"\n") ==
           "s.toml:5: source 2 (A): alias `A` is used twice");
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/tiles\"\ngsd = 1\n").find("url needs {z}") != std::string::npos);
+    // Placeholders of other tools reached the server as they were (a red-team finding).
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://{s}.h/{z}/{x}/{y}.png\"\ngsd = 1\n")
+              .find("url has `{s}`, which is not one of {z}, {x}, {y}, {-y}, {q} (for {s}, give one subdomain)") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}{r}.png\"\ngsd = 1\n").find("url has `{r}`") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/${z}/${x}/${y}.png\"\ngsd = 1\n").find("url has `${z}` (GDAL's form): write {z}") !=
+          std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{Z}/{x}/{y}.png\"\ngsd = 1\n").find("url") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{q}\"\n").find("needs `gsd`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\n").find("needs `bands`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [1, 2, 3]\n").find("coverage must be") != std::string::npos);

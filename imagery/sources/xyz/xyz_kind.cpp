@@ -51,6 +51,15 @@ public:
             (s->url.find("{z}") == std::string::npos || s->url.find("{x}") == std::string::npos ||
              (s->url.find("{y}") == std::string::npos && s->url.find("{-y}") == std::string::npos)))
             table.fail_at("url", "url needs {z}, {x} and {y} (or {-y}), or {q}");
+        // Any other {...} would reach the server as it is (Leaflet's {s} subdomain, {r} for
+        // retina, GDAL's ${z}): a URL of no tile, every job failed by a 404 or a bad host.
+        for (std::size_t open = s->url.find('{'); open != std::string::npos; open = s->url.find('{', open + 1)) {
+            const auto close = s->url.find('}', open);
+            const auto token = s->url.substr(open, close == std::string::npos ? std::string::npos : close - open + 1);
+            if (token != "{z}" && token != "{x}" && token != "{y}" && token != "{-y}" && token != "{q}")
+                table.fail_at("url", "url has `" + token + "`, which is not one of {z}, {x}, {y}, {-y}, {q} (for {s}, give one subdomain)");
+            if (open > 0 && s->url[open - 1] == '$') table.fail_at("url", "url has `$" + token + "` (GDAL's form): write " + token);
+        }
         s->tms = table.boolean("tms").value_or(false) || s->url.find("{-y}") != std::string::npos;
         s->tile_px = static_cast<int>(table.integer("tile_px").value_or(256));
         if (s->tile_px != 256 && s->tile_px != 512) table.fail_at("tile_px", "tile_px must be 256 or 512");
