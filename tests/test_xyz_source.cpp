@@ -336,6 +336,10 @@ TEST_CASE("a token in an xyz URL is sent to the server, and appears nowhere else
     const auto check = run(sh_quote(binary()) + " sources --check --sources " + sh_quote(dir + "/s.toml"));
     CHECK(check.out.find("usable: fetched " + server.url("/xyz/17/62093/50163.jpg?access_token=REDACTED&style=sat")) != std::string::npos);
     CHECK(check.err.find("source FAIL (xyz) is not usable: ") != std::string::npos);
+    // A 200 HTML page (a login page) is no tile: the check takes the tile as the fetch does
+    // (before: "usable: fetched", and then every job failed).
+    CHECK(check.err.find("source GONE (xyz) is not usable: ") != std::string::npos);
+    CHECK(check.out.find("usable: fetched " + server.url("/f/html")) == std::string::npos);
     for (const auto* r : {&ok, &failed, &html, &check}) {
         CHECK(r->out.find(secret) == std::string::npos);
         CHECK(r->err.find(secret) == std::string::npos);

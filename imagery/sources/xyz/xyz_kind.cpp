@@ -95,6 +95,11 @@ public:
         r.max_body_bytes = xyz_max_tile_bytes(xyz.tile_px);
         const std::string url = redact_url(r.url);
         r.cacheable = false;
+        // The tile as the fetch would take it: a login page or a tile of another size is no tile.
+        r.validate = [px = xyz.tile_px](const HttpResponse& resp) {
+            RgbImage decoded;
+            return xyz_tile_problem(resp, px, decoded);
+        };
         engine.submit(std::move(r));
         Usability u;
         engine.run([&](HttpResult&& res) {

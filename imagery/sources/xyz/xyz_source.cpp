@@ -224,6 +224,19 @@ std::string xyz_quadkey(int z, int x, int y) {
     return q;
 }
 
+std::optional<std::string> xyz_tile_problem(const HttpResponse& resp, int px, RgbImage& decoded) {
+    if (resp.content_type.rfind("image/", 0) != 0 && resp.content_type != "application/octet-stream")
+        return "content type " + (resp.content_type.empty() ? std::string("missing") : resp.content_type);
+    if (resp.body.size() > 2 && static_cast<unsigned char>(resp.body[0]) == 0xFF && static_cast<unsigned char>(resp.body[1]) == 0xD8)
+        return check_jpeg(resp.body, px);
+    try {
+        decoded = decode_image(resp.body, px, px);
+    } catch (const std::exception& e) {
+        return std::string(e.what());
+    }
+    return std::nullopt;
+}
+
 std::string xyz_url(const std::string& tmpl, const XyzTile& t, bool tms) {
     const int y = tms ? (1 << t.z) - 1 - t.y : t.y;
     std::string out;
@@ -304,19 +317,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             r.max_body_bytes = xyz_max_tile_bytes(px);
             // Validation runs on the engine thread, so for JPEG it checks the header and the end
             // marker only; the worker decodes. Other formats are decoded here and kept.
-            r.validate = [px, slot = &jobs[j].images[t]](const HttpResponse& resp) -> std::optional<std::string> {
-                if (resp.content_type.rfind("image/", 0) != 0 && resp.content_type != "application/octet-stream")
-                    return "content type " + (resp.content_type.empty() ? std::string("missing") : resp.content_type);
-                if (resp.body.size() > 2 && static_cast<unsigned char>(resp.body[0]) == 0xFF &&
-                    static_cast<unsigned char>(resp.body[1]) == 0xD8)
-                    return check_jpeg(resp.body, px);
-                try {
-                    *slot = decode_image(resp.body, px, px);
-                } catch (const std::exception& e) {
-                    return std::string(e.what());
-                }
-                return std::nullopt;
-            };
+            r.validate = [px, slot = &jobs[j].images[t]](const HttpResponse& resp) { return xyz_tile_problem(resp, px, *slot); };
             engine.submit(std::move(r));
         }
     }

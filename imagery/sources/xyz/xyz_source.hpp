@@ -11,6 +11,7 @@
 #include "imagery/tile_grid.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ double xyz_resolution(int z, double lat, int tile_px);
 int xyz_zoom_for(double gsd, double lat, int tile_px, int max_zoom);
 std::string xyz_quadkey(int z, int x, int y);
 std::string xyz_url(const std::string& tmpl, const XyzTile& t, bool tms);
+// Why a server's answer is not a web tile of px x px (an HTML page, an image of another size
+// or depth), or nullopt. A JPEG's header and end marker are checked (a worker decodes it); any
+// other format is decoded into `decoded`. What the fetch and `sources --check` both apply.
+std::optional<std::string> xyz_tile_problem(const HttpResponse& resp, int px, RgbImage& decoded);
 // The tiles at zoom z covering a lon/lat box (split at the antimeridian).
 std::vector<XyzTile> xyz_covering_tiles(const LonLatBox& box, int z);
 
