@@ -267,6 +267,7 @@ const HostileBuild& hostile_build() {
         add_square(osm, 13, 108, lon0 - 0.004, lat0 - 0.004, 0.0005, {{"landuse", accents}});
         add_square(osm, 14, 112, lon0 + 0.004, lat0 + 0.004, 0.0003, {{"building", "../../../../tmp/skyscript-escape"}});
         osm.nodes.push_back({120, lon0 + 0.001, lat0 + 0.001, {{"man_made", "/etc/passwd"}, {"name", "..\\..\\x"}}});
+        osm.nodes.push_back({121, lon0 - 0.001, lat0 - 0.001, {{"man_made", "tower\x1b]0;PWNED\x07\x1b[31m\xc2\x9b" "1m"}}}); // escapes, C1 CSI
         h.out = h.dir + "/out";
         h.result = build(write_pbf(h.dir + "/hostile.osm.pbf", osm), h.out);
         return h;
@@ -314,6 +315,10 @@ TEST_CASE("markup in tags comes out escaped in report.html") {
     REQUIRE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
     CHECK(html.find("<script>alert(1)") == std::string::npos);
     CHECK(html.find("<b>&amp;") == std::string::npos);
+    // No control character reaches the page (before: the ESC and BEL of a tag value, as they were).
+    REQUIRE(html.find("PWNED") != std::string::npos);
+    for (const char c : {'\x1b', '\x07'}) CHECK(html.find(c) == std::string::npos);
+    CHECK(html.find("\xc2\x9b") == std::string::npos);
 }
 
 TEST_CASE("chart labels are cut between code points") {

@@ -12,7 +12,17 @@ std::string html_escape(std::string_view raw) {
     const std::string text = tags::valid_utf8(raw);
     std::string out;
     out.reserve(text.size());
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const auto u = static_cast<unsigned char>(c);
+        // Control characters (an ESC from an OSM value) are parse errors in HTML and reach
+        // whoever saves or greps the page: U+FFFD in their place. C1 controls are C2 80..9F.
+        const bool c1 = u == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+        if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F || c1) {
+            out += "\xEF\xBF\xBD";
+            i += c1;
+            continue;
+        }
         switch (c) {
             case '&': out += "&amp;"; break;
             case '<': out += "&lt;"; break;
