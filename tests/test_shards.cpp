@@ -366,6 +366,26 @@ TEST_CASE("an unfinished shard is refused, --partial merges what is there, and t
     check_same_dataset(out, reference());
 }
 
+TEST_CASE("a shard whose images went or were cut short since is refused like an unfinished one; --partial fetches them again") {
+    const auto& shards = three_shards();
+    const auto damaged = fresh_dir("shards-0-of-3-damaged");
+    fs::copy(shards[0], damaged, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    const auto images = sql_column(damaged + "/state.sqlite", "SELECT 'images' || part || '/' || stem FROM jobs WHERE status = 'written' ORDER BY job_id LIMIT 3");
+    REQUIRE(images.size() == 3);
+    fs::remove(damaged + "/" + images[0] + ".jpg");
+    write_file(damaged + "/" + images[1] + ".jpg", read_file(damaged + "/" + images[1] + ".jpg").substr(0, 100));
+    fs::remove(damaged + "/" + "meta" + images[2].substr(6) + ".pickle"); // meta is written again by the merge
+    const auto out = fresh_dir("shards-damaged");
+    // Before: the gone image stopped the merge half-way ("cannot read"), the cut one merged with exit 0.
+    check_one_error_line(merge(out, {damaged, shards[1], shards[2]}), damaged + ": shard 0/3 has 2 images gone or not the size its worker wrote (" + images[0]);
+    CHECK_FALSE(fs::exists(out + "/state.sqlite"));
+    const auto partial = merge(out, {damaged, shards[1], shards[2]}, "--partial");
+    REQUIRE_MESSAGE(partial.exit_code == 0, partial.err);
+    CHECK(partial.out.find("2 images gone or not the size its worker wrote") != std::string::npos);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'planned'") == 2);
+    CHECK(fs::exists(out + "/" + "meta" + images[2].substr(6) + ".pickle"));
+}
+
 TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index choose the shard") {
     const auto out = fresh_dir("shards-auto");
     const auto pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));

@@ -49,7 +49,35 @@ void refuse_mixed_catalogs(const ShardSet& set) {
         check_same_catalog(first.catalog_identity, CatalogReader(catalog).meta(), first.dir, catalog, first.state_path);
 }
 
-// The shard's images (jobs fetched or written) and meta (written) at their places in OUT.
+// Whether a shard's image is as its worker wrote it: there, and of the size it recorded.
+bool image_intact(const ShardBuild& shard, const StateDb::JobFiles& f) {
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(shard.dir) / image_relative_path(f.part, f.stem), ec);
+    return !ec && size > 0 && (f.image_bytes < 0 || size == static_cast<std::uintmax_t>(f.image_bytes));
+}
+
+// A shard whose images went or were cut short since its worker wrote them is refused like an
+// unfinished one (its worker fetches them again); under --partial they are left out, and
+// their jobs go back to be fetched.
+void refuse_damaged_shards(const ShardSet& set, bool partial, bool quiet) {
+    for (const auto& shard : set.shards) {
+        StateDb state(shard.state_path, false);
+        std::int64_t damaged = 0;
+        std::string first;
+        state.for_each_with_files([&](const StateDb::JobFiles& f) {
+            if (image_intact(shard, f)) return;
+            if (!damaged++) first = image_relative_path(f.part, f.stem);
+        });
+        if (!damaged) continue;
+        const auto what = std::to_string(damaged) + " images gone or not the size its worker wrote (" + first + ")";
+        if (!partial) throw std::runtime_error(shard.dir + ": shard " + shard.spec.text() + " has " + what + "; rerun its worker, or merge with --partial");
+        if (!quiet) std::printf("merge: --partial: %s: %s, to be fetched again\n", shard.dir.c_str(), what.c_str());
+    }
+}
+
+// The shard's images (jobs fetched or written) and meta (written) at their places in OUT. An
+// image not as written is left out (refuse_damaged_shards let it through: --partial), a meta
+// file gone too (the merge's write stage writes every meta file it lacks).
 void place_shard_files(const ShardBuild& shard, const std::string& out_dir, MergeSummary& summary, Progress& progress, std::uint64_t total) {
     StateDb state(shard.state_path, false);
     std::set<int> parts;
@@ -68,8 +96,11 @@ void place_shard_files(const ShardBuild& shard, const std::string& out_dir, Merg
             fs::create_directories(fs::path(out_dir) / images_dir(f.part));
             fs::create_directories(fs::path(out_dir) / meta_dir(f.part));
         }
+        if (!image_intact(shard, f)) return;
         place(image_relative_path(f.part, f.stem));
-        if (f.status == JobStatus::written) place(meta_relative_path(f.part, f.stem));
+        std::error_code ec;
+        if (f.status == JobStatus::written && fs::exists(fs::path(shard.dir) / meta_relative_path(f.part, f.stem), ec))
+            place(meta_relative_path(f.part, f.stem));
     });
 }
 
@@ -80,6 +111,7 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     const auto set = check_shards(shard_dirs, partial);
     refuse_mixed_catalogs(set);
     refuse_unsafe_out(out_dir, set);
+    refuse_damaged_shards(set, partial, quiet);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
