@@ -94,8 +94,10 @@ std::optional<std::string> check_jpeg(std::string_view data, int px) {
     if (auto broken = walk_to_end_marker(data)) return broken;
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
     if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
-        return std::string("not a JPEG image");
+        return std::string("not a JPEG image (") + tjGetErrorStr2(decompressor()) + ")"; // a 12-bit JPEG says so
     if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
+    // Decoded to RGB only from gray, RGB and YCbCr: a CMYK tile failed later, in the worker, without its URL.
+    if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) return std::string("JPEG in CMYK: only gray, RGB and YCbCr JPEG tiles are read");
     return std::nullopt;
 }
 

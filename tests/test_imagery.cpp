@@ -120,6 +120,14 @@ TEST_CASE("check_jpeg: a cut real JPEG is truncated wherever it is cut, also jus
     const auto tile = skyscript::test::read_file(skyscript::test::data("tiles/17/62093/50163.jpg"));
     REQUIRE(tile.size() > 1000);
     CHECK_FALSE(check_jpeg(tile, 256).has_value());
+    // A CMYK JPEG (PIL's) is refused here, with the tile's URL, not later by the worker's decoder.
+    const auto dir = skyscript::test::fresh_dir("check_jpeg_cmyk");
+    const auto made = skyscript::test::run("/usr/bin/python3 -c " + skyscript::test::sh_quote("import sys; from PIL import Image; "
+                                                                                         "Image.open(sys.argv[1]).convert('CMYK').save(sys.argv[2])") +
+                                           " " + skyscript::test::sh_quote(skyscript::test::data("tiles/17/62093/50163.jpg")) + " " +
+                                           skyscript::test::sh_quote(dir + "/cmyk.jpg"));
+    REQUIRE(made.exit_code == 0);
+    CHECK(check_jpeg(skyscript::test::read_file(dir + "/cmyk.jpg"), 256) == "JPEG in CMYK: only gray, RGB and YCbCr JPEG tiles are read");
     for (std::size_t cut = 2; cut < tile.size(); cut += 97) {
         INFO("cut at " << cut << " of " << tile.size());
         const auto why = check_jpeg(std::string_view(tile).substr(0, cut), 256);
