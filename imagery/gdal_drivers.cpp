@@ -15,8 +15,11 @@ namespace {
 
 using OpenFn = GDALDataset* (*)(GDALOpenInfo*);
 
-// Where GDAL's WMS driver puts a downloaded tile before opening it (BufferToVSIFile).
-bool downloaded_tile(const GDALOpenInfo* info) { return info && info->pszFilename && std::strncmp(info->pszFilename, "/vsimem/wms/", 12) == 0; }
+// Where GDAL's WMS driver puts a downloaded tile before opening it (BufferToVSIFile), and
+// its WCS driver a downloaded coverage.
+bool downloaded_tile(const GDALOpenInfo* info) {
+    return info && info->pszFilename && (std::strncmp(info->pszFilename, "/vsimem/wms/", 12) == 0 || std::strncmp(info->pszFilename, "/vsimem/wcs/", 12) == 0);
+}
 
 // pfnOpen has no driver argument: one trampoline per slot, each calling its driver's own open
 // function (written once, before any thread opens a raster; read-only after).
@@ -35,6 +38,19 @@ constexpr std::array<OpenFn, sizeof...(N)> make_trampolines(std::index_sequence<
 }
 constexpr auto trampolines = make_trampolines(std::make_index_sequence<slots>{});
 
+// Drivers that open with their driver as argument (Python plugin drivers): one trampoline
+// finds each one's own function by its driver.
+using OpenWithDriverFn = GDALDataset* (*)(GDALDriver*, GDALOpenInfo*);
+std::array<std::pair<GDALDriver*, OpenWithDriverFn>, slots> original_open_with_driver{};
+std::size_t with_driver_used = 0;
+
+GDALDataset* guarded_open_with_driver(GDALDriver* driver, GDALOpenInfo* info) {
+    if (downloaded_tile(info)) return nullptr;
+    for (std::size_t i = 0; i < with_driver_used; ++i)
+        if (original_open_with_driver[i].first == driver) return original_open_with_driver[i].second(driver, info);
+    return nullptr;
+}
+
 bool image_driver(const char* name) {
     for (const char* ok : {"GTiff", "PNG", "JPEG", "WEBP", "GIF", "JP2OpenJPEG"})
         if (std::strcmp(name, ok) == 0) return true;
@@ -52,7 +68,12 @@ void register_gdal_drivers() {
         std::size_t used = 0;
         for (int i = 0; i < manager->GetDriverCount(); ++i) {
             GDALDriver* d = manager->GetDriver(i);
-            if (!d || !d->pfnOpen || image_driver(d->GetDescription())) continue;
+            if (!d || image_driver(d->GetDescription())) continue;
+            if (d->pfnOpenWithDriverArg && with_driver_used < slots) {
+                original_open_with_driver[with_driver_used++] = {d, d->pfnOpenWithDriverArg};
+                d->pfnOpenWithDriverArg = guarded_open_with_driver;
+            }
+            if (!d->pfnOpen) continue;
             if (used == slots) { // a GDAL of far more drivers than 3.6's ~220: say which are not guarded
                 std::fprintf(stderr, "skyscript-build: warning: GDAL driver %s opens WMS tiles unguarded (more than %zu drivers)\n", d->GetDescription(), slots);
                 continue;

@@ -11,7 +11,9 @@
 namespace skyscript::imagery {
 
 // `text` with each C0 control, DEL and C1 control (U+0080..U+009F) written as \xNN (a line
-// break as \n), cut to at most `max_bytes` bytes of `text` with " [...]" after.
+// break as \n, U+2028 and U+2029 as \u2028, \u2029), cut to at most `max_bytes` bytes of
+// `text` with " [...]" after. Other bytes pass as they are (JSON and HTML writers downstream
+// replace invalid UTF-8).
 std::string one_line_text(std::string_view text, std::size_t max_bytes = 2000);
 
 } // namespace skyscript::imagery

@@ -509,6 +509,8 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     CHECK(skyscript::imagery::one_line_text("h\xc3\xa9llo", 2) == "h [...]");
     CHECK(skyscript::imagery::one_line_text("h\xc3\xa9llo", 3) == "h\xc3\xa9 [...]");
     CHECK(skyscript::imagery::one_line_text(std::string(5000, 'x')).size() == 2000 + 6);
+    CHECK(skyscript::imagery::one_line_text("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c") == "a\\u2028b\\u2029c");
+    CHECK(skyscript::imagery::one_line_text("ab\xc2\x9b", 3) == "ab [...]"); // a C1 pair across the cut: not read past it
     CHECK(secret_parameter("Access_Token"));
     // Services that name their key otherwise (a red-team finding: each was stored and printed whole).
     CHECK(redact_url("https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=S1&connectId=S2&appid=S3&tk=S4&ak=S5&x=1") ==

@@ -668,7 +668,7 @@ TEST_CASE("a WMS server's exception text, quoted by GDAL, reaches the error line
     fs::create_directories(dir + "/root");
     // An OSC that retitles the terminal, a colour, a bell and a line break that forges a line of ours.
     write_file(dir + "/root/exc.xml", "<?xml version=\"1.0\"?><ServiceExceptionReport><ServiceException>\x1b]0;PWNED\x07\x1b[31mRED\n"
-                                      "skyscript-build: done, 0 errors</ServiceException></ServiceExceptionReport>");
+                                      "skyscript-build: done, 0 errors" + std::string(6000, 'x') + "</ServiceException></ServiceExceptionReport>");
     ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/root"});
     write_file(dir + "/wms.xml", "<GDAL_WMS><Service name=\"WMS\"><Version>1.1.1</Version><ServerUrl>" + server.url("/xyz/exc.xml?") +
                                      "</ServerUrl><SRS>EPSG:4326</SRS><ImageFormat>image/png</ImageFormat><Layers>x</Layers></Service>"
@@ -684,6 +684,9 @@ TEST_CASE("a WMS server's exception text, quoted by GDAL, reaches the error line
         CHECK(r.out.find(c) == std::string::npos);
     }
     CHECK(lines(r.err).size() == 1);
+    // Quoted once, though the line and GDAL's text were each cut at their own length (a review finding: twice, 4 KB).
+    CHECK(r.err.find("GDAL:") == r.err.rfind("GDAL:"));
+    CHECK(r.err.size() < 2300);
 }
 
 TEST_CASE("a WMS server that answers a tile with a VRT naming a local file gets no byte of it into the image") {

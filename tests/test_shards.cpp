@@ -282,6 +282,11 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     // replaced the merge of seed 5's, exit 0).
     check_one_error_line(merge(out + "/margin", {other_seed}, "--partial -q"), out + "/margin: holds the merge of shards built with --seed 5, but " +
                                                                                 other_seed + " was built with --seed 6");
+    // Split again with options of its own, the merged output still takes a merge of its shards
+    // (a worker redone): the split's options are not the shards' (a review finding).
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out + "/margin") + " --val-size 5% -q").exit_code == 0);
+    const auto remerge = merge(out + "/margin", {shards[0], shards[1], margin});
+    CHECK_MESSAGE(remerge.exit_code == 0, remerge.err);
     CHECK(run("cmp -s " + sh_quote(out + "/margin/SkyScript_val.csv") + " " + sh_quote(reference() + "/SkyScript_val.csv")).exit_code == 0);
 
     // Bad --shard values and --shard auto outside a scheduler: one line, before OUT records anything.

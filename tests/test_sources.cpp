@@ -106,7 +106,7 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}{r}.png\"\ngsd = 1\n").find("url has `{r}`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/${z}/${x}/${y}.png\"\ngsd = 1\n").find("url has `${z}` (GDAL's form): write {z}") !=
           std::string::npos);
-    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{Z}/{x}/{y}.png\"\ngsd = 1\n").find("url") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}.png?v={Z}\"\ngsd = 1\n").find("url has `{Z}`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{q}\"\n").find("needs `gsd`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\n").find("needs `bands`") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [1, 2, 3]\n").find("coverage must be") != std::string::npos);

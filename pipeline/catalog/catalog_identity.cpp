@@ -18,12 +18,14 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string catalog_differences(const std::string& planned_from, const std::string& now) {
+std::string catalog_differences(const std::string& planned_from, const std::string& now, bool both_only) {
     auto a = nlohmann::json::parse(planned_from, nullptr, false), b = nlohmann::json::parse(now, nullptr, false);
     if (!a.is_object() || !b.is_object()) return "what they record";
     std::string keys;
-    for (auto it = a.begin(); it != a.end(); ++it)
-        if (it.key() != "input" && (!b.contains(it.key()) || b[it.key()] != it.value())) keys += (keys.empty() ? "" : ", ") + it.key();
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        if (it.key() == "input" || (both_only && !b.contains(it.key()))) continue;
+        if (!b.contains(it.key()) || b[it.key()] != it.value()) keys += (keys.empty() ? "" : ", ") + it.key();
+    }
     return keys;
 }
 

@@ -24,8 +24,9 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta);
 // the same input: the session refuses other bytes under the recorded path, and its size and the
 // counts stay in the identity, so a catalog extracted again from the new path is the plan's),
 // and the keys only `now` has (a newer version records more, e.g. hidden_digest: an older
-// plan's identity cannot say what they were).
-std::string catalog_differences(const std::string& planned_from, const std::string& now);
+// plan's identity cannot say what they were). `both_only`: the keys only `planned_from` has
+// are left out too (two shards made by different versions, in either order).
+std::string catalog_differences(const std::string& planned_from, const std::string& now, bool both_only = false);
 
 // Throws one line when the catalog whose meta is `meta` is not the one OUT's plan was made from
 // (`planned_from`, as the state DB keeps it; "" for a build planned before it was recorded,

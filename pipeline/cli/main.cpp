@@ -33,14 +33,16 @@ void CPL_STDCALL keep_gdal_failure(CPLErr level, CPLErrorNum number, const char*
     if (CPLTestBool(CPLGetConfigOption("CPL_DEBUG", "NO"))) CPLDefaultErrorHandler(level, number, message);
     if (level != CE_Failure && level != CE_Fatal) return;
     const std::lock_guard lock(gdal_mutex);
-    gdal_last_failure = skyscript::imagery::one_line_text(message ? message : ""); // a server's page it quotes: one line, bounded
+    gdal_last_failure = skyscript::imagery::one_line_text(skyscript::imagery::redact_url(message ? message : "")); // a server's page: one line, bounded
 }
 
 std::string with_gdal_failure(const std::string& what) {
     const std::lock_guard lock(gdal_mutex);
-    // GDAL's own text may quote a /vsicurl/ URL with its token: redacted like ours.
-    const auto gdal = skyscript::imagery::redact_url(gdal_last_failure);
-    if (gdal.empty() || what.find(gdal) != std::string::npos) return what;
+    // GDAL's own text may quote a /vsicurl/ URL with its token: kept redacted and one line, as RasterError's.
+    const auto& gdal = gdal_last_failure;
+    // Already quoted: the line and GDAL's text may each be cut at their own length, so its
+    // start is looked for, not all of it.
+    if (gdal.empty() || what.find(gdal.substr(0, 200)) != std::string::npos) return what;
     return what + " (GDAL: " + gdal + ")";
 }
 

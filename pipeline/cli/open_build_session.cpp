@@ -11,7 +11,6 @@
 #include "pipeline/state/foreign_folder.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
-#include "pipeline/split/split_stage.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -32,6 +32,13 @@ void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
         if (fs::exists(out_dir, ec) && fs::equivalent(out_dir, s.dir, ec))
             throw UsageError("merge: OUT " + out_dir + " is one of the shards; merge into a folder of its own");
     refuse_unless_merge_of(out_dir, set);
+    if (const auto merged = BuildDir(out_dir).state_db(); fs::exists(merged)) {
+        const auto merged_from = StateDb(merged, false).catalog_identity();
+        const auto& first = set.shards.front();
+        if (!merged_from.empty() && !first.catalog_identity.empty() && !catalog_differences(merged_from, first.catalog_identity, true).empty())
+            throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
+                                     "'s; merging there would replace that dataset: merge into a new folder");
+    }
 }
 
 // Shards planned from catalogs of other contents (another tag list, --hidden rules, region,
@@ -41,7 +48,7 @@ void refuse_mixed_catalogs(const ShardSet& set) {
     const auto& first = set.shards.front();
     for (const auto& s : set.shards) {
         if (s.catalog_identity.empty() || first.catalog_identity.empty()) continue; // planned before identities were recorded
-        if (const auto keys = catalog_differences(first.catalog_identity, s.catalog_identity); !keys.empty())
+        if (const auto keys = catalog_differences(first.catalog_identity, s.catalog_identity, true); !keys.empty())
             throw std::runtime_error(s.dir + ": not planned from the catalog " + first.dir + " was (they differ in " + keys +
                                      "): the merged dataset would mix two; build the shards from one catalog");
     }

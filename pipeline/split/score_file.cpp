@@ -1,6 +1,9 @@
 #include "pipeline/split/score_file.hpp"
 
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/split/split_options.hpp"
+#include "pipeline/state/state_db.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -64,6 +67,32 @@ ScoreFile read_score_file(const std::string& spec) {
     if (in.bad()) throw std::runtime_error(f.path + ": read error");
     if (f.by_filepath.empty()) throw std::runtime_error(f.path + ": no filepath,score rows");
     return f;
+}
+
+std::vector<const Score*> scores_of_written(ScoreFile& scores, StateDb& state) {
+    std::vector<const Score*> score_of;
+    std::string an_image; // the first written image's path, for the message
+    std::size_t scored = 0;
+    state.for_each_written([&](const Job& job) {
+        const auto path = image_relative_path(job.part, job.stem);
+        if (an_image.empty()) an_image = path;
+        auto it = scores.by_filepath.find(path);
+        if (it == scores.by_filepath.end()) {
+            score_of.push_back(nullptr);
+        } else {
+            it->second.used = true;
+            score_of.push_back(&it->second);
+            ++scored;
+        }
+    });
+    if (!score_of.empty() && scored == 0) {
+        // The first row in the file's order is not kept; any row shows the form of its paths.
+        const auto& some = scores.by_filepath.begin()->first;
+        throw std::runtime_error(scores.path + ": none of its " + std::to_string(scores.by_filepath.size()) +
+                                 " rows names an image of this build (one names `" + tags::one_line(some, 80) + "`; this build's are like `" +
+                                 an_image + "`, relative to OUT); give --scores '' to split without scores");
+    }
+    return score_of;
 }
 
 } // namespace skyscript::pipeline

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -25,5 +26,11 @@ struct ScoreFile {
 // Throws naming FILE:LINE for a malformed row, a repeated filepath, a bad NAME; naming FILE
 // when it has no rows.
 ScoreFile read_score_file(const std::string& spec);
+
+class StateDb;
+// Each written image's score (null: none), in job order, marking the rows used. Throws naming
+// the file when it names none of the build's images (another build's, or paths not relative
+// to OUT): its scored files would be empty, silently.
+std::vector<const Score*> scores_of_written(ScoreFile& scores, StateDb& state);
 
 } // namespace skyscript::pipeline

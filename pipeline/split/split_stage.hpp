@@ -42,13 +42,6 @@ struct SplitSummary {
     double seconds = 0;
 };
 
-struct ScoreFile;
-struct Score;
-// Each written image's score (null: none), in job order, marking the rows used. Throws naming
-// the file when it names none of the build's images (another build's, or paths not relative
-// to OUT): its scored files would be empty, silently.
-std::vector<const Score*> scores_of_written(ScoreFile& scores, StateDb& state);
-
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet);
 void print_split_summary(const SplitSummary& s, const std::string& out_dir);
 // run_split on a session; its count is the images in the three splits.

@@ -94,15 +94,12 @@ void refuse_unless_merge_of(const std::string& out_dir, const ShardSet& set) {
         if (jobs == 0) return;
         throw std::runtime_error(out_dir + ": holds a build that merge did not make; merge into a new folder");
     }
-    // A merge's output: a rerun may finish or repeat it, with shards of the same dataset.
+    // A merge's output: a rerun may finish or repeat it, with shards of the same dataset (its
+    // catalog is compared by merge_stage, which knows what a catalog's identity holds).
     const auto& first = set.shards.front();
-    if (const auto differ = differing_option(first.options, state.options()))
+    if (const auto differ = differing_option(first.options, state.options(), true))
         throw std::runtime_error(out_dir + ": holds the merge of shards built with " + differ->second + ", but " + first.dir + " was built with " +
                                  differ->first + "; merging there would replace that dataset: merge into a new folder");
-    const auto merged_from = state.catalog_identity();
-    if (!merged_from.empty() && !first.catalog_identity.empty() && merged_from != first.catalog_identity)
-        throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
-                                 "'s; merging there would replace that dataset: merge into a new folder");
 }
 
 std::string build_merged_state(const ShardSet& set, const std::string& out_dir) {

@@ -17,8 +17,8 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir);
 void install_merged_state(const std::string& merging_path, const std::string& out_dir);
 
 // Throws one line unless OUT/state.sqlite is absent, holds no job, or was made by a merge of
-// shards of the same dataset (the same options but --shard, the same catalog): a rerun may
-// finish or repeat that merge, but not replace another build or another dataset.
+// shards of the same dataset (the same options up to fetch but --shard): a rerun may finish or
+// repeat that merge, but not replace another build or another dataset.
 void refuse_unless_merge_of(const std::string& out_dir, const ShardSet& set);
 
 } // namespace skyscript::pipeline

@@ -47,7 +47,7 @@ std::string shown(const std::string& v) { return v.empty() ? std::string("none")
 } // namespace
 
 std::optional<std::pair<std::string, std::string>> differing_option(const std::map<std::string, std::string>& a,
-                                                                    const std::map<std::string, std::string>& b) {
+                                                                    const std::map<std::string, std::string>& b, bool pixels_only) {
     std::set<std::string> keys;
     for (const auto& [k, v] : a) keys.insert(k);
     for (const auto& [k, v] : b) keys.insert(k);
@@ -60,6 +60,7 @@ std::optional<std::pair<std::string, std::string>> differing_option(const std::m
         if (k == "shard" || (k == "input" && same_input) || (k == "input-digest" && one_digest)) continue;
         const auto va = a.count(k) ? a.at(k) : "", vb = b.count(k) ? b.at(k) : "";
         const auto* row = find_option_row(k);
+        if (pixels_only && row && row->stage != "extract" && row->stage != "plan" && row->stage != "fetch") continue;
         if (row ? same_option_value(*row, va, vb) : va == vb) continue; // --margin 0.10 is 0.1
         return std::pair{"--" + k + " " + shown(va), "--" + k + " " + shown(vb)};
     }

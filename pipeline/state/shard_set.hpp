@@ -35,8 +35,10 @@ struct ShardSet {
 // The first recorded option two builds differ in, as "--NAME VALUE" for each ("none" when
 // not recorded), leaving out `shard`, and the input's path when both name the same bytes;
 // values are compared by what they say (--margin 0.10 is 0.1; a path relative or absolute).
+// `pixels_only`: only the options of the stages up to fetch, which make the jobs and images
+// (a merge's output may since have been split or polished with options of its own).
 std::optional<std::pair<std::string, std::string>> differing_option(const std::map<std::string, std::string>& a,
-                                                                    const std::map<std::string, std::string>& b);
+                                                                    const std::map<std::string, std::string>& b, bool pixels_only = false);
 
 ShardSet check_shards(const std::vector<std::string>& dirs, bool partial);
 
