@@ -486,6 +486,10 @@ TEST_CASE("--config: out-of-range values, a syntax error, an unknown key") {
     refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/syntax.toml")), {c.dir + "/syntax.toml:1"});
     write_file(c.dir + "/unknown.toml", "seeds = 3\n");
     refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/unknown.toml")), {c.dir + "/unknown.toml:1", "seeds"});
+    // `output` was taken and ignored: the build went to ./out (a red-team finding).
+    write_file(c.dir + "/output.toml", "output = \"" + c.dir + "/elsewhere\"\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/output.toml")), {c.dir + "/output.toml:1", "`output` is not read from a config file"});
+    CHECK_FALSE(fs::exists(c.dir + "/elsewhere"));
     CHECK(snapshot(c.out).empty());
 }
 

@@ -106,7 +106,8 @@ TEST_CASE("split sizes: counts, percentages, auto (SkyScript's 5K / 30K for larg
     CHECK(sp::split_size("auto", 5'200'000, 30000, 0.10, "test-size") == 30000);
     CHECK(sp::split_size("auto", 200, 5000, 0.02, "val-size") == 4);
     CHECK(sp::split_size("auto", 10, 5000, 0.02, "val-size") == 1);
-    for (const char* bad : {"", "x", "-3", "2.5", "101%", "%"}) CHECK_THROWS_WITH(sp::split_size(bad, 10, 5, 0.1, "val-size"), doctest::Contains("--val-size"));
+    for (const char* bad : {"", "x", "-3", "2.5", "101%", "%", "inf", "nan", "1e19", "inf%"}) // inf and 1e19 became INT64_MIN (a red-team finding)
+        CHECK_THROWS_WITH(sp::split_size(bad, 10, 5, 0.1, "val-size"), doctest::Contains("--val-size"));
 }
 
 TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated path names the line") {
@@ -120,6 +121,8 @@ TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated
     CHECK(f.by_filepath.at("images2/c.jpg").value == 7);
     CHECK(sp::read_score_file(dir + "/clip_openai.csv,CLIP_laion_RS").name == "CLIP_laion_RS");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv,bad.name"), doctest::Contains("NAME"));
+    // A NAME longer than a file name may be failed the split half-way, recorded (a red-team finding).
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv," + std::string(240, 'N')), doctest::Contains("NAME of at most 64"));
     write_file(dir + "/dup.csv", "images1/a.jpg,1\nimages1/a.jpg,2\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/dup.csv"), doctest::Contains("dup.csv:2: images1/a.jpg has a score already"));
     write_file(dir + "/nan.csv", "images1/a.jpg,nan\n");
@@ -324,6 +327,35 @@ TEST_CASE("benchmarks: SkyScript_cls, roof shape, smoothness, surface from the o
     const auto c2 = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0"); // none from the training split
     CHECK_MESSAGE(c2.exit_code == 0, (c2.out + c2.err));
     REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0); // the recorded sizes unchanged
+}
+
+TEST_CASE("a split stopped before its CSVs are in place leaves benchmarks nothing to take for them: it says to run split") {
+    const auto dir = fresh_dir("splits-failed-split");
+    const auto out = dir + "/out";
+    fs::copy(dataset(), out, fs::copy_options::recursive);
+    const auto train_before = read_file(out + "/SkyScript_train_unfiltered.csv");
+    // A split with other sizes that fails before its renames: the train CSV, put in place first, cannot be replaced.
+    fs::rename(out + "/SkyScript_train_unfiltered.csv", out + "/train.kept");
+    fs::create_directories(out + "/SkyScript_train_unfiltered.csv/in-the-way");
+    const auto failed = split(out, "--val-size 40% --test-size 40% -q");
+    REQUIRE(failed.exit_code == 1);
+    fs::remove_all(out + "/SkyScript_train_unfiltered.csv");
+    fs::rename(out + "/train.kept", out + "/SkyScript_train_unfiltered.csv");
+    REQUIRE(read_file(out + "/SkyScript_train_unfiltered.csv") == train_before); // the old CSVs, the new sizes recorded
+    // Before: benchmarks took the recorded 40% sizes for the CSVs', and drew images the train CSV holds.
+    const auto bench = run("timeout 120 " + sh_quote(binary()) + " benchmarks " + sh_quote(out) + " -q");
+    INFO(bench.err);
+    CHECK(bench.exit_code == 1);
+    CHECK(bench.err.find("the split is not finished") != std::string::npos);
+    CHECK(lines(bench.err).size() == 1);
+    const bool rewritten = fs::exists(out + "/benchmarks/summary.json") && read_file(out + "/benchmarks/summary.json") != read_file(dataset() + "/benchmarks/summary.json");
+    CHECK_FALSE(rewritten);
+    // The split run again finishes it, and benchmarks then follow the CSVs.
+    REQUIRE(split(out, "-q").exit_code == 0);
+    const auto again = run("timeout 120 " + sh_quote(binary()) + " benchmarks " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    const auto c = py("check_benchmarks.py", sh_quote(out) + " " + sh_quote(source_dir() + "/tag_filters/skyscript_classes.tsv") + " 0");
+    CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
 }
 
 TEST_CASE("split alone packs and lists only the images on disk: a deleted or cut image goes back to be fetched, named, never into a CSV or a shard") {

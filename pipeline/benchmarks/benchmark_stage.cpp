@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -120,6 +122,10 @@ void print_benchmark_summary(const BenchmarkSummary& s, const std::string& out_d
 }
 
 StageSummary stage_benchmarks(BuildSession& s) {
+    // Its images are the val/test of the split the CSVs were made by: only a finished split says which.
+    if (!s.state->stage_finished("split"))
+        throw std::runtime_error(s.out_dir + ": the split is not finished (never run, stopped, or asked other options since); run `skyscript-build split " +
+                                 s.out_dir + "` first: benchmarks take their images from its val and test");
     const auto summary = run_benchmarks(s.out_dir, s.options, *s.state);
     if (!s.quiet) print_benchmark_summary(summary, s.out_dir);
     std::int64_t rows = 0;

@@ -130,6 +130,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         (void)scores_of_written(file, *s.state);
     }
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
+    // A split about to make the CSVs again with other options: until it finishes they are not
+    // its CSVs, and a stage that reads the split (benchmarks) must not take the new options for
+    // the files on disk (a split killed or failing before its renames left them recorded).
+    if ((stage == "split" || stage.empty()) && s.state->stage_finished("split") && changed_option(stored, s.options.recorded(), "split", true))
+        s.state->unfinish_stage("split");
     s.state->store_options(s.options.recorded());
     s.quiet = s.options.flag("quiet");
     return s;

@@ -200,6 +200,8 @@ void BuildOptions::merge_toml_file(const std::string& path) {
         const std::string origin = path + ":" + std::to_string(node.source().begin.line);
         const auto* d = find_option_row(key.str());
         if (!d || d->name == "config") throw UsageError(origin + ": unknown option `" + std::string(key.str()) + "`");
+        // The folder is chosen before the file is read (it holds the build's lock and record).
+        if (d->name == "output") throw UsageError(origin + ": `output` is not read from a config file; give -o OUT on the command line");
         if (values_.count(d->name)) continue; // a flag given on the command line wins
         std::string text;
         if (auto s = node.value_exact<std::string>()) text = *s;

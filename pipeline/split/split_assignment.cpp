@@ -19,8 +19,9 @@ std::int64_t split_size(const std::string& spec, std::int64_t images, std::int64
     const std::string number = percent ? spec.substr(0, spec.size() - 1) : spec;
     double v = -1;
     const auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), v);
-    if (number.empty() || ec != std::errc{} || p != number.data() + number.size() || v < 0 || (percent && v > 100) ||
-        (!percent && v != std::floor(v)))
+    // A count past 10^15 images is no count (and inf or 1e19 would not fit the int64 it becomes).
+    if (number.empty() || ec != std::errc{} || p != number.data() + number.size() || !std::isfinite(v) || v < 0 || (percent && v > 100) ||
+        (!percent && (v != std::floor(v) || v > 1e15)))
         throw UsageError("--" + option + " expects a count, a percentage or auto (e.g. 5000, 2%, auto), got `" + spec + "`");
     return percent ? static_cast<std::int64_t>(std::llround(images * v / 100.0)) : static_cast<std::int64_t>(v);
 }

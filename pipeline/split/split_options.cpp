@@ -28,9 +28,10 @@ std::pair<std::string, std::string> scores_file_and_name(const std::string& spec
     const auto comma = spec.rfind(',');
     auto file = comma == std::string::npos ? spec : spec.substr(0, comma);
     auto name = comma == std::string::npos ? std::filesystem::path(file).stem().string() : spec.substr(comma + 1);
-    if (file.empty() || name.empty() ||
+    // NAME is part of file names (SkyScript_train_top30pct_filtered_by_NAME.csv): 64 characters at most.
+    if (file.empty() || name.empty() || name.size() > 64 ||
         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
-        throw UsageError("--scores expects FILE[,NAME] with NAME of letters, digits, _ or - (it names files and a column), got `" + spec + "`");
+        throw UsageError("--scores expects FILE[,NAME] with NAME of at most 64 letters, digits, _ or - (it names files and a column), got `" + spec + "`");
     return {std::move(file), std::move(name)};
 }
 
