@@ -184,6 +184,24 @@ TEST_CASE("the bare command splits by spatial block: every image in one CSV, no 
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
     CHECK(split_files(out) == before);
     CHECK_FALSE(fs::exists(out + "/SkyScript_test.csv.partial-99999-1"));
+    // But not the temporary file of another process still writing there (a report beside the
+    // build; before: removed, and the report failed "cannot write"); a killed report's goes
+    // with the next report.
+    const auto sleeper = run("sleep 60 >/dev/null 2>&1 & echo $!");
+    const auto live_pid = lines(sleeper.out).at(0);
+    const auto live = out + "/README.md.partial-" + live_pid + "-0";
+    const auto dead_pid = lines(run("sh -c 'echo $$'").out).at(0); // a process that has ended
+    write_file(live, "being written");
+    write_file(out + "/README.md.partial-" + dead_pid + "-2", "a killed report's");
+    REQUIRE(split(out, "-q").exit_code == 0);
+    CHECK(fs::exists(live));
+    CHECK_FALSE(fs::exists(out + "/README.md.partial-" + dead_pid + "-2"));
+    write_file(out + "/report.json.partial-" + dead_pid + "-3", "a killed report's");
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/report.json.partial-" + dead_pid + "-3"));
+    CHECK(fs::exists(live));
+    run("kill " + live_pid);
+    fs::remove(live);
     const auto rebuild = build(out, "--limit 200 --seed 3 -q");
     REQUIRE_MESSAGE(rebuild.exit_code == 0, rebuild.err);
     CHECK(split_files(out) == before);

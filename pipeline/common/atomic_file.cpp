@@ -1,14 +1,15 @@
 #include "pipeline/common/atomic_file.hpp"
 
-
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace skyscript::pipeline {
@@ -60,11 +61,28 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     w.commit();
 }
 
+namespace {
+
+// Whether the process that writes `name` (NAME.partial-PID-N) is another one still running:
+// `report` writes beside a running build without its lock, and its files are not a killed
+// run's. This process's own are left by an earlier stage's killed writer of the same PID, or
+// none: a stage clears them before it writes.
+bool written_by_another_live_process(const std::string& name) {
+    const auto at = name.find(".partial-");
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + at + 9, &end, 10);
+    if (end == name.c_str() + at + 9 || *end != '-' || pid <= 0 || pid == ::getpid()) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+} // namespace
+
 std::size_t remove_partial_files(const std::string& dir) {
     std::size_t n = 0;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        if (e.path().filename().string().find(".partial-") == std::string::npos) continue;
+        const auto name = e.path().filename().string();
+        if (name.find(".partial-") == std::string::npos || written_by_another_live_process(name)) continue;
         if (std::filesystem::remove(e.path(), ec)) ++n;
     }
     return n;

@@ -29,7 +29,8 @@ private:
     int fd_ = -1;
 };
 
-// Removes `*.partial-*` files left in `dir` by a killed run; returns how many.
+// Removes `*.partial-*` files left in `dir` by a killed run (not those of another process
+// still running: a `report` beside a build); returns how many.
 std::size_t remove_partial_files(const std::string& dir);
 
 } // namespace skyscript::pipeline

@@ -15,6 +15,7 @@ namespace skyscript::pipeline {
 
 ReportSummary run_report(const std::string& out_dir) {
     const auto start = std::chrono::steady_clock::now();
+    remove_partial_files(out_dir); // a killed report's (a running build's are left alone)
     const auto data = collect_report_data(out_dir);
     ReportSummary s;
     s.pairs = data.pairs;
