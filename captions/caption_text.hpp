@@ -16,6 +16,10 @@ enum class TextPart { key, value };
 //   become a space; runs of spaces collapse to one; leading/trailing spaces go;
 // - in values, `;` (OSM's multi-value separator) becomes `/` ("soccer;basketball" ->
 //   "soccer/basketball"), so it never reads as the caption's own object separator;
+// - the bidirectional embedding, override and isolate controls (U+202A..U+202E,
+//   U+2066..U+2069) are dropped: one in a name reorders how the rest of the caption and of
+//   its CSV row display (after U+202E the text reads reversed); the marks U+200E, U+200F,
+//   which reorder nothing after them, stay;
 // - invalid UTF-8 bytes become U+FFFD;
 // - text longer than `max_bytes` is cut at a character boundary and ends in "...".
 // Returns the number of bytes appended (0: nothing left, e.g. an empty value).

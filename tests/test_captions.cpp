@@ -112,6 +112,16 @@ TEST_CASE("hostile values: newlines, tabs and control characters") {
     check_one_line_safe(t);
 }
 
+TEST_CASE("hostile values: bidirectional overrides and isolates are dropped, the direction marks stay") {
+    // U+202E (RIGHT-TO-LEFT OVERRIDE) made the rest of the caption, and of its CSV row, display reversed.
+    const auto t = Captioner{}.title(Object{{"amenity", "cafe"}, {"name", "Caf\xc3\xa9 \xe2\x80\xae" "evil\xe2\x81\xa6" "x\xe2\x81\xa9 \xd7\xa9\xe2\x80\x8f"}});
+    CHECK(t.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(t.find("\xe2\x81\xa6") == std::string::npos);
+    CHECK(t.find("\xe2\x81\xa9") == std::string::npos);
+    CHECK_MESSAGE(t.find("Caf\xc3\xa9 evilx \xd7\xa9\xe2\x80\x8f") != std::string::npos, t); // Hebrew shin and RLM kept
+    check_one_line_safe(t);
+}
+
 TEST_CASE("hostile values: quotes, commas, semicolons and OSM multi-values") {
     const auto t = Captioner{}.title(Object{{"leisure", "pitch"}, {"sport", "soccer;basketball"}, {"surface", "\"grass\", artificial"}});
     CHECK(body(t) == "leisure of pitch, sport of soccer/basketball, surface of \"grass\", artificial");
