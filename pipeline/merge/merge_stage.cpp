@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -65,27 +66,31 @@ bool image_intact(const ShardBuild& shard, const StateDb::JobFiles& f) {
 
 // A shard whose images went or were cut short since its worker wrote them is refused like an
 // unfinished one (its worker fetches them again); under --partial they are left out, and
-// their jobs go back to be fetched.
-void refuse_damaged_shards(const ShardSet& set, bool partial, bool quiet) {
+// their jobs go back to be fetched. Returns each shard's damaged jobs, for place_shard_files.
+std::vector<std::set<std::int64_t>> refuse_damaged_shards(const ShardSet& set, bool partial, bool quiet) {
+    std::vector<std::set<std::int64_t>> damaged_of;
     for (const auto& shard : set.shards) {
         StateDb state(shard.state_path, false);
-        std::int64_t damaged = 0;
+        auto& damaged = damaged_of.emplace_back();
         std::string first;
         state.for_each_with_files([&](const StateDb::JobFiles& f) {
             if (image_intact(shard, f)) return;
-            if (!damaged++) first = image_relative_path(f.part, f.stem);
+            if (damaged.empty()) first = image_relative_path(f.part, f.stem);
+            damaged.insert(f.job_id);
         });
-        if (!damaged) continue;
-        const auto what = std::to_string(damaged) + " images gone or not the size its worker wrote (" + first + ")";
+        if (damaged.empty()) continue;
+        const auto what = std::to_string(damaged.size()) + " images gone or not the size its worker wrote (" + first + ")";
         if (!partial) throw std::runtime_error(shard.dir + ": shard " + shard.spec.text() + " has " + what + "; rerun its worker, or merge with --partial");
         if (!quiet) std::printf("merge: --partial: %s: %s, to be fetched again\n", shard.dir.c_str(), what.c_str());
     }
+    return damaged_of;
 }
 
-// The shard's images (jobs fetched or written) and meta (written) at their places in OUT. An
-// image not as written is left out (refuse_damaged_shards let it through: --partial), a meta
-// file gone too (the merge's write stage writes every meta file it lacks).
-void place_shard_files(const ShardBuild& shard, const std::string& out_dir, MergeSummary& summary, Progress& progress, std::uint64_t total) {
+// The shard's images (jobs fetched or written) and meta (written) at their places in OUT. The
+// images of `damaged` jobs are left out (refuse_damaged_shards let them through: --partial),
+// a meta file gone too (the merge's write stage writes every meta file it lacks).
+void place_shard_files(const ShardBuild& shard, const std::set<std::int64_t>& damaged, const std::string& out_dir, MergeSummary& summary,
+                       Progress& progress, std::uint64_t total) {
     StateDb state(shard.state_path, false);
     std::set<int> parts;
     const auto place = [&](const std::string& relative) {
@@ -103,7 +108,7 @@ void place_shard_files(const ShardBuild& shard, const std::string& out_dir, Merg
             fs::create_directories(fs::path(out_dir) / images_dir(f.part));
             fs::create_directories(fs::path(out_dir) / meta_dir(f.part));
         }
-        if (!image_intact(shard, f)) return;
+        if (damaged.count(f.job_id)) return;
         place(image_relative_path(f.part, f.stem));
         std::error_code ec;
         if (f.status == JobStatus::written && fs::exists(fs::path(shard.dir) / meta_relative_path(f.part, f.stem), ec))
@@ -118,7 +123,7 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     const auto set = check_shards(shard_dirs, partial);
     refuse_mixed_catalogs(set);
     refuse_unsafe_out(out_dir, set);
-    refuse_damaged_shards(set, partial, quiet);
+    const auto damaged = refuse_damaged_shards(set, partial, quiet);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
@@ -136,7 +141,7 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     for (const auto& s : set.shards) total += static_cast<std::uint64_t>(2 * s.written + s.fetched);
     {
         Progress progress{"merge", quiet, Progress::Unit::counted};
-        for (const auto& s : set.shards) place_shard_files(s, out_dir, summary, progress, total);
+        for (std::size_t i = 0; i < set.shards.size(); ++i) place_shard_files(set.shards[i], damaged[i], out_dir, summary, progress, total);
         progress.finish();
     }
     if (const auto catalog = fs::path(BuildDir(set.shards.front().dir).catalog()); fs::exists(catalog))
