@@ -8,12 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <stdexcept>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 

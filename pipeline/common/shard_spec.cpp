@@ -1,5 +1,6 @@
 #include "pipeline/common/shard_spec.hpp"
 
+#include "pipeline/common/option_table.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 
 #include <charconv>
@@ -31,6 +32,9 @@ bool ShardSpec::keeps(std::uint64_t object_key) const noexcept {
 }
 
 std::string ShardSpec::text() const { return std::to_string(index) + "/" + std::to_string(count); }
+
+// --shard-count's range says the same bound (option_table.hpp cannot name this constant).
+static_assert(find_option_row("shard-count")->max == static_cast<double>(max_shards));
 
 ShardSpec parse_shard(const std::string& text, const std::string& origin) {
     const auto slash = text.find('/');

@@ -84,14 +84,17 @@ std::string command_line(const ReportData& r) {
     return out;
 }
 
-// Images in the X_language_polished.csv files (those with both polished captions); -1 when
-// there are none (a build with no CSVs).
+// Rows of the language_polished config's files (the images with both polished captions); -1
+// when the card has no such config (a build with no CSVs).
 std::int64_t polished_pairs(const ReportData& r) {
-    if (!r.files.csv_rows.count("SkyScript_train_unfiltered_language_polished.csv")) return -1;
-    std::int64_t n = 0;
-    for (const char* f : {"SkyScript_train_unfiltered_language_polished.csv", "SkyScript_val_language_polished.csv", "SkyScript_test_language_polished.csv"})
-        if (const auto it = r.files.csv_rows.find(f); it != r.files.csv_rows.end()) n += it->second;
-    return n;
+    for (const auto& config : card_configs(r)) {
+        if (config.name != "language_polished") continue;
+        std::int64_t n = 0;
+        for (const auto& [split, file] : config.files)
+            if (const auto it = r.files.csv_rows.find(file); it != r.files.csv_rows.end()) n += it->second;
+        return n;
+    }
+    return -1;
 }
 
 } // namespace

@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace skyscript::imagery {

@@ -59,6 +59,11 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
 // Rasters stay open for the thread that read them, the 32 it used last (a COG's header is
 // read once, not per tile): how many this thread holds now.
 std::size_t open_raster_count();
+// Closes them. A thread that read rasters calls it before it ends: closed later, among the
+// thread's own destructors, they would make GDAL a PROJ context for the thread anew after
+// it destroyed its own, and that one is never freed (512 bytes a thread, LeakSanitizer).
+void close_rasters_of_this_thread();
+
 // No listing of a raster's folder while GDAL opens it, for this thread and this scope (the
 // previous setting comes back after): GDAL then looks for no side file (X.ovr, X.msk) beside
 // it. A remote raster's listing is a request, and its side files would be the server's.
@@ -73,11 +78,6 @@ private:
     std::string previous_;
     bool had_previous_ = false;
 };
-
-// Closes them. A thread that read rasters calls it before it ends: closed later, among the
-// thread's own destructors, they would make GDAL a PROJ context for the thread anew after
-// it destroyed its own, and that one is never freed (512 bytes a thread, LeakSanitizer).
-void close_rasters_of_this_thread();
 
 // The local file a GDAL name reads: the name itself, or for a path into a local archive
 // (/vsizip/, /vsitar/, /vsigzip/, /vsi7z/, /vsirar/, with or without {braces}) the archive;
