@@ -183,6 +183,62 @@ TEST_CASE("shards on another file system are copied, not linked, into the same d
     check_same_dataset(out, reference());
 }
 
+TEST_CASE("shards in folders merge may not write (another user's, a read-only mount) are read, not changed") {
+    // Run as nobody on copies under /tmp that nobody may write: merge opened each shard's state
+    // DB for writing ("unable to open database file"), and its reads of a WAL database need an
+    // -shm file beside it, which it cannot make there.
+    if (::geteuid() != 0) {
+        FAIL_CHECK("cannot run: switching to another user to read folders it may not write needs root (uid " << ::geteuid() << ")");
+        return;
+    }
+    const auto& shards = three_shards();
+    char templ[] = "/tmp/skyscript-read-only-shards-XXXXXX";
+    REQUIRE(::mkdtemp(templ) != nullptr);
+    const std::string root = templ;
+    std::string copy = "cp " + sh_quote(binary()) + " " + sh_quote(root + "/skyscript-build");
+    std::vector<std::string> copies;
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        copies.push_back(root + "/shard" + std::to_string(i));
+        copy += " && cp -r " + sh_quote(shards[i]) + " " + sh_quote(copies.back());
+    }
+    REQUIRE(run(copy + " && chmod -R a+rX,go-w " + sh_quote(root) + " && mkdir " + sh_quote(root + "/out") + " && chown 65534:65534 " +
+                sh_quote(root + "/out"))
+                .exit_code == 0);
+    std::map<std::string, std::string> before;
+    std::map<std::string, bool> had_shm; // left by earlier readers of the shard, as a WAL of no frames
+    for (const auto& c : copies) {
+        REQUIRE((!fs::exists(c + "/state.sqlite-wal") || fs::file_size(c + "/state.sqlite-wal") == 0));
+        before[c] = read_file(c + "/state.sqlite");
+        had_shm[c] = fs::exists(c + "/state.sqlite-shm");
+    }
+    const auto as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups " + sh_quote(root + "/skyscript-build") + " merge ";
+    const auto r = run(as_nobody + sh_quote(root + "/out") + " " + sh_quote(copies[0]) + " " + sh_quote(copies[1]) + " " + sh_quote(copies[2]) + " -q");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    if (r.exit_code == 0) check_same_dataset(root + "/out", reference());
+    for (const auto& c : copies) {
+        CHECK_MESSAGE(read_file(c + "/state.sqlite") == before[c], c);
+        CHECK(fs::exists(c + "/state.sqlite-shm") == had_shm[c]);
+    }
+
+    SUBCASE("a shard whose worker left changes in its WAL, which no reader can take there, is refused with one line") {
+        // A worker killed before it folded its WAL in, its -shm file gone (a copy of the folder).
+        const auto wal = run("/usr/bin/python3 -c " + sh_quote("import sqlite3, os, sys\n"
+                                                               "c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+                                                               "c.execute(\"UPDATE jobs SET reason = 'x' WHERE job_id IN (SELECT job_id FROM jobs LIMIT 1)\"); c.commit()\n"
+                                                               "os._exit(0)") +
+                             " " + sh_quote(copies[1] + "/state.sqlite") + " && rm -f " + sh_quote(copies[1] + "/state.sqlite-shm"));
+        REQUIRE_MESSAGE(wal.exit_code == 0, wal.err);
+        REQUIRE(fs::file_size(copies[1] + "/state.sqlite-wal") > 0);
+        const auto refused = run(as_nobody + sh_quote(root + "/out/again") + " " + sh_quote(copies[0]) + " " + sh_quote(copies[1]) + " " +
+                                 sh_quote(copies[2]) + " -q --partial");
+        CHECK(refused.exit_code != 0);
+        CHECK_MESSAGE(refused.err.find(copies[1] + ": its state DB has changes its worker did not fold in (state.sqlite-wal)") != std::string::npos, refused.err);
+        CHECK(lines(refused.err).size() == 1);
+        CHECK_FALSE(fs::exists(root + "/out/again/state.sqlite"));
+    }
+    fs::remove_all(root);
+}
+
 TEST_CASE("a merge killed while merging and rerun ends as an uninterrupted one") {
     const auto& shards = three_shards();
     const auto out = fresh_dir("shards-merge-killed");

@@ -24,7 +24,7 @@ bool present(const std::string& path, std::int64_t bytes = -1) {
 MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& state) {
     std::vector<std::int64_t> refetch, rewrite;
     const BuildDir dir(out_dir);
-    state.for_each_with_files([&](const StateDb::JobFiles& f) {
+    state.for_each_with_files([&](const JobFiles& f) {
         if (f.stem.empty() || !present(dir.image(f.part, f.stem), f.image_bytes)) refetch.push_back(f.job_id);
         else if (f.status == JobStatus::written && !present(dir.meta(f.part, f.stem), f.meta_bytes)) rewrite.push_back(f.job_id);
     });

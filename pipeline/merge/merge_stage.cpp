@@ -11,6 +11,7 @@
 #include "pipeline/split/split_stage.hpp"
 #include "pipeline/state/build_session.hpp"
 #include "pipeline/state/merged_state.hpp"
+#include "pipeline/state/state_reader.hpp"
 #include "pipeline/state/shard_set.hpp"
 
 #include <nlohmann/json.hpp>
@@ -58,7 +59,7 @@ void refuse_mixed_catalogs(const ShardSet& set) {
 }
 
 // Whether a shard's image is as its worker wrote it: there, and of the size it recorded.
-bool image_intact(const ShardBuild& shard, const StateDb::JobFiles& f) {
+bool image_intact(const ShardBuild& shard, const JobFiles& f) {
     std::error_code ec;
     const auto size = fs::file_size(fs::path(shard.dir) / image_relative_path(f.part, f.stem), ec);
     return !ec && size > 0 && (f.image_bytes < 0 || size == static_cast<std::uintmax_t>(f.image_bytes));
@@ -70,10 +71,10 @@ bool image_intact(const ShardBuild& shard, const StateDb::JobFiles& f) {
 std::vector<std::set<std::int64_t>> refuse_damaged_shards(const ShardSet& set, bool partial, bool quiet) {
     std::vector<std::set<std::int64_t>> damaged_of;
     for (const auto& shard : set.shards) {
-        StateDb state(shard.state_path, false);
+        StateReader state(shard.dir);
         auto& damaged = damaged_of.emplace_back();
         std::string first;
-        state.for_each_with_files([&](const StateDb::JobFiles& f) {
+        state.for_each_with_files([&](const JobFiles& f) {
             if (image_intact(shard, f)) return;
             if (damaged.empty()) first = image_relative_path(f.part, f.stem);
             damaged.insert(f.job_id);
@@ -91,7 +92,7 @@ std::vector<std::set<std::int64_t>> refuse_damaged_shards(const ShardSet& set, b
 // a meta file gone too (the merge's write stage writes every meta file it lacks).
 void place_shard_files(const ShardBuild& shard, const std::set<std::int64_t>& damaged, const std::string& out_dir, MergeSummary& summary,
                        Progress& progress, std::uint64_t total) {
-    StateDb state(shard.state_path, false);
+    StateReader state(shard.dir);
     std::set<int> parts;
     const auto place = [&](const std::string& relative) {
         switch (place_file((fs::path(shard.dir) / relative).string(), (fs::path(out_dir) / relative).string())) {
@@ -103,7 +104,7 @@ void place_shard_files(const ShardBuild& shard, const std::set<std::int64_t>& da
         if (n % 1000 == 0) progress.update(n, total, n, "files");
     };
     // Streamed, four columns a job: the fetched jobs had been read all at once, whole.
-    state.for_each_with_files([&](const StateDb::JobFiles& f) {
+    state.for_each_with_files([&](const JobFiles& f) {
         if (parts.insert(f.part).second) {
             fs::create_directories(fs::path(out_dir) / images_dir(f.part));
             fs::create_directories(fs::path(out_dir) / meta_dir(f.part));

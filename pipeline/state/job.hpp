@@ -15,6 +15,17 @@ namespace skyscript::pipeline {
 
 enum class JobStatus { planned, fetched, written, failed };
 std::string_view status_name(JobStatus s) noexcept;
+JobStatus parse_status(std::string_view s) noexcept; // the state DB's text; anything else is planned
+
+// What a fetched or written job should have on disk.
+struct JobFiles {
+    std::int64_t job_id = 0;
+    JobStatus status = JobStatus::fetched;
+    int part = 1;
+    std::string stem;
+    std::int64_t image_bytes = -1; // the image's size when it was placed; -1: not recorded (an older version's job)
+    std::int64_t meta_bytes = -1;  // the meta file's, when written
+};
 
 // A source that was asked for a job's tile and had no imagery there, and what it said.
 struct TriedSource {

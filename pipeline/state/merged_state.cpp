@@ -106,7 +106,7 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
     const auto path = BuildDir(out_dir).merging_state_db();
     remove_database(path); // a killed merge's
     { StateDb schema(path, true); }
-    SqliteDb db(path);
+    SqliteDb db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI); // URI: each shard is attached read-only
     sqlite3_busy_timeout(db.handle(), 10000);
     // No WAL for a file about to be renamed: everything is in the one file when it closes.
     db.exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;");
@@ -115,7 +115,7 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
     for (const auto& shard : set.shards) {
         {
             auto attach = db.prepare("ATTACH DATABASE ?1 AS shard");
-            attach.bind(1, shard.state_path);
+            attach.bind(1, shard.state_uri);
             attach.step();
         }
         const auto theirs = columns(db, "shard");

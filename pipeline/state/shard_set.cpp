@@ -22,10 +22,14 @@ ShardBuild read_shard(const std::string& dir) {
     b.dir = dir;
     b.state_path = BuildDir(dir).state_db();
     if (!fs::is_regular_file(b.state_path)) throw std::runtime_error(dir + ": no state.sqlite here: not the OUT folder of a build");
-    // Read first as status reads it (read-only): a state.sqlite that is no build's (empty,
-    // damaged, another program's) is refused as it is, not given the tables of one.
-    { StateReader check(dir); }
-    StateDb state(b.state_path, false);
+    // Read as status reads it (read-only): a shard is another worker's record, which merge
+    // must not change (nor give a state.sqlite that is no build's the tables of one), and may
+    // sit where merge cannot write (another user's folder, a read-only mount).
+    StateReader state(dir);
+    if (std::error_code ec; state.immutable() && fs::file_size(b.state_path + "-wal", ec) > 0 && !ec)
+        throw std::runtime_error(dir + ": its state DB has changes its worker did not fold in (state.sqlite-wal), which merge cannot read in a folder "
+                                       "it may not write; rerun the worker there, or merge a copy of the shard");
+    b.state_uri = state.uri();
     b.options = state.options();
     const auto it = b.options.find("shard");
     if (it == b.options.end() || it->second.empty())
@@ -36,7 +40,7 @@ ShardBuild read_shard(const std::string& dir) {
     b.fetched = counts.at("fetched");
     b.written = counts.at("written");
     b.failed = counts.at("failed");
-    b.plan_finished = state.stage_finished("plan");
+    b.plan_finished = state.finished_stages().count("plan") > 0;
     b.sources_identity = state.sources_identity();
     b.catalog_identity = state.catalog_identity();
     return b;

@@ -18,6 +18,7 @@ namespace skyscript::pipeline {
 
 struct ShardBuild {
     std::string dir, state_path;
+    std::string state_uri; // how merge reads it: read-only (StateReader::uri), for an ATTACH
     ShardSpec spec;
     std::map<std::string, std::string> options;
     std::string sources_identity, catalog_identity; // as the shard's plan recorded them ("" before they were)

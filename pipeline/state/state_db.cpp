@@ -19,6 +19,13 @@ std::string_view status_name(JobStatus s) noexcept {
     return "?";
 }
 
+JobStatus parse_status(std::string_view s) noexcept {
+    if (s == "fetched") return JobStatus::fetched;
+    if (s == "written") return JobStatus::written;
+    if (s == "failed") return JobStatus::failed;
+    return JobStatus::planned;
+}
+
 namespace {
 
 constexpr const char* schema_sql = R"SQL(
@@ -164,13 +171,6 @@ const std::string& job_columns() {
         return out;
     }();
     return columns;
-}
-
-JobStatus parse_status(const std::string& s) {
-    if (s == "fetched") return JobStatus::fetched;
-    if (s == "written") return JobStatus::written;
-    if (s == "failed") return JobStatus::failed;
-    return JobStatus::planned;
 }
 
 Job read_job(const SqliteStatement& q) {
@@ -571,21 +571,7 @@ bool StateDb::names_written(int part, std::string_view stem) {
     return found;
 }
 
-void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn) {
-    // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
-    // job_id sorted every finished job in memory or temp files first.
-    auto q = db_.prepare("SELECT job_id, status, part, stem, coalesce(image_bytes, -1), coalesce(meta_bytes, -1) FROM jobs WHERE status IN ('fetched', 'written')");
-    JobFiles f;
-    while (q.step()) {
-        f.job_id = q.column_int(0);
-        f.status = parse_status(q.column_text(1));
-        f.part = static_cast<int>(q.column_int(2));
-        f.stem = q.column_text(3);
-        f.image_bytes = q.column_int(4);
-        f.meta_bytes = q.column_int(5);
-        fn(f);
-    }
-}
+void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn) { state_queries::for_each_with_files(db_, fn); }
 
 void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus status) {
     db_.exec("BEGIN IMMEDIATE");

@@ -95,14 +95,6 @@ public:
     bool names_written(int part, std::string_view stem);
     static std::string names_written_sql(); // the query names_written() runs (tests read its plan)
     // What fetched and written jobs should have on disk (the fetched in job order, then the written).
-    struct JobFiles {
-        std::int64_t job_id = 0;
-        JobStatus status = JobStatus::fetched;
-        int part = 1;
-        std::string stem;
-        std::int64_t image_bytes = -1; // the image's size when it was placed; -1: not recorded (an older version's job)
-        std::int64_t meta_bytes = -1;  // the meta file's, when written
-    };
     void for_each_with_files(const std::function<void(const JobFiles&)>& fn);
     // Jobs whose files went missing, back to an earlier status (planned: fetch again; fetched: write again).
     void set_status(const std::vector<std::int64_t>& job_ids, JobStatus status);

@@ -24,4 +24,28 @@ std::map<std::string, std::string> options(SqliteDb& db) {
     return out;
 }
 
+bool has_jobs_column(SqliteDb& db, const char* name) {
+    auto q = db.prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = ?");
+    q.bind(1, std::string_view(name));
+    return q.step() && q.column_int(0) > 0;
+}
+
+void for_each_with_files(SqliteDb& db, const std::function<void(const JobFiles&)>& fn) {
+    // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
+    // job_id sorted every finished job in memory or temp files first.
+    const auto bytes = [&](const char* column) { return has_jobs_column(db, column) ? "coalesce(" + std::string(column) + ", -1)" : std::string("-1"); };
+    auto q = db.prepare("SELECT job_id, status, part, stem, " + bytes("image_bytes") + ", " + bytes("meta_bytes") +
+                        " FROM jobs WHERE status IN ('fetched', 'written')");
+    JobFiles f;
+    while (q.step()) {
+        f.job_id = q.column_int(0);
+        f.status = parse_status(q.column_text(1));
+        f.part = static_cast<int>(q.column_int(2));
+        f.stem = q.column_text(3);
+        f.image_bytes = q.column_int(4);
+        f.meta_bytes = q.column_int(5);
+        fn(f);
+    }
+}
+
 } // namespace skyscript::pipeline::state_queries

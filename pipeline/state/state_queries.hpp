@@ -3,8 +3,10 @@
 // make, written once (for state_db.cpp and state_reader.cpp only).
 
 #include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/state/job.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -18,5 +20,10 @@ std::map<std::string, std::int64_t> count_by_status(SqliteDb& db);
 std::map<std::string, std::int64_t> skipped(SqliteDb& db);
 // The options the build recorded.
 std::map<std::string, std::string> options(SqliteDb& db);
+// Whether the jobs table has this column (a state DB of an older version may lack it).
+bool has_jobs_column(SqliteDb& db, const char* name);
+
+// The fetched jobs in job order, then the written ones.
+void for_each_with_files(SqliteDb& db, const std::function<void(const JobFiles&)>& fn);
 
 } // namespace skyscript::pipeline::state_queries

@@ -47,6 +47,7 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     };
     bool tables = false;
     try {
+        uri_ = "file:" + uri_path(path) + "?mode=ro";
         tables = probe(SQLITE_OPEN_READONLY, path);
     } catch (const SqliteError& e) { // SQLite's own words ("attempt to write a readonly database") would not say why
         switch (why_unreadable(e)) {
@@ -65,7 +66,9 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
         // if any, unread; a build running there under its owner is seen as of its last checkpoint).
         const auto dir = std::filesystem::path(path).parent_path();
         if (::access((dir.empty() ? std::filesystem::path(".") : dir).c_str(), W_OK) == 0) throw;
-        tables = probe(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, "file:" + uri_path(path) + "?immutable=1");
+        uri_ = "file:" + uri_path(path) + "?mode=ro&immutable=1";
+        immutable_ = true;
+        tables = probe(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, uri_);
     }
     if (!tables) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
 }
@@ -102,6 +105,8 @@ std::map<std::string, std::int64_t> StateReader::skipped() { return state_querie
 
 std::map<std::string, std::string> StateReader::options() { return state_queries::options(*db_); }
 
+void StateReader::for_each_with_files(const std::function<void(const JobFiles&)>& fn) { state_queries::for_each_with_files(*db_, fn); }
+
 std::set<std::string> StateReader::finished_stages() {
     std::set<std::string> out;
     auto q = db_->prepare("SELECT stage FROM stages");
@@ -125,11 +130,16 @@ StateReader::WrittenVariety StateReader::written_variety() {
     return v;
 }
 
-std::string StateReader::catalog_identity() {
-    if (scalar(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'catalog_identity'") == 0) return ""; // an older state DB
-    auto q = db_->prepare("SELECT identity FROM catalog_identity");
+std::string StateReader::identity_in(const char* table) {
+    auto exists = db_->prepare("SELECT count(*) FROM sqlite_master WHERE name = ?");
+    exists.bind(1, std::string_view(table));
+    if (!exists.step() || exists.column_int(0) == 0) return ""; // an older state DB
+    auto q = db_->prepare(std::string("SELECT identity FROM ") + table);
     return q.step() ? q.column_text(0) : std::string();
 }
+
+std::string StateReader::catalog_identity() { return identity_in("catalog_identity"); }
+std::string StateReader::sources_identity() { return identity_in("sources_identity"); }
 
 std::vector<StateReader::SourceTermsCount> StateReader::written_by_source_terms() {
     std::vector<SourceTermsCount> out;
@@ -185,12 +195,8 @@ std::pair<std::int64_t, std::int64_t> StateReader::reused_of_finished() {
 namespace {
 
 // A state DB made before a column was added lacks it (a reader adds none): `tried` and
-// `fallbacks` came with fallback, `provenance` with the stac kind.
-bool has_column(SqliteDb& db, const char* name) {
-    auto q = db.prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = ?");
-    q.bind(1, std::string_view(name));
-    return q.step() && q.column_int(0) > 0;
-}
+// `fallbacks` came with fallback, `provenance` with the stac kind, `image_bytes` with --reuse.
+bool has_column(SqliteDb& db, const char* name) { return state_queries::has_jobs_column(db, name); }
 
 } // namespace
 

@@ -6,6 +6,7 @@
 // they need is here, so that the state DB's schema is known to pipeline/state/ alone.
 
 #include "pipeline/common/sqlite_db.hpp"
+#include "pipeline/state/job.hpp"
 
 #include <cstdint>
 #include <array>
@@ -41,6 +42,15 @@ public:
     std::set<std::string> finished_stages();
     // Which catalog the plan was made from (StateDb::catalog_identity); "" if not recorded.
     std::string catalog_identity();
+    // Which sources the build's jobs were planned with (StateDb::sources_identity); "" if not recorded.
+    std::string sources_identity();
+    // What fetched and written jobs should have on disk (StateDb::for_each_with_files).
+    void for_each_with_files(const std::function<void(const JobFiles&)>& fn);
+
+    // The URI the DB was opened by (read-only), for an ATTACH on a connection that takes URIs.
+    const std::string& uri() const { return uri_; }
+    // Whether it was read as immutable (a folder this process may not write): its WAL, if any, unread.
+    bool immutable() const { return immutable_; }
 
     struct StageRecord {
         std::string stage, finished_at, summary_json;
@@ -119,7 +129,11 @@ public:
     void for_each_finished_image(const std::function<void(const FinishedImage&)>& fn);
 
 private:
+    std::string identity_in(const char* table);
+
     std::unique_ptr<SqliteDb> db_;
+    std::string uri_;
+    bool immutable_ = false;
 };
 
 } // namespace skyscript::pipeline
