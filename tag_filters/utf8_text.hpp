@@ -31,6 +31,11 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept
 // line (a caption, a YAML scalar) has none: Python's str.splitlines() breaks at each of them.
 constexpr bool breaks_one_line(unsigned cp) noexcept { return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029; }
 
+// The bidirectional embedding, override and isolate controls (U+202A..U+202E,
+// U+2066..U+2069): one in a caption reorders how the rest of it, and of its CSV row, display
+// (after U+202E the text reads reversed). The marks U+200E, U+200F reorder nothing after them.
+constexpr bool reorders_text(unsigned cp) noexcept { return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069); }
+
 // `s` as one line for a message: valid UTF-8, each code point that breaks_one_line a space,
 // cut between code points to at most `max_bytes` bytes of `s`.
 std::string one_line(std::string_view s, std::size_t max_bytes = std::string_view::npos);

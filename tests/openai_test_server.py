@@ -7,7 +7,9 @@ It "polishes" deterministically: the answer is built from the `Caption:` line of
 user message (the built-in prompt's), so temperature 0 and a cache give the same files.
 Faults on demand: latency, the first N requests 429 with Retry-After, every K-th request 500
 or malformed JSON, an answer that invents a number (then a faithful one when asked again),
-an answer that always invents a feature, huge answers, refusing every request (401). Each
+an answer that always invents a feature, huge answers, refusing every request (401), failing
+every request (500, the key echoed JSON-escaped), answers with bidi controls, an invalid UTF-8
+byte and absurd usage counts. Each
 request is logged to --log as one JSON line (its number, the Authorization header it carried,
 how many messages, the caption), so a test can count what reached the server."""
 import argparse
@@ -31,6 +33,10 @@ parser.add_argument("--huge", action="store_true", help="every answer is 4 MB")
 parser.add_argument("--long", action="store_true", help="every answer is 200 KB of words (within the client's body bound, ignoring max_tokens)")
 parser.add_argument("--think", action="store_true", help="answers start with a <think> block, as reasoning models send them")
 parser.add_argument("--refuse", action="store_true", help="every request: 401 invalid_api_key")
+parser.add_argument("--fail-all", action="store_true",
+                    help="every request: 500 with a JSON error echoing the Authorization header as PHP's json_encode writes it (/ as \\/)")
+parser.add_argument("--hostile-text", action="store_true",
+                    help="answers hold bidi controls (U+202E, U+2066..U+2069), an invalid UTF-8 byte, and usage counts of 2^63-1")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -83,6 +89,10 @@ class Handler(BaseHTTPRequestHandler):
             return error(self, 401, "Incorrect API key provided.", "invalid_request_error")
         if n <= args.first_429:
             return error(self, 429, "Rate limit reached for requests", "requests", {"Retry-After": "1"})
+        if args.fail_all:
+            message = "upstream failed for " + auth
+            return send_body(self, 500, "application/json",
+                             json.dumps({"error": {"message": message, "type": "server_error"}}).replace("/", "\\/").encode())
         if args.every_500 and n % args.every_500 == 0:
             # A proxy's plain-text page: the key echoed, and a terminal escape (a window title) and line breaks in it.
             return send_body(self, 500, "text/plain", ("The server had an error processing your request (%s)\x1b]0;pwned\x07\r\nretry later\n" % auth).encode())
@@ -111,6 +121,11 @@ class Handler(BaseHTTPRequestHandler):
                       "completion_tokens": len(answer) // 4,
                       "total_tokens": sum(len(m["content"]) for m in messages) // 4 + len(answer) // 4},
         }
+        if args.hostile_text:
+            reply["choices"][0]["message"]["content"] = "\u2067An aerial view of \u202e" + body + "\u2069 INVALID."
+            reply["usage"] = {"prompt_tokens": 2**63 - 1, "completion_tokens": 2**63 - 1, "total_tokens": 2**63 - 1}
+            # A raw byte that is no UTF-8, where a word was (json.dumps would have escaped it).
+            return send_body(self, 200, "application/json", json.dumps(reply).replace("INVALID", "INV\udcffALID").encode("utf-8", "surrogateescape"))
         send_body(self, 200, "application/json", json.dumps(reply).encode())
 
 

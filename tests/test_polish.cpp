@@ -74,12 +74,16 @@ std::map<std::string, std::string> polished_files(const std::string& out) {
     return files;
 }
 
-// OUT without its answers: a build that has everything but has never polished.
+// OUT without its answers and its jobs' polished captions: a build that has everything but
+// has never polished (its files are made again by the first polish, which finds it unfinished).
 std::string copy_unpolished(const std::string& from, const std::string& name) {
     const auto to = fresh_dir(name);
     fs::remove_all(to);
     fs::copy(from, to, fs::copy_options::recursive);
     for (const char* f : {"polish_answers.sqlite", "polish_answers.sqlite-wal", "polish_answers.sqlite-shm"}) fs::remove(to + "/" + f);
+    REQUIRE(run("sqlite3 " + sh_quote(to + "/state.sqlite") +
+                " \"UPDATE jobs SET title_polished = NULL, title_multi_objects_polished = NULL, polish = NULL; DELETE FROM stages WHERE stage = 'polish'\"")
+                .exit_code == 0);
     return to;
 }
 
@@ -346,9 +350,13 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         const auto pairs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
         CHECK(polished_rows < pairs);
         CHECK(pairs - polished_rows <= failed_jobs);
-        const auto thousands = [](std::int64_t n) {
-            auto t = std::to_string(n);
-            for (int i = static_cast<int>(t.size()) - 3; i > 0; i -= 3) t.insert(static_cast<std::size_t>(i), ",");
+        const auto thousands = [](std::int64_t n) { // not string::insert: GCC 12's false -Wrestrict
+            const auto digits = std::to_string(n);
+            std::string t;
+            for (std::size_t i = 0; i < digits.size(); ++i) {
+                if (i > 0 && (digits.size() - i) % 3 == 0) t.push_back(',');
+                t.push_back(digits[i]);
+            }
             return t;
         };
         const auto partial_card = read_file(out + "/README.md");
@@ -499,4 +507,112 @@ TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the st
     const auto r2 = run(sh_quote(binary()) + " polish " + sh_quote(b.out) + " --llm-endpoint http://127.0.0.1:9/v1 --llm-model m --llm-prompt " + sh_quote(bad_prompt));
     CHECK(r2.exit_code != 0);
     CHECK((r2.out + r2.err).find(bad_prompt + ": unknown field {resolution}") != std::string::npos);
+}
+
+namespace {
+
+// A finished build, split, that was never polished (made once): 40 images of Monaco.
+const std::string& unpolished_build() {
+    static const std::string out = [] {
+        const auto d = fresh_dir("polish-later") + "/out";
+        const auto r = build(d, "--limit 40 -q");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return d;
+    }();
+    return out;
+}
+
+// Each written job's two polished captions in the state DB, meta.jsonl and the pickles (one line a job).
+std::vector<std::string> polished_everywhere(const std::string& out) {
+    const auto script = out + "/../polished_everywhere.py";
+    write_file(script, R"(import json, pickle, sys
+out = sys.argv[1]
+for line in open(out + "/meta.jsonl"):
+    m = json.loads(line)
+    p = pickle.load(open(out + "/" + m["filepath"].replace("images", "meta").replace(".jpg", ".pickle"), "rb"))
+    for f in ("title_polished", "title_multi_objects_polished"):
+        assert m.get(f) == p.get(f), (f, m.get(f), p.get(f))
+    print(json.dumps([m["filepath"], m.get("title_polished"), m.get("title_multi_objects_polished")]))
+)");
+    const auto py = run("/usr/bin/python3 " + sh_quote(script) + " " + sh_quote(out));
+    REQUIRE_MESSAGE(py.exit_code == 0, py.err);
+    auto rows = lines(py.out);
+    for (const auto& row : sql_column(out + "/state.sqlite", "SELECT json_array(title_polished, title_multi_objects_polished) FROM jobs WHERE status = 'written' ORDER BY job_id"))
+        rows.push_back(row);
+    return rows;
+}
+
+} // namespace
+
+TEST_CASE("polish OUT on a split build makes its CSVs again; a rerun whose every request fails loses no caption, nor leaks a key JSON-escaped") {
+    const auto out = fresh_dir("polish-later-run") + "/out";
+    fs::copy(unpolished_build(), out, fs::copy_options::recursive);
+    const auto dir = fs::path(out).parent_path().string();
+    LlmServer server(dir, "good", {});
+    const auto r = polish(out, server);
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0);
+    // The CSVs say what meta.jsonl and the pickles say: polished columns and files (they were the unpolished build's).
+    const auto csv = lines(read_file(out + "/SkyScript_train_unfiltered.csv"));
+    CHECK(csv.at(0) == "filepath,title,title_multi_objects,title_polished,title_multi_objects_polished");
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered_language_polished.csv"));
+    CHECK(read_file(out + "/README.md").find("language_polished") != std::string::npos);
+    const auto status = run(sh_quote(binary()) + " status " + sh_quote(out));
+    CHECK(status.out.find(": finished (") != std::string::npos);
+    const auto check = run("/usr/bin/python3 -c " + sh_quote("import json, pandas, sys\n"
+                                                              "rows = pandas.read_csv(sys.argv[1] + '/SkyScript_train_unfiltered.csv')\n"
+                                                              "meta = {}\n"
+                                                              "for line in open(sys.argv[1] + '/meta.jsonl'):\n"
+                                                              "    m = json.loads(line); meta[m['filepath']] = m\n"
+                                                              "assert len(rows) > 0\n"
+                                                              "for _, r in rows.iterrows():\n"
+                                                              "    assert r['title_polished'] == meta[r['filepath']]['title_polished'], r\n") +
+                           " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, check.err);
+
+    // Another model, and an endpoint that fails every request, echoing the key as JSON may (`/` as `\/`).
+    const auto before = polished_everywhere(out);
+    const auto csv_before = read_file(out + "/SkyScript_train_unfiltered.csv");
+    const std::string slashed_key = "sk-proj/A9b8/C7d6";
+    LlmServer failing(dir, "failing", {"--fail-all"});
+    const auto f = run("OPENAI_API_KEY=" + slashed_key + " timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) + " --llm-endpoint " +
+                       failing.endpoint() + " --llm-model another-model --attempts 1");
+    INFO((f.out + f.err));
+    CHECK(f.exit_code != 0);
+    CHECK(f.err.find("every request to " + failing.endpoint() + "/chat/completions failed") != std::string::npos);
+    REQUIRE_FALSE(failing.requests().empty());
+    CHECK(failing.requests()[0]["authorization"] == "Bearer " + slashed_key);
+    CHECK(polished_everywhere(out) == before); // before the fix: every caption gone from the state DB and the pickles, not meta.jsonl
+    CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == csv_before);
+    const auto escaped = std::string("sk-proj\\/A9b8\\/C7d6");
+    CHECK((f.out + f.err).find(escaped) == std::string::npos);
+    CHECK(files_holding(out, escaped).empty());
+    CHECK(files_holding(out, slashed_key).empty());
+    // Each job says what happened: the request failed, the earlier caption stays.
+    const auto records = sql_column(out + "/state.sqlite", "SELECT polish FROM jobs WHERE status = 'written'");
+    REQUIRE_FALSE(records.empty());
+    for (const auto& rec : records) CHECK_MESSAGE(rec.find("; the caption polished before is kept") != std::string::npos, rec);
+}
+
+TEST_CASE("a polished caption holds no bidi control, an invalid UTF-8 byte in an answer spoils only that word, absurd token counts count nothing") {
+    const auto out = fresh_dir("polish-hostile-text") + "/out";
+    fs::copy(unpolished_build(), out, fs::copy_options::recursive);
+    LlmServer server(fs::path(out).parent_path().string(), "hostile", {"--hostile-text"});
+    const auto r = polish(out, server);
+    INFO((r.out + r.err));
+    REQUIRE(r.exit_code == 0); // before the fix: "the answer is not a JSON object", every input failed
+    const auto record = polish_record(out);
+    CHECK(record["kept"].get<std::int64_t>() > 0);
+    CHECK(record["failed"] == 0);
+    CHECK(record["tokens_in"] == 0); // before: the sum of 2^63-1s, negative
+    CHECK(record["tokens_out"] == 0);
+    const auto polished = sql_column(out + "/state.sqlite", "SELECT title_polished FROM jobs WHERE status = 'written' AND polish LIKE '%\"title\":\"kept\"%'");
+    REQUIRE_FALSE(polished.empty());
+    for (const auto& t : polished) {
+        CHECK_MESSAGE(t.find("INV\xEF\xBF\xBD" "ALID") != std::string::npos, t);
+        for (const char* bidi : {"\xE2\x80\xAE", "\xE2\x81\xA7", "\xE2\x81\xA9"}) CHECK_MESSAGE(t.find(bidi) == std::string::npos, t);
+    }
+    for (const char* bidi : {"\xE2\x80\xAE", "\xE2\x81\xA7", "\xE2\x81\xA9"}) {
+        CHECK(files_holding(out, bidi).empty());
+    }
 }

@@ -98,6 +98,7 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     // The stages that work on the plan's jobs (the report describes whatever OUT holds).
     if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan"))
         throw std::runtime_error(session.out_dir + ": not planned yet; run `skyscript-build plan " + session.out_dir + "` first");
+    const bool split_before = session.state->stage_finished("split");
     const auto summary = run_recorded(session, stage.name, stage.run);
     if (stage.zero_fails && summary.count == 0) {
         std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",
@@ -109,6 +110,14 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     // split rerun with other options leaves none of them naming files it replaced.
     if (name == "split" && summary.complete && std::filesystem::exists(BuildDir(session.out_dir).report_json()))
         return run_recorded(session, "report", stage_report).complete ? 0 : 1;
+    // A polish that changed captions of a split build (it forgets the split then): the CSVs,
+    // the language-polished ones, the card and the report are made again, as the bare command
+    // does, instead of holding other captions than meta.jsonl and the pickles.
+    if (name == "polish" && split_before && !session.state->stage_finished("split")) {
+        const bool split = run_recorded(session, "split", stage_split).complete;
+        const bool report = run_recorded(session, "report", stage_report).complete;
+        return summary.complete && split && report ? 0 : 1;
+    }
     return summary.complete ? 0 : 1;
 }
 

@@ -1,5 +1,7 @@
 #include "pipeline/polish/chat_api.hpp"
 
+#include "tag_filters/utf8_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace skyscript::pipeline {
@@ -22,7 +24,9 @@ std::string chat_completions_url(const std::string& endpoint) {
 
 ParsedChat parse_chat_response(const std::string& body) {
     ParsedChat out;
-    const auto j = nlohmann::json::parse(body, nullptr, false);
+    // Invalid UTF-8 in a string (a server's bad byte in one word) fails a strict JSON parse:
+    // the bytes become U+FFFD, and the answer is checked as any other.
+    const auto j = nlohmann::json::parse(tags::valid_utf8(body), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         out.error = "the answer is not a JSON object";
         return out;
@@ -44,7 +48,8 @@ ParsedChat parse_chat_response(const std::string& body) {
     if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
         const auto count = [&](const char* name) -> std::int64_t {
             auto v = u->find(name);
-            return v != u->end() && v->is_number_integer() && v->get<std::int64_t>() >= 0 ? v->get<std::int64_t>() : 0;
+            // No answer takes 10^9 tokens: a larger count is a server's nonsense, which summed would overflow.
+            return v != u->end() && v->is_number_integer() && v->get<std::int64_t>() >= 0 && v->get<std::int64_t>() < 1000000000 ? v->get<std::int64_t>() : 0;
         };
         a.prompt_tokens = count("prompt_tokens");
         a.completion_tokens = count("completion_tokens");

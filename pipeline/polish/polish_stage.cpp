@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -107,11 +108,15 @@ std::vector<captions::Tag> views(const TagPairs& tags) {
     return out;
 }
 
-// The key never leaves the process: a server that echoes it (in an error, in an answer) gets it cut out.
+// The key never leaves the process: a server that echoes it (in an error, in an answer) gets it
+// cut out, also as JSON may write it (a `/` as `\/`, as PHP's json_encode does).
 std::string scrub(std::string text, const std::string& secret) {
     if (secret.size() < 4) return text;
     constexpr std::string_view mark = "[redacted]";
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + mark.size())) text.replace(at, secret.size(), mark);
+    std::string escaped;
+    for (const char c : secret) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+    for (const auto& form : {secret, escaped})
+        for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at + mark.size())) text.replace(at, form.size(), mark);
     return text;
 }
 
@@ -169,6 +174,11 @@ public:
             std::vector<Job> updated;
             polish_batch(batch, rewrite_all, updated);
             if (!updated.empty()) {
+                // The CSVs, the card and the report no longer say what the jobs do.
+                if (!changed) {
+                    state.unfinish_stage("split");
+                    state.unfinish_stage("report");
+                }
                 state.record_polished(updated);
                 state.record_meta_bytes(updated, write_meta_pickles(s_.out_dir, updated));
                 counts_.rewritten += static_cast<std::int64_t>(updated.size());
@@ -178,6 +188,7 @@ public:
             // An endpoint that has answered nothing at all (a wrong key, an unknown model) is not asked thousands of times more.
             if (counts_.failed > 0 && answered_ == 0) {
                 progress_.finish();
+                if (changed) write_meta_jsonl(s_.out_dir, state); // as the state DB and the pickles now say
                 throw std::runtime_error("polish: every request to " + chat_completions_url(o_.endpoint) + " failed: " + first_failure_);
             }
         }
@@ -296,7 +307,16 @@ private:
                 const auto source = captions::polished_source_field(fields[m]);
                 const auto it = answers.find(job_keys[i][m]);
                 if (it == answers.end()) { // neither cached nor answered: its request failed
-                    record[std::string(source)] = "failed: " + asks[ask_index.at(job_keys[i][m])].failure;
+                    // A caption an earlier run polished stays (another model's or prompt's, as its
+                    // record said): a run that fails, a model's name mistyped, loses nothing.
+                    const auto earlier = std::find_if(job.captions.begin(), job.captions.end(), [&](const auto& e) { return e.field == fields[m]; });
+                    const auto failure = "failed: " + asks[ask_index.at(job_keys[i][m])].failure;
+                    if (earlier == job.captions.end()) {
+                        record[std::string(source)] = failure;
+                    } else {
+                        polished.push_back(*earlier);
+                        record[std::string(source)] = failure + "; the caption polished before is kept";
+                    }
                     continue;
                 }
                 const auto& answer = it->second;
