@@ -13,12 +13,26 @@
 #include <osmium/relations/relations_manager.hpp>
 #include <osmium/osm/way.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace skyscript::osm {
 
 bool has_feature_tag(const osmium::TagList& tags, const tags::TagMatcher& matcher) noexcept;
+
+// An object met twice: two versions of it (a history file without its header's word for it)
+// or two copies (extracts joined with `osmium cat`). It would make two rows, and libosmium's
+// relations manager cannot take a member way twice (its members database corrupts its memory).
+class DuplicateObject : public std::runtime_error {
+public:
+    DuplicateObject(osmium::item_type type, osmium::object_id_type id)
+        : std::runtime_error(std::string(osmium::item_type_to_name(type)) + " " + std::to_string(id) +
+                             " is in it twice (two versions, or two extracts joined): join extracts with osmium merge A B -o AB.osm.pbf, "
+                             "and take a date's snapshot of a history file with osmium time-filter") {}
+};
 
 // A way the catalog stores as an area (kind a), rather than as a line.
 inline bool is_area_way(const osmium::Way& way) noexcept {
@@ -60,11 +74,26 @@ public:
         return ways;
     }
 
+    // A member way that is here already, for a relation still waiting for others: met twice.
+    // Looked up only once the ways' ids have gone back (a file not sorted by id): in a sorted
+    // file the reading thread's test of each object against the one before it is enough.
+    void before_way(const osmium::Way& way) {
+        if (check_member_ways_ && this->get_member_way(way.id())) throw DuplicateObject(osmium::item_type::way, way.id());
+    }
+    void check_member_ways() noexcept { check_member_ways_ = true; }
+
     void complete_relation(const osmium::Relation& relation) {
         std::vector<const osmium::Way*> ways;
         ways.reserve(relation.members().size());
         for (const auto& member : relation.members())
             if (member.ref() != 0) ways.push_back(this->get_member_way(member.ref()));
+        // A member way counted twice (a file holding a way twice) completes the relation
+        // before its last member has come: that one is not there, and the assembler would
+        // follow a null way. The relation is counted as an area that failed.
+        if (std::find(ways.begin(), ways.end(), nullptr) != ways.end()) {
+            ++failed_;
+            return;
+        }
         ++(assemble_area([&](osmium::area::Assembler& a) { return a(relation, ways, this->buffer()); }) ? assembled_ : failed_);
     }
 
@@ -76,6 +105,7 @@ private:
     ObjectSelection* only_;
     std::uint64_t assembled_ = 0;
     std::uint64_t failed_ = 0;
+    bool check_member_ways_ = false;
 };
 
 // A closed way the catalog stores as an area, assembled into `out` (with its nodes' locations set).

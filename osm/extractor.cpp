@@ -12,6 +12,7 @@
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/all.hpp>
 #include <osmium/io/any_input.hpp>
+#include <osmium/osm/object_comparisons.hpp>
 #include <osmium/visitor.hpp>
 
 #include <algorithm>
@@ -166,6 +167,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                              RowSink& sink) {
     const auto file = open_input_file(options.input);
     const std::uint64_t size = std::filesystem::file_size(options.input);
+    const auto modified = std::filesystem::last_write_time(options.input);
     ExtractStats stats;
     ExtractProgress progress;
     osmium::thread::Pool pool{decoder_threads(options.threads)}; // the blobs' decoders, for every read below
@@ -185,11 +187,38 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const std::string index_name = options.node_index == "auto" ? choose_node_index(size, options.largest_node_id) : options.node_index;
     ObjectSelection* const only = options.only;
 
+    // An object twice in a row (DuplicateObject): checked where the reading thread meets every
+    // object anyway. Twice but not in a row (a file not sorted) only the member ways of
+    // multipolygons are checked (AreaManager): they are what corrupts memory.
+    struct Previous {
+        osmium::item_type type = osmium::item_type::undefined;
+        osmium::object_id_type id = 0;
+    };
+    // Whether the object comes after the one before it in id order (or is the first of its type).
+    const auto once = [](Previous& previous, const osmium::OSMObject& object) {
+        const bool same_type = object.type() == previous.type;
+        if (same_type && object.id() == previous.id) throw DuplicateObject(object.type(), object.id());
+        const bool ordered = !same_type || osmium::id_order{}(previous.id, object.id());
+        previous = {object.type(), object.id()};
+        return ordered;
+    };
+
     try {
+        {
+            // A history file holds every version of each object, deleted ones too: the catalog would hold them all.
+            osmium::io::Reader header{file, osmium::osm_entity_bits::nothing};
+            const bool history = file.has_multiple_object_versions() || header.header().has_multiple_object_versions();
+            header.close();
+            if (history)
+                throw InputError(options.input + ": a history file (every version of each object, deleted ones too); take a date's snapshot first: " +
+                                 "osmium time-filter " + options.input + " -o snapshot.osm.pbf");
+        }
         AreaManager areas{matcher, only};
         report(Phase::relations, 0);
+        Previous previous_relation;
         read_relations(file, pool, [&](const osmium::memory::Buffer& buffer, std::uint64_t offset) {
             for (const auto& rel : buffer.select<osmium::Relation>()) {
+                (void)once(previous_relation, rel);
                 ++stats.relations_read;
                 areas.relation(rel);
             }
@@ -305,6 +334,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         WayWorkers workers{threads, make_rows, in_order};
 
         bool sorted_for_ways = false;
+        Previous previous;
         const auto read = [&](osmium::memory::Buffer&& buffer, std::uint64_t offset, bool guard_tags) {
             auto piece = std::make_unique<WayPiece>();
             piece->guard_tags = guard_tags;
@@ -316,6 +346,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
             const bool index_here = !reuse && !parallel_locations;
             for (auto& object : buffer.select<osmium::OSMObject>()) {
                 objects = true;
+                if (!once(previous, object) && object.type() == osmium::item_type::way) areas.check_member_ways();
                 if (object.type() == osmium::item_type::node) {
                     if (sorted_for_ways) throw UnsortedInput("nodes come after ways; sort it first: osmium sort INPUT -o sorted.osm.pbf");
                     // Only the location here (the index is complete before any way is read);
@@ -368,6 +399,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         if (options.keep_for_second) *options.keep_for_second = FirstRead{std::move(own), std::move(points)};
     } catch (const InputChanged& e) {
         throw InputError(options.input + ": changed between the two reads of sampling in the read (" + e.what() + "); run the extract again");
+    } catch (const DuplicateObject& e) {
+        throw InputError(options.input + ": " + e.what());
     } catch (const UnsortedInput& e) {
         throw InputError(options.input + ": not sorted by type (" + e.what() + ")");
     } catch (const osmium::out_of_order_error& e) {
@@ -390,6 +423,12 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         // libosmium's decoder refuses a string longer than OSM allows (255 characters) for the whole file.
         throw InputError(options.input + ": " + e.what() + " (OSM allows 255 characters; libosmium refuses the file)");
     }
+    // A file cut or rewritten while it was read (a download started again over it) reads as
+    // one that ends early: what was read of it would pass for the whole catalog.
+    std::error_code ec;
+    if (std::filesystem::file_size(options.input, ec) != size || ec || std::filesystem::last_write_time(options.input, ec) != modified || ec)
+        throw InputError(options.input + ": changed while it was read (its size or time is not what it was when the extract began); "
+                                         "run the extract again once it is complete");
     return stats;
 }
 

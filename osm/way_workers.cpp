@@ -1,20 +1,35 @@
 #include "osm/way_workers.hpp"
 
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
 #include <pthread.h>
 
 namespace skyscript::osm {
 
 WayWorkers::WayWorkers(int threads, Work work, Done done)
     : work_(std::move(work)), done_(std::move(done)), max_pending_(4 * static_cast<std::size_t>(std::max(threads, 1))) {
-    if (threads > 1)
+    if (threads <= 1) return;
+    try {
         for (int i = 0; i < threads; ++i)
             threads_.emplace_back([this, i] {
                 pthread_setname_np(pthread_self(), "way_worker"); // named for perf and bench/extract
                 run(i);
             });
+    } catch (const std::system_error& e) {
+        // The destructor does not run for a constructor that throws: the threads already started
+        // are stopped and joined here (a joinable thread destroyed ends the process, no word said).
+        const auto started = threads_.size();
+        stop_and_join();
+        throw std::runtime_error("cannot start worker thread " + std::to_string(started + 1) + " of " + std::to_string(threads) + " (" + e.what() +
+                                 "): give fewer --threads");
+    }
 }
 
-WayWorkers::~WayWorkers() {
+WayWorkers::~WayWorkers() { stop_and_join(); }
+
+void WayWorkers::stop_and_join() noexcept {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -22,6 +37,7 @@ WayWorkers::~WayWorkers() {
     }
     queued_.notify_all();
     for (auto& t : threads_) t.join();
+    threads_.clear();
 }
 
 void WayWorkers::run(int worker) {

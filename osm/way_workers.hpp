@@ -52,6 +52,7 @@ public:
 
 private:
     void run(int worker);
+    void stop_and_join() noexcept;
     void hand_over(bool wait_for_all);
 
     Work work_;

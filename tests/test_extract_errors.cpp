@@ -254,3 +254,50 @@ TEST_CASE("SIGTERM or SIGHUP mid-run leaves no partial catalog and no index") {
         CHECK(after.find("node-index") == std::string::npos);
     }
 }
+
+TEST_CASE("an input cut or rewritten while the extract reads it (a download started again over it) is refused, not taken for the whole") {
+    const auto dir = fresh_dir("errors_input_cut");
+    const auto out = dir + "/out";
+    const auto input = dir + "/renumbered.osm.pbf";
+    // Cut to nothing (what the reader has not read yet is gone: it ends as at a file's end, or
+    // fails on a blob cut short), or written again in place (touch: the same bytes, a new time).
+    for (const std::string change : {": >", "touch"}) {
+        INFO(change);
+        // As the kill tests above: stopped once its index is open (pass 2), the input changed, continued.
+        CommandResult r;
+        for (int attempt = 0; attempt < 10; ++attempt) {
+            fs::remove_all(out);
+            REQUIRE(run("osmium renumber -O " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(input)).exit_code == 0);
+            r = run("sleep 0.01; " + sh_quote(binary()) + " extract " + sh_quote(input) + " --node-index sparse_file_array -q -o " + sh_quote(out) +
+                    " 2>" + sh_quote(dir + "/err") + " & pid=$!; i=0; "
+                    "index_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -v -e partial -e build.lock | grep -c " + sh_quote(out + "/") + "; }; "
+                    "running() { ls /proc/$pid/fd 2>/dev/null | grep -q .; }; "
+                    "while [ $i -lt 4000 ] && running && [ \"$(index_open)\" != 1 ]; do sleep 0.002; i=$((i+1)); done; "
+                    "kill -STOP $pid; index_open; " + change + " " + sh_quote(input) + "; kill -CONT $pid; wait $pid; echo \"status $?\"");
+            if (!r.out.empty() && lines(r.out)[0] == "1") break;
+        }
+        INFO(r.out);
+        REQUIRE(lines(r.out).size() == 2);
+        CHECK(lines(r.out)[0] == "1"); // stopped while the index was open
+        CHECK(lines(r.out)[1] == "status 1"); // before: 0 after a touch, and after some cuts (a catalog of what had been read)
+        const auto err = read_file(dir + "/err");
+        INFO(err);
+        CHECK(lines(err).size() == 1);
+        CHECK(err.find(input + ": ") != std::string::npos);
+        if (change == "touch") CHECK(err.find(input + ": changed while it was read") != std::string::npos);
+        check_no_catalog(out);
+    }
+}
+
+TEST_CASE("--threads beyond what the system lets the run start: one line, not an abort") {
+    const auto dir = fresh_dir("errors_threads");
+    // 8 MB stacks for 400 workers (3.2 GB) under a 2 GB address space: a thread cannot be made.
+    const auto r = run("ulimit -s 8192; prlimit --as=2000000000 " + sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                       " --threads 400 -q -o " + sh_quote(dir + "/out"));
+    INFO(r.err);
+    CHECK(r.exit_code == 1); // before: 134, "terminate called without an active exception"
+    CHECK(lines(r.err).size() == 1);
+    CHECK(r.err.find("cannot start worker thread") != std::string::npos);
+    CHECK(r.err.find("--threads") != std::string::npos);
+    check_no_catalog(dir + "/out");
+}

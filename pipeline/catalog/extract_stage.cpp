@@ -192,6 +192,20 @@ std::string span(const osm::Box& b) {
             msg += "; are its coordinates lat,lon? GeoJSON's order is lon,lat";
         throw std::runtime_error(msg);
     }
+    // Objects with a feature tag whose geometry could not be made (ways without their nodes,
+    // in a file cut by tags alone): said as such, not as objects without a feature tag.
+    if (s.invalid() > 0) {
+        std::string why;
+        const auto add = [&](std::uint64_t n, const char* what) {
+            if (n) why += (why.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+        };
+        add(s.missing_locations, "lines whose nodes are not in the file");
+        add(s.invalid_lines, "lines of fewer than 2 points");
+        add(s.invalid_areas, "areas that are no valid polygon");
+        add(s.incomplete_relations, "multipolygons whose member ways are not in the file");
+        throw std::runtime_error(req.input + ": no catalog object: none of its objects with a feature tag of the tag list has a geometry (" + why +
+                                 "); an extract cut by tags alone lacks the nodes of its ways: cut it by area (osmium extract)");
+    }
     throw std::runtime_error(req.input + ": no catalog object: none of its " + std::to_string(s.nodes_read) + " nodes, " +
                              std::to_string(s.ways_read) + " ways and " + std::to_string(s.relations_read) +
                              " relations has a feature tag of the tag list" +
