@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -372,4 +373,44 @@ TEST_CASE("raster_local_files asks no server about a VRT's remote members (GDAL'
     pollfd p{fd, POLLIN, 0};
     CHECK_MESSAGE(::poll(&p, 1, 0) == 0, "a connection to the stand-in S3 was made"); // none waiting
     ::close(fd);
+}
+
+TEST_CASE("a float raster's NaN (its fill, no nodata declared) is no data: not black pixels counted valid, not in the stretch") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("imagery-nan");
+    const auto raster = dir + "/nan.tif";
+    // 3 bands of Float32, 200 x 200 px of 1 m in UTM 32N, values 100..300 by column; the west half NaN.
+    const auto made = run("/usr/bin/python3 -c " + sh_quote("import sys, numpy\n"
+                                                           "from osgeo import gdal, osr\n"
+                                                           "ds = gdal.GetDriverByName('GTiff').Create(sys.argv[1], 200, 200, 3, gdal.GDT_Float32)\n"
+                                                           "ds.SetGeoTransform([500000, 1, 0, 5900000, 0, -1])\n"
+                                                           "s = osr.SpatialReference(); s.ImportFromEPSG(32632); ds.SetProjection(s.ExportToWkt())\n"
+                                                           "a = numpy.tile(numpy.linspace(100, 300, 200, dtype='float32'), (200, 1))\n"
+                                                           "a[:, :100] = numpy.nan\n"
+                                                           "for b, c in ((1, gdal.GCI_RedBand), (2, gdal.GCI_GreenBand), (3, gdal.GCI_BlueBand)):\n"
+                                                           "    ds.GetRasterBand(b).WriteArray(a); ds.GetRasterBand(b).SetColorInterpretation(c)\n"
+                                                           "ds = None\n") +
+                          " " + sh_quote(raster));
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    const auto grid = [](double x_min, double y_max, int side) {
+        TileGrid g;
+        g.epsg = 32632;
+        g.gsd = 1;
+        g.width = g.height = side;
+        g.geotransform[0] = x_min, g.geotransform[1] = 1, g.geotransform[3] = y_max, g.geotransform[5] = -1;
+        return g;
+    };
+    // Across the edge: the NaN half is no data (before: every pixel valid, all black).
+    const auto across = read_raster_tile(raster, grid(500050, 5899950, 100), {});
+    const auto valid = std::count(across.valid.begin(), across.valid.end(), 1);
+    CHECK(valid >= 45 * 100);
+    CHECK(valid <= 55 * 100);
+    // On the data: coloured from the finite values' range (before: NaN percentiles made every tile black).
+    const auto east = read_raster_tile(raster, grid(500120, 5899900, 60), {});
+    CHECK(std::count(east.valid.begin(), east.valid.end(), 1) == 60 * 60);
+    const auto brightest = *std::max_element(east.rgb.begin(), east.rgb.end());
+    CHECK(brightest > 200);
+    // Wholly in the NaN half: no pixel valid.
+    const auto west = read_raster_tile(raster, grid(500010, 5899900, 60), {});
+    CHECK(std::count(west.valid.begin(), west.valid.end(), 1) == 0);
 }

@@ -15,7 +15,12 @@
 #include "nginx_server.hpp"
 #include "pipeline_fixture.hpp"
 
+#include <arpa/inet.h>
+#include <cerrno>
 #include <cpl_conv.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -574,6 +579,60 @@ TEST_CASE("stac: an asset that is a VRT naming local files is not opened: a serv
             CHECK(t.error.find("from a server") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("stac: an asset href of another scheme than http(s) is not read: gopher:// would have sent its bytes to the port it names") {
+    const auto dir = fresh_dir("stac-gopher-asset");
+    // A listener where the href points: a connection to it would wait in its backlog.
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const auto port = std::to_string(ntohs(addr.sin_port));
+    const std::vector<std::string> hrefs{"gopher://127.0.0.1:" + port + "/_SET%20pwned%201%0d%0aQUIT%0d%0a", "dict://127.0.0.1:" + port + "/x",
+                                         "ftp://127.0.0.1:" + port + "/a.tif"};
+    json items = json::array();
+    for (std::size_t i = 0; i < hrefs.size(); ++i) items.push_back(item("scheme-" + std::to_string(i), 9.4970, 9.5135, "2021-06-0" + std::to_string(i + 1) + "T10:00:00Z", 5, hrefs[i]));
+    write_file(dir + "/items.json", items.dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json"});
+    for (std::size_t i = 0; i < hrefs.size(); ++i) {
+        INFO(hrefs[i]);
+        const auto day = "2021-06-0" + std::to_string(i + 1);
+        write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                              "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\ndates = [\"" + day + "\", \"" + day + "\"]\n");
+        const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+        std::map<std::uint64_t, FetchedTile> out;
+        std::mutex m;
+        src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}}, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            out[t.id] = std::move(t);
+        });
+        REQUIRE(out.size() == 1);
+        INFO(out[1].error);
+        CHECK_FALSE(out[1].ok);
+        CHECK(out[1].error.find("not an http:// or https:// address") != std::string::npos);
+    }
+    CHECK(::accept(listener, nullptr, nullptr) < 0); // no connection came
+    CHECK((errno == EAGAIN || errno == EWOULDBLOCK));
+    ::close(listener);
+}
+
+TEST_CASE("stac: an item geometry or a next page's body nested 100,000 deep is no crash (the JSON writer recursed once a level)") {
+    std::string deep = "{\"type\": \"FeatureCollection\", \"features\": [{\"id\": \"deep\", \"bbox\": [9.49, 53.50, 9.52, 53.52], "
+                       "\"assets\": {\"visual\": {\"href\": \"https://example.org/a.tif\"}}, \"properties\": {}, "
+                       "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": ";
+    deep += std::string(100000, '[') + std::string(100000, ']') + "}}], \"links\": [{\"rel\": \"next\", \"method\": \"POST\", \"href\": \"https://example.org/s\", \"body\": {\"a\": ";
+    deep += std::string(100000, '[') + std::string(100000, ']') + "}}]}";
+    const auto page = json::parse(deep);
+    const auto items = stac_items(page, {"visual"}, {});
+    REQUIRE(items.size() == 1); // kept: its bbox serves as its footprint
+    CHECK(items[0].footprint == nullptr);
+    CHECK_THROWS_WITH_AS(stac_next_page(page, json::object()), doctest::Contains("nested deeper than 64 levels"), std::runtime_error);
 }
 
 TEST_CASE("stac: a search with more pages than the cap fails its tiles saying so, instead of choosing among the first pages' items") {

@@ -212,7 +212,8 @@ std::pair<double, double> percentile_range(const std::vector<const float*>& plan
     const std::size_t step = std::max<std::size_t>(1, pixels / 200000);
     for (std::size_t i = 0; i < pixels; i += step)
         if (valid[i])
-            for (const auto* p : planes) samples.push_back(p[i]);
+            for (const auto* p : planes)
+                if (std::isfinite(p[i])) samples.push_back(p[i]); // a NaN in nth_element made the range NaN
     const double lo = percentile(samples, stretch.low_percent);
     return {lo, percentile(samples, stretch.high_percent)};
 }
@@ -234,7 +235,7 @@ void stretch_to_rgb8(const std::vector<const float*>& planes, const std::vector<
         if (!valid[i]) continue;
         for (std::size_t c = 0; c < 3; ++c) {
             const double v = (double(planes[c][i]) - lo) * scale;
-            rgb[i * 3 + c] = static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+            rgb[i * 3 + c] = std::isfinite(v) ? static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L)) : 0;
         }
     }
 }
@@ -554,6 +555,10 @@ RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const Tile
                                                               grid.height, GDT_Float32, 0, 0) != CE_None)
             throw RasterError(path + ": reading the warped tile failed");
     }
+    // A float raster's NaN (its fill where it declares no nodata) is no data: counted so, for
+    // --min-valid and fallback, not stretched into black pixels of a tile "100% with data".
+    for (std::size_t i = 0; i < pixels; ++i)
+        if (img.valid[i] && !(std::isfinite(data[0][i]) && std::isfinite(data[1][i]) && std::isfinite(data[2][i]))) img.valid[i] = 0;
     Stretch stretch = options.stretch;
     if (stretch.mode == Stretch::Mode::automatic && !byte_source) {
         std::tie(stretch.min, stretch.max) = raster_stretch_range(src, path, bands, stretch);

@@ -13,6 +13,7 @@
 #include <cpl_conv.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -108,6 +109,16 @@ private:
     int fetched_ = 0;
 };
 
+// Whether `href` is an http:// or https:// URL (the scheme in any case, as curl takes it).
+bool http_address(std::string_view href) {
+    const auto lower = [](std::string_view s) {
+        std::string out(s);
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    return lower(href.substr(0, 7)) == "http://" || lower(href.substr(0, 8)) == "https://";
+}
+
 // A href with the token as its query string (an href with a query already gets it after `&`).
 std::string signed_href(const std::string& href, const std::string& token) {
     return token.empty() ? href : href + (href.find('?') == std::string::npos ? "?" : "&") + token;
@@ -191,9 +202,11 @@ public:
                 if (++s.pages >= max_pages) {
                     // Its best item cannot be told from part of them (nor the same whatever tiles
                     // share the search): the group's tiles fail, saying what to change.
-                    if (stac_next_page(page, s.sent))
+                    if (stac_next_page(page, s.sent)) {
                         s.error = redact_url("STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
                                              " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
+                        s.items = {}; // its tiles fail: their items are not held while the other searches go on
+                    }
                     return;
                 }
                 if (auto next = stac_next_page(page, s.sent)) {
@@ -301,6 +314,9 @@ private:
     // One asset's pixels on the grid, signed when the source signs: a read refused (HTTP 403)
     // renews the token and is tried once more.
     RgbImage read_asset(const std::string& href, const TileGrid& grid) const {
+        // Over HTTP only: a catalogue's href of another scheme (gopher://, ftp://, dict://)
+        // would have /vsicurl/ (curl) send its bytes to whatever host and port it names.
+        if (!http_address(href)) throw RasterError("asset " + href + ": not an http:// or https:// address; assets are read over HTTP only");
         const NoReaddirOnOpen no_readdir;
         read_rate_.take(); // requests_per_second: one turn a read (GDAL makes one to a few requests for it)
         if (!tokens_) return read_raster_tile("/vsicurl/" + href, grid, read_);

@@ -124,6 +124,17 @@ std::string text_member(const json& o, const char* name, const std::string& othe
     return otherwise;
 }
 
+// Whether `j` nests no deeper than `levels` arrays and objects. A server's JSON is written out
+// again (a geometry for its shape, a next page's body for its request) by nlohmann's dump,
+// which recurses once a level: an item of 100,000 nested arrays (200 KB) overflowed the stack.
+bool nests_at_most(const json& j, int levels) {
+    if (!j.is_structured()) return true;
+    if (levels == 0) return false;
+    for (const auto& v : j)
+        if (!nests_at_most(v, levels - 1)) return false;
+    return true;
+}
+
 bool true_member(const json& o, const char* name) {
     const auto it = o.find(name);
     return it != o.end() && ((it->is_boolean() && it->get<bool>()) || (it->is_string() && it->get<std::string>() == "true"));
@@ -156,7 +167,8 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         const auto start = text_member(props, "start_datetime"), end = text_member(props, "end_datetime");
         item.span_start_ms = parse_iso_time_ms(start.empty() || end.empty() ? item.datetime : start);
         item.span_end_ms = start.empty() || end.empty() ? item.span_start_ms : parse_iso_time_ms(end);
-        if (const auto g = f.find("geometry"); g != f.end() && g->is_object()) try {
+        // A MultiPolygon is 5 levels deep (its object, then 4 of arrays); deeper is no footprint: the bbox serves.
+        if (const auto g = f.find("geometry"); g != f.end() && g->is_object() && nests_at_most(*g, 8)) try {
                 item.footprint = coverage_from_geojson(g->dump(), "item " + item.id);
             } catch (const CoverageError&) { // not a polygon, or across the antimeridian: the bbox serves
             }
@@ -185,6 +197,7 @@ std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
         next.method = text_member(link, "method", "GET") == "POST" ? "POST" : "GET";
         if (next.method == "POST") {
             const auto& body = link.contains("body") && link["body"].is_object() ? link["body"] : json::object();
+            if (!nests_at_most(body, 64)) throw std::runtime_error("the next page's link holds a body nested deeper than 64 levels");
             if (true_member(link, "merge")) {
                 next.body = sent;
                 for (const auto& [k, v] : body.items()) next.body[k] = v;
