@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <gdal_priv.h>
@@ -628,4 +629,62 @@ TEST_CASE("sources --check asks for a token") {
     // Without --check the key is read, not tried: nothing known is wrong with it.
     CHECK(run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.wrong_key_json) + " " + sh_quote(binary()) + " sources --sources " + sh_quote(f.sources))
               .exit_code == 0);
+}
+
+TEST_CASE("the token endpoint: asked within --timeout and --attempts, its echo of the signed assertion cut out, a token with CR/LF refused") {
+    const auto dir = fresh_dir("earthengine-token-faults");
+    // A token endpoint misbehaving one way: a byte a second, a 400 quoting the request, a token holding a header.
+    write_file(dir + "/token_server.py", R"(import sys, time, json, urllib.parse
+sys.path.insert(0, sys.argv[1])
+from http.server import BaseHTTPRequestHandler
+from loopback_server import send_body, serve
+mode = sys.argv[2]
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        if mode == "slow":
+            self.send_response(200); self.send_header("Content-Length", "100"); self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b" "); self.wfile.flush(); time.sleep(1)
+        elif mode == "echo":
+            assertion = urllib.parse.parse_qs(body)["assertion"][0]
+            send_body(self, 400, "application/json", json.dumps({"error": "invalid_grant", "error_description": "bad assertion " + assertion}).encode())
+        else:
+            send_body(self, 200, "application/json", json.dumps({"access_token": "ya29.T\r\nX-Injected: yes", "expires_in": 3600}).encode())
+serve(H)
+)");
+    const auto account_for = [&](const ServerProcess& server) {
+        auto account = load_service_account(Fixture().key_json);
+        account.token_uri = server.url("/token");
+        return account;
+    };
+    {
+        ServerProcess slow({"/usr/bin/python3", dir + "/token_server.py", source_dir() + "/tests", "slow"});
+        TokenCache tokens(account_for(slow), earthengine_scope, std::chrono::minutes(5), TokenRequestLimits{2, 1});
+        const auto start = std::chrono::steady_clock::now();
+        CHECK_THROWS_WITH_AS(tokens.token(), doctest::Contains("cannot get an access token"), CredentialsError);
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CHECK(took < 10); // before: 30 s a try, 4 tries (~128 s)
+        CHECK(tokens.fetches() == 1);
+    }
+    {
+        ServerProcess echo({"/usr/bin/python3", dir + "/token_server.py", source_dir() + "/tests", "echo"});
+        TokenCache tokens(account_for(echo));
+        try {
+            (void)tokens.token();
+            FAIL("a refused key gave a token");
+        } catch (const CredentialsError& e) {
+            const std::string what = e.what();
+            INFO(what);
+            CHECK(what.find("bad assertion REDACTED") != std::string::npos);
+            CHECK(what.find("eyJ") == std::string::npos); // no JWT (base64url of `{"`) in it
+        }
+    }
+    {
+        ServerProcess crlf({"/usr/bin/python3", dir + "/token_server.py", source_dir() + "/tests", "crlf"});
+        TokenCache tokens(account_for(crlf));
+        CHECK_THROWS_WITH_AS(tokens.token(), doctest::Contains("holds spaces or control characters"), CredentialsError);
+    }
 }

@@ -31,7 +31,8 @@ class EarthEngineImageSource : public ImageSource {
 
 public:
     EarthEngineImageSource(const SourceConfig& c, const ImageSourceOptions& o, ServiceAccount account)
-        : ImageSource(c), engine_(engine_options(c, o.http)), project_(project_of(c, account)), tokens_(std::move(account)) {
+        : ImageSource(c), engine_(engine_options(c, o.http)), project_(project_of(c, account)),
+          tokens_(std::move(account), earthengine_scope, std::chrono::minutes(5), TokenRequestLimits{o.http.timeout_s, o.http.max_attempts}) {
         if (project_.empty())
             throw std::runtime_error("source " + c.alias + ": no Cloud project (set `project` in the source or use a key with project_id)");
         // It goes into the URL and a header: letters, digits and - . : only (Cloud project ids,

@@ -1,6 +1,7 @@
 #include "imagery/sources/earthengine/service_account.hpp"
 
 #include "imagery/http_engine.hpp"
+#include "imagery/one_line_text.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
@@ -90,8 +91,8 @@ std::string make_jwt(const ServiceAccount& account, const std::string& scope, lo
     return signing_input + "." + base64url(sig);
 }
 
-TokenCache::TokenCache(ServiceAccount account, std::string scope, std::chrono::seconds max_refresh_margin)
-    : account_(std::move(account)), scope_(std::move(scope)), max_margin_(max_refresh_margin) {}
+TokenCache::TokenCache(ServiceAccount account, std::string scope, std::chrono::seconds max_refresh_margin, TokenRequestLimits limits)
+    : account_(std::move(account)), scope_(std::move(scope)), max_margin_(max_refresh_margin), limits_(limits) {}
 
 std::chrono::steady_clock::duration TokenCache::refresh_margin(std::chrono::steady_clock::duration lifetime,
                                                                std::chrono::seconds max_margin) {
@@ -132,7 +133,8 @@ std::string TokenCache::token() {
     const auto now = std::chrono::steady_clock::now();
     if (!token_.empty() && now < refresh_at_) return token_;
     std::string last_error;
-    for (int attempt = 1; attempt <= 4; ++attempt) {
+    const int attempts = std::max(1, limits_.attempts);
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
         const std::string jwt = make_jwt(account_, scope_, static_cast<long long>(std::time(nullptr)));
         CURL* c = curl_easy_init();
         if (!c) throw CredentialsError("libcurl: cannot create a handle");
@@ -146,7 +148,7 @@ std::string TokenCache::token() {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(std::clamp(limits_.timeout_s, 0.1, 3600.0) * 1000));
         restrict_to_http(c); // and no redirect is followed
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -160,7 +162,11 @@ std::string TokenCache::token() {
         if (rc == CURLE_OK && status == 200) {
             try {
                 const auto j = nlohmann::json::parse(body);
-                token_ = j.at("access_token").get<std::string>();
+                const auto token = j.at("access_token").get<std::string>();
+                // It goes into a header: a CR or LF in it would add headers of the server's choosing to every request.
+                if (token.empty() || std::any_of(token.begin(), token.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x21 || ch == 0x7f; }))
+                    throw CredentialsError(redact_url(account_.token_uri) + ": the token answer's access_token is empty or holds spaces or control characters");
+                token_ = token;
                 if (issued_.size() >= 8) issued_.erase(issued_.begin());
                 issued_.push_back(token_);
                 // A number of seconds, which some servers send as a string; else Google's hour.
@@ -183,11 +189,15 @@ std::string TokenCache::token() {
                 why = j.value("error_description", j.value("error", ""));
             } catch (const nlohmann::json::exception&) {
             }
+            // A server (or a proxy) that echoes the request would print the signed assertion,
+            // which buys a token for its hour: cut out, as tokens are.
+            for (auto at = why.find(jwt); at != std::string::npos; at = why.find(jwt, at + redacted.size())) why.replace(at, jwt.size(), redacted);
+            why = one_line_text(why.substr(0, 500));
             throw CredentialsError(account_.path + ": " + redact_url(account_.token_uri) + " refused the service-account key for " +
                                    account_.client_email + " (HTTP " + std::to_string(status) + (why.empty() ? "" : ": " + why) + ")");
         }
         last_error = rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status);
-        std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+        if (attempt < attempts) std::this_thread::sleep_for(std::chrono::milliseconds(250 << std::min(attempt, 4)));
     }
     throw CredentialsError(redact_url(account_.token_uri) + ": cannot get an access token (" + last_error + ")");
 }

@@ -33,12 +33,19 @@ inline constexpr const char* earthengine_scope = "https://www.googleapis.com/aut
 std::string make_jwt(const ServiceAccount& account, const std::string& scope, long long now, int lifetime_s = 3600);
 std::string base64url(std::string_view data);
 
+// How long a token request may take and how often it is tried: the fetch's own --timeout and
+// --attempts (a token endpoint that answers a byte a second held a build 30 s a try, 4 tries).
+struct TokenRequestLimits {
+    double timeout_s = 30;
+    int attempts = 4;
+};
+
 class TokenCache {
 public:
     // A token is replaced `max_refresh_margin` before it expires, or a fifth of its life
     // before when that is sooner (so a short-lived token is still used for most of its life).
     explicit TokenCache(ServiceAccount account, std::string scope = earthengine_scope,
-                        std::chrono::seconds max_refresh_margin = std::chrono::minutes(5));
+                        std::chrono::seconds max_refresh_margin = std::chrono::minutes(5), TokenRequestLimits limits = {});
     // A valid access token; fetches one when there is none, when the current one is within
     // its refresh margin of expiry, or after invalidate() (thread-safe).
     std::string token();
@@ -59,6 +66,7 @@ private:
     ServiceAccount account_;
     std::string scope_;
     std::chrono::seconds max_margin_;
+    TokenRequestLimits limits_;
     mutable std::mutex mutex_;
     std::string token_;
     std::vector<std::string> issued_; // the tokens given, the last few
