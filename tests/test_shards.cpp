@@ -459,6 +459,11 @@ TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index c
     auto r = plan_only("SLURM_ARRAY_TASK_ID=6 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3", out + "/slurm");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(sql_column(out + "/slurm/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{"1/3"});
+    // With the count given, the task id is the shard: task 1 submitted again alone (an array of
+    // one task, its MIN 1 and COUNT 1) is shard 1 of 3 (before: 0 of 1, the whole job list).
+    r = plan_only("SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=1 SLURM_ARRAY_TASK_COUNT=1 SKYSCRIPT_SHARD_COUNT=3", out + "/resubmitted");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(sql_column(out + "/resubmitted/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{"1/3"});
     r = plan_only("JOB_COMPLETION_INDEX=2 SKYSCRIPT_SHARD_COUNT=5", out + "/k8s");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(sql_column(out + "/k8s/state.sqlite", "SELECT value FROM options WHERE key = 'shard'") == std::vector<std::string>{"2/5"});
@@ -709,8 +714,11 @@ TEST_CASE("on a real Slurm cluster: docs/slurm/submit.sh (extract, sbatch --arra
         cluster_dir = cluster.dir();
         for (const auto pid : daemons) CHECK(alive(pid));
         // The scripts' resource requests are a real cluster's; this node has 2 cores and asks for little memory.
+        // A sources file under a path with a space: one argument (the workers had split it).
+        const auto sources = dir + "/my sources.toml";
+        fs::copy_file(monaco().sources, sources);
         const auto submit = run(cluster.env() + " SHARDS=3 SKYSCRIPT_SBATCH_FLAGS='--mem=200 --cpus-per-task=1' SKYSCRIPT_BUILD=" + sh_quote(binary()) + " SKYSCRIPT_INPUT=" +
-                                sh_quote(data("osm/monaco-latest.osm.pbf")) + " SKYSCRIPT_SOURCES=" + sh_quote(monaco().sources) +
+                                sh_quote(data("osm/monaco-latest.osm.pbf")) + " SKYSCRIPT_SOURCES=" + sh_quote(sources) +
                                 " SKYSCRIPT_WORK=" + sh_quote(work) + " SKYSCRIPT_FLAGS=" + sh_quote(common_flags) + " " +
                                 sh_quote(source_dir() + "/docs/slurm/submit.sh"));
         INFO(submit.err);

@@ -15,7 +15,9 @@ set -eu
 : "${SKYSCRIPT_WORK:?a folder on shared storage: catalog, shards/, dataset/}"
 SHARDS=${SHARDS:-16}
 here=$(cd "$(dirname "$0")" && pwd)
-export SKYSCRIPT_INPUT SKYSCRIPT_WORK
+# The shard count with the workers (the task id is the shard): a task submitted again alone keeps its shard.
+SKYSCRIPT_SHARD_COUNT=$SHARDS
+export SKYSCRIPT_INPUT SKYSCRIPT_WORK SKYSCRIPT_SHARD_COUNT
 mkdir -p "$SKYSCRIPT_WORK/logs"
 # shellcheck disable=SC2086 # SKYSCRIPT_SBATCH_FLAGS is a list of flags
 extract=$(sbatch --parsable ${SKYSCRIPT_SBATCH_FLAGS:-} --job-name=skyscript-extract --output="$SKYSCRIPT_WORK/logs/extract.out" \

@@ -84,7 +84,7 @@ inline constexpr OptionRow option_table[]{
     {"caption-style", OptionType::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
     {"quality", OptionType::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
     {"shard", OptionType::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
-    {"shard-count", OptionType::integer, "0", "", "N for --shard auto in a Kubernetes Indexed Job (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e5},
+    {"shard-count", OptionType::integer, "0", "", "N for --shard auto: the index (Slurm's task id, Kubernetes' completion index) of N (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e5},
     // fetch
     {"min-valid", OptionType::number, "0.9", "fetch", "a tile needs at least this share of pixels with imagery", 0, false, 0, 1},
     {"reuse", OptionType::text, "", "", "take finished images of an earlier build OLD_OUT by tile (repeatable)", 0, true},

@@ -63,8 +63,21 @@ void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
         return;
     }
     std::int64_t index = 0, count = 0;
+    // The number of shards when given (--shard-count N or SKYSCRIPT_SHARD_COUNT); 0: not.
+    const auto given_count = [&]() -> std::int64_t {
+        if (const auto n = options.integer("shard-count")) return n;
+        return env("SKYSCRIPT_SHARD_COUNT") ? env_number(env, "SKYSCRIPT_SHARD_COUNT") : 0;
+    };
     if (env("SLURM_ARRAY_TASK_ID")) {
         const auto id = env_number(env, "SLURM_ARRAY_TASK_ID");
+        // With the number of shards given, the task id is the shard (an array 0..N-1): a failed
+        // task submitted again alone (`sbatch --array=5`, an array of one task) is still shard
+        // 5 of N, not 0 of 1.
+        if (const auto n = given_count()) {
+            options.set("shard", parse_shard(std::to_string(id) + "/" + std::to_string(n), "--shard auto (SLURM_ARRAY_TASK_ID of --shard-count)").text(),
+                        "--shard auto");
+            return;
+        }
         const auto min = env("SLURM_ARRAY_TASK_MIN") ? env_number(env, "SLURM_ARRAY_TASK_MIN") : 0;
         const auto step = env("SLURM_ARRAY_TASK_STEP") ? env_number(env, "SLURM_ARRAY_TASK_STEP") : 1;
         if (step < 1) throw UsageError("--shard auto: SLURM_ARRAY_TASK_STEP must be >= 1");
@@ -72,13 +85,10 @@ void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
         count = env_number(env, "SLURM_ARRAY_TASK_COUNT");
     } else if (env("JOB_COMPLETION_INDEX")) {
         index = env_number(env, "JOB_COMPLETION_INDEX");
-        count = options.integer("shard-count");
-        if (count == 0) {
-            if (!env("SKYSCRIPT_SHARD_COUNT"))
-                throw UsageError("--shard auto: JOB_COMPLETION_INDEX is set but not the number of shards; give --shard-count N "
-                                 "or SKYSCRIPT_SHARD_COUNT=N (the Job's completions)");
-            count = env_number(env, "SKYSCRIPT_SHARD_COUNT");
-        }
+        count = given_count();
+        if (count == 0)
+            throw UsageError("--shard auto: JOB_COMPLETION_INDEX is set but not the number of shards; give --shard-count N "
+                             "or SKYSCRIPT_SHARD_COUNT=N (the Job's completions)");
     } else {
         throw UsageError("--shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes "
                          "Indexed Job) is set; give --shard i/N");
