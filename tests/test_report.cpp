@@ -480,6 +480,13 @@ TEST_CASE("status reads a build in a folder it may not write (another user's, a 
     CHECK_MESSAGE(json.exit_code == 0, json.err);
     CHECK(nlohmann::json::parse(json.out, nullptr, false).is_object());
     CHECK_FALSE(fs::exists(copy + "/b/state.sqlite-shm")); // nothing made there
+    // A state DB it may not read: said so, by its path (before: SQLite's words and the URI it was opened by).
+    fs::permissions(copy + "/b/state.sqlite", fs::perms::owner_read | fs::perms::owner_write);
+    const auto unreadable = run(as_nobody + " status " + sh_quote(copy + "/b"));
+    CHECK(unreadable.exit_code != 0);
+    CHECK(lines(unreadable.err).size() == 1);
+    CHECK_MESSAGE(unreadable.err.find(copy + "/b/state.sqlite: not readable by this user (Permission denied)") != std::string::npos, unreadable.err);
+    CHECK(unreadable.err.find("immutable") == std::string::npos);
     fs::remove_all(copy);
 }
 
@@ -547,4 +554,24 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     CHECK(dump.out.find("data-pwned") == std::string::npos);
     CHECK(attribute_of(dump.out, "<div id=\"gallery\"[^>]*>", "data-broken") == "0");
     CHECK(page_console_lines(log).empty());
+}
+
+TEST_CASE("status and report read a state DB edited by hand: a count no integer holds is no rate, not a negative one") {
+    const auto out = fresh_dir("report-absurd-counts");
+    const auto r = build(out, "--limit 10 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const std::string count : {"1e300", "-5", "18446744073709551615"}) {
+        INFO(count);
+        REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE stages SET summary = json_set(summary, '$.fetched', json('" + count +
+                    "')) WHERE stage = 'fetch'\"")
+                    .exit_code == 0);
+        const auto status = run(sh_quote(binary()) + " status " + sh_quote(out));
+        INFO(status.out << status.err);
+        CHECK(status.exit_code == 0);
+        CHECK(status.out.find("-9223372036854775808") == std::string::npos);
+        CHECK(status.out.find("the fetch stage ran at") == std::string::npos); // no fetch rate from it (before: -9223372036854775808.0 images/s from 1e300)
+        const auto report = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+        CHECK_MESSAGE(report.exit_code == 0, report.err);
+        CHECK(read_file(out + "/report.html").find("-9223372036854775808") == std::string::npos);
+    }
 }

@@ -58,7 +58,7 @@ void read_into(BuildStatus& s, StateReader& state) {
     // A finished fetch has its own rate (what its closing line printed); images' times would
     // say when they were written or copied, not how fast.
     for (const auto& run : read_stage_runs(state))
-        if (run.stage == "fetch") s.rate_from = "fetch stage", s.images_per_second = run.rate;
+        if (run.stage == "fetch" && !run.unit.empty()) s.rate_from = "fetch stage", s.images_per_second = run.rate; // not a record without its count
 
     const auto ages = newest_image_ages(state, s.out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());

@@ -43,9 +43,12 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
         if (it == found.end()) continue;
         auto s = it->second;
         const auto summary = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);
-        if (*rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) && summary[rate.summary_key].is_number()) {
+        // A count as a run records it: a whole number (a state DB edited by hand may hold 1e300,
+        // which no integer holds, or a negative one).
+        const auto count = *rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) ? summary[rate.summary_key] : nlohmann::json();
+        if ((count.is_number_unsigned() || count.is_number_integer()) && count.get<std::int64_t>() >= 0) {
             s.unit = rate.unit;
-            s.items = summary[rate.summary_key].get<std::int64_t>();
+            s.items = count.get<std::int64_t>();
             s.rate = s.seconds > 0 ? double(s.items) / s.seconds : 0.0;
         }
         runs.push_back(s);

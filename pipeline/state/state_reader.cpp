@@ -6,6 +6,8 @@
 #include "pipeline/common/build_dir.hpp"
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -66,9 +68,16 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
         // if any, unread; a build running there under its owner is seen as of its last checkpoint).
         const auto dir = std::filesystem::path(path).parent_path();
         if (::access((dir.empty() ? std::filesystem::path(".") : dir).c_str(), W_OK) == 0) throw;
+        if (::access(path.c_str(), R_OK) != 0) throw SqliteError(path + ": not readable by this user (" + std::strerror(errno) + ")", e.code());
         uri_ = "file:" + uri_path(path) + "?mode=ro&immutable=1";
         immutable_ = true;
-        tables = probe(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, uri_);
+        try {
+            tables = probe(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, uri_);
+        } catch (const SqliteError& again) { // named by its path, not by the URI it was opened by
+            std::string what = again.what();
+            if (const auto at = what.find(uri_); at != std::string::npos) what.replace(at, uri_.size(), path);
+            throw SqliteError(what, again.code());
+        }
     }
     if (!tables) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
 }
