@@ -400,8 +400,11 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir, "--sign",
                           "--token-valid-s", "4"});
     const std::string head = "kind = \"stac\"\napi = \"" + server.url("") + "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\n";
+    // The assets' host is named for signing; PCELSE signs only Azure Blob Storage's, as Microsoft's client does.
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\n" + head + "sign = \"planetary-computer\"\ntoken_url = \"" +
-                                          server.url("/api/sas/v1/token/") + "\"\n\n[[source]]\nalias = \"UNSIGNED\"\n" + head);
+                                          server.url("/api/sas/v1/token/") + "\"\nsign_hosts = [\"127.0.0.1\"]\n\n[[source]]\nalias = \"UNSIGNED\"\n" + head +
+                                          "\n[[source]]\nalias = \"PCELSE\"\n" + head + "sign = \"planetary-computer\"\ntoken_url = \"" +
+                                          server.url("/api/sas/v1/token/") + "\"\n");
     auto source_of = [&](const std::string& alias) {
         for (auto& s : load_sources_file(dir + "/sources.toml"))
             if (s.alias == alias) return s;
@@ -441,6 +444,15 @@ TEST_CASE("stac, Planetary Computer signing: a token per collection, reused, ren
         CHECK(t.error.find("/cog/dop.tif") != std::string::npos);
         CHECK(t.error.find("sig=") == std::string::npos);
     }
+    // An asset on a host sign_hosts does not name gets no token (before: any host a catalogue
+    // named got the storage's token): read unsigned, refused by the store (signed, as PC's, it
+    // is read), no token asked for.
+    const auto elsewhere = open_image_source(source_of("PCELSE"));
+    for (const auto& [id, t] : fetch_with(*elsewhere, first)) {
+        CHECK_FALSE(t.ok);
+        CHECK(t.error.find("sig=") == std::string::npos);
+    }
+    CHECK(stats()["tokens_issued"] == 2);
 }
 
 TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pickles; where no item is, the next source serves") {
@@ -800,7 +812,7 @@ TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind ngin
                             nginx_port);
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\nkind = \"stac\"\napi = \"" + server.url("") +
                                           "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nsign = \"planetary-computer\"\ntoken_url = \"" +
-                                          server.url("/api/sas/v1/token/") + "\"\nmax_in_flight = 2\n");
+                                          server.url("/api/sas/v1/token/") + "\"\nsign_hosts = [\"127.0.0.1\"]\nmax_in_flight = 2\n");
     const auto out = dir + "/out";
     const auto r = monaco_build(out, dir + "/sources.toml", 200);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);

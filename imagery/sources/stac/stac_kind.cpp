@@ -119,6 +119,19 @@ bool http_address(std::string_view href) {
     return lower(href.substr(0, 7)) == "http://" || lower(href.substr(0, 8)) == "https://";
 }
 
+// The host of an http(s) URL, lower case, without user info and port ("" if none).
+std::string url_host(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return "";
+    auto rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    if (rest.starts_with("[")) return std::string(rest.substr(0, rest.find(']') + 1)); // an IPv6 literal
+    std::string host(rest.substr(0, rest.find(':')));
+    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return host;
+}
+
 // A href with the token as its query string (an href with a query already gets it after `&`).
 std::string signed_href(const std::string& href, const std::string& token) {
     return token.empty() ? href : href + (href.find('?') == std::string::npos ? "?" : "&") + token;
@@ -319,7 +332,7 @@ private:
         if (!http_address(href)) throw RasterError("asset " + href + ": not an http:// or https:// address; assets are read over HTTP only");
         const NoReaddirOnOpen no_readdir;
         read_rate_.take(); // requests_per_second: one turn a read (GDAL makes one to a few requests for it)
-        if (!tokens_) return read_raster_tile("/vsicurl/" + href, grid, read_);
+        if (!tokens_ || !signs(href)) return read_raster_tile("/vsicurl/" + href, grid, read_);
         const auto token = tokens_->token();
         try {
             return read_raster_tile("/vsicurl/" + signed_href(href, token), grid, read_);
@@ -332,6 +345,16 @@ private:
             read_rate_.take();
             return read_raster_tile("/vsicurl/" + signed_href(href, *renewed), grid, read_);
         }
+    }
+
+    // Whether an asset's href gets the token: its host is one of sign_hosts (a token sent to
+    // any host a catalogue names would hand the storage's access to that host).
+    bool signs(const std::string& href) const {
+        const auto host = url_host(href);
+        for (const auto& pattern : stac_of(config_).sign_hosts) {
+            if (pattern.starts_with("*.") ? host.size() > pattern.size() - 1 && host.ends_with(pattern.substr(1)) : host == pattern) return true;
+        }
+        return false;
     }
 
     // One item's pixels on the grid: its RGB asset, or its three band assets side by side.
@@ -392,7 +415,7 @@ class StacKind : public SourceKind {
 public:
     std::string_view name() const override { return "stac"; }
     std::vector<std::string_view> keys() const override {
-        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sortby", "sign", "token_url", "requests_per_second", "max_in_flight"};
+        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sortby", "sign", "token_url", "sign_hosts", "requests_per_second", "max_in_flight"};
     }
     bool numbered_bands() const override { return true; }
     bool tells_year() const override { return true; }
@@ -436,6 +459,17 @@ public:
             if (s->sign.empty()) table.fail_at("token_url", "token_url is for sign = \"planetary-computer\"");
             s->token_url = table.string("token_url", true);
             while (!s->token_url.empty() && s->token_url.back() == '/') s->token_url.pop_back();
+        }
+        if (const auto* hosts = table.array("sign_hosts", "[\"*.blob.core.windows.net\"]")) {
+            if (s->sign.empty()) table.fail_at("sign_hosts", "sign_hosts is for sign = \"planetary-computer\"");
+            s->sign_hosts.clear();
+            for (const auto& e : *hosts) {
+                const auto host = e.value<std::string>();
+                const auto bare = host && host->starts_with("*.") ? host->substr(2) : host.value_or("");
+                if (bare.empty() || !std::all_of(bare.begin(), bare.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }))
+                    table.fail_at(e, "sign_hosts takes host names, or \"*.\" and a domain (e.g. \"*.blob.core.windows.net\")");
+                s->sign_hosts.push_back(*host);
+            }
         }
         if (!(common.gsd > 0)) table.fail("needs `gsd` (the metres per pixel to cut tiles at)");
         return s;

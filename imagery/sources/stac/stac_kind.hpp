@@ -37,6 +37,9 @@ struct StacSettings : SourceSettings {
     // "planetary-computer": asset hrefs are signed with a SAS token from token_url/{collection}.
     std::string sign;
     std::string token_url = "https://planetarycomputer.microsoft.com/api/sas/v1/token";
+    // The hosts whose assets get the token ("*.example.org": any below it): the storage the
+    // token is for. Microsoft's planetary_computer client signs Azure Blob Storage's only.
+    std::vector<std::string> sign_hosts{"*.blob.core.windows.net"};
 };
 
 const SourceKind& stac_kind();
