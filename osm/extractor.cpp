@@ -168,6 +168,18 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     const auto file = open_input_file(options.input);
     const std::uint64_t size = std::filesystem::file_size(options.input);
     const auto modified = std::filesystem::last_write_time(options.input);
+    // A file cut or rewritten while it was read (a download started again over it) reads as
+    // one that ends early, whose catalog would pass for the whole, or as a broken file: said
+    // as what it is, after a clean end and after an error alike.
+    const auto changed = [&] {
+        std::error_code ec;
+        return std::filesystem::file_size(options.input, ec) != size || ec || std::filesystem::last_write_time(options.input, ec) != modified || ec;
+    };
+    const auto changed_error = [&] {
+        return InputError(options.input + ": changed while it was read (its size or time is not what it was when the extract began); "
+                                          "run the extract again once it is complete");
+    };
+    const auto input_error = [&](const std::string& what) { return changed() ? changed_error() : InputError(what); };
     ExtractStats stats;
     ExtractProgress progress;
     osmium::thread::Pool pool{decoder_threads(options.threads)}; // the blobs' decoders, for every read below
@@ -206,7 +218,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     try {
         {
             // A history file holds every version of each object, deleted ones too: the catalog would hold them all.
-            osmium::io::Reader header{file, osmium::osm_entity_bits::nothing};
+            osmium::io::Reader header{file, osmium::osm_entity_bits::nothing, pool}; // not libosmium's default pool: a thread a core
             const bool history = file.has_multiple_object_versions() || header.header().has_multiple_object_versions();
             header.close();
             if (history)
@@ -397,38 +409,36 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         areas.for_each_incomplete_relation([&](const auto&) { ++stats.incomplete_relations; });
         stats.invalid_areas += areas.failed();
         if (options.keep_for_second) *options.keep_for_second = FirstRead{std::move(own), std::move(points)};
+    } catch (const InputError&) {
+        if (changed()) throw changed_error();
+        throw;
     } catch (const InputChanged& e) {
-        throw InputError(options.input + ": changed between the two reads of sampling in the read (" + e.what() + "); run the extract again");
+        throw input_error(options.input + ": changed between the two reads of sampling in the read (" + e.what() + "); run the extract again");
     } catch (const DuplicateObject& e) {
-        throw InputError(options.input + ": " + e.what());
+        throw input_error(options.input + ": " + e.what());
     } catch (const UnsortedInput& e) {
-        throw InputError(options.input + ": not sorted by type (" + e.what() + ")");
+        throw input_error(options.input + ": not sorted by type (" + e.what() + ")");
     } catch (const osmium::out_of_order_error& e) {
-        throw InputError(options.input + ": not sorted (" + e.what() + "); sort it first: osmium sort INPUT -o sorted.osm.pbf");
+        throw input_error(options.input + ": not sorted (" + e.what() + "); sort it first: osmium sort INPUT -o sorted.osm.pbf");
     } catch (const osmium::map_factory_error& e) {
-        throw InputError(std::string("--node-index: ") + e.what());
+        throw input_error(std::string("--node-index: ") + e.what());
     } catch (const std::system_error& e) {
-        throw InputError(options.input + ": " + e.what());
+        throw input_error(options.input + ": " + e.what());
     } catch (const osmium::pbf_error& e) {
-        throw InputError(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
+        throw input_error(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const protozero::exception& e) { // libosmium's PBF parser lets protozero's own errors out
-        throw InputError(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
+        throw input_error(options.input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const osmium::format_version_error& e) {
-        throw InputError(options.input + ": unsupported OSM file version (" + e.what() + ")");
+        throw input_error(options.input + ": unsupported OSM file version (" + e.what() + ")");
     } catch (const osmium::gzip_error& e) {
-        throw InputError(options.input + ": corrupt compressed data (" + e.what() + ")");
+        throw input_error(options.input + ": corrupt compressed data (" + e.what() + ")");
     } catch (const osmium::io_error& e) {
-        throw InputError(options.input + ": not a readable OSM file (" + e.what() + ")");
+        throw input_error(options.input + ": not a readable OSM file (" + e.what() + ")");
     } catch (const std::length_error& e) {
         // libosmium's decoder refuses a string longer than OSM allows (255 characters) for the whole file.
-        throw InputError(options.input + ": " + e.what() + " (OSM allows 255 characters; libosmium refuses the file)");
+        throw input_error(options.input + ": " + e.what() + " (OSM allows 255 characters; libosmium refuses the file)");
     }
-    // A file cut or rewritten while it was read (a download started again over it) reads as
-    // one that ends early: what was read of it would pass for the whole catalog.
-    std::error_code ec;
-    if (std::filesystem::file_size(options.input, ec) != size || ec || std::filesystem::last_write_time(options.input, ec) != modified || ec)
-        throw InputError(options.input + ": changed while it was read (its size or time is not what it was when the extract began); "
-                                         "run the extract again once it is complete");
+    if (changed()) throw changed_error();
     return stats;
 }
 

@@ -11,6 +11,7 @@ namespace skyscript::osm {
 WayWorkers::WayWorkers(int threads, Work work, Done done)
     : work_(std::move(work)), done_(std::move(done)), max_pending_(4 * static_cast<std::size_t>(std::max(threads, 1))) {
     if (threads <= 1) return;
+    threads_.reserve(static_cast<std::size_t>(threads)); // no allocation between the threads' starts
     try {
         for (int i = 0; i < threads; ++i)
             threads_.emplace_back([this, i] {

@@ -668,6 +668,20 @@ serve(H)
         const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         CHECK(took < 10); // before: 30 s a try, 4 tries (~128 s)
         CHECK(tokens.fetches() == 1);
+        // The source takes its limits from the fetch's --timeout and --attempts.
+        const Fixture f;
+        auto key = json::parse(read_file(f.key_json));
+        key["token_uri"] = slow.url("/token");
+        write_file(dir + "/slow-key.json", key.dump());
+        const auto fetch_start = std::chrono::steady_clock::now();
+        const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(dir + "/slow-key.json") + " timeout 120 " + sh_quote(binary()) +
+                           " fetch-one --timeout 2 --attempts 1 --sources " + sh_quote(f.sources) + " --source S2T --center 9.505,53.513 --side-m 400 --gsd 2 -o " +
+                           sh_quote(dir + "/slow.tif"));
+        const double fetch_took = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("cannot get an access token") != std::string::npos);
+        CHECK(fetch_took < 15);
     }
     {
         ServerProcess echo({"/usr/bin/python3", dir + "/token_server.py", source_dir() + "/tests", "echo"});

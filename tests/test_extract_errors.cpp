@@ -261,7 +261,7 @@ TEST_CASE("an input cut or rewritten while the extract reads it (a download star
     const auto input = dir + "/renumbered.osm.pbf";
     // Cut to nothing (what the reader has not read yet is gone: it ends as at a file's end, or
     // fails on a blob cut short), or written again in place (touch: the same bytes, a new time).
-    for (const std::string change : {": >", "touch"}) {
+    for (const std::string change : {": >", "touch -d '+2 seconds'"}) {
         INFO(change);
         // As the kill tests above: stopped once its index is open (pass 2), the input changed, continued.
         CommandResult r;
@@ -283,16 +283,21 @@ TEST_CASE("an input cut or rewritten while the extract reads it (a download star
         const auto err = read_file(dir + "/err");
         INFO(err);
         CHECK(lines(err).size() == 1);
-        CHECK(err.find(input + ": ") != std::string::npos);
-        if (change == "touch") CHECK(err.find(input + ": changed while it was read") != std::string::npos);
+        CHECK(err.find(input + ": changed while it was read") != std::string::npos); // also where the cut made the read fail
         check_no_catalog(out);
     }
 }
 
 TEST_CASE("--threads beyond what the system lets the run start: one line, not an abort") {
+#if defined(__SANITIZE_ADDRESS__)
+    MESSAGE("not run under AddressSanitizer: its shadow memory cannot start under an address-space limit");
+    return;
+#endif
     const auto dir = fresh_dir("errors_threads");
     // 8 MB stacks for 400 workers (3.2 GB) under a 2 GB address space: a thread cannot be made.
-    const auto r = run("ulimit -s 8192; prlimit --as=2000000000 " + sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+    // On one core, so that the preflight's allowance for each core's malloc arena leaves room
+    // for the run to start on a machine of many cores.
+    const auto r = run("ulimit -s 8192; taskset -c 0 prlimit --as=2000000000 " + sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
                        " --threads 400 -q -o " + sh_quote(dir + "/out"));
     INFO(r.err);
     CHECK(r.exit_code == 1); // before: 134, "terminate called without an active exception"

@@ -588,10 +588,19 @@ TEST_CASE("polish OUT on a split build makes its CSVs again; a rerun whose every
     CHECK((f.out + f.err).find(escaped) == std::string::npos);
     CHECK(files_holding(out, escaped).empty());
     CHECK(files_holding(out, slashed_key).empty());
-    // Each job says what happened: the request failed, the earlier caption stays.
+    // Each job says what happened: the request failed, the earlier caption stays, and who made it.
     const auto records = sql_column(out + "/state.sqlite", "SELECT polish FROM jobs WHERE status = 'written'");
     REQUIRE_FALSE(records.empty());
-    for (const auto& rec : records) CHECK_MESSAGE(rec.find("; the caption polished before is kept") != std::string::npos, rec);
+    for (const auto& rec : records) CHECK_MESSAGE(rec.find("; the caption polished before is kept (model sky-test-model, prompt ") != std::string::npos, rec);
+    // No caption changed: the split and the report still describe the files (the benchmarks read them).
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage IN ('split', 'report')") == 2);
+    // Failing again: the kept caption is still said to be sky-test-model's, not the failed run's model's.
+    const auto again = run("OPENAI_API_KEY=" + slashed_key + " timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) + " --llm-endpoint " +
+                           failing.endpoint() + " --llm-model third-model --attempts 1");
+    CHECK(again.exit_code != 0);
+    for (const auto& rec : sql_column(out + "/state.sqlite", "SELECT polish FROM jobs WHERE status = 'written'"))
+        CHECK_MESSAGE(rec.find("; the caption polished before is kept (model sky-test-model, prompt ") != std::string::npos, rec);
+    CHECK(polished_everywhere(out) == before);
 }
 
 TEST_CASE("a polished caption holds no bidi control, an invalid UTF-8 byte in an answer spoils only that word, absurd token counts count nothing") {

@@ -232,7 +232,7 @@ TEST_CASE("shards in folders merge may not write (another user's, a read-only mo
         const auto refused = run(as_nobody + sh_quote(root + "/out/again") + " " + sh_quote(copies[0]) + " " + sh_quote(copies[1]) + " " +
                                  sh_quote(copies[2]) + " -q --partial");
         CHECK(refused.exit_code != 0);
-        CHECK_MESSAGE(refused.err.find(copies[1] + ": its state DB has changes its worker did not fold in (state.sqlite-wal)") != std::string::npos, refused.err);
+        CHECK_MESSAGE(refused.err.find(copies[1] + ": its state DB has a write-ahead log (state.sqlite-wal) that may hold changes") != std::string::npos, refused.err);
         CHECK(lines(refused.err).size() == 1);
         CHECK_FALSE(fs::exists(root + "/out/again/state.sqlite"));
     }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A sharded skyscript-build on a Slurm cluster (docs/scale.md): the catalog extracted once
 # onto shared storage, a job array of SHARDS workers (`--shard auto` reads
-# SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT), and a merge job that starts only when
+# SLURM_ARRAY_TASK_ID as the shard of SKYSCRIPT_SHARD_COUNT, exported here), and a merge job that starts only when
 # every worker has succeeded (afterok). Prints the three job ids.
 #
 #   SKYSCRIPT_INPUT=/shared/planet.osm.pbf SKYSCRIPT_SOURCES=/shared/sources.toml \

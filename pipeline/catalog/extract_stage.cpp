@@ -203,8 +203,9 @@ std::string span(const osm::Box& b) {
         add(s.invalid_lines, "lines of fewer than 2 points");
         add(s.invalid_areas, "areas that are no valid polygon");
         add(s.incomplete_relations, "multipolygons whose member ways are not in the file");
-        throw std::runtime_error(req.input + ": no catalog object: none of its objects with a feature tag of the tag list has a geometry (" + why +
-                                 "); an extract cut by tags alone lacks the nodes of its ways: cut it by area (osmium extract)");
+        const bool members_missing = s.missing_locations > 0 || s.incomplete_relations > 0;
+        throw std::runtime_error(req.input + ": no catalog object: none of its objects with a feature tag of the tag list has a geometry (" + why + ")" +
+                                 (members_missing ? "; an extract cut by tags alone lacks the nodes of its ways: cut it by area (osmium extract)" : ""));
     }
     throw std::runtime_error(req.input + ": no catalog object: none of its " + std::to_string(s.nodes_read) + " nodes, " +
                              std::to_string(s.ways_read) + " ways and " + std::to_string(s.relations_read) +

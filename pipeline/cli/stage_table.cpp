@@ -37,7 +37,9 @@ constexpr const char* polish_usage =
     "feature named, no number or feature word the tags do not hold, a sane length) and asked again once\n"
     "with the reason; a second failure keeps the natural caption. Results: columns title_polished and\n"
     "title_multi_objects_polished in the CSVs, meta.jsonl and the pickles, SkyScript_*_language_polished.csv\n"
-    "(after `split`). The API key is read from $OPENAI_API_KEY (--llm-key-env NAME) and never written.\n"
+    "(after `split`; on a build already split, polish makes the split and the report again once it changed a\n"
+    "caption). A request that fails for good keeps the caption an earlier run polished, if any.\n"
+    "The API key is read from $OPENAI_API_KEY (--llm-key-env NAME) and never written.\n"
     "In the bare command, --polish runs this stage after write. docs/captions.md has the prompt and the check.\n";
 
 constexpr const char* benchmarks_usage =

@@ -74,7 +74,10 @@ void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
         // task submitted again alone (`sbatch --array=5`, an array of one task) is still shard
         // 5 of N, not 0 of 1.
         if (const auto n = given_count()) {
-            options.set("shard", parse_shard(std::to_string(id) + "/" + std::to_string(n), "--shard auto (SLURM_ARRAY_TASK_ID of --shard-count)").text(),
+            options.set("shard",
+                        parse_shard(std::to_string(id) + "/" + std::to_string(n),
+                                    "--shard auto (SLURM_ARRAY_TASK_ID as the shard of --shard-count or SKYSCRIPT_SHARD_COUNT: an array 0..N-1)")
+                            .text(),
                         "--shard auto");
             return;
         }

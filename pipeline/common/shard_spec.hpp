@@ -3,7 +3,9 @@
 // keeps the jobs of the objects whose stable hash is i mod N, with their global job ids,
 // so N shards merged are one machine's build. `--shard auto` takes i and N from the
 // scheduler that started the worker:
-//   Slurm job array    SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN, over
+//   Slurm job array    SLURM_ARRAY_TASK_ID of --shard-count N or SKYSCRIPT_SHARD_COUNT
+//                      (an array 0..N-1: a task submitted again alone keeps its shard);
+//                      without them SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN, over
 //                      SLURM_ARRAY_TASK_STEP) of SLURM_ARRAY_TASK_COUNT;
 //   Kubernetes Indexed Job  JOB_COMPLETION_INDEX of --shard-count N, or of the
 //                      SKYSCRIPT_SHARD_COUNT environment variable (Kubernetes does not

@@ -120,6 +120,24 @@ std::string scrub(std::string text, const std::string& secret) {
     return text;
 }
 
+constexpr std::string_view kept_before = "; the caption polished before is kept (";
+
+// Which model and prompt a job's polish record says made its caption of `source`: the
+// record's, or, when that run's request failed too, what its record said the kept one's were.
+std::string made_by(const std::string& record_text, std::string_view source) {
+    const auto record = nlohmann::json::parse(record_text, nullptr, false);
+    if (!record.is_object()) return "by an earlier run";
+    if (const auto f = record.find(source); f != record.end() && f->is_string())
+        if (const auto& v = f->get_ref<const std::string&>(); v.rfind(kept_before) != std::string::npos && v.ends_with(")")) {
+            const auto from = v.rfind(kept_before) + kept_before.size();
+            return v.substr(from, v.size() - 1 - from);
+        }
+    if (!record.contains("model") || !record["model"].is_string()) return "by an earlier run";
+    std::string out = "model " + tags::one_line(record["model"].get<std::string>(), 200);
+    if (record.contains("prompt") && record["prompt"].is_string()) out += ", prompt " + tags::one_line(record["prompt"].get<std::string>(), 100);
+    return out;
+}
+
 // A rejected answer's text as kept in the cache and sent back: far longer than any caption.
 constexpr std::size_t max_rejected_bytes = 4096;
 
@@ -165,20 +183,23 @@ public:
         const bool rewrite_all = !state.stage_finished("polish");
         state.unfinish_stage("polish");
         const auto total = static_cast<std::uint64_t>(state.count_by_status()["written"]);
-        bool changed = false;
+        bool changed = false, split_forgotten = false;
         std::int64_t after = -1;
         for (std::size_t limit = first_batch;; limit = batch_size) {
             auto batch = state.jobs(JobStatus::written, "", after, limit);
             if (batch.empty()) break;
             after = batch.back().job_id;
             std::vector<Job> updated;
-            polish_batch(batch, rewrite_all, updated);
+            bool captions_changed = false;
+            polish_batch(batch, rewrite_all, updated, captions_changed);
+            // The CSVs, the card and the report no longer say what the jobs do (a record alone,
+            // a failed request's, changes only meta.jsonl and the pickles, made again here).
+            if (captions_changed && !split_forgotten) {
+                state.unfinish_stage("split");
+                state.unfinish_stage("report");
+                split_forgotten = true;
+            }
             if (!updated.empty()) {
-                // The CSVs, the card and the report no longer say what the jobs do.
-                if (!changed) {
-                    state.unfinish_stage("split");
-                    state.unfinish_stage("report");
-                }
                 state.record_polished(updated);
                 state.record_meta_bytes(updated, write_meta_pickles(s_.out_dir, updated));
                 counts_.rewritten += static_cast<std::int64_t>(updated.size());
@@ -256,7 +277,7 @@ private:
         return std::nullopt;
     }
 
-    void polish_batch(std::vector<Job>& batch, bool rewrite_all, std::vector<Job>& updated) {
+    void polish_batch(std::vector<Job>& batch, bool rewrite_all, std::vector<Job>& updated, bool& captions_changed) {
         // Each job's two inputs; the distinct ones not answered yet are asked.
         std::vector<std::array<std::string, 2>> job_keys(batch.size());
         std::unordered_map<std::string, std::size_t> ask_index;
@@ -315,7 +336,7 @@ private:
                         record[std::string(source)] = failure;
                     } else {
                         polished.push_back(*earlier);
-                        record[std::string(source)] = failure + "; the caption polished before is kept";
+                        record[std::string(source)] = failure + std::string(kept_before) + made_by(job.polish, source) + ")";
                     }
                     continue;
                 }
@@ -347,9 +368,11 @@ private:
             captions::CaptionEntries before;
             for (const auto& e : job.captions)
                 if (!captions::polished_source_field(e.field).empty()) before.push_back(e);
-            const bool same = job.polish == record_text && before.size() == polished.size() &&
-                              std::equal(before.begin(), before.end(), polished.begin(), [](const auto& a, const auto& b) { return a.field == b.field && a.text == b.text; });
-            if (same && !rewrite_all) continue;
+            const bool same_captions = before.size() == polished.size() && std::equal(before.begin(), before.end(), polished.begin(), [](const auto& a, const auto& b) {
+                                           return a.field == b.field && a.text == b.text;
+                                       });
+            captions_changed = captions_changed || !same_captions;
+            if (same_captions && job.polish == record_text && !rewrite_all) continue;
             std::erase_if(job.captions, [](const auto& e) { return !captions::polished_source_field(e.field).empty(); });
             job.captions.insert(job.captions.end(), polished.begin(), polished.end());
             job.polish = std::move(record_text);

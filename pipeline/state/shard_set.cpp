@@ -27,8 +27,8 @@ ShardBuild read_shard(const std::string& dir) {
     // sit where merge cannot write (another user's folder, a read-only mount).
     StateReader state(dir);
     if (std::error_code ec; state.immutable() && fs::file_size(b.state_path + "-wal", ec) > 0 && !ec)
-        throw std::runtime_error(dir + ": its state DB has changes its worker did not fold in (state.sqlite-wal), which merge cannot read in a folder "
-                                       "it may not write; rerun the worker there, or merge a copy of the shard");
+        throw std::runtime_error(dir + ": its state DB has a write-ahead log (state.sqlite-wal) that may hold changes its worker did not fold in, "
+                                       "which merge cannot read in a folder it may not write; rerun the worker there, or merge a copy of the shard");
     b.state_uri = state.uri();
     b.options = state.options();
     const auto it = b.options.find("shard");

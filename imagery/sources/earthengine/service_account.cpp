@@ -192,7 +192,7 @@ std::string TokenCache::token() {
             // A server (or a proxy) that echoes the request would print the signed assertion,
             // which buys a token for its hour: cut out, as tokens are.
             for (auto at = why.find(jwt); at != std::string::npos; at = why.find(jwt, at + redacted.size())) why.replace(at, jwt.size(), redacted);
-            why = one_line_text(why.substr(0, 500));
+            why = one_line_text(why, 500);
             throw CredentialsError(account_.path + ": " + redact_url(account_.token_uri) + " refused the service-account key for " +
                                    account_.client_email + " (HTTP " + std::to_string(status) + (why.empty() ? "" : ": " + why) + ")");
         }

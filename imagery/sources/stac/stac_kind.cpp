@@ -201,10 +201,15 @@ public:
             engine_.submit(std::move(r));
         };
         for (std::size_t g = 0; g < searches.size(); ++g) post(g, stac.api + "/search", "POST", searches[g].sent);
+        // A search that fails fails its tiles: its items are not held while the others go on.
+        const auto fail = [](auto& s, std::string why) {
+            s.error = redact_url(why);
+            s.items = {};
+        };
         engine_.run([&](HttpResult&& r) {
             auto& s = searches.at(r.id);
             if (!r.ok) {
-                s.error = redact_url("STAC search at " + stac.api + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200)));
+                fail(s, "STAC search at " + stac.api + ": " + r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail.substr(0, 200)));
                 return;
             }
             // Whatever a page holds fails its own group's tiles with a reason, never the build.
@@ -215,11 +220,9 @@ public:
                 if (++s.pages >= max_pages) {
                     // Its best item cannot be told from part of them (nor the same whatever tiles
                     // share the search): the group's tiles fail, saying what to change.
-                    if (stac_next_page(page, s.sent)) {
-                        s.error = redact_url("STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
-                                             " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
-                        s.items = {}; // its tiles fail: their items are not held while the other searches go on
-                    }
+                    if (stac_next_page(page, s.sent))
+                        fail(s, "STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
+                                    " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
                     return;
                 }
                 if (auto next = stac_next_page(page, s.sent)) {
@@ -227,7 +230,7 @@ public:
                     post(r.id, next->url, next->method, next->body);
                 }
             } catch (const std::exception& e) {
-                s.error = redact_url("STAC search at " + stac.api + ": an answer it cannot read (" + e.what() + ")");
+                fail(s, "STAC search at " + stac.api + ": an answer it cannot read (" + e.what() + ")");
             }
         });
 
@@ -329,7 +332,7 @@ private:
     RgbImage read_asset(const std::string& href, const TileGrid& grid) const {
         // Over HTTP only: a catalogue's href of another scheme (gopher://, ftp://, dict://)
         // would have /vsicurl/ (curl) send its bytes to whatever host and port it names.
-        if (!http_address(href)) throw RasterError("asset " + href + ": not an http:// or https:// address; assets are read over HTTP only");
+        if (!http_address(href)) throw RasterError("asset " + one_line_text(href, 200) + ": not an http:// or https:// address; assets are read over HTTP only");
         const NoReaddirOnOpen no_readdir;
         read_rate_.take(); // requests_per_second: one turn a read (GDAL makes one to a few requests for it)
         if (!tokens_ || !signs(href)) return read_raster_tile("/vsicurl/" + href, grid, read_);
