@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <strings.h>
 #include <utility>
 
 namespace skyscript::imagery {
@@ -15,20 +17,37 @@ namespace {
 
 using OpenFn = GDALDataset* (*)(GDALOpenInfo*);
 
-// Where GDAL's WMS driver puts a downloaded tile before opening it (BufferToVSIFile), and
-// its WCS driver a downloaded coverage.
-bool downloaded_tile(const GDALOpenInfo* info) {
-    return info && info->pszFilename && (std::strncmp(info->pszFilename, "/vsimem/wms/", 12) == 0 || std::strncmp(info->pszFilename, "/vsimem/wcs/", 12) == 0);
+// Whether a file is a server's, which no driver but the image formats may open (and a bare
+// URL, which only a service driver may: WMS, WMTS):
+// - where GDAL's WMS driver puts a downloaded tile before opening it (BufferToVSIFile), its WCS
+//   driver a downloaded coverage, its HTTP driver a downloaded file;
+// - a file behind a network file system, wherever in the path: /vsizip//vsicurl/..., a VRT's
+//   member /vsicurl/... (a local VRT mosaic of COGs): a served VRT in an archive, or named by
+//   a VRT, read local files into the images.
+bool served_file(const GDALOpenInfo* info, bool service_driver) {
+    if (!info || !info->pszFilename) return false;
+    const std::string_view name = info->pszFilename;
+    for (const char* downloaded : {"/vsimem/wms/", "/vsimem/wcs/", "/vsimem/http_"})
+        if (name.starts_with(downloaded)) return true;
+    for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
+        if (name.find(network) != std::string_view::npos) return true;
+    if (service_driver) return false;
+    for (const char* url : {"http://", "https://", "ftp://"})
+        if (name.size() >= std::strlen(url) && strncasecmp(name.data(), url, std::strlen(url)) == 0) return true;
+    return false;
 }
+
+bool service_driver(const char* name) { return std::strcmp(name, "WMS") == 0 || std::strcmp(name, "WMTS") == 0; }
 
 // pfnOpen has no driver argument: one trampoline per slot, each calling its driver's own open
 // function (written once, before any thread opens a raster; read-only after).
 constexpr std::size_t slots = 1024;
 std::array<OpenFn, slots> original_open{};
+std::array<bool, slots> opens_services{}; // the slot's driver is WMS or WMTS
 
 template <std::size_t N>
 GDALDataset* guarded_open(GDALOpenInfo* info) {
-    if (downloaded_tile(info)) return nullptr; // declined without an error, so GDAL tries the next driver
+    if (served_file(info, opens_services[N])) return nullptr; // declined without an error, so GDAL tries the next driver
     return original_open[N](info);
 }
 
@@ -45,7 +64,7 @@ std::array<std::pair<GDALDriver*, OpenWithDriverFn>, slots> original_open_with_d
 std::size_t with_driver_used = 0;
 
 GDALDataset* guarded_open_with_driver(GDALDriver* driver, GDALOpenInfo* info) {
-    if (downloaded_tile(info)) return nullptr;
+    if (served_file(info, service_driver(driver->GetDescription()))) return nullptr;
     for (std::size_t i = 0; i < with_driver_used; ++i)
         if (original_open_with_driver[i].first == driver) return original_open_with_driver[i].second(driver, info);
     return nullptr;
@@ -79,6 +98,7 @@ void register_gdal_drivers() {
                 continue;
             }
             original_open[used] = d->pfnOpen;
+            opens_services[used] = service_driver(d->GetDescription());
             d->pfnOpen = trampolines[used];
             ++used;
         }

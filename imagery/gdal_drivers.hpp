@@ -4,8 +4,10 @@
 // /vsimem/wms/...) is opened with any driver, so a server answering a tile with a VRT, an MRF
 // or a GDAL_WMS description had GDAL read the local files or call the hosts it names, and the
 // dataset held their bytes as pixels (GDAL's WCS driver does the same with a coverage, under
-// /vsimem/wcs/...). Every driver but the image formats (GTiff, PNG, JPEG, WEBP, GIF,
-// JP2OpenJPEG) declines such a path. GDAL 3.6 has no option for this (3.12's
+// /vsimem/wcs/..., its HTTP driver with a file under /vsimem/http_...). So does a file on a
+// server anywhere in the path: a served VRT inside /vsizip//vsicurl/..., or the /vsicurl/
+// member of a local VRT. Every driver but the image formats (GTiff, PNG, JPEG, WEBP, GIF,
+// JP2OpenJPEG) declines such a path, and a bare URL is left to WMS and WMTS. GDAL 3.6 has no option for this (3.12's
 // GDAL_VRT_ENABLE_RAWRASTERBAND covers one case): each driver's open function is wrapped
 // once, before any thread opens a raster. The WMS disk cache is off, so no tile is reopened
 // from a cache path (and none is written under the working folder, WMTS's default).

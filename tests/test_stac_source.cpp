@@ -593,6 +593,45 @@ TEST_CASE("stac: an asset that is a VRT naming local files is not opened: a serv
     }
 }
 
+TEST_CASE("gdal: a server's VRT behind an archive or subfile prefix, or named by a local VRT, reads no local file") {
+    const auto dir = fresh_dir("gdal-served-vrt");
+    const std::string secret = "TOPSECRET-" + std::string(4000, 'S');
+    write_file(dir + "/secret.txt", secret);
+    // A VRT of one raw band over the secret, as a server would send it under a .tif name.
+    std::filesystem::create_directories(dir + "/www");
+    write_file(dir + "/www/tile.tif", "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:4326</SRS>"
+                                      "<GeoTransform>9.4970, 0.0002, 0, 53.5185, 0, -0.0001</GeoTransform>"
+                                      "<VRTRasterBand dataType=\"Byte\" band=\"1\" subClass=\"VRTRawRasterBand\"><ColorInterp>Gray</ColorInterp>"
+                                      "<SourceFilename relativetoVRT=\"0\">" + dir + "/secret.txt</SourceFilename>"
+                                      "<ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>64</LineOffset></VRTRasterBand></VRTDataset>");
+    REQUIRE(run("cd " + sh_quote(dir + "/www") + " && /usr/bin/python3 -c " +
+                sh_quote("import gzip, tarfile, zipfile\n"
+                         "zipfile.ZipFile('evil.zip', 'w').write('tile.tif')\n"
+                         "with gzip.open('tile.tif.gz', 'wb') as g: g.write(open('tile.tif', 'rb').read())\n"
+                         "t = tarfile.open('evil.tar', 'w'); t.add('tile.tif'); t.close()\n"))
+                .exit_code == 0);
+    const NginxServer nginx(dir + "/www", dir + "/nginx");
+    // A local mosaic whose member is the server's "tile".
+    write_file(dir + "/mosaic.vrt", "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:4326</SRS>"
+                                    "<GeoTransform>9.4970, 0.0002, 0, 53.5185, 0, -0.0001</GeoTransform>"
+                                    "<VRTRasterBand dataType=\"Byte\" band=\"1\"><ColorInterp>Gray</ColorInterp><SimpleSource>"
+                                    "<SourceFilename relativeToVRT=\"0\">/vsicurl/" + nginx.url("/tile.tif") + "</SourceFilename><SourceBand>1</SourceBand>"
+                                    "</SimpleSource></VRTRasterBand></VRTDataset>");
+    for (const auto& path : {"/vsizip//vsicurl/" + nginx.url("/evil.zip") + "/tile.tif", "/vsigzip//vsicurl/" + nginx.url("/tile.tif.gz"),
+                             "/vsitar//vsicurl/" + nginx.url("/evil.tar") + "/tile.tif", "/vsisubfile/0_100000,/vsicurl/" + nginx.url("/tile.tif"),
+                             dir + "/mosaic.vrt"}) {
+        INFO(path);
+        const auto out = dir + "/out.tif";
+        std::filesystem::remove(out);
+        const auto r = run(fetch_one_command() + " --raster " + sh_quote(path) + " --center 9.5035,53.5153 --side-m 300 --gsd 1 --resampling near -o " +
+                           sh_quote(out));
+        INFO(r.err);
+        CHECK(r.exit_code != 0); // before: exit 0, the secret's bytes as the tile's pixels
+        CHECK_FALSE(std::filesystem::exists(out));
+        CHECK(lines(r.err).size() == 1);
+    }
+}
+
 TEST_CASE("stac: an asset href of another scheme than http(s) is not read: gopher:// would have sent its bytes to the port it names") {
     const auto dir = fresh_dir("stac-gopher-asset");
     // A listener where the href points: a connection to it would wait in its backlog.

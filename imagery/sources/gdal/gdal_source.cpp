@@ -89,8 +89,11 @@ thread_local std::map<std::string, OpenRaster> open_rasters; // by path
 // /etc/...) or other hosts into the dataset's images. Local files and WMS: descriptions are
 // the user's own, opened by any driver.
 bool served_by_a_server(const std::string& path) {
-    for (const char* prefix : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "http://", "https://", "ftp://"})
+    for (const char* prefix : {"http://", "https://", "ftp://"})
         if (path.starts_with(prefix)) return true;
+    // Wherever in the path: /vsizip//vsicurl/... is a server's archive.
+    for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
+        if (path.find(network) != std::string::npos) return true;
     return false;
 }
 const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", nullptr};
