@@ -598,6 +598,20 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
         refused(with(c.input, (option == "--sources" ? "" : sources) + " " + given), {option.substr(0, option.find(' ')), fifo, "pipe"});
     }
     refused(with(c.input, sources + " --tags /dev/null"), {"--tags", "/dev/null", "device"});
+    // A gdal source's raster that is a FIFO, also behind /vsigzip/ or as a VRT's member: the
+    // plan stamping it and fetch-one opening it waited for a writer (exit 124).
+    write_file(c.dir + "/fifo-sources.toml", "[[source]]\nalias = \"F\"\nkind = \"gdal\"\npath = \"" + fifo + "\"\nyear = 2020\ngsd = 1\n"
+                                                "coverage = [7.41, 43.72, 7.43, 43.74]\n");
+    refused(run(quick + " " + sh_quote(c.input) + " -o " + sh_quote(c.dir + "/fifo-source-out") + " -q --sources " + sh_quote(c.dir + "/fifo-sources.toml")),
+            {fifo, "pipe"});
+    write_file(c.dir + "/member.vrt", "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\"><SRS>EPSG:4326</SRS><GeoTransform>7.41, 0.001, 0, 43.74, 0, -0.001</GeoTransform>"
+                                      "<VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">" + fifo +
+                                      "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>");
+    for (const auto& raster : {fifo, "/vsigzip/" + fifo, c.dir + "/member.vrt"}) {
+        INFO(raster);
+        refused(run(quick + " fetch-one --raster " + sh_quote(raster) + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
+                {fifo, "pipe"});
+    }
     refused(run(quick + " tags --list --tags " + sh_quote(fifo)), {fifo, "pipe"});
     CHECK(snapshot(c.out).empty());
 }

@@ -19,6 +19,8 @@
 #include <optional>
 #include <set>
 
+#include <sys/stat.h>
+
 namespace skyscript::imagery {
 
 namespace {
@@ -112,6 +114,17 @@ NoReaddirOnOpen::~NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABL
 
 namespace {
 
+bool ends_with_vrt(const std::string& path);
+
+// A local file (or the one behind /vsigzip/ and the like) that is not a regular file: opened,
+// a pipe waits for a writer and a device reads for ever (a plan stamping the raster hung).
+void refuse_special_file(const std::string& name) {
+    const auto local = local_file_behind(name);
+    struct stat st {};
+    if (!local.empty() && ::stat(local.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        throw RasterError(local + ": is a pipe or a device, not a raster file");
+}
+
 GDALDataset* open_raster(const std::string& path) {
     register_gdal();
     auto& cache = open_rasters;
@@ -120,6 +133,9 @@ GDALDataset* open_raster(const std::string& path) {
         it->second.used = ++uses;
         return it->second.get();
     }
+    refuse_special_file(path);
+    // A VRT's members are opened only when a block is read: a pipe among them is refused now.
+    if (path.starts_with("<") || ends_with_vrt(path)) (void)raster_local_files(path);
     CPLErrorReset();
     const bool served = served_by_a_server(path);
     const bool service = path.starts_with("http://") || path.starts_with("https://");
@@ -372,6 +388,7 @@ std::vector<std::string> vrt_members(const std::string& vrt) {
 // overviews, masks, .aux.xml, world files), opened quietly: its errors come when it is read.
 void add_files_of(const std::string& name, std::set<std::string>& files, std::set<std::string>& listed) {
     if (!listed.insert(name).second) return; // a VRT naming itself, or two naming one
+    refuse_special_file(name);
     const auto local = local_file_behind(name);
     if (!local.empty()) files.insert(local);
     if (name.starts_with("<") || ends_with_vrt(name)) {
@@ -380,6 +397,7 @@ void add_files_of(const std::string& name, std::set<std::string>& files, std::se
         for (const auto& member : vrt_members(name)) {
             const auto member_local = local_file_behind(member);
             if (member_local.empty()) continue; // remote: never asked for here
+            refuse_special_file(member);
             if (ends_with_vrt(member)) {
                 add_files_of(member, files, listed);
                 continue;
