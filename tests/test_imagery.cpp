@@ -414,3 +414,25 @@ TEST_CASE("a float raster's NaN (its fill, no nodata declared) is no data: not b
     const auto west = read_raster_tile(raster, grid(500010, 5899900, 60), {});
     CHECK(std::count(west.valid.begin(), west.valid.end(), 1) == 0);
 }
+
+TEST_CASE("a raster whose blocks are huge (a small sparse file declaring 16,384 px blocks) is refused, not read a GB at a time") {
+    using namespace skyscript::test;
+    const auto dir = fresh_dir("imagery-block-bomb");
+    const auto raster = dir + "/bomb.tif";
+    const auto made = run("gdal_create -q -of GTiff -outsize 20000 20000 -bands 3 -ot Byte -co TILED=YES -co BLOCKXSIZE=16384 -co BLOCKYSIZE=16384 "
+                          "-co SPARSE_OK=YES -a_srs EPSG:32632 -a_ullr 500000 5900000 520000 5880000 " + sh_quote(raster));
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    CHECK(std::filesystem::file_size(raster) < (1 << 20));
+    TileGrid g;
+    g.epsg = 32632;
+    g.gsd = 1;
+    g.width = g.height = 100;
+    g.geotransform[0] = 510000, g.geotransform[1] = 1, g.geotransform[3] = 5890000, g.geotransform[5] = -1;
+    CHECK_THROWS_WITH_AS(read_raster_tile(raster, g, {}), doctest::Contains("bomb.tif: its blocks are 16384 x 16384 px (256 MB a band), more than 64 MB"),
+                         RasterError);
+    // A tiled raster of ordinary blocks is read.
+    const auto tiled = dir + "/tiled.tif";
+    REQUIRE(run("gdal_create -q -of GTiff -outsize 2000 2000 -bands 3 -ot Byte -burn 50 -co TILED=YES -a_srs EPSG:32632 -a_ullr 509000 5891000 511000 5889000 " +
+                sh_quote(tiled)).exit_code == 0);
+    CHECK(read_raster_tile(tiled, g, {}).valid_fraction() == doctest::Approx(1.0));
+}

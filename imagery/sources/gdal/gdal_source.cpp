@@ -116,6 +116,9 @@ namespace {
 
 bool ends_with_vrt(const std::string& path);
 
+// The largest block of one band a raster may have (a 8,192 x 8,192 Byte block, 4,096 x 4,096 floats).
+constexpr std::int64_t max_block_bytes = std::int64_t{64} << 20;
+
 // A local file (or the one behind /vsigzip/ and the like) that is not a regular file: opened,
 // a pipe waits for a writer and a device reads for ever (a plan stamping the raster hung).
 void refuse_special_file(const std::string& name) {
@@ -152,6 +155,18 @@ GDALDataset* open_raster(const std::string& path) {
                           (why.empty() ? std::string() : " (GDAL: " + why + ")"));
     }
     if (ds->GetRasterCount() < 1) throw RasterError(path + ": has no raster band");
+    // GDAL reads and caches a whole block for any pixel of it: a 46 KB file declaring blocks
+    // of 16,384 x 16,384 floats took 1 GB a tile and hung the stretch's sampling, per worker.
+    {
+        int bw = 0, bh = 0;
+        GDALRasterBand* band = ds->GetRasterBand(1);
+        band->GetBlockSize(&bw, &bh);
+        const double block_bytes = double(bw) * double(bh) * GDALGetDataTypeSizeBytes(band->GetRasterDataType());
+        if (block_bytes > double(max_block_bytes))
+            throw RasterError(path + ": its blocks are " + std::to_string(bw) + " x " + std::to_string(bh) + " px (" +
+                              std::to_string(static_cast<long long>(block_bytes / (1 << 20))) + " MB a band), more than " +
+                              std::to_string(max_block_bytes >> 20) + " MB: GDAL reads a whole block for any pixel; tile it (gdal_translate -co TILED=YES)");
+    }
     if (!ds->GetSpatialRef() && ds->GetGCPCount() == 0) throw RasterError(path + ": has no georeferencing (no CRS)");
     auto expanded = expand_palette(ds.get(), path);
     if (cache.size() >= open_rasters_per_thread)
