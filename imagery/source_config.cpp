@@ -215,7 +215,11 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
         table.name_alias(s.alias);
         if (s.alias.size() > 8 || !std::all_of(s.alias.begin(), s.alias.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
             table.fail("alias must be 1-8 letters or digits (it is part of every image file name)");
-        if (!aliases.insert(s.alias).second) table.fail("alias `" + s.alias + "` is used twice");
+        // In any case: `a1` and `A1` name the same files on a case-insensitive file system (a
+        // dataset downloaded to macOS or Windows).
+        std::string folded = s.alias;
+        for (auto& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!aliases.insert(folded).second) table.fail("alias `" + s.alias + "` is used twice (aliases are told apart without regard to case)");
         const auto kind = table.string("kind", true);
         s.kind = find_source_kind(kind);
         if (!s.kind) table.fail_at("kind", "kind must be " + kind_names() + ", got `" + kind + "`");

@@ -1,6 +1,7 @@
 #include "imagery/source_table.hpp"
 
 
+#include <algorithm>
 #include <cmath>
 
 namespace skyscript::imagery {
@@ -10,6 +11,15 @@ std::string SourceTable::string(const char* key, bool required) const {
     if (n && !n->is_string()) fail_at(*n, std::string("`") + key + "` must be a string");
     const auto v = n ? n->value<std::string>() : std::nullopt;
     if (required && (!v || v->empty())) fail(std::string("needs `") + key + "`");
+    // A NUL cut the path GDAL opened short (`a.tif\u0000.evil` opened a.tif, said nowhere); a
+    // line break split the table `sources` prints and the one-line errors naming it. An inline
+    // XML description (`<GDAL_WMS>...`) may run over lines.
+    const bool xml = v && v->find_first_not_of(" \t\r\n") != std::string::npos && (*v)[v->find_first_not_of(" \t\r\n")] == '<';
+    const auto control = [xml](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 || u == 0x7f) && !(xml && (c == '\n' || c == '\r' || c == '\t'));
+    };
+    if (v && std::any_of(v->begin(), v->end(), control)) fail_at(*n, std::string("`") + key + "` holds a control character (a NUL, a line break, ...)");
     return v.value_or("");
 }
 

@@ -98,7 +98,18 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nkind = \"gdal\"\npath = \"x\"\n") == "s.toml:1: source 1: needs `alias`");
     CHECK(error_of("[[source]]\nalias = \"A_B\"\nkind = \"gdal\"\npath = \"x\"\n").find("alias must be 1-8 letters or digits") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\n[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"y\"\n") ==
-          "s.toml:5: source 2 (A): alias `A` is used twice");
+          "s.toml:5: source 2 (A): alias `A` is used twice (aliases are told apart without regard to case)");
+    // a1 and A1 name the same files on a case-insensitive file system (a red-team finding).
+    CHECK(error_of("[[source]]\nalias = \"a1\"\nkind = \"gdal\"\npath = \"x\"\n[[source]]\nalias = \"A1\"\nkind = \"gdal\"\npath = \"y\"\n") ==
+          "s.toml:5: source 2 (A1): alias `A1` is used twice (aliases are told apart without regard to case)");
+    // A NUL cut the path GDAL opened short; a line break split every message naming it (a red-team finding).
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x.tif\\u0000.evil\"\n").find("`path` holds a control character") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\\n.tif\"\n").find("`path` holds a control character") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}\\r\\nX: 1\"\ngsd = 1\n").find("`url` holds a control character") !=
+          std::string::npos);
+    // An inline XML description may run over lines.
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\nyear = 2020\npath = \"\"\"<GDAL_WMS>\n<Service name=\\\"WMS\\\"/>\n</GDAL_WMS>\"\"\"\n")
+              .find("control character") == std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/tiles\"\ngsd = 1\n").find("url needs {z}") != std::string::npos);
     // Placeholders of other tools reached the server as they were (a red-team finding).
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://{s}.h/{z}/{x}/{y}.png\"\ngsd = 1\n")
