@@ -134,6 +134,12 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
     f.caption = "a satellite image of amenity of parking with surface of asphalt";
     CHECK(check.check("A parking lot with 40 spaces.", f).value_or("").find("number 40") != std::string::npos);
     CHECK(check.check("A parking lot with three entrances.", f).value_or("").find("three") != std::string::npos);
+    // Numbers in words past twelve, and digits of other scripts (a red-team finding: all kept).
+    for (const std::string invented : {"with thirteen floors", "with a hundred windows", "of one thousand spaces", "of twenty rows", "with a dozen trucks"})
+        CHECK_MESSAGE(check.check("A parking lot " + invented + ".", f).value_or("").find("a number the tags do not hold") != std::string::npos, invented);
+    for (const std::string digits : {"\xD9\xA1\xD9\xA7", "\xEF\xBC\x91\xEF\xBC\x97", "\xE0\xA5\xA7\xE0\xA5\xAD"}) // ١٧, １７, १७
+        CHECK_MESSAGE(check.check("A parking lot of " + digits + " rows.", f).value_or("").find("the number 17") != std::string::npos, digits);
+    CHECK_FALSE(check.check("An asphalt parking lot, its area in m\xC2\xB2.", f)); // m²'s ² is no number
     CHECK(check.check("A parking lot beside a river.", f).value_or("").find("river") != std::string::npos);
     CHECK(check.check("Rivers and a parking lot.", f).value_or("").find("river") != std::string::npos); // plural
     CHECK(check.check("A road.", f).value_or("").find("too short") != std::string::npos);

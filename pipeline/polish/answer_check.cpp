@@ -80,9 +80,40 @@ std::vector<double> numbers_in(std::string_view text) {
     return out;
 }
 
-constexpr std::pair<std::string_view, int> number_words[] = {{"two", 2},   {"three", 3}, {"four", 4},    {"five", 5},
-                                                            {"six", 6},   {"seven", 7}, {"eight", 8},   {"nine", 9},
-                                                            {"ten", 10},  {"eleven", 11}, {"twelve", 12}};
+// Numbers in words ("one" is left out: "one of the", "one-way"); any of them makes the
+// answer give a number ("thirteen floors", "a hundred windows", "one thousand flats").
+constexpr std::pair<std::string_view, int> number_words[] = {
+    {"two", 2},         {"three", 3},      {"four", 4},       {"five", 5},      {"six", 6},        {"seven", 7},    {"eight", 8},
+    {"nine", 9},        {"ten", 10},       {"eleven", 11},    {"twelve", 12},   {"dozen", 12},     {"thirteen", 13}, {"fourteen", 14},
+    {"fifteen", 15},    {"sixteen", 16},   {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19},  {"twenty", 20},  {"thirty", 30},
+    {"forty", 40},      {"fifty", 50},     {"sixty", 60},     {"seventy", 70},  {"eighty", 80},    {"ninety", 90},  {"hundred", 100},
+    {"thousand", 1000}, {"million", 1000000}};
+
+// The zero of each run of ten decimal digits of another script (Unicode's Nd: Arabic-Indic,
+// Devanagari, Thai, fullwidth, the mathematical ones, ...). Not the super- and subscripts: the
+// ² of m² is an exponent.
+constexpr unsigned digit_zeros[] = {0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+                                    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
+                                    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0,
+                                    0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6};
+
+// `text` with every digit of another script as its ASCII digit: "١٧ floors" and "１７ floors"
+// give 17 as "17 floors" does.
+std::string ascii_digits(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned cp = 0;
+        const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(text, i, cp));
+        int digit = -1;
+        for (const unsigned zero : digit_zeros)
+            if (cp >= zero && cp < zero + 10) digit = static_cast<int>(cp - zero);
+        if (digit >= 0) out.push_back(static_cast<char>('0' + digit));
+        else out.append(text.substr(i, n));
+        i += n;
+    }
+    return out;
+}
 
 // `phrase` in `text` at the start of a word.
 bool starts_a_word_in(const std::string& text, const std::string& phrase) {
@@ -155,13 +186,13 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
 
     // What the answer may say: the words and numbers of the tags, their names and the caption.
     std::set<std::string> support;
-    std::vector<double> allowed = numbers_in(facts.caption);
+    std::vector<double> allowed = numbers_in(ascii_digits(facts.caption));
     const auto add_object = [&](const TagPairs& tags) {
         for (const auto& [k, v] : tags) {
             add_words(as_words(k), support);
             add_words(as_words(v), support);
             add_words(name_of(k, v), support);
-            const auto n = numbers_in(v);
+            const auto n = numbers_in(ascii_digits(v));
             allowed.insert(allowed.end(), n.begin(), n.end());
         }
     };
@@ -174,7 +205,7 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
     }
     const auto allowed_number = [&](double v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); };
 
-    for (const double v : numbers_in(answer))
+    for (const double v : numbers_in(ascii_digits(answer)))
         if (!allowed_number(v)) return "it gives the number " + format_number(v) + ", which the tags do not hold";
     std::set<std::string> words;
     add_words(text, words);
