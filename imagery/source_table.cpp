@@ -19,7 +19,9 @@ std::string SourceTable::string(const char* key, bool required) const {
         const auto u = static_cast<unsigned char>(c);
         return (u < 0x20 || u == 0x7f) && !(xml && (c == '\n' || c == '\r' || c == '\t'));
     };
-    if (v && std::any_of(v->begin(), v->end(), control)) fail_at(*n, std::string("`") + key + "` holds a control character (a NUL, a line break, ...)");
+    // Free text (a licence, an attribution) is made one line where it is written (the card, the meta).
+    const bool text = std::string_view(key) == "licence" || std::string_view(key) == "attribution";
+    if (v && !text && std::any_of(v->begin(), v->end(), control)) fail_at(*n, std::string("`") + key + "` holds a control character (a NUL, a line break, ...)");
     return v.value_or("");
 }
 
