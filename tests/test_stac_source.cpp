@@ -673,12 +673,12 @@ TEST_CASE("stac: an asset href of another scheme than http(s) is not read: gophe
     ::close(listener);
 }
 
-TEST_CASE("stac: an item geometry or a next page's body nested 100,000 deep is no crash (the JSON writer recursed once a level)") {
+TEST_CASE("stac: an item geometry, properties or a next page's body nested 1,000,000 deep is no crash (the JSON writer and copies recursed once a level)") {
     std::string deep = "{\"type\": \"FeatureCollection\", \"features\": [{\"id\": \"deep\", \"bbox\": [9.49, 53.50, 9.52, 53.52], "
-                       "\"assets\": {\"visual\": {\"href\": \"https://example.org/a.tif\"}}, \"properties\": {}, "
-                       "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": ";
-    deep += std::string(100000, '[') + std::string(100000, ']') + "}}], \"links\": [{\"rel\": \"next\", \"method\": \"POST\", \"href\": \"https://example.org/s\", \"body\": {\"a\": ";
-    deep += std::string(100000, '[') + std::string(100000, ']') + "}}]}";
+                       "\"assets\": {\"visual\": {\"href\": \"https://example.org/a.tif\"}}, \"properties\": {\"x\": ";
+    const auto nest = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); }; // 2 MB: within a page's 16 MiB
+    deep += nest(1000000) + "}, \"geometry\": {\"type\": \"Polygon\", \"coordinates\": " + nest(1000000) +
+            "}}], \"links\": [{\"rel\": \"next\", \"method\": \"POST\", \"href\": \"https://example.org/s\", \"body\": {\"a\": " + nest(1000000) + "}}]}";
     const auto page = json::parse(deep);
     const auto items = stac_items(page, {"visual"}, {});
     REQUIRE(items.size() == 1); // kept: its bbox serves as its footprint

@@ -45,7 +45,8 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
         const auto summary = nlohmann::json::parse(s.summary_json.empty() ? "{}" : s.summary_json, nullptr, false);
         // A count as a run records it: a whole number (a state DB edited by hand may hold 1e300,
         // which no integer holds, or a negative one).
-        const auto count = *rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) ? summary[rate.summary_key] : nlohmann::json();
+        static const nlohmann::json none;
+        const auto& count = *rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) ? summary[rate.summary_key] : none;
         if ((count.is_number_unsigned() || count.is_number_integer()) && count.get<std::int64_t>() >= 0) {
             s.unit = rate.unit;
             s.items = count.get<std::int64_t>();

@@ -170,7 +170,8 @@ std::string TokenCache::token() {
                 if (issued_.size() >= 8) issued_.erase(issued_.begin());
                 issued_.push_back(token_);
                 // A number of seconds, which some servers send as a string; else Google's hour.
-                const auto& e = j.contains("expires_in") ? j["expires_in"] : nlohmann::json();
+                static const nlohmann::json none; // a reference either way: a copy of a server's value recursed a level at a time
+                const auto& e = j.contains("expires_in") ? j["expires_in"] : none;
                 long long seconds = 3600;
                 if (e.is_number()) seconds = e.get<long long>();
                 else if (e.is_string()) seconds = std::strtoll(e.get<std::string>().c_str(), nullptr, 10);

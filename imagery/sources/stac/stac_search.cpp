@@ -135,6 +135,15 @@ bool nests_at_most(const json& j, int levels) {
     return true;
 }
 
+const json& null_json() {
+    static const json none;
+    return none;
+}
+const json& empty_object() {
+    static const json none = json::object();
+    return none;
+}
+
 bool true_member(const json& o, const char* name) {
     const auto it = o.find(name);
     return it != o.end() && ((it->is_boolean() && it->get<bool>()) || (it->is_string() && it->get<std::string>() == "true"));
@@ -151,14 +160,16 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         StacItem item;
         item.id = text_member(f, "id");
         item.collection = text_member(f, "collection");
-        const auto& bbox = f.contains("bbox") ? f["bbox"] : json();
+        // References, not copies: a conditional with a temporary made a copy, and nlohmann's copy
+        // recurses a level at a time (a page of 16 MiB nests millions deep).
+        const auto& bbox = f.contains("bbox") ? f["bbox"] : null_json();
         if (!bbox.is_array() || (bbox.size() != 4 && bbox.size() != 6)) continue;
         bool numbers = true;
         for (const auto& v : bbox) numbers = numbers && v.is_number();
         if (!numbers) continue;
         const std::size_t h = bbox.size() / 2; // 3D: [w, s, zmin, e, n, zmax]
         item.bbox = {bbox[0].get<double>(), bbox[1].get<double>(), bbox[h].get<double>(), bbox[h + 1].get<double>()};
-        const auto& props = f.contains("properties") && f["properties"].is_object() ? f["properties"] : json::object();
+        const auto& props = f.contains("properties") && f["properties"].is_object() ? f["properties"] : empty_object();
         if (props.contains("datetime") && props["datetime"].is_string()) item.datetime = props["datetime"].get<std::string>();
         else if (props.contains("start_datetime") && props["start_datetime"].is_string()) item.datetime = props["start_datetime"].get<std::string>();
         item.time_ms = parse_iso_time_ms(item.datetime).value_or(0);
@@ -196,7 +207,7 @@ std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
         next.url = link["href"].get<std::string>();
         next.method = text_member(link, "method", "GET") == "POST" ? "POST" : "GET";
         if (next.method == "POST") {
-            const auto& body = link.contains("body") && link["body"].is_object() ? link["body"] : json::object();
+            const auto& body = link.contains("body") && link["body"].is_object() ? link["body"] : empty_object();
             if (!nests_at_most(body, 64)) throw std::runtime_error("the next page's link holds a body nested deeper than 64 levels");
             if (true_member(link, "merge")) {
                 next.body = sent;
