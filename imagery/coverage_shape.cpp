@@ -245,7 +245,11 @@ void add_geometry(const json& g, const std::string& context, std::vector<Coverag
 // GeoJSON of 2008 could name a CRS; RFC 7946 has none and means WGS 84 lon/lat.
 void check_crs(const json& j) {
     if (!j.is_object() || !j.contains("crs") || j["crs"].is_null()) return;
-    const auto name = j["crs"].value("properties", json::object()).value("name", std::string());
+    // Looked up, not copied (value() copies: a copy recurses a level at a time through a deep value).
+    const auto& crs = j["crs"];
+    if (!crs.is_object()) throw CoverageError("not GeoJSON (its \"crs\" is not an object)");
+    const auto properties = crs.find("properties");
+    const auto name = properties != crs.end() && properties->is_object() ? properties->value("name", std::string()) : std::string();
     if (name.find("CRS84") != std::string::npos || name.find("4326") != std::string::npos) return;
     throw CoverageError("coordinates in CRS `" + (name.empty() ? std::string("?") : name) +
                         "` (coverage needs WGS 84 longitude, latitude: RFC 7946 GeoJSON)");
