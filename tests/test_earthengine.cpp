@@ -453,20 +453,21 @@ TEST_CASE("a tile across the antimeridian is one box with east + 360 in both req
 
 TEST_CASE("a project id that could smuggle a header or a path is refused in one line, before any request") {
     Fixture f;
-    write_file(f.dir + "/bad.toml", "[[source]]\nalias = \"BAD\"\nkind = \"earthengine\"\ncollection = \"COPERNICUS/S2_SR_HARMONIZED\"\n"
-                                    "project = \"sky-test\\r\\nX-Evil: 1\"\nendpoint = \"" + f.server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\n");
-    const auto r = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.key_json) + " " + fetch_one_command() + " --sources " +
-                       sh_quote(f.dir + "/bad.toml") + " --source BAD --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/bad.tif"));
+    // fetch-one of a source whose project is `project` (TOML string text).
+    const auto fetch_with_project = [&](const std::string& project) {
+        write_file(f.dir + "/bad.toml", "[[source]]\nalias = \"BAD\"\nkind = \"earthengine\"\ncollection = \"COPERNICUS/S2_SR_HARMONIZED\"\n"
+                                        "project = \"" + project + "\"\nendpoint = \"" + f.server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\n");
+        return run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.key_json) + " " + fetch_one_command() + " --sources " + sh_quote(f.dir + "/bad.toml") +
+                   " --source BAD --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/bad.tif"));
+    };
+    const auto r = fetch_with_project("sky-test\\r\\nX-Evil: 1");
     INFO(r.err);
     CHECK(r.exit_code == 1);
     // Refused as the sources file is read (a control character in a string), before the source's own check of project ids.
     CHECK(r.err.find("bad.toml:5: source 1 (BAD): `project` holds a control character") != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     // A path in it: the source's own check.
-    write_file(f.dir + "/path.toml", "[[source]]\nalias = \"BAD\"\nkind = \"earthengine\"\ncollection = \"COPERNICUS/S2_SR_HARMONIZED\"\n"
-                                     "project = \"sky-test/../x?y\"\nendpoint = \"" + f.server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\n");
-    const auto p = run("GOOGLE_APPLICATION_CREDENTIALS=" + sh_quote(f.key_json) + " " + fetch_one_command() + " --sources " +
-                       sh_quote(f.dir + "/path.toml") + " --source BAD --center 9.505,53.513 --side-m 400 --gsd 2 -o " + sh_quote(f.dir + "/bad.tif"));
+    const auto p = fetch_with_project("sky-test/../x?y");
     INFO(p.err);
     CHECK(p.exit_code == 1);
     CHECK(p.err.find("project `sky-test?..?x?y` is not a Cloud project id") != std::string::npos);
