@@ -29,8 +29,7 @@ bool served_file(const GDALOpenInfo* info, bool service_driver) {
     const std::string_view name = info->pszFilename;
     for (const char* downloaded : {"/vsimem/wms/", "/vsimem/wcs/", "/vsimem/http_"})
         if (name.starts_with(downloaded)) return true;
-    for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
-        if (name.find(network) != std::string_view::npos) return true;
+    if (behind_network_file_system(name)) return true;
     if (service_driver) return false;
     for (const char* url : {"http://", "https://", "ftp://"})
         if (name.size() >= std::strlen(url) && strncasecmp(name.data(), url, std::strlen(url)) == 0) return true;
@@ -77,6 +76,12 @@ bool image_driver(const char* name) {
 }
 
 } // namespace
+
+bool behind_network_file_system(std::string_view path) noexcept {
+    for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
+        if (path.find(network) != std::string_view::npos) return true;
+    return false;
+}
 
 void register_gdal_drivers() {
     static std::once_flag once;

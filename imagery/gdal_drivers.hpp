@@ -12,7 +12,13 @@
 // once, before any thread opens a raster. The WMS disk cache is off, so no tile is reopened
 // from a cache path (and none is written under the working folder, WMTS's default).
 
+#include <string_view>
+
 namespace skyscript::imagery {
+
+// Whether a GDAL path reads from a server through a network file system (/vsicurl/, /vsis3/,
+// ...), wherever in the path: /vsizip//vsicurl/... is a server's archive.
+bool behind_network_file_system(std::string_view path) noexcept;
 
 // GDALAllRegister and the guard, once (thread-safe; call before opening anything with GDAL).
 void register_gdal_drivers();

@@ -47,7 +47,7 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
         // which no integer holds, or a negative one).
         static const nlohmann::json none;
         const auto& count = *rate.summary_key && summary.is_object() && summary.contains(rate.summary_key) ? summary[rate.summary_key] : none;
-        if ((count.is_number_unsigned() || count.is_number_integer()) && count.get<std::int64_t>() >= 0) {
+        if (count.is_number_integer() && count.get<std::int64_t>() >= 0) { // unsigned too; above INT64_MAX it reads negative
             s.unit = rate.unit;
             s.items = count.get<std::int64_t>();
             s.rate = s.seconds > 0 ? double(s.items) / s.seconds : 0.0;

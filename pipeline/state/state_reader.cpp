@@ -139,10 +139,14 @@ StateReader::WrittenVariety StateReader::written_variety() {
     return v;
 }
 
-std::string StateReader::identity_in(const char* table) {
+bool StateReader::has_table(const char* table) {
     auto exists = db_->prepare("SELECT count(*) FROM sqlite_master WHERE name = ?");
     exists.bind(1, std::string_view(table));
-    if (!exists.step() || exists.column_int(0) == 0) return ""; // an older state DB
+    return exists.step() && exists.column_int(0) > 0;
+}
+
+std::string StateReader::identity_in(const char* table) {
+    if (!has_table(table)) return ""; // an older state DB
     auto q = db_->prepare(std::string("SELECT identity FROM ") + table);
     return q.step() ? q.column_text(0) : std::string();
 }
@@ -153,7 +157,7 @@ std::string StateReader::sources_identity() { return identity_in("sources_identi
 std::vector<StateReader::SourceTermsCount> StateReader::written_by_source_terms() {
     std::vector<SourceTermsCount> out;
     // An older state DB has no source_terms table: every source's terms are then unknown.
-    const bool recorded = scalar(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'source_terms'") > 0;
+    const bool recorded = has_table("source_terms");
     auto q = db_->prepare(recorded ? "SELECT j.source, coalesce(t.licence, ''), coalesce(t.attribution, ''), count(*) FROM jobs j "
                                      "LEFT JOIN source_terms t ON t.alias = j.source WHERE j.status = 'written' GROUP BY j.source ORDER BY j.source"
                                    : "SELECT source, '', '', count(*) FROM jobs WHERE status = 'written' GROUP BY source ORDER BY source");
@@ -201,17 +205,12 @@ std::pair<std::int64_t, std::int64_t> StateReader::reused_of_finished() {
     return q.step() ? std::pair{q.column_int(0), q.column_int(1)} : std::pair<std::int64_t, std::int64_t>{0, 0};
 }
 
-namespace {
-
-// A state DB made before a column was added lacks it (a reader adds none): `tried` and
-// `fallbacks` came with fallback, `provenance` with the stac kind, `image_bytes` with --reuse.
-bool has_column(SqliteDb& db, const char* name) { return state_queries::has_jobs_column(db, name); }
-
-} // namespace
-
+// A state DB made before a column or table was added lacks it (a reader adds none): `tried` and
+// `fallbacks` came with fallback, `provenance` with the stac kind, `image_bytes` with --reuse,
+// `title_polished` with polish; `source_terms` and the identity tables with later plans.
 std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbacks() {
     std::map<std::pair<std::string, std::string>, std::int64_t> out;
-    if (!has_column(*db_, "tried")) return out;
+    if (!state_queries::has_jobs_column(*db_, "tried")) return out;
     auto q = db_->prepare("SELECT source, tried FROM jobs WHERE tried != '[]'");
     while (q.step())
         for (auto& hop : fallback_hops(q.column_text(0), parse_tried_sources(q.column_text(1)))) ++out[std::move(hop)];
@@ -219,7 +218,7 @@ std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbac
 }
 
 std::int64_t StateReader::every_source_said_no() {
-    if (!has_column(*db_, "tried")) return 0;
+    if (!state_queries::has_jobs_column(*db_, "tried")) return 0;
     // A failed job whose last try is its source: no source left to ask (fallback_hops).
     std::int64_t n = 0;
     auto q = db_->prepare("SELECT source, tried FROM jobs WHERE status = 'failed' AND tried != '[]'");
@@ -266,7 +265,7 @@ void StateReader::for_each_with_status(const std::string& status, const std::fun
 
 StateReader::JobCard StateReader::card(std::int64_t job_id) {
     // Opened read-only, an older state DB keeps its columns: the polished one may be missing.
-    const bool has_polished = scalar(*db_, "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'title_polished'") > 0;
+    const bool has_polished = state_queries::has_jobs_column(*db_, "title_polished");
     auto q = db_->prepare(std::string("SELECT title, title_multi_objects, objects, width, ") + (has_polished ? "title_polished" : "NULL") +
                           " FROM jobs WHERE job_id = ?");
     q.bind(1, job_id);
@@ -300,8 +299,8 @@ std::vector<std::pair<int, std::string>> StateReader::newest_images(const std::s
 
 void StateReader::for_each_finished_image(const std::function<void(const FinishedImage&)>& fn) {
     auto q = db_->prepare(std::string("SELECT tile_key, part, stem, coalesce(time_ms, 0), coalesce(year, 0), coalesce(valid_fraction, 0), ") +
-                          (has_column(*db_, "provenance") ? "coalesce(provenance, '')" : "''") + ", " +
-                          (has_column(*db_, "image_bytes") ? "coalesce(image_bytes, -1)" : "-1") + " FROM jobs WHERE status IN ('fetched', 'written')");
+                          (state_queries::has_jobs_column(*db_, "provenance") ? "coalesce(provenance, '')" : "''") + ", " +
+                          (state_queries::has_jobs_column(*db_, "image_bytes") ? "coalesce(image_bytes, -1)" : "-1") + " FROM jobs WHERE status IN ('fetched', 'written')");
     while (q.step()) {
         FinishedImage im;
         im.tile_key = q.column_text(0);

@@ -129,6 +129,7 @@ public:
     void for_each_finished_image(const std::function<void(const FinishedImage&)>& fn);
 
 private:
+    bool has_table(const char* table);
     std::string identity_in(const char* table);
 
     std::unique_ptr<SqliteDb> db_;

@@ -93,10 +93,7 @@ thread_local std::map<std::string, OpenRaster> open_rasters; // by path
 bool served_by_a_server(const std::string& path) {
     for (const char* prefix : {"http://", "https://", "ftp://"})
         if (path.starts_with(prefix)) return true;
-    // Wherever in the path: /vsizip//vsicurl/... is a server's archive.
-    for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
-        if (path.find(network) != std::string::npos) return true;
-    return false;
+    return behind_network_file_system(path);
 }
 const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", nullptr};
 // A bare http(s) URL is a service GDAL asks (a WMS or WMTS endpoint, `...?SERVICE=WMS`), not a file.
