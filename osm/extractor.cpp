@@ -400,7 +400,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         if (!ways_only) {
             osmium::io::Reader reader{file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, osmium::io::read_meta::no, pool};
             while (auto buffer = reader.read()) read(std::move(buffer), reader.offset(), true);
+            const auto unread = unread_part(file, reader.offset(), size);
             reader.close();
+            if (unread) throw InputError(options.input + ": " + *unread);
         }
         workers.finish();
         second_pass.flush();

@@ -9,11 +9,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <deque>
 #include <exception>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -186,7 +188,9 @@ std::optional<PbfBlobs> PbfBlobs::open(const std::string& path) {
         else if (type == "OSMHeader" && offset == 0) header_blob = blob;
         offset = blob.offset + blob.size;
     }
-    if (!header_blob) return std::nullopt;
+    // Bytes after the last blob (fewer than 4): osmium's Reader reads the file and says so.
+    struct stat st{};
+    if (!header_blob || ::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != offset) return std::nullopt;
     bool sorted = false;
     try {
         std::string data;
@@ -383,6 +387,22 @@ bool read_ways_of_sorted(const osmium::io::File& file, osmium::thread::Pool& poo
     const std::size_t first_not_nodes = blobs->first([&](std::size_t i) { return type_rank(blobs->first_group_type(i)) != 0; });
     const std::size_t from = first_not_nodes > 0 ? first_not_nodes - 1 : 0;
     return decode_in_order(*blobs, from, pool, osmium::osm_entity_bits::way, [] { return true; }, on_buffer);
+}
+
+std::optional<std::string> unread_part(const osmium::io::File& file, std::uint64_t offset, std::uint64_t size) {
+    if (file.format() != osmium::io::file_format::pbf || file.compression() != osmium::io::file_compression::none || file.filename().empty() ||
+        offset >= size)
+        return std::nullopt;
+    const int fd = ::open(file.filename().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt; // the read's own error, or the caller's check of a changed file, says more
+    // A blob length of 0 was read (4 bytes past the data's end), or fewer than 4 bytes were left.
+    std::string bytes;
+    const bool zero_length = offset >= 4 && read_at(fd, offset - 4, 4, bytes) && bytes == std::string(4, '\0');
+    ::close(fd);
+    const std::uint64_t end = zero_length ? offset - 4 : offset;
+    const std::string rest = std::to_string(size - end) + " bytes from byte " + std::to_string(end) + " of " + std::to_string(size);
+    return zero_length ? "its OSM data stops at a run of zero bytes and " + rest + " were not read (a download left unfinished?); download it again"
+                       : "its OSM data stops before the end of the file: " + rest + " are not OSM blobs (a damaged or unfinished file?)";
 }
 
 } // namespace skyscript::osm

@@ -77,4 +77,12 @@ void read_relations(const osmium::io::File& file, osmium::thread::Pool& pool,
 bool read_ways_of_sorted(const osmium::io::File& file, osmium::thread::Pool& pool,
                          const std::function<void(osmium::memory::Buffer&&, std::uint64_t offset)>& on_buffer);
 
+// What a whole read by osmium's Reader left unread, said in a sentence; nothing when it
+// reached the end. libosmium takes a blob length of 0, or a last blob followed by fewer
+// than 4 bytes, for the file's clean end: a download preallocated and left unfinished (its
+// missing parts zeros) would pass for a whole file, the objects after the first hole lost.
+// `offset` is Reader::offset() once read() has returned its last buffer, which libosmium
+// keeps only for an uncompressed PBF (the only input checked); `size` the file's size.
+std::optional<std::string> unread_part(const osmium::io::File& file, std::uint64_t offset, std::uint64_t size);
+
 } // namespace skyscript::osm

@@ -3,6 +3,7 @@
 #include "osm/area_manager.hpp"
 #include "osm/decoder_threads.hpp"
 #include "osm/extractor.hpp"
+#include "osm/sorted_pbf.hpp"
 #include "osm/tag_list_guard.hpp"
 
 #include <protozero/exception.hpp>
@@ -80,7 +81,9 @@ TagStats collect_tag_stats(const std::string& input, const tags::TagMatcher& mat
             }
             if (on_progress) on_progress(reader.offset(), size);
         }
+        const auto unread = unread_part(file, reader.offset(), size);
         reader.close();
+        if (unread) throw InputError(input + ": " + *unread);
     } catch (const osmium::pbf_error& e) {
         throw InputError(input + ": not a valid OSM PBF file (" + e.what() + ")");
     } catch (const protozero::exception& e) { // libosmium's PBF parser lets protozero's own errors out

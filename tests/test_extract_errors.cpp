@@ -4,6 +4,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <protozero/pbf_reader.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -285,6 +286,64 @@ TEST_CASE("an input cut or rewritten while the extract reads it (a download star
         CHECK(lines(err).size() == 1);
         CHECK(err.find(input + ": changed while it was read") != std::string::npos); // also where the cut made the read fail
         check_no_catalog(out);
+    }
+}
+
+namespace {
+
+// Where each blob of a PBF ends: a 4-byte big-endian length, a BlobHeader (its field 3 the
+// blob's size), the blob.
+std::vector<std::size_t> blob_ends(const std::string& pbf) {
+    std::vector<std::size_t> ends;
+    for (std::size_t at = 0; at + 4 <= pbf.size();) {
+        const auto* b = reinterpret_cast<const unsigned char*>(pbf.data() + at);
+        const std::size_t header_size = (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) | b[3];
+        protozero::pbf_reader header{pbf.data() + at + 4, header_size};
+        std::size_t data_size = 0;
+        while (header.next()) {
+            if (header.tag() == 3) data_size = static_cast<std::size_t>(header.get_int32());
+            else header.skip();
+        }
+        at += 4 + header_size + data_size;
+        ends.push_back(at);
+    }
+    return ends;
+}
+
+} // namespace
+
+TEST_CASE("a PBF whose blobs stop at zeros (a download preallocated and left unfinished) or at stray bytes is refused, not taken for the whole") {
+    const auto dir = fresh_dir("errors_unread_part");
+    const auto good = read_file(data("osm/liechtenstein-2013-08-03.osm.pbf"));
+    const auto ends = blob_ends(good);
+    REQUIRE(ends.size() > 10);
+    REQUIRE(ends[ends.size() / 2] + (1 << 16) < good.size());
+    REQUIRE(ends.back() == good.size());
+    // libosmium reads a blob length of 0, or fewer than 4 bytes after a blob, as the file's
+    // end: before, each of these made a catalog (of the objects before the zeros) and exit 0.
+    const std::size_t hole = ends[ends.size() / 2]; // a blob boundary: the ways and relations after it lost
+    const std::vector<std::pair<std::string, std::string>> inputs{
+        {"zero-tail", good + std::string(1 << 20, '\0')},
+        {"zero-hole", good.substr(0, hole) + std::string(1 << 16, '\0') + good.substr(hole + (1 << 16))}, // same size: a segment missed
+        {"stray-bytes", good + "abc"},
+    };
+    for (const auto& [name, bytes] : inputs) {
+        INFO(name);
+        REQUIRE(bytes.size() >= good.size());
+        const auto input = dir + "/" + name + ".osm.pbf";
+        write_file(input, bytes);
+        const auto out = dir + "/out-" + name;
+        const auto o = extract_fails(sh_quote(input) + " -q -o " + sh_quote(out));
+        check_one_clear_line(o, input + ": its OSM data stops");
+        const std::string stop = name == "stray-bytes" ? std::to_string(good.size()) : std::to_string(name == "zero-hole" ? hole : good.size());
+        CHECK(o.err.find("from byte " + stop + " of " + std::to_string(bytes.size())) != std::string::npos);
+        CHECK(o.err.find(name == "stray-bytes" ? "are not OSM blobs" : "a download left unfinished?") != std::string::npos);
+        check_no_catalog(out);
+        // Sampled in the read (two reads of the file) and `tags --stats` alike.
+        check_one_clear_line(extract_fails(sh_quote(input) + " --read-sample on -q -o " + sh_quote(out)), input + ": its OSM data stops");
+        check_no_catalog(out);
+        const auto stats = run(sh_quote(binary()) + " tags --stats " + sh_quote(input));
+        check_one_clear_line({stats.exit_code, stats.err}, input + ": its OSM data stops");
     }
 }
 
