@@ -3,6 +3,7 @@
 #include "tag_filters/utf8_text.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace skyscript::osm {
 
@@ -34,6 +35,23 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+namespace {
+
+// Whether a tag before `tag` in the list has its key. OSM's API allows a key once an object,
+// but a PBF may hold it twice: the first value is the object's (libosmium's lookups, and so
+// the area rules, take it), and a later one is left out of the row, or its JSON would hold the
+// key twice (Python's json keeps the last, SQLite's the first) and its focus could be a value
+// that the object's other readers never see. Asked only of tags the vocabulary matches.
+bool repeats_a_key(const osmium::TagList& tags, const osmium::Tag& tag) {
+    for (const auto& earlier : tags) {
+        if (&earlier == &tag) return false;
+        if (!std::strcmp(earlier.key(), tag.key())) return true;
+    }
+    return false;
+}
+
+} // namespace
+
 bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher& matcher, CatalogRow& row) {
     // Most tagged objects are not catalog objects: decide before building any string. The
     // first tags' entries are kept for the second loop (objects rarely have more).
@@ -44,6 +62,7 @@ bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher&
     std::size_t i = 0;
     for (const auto& tag : tags) {
         const auto* e = matcher.find(tag.key(), tag.value());
+        if (e && repeats_a_key(tags, tag)) e = nullptr;
         if (i < kept) entries[i] = e;
         ++i;
         if (!e || e->role != tags::Role::feature) continue;
@@ -55,7 +74,7 @@ bool select_groundable_tags(const osmium::TagList& tags, const tags::TagMatcher&
     row.tags_json.push_back('{');
     i = 0;
     for (const auto& tag : tags) {
-        const auto* e = i < kept ? entries[i] : matcher.find(tag.key(), tag.value());
+        const auto* e = i < kept ? entries[i] : repeats_a_key(tags, tag) ? nullptr : matcher.find(tag.key(), tag.value());
         ++i;
         if (!e) continue;
         if (row.tags_json.size() > 1) row.tags_json.push_back(',');

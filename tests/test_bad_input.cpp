@@ -288,6 +288,25 @@ TEST_CASE("a NUL byte in tag values and keys: extract and tags --stats do not cr
     CHECK(stats.out.find("natural=tree") != std::string::npos);
 }
 
+TEST_CASE("a key twice in an object's tags: the first value is the object's, in its row's tags and focus alike") {
+    const auto dir = fresh_dir("bad-input-key-twice");
+    auto osm = good_world();
+    // OSM's API allows a key once an object; a PBF may hold it twice. Before, the row's JSON
+    // held both (Python's json keeps the last, SQLite's the first) and the focus could be the
+    // second value (building=church here), which libosmium's lookups never return.
+    osm.nodes.push_back({20, lon0 + 0.001, lat0, {{"building", "yes"}, {"name", "First"}, {"building", "church"}, {"name", "Second"}}});
+    osm.nodes.push_back({21, lon0 + 0.0012, lat0, {{"amenity", "no-such-value"}, {"amenity", "fountain"}}}); // the first value is not in the vocabulary
+    add_square(osm, 3, 30, lon0, lat0 - 0.003, 0.0005, {{"landuse", "grass"}, {"landuse", "forest"}});
+    const auto input = write_pbf(dir + "/twice.osm.pbf", osm);
+    finished(run(bin() + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/out")));
+    const auto catalog = dir + "/out/catalog.gpkg";
+    CHECK(sql_column(catalog, "SELECT tags || ' ' || focus_tag FROM objects WHERE osm_type = 'n' AND osm_id = 20") ==
+          std::vector<std::string>{R"({"building":"yes"} building=yes)"});
+    CHECK(sql_int(catalog, "SELECT count(*) FROM objects WHERE osm_type = 'n' AND osm_id = 21") == 0);
+    CHECK(sql_column(catalog, "SELECT tags || ' ' || focus_tag FROM objects WHERE osm_type = 'w' AND osm_id = 3") ==
+          std::vector<std::string>{R"({"landuse":"grass"} landuse=grass)"});
+}
+
 // ======================= hostile tags through a whole build =======================
 
 namespace {
