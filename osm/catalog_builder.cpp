@@ -21,7 +21,12 @@ bool CatalogBuilder::visible_candidate(const osmium::TagList& tags, tags::Object
 
 void CatalogBuilder::node(const osmium::Node& node) {
     ++out_->stats.nodes_read;
-    if (!node.location().valid()) return;
+    if (!node.location().valid()) {
+        // A location in the file but off the globe (a PBF's coordinates are free integers):
+        // an object that was wanted is counted, not lost without a word.
+        if (node.location().is_defined() && !node.tags().empty() && visible_candidate(node.tags(), tags::ObjectKind::point)) ++out_->stats.off_the_globe;
+        return;
+    }
     const double lon = node.location().lon_without_check(), lat = node.location().lat_without_check();
     auto& b = out_->stats.node_bounds;
     b.min_lon = std::min(b.min_lon, lon), b.max_lon = std::max(b.max_lon, lon);
@@ -44,7 +49,7 @@ void CatalogBuilder::way(const osmium::Way& way) {
     for (const auto& nr : way.nodes()) {
         const auto& loc = nr.location();
         if (!loc.valid()) {
-            ++out_->stats.missing_locations;
+            ++(loc.is_defined() ? out_->stats.off_the_globe : out_->stats.missing_locations); // undefined: no node of that id was read
             return;
         }
         const Point p{loc.lon(), loc.lat()};
@@ -110,7 +115,7 @@ void RowSequencer::take(MadeRows& made) {
     stats_.nodes_read += s.nodes_read, stats_.ways_read += s.ways_read, stats_.nodes_located += s.nodes_located;
     stats_.invalid_lines += s.invalid_lines, stats_.invalid_areas += s.invalid_areas, stats_.missing_locations += s.missing_locations;
     stats_.outside_region += s.outside_region, stats_.hidden += s.hidden, stats_.unreadable_tags += s.unreadable_tags;
-    stats_.not_wanted += s.not_wanted;
+    stats_.not_wanted += s.not_wanted, stats_.off_the_globe += s.off_the_globe;
     if (s.nodes_located) stats_.node_bounds.add(s.node_bounds);
     for (std::size_t i = 0; i < made.rows.size(); ++i) {
         auto& row = made.rows[i];

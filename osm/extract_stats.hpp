@@ -14,6 +14,7 @@ struct ExtractStats {
     std::uint64_t invalid_areas = 0;      // the assembler could not build a valid polygon
     std::uint64_t missing_locations = 0;  // lines dropped: a node is not in the input
     std::uint64_t incomplete_relations = 0; // multipolygons whose member ways are not in the input
+    std::uint64_t off_the_globe = 0;      // points and lines with a node beyond latitude ±90 or longitude ±180
     std::uint64_t outside_region = 0;     // dropped by --bbox / --polygon
     std::uint64_t hidden = 0;             // candidates nobody sees from above (tag_filters/hidden.tsv)
     std::uint64_t unreadable_tags = 0;    // nodes and ways whose tags held a NUL byte that left them unsplittable (tag_list_guard.hpp)
@@ -24,7 +25,7 @@ struct ExtractStats {
     std::uint64_t nodes_located = 0;
 
     std::uint64_t kept() const noexcept { return points + lines + areas; }
-    std::uint64_t invalid() const noexcept { return invalid_lines + invalid_areas + missing_locations + incomplete_relations; }
+    std::uint64_t invalid() const noexcept { return invalid_lines + invalid_areas + missing_locations + incomplete_relations + off_the_globe; }
 };
 
 } // namespace skyscript::osm

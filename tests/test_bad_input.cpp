@@ -307,6 +307,33 @@ TEST_CASE("a key twice in an object's tags: the first value is the object's, in 
           std::vector<std::string>{R"({"landuse":"grass"} landuse=grass)"});
 }
 
+TEST_CASE("points and lines with a node off the globe (latitude 100, longitude 200) are counted and said, not lost without a word") {
+    const auto dir = fresh_dir("bad-input-off-the-globe");
+    auto osm = good_world();
+    // A PBF's coordinates are free integers; osmium's own writers never make these. Before,
+    // the tree was in no count at all and the line was said to lack its nodes.
+    osm.nodes.push_back({20, lon0, 100.0, {{"natural", "tree"}}});
+    osm.nodes.push_back({21, lon0 + 0.001, lat0, {}});
+    osm.nodes.push_back({22, 200.0, lat0, {}});
+    osm.ways.push_back({7, {21, 22}, {{"highway", "residential"}}});
+    const auto input = write_pbf(dir + "/off.osm.pbf", osm);
+    const auto r = run(bin() + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/out"));
+    finished(r);
+    INFO(r.out);
+    CHECK(r.out.find("0 lines with nodes missing from the input") != std::string::npos);
+    CHECK(r.out.find("2 points and lines with a node beyond latitude ±90 or longitude ±180") != std::string::npos);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key = 'off_the_globe'") == 2);
+    CHECK(sql_int(dir + "/out/catalog.gpkg", "SELECT count(*) FROM objects") == 3); // the good world's
+    // Alone in a file: the one line says why there is no catalog.
+    TinyOsm alone;
+    alone.nodes.push_back({20, lon0, 100.0, {{"natural", "tree"}}});
+    const auto o = run(bin() + " extract " + sh_quote(write_pbf(dir + "/alone.osm.pbf", alone)) + " -o " + sh_quote(dir + "/out-alone"));
+    INFO(o.err);
+    CHECK(o.exit_code == 1);
+    CHECK(lines(o.err).size() == 1);
+    CHECK(o.err.find("1 points and lines with a node beyond latitude ±90 or longitude ±180") != std::string::npos);
+}
+
 // ======================= hostile tags through a whole build =======================
 
 namespace {

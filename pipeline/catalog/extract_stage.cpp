@@ -203,6 +203,7 @@ std::string span(const osm::Box& b) {
         add(s.invalid_lines, "lines of fewer than 2 points");
         add(s.invalid_areas, "areas that are no valid polygon");
         add(s.incomplete_relations, "multipolygons whose member ways are not in the file");
+        add(s.off_the_globe, "points and lines with a node beyond latitude ±90 or longitude ±180");
         const bool members_missing = s.missing_locations > 0 || s.incomplete_relations > 0;
         throw std::runtime_error(req.input + ": no catalog object: none of its objects with a feature tag of the tag list has a geometry (" + why + ")" +
                                  (members_missing ? "; an extract cut by tags alone lacks the nodes of its ways: cut it by area (osmium extract)" : ""));
@@ -514,6 +515,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"invalid_areas", std::to_string(s.invalid_areas)},
         {"missing_locations", std::to_string(s.missing_locations)},
         {"incomplete_relations", std::to_string(s.incomplete_relations)},
+        {"off_the_globe", std::to_string(s.off_the_globe)},
     };
     if (!region_digest.empty()) meta["region_digest"] = region_digest;
     if (filter) add_read_sample_meta(meta, *req.read_sample, result);
@@ -533,10 +535,13 @@ void print_extract_summary(const ExtractResult& r) {
     std::printf("  hidden: %llu (not visible from above: tunnels, underground, indoor, covered; tag_filters/hidden.tsv)\n",
                 static_cast<unsigned long long>(s.hidden));
     std::printf("  invalid geometries: %llu (%llu areas not assembled, %llu lines with < 2 points, "
-                "%llu lines with nodes missing from the input, %llu incomplete multipolygons)\n",
+                "%llu lines with nodes missing from the input, %llu incomplete multipolygons",
                 static_cast<unsigned long long>(s.invalid()), static_cast<unsigned long long>(s.invalid_areas),
                 static_cast<unsigned long long>(s.invalid_lines), static_cast<unsigned long long>(s.missing_locations),
                 static_cast<unsigned long long>(s.incomplete_relations));
+    if (s.off_the_globe) // only in files that no OSM tool wrote
+        std::printf(", %llu points and lines with a node beyond latitude ±90 or longitude ±180", static_cast<unsigned long long>(s.off_the_globe));
+    std::printf(")\n");
     if (s.outside_region) std::printf("  outside the region: %llu\n", static_cast<unsigned long long>(s.outside_region));
     if (r.sampled_in_read)
         std::printf("  sampled in the read: %lld of %lld non-empty cells, %lld focus candidates (%lld for rare tags) of the input's %lld; "
