@@ -35,7 +35,7 @@ struct FetchedTile {
     double jpeg_valid_fraction = 0;
     std::string error;      // why not, when !ok
     bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
-    long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine), else 0
+    long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine, stac), else 0: acquisition_time.hpp
     // Where the pixels came from, as a JSON object the meta carries (stac: the item, its
     // collection, datetime, cloud cover, asset URL without a token, licence); "" for none.
     std::string provenance;

@@ -511,6 +511,34 @@ TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pi
     CHECK(read_file(again + "/meta.jsonl") == read_file(out + "/meta.jsonl"));
 }
 
+TEST_CASE("stac: an item from before 1970 (a historical photograph) gives its images its year and time, not the source's year") {
+    const auto dir = fresh_dir("stac-before-1970");
+    monaco_cog(7.405, 7.44, dir + "/monaco.tif");
+    const NginxServer nginx(dir, dir + "/nginx");
+    auto old = monaco_item("monaco-1965", 7.405, 7.44, nginx.url("/monaco.tif"));
+    old["properties"]["datetime"] = "1965-06-01T10:20:30.5Z"; // before 1970: a negative time, which read as "no time"
+    write_file(dir + "/items.json", json::array({old}).dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"OLD\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nyear = 2020\n");
+    const auto out = dir + "/out";
+    const auto r = monaco_build(out, dir + "/sources.toml", 30);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto db = out + "/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    CHECK(written > 10);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND year = 1965") == written); // before: the source's 2020
+    std::int64_t lines_seen = 0;
+    for (const auto& line : lines(read_file(out + "/meta.jsonl"))) {
+        const auto j = json::parse(line);
+        ++lines_seen;
+        CHECK(j["time"] == json::array({1965, 6, 1, 10, 20})); // before: [2020, 1, 1, 0, 0]
+        CHECK(j["time_known"] == "minute");
+        CHECK(j["filepath"].get<std::string>().find("_OLD_65") != std::string::npos);
+    }
+    CHECK(lines_seen == written);
+}
+
 TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the reason; it is a fault, not 'no imagery'") {
     const auto dir = fresh_dir("stac-faults");
     REQUIRE(run("gdal_translate -q -of COG " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/broken.tif")).exit_code == 0);

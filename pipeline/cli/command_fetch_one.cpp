@@ -1,6 +1,7 @@
 // skyscript-build fetch-one --raster FILE --center LON,LAT --side-m M --gsd G -o OUT.jpg
 // One tile from a local (or /vsicurl/) raster, for people and scripts.
 
+#include "imagery/acquisition_time.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "imagery/source_config.hpp"
@@ -142,10 +143,9 @@ int command_fetch_one(const std::vector<std::string>& args) {
     if (!tile.ok) throw std::runtime_error(config.kind->explain_missing_tile(config, tile));
     const imagery::RgbImage& image = tile.image;
     std::string acquired;
-    if (tile.time_ms > 0) {
-        const std::time_t t = static_cast<std::time_t>(tile.time_ms / 1000);
+    if (const auto utc = imagery::acquisition_utc(tile.time_ms)) {
         char date[32];
-        std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
+        std::strftime(date, sizeof date, "%Y-%m-%d", &*utc);
         acquired = date;
     }
     const double valid = image.valid_fraction();

@@ -2,6 +2,7 @@
 
 #include "pipeline/common/build_dir.hpp"
 #include "captions/caption_styles.hpp"
+#include "imagery/acquisition_time.hpp"
 #include "pipeline/dataset/pickle_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
 
@@ -13,11 +14,9 @@ nlohmann::ordered_json meta_record(const Job& job) {
     using json = nlohmann::ordered_json;
     const auto& g = job.grid;
     json time;
-    if (job.time_ms > 0) {
-        const std::time_t t = static_cast<std::time_t>(job.time_ms / 1000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        time = json::array({tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min});
+    const auto utc = imagery::acquisition_utc(job.time_ms);
+    if (utc) {
+        time = json::array({utc->tm_year + 1900, utc->tm_mon + 1, utc->tm_mday, utc->tm_hour, utc->tm_min});
     } else {
         time = json::array({job.year, 1, 1, 0, 0});
     }
@@ -41,7 +40,7 @@ nlohmann::ordered_json meta_record(const Job& job) {
     m["crs"] = g.crs();
     m["transform"] = json::array({g.geotransform[0], g.geotransform[1], g.geotransform[2], g.geotransform[3], g.geotransform[4],
                                   g.geotransform[5]});
-    m["time_known"] = job.time_ms > 0 ? "minute" : "year";
+    m["time_known"] = utc ? "minute" : "year";
     m["valid_fraction"] = job.valid_fraction;
     // Where the pixels came from, as the source told it (a STAC item, its asset, licence).
     if (!job.provenance.empty()) {

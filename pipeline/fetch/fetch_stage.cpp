@@ -1,6 +1,7 @@
 #include "pipeline/fetch/fetch_stage.hpp"
 #include "pipeline/fetch/fetch_options.hpp"
 
+#include "imagery/acquisition_time.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
 #include "pipeline/catalog/catalog_identity.hpp"
@@ -32,13 +33,6 @@
 namespace skyscript::pipeline {
 
 namespace {
-
-int year_of(long long time_ms) {
-    const std::time_t t = static_cast<std::time_t>(time_ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return tm.tm_year + 1900;
-}
 
 std::string percent(double v) {
     char buf[32];
@@ -138,9 +132,10 @@ private:
                                                percent(options_.min_valid) + ")");
                 return;
             } else {
-                r.time_ms = t.time_ms;
+                const auto utc = imagery::acquisition_utc(t.time_ms); // before 1970 too: historical photographs
+                r.time_ms = utc ? t.time_ms : 0;
                 r.provenance = std::move(t.provenance);
-                r.year = t.time_ms > 0 ? year_of(t.time_ms) : source.config.year.value_or(0);
+                r.year = utc ? utc->tm_year + 1900 : source.config.year.value_or(0);
                 r.stem = make_stem(job.id_part, alias, r.year);
                 try {
                     const auto jpeg = t.jpeg.empty() ? imagery::encode_jpeg(t.image, options_.quality) : std::move(t.jpeg); // encoded by the source
