@@ -1088,6 +1088,9 @@ class Handler(BaseHTTPRequestHandler):
                                self.args.default_limit, self.args.max_limit)
         except Invalid as e:
             return self.search_failed(str(e))
+        if self.args.detailed_footprints:
+            for f in page["features"]:
+                f["geometry"] = detailed_rectangle(f["bbox"], self.args.detailed_footprints)
         with LOCK:
             if len(STATE["searches"]) < MAX_SEARCH_LOG:
                 STATE["searches"].append({"method": method, "params": params, "next_page": "token" in params,
@@ -1201,6 +1204,24 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in common.items():
             self.send_header(k, v)
         self.end_headers()
+
+
+DETAILED = {}
+
+
+def detailed_rectangle(bbox, points):
+    """A Polygon tracing bbox with `points` positions (a server whose footprints are traced
+    from the data's pixels: thousands of points an item)."""
+    key = (tuple(bbox), points)
+    if key not in DETAILED:
+        w, s, e, n = bbox[0], bbox[1], bbox[2], bbox[3]
+        side = max(1, points // 4)
+        ring = []
+        for (x0, y0, x1, y1) in ((w, s, e, s), (e, s, e, n), (e, n, w, n), (w, n, w, s)):
+            ring += [[x0 + (x1 - x0) * k / side, y0 + (y1 - y0) * k / side] for k in range(side)]
+        ring.append(ring[0])
+        DETAILED[key] = {"type": "Polygon", "coordinates": [ring]}
+    return DETAILED[key]
 
 
 def parse_failures(specs):
@@ -1438,6 +1459,8 @@ def main():
                     help="leave an extension out of the conformance classes and answer 400 to its use")
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--fail-asset", action="append", metavar="NAME:STATUS[:COUNT]")
+    ap.add_argument("--detailed-footprints", type=int, default=0, metavar="N",
+                    help="serve each item's geometry as its bbox traced with N points")
     args = ap.parse_args()
     if args.self_test:
         return self_test()

@@ -539,6 +539,41 @@ TEST_CASE("stac: an item from before 1970 (a historical photograph) gives its im
     CHECK(lines_seen == written);
 }
 
+TEST_CASE("stac: the items a batch's searches hold are bounded (max_items_mb): beyond it their tiles fail saying so, instead of the memory growing with the server's answers") {
+    const auto dir = fresh_dir("stac-items-bound");
+    monaco_cog(7.405, 7.44, dir + "/monaco.tif");
+    const NginxServer nginx(dir, dir + "/nginx");
+    json items = json::array();
+    for (int i = 0; i < 400; ++i) items.push_back(monaco_item("monaco-" + std::to_string(i), 7.405, 7.44, nginx.url("/monaco.tif")));
+    write_file(dir + "/items.json", items.dump());
+    // Every item's footprint traced with 2,000 points: ~9.6 MB held a page of 100 items (one
+    // search held 0.8 GB with 3,000 points and 50 pages, and a batch makes a search a group).
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--detailed-footprints", "2000"});
+    const auto sources = [&](const std::string& extra) {
+        return "[[source]]\nalias = \"OPEN\"\nkind = \"stac\"\napi = \"" + server.url("") +
+               "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\n" + extra;
+    };
+    write_file(dir + "/bounded.toml", sources("max_items_mb = 16\n"));
+    const auto bounded = dir + "/bounded";
+    const auto r = monaco_build(bounded, dir + "/bounded.toml", 30);
+    INFO(r.err);
+    const auto jobs = sql_int(bounded + "/state.sqlite", "SELECT count(*) FROM jobs");
+    CHECK(jobs > 10);
+    CHECK(sql_int(bounded + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed' AND reason LIKE "
+                                             "'%would hold more than 16 MB (max_items_mb; this search 200 items in 2 pages)%--batch'") == jobs);
+    // The default (1024 MB) holds these 400 items: every image written from them.
+    write_file(dir + "/default.toml", sources(""));
+    const auto whole = dir + "/default";
+    const auto r2 = monaco_build(whole, dir + "/default.toml", 30);
+    REQUIRE_MESSAGE(r2.exit_code == 0, r2.err);
+    CHECK(sql_int(whole + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") == jobs);
+    // A bound that is no number of megabytes is refused naming the key.
+    write_file(dir + "/zero.toml", sources("max_items_mb = 0\n"));
+    const auto bad = run(sh_quote(binary()) + " sources --sources " + sh_quote(dir + "/zero.toml"));
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.err.find("max_items_mb must be a number of megabytes") != std::string::npos);
+}
+
 TEST_CASE("stac: an item whose COG answers 404 or 500 fails its tile with the reason; it is a fault, not 'no imagery'") {
     const auto dir = fresh_dir("stac-faults");
     REQUIRE(run("gdal_translate -q -of COG " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/broken.tif")).exit_code == 0);

@@ -170,6 +170,7 @@ public:
             std::vector<StacItem> items;
             std::string error;
             int pages = 0;
+            std::size_t bytes = 0; // its items', estimated (stac_item_bytes)
         };
         std::vector<Group> searches;
         for (auto& [cell, tiles] : groups) {
@@ -178,7 +179,7 @@ public:
                 const auto& b = jobs[i].grid.box;
                 box = {std::min(box.west, b.west), std::min(box.south, b.south), std::max(box.east, b.east), std::max(box.north, b.north)};
             }
-            searches.push_back({tiles, stac_search_body(config_, box, search_limit, abilities()), {}, {}, 0});
+            searches.push_back({tiles, stac_search_body(config_, box, search_limit, abilities()), {}, {}, 0, 0});
         }
         const auto& stac = stac_of(config_);
         auto post = [&](std::size_t g, const std::string& url, const std::string& method, const json& body) {
@@ -202,9 +203,13 @@ public:
         };
         for (std::size_t g = 0; g < searches.size(); ++g) post(g, stac.api + "/search", "POST", searches[g].sent);
         // A search that fails fails its tiles: its items are not held while the others go on.
-        const auto fail = [](auto& s, std::string why) {
+        std::size_t held = 0; // every search's items, estimated
+        const auto budget = static_cast<std::size_t>(stac.max_items_mb * 1048576.0);
+        const auto fail = [&held](auto& s, std::string why) {
             s.error = redact_url(why);
             s.items = {};
+            held -= s.bytes;
+            s.bytes = 0;
         };
         engine_.run([&](HttpResult&& r) {
             auto& s = searches.at(r.id);
@@ -216,6 +221,16 @@ public:
             try {
                 const auto page = json::parse(r.response.body);
                 auto items = stac_items(page, stac.assets, stac.sortby);
+                std::size_t bytes = 0;
+                for (const auto& item : items) bytes += stac_item_bytes(item);
+                if (held + bytes > budget) {
+                    fail(s, "STAC search at " + stac.api + ": the items found for this batch's tiles would hold more than " +
+                                std::to_string(std::lround(stac.max_items_mb)) + " MB (max_items_mb; this search " + std::to_string(s.items.size() + items.size()) +
+                                " items in " + std::to_string(s.pages + 1) + " pages); narrow the source's `dates`, set `max_cloud`, or fetch with a smaller --batch");
+                    return;
+                }
+                held += bytes;
+                s.bytes += bytes;
                 s.items.insert(s.items.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
                 if (++s.pages >= max_pages) {
                     // Its best item cannot be told from part of them (nor the same whatever tiles
@@ -418,7 +433,7 @@ class StacKind : public SourceKind {
 public:
     std::string_view name() const override { return "stac"; }
     std::vector<std::string_view> keys() const override {
-        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sortby", "sign", "token_url", "sign_hosts", "requests_per_second", "max_in_flight"};
+        return {"api", "collection", "assets", "bands", "stretch", "max_cloud", "sortby", "sign", "token_url", "sign_hosts", "max_items_mb", "requests_per_second", "max_in_flight"};
     }
     bool numbered_bands() const override { return true; }
     bool tells_year() const override { return true; }
@@ -473,6 +488,10 @@ public:
                     table.fail_at(e, "sign_hosts takes host names, or \"*.\" and a domain (e.g. \"*.blob.core.windows.net\")");
                 s->sign_hosts.push_back(*host);
             }
+        }
+        if (const auto mb = table.number("max_items_mb")) {
+            if (!(*mb >= 1 && *mb <= 1e6)) table.fail_at("max_items_mb", "max_items_mb must be a number of megabytes, 1..1000000");
+            s->max_items_mb = *mb;
         }
         if (!(common.gsd > 0)) table.fail("needs `gsd` (the metres per pixel to cut tiles at)");
         return s;

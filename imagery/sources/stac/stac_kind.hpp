@@ -40,6 +40,10 @@ struct StacSettings : SourceSettings {
     // The hosts whose assets get the token ("*.example.org": any below it): the storage the
     // token is for. Microsoft's planetary_computer client signs Azure Blob Storage's only.
     std::vector<std::string> sign_hosts{"*.blob.core.windows.net"};
+    // What the items found for one fetch batch's tiles may hold in memory (MB, estimated:
+    // stac_item_bytes): a server's footprints of thousands of points on every item of 50
+    // pages held 0.8 GB for one search, and a batch makes a search for each group of tiles.
+    double max_items_mb = 1024;
 };
 
 const SourceKind& stac_kind();

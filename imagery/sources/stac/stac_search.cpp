@@ -221,6 +221,14 @@ std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
     return std::nullopt;
 }
 
+std::size_t stac_item_bytes(const StacItem& item) {
+    std::size_t bytes = sizeof(StacItem) + item.id.capacity() + item.collection.capacity() + item.datetime.capacity();
+    for (const auto& href : item.hrefs) bytes += sizeof(href) + href.capacity();
+    for (const auto& value : item.sort_values) bytes += sizeof(value) + (value.is_string() ? value.get_ref<const std::string&>().capacity() : 0);
+    if (item.footprint) bytes += sizeof(CoverageShape) + 48 * item.footprint->vertex_count() + 64 * item.footprint->part_count();
+    return bytes;
+}
+
 std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& items, const LonLatBox& tile) {
     std::vector<const StacItem*> out;
     for (const auto& item : items) {

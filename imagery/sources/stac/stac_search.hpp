@@ -64,6 +64,10 @@ struct StacNext {
 };
 std::optional<StacNext> stac_next_page(const nlohmann::json& page, const nlohmann::json& sent);
 
+// What `item` holds in memory, estimated: its strings, hrefs and sort values, and its
+// footprint's edges and latitude bands (about 48 bytes a point).
+std::size_t stac_item_bytes(const StacItem& item);
+
 // The items whose footprint (else bbox) meets the tile's box, in the answer's order (the sortby order).
 std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& items, const LonLatBox& tile);
 
