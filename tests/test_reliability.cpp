@@ -237,6 +237,59 @@ TEST_CASE("the write stage removes the files no written job names, and only thos
     CHECK(dataset_files(out) == before); // every file a written job names is still there, the same
 }
 
+TEST_CASE("a folder of the build's made a symbolic link is refused, not followed: nothing outside OUT is written or removed") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-linked-folders");
+    const auto victim = fresh_dir("reliability-linked-folders-victim");
+    const auto first = run(shell(build_argv(out, m.sources, {"--limit", "30"})));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto victim_files = [&] {
+        std::set<std::string> names;
+        for (const auto& e : fs::directory_iterator(victim)) names.insert(e.path().filename().string() + "=" + read_file(e.path().string()));
+        return names;
+    };
+    write_file(victim + "/important.txt", "mine");
+    write_file(victim + "/notes.pickle", "mine");
+    write_file(victim + "/photo.jpg", "mine");
+    const auto untouched = victim_files();
+    const auto refused = [&](const CommandResult& r, const std::string& link) {
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(link + ": a symbolic link (to " + victim + ")") != std::string::npos);
+        CHECK(victim_files() == untouched); // before: pickles, images, shards and class names written there, the rest removed
+    };
+    // A part's folders, as the write and the bare command's fetch meet them.
+    fs::rename(out + "/meta1", out + "/meta1.moved");
+    fs::create_directory_symlink(victim, out + "/meta1");
+    refused(run(shell({binary(), "write", out})), out + "/meta1");
+    fs::remove(out + "/meta1");
+    fs::rename(out + "/meta1.moved", out + "/meta1");
+    fs::rename(out + "/images1", out + "/images1.moved");
+    fs::create_directory_symlink(victim, out + "/images1");
+    refused(run(shell(build_argv(out, m.sources, {"--limit", "30"}))), out + "/images1");
+    fs::remove(out + "/images1");
+    fs::rename(out + "/images1.moved", out + "/images1");
+    const auto again = run(shell(build_argv(out, m.sources, {"--limit", "30"}))); // its images were seen missing: taken back
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    // A part folder no job writes to is not swept through: its files are not the build's.
+    fs::create_directory_symlink(victim, out + "/images9");
+    const auto write = run(shell({binary(), "write", out}));
+    CHECK_MESSAGE(write.exit_code == 0, write.err);
+    CHECK(victim_files() == untouched);
+    fs::remove(out + "/images9");
+    // The split's shards and the benchmarks' folders.
+    REQUIRE(run(shell({binary(), "split", out, "--format", "webdataset", "-q"})).exit_code == 0);
+    REQUIRE(run(shell({binary(), "benchmarks", out, "-q"})).exit_code == 0);
+    fs::remove_all(out + "/webdataset/train");
+    fs::create_directory_symlink(victim, out + "/webdataset/train");
+    refused(run(shell({binary(), "split", out, "--format", "webdataset", "-q"})), out + "/webdataset/train");
+    fs::remove(out + "/webdataset/train");
+    REQUIRE(run(shell({binary(), "split", out, "--format", "webdataset", "-q"})).exit_code == 0);
+    fs::remove_all(out + "/benchmarks");
+    fs::create_directory_symlink(victim, out + "/benchmarks");
+    refused(run(shell({binary(), "benchmarks", out, "-q"})), out + "/benchmarks");
+}
+
 TEST_CASE("a source whose content changed since the plan is refused in one line; nothing written is lost") {
     const auto& m = monaco();
     const auto dir = fresh_dir("reliability-source-changed");

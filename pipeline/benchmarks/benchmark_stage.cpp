@@ -80,8 +80,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
             std::sort(kept.begin(), kept.end(), [](const Labelled& a, const Labelled& b) { return a.index < b.index; });
             rows = std::move(kept);
         }
-        const auto dir = fs::path(BuildDir(out_dir).benchmarks()) / out.folder;
-        fs::create_directories(dir);
+        const fs::path dir = BuildDir(out_dir).own_dir("benchmarks/" + out.folder);
         remove_partial_files(dir.string());
         std::vector<std::int64_t> counts(sets[s].classes.size(), 0);
         CsvWriter csv((dir / "img_txt_pairs_test.csv").string(), {"filepath", "label"});

@@ -3,10 +3,31 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
 std::string BuildDir::path(std::string_view relative) const { return (std::filesystem::path(root_) / relative).string(); }
+std::string BuildDir::own_dir(std::string_view relative) const {
+    namespace fs = std::filesystem;
+    fs::path at(root_);
+    for (const auto& part : fs::path(relative)) {
+        at /= part;
+        std::error_code ec;
+        const auto status = fs::symlink_status(at, ec);
+        if (fs::is_symlink(status)) {
+            const auto target = fs::read_symlink(at, ec);
+            throw std::runtime_error(at.string() + ": a symbolic link (to " + target.string() + "), where the build keeps a folder of its own: " +
+                                     "it writes there and removes what no job names, so it does not follow the link; make it a folder");
+        }
+        if (fs::is_directory(status)) continue;
+        if (fs::exists(status)) throw std::runtime_error(at.string() + ": not a folder, where the build keeps a folder of its own");
+        if (!fs::create_directory(at, ec) && !fs::is_directory(fs::symlink_status(at))) // made by another run meanwhile is fine
+            throw std::runtime_error(at.string() + ": cannot make the folder (" + ec.message() + ")");
+    }
+    return at.string();
+}
+
 std::string BuildDir::image(int part, const std::string& stem) const { return path(image_relative_path(part, stem)); }
 std::string BuildDir::meta(int part, const std::string& stem) const { return path(meta_relative_path(part, stem)); }
 

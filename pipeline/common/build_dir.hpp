@@ -33,6 +33,11 @@ public:
     std::string meta(int part, const std::string& stem) const;
     // OUT/relative.
     std::string path(std::string_view relative) const;
+    // OUT/relative as a folder of the build's own, made where missing. Each of its parts below
+    // OUT must be a folder, not a symbolic link: the stages write into these folders and remove
+    // what no job names there, so a link planted in OUT (images3 -> /somewhere) would steer
+    // both outside it. Throws std::runtime_error naming the link and where it points.
+    std::string own_dir(std::string_view relative) const;
     // The entries of OUT now that a build writes, replaces or clears (imagesK/, metaK/,
     // meta.jsonl, SkyScript_*.csv, webdataset/, hf/, benchmarks/, annotations_*.json,
     // README.md, croissant.json, report.*), by name, sorted; none when OUT is not a folder.

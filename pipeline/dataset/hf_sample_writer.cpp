@@ -46,7 +46,7 @@ public:
                 fs::rename(dir + ".previous", dir);
             }
             fs::remove_all(dir + ".previous", ec);
-            fs::create_directories(dir + ".next");
+            BuildDir(out_dir_).own_dir(std::string("hf/") + hf_split_names[s] + ".next");
             metadata_[s] = std::make_unique<AtomicFileWriter>(dir + ".next/metadata.jsonl");
         }
     }

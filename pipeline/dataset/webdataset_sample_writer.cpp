@@ -48,7 +48,7 @@ public:
     explicit WebDatasetSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir), caption_field_(setup.caption_fields.at(0)) {
         const auto [max_samples, max_bytes] = shard_bounds(setup.options.text("shard-size"));
         for (const char* s : sample_split_names)
-            tars_.push_back(std::make_unique<WebDatasetWriter>((fs::path(BuildDir(out_dir_).webdataset()) / s).string(), max_samples, max_bytes));
+            tars_.push_back(std::make_unique<WebDatasetWriter>(BuildDir(out_dir_).own_dir(std::string("webdataset/") + s), max_samples, max_bytes));
     }
 
     void write(const Sample& sample) override {

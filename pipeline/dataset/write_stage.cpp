@@ -60,7 +60,8 @@ std::int64_t remove_orphans(const std::string& out_dir, StateDb& state) {
     std::error_code ec;
     for (const auto& dir : fs::directory_iterator(out_dir, ec)) {
         const auto name = dir.path().filename().string();
-        if (!dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
+        // Not through a link (own_dir refuses one where the build writes): its files are not the build's.
+        if (dir.is_symlink() || !dir.is_directory() || !(name.starts_with("images") || name.starts_with("meta"))) continue;
         const bool images = name.starts_with("images");
         const auto part = part_of_dir(name, images);
         const std::string_view extension = images ? ".jpg" : ".pickle";
@@ -128,8 +129,7 @@ WriteSummary run_write(const std::string& out_dir, const BuildOptions&, StateDb&
         std::vector<std::int64_t> ids;
         for (const auto& job : batch) {
             if (parts_ready.insert(job.part).second) {
-                const auto dir = BuildDir(out_dir).path(meta_dir(job.part));
-                fs::create_directories(dir);
+                const auto dir = BuildDir(out_dir).own_dir(meta_dir(job.part));
                 remove_partial_files(dir);
             }
             ids.push_back(job.job_id);

@@ -180,8 +180,7 @@ private:
 
     void prepare_part(int part) {
         if (!parts_ready_.insert(part).second) return;
-        const auto dir = BuildDir(out_).path(images_dir(part));
-        std::filesystem::create_directories(dir);
+        const auto dir = BuildDir(out_).own_dir(images_dir(part));
         remove_partial_files(dir); // left by a killed run
     }
 

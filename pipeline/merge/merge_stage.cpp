@@ -106,8 +106,8 @@ void place_shard_files(const ShardBuild& shard, const std::set<std::int64_t>& da
     // Streamed, four columns a job: the fetched jobs had been read all at once, whole.
     state.for_each_with_files([&](const JobFiles& f) {
         if (parts.insert(f.part).second) {
-            fs::create_directories(fs::path(out_dir) / images_dir(f.part));
-            fs::create_directories(fs::path(out_dir) / meta_dir(f.part));
+            BuildDir(out_dir).own_dir(images_dir(f.part));
+            BuildDir(out_dir).own_dir(meta_dir(f.part));
         }
         if (damaged.count(f.job_id)) return;
         place(image_relative_path(f.part, f.stem));
