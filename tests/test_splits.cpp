@@ -376,6 +376,24 @@ TEST_CASE("a split stopped before its CSVs are in place leaves benchmarks nothin
     CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
 }
 
+TEST_CASE("a split made again removes the benchmarks of the earlier one: none of their images is in the new train CSV") {
+    const auto dir = fresh_dir("splits-stale-benchmarks");
+    const auto out = dir + "/out";
+    fs::copy(dataset(), out, fs::copy_options::recursive);
+    const auto tsv = sh_quote(source_dir() + "/tag_filters/skyscript_classes.tsv");
+    REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
+    // Other sizes: images of the old val and test go to train. Before, the benchmarks stayed,
+    // listing them as test images (check_benchmarks.py: some from the training split).
+    const auto again = split(out, "--val-size 1 --test-size 1");
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(again.out.find(out + "/benchmarks removed: made from the earlier split") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/benchmarks"));
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage = 'benchmarks'") == 0);
+    REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
+    const auto c = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0");
+    CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+}
+
 TEST_CASE("split alone packs and lists only the images on disk: a deleted or cut image goes back to be fetched, named, never into a CSV or a shard") {
     const auto dir = fresh_dir("splits-lost-images");
     const auto out = dir + "/out";

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 namespace skyscript::pipeline {
@@ -144,6 +145,16 @@ StageSummary stage_split(BuildSession& s) {
     restore_outputs_once(s, "split");
     const auto summary = run_split(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_split_summary(summary, s.out_dir);
+    // The benchmarks hold the val and test images of the split they were made from: left as
+    // they were, an image this split puts in train would stay a benchmark's test image.
+    const auto benchmarks = BuildDir(s.out_dir).benchmarks();
+    if (std::error_code ec; std::filesystem::symlink_status(benchmarks, ec).type() != std::filesystem::file_type::not_found) {
+        std::filesystem::remove_all(benchmarks, ec);
+        s.state->unfinish_stage("benchmarks");
+        if (ec) throw std::runtime_error(benchmarks + ": cannot remove the benchmarks of the earlier split (" + ec.message() + ")");
+        if (!s.quiet) std::printf("  %s removed: made from the earlier split; `skyscript-build benchmarks %s` makes them from this one\n", benchmarks.c_str(),
+                    s.out_dir.c_str());
+    }
     const auto& c = summary.assignment.count;
     return StageSummary::finished(summary.seconds,
                                   nlohmann::json{{"train", c[0]}, {"val", c[1]}, {"test", c[2]}, {"block", summary.assignment.block_deg},
