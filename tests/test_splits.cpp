@@ -12,6 +12,8 @@
 #include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <doctest/doctest.h>
+
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -392,6 +394,34 @@ TEST_CASE("a split made again removes the benchmarks of the earlier one: none of
     REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
     const auto c = py("check_benchmarks.py", sh_quote(out) + " " + tsv + " 0");
     CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+}
+
+TEST_CASE("hand edits the report and split meet: a FIFO for meta.jsonl or a CSV does not hang them; without state.sqlite a stage makes none") {
+    const auto dir = fresh_dir("splits-hand-edits");
+    const auto out = dir + "/out";
+    fs::copy(dataset(), out, fs::copy_options::recursive);
+    // Before: report and split (whose report step counts the lines) waited for a writer for ever.
+    fs::remove(out + "/meta.jsonl");
+    REQUIRE(::mkfifo((out + "/meta.jsonl").c_str(), 0644) == 0);
+    fs::remove(out + "/SkyScript_val.csv");
+    REQUIRE(::mkfifo((out + "/SkyScript_val.csv").c_str(), 0644) == 0);
+    const auto report = run("timeout 60 " + sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(report.exit_code == 0, report.err); // 124 before: killed by timeout
+    fs::remove(out + "/SkyScript_val.csv");
+    const auto again = run("timeout 60 " + sh_quote(binary()) + " split " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    // Before: a split without state.sqlite failed ("not planned yet") and left an empty one,
+    // which `report` then described as a build of 0 pairs beside the images on disk.
+    fs::remove(out + "/state.sqlite");
+    const auto none = run(sh_quote(binary()) + " split " + sh_quote(out) + " -q");
+    INFO(none.err);
+    CHECK(none.exit_code == 1);
+    CHECK(none.err.find("no state.sqlite") != std::string::npos);
+    CHECK(none.err.find("skyscript-build plan " + out) != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/state.sqlite"));
+    const auto described = run("timeout 60 " + sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK(described.exit_code == 1);
+    CHECK(described.err.find("no build here") != std::string::npos);
 }
 
 TEST_CASE("split alone packs and lists only the images on disk: a deleted or cut image goes back to be fetched, named, never into a CSV or a shard") {

@@ -41,6 +41,7 @@ std::string iso_now() {
 
 // RFC 4180 records (a quoted field may hold newlines), after the header.
 std::int64_t count_csv_records(const std::string& path) {
+    if (!fs::is_regular_file(path)) return 0; // a FIFO put in its place would keep the open waiting for a writer
     std::ifstream in(path, std::ios::binary);
     if (!in) return 0;
     std::int64_t records = 0;
@@ -59,6 +60,7 @@ std::int64_t count_csv_records(const std::string& path) {
 }
 
 std::int64_t count_lines(const std::string& path) {
+    if (!fs::is_regular_file(path)) return 0; // as count_csv_records
     std::ifstream in(path, std::ios::binary);
     std::int64_t n = 0;
     std::string line;
