@@ -51,6 +51,9 @@ TagList TagList::parse(std::string_view text, const std::string& source) {
         const auto tag = fields[0];
         // Keys and values go into JSON, pickles and HTML: bytes that are not UTF-8 would match no OSM tag anyway.
         if (!is_valid_utf8(tag)) fail(source, line_no, "the entry is not valid UTF-8 (save the list as UTF-8)");
+        // A NUL ends the text for every C string the entry reaches (`building=yes\0evil` was
+        // listed as building=yes and matched no tag at all): no OSM tag holds one.
+        if (tag.find('\0') != std::string_view::npos) fail(source, line_no, "the entry holds a NUL byte");
         const auto eq = tag.find('=');
         if (entry.role == Role::deny) {
             if (fields.size() != 2) fail(source, line_no, "a deny entry has two fields: key pattern and `deny`");

@@ -13,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
@@ -137,6 +139,21 @@ TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated
     // A file with no rows would give empty scored files.
     write_file(dir + "/empty.csv", "filepath,score\n\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/empty.csv"), doctest::Contains("empty.csv: no filepath,score rows"));
+    // Before (red-team round 24): a decimal comma read as a score of 0, a third column dropped unseen.
+    write_file(dir + "/comma.csv", "filepath,score\nimages1/a.jpg,0,95\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/comma.csv"), doctest::Contains("comma.csv:2: 3 fields, 2 expected (filepath,score); a decimal comma?"));
+    write_file(dir + "/extra.csv", "filepath,score,model\nimages1/a.jpg,0.9,clip\nimages1/b.jpg,0.8\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/extra.csv"), doctest::Contains("extra.csv:3: 2 fields, 3 in the header"));
+    // A NUL in a score ended the message at it.
+    write_file(dir + "/nul.csv", std::string("images1/a.jpg,0.5\0x\n", 20));
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/nul.csv"), doctest::Contains("nul.csv:1: score `0.5\\x00x` is not a number"));
+    // A 2 GB line (a file of zeros given by mistake) fails at 64 KiB, not after reading it whole (6 GB before).
+    write_file(dir + "/zeros.csv", "");
+    REQUIRE(::truncate((dir + "/zeros.csv").c_str(), 2LL << 30) == 0);
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/zeros.csv"), doctest::Contains("zeros.csv:1: a line longer than 64 KiB"));
+    // A last line without its newline is still read.
+    write_file(dir + "/last.csv", "images1/a.jpg,1\nimages1/b.jpg,2");
+    CHECK(sp::read_score_file(dir + "/last.csv").by_filepath.size() == 2);
 }
 
 TEST_CASE("tar members: ustar headers python's tarfile and GNU tar read; a key with a dot is refused") {

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <filesystem>
@@ -57,6 +59,8 @@ TEST_CASE("malformed lines are reported with file and line number") {
     CHECK(parse_error("a=b\tfeature\t1\na=b\tattribute\t1\n") == "my.tsv:2: duplicate entry `a=b` (first on line 1)");
     CHECK(parse_error("=b\tfeature\t1\n") == "my.tsv:1: expected key=value or key=*, got `=b`");
     CHECK(parse_error("onlyonefield\n") == "my.tsv:1: expected `key=value<TAB>role<TAB>max_gsd`, got one field");
+    // Before: listed as building=yes by `tags --list`, matching no tag in `caption` (the C strings end at the NUL).
+    CHECK(parse_error(std::string("building=yes\0evil\tfeature\t1\n", 25)) == "my.tsv:1: the entry holds a NUL byte");
 }
 
 TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file and line") {
@@ -74,6 +78,10 @@ TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file 
     CHECK_THROWS_WITH_AS(load_tag_option(dir + "/attrs.tsv"), doctest::Contains("no feature entries"), TagListError);
     skyscript::test::write_file(dir + "/bad.tsv", "# x\nfountain\tfeature\t1\n");
     CHECK_THROWS_WITH_AS(load_tag_option("+" + dir + "/bad.tsv"), doctest::Contains((dir + "/bad.tsv:2: ").c_str()), TagListError);
+    // A 2 GB file of zeros given by mistake: refused from its size, not read whole (8 GB and a minute before).
+    skyscript::test::write_file(dir + "/zeros.tsv", "");
+    REQUIRE(::truncate((dir + "/zeros.tsv").c_str(), 2LL << 30) == 0);
+    CHECK_THROWS_WITH_AS(load_tag_option(dir + "/zeros.tsv"), (dir + "/zeros.tsv: cannot open tag list (2048 MB, more than a list's 16 MB: not a tag or rule list)").c_str(), TagListError);
     skyscript::test::write_file(dir + "/mine.tsv", "amenity=fountain\tfeature\t0.2\n");
     const auto mine = load_tag_option(dir + "/mine.tsv");
     REQUIRE(mine.entries().size() == 1);

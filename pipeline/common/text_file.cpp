@@ -26,6 +26,12 @@ std::optional<std::string> read_text_file(const std::string& path, std::string* 
         return std::nullopt;
     };
     if (auto problem = file_problem(path); !problem.empty()) return fail(std::move(problem));
+    // Read whole: a tag or rule list is kilobytes (the built-in vocabulary 34 KB), and a 2 GB
+    // file of zeros given by mistake held 8 GB for a minute before its error.
+    constexpr std::uintmax_t max_bytes = 16u << 20;
+    std::error_code ec;
+    if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_bytes)
+        return fail(std::to_string(size >> 20) + " MB, more than a list's " + std::to_string(max_bytes >> 20) + " MB: not a tag or rule list");
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(std::strerror(errno));
     std::ostringstream ss;

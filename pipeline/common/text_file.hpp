@@ -7,8 +7,8 @@
 namespace skyscript::pipeline {
 
 // The file's bytes without a leading UTF-8 byte order mark (which would glue itself to the
-// first entry), or nothing when it cannot be read: missing, a directory, not readable, a
-// read error. `why`, when given, receives the reason for the caller's one-line error
+// first entry), or nothing when it cannot be read: missing, a directory, not readable, over
+// 16 MB (a list is kilobytes), a read error. `why`, when given, receives the reason for the caller's one-line error
 // (which names the file and what it was for).
 std::optional<std::string> read_text_file(const std::string& path, std::string* why = nullptr);
 
