@@ -593,6 +593,11 @@ TEST_CASE("--help lists each option under its own stage") {
     CHECK((quality > plan && quality < fetch));
     const auto in_flight = r.out.find("--in-flight");
     CHECK(in_flight > fetch);
+    // A stage takes OUT as its argument and refuses -o: its help does not offer it (before, it did).
+    for (const std::string stage : {"plan", "split", "benchmarks", "write"}) {
+        INFO(stage);
+        CHECK(run(bin() + " " + stage + " --help").out.find("--output") == std::string::npos);
+    }
 }
 
 // ======================= tag lists =======================

@@ -480,7 +480,7 @@ TEST_CASE("split options: one error line naming the option") {
     const auto& out = dataset();
     for (const auto& [flags, what] : std::vector<std::pair<std::string, std::string>>{
              {"--val-size lots", "--val-size"}, {"--test-size 120%", "--test-size"}, {"--format zip", "--format"},
-             {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--split-block -1", "--split-block"}, {"--split-block 1e-9", "--split-block"},
+             {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--top-pct 30,50,30", "--top-pct names 30 twice"}, {"--split-block -1", "--split-block"}, {"--split-block 1e-9", "--split-block"},
              {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"}}) {
         INFO(flags);
         const auto r = split(out, flags);

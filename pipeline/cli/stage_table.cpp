@@ -91,7 +91,7 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
             std::printf("Usage: skyscript-build %s OUT [options]\n\nRuns the %s stage on the build in folder OUT, with the options OUT "
                         "recorded (flags override them where that changes no finished work).\n",
                         name.c_str(), name.c_str());
-        std::fputs(build_options_help().c_str(), stdout);
+        std::fputs(build_options_help(false).c_str(), stdout); // -o is the bare command's: a stage takes OUT as its argument
         return 0;
     }
     if (cli.positional().size() != 1) throw UsageError(name + " takes one OUT folder");

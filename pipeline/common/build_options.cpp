@@ -262,10 +262,10 @@ std::vector<OptionSpec> build_option_specs() {
     return specs;
 }
 
-std::string build_options_help() {
+std::string build_options_help(bool with_output) {
     std::string out, section;
     for (const auto& d : option_table) {
-        if (d.help.empty()) continue;
+        if (d.help.empty() || (!with_output && d.name == "output")) continue;
         // Run-only options are listed with the stage they steer (the one before them).
         const std::string s = !d.stage.empty() ? std::string(d.stage) : section.empty() ? "run" : section;
         if (s != section) {

@@ -52,7 +52,7 @@ private:
 // CLI specs for CliArgs from option_table (+ the positional input, -h).
 std::vector<OptionSpec> build_option_specs();
 // The options part of --help, one line each, grouped by stage.
-std::string build_options_help();
+std::string build_options_help(bool with_output = true);
 
 // Whether a --tags or --hidden value is +FILE: the file adds to the built-in list, and its
 // name follows the +.

@@ -3,6 +3,7 @@
 #include "pipeline/dataset/sample_formats.hpp"
 #include "pipeline/split/split_assignment.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,8 @@ std::vector<int> top_percentages(const std::string& spec) {
         const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
         if (item.empty() || ec != std::errc{} || p != item.data() + item.size() || v < 1 || v > 100)
             throw UsageError("--top-pct expects percentages 1-100 separated by commas (e.g. 30,50), got `" + spec + "`");
+        // Each names a file and a bit of the sample writers' mask: twice would write one file twice.
+        if (std::find(out.begin(), out.end(), v) != out.end()) throw UsageError("--top-pct names " + std::to_string(v) + " twice, in `" + spec + "`");
         out.push_back(v);
     }
     if (out.empty()) throw UsageError("--top-pct expects at least one percentage, e.g. 30,50");
