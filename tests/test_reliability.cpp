@@ -188,7 +188,7 @@ TEST_CASE("resume trusts the disk: deleted, cut or replaced images and meta file
     const auto write = run(shell({binary(), "write", out}));
     CHECK_MESSAGE(write.exit_code == 0, write.err);
     CHECK(fs::exists(out + "/" + metas[1]));
-    CHECK(write.out.find("1 images of finished jobs are missing on disk") != std::string::npos);
+    CHECK(write.err.find("1 images of finished jobs are missing on disk") != std::string::npos);
     const auto split = run(shell({binary(), "split", out, "-q"}));
     CHECK_MESSAGE(split.exit_code == 0, split.err);
     for (const char* csv : {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"})

@@ -39,19 +39,22 @@ void restore_outputs_once(BuildSession& s, const char* stage) {
     if (s.outputs_checked) return;
     s.outputs_checked = true;
     const auto m = restore_missing_outputs(s.out_dir, *s.state);
-    if (s.quiet || (m.images == 0 && m.meta == 0)) return;
-    if (std::string_view(stage) == "fetch")
-        std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or not the size they were written at): made again\n", stage,
-                    static_cast<long long>(m.images), static_cast<long long>(m.meta));
-    else {
+    if (m.images == 0 && m.meta == 0) return;
+    // What this run makes again is a summary (-q hides it); what it leaves out of the
+    // dataset until another stage runs is a warning, on stderr whatever -q says.
+    if (std::string_view(stage) == "fetch") {
+        if (!s.quiet)
+            std::printf("%s: %lld images and %lld meta files of finished jobs were missing on disk (or not the size they were written at): made again\n", stage,
+                        static_cast<long long>(m.images), static_cast<long long>(m.meta));
+    } else {
         if (m.images)
-            std::printf("%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n",
+            std::fprintf(stderr, "%s: %lld images of finished jobs are missing on disk (or not the size they were written at): run fetch (or the build again) to fetch them again\n",
                         stage, static_cast<long long>(m.images));
-        if (m.meta && std::string_view(stage) == "write")
+        if (m.meta && std::string_view(stage) == "write" && !s.quiet)
             std::printf("%s: %lld meta files of finished jobs were missing on disk (or not the size they were written at): written again\n", stage,
                         static_cast<long long>(m.meta));
-        else if (m.meta)
-            std::printf("%s: %lld meta files of finished jobs are missing on disk (or not the size they were written at): run write (or the build "
+        else if (m.meta && std::string_view(stage) != "write")
+            std::fprintf(stderr, "%s: %lld meta files of finished jobs are missing on disk (or not the size they were written at): run write (or the build "
                         "again) to write them again\n",
                         stage, static_cast<long long>(m.meta));
     }
