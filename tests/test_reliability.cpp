@@ -290,6 +290,71 @@ TEST_CASE("a folder of the build's made a symbolic link is refused, not followed
     refused(run(shell({binary(), "benchmarks", out, "-q"})), out + "/benchmarks");
 }
 
+TEST_CASE("a file of the build's made a link or a FIFO is refused, not written through; an image made a link is no image of the build") {
+    const auto& m = monaco();
+    const auto out = fresh_dir("reliability-linked-files");
+    const auto outside = fresh_dir("reliability-linked-files-outside");
+    const auto first = run(shell(build_argv(out, m.sources, {"--limit", "30"})));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto refused = [](const CommandResult& r, const std::string& path) {
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(path + ": a symbolic link") != std::string::npos);
+    };
+    // build.lock linked to a file outside: before, the run truncated it and wrote its pid there.
+    write_file(outside + "/v1", "keep");
+    fs::rename(out + "/build.lock", outside + "/lock.moved");
+    fs::create_symlink(outside + "/v1", out + "/build.lock");
+    refused(run(shell({binary(), "write", out})), out + "/build.lock");
+    CHECK(read_file(outside + "/v1") == "keep");
+    fs::remove(out + "/build.lock");
+    // state.sqlite linked to a copy outside (before: written through, its -wal and -shm made
+    // beside it, by status too), or to nowhere (before: a plan made a state DB there).
+    fs::copy_file(out + "/state.sqlite", outside + "/st.sqlite");
+    const auto st = read_file(outside + "/st.sqlite");
+    fs::rename(out + "/state.sqlite", out + "/state.moved");
+    fs::create_symlink(outside + "/st.sqlite", out + "/state.sqlite");
+    refused(run(shell({binary(), "status", out})), out + "/state.sqlite");
+    refused(run(shell({binary(), "split", out, "-q"})), out + "/state.sqlite");
+    CHECK(read_file(outside + "/st.sqlite") == st);
+    CHECK_FALSE(fs::exists(outside + "/st.sqlite-wal"));
+    fs::remove(out + "/state.sqlite");
+    fs::create_symlink(outside + "/new.sqlite", out + "/state.sqlite");
+    refused(run(shell({binary(), "plan", out, "-q"})), out + "/state.sqlite");
+    CHECK_FALSE(fs::exists(outside + "/new.sqlite"));
+    fs::remove(out + "/state.sqlite");
+    fs::rename(out + "/state.moved", out + "/state.sqlite");
+    // polish_answers.sqlite linked to nowhere: before, the polish made its answers DB there.
+    fs::create_symlink(outside + "/answers.sqlite", out + "/polish_answers.sqlite");
+    refused(run(shell({binary(), "polish", out, "--llm-endpoint", "http://127.0.0.1:9/v1", "--llm-model", "x", "-q"})), out + "/polish_answers.sqlite");
+    CHECK_FALSE(fs::exists(outside + "/answers.sqlite"));
+    fs::remove(out + "/polish_answers.sqlite");
+    // A FIFO for the catalog: before, report and plan waited for a writer for ever.
+    fs::rename(out + "/catalog.gpkg", out + "/catalog.moved");
+    REQUIRE(::mkfifo((out + "/catalog.gpkg").c_str(), 0644) == 0);
+    const auto report = run("timeout 60 " + shell({binary(), "report", out, "-q"}));
+    CHECK_MESSAGE(report.exit_code == 0, report.err); // 124 before: killed by timeout; the report goes without the catalog
+    const auto plan = run("timeout 60 " + shell({binary(), "plan", out, "-q"}));
+    CHECK(plan.exit_code == 1);
+    CHECK(plan.err.find(out + "/catalog.gpkg: not a regular file") != std::string::npos);
+    fs::remove(out + "/catalog.gpkg");
+    fs::rename(out + "/catalog.moved", out + "/catalog.gpkg");
+    // An image made a link to a file outside of its size: before, its bytes went into the
+    // shards (and hf/ got a hard link to the link). Now it is missing, left out, fetched again.
+    std::string image;
+    for (const auto& e : fs::directory_iterator(out + "/images1")) image = e.path().string();
+    REQUIRE(!image.empty());
+    write_file(outside + "/secret.jpg", std::string(fs::file_size(image), 'S'));
+    fs::remove(image);
+    fs::create_symlink(outside + "/secret.jpg", image);
+    const auto split = run(shell({binary(), "split", out, "--format", "all", "-q"}));
+    INFO(split.err);
+    CHECK(split.exit_code == 0);
+    CHECK(split.err.find("1 images of finished jobs are missing on disk") != std::string::npos);
+    CHECK(run("grep -rl SSSSSSSS " + sh_quote(out)).out.empty());
+    CHECK(read_file(outside + "/secret.jpg") == std::string(fs::file_size(outside + "/secret.jpg"), 'S'));
+}
+
 TEST_CASE("a source whose content changed since the plan is refused in one line; nothing written is lost") {
     const auto& m = monaco();
     const auto dir = fresh_dir("reliability-source-changed");

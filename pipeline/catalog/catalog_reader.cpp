@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
 #include <vector>
 
 namespace skyscript::pipeline {
@@ -29,10 +31,20 @@ void read_object(const SqliteStatement& q, CatalogObject& o) {
     o.tags.assign(q.column_text_view(10));
 }
 
+// A FIFO put in the catalog's place would keep SQLite's open waiting for a writer for ever (a
+// link to a catalog is read as the catalog: --catalog and shards share one so).
+const std::string& regular_or_missing(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        throw std::runtime_error(path + ": not a regular file (a folder, a pipe or a device), where the catalog belongs");
+    return path;
+}
+
 } // namespace
 
 CatalogReader::CatalogReader(const std::string& path)
-    : db_(path, SQLITE_OPEN_READONLY),
+    : db_(regular_or_missing(path), SQLITE_OPEN_READONLY),
       geom_(db_.handle(), "SELECT geom FROM objects WHERE fid = ?", db_.path()) {
     // One read transaction for the reader's life: the plan reads a geometry for every object
     // that crosses a tile's edge, and each statement outside a transaction would take and

@@ -36,7 +36,7 @@ SharedCatalog place_shared_catalog(const std::string& catalog, const std::string
                                  tags + ")");
     SharedCatalog s;
     s.placed_at = BuildDir(out_dir).catalog();
-    s.copied = place_file(catalog, s.placed_at) == Placement::copied;
+    s.copied = place_file(std::filesystem::canonical(catalog).string(), s.placed_at) == Placement::copied; // the file a link names
     s.objects = get("objects").empty() ? 0 : std::stoll(get("objects"));
     return s;
 }

@@ -76,9 +76,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
                                      out_dir + "`");
         // A stage after the plan has no jobs to work on: a state DB made here would be an empty
         // build's, which `report` would then describe (0 pairs) beside the images on disk.
-        if (stage_rank(stage) > stage_rank("plan"))
-            throw std::runtime_error(out_dir + ": no state.sqlite (the plan's jobs, and what became of them), so nothing to " + std::string(stage) +
-                                     "; plan first: `skyscript-build plan " + out_dir + "`");
+        if (stage_rank(stage) > stage_rank("plan")) // as the stages say when state.sqlite has no plan
+            throw std::runtime_error(out_dir + ": not planned yet; run `skyscript-build plan " + out_dir + "` first");
     }
     std::error_code ec;
     s.options.merge_cli(cli); // a mistyped option is refused before OUT is made

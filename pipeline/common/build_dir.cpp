@@ -28,6 +28,18 @@ std::string BuildDir::own_dir(std::string_view relative) const {
     return at.string();
 }
 
+const std::string& own_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto status = fs::symlink_status(path, ec);
+    if (fs::is_symlink(status))
+        throw std::runtime_error(path + ": a symbolic link (to " + fs::read_symlink(path, ec).string() +
+                                 "), where the build keeps a file of its own: it does not write or read through it; make it a file, or remove it");
+    if (fs::exists(status) && !fs::is_regular_file(status))
+        throw std::runtime_error(path + ": not a regular file (a folder, a pipe or a device), where the build keeps a file of its own; remove it");
+    return path;
+}
+
 std::string BuildDir::image(int part, const std::string& stem) const { return path(image_relative_path(part, stem)); }
 std::string BuildDir::meta(int part, const std::string& stem) const { return path(meta_relative_path(part, stem)); }
 

@@ -47,6 +47,13 @@ private:
     std::string root_;
 };
 
+// `path` (a file the build keeps in OUT: state.sqlite, build.lock, polish_answers.sqlite), when
+// it is missing or a regular file; else throws one line naming it. A symbolic link, even one
+// pointing nowhere, is refused: SQLite and open(2) would write through it, outside OUT (a
+// linked build.lock truncated the file it named, a linked state.sqlite was written where it
+// pointed, with its -wal and -shm beside it); so is a FIFO, a device or a folder.
+const std::string& own_file(const std::string& path);
+
 std::string make_stem(const std::string& id_part, const std::string& source, int year);
 std::string image_relative_path(int part, const std::string& stem);
 std::string meta_relative_path(int part, const std::string& stem);

@@ -42,7 +42,11 @@ std::string temporary_name(const std::string& to) {
 
 Placement place_file(const std::string& from, const std::string& to) {
     struct stat src {}, dst {};
-    if (::stat(from.c_str(), &src) != 0) fail(from, "read", errno);
+    // A link's target is no file of a build: an image or meta file made a link to one outside
+    // would bring its bytes into the dataset (or, hard-linked, the link itself into hf/).
+    if (::lstat(from.c_str(), &src) != 0) fail(from, "read", errno);
+    if (S_ISLNK(src.st_mode)) throw std::runtime_error(from + ": a symbolic link, where a file of the build's own was expected; not placed");
+    if (!S_ISREG(src.st_mode)) throw std::runtime_error(from + ": not a regular file; not placed");
     if (::stat(to.c_str(), &dst) == 0) {
         if (src.st_dev == dst.st_dev && src.st_ino == dst.st_ino) return Placement::present;
         if (src.st_size == dst.st_size && same_bytes(from, to)) return Placement::present;

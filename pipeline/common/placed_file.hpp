@@ -10,7 +10,8 @@ namespace skyscript::pipeline {
 
 enum class Placement { present, linked, copied };
 
-// Makes `to` a file with `from`'s bytes. A `to` that is already `from` (same inode) or has
+// Makes `to` a file with `from`'s bytes; `from` must be a regular file, not a link (callers
+// that take a user's path, --catalog, resolve it first). A `to` that is already `from` (same inode) or has
 // its bytes is left alone (present); one with other bytes is replaced. Throws naming the
 // file on failure.
 Placement place_file(const std::string& from, const std::string& to);

@@ -11,12 +11,14 @@ namespace skyscript::pipeline {
 
 namespace {
 
-// A regular file with bytes in it (an empty file is no image or pickle either), and the
+// A regular file (not a link) with bytes in it (an empty file is no image or pickle either), and the
 // bytes recorded when it was placed where they were (`bytes` >= 0): a cut or replaced image
 // is no image of this job.
 bool present(const std::string& path, std::int64_t bytes = -1) {
     struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (bytes < 0 || st.st_size == bytes);
+    // lstat: a link is no file of this job (one to a file of the same size outside OUT put
+    // that file's bytes in the shards and hf/), whatever it points to.
+    return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (bytes < 0 || st.st_size == bytes);
 }
 
 } // namespace

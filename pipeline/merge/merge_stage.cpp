@@ -61,7 +61,9 @@ void refuse_mixed_catalogs(const ShardSet& set) {
 // Whether a shard's image is as its worker wrote it: there, and of the size it recorded.
 bool image_intact(const ShardBuild& shard, const JobFiles& f) {
     std::error_code ec;
-    const auto size = fs::file_size(fs::path(shard.dir) / image_relative_path(f.part, f.stem), ec);
+    const auto image = fs::path(shard.dir) / image_relative_path(f.part, f.stem);
+    if (!fs::is_regular_file(fs::symlink_status(image, ec))) return false; // a link is not what the worker wrote
+    const auto size = fs::file_size(image, ec);
     return !ec && size > 0 && (f.image_bytes < 0 || size == static_cast<std::uintmax_t>(f.image_bytes));
 }
 
@@ -146,7 +148,7 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
         progress.finish();
     }
     if (const auto catalog = fs::path(BuildDir(set.shards.front().dir).catalog()); fs::exists(catalog))
-        place_file(catalog.string(), BuildDir(out_dir).catalog());
+        place_file(fs::canonical(catalog).string(), BuildDir(out_dir).catalog()); // a shard may link a shared catalog
     install_merged_state(merging, out_dir);
 
     // One machine's last stages over the whole: meta.jsonl (and meta of images fetched but not

@@ -1,9 +1,11 @@
 #include "pipeline/polish/answer_cache.hpp"
 
+#include "pipeline/common/build_dir.hpp"
+
 namespace skyscript::pipeline {
 
 AnswerCache::AnswerCache(const std::string& path, bool read_only)
-    : db_(path, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+    : db_(own_file(path), SQLITE_OPEN_NOFOLLOW | (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) {
     sqlite3_busy_timeout(db_.handle(), 10000);
     if (read_only) return;
     db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");

@@ -62,7 +62,8 @@ BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
     if (ec || !fs::is_directory(out_dir))
         throw std::runtime_error(out_dir + ": cannot create output folder (" + (ec ? ec.message() : "not a folder") + ")");
     const auto path = BuildDir(out_dir).lock();
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    own_file(path);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); // not through a link planted since
     if (fd_ < 0) throw std::runtime_error(path + ": cannot open the build lock (" + std::strerror(errno) + ")");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;

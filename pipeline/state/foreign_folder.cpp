@@ -30,6 +30,7 @@ bool not_a_state_db(const std::string& path) {
 void refuse_foreign_folder(const std::string& out_dir) {
     const BuildDir dir(out_dir);
     std::error_code ec;
+    own_file(dir.state_db()); // not opened through a link, even read-only (its -wal and -shm would be made beside the target)
     if (fs::exists(dir.lock(), ec)) return;
     if (fs::exists(dir.state_db(), ec)) {
         if (!not_a_state_db(dir.state_db())) return;

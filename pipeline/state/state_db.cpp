@@ -1,5 +1,7 @@
 #include "pipeline/state/state_db.hpp"
 
+#include "pipeline/common/build_dir.hpp"
+
 #include "captions/caption_styles.hpp"
 #include "pipeline/state/state_queries.hpp"
 
@@ -227,7 +229,7 @@ Job read_job(const SqliteStatement& q) {
 } // namespace
 
 StateDb::StateDb(const std::string& path, bool create)
-    : db_(path, create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) {
+    : db_(own_file(path), SQLITE_OPEN_NOFOLLOW | (create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE)) {
     sqlite3_busy_timeout(db_.handle(), 10000);
     // WAL: `status` and the report read while a build writes (but for the plan's transaction:
     // begin_plan). A small page cache (2 MB: the

@@ -39,6 +39,7 @@ std::string uri_path(const std::string& path) {
 
 StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     const auto path = BuildDir(out_dir).state_db();
+    own_file(path); // a link or a FIFO said as such, not as "no build here"
     if (!std::filesystem::is_regular_file(path))
         throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
     const auto probe = [&](int flags, const std::string& name) {
