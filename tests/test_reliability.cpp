@@ -237,12 +237,21 @@ TEST_CASE("the write stage removes the files no written job names, and only thos
     CHECK(dataset_files(out) == before); // every file a written job names is still there, the same
 }
 
+namespace {
+
+// A build of 30 of Monaco's objects in a fresh folder NAME, and a fresh folder NAME-outside beside it.
+std::pair<std::string, std::string> small_build_and_outside(const std::string& name) {
+    const auto out = fresh_dir(name), outside = fresh_dir(name + "-outside");
+    const auto first = run(shell(build_argv(out, monaco().sources, {"--limit", "30"})));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    return {out, outside};
+}
+
+} // namespace
+
 TEST_CASE("a folder of the build's made a symbolic link is refused, not followed: nothing outside OUT is written or removed") {
     const auto& m = monaco();
-    const auto out = fresh_dir("reliability-linked-folders");
-    const auto victim = fresh_dir("reliability-linked-folders-victim");
-    const auto first = run(shell(build_argv(out, m.sources, {"--limit", "30"})));
-    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto [out, victim] = small_build_and_outside("reliability-linked-folders");
     const auto victim_files = [&] {
         std::set<std::string> names;
         for (const auto& e : fs::directory_iterator(victim)) names.insert(e.path().filename().string() + "=" + read_file(e.path().string()));
@@ -291,11 +300,7 @@ TEST_CASE("a folder of the build's made a symbolic link is refused, not followed
 }
 
 TEST_CASE("a file of the build's made a link or a FIFO is refused, not written through; an image made a link is no image of the build") {
-    const auto& m = monaco();
-    const auto out = fresh_dir("reliability-linked-files");
-    const auto outside = fresh_dir("reliability-linked-files-outside");
-    const auto first = run(shell(build_argv(out, m.sources, {"--limit", "30"})));
-    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto [out, outside] = small_build_and_outside("reliability-linked-files");
     const auto refused = [](const CommandResult& r, const std::string& path) {
         INFO(r.err);
         CHECK(r.exit_code == 1);
