@@ -32,7 +32,7 @@ bool served_file(const GDALOpenInfo* info, bool service_driver) {
     if (behind_network_file_system(name)) return true;
     if (service_driver) return false;
     for (const char* url : {"http://", "https://", "ftp://"})
-        if (name.size() >= std::strlen(url) && strncasecmp(name.data(), url, std::strlen(url)) == 0) return true;
+        if (has_url_scheme(name, url)) return true;
     return false;
 }
 
@@ -81,6 +81,10 @@ bool behind_network_file_system(std::string_view path) noexcept {
     for (const char* network : {"/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs"})
         if (path.find(network) != std::string_view::npos) return true;
     return false;
+}
+
+bool has_url_scheme(std::string_view text, std::string_view scheme) noexcept {
+    return text.size() >= scheme.size() && strncasecmp(text.data(), scheme.data(), scheme.size()) == 0;
 }
 
 void register_gdal_drivers() {

@@ -20,6 +20,9 @@ namespace skyscript::imagery {
 // ...), wherever in the path: /vsizip//vsicurl/... is a server's archive.
 bool behind_network_file_system(std::string_view path) noexcept;
 
+// Whether `text` starts with `scheme` ("http://"), in any case (curl and GDAL take HTTP:// too).
+bool has_url_scheme(std::string_view text, std::string_view scheme) noexcept;
+
 // GDALAllRegister and the guard, once (thread-safe; call before opening anything with GDAL).
 void register_gdal_drivers();
 

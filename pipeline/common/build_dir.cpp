@@ -8,6 +8,18 @@
 namespace skyscript::pipeline {
 
 std::string BuildDir::path(std::string_view relative) const { return (std::filesystem::path(root_) / relative).string(); }
+namespace {
+
+// The start of the line refusing `path`, a symbolic link where the build keeps a `kind` (a
+// folder, a file) of its own: where it points, even nowhere.
+std::string link_refused(const std::filesystem::path& path, const char* kind) {
+    std::error_code ec;
+    return path.string() + ": a symbolic link (to " + std::filesystem::read_symlink(path, ec).string() + "), where the build keeps a " + kind +
+           " of its own: ";
+}
+
+} // namespace
+
 std::string BuildDir::own_dir(std::string_view relative) const {
     namespace fs = std::filesystem;
     fs::path at(root_);
@@ -15,11 +27,8 @@ std::string BuildDir::own_dir(std::string_view relative) const {
         at /= part;
         std::error_code ec;
         const auto status = fs::symlink_status(at, ec);
-        if (fs::is_symlink(status)) {
-            const auto target = fs::read_symlink(at, ec);
-            throw std::runtime_error(at.string() + ": a symbolic link (to " + target.string() + "), where the build keeps a folder of its own: " +
-                                     "it writes there and removes what no job names, so it does not follow the link; make it a folder");
-        }
+        if (fs::is_symlink(status))
+            throw std::runtime_error(link_refused(at, "folder") + "it writes there and removes what no job names, so it does not follow the link; make it a folder");
         if (fs::is_directory(status)) continue;
         if (fs::exists(status)) throw std::runtime_error(at.string() + ": not a folder, where the build keeps a folder of its own");
         if (!fs::create_directory(at, ec) && !fs::is_directory(fs::symlink_status(at))) // made by another run meanwhile is fine
@@ -32,9 +41,7 @@ const std::string& own_file(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const auto status = fs::symlink_status(path, ec);
-    if (fs::is_symlink(status))
-        throw std::runtime_error(path + ": a symbolic link (to " + fs::read_symlink(path, ec).string() +
-                                 "), where the build keeps a file of its own: it does not write or read through it; make it a file, or remove it");
+    if (fs::is_symlink(status)) throw std::runtime_error(link_refused(path, "file") + "it does not write or read through it; make it a file, or remove it");
     if (fs::exists(status) && !fs::is_regular_file(status))
         throw std::runtime_error(path + ": not a regular file (a folder, a pipe or a device), where the build keeps a file of its own; remove it");
     return path;

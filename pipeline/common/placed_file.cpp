@@ -40,6 +40,12 @@ std::string temporary_name(const std::string& to) {
 
 } // namespace
 
+std::optional<std::uint64_t> placed_size(const std::string& path, std::int64_t bytes) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (bytes >= 0 && st.st_size != bytes)) return std::nullopt;
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
 Placement place_file(const std::string& from, const std::string& to) {
     struct stat src {}, dst {};
     // A link's target is no file of a build: an image or meta file made a link to one outside

@@ -1,34 +1,21 @@
 #include "pipeline/fetch/disk_check.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/placed_file.hpp"
 #include "pipeline/state/build_session.hpp"
 
-#include <sys/stat.h>
 
 #include <vector>
 
 namespace skyscript::pipeline {
 
-namespace {
-
-// A regular file (not a link) with bytes in it (an empty file is no image or pickle either), and the
-// bytes recorded when it was placed where they were (`bytes` >= 0): a cut or replaced image
-// is no image of this job.
-bool present(const std::string& path, std::int64_t bytes = -1) {
-    struct stat st{};
-    // lstat: a link is no file of this job (one to a file of the same size outside OUT put
-    // that file's bytes in the shards and hf/), whatever it points to.
-    return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (bytes < 0 || st.st_size == bytes);
-}
-
-} // namespace
 
 MissingOutputs restore_missing_outputs(const std::string& out_dir, StateDb& state) {
     std::vector<std::int64_t> refetch, rewrite;
     const BuildDir dir(out_dir);
     state.for_each_with_files([&](const JobFiles& f) {
-        if (f.stem.empty() || !present(dir.image(f.part, f.stem), f.image_bytes)) refetch.push_back(f.job_id);
-        else if (f.status == JobStatus::written && !present(dir.meta(f.part, f.stem), f.meta_bytes)) rewrite.push_back(f.job_id);
+        if (f.stem.empty() || !placed_size(dir.image(f.part, f.stem), f.image_bytes)) refetch.push_back(f.job_id);
+        else if (f.status == JobStatus::written && !placed_size(dir.meta(f.part, f.stem), f.meta_bytes)) rewrite.push_back(f.job_id);
     });
     if (!refetch.empty()) state.set_status(refetch, JobStatus::planned);
     if (!rewrite.empty()) state.set_status(rewrite, JobStatus::fetched);

@@ -40,15 +40,14 @@ std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, c
 }
 
 std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::string& path) {
-    std::error_code ec;
-    const auto size = fs::file_size(image.path, ec);
-    if (ec || size == 0 || (image.bytes >= 0 && size != static_cast<std::uintmax_t>(image.bytes))) {
+    const auto size = placed_size(image.path, image.bytes);
+    if (!size) {
         ++refused_; // passed over: the next build's copy, or a fetch
         return std::nullopt;
     }
     try {
         place_file(image.path, path); // hard link, else a copy; atomic either way
-        return static_cast<std::int64_t>(size);
+        return static_cast<std::int64_t>(*size);
     } catch (const std::runtime_error&) {
         ++refused_; // the old image went, or cannot be read
         return std::nullopt;

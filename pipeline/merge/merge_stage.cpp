@@ -60,11 +60,7 @@ void refuse_mixed_catalogs(const ShardSet& set) {
 
 // Whether a shard's image is as its worker wrote it: there, and of the size it recorded.
 bool image_intact(const ShardBuild& shard, const JobFiles& f) {
-    std::error_code ec;
-    const auto image = fs::path(shard.dir) / image_relative_path(f.part, f.stem);
-    if (!fs::is_regular_file(fs::symlink_status(image, ec))) return false; // a link is not what the worker wrote
-    const auto size = fs::file_size(image, ec);
-    return !ec && size > 0 && (f.image_bytes < 0 || size == static_cast<std::uintmax_t>(f.image_bytes));
+    return placed_size((fs::path(shard.dir) / image_relative_path(f.part, f.stem)).string(), f.image_bytes).has_value();
 }
 
 // A shard whose images went or were cut short since its worker wrote them is refused like an

@@ -1,5 +1,6 @@
 #include "imagery/sources/stac/stac_kind.hpp"
 
+#include "imagery/gdal_drivers.hpp"
 #include "imagery/http_engine.hpp"
 #include "imagery/reading_threads.hpp"
 #include "imagery/source_key_text.hpp"
@@ -110,14 +111,7 @@ private:
 };
 
 // Whether `href` is an http:// or https:// URL (the scheme in any case, as curl takes it).
-bool http_address(std::string_view href) {
-    const auto lower = [](std::string_view s) {
-        std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return out;
-    };
-    return lower(href.substr(0, 7)) == "http://" || lower(href.substr(0, 8)) == "https://";
-}
+bool http_address(std::string_view href) { return has_url_scheme(href, "http://") || has_url_scheme(href, "https://"); }
 
 // The host of an http(s) URL, lower case, without user info and port ("" if none).
 std::string url_host(std::string_view url) {
