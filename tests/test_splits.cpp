@@ -280,6 +280,22 @@ TEST_CASE("split --scores: top-P% files with similarity_NAME, val/test filtered 
     CHECK(none.err.find("this build's are like `images") != std::string::npos);
     CHECK(lines(none.err).size() == 1);
     CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
+    // Scores of val and test images only: every top file would be empty; refused the same way.
+    std::string held_out = "filepath,score\n";
+    int held_out_rows = 0;
+    for (const char* f : {split_csvs[1], split_csvs[2]}) {
+        const auto rows = lines(read_file(out + "/" + f));
+        for (std::size_t k = 1; k < rows.size(); ++k, ++held_out_rows) held_out += rows[k].substr(0, rows[k].find(',')) + ",0.5\n";
+    }
+    REQUIRE(held_out_rows > 0);
+    write_file(dir + "/held_out.csv", held_out);
+    const auto only_held_out = split(out, "--scores " + sh_quote(dir + "/held_out.csv"));
+    CHECK(only_held_out.exit_code == 1);
+    CHECK_MESSAGE(only_held_out.err.find("held_out.csv: its " + std::to_string(held_out_rows) +
+                                         " rows that name an image of this build name none of the training split") != std::string::npos,
+                  only_held_out.err);
+    CHECK(lines(only_held_out.err).size() == 1);
+    CHECK(fs::exists(out + "/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"));
     // The refused files are not recorded: the next split goes on with the last good one.
     const auto next = split(out, "-q");
     CHECK_MESSAGE(next.exit_code == 0, next.err);

@@ -9,7 +9,7 @@
 #include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
 #include "pipeline/state/foreign_folder.hpp"
-#include "pipeline/split/score_file.hpp"
+#include "pipeline/split/split_stage.hpp"
 #include "pipeline/split/split_options.hpp"
 
 #include <cstdio>
@@ -129,10 +129,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // A scores file given anew is read whole, and matched to the images already written: one
     // the split would refuse is not recorded (a recorded one was read when given; a planet's
     // is millions of rows).
-    if (const auto scores = s.options.text("scores"); !scores.empty() && (!stored.count("scores") || stored.at("scores") != scores)) {
-        auto file = read_score_file(scores);
-        (void)scores_of_written(file, *s.state);
-    }
+    if (const auto scores = s.options.text("scores"); !scores.empty() && (!stored.count("scores") || stored.at("scores") != scores))
+        check_new_scores(s.options, *s.state);
     if (s.options.flag("polish")) polish_options(s.options); // and before a build that cannot polish extracts, plans and fetches
     // A split about to make the CSVs again with other options: until it finishes they are not
     // its CSVs, and a stage that reads the split (benchmarks) must not take the new options for

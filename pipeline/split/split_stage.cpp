@@ -47,6 +47,28 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
     return assign_splits(inputs, options.number("split-block"), seed, val, test);
 }
 
+std::vector<std::size_t> ranked_training_images(const std::vector<Split>& split, const std::vector<const Score*>& score_of, const std::string& scores_path) {
+    std::vector<std::size_t> ranked;
+    for (std::size_t i = 0; i < split.size(); ++i)
+        if (split[i] == Split::train && score_of[i]) ranked.push_back(i);
+    // Scores of val and test images only would leave every top-P% file empty, and val/test
+    // without a threshold: refused before anything is written, as a file naming no image is.
+    if (ranked.empty() && std::find(split.begin(), split.end(), Split::train) != split.end()) {
+        const auto scored = std::count_if(score_of.begin(), score_of.end(), [](const Score* s) { return s != nullptr; });
+        throw std::runtime_error(scores_path + ": its " + std::to_string(scored) +
+                                 " rows that name an image of this build name none of the training split (only val and test images); "
+                                 "the top-P% files are ranked on training images");
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return score_of[a]->value > score_of[b]->value; });
+    return ranked;
+}
+
+void check_new_scores(const BuildOptions& options, StateDb& state) {
+    auto file = read_score_file(options.text("scores"));
+    const auto score_of = scores_of_written(file, state);
+    if (!score_of.empty()) (void)ranked_training_images(split_written_jobs(options, state).split, score_of, file.path);
+}
+
 SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, StateDb& state, bool quiet) {
     const auto start = std::chrono::steady_clock::now();
     SplitSummary summary;
@@ -75,10 +97,7 @@ SplitSummary run_split(const std::string& out_dir, const BuildOptions& options, 
     std::vector<std::uint8_t> top_bits(scores ? split.size() : 0, 0);
     const Score* val_test_threshold = nullptr;
     if (scores) {
-        std::vector<std::size_t> ranked;
-        for (std::size_t i = 0; i < split.size(); ++i)
-            if (split[i] == Split::train && score_of[i]) ranked.push_back(i);
-        std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return score_of[a]->value > score_of[b]->value; });
+        const auto ranked = ranked_training_images(split, score_of, scores->path);
         for (std::size_t p = 0; p < pcts.size(); ++p) {
             const auto k = static_cast<std::size_t>(std::llround(static_cast<double>(ranked.size()) * pcts[p] / 100.0));
             for (std::size_t r = 0; r < k; ++r) top_bits[ranked[r]] |= static_cast<std::uint8_t>(1u << p);

@@ -12,7 +12,8 @@
 //   SkyScript_val_filtered_by_NAME.csv / SkyScript_test_filtered_by_NAME.csv (the val/test
 //   images scoring at least the first P's threshold), each with the column
 //   similarity_NAME. Score rows naming no written image, and images with no score, are
-//   counted in the summary and left out of the scored files; a file naming no image is refused.
+//   counted in the summary and left out of the scored files; a file naming no image, or no
+//   image of the training split, is refused.
 // --format webdataset or both: OUT/webdataset/{train,val,test}/{shard:05d}.tar with
 //   sizes.json (dataset/webdataset_writer.hpp), about --shard-size samples ("10000") or bytes
 //   ("500MB", "2GB") a shard.
@@ -28,8 +29,17 @@
 
 namespace skyscript::pipeline {
 
+struct Score; // split/score_file.hpp
+
 // The split of every written job, in job order (what `benchmarks` also uses).
 SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state);
+// The scored images of the training split (indexes into `split`), best first, ties in job
+// order; throws naming the scores file when it scores images of the build but none of them.
+std::vector<std::size_t> ranked_training_images(const std::vector<Split>& split, const std::vector<const Score*>& score_of,
+                                                const std::string& scores_path);
+// --scores given anew, read whole and matched as the split will: what it would refuse is
+// refused before OUT records the option.
+void check_new_scores(const BuildOptions& options, StateDb& state);
 
 struct SplitSummary {
     SplitAssignment assignment;
