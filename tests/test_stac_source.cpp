@@ -693,6 +693,12 @@ TEST_CASE("gdal: a server's VRT behind an archive or subfile prefix, or named by
         CHECK_FALSE(std::filesystem::exists(out));
         CHECK(lines(r.err).size() == 1);
     }
+    // A URL's scheme in capitals is GDAL's HTTP driver's too: the same server's raster, told so.
+    const auto upper = "HTTP://" + nginx.url("/tile.tif").substr(std::string("http://").size());
+    const auto r = run(fetch_one_command() + " --raster " + sh_quote(upper) + " --center 9.5035,53.5153 --side-m 300 --gsd 1 -o " + sh_quote(dir + "/out.tif"));
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(std::filesystem::exists(dir + "/out.tif"));
+    CHECK_MESSAGE(r.err.find("(from a server: GeoTIFF/COG") != std::string::npos, r.err);
 }
 
 TEST_CASE("stac: an asset href of another scheme than http(s) is not read: gopher:// would have sent its bytes to the port it names") {

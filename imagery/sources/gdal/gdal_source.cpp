@@ -91,8 +91,8 @@ thread_local std::map<std::string, OpenRaster> open_rasters; // by path
 // /etc/...) or other hosts into the dataset's images. Local files and WMS: descriptions are
 // the user's own, opened by any driver.
 bool served_by_a_server(const std::string& path) {
-    for (const char* prefix : {"http://", "https://", "ftp://"})
-        if (path.starts_with(prefix)) return true;
+    for (const char* scheme : {"http://", "https://", "ftp://"})
+        if (has_url_scheme(path, scheme)) return true; // any case, as GDAL's HTTP driver takes them
     return behind_network_file_system(path);
 }
 const char* const served_raster_drivers[] = {"GTiff", "JP2OpenJPEG", "PNG", "JPEG", "WEBP", nullptr};
@@ -138,7 +138,7 @@ GDALDataset* open_raster(const std::string& path) {
     if (path.starts_with("<") || ends_with_vrt(path)) (void)raster_local_files(path);
     CPLErrorReset();
     const bool served = served_by_a_server(path);
-    const bool service = path.starts_with("http://") || path.starts_with("https://");
+    const bool service = has_url_scheme(path, "http://") || has_url_scheme(path, "https://");
     // Nor does a served raster bring files of its own: its sidecars (X.ovr, X.msk, opened by any
     // driver) are not looked for beside it.
     std::optional<NoReaddirOnOpen> no_readdir;
