@@ -28,6 +28,13 @@ std::string as_words(std::string_view s) {
     return out;
 }
 
+std::string lowercase_ascii(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
 std::string singular(std::string w) {
     const auto ends = [&](std::string_view t) { return w.size() > t.size() + 1 && w.ends_with(t); };
     if (ends("ies")) return w.substr(0, w.size() - 3) + "y";
@@ -131,8 +138,10 @@ std::string format_number(double v) {
 
 } // namespace
 
-AnswerCheck::AnswerCheck(std::string_view tag_names) : names_(captions::NameTable::parse(tag_names)) {
+AnswerCheck::AnswerCheck(std::string_view tag_names, std::vector<std::string> prompt_labels)
+    : names_(captions::NameTable::parse(tag_names)), prompt_labels_(std::move(prompt_labels)) {
     for (const auto w : captions::data_lines(embedded::feature_words_txt())) feature_words_.insert(singular(std::string(w)));
+    for (auto& label : prompt_labels_) label = lowercase_ascii(label);
 }
 
 std::string AnswerCheck::name_of(const std::string& key, const std::string& value) const {
@@ -174,6 +183,11 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
     if (answer.size() < min_answer_chars) return "the answer is too short (" + std::to_string(answer.size()) + " characters)";
     if (answer.size() > max_chars)
         return "the answer is too long (" + std::to_string(answer.size()) + " characters, at most " + std::to_string(max_chars) + ")";
+    if (std::string_view("=+-@").find(answer.front()) != std::string_view::npos)
+        return "it starts with `" + std::string(1, answer.front()) + "`, as a spreadsheet formula does";
+    const auto lower = lowercase_ascii(answer);
+    for (const auto& label : prompt_labels_)
+        if (lower.find(label) != std::string::npos) return "it repeats the prompt's \"" + label + "\": answer with the caption alone";
     const auto text = as_words(answer);
 
     // The focus feature, by its value (its key for `yes`) or its English name.

@@ -8,7 +8,10 @@
 //     number of the tags, the rule caption or, when the prompt gave it, the GSD;
 //   - every feature word in it (feature_words.txt, singular or plural) is a word of the
 //     tags' keys and values, their English names or the rule caption;
-//   - its length is within [min_answer_chars, the rule caption's length x 3 + 100].
+//   - its length is within [min_answer_chars, the rule caption's length x 3 + 100];
+//   - it does not repeat a label of the prompt ("Caption:", "Tags of the main object:"): an
+//     answer that echoes the prompt holds all its words and passes the rest;
+//   - it does not start with = + - or @, as a spreadsheet formula does (a CSV cell).
 // Otherwise the check gives the reason, which the stage sends back to the model once.
 
 #include "captions/natural_captioner.hpp"
@@ -37,8 +40,9 @@ inline constexpr std::size_t min_answer_chars = 10;
 
 class AnswerCheck {
 public:
-    // `tag_names`: lines `key=value<TAB>name` (tags::builtin_tag_names()).
-    explicit AnswerCheck(std::string_view tag_names);
+    // `tag_names`: lines `key=value<TAB>name` (tags::builtin_tag_names()); `prompt_labels`:
+    // PromptTemplate::labels() of the prompt the answers reply to.
+    explicit AnswerCheck(std::string_view tag_names, std::vector<std::string> prompt_labels = {});
 
     // The reason the answer fails, or nullopt when it passes.
     std::optional<std::string> check(std::string_view answer, const CheckFacts& facts) const;
@@ -51,6 +55,7 @@ private:
     std::string name_of(const std::string& key, const std::string& value) const;
     captions::NameTable names_; // key=value (and key=*) -> English name
     std::unordered_set<std::string> feature_words_;
+    std::vector<std::string> prompt_labels_; // lowercase
 };
 
 } // namespace skyscript::pipeline

@@ -85,9 +85,11 @@ std::vector<TagPairs> parse_surroundings(const std::string& json) {
     return out;
 }
 
+// Each key and value on the prompt's one line: a value's line break would start a line of the
+// prompt's own ("\nCaption: ..." forged a caption the model then rewrote).
 std::string tags_text(const TagPairs& tags) {
     std::string out;
-    for (const auto& [k, v] : tags) out.append(out.empty() ? "" : ", ").append(k).append("=").append(v);
+    for (const auto& [k, v] : tags) out.append(out.empty() ? "" : ", ").append(tags::one_line(k)).append("=").append(tags::one_line(v));
     return out;
 }
 
@@ -153,7 +155,7 @@ std::string without_reasoning(std::string content) {
 class Polisher {
 public:
     Polisher(BuildSession& s, PolishOptions o)
-        : s_(s), o_(std::move(o)), check_(tags::builtin_tag_names()),
+        : s_(s), o_(std::move(o)), check_(tags::builtin_tag_names(), o_.prompt.labels()),
           natural_("natural", {captions::CaptionOptions{o_.max_surrounding}, tags::builtin_tag_names()}),
           cache_(BuildDir(s.out_dir).polish_answers(), false), tokens_(o_.tokens_per_minute), progress_("polish", s.quiet, Progress::Unit::counted) {
         // Without the spaces and line ends around it (a key file read into the variable): sent
@@ -264,17 +266,30 @@ private:
         return in;
     }
 
-    // The cached answer of a key, here or in a --reuse build (copied here).
-    std::optional<CachedAnswer> cached(const std::string& key, bool& reused) {
+    // The cached answer of an input, here or in a --reuse build (copied here).
+    std::optional<CachedAnswer> cached(const Input& in, bool& reused) {
         reused = false;
-        if (auto a = cache_.find(key)) return a;
+        if (auto a = cache_.find(in.key)) return checked(std::move(*a), in.facts);
         for (auto& other : reuse_)
-            if (auto a = other->find(key)) {
+            if (auto a = other->find(in.key)) {
                 cache_.put(*a);
                 reused = true;
-                return a;
+                return checked(std::move(*a), in.facts);
             }
         return std::nullopt;
+    }
+
+    // A cached answer is kept only as an answer asked now would be: cleaned and checked again.
+    // The file is OUT's (or another build's) and may have been edited, or written by a check
+    // that let more through: a NUL, a line break or a number the tags lack went into the CSVs.
+    CachedAnswer checked(CachedAnswer a, const CheckFacts& facts) const {
+        if (!a.kept) return a;
+        a.answer = scrub(AnswerCheck::clean(tags::valid_utf8(a.answer)), key_);
+        if (const auto reason = check_.check(a.answer, facts)) {
+            a.kept = false;
+            a.reason = "the cached answer fails the check: " + *reason;
+        }
+        return a;
     }
 
     void polish_batch(std::vector<Job>& batch, bool rewrite_all, std::vector<Job>& updated, bool& captions_changed) {
@@ -295,7 +310,7 @@ private:
                 const bool first_time = seen_.insert(in.key).second;
                 if (first_time) ++counts_.distinct;
                 bool reused = false;
-                if (auto a = cached(in.key, reused)) {
+                if (auto a = cached(in, reused)) {
                     if (first_time) {
                         ++counts_.cache_hits;
                         counts_.reused += reused;

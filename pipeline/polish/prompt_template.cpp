@@ -2,6 +2,7 @@
 
 #include "imagery/sha256_hex.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -57,6 +58,19 @@ PromptTemplate PromptTemplate::parse(std::string_view text, const std::string& w
     if (!has_caption) throw std::runtime_error(where + ": the prompt template has no {caption} field");
     t.hash_ = imagery::sha256_hex(text, 8);
     return t;
+}
+
+std::vector<std::string> PromptTemplate::labels() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 1; i < pieces_.size(); ++i) {
+        if (pieces_[i].first == Piece::text || pieces_[i - 1].first != Piece::text) continue;
+        const auto& before = pieces_[i - 1].second;
+        auto label = before.substr(before.find_last_of('\n') == std::string::npos ? 0 : before.find_last_of('\n') + 1);
+        label.erase(0, label.find_first_not_of(" \t\r"));
+        label.erase(label.find_last_not_of(" \t\r") + 1);
+        if (label.size() > 1 && label.back() == ':' && std::find(out.begin(), out.end(), label) == out.end()) out.push_back(label);
+    }
+    return out;
 }
 
 std::string PromptTemplate::render(const PromptFields& f) const {

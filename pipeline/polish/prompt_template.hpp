@@ -33,6 +33,9 @@ public:
 
     std::string render(const PromptFields& fields) const;
     bool uses_gsd() const noexcept { return uses_gsd_; }
+    // The labels its fields follow on their lines ("Caption:", "Tags of the main object:"):
+    // the text before a field from the line's start, trimmed, when it ends with a colon.
+    std::vector<std::string> labels() const;
     // sha256 of the template text, first 16 hex digits: part of every request key and of each caption's record.
     const std::string& hash() const noexcept { return hash_; }
 
