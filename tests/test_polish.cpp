@@ -685,3 +685,17 @@ TEST_CASE("a tag's line break stays on its prompt line; answers from the cache a
             CHECK_MESSAGE(text.find('\a') == std::string::npos, f.path());
         }
 }
+
+TEST_CASE("an endpoint refused for the secrets in its URL leaves them nowhere in OUT: not in build.lock's holder line (red-team round 26)") {
+    const auto out = fresh_dir("polish-endpoint-secret") + "/out";
+    fs::copy(unpolished_build(), out, fs::copy_options::recursive);
+    const auto r = run("OPENAI_API_KEY=" + api_key + " timeout 60 " + sh_quote(binary()) + " polish " + sh_quote(out) +
+                       " --llm-endpoint 'http://user:PW-SECRET-31@127.0.0.1:9/v1?api-key=Q-SECRET-47' --llm-model m");
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.err.find("no credentials or query in the URL") != std::string::npos, r.err);
+    for (const std::string secret : {"PW-SECRET-31", "Q-SECRET-47"}) {
+        CHECK_MESSAGE(files_holding(out, secret).empty(), secret); // before: build.lock kept the command line whole
+        CHECK(r.err.find(secret) == std::string::npos);
+    }
+    CHECK(read_file(out + "/build.lock").find("polish") != std::string::npos); // the holder line is still written
+}

@@ -1,5 +1,6 @@
 #include "pipeline/state/build_lock.hpp"
 
+#include "imagery/url_redaction.hpp"
 #include "pipeline/common/build_dir.hpp"
 
 #include <cerrno>
@@ -38,7 +39,9 @@ std::string read_holder(int fd) {
 void set_command_line(int argc, char** argv) {
     std::string line = "skyscript-build";
     for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
+        // A URL's secrets are not kept: the line goes into OUT/build.lock, which stays after
+        // the run (a refused `--llm-endpoint http://user:pw@host/?key=...` was kept there).
+        std::string a = imagery::redact_url(argv[i]);
         const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:+@%") ==
                                              std::string::npos;
         if (plain) {
