@@ -32,8 +32,17 @@ const TagEntry* TagMatcher::find(std::string_view key, std::string_view value) c
     if (!rule->values.empty()) {
         if (const auto* v = rule->values.find(value)) return *v;
     }
-    if (rule->any && value != "no") return rule->any;
+    if (rule->any && value != "no" && says_something(value)) return rule->any;
     return nullptr;
+}
+
+bool says_something(std::string_view value) noexcept {
+    // What a caption makes of a value (captions/caption_text.hpp): `_` a space, `;` a
+    // separator, controls spaces. `building=_` or `=;;;` captioned "a satellite image" alone.
+    return std::any_of(value.begin(), value.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u != 0x7F && c != '_' && c != ';';
+    });
 }
 
 } // namespace skyscript::tags

@@ -12,12 +12,16 @@
 
 namespace skyscript::tags {
 
+// Whether a value holds a character a caption shows: not only spaces, controls, `_` and `;`.
+bool says_something(std::string_view value) noexcept;
+
 class TagMatcher {
 public:
     explicit TagMatcher(const TagList& list);
 
     // The entry for this tag, or nullptr when it is not groundable: unknown key,
-    // denied key, unlisted value, or the value "no" against a `key=*` entry.
+    // denied key, unlisted value, or against a `key=*` entry the value "no" or one that
+    // says nothing (says_something).
     const TagEntry* find(std::string_view key, std::string_view value) const noexcept;
 
     bool denied(std::string_view key) const noexcept;

@@ -458,3 +458,13 @@ TEST_CASE("layer and level never reach a caption: Monaco's objects through extra
     CHECK(level.out == "a satellite image of road of footway\na satellite image of road of footway\n"
                        "a satellite image of a foot path\na satellite image of a foot path\n");
 }
+
+TEST_CASE("a focus value a caption makes nothing of (`_`, `;;;`) is no feature: no caption of \"a satellite image\" alone (red-team round 26)") {
+    for (const std::string tags : {"building=_", "building=';;;'", "'landuse=_' surface=asphalt"}) {
+        const auto r = run(caption_cmd(tags));
+        INFO(tags, r.out, r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("keeps no feature tag") != std::string::npos);
+        CHECK(r.out.find("a satellite image") == std::string::npos);
+    }
+}

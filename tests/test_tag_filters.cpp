@@ -116,6 +116,10 @@ TEST_CASE("matcher: exact values, wildcards, 'no', unknown and denied keys") {
     CHECK(m.find("building", "house")->max_gsd == 0.6);
     CHECK(m.find("building", "no") == nullptr);
     CHECK(m.find("building", "") == nullptr);
+    // A value a caption makes nothing of is no value (red-team round 26: "a satellite image" alone).
+    for (const std::string nothing : std::vector<std::string>{"_", "   ", ";;;", "_ ;\t\n", std::string("\0\x7f", 2)}) CHECK_MESSAGE(m.find("building", nothing) == nullptr, nothing);
+    CHECK(m.find("building", "_a_") != nullptr);
+    CHECK(m.find("building", "\xC3\xA9") != nullptr); // é
     CHECK(m.find("surface", "asphalt")->role == Role::attribute);
     CHECK(m.find("highway", "primary") == nullptr); // neither listed nor denied: ignored
     CHECK(m.find("name", "Main Street") == nullptr); // deny wins over a feature entry
