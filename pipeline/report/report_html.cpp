@@ -276,9 +276,10 @@ std::string report_html(const ReportData& r) {
     h += "<section id=\"gallery-section\"><h2>Gallery</h2><p class=\"muted\">A sample of " + thousands(static_cast<std::int64_t>(r.gallery.size())) +
          " images drawn with the build's seed (" + std::to_string(r.seed) + "): the same images on every report of this build.</p>";
     h += "<div class=\"filters\"><label>Source <select id=\"filter-source\"><option value=\"\">all</option>";
-    for (const auto& s : gallery_sources) h += "<option>" + html_escape(s) + "</option>";
+    // Each option's value as an attribute: an option's text is given collapsed (a tag's run of spaces), which no card's tag equals.
+    for (const auto& s : gallery_sources) h += "<option value=\"" + html_escape(s) + "\">" + html_escape(s) + "</option>";
     h += "</select></label><label>Tag <select id=\"filter-tag\"><option value=\"\">all</option>";
-    for (const auto& t : gallery_tags) h += "<option>" + html_escape(t) + "</option>";
+    for (const auto& t : gallery_tags) h += "<option value=\"" + html_escape(t) + "\">" + html_escape(t) + "</option>";
     h += "</select></label><span class=\"muted\"><span id=\"gallery-shown\">" + std::to_string(r.gallery.size()) + "</span> shown</span></div>";
     h += "<div id=\"gallery\" data-images=\"" + std::to_string(r.gallery.size()) + "\">";
     for (const auto& im : r.gallery) {
