@@ -538,6 +538,22 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     const auto card = read_file(out + "/README.md");
     CHECK(card.find("| `` man_made=x`<img src=x onerror=alert(1)>`y  `` |") != std::string::npos);
     CHECK(card.find('\x01') == std::string::npos);
+    // The input's name and a source's licence and attribution are the builder's, but shown as
+    // text too: a line break in the name made a heading, markup in the terms was HTML (round 26).
+    const auto set_terms = run("/usr/bin/python3 -c " +
+                               sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                                        "c.execute(\"UPDATE source_terms SET licence = '<img src=x onerror=alert(2)>', attribution = '[c](javascript:alert(1)) **b** &lt;'\"); "
+                                        "c.execute(\"UPDATE options SET value = '/x/evil\\n# Injected\\n```\\n<b onmouseover=x>.osm.pbf' WHERE key = 'input'\"); c.commit()") +
+                               " " + sh_quote(db));
+    REQUIRE_MESSAGE(set_terms.exit_code == 0, set_terms.err);
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    const auto termed = read_file(out + "/README.md");
+    for (const auto& line : lines(termed)) CHECK_MESSAGE(!line.starts_with("# Injected"), line);
+    CHECK(termed.find("| <img src=x onerror=alert(2)> |") == std::string::npos); // raw in a cell (the YAML header quotes it: not rendered)
+    CHECK(termed.find("](javascript") == std::string::npos);
+    CHECK(termed.find(R"(\<img src=x onerror=alert\(2\)\>)") != std::string::npos);
+    CHECK(termed.find("`/x/evil") == std::string::npos); // the file name only
+    CHECK_MESSAGE(termed.find("# SkyScript-style image-text pairs from ```` evil # Injected ``` <b onmouseover=x>.osm.pbf ````\n") != std::string::npos, termed);
     // Back to the hostile markup for the browser's checks below.
     REQUIRE(run("/usr/bin/python3 -c " +
                 sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'\", "

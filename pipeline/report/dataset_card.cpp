@@ -45,6 +45,19 @@ std::string cell(std::string s) {
     return s;
 }
 
+// A table cell of prose from outside (a source's licence and attribution, in sources.toml):
+// shown as written, never as markup. Markdown would take `<img onerror=...>` for HTML and
+// `[x](javascript:...)` for a link; a backslash before each punctuation character that starts
+// markup makes it a literal one (CommonMark 2.4).
+std::string text_cell(const std::string& s) {
+    std::string out;
+    for (const char c : cell(tags::valid_utf8(s))) {
+        if (std::string_view("\\`*_[]<>()#!&~").find(c) != std::string_view::npos) out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
 // `s` as a Markdown code span, shown as it is: delimited by one backtick more than its longest
 // run of them (a value holding ` would otherwise end the span, and markup after it would be
 // HTML to the Hub: `man_made=x`<img onerror=...>`y`).
@@ -117,7 +130,8 @@ std::vector<CardConfig> card_configs(const ReportData& r) {
 
 std::string dataset_card(const ReportData& r) {
     std::string c;
-    const auto input = r.tool.count("input") ? fs::path(r.tool.at("input")).filename().string() : std::string("an OpenStreetMap extract");
+    // The input's file name on one line: its line breaks made headings and closed the fences.
+    const auto input = r.tool.count("input") ? tags::one_line(fs::path(r.tool.at("input")).filename().string(), 200) : std::string("an OpenStreetMap extract");
     const auto osm_time = r.tool.count("input_osm_timestamp") ? r.tool.at("input_osm_timestamp") : std::string();
     const bool polished = r.options.count("polish") && !r.options.at("polish").empty();
     std::set<std::string> terms{osm_licence};
@@ -141,7 +155,7 @@ std::string dataset_card(const ReportData& r) {
     }
     c += "---\n\n";
 
-    c += "# SkyScript-style image-text pairs from " + input + "\n\n";
+    c += "# SkyScript-style image-text pairs from " + (r.tool.count("input") ? code(input) : input) + "\n\n";
     c += thousands(r.pairs) + " remote-sensing images, each of one OpenStreetMap object, with captions made from the object's tags by "
          "SkyScript's rules (Wang et al., AAAI 2024): `title` names the object, `title_multi_objects` the object and the objects "
          "around it";
@@ -154,15 +168,15 @@ std::string dataset_card(const ReportData& r) {
              ". `skyscript-build polish` asks again for the missing ones.\n\n";
 
     c += "## How it was built\n\n";
-    c += "```\n" + command_line(r) + "\n```\n\n";
-    c += "- OpenStreetMap input: `" + input + "`" + (osm_time.empty() ? "" : ", data as of " + osm_time) + "\n";
+    c += "```\n" + tags::one_line(command_line(r)) + "\n```\n\n";
+    c += "- OpenStreetMap input: " + code(input) + (osm_time.empty() ? "" : ", data as of " + osm_time) + "\n";
     for (const char* k : {"libosmium", "gdal", "sqlite"})
         if (r.tool.count(k)) c += "- " + std::string(k) + " " + r.tool.at(k) + "\n";
     c += "- Objects are sampled from those with a visually groundable tag; each image is a tile around one of them, cut from the "
          "finest source that covers it; the tags a caption names are those visible at the image's resolution.\n\n";
 
     c += "## Contents\n\n| source | images |\n|---|---:|\n";
-    for (const auto& [source, n] : r.pairs_by_source) c += "| " + cell(source) + " | " + thousands(n) + " |\n";
+    for (const auto& [source, n] : r.pairs_by_source) c += "| " + text_cell(source) + " | " + thousands(n) + " |\n";
     c += "\n| acquisition year | images |\n|---|---:|\n";
     for (const auto& [year, n] : r.pairs_by_year) c += "| " + (year == "0" ? std::string("unknown") : year) + " | " + thousands(n) + " |\n";
     c += "\n| GSD (m) | images |\n|---|---:|\n";
@@ -188,7 +202,7 @@ std::string dataset_card(const ReportData& r) {
          "\" (all " + thousands(r.pairs) + " images; a database made from this one must be offered under the ODbL too). The pixels are "
          "under their source's terms:\n\n| source | licence | attribution | images |\n|---|---|---|---:|\n";
     for (const auto& t : r.licences)
-        c += "| " + cell(t.alias) + " | " + cell(t.licence.empty() ? "unknown (the source has no `licence`)" : t.licence) + " | " + cell(t.attribution) +
+        c += "| " + text_cell(t.alias) + " | " + (t.licence.empty() ? "unknown (the source has no `licence`)" : text_cell(t.licence)) + " | " + text_cell(t.attribution) +
              " | " + thousands(t.images) + " |\n";
     c += "\nEach image's own `licence` and `attribution` are in its metadata. Earth Engine's terms may restrict redistributing pixels "
          "of some collections: check each source's terms before publishing.\n\n";
