@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -286,6 +287,22 @@ TEST_CASE("a NUL byte in tag values and keys: extract and tags --stats do not cr
     const auto stats = run(bin() + " tags --stats " + sh_quote(input) + " -q");
     finished(stats);
     CHECK(stats.out.find("natural=tree") != std::string::npos);
+}
+
+TEST_CASE("tags --stats prints each key and tag on its own row of two fields: a key's tab, line break or terminal escape is a space (red-team round 26)") {
+    const auto dir = fresh_dir("bad-input-stats-rows");
+    auto osm = good_world();
+    osm.nodes.push_back({20, lon0 + 0.001, lat0, {{"natural", "tree"}, {"evil\x1b]0;pwned\x07key\t99999\nbuilding=yes", "x"}}});
+    const auto input = write_pbf(dir + "/rows.osm.pbf", osm);
+    const auto stats = run(bin() + " tags --stats " + sh_quote(input) + " -q");
+    finished(stats);
+    CHECK(stats.out.find("evil ]0;pwned key 99999 building=yes\t1\n") != std::string::npos);
+    for (const auto& line : lines(stats.out)) {
+        if (line.empty() || line[0] == '#') continue;
+        CHECK_MESSAGE(std::count(line.begin(), line.end(), '\t') == (line.find('\t') == line.rfind('\t') ? 1 : 3), line); // key, objects; or an entry's 4 fields
+        CHECK_MESSAGE(line.find('\x1b') == std::string::npos, line);
+        if (line.find('\t') == line.rfind('\t')) CHECK_MESSAGE(line.rfind("building=yes\t", 0) == std::string::npos, line); // before: a forged row of unknown keys
+    }
 }
 
 TEST_CASE("a key twice in an object's tags: the first value is the object's, in its row's tags and focus alike") {

@@ -8,6 +8,7 @@
 #include "pipeline/common/tag_list_file.hpp"
 #include "tag_filters/hidden_rules.hpp"
 #include "tag_filters/tag_matcher.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -45,7 +46,7 @@ void print_stats(const osm::TagStats& s, const tags::TagMatcher& matcher, const 
     std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return s.entry_objects[a] > s.entry_objects[b]; });
     std::printf("# %s: %llu objects, %llu tagged, %llu with a groundable feature tag, %llu of them hidden from above "
                 "(tag_filters/hidden.tsv: not catalog objects)\n",
-                input.c_str(), static_cast<unsigned long long>(s.objects), static_cast<unsigned long long>(s.tagged_objects),
+                tags::one_line(input).c_str(), static_cast<unsigned long long>(s.objects), static_cast<unsigned long long>(s.tagged_objects),
                 static_cast<unsigned long long>(s.candidate_objects), static_cast<unsigned long long>(s.hidden_candidates));
     if (s.unreadable_tags)
         std::printf("# %llu objects with unreadable tags (a NUL byte in a key or value): their tags are not counted\n",
@@ -58,9 +59,11 @@ void print_stats(const osm::TagStats& s, const tags::TagMatcher& matcher, const 
                     e.max_gsd, static_cast<unsigned long long>(s.entry_objects[i]));
     }
     std::printf("# unknown keys (neither listed nor denied): key\tobjects\n");
-    for (const auto& [k, n] : s.unknown_keys) std::printf("%s\t%llu\n", k.c_str(), static_cast<unsigned long long>(n));
+    // Keys and tags from the file, each one field of one row: a tab or line break in one made
+    // rows of its own, and an escape reached the terminal.
+    for (const auto& [k, n] : s.unknown_keys) std::printf("%s\t%llu\n", tags::one_line(k).c_str(), static_cast<unsigned long long>(n));
     std::printf("# unknown tags: key=value\tobjects\n");
-    for (const auto& [t, n] : s.unknown_tags) std::printf("%s\t%llu\n", t.c_str(), static_cast<unsigned long long>(n));
+    for (const auto& [t, n] : s.unknown_tags) std::printf("%s\t%llu\n", tags::one_line(t).c_str(), static_cast<unsigned long long>(n));
 }
 
 } // namespace
