@@ -195,6 +195,12 @@ TEST_CASE("chat completions: the request as the reference shapes it, every answe
     for (const char* bad : {"", "{", "[]", R"({"choices":[]})", R"({"choices":[{"message":{}}]})", R"({"choices":[{"message":{"content":7}}]})"})
         CHECK_FALSE(pipeline::parse_chat_response(bad).answer);
     CHECK(pipeline::parse_chat_response(R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":-5}})").answer->prompt_tokens == 0);
+    // A lone surrogate escape (an answer cut inside an emoji) spoils that character only: the
+    // strict parser refused the whole answer, and every rerun asked again (red-team round 26).
+    const auto lone = pipeline::parse_chat_response(
+        R"({"choices":[{"message":{"content":"a \ud800 b \udc00 c \ud83d\ude00 d \\ud800 e \ud83d"}}]})");
+    REQUIRE(lone.answer);
+    CHECK(lone.answer->content == "a \xEF\xBF\xBD b \xEF\xBF\xBD c \xF0\x9F\x98\x80 d \\ud800 e \xEF\xBF\xBD");
 }
 
 TEST_CASE("--llm-tpm: never more than the limit in any 60 s, and a wait that ends when the next request fits") {
