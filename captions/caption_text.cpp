@@ -13,7 +13,7 @@ std::size_t append_caption_text(std::string& out, std::string_view in, TextPart 
         std::string_view piece = n ? in.substr(i, n) : std::string_view{"\xEF\xBF\xBD"};
         i += n ? n : 1;
         bool space = false;
-        if (n && tags::reorders_text(cp)) continue; // bidi embeddings, overrides, isolates
+        if (n && (tags::reorders_text(cp) || tags::invisible_text(cp))) continue; // bidi embeddings, overrides, isolates; text no one sees
         if (n && tags::breaks_one_line(cp)) {
             space = true; // controls, NEL, line/paragraph separators
         } else if (n == 1) {

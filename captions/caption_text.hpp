@@ -20,6 +20,8 @@ enum class TextPart { key, value };
 //   U+2066..U+2069) are dropped: one in a name reorders how the rest of the caption and of
 //   its CSV row display (after U+202E the text reads reversed); the marks U+200E, U+200F,
 //   which reorder nothing after them, stay;
+// - characters that show nothing (zero-width space, word joiner, BOM, tag characters:
+//   tags::invisible_text) are dropped; the joiners ZWNJ and ZWJ stay;
 // - invalid UTF-8 bytes become U+FFFD;
 // - text longer than `max_bytes` is cut at a character boundary and ends in "...".
 // Returns the number of bytes appended (0: nothing left, e.g. an empty value).

@@ -36,6 +36,15 @@ constexpr bool breaks_one_line(unsigned cp) noexcept { return cp < 0x20 || (cp >
 // (after U+202E the text reads reversed). The marks U+200E, U+200F reorder nothing after them.
 constexpr bool reorders_text(unsigned cp) noexcept { return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069); }
 
+// Format characters that show nothing and join no script's letters: the zero-width space
+// U+200B, the word joiner and invisible operators U+2060..U+2064, the BOM U+FEFF, the
+// interlinear annotation marks U+FFF9..U+FFFB and the tag characters U+E0000..U+E007F (which
+// spell ASCII no reader sees: text hidden in a name for a language model). Not the joiners
+// U+200C, U+200D, which Persian, Indic scripts and emoji need.
+constexpr bool invisible_text(unsigned cp) noexcept {
+    return cp == 0x200B || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
 // `s` as one line for a message: valid UTF-8, each code point that breaks_one_line a space,
 // cut between code points to at most `max_bytes` bytes of `s`.
 std::string one_line(std::string_view s, std::size_t max_bytes = std::string_view::npos);

@@ -122,6 +122,15 @@ TEST_CASE("hostile values: bidirectional overrides and isolates are dropped, the
     check_one_line_safe(t);
 }
 
+TEST_CASE("hostile values: characters that show nothing are dropped (tag characters spell text no reader sees), the joiners stay") {
+    // U+200B, U+2060, U+FEFF, U+FFF9, and "hi" in tag characters (U+E0068 U+E0069); ZWNJ U+200C in a Persian word kept.
+    const auto t = Captioner{}.title(Object{{"amenity", "cafe"},
+                                            {"name", "a\xe2\x80\x8b" "b\xe2\x81\xa0" "c\xef\xbb\xbf" "d\xef\xbf\xb9" "e\xf3\xa0\x81\xa8\xf3\xa0\x81\xa9" "f "
+                                                     "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xb1\xd9\x88\xd9\x85"}});
+    CHECK_MESSAGE(t.find("abcdef \xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xb1\xd9\x88\xd9\x85") != std::string::npos, t); // before: each kept
+    check_one_line_safe(t);
+}
+
 TEST_CASE("hostile values: quotes, commas, semicolons and OSM multi-values") {
     const auto t = Captioner{}.title(Object{{"leisure", "pitch"}, {"sport", "soccer;basketball"}, {"surface", "\"grass\", artificial"}});
     CHECK(body(t) == "leisure of pitch, sport of soccer/basketball, surface of \"grass\", artificial");

@@ -161,6 +161,7 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
     CHECK(pipeline::PromptTemplate::parse("Say {caption} now\nTags: {tags}", "t").labels() == std::vector<std::string>{"Tags:"});
     CHECK(pipeline::AnswerCheck::clean("  \"An aerial\n\tview.\"  ") == "An aerial view.");
     CHECK(pipeline::AnswerCheck::clean(std::string("a\0b", 3)) == "a b");
+    CHECK(pipeline::AnswerCheck::clean("a\xe2\x80\x8b" "b\xf3\xa0\x81\xa8" "c\xe2\x80\x8d" "d") == "abc\xe2\x80\x8d" "d"); // ZWSP, a tag character go; ZWJ stays
     // Unicode's own line breaks (NEL, LINE and PARAGRAPH SEPARATOR) and C1 controls: one line too.
     CHECK(pipeline::AnswerCheck::clean("a\xC2\x85" "b\xE2\x80\xA8" "c\xE2\x80\xA9" "d\xC2\x9B" "e \xC3\xA9t\xC3\xA9") == "a b c d e \xC3\xA9t\xC3\xA9");
 }

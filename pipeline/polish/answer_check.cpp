@@ -156,7 +156,7 @@ std::string AnswerCheck::clean(std::string_view answer) {
     for (std::size_t i = 0; i < answer.size();) {
         unsigned cp = 0;
         const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(answer, i, cp)); // the answer is valid UTF-8 already
-        if (tags::reorders_text(cp)) { // as in the rule captions (caption_text.hpp)
+        if (tags::reorders_text(cp) || tags::invisible_text(cp)) { // as in the rule captions (caption_text.hpp)
             i += n;
             continue;
         }
