@@ -850,3 +850,44 @@ TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets 
     CHECK(r.err.find("SECRETXYZ") == std::string::npos);
     CHECK(r.out.find("SECRETXYZ") == std::string::npos);
 }
+
+TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote: the rerun neither fetches nor writes them again (red-team round 26)") {
+    const auto dir = fresh_dir("fetch-kill-mid-batch");
+    // Every tile the same real one, 100 ms a request: ~20 images a second at two in flight.
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "100"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
+                                          "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\n");
+    const auto out = dir + "/out";
+    REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit 150 -q").exit_code == 0);
+    const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
+    REQUIRE(jobs >= 100); // one batch at the default --batch (512)
+    const auto images = [&] {
+        std::size_t n = 0;
+        for (const auto& part : fs::directory_iterator(out))
+            if (part.is_directory() && part.path().filename().string().starts_with("images"))
+                for (const auto& f : fs::directory_iterator(part.path())) n += f.path().extension() == ".jpg";
+        return n;
+    };
+    const auto pid = start_process({binary(), "fetch", out, "--in-flight", "2", "-q"}, dir + "/fetch.err");
+    const auto end = kill_when(pid, [&] { return images() >= 50; }, std::chrono::seconds(60));
+    INFO(read_file(dir + "/fetch.err"));
+    REQUIRE(end == -SIGKILL); // killed mid-batch, not ended
+    const auto recorded = sql_column(out + "/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'fetched'");
+    MESSAGE(images() << " images on disk at the kill, " << recorded.size() << " recorded");
+    CHECK(recorded.size() >= 30); // before: 0, the batch not yet recorded
+    std::map<std::string, ino_t> inode;
+    for (const auto& path : recorded) {
+        struct stat st {};
+        REQUIRE(::stat((out + "/" + path).c_str(), &st) == 0);
+        inode[path] = st.st_ino;
+    }
+    const auto rerun = run(sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 4 -q");
+    REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+    for (const auto& [path, ino] : inode) {
+        struct stat st {};
+        REQUIRE(::stat((out + "/" + path).c_str(), &st) == 0);
+        CHECK_MESSAGE(st.st_ino == ino, path); // not written again
+    }
+}

@@ -87,7 +87,7 @@ public:
 
 private:
     // One batch of `source`'s planned jobs: reused images, fetched ones, and those the source
-    // had no imagery for passed on; recorded in one transaction.
+    // had no imagery for passed on; recorded as they come, in transactions of up to 64.
     void fetch_batch(const BuildSource& source, std::vector<Job>& batch, const std::vector<Job>& next) {
         const auto& alias = source.config.alias;
         std::vector<imagery::TileJob> tiles;
@@ -106,6 +106,23 @@ private:
         }
         std::mutex mutex;
         std::exception_ptr write_error;
+        // Results are recorded as they come, not only at the batch's end: a kill loses the
+        // images in flight, not a whole batch of written ones (512 at the defaults), which the
+        // rerun fetched and wrote again (and a build killed more often than a batch lasts
+        // never got on). Every record_every results, or record_period, whichever comes first.
+        constexpr std::size_t record_every = 64;
+        constexpr auto record_period = std::chrono::seconds(1);
+        auto last_record = std::chrono::steady_clock::now();
+        const auto record = [&](std::vector<Job>& moved) {
+            state_.record_fetched(results, moved);
+            for (const auto& r : results) {
+                if (r.ok) ++summary_.fetched;
+                else ++summary_.failed, ++summary_.failures[r.reason];
+            }
+            done_ += results.size();
+            results.clear();
+            last_record = std::chrono::steady_clock::now();
+        };
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
         if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
         if (opened) {
@@ -153,6 +170,12 @@ private:
             r.tried = job.tried;
             results.push_back(std::move(r));
             progress_.update(done_ + results.size(), total_, done_ + results.size(), "jobs");
+            if (!write_error && (results.size() >= record_every || std::chrono::steady_clock::now() - last_record >= record_period)) try {
+                std::vector<Job> none;
+                record(none);
+            } catch (const std::exception&) { // the state DB's disk is full: the stage stops after the batch
+                write_error = std::current_exception();
+            }
         });
         // No imagery: on to the next eligible source, or failed with every source's reason.
         std::vector<Job> moved;
@@ -169,13 +192,8 @@ private:
             r.tried = job->tried;
             results.push_back(std::move(r));
         }
-        state_.record_fetched(results, moved); // what was written is recorded even if a write failed
+        record(moved); // what was written is recorded even if a write failed
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
-        for (const auto& r : results) {
-            if (r.ok) ++summary_.fetched;
-            else ++summary_.failed, ++summary_.failures[r.reason];
-        }
-        done_ += results.size();
     }
 
     void prepare_part(int part) {
