@@ -613,3 +613,30 @@ TEST_CASE("status and report read a state DB edited by hand: a count no integer 
         CHECK(read_file(out + "/report.html").find("-9223372036854775808") == std::string::npos);
     }
 }
+
+TEST_CASE("report alone while another run holds the state DB past the wait: the report is written and it says it is not recorded, exit 0 (red-team round 26)") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    const auto out = fresh_dir("report-db-held");
+    REQUIRE(run("cp -r " + sh_quote(b.out) + "/. " + sh_quote(out)).exit_code == 0);
+    fs::remove(out + "/report.json");
+    // A writer holding the DB (as a plan writing its jobs does) for longer than report waits (10 s).
+    const auto held = out + "/held";
+    const auto holder = start_process({"/usr/bin/python3", "-c",
+                                       "import sqlite3, sys, time\n"
+                                       "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                                       "c.execute('BEGIN IMMEDIATE')\n"
+                                       "open(sys.argv[2], 'w').close()\n"
+                                       "time.sleep(25)\n",
+                                       out + "/state.sqlite", held});
+    for (int i = 0; i < 500 && !fs::exists(held); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(fs::exists(held));
+    const auto r = run("timeout 60 " + sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    ::kill(holder, SIGKILL);
+    wait_process(holder);
+    INFO(r.err);
+    CHECK(r.exit_code == 0); // before: 1, "database is locked", after writing the report
+    CHECK(r.err.find("report written, but not recorded as finished") != std::string::npos);
+    CHECK(lines(r.err).size() == 1);
+    CHECK(load_json(out + "/report.json")["headline"]["pairs"] == load_json(b.out + "/report.json")["headline"]["pairs"]);
+}

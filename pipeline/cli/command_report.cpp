@@ -4,10 +4,13 @@
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/cli_args.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/report/report_stage.hpp"
 
 #include <cstdio>
 #include <filesystem>
+
+#include <sqlite3.h>
 
 namespace skyscript::pipeline {
 
@@ -24,8 +27,17 @@ int command_report(const std::vector<std::string>& args) {
     const auto& out = cli.positional()[0];
     const auto summary = run_report(out);
     if (!cli.flag("quiet")) print_report_summary(summary);
-    StateDb state{BuildDir(out).state_db(), false};
-    record_stage(state, "report", report_stage_summary(summary));
+    // Recorded as finished, unless a writer holds the state DB past the wait (a plan writing
+    // its jobs): the report is written, and a run alone while a build runs is a look at it;
+    // failing here left a written report behind an error ("database is locked").
+    try {
+        StateDb state{BuildDir(out).state_db(), false};
+        record_stage(state, "report", report_stage_summary(summary));
+    } catch (const SqliteError& e) {
+        if (e.primary_code() != SQLITE_BUSY && e.primary_code() != SQLITE_LOCKED) throw;
+        std::fprintf(stderr, "skyscript-build: note: %s: report written, but not recorded as finished: another run holds the state DB (a plan writing its jobs?)\n",
+                     out.c_str());
+    }
     return 0;
 }
 
