@@ -957,3 +957,25 @@ TEST_CASE("a garbage or truncated catalog.gpkg in OUT is reported, never replace
         CHECK(lost(before, snapshot(out)).empty());
     }
 }
+
+TEST_CASE("a run refused for an option's value leaves no OUT it made, and no state DB in an OUT that had none (red-team round 26)") {
+    const auto dir = fresh_dir("bad-input-refused-out");
+    write_file(dir + "/bad_scores.csv", "a,b\n");
+    const auto pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));
+    for (const std::string& flags : std::vector<std::string>{"--shard 2/2", "--val-size xyz", "--polish", "--scores " + sh_quote(dir + "/bad_scores.csv")}) {
+        INFO(flags);
+        const auto out = dir + "/out";
+        const auto r = run("env -u OPENAI_API_KEY " + bin() + " " + pbf + " -o " + sh_quote(out) + " " + flags + " -q");
+        CHECK(r.exit_code != 0);
+        CHECK(lines(r.err).size() == 1);
+        CHECK_FALSE(fs::exists(out)); // before: build.lock and an empty state.sqlite, which status took for a build
+    }
+    // An OUT the extract alone made: refused there too, it keeps its catalog and gets no state DB.
+    const auto extracted = dir + "/extracted";
+    REQUIRE(run(bin() + " extract " + pbf + " -o " + sh_quote(extracted) + " -q").exit_code == 0);
+    const bool had_state = fs::exists(extracted + "/state.sqlite");
+    const auto r = run(bin() + " plan " + sh_quote(extracted) + " --val-size xyz -q");
+    CHECK(r.exit_code != 0);
+    CHECK(fs::exists(extracted + "/catalog.gpkg"));
+    CHECK(fs::exists(extracted + "/state.sqlite") == had_state);
+}
