@@ -891,3 +891,20 @@ TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote:
         CHECK_MESSAGE(st.st_ino == ino, path); // not written again
     }
 }
+
+TEST_CASE("partial files of a killed run whose PID now names another program are removed by the rerun (red-team round 26)") {
+    const auto out = fresh_dir("partials-pid-reused") + "/out";
+    const auto first = build(out, "--limit 20 --format both -q");
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    // The killed writer's PID, after a reboot, is some other program's: a sleep here.
+    const auto other = start_process({"/bin/sleep", "60"});
+    const auto suffix = ".partial-" + std::to_string(other) + "-1";
+    std::vector<std::string> partials{out + "/meta.jsonl" + suffix, out + "/report.json" + suffix, out + "/images1/x.jpg" + suffix,
+                                      out + "/meta1/x.pickle" + suffix};
+    for (const auto& p : partials) write_file(p, "half");
+    const auto rerun = build(out, "--limit 20 --format both -q");
+    ::kill(other, SIGKILL);
+    wait_process(other);
+    REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
+    for (const auto& p : partials) CHECK_MESSAGE(!fs::exists(p), p); // before: each stayed, run after run
+}

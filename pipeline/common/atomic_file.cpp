@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -67,12 +68,22 @@ namespace {
 // `report` writes beside a running build without its lock, and its files are not a killed
 // run's. This process's own are left by an earlier stage's killed writer of the same PID, or
 // none: a stage clears them before it writes.
+// A process alive under a killed writer's PID (reused after a reboot, a container's restart)
+// is another program: only one of ours is taken for the writer, else its files stayed for ever.
 bool written_by_another_live_process(const std::string& name) {
     const auto at = name.find(".partial-");
     char* end = nullptr;
     const long pid = std::strtol(name.c_str() + at + 9, &end, 10);
     if (end == name.c_str() + at + 9 || *end != '-' || pid <= 0 || pid == ::getpid()) return false;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+    const auto command = [](const std::string& proc) {
+        std::ifstream in(proc + "/comm");
+        std::string comm;
+        std::getline(in, comm);
+        return in ? comm : std::string();
+    };
+    const auto theirs = command("/proc/" + std::to_string(pid)), ours = command("/proc/self");
+    return theirs.empty() || ours.empty() || theirs == ours; // unknown (no /proc): taken for alive
 }
 
 } // namespace
