@@ -640,3 +640,21 @@ TEST_CASE("report alone while another run holds the state DB past the wait: the 
     CHECK(lines(r.err).size() == 1);
     CHECK(load_json(out + "/report.json")["headline"]["pairs"] == load_json(b.out + "/report.json")["headline"]["pairs"]);
 }
+
+TEST_CASE("status of a build made stage by stage from `extract` alone says finished; a rerun's fetch of nothing is no rate of 0 (red-team round 26)") {
+    const auto out = fresh_dir("status-stage-by-stage") + "/out";
+    const auto b = sh_quote(binary());
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(monaco().sources) + " --limit 30 -q").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "split", "report"}) REQUIRE_MESSAGE(run(b + " " + stage + " " + sh_quote(out) + " -q").exit_code == 0, stage);
+    const auto text = run(b + " status " + sh_quote(out));
+    REQUIRE(text.exit_code == 0);
+    CHECK_MESSAGE(text.out.starts_with(out + ": finished (finished: extract plan fetch write split report)"), text.out); // before: "extract stage next or running"
+    CHECK(json::parse(run(b + " status " + sh_quote(out) + " --json").out)["stage"] == "finished");
+    // fetch again: nothing to fetch, its record counts 0 images; the rate is not "0.0 images/s".
+    REQUIRE(run(b + " fetch " + sh_quote(out) + " -q").exit_code == 0);
+    const auto again = run(b + " status " + sh_quote(out));
+    CHECK_MESSAGE(again.out.find(" 0.0 images/s") == std::string::npos, again.out);
+    const auto status = json::parse(run(b + " status " + sh_quote(out) + " --json").out);
+    CHECK_MESSAGE((!status.contains("rate") || status["rate"]["images_per_second"].get<double>() > 0), status.dump());
+}

@@ -41,7 +41,9 @@ void read_into(BuildStatus& s, StateReader& state) {
     s.jobs_by_status = state.count_by_status();
     for (const auto& [status, n] : s.jobs_by_status) s.jobs += n;
     for (const auto& [reason, n] : state.skipped()) s.skipped += n;
-    const auto done = state.finished_stages();
+    auto done = state.finished_stages();
+    // `extract` run alone records no stage (it makes no state DB): a finished plan read its catalog.
+    if (done.count("plan")) done.insert("extract");
     for (const auto& st : stage_list)
         if (st.in_bare_command && done.count(std::string(st.name))) s.finished.emplace_back(st.name);
     s.stage = done.count("report") ? "finished" : "report";
@@ -58,7 +60,8 @@ void read_into(BuildStatus& s, StateReader& state) {
     // A finished fetch has its own rate (what its closing line printed); images' times would
     // say when they were written or copied, not how fast.
     for (const auto& run : read_stage_runs(state))
-        if (run.stage == "fetch" && !run.unit.empty()) s.rate_from = "fetch stage", s.images_per_second = run.rate; // not a record without its count
+        // Not a record without its count, nor a rerun's that fetched nothing (its 0 images/s is no rate).
+        if (run.stage == "fetch" && !run.unit.empty() && run.items > 0) s.rate_from = "fetch stage", s.images_per_second = run.rate;
 
     const auto ages = newest_image_ages(state, s.out_dir);
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
