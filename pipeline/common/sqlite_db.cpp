@@ -102,4 +102,15 @@ void SqliteDb::close() {
     db_ = nullptr;
 }
 
+SqliteTransaction::SqliteTransaction(SqliteDb& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+SqliteTransaction::~SqliteTransaction() {
+    if (open_ && !sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void SqliteTransaction::commit() {
+    db_.exec("COMMIT");
+    open_ = false;
+}
+
 } // namespace skyscript::pipeline

@@ -79,6 +79,21 @@ private:
     sqlite3* db_ = nullptr;
 };
 
+// A write transaction (BEGIN IMMEDIATE) rolled back unless committed: a statement that throws
+// in it leaves no transaction open on the connection, so a later one (a retry) can begin.
+class SqliteTransaction {
+public:
+    explicit SqliteTransaction(SqliteDb& db);
+    ~SqliteTransaction();
+    SqliteTransaction(const SqliteTransaction&) = delete;
+    SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+    void commit();
+
+private:
+    SqliteDb& db_;
+    bool open_ = true;
+};
+
 [[noreturn]] void throw_sqlite(sqlite3* db, const std::string& path, int rc);
 
 } // namespace skyscript::pipeline

@@ -113,6 +113,7 @@ private:
         constexpr std::size_t record_every = 64;
         constexpr auto record_period = std::chrono::seconds(1);
         auto last_record = std::chrono::steady_clock::now();
+        bool record_failed = false;
         const auto record = [&](std::vector<Job>& moved) {
             state_.record_fetched(results, moved);
             for (const auto& r : results) {
@@ -170,11 +171,16 @@ private:
             r.tried = job.tried;
             results.push_back(std::move(r));
             progress_.update(done_ + results.size(), total_, done_ + results.size(), "jobs");
-            if (!write_error && (results.size() >= record_every || std::chrono::steady_clock::now() - last_record >= record_period)) try {
+            // A record that fails here (the DB held past the wait, its disk full) is rolled back
+            // and its results kept: tried again a second later, and at the batch's end, whose
+            // failure stops the stage.
+            if (const auto now = std::chrono::steady_clock::now(); (results.size() >= record_every && !record_failed) || now - last_record >= record_period) try {
                 std::vector<Job> none;
                 record(none);
-            } catch (const std::exception&) { // the state DB's disk is full: the stage stops after the batch
-                write_error = std::current_exception();
+                record_failed = false;
+            } catch (const std::exception&) {
+                record_failed = true;
+                last_record = now;
             }
         });
         // No imagery: on to the next eligible source, or failed with every source's reason.

@@ -269,25 +269,26 @@ void StateDb::add_missing_columns() {
 std::map<std::string, std::string> StateDb::options() { return state_queries::options(db_); }
 
 void StateDb::store_options(const std::map<std::string, std::string>& options) {
-    db_.exec("BEGIN IMMEDIATE");
+    SqliteTransaction transaction(db_);
     auto put = db_.prepare("INSERT OR REPLACE INTO options VALUES (?, ?)");
     for (const auto& [k, v] : options) {
         put.bind(1, k).bind(2, v);
         put.step();
         put.reset();
     }
-    db_.exec("COMMIT");
+    transaction.commit();
 }
 
 void StateDb::store_source_terms(const std::vector<imagery::SourceConfig>& sources) {
-    db_.exec("BEGIN IMMEDIATE; DELETE FROM source_terms;");
+    SqliteTransaction transaction(db_);
+    db_.exec("DELETE FROM source_terms");
     auto q = db_.prepare("INSERT OR REPLACE INTO source_terms VALUES (?, ?, ?)");
     for (const auto& c : sources) {
         q.bind(1, std::string_view(c.alias)).bind(2, std::string_view(c.licence)).bind(3, std::string_view(c.attribution));
         q.step();
         q.reset();
     }
-    db_.exec("COMMIT");
+    transaction.commit();
 }
 
 bool StateDb::has_source_terms() {
@@ -470,7 +471,7 @@ std::vector<std::string> StateDb::job_sources(JobStatus status) {
 std::map<std::string, std::int64_t> StateDb::count_by_status() { return state_queries::count_by_status(db_); }
 
 void StateDb::record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved) {
-    db_.exec("BEGIN IMMEDIATE");
+    SqliteTransaction transaction(db_); // a failed record leaves no transaction open: the fetch records again
     if (!moved.empty()) {
         // A job moved to its next source: every planned column again (source, grid, tags,
         // captions, fallbacks, tried), still planned.
@@ -505,21 +506,21 @@ void StateDb::record_fetched(const std::vector<FetchResult>& results, const std:
             bad.reset();
         }
     }
-    db_.exec("COMMIT");
+    transaction.commit();
 }
 
 namespace {
 
 // Each job's meta file's size set by `sql` (its parameters: the size, the job id), in one transaction.
 void set_meta_bytes(SqliteDb& db, const char* sql, const std::vector<std::int64_t>& job_ids, const std::vector<std::int64_t>& meta_bytes) {
-    db.exec("BEGIN IMMEDIATE");
+    SqliteTransaction transaction(db);
     auto q = db.prepare(sql);
     for (std::size_t i = 0; i < job_ids.size(); ++i) {
         q.bind(1, meta_bytes.at(i)).bind(2, job_ids[i]);
         q.step();
         q.reset();
     }
-    db.exec("COMMIT");
+    transaction.commit();
 }
 
 } // namespace
@@ -540,7 +541,7 @@ void StateDb::record_polished(const std::vector<Job>& jobs) {
     // meta_bytes 0 matches no file: killed before the pickles are made again, a resume writes them.
     std::string set = "polish = :polish, meta_bytes = 0";
     for (const auto field : captions::polished_caption_fields()) set.append(", ").append(field).append(" = :").append(field);
-    db_.exec("BEGIN IMMEDIATE");
+    SqliteTransaction transaction(db_);
     auto q = db_.prepare("UPDATE jobs SET " + set + " WHERE job_id = :job_id");
     for (const auto& j : jobs) {
         q.bind(":job_id", std::int64_t{j.job_id});
@@ -550,7 +551,7 @@ void StateDb::record_polished(const std::vector<Job>& jobs) {
         q.step();
         q.reset();
     }
-    db_.exec("COMMIT");
+    transaction.commit();
 }
 
 std::int64_t StateDb::retry_failed() {
@@ -576,7 +577,7 @@ bool StateDb::names_written(int part, std::string_view stem) {
 void StateDb::for_each_with_files(const std::function<void(const JobFiles&)>& fn) { state_queries::for_each_with_files(db_, fn); }
 
 void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus status) {
-    db_.exec("BEGIN IMMEDIATE");
+    SqliteTransaction transaction(db_);
     auto q = db_.prepare("UPDATE jobs SET status = :status, reason = NULL WHERE job_id = :job_id");
     const std::string st(status_name(status));
     for (auto id : job_ids) {
@@ -584,7 +585,7 @@ void StateDb::set_status(const std::vector<std::int64_t>& job_ids, JobStatus sta
         q.step();
         q.reset();
     }
-    db_.exec("COMMIT");
+    transaction.commit();
 }
 
 void StateDb::for_each_written(const std::function<void(const Job&)>& fn) {
