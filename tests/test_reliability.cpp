@@ -896,15 +896,24 @@ TEST_CASE("partial files of a killed run whose PID now names another program are
     const auto out = fresh_dir("partials-pid-reused") + "/out";
     const auto first = build(out, "--limit 20 --format both -q");
     REQUIRE_MESSAGE(first.exit_code == 0, first.err);
-    // The killed writer's PID, after a reboot, is some other program's: a sleep here.
+    // The killed writer's PID, after a reboot, is some other program's, started after the
+    // files were last written: a sleep here, and the files a minute old.
     const auto other = start_process({"/bin/sleep", "60"});
     const auto suffix = ".partial-" + std::to_string(other) + "-1";
     std::vector<std::string> partials{out + "/meta.jsonl" + suffix, out + "/report.json" + suffix, out + "/images1/x.jpg" + suffix,
                                       out + "/meta1/x.pickle" + suffix};
-    for (const auto& p : partials) write_file(p, "half");
+    for (const auto& p : partials) {
+        write_file(p, "half");
+        fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::minutes(1));
+    }
+    // And one that process may be writing (modified since it started): a report's beside a build, left alone.
+    const auto live = out + "/report.html" + suffix;
+    write_file(live, "being written");
     const auto rerun = build(out, "--limit 20 --format both -q");
+    const bool live_kept = fs::exists(live);
     ::kill(other, SIGKILL);
     wait_process(other);
     REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
     for (const auto& p : partials) CHECK_MESSAGE(!fs::exists(p), p); // before: each stayed, run after run
+    CHECK(live_kept);
 }
