@@ -102,9 +102,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (!fs::is_regular_file(BuildDir(old).state_db(), ec))
             throw std::runtime_error(old + ": --reuse needs an earlier build's folder (no state.sqlite there)");
     refuse_foreign_folder(out_dir);
-    const bool state_made = !fs::exists(state_path, ec);
     s.lock = std::make_unique<BuildLock>(out_dir, command_line()); // creates OUT; before anything is written there
-    s.state = std::make_unique<StateDb>(state_path, true);
     // A run refused from here on (an option's value, a scores file) has recorded nothing: a
     // state DB it made goes, and with it an OUT it made (the lock removes an OUT holding only
     // itself). A mistyped --val-size left a build of nothing, which status and merge took for one.
@@ -118,7 +116,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
             std::error_code ignored;
             for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ignored);
         }
-    } forget_made_state{s, state_path, state_made};
+    } forget_made_state{s, state_path, !fs::exists(fs::symlink_status(state_path, ec))}; // a link there is not ours to remove
+    s.state = std::make_unique<StateDb>(state_path, true);
     auto stored = s.state->options();
     s.options.merge_stored(stored);
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
@@ -152,8 +151,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // the files on disk (a split killed or failing before its renames left them recorded).
     if ((stage == "split" || stage.empty()) && s.state->stage_finished("split") && changed_option(stored, s.options.recorded(), "split", true))
         s.state->unfinish_stage("split");
-    forget_made_state.armed = false;
     s.state->store_options(s.options.recorded());
+    forget_made_state.armed = false;
     s.quiet = s.options.flag("quiet");
     return s;
 }
