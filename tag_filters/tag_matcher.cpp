@@ -1,4 +1,5 @@
 #include "tag_filters/tag_matcher.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 
 #include <algorithm>
@@ -38,11 +39,18 @@ const TagEntry* TagMatcher::find(std::string_view key, std::string_view value) c
 
 bool says_something(std::string_view value) noexcept {
     // What a caption makes of a value (captions/caption_text.hpp): `_` a space, `;` a
-    // separator, controls spaces. `building=_` or `=;;;` captioned "a satellite image" alone.
-    return std::any_of(value.begin(), value.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u != 0x7F && c != '_' && c != ';';
-    });
+    // separator, controls and line breaks spaces, bidi controls and invisible characters
+    // nothing. `building=_`, `=;;;` or `=` + a zero-width space captioned "a satellite image" alone.
+    for (std::size_t i = 0; i < value.size();) {
+        unsigned cp = 0;
+        const std::size_t n = decode_utf8(value, i, cp);
+        if (n == 0) return true; // an invalid byte shows as U+FFFD
+        i += n;
+        const bool blank = cp == ' ' || cp == '_' || cp == ';' || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+                           cp == 0x205F || cp == 0x3000 || breaks_one_line(cp) || reorders_text(cp) || invisible_text(cp);
+        if (!blank) return true;
+    }
+    return false;
 }
 
 } // namespace skyscript::tags
