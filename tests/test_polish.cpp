@@ -160,6 +160,8 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
           std::string::npos);
     CHECK(pipeline::PromptTemplate::parse("Say {caption} now\nTags: {tags}", "t").labels() == std::vector<std::string>{"Tags:"});
     CHECK(pipeline::AnswerCheck::clean("  \"An aerial\n\tview.\"  ") == "An aerial view.");
+    CHECK(pipeline::AnswerCheck::clean("- An aerial view.") == "An aerial view."); // a list's bullet
+    CHECK_FALSE(prompted.check("An asphalt parking lot, its surface: asphalt.", f)); // a colon, but no label of the prompt
     CHECK(pipeline::AnswerCheck::clean(std::string("a\0b", 3)) == "a b");
     CHECK(pipeline::AnswerCheck::clean("a\xe2\x80\x8b" "b\xf3\xa0\x81\xa8" "c\xe2\x80\x8d" "d") == "abc\xe2\x80\x8d" "d"); // ZWSP, a tag character go; ZWJ stays
     // Unicode's own line breaks (NEL, LINE and PARAGRAPH SEPARATOR) and C1 controls: one line too.
@@ -673,13 +675,15 @@ TEST_CASE("a tag's line break stays on its prompt line; answers from the cache a
                 " \"UPDATE answers SET answer = replace(answer, ' ', char(10)) || char(7) WHERE kept = 1 AND rowid % 2 = 0; "
                 "UPDATE answers SET answer = answer || ' with 9731 storeys' WHERE kept = 1 AND rowid % 2 = 1\"")
                 .exit_code == 0);
+    const auto invented = sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers WHERE answer LIKE '%9731 storeys'");
+    REQUIRE(invented > 0);
     const auto again = polish(out, server);
     INFO((again.out + again.err));
     REQUIRE(again.exit_code == 0);
-    CHECK(server.requests().size() == asked.size()); // nothing asked: the cache answers, checked
-    const auto record = polish_record(out);
-    CHECK(record["kept"].get<std::int64_t>() < kept);
-    CHECK(record["rejected"].get<std::int64_t>() > 0);
+    // The answers that fail the check now are asked again; those only cleaning mends are taken.
+    CHECK(server.requests().size() == asked.size() + static_cast<std::size_t>(invented)); // before: none asked, the edits kept
+    CHECK(polish_record(out)["kept"].get<std::int64_t>() == kept);
+    CHECK(sql_int(out + "/polish_answers.sqlite", "SELECT count(*) FROM answers WHERE answer LIKE '%9731 storeys'") == 0); // replaced
     for (const auto& t : sql_column(out + "/state.sqlite", "SELECT coalesce(title_polished, '') || '|' || coalesce(title_multi_objects_polished, '') FROM jobs")) {
         CHECK_MESSAGE(t.find('\n') == std::string::npos, t);
         CHECK_MESSAGE(t.find('\a') == std::string::npos, t);

@@ -170,6 +170,13 @@ std::string AnswerCheck::clean(std::string_view answer) {
         out.append(answer.substr(i, n));
         i += n;
     }
+    // A list's bullet before the sentence ("- An aerial view ..."): no part of it, and a
+    // spreadsheet reads a cell starting with `-` as a formula.
+    for (const std::string_view bullet : {"- ", "* ", "\xe2\x80\xa2 "})
+        if (out.starts_with(bullet)) {
+            out.erase(0, bullet.size());
+            break;
+        }
     for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"\"", "\""}, {"'", "'"}, {"\xe2\x80\x9c", "\xe2\x80\x9d"}})
         if (out.size() >= open.size() + close.size() && out.starts_with(open) && out.ends_with(close)) {
             out = out.substr(open.size(), out.size() - open.size() - close.size());
@@ -187,7 +194,7 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
         return "it starts with `" + std::string(1, answer.front()) + "`, as a spreadsheet formula does";
     const auto lower = lowercase_ascii(answer);
     for (const auto& label : prompt_labels_)
-        if (lower.find(label) != std::string::npos) return "it repeats the prompt's \"" + label + "\": answer with the caption alone";
+        if (starts_a_word_in(lower, label)) return "it repeats the prompt's \"" + label + "\": answer with the caption alone";
     const auto text = as_words(answer);
 
     // The focus feature, by its value (its key for `yes`) or its English name.

@@ -272,23 +272,25 @@ private:
         if (auto a = cache_.find(in.key)) return checked(std::move(*a), in.facts);
         for (auto& other : reuse_)
             if (auto a = other->find(in.key)) {
-                cache_.put(*a);
-                reused = true;
-                return checked(std::move(*a), in.facts);
+                auto c = checked(std::move(*a), in.facts);
+                if (c) {
+                    cache_.put(*c);
+                    reused = true;
+                }
+                return c;
             }
         return std::nullopt;
     }
 
-    // A cached answer is kept only as an answer asked now would be: cleaned and checked again.
+    // A cached answer is taken only as an answer asked now would be: cleaned and checked again.
     // The file is OUT's (or another build's) and may have been edited, or written by a check
     // that let more through: a NUL, a line break or a number the tags lack went into the CSVs.
-    CachedAnswer checked(CachedAnswer a, const CheckFacts& facts) const {
+    // A kept answer that fails now is no answer: the input is asked again (and its new answer
+    // replaces it). A rejected one stays rejected: its input was asked twice already.
+    std::optional<CachedAnswer> checked(CachedAnswer a, const CheckFacts& facts) const {
         if (!a.kept) return a;
         a.answer = scrub(AnswerCheck::clean(tags::valid_utf8(a.answer)), key_);
-        if (const auto reason = check_.check(a.answer, facts)) {
-            a.kept = false;
-            a.reason = "the cached answer fails the check: " + *reason;
-        }
+        if (check_.check(a.answer, facts)) return std::nullopt;
         return a;
     }
 
