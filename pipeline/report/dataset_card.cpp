@@ -48,11 +48,11 @@ std::string cell(std::string s) {
 // A table cell of prose from outside (a source's licence and attribution, in sources.toml):
 // shown as written, never as markup. Markdown would take `<img onerror=...>` for HTML and
 // `[x](javascript:...)` for a link; a backslash before each punctuation character that starts
-// markup makes it a literal one (CommonMark 2.4).
+// markup makes it a literal one (CommonMark 2.4). Parentheses stay: no link without brackets.
 std::string text_cell(const std::string& s) {
     std::string out;
     for (const char c : cell(tags::valid_utf8(s))) {
-        if (std::string_view("\\`*_[]<>()#!&~").find(c) != std::string_view::npos) out.push_back('\\');
+        if (std::string_view("\\`*_[]<>&~").find(c) != std::string_view::npos) out.push_back('\\');
         out.push_back(c);
     }
     return out;
