@@ -528,13 +528,17 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     CHECK(html.find("&lt;script&gt;document.body.dataset.pwned") != std::string::npos);
     // The dataset card shows OSM values in code spans, whole: a backtick in one does not end
     // its span (the markup after it was HTML to the Hub), and no control character is written.
+    // The focus tag of the written jobs (those `also` picks too) set to `value`, and the report made again.
+    const auto report_with_focus_tag = [&](const std::string& value, const std::string& also = "") {
+        const auto set = run("/usr/bin/python3 -c " +
+                             sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'" +
+                                      also + "\", (sys.argv[2],)); c.commit()") +
+                             " " + sh_quote(db) + " " + sh_quote(value));
+        REQUIRE_MESSAGE(set.exit_code == 0, set.err);
+        REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    };
     const std::string ticked = std::string("man_made=x`<img src=x onerror=alert(1)>`y") + '\x01';
-    const auto set_ticked = run("/usr/bin/python3 -c " +
-                                sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'\", "
-                                         "(sys.argv[2],)); c.commit()") +
-                                " " + sh_quote(db) + " " + sh_quote(ticked));
-    REQUIRE_MESSAGE(set_ticked.exit_code == 0, set_ticked.err);
-    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    report_with_focus_tag(ticked);
     const auto card = read_file(out + "/README.md");
     CHECK(card.find("| `` man_made=x`<img src=x onerror=alert(1)>`y  `` |") != std::string::npos);
     CHECK(card.find('\x01') == std::string::npos);
@@ -550,17 +554,13 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     const auto termed = read_file(out + "/README.md");
     for (const auto& line : lines(termed)) CHECK_MESSAGE(!line.starts_with("# Injected"), line);
     CHECK(termed.find("| <img src=x onerror=alert(2)> |") == std::string::npos); // raw in a cell (the YAML header quotes it: not rendered)
-    CHECK(termed.find("](javascript") == std::string::npos);
+    CHECK(termed.find("| [c](javascript") == std::string::npos); // a link, as written
+    CHECK(termed.find(R"(| \[c\](javascript:alert(1)) \*\*b\*\* \&lt; |)") != std::string::npos); // text: no link without its brackets
     CHECK(termed.find(R"(\<img src=x onerror=alert(2)\>)") != std::string::npos);
     CHECK(termed.find("`/x/evil") == std::string::npos); // the file name only
     CHECK_MESSAGE(termed.find("# SkyScript-style image-text pairs from ```` evil # Injected ``` <b onmouseover=x>.osm.pbf ````\n") != std::string::npos, termed);
     // Back to the hostile markup for the browser's checks below.
-    REQUIRE(run("/usr/bin/python3 -c " +
-                sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written'\", "
-                         "(sys.argv[2],)); c.commit()") +
-                " " + sh_quote(db) + " " + sh_quote(hostile))
-                .exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    report_with_focus_tag(hostile);
 
     const auto log = out + "/chromium.log";
     const auto dump = run(chromium("--dump-dom", "file://" + fs::absolute(out + "/report.html").string(), log));
@@ -574,12 +574,7 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     // A tag with a run of spaces is filtered as itself: an <option> without a value attribute
     // gave the browser its text collapsed, which no card's tag equals (red-team round 26).
     const std::string spaced = "man_made=a  b";
-    REQUIRE(run("/usr/bin/python3 -c " +
-                sh_quote("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE jobs SET focus_tag = ? WHERE status = 'written' AND job_id % 2 = 0\", "
-                         "(sys.argv[2],)); c.commit()") +
-                " " + sh_quote(db) + " " + sh_quote(spaced))
-                .exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    report_with_focus_tag(spaced, " AND job_id % 2 = 0");
     const auto by_tag = run(chromium("--dump-dom", "file://" + fs::absolute(out + "/report.html").string() + "#tag=man_made%3Da%20%20b", out + "/tag.log"));
     REQUIRE(by_tag.exit_code == 0);
     std::size_t tagged = 0, cards = 0;
