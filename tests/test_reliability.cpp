@@ -917,3 +917,27 @@ TEST_CASE("partial files of a killed run whose PID now names another program are
     for (const auto& p : partials) CHECK_MESSAGE(!fs::exists(p), p); // before: each stayed, run after run
     CHECK(live_kept);
 }
+
+TEST_CASE("OUT under a linked folder builds and resumes; OUT named file:x is that folder, not ./x (red-team round 27)") {
+    const auto dir = fresh_dir("out-names");
+    // A folder reached through a link (as /home -> /data/home): SQLite's NOFOLLOW refused every link in the path.
+    fs::create_directories(dir + "/real");
+    fs::create_directory_symlink(dir + "/real", dir + "/linked");
+    const auto linked = dir + "/linked/out";
+    const auto first = build(linked, "--limit 10 -q");
+    CHECK_MESSAGE(first.exit_code == 0, first.err); // before: "state.sqlite: cannot open (unable to open database file)"
+    CHECK(fs::exists(dir + "/real/out/state.sqlite"));
+    const auto again = build(linked, "--limit 10 -q");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(run(sh_quote(binary()) + " status " + sh_quote(linked)).exit_code == 0);
+    // `-o file:x` beside another build in ./x: SQLite read the name as a URI for ./x's state DB.
+    REQUIRE(build(dir + "/x", "--limit 10 --seed 5 -q").exit_code == 0);
+    const auto other_db = read_file(dir + "/x/state.sqlite");
+    const auto named = run("cd " + sh_quote(dir) + " && timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                           " -o file:x --sources " + sh_quote(monaco().sources) + " --limit 10 -q");
+    CHECK_MESSAGE(named.exit_code == 0, named.err); // before: refused with ./x's options, or written into ./x
+    CHECK(fs::exists(dir + "/file:x/state.sqlite"));
+    CHECK(fs::exists(dir + "/file:x/SkyScript_train_unfiltered.csv"));
+    CHECK(read_file(dir + "/x/state.sqlite") == other_db);
+    CHECK_FALSE(fs::exists(dir + "/x/catalog.gpkg.partial"));
+}

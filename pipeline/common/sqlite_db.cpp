@@ -2,6 +2,7 @@
 
 
 #include <cerrno>
+#include <filesystem>
 
 namespace skyscript::pipeline {
 
@@ -79,8 +80,30 @@ std::string_view SqliteStatement::column_blob(int i) const {
     return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))};
 }
 
+namespace {
+
+// The name SQLite is given for the plain file `path` (messages keep `path` as given):
+// - a name starting with "file:" is a URI to this SQLite (Debian's is built with
+//   SQLITE_USE_URI): `-o file:x` opened ./x/state.sqlite, another build's; "./" goes in front;
+// - with SQLITE_OPEN_NOFOLLOW SQLite refuses a link anywhere in the name, not only the file
+//   (an OUT under a linked /home could not be opened): the folder's links are resolved first.
+std::string name_for_sqlite(const std::string& path, int flags) {
+    if (flags & SQLITE_OPEN_URI) return path; // a URI made on purpose
+    std::string name = path;
+    if (flags & SQLITE_OPEN_NOFOLLOW) {
+        std::error_code ec;
+        const std::filesystem::path p(path);
+        const auto dir = std::filesystem::canonical(p.has_parent_path() ? p.parent_path() : std::filesystem::path("."), ec);
+        if (!ec) name = (dir / p.filename()).string();
+    }
+    return name.starts_with("file:") ? "./" + name : name;
+}
+
+} // namespace
+
 SqliteDb::SqliteDb(std::string path, int flags) : path_(std::move(path)) {
-    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+    const auto name = name_for_sqlite(path_, flags);
+    const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string what = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close(db_);
