@@ -941,3 +941,19 @@ TEST_CASE("OUT under a linked folder builds and resumes; OUT named file:x is tha
     CHECK(read_file(dir + "/x/state.sqlite") == other_db);
     CHECK_FALSE(fs::exists(dir + "/x/catalog.gpkg.partial"));
 }
+
+TEST_CASE("an option's file given as LINK/../FILE is the file the kernel reads, not ./FILE (red-team round 27)") {
+    const auto dir = fresh_dir("dotdot-after-link");
+    fs::create_directories(dir + "/data/run");
+    fs::create_directory_symlink(dir + "/data/run", dir + "/lnk");
+    const auto monaco_sources = read_file(monaco().sources);
+    write_file(dir + "/data/sources.toml", monaco_sources); // what `cat lnk/../sources.toml` shows: alias RENDER
+    auto other = monaco_sources;
+    other.replace(other.find("RENDER"), 6, "OTHER");
+    write_file(dir + "/sources.toml", other); // a namesake where folding the text leads
+    const auto r = run("cd " + sh_quote(dir) + " && timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                       " -o out --sources lnk/../sources.toml --limit 10 -q");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto sources = sql_column(dir + "/out/state.sqlite", "SELECT DISTINCT source FROM jobs");
+    CHECK(sources == std::vector<std::string>{"RENDER"}); // before: OTHER, the namesake's
+}

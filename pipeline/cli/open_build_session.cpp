@@ -2,6 +2,7 @@
 
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/input_fingerprint.hpp"
 #include "pipeline/common/shard_spec.hpp"
@@ -92,7 +93,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         if (const auto problem = file_problem(input); !problem.empty()) throw std::runtime_error(input + ": " + problem);
     const auto input_digest = input.empty() ? std::string() : input_fingerprint(input);
     if (!input.empty()) {
-        s.options.set("input", fs::absolute(input).lexically_normal().string(), "command line");
+        s.options.set("input", absolute_path(input), "command line");
         if (fs::is_regular_file(input, ec)) s.options.set("input-bytes", std::to_string(fs::file_size(input, ec)), "command line");
         if (!input_digest.empty()) s.options.set("input-digest", input_digest, "command line");
     }

@@ -1,5 +1,6 @@
 #include "pipeline/common/build_options.hpp"
 
+#include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
@@ -145,10 +146,7 @@ std::string absolute_option_value(const OptionRow& row, const std::string& value
     namespace fs = std::filesystem;
     const auto [prefix, file, given_suffix, named] = option_file(row, value);
     if (file.empty()) return value;
-    std::error_code ec;
-    const auto absolute = fs::absolute(file, ec);
-    if (ec) return value;
-    const auto text = absolute.lexically_normal().string();
+    const auto text = absolute_path(file);
     // A comma in the folders made absolute would be taken for the ,NAME: the name is given.
     auto suffix = given_suffix;
     if (row.name == "scores" && !named && text.find(',') != std::string::npos) suffix = "," + fs::path(file).stem().string();

@@ -1,5 +1,6 @@
 #include "pipeline/state/merged_state.hpp"
 
+#include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/state/state_db.hpp"
@@ -77,7 +78,7 @@ void write_options_and_stages(SqliteDb& db, const ShardSet& set, std::map<std::s
     if (everyone("plan")) record("plan", combine(stages["plan"], {"jobs"}));
     if (everyone("fetch")) record("fetch", combine(stages["fetch"], {"fetched", "failed", "requests", "reused", "reuse_unused"}));
     nlohmann::json shards = nlohmann::json::array();
-    for (const auto& s : set.shards) shards.push_back({{"shard", s.spec.text()}, {"dir", fs::absolute(s.dir).lexically_normal().string()}});
+    for (const auto& s : set.shards) shards.push_back({{"shard", s.spec.text()}, {"dir", absolute_path(s.dir)}});
     record("merge", {0, nlohmann::json{{"shards", shards}, {"count", set.count}, {"missing", set.missing}, {"unfinished", set.unfinished}}});
     db.exec("COMMIT");
 }

@@ -1,0 +1,14 @@
+#pragma once
+// A path given by the user, made absolute the way the kernel reads it, for OUT to record.
+
+#include <string>
+
+namespace skyscript::pipeline {
+
+// `path` absolute, `.` and `..` folded. A `..` after a link goes up from where the link
+// points, as the kernel reads it: such a path is resolved through its links (`lnk/../x` is
+// not `./x` when lnk leads elsewhere; folding it on the text read another file). One without
+// `..` keeps its links, so a recorded path stays the one the user gave.
+std::string absolute_path(const std::string& path);
+
+} // namespace skyscript::pipeline
