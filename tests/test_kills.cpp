@@ -180,3 +180,35 @@ TEST_CASE("SIGTERM and SIGINT stop a build with one line saying how to resume; t
     REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
     check_same_build(out, expected);
 }
+
+TEST_CASE("the resume line after SIGINT is one line, whole and pasteable, and stdout keeps the summaries printed before (red-team round 27)") {
+    const auto dir = fresh_dir("kills-resume-line");
+    // Two long option files (over 4 KB of command together) and OUT named with a line break and an ESC.
+    std::string deep = dir;
+    for (int i = 0; i < 10; ++i) deep += "/" + std::string(240, static_cast<char>('a' + i));
+    fs::create_directories(deep);
+    write_file(deep + "/sources.toml", read_file(monaco().sources));
+    write_file(deep + "/more.tsv", "amenity=fountain\tfeature\t0.6\n");
+    const auto out = dir + "/o\nu\x1bt";
+    const auto so = dir + "/stdout.txt", se = dir + "/stderr.txt";
+    const std::string command = sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                                sh_quote(deep + "/sources.toml") + " --tags " + sh_quote("+" + deep + "/more.tsv") + " --limit 40 --batch 4";
+    // SIGINT as soon as stdout holds a line (the extract's summary); a fully buffered stdout held none until the end.
+    const auto r = run("cd " + sh_quote(dir) + " && (" + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) +
+                       " & pid=$!; for i in $(seq 600); do [ -s " + sh_quote(so) + " ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; "
+                       "kill -INT $pid 2>/dev/null; wait $pid; echo $?)");
+    const auto err = read_file(se);
+    INFO("stderr: " << err);
+    CHECK(lines(r.out).at(0) == "130"); // stopped by SIGINT, not run to its end
+    CHECK(read_file(so).find("extract: ") != std::string::npos);
+    REQUIRE(lines(err).size() == 1);
+    CHECK(err.find('\x1b') == std::string::npos);
+    CHECK(err.find("$'") != std::string::npos);       // OUT in bash's $'...' quoting
+    CHECK(err.ends_with("--limit 40 --batch 4\n")); // before: cut at 4 KB
+    // The line, pasted into bash, resumes the build.
+    const auto hint = err.substr(err.find("run the same command again: ") + 28);
+    const auto resumed = run("cd " + sh_quote(dir) + " && PATH=" + sh_quote(fs::path(binary()).parent_path().string()) + ":$PATH bash -c " +
+                             sh_quote(hint.substr(0, hint.size() - 1) + " -q")); // the line names the program skyscript-build
+    CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
+}

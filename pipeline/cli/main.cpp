@@ -50,6 +50,9 @@ std::string with_gdal_failure(const std::string& what) {
 
 int main(int argc, char** argv) {
     using namespace skyscript::pipeline;
+    // Stage summaries go to stdout, which a file or pipe buffers whole: a line at a time, so a
+    // run stopped by a signal (the handler _exits) or killed keeps what it had printed.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
         std::fputs(main_help().c_str(), args.empty() ? stderr : stdout);

@@ -2,7 +2,7 @@
 
 
 #include <csignal>
-#include <cstring>
+#include <string>
 
 #include <unistd.h>
 
@@ -10,25 +10,20 @@ namespace skyscript::pipeline {
 
 namespace {
 
-// Formatted before any signal comes: the handler may only call async-signal-safe functions.
-struct Line {
-    char text[4096];
-    std::size_t size = 0;
-};
-Line int_line, term_line;
+// Formatted before any signal comes: the handler may only call async-signal-safe functions
+// (reading these strings is one). Whole, however long the paths in the command (a fixed 4 KB
+// cut two long ones and dropped the options after them).
+std::string int_line, term_line;
 
-void format_line(Line& out, const char* signal_name, const std::string& command) {
+void format_line(std::string& out, const char* signal_name, const std::string& command) {
     // On a terminal the progress bar's line is open: start a new one.
-    std::string line = std::string(::isatty(STDERR_FILENO) ? "\n" : "") + "skyscript-build: stopped by " + signal_name +
-                       "; the finished work is kept. To resume, run the same command again: " + command + "\n";
-    if (line.size() > sizeof out.text) line = line.substr(0, sizeof out.text - 1) + "\n";
-    std::memcpy(out.text, line.data(), line.size());
-    out.size = line.size();
+    out = std::string(::isatty(STDERR_FILENO) ? "\n" : "") + "skyscript-build: stopped by " + signal_name +
+          "; the finished work is kept. To resume, run the same command again: " + command + "\n";
 }
 
 extern "C" void stop_now(int sig) {
-    const Line& line = sig == SIGINT ? int_line : term_line;
-    const ssize_t ignored = ::write(STDERR_FILENO, line.text, line.size);
+    const std::string& line = sig == SIGINT ? int_line : term_line;
+    const ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
     ::_exit(128 + sig);
 }
