@@ -558,6 +558,8 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     CHECK(termed.find(R"(| \[c\](javascript:alert(1)) \*\*b\*\* \&lt; |)") != std::string::npos); // text: no link without its brackets
     CHECK(termed.find(R"(\<img src=x onerror=alert(2)\>)") != std::string::npos);
     CHECK(termed.find("`/x/evil") == std::string::npos); // the file name only
+    // The build command is one line of shell words: pasted, it runs nothing the name holds.
+    CHECK_MESSAGE(termed.find("\nskyscript-build $'evil\\x0a# Injected\\x0a```\\x0a<b onmouseover=x>.osm.pbf' -o OUT") != std::string::npos, termed);
     CHECK_MESSAGE(termed.find("# SkyScript-style image-text pairs from ```` evil # Injected ``` <b onmouseover=x>.osm.pbf ````\n") != std::string::npos, termed);
     // Back to the hostile markup for the browser's checks below.
     report_with_focus_tag(hostile);

@@ -5,6 +5,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_options.hpp"
 #include "pipeline/common/option_table.hpp"
+#include "pipeline/common/shell_word.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/report/html_text.hpp"
 #include "tag_filters/utf8_text.hpp"
@@ -82,7 +83,8 @@ bool exists(const std::string& out_dir, const std::string& relative) { return fs
 
 // The options that differ from their defaults, as a command line would give them.
 std::string command_line(const ReportData& r) {
-    std::string out = "skyscript-build " + fs::path(r.tool.count("input") ? r.tool.at("input") : std::string("INPUT.osm.pbf")).filename().string() + " -o OUT";
+    // Each value one shell word: a file name `$(id).pbf` pasted bare would run `id`.
+    std::string out = "skyscript-build " + shell_word(fs::path(r.tool.count("input") ? r.tool.at("input") : std::string("INPUT.osm.pbf")).filename().string()) + " -o OUT";
     for (const auto& row : option_table) {
         // --catalog says where a shared catalog was read, not what the dataset is.
         if (row.stage.empty() || row.help.empty() || row.name == "catalog") continue;
@@ -92,7 +94,7 @@ std::string command_line(const ReportData& r) {
         const bool path = row.type == OptionType::path && it->second != "open";
         const auto plus = adds_to_builtin(row, it->second) ? std::string("+") : std::string();
         const auto value = path ? plus + fs::path(it->second.substr(plus.size())).filename().string() : it->second;
-        out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + value);
+        out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + shell_word(value));
     }
     return out;
 }
@@ -168,7 +170,7 @@ std::string dataset_card(const ReportData& r) {
              ". `skyscript-build polish` asks again for the missing ones.\n\n";
 
     c += "## How it was built\n\n";
-    c += "```\n" + tags::one_line(command_line(r)) + "\n```\n\n";
+    c += "```\n" + command_line(r) + "\n```\n\n"; // one line: control bytes are $'\xHH' in their words
     c += "- OpenStreetMap input: " + code(input) + (osm_time.empty() ? "" : ", data as of " + osm_time) + "\n";
     for (const char* k : {"libosmium", "gdal", "sqlite"})
         if (r.tool.count(k)) c += "- " + std::string(k) + " " + r.tool.at(k) + "\n";

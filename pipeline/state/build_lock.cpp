@@ -2,10 +2,9 @@
 
 #include "imagery/url_redaction.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/shell_word.hpp"
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -43,31 +42,7 @@ void set_command_line(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         // A URL's secrets are not kept: the line goes into OUT/build.lock, which stays after
         // the run (a refused `--llm-endpoint http://user:pw@host/?key=...` was kept there).
-        std::string a = imagery::redact_url(argv[i]);
-        const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:+@%") ==
-                                             std::string::npos;
-        const bool control = std::any_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-        if (plain) {
-            line += ' ' + a;
-        } else if (control) {
-            // A line break or an ESC in a name: bash's $'...' keeps the command on one line
-            // and copy-pasteable, with no control byte reaching the terminal.
-            std::string quoted = "$'";
-            for (char c : a) {
-                const auto u = static_cast<unsigned char>(c);
-                if (c == '\\' || c == '\'') quoted += std::string("\\") + c;
-                else if (u < 0x20 || u == 0x7F) {
-                    char hex[8];
-                    std::snprintf(hex, sizeof hex, "\\x%02x", u);
-                    quoted += hex;
-                } else quoted += c;
-            }
-            line += ' ' + quoted + "'";
-        } else {
-            std::string quoted = "'";
-            for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-            line += ' ' + quoted + "'";
-        }
+        line += ' ' + shell_word(imagery::redact_url(argv[i]));
     }
     command_line_storage() = line;
 }
