@@ -957,3 +957,21 @@ TEST_CASE("an option's file given as LINK/../FILE is the file the kernel reads, 
     const auto sources = sql_column(dir + "/out/state.sqlite", "SELECT DISTINCT source FROM jobs");
     CHECK(sources == std::vector<std::string>{"RENDER"}); // before: OTHER, the namesake's
 }
+
+TEST_CASE("a fetch run from another folder than a relative raster path's: told so, not that the raster changed and to remove the state DB (red-team round 27)") {
+    const auto dir = fresh_dir("relative-raster");
+    fs::create_directories(dir + "/project");
+    fs::create_directories(dir + "/elsewhere");
+    fs::copy_file(monaco().raster, dir + "/project/render.tif");
+    write_file(dir + "/project/sources.toml", "[[source]]\nalias = \"R\"\nkind = \"gdal\"\npath = \"render.tif\"\nyear = 2021\n");
+    const auto b = sh_quote(binary());
+    REQUIRE(run("cd " + sh_quote(dir + "/project") + " && " + b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o ../out -q").exit_code == 0);
+    REQUIRE(run("cd " + sh_quote(dir + "/project") + " && " + b + " plan ../out --sources sources.toml --limit 10 -q").exit_code == 0);
+    const auto r = run("cd " + sh_quote(dir + "/elsewhere") + " && " + b + " fetch ../out -q");
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("the raster of source R, render.tif, is not there from this folder") != std::string::npos);
+    CHECK(r.err.find("remove") == std::string::npos); // before: "... changed (... -> missing) ...; remove out/state.sqlite to start over"
+    CHECK(lines(r.err).size() == 1);
+    CHECK(run("cd " + sh_quote(dir + "/project") + " && " + b + " fetch ../out -q").exit_code == 0);
+}

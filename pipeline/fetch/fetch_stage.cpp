@@ -4,6 +4,7 @@
 #include "imagery/acquisition_time.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "imagery/source_kind.hpp"
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/atomic_file.hpp"
@@ -287,6 +288,19 @@ void check_sources_unchanged(BuildSession& s) {
         s.state->store_sources_identity(now);
         return;
     }
+    // A raster not there is no other dataset: a relative path in the sources file is read from
+    // the folder a stage runs in (a fetch run from elsewhere was told the raster "changed" and
+    // to remove the state DB, all the build's work).
+    for (const auto& source : sources)
+        if (const auto file = source.kind->local_file(source); file && !file->empty() && !std::filesystem::exists(*file)) {
+            std::error_code ec;
+            const auto here = std::filesystem::current_path(ec).string();
+            throw std::runtime_error(s.out_dir + ": the raster of source " + source.alias + ", " + *file + ", is not there" +
+                                     (std::filesystem::path(*file).is_relative()
+                                          ? " from this folder (" + here + "): a relative path in the sources file is read from the folder a stage runs in; run it "
+                                                                           "from the folder the build was planned in, or give the path whole"
+                                          : ": put it back; OUT is unchanged"));
+        }
     if (const auto why = sources_change(before, now, sources))
         throw std::runtime_error(s.out_dir + ": " + *why + " since OUT was planned, which would mix two datasets in one folder; use another -o, or remove " +
                                  s.state->path() + " to start over");
