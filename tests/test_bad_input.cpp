@@ -979,3 +979,14 @@ TEST_CASE("a run refused for an option's value leaves no OUT it made, and no sta
     CHECK(fs::exists(extracted + "/catalog.gpkg"));
     CHECK(fs::exists(extracted + "/state.sqlite") == had_state);
 }
+
+TEST_CASE("an OUT whose path SQLite cannot open under is refused in one line before it is made (red-team round 27)") {
+    const auto dir = fresh_dir("bad-input-long-out");
+    std::string out = dir;
+    while (fs::absolute(out).string().size() < 485) out += "/" + std::string(60, 'o');
+    const auto r = run(bin() + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --limit 5 -q");
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.err.find("too long for OUT: SQLite opens no file whose name is over 511 bytes") != std::string::npos, r.err);
+    CHECK(lines(r.err).size() == 1);
+    CHECK_FALSE(fs::exists(out)); // before: OUT and its catalog begun, then "unable to open database file"
+}

@@ -51,6 +51,13 @@ const std::string& command_line() { return command_line_storage(); }
 
 BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
     std::error_code ec;
+    // SQLite opens no file whose full name is 512 bytes or more: a long OUT failed part way
+    // ("unable to open database file"), after OUT and its catalog were begun.
+    constexpr std::size_t sqlite_max_name = 511;
+    const auto longest = (fs::absolute(out_dir, ec) / "polish_answers.sqlite-journal").string();
+    if (longest.size() > sqlite_max_name)
+        throw std::runtime_error(out_dir + ": a path of " + std::to_string(longest.size() - 30) + " bytes, too long for OUT: SQLite opens no file whose name is over " +
+                                 std::to_string(sqlite_max_name) + " bytes, and OUT's would be up to " + std::to_string(longest.size()) + "; use a shorter -o");
     out_dir_ = out_dir;
     made_out_ = !fs::exists(out_dir, ec);
     fs::create_directories(out_dir, ec);
