@@ -970,6 +970,11 @@ TEST_CASE("a run refused for an option's value leaves no OUT it made, and no sta
         CHECK(lines(r.err).size() == 1);
         CHECK_FALSE(fs::exists(out)); // before: build.lock and an empty state.sqlite, which status took for a build
     }
+    // A missing INPUT, nothing extracted yet: refused before OUT is made (red-team round 27: it held a lock and a state DB).
+    const auto missing = run(bin() + " " + sh_quote(dir + "/nowhere.osm.pbf") + " -o " + sh_quote(dir + "/out") + " -q");
+    CHECK(missing.exit_code != 0);
+    CHECK(missing.err.find("nowhere.osm.pbf: no such file") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/out"));
     // An OUT the extract alone made: refused there too, it keeps its catalog and gets no state DB.
     const auto extracted = dir + "/extracted";
     REQUIRE(run(bin() + " extract " + pbf + " -o " + sh_quote(extracted) + " -q").exit_code == 0);
