@@ -110,7 +110,11 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.5 --side-m 100 --gsd 1 -o x.jpg", "--center", 2},
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.5,53.5 --side-m 100 --gsd 0 -o x.jpg", "--gsd", 2},
                           Bad{"--raster " + sh_quote(data("imagery/L7_ETMs.tif")) + " --bands 9,2,1 --center -34.87,-7.99 --side-m 900 --gsd 30 -o " + sh_quote(dir + "/out.jpg"), "band 9", 1},
-                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + common.substr(0, common.find(" -o")), "--output", 2}}) {
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + common.substr(0, common.find(" -o")), "--output", 2},
+                          // A GDAL virtual path (red-team round 27: a raw "cannot rename", or an empty zip left in the folder).
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 100 --gsd 1 -o /vsimem/a.tif", "not a GDAL virtual path", 2},
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 100 --gsd 1 -o /vsizip/" + dir + "/new.zip/a.tif",
+                              "not a GDAL virtual path", 2}}) {
         const auto r = run(fetch_one_command() + " " + b.args);
         INFO(b.args << "\n" << r.err);
         CHECK(r.exit_code == b.code);

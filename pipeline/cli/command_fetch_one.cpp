@@ -83,6 +83,9 @@ int command_fetch_one(const std::vector<std::string>& args) {
     const double side = parse_double(*cli.value("side-m"), "--side-m");
     const double gsd = parse_double(*cli.value("gsd"), "--gsd");
     const auto out = *cli.value("output");
+    // Written as a file and renamed into place: GDAL's virtual paths (/vsimem/, /vsizip/...) are
+    // no folder to rename in (an empty new.zip was left, or "cannot rename" thrown raw).
+    if (out.starts_with("/vsi")) throw UsageError("-o takes a file's path, not a GDAL virtual path (" + out + ")");
     imagery::RasterReadOptions options;
     if (auto b = cli.value("bands")) {
         std::stringstream ss(*b);
