@@ -91,9 +91,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // missing one is the extract's to refuse: a finished build's later stages need no input.)
     if (!input.empty() && fs::exists(input, ec) && !fs::is_directory(input, ec))
         if (const auto problem = file_problem(input); !problem.empty()) throw std::runtime_error(input + ": " + problem);
-    // A missing one where nothing was extracted yet (no catalog in OUT, none given): refused
-    // before OUT is made, which it was left holding a lock and an empty state DB.
-    if (!input.empty() && !fs::exists(input, ec) && !fs::exists(BuildDir(out_dir).catalog(), ec) && s.options.text("catalog").empty())
+    // A missing one for a new build (no state DB, no catalog in OUT, none given): refused
+    // before OUT is made, which it was left holding a lock and an empty state DB. (A build's
+    // own folder says more: what is missing and why the input is needed.)
+    if (!input.empty() && !fs::exists(input, ec) && !fs::exists(state_path, ec) && !fs::exists(BuildDir(out_dir).catalog(), ec) &&
+        s.options.text("catalog").empty())
         throw std::runtime_error(input + ": no such file");
     const auto input_digest = input.empty() ? std::string() : input_fingerprint(input);
     if (!input.empty()) {
