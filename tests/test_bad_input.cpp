@@ -995,3 +995,18 @@ TEST_CASE("an OUT whose path SQLite cannot open under is refused in one line bef
     CHECK(lines(r.err).size() == 1);
     CHECK_FALSE(fs::exists(out)); // before: OUT and its catalog begun, then "unable to open database file"
 }
+
+TEST_CASE("a file-size limit (ulimit -f) ends the run in one line, not by SIGXFSZ with no word; a rerun without it finishes (red-team round 27)") {
+    const auto dir = fresh_dir("bad-input-file-size-limit");
+    const auto out = dir + "/out";
+    const auto limited = run("bash -c " + sh_quote("ulimit -f 256; " + bin() + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                                                   " --sources " + sh_quote(imagery().sources) + " --limit 40 -q"));
+    INFO(limited.err);
+    CHECK(limited.exit_code == 1); // before: 153 (SIGXFSZ), nothing said
+    CHECK(lines(limited.err).size() == 1);
+    // Where the limit strikes decides the words: a file's write says "File too large", SQLite's "disk I/O error".
+    CHECK((limited.err.find("File too large") != std::string::npos || limited.err.find("disk I/O error") != std::string::npos));
+    const auto rerun = run(bin() + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) +
+                           " --limit 40 -q");
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+}

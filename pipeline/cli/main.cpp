@@ -15,6 +15,7 @@
 #include <cpl_string.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <mutex>
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
     // Stage summaries go to stdout, which a file or pipe buffers whole: a line at a time, so a
     // run stopped by a signal (the handler _exits) or killed keeps what it had printed.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    // Past a file-size limit (ulimit -f) a write fails with EFBIG, said in one line as a full
+    // disk is, instead of SIGXFSZ ending the run with no word (exit 153, a WAL cut short).
+    std::signal(SIGXFSZ, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
         std::fputs(main_help().c_str(), args.empty() ? stderr : stdout);
