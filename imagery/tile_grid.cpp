@@ -80,10 +80,12 @@ public:
         auto it = to_grid_.find(epsg);
         if (it == to_grid_.end()) {
             PJ* raw = proj_create_crs_to_crs(ctx_, "EPSG:4326", ("EPSG:" + std::to_string(epsg)).c_str(), nullptr);
-            if (!raw) throw std::runtime_error("PROJ cannot make EPSG:4326 -> EPSG:" + std::to_string(epsg));
+            if (!raw)
+                throw ProjError("PROJ cannot make EPSG:4326 -> EPSG:" + std::to_string(epsg) + " (" + proj_context_errno_string(ctx_, proj_context_errno(ctx_)) +
+                                "; proj.db unreadable? too many open files (ulimit -n, --in-flight) or too little memory)");
             PJ* norm = proj_normalize_for_visualization(ctx_, raw); // lon, lat order
             proj_destroy(raw);
-            if (!norm) throw std::runtime_error("PROJ cannot normalise EPSG:" + std::to_string(epsg));
+            if (!norm) throw ProjError("PROJ cannot normalise EPSG:" + std::to_string(epsg));
             GridCrs crs{norm, std::nullopt};
             if (!std::getenv("SKYSCRIPT_PROJ_ONLY")) crs.utm = exact_copy(ctx_, norm, epsg);
             it = to_grid_.emplace(epsg, std::move(crs)).first;

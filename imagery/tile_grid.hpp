@@ -3,9 +3,18 @@
 // a lon/lat point, in the UTM zone of the centre (UPS beyond 84°N / 80°S), with square
 // pixels of `gsd` metres: width = height = round(side_m / gsd).
 
+#include <stdexcept>
 #include <string>
 
 namespace skyscript::imagery {
+
+// PROJ could not make a transformation: its database (proj.db) unread for want of file
+// descriptors or memory, a machine's state, not a job's. A fetch stops on it (the jobs stay
+// planned for the rerun) rather than failing every job with it for good.
+class ProjError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 // Tile bounds in degrees. When the tile crosses the antimeridian, west > east
 // (the RFC 7946 convention).

@@ -975,3 +975,21 @@ TEST_CASE("a fetch run from another folder than a relative raster path's: told s
     CHECK(lines(r.err).size() == 1);
     CHECK(run("cd " + sh_quote(dir + "/project") + " && " + b + " fetch ../out -q").exit_code == 0);
 }
+
+TEST_CASE("a fetch whose PROJ cannot read its database (out of file descriptors) stops, its jobs left planned, not failed for good (red-team round 27)") {
+    const auto dir = fresh_dir("fetch-proj-fds");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
+                                          "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\n");
+    const auto out = dir + "/out";
+    REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit 40 -q").exit_code == 0);
+    const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
+    const auto starved = run("bash -c " + sh_quote("ulimit -n 20; " + sh_quote(binary()) + " fetch " + sh_quote(out) + " -q"));
+    INFO(starved.err);
+    CHECK(starved.exit_code != 0);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE reason LIKE '%PROJ%'") == 0); // before: every job, failed for good
+    const auto rerun = run(sh_quote(binary()) + " fetch " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err); // before: "0 images", exit 1, until --retry-failed
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+}

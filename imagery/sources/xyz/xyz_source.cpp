@@ -351,6 +351,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
         arena.enqueue([&job, &source, jpeg_quality, &on_image, &pending_mutex, &pending_done, &pending, &failure] {
             XyzImage out;
             out.id = job.id;
+            std::exception_ptr stopped;
             if (!job.error.empty()) {
                 out.error = job.error;
             } else if (std::none_of(job.have.begin(), job.have.end(), [](char h) { return h; })) {
@@ -364,6 +365,8 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     out.jpeg = std::move(made.jpeg);
                     out.valid_fraction = made.valid_fraction;
                     out.ok = true;
+                } catch (const ProjError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                    stopped = std::current_exception();
                 } catch (const std::exception& e) {
                     out.error = e.what();
                 }
@@ -371,8 +374,8 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             }
             job.images = {};
             job.bodies = {};
-            std::exception_ptr thrown;
-            try {
+            std::exception_ptr thrown = stopped;
+            if (!thrown) try {
                 on_image(std::move(out));
             } catch (...) {
                 thrown = std::current_exception();
