@@ -94,7 +94,8 @@ std::string command_line(const ReportData& r) {
         const bool path = row.type == OptionType::path && it->second != "open";
         const auto plus = adds_to_builtin(row, it->second) ? std::string("+") : std::string();
         const auto value = path ? plus + fs::path(it->second.substr(plus.size())).filename().string() : it->second;
-        out += " --" + std::string(row.name) + (row.type == OptionType::flag ? "" : " " + shell_word(value));
+        out.append(" --").append(row.name); // appends, not `" " + string`: GCC 12's false -Wrestrict
+        if (row.type != OptionType::flag) out.append(" ").append(shell_word(value));
     }
     return out;
 }
