@@ -851,15 +851,27 @@ TEST_CASE("GDAL's own error text, quoted in our error line, has its URL secrets 
     CHECK(r.out.find("SECRETXYZ") == std::string::npos);
 }
 
-TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote: the rerun neither fetches nor writes them again (red-team round 26)") {
-    const auto dir = fresh_dir("fetch-kill-mid-batch");
-    // Every tile the same real one, 100 ms a request: ~20 images a second at two in flight.
-    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "100"});
+namespace {
+
+// DIR/out: Monaco extracted and planned (--limit LIMIT) on an xyz source of `server`
+// (tests/http_test_server.py) whose every tile is the same real one.
+std::string planned_on_one_tile(const std::string& dir, const ServerProcess& server, int limit) {
     write_file(dir + "/sources.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
                                           "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\n");
     const auto out = dir + "/out";
     REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit 150 -q").exit_code == 0);
+    REQUIRE(run(sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit " + std::to_string(limit) + " -q")
+                .exit_code == 0);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote: the rerun neither fetches nor writes them again (red-team round 26)") {
+    const auto dir = fresh_dir("fetch-kill-mid-batch");
+    // Every tile the same real one, 100 ms a request: ~20 images a second at two in flight.
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "100"});
+    const auto out = planned_on_one_tile(dir, server, 150);
     const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
     REQUIRE(jobs >= 100); // one batch at the default --batch (512)
     const auto images = [&] {
@@ -979,11 +991,7 @@ TEST_CASE("a fetch run from another folder than a relative raster path's: told s
 TEST_CASE("a fetch whose PROJ cannot read its database (out of file descriptors) stops, its jobs left planned, not failed for good (red-team round 27)") {
     const auto dir = fresh_dir("fetch-proj-fds");
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
-    write_file(dir + "/sources.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
-                                          "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\n");
-    const auto out = dir + "/out";
-    REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
-    REQUIRE(run(sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit 40 -q").exit_code == 0);
+    const auto out = planned_on_one_tile(dir, server, 40);
     const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
     const auto starved = run("bash -c " + sh_quote("ulimit -n 20; " + sh_quote(binary()) + " fetch " + sh_quote(out) + " -q"));
     INFO(starved.err);
