@@ -18,20 +18,17 @@ namespace {
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Lowercase, `_` and `:` as spaces: how tags read as words.
-std::string as_words(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        else if (c == '_' || c == ':') c = ' ';
-    }
-    return out;
-}
-
 std::string lowercase_ascii(std::string_view s) {
     std::string out(s);
     for (auto& c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// Lowercase, `_` and `:` as spaces: how tags read as words.
+std::string as_words(std::string_view s) {
+    auto out = lowercase_ascii(s);
+    std::replace_if(out.begin(), out.end(), [](char c) { return c == '_' || c == ':'; }, ' ');
     return out;
 }
 
