@@ -1001,3 +1001,21 @@ TEST_CASE("a fetch whose PROJ cannot read its database (out of file descriptors)
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err); // before: "0 images", exit 1, until --retry-failed
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
 }
+
+TEST_CASE("a gdal fetch whose PROJ cannot read its database (PROJ_DATA naming an empty folder) stops, its jobs left planned, not failed for good") {
+    const auto dir = fresh_dir("fetch-gdal-proj-db");
+    const auto out = dir + "/out", b = sh_quote(binary());
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --bbox " + monaco_box + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(monaco_sources(dir)) + " --limit 20 -q").exit_code == 0);
+    const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
+    REQUIRE(jobs > 5);
+    fs::create_directories(dir + "/no-proj");
+    const auto blind = run("PROJ_DATA=" + sh_quote(dir + "/no-proj") + " PROJ_LIB=" + sh_quote(dir + "/no-proj") + " timeout 300 " + b + " fetch " + sh_quote(out) + " -q");
+    INFO(blind.err);
+    CHECK(blind.exit_code != 0); // before: 0, every job failed for good as "bad warp options (resampling `bilinear`?)"
+    check_one_line(blind, "PROJ cannot read EPSG:");
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") == 0);
+    const auto rerun = run("timeout 300 " + b + " fetch " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+}

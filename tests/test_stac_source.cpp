@@ -940,3 +940,27 @@ TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind ngin
         for (const auto& [sig, use] : st["token_use"].items()) CHECK(read_file(f).find(sig) == std::string::npos);
     CHECK(st["token_use"].size() >= 2);
 }
+
+TEST_CASE("stac: a fetch whose PROJ cannot read its database stops, its jobs left planned, not failed for good as 'bad warp options'") {
+    const auto dir = fresh_dir("stac-proj-db");
+    monaco_cog(7.405, 7.44, dir + "/monaco.tif");
+    const NginxServer nginx(dir, dir + "/nginx");
+    write_file(dir + "/items.json", json::array({monaco_item("monaco", 7.405, 7.44, nginx.url("/monaco.tif"))}).dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\n");
+    const auto out = dir + "/out", b = sh_quote(binary());
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --bbox " + monaco_box + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") + " --limit 20 -q").exit_code == 0);
+    const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
+    REQUIRE(jobs > 5);
+    std::filesystem::create_directories(dir + "/no-proj");
+    const auto blind = run("PROJ_DATA=" + sh_quote(dir + "/no-proj") + " PROJ_LIB=" + sh_quote(dir + "/no-proj") + " timeout 300 " + b + " fetch " + sh_quote(out) + " -q");
+    INFO(blind.err);
+    CHECK(blind.exit_code != 0);
+    CHECK(blind.err.find("PROJ") != std::string::npos);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") == 0); // before: every job, "bad warp options"
+    const auto rerun = run("timeout 300 " + b + " fetch " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+}

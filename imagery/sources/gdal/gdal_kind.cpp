@@ -47,6 +47,8 @@ public:
                 try {
                     t.image = read_raster_tile(path_, jobs[i].grid, read_);
                     t.ok = true;
+                } catch (const ProjError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                    throw;
                 } catch (const std::exception& e) {
                     t.error = redact_url(e.what());
                 }

@@ -1,6 +1,7 @@
 #include "imagery/sources/gdal/gdal_source.hpp"
 
 #include "imagery/gdal_drivers.hpp"
+#include "imagery/tile_grid.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_minixml.h>
@@ -523,7 +524,27 @@ RgbImage read_raster_tile(const std::string& path, const TileGrid& grid, const R
     return read_dataset_tile(open_raster(path), path, grid, options);
 }
 
+namespace {
+
+// The grid's CRS from PROJ's database, checked once per thread and zone: a database PROJ
+// cannot read (PROJ_DATA naming no folder of it, no file descriptor or memory left) is the
+// machine's state, not the tile's. GDALWarp would fail each tile for good as "bad warp
+// options"; ProjError stops the fetch and leaves the jobs planned.
+void require_grid_crs(int epsg) {
+    thread_local std::set<int> known;
+    if (known.contains(epsg)) return;
+    OGRSpatialReference srs;
+    CPLErrorReset();
+    if (srs.importFromEPSG(epsg) != OGRERR_NONE)
+        throw ProjError("PROJ cannot read EPSG:" + std::to_string(epsg) + " from its database (GDAL: " + std::string(CPLGetLastErrorMsg()) +
+                        "; is PROJ_DATA right, and are file descriptors (ulimit -n) and memory left?)");
+    known.insert(epsg);
+}
+
+} // namespace
+
 RgbImage read_dataset_tile(GDALDataset* src, const std::string& path, const TileGrid& grid, const RasterReadOptions& options) {
+    require_grid_crs(grid.epsg);
     const auto bands = rgb_bands(src, options, path);
     const int src_alpha = alpha_band(src);
     const bool byte_source = src->GetRasterBand(bands[0])->GetRasterDataType() == GDT_Byte;
