@@ -450,6 +450,29 @@ TEST_CASE("tag values that look like paths steer no file: names come from ids an
     CHECK(sql_int(b.out + "/state.sqlite", "SELECT count(*) FROM jobs") >= 5);
 }
 
+TEST_CASE("the Hugging Face forms (hf metadata.jsonl, webdataset json) hold one Arrow type per column over areas, lines, points and hostile tags; no record holds a line end") {
+    const auto dir = fresh_dir("bad-input-hub-rows");
+    auto osm = good_world();
+    // A road (a line beside the areas' rings and the tree's point: geometry_px of three depths
+    // in one image's objects), tag keys no other object has, and the line separators U+2028,
+    // U+2029 and U+0085 that str.splitlines() cuts at.
+    osm.nodes.push_back({130, lon0 - 0.004, lat0 + 0.0032, {}});
+    osm.nodes.push_back({131, lon0 + 0.004, lat0 + 0.0028, {}});
+    osm.ways.push_back({130, {130, 131}, {{"highway", "residential"}, {"surface", "asphalt\xe2\x80\xa8" "x\xe2\x80\xa9" "y\xc2\x85" "z"}}});
+    add_square(osm, 15, 140, lon0 + 0.0005, lat0 + 0.0030, 0.0002, {{"leisure", "pitch"}, {"sport", "tennis"}});
+    const auto out = dir + "/out";
+    const auto r = build(write_pbf(dir + "/hub.osm.pbf", osm), out, "--format all");
+    finished(r);
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_hub_rows.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, check.err); // before: points' [x, y] beside areas' rings, surroundings' tags as structs of other keys
+    CHECK(check.out.find("webdataset samples 0") == std::string::npos);
+    const auto meta = read_file(out + "/meta.jsonl");
+    CHECK(meta.find("asphalt\\u2028x\\u2029y\\u0085z") != std::string::npos); // escaped, not raw
+    const auto lines_py = run("/usr/bin/python3 -c " + sh_quote("import sys\nt = open(sys.argv[1], encoding='utf-8').read()\nprint(len(t.splitlines()) == t.count('\\n'))") + " " +
+                              sh_quote(out + "/meta.jsonl"));
+    CHECK(lines_py.out == "True\n");
+}
+
 TEST_CASE("caption: invalid UTF-8 in given tags comes out as the catalog would hold it, on stdout and in the dropped-tags line") {
     const auto r = run(bin() + " caption " + sh_quote("building=\xff<b>") + " " + sh_quote("name=\xc3(x") + " --around " + sh_quote("landuse=gr\xc3ss"));
     finished(r);

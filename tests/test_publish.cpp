@@ -43,6 +43,8 @@ TEST_CASE("licences, attribution, the dataset card, croissant.json and the Huggi
                            " " + sh_quote(attribution));
     INFO((check.out + check.err));
     CHECK(check.exit_code == 0);
+    const auto hub = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_hub_rows.py") + " " + sh_quote(out)); // what Arrow, under `datasets`, reads
+    CHECK_MESSAGE(hub.exit_code == 0, hub.err);
 
     // A rerun makes the card and croissant.json again, byte for byte.
     const auto card = read_file(out + "/README.md"), croissant = read_file(out + "/croissant.json");

@@ -2,7 +2,7 @@
 // documentation describes image datasets: OUT/hf/{train,validation,test}/STEM.jpg (hard links
 // to the images, copies across file systems) and in each folder a metadata.jsonl whose
 // `file_name` names the image relative to it, followed by the image's captions and its meta
-// record (meta.jsonl's line without `filepath`). `datasets.load_dataset("imagefolder",
+// record in the form Arrow reads (hub_record.hpp: one type per column in every row and split). `datasets.load_dataset("imagefolder",
 // data_dir="OUT/hf")` or the Hub's viewer reads it as three splits. Folders are named as the
 // Hub names splits (`validation`, not `val`). A rerun fills new folders beside the old ones
 // (hf/SPLIT.next) and swaps each in whole at the end (renameat2's RENAME_EXCHANGE), so a split
@@ -12,10 +12,8 @@
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
-#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/dataset/hub_record.hpp"
 #include "pipeline/dataset/sample_writer.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,7 +33,7 @@ std::string hf_dir(const std::string& out_dir) { return BuildDir(out_dir).path("
 
 class HfSampleWriter final : public SampleWriter {
 public:
-    explicit HfSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir) {
+    explicit HfSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir), caption_fields_(setup.caption_fields) {
         for (int s = 0; s < 3; ++s) {
             const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[s];
             std::error_code ec;
@@ -55,12 +53,7 @@ public:
         const auto name = fs::path(sample.filepath).filename().string();
         const auto dir = hf_dir(out_dir_) + "/" + hf_split_names[sample.split] + ".next";
         place_file(BuildDir(out_dir_).path(sample.filepath), dir + "/" + name);
-        auto line = nlohmann::ordered_json::parse(meta_json_line(sample.job));
-        nlohmann::ordered_json row;
-        row["file_name"] = name;
-        for (auto& [k, v] : line.items())
-            if (k != "filepath") row[k] = std::move(v);
-        metadata_[sample.split]->append(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        metadata_[sample.split]->append(hub_record_line(sample.job, "file_name", name, caption_fields_));
         ++rows_[sample.split];
     }
 
@@ -91,6 +84,7 @@ private:
     }
 
     std::string out_dir_;
+    std::vector<std::string> caption_fields_;
     std::unique_ptr<AtomicFileWriter> metadata_[3];
     std::int64_t rows_[3] = {0, 0, 0};
 };

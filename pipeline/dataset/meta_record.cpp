@@ -76,7 +76,30 @@ std::string meta_json_line(const Job& job) {
     line["filepath"] = image_relative_path(job.part, job.stem);
     for (const auto& [field, text] : job.captions) line[field] = tags::valid_utf8(text); // in registration order
     for (auto& [k, v] : m.items()) line[k] = std::move(v); // m is dropped: no deep copy of its tags and objects
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return json_text(line) + "\n";
+}
+
+std::string json_text(const nlohmann::ordered_json& value) {
+    auto text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // The dump is valid UTF-8 and these code points can only be inside its strings.
+    if (text.find("\xE2\x80\xA8") == std::string::npos && text.find("\xE2\x80\xA9") == std::string::npos && text.find("\xC2\x85") == std::string::npos)
+        return text;
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+            (static_cast<unsigned char>(text[i + 2]) == 0xA8 || static_cast<unsigned char>(text[i + 2]) == 0xA9)) {
+            out += static_cast<unsigned char>(text[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+            i += 2;
+        } else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x85) {
+            out += "\\u0085";
+            i += 1;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
 }
 
 } // namespace skyscript::pipeline

@@ -24,4 +24,9 @@ nlohmann::ordered_json meta_record(const Job& job);
 std::string meta_pickle(const Job& job);
 std::string meta_json_line(const Job& job); // filepath + the job's caption entries + meta_record, one line
 
+// JSON text of `value` on one line, invalid UTF-8 as U+FFFD, and U+2028, U+2029 and U+0085
+// escaped: JSON allows them raw, but Python's str.splitlines() and JavaScript before ES2019
+// take them for line ends, which would cut a JSONL record in two.
+std::string json_text(const nlohmann::ordered_json& value);
+
 } // namespace skyscript::pipeline

@@ -1,10 +1,12 @@
 // The `webdataset` format: OUT/webdataset/{train,val,test}/ tar shards (webdataset_writer.hpp),
 // a sample's members {stem}.jpg (the image), {stem}.txt (its first caption field: the rule
-// style's title) and {stem}.json (its meta.jsonl line), a new shard every --shard-size.
+// style's title) and {stem}.json (its filepath, captions and record in the form Arrow reads,
+// as the hf format's rows: hub_record.hpp; Hugging Face's webdataset loader reads them), a new
+// shard every --shard-size.
 
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/cli_args.hpp"
-#include "pipeline/dataset/meta_record.hpp"
+#include "pipeline/dataset/hub_record.hpp"
 #include "pipeline/dataset/sample_writer.hpp"
 #include "pipeline/dataset/webdataset_writer.hpp"
 
@@ -45,7 +47,8 @@ std::string read_binary(const std::string& path) {
 
 class WebDatasetSampleWriter final : public SampleWriter {
 public:
-    explicit WebDatasetSampleWriter(const SampleWriterSetup& setup) : out_dir_(setup.out_dir), caption_field_(setup.caption_fields.at(0)) {
+    explicit WebDatasetSampleWriter(const SampleWriterSetup& setup)
+        : out_dir_(setup.out_dir), caption_field_(setup.caption_fields.at(0)), caption_fields_(setup.caption_fields) {
         const auto [max_samples, max_bytes] = shard_bounds(setup.options.text("shard-size"));
         for (const char* s : sample_split_names)
             tars_.push_back(std::make_unique<WebDatasetWriter>(BuildDir(out_dir_).own_dir(std::string("webdataset/") + s), max_samples, max_bytes));
@@ -53,7 +56,7 @@ public:
 
     void write(const Sample& sample) override {
         const auto jpg = read_binary(BuildDir(out_dir_).path(sample.filepath));
-        auto json = meta_json_line(sample.job);
+        auto json = hub_record_line(sample.job, "filepath", sample.filepath, caption_fields_);
         json.pop_back(); // the newline
         tars_[sample.split]->add(sample.job.stem, {{"jpg", jpg}, {"txt", sample.job.caption(caption_field_)}, {"json", json}});
     }
@@ -67,6 +70,7 @@ public:
 
 private:
     std::string out_dir_, caption_field_;
+    std::vector<std::string> caption_fields_;
     std::vector<std::unique_ptr<WebDatasetWriter>> tars_; // train, val, test
 };
 
