@@ -13,6 +13,7 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
   nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev \
   osmium-tool gdal-bin sqlite3 openssl python3-pil python3-pandas chromium \
   slurm-wlm munge python3-yaml python3-jsonschema python3-rdflib nginx-light \
+  python3-torch python3-torchvision \
   clang libclang-rt-dev llvm
 
 ID_SCHEMA_VERSION ?= 7.2.0

@@ -3,7 +3,8 @@
 // file handling with pandas/PIL/numpy (check_loaders.py), WebDataset's grouping with
 // python's tarfile (check_webdataset.py), GNU tar, the meta pickles for spatial
 // disjointness (check_splits.py), an independent reading of the class file for the
-// benchmark labels (check_benchmarks.py) and of the scores file (check_scores.py).
+// benchmark labels (check_benchmarks.py) and of the scores file (check_scores.py); and the
+// CSVs, shards and pickles through real torch DataLoaders with 2 workers (check_torch_loaders.py).
 
 #include "pipeline_fixture.hpp"
 #include "pipeline/split/score_file.hpp"
@@ -311,6 +312,12 @@ TEST_CASE("--format both: WebDataset shards that python's tarfile, GNU tar and W
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto c = py("check_webdataset.py", sh_quote(out));
     CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
+    // The same CSVs, shards and meta pickles through real torch DataLoaders (python3-torch,
+    // python3-torchvision): SkyScript's CsvDataset with CLIP's transform, the shards split
+    // across 2 workers as webdataset's split_by_worker does, the pickles loaded in the workers.
+    const auto t = py("check_torch_loaders.py", sh_quote(out));
+    CHECK_MESSAGE(t.exit_code == 0, (t.out + t.err));
+    CHECK(t.out.starts_with("ok "));
     std::int64_t samples = 0;
     for (const char* s : {"train", "val", "test"}) {
         const auto sizes = nlohmann::json::parse(read_file(out + "/webdataset/" + s + "/sizes.json"));
