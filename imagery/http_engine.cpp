@@ -1,5 +1,6 @@
 #include "imagery/http_engine.hpp"
 
+#include "imagery/local_resource_error.hpp"
 #include "imagery/sha256_hex.hpp"
 #include "imagery/token_bucket.hpp"
 #include "imagery/url_redaction.hpp"
@@ -426,6 +427,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             char* last_url = nullptr;
             curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &last_url);
             const std::string where = last_url ? redact_url(last_url) : std::string();
+            long os_errno = 0;
+            curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
             curl_multi_remove_handle(m.multi, e);
             curl_easy_cleanup(e);
             curl_slist_free_all(t.headers);
@@ -444,6 +447,9 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                 error = "redirected to a URL that is not http or https (" + where + "): refused";
             } else if (code != CURLE_OK) {
                 error = std::string(curl_easy_strerror(code));
+                // A socket() refused for want of descriptors reads "Couldn't connect to server":
+                // this machine's limit, not the server's fault, and no retry mends it.
+                stop_if_out_of_file_descriptors(error + " at " + where, static_cast<int>(os_errno));
                 retry = retryable_curl_error(code);
             } else if (resp.status >= 200 && resp.status < 300) {
                 if (job.request.validate)

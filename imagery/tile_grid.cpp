@@ -70,7 +70,9 @@ struct GridCrs {
 // PROJ objects are not thread-safe across threads: each thread keeps its own.
 class ProjCache {
 public:
-    ProjCache() : ctx_(proj_context_create()) {}
+    // PROJ's own log is silenced: it printed "proj_create: Cannot find proj.db" twice a job when
+    // the real cause was no file descriptor left; ProjError's one line says what failed instead.
+    ProjCache() : ctx_(proj_context_create()) { proj_log_func(ctx_, nullptr, [](void*, int, const char*) {}); }
     ~ProjCache() {
         for (auto& [epsg, crs] : to_grid_) proj_destroy(crs.pj);
         proj_context_destroy(ctx_);

@@ -3,7 +3,8 @@
 // a lon/lat point, in the UTM zone of the centre (UPS beyond 84°N / 80°S), with square
 // pixels of `gsd` metres: width = height = round(side_m / gsd).
 
-#include <stdexcept>
+#include "imagery/local_resource_error.hpp"
+
 #include <string>
 
 namespace skyscript::imagery {
@@ -11,9 +12,9 @@ namespace skyscript::imagery {
 // PROJ could not make a transformation: its database (proj.db) unread for want of file
 // descriptors or memory, a machine's state, not a job's. A fetch stops on it (the jobs stay
 // planned for the rerun) rather than failing every job with it for good.
-class ProjError : public std::runtime_error {
+class ProjError : public LocalResourceError {
 public:
-    using std::runtime_error::runtime_error;
+    using LocalResourceError::LocalResourceError;
 };
 
 // Tile bounds in degrees. When the tile crosses the antimeridian, west > east

@@ -131,3 +131,13 @@ TEST_CASE("a GDAL failure gives exactly one line on stderr, ours, with GDAL's re
     CHECK(check.err.empty());
     CHECK(lines(check.out).size() == 2);
 }
+
+TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {
+    for (const std::string args : {"tags --list", "caption amenity=parking", "sources"}) {
+        CAPTURE(args);
+        const auto r = run(sh_quote(binary()) + " " + args + " > /dev/full");
+        CHECK(r.exit_code == 1); // before: 0
+        REQUIRE_FALSE(lines(r.err).empty());
+        CHECK(lines(r.err).back().find("writing to standard output failed") != std::string::npos); // sources first warns of unusable sources
+    }
+}

@@ -212,3 +212,22 @@ TEST_CASE("the resume line after SIGINT is one line, whole and pasteable, and st
     CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
     CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
 }
+
+TEST_CASE("SIGHUP (the terminal closed) stops a build as SIGTERM does: one line saying how to resume, and the rerun finishes (red-team round 28)") {
+    const auto dir = fresh_dir("kills-sighup");
+    const auto out = dir + "/out";
+    const auto so = dir + "/stdout.txt", se = dir + "/stderr.txt";
+    const std::string command = sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                                sh_quote(monaco().sources) + " --limit 40 --batch 4";
+    const auto r = run("(" + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) + " & pid=$!; for i in $(seq 600); do [ -s " + sh_quote(so) +
+                       " ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; kill -HUP $pid 2>/dev/null; wait $pid; echo $?)");
+    const auto err = read_file(se);
+    INFO("stderr: " << err);
+    CHECK(lines(r.out).at(0) == "129"); // stopped by SIGHUP, not run to its end
+    REQUIRE(lines(err).size() == 1);    // before: nothing said
+    CHECK(err.find("SIGHUP") != std::string::npos);
+    CHECK(err.find("To resume") != std::string::npos);
+    const auto rerun = run("timeout 300 " + command + " -q");
+    CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
+}

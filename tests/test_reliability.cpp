@@ -1019,3 +1019,58 @@ TEST_CASE("a gdal fetch whose PROJ cannot read its database (PROJ_DATA naming an
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
 }
+
+TEST_CASE("an xyz fetch out of file descriptors stops in one line with its jobs planned, not failed as 'Couldn't connect to server'; a low soft limit is raised (red-team round 28)") {
+    const auto dir = fresh_dir("fetch-out-of-fds");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    const auto out = planned_on_one_tile(dir, server, 300);
+    const auto db = out + "/state.sqlite";
+    const auto jobs = sql_int(db, "SELECT count(*) FROM jobs");
+    REQUIRE(jobs > 100);
+    const auto b = sh_quote(binary());
+    // A hard limit of 30: the engine's sockets run out (libcurl: "Couldn't connect to server").
+    const auto starved = run("bash -c " + sh_quote("ulimit -n 30; " + b + " fetch " + sh_quote(out) + " -q"));
+    INFO(starved.err);
+    check_one_line(starved, "out of file descriptors"); // before: exit 0 or a PROJ line, jobs failed blaming the server
+    CHECK(starved.err.find("proj_create") == std::string::npos); // PROJ's own log lines, twice a job, are not printed
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed'") == 0);
+    // A soft limit of 30 under a higher hard one: raised, the fetch goes through.
+    const auto soft = run("bash -c " + sh_quote("ulimit -Sn 30; " + b + " fetch " + sh_quote(out) + " -q"));
+    CHECK_MESSAGE(soft.exit_code == 0, soft.err);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
+}
+
+TEST_CASE("a stage run with stdout or stderr closed writes nothing into OUT's files: build.lock keeps naming its holder (red-team round 28)") {
+    const auto dir = fresh_dir("closed-stdout");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    const auto out = planned_on_one_tile(dir, server, 20);
+    const auto b = sh_quote(binary());
+    REQUIRE(run(b + " fetch " + sh_quote(out) + " -q").exit_code == 0);
+    for (const char* closed : {">&-", "2>&-"}) {
+        CAPTURE(closed);
+        const auto r = run(b + " write " + sh_quote(out) + " " + closed);
+        CHECK(r.exit_code == 0);
+        const auto lock = read_file(out + "/build.lock");
+        CHECK(lock.starts_with("process ")); // before, with stdout closed: "write: 17 meta files written now; ..."
+        CHECK(lines(lock).size() == 1);
+    }
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") > 5);
+}
+
+TEST_CASE("a build whose stdout reader is gone (a closed pipe: | head, a pager quit) goes on to its end (red-team round 28)") {
+    const auto dir = fresh_dir("closed-pipe");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
+                                          "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\n");
+    const auto out = dir + "/out";
+    // The pipe's reader closed before the build starts: its first line on stdout meets EPIPE (and SIGPIPE, restored to its default for the child).
+    const auto r = run("/usr/bin/python3 -c " +
+                       sh_quote("import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\n"
+                                "p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)\nprint(p.returncode)\nsys.stderr.write(p.stderr.decode())\n") +
+                       " " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                       sh_quote(dir + "/sources.toml") + " --limit 20");
+    INFO(r.err);
+    CHECK(r.out == "0\n"); // before: -13, SIGPIPE after the extract's summary line, nothing said
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
+    CHECK(r.err.find("warning") == std::string::npos); // a reader that left is no failure to report
+}

@@ -15,12 +15,19 @@
 #include <cpl_string.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace {
 
@@ -31,7 +38,8 @@ std::mutex gdal_mutex;
 std::string gdal_last_failure;
 
 void CPL_STDCALL keep_gdal_failure(CPLErr level, CPLErrorNum number, const char* message) {
-    if (CPLTestBool(CPLGetConfigOption("CPL_DEBUG", "NO"))) CPLDefaultErrorHandler(level, number, message);
+    if (CPLTestBool(CPLGetConfigOption("CPL_DEBUG", "NO"))) // GDAL's own lines, their /vsicurl/ tokens redacted: a pasted log leaks none
+        CPLDefaultErrorHandler(level, number, skyscript::imagery::redact_url(message ? message : "").c_str());
     if (level != CE_Failure && level != CE_Fatal) return;
     const std::lock_guard lock(gdal_mutex);
     gdal_last_failure = skyscript::imagery::one_line_text(skyscript::imagery::redact_url(message ? message : "")); // a server's page: one line, bounded
@@ -47,10 +55,56 @@ std::string with_gdal_failure(const std::string& what) {
     return what + " (GDAL: " + gdal + ")";
 }
 
+// fds 0, 1 and 2 open: a build started with one closed (`>&-`) would have its first file
+// (build.lock) take that number and its summary lines or a library's messages written into it.
+void open_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd)
+        if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); // the lowest free number: fd itself
+            if (opened != fd && opened >= 0) ::close(opened);
+        }
+}
+
+// The soft limit on open files raised to the hard one (as Go's runtime and nginx do): a
+// shell's 1024, or less, would cap the images in flight, their sockets and rasters, below
+// what the machine allows. Capped at 1 Mi.
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t want = std::min<rlim_t>(limit.rlim_max, rlim_t{1} << 20);
+    if (limit.rlim_cur >= want) return;
+    limit.rlim_cur = want;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// stdout written whole, or the run says it was not: a tool's output (tags --list, status
+// --json > file) lost to a full disk must not exit 0. A build's own lines are a report of
+// work done elsewhere: its exit code stays the build's, with a warning, and a reader that
+// left (`| head`) is no error at all.
+int with_stdout_checked(int code, bool build) {
+    errno = 0;
+    const bool flushed = std::fflush(stdout) == 0;
+    const int err = errno;
+    if (flushed && !std::ferror(stdout)) return code;
+    // The failed write's errno is long gone: a pipe or socket whose reader left polls as an error.
+    pollfd out{STDOUT_FILENO, POLLOUT, 0};
+    const bool reader_gone = err == EPIPE || (::poll(&out, 1, 0) == 1 && (out.revents & (POLLERR | POLLHUP)));
+    if (build && reader_gone) return code;
+    const std::string why = err ? std::strerror(err) : "a write was refused: disk full, or a device error";
+    if (build) {
+        std::fprintf(stderr, "skyscript-build: warning: writing to standard output failed (%s); the build's files are as its exit code says\n", why.c_str());
+        return code;
+    }
+    std::fprintf(stderr, "skyscript-build: error: writing to standard output failed (%s)\n", why.c_str());
+    return code == 0 ? 1 : code;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     using namespace skyscript::pipeline;
+    open_standard_fds();
+    raise_open_file_limit();
     // Stage summaries go to stdout, which a file or pipe buffers whole: a line at a time, so a
     // run stopped by a signal (the handler _exits) or killed keeps what it had printed.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -69,10 +123,11 @@ int main(int argc, char** argv) {
     set_command_line(argc, argv);
     const bool bare = command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos;
     const Command* named = bare ? nullptr : find_command(command);
-    if (bare || (named && named->builds)) stop_cleanly_on_signals(command_line());
+    const bool builds = bare || (named && named->builds);
+    if (builds) stop_cleanly_on_signals(command_line());
     try {
-        if (named) return named->run(rest);
-        if (bare) return command_run_all(args);
+        if (named) return with_stdout_checked(named->run(rest), builds);
+        if (bare) return with_stdout_checked(command_run_all(args), builds);
         throw UsageError("unknown command `" + command + "`");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", skyscript::tags::one_line(e.what(), 8000).c_str());

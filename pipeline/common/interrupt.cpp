@@ -13,7 +13,7 @@ namespace {
 // Formatted before any signal comes: the handler may only call async-signal-safe functions
 // (reading these strings is one). Whole, however long the paths in the command (a fixed 4 KB
 // cut two long ones and dropped the options after them).
-std::string int_line, term_line;
+std::string int_line, term_line, hup_line;
 
 void format_line(std::string& out, const char* signal_name, const std::string& command) {
     // On a terminal the progress bar's line is open: start a new one.
@@ -22,7 +22,7 @@ void format_line(std::string& out, const char* signal_name, const std::string& c
 }
 
 extern "C" void stop_now(int sig) {
-    const std::string& line = sig == SIGINT ? int_line : term_line;
+    const std::string& line = sig == SIGINT ? int_line : sig == SIGHUP ? hup_line : term_line;
     const ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
     ::_exit(128 + sig);
@@ -33,11 +33,16 @@ extern "C" void stop_now(int sig) {
 void stop_cleanly_on_signals(const std::string& resume_command) {
     format_line(int_line, "SIGINT (Ctrl-C)", resume_command);
     format_line(term_line, "SIGTERM", resume_command);
+    format_line(hup_line, "SIGHUP (its terminal closed; nohup or setsid keeps a build running past it)", resume_command);
     struct sigaction sa{};
     sa.sa_handler = stop_now;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+    // A reader of stdout gone (`| head`, a pager quit) ended the build with no word: its
+    // summary lines are lost now, the build goes on (main() says so at the end).
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 } // namespace skyscript::pipeline

@@ -47,9 +47,10 @@ public:
                 try {
                     t.image = read_raster_tile(path_, jobs[i].grid, read_);
                     t.ok = true;
-                } catch (const ProjError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                     throw;
                 } catch (const std::exception& e) {
+                    stop_if_out_of_file_descriptors(redact_url(e.what()));
                     t.error = redact_url(e.what());
                 }
                 t.cpu_seconds = thread_cpu_seconds() - cpu;

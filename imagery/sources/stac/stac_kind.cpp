@@ -278,9 +278,10 @@ public:
                                 t.image = mosaic(on_tile_items, job.grid, t.time_ms, shown);
                                 t.provenance = provenance(*shown);
                                 t.ok = true;
-                            } catch (const ProjError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                            } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                                 throw;
                             } catch (const std::exception& e) {
+                                stop_if_out_of_file_descriptors(redact_url(e.what()));
                                 t.error = redact_url(e.what());
                             }
                         }

@@ -365,7 +365,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     out.jpeg = std::move(made.jpeg);
                     out.valid_fraction = made.valid_fraction;
                     out.ok = true;
-                } catch (const ProjError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                     stopped = std::current_exception();
                 } catch (const std::exception& e) {
                     out.error = e.what();
