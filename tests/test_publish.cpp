@@ -126,3 +126,25 @@ TEST_CASE("a source without a licence is named by the plan, and its images say s
     CHECK(line.find("\"attribution\":\"(c) OpenStreetMap contributors\"") != std::string::npos);
     CHECK(read_file(out + "/README.md").find("| RENDER | unknown (the source has no `licence`) |") != std::string::npos);
 }
+
+TEST_CASE("a build made stage by stage (extract, plan, ... report) names its input in the card and croissant.json, and the bare command with that input goes on with it (red-team round 28)") {
+    const auto dir = fresh_dir("publish-stage-by-stage");
+    const auto sources = licensed_sources(dir);
+    const auto out = dir + "/out", b = sh_quote(binary()), pbf = data("osm/monaco-latest.osm.pbf");
+    REQUIRE(run(b + " extract " + sh_quote(pbf) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(sources) + " --limit 30 -q").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "split", "report"}) REQUIRE(run(b + " " + stage + " " + sh_quote(out) + " -q").exit_code == 0);
+    const auto card = read_file(out + "/README.md");
+    CHECK(card.find("pairs from `monaco-latest.osm.pbf`") != std::string::npos); // before: pairs from ""
+    CHECK(card.find("data as of 20") != std::string::npos);
+    CHECK(card.find("skyscript-build monaco-latest.osm.pbf -o OUT") != std::string::npos); // before: skyscript-build '' -o OUT
+    CHECK(read_file(out + "/croissant.json").find("1970-01-01") == std::string::npos);
+    const auto bare = build_with(out, sources, "--limit 30 -q");
+    CHECK_MESSAGE(bare.exit_code == 0, bare.err); // before: "asks --input ... (OUT was built with none)"
+    CHECK(build_with(out, sources, "--limit 30 -q").exit_code == 0);
+    // Another input is still refused, naming the one OUT was built from.
+    const auto other = run("timeout 300 " + b + " " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                           sh_quote(sources) + " --limit 30 -q");
+    CHECK(other.exit_code != 0);
+    CHECK(other.err.find("monaco-latest.osm.pbf") != std::string::npos);
+}

@@ -65,6 +65,30 @@ void accept_moved_input(std::map<std::string, std::string>& stored, const BuildS
     }
 }
 
+// A catalog made by the `extract` subcommand alone, planned with `plan OUT`: the build's input
+// is the one the catalog was read from (its meta), recorded as if given. Its dataset card and
+// report named no input ("pairs from ''", a date of 1970), and a later bare command given that
+// same file was refused as asking --input where OUT "was built with none". The same path and
+// size as the catalog's is taken for the same file (the extract records no digest).
+void adopt_catalog_input(std::map<std::string, std::string>& stored, const BuildSession& s, const std::string& input, const std::string& now_digest) {
+    const auto get = [&](const char* key) { return stored.count(key) ? stored.at(key) : std::string(); };
+    std::error_code ec;
+    if (get("input").empty() && fs::exists(s.catalog_path(), ec)) {
+        std::map<std::string, std::string> meta;
+        try {
+            meta = CatalogReader(s.catalog_path()).meta();
+        } catch (const std::exception&) { // not a catalog: the stages that read it say so
+        }
+        if (meta.count("input") && !meta.at("input").empty()) {
+            stored["input"] = meta.at("input");
+            stored["input-bytes"] = meta.count("input_bytes") ? meta.at("input_bytes") : std::string();
+        }
+    }
+    if (get("input-digest").empty() && !input.empty() && !get("input").empty() && absolute_path(input) == get("input") && !get("input-bytes").empty() &&
+        s.options.text("input-bytes") == get("input-bytes"))
+        stored["input-digest"] = now_digest;
+}
+
 } // namespace
 
 BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, const std::string& input, std::string_view stage) {
@@ -126,6 +150,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     } forget_made_state{s, state_path, !fs::exists(fs::symlink_status(state_path, ec))}; // a link there is not ours to remove
     s.state = std::make_unique<StateDb>(state_path, true);
     auto stored = s.state->options();
+    adopt_catalog_input(stored, s, input, input_digest);
     s.options.merge_stored(stored);
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
     if (!stored.count("tags") && !s.options.has("tags") && fs::exists(s.catalog_path())) {

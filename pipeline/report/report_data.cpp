@@ -256,7 +256,8 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     }
     // Not a report of one build's jobs and another's catalog (catalog_identity.hpp).
     if (!r.catalog.empty()) check_same_catalog(state.catalog_identity(), r.catalog, out_dir, catalog, BuildDir(out_dir).state_db());
-    const auto input = r.options.count("input") ? r.options["input"] : (r.catalog.count("input") ? r.catalog["input"] : "");
+    // A build planned on a catalog of the `extract` subcommand before it took the catalog's input recorded none.
+    const auto input = r.options.count("input") && !r.options["input"].empty() ? r.options["input"] : (r.catalog.count("input") ? r.catalog["input"] : "");
     r.tool = {{"version", tool_version()},
               {"gdal", GDALVersionInfo("RELEASE_NAME")},
               {"sqlite", sqlite3_libversion()},
