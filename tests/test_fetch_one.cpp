@@ -318,3 +318,14 @@ TEST_CASE("bands: unlabelled multi-band rasters need --bands; labels, gray and p
     CHECK(diff / (3.0 * double(d.data[0].size())) < 12.0); // 256 colours against the full RGB
     CHECK(p.data[0] != p.data[2]);
 }
+
+TEST_CASE("a /vsicurl/ raster on loopback is read directly whatever http_proxy says, as the engine's requests are (red-team round 28)") {
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data"});
+    const auto dir = fresh_dir("fetch_one_proxy");
+    // A proxy that is not there (port 9, discard): through it, the read failed as "cannot open as a raster".
+    const auto r = run("http_proxy=http://u:secret@127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR " + fetch_one_command() +
+                       " --raster " + sh_quote("/vsicurl/" + server.url("/xyz/imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 300 --gsd 1 -o " +
+                       sh_quote(dir + "/remote.tif"));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("secret") == std::string::npos);
+}

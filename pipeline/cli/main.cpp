@@ -1,5 +1,6 @@
 // skyscript-build: OpenStreetMap + imagery → SkyScript-style image–text dataset.
 
+#include "imagery/http_engine.hpp"
 #include "imagery/one_line_text.hpp"
 #include "imagery/url_redaction.hpp"
 #include "pipeline/cli/command_table.hpp"
@@ -105,6 +106,10 @@ int main(int argc, char** argv) {
     using namespace skyscript::pipeline;
     open_standard_fds();
     raise_open_file_limit();
+    // Loopback never through a proxy, for GDAL's libcurl too (/vsicurl/, WMS), which reads
+    // no_proxy from the environment: our engine's rule (docs/sources.md), where a dead
+    // http_proxy failed a loopback COG as "cannot open as a raster" naming the proxy's port.
+    ::setenv("no_proxy", skyscript::imagery::no_proxy_hosts().c_str(), 1);
     // Stage summaries go to stdout, which a file or pipe buffers whole: a line at a time, so a
     // run stopped by a signal (the handler _exits) or killed keeps what it had printed.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
