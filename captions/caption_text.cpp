@@ -38,4 +38,12 @@ std::size_t append_caption_text(std::string& out, std::string_view in, TextPart 
     return out.size() - start;
 }
 
+bool value_reads_as(std::string_view value, std::string_view word) {
+    if (value == word) return true;
+    if (value.size() > word.size() + 24 || value.find(word) == std::string_view::npos) return false;
+    std::string cleaned;
+    append_caption_text(cleaned, value, TextPart::value, 64);
+    return cleaned == word;
+}
+
 } // namespace skyscript::captions

@@ -27,4 +27,9 @@ enum class TextPart { key, value };
 // Returns the number of bytes appended (0: nothing left, e.g. an empty value).
 std::size_t append_caption_text(std::string& out, std::string_view in, TextPart part, std::size_t max_bytes);
 
+// Whether a value reads as `word` once cleaned: "yes " (a stray space) or "yes" with a
+// zero-width space is OSM's `yes`, which the rules treat apart ("building", not "building of
+// yes"). Cheap for the values that are not: only short ones holding the word are cleaned.
+bool value_reads_as(std::string_view value, std::string_view word);
+
 } // namespace skyscript::captions

@@ -22,7 +22,7 @@ bool Captioner::append_phrase(std::string& out, const Tag& tag) const {
     const std::size_t start = out.size();
     if (auto it = renames_.find(tag.key); it != renames_.end()) out += it->second;
     else if (!append_caption_text(out, tag.key, TextPart::key, options_.max_key_bytes)) return false;
-    if (tag.value == "yes") return true;
+    if (value_reads_as(tag.value, "yes")) return true;
     out += class_keys_.count(tag.key) ? " " : " of ";
     if (!append_caption_text(out, tag.value, TextPart::value, options_.max_value_bytes)) {
         out.resize(start); // an empty value says nothing: no phrase at all

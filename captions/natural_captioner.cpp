@@ -87,7 +87,7 @@ NaturalCaptioner::NaturalCaptioner(const NameTable& names, const CaptionTables& 
 
 std::string NaturalCaptioner::name_of(const Tag& tag) const {
     if (const auto* n = names_.find(tag.key, tag.value)) return *n;
-    if (tag.value == "yes") {
+    if (value_reads_as(tag.value, "yes")) {
         if (const auto* n = names_.find(tag.key, "*")) return *n;
         return clean(tag.key, TextPart::key, options_.max_key_bytes);
     }
@@ -103,7 +103,7 @@ std::string NaturalCaptioner::noun(TagSet object) const {
             head = name_of(t);
             continue;
         }
-        if (adjective_keys_.count(std::string(t.key)) && t.value != "yes" && t.value != "no") {
+        if (adjective_keys_.count(std::string(t.key)) && !value_reads_as(t.value, "yes") && !value_reads_as(t.value, "no")) {
             const auto adj = clean(t.value, TextPart::value, options_.max_value_bytes);
             if (head.find(adj) == std::string::npos) adjectives += adj + " "; // "soccer" is already in "soccer field"
         }
@@ -112,7 +112,7 @@ std::string NaturalCaptioner::noun(TagSet object) const {
 }
 
 std::string NaturalCaptioner::attribute_phrase(const Tag& tag) const {
-    if (tag.value == "yes" || tag.value == "no" || adjective_keys_.count(std::string(tag.key))) return {};
+    if (value_reads_as(tag.value, "yes") || value_reads_as(tag.value, "no") || adjective_keys_.count(std::string(tag.key))) return {};
     const auto* label = names_.find(tag.key, "*");
     const std::string key_text = label ? *label : clean(tag.key, TextPart::key, options_.max_key_bytes);
     const auto value = clean(tag.value, TextPart::value, options_.max_value_bytes);

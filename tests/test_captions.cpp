@@ -477,3 +477,13 @@ TEST_CASE("a focus value a caption makes nothing of (`_`, `;;;`) is no feature: 
         CHECK(r.out.find("a satellite image") == std::string::npos);
     }
 }
+
+TEST_CASE("hostile values: a yes with a stray space or an invisible character reads as yes (red-team round 28)") {
+    for (const std::string yes : {"yes ", " yes", "yes\xe2\x80\x8b", "yes\t"}) {
+        CAPTURE(yes);
+        CHECK(body(Captioner{}.title(Object{{"building", yes}})) == "building"); // before: "building of yes"
+        CHECK(natural_title(Object{{"building", yes}}) == natural_title(Object{{"building", "yes"}}));
+    }
+    CHECK(body(Captioner{}.title(Object{{"building", "yes;no"}})) == "building of yes/no"); // not a yes
+    CHECK(body(Captioner{}.title(Object{{"building", "Yes"}})) == "building of Yes");        // OSM values are case-sensitive, as in SkyScript
+}
