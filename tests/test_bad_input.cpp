@@ -459,7 +459,9 @@ TEST_CASE("the Hugging Face forms (hf metadata.jsonl, webdataset json) hold one 
     osm.nodes.push_back({130, lon0 - 0.004, lat0 + 0.0032, {}});
     osm.nodes.push_back({131, lon0 + 0.004, lat0 + 0.0028, {}});
     osm.ways.push_back({130, {130, 131}, {{"highway", "residential"}, {"surface", "asphalt\xe2\x80\xa8" "x\xe2\x80\xa9" "y\xc2\x85" "z"}}});
-    add_square(osm, 15, 140, lon0 + 0.0005, lat0 + 0.0030, 0.0002, {{"leisure", "pitch"}, {"sport", "tennis"}});
+    add_square(osm, 15, 140, lon0 + 0.0005, lat0 + 0.0030, 0.0005, {{"leisure", "pitch"}, {"sport", "tennis"}});
+    // A focus tag with a line break, a bidi override and a trailing space: COCO's category name.
+    add_square(osm, 16, 150, lon0 - 0.0020, lat0 - 0.0030, 0.0005, {{"building", "garden\n\xe2\x80\xae" "evil "}});
     const auto out = dir + "/out";
     const auto r = build(write_pbf(dir + "/hub.osm.pbf", osm), out, "--format all");
     finished(r);
@@ -471,6 +473,14 @@ TEST_CASE("the Hugging Face forms (hf metadata.jsonl, webdataset json) hold one 
     const auto lines_py = run("/usr/bin/python3 -c " + sh_quote("import sys\nt = open(sys.argv[1], encoding='utf-8').read()\nprint(len(t.splitlines()) == t.count('\\n'))") + " " +
                               sh_quote(out + "/meta.jsonl"));
     CHECK(lines_py.out == "True\n");
+    // COCO's category names are labels: one line, no bidi control, no end spaces, each once.
+    const auto cats = run("/usr/bin/python3 -c " + sh_quote("import json, sys\nnames = [c['name'] for s in ('train', 'val', 'test') "
+                                                            "for c in json.load(open(sys.argv[1] + '/annotations_%s.json' % s))['categories']]\n"
+                                                            "bad = [n for n in names if n != ' '.join(n.split()) or '\\u202e' in n]\n"
+                                                            "print(len(set(names)), 'garden evil' in ' '.join(names), bad)") +
+                          " " + sh_quote(out));
+    INFO(cats.err);
+    CHECK(cats.out.find(" True []") != std::string::npos); // before: 'building=garden\n\u202eevil '
 }
 
 TEST_CASE("caption: invalid UTF-8 in given tags comes out as the catalog would hold it, on stdout and in the dropped-tags line") {

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -108,7 +109,7 @@ public:
         f.file->append(dump(image));
 
         const auto objects = json::parse(tags::valid_utf8(job.objects), nullptr, false);
-        std::int64_t focus_category = category(tags::valid_utf8(job.focus_tag));
+        std::int64_t focus_category = category(job.focus_tag);
         if (objects.is_array())
             for (const auto& o : objects) try {
                 if (!o.is_object() || !o.contains("bbox_px") || !o["bbox_px"].is_array() || o["bbox_px"].size() != 4) continue;
@@ -164,8 +165,30 @@ private:
         return "unknown";
     }
 
+    // A category's name as a label, `key=value` as the tag has it but on one line: what breaks
+    // a line a space (one in a name shifted every later id of a one-name-per-line class
+    // list), bidi controls and invisible characters dropped (U+202E reordered a viewer's
+    // label), runs of spaces one, none at either end; invalid UTF-8 U+FFFD. Tags that differ
+    // only in those are one category. The meta's `category` keeps the tag as it is.
+    static std::string label(std::string_view raw) {
+        std::string out;
+        for (std::size_t i = 0; i < raw.size();) {
+            unsigned cp = 0xFFFD;
+            const auto n = tags::decode_utf8(raw, i, cp);
+            const auto step = std::max<std::size_t>(1, n);
+            if (n == 0) out += "\xEF\xBF\xBD";
+            else if (tags::breaks_one_line(cp) || cp == ' ') {
+                if (!out.empty() && out.back() != ' ') out += ' ';
+            } else if (!tags::reorders_text(cp) && !tags::invisible_text(cp)) out.append(raw, i, n);
+            i += step;
+        }
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        return out.empty() ? "unknown" : out;
+    }
+
     // A category's id: its place, from 1, in the order categories are first met.
-    std::int64_t category(const std::string& name) {
+    std::int64_t category(const std::string& raw) {
+        const auto name = label(raw);
         auto [it, added] = category_ids_.try_emplace(name, static_cast<std::int64_t>(category_ids_.size()) + 1);
         if (added) category_names_.push_back(name);
         return it->second;
