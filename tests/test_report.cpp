@@ -655,3 +655,14 @@ TEST_CASE("status of a build made stage by stage from `extract` alone says finis
     const auto status = json::parse(run(b + " status " + sh_quote(out) + " --json").out);
     CHECK_MESSAGE((!status.contains("rate") || status["rate"]["images_per_second"].get<double>() > 0), status.dump());
 }
+
+TEST_CASE("status of a build planned and not fetching yet says the ETA comes with the first images, not that no image came in the last minute (red-team round 28)") {
+    const auto out = fresh_dir("status-planned-only") + "/out";
+    const auto b = sh_quote(binary());
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(monaco().sources) + " --limit 30 -q").exit_code == 0);
+    const auto text = run(b + " status " + sh_quote(out));
+    REQUIRE(text.exit_code == 0);
+    CHECK_MESSAGE(text.out.find("rate: no image yet; ETA once the first images are fetched") != std::string::npos, text.out);
+    CHECK(text.out.find("is the build running?") == std::string::npos); // before: "no image in the last 1m00s: is the build running?"
+}

@@ -129,6 +129,7 @@ std::string status_text(const BuildStatus& s) {
     }
     if (s.eta_seconds == 0) out += "; nothing left to fetch";
     else if (s.eta_seconds > 0) out += "; ETA " + format_duration(s.eta_seconds) + " for " + std::to_string(j.at("planned")) + " planned jobs";
+    else if (j.at("planned") > 0 && s.newest_image_age < 0) out += "; ETA once the first images are fetched";
     else if (j.at("planned") > 0) out += "; ETA unknown (no image in the last " + format_duration(s.window_seconds) + ": is the build running?)";
     return out + "\n";
 }
