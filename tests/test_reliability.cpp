@@ -1074,3 +1074,31 @@ TEST_CASE("a build whose stdout reader is gone (a closed pipe: | head, a pager q
     CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
     CHECK(r.err.find("warning") == std::string::npos); // a reader that left is no failure to report
 }
+
+TEST_CASE("the progress bar on a narrow terminal and on one without escapes (TERM=dumb): cut to its width, no ESC sequences (red-team round 28)") {
+    const auto dir = fresh_dir("progress-terminal");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "20"});
+    const auto out = planned_on_one_tile(dir, server, 150);
+    for (const std::string term : {"dumb", "xterm"}) {
+        CAPTURE(term);
+        REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE jobs SET status = 'planned'\"").exit_code == 0);
+        // A pseudo-terminal 40 columns wide (script(1)), the fetch drawing its bar on it.
+        const auto log = dir + "/" + term + ".log";
+        const auto r = run("TERM=" + term + " script -qfec " + sh_quote("stty cols 40; " + sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 1") + " " +
+                           sh_quote(log) + " > /dev/null");
+        REQUIRE(r.exit_code == 0);
+        auto text = read_file(log);
+        text = text.substr(text.find('\n') + 1); // script's own first line
+        CHECK((text.find("\x1b[K") == std::string::npos) == (term == "dumb")); // before: ESC [K on a dumb terminal too
+        std::size_t widest = 0, bars = 0;
+        for (std::size_t start = 0; start < text.size();) {
+            const auto end = text.find_first_of("\r\n", start);
+            const auto piece = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            if (piece.starts_with("fetch [")) widest = std::max(widest, piece.size() - (term == "dumb" ? 0 : 3)), ++bars; // less its ESC [K
+            if (end == std::string::npos) break;
+            start = end + 1;
+        }
+        CHECK(bars > 0);
+        CHECK(widest <= 39); // before: 70-odd columns, wrapping and leaving a copy a redraw
+    }
+}

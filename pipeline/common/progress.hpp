@@ -19,9 +19,12 @@ public:
     void finish();
 
 private:
+    void draw(std::string line);
+
     using clock = std::chrono::steady_clock;
     std::string label_;
-    bool quiet_, tty_;
+    bool quiet_, tty_, ansi_ = false;
+    std::size_t drawn_width_ = 0;
     Unit unit_;
     clock::time_point start_, last_;
     bool drawn_ = false;
