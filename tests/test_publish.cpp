@@ -148,3 +148,27 @@ TEST_CASE("a build made stage by stage (extract, plan, ... report) names its inp
     CHECK(other.exit_code != 0);
     CHECK(other.err.find("monaco-latest.osm.pbf") != std::string::npos);
 }
+
+TEST_CASE("a licence or attribution corrected in the sources file between runs is taken by the rerun: card, croissant.json, meta.jsonl and pickles (red-team round 29)") {
+    const auto dir = fresh_dir("publish-terms-corrected");
+    const auto sources = licensed_sources(dir);
+    const auto out = dir + "/out";
+    REQUIRE(build_with(out, sources, "--limit 20 -q").exit_code == 0);
+    REQUIRE(read_file(out + "/meta.jsonl").find(licence) != std::string::npos);
+    auto text = read_file(sources);
+    text.replace(text.find(licence), licence.size(), "CC0-1.0");
+    text.replace(text.find(attribution), attribution.size(), "Corrected credit line");
+    write_file(sources, text);
+    const auto again = build_with(out, sources, "--limit 20");
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(again.out.find("recorded the sources' licences and attribution") != std::string::npos);
+    for (const char* file : {"/README.md", "/croissant.json", "/meta.jsonl", "/report.json"}) {
+        CAPTURE(file);
+        const auto now = read_file(out + file);
+        CHECK(now.find(licence) == std::string::npos); // before: the first run's terms, kept without a word
+        CHECK(now.find(attribution) == std::string::npos);
+    }
+    const auto py = run("/usr/bin/python3 -c " + sh_quote("import glob, pickle, sys\nprint(sorted({pickle.load(open(p, 'rb'))['licence']['imagery'] "
+                                                          "for p in glob.glob(sys.argv[1] + '/meta*/*.pickle')}))") + " " + sh_quote(out));
+    CHECK(py.out == "['CC0-1.0']\n");
+}

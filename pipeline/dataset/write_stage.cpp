@@ -154,16 +154,24 @@ void print_write_summary(const WriteSummary& s, const std::string& out_dir) {
 
 namespace {
 
-// An OUT planned before the plan recorded its sources' terms has none: they are recorded now,
-// from the sources it was planned with, and every meta pickle already written is made again
-// with them (once). False when there was nothing to do or the sources cannot be read any more.
-bool record_missing_source_terms(BuildSession& s) {
-    if (s.state->has_source_terms()) return false;
+// The sources' terms (licence, attribution) as the sources file gives them now: an OUT planned
+// before the plan recorded them has none, and a sources file whose terms were corrected since
+// (they change no pixel, so the rerun goes on) had its correction ignored without a word. They
+// are recorded now, and every meta pickle already written is made again with them (once).
+// False when there was nothing to do or the sources cannot be read any more.
+bool record_changed_source_terms(BuildSession& s) {
     std::vector<imagery::SourceConfig> sources;
     try {
         sources = configured_sources(s.options.text("sources"));
     } catch (const std::exception&) {
-        return false; // its images keep licence "unknown"
+        return false; // its images keep the terms recorded ("unknown" when none)
+    }
+    if (s.state->has_source_terms()) {
+        const auto recorded = s.state->source_terms();
+        bool same = true;
+        for (const auto& c : sources)
+            if (const auto it = recorded.find(c.alias); it != recorded.end() && it->second != std::pair(c.licence, c.attribution)) same = false;
+        if (same) return false;
     }
     s.state->meta_files_due(); // first: killed after the terms are stored, a resume still remakes the pickles not yet made
     s.state->store_source_terms(sources);
@@ -180,7 +188,7 @@ bool record_missing_source_terms(BuildSession& s) {
 
 StageSummary stage_write(BuildSession& s) {
     restore_outputs_once(s, "write");
-    if (record_missing_source_terms(s) && !s.quiet) std::printf("write: recorded the sources' licences and attribution, and made every meta file again with them\n");
+    if (record_changed_source_terms(s) && !s.quiet) std::printf("write: recorded the sources' licences and attribution, and made every meta file again with them\n");
     const auto summary = run_write(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_write_summary(summary, s.out_dir);
     return StageSummary::finished(summary.seconds, nlohmann::json{{"rows", summary.rows}}.dump(), summary.rows);

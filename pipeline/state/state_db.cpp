@@ -291,6 +291,13 @@ void StateDb::store_source_terms(const std::vector<imagery::SourceConfig>& sourc
     transaction.commit();
 }
 
+std::map<std::string, std::pair<std::string, std::string>> StateDb::source_terms() {
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    auto q = db_.prepare("SELECT alias, licence, attribution FROM source_terms");
+    while (q.step()) out[std::string(q.column_text(0))] = {std::string(q.column_text(1)), std::string(q.column_text(2))};
+    return out;
+}
+
 bool StateDb::has_source_terms() {
     auto q = db_.prepare("SELECT 1 FROM source_terms LIMIT 1");
     return q.step();

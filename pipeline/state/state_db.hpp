@@ -33,6 +33,8 @@ public:
     // carries them: Job::licence, Job::attribution). Replaced by every plan.
     void store_source_terms(const std::vector<imagery::SourceConfig>& sources);
     bool has_source_terms(); // false for a build planned before they were recorded
+    // alias -> (licence, attribution), as recorded.
+    std::map<std::string, std::pair<std::string, std::string>> source_terms();
 
     // What defined the sources' pixels when the plan was made (source_identity.hpp); "" if not recorded.
     std::string sources_identity();
