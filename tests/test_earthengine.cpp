@@ -712,3 +712,27 @@ serve(H)
         CHECK_THROWS_WITH_AS(tokens.token(), doctest::Contains("holds spaces or control characters"), CredentialsError);
     }
 }
+
+TEST_CASE("an endpoint that is not Google's over https, nor loopback, is refused: the service account's token would be sent there (red-team round 29)") {
+    const auto dir = fresh_dir("ee-endpoint");
+    const auto with = [&](const std::string& endpoint) {
+        write_file(dir + "/s.toml", "[[source]]\nalias = \"E\"\nkind = \"earthengine\"\ncollection = \"C\"\ngsd = 10\nbands = [\"B4\", \"B3\", \"B2\"]\nendpoint = \"" +
+                                        endpoint + "\"\n");
+        return dir + "/s.toml";
+    };
+    for (const std::string bad : {"http://evil.example", "https://evil.example/v1", "https://earthengine.googleapis.com.evil.example",
+                                  "https://user@earthengine.googleapis.com", "http://earthengine.googleapis.com", "file:///tmp", "earthengine.googleapis.com"}) {
+        CAPTURE(bad);
+        try {
+            load_sources_file(with(bad));
+            FAIL("accepted"); // before: accepted, the fetch sending `Authorization: Bearer` to it
+        } catch (const std::exception& e) {
+            CHECK(std::string(e.what()).find("`endpoint` must be an https:// address under googleapis.com") != std::string::npos);
+        }
+    }
+    for (const std::string good : {"https://earthengine-highvolume.googleapis.com", "https://earthengine.googleapis.com/", "HTTPS://EarthEngine.GoogleAPIs.com",
+                                   "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2"}) {
+        CAPTURE(good);
+        CHECK_NOTHROW(load_sources_file(with(good)));
+    }
+}

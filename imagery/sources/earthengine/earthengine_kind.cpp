@@ -1,5 +1,6 @@
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
 
+#include "imagery/one_line_text.hpp"
 #include "imagery/source_key_text.hpp"
 #include "imagery/source_table.hpp"
 #include "imagery/sources/earthengine/earthengine_source.hpp"
@@ -7,6 +8,7 @@
 #include "imagery/url_redaction.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 namespace skyscript::imagery {
@@ -70,6 +72,26 @@ private:
     TokenCache tokens_;
 };
 
+// Where a request with the service account's access token may go: Google's API hosts over
+// https, or a loopback server (a test's stand-in, as tests/earthengine_fake_server.py). Any
+// other `endpoint` in a sources file (shared, copied, edited by someone else) would hand that
+// host a token good for an hour on the user's Earth Engine project, over plain http as well.
+bool token_may_go_to(const std::string& endpoint) {
+    const auto scheme_end = endpoint.find("://");
+    if (scheme_end == std::string::npos) return false;
+    std::string scheme = endpoint.substr(0, scheme_end);
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto rest = endpoint.substr(scheme_end + 3);
+    const auto authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (authority.empty() || authority.find('@') != std::string::npos) return false; // user:password@ hides the host
+    std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1) : authority.substr(0, authority.find(':'));
+    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool loopback = host == "localhost" || host == "[::1]" ||
+                          (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+    if (loopback) return scheme == "http" || scheme == "https";
+    return scheme == "https" && (host == "googleapis.com" || host.ends_with(".googleapis.com"));
+}
+
 class EarthEngineKind : public SourceKind {
 public:
     std::string_view name() const override { return "earthengine"; }
@@ -82,7 +104,12 @@ public:
         auto s = std::make_shared<EarthEngineSettings>();
         s->collection = table.string("collection", true);
         s->project = table.string("project", false);
-        if (table.get("endpoint")) s->endpoint = table.string("endpoint", true);
+        if (table.get("endpoint")) {
+            s->endpoint = table.string("endpoint", true);
+            if (!token_may_go_to(s->endpoint))
+                table.fail_at(*table.get("endpoint"), "`endpoint` must be an https:// address under googleapis.com (or a loopback address, for a test server): the service "
+                           "account's access token is sent there, and `" + one_line_text(redact_url(s->endpoint), 200) + "` is neither");
+        }
         s->cloud_property = table.string("cloud_property", false);
         if (common.bands.empty()) table.fail("needs `bands` (the collection's R, G, B band names)");
         return s;
