@@ -111,10 +111,21 @@ std::shared_ptr<const CoverageShape> CoverageShape::make(std::vector<CoveragePol
             }
             shape->vertices_ += ring.size() - 1;
         }
-        // Latitude bands of about 8 edges each: a point tests the edges of its band only.
-        const std::size_t bands = std::clamp<std::size_t>(part.edges.size() / 8, 1, 1024);
-        part.bands.resize(bands);
+        // Latitude bands of about 8 edges each: a point tests the edges of its band only. An
+        // edge is listed in every band it spans, so long edges (a comb's teeth, a ring drawn
+        // over and over) made the lists grow as edges x bands: 11 GB for a 30 MiB file. The
+        // bands halve until the lists hold at most 16 entries an edge.
         const double height = part.box.north - part.box.south;
+        std::size_t bands = std::clamp<std::size_t>(part.edges.size() / 8, 1, 1024);
+        const auto entries = [&](std::size_t n) {
+            part.bands.assign(n, {});
+            part.band_height = height > 0 ? height / static_cast<double>(n) : 1;
+            std::size_t total = 0;
+            for (const auto& edge : part.edges) total += part.band_of(std::max(edge.y1, edge.y2)) - part.band_of(std::min(edge.y1, edge.y2)) + 1;
+            return total;
+        };
+        while (bands > 1 && entries(bands) > 16 * part.edges.size()) bands /= 2;
+        part.bands.assign(bands, {});
         part.band_height = height > 0 ? height / static_cast<double>(bands) : 1;
         for (std::size_t e = 0; e < part.edges.size(); ++e) {
             const auto& edge = part.edges[e];

@@ -316,3 +316,25 @@ TEST_CASE("`sources` shows a polygon coverage: its bounds, vertices and where it
     CHECK(r.out.find("holes, from builtin:de") == std::string::npos); // Berlin: one hole
     CHECK(r.out.find("1 hole, from builtin:de") != std::string::npos);
 }
+
+TEST_CASE("a coverage of long edges (a comb of 200,000 teeth, 14 MB) loads in bounded memory and still answers right (red-team round 29)") {
+    // Every tooth's two edges span the whole height: listed in each latitude band they cross,
+    // they took edges x 1,024 bands of memory (2 GB here; 11 GB for a ring drawn over and over).
+    const auto dir = fresh_dir("coverage-comb");
+    const auto comb = dir + "/comb.geojson";
+    REQUIRE(run("/usr/bin/python3 -c " + sh_quote("import sys\nn = 200000\npts = []\nfor i in range(n):\n"
+                                                  "    a, b = 7 + i / n, 7 + (i + 0.5) / n\n"
+                                                  "    pts += ['[%.9f,43]' % a, '[%.9f,44]' % a, '[%.9f,44]' % b, '[%.9f,43.001]' % b]\n"
+                                                  "pts += ['[8,43]', '[8,42.9]', '[7,42.9]', pts[0]]\n"
+                                                  "open(sys.argv[1], 'w').write('{\"type\":\"Polygon\",\"coordinates\":[[' + ','.join(pts) + ']]}')") +
+                " " + sh_quote(comb)).exit_code == 0);
+    write_file(dir + "/s.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.jpg\"\ngsd = 0.3\nyear = 2020\ncoverage = \"" + comb + "\"\n");
+    const auto r = run("bash -c " + sh_quote("ulimit -v 1500000; " + sh_quote(binary()) + " sources --sources " + sh_quote(dir + "/s.toml") + " -q"));
+    CHECK_MESSAGE(r.exit_code == 0, r.err); // before: std::bad_alloc
+    CHECK(r.out.find("800003 vertices") != std::string::npos); // its vertices, counted
+    const auto shape = coverage_from_geojson_file(comb);
+    CHECK(shape->contains(7.0000010, 43.5));        // inside the first tooth
+    CHECK_FALSE(shape->contains(7.0000035, 43.5));  // between the first two teeth
+    CHECK(shape->contains(7.5, 42.95));             // the comb's back
+    CHECK_FALSE(shape->contains(7.5, 44.5));
+}
