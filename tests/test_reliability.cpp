@@ -1102,3 +1102,19 @@ TEST_CASE("the progress bar on a narrow terminal and on one without escapes (TER
         CHECK(widest <= 39); // before: 70-odd columns, wrapping and leaving a copy a redraw
     }
 }
+
+TEST_CASE("a gdal source naming a band its raster lacks: sources --check says so, and the fetch stops in one line instead of failing every job (red-team round 29)") {
+    const auto dir = fresh_dir("gdal-missing-band");
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2021\nbands = [5, 1, 1]\n");
+    const auto b = sh_quote(binary());
+    const auto check = run(b + " sources --sources " + sh_quote(dir + "/sources.toml") + " --check");
+    CHECK(check.exit_code != 0); // before: "usable: 3 band(s) Byte"
+    CHECK(check.out.find("band 5 does not exist (the raster has 3") != std::string::npos);
+    const auto out = dir + "/out";
+    const auto r = run("timeout 300 " + b + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                       sh_quote(dir + "/sources.toml") + " --bbox " + monaco_box + " --limit 20 -q");
+    INFO(r.err);
+    CHECK(r.exit_code != 0); // before: 0, every job failed "band 5 does not exist"
+    CHECK(r.err.find("band 5 does not exist") != std::string::npos);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") == 0);
+}

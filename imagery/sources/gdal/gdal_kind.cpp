@@ -20,6 +20,14 @@ namespace {
 
 const std::string& path_of(const SourceConfig& s) { return s.settings_as<GdalSettings>().path; }
 
+// A `bands` number the raster does not have: the source's error, said once, not every job's.
+std::string missing_band(const SourceConfig& s, int raster_bands) {
+    for (const auto& b : s.bands)
+        if (const int n = std::stoi(b); n < 1 || n > raster_bands)
+            return redact_url(path_of(s)) + ": band " + std::to_string(n) + " does not exist (the raster has " + std::to_string(raster_bands) + "; `bands` in the sources file)";
+    return "";
+}
+
 // GDALWarp per tile on worker threads, datasets reused per thread.
 class GdalImageSource : public ImageSource {
 public:
@@ -34,7 +42,8 @@ public:
         } else if (o.stretch_per_tile) {
             read_.stretch.mode = Stretch::Mode::tile;
         }
-        (void)describe_raster(path_); // opens it now: a missing file is reported before any job
+        // Opened now: a missing file, or a band it does not have, is reported before any job.
+        if (const auto problem = missing_band(c, describe_raster(path_).bands); !problem.empty()) throw RasterError(problem);
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
@@ -132,6 +141,7 @@ public:
         set_gdal_http_defaults(10, 10, 2); // a check answers in seconds
         try {
             const auto info = describe_raster(path);
+            if (const auto problem = missing_band(source, info.bands); !problem.empty()) return not_usable(problem);
             char buf[128];
             std::snprintf(buf, sizeof buf, "usable: %d band(s) %s, native GSD %.2f m", info.bands, info.data_type.c_str(), info.gsd_m);
             return usable(buf);
