@@ -285,12 +285,13 @@ std::pair<CommandResult, std::uint64_t> run_with_peak_rss(const std::string& com
 TEST_CASE("a tile server sending 100 MB or a gzip bomb: the tile fails with the reason, memory stays bounded") {
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("xyz_huge");
-    // max_zoom 0: one tile (the world) per image, so each run asks for one body.
+    // max_zoom 0: one tile (the world) per image, so each run asks for one body (a gsd of 10 km,
+    // as a source of world tiles must say; fetch-one's own --gsd 1 picks the zoom).
     std::string toml;
     for (const auto& [alias, prefix] : std::vector<std::pair<std::string, std::string>>{
              {"BOMB", "/gzip-bomb/200000000"}, {"HUGE", "/big-chunked/100000000"}, {"LONG", "/big/100000000"}})
         toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"xyz\"\nurl = \"" + server.url(prefix + "/{z}/{x}/{y}.jpg") +
-                "\"\ngsd = 1\nmax_zoom = 0\n\n";
+                "\"\ngsd = 10000\nmax_zoom = 0\n\n";
     write_file(dir + "/s.toml", toml + sources_toml(server, "LM", 17, 256));
     const auto fetch = [&](const std::string& alias) {
         return run_with_peak_rss(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
@@ -361,4 +362,19 @@ TEST_CASE("a token in an xyz URL is sent to the server, and appears nowhere else
     CHECK(vsi.exit_code == 1);
     CHECK(vsi.err.find("sig=REDACTED") != std::string::npos);
     CHECK(vsi.err.find(secret) == std::string::npos);
+}
+
+TEST_CASE("a max_zoom whose finest pixels over the coverage are over twice the gsd is refused: its images would be upsampled while the meta says gsd (red-team round 29)") {
+    const auto dir = fresh_dir("xyz-max-zoom-coarse");
+    const auto with = [&](const std::string& zoom_gsd_coverage) {
+        write_file(dir + "/s.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.jpg\"\nyear = 2020\n" + zoom_gsd_coverage);
+        return dir + "/s.toml";
+    };
+    // max_zoom 0 with gsd 0.3: every image the one world tile (156 km a pixel at the equator), before.
+    CHECK_THROWS_WITH_AS(load_sources_file(with("gsd = 0.3\nmax_zoom = 0\n")), doctest::Contains("max_zoom 0 gives pixels of"), std::exception);
+    // z17 at Monaco: 0.86 m pixels, over twice a gsd of 0.3; fine for 0.6.
+    CHECK_THROWS_WITH_AS(load_sources_file(with("gsd = 0.3\nmax_zoom = 17\ncoverage = [7.41, 43.72, 7.44, 43.75]\n")), doctest::Contains("upsampled"), std::exception);
+    CHECK_NOTHROW(load_sources_file(with("gsd = 0.6\nmax_zoom = 17\ncoverage = [7.41, 43.72, 7.44, 43.75]\n")));
+    CHECK_NOTHROW(load_sources_file(with("gsd = 0.3\nmax_zoom = 19\n")));
+    CHECK_NOTHROW(load_sources_file(with("gsd = 0.3\nmax_zoom = 18\ntile_px = 512\ncoverage = [7.41, 43.72, 7.44, 43.75]\n")));
 }

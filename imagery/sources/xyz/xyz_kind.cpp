@@ -5,6 +5,10 @@
 #include "imagery/sources/xyz/xyz_source.hpp"
 #include "imagery/url_redaction.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 namespace skyscript::imagery {
 
 namespace {
@@ -44,7 +48,7 @@ public:
         return {"url", "tms", "tile_px", "max_zoom", "requests_per_second", "max_in_flight"};
     }
 
-    std::shared_ptr<const SourceSettings> parse(const SourceTable& table, const SourceConfig&) const override {
+    std::shared_ptr<const SourceSettings> parse(const SourceTable& table, const SourceConfig& common) const override {
         auto s = std::make_shared<XyzSettings>();
         s->url = table.string("url", true);
         if (s->url.find("{q}") == std::string::npos &&
@@ -65,6 +69,21 @@ public:
         if (s->tile_px != 256 && s->tile_px != 512) table.fail_at("tile_px", "tile_px must be 256 or 512");
         s->max_zoom = static_cast<int>(table.integer("max_zoom").value_or(22));
         if (s->max_zoom < 0 || s->max_zoom > 24) table.fail_at("max_zoom", "max_zoom must be 0..24");
+        // A zoom cap coarser than the GSD wherever the source covers: every image upsampled from
+        // far bigger pixels while its meta says gsd_m = gsd (max_zoom = 0 made each image of
+        // the one world tile, 156 km a pixel, and exited 0). Refused when even the finest pixel
+        // the cap gives over the coverage (at its latitude farthest from the equator) is over
+        // twice the GSD.
+        const double lat = std::min(85.0511, std::max(std::abs(common.coverage.south), std::abs(common.coverage.north)));
+        const double finest = 40075016.686 * std::cos(lat * 3.14159265358979323846 / 180) / (s->tile_px * std::ldexp(1.0, s->max_zoom));
+        if (finest > 2 * common.gsd) {
+            char buf[320];
+            std::snprintf(buf, sizeof buf,
+                          "max_zoom %d gives pixels of %.3g m at best over the source's coverage, more than twice its gsd %.3g: its images would be "
+                          "upsampled from them; give the zoom of the server's finest tiles, or a gsd of at least %.3g",
+                          s->max_zoom, finest, common.gsd, finest / 2);
+            table.fail_at("max_zoom", buf);
+        }
         return s;
     }
 
