@@ -269,8 +269,9 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             const bool numbers = st->size() == 2 && (*st)[0].is_number() && (*st)[1].is_number();
             const auto lo = numbers ? (*st)[0].value<double>() : std::nullopt;
             const auto hi = numbers ? (*st)[1].value<double>() : std::nullopt;
-            if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi) || !(*hi > *lo))
-                table.fail_at(*st, "stretch must be [min, max] with max > min");
+            // max - min finite too: [-1e308, 1e308] overflowed to an infinite span, every image black.
+            if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi) || !(*hi > *lo) || !std::isfinite(*hi - *lo))
+                table.fail_at(*st, "stretch must be [min, max] with max > min (and max - min a finite number)");
             s.stretch = {*lo, *hi};
         }
         s.licence = table.string("licence", false);

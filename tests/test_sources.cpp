@@ -132,6 +132,8 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
               .find("1-based band numbers") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ngsd = 1e-300\n").find("gsd must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [5, 1]\n").find("stretch must be") != std::string::npos);
+    // A span that overflows a double (red-team round 29: every image black).
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [-1e308, 1e308]\n").find("stretch must be") != std::string::npos);
 }
 
 TEST_CASE("sources files: every key of every kind is known and of the right type, or an error names file, line and key") {
@@ -165,7 +167,7 @@ TEST_CASE("sources files: every key of every kind is known and of the right type
                           Bad{gdal + "licence = 5\n", "s.toml:5: source 1 (A): `licence` must be a string"},
                           Bad{gdal + "coverage = \"world\"\n", "s.toml:5: source 1 (A): coverage: world: no such file"},
                           Bad{gdal + "coverage = [0, \"0\", 1, 1]\n", "s.toml:5: source 1 (A): coverage must be [west, south, east, north] numbers"},
-                          Bad{gdal + "stretch = [0, \"3000\"]\n", "s.toml:5: source 1 (A): stretch must be [min, max] with max > min"},
+                          Bad{gdal + "stretch = [0, \"3000\"]\n", "s.toml:5: source 1 (A): stretch must be [min, max] with max > min (and max - min a finite number)"},
                           Bad{gdal + "bands = [3, 2.5, 1]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
                           Bad{gdal + "bands = [\"red\", \"green\", \"blue\"]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
                           Bad{gdal + "bands = [0, 1, 2]\n", "s.toml:5: source 1 (A): bands of a gdal source are 1-based band numbers, e.g. [3, 2, 1]"},
@@ -330,8 +332,8 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
         CHECK(lines(r.err) == std::vector<std::string>{"skyscript-build: source G (gdal) is not usable: " + why});
     }
     // An xyz endpoint nobody answers: only --check can know, and says so.
-    const std::string xyz = "[[source]]\nalias = \"X\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:1/{z}/{x}/{y}.png?key=K3Y\"\ngsd = 1\n"
-                            "max_zoom = 3\ncoverage = [0, 0, 1, 1]\n";
+    const std::string xyz = "[[source]]\nalias = \"X\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:1/{z}/{x}/{y}.png?key=K3Y\"\ngsd = 10000\n"
+                            "max_zoom = 3\ncoverage = [0, 0, 1, 1]\n"; // z3: 20 km pixels there
     CHECK(sources_command(dir, dop + xyz, "", false).exit_code == 0);
     const auto down = sources_command(dir, dop + xyz, "", true);
     CHECK(down.exit_code == 1);
