@@ -116,6 +116,7 @@ private:
         auto last_record = std::chrono::steady_clock::now();
         bool record_failed = false;
         const auto record = [&](std::vector<Job>& moved) {
+            check_data_unchanged(source); // before: a raster rewritten mid-fetch had its new pixels (and read errors) recorded as the old one's
             state_.record_fetched(results, moved);
             for (const auto& r : results) {
                 if (r.ok) ++summary_.fetched;
@@ -126,7 +127,10 @@ private:
             last_record = std::chrono::steady_clock::now();
         };
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
-        if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
+        if (!tiles.empty() && !opened) {
+            stamps_[alias] = source.config.kind->data_stamp(source.config);
+            opened = imagery::open_image_source(source.config, options_.source);
+        }
         if (opened) {
             std::vector<imagery::TileJob> ahead;
             ahead.reserve(next.size());
@@ -179,6 +183,8 @@ private:
                 std::vector<Job> none;
                 record(none);
                 record_failed = false;
+            } catch (const SourceDataChanged&) {
+                throw; // the fetch stops at once
             } catch (const std::exception&) {
                 record_failed = true;
                 last_record = now;
@@ -201,6 +207,23 @@ private:
         }
         record(moved); // what was written is recorded even if a write failed
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
+    }
+
+    // The local files a source's pixels come from (a raster, a VRT's members), as they were
+    // when it was opened. Rewritten in place during the fetch, their reads mix the two files
+    // (or fail, and were failed for good); the next run refused the change, but the images
+    // already recorded stayed. Checked before each record: the results since the last one are
+    // dropped (their jobs stay planned) and the fetch stops; the rerun says what changed.
+    struct SourceDataChanged : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    void check_data_unchanged(const BuildSource& source) {
+        const auto it = stamps_.find(source.config.alias);
+        if (it == stamps_.end() || it->second.empty()) return; // not opened in this run, or a service
+        if (source.config.kind->data_stamp(source.config) == it->second) return;
+        throw SourceDataChanged("source " + source.config.alias + ": its local files changed during the fetch (" +
+                                source.config.kind->local_file(source.config).value_or("its raster") +
+                                "); the images read since its last check are not recorded and their jobs stay planned");
     }
 
     void prepare_part(int part) {
@@ -235,6 +258,7 @@ private:
     SourceFallback fallback_;
     ImageReuse reuse_;
     std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
+    std::map<std::string, std::string> stamps_; // data_stamp of each source opened, at its opening
     Progress progress_;
     FetchSummary summary_;
     std::set<int> parts_ready_;
