@@ -4,6 +4,7 @@
 #include "imagery/acquisition_time.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "imagery/local_file_stamp.hpp"
 #include "imagery/source_kind.hpp"
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
@@ -116,7 +117,7 @@ private:
         auto last_record = std::chrono::steady_clock::now();
         bool record_failed = false;
         const auto record = [&](std::vector<Job>& moved) {
-            check_data_unchanged(source); // before: a raster rewritten mid-fetch had its new pixels (and read errors) recorded as the old one's
+            check_data_unchanged(source, false); // before: a raster rewritten mid-fetch had its new pixels (and read errors) recorded as the old one's
             state_.record_fetched(results, moved);
             for (const auto& r : results) {
                 if (r.ok) ++summary_.fetched;
@@ -128,7 +129,8 @@ private:
         };
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
         if (!tiles.empty() && !opened) {
-            stamps_[alias] = source.config.kind->data_stamp(source.config);
+            const auto file = source.config.kind->local_file(source.config);
+            stamps_[alias] = {file ? imagery::local_file_stamp(*file) : std::string(), source.config.kind->data_stamp(source.config)};
             opened = imagery::open_image_source(source.config, options_.source);
         }
         if (opened) {
@@ -205,6 +207,7 @@ private:
             r.tried = job->tried;
             results.push_back(std::move(r));
         }
+        check_data_unchanged(source, true);
         record(moved); // what was written is recorded even if a write failed
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
     }
@@ -212,15 +215,23 @@ private:
     // The local files a source's pixels come from (a raster, a VRT's members), as they were
     // when it was opened. Rewritten in place during the fetch, their reads mix the two files
     // (or fail, and were failed for good); the next run refused the change, but the images
-    // already recorded stayed. Checked before each record: the results since the last one are
-    // dropped (their jobs stay planned) and the fetch stops; the rerun says what changed.
+    // already recorded stayed. The raster's own file is checked before each record (one
+    // stat), every file it reads (a VRT's 100,000 members) at each batch's end: the results
+    // since the last check are dropped (their jobs stay planned) and the fetch stops; the
+    // rerun says what changed.
     struct SourceDataChanged : std::runtime_error {
         using std::runtime_error::runtime_error;
     };
-    void check_data_unchanged(const BuildSource& source) {
+    struct OpenedStamps {
+        std::string file, all; // local_file_stamp of its local file, data_stamp
+    };
+    void check_data_unchanged(const BuildSource& source, bool all_files) {
         const auto it = stamps_.find(source.config.alias);
-        if (it == stamps_.end() || it->second.empty()) return; // not opened in this run, or a service
-        if (source.config.kind->data_stamp(source.config) == it->second) return;
+        if (it == stamps_.end()) return; // not opened in this run
+        const auto file = source.config.kind->local_file(source.config);
+        if (all_files ? it->second.all.empty() || source.config.kind->data_stamp(source.config) == it->second.all
+                      : !file || imagery::local_file_stamp(*file) == it->second.file)
+            return;
         throw SourceDataChanged("source " + source.config.alias + ": its local files changed during the fetch (" +
                                 source.config.kind->local_file(source.config).value_or("its raster") +
                                 "); the images read since its last check are not recorded and their jobs stay planned");
@@ -258,7 +269,7 @@ private:
     SourceFallback fallback_;
     ImageReuse reuse_;
     std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
-    std::map<std::string, std::string> stamps_; // data_stamp of each source opened, at its opening
+    std::map<std::string, OpenedStamps> stamps_; // of each source opened, at its opening
     Progress progress_;
     FetchSummary summary_;
     std::set<int> parts_ready_;
