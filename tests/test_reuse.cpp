@@ -194,3 +194,23 @@ TEST_CASE("a newer snapshot fetches only the tiles of objects that moved or were
     const auto fresh = build_with(tiles, dir + "/newer.osm.pbf", dir + "/fresh", "");
     CHECK(dataset(dir + "/newer") == dataset(dir + "/fresh"));
 }
+
+TEST_CASE("an old image made under another configured year is not reused: the provider's imagery updated at the same URL, a year corrected (red-team round 29)") {
+    const auto dir = fresh_dir("reuse-year");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    const auto first = build_with(tiles, pbf, dir + "/first", "");
+    auto toml = read_file(tiles.sources);
+    toml.replace(toml.find("year = 2021"), 11, "year = 2024");
+    write_file(tiles.sources, toml);
+    const auto again = build_with(tiles, pbf, dir + "/again", "--reuse " + dir + "/first");
+    CHECK(again.requests > 0); // before: none, every image 2021's under 2024's build
+    const auto db = dir + "/again/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    CHECK(written > 0);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written' AND year = 2024 AND reused = 0") == written);
+    CHECK(read_file(dir + "/again/meta.jsonl").find("_XYZ_21") == std::string::npos);
+    // The same year again: all reused.
+    const auto same = build_with(tiles, pbf, dir + "/same", "--reuse " + dir + "/again");
+    CHECK(same.requests == 0);
+}

@@ -99,7 +99,7 @@ private:
         for (auto& job : batch) {
             prepare_part(job.part);
             // The same source and grid finished in an earlier build: its pixels, no request.
-            if (auto r = reused(job, alias)) {
+            if (auto r = reused(job, source)) {
                 results.push_back(std::move(*r));
                 continue;
             }
@@ -243,8 +243,16 @@ private:
         remove_partial_files(dir); // left by a killed run
     }
 
-    std::optional<StateDb::FetchResult> reused(const Job& job, const std::string& alias) {
-        const auto taken = reuse_.take(job.tile_key, [&](const ImageReuse::Image& old) { return BuildDir(out_).image(job.part, make_stem(job.id_part, alias, old.year)); });
+    std::optional<StateDb::FetchResult> reused(const Job& job, const BuildSource& source) {
+        const auto& alias = source.config.alias;
+        // The year a source is configured with (gdal, xyz: their pixels tell none) is not in the
+        // tile key: an image of OLD made under another year (the provider's imagery updated at
+        // the same URL, a year corrected) is not this build's, which named its files and meta
+        // by OLD's year.
+        const bool year_configured = !source.config.kind->tells_year() && source.config.year;
+        const auto fits = [&](const ImageReuse::Image& old) { return !year_configured || old.year == *source.config.year; };
+        const auto taken = reuse_.take(job.tile_key, [&](const ImageReuse::Image& old) { return BuildDir(out_).image(job.part, make_stem(job.id_part, alias, old.year)); },
+                                       fits);
         if (!taken) return std::nullopt;
         const auto& old = *taken->image;
         StateDb::FetchResult r;

@@ -30,12 +30,15 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds, double min_va
     }
 }
 
-std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for) {
+std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for,
+                                                   const std::function<bool(const Image&)>& fits) {
     const auto [first, last] = images_.equal_range(tile_key);
     if (first == last) return std::nullopt;
-    used_.insert(tile_key);
-    for (auto it = first; it != last; ++it)
+    for (auto it = first; it != last; ++it) {
+        if (fits && !fits(it->second)) continue;
+        used_.insert(tile_key);
         if (const auto bytes = place(it->second, path_for(it->second))) return Taken{&it->second, *bytes};
+    }
     return std::nullopt;
 }
 

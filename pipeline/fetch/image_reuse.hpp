@@ -38,7 +38,10 @@ public:
         const Image* image;
         std::int64_t bytes; // its size, as placed
     };
-    std::optional<Taken> take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for);
+    // `fits`: whether an old image may serve this job beyond its tile key (its year, where the
+    // source's year is configured and not in the key); none that fits is none at all.
+    std::optional<Taken> take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for,
+                              const std::function<bool(const Image&)>& fits = {});
 
     std::size_t available() const noexcept { return tile_keys_; } // distinct tiles
     std::size_t used() const noexcept { return used_.size(); }
