@@ -172,3 +172,23 @@ TEST_CASE("a licence or attribution corrected in the sources file between runs i
                                                           "for p in glob.glob(sys.argv[1] + '/meta*/*.pickle')}))") + " " + sh_quote(out));
     CHECK(py.out == "['CC0-1.0']\n");
 }
+
+TEST_CASE("the card dates the data the build was made from: another file later at the input's path, or none, changes no date (red-team round 29)") {
+    const auto dir = fresh_dir("publish-osm-date");
+    const auto sources = licensed_sources(dir);
+    const auto pbf = dir + "/region.osm.pbf", out = dir + "/out", b = sh_quote(binary());
+    REQUIRE(run("cp " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " " + sh_quote(pbf)).exit_code == 0);
+    REQUIRE(run("timeout 300 " + b + " " + sh_quote(pbf) + " -o " + sh_quote(out) + " --sources " + sh_quote(sources) + " --limit 20 -q").exit_code == 0);
+    const std::string date = "data as of 2021-04-21T20:21:46Z";
+    REQUIRE(read_file(out + "/README.md").find(date) != std::string::npos);
+    // The next download at the same path (another date in its header): the card keeps the build's.
+    REQUIRE(run("cp " + sh_quote(data("osm/liechtenstein-2013-08-03.osm.pbf")) + " " + sh_quote(pbf)).exit_code == 0);
+    REQUIRE(run(b + " report " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK(read_file(out + "/README.md").find(date) != std::string::npos); // before: the other file's date
+    CHECK(read_file(out + "/croissant.json").find("\"datePublished\": \"2021-04-21\"") != std::string::npos);
+    // The input gone (a finished build's later stages need none).
+    fs::remove(pbf);
+    REQUIRE(run(b + " split " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK(read_file(out + "/README.md").find(date) != std::string::npos);
+    CHECK(read_file(out + "/croissant.json").find("1970-01-01") == std::string::npos); // before: no date, 1970-01-01
+}

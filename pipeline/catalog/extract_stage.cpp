@@ -5,6 +5,7 @@
 #include "osm/catalog_builder.hpp"
 #include "osm/extractor.hpp"
 #include "osm/node_id_range.hpp"
+#include "osm/pbf_timestamp.hpp"
 #include "pipeline/catalog/catalog_gpkg.hpp"
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
@@ -500,6 +501,7 @@ ExtractResult run_extract(const ExtractRequest& req) {
         {"created", iso_now()},
         {"input", std::filesystem::absolute(req.input).string()},
         {"input_bytes", std::to_string(std::filesystem::file_size(req.input, ec))},
+        {"input_osm_timestamp", osm::pbf_timestamp(req.input)},
         {"tags", req.tags.empty() ? "default" : req.tags},
         {"tags_digest", tag_list_digest(tag_list)},
         {"hidden_rules", req.hidden.empty() ? "default" : req.hidden},

@@ -1,5 +1,7 @@
 #include "pipeline/report/report_data.hpp"
 
+#include "osm/pbf_timestamp.hpp"
+
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
@@ -9,7 +11,6 @@
 
 #include <gdal.h>
 #include <nlohmann/json.hpp>
-#include <osmium/io/pbf_input.hpp>
 #include <osmium/version.hpp>
 #include <sqlite3.h>
 
@@ -91,19 +92,6 @@ FileCounts count_files(const std::string& out_dir) {
 }
 
 // The PBF header's replication timestamp: which OSM data the build was made from.
-std::string pbf_timestamp(const std::string& input) {
-    try {
-        if (input.empty() || !fs::is_regular_file(input)) return "";
-        osmium::io::Reader reader{input, osmium::osm_entity_bits::nothing};
-        auto header = reader.header();
-        reader.close();
-        auto t = header.get("osmosis_replication_timestamp");
-        return t.empty() ? header.get("timestamp") : t;
-    } catch (const std::exception&) {
-        return "";
-    }
-}
-
 std::string file_mtime(const std::string& path) {
     struct stat st{};
     if (path.empty() || ::stat(path.c_str(), &st) != 0) return "";
@@ -258,13 +246,25 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     if (!r.catalog.empty()) check_same_catalog(state.catalog_identity(), r.catalog, out_dir, catalog, BuildDir(out_dir).state_db());
     // A build planned on a catalog of the `extract` subcommand before it took the catalog's input recorded none.
     const auto input = r.options.count("input") && !r.options["input"].empty() ? r.options["input"] : (r.catalog.count("input") ? r.catalog["input"] : "");
+    // The data's date as the extract recorded it; a catalog made before it did: the file at the
+    // input's path, when it is still the size the build read (another file there since, the
+    // next day's download, restamped the card with its date).
+    const auto recorded_bytes = r.options.count("input-bytes") && !r.options["input-bytes"].empty() ? r.options["input-bytes"]
+                                : r.catalog.count("input_bytes")                                    ? r.catalog["input_bytes"]
+                                                                                                    : std::string();
+    std::error_code size_ec;
+    const bool input_is_the_built_one = !input.empty() && fs::is_regular_file(input, size_ec) && !recorded_bytes.empty() &&
+                                        std::to_string(fs::file_size(input, size_ec)) == recorded_bytes;
+    const auto osm_timestamp = r.catalog.count("input_osm_timestamp") ? r.catalog["input_osm_timestamp"]
+                               : input_is_the_built_one             ? osm::pbf_timestamp(input)
+                                                                    : std::string();
     r.tool = {{"version", tool_version()},
               {"gdal", GDALVersionInfo("RELEASE_NAME")},
               {"sqlite", sqlite3_libversion()},
               {"libosmium", LIBOSMIUM_VERSION_STRING},
               {"input", input},
-              {"input_modified", file_mtime(input)},
-              {"input_osm_timestamp", pbf_timestamp(input)}};
+              {"input_modified", input_is_the_built_one ? file_mtime(input) : std::string()},
+              {"input_osm_timestamp", osm_timestamp}};
 
     r.files = count_files(out_dir);
     const auto seed = static_cast<std::uint64_t>(r.seed);
