@@ -15,6 +15,7 @@ namespace skyscript::pipeline {
 std::string format_duration(double s) {
     char buf[32];
     if (!std::isfinite(s) || s < 0) return "?";
+    if (s >= 100.0 * 86400) return "over 99 days"; // and no int overflow below
     if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
     else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
     else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) % 3600 / 60);

@@ -63,7 +63,11 @@ void read_into(BuildStatus& s, StateReader& state) {
         // Not a record without its count, nor a rerun's that fetched nothing (its 0 images/s is no rate).
         if (run.stage == "fetch" && !run.unit.empty() && run.items > 0) s.rate_from = "fetch stage", s.images_per_second = run.rate;
 
-    const auto ages = newest_image_ages(state, s.out_dir);
+    auto ages = newest_image_ages(state, s.out_dir);
+    // An image dated in the future (a copy from a host whose clock is ahead, an NFS server's
+    // clock) says nothing of when it was written: it made the window's span and rate nonsense
+    // (a negative ETA of 596523 hours). Left out; a few seconds ahead is this clock's jitter.
+    std::erase_if(ages, [](double a) { return a < -2.0; });
     if (!ages.empty()) s.newest_image_age = std::max(0.0, ages.front());
     std::vector<double> recent;
     for (double a : ages)
