@@ -66,8 +66,7 @@ inline constexpr OptionRow option_table[]{
     {"catalog", OptionType::path, "", "extract", "use this catalog.gpkg (made once by extract, on shared storage) instead of extracting INPUT"},
     // plan
     {"sources", OptionType::path, "", "plan", "imagery sources TOML, or `open` for the open STAC presets (default: SkyScript's ten Earth Engine collections)"},
-    // A seed >= 0: a negative one would wrap to a huge unsigned seed that --seed itself refuses.
-    {"seed", OptionType::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)", 0, false, 0, option_limits::inf},
+    {"seed", OptionType::integer, "1", "plan", "seed of every random choice (sampling, sources, offsets, splits)"},
     {"limit", OptionType::integer, "0", "plan", "keep a reproducible subset of N sampled objects (0: all)", 0, false, 0, option_limits::inf, false, "0: all"},
     {"all-below", OptionType::integer, "200000", "plan", "inputs with at most N candidates take every candidate", 0, false, 0, option_limits::inf},
     {"cells", OptionType::integer, "400000", "plan", "larger inputs: sample N non-empty 0.01 degree cells", 0, false, 0, option_limits::inf, false,
