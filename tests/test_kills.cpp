@@ -231,3 +231,16 @@ TEST_CASE("SIGHUP (the terminal closed) stops a build as SIGTERM does: one line 
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
     CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
 }
+
+TEST_CASE("a build started under nohup (SIGHUP ignored) keeps running when SIGHUP comes (code review of round 28's SIGHUP handler)") {
+    const auto dir = fresh_dir("kills-nohup");
+    const auto out = dir + "/out";
+    const auto so = dir + "/stdout.txt";
+    const std::string command = "nohup " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                                " --sources " + sh_quote(monaco().sources) + " --limit 40 --batch 4";
+    const auto r = run("(" + command + " > " + sh_quote(so) + " 2> " + sh_quote(dir + "/stderr.txt") + " & pid=$!; for i in $(seq 600); do [ -s " +
+                       sh_quote(so) + " ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; kill -HUP $pid 2>/dev/null; wait $pid; echo $?)");
+    INFO(read_file(dir + "/stderr.txt"));
+    CHECK(lines(r.out).at(0) == "0"); // run to its end, as nohup promises
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered.csv"));
+}

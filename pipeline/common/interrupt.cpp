@@ -37,9 +37,13 @@ void stop_cleanly_on_signals(const std::string& resume_command) {
     struct sigaction sa{};
     sa.sa_handler = stop_now;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
+    // A signal the build was started ignoring stays ignored: `nohup` starts it with SIGHUP
+    // ignored (a closed terminal must not stop it), a shell's background job with SIGINT.
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        struct sigaction before{};
+        if (sigaction(sig, nullptr, &before) == 0 && before.sa_handler == SIG_IGN) continue;
+        sigaction(sig, &sa, nullptr);
+    }
     // A reader of stdout gone (`| head`, a pager quit) ended the build with no word: its
     // summary lines are lost now, the build goes on (main() says so at the end).
     std::signal(SIGPIPE, SIG_IGN);
