@@ -55,6 +55,9 @@ public:
 
     FetchSummary run() {
         const auto start = std::chrono::steady_clock::now();
+        // Every local source's files as they are now, just checked against the plan's record
+        // (check_sources_unchanged): a source first opened hours later is held to these.
+        for (const auto& source : sources_) take_stamps(source);
         if (options_.retry_failed) summary_.retried = state_.retry_failed();
         total_ = static_cast<std::uint64_t>(state_.count_by_status()["planned"]);
         // A job passed on to a source already gone round is asked in the next round. Each
@@ -77,6 +80,7 @@ public:
                     ::malloc_trim(0);
                 }
             }
+        for (const auto& source : sources_) check_all_files(source, true); // the records since the last check, before the stage ends
         for (const auto& [alias, source] : opened_)
             if (source) summary_.requests += source->requests();
         progress_.finish();
@@ -117,8 +121,10 @@ private:
         auto last_record = std::chrono::steady_clock::now();
         bool record_failed = false;
         const auto record = [&](std::vector<Job>& moved) {
-            check_data_unchanged(source, false); // before: a raster rewritten mid-fetch had its new pixels (and read errors) recorded as the old one's
+            check_raster_file(source); // before: a raster rewritten mid-fetch had its new pixels (and read errors) recorded as the old one's
             state_.record_fetched(results, moved);
+            if (auto it = stamps_.find(alias); it != stamps_.end())
+                for (const auto& r : results) it->second.recorded_since_all.push_back(r.job_id);
             for (const auto& r : results) {
                 if (r.ok) ++summary_.fetched;
                 else ++summary_.failed, ++summary_.failures[r.reason];
@@ -128,11 +134,7 @@ private:
             last_record = std::chrono::steady_clock::now();
         };
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
-        if (!tiles.empty() && !opened) {
-            const auto file = source.config.kind->local_file(source.config);
-            stamps_[alias] = {file ? imagery::local_file_stamp(*file) : std::string(), source.config.kind->data_stamp(source.config)};
-            opened = imagery::open_image_source(source.config, options_.source);
-        }
+        if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
         if (opened) {
             std::vector<imagery::TileJob> ahead;
             ahead.reserve(next.size());
@@ -207,34 +209,61 @@ private:
             r.tried = job->tried;
             results.push_back(std::move(r));
         }
-        check_data_unchanged(source, true);
         record(moved); // what was written is recorded even if a write failed
+        check_all_files(source, false);
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
     }
 
     // The local files a source's pixels come from (a raster, a VRT's members), as they were
-    // when it was opened. Rewritten in place during the fetch, their reads mix the two files
-    // (or fail, and were failed for good); the next run refused the change, but the images
-    // already recorded stayed. The raster's own file is checked before each record (one
-    // stat), every file it reads (a VRT's 100,000 members) at each batch's end: the results
-    // since the last check are dropped (their jobs stay planned) and the fetch stops; the
-    // rerun says what changed.
+    // when the stage started. Rewritten in place during the fetch, their reads mix the two
+    // files (or fail, and were failed for good); the next run refused the change, but the
+    // images already recorded stayed. The raster's own file is checked before each record
+    // (one stat); every file it reads (a VRT's members, maybe 100,000 of them) at a batch's
+    // end when the last such check is 20 times its cost ago (at most 5% of the time), and at
+    // the stage's end. A change stops the fetch: the results not recorded are dropped, and the
+    // jobs recorded since the last check that passed are planned again.
     struct SourceDataChanged : std::runtime_error {
         using std::runtime_error::runtime_error;
     };
-    struct OpenedStamps {
-        std::string file, all; // local_file_stamp of its local file, data_stamp
+    struct Stamps {
+        std::string file, all;        // local_file_stamp of its local file, data_stamp
+        double all_seconds = 0;       // what data_stamp cost
+        std::chrono::steady_clock::time_point all_checked;
+        std::vector<std::int64_t> recorded_since_all; // jobs recorded since all was last found unchanged
     };
-    void check_data_unchanged(const BuildSource& source, bool all_files) {
-        const auto it = stamps_.find(source.config.alias);
-        if (it == stamps_.end()) return; // not opened in this run
-        const auto file = source.config.kind->local_file(source.config);
-        if (all_files ? it->second.all.empty() || source.config.kind->data_stamp(source.config) == it->second.all
-                      : !file || imagery::local_file_stamp(*file) == it->second.file)
-            return;
+    void take_stamps(const BuildSource& source) {
+        const auto& c = source.config;
+        const auto file = c.kind->local_file(c);
+        const auto t0 = std::chrono::steady_clock::now();
+        auto all = c.kind->data_stamp(c);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (!file && all.empty()) return; // a service: nothing local
+        stamps_[c.alias] = {file ? imagery::local_file_stamp(*file) : std::string(), std::move(all), std::chrono::duration<double>(t1 - t0).count(), t1, {}};
+    }
+    [[noreturn]] void changed(const BuildSource& source, Stamps& st) {
+        state_.set_status(st.recorded_since_all, JobStatus::planned);
+        st.recorded_since_all.clear();
         throw SourceDataChanged("source " + source.config.alias + ": its local files changed during the fetch (" +
                                 source.config.kind->local_file(source.config).value_or("its raster") +
-                                "); the images read since its last check are not recorded and their jobs stay planned");
+                                "); the images read since its last check are not recorded and their jobs are planned again");
+    }
+    void check_raster_file(const BuildSource& source) {
+        const auto it = stamps_.find(source.config.alias);
+        if (it == stamps_.end()) return;
+        const auto file = source.config.kind->local_file(source.config);
+        if (file && imagery::local_file_stamp(*file) != it->second.file) changed(source, it->second);
+    }
+    void check_all_files(const BuildSource& source, bool now) {
+        const auto it = stamps_.find(source.config.alias);
+        if (it == stamps_.end() || it->second.recorded_since_all.empty()) return;
+        auto& st = it->second;
+        const auto t0 = std::chrono::steady_clock::now();
+        if (!now && std::chrono::duration<double>(t0 - st.all_checked).count() < 20 * st.all_seconds) return;
+        const bool same = source.config.kind->data_stamp(source.config) == st.all;
+        st.all_checked = std::chrono::steady_clock::now();
+        st.all_seconds = std::chrono::duration<double>(st.all_checked - t0).count();
+        if (!same) changed(source, st);
+        st.recorded_since_all.clear();
     }
 
     void prepare_part(int part) {
@@ -277,7 +306,7 @@ private:
     SourceFallback fallback_;
     ImageReuse reuse_;
     std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
-    std::map<std::string, OpenedStamps> stamps_; // of each source opened, at its opening
+    std::map<std::string, Stamps> stamps_; // of each local source, as the stage started
     Progress progress_;
     FetchSummary summary_;
     std::set<int> parts_ready_;

@@ -280,11 +280,17 @@ void StateDb::store_options(const std::map<std::string, std::string>& options) {
 }
 
 void StateDb::store_source_terms(const std::vector<imagery::SourceConfig>& sources) {
+    std::map<std::string, std::pair<std::string, std::string>> terms;
+    for (const auto& c : sources) terms[c.alias] = {c.licence, c.attribution};
+    store_source_terms(terms);
+}
+
+void StateDb::store_source_terms(const std::map<std::string, std::pair<std::string, std::string>>& terms) {
     SqliteTransaction transaction(db_);
     db_.exec("DELETE FROM source_terms");
     auto q = db_.prepare("INSERT OR REPLACE INTO source_terms VALUES (?, ?, ?)");
-    for (const auto& c : sources) {
-        q.bind(1, std::string_view(c.alias)).bind(2, std::string_view(c.licence)).bind(3, std::string_view(c.attribution));
+    for (const auto& [alias, t] : terms) {
+        q.bind(1, std::string_view(alias)).bind(2, std::string_view(t.first)).bind(3, std::string_view(t.second));
         q.step();
         q.reset();
     }

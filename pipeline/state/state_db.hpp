@@ -32,6 +32,7 @@ public:
     // The licence and attribution of each source the plan was made with (its images' meta
     // carries them: Job::licence, Job::attribution). Replaced by every plan.
     void store_source_terms(const std::vector<imagery::SourceConfig>& sources);
+    void store_source_terms(const std::map<std::string, std::pair<std::string, std::string>>& terms); // alias -> (licence, attribution)
     bool has_source_terms(); // false for a build planned before they were recorded
     // alias -> (licence, attribution), as recorded.
     std::map<std::string, std::pair<std::string, std::string>> source_terms();
