@@ -3,6 +3,7 @@
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
+#include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/fetch/disk_check.hpp"
@@ -167,6 +168,9 @@ bool record_changed_source_terms(BuildSession& s) {
         return false; // its images keep the terms recorded ("unknown" when none)
     }
     if (s.state->has_source_terms()) {
+        // Only the file the build's images were made with: one edited for other imagery under
+        // the same aliases (the fetch refuses it) must not lend the old images its terms.
+        if (const auto before = s.state->sources_identity(); !before.empty() && sources_change(before, sources_identity(sources), sources)) return false;
         const auto recorded = s.state->source_terms();
         bool same = true;
         for (const auto& c : sources)
@@ -174,7 +178,10 @@ bool record_changed_source_terms(BuildSession& s) {
         if (same) return false;
     }
     s.state->meta_files_due(); // first: killed after the terms are stored, a resume still remakes the pickles not yet made
-    s.state->store_source_terms(sources);
+    // The recorded terms of sources no longer in the file are kept (merged shards, say).
+    auto terms = s.state->source_terms();
+    for (const auto& c : sources) terms[c.alias] = {c.licence, c.attribution};
+    s.state->store_source_terms(terms);
     for (std::int64_t after = -1;;) {
         const auto batch = s.state->jobs(JobStatus::written, "", after, batch_size);
         if (batch.empty()) break;
