@@ -392,6 +392,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                 if (job.request.start_headers) {
                     try {
                         extra = job.request.start_headers();
+                    } catch (const LocalResourceError&) { // the machine's: the run stops
+                        throw;
                     } catch (const std::exception& e) {
                         finish(job, false, {}, e.what(), false);
                         continue;

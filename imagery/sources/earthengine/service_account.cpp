@@ -1,5 +1,7 @@
 #include "imagery/sources/earthengine/service_account.hpp"
 
+#include "imagery/local_resource_error.hpp"
+
 #include "imagery/http_engine.hpp"
 #include "imagery/one_line_text.hpp"
 #include "imagery/url_redaction.hpp"
@@ -155,10 +157,15 @@ std::string TokenCache::token() {
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_token_answer));
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         const CURLcode rc = curl_easy_perform(c);
-        long status = 0;
+        long status = 0, os_errno = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
         curl_easy_cleanup(c);
         ++fetches_;
+        // No descriptor left is this machine's state: the key refused for good (and every job
+        // after it) would blame the credentials.
+        if (rc != CURLE_OK) stop_if_out_of_file_descriptors(std::string("the token request to ") + redact_url(account_.token_uri) + ": " +
+                                                                curl_easy_strerror(rc), static_cast<int>(os_errno));
         if (rc == CURLE_OK && status == 200) {
             try {
                 const auto j = nlohmann::json::parse(body);
