@@ -378,3 +378,15 @@ TEST_CASE("a max_zoom whose finest pixels over the coverage are over twice the g
     CHECK_NOTHROW(load_sources_file(with("gsd = 0.3\nmax_zoom = 19\n")));
     CHECK_NOTHROW(load_sources_file(with("gsd = 0.3\nmax_zoom = 18\ntile_px = 512\ncoverage = [7.41, 43.72, 7.44, 43.75]\n")));
 }
+
+TEST_CASE("an xyz url of another scheme than http(s), or with a space, is refused as the sources are read, not by every job (red-team round 29)") {
+    const auto dir = fresh_dir("xyz-url-scheme");
+    for (const std::string url : {"file:///tmp/{z}/{x}/{y}.png", "gopher://127.0.0.1:70/{z}/{x}/{y}", "ftp://h/{z}/{x}/{y}.png", "/tiles/{z}/{x}/{y}.png",
+                                  "http://h/my tiles/{z}/{x}/{y}.png"}) {
+        CAPTURE(url);
+        write_file(dir + "/s.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + url + "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2020\n");
+        CHECK_THROWS_WITH_AS(load_sources_file(dir + "/s.toml"), doctest::Contains("url "), std::exception); // before: accepted
+    }
+    write_file(dir + "/s.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"HTTPS://h/{z}/{x}/{y}.png\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2020\n");
+    CHECK_NOTHROW(load_sources_file(dir + "/s.toml"));
+}
