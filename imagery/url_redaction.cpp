@@ -70,10 +70,11 @@ bool secret_parameter(std::string_view name) {
     for (char c : name)
         if (c != '-' && c != '_') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     // And the names of services that call their key otherwise: LINZ Basemaps `api`, Maxar's
-    // `connectId`, OpenWeatherMap's `appid`, Tianditu's `tk`, Baidu's `ak`.
+    // `connectId`, OpenWeatherMap's `appid`, Tianditu's `tk`, Baidu's `ak`, Azure Functions'
+    // `code`, and a bare `k`.
     static constexpr std::array exact{"token",     "key",  "sig",  "signature",     "secret",  "password",   "passwd",  "pwd",
                                       "pass",      "credential", "auth", "authorization", "appcode", "accesscode", "session", "sessionid",
-                                      "jwt",       "api",  "appid", "connectid",    "tk",      "ak"};
+                                      "jwt",       "api",  "appid", "connectid",    "tk",      "ak",        "code",    "k"};
     for (std::string_view e : exact)
         if (n == e) return true;
     static constexpr std::array suffixes{"token", "key", "secret", "signature", "password", "credential"};

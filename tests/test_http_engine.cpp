@@ -515,6 +515,8 @@ TEST_CASE("redact_url: the values of secret query parameters and the userinfo, i
     // Services that name their key otherwise (a red-team finding: each was stored and printed whole).
     CHECK(redact_url("https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=S1&connectId=S2&appid=S3&tk=S4&ak=S5&x=1") ==
           "https://basemaps.linz.govt.nz/v1/tiles/aerial/3857/1/2/3.webp?api=REDACTED&connectId=REDACTED&appid=REDACTED&tk=REDACTED&ak=REDACTED&x=1");
+    // Azure Functions' `code`, a bare `k` (red-team round 29: kept in tile keys and failure reasons).
+    CHECK(redact_url("https://f.azurewebsites.net/api/tile/1/2/3?code=S6&k=S7&kind=x") == "https://f.azurewebsites.net/api/tile/1/2/3?code=REDACTED&k=REDACTED&kind=x");
     CHECK_FALSE(secret_parameter("style"));
     CHECK_FALSE(secret_parameter("sv"));
     CHECK(redact_url("https://h/x?country_code=de&zoom=3#top") == "https://h/x?country_code=de&zoom=3#top");
