@@ -132,6 +132,9 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
               .find("1-based band numbers") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ngsd = 1e-300\n").find("gsd must be") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [5, 1]\n").find("stretch must be") != std::string::npos);
+    // A box whose corners were swapped read as crossing the antimeridian the long way (359.8 degrees), and one of no width (red-team round 29).
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [7.5, 43.7, 7.3, 43.8]\n").find("west and east swapped?") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [7, 43, 7, 44]\n").find("covers no longitude") != std::string::npos);
     // A span that overflows a double (red-team round 29: every image black).
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [-1e308, 1e308]\n").find("stretch must be") != std::string::npos);
 }
