@@ -194,7 +194,8 @@ TEST_CASE("the resume line after SIGINT is one line, whole and pasteable, and st
     const std::string command = sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
                                 sh_quote(deep + "/sources.toml") + " --tags " + sh_quote("+" + deep + "/more.tsv") + " --limit 40 --batch 4";
     // SIGINT as soon as stdout holds a line (the extract's summary); a fully buffered stdout held none until the end.
-    const auto r = run("cd " + sh_quote(dir) + " && (" + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) +
+    // env --default-signal: a script's background job starts with SIGINT ignored, which the build keeps (as POSIX tools do).
+    const auto r = run("cd " + sh_quote(dir) + " && (env --default-signal=INT " + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) +
                        " & pid=$!; for i in $(seq 600); do [ -s " + sh_quote(so) + " ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; "
                        "kill -INT $pid 2>/dev/null; wait $pid; echo $?)");
     const auto err = read_file(se);

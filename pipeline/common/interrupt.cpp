@@ -37,9 +37,12 @@ void stop_cleanly_on_signals(const std::string& resume_command) {
     struct sigaction sa{};
     sa.sa_handler = stop_now;
     sigemptyset(&sa.sa_mask);
-    // A signal the build was started ignoring stays ignored: `nohup` starts it with SIGHUP
-    // ignored (a closed terminal must not stop it), a shell's background job with SIGINT.
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    // SIGHUP and SIGINT that the build was started ignoring stay ignored, as POSIX tools
+    // leave them: `nohup` starts it with SIGHUP ignored (a closed terminal must not stop it),
+    // a script's background job with SIGINT (Ctrl-C at the terminal is not for it). SIGTERM,
+    // a scheduler's stop, is always taken.
+    sigaction(SIGTERM, &sa, nullptr);
+    for (const int sig : {SIGINT, SIGHUP}) {
         struct sigaction before{};
         if (sigaction(sig, nullptr, &before) == 0 && before.sa_handler == SIG_IGN) continue;
         sigaction(sig, &sa, nullptr);
