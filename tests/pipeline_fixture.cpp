@@ -84,6 +84,10 @@ pid_t start_process(const std::vector<std::string>& argv, const std::string& std
         const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(devnull, 1);
         ::dup2(err, 2);
+        // Signals as a terminal's foreground job has them: a test run started as a script's
+        // background job has SIGINT ignored, which the build would keep.
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGHUP, SIG_DFL);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);

@@ -220,7 +220,8 @@ TEST_CASE("SIGHUP (the terminal closed) stops a build as SIGTERM does: one line 
     const auto so = dir + "/stdout.txt", se = dir + "/stderr.txt";
     const std::string command = sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
                                 sh_quote(monaco().sources) + " --limit 40 --batch 4";
-    const auto r = run("(" + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) + " & pid=$!; for i in $(seq 600); do [ -s " + sh_quote(so) +
+    // env --default-signal: a test run under nohup would pass its ignored SIGHUP on, which the build keeps.
+    const auto r = run("(env --default-signal=HUP " + command + " > " + sh_quote(so) + " 2> " + sh_quote(se) + " & pid=$!; for i in $(seq 600); do [ -s " + sh_quote(so) +
                        " ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; kill -HUP $pid 2>/dev/null; wait $pid; echo $?)");
     const auto err = read_file(se);
     INFO("stderr: " << err);
