@@ -14,7 +14,9 @@ namespace skyscript::pipeline {
 std::string catalog_identity(const std::map<std::string, std::string>& meta) {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& [key, value] : meta)
-        if (key != "node_index" && key != "created") j[key] = value; // how and when the extract read it, not what it holds
+        // How and when the extract read it, not what it holds; the data's date follows from the
+        // input (and a header read that failed once must not refuse the same catalog later).
+        if (key != "node_index" && key != "created" && key != "input_osm_timestamp") j[key] = value;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
