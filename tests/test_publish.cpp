@@ -192,3 +192,21 @@ TEST_CASE("the card dates the data the build was made from: another file later a
     CHECK(read_file(out + "/README.md").find(date) != std::string::npos);
     CHECK(read_file(out + "/croissant.json").find("1970-01-01") == std::string::npos); // before: no date, 1970-01-01
 }
+
+TEST_CASE("a split with no samples is left out of the card's Hub configs: its empty metadata.jsonl, or its missing tar, would stop the loader (red-team round 30)") {
+    const auto dir = fresh_dir("publish-empty-split");
+    const auto out = dir + "/out";
+    REQUIRE(build_with(out, licensed_sources(dir), "--limit 3 --format all -q").exit_code == 0);
+    const auto card = read_file(out + "/README.md");
+    std::size_t empty = 0;
+    for (const auto& [split, wds] : std::vector<std::pair<std::string, std::string>>{{"train", "train"}, {"validation", "val"}, {"test", "test"}}) {
+        CAPTURE(split);
+        const bool rows = fs::file_size(out + "/hf/" + split + "/metadata.jsonl") > 0;
+        empty += !rows;
+        CHECK((card.find("hf/" + split + "/*") != std::string::npos) == rows); // before: listed whatever it held
+        CHECK((card.find("webdataset/" + wds + "/*.tar") != std::string::npos) == rows);
+    }
+    REQUIRE(empty > 0); // three images: a split is left without one
+    const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_hub_rows.py") + " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, check.err);
+}

@@ -81,6 +81,17 @@ std::string size_category(std::int64_t n) {
 
 bool exists(const std::string& out_dir, const std::string& relative) { return fs::exists(BuildDir(out_dir).path(relative)); }
 
+// A split the Hub's loaders can read: imagefolder takes its features from each split's
+// metadata.jsonl (an empty one has none, and differs from the others), webdataset from a tar.
+bool hub_split_has_rows(const std::string& out_dir, const std::string& format, const std::string& split_dir) {
+    std::error_code ec;
+    const auto dir = BuildDir(out_dir).path(format + "/" + split_dir);
+    if (format == "hf") return fs::file_size(dir + "/metadata.jsonl", ec) > 0 && !ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".tar") return true;
+    return false;
+}
+
 // The options that differ from their defaults, as a command line would give them.
 std::string command_line(const ReportData& r) {
     // Each value one shell word: a file name `$(id).pbf` pasted bare would run `id`.
@@ -124,10 +135,16 @@ std::vector<CardConfig> card_configs(const ReportData& r) {
                            {{"train", "SkyScript_train_unfiltered_language_polished.csv"},
                             {"validation", "SkyScript_val_language_polished.csv"},
                             {"test", "SkyScript_test_language_polished.csv"}}});
-    if (exists(r.out_dir, "hf/train/metadata.jsonl"))
-        configs.push_back({"imagefolder", "imagefolder", {{"train", "hf/train/*"}, {"validation", "hf/validation/*"}, {"test", "hf/test/*"}}});
-    if (exists(r.out_dir, "webdataset/train"))
-        configs.push_back({"webdataset", "webdataset", {{"train", "webdataset/train/*.tar"}, {"validation", "webdataset/val/*.tar"}, {"test", "webdataset/test/*.tar"}}});
+    // The Hub's forms list only the splits that have samples (a small build may have no
+    // validation images): an empty split's files would stop the loader.
+    const auto hub = [&](const char* name, const std::string& format, const char* pattern, const std::vector<std::pair<std::string, std::string>>& splits) {
+        CardConfig config{name, name, {}};
+        for (const auto& [split, dir] : splits)
+            if (hub_split_has_rows(r.out_dir, format, dir)) config.files.emplace_back(split, format + "/" + dir + pattern);
+        if (!config.files.empty()) configs.push_back(std::move(config));
+    };
+    if (exists(r.out_dir, "hf/train/metadata.jsonl")) hub("imagefolder", "hf", "/*", {{"train", "train"}, {"validation", "validation"}, {"test", "test"}});
+    if (exists(r.out_dir, "webdataset/train")) hub("webdataset", "webdataset", "/*.tar", {{"train", "train"}, {"validation", "val"}, {"test", "test"}});
     return configs;
 }
 
