@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
         std::fputs(main_help().c_str(), args.empty() ? stderr : stdout);
-        return args.empty() ? 2 : 0;
+        return args.empty() ? 2 : with_stdout_checked(0, false);
     }
     CPLSetErrorHandler(keep_gdal_failure);
     register_option_choices();
@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
     set_command_line(argc, argv);
     const bool bare = command.starts_with("-") || command.find('.') != std::string::npos || command.find('/') != std::string::npos;
     const Command* named = bare ? nullptr : find_command(command);
-    const bool builds = bare || (named && named->builds);
+    const bool asks_help = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
+    const bool builds = (bare || (named && named->builds)) && !asks_help; // a stage's --help is a tool's output
     if (builds) stop_cleanly_on_signals(command_line());
     try {
         if (named) return with_stdout_checked(named->run(rest), builds);
