@@ -159,13 +159,14 @@ void read_coverage(const SourceTable& table, const std::string& origin, SourceCo
         }
         if (v.size() != 4 || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[1] >= v[3])
             table.fail_at(*c, "coverage must be [west, south, east, north] in degrees (west > east crosses the antimeridian)");
-        // West = east covers no longitude; west > east by less than 180 degrees is read as
-        // crossing the antimeridian the long way round, more than half the globe: a box whose
-        // corners were swapped ([7.5, 43.7, 7.3, 43.8] covered 359.8 degrees without a word).
-        if (v[0] == v[2]) table.fail_at(*c, "coverage has west = east: it covers no longitude");
-        if (v[0] > v[2] && 360 - (v[0] - v[2]) > 180)
+        // West = east covers no longitude; west > east is read as crossing the antimeridian,
+        // and a box whose corners were swapped then covers nearly the globe ([7.5, 43.7, 7.3,
+        // 43.8]: 359.8 degrees, without a word). A real box across it is narrower (a Pacific
+        // one of 200 degrees is taken); over 300 degrees is refused: give [-180, S, 180, N].
+        if (v[0] == v[2] || (v[0] == 180 && v[2] == -180)) table.fail_at(*c, "coverage has west = east: it covers no longitude");
+        if (v[0] > v[2] && 360 - (v[0] - v[2]) > 300)
             table.fail_at(*c, "coverage has west > east, which crosses the antimeridian, here over " + std::to_string(static_cast<int>(360 - (v[0] - v[2]))) +
-                                  " degrees of longitude: west and east swapped? (a box across the antimeridian is [170, -20, -170, 10])");
+                                  " degrees of longitude: west and east swapped? (a box across the antimeridian is [170, -20, -170, 10]; the whole globe's [-180, S, 180, N])");
         s.coverage = {v[0], v[1], v[2], v[3]};
     } else {
         table.fail_at(node, coverage_forms);

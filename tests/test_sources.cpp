@@ -135,6 +135,8 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     // A box whose corners were swapped read as crossing the antimeridian the long way (359.8 degrees), and one of no width (red-team round 29).
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [7.5, 43.7, 7.3, 43.8]\n").find("west and east swapped?") != std::string::npos);
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [7, 43, 7, 44]\n").find("covers no longitude") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [180, -90, -180, 90]\n").find("covers no longitude") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\ncoverage = [100, -60, -60, 60]\n").empty()); // a Pacific box of 200 degrees (red-team round 30)
     // A span that overflows a double (red-team round 29: every image black).
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [-1e308, 1e308]\n").find("stretch must be") != std::string::npos);
 }
