@@ -120,6 +120,17 @@ void monaco_cog(double west, double east, const std::string& path) {
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
 }
 
+// A loopback STAC API of one item, `id`: the Monaco rendering from `west` to `east` as a COG
+// (DIR/ID.tif) behind nginx; DIR/items.json lists it.
+struct OneItemStac {
+    NginxServer nginx;
+    ServerProcess api;
+    OneItemStac(const std::string& dir, const std::string& id, double west, double east)
+        : nginx((monaco_cog(west, east, dir + "/" + id + ".tif"), dir), dir + "/nginx"),
+          api((write_file(dir + "/items.json", json::array({monaco_item(id, west, east, nginx.url("/" + id + ".tif"))}).dump()),
+               std::vector<std::string>{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir})) {}
+};
+
 // The bare command on Monaco's extract, `limit` objects, with these sources.
 CommandResult monaco_build(const std::string& out, const std::string& sources, int limit) {
     return run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
@@ -459,11 +470,8 @@ TEST_CASE("stac in a build: its images carry their item in meta.jsonl and the pi
     const auto& m = monaco();
     const auto dir = fresh_dir("stac-build");
     // The rendering's west half as a COG behind one item; RENDER (the whole rendering) behind it.
-    monaco_cog(7.405, 7.4225, dir + "/west.tif");
-    const NginxServer nginx(dir, dir + "/nginx");
-    write_file(dir + "/items.json", json::array({monaco_item("monaco-west", 7.405, 7.4225, nginx.url("/west.tif"))}).dump());
-    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
-    write_file(dir + "/sources.toml", "[[source]]\nalias = \"OPEN\"\nkind = \"stac\"\napi = \"" + server.url("") +
+    const OneItemStac stac(dir, "monaco-west", 7.405, 7.4225);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"OPEN\"\nkind = \"stac\"\napi = \"" + stac.api.url("") +
                                           "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\nlicence = \"CC0 test rendering\"\n\n"
                                           "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
     const auto out = dir + "/out";
@@ -943,11 +951,8 @@ TEST_CASE("stac in a build, signed as Planetary Computer's, the COGs behind ngin
 
 TEST_CASE("stac: a fetch whose PROJ cannot read its database stops, its jobs left planned, not failed for good as 'bad warp options'") {
     const auto dir = fresh_dir("stac-proj-db");
-    monaco_cog(7.405, 7.44, dir + "/monaco.tif");
-    const NginxServer nginx(dir, dir + "/nginx");
-    write_file(dir + "/items.json", json::array({monaco_item("monaco", 7.405, 7.44, nginx.url("/monaco.tif"))}).dump());
-    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
-    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + server.url("") +
+    const OneItemStac stac(dir, "monaco", 7.405, 7.44);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"S\"\nkind = \"stac\"\napi = \"" + stac.api.url("") +
                                           "\"\ncollection = \"render\"\nassets = [\"visual\"]\ngsd = 0.5\n");
     const auto out = dir + "/out", b = sh_quote(binary());
     REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --bbox " + monaco_box + " -q").exit_code == 0);
