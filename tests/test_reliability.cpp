@@ -1163,3 +1163,25 @@ TEST_CASE("a raster, or a VRT's member, rewritten in place during a fetch stops 
         CHECK(differ == 0); // before: hundreds from the other raster
     }
 }
+
+TEST_CASE("a split out of file descriptors says so in its one line whatever file it was at, and sends no job back (red-team round 30)") {
+    const auto dir = fresh_dir("split-out-of-fds");
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    const auto out = planned_on_one_tile(dir, server, 60);
+    const auto b = sh_quote(binary());
+    REQUIRE(run(b + " fetch " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(run(b + " write " + sh_quote(out) + " -q").exit_code == 0);
+    const auto written = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
+    REQUIRE(written > 20);
+    int refused = 0;
+    for (int n = 8; n <= 24; ++n) { // each limit runs out at another file: the CSVs, COCO's scratch files, the hf and webdataset ones
+        CAPTURE(n);
+        const auto r = run("bash -c " + sh_quote("ulimit -n " + std::to_string(n) + "; " + b + " split " + sh_quote(out) + " --format all -q"));
+        if (r.exit_code == 0) continue;
+        ++refused;
+        CHECK(lines(r.err).size() == 1);
+        CHECK_MESSAGE(r.err.find("Too many open files") != std::string::npos, r.err); // before: "cannot create the COCO annotations' scratch file", no reason
+        CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") == written);
+    }
+    CHECK(refused > 3);
+}

@@ -2,6 +2,7 @@
 
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace skyscript::pipeline {
@@ -106,6 +107,9 @@ SqliteDb::SqliteDb(std::string path, int flags) : path_(std::move(path)) {
     const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string what = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        // "unable to open database file" whatever the cause: the system's own word, when it
+        // has one (Too many open files, Permission denied) says which.
+        if (const int err = db_ ? sqlite3_system_errno(db_) : 0; err != 0) what += ": " + std::string(std::strerror(err));
         sqlite3_close(db_);
         db_ = nullptr;
         throw SqliteError(path_ + ": cannot open (" + what + ")");

@@ -25,7 +25,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -48,7 +50,7 @@ class ScratchFile {
 public:
     explicit ScratchFile(const std::string& path) {
         f_ = std::fopen(path.c_str(), "w+b");
-        if (!f_) throw std::runtime_error(path + ": cannot create the COCO annotations' scratch file");
+        if (!f_) throw std::runtime_error(path + ": cannot create the COCO annotations' scratch file (" + std::strerror(errno) + ")");
         ::unlink(path.c_str());
     }
     ~ScratchFile() { std::fclose(f_); }

@@ -11,6 +11,8 @@
 #include "pipeline/dataset/webdataset_writer.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
@@ -38,8 +40,9 @@ std::pair<std::int64_t, std::int64_t> shard_bounds(const std::string& spec) {
 }
 
 std::string read_binary(const std::string& path) {
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot read the image for the webdataset shard");
+    if (!in) throw std::runtime_error(path + ": cannot read the image for the webdataset shard" + (errno ? " (" + std::string(std::strerror(errno)) + ")" : std::string()));
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
