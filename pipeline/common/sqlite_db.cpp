@@ -12,6 +12,9 @@ void throw_sqlite(sqlite3* db, const std::string& path, int rc) {
     // A journal or WAL write that meets a full disk comes back as SQLITE_IOERR: the OS says why.
     const bool no_space = (rc & 0xff) == SQLITE_FULL || (db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
     if (no_space) what = "no space left on device (" + what + ")";
+    // A file SQLite could not open (its WAL, its shared memory) says only "unable to open
+    // database file": the system's word says why (Too many open files).
+    else if (db && (rc & 0xff) == SQLITE_CANTOPEN && sqlite3_system_errno(db) != 0) what += ": " + std::string(std::strerror(sqlite3_system_errno(db)));
     throw SqliteError(path + ": " + what, db ? sqlite3_extended_errcode(db) : rc);
 }
 
