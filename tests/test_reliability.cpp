@@ -865,6 +865,13 @@ std::string planned_on_one_tile(const std::string& dir, const ServerProcess& ser
     return out;
 }
 
+// planned_on_one_tile, and fetched.
+std::string fetched_on_one_tile(const std::string& dir, const ServerProcess& server, int limit) {
+    const auto out = planned_on_one_tile(dir, server, limit);
+    REQUIRE(run(sh_quote(binary()) + " fetch " + sh_quote(out) + " -q").exit_code == 0);
+    return out;
+}
+
 } // namespace
 
 TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote: the rerun neither fetches nor writes them again (red-team round 26)") {
@@ -1043,9 +1050,8 @@ TEST_CASE("an xyz fetch out of file descriptors stops in one line with its jobs 
 TEST_CASE("a stage run with stdout or stderr closed writes nothing into OUT's files: build.lock keeps naming its holder (red-team round 28)") {
     const auto dir = fresh_dir("closed-stdout");
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
-    const auto out = planned_on_one_tile(dir, server, 20);
+    const auto out = fetched_on_one_tile(dir, server, 20);
     const auto b = sh_quote(binary());
-    REQUIRE(run(b + " fetch " + sh_quote(out) + " -q").exit_code == 0);
     for (const char* closed : {">&-", "2>&-"}) {
         CAPTURE(closed);
         const auto r = run(b + " write " + sh_quote(out) + " " + closed);
@@ -1167,9 +1173,8 @@ TEST_CASE("a raster, or a VRT's member, rewritten in place during a fetch stops 
 TEST_CASE("a split out of file descriptors says so in its one line whatever file it was at, and sends no job back (red-team round 30)") {
     const auto dir = fresh_dir("split-out-of-fds");
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
-    const auto out = planned_on_one_tile(dir, server, 60);
+    const auto out = fetched_on_one_tile(dir, server, 60);
     const auto b = sh_quote(binary());
-    REQUIRE(run(b + " fetch " + sh_quote(out) + " -q").exit_code == 0);
     REQUIRE(run(b + " write " + sh_quote(out) + " -q").exit_code == 0);
     const auto written = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'");
     REQUIRE(written > 20);
