@@ -90,6 +90,31 @@ std::string one_line(std::string_view s, std::size_t max_bytes) {
     return out;
 }
 
+std::string one_line_words(std::string_view s) {
+    std::string out;
+    bool space = false;
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned cp = 0xFFFD;
+        const auto n = decode_utf8(s, i, cp);
+        const auto step = std::max<std::size_t>(1, n);
+        if (n && (reorders_text(cp) || invisible_text(cp))) {
+            i += step;
+            continue;
+        }
+        if (n && (cp == ' ' || breaks_one_line(cp))) {
+            space = !out.empty();
+            i += step;
+            continue;
+        }
+        if (space) out.push_back(' ');
+        space = false;
+        if (n == 0) out += "\xEF\xBF\xBD";
+        else out.append(s, i, n);
+        i += step;
+    }
+    return out;
+}
+
 std::string_view without_bom(std::string_view s) noexcept {
     return s.starts_with("\xEF\xBB\xBF") ? s.substr(3) : s;
 }

@@ -49,6 +49,11 @@ constexpr bool invisible_text(unsigned cp) noexcept {
 // cut between code points to at most `max_bytes` bytes of `s`.
 std::string one_line(std::string_view s, std::size_t max_bytes = std::string_view::npos);
 
+// `s` as one line of words, as a reader sees it: valid UTF-8 (a stray byte U+FFFD), each space
+// and each code point that breaks_one_line one space between words and none at either end,
+// what reorders_text or is invisible_text dropped. A label (COCO's category), a model's answer.
+std::string one_line_words(std::string_view s);
+
 // `s` without a leading UTF-8 byte order mark (editors on Windows write one).
 std::string_view without_bom(std::string_view s) noexcept;
 

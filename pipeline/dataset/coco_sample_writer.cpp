@@ -173,18 +173,7 @@ private:
     // label), runs of spaces one, none at either end; invalid UTF-8 U+FFFD. Tags that differ
     // only in those are one category. The meta's `category` keeps the tag as it is.
     static std::string label(std::string_view raw) {
-        std::string out;
-        for (std::size_t i = 0; i < raw.size();) {
-            unsigned cp = 0xFFFD;
-            const auto n = tags::decode_utf8(raw, i, cp);
-            const auto step = std::max<std::size_t>(1, n);
-            if (n == 0) out += "\xEF\xBF\xBD";
-            else if (tags::breaks_one_line(cp) || cp == ' ') {
-                if (!out.empty() && out.back() != ' ') out += ' ';
-            } else if (!tags::reorders_text(cp) && !tags::invisible_text(cp)) out.append(raw, i, n);
-            i += step;
-        }
-        while (!out.empty() && out.back() == ' ') out.pop_back();
+        auto out = tags::one_line_words(raw);
         return out.empty() ? "unknown" : out;
     }
 

@@ -148,25 +148,7 @@ std::string AnswerCheck::name_of(const std::string& key, const std::string& valu
 }
 
 std::string AnswerCheck::clean(std::string_view answer) {
-    std::string out;
-    bool space = false;
-    for (std::size_t i = 0; i < answer.size();) {
-        unsigned cp = 0;
-        const std::size_t n = std::max<std::size_t>(1, tags::decode_utf8(answer, i, cp)); // the answer is valid UTF-8 already
-        if (tags::reorders_text(cp) || tags::invisible_text(cp)) { // as in the rule captions (caption_text.hpp)
-            i += n;
-            continue;
-        }
-        if (answer[i] == ' ' || tags::breaks_one_line(cp)) {
-            space = !out.empty();
-            i += n;
-            continue;
-        }
-        if (space) out.push_back(' ');
-        space = false;
-        out.append(answer.substr(i, n));
-        i += n;
-    }
+    auto out = tags::one_line_words(answer); // bidi controls and invisible text dropped, as in the rule captions (caption_text.hpp)
     // A list's bullet before the sentence ("- An aerial view ..."): no part of it, and a
     // spreadsheet reads a cell starting with `-` as a formula.
     for (const std::string_view bullet : {"- ", "* ", "\xe2\x80\xa2 "})
