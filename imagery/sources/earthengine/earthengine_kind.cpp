@@ -1,14 +1,15 @@
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
 
+#include "imagery/gdal_drivers.hpp"
 #include "imagery/one_line_text.hpp"
 #include "imagery/source_key_text.hpp"
 #include "imagery/source_table.hpp"
 #include "imagery/sources/earthengine/earthengine_source.hpp"
 #include "imagery/sources/earthengine/service_account.hpp"
+#include "imagery/url_parts.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 namespace skyscript::imagery {
@@ -77,19 +78,11 @@ private:
 // other `endpoint` in a sources file (shared, copied, edited by someone else) would hand that
 // host a token good for an hour on the user's Earth Engine project, over plain http as well.
 bool token_may_go_to(const std::string& endpoint) {
-    const auto scheme_end = endpoint.find("://");
-    if (scheme_end == std::string::npos) return false;
-    std::string scheme = endpoint.substr(0, scheme_end);
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto rest = endpoint.substr(scheme_end + 3);
-    const auto authority = rest.substr(0, rest.find_first_of("/?#"));
-    if (authority.empty() || authority.find('@') != std::string::npos) return false; // user:password@ hides the host
-    std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1) : authority.substr(0, authority.find(':'));
-    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!http_address(endpoint) || url_has_user_info(endpoint)) return false; // user:password@ hides the host
+    const auto host = url_host(endpoint);
     const bool loopback = host == "localhost" || host == "[::1]" ||
                           (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
-    if (loopback) return scheme == "http" || scheme == "https";
-    return scheme == "https" && (host == "googleapis.com" || host.ends_with(".googleapis.com"));
+    return loopback || (has_url_scheme(endpoint, "https://") && (host == "googleapis.com" || host.ends_with(".googleapis.com")));
 }
 
 class EarthEngineKind : public SourceKind {

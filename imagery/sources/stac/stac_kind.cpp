@@ -7,6 +7,7 @@
 #include "imagery/source_table.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/sources/stac/stac_search.hpp"
+#include "imagery/url_parts.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include "imagery/token_bucket.hpp"
@@ -109,22 +110,6 @@ private:
     std::chrono::system_clock::time_point renew_at_, fetched_at_;
     int fetched_ = 0;
 };
-
-// Whether `href` is an http:// or https:// URL (the scheme in any case, as curl takes it).
-bool http_address(std::string_view href) { return has_url_scheme(href, "http://") || has_url_scheme(href, "https://"); }
-
-// The host of an http(s) URL, lower case, without user info and port ("" if none).
-std::string url_host(std::string_view url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string_view::npos) return "";
-    auto rest = url.substr(scheme + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-    if (rest.starts_with("[")) return std::string(rest.substr(0, rest.find(']') + 1)); // an IPv6 literal
-    std::string host(rest.substr(0, rest.find(':')));
-    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return host;
-}
 
 // A href with the token as its query string (an href with a query already gets it after `&`).
 std::string signed_href(const std::string& href, const std::string& token) {
@@ -281,8 +266,8 @@ public:
                             } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                                 throw;
                             } catch (const std::exception& e) {
-                                stop_if_out_of_file_descriptors(redact_url(e.what()));
                                 t.error = redact_url(e.what());
+                                stop_if_out_of_file_descriptors(t.error);
                             }
                         }
                         t.cpu_seconds = thread_cpu_seconds() - cpu;

@@ -1,9 +1,9 @@
 #include "imagery/sources/xyz/xyz_kind.hpp"
 
-#include "imagery/gdal_drivers.hpp"
 #include "imagery/source_key_text.hpp"
 #include "imagery/source_table.hpp"
 #include "imagery/sources/xyz/xyz_source.hpp"
+#include "imagery/url_parts.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <algorithm>
@@ -54,7 +54,7 @@ public:
         s->url = table.string("url", true);
         // The engine reads http(s) only: a file://, ftp:// or bare path passed here and failed
         // every job ("Unsupported protocol") where only `sources --check` had said so.
-        if (!has_url_scheme(s->url, "http://") && !has_url_scheme(s->url, "https://"))
+        if (!http_address(s->url))
             table.fail_at("url", "url must start with http:// or https:// (tiles are read over HTTP only)");
         if (s->url.find(' ') != std::string::npos) table.fail_at("url", "url has a space: write it as %20");
         if (s->url.find("{q}") == std::string::npos &&
