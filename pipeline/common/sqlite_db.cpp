@@ -7,14 +7,23 @@
 
 namespace skyscript::pipeline {
 
+namespace {
+
+// SQLite says "unable to open database file" whatever the cause: the system's own word, when
+// it has one (Too many open files, Permission denied), says which. "" when it has none.
+std::string system_word(sqlite3* db) {
+    const int err = db ? sqlite3_system_errno(db) : 0;
+    return err ? ": " + std::string(std::strerror(err)) : std::string();
+}
+
+} // namespace
+
 void throw_sqlite(sqlite3* db, const std::string& path, int rc) {
     std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     // A journal or WAL write that meets a full disk comes back as SQLITE_IOERR: the OS says why.
     const bool no_space = (rc & 0xff) == SQLITE_FULL || (db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
     if (no_space) what = "no space left on device (" + what + ")";
-    // A file SQLite could not open (its WAL, its shared memory) says only "unable to open
-    // database file": the system's word says why (Too many open files).
-    else if (db && (rc & 0xff) == SQLITE_CANTOPEN && sqlite3_system_errno(db) != 0) what += ": " + std::string(std::strerror(sqlite3_system_errno(db)));
+    else if ((rc & 0xff) == SQLITE_CANTOPEN) what += system_word(db); // its WAL, its shared memory
     throw SqliteError(path + ": " + what, db ? sqlite3_extended_errcode(db) : rc);
 }
 
@@ -109,10 +118,7 @@ SqliteDb::SqliteDb(std::string path, int flags) : path_(std::move(path)) {
     const auto name = name_for_sqlite(path_, flags);
     const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
-        std::string what = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-        // "unable to open database file" whatever the cause: the system's own word, when it
-        // has one (Too many open files, Permission denied) says which.
-        if (const int err = db_ ? sqlite3_system_errno(db_) : 0; err != 0) what += ": " + std::string(std::strerror(err));
+        const std::string what = (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) + system_word(db_);
         sqlite3_close(db_);
         db_ = nullptr;
         throw SqliteError(path_ + ": cannot open (" + what + ")");

@@ -91,7 +91,6 @@ FileCounts count_files(const std::string& out_dir) {
     return c;
 }
 
-// The PBF header's replication timestamp: which OSM data the build was made from.
 std::string file_mtime(const std::string& path) {
     struct stat st{};
     if (path.empty() || ::stat(path.c_str(), &st) != 0) return "";

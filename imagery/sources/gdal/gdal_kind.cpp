@@ -59,8 +59,8 @@ public:
                 } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                     throw;
                 } catch (const std::exception& e) {
-                    stop_if_out_of_file_descriptors(redact_url(e.what()));
                     t.error = redact_url(e.what());
+                    stop_if_out_of_file_descriptors(t.error);
                 }
                 t.cpu_seconds = thread_cpu_seconds() - cpu;
                 on_tile(std::move(t));
