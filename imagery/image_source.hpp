@@ -5,6 +5,7 @@
 // so neither knows which kind it talks to; each kind opens its own (SourceKind::open).
 // Callers bound memory by the batch size: a batch is fetched whole before the next.
 
+#include "imagery/flat_colour.hpp"
 #include "imagery/http_engine.hpp"
 #include "imagery/rgb_image.hpp"
 #include "imagery/source_config.hpp"
@@ -33,6 +34,7 @@ struct FetchedTile {
     // is what image.valid_fraction() would have been. Read both through valid_fraction().
     std::string jpeg;
     double jpeg_valid_fraction = 0;
+    bool jpeg_flat = false; // with jpeg: what is_flat_colour(image) would have been
     std::string error;      // why not, when !ok
     bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
     long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine, stac), else 0: acquisition_time.hpp
@@ -42,6 +44,8 @@ struct FetchedTile {
     double cpu_seconds = 0; // warping / stitching on the worker
 
     double valid_fraction() const { return jpeg.empty() ? image.valid_fraction() : jpeg_valid_fraction; }
+    // Its pixels with data all one colour (flat_colour.hpp): a source set up wrong, most likely.
+    bool flat() const { return jpeg.empty() ? is_flat_colour(image) : jpeg_flat; }
 };
 
 struct ImageSourceOptions {

@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -1191,4 +1192,52 @@ TEST_CASE("a split out of file descriptors says so in its one line whatever file
         CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") == written);
     }
     CHECK(refused > 3);
+}
+
+TEST_CASE("a source whose images come out one flat colour (a stretch that misses the raster, a server's blank tiles) is warned of in the fetch's summary and counted") {
+    const auto dir = fresh_dir("flat-images");
+    const auto b = sh_quote(binary());
+    const auto build = [&](const std::string& name, const std::string& sources_toml) {
+        write_file(dir + "/" + name + ".toml", sources_toml);
+        const auto out = dir + "/" + name;
+        const auto r = run("timeout 300 " + b + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                           sh_quote(dir + "/" + name + ".toml") + " --bbox " + monaco_box + " --limit 60");
+        INFO(r.out, r.err);
+        REQUIRE(r.exit_code == 0); // the images are kept: only said of
+        return std::pair{r.out, sql_column(out + "/state.sqlite", "SELECT summary FROM stages WHERE stage = 'fetch'").at(0)};
+    };
+    // The rendering in 16 bits (0..4000), read with a stretch far above its values: every pixel black.
+    REQUIRE(run("gdal_translate -q -ot UInt16 -scale 0 255 0 4000 " + sh_quote(monaco().raster) + " " + sh_quote(dir + "/deep.tif")).exit_code == 0);
+    const auto gdal = [&](const std::string& stretch) {
+        return "[[source]]\nalias = \"DEEP\"\nkind = \"gdal\"\npath = \"" + dir + "/deep.tif\"\nyear = 2021\nlicence = \"CC0-1.0\"\n" + stretch;
+    };
+    const auto [missed, missed_stats] = build("missed", gdal("stretch = [50000, 60000]\n"));
+    CHECK(missed.find("warning: source DEEP: ") != std::string::npos); // before: nothing, exit 0, a dataset of black squares
+    CHECK(missed.find(" images fetched are one flat colour") != std::string::npos);
+    const auto fetched = nlohmann::json::parse(missed_stats).value("fetched", 0);
+    CHECK(fetched > 10);
+    CHECK(nlohmann::json::parse(missed_stats).value("flat", -1) == fetched);
+    const auto [fitting, fitting_stats] = build("fitting", gdal("stretch = [0, 4000]\n"));
+    CHECK(fitting.find("flat colour") == std::string::npos);
+    CHECK(nlohmann::json::parse(fitting_stats).value("flat", -1) == 0);
+
+    // An xyz server whose every tile is one blank grey (what some answer where they have no
+    // imagery): the images are made a band at a time, straight to JPEG.
+    fs::create_directories(dir + "/tiles");
+    REQUIRE(run("gdal_create -q -of JPEG -outsize 256 256 -bands 3 -burn 200 " + sh_quote(dir + "/tiles/blank.jpg")).exit_code == 0);
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/tiles"});
+    const auto xyz = [&](const std::string& tile) {
+        return "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + server.url(tile + "?{z}/{x}/{y}") + "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\nlicence = \"CC0-1.0\"\n";
+    };
+    const auto [blank, blank_stats] = build("blank", xyz("/xyz/blank.jpg"));
+    CHECK(blank.find("warning: source T: ") != std::string::npos);
+    CHECK(nlohmann::json::parse(blank_stats).value("flat", -1) == nlohmann::json::parse(blank_stats).value("fetched", 0));
+    ServerProcess real({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});
+    write_file(dir + "/real.toml", "[[source]]\nalias = \"T\"\nkind = \"xyz\"\nurl = \"" + real.url("/xyz/17/62093/50163.jpg?{z}/{x}/{y}") +
+                                       "\"\ngsd = 0.3\nmax_zoom = 19\nyear = 2024\nlicence = \"CC0-1.0\"\n");
+    const auto r = run("timeout 300 " + b + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir + "/real") + " --sources " +
+                       sh_quote(dir + "/real.toml") + " --bbox " + monaco_box + " --limit 60");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("flat colour") == std::string::npos);
+    CHECK(nlohmann::json::parse(sql_column(dir + "/real/state.sqlite", "SELECT summary FROM stages WHERE stage = 'fetch'").at(0)).value("flat", -1) == 0);
 }

@@ -145,6 +145,7 @@ private:
             Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
             StateDb::FetchResult r;
             r.job_id = job.job_id;
+            bool flat = false;
             if (!t.ok && t.no_imagery) {
                 std::lock_guard lock(mutex);
                 said_no.emplace_back(&job, t.error);
@@ -164,6 +165,7 @@ private:
                 r.provenance = std::move(t.provenance);
                 r.year = utc ? utc->tm_year + 1900 : source.config.year.value_or(0);
                 r.stem = make_stem(job.id_part, alias, r.year);
+                flat = t.flat(); // before the image or its JPEG is moved out
                 try {
                     const auto jpeg = t.jpeg.empty() ? imagery::encode_jpeg(t.image, options_.quality) : std::move(t.jpeg); // encoded by the source
                     write_file_atomically(BuildDir(out_).image(job.part, r.stem), jpeg);
@@ -177,6 +179,11 @@ private:
             }
             std::lock_guard lock(mutex);
             summary_.cpu_seconds += t.cpu_seconds;
+            if (r.ok) {
+                auto& count = summary_.flat_images[alias];
+                ++count.first;
+                count.second += flat;
+            }
             r.tried = job.tried;
             results.push_back(std::move(r));
             progress_.update(done_ + results.size(), total_, done_ + results.size(), "jobs");
@@ -340,9 +347,20 @@ void print_fetch_summary(const FetchSummary& s) {
     for (std::size_t i = 0; i < reasons.size() && i < 10; ++i)
         std::printf("  failed, %s: %lld\n", reasons[i].second.c_str(), static_cast<long long>(reasons[i].first));
     if (reasons.size() > 10) std::printf("  ... and %zu other reasons (see report.json)\n", reasons.size() - 10);
+    for (const auto& [alias, count] : s.flat_images)
+        if (count.second > 0 && count.second * 10 >= count.first * 9) // most of them: one is open water, at times
+            std::printf("  warning: source %s: %lld of the %lld images fetched are one flat colour: a `stretch` that misses the raster's "
+                        "values, a band without data, or a server's blank tiles? (docs/sources.md)\n",
+                        alias.c_str(), static_cast<long long>(count.second), static_cast<long long>(count.first));
 }
 
 namespace {
+
+std::int64_t flat_total(const FetchSummary& s) {
+    std::int64_t n = 0;
+    for (const auto& [alias, count] : s.flat_images) n += count.second;
+    return n;
+}
 
 std::int64_t fallbacks_total(const FetchSummary& s) {
     std::int64_t n = 0;
@@ -404,7 +422,7 @@ StageSummary stage_fetch(BuildSession& s) {
     auto done = StageSummary::finished(summary.seconds,
                                        nlohmann::json{{"fetched", summary.fetched}, {"failed", summary.failed}, {"requests", summary.requests},
                                                       {"reused", summary.reused}, {"reuse_unused", summary.reuse_unused},
-                                                      {"fallbacks", fallbacks_total(summary)}}.dump());
+                                                      {"fallbacks", fallbacks_total(summary)}, {"flat", flat_total(summary)}}.dump());
     done.complete = summary.remaining == 0;
     return done;
 }

@@ -76,7 +76,7 @@ void write_options_and_stages(SqliteDb& db, const ShardSet& set, std::map<std::s
     const auto everyone = [&](const char* name) { return stages.count(name) && stages[name].size() == set.shards.size() && set.missing.empty(); };
     if (everyone("extract")) record("extract", combine(stages["extract"], {}));
     if (everyone("plan")) record("plan", combine(stages["plan"], {"jobs"}));
-    if (everyone("fetch")) record("fetch", combine(stages["fetch"], {"fetched", "failed", "requests", "reused", "reuse_unused"}));
+    if (everyone("fetch")) record("fetch", combine(stages["fetch"], {"fetched", "failed", "requests", "reused", "reuse_unused", "flat"}));
     nlohmann::json shards = nlohmann::json::array();
     for (const auto& s : set.shards) shards.push_back({{"shard", s.spec.text()}, {"dir", absolute_path(s.dir)}});
     record("merge", {0, nlohmann::json{{"shards", shards}, {"count", set.count}, {"missing", set.missing}, {"unfinished", set.unfinished}}});

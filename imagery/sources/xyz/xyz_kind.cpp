@@ -29,6 +29,7 @@ public:
             t.image = std::move(r.image);
             t.jpeg = std::move(r.jpeg);
             t.jpeg_valid_fraction = r.valid_fraction;
+            t.jpeg_flat = r.flat;
             t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.cpu_seconds = r.cpu_seconds;
             on_tile(std::move(t));

@@ -1,5 +1,6 @@
 #include "imagery/sources/xyz/xyz_source.hpp"
 
+#include "imagery/flat_colour.hpp"
 #include "imagery/image_decode.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
@@ -65,6 +66,7 @@ struct Made {
     RgbImage image;
     std::string jpeg;
     double valid_fraction = 0;
+    bool flat = false;
 };
 
 // Stitches a job's tiles into a Web Mercator mosaic and resamples it onto the grid, a band of
@@ -164,6 +166,7 @@ Made stitch_and_resample(Job& job, const SourceConfig& source, int jpeg_quality)
     RgbImage band; // rows [y0, y1) of the image
     band.width = w;
     std::size_t valid_px = 0;
+    FlatColourCheck flat;
     int first = 0, held = 0;
     for (int y0 = 0; y0 < h; y0 += band_rows) {
         const int y1 = std::min(h, y0 + band_rows);
@@ -190,6 +193,7 @@ Made stitch_and_resample(Job& job, const SourceConfig& source, int jpeg_quality)
         band.valid.assign(static_cast<std::size_t>(w) * band.height, 0);
         resample_mercator_rows(lattice, window, first, all_valid, y0, y1, band);
         valid_px += static_cast<std::size_t>(std::count_if(band.valid.begin(), band.valid.end(), [](std::uint8_t v) { return v != 0; }));
+        flat.add(band.rgb.data(), band.valid.data(), band.valid.size());
         if (jpeg_quality > 0) {
             writer.write(band.rgb.data(), band.height, static_cast<std::size_t>(w) * 3);
         } else {
@@ -199,6 +203,7 @@ Made stitch_and_resample(Job& job, const SourceConfig& source, int jpeg_quality)
     }
     if (window.rgb.capacity() > kept_window_px * 3) window = RgbImage{};
     made.valid_fraction = w > 0 && h > 0 ? double(valid_px) / (double(w) * double(h)) : 0; // as RgbImage::valid_fraction
+    made.flat = flat.flat();
     if (jpeg_quality > 0) made.jpeg = writer.finish();
     return made;
 }
@@ -364,6 +369,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     out.image = std::move(made.image);
                     out.jpeg = std::move(made.jpeg);
                     out.valid_fraction = made.valid_fraction;
+                    out.flat = made.flat;
                     out.ok = true;
                 } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
                     stopped = std::current_exception();

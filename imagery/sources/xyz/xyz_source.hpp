@@ -46,6 +46,7 @@ struct XyzImage {
     RgbImage image;          // jpeg_quality 0: the image whole
     std::string jpeg;        // jpeg_quality > 0: the image as JPEG, encoded a band at a time (image left empty)
     double valid_fraction = 0; // share of the image's pixels with data, either way
+    bool flat = false;         // its pixels with data all one colour, either way (flat_colour.hpp)
     std::string error;
     bool no_imagery = false; // every web tile of the grid answered 404: the server has none here (not a fault)
     double cpu_seconds = 0;  // stitching and warping, on the worker thread
