@@ -6,6 +6,7 @@
 
 #include "imagery/source_config.hpp"
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,9 @@ struct SourceKeyFields {
 std::string source_tile_key_text(std::string_view kind, const SourceConfig& source, const SourceKeyFields& fields);
 // The lines digested by the sources identity (not the licence or the rate limits).
 std::string source_identity_text(std::string_view kind, const SourceConfig& source, const SourceKeyFields& fields);
+// What each of those lines holds, in order, as a changed one is named to the user.
+inline constexpr std::array<std::string_view, 12> source_identity_line_names = {
+    "kind", "path", "url or api", "collection, assets or sortby", "cloud_property or max_cloud", "gsd", "year", "dates", "coverage",
+    "bands", "stretch", "tile_px, max_zoom or tms"};
 
 } // namespace skyscript::imagery

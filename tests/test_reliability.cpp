@@ -395,8 +395,24 @@ TEST_CASE("a source whose content changed since the plan is refused in one line;
     const auto plan = run(shell({binary(), "plan", out2, "--sources", sources, "--limit", "30", "-q"}));
     REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
     write_file(sources, toml(other));
-    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed");
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed (path)");
+    // The setting that changed is named (before: "(URL, path, collection, bands, dates, GSD, ...)" whatever it was).
+    write_file(sources, toml(raster) + "bands = [3, 2, 1]\nstretch = [0, 200]\n");
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed (bands; stretch)");
+    write_file(sources, toml(raster) + "gsd = 0.7\n");
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed (gsd)");
     CHECK(sql_int(out2 + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+    // A plan of an older version recorded no digest a setting: the change is still refused, named
+    // as it was; unchanged, the fetch goes on and records the identity in full.
+    const auto identity = sql_column(out2 + "/state.sqlite", "SELECT identity FROM sources_identity").at(0);
+    REQUIRE(identity.find(" lines=") != std::string::npos);
+    REQUIRE(run("sqlite3 " + sh_quote(out2 + "/state.sqlite") + " \"UPDATE sources_identity SET identity = '" +
+                identity.substr(0, identity.find(" lines=")) + identity.substr(identity.find(" data=")) + "'\"").exit_code == 0);
+    check_one_line(run(shell({binary(), "fetch", out2, "-q"})), "the settings of source IMG changed (URL, path, collection");
+    write_file(sources, toml(raster));
+    const auto fetched = run(shell({binary(), "fetch", out2, "-q"}));
+    CHECK_MESSAGE(fetched.exit_code == 0, fetched.err);
+    CHECK(sql_column(out2 + "/state.sqlite", "SELECT identity FROM sources_identity").at(0) == identity);
 }
 
 TEST_CASE("a VRT whose member or overviews changed is refused like its own file; resume and tile keys otherwise unchanged") {

@@ -15,8 +15,9 @@
 
 namespace skyscript::pipeline {
 
-// One line per source: "ALIAS settings=HEX data=STAMP" (imagery/local_file_stamp.hpp;
-// data= empty for services).
+// One line per source: "ALIAS settings=HEX lines=HEX.HEX... data=STAMP": the settings' digest,
+// a short one of each of their lines (to name the setting that changed), and the local
+// files' stamp (imagery/local_file_stamp.hpp; data= empty for services).
 std::string sources_identity(const std::vector<imagery::SourceConfig>& sources);
 
 // Why `now` differs from `before` (both from sources_identity), in words naming the
