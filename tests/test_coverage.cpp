@@ -5,6 +5,7 @@
 #include "imagery/coverage_shape.hpp"
 #include "imagery/source_config.hpp"
 #include "imagery/source_kind.hpp"
+#include "pipeline/common/build_sources.hpp"
 #include "pipeline/plan/source_choice.hpp"
 #include "test_support.hpp"
 
@@ -342,4 +343,65 @@ TEST_CASE("a coverage of long edges (a comb of 200,000 teeth, 14 MB) loads in bo
     CHECK_FALSE(shape->contains(7.0000035, 43.5));  // between the first two teeth
     CHECK(shape->contains(7.5, 42.95));             // the comb's back
     CHECK_FALSE(shape->contains(7.5, 44.5));
+}
+
+TEST_CASE("a raster round a pole or across the antimeridian: its footprint reaches the pole, or is the box across 180 degrees, in the plan and in `sources --check` (red-team round 31)") {
+    using namespace skyscript::pipeline;
+    const auto dir = fresh_dir("coverage-raster-edges");
+    const auto make = [&](const std::string& name, const std::string& args) {
+        const auto r = run("gdal_create -q -of GTiff -co COMPRESS=DEFLATE -bands 3 -burn 90 " + args + " " + sh_quote(dir + "/" + name));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    };
+    // 4 km squares on the poles, polar stereographic; a lon/lat raster from 179.99 to 180.01 (its east past
+    // 180), and the same warped to UTM 60 S, whose edges GDAL gives as 179.99 and -179.99.
+    make("south.tif", "-outsize 2000 2000 -a_srs EPSG:3031 -a_ullr -2000 2000 2000 -2000");
+    make("north.tif", "-outsize 2000 2000 -a_srs EPSG:3413 -a_ullr -2000 2000 2000 -2000");
+    make("across.tif", "-outsize 2000 2000 -a_srs EPSG:4326 -a_ullr 179.99 -17.0 180.01 -17.02");
+    REQUIRE(run("gdalwarp -q -co COMPRESS=DEFLATE -t_srs EPSG:32760 -tr 1 1 " + sh_quote(dir + "/across.tif") + " " + sh_quote(dir + "/utm.tif")).exit_code == 0);
+    std::string toml;
+    for (const char* name : {"south", "north", "across", "utm"})
+        toml += "[[source]]\nalias = \"" + std::string(name) + "\"\nkind = \"gdal\"\npath = \"" + dir + "/" + name + ".tif\"\nyear = 2021\n";
+    write_file(dir + "/sources.toml", toml);
+    const auto all = load_build_sources(dir + "/sources.toml");
+    const PlacementOptions placement;
+    // Whether the source takes a point object there (tags shown at any GSD up to 100 m).
+    const auto takes = [&](const std::string& alias, double lon, double lat) {
+        std::vector<BuildSource> one;
+        for (const auto& s : all)
+            if (s.config.alias == alias) one.push_back(s);
+        FocusGeometry focus;
+        focus.kind = 'n';
+        focus.key = 7;
+        focus.lon = lon, focus.lat = lat;
+        const auto r = choose_sources(focus, 100, one, SourcePolicy::all, placement);
+        INFO(alias, " ", lon, " ", lat, ": ", r.skip_reason);
+        return !r.chosen.empty();
+    };
+    // Before: the edges' min and max, a ring short of the pole (-89.98 .. -89.97): none of these.
+    CHECK(takes("south", 0, -89.999));
+    CHECK(takes("south", 123, -89.995));
+    CHECK(takes("south", -150, -89.99));
+    CHECK_FALSE(takes("south", 0, -80));
+    CHECK(takes("north", 45, 89.995));
+    CHECK(takes("north", -100, 89.99));
+    CHECK_FALSE(takes("north", 45, 80));
+    // Before: [179.99, 180] for the lon/lat raster (its part past 180 never used), and every
+    // longitude but ~10 m at 180 for the UTM one (the rest of the world planned on it).
+    for (const std::string alias : {"across", "utm"}) {
+        CHECK(takes(alias, 179.995, -17.01));
+        CHECK(takes(alias, -179.995, -17.01));
+        CHECK_FALSE(takes(alias, 10, -17.01));
+        CHECK_FALSE(takes(alias, -60, -17.01));
+    }
+    // `sources --check` shows the footprints the plan takes (before: -180,-90,180,90 for each).
+    const auto r = run(sh_quote(binary()) + " sources --check --sources " + sh_quote(dir + "/sources.toml"));
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    for (const auto& line : lines(r.out)) {
+        if (line.starts_with("south ")) CHECK(line.find(" -180,-90,180,-89.9") != std::string::npos);
+        if (line.starts_with("north ")) CHECK(line.find(",180,90 ") != std::string::npos);
+        if (line.starts_with("across ")) CHECK(line.find(" 179.99,-17.02,-179.99,-17 ") != std::string::npos);
+        if (line.starts_with("utm ")) CHECK(line.find(" 179.99") != std::string::npos);
+    }
+    CHECK(r.out.find("-180,-90,180,90 ") == std::string::npos);
 }

@@ -18,7 +18,9 @@ constexpr const char* sources_help = R"(Usage: skyscript-build sources [--source
 
 Lists the imagery sources (built-in: SkyScript's ten Earth Engine collections;
 --sources FILE replaces them) with kind, GSD, coverage and dates, and says which
-are usable now and why not. A polygon coverage shows its bounds, then a line
+are usable now and why not. With --check, a raster's coverage and GSD are its own
+(its footprint: every longitude up to a pole inside it, W > E across the
+antimeridian). A polygon coverage shows its bounds, then a line
 with its vertices and where it comes from (builtin:NAME, a GeoJSON file, inline). Exits 1, with one line on stderr per source that
 cannot be used naming it and why, unless every source can be used.
 
@@ -44,14 +46,22 @@ int command_sources(const std::vector<std::string>& args) {
     const auto sources = configured_sources(file.value_or(""));
     std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", "alias", "kind", "gsd m", "coverage W,S,E,N", "dates", "status");
     std::vector<std::string> unusable;
-    for (const auto& s : sources) {
+    for (const auto& configured : sources) {
+        auto u = configured.kind->usability(configured, cli.flag("check"));
+        u.status = imagery::redact_url(u.status); // a key or signature in a URL or a message is not printed
+        // Checked and usable: the coverage and GSD the plan will take, e.g. a raster's own
+        // footprint (the table said the world, and the plan skipped every object outside it).
+        auto s = configured;
+        if (cli.flag("check") && u.usable) try {
+                imagery::resolve_from_data(s);
+            } catch (const std::exception&) { // said by the check, or by the plan
+                s = configured;
+            }
         char cov[64], gsd[16];
         std::snprintf(cov, sizeof cov, "%g,%g,%g,%g", s.coverage.west, s.coverage.south, s.coverage.east, s.coverage.north);
         if (s.gsd > 0) std::snprintf(gsd, sizeof gsd, "%g", s.gsd);
         else std::snprintf(gsd, sizeof gsd, "native");
         const std::string dates = (s.date_start.empty() ? "..." : s.date_start) + " " + (s.date_end.empty() ? "..." : s.date_end);
-        auto u = s.kind->usability(s, cli.flag("check"));
-        u.status = imagery::redact_url(u.status); // a key or signature in a URL or a message is not printed
         std::printf("%-6s %-12s %7s  %-32s %-23s %s\n", s.alias.c_str(), std::string(s.kind->name()).c_str(), gsd, cov,
                     dates.c_str(), u.status.c_str());
         // A polygon coverage: the box above is its bounds; say what is inside and where it comes from.

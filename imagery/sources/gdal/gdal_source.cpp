@@ -461,6 +461,64 @@ std::vector<std::string> raster_local_files(const std::string& path) {
     return {files.begin(), files.end()};
 }
 
+namespace {
+
+double normal_longitude(double lon) { return lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon; }
+
+} // namespace
+
+std::optional<LonLatBox> raster_footprint(const double gt[6], double w, double h, OGRCoordinateTransformation& to_lon_lat) {
+    // The edges as a ring, corner to corner, 16 points an edge: a projected raster's edges
+    // are curves in lon/lat.
+    constexpr int steps = 16;
+    const std::pair<double, double> corners[5] = {{0, 0}, {w, 0}, {w, h}, {0, h}, {0, 0}};
+    std::vector<double> xs, ys;
+    for (int edge = 0; edge < 4; ++edge)
+        for (int i = 0; i < steps; ++i) {
+            const double f = double(i) / steps;
+            const double px = corners[edge].first + f * (corners[edge + 1].first - corners[edge].first);
+            const double py = corners[edge].second + f * (corners[edge + 1].second - corners[edge].second);
+            xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
+            ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
+        }
+    std::vector<int> ok(xs.size(), 0);
+    to_lon_lat.Transform(xs.size(), xs.data(), ys.data(), nullptr, ok.data()); // per point in `ok`
+    std::vector<std::pair<double, double>> ring; // lon in [-180, 180], lat
+    for (std::size_t i = 0; i < xs.size(); ++i)
+        if (ok[i] && std::isfinite(xs[i]) && std::isfinite(ys[i])) ring.emplace_back(normal_longitude(xs[i]), std::clamp(ys[i], -90.0, 90.0));
+    if (ring.size() < 3) return std::nullopt;
+    // Going round the ring: a winding of 360 degrees of longitude is a ring round a pole (a
+    // polar stereographic mosaic), whose box is every longitude up to that pole; a step of
+    // more than 180 degrees crosses the antimeridian, and the box is taken on the other side
+    // (west > east, as `coverage` may be). Before, the min and max of the edge points made a
+    // polar mosaic a band short of its pole, and a raster across 180 degrees the rest of the
+    // world (red-team round 31).
+    double winding = 0, lat_sum = 0;
+    bool crosses = false;
+    LonLatBox plain{180, 90, -180, -90};
+    double east_west = 360, east_east = 0; // longitudes as 0..360, for a box across the antimeridian
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+        const auto [lon, lat] = ring[i];
+        const double next = ring[(i + 1) % ring.size()].first;
+        double step = next - lon;
+        if (step > 180) step -= 360, crosses = true;
+        else if (step < -180) step += 360, crosses = true;
+        winding += step;
+        lat_sum += lat;
+        plain = {std::min(plain.west, lon), std::min(plain.south, lat), std::max(plain.east, lon), std::max(plain.north, lat)};
+        const double shifted = lon < 0 ? lon + 360 : lon;
+        east_west = std::min(east_west, shifted), east_east = std::max(east_east, shifted);
+    }
+    if (std::abs(winding) > 180) { // round a pole: the one on the ring's side of the equator
+        if (lat_sum > 0) return LonLatBox{-180, plain.south, 180, 90};
+        return LonLatBox{-180, -90, 180, plain.north};
+    }
+    if (crosses && east_east - east_west < plain.east - plain.west) // the narrower of the two: a world raster crosses nothing
+        return LonLatBox{normal_longitude(east_west), plain.south, normal_longitude(east_east), plain.north};
+    if (!(plain.west < plain.east && plain.south < plain.north)) return std::nullopt;
+    return plain;
+}
+
 RasterInfo describe_raster(const std::string& path) {
     GDALDataset* ds = open_raster(path);
     RasterInfo info;
@@ -474,29 +532,9 @@ RasterInfo describe_raster(const std::string& path) {
         wgs84.SetWellKnownGeogCS("WGS84");
         wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(ds->GetSpatialRef(), &wgs84));
-        // Points along the four edges, not only the corners: a projected raster's edges
-        // are curves in lon/lat.
         const double w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
-        constexpr int steps = 16;
-        std::vector<double> xs, ys;
-        for (int i = 0; i <= steps; ++i) {
-            const double f = double(i) / steps;
-            for (const auto& [px, py] : {std::pair{f * w, 0.0}, std::pair{f * w, h}, std::pair{0.0, f * h}, std::pair{w, f * h}}) {
-                xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
-                ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
-            }
-        }
-        std::vector<int> ok(xs.size(), 0);
-        if (ct) {
-            ct->Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, ok.data()); // per point in `ok`
-            LonLatBox box{180, 90, -180, -90};
-            for (std::size_t i = 0; i < xs.size(); ++i) {
-                if (!ok[i] || !std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
-                box = {std::min(box.west, xs[i]), std::min(box.south, ys[i]), std::max(box.east, xs[i]), std::max(box.north, ys[i])};
-            }
-            if (box.west < box.east && box.south < box.north)
-                info.coverage = {std::max(box.west, -180.0), std::max(box.south, -90.0), std::min(box.east, 180.0), std::min(box.north, 90.0)};
-        }
+        if (ct)
+            if (const auto box = raster_footprint(gt, w, h, *ct)) info.coverage = *box;
         // A Mercator raster's units are metres on its cylinder, 1/cos(latitude) of the ground's
         // (EPSG:3857's 0.69 m pixels are 0.50 m at Monaco): its GSD is measured on the ground,
         // between the centre pixel and its neighbours, the coarser way (as for lon/lat rasters).

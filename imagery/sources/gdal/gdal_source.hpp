@@ -9,12 +9,14 @@
 #include "imagery/tile_grid.hpp"
 #include "imagery/url_redaction.hpp"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 class GDALDataset;
+class OGRCoordinateTransformation;
 
 namespace skyscript::imagery {
 
@@ -91,6 +93,11 @@ std::string local_file_behind(const std::string& name);
 // it. Remote files (/vsicurl/, /vsis3/, URLs) are left out, never asked after. A raster
 // that does not open lists its path alone (its error comes when it is read).
 std::vector<std::string> raster_local_files(const std::string& path);
+
+// A raster's lon/lat box from its edges (geotransform gt, w x h pixels, to_lon_lat from its CRS
+// to WGS 84 lon/lat): every longitude up to a pole inside it, west > east across the
+// antimeridian; nullopt when its edges cannot be placed.
+std::optional<LonLatBox> raster_footprint(const double gt[6], double w, double h, OGRCoordinateTransformation& to_lon_lat);
 
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);
