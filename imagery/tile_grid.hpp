@@ -22,6 +22,12 @@ public:
 struct LonLatBox {
     double west, south, east, north;
     bool crosses_antimeridian() const noexcept { return west > east; }
+    // The longitude halfway from west to east, eastwards (across 180 degrees when west > east).
+    double center_lon() const noexcept {
+        if (!crosses_antimeridian()) return (west + east) / 2;
+        const double lon = (west + east + 360) / 2;
+        return lon >= 180 ? lon - 360 : lon;
+    }
     bool operator==(const LonLatBox&) const = default;
 };
 

@@ -244,6 +244,16 @@ TEST_CASE("xyz tiles across the antimeridian: the imagery on both sides of 180 d
         CHECK(west > 20000);
         CHECK(east > 20000);
         CHECK(wrong == 0);
+        // `sources --check` asks for the tile at the centre of a coverage across 180 degrees,
+        // there: before, at longitude 0 (west + east) / 2, where this server has none.
+        char coverage[160];
+        std::snprintf(coverage, sizeof coverage, "coverage = [%.9f, %.9f, %.9f, %.9f]\n", grid.box.west, grid.box.south, grid.box.east, grid.box.north);
+        write_file(dir + "/c.toml", "[[source]]\nalias = \"AM\"\nkind = \"xyz\"\nurl = \"" + server.url("/xyz/{z}/{x}/{y}.jpg") +
+                                        "\"\ngsd = 10\nmax_zoom = " + std::to_string(z) + "\n" + coverage);
+        const auto check = run(sh_quote(binary()) + " sources --check --sources " + sh_quote(dir + "/c.toml"));
+        INFO(check.out);
+        CHECK(check.out.find("usable: fetched ") != std::string::npos);
+        CHECK(check.out.find("no tile at the coverage centre") == std::string::npos);
     }
 }
 

@@ -25,12 +25,7 @@ namespace {
 
 SplitInput split_input(const Job& job) {
     const auto& b = job.grid.box;
-    double lon = (b.west + b.east) / 2;
-    if (b.west > b.east) { // across the antimeridian
-        lon = (b.west + b.east + 360) / 2;
-        if (lon >= 180) lon -= 360;
-    }
-    return {lon, (b.south + b.north) / 2, object_key(job.osm_type, job.osm_id)};
+    return {b.center_lon(), (b.south + b.north) / 2, object_key(job.osm_type, job.osm_id)};
 }
 
 } // namespace

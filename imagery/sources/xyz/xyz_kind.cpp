@@ -109,7 +109,7 @@ public:
         if (!check) return usable("usable if reachable (--check fetches one tile)");
         const auto& xyz = source.settings_as<XyzSettings>();
         const auto& c = source.coverage;
-        const double lon = (c.west + c.east) / 2, lat = (c.south + c.north) / 2;
+        const double lon = c.center_lon(), lat = (c.south + c.north) / 2; // across 180 degrees: there, not at 0 (red-team round 31)
         const auto t = xyz_covering_tiles({lon, lat, lon, lat}, xyz.max_zoom).front();
         HttpEngineOptions o;
         o.max_attempts = 2;
