@@ -134,6 +134,16 @@ TEST_CASE("a run that keeps nothing fails and says why; a lat,lon --bbox gets th
     check_one_clear_line(o, "--bbox 7.46,43.6,7.47,43.61");
     CHECK(o.err.find("did you mean") == std::string::npos);
     check_no_catalog(dir + "/sea");
+    // The bare command, whose state DB records its options: the refused box is not OUT's. OUT is
+    // not left behind, and the run without the box extracts (before: OUT kept the box, and the
+    // corrected run was refused for the box it left out).
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"X\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.png\"\ngsd = 1\nyear = 2020\n");
+    const auto bare = run(sh_quote(binary()) + " " + monaco + " --bbox 7.46,43.60,7.47,43.61 -q --sources " + sh_quote(dir + "/sources.toml") +
+                          " -o " + sh_quote(dir + "/bare"));
+    check_one_clear_line({bare.exit_code, bare.err}, "--bbox 7.46,43.6,7.47,43.61");
+    CHECK_FALSE(fs::exists(dir + "/bare"));
+    const auto corrected = run(sh_quote(binary()) + " extract " + monaco + " -q -o " + sh_quote(dir + "/bare"));
+    CHECK_MESSAGE(corrected.exit_code == 0, corrected.err);
 
     // A tag list nothing in the input carries.
     write_file(dir + "/none.tsv", "man_made=spaceport\tfeature\t10\n");

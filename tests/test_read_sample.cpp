@@ -189,7 +189,7 @@ TEST_CASE("a catalog sampled in the read plans the jobs of the full catalog, and
     CHECK(refused.exit_code != 0);
     CHECK(lines(refused.err).size() == 1);
     CHECK(refused.err.find("sampled as it was read with --seed 1") != std::string::npos);
-    CHECK(sql_int(dir + "/sampled-0/state.sqlite", "SELECT count(*) FROM jobs") == 0);
+    CHECK_FALSE(fs::exists(dir + "/sampled-0/state.sqlite")); // made by the refused run, with nothing in it: removed
 
     // Sources coarser than those the draw reached for: their top-class tiles would look for
     // surroundings the catalog did not keep. Refused, naming both GSDs.
@@ -462,4 +462,20 @@ TEST_CASE("rows spilled and read back: a head test drops rows without their stri
     while (next < made.size() && made[next].osm_id % 2 != 0) ++next;
     CHECK(next == made.size());
     CHECK(blocks() < before / 4);
+}
+
+TEST_CASE("a plan refused for a sampling value other than the read's leaves OUT's options as they were: the plan without it goes on (red-team round 31)") {
+    const auto dir = fresh_dir("read_sample_refused_options");
+    const auto sources = sources_file(dir);
+    const auto out = dir + "/out";
+    const std::string sampling = "--all-below 100 --cells 20";
+    REQUIRE(extract(data("osm/monaco-latest.osm.pbf"), out, "--read-sample on " + sampling + " --sources " + sh_quote(sources)).exit_code == 0);
+    REQUIRE_FALSE(fs::exists(out + "/state.sqlite")); // the extract alone records no options
+    const auto refused = plan(out, sources, sampling + " -q --seed 2");
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("sampled as it was read with --seed 1") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/state.sqlite")); // before: made, with seed 2, and the plan without --seed refused for it
+    const auto again = plan(out, sources, sampling + " -q");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs") > 0);
 }

@@ -1257,3 +1257,25 @@ TEST_CASE("a source whose images come out one flat colour (a stretch that misses
     CHECK(r.out.find("flat colour") == std::string::npos);
     CHECK(nlohmann::json::parse(sql_column(dir + "/real/state.sqlite", "SELECT summary FROM stages WHERE stage = 'fetch'").at(0)).value("flat", -1) == 0);
 }
+
+TEST_CASE("a plan with no job is not finished: the rerun says so again and exits 1, plan OUT too, status does not say finished, and other sources are taken (red-team round 31)") {
+    const auto dir = fresh_dir("plan-no-job");
+    // A raster in Minnesota for a build of Monaco: no object can be imaged.
+    write_file(dir + "/far.toml", "[[source]]\nalias = \"FAR\"\nkind = \"gdal\"\npath = \"" + data("imagery/orthophoto.tif") + "\"\nyear = 2021\n");
+    const auto out = dir + "/out";
+    const auto b = sh_quote(binary());
+    const auto bare = "timeout 300 " + b + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q --sources ";
+    const auto first = run(bare + sh_quote(dir + "/far.toml"));
+    check_one_line(first, "the plan has no job");
+    const auto again = run(bare + sh_quote(dir + "/far.toml"));
+    check_one_line(again, "the plan has no job"); // before: "no image was written (see the failure reasons above ...)"
+    const auto stage = run("timeout 300 " + b + " plan " + sh_quote(out) + " -q");
+    check_one_line(stage, "the plan has no job"); // before: exit 0, nothing said
+    const auto status = run(b + " status " + sh_quote(out));
+    CHECK(status.out.find("finished (") == std::string::npos);
+    // Sources that cover it: the plan had done no work to mix them with (before: refused).
+    write_file(dir + "/near.toml", "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2021\n");
+    const auto near = run(bare + sh_quote(dir + "/near.toml") + " --limit 10");
+    CHECK_MESSAGE(near.exit_code == 0, near.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") > 0);
+}

@@ -10,6 +10,7 @@
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/catalog/shared_catalog.hpp"
+#include "pipeline/common/option_refused.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/hidden_rules_file.hpp"
@@ -184,14 +185,14 @@ std::string span(const osm::Box& b) {
         if (s.nodes_located)
             if (const auto swapped = swapped_box_if_better(*req.bbox, s.node_bounds))
                 msg += "; the order is W,S,E,N (lon,lat,lon,lat): did you mean --bbox " + format_box(*swapped) + "?";
-        throw std::runtime_error(msg);
+        throw OptionRefused(msg);
     }
     if (region) {
         std::string msg = "--polygon " + req.polygon + ": no object of " + req.input + " lies in its polygons (at " +
                           span(region->bbox()) + ")" + input_span;
         if (s.nodes_located && swapped_box_if_better(region->bbox(), s.node_bounds))
             msg += "; are its coordinates lat,lon? GeoJSON's order is lon,lat";
-        throw std::runtime_error(msg);
+        throw OptionRefused(msg);
     }
     // Objects with a feature tag whose geometry could not be made (ways without their nodes,
     // in a file cut by tags alone): said as such, not as objects without a feature tag.

@@ -63,7 +63,8 @@ std::string main_help() {
     list(G::stage);
     out += "\nTools:\n";
     list(G::tool);
-    out += "\n`skyscript-build COMMAND --help` describes each command.\n";
+    out += "\n`skyscript-build COMMAND --help` describes each command and its options; `skyscript-build INPUT.osm.pbf --help`\n"
+           "the bare form's (every build option, with its default).\n";
     return out;
 }
 

@@ -136,7 +136,9 @@ int main(int argc, char** argv) {
         if (bare) return with_stdout_checked(command_run_all(args), builds);
         throw UsageError("unknown command `" + command + "`");
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "skyscript-build: %s (see skyscript-build --help)\n", skyscript::tags::one_line(e.what(), 8000).c_str());
+        // The help that lists the options of the command given (the top-level help lists none).
+        const std::string help = named ? "skyscript-build " + command + " --help" : bare ? "skyscript-build INPUT.osm.pbf --help" : "skyscript-build --help";
+        std::fprintf(stderr, "skyscript-build: %s (see %s)\n", skyscript::tags::one_line(e.what(), 8000).c_str(), help.c_str());
         return 2;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).

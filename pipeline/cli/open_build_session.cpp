@@ -183,6 +183,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // the files on disk (a split killed or failing before its renames left them recorded).
     if ((stage == "split" || stage.empty()) && s.state->stage_finished("split") && changed_option(stored, s.options.recorded(), "split", true))
         s.state->unfinish_stage("split");
+    s.options_before = stored;
+    s.state_made = forget_made_state.armed;
     s.state->store_options(s.options.recorded());
     forget_made_state.armed = false;
     s.quiet = s.options.flag("quiet");

@@ -2,6 +2,7 @@
 
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
+#include "pipeline/common/option_refused.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/common/progress.hpp"
@@ -60,14 +61,14 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Pla
         const bool same = find_option_row(name.view())->type == OptionType::number ? std::stod(it->second) == std::stod(value)
                                                                                    : std::stoll(it->second) == std::stoll(value);
         if (!same)
-            throw std::runtime_error(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
+            throw OptionRefused(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
                                      "extract again (remove the catalog, or --read-sample off for a full one)");
     }
     // Top-class tags' tiles reach the coarsest source's GSD (tags::coarsest_shown_gsd).
     const auto it = meta.find(sample_coarsest_gsd_key);
     const double sampled_for = it == meta.end() ? 0 : std::stod(it->second);
     if (coarsest_source_gsd > sampled_for && coarsest_source_gsd > tags::top_gsd_class)
-        throw std::runtime_error(catalog + ": sampled as it was read for sources down to " + metres(std::max(sampled_for, tags::top_gsd_class)) +
+        throw OptionRefused(catalog + ": sampled as it was read for sources down to " + metres(std::max(sampled_for, tags::top_gsd_class)) +
                                  "; these sources go to " + metres(coarsest_source_gsd) + ", whose tiles reach objects the catalog "
                                  "did not keep; extract again with these --sources (remove the catalog)");
 }
@@ -280,8 +281,13 @@ StageSummary stage_plan(BuildSession& s) {
                     options.sources.empty() ? "the built-in sources" : options.sources.c_str());
     auto done = StageSummary::finished(
         summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);
-    if (summary.jobs == 0 && summary.shard.empty()) // a shard may own none of a small plan's objects
+    if (summary.jobs == 0 && summary.shard.empty()) { // a shard may own none of a small plan's objects
         done.stop = s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)";
+        // Not finished: recorded so, the rerun skipped the plan and ended in 'no image was
+        // written', `plan OUT` exited 0, status said finished, and other sources were refused
+        // as changing work done (red-team round 31).
+        done.complete = false;
+    }
     return done;
 }
 

@@ -7,6 +7,7 @@
 #include "pipeline/state/stage_summary.hpp"
 #include "pipeline/state/state_db.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,11 @@ struct BuildSession {
     std::unique_ptr<StateDb> state;
     bool quiet = false;
     bool outputs_checked = false; // OUT's files against the state DB, once a run (disk_check.hpp)
+    // OUT's recorded options before this run recorded its own, and whether this run made the
+    // state DB: what a run whose option a stage refuses puts back (run_recorded).
+    std::map<std::string, std::string> options_before;
+    bool state_made = false;
+    bool stage_finished_this_run = false; // then the options are the work's: they stay
 
     std::string catalog_path() const;
 };

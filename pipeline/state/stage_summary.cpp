@@ -1,6 +1,9 @@
 #include "pipeline/state/stage_summary.hpp"
 
 #include "pipeline/state/build_session.hpp"
+#include "pipeline/common/option_refused.hpp"
+
+#include <filesystem>
 
 #include <stdexcept>
 
@@ -10,9 +13,38 @@ void record_stage(StateDb& state, StageName name, const StageSummary& summary) {
     if (!summary.skipped && summary.complete) state.finish_stage(name, summary.seconds, summary.record);
 }
 
+namespace {
+
+// A stage refused a value of this run's before doing any work: OUT's options as they were,
+// and a state DB this run made (with nothing in it but them) removed, as open_build_session
+// does for a value refused there (the lock then removes an OUT it made).
+void forget_this_runs_options(BuildSession& session) {
+    if (!session.state || session.stage_finished_this_run) return;
+    if (session.state_made) {
+        const auto path = session.state->path();
+        session.state.reset();
+        std::error_code ignored;
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix, ignored);
+        return;
+    }
+    session.state->store_options(session.options_before);
+}
+
+} // namespace
+
 StageSummary run_recorded(BuildSession& session, StageName name, StageSummary (*run)(BuildSession&)) {
-    auto summary = run(session);
+    StageSummary summary;
+    try {
+        summary = run(session);
+    } catch (const OptionRefused&) {
+        try {
+            forget_this_runs_options(session);
+        } catch (const std::exception&) { // the refusal is what the user needs to read
+        }
+        throw;
+    }
     record_stage(*session.state, name, summary);
+    if (!summary.skipped && summary.complete) session.stage_finished_this_run = true;
     if (!summary.stop.empty()) throw std::runtime_error(summary.stop);
     return summary;
 }
