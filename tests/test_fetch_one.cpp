@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
+#include <tuple>
 
 using namespace skyscript::test;
 
@@ -122,6 +124,34 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
         CHECK(r.err.find(b.must_name) != std::string::npos);
     }
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 1); // only the non-raster input
+    // An upper-case extension is the same file type (before: -o X.JPG refused, X.tiff taken).
+    const auto upper = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) + common.substr(0, common.find(" -o")) + " -q -o " +
+                           sh_quote(dir + "/UP.JPG"));
+    CHECK_MESSAGE(upper.exit_code == 0, upper.err);
+    CHECK(load_raster(dir + "/UP.JPG").width == 100);
+}
+
+TEST_CASE("fetch-one refuses --bands, --stretch and --resampling for a source they do not apply to, instead of ignoring them (red-team round 31)") {
+    const auto dir = fresh_dir("fetch_one_kind_options");
+    write_file(dir + "/s.toml", "[[source]]\nalias = \"XT\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.jpg\"\ngsd = 1\nyear = 2020\n"
+                                "[[source]]\nalias = \"EE\"\nkind = \"earthengine\"\ncollection = \"X/Y\"\ngsd = 10\nbands = [\"R\", \"G\", \"B\"]\nyear = 2020\n");
+    const auto fetch = [&](const std::string& alias, const std::string& flags) {
+        return run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
+                   " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/out.jpg") + " " + flags);
+    };
+    for (const auto& [alias, flags, named] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"XT", "--bands 3,2,1", "--bands does not apply to source XT (xyz"},
+             {"XT", "--stretch 0,50", "--stretch does not apply to source XT"},
+             {"XT", "--resampling near", "--resampling does not apply to source XT"},
+             {"EE", "--bands 3,2,1", "--bands does not apply to source EE (earthengine"},
+             {"EE", "--stretch tile", "--stretch does not apply to source EE"}}) {
+        const auto r = fetch(alias, flags);
+        INFO(flags << "\n" << r.err);
+        CHECK(r.exit_code == 2); // before: xyz 0 (the same tile whatever the flags said; no server asked here: 1)
+        CHECK(lines(r.err).size() == 1);
+        CHECK(r.err.find(named) != std::string::npos);
+    }
+    CHECK_FALSE(std::filesystem::exists(dir + "/out.jpg"));
 }
 
 TEST_CASE("the gdal kind reads remote rasters: a /vsicurl/ COG and a TMS XML description, from loopback") {

@@ -1278,4 +1278,8 @@ TEST_CASE("a plan with no job is not finished: the rerun says so again and exits
     const auto near = run(bare + sh_quote(dir + "/near.toml") + " --limit 10");
     CHECK_MESSAGE(near.exit_code == 0, near.err);
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") > 0);
+    // A sample that draws nothing is said as such, not blamed on the sources.
+    const auto none = run("timeout 300 " + b + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir + "/none") +
+                          " -q --all-below 0 --cells 0 --rare-min 0 --sources " + sh_quote(dir + "/near.toml"));
+    check_one_line(none, "the plan has no job: the sample drew none of the ");
 }

@@ -486,6 +486,16 @@ TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index c
     REQUIRE_MESSAGE(m.exit_code == 0, m.err);
     check_same_dataset(out + "/merged-8", small_reference);
     CHECK(job_rows(out + "/merged-8") == job_rows(small_reference));
+    // --shard-count is --shard auto's N: beside --shard i/N, or no --shard, it is refused
+    // (before: dropped without a word, the build whole or of the other N).
+    for (const std::string flags : {"--shard 1/2 --shard-count 3", "--shard-count 2"}) {
+        const auto refused = run(sh_quote(binary()) + " " + pbf + " -o " + sh_quote(out + "/count") + " --sources " + sh_quote(monaco().sources) + " " + flags);
+        INFO(flags << "\n" << refused.err);
+        CHECK(refused.exit_code == 2);
+        CHECK(lines(refused.err).size() == 1);
+        CHECK(refused.err.find("--shard-count is") != std::string::npos);
+        CHECK_FALSE(fs::exists(out + "/count"));
+    }
 }
 
 namespace {

@@ -503,7 +503,10 @@ TEST_CASE("split options: one error line naming the option") {
     for (const auto& [flags, what] : std::vector<std::pair<std::string, std::string>>{
              {"--val-size lots", "--val-size"}, {"--test-size 120%", "--test-size"}, {"--format zip", "--format"},
              {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--top-pct 30,50,30", "--top-pct names 30 twice"}, {"--split-block -1", "--split-block"}, {"--split-block 1e-9", "--split-block"},
-             {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"}}) {
+             {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"},
+             // Shares leaving training nothing (red-team round 31: 60% and 60% split 29 of 4,169 images to train, exit 0).
+             {"--val-size 60% --test-size 60%", "--val-size 60% and --test-size 60% ask for every image or more"},
+             {"--val-size 100% --test-size 0%", "the training split would have none"}}) {
         INFO(flags);
         const auto r = split(out, flags);
         CHECK(r.exit_code != 0);

@@ -15,6 +15,7 @@
 #include "pipeline/common/cli_args.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -41,10 +42,13 @@ it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
   --center LON,LAT       tile centre in degrees
   --side-m M             tile side in metres
   --gsd G                pixel size in metres
-  -o, --output OUT       .jpg/.jpeg or .tif
+  -o, --output OUT       .jpg/.jpeg or .tif/.tiff (any case)
   --bands R,G,B          1-based source bands (default: the bands labelled red,
                          green, blue; one band is gray; unlabelled bands need
-                         --bands); e.g. 3,2,1 for Landsat 1-2-3
+                         --bands); e.g. 3,2,1 for Landsat 1-2-3. --bands, --stretch
+                         and --resampling are for rasters (gdal, stac; --stretch
+                         MIN,MAX earthengine too): refused for a source they do not
+                         apply to
   --stretch MIN,MAX      map MIN..MAX to 0..255 (default: Byte as is, other types
                          from the whole raster's 2nd-98th percentile, the same for
                          every tile)
@@ -103,8 +107,10 @@ int command_fetch_one(const std::vector<std::string>& args) {
     options.resampling = cli.value("resampling").value_or("bilinear");
     const int quality = static_cast<int>(parse_double(cli.value("quality").value_or("90"), "--quality"));
     if (quality < 1 || quality > 100) throw UsageError("--quality: expected 1..100");
-    const bool tiff = out.ends_with(".tif") || out.ends_with(".tiff");
-    if (!tiff && !out.ends_with(".jpg") && !out.ends_with(".jpeg")) throw UsageError("-o: expected a .jpg, .jpeg or .tif file name");
+    std::string extension = std::filesystem::path(out).extension().string(); // .JPG as .jpg: cameras and Windows name files so
+    std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool tiff = extension == ".tif" || extension == ".tiff";
+    if (!tiff && extension != ".jpg" && extension != ".jpeg") throw UsageError("-o: expected a .jpg, .jpeg, .tif or .tiff file name");
 
     imagery::TileGrid grid;
     try {
@@ -122,6 +128,21 @@ int command_fetch_one(const std::vector<std::string>& args) {
         const auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& s) { return s.alias == alias; });
         if (it == sources.end()) throw UsageError("--source: no source `" + alias + "` in " + cli.value("sources").value_or("the built-in list"));
         config = *it;
+    }
+    // What the source's kind would not use is refused, not dropped: an xyz tile came back the
+    // same whatever --bands, --stretch or --resampling said, with exit 0 (red-team round 31).
+    {
+        const std::string kind(config.kind->name());
+        const auto refuse = [&](const char* option, const std::string& why) {
+            if (cli.value(option)) throw UsageError(std::string("--") + option + " does not apply to source " + config.alias + " (" + kind + ": " + why + ")");
+        };
+        if (kind == "xyz")
+            for (const char* option : {"bands", "stretch", "resampling"}) refuse(option, "its tiles are 8-bit RGB as the server sends them");
+        if (kind == "earthengine") {
+            refuse("bands", "its bands are named in the sources file");
+            refuse("resampling", "Earth Engine resamples");
+        }
+        if (kind != "gdal" && options.stretch.mode == imagery::Stretch::Mode::tile) refuse("stretch", "--stretch tile is for gdal rasters");
     }
     if (!options.bands.empty()) {
         config.bands.clear();

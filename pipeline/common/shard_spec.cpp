@@ -57,6 +57,11 @@ std::optional<ShardSpec> shard_of(const BuildOptions& options) {
 
 void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
     const auto t = options.text("shard");
+    // --shard-count is --shard auto's N: beside no --shard, or a --shard i/N with its own N, it
+    // was dropped without a word (red-team round 31).
+    if (t != "auto" && options.has("shard-count") && options.integer("shard-count") != 0)
+        throw UsageError(t.empty() ? "--shard-count is the number of shards of --shard auto; without --shard the build is whole"
+                                   : "--shard " + t + " gives its own number of shards; --shard-count is for --shard auto");
     if (t.empty()) return;
     if (t != "auto") {
         parse_shard(t, "--shard");

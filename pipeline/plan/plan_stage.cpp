@@ -282,7 +282,12 @@ StageSummary stage_plan(BuildSession& s) {
     auto done = StageSummary::finished(
         summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);
     if (summary.jobs == 0 && summary.shard.empty()) { // a shard may own none of a small plan's objects
-        done.stop = s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)";
+        done.stop = summary.sampled == 0 && summary.candidates > 0
+                        // Not the sources' doing: the sampling's options drew nothing (--cells 0 --rare-min 0 on a large input).
+                        ? s.out_dir + ": the plan has no job: the sample drew none of the " + std::to_string(summary.candidates) +
+                              " candidates (--all-below " + s.options.text("all-below") + ", --cells " + s.options.text("cells") + ", --rare-min " +
+                              s.options.text("rare-min") + ")"
+                        : s.out_dir + ": the plan has no job: no sampled object can be imaged by any source (see the skip reasons above)";
         // Not finished: recorded so, the rerun skipped the plan and ended in 'no image was
         // written', `plan OUT` exited 0, status said finished, and other sources were refused
         // as changing work done (red-team round 31).

@@ -24,7 +24,7 @@ const std::string& path_of(const SourceConfig& s) { return s.settings_as<GdalSet
 std::string missing_band(const SourceConfig& s, int raster_bands) {
     for (const auto& b : s.bands)
         if (const int n = std::stoi(b); n < 1 || n > raster_bands)
-            return redact_url(path_of(s)) + ": band " + std::to_string(n) + " does not exist (the raster has " + std::to_string(raster_bands) + "; `bands` in the sources file)";
+            return redact_url(path_of(s)) + ": band " + std::to_string(n) + " does not exist (the raster has " + std::to_string(raster_bands) + " bands: `bands` in the sources file, --bands for fetch-one)";
     return "";
 }
 
