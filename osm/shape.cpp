@@ -65,20 +65,60 @@ std::size_t wkb_bytes(const Shape& s) {
 
 } // namespace
 
-double ring_area_m2(const Point* begin, const Point* end) {
+namespace {
+
+// The signed area of a ring in the equal-area plane, its vertices taken as they are;
+// `on_pole`: whether one of them is on a pole.
+double plane_ring_area_m2(const Point* begin, const Point* end, bool& on_pole) {
+    on_pole = false;
     if (end - begin < 3) return 0;
     // Translate to the first vertex so that small rings keep their precision.
     const double x0 = begin->lon * deg;
     const double y0 = authalic_y(begin->lat);
     double sum = 0, px = 0, py = 0;
+    on_pole = std::abs(begin->lat) == 90;
     for (auto p = begin + 1; p != end; ++p) {
         const double x = p->lon * deg - x0;
         const double y = authalic_y(p->lat) - y0;
+        on_pole |= std::abs(p->lat) == 90;
         sum += px * y - x * py;
         px = x;
         py = y;
     }
     return sum / 2 * wgs84_a * wgs84_a;
+}
+
+// A vertex on a pole is the stretch of the pole's line between its neighbours' longitudes in
+// the equal-area plane: the edges to it are meridians on the ground (every longitude meets
+// there), not the diagonals from the one longitude OSM gives it. Without this a triangle
+// with a vertex on the South Pole measured half its area (red-team round 31).
+double ring_area_through_poles_m2(const Point* begin, const Point* end) {
+    std::vector<Point> ring(begin, end);
+    if (ring.size() > 1 && ring.front() == ring.back()) ring.pop_back();
+    const std::size_t n = ring.size();
+    std::vector<Point> out;
+    out.reserve(2 * n + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& p = ring[i];
+        if (std::abs(p.lat) != 90) {
+            out.push_back(p);
+            continue;
+        }
+        out.push_back({ring[(i + n - 1) % n].lon, p.lat});
+        out.push_back({ring[(i + 1) % n].lon, p.lat});
+    }
+    if (out.empty()) return 0;
+    out.push_back(out.front());
+    bool on_pole = false;
+    return plane_ring_area_m2(out.data(), out.data() + out.size(), on_pole);
+}
+
+} // namespace
+
+double ring_area_m2(const Point* begin, const Point* end) {
+    bool on_pole = false;
+    const double area = plane_ring_area_m2(begin, end, on_pole);
+    return on_pole ? ring_area_through_poles_m2(begin, end) : area;
 }
 
 namespace {

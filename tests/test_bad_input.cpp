@@ -11,6 +11,7 @@
 #include "tiny_pbf.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <algorithm>
@@ -1042,4 +1043,47 @@ TEST_CASE("a file-size limit (ulimit -f) ends the run in one line, not by SIGXFS
     const auto rerun = run(bin() + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) +
                            " --limit 40 -q");
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+}
+
+// ======================= the poles =======================
+
+TEST_CASE("objects on the South Pole: a node there gets its pixel place, a triangle from it its true area (red-team round 31)") {
+    const auto dir = fresh_dir("bad-input-pole");
+    // 2 km round the pole at 0.5 m, polar stereographic: its footprint reaches the pole.
+    const auto raster = dir + "/pole.tif";
+    const auto r = run("gdal_create -q -of GTiff -outsize 4000 4000 -bands 3 -burn 90 -burn 120 -burn 150 -a_srs EPSG:3031 "
+                       "-a_ullr -1000 1000 1000 -1000 -co COMPRESS=DEFLATE -co TILED=YES " + sh_quote(raster));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"POLE\"\nkind = \"gdal\"\npath = \"" + raster + "\"\nyear = 2021\n");
+    TinyOsm osm;
+    osm.nodes.push_back({1, 0, -90, {{"man_made", "mast"}}});
+    osm.nodes.push_back({2, 0, -89.9995, {}});
+    osm.nodes.push_back({3, 10, -89.9995, {}});
+    osm.nodes.push_back({4, 123, -90, {}});
+    osm.ways.push_back({1, {4, 2, 3, 4}, {{"building", "yes"}}}); // from the pole (as lon 123), 55.7 m out, 10 degrees wide
+    const auto pbf = write_pbf(dir + "/pole.osm.pbf", osm);
+    const auto out = dir + "/out";
+    const auto b = run("timeout 300 " + bin() + " " + sh_quote(pbf) + " -o " + sh_quote(out) + " -q --sources " + sh_quote(dir + "/sources.toml"));
+    INFO(b.err);
+    REQUIRE(b.exit_code == 0);
+    std::map<std::string, nlohmann::json> focus; // the focus entry of each record, by its object
+    for (const auto& line : lines(read_file(out + "/meta.jsonl"))) {
+        const auto record = nlohmann::json::parse(line);
+        for (const auto& o : record.at("objects"))
+            if (o.value("role", "") == "focus") focus[record.at("osm_type").get<std::string>() + std::to_string(record.at("osm_id").get<long long>())] = o;
+    }
+    REQUIRE(focus.count("n1"));
+    REQUIRE(focus.count("w1"));
+    // The mast, in the middle of its tile (before: no bbox_px, geometry_px, visible_px).
+    const auto& mast = focus["n1"];
+    INFO(mast.dump());
+    REQUIRE(mast.contains("geometry_px"));
+    CHECK(mast.contains("bbox_px"));
+    CHECK(mast.contains("visible_px"));
+    // The triangle: a 10 degree wedge of a 55.7 m circle, 271 m2, 1,083 px2 at 0.5 m (before: 544).
+    const auto& wedge = focus["w1"];
+    INFO(wedge.dump());
+    REQUIRE(wedge.contains("visible_px"));
+    CHECK(wedge.at("visible_px").get<double>() == doctest::Approx(1083).epsilon(0.03));
+    CHECK(std::stod(sql_column(out + "/catalog.gpkg", "SELECT area_m2 FROM objects WHERE osm_type = 'w' AND osm_id = 1").at(0)) == doctest::Approx(271).epsilon(0.02));
 }

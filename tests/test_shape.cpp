@@ -73,6 +73,21 @@ TEST_CASE("ring area matches the geodesic area at several latitudes and sizes") 
     }
 }
 
+TEST_CASE("a ring with a vertex on a pole: the edges to it are meridians, its area the geodesic one (red-team round 31)") {
+    // A wedge from the South Pole to 55.7 m out, 10 degrees wide (before: half its area: the
+    // edge back to the pole taken as the lon/lat diagonal to its one longitude, 0); the pole
+    // first, in the middle, and the North Pole.
+    const std::vector<std::vector<Point>> rings{{{0, -90}, {0, -89.9995}, {10, -89.9995}, {0, -90}},
+                                                {{0, -89.9995}, {10, -89.9995}, {123, -90}, {0, -89.9995}},
+                                                {{40, 89.999}, {45, 90}, {50, 89.999}, {40, 89.999}}};
+    for (const auto& ring : rings) {
+        const double ours = std::abs(ring_area_m2(ring.data(), ring.data() + ring.size()));
+        const double ref = std::abs(geodesic_area(ring));
+        INFO(ring[0].lon << "," << ring[0].lat << ": " << ours << " m2, geodesic " << ref);
+        CHECK(ours == doctest::Approx(ref).epsilon(0.02)); // the far edge a parallel here, a geodesic there
+    }
+}
+
 TEST_CASE("area subtracts holes; orientation does not matter") {
     const std::vector<Point> outer{{9.5, 47.1}, {9.51, 47.1}, {9.51, 47.11}, {9.5, 47.11}, {9.5, 47.1}};
     std::vector<Point> hole{{9.502, 47.102}, {9.504, 47.102}, {9.504, 47.104}, {9.502, 47.104}, {9.502, 47.102}};

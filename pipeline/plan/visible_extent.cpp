@@ -137,7 +137,12 @@ struct VisibleExtent::Impl {
         if (!lonlat) return nullptr;
         if (whole) return GEOSGeom_transformXY_r(ctx, lonlat, to_pixels, &to); // in the tile: nothing to cut
         const auto& t = grid.box;
-        GEOSGeometry* near = t.crosses_antimeridian() ? GEOSGeom_clone_r(ctx, lonlat) : GEOSClipByRect_r(ctx, lonlat, t.west, t.south, t.east, t.north);
+        // A point needs no cut in lon/lat (the pixel clip below places it), and the cut would
+        // drop one on the box's edge: a node on a pole, the edge of every tile round it (it had
+        // no bbox_px or geometry_px: red-team round 31).
+        const bool point = o.kind != 'a' && o.kind != 'w';
+        GEOSGeometry* near = t.crosses_antimeridian() || point ? GEOSGeom_clone_r(ctx, lonlat)
+                                                               : GEOSClipByRect_r(ctx, lonlat, t.west, t.south, t.east, t.north);
         if (!near && o.kind == 'a')
             if (GEOSGeometry* valid = GEOSMakeValid_r(ctx, lonlat)) {
                 near = GEOSClipByRect_r(ctx, valid, t.west, t.south, t.east, t.north);
