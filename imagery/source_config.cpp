@@ -260,6 +260,13 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
             if (!valid_date(s.date_start) || !valid_date(s.date_end)) table.fail_at(*d, "dates must be YYYY-MM-DD or \"\"");
             if (!s.date_start.empty() && !s.date_end.empty() && s.date_start > s.date_end) table.fail_at(*d, "dates: start is after end");
         }
+        // A year the dates exclude names every image for a year its pixels are not from.
+        if (s.year) {
+            const auto year_of = [](const std::string& date) { return std::stoi(date.substr(0, 4)); };
+            if ((!s.date_start.empty() && *s.year < year_of(s.date_start)) || (!s.date_end.empty() && *s.year > year_of(s.date_end)))
+                table.fail_at("year", "year " + std::to_string(*s.year) + " is outside `dates` (" + (s.date_start.empty() ? "..." : s.date_start) + " to " +
+                                          (s.date_end.empty() ? "..." : s.date_end) + "): the images would be named for a year their pixels are not from");
+        }
         // Band names ("B4") or 1-based band numbers, as the kind reads them; only kinds
         // that list `bands` among their keys get here with one.
         const bool numbered = s.kind->numbered_bands();

@@ -31,4 +31,12 @@ std::string url_host(std::string_view url) {
 
 bool url_has_user_info(std::string_view url) { return authority(url).find('@') != std::string_view::npos; }
 
+bool secure_or_loopback(std::string_view url) {
+    if (!http_address(url) || url_has_user_info(url)) return false;
+    const auto host = url_host(url);
+    const bool loopback = host == "localhost" || host == "[::1]" ||
+                          (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+    return loopback || has_url_scheme(url, "https://");
+}
+
 } // namespace skyscript::imagery

@@ -15,4 +15,8 @@ std::string url_host(std::string_view url);
 // Whether the URL names user info before its host (`user:password@host`).
 bool url_has_user_info(std::string_view url);
 
+// Whether a secret may travel to `url` (or one be taken from it): https, or any http(s) on a
+// loopback host (a test's stand-in server); never with user info, which hides the host.
+bool secure_or_loopback(std::string_view url);
+
 } // namespace skyscript::imagery

@@ -141,6 +141,26 @@ TEST_CASE("bad sources files: one message naming file, line and source") {
     CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nstretch = [-1e308, 1e308]\n").find("stretch must be") != std::string::npos);
 }
 
+TEST_CASE("sources that would misname their images or hand out a token are refused as read (red-team round 29, left then)") {
+    // A year the dates exclude: every image named for a year its pixels are not from.
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nyear = 2019\ndates = [\"2020-01-01\", \"2020-12-31\"]\n")
+              .find("year 2019 is outside `dates` (2020-01-01 to 2020-12-31)") != std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nyear = 2024\ndates = [\"\", \"2021-06-30\"]\n").find("year 2024 is outside") !=
+          std::string::npos);
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x\"\nyear = 2020\ndates = [\"2020-03-01\", \"\"]\n").empty());
+    // {y} beside {-y}: the source is TMS, which turns {y} over too.
+    CHECK(error_of("[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}.png?b={-y}\"\ngsd = 1\n").find("both {y} and {-y}") != std::string::npos);
+    // The storage token: from an https token_url (or a loopback test server), to the storage's own hosts.
+    const std::string stac = "[[source]]\nalias = \"A\"\nkind = \"stac\"\napi = \"https://h/\"\ncollection = \"c\"\nassets = [\"v\"]\ngsd = 1\n"
+                             "sign = \"planetary-computer\"\n";
+    CHECK(error_of(stac + "token_url = \"http://tokens.example.com/sas\"\n").find("token_url must be an https:// address") != std::string::npos);
+    CHECK(error_of(stac + "token_url = \"https://user:pw@tokens.example.com/sas\"\n").find("token_url must be an https:// address") != std::string::npos);
+    CHECK(error_of(stac + "token_url = \"https://tokens.example.com/sas\"\n").empty());
+    CHECK(error_of(stac + "token_url = \"http://127.0.0.1:8080/sas\"\n").empty());
+    CHECK(error_of(stac + "sign_hosts = [\"*.com\"]\n").find("every host of a top-level domain") != std::string::npos);
+    CHECK(error_of(stac + "sign_hosts = [\"*.blob.core.windows.net\", \"storage.example.com\"]\n").empty());
+}
+
 TEST_CASE("sources files: every key of every kind is known and of the right type, or an error names file, line and key") {
     const std::string gdal = "[[source]]\nalias = \"A\"\nkind = \"gdal\"\npath = \"x.tif\"\n";   // lines 1-4
     const std::string xyz = "[[source]]\nalias = \"A\"\nkind = \"xyz\"\nurl = \"http://h/{z}/{x}/{y}\"\ngsd = 1\n"; // lines 1-5

@@ -78,11 +78,9 @@ private:
 // other `endpoint` in a sources file (shared, copied, edited by someone else) would hand that
 // host a token good for an hour on the user's Earth Engine project, over plain http as well.
 bool token_may_go_to(const std::string& endpoint) {
-    if (!http_address(endpoint) || url_has_user_info(endpoint)) return false; // user:password@ hides the host
+    if (!secure_or_loopback(endpoint)) return false;
     const auto host = url_host(endpoint);
-    const bool loopback = host == "localhost" || host == "[::1]" ||
-                          (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
-    return loopback || (has_url_scheme(endpoint, "https://") && (host == "googleapis.com" || host.ends_with(".googleapis.com")));
+    return !has_url_scheme(endpoint, "https://") || host == "googleapis.com" || host.ends_with(".googleapis.com"); // http: loopback
 }
 
 class EarthEngineKind : public SourceKind {

@@ -459,6 +459,11 @@ public:
             if (s->sign.empty()) table.fail_at("token_url", "token_url is for sign = \"planetary-computer\"");
             s->token_url = table.string("token_url", true);
             while (!s->token_url.empty() && s->token_url.back() == '/') s->token_url.pop_back();
+            // The token it hands out reads the storage: over plain http anyone on the way could
+            // take or swap it (red-team round 29, left then).
+            if (!secure_or_loopback(s->token_url))
+                table.fail_at("token_url", "token_url must be an https:// address (or a loopback one, for a test server): the token it gives reads "
+                                           "the storage, and `" + one_line_text(redact_url(s->token_url), 200) + "` is neither");
         }
         if (const auto* hosts = table.array("sign_hosts", "[\"*.blob.core.windows.net\"]")) {
             if (s->sign.empty()) table.fail_at("sign_hosts", "sign_hosts is for sign = \"planetary-computer\"");
@@ -468,6 +473,9 @@ public:
                 const auto bare = host && host->starts_with("*.") ? host->substr(2) : host.value_or("");
                 if (bare.empty() || !std::all_of(bare.begin(), bare.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }))
                     table.fail_at(e, "sign_hosts takes host names, or \"*.\" and a domain (e.g. \"*.blob.core.windows.net\")");
+                // "*.com" would hand the token to every host under a top-level domain.
+                if (host->starts_with("*.") && bare.find('.') == std::string::npos)
+                    table.fail_at(e, "sign_hosts: \"" + *host + "\" is every host of a top-level domain; name the storage's own domain (e.g. \"*.blob.core.windows.net\")");
                 s->sign_hosts.push_back(*host);
             }
         }

@@ -62,6 +62,9 @@ public:
             (s->url.find("{z}") == std::string::npos || s->url.find("{x}") == std::string::npos ||
              (s->url.find("{y}") == std::string::npos && s->url.find("{-y}") == std::string::npos)))
             table.fail_at("url", "url needs {z}, {x} and {y} (or {-y}), or {q}");
+        // Both rows: {-y} makes the source TMS, which turns {y} over too; one of them is not what was meant.
+        if (s->url.find("{y}") != std::string::npos && s->url.find("{-y}") != std::string::npos)
+            table.fail_at("url", "url has both {y} and {-y}: give the one the server numbers its rows by ({-y}: from the south, TMS)");
         // Any other {...} would reach the server as it is (Leaflet's {s} subdomain, {r} for
         // retina, GDAL's ${z}): a URL of no tile, every job failed by a 404 or a bad host.
         for (std::size_t open = s->url.find('{'); open != std::string::npos; open = s->url.find('{', open + 1)) {
