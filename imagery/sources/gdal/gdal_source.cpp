@@ -487,36 +487,61 @@ std::optional<LonLatBox> raster_footprint(const double gt[6], double w, double h
     for (std::size_t i = 0; i < xs.size(); ++i)
         if (ok[i] && std::isfinite(xs[i]) && std::isfinite(ys[i])) ring.emplace_back(normal_longitude(xs[i]), std::clamp(ys[i], -90.0, 90.0));
     if (ring.size() < 3) return std::nullopt;
-    // Going round the ring: a winding of 360 degrees of longitude is a ring round a pole (a
-    // polar stereographic mosaic), whose box is every longitude up to that pole; a step of
-    // more than 180 degrees crosses the antimeridian, and the box is taken on the other side
-    // (west > east, as `coverage` may be). Before, the min and max of the edge points made a
-    // polar mosaic a band short of its pole, and a raster across 180 degrees the rest of the
-    // world (red-team round 31).
-    double winding = 0, lat_sum = 0;
-    bool crosses = false;
-    LonLatBox plain{180, 90, -180, -90};
-    double east_west = 360, east_east = 0; // longitudes as 0..360, for a box across the antimeridian
+    // Going round the ring, each step the short way round (a step of more than 180 degrees
+    // crosses the antimeridian). A winding of 360 degrees is a ring round a pole (a polar
+    // stereographic mosaic): every longitude, up to the pole inside the raster. Otherwise the
+    // longitudes the steps pass over are arcs of the circle; the box is what the widest gap
+    // between them leaves (west > east when that is across 180 degrees, as `coverage` may be),
+    // and every longitude when no gap is left (a world raster, even one a hair past 180).
+    // Before, the min and max of the edge points made a polar mosaic a band short of its pole,
+    // and a raster across 180 degrees the rest of the world (red-team round 31).
+    double winding = 0, lat_sum = 0, south = 90, north = -90;
+    std::vector<std::pair<double, double>> arcs; // on [-180, 180): start <= end
+    const auto add_arc = [&](double from, double step) {
+        double a = std::min(from, from + step), b = std::max(from, from + step);
+        if (a < -180) { arcs.emplace_back(a + 360, 180), a = -180; }
+        if (b > 180) { arcs.emplace_back(-180, b - 360), b = 180; }
+        arcs.emplace_back(a, b);
+    };
     for (std::size_t i = 0; i < ring.size(); ++i) {
         const auto [lon, lat] = ring[i];
-        const double next = ring[(i + 1) % ring.size()].first;
-        double step = next - lon;
-        if (step > 180) step -= 360, crosses = true;
-        else if (step < -180) step += 360, crosses = true;
+        double step = ring[(i + 1) % ring.size()].first - lon;
+        if (step > 180) step -= 360;
+        else if (step < -180) step += 360;
         winding += step;
         lat_sum += lat;
-        plain = {std::min(plain.west, lon), std::min(plain.south, lat), std::max(plain.east, lon), std::max(plain.north, lat)};
-        const double shifted = lon < 0 ? lon + 360 : lon;
-        east_west = std::min(east_west, shifted), east_east = std::max(east_east, shifted);
+        south = std::min(south, lat), north = std::max(north, lat);
+        add_arc(lon, step);
     }
-    if (std::abs(winding) > 180) { // round a pole: the one on the ring's side of the equator
-        if (lat_sum > 0) return LonLatBox{-180, plain.south, 180, 90};
-        return LonLatBox{-180, -90, 180, plain.north};
+    if (std::abs(winding) > 180) { // round a pole: the one inside the raster, else the one on its side of the equator
+        bool north_pole = lat_sum > 0;
+        if (auto to_raster = std::unique_ptr<OGRCoordinateTransformation>(to_lon_lat.GetInverse())) {
+            double inverse[6];
+            if (GDALInvGeoTransform(const_cast<double*>(gt), inverse))
+                for (const double pole : {90.0, -90.0}) {
+                    double x = 0, y = pole;
+                    if (!to_raster->Transform(1, &x, &y) || !std::isfinite(x) || !std::isfinite(y)) continue;
+                    const double px = inverse[0] + x * inverse[1] + y * inverse[2], py = inverse[3] + x * inverse[4] + y * inverse[5];
+                    if (px >= 0 && px <= w && py >= 0 && py <= h) north_pole = pole > 0;
+                }
+        }
+        return north_pole ? LonLatBox{-180, south, 180, 90} : LonLatBox{-180, -90, 180, north};
     }
-    if (crosses && east_east - east_west < plain.east - plain.west) // the narrower of the two: a world raster crosses nothing
-        return LonLatBox{normal_longitude(east_west), plain.south, normal_longitude(east_east), plain.north};
-    if (!(plain.west < plain.east && plain.south < plain.north)) return std::nullopt;
-    return plain;
+    if (!(south < north)) return std::nullopt;
+    std::sort(arcs.begin(), arcs.end());
+    // The widest stretch of longitude no arc covers, round the circle.
+    double gap = 0, gap_west = 0, gap_east = 0, reach = arcs.front().second;
+    for (std::size_t i = 1; i < arcs.size(); ++i) {
+        if (arcs[i].first > reach && arcs[i].first - reach > gap) gap = arcs[i].first - reach, gap_west = reach, gap_east = arcs[i].first;
+        reach = std::max(reach, arcs[i].second);
+    }
+    if (const double round = arcs.front().first + 360 - reach; round > gap) gap = round, gap_west = reach, gap_east = arcs.front().first;
+    if (gap <= 1e-9) return LonLatBox{-180, south, 180, north};
+    // The box runs from the gap's east end round to its west end.
+    const double west = gap_east, east = gap_west;
+    if (west <= -180 + 1e-12 && east >= 180 - 1e-12) return LonLatBox{-180, south, 180, north};
+    if (west < east) return LonLatBox{west, south, east, north};
+    return LonLatBox{west >= 180 ? -180 : west, south, east <= -180 ? 180 : east, north}; // across 180 degrees
 }
 
 RasterInfo describe_raster(const std::string& path) {
