@@ -247,3 +247,15 @@ TEST_CASE("the built-in sources where imagery really is: SkySat's sparse scenes 
     CHECK(in_old_box_only > 50);
     CHECK(stats["user_project_wrong"] == 0);
 }
+
+TEST_CASE("a tile without one pixel of imagery is passed on even at --min-valid 0, never written as a black pair (red-team round 32)") {
+    const auto& s = half_and_full();
+    const auto out = fresh_dir("fallback-min-valid-0") + "/out";
+    const auto r = build_with(out, s.sources, "--limit 150 --min-valid 0");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(jobs_where(out, "status = 'written' AND valid_fraction <= 0") == 0); // before: the east half's jobs, black
+    // Passed on (FULL's 2 m takes none of this sample's), and failed saying why.
+    CHECK(jobs_where(out, "status = 'failed' AND reason = 'no eligible source has imagery here (HALF: no pixel of the tile has imagery)'") > 0);
+    CHECK(jobs_where(out, "status = 'written' AND source = 'HALF' AND valid_fraction < 0.9") > 0); // --min-valid 0 still takes a part
+}

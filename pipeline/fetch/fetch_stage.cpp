@@ -153,11 +153,14 @@ private:
             }
             if (!t.ok) {
                 r.reason = t.error;
-            } else if ((r.valid_fraction = t.valid_fraction()) < options_.min_valid) {
-                // Outside the source's data (a raster's edge, tiles a server has not): no imagery here.
+            } else if ((r.valid_fraction = t.valid_fraction()) < options_.min_valid || r.valid_fraction <= 0) {
+                // Outside the source's data (a raster's edge, tiles a server has not): no imagery
+                // here. A tile of no pixel at all is none whatever --min-valid says (at 0 such
+                // black squares were written as pairs, never passed on: red-team round 32).
                 std::lock_guard lock(mutex);
-                said_no.emplace_back(&job, "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " +
-                                               percent(options_.min_valid) + ")");
+                said_no.emplace_back(&job, r.valid_fraction < options_.min_valid
+                                               ? "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(options_.min_valid) + ")"
+                                               : std::string("no pixel of the tile has imagery"));
                 return;
             } else {
                 const auto utc = imagery::acquisition_utc(t.time_ms); // before 1970 too: historical photographs
