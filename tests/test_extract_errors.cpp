@@ -144,6 +144,23 @@ TEST_CASE("a run that keeps nothing fails and says why; a lat,lon --bbox gets th
     CHECK_FALSE(fs::exists(dir + "/bare"));
     const auto corrected = run(sh_quote(binary()) + " extract " + monaco + " -q -o " + sh_quote(dir + "/bare"));
     CHECK_MESSAGE(corrected.exit_code == 0, corrected.err);
+    // A run that stopped before its first stage finished for another reason (here a cut input;
+    // a kill hours into a planet's read) records options no work was made with: the next run
+    // without --bbox is not held to its box (before: refused for the box it left out).
+    const auto input = dir + "/in.osm.pbf";
+    const auto whole = read_file(data("osm/monaco-latest.osm.pbf"));
+    write_file(input, whole.substr(0, whole.size() * 6 / 10));
+    const auto cut = run(sh_quote(binary()) + " " + sh_quote(input) + " --bbox 7.46,43.60,7.47,43.61 -q --sources " + sh_quote(dir + "/sources.toml") +
+                         " -o " + sh_quote(dir + "/cut"));
+    CHECK(cut.exit_code == 1);
+    REQUIRE(fs::exists(dir + "/cut/state.sqlite"));
+    write_file(input, whole);
+    const auto again = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(input) + " -q --attempts 1 --limit 3 --sources " +
+                           sh_quote(dir + "/sources.toml") + " -o " + sh_quote(dir + "/cut")); // its xyz server is not there: no image
+    INFO(again.err);
+    CHECK(again.err.find("--bbox") == std::string::npos);
+    CHECK(fs::exists(dir + "/cut/catalog.gpkg"));
+    CHECK(sql_column(dir + "/cut/state.sqlite", "SELECT value FROM options WHERE key = 'bbox'") == std::vector<std::string>{""});
 
     // A tag list nothing in the input carries.
     write_file(dir + "/none.tsv", "man_made=spaceport\tfeature\t10\n");

@@ -150,6 +150,11 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     } forget_made_state{s, state_path, !fs::exists(fs::symlink_status(state_path, ec))}; // a link there is not ours to remove
     s.state = std::make_unique<StateDb>(state_path, true);
     auto stored = s.state->options();
+    // Options that no finished stage was made with are no build's yet: a run killed before its
+    // first stage finished (a --bbox refused only at the end of hours of reading a planet) left
+    // them, and the next run without the flag took it and was refused for it (code review of
+    // round 31). This run's own stand, as if OUT were new.
+    if (!s.state->any_stage_finished()) stored.clear();
     adopt_catalog_input(stored, s, input, input_digest);
     s.options.merge_stored(stored);
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.

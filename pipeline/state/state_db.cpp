@@ -332,6 +332,8 @@ bool StateDb::stage_finished(StageName stage) {
     return q.step();
 }
 
+bool StateDb::any_stage_finished() { return db_.prepare("SELECT 1 FROM stages LIMIT 1").step(); }
+
 void StateDb::finish_stage(StageName stage, double seconds, const std::string& summary_json) {
     auto q = db_.prepare("INSERT OR REPLACE INTO stages VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?)");
     q.bind(1, stage.view()).bind(2, seconds).bind(3, summary_json);

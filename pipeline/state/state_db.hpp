@@ -45,6 +45,7 @@ public:
     void store_catalog_identity(const std::string& identity);
 
     bool stage_finished(StageName stage);
+    bool any_stage_finished();
     void finish_stage(StageName stage, double seconds, const std::string& summary_json);
     // Forgets a stage and every later one (a rerun of plan discards fetch and write marks).
     void reset_stages_from(StageName stage);
