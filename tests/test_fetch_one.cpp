@@ -134,7 +134,8 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
 TEST_CASE("fetch-one refuses --bands, --stretch and --resampling for a source they do not apply to, instead of ignoring them (red-team round 31)") {
     const auto dir = fresh_dir("fetch_one_kind_options");
     write_file(dir + "/s.toml", "[[source]]\nalias = \"XT\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/{z}/{x}/{y}.jpg\"\ngsd = 1\nyear = 2020\n"
-                                "[[source]]\nalias = \"EE\"\nkind = \"earthengine\"\ncollection = \"X/Y\"\ngsd = 10\nbands = [\"R\", \"G\", \"B\"]\nyear = 2020\n");
+                                "[[source]]\nalias = \"EE\"\nkind = \"earthengine\"\ncollection = \"X/Y\"\ngsd = 10\nbands = [\"R\", \"G\", \"B\"]\nyear = 2020\n"
+                                "[[source]]\nalias = \"ST\"\nkind = \"stac\"\napi = \"http://127.0.0.1:9/\"\ncollection = \"c\"\nassets = [\"red\", \"green\", \"blue\"]\ngsd = 10\n");
     const auto fetch = [&](const std::string& alias, const std::string& flags) {
         return run(fetch_one_command() + " --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
                    " --center 9.505,53.513 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/out.jpg") + " " + flags);
@@ -144,7 +145,8 @@ TEST_CASE("fetch-one refuses --bands, --stretch and --resampling for a source th
              {"XT", "--stretch 0,50", "--stretch does not apply to source XT"},
              {"XT", "--resampling near", "--resampling does not apply to source XT"},
              {"EE", "--bands 3,2,1", "--bands does not apply to source EE (earthengine"},
-             {"EE", "--stretch tile", "--stretch does not apply to source EE"}}) {
+             {"EE", "--stretch tile", "--stretch does not apply to source EE"},
+             {"ST", "--bands 3,2,1", "--bands does not apply to source ST (stac: its three assets"}}) {
         const auto r = fetch(alias, flags);
         INFO(flags << "\n" << r.err);
         CHECK(r.exit_code == 2); // before: xyz 0 (the same tile whatever the flags said; no server asked here: 1)

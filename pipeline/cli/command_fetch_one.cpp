@@ -8,6 +8,7 @@
 #include "imagery/source_kind.hpp"
 #include "imagery/sources/gdal/gdal_kind.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
+#include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/tile_grid.hpp"
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/cli/commands.hpp"
@@ -143,6 +144,8 @@ int command_fetch_one(const std::vector<std::string>& args) {
             refuse("resampling", "Earth Engine resamples");
         }
         if (kind != "gdal" && options.stretch.mode == imagery::Stretch::Mode::tile) refuse("stretch", "--stretch tile is for gdal rasters");
+        if (kind == "stac" && config.settings_as<imagery::StacSettings>().assets.size() == 3) // a band from each asset
+            refuse("bands", "its three assets are its red, green and blue");
     }
     if (!options.bands.empty()) {
         config.bands.clear();

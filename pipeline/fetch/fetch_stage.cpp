@@ -29,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include <malloc.h>
 
@@ -112,6 +113,7 @@ private:
         }
         std::mutex mutex;
         std::exception_ptr write_error;
+        std::unordered_set<std::int64_t> flat_jobs; // fetched one flat colour, not recorded yet
         // Results are recorded as they come, not only at the batch's end: a kill loses the
         // images in flight, not a whole batch of written ones (512 at the defaults), which the
         // rerun fetched and wrote again (and a build killed more often than a batch lasts
@@ -128,6 +130,10 @@ private:
             for (const auto& r : results) {
                 if (r.ok) ++summary_.fetched;
                 else ++summary_.failed, ++summary_.failures[r.reason];
+                if (!r.ok || r.reused) continue;
+                auto& count = summary_.flat_images[alias];
+                ++count.first;
+                count.second += flat_jobs.erase(r.job_id);
             }
             done_ += results.size();
             results.clear();
@@ -182,11 +188,7 @@ private:
             }
             std::lock_guard lock(mutex);
             summary_.cpu_seconds += t.cpu_seconds;
-            if (r.ok) {
-                auto& count = summary_.flat_images[alias];
-                ++count.first;
-                count.second += flat;
-            }
+            if (r.ok && flat) flat_jobs.insert(r.job_id); // counted as recorded, beside `fetched`
             r.tried = job.tried;
             results.push_back(std::move(r));
             progress_.update(done_ + results.size(), total_, done_ + results.size(), "jobs");
@@ -351,7 +353,7 @@ void print_fetch_summary(const FetchSummary& s) {
         std::printf("  failed, %s: %lld\n", reasons[i].second.c_str(), static_cast<long long>(reasons[i].first));
     if (reasons.size() > 10) std::printf("  ... and %zu other reasons (see report.json)\n", reasons.size() - 10);
     for (const auto& [alias, count] : s.flat_images)
-        if (count.second > 0 && count.second * 10 >= count.first * 9) // most of them: one is open water, at times
+        if (count.first >= 3 && count.second * 10 >= count.first * 9) // most of a few at least: one is open water, at times
             std::printf("  warning: source %s: %lld of the %lld images fetched are one flat colour: a `stretch` that misses the raster's "
                         "values, a band without data, or a server's blank tiles? (docs/sources.md)\n",
                         alias.c_str(), static_cast<long long>(count.second), static_cast<long long>(count.first));

@@ -262,7 +262,14 @@ void print_plan_summary(const PlanSummary& s) {
 }
 
 StageSummary stage_plan(BuildSession& s) {
-    if (s.state->stage_finished("plan")) return StageSummary::nothing_to_do();
+    // A plan of no job that an older version recorded finished is planned again, as one now is.
+    if (s.state->stage_finished("plan")) {
+        const auto counts = s.state->count_by_status();
+        std::int64_t jobs = 0;
+        for (const auto& [status, n] : counts) jobs += n;
+        if (jobs > 0 || !s.options.text("shard").empty()) return StageSummary::nothing_to_do();
+        s.state->reset_stages_from("plan");
+    }
     if (!std::filesystem::exists(s.catalog_path()))
         throw std::runtime_error(s.catalog_path() + ": no catalog; run `skyscript-build extract INPUT.osm.pbf -o " + s.out_dir + "` first");
     const auto options = plan_options(s.options); // checked before the state DB changes
@@ -282,7 +289,9 @@ StageSummary stage_plan(BuildSession& s) {
     auto done = StageSummary::finished(
         summary.seconds, nlohmann::json{{"jobs", summary.jobs}, {"sampled", summary.sampled}, {"candidates", summary.candidates}}.dump(), summary.jobs);
     if (summary.jobs == 0 && summary.shard.empty()) { // a shard may own none of a small plan's objects
-        done.stop = summary.sampled == 0 && summary.candidates > 0
+        done.stop = summary.candidates == 0
+                        ? s.out_dir + ": the plan has no job: no object of the catalog is a candidate focus object (see the extract's counts)"
+                    : summary.sampled == 0
                         // Not the sources' doing: the sampling's options drew nothing (--cells 0 --rare-min 0 on a large input).
                         ? s.out_dir + ": the plan has no job: the sample drew none of the " + std::to_string(summary.candidates) +
                               " candidates (--all-below " + s.options.text("all-below") + ", --cells " + s.options.text("cells") + ", --rare-min " +
