@@ -259,3 +259,21 @@ TEST_CASE("a tile without one pixel of imagery is passed on even at --min-valid 
     CHECK(jobs_where(out, "status = 'failed' AND reason = 'no eligible source has imagery here (HALF: no pixel of the tile has imagery)'") > 0);
     CHECK(jobs_where(out, "status = 'written' AND source = 'HALF' AND valid_fraction < 0.9") > 0); // --min-valid 0 still takes a part
 }
+
+TEST_CASE("--source-policy all: a source's job without imagery fails naming that source, not 'no eligible source', and the report does not count it as such (red-team round 32)") {
+    const auto& s = half_and_full();
+    const auto dir = fresh_dir("fallback-policy-all");
+    // HALF, and the whole rendering at its 0.5 m: every object HALF can take, it can.
+    const auto half_toml = read_file(s.sources).substr(0, read_file(s.sources).find("\n\n") + 1);
+    write_file(dir + "/sources.toml", half_toml + "[[source]]\nalias = \"WHOLE\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2021\n");
+    const auto out = dir + "/out";
+    const auto r = build_with(out, dir + "/sources.toml", "--limit 150 --source-policy all");
+    INFO(r.err);
+    // HALF's jobs in its empty half fail; the same objects' FULL jobs are written.
+    const auto imaged_elsewhere = "status = 'failed' AND EXISTS (SELECT 1 FROM jobs w WHERE w.osm_type = jobs.osm_type AND w.osm_id = jobs.osm_id AND "
+                                  "w.status = 'written')";
+    REQUIRE(jobs_where(out, imaged_elsewhere) > 0);
+    CHECK(jobs_where(out, std::string(imaged_elsewhere) + " AND reason LIKE 'no eligible source%'") == 0); // before: all of them
+    CHECK(jobs_where(out, "status = 'failed' AND reason LIKE 'source HALF has no imagery here (%'") > 0);
+    CHECK(read_file(out + "/report.json").find("\"every_source_said_no\": 0,") != std::string::npos);
+}

@@ -217,7 +217,7 @@ private:
             }
             StateDb::FetchResult r;
             r.job_id = job->job_id;
-            r.reason = every_source_said_no(*job);
+            r.reason = no_imagery_reason(*job, options_.plan.policy);
             r.tried = job->tried;
             results.push_back(std::move(r));
         }

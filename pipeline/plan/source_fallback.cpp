@@ -63,6 +63,11 @@ bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
     return true;
 }
 
+std::string no_imagery_reason(const Job& job, SourcePolicy policy) {
+    if (policy != SourcePolicy::all || job.tried.empty()) return every_source_said_no(job);
+    return "source " + job.tried.back().source + " has no imagery here (" + job.tried.back().reason + ")";
+}
+
 std::string every_source_said_no(const Job& job) {
     std::string out = "no eligible source has imagery here (";
     for (std::size_t i = 0; i < job.tried.size(); ++i) out += (i ? "; " : "") + job.tried[i].source + ": " + job.tried[i].reason;

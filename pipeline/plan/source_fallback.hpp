@@ -37,5 +37,9 @@ private:
 // "P3: no image ...; S2: only 3.1% of the tile has imagery ..." from a job's `tried`: the
 // reason a job fails with when every eligible source said no.
 std::string every_source_said_no(const Job& job);
+// What a job fails with when its source said no: every_source_said_no's words, but under
+// --source-policy all (a job per source, none passed on) only its own source's: another
+// source's job of the object may have imagery (it read "no eligible source has imagery here").
+std::string no_imagery_reason(const Job& job, SourcePolicy policy);
 
 } // namespace skyscript::pipeline

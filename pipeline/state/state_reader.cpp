@@ -220,9 +220,10 @@ std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbac
 
 std::int64_t StateReader::every_source_said_no() {
     if (!state_queries::has_jobs_column(*db_, "tried")) return 0;
-    // A failed job whose last try is its source: no source left to ask (fallback_hops).
+    // A failed job whose last try is its source: no source left to ask (fallback_hops). Not
+    // a job of --source-policy all, whose object another source's job may have imaged.
     std::int64_t n = 0;
-    auto q = db_->prepare("SELECT source, tried FROM jobs WHERE status = 'failed' AND tried != '[]'");
+    auto q = db_->prepare("SELECT source, tried FROM jobs WHERE status = 'failed' AND tried != '[]' AND coalesce(reason, '') NOT LIKE 'source % has no imagery here (%'");
     while (q.step()) {
         const auto tried = parse_tried_sources(q.column_text(1));
         n += !tried.empty() && tried.back().source == q.column_text(0);
