@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -400,6 +401,17 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(skewed["eta_seconds"].get<double>() < 86400);
     CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find("ETA -") == std::string::npos);
     REQUIRE(run("touch " + sh_quote(newest)).exit_code == 0);
+    // A burst, then nothing for 30 s (a local source's share at once, then a slow fallback's):
+    // the rate is over the time since the burst, not its own half second (red-team round 32:
+    // 88 images/s and an ETA of 1 s the whole minute the stall lasted).
+    const auto images = lines(run("ls " + sh_quote(out) + "/images*/*.jpg").out);
+    REQUIRE(images.size() >= 2);
+    for (std::size_t i = 0; i < images.size(); ++i)
+        REQUIRE(run("touch -d @" + std::to_string(std::time(nullptr) - 30) + "." + std::to_string(100 + i % 800) + " " + sh_quote(images[i])).exit_code == 0);
+    const auto stalled = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
+    INFO(stalled.dump());
+    CHECK(stalled["rate"]["images_per_second"].get<double>() <= double(images.size()) / 29);
+    CHECK(stalled["eta_seconds"].get<double>() >= double(j["jobs"]["planned"].get<std::int64_t>()) * 29 / double(images.size()) * 0.5);
     const auto quiet = run(sh_quote(binary()) + " status " + sh_quote(out) + " -q --json");
     CHECK(quiet.exit_code == 0);
     CHECK(quiet.err.empty());
