@@ -351,6 +351,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
                 const auto live = run(sh_quote(binary()) + " status " + sh_quote(out) + " --json");
                 CHECK_MESSAGE(live.exit_code == 0, live.err);
                 if (live.exit_code == 0) CHECK(json::parse(live.out)["stage"] == "fetch");
+                if (live.exit_code == 0) CHECK(json::parse(live.out)["running"] == true); // the build's lock, asked without taking it
                 read_while_running = true;
                 continue; // the build goes on: kill it at the next sample
             }
@@ -382,6 +383,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(j["rate"]["from"] == "newest images");
     CHECK(j["eta_seconds"].get<double>() > 0);
     CHECK(j["newest_image_seconds_ago"].get<double>() < 60);
+    CHECK(j["running"] == false); // killed: no run holds the lock
     CHECK(read_file(db) + read_file(db + "-wal") == before); // read-only
 
     const auto text = run(sh_quote(binary()) + " status " + sh_quote(out));
@@ -412,6 +414,11 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     INFO(stalled.dump());
     CHECK(stalled["rate"]["images_per_second"].get<double>() <= double(images.size()) / 29);
     CHECK(stalled["eta_seconds"].get<double>() >= double(j["jobs"]["planned"].get<std::int64_t>()) * 29 / double(images.size()) * 0.5);
+    // Nothing in the window and no run holding the build: said so, not "is the build running?".
+    for (const auto& image : images) REQUIRE(run("touch -d '-2 hours' " + sh_quote(image)).exit_code == 0);
+    const auto idle = run(sh_quote(binary()) + " status " + sh_quote(out)).out;
+    CHECK(idle.find("stage next (no run of the build now)") != std::string::npos);
+    CHECK(idle.find("ETA unknown (no run of the build now: run it again to go on)") != std::string::npos);
     const auto quiet = run(sh_quote(binary()) + " status " + sh_quote(out) + " -q --json");
     CHECK(quiet.exit_code == 0);
     CHECK(quiet.err.empty());

@@ -5,6 +5,7 @@
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/report/report_data.hpp"
 #include "pipeline/report/stage_runs.hpp"
+#include "pipeline/state/build_lock.hpp"
 #include "pipeline/state/state_reader.hpp"
 
 #include <algorithm>
@@ -91,6 +92,7 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     BuildStatus s;
     s.out_dir = out_dir;
     s.window_seconds = window_seconds;
+    s.running = build_lock_held(out_dir);
     const auto blank = s;
     try {
         // A second's wait: the stages' own writes hold the DB for milliseconds; only a plan's for longer.
@@ -114,7 +116,9 @@ std::string status_text(const BuildStatus& s) {
         return s.out_dir + ": plan stage next: a run stopped in the middle of its plan; the next run of the build rolls the state DB back to before it "
                            "and plans again\n";
     const auto& j = s.jobs_by_status;
-    std::string out = s.out_dir + ": " + (s.stage == "finished" ? "finished" : s.stage + " stage next or running");
+    const std::string at = !s.running ? " stage next or running" : *s.running ? " stage next or running (a run of the build is going on)"
+                                                                             : " stage next (no run of the build now)";
+    std::string out = s.out_dir + ": " + (s.stage == "finished" ? "finished" : s.stage + at);
     if (!s.finished.empty()) {
         out += " (finished:";
         for (const auto& st : s.finished) out += " " + st;
@@ -136,6 +140,11 @@ std::string status_text(const BuildStatus& s) {
     if (s.eta_seconds == 0) out += "; nothing left to fetch";
     else if (s.eta_seconds > 0) out += "; ETA " + format_duration(s.eta_seconds) + " for " + std::to_string(j.at("planned")) + " planned jobs";
     else if (j.at("planned") > 0 && s.newest_image_age < 0) out += "; ETA once the first images are fetched";
+    // A run holding the lock with no image of late: its jobs are failing or being passed on to
+    // a slow source (red-team round 32: it asked whether a running build was running).
+    else if (j.at("planned") > 0 && s.running == true)
+        out += "; ETA unknown (no image in the last " + format_duration(s.window_seconds) + "; the build is running: its latest jobs failed or were passed on)";
+    else if (j.at("planned") > 0 && s.running == false) out += "; ETA unknown (no run of the build now: run it again to go on)";
     else if (j.at("planned") > 0) out += "; ETA unknown (no image in the last " + format_duration(s.window_seconds) + ": is the build running?)";
     return out + "\n";
 }
@@ -149,7 +158,8 @@ nlohmann::json status_json(const BuildStatus& s) {
                         {"skipped", s.skipped},
                         {"rate", {{"images_per_second", s.images_per_second}, {"from", s.rate_from}, {"window_seconds", s.window_seconds}}},
                         {"newest_image_seconds_ago", s.newest_image_age < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.newest_image_age)},
-                        {"eta_seconds", s.eta_seconds < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.eta_seconds)}};
+                        {"eta_seconds", s.eta_seconds < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.eta_seconds)},
+                        {"running", s.running ? nlohmann::json(*s.running) : nlohmann::json(nullptr)}};
     for (const auto& [k, v] : s.jobs_by_status) j["jobs"][k] = v;
     // The counts are unknown while the state DB cannot be read.
     j["state_db"] = s.unreadable.empty() ? "readable" : s.unreadable;

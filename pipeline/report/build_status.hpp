@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct BuildStatus {
     // Not "" when the state DB cannot be read now (StateReader::Unreadable): "plan writing" or
     // "plan interrupted"; the counts are then unknown (0) and `stage` is "plan".
     std::string unreadable;
+    // Whether a run holds OUT's build lock now (build_lock_held); nullopt when it cannot be told.
+    std::optional<bool> running;
 };
 
 BuildStatus read_build_status(const std::string& out_dir, double window_seconds = 60);

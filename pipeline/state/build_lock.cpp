@@ -7,16 +7,40 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace skyscript::pipeline {
 
 namespace fs = std::filesystem;
+
+std::optional<bool> build_lock_held(const std::string& out_dir) {
+    struct stat st {};
+    if (::stat(BuildDir(out_dir).lock().c_str(), &st) != 0) return false; // no lock file: no build ever held it
+    std::ifstream locks("/proc/locks");
+    if (!locks) return std::nullopt;
+    // "1: FLOCK  ADVISORY  WRITE 4321 08:01:1234567 0 EOF": the device as hex major:minor, the inode.
+    char device[64];
+    std::snprintf(device, sizeof device, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+    for (std::string line; std::getline(locks, line);) {
+        std::istringstream words(line);
+        std::string number, kind, advisory, mode, pid, where;
+        words >> number >> kind;
+        if (kind == "->") continue; // one waiting for the lock, not holding it
+        words >> advisory >> mode >> pid >> where;
+        if (kind == "FLOCK" && where == device) return true;
+    }
+    return false;
+}
 
 namespace {
 

@@ -6,6 +6,7 @@
 // holder. `status` and `report` only read, and take no lock. A run that made OUT and left
 // nothing in it (refused before writing) removes the lock file and OUT again.
 
+#include <optional>
 #include <string>
 
 namespace skyscript::pipeline {
@@ -24,6 +25,11 @@ private:
     std::string out_dir_;
     bool made_out_ = false; // OUT did not exist: a run that leaves nothing else removes it again
 };
+
+// Whether a process holds OUT's build lock now, asked without taking it (the kernel's list of
+// locks, /proc/locks): a status that took it for a moment could turn a starting build away.
+// nullopt when it cannot be told (no /proc).
+std::optional<bool> build_lock_held(const std::string& out_dir);
 
 // This run's command line, as the holder line and the resume hint show it.
 void set_command_line(int argc, char** argv);
