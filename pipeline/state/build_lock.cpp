@@ -24,22 +24,33 @@ namespace skyscript::pipeline {
 namespace fs = std::filesystem;
 
 std::optional<bool> build_lock_held(const std::string& out_dir) {
+    const auto path = BuildDir(out_dir).lock();
     struct stat st {};
-    if (::stat(BuildDir(out_dir).lock().c_str(), &st) != 0) return false; // no lock file: no build ever held it
+    if (::stat(path.c_str(), &st) != 0) return false; // no lock file: no build ever held it
     std::ifstream locks("/proc/locks");
     if (!locks) return std::nullopt;
-    // "1: FLOCK  ADVISORY  WRITE 4321 08:01:1234567 0 EOF": the device as hex major:minor, the inode.
-    char device[64];
-    std::snprintf(device, sizeof device, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+    // "1: FLOCK  ADVISORY  WRITE 4321 08:01:1234567 0 EOF": the lock's file as major:minor:inode.
+    // The inode alone is matched: on an overlay file system (a container's) stat's device is the
+    // overlay's, the lock's the layer's, while the inode number is the same.
+    std::string inode = ":";
+    inode += std::to_string(st.st_ino); // not `":" + ...`: GCC 12 -Wrestrict
     for (std::string line; std::getline(locks, line);) {
         std::istringstream words(line);
         std::string number, kind, advisory, mode, pid, where;
         words >> number >> kind;
         if (kind == "->") continue; // one waiting for the lock, not holding it
         words >> advisory >> mode >> pid >> where;
-        if (kind == "FLOCK" && where == device) return true;
+        if (kind == "FLOCK" && where.ends_with(inode)) return true;
     }
-    return false;
+    // Not listed (a file system that reports its inodes otherwise): the holder the file names,
+    // if that process is alive and is this program.
+    std::ifstream holder(path);
+    std::string word, pid;
+    if (!(holder >> word >> pid) || word != "process" || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+    std::ifstream cmdline("/proc/" + pid + "/cmdline");
+    std::string argv0;
+    std::getline(cmdline, argv0, '\0');
+    return argv0.find("skyscript-build") != std::string::npos;
 }
 
 namespace {
