@@ -78,6 +78,10 @@ public:
     virtual std::unique_ptr<ImageSource> open(const SourceConfig& source, const ImageSourceOptions& options) const = 0;
     // fetch-one's message for a tile that failed (!tile.ok) or holds no data.
     virtual std::string explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const;
+    // Why the source makes no use of a pixel setting a command gives it (fetch-one's "bands",
+    // "stretch", "stretch tile", "resampling"), or nullopt when it uses it: one it ignores is
+    // refused, not dropped (an xyz tile came back the same whatever they said).
+    virtual std::optional<std::string> ignores(const SourceConfig&, std::string_view) const { return std::nullopt; }
 };
 
 // Every kind, in the order "kind must be ..." lists them (source_kinds.cpp).

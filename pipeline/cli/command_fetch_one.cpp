@@ -8,7 +8,6 @@
 #include "imagery/source_kind.hpp"
 #include "imagery/sources/gdal/gdal_kind.hpp"
 #include "imagery/sources/gdal/gdal_source.hpp"
-#include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/tile_grid.hpp"
 #include "pipeline/common/build_sources.hpp"
 #include "pipeline/cli/commands.hpp"
@@ -132,21 +131,16 @@ int command_fetch_one(const std::vector<std::string>& args) {
     }
     // What the source's kind would not use is refused, not dropped: an xyz tile came back the
     // same whatever --bands, --stretch or --resampling said, with exit 0 (red-team round 31).
-    {
-        const std::string kind(config.kind->name());
-        const auto refuse = [&](const char* option, const std::string& why) {
-            if (cli.value(option)) throw UsageError(std::string("--") + option + " does not apply to source " + config.alias + " (" + kind + ": " + why + ")");
-        };
-        if (kind == "xyz")
-            for (const char* option : {"bands", "stretch", "resampling"}) refuse(option, "its tiles are 8-bit RGB as the server sends them");
-        if (kind == "earthengine") {
-            refuse("bands", "its bands are named in the sources file");
-            refuse("resampling", "Earth Engine resamples");
-        }
-        if (kind != "gdal" && options.stretch.mode == imagery::Stretch::Mode::tile) refuse("stretch", "--stretch tile is for gdal rasters");
-        if (kind == "stac" && config.settings_as<imagery::StacSettings>().assets.size() == 3) // a band from each asset
-            refuse("bands", "its three assets are its red, green and blue");
-    }
+    // The kind says which it ignores (SourceKind::ignores).
+    const auto refuse = [&](const char* option, std::string_view setting) {
+        if (!cli.value(option)) return;
+        if (const auto why = config.kind->ignores(config, setting))
+            throw UsageError(std::string("--") + option + " does not apply to source " + config.alias + " (" + std::string(config.kind->name()) + ": " + *why + ")");
+    };
+    refuse("bands", "bands");
+    refuse("stretch", "stretch");
+    refuse("resampling", "resampling");
+    if (options.stretch.mode == imagery::Stretch::Mode::tile) refuse("stretch", "stretch tile");
     if (!options.bands.empty()) {
         config.bands.clear();
         for (int b : options.bands) config.bands.push_back(std::to_string(b));

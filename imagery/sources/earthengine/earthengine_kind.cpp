@@ -139,6 +139,13 @@ public:
     std::string explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const override {
         return tile.ok ? SourceKind::explain_missing_tile(source, tile) : tile.error;
     }
+
+    std::optional<std::string> ignores(const SourceConfig&, std::string_view setting) const override {
+        if (setting == "bands") return "its bands are named in the sources file";
+        if (setting == "resampling") return "Earth Engine resamples";
+        if (setting == "stretch tile") return "--stretch tile is for gdal rasters";
+        return std::nullopt;
+    }
 };
 
 } // namespace

@@ -522,6 +522,12 @@ public:
     std::string explain_missing_tile(const SourceConfig& source, const FetchedTile& tile) const override {
         return tile.ok ? SourceKind::explain_missing_tile(source, tile) : tile.error;
     }
+
+    std::optional<std::string> ignores(const SourceConfig& source, std::string_view setting) const override {
+        if (setting == "stretch tile") return "--stretch tile is for gdal rasters";
+        if (setting == "bands" && stac_of(source).assets.size() == 3) return "its three assets are its red, green and blue"; // a band from each
+        return std::nullopt;
+    }
 };
 
 } // namespace
