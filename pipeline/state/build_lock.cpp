@@ -2,12 +2,12 @@
 
 #include "imagery/url_redaction.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/live_writer.hpp"
 #include "pipeline/common/shell_word.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace skyscript::pipeline {
@@ -43,14 +42,12 @@ std::optional<bool> build_lock_held(const std::string& out_dir) {
         if (kind == "FLOCK" && where.ends_with(inode)) return true;
     }
     // Not listed (a file system that reports its inodes otherwise): the holder the file names,
-    // if that process is alive and is this program.
+    // if it still runs as the process that wrote it (live_writer.hpp).
     std::ifstream holder(path);
-    std::string word, pid;
-    if (!(holder >> word >> pid) || word != "process" || pid.find_first_not_of("0123456789") != std::string::npos) return false;
-    std::ifstream cmdline("/proc/" + pid + "/cmdline");
-    std::string argv0;
-    std::getline(cmdline, argv0, '\0');
-    return argv0.find("skyscript-build") != std::string::npos;
+    std::string word;
+    long pid = 0;
+    if (!(holder >> word >> pid) || word != "process" || pid <= 0) return false;
+    return live_process_wrote(pid, path);
 }
 
 namespace {
