@@ -63,10 +63,6 @@ std::size_t wkb_bytes(const Shape& s) {
     return n;
 }
 
-} // namespace
-
-namespace {
-
 // The signed area of a ring in the equal-area plane, its vertices taken as they are;
 // `on_pole`: whether one of them is on a pole.
 double plane_ring_area_m2(const Point* begin, const Point* end, bool& on_pole) {

@@ -19,7 +19,10 @@ std::string sha256_hex16(const std::string& text) { return imagery::sha256_hex(t
 std::string line_digests(const std::string& settings_text) {
     std::string out;
     std::istringstream in(settings_text);
-    for (std::string line; std::getline(in, line);) out += (out.empty() ? "" : ".") + imagery::sha256_hex(line, 3);
+    for (std::string line; std::getline(in, line);) {
+        if (!out.empty()) out += '.';
+        out += imagery::sha256_hex(line, 3);
+    }
     return out;
 }
 
@@ -65,7 +68,10 @@ std::string changed_settings(const std::string& before, const std::string& now) 
     if (a.size() != b.size()) return "";
     std::string names;
     for (std::size_t i = 0; i < a.size() && i < imagery::source_identity_line_names.size(); ++i)
-        if (a[i] != b[i]) names += (names.empty() ? "" : "; ") + std::string(imagery::source_identity_line_names[i]);
+        if (a[i] != b[i]) {
+            if (!names.empty()) names += "; ";
+            names += imagery::source_identity_line_names[i];
+        }
     return names;
 }
 

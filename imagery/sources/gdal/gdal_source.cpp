@@ -539,7 +539,6 @@ std::optional<LonLatBox> raster_footprint(const double gt[6], double w, double h
     if (gap <= 1e-9) return LonLatBox{-180, south, 180, north};
     // The box runs from the gap's east end round to its west end.
     const double west = gap_east, east = gap_west;
-    if (west <= -180 + 1e-12 && east >= 180 - 1e-12) return LonLatBox{-180, south, 180, north};
     if (west < east) return LonLatBox{west, south, east, north};
     return LonLatBox{west >= 180 ? -180 : west, south, east <= -180 ? 180 : east, north}; // across 180 degrees
 }
