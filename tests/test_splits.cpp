@@ -507,7 +507,10 @@ TEST_CASE("split options: one error line naming the option") {
              // Shares leaving training nothing (red-team round 31: 60% and 60% split 29 of 4,169 images to train, exit 0).
              {"--val-size 60% --test-size 60%", "--val-size 60% and --test-size 60% ask for every image or more"},
              {"--val-size 100% --test-size 0%", "the training split would have none"},
-             {"--val-size 95% --test-size auto", "--val-size 95% and --test-size auto ask for every image or more"}}) { // auto: its 10%
+             {"--val-size 95% --test-size auto", "--val-size 95% and --test-size auto ask for every image or more"}, // auto: its 10%
+             // Counts held to the written images (before: every image to val and test, exit 0).
+             {"--val-size 100000 --test-size 5", "--val-size 100000 and --test-size 5 ask for 100005 images, and the build has "},
+             {"--val-size auto --test-size 100000", "the training split would have none"}}) {
         INFO(flags);
         const auto r = split(out, flags);
         CHECK(r.exit_code != 0);

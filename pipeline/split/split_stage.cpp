@@ -3,6 +3,7 @@
 #include "captions/caption_styles.hpp"
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/option_refused.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/dataset/sample_formats.hpp"
@@ -37,6 +38,13 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
     const auto n = static_cast<std::int64_t>(inputs.size());
     const auto val = split_size(options.text("val-size"), n, 5000, 0.02, "val-size");
     const auto test = split_size(options.text("test-size"), n, 30000, 0.10, "test-size");
+    // A count is held to the images here (shares were at check_split_options): 300 and 300 of
+    // 232 images split every one to val and test and none to train, with exit 0.
+    const auto is_count = [](const std::string& spec) { return spec != "auto" && !spec.ends_with('%'); };
+    if (n > 0 && val + test >= n && (is_count(options.text("val-size")) || is_count(options.text("test-size"))))
+        throw OptionRefused("--val-size " + options.text("val-size") + " and --test-size " + options.text("test-size") + " ask for " +
+                            std::to_string(val + test) + " images, and the build has " + std::to_string(n) +
+                            " written: the training split would have none; give smaller counts or shares (e.g. 2%, 10%)");
     const auto seed = static_cast<std::uint64_t>(options.integer("seed"));
     if (options.text("split-block") == "auto") return assign_splits_auto(inputs, seed, val, test);
     return assign_splits(inputs, options.number("split-block"), seed, val, test);
