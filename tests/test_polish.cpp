@@ -128,6 +128,20 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
     f.caption = "a satellite image of leisure of pitch";
     CHECK_FALSE(check.check("A Pitch seen from above.", f));
     CHECK(check.check("A sports ground seen from above.", f).value_or("").find("main feature") != std::string::npos);
+    // The focus value as the caption shows it (red-team round 33: each refused, every time,
+    // and the reason sent back held the raw value): `;` read as `/`, a value cut at 64 bytes,
+    // a bidi override dropped.
+    const std::string long_value(70, 'y');
+    for (const auto& [value, shown] : std::vector<std::pair<std::string, std::string>>{
+             {"school;church", "school/church"}, {long_value, std::string(64, 'y')}, {"garage\xe2\x80\xae" "x", "garagex"}}) {
+        pipeline::CheckFacts g;
+        g.focus_tag = "building=" + value;
+        g.focus = {{"building", value}};
+        g.caption = "a satellite image of building of " + shown;
+        CHECK_MESSAGE(!check.check("An aerial view of a " + shown + " building.", g), value);
+        const auto reason = check.check("An aerial view of a house.", g).value_or("");
+        CHECK_MESSAGE(reason == "it does not name the main feature: say \"" + shown + "\"", reason);
+    }
     f.focus_tag = "amenity=parking";
     f.focus = {{"amenity", "parking"}, {"surface", "asphalt"}};
     f.surroundings.clear();

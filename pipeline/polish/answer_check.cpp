@@ -1,6 +1,8 @@
 #include "pipeline/polish/answer_check.hpp"
 
 #include "captions/caption_tables.hpp"
+#include "captions/caption_text.hpp"
+#include "captions/captioner.hpp"
 #include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
@@ -179,7 +181,16 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
     // The focus feature, by its value (its key for `yes`) or its English name.
     const auto eq = facts.focus_tag.find('=');
     const std::string key = facts.focus_tag.substr(0, eq), value = eq == std::string::npos ? "" : facts.focus_tag.substr(eq + 1);
-    const auto named = value == "yes" ? as_words(key) : as_words(value);
+    // As the caption shows it (red-team round 33: a faithful answer was refused for
+    // "school;church", which the caption reads "school/church", for a value cut at 64 bytes
+    // and for one holding U+202E, and the reason sent back held the raw value's controls).
+    const bool yes = captions::value_reads_as(value, "yes");
+    std::string shown;
+    const captions::CaptionOptions caption_options;
+    captions::append_caption_text(shown, yes ? key : value, yes ? captions::TextPart::key : captions::TextPart::value,
+                                  yes ? caption_options.max_key_bytes : caption_options.max_value_bytes);
+    if (shown.ends_with("...")) shown.resize(shown.size() - 3); // a cut value: its shown start is enough
+    const auto named = as_words(shown);
     const auto name = name_of(key, value);
     if (!starts_a_word_in(text, named) && !starts_a_word_in(text, name))
         return "it does not name the main feature: say \"" + (name.empty() ? named : name) + "\"";
