@@ -128,6 +128,17 @@ TEST_CASE("scores files: header, quotes, ./ paths, NAME; a bad row or a repeated
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv,bad.name"), doctest::Contains("NAME"));
     // A NAME longer than a file name may be failed the split half-way, recorded (a red-team finding).
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv," + std::string(240, 'N')), doctest::Contains("NAME of at most 64"));
+    // A NAME given wrongly, or none and a file name that is none, said so (red-team round 33:
+    // "cannot open the scores file clip_openai.csv,a/b", the NAME unmentioned).
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv,a/b"), doctest::Contains("clip_openai.csv,a/b: `a/b` after the comma is not a NAME of at most 64"));
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip_openai.csv,.."), doctest::Contains("`..` after the comma is not a NAME"));
+    write_file(dir + "/clip.v2.csv", "images1/a.jpg,1\n");
+    CHECK_THROWS_WITH(sp::read_score_file(dir + "/clip.v2.csv"), doctest::Contains("the file's name without extension, `clip.v2`, is not a NAME"));
+    CHECK(sp::read_score_file(dir + "/clip.v2.csv,clip_v2").name == "clip_v2");
+    // A file whose own name has a comma (and a folder's comma) is still a file.
+    fs::create_directories(dir + "/a,b");
+    write_file(dir + "/a,b/x,y_z.csv", "images1/a.jpg,1\n");
+    CHECK(sp::read_score_file(dir + "/a,b/x,y_z.csv,S").name == "S");
     write_file(dir + "/dup.csv", "images1/a.jpg,1\nimages1/a.jpg,2\n");
     CHECK_THROWS_WITH(sp::read_score_file(dir + "/dup.csv"), doctest::Contains("dup.csv:2: images1/a.jpg has a score already"));
     write_file(dir + "/nan.csv", "images1/a.jpg,nan\n");
@@ -504,6 +515,7 @@ TEST_CASE("split options: one error line naming the option") {
              {"--val-size lots", "--val-size"}, {"--test-size 120%", "--test-size"}, {"--format zip", "--format"},
              {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--top-pct 30,50,30", "--top-pct names 30 twice"}, {"--split-block -1", "--split-block"}, {"--split-block 1e-9", "--split-block"},
              {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"},
+             {"--scores " + sh_quote(out + "/SkyScript_val.csv,a/b"), "`a/b` after the comma is not a NAME"},
              // Shares leaving training nothing (red-team round 31: 60% and 60% split 29 of 4,169 images to train, exit 0).
              {"--val-size 60% --test-size 60%", "--val-size 60% and --test-size 60% ask for every image or more"},
              {"--val-size 100% --test-size 0%", "the training split would have none"},

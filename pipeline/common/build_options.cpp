@@ -126,6 +126,11 @@ void BuildOptions::set(const std::string& name, const std::string& value, const 
 
 bool adds_to_builtin(const OptionRow& row, std::string_view value) { return (row.name == "tags" || row.name == "hidden") && value.starts_with('+'); }
 
+bool is_scores_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
+}
+
 OptionFile option_file(const OptionRow& row, const std::string& value) {
     OptionFile f;
     if (row.type != T::path || value.empty()) return f;
@@ -136,7 +141,7 @@ OptionFile option_file(const OptionRow& row, const std::string& value) {
     if (row.name == "scores")
         if (const auto comma = value.rfind(','); comma != std::string::npos) {
             const auto name = value.substr(comma + 1);
-            f.named = !name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+            f.named = is_scores_name(name);
             if (f.named) f.file = value.substr(0, comma), f.suffix = value.substr(comma);
         }
     return f;
@@ -149,7 +154,11 @@ std::string absolute_option_value(const OptionRow& row, const std::string& value
     const auto text = absolute_path(file);
     // A comma in the folders made absolute would be taken for the ,NAME: the name is given.
     auto suffix = given_suffix;
-    if (row.name == "scores" && !named && text.find(',') != std::string::npos) suffix = "," + fs::path(file).stem().string();
+    // Only the user's own file name's: a NAME they gave wrongly ("clip.csv,a/b") is not
+    // hidden behind one made up here ("clip.csv,a/b,b", then "cannot open clip.csv,a/b").
+    if (row.name == "scores" && !named && text.find(',') != std::string::npos && value.find(',') == std::string::npos &&
+        is_scores_name(fs::path(file).stem().string()))
+        suffix = "," + fs::path(file).stem().string();
     return prefix + text + suffix;
 }
 

@@ -67,6 +67,11 @@ struct OptionFile {
 };
 OptionFile option_file(const OptionRow& row, const std::string& value);
 
+// Whether `name` may be the NAME of --scores FILE,NAME: it names files
+// (SkyScript_train_top30pct_filtered_by_NAME.csv) and a column: 1-64 letters, digits, _ or -.
+// After a comma, anything else is part of FILE (a folder or file name with a comma).
+bool is_scores_name(std::string_view name);
+
 // A path option's value with its file made absolute and lexically normal, what OUT records:
 // a later stage run from another folder (a scheduler's job, `fetch /data/out` from home) reads
 // the file the build was given, not one of the same name there, or none. What is not a file

@@ -29,14 +29,21 @@ std::vector<int> top_percentages(const std::string& spec) {
 }
 
 std::pair<std::string, std::string> scores_file_and_name(const std::string& spec) {
-    const auto comma = spec.rfind(',');
-    auto file = comma == std::string::npos ? spec : spec.substr(0, comma);
-    auto name = comma == std::string::npos ? std::filesystem::path(file).stem().string() : spec.substr(comma + 1);
     // NAME is part of file names (SkyScript_train_top30pct_filtered_by_NAME.csv): 64 characters at most.
-    if (file.empty() || name.empty() || name.size() > 64 ||
-        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
-        throw UsageError("--scores expects FILE[,NAME] with NAME of at most 64 letters, digits, _ or - (it names files and a column), got `" + spec + "`");
-    return {std::move(file), std::move(name)};
+    const char* const rule = "a NAME of at most 64 letters, digits, _ or - (it names files and a column)";
+    const auto comma = spec.rfind(',');
+    if (comma != std::string::npos && comma > 0 && is_scores_name(std::string_view(spec).substr(comma + 1)))
+        return {spec.substr(0, comma), spec.substr(comma + 1)};
+    // No valid NAME after the comma, and no file of that whole name but one before the comma:
+    // a NAME given wrongly (red-team round 33: "clip.csv,a/b" said "cannot open the scores
+    // file clip.csv,a/b").
+    if (comma != std::string::npos && !std::ifstream(spec) && std::ifstream(spec.substr(0, comma)))
+        throw UsageError("--scores " + spec + ": `" + spec.substr(comma + 1) + "` after the comma is not " + rule);
+    // Otherwise all of it is FILE, named by its file name without extension.
+    auto name = std::filesystem::path(spec).stem().string();
+    if (is_scores_name(name)) return {spec, std::move(name)};
+    throw UsageError("--scores " + spec + ": the file's name without extension, `" + name + "`, is not " + rule +
+                     "; give one: --scores FILE,NAME");
 }
 
 void check_split_options(const BuildOptions& options) {
