@@ -183,6 +183,25 @@ TEST_CASE("shards on another file system are copied, not linked, into the same d
     check_same_dataset(out, reference());
 }
 
+TEST_CASE("a full disk while merge copies the shards' files says so in one line; with room the merge finishes") {
+    // Red-team round 33: "cannot copy s1/images1/....jpg (Success)", std::filesystem::copy_file's
+    // full disk (or "Input/output error").
+    const auto& shards = three_shards();
+    const auto mnt = fresh_dir("shards-merged-full-disk") + "/disk";
+    std::string cmd = sh_quote(binary()) + " merge " + sh_quote(mnt + "/out");
+    for (const auto& s : shards) cmd.append(" ").append(sh_quote(s));
+    // Room for the merged state DB, not for the images and the catalog: the copies fill it.
+    const auto r = on_small_disk(mnt, "4M", cmd + " -q; echo first=$?; mount -o remount,size=64M " + sh_quote(mnt) + " && " + cmd +
+                                                " -q; echo second=$?; ls " + sh_quote(mnt + "/out"));
+    CHECK_MESSAGE(r.out.find("first=1\n") != std::string::npos, r.out);
+    REQUIRE(lines(r.err).size() == 1);
+    CHECK_MESSAGE(r.err.find("cannot copy") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("(No space left on device)") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.out.find("second=0\n") != std::string::npos, r.out);
+    CHECK(r.out.find("SkyScript_train_unfiltered.csv") != std::string::npos);
+    CHECK(r.out.find(".partial-") == std::string::npos); // the copy cut short went
+}
+
 TEST_CASE("shards in folders merge may not write (another user's, a read-only mount) are read, not changed") {
     // Run as nobody on copies under /tmp that nobody may write: merge opened each shard's state
     // DB for writing ("unable to open database file"), and its reads of a WAL database need an
