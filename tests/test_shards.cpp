@@ -202,6 +202,46 @@ TEST_CASE("a full disk while merge copies the shards' files says so in one line;
     CHECK(r.out.find(".partial-") == std::string::npos); // the copy cut short went
 }
 
+TEST_CASE("merge short of memory (ulimit -v): one line saying so, never the shards blamed, never an abort") {
+#if defined(__SANITIZE_ADDRESS__)
+    MESSAGE("not run: AddressSanitizer's shadow memory cannot start under an address-space limit; the release build's run checks it");
+#else
+    // Red-team round 33: "f2: its job ids overlap another shard's: the shards are not of one
+    // plan (...: out of memory)", a bare "error: std::bad_alloc", and an abort (exit 134,
+    // "terminate called after throwing an instance of 'St9bad_alloc'") when the bad_alloc
+    // escaped through nlohmann::json's destructor on a TBB worker.
+    const auto& shards = three_shards();
+    const auto out = fresh_dir("shards-merged-short-of-memory") + "/out";
+    std::string cmd = sh_quote(binary()) + " merge " + sh_quote(out);
+    for (const auto& s : shards) cmd.append(" ").append(sh_quote(s));
+    const auto merge_under = [&](long kb) {
+        fs::remove_all(out);
+        return run("bash -c " + sh_quote("ulimit -c 0; ulimit -v " + std::to_string(kb) + "; " + cmd + " -q"));
+    };
+    // The least address space it finishes in, to 1 MB: the libraries the binary loads set it.
+    long enough = 1L << 21, short_of = 0;
+    REQUIRE(merge_under(enough).exit_code == 0);
+    while (enough - short_of > 1000) {
+        const long mid = (enough + short_of) / 2;
+        (merge_under(mid).exit_code == 0 ? enough : short_of) = mid;
+    }
+    int out_of_memory = 0;
+    for (long kb = enough - 500; kb > enough - 16000; kb -= 500) {
+        const auto r = merge_under(kb);
+        if (r.exit_code == 0 || r.err.find("error while loading shared libraries") != std::string::npos) continue; // the loader's, not ours
+        INFO(kb << " KB: " << r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(lines(r.err).size() == 1);
+        CHECK(r.err.starts_with("skyscript-build: error: "));
+        CHECK(r.err.find("overlap") == std::string::npos);
+        CHECK(r.err.find("std::bad_alloc") == std::string::npos);
+        if (r.err.find("out of memory") != std::string::npos) ++out_of_memory;
+    }
+    CHECK(out_of_memory > 0);
+    CHECK(merge_under(enough).exit_code == 0);
+#endif
+}
+
 TEST_CASE("shards in folders merge may not write (another user's, a read-only mount) are read, not changed") {
     // Run as nobody on copies under /tmp that nobody may write: merge opened each shard's state
     // DB for writing ("unable to open database file"), and its reads of a WAL database need an

@@ -20,8 +20,11 @@
 #include <csignal>
 #include <cstring>
 #include <cstdio>
+#include <cxxabi.h>
+#include <typeinfo>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,36 @@ std::string with_gdal_failure(const std::string& what) {
     // start is looked for, not all of it.
     if (gdal.empty() || what.find(gdal.substr(0, 200)) != std::string::npos) return what;
     return what + " (GDAL: " + gdal + ")";
+}
+
+// Out of memory, said as what it is (red-team round 33: a bare "error: std::bad_alloc" under
+// ulimit -v). No allocation: it is also said from the terminate handler.
+void say_out_of_memory() {
+    static const char line[] = "skyscript-build: error: out of memory (the machine's, or a limit: ulimit -v, a cgroup's memory.max); what was "
+                               "finished is kept: run it again with more memory\n";
+    std::fflush(stdout);
+    (void)!::write(STDERR_FILENO, line, sizeof line - 1);
+}
+
+// An exception no handler takes ends the run as main's catch would have, in one line: under
+// ulimit -v a TBB worker's bad_alloc escaped through nlohmann::json's destructor, which
+// allocates, and the run ended in "terminate called after throwing an instance of
+// 'St9bad_alloc'" and SIGABRT (exit 134).
+[[noreturn]] void on_terminate() {
+    // The type without a rethrow: rethrowing allocates, and memory is what is missing.
+    if (const auto* type = abi::__cxa_current_exception_type(); type && *type == typeid(std::bad_alloc)) {
+        say_out_of_memory();
+        ::_exit(1);
+    }
+    std::string what = "an unexpected failure";
+    if (const auto e = std::current_exception()) try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            what = x.what();
+        } catch (...) {
+        }
+    std::fprintf(stderr, "skyscript-build: internal error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
+    std::abort(); // a core to look at
 }
 
 // fds 0, 1 and 2 open: a build started with one closed (`>&-`) would have its first file
@@ -105,6 +138,7 @@ int with_stdout_checked(int code, bool build) {
 int main(int argc, char** argv) {
     using namespace skyscript::pipeline;
     open_standard_fds();
+    std::set_terminate(on_terminate);
     raise_open_file_limit();
     // Loopback never through a proxy, for GDAL's libcurl too (/vsicurl/, WMS), which reads
     // no_proxy from the environment: our engine's rule (docs/sources.md), where a dead
@@ -140,9 +174,15 @@ int main(int argc, char** argv) {
         const std::string help = named ? "skyscript-build " + command + " --help" : bare ? "skyscript-build INPUT.osm.pbf --help" : "skyscript-build --help";
         std::fprintf(stderr, "skyscript-build: %s (see %s)\n", skyscript::tags::one_line(e.what(), 8000).c_str(), help.c_str());
         return 2;
+    } catch (const std::bad_alloc&) {
+        say_out_of_memory();
+        return 1;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
-        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_gdal_failure(e.what()), 8000).c_str());
+        std::string what = with_gdal_failure(e.what());
+        if (what.starts_with("pthread_create has failed")) // TBB's words
+            what += " (no thread could be started: a memory limit, ulimit -v, or the process limit, ulimit -u)";
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
         return 1;
     }
 }
