@@ -297,7 +297,24 @@ TEST_CASE("`sources` lists every source with its status and reason") {
     CHECK(lines(ee.err).size() == 10); // each of the ten built-in sources, by name
     const auto bad = run(sh_quote(binary()) + " sources --sources " + sh_quote(dir + "/missing.toml"));
     CHECK(bad.exit_code == 1);
-    CHECK(bad.err == "skyscript-build: error: " + dir + "/missing.toml: cannot open sources file\n");
+    CHECK(bad.err == "skyscript-build: error: " + dir + "/missing.toml: cannot open sources file (no such file)\n");
+    // A device, a FIFO, a folder: said at once (red-team round 33: /dev/zero was read into
+    // memory for ever, 5 GB in 8 s, and a FIFO blocked), by the tools that read sources
+    // without the build's option check too.
+    REQUIRE(run("mkfifo " + sh_quote(dir + "/fifo.toml")).exit_code == 0);
+    for (const auto& [file, why] : std::vector<std::pair<std::string, std::string>>{{"/dev/zero", "is a pipe or a device, not a file"},
+                                                                                    {"/dev/urandom", "is a pipe or a device, not a file"},
+                                                                                    {dir + "/fifo.toml", "is a pipe or a device, not a file"},
+                                                                                    {dir, "is a directory, not a file"}}) {
+        for (const std::string& command :
+             std::vector<std::string>{"sources --sources ", "sources --check --sources ", "fetch-one --source X --center 7.42,43.73 --side-m 384 --gsd 1 -o " + dir + "/x.jpg --sources ",
+                                      "extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -q -o " + dir + "/extract --read-sample on --sources "}) {
+            const auto r = run("timeout 20 " + sh_quote(binary()) + " " + command + sh_quote(file));
+            INFO(command << file);
+            CHECK(r.exit_code == 1);
+            CHECK(r.err == "skyscript-build: error: " + file + ": cannot open sources file (" + why + (why.starts_with("is a pipe") ? "; a later run reads it again: save it to a file" : "") + ")\n");
+        }
+    }
 }
 
 namespace {

@@ -71,9 +71,9 @@ TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file 
         load_tag_option(dir + "/missing.tsv");
         FAIL("no error");
     } catch (const TagListError& e) {
-        CHECK(std::string(e.what()) == dir + "/missing.tsv: cannot open tag list");
+        CHECK(std::string(e.what()) == dir + "/missing.tsv: cannot open tag list (no such file)");
     }
-    CHECK_THROWS_WITH_AS(load_tag_option("+" + dir + "/missing.tsv"), (dir + "/missing.tsv: cannot open tag list").c_str(), TagListError);
+    CHECK_THROWS_WITH_AS(load_tag_option("+" + dir + "/missing.tsv"), (dir + "/missing.tsv: cannot open tag list (no such file)").c_str(), TagListError);
     skyscript::test::write_file(dir + "/attrs.tsv", "surface=*\tattribute\t1\n");
     CHECK_THROWS_WITH_AS(load_tag_option(dir + "/attrs.tsv"), doctest::Contains("no feature entries"), TagListError);
     skyscript::test::write_file(dir + "/bad.tsv", "# x\nfountain\tfeature\t1\n");

@@ -9,8 +9,9 @@ tags::HiddenRules load_hidden_option(const std::string& option) {
     if (option.empty()) return tags::HiddenRules::builtin();
     const bool add = option.front() == '+';
     const std::string path = add ? option.substr(1) : option;
-    const auto text = read_text_file(path);
-    if (!text) throw tags::HiddenRulesError(path + ": cannot open hidden-object rules");
+    std::string why;
+    const auto text = read_text_file(path, &why);
+    if (!text) throw tags::HiddenRulesError(path + ": cannot open hidden-object rules (" + why + ")");
     auto rules = tags::HiddenRules::parse(*text, path);
     if (!add) return rules;
     auto all = tags::HiddenRules::builtin();

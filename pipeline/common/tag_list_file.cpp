@@ -13,8 +13,7 @@ namespace {
 tags::TagList parse_list_file(const std::string& path) {
     std::string why;
     const auto text = read_text_file(path, &why);
-    // A missing file keeps the short message scripts know; anything else says why.
-    if (!text) throw tags::TagListError(path + ": cannot open tag list" + (why == "no such file" ? "" : " (" + why + ")"));
+    if (!text) throw tags::TagListError(path + ": cannot open tag list (" + why + ")");
     return tags::TagList::parse(*text, path);
 }
 

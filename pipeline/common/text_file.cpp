@@ -16,7 +16,7 @@ std::string file_problem(const std::string& path) {
     if (!std::filesystem::exists(status)) return "no such file";
     // A directory opens as a stream that reads nothing: it would pass for an empty list.
     if (std::filesystem::is_directory(status)) return "is a directory, not a file";
-    if (!std::filesystem::is_regular_file(status)) return "is a pipe or a device, not a file (a later run reads it again): save it to a file";
+    if (!std::filesystem::is_regular_file(status)) return "is a pipe or a device, not a file; a later run reads it again: save it to a file";
     return "";
 }
 
