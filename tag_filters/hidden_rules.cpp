@@ -4,6 +4,7 @@
 #include "tag_filters/utf8_text.hpp"
 
 #include <charconv>
+#include <cmath>
 
 namespace skyscript::embedded {
 std::string_view hidden_tsv();
@@ -51,7 +52,9 @@ HiddenRules::Condition parse_condition(std::string_view text, const std::string&
         c.value = std::string(rest);
     } else {
         c.test = text[op] == '<' ? Test::less : Test::greater;
-        if (!parse_number(rest, c.number)) {
+        // A finite threshold: `layer<nan` was taken and met by no value, a rule that silently
+        // did nothing (red-team round 33); `layer<inf` one met by every number.
+        if (!parse_number(rest, c.number) || !std::isfinite(c.number)) {
             std::string what = "`";
             what.append(text).append("`: expected a number after ").push_back(text[op]);
             fail(source, line_no, what);
@@ -80,6 +83,9 @@ HiddenRules HiddenRules::parse(std::string_view text, const std::string& source)
     HiddenRules rules;
     for_each_record(text, [&](std::size_t line_no, const std::vector<std::string_view>& fields) {
         if (fields.size() < 2) fail(source, line_no, "expected `condition [condition...] kinds`, got one field");
+        // A NUL ends the text for every C string a rule reaches: the message quoting it too.
+        for (const auto field : fields)
+            if (field.find('\0') != std::string_view::npos) fail(source, line_no, "the rule holds a NUL byte");
         Rule rule;
         rule.kinds = parse_kinds(fields.back(), source, line_no);
         for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
@@ -90,6 +96,10 @@ HiddenRules HiddenRules::parse(std::string_view text, const std::string& source)
         }
         rule.text += ' ';
         rule.text += fields.back();
+        // As a tag list's repeated entry: a second copy changes nothing but the rules' digest
+        // (a rerun then refused for rules that mean the same).
+        for (const auto& earlier : rules.rules_)
+            if (earlier.text == rule.text) fail(source, line_no, "the rule `" + rule.text + "` is given twice");
         rules.rules_.push_back(std::move(rule));
         std::size_t total = 0;
         for (const auto& r : rules.rules_) total += r.conditions.size();

@@ -240,6 +240,14 @@ TEST_CASE("hidden rules: errors name the source and line") {
         many += line;
     }
     CHECK(hidden_error(many) == "h.tsv:65: more than 64 conditions in all");
+    // Red-team round 33: a threshold of nan was taken (a rule no value meets), a NUL cut the
+    // message quoting it, and a rule given twice was kept twice.
+    CHECK(hidden_error("layer<nan highway=* line\n") == "h.tsv:1: `layer<nan`: expected a number after <");
+    CHECK(hidden_error("layer>-nan highway=* line\n") == "h.tsv:1: `layer>-nan`: expected a number after >");
+    CHECK(hidden_error("layer<inf any\n") == "h.tsv:1: `layer<inf`: expected a number after <");
+    CHECK(hidden_error(std::string("highway=*\tli\0ne\n", 14)) == "h.tsv:1: the rule holds a NUL byte");
+    CHECK(hidden_error(std::string("a\0b=yes any\n", 12)) == "h.tsv:1: the rule holds a NUL byte");
+    CHECK(hidden_error("tunnel=* any\ncovered=yes line\ntunnel=*\tany\n") == "h.tsv:3: the rule `tunnel=* any` is given twice");
 }
 
 TEST_CASE("the built-in hidden rules: tunnels, underground, indoor and covered lines, not sunken areas") {
