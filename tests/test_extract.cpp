@@ -395,6 +395,17 @@ print('\n'.join(sorted(hidden)))
     CHECK(summary_count(r.out, "hidden") == static_cast<std::int64_t>(independent.size()));
     CHECK(sql_int(gpkg, "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'") == static_cast<std::int64_t>(independent.size()));
     CHECK(sql_int(all, "SELECT CAST(value AS INTEGER) FROM skyscript_meta WHERE key='hidden'") == 0);
+
+    // The summary names the rules used (red-team round 33: always tag_filters/hidden.tsv).
+    CHECK(r.out.find("(not visible from above: tunnels, underground, indoor, covered; tag_filters/hidden.tsv)") != std::string::npos);
+    write_file(dir + "/tunnels.tsv", "tunnel=* any\n");
+    for (const auto& [option, said] : std::vector<std::pair<std::string, std::string>>{
+             {dir + "/nothing.tsv", "(not visible from above: no rule: " + dir + "/nothing.tsv holds none)"},
+             {dir + "/tunnels.tsv", "(not visible from above: the rules of " + dir + "/tunnels.tsv)"},
+             {"+" + dir + "/tunnels.tsv", "(not visible from above: tunnels, underground, indoor, covered; tag_filters/hidden.tsv and " + dir + "/tunnels.tsv)"}}) {
+        const auto named = run(sh_quote(binary()) + " extract " + sh_quote(input) + " -o " + sh_quote(dir + "/named") + " --hidden " + sh_quote(option));
+        CHECK_MESSAGE(named.out.find(said) != std::string::npos, named.out);
+    }
 }
 
 TEST_CASE("a sunken square at layer=-1 stays; a road below, a tunnel, a covered path and a car park under ground go") {

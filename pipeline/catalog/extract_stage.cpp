@@ -525,6 +525,12 @@ ExtractResult run_extract(const ExtractRequest& req) {
     else if (sample) meta["sampled_in_read"] = "no: " + std::to_string(sample->candidates) + " candidates, the planner takes every one (--all-below)";
     writer.commit(meta, filter ? &filter->focus_fids() : nullptr);
     result.catalog_path = BuildDir(req.out_dir).catalog();
+    // The file the user gave, not always the built-in one's name (red-team round 33).
+    const std::string builtin = "tunnels, underground, indoor, covered; tag_filters/hidden.tsv";
+    result.hidden_rules = req.hidden.empty()          ? builtin
+                          : req.hidden.front() == '+' ? builtin + " and " + req.hidden.substr(1)
+                          : hidden.rules().empty()    ? "no rule: " + req.hidden + " holds none"
+                                                      : "the rules of " + req.hidden;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
@@ -535,8 +541,7 @@ void print_extract_summary(const ExtractResult& r) {
                 static_cast<unsigned long long>(s.kept()), r.catalog_path.c_str(),
                 static_cast<unsigned long long>(s.points), static_cast<unsigned long long>(s.lines),
                 static_cast<unsigned long long>(s.areas));
-    std::printf("  hidden: %llu (not visible from above: tunnels, underground, indoor, covered; tag_filters/hidden.tsv)\n",
-                static_cast<unsigned long long>(s.hidden));
+    std::printf("  hidden: %llu (not visible from above: %s)\n", static_cast<unsigned long long>(s.hidden), r.hidden_rules.c_str());
     std::printf("  invalid geometries: %llu (%llu areas not assembled, %llu lines with < 2 points, "
                 "%llu lines with nodes missing from the input, %llu incomplete multipolygons",
                 static_cast<unsigned long long>(s.invalid()), static_cast<unsigned long long>(s.invalid_areas),

@@ -43,6 +43,7 @@ struct ExtractResult {
     bool sampled_in_read = false;
     std::int64_t candidates = 0, cells_total = 0, cells_chosen = 0, focus = 0, rare_added = 0, cells_reached = 0;
     std::string catalog_path;
+    std::string hidden_rules; // the hidden-object rules' file(s), as the summary names them
     double seconds = 0;
 };
 
