@@ -30,6 +30,15 @@ using nlohmann::json;
 
 namespace {
 
+// A process holding OUT's build lock as a run does (flock), standing in for one: its PID, to kill.
+// One process: flock(1)'s child would keep the lock after flock itself was killed.
+std::string hold_build_lock(const std::string& out) {
+    return lines(run("/usr/bin/python3 -c " + sh_quote("import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\ntime.sleep(120)") + " " +
+                     sh_quote(out + "/build.lock") + " >/dev/null 2>&1 & echo $!")
+                     .out)
+        .at(0);
+}
+
 // Two sources on Monaco's rendering: RENDER everywhere, WEST only west of 7.422 E (nodata
 // elsewhere), each object asked of both, so the build has pairs from two sources, two
 // years, and jobs that fail for want of imagery.
@@ -378,19 +387,30 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(j["skipped"] == sql_int(db, "SELECT coalesce(sum(objects), 0) FROM skipped"));
     CHECK(j["stage"] == "fetch");
     CHECK(j["finished_stages"] == json::array({"extract", "plan"}));
-    // Killed a moment ago: the images it wrote give a rate and an ETA.
+    // Killed a moment ago: the images it wrote give a rate, but no ETA: no run goes on (red-team
+    // round 33: "ETA 23s", growing with each status, for a build no process ran).
     CHECK(j["rate"]["images_per_second"].get<double>() > 0);
     CHECK(j["rate"]["from"] == "newest images");
-    CHECK(j["eta_seconds"].get<double>() > 0);
+    CHECK(j["eta_seconds"].is_null());
     CHECK(j["newest_image_seconds_ago"].get<double>() < 60);
     CHECK(j["running"] == false); // killed: no run holds the lock
     CHECK(read_file(db) + read_file(db + "-wal") == before); // read-only
+    const auto stopped = run(sh_quote(binary()) + " status " + sh_quote(out));
+    CHECK(stopped.out.find("ETA unknown (no run of the build now: run it again to go on)") != std::string::npos);
 
+    // A run holding the build's lock (flock(1) standing in for it): the rate gives the ETA.
+    const auto holder_pid = hold_build_lock(out);
+    for (int i = 0; i < 200 && run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out.find("\"running\": true") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto held = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
+    CHECK(held["running"] == true);
+    CHECK(held["eta_seconds"].get<double>() > 0);
     const auto text = run(sh_quote(binary()) + " status " + sh_quote(out));
     REQUIRE_MESSAGE(text.exit_code == 0, text.err);
     CHECK(text.out.find("jobs: " + j["jobs"]["total"].dump() + " total, " + j["jobs"]["written"].dump() + " written, " + j["jobs"]["fetched"].dump() +
                         " fetched, " + j["jobs"]["planned"].dump() + " planned, " + j["jobs"]["failed"].dump() + " failed") != std::string::npos);
     CHECK(text.out.find("ETA ") != std::string::npos);
+    CHECK(text.out.find("ETA unknown") == std::string::npos);
     // The newest image dated in 2099 (a copy from a host whose clock is ahead): left out of the
     // rate (red-team round 29: a rate of 0.0 and an ETA of -596523h-14m).
     auto newest = run("ls -t " + sh_quote(out) + "/images*/*.jpg | head -1").out;
@@ -415,6 +435,9 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(stalled["rate"]["images_per_second"].get<double>() <= double(images.size()) / 29);
     CHECK(stalled["eta_seconds"].get<double>() >= double(j["jobs"]["planned"].get<std::int64_t>()) * 29 / double(images.size()) * 0.5);
     // Nothing in the window and no run holding the build: said so, not "is the build running?".
+    run("kill " + holder_pid);
+    for (int i = 0; i < 200 && run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out.find("\"running\": false") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     for (const auto& image : images) REQUIRE(run("touch -d '-2 hours' " + sh_quote(image)).exit_code == 0);
     const auto idle = run(sh_quote(binary()) + " status " + sh_quote(out)).out;
     CHECK(idle.find("stage next (no run of the build now)") != std::string::npos);
@@ -457,6 +480,9 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
         const auto again = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
         CHECK(again["jobs"]["planned"] == 3);
         CHECK(again["stage"] == "fetch");
+        // Nor is fetch, or a stage after it, finished now (red-team round 33: "write stage next
+        // (finished: extract plan fetch write split report)").
+        CHECK(again["finished_stages"] == json::array({"extract", "plan"}));
     }
 }
 
@@ -469,6 +495,42 @@ TEST_CASE("report and status name the folder when there is no build") {
         CHECK(lines(r.err).size() == 1);
     }
     CHECK(run(sh_quote(binary()) + " status").exit_code == 2);
+}
+
+TEST_CASE("status, report and split while a merge makes OUT's state DB say so, and after a merge stopped then say to run it again (red-team round 33)") {
+    // Before: "no build here (no state.sqlite); start one with ..." and status exited 1 to a
+    // scheduler polling the merge.
+    const auto out = fresh_dir("report-merging");
+    write_file(out + "/state.sqlite.merging", "a merge's state DB, not in place yet");
+    const auto say = [&](const std::string& command) { return run(sh_quote(binary()) + " " + command + " " + sh_quote(out) + " -q"); };
+    const auto stopped = say("status");
+    CHECK(stopped.exit_code == 0);
+    CHECK(stopped.out == out + ": merge next: a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n");
+    const auto j = json::parse(say("status --json").out);
+    CHECK(j["stage"] == "merge");
+    CHECK(j["state_db"] == "merge interrupted");
+    CHECK(j["running"] == false);
+    for (const char* command : {"report", "split", "write"}) {
+        INFO(command);
+        const auto r = say(command);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err == "skyscript-build: error: " + out + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n");
+    }
+    // A merge holding the lock (flock(1) standing in for it).
+    const auto holder_pid = hold_build_lock(out);
+    for (int i = 0; i < 200 && say("status --json").out.find("\"running\": true") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto running = say("status");
+    CHECK(running.exit_code == 0);
+    CHECK(running.out.find(out + ": merge running: it is joining the shards' jobs") == 0);
+    CHECK(json::parse(say("status --json").out)["state_db"] == "merge writing");
+    for (const char* command : {"report", "split"}) {
+        INFO(command);
+        const auto r = say(command);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err == "skyscript-build: error: " + out + ": a merge is making this build (its state DB is not in place yet): run this again once it has finished\n");
+    }
+    run("kill " + holder_pid);
 }
 
 TEST_CASE("write, split and benchmarks on a folder not planned yet say so in one line, and record nothing") {

@@ -21,7 +21,7 @@ int command_status(const std::vector<std::string>& args) {
     }
     if (cli.positional().size() != 1) throw UsageError("status takes one OUT folder");
     const double window = cli.value("window") ? parse_double(*cli.value("window"), "--window") : 60.0;
-    if (!(window > 0)) throw UsageError("--window: expected seconds > 0");
+    if (!(window > 0 && window <= 1e7)) throw UsageError("--window: expected seconds > 0, at most 10000000 (115 days)");
     const auto status = read_build_status(cli.positional()[0], window);
     if (cli.flag("json")) std::printf("%s\n", status_json(status).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else std::fputs(status_text(status).c_str(), stdout);

@@ -9,6 +9,7 @@
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
 #include "pipeline/polish/polish_options.hpp"
+#include "pipeline/state/state_reader.hpp"
 #include "pipeline/state/foreign_folder.hpp"
 #include "pipeline/split/split_stage.hpp"
 #include "pipeline/split/split_options.hpp"
@@ -96,9 +97,8 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     s.out_dir = out_dir;
     const auto state_path = BuildDir(out_dir).state_db();
     if (input.empty() && !fs::exists(state_path)) {
-        if (!fs::exists(BuildDir(out_dir).catalog()))
-            throw std::runtime_error(out_dir + ": no build here (no state.sqlite, no catalog.gpkg); start one with `skyscript-build INPUT.osm.pbf -o " +
-                                     out_dir + "`");
+        if (!fs::exists(BuildDir(out_dir).catalog()) || fs::exists(BuildDir(out_dir).merging_state_db()))
+            throw std::runtime_error(no_state_db_here(out_dir, ", no catalog.gpkg"));
         // A stage after the plan has no jobs to work on: a state DB made here would be an empty
         // build's, which `report` would then describe (0 pairs) beside the images on disk.
         if (stage_rank(stage) > stage_rank("plan")) // as the stages say when state.sqlite has no plan

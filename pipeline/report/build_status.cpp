@@ -56,7 +56,12 @@ void read_into(BuildStatus& s, StateReader& state) {
     // Jobs waiting for a stage that finished before (images gone since, sent back by a later
     // stage; a merge's shard image cut short): the build is at that stage again.
     const auto waiting_at = s.jobs_by_status.at("planned") > 0 ? "fetch" : s.jobs_by_status.at("fetched") > 0 ? "write" : "";
-    if (*waiting_at && (s.stage == "finished" || stage_rank(s.stage) > stage_rank(waiting_at))) s.stage = waiting_at;
+    if (*waiting_at && (s.stage == "finished" || stage_rank(s.stage) > stage_rank(waiting_at))) {
+        s.stage = waiting_at;
+        // Nor is that stage, or any after it, finished now (red-team round 33: "write stage
+        // next (finished: extract plan fetch write split report)").
+        std::erase_if(s.finished, [&](const std::string& st) { return stage_rank(st) >= stage_rank(waiting_at); });
+    }
 
     // A finished fetch has its own rate (what its closing line printed); images' times would
     // say when they were written or copied, not how fast.
@@ -94,6 +99,15 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     s.window_seconds = window_seconds;
     s.running = build_lock_held(out_dir);
     const auto blank = s;
+    // A merge makes its state DB beside the final one and puts it in place when it has every
+    // shard's jobs: until then there is no state.sqlite, and status said "no build here;
+    // start one" (exit 1) to a scheduler polling a merge (red-team round 33).
+    if (const BuildDir dir(out_dir); !fs::exists(dir.state_db()) && fs::exists(dir.merging_state_db())) {
+        s.stage = "merge";
+        s.unreadable = s.running == false ? "merge interrupted" : "merge writing";
+        for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
+        return s;
+    }
     try {
         // A second's wait: the stages' own writes hold the DB for milliseconds; only a plan's for longer.
         StateReader state(out_dir, 1000);
@@ -106,12 +120,20 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
         s.unreadable = why == StateReader::Unreadable::plan_writing ? "plan writing" : "plan interrupted";
         for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
     }
+    // No ETA for a build no process runs (red-team round 33: "ETA 23s" after a kill -9, growing
+    // with each status): the images of its last minute were its last.
+    if (s.running == false && s.eta_seconds > 0) s.eta_seconds = -1;
     return s;
 }
 
 std::string status_text(const BuildStatus& s) {
     if (s.unreadable == "plan writing")
         return s.out_dir + ": plan stage running: it is writing its jobs, and the state DB is locked until it commits them (status counts them then)\n";
+    if (s.unreadable == "merge writing")
+        return s.out_dir + ": merge running: it is joining the shards' jobs in state.sqlite.merging, put in place as state.sqlite when they are all "
+                           "in (status counts them then)\n";
+    if (s.unreadable == "merge interrupted")
+        return s.out_dir + ": merge next: a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n";
     if (!s.unreadable.empty())
         return s.out_dir + ": plan stage next: a run stopped in the middle of its plan; the next run of the build rolls the state DB back to before it "
                            "and plans again\n";

@@ -26,7 +26,8 @@ struct BuildStatus {
     double window_seconds = 60, images_per_second = 0, newest_image_age = -1, eta_seconds = -1;
     std::string rate_from;
     // Not "" when the state DB cannot be read now (StateReader::Unreadable): "plan writing" or
-    // "plan interrupted"; the counts are then unknown (0) and `stage` is "plan".
+    // "plan interrupted" (`stage` is "plan"), "merge writing" or "merge interrupted" (a merge's
+    // state DB not in place yet; `stage` is "merge"); the counts are then unknown (0).
     std::string unreadable;
     // Whether a run holds OUT's build lock now (build_lock_held); nullopt when it cannot be told.
     std::optional<bool> running;

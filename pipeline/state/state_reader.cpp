@@ -4,6 +4,7 @@
 #include "pipeline/state/state_queries.hpp"
 
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/state/build_lock.hpp"
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -37,11 +38,20 @@ std::string uri_path(const std::string& path) {
 
 } // namespace
 
+std::string no_state_db_here(const std::string& out_dir, const char* also_missing) {
+    // Red-team round 33: during a merge, status, report and split said "no build here; start one".
+    if (std::error_code ec; std::filesystem::exists(BuildDir(out_dir).merging_state_db(), ec)) {
+        if (build_lock_held(out_dir) == false)
+            return out_dir + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again";
+        return out_dir + ": a merge is making this build (its state DB is not in place yet): run this again once it has finished";
+    }
+    return out_dir + ": no build here (no state.sqlite" + also_missing + "); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`";
+}
+
 StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     const auto path = BuildDir(out_dir).state_db();
     own_file(path); // a link or a FIFO said as such, not as "no build here"
-    if (!std::filesystem::is_regular_file(path))
-        throw std::runtime_error(out_dir + ": no build here (no state.sqlite); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`");
+    if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(no_state_db_here(out_dir));
     const auto probe = [&](int flags, const std::string& name) {
         db_ = std::make_unique<SqliteDb>(name, flags);
         sqlite3_busy_timeout(db_->handle(), wait_ms);

@@ -21,6 +21,10 @@
 
 namespace skyscript::pipeline {
 
+// Why OUT has no state.sqlite, for a stage or tool that needs one: a merge still making it
+// (state.sqlite.merging, the lock held), one stopped before it put it in place, or no build.
+std::string no_state_db_here(const std::string& out_dir, const char* also_missing = "");
+
 class StateReader {
 public:
     // Throws std::runtime_error naming OUT when it has no state DB, or PATH when it is not one;
