@@ -423,6 +423,26 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     check_one_error_line(build(shards[0], shard_flags("1/3")), "--shard 1/3 (OUT was built with 0/3)");
 }
 
+TEST_CASE("shards whose every job failed merge into a build that ends as the unsharded one does: exit 1, no image was written") {
+    // Red-team round 33: the merge exited 0 and status called it finished.
+    const auto dir = fresh_dir("shards-all-failed");
+    write_file(dir + "/dead.toml", "[[source]]\nalias = \"DEAD\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:9/xyz/{z}/{x}/{y}.png\"\ngsd = 1\nyear = 2020\n");
+    const auto with_dead = [&](const std::string& out, const std::string& extra) {
+        return run("timeout 120 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                   sh_quote(dir + "/dead.toml") + " --catalog " + sh_quote(monaco().catalog) + " --limit 20 --seed 5 --attempts 1 -q " + extra);
+    };
+    const auto unsharded = with_dead(dir + "/one", "");
+    CHECK(unsharded.exit_code == 1);
+    CHECK(unsharded.err.find("no image was written") != std::string::npos);
+    for (const char* i : {"0", "1"}) CHECK(with_dead(dir + "/s" + i, std::string("--shard ") + i + "/2").exit_code == 1);
+    const auto merged = merge(dir + "/merged", {dir + "/s0", dir + "/s1"});
+    CHECK(merged.exit_code == 1);
+    CHECK(merged.err == "skyscript-build: error: " + dir + "/merged: no image was written by any shard (see the failure reasons in report.html)\n");
+    CHECK(fs::exists(dir + "/merged/report.html"));
+    CHECK(sql_int(dir + "/merged/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") ==
+          sql_int(dir + "/one/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'"));
+}
+
 TEST_CASE("a shard built from a copy of the input at another path (a node's own disk) merges into the same dataset") {
     const auto& shards = three_shards();
     const auto copy_dir = fresh_dir("shards-input-copy");

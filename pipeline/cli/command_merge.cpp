@@ -7,6 +7,7 @@
 #include "pipeline/state/foreign_folder.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace skyscript::pipeline {
 
@@ -32,6 +33,9 @@ int command_merge(const std::vector<std::string>& args) {
     const BuildLock lock(cli.positional()[0], command_line()); // one writer per OUT
     const auto summary = run_merge(cli.positional()[0], shards, cli.flag("partial"), quiet);
     if (!quiet) print_merge_summary(summary, cli.positional()[0]);
+    // As the unsharded build of the same input ends (red-team round 33: exit 0 and "finished").
+    if (summary.images == 0 && summary.jobs > 0)
+        throw std::runtime_error(cli.positional()[0] + ": no image was written by any shard (see the failure reasons in report.html)");
     return 0;
 }
 
