@@ -9,6 +9,7 @@
 #include <filesystem>
 
 using namespace skyscript::test;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -130,6 +131,22 @@ TEST_CASE("a GDAL failure gives exactly one line on stderr, ours, with GDAL's re
     CHECK(check.exit_code == 0);
     CHECK(check.err.empty());
     CHECK(lines(check.out).size() == 2);
+}
+
+TEST_CASE("a tool whose result is what it prints, started with stdout closed (>&-), says so and exits 1; a stage's files are its result (red-team round 33)") {
+    for (const std::string args : {"tags --list", "caption amenity=parking", "sources", "--help", "extract --help", "status /nonexistent"}) {
+        CAPTURE(args);
+        const auto r = run(sh_quote(binary()) + " " + args + " >&-");
+        CHECK(r.exit_code == 1); // before: 0, the output gone to /dev/null
+        CHECK(lines(r.err).size() == 1);
+        CHECK(r.err.find("standard output is closed (Bad file descriptor)") != std::string::npos);
+    }
+    // fetch-one's result is its JPEG: written, exit 0.
+    const auto dir = fresh_dir("cli-closed-stdout");
+    const auto r = run(sh_quote(binary()) + " fetch-one --raster " + sh_quote(data("imagery/pan1.tif")) + " --center 4.35574,51.86963 --side-m 60 --gsd 0.5 -o " +
+                       sh_quote(dir + "/t.jpg") + " >&-");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(fs::exists(dir + "/t.jpg"));
 }
 
 TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {

@@ -35,11 +35,11 @@ constexpr Command table[]{
     {stage("benchmarks"), G::stage, "SkyScript_cls, roof shape, smoothness, surface sets from tags (OUT/benchmarks/)", command_benchmarks, true},
     {stage("report"), G::stage, "OUT/report.json and OUT/report.html: what the build got, what it did not and why", command_report, false},
     {stage("merge"), G::stage, "OUT SHARD_DIR...: the outputs of --shard i/N workers joined into one dataset", command_merge, true},
-    {"tags", G::tool, "the tag vocabulary (tags --list)", command_tags, false},
-    {"caption", G::tool, "SkyScript captions for given tags", command_caption, false},
+    {"tags", G::tool, "the tag vocabulary (tags --list)", command_tags, false, true},
+    {"caption", G::tool, "SkyScript captions for given tags", command_caption, false, true},
     {"fetch-one", G::tool, "one image tile from a raster (GeoTIFF, COG, VRT, WMS, ...)", command_fetch_one, false},
-    {"sources", G::tool, "the imagery sources and whether each is usable now", command_sources, false},
-    {"status", G::tool, "where a running or finished build stands: jobs by status, rate, ETA (--json)", command_status, false},
+    {"sources", G::tool, "the imagery sources and whether each is usable now", command_sources, false, true},
+    {"status", G::tool, "where a running or finished build stands: jobs by status, rate, ETA (--json)", command_status, false, true},
 };
 
 } // namespace

@@ -19,6 +19,7 @@ struct Command {
     std::string_view synopsis; // its line in --help
     int (*run)(const std::vector<std::string>& args);
     bool builds;               // writes into an OUT folder
+    bool prints_result = false; // its result is what it prints: a closed stdout is an error, not /dev/null
 };
 
 std::span<const Command> command_table();

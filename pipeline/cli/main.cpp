@@ -91,9 +91,13 @@ void say_out_of_memory() {
 
 // fds 0, 1 and 2 open: a build started with one closed (`>&-`) would have its first file
 // (build.lock) take that number and its summary lines or a library's messages written into it.
+// Whether fd 1 was closed when the run started (open_standard_fds then gave it /dev/null).
+bool stdout_was_closed = false;
+
 void open_standard_fds() {
     for (int fd = 0; fd <= 2; ++fd)
         if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            if (fd == STDOUT_FILENO) stdout_was_closed = true;
             const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); // the lowest free number: fd itself
             if (opened != fd && opened >= 0) ::close(opened);
         }
@@ -152,6 +156,10 @@ int main(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+        if (!args.empty() && stdout_was_closed) {
+            std::fputs("skyscript-build: error: standard output is closed (Bad file descriptor): the help prints there\n", stderr);
+            return 1;
+        }
         std::fputs(main_help().c_str(), args.empty() ? stderr : stdout);
         return args.empty() ? 2 : with_stdout_checked(0, false);
     }
@@ -165,6 +173,13 @@ int main(int argc, char** argv) {
     const bool asks_help = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
     const bool builds = (bare || (named && named->builds)) && !asks_help; // a stage's --help is a tool's output
     if (builds) stop_cleanly_on_signals(command_line());
+    // A tool whose result is what it prints, started with stdout closed (`>&-`): its output
+    // went to /dev/null with exit 0 (red-team round 33); coreutils say "Bad file descriptor".
+    if (stdout_was_closed && (asks_help || (named && named->prints_result))) {
+        std::fprintf(stderr, "skyscript-build: error: standard output is closed (Bad file descriptor): %s prints its result there\n",
+                     named ? command.c_str() : "the help");
+        return 1;
+    }
     try {
         if (named) return with_stdout_checked(named->run(rest), builds);
         if (bare) return with_stdout_checked(command_run_all(args), builds);
