@@ -193,7 +193,19 @@ TEST_CASE("prompt templates: fields, braces and the errors that name the file") 
     CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("{caption} {colour}", "my.txt"), doctest::Contains("my.txt: unknown field {colour}"));
     CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("no field", "my.txt"), doctest::Contains("no {caption}"));
     CHECK_THROWS_WITH(pipeline::PromptTemplate::parse("{caption", "my.txt"), doctest::Contains("never closed"));
-    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file("/nonexistent/p.txt"), doctest::Contains("/nonexistent/p.txt: cannot read"));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file("/nonexistent/p.txt"), doctest::Contains("/nonexistent/p.txt: cannot read the prompt template (no such file)"));
+    // Red-team round 33: a BOM was sent as the prompt's first character, a NUL as \u0000, a
+    // 10 MB template with every request; /dev/zero was read for ever.
+    const auto dir = fresh_dir("polish-prompt-files");
+    write_file(dir + "/bom.txt", "\xEF\xBB\xBFSay {caption}");
+    CHECK(pipeline::PromptTemplate::from_file(dir + "/bom.txt").render({"cap", "", "", ""}) == "Say cap");
+    write_file(dir + "/nul.txt", std::string("Say {caption}\0 now", 19));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file(dir + "/nul.txt"), doctest::Contains("nul.txt: the prompt template holds a NUL byte"));
+    write_file(dir + "/latin1.txt", "D\xE9" "crire {caption}");
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file(dir + "/latin1.txt"), doctest::Contains("not valid UTF-8"));
+    write_file(dir + "/big.txt", "{caption} " + std::string(100 << 10, 'x'));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file(dir + "/big.txt"), doctest::Contains("more than a prompt template's 64 KB"));
+    CHECK_THROWS_WITH(pipeline::PromptTemplate::from_file("/dev/zero"), doctest::Contains("/dev/zero: cannot read the prompt template (is a pipe or a device"));
 }
 
 TEST_CASE("chat completions: the request as the reference shapes it, every answer parsed or refused") {

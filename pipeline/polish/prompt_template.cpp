@@ -1,10 +1,10 @@
 #include "pipeline/polish/prompt_template.hpp"
 
 #include "imagery/sha256_hex.hpp"
+#include "pipeline/common/text_file.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace skyscript::embedded {
@@ -16,16 +16,23 @@ namespace skyscript::pipeline {
 PromptTemplate PromptTemplate::builtin() { return parse(embedded::default_prompt_txt(), "the built-in prompt"); }
 
 PromptTemplate PromptTemplate::from_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot read the prompt template");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse(text.str(), path);
+    // Read as the tag lists are (red-team round 33: a UTF-8 BOM was sent to the model as the
+    // prompt's first character, and a 10 MB template with every request).
+    std::string why;
+    const auto text = read_text_file(path, &why);
+    if (!text) throw std::runtime_error(path + ": cannot read the prompt template (" + why + ")");
+    constexpr std::size_t max_bytes = 64 << 10;
+    if (text->size() > max_bytes)
+        throw std::runtime_error(path + ": " + std::to_string(text->size() >> 10) + " KB, more than a prompt template's 64 KB (it is sent with every request)");
+    return parse(*text, path);
 }
 
 PromptTemplate PromptTemplate::parse(std::string_view text, const std::string& where) {
     PromptTemplate t;
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw std::runtime_error(where + ": the prompt template is empty");
+    // A NUL reached the model's request (JSON \u0000) and ended the text of every C string on the way.
+    if (text.find('\0') != std::string_view::npos) throw std::runtime_error(where + ": the prompt template holds a NUL byte");
+    if (!tags::is_valid_utf8(text)) throw std::runtime_error(where + ": the prompt template is not valid UTF-8 (save it as UTF-8)");
     std::string literal;
     bool has_caption = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
