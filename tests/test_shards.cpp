@@ -335,6 +335,13 @@ TEST_CASE("merge refuses, with one line each, shards that do not make one datase
     write_file(empty_db + "/state.sqlite", "");
     check_one_error_line(merge(out, {shards[0], empty_db}), empty_db + "/state.sqlite: not a skyscript-build state DB (no jobs table)");
     CHECK(fs::file_size(empty_db + "/state.sqlite") == 0);
+    // A FIFO or a link there said as such (red-team round 33: "no state.sqlite here").
+    const auto fifo_db = fresh_dir("shards-fifo-db");
+    REQUIRE(::mkfifo((fifo_db + "/state.sqlite").c_str(), 0600) == 0);
+    check_one_error_line(merge(out, {shards[0], fifo_db}), fifo_db + "/state.sqlite: not a regular file (a folder, a pipe or a device)");
+    const auto linked_db = fresh_dir("shards-linked-db");
+    fs::create_symlink(shards[1] + "/state.sqlite", linked_db + "/state.sqlite");
+    check_one_error_line(merge(out, {shards[0], linked_db}), linked_db + "/state.sqlite: a symbolic link");
     check_one_error_line(merge(shards[0], shards), "is one of the shards");
     check_one_error_line(merge(reference(), shards), "holds a build that merge did not make");
 
