@@ -149,6 +149,19 @@ TEST_CASE("a tool whose result is what it prints, started with stdout closed (>&
     CHECK(fs::exists(dir + "/t.jpg"));
 }
 
+TEST_CASE("`--` ends the options: an input named like an option is read after it; options after it are said to belong before it (red-team round 33)") {
+    const auto dir = fresh_dir("cli-double-dash");
+    fs::copy_file(data("osm/monaco-latest.osm.pbf"), dir + "/-in.osm.pbf");
+    const auto wrong = run("cd " + sh_quote(dir) + " && " + sh_quote(binary()) + " -- -in.osm.pbf -o out -q");
+    CHECK(wrong.exit_code == 2);
+    CHECK(wrong.err.find("expected one INPUT.osm.pbf, got 4 (after `--` every argument is an input: put the options before it)") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/out"));
+    // Options first, then `--` and the input: the extract reads it (its own stage, quick).
+    const auto right = run("cd " + sh_quote(dir) + " && " + sh_quote(binary()) + " extract -o out -q -- -in.osm.pbf");
+    CHECK_MESSAGE(right.exit_code == 0, right.err);
+    CHECK(fs::exists(dir + "/out/catalog.gpkg"));
+}
+
 TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {
     for (const std::string args : {"tags --list", "caption amenity=parking", "sources", "--help", "extract --help", "split --help"}) { // help is a tool's output too (round 30)
         CAPTURE(args);

@@ -4,6 +4,7 @@
 #include "pipeline/cli/stage_table.hpp"
 #include "pipeline/report/report_stage.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -20,7 +21,12 @@ int command_run_all(const std::vector<std::string>& args) {
                     build_options_help().c_str());
         return 0;
     }
-    if (cli.positional().size() != 1) throw UsageError("expected one INPUT.osm.pbf");
+    if (cli.positional().size() != 1) {
+        // After `--` every argument is an input (red-team round 33: `-- -in.osm.pbf -o OUT` said only this).
+        const bool after_dashes = std::find(args.begin(), args.end(), "--") != args.end();
+        throw UsageError("expected one INPUT.osm.pbf, got " + std::to_string(cli.positional().size()) +
+                         (after_dashes ? " (after `--` every argument is an input: put the options before it)" : ""));
+    }
     auto session = open_build_session(cli, cli.value("output").value_or("out"), cli.positional()[0]);
     bool complete = true;
     for (const auto& stage : stage_table()) {
