@@ -3,9 +3,12 @@
 #include "tag_filters/line_fields.hpp"
 #include "tag_filters/utf8_text.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace skyscript::embedded {
 std::string_view default_tags_tsv();
@@ -39,6 +42,7 @@ std::string entry_id(const TagEntry& e) {
 TagList TagList::parse(std::string_view text, const std::string& source) {
     TagList list;
     std::unordered_map<std::string, std::size_t> seen;
+    std::vector<std::size_t> lines; // each entry's line
     for_each_record(text, [&](std::size_t line_no, const std::vector<std::string_view>& fields) {
         if (fields.size() < 2) fail(source, line_no, "expected `key=value<TAB>role<TAB>max_gsd`, got one field");
         TagEntry entry;
@@ -79,7 +83,34 @@ TagList TagList::parse(std::string_view text, const std::string& source) {
         seen.emplace(id, line_no);
         entry.order = static_cast<std::uint32_t>(list.entries_.size());
         list.entries_.push_back(std::move(entry));
+        lines.push_back(line_no);
     });
+    // A feature or attribute whose key the same list denies could never apply: said, not kept
+    // silently (red-team round 33: `building=yes feature` beside `building deny`). A +FILE's
+    // entry lifting a built-in deny is merge()'s, not this. Looked up by key and by each of
+    // its prefixes: a list of 300 K entries is no quadratic loop.
+    std::unordered_map<std::string_view, std::size_t> exact, prefixes; // deny pattern (without its `*`) -> entry
+    for (std::size_t d = 0; d < list.entries_.size(); ++d) {
+        const auto& k = list.entries_[d].key;
+        if (list.entries_[d].role != Role::deny) continue;
+        if (k.back() == '*') prefixes.emplace(std::string_view(k).substr(0, k.size() - 1), d);
+        else exact.emplace(k, d);
+    }
+    for (std::size_t e = 0; e < list.entries_.size() && !(exact.empty() && prefixes.empty()); ++e) {
+        const auto& entry = list.entries_[e];
+        if (entry.role == Role::deny) continue;
+        const std::string_view key = entry.key;
+        std::size_t denied_by = list.entries_.size();
+        if (const auto x = exact.find(key); x != exact.end()) denied_by = x->second;
+        for (std::size_t n = 0; denied_by == list.entries_.size() && n <= key.size(); ++n)
+            if (const auto p = prefixes.find(key.substr(0, n)); p != prefixes.end()) denied_by = p->second;
+        if (denied_by == list.entries_.size()) continue;
+        const auto& deny = list.entries_[denied_by];
+        fail(source, std::max(lines[denied_by], lines[e]),
+             "`" + entry.key + "=" + entry.value + "` is listed as " + (entry.role == Role::feature ? "a feature" : "an attribute") + " (line " +
+                 std::to_string(lines[e]) + ") and its key denied by `" + deny.key + "` (line " + std::to_string(lines[denied_by]) +
+                 "): it could never apply; keep one of the two");
+    }
     return list;
 }
 

@@ -61,6 +61,13 @@ TEST_CASE("malformed lines are reported with file and line number") {
     CHECK(parse_error("onlyonefield\n") == "my.tsv:1: expected `key=value<TAB>role<TAB>max_gsd`, got one field");
     // Before: listed as building=yes by `tags --list`, matching no tag in `caption` (the C strings end at the NUL).
     CHECK(parse_error(std::string("building=yes\0evil\tfeature\t1\n", 25)) == "my.tsv:1: the entry holds a NUL byte");
+    // An entry its own list denies (red-team round 33: listed, then "denied key" in every caption).
+    CHECK(parse_error("building=yes\tfeature\t1\nbuilding\tdeny\n") ==
+          "my.tsv:2: `building=yes` is listed as a feature (line 1) and its key denied by `building` (line 2): it could never apply; keep one of the two");
+    CHECK(parse_error("addr:*\tdeny\n# c\naddr:street=*\tattribute\t1\n") ==
+          "my.tsv:3: `addr:street=*` is listed as an attribute (line 3) and its key denied by `addr:*` (line 1): it could never apply; keep one of the two");
+    CHECK(parse_error("a*\tdeny\nab=c\tfeature\t1\n").find("denied by `a*`") != std::string::npos);
+    CHECK(parse_error("ab*\tdeny\na=c\tfeature\t1\nabc\tdeny\n").empty()); // a, not ab...: no clash
 }
 
 TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file and line") {
@@ -106,10 +113,12 @@ TEST_CASE("tag_filters/ parses text and reads no files (SPEC section 2: pipeline
 }
 
 TEST_CASE("matcher: exact values, wildcards, 'no', unknown and denied keys") {
-    const auto list = TagList::parse("building=*\tfeature\t1\nbuilding=house\tfeature\t0.6\n"
-                                     "surface=*\tattribute\t0.6\nname=*\tfeature\t1\nname\tdeny\n"
-                                     "addr:*\tdeny\naddr:street=*\tattribute\t1\n",
-                                     "t");
+    // Denies over entries of their keys, as a +FILE's denies meet the built-in entries (one
+    // file holding both is refused: TagList::parse).
+    auto list = TagList::parse("building=*\tfeature\t1\nbuilding=house\tfeature\t0.6\n"
+                               "surface=*\tattribute\t0.6\nname=*\tfeature\t1\naddr:street=*\tattribute\t1\n",
+                               "t");
+    list.merge(TagList::parse("name\tdeny\naddr:*\tdeny\n", "d"));
     const TagMatcher m{list};
     REQUIRE(m.find("building", "yes"));
     CHECK(m.find("building", "yes")->value == "*");
