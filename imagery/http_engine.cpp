@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <new>
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -394,6 +395,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                         extra = job.request.start_headers();
                     } catch (const LocalResourceError&) { // the machine's: the run stops
                         throw;
+                    } catch (const std::bad_alloc&) { // the machine's too
+                        throw;
                     } catch (const std::exception& e) {
                         finish(job, false, {}, e.what(), false);
                         continue;
@@ -470,6 +473,8 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                     job.request.renew_credentials();
                     src.ready.push_front(std::move(job));
                     ++m.queued;
+                } catch (const std::bad_alloc&) { // the machine's, not the source's
+                    throw;
                 } catch (const std::exception& ex) {
                     resp.body.clear();
                     finish(job, false, std::move(resp), ex.what(), false);

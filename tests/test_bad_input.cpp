@@ -700,6 +700,11 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
         refused(with(c.input, (option == "--sources" ? "" : sources) + " " + given), {option.substr(0, option.find(' ')), fifo, "pipe"});
     }
     refused(with(c.input, sources + " --tags /dev/null"), {"--tags", "/dev/null", "device"});
+    // FILE,NAME with a NAME that is none: FILE looked at, not opened (review of red-team round
+    // 33: opening the FIFO to tell a wrong NAME from a file's comma blocked, exit 124).
+    const auto scored = with(c.input, sources + " --scores " + sh_quote(fifo + ",a/b"));
+    CHECK(scored.exit_code != 124);
+    CHECK(scored.exit_code != 0);
     // A gdal source's raster that is a FIFO, also behind /vsigzip/ or as a VRT's member: the
     // plan stamping it and fetch-one opening it waited for a writer (exit 124).
     write_file(c.dir + "/fifo-sources.toml", "[[source]]\nalias = \"F\"\nkind = \"gdal\"\npath = \"" + fifo + "\"\nyear = 2020\ngsd = 1\n"

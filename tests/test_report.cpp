@@ -32,12 +32,38 @@ namespace {
 
 // A process holding OUT's build lock as a run does (flock), standing in for one: its PID, to kill.
 // One process: flock(1)'s child would keep the lock after flock itself was killed.
-std::string hold_build_lock(const std::string& out) {
-    return lines(run("/usr/bin/python3 -c " + sh_quote("import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\ntime.sleep(120)") + " " +
-                     sh_quote(out + "/build.lock") + " >/dev/null 2>&1 & echo $!")
-                     .out)
-        .at(0);
-}
+// Killed when it goes out of scope (a REQUIRE that throws leaves no holder behind); it waits
+// until status sees the lock held.
+class LockHolder {
+public:
+    explicit LockHolder(const std::string& out)
+        : pid_(lines(run("/usr/bin/python3 -c " + sh_quote("import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\ntime.sleep(120)") +
+                         " " + sh_quote(out + "/build.lock") + " >/dev/null 2>&1 & echo $!")
+                         .out)
+                   .at(0)),
+          out_(out) {
+        wait_for("true");
+    }
+    ~LockHolder() { release(); }
+    LockHolder(const LockHolder&) = delete;
+    LockHolder& operator=(const LockHolder&) = delete;
+    void release() {
+        if (pid_.empty()) return;
+        run("kill " + pid_);
+        pid_.clear();
+        wait_for("false");
+    }
+
+private:
+    void wait_for(const std::string& running) const {
+        for (int i = 0; i < 300; ++i) {
+            const auto st = run(sh_quote(binary()) + " status " + sh_quote(out_) + " --json");
+            if (st.out.find("\"running\": " + running) != std::string::npos || (running == "false" && st.exit_code != 0)) return; // no build there to say it
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    std::string pid_, out_;
+};
 
 // Two sources on Monaco's rendering: RENDER everywhere, WEST only west of 7.422 E (nodata
 // elsewhere), each object asked of both, so the build has pairs from two sources, two
@@ -399,9 +425,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(stopped.out.find("ETA unknown (no run of the build now: run it again to go on)") != std::string::npos);
 
     // A run holding the build's lock (flock(1) standing in for it): the rate gives the ETA.
-    const auto holder_pid = hold_build_lock(out);
-    for (int i = 0; i < 200 && run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out.find("\"running\": true") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    LockHolder holder(out);
     const auto held = json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out);
     CHECK(held["running"] == true);
     CHECK(held["eta_seconds"].get<double>() > 0);
@@ -435,9 +459,7 @@ TEST_CASE("status on a build killed mid-fetch reports the state DB's counts; it 
     CHECK(stalled["rate"]["images_per_second"].get<double>() <= double(images.size()) / 29);
     CHECK(stalled["eta_seconds"].get<double>() >= double(j["jobs"]["planned"].get<std::int64_t>()) * 29 / double(images.size()) * 0.5);
     // Nothing in the window and no run holding the build: said so, not "is the build running?".
-    run("kill " + holder_pid);
-    for (int i = 0; i < 200 && run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out.find("\"running\": false") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    holder.release();
     for (const auto& image : images) REQUIRE(run("touch -d '-2 hours' " + sh_quote(image)).exit_code == 0);
     const auto idle = run(sh_quote(binary()) + " status " + sh_quote(out)).out;
     CHECK(idle.find("stage next (no run of the build now)") != std::string::npos);
@@ -501,8 +523,19 @@ TEST_CASE("status, report and split while a merge makes OUT's state DB say so, a
     // Before: "no build here (no state.sqlite); start one with ..." and status exited 1 to a
     // scheduler polling the merge.
     const auto out = fresh_dir("report-merging");
-    write_file(out + "/state.sqlite.merging", "a merge's state DB, not in place yet");
     const auto say = [&](const std::string& command) { return run(sh_quote(binary()) + " " + command + " " + sh_quote(out) + " -q"); };
+    // A merge holding the lock before it has made any state DB (it checks its shards first).
+    {
+        const LockHolder early(out);
+        const auto checking = say("status");
+        CHECK(checking.exit_code == 0);
+        CHECK_MESSAGE(checking.out.find(out + ": extract stage running: no state DB yet; a run holds the build's lock (") == 0, checking.out);
+        CHECK(json::parse(say("status --json").out)["state_db"] == "not made yet");
+        const auto report = say("report");
+        CHECK(report.exit_code == 1);
+        CHECK(report.err.find(out + ": no state DB yet; a run holds the build's lock") != std::string::npos);
+    }
+    write_file(out + "/state.sqlite.merging", "a merge's state DB, not in place yet");
     const auto stopped = say("status");
     CHECK(stopped.exit_code == 0);
     CHECK(stopped.out == out + ": merge next: a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n");
@@ -517,12 +550,10 @@ TEST_CASE("status, report and split while a merge makes OUT's state DB say so, a
         CHECK(r.err == "skyscript-build: error: " + out + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n");
     }
     // A merge holding the lock (flock(1) standing in for it).
-    const auto holder_pid = hold_build_lock(out);
-    for (int i = 0; i < 200 && say("status --json").out.find("\"running\": true") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const LockHolder holder(out);
     const auto running = say("status");
     CHECK(running.exit_code == 0);
-    CHECK(running.out.find(out + ": merge running: it is joining the shards' jobs") == 0);
+    CHECK(running.out.find(out + ": merge running: its state DB (state.sqlite.merging) is put in place once the shards' jobs and files are in") == 0);
     CHECK(json::parse(say("status --json").out)["state_db"] == "merge writing");
     for (const char* command : {"report", "split"}) {
         INFO(command);
@@ -530,7 +561,6 @@ TEST_CASE("status, report and split while a merge makes OUT's state DB say so, a
         CHECK(r.exit_code == 1);
         CHECK(r.err == "skyscript-build: error: " + out + ": a merge is making this build (its state DB is not in place yet): run this again once it has finished\n");
     }
-    run("kill " + holder_pid);
 }
 
 TEST_CASE("write, split and benchmarks on a folder not planned yet say so in one line, and record nothing") {

@@ -59,13 +59,15 @@ std::string with_gdal_failure(const std::string& what) {
     return what + " (GDAL: " + gdal + ")";
 }
 
+// After TBB's "pthread_create has failed: ...".
+constexpr const char* thread_limit_hint = " (no thread could be started: a memory limit, ulimit -v, or the process limit, ulimit -u)";
+
 // Out of memory, said as what it is (red-team round 33: a bare "error: std::bad_alloc" under
 // ulimit -v). No allocation: it is also said from the terminate handler.
 void say_out_of_memory() {
     static const char line[] = "skyscript-build: error: out of memory (the machine's, or a limit: ulimit -v, a cgroup's memory.max); what was "
                                "finished is kept: run it again with more memory\n";
-    std::fflush(stdout);
-    (void)!::write(STDERR_FILENO, line, sizeof line - 1);
+    (void)!::write(STDERR_FILENO, line, sizeof line - 1); // no flush of stdout: another thread may hold its lock
 }
 
 // An exception no handler takes ends the run as main's catch would have, in one line: under
@@ -85,6 +87,12 @@ void say_out_of_memory() {
             what = x.what();
         } catch (...) {
         }
+    // A TBB worker starts the next worker: its thread that could not start is thrown there, on
+    // no thread main waits on (review of round 33).
+    if (what.starts_with("pthread_create has failed")) {
+        std::fprintf(stderr, "skyscript-build: error: %s%s\n", what.c_str(), thread_limit_hint);
+        ::_exit(1);
+    }
     std::fprintf(stderr, "skyscript-build: internal error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
     std::abort(); // a core to look at
 }
@@ -196,7 +204,7 @@ int main(int argc, char** argv) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
         std::string what = with_gdal_failure(e.what());
         if (what.starts_with("pthread_create has failed")) // TBB's words
-            what += " (no thread could be started: a memory limit, ulimit -v, or the process limit, ulimit -u)";
+            what += thread_limit_hint;
         std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
         return 1;
     }

@@ -102,9 +102,15 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     // A merge makes its state DB beside the final one and puts it in place when it has every
     // shard's jobs: until then there is no state.sqlite, and status said "no build here;
     // start one" (exit 1) to a scheduler polling a merge (red-team round 33).
-    if (const BuildDir dir(out_dir); !fs::exists(dir.state_db()) && fs::exists(dir.merging_state_db())) {
-        s.stage = "merge";
-        s.unreadable = s.running == false ? "merge interrupted" : "merge writing";
+    std::error_code ec;
+    if (const BuildDir dir(out_dir); !fs::exists(dir.state_db(), ec) && (fs::exists(dir.merging_state_db(), ec) || s.running == true)) {
+        // No state DB yet under a run holding the lock: a merge checking its shards, a build's
+        // first moment (review of round 33: "no build here; start one").
+        const bool merging = fs::exists(dir.merging_state_db(), ec);
+        const auto holder = build_lock_holder(out_dir);
+        s.stage = merging || holder.find(" merge ") != std::string::npos ? "merge" : "extract";
+        s.unreadable = !merging ? "not made yet" : s.running == false ? "merge interrupted" : "merge writing";
+        s.holder = holder;
         for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
         return s;
     }
@@ -130,8 +136,11 @@ std::string status_text(const BuildStatus& s) {
     if (s.unreadable == "plan writing")
         return s.out_dir + ": plan stage running: it is writing its jobs, and the state DB is locked until it commits them (status counts them then)\n";
     if (s.unreadable == "merge writing")
-        return s.out_dir + ": merge running: it is joining the shards' jobs in state.sqlite.merging, put in place as state.sqlite when they are all "
-                           "in (status counts them then)\n";
+        return s.out_dir + ": merge running: its state DB (state.sqlite.merging) is put in place once the shards' jobs and files are in (status "
+                           "counts them then)\n";
+    if (s.unreadable == "not made yet")
+        return s.out_dir + ": " + s.stage + " stage running: no state DB yet; a run holds the build's lock (" +
+               (s.holder.empty() ? std::string("it has not said who it is yet") : s.holder) + "); status counts its jobs once it has one\n";
     if (s.unreadable == "merge interrupted")
         return s.out_dir + ": merge next: a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again\n";
     if (!s.unreadable.empty())

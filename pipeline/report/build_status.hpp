@@ -27,8 +27,12 @@ struct BuildStatus {
     std::string rate_from;
     // Not "" when the state DB cannot be read now (StateReader::Unreadable): "plan writing" or
     // "plan interrupted" (`stage` is "plan"), "merge writing" or "merge interrupted" (a merge's
-    // state DB not in place yet; `stage` is "merge"); the counts are then unknown (0).
+    // state DB not in place yet; `stage` is "merge"), "not made yet" (a run holds the lock
+    // and has made none: a merge checking its shards, a build starting); the counts are then
+    // unknown (0).
     std::string unreadable;
+    std::string holder; // with "not made yet": the lock holder's line
+
     // Whether a run holds OUT's build lock now (build_lock_held); nullopt when it cannot be told.
     std::optional<bool> running;
 };

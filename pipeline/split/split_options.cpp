@@ -32,12 +32,15 @@ std::pair<std::string, std::string> scores_file_and_name(const std::string& spec
     // NAME is part of file names (SkyScript_train_top30pct_filtered_by_NAME.csv): 64 characters at most.
     const char* const rule = "a NAME of at most 64 letters, digits, _ or - (it names files and a column)";
     const auto comma = spec.rfind(',');
-    if (comma != std::string::npos && comma > 0 && is_scores_name(std::string_view(spec).substr(comma + 1)))
+    if (comma == 0 || spec.empty()) throw UsageError("--scores " + spec + ": no FILE (expected FILE[,NAME])");
+    if (comma != std::string::npos && is_scores_name(std::string_view(spec).substr(comma + 1)))
         return {spec.substr(0, comma), spec.substr(comma + 1)};
     // No valid NAME after the comma, and no file of that whole name but one before the comma:
     // a NAME given wrongly (red-team round 33: "clip.csv,a/b" said "cannot open the scores
     // file clip.csv,a/b").
-    if (comma != std::string::npos && !std::ifstream(spec) && std::ifstream(spec.substr(0, comma)))
+    // Looked at, not opened: a FIFO before the comma blocked the open (review of round 33).
+    std::error_code ec;
+    if (comma != std::string::npos && !std::filesystem::exists(spec, ec) && std::filesystem::is_regular_file(spec.substr(0, comma), ec))
         throw UsageError("--scores " + spec + ": `" + spec.substr(comma + 1) + "` after the comma is not " + rule);
     // Otherwise all of it is FILE, named by its file name without extension.
     auto name = std::filesystem::path(spec).stem().string();

@@ -41,7 +41,8 @@ SplitAssignment split_written_jobs(const BuildOptions& options, StateDb& state) 
     // A count is held to the images here (shares were at check_split_options): 300 and 300 of
     // 232 images split every one to val and test and none to train, with exit 0.
     const auto is_count = [](const std::string& spec) { return spec != "auto" && !spec.ends_with('%'); };
-    if (n > 0 && val + test >= n && (is_count(options.text("val-size")) || is_count(options.text("test-size"))))
+    // Not in a --shard worker: its counts are the whole dataset's, which merge splits again.
+    if (n > 0 && val + test >= n && options.text("shard").empty() && (is_count(options.text("val-size")) || is_count(options.text("test-size"))))
         throw OptionRefused("--val-size " + options.text("val-size") + " and --test-size " + options.text("test-size") + " ask for " +
                             std::to_string(val + test) + " images, and the build has " + std::to_string(n) +
                             " written: the training split would have none; give smaller counts or shares (e.g. 2%, 10%)");

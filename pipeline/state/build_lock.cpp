@@ -69,6 +69,14 @@ std::string read_holder(int fd) {
 
 } // namespace
 
+std::string build_lock_holder(const std::string& out_dir) {
+    const int fd = ::open((out_dir + "/build.lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) return "";
+    auto holder = read_holder(fd);
+    ::close(fd);
+    return holder;
+}
+
 void set_command_line(int argc, char** argv) {
     std::string line = "skyscript-build";
     for (int i = 1; i < argc; ++i) {

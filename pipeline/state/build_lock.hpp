@@ -31,6 +31,10 @@ private:
 // nullopt when it cannot be told (no /proc).
 std::optional<bool> build_lock_held(const std::string& out_dir);
 
+// The line the lock's holder wrote in OUT/build.lock ("process PID since TIME: COMMAND"), ""
+// when there is none to read.
+std::string build_lock_holder(const std::string& out_dir);
+
 // This run's command line, as the holder line and the resume hint show it.
 void set_command_line(int argc, char** argv);
 const std::string& command_line();

@@ -103,7 +103,24 @@ void refuse_unless_merge_of(const std::string& out_dir, const ShardSet& set) {
                                  differ->first + "; merging there would replace that dataset: merge into a new folder");
 }
 
+namespace {
+std::string build_merged_state_at(const ShardSet& set, const std::string& out_dir);
+} // namespace
+
 std::string build_merged_state(const ShardSet& set, const std::string& out_dir) {
+    // A refusal (shards that overlap) leaves no state.sqlite.merging behind: status and the
+    // stages would then say to run the merge again, which fails the same way.
+    try {
+        return build_merged_state_at(set, out_dir);
+    } catch (...) {
+        remove_database(BuildDir(out_dir).merging_state_db());
+        throw;
+    }
+}
+
+namespace {
+
+std::string build_merged_state_at(const ShardSet& set, const std::string& out_dir) {
     const auto path = BuildDir(out_dir).merging_state_db();
     remove_database(path); // a killed merge's
     { StateDb schema(path, true); }
@@ -158,6 +175,8 @@ std::string build_merged_state(const ShardSet& set, const std::string& out_dir) 
     db.close();
     return path;
 }
+
+} // namespace
 
 
 void install_merged_state(const std::string& merging_path, const std::string& out_dir) {

@@ -45,6 +45,13 @@ std::string no_state_db_here(const std::string& out_dir, const char* also_missin
             return out_dir + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again";
         return out_dir + ": a merge is making this build (its state DB is not in place yet): run this again once it has finished";
     }
+    // A run holding the lock before it has a state DB: a merge checking its shards (review of
+    // round 33), a build's first moment.
+    if (build_lock_held(out_dir) == true) {
+        const auto holder = build_lock_holder(out_dir);
+        return out_dir + ": no state DB yet; a run holds the build's lock (" + (holder.empty() ? std::string("it has not said who it is yet") : holder) +
+               "): run this again once it has made one";
+    }
     return out_dir + ": no build here (no state.sqlite" + also_missing + "); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`";
 }
 

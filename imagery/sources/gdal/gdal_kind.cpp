@@ -9,6 +9,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <new>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +58,8 @@ public:
                     t.image = read_raster_tile(path_, jobs[i].grid, read_);
                     t.ok = true;
                 } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                    throw;
+                } catch (const std::bad_alloc&) { // the machine's too: no job's failure reason
                     throw;
                 } catch (const std::exception& e) {
                     t.error = redact_url(e.what());

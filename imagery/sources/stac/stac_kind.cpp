@@ -14,6 +14,7 @@
 
 #include <cpl_conv.h>
 
+#include <new>
 #include <algorithm>
 #include <cctype>
 #include <atomic>
@@ -223,6 +224,8 @@ public:
                     if (next->method == "POST") s.sent = next->body;
                     post(r.id, next->url, next->method, next->body);
                 }
+            } catch (const std::bad_alloc&) { // the machine's, not the answer's
+                throw;
             } catch (const std::exception& e) {
                 fail(s, "STAC search at " + stac.api + ": an answer it cannot read (" + e.what() + ")");
             }
@@ -264,6 +267,8 @@ public:
                                 t.provenance = provenance(*shown);
                                 t.ok = true;
                             } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                                throw;
+                            } catch (const std::bad_alloc&) { // the machine's too: no job's failure reason
                                 throw;
                             } catch (const std::exception& e) {
                                 t.error = redact_url(e.what());

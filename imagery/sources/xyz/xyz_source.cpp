@@ -13,6 +13,7 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include <new>
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -372,6 +373,8 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
                     out.flat = made.flat;
                     out.ok = true;
                 } catch (const LocalResourceError&) { // the machine's, not the job's: the fetch stops, the job stays planned
+                    stopped = std::current_exception();
+                } catch (const std::bad_alloc&) { // the machine's too: no job's failure reason
                     stopped = std::current_exception();
                 } catch (const std::exception& e) {
                     out.error = e.what();
