@@ -97,11 +97,11 @@ void say_out_of_memory() {
     std::abort(); // a core to look at
 }
 
-// fds 0, 1 and 2 open: a build started with one closed (`>&-`) would have its first file
-// (build.lock) take that number and its summary lines or a library's messages written into it.
 // Whether fd 1 was closed when the run started (open_standard_fds then gave it /dev/null).
 bool stdout_was_closed = false;
 
+// fds 0, 1 and 2 open: a build started with one closed (`>&-`) would have its first file
+// (build.lock) take that number and its summary lines or a library's messages written into it.
 void open_standard_fds() {
     for (int fd = 0; fd <= 2; ++fd)
         if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
