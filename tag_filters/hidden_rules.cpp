@@ -39,7 +39,7 @@ std::uint8_t parse_kinds(std::string_view field, const std::string& source, std:
     return kinds;
 }
 
-HiddenRules::Condition parse_condition(std::string_view text, const std::string& source, std::size_t line_no) {
+HiddenRules::Condition parse_condition(std::string_view text, const std::string& source, std::size_t line_no, HiddenRules::Reading reading) {
     using Test = HiddenRules::Condition::Test;
     HiddenRules::Condition c;
     const auto op = text.find_first_of("=<>");
@@ -54,7 +54,7 @@ HiddenRules::Condition parse_condition(std::string_view text, const std::string&
         c.test = text[op] == '<' ? Test::less : Test::greater;
         // A finite threshold: `layer<nan` was taken and met by no value, a rule that silently
         // did nothing (red-team round 33); `layer<inf` one met by every number.
-        if (!parse_number(rest, c.number) || !std::isfinite(c.number)) {
+        if (!parse_number(rest, c.number) || (reading == HiddenRules::Reading::strict && !std::isfinite(c.number))) {
             std::string what = "`";
             what.append(text).append("`: expected a number after ").push_back(text[op]);
             fail(source, line_no, what);
@@ -79,18 +79,19 @@ bool HiddenRules::Condition::met_by(std::string_view v) const noexcept {
     return false;
 }
 
-HiddenRules HiddenRules::parse(std::string_view text, const std::string& source) {
+HiddenRules HiddenRules::parse(std::string_view text, const std::string& source, Reading reading) {
+    const bool strict = reading == Reading::strict;
     HiddenRules rules;
     for_each_record(text, [&](std::size_t line_no, const std::vector<std::string_view>& fields) {
         if (fields.size() < 2) fail(source, line_no, "expected `condition [condition...] kinds`, got one field");
         // A NUL ends the text for every C string a rule reaches: the message quoting it too.
         for (const auto field : fields)
-            if (field.find('\0') != std::string_view::npos) fail(source, line_no, "the rule holds a NUL byte");
+            if (strict && field.find('\0') != std::string_view::npos) fail(source, line_no, "the rule holds a NUL byte");
         Rule rule;
         rule.kinds = parse_kinds(fields.back(), source, line_no);
         for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
             if (!is_valid_utf8(fields[i])) fail(source, line_no, "the condition is not valid UTF-8 (save the rules as UTF-8)");
-            rule.conditions.push_back(parse_condition(fields[i], source, line_no));
+            rule.conditions.push_back(parse_condition(fields[i], source, line_no, reading));
             if (i) rule.text += ' ';
             rule.text += fields[i];
         }
@@ -99,7 +100,7 @@ HiddenRules HiddenRules::parse(std::string_view text, const std::string& source)
         // As a tag list's repeated entry: a second copy changes nothing but the rules' digest
         // (a rerun then refused for rules that mean the same).
         for (const auto& earlier : rules.rules_)
-            if (earlier.text == rule.text) fail(source, line_no, "the rule `" + rule.text + "` is given twice");
+            if (strict && earlier.text == rule.text) fail(source, line_no, "the rule `" + rule.text + "` is given twice");
         rules.rules_.push_back(std::move(rule));
         std::size_t total = 0;
         for (const auto& r : rules.rules_) total += r.conditions.size();

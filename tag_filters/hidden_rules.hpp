@@ -45,8 +45,12 @@ public:
     // At most 64 conditions in all (one bit each while an object's tags are read).
     static constexpr std::size_t max_conditions = 64;
 
+    // How strictly rule text is read. `earlier` is how versions before 2026-12 read it (a
+    // non-finite threshold, a NUL, a rule given twice all taken): only to compare a file with
+    // the digest a catalog extracted then recorded, so such a build still resumes.
+    enum class Reading { strict, earlier };
     // Parses rule text; `source` names it in error messages ("hidden.tsv").
-    static HiddenRules parse(std::string_view text, const std::string& source);
+    static HiddenRules parse(std::string_view text, const std::string& source, Reading reading = Reading::strict);
     // The built-in rules (tag_filters/hidden.tsv).
     static HiddenRules builtin();
 

@@ -3,6 +3,7 @@
 // meta files and meta.jsonl are made again, and only those), and sources whose content
 // changed under a build refused in one line.
 
+#include "pipeline/common/hidden_rules_file.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
 
@@ -681,6 +682,30 @@ TEST_CASE("a --hidden or --polygon file edited in place since the extract is ref
     check_one_line(edited_rules, "--hidden " + hidden + ": the rules changed since " + out + "/catalog.gpkg was extracted with it");
     CHECK(dataset_files(out) == before);
     write_file(hidden, rules);
+
+    // A build an earlier version extracted from a file with a rule given twice (which an extract
+    // now refuses; its digest of the doubled rules written in by hand), stopped after its
+    // extract: the rerun goes on, the file read as that version read it (review of red-team
+    // round 33: refused as a duplicate, then refused as changed once the duplicate went).
+    {
+        const auto earlier = dir + "/earlier", doubled_rules = dir + "/doubled.tsv";
+        write_file(doubled_rules, rules);
+        const std::vector<std::string> earlier_argv{binary(), data("osm/monaco-latest.osm.pbf"), "-o", earlier, "--sources", sources, "--limit", "30",
+                                                    "--hidden", doubled_rules, "--polygon", polygon, "-q"};
+        const auto extracted = [&] {
+            return run("sqlite3 -readonly " + sh_quote(earlier + "/state.sqlite") + " \"SELECT count(*) FROM stages WHERE stage = 'extract'\" 2>/dev/null").out == "1\n";
+        };
+        kill_when(start_process(earlier_argv), extracted);
+        REQUIRE(extracted());
+        write_file(doubled_rules, rules + "tunnel=*\tany\n");
+        const auto digest = skyscript::pipeline::hidden_rules_digest(
+            skyscript::pipeline::load_hidden_option(doubled_rules, skyscript::tags::HiddenRules::Reading::earlier));
+        REQUIRE(run("sqlite3 " + sh_quote(earlier + "/catalog.gpkg") + " \"UPDATE skyscript_meta SET value = '" + digest + "' WHERE key = 'hidden_digest'\"")
+                    .exit_code == 0);
+        const auto built = run(shell(earlier_argv));
+        CHECK_MESSAGE(built.exit_code == 0, built.err);
+        CHECK_THROWS_WITH(skyscript::pipeline::load_hidden_option(doubled_rules), doctest::Contains("is given twice")); // a new extract's reading
+    }
 
     // The region moved east.
     write_file(polygon, R"({"type":"Polygon","coordinates":[[[7.42,43.72],[7.45,43.72],[7.45,43.75],[7.42,43.75],[7.42,43.72]]]})");

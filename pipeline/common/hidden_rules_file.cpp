@@ -5,14 +5,14 @@
 
 namespace skyscript::pipeline {
 
-tags::HiddenRules load_hidden_option(const std::string& option) {
+tags::HiddenRules load_hidden_option(const std::string& option, tags::HiddenRules::Reading reading) {
     if (option.empty()) return tags::HiddenRules::builtin();
     const bool add = option.front() == '+';
     const std::string path = add ? option.substr(1) : option;
     std::string why;
     const auto text = read_text_file(path, &why);
     if (!text) throw tags::HiddenRulesError(path + ": cannot open hidden-object rules (" + why + ")");
-    auto rules = tags::HiddenRules::parse(*text, path);
+    auto rules = tags::HiddenRules::parse(*text, path, reading);
     if (!add) return rules;
     auto all = tags::HiddenRules::builtin();
     all.merge(rules);

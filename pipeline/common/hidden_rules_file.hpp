@@ -10,7 +10,7 @@ namespace skyscript::pipeline {
 
 // "" is the built-in rules (tag_filters/hidden.tsv); FILE replaces them (an empty file hides
 // nothing); +FILE adds to them. Errors (tags::HiddenRulesError) name the file, and the line.
-tags::HiddenRules load_hidden_option(const std::string& option);
+tags::HiddenRules load_hidden_option(const std::string& option, tags::HiddenRules::Reading reading = tags::HiddenRules::Reading::strict);
 
 // What the rules say, as 16 hex digits (each rule as hidden_rules.hpp keeps its text: its
 // fields without comments or spacing): the extract records it in the catalog's meta
