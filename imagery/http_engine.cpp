@@ -7,7 +7,6 @@
 
 #include <curl/curl.h>
 
-#include <new>
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -17,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <sstream>

@@ -1,19 +1,14 @@
 #include "imagery/source_config.hpp"
 
 #include "imagery/one_line_text.hpp"
+#include "imagery/small_file.hpp"
 
 #include "imagery/source_kind.hpp"
 #include "imagery/source_table.hpp"
 
 #include <toml++/toml.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -314,36 +309,14 @@ std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std
 } // namespace
 
 std::vector<SourceConfig> load_sources_file(const std::string& path) {
-    // Opened without blocking and looked at before it is read: /dev/zero was read into memory
-    // for ever (5 GB in 8 s) and a FIFO blocked `sources`, `fetch-one` and extract's
-    // --read-sample (red-team round 33); the build's own option check refused them.
-    const auto fail = [&](const std::string& why) -> std::vector<SourceConfig> { throw SourceConfigError(path + ": cannot open sources file (" + why + ")"); };
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return fail(errno == ENOENT ? "no such file" : std::strerror(errno));
-    struct stat st {};
-    const bool stat_ok = ::fstat(fd, &st) == 0;
-    constexpr off_t max_bytes = 16 << 20; // a sources file is kilobytes
-    std::string why = !stat_ok ? std::strerror(errno)
-                      : S_ISDIR(st.st_mode) ? "is a directory, not a file"
-                      : !S_ISREG(st.st_mode) ? "is a pipe or a device, not a file; a later run reads it again: save it to a file"
-                      : st.st_size > max_bytes ? std::to_string(st.st_size >> 20) + " MB, more than a sources file's 16 MB"
-                      : "";
-    std::string text;
-    if (why.empty()) {
-        text.resize(static_cast<std::size_t>(st.st_size));
-        std::size_t got = 0;
-        while (got < text.size()) {
-            const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) why = std::strerror(errno);
-            if (n <= 0) break;
-            got += static_cast<std::size_t>(n);
-        }
-        text.resize(got);
-    }
-    ::close(fd);
-    if (!why.empty()) return fail(why);
-    return parse_sources(text, path);
+    // Looked at before it is read (small_file.hpp): /dev/zero was read into memory for ever
+    // (5 GB in 8 s) and a FIFO blocked `sources`, `fetch-one` and extract's --read-sample
+    // (red-team round 33); the build's own option check refused them.
+    constexpr std::uintmax_t max_bytes = 16 << 20; // a sources file is kilobytes
+    const auto file = read_small_file(path, max_bytes);
+    if (file.too_big) throw SourceConfigError(path + ": cannot open sources file (" + std::to_string(file.size >> 20) + " MB, more than a sources file's 16 MB)");
+    if (!file.bytes) throw SourceConfigError(path + ": cannot open sources file (" + file.why + ")");
+    return parse_sources(*file.bytes, path);
 }
 
 std::vector<SourceConfig> builtin_sources() {

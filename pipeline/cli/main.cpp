@@ -20,13 +20,14 @@
 #include <csignal>
 #include <cstring>
 #include <cstdio>
-#include <cxxabi.h>
-#include <typeinfo>
 #include <exception>
 #include <mutex>
 #include <new>
 #include <string>
+#include <typeinfo>
 #include <vector>
+
+#include <cxxabi.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -59,8 +60,11 @@ std::string with_gdal_failure(const std::string& what) {
     return what + " (GDAL: " + gdal + ")";
 }
 
-// After TBB's "pthread_create has failed: ...".
-constexpr const char* thread_limit_hint = " (no thread could be started: a memory limit, ulimit -v, or the process limit, ulimit -u)";
+// A failure's words, with what TBB's "pthread_create has failed: ..." comes from.
+std::string with_thread_hint(std::string what) {
+    if (what.starts_with("pthread_create has failed")) what += " (no thread could be started: a memory limit, ulimit -v, or the process limit, ulimit -u)";
+    return what;
+}
 
 // Out of memory, said as what it is (red-team round 33: a bare "error: std::bad_alloc" under
 // ulimit -v). No allocation: it is also said from the terminate handler.
@@ -89,8 +93,8 @@ void say_out_of_memory() {
         }
     // A TBB worker starts the next worker: its thread that could not start is thrown there, on
     // no thread main waits on (review of round 33).
-    if (what.starts_with("pthread_create has failed")) {
-        std::fprintf(stderr, "skyscript-build: error: %s%s\n", what.c_str(), thread_limit_hint);
+    if (const auto hinted = with_thread_hint(what); hinted != what) {
+        std::fprintf(stderr, "skyscript-build: error: %s\n", hinted.c_str());
         ::_exit(1);
     }
     std::fprintf(stderr, "skyscript-build: internal error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
@@ -202,10 +206,7 @@ int main(int argc, char** argv) {
         return 1;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
-        std::string what = with_gdal_failure(e.what());
-        if (what.starts_with("pthread_create has failed")) // TBB's words
-            what += thread_limit_hint;
-        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(what, 8000).c_str());
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_thread_hint(with_gdal_failure(e.what())), 8000).c_str());
         return 1;
     }
 }

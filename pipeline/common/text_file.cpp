@@ -1,12 +1,10 @@
 #include "pipeline/common/text_file.hpp"
 
+#include "imagery/small_file.hpp"
+
 #include "tag_filters/utf8_text.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace skyscript::pipeline {
 
@@ -16,30 +14,22 @@ std::string file_problem(const std::string& path) {
     if (!std::filesystem::exists(status)) return "no such file";
     // A directory opens as a stream that reads nothing: it would pass for an empty list.
     if (std::filesystem::is_directory(status)) return "is a directory, not a file";
-    if (!std::filesystem::is_regular_file(status)) return "is a pipe or a device, not a file; a later run reads it again: save it to a file";
+    if (!std::filesystem::is_regular_file(status)) return imagery::not_a_file_words;
     return "";
 }
 
 std::optional<std::string> read_text_file(const std::string& path, std::string* why) {
-    auto fail = [&](std::string reason) -> std::optional<std::string> {
-        if (why) *why = std::move(reason);
-        return std::nullopt;
-    };
-    if (auto problem = file_problem(path); !problem.empty()) return fail(std::move(problem));
-    // Read whole: a tag or rule list is kilobytes (the built-in vocabulary 34 KB), and a 2 GB
-    // file of zeros given by mistake held 8 GB for a minute before its error.
+    // A tag or rule list is kilobytes (the built-in vocabulary 34 KB): a 2 GB file of zeros
+    // given by mistake held 8 GB for a minute before its error.
     constexpr std::uintmax_t max_bytes = 16u << 20;
-    std::error_code ec;
-    if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_bytes)
-        return fail(std::to_string(size >> 20) + " MB, more than a list's " + std::to_string(max_bytes >> 20) + " MB: not a tag or rule list");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return fail("read error");
-    const std::string text = ss.str();
-    const auto body = tags::without_bom(text);
-    return body.size() == text.size() ? text : std::string(body);
+    auto file = imagery::read_small_file(path, max_bytes);
+    if (file.too_big) file.why = std::to_string(file.size >> 20) + " MB, more than a list's " + std::to_string(max_bytes >> 20) + " MB: not a tag or rule list";
+    if (!file.bytes) {
+        if (why) *why = std::move(file.why);
+        return std::nullopt;
+    }
+    const auto body = tags::without_bom(*file.bytes);
+    return body.size() == file.bytes->size() ? std::move(*file.bytes) : std::string(body);
 }
 
 } // namespace skyscript::pipeline

@@ -1,11 +1,10 @@
 #include "pipeline/polish/prompt_template.hpp"
 
 #include "imagery/sha256_hex.hpp"
-#include "pipeline/common/text_file.hpp"
+#include "imagery/small_file.hpp"
 #include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <stdexcept>
 
 namespace skyscript::embedded {
@@ -17,19 +16,14 @@ namespace skyscript::pipeline {
 PromptTemplate PromptTemplate::builtin() { return parse(embedded::default_prompt_txt(), "the built-in prompt"); }
 
 PromptTemplate PromptTemplate::from_file(const std::string& path) {
-    // Read as the tag lists are (red-team round 33: a UTF-8 BOM was sent to the model as the
-    // prompt's first character, and a 10 MB template with every request).
+    // Read as the tag lists are, with a prompt's own limit (red-team round 33: a UTF-8 BOM was
+    // sent to the model as the prompt's first character, and a 10 MB template with every request).
     constexpr std::uintmax_t max_bytes = 64 << 10;
-    const auto too_big = [&](std::uintmax_t bytes) {
-        return std::runtime_error(path + ": " + std::to_string(bytes >> 10) + " KB, more than a prompt template's 64 KB (it is sent with every request)");
-    };
-    if (std::error_code ec; std::filesystem::is_regular_file(path, ec))
-        if (const auto bytes = std::filesystem::file_size(path, ec); !ec && bytes > max_bytes) throw too_big(bytes);
-    std::string why;
-    const auto text = read_text_file(path, &why);
-    if (!text) throw std::runtime_error(path + ": cannot read the prompt template (" + why + ")");
-    if (text->size() > max_bytes) throw too_big(text->size()); // grown since
-    return parse(*text, path);
+    const auto file = imagery::read_small_file(path, max_bytes);
+    if (file.too_big)
+        throw std::runtime_error(path + ": " + std::to_string(file.size >> 10) + " KB, more than a prompt template's 64 KB (it is sent with every request)");
+    if (!file.bytes) throw std::runtime_error(path + ": cannot read the prompt template (" + file.why + ")");
+    return parse(tags::without_bom(*file.bytes), path);
 }
 
 PromptTemplate PromptTemplate::parse(std::string_view text, const std::string& where) {

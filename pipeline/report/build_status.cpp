@@ -91,6 +91,13 @@ void read_into(BuildStatus& s, StateReader& state) {
     else if (s.images_per_second > 0 && image_share > 0) s.eta_seconds = double(j.at("planned")) * image_share / s.images_per_second;
 }
 
+// The state DB cannot be read now (BuildStatus::unreadable): the stage at work, and no counts.
+void unreadable_now(BuildStatus& s, const char* stage, const char* why) {
+    s.stage = stage;
+    s.unreadable = why;
+    for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
+}
+
 } // namespace
 
 BuildStatus read_build_status(const std::string& out_dir, double window_seconds) {
@@ -101,19 +108,15 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
     const auto blank = s;
     // A merge makes its state DB beside the final one and puts it in place when it has every
     // shard's jobs: until then there is no state.sqlite, and status said "no build here;
-    // start one" (exit 1) to a scheduler polling a merge (red-team round 33).
-    std::error_code ec;
-    if (const BuildDir dir(out_dir); !fs::exists(dir.state_db(), ec) && (fs::exists(dir.merging_state_db(), ec) || s.running == true)) {
-        // No state DB yet under a run holding the lock: a merge checking its shards, a build's
-        // first moment (review of round 33: "no build here; start one").
-        const bool merging = fs::exists(dir.merging_state_db(), ec);
-        const auto holder = build_lock_holder(out_dir);
-        s.stage = merging || holder.find(" merge ") != std::string::npos ? "merge" : "extract";
-        s.unreadable = !merging ? "not made yet" : s.running == false ? "merge interrupted" : "merge writing";
-        s.holder = holder;
-        for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
-        return s;
-    }
+    // start one" (exit 1) to a scheduler polling a merge (red-team round 33); so it did while
+    // a merge held the lock checking its shards, before it had made any (review of round 33).
+    if (std::error_code ec; !fs::exists(BuildDir(out_dir).state_db(), ec))
+        if (const auto why = why_no_state_db(out_dir, s.running); why != NoStateDb::no_build) {
+            s.holder = why == NoStateDb::run_starting ? build_lock_holder(out_dir) : "";
+            unreadable_now(s, why != NoStateDb::run_starting || s.holder.find(" merge ") != std::string::npos ? "merge" : "extract",
+                           why == NoStateDb::merge_making ? "merge writing" : why == NoStateDb::merge_stopped ? "merge interrupted" : "not made yet");
+            return s;
+        }
     try {
         // A second's wait: the stages' own writes hold the DB for milliseconds; only a plan's for longer.
         StateReader state(out_dir, 1000);
@@ -122,9 +125,7 @@ BuildStatus read_build_status(const std::string& out_dir, double window_seconds)
         const auto why = StateReader::why_unreadable(e);
         if (why == StateReader::Unreadable::no) throw;
         s = blank; // nothing of a read that stopped part way
-        s.stage = "plan";
-        s.unreadable = why == StateReader::Unreadable::plan_writing ? "plan writing" : "plan interrupted";
-        for (const char* status : {"planned", "fetched", "written", "failed"}) s.jobs_by_status[status] = 0;
+        unreadable_now(s, "plan", why == StateReader::Unreadable::plan_writing ? "plan writing" : "plan interrupted");
     }
     // No ETA for a build no process runs (red-team round 33: "ETA 23s" after a kill -9, growing
     // with each status): the images of its last minute were its last.

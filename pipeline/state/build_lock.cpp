@@ -43,7 +43,7 @@ std::optional<bool> build_lock_held(const std::string& out_dir) {
     }
     // Not listed (a file system that reports its inodes otherwise): the holder the file names,
     // if it still runs as the process that wrote it (live_writer.hpp).
-    std::ifstream holder(path);
+    std::istringstream holder(build_lock_holder(out_dir));
     std::string word;
     long pid = 0;
     if (!(holder >> word >> pid) || word != "process" || pid <= 0) return false;
@@ -70,7 +70,7 @@ std::string read_holder(int fd) {
 } // namespace
 
 std::string build_lock_holder(const std::string& out_dir) {
-    const int fd = ::open((out_dir + "/build.lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    const int fd = ::open(BuildDir(out_dir).lock().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) return "";
     auto holder = read_holder(fd);
     ::close(fd);

@@ -38,19 +38,25 @@ std::string uri_path(const std::string& path) {
 
 } // namespace
 
+NoStateDb why_no_state_db(const std::string& out_dir, std::optional<bool> lock_held) {
+    if (std::error_code ec; std::filesystem::exists(BuildDir(out_dir).merging_state_db(), ec))
+        return lock_held == false ? NoStateDb::merge_stopped : NoStateDb::merge_making;
+    return lock_held == true ? NoStateDb::run_starting : NoStateDb::no_build;
+}
+
 std::string no_state_db_here(const std::string& out_dir, const char* also_missing) {
     // Red-team round 33: during a merge, status, report and split said "no build here; start one".
-    if (std::error_code ec; std::filesystem::exists(BuildDir(out_dir).merging_state_db(), ec)) {
-        if (build_lock_held(out_dir) == false)
-            return out_dir + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again";
+    switch (why_no_state_db(out_dir, build_lock_held(out_dir))) {
+    case NoStateDb::merge_stopped:
+        return out_dir + ": a merge stopped before it put its state DB in place (state.sqlite.merging is left): run the merge again";
+    case NoStateDb::merge_making:
         return out_dir + ": a merge is making this build (its state DB is not in place yet): run this again once it has finished";
-    }
-    // A run holding the lock before it has a state DB: a merge checking its shards (review of
-    // round 33), a build's first moment.
-    if (build_lock_held(out_dir) == true) {
+    case NoStateDb::run_starting: { // review of round 33: a merge checking its shards
         const auto holder = build_lock_holder(out_dir);
         return out_dir + ": no state DB yet; a run holds the build's lock (" + (holder.empty() ? std::string("it has not said who it is yet") : holder) +
                "): run this again once it has made one";
+    }
+    case NoStateDb::no_build: break;
     }
     return out_dir + ": no build here (no state.sqlite" + also_missing + "); start one with `skyscript-build INPUT.osm.pbf -o " + out_dir + "`";
 }

@@ -21,8 +21,15 @@
 
 namespace skyscript::pipeline {
 
-// Why OUT has no state.sqlite, for a stage or tool that needs one: a merge still making it
-// (state.sqlite.merging, the lock held), one stopped before it put it in place, or no build.
+// Why OUT has no state.sqlite (asked only when it has none): a merge making it
+// (state.sqlite.merging, the lock held or not known to be free), a merge stopped before it put
+// it in place, a run holding the lock before it has made one (a merge checking its shards, a
+// build's first moment), or no build. `lock_held`: build_lock_held(out_dir), which the caller
+// may have asked already.
+enum class NoStateDb { merge_making, merge_stopped, run_starting, no_build };
+NoStateDb why_no_state_db(const std::string& out_dir, std::optional<bool> lock_held);
+
+// That, as the one-line error of a stage or tool that needs a state DB.
 std::string no_state_db_here(const std::string& out_dir, const char* also_missing = "");
 
 class StateReader {

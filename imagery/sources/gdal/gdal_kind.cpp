@@ -9,10 +9,10 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include <new>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <unordered_map>
 
 namespace skyscript::imagery {

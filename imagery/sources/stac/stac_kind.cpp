@@ -14,7 +14,6 @@
 
 #include <cpl_conv.h>
 
-#include <new>
 #include <algorithm>
 #include <cctype>
 #include <atomic>
@@ -22,6 +21,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 
 namespace skyscript::imagery {

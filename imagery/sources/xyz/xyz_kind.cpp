@@ -107,11 +107,11 @@ public:
         return fields;
     }
 
-    // One tile at the centre of the coverage, at the source's finest zoom.
     std::optional<std::string> ignores(const SourceConfig&, std::string_view) const override {
         return "its tiles are 8-bit RGB as the server sends them"; // bands, stretch and resampling alike
     }
 
+    // One tile at the centre of the coverage, at the source's finest zoom.
     Usability usability(const SourceConfig& source, bool check) const override {
         if (!check) return usable("usable if reachable (--check fetches one tile)");
         const auto& xyz = source.settings_as<XyzSettings>();

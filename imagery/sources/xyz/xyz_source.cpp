@@ -13,7 +13,6 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
-#include <new>
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -21,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <numbers>
 
 namespace skyscript::imagery {
