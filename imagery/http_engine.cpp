@@ -270,6 +270,10 @@ struct HttpEngine::Impl {
             curl_easy_setopt(e, CURLOPT_POST, 1L);
             curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+            // A POST stays a POST with its body after a 301/302/303 (an API moved from http to
+            // https): libcurl's default resends it as a GET without the body, so a STAC search
+            // lost its bbox, dates and collection and paged through the whole catalogue.
+            curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
         }
         for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
         for (const auto& h : extra_headers) t->headers = curl_slist_append(t->headers, h.c_str());

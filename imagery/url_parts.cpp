@@ -2,7 +2,11 @@
 
 #include "imagery/gdal_drivers.hpp"
 
+#include <curl/curl.h>
+
 #include <cctype>
+#include <memory>
+#include <new>
 
 namespace skyscript::imagery {
 
@@ -30,6 +34,27 @@ std::string url_host(std::string_view url) {
 }
 
 bool url_has_user_info(std::string_view url) { return authority(url).find('@') != std::string_view::npos; }
+
+std::optional<std::string> resolve_url(const std::string& base, const std::string& ref) {
+    // An absolute reference (RFC 3986's scheme, then ':') is kept byte for byte: a signed
+    // href's query is not re-encoded.
+    const auto colon = ref.find(':');
+    if (colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(ref[0])) &&
+        ref.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") >= colon)
+        return ref;
+    const std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), curl_url_cleanup);
+    if (!url) throw std::bad_alloc();
+    // Non-supporting schemes are parsed too (file:, gopher:): the caller decides what it follows.
+    const unsigned flags = CURLU_NON_SUPPORT_SCHEME;
+    if (curl_url_set(url.get(), CURLUPART_URL, base.c_str(), flags) != CURLUE_OK) return std::nullopt;
+    // Set on a handle holding a URL, a relative one is resolved against it.
+    if (curl_url_set(url.get(), CURLUPART_URL, ref.c_str(), flags) != CURLUE_OK) return std::nullopt;
+    char* text = nullptr;
+    if (curl_url_get(url.get(), CURLUPART_URL, &text, 0) != CURLUE_OK || !text) return std::nullopt;
+    std::string out(text);
+    curl_free(text);
+    return out;
+}
 
 bool secure_or_loopback(std::string_view url) {
     if (!http_address(url) || url_has_user_info(url)) return false;

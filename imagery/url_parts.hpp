@@ -1,6 +1,7 @@
 #pragma once
 // The parts of a URL the sources check before sending anything there: its scheme and host.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,11 @@ std::string url_host(std::string_view url);
 
 // Whether the URL names user info before its host (`user:password@host`).
 bool url_has_user_info(std::string_view url);
+
+// `ref` read against `base` as a browser would (RFC 3986): an absolute URL as it is, a
+// relative one ("search?page=2", "../cog/a.tif", "/x") resolved; nullopt when `base` is no
+// URL to resolve against or the result does not parse. A STAC link or asset may be relative.
+std::optional<std::string> resolve_url(const std::string& base, const std::string& ref);
 
 // Whether a secret may travel to `url` (or one be taken from it): https, or any http(s) on a
 // loopback host (a test's stand-in server); never with user info, which hides the host.

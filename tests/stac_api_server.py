@@ -6,6 +6,7 @@ range-serving, token-checking COG endpoint, for the tests of the `stac` source k
         [--cog-dir DIR] [--sign] [--token-life-s S] [--token-valid-s S] [--secure-link-secret SECRET]
         [--default-limit N] [--max-limit N] [--next-style full|merge|token] [--get-only]
         [--latency-ms MS] [--fail-asset NAME:STATUS[:COUNT]]... [--without query|sortby|filter]...
+        [--moved PREFIX] [--relative-links] [--stuck-next] [--drop-next]
     python3 stac_api_server.py --self-test
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes (tests/loopback_server.py).
@@ -46,6 +47,14 @@ items (extent computed) unless --collections gives them (a JSON list of STAC Col
                                        use this file, or 403 with an Azure Blob Storage XML body
                                        (Code AuthenticationFailed, header x-ms-error-code).
   GET  /stats                          what it saw (see STATE); not counted itself.
+  any  PREFIX/...                      --moved PREFIX: 301 to the same path without PREFIX
+                                       (an API that moved, as http:// to https://), any method.
+
+--relative-links: `next` hrefs relative to the page's URL ("search?..."), and each asset href
+of the form {base}/cog/NAME relative to its item's self link ("../../../cog/NAME"), as STAC
+allows.  --stuck-next: every page's `next` link repeats the first page's (a server that loops).
+--drop-next: no page has a `next` link, numberMatched still counts every match (Planetary
+Computer's outage of 2026-01, notes/stac-research.md section 2).
 
 Paging: a page that is not the last carries a `next` link.  GET: href = the same query plus
 token=T.  POST, by --next-style, the three shapes live servers use:
@@ -968,7 +977,21 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.before_reply()
 
+    def moved(self):
+        """Whether this request was answered with --moved's 301."""
+        prefix = self.args.moved
+        if not prefix or not self.path.startswith(prefix):
+            return False
+        count("moved")
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        if length:
+            self.rfile.read(length)
+        self.reply(301, "text/plain", b"moved\n", {"Location": self.base + self.path[len(prefix):]})
+        return True
+
     def do_GET(self):
+        if self.moved():
+            return
         path, _, query = self.path.partition("?")
         if path == "/stats":
             with LOCK:
@@ -982,6 +1005,8 @@ class Handler(BaseHTTPRequestHandler):
             self.before_reply()
 
     def do_POST(self):
+        if self.moved():
+            return
         path = self.path.partition("?")[0]
         length = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(length) if length else b""
@@ -1091,6 +1116,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.args.detailed_footprints:
             for f in page["features"]:
                 f["geometry"] = detailed_rectangle(f["bbox"], self.args.detailed_footprints)
+        if self.args.drop_next:
+            page["links"] = [l for l in page["links"] if l["rel"] != "next"]
+        nexts = [l for l in page["links"] if l["rel"] == "next"]
+        if self.args.stuck_next and nexts:
+            with LOCK:
+                first = STATE.setdefault("first_next", nexts[0])
+            page["links"] = [l for l in page["links"] if l["rel"] != "next"] + [first]
+        if self.args.relative_links:
+            for l in page["links"]:
+                if l["rel"] == "next" and l["href"].startswith(self.base + "/search"):
+                    l["href"] = l["href"][len(self.base) + 1:]
+            for f in page["features"]:
+                for a in f.get("assets", {}).values():
+                    if a.get("href", "").startswith(self.base + "/cog/"):
+                        a["href"] = "../../../cog/" + a["href"][len(self.base + "/cog/"):]
         with LOCK:
             if len(STATE["searches"]) < MAX_SEARCH_LOG:
                 STATE["searches"].append({"method": method, "params": params, "next_page": "token" in params,
@@ -1459,6 +1499,10 @@ def main():
                     help="leave an extension out of the conformance classes and answer 400 to its use")
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--fail-asset", action="append", metavar="NAME:STATUS[:COUNT]")
+    ap.add_argument("--moved", metavar="PREFIX", help="answer PREFIX/... with a 301 to /...")
+    ap.add_argument("--relative-links", action="store_true", help="next and asset hrefs relative")
+    ap.add_argument("--drop-next", action="store_true", help="no next links (an answer cut short)")
+    ap.add_argument("--stuck-next", action="store_true", help="every next link is the first page's")
     ap.add_argument("--detailed-footprints", type=int, default=0, metavar="N",
                     help="serve each item's geometry as its bbox traced with N points")
     args = ap.parse_args()

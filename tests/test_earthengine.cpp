@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <gdal_priv.h>
 #include <map>
 #include <memory>
@@ -159,6 +160,49 @@ TEST_CASE("the computePixels body: the expression graph and the grid") {
     CHECK(dump.find("\"constantValue\":\"CLOUDY_PIXEL_PERCENTAGE\"") != std::string::npos);
     CHECK_FALSE(earthengine_request_too_large(grid).has_value());
     CHECK(earthengine_request_too_large(make_tile_grid(7.42, 43.73, 4200, 1.0)).has_value()); // 4200^2*3 > 48 MB
+}
+
+TEST_CASE("the dates' last day is searched: DateRange's end, exclusive in Earth Engine, is the day after it (red-team round 34)") {
+    SourceConfig s;
+    s.alias = "S2";
+    s.kind = &earthengine_kind();
+    s.settings = std::make_shared<EarthEngineSettings>(EarthEngineSettings{});
+    const auto date_range = [&](const std::string& start, const std::string& end) {
+        s.date_start = start;
+        s.date_end = end;
+        // The DateRange call, wherever the graph holds it.
+        std::function<const json*(const json&)> find = [&](const json& node) -> const json* {
+            if (node.is_object() && node.contains("functionName") && node["functionName"] == "DateRange") return &node["arguments"];
+            if (node.is_structured())
+                for (const auto& child : node)
+                    if (const auto* found = find(child)) return found;
+            return nullptr;
+        };
+        const auto body = earthengine_compute_pixels_body(s, make_tile_grid(7.42, 43.73, 640, 10));
+        const auto* args = find(body);
+        REQUIRE(args);
+        return std::pair{(*args)["start"]["constantValue"].get<std::string>(), (*args)["end"]["constantValue"].get<std::string>()};
+    };
+    CHECK(date_range("2021-06-01", "2021-06-01") == std::pair<std::string, std::string>{"2021-06-01", "2021-06-02"}); // one day: not empty
+    CHECK(date_range("2017-01-01", "2021-12-31") == std::pair<std::string, std::string>{"2017-01-01", "2022-01-01"});
+    CHECK(date_range("2020-02-01", "2020-02-28") == std::pair<std::string, std::string>{"2020-02-01", "2020-02-29"}); // a leap year
+    CHECK(date_range("2021-02-01", "2021-02-28") == std::pair<std::string, std::string>{"2021-02-01", "2021-03-01"});
+    CHECK(date_range("", "") == std::pair<std::string, std::string>{"1970-01-01", "2100-01-01"}); // open both ways
+}
+
+TEST_CASE("a service-account key whose token_uri is plain http to another host is refused: the signed assertion would travel in clear (red-team round 34)") {
+    const auto dir = fresh_dir("ee-token-uri");
+    REQUIRE(run("openssl genrsa -out " + sh_quote(dir + "/key.pem") + " 2048 2>/dev/null").exit_code == 0);
+    const auto key = [&](const std::string& token_uri) {
+        const json j = {{"type", "service_account"}, {"client_email", "b@sky-test.iam.gserviceaccount.com"},
+                        {"private_key", read_file(dir + "/key.pem")}, {"token_uri", token_uri}};
+        write_file(dir + "/key.json", j.dump());
+        return dir + "/key.json";
+    };
+    CHECK_THROWS_WITH_AS(load_service_account(key("http://oauth.example.org/token")),
+                         doctest::Contains("token_uri `http://oauth.example.org/token` is not an https:// address"), CredentialsError);
+    CHECK_NOTHROW(load_service_account(key("https://oauth2.googleapis.com/token")));
+    CHECK_NOTHROW(load_service_account(key("http://127.0.0.1:8/token"))); // a loopback test server
 }
 
 TEST_CASE("the value:compute body: the times of many footprints in one List.map, the same image selection") {

@@ -12,6 +12,7 @@
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/sources/stac/stac_search.hpp"
+#include "imagery/url_parts.hpp"
 #include "nginx_server.hpp"
 #include "pipeline_fixture.hpp"
 
@@ -30,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace skyscript::imagery;
@@ -781,6 +783,196 @@ TEST_CASE("stac: a search with more pages than the cap fails its tiles saying so
     CHECK_FALSE(out[0].ok);
     CHECK_FALSE(out[0].no_imagery);
     CHECK(out[0].error.find("more than 50 pages of items for one search") != std::string::npos);
+}
+
+namespace {
+
+// A STAC API serving the west and east halves of the test raster from its own /cog/ (hrefs
+// {base}/cog/NAME), one item a page, started with `options`; the source CLEAR (max_cloud 50)
+// searches it at the API's URL + `prefix`.
+struct OwnCogStac {
+    std::string dir;
+    std::unique_ptr<ServerProcess> server;
+    OwnCogStac(const std::string& name, const std::vector<std::string>& options, const std::string& prefix = "") {
+        dir = fresh_dir(name);
+        const auto raster = data("imagery/dop-rgb.tif");
+        REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 9.4970 53.5185 9.5050 53.5080 " + sh_quote(raster) + " " + sh_quote(dir + "/west.tif")).exit_code == 0);
+        REQUIRE(run("gdal_translate -q -of COG -projwin_srs EPSG:4326 -projwin 9.5050 53.5185 9.5135 53.5080 " + sh_quote(raster) + " " + sh_quote(dir + "/east.tif")).exit_code == 0);
+        write_file(dir + "/items.json", json::array({item("west-2021", 9.4970, 9.5050, "2021-06-01T10:00:00Z", 5, "{base}/cog/west.tif"),
+                                                     item("east-2020", 9.5050, 9.5135, "2020-05-01T09:30:00Z", 10, "{base}/cog/east.tif"),
+                                                     item("west-2019", 9.4970, 9.5050, "2019-06-01T10:00:00Z", 20, "{base}/cog/west.tif")})
+                                             .dump());
+        std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir,
+                                      "--default-limit", "1", "--max-limit", "1"};
+        argv.insert(argv.end(), options.begin(), options.end());
+        server = std::make_unique<ServerProcess>(argv);
+        write_file(dir + "/sources.toml", "[[source]]\nalias = \"CLEAR\"\nkind = \"stac\"\napi = \"" + server->url(prefix) +
+                                              "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\nmax_cloud = 50\n");
+    }
+    // The tiles over the west half (two items there, the clearer one from 2021) and the east.
+    std::map<std::uint64_t, FetchedTile> fetch() const {
+        const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+        std::map<std::uint64_t, FetchedTile> out;
+        std::mutex m;
+        src->fetch(std::vector<TileJob>{{1, make_tile_grid(9.5000, 53.5130, 200, 2)}, {3, make_tile_grid(9.5100, 53.5120, 200, 2)}}, [&](FetchedTile&& t) {
+            std::lock_guard lock(m);
+            out[t.id] = std::move(t);
+        });
+        return out;
+    }
+    json stats() const { return json::parse(http_get(server->url("/stats"))); }
+    int requests(const std::string& kind) const {
+        const auto st = stats();
+        return st["requests"].value(kind, 0);
+    }
+};
+
+} // namespace
+
+TEST_CASE("stac: an API moved with a 301 is searched with its POST body: libcurl's default resent it as a GET without bbox, dates or collection (red-team round 34)") {
+    OwnCogStac f("stac-moved", {"--moved", "/old"}, "/old");
+    const auto tiles = f.fetch();
+    for (const std::uint64_t id : {1, 3}) {
+        INFO("tile " << id << ": " << tiles.at(id).error);
+        CHECK(tiles.at(id).ok);
+    }
+    CHECK(json::parse(tiles.at(1).provenance)["stac_item"] == "west-2021");
+    CHECK(f.requests("moved") > 0);      // the search went through the redirect,
+    CHECK(f.requests("search_post") > 0); // arrived as a POST,
+    CHECK(f.requests("search_get") == 0); // never as a bare GET
+    for (const auto& s : f.stats()["searches"]) CHECK(s["params"].contains("collections")); // and with its terms
+}
+
+TEST_CASE("stac: tiles across the antimeridian and west of it in one search cell are searched apart; the crossing tile finds its items (red-team round 34)") {
+    const auto dir = fresh_dir("stac-antimeridian");
+    const auto raster = data("imagery/dop-rgb.tif");
+    for (const auto& [name, box] : std::vector<std::pair<std::string, std::string>>{
+             {"west", "179.99 -16.49 180.0 -16.51"}, {"east", "-180.0 -16.49 -179.99 -16.51"}, {"bc", "179.96 -16.49 179.98 -16.51"}})
+        REQUIRE(run("gdal_translate -q -of COG -a_srs EPSG:4326 -a_ullr " + box + " " + sh_quote(raster) + " " + sh_quote(dir + "/" + name + ".tif")).exit_code == 0);
+    auto at = [](const std::string& id, double west, double east) {
+        json it = item(id, west, east, "2021-06-01T10:00:00Z", 5, "{base}/cog/" + id + ".tif");
+        it["bbox"] = {west, -16.51, east, -16.49};
+        it["geometry"]["coordinates"] = {{{west, -16.51}, {east, -16.51}, {east, -16.49}, {west, -16.49}, {west, -16.51}}};
+        return it;
+    };
+    write_file(dir + "/items.json", json::array({at("west", 179.99, 180.0), at("east", -180.0, -179.99), at("bc", 179.96, 179.98)}).dump());
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"AM\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 0.3\n");
+    const auto crossing = make_tile_grid(179.99999, -16.50025, 60, 0.3);
+    REQUIRE(crossing.box.crosses_antimeridian());
+    const std::vector<TileJob> tiles{{1, crossing}, {2, make_tile_grid(179.9715, -16.50025, 60, 0.3)}}; // both in the cell 179.95..180
+    const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0), {});
+    std::map<std::uint64_t, FetchedTile> out;
+    src->fetch(tiles, [&](FetchedTile&& t) { out[t.id] = std::move(t); });
+    for (const std::uint64_t id : {1, 2}) {
+        INFO("tile " << id << ": " << out.at(id).error);
+        CHECK_FALSE(out.at(id).no_imagery);
+        CHECK(out.at(id).ok);
+    }
+    CHECK(out.at(1).image.valid_fraction() > 0.9); // both halves, west and east of 180°
+    const auto st = json::parse(http_get(server.url("/stats")));
+    REQUIRE(st["searches"].size() == 2);
+    std::set<bool> crosses;
+    for (const auto& s : st["searches"]) crosses.insert(s["params"]["bbox"][0].get<double>() > s["params"]["bbox"][2].get<double>());
+    CHECK(crosses == std::set<bool>{false, true});
+}
+
+TEST_CASE("stac: `next` links and asset hrefs relative to their page and item are resolved, as STAC allows (red-team round 34)") {
+    OwnCogStac f("stac-relative", {"--relative-links"});
+    const auto tiles = f.fetch();
+    for (const std::uint64_t id : {1, 3}) {
+        INFO("tile " << id << ": " << tiles.at(id).error);
+        CHECK(tiles.at(id).ok);
+    }
+    CHECK(json::parse(tiles.at(1).provenance)["stac_item"] == "west-2021"); // the best of the pages: every page read
+    const auto st = f.stats();
+    std::size_t later_pages = 0;
+    for (const auto& s : st["searches"]) later_pages += s["next_page"].get<bool>();
+    CHECK(later_pages > 0);
+    CHECK(st["cog_requests"].get<int>() > 0);
+    CHECK(json::parse(tiles.at(1).provenance)["assets"][0].get<std::string>().ends_with("/cog/west.tif"));
+}
+
+TEST_CASE("stac: a server whose `next` link repeats a page fails its tiles saying it loops, after one repeat, not fifty (red-team round 34)") {
+    OwnCogStac f("stac-stuck-next", {"--stuck-next"});
+    const auto tiles = f.fetch();
+    for (const std::uint64_t id : {1, 3}) {
+        INFO("tile " << id << ": " << tiles.at(id).error);
+        CHECK_FALSE(tiles.at(id).ok);
+        CHECK_FALSE(tiles.at(id).no_imagery);
+        CHECK(tiles.at(id).error.find("asks again for a page it already sent") != std::string::npos);
+        CHECK(tiles.at(id).error.find("pages in a loop") != std::string::npos);
+    }
+    CHECK(f.requests("search_post") <= 6); // two searches, a few pages each
+}
+
+TEST_CASE("stac: a last page without `next` in a search the server says matched more is an answer cut short, not the whole choice (red-team round 34)") {
+    OwnCogStac f("stac-drop-next", {"--drop-next"});
+    const auto tiles = f.fetch(); // the two tiles share a search, of the three items; one was sent
+    for (const std::uint64_t id : {1, 3}) {
+        INFO("tile " << id << ": " << tiles.at(id).error);
+        CHECK_FALSE(tiles.at(id).ok);
+        CHECK_FALSE(tiles.at(id).no_imagery);
+        CHECK(tiles.at(id).error.find("the server says 3 items match but sent 1 and no `next` link to the rest") != std::string::npos);
+    }
+    CHECK(f.stats()["searches"].size() == 1);
+}
+
+TEST_CASE("stac: an API whose landing page offers GET search only is searched by GET with the same terms (red-team round 34)") {
+    OwnCogStac f("stac-get-only", {"--get-only"});
+    const auto tiles = f.fetch();
+    for (const std::uint64_t id : {1, 3}) {
+        INFO("tile " << id << ": " << tiles.at(id).error);
+        CHECK(tiles.at(id).ok);
+    }
+    CHECK(json::parse(tiles.at(1).provenance)["stac_item"] == "west-2021");
+    CHECK(f.requests("search_post_refused") == 0);
+    CHECK(f.requests("search_get") > 2); // first pages and next pages
+    const auto st = f.stats();
+    CHECK(st["search_400"].empty());
+    for (const auto& s : st["searches"]) {
+        CHECK(s["method"] == "GET");
+        if (s["next_page"].get<bool>()) continue;
+        CHECK(s["params"]["collections"] == json::array({"dop"}));
+        CHECK(s["params"]["bbox"].size() == 4);
+        CHECK(s["params"]["query"]["eo:cloud_cover"]["lt"] == 50);
+    }
+}
+
+TEST_CASE("stac: the GET form of a search, relative URLs, lower-case RFC 3339 times, a landing page's search methods (red-team round 34)") {
+    const json body = {{"collections", {"dop"}}, {"bbox", {9.5, 53.5, 9.6, 53.6}}, {"limit", 100}, {"datetime", "2020-01-01T00:00:00Z/.."},
+                       {"query", {{"eo:cloud_cover", {{"lt", 20}}}}},
+                       {"sortby", {{{"field", "properties.eo:cloud_cover"}, {"direction", "asc"}}, {{"field", "properties.datetime"}, {"direction", "desc"}}}}};
+    CHECK(stac_search_query(body) ==
+          "bbox=9.5%2C53.5%2C9.6%2C53.6&collections=dop&datetime=2020-01-01T00%3A00%3A00Z%2F..&limit=100"
+          "&query=%7B%22eo%3Acloud_cover%22%3A%7B%22lt%22%3A20%7D%7D&sortby=%2Bproperties.eo%3Acloud_cover%2C-properties.datetime");
+    CHECK(resolve_url("http://h:8/api/search?token=a", "search?token=b") == "http://h:8/api/search?token=b");
+    CHECK(resolve_url("http://h/collections/c/items/i", "../../../cog/a.tif") == "http://h/cog/a.tif");
+    CHECK(resolve_url("http://h/api/", "/x") == "http://h/x");
+    CHECK(resolve_url("http://h/api/", "https://other.org/a%20b?sig=x+y") == "https://other.org/a%20b?sig=x+y"); // absolute: byte for byte
+    CHECK_FALSE(resolve_url("", "search").has_value());
+    CHECK(*parse_iso_time_ms("2021-06-01t10:00:00z") == *parse_iso_time_ms("2021-06-01T10:00:00Z"));
+    CHECK(*parse_iso_time_ms("2021-06-01t10:00:00+02:00") == *parse_iso_time_ms("2021-06-01T08:00:00Z"));
+    const auto link = [](const char* method) {
+        json l = {{"rel", "search"}, {"href", "http://h/search"}};
+        if (method) l["method"] = method;
+        return l;
+    };
+    CHECK_FALSE(stac_abilities(json{{"links", {link("GET")}}}).post);
+    CHECK_FALSE(stac_abilities(json{{"links", {link(nullptr)}}}).post); // GET is the spec's default
+    CHECK(stac_abilities(json{{"links", {link("GET"), link("POST")}}}).post);
+    CHECK(stac_abilities(json{{"links", json::array()}}).post); // not told: POST, as before
+    CHECK(stac_abilities(json()).post);
+    // An item's relative asset is read against its self link, else the page's URL.
+    json page = {{"type", "FeatureCollection"}, {"features", {item("a", 9.5, 9.6, "2021-01-01T00:00:00Z", 1, "../../../cog/a.tif")}}};
+    page["features"][0]["links"] = {{{"rel", "self"}, {"href", "http://h/collections/dop/items/a"}}};
+    CHECK(stac_items(page, {"visual"}, {}, "http://h/search").at(0).hrefs.at(0) == "http://h/cog/a.tif");
+    page["features"][0]["links"] = json::array();
+    CHECK(stac_items(page, {"visual"}, {}, "http://h/api/search").at(0).hrefs.at(0) == "http://h/cog/a.tif");
+    CHECK(stac_matched(json{{"numberMatched", 7}}) == 7u);
+    CHECK(stac_matched(json{{"context", {{"matched", 3}}}}) == 3u);
+    CHECK_FALSE(stac_matched(json{{"numberMatched", "7"}}).has_value());
 }
 
 TEST_CASE("stac: a tile's time and item are those of the item its pixels come from, not of a first item whose footprint claims it but whose COG misses it") {

@@ -3,7 +3,9 @@
 #include "imagery/image_decode.hpp"
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 
@@ -25,6 +27,17 @@ json rectangle(json coordinates) {
     return invoke("GeometryConstructors.Rectangle", {{"coordinates", std::move(coordinates)}, {"geodesic", constant(false)}});
 }
 
+// "YYYY-MM-DD" of the day after `date` ("YYYY-MM-DD", as sources files give it).
+std::string day_after(const std::string& date) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
+    const std::chrono::year_month_day next{std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} + std::chrono::days{1}};
+    char out[16];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(next.year()), static_cast<unsigned>(next.month()), static_cast<unsigned>(next.day()));
+    return out;
+}
+
 // The source's collection over `region` (a Geometry node), in the order the image is
 // chosen in: most recent first, then (stable) least cloudy first.
 json sorted_collection(const SourceConfig& s, json region) {
@@ -35,7 +48,10 @@ json sorted_collection(const SourceConfig& s, json region) {
                          {"filter", invoke("Filter.intersects", {{"leftField", constant(".all")},
                                                                  {"rightValue", invoke("Feature", {{"geometry", std::move(region)}})}})}});
     const std::string start = s.date_start.empty() ? "1970-01-01" : s.date_start;
-    const std::string end = s.date_end.empty() ? "2100-01-01" : s.date_end;
+    // DateRange's end is exclusive (developers.google.com/earth-engine/apidocs/ee-daterange):
+    // the day after the source's last day, whose images STAC's search and docs/sources.md
+    // take too. The last day itself lost its images, and dates = [D, D] none at all.
+    const std::string end = s.date_end.empty() ? "2100-01-01" : day_after(s.date_end);
     collection = invoke("Collection.filter",
                         {{"collection", collection},
                          {"filter", invoke("Filter.dateRangeContains",

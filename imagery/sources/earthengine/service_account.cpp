@@ -4,6 +4,7 @@
 
 #include "imagery/http_engine.hpp"
 #include "imagery/one_line_text.hpp"
+#include "imagery/url_parts.hpp"
 #include "imagery/url_redaction.hpp"
 
 #include <curl/curl.h>
@@ -58,6 +59,11 @@ ServiceAccount load_service_account(const std::string& path) {
     a.client_email = field("client_email");
     a.private_key_pem = field("private_key");
     a.token_uri = j.is_object() && j.contains("token_uri") ? field("token_uri") : "https://oauth2.googleapis.com/token";
+    // The signed assertion sent there is worth an access token for its hour: over https only
+    // (or to a loopback test server), as the endpoint the token itself goes to.
+    if (!secure_or_loopback(a.token_uri))
+        throw CredentialsError(path + ": the service-account key's token_uri `" + one_line_text(redact_url(a.token_uri), 200) +
+                               "` is not an https:// address; the signed key assertion would travel in clear");
     a.project_id = j.is_object() ? j.value("project_id", "") : "";
     // Parse the key once now, so a broken key is reported before any request.
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(a.private_key_pem.data(), static_cast<int>(a.private_key_pem.size())), BIO_free);

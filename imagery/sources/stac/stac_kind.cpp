@@ -23,6 +23,8 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <set>
+#include <tuple>
 
 namespace skyscript::imagery {
 
@@ -98,7 +100,10 @@ private:
         const auto issued = now;
         const auto expiry = expiry_ms ? std::chrono::system_clock::time_point(std::chrono::milliseconds(*expiry_ms)) : issued;
         const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::seconds(60), (expiry - issued) / 5);
-        renew_at_ = expiry - margin;
+        // An expiry that does not parse, or is past by this machine's clock (a skewed clock:
+        // the server gave it as good), is kept a minute: renewed at once, every signed read
+        // would fetch a token, one at a time under the lock. A read it fails renews it anyway.
+        renew_at_ = expiry > issued ? expiry - margin : issued + std::chrono::seconds(60);
         fetched_at_ = issued;
         ++fetched_;
         return token_;
@@ -137,12 +142,15 @@ public:
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
-        // Groups of nearby tiles, one search each.
-        std::map<std::pair<long, long>, std::vector<std::size_t>> groups;
+        // Groups of nearby tiles, one search each. Tiles across the antimeridian are grouped
+        // apart (their box's west is over its east): one box cannot hold them and a tile
+        // west of 180° together, which left the crossing tile out of the search.
+        std::map<std::tuple<bool, long, long>, std::vector<std::size_t>> groups;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             const auto& b = jobs[i].grid.box;
-            const double lon = b.crosses_antimeridian() ? b.west : (b.west + b.east) / 2;
-            groups[{std::lround(std::floor(lon / search_cell_deg)), std::lround(std::floor((b.south + b.north) / 2 / search_cell_deg))}].push_back(i);
+            const bool crosses = b.crosses_antimeridian();
+            const double lon = crosses ? b.west : (b.west + b.east) / 2;
+            groups[{crosses, std::lround(std::floor(lon / search_cell_deg)), std::lround(std::floor((b.south + b.north) / 2 / search_cell_deg))}].push_back(i);
         }
         struct Group {
             std::vector<std::size_t> tiles;
@@ -150,19 +158,30 @@ public:
             std::vector<StacItem> items;
             std::string error;
             int pages = 0;
-            std::size_t bytes = 0; // its items', estimated (stac_item_bytes)
+            std::size_t bytes = 0;              // its items', estimated (stac_item_bytes)
+            std::string url;                    // of the page asked for last
+            std::set<std::string> asked;        // every page asked for: method, URL and body
+            std::uint64_t features = 0;         // over its pages, complete or not
+            std::optional<std::uint64_t> matched; // as its first page says
         };
         std::vector<Group> searches;
         for (auto& [cell, tiles] : groups) {
             LonLatBox box = jobs[tiles[0]].grid.box;
             for (const auto i : tiles) {
-                const auto& b = jobs[i].grid.box;
+                const auto& b = jobs[i].grid.box; // all across 180° or none: min and max hold either way
                 box = {std::min(box.west, b.west), std::min(box.south, b.south), std::max(box.east, b.east), std::max(box.north, b.north)};
             }
-            searches.push_back({tiles, stac_search_body(config_, box, search_limit, abilities()), {}, {}, 0, 0});
+            Group g;
+            g.tiles = tiles;
+            g.sent = stac_search_body(config_, box, search_limit, abilities());
+            searches.push_back(std::move(g));
         }
         const auto& stac = stac_of(config_);
+        // Sends a page's request; false when the search asked for this very page before (a
+        // server whose `next` loops would be asked the same until the page cap).
         auto post = [&](std::size_t g, const std::string& url, const std::string& method, const json& body) {
+            if (!searches[g].asked.insert(method + " " + url + "\n" + (method == "POST" ? body.dump() : "")).second) return false;
+            searches[g].url = url;
             HttpRequest r;
             r.id = g;
             r.url = url;
@@ -180,8 +199,12 @@ public:
                 return std::nullopt;
             };
             engine_.submit(std::move(r));
+            return true;
         };
-        for (std::size_t g = 0; g < searches.size(); ++g) post(g, stac.api + "/search", "POST", searches[g].sent);
+        for (std::size_t g = 0; g < searches.size(); ++g) {
+            if (abilities().post) post(g, stac.api + "/search", "POST", searches[g].sent);
+            else post(g, stac.api + "/search?" + stac_search_query(searches[g].sent), "GET", {});
+        }
         // A search that fails fails its tiles: its items are not held while the others go on.
         std::size_t held = 0; // every search's items, estimated
         const auto budget = static_cast<std::size_t>(stac.max_items_mb * 1048576.0);
@@ -200,7 +223,9 @@ public:
             // Whatever a page holds fails its own group's tiles with a reason, never the build.
             try {
                 const auto page = json::parse(r.response.body);
-                auto items = stac_items(page, stac.assets, stac.sortby);
+                auto items = stac_items(page, stac.assets, stac.sortby, s.url);
+                if (s.pages == 0) s.matched = stac_matched(page);
+                s.features += page["features"].size();
                 std::size_t bytes = 0;
                 for (const auto& item : items) bytes += stac_item_bytes(item);
                 if (held + bytes > budget) {
@@ -215,14 +240,22 @@ public:
                 if (++s.pages >= max_pages) {
                     // Its best item cannot be told from part of them (nor the same whatever tiles
                     // share the search): the group's tiles fail, saying what to change.
-                    if (stac_next_page(page, s.sent))
+                    if (stac_next_page(page, s.sent, s.url))
                         fail(s, "STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
                                     " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
                     return;
                 }
-                if (auto next = stac_next_page(page, s.sent)) {
+                if (auto next = stac_next_page(page, s.sent, s.url)) {
+                    if (!post(r.id, next->url, next->method, next->body))
+                        return fail(s, "STAC search at " + stac.api + ": the server's `next` link asks again for a page it already sent (" +
+                                           next->method + " " + one_line_text(next->url, 200) + "): it pages in a loop");
                     if (next->method == "POST") s.sent = next->body;
-                    post(r.id, next->url, next->method, next->body);
+                } else if (s.matched && *s.matched <= static_cast<std::uint64_t>(max_pages) * search_limit && s.features < *s.matched) {
+                    // The last page, by its links, of a search the server says matched more
+                    // (Planetary Computer's `next` links went missing in 2026-01,
+                    // docs/stac-research.md): the best item may be among those not sent.
+                    fail(s, "STAC search at " + stac.api + ": the server says " + std::to_string(*s.matched) + " items match but sent " +
+                                std::to_string(s.features) + " and no `next` link to the rest: an answer cut short; run the fetch again later");
                 }
             } catch (const std::bad_alloc&) { // the machine's, not the answer's
                 throw;

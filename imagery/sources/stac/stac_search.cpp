@@ -2,10 +2,12 @@
 
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_kind.hpp"
+#include "imagery/url_parts.hpp"
 
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -14,9 +16,26 @@ namespace skyscript::imagery {
 
 using json = nlohmann::json;
 
+namespace {
+
+// Whether the landing page's `search` links, if it has any, offer POST (a link without a
+// method is GET's, the spec's default).
+bool search_by_post(const json& landing) {
+    if (!landing.is_object() || !landing.contains("links") || !landing["links"].is_array()) return true;
+    bool any = false;
+    for (const auto& link : landing["links"]) {
+        if (!link.is_object() || !link.contains("rel") || link["rel"] != "search") continue;
+        any = true;
+        if (link.contains("method") && link["method"].is_string() && link["method"].get<std::string>() == "POST") return true;
+    }
+    return !any;
+}
+
+} // namespace
+
 StacAbilities stac_abilities(const json& landing) {
-    StacAbilities can{false, false, false};
-    if (!landing.is_object() || !landing.contains("conformsTo") || !landing["conformsTo"].is_array()) return {}; // not told: try them
+    StacAbilities can{false, false, false, search_by_post(landing)};
+    if (!landing.is_object() || !landing.contains("conformsTo") || !landing["conformsTo"].is_array()) return {true, true, false, can.post}; // not told: try them
     for (const auto& c : landing["conformsTo"]) {
         if (!c.is_string()) continue;
         const auto text = c.get<std::string>();
@@ -111,6 +130,53 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
     return body;
 }
 
+std::string stac_search_query(const json& body) {
+    const auto escape = [](const std::string& v) {
+        std::string out;
+        for (const unsigned char c : v) {
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+                out += static_cast<char>(c);
+            } else {
+                char hex[4];
+                std::snprintf(hex, sizeof hex, "%%%02X", c);
+                out += hex;
+            }
+        }
+        return out;
+    };
+    const auto joined = [](const json& list) {
+        std::string out;
+        for (const auto& v : list) {
+            if (!out.empty()) out += ',';
+            out += v.is_string() ? v.get<std::string>() : v.dump();
+        }
+        return out;
+    };
+    std::string q;
+    const auto add = [&](const std::string& key, const std::string& value) {
+        if (!q.empty()) q += '&';
+        q += key;
+        q += '=';
+        q += escape(value);
+    };
+    for (const auto& [key, v] : body.items()) {
+        if (key == "collections" || key == "bbox" || key == "ids") {
+            add(key, joined(v));
+        } else if (key == "sortby" && v.is_array()) {
+            std::string keys;
+            for (const auto& k : v) {
+                if (!keys.empty()) keys += ',';
+                keys += k.is_object() && k.value("direction", "asc") == "desc" ? '-' : '+';
+                keys += k.is_object() ? k.value("field", "") : "";
+            }
+            add(key, keys);
+        } else {
+            add(key, v.is_string() ? v.get<std::string>() : v.dump());
+        }
+    }
+    return q;
+}
+
 namespace {
 
 // A member of `o` as text: a string as it is, a number as JSON writes it (an id of 12345),
@@ -151,7 +217,26 @@ bool true_member(const json& o, const char* name) {
 
 } // namespace
 
-std::vector<StacItem> stac_items(const json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby) {
+namespace {
+
+// The `self` link's href of an item or page ("" without one).
+std::string self_href(const json& o) {
+    const auto it = o.find("links");
+    if (it == o.end() || !it->is_array()) return "";
+    for (const auto& link : *it)
+        if (link.is_object() && text_member(link, "rel") == "self") return text_member(link, "href");
+    return "";
+}
+
+// `href` resolved against `base` ("" or an unresolvable pair: `href` as it is, for the caller's checks to refuse).
+std::string resolved(const std::string& base, const std::string& href) {
+    if (base.empty()) return href;
+    return resolve_url(base, href).value_or(href);
+}
+
+} // namespace
+
+std::vector<StacItem> stac_items(const json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby, const std::string& page_url) {
     if (!page.is_object() || !page.contains("features") || !page["features"].is_array())
         throw std::runtime_error("the search answer is not a FeatureCollection");
     std::vector<StacItem> items;
@@ -185,13 +270,15 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
             }
         if (props.contains("eo:cloud_cover") && props["eo:cloud_cover"].is_number()) item.cloud_cover = props["eo:cloud_cover"].get<double>();
         bool complete = true;
+        const auto self = self_href(f);
+        const auto item_url = self.empty() ? page_url : resolved(page_url, self);
         for (const auto& key : assets) {
             const auto* a = find_asset(f["assets"], key);
             if (!a) {
                 complete = false;
                 break;
             }
-            item.hrefs.push_back((*a)["href"].get<std::string>());
+            item.hrefs.push_back(resolved(item_url, (*a)["href"].get<std::string>()));
         }
         for (const auto& k : sortby) item.sort_values.push_back(k.property == "id" ? json(item.id) : sort_value(props, k.property, item.time_ms));
         if (complete) items.push_back(std::move(item));
@@ -199,12 +286,12 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
     return items;
 }
 
-std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
+std::optional<StacNext> stac_next_page(const json& page, const json& sent, const std::string& page_url) {
     if (!page.contains("links") || !page["links"].is_array()) return std::nullopt;
     for (const auto& link : page["links"]) {
         if (!link.is_object() || text_member(link, "rel") != "next" || !link.contains("href") || !link["href"].is_string()) continue;
         StacNext next;
-        next.url = link["href"].get<std::string>();
+        next.url = resolved(page_url, link["href"].get<std::string>());
         next.method = text_member(link, "method", "GET") == "POST" ? "POST" : "GET";
         if (next.method == "POST") {
             const auto& body = link.contains("body") && link["body"].is_object() ? link["body"] : empty_object();
@@ -218,6 +305,18 @@ std::optional<StacNext> stac_next_page(const json& page, const json& sent) {
         }
         return next;
     }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> stac_matched(const json& page) {
+    const auto count = [](const json& o, const char* name) -> std::optional<std::uint64_t> {
+        const auto it = o.find(name);
+        if (it == o.end() || !it->is_number_integer() || it->get<long long>() < 0) return std::nullopt;
+        return static_cast<std::uint64_t>(it->get<long long>());
+    };
+    if (!page.is_object()) return std::nullopt;
+    if (const auto n = count(page, "numberMatched")) return n;
+    if (const auto c = page.find("context"); c != page.end() && c->is_object()) return count(*c, "matched");
     return std::nullopt;
 }
 
@@ -243,7 +342,10 @@ std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& ite
     return out;
 }
 
-std::optional<long long> parse_iso_time_ms(const std::string& text) {
+std::optional<long long> parse_iso_time_ms(const std::string& original) {
+    // RFC 3339 lets the 'T' and the 'Z' be lower case.
+    std::string text = original;
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     int y, mo, d, h = 0, mi = 0, n = 0;
     double sec = 0;
     if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) < 6) {

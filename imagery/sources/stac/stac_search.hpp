@@ -35,9 +35,11 @@ struct StacItem {
 
 // What an API offers beyond core item search, from its landing page's conformsTo
 // (swisstopo's has no sort; an API without query gets its items filtered here).
-// Not told (no conformsTo): query and sort are tried, CQL2 filter is not.
+// Not told (no conformsTo): query and sort are tried, CQL2 filter is not. `post`: whether
+// it takes POST /search: the spec makes GET the one every API has and POST optional, so a
+// landing page whose `search` links name GET only is searched by GET (no links: POST).
 struct StacAbilities {
-    bool query = true, sort = true, filter = false;
+    bool query = true, sort = true, filter = false, post = true;
 };
 StacAbilities stac_abilities(const nlohmann::json& landing);
 
@@ -46,6 +48,11 @@ StacAbilities stac_abilities(const nlohmann::json& landing);
 // where that is), the source's sortby (sort extension, where offered), limit.
 nlohmann::json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limit, const StacAbilities& can = {});
 
+// The same search as a GET query string (without '?'): the POST body's members in the GET
+// forms of the spec and its extensions (bbox and collections comma-joined, sortby as
+// +field,-field, query and a CQL2-JSON filter as JSON text with filter-lang), URL-encoded.
+std::string stac_search_query(const nlohmann::json& body);
+
 // The same choice made here, whatever the API did: items at or over max_cloud (or without a
 // cloud cover when max_cloud is set) dropped, the rest in the source's sortby order, then by id.
 void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& source);
@@ -53,16 +60,23 @@ void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& sour
 // The items of a search answer that carry every asset the source reads (a key, or a pattern
 // with * and ? matched against the asset keys and file names); items missing one are
 // skipped. Each item's values of the `sortby` properties are kept for stac_filter_and_sort.
-// Throws std::runtime_error when `page` is not a FeatureCollection.
-std::vector<StacItem> stac_items(const nlohmann::json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby = {});
+// Throws std::runtime_error when `page` is not a FeatureCollection. A relative asset href is
+// resolved against its item's `self` link, else against `page_url` (the URL the page came from).
+std::vector<StacItem> stac_items(const nlohmann::json& page, const std::vector<std::string>& assets, const std::vector<StacSortKey>& sortby = {},
+                                 const std::string& page_url = "");
 
 // The request for the next page, or nullopt on the last: a `next` link with method POST
-// sends its `body` (merged into `sent` when `merge` is true), with GET its href.
+// sends its `body` (merged into `sent` when `merge` is true), with GET its href; a relative
+// href is resolved against `page_url`.
 struct StacNext {
     std::string url, method;
     nlohmann::json body; // POST only
 };
-std::optional<StacNext> stac_next_page(const nlohmann::json& page, const nlohmann::json& sent);
+std::optional<StacNext> stac_next_page(const nlohmann::json& page, const nlohmann::json& sent, const std::string& page_url = "");
+
+// How many items the server says match the search, from the first page's numberMatched or
+// context.matched (both optional hints); nullopt when it says nothing readable.
+std::optional<std::uint64_t> stac_matched(const nlohmann::json& page);
 
 // What `item` holds in memory, estimated: its strings, hrefs and sort values, and its
 // footprint's edges and latitude bands (about 48 bytes a point).
