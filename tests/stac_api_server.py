@@ -3,7 +3,7 @@
 range-serving, token-checking COG endpoint, for the tests of the `stac` source kind (issue 21).
 
     python3 stac_api_server.py --items ITEMS.json [--collections COLLECTIONS.json]
-        [--cog-dir DIR] [--sign] [--token-life-s S] [--token-valid-s S] [--secure-link-secret SECRET]
+        [--cog-dir DIR] [--sign] [--token-life-s S] [--token-valid-s S] [--advertise-expiry-s S] [--secure-link-secret SECRET]
         [--default-limit N] [--max-limit N] [--next-style full|merge|token] [--get-only]
         [--latency-ms MS] [--fail-asset NAME:STATUS[:COUNT]]... [--without query|sortby|filter]...
         [--moved PREFIX] [--relative-links] [--stuck-next] [--drop-next]
@@ -802,8 +802,9 @@ class Catalog:
 # SAS tokens, shaped like Planetary Computer's (st, se, sp, sv, sr, sig; times URL-encoded).
 # --------------------------------------------------------------------------------------------
 class Tokens:
-    def __init__(self, life_s, secret=None, valid_s=None):
+    def __init__(self, life_s, secret=None, valid_s=None, advertise_s=None):
         self.life_s = life_s
+        self.advertise_s = advertise_s  # msft:expiry says this, not the real expiry (a skewed clock's view)
         self.valid_s = valid_s  # tokens die this long after issue, earlier than advertised (a revoked key)
         self.secret = secret
         self.lock = threading.Lock()
@@ -822,7 +823,8 @@ class Tokens:
             self.by_sig[sig] = (collection, min(expires, now + self.valid_s) if self.valid_s is not None else expires, now)
         stamp = lambda t: urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)), safe="")
         token = "st=%s&se=%s&sp=rl&sv=2021-06-08&sr=c&ex=%d&sig=%s" % (stamp(now - 900), stamp(expires), expires, urllib.parse.quote(sig, safe=""))
-        return {"msft:expiry": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)), "token": token}
+        advertised = expires if self.advertise_s is None else int(now + self.advertise_s)
+        return {"msft:expiry": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(advertised)), "token": token}
 
     def check(self, query, users):
         """None when the query string carries a valid token for one of `users` (collections;
@@ -1490,6 +1492,7 @@ def main():
     ap.add_argument("--sign", action="store_true", help="/cog/ needs a valid token from /api/sas/v1/token/")
     ap.add_argument("--token-life-s", type=float, default=3600.0)
     ap.add_argument("--token-valid-s", type=float, help="tokens die this long after issue, earlier than their msft:expiry says")
+    ap.add_argument("--advertise-expiry-s", type=float, help="msft:expiry says now + S (S < 0: already past), the token living --token-life-s")
     ap.add_argument("--secure-link-secret", help="make token sigs checkable by nginx secure_link")
     ap.add_argument("--default-limit", type=int, default=10)
     ap.add_argument("--max-limit", type=int, default=1000)
@@ -1525,7 +1528,7 @@ def main():
     suffix = {"query": "#query", "sortby": "#sort", "filter": "#filter"}
     CONFORMANCE[:] = [c for c in CONFORMANCE if not any(c.endswith(suffix[e]) for e in args.without)
                       and not ("filter" in args.without and ("cql2" in c or "features-3" in c))]
-    Handler.tokens = Tokens(args.token_life_s, args.secure_link_secret, args.token_valid_s)
+    Handler.tokens = Tokens(args.token_life_s, args.secure_link_secret, args.token_valid_s, args.advertise_expiry_s)
     Handler.failures = parse_failures(args.fail_asset)
     serve(Handler)
 

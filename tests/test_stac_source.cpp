@@ -940,6 +940,29 @@ TEST_CASE("stac: an API whose landing page offers GET search only is searched by
     }
 }
 
+TEST_CASE("stac, signed: a token whose msft:expiry is already past by this machine's clock is kept a minute, not fetched again for every read (red-team round 34)") {
+    const auto dir = fresh_dir("stac-signed-skew");
+    REQUIRE(run("gdal_translate -q -of COG " + sh_quote(data("imagery/dop-rgb.tif")) + " " + sh_quote(dir + "/dop.tif")).exit_code == 0);
+    write_file(dir + "/items.json", json::array({item("whole", 9.4970, 9.5135, "2021-06-01T10:00:00Z", 5, "{base}/cog/dop.tif")}).dump());
+    // Tokens good for an hour whose msft:expiry says ten minutes ago (a clock ahead of the server's).
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/stac_api_server.py", "--items", dir + "/items.json", "--cog-dir", dir, "--sign",
+                          "--advertise-expiry-s", "-600"});
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"PC\"\nkind = \"stac\"\napi = \"" + server.url("") +
+                                          "\"\ncollection = \"dop\"\nassets = [\"visual\"]\ngsd = 2\nsign = \"planetary-computer\"\ntoken_url = \"" +
+                                          server.url("/api/sas/v1/token/") + "\"\nsign_hosts = [\"127.0.0.1\"]\n");
+    const auto src = open_image_source(load_sources_file(dir + "/sources.toml").at(0));
+    std::vector<TileJob> tiles;
+    for (int i = 0; i < 8; ++i) tiles.push_back({static_cast<std::uint64_t>(i + 1), make_tile_grid(9.4990 + 0.0015 * i, 53.5130, 100, 2)});
+    std::mutex m;
+    int ok = 0;
+    src->fetch(tiles, [&](FetchedTile&& t) {
+        std::lock_guard lock(m);
+        ok += t.ok;
+    });
+    CHECK(ok == 8);
+    CHECK(json::parse(http_get(server.url("/stats")))["tokens_issued"] == 1);
+}
+
 TEST_CASE("stac: the GET form of a search, relative URLs, lower-case RFC 3339 times, a landing page's search methods (red-team round 34)") {
     const json body = {{"collections", {"dop"}}, {"bbox", {9.5, 53.5, 9.6, 53.6}}, {"limit", 100}, {"datetime", "2020-01-01T00:00:00Z/.."},
                        {"query", {{"eo:cloud_cover", {{"lt", 20}}}}},
