@@ -46,8 +46,7 @@ bool says_something(std::string_view value) noexcept {
         const std::size_t n = decode_utf8(value, i, cp);
         if (n == 0) return true; // an invalid byte shows as U+FFFD
         i += n;
-        const bool blank = cp == ' ' || cp == '_' || cp == ';' || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
-                           cp == 0x205F || cp == 0x3000 || breaks_one_line(cp) || reorders_text(cp) || invisible_text(cp);
+        const bool blank = cp == ' ' || cp == '_' || cp == ';' || other_space(cp) || breaks_one_line(cp) || reorders_text(cp) || invisible_text(cp);
         if (!blank) return true;
     }
     return false;

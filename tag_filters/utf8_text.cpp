@@ -101,7 +101,7 @@ std::string one_line_words(std::string_view s) {
             i += step;
             continue;
         }
-        if (n && (cp == ' ' || breaks_one_line(cp))) {
+        if (n && (cp == ' ' || other_space(cp) || breaks_one_line(cp))) {
             space = !out.empty();
             i += step;
             continue;

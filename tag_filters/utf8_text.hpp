@@ -26,6 +26,13 @@ std::string valid_utf8(std::string_view s);
 // (for valid UTF-8; an invalid byte counts as one code point).
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept;
 
+// The spaces other than U+0020 (Unicode's Zs): the no-break space U+00A0, the ogham space
+// mark, the en quad to the hair space U+2000..U+200A, the narrow no-break, medium
+// mathematical and ideographic spaces. A reader sees a space.
+constexpr bool other_space(unsigned cp) noexcept {
+    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
 // A code point that breaks a line or controls a terminal: C0 controls, DEL, C1 controls
 // (NEL among them), and the line and paragraph separators U+2028, U+2029. Text meant as one
 // line (a caption, a YAML scalar) has none: Python's str.splitlines() breaks at each of them.
@@ -50,7 +57,7 @@ constexpr bool invisible_text(unsigned cp) noexcept {
 std::string one_line(std::string_view s, std::size_t max_bytes = std::string_view::npos);
 
 // `s` as one line of words, as a reader sees it: valid UTF-8 (a stray byte U+FFFD), each space
-// and each code point that breaks_one_line one space between words and none at either end,
+// (other_space too) and each code point that breaks_one_line one space between words and none at either end,
 // what reorders_text or is invisible_text dropped. A label (COCO's category), a model's answer.
 std::string one_line_words(std::string_view s);
 

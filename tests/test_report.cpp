@@ -712,6 +712,33 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     CHECK(tagged > 0);
     CHECK(tagged < cards);
     CHECK(by_tag.out.find("<span id=\"gallery-shown\">" + std::to_string(tagged) + "</span>") != std::string::npos);
+
+    // Tags that differ only in a CR against a CR LF (or in which control they hold) are two to
+    // the filter: the parser made both LF, and either option showed the cards of both (round 34).
+    const std::string cr = "man_made=a\rb", crlf = "man_made=a\r\nb";
+    report_with_focus_tag(crlf);
+    report_with_focus_tag(cr, " AND job_id % 2 = 0");
+    const auto html_cr = read_file(out + "/report.html");
+    CHECK(html_cr.find("<option value=\"man_made=a&#13;b\">") != std::string::npos);
+    CHECK(html_cr.find("<option value=\"man_made=a&#13;\nb\">") != std::string::npos);
+    CHECK(html_cr.find('\r') == std::string::npos); // no raw CR in the file
+    const auto by_cr = run(chromium("--dump-dom", "file://" + fs::absolute(out + "/report.html").string() + "#tag=man_made%3Da%0Db", out + "/cr.log"));
+    REQUIRE(by_cr.exit_code == 0);
+    std::size_t with_cr = 0, with_crlf = 0, shown_cr = 0;
+    for (auto it = std::sregex_iterator(by_cr.out.begin(), by_cr.out.end(), tag_card); it != std::sregex_iterator(); ++it) {
+        const bool is_hidden = it->str(0).find(" hidden") != std::string::npos;
+        const auto tag = (*it)[1].str();
+        with_cr += tag == cr;
+        with_crlf += tag == crlf;
+        if (!is_hidden) {
+            ++shown_cr;
+            CHECK_MESSAGE(tag == cr, it->str(0));
+        }
+    }
+    CHECK(with_cr > 0);
+    CHECK(with_crlf > 0);
+    CHECK(shown_cr == with_cr);
+    CHECK(by_cr.out.find("<span id=\"gallery-shown\">" + std::to_string(with_cr) + "</span>") != std::string::npos);
 }
 
 TEST_CASE("status and report read a state DB edited by hand: a count no integer holds is no rate, not a negative one") {

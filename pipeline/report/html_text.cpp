@@ -15,12 +15,19 @@ std::string html_escape(std::string_view raw) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         const auto u = static_cast<unsigned char>(c);
-        // Control characters (an ESC from an OSM value) are parse errors in HTML and reach
-        // whoever saves or greps the page: U+FFFD in their place. C1 controls are C2 80..9F.
+        // Control characters (an ESC from an OSM value) raw in the page reach whoever saves
+        // or greps it, and the parser turns a CR and a CR LF alike into LF: each C0 control
+        // (a CR too) and DEL as its character reference, so that two tags differing only in
+        // them stay two (the gallery's filter matched both). C1 controls (C2 80..9F), whose
+        // references the parser reads as windows-1252, become U+FFFD.
         const bool c1 = u == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
-        if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F || c1) {
+        if (c1) {
             out += "\xEF\xBF\xBD";
-            i += c1;
+            ++i;
+            continue;
+        }
+        if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7F) {
+            out += "&#" + std::to_string(u) + ";";
             continue;
         }
         switch (c) {
