@@ -162,6 +162,20 @@ TEST_CASE("`--` ends the options: an input named like an option is read after it
     CHECK(fs::exists(dir + "/out/catalog.gpkg"));
 }
 
+TEST_CASE("an error met with the working folder gone says so: relative paths lead nowhere (red-team round 34)") {
+    const auto dir = fresh_dir("cli-cwd-gone");
+    for (const std::string args : {"split ../out", "status ../out", "merge ../m ../s0 ../s1"}) {
+        CAPTURE(args);
+        const auto r = run("cd " + sh_quote(dir) + " && mkdir gone && cd gone && rmdir ../gone && " + sh_quote(binary()) + " " + args);
+        CHECK(r.exit_code == 1);
+        REQUIRE(lines(r.err).size() == 1);
+        CHECK(r.err.find("(the working folder no longer exists, so relative paths lead nowhere: run it again from a folder that does)") != std::string::npos);
+    }
+    const auto here = run("cd " + sh_quote(dir) + " && " + sh_quote(binary()) + " status ../out"); // a folder that is there: no such words
+    CHECK(here.exit_code == 1);
+    CHECK(here.err.find("working folder") == std::string::npos);
+}
+
 TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {
     for (const std::string args : {"tags --list", "caption amenity=parking", "sources", "--help", "extract --help", "split --help"}) { // help is a tool's output too (round 30)
         CAPTURE(args);

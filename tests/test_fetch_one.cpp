@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
@@ -13,6 +14,8 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 #include <tuple>
 
 using namespace skyscript::test;
@@ -96,6 +99,25 @@ TEST_CASE("fetch-one writes a JPEG of the right size, atomically") {
     CHECK(info.out.find("Driver: JPEG") != std::string::npos);
     CHECK(info.out.find("Size is 256, 256") != std::string::npos);
     CHECK(lines(run("ls " + sh_quote(dir)).out).size() == 1); // no temporary left
+}
+
+TEST_CASE("fetch-one removes the partial files a killed fetch-one of the same file left, and no other (red-team round 34)") {
+    const auto dir = fresh_dir("fetch_one_partials");
+    // A PID no process has now: a shell's, after it ended.
+    const auto dead = lines(run("sh -c 'echo $$'").out).at(0);
+    const auto live = std::to_string(::getpid()); // this test's: a writer still running
+    for (const std::string& name : std::vector<std::string>{"t.tif.partial-" + dead + ".tif", "t.tif.partial-" + dead + "-0", "t.tif.partial-" + live + "-0",
+                                                             "u.tif.partial-" + dead + "-0", "t.tif.kept"})
+        write_file(dir + "/" + name, "left");
+    const auto r = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 384 --gsd 1.5 -o " +
+                       sh_quote(dir + "/t.tif"));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_FALSE(std::filesystem::exists(dir + "/t.tif.partial-" + dead + ".tif")); // before: a black 'GeoTIFF' GDAL opened, for ever
+    CHECK_FALSE(std::filesystem::exists(dir + "/t.tif.partial-" + dead + "-0"));
+    CHECK(std::filesystem::exists(dir + "/t.tif.partial-" + live + "-0"));
+    CHECK(std::filesystem::exists(dir + "/u.tif.partial-" + dead + "-0")); // another file's
+    CHECK(std::filesystem::exists(dir + "/t.tif.kept"));
+    CHECK(run("gdalinfo " + sh_quote(dir + "/t.tif")).out.find("Driver: GTiff") != std::string::npos);
 }
 
 TEST_CASE("fetch-one errors: one line naming the file or option, nothing written") {

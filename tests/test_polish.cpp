@@ -496,11 +496,28 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     const auto expected = polished_files(b.out);
     const auto dir = fresh_dir("polish-kill");
     const auto out = copy_unpolished(b.out, "polish-killed");
+    // Its CSVs as its unpolished jobs say: the polished columns empty.
+    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+    REQUIRE(polished_files(out) != expected);
     LlmServer slow(dir, "slow", {"--invent-number", "building", "--invent-feature", "service", "--latency", "0.02"});
     const auto pid = start_process({"/usr/bin/env", "OPENAI_API_KEY=" + api_key, binary(), "polish", out, "--llm-endpoint", slow.endpoint(), "--llm-model",
                                     "sky-test-model", "--llm-in-flight", "4"});
-    const auto end = kill_when(pid, [&] { return fs::exists(out + "/polish_answers.sqlite") && cached_answers(out) >= 60; });
+    // Killed once it has changed captions, and so forgotten the split.
+    const auto end = kill_when(pid, [&] {
+        return fs::exists(out + "/polish_answers.sqlite") && cached_answers(out) >= 60 &&
+               sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage = 'split'") == 0;
+    });
     CHECK(end == -SIGKILL);
+    // The polish stopped after it forgot the split (its captions changed): status names the
+    // polish as what comes next, not the report (which made nothing of the polished captions),
+    // nor "finished"; the report writes no dataset card over the split it no longer matches.
+    const auto stopped = run(sh_quote(binary()) + " status " + sh_quote(out));
+    CHECK_MESSAGE(stopped.out.find(": polish stage next (no run of the build now) (finished: extract plan fetch write)") != std::string::npos, stopped.out);
+    const auto early_report = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK(early_report.exit_code == 0);
+    CHECK(early_report.err.find("no dataset card (README.md, croissant.json): the split is not finished") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/README.md"));
+    CHECK_FALSE(fs::exists(out + "/croissant.json"));
     const auto cached = cached_answers(out);
     CHECK(cached >= 60);
     const auto total = polish_record(b.out)["distinct_inputs"].get<std::int64_t>();
@@ -514,8 +531,13 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     const auto asked = fresh.requests();
     const auto first_asks = std::count_if(asked.begin(), asked.end(), [](const auto& q) { return q["messages"] == 1; });
     CHECK(first_asks == total - cached);
-    REQUIRE(run(sh_quote(binary()) + " split " + sh_quote(out) + " -q").exit_code == 0);
+    // The rerun alone makes the split and the report again, as the polish that was stopped
+    // would have (red-team round 34: CSVs without the polished captions, no _language_polished
+    // files, exit 0; only a split run by hand made them).
     CHECK(polished_files(out) == expected);
+    CHECK(fs::exists(out + "/SkyScript_train_unfiltered_language_polished.csv"));
+    CHECK(read_file(out + "/README.md").find("language_polished") != std::string::npos);
+    CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find(": finished (") != std::string::npos);
 }
 
 TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the stage with one line, after a bounded number of requests") {

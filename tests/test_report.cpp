@@ -741,6 +741,49 @@ TEST_CASE("text from OSM is escaped in report.html: a caption with markup shows 
     CHECK(by_cr.out.find("<span id=\"gallery-shown\">" + std::to_string(with_cr) + "</span>") != std::string::npos);
 }
 
+TEST_CASE("a split stopped part way: status names the split and the report makes no dataset card of its files; a run on a finished build is its stage (red-team round 34)") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    const auto out = fresh_dir("report-split-stopped");
+    REQUIRE(run("cp -r " + sh_quote(b.out) + "/. " + sh_quote(out)).exit_code == 0);
+    const auto status = [&] { return run(sh_quote(binary()) + " status " + sh_quote(out)).out; };
+    REQUIRE(status().find(": finished (") != std::string::npos);
+    // A split with other sizes, killed once it has forgotten the split it replaces (its CSVs
+    // and shards are then from two splits, or the old one's under the new options).
+    const auto pid = start_process({binary(), "split", out, "--format", "both", "--shard-size", "5", "--val-size", "10%", "-q"});
+    const auto end = kill_when(pid, [&] { return sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage = 'split'") == 0; });
+    REQUIRE(end == -SIGKILL);
+    const auto stopped = status();
+    CHECK_MESSAGE(stopped.find(": split stage next (no run of the build now) (finished: extract plan fetch write)") != std::string::npos, stopped);
+    CHECK(json::parse(run(sh_quote(binary()) + " status " + sh_quote(out) + " --json").out)["stage"] == "split");
+    const auto report = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK(report.exit_code == 0); // report.html and report.json: what OUT holds
+    CHECK(report.err.find("no dataset card (README.md, croissant.json): the split is not finished") != std::string::npos);
+    CHECK(lines(report.err).size() == 1);
+    CHECK_FALSE(fs::exists(out + "/README.md")); // before: a card of the mixed files, with the new sizes as how they were split
+    CHECK_FALSE(fs::exists(out + "/croissant.json"));
+    CHECK(fs::exists(out + "/report.html"));
+    // The split run again settles it and makes the report, card and all.
+    const auto again = run(sh_quote(binary()) + " split " + sh_quote(out) + " -q");
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(fs::exists(out + "/README.md"));
+    CHECK(fs::exists(out + "/croissant.json"));
+    CHECK(status().find(": finished (") != std::string::npos);
+    // A run holding the finished build (a split of the same options, whose files it replaces
+    // one by one): its stage, not "finished".
+    write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build split " + out + " -q\n");
+    {
+        LockHolder holder(out);
+        const auto held = status();
+        CHECK_MESSAGE(held.find(": split stage next or running (a run of the build is going on) (finished: extract plan fetch write)") != std::string::npos, held);
+    }
+    write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build " + data("osm/monaco-latest.osm.pbf") + " -o " + out + "\n");
+    {
+        LockHolder holder(out); // the bare command run again on a finished build: nothing to name
+        CHECK(status().find(": finished (") != std::string::npos);
+    }
+}
+
 TEST_CASE("status and report read a state DB edited by hand: a count no integer holds is no rate, not a negative one") {
     const auto out = fresh_dir("report-absurd-counts");
     const auto r = build(out, "--limit 10 -q");

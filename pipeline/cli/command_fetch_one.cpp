@@ -171,8 +171,13 @@ int command_fetch_one(const std::vector<std::string>& args) {
     }
     const double valid = image.valid_fraction();
     if (valid == 0) throw std::runtime_error(config.kind->explain_missing_tile(config, tile));
+    // What a fetch-one of this file stopped by a signal or a kill left (red-team round 34: a
+    // half-written NAME.partial-PID.tif that GDAL opened as a black image, for ever).
+    remove_partial_files_of(out);
     if (tiff) {
-        const std::string tmp = out + ".partial-" + std::to_string(::getpid()) + ".tif";
+        // Named as the build's partial files are, and not ending in .tif: no glob of the
+        // folder's rasters takes it for one (the GTiff driver is named, not guessed).
+        const std::string tmp = out + ".partial-" + std::to_string(::getpid()) + "-0";
         imagery::write_geotiff(tmp, image, grid);
         std::filesystem::rename(tmp, out);
     } else {

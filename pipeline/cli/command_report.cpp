@@ -26,7 +26,7 @@ int command_report(const std::vector<std::string>& args) {
     if (cli.positional().size() != 1) throw UsageError("report takes one OUT folder");
     const auto& out = cli.positional()[0];
     const auto summary = run_report(out);
-    if (!cli.flag("quiet")) print_report_summary(summary);
+    print_report_summary(summary, cli.flag("quiet"), out);
     // Recorded as finished, unless a writer holds the state DB past the wait (a plan writing
     // its jobs): the report is written, and a run alone while a build runs is a look at it;
     // failing here left a written report behind an error ("database is locked").

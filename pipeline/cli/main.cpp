@@ -66,6 +66,17 @@ std::string with_thread_hint(std::string what) {
     return what;
 }
 
+// A failure's words, with why a relative path led nowhere when the working folder has been
+// removed since the run started (red-team round 34: "cannot make absolute path: No such file
+// or directory [../sh1/state.sqlite]" blamed a shard that was there).
+std::string with_working_folder_hint(std::string what) {
+    char buf[1];
+    errno = 0;
+    if (!::getcwd(buf, sizeof buf) && errno == ENOENT)
+        what += " (the working folder no longer exists, so relative paths lead nowhere: run it again from a folder that does)";
+    return what;
+}
+
 // Out of memory, said as what it is (red-team round 33: a bare "error: std::bad_alloc" under
 // ulimit -v). No allocation: it is also said from the terminate handler.
 void say_out_of_memory() {
@@ -206,7 +217,7 @@ int main(int argc, char** argv) {
         return 1;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
-        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_thread_hint(with_gdal_failure(e.what())), 8000).c_str());
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_working_folder_hint(with_thread_hint(with_gdal_failure(e.what()))), 8000).c_str());
         return 1;
     }
 }

@@ -100,7 +100,10 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     // The stages that work on the plan's jobs (the report describes whatever OUT holds).
     if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan"))
         throw std::runtime_error(session.out_dir + ": not planned yet; run `skyscript-build plan " + session.out_dir + "` first");
-    const bool split_before = session.state->stage_finished("split");
+    // A split made before, finished or not: a polish stopped after it forgot the split (its
+    // captions changed) left the split unfinished, and its rerun then made no split again
+    // (red-team round 34: CSVs without the polished captions, exit 0).
+    const bool split_before = session.state->stage_finished("split") || (name == "polish" && BuildDir(session.out_dir).split_outputs_present());
     const auto summary = run_recorded(session, stage.name, stage.run);
     if (stage.zero_fails && summary.count == 0) {
         std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",

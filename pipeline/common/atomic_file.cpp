@@ -69,10 +69,11 @@ namespace {
 // none: a stage clears them before it writes.
 bool written_by_another_live_process(const std::filesystem::path& file) {
     const auto name = file.filename().string();
-    const auto at = name.find(".partial-");
+    const auto at = name.rfind(".partial-");
     char* end = nullptr;
     const long pid = std::strtol(name.c_str() + at + 9, &end, 10);
-    if (end == name.c_str() + at + 9 || *end != '-' || pid <= 0 || pid == ::getpid()) return false;
+    // NAME.partial-PID-N; fetch-one's GeoTIFFs were NAME.partial-PID.tif.
+    if (end == name.c_str() + at + 9 || (*end != '-' && *end != '.') || pid <= 0 || pid == ::getpid()) return false;
     return live_process_wrote(pid, file);
 }
 
@@ -84,6 +85,20 @@ std::size_t remove_partial_files(const std::string& dir) {
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = e.path().filename().string();
         if (name.find(".partial-") == std::string::npos || written_by_another_live_process(e.path())) continue;
+        if (std::filesystem::remove(e.path(), ec)) ++n;
+    }
+    return n;
+}
+
+std::size_t remove_partial_files_of(const std::string& path) {
+    const std::filesystem::path p(path);
+    const auto prefix = p.filename().string() + ".partial-";
+    const auto dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        const auto name = e.path().filename().string();
+        if (!name.starts_with(prefix) || name.find(".partial-", prefix.size()) != std::string::npos || written_by_another_live_process(e.path())) continue;
         if (std::filesystem::remove(e.path(), ec)) ++n;
     }
     return n;

@@ -79,4 +79,10 @@ std::vector<std::string> BuildDir::build_outputs_present() const {
     return found;
 }
 
+bool BuildDir::split_outputs_present() const {
+    for (const auto& name : build_outputs_present())
+        if (name.starts_with("SkyScript_") || name == "webdataset" || name == "hf" || name.starts_with("annotations_")) return true;
+    return false;
+}
+
 } // namespace skyscript::pipeline

@@ -42,6 +42,10 @@ public:
     // meta.jsonl, SkyScript_*.csv, webdataset/, hf/, benchmarks/, annotations_*.json,
     // README.md, croissant.json, report.*), by name, sorted; none when OUT is not a folder.
     std::vector<std::string> build_outputs_present() const;
+    // Whether OUT holds a split's files (SkyScript_*.csv, webdataset/, hf/, annotations_*.json):
+    // a split not recorded as finished then has left them part made, or describing captions
+    // polished since.
+    bool split_outputs_present() const;
 
 private:
     std::string root_;

@@ -7,6 +7,7 @@
 #include "pipeline/report/report_html.hpp"
 #include "pipeline/report/report_json.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,7 +27,17 @@ ReportSummary run_report(const std::string& out_dir) {
     write_file_atomically(s.json_path, report_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_file_atomically(s.html_path, report_html(data));
     // The dataset card and its Croissant description, for whoever publishes OUT (issue 24).
-    if (data.pairs > 0) {
+    // Not over a split stopped part way (its shards and CSVs from two splits), running, or
+    // made before captions were polished: a card would publish their counts and digests as
+    // the dataset, its options as how it was split (red-team round 34); an earlier card no
+    // longer says what the files are either. The split's own end makes the report again.
+    const bool split_finished = std::any_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "split"; });
+    if (!split_finished && BuildDir(out_dir).split_outputs_present()) {
+        s.card_withheld = true;
+        std::error_code ec;
+        std::filesystem::remove(BuildDir(out_dir).path("README.md"), ec);
+        std::filesystem::remove(BuildDir(out_dir).path("croissant.json"), ec);
+    } else if (data.pairs > 0) {
         write_file_atomically(BuildDir(out_dir).path("README.md"), dataset_card(data));
         write_file_atomically(BuildDir(out_dir).path("croissant.json"), croissant(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
@@ -34,9 +45,14 @@ ReportSummary run_report(const std::string& out_dir) {
     return s;
 }
 
-void print_report_summary(const ReportSummary& s) {
-    std::printf("report: %lld pairs, %lld failed jobs: %s and %s (%.2f s)\n", static_cast<long long>(s.pairs), static_cast<long long>(s.failed),
-                s.html_path.c_str(), s.json_path.c_str(), s.seconds);
+void print_report_summary(const ReportSummary& s, bool quiet, const std::string& out_dir) {
+    if (!quiet)
+        std::printf("report: %lld pairs, %lld failed jobs: %s and %s (%.2f s)\n", static_cast<long long>(s.pairs), static_cast<long long>(s.failed),
+                    s.html_path.c_str(), s.json_path.c_str(), s.seconds);
+    if (s.card_withheld)
+        std::fprintf(stderr, "skyscript-build: note: %s: no dataset card (README.md, croissant.json): the split is not finished (stopped part way, "
+                             "running, or captions polished since); run `skyscript-build split %s`, which makes the report again\n",
+                     out_dir.c_str(), out_dir.c_str());
 }
 
 StageSummary report_stage_summary(const ReportSummary& s) {
@@ -45,7 +61,7 @@ StageSummary report_stage_summary(const ReportSummary& s) {
 
 StageSummary stage_report(BuildSession& s) {
     const auto summary = run_report(s.out_dir);
-    if (!s.quiet) print_report_summary(summary);
+    print_report_summary(summary, s.quiet, s.out_dir);
     return report_stage_summary(summary);
 }
 

@@ -13,10 +13,13 @@ struct ReportSummary {
     std::int64_t pairs = 0, failed = 0;
     double seconds = 0;
     std::string json_path, html_path;
+    // No dataset card: OUT holds a split's files but no finished split (BuildDir::split_outputs_present).
+    bool card_withheld = false;
 };
 
 ReportSummary run_report(const std::string& out_dir);
-void print_report_summary(const ReportSummary& s);
+// Its closing line on stdout; the withheld card's note on stderr, also under -q.
+void print_report_summary(const ReportSummary& s, bool quiet, const std::string& out_dir);
 // The summary the state DB records for the stage (`report OUT` has no session).
 StageSummary report_stage_summary(const ReportSummary& s);
 // The bare command's last step.
