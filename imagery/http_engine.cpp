@@ -270,10 +270,11 @@ struct HttpEngine::Impl {
             curl_easy_setopt(e, CURLOPT_POST, 1L);
             curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-            // A POST stays a POST with its body after a 301/302/303 (an API moved from http to
+            // A POST stays a POST with its body after a 301 or 302 (an API moved from http to
             // https): libcurl's default resends it as a GET without the body, so a STAC search
-            // lost its bbox, dates and collection and paged through the whole catalogue.
-            curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
+            // lost its bbox, dates and collection and paged through the whole catalogue. A 303
+            // (See Other) is a GET of another resource, as HTTP says.
+            curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
         }
         for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
         for (const auto& h : extra_headers) t->headers = curl_slist_append(t->headers, h.c_str());
@@ -435,6 +436,7 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
             curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
             char* last_url = nullptr;
             curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &last_url);
+            if (last_url) resp.url = last_url;
             const std::string where = last_url ? redact_url(last_url) : std::string();
             long os_errno = 0;
             curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);

@@ -25,6 +25,7 @@ struct HttpResponse {
     long status = 0;
     std::string content_type;
     std::string body;
+    std::string url; // where the answer came from, after any redirect: what relative links in it are read against
 };
 
 struct HttpRequest {

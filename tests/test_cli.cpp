@@ -174,6 +174,10 @@ TEST_CASE("an error met with the working folder gone says so: relative paths lea
     const auto here = run("cd " + sh_quote(dir) + " && " + sh_quote(binary()) + " status ../out"); // a folder that is there: no such words
     CHECK(here.exit_code == 1);
     CHECK(here.err.find("working folder") == std::string::npos);
+    // Nor for a run given absolute paths only, whose failure the missing folder is no cause of.
+    const auto absolute = run("cd " + sh_quote(dir) + " && mkdir gone && cd gone && rmdir ../gone && " + sh_quote(binary()) + " status " + sh_quote(dir + "/none"));
+    CHECK(absolute.exit_code == 1);
+    CHECK(absolute.err.find("working folder") == std::string::npos);
 }
 
 TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {

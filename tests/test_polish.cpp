@@ -516,6 +516,7 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     const auto early_report = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
     CHECK(early_report.exit_code == 0);
     CHECK(early_report.err.find("no dataset card (README.md, croissant.json): the split is not finished") != std::string::npos);
+    CHECK(early_report.err.find("run `skyscript-build polish " + out + "`, which makes the report again") != std::string::npos); // not split: it would publish half-polished captions
     CHECK_FALSE(fs::exists(out + "/README.md"));
     CHECK_FALSE(fs::exists(out + "/croissant.json"));
     const auto cached = cached_answers(out);
@@ -534,10 +535,26 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     // The rerun alone makes the split and the report again, as the polish that was stopped
     // would have (red-team round 34: CSVs without the polished captions, no _language_polished
     // files, exit 0; only a split run by hand made them).
-    CHECK(polished_files(out) == expected);
+    const auto got = polished_files(out);
+    for (const auto& [name, bytes] : expected)
+        CHECK_MESSAGE((got.count(name) && got.at(name) == bytes), name << " differs or is missing");
+    CHECK(got.size() == expected.size());
     CHECK(fs::exists(out + "/SkyScript_train_unfiltered_language_polished.csv"));
     CHECK(read_file(out + "/README.md").find("language_polished") != std::string::npos);
     CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find(": finished (") != std::string::npos);
+}
+
+TEST_CASE("status owes a polish only to a build asked for one, not to one given only an endpoint nor to a merge of polished shards (review of round 34)") {
+    const auto& b = built();
+    const auto out = copy_unpolished(b.out, "polish-status-owed"); // --polish recorded, its stage not finished; split and report are
+    const auto status = [&] { return run(sh_quote(binary()) + " status " + sh_quote(out)).out; };
+    CHECK_MESSAGE(status().find(": polish stage next (no run of the build now) (finished: extract plan fetch write split report)") != std::string::npos, status());
+    const auto db = sh_quote(out + "/state.sqlite");
+    REQUIRE(run("sqlite3 " + db + " \"UPDATE options SET value = 'false' WHERE key = 'polish'\"").exit_code == 0);
+    CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status()); // an endpoint recorded, no --polish: nothing owed
+    REQUIRE(run("sqlite3 " + db + " \"UPDATE options SET value = 'true' WHERE key = 'polish'; "
+                "INSERT INTO stages VALUES ('merge', '2026-12-07T10:00:00Z', 1, '{}')\"").exit_code == 0);
+    CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status()); // a merge: its shards polished their jobs
 }
 
 TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the stage with one line, after a bounded number of requests") {

@@ -769,6 +769,14 @@ TEST_CASE("a split stopped part way: status names the split and the report makes
     CHECK(fs::exists(out + "/README.md"));
     CHECK(fs::exists(out + "/croissant.json"));
     CHECK(status().find(": finished (") != std::string::npos);
+    // Split options the split refuses (val and test would take every image) leave the split
+    // it had finished: before, it stayed forgotten, and the report then took the good card away.
+    const auto refused = run(sh_quote(binary()) + " split " + sh_quote(out) + " --val-size 1000 --test-size 1000 -q");
+    CHECK(refused.exit_code != 0);
+    CHECK(status().find(": finished (") != std::string::npos);
+    const auto after_refusal = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK(after_refusal.err.empty());
+    CHECK(fs::exists(out + "/README.md"));
     // A run holding the finished build (a split of the same options, whose files it replaces
     // one by one): its stage, not "finished".
     write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build split " + out + " -q\n");

@@ -69,10 +69,14 @@ std::string with_thread_hint(std::string what) {
 // A failure's words, with why a relative path led nowhere when the working folder has been
 // removed since the run started (red-team round 34: "cannot make absolute path: No such file
 // or directory [../sh1/state.sqlite]" blamed a shard that was there).
-std::string with_working_folder_hint(std::string what) {
+// Only a run given a relative path hears it (review of round 34: `status /abs/none` did too).
+std::string with_working_folder_hint(std::string what, const std::vector<std::string>& args) { // the command's arguments, not its name
+    const bool relative = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+        return !a.empty() && a[0] != '-' && a[0] != '/' && a.find("://") == std::string::npos;
+    });
     char buf[1];
     errno = 0;
-    if (!::getcwd(buf, sizeof buf) && errno == ENOENT)
+    if (relative && !::getcwd(buf, sizeof buf) && errno == ENOENT)
         what += " (the working folder no longer exists, so relative paths lead nowhere: run it again from a folder that does)";
     return what;
 }
@@ -217,7 +221,7 @@ int main(int argc, char** argv) {
         return 1;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
-        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_working_folder_hint(with_thread_hint(with_gdal_failure(e.what()))), 8000).c_str());
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_working_folder_hint(with_thread_hint(with_gdal_failure(e.what())), bare ? args : rest), 8000).c_str());
         return 1;
     }
 }

@@ -186,8 +186,10 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // A split about to make the CSVs again with other options: until it finishes they are not
     // its CSVs, and a stage that reads the split (benchmarks) must not take the new options for
     // the files on disk (a split killed or failing before its renames left them recorded).
-    if ((stage == "split" || stage.empty()) && s.state->stage_finished("split") && changed_option(stored, s.options.recorded(), "split", true))
+    if ((stage == "split" || stage.empty()) && s.state->stage_finished("split") && changed_option(stored, s.options.recorded(), "split", true)) {
+        s.split_forgotten = s.state->stage_record("split");
         s.state->unfinish_stage("split");
+    }
     s.options_before = stored;
     s.state_made = forget_made_state.armed;
     s.state->store_options(s.options.recorded());

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -98,7 +99,15 @@ std::size_t remove_partial_files_of(const std::string& path) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = e.path().filename().string();
-        if (!name.starts_with(prefix) || name.find(".partial-", prefix.size()) != std::string::npos || written_by_another_live_process(e.path())) continue;
+        if (!name.starts_with(prefix)) continue;
+        // Only a writer's own: PID-N (AtomicFile's), or PID.tif (fetch-one's GeoTIFFs before);
+        // a user's FILE.partial-notes is no temporary of ours.
+        const auto rest = std::string_view(name).substr(prefix.size());
+        const auto digits = rest.find_first_not_of("0123456789");
+        const auto tail = digits == std::string_view::npos ? std::string_view() : rest.substr(digits);
+        const bool ours = digits > 0 && digits != std::string_view::npos &&
+                          (tail == ".tif" || (tail.size() > 1 && tail[0] == '-' && tail.find_first_not_of("0123456789", 1) == std::string_view::npos));
+        if (!ours || written_by_another_live_process(e.path())) continue;
         if (std::filesystem::remove(e.path(), ec)) ++n;
     }
     return n;

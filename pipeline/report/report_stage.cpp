@@ -34,6 +34,10 @@ ReportSummary run_report(const std::string& out_dir) {
     const bool split_finished = std::any_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "split"; });
     if (!split_finished && BuildDir(out_dir).split_outputs_present()) {
         s.card_withheld = true;
+        const auto polish = data.options.find("polish");
+        const bool polish_owed = polish != data.options.end() && polish->second == "true" &&
+                                 std::none_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "polish" || r.stage == "merge"; });
+        s.settle_with = polish_owed ? "polish" : "split";
         std::error_code ec;
         std::filesystem::remove(BuildDir(out_dir).path("README.md"), ec);
         std::filesystem::remove(BuildDir(out_dir).path("croissant.json"), ec);
@@ -51,8 +55,8 @@ void print_report_summary(const ReportSummary& s, bool quiet, const std::string&
                     s.html_path.c_str(), s.json_path.c_str(), s.seconds);
     if (s.card_withheld)
         std::fprintf(stderr, "skyscript-build: note: %s: no dataset card (README.md, croissant.json): the split is not finished (stopped part way, "
-                             "running, or captions polished since); run `skyscript-build split %s`, which makes the report again\n",
-                     out_dir.c_str(), out_dir.c_str());
+                             "running, or captions polished since); run `skyscript-build %s %s`, which makes the report again\n",
+                     out_dir.c_str(), s.settle_with.c_str(), out_dir.c_str());
 }
 
 StageSummary report_stage_summary(const ReportSummary& s) {

@@ -15,6 +15,7 @@ struct ReportSummary {
     std::string json_path, html_path;
     // No dataset card: OUT holds a split's files but no finished split (BuildDir::split_outputs_present).
     bool card_withheld = false;
+    std::string settle_with; // the stage whose run makes the card again: "split", or "polish" (stopped part way, it runs the split)
 };
 
 ReportSummary run_report(const std::string& out_dir);

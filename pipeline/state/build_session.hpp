@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace skyscript::pipeline {
@@ -25,6 +26,9 @@ struct BuildSession {
     std::map<std::string, std::string> options_before;
     bool state_made = false;
     bool stage_finished_this_run = false; // then the options are the work's: they stay
+    // The split's record this run forgot when its split options changed: put back with the
+    // options when the split refuses them (the CSVs on disk are still that split's).
+    std::optional<StateDb::StageRecord> split_forgotten;
 
     std::string catalog_path() const;
 };

@@ -28,6 +28,7 @@ void forget_this_runs_options(BuildSession& session) {
         return;
     }
     session.state->store_options(session.options_before);
+    if (session.split_forgotten) session.state->restore_stage(*session.split_forgotten);
 }
 
 } // namespace

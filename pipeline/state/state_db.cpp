@@ -342,6 +342,19 @@ void StateDb::finish_stage(StageName stage, double seconds, const std::string& s
 
 void StateDb::unfinish_stage(StageName stage) { forget_stage(stage.view()); }
 
+std::optional<StateDb::StageRecord> StateDb::stage_record(StageName stage) {
+    auto q = db_.prepare("SELECT finished_at, seconds, summary FROM stages WHERE stage = ?");
+    q.bind(1, stage.view());
+    if (!q.step()) return std::nullopt;
+    return StageRecord{std::string(stage.view()), q.column_text(0), q.column_text(2), q.column_double(1)};
+}
+
+void StateDb::restore_stage(const StageRecord& record) {
+    auto q = db_.prepare("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?)");
+    q.bind(1, record.stage).bind(2, record.finished_at).bind(3, record.seconds).bind(4, record.summary_json);
+    q.step();
+}
+
 void StateDb::forget_stage(std::string_view stage) {
     auto q = db_.prepare("DELETE FROM stages WHERE stage = ?");
     q.bind(1, stage);

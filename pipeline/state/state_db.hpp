@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,14 @@ public:
     void record_polished(const std::vector<Job>& jobs);
     // Forgets that `stage` finished (the polish stage, while it changes captions the meta files must follow).
     void unfinish_stage(StageName stage);
+    // A stage's record as stored (nullopt: not finished), to be put back as it was by
+    // restore_stage when the run that forgot it turns out to change nothing.
+    struct StageRecord {
+        std::string stage, finished_at, summary_json;
+        double seconds = 0;
+    };
+    std::optional<StageRecord> stage_record(StageName stage);
+    void restore_stage(const StageRecord& record);
     // Failed jobs back to planned (--retry-failed).
     std::int64_t retry_failed();
 

@@ -32,6 +32,7 @@ std::string day_after(const std::string& date) {
     int y = 0;
     unsigned m = 0, d = 0;
     if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
+    if (y >= 9999 && m == 12 && d == 31) return date; // an end of time: no day after it in four digits
     const std::chrono::year_month_day next{std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} + std::chrono::days{1}};
     char out[16];
     std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(next.year()), static_cast<unsigned>(next.month()), static_cast<unsigned>(next.day()));

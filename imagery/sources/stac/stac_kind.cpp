@@ -101,9 +101,10 @@ private:
         const auto expiry = expiry_ms ? std::chrono::system_clock::time_point(std::chrono::milliseconds(*expiry_ms)) : issued;
         const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::seconds(60), (expiry - issued) / 5);
         // An expiry that does not parse, or is past by this machine's clock (a skewed clock:
-        // the server gave it as good), is kept a minute: renewed at once, every signed read
-        // would fetch a token, one at a time under the lock. A read it fails renews it anyway.
-        renew_at_ = expiry > issued ? expiry - margin : issued + std::chrono::seconds(60);
+        // the server gave it as good), is kept a minute, and one a few seconds ahead ten
+        // seconds: renewed at once, every signed read would fetch a token, one at a time under
+        // the lock. A read it fails renews it anyway.
+        renew_at_ = expiry > issued ? std::max(expiry - margin, issued + std::chrono::seconds(10)) : issued + std::chrono::seconds(60);
         fetched_at_ = issued;
         ++fetched_;
         return token_;
@@ -223,7 +224,9 @@ public:
             // Whatever a page holds fails its own group's tiles with a reason, never the build.
             try {
                 const auto page = json::parse(r.response.body);
-                auto items = stac_items(page, stac.assets, stac.sortby, s.url);
+                // Relative links and hrefs are read against where the page came from (a moved API's new path).
+                const std::string page_url = r.response.url.empty() ? s.url : r.response.url;
+                auto items = stac_items(page, stac.assets, stac.sortby, page_url);
                 if (s.pages == 0) s.matched = stac_matched(page);
                 s.features += page["features"].size();
                 std::size_t bytes = 0;
@@ -240,12 +243,12 @@ public:
                 if (++s.pages >= max_pages) {
                     // Its best item cannot be told from part of them (nor the same whatever tiles
                     // share the search): the group's tiles fail, saying what to change.
-                    if (stac_next_page(page, s.sent, s.url))
+                    if (stac_next_page(page, s.sent, page_url))
                         fail(s, "STAC search at " + stac.api + ": more than " + std::to_string(max_pages) +
                                     " pages of items for one search; narrow the source's `dates`, or set `max_cloud`");
                     return;
                 }
-                if (auto next = stac_next_page(page, s.sent, s.url)) {
+                if (auto next = stac_next_page(page, s.sent, page_url)) {
                     if (!post(r.id, next->url, next->method, next->body))
                         return fail(s, "STAC search at " + stac.api + ": the server's `next` link asks again for a page it already sent (" +
                                            next->method + " " + one_line_text(next->url, 200) + "): it pages in a loop");
@@ -255,7 +258,8 @@ public:
                     // (Planetary Computer's `next` links went missing in 2026-01,
                     // docs/stac-research.md): the best item may be among those not sent.
                     fail(s, "STAC search at " + stac.api + ": the server says " + std::to_string(*s.matched) + " items match but sent " +
-                                std::to_string(s.features) + " and no `next` link to the rest: an answer cut short; run the fetch again later");
+                                std::to_string(s.features) + " and no `next` link to the rest: an answer cut short (a server fault, or a server that does not page), whose best item may be among "
+                                "those not sent");
                 }
             } catch (const std::bad_alloc&) { // the machine's, not the answer's
                 throw;
