@@ -7,6 +7,8 @@
 // Inputs are made here: PBFs byte by byte (tiny_pbf.hpp), rasters with gdal_create and
 // gdal_translate, a 0.5 m-ish flat raster as the imagery of the tiny builds.
 
+#include "pipeline/common/build_options.hpp"
+#include "pipeline/common/option_table.hpp"
 #include "test_support.hpp"
 #include "tiny_pbf.hpp"
 
@@ -594,9 +596,38 @@ TEST_CASE("tile sizes outside sane ranges name the option") {
     option_refused("px", "--max-px 100000", {"--max-px", "`100000`"});
 }
 
-TEST_CASE("--min-px above --max-px") {
-    const auto c = option_case("px-order");
-    refused(build(c.input, c.out, "--min-px 900 --max-px 200"), {"--min-px", "--max-px"});
+TEST_CASE("--min-px above --max-px, and a sources file the plan would refuse: refused before the extract, nothing recorded (red-team round 35)") {
+    // Before: the whole extract ran (hours on a planet), then the plan refused, with the value
+    // recorded: the corrected rerun, without the flag, was refused for it again.
+    option_refused("px-order", "--min-px 900 --max-px 200", {"--min-px", "--max-px"});
+    option_refused("px-order-default", "--min-px 2000", {"--min-px", "--max-px"});
+    const auto c = option_case("px-order-rerun");
+    refused(build(c.input, c.out, "--min-px 2000"), {"--min-px"});
+    finished(build(c.input, c.out));
+    // A kind mistyped in the sources file: refused, naming the file and line, before the extract.
+    const auto typo = option_case("sources-typo");
+    write_file(typo.dir + "/typo.toml", "[[source]]\nalias = \"X\"\nkind = \"wms\"\npath = \"/x.tif\"\n");
+    const auto r = run(bin() + " " + sh_quote(typo.input) + " -o " + sh_quote(typo.out) + " --sources " + sh_quote(typo.dir + "/typo.toml") + " -q");
+    refused(r, {"typo.toml:3", "kind must be"});
+    CHECK(snapshot(typo.out).empty());
+}
+
+TEST_CASE("option values compared word by word between commas, numbers as numbers: 64,16.0 is 64,16 and 2.0% is 2% (red-team round 35)") {
+    using namespace skyscript::pipeline;
+    const auto same = [](const char* option, const std::string& recorded, const std::string& asked) {
+        return same_option_value(*find_option_row(option), recorded, asked);
+    };
+    CHECK(same("min-visible-px", "64,16", "64,16.0"));
+    CHECK(same("min-visible-px", "64,16", "064,16"));
+    CHECK_FALSE(same("min-visible-px", "64,16", "64,17"));
+    CHECK_FALSE(same("min-visible-px", "64,16", "64,16,1"));
+    CHECK_FALSE(same("min-visible-px", "64,16", "64"));
+    CHECK(same("val-size", "2%", "2.0%"));
+    CHECK_FALSE(same("val-size", "2%", "2"));    // a count is not a share
+    CHECK_FALSE(same("val-size", "2%", "20%"));
+    CHECK(same("margin", "0.1", "0.10"));
+    CHECK(same("bbox", "7.4,43.7,7.5,43.8", "7.40,43.70,7.5,43.8"));
+    CHECK_FALSE(same("caption-style", "rule", "rule2"));
 }
 
 TEST_CASE("malformed numbers: words, units, exponents in counts") {

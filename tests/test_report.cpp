@@ -792,6 +792,22 @@ TEST_CASE("a split stopped part way: status names the split and the report makes
     }
 }
 
+TEST_CASE("a report of no pairs leaves no earlier dataset card beside the CSVs it no longer describes (red-team round 35)") {
+    const auto& b = built();
+    REQUIRE_MESSAGE(b.result.exit_code == 0, b.result.err);
+    const auto out = fresh_dir("report-no-pairs");
+    REQUIRE(run("cp -r " + sh_quote(b.out) + "/. " + sh_quote(out)).exit_code == 0);
+    REQUIRE(fs::exists(out + "/README.md"));
+    REQUIRE(run("rm " + sh_quote(out) + "/images*/*.jpg").exit_code == 0);
+    const auto split = run(sh_quote(binary()) + " split " + sh_quote(out) + " -q"); // every image gone: header-only CSVs
+    CHECK(split.exit_code == 1);
+    const auto report = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(report.exit_code == 0, report.err);
+    CHECK(json::parse(read_file(out + "/report.json"))["headline"]["pairs"] == 0);
+    CHECK_FALSE(fs::exists(out + "/README.md")); // before: "N remote-sensing images" and the old CSVs' digests
+    CHECK_FALSE(fs::exists(out + "/croissant.json"));
+}
+
 TEST_CASE("status and report read a state DB edited by hand: a count no integer holds is no rate, not a negative one") {
     const auto out = fresh_dir("report-absurd-counts");
     const auto r = build(out, "--limit 10 -q");

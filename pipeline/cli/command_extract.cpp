@@ -51,7 +51,7 @@ Options:
       --tmp-dir DIR       scratch: a file-backed node index, the rows of sampling in the read (default: OUT)
       --threads N         threads building ways and areas in the second read (default 0: one
                           per core this process may use; 1: all on the reading thread); the
-                          catalog is the same byte for byte whatever N
+                          catalog holds the same rows whatever N
       --force             go on when the pre-flight check says the run will not fit
       --read-sample MODE  auto (default: inputs of 1 GiB or more), on or off: draw the plan's
                           sample as the input is read and keep only the objects it needs (the

@@ -36,7 +36,7 @@ LON,LAT, in the UTM zone of the centre, from any raster GDAL reads, and writes
 it as a JPEG (or, for OUT.tif, a georeferenced 8-bit RGB GeoTIFF).
 
   --raster FILE          GeoTIFF, COG, VRT, /vsicurl/ URL, WMS/WMTS XML, ...
-  --source ALIAS         a configured source instead (gdal, xyz or earthengine kind;
+  --source ALIAS         a configured source instead (gdal, xyz, stac or earthengine kind;
                          earthengine reads GOOGLE_APPLICATION_CREDENTIALS)
   --sources FILE         sources TOML (default: the built-in list)
   --center LON,LAT       tile centre in degrees

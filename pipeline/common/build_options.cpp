@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 
 namespace skyscript::pipeline {
 
@@ -162,16 +163,35 @@ std::string absolute_option_value(const OptionRow& row, const std::string& value
     return prefix + text + suffix;
 }
 
+namespace {
+
+// Whether two words of an option's value say the same number (0.10 and 0.1, 07 and 7, 2.0%
+// and 2%: the same unit after it), or are the same text.
+bool same_word(std::string_view a, std::string_view b) {
+    if (a == b) return true;
+    const bool pa = a.ends_with('%'), pb = b.ends_with('%');
+    if (pa != pb) return false;
+    if (pa) a.remove_suffix(1), b.remove_suffix(1);
+    double x = 0, y = 0;
+    const auto [ea, ca] = std::from_chars(a.data(), a.data() + a.size(), x);
+    const auto [eb, cb] = std::from_chars(b.data(), b.data() + b.size(), y);
+    return ca == std::errc{} && cb == std::errc{} && ea == a.data() + a.size() && eb == b.data() + b.size() && !a.empty() && x == y;
+}
+
+} // namespace
+
 bool same_option_value(const OptionRow& row, const std::string& recorded, const std::string& asked) {
     if (recorded == asked) return true;
     if (row.type == T::path) return absolute_option_value(row, recorded) == asked;
-    if (row.type == T::integer || row.type == T::number) { // 0.10 is 0.1, 07 is 7 (both were checked as numbers when given)
-        double a = 0, b = 0;
-        const auto [pa, ea] = std::from_chars(recorded.data(), recorded.data() + recorded.size(), a);
-        const auto [pb, eb] = std::from_chars(asked.data(), asked.data() + asked.size(), b);
-        return ea == std::errc{} && eb == std::errc{} && pa == recorded.data() + recorded.size() && pb == asked.data() + asked.size() && a == b;
+    // Word by word between commas: a number as a number (0.10 is 0.1; --min-visible-px 64,16.0
+    // is 64,16, --val-size 2.0% is 2%: refused before as another dataset, red-team round 35).
+    std::string_view r(recorded), q(asked);
+    for (;;) {
+        const auto cr = r.find(','), cq = q.find(',');
+        if (!same_word(r.substr(0, cr), q.substr(0, cq))) return false;
+        if (cr == std::string_view::npos || cq == std::string_view::npos) return cr == cq;
+        r.remove_prefix(cr + 1), q.remove_prefix(cq + 1);
     }
-    return false;
 }
 
 void BuildOptions::merge_cli(const CliArgs& cli) {

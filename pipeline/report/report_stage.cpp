@@ -32,16 +32,23 @@ ReportSummary run_report(const std::string& out_dir) {
     // the dataset, its options as how it was split (red-team round 34); an earlier card no
     // longer says what the files are either. The split's own end makes the report again.
     const bool split_finished = std::any_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "split"; });
-    if (!split_finished && BuildDir(out_dir).split_outputs_present()) {
+    // Nor over no pairs: an earlier card's counts and digests (48 images, a CSV's sha256) stayed
+    // beside the header-only CSVs of a split that found no image (red-team round 35).
+    const auto remove_card = [&] {
+        std::error_code ec;
+        std::filesystem::remove(BuildDir(out_dir).path("README.md"), ec);
+        std::filesystem::remove(BuildDir(out_dir).path("croissant.json"), ec);
+    };
+    if (data.pairs == 0) {
+        remove_card();
+    } else if (!split_finished && BuildDir(out_dir).split_outputs_present()) {
         s.card_withheld = true;
         const auto polish = data.options.find("polish");
         const bool polish_owed = polish != data.options.end() && polish->second == "true" &&
                                  std::none_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "polish" || r.stage == "merge"; });
         s.settle_with = polish_owed ? "polish" : "split";
-        std::error_code ec;
-        std::filesystem::remove(BuildDir(out_dir).path("README.md"), ec);
-        std::filesystem::remove(BuildDir(out_dir).path("croissant.json"), ec);
-    } else if (data.pairs > 0) {
+        remove_card();
+    } else {
         write_file_atomically(BuildDir(out_dir).path("README.md"), dataset_card(data));
         write_file_atomically(BuildDir(out_dir).path("croissant.json"), croissant(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
