@@ -36,10 +36,9 @@ std::string url_host(std::string_view url) {
 bool url_has_user_info(std::string_view url) { return authority(url).find('@') != std::string_view::npos; }
 
 std::optional<std::string> resolve_url(const std::string& base, const std::string& ref) {
-    // No reference is no URL (an empty href would name the page itself: a JSON page read as a raster).
-    if (ref.empty()) return std::nullopt;
-    // A fragment alone: the base's document (RFC 3986 5.2.2; libcurl takes it as a path).
-    if (ref[0] == '#') return base.empty() ? std::nullopt : std::optional<std::string>(base.substr(0, base.find('#')) + ref);
+    // No reference, or a fragment alone, names the page itself (RFC 3986 5.2.2): no asset or
+    // next page of ours (a JSON page read as a raster, or asked for again).
+    if (ref.empty() || ref[0] == '#') return std::nullopt;
     // An absolute reference (RFC 3986's scheme, then ':') is kept byte for byte: a signed
     // href's query is not re-encoded.
     const auto colon = ref.find(':');

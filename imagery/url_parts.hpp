@@ -17,8 +17,9 @@ std::string url_host(std::string_view url);
 bool url_has_user_info(std::string_view url);
 
 // `ref` read against `base` as a browser would (RFC 3986): an absolute URL as it is, a
-// relative one ("search?page=2", "../cog/a.tif", "/x") resolved; nullopt when `base` is no
-// URL to resolve against or the result does not parse. A STAC link or asset may be relative.
+// relative one ("search?page=2", "../cog/a.tif", "/x") resolved; nullopt when `ref` is empty
+// or a fragment alone (the page itself), `base` is no URL to resolve against, or the result
+// does not parse. A STAC link or asset may be relative.
 std::optional<std::string> resolve_url(const std::string& base, const std::string& ref);
 
 // Whether a secret may travel to `url` (or one be taken from it): https, or any http(s) on a

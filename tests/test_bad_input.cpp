@@ -628,6 +628,9 @@ TEST_CASE("option values compared word by word between commas, numbers as number
     CHECK(same("margin", "0.1", "0.10"));
     CHECK(same("bbox", "7.4,43.7,7.5,43.8", "7.40,43.70,7.5,43.8"));
     CHECK_FALSE(same("caption-style", "rule", "rule2"));
+    CHECK_FALSE(same("input-digest", "1234567890123456", "1234567890123457")); // one double, two digests (review of round 35)
+    CHECK(same("limit", "0200", "200"));
+    CHECK(same("seed", "0", "000"));
 }
 
 TEST_CASE("malformed numbers: words, units, exponents in counts") {

@@ -175,9 +175,15 @@ TEST_CASE("an error met with the working folder gone says so: relative paths lea
     CHECK(here.exit_code == 1);
     CHECK(here.err.find("working folder") == std::string::npos);
     // Nor for a run given absolute paths only, whose failure the missing folder is no cause of.
-    const auto absolute = run("cd " + sh_quote(dir) + " && mkdir gone && cd gone && rmdir ../gone && " + sh_quote(binary()) + " status " + sh_quote(dir + "/none"));
+    const auto absolute = run("cd " + sh_quote(dir) + " && mkdir gone && cd gone && rmdir ../gone && " + sh_quote(binary()) + " status " + sh_quote(dir + "/none") +
+                              " --window 30");
     CHECK(absolute.exit_code == 1);
-    CHECK(absolute.err.find("working folder") == std::string::npos);
+    CHECK(absolute.err.find("working folder") == std::string::npos); // 30 is a number, not a path
+    // The bare command's default OUT (./out) is a relative path given by no one.
+    const auto default_out = run("cd " + sh_quote(dir) + " && mkdir gone && cd gone && rmdir ../gone && " + sh_quote(binary()) + " " +
+                                 sh_quote(data("osm/monaco-latest.osm.pbf")) + " -q");
+    CHECK(default_out.exit_code != 0);
+    CHECK(default_out.err.find("(the working folder no longer exists") != std::string::npos);
 }
 
 TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) says so and exits 1, not 0 with its output lost (red-team round 28)") {

@@ -107,7 +107,7 @@ TEST_CASE("fetch-one removes the partial files a killed fetch-one of the same fi
     const auto dead = lines(run("sh -c 'echo $$'").out).at(0);
     const auto live = std::to_string(::getpid()); // this test's: a writer still running
     for (const std::string& name : std::vector<std::string>{"t.tif.partial-" + dead + ".tif", "t.tif.partial-" + dead + "-0", "t.tif.partial-" + live + "-0",
-                                                             "u.tif.partial-" + dead + "-0", "t.tif.kept", "t.tif.partial-notes"})
+                                                             "u.tif.partial-" + dead + "-0", "t.tif.kept", "t.tif.partial-notes", "t.tif.partial-" + dead + "-01"})
         write_file(dir + "/" + name, "left");
     const auto r = run(fetch_one_command() + " --raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 384 --gsd 1.5 -o " +
                        sh_quote(dir + "/t.tif"));
@@ -118,6 +118,7 @@ TEST_CASE("fetch-one removes the partial files a killed fetch-one of the same fi
     CHECK(std::filesystem::exists(dir + "/u.tif.partial-" + dead + "-0")); // another file's
     CHECK(std::filesystem::exists(dir + "/t.tif.kept"));
     CHECK(std::filesystem::exists(dir + "/t.tif.partial-notes")); // a user's file: no writer's temporary (review of round 34)
+    CHECK(std::filesystem::exists(dir + "/t.tif.partial-" + dead + "-01")); // nor a date-like name (review of round 35)
     CHECK(run("gdalinfo " + sh_quote(dir + "/t.tif")).out.find("Driver: GTiff") != std::string::npos);
 }
 

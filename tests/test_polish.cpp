@@ -544,7 +544,7 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find(": finished (") != std::string::npos);
 }
 
-TEST_CASE("status owes a polish only to a build asked for one, not to one given only an endpoint nor to a merge of polished shards (review of round 34)") {
+TEST_CASE("status owes a polish only to a build asked for one whose written jobs it has not all reached: not to one given only an endpoint, nor to a merge of polished shards (review of round 34)") {
     const auto& b = built();
     const auto out = copy_unpolished(b.out, "polish-status-owed"); // --polish recorded, its stage not finished; split and report are
     const auto status = [&] { return run(sh_quote(binary()) + " status " + sh_quote(out)).out; };
@@ -552,9 +552,12 @@ TEST_CASE("status owes a polish only to a build asked for one, not to one given 
     const auto db = sh_quote(out + "/state.sqlite");
     REQUIRE(run("sqlite3 " + db + " \"UPDATE options SET value = 'false' WHERE key = 'polish'\"").exit_code == 0);
     CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status()); // an endpoint recorded, no --polish: nothing owed
+    // A merge: its shards' polish records came with their jobs, and no polish stage is recorded.
     REQUIRE(run("sqlite3 " + db + " \"UPDATE options SET value = 'true' WHERE key = 'polish'; "
                 "INSERT INTO stages VALUES ('merge', '2026-12-07T10:00:00Z', 1, '{}')\"").exit_code == 0);
-    CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status()); // a merge: its shards polished their jobs
+    CHECK_MESSAGE(status().find(": polish stage next") != std::string::npos, status()); // shards that never polished: still owed
+    REQUIRE(run("sqlite3 " + db + " \"UPDATE jobs SET polish = '{}' WHERE status = 'written'\"").exit_code == 0);
+    CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status()); // shards that polished every job
 }
 
 TEST_CASE("an endpoint that refuses every request, or answers 4 MB, stops the stage with one line, after a bounded number of requests") {

@@ -777,6 +777,15 @@ TEST_CASE("a split stopped part way: status names the split and the report makes
     const auto after_refusal = run(sh_quote(binary()) + " report " + sh_quote(out) + " -q");
     CHECK(after_refusal.err.empty());
     CHECK(fs::exists(out + "/README.md"));
+    // So in the bare command, whose earlier stages finish again first (review of round 35:
+    // the refused sizes stayed recorded, the split forgotten, the next report took the card).
+    const auto bare = run(sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) +
+                          " --val-size 1000 --test-size 1000 -q");
+    CHECK(bare.exit_code != 0);
+    CHECK(status().find(": finished (") != std::string::npos);
+    CHECK(sql_column(out + "/state.sqlite", "SELECT value FROM options WHERE key = 'val-size'") != std::vector<std::string>{"1000"});
+    CHECK(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").err.empty());
+    CHECK(fs::exists(out + "/README.md"));
     // A run holding the finished build (a split of the same options, whose files it replaces
     // one by one): its stage, not "finished".
     write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build split " + out + " -q\n");

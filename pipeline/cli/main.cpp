@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <exception>
@@ -69,10 +70,18 @@ std::string with_thread_hint(std::string what) {
 // A failure's words, with why a relative path led nowhere when the working folder has been
 // removed since the run started (red-team round 34: "cannot make absolute path: No such file
 // or directory [../sh1/state.sqlite]" blamed a shard that was there).
-// Only a run given a relative path hears it (review of round 34: `status /abs/none` did too).
-std::string with_working_folder_hint(std::string what, const std::vector<std::string>& args) { // the command's arguments, not its name
-    const bool relative = std::any_of(args.begin(), args.end(), [](const std::string& a) {
-        return !a.empty() && a[0] != '-' && a[0] != '/' && a.find("://") == std::string::npos;
+// Only a run given a relative path hears it (review of round 34: `status /abs/none` did too):
+// a word that is no option, no absolute path, no URL and no number, or the bare command's
+// default OUT.
+std::string with_working_folder_hint(std::string what, const std::vector<std::string>& args, bool bare) { // the command's arguments, not its name
+    const auto number = [](const std::string& a) {
+        char* end = nullptr;
+        std::strtod(a.c_str(), &end);
+        return end != a.c_str() && (*end == '\0' || (*end == '%' && end[1] == '\0'));
+    };
+    const bool default_out = bare && std::none_of(args.begin(), args.end(), [](const std::string& a) { return a == "-o" || a.starts_with("--output"); });
+    const bool relative = default_out || std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+        return !a.empty() && a[0] != '-' && a[0] != '/' && a.find("://") == std::string::npos && !number(a);
     });
     char buf[1];
     errno = 0;
@@ -221,7 +230,7 @@ int main(int argc, char** argv) {
         return 1;
     } catch (const std::exception& e) {
         // One line whatever text from outside it quotes (a file's name, a server's words).
-        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_working_folder_hint(with_thread_hint(with_gdal_failure(e.what())), bare ? args : rest), 8000).c_str());
+        std::fprintf(stderr, "skyscript-build: error: %s\n", skyscript::tags::one_line(with_working_folder_hint(with_thread_hint(with_gdal_failure(e.what())), bare ? args : rest, bare), 8000).c_str());
         return 1;
     }
 }

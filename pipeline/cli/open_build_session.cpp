@@ -14,7 +14,7 @@
 #include "pipeline/state/foreign_folder.hpp"
 #include "pipeline/split/split_stage.hpp"
 #include "pipeline/split/split_options.hpp"
-#include "pipeline/tiles/tile_placement.hpp"
+#include "pipeline/plan/plan_options.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -179,12 +179,15 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
         check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);
     check_split_options(s.options); // before OUT records a bad value
-    // What the plan takes of the options and the sources file, checked by a run that extracts
-    // first (red-team round 35: --min-px over --max-px, or a typo in the sources file, refused
-    // only after the whole extract, hours on a planet, and the bad value recorded). The
-    // sources as written: opening them (rasters, servers) is the plan's.
-    if (stage.empty() || stage == "plan") (void)placement_options(s.options);
-    if (stage.empty()) (void)configured_sources(s.options.text("sources"));
+    // What the plan takes of the options and the sources file, checked before anything runs
+    // (red-team round 35: --min-px over --max-px, --min-visible-px 64, or a typo in the sources
+    // file, refused only after the whole extract, hours on a planet, and the bad value
+    // recorded, which refused the corrected rerun). The sources as written: opening them
+    // (rasters, servers) is the plan's.
+    if ((stage.empty() || stage == "plan") && !s.state->stage_finished("plan")) { // a finished plan has nothing to do with them
+        (void)plan_options(s.options);
+        (void)configured_sources(s.options.text("sources"));
+    }
     // A scores file given anew is read whole, and matched to the images already written: one
     // the split would refuse is not recorded (a recorded one was read when given; a planet's
     // is millions of rows).

@@ -100,13 +100,12 @@ std::size_t remove_partial_files_of(const std::string& path) {
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = e.path().filename().string();
         if (!name.starts_with(prefix)) continue;
-        // Only a writer's own: PID-N (AtomicFile's), or PID.tif (fetch-one's GeoTIFFs before);
-        // a user's FILE.partial-notes is no temporary of ours.
+        // Only a lone writer's own: PID-0 (its one AtomicFile, or GeoTIFF), or PID.tif (fetch-one's
+        // GeoTIFFs before); a user's FILE.partial-notes or FILE.partial-2024-01 is no temporary of ours.
         const auto rest = std::string_view(name).substr(prefix.size());
         const auto digits = rest.find_first_not_of("0123456789");
         const auto tail = digits == std::string_view::npos ? std::string_view() : rest.substr(digits);
-        const bool ours = digits > 0 && digits != std::string_view::npos &&
-                          (tail == ".tif" || (tail.size() > 1 && tail[0] == '-' && tail.find_first_not_of("0123456789", 1) == std::string_view::npos));
+        const bool ours = digits > 0 && digits != std::string_view::npos && (tail == ".tif" || tail == "-0");
         if (!ours || written_by_another_live_process(e.path())) continue;
         if (std::filesystem::remove(e.path(), ec)) ++n;
     }

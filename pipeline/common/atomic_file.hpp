@@ -33,8 +33,9 @@ private:
 // still running: a `report` beside a build); returns how many.
 std::size_t remove_partial_files(const std::string& dir);
 
-// Removes the `PATH.partial-*` files a killed writer of `path` left beside it, and only
-// those: a tool writing into a user's folder (fetch-one -o) touches no other file there.
+// Removes the `PATH.partial-PID-0` (and `PATH.partial-PID.tif`) files a killed lone writer of
+// `path` left beside it, and only those: a tool writing into a user's folder (fetch-one -o)
+// touches no other file there.
 std::size_t remove_partial_files_of(const std::string& path);
 
 } // namespace skyscript::pipeline

@@ -172,6 +172,14 @@ bool same_word(std::string_view a, std::string_view b) {
     const bool pa = a.ends_with('%'), pb = b.ends_with('%');
     if (pa != pb) return false;
     if (pa) a.remove_suffix(1), b.remove_suffix(1);
+    // Whole numbers digit for digit, leading zeros aside: a double holds no 16-digit number
+    // exactly, and an all-decimal digest (input-digest) would have matched its neighbours.
+    const auto digits = [](std::string_view w) { return !w.empty() && w.find_first_not_of("0123456789") == std::string_view::npos; };
+    if (digits(a) && digits(b)) {
+        a.remove_prefix(std::min(a.find_first_not_of('0'), a.size() - 1));
+        b.remove_prefix(std::min(b.find_first_not_of('0'), b.size() - 1));
+        return a == b;
+    }
     double x = 0, y = 0;
     const auto [ea, ca] = std::from_chars(a.data(), a.data() + a.size(), x);
     const auto [eb, cb] = std::from_chars(b.data(), b.data() + b.size(), y);

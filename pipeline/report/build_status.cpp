@@ -74,16 +74,15 @@ void read_into(BuildStatus& s, StateReader& state) {
             break;
         }
     // The stages after write a finished report does not settle: a polish the build was asked
-    // for (--polish recorded) that has not finished (a merge's shards polished their own
-    // jobs, and it runs no polish), and a split whose files OUT holds that has not (stopped
-    // part way, running, or captions polished since). Status said "finished" there
-    // (red-team round 34), and "report stage next" after a stopped polish, whose report made
-    // nothing of the polished captions. A polish owed leaves the stages after it finished if
-    // they are (one whose requests failed in part is run again, its split and report stand).
+    // for (--polish recorded) that has not reached every written job (a merge's are its
+    // shards'), and a split whose files OUT holds that has not finished (stopped part way,
+    // running, or captions polished since). Status said "finished" there (red-team round
+    // 34), and "report stage next" after a stopped polish, whose report made nothing of the
+    // polished captions. A polish owed leaves the stages after it finished if they are.
     if (s.stage == "finished" || s.stage == "report") {
         const auto options = state.options();
         const auto polish = options.find("polish");
-        if (polish != options.end() && polish->second == "true" && !done.count("polish") && !done.count("merge"))
+        if (polish != options.end() && polish->second == "true" && !done.count("polish") && state.written_without_polish())
             s.stage = "polish";
         else if (!done.count("split") && BuildDir(s.out_dir).split_outputs_present())
             at_stage(s, "split");

@@ -241,6 +241,11 @@ std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbac
     return out;
 }
 
+bool StateReader::written_without_polish() {
+    if (!state_queries::has_jobs_column(*db_, "polish")) return false;
+    return db_->prepare("SELECT 1 FROM jobs WHERE status = 'written' AND polish IS NULL LIMIT 1").step();
+}
+
 std::int64_t StateReader::every_source_said_no() {
     if (!state_queries::has_jobs_column(*db_, "tried")) return 0;
     // A failed job whose last try is its source: no source left to ask (fallback_hops). Not

@@ -95,6 +95,9 @@ public:
     // by (from, to); and the jobs no eligible source had imagery for (failed, having tried them all).
     std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks();
     std::int64_t every_source_said_no();
+    // Whether a written job has no polish record: the polish stage has not reached it (an
+    // older state DB without the column: false).
+    bool written_without_polish();
 
     struct FailureReason {
         std::string reason;
