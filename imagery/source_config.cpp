@@ -1,4 +1,5 @@
 #include "imagery/source_config.hpp"
+#include "imagery/toml_key_depth.hpp"
 
 #include "imagery/one_line_text.hpp"
 #include "imagery/small_file.hpp"
@@ -196,6 +197,8 @@ std::vector<SourceConfig> parse_sources(std::string_view text, const std::string
 namespace {
 
 std::vector<SourceConfig> parse_sources_checked(std::string_view text, const std::string& origin) {
+    if (const auto line = toml_key_too_deep(text))
+        throw SourceConfigError(origin + ":" + std::to_string(*line) + ": a key of more than " + std::to_string(toml_max_key_parts) + " dotted parts");
     toml::table root;
     try {
         root = toml::parse(text, origin);

@@ -1,5 +1,6 @@
 #include "pipeline/common/build_options.hpp"
 
+#include "imagery/toml_key_depth.hpp"
 #include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/region.hpp"
 #include "pipeline/common/stage_names.hpp"
@@ -225,9 +226,14 @@ void BuildOptions::check_exclusive() const {
 
 void BuildOptions::merge_toml_file(const std::string& path) {
     if (const auto problem = file_problem(path); !problem.empty()) throw UsageError("--config " + path + ": " + problem);
+    std::string why;
+    const auto text = read_text_file(path, &why);
+    if (!text) throw UsageError("--config " + path + ": " + why);
+    if (const auto line = imagery::toml_key_too_deep(*text))
+        throw UsageError(path + ":" + std::to_string(*line) + ": a key of more than " + std::to_string(imagery::toml_max_key_parts) + " dotted parts");
     toml::table root;
     try {
-        root = toml::parse_file(path);
+        root = toml::parse(*text, path);
     } catch (const toml::parse_error& e) {
         throw UsageError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     }
@@ -239,7 +245,14 @@ void BuildOptions::merge_toml_file(const std::string& path) {
         if (d->name == "output") throw UsageError(origin + ": `output` is not read from a config file; give -o OUT on the command line");
         if (values_.count(d->name)) continue; // a flag given on the command line wins
         std::string text;
-        if (auto s = node.value_exact<std::string>()) text = *s;
+        if (auto s = node.value_exact<std::string>()) {
+            // A NUL (\u0000) or another control character in a value no command line can give:
+            // the file read was the name before the NUL, the record held it all, and messages
+            // quoting it were cut there (red-team round 35).
+            if (std::any_of(s->begin(), s->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+                throw UsageError(origin + ": `" + std::string(key.str()) + "` holds a control character (a NUL, a line break, ...)");
+            text = *s;
+        }
         else if (auto i = node.value_exact<std::int64_t>()) text = std::to_string(*i);
         else if (auto f = node.value_exact<double>()) {
             char buf[64]; // the shortest text that reads back as the same double (nan and inf too, refused by set)

@@ -61,6 +61,15 @@ osm::SpatialFilter load_polygon_region(const std::string& path, std::string* dig
             OGRGeometry* g = feature->GetGeometryRef();
             if (!g) continue;
             const auto type = wkbFlatten(g->getGeometryType());
+            // Polygons inside a collection were left out: the region smaller than the file said,
+            // with no word (red-team round 35). Refused, as the extract cannot tell what was meant.
+            if (type == wkbGeometryCollection)
+                for (const auto* part : *g->toGeometryCollection()) {
+                    const auto part_type = wkbFlatten(part->getGeometryType());
+                    if (part_type == wkbPolygon || part_type == wkbMultiPolygon || part_type == wkbGeometryCollection)
+                        throw UsageError("--polygon " + path + ": feature " + std::to_string(feature->GetFID()) +
+                                         " holds polygons in a GeometryCollection, which a region takes no part of: give them as a Polygon or MultiPolygon");
+                }
             if (type != wkbPolygon && type != wkbMultiPolygon) continue;
             if (to_wgs84) g->transform(to_wgs84.get());
             const auto as_wkb = [](const OGRGeometry& geometry) {
