@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstdio>
 #include <memory>
 #include <new>
 
@@ -56,6 +57,21 @@ std::optional<std::string> resolve_url(const std::string& base, const std::strin
     if (curl_url_get(url.get(), CURLUPART_URL, &text, 0) != CURLUE_OK || !text) return std::nullopt;
     std::string out(text);
     curl_free(text);
+    return out;
+}
+
+std::string percent_encoded(std::string_view text, std::string_view keep) {
+    std::string out;
+    out.reserve(text.size());
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+            out += static_cast<char>(c);
+        } else {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", c);
+            out += hex;
+        }
+    }
     return out;
 }
 

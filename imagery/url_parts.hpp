@@ -22,6 +22,10 @@ bool url_has_user_info(std::string_view url);
 // does not parse. A STAC link or asset may be relative.
 std::optional<std::string> resolve_url(const std::string& base, const std::string& ref);
 
+// `text` percent-encoded (RFC 3986): every byte but the unreserved (letters, digits, - . _ ~)
+// and those in `keep` as %XX. A query's value (keep ""), a file: URI's path (keep "/").
+std::string percent_encoded(std::string_view text, std::string_view keep = "");
+
 // Whether a secret may travel to `url` (or one be taken from it): https, or any http(s) on a
 // loopback host (a test's stand-in server); never with user info, which hides the host.
 bool secure_or_loopback(std::string_view url);

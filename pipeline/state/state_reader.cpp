@@ -3,6 +3,7 @@
 #include "pipeline/state/job.hpp"
 #include "pipeline/state/state_queries.hpp"
 
+#include "imagery/url_parts.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/state/build_lock.hpp"
 #include <algorithm>
@@ -22,18 +23,7 @@ namespace {
 
 // A path as a file: URI's path (RFC 3986: what is not unreserved or / percent-encoded), absolute.
 std::string uri_path(const std::string& path) {
-    const auto absolute = std::filesystem::absolute(path).string();
-    std::string out;
-    for (const unsigned char c : absolute) {
-        if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            char hex[4];
-            std::snprintf(hex, sizeof hex, "%%%02X", c);
-            out += hex;
-        }
-    }
-    return out;
+    return imagery::percent_encoded(std::filesystem::absolute(path).string(), "/");
 }
 
 } // namespace

@@ -131,19 +131,6 @@ json stac_search_body(const SourceConfig& source, const LonLatBox& box, int limi
 }
 
 std::string stac_search_query(const json& body) {
-    const auto escape = [](const std::string& v) {
-        std::string out;
-        for (const unsigned char c : v) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-                out += static_cast<char>(c);
-            } else {
-                char hex[4];
-                std::snprintf(hex, sizeof hex, "%%%02X", c);
-                out += hex;
-            }
-        }
-        return out;
-    };
     const auto joined = [](const json& list) {
         std::string out;
         for (const auto& v : list) {
@@ -157,7 +144,7 @@ std::string stac_search_query(const json& body) {
         if (!q.empty()) q += '&';
         q += key;
         q += '=';
-        q += escape(value);
+        q += percent_encoded(value);
     };
     for (const auto& [key, v] : body.items()) {
         if (key == "collections" || key == "bbox" || key == "ids") {
