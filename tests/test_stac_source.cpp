@@ -840,7 +840,8 @@ TEST_CASE("stac: an API moved with a 301 is searched with its POST body: libcurl
     CHECK(f.requests("moved") > 0);      // the search went through the redirect,
     CHECK(f.requests("search_post") > 0); // arrived as a POST,
     CHECK(f.requests("search_get") == 0); // never as a bare GET
-    for (const auto& s : f.stats()["searches"]) CHECK(s["params"].contains("collections")); // and with its terms
+    const auto st = f.stats(); // held: a range-for over a temporary's member reads freed memory
+    for (const auto& s : st["searches"]) CHECK(s["params"].contains("collections")); // and with its terms
 }
 
 TEST_CASE("stac: tiles across the antimeridian and west of it in one search cell are searched apart; the crossing tile finds its items (red-team round 34)") {
