@@ -69,11 +69,11 @@ std::string with_thread_hint(std::string what) {
 
 // A failure's words, with why a relative path led nowhere when the working folder has been
 // removed since the run started (red-team round 34: "cannot make absolute path: No such file
-// or directory [../sh1/state.sqlite]" blamed a shard that was there).
-// Only a run given a relative path hears it (review of round 34: `status /abs/none` did too):
-// a word that is no option, no absolute path, no URL and no number, or the bare command's
-// default OUT.
-std::string with_working_folder_hint(std::string what, const std::vector<std::string>& args, bool bare) { // the command's arguments, not its name
+// or directory [../sh1/state.sqlite]" blamed a shard that was there). Only for a run given a
+// relative path (review of round 34: `status /abs/none` heard it too): among `args`, the
+// command's arguments without its name, a word that is no option, no absolute path, no URL
+// and no number, or the bare command's default OUT.
+std::string with_working_folder_hint(std::string what, const std::vector<std::string>& args, bool bare) {
     const auto number = [](const std::string& a) {
         char* end = nullptr;
         std::strtod(a.c_str(), &end);

@@ -80,9 +80,7 @@ void read_into(BuildStatus& s, StateReader& state) {
     // 34), and "report stage next" after a stopped polish, whose report made nothing of the
     // polished captions. A polish owed leaves the stages after it finished if they are.
     if (s.stage == "finished" || s.stage == "report") {
-        const auto options = state.options();
-        const auto polish = options.find("polish");
-        if (polish != options.end() && polish->second == "true" && !done.count("polish") && state.written_without_polish())
+        if (polish_owed(state))
             s.stage = "polish";
         else if (!done.count("split") && BuildDir(s.out_dir).split_outputs_present())
             at_stage(s, "split");

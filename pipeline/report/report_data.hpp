@@ -67,6 +67,7 @@ struct ReportData {
     std::vector<FailureReason> failures;                         // by class, most common first
     std::vector<StageRun> stages;                                // in pipeline order
     std::map<std::string, std::string> options, catalog;         // the options table; catalog.gpkg's metadata
+    bool polish_owed = false;                                    // stage_runs.hpp
     std::map<std::string, std::string> tool;                     // versions
     FileCounts files;
     std::vector<ReportImage> gallery;                            // seeded sample

@@ -43,10 +43,7 @@ ReportSummary run_report(const std::string& out_dir) {
         remove_card();
     } else if (!split_finished && BuildDir(out_dir).split_outputs_present()) {
         s.card_withheld = true;
-        const auto polish = data.options.find("polish");
-        const bool polish_owed = polish != data.options.end() && polish->second == "true" &&
-                                 std::none_of(data.stages.begin(), data.stages.end(), [](const StageRun& r) { return r.stage == "polish" || r.stage == "merge"; });
-        s.settle_with = polish_owed ? "polish" : "split";
+        s.settle_with = data.polish_owed ? "polish" : "split";
         remove_card();
     } else {
         write_file_atomically(BuildDir(out_dir).path("README.md"), dataset_card(data));

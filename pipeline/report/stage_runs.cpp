@@ -57,4 +57,10 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
     return runs;
 }
 
+bool polish_owed(StateReader& state) {
+    const auto options = state.options();
+    const auto polish = options.find("polish");
+    return polish != options.end() && polish->second == "true" && !state.finished_stages().count("polish") && state.written_without_polish();
+}
+
 } // namespace skyscript::pipeline

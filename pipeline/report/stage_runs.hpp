@@ -23,4 +23,9 @@ struct StageRun {
 // extract, plan, fetch, write, split: those that have finished.
 std::vector<StageRun> read_stage_runs(StateReader& state);
 
+// Whether the build owes a polish: asked for one (--polish recorded), its stage not finished,
+// and a written job it has not reached (a merge's jobs carry their shards' polish records).
+// `status` names it as the stage next, and the report's withheld-card note as what to run.
+bool polish_owed(StateReader& state);
+
 } // namespace skyscript::pipeline
