@@ -195,3 +195,29 @@ TEST_CASE("a command whose stdout cannot be written (a full disk: /dev/full) say
         CHECK(lines(r.err).back().find("writing to standard output failed") != std::string::npos); // sources first warns of unusable sources
     }
 }
+
+TEST_CASE("caption refuses a key given twice, and `+` alone after --tags/--hidden names its problem, not an empty file (round 36)") {
+    // Before: `building=yes building=house` captioned "building, building of house", an object OSM cannot hold.
+    for (const std::string args : {"building=yes building=house", "'{\"building\":\"yes\",\"building\":\"house\"}'",
+                                   "building=yes --around highway=primary,highway=service", "building=yes --around '{\"a\":\"b\",\"a\":\"c\"}'"}) {
+        const auto r = run(bin() + " caption " + args);
+        CHECK_MESSAGE(r.exit_code == 2, args);
+        CHECK(r.out.empty());
+        CHECK(lines(r.err).size() == 1);
+        CHECK_MESSAGE(r.err.find("` given twice") != std::string::npos, r.err);
+    }
+    CHECK(run(bin() + " caption building=yes highway=primary").exit_code == 0); // two keys, one value each
+    // Before: "error: : cannot open tag list (no such file)", naming neither the option nor the problem.
+    for (const std::string command : {" caption building=yes --tags +", " tags --list --tags +"}) {
+        const auto r = run(bin() + command);
+        CHECK(r.exit_code != 0);
+        CHECK_MESSAGE(r.err.find("--tags +: no file after `+`") != std::string::npos, r.err);
+    }
+    const auto dir = fresh_dir("cli-plus-alone");
+    for (const char* option : {"--tags", "--hidden"}) {
+        const auto r = run(bin() + " " + monaco() + " -o " + sh_quote(dir + "/out") + " -q " + option + " +");
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err.find(std::string(option) + " +: no file after `+`") != std::string::npos, r.err);
+        CHECK_FALSE(fs::exists(dir + "/out"));
+    }
+}

@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace skyscript::pipeline {
 
@@ -55,6 +56,26 @@ Example:
 
 using OwnedTags = std::vector<std::pair<std::string, std::string>>;
 
+// Control characters would break the one-line report.
+std::string printable(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    return out;
+}
+
+// An OSM object holds one value a key: `building=yes building=house` is a typo, not an object.
+void refuse_repeated_keys(const OwnedTags& tags, const std::string& where) {
+    std::unordered_map<std::string_view, std::size_t> first; // key -> its first index
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        const auto [it, fresh] = first.try_emplace(tags[i].first, i);
+        if (fresh) continue;
+        const auto& [key, value] = tags[i];
+        throw UsageError(where + ": key `" + printable(key) + "` given twice (" + printable(key) + "=" + printable(tags[it->second].second) + ", " +
+                         printable(key) + "=" + printable(value) + "); an OSM object has one value a key");
+    }
+}
+
 std::pair<std::string, std::string> parse_tag(const std::string& text, const std::string& where) {
     const auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, got `" + tags::valid_utf8(text) + "`");
@@ -66,8 +87,12 @@ std::pair<std::string, std::string> parse_tag(const std::string& text, const std
 // priority, then as given).
 OwnedTags parse_json_tags(const std::string& text, const std::string& where) {
     nlohmann::ordered_json j;
+    std::vector<std::string> keys; // the object's keys as written: the parsed object keeps one of a repeated key
     try {
-        j = nlohmann::ordered_json::parse(text);
+        j = nlohmann::ordered_json::parse(text, [&](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
+            if (depth == 1 && event == nlohmann::ordered_json::parse_event_t::key) keys.push_back(parsed.get<std::string>());
+            return true;
+        });
     } catch (const nlohmann::json::exception& e) {
         throw UsageError(where + ": not valid JSON (" + e.what() + ")");
     }
@@ -77,6 +102,11 @@ OwnedTags parse_json_tags(const std::string& text, const std::string& where) {
         if (!value.is_string()) throw UsageError(where + ": the value of `" + key + "` is not a string");
         if (key.empty()) throw UsageError(where + ": empty key");
         tags.emplace_back(key, value.get<std::string>());
+    }
+    if (keys.size() != tags.size()) {
+        std::unordered_map<std::string_view, int> seen;
+        for (const auto& key : keys)
+            if (++seen[key] == 2) throw UsageError(where + ": key `" + printable(key) + "` given twice; an OSM object has one value a key");
     }
     return tags;
 }
@@ -92,15 +122,8 @@ OwnedTags parse_around(const std::string& around) {
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
+    refuse_repeated_keys(tags, "--around");
     return tags;
-}
-
-// Control characters would break the one-line report.
-std::string printable(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    return out;
 }
 
 // "name=Foo (denied key), surface=asphalt (max GSD 0.6 m, finer than 10 m)"
@@ -164,6 +187,7 @@ int command_caption(const std::vector<std::string>& args) {
         focus_tags = parse_json_tags(cli.positional()[0], "caption");
     } else {
         for (const auto& t : cli.positional()) focus_tags.push_back(parse_tag(t, "caption"));
+        refuse_repeated_keys(focus_tags, "caption");
     }
     std::vector<OwnedTags> around_tags;
     for (const auto& around : cli.values("around")) around_tags.push_back(parse_around(around));

@@ -75,7 +75,9 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
                              "not the key itself");
         // The files stages read later (the sources after a whole extract): there, before any stage
         // runs. Any file option's pipe or device is refused too: reading it would block the run.
-        if (const auto [prefix, file, suffix, named] = option_file(d, value); !file.empty() || !prefix.empty()) { // `+` alone names no file
+        if (const auto [prefix, file, suffix, named] = option_file(d, value); !file.empty() || !prefix.empty()) {
+            if (file.empty()) // `+` alone
+                throw UsageError("--" + std::string(d.name) + " +: no file after `+` (+FILE adds FILE's entries to the default ones)");
             const bool must_exist = d.name == "sources" || d.name == "tags" || d.name == "hidden" || d.name == "llm-prompt";
             const char* what = d.name == "tags" ? "tag list" : d.name == "hidden" ? "hidden-object rules" : d.name == "sources" ? "sources file" : "prompt template";
             std::error_code ec;

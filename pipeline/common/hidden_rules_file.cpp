@@ -7,6 +7,7 @@ namespace skyscript::pipeline {
 
 tags::HiddenRules load_hidden_option(const std::string& option, tags::HiddenRules::Reading reading) {
     if (option.empty()) return tags::HiddenRules::builtin();
+    if (option == "+") throw tags::HiddenRulesError("--hidden +: no file after `+` (+FILE adds FILE's rules to the default ones)");
     const bool add = option.front() == '+';
     const std::string path = add ? option.substr(1) : option;
     std::string why;

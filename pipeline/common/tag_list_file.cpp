@@ -21,6 +21,7 @@ tags::TagList parse_list_file(const std::string& path) {
 
 tags::TagList load_tag_option(const std::string& option) {
     if (option.empty()) return tags::TagList::builtin();
+    if (option == "+") throw tags::TagListError("--tags +: no file after `+` (+FILE adds FILE's tags to the default list)");
     if (option.front() == '+') {
         auto list = tags::TagList::builtin();
         list.merge(parse_list_file(option.substr(1)));
