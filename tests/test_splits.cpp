@@ -447,6 +447,31 @@ TEST_CASE("a split made again removes the benchmarks of the earlier one: none of
     CHECK_MESSAGE(c.exit_code == 0, (c.out + c.err));
 }
 
+TEST_CASE("benchmarks leave out, and say, val/test images deleted or cut short since the split (round 36)") {
+    const auto dir = fresh_dir("splits-benchmarks-gone");
+    const auto out = dir + "/out";
+    fs::copy(dataset(), out, fs::copy_options::recursive);
+    REQUIRE(run(sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q").exit_code == 0);
+    // Two images the SkyScript_cls set lists: one deleted, one cut short. Before: both listed again, exit 0, nothing said.
+    const auto rows = lines(read_file(out + "/benchmarks/SkyScript_cls/img_txt_pairs_test.csv"));
+    REQUIRE(rows.size() >= 3); // header and two rows
+    const auto path_of = [&](const std::string& row) { return out + "/" + row.substr(0, row.find(',')); };
+    const auto deleted = path_of(rows[1]), cut = path_of(rows[2]);
+    fs::remove(deleted);
+    fs::resize_file(cut, fs::file_size(cut) / 2);
+    const auto r = run("timeout 120 " + sh_quote(binary()) + " benchmarks " + sh_quote(out) + " --per-class 0 -q");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("benchmarks: 2 val/test images are missing on disk (or not the size they were written at): left out") != std::string::npos, r.err);
+    CHECK(r.out.empty());
+    const auto listed = read_file(out + "/benchmarks/SkyScript_cls/img_txt_pairs_test.csv");
+    CHECK(lines(listed).size() == rows.size() - 2);
+    for (const auto& gone : {deleted, cut}) CHECK(listed.find(gone.substr(out.size() + 1) + ",") == std::string::npos);
+    for (const auto& row : lines(listed)) {
+        if (row.starts_with("filepath")) continue;
+        CHECK_MESSAGE(fs::exists(path_of(row)), row);
+    }
+}
+
 TEST_CASE("hand edits the report and split meet: a FIFO for meta.jsonl or a CSV does not hang them; without state.sqlite a stage makes none") {
     const auto dir = fresh_dir("splits-hand-edits");
     const auto out = dir + "/out";

@@ -30,6 +30,7 @@ struct BenchmarkSummary {
     };
     std::vector<Set> sets;
     std::int64_t candidates = 0; // val + test images
+    std::int64_t missing = 0;    // of those, images gone from disk (or not their written size) since the split: left out
     double seconds = 0;
 };
 
