@@ -26,7 +26,7 @@ constexpr const char* split_usage =
     "with --scores FILE[,NAME] also the top-P% files with similarity_NAME; with --format\n"
     "webdataset|both tar shards in OUT/webdataset/{train,val,test}/; with --format coco the CSVs\n"
     "and OUT/annotations_{train,val,test}.json (COCO: boxes, polygons, captions). Sizes: a count, P% or auto\n"
-    "(min(5000, 2%) val, min(30000, 10%) test).\n";
+    "(min(5000, 2%) val, min(30000, 10%) test, the shares rounded up; P% rounds to nearest).\n";
 
 constexpr const char* polish_usage =
     "Usage: skyscript-build polish OUT --llm-endpoint URL --llm-model NAME [options]\n\n"
