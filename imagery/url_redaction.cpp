@@ -1,5 +1,6 @@
 #include "imagery/url_redaction.hpp"
 
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cctype>
@@ -143,6 +144,18 @@ std::string redact_url(std::string_view text) {
         i = value_end;
     }
     return out;
+}
+
+std::string redact_json(std::string_view json) {
+    auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
+    if (doc.is_discarded()) return "";
+    const auto walk = [](auto& self, nlohmann::ordered_json& value) -> void {
+        if (value.is_string()) value = redact_url(value.get_ref<const std::string&>());
+        else if (value.is_structured())
+            for (auto& item : value) self(self, item);
+    };
+    walk(walk, doc);
+    return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 } // namespace skyscript::imagery

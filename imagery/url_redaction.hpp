@@ -25,6 +25,11 @@ inline constexpr std::string_view redacted = "REDACTED";
 // message may echo the Authorization header it was sent.
 std::string redact_url(std::string_view text);
 
+// A JSON document (a source's provenance: STAC item and asset URLs, ...) with redact_url
+// applied to every string in it; "" when `json` is not valid JSON. For provenance read back
+// from a state DB another build or an older version wrote, whose redaction knew fewer names.
+std::string redact_json(std::string_view json);
+
 // Whether a query parameter of this name holds a secret (exposed for tests).
 bool secret_parameter(std::string_view name);
 

@@ -214,3 +214,68 @@ TEST_CASE("an old image made under another configured year is not reused: the pr
     const auto same = build_with(tiles, pbf, dir + "/same", "--reuse " + dir + "/again");
     CHECK(same.requests == 0);
 }
+
+TEST_CASE("an old build's state DB or folders edited to point outside it bring nothing in: stems, a linked images folder, another job's image, old secrets (round 36)") {
+    const auto dir = fresh_dir("reuse-hostile-old");
+    TileServer tiles(dir);
+    const auto pbf = data("osm/monaco-latest.osm.pbf");
+    build_with(tiles, pbf, dir + "/first", "");
+    const auto expected = dataset(dir + "/first");
+    const auto sql = [&](const std::string& db, const std::string& statement) {
+        REQUIRE(run("sqlite3 " + sh_quote(db) + " " + sh_quote(statement)).exit_code == 0);
+    };
+    // (1) Stems edited: one to a file outside OLD of its recorded size, one to another job's image
+    // (another tile side) with that image's size. Before: the outside text and the other image placed as theirs.
+    fs::copy(dir + "/first", dir + "/stems", fs::copy_options::recursive);
+    fs::create_directories(dir + "/outside");
+    const auto first_stem = sql_column(dir + "/stems/state.sqlite", "SELECT stem FROM jobs WHERE job_id = 0");
+    REQUIRE(first_stem.size() == 1);
+    write_file(dir + "/outside/secret.jpg", "not an image: a private text file outside OLD");
+    sql(dir + "/stems/state.sqlite", "UPDATE jobs SET stem = '../../outside/secret', image_bytes = " +
+                                         std::to_string(fs::file_size(dir + "/outside/secret.jpg")) + " WHERE job_id = 0");
+    sql(dir + "/stems/state.sqlite",
+        "UPDATE jobs SET (stem, image_bytes) = (SELECT o.stem, o.image_bytes FROM jobs o WHERE o.width != jobs.width AND o.status = 'written' "
+        "ORDER BY o.job_id LIMIT 1) WHERE job_id = 1");
+    const auto stems = build_with(tiles, pbf, dir + "/from-stems", "--reuse " + dir + "/stems");
+    CHECK(stems.requests > 0);
+    CHECK_MESSAGE(stems.result.out.find("1 images of earlier builds not reused") != std::string::npos, stems.result.out); // the edited stem of another job's image
+    CHECK(dataset(dir + "/from-stems") == expected);
+    // (2) OLD's images folder a link to files of the recorded sizes. Before: every one taken.
+    fs::copy(dir + "/first", dir + "/linked", fs::copy_options::recursive);
+    fs::rename(dir + "/linked/images1", dir + "/fakes");
+    for (const auto& f : fs::directory_iterator(dir + "/fakes")) write_file(f.path().string(), std::string(fs::file_size(f.path()), 'Z'));
+    fs::create_directory_symlink(dir + "/fakes", dir + "/linked/images1");
+    const auto linked = build_with(tiles, pbf, dir + "/from-linked", "--reuse " + dir + "/linked");
+    CHECK(linked.requests > 0);
+    CHECK(linked.result.out.find("reused ") == std::string::npos);
+    CHECK(dataset(dir + "/from-linked") == expected);
+    // (3) Provenance an older version recorded before its redaction knew a name: redacted when reused and when written.
+    fs::copy(dir + "/first", dir + "/secrets", fs::copy_options::recursive);
+    sql(dir + "/secrets/state.sqlite", "UPDATE jobs SET provenance = '{\"assets\":[\"https://x.example/B04.tif?sp=rl&sig=SECRETSIGNATURE123\"]}' WHERE job_id = 2");
+    build_with(tiles, pbf, dir + "/from-secrets", "--reuse " + dir + "/secrets");
+    CHECK(run("grep -rl SECRETSIGNATURE123 " + sh_quote(dir + "/from-secrets")).out.empty());
+    CHECK(sql_int(dir + "/from-secrets/state.sqlite", "SELECT count(*) FROM jobs WHERE provenance LIKE '%sig=REDACTED%'") == 1);
+    CHECK(read_file(dir + "/from-secrets/meta.jsonl").find("sig=REDACTED") != std::string::npos);
+    // (4) A table dropped: the line names it (it had said "no jobs table").
+    fs::copy(dir + "/first", dir + "/no-stages", fs::copy_options::recursive);
+    sql(dir + "/no-stages/state.sqlite", "DROP TABLE stages");
+    const auto refused = run("timeout 120 " + sh_quote(binary()) + " " + sh_quote(pbf) + " -o " + sh_quote(dir + "/from-no-stages") + " --sources " +
+                             sh_quote(tiles.sources) + " " + region + " --reuse " + sh_quote(dir + "/no-stages") + " -q");
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find("state.sqlite: not a skyscript-build state DB (no stages table)") != std::string::npos, refused.err);
+    // (5) The build's own state DB so edited: its stages stop in one line. Before: `write` made outside/own.pickle.
+    fs::copy(dir + "/first", dir + "/own", fs::copy_options::recursive);
+    sql(dir + "/own/state.sqlite", "UPDATE jobs SET stem = '../../outside/own' WHERE job_id = 0");
+    fs::copy_file(dir + "/first/images1/" + first_stem[0] + ".jpg", dir + "/outside/own.jpg");
+    for (const char* stage : {"write", "split", "report"}) {
+        const auto r = run("timeout 120 " + sh_quote(binary()) + " " + stage + " " + sh_quote(dir + "/own") + " -q");
+        if (std::string(stage) == "report") {
+            CHECK_MESSAGE(r.exit_code == 0, r.err); // the report describes what is there
+            continue;
+        }
+        CHECK(r.exit_code == 1);
+        CHECK_MESSAGE(r.err.find("a job's recorded file name `../../outside/own` is not one the build makes") != std::string::npos, r.err);
+        CHECK(lines(r.err).size() == 1);
+    }
+    CHECK_FALSE(fs::exists(dir + "/outside/own.pickle"));
+}

@@ -552,6 +552,51 @@ TEST_CASE("a shard whose images went or were cut short since is refused like an 
     CHECK(fs::exists(out + "/" + "meta" + images[2].substr(6) + ".pickle"));
 }
 
+TEST_CASE("a shard's state DB or folders edited to point outside it: refused before a file is placed; a linked meta file is written again (round 36)") {
+    const auto& shards = three_shards();
+    const auto sql = [](const std::string& db, const std::string& statement) {
+        REQUIRE(run("sqlite3 " + sh_quote(db) + " " + sh_quote(statement)).exit_code == 0);
+    };
+    const auto root = fresh_dir("shards-hostile");
+    // A stem of `../../loot/x`. Before: exit 0, a file outside OUT replaced by a shard's image, a pickle written beside it, a CSV row naming it.
+    const auto stems = root + "/stems";
+    fs::copy(shards[0], stems, fs::copy_options::recursive);
+    fs::create_directories(root + "/loot");
+    write_file(root + "/loot/x.jpg", "a file of someone else, outside the merge's OUT");
+    const auto job = sql_column(stems + "/state.sqlite", "SELECT job_id FROM jobs WHERE status = 'written' ORDER BY job_id LIMIT 1");
+    REQUIRE(job.size() == 1);
+    sql(stems + "/state.sqlite", "UPDATE jobs SET stem = '../../loot/x', image_bytes = " + std::to_string(fs::file_size(root + "/loot/x.jpg")) +
+                                     " WHERE job_id = " + job[0]);
+    for (const char* extra : {"-q", "--partial -q"}) {
+        const auto out = root + "/out-stems";
+        check_one_error_line(merge(out, {stems, shards[1], shards[2]}, extra),
+                             stems + ": shard 0/3's job " + job[0] + " has a file name no worker makes (its state DB was edited)");
+        CHECK(read_file(root + "/loot/x.jpg") == "a file of someone else, outside the merge's OUT");
+        CHECK_FALSE(fs::exists(root + "/loot/x.pickle"));
+        CHECK_FALSE(fs::exists(out + "/state.sqlite"));
+    }
+    // The shard's images folder a link to files of the recorded sizes. Before: merged, exit 0, the files taken as images.
+    const auto linked = root + "/linked";
+    fs::copy(shards[0], linked, fs::copy_options::recursive);
+    fs::rename(linked + "/images1", root + "/fakes");
+    for (const auto& f : fs::directory_iterator(root + "/fakes")) write_file(f.path().string(), std::string(fs::file_size(f.path()), 'Z'));
+    fs::create_directory_symlink(root + "/fakes", linked + "/images1");
+    check_one_error_line(merge(root + "/out-linked", {linked, shards[1], shards[2]}, "--partial -q"), linked + "/images1: a symbolic link (to ");
+    CHECK_FALSE(fs::exists(root + "/out-linked/state.sqlite"));
+    // A meta file made a link: no file of the worker's, written again by the merge. Before: the merge stopped for good, --partial too.
+    const auto meta = root + "/meta";
+    fs::copy(shards[0], meta, fs::copy_options::recursive);
+    const auto stem = sql_column(meta + "/state.sqlite", "SELECT 'meta' || part || '/' || stem || '.pickle' FROM jobs WHERE status = 'written' ORDER BY job_id LIMIT 1");
+    REQUIRE(stem.size() == 1);
+    fs::remove(meta + "/" + stem[0]);
+    fs::create_symlink("/etc/hostname", meta + "/" + stem[0]);
+    const auto out = root + "/out-meta";
+    const auto merged = merge(out, {meta, shards[1], shards[2]});
+    REQUIRE_MESSAGE(merged.exit_code == 0, merged.err);
+    CHECK(fs::is_regular_file(fs::symlink_status(out + "/" + stem[0])));
+    check_same_dataset(out, reference());
+}
+
 TEST_CASE("--shard auto: Slurm array indices and a Kubernetes completion index choose the shard") {
     const auto out = fresh_dir("shards-auto");
     const auto pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));

@@ -1,6 +1,7 @@
 #include "pipeline/common/build_dir.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -37,6 +38,20 @@ std::string BuildDir::own_dir(std::string_view relative) const {
     return at.string();
 }
 
+std::string BuildDir::not_own_dir(std::string_view relative) const {
+    namespace fs = std::filesystem;
+    fs::path at(root_);
+    for (const auto& part : fs::path(relative)) {
+        at /= part;
+        std::error_code ec;
+        const auto status = fs::symlink_status(at, ec);
+        if (fs::is_symlink(status)) return link_refused(at, "folder") + "its files are not taken through it";
+        if (!fs::exists(status)) return "";
+        if (!fs::is_directory(status)) return at.string() + ": not a folder, where a build keeps a folder of its own";
+    }
+    return "";
+}
+
 const std::string& own_file(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -58,8 +73,27 @@ std::string make_stem(const std::string& id_part, const std::string& source, int
 
 std::string images_dir(int part) { return "images" + std::to_string(part); }
 std::string meta_dir(int part) { return "meta" + std::to_string(part); }
-std::string image_relative_path(int part, const std::string& stem) { return images_dir(part) + "/" + stem + ".jpg"; }
-std::string meta_relative_path(int part, const std::string& stem) { return meta_dir(part) + "/" + stem + ".pickle"; }
+bool is_stem(std::string_view stem) {
+    return !stem.empty() && stem.size() <= 200 &&
+           std::all_of(stem.begin(), stem.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+namespace {
+
+const std::string& checked_stem(const std::string& stem) {
+    if (!is_stem(stem)) {
+        std::string shown;
+        for (const unsigned char c : stem.substr(0, 80)) shown += c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?';
+        throw std::runtime_error("a job's recorded file name `" + shown + "` is not one the build makes (letters, digits, _): its state DB was edited; " +
+                                 "it is not followed outside the build's folder");
+    }
+    return stem;
+}
+
+} // namespace
+
+std::string image_relative_path(int part, const std::string& stem) { return images_dir(part) + "/" + checked_stem(stem) + ".jpg"; }
+std::string meta_relative_path(int part, const std::string& stem) { return meta_dir(part) + "/" + checked_stem(stem) + ".pickle"; }
 
 std::vector<std::string> BuildDir::build_outputs_present() const {
     namespace fs = std::filesystem;

@@ -38,6 +38,11 @@ public:
     // what no job names there, so a link planted in OUT (images3 -> /somewhere) would steer
     // both outside it. Throws std::runtime_error naming the link and where it points.
     std::string own_dir(std::string_view relative) const;
+    // Reading another build's OUT (a shard, an --reuse build): "" when OUT/relative is missing
+    // or a folder of that build's own; else the line refusing the first of its parts below OUT
+    // that is a symbolic link or not a folder (images1 -> /elsewhere would bring in files no
+    // worker wrote).
+    std::string not_own_dir(std::string_view relative) const;
     // The entries of OUT now that a build writes, replaces or clears (imagesK/, metaK/,
     // meta.jsonl, SkyScript_*.csv, webdataset/, hf/, benchmarks/, annotations_*.json,
     // README.md, croissant.json, report.*), by name, sorted; none when OUT is not a folder.
@@ -59,6 +64,11 @@ private:
 const std::string& own_file(const std::string& path);
 
 std::string make_stem(const std::string& id_part, const std::string& source, int year);
+// Whether `stem` can be a stem make_stem made: letters, digits and `_` (the id part, the
+// source alias, the year), at most 200 of them. A state DB is a file anyone may edit (a shard's,
+// an --reuse build's, OUT's own): a stem of `../../x` would place and remove files outside OUT.
+bool is_stem(std::string_view stem);
+// imagesK/STEM.jpg, metaK/STEM.pickle; throw std::runtime_error for a stem is_stem refuses.
 std::string image_relative_path(int part, const std::string& stem);
 std::string meta_relative_path(int part, const std::string& stem);
 std::string images_dir(int part);

@@ -3,6 +3,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "captions/caption_styles.hpp"
 #include "imagery/acquisition_time.hpp"
+#include "imagery/url_redaction.hpp"
 #include "pipeline/dataset/pickle_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
 
@@ -43,8 +44,9 @@ nlohmann::ordered_json meta_record(const Job& job) {
     m["time_known"] = utc ? "minute" : "year";
     m["valid_fraction"] = job.valid_fraction;
     // Where the pixels came from, as the source told it (a STAC item, its asset, licence).
+    // Redacted again: a job reused or merged from a build whose redaction knew fewer secret names.
     if (!job.provenance.empty()) {
-        const auto p = json::parse(tags::valid_utf8(job.provenance), nullptr, false);
+        const auto p = json::parse(imagery::redact_json(tags::valid_utf8(job.provenance)), nullptr, false);
         if (p.is_object()) m["provenance"] = p;
     }
     // What a user of the image may do with it and whom they must credit: OpenStreetMap's terms

@@ -6,6 +6,7 @@
 #include "imagery/jpeg.hpp"
 #include "imagery/local_file_stamp.hpp"
 #include "imagery/source_kind.hpp"
+#include "imagery/url_redaction.hpp"
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/atomic_file.hpp"
@@ -19,6 +20,7 @@
 #include "pipeline/fetch/image_reuse.hpp"
 #include "pipeline/plan/source_fallback.hpp"
 #include "pipeline/state/build_session.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -292,7 +294,7 @@ private:
         // by OLD's year.
         const bool year_configured = !source.config.kind->tells_year() && source.config.year;
         const auto fits = [&](const ImageReuse::Image& old) { return !year_configured || old.year == *source.config.year; };
-        const auto taken = reuse_.take(job.tile_key, [&](const ImageReuse::Image& old) { return BuildDir(out_).image(job.part, make_stem(job.id_part, alias, old.year)); },
+        const auto taken = reuse_.take(job.tile_key, job.grid.width, [&](const ImageReuse::Image& old) { return BuildDir(out_).image(job.part, make_stem(job.id_part, alias, old.year)); },
                                        fits);
         if (!taken) return std::nullopt;
         const auto& old = *taken->image;
@@ -301,7 +303,7 @@ private:
         r.time_ms = old.time_ms;
         r.year = old.year;
         r.valid_fraction = old.valid_fraction;
-        r.provenance = old.provenance;
+        r.provenance = old.provenance.empty() ? "" : imagery::redact_json(tags::valid_utf8(old.provenance)); // OLD's redaction may have known fewer names
         r.stem = make_stem(job.id_part, alias, r.year);
         r.image_bytes = taken->bytes;
         r.ok = true;

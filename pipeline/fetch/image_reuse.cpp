@@ -1,22 +1,43 @@
 #include "pipeline/fetch/image_reuse.hpp"
 
+#include "imagery/jpeg.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/state/state_reader.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 
 namespace skyscript::pipeline {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Whether the file at `path` (`bytes` long) is a whole JPEG of px x px: one read, no decoding.
+bool whole_jpeg_of(const std::string& path, std::uint64_t bytes, int px) {
+    std::ifstream in(path, std::ios::binary);
+    std::string data(bytes, '\0');
+    if (!in.read(data.data(), static_cast<std::streamsize>(bytes))) return false;
+    return !imagery::check_jpeg(data, px);
+}
+
+} // namespace
+
 ImageReuse::ImageReuse(const std::vector<std::string>& old_builds, double min_valid) {
     for (const auto& dir : old_builds) {
         const auto db_path = BuildDir(dir).state_db();
         if (!fs::exists(db_path)) throw std::runtime_error(dir + ": --reuse needs an earlier build's folder (no state.sqlite there)");
+        std::map<int, bool> own_part; // imagesK/ a folder of the old build's own, not a link to files it never wrote
         StateReader(dir).for_each_finished_image([&](const StateReader::FinishedImage& finished) {
             if (finished.valid_fraction < min_valid) return;
+            // A stem its state DB was edited to (`../../x`) would take a file outside OLD_OUT: not offered.
+            if (!is_stem(finished.stem)) return;
+            const auto [part, fresh] = own_part.try_emplace(finished.part);
+            if (fresh) part->second = BuildDir(dir).not_own_dir(images_dir(finished.part)).empty();
+            if (!part->second) return;
             Image image;
             image.path = BuildDir(dir).image(finished.part, finished.stem);
             image.time_ms = finished.time_ms;
@@ -30,21 +51,21 @@ ImageReuse::ImageReuse(const std::vector<std::string>& old_builds, double min_va
     }
 }
 
-std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for,
+std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, int px, const std::function<std::string(const Image&)>& path_for,
                                                    const std::function<bool(const Image&)>& fits) {
     const auto [first, last] = images_.equal_range(tile_key);
     if (first == last) return std::nullopt;
     for (auto it = first; it != last; ++it) {
         if (fits && !fits(it->second)) continue;
         used_.insert(tile_key);
-        if (const auto bytes = place(it->second, path_for(it->second))) return Taken{&it->second, *bytes};
+        if (const auto bytes = place(it->second, px, path_for(it->second))) return Taken{&it->second, *bytes};
     }
     return std::nullopt;
 }
 
-std::optional<std::int64_t> ImageReuse::place(const Image& image, const std::string& path) {
+std::optional<std::int64_t> ImageReuse::place(const Image& image, int px, const std::string& path) {
     const auto size = placed_size(image.path, image.bytes);
-    if (!size) {
+    if (!size || !whole_jpeg_of(image.path, *size, px)) {
         ++refused_; // passed over: the next build's copy, or a fetch
         return std::nullopt;
     }

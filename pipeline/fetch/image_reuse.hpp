@@ -40,7 +40,10 @@ public:
     };
     // `fits`: whether an old image may serve this job beyond its tile key (its year, where the
     // source's year is configured and not in the key); none that fits is none at all.
-    std::optional<Taken> take(const std::string& tile_key, const std::function<std::string(const Image&)>& path_for,
+    // `px`: the job's tile side; an old image whose JPEG is not whole or not px x px (another
+    // job's image under an edited stem, a file replaced since an older version placed it
+    // without its size) is passed over too.
+    std::optional<Taken> take(const std::string& tile_key, int px, const std::function<std::string(const Image&)>& path_for,
                               const std::function<bool(const Image&)>& fits = {});
 
     std::size_t available() const noexcept { return tile_keys_; } // distinct tiles
@@ -49,7 +52,7 @@ public:
     std::size_t refused() const noexcept { return refused_; }
 
 private:
-    std::optional<std::int64_t> place(const Image& image, const std::string& path);
+    std::optional<std::int64_t> place(const Image& image, int px, const std::string& path);
 
     std::multimap<std::string, Image> images_; // equal keys in the order added: the first build named first
     std::size_t tile_keys_ = 0;

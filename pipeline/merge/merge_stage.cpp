@@ -72,7 +72,17 @@ std::vector<std::set<std::int64_t>> refuse_damaged_shards(const ShardSet& set, b
         StateReader state(shard.dir);
         auto& damaged = damaged_of.emplace_back();
         std::string first;
+        std::set<int> parts;
         state.for_each_with_files([&](const JobFiles& f) {
+            // What no worker wrote, whatever --partial says: a stem its state DB was edited to
+            // (`../../x`: placed and written outside OUT), a part folder linked elsewhere.
+            if (!is_stem(f.stem))
+                throw std::runtime_error(shard.dir + ": shard " + shard.spec.text() + "'s job " + std::to_string(f.job_id) +
+                                         " has a file name no worker makes (its state DB was edited); rerun its worker into a new folder");
+            if (parts.insert(f.part).second)
+                for (const auto& folder : {images_dir(f.part), meta_dir(f.part)})
+                    if (const auto why = BuildDir(shard.dir).not_own_dir(folder); !why.empty())
+                        throw std::runtime_error(why + " (shard " + shard.spec.text() + "); make it the worker's own folder, or rerun its worker");
             if (image_intact(shard, f)) return;
             if (damaged.empty()) first = image_relative_path(f.part, f.stem);
             damaged.insert(f.job_id);
@@ -109,8 +119,8 @@ void place_shard_files(const ShardBuild& shard, const std::set<std::int64_t>& da
         }
         if (damaged.count(f.job_id)) return;
         place(image_relative_path(f.part, f.stem));
-        std::error_code ec;
-        if (f.status == JobStatus::written && fs::exists(fs::path(shard.dir) / meta_relative_path(f.part, f.stem), ec))
+        // A meta file gone, cut short or made a link is left for the merge's write stage to write.
+        if (f.status == JobStatus::written && placed_size((fs::path(shard.dir) / meta_relative_path(f.part, f.stem)).string(), f.meta_bytes))
             place(meta_relative_path(f.part, f.stem));
     });
 }

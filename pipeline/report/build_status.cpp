@@ -32,6 +32,7 @@ std::vector<double> newest_image_ages(StateReader& state, const std::string& out
     const auto now = fs::file_time_type::clock::now();
     for (const auto& source : state.sources())
         for (const auto& [part, stem] : state.newest_images(source, per_source)) {
+            if (!is_stem(stem)) continue; // a state DB edited by hand
             std::error_code ec;
             const auto t = fs::last_write_time(BuildDir(out_dir).image(part, stem), ec);
             if (!ec) ages.push_back(std::chrono::duration<double>(now - t).count());

@@ -105,7 +105,7 @@ ReportImage report_image(const StateReader::JobImage& job) {
     ReportImage im;
     im.job_id = job.job_id;
     im.stem = job.name;
-    im.path = image_relative_path(job.part, im.stem);
+    if (is_stem(im.stem)) im.path = image_relative_path(job.part, im.stem); // else a state DB edited by hand: shown without its image
     im.source = job.source;
     im.focus_tag = job.focus_tag;
     im.west = job.west;

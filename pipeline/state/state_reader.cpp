@@ -58,10 +58,16 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
     const auto probe = [&](int flags, const std::string& name) {
         db_ = std::make_unique<SqliteDb>(name, flags);
         sqlite3_busy_timeout(db_->handle(), wait_ms);
-        auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'stages', 'options', 'skipped')");
-        return q.step() && q.column_int(0) == 4;
+        // The tables it lacks, named: "" when it has them all.
+        std::string missing;
+        for (const char* table : {"jobs", "stages", "options", "skipped"}) {
+            auto q = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+            q.bind(1, std::string_view(table));
+            if (!(q.step() && q.column_int(0) == 1)) missing += std::string(missing.empty() ? "" : ", ") + table;
+        }
+        return missing;
     };
-    bool tables = false;
+    std::string tables;
     try {
         uri_ = "file:" + uri_path(path) + "?mode=ro";
         tables = probe(SQLITE_OPEN_READONLY, path);
@@ -93,7 +99,7 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
             throw SqliteError(what, again.code());
         }
     }
-    if (!tables) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
+    if (!tables.empty()) throw std::runtime_error(path + ": not a skyscript-build state DB (no " + tables + " table" + (tables.find(',') == std::string::npos ? "" : "s") + ")");
 }
 
 StateReader::Unreadable StateReader::why_unreadable(const SqliteError& e) {
