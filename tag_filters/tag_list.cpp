@@ -61,6 +61,10 @@ TagList TagList::parse(std::string_view text, const std::string& source) {
         const auto eq = tag.find('=');
         if (entry.role == Role::deny) {
             if (fields.size() != 2) fail(source, line_no, "a deny entry has two fields: key pattern and `deny`");
+            // A deny takes a whole key: `building=yes deny` had denied every building, silently.
+            if (eq != std::string_view::npos && tag.substr(eq + 1) != "*")
+                fail(source, line_no, "a deny entry takes a key or a key prefix (`name`, `name:*`), not key=value: `" + std::string(tag) +
+                                          "` would deny every `" + std::string(tag.substr(0, eq)) + "` tag");
             entry.key = std::string(tag.substr(0, eq));
             entry.value.assign(1, '*'); // not = "*": GCC 12 -O3 reports a false -Wrestrict on that
         } else {

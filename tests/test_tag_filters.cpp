@@ -68,6 +68,10 @@ TEST_CASE("malformed lines are reported with file and line number") {
           "my.tsv:3: `addr:street=*` is listed as an attribute (line 3) and its key denied by `addr:*` (line 1): it could never apply; keep one of the two");
     CHECK(parse_error("a*\tdeny\nab=c\tfeature\t1\n").find("denied by `a*`") != std::string::npos);
     CHECK(parse_error("ab*\tdeny\na=c\tfeature\t1\nabc\tdeny\n").empty()); // a, not ab...: no clash
+    // A deny of key=value (red-team round 36): it had denied the whole key, every building gone from the catalog.
+    CHECK(parse_error("building=yes\tdeny\n") ==
+          "my.tsv:1: a deny entry takes a key or a key prefix (`name`, `name:*`), not key=value: `building=yes` would deny every `building` tag");
+    CHECK(parse_error("building=*\tdeny\n").empty()); // key=* is the key
 }
 
 TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file and line") {
