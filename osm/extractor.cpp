@@ -307,6 +307,9 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                 const bool row = !only || only->way(way.id());
                 if (!row && !only->member_way(way.id())) continue;
                 for (auto& node_ref : way.nodes()) {
+                    // A file with locations on its ways (osmium add-locations-to-ways, which drops
+                    // untagged nodes by default) carries each one: taken as it is, not looked up.
+                    if (node_ref.location().valid()) continue;
                     const auto ref = node_ref.ref();
                     const bool beyond = ref > 0 && static_cast<std::uint64_t>(ref) > store.largest; // no node has it
                     node_ref.set_location(beyond ? osmium::Location{} : locations.get_node_location(ref));
@@ -367,7 +370,17 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
                 } else if (object.type() == osmium::item_type::way) {
                     piece->ways = true;
                     // The index sorted once, here, before any worker reads it.
-                    if (index_here && !sorted_for_ways) locations.way(static_cast<osmium::Way&>(object));
+                    if (index_here && !sorted_for_ways) {
+                        // NodeLocationsForWays::way() sorts only when it sets this way's locations:
+                        // those the file carries on it are put back (the workers keep them).
+                        auto& way = static_cast<osmium::Way&>(object);
+                        std::vector<osmium::Location> carried;
+                        for (const auto& node_ref : way.nodes()) carried.push_back(node_ref.location());
+                        locations.way(way);
+                        auto it = carried.begin();
+                        for (auto& node_ref : way.nodes())
+                            if (const auto at = *it++; at.valid()) node_ref.set_location(at);
+                    }
                     sorted_for_ways = true;
                 }
             }
