@@ -16,6 +16,8 @@
 #include <osmium/visitor.hpp>
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -33,6 +35,27 @@ namespace skyscript::osm {
 namespace {
 
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
+
+// Objects out of id order a file may hold before it is refused as one to sort first (16 bytes each).
+constexpr std::size_t max_suspects = 16'000'000;
+
+// One more read of a file not sorted: throws DuplicateObject for the first of `suspects` (objects
+// read at or below the largest id of their type before them) that the file holds twice.
+void refuse_far_duplicates(const osmium::io::File& file, osmium::thread::Pool& pool,
+                           std::vector<std::pair<osmium::item_type, osmium::object_id_type>> suspects) {
+    std::sort(suspects.begin(), suspects.end());
+    suspects.erase(std::unique(suspects.begin(), suspects.end()), suspects.end());
+    std::vector<std::uint8_t> seen(suspects.size(), 0);
+    osmium::io::Reader reader{file, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no, pool};
+    while (const auto buffer = reader.read())
+        for (const auto& object : buffer.select<osmium::OSMObject>()) {
+            const std::pair key{object.type(), object.id()};
+            const auto it = std::lower_bound(suspects.begin(), suspects.end(), key);
+            if (it == suspects.end() || *it != key) continue;
+            if (++seen[static_cast<std::size_t>(it - suspects.begin())] == 2) throw DuplicateObject(object.type(), object.id());
+        }
+    reader.close();
+}
 
 // Grows a dense index to every id up to `largest` in steps, reporting each: the same
 // filling the index would do on the first large id, but visible.
@@ -200,18 +223,29 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     ObjectSelection* const only = options.only;
 
     // An object twice in a row (DuplicateObject): checked where the reading thread meets every
-    // object anyway. Twice but not in a row (a file not sorted) only the member ways of
-    // multipolygons are checked (AreaManager): they are what corrupts memory.
+    // object anyway. Twice but not in a row (a file not sorted: extracts or Overpass answers
+    // joined) the second one comes at or below the largest id of its type read before it: those
+    // are kept as suspects and, once the read is done, counted in one more read of the file
+    // (only a file not sorted pays it). The member ways of multipolygons are checked as they
+    // come too (AreaManager): a way twice there corrupts memory before the end.
     struct Previous {
         osmium::item_type type = osmium::item_type::undefined;
         osmium::object_id_type id = 0;
     };
+    struct Suspects {
+        std::array<std::optional<osmium::object_id_type>, 3> largest; // node, way, relation: in osmium::id_order
+        std::vector<std::pair<osmium::item_type, osmium::object_id_type>> ids;
+    } suspects;
     // Whether the object comes after the one before it in id order (or is the first of its type).
-    const auto once = [](Previous& previous, const osmium::OSMObject& object) {
+    const auto once = [&suspects](Previous& previous, const osmium::OSMObject& object) {
         const bool same_type = object.type() == previous.type;
         if (same_type && object.id() == previous.id) throw DuplicateObject(object.type(), object.id());
         const bool ordered = !same_type || osmium::id_order{}(previous.id, object.id());
         previous = {object.type(), object.id()};
+        auto& largest = suspects.largest[osmium::item_type_to_nwr_index(object.type())];
+        if (!largest || osmium::id_order{}(*largest, object.id())) largest = object.id();
+        else if (suspects.ids.size() < max_suspects) suspects.ids.emplace_back(object.type(), object.id());
+        else throw UnsortedInput("more than " + std::to_string(max_suspects) + " objects out of id order; sort it first: osmium sort INPUT -o sorted.osm.pbf");
         return ordered;
     };
 
@@ -423,6 +457,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         sequencer.finish();
         areas.for_each_incomplete_relation([&](const auto&) { ++stats.incomplete_relations; });
         stats.invalid_areas += areas.failed();
+        if (!reuse && !suspects.ids.empty()) refuse_far_duplicates(file, pool, std::move(suspects.ids)); // a second read: the first one did
         if (options.keep_for_second) *options.keep_for_second = FirstRead{std::move(own), std::move(points)};
     } catch (const InputError&) {
         if (changed()) throw changed_error();

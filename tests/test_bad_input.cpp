@@ -222,6 +222,30 @@ TEST_CASE("an object twice (two extracts joined, a history file) is refused; a m
     relation_twice.relations.push_back({5, {{'w', 1, "outer"}}, {{"type", "multipolygon"}, {"leisure", "park"}}});
     const auto relations = write_pbf(dir + "/relation-twice.osm.pbf", relation_twice);
     refused(extract(relations), {relations + ": relation 5 is in it twice"});
+    // Twice far apart, in no multipolygon (Overpass answers joined; red-team round 36): before, a
+    // catalog row for each copy (node 1 a car park and a school 2 km apart, way 5 an area and a line), exit 0.
+    const auto opl = [&](const std::string& name, const std::string& text) {
+        write_file(dir + "/" + name + ".opl", text);
+        REQUIRE(run("osmium cat -O " + sh_quote(dir + "/" + name + ".opl") + " -o " + sh_quote(dir + "/" + name + ".osm.pbf")).exit_code == 0);
+        return dir + "/" + name + ".osm.pbf";
+    };
+    const std::string nodes = "n2 v1 T x7.42 y43.7301\nn3 v1 T x7.4201 y43.7301\n";
+    const auto far_node = opl("far-node", "n1 v1 Tamenity=parking x7.42 y43.73\n" + nodes + "n1 v1 Tamenity=school x7.44 y43.75\n"
+                                          "w5 v1 Tbuilding=yes Nn1,n2,n3,n1\n");
+    refused(extract(far_node), {far_node + ": node 1 is in it twice", "osmium merge"});
+    const auto far_way = opl("far-way", "n1 v1 T x7.42 y43.73\n" + nodes + "w5 v1 Tbuilding=yes Nn1,n2,n3,n1\nw6 v1 Thighway=residential Nn2,n3\n"
+                                        "w5 v1 Thighway=service Nn2,n3\n");
+    refused(extract(far_way), {far_way + ": way 5 is in it twice"});
+    const auto far_relation = opl("far-relation", "n1 v1 T x7.42 y43.73\n" + nodes + "w5 v1 T Nn1,n2,n3,n1\n"
+                                                  "r7 v1 Ttype=multipolygon,leisure=park Mw5@outer\nr8 v1 Ttype=multipolygon,landuse=grass Mw5@outer\n"
+                                                  "r7 v1 Ttype=multipolygon,leisure=garden Mw5@outer\n");
+    refused(extract(far_relation), {far_relation + ": relation 7 is in it twice"});
+    // Out of id order, each object once: read as before, every object in the catalog.
+    const auto unordered = opl("unordered", "n3 v1 Tamenity=school x7.4201 y43.7301\nn1 v1 Tamenity=parking x7.42 y43.73\nn2 v1 T x7.42 y43.7301\n"
+                                            "w6 v1 Thighway=residential Nn2,n3\nw5 v1 Tbuilding=yes Nn1,n2,n3,n1\n");
+    const auto kept = run(bin() + " extract " + sh_quote(unordered) + " -o " + sh_quote(dir + "/unordered") + " -q");
+    REQUIRE_MESSAGE(kept.exit_code == 0, kept.err);
+    CHECK(sql_int(dir + "/unordered/catalog.gpkg", "SELECT count(*) FROM objects") == 4);
     // A history file: every version of each object, deleted ones too; under its own name, and
     // under a snapshot's (its header says what it is).
     write_file(dir + "/history.osh.opl", "n1 v1 dV c1 t2020-01-01T00:00:00Z i1 utest Tnatural=tree x7.42 y43.73\n"
