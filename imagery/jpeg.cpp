@@ -22,9 +22,24 @@ struct TjHandle {
 
 // One decompressor a thread, made on first use: a handle costs its set-up and buffers, which
 // a handle an image made again for every tile.
+std::unique_ptr<TjHandle>& thread_decompressor() {
+    thread_local std::unique_ptr<TjHandle> tj;
+    return tj;
+}
+
 tjhandle decompressor() {
-    thread_local TjHandle tj(tjInitDecompress());
-    return tj.h;
+    auto& tj = thread_decompressor();
+    if (!tj) tj = std::make_unique<TjHandle>(tjInitDecompress());
+    return tj->h;
+}
+
+// libjpeg-turbo's message for the failure of the thread's decompressor, which is then dropped:
+// a header it refused (12-bit, lossless) left it half-way, and every later JPEG on the thread
+// failed with "two SOI markers" (one bad tile of 1,048 failed a build's 72 jobs).
+std::string failed_decompressor_error() {
+    std::string what = tjGetErrorStr2(decompressor());
+    thread_decompressor().reset();
+    return what;
 }
 
 } // namespace
@@ -85,8 +100,10 @@ std::optional<std::string> walk_to_end_marker(std::string_view data) {
 
 std::optional<std::pair<int, int>> jpeg_header_size(std::string_view data) {
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
+    if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0) {
+        failed_decompressor_error();
         return std::nullopt;
+    }
     return std::pair{w, h};
 }
 
@@ -94,7 +111,7 @@ std::optional<std::string> check_jpeg(std::string_view data, int px) {
     if (auto broken = walk_to_end_marker(data)) return broken;
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
     if (tjDecompressHeader3(decompressor(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
-        return std::string("not a JPEG image (") + tjGetErrorStr2(decompressor()) + ")"; // a 12-bit JPEG says so
+        return "not a JPEG image (" + failed_decompressor_error() + ")"; // a 12-bit JPEG says so
     if (w != px || h != px) return "tile is " + std::to_string(w) + "x" + std::to_string(h) + " px, expected " + std::to_string(px);
     // Decoded to RGB only from gray, RGB and YCbCr: a CMYK tile failed later, in the worker, without its URL.
     if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) return std::string("JPEG in CMYK: only gray, RGB and YCbCr JPEG tiles are read");
@@ -106,14 +123,14 @@ namespace {
 std::pair<int, int> jpeg_size(tjhandle tj, std::string_view data) {
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
     if (tjDecompressHeader3(tj, reinterpret_cast<const unsigned char*>(data.data()), data.size(), &w, &h, &subsamp, &colorspace) != 0)
-        throw std::runtime_error(std::string("not a JPEG image: ") + tjGetErrorStr2(tj));
+        throw std::runtime_error("not a JPEG image: " + failed_decompressor_error());
     return {w, h};
 }
 
 void decompress(tjhandle tj, std::string_view data, std::uint8_t* rgb, int w, int pitch, int h) {
     // Truncated data is a warning in libjpeg-turbo; treat every warning as an error.
     if (tjDecompress2(tj, reinterpret_cast<const unsigned char*>(data.data()), data.size(), rgb, w, pitch, h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-        throw std::runtime_error(std::string("broken JPEG image: ") + tjGetErrorStr2(tj));
+        throw std::runtime_error("broken JPEG image: " + failed_decompressor_error());
 }
 
 } // namespace

@@ -117,6 +117,33 @@ TEST_CASE("JPEG: encode, decode, and refuse truncated or non-JPEG bodies") {
     CHECK_THROWS_AS(encode_jpeg(img, 0), std::invalid_argument);
 }
 
+TEST_CASE("a JPEG libjpeg-turbo refuses (12-bit, lossless) says why, and the thread's next JPEG reads (round 36)") {
+    namespace t = skyscript::test;
+    const auto dir = t::fresh_dir("check_jpeg_12bit");
+    REQUIRE(t::run("gdal_create -q -of GTiff -outsize 256 256 -bands 3 -ot UInt16 -burn 1000 " + t::sh_quote(dir + "/t16.tif") +
+                   " && gdal_translate -q -of JPEG " + t::sh_quote(dir + "/t16.tif") + " " + t::sh_quote(dir + "/j12.jpg")).exit_code == 0);
+    const auto twelve = t::read_file(dir + "/j12.jpg");
+    auto lossless = t::read_file(t::data("tiles/17/62093/50163.jpg"));
+    const auto tile = lossless;
+    const auto sof = lossless.find("\xFF\xC0");
+    REQUIRE(sof != std::string::npos);
+    lossless[sof + 1] = '\xC3'; // SOF3: lossless
+    for (const auto& refused : {twelve, lossless}) {
+        const auto why = check_jpeg(refused, 256);
+        REQUIRE(why.has_value());
+        CHECK(why->starts_with("not a JPEG image ("));
+        // Before: the handle was left half-way through the refused header; every later JPEG of the
+        // thread failed with "Invalid JPEG file structure: two SOI markers".
+        CHECK_FALSE(check_jpeg(tile, 256).has_value());
+        CHECK(decode_jpeg(tile).width == 256);
+        CHECK_FALSE(jpeg_header_size(refused).has_value());
+        CHECK(jpeg_header_size(tile) == std::pair{256, 256});
+        CHECK_THROWS_AS(decode_jpeg(refused), std::runtime_error);
+        CHECK(decode_jpeg(tile).height == 256);
+    }
+    CHECK(check_jpeg(twelve, 256)->find("precision") != std::string::npos); // names the 12 bits
+}
+
 TEST_CASE("check_jpeg: a cut real JPEG is truncated wherever it is cut, also just after an embedded thumbnail") {
     const auto tile = skyscript::test::read_file(skyscript::test::data("tiles/17/62093/50163.jpg"));
     REQUIRE(tile.size() > 1000);
