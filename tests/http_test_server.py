@@ -13,6 +13,7 @@ Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTP
         truncate       Content-Length of the whole file, half the body, then close
         html           200 with an HTML page (wrong content type)
         slow-MS        wait MS milliseconds, then serve
+        stall-MS       200 headers (image/png, Content-Length 99999), then nothing for MS milliseconds
         404            HTTP 404 (every time)
   GET /big/{n}/{anything}           200 image/jpeg, n bytes with their Content-Length
   GET /big-chunked/{n}/{anything}   200 image/jpeg, n bytes, chunked (no length known in advance)
@@ -220,6 +221,15 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_bytes(200, "text/html", b"<html><body>maintenance</body></html>")
                 if fault.startswith("slow-"):
                     time.sleep(int(fault[5:]) / 1000.0)
+                if fault.startswith("stall-"):  # answers, then sends no byte of its body
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", "99999")
+                    self.end_headers()
+                    self.wfile.flush()
+                    time.sleep(int(fault[6:]) / 1000.0)
+                    self.close_connection = True
+                    return
             return self.serve_path(rest)
         return self.serve_path(path)
 

@@ -409,6 +409,27 @@ TEST_CASE("GDAL's own HTTP (a /vsicurl/ raster) is held to --timeout: a stalled 
     CHECK(r.err.find("timed out after 1") != std::string::npos); // GDAL's CURL error: "Operation timed out after 1002 milliseconds"
 }
 
+TEST_CASE("a WMS that answers and then sends nothing is held to --timeout too (round 36)") {
+    // GDAL 3.6's WMS driver takes its request timeout from the XML's <Timeout> alone (300 s a
+    // block): before, this fetch-one was still waiting when `timeout 90` killed it (exit 124).
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("sources_wms_stall");
+    write_file(dir + "/wms.xml", "<GDAL_WMS><Service name=\"WMS\"><Version>1.1.1</Version><ServerUrl>" + server.url("/f/stall-80000/99/wms?") +
+                                     "</ServerUrl><SRS>EPSG:4326</SRS><ImageFormat>image/png</ImageFormat><Layers>x</Layers></Service>"
+                                     "<DataWindow><UpperLeftX>7.40</UpperLeftX><UpperLeftY>43.76</UpperLeftY><LowerRightX>7.45</LowerRightX>"
+                                     "<LowerRightY>43.72</LowerRightY><SizeX>8000</SizeX><SizeY>8000</SizeY></DataWindow><BandsCount>3</BandsCount>"
+                                     "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY></GDAL_WMS>\n");
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run("timeout 90 env -u GDAL_HTTP_TIMEOUT -u GDAL_HTTP_LOW_SPEED_TIME " + sh_quote(binary()) + " fetch-one --timeout 2 --attempts 1 --raster " +
+                       sh_quote(dir + "/wms.xml") + " --center 7.42,43.735 --side-m 100 --gsd 0.5 -o " + sh_quote(dir + "/t.jpg"));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(seconds < 60);
+    CHECK(r.err.find("Less than 1 bytes/sec transferred the last 2 seconds") != std::string::npos);
+    CHECK(lines(r.err).size() == 1);
+}
+
 TEST_CASE("the open presets: Planetary Computer, Earth Search and swisstopo through the stac kind, off by default, `--sources open`") {
     const auto open = open_sources();
     std::map<std::string, const SourceConfig*> by;
