@@ -245,6 +245,12 @@ TEST_CASE("a Web Mercator raster's native GSD is its pixels' size on the ground,
     const double utm = gsd_of(data("imagery/dop-rgb.tif")), mercator = gsd_of(dir + "/dop-3857.tif");
     CHECK(utm == doctest::Approx(1.6667).epsilon(1e-3));
     CHECK(mercator == doctest::Approx(utm).epsilon(0.03)); // gdalwarp keeps the ground size within a few percent
+    // In US survey feet (State Plane orthophotos; red-team round 36): before, 3.28 "m", the pixel size in feet taken for metres.
+    const auto feet = run("gdalwarp -q -t_srs '+proj=utm +zone=32 +datum=WGS84 +units=us-ft +no_defs' " + sh_quote(data("imagery/dop-rgb.tif")) + " " +
+                          sh_quote(dir + "/dop-feet.tif"));
+    INFO(feet.err);
+    REQUIRE(feet.exit_code == 0);
+    CHECK(gsd_of(dir + "/dop-feet.tif") == doctest::Approx(utm).epsilon(1e-3));
 }
 
 TEST_CASE("a gdal source without coverage takes the raster's own footprint, not the whole world") {

@@ -558,6 +558,7 @@ RasterInfo describe_raster(const std::string& path) {
     if (ds->GetGeoTransform(gt) == CE_None) {
         info.gsd_m = std::hypot(gt[1], gt[4]);
         if (const auto* srs = ds->GetSpatialRef(); srs && srs->IsGeographic()) info.gsd_m *= 111320.0;
+        else if (srs && srs->IsProjected()) info.gsd_m *= srs->GetLinearUnits(); // metres a unit: a State Plane raster's feet had been taken for metres
         OGRSpatialReference wgs84;
         wgs84.SetWellKnownGeogCS("WGS84");
         wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
