@@ -237,7 +237,14 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         std::vector<std::pair<osmium::item_type, osmium::object_id_type>> ids;
     } suspects;
     // Whether the object comes after the one before it in id order (or is the first of its type).
-    const auto once = [&suspects](Previous& previous, const osmium::OSMObject& object) {
+    const auto once = [&suspects, &options](Previous& previous, const osmium::OSMObject& object) {
+        // Ids no published OSM file holds: a negative one (an object JOSM saved before upload) had
+        // been dropped, its ways blamed on "nodes missing from the input"; a way's or relation's
+        // of 2^62 or more overflowed libosmium's area id (id x 2) into a negative row id.
+        if (object.id() < 0 || (object.type() != osmium::item_type::node && object.id() >= (osmium::object_id_type{1} << 62)))
+            throw InputError(options.input + ": " + osmium::item_type_to_name(object.type()) + " " + std::to_string(object.id()) + ": " +
+                             (object.id() < 0 ? "a negative id (an object not uploaded yet, as JOSM saves it)" : "an id of 2^62 or more") +
+                             "; number the file's objects first: osmium renumber " + options.input + " -o renumbered.osm.pbf");
         const bool same_type = object.type() == previous.type;
         if (same_type && object.id() == previous.id) throw DuplicateObject(object.type(), object.id());
         const bool ordered = !same_type || osmium::id_order{}(previous.id, object.id());

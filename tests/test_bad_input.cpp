@@ -240,6 +240,13 @@ TEST_CASE("an object twice (two extracts joined, a history file) is refused; a m
                                                   "r7 v1 Ttype=multipolygon,leisure=park Mw5@outer\nr8 v1 Ttype=multipolygon,landuse=grass Mw5@outer\n"
                                                   "r7 v1 Ttype=multipolygon,leisure=garden Mw5@outer\n");
     refused(extract(far_relation), {far_relation + ": relation 7 is in it twice"});
+    // Ids no published file holds (red-team round 36): a JOSM file's negative ids had been dropped,
+    // its ways blamed on missing nodes ("cut it by area": wrong); a way id of 2^62 became a negative row id.
+    const auto negative = opl("negative", "n-1 v1 T x7.42 y43.73\nn-2 v1 T x7.42 y43.7301\nn-3 v1 T x7.4201 y43.7301\n"
+                                          "w-10 v1 Tbuilding=yes Nn-1,n-2,n-3,n-1\n");
+    refused(extract(negative), {negative + ": node -1: a negative id (an object not uploaded yet, as JOSM saves it)", "osmium renumber"});
+    const auto huge = opl("huge-id", "n1 v1 T x7.42 y43.73\n" + nodes + "w4611686018427387904 v1 Tbuilding=yes Nn1,n2,n3,n1\n");
+    refused(extract(huge), {huge + ": way 4611686018427387904: an id of 2^62 or more", "osmium renumber"});
     // Out of id order, each object once: read as before, every object in the catalog.
     const auto unordered = opl("unordered", "n3 v1 Tamenity=school x7.4201 y43.7301\nn1 v1 Tamenity=parking x7.42 y43.73\nn2 v1 T x7.42 y43.7301\n"
                                             "w6 v1 Thighway=residential Nn2,n3\nw5 v1 Tbuilding=yes Nn1,n2,n3,n1\n");
