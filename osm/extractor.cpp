@@ -19,6 +19,7 @@
 #include <array>
 #include <optional>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -166,7 +167,9 @@ osmium::io::File open_input_file(const std::string& path) {
 
 std::uint64_t node_index_bytes(const std::string& index, std::uint64_t input_bytes, std::uint64_t largest_node_id) {
     const std::uint64_t sparse = 2 * input_bytes;
-    if (index == "sparse_file_array") return sparse;
+    // libosmium's file-backed sparse array grows its file by a million 16-byte entries at a
+    // time, from 16 MiB: the estimate had said "about 1 MB" for Monaco, which needs 16-32 MiB.
+    if (index == "sparse_file_array") return sparse + (32ULL << 20);
     if (index == "dense_file_array") return largest_node_id ? dense_index_bytes(largest_node_id) : sparse;
     return largest_node_id ? std::min(sparse, dense_index_bytes(largest_node_id)) : sparse; // flex_mem
 }
@@ -480,6 +483,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     } catch (const osmium::map_factory_error& e) {
         throw input_error(std::string("--node-index: ") + e.what());
     } catch (const std::system_error& e) {
+        // The file-backed node index growing on a full disk is the scratch folder's, not the input's.
+        if (e.code().value() == ENOSPC && is_file_backed_index(index_name))
+            throw InputError("--tmp-dir " + options.scratch_dir + ": no room left for the node index (--node-index " + index_name + "): " + e.what() +
+                             "; give --tmp-dir a disk with more room");
         throw input_error(options.input + ": " + e.what());
     } catch (const osmium::pbf_error& e) {
         throw input_error(options.input + ": not a valid OSM PBF file (" + e.what() + ")");

@@ -101,6 +101,19 @@ TEST_CASE("a file-backed node index that does not fit in --tmp-dir stops the run
     CHECK(lines(forced.err).size() == 1);
     CHECK(forced.err.find(small + ": no room for the node index") != std::string::npos);
     check_no_catalog(out);
+    // A small input (Monaco, 0.5 MB; red-team round 36): the sparse index's file starts at 16 MiB
+    // and grows by 16 MiB, which the estimate ("about 1 MB") had not said: the run was let go and
+    // failed naming the input ("Could not resize file"), not --tmp-dir.
+    const auto monaco = sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -q --node-index sparse_file_array --tmp-dir " +
+                        sh_quote(small) + " -o " + sh_quote(out);
+    check_stopped(on_small_disk(small, "8M", monaco), {"--node-index sparse_file_array", "--tmp-dir " + small});
+    check_no_catalog(out);
+    const auto monaco_forced = on_small_disk(small, "8M", monaco + " --force");
+    INFO(monaco_forced.err);
+    CHECK(monaco_forced.exit_code == 1);
+    CHECK(lines(monaco_forced.err).size() == 1);
+    CHECK(monaco_forced.err.find("--tmp-dir " + small + ": no room left for the node index (--node-index sparse_file_array)") != std::string::npos);
+    check_no_catalog(out);
     // A --tmp-dir with room: the index lives there (nameless, so nothing is left), the run works.
     const auto fine = extract("", "-q --node-index sparse_file_array --tmp-dir " + sh_quote(dir) + " -o " + sh_quote(out));
     INFO(fine.err);
