@@ -388,6 +388,23 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
     REQUIRE(lines(down.err).size() == 1);
     CHECK(down.err.starts_with("skyscript-build: source X (xyz) is not usable: http://127.0.0.1:1/3/4/3.png?key=REDACTED: Couldn't connect to server"));
     CHECK(down.out.find("K3Y") == std::string::npos);
+    // Bands no tile can be read from (red-team round 36): an unlabelled 2-band raster had passed
+    // --check as "usable", then failed every job of the build. Refused by --check, and by the
+    // fetch at the source's opening, in one line, its jobs left planned; `bands` mends it.
+    REQUIRE(run("gdal_create -q -of GTiff -co COMPRESS=DEFLATE -co TILED=YES -outsize 2800 3300 -bands 2 -burn 100 -a_srs EPSG:4326 -a_ullr 7.405 43.753 7.44 43.723 " +
+                sh_quote(dir + "/two.tif")).exit_code == 0);
+    const std::string two = "[[source]]\nalias = \"T\"\nkind = \"gdal\"\npath = \"" + dir + "/two.tif\"\nyear = 2021\n";
+    const std::string unlabelled = dir + "/two.tif: its bands are not labelled red, green and blue (bands: 1 Gray, 2 Undefined)";
+    const auto two_check = sources_command(dir, two, "", true);
+    CHECK(two_check.exit_code == 1);
+    CHECK_MESSAGE(two_check.err.starts_with("skyscript-build: source T (gdal) is not usable: " + unlabelled), two_check.err);
+    const auto build = run(sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir + "/two-out") +
+                           " --sources " + sh_quote(dir + "/s.toml") + " --limit 50 -q");
+    CHECK(build.exit_code == 1);
+    CHECK(lines(build.err).size() == 1);
+    CHECK(build.err.find(unlabelled) != std::string::npos);
+    CHECK(sql_int(dir + "/two-out/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
+    CHECK(sources_command(dir, two + "bands = [1, 1, 2]\n", "", true).exit_code == 0);
 }
 
 TEST_CASE("GDAL_HTTP_UNSAFESSL, which turns off TLS verification for remote rasters, is never silent") {

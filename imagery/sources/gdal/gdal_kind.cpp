@@ -45,6 +45,7 @@ public:
         }
         // Opened now: a missing file, or a band it does not have, is reported before any job.
         if (const auto problem = missing_band(c, describe_raster(path_).bands); !problem.empty()) throw RasterError(problem);
+        if (const auto problem = rgb_band_problem(path_, read_.bands); !problem.empty()) throw RasterError(redact_url(problem));
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
@@ -145,6 +146,9 @@ public:
         try {
             const auto info = describe_raster(path);
             if (const auto problem = missing_band(source, info.bands); !problem.empty()) return not_usable(problem);
+            std::vector<int> bands;
+            for (const auto& b : source.bands) bands.push_back(std::stoi(b));
+            if (const auto problem = rgb_band_problem(path, bands); !problem.empty()) return not_usable(redact_url(problem));
             char buf[128];
             std::snprintf(buf, sizeof buf, "usable: %d band(s) %s, native GSD %.2f m", info.bands, info.data_type.c_str(), info.gsd_m);
             return usable(buf);

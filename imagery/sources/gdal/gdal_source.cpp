@@ -206,6 +206,21 @@ std::vector<int> rgb_bands(GDALDataset* ds, const RasterReadOptions& options, co
                       "); say which are R, G, B with --bands R,G,B or `bands = [R, G, B]` in the source (e.g. 3,2,1 when bands 1, 2, 3 are blue, green, red, as in Landsat)");
 }
 
+} // namespace
+
+std::string rgb_band_problem(const std::string& path, const std::vector<int>& bands) {
+    RasterReadOptions options;
+    options.bands = bands;
+    try {
+        rgb_bands(open_raster(path), options, path);
+    } catch (const RasterError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+namespace {
+
 int alpha_band(GDALDataset* ds) {
     for (int i = 1; i <= ds->GetRasterCount(); ++i)
         if (ds->GetRasterBand(i)->GetColorInterpretation() == GCI_AlphaBand) return i;

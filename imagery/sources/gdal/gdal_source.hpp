@@ -102,6 +102,12 @@ std::optional<LonLatBox> raster_footprint(const double gt[6], double w, double h
 // Opens (once per thread, then reused) and describes a raster.
 RasterInfo describe_raster(const std::string& path);
 
+// Why the raster's bands give no R, G, B for `bands` (the source's `bands`, none: by their
+// colour labels), as a tile's read would fail; "" when they do. For --check and a source's
+// opening: an unlabelled 2-band or 16-bit stack had passed --check as usable, then failed
+// every job of the build.
+std::string rgb_band_problem(const std::string& path, const std::vector<int>& bands);
+
 // Warps the raster onto `grid`. Throws RasterError naming the file when GDAL fails.
 RgbImage read_raster_tile(const std::string& path, const TileGrid& grid, const RasterReadOptions& options);
 
