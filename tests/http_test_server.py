@@ -14,6 +14,7 @@ Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTP
         html           200 with an HTML page (wrong content type)
         slow-MS        wait MS milliseconds, then serve
         stall-MS       200 headers (image/png, Content-Length 99999), then nothing for MS milliseconds
+        corrupt        the JPEG file's scan cut after 300 bytes, then its end marker (whole to a marker walk: only decoding fails)
         404            HTTP 404 (every time)
   GET /big/{n}/{anything}           200 image/jpeg, n bytes with their Content-Length
   GET /big-chunked/{n}/{anything}   200 image/jpeg, n bytes, chunked (no length known in advance)
@@ -217,6 +218,12 @@ class Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if fault == "corrupt":
+                    full = os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):])
+                    with open(full, "rb") as f:
+                        body = bytearray(f.read())
+                    sos = body.find(b"\xff\xda")
+                    return self.send_bytes(200, "image/jpeg", bytes(body[: sos + 300]) + b"\xff\xd9")
                 if fault == "html":
                     return self.send_bytes(200, "text/html", b"<html><body>maintenance</body></html>")
                 if fault.startswith("slow-"):

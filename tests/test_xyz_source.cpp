@@ -142,6 +142,22 @@ TEST_CASE("a tile GDAL cannot decode fails its job with GDAL's reason, and that 
     for (const auto& reason : reasons) CHECK_MESSAGE(reason.find("broken image (Error while reading row") != std::string::npos, reason);
 }
 
+TEST_CASE("a JPEG tile whose scan data is corrupt fails its job naming the tile (round 36)") {
+    // Its markers and length are whole, so the engine's check passes it and the worker's decoder
+    // fails: before, the reason was "broken JPEG image: Corrupt JPEG data: ..." without the tile.
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_corrupt_jpeg");
+    write_file(dir + "/s.toml", sources_toml(server, "CJ", 17, 256, "/f/corrupt/999"));
+    const auto r = run("timeout 120 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                       " --source CJ --center -9.4551,38.8493 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(lines(r.err).size() == 1);
+    CHECK(r.err.find("tile " + server.url("/f/corrupt/999/xyz/17/")) != std::string::npos);
+    CHECK(r.err.find("broken JPEG image") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir + "/t.jpg"));
+}
+
 TEST_CASE("an image encoded a band at a time is the JPEG of the whole image, with the same share of valid pixels") {
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto source = xyz_source("LM", server.url("/xyz/{z}/{x}/{y}.jpg"), 0.25, 17);

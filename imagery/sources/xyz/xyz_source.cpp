@@ -133,13 +133,18 @@ Made stitch_and_resample(Job& job, const SourceConfig& source, int jpeg_quality)
                 }
                 if (const auto& body = job.bodies[static_cast<std::size_t>(i)]; !body.empty()) {
                     auto& reader = *readers[static_cast<std::size_t>(col)];
-                    if (reader_row[static_cast<std::size_t>(col)] != tr || reader.next_row() > line) {
-                        reader_row[static_cast<std::size_t>(col)] = -1;
-                        reader.start(body, px, px);
-                        reader_row[static_cast<std::size_t>(col)] = tr;
+                    try {
+                        if (reader_row[static_cast<std::size_t>(col)] != tr || reader.next_row() > line) {
+                            reader_row[static_cast<std::size_t>(col)] = -1;
+                            reader.start(body, px, px);
+                            reader_row[static_cast<std::size_t>(col)] = tr;
+                        }
+                        if (reader.next_row() < line) reader.read(line - reader.next_row(), nullptr, 0);
+                        reader.read(count, rgb, row_px * 3);
+                    } catch (const std::runtime_error& e) { // corrupt scan data, which the engine's header check cannot see: named by its tile
+                        if (dynamic_cast<const LocalResourceError*>(&e)) throw;
+                        throw std::runtime_error("tile " + redact_url(xyz_url(xyz.url, job.tiles[static_cast<std::size_t>(i)], xyz.tms)) + ": " + e.what());
                     }
-                    if (reader.next_row() < line) reader.read(line - reader.next_row(), nullptr, 0);
-                    reader.read(count, rgb, row_px * 3);
                     mask(1);
                     continue;
                 }
