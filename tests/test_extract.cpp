@@ -274,6 +274,19 @@ TEST_CASE("a PBF with locations on its ways and no untagged nodes (osmium add-lo
     }
 }
 
+TEST_CASE("a PBF named without .pbf keeps its data date (round 36)") {
+    // Before: the extract read it (as PBF) but its header's date was looked for by the name's
+    // format, none: input_osm_timestamp '' and the card's "data as of" lost.
+    const auto dir = fresh_dir("extract_noext_date");
+    std::filesystem::copy_file(data("osm/monaco-latest.osm.pbf"), dir + "/download.part");
+    const auto expected = run("osmium fileinfo -g header.option.osmosis_replication_timestamp " + sh_quote(data("osm/monaco-latest.osm.pbf")));
+    REQUIRE(expected.exit_code == 0);
+    REQUIRE(expected.out.size() > 10);
+    const auto gpkg = extract(dir + "/download.part", dir + "/out", "-q");
+    CHECK(sql_column(gpkg, "SELECT value FROM skyscript_meta WHERE key = 'input_osm_timestamp'") ==
+          std::vector<std::string>{expected.out.substr(0, expected.out.find('\n'))});
+}
+
 TEST_CASE("input whose relations come before its ways (valhalla nyc) works") {
     const auto dir = fresh_dir("extract_nyc");
     const auto gpkg = extract(data("osm/nyc.osm.pbf"), dir + "/out", "-q");
