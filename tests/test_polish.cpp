@@ -697,6 +697,51 @@ TEST_CASE("polish OUT on a split build makes its CSVs again; a rerun whose every
     CHECK(polished_everywhere(out) == before);
 }
 
+TEST_CASE("a polish stopped by its endpoint after answers from --reuse changed captions leaves CSVs that say what meta.jsonl says; one ended with failed inputs is owed (round 36)") {
+    const auto dir = fresh_dir("polish-stopped-after-reuse");
+    const auto out = dir + "/out", other = dir + "/other";
+    fs::copy(unpolished_build(), out, fs::copy_options::recursive);
+    LlmServer good(dir, "good", {});
+    REQUIRE(polish(out, good).exit_code == 0); // polished and split
+    fs::copy(out, other, fs::copy_options::recursive);
+    write_file(dir + "/b.txt", "Please rewrite this caption.\nCaption: {caption}\nTags: {tags}\n");
+    REQUIRE(polish(other, good, "--llm-prompt " + sh_quote(dir + "/b.txt")).exit_code == 0);
+    // The other build's answers to prompt B: half of them, each another sentence than prompt A's.
+    REQUIRE(run("sqlite3 " + sh_quote(other + "/polish_answers.sqlite") +
+                " \"DELETE FROM answers WHERE rowid % 2 = 1; UPDATE answers SET answer = answer || ' seen from above'\"").exit_code == 0);
+    LlmServer failing(dir, "failing", {"--fail-all"});
+    const auto r = polish(out, failing, "--llm-prompt " + sh_quote(dir + "/b.txt") + " --reuse " + sh_quote(other) + " --attempts 1");
+    INFO((r.out + r.err));
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("every request to " + failing.endpoint() + "/chat/completions failed") != std::string::npos);
+    REQUIRE(read_file(out + "/meta.jsonl").find("seen from above") != std::string::npos); // captions from --reuse reached meta.jsonl
+    // Before: the CSVs still held prompt A's captions, the split unfinished and nothing saying so.
+    const auto check = run("/usr/bin/python3 -c " + sh_quote("import json, pandas, sys\n"
+                                                              "meta = {}\n"
+                                                              "for line in open(sys.argv[1] + '/meta.jsonl'):\n"
+                                                              "    m = json.loads(line); meta[m['filepath']] = m\n"
+                                                              "n = 0\n"
+                                                              "for name in ('train_unfiltered', 'val', 'test'):\n"
+                                                              "    rows = pandas.read_csv(sys.argv[1] + '/SkyScript_' + name + '.csv', keep_default_na=False)\n"
+                                                              "    for _, r in rows.iterrows():\n"
+                                                              "        assert r['title_polished'] == meta[r['filepath']].get('title_polished', ''), r['filepath']\n"
+                                                              "        n += 1\n"
+                                                              "assert n == len(meta), (n, len(meta))\n") +
+                           " " + sh_quote(out));
+    CHECK_MESSAGE(check.exit_code == 0, check.err);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM stages WHERE stage IN ('split', 'report')") == 2);
+    // The inputs it could not ask: the polish is owed, in status and in the report (before: "finished", and no word of it).
+    CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find("polish stage next") != std::string::npos);
+    const auto report = nlohmann::json::parse(read_file(out + "/report.json"));
+    CHECK(report.value("polish_owed", false));
+    CHECK(report.value("polish_failed_jobs", std::int64_t{0}) > 0);
+    CHECK(read_file(out + "/report.html").find("Polished captions: not finished") != std::string::npos);
+    // A healthy endpoint then finishes it: nothing owed.
+    REQUIRE(polish(out, good, "--llm-prompt " + sh_quote(dir + "/b.txt") + " --reuse " + sh_quote(other)).exit_code == 0);
+    CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find(": finished (") != std::string::npos);
+    CHECK_FALSE(nlohmann::json::parse(read_file(out + "/report.json")).value("polish_owed", true));
+}
+
 TEST_CASE("a polished caption holds no bidi control, an invalid UTF-8 byte in an answer spoils only that word, absurd token counts count nothing") {
     const auto out = fresh_dir("polish-hostile-text") + "/out";
     fs::copy(unpolished_build(), out, fs::copy_options::recursive);

@@ -26,6 +26,11 @@ std::span<const Stage> stage_table();
 const Stage& find_stage(StageName name);
 bool in_bare_command(const Stage& stage);
 
+// The polish stage run and recorded; when it stops with an error after forgetting a split it
+// found made (`split_before`: its captions changed, so the CSVs no longer say what meta.jsonl
+// says), the split and the report are made again before the error goes on.
+StageSummary run_polish_keeping_split(BuildSession& session, bool split_before);
+
 // `NAME OUT [options]`: OUT is the one positional argument.
 int run_stage_command(const Stage& stage, const std::vector<std::string>& args);
 

@@ -233,6 +233,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
             r.reuse_not_needed = nlohmann::json::parse(run.summary_json).value("reuse_unused", std::int64_t{0});
     r.options = state.options();
     r.polish_owed = polish_owed(state);
+    r.polish_failed_jobs = state.polish_failed_jobs();
     if (auto it = r.options.find("seed"); it != r.options.end()) r.seed = std::atoll(it->second.c_str());
 
     const auto catalog = BuildDir(out_dir).catalog();

@@ -68,6 +68,7 @@ struct ReportData {
     std::vector<StageRun> stages;                                // in pipeline order
     std::map<std::string, std::string> options, catalog;         // the options table; catalog.gpkg's metadata
     bool polish_owed = false;                                    // stage_runs.hpp
+    std::int64_t polish_failed_jobs = 0;                         // written jobs a polish request of failed for
     std::map<std::string, std::string> tool;                     // versions
     FileCounts files;
     std::vector<ReportImage> gallery;                            // seeded sample

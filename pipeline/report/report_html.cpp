@@ -338,6 +338,13 @@ std::string report_html(const ReportData& r) {
         h += "</table></section>";
     }
 
+    // A polish owed has no stage record (only a finished stage has one): said here, or the report
+    // would describe a polish that ended with failed requests as no polish at all.
+    if (r.polish_owed)
+        h += "<section id=\"polish-owed\"><h2>Polished captions: not finished</h2><p>The build was asked for polished captions and the polish "
+             "stage has not finished: " + thousands(r.polish_failed_jobs) + " images have a caption whose request failed, and images it has "
+             "not reached have no polished caption yet. <code>skyscript-build polish OUT</code> asks again.</p></section>";
+
     // Files, options, versions.
     h += "<section id=\"build\"><h2>The build</h2><div class=\"grid2\"><div><h3>Files in the output folder</h3><table>";
     h += table_row({"images (imagesK/*.jpg)", thousands(r.files.images)}, {false, true});

@@ -69,6 +69,9 @@ nlohmann::json report_json(const ReportData& r) {
         stages.push_back(st);
     }
     j["stages"] = stages;
+    // A polish asked for and not finished (a stage record only a finished one has): how far it got.
+    j["polish_owed"] = r.polish_owed;
+    j["polish_failed_jobs"] = r.polish_failed_jobs;
     j["options"] = r.options;
     j["catalog"] = r.catalog;
     j["tool"] = r.tool;

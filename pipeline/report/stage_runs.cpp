@@ -60,7 +60,7 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
 bool polish_owed(StateReader& state) {
     const auto options = state.options();
     const auto polish = options.find("polish");
-    return polish != options.end() && polish->second == "true" && !state.finished_stages().count("polish") && state.written_without_polish();
+    return polish != options.end() && polish->second == "true" && !state.finished_stages().count("polish") && state.written_owing_polish();
 }
 
 } // namespace skyscript::pipeline

@@ -24,7 +24,8 @@ struct StageRun {
 std::vector<StageRun> read_stage_runs(StateReader& state);
 
 // Whether the build owes a polish: asked for one (--polish recorded), its stage not finished,
-// and a written job it has not reached (a merge's jobs carry their shards' polish records).
+// and a written job it has not reached or whose request failed (a merge's jobs carry their
+// shards' polish records).
 // `status` names it as the stage next, and the report's withheld-card note as what to run.
 bool polish_owed(StateReader& state);
 

@@ -237,9 +237,23 @@ std::map<std::pair<std::string, std::string>, std::int64_t> StateReader::fallbac
     return out;
 }
 
-bool StateReader::written_without_polish() {
+namespace {
+
+// A job's polish record (JSON, by caption) says a request of its failed: "failed: REASON ...".
+constexpr const char* polish_failed = "json_valid(polish) AND (json_extract(polish, '$.title') LIKE 'failed: %' OR "
+                                      "json_extract(polish, '$.title_multi_objects') LIKE 'failed: %')";
+
+} // namespace
+
+bool StateReader::written_owing_polish() {
     if (!state_queries::has_jobs_column(*db_, "polish")) return false;
-    return db_->prepare("SELECT 1 FROM jobs WHERE status = 'written' AND polish IS NULL LIMIT 1").step();
+    return db_->prepare("SELECT 1 FROM jobs WHERE status = 'written' AND (polish IS NULL OR (" + std::string(polish_failed) + ")) LIMIT 1").step();
+}
+
+std::int64_t StateReader::polish_failed_jobs() {
+    if (!state_queries::has_jobs_column(*db_, "polish")) return 0;
+    auto q = db_->prepare("SELECT count(*) FROM jobs WHERE status = 'written' AND polish IS NOT NULL AND " + std::string(polish_failed));
+    return q.step() ? q.column_int(0) : 0;
 }
 
 std::int64_t StateReader::every_source_said_no() {

@@ -95,9 +95,12 @@ public:
     // by (from, to); and the jobs no eligible source had imagery for (failed, having tried them all).
     std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks();
     std::int64_t every_source_said_no();
-    // Whether a written job has no polish record: the polish stage has not reached it (an
-    // older state DB without the column: false).
-    bool written_without_polish();
+    // Whether a written job has no polish record (the polish stage has not reached it), or one
+    // of its captions' requests failed (a rerun asks again; such a polish ended incomplete, and
+    // status had said "finished") (an older state DB without the column: false).
+    bool written_owing_polish();
+    // Written jobs with a caption whose polish request failed (0 without the column).
+    std::int64_t polish_failed_jobs();
 
     struct FailureReason {
         std::string reason;
