@@ -388,6 +388,15 @@ TEST_CASE("429 with Retry-After, 500 and malformed JSON are retried; a failed in
         CHECK((r.out + r.err).find(api_key) == std::string::npos);
         CHECK((r.out + r.err).find('\x1b') == std::string::npos); // the server's terminal escape, made text
         CHECK((r.out + r.err).find('\x07') == std::string::npos);
+        // Each distinct input asked once a run, kept, rejected or failed (red-team round 37: one that
+        // failed was asked again in each later batch, counted failed in each: the sum passed the inputs).
+        long long images = 0, distinct = 0, kept = 0, rejected = 0, failed = 0;
+        const auto summary_at = r.out.find("polish: ");
+        REQUIRE(summary_at != std::string::npos);
+        REQUIRE(std::sscanf(r.out.c_str() + summary_at, "polish: %lld images, %lld distinct inputs (%lld kept, %lld rejected: natural caption kept, %lld failed)",
+                            &images, &distinct, &kept, &rejected, &failed) == 5);
+        CHECK(failed > 0);
+        CHECK(kept + rejected + failed == distinct);
         bool one_line = false; // the server's page, its line breaks made spaces, on the line that names it
         for (const auto& l : lines(r.out)) one_line = one_line || (l.find("inputs got no answer") != std::string::npos && l.find("retry later") != std::string::npos);
         CHECK(one_line);

@@ -308,7 +308,9 @@ private:
             for (int m = 0; m < 2; ++m) {
                 auto in = make_input(job, captions::polished_source_field(fields[m]), focus, around);
                 job_keys[i][m] = in.key;
-                if (answers.count(in.key) || ask_index.count(in.key)) continue;
+                // Asked once a run: one that failed in an earlier batch is not asked again (the
+                // caption of a common object had been asked in every batch, counted failed in each).
+                if (answers.count(in.key) || ask_index.count(in.key) || failed_.count(in.key)) continue;
                 const bool first_time = seen_.insert(in.key).second;
                 if (first_time) ++counts_.distinct;
                 bool reused = false;
@@ -331,6 +333,7 @@ private:
         ask_all(asks);
         for (auto& ask : asks)
             if (ask.result) answers.emplace(ask.input.key, *ask.result);
+            else failed_.emplace(ask.input.key, ask.failure);
 
         // Each job's polished captions: the kept answer, else (rejected) the natural caption;
         // none for an input that got no answer.
@@ -348,7 +351,7 @@ private:
                     // A caption an earlier run polished stays (another model's or prompt's, as its
                     // record said): a run that fails, a model's name mistyped, loses nothing.
                     const auto earlier = std::find_if(job.captions.begin(), job.captions.end(), [&](const auto& e) { return e.field == fields[m]; });
-                    const auto failure = "failed: " + asks[ask_index.at(job_keys[i][m])].failure;
+                    const auto failure = "failed: " + failed_.at(job_keys[i][m]);
                     if (earlier == job.captions.end()) {
                         record[std::string(source)] = failure;
                     } else {
@@ -519,6 +522,7 @@ private:
     Progress progress_;
     std::string key_, first_failure_;
     std::unordered_set<std::string> seen_; // the keys met in this run: distinct inputs
+    std::unordered_map<std::string, std::string> failed_; // key -> why its request failed, this run
     std::int64_t answered_ = 0;            // responses with an answer in this run
     Counts counts_;
 };
