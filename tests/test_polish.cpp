@@ -173,6 +173,16 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
     CHECK(prompted.check("Caption: a parking lot. Tags of the main object: amenity parking. Answer: a parking lot", f).value_or("").find("repeats the prompt's \"caption:\"") !=
           std::string::npos);
     CHECK(pipeline::PromptTemplate::parse("Say {caption} now\nTags: {tags}", "t").labels() == std::vector<std::string>{"Tags:"});
+    // English, as the prompt asks (red-team round 37: both kept as polished captions).
+    CHECK(check.check("\xE8\xBF\x99\xE6\x98\xAF parking \xE7\x9A\x84\xE5\x8D\xAB\xE6\x98\x9F\xE5\x9B\xBE\xE5\x83\x8F\xE3\x80\x82", f).value_or("").find("not in English") !=
+          std::string::npos); // 这是 parking 的卫星图像。
+    CHECK(check.check("Una imagen satelital de parking vista desde arriba, muy bonita.", f).value_or("") == "it is not in English: answer with an English sentence");
+    CHECK_FALSE(check.check("Parking lot seen from above.", f));
+    CHECK_FALSE(check.check("An asphalt parking lot \xE2\x80\x94 seen from above.", f)); // an em dash is no other script
+    pipeline::CheckFacts cyrillic = f; // a script the tags hold is the tags' own
+    cyrillic.focus = {{"amenity", "parking"}, {"operator:type", "\xD0\xBC\xD1\x83\xD0\xBD"}};
+    CHECK_FALSE(check.check("A parking lot of type \xD0\xBC\xD1\x83\xD0\xBD.", cyrillic));
+    CHECK(check.check("A parking lot of type \xD0\xB4\xD0\xB0.", cyrillic).value_or("").find("not in English") != std::string::npos);
     CHECK(pipeline::AnswerCheck::clean("  \"An aerial\n\tview.\"  ") == "An aerial view.");
     CHECK(pipeline::AnswerCheck::clean("- An aerial view.") == "An aerial view."); // a list's bullet
     CHECK_FALSE(prompted.check("An asphalt parking lot, its surface: asphalt.", f)); // a colon, but no label of the prompt

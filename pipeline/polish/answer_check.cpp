@@ -6,6 +6,7 @@
 #include "tag_filters/utf8_text.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <cstdlib>
 #include <set>
 
@@ -40,6 +41,24 @@ std::string singular(std::string w) {
     if (ends("ches") || ends("shes") || ends("sses") || ends("xes")) return w.substr(0, w.size() - 2);
     if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's' && w[w.size() - 2] != 'u') return w.substr(0, w.size() - 1);
     return w;
+}
+
+// The first character of `text` in a script other than Latin (Greek, Cyrillic, Arabic, CJK,
+// Hangul, ...) that `given` does not hold, as UTF-8; punctuation, symbols and marks pass.
+std::optional<std::string> first_other_script(std::string_view text, std::string_view given) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        const std::size_t n = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        if (i + n > text.size()) break;
+        char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1F : n == 3 ? lead & 0x0F : lead & 0x07;
+        for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        const bool latin_or_sign = c < 0x370 || (c >= 0x1E00 && c <= 0x1EFF) || (c >= 0x2000 && c <= 0x2BFF) || (c >= 0xE000 && c <= 0xF8FF) ||
+                                   (c >= 0xFE00 && c <= 0xFFFF);
+        const auto ch = text.substr(i, n);
+        if (!latin_or_sign && given.find(ch) == std::string_view::npos) return std::string(ch);
+        i += n;
+    }
+    return std::nullopt;
 }
 
 // The words of a text (ASCII letters), lowercase and singular.
@@ -224,6 +243,21 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
         if (words.count(std::string(word)) && !allowed_number(v)) return "it says \"" + std::string(word) + "\", a number the tags do not hold";
     for (const auto& w : words)
         if (feature_words_.count(w) && !support.count(w)) return "it names \"" + w + "\", which the tags do not mention";
+    // In English, as the prompt asks (red-team round 37: "这是building的卫星图像。" and "Una imagen
+    // satelital de building vista desde arriba" were kept as polished captions): letters of
+    // another script than the caption's and the tags', or none of English's commonest words.
+    std::string given = facts.caption;
+    const auto add_text = [&](const TagPairs& tags) {
+        for (const auto& [k, v] : tags) given.append(k).append(v);
+    };
+    add_text(facts.focus);
+    for (const auto& object : facts.surroundings) add_text(object);
+    if (const auto other = first_other_script(answer, given)) return "it is not in English (\"" + *other + "\"): answer in English";
+    static const std::set<std::string> english{"a",   "an",   "the",  "of",   "with", "and",    "in",     "on",     "near",  "at",     "by",
+                                               "from", "for", "is",   "are",  "it",   "thi",    "show",   "showing", "beside", "next", "to",
+                                               "around", "over", "along", "among", "between", "across", "into", "where", "that", "seen", "view"};
+    if (std::none_of(words.begin(), words.end(), [&](const std::string& w) { return english.count(w) > 0; }))
+        return "it is not in English: answer with an English sentence";
     return std::nullopt;
 }
 

@@ -11,7 +11,9 @@
 //   - its length is within [min_answer_chars, the rule caption's length x 3 + 100];
 //   - it does not repeat a label of the prompt ("Caption:", "Tags of the main object:"): an
 //     answer that echoes the prompt holds all its words and passes the rest;
-//   - it does not start with = + - or @, as a spreadsheet formula does (a CSV cell).
+//   - it does not start with = + - or @, as a spreadsheet formula does (a CSV cell);
+//   - it is English: no letter of another script than Latin that the caption and tags lack,
+//     and one of English's commonest words (a, the, of, with, ...) at least.
 // Otherwise the check gives the reason, which the stage sends back to the model once.
 
 #include "captions/natural_captioner.hpp"
