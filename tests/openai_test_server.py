@@ -35,6 +35,7 @@ parser.add_argument("--think", action="store_true", help="answers start with a <
 parser.add_argument("--refuse", action="store_true", help="every request: 401 invalid_api_key")
 parser.add_argument("--fail-all", action="store_true",
                     help="every request: 500 with a JSON error echoing the Authorization header as PHP's json_encode writes it (/ as \\/)")
+parser.add_argument("--echo-key-upper", action="store_true", help="every answer ends with the Authorization header upper-cased")
 parser.add_argument("--hostile-text", action="store_true",
                     help="answers hold bidi controls (U+202E, U+2066..U+2069), an invalid UTF-8 byte, and usage counts of 2^63-1")
 args = parser.parse_args()
@@ -104,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = "An aerial view of " + body + " with 9731 storeys."
         if args.invent_feature and args.invent_feature in caption:
             answer = "An aerial view of " + body + " beside a river."
+        if args.echo_key_upper:
+            answer = answer + " " + auth.upper()
         if args.think:
             answer = "<think>\nThe user wants 3 river words and 12 storeys, then the caption.\n</think>\n\n" + answer
         if args.huge:

@@ -761,6 +761,22 @@ TEST_CASE("a polish stopped by its endpoint after answers from --reuse changed c
     CHECK_FALSE(nlohmann::json::parse(read_file(out + "/report.json")).value("polish_owed", true));
 }
 
+TEST_CASE("an answer echoing the key upper-cased keeps it nowhere: not in the answers' cache (round 37)") {
+    const auto dir = fresh_dir("polish-echo-upper");
+    const auto out = dir + "/out";
+    fs::copy(unpolished_build(), out, fs::copy_options::recursive);
+    LlmServer echo(dir, "echo", {"--echo-key-upper"});
+    const auto r = polish(out, echo);
+    INFO((r.out + r.err));
+    CHECK(r.exit_code == 0); // every answer rejected (the key's digits), the natural captions kept
+    std::string upper = api_key;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    REQUIRE(upper != api_key);
+    CHECK(files_holding(out, upper).empty()); // before: in polish_answers.sqlite, each rejected answer's text
+    CHECK(files_holding(out, api_key).empty());
+    CHECK_FALSE(files_holding(out, "[redacted]").empty());
+}
+
 TEST_CASE("a polished caption holds no bidi control, an invalid UTF-8 byte in an answer spoils only that word, absurd token counts count nothing") {
     const auto out = fresh_dir("polish-hostile-text") + "/out";
     fs::copy(unpolished_build(), out, fs::copy_options::recursive);

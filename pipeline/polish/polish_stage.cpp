@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -117,8 +118,19 @@ std::string scrub(std::string text, const std::string& secret) {
     constexpr std::string_view mark = "[redacted]";
     std::string escaped;
     for (const char c : secret) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
-    for (const auto& form : {secret, escaped})
-        for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at + mark.size())) text.replace(at, form.size(), mark);
+    // Case ignored (ASCII): a server's answer or error may echo the key upper-cased, which is
+    // no key but most of one (red-team round 37: kept in polish_answers.sqlite).
+    const auto lower = [](std::string t) {
+        for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return t;
+    };
+    for (const auto& form : {lower(secret), lower(escaped)}) {
+        auto folded = lower(text);
+        for (auto at = folded.find(form); at != std::string::npos; at = folded.find(form, at + mark.size())) {
+            text.replace(at, form.size(), mark);
+            folded.replace(at, form.size(), mark);
+        }
+    }
     return text;
 }
 
