@@ -121,8 +121,10 @@ void restrict_to_http(CURL* handle) {
 
 namespace {
 
-// Seconds as libcurl's milliseconds, capped (a huge value would overflow a long).
-long milliseconds(double s) { return static_cast<long>(std::min(s * 1000, 2e9)); }
+// Seconds as libcurl's milliseconds, capped (a huge value would overflow a long) and at least
+// one: libcurl reads 0 as no limit at all, which --timeout 0.0009 (0 ms) had given, a stalled
+// server then holding the fetch for ever (red-team round 37).
+long milliseconds(double s) { return std::max(1L, static_cast<long>(std::ceil(std::min(s * 1000, 2e9)))); }
 
 bool retryable_curl_error(CURLcode c) {
     switch (c) {

@@ -10,6 +10,8 @@
 #include "imagery/tile_grid.hpp"
 
 #include <doctest/doctest.h>
+
+#include <chrono>
 #include <gdal_priv.h>
 #include <nlohmann/json.hpp>
 
@@ -156,6 +158,22 @@ TEST_CASE("a JPEG tile whose scan data is corrupt fails its job naming the tile 
     CHECK(r.err.find("tile " + server.url("/f/corrupt/999/xyz/17/")) != std::string::npos);
     CHECK(r.err.find("broken JPEG image") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir + "/t.jpg"));
+}
+
+TEST_CASE("a --timeout under a millisecond still bounds a transfer: libcurl's 0 is no limit (round 37)") {
+    // Before: 0.0009 s became 0 ms, no timeout at all, and a server that answered and then sent
+    // nothing held fetch-one until `timeout 60` killed it (exit 124).
+    const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
+    const auto dir = fresh_dir("xyz_tiny_timeout");
+    write_file(dir + "/s.toml", sources_toml(server, "ST", 17, 256, "/f/stall-120000/999"));
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run("timeout 60 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
+                       " --source ST --center -9.4551,38.8493 --side-m 100 --gsd 1 --timeout 0.0009 --attempts 1 -o " + sh_quote(dir + "/t.jpg"));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(seconds < 30);
+    CHECK(r.err.find("Timeout was reached") != std::string::npos);
 }
 
 TEST_CASE("an image encoded a band at a time is the JPEG of the whole image, with the same share of valid pixels") {
