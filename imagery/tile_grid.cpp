@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -146,9 +147,16 @@ TileGrid make_tile_grid(double lon, double lat, double side_m, double gsd) {
     if (!(side_m > 0) || !(gsd > 0)) throw std::invalid_argument("tile side and GSD must be positive");
     TileGrid g;
     g.gsd = gsd;
-    g.width = g.height = static_cast<int>(std::lround(side_m / gsd));
+    // Compared as a double before it is an int: 4,294,967,796 m at 1 m had wrapped to a 500 px
+    // tile, and 1e308 m to "smaller than one pixel" (red-team round 37).
+    const double px = std::round(side_m / gsd);
+    if (!(px <= 32768)) {
+        char text[64];
+        std::snprintf(text, sizeof text, px < 1e15 ? "%.0f" : "%.3g", px);
+        throw std::invalid_argument(std::string("tile of ") + (std::isfinite(px) ? text : "over 10^308") + " px a side is over 32,768 px");
+    }
+    g.width = g.height = static_cast<int>(px);
     if (g.width < 1) throw std::invalid_argument("tile side is smaller than one pixel");
-    if (g.width > 32768) throw std::invalid_argument("tile of " + std::to_string(g.width) + " px a side is over 32,768 px");
     g.epsg = utm_epsg_for(lon, lat);
     lonlat_to_grid(g.epsg, lon, lat, g.center_x, g.center_y);
     const double half = g.width * gsd / 2;

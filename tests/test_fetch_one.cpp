@@ -137,6 +137,12 @@ TEST_CASE("fetch-one errors: one line naming the file or option, nothing written
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.5,53.5 --side-m 100 --gsd 0 -o x.jpg", "--gsd", 2},
                           Bad{"--raster " + sh_quote(data("imagery/L7_ETMs.tif")) + " --bands 9,2,1 --center -34.87,-7.99 --side-m 900 --gsd 30 -o " + sh_quote(dir + "/out.jpg"), "band 9", 1},
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + common.substr(0, common.find(" -o")), "--output", 2},
+                          // Red-team round 37: a wrapped int (a 500 px tile, "band -2147483648"), and 1e308 m read as under a pixel.
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 4294967796 --gsd 1 -o x.jpg",
+                              "tile of 4294967796 px a side is over 32,768 px", 2},
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 1e308 --gsd 1 -o x.jpg", "px a side is over 32,768 px", 2},
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --bands 2147483648,1,1" + common, "--bands: expected 1-based band numbers (1-65535), got `2147483648`", 2},
+                          Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --bands 1.5,1,1" + common, "got `1.5`", 2},
                           // A GDAL virtual path (red-team round 27: a raw "cannot rename", or an empty zip left in the folder).
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 100 --gsd 1 -o /vsimem/a.tif", "not a GDAL virtual path", 2},
                           Bad{"--raster " + sh_quote(data("imagery/dop-rgb.tif")) + " --center 9.505,53.513 --side-m 100 --gsd 1 -o /vsizip/" + dir + "/new.zip/a.tif",

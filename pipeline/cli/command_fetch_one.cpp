@@ -93,7 +93,13 @@ int command_fetch_one(const std::vector<std::string>& args) {
     imagery::RasterReadOptions options;
     if (auto b = cli.value("bands")) {
         std::stringstream ss(*b);
-        for (std::string part; std::getline(ss, part, ',');) options.bands.push_back(static_cast<int>(parse_double(part, "--bands")));
+        // Whole band numbers, as a sources file's `bands` are: 2147483648 had wrapped to band
+        // -2147483648 in the error, and 1.5 was band 1 (red-team round 37).
+        for (std::string part; std::getline(ss, part, ',');) {
+            const double v = parse_double(part, "--bands");
+            if (!(v >= 1 && v <= 65535) || v != std::floor(v)) throw UsageError("--bands: expected 1-based band numbers (1-65535), got `" + part + "`");
+            options.bands.push_back(static_cast<int>(v));
+        }
     }
     if (auto s = cli.value("stretch"); s && *s == "tile") {
         options.stretch.mode = imagery::Stretch::Mode::tile;
