@@ -132,3 +132,13 @@ TEST_CASE("the bare command builds a dataset that python3, GDAL and the caption 
         CHECK(dataset_files(out) == before);
     }
 }
+
+TEST_CASE("--workers above the cores: the gdal source's pixel threads run without TBB's warning on stderr (round 37)") {
+    // Before: "TBB Warning: The number of workers is currently limited to 1. The request for 7
+    // workers is ignored. ..." in the middle of the build's output, naming no option.
+    const auto dir = fresh_dir("pipeline-many-workers");
+    const auto r = build(dir + "/out", "--limit 30 --workers 8 -q");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("TBB") == std::string::npos, r.err);
+    CHECK(sql_int(dir + "/out/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") > 0);
+}

@@ -6,6 +6,7 @@
 #include "imagery/sources/gdal/gdal_source.hpp"
 #include "imagery/url_redaction.hpp"
 
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -49,6 +50,10 @@ public:
     }
 
     void fetch(std::span<const TileJob> jobs, const std::function<void(FetchedTile&&)>& on_tile) override {
+        // --workers above the cores (a remote raster's reads wait on the network): TBB's own cap
+        // is the cores, and an arena past it printed TBB's warning mid-build (red-team round 37).
+        tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
+                                        std::max<std::size_t>(static_cast<std::size_t>(workers_), tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)));
         tbb::task_arena arena(workers_);
         arena.execute([&] {
             tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
