@@ -718,6 +718,11 @@ TEST_CASE("--config: out-of-range values, a syntax error, an unknown key") {
     // A NUL in a string value: the file read was the name before it, the record held it all.
     write_file(c.dir + "/nul.toml", "caption-style = \"rule\\u0000junk\"\n");
     refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/nul.toml")), {c.dir + "/nul.toml:1", "`caption-style` holds a control character"});
+    // Values checked by their stage's own reader, named by the file's line too (red-team round 37: no file, a flag never typed).
+    write_file(c.dir + "/sizes.toml", "seed = 3\nval-size = 1.5\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/sizes.toml")), {c.dir + "/sizes.toml:2: --val-size expects", "`1.5`"});
+    write_file(c.dir + "/shards.toml", "shard-size = \"1TB\"\n");
+    refused(build(c.input, c.out, "--config " + sh_quote(c.dir + "/shards.toml")), {c.dir + "/shards.toml:1: --shard-size expects", "`1TB`"});
     CHECK(snapshot(c.out).empty());
 }
 

@@ -178,14 +178,22 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     check_catalog_unchanged(s);
     if ((!hidden_given.empty() || !polygon_given.empty()) && s.state->stage_finished("extract") && fs::exists(s.catalog_path()))
         check_extract_files_unchanged(CatalogReader(s.catalog_path()).meta(), s.catalog_path(), hidden_given, polygon_given);
-    check_split_options(s.options); // before OUT records a bad value
+    try {
+        check_split_options(s.options); // before OUT records a bad value
+    } catch (const UsageError& e) { // named by the config file's line when it came from one (red-team round 37)
+        throw UsageError(s.options.with_origin(e.what()));
+    }
     // What the plan takes of the options and the sources file, checked before anything runs
     // (red-team round 35: --min-px over --max-px, --min-visible-px 64, or a typo in the sources
     // file, refused only after the whole extract, hours on a planet, and the bad value
     // recorded, which refused the corrected rerun). The sources as written: opening them
     // (rasters, servers) is the plan's.
     if ((stage.empty() || stage == "plan") && !s.state->stage_finished("plan")) { // a finished plan has nothing to do with them
-        (void)plan_options(s.options);
+        try {
+            (void)plan_options(s.options);
+        } catch (const UsageError& e) {
+            throw UsageError(s.options.with_origin(e.what()));
+        }
         (void)configured_sources(s.options.text("sources"));
     }
     // A scores file given anew is read whole, and matched to the images already written: one

@@ -126,6 +126,15 @@ void BuildOptions::set(const std::string& name, const std::string& value, const 
     if (!d) throw UsageError(origin + ": unknown option `" + name + "`");
     check_value(*d, value, origin);
     values_[std::string(d->name)] = absolute_option_value(*d, value);
+    origins_[std::string(d->name)] = origin;
+}
+
+std::string BuildOptions::with_origin(const std::string& message) const {
+    if (!message.starts_with("--")) return message;
+    const auto end = message.find_first_of(" :", 2);
+    const auto it = origins_.find(std::string_view(message).substr(2, end == std::string::npos ? std::string::npos : end - 2));
+    if (it == origins_.end() || it->second == "command line") return message;
+    return it->second + ": " + message;
 }
 
 bool adds_to_builtin(const OptionRow& row, std::string_view value) { return (row.name == "tags" || row.name == "hidden") && value.starts_with('+'); }

@@ -42,11 +42,17 @@ public:
     // Values that change finished work (every option with a stage), for storing and comparing.
     std::map<std::string, std::string> recorded() const;
 
+    // A later check's message ("--val-size expects ...", made where the option's stage reads
+    // it) with the place its value came from in front when that is a config file (`cfg.toml:3:`),
+    // as the checks made when a value is given have it; otherwise the message as it is.
+    std::string with_origin(const std::string& message) const;
+
 private:
     std::string value_of(const OptionRow& row) const; // value or default
     // --bbox and --polygon given together (flags and config): refused before OUT is touched.
     void check_exclusive() const;
     std::map<std::string, std::string, std::less<>> values_; // by canonical name
+    std::map<std::string, std::string, std::less<>> origins_; // where each value came from: "command line", FILE:LINE
 };
 
 // CLI specs for CliArgs from option_table (+ the positional input, -h).
