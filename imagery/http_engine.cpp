@@ -133,6 +133,7 @@ bool retryable_curl_error(CURLcode c) {
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
         case CURLE_GOT_NOTHING:
+        case CURLE_WEIRD_SERVER_REPLY:
         case CURLE_PARTIAL_FILE:
         case CURLE_HTTP2:
         case CURLE_HTTP2_STREAM:
@@ -253,6 +254,10 @@ struct HttpEngine::Impl {
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, milliseconds(options.timeout_s));
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(options.connect_timeout_s));
+        // A retry on a connection of its own: the one that failed may hold what the server sent
+        // past its Content-Length, which a reuse read as the next reply's status line
+        // ("Unsupported protocol", not retried; red-team round 36).
+        if (t->job.attempts > 1) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
         // http and https only, also after a redirect (libcurl would follow one to ftp), and

@@ -37,23 +37,31 @@ namespace {
 
 using index_type = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
 
-// Objects out of id order a file may hold before it is refused as one to sort first (16 bytes each).
-constexpr std::size_t max_suspects = 16'000'000;
+// Objects out of id order a file may hold before it is refused as one to sort first (8 bytes
+// each, 64 MB at most: the memory pre-flight does not count them).
+constexpr std::size_t max_suspects = 8'000'000;
 
-// One more read of a file not sorted: throws DuplicateObject for the first of `suspects` (objects
-// read at or below the largest id of their type before them) that the file holds twice.
-void refuse_far_duplicates(const osmium::io::File& file, osmium::thread::Pool& pool,
-                           std::vector<std::pair<osmium::item_type, osmium::object_id_type>> suspects) {
-    std::sort(suspects.begin(), suspects.end());
-    suspects.erase(std::unique(suspects.begin(), suspects.end()), suspects.end());
-    std::vector<std::uint8_t> seen(suspects.size(), 0);
+// Objects read at or below the largest id of their type before them, by type (node, way, relation).
+using Suspects = std::array<std::vector<osmium::object_id_type>, 3>;
+
+// One more read of a file not sorted: throws DuplicateObject for the first of `suspects` that
+// the file holds twice.
+void refuse_far_duplicates(const osmium::io::File& file, osmium::thread::Pool& pool, Suspects suspects) {
+    std::array<std::vector<std::uint8_t>, 3> seen;
+    for (std::size_t t = 0; t < 3; ++t) {
+        auto& ids = suspects[t];
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        seen[t].assign(ids.size(), 0);
+    }
     osmium::io::Reader reader{file, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no, pool};
     while (const auto buffer = reader.read())
         for (const auto& object : buffer.select<osmium::OSMObject>()) {
-            const std::pair key{object.type(), object.id()};
-            const auto it = std::lower_bound(suspects.begin(), suspects.end(), key);
-            if (it == suspects.end() || *it != key) continue;
-            if (++seen[static_cast<std::size_t>(it - suspects.begin())] == 2) throw DuplicateObject(object.type(), object.id());
+            const auto t = osmium::item_type_to_nwr_index(object.type());
+            const auto& ids = suspects[t];
+            const auto it = std::lower_bound(ids.begin(), ids.end(), object.id());
+            if (it == ids.end() || *it != object.id()) continue;
+            if (++seen[t][static_cast<std::size_t>(it - ids.begin())] == 2) throw DuplicateObject(object.type(), object.id());
         }
     reader.close();
 }
@@ -136,6 +144,17 @@ bool starts_like_xml(const std::string& path) {
     return h.starts_with("<?xml") || h.starts_with("<osm");
 }
 
+// Whether the file begins as an OSM PBF does: the 4-byte size of its first BlobHeader, whose
+// first field is the type "OSMHeader" (0x0A 0x09 "OSMHeader").
+bool starts_like_pbf(const std::string& path) {
+    char head[16] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const auto n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    return n >= 15 && std::string_view(head + 4, 11) == std::string_view("\x0A\x09OSMHeader", 11);
+}
+
 } // namespace
 
 // The index and the scratch file it may map (declared first: it outlives the index).
@@ -162,6 +181,9 @@ osmium::io::File open_input_file(const std::string& path) {
     if (file.format() == osmium::io::file_format::unknown) file.set_format(osmium::io::file_format::pbf);
     if (file.format() == osmium::io::file_format::pbf && starts_like_xml(path))
         throw InputError(path + ": is OSM XML, not PBF as its name says; convert it: osmium cat " + path + " -o NEW.osm.pbf");
+    // The other way round (red-team round 36: "XML parsing error at line 1, column 0").
+    if (file.format() == osmium::io::file_format::xml && file.compression() == osmium::io::file_compression::none && starts_like_pbf(path))
+        throw InputError(path + ": is an OSM PBF, not XML as its name says; give it a name ending in .osm.pbf");
     return file;
 }
 
@@ -235,9 +257,10 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         osmium::item_type type = osmium::item_type::undefined;
         osmium::object_id_type id = 0;
     };
-    struct Suspects {
+    struct {
         std::array<std::optional<osmium::object_id_type>, 3> largest; // node, way, relation: in osmium::id_order
-        std::vector<std::pair<osmium::item_type, osmium::object_id_type>> ids;
+        Suspects ids;
+        std::size_t count = 0;
     } suspects;
     // Whether the object comes after the one before it in id order (or is the first of its type).
     const auto once = [&suspects, &options](Previous& previous, const osmium::OSMObject& object) {
@@ -252,10 +275,12 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         if (same_type && object.id() == previous.id) throw DuplicateObject(object.type(), object.id());
         const bool ordered = !same_type || osmium::id_order{}(previous.id, object.id());
         previous = {object.type(), object.id()};
-        auto& largest = suspects.largest[osmium::item_type_to_nwr_index(object.type())];
+        const auto t = osmium::item_type_to_nwr_index(object.type());
+        auto& largest = suspects.largest[t];
         if (!largest || osmium::id_order{}(*largest, object.id())) largest = object.id();
-        else if (suspects.ids.size() < max_suspects) suspects.ids.emplace_back(object.type(), object.id());
-        else throw UnsortedInput("more than " + std::to_string(max_suspects) + " objects out of id order; sort it first: osmium sort INPUT -o sorted.osm.pbf");
+        else if (++suspects.count <= max_suspects) suspects.ids[t].push_back(object.id());
+        else throw InputError(options.input + ": more than " + std::to_string(max_suspects) + " objects out of id order (each checked for a copy elsewhere " +
+                              "in the file); sort it first: osmium sort " + options.input + " -o sorted.osm.pbf");
         return ordered;
     };
 
@@ -467,7 +492,7 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         sequencer.finish();
         areas.for_each_incomplete_relation([&](const auto&) { ++stats.incomplete_relations; });
         stats.invalid_areas += areas.failed();
-        if (!reuse && !suspects.ids.empty()) refuse_far_duplicates(file, pool, std::move(suspects.ids)); // a second read: the first one did
+        if (!reuse && suspects.count > 0) refuse_far_duplicates(file, pool, std::move(suspects.ids)); // a second read: the first one did
         if (options.keep_for_second) *options.keep_for_second = FirstRead{std::move(own), std::move(points)};
     } catch (const InputError&) {
         if (changed()) throw changed_error();
@@ -485,8 +510,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
     } catch (const std::system_error& e) {
         // The file-backed node index growing on a full disk is the scratch folder's, not the input's.
         if (e.code().value() == ENOSPC && is_file_backed_index(index_name))
-            throw InputError("--tmp-dir " + options.scratch_dir + ": no room left for the node index (--node-index " + index_name + "): " + e.what() +
-                             "; give --tmp-dir a disk with more room");
+            throw InputError(options.scratch_dir + ": no room left in the extract's scratch folder (--tmp-dir; OUT when not given) for the node index (--node-index " +
+                             index_name + ") and its scratch rows: " + e.what() + "; give --tmp-dir a disk with more room");
         throw input_error(options.input + ": " + e.what());
     } catch (const osmium::pbf_error& e) {
         throw input_error(options.input + ": not a valid OSM PBF file (" + e.what() + ")");

@@ -18,6 +18,7 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
                          the rate also in quota_429_rate); 0: no limit
   --flat-png             pixels are one flat colour (no GDAL per request: for benchmarks);
                          without --raster every footprint has an image
+  --gray-png             pixels are a flat one-band (gray) PNG, whatever bands were asked (a lying answer)
   --fail-value-compute STATUS   every value:compute is answered STATUS
   --footprints JSON      where collections have images, as the real ones do (SkySat's sparse scenes, a
                          national orthophoto's country): {"COLLECTION": GEOMETRY, ...}, GEOMETRY a GeoJSON
@@ -127,14 +128,14 @@ def has_image(collection, box):
     return not (e < EXTENT[0] or w > EXTENT[2] or n < EXTENT[1] or s > EXTENT[3])
 
 
-def flat_png(w, h):
-    if (w, h) not in PNGS:
+def flat_png(w, h, gray=False):
+    if (w, h, gray) not in PNGS:
         def chunk(kind, data):
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        rows = (b"\x00" + bytes((90, 120, 60)) * w) * h
-        PNGS[(w, h)] = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
-                        chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
-    return PNGS[(w, h)]
+        rows = (b"\x00" + (bytes((90,)) if gray else bytes((90, 120, 60))) * w) * h
+        PNGS[(w, h, gray)] = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0 if gray else 2, 0, 0, 0)) +
+                              chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
+    return PNGS[(w, h, gray)]
 
 
 # The expression graph, checked node by node against the algorithm signatures of Earth
@@ -492,6 +493,8 @@ class Handler(BaseHTTPRequestHandler):
         w, h = g["dimensions"]["width"], g["dimensions"]["height"]
         if w * h * 3 > 50331648:
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Total request size must be less than or equal to 50331648 bytes."))
+        if self.args.gray_png:
+            return self.reply(200, "image/png", flat_png(w, h, True))
         if self.args.flat_png:
             return self.reply(200, "image/png", flat_png(w, h))
         a = g["affineTransform"]
@@ -513,6 +516,7 @@ def main():
     ap.add_argument("--client-email", required=True)
     ap.add_argument("--raster")
     ap.add_argument("--flat-png", action="store_true")
+    ap.add_argument("--gray-png", action="store_true")
     ap.add_argument("--token-expires-in", type=int, default=3600)
     ap.add_argument("--token-valid-s", type=float)
     ap.add_argument("--expires-in-as-string", action="store_true")

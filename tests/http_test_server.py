@@ -15,6 +15,7 @@ Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTP
         slow-MS        wait MS milliseconds, then serve
         stall-MS       200 headers (image/png, Content-Length 99999), then nothing for MS milliseconds
         corrupt        the JPEG file's scan cut after 300 bytes, then its end marker (whole to a marker walk: only decoding fails)
+        clshort        the file whole, with a Content-Length 100 bytes short (the rest stays on a kept-alive connection)
         404            HTTP 404 (every time)
   GET /big/{n}/{anything}           200 image/jpeg, n bytes with their Content-Length
   GET /big-chunked/{n}/{anything}   200 image/jpeg, n bytes, chunked (no length known in advance)
@@ -224,6 +225,16 @@ class Handler(BaseHTTPRequestHandler):
                         body = bytearray(f.read())
                     sos = body.find(b"\xff\xda")
                     return self.send_bytes(200, "image/jpeg", bytes(body[: sos + 300]) + b"\xff\xd9")
+                if fault == "clshort":
+                    full = os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):])
+                    with open(full, "rb") as f:
+                        body = f.read()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Content-Length", str(len(body) - 100))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if fault == "html":
                     return self.send_bytes(200, "text/html", b"<html><body>maintenance</body></html>")
                 if fault.startswith("slow-"):

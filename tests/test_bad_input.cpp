@@ -185,6 +185,9 @@ TEST_CASE("OSM XML named .pbf is named as XML") {
     write_file(dir + "/really-xml.osm.pbf", "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n"
                                             "  <node id=\"1\" lat=\"43.73\" lon=\"7.42\"><tag k=\"natural\" v=\"tree\"/></node>\n</osm>\n");
     refused(build(dir + "/really-xml.osm.pbf", dir + "/out"), {dir + "/really-xml.osm.pbf", "XML"});
+    // And a PBF named .osm (red-team round 36: "XML parsing error at line 1, column 0").
+    fs::copy_file(data("osm/monaco-latest.osm.pbf"), dir + "/really-pbf.osm");
+    refused(build(dir + "/really-pbf.osm", dir + "/out"), {dir + "/really-pbf.osm: is an OSM PBF, not XML as its name says"});
 }
 
 TEST_CASE("an unsorted PBF (ways before nodes)") {
@@ -765,6 +768,15 @@ TEST_CASE("a tag list with a UTF-8 BOM keeps its first entry") {
     write_file(dir + "/hidden.tsv", "\xef\xbb\xbflayer<0 any\n");
     const auto input = write_pbf(dir + "/good.osm.pbf", good_world());
     finished(run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(dir + "/out") + " --hidden " + sh_quote(dir + "/hidden.tsv")));
+    // Rules that fit alone and not with the built-in ones: the line names the file (red-team round 36: it named none).
+    std::string many;
+    for (int i = 0; i < 60; ++i) many.append("k").append(std::to_string(i)).append("=* any\n"); // not `"k" + string`: GCC 12's false -Wrestrict
+    write_file(dir + "/many.tsv", many);
+    finished(run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(dir + "/out-many") + " --hidden " + sh_quote(dir + "/many.tsv")));
+    const auto added = run(bin() + " extract " + sh_quote(input) + " -q -o " + sh_quote(dir + "/out-added") + " --hidden +" + sh_quote(dir + "/many.tsv"));
+    CHECK(added.exit_code != 0);
+    CHECK(lines(added.err).size() == 1);
+    CHECK_MESSAGE(added.err.find(dir + "/many.tsv: more than 64 hidden-rule conditions in all") != std::string::npos, added.err);
 }
 
 TEST_CASE("--tags +DIR, --tags DIR and a missing tag list") {
@@ -772,7 +784,7 @@ TEST_CASE("--tags +DIR, --tags DIR and a missing tag list") {
     refused(build(c.input, c.out, "--tags +" + sh_quote(c.dir)), {c.dir, "directory"});
     refused(build(c.input, c.out, "--tags " + sh_quote(c.dir)), {c.dir, "directory"});
     refused(build(c.input, c.out, "--tags +" + sh_quote(c.dir + "/none.tsv")), {c.dir + "/none.tsv", "cannot open tag list"});
-    refused(build(c.input, c.out, "--tags +"), {"--tags", "cannot open tag list"}); // `+` naming no file
+    refused(build(c.input, c.out, "--tags +"), {"--tags +: no file after `+`"}); // `+` naming no file (round 36: it had said ": cannot open tag list")
     refused(run(bin() + " tags --list --tags +" + sh_quote(c.dir)), {c.dir, "directory"});
 }
 

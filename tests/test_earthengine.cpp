@@ -297,6 +297,16 @@ TEST_CASE("fetch-one from Earth Engine: signed JWT, token, pixels and acquisitio
     CHECK(mean_abs_diff(f.dir + "/S2T.tif", f.dir + "/local.tif") < 3.0);
 }
 
+TEST_CASE("a one-band (gray) answer where three bands were asked is no image of them (round 37)") {
+    // Before: decoded as gray, written as the tile's colour image, exit 0.
+    Fixture f({"--gray-png"});
+    const auto r = f.fetch("S2T", f.key_json);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("a one-band (gray) PNG, where three bands were asked") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(f.dir + "/S2T.tif"));
+}
+
 TEST_CASE("a token answer whose expires_in is a string (\"3599\") is a token, not 'no access_token'") {
     Fixture f({"--expires-in-as-string"});
     const auto r = f.fetch("S2T", f.key_json);

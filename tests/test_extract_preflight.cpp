@@ -112,7 +112,8 @@ TEST_CASE("a file-backed node index that does not fit in --tmp-dir stops the run
     INFO(monaco_forced.err);
     CHECK(monaco_forced.exit_code == 1);
     CHECK(lines(monaco_forced.err).size() == 1);
-    CHECK(monaco_forced.err.find("--tmp-dir " + small + ": no room left for the node index (--node-index sparse_file_array)") != std::string::npos);
+    CHECK(monaco_forced.err.find(small + ": no room left in the extract's scratch folder (--tmp-dir; OUT when not given) for the node index (--node-index sparse_file_array)") !=
+          std::string::npos);
     check_no_catalog(out);
     // A --tmp-dir with room: the index lives there (nameless, so nothing is left), the run works.
     const auto fine = extract("", "-q --node-index sparse_file_array --tmp-dir " + sh_quote(dir) + " -o " + sh_quote(out));

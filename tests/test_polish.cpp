@@ -178,6 +178,8 @@ TEST_CASE("the check keeps what the tags say and names what they do not") {
           std::string::npos); // 这是 parking 的卫星图像。
     CHECK(check.check("Una imagen satelital de parking vista desde arriba, muy bonita.", f).value_or("") == "it is not in English: answer with an English sentence");
     CHECK_FALSE(check.check("Parking lot seen from above.", f));
+    CHECK_FALSE(check.check("Large parking lot.", f)); // a noun phrase of three words needs no article (review of round 37)
+    CHECK_FALSE(check.check("Parking lot \xF0\x9F\x85\xBF\xEF\xB8\x8F seen from above.", f)); // an emoji is no script
     CHECK_FALSE(check.check("An asphalt parking lot \xE2\x80\x94 seen from above.", f)); // an em dash is no other script
     pipeline::CheckFacts cyrillic = f; // a script the tags hold is the tags' own
     cyrillic.focus = {{"amenity", "parking"}, {"operator:type", "\xD0\xBC\xD1\x83\xD0\xBD"}};

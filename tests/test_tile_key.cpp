@@ -5,6 +5,7 @@
 // down to the millimetre's rounding, GSDs of any digits, sizes and qualities.
 
 #include "imagery/tile_grid.hpp"
+#include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/tile_key.hpp"
 
 #include <doctest/doctest.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 using skyscript::imagery::TileGrid;
 using skyscript::pipeline::make_tile_key;
@@ -64,4 +66,18 @@ TEST_CASE("a tile key's grid part for odd values: negative zero, tiny negatives,
                           g.geotransform[3], 90);
             CHECK(make_tile_key("", g, 90) == buf);
         }
+}
+
+TEST_CASE("a stem is any name make_stem makes, a negative id's too, and never a path (round 36 and its review)") {
+    using namespace skyscript::pipeline;
+    // A catalog extracted before negative ids were refused holds n-5 and a-7r: their stems are the build's own.
+    for (const auto& stem : std::vector<std::string>{make_stem("n123", "CH", 2024), make_stem("a123r", "ESRI", 2021), make_stem("n-5", "CH", 2024), make_stem("a-7r", "X", 1999)}) {
+        CHECK_MESSAGE(is_stem(stem), stem);
+        CHECK(image_relative_path(3, stem) == "images3/" + stem + ".jpg");
+    }
+    for (const auto& stem : std::vector<std::string>{"", "../../x", "a/b", "..", ".hidden", "n1_CH_24.jpg", std::string("n1\0x", 4), "n1 x", std::string(201, 'a')}) {
+        CHECK_FALSE_MESSAGE(is_stem(stem), stem);
+        CHECK_THROWS_AS(image_relative_path(1, stem), std::runtime_error);
+        CHECK_THROWS_AS(meta_relative_path(1, stem), std::runtime_error);
+    }
 }

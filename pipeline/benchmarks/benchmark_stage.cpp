@@ -35,6 +35,7 @@ struct Labelled {
     int label = 0;
     std::uint64_t order = 0; // who is kept under --per-class
     std::size_t index = 0;   // job order
+    std::int64_t job_id = 0;
 };
 
 } // namespace
@@ -48,22 +49,13 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
     const auto& sets = tags::builtin_class_sets();
     std::vector<std::vector<Labelled>> found(sets.size());
     summary.sets.resize(sets.size());
-    // A benchmark row is a file a reader opens: an image deleted or cut short since the split
-    // (which checked the disk) is left out, and said, rather than listed.
-    std::unordered_set<std::int64_t> gone;
-    const BuildDir dir(out_dir);
-    state.for_each_with_files([&](const JobFiles& f) {
-        if (f.status == JobStatus::written && (f.stem.empty() || !placed_size(dir.image(f.part, f.stem), f.image_bytes))) gone.insert(f.job_id);
-    });
+    std::unordered_set<std::int64_t> held_out; // val and test jobs
     std::size_t i = 0;
     state.for_each_written([&](const Job& job) {
         const auto index = i++;
         if (assignment.split[index] == Split::train) return;
         ++summary.candidates;
-        if (gone.contains(job.job_id)) {
-            ++summary.missing;
-            return;
-        }
+        held_out.insert(job.job_id);
         const auto tags = nlohmann::json::parse(job.center_tags).get<std::map<std::string, std::string>>();
         for (std::size_t s = 0; s < sets.size(); ++s) {
             const int c = tags::match_class(sets[s], tags);
@@ -71,9 +63,20 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
             if (c < 0) continue;
             found[s].push_back({image_relative_path(job.part, job.stem), c,
                                 seeded_hash(seed, label_hash("benchmark") ^ label_hash(job.source), object_key(job.osm_type, job.osm_id)),
-                                index});
+                                index, job.job_id});
         }
     });
+    // A benchmark row is a file a reader opens: a val or test image deleted or cut short since
+    // the split (which checked the disk) is left out, and said, rather than listed.
+    std::unordered_set<std::int64_t> gone;
+    const BuildDir dir(out_dir);
+    state.for_each_with_files([&](const JobFiles& f) {
+        if (f.status == JobStatus::written && held_out.contains(f.job_id) && (f.stem.empty() || !placed_size(dir.image(f.part, f.stem), f.image_bytes)))
+            gone.insert(f.job_id);
+    });
+    summary.missing = static_cast<std::int64_t>(gone.size());
+    if (!gone.empty())
+        for (auto& rows : found) std::erase_if(rows, [&](const Labelled& r) { return gone.contains(r.job_id); });
     nlohmann::ordered_json report = nlohmann::ordered_json::object();
     for (std::size_t s = 0; s < sets.size(); ++s) {
         auto& out = summary.sets[s];

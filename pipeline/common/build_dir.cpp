@@ -75,7 +75,7 @@ std::string images_dir(int part) { return "images" + std::to_string(part); }
 std::string meta_dir(int part) { return "meta" + std::to_string(part); }
 bool is_stem(std::string_view stem) {
     return !stem.empty() && stem.size() <= 200 &&
-           std::all_of(stem.begin(), stem.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+           std::all_of(stem.begin(), stem.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
 }
 
 namespace {
@@ -84,7 +84,7 @@ const std::string& checked_stem(const std::string& stem) {
     if (!is_stem(stem)) {
         std::string shown;
         for (const unsigned char c : stem.substr(0, 80)) shown += c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?';
-        throw std::runtime_error("a job's recorded file name `" + shown + "` is not one the build makes (letters, digits, _): its state DB was edited; " +
+        throw std::runtime_error("a job's recorded file name `" + shown + "` is not one the build makes (letters, digits, _, -): its state DB was edited; " +
                                  "it is not followed outside the build's folder");
     }
     return stem;

@@ -64,8 +64,9 @@ private:
 const std::string& own_file(const std::string& path);
 
 std::string make_stem(const std::string& id_part, const std::string& source, int year);
-// Whether `stem` can be a stem make_stem made: letters, digits and `_` (the id part, the
-// source alias, the year), at most 200 of them. A state DB is a file anyone may edit (a shard's,
+// Whether `stem` can be a stem make_stem made: letters, digits, `_` and `-` (the id part, a
+// negative id's sign as catalogs before negative ids were refused hold them, the source alias,
+// the year), at most 200 of them: no `/` or `.`, so no path. A state DB is a file anyone may edit (a shard's,
 // an --reuse build's, OUT's own): a stem of `../../x` would place and remove files outside OUT.
 bool is_stem(std::string_view stem);
 // imagesK/STEM.jpg, metaK/STEM.pickle; throw std::runtime_error for a stem is_stem refuses.

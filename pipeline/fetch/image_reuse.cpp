@@ -5,6 +5,7 @@
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/state/state_reader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,12 +17,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Whether the file at `path` (`bytes` long) is a whole JPEG of px x px: one read, no decoding.
-bool whole_jpeg_of(const std::string& path, std::uint64_t bytes, int px) {
+// Whether the file at `path` (`bytes` long) is a JPEG of px x px that ends as a JPEG does: its
+// head (to its frame header) and its last two bytes read, no decoding, so that a reuse stays a
+// link's cost (another job's image under an edited stem has other sides; a cut one, no end).
+bool jpeg_of(const std::string& path, std::uint64_t bytes, int px) {
+    if (bytes < 4) return false;
     std::ifstream in(path, std::ios::binary);
-    std::string data(bytes, '\0');
-    if (!in.read(data.data(), static_cast<std::streamsize>(bytes))) return false;
-    return !imagery::check_jpeg(data, px);
+    std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(bytes, 64 * 1024)), '\0'), tail(2, '\0');
+    if (!in.read(head.data(), static_cast<std::streamsize>(head.size()))) return false;
+    if (!in.seekg(static_cast<std::streamoff>(bytes - 2)) || !in.read(tail.data(), 2)) return false;
+    return head.starts_with("\xFF\xD8") && tail == "\xFF\xD9" && imagery::jpeg_header_size(head) == std::pair{px, px};
 }
 
 } // namespace
@@ -65,7 +70,7 @@ std::optional<ImageReuse::Taken> ImageReuse::take(const std::string& tile_key, i
 
 std::optional<std::int64_t> ImageReuse::place(const Image& image, int px, const std::string& path) {
     const auto size = placed_size(image.path, image.bytes);
-    if (!size || !whole_jpeg_of(image.path, *size, px)) {
+    if (!size || !jpeg_of(image.path, *size, px)) {
         ++refused_; // passed over: the next build's copy, or a fetch
         return std::nullopt;
     }

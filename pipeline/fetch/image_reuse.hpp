@@ -40,9 +40,9 @@ public:
     };
     // `fits`: whether an old image may serve this job beyond its tile key (its year, where the
     // source's year is configured and not in the key); none that fits is none at all.
-    // `px`: the job's tile side; an old image whose JPEG is not whole or not px x px (another
-    // job's image under an edited stem, a file replaced since an older version placed it
-    // without its size) is passed over too.
+    // `px`: the job's tile side; an old image whose JPEG header is not px x px or that does not
+    // end as a JPEG does (another job's image under an edited stem, a file replaced since an
+    // older version placed it without its size) is passed over too.
     std::optional<Taken> take(const std::string& tile_key, int px, const std::function<std::string(const Image&)>& path_for,
                               const std::function<bool(const Image&)>& fits = {});
 

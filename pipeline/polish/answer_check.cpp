@@ -52,8 +52,9 @@ std::optional<std::string> first_other_script(std::string_view text, std::string
         if (i + n > text.size()) break;
         char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1F : n == 3 ? lead & 0x0F : lead & 0x07;
         for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        // Emoji and pictographs (U+1F000 on) are signs, not a script.
         const bool latin_or_sign = c < 0x370 || (c >= 0x1E00 && c <= 0x1EFF) || (c >= 0x2000 && c <= 0x2BFF) || (c >= 0xE000 && c <= 0xF8FF) ||
-                                   (c >= 0xFE00 && c <= 0xFFFF);
+                                   (c >= 0xFE00 && c <= 0xFFFF) || c >= 0x1F000;
         const auto ch = text.substr(i, n);
         if (!latin_or_sign && given.find(ch) == std::string_view::npos) return std::string(ch);
         i += n;
@@ -253,10 +254,17 @@ std::optional<std::string> AnswerCheck::check(std::string_view answer, const Che
     add_text(facts.focus);
     for (const auto& object : facts.surroundings) add_text(object);
     if (const auto other = first_other_script(answer, given)) return "it is not in English (\"" + *other + "\"): answer in English";
-    static const std::set<std::string> english{"a",   "an",   "the",  "of",   "with", "and",    "in",     "on",     "near",  "at",     "by",
-                                               "from", "for", "is",   "are",  "it",   "thi",    "show",   "showing", "beside", "next", "to",
-                                               "around", "over", "along", "among", "between", "across", "into", "where", "that", "seen", "view"};
-    if (std::none_of(words.begin(), words.end(), [&](const std::string& w) { return english.count(w) > 0; }))
+    // Short noun phrases ("Two tennis courts", "Large parking lot") need none: only a sentence
+    // of four words or more is asked for one.
+    static const std::set<std::string> english{
+        "a",     "an",     "the",  "of",      "with",    "and",     "in",   "on",    "near",  "at",     "by",    "from",    "for",
+        "is",    "are",    "it",   "thi",     "show",    "showing", "beside", "next", "to",   "around", "over",  "along",   "among",
+        "between", "across", "into", "where", "that",    "seen",    "view", "as",    "has",   "or",     "two",   "three",   "several",
+        "some",  "large",  "small", "surrounded", "under", "inside", "above", "below", "behind", "aerial", "image", "satellite", "its"};
+    std::size_t word_count = 0;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        word_count += is_letter(text[i]) && (i == 0 || !is_letter(text[i - 1]));
+    if (word_count >= 4 && std::none_of(words.begin(), words.end(), [&](const std::string& w) { return english.count(w) > 0; }))
         return "it is not in English: answer with an English sentence";
     return std::nullopt;
 }

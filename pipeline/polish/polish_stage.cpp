@@ -118,9 +118,13 @@ std::string scrub(std::string text, const std::string& secret) {
     constexpr std::string_view mark = "[redacted]";
     std::string escaped;
     for (const char c : secret) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
-    // Case ignored (ASCII): a server's answer or error may echo the key upper-cased, which is
-    // no key but most of one (red-team round 37: kept in polish_answers.sqlite).
-    const auto lower = [](std::string t) {
+    // Case ignored (ASCII) for a key long enough to be a secret's: a server's answer or error
+    // may echo it upper-cased, no key but most of one (red-team round 37: kept in
+    // polish_answers.sqlite); a local endpoint's placeholder (`ollama`, `none`) would take
+    // every "Ollama" and "None" of the answers with it.
+    const bool fold = secret.size() >= 16;
+    const auto lower = [fold](std::string t) {
+        if (!fold) return t;
         for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return t;
     };
@@ -345,7 +349,7 @@ private:
         ask_all(asks);
         for (auto& ask : asks)
             if (ask.result) answers.emplace(ask.input.key, *ask.result);
-            else failed_.emplace(ask.input.key, ask.failure);
+            else failed_.emplace(ask.input.key, failure_index(ask.failure));
 
         // Each job's polished captions: the kept answer, else (rejected) the natural caption;
         // none for an input that got no answer.
@@ -363,7 +367,7 @@ private:
                     // A caption an earlier run polished stays (another model's or prompt's, as its
                     // record said): a run that fails, a model's name mistyped, loses nothing.
                     const auto earlier = std::find_if(job.captions.begin(), job.captions.end(), [&](const auto& e) { return e.field == fields[m]; });
-                    const auto failure = "failed: " + failed_.at(job_keys[i][m]);
+                    const auto failure = "failed: " + failures_[failed_.at(job_keys[i][m])];
                     if (earlier == job.captions.end()) {
                         record[std::string(source)] = failure;
                     } else {
@@ -534,7 +538,17 @@ private:
     Progress progress_;
     std::string key_, first_failure_;
     std::unordered_set<std::string> seen_; // the keys met in this run: distinct inputs
-    std::unordered_map<std::string, std::string> failed_; // key -> why its request failed, this run
+    // Why each key's request failed this run: an index into failures_, the distinct reasons
+    // (a planet's failed inputs share a handful; held once each).
+    std::unordered_map<std::string, std::uint32_t> failed_;
+    std::vector<std::string> failures_;
+    std::unordered_map<std::string, std::uint32_t> failure_ids_;
+
+    std::uint32_t failure_index(const std::string& reason) {
+        const auto [it, fresh] = failure_ids_.try_emplace(reason, static_cast<std::uint32_t>(failures_.size()));
+        if (fresh) failures_.push_back(reason);
+        return it->second;
+    }
     std::int64_t answered_ = 0;            // responses with an answer in this run
     Counts counts_;
 };

@@ -280,9 +280,13 @@ std::string report_html(const ReportData& r) {
     for (const auto& s : gallery_sources) h += "<option value=\"" + html_escape(s) + "\">" + html_escape(s) + "</option>";
     h += "</select></label><label>Tag <select id=\"filter-tag\"><option value=\"\">all</option>";
     for (const auto& t : gallery_tags) h += "<option value=\"" + html_escape(t) + "\">" + html_escape(t) + "</option>";
-    h += "</select></label><span class=\"muted\"><span id=\"gallery-shown\">" + std::to_string(r.gallery.size()) + "</span> shown</span></div>";
-    h += "<div id=\"gallery\" data-images=\"" + std::to_string(r.gallery.size()) + "\">";
+    // An image whose recorded file name is none the build makes (a state DB edited by hand) has
+    // no path: no card, rather than a link and an image to "".
+    const auto shown = std::count_if(r.gallery.begin(), r.gallery.end(), [](const ReportImage& im) { return !im.path.empty(); });
+    h += "</select></label><span class=\"muted\"><span id=\"gallery-shown\">" + std::to_string(shown) + "</span> shown</span></div>";
+    h += "<div id=\"gallery\" data-images=\"" + std::to_string(shown) + "\">";
     for (const auto& im : r.gallery) {
+        if (im.path.empty()) continue;
         const auto c = colours.count(im.source) ? colours.at(im.source) : "#2b7bba";
         h += "<div class=\"card\" data-source=\"" + html_escape(im.source) + "\" data-tag=\"" + html_escape(im.focus_tag) + "\"><a href=\"" +
              html_escape(im.path) + "\"><img src=\"" + html_escape(im.path) + "\" alt=\"" + html_escape(im.title) + "\">" + outline_svg(im) +
@@ -342,8 +346,10 @@ std::string report_html(const ReportData& r) {
     // would describe a polish that ended with failed requests as no polish at all.
     if (r.polish_owed)
         h += "<section id=\"polish-owed\"><h2>Polished captions: not finished</h2><p>The build was asked for polished captions and the polish "
-             "stage has not finished: " + thousands(r.polish_failed_jobs) + " images have a caption whose request failed, and images it has "
-             "not reached have no polished caption yet. <code>skyscript-build polish OUT</code> asks again.</p></section>";
+             "stage has not finished: " +
+             (r.polish_failed_jobs > 0 ? thousands(r.polish_failed_jobs) + " images have a caption whose request failed, and images " : std::string("images ")) +
+             "it has not reached have no polished caption yet. <code>skyscript-build polish OUT</code> " +
+             (r.polish_failed_jobs > 0 ? "asks again" : "polishes them") + ".</p></section>";
 
     // Files, options, versions.
     h += "<section id=\"build\"><h2>The build</h2><div class=\"grid2\"><div><h3>Files in the output folder</h3><table>";

@@ -99,6 +99,8 @@ StateReader::StateReader(const std::string& out_dir, int wait_ms) {
             throw SqliteError(what, again.code());
         }
     }
+    // Without its jobs table it is no state DB at all; one that has it is named by what it lacks.
+    if (tables.starts_with("jobs")) throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
     if (!tables.empty()) throw std::runtime_error(path + ": not a skyscript-build state DB (no " + tables + " table" + (tables.find(',') == std::string::npos ? "" : "s") + ")");
 }
 

@@ -284,8 +284,13 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
         const int w = grid.width, h = grid.height;
         pixels.max_body_bytes = earthengine_max_pixels_bytes(grid);
         // The validation decodes the image; the decoded pixels are kept, not decoded again.
-        pixels.validate = [w, h, image = &slot.image](const HttpResponse& resp) -> std::optional<std::string> {
+        pixels.validate = [w, h, colour = s.bands.size() == 3, image = &slot.image](const HttpResponse& resp) -> std::optional<std::string> {
             if (resp.content_type.rfind("image/", 0) != 0) return "content type " + resp.content_type;
+            // Three bands asked, one answered (a gray PNG, with or without alpha: its colour type,
+            // byte 25 of the PNG): decoded as gray it passed for a colour image (red-team round 37).
+            if (colour && resp.body.size() > 25 && resp.body.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
+                (resp.body[25] == 0 || resp.body[25] == 4))
+                return std::string("a one-band (gray) PNG, where three bands were asked");
             try {
                 *image = decode_image(resp.body, w, h);
             } catch (const std::exception& e) {

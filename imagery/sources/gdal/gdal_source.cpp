@@ -365,8 +365,9 @@ void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int atte
     // A server that answers and then sends nothing: GDAL 3.6's WMS driver takes its request
     // timeout from the XML's <Timeout> alone (300 s, not GDAL_HTTP_TIMEOUT), so a stalled
     // WMS held a tile for 300 s a block, whatever --timeout said; a transfer slower than a
-    // byte a second for --timeout seconds is given up in every GDAL request.
-    set_if_unset("GDAL_HTTP_LOW_SPEED_TIME", whole(timeout_s));
+    // byte a second for the HTTP timeout (--timeout, or GDAL_HTTP_TIMEOUT when the environment
+    // sets a longer one for a slow server) is given up in every GDAL request.
+    set_if_unset("GDAL_HTTP_LOW_SPEED_TIME", CPLGetConfigOption("GDAL_HTTP_TIMEOUT", whole(timeout_s).c_str()));
     set_if_unset("GDAL_HTTP_LOW_SPEED_LIMIT", "1");
     set_if_unset("GDAL_HTTP_CONNECTTIMEOUT", whole(connect_timeout_s));
     set_if_unset("GDAL_HTTP_MAX_RETRY", std::to_string(std::max(0, attempts - 1)));
