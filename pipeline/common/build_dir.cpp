@@ -21,7 +21,10 @@ std::string link_refused(const std::filesystem::path& path, const char* kind) {
 
 } // namespace
 
-std::string BuildDir::own_dir(std::string_view relative) const {
+// OUT/relative walked a part at a time below OUT: "" when each part is a folder (made where
+// missing when `make`), else the line refusing the first that is a link or no folder. `at` ends
+// as OUT/relative.
+std::string BuildDir::walk_own_dir(std::string_view relative, bool make, std::string& at_path) const {
     namespace fs = std::filesystem;
     fs::path at(root_);
     for (const auto& part : fs::path(relative)) {
@@ -29,27 +32,27 @@ std::string BuildDir::own_dir(std::string_view relative) const {
         std::error_code ec;
         const auto status = fs::symlink_status(at, ec);
         if (fs::is_symlink(status))
-            throw std::runtime_error(link_refused(at, "folder") + "it writes there and removes what no job names, so it does not follow the link; make it a folder");
+            return link_refused(at, "folder") +
+                   (make ? "it writes there and removes what no job names, so it does not follow the link; make it a folder" : "its files are not taken through it");
         if (fs::is_directory(status)) continue;
-        if (fs::exists(status)) throw std::runtime_error(at.string() + ": not a folder, where the build keeps a folder of its own");
+        if (fs::exists(status)) return at.string() + ": not a folder, where " + (make ? "the" : "a") + " build keeps a folder of its own";
+        if (!make) break; // missing: nothing of another build's taken from it
         if (!fs::create_directory(at, ec) && !fs::is_directory(fs::symlink_status(at))) // made by another run meanwhile is fine
-            throw std::runtime_error(at.string() + ": cannot make the folder (" + ec.message() + ")");
+            return at.string() + ": cannot make the folder (" + ec.message() + ")";
     }
-    return at.string();
+    at_path = (fs::path(root_) / relative).string();
+    return "";
+}
+
+std::string BuildDir::own_dir(std::string_view relative) const {
+    std::string at;
+    if (const auto refused = walk_own_dir(relative, true, at); !refused.empty()) throw std::runtime_error(refused);
+    return at;
 }
 
 std::string BuildDir::not_own_dir(std::string_view relative) const {
-    namespace fs = std::filesystem;
-    fs::path at(root_);
-    for (const auto& part : fs::path(relative)) {
-        at /= part;
-        std::error_code ec;
-        const auto status = fs::symlink_status(at, ec);
-        if (fs::is_symlink(status)) return link_refused(at, "folder") + "its files are not taken through it";
-        if (!fs::exists(status)) return "";
-        if (!fs::is_directory(status)) return at.string() + ": not a folder, where a build keeps a folder of its own";
-    }
-    return "";
+    std::string at;
+    return walk_own_dir(relative, false, at);
 }
 
 const std::string& own_file(const std::string& path) {
