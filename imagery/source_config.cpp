@@ -23,6 +23,12 @@ std::string_view open_sources_toml();
 
 namespace skyscript::imagery {
 
+std::vector<int> SourceConfig::band_numbers() const {
+    std::vector<int> numbers;
+    for (const auto& b : bands) numbers.push_back(std::stoi(b));
+    return numbers;
+}
+
 bool SourceConfig::covers(double lon, double lat) const noexcept {
     if (lat < coverage.south || lat > coverage.north) return false;
     if (coverage.crosses_antimeridian()) {

@@ -51,6 +51,8 @@ struct SourceConfig {
     std::shared_ptr<const SourceSettings> settings;
 
     // The point is in the coverage box, and in the polygons when there are.
+    // `bands` as 1-based numbers, for a kind that numbers them (numbered_bands(): gdal, stac).
+    std::vector<int> band_numbers() const;
     bool covers(double lon, double lat) const noexcept;
     // The whole box (a tile's lon/lat bounds) lies inside the coverage: for a box coverage,
     // its four corners are in it; for polygons, its corners are inside and no edge of the

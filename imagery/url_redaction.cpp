@@ -1,6 +1,5 @@
 #include "imagery/url_redaction.hpp"
 
-#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cctype>
@@ -146,15 +145,16 @@ std::string redact_url(std::string_view text) {
     return out;
 }
 
+void redact_json_strings(nlohmann::ordered_json& doc) {
+    if (doc.is_string()) doc = redact_url(doc.get_ref<const std::string&>());
+    else if (doc.is_structured())
+        for (auto& item : doc) redact_json_strings(item);
+}
+
 std::string redact_json(std::string_view json) {
     auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
     if (doc.is_discarded()) return "";
-    const auto walk = [](auto& self, nlohmann::ordered_json& value) -> void {
-        if (value.is_string()) value = redact_url(value.get_ref<const std::string&>());
-        else if (value.is_structured())
-            for (auto& item : value) self(self, item);
-    };
-    walk(walk, doc);
+    redact_json_strings(doc);
     return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

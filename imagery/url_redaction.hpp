@@ -5,6 +5,8 @@
 // Every message, log line, reason or key that can hold a URL goes through redact_url
 // before it is written anywhere, so a build's outputs never hold a credential.
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,8 @@ std::string redact_url(std::string_view text);
 // applied to every string in it; "" when `json` is not valid JSON. For provenance read back
 // from a state DB another build or an older version wrote, whose redaction knew fewer names.
 std::string redact_json(std::string_view json);
+// The same on a parsed document, in place (its strings redacted, nested ones too).
+void redact_json_strings(nlohmann::ordered_json& doc);
 
 // Whether a query parameter of this name holds a secret (exposed for tests).
 bool secret_parameter(std::string_view name);

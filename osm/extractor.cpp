@@ -130,30 +130,28 @@ void prefill_dense_index(int fd, std::uint64_t largest, int threads, const std::
     ::munmap(map, bytes);
 }
 
-// Whether the file begins as XML does (a BOM, blanks, then `<`): a PBF begins with the
-// 4-byte size of its first header, never with these bytes.
-bool starts_like_xml(const std::string& path) {
+// The first 64 bytes of the file (fewer when it is shorter, none when it cannot be read): what
+// tells its format whatever its name says.
+std::string file_head(const std::string& path) {
     char head[64] = {};
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0) return "";
     const auto n = ::read(fd, head, sizeof head);
     ::close(fd);
-    std::string_view h(head, n > 0 ? static_cast<std::size_t>(n) : 0);
+    return std::string(head, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+// Whether a file's head is XML's (a BOM, blanks, then `<`): a PBF begins with the 4-byte size
+// of its first header, never with these bytes.
+bool starts_like_xml(std::string_view h) {
     if (h.starts_with("\xEF\xBB\xBF")) h.remove_prefix(3);
     while (!h.empty() && (h.front() == ' ' || h.front() == '\n' || h.front() == '\r' || h.front() == '\t')) h.remove_prefix(1);
     return h.starts_with("<?xml") || h.starts_with("<osm");
 }
 
-// Whether the file begins as an OSM PBF does: the 4-byte size of its first BlobHeader, whose
-// first field is the type "OSMHeader" (0x0A 0x09 "OSMHeader").
-bool starts_like_pbf(const std::string& path) {
-    char head[16] = {};
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    const auto n = ::read(fd, head, sizeof head);
-    ::close(fd);
-    return n >= 15 && std::string_view(head + 4, 11) == std::string_view("\x0A\x09OSMHeader", 11);
-}
+// Whether a file's head is an OSM PBF's: the 4-byte size of its first BlobHeader, whose first
+// field is the type "OSMHeader" (0x0A 0x09 "OSMHeader").
+bool starts_like_pbf(std::string_view h) { return h.size() >= 15 && h.substr(4, 11) == std::string_view("\x0A\x09OSMHeader", 11); }
 
 } // namespace
 
@@ -179,10 +177,11 @@ osmium::io::File open_input_file(const std::string& path) {
     if (std::filesystem::file_size(path, ec) == 0) throw InputError(path + ": empty file, expected an OSM PBF file");
     osmium::io::File file{path};
     if (file.format() == osmium::io::file_format::unknown) file.set_format(osmium::io::file_format::pbf);
-    if (file.format() == osmium::io::file_format::pbf && starts_like_xml(path))
+    const auto head = file_head(path);
+    if (file.format() == osmium::io::file_format::pbf && starts_like_xml(head))
         throw InputError(path + ": is OSM XML, not PBF as its name says; convert it: osmium cat " + path + " -o NEW.osm.pbf");
     // The other way round (red-team round 36: "XML parsing error at line 1, column 0").
-    if (file.format() == osmium::io::file_format::xml && file.compression() == osmium::io::file_compression::none && starts_like_pbf(path))
+    if (file.format() == osmium::io::file_format::xml && file.compression() == osmium::io::file_compression::none && starts_like_pbf(head))
         throw InputError(path + ": is an OSM PBF, not XML as its name says; give it a name ending in .osm.pbf");
     return file;
 }
@@ -352,8 +351,8 @@ ExtractStats extract_catalog(const ExtractOptions& options, const tags::TagMatch
         MadeRows relation_rows;
         reading.output(relation_rows);
         auto& second_pass = areas.handler([&reading](osmium::memory::Buffer&& out) { osmium::apply(out, reading); });
+        // Every node here passed once() on the reading thread first, which refuses negative ids.
         const auto store_location = [&](const osmium::Node& node) {
-            if (node.id() < 0) return; // as NodeLocationsForWays without a negative-id index
             const auto id = static_cast<osmium::unsigned_object_id_type>(node.id());
             if (id > options.largest_node_id)
                 throw UnsortedInput("node " + std::to_string(id) + " comes before the last node block, whose largest id is " +

@@ -55,6 +55,15 @@ std::string sources_toml(const ServerProcess& server, const std::string& alias, 
            "\"\ngsd = 1\nmax_zoom = " + std::to_string(zoom) + "\ntile_px = " + std::to_string(px) + "\n";
 }
 
+// fetch-one of a 100 m tile in Lisbon (tile 17/62093/50163's middle) from an xyz source `alias`
+// served through the fault `fault` ("/f/corrupt/999": http_test_server.py's faults), into `dir`.
+CommandResult fetch_one_through(const ServerProcess& server, const std::string& dir, const std::string& alias, const std::string& fault,
+                                const std::string& extra) {
+    write_file(dir + "/s.toml", sources_toml(server, alias, 17, 256, fault));
+    return run("timeout 60 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") + " --source " + alias +
+               " --center -9.4551,38.8493 --side-m 100 --gsd 1 " + extra + " -o " + sh_quote(dir + "/t.jpg"));
+}
+
 } // namespace
 
 TEST_CASE("xyz tiles from loopback match gdalwarp through GDAL's TMS driver, within 3 levels") {
@@ -149,9 +158,7 @@ TEST_CASE("a JPEG tile whose scan data is corrupt fails its job naming the tile 
     // fails: before, the reason was "broken JPEG image: Corrupt JPEG data: ..." without the tile.
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("xyz_corrupt_jpeg");
-    write_file(dir + "/s.toml", sources_toml(server, "CJ", 17, 256, "/f/corrupt/999"));
-    const auto r = run("timeout 120 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
-                       " --source CJ --center -9.4551,38.8493 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    const auto r = fetch_one_through(server, dir, "CJ", "/f/corrupt/999", "");
     INFO(r.err);
     CHECK(r.exit_code == 1);
     CHECK(lines(r.err).size() == 1);
@@ -165,10 +172,8 @@ TEST_CASE("a --timeout under a millisecond still bounds a transfer: libcurl's 0 
     // nothing held fetch-one until `timeout 60` killed it (exit 124).
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("xyz_tiny_timeout");
-    write_file(dir + "/s.toml", sources_toml(server, "ST", 17, 256, "/f/stall-120000/999"));
     const auto start = std::chrono::steady_clock::now();
-    const auto r = run("timeout 60 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
-                       " --source ST --center -9.4551,38.8493 --side-m 100 --gsd 1 --timeout 0.0009 --attempts 1 -o " + sh_quote(dir + "/t.jpg"));
+    const auto r = fetch_one_through(server, dir, "ST", "/f/stall-120000/999", "--timeout 0.0009 --attempts 1");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     INFO(r.err);
     CHECK(r.exit_code == 1);
@@ -181,9 +186,7 @@ TEST_CASE("a server whose Content-Length is short of its body: each attempt on a
     // status line, and stopped at "Unsupported protocol (after 2 attempts)" with --attempts 3.
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("xyz_short_length");
-    write_file(dir + "/s.toml", sources_toml(server, "CL", 17, 256, "/f/clshort/999"));
-    const auto r = run("timeout 60 " + sh_quote(binary()) + " fetch-one --sources " + sh_quote(dir + "/s.toml") +
-                       " --source CL --center -9.4551,38.8493 --side-m 100 --gsd 1 --attempts 3 --timeout 10 -o " + sh_quote(dir + "/t.jpg"));
+    const auto r = fetch_one_through(server, dir, "CL", "/f/clshort/999", "--attempts 3 --timeout 10");
     INFO(r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("Unsupported protocol") == std::string::npos);

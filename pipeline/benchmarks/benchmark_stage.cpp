@@ -71,7 +71,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
     std::unordered_set<std::int64_t> gone;
     const BuildDir dir(out_dir);
     state.for_each_with_files([&](const JobFiles& f) {
-        if (f.status == JobStatus::written && held_out.contains(f.job_id) && (f.stem.empty() || !placed_size(dir.image(f.part, f.stem), f.image_bytes)))
+        if (held_out.contains(f.job_id) && (f.stem.empty() || !placed_size(dir.image(f.part, f.stem), f.image_bytes)))
             gone.insert(f.job_id);
     });
     summary.missing = static_cast<std::int64_t>(gone.size());

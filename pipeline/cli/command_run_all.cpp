@@ -2,7 +2,6 @@
 
 #include "pipeline/cli/commands.hpp"
 #include "pipeline/cli/stage_table.hpp"
-#include "pipeline/common/build_dir.hpp"
 #include "pipeline/report/report_stage.hpp"
 
 #include <algorithm>
@@ -33,7 +32,7 @@ int command_run_all(const std::vector<std::string>& args) {
     for (const auto& stage : stage_table()) {
         if (!in_bare_command(stage)) continue;
         const auto summary = stage.name.view() == "polish"
-                                 ? run_polish_keeping_split(session, session.state->stage_finished("split") || BuildDir(session.out_dir).split_outputs_present())
+                                 ? run_polish_keeping_split(session, split_made(session))
                                  : run_recorded(session, stage.name, stage.run);
         complete = complete && summary.complete;
         if (!stage.empty_ends_build || summary.count != 0) continue;

@@ -83,6 +83,10 @@ const Stage& find_stage(StageName name) {
 
 bool in_bare_command(const Stage& stage) { return stage_list[stage.name.rank()].in_bare_command; }
 
+bool split_made(const BuildSession& session) {
+    return session.state->stage_finished("split") || BuildDir(session.out_dir).split_outputs_present();
+}
+
 StageSummary run_polish_keeping_split(BuildSession& session, bool split_before) {
     try {
         return run_recorded(session, "polish", stage_polish);
@@ -122,7 +126,7 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     // A split made before, finished or not: a polish stopped after it forgot the split (its
     // captions changed) left the split unfinished, and its rerun then made no split again
     // (red-team round 34: CSVs without the polished captions, exit 0).
-    const bool split_before = session.state->stage_finished("split") || (name == "polish" && BuildDir(session.out_dir).split_outputs_present());
+    const bool split_before = name == "polish" && split_made(session);
     const auto summary = name == "polish" ? run_polish_keeping_split(session, split_before) : run_recorded(session, stage.name, stage.run);
     if (stage.zero_fails && summary.count == 0) {
         std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",

@@ -26,6 +26,10 @@ std::span<const Stage> stage_table();
 const Stage& find_stage(StageName name);
 bool in_bare_command(const Stage& stage);
 
+// Whether the build in `session` has a split made, finished or not (its files in OUT): a
+// polish that changes captions forgets it, and the split is then made again.
+bool split_made(const BuildSession& session);
+
 // The polish stage run and recorded; when it stops with an error after forgetting a split it
 // found made (`split_before`: its captions changed, so the CSVs no longer say what meta.jsonl
 // says), the split and the report are made again before the error goes on.

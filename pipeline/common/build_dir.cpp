@@ -22,9 +22,8 @@ std::string link_refused(const std::filesystem::path& path, const char* kind) {
 } // namespace
 
 // OUT/relative walked a part at a time below OUT: "" when each part is a folder (made where
-// missing when `make`), else the line refusing the first that is a link or no folder. `at` ends
-// as OUT/relative.
-std::string BuildDir::walk_own_dir(std::string_view relative, bool make, std::string& at_path) const {
+// missing when `make`), else the line refusing the first that is a link or no folder.
+std::string BuildDir::walk_own_dir(std::string_view relative, bool make) const {
     namespace fs = std::filesystem;
     fs::path at(root_);
     for (const auto& part : fs::path(relative)) {
@@ -40,20 +39,15 @@ std::string BuildDir::walk_own_dir(std::string_view relative, bool make, std::st
         if (!fs::create_directory(at, ec) && !fs::is_directory(fs::symlink_status(at))) // made by another run meanwhile is fine
             return at.string() + ": cannot make the folder (" + ec.message() + ")";
     }
-    at_path = (fs::path(root_) / relative).string();
     return "";
 }
 
 std::string BuildDir::own_dir(std::string_view relative) const {
-    std::string at;
-    if (const auto refused = walk_own_dir(relative, true, at); !refused.empty()) throw std::runtime_error(refused);
-    return at;
+    if (const auto refused = walk_own_dir(relative, true); !refused.empty()) throw std::runtime_error(refused);
+    return path(relative);
 }
 
-std::string BuildDir::not_own_dir(std::string_view relative) const {
-    std::string at;
-    return walk_own_dir(relative, false, at);
-}
+std::string BuildDir::not_own_dir(std::string_view relative) const { return walk_own_dir(relative, false); }
 
 const std::string& own_file(const std::string& path) {
     namespace fs = std::filesystem;

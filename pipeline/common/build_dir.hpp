@@ -53,7 +53,7 @@ public:
     bool split_outputs_present() const;
 
 private:
-    std::string walk_own_dir(std::string_view relative, bool make, std::string& at) const;
+    std::string walk_own_dir(std::string_view relative, bool make) const;
     std::string root_;
 };
 

@@ -46,8 +46,11 @@ nlohmann::ordered_json meta_record(const Job& job) {
     // Where the pixels came from, as the source told it (a STAC item, its asset, licence).
     // Redacted again: a job reused or merged from a build whose redaction knew fewer secret names.
     if (!job.provenance.empty()) {
-        const auto p = json::parse(imagery::redact_json(tags::valid_utf8(job.provenance)), nullptr, false);
-        if (p.is_object()) m["provenance"] = p;
+        auto p = json::parse(tags::valid_utf8(job.provenance), nullptr, false);
+        if (p.is_object()) {
+            imagery::redact_json_strings(p);
+            m["provenance"] = std::move(p);
+        }
     }
     // What a user of the image may do with it and whom they must credit: OpenStreetMap's terms
     // (the tags, captions and geometry are derived from its database) and the source's.

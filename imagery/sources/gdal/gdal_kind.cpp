@@ -24,8 +24,8 @@ const std::string& path_of(const SourceConfig& s) { return s.settings_as<GdalSet
 
 // A `bands` number the raster does not have: the source's error, said once, not every job's.
 std::string missing_band(const SourceConfig& s, int raster_bands) {
-    for (const auto& b : s.bands)
-        if (const int n = std::stoi(b); n < 1 || n > raster_bands)
+    for (const int n : s.band_numbers())
+        if (n < 1 || n > raster_bands)
             return redact_url(path_of(s)) + ": band " + std::to_string(n) + " does not exist (the raster has " + std::to_string(raster_bands) + " bands: `bands` in the sources file, --bands for fetch-one)";
     return "";
 }
@@ -36,7 +36,7 @@ public:
     GdalImageSource(const SourceConfig& c, const ImageSourceOptions& o) : ImageSource(c), path_(path_of(c)), workers_(image_workers(o.workers, o.cores)) {
         set_gdal_http_defaults(o.http.timeout_s, o.http.connect_timeout_s, o.http.max_attempts);
         read_.resampling = o.resampling;
-        for (const auto& b : c.bands) read_.bands.push_back(std::stoi(b));
+        read_.bands = c.band_numbers();
         if (c.stretch) {
             read_.stretch.mode = Stretch::Mode::fixed;
             read_.stretch.min = c.stretch->first;
@@ -151,9 +151,7 @@ public:
         try {
             const auto info = describe_raster(path);
             if (const auto problem = missing_band(source, info.bands); !problem.empty()) return not_usable(problem);
-            std::vector<int> bands;
-            for (const auto& b : source.bands) bands.push_back(std::stoi(b));
-            if (const auto problem = rgb_band_problem(path, bands); !problem.empty()) return not_usable(redact_url(problem));
+            if (const auto problem = rgb_band_problem(path, source.band_numbers()); !problem.empty()) return not_usable(redact_url(problem));
             char buf[128];
             std::snprintf(buf, sizeof buf, "usable: %d band(s) %s, native GSD %.2f m", info.bands, info.data_type.c_str(), info.gsd_m);
             return usable(buf);

@@ -132,7 +132,7 @@ public:
         if (c.requests_per_second > 0) engine_.set_rate(c.alias, c.requests_per_second, std::max(1.0, c.requests_per_second / 2));
         if (c.max_in_flight > 0) engine_.set_max_in_flight(c.alias, c.max_in_flight);
         read_.resampling = o.resampling;
-        for (const auto& b : c.bands) read_.bands.push_back(std::stoi(b));
+        read_.bands = c.band_numbers();
         if (stac_of(c).assets.size() == 3) read_.bands = {1}; // each asset is one band
         if (c.stretch) {
             read_.stretch.mode = Stretch::Mode::fixed;
