@@ -64,6 +64,18 @@ class Handler(BaseHTTPRequestHandler):
     def send_bytes(self, status, ctype, body, extra=None):
         send_body(self, status, ctype, body, extra)
 
+    def tile_bytes(self, rest):
+        """The file a /xyz/{path} request names, for the faults that send it altered."""
+        with open(os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):]), "rb") as f:
+            return f.read()
+
+    def send_head(self, ctype, length):
+        """A 200's status line and headers alone, with the Content-Length a fault claims."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
     def serve_path(self, path):
         path = path.split("?", 1)[0]
         if path.startswith("/xyz/"):
@@ -207,32 +219,20 @@ class Handler(BaseHTTPRequestHandler):
                     self.connection.close()
                     return
                 if fault == "truncate":
-                    full = os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):])
-                    with open(full, "rb") as f:
-                        body = f.read()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
+                    body = self.tile_bytes(rest)
+                    self.send_head("image/jpeg", len(body))
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 if fault == "corrupt":
-                    full = os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):])
-                    with open(full, "rb") as f:
-                        body = bytearray(f.read())
+                    body = self.tile_bytes(rest)
                     sos = body.find(b"\xff\xda")
-                    return self.send_bytes(200, "image/jpeg", bytes(body[: sos + 300]) + b"\xff\xd9")
+                    return self.send_bytes(200, "image/jpeg", body[: sos + 300] + b"\xff\xd9")
                 if fault == "clshort":
-                    full = os.path.join(self.root, rest.split("?", 1)[0][len("/xyz/"):])
-                    with open(full, "rb") as f:
-                        body = f.read()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.send_header("Content-Length", str(len(body) - 100))
-                    self.end_headers()
+                    body = self.tile_bytes(rest)
+                    self.send_head("image/jpeg", len(body) - 100)
                     self.wfile.write(body)
                     return
                 if fault == "html":
@@ -240,10 +240,7 @@ class Handler(BaseHTTPRequestHandler):
                 if fault.startswith("slow-"):
                     time.sleep(int(fault[5:]) / 1000.0)
                 if fault.startswith("stall-"):  # answers, then sends no byte of its body
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/png")
-                    self.send_header("Content-Length", "99999")
-                    self.end_headers()
+                    self.send_head("image/png", 99999)
                     self.wfile.flush()
                     time.sleep(int(fault[6:]) / 1000.0)
                     self.close_connection = True
