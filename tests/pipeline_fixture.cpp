@@ -20,28 +20,28 @@ namespace fs = std::filesystem;
 
 const Rendering& monaco() {
     static const Rendering r = [] {
+        const auto script = source_dir() + "/tests/render_osm_raster.sh";
         Rendering m;
-        m.dir = fresh_dir("pipeline-monaco-" + std::to_string(::getpid())); // one per suite: suites run in parallel
-        REQUIRE(run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -q -o " + sh_quote(m.dir)).exit_code == 0);
+        m.dir = shared_dir("pipeline-monaco", {binary(), script, data("osm/monaco-latest.osm.pbf")}, [&](const std::string& dir) {
+            const auto extract = run(sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -q -o " + sh_quote(dir));
+            REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+            const auto render = run(sh_quote(script) + " " + sh_quote(dir + "/catalog.gpkg") + " " + sh_quote(dir + "/render.tif") + " " + monaco_box + " 0.5");
+            REQUIRE_MESSAGE(render.exit_code == 0, render.err);
+            write_file(dir + "/sources.toml", "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + dir + "/render.tif\"\nyear = 2021\n");
+        });
         m.catalog = m.dir + "/catalog.gpkg";
         m.raster = m.dir + "/render.tif";
-        const auto render = run(sh_quote(source_dir() + "/tests/render_osm_raster.sh") + " " + sh_quote(m.catalog) + " " +
-                                sh_quote(m.raster) + " " + monaco_box + " 0.5");
-        REQUIRE_MESSAGE(render.exit_code == 0, render.err);
         m.sources = m.dir + "/sources.toml";
-        write_file(m.sources, "[[source]]\nalias = \"RENDER\"\nkind = \"gdal\"\npath = \"" + m.raster + "\"\nyear = 2021\n");
         return m;
     }();
     return r;
 }
 
 const std::string& rendering_tiles() {
-    static const std::string dir = [] {
-        const auto d = fresh_dir("pipeline-xyz-tiles-" + std::to_string(::getpid()));
+    static const std::string dir = shared_dir("pipeline-xyz-tiles", {monaco().raster}, [](const std::string& d) {
         const auto tiles = run("gdal2tiles.py -q --xyz -z 17 --processes=2 -r bilinear " + sh_quote(monaco().raster) + " " + sh_quote(d));
         REQUIRE_MESSAGE(tiles.exit_code == 0, tiles.err);
-        return d;
-    }();
+    });
     return dir;
 }
 

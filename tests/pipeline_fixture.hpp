@@ -1,6 +1,6 @@
 #pragma once
 // What the pipeline suites share: Monaco's catalog and a 0.5 m rendering of it
-// (tests/render_osm_raster.sh), made once per test binary, and the bare command on it.
+// (tests/render_osm_raster.sh), made once for all suites (shared_dir), and the bare command on it.
 
 #include "test_support.hpp"
 

@@ -918,8 +918,8 @@ std::string fetched_on_one_tile(const std::string& dir, const ServerProcess& ser
 
 TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote: the rerun neither fetches nor writes them again (red-team round 26)") {
     const auto dir = fresh_dir("fetch-kill-mid-batch");
-    // Every tile the same real one, 100 ms a request: ~20 images a second at two in flight.
-    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "100"});
+    // Every tile the same real one, 30 ms a request: the batch takes seconds at four in flight.
+    ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "30"});
     const auto out = planned_on_one_tile(dir, server, 150);
     const auto jobs = sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs");
     REQUIRE(jobs >= 100); // one batch at the default --batch (512)
@@ -930,7 +930,7 @@ TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote:
                 for (const auto& f : fs::directory_iterator(part.path())) n += f.path().extension() == ".jpg";
         return n;
     };
-    const auto pid = start_process({binary(), "fetch", out, "--in-flight", "2", "-q"}, dir + "/fetch.err");
+    const auto pid = start_process({binary(), "fetch", out, "--in-flight", "4", "-q"}, dir + "/fetch.err");
     const auto end = kill_when(pid, [&] { return images() >= 50; }, std::chrono::seconds(60));
     INFO(read_file(dir + "/fetch.err"));
     REQUIRE(end == -SIGKILL); // killed mid-batch, not ended
@@ -943,7 +943,7 @@ TEST_CASE("a fetch SIGKILLed in the middle of a batch keeps the images it wrote:
         REQUIRE(::stat((out + "/" + path).c_str(), &st) == 0);
         inode[path] = st.st_ino;
     }
-    const auto rerun = run(sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 4 -q");
+    const auto rerun = run(sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 16 -q");
     REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
     for (const auto& [path, ino] : inode) {
@@ -1126,13 +1126,13 @@ TEST_CASE("a build whose stdout reader is gone (a closed pipe: | head, a pager q
 TEST_CASE("the progress bar on a narrow terminal and on one without escapes (TERM=dumb): cut to its width, no ESC sequences (red-team round 28)") {
     const auto dir = fresh_dir("progress-terminal");
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles"), "--latency-ms", "20"});
-    const auto out = planned_on_one_tile(dir, server, 150);
+    const auto out = planned_on_one_tile(dir, server, 40);
     for (const std::string term : {"dumb", "xterm"}) {
         CAPTURE(term);
         REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE jobs SET status = 'planned'\"").exit_code == 0);
         // A pseudo-terminal 40 columns wide (script(1)), the fetch drawing its bar on it.
         const auto log = dir + "/" + term + ".log";
-        const auto r = run("TERM=" + term + " script -qfec " + sh_quote("stty cols 40; " + sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 1") + " " +
+        const auto r = run("TERM=" + term + " script -qfec " + sh_quote("stty cols 40; " + sh_quote(binary()) + " fetch " + sh_quote(out) + " --in-flight 4") + " " +
                            sh_quote(log) + " > /dev/null");
         REQUIRE(r.exit_code == 0);
         auto text = read_file(log);
@@ -1178,7 +1178,7 @@ TEST_CASE("a raster, or a VRT's member, rewritten in place during a fetch stops 
         if (member) REQUIRE(run("gdalbuildvrt -q " + sh_quote(vrt) + " " + sh_quote(raster)).exit_code == 0);
         write_file(dir + "/s.toml", "[[source]]\nalias = \"IMG\"\nkind = \"gdal\"\npath = \"" + (member ? vrt : raster) + "\"\nyear = 2021\n");
         const auto b = sh_quote(binary()), pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));
-        const std::string options = " --sources " + sh_quote(dir + "/s.toml") + " --limit 800 -q";
+        const std::string options = " --sources " + sh_quote(dir + "/s.toml") + " --limit 300 -q";
         const auto clean = dir + "/clean", out = dir + "/out";
         REQUIRE(run("timeout 300 " + b + " " + pbf + " -o " + sh_quote(clean) + options).exit_code == 0);
         REQUIRE(run(b + " extract " + pbf + " -o " + sh_quote(out) + " -q").exit_code == 0);

@@ -61,6 +61,7 @@ private:
             if (st.out.find("\"running\": " + running) != std::string::npos || (running == "false" && st.exit_code != 0)) return; // no build there to say it
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
+        FAIL_CHECK("status never said \"running\": " << running << " in 300 tries"); // not thrown: release() runs in the destructor
     }
     std::string pid_, out_;
 };
@@ -788,13 +789,15 @@ TEST_CASE("a split stopped part way: status names the split and the report makes
     CHECK(fs::exists(out + "/README.md"));
     // A run holding the finished build (a split of the same options, whose files it replaces
     // one by one): its stage, not "finished".
-    write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build split " + out + " -q\n");
+    // A PID no process has (above any pid_max): the lock's holder is told by the flock alone, so
+    // the status after the holder's end says no run (PID 1 would be taken for a holder still running).
+    write_file(out + "/build.lock", "process 999999999 since 2026-12-07T10:00:00Z: skyscript-build split " + out + " -q\n");
     {
         LockHolder holder(out);
         const auto held = status();
         CHECK_MESSAGE(held.find(": split stage next or running (a run of the build is going on) (finished: extract plan fetch write)") != std::string::npos, held);
     }
-    write_file(out + "/build.lock", "process 1 since 2026-12-07T10:00:00Z: skyscript-build " + data("osm/monaco-latest.osm.pbf") + " -o " + out + "\n");
+    write_file(out + "/build.lock", "process 999999999 since 2026-12-07T10:00:00Z: skyscript-build " + data("osm/monaco-latest.osm.pbf") + " -o " + out + "\n");
     {
         LockHolder holder(out); // the bare command run again on a finished build: nothing to name
         CHECK(status().find(": finished (") != std::string::npos);

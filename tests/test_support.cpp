@@ -22,6 +22,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <functional>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/file.h>
 
 namespace skyscript::test {
 
@@ -69,6 +74,38 @@ std::string fresh_dir(const std::string& name) {
     const auto dir = std::filesystem::path(scratch_root()) / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    return dir.string();
+}
+
+std::string shared_dir(const std::string& name, const std::vector<std::string>& inputs, const std::function<void(const std::string&)>& make) {
+    namespace fs = std::filesystem;
+    std::string identity;
+    for (const auto& input : inputs) {
+        struct stat st {};
+        if (::stat(input.c_str(), &st) != 0) throw std::runtime_error("shared_dir: " + input + ": " + std::strerror(errno));
+        identity.append(input).append("|").append(std::to_string(st.st_size)).append("|");
+        identity.append(std::to_string(st.st_ctim.tv_sec)).append(".").append(std::to_string(st.st_ctim.tv_nsec)).append("\n");
+    }
+    char key[17];
+    std::snprintf(key, sizeof key, "%016zx", std::hash<std::string>{}(identity));
+    const auto root = fs::path(scratch_root()) / "shared";
+    fs::create_directories(root);
+    const auto dir = root / (name + "-" + key);
+    const int lock = ::open((root / (name + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("shared_dir: cannot lock " + (root / (name + ".lock")).string());
+    try {
+        if (!fs::exists(dir / ".complete")) {
+            for (const auto& e : fs::directory_iterator(root))
+                if (e.is_directory() && e.path().filename().string().starts_with(name + "-")) fs::remove_all(e.path());
+            fs::create_directories(dir);
+            make(dir.string());
+            write_file((dir / ".complete").string(), identity);
+        }
+    } catch (...) {
+        ::close(lock);
+        throw;
+    }
+    ::close(lock); // releases the flock
     return dir.string();
 }
 

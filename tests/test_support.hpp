@@ -2,6 +2,7 @@
 // Helpers for tests that run real programs: our binary, osmium, ogrinfo, python3.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ std::string scratch_root();
 std::string binary();
 std::string data(const std::string& relative);
 std::string fresh_dir(const std::string& name);
+// A folder made once for every suite that asks for it: scratch_root()/shared/NAME-KEY, KEY a hash
+// of `inputs` (files: their size and change time, so a rebuilt binary or an edited script makes it
+// again). The first suite makes it with `make(dir)` under a lock, the others wait and take it; a
+// folder of NAME with another KEY is removed. Suites only read it.
+std::string shared_dir(const std::string& name, const std::vector<std::string>& inputs, const std::function<void(const std::string&)>& make);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 std::vector<std::string> lines(const std::string& text);
