@@ -909,6 +909,34 @@ TEST_CASE("on a real Slurm cluster: docs/slurm/submit.sh (extract, sbatch --arra
     CHECK_MESSAGE(!fs::exists(cluster_dir), cluster_dir);
 }
 
+TEST_CASE("docs/slurm's scripts run by hand: the sample's options reach the extract and every worker alike; a rerun of the extract keeps the finished catalog (red-team round 38)") {
+    const auto dir = fresh_dir("shards-slurm-scripts");
+    const auto work = dir + "/work";
+    // A planet is sampled as the extract reads it (--read-sample auto at 1 GiB); Monaco is made to be.
+    const std::string env = "SKYSCRIPT_BUILD=" + sh_quote(binary()) + " SKYSCRIPT_INPUT=" + sh_quote(data("osm/monaco-latest.osm.pbf")) +
+                            " SKYSCRIPT_SOURCES=" + sh_quote(monaco().sources) + " SKYSCRIPT_WORK=" + sh_quote(work) +
+                            " SKYSCRIPT_SHARD_COUNT=2 SKYSCRIPT_CATALOG_FLAGS='--all-below 100 --seed 7' SKYSCRIPT_EXTRACT_FLAGS='--read-sample on -q'"
+                            " SKYSCRIPT_FLAGS='--limit 40 -q' ";
+    const auto script = [&](const std::string& name) { return sh_quote(source_dir() + "/docs/slurm/" + name); };
+    const auto extract = run(env + "sh " + script("skyscript-extract.sbatch"));
+    REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+    const auto catalog = work + "/extract/catalog.gpkg";
+    REQUIRE(sql_column(catalog, "SELECT value FROM skyscript_meta WHERE key = 'sample seed'") == std::vector<std::string>{"7"});
+    for (const char* task : {"0", "1"}) {
+        const auto worker = run(env + "SLURM_ARRAY_TASK_ID=" + task + " sh " + script("skyscript-shards.sbatch"));
+        CHECK_MESSAGE(worker.exit_code == 0, worker.err); // before: refused, the catalog sampled with --seed 1 (the workers alone had --seed 7)
+    }
+    const auto merge = run(env + "sh " + script("skyscript-merge.sbatch"));
+    CHECK_MESSAGE(merge.exit_code == 0, merge.err);
+    CHECK(sql_int(work + "/dataset/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'") > 0);
+    // The job requeued or resubmitted: the catalog the workers read stays (before: read again and replaced).
+    const auto before = inode_of(catalog);
+    const auto again = run(env + "sh " + script("skyscript-extract.sbatch"));
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(again.out.find("is there (a finished extract): kept") != std::string::npos);
+    CHECK(inode_of(catalog) == before);
+}
+
 TEST_CASE("the Kubernetes Indexed Job manifest: YAML with the worker command, the index variable, a shared volume and a merge Job") {
     const auto manifest = source_dir() + "/docs/kubernetes/skyscript-indexed-job.yaml";
     const auto check = run("/usr/bin/python3 " + sh_quote(source_dir() + "/tests/check_k8s_manifest.py") + " " + sh_quote(manifest));

@@ -7,9 +7,16 @@
 #   SKYSCRIPT_INPUT=/shared/planet.osm.pbf SKYSCRIPT_SOURCES=/shared/sources.toml \
 #   SKYSCRIPT_WORK=/shared/skyscript SHARDS=16 docs/slurm/submit.sh
 #
-# Optional: SKYSCRIPT_FLAGS (more options for every worker, e.g. "--limit 100000 --seed 7"),
-# SKYSCRIPT_BUILD (the binary, default skyscript-build on PATH), SKYSCRIPT_SBATCH_FLAGS (partition,
-# account, ...: given to all three sbatch calls).
+# Optional, each a list of flags:
+#   SKYSCRIPT_CATALOG_FLAGS  for the extract and every worker: what chooses the catalog's objects
+#                            and the sample (--tags, --hidden, --bbox or --polygon, --seed,
+#                            --all-below, --cells, --rare-min, --point-tile-px, --max-px, --margin,
+#                            --offset), e.g. "--seed 7": a large input is sampled as the extract
+#                            reads it, and a worker given other values refuses the catalog
+#   SKYSCRIPT_EXTRACT_FLAGS  the extract's own (--node-index, --tmp-dir, --threads)
+#   SKYSCRIPT_FLAGS          every worker's own, e.g. "--limit 100000 --in-flight 2"
+#   SKYSCRIPT_SBATCH_FLAGS   partition, account, ...: given to all three sbatch calls
+# and SKYSCRIPT_BUILD (the binary, default skyscript-build on PATH).
 set -eu
 : "${SKYSCRIPT_INPUT:?path of the .osm.pbf, on storage every node reads}"
 : "${SKYSCRIPT_WORK:?a folder on shared storage: catalog, shards/, dataset/}"
