@@ -819,11 +819,19 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
     write_file(c.dir + "/member.vrt", "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\"><SRS>EPSG:4326</SRS><GeoTransform>7.41, 0.001, 0, 43.74, 0, -0.001</GeoTransform>"
                                       "<VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">" + fifo +
                                       "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>");
-    for (const auto& raster : {fifo, "/vsigzip/" + fifo, c.dir + "/member.vrt"}) {
+    // Behind /vsisubfile/ too (red-team round 38: it waited, exit 124); /vsisparse/, whose
+    // description names its files, is not read at all.
+    for (const auto& raster : {fifo, "/vsigzip/" + fifo, c.dir + "/member.vrt", "/vsisubfile/0_1000," + fifo}) {
         INFO(raster);
         refused(run(quick + " fetch-one --raster " + sh_quote(raster) + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
                 {fifo, "pipe"});
     }
+    write_file(c.dir + "/sparse.xml", "<VSISparseFile><Length>1000</Length><SubfileRegion><Filename relative=\"0\">" + fifo +
+                                          "</Filename><DestinationOffset>0</DestinationOffset><SourceOffset>0</SourceOffset><RegionLength>1000</RegionLength>"
+                                          "</SubfileRegion></VSISparseFile>");
+    refused(run(quick + " fetch-one --raster " + sh_quote("/vsisparse/" + c.dir + "/sparse.xml") + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " +
+                sh_quote(c.dir + "/x.jpg")),
+            {"/vsisparse/ is not read"});
     refused(run(quick + " tags --list --tags " + sh_quote(fifo)), {fifo, "pipe"});
     CHECK(snapshot(c.out).empty());
 }

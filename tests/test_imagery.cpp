@@ -357,6 +357,14 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
     CHECK(local_file_behind("/vsicurl/http://127.0.0.1:9/a.tif").empty());
     CHECK(local_file_behind("/vsimem/a.tif").empty());
     CHECK(local_file_behind(tif) == tif);
+    // A part of a file and an encrypted file stand for that file (red-team round 38: a raster
+    // behind /vsisubfile/ stood for nothing, so one rewritten in place was resumed and reused).
+    CHECK(local_file_behind("/vsisubfile/0_1000," + tif) == tif);
+    CHECK(local_file_behind("/vsisubfile/0," + tif) == tif);
+    CHECK(local_file_behind("/vsisubfile/0_1000,/vsizip/" + zip + "/a.tif") == zip);
+    CHECK(local_file_behind("/vsicrypt/key=abc,file=" + tif) == tif);
+    const auto subfile = raster_local_files("/vsisubfile/0_" + std::to_string(std::filesystem::file_size(tif)) + "," + tif);
+    CHECK(std::find(subfile.begin(), subfile.end(), tif) != subfile.end());
     // A VRT over the zipped raster lists the zip.
     const auto zipped_vrt = dir + "/zipped.vrt";
     REQUIRE(run("gdalbuildvrt -q " + sh_quote(zipped_vrt) + " " + sh_quote("/vsizip/" + zip + "/a.tif")).exit_code == 0);

@@ -417,6 +417,53 @@ TEST_CASE("GDAL_HTTP_UNSAFESSL, which turns off TLS verification for remote rast
               sh_quote(dir + "/t.jpg")).err.empty());
 }
 
+TEST_CASE("a WMTS source's tiles are asked with the server's certificate verified, whichever way it is named; a description of the user's that turns that off is warned of (red-team round 38)") {
+    // GDAL 3.6's WMTS driver writes <UnsafeSSL>true</UnsafeSSL> into the description it makes of a
+    // WMTS: name or a capabilities document: a self-signed tile server's imagery was taken.
+    const auto dir = fresh_dir("sources_wmts_tls");
+    REQUIRE(run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                sh_quote(dir + "/key.pem") + " -out " + sh_quote(dir + "/cert.pem") + " 2>/dev/null")
+                .exit_code == 0);
+    const ServerProcess tiles({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles", "--tls",
+                               dir + "/cert.pem", dir + "/key.pem"});
+    std::string matrices;
+    for (int z = 0; z <= 18; ++z)
+        matrices += "<TileMatrix><ows:Identifier>" + std::to_string(z) + "</ows:Identifier><ScaleDenominator>" + std::to_string(559082264.0287178 / (1 << z)) +
+                    "</ScaleDenominator><TopLeftCorner>-20037508.3427892 20037508.3427892</TopLeftCorner><TileWidth>256</TileWidth><TileHeight>256</TileHeight>"
+                    "<MatrixWidth>" + std::to_string(1 << z) + "</MatrixWidth><MatrixHeight>" + std::to_string(1 << z) + "</MatrixHeight></TileMatrix>";
+    std::filesystem::create_directories(dir + "/caps");
+    // Every tile the same real one, over https from the self-signed server.
+    write_file(dir + "/caps/WMTSCapabilities.xml",
+               "<?xml version=\"1.0\"?><Capabilities xmlns=\"http://www.opengis.net/wmts/1.0\" xmlns:ows=\"http://www.opengis.net/ows/1.1\" version=\"1.0.0\"><Contents>"
+               "<Layer><ows:Title>t</ows:Title><ows:Identifier>lay</ows:Identifier><ows:WGS84BoundingBox><ows:LowerCorner>-180 -85</ows:LowerCorner>"
+               "<ows:UpperCorner>180 85</ows:UpperCorner></ows:WGS84BoundingBox><Style isDefault=\"true\"><ows:Identifier>default</ows:Identifier></Style>"
+               "<Format>image/jpeg</Format><TileMatrixSetLink><TileMatrixSet>g</TileMatrixSet></TileMatrixSetLink><ResourceURL format=\"image/jpeg\" "
+               "resourceType=\"tile\" template=\"https://127.0.0.1:" + std::to_string(tiles.port()) +
+               "/xyz/17/62093/50163.jpg?{TileMatrix}/{TileCol}/{TileRow}\"/></Layer><TileMatrixSet><ows:Identifier>g</ows:Identifier>"
+               "<ows:SupportedCRS>urn:ogc:def:crs:EPSG::3857</ows:SupportedCRS>" + matrices + "</TileMatrixSet></Contents></Capabilities>\n");
+    const ServerProcess caps({"python3", source_dir() + "/tests/http_test_server.py", "--root", dir + "/caps"});
+    const auto caps_url = caps.url("/xyz/WMTSCapabilities.xml");
+    const auto fetch = [&](const std::string& raster) {
+        return run(fetch_one_command() + " --attempts 1 --raster " + sh_quote(raster) + " --center 7.42,43.735 --side-m 100 --gsd 1 -o " + sh_quote(dir + "/t.jpg"));
+    };
+    for (const auto& raster : {"WMTS:" + caps_url, "WMTS:" + caps_url + ",layer=lay", dir + "/caps/WMTSCapabilities.xml"}) {
+        INFO(raster);
+        const auto r = fetch(raster);
+        CHECK(r.exit_code == 1); // before: 0, the untrusted server's tile in the image
+        CHECK_MESSAGE(r.err.find("certificate") != std::string::npos, r.err);
+    }
+    // A GDAL_WMTS description of the user's: its own setting, warned of when it is true.
+    const std::string description = "<GDAL_WMTS><GetCapabilitiesUrl>" + caps_url + "</GetCapabilitiesUrl>";
+    CHECK(fetch(description + "</GDAL_WMTS>").exit_code == 1);
+    const auto unsafe = fetch(description + "<UnsafeSSL>true</UnsafeSSL></GDAL_WMTS>");
+    CHECK_MESSAGE(unsafe.exit_code == 0, unsafe.err);
+    CHECK(unsafe.err.find("WARNING: an inline description sets <UnsafeSSL>true</UnsafeSSL>: TLS certificates of its server are NOT verified") != std::string::npos);
+    // A parameter a WMTS: name does not take: one line naming it.
+    const auto unknown = fetch("WMTS:" + caps_url + ",lyer=lay");
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("`lyer=lay` is no parameter of a WMTS: name") != std::string::npos);
+}
+
 TEST_CASE("GDAL's own HTTP (a /vsicurl/ raster) is held to --timeout: a stalled server fails the tile, it does not hang") {
     const ServerProcess server({"python3", source_dir() + "/tests/http_test_server.py", "--root", source_dir() + "/tests/data/tiles"});
     const auto dir = fresh_dir("sources_gdal_timeout");

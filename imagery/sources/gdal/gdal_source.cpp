@@ -1,5 +1,7 @@
 #include "imagery/sources/gdal/gdal_source.hpp"
 
+#include "imagery/sources/gdal/verified_wmts.hpp"
+
 #include "imagery/gdal_drivers.hpp"
 #include "imagery/tile_grid.hpp"
 
@@ -33,6 +35,19 @@ void warn_if_tls_unverified() {
         std::fputs("skyscript-build: WARNING: GDAL_HTTP_UNSAFESSL is set: TLS certificates of remote rasters are NOT verified "
                    "(anyone on the path can send other imagery); unset it to verify them\n",
                    stderr);
+}
+
+// A user's own WMS or WMTS description that sets UnsafeSSL true (gdal_translate -of WMS writes
+// it so): their choice, never silent; once a description.
+void warn_if_description_unverified(const std::string& path) {
+    if (!description_sets_unsafe_ssl(path)) return;
+    static std::mutex m;
+    static std::set<std::string> warned;
+    const std::lock_guard lock(m);
+    if (!warned.insert(path).second) return;
+    std::fprintf(stderr, "skyscript-build: WARNING: %s sets <UnsafeSSL>true</UnsafeSSL>: TLS certificates of its server are NOT verified "
+                         "(anyone on the path can send other imagery); remove it to verify them\n",
+                 one_line_text(redact_url(path.starts_with("<") ? std::string("an inline description") : path)).c_str());
 }
 
 void set_if_unset(const char* key, const std::string& value) {
@@ -120,6 +135,10 @@ constexpr std::int64_t max_block_bytes = std::int64_t{64} << 20;
 // A local file (or the one behind /vsigzip/ and the like) that is not a regular file: opened,
 // a pipe waits for a writer and a device reads for ever (a plan stamping the raster hung).
 void refuse_special_file(const std::string& name) {
+    // A sparse file's description names the files its regions read: they could be neither
+    // stamped nor checked, so a change to them would go unseen by resume and --reuse.
+    if (name.starts_with("/vsisparse/"))
+        throw RasterError(name + ": GDAL's /vsisparse/ is not read (the files its description names cannot be stamped, so their changes would go unseen); give the raster itself");
     const auto local = local_file_behind(name);
     struct stat st {};
     if (!local.empty() && ::stat(local.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
@@ -140,12 +159,24 @@ GDALDataset* open_raster(const std::string& path) {
     CPLErrorReset();
     const bool served = served_by_a_server(path);
     const bool service = has_url_scheme(path, "http://") || has_url_scheme(path, "https://");
+    // A WMTS source through a description that keeps certificate checks on (verified_wmts.hpp).
+    const auto wmts = wmts_description_of_name(path);
+    warn_if_description_unverified(path);
     // Nor does a served raster bring files of its own: its sidecars (X.ovr, X.msk, opened by any
     // driver) are not looked for beside it.
     std::optional<NoReaddirOnOpen> no_readdir;
     if (served) no_readdir.emplace();
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                    !served ? nullptr : service ? served_service_drivers : served_raster_drivers, nullptr, nullptr));
+    const auto open = [&](const std::string& name) {
+        return DatasetPtr(GDALDataset::Open(name.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                            !served ? nullptr : service ? served_service_drivers : served_raster_drivers, nullptr, nullptr));
+    };
+    DatasetPtr ds = open(wmts ? *wmts : path);
+    // A capabilities document (a URL or a file) the WMTS driver took: opened again through a description.
+    if (ds && !wmts && EQUAL(ds->GetDriver()->GetDescription(), "WMTS") && !is_wmts_description(path)) {
+        ds.reset();
+        CPLErrorReset();
+        ds = open(wmts_description_of_capabilities(path));
+    }
     no_readdir.reset();
     if (!ds) {
         std::string why = CPLGetLastErrorMsg();
@@ -457,6 +488,15 @@ void add_files_of(const std::string& name, std::set<std::string>& files, std::se
 std::string local_file_behind(const std::string& name) {
     if (name.starts_with("<") || name.find("://") != std::string::npos) return "";
     if (!name.starts_with("/vsi")) return name;
+    // A part of a file (/vsisubfile/OFFSET_SIZE,FILE) and an encrypted one (/vsicrypt/KEY=VALUE,...,file=FILE): that file.
+    if (name.starts_with("/vsisubfile/")) {
+        const auto comma = name.find(',');
+        return comma == std::string::npos ? "" : local_file_behind(name.substr(comma + 1));
+    }
+    if (name.starts_with("/vsicrypt/")) {
+        const auto file = name.find("file=");
+        return file == std::string::npos ? "" : local_file_behind(name.substr(file + 5));
+    }
     for (const char* prefix : {"/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"}) {
         if (!name.starts_with(prefix)) continue;
         const auto rest = name.substr(std::string_view(prefix).size());

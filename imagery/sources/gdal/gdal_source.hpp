@@ -82,7 +82,8 @@ private:
 };
 
 // The local file a GDAL name reads: the name itself, or for a path into a local archive
-// (/vsizip/, /vsitar/, /vsigzip/, /vsi7z/, /vsirar/, with or without {braces}) the archive;
+// (/vsizip/, /vsitar/, /vsigzip/, /vsi7z/, /vsirar/, with or without {braces}) the archive, for
+// a part of a file (/vsisubfile/) or an encrypted one (/vsicrypt/) that file;
 // "" for remote data (/vsicurl/, /vsis3/, URLs, an archive behind one), /vsimem/, inline XML.
 std::string local_file_behind(const std::string& name);
 
