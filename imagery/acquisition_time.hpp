@@ -10,6 +10,10 @@ namespace skyscript::imagery {
 
 constexpr bool acquisition_time_known(long long time_ms) noexcept { return time_ms != 0; }
 
+// A time a source told: 1970-01-01T00:00:00.000Z itself is recorded a millisecond later, since
+// 0 says no time (an image taken at the epoch's first instant had been year 0 in its stem).
+constexpr long long known_acquisition_time(long long time_ms) noexcept { return time_ms == 0 ? 1 : time_ms; }
+
 // The UTC calendar time of `time_ms`, to the second (rounded down, before 1970 too);
 // nothing for an unknown time or one the calendar cannot hold (a server's 10^18).
 std::optional<std::tm> acquisition_utc(long long time_ms);

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <system_error>
 #include <utility>
 
 namespace skyscript::imagery {
@@ -36,11 +40,47 @@ std::pair<std::string, std::string> split(const std::string& stamp) {
     return {stamp.substr(0, plus == 0 ? 0 : plus - 1), stamp.substr(plus + 1)};
 }
 
+// "SIZE:MTIME_NS" read; nullopt for "missing", "" or what is not one.
+struct MainStamp {
+    long long size = 0, ns = 0;
+};
+std::optional<MainStamp> parse_main(const std::string& main) {
+    const auto colon = main.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    MainStamp s;
+    const auto a = std::from_chars(main.data(), main.data() + colon, s.size);
+    const auto b = std::from_chars(main.data() + colon + 1, main.data() + main.size(), s.ns);
+    if (a.ec != std::errc() || a.ptr != main.data() + colon || b.ec != std::errc() || b.ptr != main.data() + main.size()) return std::nullopt;
+    return s;
+}
+
+// The same file's stamp, its time kept to the second only on one side: a copy restored by tar,
+// `scp -p`, `cp -p` onto a file system of whole seconds, or a backup drops the fraction; the
+// size and the second still say the bytes are the ones planned. Either side may be the whole one.
+bool same_main(const std::string& before, const std::string& now) {
+    if (before == now) return true;
+    const auto b = parse_main(before), n = parse_main(now);
+    if (!b || !n || b->size != n->size) return false;
+    constexpr long long second = 1000000000LL;
+    const auto floor_div = [](long long x) { return x / second - (x % second < 0 ? 1 : 0); };
+    const auto whole = [](long long x) { return x % second == 0; };
+    return floor_div(b->ns) == floor_div(n->ns) && (whole(b->ns) || whole(n->ns));
+}
+
 std::string describe_main(const std::string& main) {
     if (main.empty() || main == "missing") return main.empty() ? "no file" : "missing";
-    const auto colon = main.find(':');
-    if (colon == std::string::npos) return main;
-    return main.substr(0, colon) + " bytes, modified at " + main.substr(colon + 1) + " ns";
+    const auto s = parse_main(main);
+    if (!s) return main;
+    constexpr long long second = 1000000000LL;
+    const long long secs = s->ns / second - (s->ns % second < 0 ? 1 : 0);
+    const long long frac = s->ns - secs * second;
+    const std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    char when[64];
+    if (!::gmtime_r(&t, &tm) || std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm) == 0) return main;
+    char fraction[16];
+    std::snprintf(fraction, sizeof fraction, ".%09lldZ", frac);
+    return std::to_string(s->size) + " bytes, modified " + when + fraction;
 }
 
 std::size_t count_of(const std::string& others) {
@@ -53,7 +93,10 @@ std::size_t count_of(const std::string& others) {
 
 bool stamp_unchanged(const std::string& before, const std::string& now) {
     if (before == now) return true;
-    return before.find('+') == std::string::npos && before == split(now).first;
+    const auto [main_before, others_before] = split(before);
+    const auto [main_now, others_now] = split(now);
+    // An older version's stamp is of the raster's own file alone: taken for what it saw.
+    return (others_before == others_now || before.find('+') == std::string::npos) && same_main(main_before, main_now);
 }
 
 std::string describe_stamp_change(const std::string& before, const std::string& now) {

@@ -6,6 +6,8 @@
 #include "test_support.hpp"
 #include "imagery/tile_grid.hpp"
 
+#include "imagery/local_file_stamp.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -371,6 +373,24 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
     CHECK(raster_local_files(zipped_vrt) == std::vector<std::string>{zip, zipped_vrt});
     // A missing file lists its path, to be stamped "missing".
     CHECK(raster_local_files(dir + "/none.tif") == std::vector<std::string>{dir + "/none.tif"});
+}
+
+TEST_CASE("a file's stamp: the same bytes with the time kept to the second only (tar, scp -p) are the same file; any other change is one, told in words (red-team round 39)") {
+    using namespace skyscript::imagery;
+    CHECK(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699000000000")); // before: changed, and every rerun refused
+    CHECK(stamp_unchanged("2224298:1796672699000000000", "2224298:1796672699601124260"));
+    CHECK(stamp_unchanged("2224298:1796672699601124260 +2 files ab12", "2224298:1796672699000000000 +2 files ab12"));
+    CHECK(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699000000000 +2 files ab12")); // an older version's stamp of the file alone
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699601124261"));  // both with fractions: another write
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672700000000000"));  // another second
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "2224299:1796672699000000000"));  // another size
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260 +2 files ab12", "2224298:1796672699000000000 +2 files cd34"));
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "missing"));
+    CHECK(stamp_unchanged("10:-1000000000", "10:-1500000000") == false); // before 1970: -1 s and -1.5 s are different seconds
+    CHECK(stamp_unchanged("10:-1500000000", "10:-2000000000"));          // -1.5 s is in the second that starts at -2 s
+    CHECK(describe_stamp_change("2224298:1796672699601124260", "2224299:1796672699000000000") ==
+          "2224298 bytes, modified 2026-12-07T19:44:59.601124260Z -> 2224299 bytes, modified 2026-12-07T19:44:59.000000000Z");
+    CHECK(describe_stamp_change("10:-1500000000", "missing") == "10 bytes, modified 1969-12-31T23:59:58.500000000Z -> missing");
 }
 
 TEST_CASE("raster_local_files asks no server about a VRT's remote members (GDAL's own file list asks after each /vsis3/ one)") {

@@ -7,6 +7,7 @@
 #include "pipeline_fixture.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 
@@ -191,6 +192,18 @@ TEST_CASE("the card dates the data the build was made from: another file later a
     REQUIRE(run(b + " split " + sh_quote(out) + " -q").exit_code == 0);
     CHECK(read_file(out + "/README.md").find(date) != std::string::npos);
     CHECK(read_file(out + "/croissant.json").find("1970-01-01") == std::string::npos); // before: no date, 1970-01-01
+    // A PBF whose header names no time at all (through OSM XML, which keeps none): the card
+    // dates nothing (red-team round 39: "datePublished": "1970-01-01").
+    const auto undated = dir + "/undated.osm.pbf", undated_out = dir + "/undated-out";
+    REQUIRE(run("osmium cat -O -o " + sh_quote(dir + "/region.osm") + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " && osmium cat -O -o " +
+                sh_quote(undated) + " " + sh_quote(dir + "/region.osm"))
+                .exit_code == 0);
+    REQUIRE(run("osmium fileinfo -g header.option.timestamp " + sh_quote(undated)).out == "");
+    REQUIRE(run("timeout 300 " + b + " " + sh_quote(undated) + " -o " + sh_quote(undated_out) + " --sources " + sh_quote(sources) + " --limit 20 -q").exit_code == 0);
+    const auto croissant = read_file(undated_out + "/croissant.json");
+    CHECK(croissant.find("datePublished") == std::string::npos);
+    CHECK(croissant.find("1970-01-01") == std::string::npos);
+    CHECK(nlohmann::json::parse(croissant)["name"].is_string());
 }
 
 TEST_CASE("a split with no samples is left out of the card's Hub configs: its empty metadata.jsonl, or its missing tar, would stop the loader (red-team round 30)") {

@@ -838,6 +838,17 @@ TEST_CASE("status and report read a state DB edited by hand: a count no integer 
         CHECK_MESSAGE(report.exit_code == 0, report.err);
         CHECK(read_file(out + "/report.html").find("-9223372036854775808") == std::string::npos);
     }
+    // Seconds too small to divide by (1e-320): no rate of inf images/s, and no "nothing left to
+    // fetch" while jobs are planned (red-team round 39).
+    REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " \"UPDATE stages SET summary = json_set(summary, '$.fetched', 5), seconds = 1e-320 WHERE stage = 'fetch'; "
+                "UPDATE jobs SET status = 'planned' WHERE job_id IN (SELECT job_id FROM jobs ORDER BY job_id DESC LIMIT 3)\"")
+                .exit_code == 0);
+    const auto status = run(sh_quote(binary()) + " status " + sh_quote(out));
+    INFO(status.out);
+    CHECK(status.out.find("inf") == std::string::npos);
+    CHECK(status.out.find("nothing left to fetch") == std::string::npos);
+    REQUIRE(run(sh_quote(binary()) + " report " + sh_quote(out) + " -q").exit_code == 0);
+    CHECK(read_file(out + "/report.html").find("inf images/s") == std::string::npos);
 }
 
 TEST_CASE("report alone while another run holds the state DB past the wait: the report is written and it says it is not recorded, exit 0 (red-team round 26)") {

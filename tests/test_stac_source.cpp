@@ -981,6 +981,15 @@ TEST_CASE("stac: the GET form of a search, relative URLs, lower-case RFC 3339 ti
     CHECK(resolve_url("http://h/api/search?q", "?page=2") == "http://h/api/search?page=2");
     CHECK(*parse_iso_time_ms("2021-06-01t10:00:00z") == *parse_iso_time_ms("2021-06-01T10:00:00Z"));
     CHECK(*parse_iso_time_ms("2021-06-01t10:00:00+02:00") == *parse_iso_time_ms("2021-06-01T08:00:00Z"));
+    // A leap second is its minute's last millisecond, a fraction cut, not rounded: both stay in
+    // 2016 (red-team round 39: 2017-01-01, the stem's year 17, and `dates` ending 2016-12-31 dropped them).
+    const auto last_second = *parse_iso_time_ms("2016-12-31T23:59:59Z");
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:60Z") == last_second + 999);
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.9996Z") == last_second + 999);
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.5Z") == last_second + 500);
+    // RFC 3339's space for the T keeps the time and the offset (they had been dropped: 2016-12-31T00:00Z).
+    CHECK(*parse_iso_time_ms("2016-12-31 23:30:00-05:00") == *parse_iso_time_ms("2017-01-01T04:30:00Z"));
+    CHECK_FALSE(parse_iso_time_ms("2016-12-31T23:59:75Z"));
     const auto link = [](const char* method) {
         json l = {{"rel", "search"}, {"href", "http://h/search"}};
         if (method) l["method"] = method;

@@ -288,7 +288,8 @@ nlohmann::ordered_json croissant(const ReportData& r) {
     j["url"] = "README.md";
     j["creator"] = {{"@type", "sc:Organization"}, {"name", "OpenStreetMap contributors and the imagery providers (README.md)"}};
     const auto osm_time = r.tool.count("input_osm_timestamp") ? r.tool.at("input_osm_timestamp") : std::string();
-    j["datePublished"] = osm_time.size() >= 10 ? osm_time.substr(0, 10) : std::string("1970-01-01"); // the data's date: byte-identical reruns
+    // The data's date (byte-identical reruns); none when the PBF's header names none, not 1970-01-01.
+    if (osm_time.size() >= 10) j["datePublished"] = osm_time.substr(0, 10);
     j["version"] = "1.0.0";
     j["keywords"] = {"remote sensing", "satellite imagery", "OpenStreetMap", "image-text", "CLIP"};
     // Where and when: schema.org's spatialCoverage (a GeoShape box, "south west north east") and

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <map>
 
 namespace skyscript::pipeline {
@@ -51,6 +52,7 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
             s.unit = rate.unit;
             s.items = count.get<std::int64_t>();
             s.rate = s.seconds > 0 ? double(s.items) / s.seconds : 0.0;
+            if (!std::isfinite(s.rate)) s.rate = 0.0; // seconds of 1e-320: "inf images/s", and an ETA of 0 for the jobs left
         }
         runs.push_back(s);
     }

@@ -1,5 +1,6 @@
 #include "imagery/sources/earthengine/earthengine_source.hpp"
 
+#include "imagery/acquisition_time.hpp"
 #include "imagery/image_decode.hpp"
 #include "imagery/sources/earthengine/earthengine_kind.hpp"
 
@@ -228,7 +229,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             if (t->second.time) {
                 with_time.push_back(i);
                 pending[i].id = grids[i].first;
-                pending[i].time_ms = *t->second.time;
+                pending[i].time_ms = known_acquisition_time(*t->second.time);
                 continue;
             }
             EarthEngineImage r;
@@ -326,7 +327,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             }
             if (times && (*times)[k]) {
                 pending[i].id = grids[i].first;
-                pending[i].time_ms = *(*times)[k];
+                pending[i].time_ms = known_acquisition_time(*(*times)[k]);
                 ask_pixels(i);
                 continue;
             }

@@ -1,5 +1,7 @@
 #include "imagery/sources/stac/stac_search.hpp"
 
+#include "imagery/acquisition_time.hpp"
+
 #include "imagery/source_config.hpp"
 #include "imagery/sources/stac/stac_kind.hpp"
 #include "imagery/url_parts.hpp"
@@ -244,7 +246,8 @@ std::vector<StacItem> stac_items(const json& page, const std::vector<std::string
         const auto& props = f.contains("properties") && f["properties"].is_object() ? f["properties"] : empty_object();
         if (props.contains("datetime") && props["datetime"].is_string()) item.datetime = props["datetime"].get<std::string>();
         else if (props.contains("start_datetime") && props["start_datetime"].is_string()) item.datetime = props["start_datetime"].get<std::string>();
-        item.time_ms = parse_iso_time_ms(item.datetime).value_or(0);
+        const auto told = parse_iso_time_ms(item.datetime);
+        item.time_ms = told ? known_acquisition_time(*told) : 0;
         // Its span: start_datetime..end_datetime when it gives both (a composite's; APIs match the
         // search's datetime on that range), else its datetime.
         const auto start = text_member(props, "start_datetime"), end = text_member(props, "end_datetime");
@@ -330,22 +333,28 @@ std::vector<const StacItem*> stac_items_on_tile(const std::vector<StacItem>& ite
 }
 
 std::optional<long long> parse_iso_time_ms(const std::string& original) {
-    // RFC 3339 lets the 'T' and the 'Z' be lower case.
+    // RFC 3339 lets the 'T' and the 'Z' be lower case, and the 'T' be a space (section 5.6's note).
     std::string text = original;
     for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (text.size() > 10 && text[10] == ' ') text[10] = 'T';
     int y, mo, d, h = 0, mi = 0, n = 0;
     double sec = 0;
     if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) < 6) {
         if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) < 3) return std::nullopt;
     }
+    if (!(sec >= 0 && sec < 61)) return std::nullopt;
+    // A leap second (23:59:60) is its minute's last millisecond, not the next minute's first:
+    // 2016-12-31T23:59:60Z is still 2016. A fraction is cut to the millisecond, never rounded up
+    // into the next second (59.9996 would have been the next year's first).
+    const bool leap = sec >= 60;
     std::tm tm{};
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
     tm.tm_hour = h;
     tm.tm_min = mi;
-    tm.tm_sec = static_cast<int>(sec);
-    long long ms = static_cast<long long>(timegm(&tm)) * 1000 + static_cast<long long>((sec - static_cast<int>(sec)) * 1000 + 0.5);
+    tm.tm_sec = leap ? 59 : static_cast<int>(sec);
+    long long ms = static_cast<long long>(timegm(&tm)) * 1000 + (leap ? 999 : static_cast<long long>((sec - static_cast<int>(sec)) * 1000));
     // A numeric offset after the time (Z or nothing is UTC).
     const std::string rest = n > 0 && static_cast<std::size_t>(n) <= text.size() ? text.substr(static_cast<std::size_t>(n)) : "";
     int oh = 0, om = 0;
