@@ -278,6 +278,12 @@ TEST_CASE("stac: the search body, items missing an asset, next pages in the thre
     REQUIRE(items.size() == 1);
     CHECK(items[0].hrefs == std::vector<std::string>{"r", "g", "b"});
     CHECK(items[0].time_ms == *parse_iso_time_ms("2020-02-03T03:05:06Z"));
+    // An item of the epoch's first instant has a time (0 says none: it had been year 0, red-team round 39).
+    json epoch = page["features"][0];
+    epoch["properties"]["datetime"] = "1970-01-01T00:00:00Z";
+    const auto at_epoch = stac_items(json{{"features", {epoch}}}, {"red", "green", "blue"});
+    REQUIRE(at_epoch.size() == 1);
+    CHECK(at_epoch[0].time_ms == 1);
     const auto merged = stac_next_page(page, body);
     REQUIRE(merged);
     CHECK(merged->body["token"] == "t2");
