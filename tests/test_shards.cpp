@@ -457,6 +457,35 @@ TEST_CASE("shards whose every job failed merge into a build that ends as the uns
     CHECK_MESSAGE(previewed.exit_code == 0, previewed.err);
 }
 
+TEST_CASE("a shard whose every job has no imagery at any source ends with exit 0 and a warning, not holding back the merge; the merge says no shard wrote any (red-team round 39)") {
+    // Before: exit 1 on every rerun ("no image was written"), so Slurm's afterok never started
+    // the merge, though the unsharded build had the other shards' images. The source's
+    // declared coverage is Monaco; its one raster lies 100 km away: every job fails for want of imagery.
+    const auto dir = fresh_dir("shards-no-imagery");
+    REQUIRE(run("gdal_translate -q -srcwin 0 0 200 200 -a_ullr 400000 4900000 400100 4899900 " + sh_quote(monaco().raster) + " " +
+                sh_quote(dir + "/far.tif")).exit_code == 0);
+    write_file(dir + "/far.toml", "[[source]]\nalias = \"FAR\"\nkind = \"gdal\"\npath = \"" + dir + "/far.tif\"\nyear = 2020\ngsd = 0.5\n"
+                                  "coverage = [7.405, 43.723, 7.44, 43.753]\n");
+    const auto with_far = [&](const std::string& out, const std::string& extra) {
+        return run("timeout 120 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                   sh_quote(dir + "/far.toml") + " --catalog " + sh_quote(monaco().catalog) + " --limit 20 --seed 5 -q " + extra);
+    };
+    for (const char* i : {"0", "1"}) {
+        CAPTURE(i);
+        const auto shard = with_far(dir + "/s" + i, std::string("--shard ") + i + "/2");
+        CHECK_MESSAGE(shard.exit_code == 0, shard.err);
+        CHECK(shard.err.find("this shard wrote no image: no eligible source has imagery for its jobs") != std::string::npos);
+        CHECK(sql_int(dir + "/s" + i + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") > 0);
+    }
+    CHECK(with_far(dir + "/s0", "--shard 0/2").exit_code == 0); // a resubmitted task too
+    const auto merged = merge(dir + "/merged", {dir + "/s0", dir + "/s1"});
+    CHECK(merged.exit_code == 1);
+    CHECK(merged.err.find("no image was written by any shard") != std::string::npos);
+    const auto unsharded = with_far(dir + "/one", "");
+    CHECK(unsharded.exit_code == 1);
+    CHECK(unsharded.err == "skyscript-build: error: " + dir + "/one: no image was written (the failure reasons are in report.html)\n");
+}
+
 TEST_CASE("a shard worker's split takes val/test counts meant for the whole dataset; the unsharded build refuses them when they leave training nothing") {
     // The counts are the merged dataset's, which merge splits again (review of red-team round
     // 33: each worker exited 1, "ask for 40 images, and the build has 21 written").

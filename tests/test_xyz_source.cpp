@@ -147,7 +147,7 @@ TEST_CASE("a tile GDAL cannot decode fails its job with GDAL's reason, and that 
     CHECK(r.exit_code == 1);
     // Before: "... no image was written (see ...) (GDAL: Error while reading row 47: libpng: Read Error)",
     // a tile's complaint kept by the process and added to the build's last line.
-    CHECK(r.err == "skyscript-build: error: " + dir + "/out: no image was written (see the failure reasons above and report.html)\n");
+    CHECK(r.err == "skyscript-build: error: " + dir + "/out: no image was written (the failure reasons are in report.html)\n");
     const auto reasons = sql_column(dir + "/out/state.sqlite", "SELECT DISTINCT reason FROM jobs");
     REQUIRE_FALSE(reasons.empty());
     for (const auto& reason : reasons) CHECK_MESSAGE(reason.find("broken image (Error while reading row") != std::string::npos, reason);

@@ -498,6 +498,14 @@ std::vector<std::string> StateDb::job_sources(JobStatus status) {
 
 std::map<std::string, std::int64_t> StateDb::count_by_status() { return state_queries::count_by_status(db_); }
 
+std::int64_t StateDb::failed_for_want_of_imagery() {
+    // The reasons source_fallback.cpp gives: every source of the policy's order said no, or
+    // --source-policy all's one source did.
+    auto q = db_.prepare("SELECT count(*) FROM jobs WHERE status = 'failed' AND (reason LIKE 'no eligible source has imagery here (%' OR "
+                         "reason LIKE 'source % has no imagery here (%')");
+    return q.step() ? q.column_int(0) : 0;
+}
+
 void StateDb::record_fetched(const std::vector<FetchResult>& results, const std::vector<Job>& moved) {
     SqliteTransaction transaction(db_); // a failed record leaves no transaction open: the fetch records again
     if (!moved.empty()) {

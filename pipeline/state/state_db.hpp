@@ -63,6 +63,9 @@ public:
     static std::string jobs_sql(bool of_source); // the query jobs() runs (tests read its plan)
     std::vector<std::string> job_sources(JobStatus status);
     std::map<std::string, std::int64_t> count_by_status();
+    // Failed jobs whose every eligible source said it has no imagery there (a failure for good,
+    // whatever a rerun does), as opposed to a server's errors past --attempts.
+    std::int64_t failed_for_want_of_imagery();
 
     // Results, applied in one transaction.
     struct FetchResult {
