@@ -486,6 +486,47 @@ TEST_CASE("a shard whose every job has no imagery at any source ends with exit 0
     CHECK(unsharded.err == "skyscript-build: error: " + dir + "/one: no image was written (the failure reasons are in report.html)\n");
 }
 
+TEST_CASE("merge again over a merged dataset whose failed jobs were fetched there since is refused in one line; those images are kept (red-team round 39)") {
+    // Before: the rerun rebuilt OUT's state DB from the shards and its write stage removed the
+    // images fetched in OUT (`fetch --retry-failed`), exit 0.
+    const auto dir = fresh_dir("shards-merge-after-work");
+    std::vector<std::string> shards;
+    for (const auto& s : three_shards()) {
+        shards.push_back(dir + "/" + fs::path(s).filename().string());
+        fs::copy(s, shards.back(), fs::copy_options::recursive);
+    }
+    // One job of shard 0 failed there (its files gone, as a failed job has none).
+    const auto db = shards[0] + "/state.sqlite";
+    const auto job = sql_column(db, "SELECT job_id || ' ' || part || ' ' || stem FROM jobs WHERE status = 'written' ORDER BY job_id LIMIT 1");
+    REQUIRE(job.size() == 1);
+    std::istringstream in(job[0]);
+    std::string id, part, stem;
+    in >> id >> part >> stem;
+    REQUIRE(run("sqlite3 " + sh_quote(db) + " \"UPDATE jobs SET status = 'failed', reason = 'timed out', stem = NULL, image_bytes = NULL, meta_bytes = NULL "
+                "WHERE job_id = " + id + "\"").exit_code == 0);
+    const auto image = "images" + part + "/" + stem + ".jpg";
+    fs::remove(shards[0] + "/" + image);
+    fs::remove(shards[0] + "/meta" + part + "/" + stem + ".pickle");
+    const auto out = dir + "/merged";
+    const auto first = merge(out, shards);
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK(sql_column(out + "/state.sqlite", "SELECT status FROM jobs WHERE job_id = " + id) == std::vector<std::string>{"failed"});
+    // Fetched in OUT, as in any build.
+    for (const char* stage : {"fetch", "write"}) {
+        const auto r = run("timeout 120 " + sh_quote(binary()) + " " + stage + " " + sh_quote(out) + (std::string(stage) == "fetch" ? " --retry-failed" : "") + " -q");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    }
+    REQUIRE(sql_column(out + "/state.sqlite", "SELECT status FROM jobs WHERE job_id = " + id) == std::vector<std::string>{"written"});
+    REQUIRE(fs::exists(out + "/" + image));
+    const auto again = merge(out, shards);
+    CHECK(again.exit_code == 1);
+    CHECK(again.err == "skyscript-build: error: " + out + ": 1 of its images (" + image +
+                           ") were fetched in OUT after its merge, and no shard has them: merging again would drop them; merge into a new folder, or fetch "
+                           "them in their shards (--retry-failed) first\n");
+    CHECK(fs::exists(out + "/" + image));
+    CHECK(sql_column(out + "/state.sqlite", "SELECT status FROM jobs WHERE job_id = " + id) == std::vector<std::string>{"written"});
+}
+
 TEST_CASE("a shard worker's split takes val/test counts meant for the whole dataset; the unsharded build refuses them when they leave training nothing") {
     // The counts are the merged dataset's, which merge splits again (review of red-team round
     // 33: each worker exited 1, "ask for 40 images, and the build has 21 written").

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +28,25 @@ namespace skyscript::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
+
+// OUT's images that no shard holds: fetched in OUT after an earlier merge (`fetch
+// --retry-failed` on the merged dataset, as on any build). Merging again rebuilds OUT's state
+// DB from the shards and its write stage removes the files no job names: they were lost, exit 0.
+void refuse_work_done_in_out(const std::string& out_dir, const ShardSet& set) {
+    std::vector<std::int64_t> in_shards;
+    for (const auto& shard : set.shards) StateReader(shard.dir).for_each_with_files([&](const JobFiles& f) { in_shards.push_back(f.job_id); });
+    std::sort(in_shards.begin(), in_shards.end());
+    std::int64_t own = 0;
+    std::string first;
+    StateReader(out_dir).for_each_with_files([&](const JobFiles& f) {
+        if (std::binary_search(in_shards.begin(), in_shards.end(), f.job_id)) return;
+        if (own++ == 0) first = image_relative_path(f.part, f.stem);
+    });
+    if (own)
+        throw std::runtime_error(out_dir + ": " + std::to_string(own) + " of its images (" + first +
+                                 ") were fetched in OUT after its merge, and no shard has them: merging again would drop them; "
+                                 "merge into a new folder, or fetch them in their shards (--retry-failed) first");
+}
 
 void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
     std::error_code ec;
@@ -40,6 +60,7 @@ void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
         if (!merged_from.empty() && !first.catalog_identity.empty() && !catalog_differences(merged_from, first.catalog_identity, true).empty())
             throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
                                      "'s; merging there would replace that dataset: merge into a new folder");
+        refuse_work_done_in_out(out_dir, set);
     }
 }
 
