@@ -896,6 +896,35 @@ TEST_CASE("status of a build made stage by stage from `extract` alone says finis
     CHECK_MESSAGE((!status.contains("rate") || status["rate"]["images_per_second"].get<double>() > 0), status.dump());
 }
 
+TEST_CASE("stage by stage: when every job failed, fetch, write and split each exit 1 saying so; a build written and never split is at the split, not finished (red-team round 39)") {
+    const auto dir = fresh_dir("status-stage-verdicts");
+    const auto b = sh_quote(binary());
+    // A source whose declared coverage is Monaco and whose one raster lies 100 km away: no job has imagery.
+    REQUIRE(run("gdal_translate -q -srcwin 0 0 200 200 -a_ullr 400000 4900000 400100 4899900 " + sh_quote(monaco().raster) + " " +
+                sh_quote(dir + "/far.tif")).exit_code == 0);
+    write_file(dir + "/far.toml", "[[source]]\nalias = \"FAR\"\nkind = \"gdal\"\npath = \"" + dir + "/far.tif\"\nyear = 2020\ngsd = 0.5\n"
+                                  "coverage = [7.405, 43.723, 7.44, 43.753]\n");
+    const auto failed = dir + "/failed";
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(failed) + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(failed) + " --sources " + sh_quote(dir + "/far.toml") + " --limit 10 -q").exit_code == 0);
+    for (const std::string stage : {"fetch", "write", "split"}) {
+        CAPTURE(stage);
+        const auto r = run(b + " " + stage + " " + sh_quote(failed) + " -q");
+        CHECK(r.exit_code == 1); // before: fetch 0
+        CHECK(r.err.find(": every job failed (see `skyscript-build report " + failed + "`; `skyscript-build fetch " + failed + " --retry-failed` asks them again)") !=
+              std::string::npos); // before: write and split "no job has an image yet"
+        CHECK(lines(r.err).size() == 1);
+    }
+    // Written, then the report, stage by stage: the split is still to come.
+    const auto written = dir + "/written";
+    REQUIRE(run(b + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(written) + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(written) + " --sources " + sh_quote(monaco().sources) + " --limit 10 -q").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "report"}) REQUIRE_MESSAGE(run(b + " " + stage + " " + sh_quote(written) + " -q").exit_code == 0, stage);
+    const auto status = run(b + " status " + sh_quote(written));
+    CHECK_MESSAGE(status.out.starts_with(written + ": split stage next (no run of the build now)"), status.out); // before: "finished", no CSV
+    CHECK(json::parse(run(b + " status " + sh_quote(written) + " --json").out)["stage"] == "split");
+}
+
 TEST_CASE("status of a build planned and not fetching yet says the ETA comes with the first images, not that no image came in the last minute (red-team round 28)") {
     const auto out = fresh_dir("status-planned-only") + "/out";
     const auto b = sh_quote(binary());

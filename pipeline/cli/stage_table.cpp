@@ -128,7 +128,22 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     // (red-team round 34: CSVs without the polished captions, exit 0).
     const bool split_before = name == "polish" && split_made(session);
     const auto summary = name == "polish" ? run_polish_keeping_split(session, split_before) : run_recorded(session, stage.name, stage.run);
+    // Nothing to wait for when no job is planned or fetched: every one failed (red-team round 39:
+    // "no job has an image yet" sent a script to wait). The fetch that leaves a build so says
+    // it too, as the bare command and merge do, unless it is a shard whose jobs no source has
+    // imagery for (command_run_all.cpp).
+    auto counts = session.state->count_by_status();
+    const bool all_failed = counts["planned"] + counts["fetched"] + counts["written"] == 0 && counts["failed"] > 0;
+    const auto all_failed_line = [&](const std::string& what) {
+        std::fprintf(stderr, "skyscript-build: error: %s: %s: every job failed (see `skyscript-build report %s`; `skyscript-build fetch %s --retry-failed` asks them again)\n",
+                     session.out_dir.c_str(), what.c_str(), session.out_dir.c_str(), session.out_dir.c_str());
+        return 1;
+    };
+    if (name == "fetch" && all_failed &&
+        !(!session.options.text("shard").empty() && counts["failed"] == session.state->failed_for_want_of_imagery()))
+        return all_failed_line("fetch got no image");
     if (stage.zero_fails && summary.count == 0) {
+        if (all_failed) return all_failed_line(name + " made nothing");
         std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",
                      session.out_dir.c_str(), name.c_str(), name == "write" ? "" : " and meta file", session.out_dir.c_str());
         return 1;
