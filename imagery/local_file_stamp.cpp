@@ -102,7 +102,7 @@ bool stamp_unchanged(const std::string& before, const std::string& now) {
 std::string describe_stamp_change(const std::string& before, const std::string& now) {
     const auto [main_before, others_before] = split(before);
     const auto [main_now, others_now] = split(now);
-    if (main_before != main_now) return describe_main(main_before) + " -> " + describe_main(main_now);
+    if (!same_main(main_before, main_now)) return describe_main(main_before) + " -> " + describe_main(main_now);
     const auto n_before = count_of(others_before), n_now = count_of(others_now);
     if (n_before != n_now)
         return "GDAL read " + std::to_string(n_before) + " other files for it (VRT members, overviews, sidecars), now " + std::to_string(n_now);

@@ -829,8 +829,16 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
     write_file(c.dir + "/sparse.xml", "<VSISparseFile><Length>1000</Length><SubfileRegion><Filename relative=\"0\">" + fifo +
                                           "</Filename><DestinationOffset>0</DestinationOffset><SourceOffset>0</SourceOffset><RegionLength>1000</RegionLength>"
                                           "</SubfileRegion></VSISparseFile>");
-    refused(run(quick + " fetch-one --raster " + sh_quote("/vsisparse/" + c.dir + "/sparse.xml") + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " +
-                sh_quote(c.dir + "/x.jpg")),
+    for (const auto& sparse : {"/vsisparse/" + c.dir + "/sparse.xml", "/vsisubfile/0_1000,/vsisparse/" + c.dir + "/sparse.xml"}) {
+        INFO(sparse);
+        refused(run(quick + " fetch-one --raster " + sh_quote(sparse) + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
+                {"/vsisparse/ is not read"});
+    }
+    // As a VRT's member too (review of round 38: a member that stood for no local file was skipped unchecked).
+    write_file(c.dir + "/sparse-member.vrt", "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\"><SRS>EPSG:4326</SRS><GeoTransform>7.41, 0.001, 0, 43.74, 0, -0.001</GeoTransform>"
+                                             "<VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">/vsisparse/" + c.dir +
+                                             "/sparse.xml</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>");
+    refused(run(quick + " fetch-one --raster " + sh_quote(c.dir + "/sparse-member.vrt") + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
             {"/vsisparse/ is not read"});
     refused(run(quick + " tags --list --tags " + sh_quote(fifo)), {fifo, "pipe"});
     CHECK(snapshot(c.out).empty());

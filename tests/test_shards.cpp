@@ -484,6 +484,18 @@ TEST_CASE("a shard whose every job has no imagery at any source ends with exit 0
     const auto unsharded = with_far(dir + "/one", "");
     CHECK(unsharded.exit_code == 1);
     CHECK(unsharded.err == "skyscript-build: error: " + dir + "/one: no image was written (the failure reasons are in report.html)\n");
+    // Stage by stage, the same (review of round 39: write and split exited 1 there).
+    const auto staged = dir + "/staged";
+    fs::create_directories(staged);
+    fs::copy_file(monaco().catalog, staged + "/catalog.gpkg");
+    const auto b = sh_quote(binary());
+    REQUIRE(run(b + " plan " + sh_quote(staged) + " --sources " + sh_quote(dir + "/far.toml") + " --limit 20 --seed 5 --shard 0/2 -q").exit_code == 0);
+    for (const char* stage : {"fetch", "write", "split"}) {
+        CAPTURE(stage);
+        const auto r = run("timeout 120 " + b + " " + stage + " " + sh_quote(staged) + " -q");
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(r.err.find("this shard has no image: no eligible source has imagery for its jobs") != std::string::npos);
+    }
 }
 
 TEST_CASE("merge again over a merged dataset whose failed jobs were fetched there since is refused in one line; those images are kept (red-team round 39)") {
@@ -520,9 +532,9 @@ TEST_CASE("merge again over a merged dataset whose failed jobs were fetched ther
     REQUIRE(fs::exists(out + "/" + image));
     const auto again = merge(out, shards);
     CHECK(again.exit_code == 1);
-    CHECK(again.err == "skyscript-build: error: " + out + ": 1 of its images (" + image +
-                           ") were fetched in OUT after its merge, and no shard has them: merging again would drop them; merge into a new folder, or fetch "
-                           "them in their shards (--retry-failed) first\n");
+    CHECK(again.err == "skyscript-build: error: " + out + ": holds 1 images no shard has (" + image +
+                           "; fetched in OUT since its merge): merging again would drop them; merge into a new folder, or fetch them in their shards "
+                           "(--retry-failed) first\n");
     CHECK(fs::exists(out + "/" + image));
     CHECK(sql_column(out + "/state.sqlite", "SELECT status FROM jobs WHERE job_id = " + id) == std::vector<std::string>{"written"});
 }

@@ -458,6 +458,19 @@ TEST_CASE("a WMTS source's tiles are asked with the server's certificate verifie
     const auto unsafe = fetch(description + "<UnsafeSSL>true</UnsafeSSL></GDAL_WMTS>");
     CHECK_MESSAGE(unsafe.exit_code == 0, unsafe.err);
     CHECK(unsafe.err.find("WARNING: an inline description sets <UnsafeSSL>true</UnsafeSSL>: TLS certificates of its server are NOT verified") != std::string::npos);
+    // So is one in a file, as `gdal_translate -of WMTS` writes it (review of round 38: only an inline one was).
+    write_file(dir + "/layer.xml", description + "<UnsafeSSL>true</UnsafeSSL></GDAL_WMTS>\n");
+    const auto unsafe_file = fetch(dir + "/layer.xml");
+    CHECK_MESSAGE(unsafe_file.exit_code == 0, unsafe_file.err);
+    CHECK(unsafe_file.err.find("WARNING: " + dir + "/layer.xml sets <UnsafeSSL>true</UnsafeSSL>") != std::string::npos);
+    // A WMTS layer as a VRT's member is opened by GDAL itself, checks off: refused in one line.
+    const auto vrt = dir + "/clip.vrt";
+    write_file(vrt, "<VRTDataset rasterXSize=\"256\" rasterYSize=\"256\"><SRS>EPSG:3857</SRS><GeoTransform>826000, 1, 0, 5423000, 0, -1</GeoTransform>"
+                    "<VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">WMTS:" + caps_url +
+                    "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>\n");
+    const auto member = fetch(vrt);
+    CHECK(member.exit_code == 1); // before: its tiles asked without checks
+    CHECK(member.err.find("is a WMTS layer, which GDAL would ask with TLS certificate checks off inside a VRT") != std::string::npos);
     // A parameter a WMTS: name does not take: one line naming it.
     const auto unknown = fetch("WMTS:" + caps_url + ",lyer=lay");
     CHECK(unknown.exit_code == 1);

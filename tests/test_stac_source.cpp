@@ -993,6 +993,9 @@ TEST_CASE("stac: the GET form of a search, relative URLs, lower-case RFC 3339 ti
     CHECK(*parse_iso_time_ms("2016-12-31T23:59:60Z") == last_second + 999);
     CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.9996Z") == last_second + 999);
     CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.5Z") == last_second + 500);
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.001Z") == last_second + 1); // 59.001 is 59000.99... ms in binary
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:59.998Z") == last_second + 998);
+    CHECK(*parse_iso_time_ms("2016-12-31T23:59:05.007Z") == last_second - 54000 + 7);
     // RFC 3339's space for the T keeps the time and the offset (they had been dropped: 2016-12-31T00:00Z).
     CHECK(*parse_iso_time_ms("2016-12-31 23:30:00-05:00") == *parse_iso_time_ms("2017-01-01T04:30:00Z"));
     CHECK_FALSE(parse_iso_time_ms("2016-12-31T23:59:75Z"));

@@ -139,9 +139,15 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
                      session.out_dir.c_str(), what.c_str(), session.out_dir.c_str(), session.out_dir.c_str());
         return 1;
     };
-    if (name == "fetch" && all_failed &&
-        !(!session.options.text("shard").empty() && counts["failed"] == session.state->failed_for_want_of_imagery()))
-        return all_failed_line("fetch got no image");
+    const bool shard_without_imagery =
+        all_failed && !session.options.text("shard").empty() && counts["failed"] == session.state->failed_for_want_of_imagery();
+    if (shard_without_imagery && (name == "fetch" || (stage.zero_fails && summary.count == 0))) {
+        std::fprintf(stderr, "skyscript-build: warning: %s: this shard has no image: no eligible source has imagery for its jobs (report.html); "
+                             "`merge` says whether any shard did\n",
+                     session.out_dir.c_str());
+        return 0;
+    }
+    if (name == "fetch" && all_failed) return all_failed_line("fetch got no image");
     if (stage.zero_fails && summary.count == 0) {
         if (all_failed) return all_failed_line(name + " made nothing");
         std::fprintf(stderr, "skyscript-build: error: %s: %s made nothing: no job has an image%s yet (see `skyscript-build status %s`)\n",

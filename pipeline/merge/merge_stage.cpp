@@ -33,19 +33,30 @@ namespace {
 // --retry-failed` on the merged dataset, as on any build). Merging again rebuilds OUT's state
 // DB from the shards and its write stage removes the files no job names: they were lost, exit 0.
 void refuse_work_done_in_out(const std::string& out_dir, const ShardSet& set) {
-    std::vector<std::int64_t> in_shards;
-    for (const auto& shard : set.shards) StateReader(shard.dir).for_each_with_files([&](const JobFiles& f) { in_shards.push_back(f.job_id); });
-    std::sort(in_shards.begin(), in_shards.end());
+    // A bit a job id (global ids run from 0 to the job count: a planet's 50 M jobs take 6 MB);
+    // an id beyond any plan's (a state DB edited by hand) in a set of its own.
+    constexpr std::int64_t dense_limit = std::int64_t{1} << 32;
+    std::vector<bool> in_shards;
+    std::set<std::int64_t> sparse;
+    for (const auto& shard : set.shards)
+        StateReader(shard.dir).for_each_with_files([&](const JobFiles& f) {
+            if (f.job_id < 0 || f.job_id >= dense_limit) return void(sparse.insert(f.job_id));
+            if (static_cast<std::size_t>(f.job_id) >= in_shards.size()) in_shards.resize(static_cast<std::size_t>(f.job_id) + 1);
+            in_shards[static_cast<std::size_t>(f.job_id)] = true;
+        });
+    const auto held = [&](std::int64_t id) {
+        return id >= 0 && id < dense_limit ? static_cast<std::size_t>(id) < in_shards.size() && in_shards[static_cast<std::size_t>(id)] : sparse.count(id) > 0;
+    };
     std::int64_t own = 0;
     std::string first;
     StateReader(out_dir).for_each_with_files([&](const JobFiles& f) {
-        if (std::binary_search(in_shards.begin(), in_shards.end(), f.job_id)) return;
+        if (held(f.job_id)) return;
         if (own++ == 0) first = image_relative_path(f.part, f.stem);
     });
     if (own)
-        throw std::runtime_error(out_dir + ": " + std::to_string(own) + " of its images (" + first +
-                                 ") were fetched in OUT after its merge, and no shard has them: merging again would drop them; "
-                                 "merge into a new folder, or fetch them in their shards (--retry-failed) first");
+        throw std::runtime_error(out_dir + ": holds " + std::to_string(own) + " images no shard has (" + first +
+                                 "; fetched in OUT since its merge): merging again would drop them; merge into a new folder, or fetch them in their "
+                                 "shards (--retry-failed) first");
 }
 
 void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {

@@ -137,7 +137,7 @@ constexpr std::int64_t max_block_bytes = std::int64_t{64} << 20;
 void refuse_special_file(const std::string& name) {
     // A sparse file's description names the files its regions read: they could be neither
     // stamped nor checked, so a change to them would go unseen by resume and --reuse.
-    if (name.starts_with("/vsisparse/"))
+    if (name.find("/vsisparse/") != std::string::npos) // behind /vsisubfile/ or /vsigzip/ too
         throw RasterError(name + ": GDAL's /vsisparse/ is not read (the files its description names cannot be stamped, so their changes would go unseen); give the raster itself");
     const auto local = local_file_behind(name);
     struct stat st {};
@@ -161,7 +161,6 @@ GDALDataset* open_raster(const std::string& path) {
     const bool service = has_url_scheme(path, "http://") || has_url_scheme(path, "https://");
     // A WMTS source through a description that keeps certificate checks on (verified_wmts.hpp).
     const auto wmts = wmts_description_of_name(path);
-    warn_if_description_unverified(path);
     // Nor does a served raster bring files of its own: its sidecars (X.ovr, X.msk, opened by any
     // driver) are not looked for beside it.
     std::optional<NoReaddirOnOpen> no_readdir;
@@ -171,11 +170,16 @@ GDALDataset* open_raster(const std::string& path) {
                                             !served ? nullptr : service ? served_service_drivers : served_raster_drivers, nullptr, nullptr));
     };
     DatasetPtr ds = open(wmts ? *wmts : path);
-    // A capabilities document (a URL or a file) the WMTS driver took: opened again through a description.
-    if (ds && !wmts && EQUAL(ds->GetDriver()->GetDescription(), "WMTS") && !is_wmts_description(path)) {
-        ds.reset();
-        CPLErrorReset();
-        ds = open(wmts_description_of_capabilities(path));
+    // A capabilities document (a URL or a file) the WMTS driver took: opened again through a
+    // description. A description of the user's: its UnsafeSSL theirs, warned of.
+    if (ds && (EQUAL(ds->GetDriver()->GetDescription(), "WMTS") || EQUAL(ds->GetDriver()->GetDescription(), "WMS"))) {
+        if (!wmts && EQUAL(ds->GetDriver()->GetDescription(), "WMTS") && !is_wmts_description(path)) {
+            ds.reset();
+            CPLErrorReset();
+            ds = open(wmts_description_of_capabilities(path));
+        } else {
+            warn_if_description_unverified(path);
+        }
     }
     no_readdir.reset();
     if (!ds) {
@@ -461,9 +465,17 @@ void add_files_of(const std::string& name, std::set<std::string>& files, std::se
         if (local == name) add_sidecars(name, files);
         if (local.empty() && !name.starts_with("<")) return; // a remote VRT: nothing here to stamp
         for (const auto& member : vrt_members(name)) {
+            // GDAL opens a VRT's members itself: a WMTS one with certificate checks off (verified_wmts.hpp).
+            // Only a name or an .xml file can be one: a mosaic's thousands of rasters are not read for it.
+            if (STARTS_WITH_CI(member.c_str(), "WMTS:") || member.starts_with("<") || EQUAL(CPLGetExtension(member.c_str()), "xml")) {
+                if (is_wmts_capabilities(member))
+                    throw RasterError(name + ": its member " + member + " is a WMTS layer, which GDAL would ask with TLS certificate checks off "
+                                                                        "inside a VRT; give the WMTS layer as the source's own path");
+                warn_if_description_unverified(member);
+            }
+            refuse_special_file(member); // a /vsisparse/ one, remote or not
             const auto member_local = local_file_behind(member);
             if (member_local.empty()) continue; // remote: never asked for here
-            refuse_special_file(member);
             if (ends_with_vrt(member)) {
                 add_files_of(member, files, listed);
                 continue;

@@ -5,8 +5,9 @@
 #include <cpl_conv.h>
 #include <cpl_minixml.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 
-#include <fstream>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -31,13 +32,17 @@ std::string description(const std::string& capabilities, const std::vector<std::
     return xml;
 }
 
-// The head of a local file: the root element of a description is in its first 4 KB; a whole
-// description within 1 MB.
+// The head of a description GDAL would read here: a local file, or one in a local archive or
+// part of a file (read through GDAL's own file systems); "" for a server's file or a URL (a
+// served description is never taken as the user's). Its root element is in its first 4 KB; a
+// whole description within 1 MB.
 std::string head_of(const std::string& path, std::size_t bytes = 4096) {
-    std::ifstream in(path, std::ios::binary);
+    if (path.starts_with("<") || local_file_behind(path).empty()) return "";
+    VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
+    if (!f) return "";
     std::string head(bytes, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<std::size_t>(in.gcount()));
+    head.resize(VSIFReadL(head.data(), 1, head.size(), f));
+    VSIFCloseL(f);
     return head;
 }
 
@@ -52,7 +57,7 @@ std::optional<std::string> wmts_description_of_name(const std::string& name) {
     // As GDAL splits it: commas, a quoted part kept whole.
     const CPLStringList tokens(CSLTokenizeString2(name.c_str() + 5, ",", CSLT_HONOURSTRINGS));
     if (tokens.Count() < 1 || !*tokens[0]) throw RasterError(name + ": a WMTS: name needs the capabilities URL after `WMTS:`");
-    std::vector<std::pair<std::string, std::string>> elements;
+    std::map<std::string, std::string> elements; // a key given twice: the last, as GDAL takes it
     for (int i = 1; i < tokens.Count(); ++i) {
         char* key = nullptr;
         const char* value = CPLParseNameValue(tokens[i], &key);
@@ -67,27 +72,28 @@ std::optional<std::string> wmts_description_of_name(const std::string& name) {
         else if (EQUAL(k.c_str(), "extendbeyonddateline")) element = "ExtendBeyondDateLine";
         if (element.empty() || !value)
             throw RasterError(name + ": `" + tokens[i] + "` is no parameter of a WMTS: name (layer, tilematrixset, tilematrix, zoom_level, style, extendbeyonddateline)");
-        elements.emplace_back(element, element == "ExtendBeyondDateLine" ? (CPLTestBool(value) ? "true" : "false") : value);
+        elements[element] = element == "ExtendBeyondDateLine" ? (CPLTestBool(value) ? "true" : "false") : value;
     }
-    return description(tokens[0], elements);
+    return description(tokens[0], {elements.begin(), elements.end()});
 }
 
 std::string wmts_description_of_capabilities(const std::string& path) { return description(path, {}); }
 
 bool is_wmts_description(const std::string& path) {
     if (STARTS_WITH_CI(path.c_str(), "<GDAL_WMTS")) return true;
-    if (path.starts_with("<") || path.find("://") != std::string::npos || path.starts_with("/vsi")) return false;
     return head_of(path).find("<GDAL_WMTS") != std::string::npos;
 }
 
+bool is_wmts_capabilities(const std::string& path) {
+    if (STARTS_WITH_CI(path.c_str(), "WMTS:")) return true;
+    const auto head = path.starts_with("<") ? path.substr(0, 4096) : head_of(path);
+    return head.find("<Capabilities") != std::string::npos && head.find("opengis.net/wmts") != std::string::npos;
+}
+
 bool description_sets_unsafe_ssl(const std::string& path) {
-    std::string text;
-    if (path.starts_with("<")) text = path;
-    else if (path.find("://") == std::string::npos && !path.starts_with("/vsi") && !STARTS_WITH_CI(path.c_str(), "WMTS:") && !STARTS_WITH_CI(path.c_str(), "WMS:")) {
-        text = head_of(path);
-        if (text.find("<GDAL_WMS") == std::string::npos) return false; // GDAL_WMTS too
-        text = head_of(path, std::size_t{1} << 20);
-    }
+    std::string text = path.starts_with("<") ? path : head_of(path);
+    if (text.find("<GDAL_WMS") == std::string::npos && text.find("<GDAL_WMTS") == std::string::npos) return false;
+    if (!path.starts_with("<")) text = head_of(path, std::size_t{1} << 20);
     if (text.find("UnsafeSSL") == std::string::npos) return false;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     const std::unique_ptr<CPLXMLNode, XmlCloser> xml(CPLParseXMLString(text.c_str()));

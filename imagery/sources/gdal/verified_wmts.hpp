@@ -20,9 +20,13 @@ std::optional<std::string> wmts_description_of_name(const std::string& name);
 // (a URL or a local file).
 std::string wmts_description_of_capabilities(const std::string& path);
 
-// Whether `path` is a GDAL_WMTS description already (inline, or a local file whose head has
-// its root element): opened as it is, its own UnsafeSSL setting the user's.
+// Whether `path` is a GDAL_WMTS description already (inline, or a local file, also in a local
+// archive, whose head has its root element): opened as it is, its own UnsafeSSL setting the user's.
 bool is_wmts_description(const std::string& path);
+
+// Whether `path` is what GDAL's WMTS driver opens with its own description: a `WMTS:` name or a
+// capabilities document. As a VRT's member it cannot be opened through ours (GDAL opens members).
+bool is_wmts_capabilities(const std::string& path);
 
 // Whether a user's own description (inline <GDAL_WMS>/<GDAL_WMTS>, or a local file holding
 // one) sets UnsafeSSL true, as `gdal_translate -of WMS` and GDAL's documented examples write it.

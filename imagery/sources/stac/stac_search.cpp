@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -354,7 +355,10 @@ std::optional<long long> parse_iso_time_ms(const std::string& original) {
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = leap ? 59 : static_cast<int>(sec);
-    long long ms = static_cast<long long>(timegm(&tm)) * 1000 + (leap ? 999 : static_cast<long long>((sec - static_cast<int>(sec)) * 1000));
+    // The milliseconds of `sec` itself (59.001 is 59000.999... in binary: cut, that lost one);
+    // a nanosecond's margin is below any time's last written digit.
+    const long long sec_ms = static_cast<long long>(std::floor(sec * 1000 + 1e-6));
+    long long ms = static_cast<long long>(timegm(&tm)) * 1000 + (leap ? 999 : sec_ms - static_cast<long long>(tm.tm_sec) * 1000);
     // A numeric offset after the time (Z or nothing is UTC).
     const std::string rest = n > 0 && static_cast<std::size_t>(n) <= text.size() ? text.substr(static_cast<std::size_t>(n)) : "";
     int oh = 0, om = 0;
