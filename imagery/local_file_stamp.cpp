@@ -54,9 +54,10 @@ std::optional<MainStamp> parse_main(const std::string& main) {
     return s;
 }
 
-// The same file's stamp, its time kept to the second only on one side: a copy restored by tar,
+// The same file's stamp, its time since kept to the second only: a copy restored by tar,
 // `scp -p`, `cp -p` onto a file system of whole seconds, or a backup drops the fraction; the
-// size and the second still say the bytes are the ones planned. Either side may be the whole one.
+// size and the second still say the bytes are the ones planned. Not the other way: a time with
+// a fraction now, where it was whole, is a write since (a same-size rewrite in that second).
 bool same_main(const std::string& before, const std::string& now) {
     if (before == now) return true;
     const auto b = parse_main(before), n = parse_main(now);
@@ -64,7 +65,7 @@ bool same_main(const std::string& before, const std::string& now) {
     constexpr long long second = 1000000000LL;
     const auto floor_div = [](long long x) { return x / second - (x % second < 0 ? 1 : 0); };
     const auto whole = [](long long x) { return x % second == 0; };
-    return floor_div(b->ns) == floor_div(n->ns) && (whole(b->ns) || whole(n->ns));
+    return floor_div(b->ns) == floor_div(n->ns) && whole(n->ns);
 }
 
 std::string describe_main(const std::string& main) {

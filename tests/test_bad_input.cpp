@@ -821,7 +821,11 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
                                       "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>");
     // Behind /vsisubfile/ too (red-team round 38: it waited, exit 124); /vsisparse/, whose
     // description names its files, is not read at all.
-    for (const auto& raster : {fifo, "/vsigzip/" + fifo, c.dir + "/member.vrt", "/vsisubfile/0_1000," + fifo}) {
+    // A VRT not named .vrt (GDAL opens it by its contents) and an archive's prefix over a part
+    // of a file too (red-team round 40: both waited).
+    std::filesystem::copy_file(c.dir + "/member.vrt", c.dir + "/member.txt", std::filesystem::copy_options::overwrite_existing);
+    for (const auto& raster : {fifo, "/vsigzip/" + fifo, c.dir + "/member.vrt", "/vsisubfile/0_1000," + fifo, c.dir + "/member.txt",
+                               "/vsigzip//vsisubfile/0_1000," + fifo}) {
         INFO(raster);
         refused(run(quick + " fetch-one --raster " + sh_quote(raster) + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
                 {fifo, "pipe"});
@@ -838,8 +842,10 @@ TEST_CASE("a pipe or a device in place of a file is refused, never read (reading
     write_file(c.dir + "/sparse-member.vrt", "<VRTDataset rasterXSize=\"10\" rasterYSize=\"10\"><SRS>EPSG:4326</SRS><GeoTransform>7.41, 0.001, 0, 43.74, 0, -0.001</GeoTransform>"
                                              "<VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">/vsisparse/" + c.dir +
                                              "/sparse.xml</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>");
-    refused(run(quick + " fetch-one --raster " + sh_quote(c.dir + "/sparse-member.vrt") + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
-            {"/vsisparse/ is not read"});
+    std::filesystem::copy_file(c.dir + "/sparse-member.vrt", c.dir + "/sparse-member.txt", std::filesystem::copy_options::overwrite_existing);
+    for (const char* member_vrt : {"/sparse-member.vrt", "/sparse-member.txt"})
+        refused(run(quick + " fetch-one --raster " + sh_quote(c.dir + member_vrt) + " --center 7.42,43.73 --side-m 100 --gsd 1 -o " + sh_quote(c.dir + "/x.jpg")),
+                {"/vsisparse/ is not read"});
     refused(run(quick + " tags --list --tags " + sh_quote(fifo)), {fifo, "pipe"});
     CHECK(snapshot(c.out).empty());
 }

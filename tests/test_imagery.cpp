@@ -365,6 +365,7 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
     CHECK(local_file_behind("/vsisubfile/0," + tif) == tif);
     CHECK(local_file_behind("/vsisubfile/0_1000,/vsizip/" + zip + "/a.tif") == zip);
     CHECK(local_file_behind("/vsicrypt/key=abc,file=" + tif) == tif);
+    CHECK(local_file_behind("/vsigzip//vsisubfile/0_1000," + tif) == tif); // an archive's prefix over another local one (red-team round 40)
     const auto subfile = raster_local_files("/vsisubfile/0_" + std::to_string(std::filesystem::file_size(tif)) + "," + tif);
     CHECK(std::find(subfile.begin(), subfile.end(), tif) != subfile.end());
     // A VRT over the zipped raster lists the zip.
@@ -378,7 +379,7 @@ TEST_CASE("raster_local_files: a file's sidecars, a VRT's members through nested
 TEST_CASE("a file's stamp: the same bytes with the time kept to the second only (tar, scp -p) are the same file; any other change is one, told in words (red-team round 39)") {
     using namespace skyscript::imagery;
     CHECK(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699000000000")); // before: changed, and every rerun refused
-    CHECK(stamp_unchanged("2224298:1796672699000000000", "2224298:1796672699601124260"));
+    CHECK_FALSE(stamp_unchanged("2224298:1796672699000000000", "2224298:1796672699601124260")); // whole, then a fraction: written since (red-team round 40)
     CHECK(stamp_unchanged("2224298:1796672699601124260 +2 files ab12", "2224298:1796672699000000000 +2 files ab12"));
     CHECK(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699000000000 +2 files ab12")); // an older version's stamp of the file alone
     CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "2224298:1796672699601124261"));  // both with fractions: another write
@@ -386,8 +387,8 @@ TEST_CASE("a file's stamp: the same bytes with the time kept to the second only 
     CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "2224299:1796672699000000000"));  // another size
     CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260 +2 files ab12", "2224298:1796672699000000000 +2 files cd34"));
     CHECK_FALSE(stamp_unchanged("2224298:1796672699601124260", "missing"));
-    CHECK(stamp_unchanged("10:-1000000000", "10:-1500000000") == false); // before 1970: -1 s and -1.5 s are different seconds
-    CHECK(stamp_unchanged("10:-1500000000", "10:-2000000000"));          // -1.5 s is in the second that starts at -2 s
+    CHECK(stamp_unchanged("10:-1500000000", "10:-1000000000") == false); // before 1970: -1.5 s and -1 s are different seconds
+    CHECK(stamp_unchanged("10:-1500000000", "10:-2000000000"));         // -1.5 s is in the second that starts at -2 s
     CHECK(describe_stamp_change("2224298:1796672699601124260", "2224299:1796672699000000000") ==
           "2224298 bytes, modified 2026-12-07T19:44:59.601124260Z -> 2224299 bytes, modified 2026-12-07T19:44:59.000000000Z");
     CHECK(describe_stamp_change("10:-1500000000", "missing") == "10 bytes, modified 1969-12-31T23:59:58.500000000Z -> missing");

@@ -471,6 +471,30 @@ TEST_CASE("a WMTS source's tiles are asked with the server's certificate verifie
     const auto member = fetch(vrt);
     CHECK(member.exit_code == 1); // before: its tiles asked without checks
     CHECK(member.err.find("is a WMTS layer, which GDAL would ask with TLS certificate checks off inside a VRT") != std::string::npos);
+    // Judged by their contents, whatever their names (red-team round 40): capabilities not named
+    // .xml, or with a prefixed root; a VRT not named .vrt, given itself or as a member.
+    auto prefixed = read_file(dir + "/caps/WMTSCapabilities.xml");
+    prefixed.replace(prefixed.find("<Capabilities xmlns="), 20, "<wmts:Capabilities xmlns:wmts=");
+    prefixed.replace(prefixed.rfind("</Capabilities>"), 15, "</wmts:Capabilities>");
+    write_file(dir + "/prefixed.xml", prefixed);
+    std::filesystem::copy_file(dir + "/caps/WMTSCapabilities.xml", dir + "/caps.txt");
+    auto vrt_text = read_file(vrt);
+    const auto wmts_member = "WMTS:" + caps_url;
+    const auto with_member = [&](const std::string& m) {
+        auto t = vrt_text;
+        t.replace(t.find(wmts_member), wmts_member.size(), m);
+        return t;
+    };
+    write_file(dir + "/prefixed.vrt", with_member(dir + "/prefixed.xml"));
+    write_file(dir + "/txt-caps.vrt", with_member(dir + "/caps.txt"));
+    write_file(dir + "/inner.txt", vrt_text);
+    write_file(dir + "/outer.vrt", with_member(dir + "/inner.txt"));
+    for (const auto& raster : {dir + "/prefixed.vrt", dir + "/txt-caps.vrt", dir + "/inner.txt", dir + "/outer.vrt"}) {
+        INFO(raster);
+        const auto r = fetch(raster);
+        CHECK(r.exit_code == 1); // before: 0, the self-signed server's tile in the image
+        CHECK(r.err.find("is a WMTS layer, which GDAL would ask with TLS certificate checks off inside a VRT") != std::string::npos);
+    }
     // A parameter a WMTS: name does not take: one line naming it.
     const auto unknown = fetch("WMTS:" + caps_url + ",lyer=lay");
     CHECK(unknown.exit_code == 1);

@@ -415,7 +415,15 @@ void close_rasters_of_this_thread() { open_rasters.clear(); }
 
 namespace {
 
-bool ends_with_vrt(const std::string& path) { return EQUAL(CPLGetExtension(path.c_str()), "vrt"); }
+// A VRT by its name or, whatever its name (GDAL opens one by its contents), by its head.
+bool ends_with_vrt(const std::string& path) {
+    if (path.starts_with("<")) return path.starts_with("<VRTDataset");
+    if (EQUAL(CPLGetExtension(path.c_str()), "vrt")) return true;
+    if (local_file_behind(path).empty()) return false;
+    struct stat st {};
+    if (const auto local = local_file_behind(path); ::stat(local.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false; // never read a pipe here
+    return local_head(path, 1024).find("<VRTDataset") != std::string::npos;
+}
 
 void add_sidecars(const std::string& file, std::set<std::string>& files) {
     for (const char* sidecar : {".ovr", ".aux.xml", ".msk"}) {
@@ -465,18 +473,17 @@ void add_files_of(const std::string& name, std::set<std::string>& files, std::se
         if (local == name) add_sidecars(name, files);
         if (local.empty() && !name.starts_with("<")) return; // a remote VRT: nothing here to stamp
         for (const auto& member : vrt_members(name)) {
-            // GDAL opens a VRT's members itself: a WMTS one with certificate checks off (verified_wmts.hpp).
-            // Only a name or an .xml file can be one: a mosaic's thousands of rasters are not read for it.
-            if (STARTS_WITH_CI(member.c_str(), "WMTS:") || member.starts_with("<") || EQUAL(CPLGetExtension(member.c_str()), "xml")) {
-                if (is_wmts_capabilities(member))
-                    throw RasterError(name + ": its member " + member + " is a WMTS layer, which GDAL would ask with TLS certificate checks off "
-                                                                        "inside a VRT; give the WMTS layer as the source's own path");
-                warn_if_description_unverified(member);
-            }
-            refuse_special_file(member); // a /vsisparse/ one, remote or not
+            refuse_special_file(member); // a /vsisparse/ one, remote or not; a pipe before its head is read
+            // GDAL opens a VRT's members itself: a WMTS one with certificate checks off
+            // (verified_wmts.hpp). Judged by its contents (one read of its head), whatever its name.
+            const auto head = member.starts_with("<") ? member.substr(0, 4096) : local_head(member);
+            if (STARTS_WITH_CI(member.c_str(), "WMTS:") || (head.find("Capabilities") != std::string::npos && head.find("opengis.net/wmts") != std::string::npos))
+                throw RasterError(name + ": its member " + member + " is a WMTS layer, which GDAL would ask with TLS certificate checks off "
+                                                                    "inside a VRT; give the WMTS layer as the source's own path");
+            if (head.find("<GDAL_WMS") != std::string::npos || head.find("<GDAL_WMTS") != std::string::npos) warn_if_description_unverified(member);
             const auto member_local = local_file_behind(member);
             if (member_local.empty()) continue; // remote: never asked for here
-            if (ends_with_vrt(member)) {
+            if (head.find("<VRTDataset") != std::string::npos || EQUAL(CPLGetExtension(member.c_str()), "vrt")) {
                 add_files_of(member, files, listed);
                 continue;
             }
@@ -512,7 +519,8 @@ std::string local_file_behind(const std::string& name) {
     for (const char* prefix : {"/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"}) {
         if (!name.starts_with(prefix)) continue;
         const auto rest = name.substr(std::string_view(prefix).size());
-        if (rest.starts_with("/vsi")) return ""; // an archive inside another, or behind /vsicurl/: not followed
+        // Inside another local one (/vsigzip//vsisubfile/...): that one's file; behind /vsicurl/: "".
+        if (rest.starts_with("/vsi")) return local_file_behind(rest);
         if (rest.starts_with("{")) {
             const auto close = rest.find('}');
             return close == std::string::npos ? "" : local_file_behind(rest.substr(1, close - 1)); // {/vsis3/...} is remote

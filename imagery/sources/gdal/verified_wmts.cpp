@@ -32,11 +32,17 @@ std::string description(const std::string& capabilities, const std::vector<std::
     return xml;
 }
 
+struct XmlCloser {
+    void operator()(CPLXMLNode* n) const { CPLDestroyXMLNode(n); }
+};
+
+} // namespace
+
 // The head of a description GDAL would read here: a local file, or one in a local archive or
 // part of a file (read through GDAL's own file systems); "" for a server's file or a URL (a
 // served description is never taken as the user's). Its root element is in its first 4 KB; a
 // whole description within 1 MB.
-std::string head_of(const std::string& path, std::size_t bytes = 4096) {
+std::string local_head(const std::string& path, std::size_t bytes) {
     if (path.starts_with("<") || local_file_behind(path).empty()) return "";
     VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
     if (!f) return "";
@@ -45,12 +51,6 @@ std::string head_of(const std::string& path, std::size_t bytes = 4096) {
     VSIFCloseL(f);
     return head;
 }
-
-struct XmlCloser {
-    void operator()(CPLXMLNode* n) const { CPLDestroyXMLNode(n); }
-};
-
-} // namespace
 
 std::optional<std::string> wmts_description_of_name(const std::string& name) {
     if (!STARTS_WITH_CI(name.c_str(), "WMTS:")) return std::nullopt;
@@ -81,19 +81,13 @@ std::string wmts_description_of_capabilities(const std::string& path) { return d
 
 bool is_wmts_description(const std::string& path) {
     if (STARTS_WITH_CI(path.c_str(), "<GDAL_WMTS")) return true;
-    return head_of(path).find("<GDAL_WMTS") != std::string::npos;
-}
-
-bool is_wmts_capabilities(const std::string& path) {
-    if (STARTS_WITH_CI(path.c_str(), "WMTS:")) return true;
-    const auto head = path.starts_with("<") ? path.substr(0, 4096) : head_of(path);
-    return head.find("<Capabilities") != std::string::npos && head.find("opengis.net/wmts") != std::string::npos;
+    return local_head(path).find("<GDAL_WMTS") != std::string::npos;
 }
 
 bool description_sets_unsafe_ssl(const std::string& path) {
-    std::string text = path.starts_with("<") ? path : head_of(path);
+    std::string text = path.starts_with("<") ? path : local_head(path);
     if (text.find("<GDAL_WMS") == std::string::npos && text.find("<GDAL_WMTS") == std::string::npos) return false;
-    if (!path.starts_with("<")) text = head_of(path, std::size_t{1} << 20);
+    if (!path.starts_with("<")) text = local_head(path, std::size_t{1} << 20);
     if (text.find("UnsafeSSL") == std::string::npos) return false;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     const std::unique_ptr<CPLXMLNode, XmlCloser> xml(CPLParseXMLString(text.c_str()));

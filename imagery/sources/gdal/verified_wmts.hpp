@@ -11,6 +11,12 @@
 
 namespace skyscript::imagery {
 
+// The first `bytes` of a file GDAL would read at `path` here: a local file, or one in a local
+// archive or part of a file (through GDAL's file systems); "" for a server's file, a URL or an
+// inline description. What tells a description (a VRT, a WMS/WMTS one, a capabilities document)
+// by its contents, whatever its name.
+std::string local_head(const std::string& path, std::size_t bytes = 4096);
+
 // The <GDAL_WMTS> description of a `WMTS:` name (case as GDAL takes it: any), its parameters
 // (layer, tilematrixset, tilematrix, zoom_level, style, extendbeyonddateline) as elements;
 // nullopt when `name` is no WMTS: name. Throws RasterError on a parameter GDAL does not know.
@@ -23,10 +29,6 @@ std::string wmts_description_of_capabilities(const std::string& path);
 // Whether `path` is a GDAL_WMTS description already (inline, or a local file, also in a local
 // archive, whose head has its root element): opened as it is, its own UnsafeSSL setting the user's.
 bool is_wmts_description(const std::string& path);
-
-// Whether `path` is what GDAL's WMTS driver opens with its own description: a `WMTS:` name or a
-// capabilities document. As a VRT's member it cannot be opened through ours (GDAL opens members).
-bool is_wmts_capabilities(const std::string& path);
 
 // Whether a user's own description (inline <GDAL_WMS>/<GDAL_WMTS>, or a local file holding
 // one) sets UnsafeSSL true, as `gdal_translate -of WMS` and GDAL's documented examples write it.
