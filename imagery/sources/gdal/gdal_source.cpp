@@ -127,7 +127,7 @@ NoReaddirOnOpen::~NoReaddirOnOpen() { CPLSetThreadLocalConfigOption("GDAL_DISABL
 
 namespace {
 
-bool ends_with_vrt(const std::string& path);
+bool is_vrt(const std::string& path);
 
 // The largest block of one band a raster may have (a 8,192 x 8,192 Byte block, 4,096 x 4,096 floats).
 constexpr std::int64_t max_block_bytes = std::int64_t{64} << 20;
@@ -155,7 +155,7 @@ GDALDataset* open_raster(const std::string& path) {
     }
     refuse_special_file(path);
     // A VRT's members are opened only when a block is read: a pipe among them is refused now.
-    if (path.starts_with("<") || ends_with_vrt(path)) (void)raster_local_files(path);
+    if (path.starts_with("<") || is_vrt(path)) (void)raster_local_files(path);
     CPLErrorReset();
     const bool served = served_by_a_server(path);
     const bool service = has_url_scheme(path, "http://") || has_url_scheme(path, "https://");
@@ -416,12 +416,12 @@ void close_rasters_of_this_thread() { open_rasters.clear(); }
 namespace {
 
 // A VRT by its name or, whatever its name (GDAL opens one by its contents), by its head.
-bool ends_with_vrt(const std::string& path) {
+bool is_vrt(const std::string& path) {
     if (path.starts_with("<")) return path.starts_with("<VRTDataset");
     if (EQUAL(CPLGetExtension(path.c_str()), "vrt")) return true;
-    if (local_file_behind(path).empty()) return false;
+    const auto local = local_file_behind(path);
     struct stat st {};
-    if (const auto local = local_file_behind(path); ::stat(local.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false; // never read a pipe here
+    if (local.empty() || ::stat(local.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false; // never read a pipe here
     return local_head(path, 1024).find("<VRTDataset") != std::string::npos;
 }
 
@@ -469,7 +469,7 @@ void add_files_of(const std::string& name, std::set<std::string>& files, std::se
     refuse_special_file(name);
     const auto local = local_file_behind(name);
     if (!local.empty()) files.insert(local);
-    if (name.starts_with("<") || ends_with_vrt(name)) {
+    if (name.starts_with("<") || is_vrt(name)) {
         if (local == name) add_sidecars(name, files);
         if (local.empty() && !name.starts_with("<")) return; // a remote VRT: nothing here to stamp
         for (const auto& member : vrt_members(name)) {

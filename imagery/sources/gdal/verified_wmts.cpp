@@ -38,10 +38,8 @@ struct XmlCloser {
 
 } // namespace
 
-// The head of a description GDAL would read here: a local file, or one in a local archive or
-// part of a file (read through GDAL's own file systems); "" for a server's file or a URL (a
-// served description is never taken as the user's). Its root element is in its first 4 KB; a
-// whole description within 1 MB.
+// Through GDAL's file systems (a member of a local archive too); a server's file is never read
+// here: a served description is never taken as the user's.
 std::string local_head(const std::string& path, std::size_t bytes) {
     if (path.starts_with("<") || local_file_behind(path).empty()) return "";
     VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
