@@ -187,7 +187,7 @@ TEST_CASE("the dates' last day is searched: DateRange's end, exclusive in Earth 
     CHECK(date_range("2017-01-01", "2021-12-31") == std::pair<std::string, std::string>{"2017-01-01", "2022-01-01"});
     CHECK(date_range("2020-02-01", "2020-02-28") == std::pair<std::string, std::string>{"2020-02-01", "2020-02-29"}); // a leap year
     CHECK(date_range("2021-02-01", "2021-02-28") == std::pair<std::string, std::string>{"2021-02-01", "2021-03-01"});
-    CHECK(date_range("", "") == std::pair<std::string, std::string>{"1970-01-01", "2100-01-01"}); // open both ways
+    CHECK(date_range("", "") == std::pair<std::string, std::string>{"1900-01-01", "2100-01-01"}); // open both ways: from 1900, not 1970 (red-team round 39)
     CHECK(date_range("2020-01-01", "9999-12-31") == std::pair<std::string, std::string>{"2020-01-01", "9999-12-31"}); // no year 10000
 }
 

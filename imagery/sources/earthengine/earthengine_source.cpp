@@ -49,7 +49,9 @@ json sorted_collection(const SourceConfig& s, json region) {
                         {{"collection", collection},
                          {"filter", invoke("Filter.intersects", {{"leftField", constant(".all")},
                                                                  {"rightValue", invoke("Feature", {{"geometry", std::move(region)}})}})}});
-    const std::string start = s.date_start.empty() ? "1970-01-01" : s.date_start;
+    // An open start asks from the sources' earliest year (1900), not 1970: a collection of
+    // photographs older than 1970 lost them (red-team round 39).
+    const std::string start = s.date_start.empty() ? "1900-01-01" : s.date_start;
     // DateRange's end is exclusive (developers.google.com/earth-engine/apidocs/ee-daterange):
     // the day after the source's last day, whose images STAC's search and docs/sources.md
     // take too. The last day itself lost its images, and dates = [D, D] none at all.
