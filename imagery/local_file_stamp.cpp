@@ -54,6 +54,11 @@ std::optional<MainStamp> parse_main(const std::string& main) {
     return s;
 }
 
+constexpr long long ns_per_second = 1000000000LL;
+
+// The second a time in nanoseconds falls in (rounded down, before 1970 too).
+long long second_of(long long ns) { return ns / ns_per_second - (ns % ns_per_second < 0 ? 1 : 0); }
+
 // The same file's stamp, its time since kept to the second only: a copy restored by tar,
 // `scp -p`, `cp -p` onto a file system of whole seconds, or a backup drops the fraction; the
 // size and the second still say the bytes are the ones planned. Not the other way: a time with
@@ -62,19 +67,15 @@ bool same_main(const std::string& before, const std::string& now) {
     if (before == now) return true;
     const auto b = parse_main(before), n = parse_main(now);
     if (!b || !n || b->size != n->size) return false;
-    constexpr long long second = 1000000000LL;
-    const auto floor_div = [](long long x) { return x / second - (x % second < 0 ? 1 : 0); };
-    const auto whole = [](long long x) { return x % second == 0; };
-    return floor_div(b->ns) == floor_div(n->ns) && whole(n->ns);
+    return second_of(b->ns) == second_of(n->ns) && n->ns % ns_per_second == 0;
 }
 
 std::string describe_main(const std::string& main) {
     if (main.empty() || main == "missing") return main.empty() ? "no file" : "missing";
     const auto s = parse_main(main);
     if (!s) return main;
-    constexpr long long second = 1000000000LL;
-    const long long secs = s->ns / second - (s->ns % second < 0 ? 1 : 0);
-    const long long frac = s->ns - secs * second;
+    const long long secs = second_of(s->ns);
+    const long long frac = s->ns - secs * ns_per_second;
     const std::time_t t = static_cast<std::time_t>(secs);
     std::tm tm{};
     char when[64];

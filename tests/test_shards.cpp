@@ -474,7 +474,7 @@ TEST_CASE("a shard whose every job has no imagery at any source ends with exit 0
         CAPTURE(i);
         const auto shard = with_far(dir + "/s" + i, std::string("--shard ") + i + "/2");
         CHECK_MESSAGE(shard.exit_code == 0, shard.err);
-        CHECK(shard.err.find("this shard wrote no image: no eligible source has imagery for its jobs") != std::string::npos);
+        CHECK(shard.err.find("this shard has no image: no eligible source has imagery for its jobs") != std::string::npos);
         CHECK(sql_int(dir + "/s" + i + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'failed'") > 0);
     }
     CHECK(with_far(dir + "/s0", "--shard 0/2").exit_code == 0); // a resubmitted task too

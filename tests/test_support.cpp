@@ -92,7 +92,10 @@ std::string shared_dir(const std::string& name, const std::vector<std::string>& 
     fs::create_directories(root);
     const auto dir = root / (name + "-" + key);
     const int lock = ::open((root / (name + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("shared_dir: cannot lock " + (root / (name + ".lock")).string());
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+        if (lock >= 0) ::close(lock);
+        throw std::runtime_error("shared_dir: cannot lock " + (root / (name + ".lock")).string());
+    }
     try {
         if (!fs::exists(dir / ".complete")) {
             for (const auto& e : fs::directory_iterator(root))

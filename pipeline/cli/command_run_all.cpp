@@ -36,21 +36,13 @@ int command_run_all(const std::vector<std::string>& args) {
                                  : run_recorded(session, stage.name, stage.run);
         complete = complete && summary.complete;
         if (!stage.empty_ends_build || summary.count != 0) continue;
-        // A shard may own none of a small plan's jobs, or only jobs no source has imagery for:
-        // nothing to write is then no error of its own (the unsharded build had the other
-        // shards' images), and exit 1 would hold back a scheduler's merge for good (Slurm's
-        // afterok; red-team round 39). `merge` says when no shard wrote any. A server's errors
-        // past --attempts still fail it: a rerun with --retry-failed may do better.
-        const auto failed = session.state->count_by_status()["failed"];
-        const bool empty_shard = !session.options.text("shard").empty() && failed == session.state->failed_for_want_of_imagery();
-        if (!empty_shard) {
+        // A shard may own none of a small plan's jobs (no warning then), or only jobs no source has
+        // imagery for. A server's errors past --attempts still fail it: --retry-failed may do better.
+        if (!shard_without_imagery(session)) {
             run_recorded(session, "report", stage_report); // a build that got nothing is when people most need to see why
             throw std::runtime_error(session.out_dir + ": no image was written (the failure reasons are in report.html)");
         }
-        if (failed > 0)
-            std::fprintf(stderr, "skyscript-build: warning: %s: this shard wrote no image: no eligible source has imagery for its jobs (report.html); "
-                                 "`merge` says whether any shard did\n",
-                         session.out_dir.c_str());
+        if (session.state->count_by_status()["failed"] > 0) warn_shard_without_imagery(session);
     }
     return complete ? 0 : 1;
 }

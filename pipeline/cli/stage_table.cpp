@@ -87,6 +87,16 @@ bool split_made(const BuildSession& session) {
     return session.state->stage_finished("split") || BuildDir(session.out_dir).split_outputs_present();
 }
 
+bool shard_without_imagery(BuildSession& session) {
+    return !session.options.text("shard").empty() && session.state->count_by_status()["failed"] == session.state->failed_for_want_of_imagery();
+}
+
+void warn_shard_without_imagery(const BuildSession& session) {
+    std::fprintf(stderr, "skyscript-build: warning: %s: this shard has no image: no eligible source has imagery for its jobs (report.html); "
+                         "`merge` says whether any shard did\n",
+                 session.out_dir.c_str());
+}
+
 StageSummary run_polish_keeping_split(BuildSession& session, bool split_before) {
     try {
         return run_recorded(session, "polish", stage_polish);
@@ -130,8 +140,7 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     const auto summary = name == "polish" ? run_polish_keeping_split(session, split_before) : run_recorded(session, stage.name, stage.run);
     // Nothing to wait for when no job is planned or fetched: every one failed (red-team round 39:
     // "no job has an image yet" sent a script to wait). The fetch that leaves a build so says
-    // it too, as the bare command and merge do, unless it is a shard whose jobs no source has
-    // imagery for (command_run_all.cpp).
+    // it too, as the bare command and merge do, unless it is a shard without imagery.
     auto counts = session.state->count_by_status();
     const bool all_failed = counts["planned"] + counts["fetched"] + counts["written"] == 0 && counts["failed"] > 0;
     const auto all_failed_line = [&](const std::string& what) {
@@ -139,12 +148,8 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
                      session.out_dir.c_str(), what.c_str(), session.out_dir.c_str(), session.out_dir.c_str());
         return 1;
     };
-    const bool shard_without_imagery =
-        all_failed && !session.options.text("shard").empty() && counts["failed"] == session.state->failed_for_want_of_imagery();
-    if (shard_without_imagery && (name == "fetch" || (stage.zero_fails && summary.count == 0))) {
-        std::fprintf(stderr, "skyscript-build: warning: %s: this shard has no image: no eligible source has imagery for its jobs (report.html); "
-                             "`merge` says whether any shard did\n",
-                     session.out_dir.c_str());
+    if (all_failed && (name == "fetch" || (stage.zero_fails && summary.count == 0)) && shard_without_imagery(session)) {
+        warn_shard_without_imagery(session);
         return 0;
     }
     if (name == "fetch" && all_failed) return all_failed_line("fetch got no image");

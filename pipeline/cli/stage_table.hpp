@@ -30,6 +30,13 @@ bool in_bare_command(const Stage& stage);
 // polish that changes captions forgets it, and the split is then made again.
 bool split_made(const BuildSession& session);
 
+// A shard whose failed jobs all failed for want of imagery at any eligible source (none failed on
+// a server's errors): having no image is then no error of its own (the unsharded build had the
+// other shards' images) and exit 1 would hold back a scheduler's merge for good (Slurm's afterok;
+// red-team round 39); `merge` says when no shard wrote any. The warning says so.
+bool shard_without_imagery(BuildSession& session);
+void warn_shard_without_imagery(const BuildSession& session);
+
 // The polish stage run and recorded; when it stops with an error after forgetting a split it
 // found made (`split_before`: its captions changed, so the CSVs no longer say what meta.jsonl
 // says), the split and the report are made again before the error goes on.

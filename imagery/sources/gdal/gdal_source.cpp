@@ -172,8 +172,9 @@ GDALDataset* open_raster(const std::string& path) {
     DatasetPtr ds = open(wmts ? *wmts : path);
     // A capabilities document (a URL or a file) the WMTS driver took: opened again through a
     // description. A description of the user's: its UnsafeSSL theirs, warned of.
-    if (ds && (EQUAL(ds->GetDriver()->GetDescription(), "WMTS") || EQUAL(ds->GetDriver()->GetDescription(), "WMS"))) {
-        if (!wmts && EQUAL(ds->GetDriver()->GetDescription(), "WMTS") && !is_wmts_description(path)) {
+    const std::string driver = ds ? ds->GetDriver()->GetDescription() : "";
+    if (driver == "WMTS" || driver == "WMS") {
+        if (!wmts && driver == "WMTS" && !is_wmts_description(path)) {
             ds.reset();
             CPLErrorReset();
             ds = open(wmts_description_of_capabilities(path));
