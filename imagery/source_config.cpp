@@ -10,10 +10,12 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 namespace skyscript::embedded {
@@ -42,6 +44,18 @@ bool SourceConfig::covers(double lon, double lat) const noexcept {
 bool SourceConfig::covers_box(const LonLatBox& box) const noexcept {
     if (coverage_shape) return coverage_shape->contains_box(box);
     return covers(box.west, box.south) && covers(box.east, box.north) && covers(box.west, box.north) && covers(box.east, box.south);
+}
+
+std::pair<long long, long long> SourceConfig::dates_span_ms() const {
+    const auto day_ms = [](const std::string& date) {
+        int y = 0;
+        unsigned m = 0, d = 0;
+        std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d); // checked by valid_date when parsed
+        const std::chrono::sys_days day{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
+        return static_cast<long long>(day.time_since_epoch().count()) * 86'400'000LL;
+    };
+    return {date_start.empty() ? std::numeric_limits<long long>::min() : day_ms(date_start),
+            date_end.empty() ? std::numeric_limits<long long>::max() : day_ms(date_end) + 86'400'000LL - 1};
 }
 
 namespace {

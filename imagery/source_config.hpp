@@ -58,6 +58,10 @@ struct SourceConfig {
     // its four corners are in it; for polygons, its corners are inside and no edge of the
     // polygons (holes included) meets it.
     bool covers_box(const LonLatBox& box) const noexcept;
+    // `dates` as instants, milliseconds since 1970 UTC: the first day's first millisecond and
+    // the last day's last (LLONG_MIN and LLONG_MAX where open). What a server answers is held
+    // to it: a search that ignored the dates would name another year's pixels this source's.
+    std::pair<long long, long long> dates_span_ms() const;
 
     // The kind's settings; throws std::bad_cast when the source is of another kind.
     template <class Settings>

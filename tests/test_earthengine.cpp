@@ -74,10 +74,11 @@ struct Fixture {
         for (const auto& [alias, project, collection] : std::vector<std::tuple<std::string, std::string, std::string>>{
                  {"S2T", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"FORB", "forbidden", "COPERNICUS/S2_SR_HARMONIZED"}, {"ECHO", "echo", "COPERNICUS/S2_SR_HARMONIZED"},
                  {"BUSY", "busy", "COPERNICUS/S2_SR_HARMONIZED"}, {"EMPTY", "sky-test", "EMPTY/COLLECTION"},
-                 {"SLOW", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"CAP5", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}})
+                 {"SLOW", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}, {"CAP5", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"},
+                 {"OLD", "sky-test", "COPERNICUS/S2_SR_HARMONIZED"}})
             toml += "[[source]]\nalias = \"" + alias + "\"\nkind = \"earthengine\"\ncollection = \"" + collection + "\"\nproject = \"" +
-                    project + "\"\nendpoint = \"" + server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\nstretch = [0, 255]\n"
-                    "dates = [\"2019-01-01\", \"\"]\ncloud_property = \"CLOUDY_PIXEL_PERCENTAGE\"\n" +
+                    project + "\"\nendpoint = \"" + server->url("") + "\"\ngsd = 2\nbands = [\"B4\", \"B3\", \"B2\"]\nstretch = [0, 255]\n" +
+                    (alias == "OLD" ? "dates = [\"2019-01-01\", \"2020-12-31\"]\n" : "dates = [\"2019-01-01\", \"\"]\n") + "cloud_property = \"CLOUDY_PIXEL_PERCENTAGE\"\n" +
                     (alias == "SLOW" ? "requests_per_second = 8\n" : alias == "CAP5" ? "max_in_flight = 5\n" : "") + "\n";
         write_file(sources, toml);
     }
@@ -446,6 +447,31 @@ TEST_CASE("look-ahead: the next batch's times come with this batch's; that batch
     CHECK(known.empty());
 }
 
+TEST_CASE("an image dated outside the source's dates (a service that ignored the filter) is not taken, looked up ahead or not (red-team round 39)") {
+    Fixture f({"--flat-png"}); // the fake answers 2021 times whatever the dates ask; OLD's end in 2020
+    TokenCache tokens(load_service_account(f.key_json));
+    HttpEngine engine;
+    const auto first = row_of_tiles(3);
+    std::vector<std::pair<std::uint64_t, TileGrid>> second;
+    for (int i = 0; i < 2; ++i) second.emplace_back(300 + i, make_tile_grid(9.503 + 0.00005 * i, 53.512, 200, 2));
+    KnownTimes known;
+    std::vector<EarthEngineImage> results;
+    auto collect = [&](EarthEngineImage&& r) { results.push_back(std::move(r)); };
+    fetch_earthengine_images(f.source("OLD"), "sky-test", first, engine, tokens, collect, &known, second);
+    fetch_earthengine_images(f.source("OLD"), "sky-test", second, engine, tokens, collect, &known, {});
+    REQUIRE(results.size() == 5);
+    for (const auto& r : results) {
+        INFO(r.id << " " << r.error);
+        CHECK_FALSE(r.ok);
+        CHECK_FALSE(r.no_imagery); // not a place without images: an answer that cannot be trusted
+        CHECK(r.error.find("answered an image taken 2021-07-0") != std::string::npos);
+        CHECK(r.error.find("outside the source's dates (2019-01-01 to 2020-12-31)") != std::string::npos);
+    }
+    const auto st = f.stats();
+    CHECK(st["value_compute"] == 1); // both batches' times in the first look-up
+    CHECK(st["compute_pixels"] == 0); // no pixels asked for an image of another year
+}
+
 TEST_CASE("a failing value:compute: each tile of its batch fails with the reason, no pixels asked, and no tile is 'no imagery'") {
     Fixture f({"--flat-png", "--fail-value-compute", "500"});
     TokenCache tokens(load_service_account(f.key_json));
@@ -683,7 +709,7 @@ TEST_CASE("sources --check asks for a token") {
                              sh_quote(f.sources));
     CHECK(refused.exit_code == 1);
     const auto l = lines(refused.err);
-    CHECK(l.size() == 7); // one a source
+    CHECK(l.size() == 8); // one a source
     for (const auto& line : l) {
         CHECK(line.starts_with("skyscript-build: source "));
         CHECK(line.find(" (earthengine) is not usable: " + f.wrong_key_json + ": " + f.server->url("/token") +

@@ -210,6 +210,17 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
                    ? *key_refused // the key's own message, as when it is refused at the start
                    : tokens.scrub(describe_earthengine_failure(r, s)); // a server may echo the token
     };
+    // The collection's first image is asked within the source's dates; a time outside them
+    // is a service that ignored the filter, and its pixels another year's than the source says.
+    const auto [from_ms, to_ms] = s.dates_span_ms();
+    auto outside_dates = [&](long long time_ms) -> std::optional<std::string> {
+        if (time_ms >= from_ms && time_ms <= to_ms) return std::nullopt;
+        char when[32] = "an unknown time";
+        if (const auto tm = acquisition_utc(time_ms)) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &*tm);
+        return source_name(s) + " answered an image taken " + when + ", outside the source's dates (" +
+               (s.date_start.empty() ? std::string("...") : s.date_start) + " to " + (s.date_end.empty() ? std::string("...") : s.date_end) +
+               "): not taken";
+    };
     // Times looked up ahead for this batch are taken; the rest of them are stale.
     KnownTimes taken;
     if (known) {
@@ -228,14 +239,19 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             r.error = *why;
             on_image(std::move(r));
         } else if (const auto t = taken.find(grids[i].first); t != taken.end()) {
+            EarthEngineImage r;
+            r.id = grids[i].first;
             if (t->second.time) {
+                if (auto why = outside_dates(*t->second.time)) {
+                    r.error = std::move(*why);
+                    on_image(std::move(r));
+                    continue;
+                }
                 with_time.push_back(i);
                 pending[i].id = grids[i].first;
                 pending[i].time_ms = known_acquisition_time(*t->second.time);
                 continue;
             }
-            EarthEngineImage r;
-            r.id = grids[i].first;
             r.no_imagery = true;
             r.error = earthengine_no_image_message(s);
             on_image(std::move(r));
@@ -327,14 +343,19 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
                 if (times) (*known)[ahead[i - n].first] = {ahead[i - n].second.box, (*times)[k]};
                 continue;
             }
+            EarthEngineImage result;
+            result.id = grids[i].first;
             if (times && (*times)[k]) {
+                if (auto why = outside_dates(*(*times)[k])) {
+                    result.error = std::move(*why);
+                    on_image(std::move(result));
+                    continue;
+                }
                 pending[i].id = grids[i].first;
                 pending[i].time_ms = known_acquisition_time(*(*times)[k]);
                 ask_pixels(i);
                 continue;
             }
-            EarthEngineImage result;
-            result.id = grids[i].first;
             result.no_imagery = times.has_value();
             result.error = times ? earthengine_no_image_message(s) : failure(r);
             on_image(std::move(result));

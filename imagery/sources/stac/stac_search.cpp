@@ -97,12 +97,10 @@ void stac_filter_and_sort(std::vector<StacItem>& items, const SourceConfig& sour
     // What the search asked, checked again: a server that ignores `collections` or `datetime`
     // would put another product's or another year's pixels under this source's name and licence.
     std::erase_if(items, [&](const StacItem& i) { return !i.collection.empty() && i.collection != stac.collection; });
-    const auto from = source.date_start.empty() ? std::nullopt : parse_iso_time_ms(source.date_start + "T00:00:00Z");
-    const auto to = source.date_end.empty() ? std::nullopt : parse_iso_time_ms(source.date_end + "T23:59:59.999Z");
-    if (from || to)
-        std::erase_if(items, [&](const StacItem& i) {
+    if (!source.date_start.empty() || !source.date_end.empty())
+        std::erase_if(items, [from_to = source.dates_span_ms()](const StacItem& i) {
             if (!i.span_start_ms || !i.span_end_ms) return true; // a time it does not tell cannot be within the dates
-            return (from && *i.span_end_ms < *from) || (to && *i.span_start_ms > *to);
+            return *i.span_end_ms < from_to.first || *i.span_start_ms > from_to.second;
         });
     std::stable_sort(items.begin(), items.end(), [&](const StacItem& a, const StacItem& b) {
         for (std::size_t k = 0; k < stac.sortby.size() && k < a.sort_values.size() && k < b.sort_values.size(); ++k) {
