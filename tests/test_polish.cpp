@@ -82,7 +82,8 @@ std::string copy_unpolished(const std::string& from, const std::string& name) {
     fs::copy(from, to, fs::copy_options::recursive);
     for (const char* f : {"polish_answers.sqlite", "polish_answers.sqlite-wal", "polish_answers.sqlite-shm"}) fs::remove(to + "/" + f);
     REQUIRE(run("sqlite3 " + sh_quote(to + "/state.sqlite") +
-                " \"UPDATE jobs SET title_polished = NULL, title_multi_objects_polished = NULL, polish = NULL; DELETE FROM stages WHERE stage = 'polish'\"")
+                " \"UPDATE jobs SET title_polished = NULL, title_multi_objects_polished = NULL, polish = NULL; DELETE FROM stages WHERE stage = 'polish'; "
+                "DELETE FROM polish_started\"")
                 .exit_code == 0);
     return to;
 }
@@ -563,6 +564,61 @@ TEST_CASE("SIGKILL while polishing, then a rerun: only inputs without an answer 
     CHECK(fs::exists(out + "/SkyScript_train_unfiltered_language_polished.csv"));
     CHECK(read_file(out + "/README.md").find("language_polished") != std::string::npos);
     CHECK(run(sh_quote(binary()) + " status " + sh_quote(out)).out.find(": finished (") != std::string::npos);
+}
+
+TEST_CASE("a polish with another model stopped part way is owed until one finishes: status and the report say so, a split makes meta.jsonl as the jobs say (red-team round 41)") {
+    // Before: status said "finished" (every job had a polish record, the earlier model's or
+    // this one's), a split over it published two models' captions as done, and meta.jsonl
+    // kept the earlier run's records for the jobs whose pickles the stopped run had made again.
+    const auto& b = built();
+    const auto dir = fresh_dir("polish-other-model");
+    const auto out = dir + "/out";
+    fs::copy(b.out, out, fs::copy_options::recursive);
+    LlmServer slow(dir, "slow", {"--invent-number", "building", "--invent-feature", "service", "--latency", "0.05"});
+    const auto db = out + "/state.sqlite";
+    const auto other = "SELECT count(*) FROM jobs WHERE json_extract(polish, '$.model') = 'other-model'";
+    const auto pid = start_process({"/usr/bin/env", "OPENAI_API_KEY=" + api_key, binary(), "polish", out, "--llm-endpoint", slow.endpoint(), "--llm-model",
+                                    "other-model", "--llm-in-flight", "1"});
+    // Killed once a batch's jobs and pickles hold the other model's records (not between the
+    // two, where a resume writes the pickles again): the process is stopped, then looked at.
+    const auto batch_done = [&] { return sql_int(db, other) >= 1 && sql_int(db, "SELECT count(*) FROM jobs WHERE meta_bytes = 0") == 0; };
+    CHECK(kill_when(pid, [&] {
+              if (!batch_done()) return false;
+              ::kill(pid, SIGSTOP);
+              if (batch_done()) return true;
+              ::kill(pid, SIGCONT);
+              return false;
+          }) == -SIGKILL);
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    REQUIRE(sql_int(db, other) < written); // stopped part way: two models' records
+    const auto status = [&] { return run(sh_quote(binary()) + " status " + sh_quote(out)).out; };
+    CHECK_MESSAGE(status().find(": polish stage next (no run of the build now)") != std::string::npos, status());
+    const auto split = run(sh_quote(binary()) + " split " + sh_quote(out) + " -q");
+    CHECK(split.exit_code == 0);
+    CHECK(split.err == "skyscript-build: warning: " + out + ": the polish has not finished (a run stopped or failed part way): some captions are not yet the "
+                       "ones --llm-model and --llm-prompt ask for; `skyscript-build polish " + out + "` finishes it\n");
+    CHECK_MESSAGE(status().find(": polish stage next (no run of the build now)") != std::string::npos, status());
+    CHECK(nlohmann::json::parse(read_file(out + "/report.json"))["polish_owed"] == true);
+    // meta.jsonl says what the jobs (and so the pickles and CSVs) say, record for record.
+    std::map<std::string, std::string> models;
+    for (const auto& row : sql_column(db, "SELECT 'images' || part || '/' || stem || '.jpg ' || json_extract(polish, '$.model') FROM jobs WHERE status = 'written'")) {
+        const auto space = row.find(' ');
+        models[row.substr(0, space)] = row.substr(space + 1);
+    }
+    std::size_t rows = 0;
+    for (const auto& line : lines(read_file(out + "/meta.jsonl"))) {
+        if (line.empty()) continue;
+        const auto j = nlohmann::json::parse(line);
+        ++rows;
+        CHECK_MESSAGE(j["polish"]["model"] == models[j["filepath"].get<std::string>()], j["filepath"]);
+    }
+    CHECK(rows == models.size());
+    // The polish run again finishes it.
+    const auto again = run("OPENAI_API_KEY=" + api_key + " timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) + " --llm-endpoint " +
+                           slow.endpoint() + " --llm-model other-model --llm-in-flight 8 -q");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(sql_int(db, other) == written);
+    CHECK_MESSAGE(status().find(": finished (") != std::string::npos, status());
 }
 
 TEST_CASE("status owes a polish only to a build asked for one whose written jobs it has not all reached: not to one given only an endpoint, nor to a merge of polished shards (review of round 34)") {

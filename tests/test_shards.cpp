@@ -539,6 +539,40 @@ TEST_CASE("merge again over a merged dataset whose failed jobs were fetched ther
     CHECK(sql_column(out + "/state.sqlite", "SELECT status FROM jobs WHERE job_id = " + id) == std::vector<std::string>{"written"});
 }
 
+TEST_CASE("a --partial merge's jobs are its shards' plans: status does not send it to the extract, stages run on it, `plan` refuses to replace them; captions polished in OUT since are not merged over (red-team round 41)") {
+    // Before: status said "extract stage next" over the written images, write and polish said
+    // "not planned yet; run plan", and that plan turned every written job back to planned; a
+    // merge again over a polished OUT put the shards' captions back, exit 0.
+    const auto& shards = three_shards();
+    const auto out = fresh_dir("shards-partial-plan") + "/out";
+    const auto partial = merge(out, {shards[0], shards[1]}, "--partial -q");
+    REQUIRE_MESSAGE(partial.exit_code == 0, partial.err);
+    const auto db = out + "/state.sqlite";
+    const auto written = sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'");
+    REQUIRE(written > 0);
+    const auto status = run(sh_quote(binary()) + " status " + sh_quote(out)).out;
+    CHECK_MESSAGE(status.find(": finished (finished: extract plan fetch write split report)") != std::string::npos, status);
+    const auto write = run(sh_quote(binary()) + " write " + sh_quote(out) + " -q");
+    CHECK_MESSAGE(write.exit_code == 0, write.err);
+    check_one_error_line(run(sh_quote(binary()) + " plan " + sh_quote(out) + " -q"),
+                         out + ": holds a merge of shards' plans (--partial): planning here would replace its jobs; run the missing shards' workers and merge again");
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'") == written);
+
+    // Polished in OUT (a real polish over a loopback chat server), then merged again.
+    const auto dir = fs::path(out).parent_path().string();
+    write_file(dir + "/llm.log", "");
+    ServerProcess llm({"/usr/bin/python3", source_dir() + "/tests/openai_test_server.py", "--log", dir + "/llm.log"});
+    const auto polish = run("OPENAI_API_KEY=sk-test-shards timeout 120 " + sh_quote(binary()) + " polish " + sh_quote(out) + " --llm-endpoint " +
+                            llm.url("/v1") + " --llm-model sky-test-model -q");
+    REQUIRE_MESSAGE(polish.exit_code == 0, polish.err);
+    const auto polished = "SELECT count(*) FROM jobs WHERE json_extract(polish, '$.model') = 'sky-test-model'";
+    REQUIRE(sql_int(db, polished) == written);
+    const auto again = merge(out, {shards[0], shards[1]}, "--partial -q");
+    check_one_error_line(again, out + ": its captions were polished since its merge (" + out + "/polish_answers.sqlite): merging again would put the shards' "
+                                "captions back; merge into a new folder and polish it with --reuse " + out);
+    CHECK(sql_int(db, polished) == written);
+}
+
 TEST_CASE("a shard worker's split takes val/test counts meant for the whole dataset; the unsharded build refuses them when they leave training nothing") {
     // The counts are the merged dataset's, which merge splits again (review of red-team round
     // 33: each worker exited 1, "ask for 40 images, and the build has 21 written").

@@ -130,8 +130,9 @@ int run_stage_command(const Stage& stage, const std::vector<std::string>& args) 
     if (cli.positional().size() != 1) throw UsageError(name + " takes one OUT folder");
     if (cli.value("output")) throw UsageError(name + " works on the OUT folder given as its argument; -o is for the bare command");
     auto session = open_build_session(cli, cli.positional()[0], "", stage.name.view());
-    // The stages that work on the plan's jobs (the report describes whatever OUT holds).
-    if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan"))
+    // The stages that work on the plan's jobs (the report describes whatever OUT holds); a
+    // merge's jobs are its shards' plans, recorded as a plan only when every shard is there.
+    if (stage.name.rank() > stage_rank("plan") && name != "report" && !session.state->stage_finished("plan") && !session.state->stage_finished("merge"))
         throw std::runtime_error(session.out_dir + ": not planned yet; run `skyscript-build plan " + session.out_dir + "` first");
     // A split made before, finished or not: a polish stopped after it forgot the split (its
     // captions changed) left the split unfinished, and its rerun then made no split again

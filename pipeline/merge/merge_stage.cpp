@@ -72,6 +72,12 @@ void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
             throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
                                      "'s; merging there would replace that dataset: merge into a new folder");
         refuse_work_done_in_out(out_dir, set);
+        // Captions polished in OUT since its merge (a merge makes no answer cache): merging
+        // again put the shards' captions back in their place, exit 0 (red-team round 41).
+        if (fs::exists(BuildDir(out_dir).polish_answers()))
+            throw std::runtime_error(out_dir + ": its captions were polished since its merge (" + BuildDir(out_dir).polish_answers() +
+                                     "): merging again would put the shards' captions back; merge into a new folder and polish it with --reuse " +
+                                     out_dir + " (its answers are taken from there, not asked again)");
     }
 }
 

@@ -58,9 +58,7 @@ void check_read_sample(const std::map<std::string, std::string>& meta, const Pla
     for (const auto& [name, value] : options.read_sample_values) {
         const auto it = meta.find("sample " + name.str());
         if (it == meta.end()) throw std::runtime_error(catalog + ": sampled in the read but without its --" + name.str() + "; extract it again");
-        const bool same = find_option_row(name.view())->type == OptionType::number ? std::stod(it->second) == std::stod(value)
-                                                                                   : std::stoll(it->second) == std::stoll(value);
-        if (!same)
+        if (!same_option_value(*find_option_row(name.view()), it->second, value))
             throw OptionRefused(catalog + ": sampled as it was read with --" + name.str() + " " + it->second + "; plan with that value or "
                                      "extract again (remove the catalog, or --read-sample off for a full one)");
     }
@@ -262,6 +260,12 @@ void print_plan_summary(const PlanSummary& s) {
 }
 
 StageSummary stage_plan(BuildSession& s) {
+    // A merge of some shards only (--partial) records no plan: its jobs are the shards' plans,
+    // and a plan here replaced them all, written ones too (red-team round 41: an error message
+    // had sent the user to do so).
+    if (s.state->stage_finished("merge") && !s.state->stage_finished("plan"))
+        throw std::runtime_error(s.out_dir + ": holds a merge of shards' plans (--partial): planning here would replace its jobs; run the missing "
+                                 "shards' workers and merge again");
     // A plan of no job that an older version recorded finished is planned again, as one now is.
     if (s.state->stage_finished("plan")) {
         const auto counts = s.state->count_by_status();

@@ -200,6 +200,7 @@ public:
         // whose pickles it did not make again, so every pickle is made again after one.
         const bool rewrite_all = !state.stage_finished("polish");
         state.unfinish_stage("polish");
+        state.mark_polish_started();
         const auto total = static_cast<std::uint64_t>(state.count_by_status()["written"]);
         bool changed = false, split_forgotten = false;
         std::int64_t after = -1;

@@ -66,6 +66,9 @@ void read_into(BuildStatus& s, StateReader& state) {
     auto done = state.finished_stages();
     // `extract` run alone records no stage (it makes no state DB): a finished plan read its catalog.
     if (done.count("plan")) done.insert("extract");
+    // A merge's jobs are its shards' plans and fetches (recorded so only when every shard is
+    // there): a --partial merge had said "extract stage next" over its written images.
+    if (done.count("merge")) done.insert({"extract", "plan", "fetch"});
     for (const auto& st : stage_list)
         if (st.in_bare_command && done.count(std::string(st.name))) s.finished.emplace_back(st.name);
     s.stage = done.count("report") ? "finished" : "report";

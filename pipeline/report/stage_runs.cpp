@@ -62,7 +62,10 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
 bool polish_owed(StateReader& state) {
     const auto options = state.options();
     const auto polish = options.find("polish");
-    return polish != options.end() && polish->second == "true" && !state.finished_stages().count("polish") && state.written_owing_polish();
+    // A run stopped part way owes the rest however its jobs' records read: those it did not
+    // reach hold the earlier run's captions (another model's or prompt's: red-team round 41).
+    return polish != options.end() && polish->second == "true" && !state.finished_stages().count("polish") &&
+           (state.polish_started() || state.written_owing_polish());
 }
 
 } // namespace skyscript::pipeline

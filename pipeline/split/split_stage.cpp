@@ -7,6 +7,7 @@
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/seeded_hash.hpp"
 #include "pipeline/dataset/sample_formats.hpp"
+#include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/fetch/disk_check.hpp"
 #include "pipeline/split/score_file.hpp"
 #include "pipeline/split/split_options.hpp"
@@ -166,6 +167,17 @@ StageSummary stage_split(BuildSession& s) {
     // was cut short, goes back to be fetched again (and says so) instead of reaching a CSV
     // row or a shard as a missing or broken file.
     restore_outputs_once(s, "split");
+    // A polish run stopped part way left meta.jsonl as the run before it wrote it, while the
+    // state DB and the pickles hold the captions it changed: the CSVs are made from the state
+    // DB, so meta.jsonl is made again from it first, and the polish still owed is said
+    // (red-team round 41: 48 images whose meta.jsonl caption was another model's, "finished").
+    if (s.options.flag("polish") && !s.state->stage_finished("polish") && s.state->polish_started()) {
+        write_meta_jsonl(s.out_dir, *s.state);
+        std::fprintf(stderr,
+                     "skyscript-build: warning: %s: the polish has not finished (a run stopped or failed part way): some captions are not yet "
+                     "the ones --llm-model and --llm-prompt ask for; `skyscript-build polish %s` finishes it\n",
+                     s.out_dir.c_str(), s.out_dir.c_str());
+    }
     const auto summary = run_split(s.out_dir, s.options, *s.state, s.quiet);
     if (!s.quiet) print_split_summary(summary, s.out_dir);
     // The benchmarks hold the val and test images of the split they were made from: left as

@@ -130,6 +130,7 @@ std::string build_merged_state_at(const ShardSet& set, const std::string& out_di
     db.exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;");
     const auto mine = columns(db, "main");
     std::map<std::string, std::vector<StageRow>> stages;
+    bool polish_stopped = false;
     for (const auto& shard : set.shards) {
         {
             auto attach = db.prepare("ATTACH DATABASE ?1 AS shard");
@@ -156,6 +157,10 @@ std::string build_merged_state_at(const ShardSet& set, const std::string& out_di
         if (auto t = db.prepare("SELECT 1 FROM shard.sqlite_master WHERE name = 'source_terms'"); t.step())
             db.exec("INSERT OR IGNORE INTO main.source_terms SELECT alias, licence, attribution FROM shard.source_terms");
         db.exec("COMMIT");
+        // A shard whose polish run stopped part way: the merged OUT owes that polish too.
+        if (db.prepare("SELECT 1 FROM shard.sqlite_master WHERE name = 'polish_started'").step() &&
+            db.prepare("SELECT 1 FROM shard.polish_started").step() && !db.prepare("SELECT 1 FROM shard.stages WHERE stage = 'polish'").step())
+            polish_stopped = true;
         {
             auto q = db.prepare("SELECT stage, seconds, summary FROM shard.stages");
             while (q.step()) {
@@ -172,6 +177,7 @@ std::string build_merged_state_at(const ShardSet& set, const std::string& out_di
                                      ".jpg: the shards are not of one plan");
     }
     write_options_and_stages(db, set, stages);
+    if (polish_stopped) db.exec("INSERT OR REPLACE INTO polish_started VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
     db.close();
     return path;
 }

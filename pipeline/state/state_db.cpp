@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS sources_identity (one INTEGER PRIMARY KEY CHECK (one 
 CREATE TABLE IF NOT EXISTS catalog_identity (one INTEGER PRIMARY KEY CHECK (one = 1), identity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (reason TEXT PRIMARY KEY NOT NULL, objects INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS source_terms (alias TEXT PRIMARY KEY NOT NULL, licence TEXT NOT NULL, attribution TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS polish_started (one INTEGER PRIMARY KEY CHECK (one = 1), started_at TEXT NOT NULL);
 )SQL";
 
 // The jobs table: these columns, one TEXT column per registered caption field between them
@@ -341,6 +342,10 @@ void StateDb::finish_stage(StageName stage, double seconds, const std::string& s
 }
 
 void StateDb::unfinish_stage(StageName stage) { forget_stage(stage.view()); }
+
+void StateDb::mark_polish_started() { db_.exec("INSERT OR REPLACE INTO polish_started VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"); }
+
+bool StateDb::polish_started() { return state_queries::polish_started(db_); }
 
 std::optional<StateDb::StageRecord> StateDb::stage_record(StageName stage) {
     auto q = db_.prepare("SELECT finished_at, seconds, summary FROM stages WHERE stage = ?");

@@ -94,6 +94,11 @@ public:
     void record_polished(const std::vector<Job>& jobs);
     // Forgets that `stage` finished (the polish stage, while it changes captions the meta files must follow).
     void unfinish_stage(StageName stage);
+    // A polish run has started: until one finishes, the polish is owed whatever the jobs'
+    // records say (a run stopped part way leaves two models' or prompts' captions, and
+    // meta.jsonl as the run before wrote it).
+    void mark_polish_started();
+    bool polish_started();
     // A stage's record as stored (nullopt: not finished), to be put back as it was by
     // restore_stage when the run that forgot it turns out to change nothing.
     struct StageRecord {

@@ -30,6 +30,11 @@ bool has_jobs_column(SqliteDb& db, const char* name) {
     return q.step() && q.column_int(0) > 0;
 }
 
+bool polish_started(SqliteDb& db) {
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'polish_started'").step() &&
+           db.prepare("SELECT 1 FROM polish_started").step();
+}
+
 void for_each_with_files(SqliteDb& db, const std::function<void(const JobFiles&)>& fn) {
     // In index order (the fetched jobs, then the written ones, each in job order): an ORDER BY
     // job_id sorted every finished job in memory or temp files first.

@@ -23,6 +23,10 @@ std::map<std::string, std::string> options(SqliteDb& db);
 // Whether the jobs table has this column (a state DB of an older version may lack it).
 bool has_jobs_column(SqliteDb& db, const char* name);
 
+// Whether a polish run has started in this OUT (StateDb::mark_polish_started; a merge's OUT
+// when one of its shards' polish was stopped).
+bool polish_started(SqliteDb& db);
+
 // The fetched jobs in job order, then the written ones.
 void for_each_with_files(SqliteDb& db, const std::function<void(const JobFiles&)>& fn);
 

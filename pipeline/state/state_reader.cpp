@@ -252,6 +252,8 @@ bool StateReader::written_owing_polish() {
     return db_->prepare("SELECT 1 FROM jobs WHERE status = 'written' AND (polish IS NULL OR (" + std::string(polish_failed) + ")) LIMIT 1").step();
 }
 
+bool StateReader::polish_started() { return state_queries::polish_started(*db_); }
+
 std::int64_t StateReader::polish_failed_jobs() {
     if (!state_queries::has_jobs_column(*db_, "polish")) return 0;
     auto q = db_->prepare("SELECT count(*) FROM jobs WHERE status = 'written' AND polish IS NOT NULL AND " + std::string(polish_failed));

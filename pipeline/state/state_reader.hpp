@@ -99,6 +99,8 @@ public:
     // of its captions' requests failed (a rerun asks again; such a polish ended incomplete, and
     // status had said "finished") (an older state DB without the column: false).
     bool written_owing_polish();
+    // Whether a polish run has started in this OUT (StateDb::mark_polish_started).
+    bool polish_started();
     // Written jobs with a caption whose polish request failed (0 without the column).
     std::int64_t polish_failed_jobs();
 
