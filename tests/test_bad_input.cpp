@@ -729,6 +729,39 @@ TEST_CASE("--config: out-of-range values, a syntax error, an unknown key") {
     CHECK(snapshot(c.out).empty());
 }
 
+TEST_CASE("--config and option values as given: internal keys, one option under two spellings, errors named by the file's line; 1e-320 read as it was checked; --part-size a plan option (red-team round 41)") {
+    const auto c = option_case("config-41");
+    const auto with = [&](const std::string& name, const std::string& toml) {
+        write_file(c.dir + "/" + name, toml);
+        return build(c.input, c.out, "--config " + sh_quote(c.dir + "/" + name));
+    };
+    // The positional INPUT's record, not options: taken from a file, the dataset card named an input never read.
+    refused(with("input.toml", "input = \"/elsewhere/other.osm.pbf\"\n"), {c.dir + "/input.toml:1: unknown option `input`"});
+    refused(with("digest.toml", "input-digest = \"deadbeef\"\n"), {c.dir + "/digest.toml:1: unknown option `input-digest`"});
+    // max_px and max-px: one option, two TOML keys; one of them was dropped unchecked.
+    refused(with("twice.toml", "max_px = 500\nmax-px = 600\n"), {c.dir + "/twice.toml:1: `max_px` is given twice (as `max-px` on line 2)"});
+    // Checked later, these named no file: "--shard: --shard expects ...", "--point-tile-px, --min-px and --max-px must be positive, ...".
+    const auto shard = with("shard.toml", "shard = \"2/2\"\n");
+    refused(shard, {c.dir + "/shard.toml:1: --shard expects i/N with 0 <= i < N (or auto), got `2/2`"});
+    CHECK(shard.err.find("--shard: --shard") == std::string::npos);
+    refused(build(c.input, c.out, "--shard 2/2"), {"--shard expects i/N"});
+    refused(with("px.toml", "min-px = 900\nmax-px = 100\n"), {c.dir + "/px.toml:1: --min-px 900 is more than --max-px 100"});
+    // Values the check let through and a stage's std::stod then threw on: "error: stod".
+    refused(build(c.input, c.out, "--offset 1e-320 --min-px 2000"), {"--min-px 2000 is more than --max-px 1000"});
+    refused(build(c.input, c.out, "--val-size 1e-320% --test-size 100%"), {"ask for every image or more"});
+    // SKYSCRIPT_SHARD_COUNT=0 had been read as not set.
+    refused(run("SLURM_ARRAY_TASK_ID=1 SKYSCRIPT_SHARD_COUNT=0 " + bin() + " " + sh_quote(c.input) + " -o " + sh_quote(c.out) + " --shard auto -q"),
+            {"--shard auto: SKYSCRIPT_SHARD_COUNT is `0`: the number of shards is at least 1"});
+    refused(run(bin() + " " + sh_quote(c.input) + " -o '' -q"), {"the output folder's name is empty"});
+    CHECK(snapshot(c.out).empty());
+    finished(build(c.input, c.out, "--offset 1e-320 --min-valid 1e-320"));
+    // The plan gives each job its part: a --part-size changed after it is refused like --seed
+    // (before: taken by write, the folders no longer matching the record).
+    const auto p = option_case("part-size-41");
+    finished(build(p.input, p.out, "--part-size 5"));
+    refused(run(bin() + " write " + sh_quote(p.out) + " --part-size 1000000 -q"), {"--part-size 1000000"});
+}
+
 TEST_CASE("--help lists each option under its own stage") {
     const auto r = run(bin() + " plan --help");
     finished(r);

@@ -541,6 +541,8 @@ TEST_CASE("split options: one error line naming the option") {
              {"--shard-size 5TB", "--shard-size"}, {"--top-pct 0", "--top-pct"}, {"--top-pct 30,50,30", "--top-pct names 30 twice"}, {"--split-block -1", "--split-block"}, {"--split-block 1e-9", "--split-block"},
              {"--scores /nonexistent/s.csv", "/nonexistent/s.csv: cannot open"},
              {"--scores " + sh_quote(out + "/SkyScript_val.csv,a/b"), "`a/b` after the comma is not a NAME"},
+             // `..` after a file's name is no way back from it (red-team round 41: named OUT/evil, a file never given).
+             {"--scores " + sh_quote(out + "/SkyScript_val.csv,../../evil"), "`../../evil` after the comma is not a NAME"},
              // Shares leaving training nothing (red-team round 31: 60% and 60% split 29 of 4,169 images to train, exit 0).
              {"--val-size 60% --test-size 60%", "--val-size 60% and --test-size 60% ask for every image or more"},
              {"--val-size 100% --test-size 0%", "the training split would have none"},

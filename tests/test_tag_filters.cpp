@@ -92,7 +92,7 @@ TEST_CASE("--tags: the default, FILE replaces, +FILE adds; errors name the file 
     // A 2 GB file of zeros given by mistake: refused from its size, not read whole (8 GB and a minute before).
     skyscript::test::write_file(dir + "/zeros.tsv", "");
     REQUIRE(::truncate((dir + "/zeros.tsv").c_str(), 2LL << 30) == 0);
-    CHECK_THROWS_WITH_AS(load_tag_option(dir + "/zeros.tsv"), (dir + "/zeros.tsv: cannot open tag list (2048 MB, more than a list's 16 MB: not a tag or rule list)").c_str(), TagListError);
+    CHECK_THROWS_WITH_AS(load_tag_option(dir + "/zeros.tsv"), (dir + "/zeros.tsv: cannot open tag list (2048 MB, more than the 16 MB a list or a config file may be)").c_str(), TagListError);
     skyscript::test::write_file(dir + "/mine.tsv", "amenity=fountain\tfeature\t0.2\n");
     const auto mine = load_tag_option(dir + "/mine.tsv");
     REQUIRE(mine.entries().size() == 1);

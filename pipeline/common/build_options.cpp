@@ -3,6 +3,7 @@
 #include "imagery/toml_key_depth.hpp"
 #include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/region.hpp"
+#include "pipeline/common/shard_spec.hpp"
 #include "pipeline/common/stage_names.hpp"
 #include "pipeline/common/text_file.hpp"
 
@@ -68,6 +69,8 @@ void check_text(const OptionRow& d, const std::string& value, const std::string&
     }
     try {
         if (d.name == "bbox" && !value.empty()) parse_bbox(value);
+        // Where it was given (a config file's line): checked later, it was told as "--shard: --shard ...".
+        if (d.name == "shard" && !value.empty() && value != "auto") parse_shard(value, "--shard");
         // A variable's name: a key given here would be recorded in OUT and printed in its card (not shown here either).
         if (d.name == "llm-key-env" && (value.empty() || std::isdigit(static_cast<unsigned char>(value[0])) ||
                                         value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos))
@@ -248,10 +251,17 @@ void BuildOptions::merge_toml_file(const std::string& path) {
     } catch (const toml::parse_error& e) {
         throw UsageError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     }
+    std::map<std::string_view, std::pair<std::string, int>> given; // option -> the key that gave it, and its line
     for (const auto& [key, node] : root) {
         const std::string origin = path + ":" + std::to_string(node.source().begin.line);
         const auto* d = find_option_row(key.str());
-        if (!d || d->name == "config") throw UsageError(origin + ": unknown option `" + std::string(key.str()) + "`");
+        // Not `input`, `input-bytes` or `input-digest` (no flag's: the positional INPUT sets them):
+        // taken from a config file, the card named a file the build never read (red-team round 41).
+        if (!d || d->name == "config" || d->help.empty()) throw UsageError(origin + ": unknown option `" + std::string(key.str()) + "`");
+        // max_px and max-px are one option but two TOML keys: the second was dropped unchecked.
+        if (const auto [at, fresh] = given.try_emplace(d->name, std::string(key.str()), node.source().begin.line); !fresh)
+            throw UsageError(origin + ": `" + std::string(key.str()) + "` is given twice (as `" + at->second.first + "` on line " +
+                             std::to_string(at->second.second) + ")");
         // The folder is chosen before the file is read (it holds the build's lock and record).
         if (d->name == "output") throw UsageError(origin + ": `output` is not read from a config file; give -o OUT on the command line");
         if (values_.count(d->name)) continue; // a flag given on the command line wins
@@ -303,7 +313,15 @@ std::string BuildOptions::value_of(const OptionRow& row) const {
 }
 
 long long BuildOptions::integer(OptionName name) const { return std::stoll(text(name)); }
-double BuildOptions::number(OptionName name) const { return std::stod(text(name)); }
+// Read as check_value read it: std::stod threw out_of_range for a value such as 1e-320, which
+// the check had let through ("error: stod", red-team round 41).
+double BuildOptions::number(OptionName name) const {
+    const auto value = text(name);
+    double v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc{} || p != value.data() + value.size() || value.empty()) throw UsageError("--" + std::string(name.view()) + " expects a number, got `" + value + "`");
+    return v;
+}
 bool BuildOptions::flag(OptionName name) const { return text(name) == "true"; }
 
 std::map<std::string, std::string> BuildOptions::recorded() const {

@@ -83,6 +83,8 @@ inline constexpr OptionRow option_table[]{
     {"min-visible-px", OptionType::text, "64,16", "plan", "AREA,LINE: a surrounding object is named only when this much of it is in the tile (px² of an area, px of a line; a point: in it)"},
     {"caption-style", OptionType::text, "rule", "plan", "rule | natural (adds title_natural, title_multi_objects_natural)"},
     {"quality", OptionType::integer, "90", "plan", "JPEG quality 1-100 (part of each tile's identity for --reuse)", 0, false, 1, 100},
+    // The plan gives each job its part (1 + job id / N): changed after it, the folders no longer matched the record (red-team round 41).
+    {"part-size", OptionType::integer, "1000000", "plan", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, option_limits::inf},
     {"shard", OptionType::text, "", "plan", "i/N or auto: only worker i's 1/N of the jobs, by object hash (see merge --help)"},
     {"shard-count", OptionType::integer, "0", "", "N for --shard auto: the index (Slurm's task id, Kubernetes' completion index) of N (else SKYSCRIPT_SHARD_COUNT)", 0, false, 0, 1e5},
     // fetch
@@ -94,8 +96,6 @@ inline constexpr OptionRow option_table[]{
     {"timeout", OptionType::number, "60", "", "seconds per HTTP transfer", 0, false, 0, 86400, true},
     {"attempts", OptionType::integer, "5", "", "HTTP attempts per request before a job fails", 0, false, 1, 100},
     {"retry-failed", OptionType::flag, "", "", "retry the jobs that failed in an earlier run"},
-    // write
-    {"part-size", OptionType::integer, "1000000", "write", "at most N images per imagesK/ and metaK/ folder", 0, false, 1, option_limits::inf},
     // polish (pipeline/polish/: one request per distinct input, answers cached in OUT)
     {"polish", OptionType::flag, "", "polish", "after write: language-polished captions from an OpenAI-compatible model (see polish --help)"},
     {"llm-endpoint", OptionType::text, "", "polish", "polish: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1"},

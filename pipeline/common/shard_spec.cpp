@@ -40,12 +40,13 @@ ShardSpec parse_shard(const std::string& text, const std::string& origin) {
     const auto slash = text.find('/');
     const auto i = slash == std::string::npos ? std::nullopt : whole_number(text.substr(0, slash));
     const auto n = slash == std::string::npos ? std::nullopt : whole_number(text.substr(slash + 1));
+    const auto where = [&origin] { return origin == "--shard" ? origin : origin + ": --shard"; }; // not "--shard: --shard expects"
     if (!i || !n || *n < 1 || *i < 0 || *i >= *n)
-        throw UsageError(origin + ": --shard expects i/N with 0 <= i < N (or auto), got `" + text + "`");
+        throw UsageError(where() + " expects i/N with 0 <= i < N (or auto), got `" + text + "`");
     // As many workers as a Kubernetes Indexed Job may have (Slurm's arrays are smaller): merge
     // lists the shards it is given and those missing, so N bounds what it holds.
     if (*n > max_shards)
-        throw UsageError(origin + ": --shard " + text + ": at most " + std::to_string(max_shards) + " shards");
+        throw UsageError(where() + " " + text + ": at most " + std::to_string(max_shards) + " shards");
     return {*i, *n};
 }
 
@@ -71,7 +72,11 @@ void resolve_shard_option(BuildOptions& options, const EnvLookup& env) {
     // The number of shards when given (--shard-count N or SKYSCRIPT_SHARD_COUNT); 0: not.
     const auto given_count = [&]() -> std::int64_t {
         if (const auto n = options.integer("shard-count")) return n;
-        return env("SKYSCRIPT_SHARD_COUNT") ? env_number(env, "SKYSCRIPT_SHARD_COUNT") : 0;
+        if (!env("SKYSCRIPT_SHARD_COUNT")) return 0;
+        // Set, it is the count: 0 had been read as not set (red-team round 41).
+        const auto n = env_number(env, "SKYSCRIPT_SHARD_COUNT");
+        if (n < 1) throw UsageError("--shard auto: SKYSCRIPT_SHARD_COUNT is `" + *env("SKYSCRIPT_SHARD_COUNT") + "`: the number of shards is at least 1");
+        return n;
     };
     if (env("SLURM_ARRAY_TASK_ID")) {
         const auto id = env_number(env, "SLURM_ARRAY_TASK_ID");

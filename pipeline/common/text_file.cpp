@@ -23,7 +23,7 @@ std::optional<std::string> read_text_file(const std::string& path, std::string* 
     // given by mistake held 8 GB for a minute before its error.
     constexpr std::uintmax_t max_bytes = 16u << 20;
     auto file = imagery::read_small_file(path, max_bytes);
-    if (file.too_big) file.why = std::to_string(file.size >> 20) + " MB, more than a list's " + std::to_string(max_bytes >> 20) + " MB: not a tag or rule list";
+    if (file.too_big) file.why = std::to_string(file.size >> 20) + " MB, more than the " + std::to_string(max_bytes >> 20) + " MB a list or a config file may be";
     if (!file.bytes) {
         if (why) *why = std::move(file.why);
         return std::nullopt;

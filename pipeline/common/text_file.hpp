@@ -1,5 +1,5 @@
 #pragma once
-// Reads a small text file (a tag list, a rule list) whole, for the parsers in tag_filters/.
+// Reads a small text file (a tag list, a rule list, a --config file) whole, for its parser.
 
 #include <optional>
 #include <string>

@@ -62,7 +62,11 @@ void check_split_options(const BuildOptions& options) {
     const auto val = options.text("val-size"), test = options.text("test-size");
     const auto share = [](const std::string& spec, double auto_share) -> std::optional<double> {
         if (spec == "auto") return auto_share;
-        if (spec.ends_with('%')) return std::stod(spec) / 100;
+        if (spec.ends_with('%')) { // as split_size read it (std::stod threw on 1e-320%)
+            double v = 0;
+            std::from_chars(spec.data(), spec.data() + spec.size() - 1, v);
+            return v / 100;
+        }
         return std::nullopt;
     };
     if (const auto v = share(val, 0.02), t = share(test, 0.10); v && t && *v + *t >= 1)

@@ -2,6 +2,7 @@
 
 #include "imagery/url_redaction.hpp"
 #include "pipeline/common/build_dir.hpp"
+#include "pipeline/common/cli_args.hpp"
 #include "pipeline/common/live_writer.hpp"
 #include "pipeline/common/shell_word.hpp"
 
@@ -98,6 +99,7 @@ BuildLock::BuildLock(const std::string& out_dir, const std::string& command) {
     if (longest.size() > sqlite_max_name)
         throw std::runtime_error(out_dir + ": a path of " + std::to_string(longest.size() - 30) + " bytes, too long for OUT: SQLite opens no file whose name is over " +
                                  std::to_string(sqlite_max_name) + " bytes, and OUT's would be up to " + std::to_string(longest.size()) + "; use a shorter -o");
+    if (out_dir.empty()) throw UsageError("-o \"\": the output folder's name is empty");
     out_dir_ = out_dir;
     made_out_ = !fs::exists(out_dir, ec);
     fs::create_directories(out_dir, ec);

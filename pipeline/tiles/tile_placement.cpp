@@ -74,8 +74,12 @@ PlacementOptions placement_options(const BuildOptions& options) {
     placement.max_px = static_cast<int>(options.integer("max-px"));
     placement.margin = options.number("margin");
     placement.offset = options.number("offset");
-    if (placement.point_tile_px < 1 || placement.min_px < 1 || placement.max_px < placement.min_px)
-        throw UsageError("--point-tile-px, --min-px and --max-px must be positive, with --min-px <= --max-px");
+    if (placement.point_tile_px < 1 || placement.min_px < 1 || placement.max_px < 1)
+        throw UsageError("--point-tile-px, --min-px and --max-px must be positive");
+    // Led by --min-px: a config file's line is named for it (BuildOptions::with_origin).
+    if (placement.max_px < placement.min_px)
+        throw UsageError("--min-px " + std::to_string(placement.min_px) + " is more than --max-px " + std::to_string(placement.max_px) +
+                         ": an area's tile side lies between them");
     if (placement.offset < 0 || placement.offset > 0.5) throw UsageError("--offset must be within 0..0.5 (a share of the tile side)");
     if (placement.margin < 0) throw UsageError("--margin must be >= 0");
     return placement;
