@@ -1,5 +1,6 @@
 #include "imagery/coverage_shape.hpp"
 
+#include "imagery/json_depth.hpp"
 #include "imagery/sha256_hex.hpp"
 
 #include <nlohmann/json.hpp>
@@ -277,6 +278,7 @@ std::shared_ptr<const CoverageShape> coverage_from_geojson(std::string_view text
         if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos) what.erase(0, bracket + 2);
         return what.size() > 160 ? what.substr(0, 160) + "..." : what;
     };
+    if (!json_depth_within(text)) throw CoverageError("nested more than " + std::to_string(max_json_depth) + " levels deep: no GeoJSON is");
     json j;
     try {
         j = json::parse(text.begin(), text.end());

@@ -1,5 +1,6 @@
 #include "imagery/url_redaction.hpp"
 
+#include "imagery/json_depth.hpp"
 
 #include <array>
 #include <cctype>
@@ -152,6 +153,7 @@ void redact_json_strings(nlohmann::ordered_json& doc) {
 }
 
 std::string redact_json(std::string_view json) {
+    if (!json_depth_within(json)) return ""; // walked by recursion below
     auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
     if (doc.is_discarded()) return "";
     redact_json_strings(doc);

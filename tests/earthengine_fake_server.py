@@ -4,6 +4,7 @@
     python3 earthengine_fake_server.py --public-key PEM --client-email E (--raster TIF | --flat-png)
         [--token-expires-in S] [--token-valid-s S] [--max-tokens N] [--latency-ms MS]
         [--max-concurrent N] [--max-per-second R] [--fail-value-compute STATUS] [--footprints JSON]
+        [--ignore-dates]
 
 Prints its port, serves 127.0.0.1 only, ends when stdin closes.
   --token-expires-in S   the tokens' advertised life (expires_in; default 3600); a token used
@@ -45,12 +46,15 @@ Prints its port, serves 127.0.0.1 only, ends when stdin closes.
                                                 life it had left when one arrived (negative: expired).
 A footprint has an image when it meets TIF's extent (and the collection is not EMPTY/COLLECTION,
 and it meets the collection's --footprints);
-that image's time_start is 2021-07-01 plus round(west * 1e6) mod 86400 seconds (west of the
-footprint, in degrees), so each tile has its own time and a mix-up shows.
+that image's time_start is July 1 of the latest year from 2000 to 2021 within the DateRange asked
+(none within it: no image), plus round(west * 1e6) mod 86400 seconds (west of the footprint, in
+degrees), so each tile has its own time and a mix-up shows. --ignore-dates: 2021's, whatever
+the dates (a service that ignores the filter).
 Projects named "forbidden" answer 403; "busy" answers 429 (Retry-After: 1) to its first request.
 """
 import argparse
 import base64
+import datetime
 import json
 import os
 import subprocess
@@ -72,6 +76,7 @@ STATE = {"token_requests": 0, "compute_pixels": 0, "value_compute": 0, "footprin
          "times_by_collection": {}, "no_image_by_collection": {}}
 DEADLINES = {}  # token -> time.monotonic() after which it is refused
 TIME_START_MS = 1625097600000  # 2021-07-01
+IGNORE_DATES = [False]
 BUCKET = {"tokens": 0.0, "last": 0.0}  # the project's requests-per-second quota
 EXTENT = None  # TIF's lon/lat bounds (west, south, east, north); None: imagery everywhere
 PNGS = {}  # (width, height) -> a flat PNG
@@ -82,8 +87,29 @@ class Invalid(Exception):
     """An expression graph Earth Engine would refuse (HTTP 400 INVALID_ARGUMENT)."""
 
 
-def time_start_ms(west):
-    return TIME_START_MS + (math.floor(west * 1e6 + 0.5) % 86400) * 1000
+def time_start_ms(west, dates=None):
+    """The time of the most recent image within `dates` ([start, end) in ms, DateRange's), as
+    Earth Engine's sort by time descending gives it: a collection has an image on July 1 of
+    each year from 2000 to 2021, plus round(west * 1e6) mod 86400 seconds; None when none is
+    within the dates. Without `dates` (or with --ignore-dates: a service that ignores the
+    filter), 2021's."""
+    offset = (math.floor(west * 1e6 + 0.5) % 86400) * 1000
+    if dates is None or IGNORE_DATES[0]:
+        return TIME_START_MS + offset
+    for year in range(2021, 1999, -1):
+        t = int(datetime.datetime(year, 7, 1, tzinfo=datetime.timezone.utc).timestamp() * 1000) + offset
+        if dates[0] <= t < dates[1]:
+            return t
+    return None
+
+
+def date_ms(text):
+    """DateRange's start or end ("YYYY-MM-DD", as the client sends them) in ms since 1970 UTC."""
+    try:
+        d = datetime.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise Invalid("DateRange: `%s` is not a date" % text)
+    return int((d - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds() * 1000)
 
 
 def in_ring(ring, x, y):
@@ -189,6 +215,7 @@ def selection(node, region):
     for k in ("start", "end"):
         if not isinstance(const(d[k], "date"), str):
             raise Invalid("DateRange: %s must be a date string" % k)
+    dates = (date_ms(const(d["start"], "date")), date_ms(const(d["end"], "date")))
     a = call(a["collection"], "Collection.filter", ["collection", "filter"])
     f = call(a["filter"], "Filter.intersects", ["leftField", "rightValue"])
     if const(f["leftField"], "bounds field") != ".all":
@@ -200,7 +227,7 @@ def selection(node, region):
     collection = const(call(a["collection"], "ImageCollection.load", ["id"])["id"], "collection id")
     if not isinstance(collection, str):
         raise Invalid("ImageCollection.load: id must be a string")
-    return collection
+    return collection, dates
 
 
 def pixels_request(expr):
@@ -211,9 +238,9 @@ def pixels_request(expr):
     if not isinstance(bands, list) or len(bands) != 3:
         raise Invalid("Image.visualize: expected 3 bands")
     box = []
-    collection = selection(call(v["image"], "Collection.first", ["collection"])["collection"],
-                           lambda c: box.extend(box_of(const(c, "Rectangle coordinates"), "Rectangle")))
-    return collection, box
+    collection, dates = selection(call(v["image"], "Collection.first", ["collection"])["collection"],
+                                  lambda c: box.extend(box_of(const(c, "Rectangle coordinates"), "Rectangle")))
+    return collection, box, dates
 
 
 def times_request(expr):
@@ -241,7 +268,8 @@ def times_request(expr):
     def region(c):
         if c != {"argumentReference": var}:
             raise Invalid("Rectangle: coordinates must be the mapped argument " + var)
-    return selection(limit["collection"], region), footprints
+    collection, dates = selection(limit["collection"], region)
+    return collection, footprints, dates
 
 
 def utm_to_lonlat(epsg, x, y):
@@ -458,13 +486,13 @@ class Handler(BaseHTTPRequestHandler):
                 code = self.args.fail_value_compute
                 return self.reply(code, "application/json", ee_error(code, "INTERNAL", "Computation timed out."))
             try:
-                collection, footprints = times_request(expr)
+                collection, footprints, dates = times_request(expr)
             except Invalid as e:
                 return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", str(e)))
             with LOCK:
                 STATE["collections"].append(collection)
                 STATE["footprints"] += len(footprints)
-            times = [[time_start_ms(b[0])] if has_image(collection, b) else [] for b in footprints]
+            times = [[t] if has_image(collection, b) and (t := time_start_ms(b[0], dates)) is not None else [] for b in footprints]
             with LOCK:
                 by = STATE["times_by_collection"]
                 by[collection] = by.get(collection, 0) + len(footprints)
@@ -476,7 +504,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE["compute_pixels"] += 1
         try:
-            collection, box = pixels_request(expr)
+            collection, box, dates = pixels_request(expr)
             check_grid(req.get("grid"), box)
         except Invalid as e:
             with LOCK:
@@ -488,7 +516,7 @@ class Handler(BaseHTTPRequestHandler):
             a = g["affineTransform"]
             STATE["grids"].append([g["crsCode"], a["translateX"], a["translateY"], a["scaleX"], g["dimensions"]["width"],
                                    g["dimensions"]["height"]])
-        if not has_image(collection, box):
+        if not has_image(collection, box) or time_start_ms(box[0], dates) is None:
             return self.reply(400, "application/json", ee_error(400, "INVALID_ARGUMENT", "Image.visualize: Parameter 'image' is required."))
         w, h = g["dimensions"]["width"], g["dimensions"]["height"]
         if w * h * 3 > 50331648:
@@ -527,7 +555,9 @@ def main():
     ap.add_argument("--fail-value-compute", type=int)
     ap.add_argument("--imagery-everywhere", action="store_true", help="every collection has an image everywhere (not only over --raster)")
     ap.add_argument("--footprints", help="JSON: where each named collection has images")
+    ap.add_argument("--ignore-dates", action="store_true", help="answer 2021's image whatever dates are asked (a service that ignores the filter)")
     args = ap.parse_args()
+    IGNORE_DATES[0] = args.ignore_dates
     if args.footprints:
         load_footprints(args.footprints)
     if not args.raster and not args.flat_png:

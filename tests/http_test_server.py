@@ -6,7 +6,7 @@
 Prints its port on the first line of stdout, then serves on 127.0.0.1 only (HTTPS with --tls).
   GET /xyz/{path}                    the file DIR/{path}, 404 if none; HEAD and Range requests too
   GET /f/{fault}/{n}/{rest}         the first n requests of this exact path get the fault,
-                                    later ones are served as /{rest}. Faults:
+                                    later ones are served as /{rest} (HEAD: 503 and slow- only). Faults:
         503            HTTP 503
         429-S          HTTP 429 with Retry-After: S
         reset          close the connection without a response
@@ -100,6 +100,17 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/f/slow-"):  # a stalled server stalls every request
             parts = path.split("/", 4)
             time.sleep(int(parts[2][5:]) / 1000.0)
+            path = "/" + parts[4]
+        elif path.startswith("/f/503/"):  # counted with the path's GETs: the first n requests of either kind
+            parts = path.split("/", 4)
+            with LOCK:
+                n = STATE["hits"].get(self.path, 0) + 1
+                STATE["hits"][self.path] = n
+            if n <= int(parts[3]):
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             path = "/" + parts[4]
         full = os.path.normpath(os.path.join(self.root, path[len("/xyz/"):])) if path.startswith("/xyz/") else ""
         if full.startswith(os.path.abspath(self.root)) and os.path.isfile(full):

@@ -983,6 +983,20 @@ TEST_CASE("a 4-band raster (RGBN or RGBA): its first three bands; a band it lack
     CHECK_FALSE(fs::exists(dir + "/tile5.jpg"));
 }
 
+TEST_CASE("a raster over HTTP whose server answers its first request 503 is opened on the next attempt by the plan and the fetch (red-team round 42)") {
+    // Before: the plan's look at its footprint took one request, with GDAL's default of no
+    // retry (the stage's --attempts reached GDAL only once the fetch's image source was made),
+    // and the build stopped: "cannot open as a raster (... GeoTIFF/COG ... only) (GDAL: HTTP response code: 503)".
+    const ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", imagery().dir});
+    const auto c = option_case("vsicurl-503");
+    write_file(c.dir + "/remote.toml", "[[source]]\nalias = \"FLAT\"\nkind = \"gdal\"\npath = \"/vsicurl/" + server.url("/f/503/1/xyz/flat.tif") +
+                                           "\"\nyear = 2021\n");
+    const auto r = run("GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR " + bin() + " " + sh_quote(c.input) + " -o " + sh_quote(c.out) + " --sources " +
+                       sh_quote(c.dir + "/remote.toml") + " -q");
+    finished(r);
+    CHECK(std::stoi(sql_column(c.out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'written'").at(0)) > 0);
+}
+
 // ======================= credentials =======================
 
 namespace {
@@ -1208,6 +1222,72 @@ TEST_CASE("a file-size limit (ulimit -f) ends the run in one line, not by SIGXFS
     const auto rerun = run(bin() + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) +
                            " --limit 40 -q");
     CHECK_MESSAGE(rerun.exit_code == 0, rerun.err);
+}
+
+TEST_CASE("a state DB edited by hand: 100,000 nested brackets, no jobs table, no written job, a recorded number that is none (red-team round 42)") {
+    const auto sql = [](const std::string& out, const std::string& statement) {
+        REQUIRE(run("sqlite3 " + sh_quote(out + "/state.sqlite") + " " + sh_quote(statement)).exit_code == 0);
+    };
+    // SQLite makes the text: 100,000 '[' then as many ']'. Before: SIGSEGV (nlohmann's copy and dump recurse a frame a level).
+    const std::string deep = "replace(hex(zeroblob(100000)), '00', '[') || replace(hex(zeroblob(100000)), '00', ']')";
+    const auto crash_free = [](const CommandResult& r) {
+        INFO("exit " << r.exit_code << ", stderr: " << r.err);
+        CHECK(r.exit_code < 128);
+        CHECK(r.exit_code != 124);
+    };
+    {
+        const auto out = copy_of_finished("state-deep");
+        const auto job = sql_column(out + "/state.sqlite", "SELECT job_id FROM jobs WHERE status = 'written' LIMIT 1").at(0);
+        sql(out, "UPDATE jobs SET provenance = " + deep + ", polish = " + deep + ", objects = " + deep + " WHERE job_id = " + job + "; "
+                 "UPDATE stages SET summary = " + deep + " WHERE stage IN ('fetch', 'plan', 'split')");
+        const auto report = run(bin() + " report " + sh_quote(out) + " -q");
+        crash_free(report);
+        CHECK(report.exit_code == 0);
+        const auto split = run(bin() + " split " + sh_quote(out) + " -q");
+        crash_free(split);
+        CHECK(split.exit_code == 0);
+        CHECK(run(bin() + " status " + sh_quote(out) + " --json").exit_code == 0);
+        // Tags that are no JSON object: one line naming the job, not a crash nor nlohmann's words.
+        sql(out, "UPDATE jobs SET center_tags = " + deep + " WHERE job_id = " + job);
+        fs::remove(out + "/meta.jsonl");
+        const auto write = run(bin() + " write " + sh_quote(out) + " -q");
+        crash_free(write);
+        refused(write, {"state.sqlite: job " + job + "'s center_tags is not a JSON object nested at most 64 deep (the state DB was edited?)"});
+    }
+    {
+        // No jobs table: split had made an empty one and emptied every CSV over the images on disk.
+        const auto out = copy_of_finished("state-no-jobs");
+        const auto csv = read_file(out + "/SkyScript_train_unfiltered.csv");
+        REQUIRE(lines(csv).size() > 1);
+        sql(out, "DROP TABLE jobs");
+        refused(run(bin() + " split " + sh_quote(out) + " -q"), {out + "/state.sqlite: not a skyscript-build state DB (no jobs table)"});
+        CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == csv);
+    }
+    {
+        // No written job left (a state DB of another build, every image gone): the split's files stay.
+        const auto out = copy_of_finished("state-none-written");
+        const auto csv = read_file(out + "/SkyScript_train_unfiltered.csv");
+        sql(out, "UPDATE jobs SET status = 'planned', stem = NULL WHERE status = 'written'");
+        refused(run(bin() + " split " + sh_quote(out) + " -q"), {"no job has an image and meta file, so the split would list none: its files are kept as they are"});
+        CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == csv);
+    }
+    {
+        // A title with bytes that are no UTF-8: U+FFFD in the CSV as in meta.jsonl (the CSV had held them raw).
+        const auto out = copy_of_finished("state-utf8");
+        sql(out, "UPDATE jobs SET title = CAST(x'61ff80fe62' AS TEXT) WHERE job_id = (SELECT min(job_id) FROM jobs WHERE status = 'written')");
+        REQUIRE(run(bin() + " split " + sh_quote(out) + " -q").exit_code == 0);
+        std::string csvs;
+        for (const char* f : {"SkyScript_train_unfiltered.csv", "SkyScript_val.csv", "SkyScript_test.csv"}) csvs += read_file(out + "/" + f);
+        CHECK(csvs.find("a\xEF\xBF\xBD") != std::string::npos);
+        CHECK(csvs.find('\xFF') == std::string::npos);
+    }
+    {
+        // A recorded quality of 1e308 was read as 1 (std::stoll), and the rerun re-encoded at it.
+        const auto out = copy_of_finished("state-quality");
+        sql(out, "UPDATE options SET value = '1e308' WHERE key = 'quality'");
+        refused(run(bin() + " " + sh_quote(finished_input()) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q"),
+                {out + "/state.sqlite: --quality expects", "`1e308`", "recorded there by an earlier run: the state DB was edited?"});
+    }
 }
 
 // ======================= the poles =======================

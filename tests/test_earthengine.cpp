@@ -448,7 +448,7 @@ TEST_CASE("look-ahead: the next batch's times come with this batch's; that batch
 }
 
 TEST_CASE("an image dated outside the source's dates (a service that ignored the filter) is not taken, looked up ahead or not (red-team round 39)") {
-    Fixture f({"--flat-png"}); // the fake answers 2021 times whatever the dates ask; OLD's end in 2020
+    Fixture f({"--flat-png", "--ignore-dates"}); // 2021's images whatever the dates ask; OLD's end in 2020
     TokenCache tokens(load_service_account(f.key_json));
     HttpEngine engine;
     const auto first = row_of_tiles(3);

@@ -3,6 +3,7 @@
 #include "pipeline/common/build_options.hpp"
 #include "pipeline/common/hidden_rules_file.hpp"
 #include "pipeline/common/region.hpp"
+#include "pipeline/common/state_json.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,7 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta) {
 }
 
 std::string catalog_differences(const std::string& planned_from, const std::string& now, bool both_only) {
-    auto a = nlohmann::json::parse(planned_from, nullptr, false), b = nlohmann::json::parse(now, nullptr, false);
+    auto a = parse_state_json(planned_from), b = parse_state_json(now);
     if (!a.is_object() || !b.is_object()) return "what they record";
     std::string keys;
     for (auto it = a.begin(); it != a.end(); ++it) {
@@ -37,7 +38,7 @@ void check_same_catalog(const std::string& planned_from, const std::map<std::str
     if (planned_from.empty() || planned_from == now) return; // both made by catalog_identity: equal text, the same catalog
     if (catalog_differences(planned_from, now).empty()) return;
     const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects)"
-        const auto j = nlohmann::json::parse(identity, nullptr, false);
+        const auto j = parse_state_json(identity);
         const auto get = [&](const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };
         return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects)";
     };

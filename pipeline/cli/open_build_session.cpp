@@ -158,7 +158,7 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     // round 31). This run's own stand, as if OUT were new.
     if (!s.state->any_stage_finished()) stored.clear();
     adopt_catalog_input(stored, s, input, input_digest);
-    s.options.merge_stored(stored);
+    s.options.merge_stored(stored, state_path);
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
     if (!stored.count("tags") && !s.options.has("tags") && fs::exists(s.catalog_path())) {
         const auto meta = CatalogReader(s.catalog_path()).meta();

@@ -285,9 +285,20 @@ void BuildOptions::merge_toml_file(const std::string& path) {
     check_exclusive();
 }
 
-void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored) {
-    for (const auto& [k, v] : stored)
-        if (!values_.count(k) && find_option_row(k)) values_[k] = v;
+void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored, const std::string& origin) {
+    for (const auto& [k, v] : stored) {
+        const auto* d = find_option_row(k);
+        if (values_.count(k) || !d) continue;
+        // A number as the check reads it (quality `1e308` had been read as 1 by std::stoll, and
+        // a rerun re-encoded images at it), named as the DB's, not as a flag never typed. Paths
+        // and words are judged where they are used (a sources file gone says so there).
+        if (!origin.empty() && (d->type == T::integer || d->type == T::number || (d->type == T::flag && !v.empty()))) try { // a flag unset is recorded 
+            check_value(*d, v, origin);
+        } catch (const UsageError& e) {
+            throw std::runtime_error(std::string(e.what()) + " (recorded there by an earlier run: the state DB was edited?)");
+        }
+        values_[k] = v;
+    }
 }
 
 bool BuildOptions::has(OptionName name) const { return values_.count(find_option_row(name.view())->name) > 0; }
@@ -312,7 +323,15 @@ std::string BuildOptions::value_of(const OptionRow& row) const {
     return std::string(row.default_value);
 }
 
-long long BuildOptions::integer(OptionName name) const { return std::stoll(text(name)); }
+// As check_value reads it: std::stoll took `5x` for 5 and threw a bare "stoll" on `abc`.
+long long BuildOptions::integer(OptionName name) const {
+    const auto value = text(name);
+    long long v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc{} || p != value.data() + value.size() || value.empty())
+        throw UsageError("--" + std::string(name.view()) + " expects a whole number, got `" + value + "`");
+    return v;
+}
 // Read as check_value read it: std::stod threw out_of_range for a value such as 1e-320, which
 // the check had let through ("error: stod", red-team round 41).
 double BuildOptions::number(OptionName name) const {

@@ -28,8 +28,9 @@ public:
     void set(const std::string& name, const std::string& value, const std::string& origin);
     void merge_cli(const CliArgs& cli);
     void merge_toml_file(const std::string& path);
-    // Stored values fill only what flags and the config did not set.
-    void merge_stored(const std::map<std::string, std::string>& stored);
+    // Stored values fill only what flags and the config did not set. `origin` (the state DB's
+    // path) names a recorded number, or true/false, that is none: a state DB edited by hand.
+    void merge_stored(const std::map<std::string, std::string>& stored, const std::string& origin = "");
 
     // Names checked when the code compiles (OptionName): an unknown one does not build.
     bool has(OptionName name) const;

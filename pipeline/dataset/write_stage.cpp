@@ -8,6 +8,7 @@
 #include "pipeline/dataset/meta_record.hpp"
 #include "pipeline/fetch/disk_check.hpp"
 #include "pipeline/state/build_session.hpp"
+#include "tag_filters/utf8_text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <tbb/blocked_range.h>
@@ -26,6 +27,9 @@ namespace skyscript::pipeline {
 namespace fs = std::filesystem;
 
 void append_csv_field(std::string& out, const std::string& field) {
+    // A stray byte (a state DB edited, or planned by an old version) becomes U+FFFD, as in
+    // meta.jsonl: the CSV had held it raw, and python's reader stopped at it (red-team round 42).
+    if (!tags::is_valid_utf8(field)) return append_csv_field(out, tags::valid_utf8(field));
     if (field.find_first_of(",\"\r\n") == std::string::npos) {
         out += field;
         return;

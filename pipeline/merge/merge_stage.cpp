@@ -200,7 +200,7 @@ MergeSummary run_merge(const std::string& out_dir, const std::vector<std::string
     BuildSession session;
     session.out_dir = out_dir;
     session.state = std::make_unique<StateDb>(BuildDir(out_dir).state_db(), false);
-    session.options.merge_stored(session.state->options());
+    session.options.merge_stored(session.state->options(), BuildDir(out_dir).state_db());
     session.quiet = quiet;
     summary.images = run_recorded(session, "write", stage_write).count;
     summary.split_images = summary.images > 0 ? run_recorded(session, "split", stage_split).count : 0;

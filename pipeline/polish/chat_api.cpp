@@ -1,5 +1,6 @@
 #include "pipeline/polish/chat_api.hpp"
 
+#include "imagery/json_depth.hpp"
 #include "tag_filters/utf8_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -79,7 +80,8 @@ ParsedChat parse_chat_response(const std::string& body) {
     ParsedChat out;
     // Invalid UTF-8 in a string (a server's bad byte in one word) fails a strict JSON parse:
     // the bytes become U+FFFD, and the answer is checked as any other; a lone surrogate escape too.
-    const auto j = nlohmann::json::parse(without_lone_surrogates(tags::valid_utf8(body)), nullptr, false);
+    const auto j = imagery::json_depth_within(body) ? nlohmann::json::parse(without_lone_surrogates(tags::valid_utf8(body)), nullptr, false)
+                                                    : nlohmann::json(nlohmann::json::value_t::discarded);
     if (j.is_discarded() || !j.is_object()) {
         out.error = "the answer is not a JSON object";
         return out;

@@ -167,6 +167,12 @@ StageSummary stage_split(BuildSession& s) {
     // was cut short, goes back to be fetched again (and says so) instead of reaching a CSV
     // row or a shard as a missing or broken file.
     restore_outputs_once(s, "split");
+    // Nothing left to list (every image gone, a state DB of another build put in its place):
+    // the split's files are not replaced by empty ones (red-team round 42: 41 images on disk,
+    // every CSV, shard and annotation file emptied, then "split made nothing", exit 1).
+    if (s.state->count_by_status()["written"] == 0 && BuildDir(s.out_dir).split_outputs_present())
+        throw std::runtime_error(s.out_dir + ": no job has an image and meta file, so the split would list none: its files are kept as they are (see `skyscript-build status " +
+                                 s.out_dir + "`)");
     // A polish run stopped part way left meta.jsonl as the run before it wrote it, while the
     // state DB and the pickles hold the captions it changed: the CSVs are made from the state
     // DB, so meta.jsonl is made again from it first, and the polish still owed is said

@@ -245,6 +245,12 @@ StateDb::StateDb(const std::string& path, bool create)
     // bench's state DB floor 3.1-3.4 s against 5.0 at 16 KB, the plan ~10% less. A fetch batch
     // of 256 writes ~30% more WAL (a touched page is bigger: 3.7 against 2.8 MB with 200 K stems
     // set) in no more time (9-13 against 11-16 ms).
+    // Tables but no jobs table: no build's (another program's database, or one edited by hand),
+    // which the schema below had made one of, empty, and the split then listed nothing over
+    // the dataset's files (red-team round 42); StateReader refuses it in the same words.
+    if (db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'").step() &&
+        !db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").step())
+        throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
     db_.exec("PRAGMA page_size = 65536; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
     db_.exec(schema_sql);
     db_.exec(jobs_schema_sql());

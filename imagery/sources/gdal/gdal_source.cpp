@@ -50,8 +50,16 @@ void warn_if_description_unverified(const std::string& path) {
                  one_line_text(redact_url(path.starts_with("<") ? std::string("an inline description") : path)).c_str());
 }
 
+// The environment's values win (a user's GDAL_HTTP_TIMEOUT for a slow server); ours are set
+// again by a later call: a raster opened before the stage knew its --timeout and --attempts
+// (the plan's and fetch's look at its footprint) took the defaults, not the user's values.
 void set_if_unset(const char* key, const std::string& value) {
-    if (!CPLGetConfigOption(key, nullptr)) CPLSetConfigOption(key, value.c_str());
+    static std::mutex mutex;
+    static std::set<std::string> ours;
+    std::lock_guard lock(mutex);
+    if (CPLGetConfigOption(key, nullptr) && !ours.count(key)) return;
+    CPLSetConfigOption(key, value.c_str());
+    ours.insert(key);
 }
 
 void register_gdal() {

@@ -2,6 +2,7 @@
 
 #include "imagery/gdal_drivers.hpp"
 #include "imagery/http_engine.hpp"
+#include "imagery/json_depth.hpp"
 #include "imagery/reading_threads.hpp"
 #include "imagery/source_key_text.hpp"
 #include "imagery/source_table.hpp"
@@ -194,6 +195,8 @@ public:
             r.source = config_.alias;
             r.max_body_bytes = max_page_bytes;
             r.validate = [](const HttpResponse& resp) -> std::optional<std::string> {
+                // Nested past any STAC page: its items are copied and walked (a hostile server's 100,000 brackets).
+                if (!json_depth_within(resp.body)) return "the search answer nests more than " + std::to_string(max_json_depth) + " levels deep";
                 const auto page = json::parse(resp.body, nullptr, false);
                 if (page.is_discarded() || !page.is_object() || !page.contains("features") || !page["features"].is_array())
                     return "the search answer is not a FeatureCollection";
@@ -337,7 +340,7 @@ private:
         engine_.submit(std::move(r));
         json landing;
         engine_.run([&](HttpResult&& res) {
-            if (res.ok) landing = json::parse(res.response.body, nullptr, false);
+            if (res.ok && json_depth_within(res.response.body)) landing = json::parse(res.response.body, nullptr, false);
         });
         abilities_ = stac_abilities(landing);
         return *abilities_;
