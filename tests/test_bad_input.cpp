@@ -1287,6 +1287,9 @@ TEST_CASE("a state DB edited by hand: 100,000 nested brackets, no jobs table, no
         sql(out, "UPDATE options SET value = '1e308' WHERE key = 'quality'");
         refused(run(bin() + " " + sh_quote(finished_input()) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q"),
                 {out + "/state.sqlite: --quality expects", "`1e308`", "recorded there by an earlier run: the state DB was edited?"});
+        // A value read but not held to today's range: a build made before a range was set resumes (review of round 42).
+        sql(out, "UPDATE options SET value = '90' WHERE key = 'quality'; UPDATE options SET value = '2000' WHERE key = 'max-surrounding'");
+        finished(run(bin() + " " + sh_quote(finished_input()) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q"));
     }
 }
 

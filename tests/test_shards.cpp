@@ -557,6 +557,10 @@ TEST_CASE("a --partial merge's jobs are its shards' plans: status does not send 
     check_one_error_line(run(sh_quote(binary()) + " plan " + sh_quote(out) + " -q"),
                          out + ": holds a merge of shards' plans (--partial): planning here would replace its jobs; run the missing shards' workers and merge again");
     CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'written'") == written);
+    // The bare command too, before it reads the input again (review of round 41: a whole extract, then the plan's refusal).
+    const auto bare = run("timeout 60 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " " + common_flags);
+    check_one_error_line(bare, out + ": holds a merge of shards' plans (--partial)");
+    CHECK(bare.out.find("extract") == std::string::npos);
 
     // Polished in OUT (a real polish over a loopback chat server), then merged again.
     const auto dir = fs::path(out).parent_path().string();

@@ -1,5 +1,8 @@
 #include "pipeline/cli/open_build_session.hpp"
 
+#include "imagery/http_engine.hpp"
+#include "imagery/sources/gdal/gdal_source.hpp"
+
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/absolute_path.hpp"
@@ -151,6 +154,12 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
         }
     } forget_made_state{s, state_path, !fs::exists(fs::symlink_status(state_path, ec))}; // a link there is not ours to remove
     s.state = std::make_unique<StateDb>(state_path, true);
+    // A merge of some shards only (--partial) records no plan: its jobs are the shards' plans.
+    // A plan here replaced them all, written ones too (red-team round 41: an error message had
+    // sent the user to do so), and the bare command first read the whole input again.
+    if ((stage.empty() || stage == "plan") && s.state->stage_finished("merge") && !s.state->stage_finished("plan"))
+        throw std::runtime_error(out_dir + ": holds a merge of shards' plans (--partial): planning here would replace its jobs; run the missing "
+                                 "shards' workers and merge again");
     auto stored = s.state->options();
     // Options that no finished stage was made with are no build's yet: a run killed before its
     // first stage finished (a --bbox refused only at the end of hours of reading a planet) left
@@ -159,6 +168,10 @@ BuildSession open_build_session(const CliArgs& cli, const std::string& out_dir, 
     if (!s.state->any_stage_finished()) stored.clear();
     adopt_catalog_input(stored, s, input, input_digest);
     s.options.merge_stored(stored, state_path);
+    // GDAL's HTTP as the run's --timeout and --attempts say from the start: a raster over HTTP is
+    // opened before the fetch makes its image sources (the plan and the fetch look at its
+    // footprint), and GDAL's default of no retry there let one 503 stop the build (red-team round 42).
+    imagery::set_gdal_http_defaults(s.options.number("timeout"), imagery::HttpEngineOptions{}.connect_timeout_s, static_cast<int>(s.options.integer("attempts")));
     // A catalog made by the `extract` subcommand alone: plan with the tag list it used.
     if (!stored.count("tags") && !s.options.has("tags") && fs::exists(s.catalog_path())) {
         const auto meta = CatalogReader(s.catalog_path()).meta();

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -190,6 +191,8 @@ bool same_word(std::string_view a, std::string_view b) {
     // Whole numbers digit for digit, leading zeros aside: a double holds no 16-digit number
     // exactly, and an all-decimal digest (input-digest) would have matched its neighbours.
     const auto digits = [](std::string_view w) { return !w.empty() && w.find_first_not_of("0123456789") == std::string_view::npos; };
+    // A sign the same on both sides (a seed of -9007199254740993 is not ...992's): digits after it.
+    if (a.starts_with('-') && b.starts_with('-') && digits(a.substr(1)) && digits(b.substr(1))) a.remove_prefix(1), b.remove_prefix(1);
     if (digits(a) && digits(b)) {
         a.remove_prefix(std::min(a.find_first_not_of('0'), a.size() - 1));
         b.remove_prefix(std::min(b.find_first_not_of('0'), b.size() - 1));
@@ -292,8 +295,12 @@ void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored
         // A number as the check reads it (quality `1e308` had been read as 1 by std::stoll, and
         // a rerun re-encoded images at it), named as the DB's, not as a flag never typed. Paths
         // and words are judged where they are used (a sources file gone says so there).
-        if (!origin.empty() && (d->type == T::integer || d->type == T::number || (d->type == T::flag && !v.empty()))) try { // a flag unset is recorded 
-            check_value(*d, v, origin);
+        // Read, not held to today's ranges: a build made before a range was set resumes as it did.
+        // A flag unset is recorded empty.
+        if (!origin.empty() && (d->type == T::integer || d->type == T::number || (d->type == T::flag && !v.empty()))) try {
+            auto any_range = *d;
+            any_range.min = -std::numeric_limits<double>::infinity(), any_range.max = std::numeric_limits<double>::infinity(), any_range.above_min = false;
+            check_value(any_range, v, origin);
         } catch (const UsageError& e) {
             throw std::runtime_error(std::string(e.what()) + " (recorded there by an earlier run: the state DB was edited?)");
         }

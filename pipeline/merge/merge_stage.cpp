@@ -6,6 +6,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/common/progress.hpp"
+#include "pipeline/common/sqlite_db.hpp"
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/report/report_stage.hpp"
 #include "pipeline/split/split_stage.hpp"
@@ -59,6 +60,18 @@ void refuse_work_done_in_out(const std::string& out_dir, const ShardSet& set) {
                                  "shards (--retry-failed) first");
 }
 
+// Whether a polish answer cache holds an answer (one that cannot be read: judged as holding some).
+bool holds_answers(const std::string& path) {
+    if (!fs::exists(path)) return false;
+    try {
+        SqliteDb db(path, SQLITE_OPEN_READONLY);
+        return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answers'").step() &&
+               db.prepare("SELECT 1 FROM answers LIMIT 1").step();
+    } catch (const SqliteError&) {
+        return true;
+    }
+}
+
 void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
     std::error_code ec;
     for (const auto& s : set.shards)
@@ -72,9 +85,10 @@ void refuse_unsafe_out(const std::string& out_dir, const ShardSet& set) {
             throw std::runtime_error(out_dir + ": holds the merge of shards planned from another catalog than " + first.dir +
                                      "'s; merging there would replace that dataset: merge into a new folder");
         refuse_work_done_in_out(out_dir, set);
-        // Captions polished in OUT since its merge (a merge makes no answer cache): merging
-        // again put the shards' captions back in their place, exit 0 (red-team round 41).
-        if (fs::exists(BuildDir(out_dir).polish_answers()))
+        // Captions polished in OUT since its merge (a merge makes no answer cache; a polish that
+        // got no answer changed none): merging again put the shards' captions back, exit 0
+        // (red-team round 41).
+        if (holds_answers(BuildDir(out_dir).polish_answers()))
             throw std::runtime_error(out_dir + ": its captions were polished since its merge (" + BuildDir(out_dir).polish_answers() +
                                      "): merging again would put the shards' captions back; merge into a new folder and polish it with --reuse " +
                                      out_dir + " (its answers are taken from there, not asked again)");

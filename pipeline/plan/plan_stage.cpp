@@ -260,12 +260,6 @@ void print_plan_summary(const PlanSummary& s) {
 }
 
 StageSummary stage_plan(BuildSession& s) {
-    // A merge of some shards only (--partial) records no plan: its jobs are the shards' plans,
-    // and a plan here replaced them all, written ones too (red-team round 41: an error message
-    // had sent the user to do so).
-    if (s.state->stage_finished("merge") && !s.state->stage_finished("plan"))
-        throw std::runtime_error(s.out_dir + ": holds a merge of shards' plans (--partial): planning here would replace its jobs; run the missing "
-                                 "shards' workers and merge again");
     // A plan of no job that an older version recorded finished is planned again, as one now is.
     if (s.state->stage_finished("plan")) {
         const auto counts = s.state->count_by_status();

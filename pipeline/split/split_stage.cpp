@@ -170,7 +170,8 @@ StageSummary stage_split(BuildSession& s) {
     // Nothing left to list (every image gone, a state DB of another build put in its place):
     // the split's files are not replaced by empty ones (red-team round 42: 41 images on disk,
     // every CSV, shard and annotation file emptied, then "split made nothing", exit 1).
-    if (s.state->count_by_status()["written"] == 0 && BuildDir(s.out_dir).split_outputs_present())
+    // A build whose every job failed splits to nothing, as it truly has (a shard without imagery, rerun).
+    if (auto counts = s.state->count_by_status(); counts["written"] == 0 && counts["planned"] + counts["fetched"] > 0 && BuildDir(s.out_dir).split_outputs_present())
         throw std::runtime_error(s.out_dir + ": no job has an image and meta file, so the split would list none: its files are kept as they are (see `skyscript-build status " +
                                  s.out_dir + "`)");
     // A polish run stopped part way left meta.jsonl as the run before it wrote it, while the

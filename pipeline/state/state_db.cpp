@@ -252,8 +252,12 @@ StateDb::StateDb(const std::string& path, bool create)
         !db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").step())
         throw std::runtime_error(path + ": not a skyscript-build state DB (no jobs table)");
     db_.exec("PRAGMA page_size = 65536; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2048;");
-    db_.exec(schema_sql);
-    db_.exec(jobs_schema_sql());
+    { // in one transaction: a run killed between the tables had left a DB the check above refuses
+        SqliteTransaction schema(db_);
+        db_.exec(schema_sql);
+        db_.exec(jobs_schema_sql());
+        schema.commit();
+    }
     db_.exec(retired_indexes_sql);
     add_missing_columns();
 }

@@ -99,10 +99,6 @@ public:
     // The raster's own footprint and GSD where the configuration gives none.
     void resolve_from_data(SourceConfig& source) const override {
         if (source.coverage_given && source.gsd > 0) return;
-        // Retried as any of its reads: a server's one 503 as the plan or fetch opened it had
-        // stopped the stage (red-team round 42); the stage's --timeout and --attempts come later.
-        const HttpEngineOptions http;
-        set_gdal_http_defaults(http.timeout_s, http.connect_timeout_s, http.max_attempts);
         const auto info = describe_raster(path_of(source));
         if (!source.coverage_given) {
             source.coverage = info.coverage;

@@ -50,14 +50,15 @@ void warn_if_description_unverified(const std::string& path) {
                  one_line_text(redact_url(path.starts_with("<") ? std::string("an inline description") : path)).c_str());
 }
 
-// The environment's values win (a user's GDAL_HTTP_TIMEOUT for a slow server); ours are set
-// again by a later call: a raster opened before the stage knew its --timeout and --attempts
-// (the plan's and fetch's look at its footprint) took the defaults, not the user's values.
-void set_if_unset(const char* key, const std::string& value) {
+// The environment's values win (a user's GDAL_HTTP_TIMEOUT for a slow server). Ours, set as
+// defaults before a stage's options are known (a raster's footprint read by the plan), are
+// replaced by the stage's (`replace_ours`), and never the other way round. Set only when they
+// differ: GDAL invalidates the string a reader of the key holds.
+void set_if_unset(const char* key, const std::string& value, bool replace_ours) {
     static std::mutex mutex;
     static std::set<std::string> ours;
     std::lock_guard lock(mutex);
-    if (CPLGetConfigOption(key, nullptr) && !ours.count(key)) return;
+    if (const char* now = CPLGetConfigOption(key, nullptr); now && (!ours.count(key) || !replace_ours || value == now)) return;
     CPLSetConfigOption(key, value.c_str());
     ours.insert(key);
 }
@@ -402,7 +403,8 @@ std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::
     return entry->range;
 }
 
-void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts) {
+void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts, bool replace_ours) {
+    const auto set_if_unset = [replace_ours](const char* key, const std::string& value) { skyscript::imagery::set_if_unset(key, value, replace_ours); };
     // Whole seconds, at least one: GDAL reads these as integers.
     auto whole = [](double s) { return std::to_string(std::max(1L, std::lround(std::ceil(std::min(s, 1e6))))); };
     set_if_unset("GDAL_HTTP_TIMEOUT", whole(timeout_s));
