@@ -476,6 +476,10 @@ void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
                 error = describe_http_status(resp.status);
                 retry = resp.status == 429 || resp.status == 408 || resp.status >= 500;
             }
+            // A failure after a redirect is named where it happened: the URL asked had answered
+            // 302, and its name alone sent the user to a server that was up (red-team round 42).
+            if (!error.empty() && redirects > 0 && !where.empty() && error.find(where) == std::string::npos)
+                error += " at " + where + " (where a redirect led)";
             if (error.empty()) {
                 m.cache_write(job.request, resp);
                 finish(job, true, std::move(resp), {}, false);

@@ -447,6 +447,11 @@ TEST_CASE("redirects: at most 5, and to http or https only; no other scheme is e
         CHECK(r.attempts == 1);
         CHECK(r.response.body.empty());
     }
+    // A failure after a redirect names where it happened, not only the URL asked (red-team round 42: "HTTP 503" of a server that had answered 302).
+    const auto busy = fetch_one(engine, server.url("/redirect/1/f/503/99" + tile));
+    CHECK_FALSE(busy.ok);
+    CHECK_MESSAGE(busy.error.find("at " + server.url("/f/503/99" + tile) + " (where a redirect led)") != std::string::npos, busy.error);
+    CHECK(busy.error.starts_with("HTTP 503"));
     // Asked directly, a file: URL is not read either.
     const auto file = fetch_one(engine, "file:///etc/passwd");
     CHECK_FALSE(file.ok);
