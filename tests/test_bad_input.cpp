@@ -1272,6 +1272,17 @@ TEST_CASE("a state DB edited by hand: 100,000 nested brackets, no jobs table, no
         CHECK(read_file(out + "/SkyScript_train_unfiltered.csv") == csv);
     }
     {
+        // Images deleted: the report counted their pairs as the dataset, without a word.
+        const auto out = copy_of_finished("state-images-gone");
+        const auto stem = sql_column(out + "/state.sqlite", "SELECT 'images' || part || '/' || stem || '.jpg' FROM jobs WHERE status = 'written' LIMIT 1").at(0);
+        fs::remove(out + "/" + stem);
+        const auto report = run(bin() + " report " + sh_quote(out) + " -q");
+        CHECK(report.exit_code == 0);
+        CHECK_MESSAGE(report.err.find(": 1 of the ") != std::string::npos, report.err);
+        CHECK(report.err.find("pairs have no image in it") != std::string::npos);
+        CHECK(read_file(out + "/report.html").find("id=\"images-missing\"") != std::string::npos);
+    }
+    {
         // A title with bytes that are no UTF-8: U+FFFD in the CSV as in meta.jsonl (the CSV had held them raw).
         const auto out = copy_of_finished("state-utf8");
         sql(out, "UPDATE jobs SET title = CAST(x'61ff80fe62' AS TEXT) WHERE job_id = (SELECT min(job_id) FROM jobs WHERE status = 'written')");

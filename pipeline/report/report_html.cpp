@@ -349,8 +349,14 @@ std::string report_html(const ReportData& r) {
         h += "<section id=\"polish-owed\"><h2>Polished captions: not finished</h2><p>The build was asked for polished captions and the polish "
              "stage has not finished: " +
              (r.polish_failed_jobs > 0 ? thousands(r.polish_failed_jobs) + " images have a caption whose request failed, and images " : std::string("images ")) +
-             "it has not reached have no polished caption yet. <code>skyscript-build polish OUT</code> " +
+             "it has not reached have no polished caption yet, or one an earlier run made. <code>skyscript-build polish OUT</code> " +
              (r.polish_failed_jobs > 0 ? "asks again" : "polishes them") + ".</p></section>";
+
+    // Pairs the state DB claims whose images are gone from OUT (red-team round 42).
+    if (r.files.images < r.pairs)
+        h += "<section id=\"images-missing\"><h2>Images missing</h2><p>" + thousands(r.pairs - r.files.images) + " of the " + thousands(r.pairs) +
+             " pairs have no image in the output folder (" + thousands(r.files.images) +
+             " images on disk). Running the build again fetches them again.</p></section>";
 
     // Files, options, versions.
     h += "<section id=\"build\"><h2>The build</h2><div class=\"grid2\"><div><h3>Files in the output folder</h3><table>";

@@ -21,6 +21,9 @@ ReportSummary run_report(const std::string& out_dir) {
     ReportSummary s;
     s.pairs = data.pairs;
     s.failed = data.failed;
+    // Pairs the state DB claims whose images are not on disk (deleted, a state DB put in from
+    // another build): told, not counted as the dataset silently (red-team round 42).
+    s.images_missing = std::max<std::int64_t>(0, data.pairs - data.files.images);
     s.json_path = BuildDir(out_dir).report_json();
     s.html_path = BuildDir(out_dir).report_html();
     // A stray byte (a state DB planned by an older build) becomes U+FFFD instead of failing the report.
@@ -57,6 +60,11 @@ void print_report_summary(const ReportSummary& s, bool quiet, const std::string&
     if (!quiet)
         std::printf("report: %lld pairs, %lld failed jobs: %s and %s (%.2f s)\n", static_cast<long long>(s.pairs), static_cast<long long>(s.failed),
                     s.html_path.c_str(), s.json_path.c_str(), s.seconds);
+    if (s.images_missing > 0)
+        std::fprintf(stderr, "skyscript-build: warning: %s: %lld of the %lld pairs have no image in it (%lld images on disk); the build run again (or "
+                             "`skyscript-build fetch %s`, then write and split) fetches them again\n",
+                     out_dir.c_str(), static_cast<long long>(s.images_missing), static_cast<long long>(s.pairs),
+                     static_cast<long long>(s.pairs - s.images_missing), out_dir.c_str());
     if (s.card_withheld)
         std::fprintf(stderr, "skyscript-build: note: %s: no dataset card (README.md, croissant.json): the split is not finished (stopped part way, "
                              "running, or captions polished since); run `skyscript-build %s %s`, which makes the report again\n",

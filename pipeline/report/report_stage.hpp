@@ -16,6 +16,7 @@ struct ReportSummary {
     // No dataset card: OUT holds a split's files but no finished split (BuildDir::split_outputs_present).
     bool card_withheld = false;
     std::string settle_with; // the stage whose run makes the card again: "split", or "polish" (stopped part way, it runs the split)
+    std::int64_t images_missing = 0; // pairs whose image is not in OUT (fewer imagesK/*.jpg than pairs)
 };
 
 ReportSummary run_report(const std::string& out_dir);
