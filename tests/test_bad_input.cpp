@@ -1301,6 +1301,10 @@ TEST_CASE("a state DB edited by hand: 100,000 nested brackets, no jobs table, no
         // A value read but not held to today's range: a build made before a range was set resumes (review of round 42).
         sql(out, "UPDATE options SET value = '90' WHERE key = 'quality'; UPDATE options SET value = '2000' WHERE key = 'max-surrounding'");
         finished(run(bin() + " " + sh_quote(finished_input()) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q"));
+        // One a stage's own check refuses is named as the DB's, not as a flag never typed (red-team round 43).
+        sql(out, "UPDATE options SET value = '0.7' WHERE key = 'offset'");
+        refused(run(bin() + " " + sh_quote(finished_input()) + " -o " + sh_quote(out) + " --sources " + sh_quote(imagery().sources) + " -q"),
+                {out + "/state.sqlite (recorded there): --offset must be within 0..0.5"});
     }
 }
 

@@ -305,6 +305,8 @@ void BuildOptions::merge_stored(const std::map<std::string, std::string>& stored
             throw std::runtime_error(std::string(e.what()) + " (recorded there by an earlier run: the state DB was edited?)");
         }
         values_[k] = v;
+        // A stage's own check of it (a range, --min-px against --max-px) names where it came from.
+        if (!origin.empty()) origins_[k] = origin + " (recorded there)";
     }
 }
 

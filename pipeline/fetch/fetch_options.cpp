@@ -6,7 +6,9 @@
 
 namespace skyscript::pipeline {
 
-FetchOptions fetch_options(const BuildOptions& options) {
+namespace {
+
+FetchOptions read_fetch_options(const BuildOptions& options) {
     FetchOptions o;
     o.sources = options.text("sources");
     o.plan = plan_options(options);
@@ -25,6 +27,16 @@ FetchOptions fetch_options(const BuildOptions& options) {
     o.batch = batch > 0 ? static_cast<std::size_t>(batch) : static_cast<std::size_t>(std::max(256, o.source.http.max_in_flight * 16));
     o.reuse = options.values("reuse");
     return o;
+}
+
+} // namespace
+
+FetchOptions fetch_options(const BuildOptions& options) {
+    try {
+        return read_fetch_options(options);
+    } catch (const UsageError& e) { // a value OUT recorded (a state DB edited) named as its, not as a flag never typed
+        throw UsageError(options.with_origin(e.what()));
+    }
 }
 
 } // namespace skyscript::pipeline
