@@ -153,8 +153,7 @@ void redact_json_strings(nlohmann::ordered_json& doc) {
 }
 
 std::string redact_json(std::string_view json) {
-    if (!json_depth_within(json)) return ""; // walked by recursion below
-    auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
+    auto doc = parse_json_within_depth<nlohmann::ordered_json>(json); // walked by recursion below
     if (doc.is_discarded()) return "";
     redact_json_strings(doc);
     return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

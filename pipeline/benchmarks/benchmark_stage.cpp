@@ -3,7 +3,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/placed_file.hpp"
 #include "pipeline/common/seeded_hash.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/dataset/csv_writer.hpp"
 #include "pipeline/split/split_stage.hpp"
 #include "tag_filters/class_sets.hpp"
@@ -59,7 +59,7 @@ BenchmarkSummary run_benchmarks(const std::string& out_dir, const BuildOptions& 
         held_out.insert(job.job_id);
         // A tag that is no string (a state DB edited by hand) is no tag of a class.
         std::map<std::string, std::string> tags;
-        if (const auto j = parse_state_json(job.center_tags); j.is_object())
+        if (const auto j = imagery::parse_json_within_depth(job.center_tags); j.is_object())
             for (const auto& [k, v] : j.items())
                 if (v.is_string()) tags.emplace(k, v.get<std::string>());
         for (std::size_t s = 0; s < sets.size(); ++s) {

@@ -3,7 +3,7 @@
 #include "pipeline/common/build_options.hpp"
 #include "pipeline/common/hidden_rules_file.hpp"
 #include "pipeline/common/region.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/common/tag_list_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,7 +22,7 @@ std::string catalog_identity(const std::map<std::string, std::string>& meta) {
 }
 
 std::string catalog_differences(const std::string& planned_from, const std::string& now, bool both_only) {
-    auto a = parse_state_json(planned_from), b = parse_state_json(now);
+    auto a = imagery::parse_json_within_depth(planned_from), b = imagery::parse_json_within_depth(now);
     if (!a.is_object() || !b.is_object()) return "what they record";
     std::string keys;
     for (auto it = a.begin(); it != a.end(); ++it) {
@@ -38,7 +38,7 @@ void check_same_catalog(const std::string& planned_from, const std::map<std::str
     if (planned_from.empty() || planned_from == now) return; // both made by catalog_identity: equal text, the same catalog
     if (catalog_differences(planned_from, now).empty()) return;
     const auto words = [](const std::string& identity) { // "INPUT (BYTES bytes, N objects)"
-        const auto j = parse_state_json(identity);
+        const auto j = imagery::parse_json_within_depth(identity);
         const auto get = [&](const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };
         return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects)";
     };

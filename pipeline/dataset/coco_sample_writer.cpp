@@ -18,7 +18,7 @@
 // scratch file appended at finish, so memory stays flat whatever the build's size.
 
 #include "pipeline/common/atomic_file.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/dataset/sample_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
@@ -111,7 +111,7 @@ public:
         if (f.images++) f.file->append(",");
         f.file->append(dump(image));
 
-        const auto objects = parse_state_json<json>(tags::valid_utf8(job.objects));
+        const auto objects = imagery::parse_json_within_depth<json>(tags::valid_utf8(job.objects));
         std::int64_t focus_category = category(job.focus_tag);
         if (objects.is_array())
             for (const auto& o : objects) try {

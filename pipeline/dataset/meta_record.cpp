@@ -4,7 +4,7 @@
 #include "captions/caption_styles.hpp"
 #include "imagery/acquisition_time.hpp"
 #include "imagery/url_redaction.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/dataset/pickle_writer.hpp"
 #include "tag_filters/utf8_text.hpp"
 
@@ -30,16 +30,16 @@ nlohmann::ordered_json meta_record(const Job& job) {
     // and dump and make a pickle python cannot load: it becomes U+FFFD here too.
     // Not JSON (a state DB edited by hand): one line naming the job, not nlohmann's parse error.
     const auto tags_of = [&](const std::string& text, const char* column, bool array) {
-        auto j = parse_state_json<json>(tags::valid_utf8(text));
+        auto j = imagery::parse_json_within_depth<json>(tags::valid_utf8(text));
         if (array ? !j.is_array() : !j.is_object())
             throw std::runtime_error("state.sqlite: job " + std::to_string(job.job_id) + "'s " + column + " is not a JSON " + (array ? "array" : "object") +
-                                     " nested at most " + std::to_string(max_json_depth) + " deep (the state DB was edited?)");
+                                     " nested at most " + std::to_string(imagery::max_json_depth) + " deep (the state DB was edited?)");
         return j;
     };
     m["center_tags"] = tags_of(job.center_tags, "center_tags", false);
     m["surrounding_tags"] = tags_of(job.surrounding_tags, "surrounding_tags", true);
     // Where the focus and the surroundings the caption names are in the image (issue 22).
-    if (auto objects = parse_state_json<json>(tags::valid_utf8(job.objects)); objects.is_array() && !objects.empty())
+    if (auto objects = imagery::parse_json_within_depth<json>(tags::valid_utf8(job.objects)); objects.is_array() && !objects.empty())
         m["objects"] = std::move(objects);
     m["osm_type"] = std::string(1, job.osm_type);
     m["osm_id"] = job.osm_id;
@@ -55,7 +55,7 @@ nlohmann::ordered_json meta_record(const Job& job) {
     // Where the pixels came from, as the source told it (a STAC item, its asset, licence).
     // Redacted again: a job reused or merged from a build whose redaction knew fewer secret names.
     if (!job.provenance.empty()) {
-        auto p = parse_state_json<json>(tags::valid_utf8(job.provenance));
+        auto p = imagery::parse_json_within_depth<json>(tags::valid_utf8(job.provenance));
         if (p.is_object()) {
             imagery::redact_json_strings(p);
             m["provenance"] = std::move(p);
@@ -68,7 +68,7 @@ nlohmann::ordered_json meta_record(const Job& job) {
     m["attribution"] = std::string(osm_attribution) + (credit.empty() ? "" : "; " + tags::valid_utf8(credit));
     // How its polished captions were made (model, prompt hash, verdicts), when it was polished.
     if (!job.polish.empty()) {
-        auto p = parse_state_json<json>(tags::valid_utf8(job.polish));
+        auto p = imagery::parse_json_within_depth<json>(tags::valid_utf8(job.polish));
         if (p.is_object()) m["polish"] = std::move(p);
     }
     return m;

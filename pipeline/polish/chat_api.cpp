@@ -80,8 +80,7 @@ ParsedChat parse_chat_response(const std::string& body) {
     ParsedChat out;
     // Invalid UTF-8 in a string (a server's bad byte in one word) fails a strict JSON parse:
     // the bytes become U+FFFD, and the answer is checked as any other; a lone surrogate escape too.
-    const auto j = imagery::json_depth_within(body) ? nlohmann::json::parse(without_lone_surrogates(tags::valid_utf8(body)), nullptr, false)
-                                                    : nlohmann::json(nlohmann::json::value_t::discarded);
+    const auto j = imagery::parse_json_within_depth(without_lone_surrogates(tags::valid_utf8(body)));
     if (j.is_discarded() || !j.is_object()) {
         out.error = "the answer is not a JSON object";
         return out;

@@ -6,7 +6,7 @@
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/pixel_number.hpp"
 #include "pipeline/common/progress.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/dataset/write_stage.hpp"
 #include "pipeline/polish/answer_cache.hpp"
 #include "pipeline/polish/answer_check.hpp"
@@ -73,14 +73,14 @@ TagPairs tags_of(const nlohmann::ordered_json& object) {
 
 // A job's center_tags (a JSON object) as pairs.
 TagPairs parse_tags(const std::string& json) {
-    const auto j = parse_state_json<nlohmann::ordered_json>(tags::valid_utf8(json));
+    const auto j = imagery::parse_json_within_depth<nlohmann::ordered_json>(tags::valid_utf8(json));
     return j.is_object() ? tags_of(j) : TagPairs{};
 }
 
 // A job's surrounding_tags (a JSON array of objects), most prominent first.
 std::vector<TagPairs> parse_surroundings(const std::string& json) {
     std::vector<TagPairs> out;
-    const auto j = parse_state_json<nlohmann::ordered_json>(tags::valid_utf8(json));
+    const auto j = imagery::parse_json_within_depth<nlohmann::ordered_json>(tags::valid_utf8(json));
     if (j.is_array())
         for (const auto& object : j)
             if (object.is_object()) out.push_back(tags_of(object));
@@ -144,7 +144,7 @@ constexpr std::string_view kept_before = "; the caption polished before is kept 
 // Which model and prompt a job's polish record says made its caption of `source`: the
 // record's, or, when that run's request failed too, what its record said the kept one's were.
 std::string made_by(const std::string& record_text, std::string_view source) {
-    const auto record = parse_state_json(record_text);
+    const auto record = imagery::parse_json_within_depth(record_text);
     if (!record.is_object()) return "by an earlier run";
     if (const auto f = record.find(source); f != record.end() && f->is_string())
         if (const auto& v = f->get_ref<const std::string&>(); v.rfind(kept_before) != std::string::npos && v.ends_with(")")) {

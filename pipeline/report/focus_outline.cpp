@@ -1,7 +1,7 @@
 #include "pipeline/report/focus_outline.hpp"
 
 #include "pipeline/common/pixel_number.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +32,7 @@ void append_run(std::string& out, const json& points, bool closed) {
 
 FocusOutline focus_outline(std::string_view objects_json, int image_size) try {
     FocusOutline out;
-    const auto objects = parse_state_json<json>(objects_json);
+    const auto objects = imagery::parse_json_within_depth<json>(objects_json);
     if (!objects.is_array() || objects.empty() || !objects[0].is_object()) return out;
     const auto& focus = objects[0];
     const auto g = focus.find("geometry_px");

@@ -1,7 +1,7 @@
 #include "pipeline/report/report_data.hpp"
 
 #include "osm/pbf_timestamp.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 
 #include "pipeline/catalog/catalog_identity.hpp"
 #include "pipeline/catalog/catalog_reader.hpp"
@@ -231,7 +231,7 @@ ReportData collect_report_data(const std::string& out_dir, const ReportLimits& l
     r.stages = read_stage_runs(state);
     for (const auto& run : r.stages)
         if (run.stage == "fetch") // a summary edited into no object, or a count into a word, counts none
-            if (const auto s = parse_state_json(run.summary_json); s.is_object() && s.contains("reuse_unused") && s["reuse_unused"].is_number_integer())
+            if (const auto s = imagery::parse_json_within_depth(run.summary_json); s.is_object() && s.contains("reuse_unused") && s["reuse_unused"].is_number_integer())
                 r.reuse_not_needed = s["reuse_unused"].get<std::int64_t>();
     r.options = state.options();
     r.polish_owed = polish_owed(state);

@@ -1,6 +1,6 @@
 #include "pipeline/report/report_html.hpp"
 
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/report/html_text.hpp"
 #include "pipeline/report/svg_chart.hpp"
 
@@ -329,7 +329,7 @@ std::string report_html(const ReportData& r) {
     // Polished captions: what the language model was asked and what the check kept (issue 23).
     for (const auto& s : r.stages) {
         if (s.stage != "polish") continue;
-        const auto p = parse_state_json(s.summary_json.empty() ? "{}" : s.summary_json);
+        const auto p = imagery::parse_json_within_depth(s.summary_json.empty() ? "{}" : s.summary_json);
         if (!p.is_object()) break;
         const auto count = [&](const char* key) { return p.contains(key) && p[key].is_number() ? thousands(p[key].get<std::int64_t>()) : std::string("-"); };
         const auto text = [&](const char* key) { return p.contains(key) && p[key].is_string() ? html_escape(p[key].get<std::string>()) : std::string(); };

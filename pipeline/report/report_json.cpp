@@ -1,6 +1,6 @@
 #include "pipeline/report/report_json.hpp"
 
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/dataset/meta_record.hpp"
 
 
@@ -64,7 +64,7 @@ nlohmann::json report_json(const ReportData& r) {
     json stages = json::array();
     for (const auto& s : r.stages) {
         json st = {{"stage", s.stage}, {"finished_at", s.finished_at}, {"seconds", s.seconds}};
-        st["summary"] = parse_state_json<json>(s.summary_json.empty() ? "{}" : s.summary_json);
+        st["summary"] = imagery::parse_json_within_depth<json>(s.summary_json.empty() ? "{}" : s.summary_json);
         if (st["summary"].is_discarded()) st["summary"] = s.summary_json;
         if (!s.unit.empty()) st["rate"] = {{"per_second", s.rate}, {"unit", s.unit}, {"items", s.items}};
         stages.push_back(st);

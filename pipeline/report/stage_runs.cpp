@@ -1,7 +1,7 @@
 #include "pipeline/report/stage_runs.hpp"
 
 #include "pipeline/common/stage_names.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -44,7 +44,7 @@ std::vector<StageRun> read_stage_runs(StateReader& state) {
         auto it = found.find(std::string(rate.stage.view()));
         if (it == found.end()) continue;
         auto s = it->second;
-        const auto summary = parse_state_json(s.summary_json.empty() ? "{}" : s.summary_json);
+        const auto summary = imagery::parse_json_within_depth(s.summary_json.empty() ? "{}" : s.summary_json);
         // A count as a run records it: a whole number (a state DB edited by hand may hold 1e300,
         // which no integer holds, or a negative one).
         static const nlohmann::json none;

@@ -1,6 +1,6 @@
 #include "pipeline/state/job.hpp"
 
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,7 @@ std::string tried_sources_text(const std::vector<TriedSource>& tried) {
 
 std::vector<TriedSource> parse_tried_sources(const std::string& text) {
     std::vector<TriedSource> out;
-    const auto j = parse_state_json(text);
+    const auto j = imagery::parse_json_within_depth(text);
     if (!j.is_array()) return out;
     for (const auto& t : j)
         if (t.is_array() && t.size() == 2 && t[0].is_string() && t[1].is_string()) out.push_back({t[0].get<std::string>(), t[1].get<std::string>()});

@@ -3,7 +3,7 @@
 #include "pipeline/common/absolute_path.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/sqlite_db.hpp"
-#include "pipeline/common/state_json.hpp"
+#include "imagery/json_depth.hpp"
 #include "pipeline/state/state_db.hpp"
 
 #include <nlohmann/json.hpp>
@@ -165,7 +165,7 @@ std::string build_merged_state_at(const ShardSet& set, const std::string& out_di
         {
             auto q = db.prepare("SELECT stage, seconds, summary FROM shard.stages");
             while (q.step()) {
-                const auto summary = parse_state_json(q.column_text(2));
+                const auto summary = imagery::parse_json_within_depth(q.column_text(2));
                 stages[q.column_text(0)].push_back({q.column_double(1), summary.is_object() ? summary : nlohmann::json::object()});
             }
         }

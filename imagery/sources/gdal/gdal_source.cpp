@@ -50,15 +50,14 @@ void warn_if_description_unverified(const std::string& path) {
                  one_line_text(redact_url(path.starts_with("<") ? std::string("an inline description") : path)).c_str());
 }
 
-// The environment's values win (a user's GDAL_HTTP_TIMEOUT for a slow server). Ours, set as
-// defaults before a stage's options are known (a raster's footprint read by the plan), are
-// replaced by the stage's (`replace_ours`), and never the other way round. Set only when they
-// differ: GDAL invalidates the string a reader of the key holds.
-void set_if_unset(const char* key, const std::string& value, bool replace_ours) {
+// The environment's values win (a user's GDAL_HTTP_TIMEOUT for a slow server); ours, set by an
+// earlier call (when OUT was opened, then by the fetch's image source), are replaced. Set only
+// when they differ: GDAL invalidates the string a reader of the key holds.
+void set_if_unset(const char* key, const std::string& value) {
     static std::mutex mutex;
     static std::set<std::string> ours;
     std::lock_guard lock(mutex);
-    if (const char* now = CPLGetConfigOption(key, nullptr); now && (!ours.count(key) || !replace_ours || value == now)) return;
+    if (const char* now = CPLGetConfigOption(key, nullptr); now && (!ours.count(key) || value == now)) return;
     CPLSetConfigOption(key, value.c_str());
     ours.insert(key);
 }
@@ -403,8 +402,7 @@ std::pair<double, double> raster_stretch_range(GDALDataset* dataset, const std::
     return entry->range;
 }
 
-void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts, bool replace_ours) {
-    const auto set_if_unset = [replace_ours](const char* key, const std::string& value) { skyscript::imagery::set_if_unset(key, value, replace_ours); };
+void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts) {
     // Whole seconds, at least one: GDAL reads these as integers.
     auto whole = [](double s) { return std::to_string(std::max(1L, std::lround(std::ceil(std::min(s, 1e6))))); };
     set_if_unset("GDAL_HTTP_TIMEOUT", whole(timeout_s));

@@ -55,10 +55,9 @@ struct RasterInfo {
 // GDAL's own HTTP (/vsicurl/ COGs, WMS) has no timeout by default: a stalled server would
 // hold a tile, and the build, for ever. These become GDAL_HTTP_TIMEOUT,
 // GDAL_HTTP_CONNECTTIMEOUT and GDAL_HTTP_MAX_RETRY (with GDAL_HTTP_RETRY_DELAY), each only
-// where the environment does not set it (process-wide, as GDAL's configuration is).
-// `replace_ours`: values an earlier call set are replaced (a stage's options over the defaults
-// a raster was opened with before them); false fills only what no one set.
-void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts, bool replace_ours = true);
+// where the environment does not set it (process-wide, as GDAL's configuration is); what an
+// earlier call set is replaced.
+void set_gdal_http_defaults(double timeout_s, double connect_timeout_s, int attempts);
 
 // Rasters stay open for the thread that read them, the 32 it used last (a COG's header is
 // read once, not per tile): how many this thread holds now.

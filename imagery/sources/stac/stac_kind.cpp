@@ -340,7 +340,7 @@ private:
         engine_.submit(std::move(r));
         json landing;
         engine_.run([&](HttpResult&& res) {
-            if (res.ok && json_depth_within(res.response.body)) landing = json::parse(res.response.body, nullptr, false);
+            if (res.ok) landing = parse_json_within_depth<json>(res.response.body);
         });
         abilities_ = stac_abilities(landing);
         return *abilities_;
