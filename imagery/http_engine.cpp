@@ -197,12 +197,26 @@ struct HttpEngine::Impl {
         curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_in_flight) * 2);
     }
     ~Impl() {
+        drop_all();
+        curl_multi_cleanup(multi);
+    }
+    // Every request not ended forgotten: in flight, ready or in backoff. After run() was left
+    // by an exception (a caller's on_done that stops its fetch), the next run() would
+    // otherwise go on with them, and their validate() may point into a caller's frame
+    // that is gone.
+    void drop_all() {
         for (auto& [easy, t] : in_flight) {
             curl_multi_remove_handle(multi, easy);
             curl_easy_cleanup(easy);
             curl_slist_free_all(t->headers);
         }
-        curl_multi_cleanup(multi);
+        in_flight.clear();
+        for (auto& [name, src] : sources) {
+            src.ready.clear();
+            src.in_flight = 0;
+        }
+        backoff.clear();
+        queued = 0;
     }
 
     Source& source(const std::string& name) {
@@ -330,6 +344,15 @@ void HttpEngine::submit(HttpRequest request) {
 }
 
 void HttpEngine::run(const std::function<void(HttpResult&&)>& on_done) {
+    try {
+        run_until_done(on_done);
+    } catch (...) {
+        impl_->drop_all();
+        throw;
+    }
+}
+
+void HttpEngine::run_until_done(const std::function<void(HttpResult&&)>& on_done) {
     auto& m = *impl_;
     auto finish = [&](Pending& job, bool ok, HttpResponse&& resp, std::string error, bool from_cache,
                       std::string detail = {}) {

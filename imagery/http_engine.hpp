@@ -102,7 +102,9 @@ public:
     void set_max_in_flight(const std::string& source, int n);
     void submit(HttpRequest request);
     // Runs until every submitted request has ended; `on_done` is called once for each,
-    // on this thread. It may submit more requests.
+    // on this thread. It may submit more requests. An exception from `on_done` (or the
+    // machine's: out of descriptors, of memory) leaves run() at once, and every request not
+    // ended yet is dropped: the engine is empty, as after a run that ended.
     void run(const std::function<void(HttpResult&&)>& on_done);
 
     struct Stats {
@@ -114,6 +116,7 @@ public:
     const Stats& stats() const noexcept { return stats_; }
 
 private:
+    void run_until_done(const std::function<void(HttpResult&&)>& on_done);
     struct Impl;
     std::unique_ptr<Impl> impl_;
     Stats stats_;

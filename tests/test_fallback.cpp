@@ -280,3 +280,36 @@ TEST_CASE("--source-policy all: a source's job without imagery fails naming that
     CHECK(jobs_where(out, "status = 'failed' AND reason LIKE 'source HALF has no imagery here (%'") > 0);
     CHECK(read_file(out + "/report.json").find("\"every_source_said_no\": 0,") != std::string::npos);
 }
+
+TEST_CASE("a source that is down is stopped after 32 jobs failed in a row, not passed over to the next: the other source's jobs are all fetched") {
+    const auto dir = fresh_dir("fallback-dead-source");
+    // Nothing listens there: every request is refused at once. FULL here is the rendering itself.
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"DOWN\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:" + std::to_string(free_loopback_port()) +
+                                          "/{z}/{x}/{y}.png\"\ngsd = 0.6\nmax_zoom = 18\nyear = 2022\n\n[[source]]\nalias = \"FULL\"\nkind = \"gdal\"\npath = \"" +
+                                          monaco().raster + "\"\nyear = 2020\n");
+    const auto out = dir + "/out";
+    const auto r = build_with(out, dir + "/sources.toml", "--limit 300 --attempts 1 --source-policy random");
+    INFO(r.out << r.err);
+    const auto down = jobs_where(out, "source = 'DOWN'"), full = jobs_where(out, "source = 'FULL'");
+    MESSAGE("DOWN " << down << " jobs, FULL " << full);
+    REQUIRE(down >= 45);
+    REQUIRE(full >= 20);
+    CHECK(r.exit_code == 1); // the fetch did not finish
+    // A server's failure is no "no imagery here": nothing passed on to FULL, which fetched all its own.
+    CHECK(jobs_where(out, "tried IS NOT NULL AND tried != '[]' AND tried != ''") == 0);
+    CHECK(jobs_where(out, "source = 'FULL' AND status = 'written'") == full);
+    const auto failed = jobs_where(out, "source = 'DOWN' AND status = 'failed'");
+    CHECK(failed >= 32);
+    CHECK(failed < down);
+    CHECK(jobs_where(out, "source = 'DOWN' AND status = 'planned'") == down - failed);
+    CHECK(r.err.find("fetch: source DOWN stopped: 32 jobs in a row failed, with no image between them") != std::string::npos);
+    // The pairs written are split; the rerun asks DOWN's planned jobs, which fail in their turn
+    // (32 more, or all that are left): every run gets further.
+    CHECK(lines(read_file(out + "/SkyScript_train_unfiltered.csv")).size() > 1);
+    const auto again = build_with(out, dir + "/sources.toml", "--limit 300 --attempts 1 --source-policy random");
+    INFO(again.out << again.err);
+    const auto failed_again = jobs_where(out, "source = 'DOWN' AND status = 'failed'");
+    CHECK(failed_again >= std::min(down, failed + 32));
+    CHECK(jobs_where(out, "source = 'DOWN' AND status = 'planned'") == down - failed_again);
+    CHECK(again.exit_code == (failed_again < down ? 1 : 0));
+}

@@ -251,6 +251,43 @@ TEST_CASE("on_done may submit more, to its source or to a new one; each request 
     CHECK(engine.stats().requests == 20);
 }
 
+TEST_CASE("on_done that throws leaves run() at once, and the requests not ended are dropped: the next run() starts empty") {
+    const auto server = start_server();
+    auto options = fast_options();
+    options.max_in_flight = 2; // most of the 40 are still queued when the first ends
+    HttpEngine engine(options);
+    for (std::uint64_t i = 0; i < 40; ++i) {
+        HttpRequest r;
+        r.id = i;
+        r.url = server.url(tile + "?dropped=" + std::to_string(i));
+        r.source = "test";
+        engine.submit(std::move(r));
+    }
+    int ended = 0;
+    struct Stop {};
+    CHECK_THROWS_AS(engine.run([&](HttpResult&&) {
+        ++ended;
+        throw Stop{}; // a caller that stops its fetch
+    }), Stop);
+    CHECK(ended == 1);
+    const auto asked = engine.stats().requests;
+    CHECK(asked < 40);
+    // Before, the next run went on with the first run's requests (their validate() may point
+    // into a frame that is gone): here only the new one ends.
+    HttpRequest fresh;
+    fresh.id = 1000;
+    fresh.url = server.url(tile + "?fresh");
+    fresh.source = "test";
+    engine.submit(std::move(fresh));
+    std::vector<std::uint64_t> ids;
+    engine.run([&](HttpResult&& r) {
+        CHECK(r.ok);
+        ids.push_back(r.id);
+    });
+    CHECK(ids == std::vector<std::uint64_t>{1000});
+    CHECK(engine.stats().requests == asked + 1);
+}
+
 TEST_CASE("loopback requests bypass any proxy from the environment") {
     const auto server = start_server();
     // A proxy nobody listens on: a request sent through it fails. The user's own no_proxy

@@ -65,15 +65,22 @@ public:
         total_ = static_cast<std::uint64_t>(state_.count_by_status()["planned"]);
         // A job passed on to a source already gone round is asked in the next round. Each
         // pass on costs a job one of its fallbacks, so the rounds end.
-        for (auto aliases = state_.job_sources(JobStatus::planned); !aliases.empty(); aliases = state_.job_sources(JobStatus::planned))
+        // A source stopped this run (dead_source_streak) keeps its planned jobs for the next.
+        const auto asked = [&] {
+            auto aliases = state_.job_sources(JobStatus::planned);
+            std::erase_if(aliases, [&](const std::string& a) { return stopped_.count(a) > 0; });
+            return aliases;
+        };
+        for (auto aliases = asked(); !aliases.empty(); aliases = asked())
             for (const auto& alias : aliases) {
+                if (stopped_.count(alias)) continue;
                 const auto* source = find_build_source(sources_, alias);
                 if (!source)
                     throw std::runtime_error(state_.path() + ": jobs of source " + alias + ", which the sources configuration no longer has");
                 // The batch after is read ahead, for the source's look-ahead: this loop's results
                 // change only its own batch's jobs (a job passed on goes to another source).
                 auto batch = state_.jobs(JobStatus::planned, alias, -1, options_.batch);
-                while (!batch.empty()) {
+                while (!batch.empty() && !stopped_.count(alias)) {
                     auto next = state_.jobs(JobStatus::planned, alias, batch.back().job_id, options_.batch);
                     fetch_batch(*source, batch, next);
                     batch = std::move(next);
@@ -87,6 +94,11 @@ public:
         for (const auto& [alias, source] : opened_)
             if (source) summary_.requests += source->requests();
         progress_.finish();
+        for (auto& [alias, why] : stopped_) {
+            why += "; its " + std::to_string(state_.count_jobs(JobStatus::planned, alias)) +
+                   " other jobs stay planned for the next run (the failed ones: --retry-failed)";
+            summary_.stopped.push_back(why);
+        }
         summary_.reuse_unused = static_cast<std::int64_t>(reuse_.available() - reuse_.used());
         summary_.reuse_refused = static_cast<std::int64_t>(reuse_.refused());
         summary_.remaining = state_.count_by_status()["planned"];
@@ -149,7 +161,9 @@ private:
             for (const auto& job : next) ahead.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
             opened->look_ahead(ahead);
         }
-        if (!tiles.empty()) opened->fetch(tiles, [&](imagery::FetchedTile&& t) {
+        auto& streak = streaks_[alias];
+        std::optional<std::string> stop; // this batch made the source's streak of failures dead_source_streak long
+        const auto on_tile = [&](imagery::FetchedTile&& t) {
             Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
             StateDb::FetchResult r;
             r.job_id = job.job_id;
@@ -157,10 +171,19 @@ private:
             if (!t.ok && t.no_imagery) {
                 std::lock_guard lock(mutex);
                 said_no.emplace_back(&job, t.error);
+                streak.failed = 0; // an answer
                 return;
             }
             if (!t.ok) {
                 r.reason = t.error;
+                std::lock_guard lock(mutex);
+                streak.last_reason = r.reason;
+                if (++streak.failed == dead_source_streak) {
+                    // Recorded as the failure it is; what is in flight ends, nothing more is asked.
+                    r.tried = job.tried;
+                    results.push_back(std::move(r));
+                    throw SourceStopped(streak.last_reason);
+                }
             } else if ((r.valid_fraction = t.valid_fraction()) < options_.min_valid || r.valid_fraction <= 0) {
                 // Outside the source's data (a raster's edge, tiles a server has not): no imagery
                 // here. A tile of no pixel at all is none whatever --min-valid says (at 0 such
@@ -169,6 +192,7 @@ private:
                 said_no.emplace_back(&job, r.valid_fraction < options_.min_valid
                                                ? "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(options_.min_valid) + ")"
                                                : std::string("no pixel of the tile has imagery"));
+                streak.failed = 0;
                 return;
             } else {
                 const auto utc = imagery::acquisition_utc(t.time_ms); // before 1970 too: historical photographs
@@ -189,6 +213,7 @@ private:
                 }
             }
             std::lock_guard lock(mutex);
+            if (r.ok) streak.failed = 0;
             summary_.cpu_seconds += t.cpu_seconds;
             if (r.ok && flat) flat_jobs.insert(r.job_id); // counted as recorded, beside `fetched`
             r.tried = job.tried;
@@ -207,7 +232,12 @@ private:
                 record_failed = true;
                 last_record = now;
             }
-        });
+        };
+        if (!tiles.empty()) try {
+            opened->fetch(tiles, on_tile);
+        } catch (const SourceStopped& e) {
+            stop = e.what();
+        }
         // No imagery: on to the next eligible source, or failed with every source's reason.
         std::vector<Job> moved;
         for (auto& [job, reason] : said_no) {
@@ -226,7 +256,31 @@ private:
         record(moved); // what was written is recorded even if a write failed
         check_all_files(source, false);
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
+        if (stop) {
+            // Its requests counted, then closed: an engine left mid-batch is not asked again.
+            summary_.requests += opened->requests();
+            opened.reset();
+            stopped_[alias] = "source " + alias + " stopped: " + std::to_string(dead_source_streak) +
+                              " jobs in a row failed, with no image between them (the last: " + tags::one_line(*stop, 300) + ")";
+            progress_.finish();
+            std::fprintf(stderr, "fetch: %s; its other jobs stay planned for the next run\n", stopped_[alias].c_str());
+        }
     }
+
+    // A source whose last dead_source_streak jobs all failed (no image, no "no imagery here" in
+    // between) is stopped for the rest of the run: a server that is down or stalled failed
+    // every job after --timeout x --attempts, and a dead server in front of 100,000 jobs held
+    // the fetch for days (red-team round 43). Its other jobs stay planned; the failed ones are
+    // failed, so a rerun goes past jobs that fail for a reason of their own (a damaged part of
+    // a raster) instead of stopping on them again.
+    static constexpr int dead_source_streak = 32;
+    struct SourceStopped : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    struct Streak {
+        int failed = 0;
+        std::string last_reason;
+    };
 
     // The local files a source's pixels come from (a raster, a VRT's members), as they were
     // when the stage started. Rewritten in place during the fetch, their reads mix the two
@@ -321,6 +375,8 @@ private:
     ImageReuse reuse_;
     std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
     std::map<std::string, Stamps> stamps_; // of each local source, as the stage started
+    std::map<std::string, Streak> streaks_;      // by alias: its failures since its last answer
+    std::map<std::string, std::string> stopped_; // by alias: sources stopped this run, and why
     Progress progress_;
     FetchSummary summary_;
     std::set<int> parts_ready_;
@@ -354,6 +410,7 @@ void print_fetch_summary(const FetchSummary& s) {
     for (std::size_t i = 0; i < reasons.size() && i < 10; ++i)
         std::printf("  failed, %s: %lld\n", reasons[i].second.c_str(), static_cast<long long>(reasons[i].first));
     if (reasons.size() > 10) std::printf("  ... and %zu other reasons (see report.json)\n", reasons.size() - 10);
+    for (const auto& why : s.stopped) std::printf("  %s\n", why.c_str());
     for (const auto& [alias, count] : s.flat_images)
         if (count.first >= 3 && count.second * 10 >= count.first * 9) // most of a few at least: one is open water, at times
             std::printf("  warning: source %s: %lld of the %lld images fetched are one flat colour: a `stretch` that misses the raster's "

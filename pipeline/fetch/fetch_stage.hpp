@@ -17,6 +17,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace skyscript::pipeline {
 
@@ -30,6 +31,7 @@ struct FetchSummary {
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> flat_images;
     std::uint64_t requests = 0;
     double seconds = 0, cpu_seconds = 0;
+    std::vector<std::string> stopped; // sources stopped after a run of failures, and why (their jobs stay planned)
 };
 
 FetchSummary run_fetch(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet);

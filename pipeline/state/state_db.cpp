@@ -511,6 +511,14 @@ std::vector<std::string> StateDb::job_sources(JobStatus status) {
     return out;
 }
 
+std::int64_t StateDb::count_jobs(JobStatus status, const std::string& source) {
+    auto q = db_.prepare("SELECT count(*) FROM jobs WHERE status = ? AND source = ?");
+    const std::string st(status_name(status));
+    q.bind(1, st);
+    q.bind(2, source);
+    return q.step() ? q.column_int(0) : 0;
+}
+
 std::map<std::string, std::int64_t> StateDb::count_by_status() { return state_queries::count_by_status(db_); }
 
 std::int64_t StateDb::failed_for_want_of_imagery() {

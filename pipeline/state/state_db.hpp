@@ -62,6 +62,7 @@ public:
     std::vector<Job> jobs(JobStatus status, const std::string& source, std::int64_t after, std::size_t limit);
     static std::string jobs_sql(bool of_source); // the query jobs() runs (tests read its plan)
     std::vector<std::string> job_sources(JobStatus status);
+    std::int64_t count_jobs(JobStatus status, const std::string& source);
     std::map<std::string, std::int64_t> count_by_status();
     // Failed jobs whose every eligible source said it has no imagery there (a failure for good,
     // whatever a rerun does), as opposed to a server's errors past --attempts.

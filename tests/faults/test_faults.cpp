@@ -13,7 +13,9 @@
 // is failed and one whose requests failed once only (transiently) is fetched. GDAL's own
 // timeout and retries must come from --timeout and --attempts: the test sets no GDAL_HTTP_*.
 // A second case answers every request 429 with Retry-After: 100000: the jobs must fail at
-// once with that reason (the engine caps Retry-After) instead of waiting 28 hours.
+// once with that reason (the engine caps Retry-After) instead of waiting 28 hours. A third
+// serves each kind from a server down for good (every tile request stalls, or answers 503):
+// the fetch must stop that source after 32 jobs failed in a row, its other jobs planned.
 
 #include "measured_run.hpp"
 #include "pipeline_fixture.hpp"
@@ -206,7 +208,7 @@ void collect(Build& b, const Build* reference) {
 }
 
 struct Runs {
-    std::map<std::string, std::unique_ptr<Build>> clean, faulted, retry_after;
+    std::map<std::string, std::unique_ptr<Build>> clean, faulted, retry_after, dead;
 };
 
 // Every build of the suite, run once: the clean ones first (their bytes are the reference),
@@ -241,9 +243,17 @@ const Runs& runs() {
             all.retry_after[kind]->deadline = retry_after_deadline_s;
             faulted.push_back(all.retry_after[kind].get());
         }
+        // A server that is down for good: every tile request stalls (xyz) or answers 503 (the
+        // COG's ranges, Earth Engine's pixels) whatever the attempt. (A stalled COG holds each
+        // of the two workers --timeout x --attempts a job: 32 jobs take past the deadline.)
+        for (const auto& [kind, fault] : std::map<std::string, std::string>{{"xyz", "stall:0"}, {"gdal", "503:0"}, {"earthengine", "503:0"}}) {
+            all.dead[kind] = prepare(kind, kind + "-dead", {fault}, 1, 100);
+            faulted.push_back(all.dead[kind].get());
+        }
         run_all(faulted);
         for (auto& [kind, b] : all.faulted) collect(*b, all.clean.at(kind).get());
         for (auto& [kind, b] : all.retry_after) collect(*b, nullptr);
+        for (auto& [kind, b] : all.dead) collect(*b, nullptr);
         return all;
     }();
     return r;
@@ -437,6 +447,30 @@ TEST_CASE("Retry-After: 100000 is capped: the job fails with that reason instead
             CHECK_MESSAGE(reason.find("429") != std::string::npos, b.name << ": reason " << reason);
             CHECK_MESSAGE(reason.find("100000 s") != std::string::npos, b.name << ": reason " << reason);
         }
+        if (fs::exists(b.out + "/state.sqlite")) check_agrees_with_state(b);
+    }
+}
+
+TEST_CASE("a source down for good is stopped after 32 jobs failed in a row: its other jobs stay planned, the exit is 1") {
+    const auto& r = runs();
+    for (const auto& [kind, bp] : r.dead) {
+        const Build& b = *bp;
+        INFO(b.name << " (" << b.run.seconds << " s, exit " << b.run.exit_code << ")\nstdout: " << b.run.out << "\nstderr: " << b.run.err);
+        CHECK_FALSE(b.run.timed_out); // before: every job waited out --timeout x --attempts, past the deadline
+        CHECK(b.run.exit_code == 1);
+        CHECK_FALSE(b.outcomes.is_null());
+        if (b.outcomes.is_null()) continue;
+        const auto counts = db_counts(b.out);
+        MESSAGE(b.name << ": " << b.outcomes["jobs"] << " jobs, " << counts.at("failed") << " failed, " << counts.at("planned") << " planned, "
+                       << b.run.seconds << " s");
+        CHECK(counts.at("fetched") + counts.at("written") == 0);
+        CHECK(counts.at("failed") >= 32);
+        CHECK(counts.at("planned") >= 10); // not asked: the next run asks them (check_outcomes.py counts them as `lost`)
+        CHECK(counts.at("failed") + counts.at("planned") == b.outcomes["jobs"].get<std::int64_t>());
+        const std::string alias = kind == "xyz" ? "XYZ" : kind == "gdal" ? "COG" : "EE";
+        const std::string said = "fetch: source " + alias + " stopped: 32 jobs in a row failed, with no image between them (the last: ";
+        CHECK_MESSAGE(b.run.err.find(said) != std::string::npos, "stderr does not say the source was stopped");
+        CHECK(b.run.out.find("its " + std::to_string(counts.at("planned")) + " other jobs stay planned for the next run") != std::string::npos);
         if (fs::exists(b.out + "/state.sqlite")) check_agrees_with_state(b);
     }
 }

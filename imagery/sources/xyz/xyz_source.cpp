@@ -403,6 +403,12 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     for (auto& job : jobs)
         if (job.remaining == 0) complete(job);
     engine.run([&](HttpResult&& r) {
+        // on_image refused a result (its caller stops the fetch): no more requests for the
+        // batch, which went on to its last tile before (a dead server's batch: hours).
+        {
+            std::lock_guard lock(pending_mutex);
+            if (failure) std::rethrow_exception(failure);
+        }
         Job& job = jobs[r.id >> 20];
         const std::size_t t = r.id & ((1u << 20) - 1);
         if (r.ok) {
