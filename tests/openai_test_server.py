@@ -33,6 +33,7 @@ parser.add_argument("--huge", action="store_true", help="every answer is 4 MB")
 parser.add_argument("--long", action="store_true", help="every answer is 200 KB of words (within the client's body bound, ignoring max_tokens)")
 parser.add_argument("--think", action="store_true", help="answers start with a <think> block, as reasoning models send them")
 parser.add_argument("--refuse", action="store_true", help="every request: 401 invalid_api_key")
+parser.add_argument("--down-after", type=int, default=0, help="requests after the first N: 503, as a server gone down (0: never)")
 parser.add_argument("--fail-all", action="store_true",
                     help="every request: 500 with a JSON error echoing the Authorization header as PHP's json_encode writes it (/ as \\/)")
 parser.add_argument("--echo-key-upper", action="store_true", help="every answer ends with the Authorization header upper-cased")
@@ -88,6 +89,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(args.latency)
         if args.refuse:
             return error(self, 401, "Incorrect API key provided.", "invalid_request_error")
+        if args.down_after and n > args.down_after:
+            return error(self, 503, "The server is overloaded or not ready yet.", "server_error")
         if n <= args.first_429:
             return error(self, 429, "Rate limit reached for requests", "requests", {"Retry-After": "1"})
         if args.fail_all:

@@ -226,11 +226,16 @@ public:
                 changed = true;
             }
             progress_.update(static_cast<std::uint64_t>(counts_.images), total, static_cast<std::uint64_t>(counts_.images), "images");
-            // An endpoint that has answered nothing at all (a wrong key, an unknown model) is not asked thousands of times more.
-            if (counts_.failed > 0 && answered_ == 0) {
+            // An endpoint that has answered nothing at all (a wrong key, an unknown model) is not
+            // asked thousands of times more; nor is one that stopped answering part way (a
+            // server down or hung: each request held --timeout x --attempts, for every input left).
+            if ((counts_.failed > 0 && answered_ == 0) || failed_in_a_row_ >= static_cast<std::int64_t>(first_batch)) {
                 progress_.finish();
                 if (changed) write_meta_jsonl(s_.out_dir, state); // as the state DB and the pickles now say
-                throw std::runtime_error("polish: every request to " + chat_completions_url(o_.endpoint) + " failed: " + first_failure_);
+                if (answered_ == 0) throw std::runtime_error("polish: every request to " + chat_completions_url(o_.endpoint) + " failed: " + first_failure_);
+                throw std::runtime_error("polish: " + chat_completions_url(o_.endpoint) + " stopped answering: " + std::to_string(failed_in_a_row_) +
+                                         " requests in a row failed (the last: " + last_failure_ +
+                                         "); the captions answered are kept, and a rerun asks for the others");
             }
         }
         progress_.finish();
@@ -456,9 +461,10 @@ private:
             // An endpoint that has answered none of this run's first `first_batch` inputs is
             // asked no more (a rerun's first batches may all come from the cache: the batch
             // where asking starts can hold thousands of inputs); run() then stops the stage.
-            if (answered_ == 0 && counts_.failed >= static_cast<std::int64_t>(first_batch)) {
+            if (failed_in_a_row_ >= static_cast<std::int64_t>(first_batch)) {
                 for (const auto i : waiting) {
-                    asks[i].failure = "not asked: the endpoint answered none of the " + std::to_string(first_batch) + " inputs asked before it";
+                    asks[i].failure = answered_ == 0 ? "not asked: the endpoint answered none of the " + std::to_string(first_batch) + " inputs asked before it"
+                                                     : "not asked: the " + std::to_string(failed_in_a_row_) + " requests to the endpoint before it failed, one after another";
                     ++counts_.failed;
                 }
                 waiting.clear();
@@ -478,13 +484,16 @@ private:
                 ask.failure = scrub(r.error + (r.error_detail.empty() ? "" : ": " + r.error_detail), key_);
                 ask.failure = tags::one_line(ask.failure, 300); // a server's text reaches a terminal
                 if (first_failure_.empty()) first_failure_ = ask.failure;
+                last_failure_ = ask.failure;
                 ++counts_.failed;
+                ++failed_in_a_row_;
                 feed();
                 return;
             }
             const auto parsed = parse_chat_response(r.response.body);
             const auto& a = *parsed.answer; // validated by the engine
             ++answered_;
+            failed_in_a_row_ = 0;
             ask.tokens_in += a.prompt_tokens;
             ask.tokens_out += a.completion_tokens;
             counts_.tokens_in += a.prompt_tokens;
@@ -538,7 +547,7 @@ private:
     std::unique_ptr<imagery::HttpEngine> engine_;
     TokenWindow tokens_;
     Progress progress_;
-    std::string key_, first_failure_;
+    std::string key_, first_failure_, last_failure_;
     std::unordered_set<std::string> seen_; // the keys met in this run: distinct inputs
     // Why each key's request failed this run: an index into failures_, the distinct reasons
     // (a planet's failed inputs share a handful; held once each).
@@ -552,6 +561,7 @@ private:
         return it->second;
     }
     std::int64_t answered_ = 0;            // responses with an answer in this run
+    std::int64_t failed_in_a_row_ = 0;     // requests failed since the last answer
     Counts counts_;
 };
 
