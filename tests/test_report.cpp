@@ -4,7 +4,7 @@
 // every gallery image loaded, the SVG charts, no console message); the rates equal the
 // ones the stages print; `status` on a build killed mid-fetch reports the DB's counts.
 
-#include "pipeline/report/failure_class.hpp"
+#include "pipeline/common/failure_class.hpp"
 #include "pipeline_fixture.hpp"
 #include "test_support.hpp"
 

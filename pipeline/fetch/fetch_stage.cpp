@@ -12,6 +12,7 @@
 #include "pipeline/common/atomic_file.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/build_sources.hpp"
+#include "pipeline/common/failure_class.hpp"
 #include "pipeline/common/progress.hpp"
 #include "pipeline/common/source_identity.hpp"
 #include "pipeline/common/system_info.hpp"
@@ -143,7 +144,7 @@ private:
                 for (const auto& r : results) it->second.recorded_since_all.push_back(r.job_id);
             for (const auto& r : results) {
                 if (r.ok) ++summary_.fetched;
-                else ++summary_.failed, ++summary_.failures[r.reason];
+                else ++summary_.failed, ++summary_.failures[failure_class(r.reason)]; // one line per reason, not per tile URL
                 if (!r.ok || r.reused) continue;
                 auto& count = summary_.flat_images[alias];
                 ++count.first;

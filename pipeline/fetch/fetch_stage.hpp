@@ -26,7 +26,7 @@ struct FetchSummary {
     std::map<std::pair<std::string, std::string>, std::int64_t> fallbacks; // (from, to) -> jobs moved this run
     std::int64_t reused = 0, reuse_unused = 0; // --reuse: images taken from earlier builds, and theirs not needed
     std::int64_t reuse_refused = 0;            // --reuse: theirs found but gone or cut since (ImageReuse::refused)
-    std::map<std::string, std::int64_t> failures; // reason -> jobs
+    std::map<std::string, std::int64_t> failures; // reason's class (failure_class.hpp) -> jobs
     // alias -> (images fetched, those one flat colour: imagery/flat_colour.hpp), this run
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> flat_images;
     std::uint64_t requests = 0;

@@ -7,7 +7,7 @@
 #include "pipeline/catalog/catalog_reader.hpp"
 #include "pipeline/common/build_dir.hpp"
 #include "pipeline/common/seeded_hash.hpp"
-#include "pipeline/report/failure_class.hpp"
+#include "pipeline/common/failure_class.hpp"
 #include "pipeline/state/state_reader.hpp"
 
 #include <gdal.h>

@@ -471,6 +471,10 @@ TEST_CASE("a source down for good is stopped after 32 jobs failed in a row: its 
         const std::string said = "fetch: source " + alias + " stopped: 32 jobs in a row failed, with no image between them (the last: ";
         CHECK_MESSAGE(b.run.err.find(said) != std::string::npos, "stderr does not say the source was stopped");
         CHECK(b.run.out.find("its " + std::to_string(counts.at("planned")) + " other jobs stay planned for the next run") != std::string::npos);
+        if (kind == "xyz") { // the summary counts reasons as the report does, not one line per tile URL
+            CHECK(b.run.out.find("  failed, tile URL: Timeout was reached (after 2 attempts): ") != std::string::npos);
+            CHECK(b.run.out.find("  failed, tile http") == std::string::npos);
+        }
         if (fs::exists(b.out + "/state.sqlite")) check_agrees_with_state(b);
     }
 }

@@ -1,5 +1,4 @@
-#include "pipeline/report/failure_class.hpp"
-
+#include "pipeline/common/failure_class.hpp"
 
 #include <cctype>
 
