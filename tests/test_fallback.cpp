@@ -313,3 +313,34 @@ TEST_CASE("a source that is down is stopped after 32 jobs failed in a row, not p
     CHECK(jobs_where(out, "source = 'DOWN' AND status = 'planned'") == down - failed_again);
     CHECK(again.exit_code == (failed_again < down ? 1 : 0));
 }
+
+TEST_CASE("a source whose server is down when the fetch opens it is stopped alone: the other source's jobs are all fetched, the build exits 1 naming it (red-team round 44)") {
+    const auto dir = fresh_dir("fallback-unopened-source");
+    fs::copy_file(monaco().raster, dir + "/remote.tif");
+    const auto out = dir + "/out";
+    const std::string args = "--limit 300 --attempts 1 --source-policy random";
+    {
+        // Up for the plan (which reads the raster's footprint), down before the fetch.
+        const ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", dir});
+        write_file(dir + "/sources.toml", "[[source]]\nalias = \"REMOTE\"\nkind = \"gdal\"\npath = \"/vsicurl/" + server.url("/xyz/remote.tif") +
+                                              "\"\nyear = 2021\n\n[[source]]\nalias = \"FULL\"\nkind = \"gdal\"\npath = \"" + monaco().raster + "\"\nyear = 2020\n");
+        const auto extract = run("timeout 300 " + sh_quote(binary()) + " extract " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " -q");
+        REQUIRE_MESSAGE(extract.exit_code == 0, extract.err);
+        const auto plan = run("timeout 300 " + sh_quote(binary()) + " plan " + sh_quote(out) + " --sources " + sh_quote(dir + "/sources.toml") +
+                              " --limit 300 --source-policy random -q");
+        REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+    }
+    const auto remote = jobs_where(out, "source = 'REMOTE'"), full = jobs_where(out, "source = 'FULL'");
+    MESSAGE("REMOTE " << remote << " jobs, FULL " << full);
+    REQUIRE(remote > 0);
+    REQUIRE(full > 0);
+    const auto r = run("timeout 300 " + sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(out) + " --sources " +
+                       sh_quote(dir + "/sources.toml") + " " + args);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    // Before: "error: /vsicurl/...: cannot open as a raster ..." and no source's job fetched.
+    CHECK(r.err.find("fetch: source REMOTE stopped: it could not be opened: ") != std::string::npos);
+    CHECK(jobs_where(out, "source = 'FULL' AND status = 'written'") == full);
+    CHECK(jobs_where(out, "source = 'REMOTE' AND status = 'planned'") == remote);
+    CHECK(r.out.find("its " + std::to_string(remote) + " other jobs stay planned for the next run") != std::string::npos);
+}

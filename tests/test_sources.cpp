@@ -401,8 +401,11 @@ TEST_CASE("sources exits 1 naming each source that cannot be used and why, with 
     const auto build = run(sh_quote(binary()) + " " + sh_quote(data("osm/monaco-latest.osm.pbf")) + " -o " + sh_quote(dir + "/two-out") +
                            " --sources " + sh_quote(dir + "/s.toml") + " --limit 50 -q");
     CHECK(build.exit_code == 1);
-    CHECK(lines(build.err).size() == 1);
-    CHECK(build.err.find(unlabelled) != std::string::npos);
+    // The source stopped, naming why; then the build's end: nothing written, the jobs planned.
+    REQUIRE(lines(build.err).size() == 2);
+    CHECK(lines(build.err)[0].starts_with("fetch: source T stopped: it could not be opened: "));
+    CHECK(lines(build.err)[0].find(unlabelled) != std::string::npos);
+    CHECK(lines(build.err)[1].find(": no image was written: the fetch stopped with ") != std::string::npos);
     CHECK(sql_int(dir + "/two-out/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'planned'") == 0);
     CHECK(sources_command(dir, two + "bands = [1, 1, 2]\n", "", true).exit_code == 0);
 }

@@ -40,6 +40,10 @@ int command_run_all(const std::vector<std::string>& args) {
         // imagery for. A server's errors past --attempts still fail it: --retry-failed may do better.
         if (!shard_without_imagery(session)) {
             run_recorded(session, "report", stage_report); // a build that got nothing is when people most need to see why
+            // Jobs left planned: a source was stopped (said above), not failed for good.
+            if (const auto planned = session.state->count_by_status()["planned"]; planned > 0)
+                throw std::runtime_error(session.out_dir + ": no image was written: the fetch stopped with " + std::to_string(planned) +
+                                         " jobs planned (see the source named above); the build run again asks them");
             throw std::runtime_error(session.out_dir + ": no image was written (the failure reasons are in report.html)");
         }
         if (session.state->count_by_status()["failed"] > 0) warn_shard_without_imagery(session);

@@ -1,5 +1,6 @@
 #include "pipeline/common/build_sources.hpp"
 
+#include "imagery/local_resource_error.hpp"
 #include "imagery/source_kind.hpp"
 
 #include <algorithm>
@@ -14,13 +15,22 @@ std::vector<imagery::SourceConfig> configured_sources(const std::string& option)
     return imagery::load_sources_file(option);
 }
 
-std::vector<BuildSource> load_build_sources(const std::string& option) {
+std::vector<BuildSource> load_build_sources(const std::string& option, std::map<std::string, std::string>* unreadable) {
     const auto configs = configured_sources(option);
     const std::string origin = option.empty() ? "the built-in sources" : option == open_sources_option ? "the open presets" : option;
     std::vector<BuildSource> out;
     for (const auto& c : configs) {
         BuildSource s{c, 0};
-        imagery::resolve_from_data(s.config); // e.g. a raster's own footprint and GSD where the config gives none
+        try {
+            imagery::resolve_from_data(s.config); // e.g. a raster's own footprint and GSD where the config gives none
+        } catch (const imagery::LocalResourceError&) { // the machine's: no source's fault
+            throw;
+        } catch (const std::exception& e) {
+            if (!unreadable) throw;
+            (*unreadable)[c.alias] = e.what();
+            out.push_back(std::move(s)); // as configured: not asked this run
+            continue;
+        }
         s.gsd = s.config.gsd;
         if (!c.kind->tells_year() && !c.year)
             throw std::runtime_error(origin + ": source " + c.alias +

@@ -6,6 +6,7 @@
 
 #include "imagery/source_config.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,10 @@ struct BuildSource {
 inline constexpr const char* open_sources_option = "open";
 
 // `option`: "" for the built-in sources, "open" for the open presets, else a TOML file.
-// Throws naming the file and source.
-std::vector<BuildSource> load_build_sources(const std::string& option);
+// Throws naming the file and source. With `unreadable`, a source whose data cannot be read
+// now (a remote raster's server down) is kept as configured and named there with the reason,
+// instead of stopping the caller (the fetch goes on with the other sources).
+std::vector<BuildSource> load_build_sources(const std::string& option, std::map<std::string, std::string>* unreadable = nullptr);
 // The source of `sources` with this alias, or nullptr (a state DB naming one the configuration lost).
 const BuildSource* find_build_source(const std::vector<BuildSource>& sources, const std::string& alias);
 

@@ -4,6 +4,7 @@
 #include "imagery/acquisition_time.hpp"
 #include "imagery/image_source.hpp"
 #include "imagery/jpeg.hpp"
+#include "imagery/local_resource_error.hpp"
 #include "imagery/local_file_stamp.hpp"
 #include "imagery/source_kind.hpp"
 #include "imagery/url_redaction.hpp"
@@ -54,7 +55,7 @@ namespace {
 class FetchRun {
 public:
     FetchRun(const std::string& out_dir, const FetchOptions& options, StateDb& state, bool quiet)
-        : out_(out_dir), options_(options), state_(state), sources_(load_build_sources(options.sources)),
+        : out_(out_dir), options_(options), state_(state), sources_(readable_or_stopped(options.sources)),
           fallback_(out_dir, options.plan, sources_), reuse_(options.reuse, options.min_valid), progress_("fetch", quiet, Progress::Unit::counted) {}
 
     FetchSummary run() {
@@ -63,6 +64,9 @@ public:
         // (check_sources_unchanged): a source first opened hours later is held to these.
         for (const auto& source : sources_) take_stamps(source);
         if (options_.retry_failed) summary_.retried = state_.retry_failed();
+        // A source whose data cannot be read now (a remote raster's server down) waits for the
+        // next run; it ended the whole fetch before (red-team round 44).
+        for (const auto& [alias, why] : unreadable_) stop_source(alias, "it could not be opened: " + why);
         total_ = static_cast<std::uint64_t>(state_.count_by_status()["planned"]);
         // A job passed on to a source already gone round is asked in the next round. Each
         // pass on costs a job one of its fallbacks, so the rounds end.
@@ -96,8 +100,7 @@ public:
             if (source) summary_.requests += source->requests();
         progress_.finish();
         for (auto& [alias, why] : stopped_) {
-            why += "; its " + std::to_string(state_.count_jobs(JobStatus::planned, alias)) +
-                   " other jobs stay planned for the next run (the failed ones: --retry-failed)";
+            why += "; its " + std::to_string(state_.count_jobs(JobStatus::planned, alias)) + " other jobs stay planned for the next run";
             summary_.stopped.push_back(why);
         }
         summary_.reuse_unused = static_cast<std::int64_t>(reuse_.available() - reuse_.used());
@@ -155,7 +158,18 @@ private:
             last_record = std::chrono::steady_clock::now();
         };
         auto& opened = opened_[alias]; // opened when a tile must be fetched: reused ones need none
-        if (!tiles.empty() && !opened) opened = imagery::open_image_source(source.config, options_.source);
+        std::optional<std::string> stop; // why the source is stopped for the rest of the run, when it is
+        if (!tiles.empty() && !opened) try {
+            opened = imagery::open_image_source(source.config, options_.source);
+        } catch (const imagery::LocalResourceError&) { // the machine's: the fetch stops
+            throw;
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const std::exception& e) {
+            // A server down as the source opens (a remote raster's header, Earth Engine's token
+            // endpoint) ended the whole fetch: no other source got a job (red-team round 44).
+            stop = std::string("it could not be opened: ") + e.what();
+        }
         if (opened) {
             std::vector<imagery::TileJob> ahead;
             ahead.reserve(next.size());
@@ -163,7 +177,6 @@ private:
             opened->look_ahead(ahead);
         }
         auto& streak = streaks_[alias];
-        std::optional<std::string> stop; // this batch made the source's streak of failures dead_source_streak long
         const auto on_tile = [&](imagery::FetchedTile&& t) {
             Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
             StateDb::FetchResult r;
@@ -234,10 +247,19 @@ private:
                 last_record = now;
             }
         };
-        if (!tiles.empty()) try {
+        if (!tiles.empty() && opened) try {
             opened->fetch(tiles, on_tile);
         } catch (const SourceStopped& e) {
-            stop = e.what();
+            stop = std::to_string(dead_source_streak) + " jobs in a row failed, with no image between them (the last: " + e.what() +
+                   "; --retry-failed asks them again)";
+        } catch (const SourceDataChanged&) { // the fetch stops at once
+            throw;
+        } catch (const imagery::LocalResourceError&) {
+            throw;
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const std::exception& e) { // a batch's own failure (Earth Engine's token refused mid-run): the source's, not the run's
+            stop = std::string("its fetch failed: ") + e.what();
         }
         // No imagery: on to the next eligible source, or failed with every source's reason.
         std::vector<Job> moved;
@@ -259,13 +281,32 @@ private:
         if (write_error) std::rethrow_exception(write_error); // disk full and the like stop the stage
         if (stop) {
             // Its requests counted, then closed: an engine left mid-batch is not asked again.
-            summary_.requests += opened->requests();
+            if (opened) summary_.requests += opened->requests();
             opened.reset();
-            stopped_[alias] = "source " + alias + " stopped: " + std::to_string(dead_source_streak) +
-                              " jobs in a row failed, with no image between them (the last: " + tags::one_line(*stop, 300) + ")";
-            progress_.finish();
-            std::fprintf(stderr, "fetch: %s; its other jobs stay planned for the next run\n", stopped_[alias].c_str());
+            stop_source(alias, *stop);
         }
+    }
+
+    // The build's sources; one whose data cannot be read now is named in unreadable_, its GSD
+    // (a raster's own, unknown while its server is down) taken from the jobs the plan gave it,
+    // so that a job passed on to it is placed as the plan placed its own.
+    std::vector<BuildSource> readable_or_stopped(const std::string& option) {
+        auto sources = load_build_sources(option, &unreadable_);
+        for (auto& s : sources)
+            if (unreadable_.count(s.config.alias) && !(s.gsd > 0))
+                for (const auto status : {JobStatus::planned, JobStatus::failed, JobStatus::fetched, JobStatus::written})
+                    if (const auto some = state_.jobs(status, s.config.alias, -1, 1); !some.empty()) {
+                        s.gsd = s.config.gsd = some.front().grid.gsd;
+                        break;
+                    }
+        return sources;
+    }
+
+    void stop_source(const std::string& alias, const std::string& why) {
+        if (state_.count_jobs(JobStatus::planned, alias) == 0) return; // nothing asked of it
+        stopped_[alias] = "source " + alias + " stopped: " + tags::one_line(why, 600);
+        progress_.finish();
+        std::fprintf(stderr, "fetch: %s; its other jobs stay planned for the next run\n", stopped_[alias].c_str());
     }
 
     // A source whose last dead_source_streak jobs all failed (no image, no "no imagery here" in
@@ -371,6 +412,7 @@ private:
     std::string out_;
     const FetchOptions& options_;
     StateDb& state_;
+    std::map<std::string, std::string> unreadable_; // by alias: sources whose data could not be read as the stage started (before sources_: it fills it)
     const std::vector<BuildSource> sources_;
     SourceFallback fallback_;
     ImageReuse reuse_;

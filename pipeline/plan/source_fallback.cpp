@@ -50,6 +50,9 @@ bool SourceFallback::move_to_next(Job& job, const std::string& reason) {
     if (!source)
         throw std::runtime_error(out_dir_ + ": job " + std::to_string(job.job_id) + " falls back to source " + next +
                                  ", which the sources configuration no longer has");
+    if (!(source->gsd > 0)) // a raster's own GSD, unread while its server is down, and no job of it to tell
+        throw std::runtime_error(out_dir_ + ": job " + std::to_string(job.job_id) + " falls back to source " + next +
+                                 ", whose GSD could not be read (its raster cannot be opened now); run again once it can, or give it `gsd`");
     auto& l = loaded();
     const auto& objects = l.index.objects();
     const auto object = std::lower_bound(objects.begin(), objects.end(), job.fid, [](const IndexedObject& o, std::int64_t fid) { return o.fid < fid; });

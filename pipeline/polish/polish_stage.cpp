@@ -453,18 +453,24 @@ private:
         engine_->submit(std::move(r));
     }
 
+    struct EndpointDown {};
     // Asks every input, within the endpoint's limits; each ends answered (kept or rejected) or failed.
     void ask_all(std::vector<Ask>& asks) {
         std::deque<std::size_t> waiting;
         for (std::size_t i = 0; i < asks.size(); ++i) waiting.push_back(i);
+        // An endpoint that has answered none of this run's first `first_batch` inputs, or whose
+        // last `first_batch` requests failed one after another, is asked no more (a rerun's first
+        // batches may all come from the cache: the batch where asking starts can hold thousands
+        // of inputs); run() then stops the stage.
+        const auto endpoint_down = [&] { return failed_in_a_row_ >= static_cast<std::int64_t>(first_batch); };
+        const auto not_asked = [&] {
+            return answered_ == 0 ? "not asked: the endpoint answered none of the " + std::to_string(first_batch) + " inputs asked before it"
+                                  : "not asked: the " + std::to_string(failed_in_a_row_) + " requests to the endpoint before it failed, one after another";
+        };
         const auto feed = [&] {
-            // An endpoint that has answered none of this run's first `first_batch` inputs is
-            // asked no more (a rerun's first batches may all come from the cache: the batch
-            // where asking starts can hold thousands of inputs); run() then stops the stage.
-            if (failed_in_a_row_ >= static_cast<std::int64_t>(first_batch)) {
+            if (endpoint_down()) {
                 for (const auto i : waiting) {
-                    asks[i].failure = answered_ == 0 ? "not asked: the endpoint answered none of the " + std::to_string(first_batch) + " inputs asked before it"
-                                                     : "not asked: the " + std::to_string(failed_in_a_row_) + " requests to the endpoint before it failed, one after another";
+                    asks[i].failure = not_asked();
                     ++counts_.failed;
                 }
                 waiting.clear();
@@ -487,6 +493,9 @@ private:
                 last_failure_ = ask.failure;
                 ++counts_.failed;
                 ++failed_in_a_row_;
+                // The requests queued and in flight are dropped, not waited for: the batch hands
+                // the engine up to 2,000 at once, each held --timeout x --attempts by a hung server.
+                if (endpoint_down()) throw EndpointDown{};
                 feed();
                 return;
             }
@@ -531,7 +540,16 @@ private:
         };
         while (!waiting.empty()) {
             feed();
-            engine_->run(on_done);
+            try {
+                engine_->run(on_done);
+            } catch (const EndpointDown&) { // run() dropped what it had not ended
+                for (auto& ask : asks)
+                    if (!ask.result && ask.failure.empty()) {
+                        ask.failure = not_asked();
+                        ++counts_.failed;
+                    }
+                return;
+            }
             if (waiting.empty()) break;
             // Out of tokens for this minute and nothing in flight: wait until the next request fits.
             std::this_thread::sleep_for(tokens_.wait(cost(asks[waiting.front()]), TokenWindow::Clock::now()));

@@ -478,3 +478,30 @@ TEST_CASE("a source down for good is stopped after 32 jobs failed in a row: its 
         if (fs::exists(b.out + "/state.sqlite")) check_agrees_with_state(b);
     }
 }
+
+TEST_CASE("Earth Engine's token endpoint down: that source is stopped, the xyz source beside it fetches all its jobs (red-team round 44)") {
+    (void)monaco();
+    (void)rendering_tiles();
+    auto b = prepare("xyz", "xyz-beside-ee-down", {}, 1, 100);
+    const auto dir = fs::path(b->out).parent_path().string();
+    // A key whose token endpoint nothing listens on: each batch's token fails at once.
+    const auto key = make_rsa_key(dir, "key");
+    const auto credentials = write_service_account_key(dir + "/key.json", key.private_pem, "builder@sky-test.iam.gserviceaccount.com",
+                                                       "http://127.0.0.1:" + std::to_string(free_loopback_port()) + "/token", "sky-test");
+    write_file(dir + "/sources.toml", sources_for("xyz", *b->server) + "\n" + sources_for("earthengine", *earthengine().fake));
+    const auto r = run_measured({binary(), data("osm/monaco-latest.osm.pbf"), "-o", b->out, "--sources", dir + "/sources.toml", "--catalog",
+                                 monaco().catalog, "--limit", "100", "--seed", "18", "--timeout", timeout_s, "--attempts", "1", "--source-policy", "random"},
+                                {"GOOGLE_APPLICATION_CREDENTIALS=" + credentials}, deadline_s);
+    INFO(r.out << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_code == 1);
+    const auto db = b->out + "/state.sqlite";
+    const auto xyz = sql_int(db, "SELECT count(*) FROM jobs WHERE source = 'XYZ'"), ee = sql_int(db, "SELECT count(*) FROM jobs WHERE source = 'EE'");
+    MESSAGE("XYZ " << xyz << " jobs, EE " << ee);
+    REQUIRE(xyz > 0);
+    REQUIRE(ee > 0);
+    // Before: "error: http://127.0.0.1:N/token: cannot get an access token (Couldn't connect to server)", XYZ's jobs all planned.
+    CHECK(r.err.find("fetch: source EE stopped: its fetch failed: ") != std::string::npos);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE source = 'XYZ' AND status = 'written'") == xyz);
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE source = 'EE' AND status = 'planned'") == ee);
+}
