@@ -37,6 +37,9 @@ struct FetchedTile {
     bool jpeg_flat = false; // with jpeg: what is_flat_colour(image) would have been
     std::string error;      // why not, when !ok
     bool no_imagery = false; // !ok because the source has no image for this tile (not a fault): another source may
+    // !ok for a reason of the job's own, found without asking anyone (a tile past Web Mercator's
+    // 85.05 degrees, a request too large): no sign that the source is down.
+    bool job_only = false;
     long long time_ms = 0;  // acquisition time where the source tells it (Earth Engine, stac), else 0: acquisition_time.hpp
     // Where the pixels came from, as a JSON object the meta carries (stac: the item, its
     // collection, datetime, cloud cover, asset URL without a token, licence); "" for none.

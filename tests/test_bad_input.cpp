@@ -1350,3 +1350,22 @@ TEST_CASE("objects on the South Pole: a node there gets its pixel place, a trian
     CHECK(wedge.at("visible_px").get<double>() == doctest::Approx(1083).epsilon(0.03));
     CHECK(std::stod(sql_column(out + "/catalog.gpkg", "SELECT area_m2 FROM objects WHERE osm_type = 'w' AND osm_id = 1").at(0)) == doctest::Approx(271).epsilon(0.02));
 }
+
+TEST_CASE("objects past Web Mercator's 85.05 degrees fail their xyz jobs without asking: no sign the source is down, so it is never stopped (code review of round 44)") {
+    const auto dir = fresh_dir("bad-input-polar-xyz");
+    // Nothing listens there, and nothing is asked: each tile fails before any request.
+    write_file(dir + "/sources.toml", "[[source]]\nalias = \"WEB\"\nkind = \"xyz\"\nurl = \"http://127.0.0.1:" + std::to_string(free_loopback_port()) +
+                                          "/{z}/{x}/{y}.png\"\ngsd = 0.6\nmax_zoom = 19\nyear = 2022\n");
+    TinyOsm osm;
+    for (int i = 0; i < 40; ++i) osm.nodes.push_back({i + 1, -60.0 + i * 0.01, -87.5, {{"man_made", "mast"}}});
+    const auto pbf = write_pbf(dir + "/polar.osm.pbf", osm);
+    const auto out = dir + "/out";
+    const auto b = run("timeout 300 " + bin() + " " + sh_quote(pbf) + " -o " + sh_quote(out) + " -q --sources " + sh_quote(dir + "/sources.toml"));
+    INFO(b.out << b.err);
+    CHECK(b.exit_code == 1); // nothing written
+    const auto db = out + "/state.sqlite";
+    REQUIRE(sql_int(db, "SELECT count(*) FROM jobs") == 40);
+    // Before: stopped after 32, the other 8 left planned, and every rerun stopped again.
+    CHECK(sql_int(db, "SELECT count(*) FROM jobs WHERE status = 'failed' AND reason LIKE 'the tile reaches past 85.05 degrees%'") == 40);
+    CHECK(b.err.find("stopped") == std::string::npos);
+}

@@ -100,8 +100,10 @@ public:
             if (source) summary_.requests += source->requests();
         progress_.finish();
         for (auto& [alias, why] : stopped_) {
-            why += "; its " + std::to_string(state_.count_jobs(JobStatus::planned, alias)) + " other jobs stay planned for the next run";
-            summary_.stopped.push_back(why);
+            const auto planned = state_.count_jobs(JobStatus::planned, alias);
+            if (planned == 0) continue; // none was asked of it, nor passed on to it
+            announce_stop(alias);
+            summary_.stopped.push_back(why + "; its " + std::to_string(planned) + " other jobs stay planned for the next run");
         }
         summary_.reuse_unused = static_cast<std::int64_t>(reuse_.available() - reuse_.used());
         summary_.reuse_refused = static_cast<std::int64_t>(reuse_.refused());
@@ -191,8 +193,8 @@ private:
             if (!t.ok) {
                 r.reason = t.error;
                 std::lock_guard lock(mutex);
-                streak.last_reason = r.reason;
-                if (++streak.failed == dead_source_streak) {
+                if (!t.job_only) streak.last_reason = r.reason;
+                if (!t.job_only && ++streak.failed >= dead_source_streak) {
                     // Recorded as the failure it is; what is in flight ends, nothing more is asked.
                     r.tried = job.tried;
                     results.push_back(std::move(r));
@@ -302,11 +304,17 @@ private:
         return sources;
     }
 
+    // Stopped for the rest of the run, said on stderr now, or at the stage's end if it has no
+    // planned job yet (a source that cannot be opened, which others may pass jobs on to).
     void stop_source(const std::string& alias, const std::string& why) {
-        if (state_.count_jobs(JobStatus::planned, alias) == 0) return; // nothing asked of it
         stopped_[alias] = "source " + alias + " stopped: " + tags::one_line(why, 600);
+        streaks_.erase(alias);
+        if (state_.count_jobs(JobStatus::planned, alias) > 0) announce_stop(alias);
+    }
+    void announce_stop(const std::string& alias) {
+        if (!announced_.insert(alias).second) return;
         progress_.finish();
-        std::fprintf(stderr, "fetch: %s; its other jobs stay planned for the next run\n", stopped_[alias].c_str());
+        std::fprintf(stderr, "fetch: %s; its other jobs stay planned for the next run\n", stopped_.at(alias).c_str());
     }
 
     // A source whose last dead_source_streak jobs all failed (no image, no "no imagery here" in
@@ -420,6 +428,7 @@ private:
     std::map<std::string, Stamps> stamps_; // of each local source, as the stage started
     std::map<std::string, Streak> streaks_;      // by alias: its failures since its last answer
     std::map<std::string, std::string> stopped_; // by alias: sources stopped this run, and why
+    std::set<std::string> announced_;            // those said on stderr
     Progress progress_;
     FetchSummary summary_;
     std::set<int> parts_ready_;

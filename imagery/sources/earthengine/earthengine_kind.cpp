@@ -58,6 +58,7 @@ public:
             t.error = redact_url(r.error); // every reason a tile is failed with is stored and shown
             t.time_ms = r.time_ms;
             t.no_imagery = r.no_imagery;
+            t.job_only = r.job_only;
             on_tile(std::move(t));
         }, &known_times_, ahead);
     }

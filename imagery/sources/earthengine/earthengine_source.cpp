@@ -237,6 +237,7 @@ void fetch_earthengine_images(const SourceConfig& s, const std::string& project,
             EarthEngineImage r;
             r.id = grids[i].first;
             r.error = *why;
+            r.job_only = true;
             on_image(std::move(r));
         } else if (const auto t = taken.find(grids[i].first); t != taken.end()) {
             EarthEngineImage r;

@@ -78,6 +78,7 @@ struct EarthEngineImage {
     long long time_ms = 0;  // acquisition time of the image used, ms since 1970 (0 if unknown)
     std::string error;
     bool no_imagery = false; // the collection has no image over the tile in the date range
+    bool job_only = false;   // failed before any request: the grid's own fault (FetchedTile::job_only)
 };
 
 // Acquisition times looked up ahead (for the batch after): tile id -> the footprint it was

@@ -9,6 +9,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -57,6 +58,9 @@ public:
         tbb::task_arena arena(workers_);
         arena.execute([&] {
             tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
+                // on_tile refused a result (its caller stopped this source): the jobs not begun
+                // are left as they were, not read (a stalled server held each for --timeout).
+                if (tbb::is_current_task_group_canceling()) return;
                 FetchedTile t;
                 t.id = jobs[i].id;
                 const double cpu = thread_cpu_seconds();

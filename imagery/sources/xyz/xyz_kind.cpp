@@ -26,6 +26,7 @@ public:
             t.id = r.id;
             t.ok = r.ok;
             t.no_imagery = r.no_imagery;
+            t.job_only = r.job_only;
             t.image = std::move(r.image);
             t.jpeg = std::move(r.jpeg);
             t.jpeg_valid_fraction = r.valid_fraction;

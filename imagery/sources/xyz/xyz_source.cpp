@@ -296,6 +296,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             XyzImage out;
             out.id = id;
             out.error = why;
+            out.job_only = true;
             on_image(std::move(out));
         };
         if (grid.box.north > max_lat || grid.box.south < -max_lat) {
@@ -389,13 +390,21 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
             job.images = {};
             job.bodies = {};
             std::exception_ptr thrown = stopped;
-            if (!thrown) try {
+            bool refused = false; // on_image refused an earlier result: this job is left as it was (planned), not reported
+            {
+                std::lock_guard lock(pending_mutex);
+                refused = failure != nullptr;
+            }
+            if (!thrown && !refused) try {
                 on_image(std::move(out));
             } catch (...) {
                 thrown = std::current_exception();
             }
             std::lock_guard lock(pending_mutex);
-            if (thrown && !failure) failure = thrown;
+            // The machine's failure (out of descriptors, of memory) wins over a caller's refusal:
+            // that one stops the whole fetch, a refusal only this source.
+            if (stopped) failure = stopped;
+            else if (thrown && !failure) failure = thrown;
             if (--pending == 0) pending_done.notify_all();
         });
     };

@@ -49,6 +49,7 @@ struct XyzImage {
     bool flat = false;         // its pixels with data all one colour, either way (flat_colour.hpp)
     std::string error;
     bool no_imagery = false; // every web tile of the grid answered 404: the server has none here (not a fault)
+    bool job_only = false;   // failed before any request: the grid's own fault (FetchedTile::job_only)
     double cpu_seconds = 0;  // stitching and warping, on the worker thread
 };
 
