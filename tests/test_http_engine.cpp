@@ -72,6 +72,17 @@ std::map<std::uint64_t, HttpResult> fetch_all(HttpEngine& engine, const std::vec
 
 const std::string tile = "/xyz/17/62093/50163.jpg";
 
+// n requests of `tile` on `source`, ids 0..n-1, each URL its own (?query=i: no cache, no merging).
+void submit_tiles(HttpEngine& engine, const ServerProcess& server, const std::string& source, std::uint64_t n, const std::string& query) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+        HttpRequest r;
+        r.id = i;
+        r.url = server.url(tile + "?" + query + "=" + std::to_string(i));
+        r.source = source;
+        engine.submit(std::move(r));
+    }
+}
+
 } // namespace
 
 TEST_CASE("every fault ends fetched-and-valid or failed-with-reason; nothing corrupt is returned") {
@@ -228,13 +239,7 @@ TEST_CASE("on_done may submit more, to its source or to a new one; each request 
     const auto server = start_server();
     HttpEngine engine(fast_options());
     engine.set_rate("first", 200, 5);
-    for (std::uint64_t i = 0; i < 10; ++i) {
-        HttpRequest r;
-        r.id = i;
-        r.url = server.url(tile + "?first=" + std::to_string(i));
-        r.source = "first";
-        engine.submit(std::move(r));
-    }
+    submit_tiles(engine, server, "first", 10, "first");
     std::map<std::uint64_t, int> ended;
     engine.run([&](HttpResult&& r) {
         CHECK(r.ok);
@@ -257,13 +262,7 @@ TEST_CASE("on_done that throws leaves run() at once, and the requests not ended 
     options.max_in_flight = 2; // most of the 40 are still queued when the first ends
     HttpEngine engine(options);
     engine.set_max_in_flight("test", 2); // a source's count in flight not reset: the next run never starts its request
-    for (std::uint64_t i = 0; i < 40; ++i) {
-        HttpRequest r;
-        r.id = i;
-        r.url = server.url(tile + "?dropped=" + std::to_string(i));
-        r.source = "test";
-        engine.submit(std::move(r));
-    }
+    submit_tiles(engine, server, "test", 40, "dropped");
     int ended = 0;
     struct Stop {};
     CHECK_THROWS_AS(engine.run([&](HttpResult&&) {
