@@ -195,7 +195,7 @@ private:
                 std::lock_guard lock(mutex);
                 if (!t.job_only) streak.last_reason = r.reason;
                 if (!t.job_only && ++streak.failed >= dead_source_streak) {
-                    // Recorded as the failure it is; what is in flight ends, nothing more is asked.
+                    // Recorded as the failure it is; nothing more is asked, and the jobs in flight stay planned.
                     r.tried = job.tried;
                     results.push_back(std::move(r));
                     throw SourceStopped(streak.last_reason);

@@ -6,7 +6,9 @@
 // then the batch's results go into the state DB in one transaction. A source with no
 // imagery for a tile (it says so, or the tile is below --min-valid) passes the job to its
 // next eligible source (source_fallback.hpp), in the same transaction; the stage goes
-// round the sources until no planned job is left. A run killed at any
+// round the sources until no planned job is left, but for a source it stopped (one that
+// cannot be opened, or whose last 32 jobs failed in a row: down), whose jobs stay planned
+// and leave the stage unfinished. A run killed at any
 // moment loses at most the batch in flight: those jobs are still `planned`, and their
 // files, if any were renamed, are rewritten with the same bytes.
 

@@ -343,7 +343,7 @@ void fetch_xyz_images(const SourceConfig& source, const std::vector<std::pair<st
     std::mutex pending_mutex;
     std::condition_variable pending_done;
     std::size_t pending = 0;
-    std::exception_ptr failure; // thrown by on_image: rethrown here once every job is done
+    std::exception_ptr failure; // thrown by on_image (or the machine's): no more requests, then rethrown once the jobs given out are done
     // However this function is left (the engine may throw), not before the jobs given out are done.
     struct WaitForJobs {
         std::mutex& mutex;
