@@ -1069,6 +1069,22 @@ TEST_CASE("a gdal fetch whose PROJ cannot read its database (PROJ_DATA naming an
     CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status = 'fetched'") == jobs);
 }
 
+TEST_CASE("a catalog made by `extract --bbox`, planned by `plan OUT`: the bare command goes on from it, not extracting it again over itself") {
+    const auto dir = fresh_dir("extract-then-plan-then-build");
+    const auto out = dir + "/out", b = sh_quote(binary()), pbf = sh_quote(data("osm/monaco-latest.osm.pbf"));
+    REQUIRE(run(b + " extract " + pbf + " -o " + sh_quote(out) + " --bbox " + monaco_box + " -q").exit_code == 0);
+    REQUIRE(run(b + " plan " + sh_quote(out) + " --sources " + sh_quote(monaco_sources(dir)) + " --limit 20 -q").exit_code == 0);
+    const auto created = sql_column(out + "/catalog.gpkg", "SELECT value FROM skyscript_meta WHERE key = 'created'");
+    REQUIRE(created.size() == 1);
+    // Before: the catalog was extracted again (without the box the plan recorded as none), over
+    // the one the plan was made from, and the build refused: "is not the catalog OUT was planned from".
+    const auto r = run("timeout 300 " + b + " " + pbf + " -o " + sh_quote(out) + " --sources " + sh_quote(monaco_sources(dir)) + " --limit 20 -q");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(sql_column(out + "/catalog.gpkg", "SELECT value FROM skyscript_meta WHERE key = 'created'") == created);
+    CHECK(sql_int(out + "/state.sqlite", "SELECT count(*) FROM jobs WHERE status != 'written'") == 0);
+}
+
 TEST_CASE("an xyz fetch out of file descriptors stops in one line with its jobs planned, not failed as 'Couldn't connect to server'; a low soft limit is raised (red-team round 28)") {
     const auto dir = fresh_dir("fetch-out-of-fds");
     ServerProcess server({"/usr/bin/python3", source_dir() + "/tests/http_test_server.py", "--root", data("tiles")});

@@ -43,7 +43,7 @@ void check_same_catalog(const std::string& planned_from, const std::map<std::str
         return get("input") + " (" + get("input_bytes") + " bytes, " + get("objects") + " objects)";
     };
     throw std::runtime_error(catalog_path + " is not the catalog " + out_dir + " was planned from: it holds " + words(now) + ", the plan was made from " +
-                             words(planned_from) + "; going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " +
+                             words(planned_from) + " (they differ in " + catalog_differences(planned_from, now) + "); going on would mix two datasets in one folder: put that catalog back, use another -o, or remove " +
                              state_path + " to start over");
 }
 
