@@ -565,17 +565,12 @@ void print_extract_summary(const ExtractResult& r) {
 StageSummary stage_extract(BuildSession& s) {
     if (s.state->stage_finished("extract") && std::filesystem::exists(s.catalog_path())) return StageSummary::nothing_to_do();
     // Made by the `extract` subcommand, then planned with `plan OUT` (which records no extract):
-    // the catalog the plan was made from is the build's. It was extracted again here, over
-    // itself, with this run's region (none, when the plan recorded none), and the build then
-    // refused as planned from another catalog, the one it had been planned from gone.
-    if (s.state->stage_finished("plan") && std::filesystem::exists(s.catalog_path()) && !s.state->catalog_identity().empty()) {
-        std::map<std::string, std::string> meta;
-        try {
-            meta = CatalogReader(s.catalog_path()).meta();
-        } catch (const std::exception&) { // not a catalog: extracted again below, as a lost one is
-        }
-        if (!meta.empty() && catalog_differences(s.state->catalog_identity(), catalog_identity(meta)).empty()) return StageSummary::nothing_to_do();
-    }
+    // the catalog the plan was made from is the build's (open_build_session's
+    // check_catalog_unchanged has refused any other). It was extracted again here, over itself,
+    // with this run's region (none, when the plan recorded none), and the build then refused as
+    // planned from another catalog, the one it had been planned from gone.
+    if (s.state->stage_finished("plan") && std::filesystem::exists(s.catalog_path()) && !s.state->catalog_identity().empty())
+        return StageSummary::nothing_to_do();
     if (const auto shared = s.options.text("catalog"); !shared.empty()) { // made once, on shared storage (docs/scale.md)
         const auto placed = place_shared_catalog(shared, s.out_dir, s.options);
         if (!s.quiet) std::printf("extract: %s %s as %s\n", placed.copied ? "copied" : "linked", shared.c_str(), placed.placed_at.c_str());

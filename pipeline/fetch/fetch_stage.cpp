@@ -178,7 +178,7 @@ private:
             for (const auto& job : next) ahead.push_back({static_cast<std::uint64_t>(job.job_id), job.grid});
             opened->look_ahead(ahead);
         }
-        auto& streak = streaks_[alias];
+        auto& failed_in_a_row = failed_in_a_row_[alias];
         const auto on_tile = [&](imagery::FetchedTile&& t) {
             Job& job = *by_id.at(static_cast<std::int64_t>(t.id));
             StateDb::FetchResult r;
@@ -187,18 +187,18 @@ private:
             if (!t.ok && t.no_imagery) {
                 std::lock_guard lock(mutex);
                 said_no.emplace_back(&job, t.error);
-                streak.failed = 0; // an answer
+                failed_in_a_row = 0; // an answer
                 return;
             }
             if (!t.ok) {
                 r.reason = t.error;
                 std::lock_guard lock(mutex);
-                if (!t.job_only) streak.last_reason = r.reason;
-                if (!t.job_only && ++streak.failed >= dead_source_streak) {
+                if (!t.job_only && ++failed_in_a_row >= dead_source_streak) {
                     // Recorded as the failure it is; nothing more is asked, and the jobs in flight stay planned.
+                    SourceStopped stopped(r.reason);
                     r.tried = job.tried;
                     results.push_back(std::move(r));
-                    throw SourceStopped(streak.last_reason);
+                    throw stopped;
                 }
             } else if ((r.valid_fraction = t.valid_fraction()) < options_.min_valid || r.valid_fraction <= 0) {
                 // Outside the source's data (a raster's edge, tiles a server has not): no imagery
@@ -208,7 +208,7 @@ private:
                 said_no.emplace_back(&job, r.valid_fraction < options_.min_valid
                                                ? "only " + percent(r.valid_fraction) + " of the tile has imagery (--min-valid " + percent(options_.min_valid) + ")"
                                                : std::string("no pixel of the tile has imagery"));
-                streak.failed = 0;
+                failed_in_a_row = 0;
                 return;
             } else {
                 const auto utc = imagery::acquisition_utc(t.time_ms); // before 1970 too: historical photographs
@@ -229,7 +229,7 @@ private:
                 }
             }
             std::lock_guard lock(mutex);
-            if (r.ok) streak.failed = 0;
+            if (r.ok) failed_in_a_row = 0;
             summary_.cpu_seconds += t.cpu_seconds;
             if (r.ok && flat) flat_jobs.insert(r.job_id); // counted as recorded, beside `fetched`
             r.tried = job.tried;
@@ -308,7 +308,7 @@ private:
     // planned job yet (a source that cannot be opened, which others may pass jobs on to).
     void stop_source(const std::string& alias, const std::string& why) {
         stopped_[alias] = "source " + alias + " stopped: " + tags::one_line(why, 600);
-        streaks_.erase(alias);
+        failed_in_a_row_.erase(alias);
         if (state_.count_jobs(JobStatus::planned, alias) > 0) announce_stop(alias);
     }
     void announce_stop(const std::string& alias) {
@@ -326,10 +326,6 @@ private:
     static constexpr int dead_source_streak = 32;
     struct SourceStopped : std::runtime_error {
         using std::runtime_error::runtime_error;
-    };
-    struct Streak {
-        int failed = 0;
-        std::string last_reason;
     };
 
     // The local files a source's pixels come from (a raster, a VRT's members), as they were
@@ -426,7 +422,7 @@ private:
     ImageReuse reuse_;
     std::map<std::string, std::unique_ptr<imagery::ImageSource>> opened_;
     std::map<std::string, Stamps> stamps_; // of each local source, as the stage started
-    std::map<std::string, Streak> streaks_;      // by alias: its failures since its last answer
+    std::map<std::string, int> failed_in_a_row_; // by alias: its jobs failed since its last answer
     std::map<std::string, std::string> stopped_; // by alias: sources stopped this run, and why
     std::set<std::string> announced_;            // those said on stderr
     Progress progress_;
